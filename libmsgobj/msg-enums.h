@@ -1,0 +1,78 @@
+/* msg-enums.h: public enumerations and flags
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(__MSGOBJ_H_INSIDE__) && !defined(MSGOBJ_COMPILATION)
+#error "Only <msgobj.h> can be included directly."
+#endif
+
+#include "msg-types.h"
+
+G_BEGIN_DECLS
+
+/**
+ * MsgDsnOptions:
+ * @MSG_DSN_DEFAULT: no DSN parameters are sent (CDO `cdoDSNDefault`)
+ * @MSG_DSN_NEVER: `NOTIFY=NEVER` (CDO `cdoDSNNever`)
+ * @MSG_DSN_FAILURE: notify on failure (CDO `cdoDSNFailure`)
+ * @MSG_DSN_SUCCESS: notify on success (CDO `cdoDSNSuccess`)
+ * @MSG_DSN_DELAY: notify on delay (CDO `cdoDSNDelay`)
+ * @MSG_DSN_RETURN_HEADERS: ask for headers only in a DSN (`RET=HDRS`; ours)
+ * @MSG_DSN_RETURN_FULL: ask for the full message in a DSN (`RET=FULL`; ours)
+ *
+ * Delivery status notification requests (RFC 3461), with CDO's
+ * `CdoDSNOptions` values.
+ */
+typedef enum /*< flags >*/
+{
+  MSG_DSN_DEFAULT = 0,
+  MSG_DSN_NEVER = 1 << 0,
+  MSG_DSN_FAILURE = 1 << 1,
+  MSG_DSN_SUCCESS = 1 << 2,
+  MSG_DSN_DELAY = 1 << 3,
+  MSG_DSN_RETURN_HEADERS = 1 << 4,
+  MSG_DSN_RETURN_FULL = 1 << 5,
+} MsgDsnOptions;
+
+/**
+ * MsgFieldType:
+ * @MSG_FIELD_TYPE_STRING: any string without control characters
+ * @MSG_FIELD_TYPE_INT: an integer (ports, enumerations given as numbers)
+ * @MSG_FIELD_TYPE_BOOLEAN: `true`/`false`/`1`/`0` (CDO's `True`/`False` too)
+ * @MSG_FIELD_TYPE_SECONDS: a non-negative number of seconds, fractions allowed
+ * @MSG_FIELD_TYPE_ENUM: one of a list of names (or its CDO number)
+ * @MSG_FIELD_TYPE_SECRET: a write-only string such as a password
+ * @MSG_FIELD_TYPE_PATH: a file system path
+ *
+ * The type of a configuration field, which decides how values are validated.
+ */
+typedef enum
+{
+  MSG_FIELD_TYPE_STRING,
+  MSG_FIELD_TYPE_INT,
+  MSG_FIELD_TYPE_BOOLEAN,
+  MSG_FIELD_TYPE_SECONDS,
+  MSG_FIELD_TYPE_ENUM,
+  MSG_FIELD_TYPE_SECRET,
+  MSG_FIELD_TYPE_PATH,
+} MsgFieldType;
+
+/**
+ * MsgStartTlsMode:
+ * @MSG_STARTTLS_NEVER: never upgrade a plain connection
+ * @MSG_STARTTLS_OPPORTUNISTIC: upgrade when the server offers it
+ * @MSG_STARTTLS_REQUIRED: fail with %MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE
+ *   unless the connection can be upgraded
+ *
+ * What to do about STARTTLS on a connection that did not start with TLS.
+ */
+typedef enum
+{
+  MSG_STARTTLS_NEVER,
+  MSG_STARTTLS_OPPORTUNISTIC,
+  MSG_STARTTLS_REQUIRED,
+} MsgStartTlsMode;
+
+G_END_DECLS

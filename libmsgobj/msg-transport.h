@@ -1,0 +1,194 @@
+/* msg-transport.h: the transport plugin base class and registry
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(__MSGOBJ_H_INSIDE__) && !defined(MSGOBJ_COMPILATION)
+#error "Only <msgobj.h> can be included directly."
+#endif
+
+#include "msg-types.h"
+#include "msg-configuration.h"
+#include "msg-message.h"
+#include "msg-send-report.h"
+
+G_BEGIN_DECLS
+
+/**
+ * MSG_TRANSPORT_EXTENSION_POINT_NAME:
+ *
+ * The GIO extension point at which transports register, each under its
+ * name ("pickup", "smtp", "nntp", ...).
+ */
+#define MSG_TRANSPORT_EXTENSION_POINT_NAME "msgobj-transport"
+
+/**
+ * MSG_TRANSPORT_ERROR:
+ *
+ * The error domain of transport errors.
+ */
+#define MSG_TRANSPORT_ERROR (msg_transport_error_quark ())
+
+/**
+ * MsgTransportError:
+ * @MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED: the server refused the
+ *   credentials, or no usable mechanism was offered
+ * @MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE: TLS was required and the server does
+ *   not offer it
+ * @MSG_TRANSPORT_ERROR_SENDER_REJECTED: the server refused the envelope sender
+ * @MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED: the server refused one or more
+ *   recipients
+ * @MSG_TRANSPORT_ERROR_MESSAGE_REJECTED: the server refused the message itself
+ * @MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED: the news server does not allow
+ *   posting
+ * @MSG_TRANSPORT_ERROR_PROTOCOL: the server broke the protocol (unexpected or
+ *   malformed reply, a reply over the size limits)
+ * @MSG_TRANSPORT_ERROR_NOT_SUPPORTED: the transport or server cannot do what
+ *   was asked
+ * @MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE: the server answered with a
+ *   transient (4xx) failure; a later retry may succeed
+ * @MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN: the whole message was sent but no
+ *   answer came (time-out, lost connection or cancellation): the server may
+ *   have accepted it, so a blind retry could deliver it twice
+ * @MSG_TRANSPORT_ERROR_NO_SERVER: no server is configured for a network
+ *   transport
+ * @MSG_TRANSPORT_ERROR_FAILED: another failure
+ *
+ * Error codes of %MSG_TRANSPORT_ERROR. Time-outs, cancellation and refused
+ * connections use GLib's own %G_IO_ERROR_TIMED_OUT, %G_IO_ERROR_CANCELLED and
+ * %G_IO_ERROR_CONNECTION_REFUSED.
+ */
+typedef enum
+{
+  MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+  MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE,
+  MSG_TRANSPORT_ERROR_SENDER_REJECTED,
+  MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED,
+  MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+  MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED,
+  MSG_TRANSPORT_ERROR_PROTOCOL,
+  MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+  MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE,
+  MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
+  MSG_TRANSPORT_ERROR_NO_SERVER,
+  MSG_TRANSPORT_ERROR_FAILED,
+} MsgTransportError;
+
+MSG_AVAILABLE_IN_ALL
+GQuark msg_transport_error_quark (void);
+
+#define MSG_TYPE_TRANSPORT (msg_transport_get_type ())
+MSG_AVAILABLE_IN_ALL
+G_DECLARE_DERIVABLE_TYPE (MsgTransport, msg_transport, MSG, TRANSPORT, GObject)
+
+/**
+ * MsgTransportClass:
+ * @parent_class: the parent class
+ * @send_message_sync: sends one message; runs in the caller's thread for the
+ *   sync API and in a worker thread for the async API; must leave no
+ *   connection open after an error
+ * @post_message_sync: posts one news article, like @send_message_sync
+ * @close_sync: ends a kept connection politely, then closes it regardless
+ * @validate: checks a message and the configuration before any I/O
+ *
+ * The virtual functions of a transport. Implementations are sequential and
+ * blocking; the base class provides the asynchronous API.
+ */
+struct _MsgTransportClass
+{
+  GObjectClass parent_class;
+
+  MsgSendReport *(*send_message_sync) (MsgTransport *self,
+                                       MsgMessage   *message,
+                                       GCancellable *cancellable,
+                                       GError      **error);
+  MsgSendReport *(*post_message_sync) (MsgTransport *self,
+                                       MsgMessage   *message,
+                                       GCancellable *cancellable,
+                                       GError      **error);
+  gboolean       (*close_sync)        (MsgTransport *self,
+                                       GCancellable *cancellable,
+                                       GError      **error);
+  gboolean       (*validate)          (MsgTransport *self,
+                                       MsgMessage   *message,
+                                       gboolean      post,
+                                       GError      **error);
+
+  /*< private >*/
+  gpointer padding[12];
+};
+
+/* Registry. */
+MSG_AVAILABLE_IN_ALL
+MsgTransport     *msg_transport_new_for_name        (const char          *name,
+                                                     MsgConfiguration    *configuration,
+                                                     GError             **error);
+MSG_AVAILABLE_IN_ALL
+GStrv             msg_transport_list_names          (void);
+
+/* Properties. */
+MSG_AVAILABLE_IN_ALL
+const char       *msg_transport_get_name            (MsgTransport        *self);
+MSG_AVAILABLE_IN_ALL
+MsgConfiguration *msg_transport_get_configuration   (MsgTransport        *self);
+MSG_AVAILABLE_IN_ALL
+void              msg_transport_set_configuration   (MsgTransport        *self,
+                                                     MsgConfiguration    *configuration);
+
+/* Sending. */
+MSG_AVAILABLE_IN_ALL
+MsgSendReport    *msg_transport_send_message        (MsgTransport        *self,
+                                                     MsgMessage          *message,
+                                                     GCancellable        *cancellable,
+                                                     GError             **error);
+MSG_AVAILABLE_IN_ALL
+void              msg_transport_send_message_async  (MsgTransport        *self,
+                                                     MsgMessage          *message,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+MSG_AVAILABLE_IN_ALL
+MsgSendReport    *msg_transport_send_message_finish (MsgTransport        *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
+MSG_AVAILABLE_IN_ALL
+MsgSendReport    *msg_transport_post_message        (MsgTransport        *self,
+                                                     MsgMessage          *message,
+                                                     GCancellable        *cancellable,
+                                                     GError             **error);
+MSG_AVAILABLE_IN_ALL
+void              msg_transport_post_message_async  (MsgTransport        *self,
+                                                     MsgMessage          *message,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+MSG_AVAILABLE_IN_ALL
+MsgSendReport    *msg_transport_post_message_finish (MsgTransport        *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_transport_close               (MsgTransport        *self,
+                                                     GCancellable        *cancellable,
+                                                     GError             **error);
+MSG_AVAILABLE_IN_ALL
+void              msg_transport_close_async         (MsgTransport        *self,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_transport_close_finish        (MsgTransport        *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
+
+/* For transport implementations. */
+MSG_AVAILABLE_IN_ALL
+MsgConfiguration *msg_transport_get_operation_configuration (MsgTransport *self);
+MSG_AVAILABLE_IN_ALL
+gint64            msg_transport_get_operation_start_time    (MsgTransport *self);
+MSG_AVAILABLE_IN_ALL
+void              msg_transport_emit_progress       (MsgTransport        *self,
+                                                     guint64              sent,
+                                                     guint64              total);
+
+G_END_DECLS
