@@ -1,11 +1,68 @@
 /* msg-test-server.h: scripted fake SMTP/NNTP servers for tests
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A server listens on 127.0.0.1, port 0 (the kernel picks a free port), and
+ * runs in its own thread with its own GMainContext. Each accepted
+ * connection plays one script: scripts[i] for the i-th connection, the last
+ * script again for any later one.
+ *
+ * A script is text, one step per line (blank lines and lines starting with
+ * '#' are ignored); in arguments, the escapes \r \n \t \\ \xHH are decoded:
+ *
+ *   send TEXT            write TEXT (write "\r\n" yourself)
+ *   line TEXT            write TEXT followed by CRLF
+ *   expect PREFIX        read one line; fail the script unless it starts
+ *                        with PREFIX (case-insensitive)
+ *   read N               read and discard N lines
+ *   data                 read lines until the lone "." that ends DATA/POST
+ *   sleep MS             sleep MS milliseconds (still noticing a close)
+ *   drip N MS TEXT       write TEXT N bytes at a time, MS ms apart
+ *   stall                wait (reading nothing) until the client closes
+ *   stop-reading         never read again; wait until the client closes
+ *   close                close the connection (FIN)
+ *   reset                close with RST (SO_LINGER 0)
+ *   starttls             start the TLS handshake as server
+ *   tls-stall            accept TCP but never answer the TLS handshake
+ *   wait-close           wait until the client closes (EOF or error)
+ *
+ * When a script ends, the server waits for the client to close.
+ *
+ * Special server modes: msg_test_server_new_no_accept() listens with a
+ * backlog that is never accepted (connect stage faults).
  */
 #pragma once
 
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
+
+typedef struct _MsgTestServer MsgTestServer;
+
+MsgTestServer *msg_test_server_new            (const char *script);
+MsgTestServer *msg_test_server_new_multi      (const char *const *scripts);
+MsgTestServer *msg_test_server_new_no_accept  (void);
+void           msg_test_server_free           (MsgTestServer *self);
+
+/* TLS: a certificate made at test time (see test-utils); call before any
+ * connection arrives. */
+void           msg_test_server_set_tls        (MsgTestServer   *self,
+                                               GTlsCertificate *certificate);
+
+guint16        msg_test_server_get_port       (MsgTestServer *self);
+
+/* Waits up to @timeout_ms for the current connection's script to end with
+ * the client's close observed; returns whether it did. */
+gboolean       msg_test_server_wait_closed    (MsgTestServer *self,
+                                               unsigned       timeout_ms);
+/* Number of connections accepted so far. */
+unsigned       msg_test_server_get_n_connections (MsgTestServer *self);
+/* Every byte received on connection @index (0-based), TLS decrypted. */
+GBytes        *msg_test_server_get_received   (MsgTestServer *self,
+                                               unsigned       index);
+/* NULL, or why a script failed (an expect that did not match, ...). */
+char          *msg_test_server_get_error      (MsgTestServer *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgTestServer, msg_test_server_free)
 
 G_END_DECLS
