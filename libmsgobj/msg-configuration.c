@@ -486,6 +486,8 @@ validate_using (const FieldDef *def,
         return invalid_value (error, def, value,
                               "a transport name has only the characters a-z, 0-9, “_” and “-”");
     }
+  if (!all_digits && !g_ascii_islower (v[0]))
+    return invalid_value (error, def, value, "a transport name begins with a letter");
   if (all_digits)
     {
       const char *network = def->check == CHECK_SEND_USING ? "smtp" : "nntp";
@@ -897,8 +899,18 @@ msg_configuration_copy (MsgConfiguration *self)
 
 typedef struct
 {
-  GHashTable *key_lines; /* key in [configuration] → line of its last occurrence */
-} ScanResult;
+  char *key;
+  int   line;
+} KeyLine;
+
+static void
+key_line_free (gpointer data)
+{
+  KeyLine *kl = data;
+
+  g_free (kl->key);
+  g_free (kl);
+}
 
 /* Formats the location of an error: "FILE:LINE: " or "line LINE: ". */
 static char *
@@ -928,12 +940,15 @@ parse_error (GError    **error,
 }
 
 /* Goes through the lines as GKeyFile does, to find the line of each key
- * (GKeyFile does not tell) and report syntax errors with their line. */
+ * (GKeyFile does not tell) and report syntax errors with their line. Fills
+ * @key_lines with the keys of the [configuration] group in order, and
+ * @last_lines with the line of the last occurrence of each key. */
 static gboolean
 scan_key_file (const char *data,
                gsize       length,
                const char *display_name,
-               GHashTable *key_lines,
+               GPtrArray  *key_lines,
+               GHashTable *last_lines,
                GError    **error)
 {
   const char      *p = data;
@@ -999,11 +1014,9 @@ scan_key_file (const char *data,
       eq = strchr (start, '=');
       if (eq == NULL)
         {
-          g_autofree char *quoted = quote_value (start);
-          g_autofree char *message = g_strdup_printf (
-              "“%s” is not a “field = value” line, a group header or a comment", quoted);
-
-          return parse_error (error, display_name, line, message);
+          /* The line is not quoted: it may hold a password. */
+          return parse_error (error, display_name, line,
+                              "not a “field = value” line, a group header or a comment");
         }
       if (group == NULL)
         return parse_error (error, display_name, line,
@@ -1015,7 +1028,12 @@ scan_key_file (const char *data,
         g_strchomp (key);
         if (*key == '\0')
           return parse_error (error, display_name, line, "a line with a value but no field name");
-        g_hash_table_insert (key_lines, g_steal_pointer (&key), GINT_TO_POINTER (line));
+        KeyLine *kl = g_new0 (KeyLine, 1);
+
+        kl->key = g_strdup (key);
+        kl->line = line;
+        g_ptr_array_add (key_lines, kl);
+        g_hash_table_insert (last_lines, g_steal_pointer (&key), GINT_TO_POINTER (line));
       }
     }
   return TRUE;
@@ -1028,67 +1046,59 @@ load_key_file (MsgConfiguration *self,
                const char       *display_name,
                GError          **error)
 {
-  g_autoptr (GHashTable) key_lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) key_lines = g_ptr_array_new_with_free_func (key_line_free);
+  g_autoptr (GHashTable) last_lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GKeyFile) key_file = g_key_file_new ();
   g_autoptr (GHashTable) pending = NULL;
   g_autoptr (GError) local_error = NULL;
-  g_auto (GStrv) keys = NULL;
   GHashTableIter iter;
   gpointer       key, value;
 
-  if (!scan_key_file (data, length, display_name, key_lines, error))
+  if (!scan_key_file (data, length, display_name, key_lines, last_lines, error))
     return FALSE;
+  if (key_lines->len == 0)
+    return TRUE;
 
   if (!g_key_file_load_from_data (key_file, data, length, G_KEY_FILE_NONE, &local_error))
-    {
-      /* An empty file or one with comments only has no group. */
-      if (g_hash_table_size (key_lines) == 0 &&
-          g_error_matches (local_error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_NOT_FOUND))
-        return TRUE;
-      return parse_error (error, display_name, 0, local_error->message);
-    }
-
-  if (!g_key_file_has_group (key_file, "configuration"))
-    return TRUE;
-  keys = g_key_file_get_keys (key_file, "configuration", NULL, &local_error);
-  if (keys == NULL)
     return parse_error (error, display_name, 0, local_error->message);
 
   pending = values_table_new ();
-  for (gsize i = 0; keys[i] != NULL; i++)
+  for (guint i = 0; i < key_lines->len; i++)
     {
-      int              line = GPOINTER_TO_INT (g_hash_table_lookup (key_lines, keys[i]));
-      const FieldDef  *def = lookup_field (keys[i]);
-      g_autofree char *raw = NULL;
+      const KeyLine   *kl = g_ptr_array_index (key_lines, i);
+      const FieldDef  *def = lookup_field (kl->key);
+      g_autofree char *where = location_prefix (display_name, kl->line);
       g_autofree char *canonical = NULL;
+      char            *raw;
 
       if (def == NULL)
         {
-          g_autofree char *where = location_prefix (display_name, line);
-
-          set_unknown_field_error (error, keys[i]);
+          set_unknown_field_error (error, kl->key);
           g_prefix_error (error, "%s", where);
           return FALSE;
         }
+      /* GKeyFile keeps the last value of a repeated key. */
+      if (GPOINTER_TO_INT (g_hash_table_lookup (last_lines, kl->key)) != kl->line)
+        continue;
 
-      raw = g_key_file_get_string (key_file, "configuration", keys[i], &local_error);
-      if (raw == NULL)
+      raw = g_key_file_get_string (key_file, "configuration", kl->key, &local_error);
+      if (local_error != NULL)
         {
-          g_autofree char *where = location_prefix (display_name, line);
-
+          /* GKeyFile's message is not quoted: it may hold a password. */
+          wipe_free (raw);
           g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_PARSE,
-                       "%sfield “%s”: %s", where, def->name, local_error->message);
+                       "%sfield “%s”: the value has an invalid escape sequence "
+                       "(the escapes are \\s, \\n, \\t, \\r and \\\\)",
+                       where, def->name);
           return FALSE;
         }
       if (!validate_value (def, raw, &canonical, error))
         {
-          g_autofree char *where = location_prefix (display_name, line);
-
-          wipe_free (g_steal_pointer (&raw));
+          wipe_free (raw);
           g_prefix_error (error, "%s", where);
           return FALSE;
         }
-      wipe_free (g_steal_pointer (&raw));
+      wipe_free (raw);
       g_hash_table_replace (pending, g_strdup (def->name), g_steal_pointer (&canonical));
     }
 
