@@ -866,12 +866,13 @@ test_secrets_in_files (void)
   {
     const char *data;
     int         code;
+    const char *line;
   } files[] = {
-    { "[configuration]\nsendpassword = " PASSWORD "\\n\n", MSG_CONFIGURATION_ERROR_INVALID_VALUE },
-    { "[configuration]\nsendpassword = " PASSWORD "\\q\n", MSG_CONFIGURATION_ERROR_PARSE },
-    { "[configuration]\nsendpassword " PASSWORD "\n", MSG_CONFIGURATION_ERROR_PARSE },
-    { "[configuration]\nsendpassword = " PASSWORD "\nsmtpserverport = x\n", MSG_CONFIGURATION_ERROR_INVALID_VALUE },
-    { "[configuration]\npostpassword = " PASSWORD "\x01\n", MSG_CONFIGURATION_ERROR_INVALID_VALUE },
+    { "[configuration]\nsendpassword = " PASSWORD "\\n\n", MSG_CONFIGURATION_ERROR_INVALID_VALUE, "line 2" },
+    { "[configuration]\nsendpassword = " PASSWORD "\\q\n", MSG_CONFIGURATION_ERROR_PARSE, "line 2" },
+    { "[configuration]\nsendpassword " PASSWORD "\n", MSG_CONFIGURATION_ERROR_PARSE, "line 2" },
+    { "[configuration]\nsendpassword = " PASSWORD "\nsmtpserverport = x\n", MSG_CONFIGURATION_ERROR_INVALID_VALUE, "line 3" },
+    { "[configuration]\npostpassword = " PASSWORD "\x01\n", MSG_CONFIGURATION_ERROR_INVALID_VALUE, "line 2" },
   };
 
   g_test_summary ("Errors about a configuration file never quote a password from it.");
@@ -884,7 +885,7 @@ test_secrets_in_files (void)
       g_assert_false (msg_configuration_load_from_data (cfg, files[i].data, -1, &error));
       g_assert_error (error, MSG_CONFIGURATION_ERROR, files[i].code);
       assert_message_lacks (error, PASSWORD);
-      assert_message_has (error, "line 2");
+      assert_message_has (error, files[i].line);
       g_assert_false (msg_configuration_is_field_set (cfg, "sendpassword"));
     }
 }
