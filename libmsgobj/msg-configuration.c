@@ -164,7 +164,9 @@ struct _MsgConfiguration
   GHashTable *values; /* (owned): short name → canonical value, set fields only */
 };
 
-G_DEFINE_QUARK (msg - configuration - error - quark, msg_configuration_error)
+/* clang-format off */
+G_DEFINE_QUARK (msg-configuration-error-quark, msg_configuration_error)
+/* clang-format on */
 G_DEFINE_FINAL_TYPE (MsgConfiguration, msg_configuration, G_TYPE_OBJECT)
 
 /* Overwrites a string before freeing it, so that passwords do not linger

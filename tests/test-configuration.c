@@ -240,6 +240,14 @@ test_list_fields (void)
 }
 
 static void
+test_error_domain (void)
+{
+  g_test_summary ("The error domain has the documented name.");
+
+  g_assert_cmpstr (g_quark_to_string (MSG_CONFIGURATION_ERROR), ==, "msg-configuration-error-quark");
+}
+
+static void
 test_field_types (void)
 {
   g_test_summary ("Each field reports the type that decides its validation.");
@@ -1429,6 +1437,7 @@ main (int   argc,
   g_test_add_func ("/configuration/defaults", test_defaults);
   g_test_add_func ("/configuration/list-fields", test_list_fields);
   g_test_add_func ("/configuration/field-types", test_field_types);
+  g_test_add_func ("/configuration/error-domain", test_error_domain);
   g_test_add_func ("/configuration/names", test_names);
   g_test_add_func ("/configuration/names/unknown", test_unknown_names);
   g_test_add_func ("/configuration/names/unknown-read", test_unknown_read);
