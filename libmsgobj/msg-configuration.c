@@ -164,6 +164,13 @@ struct _MsgConfiguration
   GHashTable *values; /* (owned): short name → canonical value, set fields only */
 };
 
+/**
+ * msg_configuration_error_quark:
+ *
+ * Gets the error domain of configuration errors, %MSG_CONFIGURATION_ERROR.
+ *
+ * Returns: the quark of the domain
+ */
 /* clang-format off */
 G_DEFINE_QUARK (msg-configuration-error-quark, msg_configuration_error)
 /* clang-format on */
