@@ -11,7 +11,7 @@ struct _MsgConfiguration
   GObject parent_instance;
 };
 
-G_DEFINE_QUARK (msg-configuration-error-quark, msg_configuration_error)
+G_DEFINE_QUARK (msg - configuration - error - quark, msg_configuration_error)
 G_DEFINE_FINAL_TYPE (MsgConfiguration, msg_configuration, G_TYPE_OBJECT)
 
 static void

@@ -11,7 +11,6 @@ struct _MsgConnection
   GObject parent_instance;
 };
 
-
 G_DEFINE_FINAL_TYPE (MsgConnection, msg_connection, G_TYPE_OBJECT)
 
 static void
