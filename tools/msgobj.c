@@ -439,7 +439,10 @@ command_show (const char *path)
   g_autoptr (MsgBodyPart) root = NULL;
 
   if (message == NULL)
-    return fail (error);
+    {
+      g_printerr ("msgobj: %s\n", error->message);
+      return error->domain == MSG_MESSAGE_ERROR ? EXIT_INVALID : EXIT_FAILED;
+    }
 
   for (guint i = 0; headers[i] != NULL; i++)
     {
