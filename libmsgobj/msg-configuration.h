@@ -103,6 +103,8 @@ GStrv             msg_configuration_list_fields    (MsgConfiguration *self);
 
 MSG_AVAILABLE_IN_ALL
 MsgFieldType      msg_configuration_get_field_type (const char       *name);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_configuration_has_field      (const char       *name);
 
 MSG_AVAILABLE_IN_ALL
 gboolean          msg_configuration_register_field (const char        *name,
