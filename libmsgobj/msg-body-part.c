@@ -11,7 +11,6 @@ struct _MsgBodyPart
   GObject parent_instance;
 };
 
-
 G_DEFINE_FINAL_TYPE (MsgBodyPart, msg_body_part, G_TYPE_OBJECT)
 
 static void

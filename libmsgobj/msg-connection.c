@@ -1,25 +1,1847 @@
-/* msg-connection.c
+/* msg-connection.c: the deadline-aware connection layer for transports
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
 
-#include "msgobj.h"
+#include "msg-connection-private.h"
+#include "msg-reply-private.h"
+
+#include <string.h>
+#include <errno.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#ifdef __linux__
+#include <linux/sockios.h>
+#endif
+
+/**
+ * MsgConnection:
+ *
+ * One connection to a mail or news server, for transport plugins.
+ *
+ * Every primitive blocks the calling thread, but every wait is bounded by
+ * two clocks and the caller's [class@Gio.Cancellable]:
+ *
+ * - the inactivity limit ([method@Connection.set_timeout]): a connect, a
+ *   TLS handshake and a whole reply must each be complete within it,
+ *   counted from the moment the command was sent (a server dripping one
+ *   byte at a time cannot stretch it); each write must make progress
+ *   within it;
+ * - the total deadline ([method@Connection.set_deadline]), a monotonic
+ *   time that caps every wait.
+ *
+ * A time-out fails with %G_IO_ERROR_TIMED_OUT, a cancellation with
+ * %G_IO_ERROR_CANCELLED. On any error (I/O error, time-out, cancellation,
+ * protocol violation, a reply over the size limits, bad arguments) the
+ * primitive has already aborted the connection before it returns: the
+ * socket is closed at once, without any network wait (no TLS close_notify)
+ * and [method@Connection.is_connected] returns %FALSE.
+ *
+ * One thread at a time uses a connection; other threads may only cancel
+ * the cancellable of the running call.
+ *
+ * The protocol trace goes to g_debug() in the `msgobj` log domain (visible
+ * with `G_MESSAGES_DEBUG=msgobj`): `C:` lines for commands, `S:` lines for
+ * what the server sent.
+ */
+
+#define MSG_TYPE_CONNECTION_OUTPUT_STREAM (msg_connection_output_stream_get_type ())
+G_DECLARE_FINAL_TYPE (MsgConnectionOutputStream, msg_connection_output_stream, MSG, CONNECTION_OUTPUT_STREAM, GOutputStream)
 
 struct _MsgConnection
 {
   GObject parent_instance;
+
+  char    *host;
+  guint16  port;
+  double   timeout;
+  gint64   deadline;
+  char    *tls_ca_file;
+  gboolean tls_verify;
+  char    *trace_name;
+
+  GMainContext          *context;
+  GSocket               *socket; /* (nullable) */
+  GIOStream             *tcp;    /* (nullable) a GSocketConnection */
+  GIOStream             *tls;    /* (nullable) a GTlsClientConnection */
+  GPollableInputStream  *input;  /* (nullable) (unowned) of the top stream */
+  GPollableOutputStream *output; /* (nullable) (unowned) of the top stream */
+
+  GByteArray *queue;
+  char       *read_buffer;
+  gsize       read_start;
+  gsize       read_end;
+  gint64      exchange_start;
+  gint        tls_warned;
+
+  MsgConnectionOutputStream *output_stream; /* (nullable) */
 };
 
+enum
+{
+  PROP_0,
+  PROP_HOST,
+  PROP_PORT,
+  PROP_TIMEOUT,
+  PROP_DEADLINE,
+  PROP_TLS_CA_FILE,
+  PROP_TLS_VERIFY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (MsgConnection, msg_connection, G_TYPE_OBJECT)
+
+/* The stream of get_output_stream(). */
+
+struct _MsgConnectionOutputStream
+{
+  GOutputStream  parent_instance;
+  MsgConnection *connection; /* (nullable) (unowned) */
+};
+
+G_DEFINE_FINAL_TYPE (MsgConnectionOutputStream, msg_connection_output_stream, G_TYPE_OUTPUT_STREAM)
+
+static gboolean msg_connection_write_internal (MsgConnection *self,
+                                               const void    *buffer,
+                                               gsize          length,
+                                               GCancellable  *cancellable,
+                                               GError       **error);
+
+static gssize
+msg_connection_output_stream_write (GOutputStream *stream,
+                                    const void    *buffer,
+                                    gsize          count,
+                                    GCancellable  *cancellable,
+                                    GError       **error)
+{
+  MsgConnectionOutputStream *self = MSG_CONNECTION_OUTPUT_STREAM (stream);
+
+  if (self->connection == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                           "The connection is gone");
+      return -1;
+    }
+  if (!msg_connection_flush (self->connection, cancellable, error))
+    return -1;
+  if (!msg_connection_write_internal (self->connection, buffer, count, cancellable, error))
+    {
+      msg_connection_abort (self->connection);
+      return -1;
+    }
+  return (gssize) count;
+}
+
+static gboolean
+msg_connection_output_stream_close (GOutputStream *stream,
+                                    GCancellable  *cancellable,
+                                    GError       **error)
+{
+  /* Closing this stream leaves the connection alone. */
+  return TRUE;
+}
+
+static void
+msg_connection_output_stream_class_init (MsgConnectionOutputStreamClass *klass)
+{
+  GOutputStreamClass *stream_class = G_OUTPUT_STREAM_CLASS (klass);
+
+  stream_class->write_fn = msg_connection_output_stream_write;
+  stream_class->close_fn = msg_connection_output_stream_close;
+}
+
+static void
+msg_connection_output_stream_init (MsgConnectionOutputStream *self)
+{
+}
+
+/* Tracing. */
+
+static const char *
+trace_prefix (MsgConnection *self,
+              char          *buffer,
+              gsize          size)
+{
+  if (self->trace_name != NULL)
+    return self->trace_name;
+  g_snprintf (buffer, size, "%s:%u", self->host, self->port);
+  return buffer;
+}
+
+static gboolean
+trace_enabled (void)
+{
+  return !g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN);
+}
+
+static void
+trace_line (MsgConnection *self,
+            char           direction,
+            const char    *text,
+            gsize          length)
+{
+  char             prefix[300];
+  g_autofree char *clean = NULL;
+
+  if (!trace_enabled ())
+    return;
+  clean = msg_reply_sanitize_text (text, length);
+  g_debug ("%s %c: %s", trace_prefix (self, prefix, sizeof prefix), direction, clean);
+}
+
+static void
+trace_note (MsgConnection *self,
+            const char    *format,
+            ...) G_GNUC_PRINTF (2, 3);
+
+static void
+trace_note (MsgConnection *self,
+            const char    *format,
+            ...)
+{
+  char             prefix[300];
+  g_autofree char *text = NULL;
+  va_list          args;
+
+  if (!trace_enabled ())
+    return;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_debug ("%s %s", trace_prefix (self, prefix, sizeof prefix), text);
+}
+
+/* Clocks and waiting. */
+
+static gint64
+exchange_until (MsgConnection *self,
+                gint64         start)
+{
+  gint64 until = G_MAXINT64;
+
+  if (self->timeout > 0)
+    until = start + (gint64) (self->timeout * G_USEC_PER_SEC + 0.5);
+  if (self->deadline > 0)
+    until = MIN (until, self->deadline);
+  return until;
+}
+
+static void
+set_timed_out (MsgConnection *self,
+               gint64         until,
+               const char    *what,
+               GError       **error)
+{
+  if (self->deadline > 0 && until == self->deadline)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                 "Timed out %s %s:%u (the operation's total time limit was reached)",
+                 what, self->host, self->port);
+  else
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                 "Timed out %s %s:%u (limit %g s)",
+                 what, self->host, self->port, self->timeout);
+}
+
+typedef struct
+{
+  gboolean ready;
+  gboolean timed_out;
+  gboolean cancelled;
+} Waiter;
+
+static gboolean
+on_pollable_ready (GObject *stream,
+                   gpointer user_data)
+{
+  ((Waiter *) user_data)->ready = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_socket_ready (GSocket     *socket,
+                 GIOCondition condition,
+                 gpointer     user_data)
+{
+  ((Waiter *) user_data)->ready = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_cancelled (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  ((Waiter *) user_data)->cancelled = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_timer (gpointer user_data)
+{
+  ((Waiter *) user_data)->timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+timer_dispatch (GSource    *source,
+                GSourceFunc callback,
+                gpointer    user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs timer_funcs = {
+  NULL, NULL, timer_dispatch, NULL, NULL, NULL
+};
+
+/* Iterates the private context until @waiter is ready, @until (monotonic
+ * µs) passes or @cancellable fires. @ready_source, when given, already has
+ * its callback set to mark @waiter ready; it is consumed. */
+static void
+wait_on_context (MsgConnection *self,
+                 Waiter        *waiter,
+                 GSource       *ready_source,
+                 gint64         until,
+                 GCancellable  *cancellable)
+{
+  GSource *timer = NULL;
+  GSource *cancel_source = NULL;
+
+  if (ready_source != NULL)
+    g_source_attach (ready_source, self->context);
+  if (until != G_MAXINT64)
+    {
+      timer = g_source_new (&timer_funcs, sizeof (GSource));
+      g_source_set_callback (timer, on_timer, waiter, NULL);
+      g_source_set_ready_time (timer, until);
+      g_source_attach (timer, self->context);
+    }
+  if (cancellable != NULL)
+    {
+      cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (cancel_source, G_SOURCE_FUNC (on_cancelled), waiter, NULL);
+      g_source_attach (cancel_source, self->context);
+    }
+
+  while (!waiter->ready && !waiter->timed_out && !waiter->cancelled)
+    g_main_context_iteration (self->context, TRUE);
+
+  if (ready_source != NULL)
+    {
+      g_source_destroy (ready_source);
+      g_source_unref (ready_source);
+    }
+  if (timer != NULL)
+    {
+      g_source_destroy (timer);
+      g_source_unref (timer);
+    }
+  if (cancel_source != NULL)
+    {
+      g_source_destroy (cancel_source);
+      g_source_unref (cancel_source);
+    }
+}
+
+/* Fails at once when cancelled or past @until. */
+static gboolean
+check_clocks (MsgConnection *self,
+              gint64         until,
+              const char    *what,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (g_get_monotonic_time () >= until)
+    {
+      set_timed_out (self, until, what, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Waits for @ready_source (consumed); FALSE with the error when a clock or
+ * the cancellable won. */
+static gboolean
+wait_for_source (MsgConnection *self,
+                 GSource       *ready_source,
+                 gint64         until,
+                 const char    *what,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  Waiter waiter = { FALSE, FALSE, FALSE };
+
+  if (!check_clocks (self, until, what, cancellable, error))
+    {
+      g_source_unref (ready_source);
+      return FALSE;
+    }
+  g_source_set_callback (ready_source, G_SOURCE_FUNC (on_pollable_ready), &waiter, NULL);
+  wait_on_context (self, &waiter, ready_source, until, cancellable);
+  if (waiter.cancelled)
+    return !g_cancellable_set_error_if_cancelled (cancellable, error);
+  if (waiter.ready)
+    return TRUE;
+  set_timed_out (self, until, what, error);
+  return FALSE;
+}
+
+/* An asynchronous GIO operation raced against the clocks. */
+typedef struct
+{
+  gatomicrefcount ref_count;
+  Waiter          waiter;
+  GAsyncResult   *result;
+  GCancellable   *cancellable; /* the operation's child cancellable */
+} AsyncOp;
+
+static AsyncOp *
+async_op_new (void)
+{
+  AsyncOp *op = g_new0 (AsyncOp, 1);
+
+  g_atomic_ref_count_init (&op->ref_count);
+  op->cancellable = g_cancellable_new ();
+  return op;
+}
+
+static AsyncOp *
+async_op_ref (AsyncOp *op)
+{
+  g_atomic_ref_count_inc (&op->ref_count);
+  return op;
+}
+
+static void
+async_op_unref (AsyncOp *op)
+{
+  if (g_atomic_ref_count_dec (&op->ref_count))
+    {
+      g_clear_object (&op->result);
+      g_object_unref (op->cancellable);
+      g_free (op);
+    }
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AsyncOp, async_op_unref)
+
+static void
+async_op_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  AsyncOp *op = user_data;
+
+  op->result = g_object_ref (result);
+  op->waiter.ready = TRUE;
+  async_op_unref (op);
+}
+
+/* Waits for @op, started on the private context with async_op_done and a
+ * new reference; when a clock or the caller's cancellable wins, cancels
+ * the operation, waits for it to unwind (GIO operations on the 2.74 floor
+ * return promptly once cancelled) and fails. */
+static gboolean
+wait_for_async (MsgConnection *self,
+                AsyncOp       *op,
+                gint64         until,
+                const char    *what,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  if (g_cancellable_is_cancelled (cancellable) || g_get_monotonic_time () >= until)
+    op->waiter.timed_out = TRUE;
+  else
+    wait_on_context (self, &op->waiter, NULL, until, cancellable);
+
+  if (op->waiter.ready)
+    return TRUE;
+
+  g_cancellable_cancel (op->cancellable);
+  {
+    Waiter   grace = { FALSE, FALSE, FALSE };
+    gint64   grace_until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+    GSource *timer = g_source_new (&timer_funcs, sizeof (GSource));
+
+    /* Usually the callback comes in the next iteration; the grace timer
+     * only guards against a misbehaving backend. */
+    g_source_set_callback (timer, on_timer, &grace, NULL);
+    g_source_set_ready_time (timer, grace_until);
+    g_source_attach (timer, self->context);
+    while (!op->waiter.ready && !grace.timed_out)
+      g_main_context_iteration (self->context, TRUE);
+    g_source_destroy (timer);
+    g_source_unref (timer);
+  }
+
+  if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+    set_timed_out (self, until, what, error);
+  return FALSE;
+}
+
+/* Connecting. */
+
+static GList *
+resolve (MsgConnection *self,
+         gint64         until,
+         GCancellable  *cancellable,
+         GError       **error)
+{
+  g_autoptr (GInetAddress) literal = g_inet_address_new_from_string (self->host);
+  g_autoptr (GResolver) resolver = NULL;
+  g_autoptr (AsyncOp) op = NULL;
+  g_autoptr (GError) local_error = NULL;
+  GList *addresses;
+
+  if (literal != NULL)
+    return g_list_prepend (NULL, g_steal_pointer (&literal));
+
+  resolver = g_resolver_get_default ();
+  op = async_op_new ();
+  g_main_context_push_thread_default (self->context);
+  g_resolver_lookup_by_name_async (resolver, self->host, op->cancellable,
+                                   async_op_done, async_op_ref (op));
+  g_main_context_pop_thread_default (self->context);
+
+  if (!wait_for_async (self, op, until, "resolving the name of", cancellable, error))
+    return NULL;
+  addresses = g_resolver_lookup_by_name_finish (resolver, op->result, &local_error);
+  if (addresses == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, local_error->code,
+                   "Could not resolve %s: %s", self->host, local_error->message);
+      return NULL;
+    }
+  return addresses;
+}
+
+static GSocket *
+connect_address (MsgConnection *self,
+                 GInetAddress  *address,
+                 gint64         until,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) socket_address = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (!check_clocks (self, until, "connecting to", cancellable, error))
+    return NULL;
+
+  socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return NULL;
+  g_socket_set_blocking (socket, FALSE);
+  socket_address = g_inet_socket_address_new (address, self->port);
+
+  if (!g_socket_connect (socket, socket_address, NULL, &local_error))
+    {
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_PENDING))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          g_socket_close (socket, NULL);
+          return NULL;
+        }
+      g_clear_error (&local_error);
+
+      {
+        Waiter   waiter = { FALSE, FALSE, FALSE };
+        GSource *source = g_socket_create_source (socket, G_IO_OUT, NULL);
+
+        g_source_set_callback (source, G_SOURCE_FUNC (on_socket_ready), &waiter, NULL);
+        wait_on_context (self, &waiter, source, until, cancellable);
+        if (!waiter.ready)
+          {
+            g_socket_close (socket, NULL);
+            if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+              set_timed_out (self, until, "connecting to", error);
+            return NULL;
+          }
+      }
+      if (!g_socket_check_connect_result (socket, error))
+        {
+          g_socket_close (socket, NULL);
+          return NULL;
+        }
+    }
+
+  g_socket_set_blocking (socket, TRUE);
+  g_socket_set_timeout (socket, 0);
+  return g_steal_pointer (&socket);
+}
+
+static void
+set_streams (MsgConnection *self,
+             GIOStream     *top)
+{
+  self->input = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (top));
+  self->output = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (top));
+}
+
+static gboolean
+accept_any_certificate (GTlsConnection      *connection,
+                        GTlsCertificate     *peer_cert,
+                        GTlsCertificateFlags errors,
+                        gpointer             user_data)
+{
+  MsgConnection *self = user_data;
+
+  if (g_atomic_int_compare_and_exchange (&self->tls_warned, 0, 1))
+    g_warning ("%s:%u: accepting a TLS certificate that failed verification "
+               "(flags 0x%x) because tlsverify is off: the connection is not "
+               "protected against impostors",
+               self->host, self->port, (unsigned) errors);
+  return TRUE;
+}
+
+/* Wraps the TCP connection in TLS and performs the handshake, with its own
+ * exchange clock. */
+static gboolean
+handshake (MsgConnection *self,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  g_autoptr (GSocketConnectable) identity = NULL;
+  g_autoptr (GIOStream) tls = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (AsyncOp) op = NULL;
+  gint64 until = exchange_until (self, g_get_monotonic_time ());
+
+  identity = g_network_address_new (self->host, self->port);
+  tls = g_tls_client_connection_new (self->tcp, identity, &local_error);
+  if (tls == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "TLS is not available (is glib-networking installed?): %s",
+                   local_error->message);
+      return FALSE;
+    }
+  g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (tls), FALSE);
+  if (self->tls_ca_file != NULL && self->tls_ca_file[0] != '\0')
+    {
+      g_autoptr (GTlsDatabase) database = g_tls_file_database_new (self->tls_ca_file, &local_error);
+
+      if (database == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "Could not load the TLS CA file %s: %s",
+                       self->tls_ca_file, local_error->message);
+          return FALSE;
+        }
+      g_tls_connection_set_database (G_TLS_CONNECTION (tls), database);
+    }
+  if (!self->tls_verify)
+    g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate), self);
+
+  trace_note (self, "TLS handshake");
+  op = async_op_new ();
+  g_main_context_push_thread_default (self->context);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, op->cancellable,
+                                    async_op_done, async_op_ref (op));
+  g_main_context_pop_thread_default (self->context);
+
+  if (!wait_for_async (self, op, until, "in the TLS handshake with", cancellable, error))
+    {
+      g_signal_handlers_disconnect_by_data (tls, self);
+      return FALSE;
+    }
+  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (tls), op->result, &local_error))
+    {
+      g_signal_handlers_disconnect_by_data (tls, self);
+      g_set_error (error, local_error->domain, local_error->code,
+                   "TLS handshake with %s:%u failed: %s",
+                   self->host, self->port, local_error->message);
+      return FALSE;
+    }
+  g_signal_handlers_disconnect_by_data (tls, self);
+
+  self->tls = g_steal_pointer (&tls);
+  set_streams (self, self->tls);
+  self->exchange_start = g_get_monotonic_time ();
+  trace_note (self, "TLS established");
+  return TRUE;
+}
+
+/**
+ * msg_connection_connect:
+ * @self: a connection
+ * @implicit_tls: whether to start TLS at once (SMTPS on 465, NNTPS on 563)
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for a #GError
+ *
+ * Resolves the host, connects to the first address that answers and, with
+ * @implicit_tls, performs the TLS handshake (server name sent with SNI and
+ * checked against the certificate; see [method@Connection.set_tls_ca_file]
+ * and [method@Connection.set_tls_verify]).
+ *
+ * The connect (name resolution included) and the handshake each have the
+ * inactivity limit, and both the total deadline. The server's greeting is
+ * then read with [method@Connection.read_reply], whose clock starts when
+ * the connection is made. A connection that was connected is aborted
+ * first.
+ *
+ * Errors: %G_IO_ERROR_CONNECTION_REFUSED, %G_IO_ERROR_TIMED_OUT,
+ * %G_IO_ERROR_CANCELLED, resolver errors, TLS errors (%G_TLS_ERROR).
+ *
+ * Returns: whether the connection is open
+ */
+gboolean
+msg_connection_connect (MsgConnection *self,
+                        gboolean       implicit_tls,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  g_autoptr (GError) last_error = NULL;
+  GList *addresses;
+  gint64 until;
+
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  msg_connection_abort (self);
+  until = exchange_until (self, g_get_monotonic_time ());
+  trace_note (self, "connecting to %s:%u%s", self->host, self->port,
+              implicit_tls ? " (TLS)" : "");
+
+  if (!check_clocks (self, until, "resolving the name of", cancellable, error))
+    return FALSE;
+  addresses = resolve (self, until, cancellable, error);
+  if (addresses == NULL)
+    return FALSE;
+
+  for (GList *l = addresses; l != NULL && self->socket == NULL; l = l->next)
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      self->socket = connect_address (self, l->data, until, cancellable, &local_error);
+      if (self->socket != NULL)
+        break;
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+          g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          g_list_free_full (addresses, g_object_unref);
+          return FALSE;
+        }
+      g_clear_error (&last_error);
+      last_error = g_steal_pointer (&local_error);
+    }
+  g_list_free_full (addresses, g_object_unref);
+
+  if (self->socket == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, last_error != NULL ? last_error->code : G_IO_ERROR_FAILED,
+                   "Could not connect to %s:%u: %s", self->host, self->port,
+                   last_error != NULL ? last_error->message : "no address");
+      return FALSE;
+    }
+
+  self->tcp = G_IO_STREAM (g_socket_connection_factory_create_connection (self->socket));
+  set_streams (self, self->tcp);
+  self->read_start = self->read_end = 0;
+  g_byte_array_set_size (self->queue, 0);
+  self->exchange_start = g_get_monotonic_time ();
+  trace_note (self, "connected");
+
+  if (implicit_tls && !handshake (self, cancellable, error))
+    {
+      msg_connection_abort (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * msg_connection_starttls:
+ * @self: a connection
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for a #GError
+ *
+ * Upgrades a plain connection to TLS, after the caller has read the
+ * server's go-ahead reply to STARTTLS (SMTP 220, NNTP 382).
+ *
+ * If the server sent anything after its go-ahead (bytes already read ahead
+ * or waiting on the socket), the connection is aborted and the call fails
+ * with %MSG_TRANSPORT_ERROR_PROTOCOL: such bytes would be plaintext that an
+ * attacker could inject (RFC 3207 section 4.2). The handshake has the
+ * inactivity limit and the total deadline.
+ *
+ * Returns: whether the connection now uses TLS
+ */
+gboolean
+msg_connection_starttls (MsgConnection *self,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->socket == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                   "Not connected to %s:%u", self->host, self->port);
+      return FALSE;
+    }
+  if (self->tls != NULL || self->queue->len > 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   self->tls != NULL ? "The connection to %s:%u already uses TLS"
+                                     : "Commands queued for %s:%u before STARTTLS",
+                   self->host, self->port);
+      msg_connection_abort (self);
+      return FALSE;
+    }
+  if (self->read_end > self->read_start ||
+      (g_socket_condition_check (self->socket, G_IO_IN) & G_IO_IN) != 0)
+    {
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+                   "%s:%u sent data after the STARTTLS go-ahead, before the TLS "
+                   "handshake (possible plaintext injection)",
+                   self->host, self->port);
+      msg_connection_abort (self);
+      return FALSE;
+    }
+  if (!handshake (self, cancellable, error))
+    {
+      msg_connection_abort (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * msg_connection_is_connected:
+ * @self: a connection
+ *
+ * Returns: whether the connection is open (it has not failed or been
+ *   aborted)
+ */
+gboolean
+msg_connection_is_connected (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
+
+  return self->socket != NULL;
+}
+
+/**
+ * msg_connection_is_tls:
+ * @self: a connection
+ *
+ * Returns: whether the open connection uses TLS
+ */
+gboolean
+msg_connection_is_tls (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
+
+  return self->tls != NULL;
+}
+
+/**
+ * msg_connection_abort:
+ * @self: a connection
+ *
+ * Closes the connection at once: the socket is closed first (with a reset
+ * if unsent data is stuck in it, so the server sees the close even when it
+ * stopped reading), then the TLS and stream objects are dropped. Nothing
+ * waits on the network: no TLS close_notify, no QUIT. Queued commands and
+ * read-ahead data are discarded.
+ *
+ * Calling it on a closed connection does nothing.
+ */
+void
+msg_connection_abort (MsgConnection *self)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+
+  if (self->socket != NULL)
+    {
+#ifdef SIOCOUTQ
+      int fd = g_socket_get_fd (self->socket);
+      int unsent = 0;
+
+      if (ioctl (fd, SIOCOUTQ, &unsent) == 0 && unsent > 0)
+        {
+          struct linger linger = { 1, 0 };
+
+          setsockopt (fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+        }
+#endif
+      g_socket_close (self->socket, NULL);
+      trace_note (self, "connection closed");
+    }
+  self->input = NULL;
+  self->output = NULL;
+  g_clear_object (&self->tls);
+  g_clear_object (&self->tcp);
+  g_clear_object (&self->socket);
+  g_byte_array_set_size (self->queue, 0);
+  self->read_start = self->read_end = 0;
+}
+
+/**
+ * msg_connection_check_idle:
+ * @self: a connection
+ *
+ * Checks, without waiting, that a kept connection can be reused: it is
+ * open, the server has not closed it and has sent nothing unasked (such as
+ * a 421 before closing). Otherwise the connection is aborted.
+ *
+ * Returns: whether the connection can be reused
+ */
+gboolean
+msg_connection_check_idle (MsgConnection *self)
+{
+  g_autoptr (GError) local_error = NULL;
+  gssize n;
+
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
+
+  if (self->socket == NULL)
+    return FALSE;
+  if (self->read_end > self->read_start)
+    {
+      trace_line (self, 'S', self->read_buffer + self->read_start,
+                  MIN (self->read_end - self->read_start, 512));
+      trace_note (self, "unasked data from the server: dropping the connection");
+      msg_connection_abort (self);
+      return FALSE;
+    }
+
+  self->read_start = self->read_end = 0;
+  n = g_pollable_input_stream_read_nonblocking (self->input, self->read_buffer,
+                                                MSG_CONNECTION_READ_BUFFER_SIZE, NULL, &local_error);
+  if (n < 0 && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return TRUE;
+
+  if (n > 0)
+    {
+      trace_line (self, 'S', self->read_buffer, MIN ((gsize) n, 512));
+      trace_note (self, "unasked data from the server: dropping the connection");
+    }
+  else if (n == 0)
+    trace_note (self, "the server closed the idle connection");
+  else
+    trace_note (self, "idle connection failed: %s", local_error->message);
+  msg_connection_abort (self);
+  return FALSE;
+}
+
+/* Writing. */
+
+static gboolean
+require_connected (MsgConnection *self,
+                   GError       **error)
+{
+  if (self->socket != NULL)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+               "Not connected to %s:%u", self->host, self->port);
+  return FALSE;
+}
+
+/* Writes all of @buffer; each write must make progress within the
+ * inactivity limit; the total deadline caps it. Does not abort. */
+static gboolean
+msg_connection_write_internal (MsgConnection *self,
+                               const void    *buffer,
+                               gsize          length,
+                               GCancellable  *cancellable,
+                               GError       **error)
+{
+  const guint8 *p = buffer;
+  gint64        until;
+
+  if (!require_connected (self, error))
+    return FALSE;
+
+  until = exchange_until (self, g_get_monotonic_time ());
+  while (length > 0)
+    {
+      g_autoptr (GError) local_error = NULL;
+      gssize n;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      n = g_pollable_output_stream_write_nonblocking (self->output, p, length, NULL, &local_error);
+      if (n > 0)
+        {
+          p += n;
+          length -= (gsize) n;
+          until = exchange_until (self, g_get_monotonic_time ());
+          continue;
+        }
+      if (n < 0 && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_set_error (error, local_error->domain, local_error->code,
+                       "Error writing to %s:%u: %s", self->host, self->port,
+                       local_error->message);
+          return FALSE;
+        }
+      if (!wait_for_source (self, g_pollable_output_stream_create_source (self->output, NULL),
+                            until, "writing to", cancellable, error))
+        return FALSE;
+    }
+  self->exchange_start = g_get_monotonic_time ();
+  return TRUE;
+}
+
+static gboolean
+queue_internal (MsgConnection *self,
+                const char    *command,
+                const char    *trace_text,
+                GError       **error)
+{
+  if (!require_connected (self, error))
+    return FALSE;
+  if (strpbrk (command, "\r\n") != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "A command for %s:%u contains a line break", self->host, self->port);
+      msg_connection_abort (self);
+      return FALSE;
+    }
+  if (trace_text != NULL)
+    trace_line (self, 'C', trace_text, strlen (trace_text));
+  else
+    trace_line (self, 'C', command, strlen (command));
+  g_byte_array_append (self->queue, (const guint8 *) command, (guint) strlen (command));
+  g_byte_array_append (self->queue, (const guint8 *) "\r\n", 2);
+  return TRUE;
+}
+
+/**
+ * msg_connection_queue_command:
+ * @self: a connection
+ * @command: a command line, without its line end
+ * @error: return location for a #GError
+ *
+ * Appends @command and CRLF to the output buffer, without writing. The
+ * buffer is written by [method@Connection.flush] or before any read, so a
+ * pipelined batch goes out in one write.
+ *
+ * A command containing CR or LF is refused with
+ * %G_IO_ERROR_INVALID_ARGUMENT (and, as on any error, the connection is
+ * aborted): it would inject another command.
+ *
+ * Returns: whether the command was queued
+ */
+gboolean
+msg_connection_queue_command (MsgConnection *self,
+                              const char    *command,
+                              GError       **error)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (command != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return queue_internal (self, command, NULL, error);
+}
+
+/**
+ * msg_connection_queue_secret_command:
+ * @self: a connection
+ * @command: a command line with a secret (an AUTH payload), without its
+ *   line end
+ * @trace_text: what the protocol trace shows instead of @command
+ * @error: return location for a #GError
+ *
+ * Like [method@Connection.queue_command], but the trace shows @trace_text
+ * (for example `"AUTH PLAIN <redacted>"`) instead of @command.
+ *
+ * Returns: whether the command was queued
+ */
+gboolean
+msg_connection_queue_secret_command (MsgConnection *self,
+                                     const char    *command,
+                                     const char    *trace_text,
+                                     GError       **error)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (command != NULL, FALSE);
+  g_return_val_if_fail (trace_text != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return queue_internal (self, command, trace_text, error);
+}
+
+/**
+ * msg_connection_flush:
+ * @self: a connection
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for a #GError
+ *
+ * Writes the queued commands in one write. The clock of the next reply
+ * starts when this write is complete.
+ *
+ * Returns: whether everything queued was written
+ */
+gboolean
+msg_connection_flush (MsgConnection *self,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!require_connected (self, error))
+    return FALSE;
+  if (self->queue->len == 0)
+    return TRUE;
+  ok = msg_connection_write_internal (self, self->queue->data, self->queue->len, cancellable, error);
+  if (!ok)
+    {
+      msg_connection_abort (self);
+      return FALSE;
+    }
+  g_byte_array_set_size (self->queue, 0);
+  return TRUE;
+}
+
+/**
+ * msg_connection_send_command:
+ * @self: a connection
+ * @command: a command line, without its line end
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for a #GError
+ *
+ * Queues @command (see [method@Connection.queue_command]) and flushes.
+ *
+ * Returns: whether the command was written
+ */
+gboolean
+msg_connection_send_command (MsgConnection *self,
+                             const char    *command,
+                             GCancellable  *cancellable,
+                             GError       **error)
+{
+  return msg_connection_queue_command (self, command, error) &&
+         msg_connection_flush (self, cancellable, error);
+}
+
+/**
+ * msg_connection_write_all:
+ * @self: a connection
+ * @buffer: (array length=length) (element-type guint8): the bytes to write
+ * @length: the length of @buffer
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for a #GError
+ *
+ * Flushes queued commands, then writes @buffer as it is. Each write must
+ * make progress within the inactivity limit; the total deadline caps the
+ * whole call. Nothing is traced but the length.
+ *
+ * Returns: whether everything was written
+ */
+gboolean
+msg_connection_write_all (MsgConnection *self,
+                          const void    *buffer,
+                          gsize          length,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (buffer != NULL || length == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!msg_connection_flush (self, cancellable, error))
+    return FALSE;
+  trace_note (self, "C: (%" G_GSIZE_FORMAT " bytes)", length);
+  if (!msg_connection_write_internal (self, buffer, length, cancellable, error))
+    {
+      msg_connection_abort (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * msg_connection_get_output_stream:
+ * @self: a connection
+ *
+ * Gets a stream that writes to the connection, for message data. Its
+ * writes flush queued commands first, then obey the clocks like
+ * [method@Connection.write_all]; a failed write aborts the connection.
+ * Closing the stream leaves the connection open.
+ *
+ * For SMTP DATA or NNTP POST wrap it with
+ * `msg_data_output_stream_new (stream, TRUE)` and end the data with
+ * [method@DataOutputStream.finish].
+ *
+ * Returns: (transfer none): the stream, valid as long as @self
+ */
+GOutputStream *
+msg_connection_get_output_stream (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
+
+  if (self->output_stream != NULL &&
+      g_output_stream_is_closed (G_OUTPUT_STREAM (self->output_stream)))
+    {
+      self->output_stream->connection = NULL;
+      g_clear_object (&self->output_stream);
+    }
+  if (self->output_stream == NULL)
+    {
+      self->output_stream = g_object_new (MSG_TYPE_CONNECTION_OUTPUT_STREAM, NULL);
+      self->output_stream->connection = self;
+    }
+  return G_OUTPUT_STREAM (self->output_stream);
+}
+
+/* Reading. */
+
+/* Reads more into the buffer: > 0 bytes read, 0 at EOF, -1 on error. */
+static gssize
+fill_buffer (MsgConnection *self,
+             gint64         until,
+             const char    *what,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  if (self->read_start > 0)
+    {
+      memmove (self->read_buffer, self->read_buffer + self->read_start,
+               self->read_end - self->read_start);
+      self->read_end -= self->read_start;
+      self->read_start = 0;
+    }
+
+  for (;;)
+    {
+      g_autoptr (GError) local_error = NULL;
+      gssize n;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return -1;
+      n = g_pollable_input_stream_read_nonblocking (self->input, self->read_buffer + self->read_end,
+                                                    MSG_CONNECTION_READ_BUFFER_SIZE - self->read_end,
+                                                    NULL, &local_error);
+      if (n >= 0)
+        {
+          self->read_end += (gsize) n;
+          return n;
+        }
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_set_error (error, local_error->domain, local_error->code,
+                       "Error reading from %s:%u: %s", self->host, self->port,
+                       local_error->message);
+          return -1;
+        }
+      if (!wait_for_source (self, g_pollable_input_stream_create_source (self->input, NULL),
+                            until, what, cancellable, error))
+        return -1;
+    }
+}
+
+/* One line without its line end (CRLF or LF) into *line (not
+ * nul-terminated, valid until the next read). Does not abort. */
+static gboolean
+read_line_internal (MsgConnection *self,
+                    gint64         until,
+                    const char    *what,
+                    const char   **line,
+                    gsize         *length,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  if (!require_connected (self, error))
+    return FALSE;
+
+  for (;;)
+    {
+      gsize       available = self->read_end - self->read_start;
+      const char *start = self->read_buffer + self->read_start;
+      const char *lf = memchr (start, '\n', MIN (available, MSG_REPLY_MAX_LINE_LENGTH));
+      gssize      n;
+
+      if (lf != NULL)
+        {
+          gsize line_length = (gsize) (lf - start);
+
+          self->read_start += line_length + 1;
+          if (line_length > 0 && start[line_length - 1] == '\r')
+            line_length--;
+          *line = start;
+          *length = line_length;
+          return TRUE;
+        }
+      if (available >= MSG_REPLY_MAX_LINE_LENGTH)
+        {
+          g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+                       "%s:%u sent a line longer than %d bytes",
+                       self->host, self->port, MSG_REPLY_MAX_LINE_LENGTH);
+          return FALSE;
+        }
+      n = fill_buffer (self, until, what, cancellable, error);
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                       "%s:%u closed the connection %s",
+                       self->host, self->port,
+                       self->read_end > self->read_start ? "in the middle of a line"
+                                                         : "while we waited for its reply");
+          return FALSE;
+        }
+    }
+}
+
+static gboolean
+begin_read (MsgConnection *self,
+            gint64        *until,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  if (!msg_connection_flush (self, cancellable, error))
+    return FALSE;
+  *until = exchange_until (self, self->exchange_start);
+  return TRUE;
+}
+
+/**
+ * msg_connection_read_line:
+ * @self: a connection
+ * @length: (out) (optional): return location for the length of the line
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for a #GError
+ *
+ * Flushes queued commands, then reads one line ending in CRLF or a bare LF
+ * and returns it without its line end. A line longer than
+ * %MSG_REPLY_MAX_LINE_LENGTH (line end included) fails with
+ * %MSG_TRANSPORT_ERROR_PROTOCOL. The line must be complete within the
+ * inactivity limit from when the last command was sent (or the last reply
+ * read). An EOF fails with %G_IO_ERROR_CONNECTION_CLOSED.
+ *
+ * Returns: (transfer full): the line (it may contain NUL bytes; see
+ *   @length), or %NULL on error
+ */
+char *
+msg_connection_read_line (MsgConnection *self,
+                          gsize         *length,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  const char *line;
+  gsize       line_length;
+  gint64      until;
+
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!begin_read (self, &until, cancellable, error))
+    return NULL;
+  if (!read_line_internal (self, until, "waiting for a line from", &line, &line_length,
+                           cancellable, error))
+    {
+      msg_connection_abort (self);
+      return NULL;
+    }
+  trace_line (self, 'S', line, line_length);
+  self->exchange_start = g_get_monotonic_time ();
+  if (length != NULL)
+    *length = line_length;
+  return g_strndup (line, line_length);
+}
+
+/**
+ * msg_connection_read_reply:
+ * @self: a connection
+ * @style: how the reply is read
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for a #GError
+ *
+ * Flushes queued commands, then reads one whole reply: for
+ * %MSG_REPLY_STYLE_SMTP continuation lines up to the final line (codes 200
+ * to 599), for %MSG_REPLY_STYLE_NNTP one status line (codes 100 to 599).
+ *
+ * The whole reply must be complete within the inactivity limit from when
+ * the last command was sent (or the previous reply was read, or the
+ * connection made); the total deadline caps it. An invalid reply, or one
+ * over %MSG_REPLY_MAX_LINE_LENGTH per line, %MSG_REPLY_MAX_LENGTH in all
+ * or 1000 lines, fails with %MSG_TRANSPORT_ERROR_PROTOCOL; an EOF with
+ * %G_IO_ERROR_CONNECTION_CLOSED.
+ *
+ * Returns: (transfer full): the reply, or %NULL on error
+ */
+MsgReply *
+msg_connection_read_reply (MsgConnection *self,
+                           MsgReplyStyle  style,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  g_autoptr (MsgReplyParser) parser = NULL;
+  gboolean done = FALSE;
+  gint64   until;
+
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!begin_read (self, &until, cancellable, error))
+    return NULL;
+  parser = msg_reply_parser_new (style == MSG_REPLY_STYLE_NNTP ? MSG_REPLY_GRAMMAR_NNTP
+                                                               : MSG_REPLY_GRAMMAR_SMTP);
+  while (!done)
+    {
+      g_autoptr (GError) local_error = NULL;
+      const char *line;
+      gsize       length;
+
+      if (!read_line_internal (self, until, "waiting for a reply from", &line, &length,
+                               cancellable, error))
+        {
+          msg_connection_abort (self);
+          return NULL;
+        }
+      trace_line (self, 'S', line, length);
+      if (!msg_reply_parser_feed_line (parser, line, length, &done, &local_error))
+        {
+          g_set_error (error, local_error->domain, local_error->code,
+                       "Invalid reply from %s:%u: %s", self->host, self->port,
+                       local_error->message);
+          msg_connection_abort (self);
+          return NULL;
+        }
+    }
+  self->exchange_start = g_get_monotonic_time ();
+  return msg_reply_parser_finish (parser);
+}
+
+/**
+ * msg_connection_read_dot_lines:
+ * @self: a connection
+ * @max_lines: the most lines accepted, or 0 for no limit but the size cap
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for a #GError
+ *
+ * Flushes queued commands, then reads an NNTP multi-line data block: lines
+ * up to the lone `"."` that ends it, with the leading dot of dot-stuffed
+ * lines removed. The whole block must be complete within the inactivity
+ * limit from when the last command was sent (or the last reply read).
+ *
+ * More than @max_lines lines, more than
+ * %MSG_CONNECTION_MAX_DOT_BLOCK_LENGTH bytes, a line longer than
+ * %MSG_REPLY_MAX_LINE_LENGTH or a NUL byte fail with
+ * %MSG_TRANSPORT_ERROR_PROTOCOL.
+ *
+ * Returns: (transfer full): the lines, or %NULL on error
+ */
+GStrv
+msg_connection_read_dot_lines (MsgConnection *self,
+                               unsigned       max_lines,
+                               GCancellable  *cancellable,
+                               GError       **error)
+{
+  g_autoptr (GPtrArray) lines = NULL;
+  gsize  total = 0;
+  gint64 until;
+
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!begin_read (self, &until, cancellable, error))
+    return NULL;
+  lines = g_ptr_array_new_with_free_func (g_free);
+  for (;;)
+    {
+      const char *line;
+      gsize       length;
+
+      if (!read_line_internal (self, until, "waiting for data from", &line, &length,
+                               cancellable, error))
+        {
+          msg_connection_abort (self);
+          return NULL;
+        }
+      trace_line (self, 'S', line, length);
+      if (length == 1 && line[0] == '.')
+        break;
+      if (length > 0 && line[0] == '.')
+        {
+          line++;
+          length--;
+        }
+      total += length + 2;
+      if (total > MSG_CONNECTION_MAX_DOT_BLOCK_LENGTH ||
+          (max_lines > 0 && lines->len >= max_lines) ||
+          memchr (line, '\0', length) != NULL)
+        {
+          g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+                       "%s:%u sent %s", self->host, self->port,
+                       total > MSG_CONNECTION_MAX_DOT_BLOCK_LENGTH ? "a data block over the size limit"
+                       : memchr (line, '\0', length) != NULL       ? "a NUL byte in a data block"
+                                                                   : "more lines than expected in a data block");
+          msg_connection_abort (self);
+          return NULL;
+        }
+      g_ptr_array_add (lines, g_strndup (line, length));
+    }
+  self->exchange_start = g_get_monotonic_time ();
+  g_ptr_array_add (lines, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&lines), FALSE);
+}
+
+/* Settings. */
+
+/**
+ * msg_connection_new:
+ * @host: the server's host name or address
+ * @port: the server's port
+ *
+ * Creates an unconnected connection with no inactivity limit and no
+ * deadline; TLS certificates are verified against the system's store.
+ *
+ * Returns: (transfer full): a new connection
+ */
+MsgConnection *
+msg_connection_new (const char *host,
+                    guint16     port)
+{
+  g_return_val_if_fail (host != NULL, NULL);
+
+  return g_object_new (MSG_TYPE_CONNECTION, "host", host, "port", (guint) port, NULL);
+}
+
+/**
+ * msg_connection_get_host:
+ * @self: a connection
+ *
+ * Returns: the server's host name or address
+ */
+const char *
+msg_connection_get_host (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
+
+  return self->host;
+}
+
+/**
+ * msg_connection_get_port:
+ * @self: a connection
+ *
+ * Returns: the server's port
+ */
+guint16
+msg_connection_get_port (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
+
+  return self->port;
+}
+
+/**
+ * msg_connection_set_timeout:
+ * @self: a connection
+ * @seconds: the inactivity limit in seconds (fractions allowed; 0 for none)
+ *
+ * Sets the limit for each exchange: a connect, a TLS handshake, and each
+ * whole reply from when its command was sent; and for each write to make
+ * progress. Millisecond precision.
+ */
+void
+msg_connection_set_timeout (MsgConnection *self,
+                            double         seconds)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+  g_return_if_fail (seconds >= 0);
+
+  if (self->timeout == seconds)
+    return;
+  self->timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
+}
+
+/**
+ * msg_connection_get_timeout:
+ * @self: a connection
+ *
+ * Returns: the inactivity limit in seconds, 0 for none
+ */
+double
+msg_connection_get_timeout (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
+
+  return self->timeout;
+}
+
+/**
+ * msg_connection_set_deadline:
+ * @self: a connection
+ * @deadline: a g_get_monotonic_time() value, or 0 for none
+ *
+ * Sets the total deadline that caps every wait, typically the start of a
+ * send plus the operation time-out.
+ */
+void
+msg_connection_set_deadline (MsgConnection *self,
+                             gint64         deadline)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+  g_return_if_fail (deadline >= 0);
+
+  if (self->deadline == deadline)
+    return;
+  self->deadline = deadline;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEADLINE]);
+}
+
+/**
+ * msg_connection_get_deadline:
+ * @self: a connection
+ *
+ * Returns: the total deadline (monotonic µs), 0 for none
+ */
+gint64
+msg_connection_get_deadline (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
+
+  return self->deadline;
+}
+
+/**
+ * msg_connection_set_tls_ca_file:
+ * @self: a connection
+ * @path: (nullable) (type filename): a PEM file of trusted CA
+ *   certificates, or %NULL (or empty) for the system's store
+ *
+ * Sets the certificates trusted for TLS, for the next handshake.
+ */
+void
+msg_connection_set_tls_ca_file (MsgConnection *self,
+                                const char    *path)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+
+  if (g_strcmp0 (self->tls_ca_file, path) == 0)
+    return;
+  g_free (self->tls_ca_file);
+  self->tls_ca_file = g_strdup (path);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILE]);
+}
+
+/**
+ * msg_connection_set_tls_verify:
+ * @self: a connection
+ * @verify: whether to verify the server's certificate (the default)
+ *
+ * With @verify %FALSE any certificate is accepted, with a warning in the
+ * log: the connection is then encrypted but not authenticated.
+ */
+void
+msg_connection_set_tls_verify (MsgConnection *self,
+                               gboolean       verify)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+
+  verify = !!verify;
+  if (self->tls_verify == verify)
+    return;
+  self->tls_verify = verify;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
+}
+
+/**
+ * msg_connection_set_trace_name:
+ * @self: a connection
+ * @name: (nullable): the prefix of the trace lines, or %NULL for
+ *   "host:port"
+ *
+ * Sets the prefix of this connection's protocol trace lines.
+ */
+void
+msg_connection_set_trace_name (MsgConnection *self,
+                               const char    *name)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+
+  g_free (self->trace_name);
+  self->trace_name = g_strdup (name);
+}
+
+/* GObject. */
+
+static void
+msg_connection_dispose (GObject *object)
+{
+  MsgConnection *self = MSG_CONNECTION (object);
+
+  msg_connection_abort (self);
+  if (self->output_stream != NULL)
+    {
+      self->output_stream->connection = NULL;
+      g_clear_object (&self->output_stream);
+    }
+  G_OBJECT_CLASS (msg_connection_parent_class)->dispose (object);
+}
+
+static void
+msg_connection_finalize (GObject *object)
+{
+  MsgConnection *self = MSG_CONNECTION (object);
+
+  g_free (self->host);
+  g_free (self->tls_ca_file);
+  g_free (self->trace_name);
+  g_byte_array_unref (self->queue);
+  g_free (self->read_buffer);
+  g_main_context_unref (self->context);
+  G_OBJECT_CLASS (msg_connection_parent_class)->finalize (object);
+}
+
+static void
+msg_connection_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  MsgConnection *self = MSG_CONNECTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_HOST:
+      g_value_set_string (value, self->host);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_double (value, self->timeout);
+      break;
+    case PROP_DEADLINE:
+      g_value_set_int64 (value, self->deadline);
+      break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, self->tls_ca_file);
+      break;
+    case PROP_TLS_VERIFY:
+      g_value_set_boolean (value, self->tls_verify);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+msg_connection_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  MsgConnection *self = MSG_CONNECTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_HOST:
+      g_free (self->host);
+      self->host = g_value_dup_string (value);
+      break;
+    case PROP_PORT:
+      self->port = (guint16) g_value_get_uint (value);
+      break;
+    case PROP_TIMEOUT:
+      msg_connection_set_timeout (self, g_value_get_double (value));
+      break;
+    case PROP_DEADLINE:
+      msg_connection_set_deadline (self, g_value_get_int64 (value));
+      break;
+    case PROP_TLS_CA_FILE:
+      msg_connection_set_tls_ca_file (self, g_value_get_string (value));
+      break;
+    case PROP_TLS_VERIFY:
+      msg_connection_set_tls_verify (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
 
 static void
 msg_connection_class_init (MsgConnectionClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = msg_connection_dispose;
+  object_class->finalize = msg_connection_finalize;
+  object_class->get_property = msg_connection_get_property;
+  object_class->set_property = msg_connection_set_property;
+
+  /**
+   * MsgConnection:host:
+   *
+   * The server's host name or address.
+   */
+  properties[PROP_HOST] =
+      g_param_spec_string ("host", NULL, NULL, "localhost",
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:port:
+   *
+   * The server's port.
+   */
+  properties[PROP_PORT] =
+      g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:timeout: (getter get_timeout) (setter set_timeout)
+   *
+   * The inactivity limit of each exchange, in seconds; 0 for none.
+   */
+  properties[PROP_TIMEOUT] =
+      g_param_spec_double ("timeout", NULL, NULL, 0, G_MAXDOUBLE, 0,
+                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:deadline: (getter get_deadline) (setter set_deadline)
+   *
+   * The total deadline, a monotonic time in µs; 0 for none.
+   */
+  properties[PROP_DEADLINE] =
+      g_param_spec_int64 ("deadline", NULL, NULL, 0, G_MAXINT64, 0,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:tls-ca-file: (setter set_tls_ca_file)
+   *
+   * A PEM file of trusted CA certificates; %NULL for the system's store.
+   */
+  properties[PROP_TLS_CA_FILE] =
+      g_param_spec_string ("tls-ca-file", NULL, NULL, NULL,
+                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:tls-verify: (setter set_tls_verify)
+   *
+   * Whether the server's certificate is verified.
+   */
+  properties[PROP_TLS_VERIFY] =
+      g_param_spec_boolean ("tls-verify", NULL, NULL, TRUE,
+                            G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 msg_connection_init (MsgConnection *self)
 {
+  self->tls_verify = TRUE;
+  self->context = g_main_context_new ();
+  self->queue = g_byte_array_new ();
+  self->read_buffer = g_malloc (MSG_CONNECTION_READ_BUFFER_SIZE);
 }

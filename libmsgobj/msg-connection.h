@@ -27,6 +27,14 @@ typedef enum
   MSG_REPLY_STYLE_NNTP,
 } MsgReplyStyle;
 
+/**
+ * MSG_CONNECTION_MAX_DOT_BLOCK_LENGTH:
+ *
+ * The most bytes [method@Connection.read_dot_lines] accepts in one block,
+ * counting each line with a CRLF line end.
+ */
+#define MSG_CONNECTION_MAX_DOT_BLOCK_LENGTH (1024 * 1024)
+
 #define MSG_TYPE_CONNECTION (msg_connection_get_type ())
 MSG_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MsgConnection, msg_connection, MSG, CONNECTION, GObject)

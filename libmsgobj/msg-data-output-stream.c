@@ -11,7 +11,6 @@ struct _MsgDataOutputStream
   GFilterOutputStream parent_instance;
 };
 
-
 G_DEFINE_FINAL_TYPE (MsgDataOutputStream, msg_data_output_stream, G_TYPE_FILTER_OUTPUT_STREAM)
 
 static void

@@ -11,7 +11,7 @@ struct _MsgMessage
   GObject parent_instance;
 };
 
-G_DEFINE_QUARK (msg-message-error-quark, msg_message_error)
+G_DEFINE_QUARK (msg - message - error - quark, msg_message_error)
 G_DEFINE_FINAL_TYPE (MsgMessage, msg_message, G_TYPE_OBJECT)
 
 static void

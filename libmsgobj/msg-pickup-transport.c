@@ -1,7 +1,261 @@
-/* msg-pickup-transport.c
+/* msg-pickup-transport.c: the built-in pickup-directory transport
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
 
 #include "msgobj.h"
+#include "msg-pickup-transport-private.h"
+#include "msg-transport-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixoutputstream.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The pickup transport (CDO's cdoSendUsingPickup / cdoPostUsingPickup)
+ * writes each message as NAME.eml into a directory that another program
+ * (an MTA's pickup service, a news server's spool feeder) consumes.
+ *
+ * A consumer must never see a partial file: the message is written to a
+ * dot-file with a .tmp suffix in the same directory, flushed to disk, then
+ * given its final name without replacing anything; on any failure the
+ * temporary file is removed. Everything is done relative to one directory
+ * descriptor, so a directory swapped for a symlink half-way cannot redirect
+ * the file, and the final name is never followed if it is a symlink. */
+
+struct _MsgPickupTransport
+{
+  MsgTransport parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (MsgPickupTransport, _msg_pickup_transport, MSG_TYPE_TRANSPORT, g_io_extension_point_implement (MSG_TRANSPORT_EXTENSION_POINT_NAME, g_define_type_id, "pickup", 0))
+
+static char *
+default_directory (gboolean post)
+{
+  return g_build_filename (g_get_user_data_dir (), "msgobj", post ? "newspickup" : "pickup", NULL);
+}
+
+/* Opens the pickup directory, creating the per-user default (0700) when it
+ * is missing. A configured directory must exist, as in CDO. */
+static int
+open_directory (MsgConfiguration *configuration,
+                gboolean          post,
+                char            **path_out,
+                GError          **error)
+{
+  g_autofree char *path = msg_configuration_get_field (configuration,
+                                                       post ? "nntpserverpickupdirectory" : "smtpserverpickupdirectory");
+  int              fd;
+
+  if (path == NULL || *path == '\0')
+    {
+      g_free (path);
+      path = default_directory (post);
+      if (g_mkdir_with_parents (path, 0700) != 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Cannot create the pickup directory “%s”: %s", path, g_strerror (saved_errno));
+          return -1;
+        }
+    }
+
+  fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "Cannot open the pickup directory “%s”: %s", path, g_strerror (saved_errno));
+      return -1;
+    }
+  *path_out = g_steal_pointer (&path);
+  return fd;
+}
+
+static char *
+unique_stem (void)
+{
+  static int counter;
+
+  return g_strdup_printf ("%" G_GINT64_MODIFIER "x-%d-%x-%08x",
+                          g_get_real_time (), (int) getpid (),
+                          (unsigned) g_atomic_int_add (&counter, 1), g_random_int ());
+}
+
+/* Gives the finished temporary file its final name, never replacing an
+ * existing file and never following a symlink at the final name. */
+static gboolean
+publish (int         dir_fd,
+         const char *temp_name,
+         const char *final_name,
+         GError    **error)
+{
+  if (linkat (dir_fd, temp_name, dir_fd, final_name, 0) == 0)
+    {
+      unlinkat (dir_fd, temp_name, 0);
+      return TRUE;
+    }
+  if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP)
+    {
+      /* File systems without hard links: rename, refusing to replace. */
+      if (renameat2 (dir_fd, temp_name, dir_fd, final_name, RENAME_NOREPLACE) == 0)
+        return TRUE;
+    }
+  {
+    int saved_errno = errno;
+
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                 "Cannot publish the pickup file “%s”: %s", final_name, g_strerror (saved_errno));
+  }
+  return FALSE;
+}
+
+static MsgSendReport *
+write_pickup_file (MsgTransport *transport,
+                   MsgMessage   *message,
+                   gboolean      post,
+                   GCancellable *cancellable,
+                   GError      **error)
+{
+  MsgConfiguration *configuration = msg_transport_get_operation_configuration (transport);
+  g_autoptr (GOutputStream) file_stream = NULL;
+  g_autoptr (GOutputStream) buffered = NULL;
+  g_autoptr (GOutputStream) data = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *dir_path = NULL;
+  g_autofree char *stem = NULL;
+  g_autofree char *temp_name = NULL;
+  g_autofree char *final_name = NULL;
+  g_autofree char *message_id = NULL;
+  g_auto (GStrv) recipients = NULL;
+  gboolean fsync_wanted;
+  guint64  written;
+  int      dir_fd;
+  int      fd;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  if (!msg_message_prepare_for_sending (message, error))
+    return NULL;
+
+  dir_fd = open_directory (configuration, post, &dir_path, error);
+  if (dir_fd < 0)
+    return NULL;
+
+  stem = unique_stem ();
+  temp_name = g_strdup_printf (".%s.tmp", stem);
+  final_name = g_strdup_printf ("%s.eml", stem);
+
+  fd = openat (dir_fd, temp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "Cannot create a file in the pickup directory “%s”: %s",
+                   dir_path, g_strerror (saved_errno));
+      close (dir_fd);
+      return NULL;
+    }
+
+  file_stream = g_unix_output_stream_new (fd, TRUE);
+  buffered = g_buffered_output_stream_new_sized (file_stream, 64 * 1024);
+  /* CRLF everywhere, no dot-stuffing: the file is plain RFC 5322. */
+  data = msg_data_output_stream_new (buffered, FALSE);
+
+  /* Bcc stays in the file: the consuming MTA reads recipients from it. */
+  if (!msg_message_write_to_stream_full (message, data, MSG_WRITE_FLAGS_NONE, cancellable, error) ||
+      !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error) ||
+      !g_output_stream_flush (buffered, cancellable, error))
+    goto fail;
+
+  written = msg_data_output_stream_get_bytes_out (MSG_DATA_OUTPUT_STREAM (data));
+  msg_transport_emit_progress (transport, written, written);
+
+  fsync_wanted = msg_configuration_get_boolean (configuration, "flushbuffersonwrite");
+  if (fsync_wanted && fsync (fd) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "Cannot flush the pickup file in “%s”: %s", dir_path, g_strerror (saved_errno));
+      goto fail;
+    }
+  if (!g_output_stream_close (file_stream, NULL, error))
+    goto fail;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    goto fail;
+
+  if (!publish (dir_fd, temp_name, final_name, error))
+    goto fail;
+  if (fsync_wanted)
+    fsync (dir_fd);
+  close (dir_fd);
+
+  report = msg_send_report_new (msg_transport_get_name (transport));
+  {
+    g_autofree char *path = g_build_filename (dir_path, final_name, NULL);
+
+    msg_send_report_set_pickup_file (report, path);
+  }
+  message_id = msg_message_get_message_id (message);
+  msg_send_report_set_message_id (report, message_id);
+  msg_send_report_set_server_response (report, "Written to the pickup directory");
+  if (!post)
+    {
+      recipients = msg_message_get_envelope_recipients (message, NULL);
+      for (guint i = 0; recipients != NULL && recipients[i] != NULL; i++)
+        msg_send_report_add_recipient_status (report,
+                                              msg_recipient_status_new (recipients[i], 250, NULL,
+                                                                        "Written to the pickup directory"));
+    }
+  return g_steal_pointer (&report);
+
+fail:
+  /* Drop the streams without letting dispose publish anything, then remove
+   * the temporary file: no partial .eml, no leftover. */
+  g_output_stream_clear_pending (file_stream);
+  g_output_stream_close (file_stream, NULL, NULL);
+  unlinkat (dir_fd, temp_name, 0);
+  close (dir_fd);
+  return NULL;
+}
+
+static MsgSendReport *
+msg_pickup_transport_send_message_sync (MsgTransport *self,
+                                        MsgMessage   *message,
+                                        GCancellable *cancellable,
+                                        GError      **error)
+{
+  return write_pickup_file (self, message, FALSE, cancellable, error);
+}
+
+static MsgSendReport *
+msg_pickup_transport_post_message_sync (MsgTransport *self,
+                                        MsgMessage   *message,
+                                        GCancellable *cancellable,
+                                        GError      **error)
+{
+  return write_pickup_file (self, message, TRUE, cancellable, error);
+}
+
+static void
+_msg_pickup_transport_class_init (MsgPickupTransportClass *klass)
+{
+  MsgTransportClass *transport_class = MSG_TRANSPORT_CLASS (klass);
+
+  transport_class->send_message_sync = msg_pickup_transport_send_message_sync;
+  transport_class->post_message_sync = msg_pickup_transport_post_message_sync;
+}
+
+static void
+_msg_pickup_transport_init (MsgPickupTransport *self)
+{
+}

@@ -15,7 +15,7 @@
  */
 struct _MsgRecipientStatus
 {
-  char    *address;         /* (owned) */
+  char    *address; /* (owned) */
   unsigned code;
   char    *enhanced_status; /* (owned) (nullable) */
   char    *text;            /* (owned) */

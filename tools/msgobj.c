@@ -1,4 +1,4 @@
-/* msgobj.c: the msgobj command
+/* msgobj.c: the msgobj command: send, post, transports, show
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -6,8 +6,495 @@
 
 #include <msgobj.h>
 
-int
-main (int argc, char *argv[])
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Exit codes, documented in README.md and `msgobj --help`. */
+enum
 {
-  return 0;
+  EXIT_OK = 0,
+  EXIT_FAILED = 1,
+  EXIT_USAGE = 2,
+  EXIT_INVALID = 3,
+  EXIT_TRANSPORT = 4,
+  EXIT_TIMED_OUT = 5,
+  EXIT_CANCELLED = 6,
+  EXIT_OUTCOME_UNKNOWN = 7,
+};
+
+/* A progress bar is drawn for messages at least this big. */
+#define PROGRESS_MIN_SIZE (1024 * 1024)
+
+static const char summary[] =
+    "Commands:\n"
+    "  send        send a message (by the configuration's sendusing; pickup by default)\n"
+    "  post        post a news article (by postusing; pickup by default)\n"
+    "  transports  list the registered transports\n"
+    "  show FILE   print a message's headers and MIME tree\n"
+    "\n"
+    "Exit codes: 0 done, 1 other failure, 2 usage, 3 invalid message or\n"
+    "configuration, 4 transport failure (refused, rejected, TLS, protocol),\n"
+    "5 timed out, 6 cancelled, 7 outcome unknown (sent, but no answer: the\n"
+    "server may have accepted it).";
+
+typedef struct
+{
+  char    *config_file;
+  char   **set;
+  char    *from;
+  char   **to;
+  char   **cc;
+  char   **bcc;
+  char    *subject;
+  char    *newsgroups;
+  char    *text;
+  char    *text_file;
+  char    *html_file;
+  char   **attach;
+  gboolean quiet;
+} Options;
+
+static Options opts;
+
+static GOptionEntry entries[] = {
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opts.config_file, "Read the configuration from FILE", "FILE" },
+  { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &opts.set, "Set a configuration field (repeatable)", "FIELD=VALUE" },
+  { "from", 0, 0, G_OPTION_ARG_STRING, &opts.from, "From address", "ADDRESS" },
+  { "to", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.to, "To recipient (repeatable)", "ADDRESS" },
+  { "cc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.cc, "Cc recipient (repeatable)", "ADDRESS" },
+  { "bcc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.bcc, "Bcc recipient (repeatable)", "ADDRESS" },
+  { "subject", 0, 0, G_OPTION_ARG_STRING, &opts.subject, "Subject", "TEXT" },
+  { "newsgroups", 0, 0, G_OPTION_ARG_STRING, &opts.newsgroups, "Newsgroups, comma-separated", "GROUPS" },
+  { "text", 0, 0, G_OPTION_ARG_STRING, &opts.text, "Plain-text body", "TEXT" },
+  { "text-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.text_file, "Read the plain-text body from FILE", "FILE" },
+  { "html-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.html_file, "Read the HTML body from FILE", "FILE" },
+  { "attach", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.attach, "Attach FILE (repeatable)", "FILE" },
+  { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print nothing on success", NULL },
+  { NULL },
+};
+
+static int
+exit_code_for (const GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return EXIT_TIMED_OUT;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return EXIT_CANCELLED;
+  if (g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN))
+    return EXIT_OUTCOME_UNKNOWN;
+  if (error->domain == MSG_MESSAGE_ERROR || error->domain == MSG_CONFIGURATION_ERROR)
+    return EXIT_INVALID;
+  if (error->domain == MSG_TRANSPORT_ERROR || error->domain == G_IO_ERROR ||
+      error->domain == G_TLS_ERROR || error->domain == G_RESOLVER_ERROR)
+    return EXIT_TRANSPORT;
+  return EXIT_FAILED;
+}
+
+static int
+fail (const GError *error)
+{
+  g_printerr ("msgobj: %s\n", error->message);
+  return exit_code_for (error);
+}
+
+static MsgConfiguration *
+load_configuration (GError **error)
+{
+  g_autoptr (MsgConfiguration) configuration = NULL;
+
+  if (opts.config_file != NULL)
+    {
+      configuration = msg_configuration_new ();
+      if (!msg_configuration_load_from_file (configuration, opts.config_file, error))
+        return NULL;
+    }
+  else
+    {
+      configuration = msg_configuration_new_default (error);
+      if (configuration == NULL)
+        return NULL;
+    }
+
+  for (guint i = 0; opts.set != NULL && opts.set[i] != NULL; i++)
+    {
+      const char      *eq = strchr (opts.set[i], '=');
+      g_autofree char *name = NULL;
+
+      if (eq == NULL)
+        {
+          g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE,
+                       "--set wants FIELD=VALUE, not “%s”", opts.set[i]);
+          return NULL;
+        }
+      name = g_strndup (opts.set[i], eq - opts.set[i]);
+      if (!msg_configuration_set_field (configuration, name, eq + 1, error))
+        return NULL;
+    }
+  return g_steal_pointer (&configuration);
+}
+
+static char *
+join_addresses (char **list)
+{
+  if (list == NULL)
+    return NULL;
+  return g_strjoinv (", ", list);
+}
+
+static gboolean
+read_file_utf8 (const char *path,
+                char      **contents,
+                GError    **error)
+{
+  gsize length;
+
+  if (!g_file_get_contents (path, contents, &length, error))
+    return FALSE;
+  if (!g_utf8_validate (*contents, length, NULL) || strlen (*contents) != length)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                   "“%s” is not UTF-8 text", path);
+      g_clear_pointer (contents, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+read_stdin_utf8 (char   **contents,
+                 GError **error)
+{
+  g_autoptr (GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr (GBytes) bytes = NULL;
+  gsize length;
+
+  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error) < 0)
+    return FALSE;
+  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  length = g_bytes_get_size (bytes);
+  if (!g_utf8_validate (g_bytes_get_data (bytes, NULL), length, NULL) ||
+      memchr (g_bytes_get_data (bytes, NULL), '\0', length) != NULL)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                           "The body read from standard input is not UTF-8 text");
+      return FALSE;
+    }
+  *contents = g_strndup (g_bytes_get_data (bytes, NULL), length);
+  return TRUE;
+}
+
+static MsgMessage *
+build_message (MsgConfiguration *configuration,
+               GError          **error)
+{
+  g_autoptr (MsgMessage) message = msg_message_new_with_configuration (configuration);
+  g_autofree char *to = join_addresses (opts.to);
+  g_autofree char *cc = join_addresses (opts.cc);
+  g_autofree char *bcc = join_addresses (opts.bcc);
+
+  if ((opts.from != NULL && !msg_message_set_from (message, opts.from, error)) ||
+      (to != NULL && !msg_message_set_to (message, to, error)) ||
+      (cc != NULL && !msg_message_set_cc (message, cc, error)) ||
+      (bcc != NULL && !msg_message_set_bcc (message, bcc, error)) ||
+      (opts.subject != NULL && !msg_message_set_subject (message, opts.subject, error)) ||
+      (opts.newsgroups != NULL && !msg_message_set_newsgroups (message, opts.newsgroups, error)))
+    return NULL;
+
+  if (opts.html_file != NULL)
+    {
+      g_autofree char *html = NULL;
+
+      if (!read_file_utf8 (opts.html_file, &html, error))
+        return NULL;
+      msg_message_set_html_body (message, html);
+    }
+  if (opts.text != NULL)
+    msg_message_set_text_body (message, opts.text);
+  else if (opts.text_file != NULL)
+    {
+      g_autofree char *text = NULL;
+
+      if (!read_file_utf8 (opts.text_file, &text, error))
+        return NULL;
+      msg_message_set_text_body (message, text);
+    }
+  else if (opts.html_file == NULL && !isatty (STDIN_FILENO))
+    {
+      g_autofree char *text = NULL;
+
+      if (!read_stdin_utf8 (&text, error))
+        return NULL;
+      msg_message_set_text_body (message, text);
+    }
+
+  for (guint i = 0; opts.attach != NULL && opts.attach[i] != NULL; i++)
+    {
+      g_autoptr (MsgBodyPart) part = msg_message_add_attachment (message, opts.attach[i], error);
+
+      if (part == NULL)
+        return NULL;
+    }
+  return g_steal_pointer (&message);
+}
+
+typedef struct
+{
+  GMainLoop     *loop;
+  GCancellable  *cancellable;
+  MsgSendReport *report;
+  GError        *error;
+  gboolean       progress_shown;
+} SendState;
+
+static gboolean
+interrupted_cb (gpointer user_data)
+{
+  SendState *state = user_data;
+
+  g_cancellable_cancel (state->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+progress_cb (MsgTransport *transport,
+             guint64       sent,
+             guint64       total,
+             gpointer      user_data)
+{
+  SendState *state = user_data;
+  int        width = 40;
+  int        filled;
+
+  if (total < PROGRESS_MIN_SIZE)
+    return;
+  filled = (int) (sent * width / total);
+  g_printerr ("\r[%.*s%*s] %3d%% %" G_GUINT64_FORMAT " KiB",
+              filled, "########################################", width - filled, "",
+              (int) (sent * 100 / total), sent / 1024);
+  state->progress_shown = TRUE;
+}
+
+static void
+sent_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  SendState    *state = user_data;
+  MsgTransport *transport = MSG_TRANSPORT (source);
+
+  if (g_async_result_is_tagged (result, msg_transport_post_message_async))
+    state->report = msg_transport_post_message_finish (transport, result, &state->error);
+  else
+    state->report = msg_transport_send_message_finish (transport, result, &state->error);
+  g_main_loop_quit (state->loop);
+}
+
+static void
+closed_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  SendState *state = user_data;
+
+  msg_transport_close_finish (MSG_TRANSPORT (source), result, NULL);
+  g_main_loop_quit (state->loop);
+}
+
+static int
+command_send (gboolean post)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgConfiguration) configuration = NULL;
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgTransport) transport = NULL;
+  g_autofree char *name = NULL;
+  SendState        state = { 0 };
+  guint            sigint_id;
+  guint            sigterm_id;
+
+  configuration = load_configuration (&error);
+  if (configuration == NULL)
+    return fail (error);
+  message = build_message (configuration, &error);
+  if (message == NULL)
+    return fail (error);
+
+  name = msg_configuration_get_field (configuration, post ? "postusing" : "sendusing");
+  transport = msg_transport_new_for_name (name != NULL ? name : "pickup", configuration, &error);
+  if (transport == NULL)
+    return fail (error);
+
+  state.loop = g_main_loop_new (NULL, FALSE);
+  state.cancellable = g_cancellable_new ();
+  /* Ctrl-C cancels: the send returns once its connection is closed. */
+  sigint_id = g_unix_signal_add (SIGINT, interrupted_cb, &state);
+  sigterm_id = g_unix_signal_add (SIGTERM, interrupted_cb, &state);
+  if (isatty (STDERR_FILENO) && !opts.quiet)
+    g_signal_connect (transport, "progress", G_CALLBACK (progress_cb), &state);
+
+  if (post)
+    msg_transport_post_message_async (transport, message, state.cancellable, sent_cb, &state);
+  else
+    msg_transport_send_message_async (transport, message, state.cancellable, sent_cb, &state);
+  g_main_loop_run (state.loop);
+
+  if (state.progress_shown)
+    g_printerr ("\n");
+
+  if (state.report != NULL)
+    {
+      msg_transport_close_async (transport, state.cancellable, closed_cb, &state);
+      g_main_loop_run (state.loop);
+    }
+
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+  g_main_loop_unref (state.loop);
+  g_object_unref (state.cancellable);
+
+  if (state.report == NULL)
+    {
+      int code = fail (state.error);
+
+      g_error_free (state.error);
+      return code;
+    }
+
+  if (!opts.quiet)
+    {
+      const char *pickup = msg_send_report_get_pickup_file (state.report);
+
+      if (pickup != NULL)
+        g_print ("%s\n", pickup);
+      else
+        g_print ("%s %s\n",
+                 msg_send_report_get_message_id (state.report) != NULL ? msg_send_report_get_message_id (state.report) : "",
+                 msg_send_report_get_server_response (state.report) != NULL ? msg_send_report_get_server_response (state.report) : "");
+    }
+  g_object_unref (state.report);
+  return EXIT_OK;
+}
+
+static int
+command_transports (void)
+{
+  g_auto (GStrv) names = msg_transport_list_names ();
+
+  for (guint i = 0; names[i] != NULL; i++)
+    g_print ("%s\n", names[i]);
+  return EXIT_OK;
+}
+
+static void
+print_tree (MsgBodyPart *part,
+            int          depth)
+{
+  g_autofree char *type = msg_body_part_get_content_media_type (part);
+  g_autofree char *charset = msg_body_part_get_charset (part);
+  g_autofree char *encoding = msg_body_part_get_content_transfer_encoding (part);
+  g_autofree char *filename = msg_body_part_get_filename (part);
+  g_autofree char *disposition = msg_body_part_get_content_disposition (part);
+  GList           *children = msg_body_part_get_body_parts (part);
+  GString         *line = g_string_new (NULL);
+
+  g_string_append_printf (line, "%*s%s", depth * 2, "", type != NULL ? type : "text/plain");
+  if (charset != NULL)
+    g_string_append_printf (line, "; charset=%s", charset);
+  if (encoding != NULL)
+    g_string_append_printf (line, " (%s)", encoding);
+  if (disposition != NULL)
+    g_string_append_printf (line, " %s", disposition);
+  if (filename != NULL)
+    g_string_append_printf (line, " “%s”", filename);
+  if (children == NULL)
+    {
+      g_autoptr (GBytes) content = msg_body_part_get_decoded_content (part, NULL);
+
+      if (content != NULL)
+        g_string_append_printf (line, ", %" G_GSIZE_FORMAT " bytes", g_bytes_get_size (content));
+    }
+  g_print ("%s\n", line->str);
+  g_string_free (line, TRUE);
+
+  for (GList *l = children; l != NULL; l = l->next)
+    print_tree (l->data, depth + 1);
+  g_list_free (children);
+}
+
+static int
+command_show (const char *path)
+{
+  static const char *const headers[] = {
+    "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Newsgroups", "Followup-To",
+    "Subject", "Date", "Message-ID", NULL
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = msg_message_new_from_file (path, &error);
+  g_autoptr (MsgBodyPart) root = NULL;
+
+  if (message == NULL)
+    {
+      g_printerr ("msgobj: %s\n", error->message);
+      return error->domain == MSG_MESSAGE_ERROR ? EXIT_INVALID : EXIT_FAILED;
+    }
+
+  for (guint i = 0; headers[i] != NULL; i++)
+    {
+      g_autofree char *value = msg_message_get_header (message, headers[i]);
+
+      if (value != NULL)
+        g_print ("%s: %s\n", headers[i], value);
+    }
+  g_print ("\n");
+  root = msg_message_get_body_part (message);
+  if (root != NULL)
+    print_tree (root, 0);
+  return EXIT_OK;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *command;
+
+  setlocale (LC_ALL, "");
+
+  context = g_option_context_new ("COMMAND [FILE] - send mail and post news");
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("msgobj: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+
+  if (argc < 2)
+    {
+      g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+
+      g_printerr ("%s", help);
+      return EXIT_USAGE;
+    }
+
+  command = argv[1];
+  if (g_str_equal (command, "send") && argc == 2)
+    return command_send (FALSE);
+  if (g_str_equal (command, "post") && argc == 2)
+    return command_send (TRUE);
+  if (g_str_equal (command, "transports") && argc == 2)
+    return command_transports ();
+  if (g_str_equal (command, "show") && argc == 3)
+    return command_show (argv[2]);
+
+  g_printerr ("msgobj: unknown command or wrong arguments: %s (try --help)\n", command);
+  return EXIT_USAGE;
 }

@@ -1,0 +1,14 @@
+/* msg-connection-private.h: MsgConnection internals shared with tests
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "msgobj.h"
+
+G_BEGIN_DECLS
+
+/* Size of the read-ahead buffer; at least twice MSG_REPLY_MAX_LINE_LENGTH. */
+#define MSG_CONNECTION_READ_BUFFER_SIZE (16 * 1024)
+
+G_END_DECLS

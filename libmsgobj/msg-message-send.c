@@ -1,0 +1,212 @@
+/* msg-message-send.c: CDO's Message.Send and Message.Post
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "msgobj.h"
+#include "msg-thread-private.h"
+
+/* Sending is kept apart from msg-message.c: it is the one place where the
+ * object model meets the transports. */
+
+static MsgTransport *
+transport_for (MsgMessage *self,
+               gboolean    post,
+               GError    **error)
+{
+  MsgConfiguration *configuration = msg_message_get_configuration (self);
+  g_autofree char  *name = msg_configuration_get_field (configuration, post ? "postusing" : "sendusing");
+
+  if (name == NULL || *name == '\0')
+    name = g_strdup ("pickup");
+  return msg_transport_new_for_name (name, configuration, error);
+}
+
+static MsgSendReport *
+send_or_post (MsgMessage   *self,
+              gboolean      post,
+              GCancellable *cancellable,
+              GError      **error)
+{
+  g_autoptr (MsgTransport) transport = NULL;
+  MsgSendReport *report;
+
+  transport = transport_for (self, post, error);
+  if (transport == NULL)
+    return NULL;
+
+  if (post)
+    report = msg_transport_post_message (transport, self, cancellable, error);
+  else
+    report = msg_transport_send_message (transport, self, cancellable, error);
+
+  /* The transport lives for this call only: end its connection. A failed
+   * QUIT changes nothing about a message already accepted. */
+  if (report != NULL)
+    msg_transport_close (transport, NULL, NULL);
+  return report;
+}
+
+/**
+ * msg_message_send:
+ * @self: a message
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for a #GError
+ *
+ * Sends the message with the transport that the configuration's `sendusing`
+ * field names (CDO's `1` is "pickup", the default; `2` is "smtp"), as CDO's
+ * `Message.Send` does. See [method@Transport.send_message] for the checks,
+ * clocks and errors. To send several messages over one connection, use a
+ * [class@Transport] directly.
+ *
+ * Returns: (transfer full): a report of what happened, or %NULL on error
+ */
+MsgSendReport *
+msg_message_send (MsgMessage   *self,
+                  GCancellable *cancellable,
+                  GError      **error)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return send_or_post (self, FALSE, cancellable, error);
+}
+
+/**
+ * msg_message_post:
+ * @self: a message
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for a #GError
+ *
+ * Posts the message as a news article with the transport that the
+ * configuration's `postusing` field names (CDO's `1` is "pickup", the
+ * default; `2` is "nntp"), as CDO's `Message.Post` does.
+ *
+ * Returns: (transfer full): a report of what happened, or %NULL on error
+ */
+MsgSendReport *
+msg_message_post (MsgMessage   *self,
+                  GCancellable *cancellable,
+                  GError      **error)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return send_or_post (self, TRUE, cancellable, error);
+}
+
+static void
+send_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  GError        *error = NULL;
+  MsgSendReport *report;
+
+  report = send_or_post (source_object, GPOINTER_TO_INT (task_data), cancellable, &error);
+  if (report == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, report, g_object_unref);
+}
+
+static void
+start_async (MsgMessage         *self,
+             gboolean            post,
+             gpointer            source_tag,
+             GCancellable       *cancellable,
+             GAsyncReadyCallback callback,
+             gpointer            user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, GINT_TO_POINTER (post), NULL);
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_set_return_on_cancel (task, FALSE);
+  _msg_task_run_in_own_thread (task, send_thread);
+}
+
+/**
+ * msg_message_send_async:
+ * @self: a message
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called when the message is sent or has failed
+ * @user_data: data for @callback
+ *
+ * Sends the message without blocking; see [method@Message.send].
+ */
+void
+msg_message_send_async (MsgMessage         *self,
+                        GCancellable       *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer            user_data)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+
+  start_async (self, FALSE, msg_message_send_async, cancellable, callback, user_data);
+}
+
+/**
+ * msg_message_send_finish:
+ * @self: a message
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Message.send_async].
+ *
+ * Returns: (transfer full): a report of what happened, or %NULL on error
+ */
+MsgSendReport *
+msg_message_send_finish (MsgMessage   *self,
+                         GAsyncResult *result,
+                         GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, msg_message_send_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * msg_message_post_async:
+ * @self: a message
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called when the article is posted or has failed
+ * @user_data: data for @callback
+ *
+ * Posts the message without blocking; see [method@Message.post].
+ */
+void
+msg_message_post_async (MsgMessage         *self,
+                        GCancellable       *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer            user_data)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+
+  start_async (self, TRUE, msg_message_post_async, cancellable, callback, user_data);
+}
+
+/**
+ * msg_message_post_finish:
+ * @self: a message
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Message.post_async].
+ *
+ * Returns: (transfer full): a report of what happened, or %NULL on error
+ */
+MsgSendReport *
+msg_message_post_finish (MsgMessage   *self,
+                         GAsyncResult *result,
+                         GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, msg_message_post_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

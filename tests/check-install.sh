@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the build into a temporary prefix and builds examples/send.c
+# against it with pkg-config alone, then runs it: the installed headers,
+# pkg-config file, library and transport directory are complete.
+set -euo pipefail
+build=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+meson install -C "$build" --destdir "$tmp" --quiet >/dev/null
+prefix=$(meson introspect "$build" --buildoptions | /usr/bin/python3 -c \
+  'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"][0])')
+pcdir=$(dirname "$(find "$tmp" -name msgobj-1.0.pc | head -n1)")
+export PKG_CONFIG_PATH=$pcdir
+flags=$(pkg-config --define-variable=prefix="$tmp$prefix" --cflags --libs msgobj-1.0)
+transportdir=$(pkg-config --define-variable=prefix="$tmp$prefix" --variable=transportdir msgobj-1.0)
+test -f "$transportdir/libmsgobj-smtp.so"
+test -f "$transportdir/libmsgobj-nntp.so"
+cc -o "$tmp/send" "$src/examples/send.c" $flags
+libdir=$(dirname "$(find "$tmp" -name 'libmsgobj-1.0.so' | head -n1)")
+out=$(env -u MSGOBJ_CONFIG XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" \
+  LD_LIBRARY_PATH="$libdir" "$tmp/send" smtpserverpickupdirectory="$tmp")
+case "$out" in
+  "$tmp"/*.eml) echo "ok: $out" ;;
+  *) echo "unexpected output: $out" >&2; exit 1 ;;
+esac

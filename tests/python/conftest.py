@@ -1,0 +1,49 @@
+# Shared set-up for the PyGObject suite: an isolated home for the XDG
+# directories (GLib reads them once, so this happens before gi is imported),
+# and the MsgObj typelib from the build tree (GI_TYPELIB_PATH set by meson).
+import os
+import tempfile
+
+_home = tempfile.mkdtemp(prefix="msgobj-pytest-")
+for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
+                 ("XDG_CACHE_HOME", "cache"), ("HOME", "home")):
+    path = os.path.join(_home, sub)
+    os.makedirs(path, exist_ok=True)
+    os.environ[var] = path
+os.environ.pop("MSGOBJ_CONFIG", None)
+
+import gi  # noqa: E402
+
+gi.require_version("MsgObj", "1.0")
+gi.require_version("Gio", "2.0")
+
+import pytest  # noqa: E402
+from gi.repository import GLib, MsgObj  # noqa: E402,F401
+
+
+@pytest.fixture
+def tmp_dir(tmp_path):
+    return str(tmp_path)
+
+
+def run_async(start, finish, *args, timeout=30):
+    """Runs an _async/_finish pair on a fresh GLib.MainLoop; returns the
+    result or raises the GLib.Error, like the sync call would."""
+    loop = GLib.MainLoop()
+    box = {}
+
+    def done(source, result, *unused):
+        try:
+            box["value"] = finish(result)
+        except GLib.Error as error:
+            box["error"] = error
+        loop.quit()
+
+    start(*args, done)
+    timer = GLib.timeout_add_seconds(timeout, loop.quit)
+    loop.run()
+    GLib.source_remove(timer) if "value" in box or "error" in box else None
+    if "error" in box:
+        raise box["error"]
+    assert "value" in box, "async call did not finish in %d s" % timeout
+    return box["value"]

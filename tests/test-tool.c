@@ -1,0 +1,155 @@
+/* test-tool.c: the msgobj command's output and exit codes
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "test-utils.h"
+
+typedef struct
+{
+  char *out;
+  char *err;
+  int   status;
+} Run;
+
+static void
+run_clear (Run *run)
+{
+  g_clear_pointer (&run->out, g_free);
+  g_clear_pointer (&run->err, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+/* Runs the tool with @args (NULL-terminated) and @input on stdin. */
+static void
+run_tool (Run               *run,
+          const char        *input,
+          const char *const *args)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  const char *tool = g_getenv ("MSGOBJ_TEST_TOOL");
+
+  g_assert_nonnull (tool);
+  g_ptr_array_add (argv, (char *) tool);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_unsetenv (launcher, "MSGOBJ_CONFIG");
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input != NULL ? input : "", NULL, &run->out, &run->err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  run->status = g_subprocess_get_exit_status (process);
+}
+
+static void
+test_send_pickup (void)
+{
+  g_auto (Run) run = { 0 };
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+
+  g_test_summary ("With no configuration, msgobj send writes through pickup and prints the path.");
+  run_tool (&run, "Body from stdin.\n",
+            (const char *const[]){ "send", "--from", "alice@example.test", "--to", "bob@example.test",
+                                   "--subject", "Hello", NULL });
+  g_assert_cmpstr (run.err, ==, "");
+  g_assert_cmpint (run.status, ==, 0);
+  path = g_strstrip (g_strdup (run.out));
+  g_assert_true (g_str_has_suffix (path, ".eml"));
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "Subject: Hello\r\n"));
+  g_assert_nonnull (strstr (contents, "Body from stdin."));
+}
+
+static void
+test_show (void)
+{
+  g_auto (Run) run = { 0 };
+  g_auto (Run) show = { 0 };
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *attachment = g_build_filename (dir, "notes.txt", NULL);
+  g_autofree char *path = NULL;
+
+  g_assert_true (g_file_set_contents (attachment, "some notes\n", -1, NULL));
+  run_tool (&run, NULL,
+            (const char *const[]){ "send", "--from", "alice@example.test", "--to", "bob@example.test",
+                                   "--subject", "With attachment", "--text", "See attached.",
+                                   "--attach", attachment, "--set", "smtpserverpickupdirectory=", NULL });
+  g_assert_cmpint (run.status, ==, 0);
+  path = g_strstrip (g_strdup (run.out));
+
+  run_tool (&show, NULL, (const char *const[]){ "show", path, NULL });
+  g_assert_cmpint (show.status, ==, 0);
+  g_assert_nonnull (strstr (show.out, "Subject: With attachment\n"));
+  g_assert_nonnull (strstr (show.out, "multipart/mixed"));
+  g_assert_nonnull (strstr (show.out, "notes.txt"));
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_transports (void)
+{
+  g_auto (Run) run = { 0 };
+
+  run_tool (&run, NULL, (const char *const[]){ "transports", NULL });
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "pickup\n"));
+  g_assert_nonnull (strstr (run.out, "smtp\n"));
+  g_assert_nonnull (strstr (run.out, "nntp\n"));
+}
+
+static void
+test_exit_codes (void)
+{
+  struct
+  {
+    const char *args[12];
+    int         status;
+  } cases[] = {
+    { { "frobnicate", NULL }, 2 },
+    { { "send", "--no-such-option", NULL }, 2 },
+    { { "send", "--from", "alice@example.test", "--to", "bob@example.test\r\nBcc: evil@example.test", NULL }, 3 },
+    { { "send", "--from", "alice@example.test", NULL }, 3 },
+    { { "send", "--set", "smtpusetls=true", NULL }, 3 },
+    { { "send", "--set", "sendusing=carrier-pigeon", "--from", "a@example.test", "--to", "b@example.test", NULL }, 3 },
+    { { "send", "--set", "sendusing=2", "--from", "a@example.test", "--to", "b@example.test", NULL }, 4 },
+    { { "show", "/nonexistent/file.eml", NULL }, 1 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto (Run) run = { 0 };
+
+      run_tool (&run, NULL, cases[i].args);
+      if (run.status != cases[i].status)
+        g_test_message ("case %u: stderr: %s", i, run.err);
+      g_assert_cmpint (run.status, ==, cases[i].status);
+      g_assert_cmpstr (run.out, ==, "");
+      g_assert_true (g_str_has_prefix (run.err, "msgobj: ") || cases[i].status == 2);
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/tool/send-pickup", test_send_pickup);
+  g_test_add_func ("/tool/show", test_show);
+  g_test_add_func ("/tool/transports", test_transports);
+  g_test_add_func ("/tool/exit-codes", test_exit_codes);
+
+  return g_test_run ();
+}
