@@ -86,10 +86,8 @@ typedef struct
   const char  *name;
   MsgFieldType type;
   FieldCheck   check;
-  /* Canonical default value, or NULL; for DEFAULT_IN_USER_DATA a path
-   * relative to g_get_user_data_dir(). */
+  /* The canonical default value, or NULL */
   const char *default_value;
-  gboolean    default_in_user_data;
   /* MSG_FIELD_TYPE_ENUM: the names, the index of each is its number. */
   const char *const *choices;
   gboolean           builtin;
@@ -101,52 +99,52 @@ static const char *const starttls_choices[] = { "never", "opportunistic", "requi
 /* clang-format off */
 static const FieldDef builtin_fields[] = {
   /* CDOSYS, in the order of cdosysstr.h */
-  { "sendusing", MSG_FIELD_TYPE_ENUM, CHECK_SEND_USING, "pickup", FALSE, NULL, TRUE },
-  { "smtpserver", MSG_FIELD_TYPE_STRING, CHECK_HOST, NULL, FALSE, NULL, TRUE },
-  { "smtpserverport", MSG_FIELD_TYPE_INT, CHECK_PORT, "25", FALSE, NULL, TRUE },
-  { "smtpusessl", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", FALSE, NULL, TRUE },
-  { "smtpauthenticate", MSG_FIELD_TYPE_ENUM, CHECK_BY_TYPE, "anonymous", FALSE, authenticate_choices, TRUE },
-  { "sendusername", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "sendpassword", MSG_FIELD_TYPE_SECRET, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "smtpconnectiontimeout", MSG_FIELD_TYPE_SECONDS, CHECK_BY_TYPE, "30", FALSE, NULL, TRUE },
-  { "smtpaccountname", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "sendemailaddress", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "senduserreplyemailaddress", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "smtpserverpickupdirectory", MSG_FIELD_TYPE_PATH, CHECK_BY_TYPE, "msgobj/pickup", TRUE, NULL, TRUE },
-  { "flushbuffersonwrite", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "true", FALSE, NULL, TRUE },
-  { "postusing", MSG_FIELD_TYPE_ENUM, CHECK_POST_USING, "pickup", FALSE, NULL, TRUE },
-  { "nntpserver", MSG_FIELD_TYPE_STRING, CHECK_HOST, NULL, FALSE, NULL, TRUE },
-  { "nntpserverport", MSG_FIELD_TYPE_INT, CHECK_PORT, "119", FALSE, NULL, TRUE },
-  { "nntpusessl", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", FALSE, NULL, TRUE },
-  { "nntpauthenticate", MSG_FIELD_TYPE_ENUM, CHECK_BY_TYPE, "anonymous", FALSE, authenticate_choices, TRUE },
-  { "postusername", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "postpassword", MSG_FIELD_TYPE_SECRET, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "nntpconnectiontimeout", MSG_FIELD_TYPE_SECONDS, CHECK_BY_TYPE, "30", FALSE, NULL, TRUE },
-  { "nntpaccountname", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "postemailaddress", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "postuserreplyemailaddress", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "nntpserverpickupdirectory", MSG_FIELD_TYPE_PATH, CHECK_BY_TYPE, "msgobj/nntp-pickup", TRUE, NULL, TRUE },
-  { "autopromotebodyparts", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "true", FALSE, NULL, TRUE },
-  { "httpcookies", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "languagecode", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "usemessageresponsetext", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "true", FALSE, NULL, TRUE },
-  { "urlgetlatestversion", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", FALSE, NULL, TRUE },
-  { "urlproxyserver", MSG_FIELD_TYPE_STRING, CHECK_HOST, NULL, FALSE, NULL, TRUE },
-  { "urlproxybypass", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "savesentitems", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", FALSE, NULL, TRUE },
-  { "timezoneid", MSG_FIELD_TYPE_STRING, CHECK_TIMEZONE, NULL, FALSE, NULL, TRUE },
+  { "sendusing", MSG_FIELD_TYPE_ENUM, CHECK_SEND_USING, "pickup", NULL, TRUE },
+  { "smtpserver", MSG_FIELD_TYPE_STRING, CHECK_HOST, NULL, NULL, TRUE },
+  { "smtpserverport", MSG_FIELD_TYPE_INT, CHECK_PORT, "25", NULL, TRUE },
+  { "smtpusessl", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "smtpauthenticate", MSG_FIELD_TYPE_ENUM, CHECK_BY_TYPE, "anonymous", authenticate_choices, TRUE },
+  { "sendusername", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "sendpassword", MSG_FIELD_TYPE_SECRET, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "smtpconnectiontimeout", MSG_FIELD_TYPE_SECONDS, CHECK_BY_TYPE, "30", NULL, TRUE },
+  { "smtpaccountname", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "sendemailaddress", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "senduserreplyemailaddress", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "smtpserverpickupdirectory", MSG_FIELD_TYPE_PATH, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "flushbuffersonwrite", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "true", NULL, TRUE },
+  { "postusing", MSG_FIELD_TYPE_ENUM, CHECK_POST_USING, "pickup", NULL, TRUE },
+  { "nntpserver", MSG_FIELD_TYPE_STRING, CHECK_HOST, NULL, NULL, TRUE },
+  { "nntpserverport", MSG_FIELD_TYPE_INT, CHECK_PORT, "119", NULL, TRUE },
+  { "nntpusessl", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "nntpauthenticate", MSG_FIELD_TYPE_ENUM, CHECK_BY_TYPE, "anonymous", authenticate_choices, TRUE },
+  { "postusername", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "postpassword", MSG_FIELD_TYPE_SECRET, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "nntpconnectiontimeout", MSG_FIELD_TYPE_SECONDS, CHECK_BY_TYPE, "30", NULL, TRUE },
+  { "nntpaccountname", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "postemailaddress", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "postuserreplyemailaddress", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "nntpserverpickupdirectory", MSG_FIELD_TYPE_PATH, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "autopromotebodyparts", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "true", NULL, TRUE },
+  { "httpcookies", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "languagecode", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "usemessageresponsetext", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "true", NULL, TRUE },
+  { "urlgetlatestversion", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "urlproxyserver", MSG_FIELD_TYPE_STRING, CHECK_HOST, NULL, NULL, TRUE },
+  { "urlproxybypass", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "savesentitems", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "timezoneid", MSG_FIELD_TYPE_STRING, CHECK_TIMEZONE, NULL, NULL, TRUE },
   /* libmsgobj's own */
-  { "smtpstarttls", MSG_FIELD_TYPE_ENUM, CHECK_BY_TYPE, "opportunistic", FALSE, starttls_choices, TRUE },
-  { "nntpstarttls", MSG_FIELD_TYPE_ENUM, CHECK_BY_TYPE, "opportunistic", FALSE, starttls_choices, TRUE },
-  { "smtpoperationtimeout", MSG_FIELD_TYPE_SECONDS, CHECK_BY_TYPE, "0", FALSE, NULL, TRUE },
-  { "nntpoperationtimeout", MSG_FIELD_TYPE_SECONDS, CHECK_BY_TYPE, "0", FALSE, NULL, TRUE },
-  { "smtpauthmechanisms", MSG_FIELD_TYPE_STRING, CHECK_MECHANISMS, "", FALSE, NULL, TRUE },
-  { "smtpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", FALSE, NULL, TRUE },
-  { "nntpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", FALSE, NULL, TRUE },
-  { "tlscafile", MSG_FIELD_TYPE_PATH, CHECK_BY_TYPE, NULL, FALSE, NULL, TRUE },
-  { "tlsverify", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "true", FALSE, NULL, TRUE },
-  { "smtpsendpartial", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", FALSE, NULL, TRUE },
-  { "smtpehloname", MSG_FIELD_TYPE_STRING, CHECK_EHLO_NAME, "", FALSE, NULL, TRUE },
+  { "smtpstarttls", MSG_FIELD_TYPE_ENUM, CHECK_BY_TYPE, "opportunistic", starttls_choices, TRUE },
+  { "nntpstarttls", MSG_FIELD_TYPE_ENUM, CHECK_BY_TYPE, "opportunistic", starttls_choices, TRUE },
+  { "smtpoperationtimeout", MSG_FIELD_TYPE_SECONDS, CHECK_BY_TYPE, "0", NULL, TRUE },
+  { "nntpoperationtimeout", MSG_FIELD_TYPE_SECONDS, CHECK_BY_TYPE, "0", NULL, TRUE },
+  { "smtpauthmechanisms", MSG_FIELD_TYPE_STRING, CHECK_MECHANISMS, "", NULL, TRUE },
+  { "smtpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "nntpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "tlscafile", MSG_FIELD_TYPE_PATH, CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "tlsverify", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "true", NULL, TRUE },
+  { "smtpsendpartial", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "smtpehloname", MSG_FIELD_TYPE_STRING, CHECK_EHLO_NAME, "", NULL, TRUE },
 };
 /* clang-format on */
 
@@ -756,10 +754,6 @@ validate_value (const FieldDef *def,
 static char *
 default_value (const FieldDef *def)
 {
-  if (def->default_value == NULL)
-    return NULL;
-  if (def->default_in_user_data)
-    return g_build_filename (g_get_user_data_dir (), def->default_value, NULL);
   return g_strdup (def->default_value);
 }
 

@@ -83,8 +83,6 @@ static void
 test_defaults (void)
 {
   g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
-  g_autofree char *pickup = g_build_filename (g_get_user_data_dir (), "msgobj", "pickup", NULL);
-  g_autofree char *news_pickup = g_build_filename (g_get_user_data_dir (), "msgobj", "nntp-pickup", NULL);
   struct
   {
     const char *name;
@@ -140,8 +138,9 @@ test_defaults (void)
       assert_field (cfg, defaults[i].name, defaults[i].value);
       g_assert_false (msg_configuration_is_field_set (cfg, defaults[i].name));
     }
-  assert_field (cfg, "smtpserverpickupdirectory", pickup);
-  assert_field (cfg, "nntpserverpickupdirectory", news_pickup);
+  /* Unset: the pickup transport uses its per-user directory. */
+  assert_field (cfg, "smtpserverpickupdirectory", NULL);
+  assert_field (cfg, "nntpserverpickupdirectory", NULL);
 
   g_assert_cmpint (msg_configuration_get_int (cfg, "sendusing"), ==, 1);
   g_assert_cmpint (msg_configuration_get_int (cfg, "postusing"), ==, 1);
