@@ -1313,6 +1313,34 @@ test_register_field_threads (void)
   g_assert_true (msg_configuration_has_field ("testconcurrent49"));
 }
 
+static void
+test_plugin_field_subprocess (void)
+{
+  g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
+  g_autoptr (GError) error = NULL;
+
+  /* The first thing this process does: nothing has loaded the plugins. */
+  g_assert_true (msg_configuration_set_field (cfg, NS "testbehaviour", "fail", &error));
+  g_assert_no_error (error);
+  assert_field (cfg, "testbehaviour", "fail");
+  g_assert_cmpint (msg_configuration_get_int (cfg, "testbehaviour"), ==, 1);
+}
+
+static void
+test_plugin_field (void)
+{
+  g_test_summary ("A field that a transport plugin registers is known before any transport "
+                  "was asked for: set_field loads the plugins before calling a name unknown.");
+
+  if (g_getenv ("MSGOBJ_TRANSPORT_PATH") == NULL)
+    {
+      g_test_skip ("MSGOBJ_TRANSPORT_PATH does not name the test transport module");
+      return;
+    }
+  g_test_trap_subprocess ("/configuration/register-field/plugin/subprocess", 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 /* Copies and threads */
 
 static void
@@ -1460,6 +1488,8 @@ main (int   argc,
   g_test_add_func ("/configuration/register-field", test_register_field);
   g_test_add_func ("/configuration/register-field/bad", test_register_field_bad);
   g_test_add_func ("/configuration/register-field/threads", test_register_field_threads);
+  g_test_add_func ("/configuration/register-field/plugin", test_plugin_field);
+  g_test_add_func ("/configuration/register-field/plugin/subprocess", test_plugin_field_subprocess);
   g_test_add_func ("/configuration/copy", test_copy);
   g_test_add_func ("/configuration/threads", test_threads);
 
