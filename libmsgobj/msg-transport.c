@@ -50,7 +50,9 @@ typedef struct
   gint64            last_progress;
 } MsgTransportPrivate;
 
-G_DEFINE_QUARK (msg - transport - error - quark, msg_transport_error)
+/* clang-format off */
+G_DEFINE_QUARK (msg-transport-error-quark, msg_transport_error)
+/* clang-format on */
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (MsgTransport, msg_transport, G_TYPE_OBJECT)
 
 enum
