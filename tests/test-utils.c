@@ -21,6 +21,18 @@ msg_test_count_fds (void)
   return n - 1;
 }
 
+unsigned
+msg_test_wait_fds (unsigned expected,
+                   unsigned timeout_ms)
+{
+  gint64   until = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  unsigned n;
+
+  while ((n = msg_test_count_fds ()) > expected && g_get_monotonic_time () < until)
+    g_usleep (1000);
+  return n;
+}
+
 char *
 msg_test_make_temp_dir (void)
 {
@@ -54,4 +66,89 @@ msg_test_remove_tree (const char *path)
         }
     }
   g_rmdir (path);
+}
+
+static void
+run_openssl (const char        *dir,
+             const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err_text = NULL;
+  int              status = 0;
+
+  g_ptr_array_add (argv, (gpointer) "openssl");
+  for (unsigned i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (dir, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, &err_text, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_printerr ("openssl: %s\n", err_text);
+  g_assert_no_error (error);
+}
+
+GTlsCertificate *
+msg_test_make_tls_certificate (const char *const *names,
+                               char             **ca_file)
+{
+  static const char *const default_names[] = { "127.0.0.1", "localhost", NULL };
+  const char              *base = g_getenv ("G_TEST_TMPDIR");
+  g_autofree char *template = g_build_filename (base != NULL ? base : g_get_tmp_dir (),
+                                                "msgobj-tls-XXXXXX", NULL);
+  g_autoptr (GString) extensions = g_string_new ("basicConstraints=CA:FALSE\n"
+                                                 "keyUsage=critical,digitalSignature\n"
+                                                 "extendedKeyUsage=serverAuth\n"
+                                                 "subjectAltName=");
+  g_autofree char *ext_path = NULL;
+  g_autofree char *cert_path = NULL;
+  g_autofree char *key_path = NULL;
+  g_autofree char *serial = g_strdup_printf ("0x%08x%08x", g_random_int (), g_random_int ());
+  g_autoptr (GError) error = NULL;
+  GTlsCertificate *certificate;
+  char            *dir = g_mkdtemp (template);
+
+  g_assert_nonnull (dir);
+  if (names == NULL)
+    names = default_names;
+  for (unsigned i = 0; names[i] != NULL; i++)
+    g_string_append_printf (extensions, "%s%s:%s", i > 0 ? "," : "",
+                            g_hostname_is_ip_address (names[i]) ? "IP" : "DNS", names[i]);
+  g_string_append_c (extensions, '\n');
+  ext_path = g_build_filename (dir, "server.ext", NULL);
+  g_file_set_contents (ext_path, extensions->str, -1, &error);
+  g_assert_no_error (error);
+
+  {
+    const char *const ca_args[] = {
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+      "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+      "-subj", "/CN=msgobj test CA",
+      "-addext", "basicConstraints=critical,CA:TRUE",
+      "-addext", "keyUsage=critical,keyCertSign,cRLSign", NULL
+    };
+    const char *const csr_args[] = {
+      "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+      "-nodes", "-keyout", "server.key", "-out", "server.csr",
+      "-subj", "/CN=msgobj test server", NULL
+    };
+    const char *const sign_args[] = {
+      "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+      "-set_serial", serial, "-days", "2", "-extfile", "server.ext",
+      "-out", "server.pem", NULL
+    };
+
+    run_openssl (dir, ca_args);
+    run_openssl (dir, csr_args);
+    run_openssl (dir, sign_args);
+  }
+
+  cert_path = g_build_filename (dir, "server.pem", NULL);
+  key_path = g_build_filename (dir, "server.key", NULL);
+  certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_assert_no_error (error);
+  if (ca_file != NULL)
+    *ca_file = g_build_filename (dir, "ca.pem", NULL);
+  return certificate;
 }

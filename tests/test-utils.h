@@ -11,6 +11,13 @@ G_BEGIN_DECLS
 /* Number of open file descriptors of this process. */
 unsigned msg_test_count_fds (void);
 
+/* Waits up to @timeout_ms for the number of open descriptors to come down
+ * to @expected (threads of GIO's pool may drop their last reference to a
+ * stream a moment after the call that used it returned); returns the
+ * count at the end. */
+unsigned msg_test_wait_fds (unsigned expected,
+                            unsigned timeout_ms);
+
 /* Asserts that @start_us (from g_get_monotonic_time) is at most
  * @limit_ms milliseconds ago. */
 #define msg_test_assert_elapsed_below(start_us, limit_ms)                  \
@@ -20,5 +27,14 @@ unsigned msg_test_count_fds (void);
  * msg_test_remove_tree(). */
 char *msg_test_make_temp_dir (void);
 void  msg_test_remove_tree (const char *path);
+
+/* Makes, at test time, a test CA and a server certificate signed by it
+ * for @names (IP addresses or DNS names; NULL for "127.0.0.1" and
+ * "localhost"), with the openssl command, in a fresh directory under the
+ * test's temporary directory. Returns the server certificate with its
+ * private key; *ca_file (optional) gets the path of the CA's PEM file
+ * (free it). No key is ever committed. */
+GTlsCertificate *msg_test_make_tls_certificate (const char *const *names,
+                                                char             **ca_file);
 
 G_END_DECLS
