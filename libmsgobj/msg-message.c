@@ -4,22 +4,4381 @@
  */
 #include "config.h"
 
+#include "msg-message-private.h"
+
+#include "msg-body-part-private.h"
 #include "msgobj.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/**
+ * MsgMessage:
+ *
+ * A mail message or news article: CDO's `Message`.
+ *
+ * Set its headers through properties ([property@Message:from],
+ * [property@Message:to], [property@Message:subject]…) or
+ * [method@Message.set_header]; give it a [property@Message:text-body], an
+ * [property@Message:html-body], attachments and related parts; write it
+ * with [method@Message.to_bytes], [method@Message.write_to_stream] or
+ * [method@Message.save_to_file]. A message can also be parsed from any
+ * RFC 5322 input with [ctor@Message.new_from_bytes] and friends.
+ *
+ * The MIME structure follows CDO: text alone is a single `text/plain`
+ * part; an HTML body gives `multipart/alternative` with a text part made
+ * from the HTML while [property@Message:auto-generate-text-body] holds;
+ * related parts give `multipart/related` around the HTML; attachments give
+ * `multipart/mixed`. Output is UTF-8, non-ASCII headers are RFC 2047
+ * encoded, bodies get the transfer encoding that fits (no line exceeds 998
+ * octets) and every line ends with CRLF.
+ *
+ * Every value that becomes a header is validated before it is stored:
+ * control characters (CR and LF above all) are refused, addresses must
+ * parse completely. The setters return %FALSE with
+ * %MSG_MESSAGE_ERROR_INVALID_HEADER or %MSG_MESSAGE_ERROR_INVALID_ADDRESS;
+ * through g_object_set() an invalid value is logged with a warning and the
+ * property keeps its value.
+ *
+ * A message is used from one thread at a time. A transport may write it
+ * from a worker thread while its caller waits: do not modify a message
+ * while it is being sent.
+ */
+
+#define MAILHEADER_PREFIX "urn:schemas:mailheader:"
+#define MAX_LINE_OCTETS 998
 
 struct _MsgMessage
 {
   GObject parent_instance;
+
+  MsgConfiguration *configuration; /* (owned) (not nullable) after construction */
+  GMimeMessage     *mime;          /* (owned): headers and the MIME tree */
+
+  /* The CDO-level content of a built message. */
+  char      *text_body;   /* (owned) (nullable) */
+  char      *html_body;   /* (owned) (nullable) */
+  GPtrArray *attachments; /* (owned) (element-type MsgBodyPart) */
+  GPtrArray *related;     /* (owned) (element-type MsgBodyPart) */
+
+  MsgDsnOptions dsn_options;
+  guint         parsed : 1;       /* the tree came from a parser: keep it */
+  guint         dirty : 1;        /* built message: tree must be rebuilt */
+  guint         plain_rfc822 : 1; /* last build has no MIME headers */
+  guint         auto_generate_text_body : 1;
+  guint         mime_formatted : 1;
+  guint         mdn_requested : 1;
 };
 
-G_DEFINE_QUARK (msg - message - error - quark, msg_message_error)
+/* clang-format off: the quark's name must keep its dashes. */
+// clang-format off
+G_DEFINE_QUARK (msg-message-error-quark, msg_message_error)
+// clang-format on
 G_DEFINE_FINAL_TYPE (MsgMessage, msg_message, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_FROM,
+  PROP_SENDER,
+  PROP_REPLY_TO,
+  PROP_TO,
+  PROP_CC,
+  PROP_BCC,
+  PROP_SUBJECT,
+  PROP_TEXT_BODY,
+  PROP_HTML_BODY,
+  PROP_NEWSGROUPS,
+  PROP_FOLLOWUP_TO,
+  PROP_KEYWORDS,
+  PROP_ORGANIZATION,
+  PROP_SENT_ON,
+  PROP_MESSAGE_ID,
+  PROP_MDN_REQUESTED,
+  PROP_DSN_OPTIONS,
+  PROP_AUTO_GENERATE_TEXT_BODY,
+  PROP_MIME_FORMATTED,
+  PROP_CONFIGURATION,
+  N_PROPS,
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void ensure_tree (MsgMessage *self);
+
+/* GMime set-up */
+
+void
+_msg_gmime_ensure_init (void)
+{
+  static gsize initialised = 0;
+
+  if (g_once_init_enter (&initialised))
+    {
+      g_mime_init ();
+      g_once_init_leave (&initialised, 1);
+    }
+}
+
+GMimeParserOptions *
+_msg_parser_options (void)
+{
+  static GMimeParserOptions *options = NULL;
+
+  if (g_once_init_enter (&options))
+    {
+      GMimeParserOptions *o;
+
+      _msg_gmime_ensure_init ();
+      o = g_mime_parser_options_new ();
+      g_mime_parser_options_set_address_compliance_mode (o, GMIME_RFC_COMPLIANCE_STRICT);
+      g_once_init_leave (&options, o);
+    }
+
+  return options;
+}
+
+/* Validation */
+
+static gboolean
+is_forbidden_control (guchar c)
+{
+  return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+static const char *
+describe_control (guchar c)
+{
+  switch (c)
+    {
+    case '\r':
+      return "a carriage return (CR)";
+    case '\n':
+      return "a line feed (LF)";
+    case '\0':
+      return "a NUL byte";
+    default:
+      return "a control character";
+    }
+}
+
+gboolean
+_msg_check_header_name (const char *name,
+                        GError    **error)
+{
+  if (name == NULL || *name == '\0')
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                           "A header name is empty");
+      return FALSE;
+    }
+
+  for (const guchar *p = (const guchar *) name; *p != '\0'; p++)
+    {
+      if (*p < 33 || *p > 126 || *p == ':')
+        {
+          g_autofree char *shown = g_strescape (name, NULL);
+
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "The header name “%s” may only hold printable ASCII characters other than “:”",
+                       shown);
+          return FALSE;
+        }
+    }
+
+  if (strlen (name) > 76)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                   "The header name “%.20s…” is too long", name);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+_msg_check_header_value (const char *field,
+                         const char *value,
+                         GError    **error)
+{
+  gsize run = 0;
+
+  if (value == NULL)
+    return TRUE;
+
+  if (!g_utf8_validate (value, -1, NULL))
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                   "The value of %s is not valid UTF-8", field);
+      return FALSE;
+    }
+
+  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
+    {
+      if (is_forbidden_control (*p))
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "The value of %s contains %s", field, describe_control (*p));
+          return FALSE;
+        }
+
+      /* A run of ASCII without white space cannot be folded: keep the
+       * line within 998 octets. */
+      if (*p == ' ' || *p == '\t' || *p >= 0x80)
+        run = 0;
+      else if (++run + strlen (field) + 2 > MAX_LINE_OCTETS - 8)
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "The value of %s holds a word too long to fit a 998-octet line", field);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+gboolean
+_msg_check_msg_id (const char *field,
+                   const char *value,
+                   GError    **error)
+{
+  gsize       len;
+  const char *start;
+  const char *end;
+  const char *at;
+
+  if (!_msg_check_header_value (field, value, error))
+    return FALSE;
+
+  len = strlen (value);
+  start = value;
+  end = value + len;
+  if (len >= 2 && value[0] == '<' && value[len - 1] == '>')
+    {
+      start++;
+      end--;
+    }
+
+  if (start == end)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                   "%s is empty", field);
+      return FALSE;
+    }
+
+  if (end - start > 900)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                   "%s is longer than 900 characters", field);
+      return FALSE;
+    }
+
+  for (const char *p = start; p < end; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == '\\' ||
+          c == '(' || c == ')' || c == ',' || c == ';' || c == ':' || c == '[' || c == ']')
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "%s “%s” holds a character that is not allowed in an id", field, value);
+          return FALSE;
+        }
+    }
+
+  at = memchr (start, '@', end - start);
+  if (g_ascii_strcasecmp (field, "Message-ID") == 0 &&
+      (at == NULL || at == start || at + 1 == end || memchr (at + 1, '@', end - at - 1) != NULL))
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                   "%s “%s” is not of the form left@right", field, value);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+_msg_check_parameter (const char *field,
+                      const char *value,
+                      GError    **error)
+{
+  if (value == NULL)
+    return TRUE;
+
+  if (!_msg_check_header_value (field, value, error))
+    return FALSE;
+
+  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\' || *p == ';' || *p == '\t')
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "The value of %s contains “%c”, which is not allowed here", field, *p == '\t' ? ' ' : *p);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+is_token_char (guchar c)
+{
+  return c > ' ' && c < 0x7f && strchr ("()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+gboolean
+_msg_check_media_type (const char *value,
+                       GError    **error)
+{
+  const char *slash;
+  gsize       n_slash = 0;
+
+  if (value == NULL || *value == '\0')
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                           "The content type is empty");
+      return FALSE;
+    }
+
+  if (!_msg_check_header_value ("Content-Type", value, error))
+    return FALSE;
+
+  slash = strchr (value, '/');
+  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
+    {
+      if (*p == '/')
+        n_slash++;
+      else if (!is_token_char (*p))
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "The content type “%s” is not of the form type/subtype", value);
+          return FALSE;
+        }
+    }
+
+  if (n_slash != 1 || slash == value || slash[1] == '\0')
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                   "The content type “%s” is not of the form type/subtype", value);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+char *
+_msg_check_filename (const char *value,
+                     GError    **error)
+{
+  const char *base;
+  g_autoptr (GError) local_error = NULL;
+
+  if (value == NULL || *value == '\0')
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
+                           "The file name is empty");
+      return NULL;
+    }
+
+  if (!_msg_check_parameter ("the file name", value, &local_error))
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
+                           local_error->message);
+      return NULL;
+    }
+
+  /* Keep the last component of a Unix or Windows path. */
+  base = value;
+  for (const char *p = value; *p != '\0'; p++)
+    if (*p == '/' || *p == '\\')
+      base = p + 1;
+
+  if (*base == '\0' || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
+                   "“%s” does not name a file", value);
+      return NULL;
+    }
+
+  return g_strdup (base);
+}
+
+static gboolean
+check_mailbox (const char             *field,
+               InternetAddressMailbox *mailbox,
+               GError                **error)
+{
+  const char *addr = internet_address_mailbox_get_addr (mailbox);
+  const char *name = internet_address_get_name (INTERNET_ADDRESS (mailbox));
+  const char *at;
+  gsize       local_len;
+
+  if (name != NULL && !_msg_check_header_value (field, name, NULL))
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                   "A display name in %s contains control characters", field);
+      return FALSE;
+    }
+
+  at = addr != NULL ? strrchr (addr, '@') : NULL;
+  if (at == NULL || at == addr || at[1] == '\0')
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                   "“%s” in %s is not an address of the form local@domain",
+                   addr != NULL ? addr : "", field);
+      return FALSE;
+    }
+
+  for (const guchar *p = (const guchar *) addr; *p != '\0'; p++)
+    {
+      if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == '(' || *p == ')' ||
+          *p == ',' || *p == ';' || *p == '\\' || *p == '"')
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                       "The address “%s” in %s contains a character that is not allowed",
+                       addr, field);
+          return FALSE;
+        }
+    }
+
+  local_len = at - addr;
+  if (local_len > 64 || strlen (at + 1) > 255 || strlen (addr) > 254)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                   "The address “%s” in %s is too long", addr, field);
+      return FALSE;
+    }
+
+  if (!g_utf8_validate (addr, -1, NULL))
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                   "An address in %s is not valid UTF-8", field);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Splits an address list at its top-level commas: commas inside quoted
+ * strings, comments, angle brackets and groups do not split. */
+static GPtrArray *
+split_address_list (const char *value)
+{
+  GPtrArray  *items = g_ptr_array_new_with_free_func (g_free);
+  const char *start = value;
+  gboolean    in_quote = FALSE;
+  gboolean    in_group = FALSE;
+  int         comment = 0;
+  int         angle = 0;
+
+  for (const char *p = value;; p++)
+    {
+      char c = *p;
+
+      if (c == '\0' || (c == ',' && !in_quote && comment == 0 && angle == 0 && !in_group))
+        {
+          g_autofree char *item = g_strndup (start, p - start);
+
+          g_strstrip (item);
+          if (*item != '\0')
+            g_ptr_array_add (items, g_steal_pointer (&item));
+          if (c == '\0')
+            break;
+          start = p + 1;
+          continue;
+        }
+
+      if (in_quote)
+        {
+          if (c == '\\' && p[1] != '\0')
+            p++;
+          else if (c == '"')
+            in_quote = FALSE;
+          continue;
+        }
+
+      if (comment > 0)
+        {
+          if (c == '\\' && p[1] != '\0')
+            p++;
+          else if (c == '(')
+            comment++;
+          else if (c == ')')
+            comment--;
+          continue;
+        }
+
+      switch (c)
+        {
+        case '"':
+          in_quote = TRUE;
+          break;
+        case '(':
+          comment++;
+          break;
+        case '<':
+          angle++;
+          break;
+        case '>':
+          if (angle > 0)
+            angle--;
+          break;
+        case ':':
+          if (angle == 0)
+            in_group = TRUE;
+          break;
+        case ';':
+          if (angle == 0)
+            in_group = FALSE;
+          break;
+        default:
+          break;
+        }
+    }
+
+  return items;
+}
+
+static void
+set_utf8_charset (InternetAddressList *list)
+{
+  for (int i = 0; i < internet_address_list_length (list); i++)
+    {
+      InternetAddress *address = internet_address_list_get_address (list, i);
+
+      internet_address_set_charset (address, "utf-8");
+      if (INTERNET_ADDRESS_IS_GROUP (address))
+        set_utf8_charset (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)));
+    }
+}
+
+InternetAddressList *
+_msg_parse_address_list (const char *field,
+                         const char *value,
+                         gboolean    allow_groups,
+                         GError    **error)
+{
+  g_autoptr (InternetAddressList) result = NULL;
+  g_autoptr (GPtrArray) items = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (!_msg_check_header_value (field, value, &local_error))
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                           local_error->message);
+      return NULL;
+    }
+
+  result = internet_address_list_new ();
+  items = split_address_list (value);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      const char *item = g_ptr_array_index (items, i);
+      g_autoptr (InternetAddressList) parsed = NULL;
+      InternetAddress *address;
+
+      parsed = internet_address_list_parse (_msg_parser_options (), item);
+      if (parsed == NULL || internet_address_list_length (parsed) != 1)
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                       "Cannot parse “%s” in %s as one address", item, field);
+          return NULL;
+        }
+
+      address = internet_address_list_get_address (parsed, 0);
+      if (INTERNET_ADDRESS_IS_GROUP (address))
+        {
+          InternetAddressList *members = internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address));
+          const char          *name = internet_address_get_name (address);
+
+          if (!allow_groups)
+            {
+              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                           "%s does not accept a group (“%s”)", field, item);
+              return NULL;
+            }
+
+          if (name == NULL || *name == '\0' || !_msg_check_header_value (field, name, NULL))
+            {
+              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                           "The group “%s” in %s has no valid name", item, field);
+              return NULL;
+            }
+
+          for (int k = 0; k < internet_address_list_length (members); k++)
+            {
+              InternetAddress *member = internet_address_list_get_address (members, k);
+
+              if (!INTERNET_ADDRESS_IS_MAILBOX (member))
+                {
+                  g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                               "The group “%s” in %s contains a group", item, field);
+                  return NULL;
+                }
+              if (!check_mailbox (field, INTERNET_ADDRESS_MAILBOX (member), error))
+                return NULL;
+            }
+        }
+      else if (!check_mailbox (field, INTERNET_ADDRESS_MAILBOX (address), error))
+        return NULL;
+
+      internet_address_list_add (result, address);
+    }
+
+  if (internet_address_list_length (result) == 0)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                   "%s holds no address", field);
+      return NULL;
+    }
+
+  set_utf8_charset (result);
+  return g_steal_pointer (&result);
+}
+
+static gboolean
+check_newsgroups (const char *field,
+                  const char *value,
+                  char      **normalised,
+                  GError    **error)
+{
+  g_auto (GStrv) names = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  if (!_msg_check_header_value (field, value, error))
+    return FALSE;
+
+  names = g_strsplit (value, ",", -1);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      char *name = g_strstrip (names[i]);
+
+      if (*name == '\0')
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "%s “%s” has an empty newsgroup name", field, value);
+          return FALSE;
+        }
+
+      for (const char *p = name; *p != '\0'; p++)
+        {
+          if (!g_ascii_isalnum (*p) && strchr (".+_-", *p) == NULL)
+            {
+              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                           "The newsgroup name “%s” in %s may only hold letters, digits and “.+_-”",
+                           name, field);
+              return FALSE;
+            }
+        }
+
+      if (name[0] == '.' || name[strlen (name) - 1] == '.' || strstr (name, "..") != NULL)
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "The newsgroup name “%s” in %s has an empty component", name, field);
+          return FALSE;
+        }
+
+      if (out->len > 0)
+        g_string_append_c (out, ',');
+      g_string_append (out, name);
+    }
+
+  *normalised = g_string_free (g_steal_pointer (&out), FALSE);
+  return TRUE;
+}
+
+/* Encodings */
+
+GMimeContentEncoding
+_msg_choose_encoding (const guint8 *data,
+                      gsize         len,
+                      gboolean      is_text)
+{
+  gsize    n_8bit = 0;
+  gsize    line = 0;
+  gsize    max_line = 0;
+  gboolean controls = FALSE;
+  gboolean nul = FALSE;
+
+  if (!is_text)
+    return GMIME_CONTENT_ENCODING_BASE64;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      guchar c = data[i];
+
+      if (c == '\n')
+        {
+          max_line = MAX (max_line, line);
+          line = 0;
+          continue;
+        }
+
+      if (c == '\r')
+        {
+          if (i + 1 < len && data[i + 1] == '\n')
+            continue;
+          /* A lone CR. */
+          controls = TRUE;
+        }
+      else if (c == '\0')
+        nul = TRUE;
+      else if (c >= 0x80)
+        n_8bit++;
+      else if (is_forbidden_control (c))
+        controls = TRUE;
+
+      line++;
+    }
+  max_line = MAX (max_line, line);
+
+  if (nul)
+    return GMIME_CONTENT_ENCODING_BASE64;
+
+  if (n_8bit == 0 && !controls && max_line <= MAX_LINE_OCTETS)
+    return GMIME_CONTENT_ENCODING_7BIT;
+
+  /* Mostly ASCII: quoted-printable stays readable; otherwise base64 is
+   * shorter. */
+  if (n_8bit * 100 <= len * 17)
+    return GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+
+  return GMIME_CONTENT_ENCODING_BASE64;
+}
+
+/* Writes to a file descriptor, for _msg_write_file_atomically(). */
+
+typedef struct
+{
+  GOutputStream parent_instance;
+  int           fd;
+} MsgFdOutputStream;
+
+typedef struct
+{
+  GOutputStreamClass parent_class;
+} MsgFdOutputStreamClass;
+
+static GType msg_fd_output_stream_get_type (void);
+G_DEFINE_TYPE (MsgFdOutputStream, msg_fd_output_stream, G_TYPE_OUTPUT_STREAM)
+
+static gssize
+msg_fd_output_stream_write (GOutputStream *stream,
+                            const void    *buffer,
+                            gsize          count,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
+  MsgFdOutputStream *self = (MsgFdOutputStream *) stream;
+  gssize             n;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return -1;
+
+  do
+    n = write (self->fd, buffer, count);
+  while (n < 0 && errno == EINTR);
+
+  if (n < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot write: %s", g_strerror (errsv));
+      return -1;
+    }
+
+  return n;
+}
+
+static void
+msg_fd_output_stream_class_init (MsgFdOutputStreamClass *klass)
+{
+  G_OUTPUT_STREAM_CLASS (klass)->write_fn = msg_fd_output_stream_write;
+}
+
+static void
+msg_fd_output_stream_init (MsgFdOutputStream *self)
+{
+  self->fd = -1;
+}
+
+static gboolean
+set_file_error (GError    **error,
+                int         errsv,
+                const char *what,
+                const char *path)
+{
+  g_autofree char *display = g_filename_display_name (path);
+
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+               "Cannot %s “%s”: %s", what, display, g_strerror (errsv));
+  return FALSE;
+}
+
+gboolean
+_msg_write_file_atomically (const char  *path,
+                            MsgWriteFunc func,
+                            gpointer     user_data,
+                            GError     **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *tmpl = NULL;
+  g_autofree char *tmpl_name = NULL;
+  g_autoptr (GOutputStream) out = NULL;
+  gboolean ok;
+  int      fd;
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    return set_file_error (error, EISDIR, "write", path);
+
+  tmpl_name = g_strdup_printf (".%s.XXXXXX", base);
+  tmpl = g_build_filename (dir, tmpl_name, NULL);
+  fd = g_mkstemp_full (tmpl, O_RDWR | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return set_file_error (error, errno, "create a temporary file next to", path);
+
+  out = g_object_new (msg_fd_output_stream_get_type (), NULL);
+  ((MsgFdOutputStream *) out)->fd = fd;
+
+  ok = func (out, user_data, NULL, error);
+  if (ok)
+    ok = g_output_stream_close (out, NULL, error);
+
+  if (ok && fsync (fd) != 0)
+    ok = set_file_error (error, errno, "sync", tmpl);
+
+  if (close (fd) != 0 && ok)
+    ok = set_file_error (error, errno, "close", tmpl);
+
+  if (ok && g_rename (tmpl, path) != 0)
+    ok = set_file_error (error, errno, "rename a temporary file to", path);
+
+  if (!ok)
+    {
+      g_unlink (tmpl);
+      return FALSE;
+    }
+
+  /* Make the rename durable too. */
+  fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd >= 0)
+    {
+      fsync (fd);
+      close (fd);
+    }
+
+  return TRUE;
+}
+
+/* HTML to text */
+
+static const struct
+{
+  const char *name;
+  const char *text;
+} html_entities[] = {
+  { "amp", "&" },
+  { "lt", "<" },
+  { "gt", ">" },
+  { "quot", "\"" },
+  { "apos", "'" },
+  { "nbsp", " " },
+  { "copy", "©" },
+  { "reg", "®" },
+  { "trade", "™" },
+  { "hellip", "…" },
+  { "mdash", "—" },
+  { "ndash", "–" },
+  { "laquo", "«" },
+  { "raquo", "»" },
+  { "lsquo", "‘" },
+  { "rsquo", "’" },
+  { "ldquo", "“" },
+  { "rdquo", "”" },
+  { "bull", "•" },
+  { "middot", "·" },
+  { "euro", "€" },
+  { "pound", "£" },
+  { "yen", "¥" },
+  { "cent", "¢" },
+  { "sect", "§" },
+  { "deg", "°" },
+  { "times", "×" },
+  { "divide", "÷" },
+  { "eacute", "é" },
+  { "egrave", "è" },
+  { "agrave", "à" },
+  { "auml", "ä" },
+  { "ouml", "ö" },
+  { "uuml", "ü" },
+  { "szlig", "ß" },
+  { "ccedil", "ç" },
+};
+
+/* Decodes the entity at @p (pointing at '&'); returns the number of bytes
+ * consumed, 0 if it is not an entity. */
+static gsize
+decode_entity (const char *p,
+               GString    *out)
+{
+  const char *semi = strchr (p, ';');
+  gsize       len;
+
+  if (semi == NULL || semi - p > 12 || semi - p < 2)
+    return 0;
+
+  len = semi - p - 1;
+  if (p[1] == '#')
+    {
+      gunichar c;
+      char    *end = NULL;
+
+      if (p[2] == 'x' || p[2] == 'X')
+        c = (gunichar) g_ascii_strtoull (p + 3, &end, 16);
+      else
+        c = (gunichar) g_ascii_strtoull (p + 2, &end, 10);
+
+      if (end != semi || !g_unichar_validate (c) || c == 0)
+        return 0;
+      if (c == 0xa0)
+        c = ' ';
+      if (c < 0x20 && c != '\t' && c != '\n')
+        return 0;
+      g_string_append_unichar (out, c);
+      return semi - p + 1;
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (html_entities); i++)
+    {
+      if (strlen (html_entities[i].name) == len && strncmp (p + 1, html_entities[i].name, len) == 0)
+        {
+          g_string_append (out, html_entities[i].text);
+          return semi - p + 1;
+        }
+    }
+
+  return 0;
+}
+
+static void
+append_break (GString *out,
+              guint    n_newlines)
+{
+  guint have = 0;
+
+  /* Trailing spaces go before a line break. */
+  while (out->len > 0 && out->str[out->len - 1] == ' ')
+    g_string_truncate (out, out->len - 1);
+
+  for (gssize i = (gssize) out->len - 1; i >= 0 && out->str[i] == '\n'; i--)
+    have++;
+
+  if (out->len == 0)
+    return;
+
+  while (have < n_newlines)
+    {
+      g_string_append_c (out, '\n');
+      have++;
+    }
+}
+
+static char *
+html_to_text (const char *html)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  const char *skip_until = NULL;
+  int         pre = 0;
+
+  for (const char *p = html; *p != '\0';)
+    {
+      if (*p == '<')
+        {
+          const char      *name_start;
+          const char      *end;
+          gboolean         closing = FALSE;
+          g_autofree char *name = NULL;
+          gsize            name_len;
+
+          if (strncmp (p, "<!--", 4) == 0)
+            {
+              end = strstr (p + 4, "-->");
+              p = end != NULL ? end + 3 : p + strlen (p);
+              continue;
+            }
+
+          name_start = p + 1;
+          if (*name_start == '/')
+            {
+              closing = TRUE;
+              name_start++;
+            }
+
+          name_len = 0;
+          while (g_ascii_isalnum (name_start[name_len]))
+            name_len++;
+
+          if (name_len == 0 && !closing && name_start[0] != '!' && name_start[0] != '?')
+            {
+              /* A lone '<' in text. */
+              if (skip_until == NULL)
+                g_string_append_c (out, '<');
+              p++;
+              continue;
+            }
+
+          /* Find the end of the tag, outside quoted attribute values. */
+          end = name_start + name_len;
+          {
+            char quote = 0;
+
+            while (*end != '\0' && (quote != 0 || *end != '>'))
+              {
+                if (quote != 0 && *end == quote)
+                  quote = 0;
+                else if (quote == 0 && (*end == '"' || *end == '\''))
+                  quote = *end;
+                end++;
+              }
+          }
+
+          name = g_ascii_strdown (name_start, name_len);
+          p = *end == '>' ? end + 1 : end;
+
+          if (skip_until != NULL)
+            {
+              if (closing && strcmp (name, skip_until) == 0)
+                skip_until = NULL;
+              continue;
+            }
+
+          if (!closing && (strcmp (name, "script") == 0 || strcmp (name, "style") == 0 ||
+                           strcmp (name, "head") == 0 || strcmp (name, "title") == 0))
+            {
+              skip_until = strcmp (name, "script") == 0 ? "script" : strcmp (name, "style") == 0 ? "style"
+                                                                 : strcmp (name, "head") == 0    ? "head"
+                                                                                                 : "title";
+              continue;
+            }
+
+          if (strcmp (name, "br") == 0)
+            {
+              while (out->len > 0 && out->str[out->len - 1] == ' ')
+                g_string_truncate (out, out->len - 1);
+              g_string_append_c (out, '\n');
+            }
+          else if (strcmp (name, "p") == 0 || strcmp (name, "table") == 0 ||
+                   strcmp (name, "blockquote") == 0 || strcmp (name, "ul") == 0 ||
+                   strcmp (name, "ol") == 0 || strcmp (name, "hr") == 0 ||
+                   (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && name[2] == '\0'))
+            append_break (out, 2);
+          else if (strcmp (name, "pre") == 0)
+            {
+              append_break (out, 2);
+              pre += closing ? -1 : 1;
+              pre = MAX (pre, 0);
+            }
+          else if (strcmp (name, "div") == 0 || strcmp (name, "tr") == 0 ||
+                   strcmp (name, "li") == 0 || strcmp (name, "dt") == 0 ||
+                   strcmp (name, "dd") == 0)
+            append_break (out, 1);
+          else if (strcmp (name, "td") == 0 || strcmp (name, "th") == 0)
+            {
+              if (!closing && out->len > 0 && out->str[out->len - 1] != '\n' &&
+                  out->str[out->len - 1] != ' ')
+                g_string_append_c (out, ' ');
+            }
+          continue;
+        }
+
+      if (skip_until != NULL)
+        {
+          p++;
+          continue;
+        }
+
+      if (*p == '&')
+        {
+          gsize n = decode_entity (p, out);
+
+          if (n > 0)
+            {
+              p += n;
+              continue;
+            }
+          g_string_append_c (out, '&');
+          p++;
+          continue;
+        }
+
+      if (pre == 0 && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        {
+          if (out->len > 0 && out->str[out->len - 1] != ' ' && out->str[out->len - 1] != '\n')
+            g_string_append_c (out, ' ');
+          p++;
+          continue;
+        }
+
+      if (*p == '\r')
+        {
+          p++;
+          continue;
+        }
+
+      g_string_append_c (out, *p);
+      p++;
+    }
+
+  /* Trim, then write CRLF line ends as CDO does. */
+  {
+    g_auto (GStrv) lines = NULL;
+    g_autoptr (GString) text = g_string_new (NULL);
+    guint blank = 0;
+
+    lines = g_strsplit (out->str, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++)
+      {
+        char *line = pre > 0 ? lines[i] : g_strchomp (lines[i]);
+
+        if (*line == '\0')
+          {
+            blank++;
+            continue;
+          }
+
+        if (text->len > 0)
+          g_string_append (text, blank > 0 ? "\r\n\r\n" : "\r\n");
+        blank = 0;
+        g_string_append (text, line[0] == ' ' ? line + 1 : line);
+      }
+
+    return g_string_free (g_steal_pointer (&text), FALSE);
+  }
+}
+
+/* Text helpers */
+
+/* @text with every CRLF and lone CR turned into LF. */
+static char *
+normalise_newlines (const char *text)
+{
+  GString *out = g_string_sized_new (strlen (text));
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\r')
+        {
+          g_string_append_c (out, '\n');
+          if (p[1] == '\n')
+            p++;
+        }
+      else
+        g_string_append_c (out, *p);
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+static char *
+make_valid_text (const char *text)
+{
+  if (text == NULL)
+    return NULL;
+
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_warning ("Message text is not valid UTF-8; invalid bytes are replaced");
+      return g_utf8_make_valid (text, -1);
+    }
+
+  return g_strdup (text);
+}
+
+static GMimeObject *
+make_text_part (const char *subtype,
+                const char *text)
+{
+  g_autofree char *normal = normalise_newlines (text != NULL ? text : "");
+  gsize            len = strlen (normal);
+  GMimeTextPart   *part = g_mime_text_part_new_with_subtype (subtype);
+  g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (normal, len);
+  g_autoptr (GMimeDataWrapper) wrapper = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
+
+  g_mime_object_set_content_type_parameter (GMIME_OBJECT (part), "charset", "utf-8");
+  g_mime_part_set_content (GMIME_PART (part), wrapper);
+  g_mime_part_set_content_encoding (GMIME_PART (part),
+                                    _msg_choose_encoding ((const guint8 *) normal, len, TRUE));
+
+  return GMIME_OBJECT (part);
+}
+
+/* The tree of a parsed message */
+
+static gboolean
+is_attachment_disposition (GMimeObject *object)
+{
+  const char *disposition = g_mime_object_get_disposition (object);
+
+  return disposition != NULL && g_ascii_strcasecmp (disposition, "attachment") == 0;
+}
+
+static GMimeObject *
+find_text_object (GMimeObject *object,
+                  const char  *subtype)
+{
+  if (GMIME_IS_MULTIPART (object))
+    {
+      GMimeMultipart *multipart = GMIME_MULTIPART (object);
+
+      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
+        {
+          GMimeObject *found = find_text_object (g_mime_multipart_get_part (multipart, i), subtype);
+
+          if (found != NULL)
+            return found;
+        }
+      return NULL;
+    }
+
+  if (GMIME_IS_TEXT_PART (object) && !is_attachment_disposition (object) &&
+      g_mime_content_type_is_type (g_mime_object_get_content_type (object), "text", subtype))
+    return object;
+
+  return NULL;
+}
+
+static void
+collect_attachments (GMimeObject *object,
+                     GMimeObject *text,
+                     GMimeObject *html,
+                     gboolean     in_related,
+                     GPtrArray   *out)
+{
+  if (GMIME_IS_MULTIPART (object))
+    {
+      GMimeMultipart *multipart = GMIME_MULTIPART (object);
+      gboolean        related = g_mime_content_type_is_type (g_mime_object_get_content_type (object),
+                                                             "multipart", "related");
+
+      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
+        collect_attachments (g_mime_multipart_get_part (multipart, i), text, html,
+                             related, out);
+      return;
+    }
+
+  if (object == text || object == html)
+    return;
+
+  if (in_related && !is_attachment_disposition (object))
+    return;
+
+  g_ptr_array_add (out, _msg_body_part_wrap (object));
+}
+
+static void
+collect_related (GMimeObject *object,
+                 GMimeObject *html,
+                 GPtrArray   *out)
+{
+  if (!GMIME_IS_MULTIPART (object))
+    return;
+
+  if (g_mime_content_type_is_type (g_mime_object_get_content_type (object), "multipart", "related"))
+    {
+      GMimeMultipart *multipart = GMIME_MULTIPART (object);
+
+      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
+        {
+          GMimeObject *child = g_mime_multipart_get_part (multipart, i);
+
+          if (child != html && !GMIME_IS_MULTIPART (child) && !is_attachment_disposition (child))
+            g_ptr_array_add (out, _msg_body_part_wrap (child));
+        }
+      return;
+    }
+
+  for (int i = 0; i < g_mime_multipart_get_count (GMIME_MULTIPART (object)); i++)
+    collect_related (g_mime_multipart_get_part (GMIME_MULTIPART (object), i), html, out);
+}
+
+/* Turns a parsed message into a built one, keeping its content, before
+ * its body is changed. */
+static void
+materialise (MsgMessage *self)
+{
+  GMimeObject *root;
+  GMimeObject *text;
+  GMimeObject *html;
+
+  if (!self->parsed)
+    return;
+
+  root = g_mime_message_get_mime_part (self->mime);
+  text = root != NULL ? find_text_object (root, "plain") : NULL;
+  html = root != NULL ? find_text_object (root, "html") : NULL;
+
+  g_clear_pointer (&self->text_body, g_free);
+  g_clear_pointer (&self->html_body, g_free);
+  g_ptr_array_set_size (self->attachments, 0);
+  g_ptr_array_set_size (self->related, 0);
+
+  if (text != NULL)
+    self->text_body = _msg_body_part_get_text (text);
+  if (html != NULL)
+    self->html_body = _msg_body_part_get_text (html);
+  if (root != NULL)
+    {
+      collect_attachments (root, text, html, FALSE, self->attachments);
+      collect_related (root, html, self->related);
+    }
+
+  self->parsed = FALSE;
+  self->dirty = TRUE;
+}
+
+/* Building the tree */
+
+static gboolean
+autopromote (MsgMessage *self)
+{
+  return msg_configuration_get_boolean (self->configuration, "autopromotebodyparts");
+}
+
+static GMimeObject *
+wrap_multipart (MsgMessage  *self,
+                const char  *subtype,
+                GMimeObject *first,
+                GPtrArray   *more)
+{
+  GMimeMultipart *multipart;
+  guint           n = (first != NULL ? 1 : 0) + (more != NULL ? more->len : 0);
+
+  if (n == 1 && first != NULL && autopromote (self))
+    return g_object_ref (first);
+
+  multipart = g_mime_multipart_new_with_subtype (subtype);
+  if (first != NULL)
+    g_mime_multipart_add (multipart, first);
+  for (guint i = 0; more != NULL && i < more->len; i++)
+    g_mime_multipart_add (multipart, _msg_body_part_get_object (g_ptr_array_index (more, i)));
+
+  return GMIME_OBJECT (multipart);
+}
+
+static GMimeObject *
+build_uuencoded_body (MsgMessage *self)
+{
+  g_autofree char *text = normalise_newlines (self->text_body != NULL ? self->text_body : "");
+  g_autoptr (GMimeStream) cat = g_mime_stream_cat_new ();
+  g_autoptr (GMimeDataWrapper) wrapper = NULL;
+  GMimeContentEncoding encoding;
+  GMimeTextPart       *part;
+  gsize                len = strlen (text);
+
+  encoding = _msg_choose_encoding ((const guint8 *) text, len, TRUE);
+  if (encoding == GMIME_CONTENT_ENCODING_BASE64)
+    encoding = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+
+  {
+    g_autoptr (GMimeStream) mem = g_mime_stream_mem_new_with_buffer (text, len);
+
+    g_mime_stream_cat_add_source (GMIME_STREAM_CAT (cat), mem);
+  }
+
+  for (guint i = 0; i < self->attachments->len; i++)
+    {
+      MsgBodyPart     *attachment = g_ptr_array_index (self->attachments, i);
+      g_autofree char *filename = msg_body_part_get_filename (attachment);
+      g_autofree char *begin = NULL;
+      g_autoptr (GMimeStream) head = NULL;
+      g_autoptr (GMimeStream) tail = NULL;
+      g_autoptr (GMimeStream) decoded = NULL;
+      g_autoptr (GMimeStream) filtered = NULL;
+      g_autoptr (GMimeFilter) filter = NULL;
+
+      decoded = _msg_body_part_open_decoded (attachment);
+      if (decoded == NULL)
+        continue;
+
+      begin = g_strdup_printf ("%sbegin 644 %s\n",
+                               (len > 0 && text[len - 1] != '\n') || i > 0 ? "\n" : "",
+                               filename != NULL ? filename : "attachment");
+      head = g_mime_stream_mem_new_with_buffer (begin, strlen (begin));
+      filtered = g_mime_stream_filter_new (decoded);
+      filter = g_mime_filter_basic_new (GMIME_CONTENT_ENCODING_UUENCODE, TRUE);
+      g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), filter);
+      tail = g_mime_stream_mem_new_with_buffer ("end\n", 4);
+
+      g_mime_stream_cat_add_source (GMIME_STREAM_CAT (cat), head);
+      g_mime_stream_cat_add_source (GMIME_STREAM_CAT (cat), filtered);
+      g_mime_stream_cat_add_source (GMIME_STREAM_CAT (cat), tail);
+    }
+
+  part = g_mime_text_part_new_with_subtype ("plain");
+  g_mime_object_set_content_type_parameter (GMIME_OBJECT (part), "charset",
+                                            encoding == GMIME_CONTENT_ENCODING_7BIT ? "us-ascii" : "utf-8");
+  wrapper = g_mime_data_wrapper_new_with_stream (cat, GMIME_CONTENT_ENCODING_DEFAULT);
+  g_mime_part_set_content (GMIME_PART (part), wrapper);
+  g_mime_part_set_content_encoding (GMIME_PART (part), encoding);
+  self->plain_rfc822 = encoding == GMIME_CONTENT_ENCODING_7BIT;
+
+  return GMIME_OBJECT (part);
+}
+
+static GMimeObject *
+build_body (MsgMessage *self)
+{
+  g_autoptr (GMimeObject) text = NULL;
+  g_autoptr (GMimeObject) html = NULL;
+  g_autoptr (GMimeObject) alternative = NULL;
+  GMimeObject *body;
+
+  self->plain_rfc822 = FALSE;
+  if (!self->mime_formatted)
+    return build_uuencoded_body (self);
+
+  if (self->html_body != NULL)
+    {
+      html = make_text_part ("html", self->html_body);
+      if (self->text_body == NULL && self->auto_generate_text_body)
+        self->text_body = html_to_text (self->html_body);
+    }
+
+  if (self->text_body != NULL || html == NULL)
+    text = make_text_part ("plain", self->text_body);
+
+  if (self->related->len > 0)
+    {
+      GMimeObject    **main = html != NULL ? &html : &text;
+      g_autofree char *type = g_mime_content_type_get_mime_type (g_mime_object_get_content_type (*main));
+      GMimeObject     *related = wrap_multipart (self, "related", *main, self->related);
+
+      if (GMIME_IS_MULTIPART (related))
+        g_mime_object_set_content_type_parameter (related, "type", type);
+      g_object_unref (*main);
+      *main = related;
+    }
+
+  if (text != NULL && html != NULL)
+    {
+      GMimeMultipart *multipart = g_mime_multipart_new_with_subtype ("alternative");
+
+      g_mime_multipart_add (multipart, text);
+      g_mime_multipart_add (multipart, html);
+      alternative = GMIME_OBJECT (multipart);
+    }
+  else if (html != NULL)
+    alternative = wrap_multipart (self, "alternative", html, NULL);
+  else
+    alternative = g_object_ref (text);
+
+  if (self->attachments->len > 0)
+    body = wrap_multipart (self, "mixed", alternative, self->attachments);
+  else
+    body = g_object_ref (alternative);
+
+  return body;
+}
+
+static void
+ensure_tree (MsgMessage *self)
+{
+  g_autoptr (GMimeObject) body = NULL;
+
+  if (self->parsed || !self->dirty)
+    return;
+
+  body = build_body (self);
+  g_mime_message_set_mime_part (self->mime, body);
+  self->dirty = FALSE;
+}
+
+/* GObject */
+
+static void
+msg_message_dispose (GObject *object)
+{
+  MsgMessage *self = MSG_MESSAGE (object);
+
+  g_clear_object (&self->configuration);
+  if (self->attachments != NULL)
+    g_ptr_array_set_size (self->attachments, 0);
+  if (self->related != NULL)
+    g_ptr_array_set_size (self->related, 0);
+
+  G_OBJECT_CLASS (msg_message_parent_class)->dispose (object);
+}
+
+static void
+msg_message_finalize (GObject *object)
+{
+  MsgMessage *self = MSG_MESSAGE (object);
+
+  g_clear_object (&self->mime);
+  g_clear_pointer (&self->text_body, g_free);
+  g_clear_pointer (&self->html_body, g_free);
+  g_clear_pointer (&self->attachments, g_ptr_array_unref);
+  g_clear_pointer (&self->related, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (msg_message_parent_class)->finalize (object);
+}
+
+static void
+msg_message_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  MsgMessage *self = MSG_MESSAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_FROM:
+      g_value_take_string (value, msg_message_get_from (self));
+      break;
+    case PROP_SENDER:
+      g_value_take_string (value, msg_message_get_sender (self));
+      break;
+    case PROP_REPLY_TO:
+      g_value_take_string (value, msg_message_get_reply_to (self));
+      break;
+    case PROP_TO:
+      g_value_take_string (value, msg_message_get_to (self));
+      break;
+    case PROP_CC:
+      g_value_take_string (value, msg_message_get_cc (self));
+      break;
+    case PROP_BCC:
+      g_value_take_string (value, msg_message_get_bcc (self));
+      break;
+    case PROP_SUBJECT:
+      g_value_take_string (value, msg_message_get_subject (self));
+      break;
+    case PROP_TEXT_BODY:
+      g_value_take_string (value, msg_message_get_text_body (self));
+      break;
+    case PROP_HTML_BODY:
+      g_value_take_string (value, msg_message_get_html_body (self));
+      break;
+    case PROP_NEWSGROUPS:
+      g_value_take_string (value, msg_message_get_newsgroups (self));
+      break;
+    case PROP_FOLLOWUP_TO:
+      g_value_take_string (value, msg_message_get_followup_to (self));
+      break;
+    case PROP_KEYWORDS:
+      g_value_take_string (value, msg_message_get_keywords (self));
+      break;
+    case PROP_ORGANIZATION:
+      g_value_take_string (value, msg_message_get_organization (self));
+      break;
+    case PROP_SENT_ON:
+      g_value_take_boxed (value, msg_message_get_sent_on (self));
+      break;
+    case PROP_MESSAGE_ID:
+      g_value_take_string (value, msg_message_get_message_id (self));
+      break;
+    case PROP_MDN_REQUESTED:
+      g_value_set_boolean (value, msg_message_get_mdn_requested (self));
+      break;
+    case PROP_DSN_OPTIONS:
+      g_value_set_flags (value, msg_message_get_dsn_options (self));
+      break;
+    case PROP_AUTO_GENERATE_TEXT_BODY:
+      g_value_set_boolean (value, msg_message_get_auto_generate_text_body (self));
+      break;
+    case PROP_MIME_FORMATTED:
+      g_value_set_boolean (value, msg_message_get_mime_formatted (self));
+      break;
+    case PROP_CONFIGURATION:
+      g_value_set_object (value, msg_message_get_configuration (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+typedef gboolean (*StringSetter) (MsgMessage *self,
+                                  const char *value,
+                                  GError    **error);
+
+static void
+set_with_warning (MsgMessage  *self,
+                  StringSetter setter,
+                  const char  *value,
+                  GParamSpec  *pspec)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!setter (self, value, &error))
+    g_warning ("Cannot set the %s of a message: %s", pspec->name, error->message);
+}
+
+static void
+msg_message_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  MsgMessage *self = MSG_MESSAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_FROM:
+      set_with_warning (self, msg_message_set_from, g_value_get_string (value), pspec);
+      break;
+    case PROP_SENDER:
+      set_with_warning (self, msg_message_set_sender, g_value_get_string (value), pspec);
+      break;
+    case PROP_REPLY_TO:
+      set_with_warning (self, msg_message_set_reply_to, g_value_get_string (value), pspec);
+      break;
+    case PROP_TO:
+      set_with_warning (self, msg_message_set_to, g_value_get_string (value), pspec);
+      break;
+    case PROP_CC:
+      set_with_warning (self, msg_message_set_cc, g_value_get_string (value), pspec);
+      break;
+    case PROP_BCC:
+      set_with_warning (self, msg_message_set_bcc, g_value_get_string (value), pspec);
+      break;
+    case PROP_SUBJECT:
+      set_with_warning (self, msg_message_set_subject, g_value_get_string (value), pspec);
+      break;
+    case PROP_TEXT_BODY:
+      msg_message_set_text_body (self, g_value_get_string (value));
+      break;
+    case PROP_HTML_BODY:
+      msg_message_set_html_body (self, g_value_get_string (value));
+      break;
+    case PROP_NEWSGROUPS:
+      set_with_warning (self, msg_message_set_newsgroups, g_value_get_string (value), pspec);
+      break;
+    case PROP_FOLLOWUP_TO:
+      set_with_warning (self, msg_message_set_followup_to, g_value_get_string (value), pspec);
+      break;
+    case PROP_KEYWORDS:
+      set_with_warning (self, msg_message_set_keywords, g_value_get_string (value), pspec);
+      break;
+    case PROP_ORGANIZATION:
+      set_with_warning (self, msg_message_set_organization, g_value_get_string (value), pspec);
+      break;
+    case PROP_SENT_ON:
+      msg_message_set_sent_on (self, g_value_get_boxed (value));
+      break;
+    case PROP_MESSAGE_ID:
+      set_with_warning (self, msg_message_set_message_id, g_value_get_string (value), pspec);
+      break;
+    case PROP_MDN_REQUESTED:
+      msg_message_set_mdn_requested (self, g_value_get_boolean (value));
+      break;
+    case PROP_DSN_OPTIONS:
+      msg_message_set_dsn_options (self, g_value_get_flags (value));
+      break;
+    case PROP_AUTO_GENERATE_TEXT_BODY:
+      msg_message_set_auto_generate_text_body (self, g_value_get_boolean (value));
+      break;
+    case PROP_MIME_FORMATTED:
+      msg_message_set_mime_formatted (self, g_value_get_boolean (value));
+      break;
+    case PROP_CONFIGURATION:
+      msg_message_set_configuration (self, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+msg_message_constructed (GObject *object)
+{
+  MsgMessage *self = MSG_MESSAGE (object);
+
+  G_OBJECT_CLASS (msg_message_parent_class)->constructed (object);
+
+  if (self->configuration == NULL)
+    self->configuration = msg_configuration_new ();
+}
+
+static GParamSpec *
+string_property (const char *name)
+{
+  return g_param_spec_string (name, NULL, NULL, NULL,
+                              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+}
+
+static GParamSpec *
+boolean_property (const char *name,
+                  gboolean    default_value)
+{
+  return g_param_spec_boolean (name, NULL, NULL, default_value,
+                               G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+}
 
 static void
 msg_message_class_init (MsgMessageClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  _msg_gmime_ensure_init ();
+
+  object_class->dispose = msg_message_dispose;
+  object_class->finalize = msg_message_finalize;
+  object_class->get_property = msg_message_get_property;
+  object_class->set_property = msg_message_set_property;
+  object_class->constructed = msg_message_constructed;
+
+  /**
+   * MsgMessage:from: (getter get_from) (setter set_from)
+   *
+   * The `From` header: one or more mailboxes (no groups), as an RFC 5322
+   * string.
+   */
+  properties[PROP_FROM] = string_property ("from");
+
+  /**
+   * MsgMessage:sender: (getter get_sender) (setter set_sender)
+   *
+   * The `Sender` header: the single mailbox that submitted the message.
+   */
+  properties[PROP_SENDER] = string_property ("sender");
+
+  /**
+   * MsgMessage:reply-to: (getter get_reply_to) (setter set_reply_to)
+   *
+   * The `Reply-To` header: where replies go.
+   */
+  properties[PROP_REPLY_TO] = string_property ("reply-to");
+
+  /**
+   * MsgMessage:to: (getter get_to) (setter set_to)
+   *
+   * The `To` header: an RFC 5322 address list; groups such as
+   * `undisclosed-recipients:;` are allowed.
+   */
+  properties[PROP_TO] = string_property ("to");
+
+  /**
+   * MsgMessage:cc: (getter get_cc) (setter set_cc)
+   *
+   * The `Cc` header: an RFC 5322 address list.
+   */
+  properties[PROP_CC] = string_property ("cc");
+
+  /**
+   * MsgMessage:bcc: (getter get_bcc) (setter set_bcc)
+   *
+   * The `Bcc` header: envelope recipients that are kept out of the
+   * message sent by SMTP or NNTP.
+   */
+  properties[PROP_BCC] = string_property ("bcc");
+
+  /**
+   * MsgMessage:subject: (getter get_subject) (setter set_subject)
+   *
+   * The `Subject` header.
+   */
+  properties[PROP_SUBJECT] = string_property ("subject");
+
+  /**
+   * MsgMessage:text-body: (getter get_text_body) (setter set_text_body)
+   *
+   * The plain-text body. Setting it turns
+   * [property@Message:auto-generate-text-body] off, as in CDO.
+   */
+  properties[PROP_TEXT_BODY] = string_property ("text-body");
+
+  /**
+   * MsgMessage:html-body: (getter get_html_body) (setter set_html_body)
+   *
+   * The HTML body. Setting it turns [property@Message:mime-formatted] on
+   * and, while [property@Message:auto-generate-text-body] holds, replaces
+   * the text body by a plain-text rendering of the HTML.
+   */
+  properties[PROP_HTML_BODY] = string_property ("html-body");
+
+  /**
+   * MsgMessage:newsgroups: (getter get_newsgroups) (setter set_newsgroups)
+   *
+   * The `Newsgroups` header: comma-separated newsgroup names.
+   */
+  properties[PROP_NEWSGROUPS] = string_property ("newsgroups");
+
+  /**
+   * MsgMessage:followup-to: (getter get_followup_to) (setter set_followup_to)
+   *
+   * The `Followup-To` header: comma-separated newsgroup names (or
+   * `poster`).
+   */
+  properties[PROP_FOLLOWUP_TO] = string_property ("followup-to");
+
+  /**
+   * MsgMessage:keywords: (getter get_keywords) (setter set_keywords)
+   *
+   * The `Keywords` header.
+   */
+  properties[PROP_KEYWORDS] = string_property ("keywords");
+
+  /**
+   * MsgMessage:organization: (getter get_organization) (setter set_organization)
+   *
+   * The `Organization` header.
+   */
+  properties[PROP_ORGANIZATION] = string_property ("organization");
+
+  /**
+   * MsgMessage:sent-on: (getter get_sent_on) (setter set_sent_on)
+   *
+   * The `Date` header. It is set when the message is sent if it is unset.
+   */
+  properties[PROP_SENT_ON] =
+      g_param_spec_boxed ("sent-on", NULL, NULL, G_TYPE_DATE_TIME,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MsgMessage:message-id: (getter get_message_id) (setter set_message_id)
+   *
+   * The `Message-ID` header, with its angle brackets. It is generated when
+   * the message is sent if it is unset.
+   */
+  properties[PROP_MESSAGE_ID] = string_property ("message-id");
+
+  /**
+   * MsgMessage:mdn-requested: (getter get_mdn_requested) (setter set_mdn_requested)
+   *
+   * Whether a message disposition notification (RFC 8098) is requested:
+   * the `Disposition-Notification-To` header, set to the `From` addresses.
+   */
+  properties[PROP_MDN_REQUESTED] = boolean_property ("mdn-requested", FALSE);
+
+  /**
+   * MsgMessage:dsn-options: (getter get_dsn_options) (setter set_dsn_options)
+   *
+   * Delivery status notifications requested from SMTP servers (RFC 3461).
+   */
+  properties[PROP_DSN_OPTIONS] =
+      g_param_spec_flags ("dsn-options", NULL, NULL, MSG_TYPE_DSN_OPTIONS, MSG_DSN_DEFAULT,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MsgMessage:auto-generate-text-body: (getter get_auto_generate_text_body) (setter set_auto_generate_text_body)
+   *
+   * Whether the text body is made from the HTML body. %TRUE on new
+   * messages, %FALSE on parsed ones; setting the text body turns it off.
+   */
+  properties[PROP_AUTO_GENERATE_TEXT_BODY] = boolean_property ("auto-generate-text-body", TRUE);
+
+  /**
+   * MsgMessage:mime-formatted: (getter get_mime_formatted) (setter set_mime_formatted)
+   *
+   * Whether the message is written as MIME. When %FALSE the HTML body is
+   * dropped and attachments are appended to the text uuencoded, as CDO
+   * does.
+   */
+  properties[PROP_MIME_FORMATTED] = boolean_property ("mime-formatted", TRUE);
+
+  /**
+   * MsgMessage:configuration: (getter get_configuration) (setter set_configuration)
+   *
+   * The configuration used to send or post the message; a fresh one with
+   * the built-in defaults when none is given.
+   */
+  properties[PROP_CONFIGURATION] =
+      g_param_spec_object ("configuration", NULL, NULL, MSG_TYPE_CONFIGURATION,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 msg_message_init (MsgMessage *self)
 {
+  self->mime = g_mime_message_new (TRUE);
+  g_mime_object_set_header (GMIME_OBJECT (self->mime), "X-Mailer",
+                            "libmsgobj " PACKAGE_VERSION, NULL);
+  self->attachments = g_ptr_array_new_with_free_func (g_object_unref);
+  self->related = g_ptr_array_new_with_free_func (g_object_unref);
+  self->auto_generate_text_body = TRUE;
+  self->mime_formatted = TRUE;
+  self->dirty = TRUE;
+}
+
+/* Construction */
+
+/**
+ * msg_message_new:
+ *
+ * Creates an empty message with a configuration of built-in defaults.
+ *
+ * Returns: (transfer full): a new message
+ */
+MsgMessage *
+msg_message_new (void)
+{
+  return g_object_new (MSG_TYPE_MESSAGE, NULL);
+}
+
+/**
+ * msg_message_new_with_configuration:
+ * @configuration: the configuration to send with
+ *
+ * Creates an empty message that uses @configuration.
+ *
+ * Returns: (transfer full): a new message
+ */
+MsgMessage *
+msg_message_new_with_configuration (MsgConfiguration *configuration)
+{
+  g_return_val_if_fail (MSG_IS_CONFIGURATION (configuration), NULL);
+
+  return g_object_new (MSG_TYPE_MESSAGE, "configuration", configuration, NULL);
+}
+
+static gboolean
+headers_look_valid (GMimeHeaderList *headers)
+{
+  int count = g_mime_header_list_get_count (headers);
+
+  if (count == 0)
+    return FALSE;
+
+  for (int i = 0; i < count; i++)
+    {
+      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
+
+      if (!_msg_check_header_name (g_mime_header_get_raw_name (header), NULL))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * msg_message_new_from_bytes:
+ * @bytes: an RFC 5322 message
+ * @error: return location for an error
+ *
+ * Parses a message (CDO `DataSource.OpenObject`). Its headers are
+ * available through the properties, its MIME tree through
+ * [method@Message.get_body_part]; written back unchanged, it gives the same
+ * bytes with CRLF line ends.
+ *
+ * Returns: (transfer full): the message, or %NULL with
+ *   %MSG_MESSAGE_ERROR_PARSE if the input is not a message
+ */
+MsgMessage *
+msg_message_new_from_bytes (GBytes  *bytes,
+                            GError **error)
+{
+  g_autoptr (GMimeStream) stream = NULL;
+  g_autoptr (GMimeParser) parser = NULL;
+  g_autoptr (GMimeMessage) mime = NULL;
+  MsgMessage   *self;
+  gsize         len = 0;
+  const guint8 *data;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  _msg_gmime_ensure_init ();
+
+  data = g_bytes_get_data (bytes, &len);
+  if (len == 0)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_PARSE,
+                           "The input is empty, not a message");
+      return NULL;
+    }
+
+  stream = g_mime_stream_mem_new_with_buffer ((const char *) data, len);
+  parser = g_mime_parser_new_with_stream (stream);
+  g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
+  mime = g_mime_parser_construct_message (parser, _msg_parser_options ());
+
+  if (mime == NULL || !headers_look_valid (g_mime_object_get_header_list (GMIME_OBJECT (mime))))
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_PARSE,
+                           "The input is not a message: it does not start with a header");
+      return NULL;
+    }
+
+  self = g_object_new (MSG_TYPE_MESSAGE, NULL);
+  g_set_object (&self->mime, mime);
+  self->parsed = TRUE;
+  self->dirty = FALSE;
+  self->auto_generate_text_body = FALSE;
+  self->mdn_requested = g_mime_object_get_header (GMIME_OBJECT (mime), "Disposition-Notification-To") != NULL;
+
+  return self;
+}
+
+/**
+ * msg_message_new_from_stream:
+ * @stream: a stream holding an RFC 5322 message
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Reads @stream to its end and parses it as with
+ * [ctor@Message.new_from_bytes].
+ *
+ * Returns: (transfer full): the message, or %NULL on error
+ */
+MsgMessage *
+msg_message_new_from_stream (GInputStream *stream,
+                             GCancellable *cancellable,
+                             GError      **error)
+{
+  g_autoptr (GOutputStream) mem = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  g_return_val_if_fail (G_IS_INPUT_STREAM (stream), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  mem = g_memory_output_stream_new_resizable ();
+  if (g_output_stream_splice (mem, stream, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                              cancellable, error) < 0)
+    return NULL;
+
+  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+  return msg_message_new_from_bytes (bytes, error);
+}
+
+/**
+ * msg_message_new_from_file:
+ * @path: (type filename): an `.eml` file
+ * @error: return location for an error
+ *
+ * Reads and parses a message file as with [ctor@Message.new_from_bytes].
+ *
+ * Returns: (transfer full): the message, or %NULL on error
+ */
+MsgMessage *
+msg_message_new_from_file (const char *path,
+                           GError    **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  gsize length = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!g_file_get_contents (path, &contents, &length, error))
+    return NULL;
+
+  bytes = g_bytes_new_take (g_steal_pointer (&contents), length);
+  return msg_message_new_from_bytes (bytes, error);
+}
+
+/* Properties */
+
+/**
+ * msg_message_get_configuration: (get-property configuration)
+ * @self: a message
+ *
+ * Gets the configuration used to send the message.
+ *
+ * Returns: (transfer none): the configuration
+ */
+MsgConfiguration *
+msg_message_get_configuration (MsgMessage *self)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  return self->configuration;
+}
+
+/**
+ * msg_message_set_configuration: (set-property configuration)
+ * @self: a message
+ * @configuration: (nullable): a configuration, or %NULL for a fresh one
+ *   with built-in defaults
+ *
+ * Sets the configuration used to send the message.
+ */
+void
+msg_message_set_configuration (MsgMessage       *self,
+                               MsgConfiguration *configuration)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+  g_return_if_fail (configuration == NULL || MSG_IS_CONFIGURATION (configuration));
+
+  if (configuration != NULL && configuration == self->configuration)
+    return;
+
+  g_clear_object (&self->configuration);
+  self->configuration = configuration != NULL ? g_object_ref (configuration) : msg_configuration_new ();
+  self->dirty = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONFIGURATION]);
+}
+
+static const char *
+address_header_name (GMimeAddressType type)
+{
+  switch (type)
+    {
+    case GMIME_ADDRESS_TYPE_SENDER:
+      return "Sender";
+    case GMIME_ADDRESS_TYPE_FROM:
+      return "From";
+    case GMIME_ADDRESS_TYPE_REPLY_TO:
+      return "Reply-To";
+    case GMIME_ADDRESS_TYPE_TO:
+      return "To";
+    case GMIME_ADDRESS_TYPE_CC:
+      return "Cc";
+    case GMIME_ADDRESS_TYPE_BCC:
+    default:
+      return "Bcc";
+    }
+}
+
+static char *
+get_addresses (MsgMessage      *self,
+               GMimeAddressType type)
+{
+  InternetAddressList *list;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  list = g_mime_message_get_addresses (self->mime, type);
+  if (list == NULL || internet_address_list_length (list) == 0)
+    return NULL;
+
+  return internet_address_list_to_string (list, NULL, FALSE);
+}
+
+static void sync_mdn (MsgMessage *self);
+
+static gboolean
+set_addresses (MsgMessage      *self,
+               GMimeAddressType type,
+               guint            prop_id,
+               const char      *value,
+               GError         **error)
+{
+  const char *field = address_header_name (type);
+  g_autoptr (InternetAddressList) parsed = NULL;
+  g_autofree char     *before = NULL;
+  g_autofree char     *after = NULL;
+  InternetAddressList *list;
+  gboolean             allow_groups;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  allow_groups = type == GMIME_ADDRESS_TYPE_TO || type == GMIME_ADDRESS_TYPE_CC ||
+                 type == GMIME_ADDRESS_TYPE_BCC || type == GMIME_ADDRESS_TYPE_REPLY_TO;
+
+  if (value != NULL)
+    {
+      g_autofree char *stripped = g_strstrip (g_strdup (value));
+
+      if (*stripped != '\0')
+        {
+          parsed = _msg_parse_address_list (field, value, allow_groups, error);
+          if (parsed == NULL)
+            return FALSE;
+
+          if (type == GMIME_ADDRESS_TYPE_SENDER && internet_address_list_length (parsed) != 1)
+            {
+              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                           "Sender must be a single mailbox, not “%s”", value);
+              return FALSE;
+            }
+        }
+    }
+
+  before = get_addresses (self, type);
+  list = g_mime_message_get_addresses (self->mime, type);
+  internet_address_list_clear (list);
+  if (parsed != NULL)
+    internet_address_list_append (list, parsed);
+  else
+    g_mime_header_list_remove (g_mime_object_get_header_list (GMIME_OBJECT (self->mime)), field);
+  after = get_addresses (self, type);
+
+  if (type == GMIME_ADDRESS_TYPE_FROM)
+    sync_mdn (self);
+
+  if (g_strcmp0 (before, after) != 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+
+  return TRUE;
+}
+
+/**
+ * msg_message_get_from: (get-property from)
+ * @self: a message
+ *
+ * Gets the `From` addresses.
+ *
+ * Returns: (transfer full) (nullable): the addresses as an RFC 5322 string
+ */
+char *
+msg_message_get_from (MsgMessage *self)
+{
+  return get_addresses (self, GMIME_ADDRESS_TYPE_FROM);
+}
+
+/**
+ * msg_message_set_from: (set-property from)
+ * @self: a message
+ * @from: (nullable): one or more mailboxes such as
+ *   `Ann <ann@example.com>`, or %NULL to remove the header
+ * @error: return location for an error
+ *
+ * Sets the `From` addresses.
+ *
+ * Returns: %TRUE on success; %FALSE with %MSG_MESSAGE_ERROR_INVALID_ADDRESS
+ *   for an address list that does not parse completely
+ */
+gboolean
+msg_message_set_from (MsgMessage *self,
+                      const char *from,
+                      GError    **error)
+{
+  return set_addresses (self, GMIME_ADDRESS_TYPE_FROM, PROP_FROM, from, error);
+}
+
+/**
+ * msg_message_get_sender: (get-property sender)
+ * @self: a message
+ *
+ * Gets the `Sender` address.
+ *
+ * Returns: (transfer full) (nullable): the address
+ */
+char *
+msg_message_get_sender (MsgMessage *self)
+{
+  return get_addresses (self, GMIME_ADDRESS_TYPE_SENDER);
+}
+
+/**
+ * msg_message_set_sender: (set-property sender)
+ * @self: a message
+ * @sender: (nullable): a single mailbox, or %NULL to remove the header
+ * @error: return location for an error
+ *
+ * Sets the `Sender` address. The envelope sender of SMTP is the Sender
+ * when it is set, else the first From address.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_set_sender (MsgMessage *self,
+                        const char *sender,
+                        GError    **error)
+{
+  return set_addresses (self, GMIME_ADDRESS_TYPE_SENDER, PROP_SENDER, sender, error);
+}
+
+/**
+ * msg_message_get_reply_to: (get-property reply-to)
+ * @self: a message
+ *
+ * Gets the `Reply-To` addresses.
+ *
+ * Returns: (transfer full) (nullable): the addresses
+ */
+char *
+msg_message_get_reply_to (MsgMessage *self)
+{
+  return get_addresses (self, GMIME_ADDRESS_TYPE_REPLY_TO);
+}
+
+/**
+ * msg_message_set_reply_to: (set-property reply-to)
+ * @self: a message
+ * @reply_to: (nullable): an address list, or %NULL to remove the header
+ * @error: return location for an error
+ *
+ * Sets the `Reply-To` addresses.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_set_reply_to (MsgMessage *self,
+                          const char *reply_to,
+                          GError    **error)
+{
+  return set_addresses (self, GMIME_ADDRESS_TYPE_REPLY_TO, PROP_REPLY_TO, reply_to, error);
+}
+
+/**
+ * msg_message_get_to: (get-property to)
+ * @self: a message
+ *
+ * Gets the `To` addresses.
+ *
+ * Returns: (transfer full) (nullable): the addresses
+ */
+char *
+msg_message_get_to (MsgMessage *self)
+{
+  return get_addresses (self, GMIME_ADDRESS_TYPE_TO);
+}
+
+/**
+ * msg_message_set_to: (set-property to)
+ * @self: a message
+ * @to: (nullable): an address list such as
+ *   `Ann <ann@example.com>, bob@example.org`, or %NULL to remove the header
+ * @error: return location for an error
+ *
+ * Sets the `To` addresses. Groups are allowed; their members are envelope
+ * recipients.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_set_to (MsgMessage *self,
+                    const char *to,
+                    GError    **error)
+{
+  return set_addresses (self, GMIME_ADDRESS_TYPE_TO, PROP_TO, to, error);
+}
+
+/**
+ * msg_message_get_cc: (get-property cc)
+ * @self: a message
+ *
+ * Gets the `Cc` addresses.
+ *
+ * Returns: (transfer full) (nullable): the addresses
+ */
+char *
+msg_message_get_cc (MsgMessage *self)
+{
+  return get_addresses (self, GMIME_ADDRESS_TYPE_CC);
+}
+
+/**
+ * msg_message_set_cc: (set-property cc)
+ * @self: a message
+ * @cc: (nullable): an address list, or %NULL to remove the header
+ * @error: return location for an error
+ *
+ * Sets the `Cc` addresses.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_set_cc (MsgMessage *self,
+                    const char *cc,
+                    GError    **error)
+{
+  return set_addresses (self, GMIME_ADDRESS_TYPE_CC, PROP_CC, cc, error);
+}
+
+/**
+ * msg_message_get_bcc: (get-property bcc)
+ * @self: a message
+ *
+ * Gets the `Bcc` addresses.
+ *
+ * Returns: (transfer full) (nullable): the addresses
+ */
+char *
+msg_message_get_bcc (MsgMessage *self)
+{
+  return get_addresses (self, GMIME_ADDRESS_TYPE_BCC);
+}
+
+/**
+ * msg_message_set_bcc: (set-property bcc)
+ * @self: a message
+ * @bcc: (nullable): an address list, or %NULL to remove the header
+ * @error: return location for an error
+ *
+ * Sets the `Bcc` addresses. They are envelope recipients; the header is
+ * kept by [method@Message.to_bytes] (as CDO's `GetStream` does) and left
+ * out of what SMTP and NNTP send.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_set_bcc (MsgMessage *self,
+                     const char *bcc,
+                     GError    **error)
+{
+  return set_addresses (self, GMIME_ADDRESS_TYPE_BCC, PROP_BCC, bcc, error);
+}
+
+/**
+ * msg_message_get_subject: (get-property subject)
+ * @self: a message
+ *
+ * Gets the decoded `Subject`.
+ *
+ * Returns: (transfer full) (nullable): the subject
+ */
+char *
+msg_message_get_subject (MsgMessage *self)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  return g_strdup (g_mime_message_get_subject (self->mime));
+}
+
+/**
+ * msg_message_set_subject: (set-property subject)
+ * @self: a message
+ * @subject: (nullable): the subject, or %NULL to remove it
+ * @error: return location for an error
+ *
+ * Sets the `Subject`. Non-ASCII text is RFC 2047 encoded when written.
+ *
+ * Returns: %TRUE on success; %FALSE with %MSG_MESSAGE_ERROR_INVALID_HEADER
+ *   for control characters such as CR and LF
+ */
+gboolean
+msg_message_set_subject (MsgMessage *self,
+                         const char *subject,
+                         GError    **error)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!_msg_check_header_value ("Subject", subject, error))
+    return FALSE;
+
+  if (g_strcmp0 (subject, g_mime_message_get_subject (self->mime)) == 0)
+    return TRUE;
+
+  if (subject != NULL)
+    g_mime_message_set_subject (self->mime, subject, "utf-8");
+  else
+    g_mime_object_remove_header (GMIME_OBJECT (self->mime), "Subject");
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUBJECT]);
+  return TRUE;
+}
+
+/**
+ * msg_message_get_text_body: (get-property text-body)
+ * @self: a message
+ *
+ * Gets the plain-text body; for a parsed message, the first text/plain
+ * part that is not an attachment, converted to UTF-8.
+ *
+ * Returns: (transfer full) (nullable): the text
+ */
+char *
+msg_message_get_text_body (MsgMessage *self)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  if (self->parsed)
+    {
+      GMimeObject *root = g_mime_message_get_mime_part (self->mime);
+      GMimeObject *text = root != NULL ? find_text_object (root, "plain") : NULL;
+
+      return text != NULL ? _msg_body_part_get_text (text) : NULL;
+    }
+
+  if (self->text_body == NULL && self->html_body != NULL && self->auto_generate_text_body)
+    return html_to_text (self->html_body);
+
+  return g_strdup (self->text_body);
+}
+
+/**
+ * msg_message_set_text_body: (set-property text-body)
+ * @self: a message
+ * @text_body: (nullable): the text
+ *
+ * Sets the plain-text body and turns
+ * [property@Message:auto-generate-text-body] off (CDO's rule).
+ */
+void
+msg_message_set_text_body (MsgMessage *self,
+                           const char *text_body)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+
+  materialise (self);
+  g_free (self->text_body);
+  self->text_body = make_valid_text (text_body);
+  self->dirty = TRUE;
+
+  if (self->auto_generate_text_body)
+    {
+      self->auto_generate_text_body = FALSE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUTO_GENERATE_TEXT_BODY]);
+    }
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_BODY]);
+}
+
+/**
+ * msg_message_get_html_body: (get-property html-body)
+ * @self: a message
+ *
+ * Gets the HTML body; for a parsed message, the first text/html part that
+ * is not an attachment.
+ *
+ * Returns: (transfer full) (nullable): the HTML
+ */
+char *
+msg_message_get_html_body (MsgMessage *self)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  if (self->parsed)
+    {
+      GMimeObject *root = g_mime_message_get_mime_part (self->mime);
+      GMimeObject *html = root != NULL ? find_text_object (root, "html") : NULL;
+
+      return html != NULL ? _msg_body_part_get_text (html) : NULL;
+    }
+
+  return g_strdup (self->html_body);
+}
+
+/**
+ * msg_message_set_html_body: (set-property html-body)
+ * @self: a message
+ * @html_body: (nullable): the HTML
+ *
+ * Sets the HTML body. This turns [property@Message:mime-formatted] on and,
+ * while [property@Message:auto-generate-text-body] holds, sets the text
+ * body to a plain-text rendering of the HTML (tags stripped, entities
+ * decoded, paragraphs and line breaks kept).
+ */
+void
+msg_message_set_html_body (MsgMessage *self,
+                           const char *html_body)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+
+  materialise (self);
+  g_free (self->html_body);
+  self->html_body = make_valid_text (html_body);
+  self->dirty = TRUE;
+
+  if (self->html_body != NULL && !self->mime_formatted)
+    {
+      self->mime_formatted = TRUE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIME_FORMATTED]);
+    }
+
+  if (self->auto_generate_text_body)
+    {
+      g_free (self->text_body);
+      self->text_body = self->html_body != NULL ? html_to_text (self->html_body) : NULL;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_BODY]);
+    }
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HTML_BODY]);
+}
+
+static char *
+get_unstructured (MsgMessage *self,
+                  const char *name)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  return g_strdup (g_mime_object_get_header (GMIME_OBJECT (self->mime), name));
+}
+
+static void
+store_unstructured (MsgMessage *self,
+                    const char *name,
+                    const char *value,
+                    guint       prop_id)
+{
+  if (g_strcmp0 (value, g_mime_object_get_header (GMIME_OBJECT (self->mime), name)) == 0)
+    return;
+
+  if (value != NULL)
+    g_mime_object_set_header (GMIME_OBJECT (self->mime), name, value, "utf-8");
+  else
+    g_mime_object_remove_header (GMIME_OBJECT (self->mime), name);
+
+  if (prop_id != PROP_0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+}
+
+static gboolean
+set_unstructured (MsgMessage *self,
+                  const char *name,
+                  const char *value,
+                  guint       prop_id,
+                  GError    **error)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!_msg_check_header_value (name, value, error))
+    return FALSE;
+
+  store_unstructured (self, name, value, prop_id);
+  return TRUE;
+}
+
+static gboolean
+set_newsgroups_header (MsgMessage *self,
+                       const char *name,
+                       const char *value,
+                       guint       prop_id,
+                       GError    **error)
+{
+  g_autofree char *normalised = NULL;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (value != NULL && !check_newsgroups (name, value, &normalised, error))
+    return FALSE;
+
+  store_unstructured (self, name, normalised, prop_id);
+  return TRUE;
+}
+
+/**
+ * msg_message_get_newsgroups: (get-property newsgroups)
+ * @self: a message
+ *
+ * Gets the `Newsgroups` header.
+ *
+ * Returns: (transfer full) (nullable): comma-separated newsgroup names
+ */
+char *
+msg_message_get_newsgroups (MsgMessage *self)
+{
+  return get_unstructured (self, "Newsgroups");
+}
+
+/**
+ * msg_message_set_newsgroups: (set-property newsgroups)
+ * @self: a message
+ * @newsgroups: (nullable): comma-separated newsgroup names (letters,
+ *   digits and `.+_-`), or %NULL to remove the header
+ * @error: return location for an error
+ *
+ * Sets the newsgroups a post goes to. White space around the commas is
+ * removed.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_set_newsgroups (MsgMessage *self,
+                            const char *newsgroups,
+                            GError    **error)
+{
+  return set_newsgroups_header (self, "Newsgroups", newsgroups, PROP_NEWSGROUPS, error);
+}
+
+/**
+ * msg_message_get_followup_to: (get-property followup-to)
+ * @self: a message
+ *
+ * Gets the `Followup-To` header.
+ *
+ * Returns: (transfer full) (nullable): comma-separated newsgroup names
+ */
+char *
+msg_message_get_followup_to (MsgMessage *self)
+{
+  return get_unstructured (self, "Followup-To");
+}
+
+/**
+ * msg_message_set_followup_to: (set-property followup-to)
+ * @self: a message
+ * @followup_to: (nullable): comma-separated newsgroup names, or %NULL to
+ *   remove the header
+ * @error: return location for an error
+ *
+ * Sets where follow-ups to a post go.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_set_followup_to (MsgMessage *self,
+                             const char *followup_to,
+                             GError    **error)
+{
+  return set_newsgroups_header (self, "Followup-To", followup_to, PROP_FOLLOWUP_TO, error);
+}
+
+/**
+ * msg_message_get_keywords: (get-property keywords)
+ * @self: a message
+ *
+ * Gets the `Keywords` header.
+ *
+ * Returns: (transfer full) (nullable): the keywords
+ */
+char *
+msg_message_get_keywords (MsgMessage *self)
+{
+  return get_unstructured (self, "Keywords");
+}
+
+/**
+ * msg_message_set_keywords: (set-property keywords)
+ * @self: a message
+ * @keywords: (nullable): comma-separated keywords, or %NULL to remove the
+ *   header
+ * @error: return location for an error
+ *
+ * Sets the `Keywords` header.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_set_keywords (MsgMessage *self,
+                          const char *keywords,
+                          GError    **error)
+{
+  return set_unstructured (self, "Keywords", keywords, PROP_KEYWORDS, error);
+}
+
+/**
+ * msg_message_get_organization: (get-property organization)
+ * @self: a message
+ *
+ * Gets the `Organization` header.
+ *
+ * Returns: (transfer full) (nullable): the organisation
+ */
+char *
+msg_message_get_organization (MsgMessage *self)
+{
+  return get_unstructured (self, "Organization");
+}
+
+/**
+ * msg_message_set_organization: (set-property organization)
+ * @self: a message
+ * @organization: (nullable): the organisation, or %NULL to remove the
+ *   header
+ * @error: return location for an error
+ *
+ * Sets the `Organization` header.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_set_organization (MsgMessage *self,
+                              const char *organization,
+                              GError    **error)
+{
+  return set_unstructured (self, "Organization", organization, PROP_ORGANIZATION, error);
+}
+
+/**
+ * msg_message_get_sent_on: (get-property sent-on)
+ * @self: a message
+ *
+ * Gets the `Date` of the message.
+ *
+ * Returns: (transfer full) (nullable): the date
+ */
+GDateTime *
+msg_message_get_sent_on (MsgMessage *self)
+{
+  GDateTime *date;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Date") == NULL)
+    return NULL;
+
+  date = g_mime_message_get_date (self->mime);
+  return date != NULL ? g_date_time_ref (date) : NULL;
+}
+
+/**
+ * msg_message_set_sent_on: (set-property sent-on)
+ * @self: a message
+ * @sent_on: (nullable): the date, or %NULL to remove it
+ *
+ * Sets the `Date` of the message.
+ */
+void
+msg_message_set_sent_on (MsgMessage *self,
+                         GDateTime  *sent_on)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+
+  if (sent_on != NULL)
+    g_mime_message_set_date (self->mime, sent_on);
+  else
+    g_mime_object_remove_header (GMIME_OBJECT (self->mime), "Date");
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SENT_ON]);
+}
+
+/**
+ * msg_message_get_message_id: (get-property message-id)
+ * @self: a message
+ *
+ * Gets the `Message-ID`, including its angle brackets.
+ *
+ * Returns: (transfer full) (nullable): the id, such as `<x@example.com>`
+ */
+char *
+msg_message_get_message_id (MsgMessage *self)
+{
+  const char *id;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Message-Id") == NULL)
+    return NULL;
+
+  id = g_mime_message_get_message_id (self->mime);
+  if (id == NULL || *id == '\0')
+    return NULL;
+
+  return g_strdup_printf ("<%s>", id);
+}
+
+/**
+ * msg_message_set_message_id: (set-property message-id)
+ * @self: a message
+ * @message_id: (nullable): an id of the form `left@right`, with or without
+ *   angle brackets, or %NULL to remove it
+ * @error: return location for an error
+ *
+ * Sets the `Message-ID`.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_set_message_id (MsgMessage *self,
+                            const char *message_id,
+                            GError    **error)
+{
+  g_autofree char *bare = NULL;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (message_id != NULL)
+    {
+      if (!_msg_check_msg_id ("Message-ID", message_id, error))
+        return FALSE;
+      if (message_id[0] == '<')
+        bare = g_strndup (message_id + 1, strlen (message_id) - 2);
+      else
+        bare = g_strdup (message_id);
+      g_mime_message_set_message_id (self->mime, bare);
+    }
+  else
+    g_mime_object_remove_header (GMIME_OBJECT (self->mime), "Message-Id");
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE_ID]);
+  return TRUE;
+}
+
+static void
+sync_mdn (MsgMessage *self)
+{
+  GMimeObject     *object = GMIME_OBJECT (self->mime);
+  g_autofree char *from = NULL;
+
+  if (!self->mdn_requested)
+    {
+      g_mime_object_remove_header (object, "Disposition-Notification-To");
+      return;
+    }
+
+  from = msg_message_get_from (self);
+  if (from != NULL)
+    g_mime_object_set_header (object, "Disposition-Notification-To", from, "utf-8");
+  else
+    g_mime_object_remove_header (object, "Disposition-Notification-To");
+}
+
+/**
+ * msg_message_get_mdn_requested: (get-property mdn-requested)
+ * @self: a message
+ *
+ * Gets whether a disposition notification is requested.
+ *
+ * Returns: %TRUE if requested
+ */
+gboolean
+msg_message_get_mdn_requested (MsgMessage *self)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+
+  return self->mdn_requested;
+}
+
+/**
+ * msg_message_set_mdn_requested: (set-property mdn-requested)
+ * @self: a message
+ * @mdn_requested: whether to request a disposition notification
+ *
+ * Requests a message disposition notification: sets
+ * `Disposition-Notification-To` to the `From` addresses (and keeps it in
+ * step with them), or removes it.
+ */
+void
+msg_message_set_mdn_requested (MsgMessage *self,
+                               gboolean    mdn_requested)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+
+  mdn_requested = !!mdn_requested;
+  if (self->mdn_requested == (guint) mdn_requested)
+    return;
+
+  self->mdn_requested = mdn_requested;
+  sync_mdn (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MDN_REQUESTED]);
+}
+
+/**
+ * msg_message_get_dsn_options: (get-property dsn-options)
+ * @self: a message
+ *
+ * Gets the delivery status notifications requested.
+ *
+ * Returns: the options
+ */
+MsgDsnOptions
+msg_message_get_dsn_options (MsgMessage *self)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), MSG_DSN_DEFAULT);
+
+  return self->dsn_options;
+}
+
+/**
+ * msg_message_set_dsn_options: (set-property dsn-options)
+ * @self: a message
+ * @dsn_options: the options
+ *
+ * Sets the delivery status notifications requested from SMTP servers.
+ * %MSG_DSN_NEVER cannot be combined with the other notifications.
+ */
+void
+msg_message_set_dsn_options (MsgMessage   *self,
+                             MsgDsnOptions dsn_options)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+
+  if ((dsn_options & MSG_DSN_NEVER) &&
+      (dsn_options & (MSG_DSN_FAILURE | MSG_DSN_SUCCESS | MSG_DSN_DELAY)))
+    {
+      g_warning ("MSG_DSN_NEVER cannot be combined with other notifications; dsn-options unchanged");
+      return;
+    }
+
+  if (self->dsn_options == dsn_options)
+    return;
+
+  self->dsn_options = dsn_options;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DSN_OPTIONS]);
+}
+
+/**
+ * msg_message_get_auto_generate_text_body: (get-property auto-generate-text-body)
+ * @self: a message
+ *
+ * Gets whether the text body is made from the HTML body.
+ *
+ * Returns: %TRUE if it is
+ */
+gboolean
+msg_message_get_auto_generate_text_body (MsgMessage *self)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+
+  return self->auto_generate_text_body;
+}
+
+/**
+ * msg_message_set_auto_generate_text_body: (set-property auto-generate-text-body)
+ * @self: a message
+ * @auto_generate: whether to make the text body from the HTML body
+ *
+ * Sets whether the text body is made from the HTML body. Turning it on
+ * with an HTML body present replaces the text body now.
+ */
+void
+msg_message_set_auto_generate_text_body (MsgMessage *self,
+                                         gboolean    auto_generate)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+
+  auto_generate = !!auto_generate;
+  if (self->auto_generate_text_body == (guint) auto_generate)
+    return;
+
+  self->auto_generate_text_body = auto_generate;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUTO_GENERATE_TEXT_BODY]);
+
+  if (auto_generate)
+    {
+      g_autofree char *html = msg_message_get_html_body (self);
+
+      if (html != NULL)
+        {
+          materialise (self);
+          g_free (self->text_body);
+          self->text_body = html_to_text (html);
+          self->dirty = TRUE;
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_BODY]);
+        }
+    }
+}
+
+/**
+ * msg_message_get_mime_formatted: (get-property mime-formatted)
+ * @self: a message
+ *
+ * Gets whether the message is written as MIME.
+ *
+ * Returns: %TRUE if it is
+ */
+gboolean
+msg_message_get_mime_formatted (MsgMessage *self)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+
+  return self->mime_formatted;
+}
+
+/**
+ * msg_message_set_mime_formatted: (set-property mime-formatted)
+ * @self: a message
+ * @mime_formatted: whether to write MIME
+ *
+ * Sets whether the message is written as MIME. Turning it off drops the
+ * HTML body and turns [property@Message:auto-generate-text-body] off; the
+ * text is then written as a plain RFC 5322 body (with a MIME charset label
+ * only when it is not ASCII) followed by the attachments, uuencoded
+ * (`begin 644 NAME` … `end`).
+ */
+void
+msg_message_set_mime_formatted (MsgMessage *self,
+                                gboolean    mime_formatted)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+
+  mime_formatted = !!mime_formatted;
+  if (self->mime_formatted == (guint) mime_formatted)
+    return;
+
+  materialise (self);
+  self->mime_formatted = mime_formatted;
+  self->dirty = TRUE;
+
+  if (!mime_formatted)
+    {
+      if (self->text_body == NULL && self->html_body != NULL && self->auto_generate_text_body)
+        self->text_body = html_to_text (self->html_body);
+      if (self->html_body != NULL)
+        {
+          g_clear_pointer (&self->html_body, g_free);
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HTML_BODY]);
+        }
+      if (self->auto_generate_text_body)
+        {
+          self->auto_generate_text_body = FALSE;
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUTO_GENERATE_TEXT_BODY]);
+        }
+    }
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIME_FORMATTED]);
+}
+
+/* Body parts */
+
+static char *
+resolve_local_path (const char *path_or_uri,
+                    GError    **error)
+{
+  g_autofree char *scheme = g_uri_parse_scheme (path_or_uri);
+  g_autofree char *path = NULL;
+  GStatBuf         st;
+
+  if (scheme != NULL && g_ascii_strcasecmp (scheme, "file") != 0)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
+                   "Attachments from “%s:” URIs are not supported (only local files and file:// URIs)",
+                   scheme);
+      return NULL;
+    }
+
+  if (scheme != NULL)
+    {
+      path = g_filename_from_uri (path_or_uri, NULL, NULL);
+      if (path == NULL)
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
+                       "“%s” is not a local file URI", path_or_uri);
+          return NULL;
+        }
+    }
+  else
+    path = g_strdup (path_or_uri);
+
+  if (!g_path_is_absolute (path))
+    {
+      g_autofree char *cwd = g_get_current_dir ();
+      char            *absolute = g_build_filename (cwd, path, NULL);
+
+      g_free (path);
+      path = absolute;
+    }
+
+  if (g_stat (path, &st) != 0)
+    {
+      int              errsv = errno;
+      g_autofree char *display = g_filename_display_name (path);
+
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
+                   "Cannot attach “%s”: %s", display, g_strerror (errsv));
+      return NULL;
+    }
+
+  if (!S_ISREG (st.st_mode))
+    {
+      g_autofree char *display = g_filename_display_name (path);
+
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
+                   "Cannot attach “%s”: it is not a regular file", display);
+      return NULL;
+    }
+
+  if (g_access (path, R_OK) != 0)
+    {
+      int              errsv = errno;
+      g_autofree char *display = g_filename_display_name (path);
+
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
+                   "Cannot attach “%s”: %s", display, g_strerror (errsv));
+      return NULL;
+    }
+
+  return g_steal_pointer (&path);
+}
+
+static MsgBodyPart *
+new_file_part (const char *path_or_uri,
+               GError    **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *name = NULL;
+
+  path = resolve_local_path (path_or_uri, error);
+  if (path == NULL)
+    return NULL;
+
+  base = g_path_get_basename (path);
+  name = g_filename_display_name (base);
+
+  return _msg_body_part_new_for_file (path, NULL, name, error);
+}
+
+/**
+ * msg_message_add_attachment:
+ * @self: a message
+ * @path_or_uri: a local path or a `file://` URI
+ * @error: return location for an error
+ *
+ * Attaches a file. Its name and media type come from the path; its
+ * content is read only when the message is written, so a large file never
+ * sits in memory. A missing or unreadable file, or one that is not a
+ * regular file, is %MSG_MESSAGE_ERROR_INVALID_ATTACHMENT; other URI schemes
+ * (CDO fetched `http://`) are not supported.
+ *
+ * Returns: (transfer none): the attachment's body part, or %NULL on error
+ */
+MsgBodyPart *
+msg_message_add_attachment (MsgMessage *self,
+                            const char *path_or_uri,
+                            GError    **error)
+{
+  MsgBodyPart *part;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (path_or_uri != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  part = new_file_part (path_or_uri, error);
+  if (part == NULL)
+    return NULL;
+
+  materialise (self);
+  g_ptr_array_add (self->attachments, part);
+  self->dirty = TRUE;
+  return part;
+}
+
+/**
+ * msg_message_add_attachment_bytes:
+ * @self: a message
+ * @bytes: the content
+ * @filename: the file name shown to the recipient (directory components
+ *   are removed)
+ * @content_type: (nullable): the media type, or %NULL to guess it from
+ *   the name and content
+ * @error: return location for an error
+ *
+ * Attaches content from memory.
+ *
+ * Returns: (transfer none): the attachment's body part, or %NULL on error
+ */
+MsgBodyPart *
+msg_message_add_attachment_bytes (MsgMessage *self,
+                                  GBytes     *bytes,
+                                  const char *filename,
+                                  const char *content_type,
+                                  GError    **error)
+{
+  MsgBodyPart *part;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (bytes != NULL, NULL);
+  g_return_val_if_fail (filename != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  part = _msg_body_part_new_for_bytes (bytes, content_type, filename, error);
+  if (part == NULL)
+    return NULL;
+
+  materialise (self);
+  g_ptr_array_add (self->attachments, part);
+  self->dirty = TRUE;
+  return part;
+}
+
+/**
+ * msg_message_add_related_body_part:
+ * @self: a message
+ * @path_or_uri: a local path or a `file://` URI
+ * @reference: the id the HTML body refers to, as `cid:ID` or `ID`
+ * @error: return location for an error
+ *
+ * Adds a resource of the HTML body, such as an image shown with
+ * `<img src="cid:logo@example.com">`. The message becomes
+ * `multipart/related` around the HTML; the part gets `Content-ID:
+ * <logo@example.com>` and an inline disposition.
+ *
+ * Returns: (transfer none): the related body part, or %NULL on error
+ */
+MsgBodyPart *
+msg_message_add_related_body_part (MsgMessage *self,
+                                   const char *path_or_uri,
+                                   const char *reference,
+                                   GError    **error)
+{
+  g_autoptr (MsgBodyPart) part = NULL;
+  const char *id;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (path_or_uri != NULL, NULL);
+  g_return_val_if_fail (reference != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  id = g_ascii_strncasecmp (reference, "cid:", 4) == 0 ? reference + 4 : reference;
+  if (!_msg_check_msg_id ("Content-ID", id, error))
+    return NULL;
+
+  part = new_file_part (path_or_uri, error);
+  if (part == NULL)
+    return NULL;
+
+  if (!msg_body_part_set_content_id (part, id, error) ||
+      !msg_body_part_set_content_disposition (part, "inline", error))
+    return NULL;
+
+  materialise (self);
+  g_ptr_array_add (self->related, g_object_ref (part));
+  self->dirty = TRUE;
+
+  if (!self->mime_formatted)
+    {
+      self->mime_formatted = TRUE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIME_FORMATTED]);
+    }
+
+  return part;
+}
+
+/**
+ * msg_message_get_attachments:
+ * @self: a message
+ *
+ * Gets the attachments: for a parsed message, every leaf part that is
+ * neither the text nor the HTML body nor a resource of the HTML.
+ *
+ * Returns: (element-type MsgBodyPart) (transfer full): the attachments
+ */
+GList *
+msg_message_get_attachments (MsgMessage *self)
+{
+  GList *list = NULL;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  if (self->parsed)
+    {
+      g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (g_object_unref);
+      GMimeObject *root = g_mime_message_get_mime_part (self->mime);
+
+      if (root != NULL)
+        collect_attachments (root, find_text_object (root, "plain"),
+                             find_text_object (root, "html"), FALSE, found);
+      for (guint i = found->len; i > 0; i--)
+        list = g_list_prepend (list, g_object_ref (g_ptr_array_index (found, i - 1)));
+      return list;
+    }
+
+  for (guint i = self->attachments->len; i > 0; i--)
+    list = g_list_prepend (list, g_object_ref (g_ptr_array_index (self->attachments, i - 1)));
+
+  return list;
+}
+
+/**
+ * msg_message_get_body_part:
+ * @self: a message
+ *
+ * Gets the root of the message's MIME tree. For a built message, the tree
+ * is made from the body properties now; changes made through it are kept
+ * until a body property changes or an attachment is added.
+ *
+ * Returns: (transfer full): the root body part
+ */
+MsgBodyPart *
+msg_message_get_body_part (MsgMessage *self)
+{
+  GMimeObject *root;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  ensure_tree (self);
+  root = g_mime_message_get_mime_part (self->mime);
+  if (root == NULL)
+    {
+      g_autoptr (GMimeObject) text = make_text_part ("plain", "");
+
+      g_mime_message_set_mime_part (self->mime, text);
+      root = text;
+    }
+
+  return _msg_body_part_wrap (root);
+}
+
+/* Fields */
+
+static const char *
+strip_mailheader_prefix (const char *name)
+{
+  if (g_ascii_strncasecmp (name, MAILHEADER_PREFIX, strlen (MAILHEADER_PREFIX)) == 0)
+    return name + strlen (MAILHEADER_PREFIX);
+
+  return name;
+}
+
+static gboolean
+is_body_managed (const char *name)
+{
+  return g_ascii_strncasecmp (name, "Content-", 8) == 0 ||
+         g_ascii_strcasecmp (name, "MIME-Version") == 0;
+}
+
+/**
+ * msg_message_set_header:
+ * @self: a message
+ * @name: a header name, or `urn:schemas:mailheader:NAME` (CDO `Fields`)
+ * @value: (nullable): the value, or %NULL to remove the header
+ * @error: return location for an error
+ *
+ * Sets a header, replacing one of the same name. Headers that a property
+ * owns (`From`, `To`, `Subject`, `Message-ID`, `Date`, `Newsgroups`…) go
+ * through that property's validation and update it. `Content-*` headers
+ * and `MIME-Version` belong to the MIME tree (use
+ * [method@Message.get_body_part]) and are refused here.
+ *
+ * Returns: %TRUE on success; %FALSE with %MSG_MESSAGE_ERROR_INVALID_HEADER
+ *   or %MSG_MESSAGE_ERROR_INVALID_ADDRESS
+ */
+gboolean
+msg_message_set_header (MsgMessage *self,
+                        const char *name,
+                        const char *value,
+                        GError    **error)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  name = strip_mailheader_prefix (name);
+  if (!_msg_check_header_name (name, error))
+    return FALSE;
+
+  if (value == NULL)
+    {
+      msg_message_remove_header (self, name);
+      return TRUE;
+    }
+
+  if (g_ascii_strcasecmp (name, "From") == 0)
+    return msg_message_set_from (self, value, error);
+  if (g_ascii_strcasecmp (name, "Sender") == 0)
+    return msg_message_set_sender (self, value, error);
+  if (g_ascii_strcasecmp (name, "Reply-To") == 0)
+    return msg_message_set_reply_to (self, value, error);
+  if (g_ascii_strcasecmp (name, "To") == 0)
+    return msg_message_set_to (self, value, error);
+  if (g_ascii_strcasecmp (name, "Cc") == 0)
+    return msg_message_set_cc (self, value, error);
+  if (g_ascii_strcasecmp (name, "Bcc") == 0)
+    return msg_message_set_bcc (self, value, error);
+  if (g_ascii_strcasecmp (name, "Subject") == 0)
+    return msg_message_set_subject (self, value, error);
+  if (g_ascii_strcasecmp (name, "Newsgroups") == 0)
+    return msg_message_set_newsgroups (self, value, error);
+  if (g_ascii_strcasecmp (name, "Followup-To") == 0)
+    return msg_message_set_followup_to (self, value, error);
+  if (g_ascii_strcasecmp (name, "Keywords") == 0)
+    return msg_message_set_keywords (self, value, error);
+  if (g_ascii_strcasecmp (name, "Organization") == 0)
+    return msg_message_set_organization (self, value, error);
+  if (g_ascii_strcasecmp (name, "Message-ID") == 0)
+    return msg_message_set_message_id (self, value, error);
+
+  if (g_ascii_strcasecmp (name, "Date") == 0)
+    {
+      g_autoptr (GDateTime) date = NULL;
+
+      if (!_msg_check_header_value (name, value, error))
+        return FALSE;
+      date = g_mime_utils_header_decode_date (value);
+      if (date == NULL)
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "“%s” is not an RFC 5322 date", value);
+          return FALSE;
+        }
+      msg_message_set_sent_on (self, date);
+      return TRUE;
+    }
+
+  if (is_body_managed (name))
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                   "%s belongs to the MIME structure; set it on a body part", name);
+      return FALSE;
+    }
+
+  if (g_ascii_strcasecmp (name, "In-Reply-To") == 0 || g_ascii_strcasecmp (name, "References") == 0)
+    {
+      g_auto (GStrv) ids = NULL;
+
+      if (!_msg_check_header_value (name, value, error))
+        return FALSE;
+      ids = g_strsplit_set (value, " \t", -1);
+      for (guint i = 0; ids[i] != NULL; i++)
+        if (*ids[i] != '\0' && !_msg_check_msg_id (name, ids[i], error))
+          return FALSE;
+    }
+
+  if (g_ascii_strcasecmp (name, "Disposition-Notification-To") == 0)
+    {
+      g_autoptr (InternetAddressList) list = _msg_parse_address_list (name, value, FALSE, error);
+      g_autofree char *text = NULL;
+
+      if (list == NULL)
+        return FALSE;
+      text = internet_address_list_to_string (list, NULL, FALSE);
+      g_mime_object_set_header (GMIME_OBJECT (self->mime), name, text, "utf-8");
+      if (!self->mdn_requested)
+        {
+          self->mdn_requested = TRUE;
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MDN_REQUESTED]);
+        }
+      return TRUE;
+    }
+
+  if (!_msg_check_header_value (name, value, error))
+    return FALSE;
+
+  g_mime_object_set_header (GMIME_OBJECT (self->mime), name, value, "utf-8");
+  return TRUE;
+}
+
+/**
+ * msg_message_get_header:
+ * @self: a message
+ * @name: a header name, or `urn:schemas:mailheader:NAME`
+ *
+ * Gets the decoded value of a header (the first one of that name).
+ * `Content-*` headers are read from the root of the MIME tree.
+ *
+ * Returns: (transfer full) (nullable): the value
+ */
+char *
+msg_message_get_header (MsgMessage *self,
+                        const char *name)
+{
+  const char  *value;
+  GMimeObject *root;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  name = strip_mailheader_prefix (name);
+  value = g_mime_object_get_header (GMIME_OBJECT (self->mime), name);
+  if (value != NULL)
+    return g_strdup (value);
+
+  if (is_body_managed (name))
+    {
+      ensure_tree (self);
+      root = g_mime_message_get_mime_part (self->mime);
+      if (root != NULL)
+        return g_strdup (g_mime_object_get_header (root, name));
+    }
+
+  return NULL;
+}
+
+/**
+ * msg_message_remove_header:
+ * @self: a message
+ * @name: a header name, or `urn:schemas:mailheader:NAME`
+ *
+ * Removes every header of that name (and clears the property that owns
+ * it). `Content-*` headers and `MIME-Version` are not removed.
+ *
+ * Returns: %TRUE if a header was removed
+ */
+gboolean
+msg_message_remove_header (MsgMessage *self,
+                           const char *name)
+{
+  GMimeObject *object;
+  gboolean     found;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  name = strip_mailheader_prefix (name);
+  object = GMIME_OBJECT (self->mime);
+  found = g_mime_object_get_header (object, name) != NULL;
+  if (!found || is_body_managed (name))
+    return FALSE;
+
+  if (g_ascii_strcasecmp (name, "From") == 0)
+    msg_message_set_from (self, NULL, NULL);
+  else if (g_ascii_strcasecmp (name, "Sender") == 0)
+    msg_message_set_sender (self, NULL, NULL);
+  else if (g_ascii_strcasecmp (name, "Reply-To") == 0)
+    msg_message_set_reply_to (self, NULL, NULL);
+  else if (g_ascii_strcasecmp (name, "To") == 0)
+    msg_message_set_to (self, NULL, NULL);
+  else if (g_ascii_strcasecmp (name, "Cc") == 0)
+    msg_message_set_cc (self, NULL, NULL);
+  else if (g_ascii_strcasecmp (name, "Bcc") == 0)
+    msg_message_set_bcc (self, NULL, NULL);
+  else if (g_ascii_strcasecmp (name, "Date") == 0)
+    msg_message_set_sent_on (self, NULL);
+  else if (g_ascii_strcasecmp (name, "Disposition-Notification-To") == 0 && self->mdn_requested)
+    msg_message_set_mdn_requested (self, FALSE);
+
+  while (g_mime_object_remove_header (object, name))
+    ;
+
+  if (g_ascii_strcasecmp (name, "Subject") == 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUBJECT]);
+  else if (g_ascii_strcasecmp (name, "Message-ID") == 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE_ID]);
+  else if (g_ascii_strcasecmp (name, "Newsgroups") == 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NEWSGROUPS]);
+  else if (g_ascii_strcasecmp (name, "Followup-To") == 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOWUP_TO]);
+  else if (g_ascii_strcasecmp (name, "Keywords") == 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEYWORDS]);
+  else if (g_ascii_strcasecmp (name, "Organization") == 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ORGANIZATION]);
+
+  return TRUE;
+}
+
+/* Serialisation */
+
+/**
+ * msg_message_to_bytes:
+ * @self: a message
+ * @error: return location for an error
+ *
+ * Serialises the message as RFC 5322 with CRLF line ends (CDO
+ * `GetStream`), `Bcc` included. File attachments are read now.
+ *
+ * Returns: (transfer full): the message, or %NULL on error (an attachment
+ *   that cannot be read)
+ */
+GBytes *
+msg_message_to_bytes (MsgMessage *self,
+                      GError    **error)
+{
+  g_autoptr (GOutputStream) mem = NULL;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  mem = g_memory_output_stream_new_resizable ();
+  if (!msg_message_write_to_stream_full (self, mem, MSG_WRITE_FLAGS_NONE, NULL, error))
+    return NULL;
+  if (!g_output_stream_close (mem, NULL, error))
+    return NULL;
+
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+}
+
+/**
+ * msg_message_write_to_stream:
+ * @self: a message
+ * @stream: where to write
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Writes the message as [method@Message.to_bytes] does, streamed: file
+ * attachments are read piece by piece while they are written.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_write_to_stream (MsgMessage    *self,
+                             GOutputStream *stream,
+                             GCancellable  *cancellable,
+                             GError       **error)
+{
+  return msg_message_write_to_stream_full (self, stream, MSG_WRITE_FLAGS_NONE, cancellable, error);
+}
+
+/**
+ * msg_message_write_to_stream_full:
+ * @self: a message
+ * @stream: where to write
+ * @flags: what to leave out
+ * @cancellable: (nullable): a cancellable, checked before every write
+ * @error: return location for an error
+ *
+ * Writes the message as RFC 5322 with CRLF line ends (every lone CR or LF
+ * becomes CRLF), streaming file attachments. With
+ * %MSG_WRITE_FLAGS_OMIT_BCC the `Bcc` header is left out (SMTP); with
+ * %MSG_WRITE_FLAGS_NEWS, `Bcc`, `Disposition-Notification-To` and
+ * `Return-Receipt-To` are left out (NNTP). The header block is checked
+ * once more as it is written: a line that is not a header or longer than
+ * 998 octets is %MSG_MESSAGE_ERROR_INVALID_HEADER. @stream is flushed, not
+ * closed.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_write_to_stream_full (MsgMessage    *self,
+                                  GOutputStream *stream,
+                                  MsgWriteFlags  flags,
+                                  GCancellable  *cancellable,
+                                  GError       **error)
+{
+  g_autoptr (GMimeFormatOptions) options = NULL;
+  g_autoptr (GMimeStream) sink = NULL;
+  ssize_t  written;
+  gboolean ok;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  ensure_tree (self);
+
+  options = g_mime_format_options_new ();
+  g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
+  if (flags & (MSG_WRITE_FLAGS_OMIT_BCC | MSG_WRITE_FLAGS_NEWS))
+    g_mime_format_options_add_hidden_header (options, "Bcc");
+  if (flags & MSG_WRITE_FLAGS_NEWS)
+    {
+      g_mime_format_options_add_hidden_header (options, "Disposition-Notification-To");
+      g_mime_format_options_add_hidden_header (options, "Return-Receipt-To");
+    }
+  if (!self->parsed && !self->mime_formatted && self->plain_rfc822)
+    {
+      g_mime_format_options_add_hidden_header (options, "MIME-Version");
+      g_mime_format_options_add_hidden_header (options, "Content-Type");
+      g_mime_format_options_add_hidden_header (options, "Content-Transfer-Encoding");
+    }
+
+  _msg_stream_error_clear ();
+  sink = _msg_mime_sink_new (stream, cancellable, TRUE);
+  written = g_mime_object_write_to_stream (GMIME_OBJECT (self->mime), options, sink);
+  ok = _msg_mime_sink_finish (MSG_MIME_SINK (sink), error);
+  if (ok && written < 0)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                           "The message could not be written");
+      ok = FALSE;
+    }
+
+  _msg_mime_object_release_files (g_mime_message_get_mime_part (self->mime));
+  for (guint i = 0; i < self->attachments->len; i++)
+    _msg_mime_object_release_files (_msg_body_part_get_object (g_ptr_array_index (self->attachments, i)));
+
+  if (ok)
+    ok = g_output_stream_flush (stream, cancellable, error);
+
+  return ok;
+}
+
+static gboolean
+write_message_cb (GOutputStream *output,
+                  gpointer       user_data,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  return msg_message_write_to_stream_full (MSG_MESSAGE (user_data), output,
+                                           MSG_WRITE_FLAGS_NONE, cancellable, error);
+}
+
+/**
+ * msg_message_save_to_file:
+ * @self: a message
+ * @path: (type filename): the file to write
+ * @error: return location for an error
+ *
+ * Writes the message to @path as [method@Message.to_bytes] does (CDO
+ * `DataSource.SaveToFile`). The write is atomic: a temporary file in the
+ * same directory is synced and renamed over @path, so @path is either the
+ * complete message or left as it was; no partial file remains on error.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_save_to_file (MsgMessage *self,
+                          const char *path,
+                          GError    **error)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return _msg_write_file_atomically (path, write_message_cb, self, error);
+}
+
+/* For transports */
+
+static gboolean
+is_valid_domain (const char *domain)
+{
+  if (domain == NULL || *domain == '\0' || strlen (domain) > 253)
+    return FALSE;
+
+  for (const char *p = domain; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
+      return FALSE;
+
+  return domain[0] != '.' && domain[0] != '-';
+}
+
+static char *
+generate_message_id (MsgMessage *self)
+{
+  g_autofree char *sender = msg_message_get_envelope_sender (self, NULL);
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autoptr (GString) random = g_string_new (NULL);
+  const char *domain = NULL;
+
+  if (sender != NULL)
+    {
+      const char *at = strrchr (sender, '@');
+
+      if (at != NULL && is_valid_domain (at + 1))
+        domain = at + 1;
+    }
+
+  if (domain == NULL)
+    domain = g_get_host_name ();
+  if (!is_valid_domain (domain))
+    domain = "localhost";
+
+  for (const char *p = uuid; *p != '\0'; p++)
+    if (*p != '-')
+      g_string_append_c (random, g_ascii_toupper (*p));
+
+  return g_strdup_printf ("%s.%" G_GINT64_FORMAT "@%s", random->str,
+                          g_get_real_time () / G_USEC_PER_SEC, domain);
+}
+
+/**
+ * msg_message_prepare_for_sending:
+ * @self: a message
+ * @error: return location for an error
+ *
+ * Readies the message for a transport: builds its MIME tree and adds a
+ * `Date` (now, local time) and a `Message-ID` (a random id at the domain of
+ * the envelope sender, else of this host) when they are absent. Transports
+ * call this; applications rarely need to.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_prepare_for_sending (MsgMessage *self,
+                                 GError    **error)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ensure_tree (self);
+
+  if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Date") == NULL)
+    {
+      g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+
+      msg_message_set_sent_on (self, now);
+    }
+
+  if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Message-Id") == NULL)
+    {
+      g_autofree char *id = generate_message_id (self);
+
+      g_mime_message_set_message_id (self->mime, id);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE_ID]);
+    }
+
+  return TRUE;
+}
+
+static const char *
+first_mailbox (InternetAddressList *list)
+{
+  for (int i = 0; list != NULL && i < internet_address_list_length (list); i++)
+    {
+      InternetAddress *address = internet_address_list_get_address (list, i);
+
+      if (INTERNET_ADDRESS_IS_MAILBOX (address))
+        return internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address));
+    }
+
+  return NULL;
+}
+
+/**
+ * msg_message_get_envelope_sender:
+ * @self: a message
+ * @error: return location for an error
+ *
+ * Gets the envelope sender (SMTP `MAIL FROM`): the bare address of
+ * `Sender`, else of the first `From` mailbox, else the configuration's
+ * `sendemailaddress`.
+ *
+ * Returns: (transfer full): the address, or %NULL with
+ *   %MSG_MESSAGE_ERROR_NO_SENDER
+ */
+char *
+msg_message_get_envelope_sender (MsgMessage *self,
+                                 GError    **error)
+{
+  const char      *addr;
+  g_autofree char *configured = NULL;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  addr = first_mailbox (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_SENDER));
+  if (addr == NULL)
+    addr = first_mailbox (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_FROM));
+  if (addr != NULL)
+    return g_strdup (addr);
+
+  configured = msg_configuration_get_field (self->configuration, "sendemailaddress");
+  if (configured != NULL && *configured != '\0')
+    {
+      g_autoptr (InternetAddressList) list = _msg_parse_address_list ("sendemailaddress", configured, FALSE, NULL);
+
+      addr = first_mailbox (list);
+      if (addr != NULL)
+        return g_strdup (addr);
+    }
+
+  g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SENDER,
+                       "The message has neither From nor Sender, and sendemailaddress is not set");
+  return NULL;
+}
+
+static void
+add_recipients (InternetAddressList *list,
+                GHashTable          *seen,
+                GPtrArray           *out)
+{
+  for (int i = 0; list != NULL && i < internet_address_list_length (list); i++)
+    {
+      InternetAddress *address = internet_address_list_get_address (list, i);
+
+      if (INTERNET_ADDRESS_IS_GROUP (address))
+        add_recipients (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)), seen, out);
+      else
+        {
+          const char *addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address));
+          char       *key;
+
+          if (addr == NULL || *addr == '\0')
+            continue;
+          key = g_utf8_casefold (addr, -1);
+          if (g_hash_table_add (seen, key))
+            g_ptr_array_add (out, g_strdup (addr));
+        }
+    }
+}
+
+/**
+ * msg_message_get_envelope_recipients:
+ * @self: a message
+ * @error: return location for an error
+ *
+ * Gets the envelope recipients (SMTP `RCPT TO`): the bare addresses of
+ * `To`, `Cc` and `Bcc`, group members included, without duplicates
+ * (compared case-insensitively; the first spelling is kept).
+ *
+ * Returns: (transfer full): the addresses, or %NULL with
+ *   %MSG_MESSAGE_ERROR_NO_RECIPIENTS
+ */
+GStrv
+msg_message_get_envelope_recipients (MsgMessage *self,
+                                     GError    **error)
+{
+  g_autoptr (GHashTable) seen = NULL;
+  g_autoptr (GPtrArray) out = NULL;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  out = g_ptr_array_new_with_free_func (g_free);
+  add_recipients (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_TO), seen, out);
+  add_recipients (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_CC), seen, out);
+  add_recipients (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_BCC), seen, out);
+
+  if (out->len == 0)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_RECIPIENTS,
+                           "The message has no recipient in To, Cc or Bcc");
+      return NULL;
+    }
+
+  g_ptr_array_set_free_func (out, NULL);
+  g_ptr_array_add (out, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+}
+
+static gboolean
+has_8bit (const char *text)
+{
+  for (const guchar *p = (const guchar *) text; p != NULL && *p != '\0'; p++)
+    if (*p >= 0x80)
+      return TRUE;
+
+  return FALSE;
+}
+
+static gboolean
+headers_have_8bit (GMimeObject *object)
+{
+  GMimeHeaderList *headers = g_mime_object_get_header_list (object);
+
+  for (int i = 0; i < g_mime_header_list_get_count (headers); i++)
+    {
+      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
+
+      if (has_8bit (g_mime_header_get_raw_value (header)))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static gboolean
+object_has_8bit (GMimeObject *object)
+{
+  if (headers_have_8bit (object))
+    return TRUE;
+
+  if (GMIME_IS_MULTIPART (object))
+    {
+      GMimeMultipart *multipart = GMIME_MULTIPART (object);
+
+      if (has_8bit (g_mime_multipart_get_prologue (multipart)) ||
+          has_8bit (g_mime_multipart_get_epilogue (multipart)))
+        return TRUE;
+
+      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
+        if (object_has_8bit (g_mime_multipart_get_part (multipart, i)))
+          return TRUE;
+
+      return FALSE;
+    }
+
+  if (GMIME_IS_MESSAGE_PART (object))
+    {
+      GMimeMessage *inner = g_mime_message_part_get_message (GMIME_MESSAGE_PART (object));
+
+      return inner != NULL && (headers_have_8bit (GMIME_OBJECT (inner)) ||
+                               (g_mime_message_get_mime_part (inner) != NULL &&
+                                object_has_8bit (g_mime_message_get_mime_part (inner))));
+    }
+
+  if (GMIME_IS_PART (object))
+    {
+      GMimeContentEncoding encoding = g_mime_part_get_content_encoding (GMIME_PART (object));
+      GMimeDataWrapper    *wrapper = g_mime_part_get_content (GMIME_PART (object));
+      GMimeStream         *stream = wrapper != NULL ? g_mime_data_wrapper_get_stream (wrapper) : NULL;
+
+      switch (encoding)
+        {
+        case GMIME_CONTENT_ENCODING_8BIT:
+        case GMIME_CONTENT_ENCODING_BINARY:
+          return TRUE;
+        case GMIME_CONTENT_ENCODING_DEFAULT:
+        case GMIME_CONTENT_ENCODING_7BIT:
+          if (stream != NULL && !MSG_IS_FILE_STREAM (stream) &&
+              g_mime_data_wrapper_get_encoding (wrapper) == encoding)
+            {
+              g_autoptr (GMimeStream) sub = g_mime_stream_substream (stream, stream->bound_start, stream->bound_end);
+              char    buf[4096];
+              ssize_t n;
+
+              while ((n = g_mime_stream_read (sub, buf, sizeof buf)) > 0)
+                for (ssize_t k = 0; k < n; k++)
+                  if ((guchar) buf[k] >= 0x80)
+                    return TRUE;
+            }
+          return FALSE;
+        default:
+          return FALSE;
+        }
+    }
+
+  return FALSE;
+}
+
+/**
+ * msg_message_has_8bit_content:
+ * @self: a message
+ *
+ * Gets whether the message as written contains bytes above 127: raw UTF-8
+ * in a header (an internationalised address) or a body part with an
+ * `8bit` or `binary` transfer encoding. Messages built by the library
+ * encode their bodies to 7 bits; parsed messages may not.
+ *
+ * Returns: %TRUE if the message needs 8BITMIME (or SMTPUTF8)
+ */
+gboolean
+msg_message_has_8bit_content (MsgMessage *self)
+{
+  GMimeObject *root;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+
+  ensure_tree (self);
+  if (headers_have_8bit (GMIME_OBJECT (self->mime)))
+    return TRUE;
+
+  root = g_mime_message_get_mime_part (self->mime);
+  return root != NULL && object_has_8bit (root);
+}
+
+/* Reply and forward */
+
+static gboolean
+has_prefix_ci (const char *subject,
+               const char *prefix)
+{
+  return g_ascii_strncasecmp (subject, prefix, strlen (prefix)) == 0;
+}
+
+static char *
+prefixed_subject (const char        *subject,
+                  const char        *prefix,
+                  const char *const *known)
+{
+  const char *s = subject != NULL ? subject : "";
+
+  while (*s == ' ')
+    s++;
+
+  for (guint i = 0; known[i] != NULL; i++)
+    if (has_prefix_ci (s, known[i]))
+      return g_strdup (s);
+
+  return g_strconcat (prefix, s, NULL);
+}
+
+static char *
+format_sent (MsgMessage *self)
+{
+  g_autoptr (GDateTime) date = msg_message_get_sent_on (self);
+
+  if (date == NULL)
+    return NULL;
+
+  return g_date_time_format (date, "%A, %B %d, %Y %H:%M");
+}
+
+static void
+append_field (GString    *text,
+              GString    *html,
+              const char *label,
+              const char *value)
+{
+  g_autofree char *escaped = NULL;
+
+  if (value == NULL || *value == '\0')
+    return;
+
+  g_string_append_printf (text, "%s %s\r\n", label, value);
+  escaped = g_markup_escape_text (value, -1);
+  g_string_append_printf (html, "<b>%s</b> %s<br>\r\n", label, escaped);
+}
+
+/* Fills the body of @response with CDO's "Original Message" block followed
+ * by the original text and HTML. */
+static void
+fill_response_body (MsgMessage *response,
+                    MsgMessage *original)
+{
+  g_autofree char *from = msg_message_get_from (original);
+  g_autofree char *sent = format_sent (original);
+  g_autofree char *to = msg_message_get_to (original);
+  g_autofree char *cc = msg_message_get_cc (original);
+  g_autofree char *subject = msg_message_get_subject (original);
+  g_autofree char *orig_text = msg_message_get_text_body (original);
+  g_autofree char *orig_html = msg_message_get_html_body (original);
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (GString) html = g_string_new (NULL);
+
+  if (!msg_configuration_get_boolean (original->configuration, "usemessageresponsetext"))
+    return;
+
+  g_string_append (text, "\r\n\r\n-----Original Message-----\r\n");
+  g_string_append (html, "<br>\r\n<div>-----Original Message-----<br>\r\n");
+  append_field (text, html, "From:", from);
+  append_field (text, html, "Sent:", sent);
+  append_field (text, html, "To:", to);
+  append_field (text, html, "Cc:", cc);
+  append_field (text, html, "Subject:", subject);
+  g_string_append (text, "\r\n");
+  g_string_append (html, "</div>\r\n<br>\r\n");
+
+  if (orig_text != NULL)
+    g_string_append (text, orig_text);
+
+  if (orig_html != NULL)
+    {
+      g_string_append (html, orig_html);
+      msg_message_set_html_body (response, html->str);
+    }
+
+  msg_message_set_text_body (response, text->str);
+}
+
+static MsgMessage *
+new_response (MsgMessage        *self,
+              const char        *prefix,
+              const char *const *known)
+{
+  MsgMessage      *response = msg_message_new_with_configuration (self->configuration);
+  g_autofree char *subject = msg_message_get_subject (self);
+  g_autofree char *new_subject = prefixed_subject (subject, prefix, known);
+  g_autofree char *from = msg_configuration_get_field (self->configuration, "sendemailaddress");
+
+  msg_message_set_subject (response, new_subject, NULL);
+  if (from != NULL && *from != '\0')
+    msg_message_set_from (response, from, NULL);
+
+  return response;
+}
+
+static void
+set_threading (MsgMessage *response,
+               MsgMessage *original)
+{
+  g_autofree char *id = msg_message_get_message_id (original);
+  const char      *refs;
+  g_autofree char *references = NULL;
+
+  if (id == NULL)
+    return;
+
+  refs = g_mime_object_get_header (GMIME_OBJECT (original->mime), "References");
+  if (refs == NULL)
+    refs = g_mime_object_get_header (GMIME_OBJECT (original->mime), "In-Reply-To");
+
+  references = refs != NULL ? g_strdup_printf ("%s %s", refs, id) : g_strdup (id);
+  if (!msg_message_set_header (response, "In-Reply-To", id, NULL))
+    return;
+  if (!msg_message_set_header (response, "References", references, NULL))
+    msg_message_set_header (response, "References", id, NULL);
+}
+
+static void
+append_list (InternetAddressList *dest,
+             InternetAddressList *src,
+             GHashTable          *seen)
+{
+  for (int i = 0; src != NULL && i < internet_address_list_length (src); i++)
+    {
+      InternetAddress *address = internet_address_list_get_address (src, i);
+
+      if (INTERNET_ADDRESS_IS_GROUP (address))
+        append_list (dest, internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)), seen);
+      else
+        {
+          const char *addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address));
+
+          if (addr != NULL && g_hash_table_add (seen, g_utf8_casefold (addr, -1)))
+            internet_address_list_add (dest, address);
+        }
+    }
+}
+
+static char *
+list_to_string (InternetAddressList *list)
+{
+  if (internet_address_list_length (list) == 0)
+    return NULL;
+
+  return internet_address_list_to_string (list, NULL, FALSE);
+}
+
+static MsgMessage *
+create_reply (MsgMessage *self,
+              gboolean    all)
+{
+  static const char *const known[] = { "RE:", "AW:", "SV:", NULL };
+  MsgMessage              *response = new_response (self, "RE: ", known);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (InternetAddressList) to = internet_address_list_new ();
+  g_autoptr (InternetAddressList) cc = internet_address_list_new ();
+  InternetAddressList *target;
+  g_autofree char     *own = msg_configuration_get_field (self->configuration, "sendemailaddress");
+  g_autofree char     *to_text = NULL;
+  g_autofree char     *cc_text = NULL;
+
+  target = g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_REPLY_TO);
+  if (internet_address_list_length (target) == 0)
+    target = g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_FROM);
+
+  if (all && own != NULL && *own != '\0')
+    {
+      g_autoptr (InternetAddressList) own_list = _msg_parse_address_list ("sendemailaddress", own, FALSE, NULL);
+      const char *addr = first_mailbox (own_list);
+
+      if (addr != NULL)
+        g_hash_table_add (seen, g_utf8_casefold (addr, -1));
+    }
+
+  append_list (to, target, seen);
+  if (all)
+    {
+      append_list (to, g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_TO), seen);
+      append_list (cc, g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_CC), seen);
+    }
+
+  to_text = list_to_string (to);
+  cc_text = list_to_string (cc);
+  if (to_text != NULL)
+    msg_message_set_to (response, to_text, NULL);
+  if (cc_text != NULL)
+    msg_message_set_cc (response, cc_text, NULL);
+
+  set_threading (response, self);
+  fill_response_body (response, self);
+  return response;
+}
+
+/**
+ * msg_message_create_reply:
+ * @self: a message
+ *
+ * Creates a reply (CDO `Reply`): addressed to `Reply-To`, else `From`;
+ * subject prefixed with `RE: ` unless it already is; `In-Reply-To` and
+ * `References` set; no attachments. While the configuration's
+ * `usemessageresponsetext` holds, the body quotes the original after an
+ * "-----Original Message-----" block (From, Sent, To, Cc, Subject). The
+ * reply shares the configuration of @self (CDO reset it: a known CDO bug),
+ * and its `From` is the configuration's `sendemailaddress` if set.
+ *
+ * Returns: (transfer full): the reply
+ */
+MsgMessage *
+msg_message_create_reply (MsgMessage *self)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  return create_reply (self, FALSE);
+}
+
+/**
+ * msg_message_create_reply_all:
+ * @self: a message
+ *
+ * Creates a reply to all (CDO `ReplyAll`): as
+ * [method@Message.create_reply], with the original `To` added to the
+ * reply's `To` and the original `Cc` kept, without duplicates and without
+ * the configuration's own `sendemailaddress`.
+ *
+ * Returns: (transfer full): the reply
+ */
+MsgMessage *
+msg_message_create_reply_all (MsgMessage *self)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  return create_reply (self, TRUE);
+}
+
+/**
+ * msg_message_create_forward:
+ * @self: a message
+ *
+ * Creates a forward (CDO `Forward`): no recipients; subject prefixed with
+ * `FW: ` unless it already is; every attachment kept (file attachments
+ * still refer to their files); the response text as for a reply.
+ *
+ * Returns: (transfer full): the forward
+ */
+MsgMessage *
+msg_message_create_forward (MsgMessage *self)
+{
+  static const char *const known[] = { "FW:", "FWD:", NULL };
+  MsgMessage              *response;
+  GList                   *attachments;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  response = new_response (self, "FW: ", known);
+  fill_response_body (response, self);
+
+  attachments = msg_message_get_attachments (self);
+  for (GList *l = attachments; l != NULL; l = l->next)
+    g_ptr_array_add (response->attachments, _msg_body_part_copy (l->data));
+  g_list_free_full (attachments, g_object_unref);
+  response->dirty = TRUE;
+
+  return response;
 }
