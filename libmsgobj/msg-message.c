@@ -1928,7 +1928,8 @@ msg_message_new (void)
 
 /**
  * msg_message_new_with_configuration:
- * @configuration: the configuration to send with
+ * @configuration: (nullable): the configuration to send with, or %NULL for
+ *   the defaults
  *
  * Creates an empty message that uses @configuration.
  *
@@ -1937,7 +1938,7 @@ msg_message_new (void)
 MsgMessage *
 msg_message_new_with_configuration (MsgConfiguration *configuration)
 {
-  g_return_val_if_fail (MSG_IS_CONFIGURATION (configuration), NULL);
+  g_return_val_if_fail (configuration == NULL || MSG_IS_CONFIGURATION (configuration), NULL);
 
   return g_object_new (MSG_TYPE_MESSAGE, "configuration", configuration, NULL);
 }

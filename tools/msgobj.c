@@ -235,9 +235,8 @@ build_message (MsgConfiguration *configuration,
 
   for (guint i = 0; opts.attach != NULL && opts.attach[i] != NULL; i++)
     {
-      g_autoptr (MsgBodyPart) part = msg_message_add_attachment (message, opts.attach[i], error);
-
-      if (part == NULL)
+      /* The message owns its body parts. */
+      if (msg_message_add_attachment (message, opts.attach[i], error) == NULL)
         return NULL;
     }
   return g_steal_pointer (&message);
