@@ -11,10 +11,16 @@ trap 'rm -rf "$tmp"' EXIT
 meson install -C "$build" --destdir "$tmp" --quiet >/dev/null
 prefix=$(meson introspect "$build" --buildoptions | /usr/bin/python3 -c \
   'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"][0])')
-pcdir=$(dirname "$(find "$tmp" -name msgobj-1.0.pc | head -n1)")
-export PKG_CONFIG_PATH=$pcdir
-flags=$(pkg-config --define-variable=prefix="$tmp$prefix" --cflags --libs msgobj-1.0)
-transportdir=$(pkg-config --define-variable=prefix="$tmp$prefix" --variable=transportdir msgobj-1.0)
+# Point our .pc file (only it) at the staged tree. pkg-config's
+# --define-variable=prefix would apply to every package, gio-2.0 included,
+# and send its include directory into the staged tree too.
+pc=$(find "$tmp" -name msgobj-1.0.pc | head -n1)
+test -n "$pc"
+mkdir "$tmp/pkgconfig"
+sed "s|^prefix=.*|prefix=$tmp$prefix|" "$pc" >"$tmp/pkgconfig/msgobj-1.0.pc"
+export PKG_CONFIG_PATH="$tmp/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+flags=$(pkg-config --cflags --libs msgobj-1.0)
+transportdir=$(pkg-config --variable=transportdir msgobj-1.0)
 test -f "$transportdir/libmsgobj-smtp.so"
 test -f "$transportdir/libmsgobj-nntp.so"
 cc -o "$tmp/send" "$src/examples/send.c" $flags
