@@ -569,6 +569,8 @@ release_files_cb (GMimeObject *parent,
 
       if (stream != NULL && MSG_IS_FILE_STREAM (stream))
         _msg_file_stream_release (MSG_FILE_STREAM (stream));
+      else if (stream != NULL && MSG_IS_CONCAT_STREAM (stream))
+        g_mime_stream_reset (stream); /* uuencoded attachments */
     }
 }
 

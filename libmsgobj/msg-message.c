@@ -1377,7 +1377,7 @@ static GMimeObject *
 build_uuencoded_body (MsgMessage *self)
 {
   g_autofree char *text = normalise_newlines (self->text_body != NULL ? self->text_body : "");
-  g_autoptr (GMimeStream) cat = g_mime_stream_cat_new ();
+  g_autoptr (GMimeStream) cat = _msg_concat_stream_new ();
   g_autoptr (GMimeDataWrapper) wrapper = NULL;
   GMimeContentEncoding encoding;
   GMimeTextPart       *part;
@@ -1390,7 +1390,7 @@ build_uuencoded_body (MsgMessage *self)
   {
     g_autoptr (GMimeStream) mem = g_mime_stream_mem_new_with_buffer (text, len);
 
-    g_mime_stream_cat_add_source (GMIME_STREAM_CAT (cat), mem);
+    _msg_concat_stream_add (MSG_CONCAT_STREAM (cat), mem);
   }
 
   for (guint i = 0; i < self->attachments->len; i++)
@@ -1417,9 +1417,9 @@ build_uuencoded_body (MsgMessage *self)
       g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), filter);
       tail = g_mime_stream_mem_new_with_buffer ("end\n", 4);
 
-      g_mime_stream_cat_add_source (GMIME_STREAM_CAT (cat), head);
-      g_mime_stream_cat_add_source (GMIME_STREAM_CAT (cat), filtered);
-      g_mime_stream_cat_add_source (GMIME_STREAM_CAT (cat), tail);
+      _msg_concat_stream_add (MSG_CONCAT_STREAM (cat), head);
+      _msg_concat_stream_add (MSG_CONCAT_STREAM (cat), filtered);
+      _msg_concat_stream_add (MSG_CONCAT_STREAM (cat), tail);
     }
 
   part = g_mime_text_part_new_with_subtype ("plain");

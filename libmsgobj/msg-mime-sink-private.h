@@ -58,6 +58,18 @@ GMimeStream *_msg_file_stream_new (const char *path);
 const char  *_msg_file_stream_get_path (MsgFileStream *self);
 void         _msg_file_stream_release (MsgFileStream *self);
 
+/* MsgConcatStream: a read-only GMimeStream that reads its sources one
+ * after the other, to their ends. Unlike GMimeStreamCat it never seeks in
+ * a source, so sources may be filter streams over files (the uuencoded
+ * attachments of a message that is not MIME-formatted); resetting it
+ * resets every source, which releases their files. */
+#define MSG_TYPE_CONCAT_STREAM (_msg_concat_stream_get_type ())
+G_DECLARE_FINAL_TYPE (MsgConcatStream, _msg_concat_stream, MSG, CONCAT_STREAM, GMimeStream)
+
+GMimeStream *_msg_concat_stream_new (void);
+void         _msg_concat_stream_add (MsgConcatStream *self,
+                                     GMimeStream     *source);
+
 /* The first error met by a MsgMimeSink or MsgFileStream of this thread
  * since the last call of _msg_stream_error_clear(). */
 void    _msg_stream_error_clear (void);
