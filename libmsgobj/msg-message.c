@@ -237,6 +237,25 @@ _msg_check_header_value (const char *field,
         }
     }
 
+  /* Text that looks like an RFC 2047 encoded word may be written as it
+   * is, and a reader decodes it: it must not decode to a line break
+   * (the pattern of CVE-2024-6923). */
+  if (strstr (value, "=?") != NULL)
+    {
+      g_autofree char *decoded = g_mime_utils_header_decode_text (_msg_parser_options (), value);
+
+      for (const guchar *p = (const guchar *) decoded; p != NULL && *p != '\0'; p++)
+        {
+          if (is_forbidden_control (*p))
+            {
+              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                           "The value of %s holds an encoded word that decodes to %s",
+                           field, describe_control (*p));
+              return FALSE;
+            }
+        }
+    }
+
   return TRUE;
 }
 
