@@ -308,8 +308,10 @@ _msg_check_msg_id (const char *field,
         }
     }
 
+  /* A Content-ID may be a bare token (CDO references such as "logo");
+   * message ids are left@right (RFC 5322 msg-id). */
   at = memchr (start, '@', end - start);
-  if (g_ascii_strcasecmp (field, "Message-ID") == 0 &&
+  if (g_ascii_strcasecmp (field, "Content-ID") != 0 &&
       (at == NULL || at == start || at + 1 == end || memchr (at + 1, '@', end - at - 1) != NULL))
     {
       g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
@@ -3511,8 +3513,21 @@ msg_message_set_header (MsgMessage *self,
         return FALSE;
       ids = g_strsplit_set (value, " \t", -1);
       for (guint i = 0; ids[i] != NULL; i++)
-        if (*ids[i] != '\0' && !_msg_check_msg_id (name, ids[i], error))
-          return FALSE;
+        {
+          gsize len = strlen (ids[i]);
+
+          if (len == 0)
+            continue;
+          if (!_msg_check_msg_id (name, ids[i], error))
+            return FALSE;
+          /* Written as given: the brackets must be there. */
+          if (ids[i][0] != '<' || ids[i][len - 1] != '>')
+            {
+              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                           "%s “%s” is not a message id in angle brackets", name, ids[i]);
+              return FALSE;
+            }
+        }
     }
 
   if (g_ascii_strcasecmp (name, "Disposition-Notification-To") == 0)
