@@ -406,7 +406,7 @@ _msg_check_filename (const char *value,
       return NULL;
     }
 
-  if (!_msg_check_parameter ("the file name", value, &local_error))
+  if (!_msg_check_header_value ("the file name", value, &local_error))
     {
       g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
                            local_error->message);
@@ -418,6 +418,13 @@ _msg_check_filename (const char *value,
   for (const char *p = value; *p != '\0'; p++)
     if (*p == '/' || *p == '\\')
       base = p + 1;
+
+  if (!_msg_check_parameter ("the file name", base, &local_error))
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
+                           local_error->message);
+      return NULL;
+    }
 
   if (*base == '\0' || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
     {
