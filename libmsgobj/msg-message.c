@@ -1234,16 +1234,29 @@ static GMimeObject *
 make_text_part (const char *subtype,
                 const char *text)
 {
-  g_autofree char *normal = normalise_newlines (text != NULL ? text : "");
-  gsize            len = strlen (normal);
-  GMimeTextPart   *part = g_mime_text_part_new_with_subtype (subtype);
-  g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (normal, len);
-  g_autoptr (GMimeDataWrapper) wrapper = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
+  g_autofree char     *normal = normalise_newlines (text != NULL ? text : "");
+  gsize                len = strlen (normal);
+  GMimeContentEncoding encoding = _msg_choose_encoding ((const guint8 *) normal, len, TRUE);
+  GMimeTextPart       *part = g_mime_text_part_new_with_subtype (subtype);
+  g_autoptr (GMimeStream) stream = NULL;
+  g_autoptr (GMimeDataWrapper) wrapper = NULL;
 
+  /* Line ends are canonicalised on the wire, but base64 hides them from
+   * that: text is encoded with CRLF line ends (RFC 2045, section 6.8). */
+  if (encoding == GMIME_CONTENT_ENCODING_BASE64)
+    {
+      g_auto (GStrv) lines = g_strsplit (normal, "\n", -1);
+
+      g_free (normal);
+      normal = g_strjoinv ("\r\n", lines);
+      len = strlen (normal);
+    }
+
+  stream = g_mime_stream_mem_new_with_buffer (normal, len);
+  wrapper = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
   g_mime_object_set_content_type_parameter (GMIME_OBJECT (part), "charset", "utf-8");
   g_mime_part_set_content (GMIME_PART (part), wrapper);
-  g_mime_part_set_content_encoding (GMIME_PART (part),
-                                    _msg_choose_encoding ((const guint8 *) normal, len, TRUE));
+  g_mime_part_set_content_encoding (GMIME_PART (part), encoding);
 
   return GMIME_OBJECT (part);
 }
