@@ -2011,7 +2011,8 @@ headers_look_valid (GMimeHeaderList *headers)
  * Parses a message (CDO `DataSource.OpenObject`). Its headers are
  * available through the properties, its MIME tree through
  * [method@Message.get_body_part]; written back unchanged, it gives the same
- * bytes with CRLF line ends.
+ * bytes with CRLF line ends, except that GMime writes an empty line after
+ * the closing boundary of a nested multipart that had none.
  *
  * Returns: (transfer full): the message, or %NULL with
  *   %MSG_MESSAGE_ERROR_PARSE if the input is not a message
