@@ -2085,6 +2085,10 @@ msg_message_new_from_stream (GInputStream *stream,
   g_return_val_if_fail (G_IS_INPUT_STREAM (stream), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  /* Memory and other local streams do not look at the cancellable. */
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
   mem = g_memory_output_stream_new_resizable ();
   if (g_output_stream_splice (mem, stream, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
                               cancellable, error) < 0)
