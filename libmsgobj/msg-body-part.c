@@ -362,7 +362,11 @@ set_part_bytes (GMimePart *part,
   gsize         len = 0;
   const guint8 *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
 
-  stream = g_mime_stream_mem_new_with_buffer ((const char *) data, len);
+  /* No bytes, or empty ones (whose data may be NULL): an empty stream. */
+  if (data == NULL || len == 0)
+    stream = g_mime_stream_mem_new ();
+  else
+    stream = g_mime_stream_mem_new_with_buffer ((const char *) data, len);
   wrapper = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
   g_mime_part_set_content (part, wrapper);
   g_mime_part_set_content_encoding (part,
