@@ -1370,8 +1370,11 @@ msg_body_part_set_header (MsgBodyPart *self,
     {
       g_autoptr (GMimeContentType) ct = g_mime_content_type_parse (_msg_parser_options (), value);
       g_autofree char *media = g_mime_content_type_get_mime_type (ct);
+      g_autofree char *given = g_strstrip (g_strndup (value, strcspn (value, ";")));
 
-      if (!_msg_check_media_type (media, error))
+      /* GMime falls back to a default type for what it cannot parse; the
+       * value is written as given, so check what was given. */
+      if (!_msg_check_media_type (given, error))
         return FALSE;
       if (g_mime_content_type_is_type (ct, "multipart", "*") != GMIME_IS_MULTIPART (self->object))
         {
