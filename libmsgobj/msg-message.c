@@ -572,6 +572,37 @@ split_address_list (const char *value)
   return items;
 }
 
+/* Whether the angle brackets of @item pair up (outside quoted strings and
+ * comments). GMime 3.2 leaks memory parsing a stray ">", and no valid
+ * address has one. */
+static gboolean
+angles_balanced (const char *item)
+{
+  gboolean in_quote = FALSE;
+  int      comment = 0;
+  int      angle = 0;
+
+  for (const char *p = item; *p != '\0'; p++)
+    {
+      if ((in_quote || comment > 0) && *p == '\\' && p[1] != '\0')
+        p++;
+      else if (in_quote)
+        in_quote = *p != '"';
+      else if (*p == '(')
+        comment++;
+      else if (comment > 0)
+        comment -= *p == ')';
+      else if (*p == '"')
+        in_quote = TRUE;
+      else if (*p == '<')
+        angle++;
+      else if (*p == '>' && --angle < 0)
+        return FALSE;
+    }
+
+  return angle == 0;
+}
+
 static void
 set_utf8_charset (InternetAddressList *list)
 {
@@ -611,7 +642,8 @@ _msg_parse_address_list (const char *field,
       g_autoptr (InternetAddressList) parsed = NULL;
       InternetAddress *address;
 
-      parsed = internet_address_list_parse (_msg_parser_options (), item);
+      if (angles_balanced (item))
+        parsed = internet_address_list_parse (_msg_parser_options (), item);
       if (parsed == NULL || internet_address_list_length (parsed) != 1)
         {
           g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
