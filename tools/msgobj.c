@@ -179,7 +179,7 @@ read_stdin_utf8 (char   **contents,
   bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
   length = g_bytes_get_size (bytes);
   if (!g_utf8_validate (g_bytes_get_data (bytes, NULL), length, NULL) ||
-      memchr (g_bytes_get_data (bytes, NULL), '\0', length) != NULL)
+      (length > 0 && memchr (g_bytes_get_data (bytes, NULL), '\0', length) != NULL))
     {
       g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
                            "The body read from standard input is not UTF-8 text");
