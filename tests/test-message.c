@@ -1011,7 +1011,7 @@ test_mime_text_only (void)
   g_assert_nonnull (ct);
   g_assert_true (g_str_has_prefix (ct, "text/plain"));
   g_assert_nonnull (strstr (ct, "utf-8"));
-  g_assert_nonnull (find_header (text, "MIME-Version"));
+  g_assert_true (has_header_line (text, "MIME-Version"));
   body = g_strdup (strstr (text, "\r\n\r\n") + 4);
   g_assert_cmpstr (body, ==, "Hello Bob.\r\nSecond line.\r\n");
 
