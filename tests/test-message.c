@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Helpers */
@@ -1785,6 +1786,18 @@ test_attachment_read_at_write (void)
 }
 
 static void
+assert_unreadable_refused (const char *path)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (msg_message_add_attachment (message, path, &error));
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT);
+  g_assert_nonnull (strstr (error->message, "secret.txt"));
+  g_assert_nonnull (strstr (error->message, g_strerror (EACCES)));
+}
+
+static void
 test_attachment_bad_files (void)
 {
   g_autoptr (MsgMessage) message = make_message ();
@@ -1819,17 +1832,28 @@ test_attachment_bad_files (void)
 
   g_assert_null (msg_message_get_attachments (message));
 
-  /* Unreadable: root reads everything, so only an ordinary user can see
-   * the refusal. */
+  /* Unreadable. Root reads everything: then the check runs in a child
+   * that has become an ordinary user. */
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
   g_assert_cmpint (g_chmod (secret, 0), ==, 0);
-  if (geteuid () == 0)
-    g_test_skip ("running as root: every file is readable");
+  if (geteuid () != 0)
+    assert_unreadable_refused (secret);
   else
     {
-      g_assert_null (msg_message_add_attachment (message, secret, &error));
-      g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT);
-      g_assert_nonnull (strstr (error->message, "secret.txt"));
-      g_clear_error (&error);
+      pid_t pid = fork ();
+      int   status = 0;
+
+      g_assert_cmpint (pid, >=, 0);
+      if (pid == 0)
+        {
+          if (setgid (65534) != 0 || setuid (65534) != 0)
+            _exit (2);
+          assert_unreadable_refused (secret);
+          _exit (0);
+        }
+      g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 0);
     }
 
   msg_test_remove_tree (dir);
