@@ -2237,6 +2237,7 @@ test_parse_errors (void)
     { "\x89PNG\r\n\x1a\n\0\0", 10 },
     { "just some words without any header\n", 36 },
     { "Bad Header Name: x\n\nbody\n", 25 },
+    { "From: a@example.com\nSubject: a\0b\n\nbody\n", 39 },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
@@ -2249,6 +2250,34 @@ test_parse_errors (void)
       g_assert_null (message);
       g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_PARSE);
     }
+}
+
+static void
+test_parse_unwritable (void)
+{
+  /* research/reliability.md 2.3 rule 2: what is parsed is written only
+   * if every header line fits; an unfoldable 3,000-octet References is an
+   * error naming the field, not a line over 998 octets. */
+  g_autoptr (GString) raw = g_string_new ("From: ann@example.com\r\nReferences: <");
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgMessage) reply = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i < 3000; i++)
+    g_string_append_c (raw, 'a');
+  g_string_append (raw, "@example.com>\r\nMessage-ID: <m@example.com>\r\nSubject: x\r\n\r\nbody\r\n");
+  message = parse_string (raw->str);
+  bytes = msg_message_to_bytes (message, &error);
+  g_assert_null (bytes);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER);
+  g_assert_nonnull (strstr (error->message, "References"));
+
+  /* A reply cannot carry the chain; it still refers to the message. */
+  reply = msg_message_create_reply (message);
+  text = to_string (reply);
+  g_assert_nonnull (strstr (text, "\r\nIn-Reply-To: <m@example.com>\r\n"));
 }
 
 static void
@@ -3004,6 +3033,7 @@ main (int   argc,
   g_test_add_func ("/message/parse/sources", test_parse_sources);
   g_test_add_func ("/message/parse/errors", test_parse_errors);
   g_test_add_func ("/message/parse/encoded-crlf", test_parse_encoded_crlf);
+  g_test_add_func ("/message/parse/unwritable", test_parse_unwritable);
   g_test_add_func ("/message/save-to-file", test_save_to_file);
   g_test_add_func ("/message/reply/basic", test_reply);
   g_test_add_func ("/message/reply/rules", test_reply_rules);
