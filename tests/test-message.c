@@ -1871,6 +1871,10 @@ typedef struct
   gboolean      bad_line_end;
   guint64       next_sample;
   gsize         max_rss;
+  /* Called once when @hook_at bytes have been written. */
+  guint64 hook_at;
+  void (*hook) (gpointer data);
+  gpointer hook_data;
 } CountingStream;
 
 typedef struct
@@ -1926,6 +1930,11 @@ counting_stream_write (GOutputStream *stream,
     {
       self->max_rss = MAX (self->max_rss, current_rss ());
       self->next_sample = self->bytes + 8 * 1024 * 1024;
+    }
+  if (self->hook != NULL && self->bytes >= self->hook_at)
+    {
+      self->hook (self->hook_data);
+      self->hook = NULL;
     }
   return count;
 }
@@ -2000,6 +2009,72 @@ test_attachment_large (void)
                   counter->bytes, (counter->max_rss - before) / 1024);
   if (check_rss)
     g_assert_cmpuint (counter->max_rss - before, <, 32 * 1024 * 1024);
+
+  msg_test_remove_tree (dir);
+}
+
+static void
+truncate_file (gpointer data)
+{
+  g_assert_cmpint (truncate (data, 1024 * 1024), ==, 0);
+}
+
+static void
+test_attachment_interrupted (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "data.bin", NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  unsigned fds;
+  int      fd;
+
+  fd = g_open (path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 8 * 1024 * 1024), ==, 0);
+  g_close (fd, NULL);
+  g_assert_nonnull (msg_message_add_attachment (message, path, &error));
+  fds = msg_test_count_fds ();
+
+  /* Cancelled mid-way: G_IO_ERROR_CANCELLED and the file is closed. */
+  {
+    g_autoptr (CountingStream) counter = g_object_new (counting_stream_get_type (), NULL);
+
+    counter->hook_at = 1024 * 1024;
+    counter->hook = (void (*) (gpointer)) g_cancellable_cancel;
+    counter->hook_data = cancellable;
+    g_assert_false (msg_message_write_to_stream (message, G_OUTPUT_STREAM (counter), cancellable, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+    g_assert_cmpuint (counter->bytes, <, 4 * 1024 * 1024);
+    g_assert_cmpuint (msg_test_count_fds (), ==, fds);
+  }
+
+  /* The next write starts again from the beginning. */
+  {
+    g_autoptr (CountingStream) counter = g_object_new (counting_stream_get_type (), NULL);
+
+    g_assert_true (msg_message_write_to_stream (message, G_OUTPUT_STREAM (counter), NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (counter->bytes, >, 8 * 1024 * 1024 / 3 * 4);
+    g_assert_cmpuint (msg_test_count_fds (), ==, fds);
+  }
+
+  /* A file that shrinks while it is read is an error, never a short
+   * message. */
+  {
+    g_autoptr (CountingStream) counter = g_object_new (counting_stream_get_type (), NULL);
+
+    counter->hook_at = 2 * 1024 * 1024;
+    counter->hook = truncate_file;
+    counter->hook_data = path;
+    g_assert_false (msg_message_write_to_stream (message, G_OUTPUT_STREAM (counter), NULL, &error));
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "data.bin"));
+    g_clear_error (&error);
+    g_assert_cmpuint (msg_test_count_fds (), ==, fds);
+  }
 
   msg_test_remove_tree (dir);
 }
@@ -3027,6 +3102,7 @@ main (int   argc,
   g_test_add_func ("/message/attachment/read-at-write", test_attachment_read_at_write);
   g_test_add_func ("/message/attachment/bad-files", test_attachment_bad_files);
   g_test_add_func ("/message/attachment/large", test_attachment_large);
+  g_test_add_func ("/message/attachment/interrupted", test_attachment_interrupted);
   g_test_add_func ("/message/parse/simple", test_parse_simple);
   g_test_add_func ("/message/parse/multipart", test_parse_multipart);
   g_test_add_func ("/message/parse/modify", test_parse_then_modify);
