@@ -486,11 +486,12 @@ authenticate (MsgNntpTransport *self,
     }
 
   /* SASL PLAIN when offered (one round trip, RFC 4643's preferred way),
-   * else USER/PASS, which servers without CAPABILITIES may still know. */
+   * else USER/PASS, which a server that does not list AUTHINFO (none
+   * before a 480, or no CAPABILITIES at all) may still know. */
   if (capability_has_argument (self, "AUTHINFO", "SASL") &&
       capability_has_argument (self, "SASL", "PLAIN"))
     ok = auth_sasl_plain (self, s, cancellable, error);
-  else if (self->capabilities == NULL || capability_has_argument (self, "AUTHINFO", "USER"))
+  else if (!has_capability (self, "AUTHINFO") || capability_has_argument (self, "AUTHINFO", "USER"))
     ok = auth_user_pass (self, s, cancellable, error);
   else
     {
