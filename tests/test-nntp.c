@@ -463,6 +463,35 @@ test_after_dot (Fixture      *f,
 }
 
 static void
+cancel_at_end_cb (MsgTransport *transport,
+                  guint64       sent,
+                  guint64       total,
+                  gpointer      user_data)
+{
+  /* The last emission comes once the terminator is written. */
+  if (sent == total)
+    g_cancellable_cancel (user_data);
+}
+
+static void
+test_cancel_after_dot (Fixture      *f,
+                       gconstpointer data)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (MsgMessage) message = make_article ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A cancellation after the terminator, before the reply, is OUTCOME_UNKNOWN.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER "expect POST\nline 340 go\ndata\nstall\n");
+  g_signal_connect (f->transport, "progress", G_CALLBACK (cancel_at_end_cb), cancellable);
+  report = msg_transport_post_message (f->transport, message, cancellable, &error);
+  g_assert_null (report);
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+}
+
+static void
 test_inactivity_before_post (Fixture      *f,
                              gconstpointer data)
 {
@@ -914,6 +943,7 @@ main (int    argc,
   g_test_add ("/nntp/post/timeout-after-dot", Fixture, "stall\n", setup, test_after_dot, teardown);
   g_test_add ("/nntp/post/closed-after-dot", Fixture, "close\n", setup, test_after_dot, teardown);
   g_test_add ("/nntp/post/reset-after-dot", Fixture, "reset\n", setup, test_after_dot, teardown);
+  ADD ("/nntp/post/cancel-after-dot", test_cancel_after_dot);
   ADD ("/nntp/post/async-progress", test_async_progress);
   ADD ("/nntp/clock/inactivity", test_inactivity_before_post);
   ADD ("/nntp/clock/operation-deadline", test_operation_deadline);
