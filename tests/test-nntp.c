@@ -326,6 +326,28 @@ test_reuse_settings_changed (Fixture      *f,
 }
 
 static void
+test_reuse_after_server_closed (Fixture      *f,
+                                gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING "expect CAPABILITIES\n" CAPS_READER         POST_OK "close\n",
+    GREETING "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT,
+    NULL,
+  };
+  g_autoptr (MsgSendReport) first = NULL;
+  g_autoptr (MsgSendReport) second = NULL;
+
+  g_test_summary ("A kept connection that the server closed (autologout) is replaced, "
+                  "whether the idle check or the POST notices.");
+  start_multi (f, scripts);
+  first = post_ok (f);
+  second = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+}
+
+static void
 test_greeting_201 (Fixture      *f,
                    gconstpointer data)
 {
@@ -937,6 +959,7 @@ main (int    argc,
   ADD ("/nntp/post/plain", test_plain_post);
   ADD ("/nntp/post/reuse", test_reuse);
   ADD ("/nntp/post/reuse-settings-changed", test_reuse_settings_changed);
+  ADD ("/nntp/post/reuse-after-server-closed", test_reuse_after_server_closed);
   ADD ("/nntp/post/no-capabilities", test_no_capabilities);
   ADD ("/nntp/post/440", test_post_440);
   ADD ("/nntp/post/441", test_post_441);

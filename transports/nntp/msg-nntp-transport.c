@@ -281,7 +281,7 @@ greeting_or_mode_reply (MsgNntpTransport *self,
       set_reply_error (self, error, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, stage, reply);
       return FALSE;
     case 502:
-      set_reply_error (self, error, MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED, stage, reply);
+      set_reply_error (self, error, MSG_TRANSPORT_ERROR_FAILED, stage, reply);
       return FALSE;
     default:
       set_reply_error (self, error, MSG_TRANSPORT_ERROR_PROTOCOL, stage, reply);
@@ -561,16 +561,19 @@ static gboolean
 ensure_session (MsgNntpTransport *self,
                 const Settings   *s,
                 gint64            deadline,
+                gboolean         *reused,
                 GCancellable     *cancellable,
                 GError          **error)
 {
   g_autofree char *shape = settings_shape (s);
 
+  *reused = FALSE;
   if (self->connection != NULL && g_strcmp0 (shape, self->shape) == 0 &&
       msg_connection_check_idle (self->connection))
     {
       msg_connection_set_timeout (self->connection, s->timeout);
       msg_connection_set_deadline (self->connection, deadline);
+      *reused = TRUE;
       return TRUE;
     }
 
@@ -792,6 +795,7 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
   Settings       s = { 0 };
   MsgSendReport *report = NULL;
   guint64        size;
+  gint64         deadline;
 
   settings_load (&s, msg_transport_get_operation_configuration (transport));
 
@@ -803,10 +807,30 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
   if (!msg_message_write_to_stream_full (message, sizer, MSG_WRITE_FLAGS_NEWS, cancellable, error))
     goto out;
   size = msg_nntp_count_stream_get_count (MSG_NNTP_COUNT_STREAM (sizer));
+  deadline = operation_deadline (self, &s, size);
 
-  if (ensure_session (self, &s, operation_deadline (self, &s, size), cancellable, error) &&
-      start_post (self, &s, cancellable, error))
-    report = post_article (self, message, size, cancellable, error);
+  for (unsigned attempt = 0; attempt < 2 && report == NULL; attempt++)
+    {
+      g_autoptr (GError) local_error = NULL;
+      gboolean reused = FALSE;
+
+      if (ensure_session (self, &s, deadline, &reused, cancellable, &local_error) &&
+          start_post (self, &s, cancellable, &local_error))
+        {
+          report = post_article (self, message, size, cancellable, error);
+          break;
+        }
+      drop_connection (self);
+      /* A kept connection that the server closed (its autologout, RFC
+       * 3977 3.1) just after the idle check: no article was sent, so
+       * connect afresh once. */
+      if (!reused || (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) &&
+                      !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          break;
+        }
+    }
 
   if (report == NULL)
     drop_connection (self);
@@ -879,6 +903,17 @@ msg_nntp_transport_validate (MsgTransport *transport,
     }
   if (auth == AUTH_BASIC)
     {
+      g_autofree char *password = msg_configuration_get_secret (configuration, "postpassword");
+      gboolean         bad_password = password != NULL && strpbrk (password, "\r\n") != NULL;
+
+      if (password != NULL)
+        memset (password, 0, strlen (password));
+      if (bad_password)
+        {
+          g_set_error_literal (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE,
+                               "postpassword contains a line break, which AUTHINFO cannot carry");
+          return FALSE;
+        }
       user = msg_configuration_get_field (configuration, "postusername");
       if (user == NULL || *user == '\0' || strpbrk (user, " \t\r\n") != NULL)
         {
