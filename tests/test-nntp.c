@@ -634,6 +634,30 @@ test_auth_sasl_plain (Fixture      *f,
 }
 
 static void
+test_auth_sasl_then_user (Fixture      *f,
+                          gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("SASL PLAIN refused (INN checks it against other users): USER/PASS is tried next.");
+  start (f, "line 201 ready (no posting)\nexpect CAPABILITIES\n" CAPS_SASL
+            "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 481 user not found\n"
+            "expect AUTHINFO USER bob\nline 381 password please\n"
+            "expect AUTHINFO PASS s3cret pw\nline 281 ok\n"
+            "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+  set_credentials (f);
+  set (f, "nntpallowplaintextauth", "true");
+  report = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+  wire = received (f, 0);
+  g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nAUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\r\n"
+                                         "AUTHINFO USER bob\r\nAUTHINFO PASS s3cret pw\r\nCAPABILITIES\r\n"));
+  assert_password_not_traced ();
+}
+
+static void
 test_auth_481 (Fixture      *f,
                gconstpointer data)
 {
@@ -977,6 +1001,7 @@ main (int    argc,
   ADD ("/nntp/auth/480-without-credentials", test_480_without_credentials);
   ADD ("/nntp/auth/user-pass", test_auth_user_pass);
   ADD ("/nntp/auth/sasl-plain", test_auth_sasl_plain);
+  ADD ("/nntp/auth/sasl-then-user", test_auth_sasl_then_user);
   ADD ("/nntp/auth/481", test_auth_481);
   ADD ("/nntp/auth/after-480", test_auth_after_480);
   ADD ("/nntp/auth/needs-tls", test_auth_needs_tls);

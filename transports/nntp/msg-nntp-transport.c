@@ -490,7 +490,23 @@ authenticate (MsgNntpTransport *self,
    * before a 480, or no CAPABILITIES at all) may still know. */
   if (capability_has_argument (self, "AUTHINFO", "SASL") &&
       capability_has_argument (self, "SASL", "PLAIN"))
-    ok = auth_sasl_plain (self, s, cancellable, error);
+    {
+      g_autoptr (GError) sasl_error = NULL;
+
+      ok = auth_sasl_plain (self, s, cancellable, &sasl_error);
+      /* INN checks SASL against Cyrus SASL's users but USER/PASS against
+       * readers.conf (ckpasswd): a refusal of one says nothing about the
+       * other, so try USER/PASS too when it is offered. */
+      if (!ok && capability_has_argument (self, "AUTHINFO", "USER") &&
+          msg_connection_is_connected (self->connection) &&
+          g_error_matches (sasl_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED))
+        {
+          g_debug ("nntp: %s; trying AUTHINFO USER", sasl_error->message);
+          ok = auth_user_pass (self, s, cancellable, error);
+        }
+      else if (!ok)
+        g_propagate_error (error, g_steal_pointer (&sasl_error));
+    }
   else if (!has_capability (self, "AUTHINFO") || capability_has_argument (self, "AUTHINFO", "USER"))
     ok = auth_user_pass (self, s, cancellable, error);
   else
