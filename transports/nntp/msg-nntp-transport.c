@@ -523,13 +523,13 @@ authenticate (MsgNntpTransport *self,
   if (!ok)
     return FALSE;
 
+  /* RFC 4643 2.2: what the server said before no longer holds. Nothing
+   * later needs its capabilities, so instead of asking again (a round
+   * trip), let POST tell whether posting is allowed now. */
   self->authenticated = TRUE;
-  /* RFC 4643 2.2: capabilities change after authentication. */
-  if (!read_capabilities (self, cancellable, error))
-    return FALSE;
-  /* Without capabilities, only POST can tell whether posting is allowed. */
-  if (self->capabilities == NULL)
-    self->posting_allowed = TRUE;
+  g_clear_pointer (&self->capabilities, g_strfreev);
+  g_clear_pointer (&self->no_posting_reason, g_free);
+  self->posting_allowed = TRUE;
   return TRUE;
 }
 
