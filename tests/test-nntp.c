@@ -220,13 +220,21 @@ test_plain_post (Fixture      *f,
                  gconstpointer data)
 {
   g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (MsgMessage) message = make_article ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *wire = NULL;
   g_autofree char *body = NULL;
   const char      *article;
 
   g_test_summary ("A plain post: CAPABILITIES, POST, the article dot-stuffed with CRLF, 240, QUIT.");
   start (f, plain_script);
-  report = post_ok (f);
+  g_assert_true (msg_message_set_followup_to (message, "local.talk", &error));
+  g_assert_true (msg_message_set_organization (message, "Example Org", &error));
+  g_assert_true (msg_message_set_keywords (message, "test, news", &error));
+  g_assert_true (msg_message_set_header (message, "Disposition-Notification-To", "alice@example.test", &error));
+  g_assert_no_error (error);
+  report = msg_transport_post_message (f->transport, message, NULL, &error);
+  g_assert_no_error (error);
   close_ok (f);
   assert_no_server_error (f);
 
@@ -249,6 +257,15 @@ test_plain_post (Fixture      *f,
   g_assert_nonnull (strstr (article, "From: Alice <alice@example.test>\r\n"));
   g_assert_true (has_header (article, "Date: "));
   g_assert_true (has_header (article, "Message-Id: <"));
+  g_assert_true (has_header (article, "Followup-To: local.talk"));
+  g_assert_true (has_header (article, "Organization: Example Org"));
+  g_assert_true (has_header (article, "Keywords: test, news"));
+  g_assert_null (strstr (article, "Disposition-Notification-To"));
+  {
+    g_autofree char *message_id = msg_message_get_message_id (message);
+
+    g_assert_cmpstr (msg_send_report_get_message_id (report), ==, message_id);
+  }
   g_assert_null (strstr (article, "Bcc"));
   g_assert_null (strstr (article, "hidden@example.test"));
   /* Dot-stuffing. */
