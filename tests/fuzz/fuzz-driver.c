@@ -59,12 +59,18 @@ mutate (GRand  *rand,
           break;
         case 2: /* delete a range */
           if (pos < out->len)
-            g_byte_array_remove_range (out, pos, MIN ((guint) g_rand_int_range (rand, 1, 32), out->len - pos));
+            {
+              /* MIN() evaluates its arguments twice: draw once. */
+              guint len = (guint) g_rand_int_range (rand, 1, 32);
+
+              g_byte_array_remove_range (out, pos, MIN (len, out->len - pos));
+            }
           break;
         default: /* duplicate a range */
           if (pos < out->len)
             {
-              guint              len = MIN ((guint) g_rand_int_range (rand, 1, 256), out->len - pos);
+              guint              want = (guint) g_rand_int_range (rand, 1, 256);
+              guint              len = MIN (want, out->len - pos);
               g_autofree guint8 *copy = g_memdup2 (out->data + pos, len);
 
               insert_bytes (out, pos, copy, len);
