@@ -141,6 +141,28 @@ _msg_parser_options (void)
   return options;
 }
 
+/* Options for parsing whole messages: GMime's default (loose) address
+ * compliance. Its strict address parser leaks memory on input such as a
+ * stray ">" (GMime 3.2), which any received message may hold; values set
+ * through the API are checked by _msg_parse_address_list() instead. */
+static GMimeParserOptions *
+message_parser_options (void)
+{
+  static GMimeParserOptions *options = NULL;
+
+  if (g_once_init_enter (&options))
+    {
+      GMimeParserOptions *o;
+
+      _msg_gmime_ensure_init ();
+      o = g_mime_parser_options_new ();
+      g_mime_parser_options_set_address_compliance_mode (o, GMIME_RFC_COMPLIANCE_LOOSE);
+      g_once_init_leave (&options, o);
+    }
+
+  return options;
+}
+
 /* Validation */
 
 static gboolean
@@ -2102,7 +2124,7 @@ msg_message_new_from_bytes (GBytes  *bytes,
   stream = g_mime_stream_mem_new_with_buffer ((const char *) data, len);
   parser = g_mime_parser_new_with_stream (stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
-  mime = g_mime_parser_construct_message (parser, _msg_parser_options ());
+  mime = g_mime_parser_construct_message (parser, message_parser_options ());
 
   if (mime == NULL || !headers_look_valid (g_mime_object_get_header_list (GMIME_OBJECT (mime))))
     {
