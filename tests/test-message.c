@@ -2340,6 +2340,24 @@ test_parse_errors (void)
 }
 
 static void
+test_parse_odd_addresses (void)
+{
+  /* Received mail may hold anything in its address headers; parsing it
+   * must neither fail nor leak (GMime's strict address parser leaks on a
+   * stray ">"), and it is written back as it came. */
+  static const char raw[] = "From: a@b.example> SIZE=1\r\n"
+                            "To: x <y@example.org>>, a>b@c.example\r\n"
+                            "Cc: undisclosed-recipients:;\r\n"
+                            "Subject: odd\r\n"
+                            "\r\n"
+                            "body\r\n";
+  g_autoptr (MsgMessage) message = parse_string (raw);
+  g_autofree char *text = to_string (message);
+
+  g_assert_cmpstr (text, ==, raw);
+}
+
+static void
 test_parse_unwritable (void)
 {
   /* research/reliability.md 2.3 rule 2: what is parsed is written only
@@ -3122,6 +3140,7 @@ main (int   argc,
   g_test_add_func ("/message/parse/errors", test_parse_errors);
   g_test_add_func ("/message/parse/encoded-crlf", test_parse_encoded_crlf);
   g_test_add_func ("/message/parse/unwritable", test_parse_unwritable);
+  g_test_add_func ("/message/parse/odd-addresses", test_parse_odd_addresses);
   g_test_add_func ("/message/save-to-file", test_save_to_file);
   g_test_add_func ("/message/reply/basic", test_reply);
   g_test_add_func ("/message/reply/rules", test_reply_rules);
