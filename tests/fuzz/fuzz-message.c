@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_free (msg_message_get_subject (message));
   g_free (msg_message_get_text_body (message));
   g_free (msg_message_get_html_body (message));
-  g_list_free (msg_message_get_attachments (message));
+  g_list_free_full (msg_message_get_attachments (message), g_object_unref); /* (transfer full) */
 
   output = msg_message_to_bytes (message, &error);
   if (output == NULL)
