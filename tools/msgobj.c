@@ -424,7 +424,7 @@ print_tree (MsgBodyPart *part,
 
   for (GList *l = children; l != NULL; l = l->next)
     print_tree (l->data, depth + 1);
-  g_list_free (children);
+  g_list_free_full (children, g_object_unref);
 }
 
 static int
