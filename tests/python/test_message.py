@@ -531,11 +531,16 @@ def test_encoded_line_break_refused():
 
 
 def test_nul_never_reaches_the_wire():
-    # PyGObject passes a str to C as a NUL-terminated string: what follows
-    # a NUL is cut off before libmsgobj sees it, never written.
+    # PyGObject 3.42 passes a str to C as a NUL-terminated string, so what
+    # follows a NUL is cut off before libmsgobj sees it (newer versions may
+    # refuse the str instead). Either way it is never written.
     message = make_message()
-    message.set_subject("ok\0\r\nBcc: y@evil.example")
-    assert message.get_subject() == "ok"
-    message.set_to("x@example.org\0\r\nBcc: y@evil.example")
-    assert message.get_to() == "x@example.org"
+    for setter, getter, value, kept in (
+            ("set_subject", "get_subject", "ok\0\r\nBcc: y@evil.example", "ok"),
+            ("set_to", "get_to", "x@example.org\0\r\nBcc: y@evil.example", "x@example.org")):
+        try:
+            getattr(message, setter)(value)
+        except (TypeError, ValueError):
+            continue
+        assert getattr(message, getter)() == kept
     assert_clean(message)
