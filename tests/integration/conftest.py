@@ -215,6 +215,18 @@ class SmtpSink:
         return {"sess": int(last.group(1)), "quit": int(last.group(2)),
                 "mesg": int(last.group(3))}
 
+    def wait_counters(self, timeout=WAIT_TIMEOUT, **expected):
+        """Waits until the -c counters have the expected values (they
+        change when a session ends, after QUIT and after each message)."""
+        def match():
+            c = self.counters()
+            return all(c[k] == v for k, v in expected.items())
+        try:
+            wait_until(match, timeout, "smtp-sink counters %s" % expected)
+        except AssertionError:
+            raise AssertionError("smtp-sink counters are %s, expected %s"
+                                 % (self.counters(), expected)) from None
+
     def _dump_files(self):
         found = []
         for root, _, files in os.walk(self.dump_dir):
@@ -463,3 +475,131 @@ def run_async(start, finish, *args, timeout=60):
 def pytest_report_header(config):
     return "integration servers: %s, %s (aiosmtpd)" % (SMTP_SINK, SERVER_PYTHON)
 
+
+
+# --- a recording relay, to see what the client sends before which reply -----
+
+
+class RecordingRelay:
+    """Relays 127.0.0.1:port to a server and records, per connection, the
+    client's bytes and the server's replies in the order it forwarded them.
+
+    With hold=True, once the client has sent MAIL FROM the server's replies
+    are held back until the client has also sent DATA: a client that
+    pipelines (RFC 2920) gets through at once, one that waits for each reply
+    would wait forever, so after hold_timeout the relay gives up holding and
+    records it in held_too_long.
+    """
+
+    def __init__(self, upstream_port, hold=False, hold_timeout=10.0):
+        import threading
+        self.upstream_port = upstream_port
+        self.hold = hold
+        self.hold_timeout = hold_timeout
+        self.connections = []
+        self.held_too_long = False
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self._stop_r, self._stop_w = os.pipe()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        import selectors
+        sel = selectors.DefaultSelector()
+        sel.register(self.listener, selectors.EVENT_READ, ("accept", None))
+        sel.register(self._stop_r, selectors.EVENT_READ, ("stop", None))
+        while True:
+            now = time.monotonic()
+            timeout = None
+            for conn in self.connections:
+                if not conn["closed"] and conn["held"] and conn["hold_since"] is not None:
+                    left = conn["hold_since"] + self.hold_timeout - now
+                    timeout = left if timeout is None else min(timeout, left)
+            for key, _ in sel.select(None if timeout is None else max(timeout, 0)):
+                kind, conn = key.data
+                if kind == "stop":
+                    for c in self.connections:
+                        if not c["closed"]:
+                            c["client"].close()
+                            c["server"].close()
+                    return
+                if kind == "accept":
+                    client, _ = self.listener.accept()
+                    server = socket.create_connection(("127.0.0.1", self.upstream_port))
+                    conn = {"client": client, "server": server, "events": [],
+                            "held": b"", "hold_since": None, "pending": b"",
+                            "closed": False}
+                    self.connections.append(conn)
+                    sel.register(client, selectors.EVENT_READ, ("client", conn))
+                    sel.register(server, selectors.EVENT_READ, ("server", conn))
+                    continue
+                if conn["closed"]:
+                    continue
+                try:
+                    data = conn[kind].recv(1 << 16)
+                except ConnectionError:
+                    data = b""
+                if not data:
+                    conn["closed"] = True
+                    conn["events"].append((kind[0], b""))
+                    for s in (conn["client"], conn["server"]):
+                        sel.unregister(s)
+                        s.close()
+                    continue
+                if kind == "client":
+                    conn["events"].append(("c", data))
+                    conn["pending"] = (conn["pending"] + data)[-4096:]
+                    conn["server"].sendall(data)
+                    if conn["held"] and self._data_sent(conn):
+                        self._release(conn)
+                else:
+                    if self.hold and b"MAIL FROM" in conn["pending"].upper() \
+                            and not self._data_sent(conn):
+                        if conn["hold_since"] is None:
+                            conn["hold_since"] = time.monotonic()
+                        conn["held"] += data
+                    else:
+                        conn["events"].append(("s", data))
+                        conn["client"].sendall(data)
+            for conn in self.connections:
+                if not conn["closed"] and conn["held"] and conn["hold_since"] is not None and \
+                        time.monotonic() > conn["hold_since"] + self.hold_timeout:
+                    self.held_too_long = True
+                    self._release(conn)
+                    self.hold = False
+
+    @staticmethod
+    def _data_sent(conn):
+        return b"\r\nDATA\r\n" in conn["pending"].upper()
+
+    @staticmethod
+    def _release(conn):
+        conn["events"].append(("s", conn["held"]))
+        conn["client"].sendall(conn["held"])
+        conn["held"] = b""
+        conn["hold_since"] = None
+        conn["pending"] = b""
+
+    def stop(self):
+        os.write(self._stop_w, b"x")
+        self.thread.join(10)
+        self.listener.close()
+        os.close(self._stop_r)
+        os.close(self._stop_w)
+
+
+@pytest.fixture
+def relay():
+    """A factory: relay(upstream_port, hold=...) starts a RecordingRelay."""
+    started = []
+
+    def start(upstream_port, **kwargs):
+        r = RecordingRelay(upstream_port, **kwargs)
+        started.append(r)
+        return r
+    yield start
+    for r in started:
+        r.stop()

@@ -21,8 +21,7 @@ def test_smtp_sink_dump(smtp_sink):
     # smtp-sink undoes the dot-stuffing, drops the CRs and adds an empty line.
     assert t.message == MESSAGE.replace(b"\r\n", b"\n") + b"\n"
     assert smtp_sink.transaction_for(transactions, "two@example.test").rcpt_to == ["<b@example.test>"]
-    counters = smtp_sink.counters()
-    assert counters["sess"] == 1 and counters["mesg"] == 2
+    smtp_sink.wait_counters(sess=1, quit=1, mesg=2)
 
 
 def test_aiosmtpd_starttls_auth(aiosmtpd, test_ca):
@@ -62,3 +61,27 @@ def test_aiosmtpd_plaintext_auth(aiosmtpd):
         s.sendmail("a@example.test", ["b@example.test"], MESSAGE)
     (received,) = server.messages(1)
     assert not received.tls and received.auth["login"] == "bob"
+
+
+def test_relay_tells_pipelining(smtp_sink, relay):
+    # smtplib waits for each reply: holding the replies back stalls it.
+    lockstep = relay(smtp_sink.port, hold=True, hold_timeout=1)
+    with smtplib.SMTP("127.0.0.1", lockstep.port) as s:
+        s.sendmail("a@example.test", ["b@example.test"], MESSAGE)
+    assert lockstep.held_too_long
+    # A client that sends MAIL, RCPT and DATA at once is not held up.
+    pipelined = relay(smtp_sink.port, hold=True)
+    import socket
+    with socket.create_connection(("127.0.0.1", pipelined.port)) as s:
+        f = s.makefile("rb")
+        assert f.readline().startswith(b"220 ")
+        s.sendall(b"EHLO client.test\r\n")
+        while not f.readline().startswith(b"250 "):
+            pass
+        s.sendall(b"MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n")
+        assert [f.readline()[:3] for _ in range(3)] == [b"250", b"250", b"354"]
+        s.sendall(MESSAGE.replace(b"<fixture@", b"<piped@") + b".\r\nQUIT\r\n")
+        assert f.readline()[:3] == b"250"
+    assert not pipelined.held_too_long
+    transactions = smtp_sink.transactions(2)
+    smtp_sink.transaction_for(transactions, "piped@example.test")
