@@ -6,6 +6,7 @@ import email.policy
 import hashlib
 import os
 import re
+import threading
 
 import pytest
 from gi.repository import Gio, GLib, MsgObj
@@ -379,8 +380,10 @@ def test_async_send_with_main_loop(aiosmtpd, test_ca):
     config = auth_config(server.port, test_ca, "LOGIN")
     transport = new_transport(config)
     progress = []
+    main_thread = threading.current_thread()
     transport.connect("progress", lambda t, sent, total: progress.append(
-        (sent, total, GLib.MainContext.default().is_owner())))
+        (sent, total, threading.current_thread() is main_thread
+         and GLib.MainContext.default().is_owner())))
     messages = [make_message(config, subject="async %d" % i) for i in range(2)]
     reports = [run_async(transport.send_message_async, transport.send_message_finish,
                          message, None) for message in messages]
