@@ -218,6 +218,34 @@ def test_no_pipelining_when_not_offered(smtp_sink_with, relay):
         in_data = commands[0].upper() == b"DATA"
 
 
+def test_dsn_parameters(smtp_sink):
+    # smtp-sink advertises DSN and records every MAIL and RCPT argument.
+    config = smtp_config(smtp_sink.port)
+    message = make_message(config, to="bob@example.test", cc="", bcc="")
+    message.set_dsn_options(MsgObj.DsnOptions.FAILURE | MsgObj.DsnOptions.DELAY |
+                            MsgObj.DsnOptions.RETURN_HEADERS)
+    new_transport(config).send_message(message, None)
+    (t,) = smtp_sink.transactions(1)
+    args = t.mail_from.split()
+    assert args[0] == "<alice@example.test>"
+    assert "RET=HDRS" in args
+    envid = [a for a in args if a.startswith("ENVID=")]
+    # The Message-ID as xtext: "+" and "=" would be escaped, the rest kept.
+    assert envid == ["ENVID=" + message.get_message_id()]
+    assert t.rcpt_to == ["<bob@example.test> NOTIFY=FAILURE,DELAY"]
+
+
+def test_no_dsn_parameters_when_not_offered(smtp_sink_with):
+    sink = smtp_sink_with("-N")
+    config = smtp_config(sink.port)
+    message = make_message(config, to="bob@example.test", cc="", bcc="")
+    message.set_dsn_options(MsgObj.DsnOptions.SUCCESS | MsgObj.DsnOptions.RETURN_FULL)
+    new_transport(config).send_message(message, None)
+    (t,) = sink.transactions(1)
+    assert t.mail_from == "<alice@example.test>"
+    assert t.rcpt_to == ["<bob@example.test>"]
+
+
 # --- aiosmtpd: STARTTLS and AUTH ---------------------------------------------
 
 
@@ -325,6 +353,52 @@ def test_auth_refused_without_tls(aiosmtpd):
     assert not received.tls
     assert received.auth["login"] == "alice"
     transport.close(None)
+
+
+# --- aiosmtpd: SIZE, 8BITMIME, SMTPUTF8 ---------------------------------------
+
+UTF8_MESSAGE = ("From: José <josé@example.test>\r\nTo: bob@example.test\r\n"
+                "Subject: 8bit\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: text/plain; charset=utf-8\r\n"
+                "Content-Transfer-Encoding: 8bit\r\n\r\nGrüße, ça va?\r\n").encode()
+
+
+def test_size_8bitmime_smtputf8(aiosmtpd):
+    server = aiosmtpd("--smtputf8", "--size", "100000")
+    config = smtp_config(server.port)
+    message = MsgObj.Message.new_from_bytes(GLib.Bytes.new(UTF8_MESSAGE))
+    message.set_configuration(config)
+    new_transport(config).send_message(message, None)
+    (received,) = server.messages(1)
+    assert received.mail_from == "josé@example.test"
+    assert received.content == sent_bytes(message)
+    assert "BODY=8BITMIME" in received.mail_options
+    assert "SMTPUTF8" in received.mail_options
+    (size,) = [o for o in received.mail_options if o.startswith("SIZE=")]
+    # SIZE may estimate, but not below what was sent.
+    assert int(size[5:]) >= len(received.content)
+
+
+def test_smtputf8_not_offered(aiosmtpd):
+    server = aiosmtpd()
+    config = smtp_config(server.port)
+    message = MsgObj.Message.new_from_bytes(GLib.Bytes.new(UTF8_MESSAGE))
+    message.set_configuration(config)
+    with pytest.raises(GLib.Error) as info:
+        new_transport(config).send_message(message, None)
+    assert_transport_error(error_of(info), MsgObj.TransportError.NOT_SUPPORTED)
+    assert "SMTPUTF8" in error_of(info).message
+    assert server.message_count() == 0
+
+
+def test_larger_than_size(aiosmtpd):
+    server = aiosmtpd("--size", "2000")
+    config = smtp_config(server.port)
+    message = make_message(config, body=("x" * 70 + "\n") * 100)
+    with pytest.raises(GLib.Error) as info:
+        new_transport(config).send_message(message, None)
+    assert_transport_error(error_of(info), MsgObj.TransportError.MESSAGE_REJECTED)
+    assert server.message_count() == 0
 
 
 # --- aiosmtpd: refused recipients --------------------------------------------
