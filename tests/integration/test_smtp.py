@@ -71,14 +71,33 @@ def new_transport(config):
 # --- smtp-sink ---------------------------------------------------------------
 
 
-def test_plain_send_matches_dump(smtp_sink):
-    config = smtp_config(smtp_sink.port)
+def client_data(relay):
+    """The DATA content the client sent through the relay, as on the wire
+    (dot-stuffed, with the terminating dot line)."""
+    (conn,) = relay.connections
+    sent = b"".join(data for direction, data in conn["events"] if direction == "c")
+    start = sent.index(b"\r\nDATA\r\n") + len(b"\r\nDATA\r\n")
+    end = sent.index(b"\r\n.\r\n", start) + len(b"\r\n.\r\n")
+    return sent[start:end]
+
+
+def dot_stuffed(data):
+    return re.sub(rb"(?m)^\.", b"..", data)
+
+
+def test_plain_send_matches_dump(smtp_sink, relay):
+    r = relay(smtp_sink.port)
+    config = smtp_config(r.port)
     message = make_message(config)
     report = message.send(None)
 
     (t,) = smtp_sink.transactions(1)
     wire = sent_bytes(message)
     assert_canonical(wire)
+    # On the wire: CRLF only, every line that starts with a dot stuffed.
+    on_wire = client_data(r)
+    assert on_wire == dot_stuffed(wire) + b".\r\n"
+    assert b"\r\n..a line that starts with a dot\r\n..\r\n...two dots\r\n" in on_wire
     # smtp-sink undoes dot-stuffing and drops CRs: a dot line that was not
     # stuffed would have ended DATA early and shown up here.
     assert t.message == wire.replace(b"\r\n", b"\n") + b"\n"
