@@ -791,11 +791,11 @@ mailbox_init (Mailbox    *m,
   local = g_strndup (address, (gsize) (at - address));
   for (const guchar *p = (const guchar *) address; *p != '\0'; p++)
     {
-      if (*p < 0x20 || *p == 0x7f)
+      if (*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>')
         goto invalid;
       if (*p == '"')
         quoted = !quoted;
-      else if (!quoted && (*p == '<' || *p == '>' || *p == ' '))
+      else if (!quoted && *p == ' ')
         goto invalid;
     }
   if (quoted)
@@ -1109,7 +1109,12 @@ smtp_transaction (MsgSmtpTransport *self,
         g_string_append (mail, " RET=HDRS");
       if (message_id != NULL && *message_id != '\0')
         {
-          g_autofree char *envid = xtext_encode (message_id);
+          /* The Message-ID without its angle brackets identifies the
+           * envelope in the DSNs that come back. */
+          g_autofree char *bare = g_strndup (message_id + (message_id[0] == '<'),
+                                             strlen (message_id) - (message_id[0] == '<') -
+                                                 g_str_has_suffix (message_id, ">"));
+          g_autofree char *envid = xtext_encode (bare);
 
           g_string_append_printf (mail, " ENVID=%s", envid);
         }
