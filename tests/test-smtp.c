@@ -689,6 +689,56 @@ test_outcome_unknown_cancel (Fixture      *f,
 }
 
 static void
+cancel_on_progress (MsgTransport *transport,
+                    guint64       sent,
+                    guint64       total,
+                    gpointer      user_data)
+{
+  g_cancellable_cancel (user_data);
+}
+
+static void
+test_cancel_mid_data (Fixture      *f,
+                      gconstpointer data)
+{
+  static const char *const scripts[] = {
+    GREETING EHLO_BASIC
+    "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\nwait-close\n",
+    GREETING EHLO_BASIC TRANSACTION_ONE,
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgMessage) second = make_message ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GBytes) attachment = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree guint8 *blob = g_malloc0 (512 * 1024);
+  g_autofree char   *wire = NULL;
+  gulong             handler;
+
+  g_test_summary ("A cancellation while the message is written fails with CANCELLED, the "
+                  "server never sees the final dot, and the next send connects afresh.");
+  attachment = g_bytes_new_take (g_steal_pointer (&blob), 512 * 1024);
+  g_assert_nonnull (msg_message_add_attachment_bytes (message, attachment, "zeros.bin",
+                                                      "application/octet-stream", &error));
+  start_multi (f, scripts);
+  handler = g_signal_connect (f->transport, "progress", G_CALLBACK (cancel_on_progress), cancellable);
+  report = msg_transport_send_message (f->transport, message, cancellable, &error);
+  g_assert_null (report);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_signal_handler_disconnect (f->transport, handler);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_true (contains (wire, "DATA\r\n"));
+  g_assert_false (g_str_has_suffix (wire, "\r\n.\r\n"));
+
+  g_clear_object (&report);
+  report = send_ok (f, second);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+}
+
+static void
 test_timeout_greeting (Fixture      *f,
                        gconstpointer data)
 {
@@ -1395,6 +1445,7 @@ main (int    argc,
   ADD ("/smtp/outcome-unknown/timeout", test_outcome_unknown_timeout);
   ADD ("/smtp/outcome-unknown/closed", test_outcome_unknown_closed);
   ADD ("/smtp/outcome-unknown/cancel", test_outcome_unknown_cancel);
+  ADD ("/smtp/cancel/mid-data", test_cancel_mid_data);
   ADD ("/smtp/clock/greeting", test_timeout_greeting);
   ADD ("/smtp/clock/operation", test_operation_timeout);
   ADD ("/smtp/auth/plain", test_auth_plain);

@@ -1241,6 +1241,9 @@ smtp_transaction (MsgSmtpTransport *self,
                                          cancellable, error) ||
       !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
     {
+      /* Abort before the streams are dropped: closing them would flush
+       * buffered message data after a cancellation. */
+      msg_connection_abort (connection);
       prefix_stage (error, "message data");
       return TX_BROKEN;
     }
