@@ -668,7 +668,8 @@ start_async (MsgTransport       *self,
   op->user_data = user_data;
 
   /* The caller's context, the global default one included (for which
-   * g_main_context_get_thread_default() gives NULL). */
+   * g_main_context_get_thread_default() returns NULL): progress must not
+   * be emitted in the worker thread. */
   context = g_main_context_ref_thread_default ();
   if (!begin_operation (self, message, kind, context, &error))
     {

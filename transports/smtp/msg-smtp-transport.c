@@ -806,11 +806,11 @@ mailbox_init (Mailbox    *m,
   local = g_strndup (address, (gsize) (at - address));
   for (const guchar *p = (const guchar *) address; *p != '\0'; p++)
     {
-      if (*p < 0x20 || *p == 0x7f)
+      if (*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>')
         goto invalid;
       if (*p == '"')
         quoted = !quoted;
-      else if (!quoted && (*p == '<' || *p == '>' || *p == ' '))
+      else if (!quoted && *p == ' ')
         goto invalid;
     }
   if (quoted)
@@ -1124,7 +1124,12 @@ smtp_transaction (MsgSmtpTransport *self,
         g_string_append (mail, " RET=HDRS");
       if (message_id != NULL && *message_id != '\0')
         {
-          g_autofree char *envid = xtext_encode (message_id);
+          /* The Message-ID without its angle brackets identifies the
+           * envelope in the DSNs that come back. */
+          g_autofree char *bare = g_strndup (message_id + (message_id[0] == '<'),
+                                             strlen (message_id) - (message_id[0] == '<') -
+                                                 g_str_has_suffix (message_id, ">"));
+          g_autofree char *envid = xtext_encode (bare);
 
           g_string_append_printf (mail, " ENVID=%s", envid);
         }
@@ -1255,6 +1260,9 @@ smtp_transaction (MsgSmtpTransport *self,
                                          cancellable, error) ||
       !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
     {
+      /* Abort before the streams are dropped: closing them would flush
+       * buffered message data after a cancellation. */
+      msg_connection_abort (connection);
       prefix_stage (error, "message data");
       return TX_BROKEN;
     }
