@@ -243,14 +243,18 @@ def test_dsn_parameters(smtp_sink):
     message = make_message(config, to="bob@example.test", cc="", bcc="")
     message.set_dsn_options(MsgObj.DsnOptions.FAILURE | MsgObj.DsnOptions.DELAY |
                             MsgObj.DsnOptions.RETURN_HEADERS)
+    message.set_message_id("<dsn+test=1@example.test>")  # "+" and "=" need xtext
     new_transport(config).send_message(message, None)
     (t,) = smtp_sink.transactions(1)
     args = t.mail_from.split()
     assert args[0] == "<alice@example.test>"
     assert "RET=HDRS" in args
-    envid = [a for a in args if a.startswith("ENVID=")]
-    # The Message-ID as xtext: "+" and "=" would be escaped, the rest kept.
-    assert envid == ["ENVID=" + message.get_message_id()]
+    (envid,) = [a[6:] for a in args if a.startswith("ENVID=")]
+    # The Message-ID (with or without its angle brackets) as xtext
+    # (RFC 3461: "+XX" for "+", "=" and anything outside "!".."~").
+    assert re.fullmatch(r"(?:[!-*,-<>-~]|\+[0-9A-F]{2})+", envid), envid
+    decoded = re.sub(r"\+([0-9A-F]{2})", lambda m: chr(int(m.group(1), 16)), envid)
+    assert decoded.strip("<>") == "dsn+test=1@example.test"
     assert t.rcpt_to == ["<bob@example.test> NOTIFY=FAILURE,DELAY"]
 
 
