@@ -24,12 +24,21 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Handler:
-    def __init__(self, state, reject, queue_prefix):
+    def __init__(self, state, reject, queue_prefix, pipelining):
         self.state = state
+        self.pipelining = pipelining
         self.reject = {a.lower() for a in reject}
         self.counter = itertools.count(1)
         self.queue_prefix = queue_prefix
         os.makedirs(os.path.join(state, "messages"), exist_ok=True)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        # aiosmtpd never advertises PIPELINING but handles a pipelined
+        # batch correctly; --pipelining adds the keyword.
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.reject:
@@ -96,6 +105,8 @@ def main():
     parser.add_argument("--reject", action="append", default=[], metavar="ADDRESS",
                         help="answer 550 to RCPT TO for this address")
     parser.add_argument("--smtputf8", action="store_true")
+    parser.add_argument("--pipelining", action="store_true",
+                        help="advertise PIPELINING")
     parser.add_argument("--size", type=int, default=64 * 1024 * 1024)
     parser.add_argument("--queue-prefix", default="Q")
     args = parser.parse_args()
@@ -113,7 +124,7 @@ def main():
         tls_context.load_cert_chain(args.tls_cert, args.tls_key)
 
     credentials = dict(c.split(":", 1) for c in args.auth)
-    handler = Handler(args.state, args.reject, args.queue_prefix)
+    handler = Handler(args.state, args.reject, args.queue_prefix, args.pipelining)
     authenticator = Authenticator(args.state, credentials) if credentials else None
 
     def factory():

@@ -52,6 +52,18 @@ def test_aiosmtpd_starttls_auth(aiosmtpd, test_ca):
     assert [e[2] for e in server.auth_log()] == ["fail", "fail", "ok"]
 
 
+def test_aiosmtpd_pipelining(aiosmtpd):
+    server = aiosmtpd("--pipelining", "--reject", "nobody@example.test")
+    with smtplib.SMTP("127.0.0.1", server.port, local_hostname="client.test") as s:
+        s.ehlo()
+        assert s.has_extn("pipelining")
+        refused = s.sendmail("a@example.test", ["b@example.test", "nobody@example.test"], MESSAGE)
+        assert refused["nobody@example.test"][0] == 550
+    (received,) = server.messages(1)
+    assert received.helo == "client.test"
+    assert received.rcpt_tos == ["b@example.test"]
+
+
 def test_aiosmtpd_plaintext_auth(aiosmtpd):
     server = aiosmtpd("--auth", "bob:pw", "--auth-plaintext")
     with smtplib.SMTP("127.0.0.1", server.port) as s:

@@ -469,6 +469,66 @@ def test_rejected_recipient_with_send_partial(aiosmtpd):
     assert received.content == sent_bytes(message)
 
 
+def test_rejected_recipient_with_pipelining(aiosmtpd, relay):
+    # DATA went out in the batch and got 354 before the client knew of the
+    # refusal: only dropping the connection keeps an empty (or partial)
+    # message from being delivered.
+    server = aiosmtpd("--pipelining", "--reject", "carol@example.test")
+    r = relay(server.port, hold=True)
+    config = smtp_config(r.port)
+    transport = new_transport(config)
+    with pytest.raises(GLib.Error) as info:
+        transport.send_message(make_message(config), None)
+    assert not r.held_too_long, "the client did not pipeline"
+    error = error_of(info)
+    assert_transport_error(error, MsgObj.TransportError.RECIPIENTS_REJECTED)
+    assert "carol@example.test" in error.message and "550" in error.message
+
+    message = make_message(config, to="bob@example.test", cc="")
+    transport.send_message(message, None)
+    (received,) = server.messages(1)  # and nothing from the first send
+    assert received.content == sent_bytes(message)
+    assert len(r.connections) == 2
+    transport.close(None)
+
+
+def test_rejected_recipient_with_pipelining_and_send_partial(aiosmtpd, relay):
+    server = aiosmtpd("--pipelining", "--reject", "carol@example.test")
+    r = relay(server.port, hold=True)
+    config = smtp_config(r.port, smtpsendpartial="true")
+    transport = new_transport(config)
+    message = make_message(config)
+    report = transport.send_message(message, None)
+    assert not r.held_too_long, "the client did not pipeline"
+    assert report.get_rejected_recipients() == ["carol@example.test"]
+    assert report.get_recipient_status("carol@example.test").get_code() == 550
+    (received,) = server.messages(1)
+    assert sorted(received.rcpt_tos) == ["bob@example.test", "dave@example.test",
+                                         "hidden@example.test"]
+    assert received.content == sent_bytes(message)
+    # The connection is kept for the next message.
+    transport.send_message(make_message(config, to="bob@example.test", cc=""), None)
+    server.messages(2)
+    assert len(r.connections) == 1
+    transport.close(None)
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "lockstep"])
+def test_every_recipient_rejected(aiosmtpd, pipelining):
+    server = aiosmtpd("--reject", "carol@example.test", "--reject", "hidden@example.test",
+                      *(["--pipelining"] if pipelining else []))
+    config = smtp_config(server.port, smtpsendpartial="true")
+    transport = new_transport(config)
+    with pytest.raises(GLib.Error) as info:
+        transport.send_message(make_message(config, to="carol@example.test", cc=""), None)
+    assert_transport_error(error_of(info), MsgObj.TransportError.RECIPIENTS_REJECTED)
+    assert "hidden@example.test" in error_of(info).message
+    transport.send_message(make_message(config, to="bob@example.test", cc="", bcc=""), None)
+    (received,) = server.messages(1)
+    assert received.rcpt_tos == ["bob@example.test"]
+    transport.close(None)
+
+
 # --- async -------------------------------------------------------------------
 
 
