@@ -54,7 +54,8 @@ class Handler:
         record = {
             "queue_id": queue_id,
             "peer": list(session.peer[:2]),
-            "tls": session.ssl is not None,
+            "tls": session.ssl is not None or
+                   server.transport.get_extra_info("sslcontext") is not None,
             "auth": auth,
             "helo": session.host_name,
             "mail_from": envelope.mail_from,
@@ -99,6 +100,8 @@ def main():
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--require-starttls", action="store_true")
+    parser.add_argument("--implicit-tls", action="store_true",
+                        help="TLS from the first byte (SMTPS) instead of STARTTLS")
     parser.add_argument("--auth", action="append", default=[], metavar="USER:PASSWORD")
     parser.add_argument("--auth-plaintext", action="store_true",
                         help="offer AUTH without TLS")
@@ -132,16 +135,19 @@ def main():
                     hostname="aiosmtpd.test",
                     data_size_limit=args.size,
                     enable_SMTPUTF8=args.smtputf8,
-                    tls_context=tls_context,
+                    tls_context=None if args.implicit_tls else tls_context,
                     require_starttls=args.require_starttls,
                     authenticator=authenticator,
-                    auth_require_tls=not args.auth_plaintext,
+                    # With implicit TLS aiosmtpd does not know the channel
+                    # is encrypted: let it offer AUTH.
+                    auth_require_tls=not (args.auth_plaintext or args.implicit_tls),
                     timeout=60)
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(
-        loop.create_server(factory, host="127.0.0.1", port=args.port))
+        loop.create_server(factory, host="127.0.0.1", port=args.port,
+                           ssl=tls_context if args.implicit_tls else None))
     port = server.sockets[0].getsockname()[1]
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

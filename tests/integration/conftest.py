@@ -291,7 +291,8 @@ def smtp_sink_with():
 
 
 class CertificateAuthority:
-    """A CA and a server certificate for CN=localhost, IP:127.0.0.1."""
+    """A CA and a server certificate for CN=localhost, IP:127.0.0.1 (and one
+    for mail.example.test only, to test host name checks)."""
 
     def __init__(self, directory):
         if not shutil.which("openssl"):
@@ -319,10 +320,32 @@ class CertificateAuthority:
             ["openssl", "x509", "-req", "-in", csr, "-CA", self.ca_cert, "-CAkey", self.ca_key,
              "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", self.cert],
         ):
-            result = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT)
-            assert result.returncode == 0, "openssl failed: %s\n%s" % (
-                " ".join(argv), result.stdout.decode("utf-8", "replace"))
+            self._openssl(argv)
+        self.other_cert, self.other_key = self.issue("mail.example.test",
+                                                     "DNS:mail.example.test")
+
+    @staticmethod
+    def _openssl(argv):
+        result = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        assert result.returncode == 0, "openssl failed: %s\n%s" % (
+            " ".join(argv), result.stdout.decode("utf-8", "replace"))
+
+    def issue(self, name, san):
+        """Another server certificate from the same CA, for other names."""
+        key = os.path.join(self.dir, name + "-key.pem")
+        cert = os.path.join(self.dir, name + ".pem")
+        csr = os.path.join(self.dir, name + ".csr")
+        ext = os.path.join(self.dir, name + ".ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
+                    "extendedKeyUsage=serverAuth\n" % san)
+        self._openssl(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj",
+                       "/CN=" + name, "-keyout", key, "-out", csr])
+        self._openssl(["openssl", "x509", "-req", "-in", csr, "-CA", self.ca_cert,
+                       "-CAkey", self.ca_key, "-CAcreateserial", "-days", "2",
+                       "-extfile", ext, "-out", cert])
+        return cert, key
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import threading
+import time
 
 import pytest
 from gi.repository import Gio, GLib, MsgObj
@@ -164,6 +165,29 @@ def test_several_messages_over_one_connection(smtp_sink):
     smtp_sink.transactions(4)
     transport.close(None)
     smtp_sink.wait_counters(sess=2, quit=2, mesg=4)
+
+
+@pytest.mark.parametrize("sink_options", [(), ("-p",)], ids=["pipelining", "lockstep"])
+def test_no_delayed_ack_stall(smtp_sink_with, relay, sink_options):
+    # A message whose end goes out in two writes (the data, then the final
+    # dot line alone) waits for the server's delayed ACK: at least 40 ms
+    # on Linux, every message. Coalesced writes take about 1 ms here.
+    sink = smtp_sink_with(*sink_options)
+    r = relay(sink.port)
+    config = smtp_config(r.port)
+    transport = new_transport(config)
+    transport.send_message(make_message(config, subject="warm-up"), None)
+    messages = [make_message(config, subject="rate %d" % i) for i in range(20)]
+    start = time.monotonic()
+    for message in messages:
+        transport.send_message(message, None)
+    elapsed = time.monotonic() - start
+    transport.close(None)
+    sink.transactions(21)
+    (conn,) = r.connections
+    assert not [d for c, d in conn["events"] if c == "c" and d == b".\r\n"], \
+        "the final dot line went out on its own"
+    assert elapsed < 20 * 0.040, "20 messages took %.3f s" % elapsed
 
 
 def test_five_mib_attachment(smtp_sink, tmp_path):
@@ -344,6 +368,101 @@ def test_tls_verify_uses_ca_file(aiosmtpd, test_ca):
     new_transport(config).send_message(make_message(config), None)
     (received,) = server.messages(1)
     assert received.tls
+
+
+def test_tls_host_name_checked(aiosmtpd, test_ca):
+    # A certificate from the trusted CA, but for mail.example.test: not the
+    # server the client asked for (127.0.0.1).
+    server = aiosmtpd("--tls-cert", test_ca.other_cert, "--tls-key", test_ca.other_key,
+                      "--require-starttls", "--auth", "alice:s3cret pass")
+    config = auth_config(server.port, test_ca, "PLAIN")
+    with pytest.raises(GLib.Error) as info:
+        new_transport(config).send_message(make_message(config), None)
+    error = error_of(info)
+    assert error.matches(Gio.tls_error_quark(), Gio.TlsError.BAD_CERTIFICATE) or \
+        "certificate" in error.message.lower(), error.message
+    assert server.auth_log() == []
+    assert server.message_count() == 0
+
+
+def test_implicit_tls(aiosmtpd, test_ca):
+    server = aiosmtpd("--tls-cert", test_ca.cert, "--tls-key", test_ca.key, "--implicit-tls",
+                      "--auth", "alice:s3cret pass")
+    config = auth_config(server.port, test_ca, "PLAIN", smtpusessl="true", smtpstarttls="never")
+    transport = new_transport(config)
+    messages = [make_message(config, subject="smtps %d" % i) for i in range(2)]
+    for message in messages:
+        transport.send_message(message, None)
+    transport.close(None)
+    received = server.messages(2)
+    for message, got in zip(messages, received):
+        assert got.tls and got.auth == {"login": "alice", "mechanism": "PLAIN"}
+        assert got.content == sent_bytes(message)
+    assert received[0].peer == received[1].peer
+
+
+TRACE_SCRIPT = r"""
+import sys
+import gi
+gi.require_version("MsgObj", "1.0")
+from gi.repository import MsgObj
+config = MsgObj.Configuration.new()
+for field in sys.argv[1:]:
+    name, _, value = field.partition("=")
+    config.set_field(name, value)
+message = MsgObj.Message.new_with_configuration(config)
+message.set_from("alice@example.test")
+message.set_to("bob@example.test")
+message.set_text_body("traced")
+message.send(None)
+"""
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+def test_trace_redacts_credentials(aiosmtpd, test_ca, mechanism):
+    # G_MESSAGES_DEBUG=msgobj shows the dialogue, never the credentials,
+    # even inside TLS where the trace sees them in clear.
+    import base64
+    import subprocess
+    import sys
+    server = tls_server(aiosmtpd, test_ca)
+    fields = ["sendusing=smtp", "smtpserver=127.0.0.1", "smtpserverport=%d" % server.port,
+              "smtpstarttls=required", "smtpauthenticate=basic", "sendusername=alice",
+              "sendpassword=s3cret pass", "smtpauthmechanisms=" + mechanism,
+              "tlscafile=" + test_ca.ca_cert]
+    result = subprocess.run([sys.executable, "-c", TRACE_SCRIPT] + fields,
+                            env=dict(os.environ, G_MESSAGES_DEBUG="msgobj"),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, timeout=60)
+    # GLib writes debug messages to stdout, warnings to stderr: take both.
+    trace = result.stdout.decode("utf-8", "replace")
+    assert result.returncode == 0, trace
+    server.messages(1)
+    assert "AUTH " + mechanism in trace and "MAIL FROM:<alice@example.test>" in trace
+    assert "235" in trace, "the trace does not show the AUTH exchange"
+    secrets = ["s3cret pass",
+               base64.b64encode(b"s3cret pass").decode(),
+               base64.b64encode(b"\0alice\0s3cret pass").decode(),
+               base64.b64encode(b"alice\0alice\0s3cret pass").decode()]
+    for secret in secrets:
+        assert secret not in trace, "the trace shows %r" % secret
+
+
+def test_tlsverify_false_is_loud(aiosmtpd, test_ca):
+    import subprocess
+    import sys
+    server = tls_server(aiosmtpd, test_ca)
+    fields = ["sendusing=smtp", "smtpserver=127.0.0.1", "smtpserverport=%d" % server.port,
+              "smtpstarttls=required", "smtpauthenticate=basic", "sendusername=alice",
+              "sendpassword=s3cret pass", "tlsverify=false"]
+    result = subprocess.run([sys.executable, "-c", TRACE_SCRIPT] + fields,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, timeout=60)
+    output = result.stdout.decode("utf-8", "replace")
+    assert result.returncode == 0, output
+    server.messages(1)
+    # Without G_MESSAGES_DEBUG: a warning, not a debug message.
+    assert "tlsverify" in output and "WARNING" in output, output
 
 
 def test_starttls_required_but_not_offered(aiosmtpd):
