@@ -249,7 +249,7 @@ typedef struct
 {
   gboolean ready;
   gboolean timed_out;
-  gboolean cancelled;
+  gint     cancelled; /* atomic: set by the cancelling thread */
 } Waiter;
 
 static gboolean
@@ -269,12 +269,21 @@ on_socket_ready (GSocket     *socket,
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
+typedef struct
+{
+  Waiter       *waiter;
+  GMainContext *context;
+} CancelWake;
+
+/* Runs in the cancelling thread. */
+static void
 on_cancelled (GCancellable *cancellable,
               gpointer      user_data)
 {
-  ((Waiter *) user_data)->cancelled = TRUE;
-  return G_SOURCE_REMOVE;
+  CancelWake *wake = user_data;
+
+  g_atomic_int_set (&wake->waiter->cancelled, TRUE);
+  g_main_context_wakeup (wake->context);
 }
 
 static gboolean
@@ -306,8 +315,9 @@ wait_on_context (MsgConnection *self,
                  gint64         until,
                  GCancellable  *cancellable)
 {
-  GSource *timer = NULL;
-  GSource *cancel_source = NULL;
+  GSource   *timer = NULL;
+  CancelWake wake = { waiter, self->context };
+  gulong     cancel_handler = 0;
 
   if (ready_source != NULL)
     g_source_attach (ready_source, self->context);
@@ -318,14 +328,14 @@ wait_on_context (MsgConnection *self,
       g_source_set_ready_time (timer, until);
       g_source_attach (timer, self->context);
     }
+  /* A signal handler rather than g_cancellable_source_new(): on GLib 2.74
+   * a GCancellableSource dropped while another thread is still inside
+   * g_cancellable_cancel() is resurrected and leaked. Disconnecting waits
+   * for a running handler, so @wake is never used after this returns. */
   if (cancellable != NULL)
-    {
-      cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_callback (cancel_source, G_SOURCE_FUNC (on_cancelled), waiter, NULL);
-      g_source_attach (cancel_source, self->context);
-    }
+    cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &wake, NULL);
 
-  while (!waiter->ready && !waiter->timed_out && !waiter->cancelled)
+  while (!waiter->ready && !waiter->timed_out && !g_atomic_int_get (&waiter->cancelled))
     g_main_context_iteration (self->context, TRUE);
 
   if (ready_source != NULL)
@@ -338,11 +348,8 @@ wait_on_context (MsgConnection *self,
       g_source_destroy (timer);
       g_source_unref (timer);
     }
-  if (cancel_source != NULL)
-    {
-      g_source_destroy (cancel_source);
-      g_source_unref (cancel_source);
-    }
+  if (cancellable != NULL)
+    g_cancellable_disconnect (cancellable, cancel_handler);
 }
 
 /* Fails at once when cancelled or past @until. */
