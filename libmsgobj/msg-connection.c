@@ -9,6 +9,8 @@
 
 #include <string.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #ifdef __linux__
@@ -580,6 +582,10 @@ connect_address (MsgConnection *self,
 
   g_socket_set_blocking (socket, TRUE);
   g_socket_set_timeout (socket, 0);
+  /* Writes are coalesced here (a pipelined batch, 64 KiB data blocks), so
+   * Nagle's algorithm only adds the peer's delayed-ACK wait (~40 ms) to
+   * a small write that follows another one. */
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   return g_steal_pointer (&socket);
 }
 
