@@ -157,3 +157,41 @@ def test_message_refused_after_data(smtp_sink_with):
     assert_transport_error(info.value, MsgObj.TransportError.MESSAGE_REJECTED)
     assert "content refused" in info.value.message
     send_next_to(transport, config, smtp_sink_with())
+
+
+def test_close_does_not_wait_for_a_slow_quit(smtp_sink_with, relay):
+    # QUIT gets a short deadline (the inactivity limit, at most 5 s); the
+    # connection is closed whatever the server does.
+    sink = smtp_sink_with("-W", "QUIT:10")
+    r = relay(sink.port)
+    config = smtp_config(r.port, smtpconnectiontimeout="1")
+    transport = new_transport(config)
+    transport.send_message(make_message(config), None)
+    start = time.monotonic()
+    try:
+        transport.close(None)
+    except GLib.Error:
+        pass  # a time-out on QUIT may be reported; the connection is gone
+    elapsed = time.monotonic() - start
+    assert elapsed <= 1.0 + SLACK, "close took %.3f s" % elapsed
+    wait_until(lambda: client_closed(r), 2, "the client to close the connection")
+    (conn,) = r.connections
+    assert b"QUIT\r\n" in b"".join(d for c, d in conn["events"] if c == "c")
+    # And the transport connects afresh for the next message.
+    send_next_to(transport, config, smtp_sink_with())
+
+
+def test_dispose_closes_without_waiting(smtp_sink, relay):
+    import gc
+    r = relay(smtp_sink.port)
+    config = smtp_config(r.port)
+    transport = new_transport(config)
+    transport.send_message(make_message(config), None)
+    start = time.monotonic()
+    del transport
+    gc.collect()
+    elapsed = time.monotonic() - start
+    assert elapsed <= SLACK, "dispose took %.3f s" % elapsed
+    wait_until(lambda: client_closed(r), 2, "the client to close the connection")
+    (conn,) = r.connections
+    assert b"QUIT" not in b"".join(d for c, d in conn["events"] if c == "c")
