@@ -217,6 +217,49 @@ def test_five_mib_attachment(smtp_sink, tmp_path):
     transport.close(None)
 
 
+STREAM_SCRIPT = r"""
+import resource
+import sys
+import gi
+gi.require_version("MsgObj", "1.0")
+from gi.repository import MsgObj
+port, path = sys.argv[1:]
+config = MsgObj.Configuration.new()
+for name, value in (("smtpserver", "127.0.0.1"), ("smtpserverport", port)):
+    config.set_field(name, value)
+message = MsgObj.Message.new_with_configuration(config)
+message.set_from("alice@example.test")
+message.set_to("bob@example.test")
+message.set_text_body("big")
+message.add_attachment(path)
+transport = MsgObj.Transport.new_for_name("smtp", config)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+transport.send_message(message, None)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+transport.close(None)
+print(before, after)
+"""
+
+
+def test_large_attachment_is_streamed(smtp_sink, tmp_path):
+    # A 32 MiB attachment (43 MiB in base64) must not be held in memory:
+    # the sending process's peak RSS grows far less than the message.
+    import subprocess
+    import sys
+    path = tmp_path / "big.bin"
+    with open(path, "wb") as f:
+        for _ in range(32):
+            f.write(os.urandom(1 << 20))
+    result = subprocess.run([sys.executable, "-c", STREAM_SCRIPT, str(smtp_sink.port), str(path)],
+                            stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    before, after = (int(x) for x in result.stdout.split())
+    growth_mib = (after - before) / 1024
+    assert growth_mib < 16, "peak RSS grew by %.1f MiB for a 43 MiB message" % growth_mib
+    (t,) = smtp_sink.transactions(1, timeout=120)
+    assert len(t.message) > 32 * (1 << 20) * 4 // 3
+
+
 def test_pipelining(smtp_sink, relay):
     # smtp-sink advertises PIPELINING: MAIL, RCPT... and DATA must go
     # before any of their replies is read (the relay holds them back).
