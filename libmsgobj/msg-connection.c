@@ -674,6 +674,27 @@ handshake (MsgConnection *self,
     }
   g_signal_handlers_disconnect_by_data (tls, self);
 
+  /* glib-networking (2.74) resumes a TLS session from its process-wide
+   * cache, keyed by the server's address and name but not by the trust
+   * settings, without rejecting a certificate that fails verification: a
+   * session made with tlsverify off, or against another tlscafile, would
+   * pass for a verified one. The errors are still computed; act on them. */
+  if (self->tls_verify)
+    {
+      GTlsCertificateFlags errors = g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls));
+
+      if (errors != 0)
+        {
+          /* The socket first: dropping the TLS stream must not write. */
+          g_socket_close (self->socket, NULL);
+          g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
+                       "TLS handshake with %s:%u failed: unacceptable TLS certificate "
+                       "(verification flags 0x%x)",
+                       self->host, self->port, (unsigned) errors);
+          return FALSE;
+        }
+    }
+
   self->tls = g_steal_pointer (&tls);
   set_streams (self, self->tls);
   self->exchange_start = g_get_monotonic_time ();
