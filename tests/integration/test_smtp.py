@@ -428,6 +428,39 @@ def test_tls_host_name_checked(aiosmtpd, test_ca):
     assert server.message_count() == 0
 
 
+@pytest.mark.parametrize("certificate", ["wrong-name", "right-name"])
+def test_unverified_session_is_not_reused_for_verified_sends(aiosmtpd, test_ca, certificate):
+    # TLS sessions are cached per process by server address and name: a
+    # session that tlsverify=false accepted must not let a later verified
+    # connection to the same server skip verification.
+    cert, key = ((test_ca.other_cert, test_ca.other_key) if certificate == "wrong-name"
+                 else (test_ca.cert, test_ca.key))
+    server = aiosmtpd("--tls-cert", cert, "--tls-key", key)
+    unverified = smtp_config(server.port, smtpstarttls="required", tlsverify="false")
+    new_transport(unverified).send_message(make_message(unverified), None)
+    assert server.messages(1)[0].tls
+
+    # Without the test CA (and, for the wrong name, with it) the
+    # certificate fails verification, however often it is tried.
+    attempts = [smtp_config(server.port, smtpstarttls="required")]
+    if certificate == "wrong-name":
+        attempts.append(smtp_config(server.port, smtpstarttls="required",
+                                    tlscafile=test_ca.ca_cert))
+    for config in attempts * 2:
+        with pytest.raises(GLib.Error) as info:
+            new_transport(config).send_message(make_message(config), None)
+        error = error_of(info)
+        assert error.matches(Gio.tls_error_quark(), Gio.TlsError.BAD_CERTIFICATE) or \
+            "certificate" in error.message.lower(), error.message
+    assert server.message_count() == 1
+
+    if certificate == "right-name":
+        verified = smtp_config(server.port, smtpstarttls="required", tlscafile=test_ca.ca_cert)
+        for _ in range(2):
+            new_transport(verified).send_message(make_message(verified), None)
+        assert server.message_count() == 3
+
+
 def test_implicit_tls(aiosmtpd, test_ca):
     server = aiosmtpd("--tls-cert", test_ca.cert, "--tls-key", test_ca.key, "--implicit-tls",
                       "--auth", "alice:s3cret pass")
