@@ -7,6 +7,7 @@
 #include "msg-test-server.h"
 #include "test-utils.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 /* The protocol trace and warnings, as the log writer saw them. */
@@ -1117,6 +1118,26 @@ test_tls_untrusted (Fixture      *f,
   g_clear_pointer (&f->server, msg_test_server_free);
 }
 
+static void
+test_tls_relative_ca (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *dir = g_path_get_dirname (ca_file);
+  g_autofree char *base = g_path_get_basename (ca_file);
+
+  g_test_summary ("A relative tlscafile is found from the current directory (GIO's file "
+                  "database takes absolute paths only).");
+  start (f, "starttls\n" GREETING EHLO_BASIC TRANSACTION_ONE);
+  set_field (f, "smtpusessl", "true");
+  set_field (f, "tlscafile", base);
+  g_assert_cmpint (g_chdir (dir), ==, 0);
+  report = send_ok (f, message);
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+}
+
 /* The kept connection. */
 
 static void
@@ -1462,6 +1483,7 @@ main (int    argc,
   ADD ("/smtp/tls/starttls-never", test_starttls_never);
   ADD ("/smtp/tls/implicit", test_implicit_tls);
   ADD ("/smtp/tls/untrusted", test_tls_untrusted);
+  ADD ("/smtp/tls/relative-ca", test_tls_relative_ca);
   ADD ("/smtp/reuse/kept", test_reuse);
   ADD ("/smtp/reuse/settings-changed", test_reuse_settings_changed);
   ADD ("/smtp/reuse/server-closed", test_reuse_server_closed);
