@@ -1215,6 +1215,37 @@ test_reuse_server_closed (Fixture      *f,
 }
 
 static void
+test_reuse_dropped_before_mail (Fixture      *f,
+                                gconstpointer data)
+{
+  static const char *const scripts[] = {
+    /* The kept connection dies at the next MAIL without an answer. */
+    GREETING EHLO_BASIC TRANSACTION_ONE "expect MAIL\nclose\n",
+    GREETING EHLO_BASIC TRANSACTION_ONE,
+    /* Once more: a fresh connection that fails is not retried. */
+    GREETING EHLO_BASIC "expect MAIL\nclose\n",
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) first = NULL;
+  g_autoptr (MsgSendReport) second = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("A kept connection that closes before answering MAIL is replaced once, "
+                  "transparently; a new connection that does the same fails.");
+  start_multi (f, scripts);
+  first = send_ok (f, message);
+  second = send_ok (f, message);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  f->transport = msg_transport_new_for_name ("smtp", f->config, NULL);
+  text = send_fails (f, message, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
+  g_assert_true (contains (text, "MAIL FROM"));
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 3);
+}
+
+static void
 test_close_quit_stall (Fixture      *f,
                        gconstpointer data)
 {
@@ -1487,6 +1518,7 @@ main (int    argc,
   ADD ("/smtp/reuse/kept", test_reuse);
   ADD ("/smtp/reuse/settings-changed", test_reuse_settings_changed);
   ADD ("/smtp/reuse/server-closed", test_reuse_server_closed);
+  ADD ("/smtp/reuse/dropped-before-mail", test_reuse_dropped_before_mail);
   ADD ("/smtp/close/quit-stall", test_close_quit_stall);
   ADD ("/smtp/extensions/dsn", test_dsn);
   ADD ("/smtp/extensions/8bitmime", test_8bitmime);
