@@ -1246,6 +1246,29 @@ test_reuse_dropped_before_mail (Fixture      *f,
 }
 
 static void
+test_dispose_no_wait (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  gint64 start_time;
+
+  g_test_summary ("Disposing of a transport with a kept connection closes it at once, "
+                  "without QUIT, even when the server has stopped reading.");
+  start (f, GREETING EHLO_BASIC TRANSACTION_ONE "stop-reading\n");
+  report = send_ok (f, message);
+  start_time = g_get_monotonic_time ();
+  g_clear_object (&f->transport);
+  msg_test_assert_elapsed_below (start_time, 100);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  {
+    g_autofree char *wire = received (f, 0);
+
+    g_assert_false (contains (wire, "QUIT"));
+  }
+}
+
+static void
 test_close_quit_stall (Fixture      *f,
                        gconstpointer data)
 {
@@ -1520,6 +1543,7 @@ main (int    argc,
   ADD ("/smtp/reuse/server-closed", test_reuse_server_closed);
   ADD ("/smtp/reuse/dropped-before-mail", test_reuse_dropped_before_mail);
   ADD ("/smtp/close/quit-stall", test_close_quit_stall);
+  ADD ("/smtp/close/dispose", test_dispose_no_wait);
   ADD ("/smtp/extensions/dsn", test_dsn);
   ADD ("/smtp/extensions/8bitmime", test_8bitmime);
   ADD ("/smtp/extensions/smtputf8", test_smtputf8);
