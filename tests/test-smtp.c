@@ -100,7 +100,7 @@ set_field (Fixture    *f,
 }
 
 /* A server playing @scripts (one per connection) and a transport pointed
- * at it with a 2 s exchange limit. */
+ * at it. */
 static void
 start_multi (Fixture           *f,
              const char *const *scripts)
@@ -115,7 +115,9 @@ start_multi (Fixture           *f,
   f->config = msg_configuration_new ();
   set_field (f, "smtpserver", "127.0.0.1");
   set_field (f, "smtpserverport", port);
-  set_field (f, "smtpconnectiontimeout", "2");
+  /* Generous: TLS handshakes under valgrind on a loaded machine are slow.
+   * Tests of the clocks set their own limits. */
+  set_field (f, "smtpconnectiontimeout", "10");
   set_field (f, "smtpehloname", "client.example.test");
   set_field (f, "tlscafile", ca_file);
   f->transport = msg_transport_new_for_name ("smtp", f->config, &error);
@@ -615,9 +617,10 @@ test_outcome_unknown_timeout (Fixture      *f,
          "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\n"
          "data\nstall\n");
   set_field (f, "smtpconnectiontimeout", "0.3");
+  set_field (f, "smtpoperationtimeout", "2");
   start_time = g_get_monotonic_time ();
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
-  msg_test_assert_elapsed_below (start_time, 300 + 100 + 200 /* connect, EHLO, ... */);
+  msg_test_assert_elapsed_below (start_time, 2000 + 100);
   g_assert_true (contains (text, "may or may not"));
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
 }
@@ -750,9 +753,10 @@ test_timeout_greeting (Fixture      *f,
                   "the stage named.");
   start (f, "stall\n");
   set_field (f, "smtpconnectiontimeout", "0.2");
+  set_field (f, "smtpoperationtimeout", "0.5");
   start_time = g_get_monotonic_time ();
   text = send_fails (f, message, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-  msg_test_assert_elapsed_below (start_time, 200 + 100);
+  msg_test_assert_elapsed_below (start_time, 500 + 100);
   g_assert_true (contains (text, "greeting"));
 }
 
