@@ -216,6 +216,21 @@ set_reply_error (GError          **error,
                stage, code, msg_reply_get_text (reply));
 }
 
+/* 421 means the server is closing the connection (RFC 5321 section
+ * 3.8): the replies still owed will never come, so this reply is the
+ * outcome, not the closed connection that reading them would report. */
+static gboolean
+reply_is_closing (GError        **error,
+                  MsgConnection  *connection,
+                  const char     *stage,
+                  const MsgReply *reply)
+{
+  if (msg_reply_get_code (reply) != 421)
+    return FALSE;
+  set_reply_error (error, connection, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, stage, reply);
+  return TRUE;
+}
+
 /* Adds the stage to an error from the connection layer, keeping its code. */
 static void
 prefix_stage (GError    **error,
@@ -1155,7 +1170,8 @@ smtp_transaction (MsgSmtpTransport *self,
           if (mail_reply == NULL)
             {
               mail_reply = read_reply (connection, "MAIL FROM", cancellable, error);
-              if (mail_reply == NULL)
+              if (mail_reply == NULL ||
+                  reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
                 return TX_BROKEN;
               *answered = TRUE;
             }
@@ -1164,7 +1180,8 @@ smtp_transaction (MsgSmtpTransport *self,
               RcptResult *r = &g_array_index (results, RcptResult, i);
 
               r->reply = read_reply (connection, "RCPT TO", cancellable, error);
-              if (r->reply == NULL)
+              if (r->reply == NULL ||
+                  reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
                 return TX_BROKEN;
             }
           if (data_sent)
@@ -1180,7 +1197,8 @@ smtp_transaction (MsgSmtpTransport *self,
   else
     {
       mail_reply = read_reply (connection, "MAIL FROM", cancellable, error);
-      if (mail_reply == NULL)
+      if (mail_reply == NULL ||
+          reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
         return TX_BROKEN;
       *answered = TRUE;
       for (guint i = 0; i < e->recipients->len && msg_reply_get_code (mail_reply) / 100 == 2; i++)
@@ -1190,7 +1208,8 @@ smtp_transaction (MsgSmtpTransport *self,
           if (!queue_rcpt (connection, &g_array_index (e->recipients, Mailbox, i), notify, error))
             return TX_BROKEN;
           r->reply = read_reply (connection, "RCPT TO", cancellable, error);
-          if (r->reply == NULL)
+          if (r->reply == NULL ||
+              reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
             return TX_BROKEN;
         }
     }
