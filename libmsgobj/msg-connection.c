@@ -1653,14 +1653,24 @@ msg_connection_get_deadline (MsgConnection *self)
  * @path: (nullable) (type filename): a PEM file of trusted CA
  *   certificates, or %NULL (or empty) for the system's store
  *
- * Sets the certificates trusted for TLS, for the next handshake.
+ * Sets the certificates trusted for TLS, for the next handshake. A
+ * relative @path is taken relative to the current directory now.
  */
 void
 msg_connection_set_tls_ca_file (MsgConnection *self,
                                 const char    *path)
 {
+  g_autofree char *absolute = NULL;
+
   g_return_if_fail (MSG_IS_CONNECTION (self));
 
+  /* GTlsFileDatabase takes absolute paths only (a relative one finds no
+   * anchor and fails every handshake): resolve it against the current
+   * directory now. */
+  if (path != NULL && *path != '\0' && !g_path_is_absolute (path))
+    absolute = g_canonicalize_filename (path, NULL);
+  if (absolute != NULL)
+    path = absolute;
   if (g_strcmp0 (self->tls_ca_file, path) == 0)
     return;
   g_free (self->tls_ca_file);

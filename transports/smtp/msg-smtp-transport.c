@@ -1060,6 +1060,7 @@ smtp_transaction (MsgSmtpTransport *self,
                   const Envelope   *e,
                   guint64           raw_size,
                   guint64           wire_size,
+                  gboolean         *answered,
                   MsgSendReport   **report_out,
                   GCancellable     *cancellable,
                   GError          **error)
@@ -1172,6 +1173,7 @@ smtp_transaction (MsgSmtpTransport *self,
               if (mail_reply == NULL ||
                   reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
                 return TX_BROKEN;
+              *answered = TRUE;
             }
           for (guint i = batch_start; i < next; i++)
             {
@@ -1198,6 +1200,7 @@ smtp_transaction (MsgSmtpTransport *self,
       if (mail_reply == NULL ||
           reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
         return TX_BROKEN;
+      *answered = TRUE;
       for (guint i = 0; i < e->recipients->len && msg_reply_get_code (mail_reply) / 100 == 2; i++)
         {
           RcptResult *r = &g_array_index (results, RcptResult, i);
@@ -1373,28 +1376,47 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
   if (self->connection != NULL &&
       (g_strcmp0 (key, self->connection_key) != 0 || !msg_connection_check_idle (self->connection)))
     drop_connection (self);
-  if (self->connection != NULL)
-    {
-      msg_connection_set_timeout (self->connection, s.timeout);
-      msg_connection_set_deadline (self->connection, deadline);
-    }
-  else
-    {
-      self->connection = smtp_open (&s, deadline, &self->caps, cancellable, error);
-      if (self->connection == NULL)
-        {
-          drop_connection (self);
-          return NULL;
-        }
-      self->connection_key = g_steal_pointer (&key);
-    }
 
-  result = smtp_transaction (self, self->connection, &s, message, &e, raw_size, wire_size,
-                             &report, cancellable, error);
-  if (result == TX_REFUSED)
-    smtp_rset (self->connection, cancellable);
-  if (result == TX_BROKEN || !msg_connection_is_connected (self->connection))
-    drop_connection (self);
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr (GError) local_error = NULL;
+      gboolean reused = self->connection != NULL;
+      gboolean answered = FALSE;
+
+      if (reused)
+        {
+          msg_connection_set_timeout (self->connection, s.timeout);
+          msg_connection_set_deadline (self->connection, deadline);
+        }
+      else
+        {
+          self->connection = smtp_open (&s, deadline, &self->caps, cancellable, error);
+          if (self->connection == NULL)
+            {
+              drop_connection (self);
+              return NULL;
+            }
+          g_free (self->connection_key);
+          self->connection_key = g_strdup (key);
+        }
+
+      result = smtp_transaction (self, self->connection, &s, message, &e, raw_size, wire_size,
+                                 &answered, &report, cancellable, &local_error);
+      if (result == TX_REFUSED)
+        smtp_rset (self->connection, cancellable);
+      if (result == TX_BROKEN || !msg_connection_is_connected (self->connection))
+        drop_connection (self);
+
+      /* A kept connection that the server dropped just before MAIL (its
+       * idle time-out racing our check) answered nothing: nothing can have
+       * been delivered, so the message goes once more on a new one. */
+      if (result == TX_BROKEN && reused && !answered && attempt == 0 &&
+          g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+        continue;
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      break;
+    }
   return report;
 }
 
