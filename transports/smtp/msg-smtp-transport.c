@@ -712,7 +712,9 @@ smtp_auth (MsgConnection      *connection,
 
   if (msg_reply_get_code (reply) == 235)
     return TRUE;
-  if (msg_reply_is_transient_failure (reply))
+  /* 4xx is a temporary failure; anything else that is not a 5xx refusal
+   * (smtp-sink's fake AUTH answers 250) breaks the protocol. */
+  if (!msg_reply_is_permanent_failure (reply))
     set_reply_error (error, connection, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
                      "the authentication (AUTH)", reply);
   else
