@@ -195,3 +195,46 @@ def test_dispose_closes_without_waiting(smtp_sink, relay):
     wait_until(lambda: client_closed(r), 2, "the client to close the connection")
     (conn,) = r.connections
     assert b"QUIT" not in b"".join(d for c, d in conn["events"] if c == "c")
+
+
+def test_helo_when_the_server_has_no_esmtp(smtp_sink_with):
+    sink = smtp_sink_with("-e")
+    config = smtp_config(sink.port)
+    message = make_message(config)
+    new_transport(config).send_message(message, None)
+    (t,) = sink.transactions(1)
+    assert t.meta["X-Client-Proto"] == ["SMTP"]  # HELO, not EHLO
+    assert t.mail_from == "<alice@example.test>"  # and no ESMTP parameters
+    assert t.message == sent_bytes(message).replace(b"\r\n", b"\n") + b"\n"
+
+
+def test_8bit_message_without_8bitmime(smtp_sink_with):
+    sink = smtp_sink_with("-8")
+    config = smtp_config(sink.port)
+    raw = ("From: alice@example.test\r\nTo: bob@example.test\r\nSubject: 8bit\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+           "Content-Transfer-Encoding: 8bit\r\n\r\nGrüße\r\n").encode()
+    message = MsgObj.Message.new_from_bytes(GLib.Bytes.new(raw))
+    message.set_configuration(config)
+    with pytest.raises(GLib.Error) as info:
+        new_transport(config).send_message(message, None)
+    assert_transport_error(info.value, MsgObj.TransportError.NOT_SUPPORTED)
+    assert "8BITMIME" in info.value.message
+    assert sink.counters()["mesg"] == 0
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+def test_fake_auth_reply_is_a_clear_error(smtp_sink_with, mechanism):
+    # smtp-sink answers AUTH with "250 2.0.0 Ok", neither 235 nor 334: the
+    # client must neither hang nor take it for a success.
+    sink = smtp_sink_with()
+    config = smtp_config(sink.port, smtpauthenticate="basic", sendusername="alice",
+                         sendpassword="pw", smtpallowplaintextauth="true",
+                         smtpauthmechanisms=mechanism, smtpoperationtimeout="10")
+    start = time.monotonic()
+    with pytest.raises(GLib.Error) as info:
+        new_transport(config).send_message(make_message(config), None)
+    assert time.monotonic() - start < 5, "the client waited for a reply that never comes"
+    assert_transport_error(info.value, MsgObj.TransportError.PROTOCOL)
+    assert "250" in info.value.message
+    assert sink.counters()["mesg"] == 0
