@@ -896,6 +896,46 @@ test_auth_xoauth2 (Fixture      *f,
 }
 
 static void
+test_auth_xoauth2_ok (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *token = b64 ("user=alice@example.test\001auth=Bearer ya29.token\001\001", 48);
+  g_autofree char *script = g_strdup_printf (GREETING
+                                             "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN XOAUTH2\n"
+                                             "expect AUTH XOAUTH2 %s\nline 235 2.7.0 Accepted\n" TRANSACTION_ONE,
+                                             token);
+
+  g_test_summary ("XOAUTH2 with a valid token sends the message.");
+  start (f, script);
+  set_field (f, "smtpauthenticate", "1");
+  set_field (f, "sendusername", "alice@example.test");
+  set_field (f, "sendpassword", "ya29.token");
+  set_field (f, "smtpauthmechanisms", "XOAUTH2 PLAIN");
+  set_field (f, "smtpallowplaintextauth", "true");
+  report = send_ok (f, message);
+}
+
+static void
+test_auth_not_offered (Fixture      *f,
+                       gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+
+  g_test_summary ("Credentials configured but no AUTH offered: AUTHENTICATION_FAILED, "
+                  "nothing sent after EHLO.");
+  start (f, GREETING EHLO_BASIC);
+  set_field (f, "smtpauthenticate", "1");
+  set_field (f, "sendusername", "alice");
+  set_field (f, "sendpassword", "hunter2");
+  set_field (f, "smtpallowplaintextauth", "true");
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  g_assert_true (contains (text, "does not offer authentication"));
+}
+
+static void
 test_auth_failed (Fixture      *f,
                   gconstpointer data)
 {
@@ -1530,6 +1570,8 @@ main (int    argc,
   ADD ("/smtp/auth/login", test_auth_login);
   ADD ("/smtp/auth/cram-md5", test_auth_cram_md5);
   ADD ("/smtp/auth/xoauth2", test_auth_xoauth2);
+  ADD ("/smtp/auth/xoauth2-ok", test_auth_xoauth2_ok);
+  ADD ("/smtp/auth/not-offered", test_auth_not_offered);
   ADD ("/smtp/auth/failed", test_auth_failed);
   ADD ("/smtp/auth/rounds", test_auth_rounds);
   ADD ("/smtp/auth/needs-tls", test_auth_needs_tls);
