@@ -514,9 +514,12 @@ class RecordingRelay:
     records it in held_too_long.
     """
 
-    def __init__(self, upstream_port, hold=False, hold_timeout=10.0):
+    def __init__(self, upstream_port, hold=False, hold_timeout=10.0, stall_after=None):
         import threading
         self.upstream_port = upstream_port
+        # After this many bytes from a client, stop reading from it: a peer
+        # that no longer reads, so the client's writes block.
+        self.stall_after = stall_after
         self.hold = hold
         self.hold_timeout = hold_timeout
         self.connections = []
@@ -554,7 +557,7 @@ class RecordingRelay:
                     server = socket.create_connection(("127.0.0.1", self.upstream_port))
                     conn = {"client": client, "server": server, "events": [],
                             "held": b"", "hold_since": None, "pending": b"",
-                            "closed": False}
+                            "closed": False, "client_bytes": 0, "stalled": False}
                     self.connections.append(conn)
                     sel.register(client, selectors.EVENT_READ, ("client", conn))
                     sel.register(server, selectors.EVENT_READ, ("server", conn))
@@ -569,13 +572,18 @@ class RecordingRelay:
                     conn["closed"] = True
                     conn["events"].append((kind[0], b""))
                     for s in (conn["client"], conn["server"]):
-                        sel.unregister(s)
+                        if not (s is conn["client"] and conn["stalled"]):
+                            sel.unregister(s)
                         s.close()
                     continue
                 if kind == "client":
                     conn["events"].append(("c", data))
                     conn["pending"] = (conn["pending"] + data)[-4096:]
                     conn["server"].sendall(data)
+                    conn["client_bytes"] += len(data)
+                    if self.stall_after is not None and conn["client_bytes"] >= self.stall_after:
+                        sel.unregister(conn["client"])
+                        conn["stalled"] = True
                     if conn["held"] and self._data_sent(conn):
                         self._release(conn)
                 else:

@@ -3,6 +3,7 @@
 # deadline with a clear error, the socket is closed at once (the relay sees
 # the client's end), nothing is delivered twice, and the same transport
 # sends the next message.
+import os
 import threading
 import time
 
@@ -238,3 +239,35 @@ def test_fake_auth_reply_is_a_clear_error(smtp_sink_with, mechanism):
     assert_transport_error(info.value, MsgObj.TransportError.PROTOCOL)
     assert "250" in info.value.message
     assert sink.counters()["mesg"] == 0
+
+
+def test_deadline_with_a_tls_peer_that_stops_reading(aiosmtpd, test_ca, relay, tmp_path):
+    # Over STARTTLS, the peer stops reading in the middle of a large
+    # message: the writes block, the total deadline ends the send, and
+    # nothing (no TLS close_notify) waits on the stuck peer.
+    server = aiosmtpd("--tls-cert", test_ca.cert, "--tls-key", test_ca.key,
+                      "--require-starttls")
+    r = relay(server.port, stall_after=256 * 1024)
+    path = tmp_path / "big.bin"
+    with open(path, "wb") as f:
+        for _ in range(32):
+            f.write(os.urandom(1 << 20))
+    config = smtp_config(r.port, smtpstarttls="required", tlscafile=test_ca.ca_cert,
+                         smtpoperationtimeout="2")
+    message = make_message(config)
+    message.add_attachment(str(path))
+    transport = new_transport(config)
+    start = time.monotonic()
+    with pytest.raises(GLib.Error) as info:
+        transport.send_message(message, None)
+    elapsed = time.monotonic() - start
+    assert info.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT), info.value.message
+    assert elapsed <= 2.0 + SLACK, "returned after %.3f s" % elapsed
+    (conn,) = r.connections
+    assert conn["stalled"], "the relay never stopped reading"
+    assert server.message_count() == 0
+
+    # The same transport, pointed at the server directly, sends again.
+    config.set_field("smtpserverport", str(server.port))
+    transport.send_message(make_message(config, subject="after the stall"), None)
+    assert server.messages(1)[0].tls
