@@ -1048,8 +1048,9 @@ queue_rcpt (MsgConnection *connection,
 typedef enum
 {
   TX_OK,
-  TX_REFUSED, /* a clean refusal: RSET and keep */
-  TX_BROKEN,  /* the connection is already aborted or must be */
+  TX_NOT_STARTED, /* refused before MAIL: the connection is idle */
+  TX_REFUSED,     /* a clean refusal: RSET and keep */
+  TX_BROKEN,      /* the connection is already aborted or must be */
 } TxResult;
 
 static TxResult
@@ -1088,7 +1089,7 @@ smtp_transaction (MsgSmtpTransport *self,
                    "An address has a non-ASCII local part but SMTP server %s:%u does not "
                    "support SMTPUTF8",
                    s->host, s->port);
-      return TX_REFUSED;
+      return TX_NOT_STARTED;
     }
   eight_bit = msg_message_has_8bit_content (message);
   if (eight_bit && !caps->eightbitmime && !caps->smtputf8)
@@ -1097,7 +1098,7 @@ smtp_transaction (MsgSmtpTransport *self,
                    "The message has 8-bit content but SMTP server %s:%u does not support "
                    "8BITMIME",
                    s->host, s->port);
-      return TX_REFUSED;
+      return TX_NOT_STARTED;
     }
   if (caps->size && caps->size_max > 0 && wire_size > caps->size_max)
     {
@@ -1105,7 +1106,7 @@ smtp_transaction (MsgSmtpTransport *self,
                    "The message (%" G_GUINT64_FORMAT " bytes) is larger than SMTP server "
                    "%s:%u accepts (%" G_GUINT64_FORMAT " bytes)",
                    wire_size, s->host, s->port, caps->size_max);
-      return TX_REFUSED;
+      return TX_NOT_STARTED;
     }
 
   g_string_append_printf (mail, "MAIL FROM:<%s>", e->sender.wire);
