@@ -331,6 +331,30 @@ test_helo_fallback (Fixture      *f,
 }
 
 static void
+test_ehlo_automatic_name (Fixture      *f,
+                          gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *wire = NULL;
+  const char      *host = g_get_host_name ();
+  gboolean         fqdn = strchr (host, '.') != NULL && strspn (host, "abcdefghijklmnopqrstuvwxyz"
+                                                                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                                              "0123456789-.") == strlen (host);
+  g_autofree char *expected = g_strdup_printf ("EHLO %s\r\n", fqdn ? host : "[127.0.0.1]");
+
+  g_test_summary ("Without smtpehloname, EHLO gives the host's FQDN, else the address "
+                  "literal of the connection.");
+  start (f, GREETING EHLO_BASIC TRANSACTION_ONE);
+  g_assert_true (msg_configuration_reset_field (f->config, "smtpehloname", &error));
+  g_assert_no_error (error);
+  report = send_ok (f, message);
+  wire = received (f, 0);
+  g_assert_true (g_str_has_prefix (wire, expected));
+}
+
+static void
 test_pipelining (Fixture      *f,
                  gconstpointer data)
 {
@@ -1549,6 +1573,7 @@ main (int    argc,
   ADD ("/smtp/validate/ntlm", test_validate_ntlm);
   ADD ("/smtp/validate/injection", test_validate_injection);
   ADD ("/smtp/ehlo/helo-fallback", test_helo_fallback);
+  ADD ("/smtp/ehlo/automatic-name", test_ehlo_automatic_name);
   ADD ("/smtp/pipelining/one-batch", test_pipelining);
   ADD ("/smtp/pipelining/batches", test_pipelining_batches);
   ADD ("/smtp/rcpt/rejected", test_rcpt_rejected);
