@@ -2057,20 +2057,6 @@ headers_look_valid (GMimeHeaderList *headers)
   return TRUE;
 }
 
-/**
- * msg_message_new_from_bytes:
- * @bytes: an RFC 5322 message
- * @error: return location for an error
- *
- * Parses a message (CDO `DataSource.OpenObject`). Its headers are
- * available through the properties, its MIME tree through
- * [method@Message.get_body_part]; written back unchanged, it gives the same
- * bytes with CRLF line ends, except that GMime writes an empty line after
- * the closing boundary of a nested multipart that had none.
- *
- * Returns: (transfer full): the message, or %NULL with
- *   %MSG_MESSAGE_ERROR_PARSE if the input is not a message
- */
 /* The length of the header block of @data: up to its first empty line
  * (LF or CRLF line ends), or all of it. */
 static gsize
@@ -2088,6 +2074,20 @@ header_block_length (const guint8 *data,
   return len;
 }
 
+/**
+ * msg_message_new_from_bytes:
+ * @bytes: an RFC 5322 message
+ * @error: return location for an error
+ *
+ * Parses a message (CDO `DataSource.OpenObject`). Its headers are
+ * available through the properties, its MIME tree through
+ * [method@Message.get_body_part]; written back unchanged, it gives the same
+ * bytes with CRLF line ends, except that GMime writes an empty line after
+ * the closing boundary of a nested multipart that had none.
+ *
+ * Returns: (transfer full): the message, or %NULL with
+ *   %MSG_MESSAGE_ERROR_PARSE if the input is not a message
+ */
 MsgMessage *
 msg_message_new_from_bytes (GBytes  *bytes,
                             GError **error)
