@@ -1034,6 +1034,8 @@ test_auth_needs_tls (Fixture      *f,
   set_field (f, "sendpassword", "hunter2");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE);
   g_assert_true (contains (text, "smtpallowplaintextauth"));
+  g_assert_true (contains (text, "does not offer STARTTLS"));
+  g_assert_false (contains (text, "hunter2"));
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
   wire = received (f, 0);
   g_assert_cmpstr (wire, ==, "EHLO client.example.test\r\n");

@@ -638,11 +638,14 @@ smtp_auth (MsgConnection      *connection,
 
   if (!msg_connection_is_tls (connection) && !s->allow_plaintext_auth)
     {
+      const char *why = s->starttls == STARTTLS_NEVER ? "smtpstarttls is never"
+                        : caps->starttls              ? "the server refused STARTTLS"
+                                                      : "the server does not offer STARTTLS";
+
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE,
-                   "Refusing to send credentials to %s:%u without TLS "
-                   "(the server %s STARTTLS; set smtpusessl or smtpstarttls, or "
-                   "smtpallowplaintextauth to allow it)",
-                   s->host, s->port, caps->starttls ? "refused" : "does not offer");
+                   "Refusing to send credentials to %s:%u without TLS (%s; use "
+                   "smtpusessl or smtpstarttls, or set smtpallowplaintextauth to allow it)",
+                   s->host, s->port, why);
       msg_connection_abort (connection);
       return FALSE;
     }
