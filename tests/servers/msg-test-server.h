@@ -25,6 +25,10 @@
  *   starttls             start the TLS handshake as server
  *   tls-stall            accept TCP but never answer the TLS handshake
  *   wait-close           wait until the client closes (EOF or error)
+ *   mark                 count a mark (msg_test_server_wait_mark): the
+ *                        test learns that the script reached this point
+ *   repeat N TEXT        write TEXT N times (0: until the client closes)
+ *   read-slowly N MS     read N bytes every MS ms, until the client closes
  *
  * When a script ends, the server waits for the client to close.
  *
@@ -54,6 +58,11 @@ guint16        msg_test_server_get_port       (MsgTestServer *self);
 /* Waits up to @timeout_ms for the current connection's script to end with
  * the client's close observed; returns whether it did. */
 gboolean       msg_test_server_wait_closed    (MsgTestServer *self,
+                                               unsigned       timeout_ms);
+/* Waits up to @timeout_ms until the scripts have played @n "mark" steps
+ * in all; returns whether they have. */
+gboolean       msg_test_server_wait_mark      (MsgTestServer *self,
+                                               unsigned       n,
                                                unsigned       timeout_ms);
 /* Number of connections accepted so far. */
 unsigned       msg_test_server_get_n_connections (MsgTestServer *self);
