@@ -10,7 +10,7 @@
  * "stall", "tls-stall" and "stop-reading" read nothing: they poll the
  * socket for the client's FIN or RST only (POLLRDHUP), so the client's
  * writes fill the socket buffers. A server whose scripts use
- * "stop-reading" or "read-slowly" gets a small receive buffer (set on the listener, so
+ * "stop-reading", "read-slowly" or "small-rcvbuf" gets a small receive buffer (set on the listener, so
  * accepted sockets inherit it) to make that happen sooner.
  *
  * msg_test_server_new_no_accept(): Linux completes the TCP handshake of
@@ -48,6 +48,7 @@ struct _MsgTestServer
   unsigned   n_accepted;
   unsigned   n_finished;
   unsigned   n_marks;
+  gint64     mark_time;
   GPtrArray *received; /* (element-type GByteArray) */
   char      *error;
 };
@@ -419,10 +420,13 @@ conn_step (Conn       *c,
     }
   else if (g_str_equal (verb, "starttls"))
     return conn_starttls (c);
+  else if (g_str_equal (verb, "small-rcvbuf"))
+    return TRUE; /* acted on when the server was made */
   else if (g_str_equal (verb, "mark"))
     {
       g_mutex_lock (&c->server->mutex);
       c->server->n_marks++;
+      c->server->mark_time = g_get_monotonic_time ();
       g_cond_broadcast (&c->server->cond);
       g_mutex_unlock (&c->server->mutex);
       return TRUE;
@@ -577,7 +581,8 @@ server_new (const char *const *scripts,
   g_assert_no_error (error);
   for (unsigned i = 0; self->scripts[i] != NULL; i++)
     if (strstr (self->scripts[i], "stop-reading") != NULL ||
-        strstr (self->scripts[i], "read-slowly") != NULL)
+        strstr (self->scripts[i], "read-slowly") != NULL ||
+        strstr (self->scripts[i], "small-rcvbuf") != NULL)
       {
         g_socket_set_option (self->listener, SOL_SOCKET, SO_RCVBUF, 4096, &error);
         g_assert_no_error (error);
@@ -722,6 +727,17 @@ msg_test_server_wait_mark (MsgTestServer *self,
   reached = self->n_marks >= n;
   g_mutex_unlock (&self->mutex);
   return reached;
+}
+
+gint64
+msg_test_server_get_mark_time (MsgTestServer *self)
+{
+  gint64 time;
+
+  g_mutex_lock (&self->mutex);
+  time = self->mark_time;
+  g_mutex_unlock (&self->mutex);
+  return time;
 }
 
 unsigned

@@ -29,6 +29,10 @@
  *                        test learns that the script reached this point
  *   repeat N TEXT        write TEXT N times (0: until the client closes)
  *   read-slowly N MS     read N bytes every MS ms, until the client closes
+ *   small-rcvbuf         nothing when played; a server with this step (or
+ *                        stop-reading, read-slowly) in a script gets a
+ *                        small receive buffer, so a client's large write
+ *                        blocks soon
  *
  * When a script ends, the server waits for the client to close.
  *
@@ -64,6 +68,8 @@ gboolean       msg_test_server_wait_closed    (MsgTestServer *self,
 gboolean       msg_test_server_wait_mark      (MsgTestServer *self,
                                                unsigned       n,
                                                unsigned       timeout_ms);
+/* When the last "mark" step was played (g_get_monotonic_time), or 0. */
+gint64         msg_test_server_get_mark_time  (MsgTestServer *self);
 /* Number of connections accepted so far. */
 unsigned       msg_test_server_get_n_connections (MsgTestServer *self);
 /* Every byte received on connection @index (0-based), TLS decrypted. */
