@@ -806,6 +806,24 @@ msg_connection_starttls (MsgConnection *self,
       msg_connection_abort (self);
       return FALSE;
     }
+  if (self->read_end == self->read_start)
+    {
+      /* A close or reset is readable too, but it is no injection. */
+      char   byte;
+      gssize n = recv (g_socket_get_fd (self->socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        {
+          int saved_errno = n == 0 ? ECONNRESET : errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "%s:%u closed the connection after the STARTTLS go-ahead%s%s",
+                       self->host, self->port, n == 0 ? "" : ": ",
+                       n == 0 ? "" : g_strerror (saved_errno));
+          msg_connection_abort (self);
+          return FALSE;
+        }
+    }
   if (self->read_end > self->read_start ||
       (g_socket_condition_check (self->socket, G_IO_IN) & G_IO_IN) != 0)
     {
