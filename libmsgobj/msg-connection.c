@@ -7,6 +7,7 @@
 #include "msg-connection-private.h"
 #include "msg-reply-private.h"
 
+#include <glib-unix.h>
 #include <string.h>
 #include <errno.h>
 #include <sys/ioctl.h>
@@ -277,8 +278,9 @@ on_socket_ready (GSocket     *socket,
 }
 
 static gboolean
-on_cancelled (GCancellable *cancellable,
-              gpointer      user_data)
+on_cancelled (int          fd,
+              GIOCondition condition,
+              gpointer     user_data)
 {
   ((Waiter *) user_data)->cancelled = TRUE;
   return G_SOURCE_REMOVE;
@@ -315,6 +317,7 @@ wait_on_context (MsgConnection *self,
 {
   GSource *timer = NULL;
   GSource *cancel_source = NULL;
+  GPollFD  cancel_fd;
 
   if (ready_source != NULL)
     g_source_attach (ready_source, self->context);
@@ -325,15 +328,27 @@ wait_on_context (MsgConnection *self,
       g_source_set_ready_time (timer, until);
       g_source_attach (timer, self->context);
     }
-  if (cancellable != NULL)
+  /* The cancellable's descriptor, not a GCancellableSource: cancelling
+   * then only writes to that descriptor. A GCancellableSource makes the
+   * cancelling thread take this context's lock from inside the
+   * "cancelled" emission, racing the source's disposal here (GLib 2.74);
+   * the fault matrix hung there, cancelling from the caller's main loop. */
+  if (cancellable != NULL && g_cancellable_make_pollfd (cancellable, &cancel_fd))
     {
-      cancel_source = g_cancellable_source_new (cancellable);
+      cancel_source = g_unix_fd_source_new (cancel_fd.fd, G_IO_IN);
       g_source_set_callback (cancel_source, G_SOURCE_FUNC (on_cancelled), waiter, NULL);
       g_source_attach (cancel_source, self->context);
     }
 
   while (!waiter->ready && !waiter->timed_out && !waiter->cancelled)
-    g_main_context_iteration (self->context, TRUE);
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          waiter->cancelled = TRUE;
+          break;
+        }
+      g_main_context_iteration (self->context, TRUE);
+    }
 
   if (ready_source != NULL)
     {
@@ -349,6 +364,7 @@ wait_on_context (MsgConnection *self,
     {
       g_source_destroy (cancel_source);
       g_source_unref (cancel_source);
+      g_cancellable_release_fd (cancellable);
     }
 }
 
