@@ -730,14 +730,13 @@ post_article (MsgNntpTransport *self,
   reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, &local_error);
   if (reply == NULL)
     {
-      /* The server has the whole article: it may have taken it. */
-      if (local_error->domain == G_IO_ERROR || local_error->domain == G_TLS_ERROR)
-        g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
-                     "%s:%u did not answer after the whole article was sent; it may "
-                     "have been posted (%s)",
-                     host_of (self), port_of (self), local_error->message);
-      else
-        g_propagate_error (error, g_steal_pointer (&local_error));
+      /* The server has the whole article: it may have taken it, whatever
+       * went wrong with its answer (silence, a lost connection, a
+       * cancel, or a reply too broken to read), as for SMTP. */
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
+                   "%s:%u did not answer after the whole article was sent; it may "
+                   "have been posted (%s)",
+                   host_of (self), port_of (self), local_error->message);
       return NULL;
     }
 
