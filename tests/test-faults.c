@@ -154,6 +154,7 @@ static const Step nntp_auth[] = {
   { "capabilities", "CAPABILITIES", FALSE, FALSE, "101 Capability list:\r\nVERSION 2\r\nREADER\r\nPOST\r\nAUTHINFO USER\r\n.\r\n" },
   { "auth", "AUTHINFO USER ", FALSE, FALSE, "381 Password required\r\n" },
   { "auth-pass", "AUTHINFO PASS ", FALSE, FALSE, "281 Authentication accepted\r\n" },
+  { "capabilities-auth", "CAPABILITIES", FALSE, FALSE, "101 Capability list:\r\nVERSION 2\r\nREADER\r\nPOST\r\n.\r\n" },
   { "post", "POST", FALSE, FALSE, "340 Send article to be posted\r\n" },
   { "message", NULL, TRUE, FALSE, "240 Article received OK\r\n" },
   { "quit", "QUIT", FALSE, FALSE, "205 Bye\r\n" },
@@ -1099,6 +1100,7 @@ typedef struct
   gint64         start;
   gint64         end;
   unsigned      *pending;
+  Proto          proto;
 } Many;
 
 static void
@@ -1110,7 +1112,10 @@ many_done (GObject      *source,
   g_autoptr (MsgSendReport) report = NULL;
 
   m->end = g_get_monotonic_time ();
-  report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &m->error);
+  if (m->proto == PROTO_NNTP)
+    report = msg_transport_post_message_finish (MSG_TRANSPORT (source), result, &m->error);
+  else
+    report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &m->error);
   g_assert_null (report);
   (*m->pending)--;
 }
@@ -1149,6 +1154,7 @@ test_many_at_once (gconstpointer data)
       g_assert_no_error (error);
       many[i].cancellable = g_cancellable_new ();
       many[i].pending = &pending;
+      many[i].proto = proto;
     }
   base_sockets = msg_test_count_sockets ();
 
