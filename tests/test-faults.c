@@ -1602,10 +1602,53 @@ add_matrix (Proto proto)
                         GINT_TO_POINTER (proto), test_many_at_once);
 }
 
+/* `test-faults --markdown-table`: the table of stages × faults that the
+ * matrix proves, for README.md, from the same data as the cases. */
+static void
+print_table (void)
+{
+  static const char *const expect_text[] = { "TO", "TO(total)", "CL", "RF", "PR", "CA" };
+
+  for (Proto proto = PROTO_SMTP; proto <= PROTO_NNTP; proto++)
+    {
+      const Stage *stages = proto == PROTO_SMTP ? smtp_stages : nntp_stages;
+
+      g_print ("\n| %s stage |", proto == PROTO_SMTP ? "SMTP" : "NNTP");
+      for (gsize f = 0; f < G_N_ELEMENTS (faults); f++)
+        g_print (" %s |", faults[f].name);
+      g_print ("\n|---|");
+      for (gsize f = 0; f < G_N_ELEMENTS (faults); f++)
+        g_print (":-:|");
+      g_print ("\n");
+      for (const Stage *stage = stages; stage->name != NULL; stage++)
+        {
+          g_print ("| %s |", stage->name);
+          for (gsize f = 0; f < G_N_ELEMENTS (faults); f++)
+            {
+              Case c = { proto, stage, &faults[f], MODE_SYNC };
+
+              if (!fault_applies (stage, &faults[f]))
+                g_print (" |");
+              else if (stage->in_close)
+                g_print (" closed%s |", faults[f].stalls ? "+" : "");
+              else
+                g_print (" %s%s |", stage->after_dot ? "UN" : expect_text[case_expect (&c)],
+                         faults[f].stalls ? "+" : "");
+            }
+          g_print ("\n");
+        }
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  if (argc == 2 && g_str_equal (argv[1], "--markdown-table"))
+    {
+      print_table ();
+      return 0;
+    }
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   scale = msg_test_time_scale ();
   /* GLib makes it (and its descriptor) for the process's life on first
