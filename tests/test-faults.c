@@ -1039,6 +1039,20 @@ test_matrix_case (gconstpointer data)
         g_assert_true (msg_test_server_wait_mark (server, 1, 0));
       assert_timing (c, &run, c->stage->kind == KIND_CONNECT ? NULL : server);
     }
+  /* The library never resets the caller's cancellable. */
+  if (is_cancel_mode (c->mode))
+    g_assert_true (g_cancellable_is_cancelled (run.cancellable));
+
+  /* Nothing the caller did not mean: no message data unless the server
+   * asked for it (the fault came before the 354/340). */
+  if (server != NULL && c->stage->kind == KIND_REPLY && !c->stage->after_dot && !c->stage->in_close)
+    {
+      g_autoptr (GBytes) received = msg_test_server_get_received (server, 0);
+      gsize            size = g_bytes_get_size (received);
+      g_autofree char *text = g_strndup (size > 0 ? g_bytes_get_data (received, NULL) : "", size);
+
+      g_assert_null (strstr (text, "A small message."));
+    }
 
   /* The server saw the close by the time the call returned, and our
    * socket is gone. */
