@@ -72,7 +72,17 @@ typedef enum
   PROFILE_PLAIN,
   PROFILE_STARTTLS,
   PROFILE_AUTH,
+  PROFILE_IMPLICIT_TLS,
+  N_PROFILES
 } Profile;
+
+static const char *const profile_names[] = { "plain", "starttls", "auth", "implicit-tls" };
+
+static gboolean
+profile_uses_tls (Profile profile)
+{
+  return profile == PROFILE_STARTTLS || profile == PROFILE_IMPLICIT_TLS;
+}
 
 /* One exchange of a healthy dialogue: the server reads @expect (a line
  * prefix), or the message (@data), or does the TLS handshake (@tls), then
@@ -128,6 +138,18 @@ static const Step smtp_auth[] = {
   END_STEPS
 };
 
+static const Step smtp_implicit_tls[] = {
+  { "tls-handshake", NULL, FALSE, TRUE, NULL },
+  { "greeting", NULL, FALSE, FALSE, "220 test.invalid ESMTP ready\r\n" },
+  { "ehlo", "EHLO ", FALSE, FALSE, "250-test.invalid greets you\r\n250 8BITMIME\r\n" },
+  { "mail", "MAIL FROM:", FALSE, FALSE, "250 2.1.0 Sender ok\r\n" },
+  { "rcpt", "RCPT TO:", FALSE, FALSE, "250 2.1.5 Recipient ok\r\n" },
+  { "data", "DATA", FALSE, FALSE, "354 End data with <CR><LF>.<CR><LF>\r\n" },
+  { "message", NULL, TRUE, FALSE, "250 2.0.0 Ok: queued as 4711\r\n" },
+  { "quit", "QUIT", FALSE, FALSE, "221 2.0.0 Bye\r\n" },
+  END_STEPS
+};
+
 static const Step nntp_plain[] = {
   { "greeting", NULL, FALSE, FALSE, "200 news.test.invalid ready, posting allowed\r\n" },
   { "capabilities", "CAPABILITIES", FALSE, FALSE, "101 Capability list:\r\nVERSION 2\r\nREADER\r\nPOST\r\n.\r\n" },
@@ -161,13 +183,23 @@ static const Step nntp_auth[] = {
   END_STEPS
 };
 
+static const Step nntp_implicit_tls[] = {
+  { "tls-handshake", NULL, FALSE, TRUE, NULL },
+  { "greeting", NULL, FALSE, FALSE, "200 news.test.invalid ready, posting allowed\r\n" },
+  { "capabilities", "CAPABILITIES", FALSE, FALSE, "101 Capability list:\r\nVERSION 2\r\nREADER\r\nPOST\r\n.\r\n" },
+  { "post", "POST", FALSE, FALSE, "340 Send article to be posted\r\n" },
+  { "message", NULL, TRUE, FALSE, "240 Article received OK\r\n" },
+  { "quit", "QUIT", FALSE, FALSE, "205 Bye\r\n" },
+  END_STEPS
+};
+
 static const Step *
 profile_steps (Proto   proto,
                Profile profile)
 {
-  static const Step *const table[2][3] = {
-    { smtp_plain, smtp_starttls, smtp_auth },
-    { nntp_plain, nntp_starttls, nntp_auth },
+  static const Step *const table[2][N_PROFILES] = {
+    { smtp_plain, smtp_starttls, smtp_auth, smtp_implicit_tls },
+    { nntp_plain, nntp_starttls, nntp_auth, nntp_implicit_tls },
   };
 
   return table[proto][profile];
@@ -200,6 +232,7 @@ static const Stage smtp_stages[] = {
   { "ehlo", KIND_REPLY, PROFILE_PLAIN, "ehlo", FALSE, FALSE, TRUE },
   { "starttls", KIND_REPLY, PROFILE_STARTTLS, "starttls", FALSE, FALSE, TRUE },
   { "tls-handshake", KIND_HANDSHAKE, PROFILE_STARTTLS, "tls-handshake", FALSE, FALSE, FALSE },
+  { "implicit-tls", KIND_HANDSHAKE, PROFILE_IMPLICIT_TLS, "tls-handshake", FALSE, FALSE, FALSE },
   { "auth", KIND_REPLY, PROFILE_AUTH, "auth", FALSE, FALSE, TRUE },
   { "mail", KIND_REPLY, PROFILE_PLAIN, "mail", FALSE, FALSE, TRUE },
   { "rcpt", KIND_REPLY, PROFILE_PLAIN, "rcpt", FALSE, FALSE, TRUE },
@@ -216,6 +249,7 @@ static const Stage nntp_stages[] = {
   { "capabilities", KIND_REPLY, PROFILE_PLAIN, "capabilities", FALSE, FALSE, TRUE },
   { "starttls", KIND_REPLY, PROFILE_STARTTLS, "starttls", FALSE, FALSE, FALSE },
   { "tls-handshake", KIND_HANDSHAKE, PROFILE_STARTTLS, "tls-handshake", FALSE, FALSE, FALSE },
+  { "implicit-tls", KIND_HANDSHAKE, PROFILE_IMPLICIT_TLS, "tls-handshake", FALSE, FALSE, FALSE },
   { "auth", KIND_REPLY, PROFILE_AUTH, "auth", FALSE, FALSE, FALSE },
   { "post", KIND_REPLY, PROFILE_PLAIN, "post", FALSE, FALSE, FALSE },
   { "message", KIND_STREAM, PROFILE_PLAIN, "message", FALSE, FALSE, FALSE },
@@ -589,7 +623,13 @@ make_configuration (Proto   proto,
   set_field (configuration, connection_timeout, unit);
   set_field (configuration, operation_timeout, total);
   set_field (configuration, starttls, profile == PROFILE_STARTTLS ? "required" : "never");
-  if (profile == PROFILE_STARTTLS)
+  if (profile == PROFILE_IMPLICIT_TLS)
+    {
+      g_autofree char *usessl = g_strdup_printf ("%susessl", p);
+
+      set_field (configuration, usessl, "true");
+    }
+  if (profile_uses_tls (profile))
     {
       ensure_tls ();
       set_field (configuration, "tlscafile", tls_ca_file);
@@ -987,7 +1027,7 @@ test_matrix_case (gconstpointer data)
       scripts[0] = script;
       g_test_message ("fault script:\n%s", script);
       server = msg_test_server_new_multi (scripts);
-      if (c->stage->profile == PROFILE_STARTTLS)
+      if (profile_uses_tls (c->stage->profile))
         {
           ensure_tls ();
           msg_test_server_set_tls (server, tls_certificate);
@@ -1532,7 +1572,7 @@ warm_up_async (void)
 static void
 warm_up (Proto proto)
 {
-  for (Profile profile = PROFILE_PLAIN; profile <= PROFILE_AUTH; profile++)
+  for (Profile profile = PROFILE_PLAIN; profile < N_PROFILES; profile++)
     {
       g_autofree char *good = healthy_script (proto, profile);
       g_autoptr (MsgTestServer) server = msg_test_server_new (good);
@@ -1541,7 +1581,7 @@ warm_up (Proto proto)
       g_autoptr (MsgMessage) message = make_message (0);
       g_autoptr (MsgSendReport) report = NULL;
 
-      if (profile == PROFILE_STARTTLS)
+      if (profile_uses_tls (profile))
         {
           ensure_tls ();
           msg_test_server_set_tls (server, tls_certificate);
@@ -1565,15 +1605,15 @@ warm_up (Proto proto)
 static void
 test_healthy (gconstpointer data)
 {
-  Proto            proto = GPOINTER_TO_INT (data) / 3;
-  Profile          profile = GPOINTER_TO_INT (data) % 3;
+  Proto            proto = GPOINTER_TO_INT (data) / N_PROFILES;
+  Profile          profile = GPOINTER_TO_INT (data) % N_PROFILES;
   g_autofree char *good = healthy_script (proto, profile);
   g_autoptr (MsgTestServer) server = msg_test_server_new (good);
   g_autoptr (MsgConfiguration) configuration = NULL;
   g_autoptr (MsgTransport) transport = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (profile == PROFILE_STARTTLS)
+  if (profile_uses_tls (profile))
     {
       ensure_tls ();
       msg_test_server_set_tls (server, tls_certificate);
@@ -1591,14 +1631,13 @@ test_healthy (gconstpointer data)
 static void
 add_matrix (Proto proto)
 {
-  const Stage             *stages = proto == PROTO_SMTP ? smtp_stages : nntp_stages;
-  static const char *const profile_names[] = { "plain", "starttls", "auth" };
+  const Stage *stages = proto == PROTO_SMTP ? smtp_stages : nntp_stages;
 
-  for (Profile profile = PROFILE_PLAIN; profile <= PROFILE_AUTH; profile++)
+  for (Profile profile = PROFILE_PLAIN; profile < N_PROFILES; profile++)
     {
       g_autofree char *path = g_strdup_printf ("/faults/%s/healthy/%s", proto_names[proto], profile_names[profile]);
 
-      g_test_add_data_func (path, GINT_TO_POINTER (proto * 3 + profile), test_healthy);
+      g_test_add_data_func (path, GINT_TO_POINTER (proto * N_PROFILES + profile), test_healthy);
     }
 
   for (const Stage *stage = stages; stage->name != NULL; stage++)
