@@ -154,8 +154,7 @@ settings_load (Settings         *s,
     s->ehlo_name = g_steal_pointer (&ehlo);
   else if (is_valid_host_name (g_get_host_name ()))
     s->ehlo_name = g_strdup (g_get_host_name ());
-  else
-    s->ehlo_name = g_strdup ("localhost");
+  /* else NULL: the address literal of the connection, once connected. */
   s->send_partial = msg_configuration_get_boolean (config, "smtpsendpartial");
   s->timeout = msg_configuration_get_seconds (config, "smtpconnectiontimeout");
   s->operation_timeout = msg_configuration_get_seconds (config, "smtpoperationtimeout");
@@ -178,7 +177,7 @@ settings_connection_key (const Settings *s)
                           mechanisms != NULL ? mechanisms : "",
                           s->allow_plaintext_auth,
                           s->ca_file != NULL ? s->ca_file : "",
-                          s->tls_verify, s->ehlo_name);
+                          s->tls_verify, s->ehlo_name != NULL ? s->ehlo_name : "");
 }
 
 /* Errors. */
@@ -214,6 +213,21 @@ set_reply_error (GError          **error,
                msg_connection_get_host (connection), msg_connection_get_port (connection),
                error_code == MSG_TRANSPORT_ERROR_PROTOCOL ? "answered unexpectedly" : "refused",
                stage, code, msg_reply_get_text (reply));
+}
+
+/* 421 means the server is closing the connection (RFC 5321 section
+ * 3.8): the replies still owed will never come, so this reply is the
+ * outcome, not the closed connection that reading them would report. */
+static gboolean
+reply_is_closing (GError        **error,
+                  MsgConnection  *connection,
+                  const char     *stage,
+                  const MsgReply *reply)
+{
+  if (msg_reply_get_code (reply) != 421)
+    return FALSE;
+  set_reply_error (error, connection, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, stage, reply);
+  return TRUE;
 }
 
 /* Adds the stage to an error from the connection layer, keeping its code. */
@@ -379,6 +393,27 @@ parse_capabilities (Capabilities   *caps,
     }
 }
 
+/* The configured or fully-qualified host name, else the address literal
+ * of this end of the connection (RFC 5321 4.1.4): servers may refuse a
+ * name that is not fully qualified, such as "localhost". */
+static char *
+ehlo_name (MsgConnection  *connection,
+           const Settings *s)
+{
+  g_autoptr (GInetAddress) address = NULL;
+  g_autofree char *text = NULL;
+
+  if (s->ehlo_name != NULL)
+    return g_strdup (s->ehlo_name);
+  address = msg_connection_get_local_address (connection);
+  if (address == NULL)
+    return g_strdup ("localhost");
+  text = g_inet_address_to_string (address);
+  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+    return g_strdup_printf ("[IPv6:%s]", text);
+  return g_strdup_printf ("[%s]", text);
+}
+
 /* EHLO, or HELO when the server does not know EHLO. */
 static gboolean
 smtp_ehlo (MsgConnection  *connection,
@@ -387,7 +422,8 @@ smtp_ehlo (MsgConnection  *connection,
            GCancellable   *cancellable,
            GError        **error)
 {
-  g_autofree char *command = g_strdup_printf ("EHLO %s", s->ehlo_name);
+  g_autofree char *name = ehlo_name (connection, s);
+  g_autofree char *command = g_strdup_printf ("EHLO %s", name);
   g_autoptr (MsgReply) reply = NULL;
 
   capabilities_clear (caps);
@@ -409,7 +445,7 @@ smtp_ehlo (MsgConnection  *connection,
   /* An old server (RFC 821): HELO, no extensions. */
   g_clear_pointer (&reply, msg_reply_unref);
   g_free (command);
-  command = g_strdup_printf ("HELO %s", s->ehlo_name);
+  command = g_strdup_printf ("HELO %s", name);
   reply = exchange (connection, command, "HELO", cancellable, error);
   if (reply == NULL)
     return FALSE;
@@ -1033,8 +1069,9 @@ queue_rcpt (MsgConnection *connection,
 typedef enum
 {
   TX_OK,
-  TX_REFUSED, /* a clean refusal: RSET and keep */
-  TX_BROKEN,  /* the connection is already aborted or must be */
+  TX_NOT_STARTED, /* refused before MAIL: the connection is idle */
+  TX_REFUSED,     /* a clean refusal: RSET and keep */
+  TX_BROKEN,      /* the connection is already aborted or must be */
 } TxResult;
 
 static TxResult
@@ -1045,6 +1082,7 @@ smtp_transaction (MsgSmtpTransport *self,
                   const Envelope   *e,
                   guint64           raw_size,
                   guint64           wire_size,
+                  gboolean         *answered,
                   MsgSendReport   **report_out,
                   GCancellable     *cancellable,
                   GError          **error)
@@ -1072,7 +1110,7 @@ smtp_transaction (MsgSmtpTransport *self,
                    "An address has a non-ASCII local part but SMTP server %s:%u does not "
                    "support SMTPUTF8",
                    s->host, s->port);
-      return TX_REFUSED;
+      return TX_NOT_STARTED;
     }
   eight_bit = msg_message_has_8bit_content (message);
   if (eight_bit && !caps->eightbitmime && !caps->smtputf8)
@@ -1081,7 +1119,7 @@ smtp_transaction (MsgSmtpTransport *self,
                    "The message has 8-bit content but SMTP server %s:%u does not support "
                    "8BITMIME",
                    s->host, s->port);
-      return TX_REFUSED;
+      return TX_NOT_STARTED;
     }
   if (caps->size && caps->size_max > 0 && wire_size > caps->size_max)
     {
@@ -1089,7 +1127,7 @@ smtp_transaction (MsgSmtpTransport *self,
                    "The message (%" G_GUINT64_FORMAT " bytes) is larger than SMTP server "
                    "%s:%u accepts (%" G_GUINT64_FORMAT " bytes)",
                    wire_size, s->host, s->port, caps->size_max);
-      return TX_REFUSED;
+      return TX_NOT_STARTED;
     }
 
   g_string_append_printf (mail, "MAIL FROM:<%s>", e->sender.wire);
@@ -1154,15 +1192,18 @@ smtp_transaction (MsgSmtpTransport *self,
           if (mail_reply == NULL)
             {
               mail_reply = read_reply (connection, "MAIL FROM", cancellable, error);
-              if (mail_reply == NULL)
+              if (mail_reply == NULL ||
+                  reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
                 return TX_BROKEN;
+              *answered = TRUE;
             }
           for (guint i = batch_start; i < next; i++)
             {
               RcptResult *r = &g_array_index (results, RcptResult, i);
 
               r->reply = read_reply (connection, "RCPT TO", cancellable, error);
-              if (r->reply == NULL)
+              if (r->reply == NULL ||
+                  reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
                 return TX_BROKEN;
             }
           if (data_sent)
@@ -1178,8 +1219,10 @@ smtp_transaction (MsgSmtpTransport *self,
   else
     {
       mail_reply = read_reply (connection, "MAIL FROM", cancellable, error);
-      if (mail_reply == NULL)
+      if (mail_reply == NULL ||
+          reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
         return TX_BROKEN;
+      *answered = TRUE;
       for (guint i = 0; i < e->recipients->len && msg_reply_get_code (mail_reply) / 100 == 2; i++)
         {
           RcptResult *r = &g_array_index (results, RcptResult, i);
@@ -1187,7 +1230,8 @@ smtp_transaction (MsgSmtpTransport *self,
           if (!queue_rcpt (connection, &g_array_index (e->recipients, Mailbox, i), notify, error))
             return TX_BROKEN;
           r->reply = read_reply (connection, "RCPT TO", cancellable, error);
-          if (r->reply == NULL)
+          if (r->reply == NULL ||
+              reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
             return TX_BROKEN;
         }
     }
@@ -1241,6 +1285,9 @@ smtp_transaction (MsgSmtpTransport *self,
                                          cancellable, error) ||
       !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
     {
+      /* Abort before the streams are dropped: closing them would flush
+       * buffered message data after a cancellation. */
+      msg_connection_abort (connection);
       prefix_stage (error, "message data");
       return TX_BROKEN;
     }
@@ -1351,28 +1398,47 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
   if (self->connection != NULL &&
       (g_strcmp0 (key, self->connection_key) != 0 || !msg_connection_check_idle (self->connection)))
     drop_connection (self);
-  if (self->connection != NULL)
-    {
-      msg_connection_set_timeout (self->connection, s.timeout);
-      msg_connection_set_deadline (self->connection, deadline);
-    }
-  else
-    {
-      self->connection = smtp_open (&s, deadline, &self->caps, cancellable, error);
-      if (self->connection == NULL)
-        {
-          drop_connection (self);
-          return NULL;
-        }
-      self->connection_key = g_steal_pointer (&key);
-    }
 
-  result = smtp_transaction (self, self->connection, &s, message, &e, raw_size, wire_size,
-                             &report, cancellable, error);
-  if (result == TX_REFUSED)
-    smtp_rset (self->connection, cancellable);
-  if (result == TX_BROKEN || !msg_connection_is_connected (self->connection))
-    drop_connection (self);
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr (GError) local_error = NULL;
+      gboolean reused = self->connection != NULL;
+      gboolean answered = FALSE;
+
+      if (reused)
+        {
+          msg_connection_set_timeout (self->connection, s.timeout);
+          msg_connection_set_deadline (self->connection, deadline);
+        }
+      else
+        {
+          self->connection = smtp_open (&s, deadline, &self->caps, cancellable, error);
+          if (self->connection == NULL)
+            {
+              drop_connection (self);
+              return NULL;
+            }
+          g_free (self->connection_key);
+          self->connection_key = g_strdup (key);
+        }
+
+      result = smtp_transaction (self, self->connection, &s, message, &e, raw_size, wire_size,
+                                 &answered, &report, cancellable, &local_error);
+      if (result == TX_REFUSED)
+        smtp_rset (self->connection, cancellable);
+      if (result == TX_BROKEN || !msg_connection_is_connected (self->connection))
+        drop_connection (self);
+
+      /* A kept connection that the server dropped just before MAIL (its
+       * idle time-out racing our check) answered nothing: nothing can have
+       * been delivered, so the message goes once more on a new one. */
+      if (result == TX_BROKEN && reused && !answered && attempt == 0 &&
+          g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+        continue;
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      break;
+    }
   return report;
 }
 
