@@ -176,7 +176,6 @@ static const Step nntp_auth[] = {
   { "capabilities", "CAPABILITIES", FALSE, FALSE, "101 Capability list:\r\nVERSION 2\r\nREADER\r\nPOST\r\nAUTHINFO USER\r\n.\r\n" },
   { "auth", "AUTHINFO USER ", FALSE, FALSE, "381 Password required\r\n" },
   { "auth-pass", "AUTHINFO PASS ", FALSE, FALSE, "281 Authentication accepted\r\n" },
-  { "capabilities-auth", "CAPABILITIES", FALSE, FALSE, "101 Capability list:\r\nVERSION 2\r\nREADER\r\nPOST\r\n.\r\n" },
   { "post", "POST", FALSE, FALSE, "340 Send article to be posted\r\n" },
   { "message", NULL, TRUE, FALSE, "240 Article received OK\r\n" },
   { "quit", "QUIT", FALSE, FALSE, "205 Bye\r\n" },
