@@ -40,6 +40,12 @@
  * socket is closed at once, without any network wait (no TLS close_notify)
  * and [method@Connection.is_connected] returns %FALSE.
  *
+ * Replies are counted strictly: when the first write after a read finds
+ * that the server sent more than the replies read so far (a reply out of
+ * step, an unasked line), the write fails with
+ * %MSG_TRANSPORT_ERROR_PROTOCOL instead of letting that data pass for the
+ * reply to the next command.
+ *
  * One thread at a time uses a connection; other threads may only cancel
  * the cancellable of the running call.
  *
@@ -75,6 +81,7 @@ struct _MsgConnection
   gsize       read_start;
   gsize       read_end;
   gint64      exchange_start;
+  gboolean    replies_read; /* since the last write */
   gint        tls_warned;
 
   MsgConnectionOutputStream *output_stream; /* (nullable) */
@@ -780,6 +787,7 @@ msg_connection_connect (MsgConnection *self,
   self->tcp = G_IO_STREAM (g_socket_connection_factory_create_connection (self->socket));
   set_streams (self, self->tcp);
   self->read_start = self->read_end = 0;
+  self->replies_read = FALSE;
   g_byte_array_set_size (self->queue, 0);
   self->exchange_start = g_get_monotonic_time ();
   trace_note (self, "connected");
@@ -831,6 +839,24 @@ msg_connection_starttls (MsgConnection *self,
                    self->host, self->port);
       msg_connection_abort (self);
       return FALSE;
+    }
+  if (self->read_end == self->read_start)
+    {
+      /* A close or reset is readable too, but it is no injection. */
+      char   byte;
+      gssize n = recv (g_socket_get_fd (self->socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        {
+          int saved_errno = n == 0 ? ECONNRESET : errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "%s:%u closed the connection after the STARTTLS go-ahead%s%s",
+                       self->host, self->port, n == 0 ? "" : ": ",
+                       n == 0 ? "" : g_strerror (saved_errno));
+          msg_connection_abort (self);
+          return FALSE;
+        }
     }
   if (self->read_end > self->read_start ||
       (g_socket_condition_check (self->socket, G_IO_IN) & G_IO_IN) != 0)
@@ -944,6 +970,7 @@ msg_connection_abort (MsgConnection *self)
   g_clear_object (&self->socket);
   g_byte_array_set_size (self->queue, 0);
   self->read_start = self->read_end = 0;
+  self->replies_read = FALSE;
 }
 
 /**
@@ -1007,6 +1034,36 @@ require_connected (MsgConnection *self,
   return FALSE;
 }
 
+/* Before the first write after replies were read: every reply asked for
+ * so far has been read, so anything more the server sent (read ahead, or
+ * waiting on the socket) is out of step. Read as the reply to the next
+ * command, it would shift every later reply by one (Postfix smtp_chat.c:
+ * the QUIT reply taken for the end-of-data reply loses mail). */
+static gboolean
+check_in_step (MsgConnection *self,
+               GError       **error)
+{
+  if (self->read_end == self->read_start)
+    {
+      gssize n;
+
+      self->read_start = self->read_end = 0;
+      n = g_pollable_input_stream_read_nonblocking (self->input, self->read_buffer,
+                                                    MSG_CONNECTION_READ_BUFFER_SIZE, NULL, NULL);
+      /* An EOF or an error shows in the next read. */
+      if (n > 0)
+        self->read_end = (gsize) n;
+    }
+  if (self->read_end == self->read_start)
+    return TRUE;
+  trace_line (self, 'S', self->read_buffer + self->read_start,
+              MIN (self->read_end - self->read_start, 512));
+  g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+               "%s:%u sent data that no command asked for (a reply out of step)",
+               self->host, self->port);
+  return FALSE;
+}
+
 /* Writes all of @buffer; each write must make progress within the
  * inactivity limit; the total deadline caps it. Does not abort. */
 static gboolean
@@ -1021,6 +1078,12 @@ msg_connection_write_internal (MsgConnection *self,
 
   if (!require_connected (self, error))
     return FALSE;
+  if (self->replies_read)
+    {
+      if (!check_in_step (self, error))
+        return FALSE;
+      self->replies_read = FALSE;
+    }
 
   until = exchange_until (self, g_get_monotonic_time ());
   while (length > 0)
@@ -1410,6 +1473,7 @@ msg_connection_read_line (MsgConnection *self,
     }
   trace_line (self, 'S', line, line_length);
   self->exchange_start = g_get_monotonic_time ();
+  self->replies_read = TRUE;
   if (length != NULL)
     *length = line_length;
   return g_strndup (line, line_length);
@@ -1475,6 +1539,7 @@ msg_connection_read_reply (MsgConnection *self,
         }
     }
   self->exchange_start = g_get_monotonic_time ();
+  self->replies_read = TRUE;
   return msg_reply_parser_finish (parser);
 }
 
@@ -1548,6 +1613,7 @@ msg_connection_read_dot_lines (MsgConnection *self,
       g_ptr_array_add (lines, g_strndup (line, length));
     }
   self->exchange_start = g_get_monotonic_time ();
+  self->replies_read = TRUE;
   g_ptr_array_add (lines, NULL);
   return (GStrv) g_ptr_array_free (g_steal_pointer (&lines), FALSE);
 }

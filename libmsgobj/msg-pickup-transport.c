@@ -174,7 +174,13 @@ write_pickup_file (MsgTransport *transport,
   if (!msg_message_write_to_stream_full (message, data, MSG_WRITE_FLAGS_NONE, cancellable, error) ||
       !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error) ||
       !g_output_stream_flush (buffered, cancellable, error))
-    goto fail;
+    {
+      /* A full disk says only "File too large": name the directory. */
+      if (error != NULL && *error != NULL &&
+          !g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (error, "Cannot write the pickup file in “%s”: ", dir_path);
+      goto fail;
+    }
 
   written = msg_data_output_stream_get_bytes_out (MSG_DATA_OUTPUT_STREAM (data));
   msg_transport_emit_progress (transport, written, written);

@@ -22,6 +22,34 @@ msg_test_count_fds (void)
 }
 
 unsigned
+msg_test_count_sockets (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
+  unsigned    n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, "socket:"))
+        n++;
+    }
+  return n;
+}
+
+double
+msg_test_time_scale (void)
+{
+  const char *text = g_getenv ("MSGOBJ_TEST_TIME_SCALE");
+  double      scale = text != NULL ? g_ascii_strtod (text, NULL) : 1;
+
+  return scale >= 1 ? scale : 1;
+}
+
+unsigned
 msg_test_wait_fds (unsigned expected,
                    unsigned timeout_ms)
 {

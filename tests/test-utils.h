@@ -18,6 +18,14 @@ unsigned msg_test_count_fds (void);
 unsigned msg_test_wait_fds (unsigned expected,
                             unsigned timeout_ms);
 
+/* Number of open socket descriptors of this process. */
+unsigned msg_test_count_sockets (void);
+
+/* The factor by which timing tests scale their limits and slack: the
+ * environment variable MSGOBJ_TEST_TIME_SCALE (a number >= 1, for slow
+ * runs such as valgrind's), else 1. */
+double msg_test_time_scale (void);
+
 /* Asserts that @start_us (from g_get_monotonic_time) is at most
  * @limit_ms milliseconds ago. */
 #define msg_test_assert_elapsed_below(start_us, limit_ms)                  \

@@ -10,7 +10,7 @@
  * "stall", "tls-stall" and "stop-reading" read nothing: they poll the
  * socket for the client's FIN or RST only (POLLRDHUP), so the client's
  * writes fill the socket buffers. A server whose scripts use
- * "stop-reading" gets a small receive buffer (set on the listener, so
+ * "stop-reading", "read-slowly" or "small-rcvbuf" gets a small receive buffer (set on the listener, so
  * accepted sockets inherit it) to make that happen sooner.
  *
  * msg_test_server_new_no_accept(): Linux completes the TCP handshake of
@@ -47,6 +47,8 @@ struct _MsgTestServer
   GCond      cond;
   unsigned   n_accepted;
   unsigned   n_finished;
+  unsigned   n_marks;
+  gint64     mark_time;
   GPtrArray *received; /* (element-type GByteArray) */
   char      *error;
 };
@@ -101,8 +103,9 @@ conn_record (Conn         *c,
  * Returns 1 when data arrived, 0 when the client closed (or an error),
  * -1 when the time is up. */
 static int
-conn_read_some (Conn  *c,
-                gint64 timeout_us)
+conn_read_some_max (Conn  *c,
+                    gsize  max,
+                    gint64 timeout_us)
 {
   GPollableInputStream *input = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (c->stream));
   gint64                until = timeout_us < 0 ? -1 : g_get_monotonic_time () + timeout_us;
@@ -113,7 +116,7 @@ conn_read_some (Conn  *c,
     {
       g_autoptr (GError) error = NULL;
       guint8 buffer[4096];
-      gssize n = g_pollable_input_stream_read_nonblocking (input, buffer, sizeof buffer, NULL, &error);
+      gssize n = g_pollable_input_stream_read_nonblocking (input, buffer, MIN (max, sizeof buffer), NULL, &error);
       gint64 wait_us;
 
       if (n > 0)
@@ -139,6 +142,13 @@ conn_read_some (Conn  *c,
           return 0;
         }
     }
+}
+
+static int
+conn_read_some (Conn  *c,
+                gint64 timeout_us)
+{
+  return conn_read_some_max (c, 4096, timeout_us);
 }
 
 /* One line without its line end; FALSE when the client closed first. */
@@ -410,6 +420,59 @@ conn_step (Conn       *c,
     }
   else if (g_str_equal (verb, "starttls"))
     return conn_starttls (c);
+  else if (g_str_equal (verb, "small-rcvbuf"))
+    return TRUE; /* acted on when the server was made */
+  else if (g_str_equal (verb, "mark"))
+    {
+      g_mutex_lock (&c->server->mutex);
+      c->server->n_marks++;
+      c->server->mark_time = g_get_monotonic_time ();
+      g_cond_broadcast (&c->server->cond);
+      g_mutex_unlock (&c->server->mutex);
+      return TRUE;
+    }
+  else if (g_str_equal (verb, "repeat"))
+    {
+      char   *rest = NULL;
+      guint64 n = g_ascii_strtoull (arg, &rest, 10);
+      g_autoptr (GString) text = unescape (*rest == ' ' ? rest + 1 : rest);
+
+      for (guint64 i = 0; n == 0 || i < n; i++)
+        if (!conn_write (c, text->str, text->len))
+          return FALSE;
+      return TRUE;
+    }
+  else if (g_str_equal (verb, "read-slowly"))
+    {
+      char    *rest = NULL;
+      gsize    n = (gsize) g_ascii_strtoull (arg, &rest, 10);
+      unsigned ms = (unsigned) g_ascii_strtoull (rest, NULL, 10);
+
+      /* Input already buffered counts as read: a slow reader throttles
+       * what the socket accepts. */
+      g_byte_array_set_size (c->input, 0);
+      for (;;)
+        {
+          gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
+          gint64 left;
+
+          if (conn_read_some_max (c, MAX (n, 1), -1) == 0)
+            return FALSE;
+          g_byte_array_set_size (c->input, 0);
+          /* Sleep without reading, still noticing a hang-up. */
+          while ((left = until - g_get_monotonic_time ()) > 0)
+            {
+              struct pollfd fd = { g_socket_get_fd (c->socket), POLLRDHUP, 0 };
+
+              if (poll (&fd, 1, (int) ((left + 999) / 1000)) > 0 &&
+                  (fd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0)
+                {
+                  c->closed = TRUE;
+                  return FALSE;
+                }
+            }
+        }
+    }
   else if (g_str_equal (verb, "wait-close"))
     {
       conn_wait_close (c);
@@ -517,7 +580,9 @@ server_new (const char *const *scripts,
   self->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_assert_no_error (error);
   for (unsigned i = 0; self->scripts[i] != NULL; i++)
-    if (strstr (self->scripts[i], "stop-reading") != NULL)
+    if (strstr (self->scripts[i], "stop-reading") != NULL ||
+        strstr (self->scripts[i], "read-slowly") != NULL ||
+        strstr (self->scripts[i], "small-rcvbuf") != NULL)
       {
         g_socket_set_option (self->listener, SOL_SOCKET, SO_RCVBUF, 4096, &error);
         g_assert_no_error (error);
@@ -646,6 +711,33 @@ msg_test_server_wait_closed (MsgTestServer *self,
     }
   g_mutex_unlock (&self->mutex);
   return done;
+}
+
+gboolean
+msg_test_server_wait_mark (MsgTestServer *self,
+                           unsigned       n,
+                           unsigned       timeout_ms)
+{
+  gint64   until = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gboolean reached;
+
+  g_mutex_lock (&self->mutex);
+  while (self->n_marks < n && g_cond_wait_until (&self->cond, &self->mutex, until))
+    ;
+  reached = self->n_marks >= n;
+  g_mutex_unlock (&self->mutex);
+  return reached;
+}
+
+gint64
+msg_test_server_get_mark_time (MsgTestServer *self)
+{
+  gint64 time;
+
+  g_mutex_lock (&self->mutex);
+  time = self->mark_time;
+  g_mutex_unlock (&self->mutex);
+  return time;
 }
 
 unsigned

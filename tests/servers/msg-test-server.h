@@ -25,6 +25,14 @@
  *   starttls             start the TLS handshake as server
  *   tls-stall            accept TCP but never answer the TLS handshake
  *   wait-close           wait until the client closes (EOF or error)
+ *   mark                 count a mark (msg_test_server_wait_mark): the
+ *                        test learns that the script reached this point
+ *   repeat N TEXT        write TEXT N times (0: until the client closes)
+ *   read-slowly N MS     read N bytes every MS ms, until the client closes
+ *   small-rcvbuf         nothing when played; a server with this step (or
+ *                        stop-reading, read-slowly) in a script gets a
+ *                        small receive buffer, so a client's large write
+ *                        blocks soon
  *
  * When a script ends, the server waits for the client to close.
  *
@@ -55,6 +63,13 @@ guint16        msg_test_server_get_port       (MsgTestServer *self);
  * the client's close observed; returns whether it did. */
 gboolean       msg_test_server_wait_closed    (MsgTestServer *self,
                                                unsigned       timeout_ms);
+/* Waits up to @timeout_ms until the scripts have played @n "mark" steps
+ * in all; returns whether they have. */
+gboolean       msg_test_server_wait_mark      (MsgTestServer *self,
+                                               unsigned       n,
+                                               unsigned       timeout_ms);
+/* When the last "mark" step was played (g_get_monotonic_time), or 0. */
+gint64         msg_test_server_get_mark_time  (MsgTestServer *self);
 /* Number of connections accepted so far. */
 unsigned       msg_test_server_get_n_connections (MsgTestServer *self);
 /* Every byte received on connection @index (0-based), TLS decrypted. */

@@ -1,0 +1,1793 @@
+/* test-faults.c: the fault-injection matrix that proves the promise
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The promise: a send or post that meets a fault (silence, a stall, a
+ * server dripping bytes, a reset, a close, a server that stops reading,
+ * a hostile reply) or a cancellation returns within its deadline with a
+ * clear error, the socket is closed when the call returns, nothing leaks,
+ * and the same transport object sends the next message.
+ *
+ * The cases are generated from data: a protocol's healthy dialogue is a
+ * list of steps (what the client sends, what the server answers); a stage
+ * is one step, and a fault is a snippet of server script that replaces
+ * that step's answer (or its reading of the message, or its TLS
+ * handshake). Each case's path is /faults/PROTO/STAGE/FAULT/MODE.
+ *
+ * The scripted server plays the faulty dialogue on the first connection
+ * and the healthy one on the second, which the next send must make.
+ *
+ * Timing: the inactivity limit (Ti) is 0.3 s, the total deadline (Tt)
+ * 0.5 s where a case is about it, the slack 100 ms. Every limit and the
+ * slack are multiplied by MSGOBJ_TEST_TIME_SCALE (default 1; the valgrind
+ * test setup sets it) for slow runs.
+ */
+#include "config.h"
+
+#include "test-utils.h"
+#include "msg-test-server.h"
+
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* Clocks, in ms, before scaling. */
+#define UNIT_MS 300  /* Ti: the inactivity limit of timer cases */
+#define TOTAL_MS 500 /* Tt: the total deadline of drip cases */
+#define LONG_MS 8000 /* a limit that must not be what ends the call */
+#define SLACK_MS 100 /* ε */
+#define BIG_MESSAGE (6 * 1024 * 1024)
+
+static double scale = 1;
+
+static gint64
+ms_scaled (double ms)
+{
+  return (gint64) (ms * scale);
+}
+
+static char *
+seconds_text (double ms)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, ms * scale / 1000));
+}
+
+/* Protocols and their dialogues. */
+
+typedef enum
+{
+  PROTO_SMTP,
+  PROTO_NNTP,
+} Proto;
+
+static const char *const proto_names[] = { "smtp", "nntp" };
+
+typedef enum
+{
+  PROFILE_PLAIN,
+  PROFILE_STARTTLS,
+  PROFILE_AUTH,
+  PROFILE_IMPLICIT_TLS,
+  PROFILE_PIPELINING, /* SMTP only */
+  N_PROFILES
+} Profile;
+
+static const char *const profile_names[] = { "plain", "starttls", "auth", "implicit-tls", "pipelining" };
+
+static gboolean
+profile_uses_tls (Profile profile)
+{
+  return profile == PROFILE_STARTTLS || profile == PROFILE_IMPLICIT_TLS;
+}
+
+/* One exchange of a healthy dialogue: the server reads @expect (a line
+ * prefix), or the message (@data), or does the TLS handshake (@tls), then
+ * sends @reply (nullable). */
+typedef struct
+{
+  const char *name;
+  const char *expect;
+  gboolean    data;
+  gboolean    tls;
+  const char *reply;
+} Step;
+
+#define END_STEPS                  \
+  {                                \
+    NULL, NULL, FALSE, FALSE, NULL \
+  }
+
+static const Step smtp_plain[] = {
+  { "greeting", NULL, FALSE, FALSE, "220 test.invalid ESMTP ready\r\n" },
+  { "ehlo", "EHLO ", FALSE, FALSE, "250-test.invalid greets you\r\n250-8BITMIME\r\n250 SIZE 100000000\r\n" },
+  { "mail", "MAIL FROM:", FALSE, FALSE, "250 2.1.0 Sender ok\r\n" },
+  { "rcpt", "RCPT TO:", FALSE, FALSE, "250 2.1.5 Recipient ok\r\n" },
+  { "data", "DATA", FALSE, FALSE, "354 End data with <CR><LF>.<CR><LF>\r\n" },
+  { "message", NULL, TRUE, FALSE, "250 2.0.0 Ok: queued as 4711\r\n" },
+  { "quit", "QUIT", FALSE, FALSE, "221 2.0.0 Bye\r\n" },
+  END_STEPS
+};
+
+static const Step smtp_starttls[] = {
+  { "greeting", NULL, FALSE, FALSE, "220 test.invalid ESMTP ready\r\n" },
+  { "ehlo", "EHLO ", FALSE, FALSE, "250-test.invalid greets you\r\n250 STARTTLS\r\n" },
+  { "starttls", "STARTTLS", FALSE, FALSE, "220 2.0.0 Ready to start TLS\r\n" },
+  { "tls-handshake", NULL, FALSE, TRUE, NULL },
+  { "ehlo-tls", "EHLO ", FALSE, FALSE, "250-test.invalid greets you\r\n250 8BITMIME\r\n" },
+  { "mail", "MAIL FROM:", FALSE, FALSE, "250 2.1.0 Sender ok\r\n" },
+  { "rcpt", "RCPT TO:", FALSE, FALSE, "250 2.1.5 Recipient ok\r\n" },
+  { "data", "DATA", FALSE, FALSE, "354 End data with <CR><LF>.<CR><LF>\r\n" },
+  { "message", NULL, TRUE, FALSE, "250 2.0.0 Ok: queued as 4711\r\n" },
+  { "quit", "QUIT", FALSE, FALSE, "221 2.0.0 Bye\r\n" },
+  END_STEPS
+};
+
+static const Step smtp_auth[] = {
+  { "greeting", NULL, FALSE, FALSE, "220 test.invalid ESMTP ready\r\n" },
+  { "ehlo", "EHLO ", FALSE, FALSE, "250-test.invalid greets you\r\n250 AUTH PLAIN\r\n" },
+  { "auth", "AUTH PLAIN", FALSE, FALSE, "235 2.7.0 Authentication successful\r\n" },
+  { "mail", "MAIL FROM:", FALSE, FALSE, "250 2.1.0 Sender ok\r\n" },
+  { "rcpt", "RCPT TO:", FALSE, FALSE, "250 2.1.5 Recipient ok\r\n" },
+  { "data", "DATA", FALSE, FALSE, "354 End data with <CR><LF>.<CR><LF>\r\n" },
+  { "message", NULL, TRUE, FALSE, "250 2.0.0 Ok: queued as 4711\r\n" },
+  { "quit", "QUIT", FALSE, FALSE, "221 2.0.0 Bye\r\n" },
+  END_STEPS
+};
+
+static const Step smtp_implicit_tls[] = {
+  { "tls-handshake", NULL, FALSE, TRUE, NULL },
+  { "greeting", NULL, FALSE, FALSE, "220 test.invalid ESMTP ready\r\n" },
+  { "ehlo", "EHLO ", FALSE, FALSE, "250-test.invalid greets you\r\n250 8BITMIME\r\n" },
+  { "mail", "MAIL FROM:", FALSE, FALSE, "250 2.1.0 Sender ok\r\n" },
+  { "rcpt", "RCPT TO:", FALSE, FALSE, "250 2.1.5 Recipient ok\r\n" },
+  { "data", "DATA", FALSE, FALSE, "354 End data with <CR><LF>.<CR><LF>\r\n" },
+  { "message", NULL, TRUE, FALSE, "250 2.0.0 Ok: queued as 4711\r\n" },
+  { "quit", "QUIT", FALSE, FALSE, "221 2.0.0 Bye\r\n" },
+  END_STEPS
+};
+
+/* MAIL, RCPT and DATA in one write; their three replies in one. */
+static const Step smtp_pipelining[] = {
+  { "greeting", NULL, FALSE, FALSE, "220 test.invalid ESMTP ready\r\n" },
+  { "ehlo", "EHLO ", FALSE, FALSE, "250-test.invalid greets you\r\n250-PIPELINING\r\n250 8BITMIME\r\n" },
+  { "mail", "MAIL FROM:", FALSE, FALSE, NULL },
+  { "rcpt", "RCPT TO:", FALSE, FALSE, NULL },
+  { "data", "DATA", FALSE, FALSE,
+    "250 2.1.0 Sender ok\r\n250 2.1.5 Recipient ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n" },
+  { "message", NULL, TRUE, FALSE, "250 2.0.0 Ok: queued as 4711\r\n" },
+  { "quit", "QUIT", FALSE, FALSE, "221 2.0.0 Bye\r\n" },
+  END_STEPS
+};
+
+static const Step nntp_plain[] = {
+  { "greeting", NULL, FALSE, FALSE, "200 news.test.invalid ready, posting allowed\r\n" },
+  { "capabilities", "CAPABILITIES", FALSE, FALSE, "101 Capability list:\r\nVERSION 2\r\nREADER\r\nPOST\r\n.\r\n" },
+  { "post", "POST", FALSE, FALSE, "340 Send article to be posted\r\n" },
+  { "message", NULL, TRUE, FALSE, "240 Article received OK\r\n" },
+  { "quit", "QUIT", FALSE, FALSE, "205 Bye\r\n" },
+  END_STEPS
+};
+
+static const Step nntp_starttls[] = {
+  { "greeting", NULL, FALSE, FALSE, "200 news.test.invalid ready, posting allowed\r\n" },
+  { "capabilities", "CAPABILITIES", FALSE, FALSE, "101 Capability list:\r\nVERSION 2\r\nREADER\r\nPOST\r\nSTARTTLS\r\n.\r\n" },
+  { "starttls", "STARTTLS", FALSE, FALSE, "382 Continue with TLS negotiation\r\n" },
+  { "tls-handshake", NULL, FALSE, TRUE, NULL },
+  { "capabilities-tls", "CAPABILITIES", FALSE, FALSE, "101 Capability list:\r\nVERSION 2\r\nREADER\r\nPOST\r\n.\r\n" },
+  { "post", "POST", FALSE, FALSE, "340 Send article to be posted\r\n" },
+  { "message", NULL, TRUE, FALSE, "240 Article received OK\r\n" },
+  { "quit", "QUIT", FALSE, FALSE, "205 Bye\r\n" },
+  END_STEPS
+};
+
+static const Step nntp_auth[] = {
+  { "greeting", NULL, FALSE, FALSE, "200 news.test.invalid ready, posting allowed\r\n" },
+  { "capabilities", "CAPABILITIES", FALSE, FALSE, "101 Capability list:\r\nVERSION 2\r\nREADER\r\nPOST\r\nAUTHINFO USER\r\n.\r\n" },
+  { "auth", "AUTHINFO USER ", FALSE, FALSE, "381 Password required\r\n" },
+  { "auth-pass", "AUTHINFO PASS ", FALSE, FALSE, "281 Authentication accepted\r\n" },
+  { "post", "POST", FALSE, FALSE, "340 Send article to be posted\r\n" },
+  { "message", NULL, TRUE, FALSE, "240 Article received OK\r\n" },
+  { "quit", "QUIT", FALSE, FALSE, "205 Bye\r\n" },
+  END_STEPS
+};
+
+static const Step nntp_implicit_tls[] = {
+  { "tls-handshake", NULL, FALSE, TRUE, NULL },
+  { "greeting", NULL, FALSE, FALSE, "200 news.test.invalid ready, posting allowed\r\n" },
+  { "capabilities", "CAPABILITIES", FALSE, FALSE, "101 Capability list:\r\nVERSION 2\r\nREADER\r\nPOST\r\n.\r\n" },
+  { "post", "POST", FALSE, FALSE, "340 Send article to be posted\r\n" },
+  { "message", NULL, TRUE, FALSE, "240 Article received OK\r\n" },
+  { "quit", "QUIT", FALSE, FALSE, "205 Bye\r\n" },
+  END_STEPS
+};
+
+static const Step *
+profile_steps (Proto   proto,
+               Profile profile)
+{
+  static const Step *const table[2][N_PROFILES] = {
+    { smtp_plain, smtp_starttls, smtp_auth, smtp_implicit_tls, smtp_pipelining },
+    { nntp_plain, nntp_starttls, nntp_auth, nntp_implicit_tls, NULL },
+  };
+
+  return table[proto][profile];
+}
+
+/* Stages. */
+
+typedef enum
+{
+  KIND_CONNECT,   /* TCP connect */
+  KIND_REPLY,     /* the server's reply to a command (or its greeting) */
+  KIND_HANDSHAKE, /* the TLS handshake after the go-ahead */
+  KIND_STREAM,    /* while we write the message */
+} StageKind;
+
+typedef struct
+{
+  const char *name;
+  StageKind   kind;
+  Profile     profile;
+  const char *step;      /* the step whose reply (or input) is faulty */
+  gboolean    after_dot; /* the whole message was sent */
+  gboolean    in_close;  /* the fault hits msg_transport_close (QUIT) */
+  gboolean    multiline; /* the reply may have continuation lines */
+} Stage;
+
+static const Stage smtp_stages[] = {
+  { "connect", KIND_CONNECT, PROFILE_PLAIN, NULL, FALSE, FALSE, FALSE },
+  { "greeting", KIND_REPLY, PROFILE_PLAIN, "greeting", FALSE, FALSE, TRUE },
+  { "ehlo", KIND_REPLY, PROFILE_PLAIN, "ehlo", FALSE, FALSE, TRUE },
+  { "starttls", KIND_REPLY, PROFILE_STARTTLS, "starttls", FALSE, FALSE, TRUE },
+  { "tls-handshake", KIND_HANDSHAKE, PROFILE_STARTTLS, "tls-handshake", FALSE, FALSE, FALSE },
+  { "implicit-tls", KIND_HANDSHAKE, PROFILE_IMPLICIT_TLS, "tls-handshake", FALSE, FALSE, FALSE },
+  { "auth", KIND_REPLY, PROFILE_AUTH, "auth", FALSE, FALSE, TRUE },
+  { "mail", KIND_REPLY, PROFILE_PLAIN, "mail", FALSE, FALSE, TRUE },
+  { "rcpt", KIND_REPLY, PROFILE_PLAIN, "rcpt", FALSE, FALSE, TRUE },
+  { "data", KIND_REPLY, PROFILE_PLAIN, "data", FALSE, FALSE, TRUE },
+  { "pipelined-batch", KIND_REPLY, PROFILE_PIPELINING, "data", FALSE, FALSE, TRUE },
+  { "message", KIND_STREAM, PROFILE_PLAIN, "message", FALSE, FALSE, FALSE },
+  { "final-reply", KIND_REPLY, PROFILE_PLAIN, "message", TRUE, FALSE, TRUE },
+  { "quit", KIND_REPLY, PROFILE_PLAIN, "quit", FALSE, TRUE, TRUE },
+  { NULL }
+};
+
+static const Stage nntp_stages[] = {
+  { "connect", KIND_CONNECT, PROFILE_PLAIN, NULL, FALSE, FALSE, FALSE },
+  { "greeting", KIND_REPLY, PROFILE_PLAIN, "greeting", FALSE, FALSE, FALSE },
+  { "capabilities", KIND_REPLY, PROFILE_PLAIN, "capabilities", FALSE, FALSE, TRUE },
+  { "starttls", KIND_REPLY, PROFILE_STARTTLS, "starttls", FALSE, FALSE, FALSE },
+  { "tls-handshake", KIND_HANDSHAKE, PROFILE_STARTTLS, "tls-handshake", FALSE, FALSE, FALSE },
+  { "implicit-tls", KIND_HANDSHAKE, PROFILE_IMPLICIT_TLS, "tls-handshake", FALSE, FALSE, FALSE },
+  { "auth", KIND_REPLY, PROFILE_AUTH, "auth", FALSE, FALSE, FALSE },
+  { "post", KIND_REPLY, PROFILE_PLAIN, "post", FALSE, FALSE, FALSE },
+  { "message", KIND_STREAM, PROFILE_PLAIN, "message", FALSE, FALSE, FALSE },
+  { "final-reply", KIND_REPLY, PROFILE_PLAIN, "message", TRUE, FALSE, FALSE },
+  { "quit", KIND_REPLY, PROFILE_PLAIN, "quit", FALSE, TRUE, FALSE },
+  { NULL }
+};
+
+/* Faults. */
+
+typedef enum
+{
+  FAULT_NO_REPLY,     /* silence (a connect that never completes, a TLS
+                       * handshake never answered) */
+  FAULT_STALL_MID,    /* half a reply line, then silence */
+  FAULT_DRIP,         /* the reply one byte at a time (or the message read
+                       * a little at a time): only Tt can end it */
+  FAULT_STOP_READING, /* the server never reads our message again */
+  FAULT_RESET,        /* RST */
+  FAULT_CLOSE_MID,    /* part of the reply, then FIN */
+  FAULT_REFUSED,      /* nothing listens */
+  FAULT_OVERLONG,     /* a reply line far over the cap */
+  FAULT_ENDLESS,      /* continuation lines without end */
+  FAULT_BAD_CODE,     /* a status code that is not one */
+  FAULT_JUNK,         /* 8-bit junk instead of a reply */
+  FAULT_OUT_OF_STEP,  /* the reply, then one nobody asked for */
+} FaultId;
+
+typedef struct
+{
+  const char *name;
+  FaultId     id;
+  gboolean    stalls; /* only a clock or a cancel can end it */
+} Fault;
+
+static const Fault faults[] = {
+  { "no-reply", FAULT_NO_REPLY, TRUE },
+  { "stall-mid-line", FAULT_STALL_MID, TRUE },
+  { "slow-drip", FAULT_DRIP, TRUE },
+  { "stop-reading", FAULT_STOP_READING, TRUE },
+  { "reset", FAULT_RESET, FALSE },
+  { "close-mid-reply", FAULT_CLOSE_MID, FALSE },
+  { "refused", FAULT_REFUSED, FALSE },
+  { "overlong-line", FAULT_OVERLONG, FALSE },
+  { "endless-reply", FAULT_ENDLESS, FALSE },
+  { "invalid-code", FAULT_BAD_CODE, FALSE },
+  { "8bit-junk", FAULT_JUNK, FALSE },
+  { "out-of-step", FAULT_OUT_OF_STEP, FALSE },
+};
+
+static gboolean
+fault_applies (const Stage *stage,
+               const Fault *fault)
+{
+  switch (stage->kind)
+    {
+    case KIND_CONNECT:
+      return fault->id == FAULT_NO_REPLY || fault->id == FAULT_REFUSED;
+    case KIND_HANDSHAKE:
+      return fault->id == FAULT_NO_REPLY || fault->id == FAULT_RESET ||
+             fault->id == FAULT_CLOSE_MID;
+    case KIND_STREAM:
+      return fault->id == FAULT_STOP_READING || fault->id == FAULT_DRIP ||
+             fault->id == FAULT_RESET;
+    case KIND_REPLY:
+      switch (fault->id)
+        {
+        case FAULT_STOP_READING:
+        case FAULT_REFUSED:
+          return FALSE;
+        case FAULT_ENDLESS:
+          return stage->multiline;
+        case FAULT_OUT_OF_STEP:
+          /* After the final reply nothing is outstanding: extra data is
+           * dropped with the kept connection (the idle check), not an
+           * error of this send. */
+          return !stage->after_dot && !stage->in_close;
+        default:
+          return TRUE;
+        }
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Modes. */
+
+typedef enum
+{
+  MODE_SYNC,
+  MODE_ASYNC,
+  MODE_CANCEL_THREAD, /* sync call, cancelled from another thread */
+  MODE_CANCEL_LOOP,   /* async call, cancelled from its main loop */
+} Mode;
+
+static const char *const mode_names[] = { "sync", "async", "cancel-thread", "cancel-loop" };
+
+/* What a case expects. */
+
+typedef enum
+{
+  EXPECT_TIMED_OUT_UNIT,  /* TIMED_OUT, within Ti of the fault */
+  EXPECT_TIMED_OUT_TOTAL, /* TIMED_OUT, within Tt of the call */
+  EXPECT_CLOSED,          /* CONNECTION_CLOSED / BROKEN_PIPE (or a TLS error) */
+  EXPECT_REFUSED,
+  EXPECT_PROTOCOL,
+  EXPECT_CANCELLED,
+} Expect;
+
+typedef struct
+{
+  Proto        proto;
+  const Stage *stage;
+  const Fault *fault;
+  Mode         mode;
+} Case;
+
+static gboolean
+is_cancel_mode (Mode mode)
+{
+  return mode == MODE_CANCEL_THREAD || mode == MODE_CANCEL_LOOP;
+}
+
+static Expect
+case_expect (const Case *c)
+{
+  if (is_cancel_mode (c->mode))
+    return EXPECT_CANCELLED;
+  switch (c->fault->id)
+    {
+    case FAULT_NO_REPLY:
+    case FAULT_STALL_MID:
+    case FAULT_STOP_READING:
+      return EXPECT_TIMED_OUT_UNIT;
+    case FAULT_DRIP:
+      return EXPECT_TIMED_OUT_TOTAL;
+    case FAULT_RESET:
+    case FAULT_CLOSE_MID:
+      return EXPECT_CLOSED;
+    case FAULT_REFUSED:
+      return EXPECT_REFUSED;
+    default:
+      return EXPECT_PROTOCOL;
+    }
+}
+
+/* Script text. */
+
+static void
+append_escaped (GString    *script,
+                const char *text,
+                gsize       length)
+{
+  for (gsize i = 0; i < length; i++)
+    {
+      guchar ch = (guchar) text[i];
+
+      if (ch == '\r')
+        g_string_append (script, "\\r");
+      else if (ch == '\n')
+        g_string_append (script, "\\n");
+      else if (ch == '\\')
+        g_string_append (script, "\\\\");
+      else if (ch < 0x20 || ch >= 0x7f)
+        g_string_append_printf (script, "\\x%02x", ch);
+      else
+        g_string_append_c (script, (char) ch);
+    }
+}
+
+static void
+append_send (GString    *script,
+             const char *text,
+             gsize       length)
+{
+  g_string_append (script, "send ");
+  append_escaped (script, text, length);
+  g_string_append_c (script, '\n');
+}
+
+static void
+append_step_input (GString    *script,
+                   const Step *step)
+{
+  if (step->expect != NULL)
+    g_string_append_printf (script, "expect %s\n", step->expect);
+  if (step->data)
+    g_string_append (script, "data\n");
+  if (step->tls)
+    g_string_append (script, "starttls\n");
+}
+
+static void
+append_step (GString    *script,
+             const Step *step)
+{
+  append_step_input (script, step);
+  if (step->reply != NULL)
+    append_send (script, step->reply, strlen (step->reply));
+}
+
+static char *
+healthy_script (Proto   proto,
+                Profile profile)
+{
+  GString *script = g_string_new (NULL);
+
+  for (const Step *step = profile_steps (proto, profile); step->name != NULL; step++)
+    append_step (script, step);
+  return g_string_free (script, FALSE);
+}
+
+/* The server's side of @fault in place of @reply. */
+static void
+append_reply_fault (GString     *script,
+                    Proto        proto,
+                    const Fault *fault,
+                    const char  *reply)
+{
+  gsize       first_line = strcspn (reply, "\n") + 1;
+  char        code[4] = { 0 };
+  const char *cont = proto == PROTO_SMTP ? "-" : "";
+
+  memcpy (code, reply, 3);
+  g_string_append (script, "mark\n");
+  switch (fault->id)
+    {
+    case FAULT_NO_REPLY:
+      g_string_append (script, "stall\n");
+      break;
+    case FAULT_STALL_MID:
+      append_send (script, reply, first_line / 2);
+      g_string_append (script, "stall\n");
+      break;
+    case FAULT_DRIP:
+      {
+        /* Each byte comes long before Ti, the whole reply long after Tt. */
+        gint64 interval = MAX (ms_scaled (TOTAL_MS) / 4, 1);
+
+        g_string_append_printf (script, "drip 1 %" G_GINT64_FORMAT " ", interval);
+        append_escaped (script, reply, strlen (reply));
+        g_string_append (script, "\nstall\n");
+      }
+      break;
+    case FAULT_RESET:
+      g_string_append (script, "reset\n");
+      break;
+    case FAULT_CLOSE_MID:
+      /* A multi-line reply cut after its first line, or a line cut short. */
+      append_send (script, reply, first_line < strlen (reply) ? first_line : first_line / 2);
+      g_string_append (script, "close\n");
+      break;
+    case FAULT_OVERLONG:
+      g_string_append_printf (script, "send %s \nrepeat 4096 xxxxxxxxxxxxxxxx\nline\nstall\n", code);
+      break;
+    case FAULT_ENDLESS:
+      if (proto == PROTO_SMTP)
+        g_string_append_printf (script, "repeat 0 %s-this reply never ends\\r\\n\n", code);
+      else
+        g_string_append_printf (script, "line %s list follows\nrepeat 0 X-ENDLESS this list never ends\\r\\n\n", code);
+      break;
+    case FAULT_BAD_CODE:
+      g_string_append_printf (script, "line %cX%c%sthat is no status code\nstall\n", code[0], code[2], cont);
+      break;
+    case FAULT_JUNK:
+      g_string_append (script, "send \\xff\\xfe\\x80\\x9b[2J\\xc3\\x28 junk \\x00\\x01\\r\\n\nstall\n");
+      break;
+    case FAULT_OUT_OF_STEP:
+      {
+        g_autofree char *both = g_strdup_printf ("%s%s this reply was not asked for\r\n", reply, code);
+
+        append_send (script, both, strlen (both));
+        g_string_append (script, "stall\n");
+      }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static char *
+fault_script (const Case *c)
+{
+  GString *script = g_string_new (NULL);
+
+  for (const Step *step = profile_steps (c->proto, c->stage->profile); step->name != NULL; step++)
+    {
+      if (!g_str_equal (step->name, c->stage->step))
+        {
+          append_step (script, step);
+          continue;
+        }
+      switch (c->stage->kind)
+        {
+        case KIND_REPLY:
+          append_step_input (script, step);
+          append_reply_fault (script, c->proto, c->fault, step->reply);
+          break;
+        case KIND_HANDSHAKE:
+          g_string_append (script, "mark\n");
+          if (c->fault->id == FAULT_NO_REPLY)
+            g_string_append (script, "tls-stall\n");
+          else if (c->fault->id == FAULT_RESET)
+            g_string_append (script, "reset\n");
+          else
+            g_string_append (script, "close\n");
+          break;
+        case KIND_STREAM:
+          if (c->fault->id == FAULT_STOP_READING)
+            g_string_append (script, "mark\nstop-reading\n");
+          else if (c->fault->id == FAULT_DRIP)
+            g_string_append_printf (script, "mark\nread-slowly 2048 %" G_GINT64_FORMAT "\n",
+                                    MAX (ms_scaled (TOTAL_MS) / 10, 1));
+          else
+            g_string_append (script, "small-rcvbuf\nread 20\nmark\nreset\n");
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      break;
+    }
+  return g_string_free (script, FALSE);
+}
+
+/* TLS material, made once. */
+
+static GTlsCertificate *tls_certificate;
+static char            *tls_ca_file;
+
+static void
+ensure_tls (void)
+{
+  if (tls_certificate == NULL)
+    tls_certificate = msg_test_make_tls_certificate (NULL, &tls_ca_file);
+}
+
+/* Configuration and messages. */
+
+static void
+set_field (MsgConfiguration *configuration,
+           const char       *name,
+           const char       *value)
+{
+  g_autoptr (GError) error = NULL;
+
+  msg_configuration_set_field (configuration, name, value, &error);
+  g_assert_no_error (error);
+}
+
+/* @unit_ms and @total_ms: the clocks (total 0: automatic). */
+static MsgConfiguration *
+make_configuration (Proto   proto,
+                    Profile profile,
+                    guint16 port,
+                    double  unit_ms,
+                    double  total_ms)
+{
+  MsgConfiguration *configuration = msg_configuration_new ();
+  g_autofree char  *port_text = g_strdup_printf ("%u", port);
+  g_autofree char  *unit = seconds_text (unit_ms);
+  g_autofree char  *total = total_ms > 0 ? seconds_text (total_ms) : g_strdup ("0");
+  const char       *p = proto_names[proto];
+  g_autofree char  *server = g_strdup_printf ("%sserver", p);
+  g_autofree char  *server_port = g_strdup_printf ("%sserverport", p);
+  g_autofree char  *connection_timeout = g_strdup_printf ("%sconnectiontimeout", p);
+  g_autofree char  *operation_timeout = g_strdup_printf ("%soperationtimeout", p);
+  g_autofree char  *starttls = g_strdup_printf ("%sstarttls", p);
+
+  set_field (configuration, server, "127.0.0.1");
+  set_field (configuration, server_port, port_text);
+  set_field (configuration, connection_timeout, unit);
+  set_field (configuration, operation_timeout, total);
+  set_field (configuration, starttls, profile == PROFILE_STARTTLS ? "required" : "never");
+  if (profile == PROFILE_IMPLICIT_TLS)
+    {
+      g_autofree char *usessl = g_strdup_printf ("%susessl", p);
+
+      set_field (configuration, usessl, "true");
+    }
+  if (profile_uses_tls (profile))
+    {
+      ensure_tls ();
+      set_field (configuration, "tlscafile", tls_ca_file);
+    }
+  if (profile == PROFILE_AUTH)
+    {
+      if (proto == PROTO_SMTP)
+        {
+          set_field (configuration, "smtpauthenticate", "1");
+          set_field (configuration, "sendusername", "alice");
+          set_field (configuration, "sendpassword", "secret");
+          set_field (configuration, "smtpallowplaintextauth", "true");
+        }
+      else
+        {
+          set_field (configuration, "nntpauthenticate", "1");
+          set_field (configuration, "postusername", "alice");
+          set_field (configuration, "postpassword", "secret");
+          set_field (configuration, "nntpallowplaintextauth", "true");
+        }
+    }
+  return configuration;
+}
+
+static MsgMessage *
+make_message (gsize body_size)
+{
+  MsgMessage *message = msg_message_new ();
+
+  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", NULL));
+  g_assert_true (msg_message_set_to (message, "bob@example.test", NULL));
+  g_assert_true (msg_message_set_subject (message, "Fault matrix", NULL));
+  g_assert_true (msg_message_set_newsgroups (message, "test.faults", NULL));
+  if (body_size == 0)
+    msg_message_set_text_body (message, "A small message.\n");
+  else
+    {
+      GString *body = g_string_sized_new (body_size + 80);
+
+      while (body->len < body_size)
+        g_string_append (body, "The quick brown fox jumps over the lazy dog, again and again.\n");
+      msg_message_set_text_body (message, body->str);
+      g_string_free (body, TRUE);
+    }
+  return message;
+}
+
+/* Running one operation in a mode. */
+
+typedef enum
+{
+  OP_SEND,
+  OP_CLOSE,
+} OpKind;
+
+typedef struct
+{
+  /* In. */
+  MsgTransport  *transport;
+  MsgMessage    *message;
+  Proto          proto;
+  OpKind         kind;
+  Mode           mode;
+  MsgTestServer *server;  /* the cancel trigger: its first mark */
+  unsigned       sockets; /* or, without a server: a socket above this */
+  /* Out. */
+  GMainContext *context;
+  GCancellable *cancellable;
+  gboolean      ok;
+  GError       *error;
+  unsigned      n_callbacks;
+  gboolean      callback_in_context;
+  gint64        start;
+  gint64        end;
+  gint64        cancelled_at; /* atomic */
+  gboolean      trigger_seen;
+} Run;
+
+static gboolean
+wait_trigger (Run *run)
+{
+  gint64 until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+
+  if (run->server != NULL)
+    return msg_test_server_wait_mark (run->server, 1, (unsigned) ms_scaled (LONG_MS));
+  /* Connect stage: the client's socket exists, so connect() is under way. */
+  while (g_get_monotonic_time () < until)
+    {
+      if (msg_test_count_sockets () > run->sockets)
+        return TRUE;
+      g_usleep (1000);
+    }
+  return FALSE;
+}
+
+static void
+do_cancel (Run *run)
+{
+  run->cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (run->cancellable);
+}
+
+static gpointer
+cancel_thread (gpointer data)
+{
+  Run *run = data;
+
+  run->trigger_seen = wait_trigger (run);
+  do_cancel (run);
+  return NULL;
+}
+
+static gboolean
+cancel_in_loop (gpointer data)
+{
+  do_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+cancel_via_loop_thread (gpointer data)
+{
+  Run *run = data;
+
+  run->trigger_seen = wait_trigger (run);
+  g_main_context_invoke (run->context, cancel_in_loop, run);
+  return NULL;
+}
+
+static void
+operation_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  Run *run = data;
+
+  run->end = g_get_monotonic_time ();
+  run->n_callbacks++;
+  run->callback_in_context = g_main_context_is_owner (run->context) &&
+                             g_main_context_get_thread_default () == run->context;
+  if (run->kind == OP_CLOSE)
+    run->ok = msg_transport_close_finish (MSG_TRANSPORT (source), result, &run->error);
+  else
+    {
+      g_autoptr (MsgSendReport) report = NULL;
+
+      if (run->proto == PROTO_NNTP)
+        report = msg_transport_post_message_finish (MSG_TRANSPORT (source), result, &run->error);
+      else
+        report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &run->error);
+      run->ok = report != NULL;
+    }
+}
+
+static void
+run_operation (Run *run)
+{
+  GThread *thread = NULL;
+  gboolean async = run->mode == MODE_ASYNC || run->mode == MODE_CANCEL_LOOP;
+
+  run->cancellable = g_cancellable_new ();
+  run->context = g_main_context_new ();
+  g_main_context_push_thread_default (run->context);
+
+  if (run->mode == MODE_CANCEL_THREAD)
+    thread = g_thread_new ("canceller", cancel_thread, run);
+  else if (run->mode == MODE_CANCEL_LOOP)
+    thread = g_thread_new ("canceller", cancel_via_loop_thread, run);
+
+  run->start = g_get_monotonic_time ();
+  if (async)
+    {
+      if (run->kind == OP_CLOSE)
+        msg_transport_close_async (run->transport, run->cancellable, operation_done, run);
+      else if (run->proto == PROTO_NNTP)
+        msg_transport_post_message_async (run->transport, run->message, run->cancellable, operation_done, run);
+      else
+        msg_transport_send_message_async (run->transport, run->message, run->cancellable, operation_done, run);
+      while (run->n_callbacks == 0)
+        g_main_context_iteration (run->context, TRUE);
+      /* Exactly once: nothing else is pending for this call. */
+      while (g_main_context_iteration (run->context, FALSE))
+        ;
+      g_assert_cmpuint (run->n_callbacks, ==, 1);
+      g_assert_true (run->callback_in_context);
+    }
+  else
+    {
+      if (run->kind == OP_CLOSE)
+        run->ok = msg_transport_close (run->transport, run->cancellable, &run->error);
+      else
+        {
+          g_autoptr (MsgSendReport) report = NULL;
+
+          if (run->proto == PROTO_NNTP)
+            report = msg_transport_post_message (run->transport, run->message, run->cancellable, &run->error);
+          else
+            report = msg_transport_send_message (run->transport, run->message, run->cancellable, &run->error);
+          run->ok = report != NULL;
+        }
+      run->end = g_get_monotonic_time ();
+    }
+
+  if (thread != NULL)
+    g_thread_join (thread);
+  g_main_context_pop_thread_default (run->context);
+}
+
+static void
+run_clear (Run *run)
+{
+  g_clear_error (&run->error);
+  g_clear_object (&run->cancellable);
+  g_clear_pointer (&run->context, g_main_context_unref);
+}
+
+/* A healthy send (or close) on @transport, synchronously. */
+static void
+assert_send_ok (MsgTransport *transport,
+                Proto         proto)
+{
+  g_autoptr (MsgMessage) message = make_message (0);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (proto == PROTO_NNTP)
+    report = msg_transport_post_message (transport, message, NULL, &error);
+  else
+    report = msg_transport_send_message (transport, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+}
+
+static void
+assert_server_ok (MsgTestServer *server)
+{
+  g_autofree char *error = msg_test_server_get_error (server);
+
+  g_assert_null (error);
+}
+
+static unsigned
+wait_sockets (unsigned expected,
+              gint64   timeout_ms)
+{
+  gint64   until = g_get_monotonic_time () + timeout_ms * 1000;
+  unsigned n;
+
+  while ((n = msg_test_count_sockets ()) > expected && g_get_monotonic_time () < until)
+    g_usleep (1000);
+  return n;
+}
+
+static void
+assert_error (const Case *c,
+              const Run  *run)
+{
+  Expect        expect = case_expect (c);
+  const GError *error = run->error;
+
+  g_assert_false (run->ok);
+  g_assert_nonnull (error);
+  g_test_message ("error: %s", error->message);
+
+  if (c->stage->after_dot)
+    {
+      /* The server may have the message: any failure is "unknown". */
+      g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
+      return;
+    }
+  switch (expect)
+    {
+    case EXPECT_TIMED_OUT_UNIT:
+    case EXPECT_TIMED_OUT_TOTAL:
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+      break;
+    case EXPECT_CLOSED:
+      if (c->stage->kind == KIND_HANDSHAKE && error->domain == G_TLS_ERROR)
+        break;
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
+      break;
+    case EXPECT_REFUSED:
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+      break;
+    case EXPECT_PROTOCOL:
+      g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL);
+      break;
+    case EXPECT_CANCELLED:
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Elapsed-time assertions: every bound is "limit + ε". */
+static void
+assert_timing (const Case    *c,
+               const Run     *run,
+               MsgTestServer *server)
+{
+  Expect expect = case_expect (c);
+  gint64 slack = ms_scaled (SLACK_MS);
+  gint64 unit = ms_scaled (UNIT_MS);
+  gint64 total = ms_scaled (TOTAL_MS);
+  gint64 from_call = (run->end - run->start) / 1000;
+  gint64 fault_time = server != NULL && msg_test_server_get_mark_time (server) > 0
+                          ? msg_test_server_get_mark_time (server)
+                          : run->start;
+  gint64 from_fault = (run->end - fault_time) / 1000;
+
+  g_test_message ("elapsed %" G_GINT64_FORMAT " ms from the call, %" G_GINT64_FORMAT " ms from the fault",
+                  from_call, from_fault);
+  switch (expect)
+    {
+    case EXPECT_TIMED_OUT_UNIT:
+      /* The unit clock starts when the command was sent: after the call,
+       * before the server saw it. */
+      g_assert_cmpint (from_call, >=, unit);
+      g_assert_cmpint (from_fault, <=, unit + slack);
+      break;
+    case EXPECT_TIMED_OUT_TOTAL:
+      g_assert_cmpint (from_call, >=, total);
+      g_assert_cmpint (from_call, <=, total + slack);
+      break;
+    case EXPECT_CANCELLED:
+      g_assert_cmpint (run->cancelled_at, >, 0);
+      g_assert_cmpint ((run->end - run->cancelled_at) / 1000, <=, slack);
+      break;
+    default:
+      /* Immediate faults: certainly never a clock's wait. */
+      g_assert_cmpint (from_fault, <=, unit + slack);
+    }
+}
+
+static void
+test_matrix_case (gconstpointer data)
+{
+  const Case *c = data;
+  g_autoptr (MsgTestServer) server = NULL;
+  g_autoptr (MsgTestServer) healthy = NULL;
+  g_autoptr (MsgConfiguration) configuration = NULL;
+  g_autoptr (MsgTransport) transport = NULL;
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) refuser = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *good = healthy_script (c->proto, c->stage->profile);
+  Expect           expect = case_expect (c);
+  double           unit_ms = UNIT_MS;
+  double           total_ms = 0;
+  unsigned         base_fds = msg_test_count_fds ();
+  unsigned         base_sockets;
+  guint16          port;
+  Run              run = { 0 };
+
+  /* The clock under test is short; the others cannot be what fires.
+   * QUIT has no total deadline of its own: the unit clock ends a drip. */
+  if (is_cancel_mode (c->mode))
+    unit_ms = LONG_MS;
+  else if (expect == EXPECT_TIMED_OUT_TOTAL && !c->stage->in_close)
+    {
+      unit_ms = LONG_MS;
+      total_ms = TOTAL_MS;
+    }
+
+  if (c->stage->kind == KIND_CONNECT)
+    {
+      healthy = msg_test_server_new (good);
+      if (c->fault->id == FAULT_REFUSED)
+        {
+          /* Bound but not listening: connect() is refused. */
+          g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+          g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+          g_autoptr (GSocketAddress) bound = NULL;
+
+          refuser = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+          g_assert_no_error (error);
+          g_assert_true (g_socket_bind (refuser, address, FALSE, &error));
+          bound = g_socket_get_local_address (refuser, &error);
+          g_assert_no_error (error);
+          port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+        }
+      else
+        {
+          server = msg_test_server_new_no_accept ();
+          port = msg_test_server_get_port (server);
+        }
+    }
+  else
+    {
+      const char *scripts[3] = { NULL, good, NULL };
+
+      script = fault_script (c);
+      scripts[0] = script;
+      g_test_message ("fault script:\n%s", script);
+      server = msg_test_server_new_multi (scripts);
+      if (profile_uses_tls (c->stage->profile))
+        {
+          ensure_tls ();
+          msg_test_server_set_tls (server, tls_certificate);
+        }
+      port = msg_test_server_get_port (server);
+    }
+
+  configuration = make_configuration (c->proto, c->stage->profile, port, unit_ms, total_ms);
+  transport = msg_transport_new_for_name (proto_names[c->proto], configuration, &error);
+  g_assert_no_error (error);
+  message = make_message (c->stage->kind == KIND_STREAM ? BIG_MESSAGE : 0);
+
+  if (c->stage->in_close)
+    assert_send_ok (transport, c->proto);
+
+  /* A kept connection is two sockets here: ours and the server's. */
+  base_sockets = msg_test_count_sockets () - (c->stage->in_close ? 2 : 0);
+  run.transport = transport;
+  run.message = message;
+  run.proto = c->proto;
+  run.kind = c->stage->in_close ? OP_CLOSE : OP_SEND;
+  run.mode = c->mode;
+  run.server = c->stage->kind == KIND_CONNECT ? NULL : server;
+  run.sockets = msg_test_count_sockets ();
+  run_operation (&run);
+
+  /* The right error, in time. */
+  if (c->stage->in_close)
+    {
+      /* QUIT is a courtesy: close may report the fault or not, but it
+       * returns in time and closes regardless. */
+      if (!run.ok)
+        g_test_message ("close: %s", run.error->message);
+      if (is_cancel_mode (c->mode))
+        {
+          g_assert_true (run.trigger_seen);
+          g_assert_cmpint ((run.end - run.cancelled_at) / 1000, <=, ms_scaled (SLACK_MS));
+        }
+      else
+        g_assert_cmpint ((run.end - msg_test_server_get_mark_time (server)) / 1000, <=,
+                         ms_scaled (UNIT_MS + SLACK_MS));
+    }
+  else
+    {
+      assert_error (c, &run);
+      if (is_cancel_mode (c->mode))
+        g_assert_true (run.trigger_seen);
+      else if (server != NULL && c->stage->kind != KIND_CONNECT)
+        g_assert_true (msg_test_server_wait_mark (server, 1, 0));
+      assert_timing (c, &run, c->stage->kind == KIND_CONNECT ? NULL : server);
+    }
+  /* The library never resets the caller's cancellable. */
+  if (is_cancel_mode (c->mode))
+    g_assert_true (g_cancellable_is_cancelled (run.cancellable));
+
+  /* Nothing the caller did not mean: no message data unless the server
+   * asked for it (the fault came before the 354/340). */
+  if (server != NULL && c->stage->kind == KIND_REPLY && !c->stage->after_dot && !c->stage->in_close)
+    {
+      g_autoptr (GBytes) received = msg_test_server_get_received (server, 0);
+      gsize            size = g_bytes_get_size (received);
+      g_autofree char *text = g_strndup (size > 0 ? g_bytes_get_data (received, NULL) : "", size);
+
+      g_assert_null (strstr (text, "A small message."));
+    }
+
+  /* The server saw the close by the time the call returned, and our
+   * socket is gone. */
+  if (server != NULL)
+    g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (SLACK_MS)));
+  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
+  if (server != NULL)
+    assert_server_ok (server);
+
+  /* The same transport sends the next message: on a new connection to
+   * the same server, or after a connect fault to a healthy one. */
+  {
+    g_autoptr (MsgConfiguration) next = msg_configuration_copy (configuration);
+    g_autofree char *unit = seconds_text (LONG_MS);
+    g_autofree char *field = g_strdup_printf ("%sconnectiontimeout", proto_names[c->proto]);
+
+    /* The clocks of the fault are too short for a healthy dialogue on a
+     * slow run (a TLS handshake under valgrind takes seconds). */
+    set_field (next, field, unit);
+    g_free (field);
+    field = g_strdup_printf ("%soperationtimeout", proto_names[c->proto]);
+    set_field (next, field, "0");
+    if (healthy != NULL)
+      {
+        g_autofree char *healthy_port = g_strdup_printf ("%u", msg_test_server_get_port (healthy));
+
+        g_free (field);
+        field = g_strdup_printf ("%sserverport", proto_names[c->proto]);
+        set_field (next, field, healthy_port);
+      }
+    msg_transport_set_configuration (transport, next);
+  }
+  assert_send_ok (transport, c->proto);
+  g_assert_true (msg_transport_close (transport, NULL, &error));
+  g_assert_no_error (error);
+  if (healthy != NULL)
+    {
+      g_assert_cmpuint (msg_test_server_get_n_connections (healthy), ==, 1);
+      g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) ms_scaled (LONG_MS)));
+      assert_server_ok (healthy);
+    }
+  else
+    {
+      g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 2);
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (1000)));
+      assert_server_ok (server);
+    }
+
+  /* Nothing leaks: every descriptor is back once the objects are gone. */
+  run_clear (&run);
+  g_clear_object (&transport);
+  g_clear_pointer (&server, msg_test_server_free);
+  g_clear_pointer (&healthy, msg_test_server_free);
+  if (refuser != NULL)
+    g_socket_close (refuser, NULL);
+  g_clear_object (&refuser);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+}
+
+/* Many at once: 32 async sends stalled together; half are cancelled, half
+ * time out; all within their bound, with no leak. */
+
+#define N_MANY 32
+
+typedef struct
+{
+  MsgTestServer *server;
+  MsgTransport  *transport;
+  GCancellable  *cancellable;
+  GError        *error;
+  gint64         start;
+  gint64         end;
+  unsigned      *pending;
+  Proto          proto;
+} Many;
+
+static void
+many_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  Many *m = data;
+  g_autoptr (MsgSendReport) report = NULL;
+
+  m->end = g_get_monotonic_time ();
+  if (m->proto == PROTO_NNTP)
+    report = msg_transport_post_message_finish (MSG_TRANSPORT (source), result, &m->error);
+  else
+    report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &m->error);
+  g_assert_null (report);
+  (*m->pending)--;
+}
+
+typedef struct
+{
+  Many    *many;
+  gint64   cancelled_at;
+  gboolean all_marked;
+} ManyCanceller;
+
+static gpointer
+many_cancel_thread (gpointer data)
+{
+  ManyCanceller *mc = data;
+
+  mc->all_marked = TRUE;
+  for (unsigned i = 0; i < N_MANY; i++)
+    mc->all_marked &= msg_test_server_wait_mark (mc->many[i].server, 1, (unsigned) ms_scaled (LONG_MS));
+  mc->cancelled_at = g_get_monotonic_time ();
+  for (unsigned i = 1; i < N_MANY; i += 2)
+    g_cancellable_cancel (mc->many[i].cancellable);
+  return NULL;
+}
+
+static void
+test_many_at_once (gconstpointer data)
+{
+  Proto proto = GPOINTER_TO_INT (data);
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autofree char *good = healthy_script (proto, PROFILE_PLAIN);
+  g_autoptr (MsgMessage) message = make_message (0);
+  Many     many[N_MANY] = { 0 };
+  unsigned base_fds = msg_test_count_fds ();
+  unsigned base_sockets;
+  unsigned pending = N_MANY;
+  gint64   cancelled_at;
+  gint64   slack = ms_scaled (SLACK_MS);
+  /* The callbacks run one after the other in this thread, and each is
+   * timed when it runs: 5 ms each, on top of two ε for 64 threads (32
+   * sends, 32 servers) on a loaded machine. */
+  gint64 allowance = 2 * slack + ms_scaled (5 * N_MANY);
+
+  g_test_summary ("32 async sends stalled at once all end within their bound (time-out or cancel), "
+                  "close their sockets and leave every transport usable.");
+  g_main_context_push_thread_default (context);
+  for (unsigned i = 0; i < N_MANY; i++)
+    {
+      /* Stalled at the greeting: the connections stay open together. */
+      const char *scripts[] = { "mark\nstall\n", good, NULL };
+      g_autoptr (MsgConfiguration) configuration = NULL;
+      g_autoptr (GError) error = NULL;
+
+      many[i].server = msg_test_server_new_multi (scripts);
+      /* Even: time out (Ti); odd: cancelled (Ti long). */
+      configuration = make_configuration (proto, PROFILE_PLAIN, msg_test_server_get_port (many[i].server),
+                                          i % 2 == 0 ? UNIT_MS : LONG_MS, 0);
+      many[i].transport = msg_transport_new_for_name (proto_names[proto], configuration, &error);
+      g_assert_no_error (error);
+      many[i].cancellable = g_cancellable_new ();
+      many[i].pending = &pending;
+      many[i].proto = proto;
+    }
+  base_sockets = msg_test_count_sockets ();
+
+  for (unsigned i = 0; i < N_MANY; i++)
+    {
+      many[i].start = g_get_monotonic_time ();
+      if (proto == PROTO_NNTP)
+        msg_transport_post_message_async (many[i].transport, message, many[i].cancellable, many_done, &many[i]);
+      else
+        msg_transport_send_message_async (many[i].transport, message, many[i].cancellable, many_done, &many[i]);
+    }
+  /* The main loop keeps running (callbacks are timed when they run);
+   * another thread cancels the odd ones once all 32 are stalled. */
+  {
+    ManyCanceller mc = { many, 0, FALSE };
+    GThread      *thread = g_thread_new ("canceller", many_cancel_thread, &mc);
+
+    while (pending > 0)
+      g_main_context_iteration (context, TRUE);
+    g_thread_join (thread);
+    g_assert_true (mc.all_marked);
+    cancelled_at = mc.cancelled_at;
+  }
+
+  for (unsigned i = 0; i < N_MANY; i++)
+    {
+      if (i % 2 == 0)
+        {
+          g_assert_error (many[i].error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+          g_assert_cmpint ((many[i].end - msg_test_server_get_mark_time (many[i].server)) / 1000, <=,
+                           ms_scaled (UNIT_MS) + allowance);
+        }
+      else
+        {
+          g_assert_error (many[i].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+          g_assert_cmpint ((many[i].end - cancelled_at) / 1000, <=, allowance);
+        }
+      g_assert_true (msg_test_server_wait_closed (many[i].server, (unsigned) allowance));
+    }
+  g_assert_cmpuint (wait_sockets (base_sockets, allowance), ==, base_sockets);
+
+  for (unsigned i = 0; i < N_MANY; i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      assert_send_ok (many[i].transport, proto);
+      g_assert_true (msg_transport_close (many[i].transport, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (msg_test_server_wait_closed (many[i].server, (unsigned) ms_scaled (1000)));
+      g_assert_cmpuint (msg_test_server_get_n_connections (many[i].server), ==, 2);
+      assert_server_ok (many[i].server);
+      g_clear_error (&many[i].error);
+      g_clear_object (&many[i].cancellable);
+      g_clear_object (&many[i].transport);
+      g_clear_pointer (&many[i].server, msg_test_server_free);
+    }
+  g_main_context_pop_thread_default (context);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+}
+
+/* Pickup faults. */
+
+static GPtrArray *
+list_dir (const char *dir)
+{
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, NULL);
+  GPtrArray  *names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (handle == NULL)
+    return names;
+  while ((name = g_dir_read_name (handle)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  return names;
+}
+
+static MsgTransport *
+make_pickup (const char *dir)
+{
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (GError) error = NULL;
+  MsgTransport *transport;
+
+  set_field (configuration, "smtpserverpickupdirectory", dir);
+  transport = msg_transport_new_for_name ("pickup", configuration, &error);
+  g_assert_no_error (error);
+  return transport;
+}
+
+typedef struct
+{
+  const char   *dir;
+  GCancellable *cancellable;
+  GMainContext *context; /* (nullable): cancel from this main loop */
+  gint64        cancelled_at;
+  gboolean      seen;
+} PickupCanceller;
+
+static gboolean
+pickup_cancel_cb (gpointer data)
+{
+  PickupCanceller *pc = data;
+
+  pc->cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (pc->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits until the temporary file exists (the write is under way), then
+ * cancels. */
+static gpointer
+pickup_cancel_thread (gpointer data)
+{
+  PickupCanceller *pc = data;
+  gint64           until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+
+  while (!pc->seen && g_get_monotonic_time () < until)
+    {
+      g_autoptr (GPtrArray) names = list_dir (pc->dir);
+
+      for (guint i = 0; i < names->len; i++)
+        if (g_str_has_suffix (names->pdata[i], ".tmp"))
+          pc->seen = TRUE;
+      if (!pc->seen)
+        g_usleep (1000);
+    }
+  if (pc->context != NULL)
+    g_main_context_invoke (pc->context, pickup_cancel_cb, pc);
+  else
+    pickup_cancel_cb (pc);
+  return NULL;
+}
+
+typedef struct
+{
+  GError  *error;
+  gboolean done;
+  gint64   end;
+} PickupAsync;
+
+static void
+pickup_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  PickupAsync *pa = data;
+  g_autoptr (MsgSendReport) report = NULL;
+
+  report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &pa->error);
+  g_assert_null (report);
+  pa->end = g_get_monotonic_time ();
+  pa->done = TRUE;
+}
+
+static void
+test_pickup_cancel (gconstpointer data)
+{
+  Mode             mode = GPOINTER_TO_INT (data);
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *big_dir = msg_test_make_temp_dir ();
+  g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
+  g_autoptr (MsgTransport) transport = make_pickup (dir);
+  g_autoptr (MsgMessage) message = make_message (0);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (GError) error = NULL;
+  PickupCanceller pc = { dir, cancellable, NULL, 0, FALSE };
+  PickupAsync     pa = { 0 };
+  unsigned        base_fds = msg_test_count_fds ();
+  GThread        *thread;
+  int             fd;
+
+  g_test_summary ("A cancel while the pickup file is written leaves neither a .eml nor a temporary file, "
+                  "and the transport writes the next message.");
+  /* A sparse 1 GiB attachment: far longer to write than any cancel. */
+  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
+  g_close (fd, NULL);
+  g_assert_nonnull (msg_message_add_attachment (message, big, &error));
+  g_assert_no_error (error);
+
+  g_main_context_push_thread_default (context);
+  if (mode == MODE_CANCEL_LOOP)
+    pc.context = context;
+  thread = g_thread_new ("canceller", pickup_cancel_thread, &pc);
+  if (mode == MODE_CANCEL_LOOP)
+    {
+      msg_transport_send_message_async (transport, message, cancellable, pickup_done, &pa);
+      while (!pa.done)
+        g_main_context_iteration (context, TRUE);
+      error = g_steal_pointer (&pa.error);
+    }
+  else
+    {
+      g_assert_null (msg_transport_send_message (transport, message, cancellable, &error));
+      pa.end = g_get_monotonic_time ();
+    }
+  g_thread_join (thread);
+  g_main_context_pop_thread_default (context);
+
+  g_assert_true (pc.seen);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint ((pa.end - pc.cancelled_at) / 1000, <=, ms_scaled (SLACK_MS));
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 0);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_clear_error (&error);
+
+  {
+    g_autoptr (MsgMessage) next = make_message (0);
+    g_autoptr (MsgSendReport) report = msg_transport_send_message (transport, next, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (report);
+    g_clear_pointer (&names, g_ptr_array_unref);
+    names = list_dir (dir);
+    g_assert_cmpuint (names->len, ==, 1);
+    g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
+  }
+  g_clear_object (&transport);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  msg_test_remove_tree (dir);
+  msg_test_remove_tree (big_dir);
+}
+
+static void
+test_pickup_disk_full (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+
+  g_test_summary ("A pickup write that fails for want of space (RLIMIT_FSIZE in a subprocess) "
+                  "leaves no file behind, and the transport writes the next message once space is back.");
+  if (g_test_subprocess ())
+    {
+      const char *pickup = g_getenv ("MSGOBJ_FAULTS_PICKUP_DIR");
+      g_autoptr (MsgTransport) transport = make_pickup (pickup);
+      g_autoptr (MsgMessage) message = make_message (256 * 1024);
+      g_autoptr (MsgMessage) next = make_message (0);
+      g_autoptr (MsgSendReport) report = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) names = NULL;
+      struct rlimit limit;
+      unsigned      base_fds = msg_test_count_fds ();
+
+      g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+      limit.rlim_cur = 16 * 1024;
+      signal (SIGXFSZ, SIG_IGN);
+      g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+      report = msg_transport_send_message (transport, message, NULL, &error);
+      g_assert_null (report);
+      g_test_message ("error: %s", error->message);
+      /* EFBIG: GLib has no code of its own for it. */
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == G_IO_ERROR);
+      g_assert_cmpint (error->code, !=, G_IO_ERROR_CANCELLED);
+      g_assert_nonnull (strstr (error->message, pickup));
+      names = list_dir (pickup);
+      g_assert_cmpuint (names->len, ==, 0);
+      g_assert_cmpuint (msg_test_count_fds (), ==, base_fds);
+
+      limit.rlim_cur = limit.rlim_max;
+      g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+      g_clear_error (&error);
+      report = msg_transport_send_message (transport, next, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (report);
+      return;
+    }
+
+  g_setenv ("MSGOBJ_FAULTS_PICKUP_DIR", dir, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  {
+    g_autoptr (GPtrArray) names = list_dir (dir);
+
+    /* Only the message written once the limit was lifted. */
+    g_assert_cmpuint (names->len, ==, 1);
+    g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
+  }
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_pickup_directory_removed (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTransport) transport = make_pickup (dir);
+  g_autoptr (MsgMessage) message = make_message (0);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) names = NULL;
+  unsigned base_fds;
+
+  g_test_summary ("A pickup directory removed between two sends is a clear error, is not re-created, "
+                  "and the transport writes again once it is back.");
+  report = msg_transport_send_message (transport, message, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&report);
+  base_fds = msg_test_count_fds ();
+  msg_test_remove_tree (dir);
+
+  report = msg_transport_send_message (transport, message, NULL, &error);
+  g_assert_null (report);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, dir));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (msg_test_count_fds (), ==, base_fds);
+  g_clear_error (&error);
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  report = msg_transport_send_message (transport, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 1);
+  g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
+  msg_test_remove_tree (dir);
+}
+
+/* Setup. */
+
+static void
+warm_up_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  g_autoptr (MsgSendReport) report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, NULL);
+
+  *(gboolean *) data = TRUE;
+}
+
+/* An asynchronous send makes GLib start its worker thread ("gmain"), with
+ * a descriptor, for the process's life: do it before any baseline. */
+static void
+warm_up_async (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTransport) transport = make_pickup (dir);
+  g_autoptr (MsgMessage) message = make_message (0);
+  gboolean done = FALSE;
+
+  msg_transport_send_message_async (transport, message, NULL, warm_up_done, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_object (&transport);
+  msg_test_remove_tree (dir);
+}
+
+/* Sends once with each profile, so that descriptors that modules, TLS and
+ * the like keep for the process's life are in every case's baseline.
+ * Nothing is asserted here: the /healthy case of each protocol does. */
+static void
+warm_up (Proto proto)
+{
+  for (Profile profile = PROFILE_PLAIN; profile < N_PROFILES; profile++)
+    {
+      g_autofree char *good = NULL;
+      g_autoptr (MsgTestServer) server = NULL;
+      g_autoptr (MsgConfiguration) configuration = NULL;
+      g_autoptr (MsgTransport) transport = NULL;
+      g_autoptr (MsgMessage) message = NULL;
+      g_autoptr (MsgSendReport) report = NULL;
+
+      if (profile_steps (proto, profile) == NULL)
+        continue;
+      good = healthy_script (proto, profile);
+      server = msg_test_server_new (good);
+      message = make_message (0);
+
+      if (profile_uses_tls (profile))
+        {
+          ensure_tls ();
+          msg_test_server_set_tls (server, tls_certificate);
+        }
+      configuration = make_configuration (proto, profile, msg_test_server_get_port (server), LONG_MS, 0);
+      transport = msg_transport_new_for_name (proto_names[proto], configuration, NULL);
+      if (transport == NULL)
+        return;
+      if (proto == PROTO_NNTP)
+        report = msg_transport_post_message (transport, message, NULL, NULL);
+      else
+        report = msg_transport_send_message (transport, message, NULL, NULL);
+      msg_transport_close (transport, NULL, NULL);
+      g_clear_object (&transport);
+      msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS));
+    }
+}
+
+/* Each profile's healthy dialogue works: the matrix means nothing
+ * otherwise. */
+static void
+test_healthy (gconstpointer data)
+{
+  Proto            proto = GPOINTER_TO_INT (data) / N_PROFILES;
+  Profile          profile = GPOINTER_TO_INT (data) % N_PROFILES;
+  g_autofree char *good = healthy_script (proto, profile);
+  g_autoptr (MsgTestServer) server = msg_test_server_new (good);
+  g_autoptr (MsgConfiguration) configuration = NULL;
+  g_autoptr (MsgTransport) transport = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (profile_uses_tls (profile))
+    {
+      ensure_tls ();
+      msg_test_server_set_tls (server, tls_certificate);
+    }
+  configuration = make_configuration (proto, profile, msg_test_server_get_port (server), LONG_MS, 0);
+  transport = msg_transport_new_for_name (proto_names[proto], configuration, &error);
+  g_assert_no_error (error);
+  assert_send_ok (transport, proto);
+  g_assert_true (msg_transport_close (transport, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+  assert_server_ok (server);
+}
+
+static void
+add_matrix (Proto proto)
+{
+  const Stage *stages = proto == PROTO_SMTP ? smtp_stages : nntp_stages;
+
+  for (Profile profile = PROFILE_PLAIN; profile < N_PROFILES; profile++)
+    {
+      g_autofree char *path = NULL;
+
+      if (profile_steps (proto, profile) == NULL)
+        continue;
+      path = g_strdup_printf ("/faults/%s/healthy/%s", proto_names[proto], profile_names[profile]);
+
+      g_test_add_data_func (path, GINT_TO_POINTER (proto * N_PROFILES + profile), test_healthy);
+    }
+
+  for (const Stage *stage = stages; stage->name != NULL; stage++)
+    for (gsize f = 0; f < G_N_ELEMENTS (faults); f++)
+      {
+        if (!fault_applies (stage, &faults[f]))
+          continue;
+        for (Mode mode = MODE_SYNC; mode <= MODE_CANCEL_LOOP; mode++)
+          {
+            Case            *c;
+            g_autofree char *path = NULL;
+
+            if (is_cancel_mode (mode) && !faults[f].stalls)
+              continue;
+            c = g_new0 (Case, 1);
+            c->proto = proto;
+            c->stage = stage;
+            c->fault = &faults[f];
+            c->mode = mode;
+            path = g_strdup_printf ("/faults/%s/%s/%s/%s", proto_names[proto], stage->name,
+                                    faults[f].name, mode_names[mode]);
+            g_test_add_data_func_full (path, c, test_matrix_case, g_free);
+          }
+      }
+  g_test_add_data_func (proto == PROTO_SMTP ? "/faults/smtp/many-at-once" : "/faults/nntp/many-at-once",
+                        GINT_TO_POINTER (proto), test_many_at_once);
+}
+
+/* `test-faults --markdown-table`: the table of stages × faults that the
+ * matrix proves, for README.md, from the same data as the cases. */
+static void
+print_table (void)
+{
+  static const char *const expect_text[] = { "TO", "TO(total)", "CL", "RF", "PR", "CA" };
+
+  for (Proto proto = PROTO_SMTP; proto <= PROTO_NNTP; proto++)
+    {
+      const Stage *stages = proto == PROTO_SMTP ? smtp_stages : nntp_stages;
+
+      g_print ("\n| %s stage |", proto == PROTO_SMTP ? "SMTP" : "NNTP");
+      for (gsize f = 0; f < G_N_ELEMENTS (faults); f++)
+        g_print (" %s |", faults[f].name);
+      g_print ("\n|---|");
+      for (gsize f = 0; f < G_N_ELEMENTS (faults); f++)
+        g_print (":-:|");
+      g_print ("\n");
+      for (const Stage *stage = stages; stage->name != NULL; stage++)
+        {
+          g_print ("| %s |", stage->name);
+          for (gsize f = 0; f < G_N_ELEMENTS (faults); f++)
+            {
+              Case c = { proto, stage, &faults[f], MODE_SYNC };
+
+              if (!fault_applies (stage, &faults[f]))
+                g_print (" |");
+              else if (stage->in_close)
+                g_print (" closed%s |", faults[f].stalls ? "+" : "");
+              else
+                g_print (" %s%s |", stage->after_dot ? "UN" : expect_text[case_expect (&c)],
+                         faults[f].stalls ? "+" : "");
+            }
+          g_print ("\n");
+        }
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  if (argc == 2 && g_str_equal (argv[1], "--markdown-table"))
+    {
+      print_table ();
+      return 0;
+    }
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  scale = msg_test_time_scale ();
+  /* GLib makes it (and its descriptor) for the process's life on first
+   * use, which may come in the middle of a case. */
+  (void) g_main_context_default ();
+  warm_up_async ();
+  /* A write to a socket the server reset must fail, not kill us. */
+  signal (SIGPIPE, SIG_IGN);
+
+  g_test_add_data_func ("/faults/pickup/write/cancel/cancel-thread", GINT_TO_POINTER (MODE_CANCEL_THREAD),
+                        test_pickup_cancel);
+  g_test_add_data_func ("/faults/pickup/write/cancel/cancel-loop", GINT_TO_POINTER (MODE_CANCEL_LOOP),
+                        test_pickup_cancel);
+  g_test_add_func ("/faults/pickup/write/disk-full/sync", test_pickup_disk_full);
+  g_test_add_func ("/faults/pickup/directory/removed/sync", test_pickup_directory_removed);
+
+  if (g_test_subprocess ())
+    return g_test_run ();
+
+  for (Proto proto = PROTO_SMTP; proto <= PROTO_NNTP; proto++)
+    {
+      warm_up (proto);
+      add_matrix (proto);
+    }
+  return g_test_run ();
+}
