@@ -1,0 +1,355 @@
+# The NNTP transport against a real INN 2.7 (Debian's inn2), started by
+# these tests as a private instance on 127.0.0.1 (inn_server.py). Articles
+# are posted through libmsgobj and read back with a raw-socket NNTP client.
+#
+# INN missing is a failure, not a skip: install it with install-inn.sh.
+import email
+import email.policy
+import os
+import tempfile
+import uuid
+
+_home = tempfile.mkdtemp(prefix="msgobj-inn-pytest-")
+for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "HOME"):
+    os.environ[_var] = os.path.join(_home, _var.lower())
+    os.makedirs(os.environ[_var], exist_ok=True)
+os.environ.pop("MSGOBJ_CONFIG", None)
+
+import gi  # noqa: E402
+
+gi.require_version("MsgObj", "1.0")
+gi.require_version("Gio", "2.0")
+
+import pytest  # noqa: E402
+from gi.repository import Gio, GLib, MsgObj  # noqa: E402
+
+from inn_server import InnServer, NntpReader  # noqa: E402
+
+GROUP = "local.test"
+USER, PASSWORD = "bob", "s3cret pass"
+
+# Lines that must survive dot-stuffing on the way in and out.
+DOT_LINES = [".", ".dot line", "..two dots", "...", ". space", "end."]
+
+
+@pytest.fixture(scope="module")
+def inn():
+    """Anonymous posting allowed."""
+    with InnServer(groups=[GROUP, "local.other"]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def inn_auth():
+    """Anonymous readers read; only USER may post (ckpasswd)."""
+    with InnServer(groups=[GROUP], users={USER: PASSWORD}) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def inn_transit():
+    """Debian's incoming.conf: 127.0.0.1 is a feed peer, so a connection
+    starts in transit mode and POST gets 401 MODE-READER."""
+    with InnServer(groups=[GROUP], feeder=True) as server:
+        yield server
+
+
+def configuration(server, **fields):
+    config = MsgObj.Configuration.new()
+    config.set_field("postusing", "nntp")
+    config.set_field("nntpserver", "127.0.0.1")
+    config.set_field("nntpserverport", str(server.port))
+    config.set_field("nntpconnectiontimeout", "20")
+    config.set_field("nntpstarttls", "never")
+    for name, value in fields.items():
+        config.set_field(name, value)
+    return config
+
+
+def new_message_id():
+    return "<%s@msgobj.example.test>" % uuid.uuid4().hex
+
+
+def make_article(config, subject=None, groups=GROUP, body_lines=None, message_id=None):
+    message = MsgObj.Message.new_with_configuration(config)
+    if message_id is not None:
+        message.set_message_id(message_id)
+    message.set_from("Alice Poster <alice@example.test>")
+    message.set_newsgroups(groups)
+    message.set_subject(subject or "integration " + uuid.uuid4().hex)
+    lines = body_lines if body_lines is not None else ["Hello, INN."] + DOT_LINES
+    message.set_text_body("\n".join(lines) + "\n")
+    return message
+
+
+def read_back(server, message_id, group=GROUP, mode_reader=False):
+    with NntpReader(server.port) as reader:
+        if mode_reader:
+            assert reader.command("MODE READER")[:3] in (b"200", b"201")
+        return reader.article(message_id, group)
+
+
+def article_exists(server, message_id):
+    with NntpReader(server.port) as reader:
+        reply = reader.command("STAT " + message_id)
+    return reply.startswith(b"223")
+
+
+def assert_posted(server, report, message, body_lines=None, mode_reader=False):
+    """The article INN stores carries what we posted."""
+    assert report.get_transport_name() == "nntp"
+    message_id = report.get_message_id()
+    assert message_id.startswith("<") and message_id.endswith(">")
+    assert message_id in report.get_server_response()
+    headers, head, body = read_back(server, message_id, mode_reader=mode_reader)
+    assert headers["message-id"] == message_id
+    assert headers["newsgroups"] == message.get_newsgroups()
+    assert headers["subject"] == message.get_subject()
+    assert headers["from"] == "Alice Poster <alice@example.test>"
+    # Added by INN, so the article really went through innd.
+    assert headers["path"].startswith("inn.localdomain!")
+    assert GROUP in headers["xref"]
+    assert "bcc" not in headers
+    expected = body_lines if body_lines is not None else ["Hello, INN."] + DOT_LINES
+    assert [line.decode() for line in body] == expected
+    return headers
+
+
+def nnrpd_pid(headers):
+    """The nnrpd process that took the article, from Injection-Info."""
+    info = headers["injection-info"]
+    start = info.index('logging-data="') + len('logging-data="')
+    return int(info[start:info.index('"', start)])
+
+
+def run_async(start, finish, *args, timeout=60):
+    loop = GLib.MainLoop()
+    box = {}
+
+    def done(source, result, *unused):
+        try:
+            box["value"] = finish(result)
+        except GLib.Error as error:
+            box["error"] = error
+        loop.quit()
+
+    start(*args, done)
+    timer = GLib.timeout_add_seconds(timeout, loop.quit)
+    loop.run()
+    if "value" in box or "error" in box:
+        GLib.source_remove(timer)
+    if "error" in box:
+        raise box["error"]
+    assert "value" in box, "async call did not finish in %d s" % timeout
+    return box["value"]
+
+
+def assert_transport_error(info, code):
+    error = info.value
+    assert error.matches(MsgObj.TransportError.quark(), code), \
+        "expected %s, got %s %d: %s" % (code, error.domain, error.code, error.message)
+
+
+# -- plain posting ----------------------------------------------------------
+
+
+def test_post_and_read_back(inn):
+    config = configuration(inn)
+    message = make_article(config)
+    message.set_bcc("hidden@example.test")
+    report = message.post(None)
+    assert_posted(inn, report, message)
+
+
+def test_given_message_id_is_kept(inn):
+    message_id = new_message_id()
+    message = make_article(configuration(inn), message_id=message_id)
+    report = message.post(None)
+    assert report.get_message_id() == message_id
+    assert_posted(inn, report, message)
+
+
+def test_non_ascii_subject_and_body(inn):
+    config = configuration(inn)
+    message = make_article(config, subject="Grüße aus der Integration")
+    message.set_text_body("Straße\n.ünïcödé dot line\n")
+    report = message.post(None)
+    with NntpReader(inn.port) as reader:
+        _, head, body = reader.article(report.get_message_id(), GROUP)
+    raw = b"\r\n".join(head + [b""] + body) + b"\r\n"
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == "Grüße aus der Integration"
+    assert parsed.get_content().replace("\r\n", "\n") == "Straße\n.ünïcödé dot line\n"
+
+
+def test_two_posts_over_one_kept_connection(inn):
+    config = configuration(inn)
+    transport = MsgObj.Transport.new_for_name("nntp", config)
+    try:
+        first = make_article(config)
+        second = make_article(config, groups=GROUP + ",local.other")
+        report1 = transport.post_message(first, None)
+        report2 = transport.post_message(second, None)
+        assert report1.get_message_id() != report2.get_message_id()
+        headers1 = assert_posted(inn, report1, first)
+        headers2 = assert_posted(inn, report2, second)
+        assert "local.other" in headers2["xref"]
+        # INN forks one nnrpd per connection and names it in
+        # Injection-Info: the same process took both articles.
+        assert nnrpd_pid(headers1) == nnrpd_pid(headers2)
+    finally:
+        transport.close(None)
+    # After close, the next post connects afresh (to a new nnrpd).
+    third = make_article(config)
+    report3 = transport.post_message(third, None)
+    transport.close(None)
+    assert nnrpd_pid(assert_posted(inn, report3, third)) != nnrpd_pid(headers1)
+
+
+def test_post_async(inn):
+    config = configuration(inn)
+    transport = MsgObj.Transport.new_for_name("nntp", config)
+    reports = []
+    messages = [make_article(config), make_article(config)]
+    for message in messages:
+        reports.append(run_async(transport.post_message_async, transport.post_message_finish,
+                                 message, None))
+    transport.close(None)
+    pids = {nnrpd_pid(assert_posted(inn, report, message))
+            for report, message in zip(reports, messages)}
+    assert len(pids) == 1
+
+
+def test_message_post_async(inn):
+    message = make_article(configuration(inn))
+    report = run_async(message.post_async, message.post_finish, None)
+    assert_posted(inn, report, message)
+
+
+def test_unknown_group_is_rejected(inn):
+    config = configuration(inn)
+    transport = MsgObj.Transport.new_for_name("nntp", config)
+    bad = make_article(config, groups="local.does-not-exist")
+    with pytest.raises(GLib.Error) as info:
+        transport.post_message(bad, None)
+    # INN: 441 No valid newsgroups in "local.does-not-exist".
+    assert_transport_error(info, MsgObj.TransportError.MESSAGE_REJECTED)
+    assert "441" in info.value.message or "No valid newsgroups" in info.value.message
+    # The same transport posts the next article.
+    good = make_article(config)
+    report = transport.post_message(good, None)
+    transport.close(None)
+    assert_posted(inn, report, good)
+
+
+def test_transit_mode_needs_mode_reader(inn_transit):
+    # Checks the fixture: this instance really answers POST with 401.
+    with NntpReader(inn_transit.port) as reader:
+        assert b"transit mode" in reader.greeting
+        assert reader.command("POST").startswith(b"401")
+    message = make_article(configuration(inn_transit))
+    report = message.post(None)
+    assert_posted(inn_transit, report, message, mode_reader=True)
+
+
+# -- AUTHINFO ---------------------------------------------------------------
+
+
+def test_authinfo_required(inn_auth):
+    config = configuration(inn_auth)
+    message_id = new_message_id()
+    with pytest.raises(GLib.Error) as info:
+        make_article(config, message_id=message_id).post(None)
+    assert not article_exists(inn_auth, message_id)
+    # 480: the server wants authentication and we have no credentials.
+    assert info.value.matches(MsgObj.TransportError.quark(),
+                              MsgObj.TransportError.AUTHENTICATION_FAILED) or \
+        info.value.matches(MsgObj.TransportError.quark(),
+                           MsgObj.TransportError.POSTING_NOT_ALLOWED), info.value.message
+    assert "480" in info.value.message or "auth" in info.value.message.lower()
+
+
+def auth_configuration(server, password, **fields):
+    return configuration(server, nntpauthenticate="basic", postusername=USER,
+                         postpassword=password, **fields)
+
+
+def test_authinfo_plaintext(inn_auth):
+    config = auth_configuration(inn_auth, PASSWORD, nntpallowplaintextauth="true")
+    message = make_article(config)
+    report = message.post(None)
+    assert_posted(inn_auth, report, message)
+
+
+def test_authinfo_wrong_password(inn_auth):
+    config = auth_configuration(inn_auth, "not the password", nntpallowplaintextauth="true")
+    message_id = new_message_id()
+    with pytest.raises(GLib.Error) as info:
+        make_article(config, message_id=message_id).post(None)
+    assert_transport_error(info, MsgObj.TransportError.AUTHENTICATION_FAILED)
+    assert "not the password" not in info.value.message
+    assert not article_exists(inn_auth, message_id)
+
+
+def test_authinfo_never_in_clear_unless_allowed(inn_auth):
+    config = auth_configuration(inn_auth, PASSWORD)
+    message_id = new_message_id()
+    with pytest.raises(GLib.Error) as info:
+        make_article(config, message_id=message_id).post(None)
+    assert not article_exists(inn_auth, message_id)
+    assert info.value.matches(MsgObj.TransportError.quark(),
+                              MsgObj.TransportError.TLS_UNAVAILABLE) or \
+        info.value.matches(MsgObj.TransportError.quark(),
+                           MsgObj.TransportError.AUTHENTICATION_FAILED), info.value.message
+
+
+# -- STARTTLS ---------------------------------------------------------------
+
+
+def test_starttls(inn):
+    config = configuration(inn, nntpstarttls="required", tlscafile=inn.ca_file)
+    message = make_article(config)
+    report = message.post(None)
+    assert_posted(inn, report, message)
+
+
+def test_starttls_opportunistic_by_default(inn):
+    config = configuration(inn, tlscafile=inn.ca_file)
+    config.set_field("nntpstarttls", "opportunistic")
+    message = make_article(config)
+    report = message.post(None)
+    assert_posted(inn, report, message)
+
+
+def test_starttls_untrusted_certificate(inn):
+    # Without the test CA, INN's certificate must not be accepted: this
+    # shows the handshake really happens and is verified.
+    config = configuration(inn, nntpstarttls="required")
+    message_id = new_message_id()
+    with pytest.raises(GLib.Error) as info:
+        make_article(config, message_id=message_id).post(None)
+    assert not article_exists(inn, message_id)
+    error = info.value
+    assert error.matches(Gio.tls_error_quark(), Gio.TlsError.BAD_CERTIFICATE) or \
+        error.matches(MsgObj.TransportError.quark(), MsgObj.TransportError.TLS_UNAVAILABLE), \
+        error.message
+
+
+def test_starttls_with_authinfo(inn_auth):
+    # No plaintext permission: the credentials go only over TLS.
+    config = auth_configuration(inn_auth, PASSWORD, nntpstarttls="required",
+                                tlscafile=inn_auth.ca_file)
+    transport = MsgObj.Transport.new_for_name("nntp", config)
+    messages = [make_article(config), make_article(config)]
+    reports = [transport.post_message(m, None) for m in messages]
+    transport.close(None)
+    pids = {nnrpd_pid(assert_posted(inn_auth, r, m)) for r, m in zip(reports, messages)}
+    assert len(pids) == 1
+
+
+def test_starttls_with_wrong_password(inn_auth):
+    config = auth_configuration(inn_auth, "wrong", nntpstarttls="required",
+                                tlscafile=inn_auth.ca_file)
+    with pytest.raises(GLib.Error) as info:
+        make_article(config).post(None)
+    assert_transport_error(info, MsgObj.TransportError.AUTHENTICATION_FAILED)
