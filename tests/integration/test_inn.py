@@ -3,13 +3,17 @@
 # are posted through libmsgobj and read back with a raw-socket NNTP client.
 #
 # INN missing is a failure, not a skip: install it with install-inn.sh.
+import atexit
 import email
 import email.policy
 import os
+import shutil
 import tempfile
 import uuid
 
+# An isolated home for the XDG directories, set before GLib reads them.
 _home = tempfile.mkdtemp(prefix="msgobj-inn-pytest-")
+atexit.register(shutil.rmtree, _home, True)
 for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "HOME"):
     os.environ[_var] = os.path.join(_home, _var.lower())
     os.makedirs(os.environ[_var], exist_ok=True)
