@@ -7,6 +7,7 @@
 # directories. It is stopped by its PID, and so are the nnrpd processes it
 # forked. The recipe and its pitfalls are described in the project's
 # research notes on the test environment.
+import atexit
 import os
 import pwd
 import re
@@ -15,6 +16,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 INN_BIN = "/usr/lib/news/bin"
@@ -44,6 +46,25 @@ STOP_TIMEOUT = 10.0
 
 class InnError(Exception):
     pass
+
+
+# Servers still running, stopped at exit whatever ended the tests. innd runs
+# in a session of its own (a Ctrl-C for the tests must not kill it before
+# its shutdown), so nothing else would stop it.
+_running = set()
+
+
+def _stop_all():
+    for server in list(_running):
+        server.stop()
+        server.remove()
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+atexit.register(_stop_all)
 
 
 def check_installed():
@@ -287,6 +308,12 @@ class InnServer:
 
     def start(self):
         check_installed()
+        # meson test ends a test that overran its time with SIGTERM: turn
+        # it into an exit, so that the servers are stopped.
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
+            signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        _running.add(self)
         try:
             self._start()
         except BaseException:
@@ -375,6 +402,7 @@ class InnServer:
     def stop(self):
         """Stops innd (ctlinnd shutdown, then signals, by PID) and any
         nnrpd it forked that is still running. Leaves nothing behind."""
+        _running.discard(self)
         if self.pid is not None:
             self._remember_children()
             proc = self._proc
