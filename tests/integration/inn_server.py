@@ -391,6 +391,18 @@ class InnServer:
         """ctlinnd ARGS against this instance."""
         return self._run_as_news([os.path.join(INN_BIN, "ctlinnd")] + list(args))
 
+    def kill_reader(self, pid):
+        """Ends one nnrpd of this instance (by PID, after checking it is
+        ours) and waits until it is gone."""
+        if not _proc_has_innconf(pid, self.innconf):
+            raise InnError("process %d is not an nnrpd of this INN" % pid)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while _alive(pid) and _proc_has_innconf(pid, self.innconf):
+            if time.monotonic() > deadline:
+                raise InnError("nnrpd %d did not exit on SIGTERM" % pid)
+            time.sleep(0.02)
+
     def _remember_children(self):
         """Records the processes innd forked (nnrpd), to stop them by PID."""
         if self.pid is None:
