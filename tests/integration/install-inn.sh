@@ -28,23 +28,45 @@ export DEBIAN_FRONTEND=noninteractive
 APT="apt-get -y -q --no-install-recommends -o DPkg::Lock::Timeout=600"
 
 # invoke-rc.d asks policy-rc.d before starting a service; 101 means "no".
-# Put ours in place for the duration of the install, whatever was there.
+# Keep one that already refuses (as on this project's CI image); otherwise
+# put ours in place for the duration of the install.
 POLICY=/usr/sbin/policy-rc.d
 SAVED=""
-if [ -e "$POLICY" ] || [ -L "$POLICY" ]; then
-    SAVED="$POLICY.msgobj-saved.$$"
-    mv "$POLICY" "$SAVED"
+OURS=""
+rc=0
+if [ -x "$POLICY" ]; then
+    "$POLICY" inn2 start >/dev/null 2>&1 || rc=$?
+fi
+if [ ! -x "$POLICY" ] || [ "$rc" -ne 101 ]; then
+    if [ -e "$POLICY" ] || [ -L "$POLICY" ]; then
+        SAVED="$POLICY.msgobj-saved.$$"
+        mv "$POLICY" "$SAVED"
+    fi
+    OURS=yes
+    printf '#!/bin/sh\n# Installed by msgobj install-inn.sh while installing inn2.\nexit 101\n' >"$POLICY"
+    chmod 0755 "$POLICY"
 fi
 restore_policy () {
-    rm -f "$POLICY"
-    if [ -n "$SAVED" ]; then
-        mv "$SAVED" "$POLICY"
+    if [ -n "$OURS" ]; then
+        rm -f "$POLICY"
+        if [ -n "$SAVED" ]; then
+            mv "$SAVED" "$POLICY"
+        fi
     fi
 }
 trap restore_policy EXIT
 trap 'exit 1' INT TERM HUP
-printf '#!/bin/sh\n# Installed by msgobj install-inn.sh while installing inn2.\nexit 101\n' >"$POLICY"
-chmod 0755 "$POLICY"
+
+# Daemons the packages could start (inn2 pulls in cron): note which run now.
+running () { # PIDFILE NAME: prints the PID if that process runs
+    [ -s "$1" ] || return 0
+    pid=$(cat "$1")
+    if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$2"; then
+        echo "$pid"
+    fi
+}
+BEFORE_INND=$(running /run/news/innd.pid innd)
+BEFORE_CRON=$(running /run/crond.pid cron)
 
 # The postinst runs newaliases to add a "usenet" alias, which fails when
 # postfix has no main.cf ("No configuration"); with the alias present it
@@ -63,6 +85,7 @@ fi
 $APT update
 # The first configure fails on a host name without a domain ("hostname
 # does not resolve or domain not set in inn.conf"); fix inn.conf and finish.
+# shellcheck disable=SC2086 # $APT and $PKGS are word lists
 if ! $APT install $PKGS; then
     echo "install-inn: finishing inn2's configuration (domain in inn.conf)" >&2
 fi
@@ -73,16 +96,19 @@ if [ -f /etc/news/inn.conf ] && ! grep -q '^domain:[[:space:]]*[^[:space:]]' /et
 fi
 dpkg --configure -a
 
-# Nothing should be running (policy-rc.d said no); if a system innd came up
-# anyway, stop it by the PID in its pid file, and disable the init script.
-PIDFILE=/run/news/innd.pid
-if [ -s "$PIDFILE" ]; then
-    pid=$(cat "$PIDFILE")
-    if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q innd; then
-        echo "install-inn: stopping the system innd (pid $pid)" >&2
+# Nothing should be running (policy-rc.d said no); if a daemon came up
+# anyway, stop it by the PID in its pid file, and disable inn2's init script.
+for spec in /run/news/innd.pid:innd:"$BEFORE_INND" /run/crond.pid:cron:"$BEFORE_CRON"; do
+    pidfile=${spec%%:*}
+    rest=${spec#*:}
+    name=${rest%%:*}
+    before=${rest#*:}
+    pid=$(running "$pidfile" "$name")
+    if [ -n "$pid" ] && [ "$pid" != "$before" ]; then
+        echo "install-inn: stopping $name (pid $pid), started by the packaging" >&2
         kill "$pid" 2>/dev/null || true
     fi
-fi
+done
 if command -v update-rc.d >/dev/null 2>&1; then
     update-rc.d inn2 disable >/dev/null 2>&1 || true
 fi
