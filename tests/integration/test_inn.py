@@ -255,6 +255,73 @@ def test_reconnects_after_server_closed_kept_connection(inn):
     assert nnrpd_pid(assert_posted(inn, report, second)) != pid1
 
 
+def test_news_headers(inn):
+    config = configuration(inn)
+    message = make_article(config, groups=GROUP + ",local.other")
+    message.set_followup_to("local.other")
+    message.set_keywords("msgobj, integration")
+    message.set_organization("The msgobj test suite")
+    message.set_to("mail-only@example.test")
+    message.set_bcc("hidden@example.test")
+    report = message.post(None)
+    headers = assert_posted(inn, report, message)
+    assert headers["followup-to"] == "local.other"
+    assert headers["keywords"] == "msgobj, integration"
+    # INN adds its own Organization only when the article has none.
+    assert headers["organization"] == "The msgobj test suite"
+    assert "bcc" not in headers
+
+
+def test_cancel_while_writing_article(inn):
+    config = configuration(inn)
+    transport = MsgObj.Transport.new_for_name("nntp", config)
+    cancellable = Gio.Cancellable()
+    seen = []
+
+    def on_progress(transport, sent, total):
+        seen.append((sent, total))
+        if sent < total:
+            cancellable.cancel()
+
+    handler = transport.connect("progress", on_progress)
+    message_id = new_message_id()
+    # Several MB would exceed INN's size limit; 600 KB is many writes.
+    big = make_article(config, message_id=message_id,
+                       body_lines=["%06d %s" % (i, "y" * 50) for i in range(10000)])
+    with pytest.raises(GLib.Error) as info:
+        transport.post_message(big, cancellable)
+    assert info.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED), \
+        info.value.message
+    assert seen and seen[0][0] < seen[0][1]
+    transport.disconnect(handler)
+    # INN dropped the partial article with the connection.
+    assert not article_exists(inn, message_id)
+    # The same transport posts the next article.
+    good = make_article(config)
+    report = transport.post_message(good, None)
+    transport.close(None)
+    assert_posted(inn, report, good)
+
+
+def test_article_over_size_limit_is_rejected(inn):
+    # INN's localmaxartsize is 1000000 bytes: nnrpd reads the whole article,
+    # then answers 441.
+    config = configuration(inn)
+    transport = MsgObj.Transport.new_for_name("nntp", config)
+    message_id = new_message_id()
+    big = make_article(config, message_id=message_id,
+                       body_lines=["%06d %s" % (i, "z" * 70) for i in range(15000)])
+    with pytest.raises(GLib.Error) as info:
+        transport.post_message(big, None)
+    assert_transport_error(info, MsgObj.TransportError.MESSAGE_REJECTED)
+    assert "441" in info.value.message
+    assert not article_exists(inn, message_id)
+    good = make_article(config)
+    report = transport.post_message(good, None)
+    transport.close(None)
+    assert_posted(inn, report, good)
+
+
 def test_unknown_group_is_rejected(inn):
     config = configuration(inn)
     transport = MsgObj.Transport.new_for_name("nntp", config)
