@@ -11,8 +11,6 @@
 #include <errno.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #ifdef __linux__
 #include <linux/sockios.h>
 #endif
@@ -575,10 +573,6 @@ connect_address (MsgConnection *self,
 
   g_socket_set_blocking (socket, TRUE);
   g_socket_set_timeout (socket, 0);
-  /* Every write is a whole command or the end of a message, after which we
-   * wait for the reply: Nagle would hold a short last segment (such as the
-   * final ".") until the peer's delayed ACK, about 40 ms per message. */
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   return g_steal_pointer (&socket);
 }
 
