@@ -220,13 +220,21 @@ test_plain_post (Fixture      *f,
                  gconstpointer data)
 {
   g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (MsgMessage) message = make_article ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *wire = NULL;
   g_autofree char *body = NULL;
   const char      *article;
 
   g_test_summary ("A plain post: CAPABILITIES, POST, the article dot-stuffed with CRLF, 240, QUIT.");
   start (f, plain_script);
-  report = post_ok (f);
+  g_assert_true (msg_message_set_followup_to (message, "local.talk", &error));
+  g_assert_true (msg_message_set_organization (message, "Example Org", &error));
+  g_assert_true (msg_message_set_keywords (message, "test, news", &error));
+  g_assert_true (msg_message_set_header (message, "Disposition-Notification-To", "alice@example.test", &error));
+  g_assert_no_error (error);
+  report = msg_transport_post_message (f->transport, message, NULL, &error);
+  g_assert_no_error (error);
   close_ok (f);
   assert_no_server_error (f);
 
@@ -249,6 +257,15 @@ test_plain_post (Fixture      *f,
   g_assert_nonnull (strstr (article, "From: Alice <alice@example.test>\r\n"));
   g_assert_true (has_header (article, "Date: "));
   g_assert_true (has_header (article, "Message-Id: <"));
+  g_assert_true (has_header (article, "Followup-To: local.talk"));
+  g_assert_true (has_header (article, "Organization: Example Org"));
+  g_assert_true (has_header (article, "Keywords: test, news"));
+  g_assert_null (strstr (article, "Disposition-Notification-To"));
+  {
+    g_autofree char *message_id = msg_message_get_message_id (message);
+
+    g_assert_cmpstr (msg_send_report_get_message_id (report), ==, message_id);
+  }
   g_assert_null (strstr (article, "Bcc"));
   g_assert_null (strstr (article, "hidden@example.test"));
   /* Dot-stuffing. */
@@ -589,12 +606,11 @@ test_auth_user_pass (Fixture      *f,
 {
   g_autoptr (MsgSendReport) report = NULL;
 
-  g_test_summary ("AUTHINFO USER/PASS (plaintext allowed), CAPABILITIES again, then POST; "
+  g_test_summary ("AUTHINFO USER/PASS (plaintext allowed), then POST at once; "
                   "the password is not traced.");
   start (f, "line 201 ready (no posting)\nexpect CAPABILITIES\n" CAPS_USER
             "expect AUTHINFO USER bob\nline 381 password please\n"
-            "expect AUTHINFO PASS s3cret pw\nline 281 Authentication accepted\n"
-            "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+            "expect AUTHINFO PASS s3cret pw\nline 281 Authentication accepted\n" POST_OK QUIT);
   set_credentials (f);
   set (f, "nntpallowplaintextauth", "true");
   report = post_ok (f);
@@ -604,7 +620,7 @@ test_auth_user_pass (Fixture      *f,
     g_autofree char *wire = received (f, 0);
 
     g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nAUTHINFO USER bob\r\nAUTHINFO PASS s3cret pw\r\n"
-                                           "CAPABILITIES\r\nPOST\r\n"));
+                                           "POST\r\n"));
   }
   assert_password_not_traced ();
 }
@@ -620,8 +636,7 @@ test_auth_sasl_plain (Fixture      *f,
 
   g_test_summary ("AUTHINFO SASL PLAIN with an initial response is preferred when offered.");
   start (f, "line 201 ready (no posting)\nexpect CAPABILITIES\n" CAPS_SASL
-            "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 281 Authentication accepted\n"
-            "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+            "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 281 Authentication accepted\n" POST_OK QUIT);
   set_credentials (f);
   set (f, "nntpallowplaintextauth", "true");
   report = post_ok (f);
@@ -629,7 +644,7 @@ test_auth_sasl_plain (Fixture      *f,
   assert_no_server_error (f);
   wire = received (f, 0);
   g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nAUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\r\n"
-                                         "CAPABILITIES\r\nPOST\r\n"));
+                                         "POST\r\n"));
   assert_password_not_traced ();
 }
 
@@ -644,8 +659,7 @@ test_auth_sasl_then_user (Fixture      *f,
   start (f, "line 201 ready (no posting)\nexpect CAPABILITIES\n" CAPS_SASL
             "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 481 user not found\n"
             "expect AUTHINFO USER bob\nline 381 password please\n"
-            "expect AUTHINFO PASS s3cret pw\nline 281 ok\n"
-            "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+            "expect AUTHINFO PASS s3cret pw\nline 281 ok\n" POST_OK QUIT);
   set_credentials (f);
   set (f, "nntpallowplaintextauth", "true");
   report = post_ok (f);
@@ -653,7 +667,7 @@ test_auth_sasl_then_user (Fixture      *f,
   assert_no_server_error (f);
   wire = received (f, 0);
   g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nAUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\r\n"
-                                         "AUTHINFO USER bob\r\nAUTHINFO PASS s3cret pw\r\nCAPABILITIES\r\n"));
+                                         "AUTHINFO USER bob\r\nAUTHINFO PASS s3cret pw\r\nPOST\r\n"));
   assert_password_not_traced ();
 }
 
@@ -686,8 +700,7 @@ test_auth_after_480 (Fixture      *f,
   start (f, GREETING "expect CAPABILITIES\n" CAPS_READER
                      "expect POST\nline 480 Authentication required\n"
                      "expect AUTHINFO USER bob\nline 381 password please\n"
-                     "expect AUTHINFO PASS s3cret pw\nline 281 ok\n"
-                     "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+                     "expect AUTHINFO PASS s3cret pw\nline 281 ok\n" POST_OK QUIT);
   set_credentials (f);
   set (f, "nntpallowplaintextauth", "true");
   report = post_ok (f);
@@ -723,8 +736,7 @@ test_starttls (Fixture      *f,
   g_test_summary ("Opportunistic STARTTLS (RFC 4642): 382, handshake, CAPABILITIES again, SASL PLAIN over TLS.");
   start (f, GREETING "expect CAPABILITIES\n" CAPS_STARTTLS STARTTLS_OK
                      "expect CAPABILITIES\n" CAPS_SASL
-                     "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 281 ok\n"
-                     "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+                     "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 281 ok\n" POST_OK QUIT);
   set_credentials (f);
   report = post_ok (f);
   close_ok (f);

@@ -523,13 +523,13 @@ authenticate (MsgNntpTransport *self,
   if (!ok)
     return FALSE;
 
+  /* RFC 4643 2.2: what the server said before no longer holds. Nothing
+   * later needs its capabilities, so instead of asking again (a round
+   * trip), let POST tell whether posting is allowed now. */
   self->authenticated = TRUE;
-  /* RFC 4643 2.2: capabilities change after authentication. */
-  if (!read_capabilities (self, cancellable, error))
-    return FALSE;
-  /* Without capabilities, only POST can tell whether posting is allowed. */
-  if (self->capabilities == NULL)
-    self->posting_allowed = TRUE;
+  g_clear_pointer (&self->capabilities, g_strfreev);
+  g_clear_pointer (&self->no_posting_reason, g_free);
+  self->posting_allowed = TRUE;
   return TRUE;
 }
 
@@ -749,14 +749,12 @@ post_article (MsgNntpTransport *self,
   reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, &local_error);
   if (reply == NULL)
     {
-      /* The server has the whole article: it may have taken it. */
-      if (local_error->domain == G_IO_ERROR || local_error->domain == G_TLS_ERROR)
-        g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
-                     "%s:%u did not answer after the whole article was sent; it may "
-                     "have been posted (%s)",
-                     host_of (self), port_of (self), local_error->message);
-      else
-        g_propagate_error (error, g_steal_pointer (&local_error));
+      /* The server has the whole article: it may have taken it, whatever
+       * went wrong with its answer (DESIGN decision 2). */
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
+                   "%s:%u gave no valid answer after the whole article was sent; it "
+                   "may have been posted (%s)",
+                   host_of (self), port_of (self), local_error->message);
       return NULL;
     }
 
