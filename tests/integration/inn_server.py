@@ -144,12 +144,14 @@ class InnServer:
     feeder: keep Debian's incoming.conf ("peer ME" for localhost), so that
         local connections reach innd in transit mode and must send
         MODE READER before they can POST (INN answers 401 MODE-READER).
+    read_only: without users, readers may not post (greeting 201).
     """
 
-    def __init__(self, groups=("local.test",), users=None, feeder=False):
+    def __init__(self, groups=("local.test",), users=None, feeder=False, read_only=False):
         self.groups = list(groups)
         self.users = dict(users or {})
         self.feeder = feeder
+        self.read_only = read_only
         self.port = None
         self.pid = None
         self.dir = None
@@ -242,7 +244,7 @@ class InnServer:
         if not self.users:
             text = ('auth "localhost" {\n  %s\n  default: "<localhost>"\n}\n'
                     'access "localhost" {\n  users: "<localhost>"\n  newsgroups: "*"\n'
-                    '  access: RPA\n}\n' % hosts)
+                    '  access: %s\n}\n' % (hosts, "R" if self.read_only else "RPA"))
         else:
             newsusers = self._path("etc", "newsusers")
             with open(newsusers, "w") as f:

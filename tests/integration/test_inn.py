@@ -338,6 +338,18 @@ def test_unknown_group_is_rejected(inn):
     assert_posted(inn, report, good)
 
 
+def test_server_without_posting():
+    with InnServer(groups=[GROUP], read_only=True) as server:
+        with NntpReader(server.port) as reader:
+            assert reader.greeting.startswith(b"201")
+        message_id = new_message_id()
+        with pytest.raises(GLib.Error) as info:
+            make_article(configuration(server), message_id=message_id).post(None)
+        assert_transport_error(info, MsgObj.TransportError.POSTING_NOT_ALLOWED)
+        assert "201" in info.value.message
+        assert not article_exists(server, message_id)
+
+
 def test_transit_mode_needs_mode_reader(inn_transit):
     # Checks the fixture: this instance really answers POST with 401.
     with NntpReader(inn_transit.port) as reader:
