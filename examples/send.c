@@ -36,8 +36,8 @@ main (int   argc,
   if (report == NULL)
     goto fail;
   g_print ("%s\n", msg_send_report_get_pickup_file (report) != NULL
-                     ? msg_send_report_get_pickup_file (report)
-                     : msg_send_report_get_message_id (report));
+                       ? msg_send_report_get_pickup_file (report)
+                       : msg_send_report_get_message_id (report));
   return 0;
 
 fail:

@@ -1975,6 +1975,23 @@ headers_look_valid (GMimeHeaderList *headers)
  * Returns: (transfer full): the message, or %NULL with
  *   %MSG_MESSAGE_ERROR_PARSE if the input is not a message
  */
+/* The length of the header block of @data: up to its first empty line
+ * (LF or CRLF line ends), or all of it. */
+static gsize
+header_block_length (const guint8 *data,
+                     gsize         len)
+{
+  gboolean line_start = TRUE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      if (line_start && (data[i] == '\n' || (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')))
+        return i;
+      line_start = data[i] == '\n';
+    }
+  return len;
+}
+
 MsgMessage *
 msg_message_new_from_bytes (GBytes  *bytes,
                             GError **error)
@@ -1996,6 +2013,15 @@ msg_message_new_from_bytes (GBytes  *bytes,
     {
       g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_PARSE,
                            "The input is empty, not a message");
+      return NULL;
+    }
+
+  /* RFC 5322 forbids NUL; GMime stops a header at one and may then take
+   * the body for headers on output. */
+  if (memchr (data, '\0', header_block_length (data, len)) != NULL)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_PARSE,
+                           "The input is not a message: its header contains a NUL byte");
       return NULL;
     }
 

@@ -434,7 +434,11 @@ _msg_mime_sink_finish (MsgMimeSink *self,
           self->prev_cr = FALSE;
           sink_line_end (self);
         }
-      sink_push (self);
+      /* A last line without a line end is checked too. */
+      if (self->error == NULL && self->in_headers && self->line_len > 0)
+        header_line_end (self);
+      if (self->error == NULL)
+        sink_push (self);
     }
 
   stream_err = _msg_stream_error_take ();

@@ -805,6 +805,55 @@ test_starttls_bad_certificate (Fixture      *f,
 }
 
 static void
+test_starttls_refused (Fixture      *f,
+                       gconstpointer data)
+{
+  gboolean required = GPOINTER_TO_INT (data);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("A 580 to STARTTLS: opportunistic posts in plain, required fails with TLS_UNAVAILABLE.");
+  start (f, required ? GREETING "expect CAPABILITIES\n" CAPS_STARTTLS "expect STARTTLS\nline 580 Can not initiate TLS negotiation\nwait-close\n"
+                     : GREETING "expect CAPABILITIES\n" CAPS_STARTTLS "expect STARTTLS\nline 580 Can not initiate TLS negotiation\n" POST_OK QUIT);
+  set (f, "nntpstarttls", required ? "required" : "opportunistic");
+  report = post (f, &error);
+  if (required)
+    {
+      g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE);
+      g_assert_nonnull (strstr (error->message, "580 Can not initiate TLS negotiation"));
+    }
+  else
+    {
+      g_assert_no_error (error);
+      close_ok (f);
+    }
+  assert_no_server_error (f);
+}
+
+static void
+test_close_stalled (Fixture      *f,
+                    gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 start_time;
+
+  g_test_summary ("A QUIT that gets no answer: close fails within the limit and the socket is closed.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER POST_OK "expect QUIT\nstall\n");
+  set (f, "nntpconnectiontimeout", "0.2");
+  report = post_ok (f);
+  start_time = g_get_monotonic_time ();
+  g_assert_false (msg_transport_close (f->transport, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  msg_test_assert_elapsed_below (start_time, 200 + 100);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  g_clear_error (&error);
+  /* Nothing is left to close. */
+  g_assert_true (msg_transport_close (f->transport, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
 test_implicit_tls (Fixture      *f,
                    gconstpointer data)
 {
@@ -1023,10 +1072,13 @@ main (int    argc,
   ADD ("/nntp/tls/starttls-never", test_starttls_never);
   ADD ("/nntp/tls/bad-certificate", test_starttls_bad_certificate);
   ADD ("/nntp/tls/implicit", test_implicit_tls);
+  g_test_add ("/nntp/tls/starttls-refused/opportunistic", Fixture, GINT_TO_POINTER (FALSE), setup, test_starttls_refused, teardown);
+  g_test_add ("/nntp/tls/starttls-refused/required", Fixture, GINT_TO_POINTER (TRUE), setup, test_starttls_refused, teardown);
   ADD ("/nntp/validate/no-server", test_no_server);
   ADD ("/nntp/validate/before-io", test_checks_before_io);
   ADD ("/nntp/validate/send-not-supported", test_send_not_supported);
   ADD ("/nntp/close/nothing", test_close_idle_closed);
+  ADD ("/nntp/close/stalled", test_close_stalled);
   ADD ("/nntp/dispatch/message-post", test_message_post);
 #undef ADD
 

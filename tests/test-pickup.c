@@ -263,6 +263,43 @@ test_disk_full (void)
   msg_test_remove_tree (dir);
 }
 
+static void
+test_read_only_directory (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+
+  g_test_summary ("A pickup directory the process may not write to gives a clear error and no file.");
+  if (g_test_subprocess ())
+    {
+      g_autoptr (MsgConfiguration) configuration = configuration_for_dir (g_getenv ("PICKUP_DIR"));
+      g_autoptr (MsgMessage) message = make_message (configuration);
+      g_autoptr (MsgSendReport) report = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) names = NULL;
+
+      /* root writes anywhere: run as nobody so that the mode counts. */
+      if (geteuid () == 0)
+        {
+          g_assert_cmpint (setresgid (65534, 65534, 65534), ==, 0);
+          g_assert_cmpint (setresuid (65534, 65534, 65534), ==, 0);
+        }
+      report = msg_message_send (message, NULL, &error);
+      g_assert_null (report);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+      g_assert_nonnull (strstr (error->message, g_getenv ("PICKUP_DIR")));
+      names = list_dir (g_getenv ("PICKUP_DIR"));
+      g_assert_cmpuint (names->len, ==, 0);
+      return;
+    }
+
+  g_assert_cmpint (g_chmod (dir, 0555), ==, 0);
+  g_setenv ("PICKUP_DIR", dir, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  g_assert_cmpint (g_chmod (dir, 0700), ==, 0);
+  msg_test_remove_tree (dir);
+}
+
 typedef struct
 {
   MsgConfiguration *configuration;
@@ -337,6 +374,7 @@ main (int   argc,
   g_test_add_func ("/pickup/cancelled-before", test_cancelled_before);
   g_test_add_func ("/pickup/cancelled-mid-write", test_cancelled_mid_write);
   g_test_add_func ("/pickup/disk-full", test_disk_full);
+  g_test_add_func ("/pickup/read-only-directory", test_read_only_directory);
   g_test_add_func ("/pickup/concurrent-unique", test_concurrent_unique);
 
   return g_test_run ();

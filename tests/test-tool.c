@@ -5,6 +5,11 @@
 #include "config.h"
 
 #include "test-utils.h"
+#include "msg-test-server.h"
+
+#include <pty.h>
+#include <signal.h>
+#include <unistd.h>
 
 typedef struct
 {
@@ -126,7 +131,10 @@ test_exit_codes (void)
     { { "send", "--from", "alice@example.test", NULL }, 3 },
     { { "send", "--set", "smtpusetls=true", NULL }, 3 },
     { { "send", "--set", "sendusing=carrier-pigeon", "--from", "a@example.test", "--to", "b@example.test", NULL }, 3 },
-    { { "send", "--set", "sendusing=2", "--from", "a@example.test", "--to", "b@example.test", NULL }, 4 },
+    { { "send", "--set", "sendusing=2", "--from", "a@example.test", "--to", "b@example.test", NULL }, 3 },
+    { { "send", "--set", "sendusing=2", "--set", "smtpserver=127.0.0.1", "--set", "smtpserverport=1",
+        "--from", "a@example.test", "--to", "b@example.test", NULL },
+      4 },
     { { "show", "/nonexistent/file.eml", NULL }, 1 },
   };
 
@@ -143,6 +151,93 @@ test_exit_codes (void)
     }
 }
 
+static GSubprocessLauncher *
+tool_launcher (GSubprocessFlags flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_unsetenv (launcher, "MSGOBJ_CONFIG");
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
+  return launcher;
+}
+
+static void
+test_interrupt (void)
+{
+  g_autoptr (MsgTestServer) server = msg_test_server_new ("line 220 stalls after this\nstall\n");
+  g_autoptr (GSubprocessLauncher) launcher = tool_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                            G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *port = g_strdup_printf ("smtpserverport=%u", msg_test_server_get_port (server));
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  gint64           until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gint64           start;
+
+  g_test_summary ("Ctrl-C during a send cancels it: exit code 6, and the server sees the close.");
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MSGOBJ_TEST_TOOL"), "send",
+                                         "--set", "sendusing=smtp", "--set", "smtpserver=127.0.0.1",
+                                         "--set", port, "--set", "smtpconnectiontimeout=60",
+                                         "--from", "a@example.test", "--to", "b@example.test",
+                                         "--subject", "Never sent", "--text", "body", NULL);
+  g_assert_no_error (error);
+  /* The tool is connected and waits for the EHLO reply that never comes. */
+  while (msg_test_server_get_n_connections (server) == 0 && g_get_monotonic_time () < until)
+    g_usleep (10 * 1000);
+  g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 1);
+
+  start = g_get_monotonic_time ();
+  g_subprocess_send_signal (process, SIGINT);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  msg_test_assert_elapsed_below (start, 2000);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 6);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_true (g_str_has_prefix (err, "msgobj: "));
+  g_assert_true (msg_test_server_wait_closed (server, 1000));
+}
+
+static void
+test_progress_bar (void)
+{
+  g_autoptr (GSubprocessLauncher) launcher = tool_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) tty = g_string_new (NULL);
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *big = g_build_filename (dir, "big.bin", NULL);
+  g_autofree char *contents = g_malloc0 (2 * 1024 * 1024);
+  int              master;
+  int              slave;
+  char             buffer[4096];
+  gssize           n;
+
+  g_test_summary ("When stderr is a terminal, a large send draws a progress bar there.");
+  g_assert_true (g_file_set_contents (big, contents, 2 * 1024 * 1024, NULL));
+  g_assert_cmpint (openpty (&master, &slave, NULL, NULL, NULL), ==, 0);
+  g_subprocess_launcher_take_stderr_fd (launcher, slave);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MSGOBJ_TEST_TOOL"), "send",
+                                         "--from", "a@example.test", "--to", "b@example.test",
+                                         "--subject", "Big", "--text", "see attached",
+                                         "--attach", big, NULL);
+  g_assert_no_error (error);
+  /* The launcher keeps its copy of the slave until it is freed. */
+  g_clear_object (&launcher);
+  /* Read the terminal until the tool has gone (EIO once no slave is open). */
+  while ((n = read (master, buffer, sizeof buffer)) > 0)
+    g_string_append_len (tty, buffer, n);
+  close (master);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_nonnull (strstr (tty->str, "100%"));
+  g_assert_nonnull (strstr (tty->str, "] "));
+  msg_test_remove_tree (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -153,6 +248,8 @@ main (int   argc,
   g_test_add_func ("/tool/show", test_show);
   g_test_add_func ("/tool/transports", test_transports);
   g_test_add_func ("/tool/exit-codes", test_exit_codes);
+  g_test_add_func ("/tool/interrupt", test_interrupt);
+  g_test_add_func ("/tool/progress-bar", test_progress_bar);
 
   return g_test_run ();
 }

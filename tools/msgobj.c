@@ -87,7 +87,8 @@ exit_code_for (const GError *error)
     return EXIT_CANCELLED;
   if (g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN))
     return EXIT_OUTCOME_UNKNOWN;
-  if (error->domain == MSG_MESSAGE_ERROR || error->domain == MSG_CONFIGURATION_ERROR)
+  if (error->domain == MSG_MESSAGE_ERROR || error->domain == MSG_CONFIGURATION_ERROR ||
+      g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NO_SERVER))
     return EXIT_INVALID;
   if (error->domain == MSG_TRANSPORT_ERROR || error->domain == G_IO_ERROR ||
       error->domain == G_TLS_ERROR || error->domain == G_RESOLVER_ERROR)
