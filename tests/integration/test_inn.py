@@ -8,7 +8,9 @@ import email
 import email.policy
 import os
 import shutil
+import signal
 import tempfile
+import time
 import uuid
 
 # An isolated home for the XDG directories, set before GLib reads them.
@@ -316,6 +318,37 @@ def test_article_over_size_limit_is_rejected(inn):
     assert_transport_error(info, MsgObj.TransportError.MESSAGE_REJECTED)
     assert "441" in info.value.message
     assert not article_exists(inn, message_id)
+    good = make_article(config)
+    report = transport.post_message(good, None)
+    transport.close(None)
+    assert_posted(inn, report, good)
+
+
+def test_no_answer_after_the_article_is_outcome_unknown(inn):
+    # innd stopped: nnrpd says 340, reads the article, then waits for innd
+    # to take it, so our wait for the final reply runs out.
+    timeout = 1.5
+    config = configuration(inn, nntpconnectiontimeout=str(timeout))
+    transport = MsgObj.Transport.new_for_name("nntp", config)
+    first = make_article(config)
+    assert_posted(inn, transport.post_message(first, None), first)
+    message_id = new_message_id()
+    os.kill(inn.pid, signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        with pytest.raises(GLib.Error) as info:
+            transport.post_message(make_article(config, message_id=message_id), None)
+        elapsed = time.monotonic() - start
+    finally:
+        os.kill(inn.pid, signal.SIGCONT)
+    assert_transport_error(info, MsgObj.TransportError.OUTCOME_UNKNOWN)
+    assert 1.0 <= elapsed <= timeout + 0.1, elapsed
+    # Why the outcome is unknown: once innd runs again, the article is there.
+    deadline = time.monotonic() + 20
+    while not article_exists(inn, message_id):
+        assert time.monotonic() < deadline, "the article never reached INN"
+        time.sleep(0.05)
+    # The transport connects afresh for the next post.
     good = make_article(config)
     report = transport.post_message(good, None)
     transport.close(None)
