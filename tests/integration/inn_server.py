@@ -420,6 +420,8 @@ class InnServer:
         if self.pid is not None:
             self._remember_children()
             proc = self._proc
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGCONT)  # in case a test stopped it
             try:
                 self.ctl("shutdown", "tests done")
             except (InnError, subprocess.TimeoutExpired):
