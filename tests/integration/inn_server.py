@@ -506,8 +506,11 @@ class NntpReader:
         split = lines.index(b"")
         head, body = lines[:split], lines[split + 1:]
         headers = {}
+        last = None
         for line in head:
             if line[:1] in (b" ", b"\t"):
+                if last is None:
+                    raise InnError("article starts with a continuation line: %r" % line)
                 headers[last] += b" " + line.strip()
                 continue
             name, _, value = line.partition(b":")
