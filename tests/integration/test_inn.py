@@ -342,7 +342,9 @@ def test_no_answer_after_the_article_is_outcome_unknown(inn):
     finally:
         os.kill(inn.pid, signal.SIGCONT)
     assert_transport_error(info, MsgObj.TransportError.OUTCOME_UNKNOWN)
-    assert 1.0 <= elapsed <= timeout + 0.1, elapsed
+    # The clock runs from the final dot; POST, 340 and the article come
+    # before it (about a millisecond here, more on a loaded machine).
+    assert 1.0 <= elapsed <= timeout + 0.5, elapsed
     # Why the outcome is unknown: once innd runs again, the article is there.
     deadline = time.monotonic() + 20
     while not article_exists(inn, message_id):
