@@ -497,3 +497,13 @@ def test_starttls_with_wrong_password(inn_auth):
     with pytest.raises(GLib.Error) as info:
         make_article(config).post(None)
     assert_transport_error(info, MsgObj.TransportError.AUTHENTICATION_FAILED)
+
+
+def test_transit_mode_starttls_and_authinfo():
+    # The whole chain: MODE READER, STARTTLS, AUTHINFO, POST.
+    with InnServer(groups=[GROUP], feeder=True, users={USER: PASSWORD}) as server:
+        config = auth_configuration(server, PASSWORD, nntpstarttls="required",
+                                    tlscafile=server.ca_file)
+        message = make_article(config)
+        report = message.post(None)
+        assert_posted(server, report, message, mode_reader=True)
