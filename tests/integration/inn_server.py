@@ -157,6 +157,7 @@ class InnServer:
         self.dir = None
         self.ca_file = None
         self._children = set()
+        self._readers = []  # standalone nnrpd listeners (Popen)
         self._news = pwd.getpwnam("news")
 
     # -- set-up ---------------------------------------------------------
@@ -405,20 +406,60 @@ class InnServer:
                 raise InnError("nnrpd %d did not exit on SIGTERM" % pid)
             time.sleep(0.02)
 
+    def start_tls_reader(self):
+        """Starts a standalone nnrpd with implicit TLS (nnrpd -S, as on
+        port 563) on another free port of 127.0.0.1, for this instance's
+        groups; returns the port. Stopped with the instance."""
+        port = free_port()
+        log = open(self._path("log", "nnrpd-tls.out"), "ab")
+        cmd, env = self._as_news([os.path.join(INN_BIN, "nnrpd"), "-D", "-f", "-S",
+                                  "-b", "127.0.0.1", "-p", str(port)])
+        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self._readers.append(proc)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                raise InnError("nnrpd -S exited with %d on port %d" % (proc.returncode, port))
+            try:
+                # A TCP connect is enough: nnrpd listens before it forks.
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+                return port
+            except (ConnectionRefusedError, socket.timeout):
+                pass
+            if time.monotonic() > deadline:
+                raise InnError("nnrpd -S did not listen on 127.0.0.1:%d within %d s"
+                               % (port, STARTUP_TIMEOUT))
+            time.sleep(0.05)
+
     def _remember_children(self):
-        """Records the processes innd forked (nnrpd), to stop them by PID."""
-        if self.pid is None:
+        """Records the processes innd and the standalone nnrpd forked, to
+        stop them by PID."""
+        parents = {p.pid for p in self._readers if p.poll() is None}
+        if self.pid is not None:
+            parents.add(self.pid)
+        if not parents:
             return
         for entry in os.listdir("/proc"):
-            if entry.isdigit() and _proc_ppid(int(entry)) == self.pid:
+            if entry.isdigit() and _proc_ppid(int(entry)) in parents:
                 self._children.add(int(entry))
 
     def stop(self):
         """Stops innd (ctlinnd shutdown, then signals, by PID) and any
         nnrpd it forked that is still running. Leaves nothing behind."""
         _running.discard(self)
+        self._remember_children()
+        for proc in self._readers:
+            if proc.poll() is None:
+                proc.terminate()
+            try:
+                proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self._readers = []
         if self.pid is not None:
-            self._remember_children()
             proc = self._proc
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGCONT)  # in case a test stopped it

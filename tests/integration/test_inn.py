@@ -507,3 +507,22 @@ def test_transit_mode_starttls_and_authinfo():
         message = make_article(config)
         report = message.post(None)
         assert_posted(server, report, message, mode_reader=True)
+
+
+def test_implicit_tls(inn):
+    # nnrpd -S: TLS from the first byte, as on port 563 (nntpusessl).
+    port = inn.start_tls_reader()
+    config = configuration(inn, nntpserverport=str(port), nntpusessl="true",
+                           tlscafile=inn.ca_file)
+    transport = MsgObj.Transport.new_for_name("nntp", config)
+    messages = [make_article(config), make_article(config)]
+    reports = [transport.post_message(m, None) for m in messages]
+    transport.close(None)
+    pids = {nnrpd_pid(assert_posted(inn, r, m)) for r, m in zip(reports, messages)}
+    assert len(pids) == 1
+    # Without the CA the certificate is refused.
+    config = configuration(inn, nntpserverport=str(port), nntpusessl="true")
+    with pytest.raises(GLib.Error) as info:
+        make_article(config).post(None)
+    assert info.value.matches(Gio.tls_error_quark(), Gio.TlsError.BAD_CERTIFICATE), \
+        info.value.message
