@@ -118,6 +118,16 @@ def _proc_ppid(pid):
     return int(stat[stat.rindex(")") + 2:].split()[1])
 
 
+def process_gone(pid):
+    """Whether the process has exited (gone, or a zombie not reaped yet)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2:].split()[0] in ("Z", "X")
+
+
 def _proc_has_innconf(pid, innconf):
     try:
         with open("/proc/%d/environ" % pid, "rb") as f:

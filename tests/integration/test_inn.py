@@ -29,7 +29,7 @@ gi.require_version("Gio", "2.0")
 import pytest  # noqa: E402
 from gi.repository import Gio, GLib, MsgObj  # noqa: E402
 
-from inn_server import InnServer, NntpReader  # noqa: E402
+from inn_server import InnServer, NntpReader, process_gone  # noqa: E402
 
 GROUP = "local.test"
 USER, PASSWORD = "bob", "s3cret pass"
@@ -526,3 +526,56 @@ def test_implicit_tls(inn):
         make_article(config).post(None)
     assert info.value.matches(Gio.tls_error_quark(), Gio.TlsError.BAD_CERTIFICATE), \
         info.value.message
+
+
+def test_async_cancel_while_server_is_stuck(inn):
+    # The nnrpd of a kept connection is stopped (SIGSTOP by its PID): POST
+    # gets no answer. A cancellation from the main loop must end the post
+    # at once, close the connection (nnrpd sees it once continued) and
+    # leave the transport usable.
+    config = configuration(inn)
+    transport = MsgObj.Transport.new_for_name("nntp", config)
+    first = make_article(config)
+    pid = nnrpd_pid(assert_posted(inn, transport.post_message(first, None), first))
+    message_id = new_message_id()
+    cancellable = Gio.Cancellable()
+    loop = GLib.MainLoop()
+    box = {}
+
+    def cancel():
+        box["cancelled_at"] = time.monotonic()
+        cancellable.cancel()
+        return GLib.SOURCE_REMOVE
+
+    def done(source, result, *unused):
+        box["returned_at"] = time.monotonic()
+        try:
+            box["value"] = transport.post_message_finish(result)
+        except GLib.Error as error:
+            box["error"] = error
+        loop.quit()
+
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        transport.post_message_async(make_article(config, message_id=message_id),
+                                     cancellable, done)
+        GLib.timeout_add(200, cancel)
+        guard = GLib.timeout_add_seconds(30, loop.quit)
+        loop.run()
+        GLib.source_remove(guard)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert "error" in box, box
+    assert box["error"].matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED), \
+        box["error"].message
+    assert box["returned_at"] - box["cancelled_at"] <= 0.5
+    # Our side closed the socket: the continued nnrpd reads EOF and exits.
+    deadline = time.monotonic() + 20
+    while not process_gone(pid):
+        assert time.monotonic() < deadline, "nnrpd %d still serves the cancelled connection" % pid
+        time.sleep(0.05)
+    assert not article_exists(inn, message_id)
+    good = make_article(config)
+    report = transport.post_message(good, None)
+    transport.close(None)
+    assert_posted(inn, report, good)
