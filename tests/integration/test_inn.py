@@ -121,6 +121,10 @@ def assert_posted(server, report, message, body_lines=None, mode_reader=False):
     return headers
 
 
+def open_fds():
+    return sorted(os.listdir("/proc/self/fd"))
+
+
 def nnrpd_pid(headers):
     """The nnrpd process that took the article, from Injection-Info."""
     info = headers["injection-info"]
@@ -534,6 +538,7 @@ def test_async_cancel_while_server_is_stuck(inn):
     # at once, close the connection (nnrpd sees it once continued) and
     # leave the transport usable.
     config = configuration(inn)
+    fds = open_fds()
     transport = MsgObj.Transport.new_for_name("nntp", config)
     first = make_article(config)
     pid = nnrpd_pid(assert_posted(inn, transport.post_message(first, None), first))
@@ -579,3 +584,5 @@ def test_async_cancel_while_server_is_stuck(inn):
     report = transport.post_message(good, None)
     transport.close(None)
     assert_posted(inn, report, good)
+    # Every descriptor the post used is closed again.
+    assert open_fds() == fds
