@@ -179,7 +179,7 @@ class InnServer:
     def innconf(self):
         return self._path("etc", "inn.conf")
 
-    def _as_news(self, argv, **kwargs):
+    def _as_news(self, argv):
         """argv run as news with our INNCONF. setpriv execs, so a process
         started this way has the program's own PID."""
         env = dict(os.environ, INNCONF=self.innconf)
