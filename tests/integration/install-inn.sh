@@ -76,7 +76,8 @@ grep -q '^usenet:' /etc/aliases 2>/dev/null || echo 'usenet: root' >>/etc/aliase
 # inn2 depends on default-mta | mail-transport-agent: without an MTA, apt
 # would pull in exim4. Postfix with "No configuration" runs nothing.
 PKGS=inn2
-if ! dpkg-query -W -f='${Provides}\n' 2>/dev/null | grep -q 'mail-transport-agent'; then
+if ! dpkg-query -W -f='${db:Status-Abbrev} ${Provides}\n' 2>/dev/null |
+        grep -q '^ii .*mail-transport-agent'; then
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     PKGS="$PKGS postfix"
 fi
