@@ -294,6 +294,18 @@ def test_reconnects_after_server_closed_kept_connection(inn):
     assert nnrpd_pid(assert_posted(inn, report, second)) != pid1
 
 
+def test_folded_subject_and_spaced_group_list(inn):
+    # INN refuses white space in Newsgroups; a long Subject is folded.
+    subject = "a long subject " + " ".join("word%d" % i for i in range(60))
+    message = make_article(configuration(inn), subject=subject,
+                           groups="local.test, local.other")
+    report = message.post(None)
+    headers, head, _ = read_back(inn, report.get_message_id())
+    assert headers["newsgroups"] == "local.test,local.other"
+    assert headers["subject"] == subject
+    assert all(len(line) <= 998 for line in head)
+
+
 def test_news_headers(inn):
     config = configuration(inn)
     message = make_article(config, groups=GROUP + ",local.other")
