@@ -60,7 +60,9 @@ if [ "${MSGOBJ_QUICK:-0}" != 1 ]; then
   step "valgrind" meson test -C _build-ci --setup valgrind --print-errorlogs --num-processes 2
   step "asan build" setup _build-asan -Db_sanitize=address,undefined -Db_lundef=false \
     -Dintrospection=disabled -Dpython_tests=disabled -Dintegration_tests=disabled
-  step "asan" env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  # Memory errors and undefined behaviour here; leaks are valgrind's job
+  # (LeakSanitizer crashes at exit once glib-networking is loaded).
+  step "asan" env ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C _build-asan --print-errorlogs --num-processes 2 --no-suite install
 fi
 
