@@ -270,10 +270,10 @@ def test_message_post_async(inn):
 
 
 def test_large_article_with_many_dot_lines(inn):
-    # Far more than one write block of the data stream: dot-stuffing and
-    # line ends must hold across block boundaries.
+    # About 290 KB, several 64 KiB write blocks of the data stream:
+    # dot-stuffing and line ends must hold across block boundaries.
     lines = []
-    for i in range(6000):
+    for i in range(20000):
         lines.append((".", "..", "", "x" * (i % 97), ".line %d" % i)[i % 5])
     config = configuration(inn)
     message = make_article(config, body_lines=lines)
