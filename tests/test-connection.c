@@ -96,7 +96,7 @@ start (Fixture    *f,
 {
   f->server = msg_test_server_new (script);
   f->connection = msg_connection_new ("127.0.0.1", msg_test_server_get_port (f->server));
-  msg_connection_set_timeout (f->connection, timeout);
+  msg_connection_set_timeout (f->connection, timeout * msg_test_time_scale ());
 }
 
 static void
@@ -181,7 +181,7 @@ test_connect_stall (Fixture      *f,
 
   f->server = msg_test_server_new_no_accept ();
   f->connection = msg_connection_new ("127.0.0.1", msg_test_server_get_port (f->server));
-  msg_connection_set_timeout (f->connection, 0.2);
+  msg_connection_set_timeout (f->connection, 0.2 * msg_test_time_scale ());
   start_time = g_get_monotonic_time ();
   g_assert_false (msg_connection_connect (f->connection, FALSE, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
@@ -479,7 +479,7 @@ test_reconnect (Fixture      *f,
 
   f->server = msg_test_server_new_multi (scripts);
   f->connection = msg_connection_new ("127.0.0.1", msg_test_server_get_port (f->server));
-  msg_connection_set_timeout (f->connection, 0.2);
+  msg_connection_set_timeout (f->connection, 0.2 * msg_test_time_scale ());
   connect_ok (f);
   g_clear_pointer (&(MsgReply *){ reply_ok (f, 220) }, msg_reply_unref);
   {

@@ -21,7 +21,6 @@
  * client's connect stays pending. What such a server tests is the
  * client's connect clock, not any server behaviour.
  */
-#define _GNU_SOURCE /* POLLRDHUP */
 #include "config.h"
 
 #include "msg-test-server.h"
