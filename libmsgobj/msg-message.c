@@ -7,6 +7,7 @@
 #include "msg-message-private.h"
 
 #include "msg-body-part-private.h"
+#include "msg-counting-stream-private.h"
 #include "msgobj.h"
 
 #include <errno.h>
@@ -4214,6 +4215,45 @@ object_has_8bit (GMimeObject *object)
     }
 
   return FALSE;
+}
+
+/**
+ * msg_message_measure:
+ * @self: a message
+ * @flags: how the message will be written
+ * @size: (out): return location for the size in bytes
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Writes the message once to nowhere, as
+ * [method@Message.write_to_stream_full] would write it with @flags (CRLF
+ * line ends, not dot-stuffed), and counts its bytes: RFC 1870's `SIZE`,
+ * the total of the `progress` signal and the automatic deadline of a
+ * transport. Nothing is held in memory, so a large attachment costs one
+ * extra read of its file. Every header is checked as on a real write, so
+ * a message that cannot be written fails here, before any I/O. For
+ * transport implementations.
+ *
+ * Returns: whether the message could be written
+ */
+gboolean
+msg_message_measure (MsgMessage    *self,
+                     MsgWriteFlags  flags,
+                     guint64       *size,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  g_autoptr (GOutputStream) counter = NULL;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (size != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  counter = _msg_counting_stream_new (NULL, NULL, NULL);
+  if (!msg_message_write_to_stream_full (self, counter, flags, cancellable, error))
+    return FALSE;
+  *size = _msg_counting_stream_get_count (MSG_COUNTING_STREAM (counter));
+  return TRUE;
 }
 
 /**

@@ -268,6 +268,12 @@ GStrv             msg_message_get_envelope_recipients (MsgMessage      *self,
                                                        GError         **error);
 MSG_AVAILABLE_IN_ALL
 gboolean          msg_message_has_8bit_content       (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_message_measure                (MsgMessage       *self,
+                                                      MsgWriteFlags     flags,
+                                                      guint64          *size,
+                                                      GCancellable     *cancellable,
+                                                      GError          **error);
 
 /* Sending. */
 MSG_AVAILABLE_IN_ALL

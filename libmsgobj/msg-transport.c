@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "msgobj.h"
+#include "msg-counting-stream-private.h"
 #include "msg-pickup-transport-private.h"
 #include "msg-thread-private.h"
 #include "msg-transport-private.h"
@@ -1055,4 +1056,105 @@ msg_transport_emit_progress (MsgTransport *self,
   g_source_set_callback (source, emit_progress_cb, data, progress_data_free);
   g_source_set_static_name (source, "[msgobj] progress");
   g_source_attach (source, priv->op_context);
+}
+
+/**
+ * msg_transport_get_operation_deadline:
+ * @self: a transport
+ * @timeout: the operation time-out in seconds (the transport's
+ *   `*operationtimeout` field); 0 or less for the automatic one
+ * @message_size: the size of the message, for the automatic time-out
+ *
+ * Computes the total deadline of the running operation: its start (when
+ * the call was made, for asynchronous calls too) plus @timeout, or plus
+ * the automatic time-out of 300 s and one second per 64 KiB of message.
+ * For transport implementations; pass the result to
+ * [method@Connection.set_deadline].
+ *
+ * Returns: the deadline on the g_get_monotonic_time() clock
+ */
+gint64
+msg_transport_get_operation_deadline (MsgTransport *self,
+                                      double        timeout,
+                                      guint64       message_size)
+{
+  gint64 start;
+
+  g_return_val_if_fail (MSG_IS_TRANSPORT (self), 0);
+
+  start = msg_transport_get_operation_start_time (self);
+  if (start == 0)
+    start = g_get_monotonic_time ();
+  if (timeout <= 0)
+    timeout = 300.0 + (double) (message_size / (64 * 1024));
+  return start + (gint64) (timeout * G_USEC_PER_SEC + 0.5);
+}
+
+typedef struct
+{
+  MsgTransport *transport;
+  guint64       total;
+} WriteProgress;
+
+static void
+write_progress_cb (guint64  count,
+                   gpointer user_data)
+{
+  WriteProgress *progress = user_data;
+
+  /* The final emission is the transport's, once the server has it. */
+  if (count < progress->total)
+    msg_transport_emit_progress (progress->transport, count, progress->total);
+}
+
+/**
+ * msg_transport_write_message_data:
+ * @self: a transport
+ * @message: the message
+ * @flags: how to write it (%MSG_WRITE_FLAGS_OMIT_BCC for mail,
+ *   %MSG_WRITE_FLAGS_NEWS for news)
+ * @connection: the connection, after the server's go-ahead (SMTP 354,
+ *   NNTP 340)
+ * @total: the message's size from [method@Message.measure], for progress
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Streams @message as SMTP `DATA` or an NNTP article: every line end
+ * CRLF, every leading dot doubled, then the terminating dot line; in
+ * large writes, the last block and the terminator in one. The `progress`
+ * signal reports the bytes written, short of @total: emit the final
+ * progress once the server has accepted the message. On failure the
+ * connection has been aborted, before any buffered data could be written
+ * after a cancellation. For transport implementations.
+ *
+ * Returns: whether the whole message and the terminator were written
+ */
+gboolean
+msg_transport_write_message_data (MsgTransport  *self,
+                                  MsgMessage    *message,
+                                  MsgWriteFlags  flags,
+                                  MsgConnection *connection,
+                                  guint64        total,
+                                  GCancellable  *cancellable,
+                                  GError       **error)
+{
+  g_autoptr (GOutputStream) data = NULL;
+  g_autoptr (GOutputStream) counter = NULL;
+  WriteProgress progress = { self, total };
+
+  g_return_val_if_fail (MSG_IS_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (MSG_IS_MESSAGE (message), FALSE);
+  g_return_val_if_fail (MSG_IS_CONNECTION (connection), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  data = msg_data_output_stream_new (msg_connection_get_output_stream (connection), TRUE);
+  counter = _msg_counting_stream_new (data, write_progress_cb, &progress);
+  if (!msg_message_write_to_stream_full (message, counter, flags, cancellable, error) ||
+      !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
+    {
+      /* Before the streams go: closing them would flush buffered data. */
+      msg_connection_abort (connection);
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -12,6 +12,7 @@
 #include "msg-configuration.h"
 #include "msg-message.h"
 #include "msg-send-report.h"
+#include "msg-connection.h"
 
 G_BEGIN_DECLS
 
@@ -190,5 +191,17 @@ MSG_AVAILABLE_IN_ALL
 void              msg_transport_emit_progress       (MsgTransport        *self,
                                                      guint64              sent,
                                                      guint64              total);
+MSG_AVAILABLE_IN_ALL
+gint64            msg_transport_get_operation_deadline (MsgTransport     *self,
+                                                        double            timeout,
+                                                        guint64           message_size);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_transport_write_message_data  (MsgTransport        *self,
+                                                     MsgMessage          *message,
+                                                     MsgWriteFlags        flags,
+                                                     MsgConnection       *connection,
+                                                     guint64              total,
+                                                     GCancellable        *cancellable,
+                                                     GError             **error);
 
 G_END_DECLS

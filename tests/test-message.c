@@ -3084,6 +3084,36 @@ test_injection_written (void)
   assert_no_injection (message);
 }
 
+static void
+test_measure (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  guint64 size = 0;
+  guint64 without_bcc = 0;
+
+  g_test_summary ("measure counts exactly the bytes a write gives, per write flags, and honours a cancel.");
+  g_assert_true (msg_message_set_bcc (message, "hidden@example.net", &error));
+  msg_message_set_text_body (message, "line one\nline two\n.leading dot\n");
+  g_assert_true (msg_message_prepare_for_sending (message, &error));
+  g_assert_no_error (error);
+
+  bytes = msg_message_to_bytes (message, &error);
+  g_assert_no_error (error);
+  g_assert_true (msg_message_measure (message, MSG_WRITE_FLAGS_NONE, &size, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (size, ==, g_bytes_get_size (bytes));
+
+  g_assert_true (msg_message_measure (message, MSG_WRITE_FLAGS_OMIT_BCC, &without_bcc, NULL, &error));
+  g_assert_cmpuint (without_bcc, ==, size - strlen ("Bcc: hidden@example.net\r\n"));
+
+  g_cancellable_cancel (cancellable);
+  g_assert_false (msg_message_measure (message, MSG_WRITE_FLAGS_NONE, &size, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3091,6 +3121,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/message/new/defaults", test_new_defaults);
+  g_test_add_func ("/message/measure", test_measure);
   g_test_add_func ("/message/new/with-configuration", test_new_with_configuration);
   for (guint i = 0; i < G_N_ELEMENTS (address_cases); i++)
     {

@@ -420,6 +420,25 @@ test_operation_snapshot (void)
                  msg_transport_get_configuration (transport));
 }
 
+static void
+test_operation_deadline (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgTransport) transport = msg_transport_new_for_name ("pickup", NULL, &error);
+  gint64 now = g_get_monotonic_time ();
+  gint64 deadline;
+
+  g_test_summary ("The total deadline: the time-out given, else 300 s plus 1 s per 64 KiB (DESIGN decision 1).");
+  g_assert_no_error (error);
+  deadline = msg_transport_get_operation_deadline (transport, 0.25, 1 << 30);
+  g_assert_cmpint (deadline - now, >=, 250000);
+  g_assert_cmpint (deadline - now, <, 250000 + G_USEC_PER_SEC);
+
+  deadline = msg_transport_get_operation_deadline (transport, 0, 128 * 1024);
+  g_assert_cmpint (deadline - now, >=, 302 * G_USEC_PER_SEC);
+  g_assert_cmpint (deadline - now, <, 303 * G_USEC_PER_SEC);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -438,6 +457,7 @@ main (int   argc,
   g_test_add_func ("/transport/pending-and-cancel", test_pending_and_cancel);
   g_test_add_func ("/transport/progress-async", test_progress_async);
   g_test_add_func ("/transport/operation-snapshot", test_operation_snapshot);
+  g_test_add_func ("/transport/operation-deadline", test_operation_deadline);
   g_test_add_func ("/message/send-dispatch", test_message_send_dispatch);
   g_test_add_func ("/message/send-async", test_message_send_async);
 

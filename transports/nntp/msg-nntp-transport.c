@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include "msg-nntp-transport.h"
-#include "msg-nntp-count-stream.h"
 
 #include <string.h>
 
@@ -690,46 +689,6 @@ start_post (MsgNntpTransport *self,
   return FALSE;
 }
 
-typedef struct
-{
-  MsgTransport *transport;
-  guint64       total;
-} Progress;
-
-static void
-progress_cb (guint64  count,
-             gpointer user_data)
-{
-  Progress *progress = user_data;
-
-  /* The final emission comes once the server has the terminator. */
-  if (count < progress->total)
-    msg_transport_emit_progress (progress->transport, count, progress->total);
-}
-
-static gboolean
-write_article (MsgNntpTransport *self,
-               MsgMessage       *message,
-               guint64           total,
-               GCancellable     *cancellable,
-               GError          **error)
-{
-  g_autoptr (GOutputStream) data = NULL;
-  g_autoptr (GOutputStream) counter = NULL;
-  Progress progress = { MSG_TRANSPORT (self), total };
-  gboolean ok;
-
-  data = msg_data_output_stream_new (msg_connection_get_output_stream (self->connection), TRUE);
-  counter = msg_nntp_count_stream_new (data, progress_cb, &progress);
-  ok = msg_message_write_to_stream_full (message, counter, MSG_WRITE_FLAGS_NEWS, cancellable, error) &&
-       msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error);
-  if (!ok)
-    msg_connection_abort (self->connection); /* before the streams could write more */
-  else
-    msg_transport_emit_progress (MSG_TRANSPORT (self), total, total);
-  return ok;
-}
-
 static MsgSendReport *
 post_article (MsgNntpTransport *self,
               MsgMessage       *message,
@@ -743,7 +702,8 @@ post_article (MsgNntpTransport *self,
   g_autofree char *message_id = NULL;
   MsgSendReport   *report;
 
-  if (!write_article (self, message, total, cancellable, error))
+  if (!msg_transport_write_message_data (MSG_TRANSPORT (self), message, MSG_WRITE_FLAGS_NEWS,
+                                         self->connection, total, cancellable, error))
     return NULL;
 
   reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, &local_error);
@@ -761,6 +721,7 @@ post_article (MsgNntpTransport *self,
   switch (msg_reply_get_code (reply))
     {
     case 240:
+      msg_transport_emit_progress (MSG_TRANSPORT (self), total, total);
       break;
     case 440:
       set_reply_error (self, error, MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED,
@@ -785,19 +746,6 @@ post_article (MsgNntpTransport *self,
 }
 
 /* The total deadline: the configured time, or 300 s plus 1 s per 64 KiB. */
-static gint64
-operation_deadline (MsgNntpTransport *self,
-                    const Settings   *s,
-                    guint64           size)
-{
-  double seconds = s->operation_timeout;
-
-  if (seconds <= 0)
-    seconds = 300.0 + (double) (size / (64 * 1024));
-  return msg_transport_get_operation_start_time (MSG_TRANSPORT (self)) +
-         (gint64) (seconds * G_USEC_PER_SEC);
-}
-
 static MsgSendReport *
 msg_nntp_transport_post_message_sync (MsgTransport *transport,
                                       MsgMessage   *message,
@@ -805,11 +753,10 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
                                       GError      **error)
 {
   MsgNntpTransport *self = MSG_NNTP_TRANSPORT (transport);
-  g_autoptr (GOutputStream) sizer = NULL;
-  Settings       s = { 0 };
-  MsgSendReport *report = NULL;
-  guint64        size;
-  gint64         deadline;
+  Settings          s = { 0 };
+  MsgSendReport    *report = NULL;
+  guint64           size;
+  gint64            deadline;
 
   settings_load (&s, msg_transport_get_operation_configuration (transport));
 
@@ -817,11 +764,9 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
    * nowhere for its size (which also checks every header). */
   if (!msg_message_prepare_for_sending (message, error))
     goto out;
-  sizer = msg_nntp_count_stream_new (NULL, NULL, NULL);
-  if (!msg_message_write_to_stream_full (message, sizer, MSG_WRITE_FLAGS_NEWS, cancellable, error))
+  if (!msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, &size, cancellable, error))
     goto out;
-  size = msg_nntp_count_stream_get_count (MSG_NNTP_COUNT_STREAM (sizer));
-  deadline = operation_deadline (self, &s, size);
+  deadline = msg_transport_get_operation_deadline (transport, s.operation_timeout, size);
 
   for (unsigned attempt = 0; attempt < 2 && report == NULL; attempt++)
     {
@@ -976,5 +921,4 @@ void
 msg_nntp_transport_register (GTypeModule *module)
 {
   msg_nntp_transport_register_type (module);
-  msg_nntp_count_stream_register (module);
 }

@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include "msg-smtp-counting-stream.h"
 #include "msg-smtp-transport.h"
 
 #include <string.h>
@@ -960,48 +959,6 @@ dsn_notify (MsgDsnOptions options)
   }
 }
 
-/* The message. */
-
-typedef struct
-{
-  MsgTransport *transport;
-  guint64       total;
-} Progress;
-
-static void
-on_progress (guint64  count,
-             gpointer user_data)
-{
-  Progress *progress = user_data;
-
-  /* The final emission (count == total) comes after the final dot. */
-  if (count < progress->total)
-    msg_transport_emit_progress (progress->transport, count, progress->total);
-}
-
-/* Writes the message once without keeping it: @raw_size gets the bytes
- * the message produces (what progress counts), @wire_size its size in
- * canonical CRLF form without dot-stuffing (RFC 1870's SIZE). */
-static gboolean
-measure_message (MsgMessage   *message,
-                 guint64      *raw_size,
-                 guint64      *wire_size,
-                 GCancellable *cancellable,
-                 GError      **error)
-{
-  g_autoptr (GOutputStream) sink = msg_smtp_counting_stream_new (NULL, NULL, NULL);
-  g_autoptr (GOutputStream) canonical = msg_data_output_stream_new (sink, FALSE);
-  g_autoptr (GOutputStream) counter = msg_smtp_counting_stream_new (canonical, NULL, NULL);
-
-  if (!msg_message_write_to_stream_full (message, counter, MSG_WRITE_FLAGS_OMIT_BCC,
-                                         cancellable, error) ||
-      !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (canonical), cancellable, error))
-    return FALSE;
-  *raw_size = msg_smtp_counting_stream_get_count (MSG_SMTP_COUNTING_STREAM (counter));
-  *wire_size = msg_smtp_counting_stream_get_count (MSG_SMTP_COUNTING_STREAM (sink));
-  return TRUE;
-}
-
 /* RSET after a failed transaction keeps the connection; if RSET fails the
  * connection is dropped. */
 static void
@@ -1085,8 +1042,7 @@ smtp_transaction (MsgSmtpTransport *self,
                   const Settings   *s,
                   MsgMessage       *message,
                   const Envelope   *e,
-                  guint64           raw_size,
-                  guint64           wire_size,
+                  guint64           size,
                   gboolean         *answered, /* MAIL got a reply, not 421 */
                   MsgSendReport   **report_out,
                   GCancellable     *cancellable,
@@ -1101,12 +1057,9 @@ smtp_transaction (MsgSmtpTransport *self,
   g_autoptr (MsgReply) final_reply = NULL;
   g_autoptr (MsgSendReport) report = NULL;
   g_autofree char *notify = NULL;
-  g_autoptr (GOutputStream) data = NULL;
-  g_autoptr (GOutputStream) counter = NULL;
-  Progress progress = { MSG_TRANSPORT (self), raw_size };
-  gboolean eight_bit;
-  guint    accepted = 0;
-  gboolean data_sent = FALSE;
+  gboolean         eight_bit;
+  guint            accepted = 0;
+  gboolean         data_sent = FALSE;
 
   /* Checks that need the server's capabilities, before MAIL. */
   if (e->utf8 && !caps->smtputf8)
@@ -1126,18 +1079,18 @@ smtp_transaction (MsgSmtpTransport *self,
                    s->host, s->port);
       return TX_NOT_STARTED;
     }
-  if (caps->size && caps->size_max > 0 && wire_size > caps->size_max)
+  if (caps->size && caps->size_max > 0 && size > caps->size_max)
     {
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
                    "The message (%" G_GUINT64_FORMAT " bytes) is larger than SMTP server "
                    "%s:%u accepts (%" G_GUINT64_FORMAT " bytes)",
-                   wire_size, s->host, s->port, caps->size_max);
+                   size, s->host, s->port, caps->size_max);
       return TX_NOT_STARTED;
     }
 
   g_string_append_printf (mail, "MAIL FROM:<%s>", e->sender.wire);
   if (caps->size)
-    g_string_append_printf (mail, " SIZE=%" G_GUINT64_FORMAT, wire_size);
+    g_string_append_printf (mail, " SIZE=%" G_GUINT64_FORMAT, size);
   if (eight_bit && caps->eightbitmime)
     g_string_append (mail, " BODY=8BITMIME");
   if (e->utf8)
@@ -1284,15 +1237,9 @@ smtp_transaction (MsgSmtpTransport *self,
     }
 
   /* The message, streamed: canonical CRLF, dot-stuffed, in large writes. */
-  data = msg_data_output_stream_new (msg_connection_get_output_stream (connection), TRUE);
-  counter = msg_smtp_counting_stream_new (data, on_progress, &progress);
-  if (!msg_message_write_to_stream_full (message, counter, MSG_WRITE_FLAGS_OMIT_BCC,
-                                         cancellable, error) ||
-      !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
+  if (!msg_transport_write_message_data (MSG_TRANSPORT (self), message, MSG_WRITE_FLAGS_OMIT_BCC,
+                                         connection, size, cancellable, error))
     {
-      /* Abort before the streams are dropped: closing them would flush
-       * buffered message data after a cancellation. */
-      msg_connection_abort (connection);
       prefix_stage (error, "message data");
       return TX_BROKEN;
     }
@@ -1322,7 +1269,7 @@ smtp_transaction (MsgSmtpTransport *self,
                  ? TX_REFUSED
                  : TX_BROKEN;
     }
-  msg_transport_emit_progress (MSG_TRANSPORT (self), raw_size, raw_size);
+  msg_transport_emit_progress (MSG_TRANSPORT (self), size, size);
 
   report = msg_send_report_new (msg_transport_get_name (MSG_TRANSPORT (self)));
   {
@@ -1351,21 +1298,6 @@ drop_connection (MsgSmtpTransport *self)
   capabilities_clear (&self->caps);
 }
 
-static gint64
-operation_deadline (MsgTransport   *transport,
-                    const Settings *s,
-                    guint64         size)
-{
-  double seconds = s->operation_timeout;
-  gint64 start = msg_transport_get_operation_start_time (transport);
-
-  if (seconds <= 0)
-    seconds = 300.0 + (double) (size / (64 * 1024));
-  if (start == 0)
-    start = g_get_monotonic_time ();
-  return start + (gint64) (seconds * G_USEC_PER_SEC + 0.5);
-}
-
 static MsgSendReport *
 msg_smtp_transport_send_message_sync (MsgTransport *transport,
                                       MsgMessage   *message,
@@ -1377,8 +1309,7 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
   g_auto (Envelope) e = { 0 };
   g_autofree char *key = NULL;
   MsgSendReport   *report = NULL;
-  guint64          raw_size = 0;
-  guint64          wire_size = 0;
+  guint64          size = 0;
   gint64           deadline;
   TxResult         result;
 
@@ -1390,12 +1321,12 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
     }
   if (!msg_message_prepare_for_sending (message, error) ||
       !envelope_init (&e, message, error) ||
-      !measure_message (message, &raw_size, &wire_size, cancellable, error))
+      !msg_message_measure (message, MSG_WRITE_FLAGS_OMIT_BCC, &size, cancellable, error))
     {
       drop_connection (self);
       return NULL;
     }
-  deadline = operation_deadline (transport, &s, wire_size);
+  deadline = msg_transport_get_operation_deadline (transport, s.operation_timeout, size);
   key = settings_connection_key (&s);
 
   /* Reuse the kept connection only if it was made with the same settings
@@ -1427,7 +1358,7 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
           self->connection_key = g_strdup (key);
         }
 
-      result = smtp_transaction (self, self->connection, &s, message, &e, raw_size, wire_size,
+      result = smtp_transaction (self, self->connection, &s, message, &e, size,
                                  &answered, &report, cancellable, &local_error);
       if (result == TX_REFUSED)
         smtp_rset (self->connection, cancellable);
@@ -1559,5 +1490,4 @@ void
 msg_smtp_transport_register (GTypeModule *module)
 {
   msg_smtp_transport_register_type (module);
-  msg_smtp_counting_stream_register (module);
 }
