@@ -1034,6 +1034,8 @@ test_auth_needs_tls (Fixture      *f,
   set_field (f, "sendpassword", "hunter2");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE);
   g_assert_true (contains (text, "smtpallowplaintextauth"));
+  g_assert_true (contains (text, "does not offer STARTTLS"));
+  g_assert_false (contains (text, "hunter2"));
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
   wire = received (f, 0);
   g_assert_cmpstr (wire, ==, "EHLO client.example.test\r\n");
@@ -1324,6 +1326,8 @@ test_reuse_dropped_before_mail (Fixture      *f,
   static const char *const scripts[] = {
     /* The kept connection dies at the next MAIL without an answer. */
     GREETING EHLO_BASIC TRANSACTION_ONE "expect MAIL\nclose\n",
+    /* This one says 421 to the next MAIL. */
+    GREETING EHLO_BASIC TRANSACTION_ONE "expect MAIL\nline 421 4.4.2 mx idle timeout\nclose\n",
     GREETING EHLO_BASIC TRANSACTION_ONE,
     /* Once more: a fresh connection that fails is not retried. */
     GREETING EHLO_BASIC "expect MAIL\nclose\n",
@@ -1334,18 +1338,22 @@ test_reuse_dropped_before_mail (Fixture      *f,
   g_autoptr (MsgSendReport) second = NULL;
   g_autofree char *text = NULL;
 
-  g_test_summary ("A kept connection that closes before answering MAIL is replaced once, "
-                  "transparently; a new connection that does the same fails.");
+  g_test_summary ("A kept connection that closes (silently or with 421) before answering "
+                  "MAIL is replaced once, transparently; a new connection that does the "
+                  "same fails.");
   start_multi (f, scripts);
   first = send_ok (f, message);
   second = send_ok (f, message);
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+  g_clear_object (&second);
+  second = send_ok (f, message);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 3);
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
   f->transport = msg_transport_new_for_name ("smtp", f->config, NULL);
   text = send_fails (f, message, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
   g_assert_true (contains (text, "MAIL FROM"));
-  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 3);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 4);
 }
 
 static void
