@@ -1087,6 +1087,13 @@ test_matrix_case (gconstpointer data)
   else
     {
       assert_error (c, &run);
+      /* The message names the server (a cancel's may not). */
+      if (!is_cancel_mode (c->mode))
+        {
+          g_autofree char *where = g_strdup_printf ("127.0.0.1:%u", port);
+
+          g_assert_nonnull (strstr (run.error->message, where));
+        }
       if (is_cancel_mode (c->mode))
         g_assert_true (run.trigger_seen);
       else if (server != NULL && c->stage->kind != KIND_CONNECT)
