@@ -657,6 +657,7 @@ start_async (MsgTransport       *self,
              gpointer            user_data)
 {
   g_autoptr (GTask) task = NULL;
+  g_autoptr (GMainContext) context = NULL;
   GError  *error = NULL;
   AsyncOp *op;
 
@@ -666,7 +667,11 @@ start_async (MsgTransport       *self,
   op->callback = callback;
   op->user_data = user_data;
 
-  if (!begin_operation (self, message, kind, g_main_context_get_thread_default (), &error))
+  /* The caller's context, the global default one included (for which
+   * g_main_context_get_thread_default() returns NULL): progress must not
+   * be emitted in the worker thread. */
+  context = g_main_context_ref_thread_default ();
+  if (!begin_operation (self, message, kind, context, &error))
     {
       /* Not ours to clear: report through the caller's callback directly. */
       task = g_task_new (self, cancellable, callback, user_data);

@@ -5,17 +5,912 @@
 #include "config.h"
 
 #include "msg-nntp-transport.h"
+#include "msg-nntp-count-stream.h"
+
+#include <string.h>
+
+/* Posting news over NNTP (RFC 3977), with STARTTLS (RFC 4642) and
+ * AUTHINFO USER/PASS and SASL PLAIN (RFC 4643).
+ *
+ * The session is set up in the order the RFCs require of a mode-switching
+ * server such as INN: greeting, CAPABILITIES, MODE READER when the server
+ * is in transit mode, STARTTLS, AUTHINFO; CAPABILITIES is asked again after
+ * each of the last three, since what a server offers changes with them and
+ * must not be carried over (RFC 3977 section 12.6). The connection is then
+ * kept for the next post and reused only under the same settings, after a
+ * zero-wait check that the server has not closed it.
+ *
+ * Every wait goes through MsgConnection's clocks; on any error the
+ * connection is aborted (socket closed at once) and forgotten. */
+
+#define NNTP_PORT 119
+#define NNTPS_PORT 563
+#define QUIT_TIMEOUT 2.0       /* seconds, at most, for QUIT on close */
+#define MAX_CAPABILITIES 512   /* lines */
+#define MAX_COMMAND_LENGTH 510 /* octets before CRLF (RFC 3977 3.1) */
+#define MAX_POST_ATTEMPTS 3    /* POST again after MODE READER or AUTHINFO */
+
+enum
+{
+  AUTH_ANONYMOUS,
+  AUTH_BASIC,
+  AUTH_NTLM,
+};
 
 struct _MsgNntpTransport
 {
   MsgTransport parent_instance;
+
+  /* The kept connection and what was learnt on it. */
+  MsgConnection *connection;        /* (owned) (nullable) */
+  char          *shape;             /* (owned) (nullable): settings it was made with */
+  GStrv          capabilities;      /* (owned) (nullable): NULL if none were given */
+  char          *no_posting_reason; /* (owned) (nullable) */
+  gboolean       posting_allowed;
+  gboolean       mode_reader_sent;
+  gboolean       authenticated;
 };
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgNntpTransport, msg_nntp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
 
+/* The settings of one post, read from the operation's snapshot. */
+typedef struct
+{
+  char           *host;
+  guint16         port;
+  gboolean        implicit_tls;
+  MsgStartTlsMode starttls;
+  int             auth;
+  char           *user;
+  char           *password;
+  gboolean        allow_plaintext_auth;
+  char           *ca_file;
+  gboolean        tls_verify;
+  double          timeout;
+  double          operation_timeout;
+} Settings;
+
+static void
+settings_clear (Settings *s)
+{
+  g_free (s->host);
+  g_free (s->user);
+  if (s->password != NULL)
+    {
+      memset (s->password, 0, strlen (s->password));
+      g_free (s->password);
+    }
+  g_free (s->ca_file);
+}
+
+static void
+settings_load (Settings         *s,
+               MsgConfiguration *configuration)
+{
+  s->host = msg_configuration_get_field (configuration, "nntpserver");
+  s->implicit_tls = msg_configuration_get_boolean (configuration, "nntpusessl");
+  if (msg_configuration_is_field_set (configuration, "nntpserverport") || !s->implicit_tls)
+    s->port = msg_configuration_get_int (configuration, "nntpserverport");
+  else
+    s->port = NNTPS_PORT;
+  if (s->port == 0)
+    s->port = s->implicit_tls ? NNTPS_PORT : NNTP_PORT;
+  s->starttls = msg_configuration_get_int (configuration, "nntpstarttls");
+  s->auth = msg_configuration_get_int (configuration, "nntpauthenticate");
+  s->user = msg_configuration_get_field (configuration, "postusername");
+  s->password = msg_configuration_get_secret (configuration, "postpassword");
+  s->allow_plaintext_auth = msg_configuration_get_boolean (configuration, "nntpallowplaintextauth");
+  s->ca_file = msg_configuration_get_field (configuration, "tlscafile");
+  s->tls_verify = msg_configuration_get_boolean (configuration, "tlsverify");
+  s->timeout = msg_configuration_get_seconds (configuration, "nntpconnectiontimeout");
+  s->operation_timeout = msg_configuration_get_seconds (configuration, "nntpoperationtimeout");
+}
+
+/* What shaped a connection (DESIGN decision 7). The password enters only
+ * as a digest, so the transport does not keep it. */
+static char *
+settings_shape (const Settings *s)
+{
+  g_autofree char *digest = NULL;
+
+  if (s->auth == AUTH_BASIC && s->password != NULL)
+    digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, s->password, -1);
+  return g_strdup_printf ("%s\n%u\n%d\n%d\n%d\n%s\n%s\n%s\n%d\n%d",
+                          s->host, s->port, s->implicit_tls, s->starttls, s->auth,
+                          s->auth == AUTH_BASIC && s->user != NULL ? s->user : "",
+                          digest != NULL ? digest : "",
+                          s->ca_file != NULL ? s->ca_file : "",
+                          s->tls_verify, s->allow_plaintext_auth);
+}
+
+static void
+drop_connection (MsgNntpTransport *self)
+{
+  if (self->connection != NULL)
+    msg_connection_abort (self->connection);
+  g_clear_object (&self->connection);
+  g_clear_pointer (&self->shape, g_free);
+  g_clear_pointer (&self->capabilities, g_strfreev);
+  g_clear_pointer (&self->no_posting_reason, g_free);
+  self->posting_allowed = FALSE;
+  self->mode_reader_sent = FALSE;
+  self->authenticated = FALSE;
+}
+
+static const char *
+host_of (MsgNntpTransport *self)
+{
+  return msg_connection_get_host (self->connection);
+}
+
+static guint
+port_of (MsgNntpTransport *self)
+{
+  return msg_connection_get_port (self->connection);
+}
+
+/* "200 text" */
+static char *
+reply_line (const MsgReply *reply)
+{
+  return g_strdup_printf ("%03u %s", msg_reply_get_code (reply), msg_reply_get_text (reply));
+}
+
+/* An error naming the server, the stage and the server's reply. */
+static void
+set_reply_error (MsgNntpTransport *self,
+                 GError          **error,
+                 int               code,
+                 const char       *stage,
+                 const MsgReply   *reply)
+{
+  g_autofree char *line = reply_line (reply);
+
+  g_set_error (error, MSG_TRANSPORT_ERROR, code, "%s:%u %s: %s",
+               host_of (self), port_of (self), stage, line);
+}
+
+static MsgReply *
+command (MsgNntpTransport *self,
+         const char       *line,
+         GCancellable     *cancellable,
+         GError          **error)
+{
+  if (!msg_connection_send_command (self->connection, line, cancellable, error))
+    return NULL;
+  return msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, error);
+}
+
+/* Capabilities. */
+
+/* The words of the capability line @name, or NULL if it is not listed. */
+static GStrv
+capability (MsgNntpTransport *self,
+            const char       *name)
+{
+  if (self->capabilities == NULL)
+    return NULL;
+  for (guint i = 0; self->capabilities[i] != NULL; i++)
+    {
+      g_auto (GStrv) words = g_strsplit_set (self->capabilities[i], " \t", -1);
+
+      if (words[0] != NULL && g_ascii_strcasecmp (words[0], name) == 0)
+        return g_steal_pointer (&words);
+    }
+  return NULL;
+}
+
+static gboolean
+has_capability (MsgNntpTransport *self,
+                const char       *name)
+{
+  g_auto (GStrv) words = capability (self, name);
+
+  return words != NULL;
+}
+
+static gboolean
+capability_has_argument (MsgNntpTransport *self,
+                         const char       *name,
+                         const char       *argument)
+{
+  g_auto (GStrv) words = capability (self, name);
+
+  for (guint i = 1; words != NULL && words[i] != NULL; i++)
+    if (g_ascii_strcasecmp (words[i], argument) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+read_capabilities (MsgNntpTransport *self,
+                   GCancellable     *cancellable,
+                   GError          **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
+
+  g_clear_pointer (&self->capabilities, g_strfreev);
+  reply = command (self, "CAPABILITIES", cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  if (msg_reply_get_code (reply) == 101)
+    {
+      self->capabilities = msg_connection_read_dot_lines (self->connection, MAX_CAPABILITIES,
+                                                          cancellable, error);
+      if (self->capabilities == NULL)
+        return FALSE;
+      /* A reader lists POST exactly when posting is allowed now. */
+      if (has_capability (self, "READER"))
+        {
+          self->posting_allowed = has_capability (self, "POST");
+          if (!self->posting_allowed && self->no_posting_reason == NULL)
+            self->no_posting_reason = g_strdup ("its capabilities do not list POST");
+          else if (self->posting_allowed)
+            g_clear_pointer (&self->no_posting_reason, g_free);
+        }
+      return TRUE;
+    }
+  if (msg_reply_get_code (reply) >= 400)
+    return TRUE; /* An RFC 977 server: no capabilities, use the greeting. */
+
+  set_reply_error (self, error, MSG_TRANSPORT_ERROR_PROTOCOL,
+                   "answered CAPABILITIES unexpectedly", reply);
+  return FALSE;
+}
+
+/* Stages. */
+
+static gboolean
+greeting_or_mode_reply (MsgNntpTransport *self,
+                        MsgReply         *reply,
+                        const char       *stage,
+                        GError          **error)
+{
+  switch (msg_reply_get_code (reply))
+    {
+    case 200:
+      self->posting_allowed = TRUE;
+      g_clear_pointer (&self->no_posting_reason, g_free);
+      return TRUE;
+    case 201:
+      self->posting_allowed = FALSE;
+      g_free (self->no_posting_reason);
+      self->no_posting_reason = reply_line (reply);
+      return TRUE;
+    case 400:
+      set_reply_error (self, error, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, stage, reply);
+      return FALSE;
+    case 502:
+      set_reply_error (self, error, MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED, stage, reply);
+      return FALSE;
+    default:
+      set_reply_error (self, error, MSG_TRANSPORT_ERROR_PROTOCOL, stage, reply);
+      return FALSE;
+    }
+}
+
+static gboolean
+mode_reader (MsgNntpTransport *self,
+             GCancellable     *cancellable,
+             GError          **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
+
+  self->mode_reader_sent = TRUE;
+  reply = command (self, "MODE READER", cancellable, error);
+  if (reply == NULL ||
+      !greeting_or_mode_reply (self, reply, "refused MODE READER", error))
+    return FALSE;
+  /* A mode-switching server is another server now (RFC 3977 5.3). */
+  self->authenticated = FALSE;
+  return read_capabilities (self, cancellable, error);
+}
+
+static gboolean
+needs_mode_reader (MsgNntpTransport *self)
+{
+  return !self->mode_reader_sent && has_capability (self, "MODE-READER") &&
+         !has_capability (self, "READER");
+}
+
+static gboolean
+starttls (MsgNntpTransport *self,
+          const Settings   *s,
+          GCancellable     *cancellable,
+          GError          **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
+
+  if (msg_connection_is_tls (self->connection) || s->starttls == MSG_STARTTLS_NEVER)
+    return TRUE;
+
+  if (!has_capability (self, "STARTTLS"))
+    {
+      if (s->starttls != MSG_STARTTLS_REQUIRED)
+        return TRUE;
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE,
+                   "%s:%u does not offer STARTTLS, and nntpstarttls is required",
+                   host_of (self), port_of (self));
+      return FALSE;
+    }
+
+  reply = command (self, "STARTTLS", cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  if (msg_reply_get_code (reply) != 382)
+    {
+      if (s->starttls != MSG_STARTTLS_REQUIRED && msg_reply_get_code (reply) >= 400)
+        return TRUE; /* Opportunistic: the connection stays as it was. */
+      set_reply_error (self, error,
+                       msg_reply_get_code (reply) >= 400 ? MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE
+                                                         : MSG_TRANSPORT_ERROR_PROTOCOL,
+                       "refused STARTTLS", reply);
+      return FALSE;
+    }
+  if (!msg_connection_starttls (self->connection, cancellable, error))
+    return FALSE;
+  /* Nothing learnt in plaintext is trusted (RFC 4642 2.2.2). */
+  return read_capabilities (self, cancellable, error);
+}
+
+static gboolean
+auth_reply (MsgNntpTransport *self,
+            const Settings   *s,
+            MsgReply         *reply,
+            GError          **error)
+{
+  g_autofree char *stage = g_strdup_printf ("refused AUTHINFO for “%s”", s->user);
+
+  switch (msg_reply_get_code (reply))
+    {
+    case 281:
+      return TRUE;
+    case 483:
+      set_reply_error (self, error, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE, stage, reply);
+      return FALSE;
+    default:
+      set_reply_error (self, error,
+                       msg_reply_get_code (reply) >= 400 ? MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED
+                                                         : MSG_TRANSPORT_ERROR_PROTOCOL,
+                       stage, reply);
+      return FALSE;
+    }
+}
+
+static gboolean
+auth_user_pass (MsgNntpTransport *self,
+                const Settings   *s,
+                GCancellable     *cancellable,
+                GError          **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
+  g_autofree char *user_command = g_strdup_printf ("AUTHINFO USER %s", s->user);
+  char            *pass_command;
+  gboolean         ok;
+
+  reply = command (self, user_command, cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  if (msg_reply_get_code (reply) != 381)
+    return auth_reply (self, s, reply, error);
+  g_clear_pointer (&reply, msg_reply_unref);
+
+  pass_command = g_strdup_printf ("AUTHINFO PASS %s", s->password != NULL ? s->password : "");
+  ok = msg_connection_queue_secret_command (self->connection, pass_command,
+                                            "AUTHINFO PASS <redacted>", error);
+  memset (pass_command, 0, strlen (pass_command));
+  g_free (pass_command);
+  if (!ok)
+    return FALSE;
+  reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, error);
+  return reply != NULL && auth_reply (self, s, reply, error);
+}
+
+/* SASL PLAIN (RFC 4616): authzid empty, authcid, password. */
+static gboolean
+auth_sasl_plain (MsgNntpTransport *self,
+                 const Settings   *s,
+                 GCancellable     *cancellable,
+                 GError          **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
+  gsize    user_length = strlen (s->user);
+  gsize    password_length = s->password != NULL ? strlen (s->password) : 0;
+  gsize    length = 2 + user_length + password_length;
+  char    *plain = g_malloc0 (length);
+  char    *encoded;
+  char    *line;
+  gboolean ok;
+
+  memcpy (plain + 1, s->user, user_length);
+  if (password_length > 0)
+    memcpy (plain + 2 + user_length, s->password, password_length);
+  encoded = g_base64_encode ((const guchar *) plain, length);
+  memset (plain, 0, length);
+  g_free (plain);
+
+  line = g_strdup_printf ("AUTHINFO SASL PLAIN %s", encoded);
+  if (strlen (line) <= MAX_COMMAND_LENGTH)
+    {
+      ok = msg_connection_queue_secret_command (self->connection, line,
+                                                "AUTHINFO SASL PLAIN <redacted>", error);
+    }
+  else
+    {
+      /* Too long for an initial response: answer the empty challenge. */
+      reply = command (self, "AUTHINFO SASL PLAIN", cancellable, error);
+      ok = reply != NULL && msg_reply_get_code (reply) == 383;
+      if (reply != NULL && !ok && msg_reply_get_code (reply) >= 400)
+        auth_reply (self, s, reply, error);
+      else if (reply != NULL && !ok)
+        set_reply_error (self, error, MSG_TRANSPORT_ERROR_PROTOCOL,
+                         "answered AUTHINFO SASL PLAIN unexpectedly", reply);
+      g_clear_pointer (&reply, msg_reply_unref);
+      ok = ok && msg_connection_queue_secret_command (self->connection, encoded, "<redacted>", error);
+    }
+  memset (line, 0, strlen (line));
+  g_free (line);
+  memset (encoded, 0, strlen (encoded));
+  g_free (encoded);
+  if (!ok)
+    return FALSE;
+
+  reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  if (msg_reply_get_code (reply) == 383)
+    {
+      set_reply_error (self, error, MSG_TRANSPORT_ERROR_PROTOCOL,
+                       "sent a challenge after a complete SASL PLAIN response", reply);
+      return FALSE;
+    }
+  return auth_reply (self, s, reply, error);
+}
+
+static gboolean
+authenticate (MsgNntpTransport *self,
+              const Settings   *s,
+              GCancellable     *cancellable,
+              GError          **error)
+{
+  gboolean ok;
+
+  if (!msg_connection_is_tls (self->connection) && !s->allow_plaintext_auth)
+    {
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE,
+                   "Not sending the password for “%s” to %s:%u without TLS: set nntpusessl "
+                   "or nntpstarttls (the server must offer STARTTLS), or allow it with "
+                   "nntpallowplaintextauth",
+                   s->user, host_of (self), port_of (self));
+      return FALSE;
+    }
+
+  /* SASL PLAIN when offered (one round trip, RFC 4643's preferred way),
+   * else USER/PASS, which a server that does not list AUTHINFO (none
+   * before a 480, or no CAPABILITIES at all) may still know. */
+  if (capability_has_argument (self, "AUTHINFO", "SASL") &&
+      capability_has_argument (self, "SASL", "PLAIN"))
+    ok = auth_sasl_plain (self, s, cancellable, error);
+  else if (!has_capability (self, "AUTHINFO") || capability_has_argument (self, "AUTHINFO", "USER"))
+    ok = auth_user_pass (self, s, cancellable, error);
+  else
+    {
+      g_auto (GStrv) words = capability (self, "AUTHINFO");
+      g_autofree char *offered = words != NULL ? g_strjoinv (" ", words) : g_strdup ("nothing");
+
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                   "%s:%u offers no authentication that the transport supports "
+                   "(AUTHINFO USER or SASL PLAIN); it offers %s",
+                   host_of (self), port_of (self), offered);
+      return FALSE;
+    }
+  if (!ok)
+    return FALSE;
+
+  self->authenticated = TRUE;
+  /* RFC 4643 2.2: capabilities change after authentication. */
+  if (!read_capabilities (self, cancellable, error))
+    return FALSE;
+  /* Without capabilities, only POST can tell whether posting is allowed. */
+  if (self->capabilities == NULL)
+    self->posting_allowed = TRUE;
+  return TRUE;
+}
+
+/* MODE READER if needed, STARTTLS, AUTHINFO: what follows the first
+ * CAPABILITIES, and what a 401 MODE-READER answer to POST asks again. */
+static gboolean
+prepare_reader (MsgNntpTransport *self,
+                const Settings   *s,
+                GCancellable     *cancellable,
+                GError          **error)
+{
+  if (needs_mode_reader (self) && !mode_reader (self, cancellable, error))
+    return FALSE;
+  if (!starttls (self, s, cancellable, error))
+    return FALSE;
+  /* Servers that do not advertise AUTHINFO are asked only if POST asks. */
+  if (s->auth == AUTH_BASIC && !self->authenticated &&
+      (self->capabilities == NULL || has_capability (self, "AUTHINFO")) &&
+      !authenticate (self, s, cancellable, error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+open_session (MsgNntpTransport *self,
+              const Settings   *s,
+              GCancellable     *cancellable,
+              GError          **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
+
+  if (!msg_connection_connect (self->connection, s->implicit_tls, cancellable, error))
+    return FALSE;
+  reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, error);
+  if (reply == NULL || !greeting_or_mode_reply (self, reply, "refused the connection", error))
+    return FALSE;
+  if (!read_capabilities (self, cancellable, error))
+    return FALSE;
+  return prepare_reader (self, s, cancellable, error);
+}
+
+/* Reuses the kept connection if it was made with the same settings and is
+ * still idle, else connects afresh. */
+static gboolean
+ensure_session (MsgNntpTransport *self,
+                const Settings   *s,
+                gint64            deadline,
+                GCancellable     *cancellable,
+                GError          **error)
+{
+  g_autofree char *shape = settings_shape (s);
+
+  if (self->connection != NULL && g_strcmp0 (shape, self->shape) == 0 &&
+      msg_connection_check_idle (self->connection))
+    {
+      msg_connection_set_timeout (self->connection, s->timeout);
+      msg_connection_set_deadline (self->connection, deadline);
+      return TRUE;
+    }
+
+  drop_connection (self);
+  self->connection = msg_connection_new (s->host, s->port);
+  self->shape = g_steal_pointer (&shape);
+  msg_connection_set_trace_name (self->connection, "nntp");
+  msg_connection_set_tls_ca_file (self->connection,
+                                  s->ca_file != NULL && *s->ca_file != '\0' ? s->ca_file : NULL);
+  msg_connection_set_tls_verify (self->connection, s->tls_verify);
+  msg_connection_set_timeout (self->connection, s->timeout);
+  msg_connection_set_deadline (self->connection, deadline);
+  return open_session (self, s, cancellable, error);
+}
+
+/* POST until the server says 340, doing what a 401 MODE-READER or a 480
+ * asks for on the way. */
+static gboolean
+start_post (MsgNntpTransport *self,
+            const Settings   *s,
+            GCancellable     *cancellable,
+            GError          **error)
+{
+  for (unsigned attempt = 0; attempt < MAX_POST_ATTEMPTS; attempt++)
+    {
+      g_autoptr (MsgReply) reply = NULL;
+      unsigned code;
+
+      if (!self->posting_allowed)
+        {
+          gboolean hint = !self->authenticated && has_capability (self, "AUTHINFO");
+
+          g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED,
+                       "%s:%u does not allow posting%s%s%s%s", host_of (self), port_of (self),
+                       self->no_posting_reason != NULL ? " (" : "",
+                       self->no_posting_reason != NULL ? self->no_posting_reason : "",
+                       self->no_posting_reason != NULL ? ")" : "",
+                       hint ? "; it offers AUTHINFO: set nntpauthenticate, postusername and "
+                              "postpassword if posting needs an account"
+                            : "");
+          return FALSE;
+        }
+
+      reply = command (self, "POST", cancellable, error);
+      if (reply == NULL)
+        return FALSE;
+      code = msg_reply_get_code (reply);
+      if (code == 340)
+        return TRUE;
+
+      if (code == 401 && !self->mode_reader_sent &&
+          g_str_has_prefix (msg_reply_get_text (reply), "MODE-READER"))
+        {
+          /* INN in transit mode: switch to the reader and ask again. */
+          if (!mode_reader (self, cancellable, error) ||
+              !prepare_reader (self, s, cancellable, error))
+            return FALSE;
+          continue;
+        }
+      if (code == 480)
+        {
+          if (s->auth == AUTH_BASIC && !self->authenticated)
+            {
+              if (!authenticate (self, s, cancellable, error))
+                return FALSE;
+              continue;
+            }
+          if (self->authenticated)
+            set_reply_error (self, error, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                             "still asks for authentication after AUTHINFO", reply);
+          else
+            set_reply_error (self, error, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                             "requires authentication, and no credentials are configured "
+                             "(nntpauthenticate, postusername, postpassword)",
+                             reply);
+          return FALSE;
+        }
+      if (code == 483)
+        set_reply_error (self, error, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE,
+                         "requires TLS for POST (see nntpstarttls, nntpusessl)", reply);
+      else if (code == 440)
+        set_reply_error (self, error, MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED,
+                         "refused POST", reply);
+      else if (code >= 400 && code < 500)
+        set_reply_error (self, error, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE,
+                         "refused POST", reply);
+      else if (code >= 500)
+        set_reply_error (self, error, MSG_TRANSPORT_ERROR_FAILED, "refused POST", reply);
+      else
+        set_reply_error (self, error, MSG_TRANSPORT_ERROR_PROTOCOL,
+                         "answered POST unexpectedly", reply);
+      return FALSE;
+    }
+
+  g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+               "%s:%u kept refusing POST after MODE READER and AUTHINFO",
+               host_of (self), port_of (self));
+  return FALSE;
+}
+
+typedef struct
+{
+  MsgTransport *transport;
+  guint64       total;
+} Progress;
+
+static void
+progress_cb (guint64  count,
+             gpointer user_data)
+{
+  Progress *progress = user_data;
+
+  /* The final emission comes once the server has the terminator. */
+  if (count < progress->total)
+    msg_transport_emit_progress (progress->transport, count, progress->total);
+}
+
+static gboolean
+write_article (MsgNntpTransport *self,
+               MsgMessage       *message,
+               guint64           total,
+               GCancellable     *cancellable,
+               GError          **error)
+{
+  g_autoptr (GOutputStream) data = NULL;
+  g_autoptr (GOutputStream) counter = NULL;
+  Progress progress = { MSG_TRANSPORT (self), total };
+  gboolean ok;
+
+  data = msg_data_output_stream_new (msg_connection_get_output_stream (self->connection), TRUE);
+  counter = msg_nntp_count_stream_new (data, progress_cb, &progress);
+  ok = msg_message_write_to_stream_full (message, counter, MSG_WRITE_FLAGS_NEWS, cancellable, error) &&
+       msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error);
+  if (!ok)
+    msg_connection_abort (self->connection); /* before the streams could write more */
+  else
+    msg_transport_emit_progress (MSG_TRANSPORT (self), total, total);
+  return ok;
+}
+
+static MsgSendReport *
+post_article (MsgNntpTransport *self,
+              MsgMessage       *message,
+              guint64           total,
+              GCancellable     *cancellable,
+              GError          **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *message_id = NULL;
+  MsgSendReport   *report;
+
+  if (!write_article (self, message, total, cancellable, error))
+    return NULL;
+
+  reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, &local_error);
+  if (reply == NULL)
+    {
+      /* The server has the whole article: it may have taken it. */
+      if (local_error->domain == G_IO_ERROR || local_error->domain == G_TLS_ERROR)
+        g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
+                     "%s:%u did not answer after the whole article was sent; it may "
+                     "have been posted (%s)",
+                     host_of (self), port_of (self), local_error->message);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  switch (msg_reply_get_code (reply))
+    {
+    case 240:
+      break;
+    case 440:
+      set_reply_error (self, error, MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED,
+                       "refused the article", reply);
+      return NULL;
+    default:
+      set_reply_error (self, error,
+                       msg_reply_get_code (reply) >= 400 ? MSG_TRANSPORT_ERROR_MESSAGE_REJECTED
+                                                         : MSG_TRANSPORT_ERROR_PROTOCOL,
+                       msg_reply_get_code (reply) >= 400 ? "rejected the article"
+                                                         : "answered the article unexpectedly",
+                       reply);
+      return NULL;
+    }
+
+  report = msg_send_report_new (msg_transport_get_name (MSG_TRANSPORT (self)));
+  message_id = msg_message_get_message_id (message);
+  msg_send_report_set_message_id (report, message_id);
+  line = reply_line (reply);
+  msg_send_report_set_server_response (report, line);
+  return report;
+}
+
+/* The total deadline: the configured time, or 300 s plus 1 s per 64 KiB. */
+static gint64
+operation_deadline (MsgNntpTransport *self,
+                    const Settings   *s,
+                    guint64           size)
+{
+  double seconds = s->operation_timeout;
+
+  if (seconds <= 0)
+    seconds = 300.0 + (double) (size / (64 * 1024));
+  return msg_transport_get_operation_start_time (MSG_TRANSPORT (self)) +
+         (gint64) (seconds * G_USEC_PER_SEC);
+}
+
+static MsgSendReport *
+msg_nntp_transport_post_message_sync (MsgTransport *transport,
+                                      MsgMessage   *message,
+                                      GCancellable *cancellable,
+                                      GError      **error)
+{
+  MsgNntpTransport *self = MSG_NNTP_TRANSPORT (transport);
+  g_autoptr (GOutputStream) sizer = NULL;
+  Settings       s = { 0 };
+  MsgSendReport *report = NULL;
+  guint64        size;
+
+  settings_load (&s, msg_transport_get_operation_configuration (transport));
+
+  /* Before any I/O: Date and Message-ID, and the article written once to
+   * nowhere for its size (which also checks every header). */
+  if (!msg_message_prepare_for_sending (message, error))
+    goto out;
+  sizer = msg_nntp_count_stream_new (NULL, NULL, NULL);
+  if (!msg_message_write_to_stream_full (message, sizer, MSG_WRITE_FLAGS_NEWS, cancellable, error))
+    goto out;
+  size = msg_nntp_count_stream_get_count (MSG_NNTP_COUNT_STREAM (sizer));
+
+  if (ensure_session (self, &s, operation_deadline (self, &s, size), cancellable, error) &&
+      start_post (self, &s, cancellable, error))
+    report = post_article (self, message, size, cancellable, error);
+
+  if (report == NULL)
+    drop_connection (self);
+
+out:
+  settings_clear (&s);
+  return report;
+}
+
+static gboolean
+msg_nntp_transport_close_sync (MsgTransport *transport,
+                               GCancellable *cancellable,
+                               GError      **error)
+{
+  MsgNntpTransport *self = MSG_NNTP_TRANSPORT (transport);
+  g_autoptr (MsgReply) reply = NULL;
+  double   timeout;
+  gboolean ok = TRUE;
+
+  /* A connection the server already closed has nothing to say goodbye to. */
+  if (self->connection == NULL || !msg_connection_check_idle (self->connection))
+    {
+      drop_connection (self);
+      return TRUE;
+    }
+
+  timeout = msg_connection_get_timeout (self->connection);
+  if (timeout <= 0 || timeout > QUIT_TIMEOUT)
+    timeout = QUIT_TIMEOUT;
+  msg_connection_set_timeout (self->connection, timeout);
+  msg_connection_set_deadline (self->connection,
+                               g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC));
+  reply = command (self, "QUIT", cancellable, error);
+  if (reply == NULL)
+    ok = FALSE;
+  else if (msg_reply_get_code (reply) != 205)
+    {
+      set_reply_error (self, error, MSG_TRANSPORT_ERROR_PROTOCOL, "answered QUIT unexpectedly", reply);
+      ok = FALSE;
+    }
+  drop_connection (self);
+  return ok;
+}
+
+static gboolean
+msg_nntp_transport_validate (MsgTransport *transport,
+                             MsgMessage   *message,
+                             gboolean      post,
+                             GError      **error)
+{
+  MsgConfiguration *configuration = msg_transport_get_operation_configuration (transport);
+  g_autofree char  *server = msg_configuration_get_field (configuration, "nntpserver");
+  g_autofree char  *user = NULL;
+  int               auth;
+
+  if (server == NULL || *server == '\0')
+    {
+      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NO_SERVER,
+                           "No news server is configured (set nntpserver)");
+      return FALSE;
+    }
+
+  auth = msg_configuration_get_int (configuration, "nntpauthenticate");
+  if (auth == AUTH_NTLM)
+    {
+      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+                           "NTLM authentication (nntpauthenticate=ntlm) is not supported "
+                           "for NNTP; use basic");
+      return FALSE;
+    }
+  if (auth == AUTH_BASIC)
+    {
+      user = msg_configuration_get_field (configuration, "postusername");
+      if (user == NULL || *user == '\0' || strpbrk (user, " \t\r\n") != NULL)
+        {
+          g_set_error_literal (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE,
+                               user == NULL || *user == '\0'
+                                   ? "nntpauthenticate is basic but postusername is not set"
+                                   : "postusername contains white space, which AUTHINFO cannot carry");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+msg_nntp_transport_dispose (GObject *object)
+{
+  /* Never waits on the network: the socket is just closed. */
+  drop_connection (MSG_NNTP_TRANSPORT (object));
+
+  G_OBJECT_CLASS (msg_nntp_transport_parent_class)->dispose (object);
+}
+
 static void
 msg_nntp_transport_class_init (MsgNntpTransportClass *klass)
 {
+  GObjectClass      *object_class = G_OBJECT_CLASS (klass);
+  MsgTransportClass *transport_class = MSG_TRANSPORT_CLASS (klass);
+
+  object_class->dispose = msg_nntp_transport_dispose;
+  transport_class->post_message_sync = msg_nntp_transport_post_message_sync;
+  transport_class->close_sync = msg_nntp_transport_close_sync;
+  transport_class->validate = msg_nntp_transport_validate;
 }
 
 static void
@@ -32,4 +927,5 @@ void
 msg_nntp_transport_register (GTypeModule *module)
 {
   msg_nntp_transport_register_type (module);
+  msg_nntp_count_stream_register (module);
 }

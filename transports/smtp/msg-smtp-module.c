@@ -8,8 +8,8 @@
 
 #include "msg-smtp-transport.h"
 
-G_MODULE_EXPORT void g_io_msgobj_smtp_load (GIOModule *module);
-G_MODULE_EXPORT void g_io_msgobj_smtp_unload (GIOModule *module);
+G_MODULE_EXPORT void   g_io_msgobj_smtp_load (GIOModule *module);
+G_MODULE_EXPORT void   g_io_msgobj_smtp_unload (GIOModule *module);
 G_MODULE_EXPORT char **g_io_msgobj_smtp_query (void);
 
 G_MODULE_EXPORT void

@@ -4,18 +4,1475 @@
  */
 #include "config.h"
 
+#include "msg-smtp-counting-stream.h"
 #include "msg-smtp-transport.h"
+
+#include <string.h>
+
+/* The SMTP transport (RFC 5321 with SIZE, 8BITMIME, SMTPUTF8, DSN,
+ * PIPELINING, STARTTLS and AUTH), written as plain sequential stages over
+ * the deadline-aware primitives of MsgConnection. Every wait is bounded by
+ * the connection's two clocks and the caller's cancellable; any failure of
+ * a primitive has already aborted the connection. The transport keeps the
+ * connection between messages and forgets it after any error that leaves
+ * the session in doubt; a refused transaction is reset with RSET and the
+ * connection kept. */
+
+/* Commands per pipelined write (RFC 2920 section 3.1 asks for bounded
+ * batches so that neither side fills its buffers and deadlocks). */
+#define PIPELINE_BATCH 100
+
+/* RFC 5321 section 4.5.3.1. */
+#define MAX_LOCAL_PART 64
+#define MAX_DOMAIN 255
+#define MAX_PATH 256
+#define MAX_COMMAND 512
+#define MAX_AUTH_LINE 12288 /* RFC 4954 section 4 */
+#define MAX_AUTH_ROUNDS 5   /* DESIGN decision 4 */
+
+/* The time QUIT gets in msg_transport_close() at most. */
+#define QUIT_TIMEOUT 5.0
+
+typedef enum
+{
+  STARTTLS_NEVER,
+  STARTTLS_OPPORTUNISTIC,
+  STARTTLS_REQUIRED,
+} StartTlsMode;
+
+/* What the operation needs from the configuration snapshot. */
+typedef struct
+{
+  char        *host;
+  guint16      port;
+  gboolean     implicit_tls;
+  StartTlsMode starttls;
+  int          authenticate; /* 0 anonymous, 1 basic, 2 NTLM */
+  char        *username;
+  char        *password; /* a secret: never logged */
+  GStrv        mechanisms;
+  gboolean     allow_plaintext_auth;
+  char        *ca_file;
+  gboolean     tls_verify;
+  char        *ehlo_name;
+  gboolean     send_partial;
+  double       timeout;
+  double       operation_timeout;
+} Settings;
+
+/* What the server said in its EHLO reply. */
+typedef struct
+{
+  gboolean esmtp;
+  gboolean pipelining;
+  gboolean eightbitmime;
+  gboolean smtputf8;
+  gboolean dsn;
+  gboolean starttls;
+  gboolean size;
+  guint64  size_max;
+  GStrv    auth; /* (nullable) mechanisms, upper case */
+} Capabilities;
 
 struct _MsgSmtpTransport
 {
   MsgTransport parent_instance;
+
+  MsgConnection *connection;     /* (owned) (nullable): the kept connection */
+  char          *connection_key; /* (owned) (nullable): what shaped it */
+  Capabilities   caps;
 };
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgSmtpTransport, msg_smtp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
 
+/* Settings. */
+
+static void
+settings_clear (Settings *s)
+{
+  g_free (s->host);
+  g_free (s->username);
+  if (s->password != NULL)
+    {
+      memset (s->password, 0, strlen (s->password));
+      g_free (s->password);
+    }
+  g_strfreev (s->mechanisms);
+  g_free (s->ca_file);
+  g_free (s->ehlo_name);
+  memset (s, 0, sizeof *s);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Settings, settings_clear)
+
+static gboolean
+is_valid_host_name (const char *name)
+{
+  if (name == NULL || *name == '\0' || strlen (name) > MAX_DOMAIN || strchr (name, '.') == NULL)
+    return FALSE;
+  for (const char *p = name; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+static void
+settings_load (Settings         *s,
+               MsgConfiguration *config)
+{
+  g_autofree char *starttls = NULL;
+  g_autofree char *mechanisms = NULL;
+  g_autofree char *ehlo = NULL;
+
+  s->host = msg_configuration_get_field (config, "smtpserver");
+  s->implicit_tls = msg_configuration_get_boolean (config, "smtpusessl");
+  if (s->implicit_tls && !msg_configuration_is_field_set (config, "smtpserverport"))
+    s->port = 465;
+  else
+    s->port = (guint16) msg_configuration_get_int (config, "smtpserverport");
+  s->starttls = (StartTlsMode) msg_configuration_get_int (config, "smtpstarttls");
+  s->authenticate = msg_configuration_get_int (config, "smtpauthenticate");
+  s->username = msg_configuration_get_field (config, "sendusername");
+  s->password = msg_configuration_get_secret (config, "sendpassword");
+  mechanisms = msg_configuration_get_field (config, "smtpauthmechanisms");
+  if (mechanisms != NULL)
+    {
+      g_auto (GStrv) parts = g_strsplit_set (mechanisms, " ,", -1);
+      GPtrArray *list = g_ptr_array_new ();
+
+      for (guint i = 0; parts[i] != NULL; i++)
+        if (parts[i][0] != '\0')
+          g_ptr_array_add (list, g_ascii_strup (parts[i], -1));
+      g_ptr_array_add (list, NULL);
+      s->mechanisms = (GStrv) g_ptr_array_free (list, FALSE);
+    }
+  s->allow_plaintext_auth = msg_configuration_get_boolean (config, "smtpallowplaintextauth");
+  s->ca_file = msg_configuration_get_field (config, "tlscafile");
+  s->tls_verify = msg_configuration_get_boolean (config, "tlsverify");
+  ehlo = msg_configuration_get_field (config, "smtpehloname");
+  if (ehlo != NULL && *ehlo != '\0')
+    s->ehlo_name = g_steal_pointer (&ehlo);
+  else if (is_valid_host_name (g_get_host_name ()))
+    s->ehlo_name = g_strdup (g_get_host_name ());
+  else
+    s->ehlo_name = g_strdup ("localhost");
+  s->send_partial = msg_configuration_get_boolean (config, "smtpsendpartial");
+  s->timeout = msg_configuration_get_seconds (config, "smtpconnectiontimeout");
+  s->operation_timeout = msg_configuration_get_seconds (config, "smtpoperationtimeout");
+}
+
+/* The settings that shape a connection (DESIGN decision 7); the password
+ * only as a digest, so that the key holds no secret. */
+static char *
+settings_connection_key (const Settings *s)
+{
+  g_autofree char *mechanisms = s->mechanisms != NULL ? g_strjoinv (" ", s->mechanisms) : NULL;
+  g_autofree char *password_digest = NULL;
+
+  if (s->password != NULL)
+    password_digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, s->password, -1);
+  return g_strdup_printf ("%s\n%u\n%d\n%d\n%d\n%s\n%s\n%s\n%d\n%s\n%d\n%s",
+                          s->host, s->port, s->implicit_tls, s->starttls, s->authenticate,
+                          s->username != NULL ? s->username : "",
+                          password_digest != NULL ? password_digest : "",
+                          mechanisms != NULL ? mechanisms : "",
+                          s->allow_plaintext_auth,
+                          s->ca_file != NULL ? s->ca_file : "",
+                          s->tls_verify, s->ehlo_name);
+}
+
+/* Errors. */
+
+static void
+capabilities_clear (Capabilities *caps)
+{
+  g_strfreev (caps->auth);
+  memset (caps, 0, sizeof *caps);
+}
+
+/* Sets @error from a refusing @reply at @stage: 4xx is a temporary
+ * failure, 5xx is @permanent_code, anything else a protocol error. */
+static void
+set_reply_error (GError          **error,
+                 MsgConnection    *connection,
+                 MsgTransportError permanent_code,
+                 const char       *stage,
+                 const MsgReply   *reply)
+{
+  unsigned          code = msg_reply_get_code (reply);
+  MsgTransportError error_code;
+
+  if (msg_reply_is_transient_failure (reply))
+    error_code = MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE;
+  else if (msg_reply_is_permanent_failure (reply))
+    error_code = permanent_code;
+  else
+    error_code = MSG_TRANSPORT_ERROR_PROTOCOL;
+
+  g_set_error (error, MSG_TRANSPORT_ERROR, error_code,
+               "SMTP server %s:%u %s %s: %u %s",
+               msg_connection_get_host (connection), msg_connection_get_port (connection),
+               error_code == MSG_TRANSPORT_ERROR_PROTOCOL ? "answered unexpectedly" : "refused",
+               stage, code, msg_reply_get_text (reply));
+}
+
+/* Adds the stage to an error from the connection layer, keeping its code. */
+static void
+prefix_stage (GError    **error,
+              const char *stage)
+{
+  g_prefix_error (error, "SMTP %s: ", stage);
+}
+
+/* Commands. */
+
+/* The one place that checks the final bytes of a command (reliability.md
+ * 2.4): no CR, LF, NUL or other control character, and a bounded length.
+ * Fails with %G_IO_ERROR_INVALID_ARGUMENT and aborts the connection. */
+static gboolean
+check_command (MsgConnection *connection,
+               const char    *command,
+               gsize          max_length,
+               GError       **error)
+{
+  gsize length = strlen (command);
+
+  for (const guchar *p = (const guchar *) command; *p != '\0'; p++)
+    {
+      if (*p < 0x20 || *p == 0x7f)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "Refusing to send an SMTP command with a control character "
+                       "(0x%02x) to %s:%u",
+                       *p, msg_connection_get_host (connection),
+                       msg_connection_get_port (connection));
+          msg_connection_abort (connection);
+          return FALSE;
+        }
+    }
+  if (length + 2 > max_length)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Refusing to send an SMTP command of %" G_GSIZE_FORMAT " bytes to %s:%u "
+                   "(the limit is %" G_GSIZE_FORMAT ")",
+                   length + 2, msg_connection_get_host (connection),
+                   msg_connection_get_port (connection), max_length);
+      msg_connection_abort (connection);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+queue_command (MsgConnection *connection,
+               GError       **error,
+               const char    *format,
+               ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+queue_command (MsgConnection *connection,
+               GError       **error,
+               const char    *format,
+               ...)
+{
+  g_autofree char *command = NULL;
+  va_list          args;
+
+  va_start (args, format);
+  command = g_strdup_vprintf (format, args);
+  va_end (args);
+  return check_command (connection, command, MAX_COMMAND, error) &&
+         msg_connection_queue_command (connection, command, error);
+}
+
+static gboolean
+queue_secret (MsgConnection *connection,
+              const char    *command,
+              const char    *trace_text,
+              GError       **error)
+{
+  return check_command (connection, command, MAX_AUTH_LINE, error) &&
+         msg_connection_queue_secret_command (connection, command, trace_text, error);
+}
+
+static MsgReply *
+read_reply (MsgConnection *connection,
+            const char    *stage,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  MsgReply *reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_SMTP, cancellable, error);
+
+  if (reply == NULL)
+    prefix_stage (error, stage);
+  return reply;
+}
+
+/* Sends @command and reads its reply. */
+static MsgReply *
+exchange (MsgConnection *connection,
+          const char    *command,
+          const char    *stage,
+          GCancellable  *cancellable,
+          GError       **error)
+{
+  if (!check_command (connection, command, MAX_COMMAND, error) ||
+      !msg_connection_queue_command (connection, command, error))
+    return NULL;
+  return read_reply (connection, stage, cancellable, error);
+}
+
+/* Session set-up. */
+
+static void
+parse_capabilities (Capabilities   *caps,
+                    const MsgReply *reply)
+{
+  const char *const *lines = msg_reply_get_lines (reply);
+  g_autoptr (GPtrArray) auth = g_ptr_array_new_with_free_func (g_free);
+
+  capabilities_clear (caps);
+  caps->esmtp = TRUE;
+  /* The first line is the server's name and greeting. Empty lines (Postfix
+   * smtp-sink ends with "250 ") and unknown keywords are skipped. */
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_autofree char *copy = g_strstrip (g_strdup (lines[i]));
+      g_auto (GStrv) words = NULL;
+      g_autofree char *keyword = NULL;
+
+      if (*copy == '\0')
+        continue;
+      words = g_strsplit (copy, " ", -1);
+      keyword = g_ascii_strup (words[0], -1);
+
+      if (g_str_equal (keyword, "PIPELINING"))
+        caps->pipelining = TRUE;
+      else if (g_str_equal (keyword, "8BITMIME"))
+        caps->eightbitmime = TRUE;
+      else if (g_str_equal (keyword, "SMTPUTF8"))
+        caps->smtputf8 = TRUE;
+      else if (g_str_equal (keyword, "DSN"))
+        caps->dsn = TRUE;
+      else if (g_str_equal (keyword, "STARTTLS"))
+        caps->starttls = TRUE;
+      else if (g_str_equal (keyword, "SIZE"))
+        {
+          caps->size = TRUE;
+          if (words[1] != NULL)
+            caps->size_max = g_ascii_strtoull (words[1], NULL, 10);
+        }
+      else if (g_str_equal (keyword, "AUTH") || g_str_has_prefix (keyword, "AUTH="))
+        {
+          /* "AUTH=LOGIN PLAIN" is the pre-standard form some servers send. */
+          if (keyword[4] == '=')
+            g_ptr_array_add (auth, g_strdup (keyword + 5));
+          for (guint j = 1; words[j] != NULL; j++)
+            if (words[j][0] != '\0')
+              g_ptr_array_add (auth, g_ascii_strup (words[j], -1));
+        }
+    }
+  if (auth->len > 0)
+    {
+      g_ptr_array_add (auth, NULL);
+      caps->auth = (GStrv) g_ptr_array_free (g_steal_pointer (&auth), FALSE);
+    }
+}
+
+/* EHLO, or HELO when the server does not know EHLO. */
+static gboolean
+smtp_ehlo (MsgConnection  *connection,
+           const Settings *s,
+           Capabilities   *caps,
+           GCancellable   *cancellable,
+           GError        **error)
+{
+  g_autofree char *command = g_strdup_printf ("EHLO %s", s->ehlo_name);
+  g_autoptr (MsgReply) reply = NULL;
+
+  capabilities_clear (caps);
+  reply = exchange (connection, command, "EHLO", cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  if (msg_reply_get_code (reply) == 250)
+    {
+      parse_capabilities (caps, reply);
+      return TRUE;
+    }
+  if (!msg_reply_is_permanent_failure (reply))
+    {
+      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "EHLO", reply);
+      msg_connection_abort (connection);
+      return FALSE;
+    }
+
+  /* An old server (RFC 821): HELO, no extensions. */
+  g_clear_pointer (&reply, msg_reply_unref);
+  g_free (command);
+  command = g_strdup_printf ("HELO %s", s->ehlo_name);
+  reply = exchange (connection, command, "HELO", cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  if (msg_reply_get_code (reply) != 250)
+    {
+      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "HELO", reply);
+      msg_connection_abort (connection);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+smtp_starttls (MsgConnection  *connection,
+               const Settings *s,
+               Capabilities   *caps,
+               GCancellable   *cancellable,
+               GError        **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
+
+  if (s->implicit_tls || s->starttls == STARTTLS_NEVER)
+    return TRUE; /* RFC 3207 4.2: never a second TLS session */
+
+  if (!caps->starttls)
+    {
+      if (s->starttls == STARTTLS_OPPORTUNISTIC)
+        return TRUE;
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE,
+                   "SMTP server %s:%u does not offer STARTTLS, and smtpstarttls is required",
+                   s->host, s->port);
+      msg_connection_abort (connection);
+      return FALSE;
+    }
+
+  reply = exchange (connection, "STARTTLS", "STARTTLS", cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  if (msg_reply_get_code (reply) != 220)
+    {
+      if (s->starttls == STARTTLS_OPPORTUNISTIC && msg_reply_get_code (reply) >= 400)
+        return TRUE; /* carry on in the clear, as the mode allows */
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE,
+                   "SMTP server %s:%u refused STARTTLS: %u %s",
+                   s->host, s->port, msg_reply_get_code (reply), msg_reply_get_text (reply));
+      msg_connection_abort (connection);
+      return FALSE;
+    }
+  if (!msg_connection_starttls (connection, cancellable, error))
+    {
+      prefix_stage (error, "STARTTLS");
+      return FALSE;
+    }
+  /* What the server said in the clear is forgotten (RFC 3207 4.2). */
+  return smtp_ehlo (connection, s, caps, cancellable, error);
+}
+
+/* AUTH. */
+
+typedef enum
+{
+  MECH_NONE,
+  MECH_CRAM_MD5,
+  MECH_PLAIN,
+  MECH_LOGIN,
+  MECH_XOAUTH2,
+} Mechanism;
+
+static Mechanism
+mechanism_from_name (const char *name)
+{
+  if (g_str_equal (name, "CRAM-MD5"))
+    return MECH_CRAM_MD5;
+  if (g_str_equal (name, "PLAIN"))
+    return MECH_PLAIN;
+  if (g_str_equal (name, "LOGIN"))
+    return MECH_LOGIN;
+  if (g_str_equal (name, "XOAUTH2"))
+    return MECH_XOAUTH2;
+  return MECH_NONE;
+}
+
+static gboolean
+strv_contains_ci (const char *const *strv,
+                  const char        *name)
+{
+  for (guint i = 0; strv != NULL && strv[i] != NULL; i++)
+    if (g_ascii_strcasecmp (strv[i], name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The first mechanism, in the order of preference, that the server offers
+ * and this transport implements. XOAUTH2 only when asked for by name: its
+ * "password" is an OAuth 2 token. */
+static const char *
+choose_mechanism (const Settings     *s,
+                  const Capabilities *caps)
+{
+  static const char *const automatic[] = { "CRAM-MD5", "PLAIN", "LOGIN", NULL };
+  const char *const       *wanted = s->mechanisms != NULL && s->mechanisms[0] != NULL
+                                        ? (const char *const *) s->mechanisms
+                                        : automatic;
+
+  for (guint i = 0; wanted[i] != NULL; i++)
+    if (mechanism_from_name (wanted[i]) != MECH_NONE &&
+        strv_contains_ci ((const char *const *) caps->auth, wanted[i]))
+      return wanted[i];
+  return NULL;
+}
+
+static char *
+base64_string (const char *text,
+               gsize       length)
+{
+  return g_base64_encode ((const guchar *) text, length);
+}
+
+/* The response to a server challenge (round @round, 0-based), or NULL when
+ * the mechanism has nothing more to say. */
+static char *
+auth_response (Mechanism       mechanism,
+               const Settings *s,
+               guint           round,
+               const char     *challenge_b64)
+{
+  const char *password = s->password != NULL ? s->password : "";
+
+  switch (mechanism)
+    {
+    case MECH_LOGIN:
+      if (round == 0)
+        return base64_string (s->username, strlen (s->username));
+      if (round == 1)
+        return base64_string (password, strlen (password));
+      return NULL;
+    case MECH_CRAM_MD5:
+      if (round == 0)
+        {
+          gsize              length = 0;
+          g_autofree guchar *challenge = g_base64_decode (challenge_b64, &length);
+          g_autofree char   *digest = g_compute_hmac_for_data (G_CHECKSUM_MD5,
+                                                               (const guchar *) password,
+                                                               strlen (password),
+                                                               challenge, length);
+          g_autofree char   *response = g_strdup_printf ("%s %s", s->username, digest);
+
+          return base64_string (response, strlen (response));
+        }
+      return NULL;
+    case MECH_XOAUTH2:
+      /* A 334 carries the error details; an empty line ends the exchange
+       * and the server sends its final 5xx. */
+      if (round == 0)
+        return g_strdup ("");
+      return NULL;
+    case MECH_PLAIN:
+      /* The initial response was sent with the command; some servers ask
+       * for it with an empty challenge instead. */
+      if (round == 0 && (challenge_b64 == NULL || *challenge_b64 == '\0'))
+        {
+          g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
+          gsize            length = 2 + strlen (s->username) + strlen (password);
+
+          return base64_string (plain, length);
+        }
+      return NULL;
+    case MECH_NONE:
+    default:
+      return NULL;
+    }
+}
+
+static gboolean
+smtp_auth (MsgConnection      *connection,
+           const Settings     *s,
+           const Capabilities *caps,
+           GCancellable       *cancellable,
+           GError            **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
+  g_autofree char *command = NULL;
+  g_autofree char *trace = NULL;
+  const char      *name;
+  Mechanism        mechanism;
+  const char      *password = s->password != NULL ? s->password : "";
+
+  if (s->authenticate == 0)
+    return TRUE;
+
+  if (!msg_connection_is_tls (connection) && !s->allow_plaintext_auth)
+    {
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE,
+                   "Refusing to send credentials to %s:%u without TLS "
+                   "(the server %s STARTTLS; set smtpusessl or smtpstarttls, or "
+                   "smtpallowplaintextauth to allow it)",
+                   s->host, s->port, caps->starttls ? "refused" : "does not offer");
+      msg_connection_abort (connection);
+      return FALSE;
+    }
+  if (caps->auth == NULL)
+    {
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                   "SMTP server %s:%u does not offer authentication (no AUTH in its EHLO reply)",
+                   s->host, s->port);
+      msg_connection_abort (connection);
+      return FALSE;
+    }
+  name = choose_mechanism (s, caps);
+  if (name == NULL)
+    {
+      g_autofree char *offered = g_strjoinv (" ", caps->auth);
+      g_autofree char *allowed = s->mechanisms != NULL && s->mechanisms[0] != NULL
+                                     ? g_strjoinv (" ", s->mechanisms)
+                                     : g_strdup ("CRAM-MD5 PLAIN LOGIN");
+
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                   "No usable authentication mechanism for %s:%u: the server offers %s, "
+                   "allowed are %s",
+                   s->host, s->port, offered, allowed);
+      msg_connection_abort (connection);
+      return FALSE;
+    }
+  mechanism = mechanism_from_name (name);
+
+  if (mechanism == MECH_PLAIN)
+    {
+      g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
+      g_autofree char *b64 = base64_string (plain, 2 + strlen (s->username) + strlen (password));
+
+      command = g_strdup_printf ("AUTH PLAIN %s", b64);
+      memset (plain, 0, 2 + strlen (s->username) + strlen (password));
+      trace = g_strdup ("AUTH PLAIN <redacted>");
+    }
+  else if (mechanism == MECH_XOAUTH2)
+    {
+      g_autofree char *token = g_strdup_printf ("user=%s\001auth=Bearer %s\001\001",
+                                                s->username, password);
+      g_autofree char *b64 = base64_string (token, strlen (token));
+
+      command = g_strdup_printf ("AUTH XOAUTH2 %s", b64);
+      memset (token, 0, strlen (token));
+      trace = g_strdup ("AUTH XOAUTH2 <redacted>");
+    }
+  else
+    command = g_strdup_printf ("AUTH %s", name);
+
+  if (trace != NULL ? !queue_secret (connection, command, trace, error)
+                    : !(check_command (connection, command, MAX_COMMAND, error) &&
+                        msg_connection_queue_command (connection, command, error)))
+    return FALSE;
+  memset (command, 0, strlen (command));
+
+  for (guint round = 0;; round++)
+    {
+      g_autofree char *response = NULL;
+
+      g_clear_pointer (&reply, msg_reply_unref);
+      reply = read_reply (connection, "AUTH", cancellable, error);
+      if (reply == NULL)
+        return FALSE;
+      if (msg_reply_get_code (reply) != 334)
+        break;
+      if (round >= MAX_AUTH_ROUNDS)
+        {
+          g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+                       "SMTP server %s:%u asked for more than %d AUTH %s rounds",
+                       s->host, s->port, MAX_AUTH_ROUNDS, name);
+          msg_connection_abort (connection);
+          return FALSE;
+        }
+      response = auth_response (mechanism, s, round, msg_reply_get_text (reply));
+      if (response == NULL)
+        {
+          /* The mechanism is done but the server asks for more: cancel the
+           * exchange (RFC 4954 section 4) and fail on its answer. */
+          if (!queue_command (connection, error, "*"))
+            return FALSE;
+          continue;
+        }
+      if (!queue_secret (connection, response, "<redacted>", error))
+        return FALSE;
+      memset (response, 0, strlen (response));
+    }
+
+  if (msg_reply_get_code (reply) == 235)
+    return TRUE;
+  if (msg_reply_is_transient_failure (reply))
+    set_reply_error (error, connection, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                     "the authentication (AUTH)", reply);
+  else
+    g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                 "SMTP server %s:%u refused the credentials of “%s” (AUTH %s): %u %s",
+                 s->host, s->port, s->username, name, msg_reply_get_code (reply),
+                 msg_reply_get_text (reply));
+  msg_connection_abort (connection);
+  return FALSE;
+}
+
+/* Connects, reads the greeting, and runs EHLO, STARTTLS and AUTH. */
+static MsgConnection *
+smtp_open (const Settings *s,
+           gint64          deadline,
+           Capabilities   *caps,
+           GCancellable   *cancellable,
+           GError        **error)
+{
+  g_autoptr (MsgConnection) connection = msg_connection_new (s->host, s->port);
+  g_autoptr (MsgReply) greeting = NULL;
+
+  msg_connection_set_timeout (connection, s->timeout);
+  msg_connection_set_deadline (connection, deadline);
+  msg_connection_set_tls_ca_file (connection, s->ca_file);
+  msg_connection_set_tls_verify (connection, s->tls_verify);
+
+  if (!msg_connection_connect (connection, s->implicit_tls, cancellable, error))
+    {
+      prefix_stage (error, "connect");
+      return NULL;
+    }
+  greeting = read_reply (connection, "greeting", cancellable, error);
+  if (greeting == NULL)
+    return NULL;
+  if (msg_reply_get_code (greeting) != 220)
+    {
+      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "the session (greeting)",
+                       greeting);
+      msg_connection_abort (connection);
+      return NULL;
+    }
+  if (!smtp_ehlo (connection, s, caps, cancellable, error) ||
+      !smtp_starttls (connection, s, caps, cancellable, error) ||
+      !smtp_auth (connection, s, caps, cancellable, error))
+    return NULL;
+  return g_steal_pointer (&connection);
+}
+
+/* The envelope. */
+
+typedef struct
+{
+  char    *address; /* as given (the report names it so) */
+  char    *wire;    /* as sent: domain in A-labels */
+  gboolean utf8;    /* the local part needs SMTPUTF8 */
+} Mailbox;
+
+static void
+mailbox_clear (Mailbox *m)
+{
+  g_free (m->address);
+  g_free (m->wire);
+}
+
+static gboolean
+is_ascii (const char *text)
+{
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    if (*p >= 0x80)
+      return FALSE;
+  return TRUE;
+}
+
+/* Checks an envelope address (RFC 5321 4.1.2 and 4.5.3.1) and converts its
+ * domain to A-labels; refuses anything that could break out of the
+ * command (reliability.md 2.4). */
+static gboolean
+mailbox_init (Mailbox    *m,
+              const char *address,
+              GError    **error)
+{
+  const char      *at = strrchr (address, '@');
+  g_autofree char *local = NULL;
+  g_autofree char *domain = NULL;
+  gboolean         quoted = FALSE;
+
+  memset (m, 0, sizeof *m);
+  if (at == NULL || at == address || at[1] == '\0')
+    goto invalid;
+  local = g_strndup (address, (gsize) (at - address));
+  for (const guchar *p = (const guchar *) address; *p != '\0'; p++)
+    {
+      if (*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>')
+        goto invalid;
+      if (*p == '"')
+        quoted = !quoted;
+      else if (!quoted && *p == ' ')
+        goto invalid;
+    }
+  if (quoted)
+    goto invalid;
+
+  if (at[1] == '[' || is_ascii (at + 1))
+    domain = g_strdup (at + 1);
+  else
+    {
+      domain = g_hostname_to_ascii (at + 1);
+      if (domain == NULL)
+        goto invalid;
+    }
+  if (strlen (local) > MAX_LOCAL_PART || strlen (domain) > MAX_DOMAIN ||
+      strlen (local) + 1 + strlen (domain) > MAX_PATH)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                   "The address “%s” is too long for SMTP (RFC 5321 4.5.3.1)", address);
+      return FALSE;
+    }
+  m->address = g_strdup (address);
+  m->wire = g_strdup_printf ("%s@%s", local, domain);
+  m->utf8 = !is_ascii (local);
+  return TRUE;
+
+invalid:
+  {
+    g_autofree char *shown = g_strescape (address, NULL);
+
+    g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                 "The address “%s” cannot be used in an SMTP envelope", shown);
+  }
+  return FALSE;
+}
+
+typedef struct
+{
+  Mailbox  sender;
+  GArray  *recipients; /* of Mailbox */
+  gboolean utf8;
+} Envelope;
+
+static void
+envelope_clear (Envelope *e)
+{
+  mailbox_clear (&e->sender);
+  if (e->recipients != NULL)
+    g_array_unref (e->recipients);
+  memset (e, 0, sizeof *e);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Envelope, envelope_clear)
+
+static gboolean
+envelope_init (Envelope   *e,
+               MsgMessage *message,
+               GError    **error)
+{
+  g_autofree char *sender = NULL;
+  g_auto (GStrv) recipients = NULL;
+
+  memset (e, 0, sizeof *e);
+  e->recipients = g_array_new (FALSE, TRUE, sizeof (Mailbox));
+  g_array_set_clear_func (e->recipients, (GDestroyNotify) mailbox_clear);
+
+  sender = msg_message_get_envelope_sender (message, error);
+  if (sender == NULL || !mailbox_init (&e->sender, sender, error))
+    return FALSE;
+  e->utf8 = e->sender.utf8;
+  recipients = msg_message_get_envelope_recipients (message, error);
+  if (recipients == NULL)
+    return FALSE;
+  for (guint i = 0; recipients[i] != NULL; i++)
+    {
+      Mailbox m;
+
+      if (!mailbox_init (&m, recipients[i], error))
+        return FALSE;
+      e->utf8 |= m.utf8;
+      g_array_append_val (e->recipients, m);
+    }
+  return TRUE;
+}
+
+/* RFC 3461 section 4: xtext. */
+static char *
+xtext_encode (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    {
+      if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
+        g_string_append_printf (out, "+%02X", *p);
+      else
+        g_string_append_c (out, (char) *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static char *
+dsn_notify (MsgDsnOptions options)
+{
+  GPtrArray *words;
+
+  if (options & MSG_DSN_NEVER)
+    return g_strdup ("NEVER");
+  words = g_ptr_array_new ();
+  if (options & MSG_DSN_SUCCESS)
+    g_ptr_array_add (words, (char *) "SUCCESS");
+  if (options & MSG_DSN_FAILURE)
+    g_ptr_array_add (words, (char *) "FAILURE");
+  if (options & MSG_DSN_DELAY)
+    g_ptr_array_add (words, (char *) "DELAY");
+  g_ptr_array_add (words, NULL);
+  {
+    char *joined = words->len > 1 ? g_strjoinv (",", (GStrv) words->pdata) : NULL;
+
+    g_ptr_array_free (words, TRUE);
+    return joined;
+  }
+}
+
+/* The message. */
+
+typedef struct
+{
+  MsgTransport *transport;
+  guint64       total;
+} Progress;
+
+static void
+on_progress (guint64  count,
+             gpointer user_data)
+{
+  Progress *progress = user_data;
+
+  /* The final emission (count == total) comes after the final dot. */
+  if (count < progress->total)
+    msg_transport_emit_progress (progress->transport, count, progress->total);
+}
+
+/* Writes the message once without keeping it: @raw_size gets the bytes
+ * the message produces (what progress counts), @wire_size its size in
+ * canonical CRLF form without dot-stuffing (RFC 1870's SIZE). */
+static gboolean
+measure_message (MsgMessage   *message,
+                 guint64      *raw_size,
+                 guint64      *wire_size,
+                 GCancellable *cancellable,
+                 GError      **error)
+{
+  g_autoptr (GOutputStream) sink = msg_smtp_counting_stream_new (NULL, NULL, NULL);
+  g_autoptr (GOutputStream) canonical = msg_data_output_stream_new (sink, FALSE);
+  g_autoptr (GOutputStream) counter = msg_smtp_counting_stream_new (canonical, NULL, NULL);
+
+  if (!msg_message_write_to_stream_full (message, counter, MSG_WRITE_FLAGS_OMIT_BCC,
+                                         cancellable, error) ||
+      !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (canonical), cancellable, error))
+    return FALSE;
+  *raw_size = msg_smtp_counting_stream_get_count (MSG_SMTP_COUNTING_STREAM (counter));
+  *wire_size = msg_smtp_counting_stream_get_count (MSG_SMTP_COUNTING_STREAM (sink));
+  return TRUE;
+}
+
+/* RSET after a failed transaction keeps the connection; if RSET fails the
+ * connection is dropped. */
+static void
+smtp_rset (MsgConnection *connection,
+           GCancellable  *cancellable)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (MsgReply) reply = NULL;
+
+  if (!msg_connection_is_connected (connection))
+    return;
+  reply = exchange (connection, "RSET", "RSET", cancellable, &local_error);
+  if (reply != NULL && msg_reply_get_code (reply) != 250)
+    msg_connection_abort (connection);
+}
+
+typedef struct
+{
+  MsgReply *reply; /* (owned) (nullable) */
+} RcptResult;
+
+static void
+rcpt_result_clear (RcptResult *r)
+{
+  g_clear_pointer (&r->reply, msg_reply_unref);
+}
+
+static char *
+describe_rejections (const Envelope *e,
+                     GArray         *results)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      MsgReply *reply = g_array_index (results, RcptResult, i).reply;
+
+      if (reply == NULL || msg_reply_get_code (reply) / 100 == 2)
+        continue;
+      if (text->len > 0)
+        g_string_append (text, "; ");
+      g_string_append_printf (text, "%s: %u %s", g_array_index (e->recipients, Mailbox, i).address,
+                              msg_reply_get_code (reply), msg_reply_get_text (reply));
+    }
+  return g_string_free (text, FALSE);
+}
+
+static MsgRecipientStatus *
+status_from_reply (const char     *address,
+                   const MsgReply *reply)
+{
+  return msg_recipient_status_new (address, msg_reply_get_code (reply),
+                                   msg_reply_get_enhanced_status (reply),
+                                   msg_reply_get_text (reply));
+}
+
+static gboolean
+queue_rcpt (MsgConnection *connection,
+            const Mailbox *m,
+            const char    *notify,
+            GError       **error)
+{
+  if (notify != NULL)
+    return queue_command (connection, error, "RCPT TO:<%s> NOTIFY=%s", m->wire, notify);
+  return queue_command (connection, error, "RCPT TO:<%s>", m->wire);
+}
+
+/* Why the transaction ended; whether the caller may keep the connection
+ * (after RSET) is decided from it. */
+typedef enum
+{
+  TX_OK,
+  TX_REFUSED, /* a clean refusal: RSET and keep */
+  TX_BROKEN,  /* the connection is already aborted or must be */
+} TxResult;
+
+static TxResult
+smtp_transaction (MsgSmtpTransport *self,
+                  MsgConnection    *connection,
+                  const Settings   *s,
+                  MsgMessage       *message,
+                  const Envelope   *e,
+                  guint64           raw_size,
+                  guint64           wire_size,
+                  MsgSendReport   **report_out,
+                  GCancellable     *cancellable,
+                  GError          **error)
+{
+  const Capabilities *caps = &self->caps;
+  MsgDsnOptions       dsn = msg_message_get_dsn_options (message);
+  g_autoptr (GString) mail = g_string_new (NULL);
+  g_autoptr (GArray) results = NULL;
+  g_autoptr (MsgReply) mail_reply = NULL;
+  g_autoptr (MsgReply) data_reply = NULL;
+  g_autoptr (MsgReply) final_reply = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *notify = NULL;
+  g_autoptr (GOutputStream) data = NULL;
+  g_autoptr (GOutputStream) counter = NULL;
+  Progress progress = { MSG_TRANSPORT (self), raw_size };
+  gboolean eight_bit;
+  guint    accepted = 0;
+  gboolean data_sent = FALSE;
+
+  /* Checks that need the server's capabilities, before MAIL. */
+  if (e->utf8 && !caps->smtputf8)
+    {
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+                   "An address has a non-ASCII local part but SMTP server %s:%u does not "
+                   "support SMTPUTF8",
+                   s->host, s->port);
+      return TX_REFUSED;
+    }
+  eight_bit = msg_message_has_8bit_content (message);
+  if (eight_bit && !caps->eightbitmime && !caps->smtputf8)
+    {
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+                   "The message has 8-bit content but SMTP server %s:%u does not support "
+                   "8BITMIME",
+                   s->host, s->port);
+      return TX_REFUSED;
+    }
+  if (caps->size && caps->size_max > 0 && wire_size > caps->size_max)
+    {
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                   "The message (%" G_GUINT64_FORMAT " bytes) is larger than SMTP server "
+                   "%s:%u accepts (%" G_GUINT64_FORMAT " bytes)",
+                   wire_size, s->host, s->port, caps->size_max);
+      return TX_REFUSED;
+    }
+
+  g_string_append_printf (mail, "MAIL FROM:<%s>", e->sender.wire);
+  if (caps->size)
+    g_string_append_printf (mail, " SIZE=%" G_GUINT64_FORMAT, wire_size);
+  if (eight_bit && caps->eightbitmime)
+    g_string_append (mail, " BODY=8BITMIME");
+  if (e->utf8)
+    g_string_append (mail, " SMTPUTF8");
+  if (caps->dsn && dsn != MSG_DSN_DEFAULT)
+    {
+      g_autofree char *message_id = msg_message_get_message_id (message);
+
+      if (dsn & MSG_DSN_RETURN_FULL)
+        g_string_append (mail, " RET=FULL");
+      else if (dsn & MSG_DSN_RETURN_HEADERS)
+        g_string_append (mail, " RET=HDRS");
+      if (message_id != NULL && *message_id != '\0')
+        {
+          /* The Message-ID without its angle brackets identifies the
+           * envelope in the DSNs that come back. */
+          g_autofree char *bare = g_strndup (message_id + (message_id[0] == '<'),
+                                             strlen (message_id) - (message_id[0] == '<') -
+                                                 g_str_has_suffix (message_id, ">"));
+          g_autofree char *envid = xtext_encode (bare);
+
+          g_string_append_printf (mail, " ENVID=%s", envid);
+        }
+      notify = dsn_notify (dsn);
+    }
+
+  results = g_array_sized_new (FALSE, TRUE, sizeof (RcptResult), e->recipients->len);
+  g_array_set_clear_func (results, (GDestroyNotify) rcpt_result_clear);
+  g_array_set_size (results, e->recipients->len);
+
+  if (!queue_command (connection, error, "%s", mail->str))
+    return TX_BROKEN;
+
+  /* With PIPELINING, MAIL, the RCPTs and DATA go in batches of at most
+   * PIPELINE_BATCH commands, each in one write; every reply of a batch is
+   * read before deciding anything (RFC 2920 section 3.1). Without it,
+   * one command at a time. */
+  if (caps->pipelining)
+    {
+      guint next = 0;
+
+      while (!data_sent)
+        {
+          guint batch_start = next;
+          guint queued = mail_reply == NULL ? 1 : 0;
+
+          for (; next < e->recipients->len && queued < PIPELINE_BATCH; next++, queued++)
+            if (!queue_rcpt (connection, &g_array_index (e->recipients, Mailbox, next), notify, error))
+              return TX_BROKEN;
+          if (next == e->recipients->len && queued < PIPELINE_BATCH)
+            {
+              if (!queue_command (connection, error, "DATA"))
+                return TX_BROKEN;
+              data_sent = TRUE;
+            }
+
+          if (mail_reply == NULL)
+            {
+              mail_reply = read_reply (connection, "MAIL FROM", cancellable, error);
+              if (mail_reply == NULL)
+                return TX_BROKEN;
+            }
+          for (guint i = batch_start; i < next; i++)
+            {
+              RcptResult *r = &g_array_index (results, RcptResult, i);
+
+              r->reply = read_reply (connection, "RCPT TO", cancellable, error);
+              if (r->reply == NULL)
+                return TX_BROKEN;
+            }
+          if (data_sent)
+            {
+              data_reply = read_reply (connection, "DATA", cancellable, error);
+              if (data_reply == NULL)
+                return TX_BROKEN;
+            }
+          if (msg_reply_get_code (mail_reply) / 100 != 2)
+            break;
+        }
+    }
+  else
+    {
+      mail_reply = read_reply (connection, "MAIL FROM", cancellable, error);
+      if (mail_reply == NULL)
+        return TX_BROKEN;
+      for (guint i = 0; i < e->recipients->len && msg_reply_get_code (mail_reply) / 100 == 2; i++)
+        {
+          RcptResult *r = &g_array_index (results, RcptResult, i);
+
+          if (!queue_rcpt (connection, &g_array_index (e->recipients, Mailbox, i), notify, error))
+            return TX_BROKEN;
+          r->reply = read_reply (connection, "RCPT TO", cancellable, error);
+          if (r->reply == NULL)
+            return TX_BROKEN;
+        }
+    }
+
+  if (msg_reply_get_code (mail_reply) / 100 != 2)
+    {
+      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_SENDER_REJECTED,
+                       "the sender (MAIL FROM)", mail_reply);
+      if (data_reply != NULL && msg_reply_get_code (data_reply) == 354)
+        return TX_BROKEN; /* must not send an empty message */
+      return TX_REFUSED;
+    }
+  for (guint i = 0; i < results->len; i++)
+    if (msg_reply_get_code (g_array_index (results, RcptResult, i).reply) / 100 == 2)
+      accepted++;
+
+  /* Decide on the recipients, with every reply read. */
+  if (accepted == 0 || (!s->send_partial && accepted < e->recipients->len))
+    {
+      g_autofree char *rejected = describe_rejections (e, results);
+
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED,
+                   "SMTP server %s:%u refused %s (RCPT TO), so the message was sent to "
+                   "nobody: %s",
+                   s->host, s->port,
+                   accepted == 0 ? "every recipient" : "some recipients", rejected);
+      /* With DATA already accepted only dropping the connection avoids
+       * delivering an empty message (the peer sees no final dot). */
+      if (data_reply != NULL && msg_reply_get_code (data_reply) == 354)
+        return TX_BROKEN;
+      return TX_REFUSED;
+    }
+
+  if (!data_sent)
+    {
+      data_reply = exchange (connection, "DATA", "DATA", cancellable, error);
+      if (data_reply == NULL)
+        return TX_BROKEN;
+    }
+  if (msg_reply_get_code (data_reply) != 354)
+    {
+      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                       "the message (DATA)", data_reply);
+      return msg_reply_get_code (data_reply) / 100 == 2 ? TX_BROKEN : TX_REFUSED;
+    }
+
+  /* The message, streamed: canonical CRLF, dot-stuffed, in large writes. */
+  data = msg_data_output_stream_new (msg_connection_get_output_stream (connection), TRUE);
+  counter = msg_smtp_counting_stream_new (data, on_progress, &progress);
+  if (!msg_message_write_to_stream_full (message, counter, MSG_WRITE_FLAGS_OMIT_BCC,
+                                         cancellable, error) ||
+      !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
+    {
+      /* Abort before the streams are dropped: closing them would flush
+       * buffered message data after a cancellation. */
+      msg_connection_abort (connection);
+      prefix_stage (error, "message data");
+      return TX_BROKEN;
+    }
+
+  /* The final dot is out: from here a failure leaves the outcome unknown
+   * (DESIGN decision 2). */
+  {
+    g_autoptr (GError) local_error = NULL;
+
+    final_reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_SMTP, cancellable,
+                                             &local_error);
+    if (final_reply == NULL)
+      {
+        g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
+                     "The whole message was sent to SMTP server %s:%u but its answer did "
+                     "not come, so it may or may not have been accepted: %s",
+                     s->host, s->port, local_error->message);
+        return TX_BROKEN;
+      }
+  }
+  if (msg_reply_get_code (final_reply) / 100 != 2)
+    {
+      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                       "the message (end of DATA)", final_reply);
+      return msg_reply_is_transient_failure (final_reply) ||
+                     msg_reply_is_permanent_failure (final_reply)
+                 ? TX_REFUSED
+                 : TX_BROKEN;
+    }
+  msg_transport_emit_progress (MSG_TRANSPORT (self), raw_size, raw_size);
+
+  report = msg_send_report_new (msg_transport_get_name (MSG_TRANSPORT (self)));
+  {
+    g_autofree char *message_id = msg_message_get_message_id (message);
+
+    msg_send_report_set_message_id (report, message_id);
+  }
+  msg_send_report_set_server_response (report, msg_reply_get_text (final_reply));
+  for (guint i = 0; i < e->recipients->len; i++)
+    msg_send_report_add_recipient_status (report,
+                                          status_from_reply (g_array_index (e->recipients, Mailbox, i).address,
+                                                             g_array_index (results, RcptResult, i).reply));
+  *report_out = g_steal_pointer (&report);
+  return TX_OK;
+}
+
+/* The transport. */
+
+static void
+drop_connection (MsgSmtpTransport *self)
+{
+  if (self->connection != NULL)
+    msg_connection_abort (self->connection);
+  g_clear_object (&self->connection);
+  g_clear_pointer (&self->connection_key, g_free);
+  capabilities_clear (&self->caps);
+}
+
+static gint64
+operation_deadline (MsgTransport   *transport,
+                    const Settings *s,
+                    guint64         size)
+{
+  double seconds = s->operation_timeout;
+  gint64 start = msg_transport_get_operation_start_time (transport);
+
+  if (seconds <= 0)
+    seconds = 300.0 + (double) (size / (64 * 1024));
+  if (start == 0)
+    start = g_get_monotonic_time ();
+  return start + (gint64) (seconds * G_USEC_PER_SEC + 0.5);
+}
+
+static MsgSendReport *
+msg_smtp_transport_send_message_sync (MsgTransport *transport,
+                                      MsgMessage   *message,
+                                      GCancellable *cancellable,
+                                      GError      **error)
+{
+  MsgSmtpTransport *self = MSG_SMTP_TRANSPORT (transport);
+  g_auto (Settings) s = { 0 };
+  g_auto (Envelope) e = { 0 };
+  g_autofree char *key = NULL;
+  MsgSendReport   *report = NULL;
+  guint64          raw_size = 0;
+  guint64          wire_size = 0;
+  gint64           deadline;
+  TxResult         result;
+
+  settings_load (&s, msg_transport_get_operation_configuration (transport));
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    {
+      drop_connection (self);
+      return NULL;
+    }
+  if (!msg_message_prepare_for_sending (message, error) ||
+      !envelope_init (&e, message, error) ||
+      !measure_message (message, &raw_size, &wire_size, cancellable, error))
+    {
+      drop_connection (self);
+      return NULL;
+    }
+  deadline = operation_deadline (transport, &s, wire_size);
+  key = settings_connection_key (&s);
+
+  /* Reuse the kept connection only if it was made with the same settings
+   * and the server has neither closed it nor sent anything unasked. */
+  if (self->connection != NULL &&
+      (g_strcmp0 (key, self->connection_key) != 0 || !msg_connection_check_idle (self->connection)))
+    drop_connection (self);
+  if (self->connection != NULL)
+    {
+      msg_connection_set_timeout (self->connection, s.timeout);
+      msg_connection_set_deadline (self->connection, deadline);
+    }
+  else
+    {
+      self->connection = smtp_open (&s, deadline, &self->caps, cancellable, error);
+      if (self->connection == NULL)
+        {
+          drop_connection (self);
+          return NULL;
+        }
+      self->connection_key = g_steal_pointer (&key);
+    }
+
+  result = smtp_transaction (self, self->connection, &s, message, &e, raw_size, wire_size,
+                             &report, cancellable, error);
+  if (result == TX_REFUSED)
+    smtp_rset (self->connection, cancellable);
+  if (result == TX_BROKEN || !msg_connection_is_connected (self->connection))
+    drop_connection (self);
+  return report;
+}
+
+static gboolean
+msg_smtp_transport_close_sync (MsgTransport *transport,
+                               GCancellable *cancellable,
+                               GError      **error)
+{
+  MsgSmtpTransport *self = MSG_SMTP_TRANSPORT (transport);
+  g_autoptr (MsgReply) reply = NULL;
+  double   timeout;
+  gboolean ok;
+
+  if (self->connection == NULL)
+    return TRUE;
+  if (!msg_connection_check_idle (self->connection))
+    {
+      drop_connection (self);
+      return TRUE;
+    }
+  timeout = msg_connection_get_timeout (self->connection);
+  if (timeout <= 0 || timeout > QUIT_TIMEOUT)
+    timeout = QUIT_TIMEOUT;
+  msg_connection_set_timeout (self->connection, timeout);
+  msg_connection_set_deadline (self->connection,
+                               g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC));
+  reply = exchange (self->connection, "QUIT", "QUIT", cancellable, error);
+  ok = reply != NULL;
+  if (reply != NULL && msg_reply_get_code (reply) != 221)
+    {
+      set_reply_error (error, self->connection, MSG_TRANSPORT_ERROR_PROTOCOL, "QUIT", reply);
+      ok = FALSE;
+    }
+  drop_connection (self);
+  return ok;
+}
+
+static gboolean
+msg_smtp_transport_validate (MsgTransport *transport,
+                             MsgMessage   *message,
+                             gboolean      post,
+                             GError      **error)
+{
+  MsgConfiguration *config = msg_transport_get_operation_configuration (transport);
+  g_autofree char  *server = msg_configuration_get_field (config, "smtpserver");
+  g_auto (Envelope) e = { 0 };
+  int authenticate;
+
+  if (server == NULL || *server == '\0')
+    {
+      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NO_SERVER,
+                           "No SMTP server is configured (set the smtpserver field)");
+      return FALSE;
+    }
+  authenticate = msg_configuration_get_int (config, "smtpauthenticate");
+  if (authenticate == 2)
+    {
+      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+                           "NTLM authentication (smtpauthenticate=2) is not supported; "
+                           "use basic (1) over TLS");
+      return FALSE;
+    }
+  if (authenticate == 1)
+    {
+      g_autofree char *username = msg_configuration_get_field (config, "sendusername");
+
+      if (username == NULL || *username == '\0')
+        {
+          g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                               "smtpauthenticate is basic (1) but sendusername is not set");
+          return FALSE;
+        }
+    }
+  /* Addresses that cannot go into a command are refused before any I/O. */
+  return envelope_init (&e, message, error);
+}
+
+static void
+msg_smtp_transport_dispose (GObject *object)
+{
+  MsgSmtpTransport *self = MSG_SMTP_TRANSPORT (object);
+
+  /* No network wait: the socket is closed, no QUIT. */
+  drop_connection (self);
+  G_OBJECT_CLASS (msg_smtp_transport_parent_class)->dispose (object);
+}
+
 static void
 msg_smtp_transport_class_init (MsgSmtpTransportClass *klass)
 {
+  GObjectClass      *object_class = G_OBJECT_CLASS (klass);
+  MsgTransportClass *transport_class = MSG_TRANSPORT_CLASS (klass);
+
+  object_class->dispose = msg_smtp_transport_dispose;
+  transport_class->send_message_sync = msg_smtp_transport_send_message_sync;
+  transport_class->close_sync = msg_smtp_transport_close_sync;
+  transport_class->validate = msg_smtp_transport_validate;
 }
 
 static void
@@ -32,4 +1489,5 @@ void
 msg_smtp_transport_register (GTypeModule *module)
 {
   msg_smtp_transport_register_type (module);
+  msg_smtp_counting_stream_register (module);
 }

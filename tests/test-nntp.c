@@ -1,0 +1,951 @@
+/* test-nntp.c: the NNTP transport against the scripted test server
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "test-utils.h"
+#include "msg-test-server.h"
+
+#include <string.h>
+
+/* The protocol trace, as the log writer saw it. */
+static GMutex   log_mutex;
+static GString *log_text;
+
+static GLogWriterOutput
+log_writer (GLogLevelFlags   level,
+            const GLogField *fields,
+            gsize            n_fields,
+            gpointer         user_data)
+{
+  const char *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "MESSAGE"))
+      message = fields[i].value;
+
+  g_mutex_lock (&log_mutex);
+  g_string_append_printf (log_text, "%s\n", message != NULL ? message : "");
+  g_mutex_unlock (&log_mutex);
+
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    {
+      g_log_writer_default (level, fields, n_fields, user_data);
+      g_test_fail ();
+    }
+  return G_LOG_WRITER_HANDLED;
+}
+
+static char *
+steal_log (void)
+{
+  char *text;
+
+  g_mutex_lock (&log_mutex);
+  text = g_strdup (log_text->str);
+  g_string_truncate (log_text, 0);
+  g_mutex_unlock (&log_mutex);
+  return text;
+}
+
+static unsigned         baseline_fds;
+static GTlsCertificate *certificate;
+static char            *ca_file;
+
+typedef struct
+{
+  unsigned          n_fds;
+  MsgTestServer    *server;
+  MsgConfiguration *config;
+  MsgTransport     *transport;
+} Fixture;
+
+static void
+setup (Fixture      *f,
+       gconstpointer data)
+{
+  f->n_fds = msg_test_wait_fds (baseline_fds, 1000);
+  g_free (steal_log ());
+}
+
+static void
+teardown (Fixture      *f,
+          gconstpointer data)
+{
+  g_clear_object (&f->transport);
+  g_clear_object (&f->config);
+  if (f->server != NULL)
+    {
+      g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+      g_clear_pointer (&f->server, msg_test_server_free);
+    }
+  g_assert_cmpuint (msg_test_wait_fds (f->n_fds, 1000), ==, f->n_fds);
+}
+
+static void
+set (Fixture    *f,
+     const char *name,
+     const char *value)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (msg_configuration_set_field (f->config, name, value, &error));
+  g_assert_no_error (error);
+}
+
+static void
+make_transport (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->transport = msg_transport_new_for_name ("nntp", f->config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->transport);
+}
+
+/* A server playing @scripts (NULL-terminated, one per connection) and a
+ * transport configured for it, with a 2 s inactivity limit. */
+static void
+start_multi (Fixture           *f,
+             const char *const *scripts)
+{
+  g_autofree char *port = NULL;
+
+  f->server = msg_test_server_new_multi (scripts);
+  msg_test_server_set_tls (f->server, certificate);
+  port = g_strdup_printf ("%u", msg_test_server_get_port (f->server));
+  f->config = msg_configuration_new ();
+  set (f, "nntpserver", "127.0.0.1");
+  set (f, "nntpserverport", port);
+  set (f, "nntpconnectiontimeout", "2");
+  set (f, "tlscafile", ca_file);
+  make_transport (f);
+}
+
+static void
+start (Fixture    *f,
+       const char *script)
+{
+  const char *const scripts[] = { script, NULL };
+
+  start_multi (f, scripts);
+}
+
+static MsgMessage *
+make_article (void)
+{
+  g_autoptr (GError) error = NULL;
+  MsgMessage *message = msg_message_new ();
+
+  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", &error));
+  g_assert_true (msg_message_set_newsgroups (message, "local.test", &error));
+  g_assert_true (msg_message_set_subject (message, "Hello news", &error));
+  g_assert_true (msg_message_set_bcc (message, "hidden@example.test", &error));
+  g_assert_no_error (error);
+  msg_message_set_text_body (message, "First line\n.dot line\n..two dots\n.\nlast\n");
+  return message;
+}
+
+static MsgSendReport *
+post (Fixture *f,
+      GError **error)
+{
+  g_autoptr (MsgMessage) message = make_article ();
+
+  return msg_transport_post_message (f->transport, message, NULL, error);
+}
+
+static MsgSendReport *
+post_ok (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  MsgSendReport *report = post (f, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+  return report;
+}
+
+static void
+close_ok (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (msg_transport_close (f->transport, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static char *
+received (Fixture *f,
+          unsigned index)
+{
+  g_autoptr (GBytes) bytes = msg_test_server_get_received (f->server, index);
+  gsize size = g_bytes_get_size (bytes);
+
+  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
+}
+
+static void
+assert_no_server_error (Fixture *f)
+{
+  g_autofree char *error = msg_test_server_get_error (f->server);
+
+  g_assert_null (error);
+}
+
+/* Whether a line of @article's header starts with @prefix. */
+static gboolean
+has_header (const char *article,
+            const char *prefix)
+{
+  g_autofree char *with_crlf = g_strconcat ("\r\n", prefix, NULL);
+  const char      *end = strstr (article, "\r\n\r\n");
+  const char      *found = strstr (article, with_crlf);
+
+  return g_str_has_prefix (article, prefix) || (found != NULL && found < end);
+}
+
+/* Scripts. */
+
+#define CAPS_READER "send 101 Capability list:\\r\\nVERSION 2\\r\\nREADER\\r\\nPOST\\r\\n.\\r\\n\n"
+#define GREETING "line 200 news.example.test InterNetNews NNRP server ready (posting ok)\n"
+#define POST_OK "expect POST\nline 340 Ok, recommended Message-ID <x@y>\ndata\nline 240 Article received OK\n"
+#define QUIT "expect QUIT\nline 205 bye\n"
+
+static const char plain_script[] = GREETING "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT;
+
+static void
+test_plain_post (Fixture      *f,
+                 gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *wire = NULL;
+  g_autofree char *body = NULL;
+  const char      *article;
+
+  g_test_summary ("A plain post: CAPABILITIES, POST, the article dot-stuffed with CRLF, 240, QUIT.");
+  start (f, plain_script);
+  report = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+
+  g_assert_cmpstr (msg_send_report_get_transport_name (report), ==, "nntp");
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "240 Article received OK");
+  g_assert_nonnull (msg_send_report_get_message_id (report));
+  g_assert_true (g_str_has_prefix (msg_send_report_get_message_id (report), "<") ||
+                 strchr (msg_send_report_get_message_id (report), '@') != NULL);
+
+  wire = received (f, 0);
+  g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nPOST\r\n"));
+  g_assert_true (g_str_has_suffix (wire, "\r\nlast\r\n.\r\nQUIT\r\n"));
+  article = wire + strlen ("CAPABILITIES\r\nPOST\r\n");
+  /* Every line end is CRLF. */
+  for (const char *p = wire; *p != '\0'; p++)
+    if (*p == '\n')
+      g_assert_cmpint (p[-1], ==, '\r');
+  g_assert_nonnull (strstr (article, "Newsgroups: local.test\r\n"));
+  g_assert_nonnull (strstr (article, "Subject: Hello news\r\n"));
+  g_assert_nonnull (strstr (article, "From: Alice <alice@example.test>\r\n"));
+  g_assert_true (has_header (article, "Date: "));
+  g_assert_true (has_header (article, "Message-Id: <"));
+  g_assert_null (strstr (article, "Bcc"));
+  g_assert_null (strstr (article, "hidden@example.test"));
+  /* Dot-stuffing. */
+  body = g_strdup (strstr (article, "\r\n\r\n"));
+  g_assert_nonnull (strstr (body, "\r\nFirst line\r\n..dot line\r\n...two dots\r\n..\r\nlast\r\n.\r\n"));
+}
+
+static void
+assert_received (Fixture    *f,
+                 unsigned    index,
+                 const char *expected)
+{
+  g_autofree char *wire = received (f, index);
+
+  g_assert_cmpstr (wire, ==, expected);
+}
+
+/* Posts, expecting @domain/@code, and returns the message. */
+static char *
+post_fails (Fixture *f,
+            GQuark   domain,
+            int      code)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = post (f, &error);
+
+  g_assert_null (report);
+  g_assert_error (error, domain, code);
+  return g_strdup (error->message);
+}
+
+static void
+test_reuse (Fixture      *f,
+            gconstpointer data)
+{
+  g_autoptr (MsgSendReport) first = NULL;
+  g_autoptr (MsgSendReport) second = NULL;
+
+  g_test_summary ("Two posts share one connection; the session is set up once.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER POST_OK POST_OK QUIT);
+  first = post_ok (f);
+  second = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  g_assert_cmpstr (msg_send_report_get_message_id (first), !=,
+                   msg_send_report_get_message_id (second));
+}
+
+static void
+test_reuse_settings_changed (Fixture      *f,
+                             gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING "expect CAPABILITIES\n" CAPS_READER         POST_OK "wait-close\n",
+    GREETING "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT,
+    NULL,
+  };
+  g_autoptr (MsgSendReport) first = NULL;
+  g_autoptr (MsgSendReport) second = NULL;
+  g_autoptr (MsgConfiguration) changed = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A kept connection is not reused once the settings that shaped it change.");
+  start_multi (f, scripts);
+  first = post_ok (f);
+  changed = msg_configuration_copy (f->config);
+  g_assert_true (msg_configuration_set_field (changed, "nntpstarttls", "never", &error));
+  g_assert_no_error (error);
+  msg_transport_set_configuration (f->transport, changed);
+  second = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+}
+
+static void
+test_greeting_201 (Fixture      *f,
+                   gconstpointer data)
+{
+  g_autofree char *message = NULL;
+
+  g_test_summary ("A 201 greeting fails with POSTING_NOT_ALLOWED before POST is sent.");
+  start (f, "line 201 news.example.test ready (no posting)\nexpect CAPABILITIES\n"
+            "send 101 caps\\r\\nVERSION 2\\r\\nREADER\\r\\n.\\r\\n\nwait-close\n");
+  message = post_fails (f, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED);
+  g_assert_nonnull (strstr (message, "201 news.example.test ready (no posting)"));
+  assert_no_server_error (f);
+  assert_received (f, 0, "CAPABILITIES\r\n");
+}
+
+static void
+test_greeting_400 (Fixture      *f,
+                   gconstpointer data)
+{
+  g_autofree char *message = NULL;
+
+  g_test_summary ("A 400 greeting is a temporary failure naming the server's text.");
+  start (f, "line 400 too busy, try later\nwait-close\n");
+  message = post_fails (f, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE);
+  g_assert_nonnull (strstr (message, "400 too busy, try later"));
+  assert_received (f, 0, "");
+}
+
+static void
+test_no_capabilities (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("A server without CAPABILITIES (500) is posted to on its greeting's word.");
+  start (f, GREETING "expect CAPABILITIES\nline 500 What?\n" POST_OK QUIT);
+  report = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+}
+
+#define CAPS_TRANSIT "send 101 caps\\r\\nVERSION 2\\r\\nIHAVE\\r\\nSTREAMING\\r\\nMODE-READER\\r\\n.\\r\\n\n"
+
+static void
+test_mode_reader_capabilities (Fixture      *f,
+                               gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("A transit-mode server (MODE-READER without READER) gets MODE READER first.");
+  start (f, "line 200 news.example.test InterNetNews server INN 2.7.1 ready (transit mode)\n"
+            "expect CAPABILITIES\n" CAPS_TRANSIT
+            "expect MODE READER\nline 200 reader ready (posting ok)\n"
+            "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+  report = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+}
+
+static void
+test_mode_reader_401 (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("POST answered with 401 MODE-READER: MODE READER, CAPABILITIES, POST again.");
+  start (f, GREETING "expect CAPABILITIES\nline 500 What?\n"
+                     "expect POST\nline 401 MODE-READER\n"
+                     "expect MODE READER\nline 200 reader ready (posting ok)\n"
+                     "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+  report = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+  wire = received (f, 0);
+  g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nPOST\r\nMODE READER\r\nCAPABILITIES\r\nPOST\r\n"));
+}
+
+static void
+test_post_440 (Fixture      *f,
+               gconstpointer data)
+{
+  g_autofree char *message = NULL;
+
+  g_test_summary ("440 to POST is POSTING_NOT_ALLOWED with the server's text; no article is sent.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER "expect POST\nline 440 Posting not permitted\nwait-close\n");
+  message = post_fails (f, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED);
+  g_assert_nonnull (strstr (message, "440 Posting not permitted"));
+  assert_no_server_error (f);
+  assert_received (f, 0, "CAPABILITIES\r\nPOST\r\n");
+}
+
+static void
+test_post_441 (Fixture      *f,
+               gconstpointer data)
+{
+  g_autofree char *message = NULL;
+
+  g_test_summary ("441 after the article is MESSAGE_REJECTED with the server's text.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER
+                     "expect POST\nline 340 go\ndata\nline 441 437 Unwanted newsgroup \"local.test\"\nwait-close\n");
+  message = post_fails (f, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
+  g_assert_nonnull (strstr (message, "441 437 Unwanted newsgroup \"local.test\""));
+  assert_no_server_error (f);
+}
+
+static void
+test_after_dot (Fixture      *f,
+                gconstpointer data)
+{
+  const char       *fault = data;
+  g_autofree char  *first = g_strconcat (GREETING "expect CAPABILITIES\n" CAPS_READER "expect POST\nline 340 go\ndata\n",
+                                         fault, NULL);
+  const char *const scripts[] = {
+    first,
+    GREETING "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT,
+    NULL,
+  };
+  g_autofree char *message = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  gint64 start_time;
+
+  g_test_summary ("A time-out or lost connection after the terminator is OUTCOME_UNKNOWN; "
+                  "the next post connects afresh.");
+  start_multi (f, scripts);
+  set (f, "nntpconnectiontimeout", "0.3");
+  start_time = g_get_monotonic_time ();
+  message = post_fails (f, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
+  msg_test_assert_elapsed_below (start_time, 300 + 1000);
+  g_assert_nonnull (strstr (message, "may have been posted"));
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+
+  report = post_ok (f);
+  close_ok (f);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+}
+
+static void
+test_inactivity_before_post (Fixture      *f,
+                             gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  gint64 start_time;
+
+  g_test_summary ("A server that never answers CAPABILITIES times out within the inactivity limit.");
+  start (f, GREETING "expect CAPABILITIES\nstall\n");
+  set (f, "nntpconnectiontimeout", "0.2");
+  start_time = g_get_monotonic_time ();
+  report = post (f, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  msg_test_assert_elapsed_below (start_time, 200 + 100);
+}
+
+static void
+test_operation_deadline (Fixture      *f,
+                         gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  gint64 start_time;
+
+  g_test_summary ("nntpoperationtimeout bounds a post that a dripping server would stretch.");
+  start (f, "drip 1 50 200 a greeting dripped one byte every 50 ms\\r\\n\nwait-close\n");
+  set (f, "nntpoperationtimeout", "0.3");
+  start_time = g_get_monotonic_time ();
+  report = post (f, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  msg_test_assert_elapsed_below (start_time, 300 + 100);
+}
+
+/* Authentication. */
+
+static void
+set_credentials (Fixture *f)
+{
+  set (f, "nntpauthenticate", "basic");
+  set (f, "postusername", "bob");
+  set (f, "postpassword", "s3cret pw");
+}
+
+static void
+assert_password_not_traced (void)
+{
+  g_autofree char *log = steal_log ();
+
+  g_assert_null (strstr (log, "s3cret"));
+  g_assert_null (strstr (log, "AGJvYgBzM2NyZXQgcHc="));
+  g_assert_nonnull (strstr (log, "<redacted>"));
+}
+
+static void
+test_480_without_credentials (Fixture      *f,
+                              gconstpointer data)
+{
+  g_autofree char *message = NULL;
+
+  g_test_summary ("480 to POST without credentials is a clear AUTHENTICATION_FAILED.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER "expect POST\nline 480 Authentication required\nwait-close\n");
+  message = post_fails (f, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  g_assert_nonnull (strstr (message, "480 Authentication required"));
+  g_assert_nonnull (strstr (message, "postusername"));
+  assert_received (f, 0, "CAPABILITIES\r\nPOST\r\n");
+}
+
+#define CAPS_USER "send 101 caps\\r\\nVERSION 2\\r\\nREADER\\r\\nAUTHINFO USER\\r\\n.\\r\\n\n"
+
+static void
+test_auth_user_pass (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("AUTHINFO USER/PASS (plaintext allowed), CAPABILITIES again, then POST; "
+                  "the password is not traced.");
+  start (f, "line 201 ready (no posting)\nexpect CAPABILITIES\n" CAPS_USER
+            "expect AUTHINFO USER bob\nline 381 password please\n"
+            "expect AUTHINFO PASS s3cret pw\nline 281 Authentication accepted\n"
+            "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+  set_credentials (f);
+  set (f, "nntpallowplaintextauth", "true");
+  report = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+  {
+    g_autofree char *wire = received (f, 0);
+
+    g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nAUTHINFO USER bob\r\nAUTHINFO PASS s3cret pw\r\n"
+                                           "CAPABILITIES\r\nPOST\r\n"));
+  }
+  assert_password_not_traced ();
+}
+
+#define CAPS_SASL "send 101 caps\\r\\nVERSION 2\\r\\nREADER\\r\\nAUTHINFO USER SASL\\r\\nSASL CRAM-MD5 PLAIN\\r\\n.\\r\\n\n"
+
+static void
+test_auth_sasl_plain (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("AUTHINFO SASL PLAIN with an initial response is preferred when offered.");
+  start (f, "line 201 ready (no posting)\nexpect CAPABILITIES\n" CAPS_SASL
+            "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 281 Authentication accepted\n"
+            "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+  set_credentials (f);
+  set (f, "nntpallowplaintextauth", "true");
+  report = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+  wire = received (f, 0);
+  g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nAUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\r\n"
+                                         "CAPABILITIES\r\nPOST\r\n"));
+  assert_password_not_traced ();
+}
+
+static void
+test_auth_481 (Fixture      *f,
+               gconstpointer data)
+{
+  g_autofree char *message = NULL;
+
+  g_test_summary ("481 is AUTHENTICATION_FAILED with the server's text.");
+  start (f, "line 201 ready (no posting)\nexpect CAPABILITIES\n" CAPS_USER
+            "expect AUTHINFO USER bob\nline 381 password please\n"
+            "expect AUTHINFO PASS\nline 481 Authentication failed\nwait-close\n");
+  set_credentials (f);
+  set (f, "nntpallowplaintextauth", "true");
+  message = post_fails (f, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  g_assert_nonnull (strstr (message, "481 Authentication failed"));
+  g_assert_nonnull (strstr (message, "bob"));
+  g_assert_null (strstr (message, "s3cret"));
+  assert_no_server_error (f);
+}
+
+static void
+test_auth_after_480 (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("A 480 to POST from a server that did not list AUTHINFO: USER/PASS, then POST again.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER
+                     "expect POST\nline 480 Authentication required\n"
+                     "expect AUTHINFO USER bob\nline 381 password please\n"
+                     "expect AUTHINFO PASS s3cret pw\nline 281 ok\n"
+                     "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+  set_credentials (f);
+  set (f, "nntpallowplaintextauth", "true");
+  report = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+}
+
+static void
+test_auth_needs_tls (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autofree char *message = NULL;
+
+  g_test_summary ("Credentials are never sent without TLS unless nntpallowplaintextauth says so.");
+  start (f, "line 201 ready (no posting)\nexpect CAPABILITIES\n" CAPS_SASL "wait-close\n");
+  set_credentials (f);
+  message = post_fails (f, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE);
+  g_assert_nonnull (strstr (message, "nntpallowplaintextauth"));
+  assert_received (f, 0, "CAPABILITIES\r\n");
+}
+
+/* TLS. */
+
+#define CAPS_STARTTLS "send 101 caps\\r\\nVERSION 2\\r\\nREADER\\r\\nPOST\\r\\nSTARTTLS\\r\\n.\\r\\n\n"
+#define STARTTLS_OK "expect STARTTLS\nline 382 Continue with TLS negotiation\nstarttls\n"
+
+static void
+test_starttls (Fixture      *f,
+               gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("Opportunistic STARTTLS (RFC 4642): 382, handshake, CAPABILITIES again, SASL PLAIN over TLS.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_STARTTLS STARTTLS_OK
+                     "expect CAPABILITIES\n" CAPS_SASL
+                     "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 281 ok\n"
+                     "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+  set_credentials (f);
+  report = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+  {
+    g_autofree char *wire = received (f, 0);
+
+    g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nSTARTTLS\r\nCAPABILITIES\r\nAUTHINFO SASL PLAIN "));
+  }
+}
+
+static void
+test_starttls_injection (Fixture      *f,
+                         gconstpointer data)
+{
+  g_autofree char *message = NULL;
+
+  g_test_summary ("Bytes after the 382 go-ahead and before the handshake are refused.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_STARTTLS
+                     "expect STARTTLS\nsend 382 go ahead\\r\\n101 injected\\r\\nAUTHINFO USER\\r\\n.\\r\\n\n"
+                     "wait-close\n");
+  message = post_fails (f, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (message, "injection"));
+  assert_received (f, 0, "CAPABILITIES\r\nSTARTTLS\r\n");
+}
+
+static void
+test_starttls_required (Fixture      *f,
+                        gconstpointer data)
+{
+  g_test_summary ("nntpstarttls=required fails with TLS_UNAVAILABLE when STARTTLS is not offered.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER "wait-close\n");
+  set (f, "nntpstarttls", "required");
+  g_free (post_fails (f, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE));
+  assert_received (f, 0, "CAPABILITIES\r\n");
+}
+
+static void
+test_starttls_never (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("nntpstarttls=never posts in plain even when STARTTLS is offered.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_STARTTLS POST_OK QUIT);
+  set (f, "nntpstarttls", "never");
+  report = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+}
+
+static void
+test_starttls_bad_certificate (Fixture      *f,
+                               gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("An untrusted certificate fails the post; it never falls back to plain.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_STARTTLS STARTTLS_OK "wait-close\n");
+  set (f, "tlscafile", "");
+  report = post (f, &error);
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == G_TLS_ERROR);
+  assert_received (f, 0, "CAPABILITIES\r\nSTARTTLS\r\n");
+}
+
+static void
+test_implicit_tls (Fixture      *f,
+                   gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("nntpusessl: TLS from the first byte, no STARTTLS even if listed.");
+  start (f, "starttls\n" GREETING "expect CAPABILITIES\n" CAPS_STARTTLS POST_OK QUIT);
+  set (f, "nntpusessl", "true");
+  report = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+  {
+    g_autofree char *wire = received (f, 0);
+
+    g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nPOST\r\n"));
+  }
+}
+
+/* Validation, dispatch, async. */
+
+static void
+test_no_server (Fixture      *f,
+                gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = make_article ();
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("Without nntpserver a post fails with NO_SERVER before any I/O.");
+  f->config = msg_configuration_new ();
+  make_transport (f);
+  report = msg_transport_post_message (f->transport, message, NULL, &error);
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NO_SERVER);
+}
+
+static void
+test_checks_before_io (Fixture      *f,
+                       gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = msg_message_new ();
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("Newsgroups, From and Subject are checked before connecting.");
+  start (f, GREETING "wait-close\n");
+  report = msg_transport_post_message (f->transport, message, NULL, &error);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_NEWSGROUPS);
+  g_clear_error (&error);
+  msg_message_set_newsgroups (message, "local.test", NULL);
+  report = msg_transport_post_message (f->transport, message, NULL, &error);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SENDER);
+  g_clear_error (&error);
+  msg_message_set_from (message, "alice@example.test", NULL);
+  report = msg_transport_post_message (f->transport, message, NULL, &error);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SUBJECT);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 0);
+  g_clear_pointer (&f->server, msg_test_server_free);
+}
+
+static void
+test_send_not_supported (Fixture      *f,
+                         gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = make_article ();
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("The nntp transport posts; sending mail with it is NOT_SUPPORTED.");
+  f->config = msg_configuration_new ();
+  make_transport (f);
+  msg_message_set_to (message, "bob@example.test", NULL);
+  report = msg_transport_send_message (f->transport, message, NULL, &error);
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED);
+}
+
+static void
+test_message_post (Fixture      *f,
+                   gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = make_article ();
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("msg_message_post with postusing=2 posts over NNTP and ends with QUIT.");
+  start (f, plain_script);
+  set (f, "postusing", "2");
+  msg_message_set_configuration (message, f->config);
+  report = msg_message_post (message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (msg_send_report_get_transport_name (report), ==, "nntp");
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  assert_no_server_error (f);
+}
+
+static void
+progress_cb (MsgTransport *transport,
+             guint64       sent,
+             guint64       total,
+             gpointer      user_data)
+{
+  guint64 *last = user_data;
+
+  g_assert_cmpuint (sent, <=, total);
+  g_assert_cmpuint (sent, >=, last[0]);
+  last[0] = sent;
+  last[1] = total;
+}
+
+static void
+post_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  MsgSendReport **report = user_data;
+  g_autoptr (GError) error = NULL;
+
+  *report = msg_transport_post_message_finish (MSG_TRANSPORT (source), result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_async_progress (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_article ();
+  g_autoptr (MsgSendReport) report = NULL;
+  guint64 last[2] = { 0, 0 };
+
+  g_test_summary ("An async post reports progress in the caller's context, ending at the total.");
+  start (f, plain_script);
+  g_signal_connect (f->transport, "progress", G_CALLBACK (progress_cb), last);
+  msg_transport_post_message_async (f->transport, message, NULL, post_done_cb, &report);
+  while (report == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  /* The final emission may be queued just before the callback's. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (last[1], >, 0);
+  g_assert_cmpuint (last[0], ==, last[1]);
+  close_ok (f);
+  assert_no_server_error (f);
+}
+
+static void
+test_close_idle_closed (Fixture      *f,
+                        gconstpointer data)
+{
+  g_test_summary ("Closing a transport without a connection does nothing and succeeds.");
+  f->config = msg_configuration_new ();
+  make_transport (f);
+  close_ok (f);
+}
+
+/* Loads the TLS backend once, so that its descriptors are in the
+ * baseline. */
+static void
+warm_up_tls (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgTestServer) server = msg_test_server_new ("starttls\nline 200 hi\n");
+  g_autoptr (MsgConnection) connection = msg_connection_new ("127.0.0.1", msg_test_server_get_port (server));
+  g_autoptr (MsgReply) reply = NULL;
+
+  msg_test_server_set_tls (server, certificate);
+  msg_connection_set_tls_ca_file (connection, ca_file);
+  msg_connection_set_timeout (connection, 5);
+  g_assert_true (msg_connection_connect (connection, TRUE, NULL, &error));
+  reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_NNTP, NULL, &error);
+  g_assert_no_error (error);
+  msg_connection_abort (connection);
+  g_assert_true (msg_test_server_wait_closed (server, 2000));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_setenv ("G_MESSAGES_DEBUG", "msgobj", TRUE);
+  log_text = g_string_new (NULL);
+  g_log_set_writer_func (log_writer, NULL, NULL);
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  certificate = msg_test_make_tls_certificate (NULL, &ca_file);
+  warm_up_tls ();
+  baseline_fds = msg_test_wait_fds (0, 200);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, setup, func, teardown)
+  ADD ("/nntp/post/plain", test_plain_post);
+  ADD ("/nntp/post/reuse", test_reuse);
+  ADD ("/nntp/post/reuse-settings-changed", test_reuse_settings_changed);
+  ADD ("/nntp/post/no-capabilities", test_no_capabilities);
+  ADD ("/nntp/post/440", test_post_440);
+  ADD ("/nntp/post/441", test_post_441);
+  g_test_add ("/nntp/post/timeout-after-dot", Fixture, "stall\n", setup, test_after_dot, teardown);
+  g_test_add ("/nntp/post/closed-after-dot", Fixture, "close\n", setup, test_after_dot, teardown);
+  g_test_add ("/nntp/post/reset-after-dot", Fixture, "reset\n", setup, test_after_dot, teardown);
+  ADD ("/nntp/post/async-progress", test_async_progress);
+  ADD ("/nntp/clock/inactivity", test_inactivity_before_post);
+  ADD ("/nntp/clock/operation-deadline", test_operation_deadline);
+  ADD ("/nntp/greeting/201", test_greeting_201);
+  ADD ("/nntp/greeting/400", test_greeting_400);
+  ADD ("/nntp/mode-reader/capabilities", test_mode_reader_capabilities);
+  ADD ("/nntp/mode-reader/401", test_mode_reader_401);
+  ADD ("/nntp/auth/480-without-credentials", test_480_without_credentials);
+  ADD ("/nntp/auth/user-pass", test_auth_user_pass);
+  ADD ("/nntp/auth/sasl-plain", test_auth_sasl_plain);
+  ADD ("/nntp/auth/481", test_auth_481);
+  ADD ("/nntp/auth/after-480", test_auth_after_480);
+  ADD ("/nntp/auth/needs-tls", test_auth_needs_tls);
+  ADD ("/nntp/tls/starttls", test_starttls);
+  ADD ("/nntp/tls/starttls-injection", test_starttls_injection);
+  ADD ("/nntp/tls/starttls-required", test_starttls_required);
+  ADD ("/nntp/tls/starttls-never", test_starttls_never);
+  ADD ("/nntp/tls/bad-certificate", test_starttls_bad_certificate);
+  ADD ("/nntp/tls/implicit", test_implicit_tls);
+  ADD ("/nntp/validate/no-server", test_no_server);
+  ADD ("/nntp/validate/before-io", test_checks_before_io);
+  ADD ("/nntp/validate/send-not-supported", test_send_not_supported);
+  ADD ("/nntp/close/nothing", test_close_idle_closed);
+  ADD ("/nntp/dispatch/message-post", test_message_post);
+#undef ADD
+
+  {
+    int result = g_test_run ();
+
+    g_clear_object (&certificate);
+    g_free (ca_file);
+    g_string_free (log_text, TRUE);
+    return result;
+  }
+}

@@ -1,0 +1,1483 @@
+/* test-smtp.c: the SMTP transport against scripted servers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "msg-test-server.h"
+#include "test-utils.h"
+
+#include <string.h>
+
+/* The protocol trace and warnings, as the log writer saw them. */
+static GMutex   log_mutex;
+static GString *log_text;
+
+static GLogWriterOutput
+log_writer (GLogLevelFlags   level,
+            const GLogField *fields,
+            gsize            n_fields,
+            gpointer         user_data)
+{
+  const char *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "MESSAGE"))
+      message = fields[i].value;
+
+  g_mutex_lock (&log_mutex);
+  g_string_append_printf (log_text, "%s\n", message != NULL ? message : "");
+  g_mutex_unlock (&log_mutex);
+
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    {
+      g_log_writer_default (level, fields, n_fields, user_data);
+      g_test_fail ();
+    }
+  return G_LOG_WRITER_HANDLED;
+}
+
+static char *
+steal_log (void)
+{
+  char *text;
+
+  g_mutex_lock (&log_mutex);
+  text = g_strdup (log_text->str);
+  g_string_truncate (log_text, 0);
+  g_mutex_unlock (&log_mutex);
+  return text;
+}
+
+static unsigned         baseline_fds;
+static GTlsCertificate *certificate;
+static char            *ca_file;
+
+typedef struct
+{
+  unsigned          n_fds;
+  MsgTestServer    *server;
+  MsgConfiguration *config;
+  MsgTransport     *transport;
+} Fixture;
+
+static void
+setup (Fixture      *f,
+       gconstpointer data)
+{
+  f->n_fds = msg_test_wait_fds (baseline_fds, 1000);
+  g_free (steal_log ());
+}
+
+static void
+teardown (Fixture      *f,
+          gconstpointer data)
+{
+  g_clear_object (&f->transport);
+  g_clear_object (&f->config);
+  if (f->server != NULL)
+    {
+      g_autofree char *server_error = NULL;
+
+      g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+      server_error = msg_test_server_get_error (f->server);
+      g_assert_null (server_error);
+      g_clear_pointer (&f->server, msg_test_server_free);
+    }
+  g_assert_cmpuint (msg_test_wait_fds (f->n_fds, 1000), ==, f->n_fds);
+}
+
+static void
+set_field (Fixture    *f,
+           const char *name,
+           const char *value)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (msg_configuration_set_field (f->config, name, value, &error));
+  g_assert_no_error (error);
+}
+
+/* A server playing @scripts (one per connection) and a transport pointed
+ * at it with a 2 s exchange limit. */
+static void
+start_multi (Fixture           *f,
+             const char *const *scripts)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *port = NULL;
+
+  f->server = msg_test_server_new_multi (scripts);
+  if (certificate != NULL)
+    msg_test_server_set_tls (f->server, certificate);
+  port = g_strdup_printf ("%u", msg_test_server_get_port (f->server));
+  f->config = msg_configuration_new ();
+  set_field (f, "smtpserver", "127.0.0.1");
+  set_field (f, "smtpserverport", port);
+  set_field (f, "smtpconnectiontimeout", "2");
+  set_field (f, "smtpehloname", "client.example.test");
+  set_field (f, "tlscafile", ca_file);
+  f->transport = msg_transport_new_for_name ("smtp", f->config, &error);
+  g_assert_no_error (error);
+}
+
+static void
+start (Fixture    *f,
+       const char *script)
+{
+  const char *const scripts[] = { script, NULL };
+
+  start_multi (f, scripts);
+}
+
+static MsgMessage *
+make_message (void)
+{
+  g_autoptr (GError) error = NULL;
+  MsgMessage *message = msg_message_new ();
+
+  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", &error));
+  g_assert_true (msg_message_set_to (message, "bob@example.test", &error));
+  g_assert_true (msg_message_set_subject (message, "Hello", &error));
+  g_assert_no_error (error);
+  msg_message_set_text_body (message, "Hi Bob.\n.\nA dot line above.\n");
+  return message;
+}
+
+static MsgSendReport *
+send_ok (Fixture    *f,
+         MsgMessage *message)
+{
+  g_autoptr (GError) error = NULL;
+  MsgSendReport *report = msg_transport_send_message (f->transport, message, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+  return report;
+}
+
+/* Sends and expects @domain/@code; returns the error message. */
+static char *
+send_fails (Fixture    *f,
+            MsgMessage *message,
+            GQuark      domain,
+            int         code)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = msg_transport_send_message (f->transport, message, NULL, &error);
+
+  g_assert_null (report);
+  g_assert_error (error, domain, code);
+  return g_strdup (error->message);
+}
+
+static char *
+received (Fixture *f,
+          unsigned index)
+{
+  g_autoptr (GBytes) bytes = msg_test_server_get_received (f->server, index);
+  gsize size = bytes != NULL ? g_bytes_get_size (bytes) : 0;
+
+  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
+}
+
+static gboolean
+contains (const char *haystack,
+          const char *needle)
+{
+  return strstr (haystack, needle) != NULL;
+}
+
+/* Script pieces. */
+#define GREETING "line 220 mx.example.test ESMTP\n"
+#define EHLO_BASIC             \
+  "expect EHLO\n"              \
+  "line 250-mx.example.test\n" \
+  "line 250-SIZE 1000000\n"    \
+  "line 250 8BITMIME\n"
+#define TRANSACTION_ONE                        \
+  "expect MAIL FROM:<alice@example.test>\n"    \
+  "line 250 2.1.0 Ok\n"                        \
+  "expect RCPT TO:<bob@example.test>\n"        \
+  "line 250 2.1.5 Ok\n"                        \
+  "expect DATA\n"                              \
+  "line 354 End data with <CR><LF>.<CR><LF>\n" \
+  "data\n"                                     \
+  "line 250 2.0.0 Ok: queued as 4ABC\n"
+
+static void
+test_no_server (Fixture      *f,
+                gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+
+  g_test_summary ("Without smtpserver the send fails with NO_SERVER before any I/O.");
+  f->transport = msg_transport_new_for_name ("smtp", NULL, &error);
+  g_assert_no_error (error);
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NO_SERVER);
+  g_assert_true (contains (text, "smtpserver"));
+}
+
+static void
+test_send_plain (Fixture      *f,
+                 gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *wire = NULL;
+  g_auto (GStrv) accepted = NULL;
+  const MsgRecipientStatus *status;
+
+  g_test_summary ("A plain send: EHLO, MAIL with SIZE, RCPT, DATA dot-stuffed, the report.");
+  start (f, GREETING EHLO_BASIC TRANSACTION_ONE);
+  report = send_ok (f, message);
+
+  g_assert_cmpstr (msg_send_report_get_transport_name (report), ==, "smtp");
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "2.0.0 Ok: queued as 4ABC");
+  g_assert_nonnull (msg_send_report_get_message_id (report));
+  accepted = msg_send_report_get_accepted_recipients (report);
+  g_assert_cmpuint (g_strv_length (accepted), ==, 1);
+  g_assert_cmpstr (accepted[0], ==, "bob@example.test");
+  status = msg_send_report_get_recipient_status (report, "bob@example.test");
+  g_assert_nonnull (status);
+  g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 250);
+  g_assert_cmpstr (msg_recipient_status_get_enhanced_status (status), ==, "2.1.5");
+
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_true (g_str_has_prefix (wire, "EHLO client.example.test\r\nMAIL FROM:<alice@example.test> SIZE="));
+  g_assert_true (contains (wire, "\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n"));
+  g_assert_true (contains (wire, "\r\n\r\nHi Bob.\r\n..\r\nA dot line above.\r\n.\r\n"));
+  g_assert_true (g_str_has_suffix (wire, "\r\n.\r\n"));
+  g_assert_false (contains (wire, "Bcc"));
+}
+
+static char *
+b64 (const char *text,
+     gsize       length)
+{
+  return g_base64_encode ((const guchar *) text, length);
+}
+
+static void
+test_validate_ntlm (Fixture      *f,
+                    gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+
+  g_test_summary ("NTLM is refused with NOT_SUPPORTED before any connection.");
+  start (f, GREETING);
+  set_field (f, "smtpauthenticate", "ntlm");
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED);
+  g_assert_true (contains (text, "NTLM"));
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 0);
+}
+
+static void
+test_validate_injection (Fixture      *f,
+                         gconstpointer data)
+{
+  static const char *const senders[] = {
+    "\"a>b\"@example.test",
+    "\"a<b\"@example.test",
+    "a b@example.test",
+  };
+
+  g_test_summary ("Envelope addresses that could break out of a command are refused "
+                  "before any I/O (sendemailaddress bypasses the header setters).");
+  start (f, GREETING);
+  for (guint i = 0; i < G_N_ELEMENTS (senders); i++)
+    {
+      g_autoptr (MsgMessage) message = msg_message_new_with_configuration (f->config);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (MsgSendReport) report = NULL;
+
+      g_assert_true (msg_message_set_to (message, "bob@example.test", &error));
+      set_field (f, "sendemailaddress", senders[i]);
+      report = msg_transport_send_message (f->transport, message, NULL, &error);
+      g_assert_null (report);
+      g_assert_true (g_error_matches (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS) ||
+                     g_error_matches (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SENDER));
+    }
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 0);
+}
+
+static void
+test_helo_fallback (Fixture      *f,
+                    gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("A server that refuses EHLO gets HELO and plain MAIL without extensions.");
+  start (f, GREETING
+         "expect EHLO client.example.test\n"
+         "line 502 5.5.2 Error: command not recognized\n"
+         "expect HELO client.example.test\n"
+         "line 250 mx.example.test\n" TRANSACTION_ONE);
+  report = send_ok (f, message);
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_true (contains (wire, "MAIL FROM:<alice@example.test>\r\n"));
+}
+
+static void
+test_pipelining (Fixture      *f,
+                 gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("With PIPELINING (smtp-sink's EHLO, ending with an empty 250 line), "
+                  "MAIL, every RCPT and DATA are sent before any reply is read.");
+  /* The server reads the whole batch before it answers anything: a client
+   * waiting for the MAIL reply would time out. */
+  start (f, GREETING
+         "expect EHLO\n"
+         "send 250-mx.example.test\\r\\n250-PIPELINING\\r\\n250-8BITMIME\\r\\n250 \\r\\n\n"
+         "expect MAIL FROM:<alice@example.test>\n"
+         "expect RCPT TO:<bob@example.test>\n"
+         "expect RCPT TO:<carol@example.test>\n"
+         "expect RCPT TO:<dave@example.test>\n"
+         "expect DATA\n"
+         "send 250 Ok\\r\\n250 Ok\\r\\n250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+         "data\n"
+         "line 250 Ok queued\n");
+  g_assert_true (msg_message_set_cc (message, "carol@example.test, Bob <bob@example.test>", &error));
+  g_assert_true (msg_message_set_bcc (message, "dave@example.test", &error));
+  g_assert_no_error (error);
+  report = send_ok (f, message);
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_true (contains (wire, "\r\nMAIL FROM:<alice@example.test>\r\n"
+                                 "RCPT TO:<bob@example.test>\r\n"
+                                 "RCPT TO:<carol@example.test>\r\n"
+                                 "RCPT TO:<dave@example.test>\r\n"
+                                 "DATA\r\n"));
+  g_assert_false (contains (wire, "dave@example.test>\r\nBcc"));
+  g_assert_false (contains (wire, "\r\nBcc:"));
+}
+
+static void
+test_pipelining_batches (Fixture      *f,
+                         gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GString) script = g_string_new (GREETING "expect EHLO\nline 250-mx\nline 250 PIPELINING\n");
+  g_autoptr (GString) to = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) accepted = NULL;
+
+  g_test_summary ("250 recipients go in bounded pipelined batches, each answered before "
+                  "the next is written.");
+  /* Batch 1: MAIL + 99 RCPT; batch 2: 100 RCPT; batch 3: 51 RCPT + DATA. */
+  g_string_append (script, "expect MAIL\n");
+  for (guint i = 0; i < 250; i++)
+    {
+      g_string_append_printf (to, "%su%u@example.test", i > 0 ? ", " : "", i);
+      g_string_append_printf (script, "expect RCPT TO:<u%u@example.test>\n", i);
+      if (i == 98)
+        g_string_append (script, "read 0\n");
+      if (i == 98 || i == 198)
+        {
+          g_string_append (script, i == 98 ? "line 250 mail ok\n" : "");
+          for (guint j = 0; j < (i == 98 ? 99 : 100); j++)
+            g_string_append (script, "line 250 ok\n");
+        }
+    }
+  g_string_append (script, "expect DATA\n");
+  for (guint j = 0; j < 51; j++)
+    g_string_append (script, "line 250 ok\n");
+  g_string_append (script, "line 354 go\ndata\nline 250 queued\n");
+  start (f, script->str);
+  g_assert_true (msg_message_set_to (message, to->str, &error));
+  g_assert_no_error (error);
+  report = send_ok (f, message);
+  accepted = msg_send_report_get_accepted_recipients (report);
+  g_assert_cmpuint (g_strv_length (accepted), ==, 250);
+}
+
+static const char *const rcpt_rejected_scripts[] = {
+  GREETING EHLO_BASIC
+  "expect MAIL FROM:<alice@example.test>\n"
+  "line 250 2.1.0 Ok\n"
+  "expect RCPT TO:<bob@example.test>\n"
+  "line 250 2.1.5 Ok\n"
+  "expect RCPT TO:<nobody@example.test>\n"
+  "line 550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown\n"
+  "expect RSET\n"
+  "line 250 2.0.0 Ok\n"
+  /* The kept connection sends the next message. */
+  TRANSACTION_ONE,
+  NULL
+};
+
+static void
+test_rcpt_rejected (Fixture      *f,
+                    gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgMessage) second = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("A rejected recipient fails the whole send with RECIPIENTS_REJECTED "
+                  "naming it; no DATA; RSET; the connection serves the next message.");
+  start_multi (f, rcpt_rejected_scripts);
+  g_assert_true (msg_message_set_to (message, "bob@example.test, nobody@example.test", &error));
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
+  g_assert_true (contains (text, "nobody@example.test: 550 5.1.1"));
+  g_assert_true (contains (text, "User unknown"));
+  g_assert_true (contains (text, "127.0.0.1"));
+  g_assert_false (contains (text, "bob@example.test:"));
+
+  report = send_ok (f, second);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  wire = received (f, 0);
+  g_assert_cmpuint (g_strv_length ((GStrv) g_strsplit (wire, "DATA\r\n", -1)), >, 0);
+  g_assert_false (g_str_has_prefix (strstr (wire, "nobody@example.test>\r\n") + 22, "DATA"));
+}
+
+static const char *const rcpt_rejected_pipelined_scripts[] = {
+  GREETING
+  "expect EHLO\n"
+  "line 250-mx\n"
+  "line 250 PIPELINING\n"
+  "expect MAIL\n"
+  "expect RCPT TO:<bob@example.test>\n"
+  "expect RCPT TO:<nobody@example.test>\n"
+  "expect DATA\n"
+  "send 250 ok\\r\\n250 ok\\r\\n550 5.1.1 unknown user\\r\\n354 go ahead\\r\\n\n",
+  GREETING
+  "expect EHLO\n"
+  "line 250-mx\n"
+  "line 250 PIPELINING\n"
+  "expect MAIL\n"
+  "expect RCPT TO:<bob@example.test>\n"
+  "expect DATA\n"
+  "send 250 ok\\r\\n250 ok\\r\\n354 go ahead\\r\\n\n"
+  "data\n"
+  "line 250 queued\n",
+  NULL
+};
+
+static void
+test_rcpt_rejected_pipelined (Fixture      *f,
+                              gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgMessage) second = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("With PIPELINING, a rejected recipient after DATA's 354 drops the "
+                  "connection rather than sending an empty message; the next send "
+                  "connects afresh.");
+  start_multi (f, rcpt_rejected_pipelined_scripts);
+  g_assert_true (msg_message_set_to (message, "bob@example.test, nobody@example.test", &error));
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
+  g_assert_true (contains (text, "nobody@example.test: 550 5.1.1 unknown user"));
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_true (g_str_has_suffix (wire, "DATA\r\n"));
+
+  report = send_ok (f, second);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+}
+
+static void
+test_partial (Fixture      *f,
+              gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) accepted = NULL;
+  g_auto (GStrv) rejected = NULL;
+  const MsgRecipientStatus *status;
+
+  g_test_summary ("smtpsendpartial delivers to the accepted recipients and reports the rest.");
+  start (f, GREETING EHLO_BASIC
+         "expect MAIL\n"
+         "line 250 ok\n"
+         "expect RCPT TO:<bob@example.test>\n"
+         "line 250 2.1.5 ok\n"
+         "expect RCPT TO:<nobody@example.test>\n"
+         "line 550 5.1.1 no such user\n"
+         "expect RCPT TO:<later@example.test>\n"
+         "line 450 4.2.1 mailbox busy\n"
+         "expect DATA\n"
+         "line 354 go\n"
+         "data\n"
+         "line 250 2.0.0 queued as XYZ\n");
+  set_field (f, "smtpsendpartial", "true");
+  g_assert_true (msg_message_set_to (message, "bob@example.test, nobody@example.test, later@example.test", &error));
+  report = send_ok (f, message);
+  accepted = msg_send_report_get_accepted_recipients (report);
+  rejected = msg_send_report_get_rejected_recipients (report);
+  g_assert_cmpuint (g_strv_length (accepted), ==, 1);
+  g_assert_cmpuint (g_strv_length (rejected), ==, 2);
+  status = msg_send_report_get_recipient_status (report, "nobody@example.test");
+  g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 550);
+  g_assert_cmpstr (msg_recipient_status_get_enhanced_status (status), ==, "5.1.1");
+  g_assert_cmpstr (msg_recipient_status_get_text (status), ==, "5.1.1 no such user");
+  status = msg_send_report_get_recipient_status (report, "later@example.test");
+  g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 450);
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "2.0.0 queued as XYZ");
+}
+
+typedef struct
+{
+  const char *name;
+  const char *script;
+  int         code;
+  const char *text;
+} ReplyCase;
+
+static const ReplyCase reply_cases[] = {
+  { "greeting-554", "line 554 5.3.2 go away\n", MSG_TRANSPORT_ERROR_FAILED, "554 5.3.2 go away" },
+  { "greeting-421", "line 421 4.3.2 busy\n", MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, "421 4.3.2 busy" },
+  { "mail-550",
+    GREETING EHLO_BASIC "expect MAIL\nline 550 5.7.1 sender refused\nexpect RSET\nline 250 ok\n",
+    MSG_TRANSPORT_ERROR_SENDER_REJECTED, "MAIL FROM): 550 5.7.1 sender refused" },
+  { "mail-451",
+    GREETING EHLO_BASIC "expect MAIL\nline 451 4.3.0 try later\nexpect RSET\nline 250 ok\n",
+    MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, "451 4.3.0 try later" },
+  { "rcpt-all-450",
+    GREETING EHLO_BASIC "expect MAIL\nline 250 ok\nexpect RCPT\nline 450 4.2.0 greylisted\n"
+                        "expect RSET\nline 250 ok\n",
+    MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED, "bob@example.test: 450 4.2.0 greylisted" },
+  { "data-554",
+    GREETING EHLO_BASIC "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\n"
+                        "line 554 5.5.1 no valid recipients\nexpect RSET\nline 250 ok\n",
+    MSG_TRANSPORT_ERROR_MESSAGE_REJECTED, "(DATA): 554 5.5.1 no valid recipients" },
+  { "final-552",
+    GREETING EHLO_BASIC "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\n"
+                        "line 354 go\ndata\nline 552 5.3.4 message too big\nexpect RSET\nline 250 ok\n",
+    MSG_TRANSPORT_ERROR_MESSAGE_REJECTED, "(end of DATA): 552 5.3.4 message too big" },
+  { "final-451",
+    GREETING EHLO_BASIC "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\n"
+                        "line 354 go\ndata\nline 451 4.3.0 local error\nexpect RSET\nline 250 ok\n",
+    MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, "451 4.3.0 local error" },
+  { "ehlo-421", GREETING "expect EHLO\nline 421 4.3.2 shutting down\n",
+    MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, "421 4.3.2 shutting down" },
+  { "helo-refused", GREETING "expect EHLO\nline 500 what\nexpect HELO\nline 550 no\n",
+    MSG_TRANSPORT_ERROR_FAILED, "HELO: 550 no" },
+  { "size-over-limit",
+    GREETING "expect EHLO\nline 250-mx\nline 250 SIZE 10\nexpect RSET\nline 250 ok\n",
+    MSG_TRANSPORT_ERROR_MESSAGE_REJECTED, "larger than" },
+  { "mail-unexpected-354",
+    GREETING EHLO_BASIC "expect MAIL\nline 354 what\n",
+    MSG_TRANSPORT_ERROR_PROTOCOL, "354 what" },
+};
+
+static void
+test_reply (Fixture      *f,
+            gconstpointer data)
+{
+  const ReplyCase *c = data;
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+
+  g_test_summary ("Each refusing reply gives its error code and a message naming the "
+                  "server, the stage and the reply.");
+  start (f, c->script);
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, c->code);
+  if (!contains (text, c->text))
+    g_error ("“%s” does not contain “%s”", text, c->text);
+  g_assert_true (contains (text, "127.0.0.1"));
+}
+
+static void
+test_outcome_unknown_timeout (Fixture      *f,
+                              gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+  gint64           start_time;
+
+  g_test_summary ("No reply after the final dot within the limit is OUTCOME_UNKNOWN.");
+  start (f, GREETING EHLO_BASIC
+         "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\n"
+         "data\nstall\n");
+  set_field (f, "smtpconnectiontimeout", "0.3");
+  start_time = g_get_monotonic_time ();
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
+  msg_test_assert_elapsed_below (start_time, 300 + 100 + 200 /* connect, EHLO, ... */);
+  g_assert_true (contains (text, "may or may not"));
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+}
+
+static void
+test_outcome_unknown_closed (Fixture      *f,
+                             gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+
+  g_test_summary ("A connection lost after the final dot is OUTCOME_UNKNOWN.");
+  start (f, GREETING EHLO_BASIC
+         "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\n"
+         "data\nclose\n");
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
+}
+
+typedef struct
+{
+  MsgTestServer *server;
+  GCancellable  *cancellable;
+} CancelData;
+
+/* Cancels once the server has received the final dot: polled, so that the
+ * cancel lands while the client waits for the reply. */
+static gpointer
+cancel_after_dot (gpointer user_data)
+{
+  CancelData *cd = user_data;
+
+  for (guint i = 0; i < 5000; i++)
+    {
+      g_autoptr (GBytes) bytes = msg_test_server_get_received (cd->server, 0);
+      gsize size = bytes != NULL ? g_bytes_get_size (bytes) : 0;
+
+      if (size >= 5 && memcmp ((const char *) g_bytes_get_data (bytes, NULL) + size - 5, "\r\n.\r\n", 5) == 0)
+        break;
+      g_usleep (1000);
+    }
+  g_cancellable_cancel (cd->cancellable);
+  return NULL;
+}
+
+static void
+test_outcome_unknown_cancel (Fixture      *f,
+                             gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  CancelData cd;
+  GThread   *thread;
+
+  g_test_summary ("A cancellation after the final dot is OUTCOME_UNKNOWN, not CANCELLED.");
+  start (f, GREETING EHLO_BASIC
+         "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\n"
+         "data\nstall\n");
+  set_field (f, "smtpconnectiontimeout", "5");
+  cd.server = f->server;
+  cd.cancellable = cancellable;
+  thread = g_thread_new ("cancel", cancel_after_dot, &cd);
+  report = msg_transport_send_message (f->transport, message, cancellable, &error);
+  g_thread_join (thread);
+  g_assert_null (report);
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+}
+
+static void
+cancel_on_progress (MsgTransport *transport,
+                    guint64       sent,
+                    guint64       total,
+                    gpointer      user_data)
+{
+  g_cancellable_cancel (user_data);
+}
+
+static void
+test_cancel_mid_data (Fixture      *f,
+                      gconstpointer data)
+{
+  static const char *const scripts[] = {
+    GREETING EHLO_BASIC
+    "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\nwait-close\n",
+    GREETING EHLO_BASIC TRANSACTION_ONE,
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgMessage) second = make_message ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GBytes) attachment = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree guint8 *blob = g_malloc0 (512 * 1024);
+  g_autofree char   *wire = NULL;
+  gulong             handler;
+
+  g_test_summary ("A cancellation while the message is written fails with CANCELLED, the "
+                  "server never sees the final dot, and the next send connects afresh.");
+  attachment = g_bytes_new_take (g_steal_pointer (&blob), 512 * 1024);
+  g_assert_nonnull (msg_message_add_attachment_bytes (message, attachment, "zeros.bin",
+                                                      "application/octet-stream", &error));
+  start_multi (f, scripts);
+  handler = g_signal_connect (f->transport, "progress", G_CALLBACK (cancel_on_progress), cancellable);
+  report = msg_transport_send_message (f->transport, message, cancellable, &error);
+  g_assert_null (report);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_signal_handler_disconnect (f->transport, handler);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_true (contains (wire, "DATA\r\n"));
+  g_assert_false (g_str_has_suffix (wire, "\r\n.\r\n"));
+
+  g_clear_object (&report);
+  report = send_ok (f, second);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+}
+
+static void
+test_timeout_greeting (Fixture      *f,
+                       gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+  gint64           start_time;
+
+  g_test_summary ("A server that never greets times out within the exchange limit, "
+                  "the stage named.");
+  start (f, "stall\n");
+  set_field (f, "smtpconnectiontimeout", "0.2");
+  start_time = g_get_monotonic_time ();
+  text = send_fails (f, message, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  msg_test_assert_elapsed_below (start_time, 200 + 100);
+  g_assert_true (contains (text, "greeting"));
+}
+
+static void
+test_operation_timeout (Fixture      *f,
+                        gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+  gint64           start_time;
+
+  g_test_summary ("smtpoperationtimeout bounds the whole send against a slow drip.");
+  start (f, GREETING "expect EHLO\ndrip 1 50 250-mx.example.test\\r\\n250-PIPELINING\\r\\n250 8BITMIME\\r\\n\n");
+  set_field (f, "smtpconnectiontimeout", "10");
+  set_field (f, "smtpoperationtimeout", "0.3");
+  start_time = g_get_monotonic_time ();
+  text = send_fails (f, message, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  msg_test_assert_elapsed_below (start_time, 300 + 100);
+  g_assert_true (contains (text, "total time limit"));
+}
+
+/* AUTH. */
+
+static void
+test_auth_plain (Fixture      *f,
+                 gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *payload = b64 ("\0alice\0s3cret pass", 18);
+  g_autofree char *script = g_strdup_printf (GREETING
+                                             "expect EHLO\nline 250-mx\nline 250 AUTH LOGIN PLAIN\n"
+                                             "expect AUTH PLAIN %s\nline 235 2.7.0 ok\n" TRANSACTION_ONE,
+                                             payload);
+  g_autofree char *log = NULL;
+
+  g_test_summary ("AUTH PLAIN with an initial response; the trace redacts it.");
+  start (f, script);
+  set_field (f, "smtpauthenticate", "basic");
+  set_field (f, "sendusername", "alice");
+  set_field (f, "sendpassword", "s3cret pass");
+  set_field (f, "smtpallowplaintextauth", "true");
+  report = send_ok (f, message);
+  log = steal_log ();
+  g_assert_true (contains (log, "AUTH PLAIN <redacted>"));
+  g_assert_false (contains (log, payload));
+  g_assert_false (contains (log, "s3cret"));
+}
+
+static void
+test_auth_login (Fixture      *f,
+                 gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *user = b64 ("alice", 5);
+  g_autofree char *pass = b64 ("s3cret pass", 11);
+  g_autofree char *script = g_strdup_printf (GREETING
+                                             "expect EHLO\nline 250-mx\nline 250 AUTH LOGIN\n"
+                                             "expect AUTH LOGIN\nline 334 VXNlcm5hbWU6\n"
+                                             "expect %s\nline 334 UGFzc3dvcmQ6\n"
+                                             "expect %s\nline 235 ok\n" TRANSACTION_ONE,
+                                             user, pass);
+  g_autofree char *log = NULL;
+
+  g_test_summary ("AUTH LOGIN; the trace shows neither the user nor the password lines.");
+  start (f, script);
+  set_field (f, "smtpauthenticate", "1");
+  set_field (f, "sendusername", "alice");
+  set_field (f, "sendpassword", "s3cret pass");
+  set_field (f, "smtpallowplaintextauth", "true");
+  report = send_ok (f, message);
+  log = steal_log ();
+  g_assert_false (contains (log, pass));
+  g_assert_false (contains (log, user));
+  g_assert_false (contains (log, "s3cret"));
+}
+
+static void
+test_auth_cram_md5 (Fixture      *f,
+                    gconstpointer data)
+{
+  const char *challenge = "<1896.697170952@postoffice.reston.mci.net>";
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *challenge64 = b64 (challenge, strlen (challenge));
+  g_autofree char *digest = g_compute_hmac_for_string (G_CHECKSUM_MD5, (const guchar *) "tanstaaftanstaaf", 16,
+                                                       challenge, -1);
+  g_autofree char *response = g_strdup_printf ("tim %s", digest);
+  g_autofree char *response64 = b64 (response, strlen (response));
+  g_autofree char *script = g_strdup_printf (GREETING
+                                             "expect EHLO\nline 250-mx\nline 250 AUTH LOGIN PLAIN CRAM-MD5\n"
+                                             "expect AUTH CRAM-MD5\nline 334 %s\n"
+                                             "expect %s\nline 235 ok\n" TRANSACTION_ONE,
+                                             challenge64, response64);
+
+  g_test_summary ("CRAM-MD5 is preferred when offered, with RFC 2195's example digest.");
+  g_assert_cmpstr (digest, ==, "b913a602c7eda7a495b4e6e7334d3890");
+  start (f, script);
+  set_field (f, "smtpauthenticate", "1");
+  set_field (f, "sendusername", "tim");
+  set_field (f, "sendpassword", "tanstaaftanstaaf");
+  set_field (f, "smtpallowplaintextauth", "true");
+  report = send_ok (f, message);
+}
+
+static void
+test_auth_xoauth2 (Fixture      *f,
+                   gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *token = b64 ("user=alice@example.test\001auth=Bearer ya29.token\001\001", 48);
+  g_autofree char *script = g_strdup_printf (GREETING
+                                             "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN XOAUTH2\n"
+                                             "expect AUTH XOAUTH2 %s\n"
+                                             "line 334 eyJzdGF0dXMiOiI0MDEifQ==\n"
+                                             "read 1\n"
+                                             "line 535 5.7.8 Username and Password not accepted\n",
+                                             token);
+  g_autofree char *text = NULL;
+  g_autofree char *log = NULL;
+
+  g_test_summary ("XOAUTH2 with a token when asked for by name; a refused token gets the "
+                  "empty response and AUTHENTICATION_FAILED with the server's text.");
+  start (f, script);
+  set_field (f, "smtpauthenticate", "1");
+  set_field (f, "sendusername", "alice@example.test");
+  set_field (f, "sendpassword", "ya29.token");
+  set_field (f, "smtpauthmechanisms", "XOAUTH2");
+  set_field (f, "smtpallowplaintextauth", "true");
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  g_assert_true (contains (text, "535 5.7.8 Username and Password not accepted"));
+  g_assert_false (contains (text, "ya29"));
+  log = steal_log ();
+  g_assert_false (contains (log, token));
+  g_assert_false (contains (log, "ya29"));
+}
+
+static void
+test_auth_failed (Fixture      *f,
+                  gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+
+  g_test_summary ("535 is AUTHENTICATION_FAILED with the server's text, never the password.");
+  start (f, GREETING "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN\n"
+                     "expect AUTH PLAIN\nline 535 5.7.8 Error: authentication failed\n");
+  set_field (f, "smtpauthenticate", "1");
+  set_field (f, "sendusername", "alice");
+  set_field (f, "sendpassword", "hunter2");
+  set_field (f, "smtpallowplaintextauth", "true");
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  g_assert_true (contains (text, "5.7.8 Error: authentication failed"));
+  g_assert_false (contains (text, "hunter2"));
+}
+
+static void
+test_auth_rounds (Fixture      *f,
+                  gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+
+  g_test_summary ("A server that keeps asking 334 gets at most 5 responses, then PROTOCOL.");
+  start (f, GREETING "expect EHLO\nline 250-mx\nline 250 AUTH LOGIN\n"
+                     "expect AUTH LOGIN\nline 334 VXNlcm5hbWU6\n"
+                     "read 1\nline 334 UGFzc3dvcmQ6\n"
+                     "read 1\nline 334 more\n"
+                     "expect *\nline 334 more\n"
+                     "expect *\nline 334 more\n"
+                     "expect *\nline 334 more\n");
+  set_field (f, "smtpauthenticate", "1");
+  set_field (f, "sendusername", "alice");
+  set_field (f, "sendpassword", "hunter2");
+  set_field (f, "smtpallowplaintextauth", "true");
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL);
+  g_assert_true (contains (text, "AUTH"));
+}
+
+static void
+test_auth_needs_tls (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("Without TLS and without smtpallowplaintextauth, no credential byte is "
+                  "sent: TLS_UNAVAILABLE.");
+  start (f, GREETING "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN LOGIN\n");
+  set_field (f, "smtpauthenticate", "1");
+  set_field (f, "sendusername", "alice");
+  set_field (f, "sendpassword", "hunter2");
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE);
+  g_assert_true (contains (text, "smtpallowplaintextauth"));
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_cmpstr (wire, ==, "EHLO client.example.test\r\n");
+}
+
+static void
+test_auth_mechanism_setting (Fixture      *f,
+                             gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *user = b64 ("alice", 5);
+  g_autofree char *script = g_strdup_printf (GREETING
+                                             "expect EHLO\nline 250-mx\nline 250 AUTH CRAM-MD5 PLAIN LOGIN\n"
+                                             "expect AUTH LOGIN\nline 334 VXNlcm5hbWU6\n"
+                                             "expect %s\nline 334 UGFzc3dvcmQ6\n"
+                                             "read 1\nline 235 ok\n" TRANSACTION_ONE,
+                                             user);
+
+  g_test_summary ("smtpauthmechanisms restricts and orders the mechanisms.");
+  start (f, script);
+  set_field (f, "smtpauthenticate", "1");
+  set_field (f, "sendusername", "alice");
+  set_field (f, "sendpassword", "hunter2");
+  set_field (f, "smtpauthmechanisms", "LOGIN, PLAIN");
+  set_field (f, "smtpallowplaintextauth", "true");
+  report = send_ok (f, message);
+}
+
+/* TLS. */
+
+static void
+test_starttls (Fixture      *f,
+               gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *payload = b64 ("\0alice\0hunter2", 14);
+  g_autofree char *script = g_strdup_printf (GREETING
+                                             "expect EHLO\nline 250-mx\nline 250-STARTTLS\nline 250 SIZE\n"
+                                             "expect STARTTLS\nline 220 2.0.0 Ready to start TLS\n"
+                                             "starttls\n"
+                                             "expect EHLO client.example.test\nline 250-mx\nline 250 AUTH PLAIN\n"
+                                             "expect AUTH PLAIN %s\nline 235 ok\n"
+                                             "expect MAIL FROM:<alice@example.test>\nline 250 ok\n"
+                                             "expect RCPT\nline 250 ok\nexpect DATA\nline 354 go\ndata\n"
+                                             "line 250 queued\n",
+                                             payload);
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("STARTTLS (opportunistic by default), EHLO again, capabilities "
+                  "forgotten (no SIZE after TLS), then AUTH over TLS.");
+  start (f, script);
+  set_field (f, "smtpauthenticate", "1");
+  set_field (f, "sendusername", "alice");
+  set_field (f, "sendpassword", "hunter2");
+  report = send_ok (f, message);
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_true (contains (wire, "MAIL FROM:<alice@example.test>\r\n"));
+}
+
+static void
+test_starttls_new_capabilities (Fixture      *f,
+                                gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+
+  g_test_summary ("AUTH mechanisms offered before TLS are not used after it.");
+  start (f, GREETING
+         "expect EHLO\nline 250-mx\nline 250-STARTTLS\nline 250 AUTH PLAIN LOGIN\n"
+         "expect STARTTLS\nline 220 go ahead\nstarttls\n"
+         "expect EHLO\nline 250-mx\nline 250 AUTH XOAUTH2\n");
+  set_field (f, "smtpauthenticate", "1");
+  set_field (f, "sendusername", "alice");
+  set_field (f, "sendpassword", "hunter2");
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  g_assert_true (contains (text, "offers XOAUTH2"));
+}
+
+static void
+test_starttls_injection (Fixture      *f,
+                         gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("Bytes after the STARTTLS go-ahead, before the handshake, are refused.");
+  start (f, GREETING
+         "expect EHLO\nline 250-mx\nline 250 STARTTLS\n"
+         "expect STARTTLS\nsend 220 go ahead\\r\\n250-injected\\r\\n250 AUTH PLAIN\\r\\n\n");
+  g_free (send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL));
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_cmpstr (wire, ==, "EHLO client.example.test\r\nSTARTTLS\r\n");
+}
+
+static void
+test_starttls_required (Fixture      *f,
+                        gconstpointer data)
+{
+  static const char *const scripts[] = {
+    GREETING "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN\n",
+    GREETING "expect EHLO\nline 250-mx\nline 250 STARTTLS\nexpect STARTTLS\nline 454 4.7.0 TLS not available\n",
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("smtpstarttls=required fails with TLS_UNAVAILABLE when the server lacks or "
+                  "refuses STARTTLS; nothing more is sent.");
+  start_multi (f, scripts);
+  set_field (f, "smtpstarttls", "required");
+  g_free (send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE));
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_cmpstr (wire, ==, "EHLO client.example.test\r\n");
+  g_free (send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE));
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  g_free (wire);
+  wire = received (f, 1);
+  g_assert_cmpstr (wire, ==, "EHLO client.example.test\r\nSTARTTLS\r\n");
+}
+
+static void
+test_starttls_never (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("smtpstarttls=never ignores an offered STARTTLS.");
+  start (f, GREETING "expect EHLO\nline 250-mx\nline 250 STARTTLS\n" TRANSACTION_ONE);
+  set_field (f, "smtpstarttls", "never");
+  report = send_ok (f, message);
+}
+
+static void
+test_implicit_tls (Fixture      *f,
+                   gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("smtpusessl connects with TLS at once and never sends STARTTLS, even "
+                  "when offered.");
+  start (f, "starttls\n" GREETING "expect EHLO\nline 250-mx\nline 250 STARTTLS\n" TRANSACTION_ONE);
+  set_field (f, "smtpusessl", "true");
+  report = send_ok (f, message);
+}
+
+static void
+test_tls_untrusted (Fixture      *f,
+                    gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+
+  g_test_summary ("A certificate the client does not trust fails the handshake.");
+  start (f, "starttls\n");
+  msg_configuration_reset_field (f->config, "tlscafile", NULL);
+  set_field (f, "smtpusessl", "true");
+  g_free (send_fails (f, message, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE));
+  /* The server's side of the handshake failed too, as it should. */
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  g_clear_pointer (&f->server, msg_test_server_free);
+}
+
+/* The kept connection. */
+
+static void
+test_reuse (Fixture      *f,
+            gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) first = NULL;
+  g_autoptr (MsgSendReport) second = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("Two messages over one kept connection, no RSET after a success; "
+                  "close sends QUIT.");
+  start (f, GREETING EHLO_BASIC TRANSACTION_ONE TRANSACTION_ONE "expect QUIT\nline 221 bye\n");
+  first = send_ok (f, message);
+  second = send_ok (f, message);
+  g_assert_true (msg_transport_close (f->transport, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  wire = received (f, 0);
+  g_assert_false (contains (wire, "RSET"));
+  g_assert_true (g_str_has_suffix (wire, "QUIT\r\n"));
+  /* Closing again with nothing open does nothing. */
+  g_assert_true (msg_transport_close (f->transport, NULL, &error));
+}
+
+static void
+test_reuse_settings_changed (Fixture      *f,
+                             gconstpointer data)
+{
+  static const char *const scripts[] = {
+    GREETING EHLO_BASIC TRANSACTION_ONE,
+    GREETING "expect EHLO other.example.test\nline 250 mx\n" TRANSACTION_ONE,
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) first = NULL;
+  g_autoptr (MsgSendReport) second = NULL;
+
+  g_test_summary ("A kept connection is not reused once the settings that shaped it change.");
+  start_multi (f, scripts);
+  first = send_ok (f, message);
+  set_field (f, "smtpehloname", "other.example.test");
+  second = send_ok (f, message);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+}
+
+static void
+test_reuse_server_closed (Fixture      *f,
+                          gconstpointer data)
+{
+  static const char *const scripts[] = {
+    GREETING EHLO_BASIC
+    "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\ndata\n"
+    /* The 421 comes in the same write as the final reply. */
+    "send 250 queued\\r\\n421 4.4.2 idle timeout\\r\\n\nclose\n",
+    GREETING EHLO_BASIC TRANSACTION_ONE,
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) first = NULL;
+  g_autoptr (MsgSendReport) second = NULL;
+  g_autofree char *log = NULL;
+
+  g_test_summary ("A kept connection on which the server sent something unasked (421) is "
+                  "dropped; the next send connects afresh.");
+  start_multi (f, scripts);
+  first = send_ok (f, message);
+  second = send_ok (f, message);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+  log = steal_log ();
+  g_assert_true (contains (log, "unasked data"));
+}
+
+static void
+test_close_quit_stall (Fixture      *f,
+                       gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 start_time;
+
+  g_test_summary ("close() with a server that never answers QUIT returns within the limit "
+                  "with the connection closed.");
+  start (f, GREETING EHLO_BASIC TRANSACTION_ONE "expect QUIT\nstall\n");
+  set_field (f, "smtpconnectiontimeout", "0.3");
+  report = send_ok (f, message);
+  start_time = g_get_monotonic_time ();
+  g_assert_false (msg_transport_close (f->transport, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  msg_test_assert_elapsed_below (start_time, 300 + 100);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+}
+
+/* Extensions. */
+
+static void
+test_dsn (Fixture      *f,
+          gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("dsn-options become NOTIFY, RET and an xtext ENVID when DSN is offered.");
+  start (f, GREETING "expect EHLO\nline 250-mx\nline 250 DSN\n"
+                     "expect MAIL FROM:<alice@example.test> RET=HDRS ENVID=a+2Bb+3Dc@example.test\n"
+                     "line 250 ok\n"
+                     "expect RCPT TO:<bob@example.test> NOTIFY=SUCCESS,FAILURE\nline 250 ok\n"
+                     "expect DATA\nline 354 go\ndata\nline 250 ok\n");
+  g_assert_true (msg_message_set_message_id (message, "a+b=c@example.test", &error));
+  g_assert_no_error (error);
+  msg_message_set_dsn_options (message, MSG_DSN_SUCCESS | MSG_DSN_FAILURE | MSG_DSN_RETURN_HEADERS);
+  report = send_ok (f, message);
+}
+
+static void
+test_8bitmime (Fixture      *f,
+               gconstpointer data)
+{
+  static const char        raw[] = "From: alice@example.test\r\n"
+                                   "To: bob@example.test\r\n"
+                                   "Subject: 8bit\r\n"
+                                   "MIME-Version: 1.0\r\n"
+                                   "Content-Type: text/plain; charset=utf-8\r\n"
+                                   "Content-Transfer-Encoding: 8bit\r\n"
+                                   "\r\n"
+                                   "Gr\xc3\xbc\xc3\x9f"
+                                   "e aus K\xc3\xb6ln\r\n";
+  static const char *const scripts[] = {
+    GREETING EHLO_BASIC
+    "expect MAIL FROM:<alice@example.test> SIZE=\n"
+    "line 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\ndata\nline 250 ok\n",
+    GREETING "expect EHLO\nline 250 mx\nexpect RSET\nline 250 ok\n",
+    NULL
+  };
+  g_autoptr (GBytes) bytes = g_bytes_new_static (raw, sizeof raw - 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = msg_message_new_from_bytes (bytes, &error);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *wire = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("8-bit content is announced with BODY=8BITMIME, and refused before MAIL "
+                  "by a server without 8BITMIME.");
+  g_assert_no_error (error);
+  g_assert_true (msg_message_has_8bit_content (message));
+  start_multi (f, scripts);
+  report = send_ok (f, message);
+  wire = received (f, 0);
+  g_assert_true (contains (wire, " BODY=8BITMIME\r\n"));
+  g_assert_true (contains (wire, "Gr\xc3\xbc\xc3\x9f"));
+
+  set_field (f, "smtpehloname", "other.example.test");
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED);
+  g_assert_true (contains (text, "8BITMIME"));
+}
+
+static void
+test_smtputf8 (Fixture      *f,
+               gconstpointer data)
+{
+  static const char *const scripts[] = {
+    GREETING EHLO_BASIC "expect RSET\nline 250 ok\n",
+    GREETING "expect EHLO\nline 250-mx\nline 250-SMTPUTF8\nline 250 8BITMIME\n"
+             "expect MAIL FROM:<alice@example.test>\nline 250 ok\n"
+             "expect RCPT TO:<j\\xc3\\xb6rg@xn--4cab6c.se>\nline 250 ok\n"
+             "expect DATA\nline 354 go\ndata\nline 250 ok\n",
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("A non-ASCII local part needs SMTPUTF8: an error before MAIL without it, "
+                  "MAIL ... SMTPUTF8 with it; IDN domains go as A-labels.");
+  start_multi (f, scripts);
+  g_assert_true (msg_message_set_to (message, "jörg@åäö.se", &error));
+  g_assert_no_error (error);
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED);
+  g_assert_true (contains (text, "SMTPUTF8"));
+  wire = received (f, 0);
+  g_assert_false (contains (wire, "MAIL"));
+
+  /* The refused message was reset; force a new connection for the second
+   * script. */
+  set_field (f, "smtpehloname", "other.example.test");
+  report = send_ok (f, message);
+  g_free (wire);
+  wire = received (f, 1);
+  g_assert_true (contains (wire, "MAIL FROM:<alice@example.test>"));
+  g_assert_true (contains (wire, " SMTPUTF8\r\nRCPT TO:<j\xc3\xb6rg@xn--4cab6c.se>\r\n"));
+}
+
+/* Async and progress. */
+
+typedef struct
+{
+  GMainLoop     *loop;
+  MsgSendReport *report;
+  GError        *error;
+  guint64        last_sent;
+  guint64        last_total;
+  guint          n_progress;
+  GThread       *progress_thread;
+} AsyncData;
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  AsyncData *ad = user_data;
+
+  ad->report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &ad->error);
+  g_main_loop_quit (ad->loop);
+}
+
+static void
+on_progress (MsgTransport *transport,
+             guint64       sent,
+             guint64       total,
+             gpointer      user_data)
+{
+  AsyncData *ad = user_data;
+
+  g_assert_cmpuint (sent, >=, ad->last_sent);
+  ad->last_sent = sent;
+  ad->last_total = total;
+  ad->n_progress++;
+  ad->progress_thread = g_thread_self ();
+}
+
+static void
+test_async_progress (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GBytes) attachment = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree guint8 *blob = g_malloc (300 * 1024);
+  AsyncData          ad = { 0 };
+
+  g_test_summary ("An async send runs the same protocol; progress arrives in the caller's "
+                  "context and ends at the total.");
+  for (gsize i = 0; i < 300 * 1024; i++)
+    blob[i] = (guint8) g_random_int ();
+  attachment = g_bytes_new (blob, 300 * 1024);
+  g_assert_nonnull (msg_message_add_attachment_bytes (message, attachment, "random.bin",
+                                                      "application/octet-stream", &error));
+  g_assert_no_error (error);
+  start (f, GREETING EHLO_BASIC TRANSACTION_ONE);
+  g_signal_connect (f->transport, "progress", G_CALLBACK (on_progress), &ad);
+  ad.loop = g_main_loop_new (NULL, FALSE);
+  msg_transport_send_message_async (f->transport, message, NULL, on_sent, &ad);
+  g_main_loop_run (ad.loop);
+  g_assert_no_error (ad.error);
+  g_assert_nonnull (ad.report);
+  /* Progress emissions queued before the callback have run by now. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (ad.n_progress, >=, 1);
+  g_assert_cmpuint (ad.last_total, >, 300 * 1024);
+  g_assert_cmpuint (ad.last_sent, ==, ad.last_total);
+  g_assert_true (ad.progress_thread == g_thread_self ());
+  g_clear_object (&ad.report);
+  g_main_loop_unref (ad.loop);
+}
+
+/* The TLS backend opens descriptors of its own the first time it is used:
+ * use it once before the baseline is taken. */
+static void
+warm_up_tls (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgTestServer) server = msg_test_server_new ("starttls\nline 220 hi\n");
+  g_autoptr (MsgConnection) connection = msg_connection_new ("127.0.0.1", msg_test_server_get_port (server));
+  g_autoptr (MsgReply) reply = NULL;
+
+  msg_test_server_set_tls (server, certificate);
+  msg_connection_set_tls_ca_file (connection, ca_file);
+  msg_connection_set_timeout (connection, 5);
+  g_assert_true (msg_connection_connect (connection, TRUE, NULL, &error));
+  reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_SMTP, NULL, &error);
+  g_assert_no_error (error);
+  msg_connection_abort (connection);
+  g_assert_true (msg_test_server_wait_closed (server, 2000));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_setenv ("G_MESSAGES_DEBUG", "msgobj", TRUE);
+  log_text = g_string_new (NULL);
+  g_log_set_writer_func (log_writer, NULL, NULL);
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  certificate = msg_test_make_tls_certificate (NULL, &ca_file);
+  warm_up_tls ();
+  baseline_fds = msg_test_wait_fds (0, 200);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, setup, func, teardown)
+  ADD ("/smtp/validate/no-server", test_no_server);
+  ADD ("/smtp/send/plain", test_send_plain);
+  ADD ("/smtp/validate/ntlm", test_validate_ntlm);
+  ADD ("/smtp/validate/injection", test_validate_injection);
+  ADD ("/smtp/ehlo/helo-fallback", test_helo_fallback);
+  ADD ("/smtp/pipelining/one-batch", test_pipelining);
+  ADD ("/smtp/pipelining/batches", test_pipelining_batches);
+  ADD ("/smtp/rcpt/rejected", test_rcpt_rejected);
+  ADD ("/smtp/rcpt/rejected-pipelined", test_rcpt_rejected_pipelined);
+  ADD ("/smtp/rcpt/partial", test_partial);
+  for (guint i = 0; i < G_N_ELEMENTS (reply_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/smtp/reply/%s", reply_cases[i].name);
+
+      g_test_add (path, Fixture, &reply_cases[i], setup, test_reply, teardown);
+    }
+  ADD ("/smtp/outcome-unknown/timeout", test_outcome_unknown_timeout);
+  ADD ("/smtp/outcome-unknown/closed", test_outcome_unknown_closed);
+  ADD ("/smtp/outcome-unknown/cancel", test_outcome_unknown_cancel);
+  ADD ("/smtp/cancel/mid-data", test_cancel_mid_data);
+  ADD ("/smtp/clock/greeting", test_timeout_greeting);
+  ADD ("/smtp/clock/operation", test_operation_timeout);
+  ADD ("/smtp/auth/plain", test_auth_plain);
+  ADD ("/smtp/auth/login", test_auth_login);
+  ADD ("/smtp/auth/cram-md5", test_auth_cram_md5);
+  ADD ("/smtp/auth/xoauth2", test_auth_xoauth2);
+  ADD ("/smtp/auth/failed", test_auth_failed);
+  ADD ("/smtp/auth/rounds", test_auth_rounds);
+  ADD ("/smtp/auth/needs-tls", test_auth_needs_tls);
+  ADD ("/smtp/auth/mechanism-setting", test_auth_mechanism_setting);
+  ADD ("/smtp/tls/starttls", test_starttls);
+  ADD ("/smtp/tls/starttls-new-capabilities", test_starttls_new_capabilities);
+  ADD ("/smtp/tls/starttls-injection", test_starttls_injection);
+  ADD ("/smtp/tls/starttls-required", test_starttls_required);
+  ADD ("/smtp/tls/starttls-never", test_starttls_never);
+  ADD ("/smtp/tls/implicit", test_implicit_tls);
+  ADD ("/smtp/tls/untrusted", test_tls_untrusted);
+  ADD ("/smtp/reuse/kept", test_reuse);
+  ADD ("/smtp/reuse/settings-changed", test_reuse_settings_changed);
+  ADD ("/smtp/reuse/server-closed", test_reuse_server_closed);
+  ADD ("/smtp/close/quit-stall", test_close_quit_stall);
+  ADD ("/smtp/extensions/dsn", test_dsn);
+  ADD ("/smtp/extensions/8bitmime", test_8bitmime);
+  ADD ("/smtp/extensions/smtputf8", test_smtputf8);
+  ADD ("/smtp/async/progress", test_async_progress);
+
+  {
+    int result = g_test_run ();
+
+    g_clear_object (&certificate);
+    g_free (ca_file);
+    g_string_free (log_text, TRUE);
+    return result;
+  }
+}
