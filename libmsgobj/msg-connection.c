@@ -9,6 +9,8 @@
 
 #include <string.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #ifdef __linux__
@@ -573,6 +575,11 @@ connect_address (MsgConnection *self,
 
   g_socket_set_blocking (socket, TRUE);
   g_socket_set_timeout (socket, 0);
+  /* Every write is already a whole batch (pipelined commands, large DATA
+   * chunks), so Nagle's algorithm only delays the last small segment of
+   * each message (".\r\n") until the server's delayed ACK, 40 ms on Linux:
+   * 25 messages a second instead of thousands. A failure costs speed only. */
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   return g_steal_pointer (&socket);
 }
 
