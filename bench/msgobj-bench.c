@@ -19,9 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* How long a stalled send runs before it is cancelled. Long enough for it
- * to reach the stall on loopback; the delay itself is not measured. */
-#define STALL_BEFORE_CANCEL_US (100 * G_TIME_SPAN_MILLISECOND)
+/* How long after the server reports the stall the send is cancelled; the
+ * delay itself is not measured. */
+#define SETTLE_US (20 * G_TIME_SPAN_MILLISECOND)
 
 static void
 die (const char *what,
@@ -56,7 +56,10 @@ transport_new (const char *name,
                                     &error) ||
       !msg_configuration_set_field (config, smtp ? "smtpserverport" : "nntpserverport", port,
                                     &error) ||
-      !msg_configuration_set_field (config, smtp ? "sendusing" : "postusing", "2", &error))
+      !msg_configuration_set_field (config, smtp ? "sendusing" : "postusing", "2", &error) ||
+      /* Plain text, as the peers (the servers offer no usable TLS). */
+      !msg_configuration_set_field (config, smtp ? "smtpstarttls" : "nntpstarttls", "never",
+                                    &error))
     die ("configuration", error);
   transport = msg_transport_new_for_name (name, config, &error);
   if (transport == NULL)
@@ -215,45 +218,59 @@ count_sockets (void)
   return sockets;
 }
 
-/* The stall server appends "eof CONN MONOTONIC_US" to EOFLOG when it sees
- * a connection closed. Both sides read CLOCK_MONOTONIC. */
+/* The stall server appends "stall N MONOTONIC_US" to EOFLOG when its
+ * connection N reaches the stall and "eof N MONOTONIC_US" when it sees the
+ * connection closed. Both sides read CLOCK_MONOTONIC. */
 static gint64
-wait_for_eof (const char *eof_log,
-              guint       connection)
+find_event (const char *eof_log,
+            const char *kind,
+            guint       connection)
 {
-  g_autofree char *prefix = g_strdup_printf ("eof %u ", connection);
-  gint64           deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  g_autofree char *prefix = g_strdup_printf ("%s %u ", kind, connection);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
 
-  while (g_get_monotonic_time () < deadline)
-    {
-      g_autofree char *text = NULL;
-      g_auto (GStrv) lines = NULL;
-
-      if (g_file_get_contents (eof_log, &text, NULL, NULL))
-        {
-          lines = g_strsplit (text, "\n", -1);
-          for (guint i = 0; lines[i] != NULL; i++)
-            if (g_str_has_prefix (lines[i], prefix))
-              return g_ascii_strtoll (lines[i] + strlen (prefix), NULL, 10);
-        }
-      /* A poll for another process's file, not a timing assertion. */
-      g_usleep (2 * G_TIME_SPAN_MILLISECOND);
-    }
+  if (!g_file_get_contents (eof_log, &text, NULL, NULL))
+    return -1;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      return g_ascii_strtoll (lines[i] + strlen (prefix), NULL, 10);
   return -1;
+}
+
+static gint64
+wait_for_event (const char *eof_log,
+                const char *kind,
+                guint       connection)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  gint64 at;
+
+  while ((at = find_event (eof_log, kind, connection)) < 0 &&
+         g_get_monotonic_time () < deadline)
+    /* A poll for another process's file, not a timing assertion. */
+    g_usleep (G_TIME_SPAN_MILLISECOND);
+  return at;
 }
 
 typedef struct
 {
   GCancellable *cancellable;
+  const char   *eof_log;
+  guint         connection;
   gint64        cancelled_at;
 } Canceller;
 
+/* Cancels once the server reports the stall, plus a little for the client
+ * to block in it (in the data stage, to fill the socket buffers). */
 static gpointer
 cancel_thread (gpointer data)
 {
   Canceller *c = data;
 
-  g_usleep (STALL_BEFORE_CANCEL_US);
+  wait_for_event (c->eof_log, "stall", c->connection);
+  g_usleep (SETTLE_US);
   c->cancelled_at = g_get_monotonic_time ();
   g_cancellable_cancel (c->cancellable);
   return NULL;
@@ -286,6 +303,19 @@ on_cancel_timeout (gpointer data)
 
   c->cancelled_at = g_get_monotonic_time ();
   g_cancellable_cancel (c->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* The async variant polls from the main context, so that the cancellation
+ * comes from the thread that started the call. */
+static gboolean
+on_poll_stall (gpointer data)
+{
+  Canceller *c = data;
+
+  if (find_event (c->eof_log, "stall", c->connection) < 0)
+    return G_SOURCE_CONTINUE;
+  g_timeout_add (SETTLE_US / 1000, on_cancel_timeout, c);
   return G_SOURCE_REMOVE;
 }
 
@@ -336,14 +366,18 @@ bench_cancel (const char *port,
     die ("message", error);
   msg_message_set_text_body (message, "Stalled.\n");
   /* Large enough to fill both socket buffers when the server stops
-   * reading during DATA. */
-  data = g_malloc (size);
-  for (gsize i = 0; i < size; i++)
-    data[i] = (guint8) (i * 2654435761u >> 13);
-  payload = g_bytes_new_take (data, size);
-  if (msg_message_add_attachment_bytes (message, payload, "stall.bin",
-                                        "application/octet-stream", &error) == NULL)
-    die ("attachment", error);
+   * reading during DATA; small otherwise, so that the server has read the
+   * final dot well before the cancellation. */
+  if (g_str_equal (stage, "data"))
+    {
+      data = g_malloc (size);
+      for (gsize i = 0; i < size; i++)
+        data[i] = (guint8) (i * 2654435761u >> 13);
+      payload = g_bytes_new_take (data, size);
+      if (msg_message_add_attachment_bytes (message, payload, "stall.bin",
+                                            "application/octet-stream", &error) == NULL)
+        die ("attachment", error);
+    }
 
   for (guint i = 0; i < 2 * reps; i++)
     {
@@ -351,7 +385,7 @@ bench_cancel (const char *port,
       g_autoptr (GCancellable) cancellable = g_cancellable_new ();
       g_autoptr (GError) send_error = NULL;
       g_autoptr (MsgSendReport) report = NULL;
-      Canceller c = { cancellable, 0 };
+      Canceller c = { cancellable, eof_log, connection + 1, 0 };
       gint64    returned_at, eof_at;
       gboolean  expected;
       double    ms;
@@ -369,9 +403,12 @@ bench_cancel (const char *port,
           g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
           AsyncResult r = { loop, NULL, NULL, 0 };
 
-          g_timeout_add (STALL_BEFORE_CANCEL_US / 1000, on_cancel_timeout, &c);
+          g_timeout_add (1, on_poll_stall, &c);
           msg_transport_send_message_async (transport, message, cancellable, on_sent, &r);
           g_main_loop_run (loop);
+          /* If the send ended before the stall, nothing may use c later. */
+          while (g_source_remove_by_user_data (&c))
+            ;
           report = r.report;
           send_error = r.error;
           returned_at = r.returned_at;
@@ -399,7 +436,7 @@ bench_cancel (const char *port,
         }
       ms = (double) (returned_at - c.cancelled_at) / 1000;
       g_array_append_val (async ? async_ms : sync_ms, ms);
-      eof_at = wait_for_eof (eof_log, connection);
+      eof_at = wait_for_event (eof_log, "eof", connection);
       if (eof_at < 0)
         {
           g_printerr ("msgobj-bench: cancel at %s: the server never saw connection %u "
