@@ -251,7 +251,7 @@ typedef struct
 {
   gboolean ready;
   gboolean timed_out;
-  gboolean cancelled;
+  gint     cancelled; /* atomic: set by the cancelling thread */
 } Waiter;
 
 static gboolean
@@ -271,12 +271,21 @@ on_socket_ready (GSocket     *socket,
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
+typedef struct
+{
+  Waiter       *waiter;
+  GMainContext *context;
+} CancelWake;
+
+/* Runs in the cancelling thread. */
+static void
 on_cancelled (GCancellable *cancellable,
               gpointer      user_data)
 {
-  ((Waiter *) user_data)->cancelled = TRUE;
-  return G_SOURCE_REMOVE;
+  CancelWake *wake = user_data;
+
+  g_atomic_int_set (&wake->waiter->cancelled, TRUE);
+  g_main_context_wakeup (wake->context);
 }
 
 static gboolean
@@ -308,8 +317,9 @@ wait_on_context (MsgConnection *self,
                  gint64         until,
                  GCancellable  *cancellable)
 {
-  GSource *timer = NULL;
-  GSource *cancel_source = NULL;
+  GSource   *timer = NULL;
+  CancelWake wake = { waiter, self->context };
+  gulong     cancel_handler = 0;
 
   if (ready_source != NULL)
     g_source_attach (ready_source, self->context);
@@ -320,14 +330,14 @@ wait_on_context (MsgConnection *self,
       g_source_set_ready_time (timer, until);
       g_source_attach (timer, self->context);
     }
+  /* A signal handler rather than g_cancellable_source_new(): on GLib 2.74
+   * a GCancellableSource dropped while another thread is still inside
+   * g_cancellable_cancel() is resurrected and leaked. Disconnecting waits
+   * for a running handler, so @wake is never used after this returns. */
   if (cancellable != NULL)
-    {
-      cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_callback (cancel_source, G_SOURCE_FUNC (on_cancelled), waiter, NULL);
-      g_source_attach (cancel_source, self->context);
-    }
+    cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &wake, NULL);
 
-  while (!waiter->ready && !waiter->timed_out && !waiter->cancelled)
+  while (!waiter->ready && !waiter->timed_out && !g_atomic_int_get (&waiter->cancelled))
     g_main_context_iteration (self->context, TRUE);
 
   if (ready_source != NULL)
@@ -340,11 +350,8 @@ wait_on_context (MsgConnection *self,
       g_source_destroy (timer);
       g_source_unref (timer);
     }
-  if (cancel_source != NULL)
-    {
-      g_source_destroy (cancel_source);
-      g_source_unref (cancel_source);
-    }
+  if (cancellable != NULL)
+    g_cancellable_disconnect (cancellable, cancel_handler);
 }
 
 /* Fails at once when cancelled or past @until. */
@@ -575,11 +582,10 @@ connect_address (MsgConnection *self,
 
   g_socket_set_blocking (socket, TRUE);
   g_socket_set_timeout (socket, 0);
-  /* Every write is already a whole batch (pipelined commands, large DATA
-   * chunks), so Nagle's algorithm only delays the last small segment of
-   * each message (".\r\n") until the server's delayed ACK, 40 ms on Linux:
-   * 25 messages a second instead of thousands. A failure costs speed only. */
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  /* Writes are coalesced here (a pipelined batch, 64 KiB data blocks), so
+   * Nagle's algorithm only adds the peer's delayed-ACK wait (~40 ms) to
+   * a small write that follows another one. */
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   return g_steal_pointer (&socket);
 }
 
@@ -1626,14 +1632,24 @@ msg_connection_get_deadline (MsgConnection *self)
  * @path: (nullable) (type filename): a PEM file of trusted CA
  *   certificates, or %NULL (or empty) for the system's store
  *
- * Sets the certificates trusted for TLS, for the next handshake.
+ * Sets the certificates trusted for TLS, for the next handshake. A
+ * relative @path is taken relative to the current directory now.
  */
 void
 msg_connection_set_tls_ca_file (MsgConnection *self,
                                 const char    *path)
 {
+  g_autofree char *absolute = NULL;
+
   g_return_if_fail (MSG_IS_CONNECTION (self));
 
+  /* GTlsFileDatabase takes absolute paths only (a relative one finds no
+   * anchor and fails every handshake): resolve it against the current
+   * directory now. */
+  if (path != NULL && *path != '\0' && !g_path_is_absolute (path))
+    absolute = g_canonicalize_filename (path, NULL);
+  if (absolute != NULL)
+    path = absolute;
   if (g_strcmp0 (self->tls_ca_file, path) == 0)
     return;
   g_free (self->tls_ca_file);

@@ -1029,6 +1029,7 @@ msg_transport_emit_progress (MsgTransport *self,
   MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
   gint64               now = g_get_monotonic_time ();
   ProgressData        *data;
+  g_autoptr (GSource) source = NULL;
 
   g_return_if_fail (MSG_IS_TRANSPORT (self));
 
@@ -1046,6 +1047,12 @@ msg_transport_emit_progress (MsgTransport *self,
   data->self = g_object_ref (self);
   data->sent = sent;
   data->total = total;
-  g_main_context_invoke_full (priv->op_context, G_PRIORITY_DEFAULT,
-                              emit_progress_cb, data, progress_data_free);
+  /* Always through a source: g_main_context_invoke_full() would run the
+   * handler right here, in the worker, whenever it can acquire the caller's
+   * context (e.g. before the caller's main loop runs). */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, emit_progress_cb, data, progress_data_free);
+  g_source_set_static_name (source, "[msgobj] progress");
+  g_source_attach (source, priv->op_context);
 }

@@ -7,6 +7,7 @@
 #include "msg-test-server.h"
 #include "test-utils.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 /* The protocol trace and warnings, as the log writer saw them. */
@@ -99,7 +100,7 @@ set_field (Fixture    *f,
 }
 
 /* A server playing @scripts (one per connection) and a transport pointed
- * at it with a 2 s exchange limit. */
+ * at it. */
 static void
 start_multi (Fixture           *f,
              const char *const *scripts)
@@ -114,7 +115,9 @@ start_multi (Fixture           *f,
   f->config = msg_configuration_new ();
   set_field (f, "smtpserver", "127.0.0.1");
   set_field (f, "smtpserverport", port);
-  set_field (f, "smtpconnectiontimeout", "2");
+  /* Generous: TLS handshakes under valgrind on a loaded machine are slow.
+   * Tests of the clocks set their own limits. */
+  set_field (f, "smtpconnectiontimeout", "10");
   set_field (f, "smtpehloname", "client.example.test");
   set_field (f, "tlscafile", ca_file);
   f->transport = msg_transport_new_for_name ("smtp", f->config, &error);
@@ -446,8 +449,7 @@ test_rcpt_rejected (Fixture      *f,
   report = send_ok (f, second);
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
   wire = received (f, 0);
-  g_assert_cmpuint (g_strv_length ((GStrv) g_strsplit (wire, "DATA\r\n", -1)), >, 0);
-  g_assert_false (g_str_has_prefix (strstr (wire, "nobody@example.test>\r\n") + 22, "DATA"));
+  g_assert_true (contains (wire, "RCPT TO:<nobody@example.test>\r\nRSET\r\nMAIL FROM:"));
 }
 
 static const char *const rcpt_rejected_pipelined_scripts[] = {
@@ -615,9 +617,10 @@ test_outcome_unknown_timeout (Fixture      *f,
          "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\n"
          "data\nstall\n");
   set_field (f, "smtpconnectiontimeout", "0.3");
+  set_field (f, "smtpoperationtimeout", "2");
   start_time = g_get_monotonic_time ();
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
-  msg_test_assert_elapsed_below (start_time, 300 + 100 + 200 /* connect, EHLO, ... */);
+  msg_test_assert_elapsed_below (start_time, 2000 + 100);
   g_assert_true (contains (text, "may or may not"));
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
 }
@@ -750,9 +753,10 @@ test_timeout_greeting (Fixture      *f,
                   "the stage named.");
   start (f, "stall\n");
   set_field (f, "smtpconnectiontimeout", "0.2");
+  set_field (f, "smtpoperationtimeout", "0.5");
   start_time = g_get_monotonic_time ();
   text = send_fails (f, message, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-  msg_test_assert_elapsed_below (start_time, 200 + 100);
+  msg_test_assert_elapsed_below (start_time, 500 + 100);
   g_assert_true (contains (text, "greeting"));
 }
 
@@ -1118,6 +1122,26 @@ test_tls_untrusted (Fixture      *f,
   g_clear_pointer (&f->server, msg_test_server_free);
 }
 
+static void
+test_tls_relative_ca (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *dir = g_path_get_dirname (ca_file);
+  g_autofree char *base = g_path_get_basename (ca_file);
+
+  g_test_summary ("A relative tlscafile is found from the current directory (GIO's file "
+                  "database takes absolute paths only).");
+  start (f, "starttls\n" GREETING EHLO_BASIC TRANSACTION_ONE);
+  set_field (f, "smtpusessl", "true");
+  set_field (f, "tlscafile", base);
+  g_assert_cmpint (g_chdir (dir), ==, 0);
+  report = send_ok (f, message);
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+}
+
 /* The kept connection. */
 
 static void
@@ -1192,6 +1216,60 @@ test_reuse_server_closed (Fixture      *f,
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
   log = steal_log ();
   g_assert_true (contains (log, "unasked data"));
+}
+
+static void
+test_reuse_dropped_before_mail (Fixture      *f,
+                                gconstpointer data)
+{
+  static const char *const scripts[] = {
+    /* The kept connection dies at the next MAIL without an answer. */
+    GREETING EHLO_BASIC TRANSACTION_ONE "expect MAIL\nclose\n",
+    GREETING EHLO_BASIC TRANSACTION_ONE,
+    /* Once more: a fresh connection that fails is not retried. */
+    GREETING EHLO_BASIC "expect MAIL\nclose\n",
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) first = NULL;
+  g_autoptr (MsgSendReport) second = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("A kept connection that closes before answering MAIL is replaced once, "
+                  "transparently; a new connection that does the same fails.");
+  start_multi (f, scripts);
+  first = send_ok (f, message);
+  second = send_ok (f, message);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  f->transport = msg_transport_new_for_name ("smtp", f->config, NULL);
+  text = send_fails (f, message, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
+  g_assert_true (contains (text, "MAIL FROM"));
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 3);
+}
+
+static void
+test_dispose_no_wait (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  gint64 start_time;
+
+  g_test_summary ("Disposing of a transport with a kept connection closes it at once, "
+                  "without QUIT, even when the server has stopped reading.");
+  start (f, GREETING EHLO_BASIC TRANSACTION_ONE "stop-reading\n");
+  report = send_ok (f, message);
+  start_time = g_get_monotonic_time ();
+  g_clear_object (&f->transport);
+  msg_test_assert_elapsed_below (start_time, 100);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  {
+    g_autofree char *wire = received (f, 0);
+
+    g_assert_false (contains (wire, "QUIT"));
+  }
 }
 
 static void
@@ -1463,10 +1541,13 @@ main (int    argc,
   ADD ("/smtp/tls/starttls-never", test_starttls_never);
   ADD ("/smtp/tls/implicit", test_implicit_tls);
   ADD ("/smtp/tls/untrusted", test_tls_untrusted);
+  ADD ("/smtp/tls/relative-ca", test_tls_relative_ca);
   ADD ("/smtp/reuse/kept", test_reuse);
   ADD ("/smtp/reuse/settings-changed", test_reuse_settings_changed);
   ADD ("/smtp/reuse/server-closed", test_reuse_server_closed);
+  ADD ("/smtp/reuse/dropped-before-mail", test_reuse_dropped_before_mail);
   ADD ("/smtp/close/quit-stall", test_close_quit_stall);
+  ADD ("/smtp/close/dispose", test_dispose_no_wait);
   ADD ("/smtp/extensions/dsn", test_dsn);
   ADD ("/smtp/extensions/8bitmime", test_8bitmime);
   ADD ("/smtp/extensions/smtputf8", test_smtputf8);

@@ -147,7 +147,7 @@ conn_read_line (Conn *c)
 {
   for (;;)
     {
-      guint8 *lf = memchr (c->input->data, '\n', c->input->len);
+      guint8 *lf = c->input->len > 0 ? memchr (c->input->data, '\n', c->input->len) : NULL;
 
       if (lf != NULL)
         {

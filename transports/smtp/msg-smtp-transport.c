@@ -216,6 +216,21 @@ set_reply_error (GError          **error,
                stage, code, msg_reply_get_text (reply));
 }
 
+/* 421 means the server is closing the connection (RFC 5321 section
+ * 3.8): the replies still owed will never come, so this reply is the
+ * outcome, not the closed connection that reading them would report. */
+static gboolean
+reply_is_closing (GError        **error,
+                  MsgConnection  *connection,
+                  const char     *stage,
+                  const MsgReply *reply)
+{
+  if (msg_reply_get_code (reply) != 421)
+    return FALSE;
+  set_reply_error (error, connection, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, stage, reply);
+  return TRUE;
+}
+
 /* Adds the stage to an error from the connection layer, keeping its code. */
 static void
 prefix_stage (GError    **error,
@@ -1045,6 +1060,7 @@ smtp_transaction (MsgSmtpTransport *self,
                   const Envelope   *e,
                   guint64           raw_size,
                   guint64           wire_size,
+                  gboolean         *answered,
                   MsgSendReport   **report_out,
                   GCancellable     *cancellable,
                   GError          **error)
@@ -1154,15 +1170,18 @@ smtp_transaction (MsgSmtpTransport *self,
           if (mail_reply == NULL)
             {
               mail_reply = read_reply (connection, "MAIL FROM", cancellable, error);
-              if (mail_reply == NULL)
+              if (mail_reply == NULL ||
+                  reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
                 return TX_BROKEN;
+              *answered = TRUE;
             }
           for (guint i = batch_start; i < next; i++)
             {
               RcptResult *r = &g_array_index (results, RcptResult, i);
 
               r->reply = read_reply (connection, "RCPT TO", cancellable, error);
-              if (r->reply == NULL)
+              if (r->reply == NULL ||
+                  reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
                 return TX_BROKEN;
             }
           if (data_sent)
@@ -1178,8 +1197,10 @@ smtp_transaction (MsgSmtpTransport *self,
   else
     {
       mail_reply = read_reply (connection, "MAIL FROM", cancellable, error);
-      if (mail_reply == NULL)
+      if (mail_reply == NULL ||
+          reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
         return TX_BROKEN;
+      *answered = TRUE;
       for (guint i = 0; i < e->recipients->len && msg_reply_get_code (mail_reply) / 100 == 2; i++)
         {
           RcptResult *r = &g_array_index (results, RcptResult, i);
@@ -1187,7 +1208,8 @@ smtp_transaction (MsgSmtpTransport *self,
           if (!queue_rcpt (connection, &g_array_index (e->recipients, Mailbox, i), notify, error))
             return TX_BROKEN;
           r->reply = read_reply (connection, "RCPT TO", cancellable, error);
-          if (r->reply == NULL)
+          if (r->reply == NULL ||
+              reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
             return TX_BROKEN;
         }
     }
@@ -1354,28 +1376,47 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
   if (self->connection != NULL &&
       (g_strcmp0 (key, self->connection_key) != 0 || !msg_connection_check_idle (self->connection)))
     drop_connection (self);
-  if (self->connection != NULL)
-    {
-      msg_connection_set_timeout (self->connection, s.timeout);
-      msg_connection_set_deadline (self->connection, deadline);
-    }
-  else
-    {
-      self->connection = smtp_open (&s, deadline, &self->caps, cancellable, error);
-      if (self->connection == NULL)
-        {
-          drop_connection (self);
-          return NULL;
-        }
-      self->connection_key = g_steal_pointer (&key);
-    }
 
-  result = smtp_transaction (self, self->connection, &s, message, &e, raw_size, wire_size,
-                             &report, cancellable, error);
-  if (result == TX_REFUSED)
-    smtp_rset (self->connection, cancellable);
-  if (result == TX_BROKEN || !msg_connection_is_connected (self->connection))
-    drop_connection (self);
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr (GError) local_error = NULL;
+      gboolean reused = self->connection != NULL;
+      gboolean answered = FALSE;
+
+      if (reused)
+        {
+          msg_connection_set_timeout (self->connection, s.timeout);
+          msg_connection_set_deadline (self->connection, deadline);
+        }
+      else
+        {
+          self->connection = smtp_open (&s, deadline, &self->caps, cancellable, error);
+          if (self->connection == NULL)
+            {
+              drop_connection (self);
+              return NULL;
+            }
+          g_free (self->connection_key);
+          self->connection_key = g_strdup (key);
+        }
+
+      result = smtp_transaction (self, self->connection, &s, message, &e, raw_size, wire_size,
+                                 &answered, &report, cancellable, &local_error);
+      if (result == TX_REFUSED)
+        smtp_rset (self->connection, cancellable);
+      if (result == TX_BROKEN || !msg_connection_is_connected (self->connection))
+        drop_connection (self);
+
+      /* A kept connection that the server dropped just before MAIL (its
+       * idle time-out racing our check) answered nothing: nothing can have
+       * been delivered, so the message goes once more on a new one. */
+      if (result == TX_BROKEN && reused && !answered && attempt == 0 &&
+          g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+        continue;
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      break;
+    }
   return report;
 }
 
