@@ -220,13 +220,21 @@ test_plain_post (Fixture      *f,
                  gconstpointer data)
 {
   g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (MsgMessage) message = make_article ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *wire = NULL;
   g_autofree char *body = NULL;
   const char      *article;
 
   g_test_summary ("A plain post: CAPABILITIES, POST, the article dot-stuffed with CRLF, 240, QUIT.");
   start (f, plain_script);
-  report = post_ok (f);
+  g_assert_true (msg_message_set_followup_to (message, "local.talk", &error));
+  g_assert_true (msg_message_set_organization (message, "Example Org", &error));
+  g_assert_true (msg_message_set_keywords (message, "test, news", &error));
+  g_assert_true (msg_message_set_header (message, "Disposition-Notification-To", "alice@example.test", &error));
+  g_assert_no_error (error);
+  report = msg_transport_post_message (f->transport, message, NULL, &error);
+  g_assert_no_error (error);
   close_ok (f);
   assert_no_server_error (f);
 
@@ -249,6 +257,15 @@ test_plain_post (Fixture      *f,
   g_assert_nonnull (strstr (article, "From: Alice <alice@example.test>\r\n"));
   g_assert_true (has_header (article, "Date: "));
   g_assert_true (has_header (article, "Message-Id: <"));
+  g_assert_true (has_header (article, "Followup-To: local.talk"));
+  g_assert_true (has_header (article, "Organization: Example Org"));
+  g_assert_true (has_header (article, "Keywords: test, news"));
+  g_assert_null (strstr (article, "Disposition-Notification-To"));
+  {
+    g_autofree char *message_id = msg_message_get_message_id (message);
+
+    g_assert_cmpstr (msg_send_report_get_message_id (report), ==, message_id);
+  }
   g_assert_null (strstr (article, "Bcc"));
   g_assert_null (strstr (article, "hidden@example.test"));
   /* Dot-stuffing. */
@@ -319,6 +336,28 @@ test_reuse_settings_changed (Fixture      *f,
   g_assert_true (msg_configuration_set_field (changed, "nntpstarttls", "never", &error));
   g_assert_no_error (error);
   msg_transport_set_configuration (f->transport, changed);
+  second = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+}
+
+static void
+test_reuse_after_server_closed (Fixture      *f,
+                                gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING "expect CAPABILITIES\n" CAPS_READER         POST_OK "close\n",
+    GREETING "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT,
+    NULL,
+  };
+  g_autoptr (MsgSendReport) first = NULL;
+  g_autoptr (MsgSendReport) second = NULL;
+
+  g_test_summary ("A kept connection that the server closed (autologout) is replaced, "
+                  "whether the idle check or the POST notices.");
+  start_multi (f, scripts);
+  first = post_ok (f);
   second = post_ok (f);
   close_ok (f);
   assert_no_server_error (f);
@@ -463,6 +502,35 @@ test_after_dot (Fixture      *f,
 }
 
 static void
+cancel_at_end_cb (MsgTransport *transport,
+                  guint64       sent,
+                  guint64       total,
+                  gpointer      user_data)
+{
+  /* The last emission comes once the terminator is written. */
+  if (sent == total)
+    g_cancellable_cancel (user_data);
+}
+
+static void
+test_cancel_after_dot (Fixture      *f,
+                       gconstpointer data)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (MsgMessage) message = make_article ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A cancellation after the terminator, before the reply, is OUTCOME_UNKNOWN.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER "expect POST\nline 340 go\ndata\nstall\n");
+  g_signal_connect (f->transport, "progress", G_CALLBACK (cancel_at_end_cb), cancellable);
+  report = msg_transport_post_message (f->transport, message, cancellable, &error);
+  g_assert_null (report);
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+}
+
+static void
 test_inactivity_before_post (Fixture      *f,
                              gconstpointer data)
 {
@@ -538,12 +606,11 @@ test_auth_user_pass (Fixture      *f,
 {
   g_autoptr (MsgSendReport) report = NULL;
 
-  g_test_summary ("AUTHINFO USER/PASS (plaintext allowed), CAPABILITIES again, then POST; "
+  g_test_summary ("AUTHINFO USER/PASS (plaintext allowed), then POST at once; "
                   "the password is not traced.");
   start (f, "line 201 ready (no posting)\nexpect CAPABILITIES\n" CAPS_USER
             "expect AUTHINFO USER bob\nline 381 password please\n"
-            "expect AUTHINFO PASS s3cret pw\nline 281 Authentication accepted\n"
-            "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+            "expect AUTHINFO PASS s3cret pw\nline 281 Authentication accepted\n" POST_OK QUIT);
   set_credentials (f);
   set (f, "nntpallowplaintextauth", "true");
   report = post_ok (f);
@@ -553,7 +620,7 @@ test_auth_user_pass (Fixture      *f,
     g_autofree char *wire = received (f, 0);
 
     g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nAUTHINFO USER bob\r\nAUTHINFO PASS s3cret pw\r\n"
-                                           "CAPABILITIES\r\nPOST\r\n"));
+                                           "POST\r\n"));
   }
   assert_password_not_traced ();
 }
@@ -569,8 +636,7 @@ test_auth_sasl_plain (Fixture      *f,
 
   g_test_summary ("AUTHINFO SASL PLAIN with an initial response is preferred when offered.");
   start (f, "line 201 ready (no posting)\nexpect CAPABILITIES\n" CAPS_SASL
-            "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 281 Authentication accepted\n"
-            "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+            "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 281 Authentication accepted\n" POST_OK QUIT);
   set_credentials (f);
   set (f, "nntpallowplaintextauth", "true");
   report = post_ok (f);
@@ -578,7 +644,30 @@ test_auth_sasl_plain (Fixture      *f,
   assert_no_server_error (f);
   wire = received (f, 0);
   g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nAUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\r\n"
-                                         "CAPABILITIES\r\nPOST\r\n"));
+                                         "POST\r\n"));
+  assert_password_not_traced ();
+}
+
+static void
+test_auth_sasl_then_user (Fixture      *f,
+                          gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("SASL PLAIN refused (INN checks it against other users): USER/PASS is tried next.");
+  start (f, "line 201 ready (no posting)\nexpect CAPABILITIES\n" CAPS_SASL
+            "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 481 user not found\n"
+            "expect AUTHINFO USER bob\nline 381 password please\n"
+            "expect AUTHINFO PASS s3cret pw\nline 281 ok\n" POST_OK QUIT);
+  set_credentials (f);
+  set (f, "nntpallowplaintextauth", "true");
+  report = post_ok (f);
+  close_ok (f);
+  assert_no_server_error (f);
+  wire = received (f, 0);
+  g_assert_true (g_str_has_prefix (wire, "CAPABILITIES\r\nAUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\r\n"
+                                         "AUTHINFO USER bob\r\nAUTHINFO PASS s3cret pw\r\nPOST\r\n"));
   assert_password_not_traced ();
 }
 
@@ -611,8 +700,7 @@ test_auth_after_480 (Fixture      *f,
   start (f, GREETING "expect CAPABILITIES\n" CAPS_READER
                      "expect POST\nline 480 Authentication required\n"
                      "expect AUTHINFO USER bob\nline 381 password please\n"
-                     "expect AUTHINFO PASS s3cret pw\nline 281 ok\n"
-                     "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+                     "expect AUTHINFO PASS s3cret pw\nline 281 ok\n" POST_OK QUIT);
   set_credentials (f);
   set (f, "nntpallowplaintextauth", "true");
   report = post_ok (f);
@@ -648,8 +736,7 @@ test_starttls (Fixture      *f,
   g_test_summary ("Opportunistic STARTTLS (RFC 4642): 382, handshake, CAPABILITIES again, SASL PLAIN over TLS.");
   start (f, GREETING "expect CAPABILITIES\n" CAPS_STARTTLS STARTTLS_OK
                      "expect CAPABILITIES\n" CAPS_SASL
-                     "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 281 ok\n"
-                     "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT);
+                     "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 281 ok\n" POST_OK QUIT);
   set_credentials (f);
   report = post_ok (f);
   close_ok (f);
@@ -715,6 +802,55 @@ test_starttls_bad_certificate (Fixture      *f,
   g_assert_nonnull (error);
   g_assert_true (error->domain == G_TLS_ERROR);
   assert_received (f, 0, "CAPABILITIES\r\nSTARTTLS\r\n");
+}
+
+static void
+test_starttls_refused (Fixture      *f,
+                       gconstpointer data)
+{
+  gboolean required = GPOINTER_TO_INT (data);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("A 580 to STARTTLS: opportunistic posts in plain, required fails with TLS_UNAVAILABLE.");
+  start (f, required ? GREETING "expect CAPABILITIES\n" CAPS_STARTTLS "expect STARTTLS\nline 580 Can not initiate TLS negotiation\nwait-close\n"
+                     : GREETING "expect CAPABILITIES\n" CAPS_STARTTLS "expect STARTTLS\nline 580 Can not initiate TLS negotiation\n" POST_OK QUIT);
+  set (f, "nntpstarttls", required ? "required" : "opportunistic");
+  report = post (f, &error);
+  if (required)
+    {
+      g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE);
+      g_assert_nonnull (strstr (error->message, "580 Can not initiate TLS negotiation"));
+    }
+  else
+    {
+      g_assert_no_error (error);
+      close_ok (f);
+    }
+  assert_no_server_error (f);
+}
+
+static void
+test_close_stalled (Fixture      *f,
+                    gconstpointer data)
+{
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 start_time;
+
+  g_test_summary ("A QUIT that gets no answer: close fails within the limit and the socket is closed.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER POST_OK "expect QUIT\nstall\n");
+  set (f, "nntpconnectiontimeout", "0.2");
+  report = post_ok (f);
+  start_time = g_get_monotonic_time ();
+  g_assert_false (msg_transport_close (f->transport, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  msg_test_assert_elapsed_below (start_time, 200 + 100);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  g_clear_error (&error);
+  /* Nothing is left to close. */
+  g_assert_true (msg_transport_close (f->transport, NULL, &error));
+  g_assert_no_error (error);
 }
 
 static void
@@ -908,12 +1044,14 @@ main (int    argc,
   ADD ("/nntp/post/plain", test_plain_post);
   ADD ("/nntp/post/reuse", test_reuse);
   ADD ("/nntp/post/reuse-settings-changed", test_reuse_settings_changed);
+  ADD ("/nntp/post/reuse-after-server-closed", test_reuse_after_server_closed);
   ADD ("/nntp/post/no-capabilities", test_no_capabilities);
   ADD ("/nntp/post/440", test_post_440);
   ADD ("/nntp/post/441", test_post_441);
   g_test_add ("/nntp/post/timeout-after-dot", Fixture, "stall\n", setup, test_after_dot, teardown);
   g_test_add ("/nntp/post/closed-after-dot", Fixture, "close\n", setup, test_after_dot, teardown);
   g_test_add ("/nntp/post/reset-after-dot", Fixture, "reset\n", setup, test_after_dot, teardown);
+  ADD ("/nntp/post/cancel-after-dot", test_cancel_after_dot);
   ADD ("/nntp/post/async-progress", test_async_progress);
   ADD ("/nntp/clock/inactivity", test_inactivity_before_post);
   ADD ("/nntp/clock/operation-deadline", test_operation_deadline);
@@ -924,6 +1062,7 @@ main (int    argc,
   ADD ("/nntp/auth/480-without-credentials", test_480_without_credentials);
   ADD ("/nntp/auth/user-pass", test_auth_user_pass);
   ADD ("/nntp/auth/sasl-plain", test_auth_sasl_plain);
+  ADD ("/nntp/auth/sasl-then-user", test_auth_sasl_then_user);
   ADD ("/nntp/auth/481", test_auth_481);
   ADD ("/nntp/auth/after-480", test_auth_after_480);
   ADD ("/nntp/auth/needs-tls", test_auth_needs_tls);
@@ -933,10 +1072,13 @@ main (int    argc,
   ADD ("/nntp/tls/starttls-never", test_starttls_never);
   ADD ("/nntp/tls/bad-certificate", test_starttls_bad_certificate);
   ADD ("/nntp/tls/implicit", test_implicit_tls);
+  g_test_add ("/nntp/tls/starttls-refused/opportunistic", Fixture, GINT_TO_POINTER (FALSE), setup, test_starttls_refused, teardown);
+  g_test_add ("/nntp/tls/starttls-refused/required", Fixture, GINT_TO_POINTER (TRUE), setup, test_starttls_refused, teardown);
   ADD ("/nntp/validate/no-server", test_no_server);
   ADD ("/nntp/validate/before-io", test_checks_before_io);
   ADD ("/nntp/validate/send-not-supported", test_send_not_supported);
   ADD ("/nntp/close/nothing", test_close_idle_closed);
+  ADD ("/nntp/close/stalled", test_close_stalled);
   ADD ("/nntp/dispatch/message-post", test_message_post);
 #undef ADD
 

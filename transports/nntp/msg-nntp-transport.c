@@ -281,7 +281,7 @@ greeting_or_mode_reply (MsgNntpTransport *self,
       set_reply_error (self, error, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, stage, reply);
       return FALSE;
     case 502:
-      set_reply_error (self, error, MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED, stage, reply);
+      set_reply_error (self, error, MSG_TRANSPORT_ERROR_FAILED, stage, reply);
       return FALSE;
     default:
       set_reply_error (self, error, MSG_TRANSPORT_ERROR_PROTOCOL, stage, reply);
@@ -490,7 +490,23 @@ authenticate (MsgNntpTransport *self,
    * before a 480, or no CAPABILITIES at all) may still know. */
   if (capability_has_argument (self, "AUTHINFO", "SASL") &&
       capability_has_argument (self, "SASL", "PLAIN"))
-    ok = auth_sasl_plain (self, s, cancellable, error);
+    {
+      g_autoptr (GError) sasl_error = NULL;
+
+      ok = auth_sasl_plain (self, s, cancellable, &sasl_error);
+      /* INN checks SASL against Cyrus SASL's users but USER/PASS against
+       * readers.conf (ckpasswd): a refusal of one says nothing about the
+       * other, so try USER/PASS too when it is offered. */
+      if (!ok && capability_has_argument (self, "AUTHINFO", "USER") &&
+          msg_connection_is_connected (self->connection) &&
+          g_error_matches (sasl_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED))
+        {
+          g_debug ("nntp: %s; trying AUTHINFO USER", sasl_error->message);
+          ok = auth_user_pass (self, s, cancellable, error);
+        }
+      else if (!ok)
+        g_propagate_error (error, g_steal_pointer (&sasl_error));
+    }
   else if (!has_capability (self, "AUTHINFO") || capability_has_argument (self, "AUTHINFO", "USER"))
     ok = auth_user_pass (self, s, cancellable, error);
   else
@@ -507,13 +523,13 @@ authenticate (MsgNntpTransport *self,
   if (!ok)
     return FALSE;
 
+  /* RFC 4643 2.2: what the server said before no longer holds. Nothing
+   * later needs its capabilities, so instead of asking again (a round
+   * trip), let POST tell whether posting is allowed now. */
   self->authenticated = TRUE;
-  /* RFC 4643 2.2: capabilities change after authentication. */
-  if (!read_capabilities (self, cancellable, error))
-    return FALSE;
-  /* Without capabilities, only POST can tell whether posting is allowed. */
-  if (self->capabilities == NULL)
-    self->posting_allowed = TRUE;
+  g_clear_pointer (&self->capabilities, g_strfreev);
+  g_clear_pointer (&self->no_posting_reason, g_free);
+  self->posting_allowed = TRUE;
   return TRUE;
 }
 
@@ -561,16 +577,19 @@ static gboolean
 ensure_session (MsgNntpTransport *self,
                 const Settings   *s,
                 gint64            deadline,
+                gboolean         *reused,
                 GCancellable     *cancellable,
                 GError          **error)
 {
   g_autofree char *shape = settings_shape (s);
 
+  *reused = FALSE;
   if (self->connection != NULL && g_strcmp0 (shape, self->shape) == 0 &&
       msg_connection_check_idle (self->connection))
     {
       msg_connection_set_timeout (self->connection, s->timeout);
       msg_connection_set_deadline (self->connection, deadline);
+      *reused = TRUE;
       return TRUE;
     }
 
@@ -730,14 +749,12 @@ post_article (MsgNntpTransport *self,
   reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, &local_error);
   if (reply == NULL)
     {
-      /* The server has the whole article: it may have taken it. */
-      if (local_error->domain == G_IO_ERROR || local_error->domain == G_TLS_ERROR)
-        g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
-                     "%s:%u did not answer after the whole article was sent; it may "
-                     "have been posted (%s)",
-                     host_of (self), port_of (self), local_error->message);
-      else
-        g_propagate_error (error, g_steal_pointer (&local_error));
+      /* The server has the whole article: it may have taken it, whatever
+       * went wrong with its answer (DESIGN decision 2). */
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
+                   "%s:%u gave no valid answer after the whole article was sent; it "
+                   "may have been posted (%s)",
+                   host_of (self), port_of (self), local_error->message);
       return NULL;
     }
 
@@ -792,6 +809,7 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
   Settings       s = { 0 };
   MsgSendReport *report = NULL;
   guint64        size;
+  gint64         deadline;
 
   settings_load (&s, msg_transport_get_operation_configuration (transport));
 
@@ -803,10 +821,30 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
   if (!msg_message_write_to_stream_full (message, sizer, MSG_WRITE_FLAGS_NEWS, cancellable, error))
     goto out;
   size = msg_nntp_count_stream_get_count (MSG_NNTP_COUNT_STREAM (sizer));
+  deadline = operation_deadline (self, &s, size);
 
-  if (ensure_session (self, &s, operation_deadline (self, &s, size), cancellable, error) &&
-      start_post (self, &s, cancellable, error))
-    report = post_article (self, message, size, cancellable, error);
+  for (unsigned attempt = 0; attempt < 2 && report == NULL; attempt++)
+    {
+      g_autoptr (GError) local_error = NULL;
+      gboolean reused = FALSE;
+
+      if (ensure_session (self, &s, deadline, &reused, cancellable, &local_error) &&
+          start_post (self, &s, cancellable, &local_error))
+        {
+          report = post_article (self, message, size, cancellable, error);
+          break;
+        }
+      drop_connection (self);
+      /* A kept connection that the server closed (its autologout, RFC
+       * 3977 3.1) just after the idle check: no article was sent, so
+       * connect afresh once. */
+      if (!reused || (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) &&
+                      !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          break;
+        }
+    }
 
   if (report == NULL)
     drop_connection (self);
@@ -879,6 +917,17 @@ msg_nntp_transport_validate (MsgTransport *transport,
     }
   if (auth == AUTH_BASIC)
     {
+      g_autofree char *password = msg_configuration_get_secret (configuration, "postpassword");
+      gboolean         bad_password = password != NULL && strpbrk (password, "\r\n") != NULL;
+
+      if (password != NULL)
+        memset (password, 0, strlen (password));
+      if (bad_password)
+        {
+          g_set_error_literal (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE,
+                               "postpassword contains a line break, which AUTHINFO cannot carry");
+          return FALSE;
+        }
       user = msg_configuration_get_field (configuration, "postusername");
       if (user == NULL || *user == '\0' || strpbrk (user, " \t\r\n") != NULL)
         {
