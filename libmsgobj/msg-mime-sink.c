@@ -227,6 +227,18 @@ sink_line_end (MsgMimeSink *self)
   return TRUE;
 }
 
+/* The number of bytes before the first CR or LF of @buf. */
+static size_t
+body_run_length (const char *buf,
+                 size_t      len)
+{
+  const char *lf = memchr (buf, '\n', len);
+  size_t      run = lf != NULL ? (size_t) (lf - buf) : len;
+  const char *cr = memchr (buf, '\r', run);
+
+  return cr != NULL ? (size_t) (cr - buf) : run;
+}
+
 static ssize_t
 sink_write (GMimeStream *stream,
             const char  *buf,
@@ -250,7 +262,35 @@ sink_write (GMimeStream *stream,
 
   for (size_t i = 0; i < len; i++)
     {
-      guchar c = (guchar) buf[i];
+      guchar c;
+
+      /* In the body, the bytes up to the next line end need no check:
+       * copy them in bulk (this loop was a third of the CPU time of a
+       * large attachment's send, byte by byte). */
+      if (!self->in_headers && !self->prev_cr)
+        {
+          size_t run = body_run_length (buf + i, len - i);
+
+          while (run > 0)
+            {
+              size_t n = MIN (run, sizeof self->buf - self->buf_len);
+
+              if (n == 0)
+                {
+                  if (!sink_push (self))
+                    goto failed;
+                  continue;
+                }
+              memcpy (self->buf + self->buf_len, buf + i, n);
+              self->buf_len += n;
+              i += n;
+              run -= n;
+            }
+          if (i == len)
+            break;
+        }
+
+      c = (guchar) buf[i];
 
       if (c == '\r')
         {
