@@ -315,6 +315,8 @@ SOURCE_ARGS=(-f sender@example.test -t rcpt@example.test -M localhost)
 echo "== 1 KiB messages over one connection" >&2
 for n in 1 "$N_SMTP"; do
   measure "smtp.msgobj.$n" "$REPS" "$n" sink -- "$BENCH" smtp "$SINK_PORT" "$n" "$MSG"
+  measure "smtp.msgobj-new.$n" "$REPS" "$n" sink -- "$BENCH" smtp-new "$SINK_PORT" "$n"
+  measure "smtp.msgobj-async.$n" "$REPS" "$n" sink -- "$BENCH" smtp-async "$SINK_PORT" "$n" "$MSG"
   measure "smtp.smtplib.$n" "$REPS" "$n" sink -- $PY "$SRC/bench/peers.py" smtplib "$SINK_PORT" "$n" "$MSG"
   if command -v curl >/dev/null; then
     curl_config "$n" "$MSG"
@@ -323,7 +325,6 @@ for n in 1 "$N_SMTP"; do
   [ -x "$SOURCE" ] &&
     measure "smtp.smtp-source.$n" "$REPS" "$n" sink -- "$SOURCE" -d -m "$n" -F "$MSG" "${SOURCE_ARGS[@]}" "127.0.0.1:$SINK_PORT"
 done
-grep '^mode=smtp' "$WORK/out" | sed 's/^/  last msgobj-bench: /' >&2 || true
 
 echo "== one process per message ($N_PROC messages)" >&2
 MSGFILE=$MSG
@@ -414,12 +415,13 @@ echo
 printf '%-34s %9s %11s %12s %9s %13s %10s\n' "client (1000 x 1 KiB, 1 conn)" "time s" "msg/s wall" "msg/s steady" "RSS MiB" "ratio steady" "ratio wall"
 m_steady=$(steady smtp.msgobj "$N_SMTP")
 m_wall=$(wall "smtp.msgobj.$N_SMTP" "$N_SMTP")
-for c in msgobj smtplib curl-K smtp-source; do
+for c in msgobj msgobj-new msgobj-async smtplib curl-K smtp-source; do
   t=$(result "smtp.$c.$N_SMTP")
   [ -n "$t" ] || continue
   s=$(steady "smtp.$c" "$N_SMTP")
   w=$(wall "smtp.$c.$N_SMTP" "$N_SMTP")
-  case $c in msgobj) name=libmsgobj ;; smtplib) name="python smtplib" ;; curl-K) name="curl -K" ;; *) name=$c ;; esac
+  case $c in msgobj) name=libmsgobj ;; msgobj-new) name="libmsgobj, new message each" ;;
+    msgobj-async) name="libmsgobj, _async calls" ;; smtplib) name="python smtplib" ;; curl-K) name="curl -K" ;; *) name=$c ;; esac
   printf '%-34s %9s %11s %12s %9s %13s %10s\n' "$name" "$t" "$w" "$s" "$(mib "$(result "smtp.$c.$N_SMTP" 3)")" \
     "$(ratio "$s" "$m_steady")" "$(ratio "$w" "$m_wall")"
 done
