@@ -859,6 +859,31 @@ msg_connection_is_tls (MsgConnection *self)
 }
 
 /**
+ * msg_connection_get_local_address:
+ * @self: a connection
+ *
+ * Gets the address of this end of the open connection, for example for
+ * an SMTP EHLO address literal when the host has no domain name.
+ *
+ * Returns: (transfer full) (nullable): the local address, or %NULL when
+ *   not connected
+ */
+GInetAddress *
+msg_connection_get_local_address (MsgConnection *self)
+{
+  g_autoptr (GSocketAddress) address = NULL;
+
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
+
+  if (self->socket == NULL)
+    return NULL;
+  address = g_socket_get_local_address (self->socket, NULL);
+  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  return g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+}
+
+/**
  * msg_connection_abort:
  * @self: a connection
  *

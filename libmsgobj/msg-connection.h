@@ -68,6 +68,8 @@ void           msg_connection_set_tls_verify     (MsgConnection  *self,
                                                   gboolean        verify);
 MSG_AVAILABLE_IN_ALL
 gboolean       msg_connection_is_tls             (MsgConnection  *self);
+MSG_AVAILABLE_IN_ALL
+GInetAddress  *msg_connection_get_local_address  (MsgConnection  *self);
 
 /* Trace. */
 MSG_AVAILABLE_IN_ALL

@@ -191,6 +191,25 @@ test_connect_stall (Fixture      *f,
 }
 
 static void
+test_local_address (Fixture      *f,
+                    gconstpointer data)
+{
+  g_autoptr (GInetAddress) address = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("The local address is known while connected, NULL after an abort.");
+  start (f, "line 220 hi\n", 2);
+  g_assert_null (msg_connection_get_local_address (f->connection));
+  connect_ok (f);
+  address = msg_connection_get_local_address (f->connection);
+  g_assert_nonnull (address);
+  text = g_inet_address_to_string (address);
+  g_assert_cmpstr (text, ==, "127.0.0.1");
+  msg_connection_abort (f->connection);
+  g_assert_null (msg_connection_get_local_address (f->connection));
+}
+
+static void
 test_greeting (Fixture      *f,
                gconstpointer data)
 {
@@ -979,6 +998,7 @@ main (int    argc,
   ADD ("/connection/connect/stall", test_connect_stall);
   ADD ("/connection/connect/cancel", test_cancel_connect);
   ADD ("/connection/greeting", test_greeting);
+  ADD ("/connection/local-address", test_local_address);
   ADD ("/connection/reconnect", test_reconnect);
   ADD ("/connection/reply/bare-lf", test_reply_bare_lf);
   ADD ("/connection/reply/pipelining", test_pipelining);

@@ -154,8 +154,7 @@ settings_load (Settings         *s,
     s->ehlo_name = g_steal_pointer (&ehlo);
   else if (is_valid_host_name (g_get_host_name ()))
     s->ehlo_name = g_strdup (g_get_host_name ());
-  else
-    s->ehlo_name = g_strdup ("localhost");
+  /* else NULL: the address literal of the connection, once connected. */
   s->send_partial = msg_configuration_get_boolean (config, "smtpsendpartial");
   s->timeout = msg_configuration_get_seconds (config, "smtpconnectiontimeout");
   s->operation_timeout = msg_configuration_get_seconds (config, "smtpoperationtimeout");
@@ -178,7 +177,7 @@ settings_connection_key (const Settings *s)
                           mechanisms != NULL ? mechanisms : "",
                           s->allow_plaintext_auth,
                           s->ca_file != NULL ? s->ca_file : "",
-                          s->tls_verify, s->ehlo_name);
+                          s->tls_verify, s->ehlo_name != NULL ? s->ehlo_name : "");
 }
 
 /* Errors. */
@@ -394,6 +393,27 @@ parse_capabilities (Capabilities   *caps,
     }
 }
 
+/* The configured or fully-qualified host name, else the address literal
+ * of this end of the connection (RFC 5321 4.1.4): servers may refuse a
+ * name that is not fully qualified, such as "localhost". */
+static char *
+ehlo_name (MsgConnection  *connection,
+           const Settings *s)
+{
+  g_autoptr (GInetAddress) address = NULL;
+  g_autofree char *text = NULL;
+
+  if (s->ehlo_name != NULL)
+    return g_strdup (s->ehlo_name);
+  address = msg_connection_get_local_address (connection);
+  if (address == NULL)
+    return g_strdup ("localhost");
+  text = g_inet_address_to_string (address);
+  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+    return g_strdup_printf ("[IPv6:%s]", text);
+  return g_strdup_printf ("[%s]", text);
+}
+
 /* EHLO, or HELO when the server does not know EHLO. */
 static gboolean
 smtp_ehlo (MsgConnection  *connection,
@@ -402,7 +422,8 @@ smtp_ehlo (MsgConnection  *connection,
            GCancellable   *cancellable,
            GError        **error)
 {
-  g_autofree char *command = g_strdup_printf ("EHLO %s", s->ehlo_name);
+  g_autofree char *name = ehlo_name (connection, s);
+  g_autofree char *command = g_strdup_printf ("EHLO %s", name);
   g_autoptr (MsgReply) reply = NULL;
 
   capabilities_clear (caps);
@@ -424,7 +445,7 @@ smtp_ehlo (MsgConnection  *connection,
   /* An old server (RFC 821): HELO, no extensions. */
   g_clear_pointer (&reply, msg_reply_unref);
   g_free (command);
-  command = g_strdup_printf ("HELO %s", s->ehlo_name);
+  command = g_strdup_printf ("HELO %s", name);
   reply = exchange (connection, command, "HELO", cancellable, error);
   if (reply == NULL)
     return FALSE;
@@ -1048,8 +1069,9 @@ queue_rcpt (MsgConnection *connection,
 typedef enum
 {
   TX_OK,
-  TX_REFUSED, /* a clean refusal: RSET and keep */
-  TX_BROKEN,  /* the connection is already aborted or must be */
+  TX_NOT_STARTED, /* refused before MAIL: the connection is idle */
+  TX_REFUSED,     /* a clean refusal: RSET and keep */
+  TX_BROKEN,      /* the connection is already aborted or must be */
 } TxResult;
 
 static TxResult
@@ -1088,7 +1110,7 @@ smtp_transaction (MsgSmtpTransport *self,
                    "An address has a non-ASCII local part but SMTP server %s:%u does not "
                    "support SMTPUTF8",
                    s->host, s->port);
-      return TX_REFUSED;
+      return TX_NOT_STARTED;
     }
   eight_bit = msg_message_has_8bit_content (message);
   if (eight_bit && !caps->eightbitmime && !caps->smtputf8)
@@ -1097,7 +1119,7 @@ smtp_transaction (MsgSmtpTransport *self,
                    "The message has 8-bit content but SMTP server %s:%u does not support "
                    "8BITMIME",
                    s->host, s->port);
-      return TX_REFUSED;
+      return TX_NOT_STARTED;
     }
   if (caps->size && caps->size_max > 0 && wire_size > caps->size_max)
     {
@@ -1105,7 +1127,7 @@ smtp_transaction (MsgSmtpTransport *self,
                    "The message (%" G_GUINT64_FORMAT " bytes) is larger than SMTP server "
                    "%s:%u accepts (%" G_GUINT64_FORMAT " bytes)",
                    wire_size, s->host, s->port, caps->size_max);
-      return TX_REFUSED;
+      return TX_NOT_STARTED;
     }
 
   g_string_append_printf (mail, "MAIL FROM:<%s>", e->sender.wire);
