@@ -13,13 +13,13 @@ set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$SRC/_build
-REPS=3
+REPS=5
 DO_BIG=1
 DO_NNTP=1
 DO_CANCEL=1
 N_SMTP=1000           # 1 KiB messages over one connection
 N_PROC=25             # messages for the one-process-per-message clients
-N_NNTP=200            # 1 KiB articles over one connection
+N_NNTP=500           # 1 KiB articles over one connection
 CANCEL_REPS=10        # per stage, sync and async each
 PY=/usr/bin/python3
 
