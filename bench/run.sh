@@ -218,22 +218,26 @@ stop_inn() {
 # --- measuring -----------------------------------------------------------------
 
 # One timed run: wall seconds (process start included) to $T, peak RSS in
-# KiB to $RSS; stdout in $WORK/out. Fails the bench if the command fails.
+# KiB to $RSS, CPU seconds to $CPU; stdout in $WORK/out. Fails the bench if the command fails.
 timed() {
   local start end
   start=$(now_ns)
-  if ! /usr/bin/time -f %M -o "$WORK/rss" "$@" >"$WORK/out" 2>"$WORK/err"; then
+  if ! /usr/bin/time -f '%M %U %S' -o "$WORK/rss" "$@" >"$WORK/out" 2>"$WORK/err"; then
     fail "$* : $(tail -n 3 "$WORK/err")"
   fi
   end=$(now_ns)
   T=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-  RSS=$(tail -n 1 "$WORK/rss")
+  RSS=$(tail -n 1 "$WORK/rss" | awk '{ print $1 }')
+  # The client's own CPU time (user + system, its children included): much
+  # less disturbed by the machine's other jobs than the wall clock.
+  CPU=$(tail -n 1 "$WORK/rss" | awk '{ printf "%.2f", $2 + $3 }')
 }
 
 # measure KEY REPS N CHECK -- command: runs it REPS times; CHECK is "sink"
 # (the sink's mesg must grow by N and sess by SESS), "inn" (the group's high
-# water mark must grow by N) or "none". Each run adds "KEY SECONDS RSS_KIB"
-# to the results; result() gives the best time and the largest RSS.
+# water mark must grow by N) or "none". Each run adds "KEY SECONDS RSS_KIB
+# CPU_SECONDS" to the results; result() gives the best time, the largest
+# RSS and the least CPU.
 SESS=1
 measure() {
   local key=$1 reps=$2 n=$3 check=$4 r before after sess_before sess_after
@@ -263,8 +267,8 @@ measure() {
           fail "$key: INN stored $((after - before)) articles, not $n"
         ;;
     esac
-    echo "$key $T $RSS" >>"$WORK/results"
-    printf '  %-28s %8s s  peak RSS %6s KiB\n' "$key" "$T" "$RSS" >&2
+    echo "$key $T $RSS $CPU" >>"$WORK/results"
+    printf '  %-28s %8s s  peak RSS %6s KiB  CPU %5s s\n' "$key" "$T" "$RSS" "$CPU" >&2
   done
 }
 
@@ -281,10 +285,18 @@ per_process() {
   echo "$max" >"$WORK/child-rss"
 }
 
+# The RSS of a per-process row is its largest child's, not bash's.
+child_rss() {
+  awk -v r="$(cat "$WORK/child-rss")" 'NR == FNR { last = FNR; next }
+    { if (FNR == last) $3 = r; print }' "$WORK/results" "$WORK/results" >"$WORK/results.new"
+  mv "$WORK/results.new" "$WORK/results"
+}
+
 # result KEY: the best time of KEY's runs (the others measure the machine's
-# other jobs too); result KEY 3: the largest peak RSS.
+# other jobs too); result KEY 3: the largest peak RSS; result KEY 4: the
+# least CPU time.
 result() {
-  awk -v k="$1" -v c="${2:-2}" '$1 == k && (n++ == 0 || (c == 2 ? $c < v : $c > v)) { v = $c }
+  awk -v k="$1" -v c="${2:-2}" '$1 == k && (n++ == 0 || (c == 3 ? $c > v : $c < v)) { v = $c }
     END { if (n) print v }' "$WORK/results"
 }
 
@@ -330,15 +342,15 @@ MSGFILE=$MSG
 SESS=$N_PROC
 if command -v msmtp >/dev/null; then
   measure "proc.msmtp" 1 "$N_PROC" sink -- bash -c "$(declare -f per_process); WORK=$WORK MSGFILE=$MSG per_process $N_PROC msmtp --host=127.0.0.1 --port=$SINK_PORT --auth=off --tls=off --domain=localhost --from=sender@example.test rcpt@example.test"
-  sed -i '$ s/ [0-9]*$/ '"$(cat "$WORK/child-rss")"'/' "$WORK/results"
+  child_rss
 fi
 if command -v curl >/dev/null; then
   measure "proc.curl" 1 "$N_PROC" sink -- bash -c "$(declare -f per_process); WORK=$WORK MSGFILE=$MSG per_process $N_PROC curl -sS --url smtp://127.0.0.1:$SINK_PORT/localhost --mail-from sender@example.test --mail-rcpt rcpt@example.test --upload-file -"
-  sed -i '$ s/ [0-9]*$/ '"$(cat "$WORK/child-rss")"'/' "$WORK/results"
+  child_rss
 fi
 if command -v swaks >/dev/null; then
   measure "proc.swaks" 1 "$N_PROC" sink -- bash -c "$(declare -f per_process); WORK=$WORK MSGFILE=$MSG per_process $N_PROC swaks --server 127.0.0.1:$SINK_PORT --helo localhost --from sender@example.test --to rcpt@example.test --data - --silent 2"
-  sed -i '$ s/ [0-9]*$/ '"$(cat "$WORK/child-rss")"'/' "$WORK/results"
+  child_rss
 fi
 SESS=1
 
@@ -411,11 +423,12 @@ ratio() { awk -v p="$1" -v m="$2" 'BEGIN { if (p + 0 > 0 && m + 0 > 0) printf "%
 
 echo
 echo "libmsgobj vs peers, 127.0.0.1, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores; best of $REPS runs, clients interleaved"
-echo "ratio = peer / libmsgobj (rates: < 1 means libmsgobj is faster; RSS: > 1 means the peer uses more)"
+echo "ratio = peer / libmsgobj (rates: < 1 means libmsgobj is faster; RSS and CPU: > 1 means the peer uses more)"
 echo
-printf '%-34s %9s %11s %12s %9s %13s %10s\n' "client (1000 x 1 KiB, 1 conn)" "time s" "msg/s wall" "msg/s steady" "RSS MiB" "ratio steady" "ratio wall"
+printf '%-34s %8s %10s %12s %8s %8s %12s %10s %9s\n' "client (1000 x 1 KiB, 1 conn)" "time s" "msg/s wall" "msg/s steady" "RSS MiB" "CPU s/1k" "ratio steady" "ratio wall" "ratio CPU"
 m_steady=$(steady smtp.msgobj "$N_SMTP")
 m_wall=$(wall "smtp.msgobj.$N_SMTP" "$N_SMTP")
+m_cpu=$(result "smtp.msgobj.$N_SMTP" 4)
 for c in msgobj msgobj-new msgobj-async smtplib curl-K smtp-source; do
   t=$(result "smtp.$c.$N_SMTP")
   [ -n "$t" ] || continue
@@ -423,20 +436,22 @@ for c in msgobj msgobj-new msgobj-async smtplib curl-K smtp-source; do
   w=$(wall "smtp.$c.$N_SMTP" "$N_SMTP")
   case $c in msgobj) name=libmsgobj ;; msgobj-new) name="libmsgobj, new message each" ;;
     msgobj-async) name="libmsgobj, _async calls" ;; smtplib) name="python smtplib" ;; curl-K) name="curl -K" ;; *) name=$c ;; esac
-  printf '%-34s %9s %11s %12s %9s %13s %10s\n' "$name" "$t" "$w" "$s" "$(mib "$(result "smtp.$c.$N_SMTP" 3)")" \
-    "$(ratio "$s" "$m_steady")" "$(ratio "$w" "$m_wall")"
+  printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s\n' "$name" "$t" "$w" "$s" "$(mib "$(result "smtp.$c.$N_SMTP" 3)")" \
+    "$(result "smtp.$c.$N_SMTP" 4)" "$(ratio "$s" "$m_steady")" "$(ratio "$w" "$m_wall")" \
+    "$(ratio "$(result "smtp.$c.$N_SMTP" 4)" "$m_cpu")"
 done
 for c in msmtp curl swaks; do
   t=$(result "proc.$c")
   [ -n "$t" ] || continue
   w=$(wall "proc.$c" "$N_PROC")
-  printf '%-34s %9s %11s %12s %9s %13s %10s\n' "$c, 1 proc/msg ($N_PROC msgs)" "$t" "$w" "$w" "$(mib "$(result "proc.$c" 3)")" \
-    "$(ratio "$w" "$m_steady")" "$(ratio "$w" "$m_wall")"
+  cpu=$(awk -v c="$(result "proc.$c" 4)" -v n="$N_PROC" -v m="$N_SMTP" 'BEGIN { printf "%.2f", c / n * m }')
+  printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s\n' "$c, 1 proc/msg ($N_PROC msgs)" "$t" "$w" "$w" "$(mib "$(result "proc.$c" 3)")" \
+    "$cpu" "$(ratio "$w" "$m_steady")" "$(ratio "$w" "$m_wall")" "$(ratio "$cpu" "$m_cpu")"
 done
 
 if [ "$DO_BIG" = 1 ]; then
   echo
-  printf '%-34s %9s %11s %9s %13s %10s\n' "client (1 msg, 100 MiB attachment)" "time s" "MiB/s" "RSS MiB" "ratio MiB/s" "ratio RSS"
+  printf '%-34s %8s %10s %8s %7s %12s %10s %9s\n' "client (1 msg, 100 MiB attachment)" "time s" "MiB/s" "RSS MiB" "CPU s" "ratio MiB/s" "ratio RSS" "ratio CPU"
   m_rate=$(awk -v b="$ATTACH_BYTES" -v t="$(result big.msgobj)" 'BEGIN { printf "%.1f", b / 1048576 / t }')
   m_rss=$(result big.msgobj 3)
   for c in msgobj smtplib curl smtp-source msmtp; do
@@ -444,8 +459,9 @@ if [ "$DO_BIG" = 1 ]; then
     [ -n "$t" ] || continue
     r=$(awk -v b="$ATTACH_BYTES" -v t="$t" 'BEGIN { printf "%.1f", b / 1048576 / t }')
     case $c in msgobj) name="libmsgobj (encodes it)" ;; smtplib) name="python smtplib (.eml)" ;; *) name="$c (.eml)" ;; esac
-    printf '%-34s %9s %11s %9s %13s %10s\n' "$name" "$t" "$r" "$(mib "$(result "big.$c" 3)")" \
-      "$(ratio "$r" "$m_rate")" "$(ratio "$(result "big.$c" 3)" "$m_rss")"
+    printf '%-34s %8s %10s %8s %7s %12s %10s %9s\n' "$name" "$t" "$r" "$(mib "$(result "big.$c" 3)")" \
+      "$(result "big.$c" 4)" "$(ratio "$r" "$m_rate")" "$(ratio "$(result "big.$c" 3)" "$m_rss")" \
+      "$(ratio "$(result "big.$c" 4)" "$(result big.msgobj 4)")"
   done
   echo "(MiB/s counts the 100 MiB attachment; on the wire it is $((BIG_BYTES / 1048576)) MiB of base64)"
   if [ "$m_rss" -ge $((32 * 1024)) ]; then
@@ -455,15 +471,16 @@ fi
 
 if [ "$HAVE_INN" = 1 ]; then
   echo
-  printf '%-34s %9s %11s %12s %9s %13s %10s\n' "client ($N_NNTP x 1 KiB articles to INN)" "time s" "art/s wall" "art/s steady" "RSS MiB" "ratio steady" "ratio wall"
+  printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s\n' "client ($N_NNTP x 1 KiB articles to INN)" "time s" "art/s wall" "art/s steady" "RSS MiB" "CPU s" "ratio steady" "ratio wall" "ratio CPU"
   m_steady=$(steady nntp.msgobj "$N_NNTP")
   m_wall=$(wall "nntp.msgobj.$N_NNTP" "$N_NNTP")
   for c in msgobj nntplib; do
     s=$(steady "nntp.$c" "$N_NNTP")
     w=$(wall "nntp.$c.$N_NNTP" "$N_NNTP")
     case $c in msgobj) name=libmsgobj ;; *) name="python nntplib" ;; esac
-    printf '%-34s %9s %11s %12s %9s %13s %10s\n' "$name" "$(result "nntp.$c.$N_NNTP")" "$w" "$s" \
-      "$(mib "$(result "nntp.$c.$N_NNTP" 3)")" "$(ratio "$s" "$m_steady")" "$(ratio "$w" "$m_wall")"
+    printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s\n' "$name" "$(result "nntp.$c.$N_NNTP")" "$w" "$s" \
+      "$(mib "$(result "nntp.$c.$N_NNTP" 3)")" "$(result "nntp.$c.$N_NNTP" 4)" "$(ratio "$s" "$m_steady")" \
+      "$(ratio "$w" "$m_wall")" "$(ratio "$(result "nntp.$c.$N_NNTP" 4)" "$(result "nntp.msgobj.$N_NNTP" 4)")"
   done
 fi
 
