@@ -105,11 +105,14 @@ now_ns() { date +%s%N; }
 # --- smtp-sink -----------------------------------------------------------------
 
 start_sink() {
-  local try
-  for try in 1 2 3; do
+  local _
+  for _ in 1 2 3; do
     SINK_PORT=$(free_port)
-    # -c: counters on stdout; -a: no AUTH (its AUTH is fake); -u: as root.
-    "$SINK" -4 -c -a -u nobody "127.0.0.1:$SINK_PORT" 1024 >"$WORK/sink.out" 2>&1 &
+    # -c: counters on stdout; -a: no AUTH (its AUTH is fake); as root it
+    # must be told which user to switch to.
+    local user=()
+    [ "$(id -u)" = 0 ] && user=(-u nobody)
+    "$SINK" -4 -c -a "${user[@]}" "127.0.0.1:$SINK_PORT" 1024 >"$WORK/sink.out" 2>&1 &
     SINK_PID=$!
     wait_listen "$SINK_PORT" "$SINK_PID" && return 0
     kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null || true
@@ -144,7 +147,7 @@ as_news() {
 }
 
 start_inn() {
-  local d=$WORK/inn sub key try
+  local d=$WORK/inn kv
   INN_DIR=$d
   mkdir -p "$d"/{etc,db,run,log,http} \
     "$d"/spool/{articles,overview,incoming/tmp,incoming/bad,outgoing,archive}
@@ -181,7 +184,7 @@ EOF
   chown news:news "$d"
   chown -R news:news "$d"/{db,run,log,http,spool}
   as_news "$INNBIN/makedbz" -i -o >"$d/log/makedbz.out" 2>&1 || return 1
-  for try in 1 2 3; do
+  for _ in 1 2 3; do
     INN_PORT=$(free_port)
     inn_conf_set "$conf" port "$INN_PORT"
     inn_conf_set "$conf" nnrpdpostport "$INN_PORT"
@@ -206,7 +209,8 @@ stop_inn() {
   kill -0 "$INN_PID" 2>/dev/null && kill "$INN_PID" 2>/dev/null
   wait "$INN_PID" 2>/dev/null || true
   # nnrpd processes of this instance only: they carry our INNCONF.
-  for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+  for pid in /proc/[0-9]*; do
+    pid=${pid#/proc/}
     if tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" |
         grep -qx "INNCONF=$INN_DIR/etc/inn.conf"; then
       kill "$pid" 2>/dev/null || true
