@@ -13,6 +13,8 @@
  *   msgobj-bench cancel PORT STAGE REPS EOFLOG
  *       against bench/stall-server.py: cancel a send stalled at STAGE,
  *       REPS times synchronously and REPS times asynchronously
+ *   msgobj-bench timeout PORT STAGE REPS EOFLOG SECONDS
+ *       the same, ended by smtpconnectiontimeout=SECONDS instead
  */
 
 #include <msgobj.h>
@@ -46,8 +48,10 @@ parse_count (const char *text,
 }
 
 static MsgTransport *
-transport_new (const char *name,
-               const char *port)
+transport_new_full (const char *name,
+                    const char *port,
+                    const char *field,
+                    const char *value)
 {
   g_autoptr (MsgConfiguration) config = msg_configuration_new ();
   g_autoptr (GError) error = NULL;
@@ -61,12 +65,20 @@ transport_new (const char *name,
       !msg_configuration_set_field (config, smtp ? "sendusing" : "postusing", "2", &error) ||
       /* Plain text, as the peers (the servers offer no usable TLS). */
       !msg_configuration_set_field (config, smtp ? "smtpstarttls" : "nntpstarttls", "never",
-                                    &error))
+                                    &error) ||
+      (field != NULL && !msg_configuration_set_field (config, field, value, &error)))
     die ("configuration", error);
   transport = msg_transport_new_for_name (name, config, &error);
   if (transport == NULL)
     die ("transport", error);
   return transport;
+}
+
+static MsgTransport *
+transport_new (const char *name,
+               const char *port)
+{
+  return transport_new_full (name, port, NULL, NULL);
 }
 
 static void
@@ -441,13 +453,20 @@ maximum (GArray *values)
   return values->len > 0 ? g_array_index (values, double, values->len - 1) : -1;
 }
 
+/* With @timeout (seconds, as text) the send is not cancelled: the
+ * connection time-out ends it, and the time is counted from the server's
+ * stall plus the time-out. */
 static int
-bench_cancel (const char *port,
-              const char *stage,
-              guint       reps,
-              const char *eof_log)
+bench_stall (const char *port,
+             const char *stage,
+             guint       reps,
+             const char *eof_log,
+             const char *timeout)
 {
-  g_autoptr (MsgTransport) transport = transport_new ("smtp", port);
+  g_autoptr (MsgTransport) transport =
+      transport_new_full ("smtp", port, timeout != NULL ? "smtpconnectiontimeout" : NULL, timeout);
+  const char *mode = timeout != NULL ? "timeout" : "cancel";
+  gint64      timeout_us = timeout != NULL ? (gint64) (g_ascii_strtod (timeout, NULL) * G_USEC_PER_SEC) : 0;
   g_autoptr (MsgMessage) message = msg_message_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) sync_ms = g_array_new (FALSE, FALSE, sizeof (double));
@@ -491,18 +510,20 @@ bench_cancel (const char *port,
 
       if (!async)
         {
-          GThread *thread = g_thread_new ("canceller", cancel_thread, &c);
+          GThread *thread = timeout == NULL ? g_thread_new ("canceller", cancel_thread, &c) : NULL;
 
           report = msg_transport_send_message (transport, message, cancellable, &send_error);
           returned_at = g_get_monotonic_time ();
-          g_thread_join (thread);
+          if (thread != NULL)
+            g_thread_join (thread);
         }
       else
         {
           g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
           AsyncResult r = { loop, NULL, NULL, 0 };
 
-          g_timeout_add (1, on_poll_stall, &c);
+          if (timeout == NULL)
+            g_timeout_add (1, on_poll_stall, &c);
           msg_transport_send_message_async (transport, message, cancellable, on_sent, &r);
           g_main_loop_run (loop);
           /* If the send ended before the stall, nothing may use c later. */
@@ -513,24 +534,33 @@ bench_cancel (const char *port,
           returned_at = r.returned_at;
         }
       connection++;
+      if (timeout != NULL)
+        {
+          gint64 stall_at = find_event (eof_log, "stall", connection);
 
-      /* After the final dot a cancellation leaves the outcome unknown
-       * (DESIGN decision 2); before it, the error is CANCELLED. */
+          c.cancelled_at = stall_at >= 0 ? stall_at + timeout_us : returned_at;
+        }
+
+      /* After the final dot a cancellation or time-out leaves the outcome
+       * unknown (DESIGN decision 2); before it, the error is CANCELLED or
+       * TIMED_OUT. */
       expected = g_str_equal (stage, "dot")
                      ? g_error_matches (send_error, MSG_TRANSPORT_ERROR,
                                         MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN)
-                     : g_error_matches (send_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+                     : g_error_matches (send_error, G_IO_ERROR,
+                                        timeout != NULL ? G_IO_ERROR_TIMED_OUT
+                                                        : G_IO_ERROR_CANCELLED);
       if (report != NULL || !expected)
         {
-          g_printerr ("msgobj-bench: cancel at %s: unexpected result: %s\n", stage,
+          g_printerr ("msgobj-bench: %s at %s: unexpected result: %s\n", mode, stage,
                       send_error != NULL ? send_error->message : "sent");
           failures++;
         }
       if (count_sockets () != sockets_before)
         {
-          g_printerr ("msgobj-bench: cancel at %s: a socket is still open after the call "
+          g_printerr ("msgobj-bench: %s at %s: a socket is still open after the call "
                       "returned\n",
-                      stage);
+                      mode, stage);
           failures++;
         }
       ms = (double) (returned_at - c.cancelled_at) / 1000;
@@ -538,9 +568,9 @@ bench_cancel (const char *port,
       eof_at = wait_for_event (eof_log, "eof", connection);
       if (eof_at < 0)
         {
-          g_printerr ("msgobj-bench: cancel at %s: the server never saw connection %u "
+          g_printerr ("msgobj-bench: %s at %s: the server never saw connection %u "
                       "closed\n",
-                      stage, connection);
+                      mode, stage, connection);
           failures++;
         }
       else
@@ -549,10 +579,10 @@ bench_cancel (const char *port,
           g_array_append_val (eof_ms, ms);
         }
     }
-  g_print ("mode=cancel stage=%s reps=%u sync_median_ms=%.3f sync_max_ms=%.3f "
+  g_print ("mode=%s stage=%s reps=%u sync_median_ms=%.3f sync_max_ms=%.3f "
            "async_median_ms=%.3f async_max_ms=%.3f server_eof_median_ms=%.3f "
            "server_eof_max_ms=%.3f failures=%u\n",
-           stage, reps, median (sync_ms), maximum (sync_ms), median (async_ms),
+           mode, stage, reps, median (sync_ms), maximum (sync_ms), median (async_ms),
            maximum (async_ms), median (eof_ms), maximum (eof_ms), failures);
   return failures == 0 ? 0 : 1;
 }
@@ -565,7 +595,8 @@ usage (void)
               "       msgobj-bench smtp-async PORT N FILE\n"
               "       msgobj-bench big PORT FILE\n"
               "       msgobj-bench nntp PORT N GROUP\n"
-              "       msgobj-bench cancel PORT greeting|ehlo|data|dot REPS EOFLOG\n");
+              "       msgobj-bench cancel PORT greeting|ehlo|data|dot REPS EOFLOG\n"
+              "       msgobj-bench timeout PORT greeting|ehlo|data|dot REPS EOFLOG SECONDS\n");
   exit (2);
 }
 
@@ -586,7 +617,9 @@ main (int   argc,
   if (g_str_equal (argv[1], "nntp") && argc == 5)
     return bench_nntp (argv[2], parse_count (argv[3], "N"), argv[4]);
   if (g_str_equal (argv[1], "cancel") && argc == 6)
-    return bench_cancel (argv[2], argv[3], parse_count (argv[4], "REPS"), argv[5]);
+    return bench_stall (argv[2], argv[3], parse_count (argv[4], "REPS"), argv[5], NULL);
+  if (g_str_equal (argv[1], "timeout") && argc == 7)
+    return bench_stall (argv[2], argv[3], parse_count (argv[4], "REPS"), argv[5], argv[6]);
   usage ();
   return 2;
 }

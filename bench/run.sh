@@ -21,6 +21,8 @@ N_SMTP=1000           # 1 KiB messages over one connection
 N_PROC=25             # messages for the one-process-per-message clients
 N_NNTP=500           # 1 KiB articles over one connection
 CANCEL_REPS=10        # per stage, sync and async each
+TIMEOUT_REPS=3        # per stage, sync and async each
+TIMEOUT=0.2           # smtpconnectiontimeout for the time-out rows
 PY=/usr/bin/python3
 
 while [ $# -gt 0 ]; do
@@ -397,22 +399,31 @@ if [ "$DO_NNTP" = 1 ]; then
   fi
 fi
 
-if [ "$DO_CANCEL" = 1 ]; then
-  echo "== cancellation against a stalling server ($CANCEL_REPS sync + $CANCEL_REPS async per stage)" >&2
-  : >"$WORK/cancel"
+# stall_rows MODE REPS [SECONDS]: the cancel or time-out rows, one stall
+# server per stage.
+stall_rows() {
+  local mode=$1 reps=$2 seconds=${3:-} stage
+  : >"$WORK/$mode"
   for stage in greeting ehlo data dot; do
     : >"$WORK/eof.log"
     : >"$WORK/stall.port"
     $PY "$SRC/bench/stall-server.py" "$stage" "$WORK/eof.log" >"$WORK/stall.port" &
     STALL_PID=$!
     for _ in $(seq 100); do [ -s "$WORK/stall.port" ] && break; sleep 0.05; done
-    if ! "$BENCH" cancel "$(cat "$WORK/stall.port")" "$stage" "$CANCEL_REPS" "$WORK/eof.log" \
-        >>"$WORK/cancel" 2>"$WORK/err"; then
-      fail "cancel at $stage: $(head -n 3 "$WORK/err")"
+    if ! "$BENCH" "$mode" "$(cat "$WORK/stall.port")" "$stage" "$reps" "$WORK/eof.log" \
+        ${seconds:+"$seconds"} >>"$WORK/$mode" 2>"$WORK/err"; then
+      fail "$mode at $stage: $(head -n 3 "$WORK/err")"
     fi
     kill "$STALL_PID"; wait "$STALL_PID" 2>/dev/null || true
     STALL_PID=
   done
+}
+
+if [ "$DO_CANCEL" = 1 ]; then
+  echo "== cancellation against a stalling server ($CANCEL_REPS sync + $CANCEL_REPS async per stage)" >&2
+  stall_rows cancel "$CANCEL_REPS"
+  echo "== time-outs (smtpconnectiontimeout=$TIMEOUT; $TIMEOUT_REPS sync + $TIMEOUT_REPS async per stage)" >&2
+  stall_rows timeout "$TIMEOUT_REPS" "$TIMEOUT"
 fi
 
 # --- the table -------------------------------------------------------------------
@@ -488,17 +499,25 @@ if [ "$HAVE_INN" = 1 ]; then
   done
 fi
 
-if [ "$DO_CANCEL" = 1 ]; then
-  echo
-  echo "g_cancellable_cancel() -> send returned with its socket closed (ms; $CANCEL_REPS runs each)"
-  printf '%-10s %12s %9s %13s %10s %16s %11s\n' "stalled at" "sync median" "sync max" "async median" "async max" "server EOF median" "EOF max"
+stall_table() {
+  local line kv
+  printf '%-10s %12s %9s %13s %10s %17s %8s\n' "stalled at" "sync median" "sync max" "async median" "async max" "server EOF median" "EOF max"
   while read -r line; do
     declare -A f=()
     for kv in $line; do f[${kv%%=*}]=${kv#*=}; done
-    printf '%-10s %12s %9s %13s %10s %16s %11s\n' "${f[stage]}" "${f[sync_median_ms]}" "${f[sync_max_ms]}" \
+    printf '%-10s %12s %9s %13s %10s %17s %8s\n' "${f[stage]}" "${f[sync_median_ms]}" "${f[sync_max_ms]}" \
       "${f[async_median_ms]}" "${f[async_max_ms]}" "${f[server_eof_median_ms]}" "${f[server_eof_max_ms]}"
     unset f
-  done <"$WORK/cancel"
+  done <"$1"
+}
+
+if [ "$DO_CANCEL" = 1 ]; then
+  echo
+  echo "g_cancellable_cancel() -> send returned with its socket closed (ms; $CANCEL_REPS runs each)"
+  stall_table "$WORK/cancel"
+  echo
+  echo "smtpconnectiontimeout=$TIMEOUT: stall + $TIMEOUT s -> send returned with its socket closed (ms; $TIMEOUT_REPS runs each)"
+  stall_table "$WORK/timeout"
 fi
 
 echo
@@ -508,5 +527,5 @@ if [ "$FAILED" != 0 ]; then
   exit 1
 fi
 echo "all messages counted by the servers"
-[ "$DO_CANCEL" = 1 ] && echo "no socket left open after a cancellation"
+[ "$DO_CANCEL" = 1 ] && echo "no socket left open after a cancellation or a time-out"
 exit 0
