@@ -228,15 +228,18 @@ stop_inn() {
 timed() {
   local start end
   start=$(now_ns)
-  if ! /usr/bin/time -f '%M %U %S' -o "$WORK/rss" "$@" >"$WORK/out" 2>"$WORK/err"; then
+  # bash's time keyword gives the CPU time in ms (GNU time's %U only in
+  # 10 ms steps); it includes /usr/bin/time itself, about 1 ms.
+  local TIMEFORMAT='%3U %3S'
+  if ! { time /usr/bin/time -f %M -o "$WORK/rss" "$@" >"$WORK/out" 2>"$WORK/err"; } 2>"$WORK/cpu"; then
     fail "$* : $(tail -n 3 "$WORK/err")"
   fi
   end=$(now_ns)
   T=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-  RSS=$(tail -n 1 "$WORK/rss" | awk '{ print $1 }')
+  RSS=$(tail -n 1 "$WORK/rss")
   # The client's own CPU time (user + system, its children included): much
   # less disturbed by the machine's other jobs than the wall clock.
-  CPU=$(tail -n 1 "$WORK/rss" | awk '{ printf "%.2f", $2 + $3 }')
+  CPU=$(tail -n 1 "$WORK/cpu" | awk '{ printf "%.3f", $1 + $2 }')
 }
 
 # measure KEY REPS N CHECK -- command: runs it REPS times; CHECK is "sink"
@@ -274,7 +277,7 @@ measure() {
         ;;
     esac
     echo "$key $T $RSS $CPU" >>"$WORK/results"
-    printf '  %-28s %8s s  peak RSS %6s KiB  CPU %5s s\n' "$key" "$T" "$RSS" "$CPU" >&2
+    printf '  %-28s %8s s  peak RSS %6s KiB  CPU %6s s\n' "$key" "$T" "$RSS" "$CPU" >&2
   done
 }
 
@@ -451,7 +454,7 @@ for c in msgobj msgobj-new msgobj-async smtplib curl-K smtp-source; do
   w=$(wall "smtp.$c.$N_SMTP" "$N_SMTP")
   case $c in msgobj) name=libmsgobj ;; msgobj-new) name="libmsgobj, new message each" ;;
     msgobj-async) name="libmsgobj, _async calls" ;; smtplib) name="python smtplib" ;; curl-K) name="curl -K" ;; *) name=$c ;; esac
-  printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s\n' "$name" "$t" "$w" "$s" "$(mib "$(result "smtp.$c.$N_SMTP" 3)")" \
+  printf '%-34s %8s %10s %12s %8s %8s %12s %10s %9s\n' "$name" "$t" "$w" "$s" "$(mib "$(result "smtp.$c.$N_SMTP" 3)")" \
     "$(result "smtp.$c.$N_SMTP" 4)" "$(ratio "$s" "$m_steady")" "$(ratio "$w" "$m_wall")" \
     "$(ratio "$(result "smtp.$c.$N_SMTP" 4)" "$m_cpu")"
 done
@@ -459,8 +462,8 @@ for c in msmtp curl swaks; do
   t=$(result "proc.$c")
   [ -n "$t" ] || continue
   w=$(wall "proc.$c" "$N_PROC")
-  cpu=$(awk -v c="$(result "proc.$c" 4)" -v n="$N_PROC" -v m="$N_SMTP" 'BEGIN { printf "%.2f", c / n * m }')
-  printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s\n' "$c, 1 proc/msg ($N_PROC msgs)" "$t" "$w" "$w" "$(mib "$(result "proc.$c" 3)")" \
+  cpu=$(awk -v c="$(result "proc.$c" 4)" -v n="$N_PROC" -v m="$N_SMTP" 'BEGIN { printf "%.1f", c / n * m }')
+  printf '%-34s %8s %10s %12s %8s %8s %12s %10s %9s\n' "$c, 1 proc/msg ($N_PROC msgs)" "$t" "$w" "$w" "$(mib "$(result "proc.$c" 3)")" \
     "$cpu" "$(ratio "$w" "$m_steady")" "$(ratio "$w" "$m_wall")" "$(ratio "$cpu" "$m_cpu")"
 done
 
