@@ -404,25 +404,29 @@ test_pipelining_batches (Fixture      *f,
 {
   g_autoptr (MsgMessage) message = make_message ();
   g_autoptr (MsgSendReport) report = NULL;
-  g_autoptr (GString) script = g_string_new (GREETING "expect EHLO\nline 250-mx\nline 250 PIPELINING\n");
+  g_autoptr (GString) script = g_string_new (GREETING "expect EHLO\nline 250-mx\nline 250 PIPELINING\n"
+                                                      "expect MAIL\n");
   g_autoptr (GString) to = g_string_new (NULL);
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) accepted = NULL;
+  g_autofree char *log = NULL;
+  const char      *first_reply;
 
-  g_test_summary ("250 recipients go in bounded pipelined batches, each answered before "
-                  "the next is written.");
-  /* Batch 1: MAIL + 99 RCPT; batch 2: 100 RCPT; batch 3: 51 RCPT + DATA. */
-  g_string_append (script, "expect MAIL\n");
+  g_test_summary ("250 recipients go in bounded pipelined batches (MAIL + 99 RCPT, "
+                  "100 RCPT, 51 RCPT + DATA), each answered before the next is written.");
   for (guint i = 0; i < 250; i++)
     {
       g_string_append_printf (to, "%su%u@example.test", i > 0 ? ", " : "", i);
       g_string_append_printf (script, "expect RCPT TO:<u%u@example.test>\n", i);
       if (i == 98)
-        g_string_append (script, "read 0\n");
-      if (i == 98 || i == 198)
         {
-          g_string_append (script, i == 98 ? "line 250 mail ok\n" : "");
-          for (guint j = 0; j < (i == 98 ? 99 : 100); j++)
+          g_string_append (script, "line 250 mail ok\n");
+          for (guint j = 0; j < 99; j++)
+            g_string_append (script, "line 250 ok\n");
+        }
+      else if (i == 198)
+        {
+          for (guint j = 0; j < 100; j++)
             g_string_append (script, "line 250 ok\n");
         }
     }
@@ -433,9 +437,18 @@ test_pipelining_batches (Fixture      *f,
   start (f, script->str);
   g_assert_true (msg_message_set_to (message, to->str, &error));
   g_assert_no_error (error);
+  g_free (steal_log ());
   report = send_ok (f, message);
   accepted = msg_send_report_get_accepted_recipients (report);
   g_assert_cmpuint (g_strv_length (accepted), ==, 250);
+
+  /* The trace shows each command when it is queued: the second batch only
+   * after the replies to the first. */
+  log = steal_log ();
+  first_reply = strstr (log, "S: 250 mail ok");
+  g_assert_nonnull (first_reply);
+  g_assert_true (strstr (log, "C: RCPT TO:<u98@example.test>") < first_reply);
+  g_assert_true (strstr (log, "C: RCPT TO:<u99@example.test>") > first_reply);
 }
 
 static const char *const rcpt_rejected_scripts[] = {
@@ -1021,6 +1034,8 @@ test_auth_needs_tls (Fixture      *f,
   set_field (f, "sendpassword", "hunter2");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE);
   g_assert_true (contains (text, "smtpallowplaintextauth"));
+  g_assert_true (contains (text, "does not offer STARTTLS"));
+  g_assert_false (contains (text, "hunter2"));
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
   wire = received (f, 0);
   g_assert_cmpstr (wire, ==, "EHLO client.example.test\r\n");
@@ -1311,6 +1326,8 @@ test_reuse_dropped_before_mail (Fixture      *f,
   static const char *const scripts[] = {
     /* The kept connection dies at the next MAIL without an answer. */
     GREETING EHLO_BASIC TRANSACTION_ONE "expect MAIL\nclose\n",
+    /* This one says 421 to the next MAIL. */
+    GREETING EHLO_BASIC TRANSACTION_ONE "expect MAIL\nline 421 4.4.2 mx idle timeout\nclose\n",
     GREETING EHLO_BASIC TRANSACTION_ONE,
     /* Once more: a fresh connection that fails is not retried. */
     GREETING EHLO_BASIC "expect MAIL\nclose\n",
@@ -1321,18 +1338,22 @@ test_reuse_dropped_before_mail (Fixture      *f,
   g_autoptr (MsgSendReport) second = NULL;
   g_autofree char *text = NULL;
 
-  g_test_summary ("A kept connection that closes before answering MAIL is replaced once, "
-                  "transparently; a new connection that does the same fails.");
+  g_test_summary ("A kept connection that closes (silently or with 421) before answering "
+                  "MAIL is replaced once, transparently; a new connection that does the "
+                  "same fails.");
   start_multi (f, scripts);
   first = send_ok (f, message);
   second = send_ok (f, message);
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+  g_clear_object (&second);
+  second = send_ok (f, message);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 3);
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
   f->transport = msg_transport_new_for_name ("smtp", f->config, NULL);
   text = send_fails (f, message, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
   g_assert_true (contains (text, "MAIL FROM"));
-  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 3);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 4);
 }
 
 static void

@@ -638,11 +638,14 @@ smtp_auth (MsgConnection      *connection,
 
   if (!msg_connection_is_tls (connection) && !s->allow_plaintext_auth)
     {
+      const char *why = s->starttls == STARTTLS_NEVER ? "smtpstarttls is never"
+                        : caps->starttls              ? "the server refused STARTTLS"
+                                                      : "the server does not offer STARTTLS";
+
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE,
-                   "Refusing to send credentials to %s:%u without TLS "
-                   "(the server %s STARTTLS; set smtpusessl or smtpstarttls, or "
-                   "smtpallowplaintextauth to allow it)",
-                   s->host, s->port, caps->starttls ? "refused" : "does not offer");
+                   "Refusing to send credentials to %s:%u without TLS (%s; use "
+                   "smtpusessl or smtpstarttls, or set smtpallowplaintextauth to allow it)",
+                   s->host, s->port, why);
       msg_connection_abort (connection);
       return FALSE;
     }
@@ -1082,7 +1085,7 @@ smtp_transaction (MsgSmtpTransport *self,
                   const Envelope   *e,
                   guint64           raw_size,
                   guint64           wire_size,
-                  gboolean         *answered,
+                  gboolean         *answered, /* MAIL got a reply, not 421 */
                   MsgSendReport   **report_out,
                   GCancellable     *cancellable,
                   GError          **error)
@@ -1430,10 +1433,12 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
         drop_connection (self);
 
       /* A kept connection that the server dropped just before MAIL (its
-       * idle time-out racing our check) answered nothing: nothing can have
-       * been delivered, so the message goes once more on a new one. */
+       * idle time-out racing our check), closing it silently or with 421:
+       * MAIL got no answer of substance, nothing can have been delivered,
+       * so the message goes once more on a new connection. */
       if (result == TX_BROKEN && reused && !answered && attempt == 0 &&
-          g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+          (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+           g_error_matches (local_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE)))
         continue;
       if (local_error != NULL)
         g_propagate_error (error, g_steal_pointer (&local_error));
