@@ -73,8 +73,10 @@ struct _MsgMimeSink
   char            field[64];
   gsize           field_len;
 
+  /* On the heap: inline, GObject would zero all of it for every
+   * message written. */
   gsize buf_len;
-  char  buf[SINK_BUFFER_SIZE];
+  char *buf; /* (owned) SINK_BUFFER_SIZE bytes */
 };
 
 G_DEFINE_FINAL_TYPE (MsgMimeSink, _msg_mime_sink, GMIME_TYPE_STREAM)
@@ -219,12 +221,24 @@ sink_line_end (MsgMimeSink *self)
   if (self->in_headers && !header_line_end (self))
     return FALSE;
 
-  if (self->buf_len + 2 > sizeof self->buf && !sink_push (self))
+  if (self->buf_len + 2 > SINK_BUFFER_SIZE && !sink_push (self))
     return FALSE;
 
   self->buf[self->buf_len++] = '\r';
   self->buf[self->buf_len++] = '\n';
   return TRUE;
+}
+
+/* The number of bytes before the first CR or LF of @buf. */
+static size_t
+body_run_length (const char *buf,
+                 size_t      len)
+{
+  const char *lf = memchr (buf, '\n', len);
+  size_t      run = lf != NULL ? (size_t) (lf - buf) : len;
+  const char *cr = memchr (buf, '\r', run);
+
+  return cr != NULL ? (size_t) (cr - buf) : run;
 }
 
 static ssize_t
@@ -250,7 +264,35 @@ sink_write (GMimeStream *stream,
 
   for (size_t i = 0; i < len; i++)
     {
-      guchar c = (guchar) buf[i];
+      guchar c;
+
+      /* In the body, the bytes up to the next line end need no check:
+       * copy them in bulk (this loop was a third of the CPU time of a
+       * large attachment's send, byte by byte). */
+      if (!self->in_headers && !self->prev_cr)
+        {
+          size_t run = body_run_length (buf + i, len - i);
+
+          while (run > 0)
+            {
+              size_t n = MIN (run, SINK_BUFFER_SIZE - self->buf_len);
+
+              if (n == 0)
+                {
+                  if (!sink_push (self))
+                    goto failed;
+                  continue;
+                }
+              memcpy (self->buf + self->buf_len, buf + i, n);
+              self->buf_len += n;
+              i += n;
+              run -= n;
+            }
+          if (i == len)
+            break;
+        }
+
+      c = (guchar) buf[i];
 
       if (c == '\r')
         {
@@ -278,7 +320,7 @@ sink_write (GMimeStream *stream,
       if (self->in_headers && !header_char (self, c))
         goto failed;
 
-      if (self->buf_len + 1 > sizeof self->buf && !sink_push (self))
+      if (self->buf_len + 1 > SINK_BUFFER_SIZE && !sink_push (self))
         goto failed;
       self->buf[self->buf_len++] = (char) c;
     }
@@ -371,6 +413,7 @@ _msg_mime_sink_finalize (GObject *object)
   g_clear_object (&self->output);
   g_clear_object (&self->cancellable);
   g_clear_error (&self->error);
+  g_free (self->buf);
 
   G_OBJECT_CLASS (_msg_mime_sink_parent_class)->finalize (object);
 }
@@ -413,6 +456,7 @@ _msg_mime_sink_new (GOutputStream *output,
   g_mime_stream_construct (GMIME_STREAM (self), 0, -1);
   self->output = g_object_ref (output);
   self->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  self->buf = g_malloc (SINK_BUFFER_SIZE);
   self->in_headers = check_headers;
   self->line_state = HEADER_LINE_START;
 

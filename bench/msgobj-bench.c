@@ -1,0 +1,625 @@
+/* msgobj-bench: the libmsgobj side of bench/run.sh.
+ *
+ * Each mode does one workload over ONE kept MsgTransport and prints one
+ * line of KEY=VALUE pairs on stdout that run.sh parses. Timings printed here
+ * exclude process start-up; run.sh also times the whole process, as it does
+ * for the peer clients.
+ *
+ *   msgobj-bench smtp PORT N FILE     send the message in FILE N times
+ *   msgobj-bench smtp-new PORT N      send N messages, each built anew
+ *   msgobj-bench smtp-async PORT N FILE   as smtp, with the async calls
+ *   msgobj-bench big PORT FILE        send one message with FILE attached
+ *   msgobj-bench nntp PORT N GROUP    post N articles of about 1 KiB
+ *   msgobj-bench cancel PORT STAGE REPS EOFLOG
+ *       against bench/stall-server.py: cancel a send stalled at STAGE,
+ *       REPS times synchronously and REPS times asynchronously
+ *   msgobj-bench timeout PORT STAGE REPS EOFLOG SECONDS
+ *       the same, ended by smtpconnectiontimeout=SECONDS instead
+ */
+
+#include <msgobj.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* How long after the server reports the stall the send is cancelled; the
+ * delay itself is not measured. */
+#define SETTLE_US (20 * G_TIME_SPAN_MILLISECOND)
+
+static void
+die (const char *what,
+     GError     *error)
+{
+  g_printerr ("msgobj-bench: %s: %s\n", what, error != NULL ? error->message : "failed");
+  exit (1);
+}
+
+static guint
+parse_count (const char *text,
+             const char *what)
+{
+  guint64 value = 0;
+  g_autoptr (GError) error = NULL;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, &value, &error))
+    die (what, error);
+  return (guint) value;
+}
+
+static MsgTransport *
+transport_new_full (const char *name,
+                    const char *port,
+                    const char *field,
+                    const char *value)
+{
+  g_autoptr (MsgConfiguration) config = msg_configuration_new ();
+  g_autoptr (GError) error = NULL;
+  MsgTransport *transport;
+  gboolean      smtp = g_str_equal (name, "smtp");
+
+  if (!msg_configuration_set_field (config, smtp ? "smtpserver" : "nntpserver", "127.0.0.1",
+                                    &error) ||
+      !msg_configuration_set_field (config, smtp ? "smtpserverport" : "nntpserverport", port,
+                                    &error) ||
+      !msg_configuration_set_field (config, smtp ? "sendusing" : "postusing", "2", &error) ||
+      /* Plain text, as the peers (the servers offer no usable TLS). */
+      !msg_configuration_set_field (config, smtp ? "smtpstarttls" : "nntpstarttls", "never",
+                                    &error) ||
+      (field != NULL && !msg_configuration_set_field (config, field, value, &error)))
+    die ("configuration", error);
+  transport = msg_transport_new_for_name (name, config, &error);
+  if (transport == NULL)
+    die ("transport", error);
+  return transport;
+}
+
+static MsgTransport *
+transport_new (const char *name,
+               const char *port)
+{
+  return transport_new_full (name, port, NULL, NULL);
+}
+
+static void
+close_transport (MsgTransport *transport)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!msg_transport_close (transport, NULL, &error))
+    die ("QUIT", error);
+}
+
+static double
+seconds_since (gint64 start)
+{
+  return (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+}
+
+/* smtp: N sends of one parsed message over one connection. */
+static int
+bench_smtp (const char *port,
+            guint       n,
+            const char *path)
+{
+  g_autoptr (MsgTransport) transport = transport_new ("smtp", port);
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 start;
+  double seconds;
+
+  message = msg_message_new_from_file (path, &error);
+  if (message == NULL)
+    die (path, error);
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (MsgSendReport) report = msg_transport_send_message (transport, message, NULL,
+                                                                     &error);
+
+      if (report == NULL)
+        die ("send", error);
+    }
+  close_transport (transport);
+  seconds = seconds_since (start);
+  g_print ("mode=smtp msgs=%u seconds=%.4f rate=%.1f\n", n, seconds,
+           n > 0 ? n / seconds : 0.0);
+  return 0;
+}
+
+/* smtp-new: N sends over one connection, each of a message built anew
+ * with the setters, as a program sending distinct messages does. */
+static int
+bench_smtp_new (const char *port,
+                guint       n)
+{
+  g_autoptr (MsgTransport) transport = transport_new ("smtp", port);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) body = g_string_new (NULL);
+  gint64 start;
+  double seconds;
+
+  /* With the headers the library adds, about 1 KiB like msg-1k.eml. */
+  while (body->len < 700)
+    g_string_append (body, "The quick brown fox jumps over the lazy dog 0123456789.\n");
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (MsgMessage) message = msg_message_new ();
+      g_autoptr (MsgSendReport) report = NULL;
+
+      if (!msg_message_set_from (message, "Sender <sender@example.test>", &error) ||
+          !msg_message_set_to (message, "Recipient <rcpt@example.test>", &error) ||
+          !msg_message_set_subject (message, "msgobj-bench message", &error))
+        die ("message", error);
+      msg_message_set_text_body (message, body->str);
+      report = msg_transport_send_message (transport, message, NULL, &error);
+      if (report == NULL)
+        die ("send", error);
+    }
+  close_transport (transport);
+  seconds = seconds_since (start);
+  g_print ("mode=smtp-new msgs=%u seconds=%.4f rate=%.1f\n", n, seconds,
+           n > 0 ? n / seconds : 0.0);
+  return 0;
+}
+
+/* smtp-async: as smtp, with msg_transport_send_message_async(), each send
+ * awaited in the main loop before the next starts. */
+typedef struct
+{
+  GMainLoop  *loop;
+  MsgMessage *message;
+  guint       left;
+  GError     *error;
+} AsyncRun;
+
+static void
+on_async_sent (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  AsyncRun *run = data;
+  g_autoptr (MsgSendReport) report = NULL;
+
+  report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &run->error);
+  if (report == NULL || --run->left == 0)
+    {
+      g_main_loop_quit (run->loop);
+      return;
+    }
+  msg_transport_send_message_async (MSG_TRANSPORT (source), run->message, NULL, on_async_sent,
+                                    run);
+}
+
+static int
+bench_smtp_async (const char *port,
+                  guint       n,
+                  const char *path)
+{
+  g_autoptr (MsgTransport) transport = transport_new ("smtp", port);
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GError) error = NULL;
+  AsyncRun run = { loop, NULL, n, NULL };
+  gint64   start;
+  double   seconds;
+
+  message = msg_message_new_from_file (path, &error);
+  if (message == NULL)
+    die (path, error);
+  run.message = message;
+  start = g_get_monotonic_time ();
+  if (n > 0)
+    {
+      msg_transport_send_message_async (transport, message, NULL, on_async_sent, &run);
+      g_main_loop_run (loop);
+    }
+  if (run.error != NULL)
+    die ("send", run.error);
+  close_transport (transport);
+  seconds = seconds_since (start);
+  g_print ("mode=smtp-async msgs=%u seconds=%.4f rate=%.1f\n", n, seconds,
+           n > 0 ? n / seconds : 0.0);
+  return 0;
+}
+
+/* big: one message whose attachment is streamed from a file. */
+static int
+bench_big (const char *port,
+           const char *path)
+{
+  g_autoptr (MsgTransport) transport = transport_new ("smtp", port);
+  g_autoptr (MsgMessage) message = msg_message_new ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInfo) info = NULL;
+  gint64 start;
+  double seconds, mib;
+
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE, NULL,
+                            &error);
+  if (info == NULL)
+    die (path, error);
+  mib = (double) g_file_info_get_size (info) / (1024 * 1024);
+  if (!msg_message_set_from (message, "sender@example.test", &error) ||
+      !msg_message_set_to (message, "rcpt@example.test", &error) ||
+      !msg_message_set_subject (message, "msgobj-bench big attachment", &error))
+    die ("message", error);
+  msg_message_set_text_body (message, "See the attachment.\n");
+  if (msg_message_add_attachment (message, path, &error) == NULL)
+    die ("attachment", error);
+
+  start = g_get_monotonic_time ();
+  report = msg_transport_send_message (transport, message, NULL, &error);
+  if (report == NULL)
+    die ("send", error);
+  close_transport (transport);
+  seconds = seconds_since (start);
+  g_print ("mode=big attachment_mib=%.1f seconds=%.4f mib_per_s=%.1f\n", mib, seconds,
+           mib / seconds);
+  return 0;
+}
+
+/* nntp: N posts of a 1 KiB article, each with its own Message-ID (INN
+ * refuses a duplicate). */
+static int
+bench_nntp (const char *port,
+            guint       n,
+            const char *group)
+{
+  g_autoptr (MsgTransport) transport = transport_new ("nntp", port);
+  g_autoptr (MsgMessage) message = msg_message_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) body = g_string_new (NULL);
+  g_autofree char *id_prefix = NULL;
+  gint64           start;
+  double           seconds;
+
+  /* About 1 KiB of text with the headers, like the peer's articles. */
+  while (body->len < 800)
+    g_string_append (body, "The quick brown fox jumps over the lazy dog 0123456789.\n");
+  if (!msg_message_set_from (message, "Bench <sender@example.test>", &error) ||
+      !msg_message_set_newsgroups (message, group, &error) ||
+      !msg_message_set_subject (message, "msgobj-bench article", &error))
+    die ("article", error);
+  msg_message_set_text_body (message, body->str);
+  id_prefix = g_strdup_printf ("%d.%" G_GINT64_FORMAT, getpid (), g_get_real_time ());
+
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("<bench.%s.%u@example.test>", id_prefix, i);
+      g_autoptr (MsgSendReport) report = NULL;
+
+      if (!msg_message_set_message_id (message, id, &error))
+        die ("Message-ID", error);
+      report = msg_transport_post_message (transport, message, NULL, &error);
+      if (report == NULL)
+        die ("post", error);
+    }
+  close_transport (transport);
+  seconds = seconds_since (start);
+  g_print ("mode=nntp articles=%u seconds=%.4f rate=%.1f\n", n, seconds,
+           n > 0 ? n / seconds : 0.0);
+  return 0;
+}
+
+/* cancel: how long from g_cancellable_cancel() until the send returns with
+ * its socket closed, and until the server sees the close. */
+
+static guint
+count_sockets (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
+  guint       sockets = 0;
+
+  if (dir == NULL)
+    return 0;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, "socket:"))
+        sockets++;
+    }
+  return sockets;
+}
+
+/* The stall server appends "stall N MONOTONIC_US" to EOFLOG when its
+ * connection N reaches the stall and "eof N MONOTONIC_US" when it sees the
+ * connection closed. Both sides read CLOCK_MONOTONIC. */
+static gint64
+find_event (const char *eof_log,
+            const char *kind,
+            guint       connection)
+{
+  g_autofree char *prefix = g_strdup_printf ("%s %u ", kind, connection);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  if (!g_file_get_contents (eof_log, &text, NULL, NULL))
+    return -1;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      return g_ascii_strtoll (lines[i] + strlen (prefix), NULL, 10);
+  return -1;
+}
+
+static gint64
+wait_for_event (const char *eof_log,
+                const char *kind,
+                guint       connection)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  gint64 at;
+
+  while ((at = find_event (eof_log, kind, connection)) < 0 &&
+         g_get_monotonic_time () < deadline)
+    /* A poll for another process's file, not a timing assertion. */
+    g_usleep (G_TIME_SPAN_MILLISECOND);
+  return at;
+}
+
+typedef struct
+{
+  GCancellable *cancellable;
+  const char   *eof_log;
+  guint         connection;
+  gint64        cancelled_at;
+} Canceller;
+
+/* Cancels once the server reports the stall, plus a little for the client
+ * to block in it (in the data stage, to fill the socket buffers). */
+static gpointer
+cancel_thread (gpointer data)
+{
+  Canceller *c = data;
+
+  wait_for_event (c->eof_log, "stall", c->connection);
+  g_usleep (SETTLE_US);
+  c->cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (c->cancellable);
+  return NULL;
+}
+
+typedef struct
+{
+  GMainLoop     *loop;
+  MsgSendReport *report;
+  GError        *error;
+  gint64         returned_at;
+} AsyncResult;
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      data)
+{
+  AsyncResult *r = data;
+
+  r->returned_at = g_get_monotonic_time ();
+  r->report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &r->error);
+  g_main_loop_quit (r->loop);
+}
+
+static gboolean
+on_cancel_timeout (gpointer data)
+{
+  Canceller *c = data;
+
+  c->cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (c->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* The async variant polls from the main context, so that the cancellation
+ * comes from the thread that started the call. */
+static gboolean
+on_poll_stall (gpointer data)
+{
+  Canceller *c = data;
+
+  if (find_event (c->eof_log, "stall", c->connection) < 0)
+    return G_SOURCE_CONTINUE;
+  g_timeout_add (SETTLE_US / 1000, on_cancel_timeout, c);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median (GArray *values)
+{
+  g_array_sort (values, compare_doubles);
+  return values->len > 0 ? g_array_index (values, double, values->len / 2) : -1;
+}
+
+static double
+maximum (GArray *values)
+{
+  g_array_sort (values, compare_doubles);
+  return values->len > 0 ? g_array_index (values, double, values->len - 1) : -1;
+}
+
+/* With @timeout (seconds, as text) the send is not cancelled: the
+ * connection time-out ends it, and the time is counted from the server's
+ * stall plus the time-out. */
+static int
+bench_stall (const char *port,
+             const char *stage,
+             guint       reps,
+             const char *eof_log,
+             const char *timeout)
+{
+  g_autoptr (MsgTransport) transport =
+      transport_new_full ("smtp", port, timeout != NULL ? "smtpconnectiontimeout" : NULL, timeout);
+  const char *mode = timeout != NULL ? "timeout" : "cancel";
+  gint64      timeout_us = timeout != NULL ? (gint64) (g_ascii_strtod (timeout, NULL) * G_USEC_PER_SEC) : 0;
+  g_autoptr (MsgMessage) message = msg_message_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) sync_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) async_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) eof_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GBytes) payload = NULL;
+  guint   sockets_before = count_sockets ();
+  guint   connection = 0, failures = 0;
+  guint8 *data;
+  gsize   size = 16 * 1024 * 1024;
+
+  if (!msg_message_set_from (message, "sender@example.test", &error) ||
+      !msg_message_set_to (message, "rcpt@example.test", &error) ||
+      !msg_message_set_subject (message, "msgobj-bench cancel", &error))
+    die ("message", error);
+  msg_message_set_text_body (message, "Stalled.\n");
+  /* Large enough to fill both socket buffers when the server stops
+   * reading during DATA; small otherwise, so that the server has read the
+   * final dot well before the cancellation. */
+  if (g_str_equal (stage, "data"))
+    {
+      data = g_malloc (size);
+      for (gsize i = 0; i < size; i++)
+        data[i] = (guint8) (i * 2654435761u >> 13);
+      payload = g_bytes_new_take (data, size);
+      if (msg_message_add_attachment_bytes (message, payload, "stall.bin",
+                                            "application/octet-stream", &error) == NULL)
+        die ("attachment", error);
+    }
+
+  for (guint i = 0; i < 2 * reps; i++)
+    {
+      gboolean async = i >= reps;
+      g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+      g_autoptr (GError) send_error = NULL;
+      g_autoptr (MsgSendReport) report = NULL;
+      Canceller c = { cancellable, eof_log, connection + 1, 0 };
+      gint64    returned_at, eof_at;
+      gboolean  expected;
+      double    ms;
+
+      if (!async)
+        {
+          GThread *thread = timeout == NULL ? g_thread_new ("canceller", cancel_thread, &c) : NULL;
+
+          report = msg_transport_send_message (transport, message, cancellable, &send_error);
+          returned_at = g_get_monotonic_time ();
+          if (thread != NULL)
+            g_thread_join (thread);
+        }
+      else
+        {
+          g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+          AsyncResult r = { loop, NULL, NULL, 0 };
+
+          if (timeout == NULL)
+            g_timeout_add (1, on_poll_stall, &c);
+          msg_transport_send_message_async (transport, message, cancellable, on_sent, &r);
+          g_main_loop_run (loop);
+          /* If the send ended before the stall, nothing may use c later. */
+          while (g_source_remove_by_user_data (&c))
+            ;
+          report = r.report;
+          send_error = r.error;
+          returned_at = r.returned_at;
+        }
+      connection++;
+      if (timeout != NULL)
+        {
+          gint64 stall_at = find_event (eof_log, "stall", connection);
+
+          c.cancelled_at = stall_at >= 0 ? stall_at + timeout_us : returned_at;
+        }
+
+      /* After the final dot a cancellation or time-out leaves the outcome
+       * unknown (DESIGN decision 2); before it, the error is CANCELLED or
+       * TIMED_OUT. */
+      expected = g_str_equal (stage, "dot")
+                     ? g_error_matches (send_error, MSG_TRANSPORT_ERROR,
+                                        MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN)
+                     : g_error_matches (send_error, G_IO_ERROR,
+                                        timeout != NULL ? G_IO_ERROR_TIMED_OUT
+                                                        : G_IO_ERROR_CANCELLED);
+      if (report != NULL || !expected)
+        {
+          g_printerr ("msgobj-bench: %s at %s: unexpected result: %s\n", mode, stage,
+                      send_error != NULL ? send_error->message : "sent");
+          failures++;
+        }
+      if (count_sockets () != sockets_before)
+        {
+          g_printerr ("msgobj-bench: %s at %s: a socket is still open after the call "
+                      "returned\n",
+                      mode, stage);
+          failures++;
+        }
+      ms = (double) (returned_at - c.cancelled_at) / 1000;
+      g_array_append_val (async ? async_ms : sync_ms, ms);
+      eof_at = wait_for_event (eof_log, "eof", connection);
+      if (eof_at < 0)
+        {
+          g_printerr ("msgobj-bench: %s at %s: the server never saw connection %u "
+                      "closed\n",
+                      mode, stage, connection);
+          failures++;
+        }
+      else
+        {
+          ms = (double) (eof_at - c.cancelled_at) / 1000;
+          g_array_append_val (eof_ms, ms);
+        }
+    }
+  g_print ("mode=%s stage=%s reps=%u sync_median_ms=%.3f sync_max_ms=%.3f "
+           "async_median_ms=%.3f async_max_ms=%.3f server_eof_median_ms=%.3f "
+           "server_eof_max_ms=%.3f failures=%u\n",
+           mode, stage, reps, median (sync_ms), maximum (sync_ms), median (async_ms),
+           maximum (async_ms), median (eof_ms), maximum (eof_ms), failures);
+  return failures == 0 ? 0 : 1;
+}
+
+static void
+usage (void)
+{
+  g_printerr ("usage: msgobj-bench smtp PORT N FILE\n"
+              "       msgobj-bench smtp-new PORT N\n"
+              "       msgobj-bench smtp-async PORT N FILE\n"
+              "       msgobj-bench big PORT FILE\n"
+              "       msgobj-bench nntp PORT N GROUP\n"
+              "       msgobj-bench cancel PORT greeting|ehlo|data|dot REPS EOFLOG\n"
+              "       msgobj-bench timeout PORT greeting|ehlo|data|dot REPS EOFLOG SECONDS\n");
+  exit (2);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  if (argc < 3)
+    usage ();
+  if (g_str_equal (argv[1], "smtp") && argc == 5)
+    return bench_smtp (argv[2], parse_count (argv[3], "N"), argv[4]);
+  if (g_str_equal (argv[1], "smtp-new") && argc == 4)
+    return bench_smtp_new (argv[2], parse_count (argv[3], "N"));
+  if (g_str_equal (argv[1], "smtp-async") && argc == 5)
+    return bench_smtp_async (argv[2], parse_count (argv[3], "N"), argv[4]);
+  if (g_str_equal (argv[1], "big") && argc == 4)
+    return bench_big (argv[2], argv[3]);
+  if (g_str_equal (argv[1], "nntp") && argc == 5)
+    return bench_nntp (argv[2], parse_count (argv[3], "N"), argv[4]);
+  if (g_str_equal (argv[1], "cancel") && argc == 6)
+    return bench_stall (argv[2], argv[3], parse_count (argv[4], "REPS"), argv[5], NULL);
+  if (g_str_equal (argv[1], "timeout") && argc == 7)
+    return bench_stall (argv[2], argv[3], parse_count (argv[4], "REPS"), argv[5], argv[6]);
+  usage ();
+  return 2;
+}

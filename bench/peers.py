@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+# Helpers for bench/run.sh: the test messages and the Python peer clients.
+#
+#   peers.py mkmsg DIR             msg-1k.eml (exactly 1024 bytes), a 100 MiB
+#                                  attachment (attach.bin) and big.eml, the
+#                                  same attachment base64-encoded in a
+#                                  multipart/mixed message, for the peers
+#   peers.py smtplib PORT N FILE   one smtplib.SMTP, N x sendmail(bytes)
+#   peers.py nntplib PORT N GROUP  one nntplib.NNTP, N x post() of 1 KiB
+#   peers.py nntphigh PORT GROUP   the group's high article number
+#
+# Run with /usr/bin/python3 (Debian's; nntplib is deprecated in 3.11).
+import base64
+import io
+import os
+import smtplib
+import sys
+import time
+import warnings
+
+SENDER, RCPT = "sender@example.test", "rcpt@example.test"
+ATTACH_MIB = 100
+
+
+def mkmsg(directory):
+    header = ("From: sender@example.test\r\nTo: rcpt@example.test\r\n"
+              "Subject: bench 1 KiB\r\nMessage-ID: <bench-1k@example.test>\r\n"
+              "Date: Mon, 30 Nov 2026 12:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+              "Content-Type: text/plain; charset=us-ascii\r\n\r\n").encode()
+    line = b"The quick brown fox jumps over the lazy dog 0123456789 abcdefghij.\r\n"
+    body = b""
+    while len(header) + len(body) + len(line) <= 1024:
+        body += line
+    body += b"x" * (1024 - len(header) - len(body) - 2) + b"\r\n"
+    with open(os.path.join(directory, "msg-1k.eml"), "wb") as f:
+        f.write(header + body)
+
+    # Incompressible content, written and encoded 3 MiB at a time (a
+    # multiple of 3 bytes keeps the base64 lines whole).
+    attach = os.path.join(directory, "attach.bin")
+    big = os.path.join(directory, "big.eml")
+    chunk = 3 * 1024 * 1024
+    with open(attach, "wb") as a, open(big, "wb") as b:
+        b.write(b"From: sender@example.test\r\nTo: rcpt@example.test\r\n"
+                b"Subject: bench big attachment\r\nMessage-ID: <bench-big@example.test>\r\n"
+                b"Date: Mon, 30 Nov 2026 12:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+                b"Content-Type: multipart/mixed; boundary=\"=-bench\"\r\n\r\n"
+                b"--=-bench\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+                b"See the attachment.\r\n\r\n--=-bench\r\n"
+                b"Content-Type: application/octet-stream\r\n"
+                b"Content-Disposition: attachment; filename=\"attach.bin\"\r\n"
+                b"Content-Transfer-Encoding: base64\r\n\r\n")
+        left = ATTACH_MIB * 1024 * 1024
+        while left > 0:
+            data = os.urandom(min(chunk, left))
+            left -= len(data)
+            a.write(data)
+            b.write(base64.encodebytes(data).replace(b"\n", b"\r\n"))
+        b.write(b"\r\n--=-bench--\r\n")
+
+
+def send_smtplib(port, n, path):
+    with open(path, "rb") as f:
+        data = f.read()
+    with smtplib.SMTP("127.0.0.1", port, local_hostname="localhost") as smtp:
+        for _ in range(n):
+            smtp.sendmail(SENDER, [RCPT], data)
+
+
+def article(i):
+    body = "The quick brown fox jumps over the lazy dog 0123456789.\r\n" * 15
+    return ("From: Bench <sender@example.test>\r\nNewsgroups: %s\r\n"
+            "Subject: nntplib bench article\r\nMessage-ID: <nntplib.%d.%d.%d@example.test>\r\n"
+            "\r\n%s" % (GROUP, os.getpid(), time.time_ns(), i, body)).encode()
+
+
+def post_nntplib(port, n):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import nntplib
+    with nntplib.NNTP("127.0.0.1", port) as nntp:
+        for i in range(n):
+            nntp.post(io.BytesIO(article(i)))
+
+
+def nntp_high(port, group):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import nntplib
+    with nntplib.NNTP("127.0.0.1", port) as nntp:
+        _, _, _, last, _ = nntp.group(group)
+        print(last)
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "mkmsg":
+        mkmsg(sys.argv[2])
+    elif cmd == "smtplib":
+        send_smtplib(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    elif cmd == "nntplib":
+        GROUP = sys.argv[4]
+        post_nntplib(int(sys.argv[2]), int(sys.argv[3]))
+    elif cmd == "nntphigh":
+        nntp_high(int(sys.argv[2]), sys.argv[3])
+    else:
+        sys.exit("peers.py: unknown command %r" % cmd)

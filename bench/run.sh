@@ -1,0 +1,534 @@
+#!/bin/bash
+# libmsgobj against peer clients on loopback, in one run, on the same servers.
+# See bench/README.md for what each row means.
+#
+#   bench/run.sh [--build DIR] [--reps N] [--no-big] [--no-nntp] [--no-cancel]
+#
+# Starts its own Postfix smtp-sink (-c -a, counting) and, when INN 2.7 is
+# installed and we are root, a private innd, both on free 127.0.0.1 ports;
+# stops them by PID. Installs msmtp, curl and swaks with apt-get only if
+# they are missing (as root). Exits non-zero if a server's counters show a
+# lost message, a client failed, or a cancellation left a socket open.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$SRC/_build
+REPS=5
+DO_BIG=1
+DO_NNTP=1
+DO_CANCEL=1
+N_SMTP=1000           # 1 KiB messages over one connection
+N_PROC=25             # messages for the one-process-per-message clients
+N_NNTP=500           # 1 KiB articles over one connection
+CANCEL_REPS=10        # per stage, sync and async each
+TIMEOUT_REPS=3        # per stage, sync and async each
+TIMEOUT=0.2           # smtpconnectiontimeout for the time-out rows
+PY=/usr/bin/python3
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --build) BUILD=$(cd "$2" && pwd); shift 2 ;;
+    --reps) REPS=$2; shift 2 ;;
+    --no-big) DO_BIG=0; shift ;;
+    --no-nntp) DO_NNTP=0; shift ;;
+    --no-cancel) DO_CANCEL=0; shift ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+BENCH=$BUILD/bench/msgobj-bench
+[ -x "$BENCH" ] || { echo "run.sh: $BENCH not built (ninja -C $BUILD)" >&2; exit 2; }
+export MSGOBJ_TRANSPORT_PATH=$BUILD/transports/smtp:$BUILD/transports/nntp
+export LC_ALL=C
+
+SINK=/usr/sbin/smtp-sink
+SOURCE=/usr/sbin/smtp-source
+INNBIN=/usr/lib/news/bin
+
+# --- tools -------------------------------------------------------------------
+
+need=()
+command -v msmtp >/dev/null || need+=(msmtp)
+command -v curl >/dev/null || need+=(curl)
+command -v swaks >/dev/null || need+=(swaks)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "run.sh: installing ${need[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >&2
+  else
+    echo "run.sh: missing ${need[*]} (not root: skipping those rows)" >&2
+  fi
+fi
+[ -x "$SINK" ] || { echo "run.sh: $SINK missing: apt-get install postfix" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "run.sh: /usr/bin/time missing" >&2; exit 2; }
+
+WORK=$(mktemp -d /tmp/msgobj-bench.XXXXXX)
+chmod 755 "$WORK"   # innd runs as news and must reach its directory
+SINK_PID=
+INN_PID=
+INN_DIR=
+STALL_PID=
+FAILED=0
+
+cleanup() {
+  set +e
+  [ -n "$STALL_PID" ] && kill "$STALL_PID" 2>/dev/null && wait "$STALL_PID" 2>/dev/null
+  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
+  [ -n "$INN_PID" ] && stop_inn
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "run.sh: FAILED: $*" >&2
+  FAILED=1
+}
+
+free_port() {
+  $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Readiness without connecting (a probe connection would count as a session).
+wait_listen() {
+  local port=$1 pid=$2 i
+  for i in $(seq 200); do
+    ss -ltnH "sport = :$port" | grep -q . && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+now_ns() { date +%s%N; }
+
+# --- smtp-sink -----------------------------------------------------------------
+
+start_sink() {
+  local _
+  for _ in 1 2 3; do
+    SINK_PORT=$(free_port)
+    # -c: counters on stdout; -a: no AUTH (its AUTH is fake); as root it
+    # must be told which user to switch to.
+    local user=()
+    [ "$(id -u)" = 0 ] && user=(-u nobody)
+    "$SINK" -4 -c -a "${user[@]}" "127.0.0.1:$SINK_PORT" 1024 >"$WORK/sink.out" 2>&1 &
+    SINK_PID=$!
+    wait_listen "$SINK_PORT" "$SINK_PID" && return 0
+    kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null || true
+    SINK_PID=
+  done
+  echo "run.sh: smtp-sink did not start: $(cat "$WORK/sink.out")" >&2
+  exit 1
+}
+
+# The sink's last "sess=N quit=N mesg=N" (its lines end in \r).
+sink_count() {
+  local line
+  line=$(tr '\r' '\n' <"$WORK/sink.out" | grep '^sess=' | tail -n 1)
+  [ -n "$line" ] || line="sess=0 quit=0 mesg=0"
+  echo "$line"
+}
+sink_field() { sink_count | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# --- INN -------------------------------------------------------------------------
+
+inn_conf_set() {
+  local file=$1 key=$2 value=$3
+  if grep -Eq "^#?[[:space:]]*$key:" "$file"; then
+    sed -i -E "s|^#?[[:space:]]*$key:.*|$key: $value|" "$file"
+  else
+    echo "$key: $value" >>"$file"
+  fi
+}
+
+as_news() {
+  setpriv --reuid=news --regid=news --init-groups env INNCONF="$INN_DIR/etc/inn.conf" "$@"
+}
+
+start_inn() {
+  local d=$WORK/inn kv
+  INN_DIR=$d
+  mkdir -p "$d"/{etc,db,run,log,http} \
+    "$d"/spool/{articles,overview,incoming/tmp,incoming/bad,outgoing,archive}
+  cp -a /etc/news/. "$d/etc/"
+  local conf=$d/etc/inn.conf
+  for kv in pathdb=db pathetc=etc pathrun=run pathlog=log pathhttp=http pathspool=spool \
+      patharticles=spool/articles pathoverview=spool/overview pathincoming=spool/incoming \
+      pathtmp=spool/incoming/tmp pathoutgoing=spool/outgoing patharchive=spool/archive; do
+    inn_conf_set "$conf" "${kv%%=*}" "$d/${kv#*=}"
+  done
+  inn_conf_set "$conf" bindaddress 127.0.0.1
+  inn_conf_set "$conf" domain localdomain
+  inn_conf_set "$conf" pathhost inn.localdomain
+  inn_conf_set "$conf" pathfilter /etc/news/filter
+  inn_conf_set "$conf" nnrpdloadlimit 0   # the load average is high on a shared machine
+  sed -i -E '/^#?[[:space:]]*bindaddress6:/d' "$conf"
+  grep -v '^local\.' /usr/lib/news/examples/active >"$d/db/active"
+  grep -v '^local\.' /usr/lib/news/examples/newsgroups >"$d/db/newsgroups"
+  : >"$d/db/active.times"
+  : >"$d/db/history"
+  # No "peer ME": every local connection is a reader's and may POST at once.
+  printf 'streaming: true\nmax-connections: 8\n' >"$d/etc/incoming.conf"
+  cat >"$d/etc/readers.conf" <<'EOF'
+auth "localhost" {
+  hosts: "localhost, 127.0.0.1, ::1, stdin"
+  default: "<localhost>"
+}
+access "localhost" {
+  users: "<localhost>"
+  newsgroups: "*"
+  access: RPA
+}
+EOF
+  chown news:news "$d"
+  chown -R news:news "$d"/{db,run,log,http,spool}
+  as_news "$INNBIN/makedbz" -i -o >"$d/log/makedbz.out" 2>&1 || return 1
+  for _ in 1 2 3; do
+    INN_PORT=$(free_port)
+    inn_conf_set "$conf" port "$INN_PORT"
+    inn_conf_set "$conf" nnrpdpostport "$INN_PORT"
+    # setpriv execs: $! is innd itself.
+    as_news "$INNBIN/innd" -d -f >"$d/log/innd.out" 2>&1 </dev/null &
+    INN_PID=$!
+    if wait_listen "$INN_PORT" "$INN_PID"; then
+      as_news "$INNBIN/ctlinnd" -s newgroup local.bench y >/dev/null && return 0
+    fi
+    stop_inn
+  done
+  return 1
+}
+
+stop_inn() {
+  local pid i
+  as_news "$INNBIN/ctlinnd" -s shutdown "bench done" >/dev/null 2>&1 || true
+  for i in $(seq 100); do
+    kill -0 "$INN_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -0 "$INN_PID" 2>/dev/null && kill "$INN_PID" 2>/dev/null
+  wait "$INN_PID" 2>/dev/null || true
+  # nnrpd processes of this instance only: they carry our INNCONF.
+  for pid in /proc/[0-9]*; do
+    pid=${pid#/proc/}
+    if tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" |
+        grep -qx "INNCONF=$INN_DIR/etc/inn.conf"; then
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
+  INN_PID=
+}
+
+# --- measuring -----------------------------------------------------------------
+
+# One timed run: wall seconds (process start included) to $T, peak RSS in
+# KiB to $RSS, CPU seconds to $CPU; stdout in $WORK/out. Fails the bench if the command fails.
+timed() {
+  local start end
+  start=$(now_ns)
+  # bash's time keyword gives the CPU time in ms (GNU time's %U only in
+  # 10 ms steps); it includes /usr/bin/time itself, about 1 ms.
+  local TIMEFORMAT='%3U %3S'
+  if ! { time /usr/bin/time -f %M -o "$WORK/rss" "$@" >"$WORK/out" 2>"$WORK/err"; } 2>"$WORK/cpu"; then
+    fail "$* : $(tail -n 3 "$WORK/err")"
+  fi
+  end=$(now_ns)
+  T=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
+  RSS=$(tail -n 1 "$WORK/rss")
+  # The client's own CPU time (user + system, its children included): much
+  # less disturbed by the machine's other jobs than the wall clock.
+  CPU=$(tail -n 1 "$WORK/cpu" | awk '{ printf "%.3f", $1 + $2 }')
+}
+
+# measure KEY REPS N CHECK -- command: runs it REPS times; CHECK is "sink"
+# (the sink's mesg must grow by N and sess by SESS), "inn" (the group's high
+# water mark must grow by N) or "none". Each run adds "KEY SECONDS RSS_KIB
+# CPU_SECONDS" to the results; result() gives the best time, the largest
+# RSS and the least CPU.
+SESS=1
+measure() {
+  local key=$1 reps=$2 n=$3 check=$4 r before after sess_before sess_after
+  shift 5
+  for r in $(seq "$reps"); do
+    case $check in
+      sink) before=$(sink_field mesg); sess_before=$(sink_field sess) ;;
+      inn) before=$($PY "$SRC/bench/peers.py" nntphigh "$INN_PORT" local.bench) ;;
+    esac
+    timed "$@"
+    # smtp-sink writes its counters right after each reply: settle first.
+    case $check in
+      sink)
+        for _ in $(seq 50); do
+          [ "$(sink_field sess)" -ge $((sess_before + SESS)) ] && break
+          sleep 0.02
+        done
+        after=$(sink_field mesg); sess_after=$(sink_field sess)
+        [ $((after - before)) -eq "$n" ] ||
+          fail "$key: the sink counted $((after - before)) messages, not $n"
+        [ $((sess_after - sess_before)) -eq "$SESS" ] ||
+          fail "$key: the sink counted $((sess_after - sess_before)) sessions, not $SESS"
+        ;;
+      inn)
+        after=$($PY "$SRC/bench/peers.py" nntphigh "$INN_PORT" local.bench)
+        [ $((after - before)) -eq "$n" ] ||
+          fail "$key: INN stored $((after - before)) articles, not $n"
+        ;;
+    esac
+    echo "$key $T $RSS $CPU" >>"$WORK/results"
+    printf '  %-28s %8s s  peak RSS %6s KiB  CPU %6s s\n' "$key" "$T" "$RSS" "$CPU" >&2
+  done
+}
+
+# A loop of one process per message; peak RSS is the largest single child.
+per_process() {
+  local n=$1 i
+  shift
+  local max=0 rss
+  for i in $(seq "$n"); do
+    /usr/bin/time -f %M -o "$WORK/rss1" "$@" <"$MSGFILE" >/dev/null || return 1
+    rss=$(tail -n 1 "$WORK/rss1")
+    [ "$rss" -gt "$max" ] && max=$rss
+  done
+  echo "$max" >"$WORK/child-rss"
+}
+
+# The RSS of a per-process row is its largest child's, not bash's.
+child_rss() {
+  awk -v r="$(cat "$WORK/child-rss")" 'NR == FNR { last = FNR; next }
+    { if (FNR == last) $3 = r; print }' "$WORK/results" "$WORK/results" >"$WORK/results.new"
+  mv "$WORK/results.new" "$WORK/results"
+}
+
+# result KEY: the best time of KEY's runs (the others measure the machine's
+# other jobs too); result KEY 3: the largest peak RSS; result KEY 4: the
+# least CPU time.
+result() {
+  awk -v k="$1" -v c="${2:-2}" '$1 == k && (n++ == 0 || (c == 3 ? $c > v : $c < v)) { v = $c }
+    END { if (n) print v }' "$WORK/results"
+}
+
+# ------------------------------------------------------------------------------
+
+echo "msgobj bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r)" >&2
+echo "  work directory $WORK" >&2
+$PY "$SRC/bench/peers.py" mkmsg "$WORK"
+MSG=$WORK/msg-1k.eml
+start_sink
+echo "  smtp-sink pid $SINK_PID on 127.0.0.1:$SINK_PORT" >&2
+
+CURLCFG=$WORK/curl.cfg
+curl_config() {
+  local n=$1 file=$2 i
+  : >"$CURLCFG"
+  for i in $(seq "$n"); do
+    [ "$i" -gt 1 ] && echo next >>"$CURLCFG"
+    printf 'url = "smtp://127.0.0.1:%s/localhost"\nupload-file = "%s"\nmail-from = "sender@example.test"\nmail-rcpt = "rcpt@example.test"\nsilent\nshow-error\n' \
+      "$SINK_PORT" "$file" >>"$CURLCFG"
+  done
+}
+SOURCE_ARGS=(-f sender@example.test -t rcpt@example.test -M localhost)
+
+echo "== 1 KiB messages over one connection ($REPS rounds, clients interleaved)" >&2
+for r in $(seq "$REPS"); do
+  for n in 1 "$N_SMTP"; do
+    measure "smtp.msgobj.$n" 1 "$n" sink -- "$BENCH" smtp "$SINK_PORT" "$n" "$MSG"
+    measure "smtp.msgobj-new.$n" 1 "$n" sink -- "$BENCH" smtp-new "$SINK_PORT" "$n"
+    measure "smtp.msgobj-async.$n" 1 "$n" sink -- "$BENCH" smtp-async "$SINK_PORT" "$n" "$MSG"
+    measure "smtp.smtplib.$n" 1 "$n" sink -- $PY "$SRC/bench/peers.py" smtplib "$SINK_PORT" "$n" "$MSG"
+    if command -v curl >/dev/null; then
+      curl_config "$n" "$MSG"
+      measure "smtp.curl-K.$n" 1 "$n" sink -- curl -K "$CURLCFG"
+    fi
+    [ -x "$SOURCE" ] &&
+      measure "smtp.smtp-source.$n" 1 "$n" sink -- "$SOURCE" -d -m "$n" -F "$MSG" "${SOURCE_ARGS[@]}" "127.0.0.1:$SINK_PORT"
+  done
+done
+
+echo "== one process per message ($N_PROC messages)" >&2
+MSGFILE=$MSG
+SESS=$N_PROC
+if command -v msmtp >/dev/null; then
+  measure "proc.msmtp" 1 "$N_PROC" sink -- bash -c "$(declare -f per_process); WORK=$WORK MSGFILE=$MSG per_process $N_PROC msmtp --host=127.0.0.1 --port=$SINK_PORT --auth=off --tls=off --domain=localhost --from=sender@example.test rcpt@example.test"
+  child_rss
+fi
+if command -v curl >/dev/null; then
+  measure "proc.curl" 1 "$N_PROC" sink -- bash -c "$(declare -f per_process); WORK=$WORK MSGFILE=$MSG per_process $N_PROC curl -sS --url smtp://127.0.0.1:$SINK_PORT/localhost --mail-from sender@example.test --mail-rcpt rcpt@example.test --upload-file -"
+  child_rss
+fi
+if command -v swaks >/dev/null; then
+  measure "proc.swaks" 1 "$N_PROC" sink -- bash -c "$(declare -f per_process); WORK=$WORK MSGFILE=$MSG per_process $N_PROC swaks --server 127.0.0.1:$SINK_PORT --helo localhost --from sender@example.test --to rcpt@example.test --data - --silent 2"
+  child_rss
+fi
+SESS=1
+
+if [ "$DO_BIG" = 1 ]; then
+  echo "== one message with a 100 MiB attachment" >&2
+  BIG=$WORK/big.eml
+  measure "big.msgobj" 1 1 sink -- "$BENCH" big "$SINK_PORT" "$WORK/attach.bin"
+  grep '^mode=big' "$WORK/out" | sed 's/^/  msgobj-bench: /' >&2 || true
+  measure "big.smtplib" 1 1 sink -- $PY "$SRC/bench/peers.py" smtplib "$SINK_PORT" 1 "$BIG"
+  if command -v curl >/dev/null; then
+    curl_config 1 "$BIG"
+    measure "big.curl" 1 1 sink -- curl -K "$CURLCFG"
+  fi
+  [ -x "$SOURCE" ] &&
+    measure "big.smtp-source" 1 1 sink -- "$SOURCE" -d -m 1 -F "$BIG" "${SOURCE_ARGS[@]}" "127.0.0.1:$SINK_PORT"
+  command -v msmtp >/dev/null &&
+    measure "big.msmtp" 1 1 sink -- bash -c "msmtp --host=127.0.0.1 --port=$SINK_PORT --auth=off --tls=off --domain=localhost --from=sender@example.test rcpt@example.test <$BIG"
+  BIG_BYTES=$(stat -c %s "$BIG")
+  ATTACH_BYTES=$(stat -c %s "$WORK/attach.bin")
+fi
+
+HAVE_INN=0
+if [ "$DO_NNTP" = 1 ]; then
+  if [ "$(id -u)" = 0 ] && [ -x "$INNBIN/innd" ] && id news >/dev/null 2>&1; then
+    if start_inn; then
+      HAVE_INN=1
+      echo "== articles to INN (innd pid $INN_PID on 127.0.0.1:$INN_PORT)" >&2
+      for r in $(seq "$REPS"); do
+        for n in 1 "$N_NNTP"; do
+          measure "nntp.msgobj.$n" 1 "$n" inn -- "$BENCH" nntp "$INN_PORT" "$n" local.bench
+          measure "nntp.nntplib.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntplib "$INN_PORT" "$n" local.bench
+        done
+      done
+      stop_inn
+    else
+      fail "INN did not start: $(tail -n 5 "$WORK/inn/log/innd.out" 2>/dev/null)"
+    fi
+  else
+    echo "== NNTP skipped: needs root and INN 2.7 (apt-get install inn2)" >&2
+  fi
+fi
+
+# stall_rows MODE REPS [SECONDS]: the cancel or time-out rows, one stall
+# server per stage.
+stall_rows() {
+  local mode=$1 reps=$2 seconds=${3:-} stage
+  : >"$WORK/$mode"
+  for stage in greeting ehlo data dot; do
+    : >"$WORK/eof.log"
+    : >"$WORK/stall.port"
+    $PY "$SRC/bench/stall-server.py" "$stage" "$WORK/eof.log" >"$WORK/stall.port" &
+    STALL_PID=$!
+    for _ in $(seq 100); do [ -s "$WORK/stall.port" ] && break; sleep 0.05; done
+    if ! "$BENCH" "$mode" "$(cat "$WORK/stall.port")" "$stage" "$reps" "$WORK/eof.log" \
+        ${seconds:+"$seconds"} >>"$WORK/$mode" 2>"$WORK/err"; then
+      fail "$mode at $stage: $(head -n 3 "$WORK/err")"
+    fi
+    kill "$STALL_PID"; wait "$STALL_PID" 2>/dev/null || true
+    STALL_PID=
+  done
+}
+
+if [ "$DO_CANCEL" = 1 ]; then
+  echo "== cancellation against a stalling server ($CANCEL_REPS sync + $CANCEL_REPS async per stage)" >&2
+  stall_rows cancel "$CANCEL_REPS"
+  echo "== time-outs (smtpconnectiontimeout=$TIMEOUT; $TIMEOUT_REPS sync + $TIMEOUT_REPS async per stage)" >&2
+  stall_rows timeout "$TIMEOUT_REPS" "$TIMEOUT"
+fi
+
+# --- the table -------------------------------------------------------------------
+
+steady() {   # steady rate: (N - 1) / (t(N) - t(1))
+  awk -v n="$2" -v a="$(result "$1.1")" -v b="$(result "$1.$2")" \
+    'BEGIN { if (b > a) printf "%.0f", (n - 1) / (b - a); else print "-" }'
+}
+wall() { awk -v n="$2" -v t="$(result "$1")" 'BEGIN { if (t > 0) printf "%.0f", n / t; else print "-" }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+ratio() { awk -v p="$1" -v m="$2" 'BEGIN { if (p + 0 > 0 && m + 0 > 0) printf "%.3g", p / m; else print "-" }'; }
+
+echo
+echo "libmsgobj vs peers, 127.0.0.1, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores; best of $REPS runs, clients interleaved"
+echo "ratio = peer / libmsgobj (rates: < 1 means libmsgobj is faster; RSS and CPU: > 1 means the peer uses more)"
+echo
+printf '%-34s %8s %10s %12s %8s %8s %12s %10s %9s\n' "client (1000 x 1 KiB, 1 conn)" "time s" "msg/s wall" "msg/s steady" "RSS MiB" "CPU s/1k" "ratio steady" "ratio wall" "ratio CPU"
+m_steady=$(steady smtp.msgobj "$N_SMTP")
+m_wall=$(wall "smtp.msgobj.$N_SMTP" "$N_SMTP")
+m_cpu=$(result "smtp.msgobj.$N_SMTP" 4)
+for c in msgobj msgobj-new msgobj-async smtplib curl-K smtp-source; do
+  t=$(result "smtp.$c.$N_SMTP")
+  [ -n "$t" ] || continue
+  s=$(steady "smtp.$c" "$N_SMTP")
+  w=$(wall "smtp.$c.$N_SMTP" "$N_SMTP")
+  case $c in msgobj) name=libmsgobj ;; msgobj-new) name="libmsgobj, new message each" ;;
+    msgobj-async) name="libmsgobj, _async calls" ;; smtplib) name="python smtplib" ;; curl-K) name="curl -K" ;; *) name=$c ;; esac
+  printf '%-34s %8s %10s %12s %8s %8s %12s %10s %9s\n' "$name" "$t" "$w" "$s" "$(mib "$(result "smtp.$c.$N_SMTP" 3)")" \
+    "$(result "smtp.$c.$N_SMTP" 4)" "$(ratio "$s" "$m_steady")" "$(ratio "$w" "$m_wall")" \
+    "$(ratio "$(result "smtp.$c.$N_SMTP" 4)" "$m_cpu")"
+done
+for c in msmtp curl swaks; do
+  t=$(result "proc.$c")
+  [ -n "$t" ] || continue
+  w=$(wall "proc.$c" "$N_PROC")
+  cpu=$(awk -v c="$(result "proc.$c" 4)" -v n="$N_PROC" -v m="$N_SMTP" 'BEGIN { printf "%.1f", c / n * m }')
+  printf '%-34s %8s %10s %12s %8s %8s %12s %10s %9s\n' "$c, 1 proc/msg ($N_PROC msgs)" "$t" "$w" "$w" "$(mib "$(result "proc.$c" 3)")" \
+    "$cpu" "$(ratio "$w" "$m_steady")" "$(ratio "$w" "$m_wall")" "$(ratio "$cpu" "$m_cpu")"
+done
+
+if [ "$DO_BIG" = 1 ]; then
+  echo
+  printf '%-34s %8s %10s %8s %7s %12s %10s %9s\n' "client (1 msg, 100 MiB attachment)" "time s" "MiB/s" "RSS MiB" "CPU s" "ratio MiB/s" "ratio RSS" "ratio CPU"
+  m_rate=$(awk -v b="$ATTACH_BYTES" -v t="$(result big.msgobj)" 'BEGIN { printf "%.1f", b / 1048576 / t }')
+  m_rss=$(result big.msgobj 3)
+  for c in msgobj smtplib curl smtp-source msmtp; do
+    t=$(result "big.$c")
+    [ -n "$t" ] || continue
+    r=$(awk -v b="$ATTACH_BYTES" -v t="$t" 'BEGIN { printf "%.1f", b / 1048576 / t }')
+    case $c in msgobj) name="libmsgobj (encodes it)" ;; smtplib) name="python smtplib (.eml)" ;; *) name="$c (.eml)" ;; esac
+    printf '%-34s %8s %10s %8s %7s %12s %10s %9s\n' "$name" "$t" "$r" "$(mib "$(result "big.$c" 3)")" \
+      "$(result "big.$c" 4)" "$(ratio "$r" "$m_rate")" "$(ratio "$(result "big.$c" 3)" "$m_rss")" \
+      "$(ratio "$(result "big.$c" 4)" "$(result big.msgobj 4)")"
+  done
+  echo "(MiB/s counts the 100 MiB attachment; on the wire it is $((BIG_BYTES / 1048576)) MiB of base64)"
+  if [ "$m_rss" -ge $((32 * 1024)) ]; then
+    fail "libmsgobj's peak RSS sending a 100 MiB attachment is $(mib "$m_rss") MiB: over the 32 MiB target"
+  fi
+fi
+
+if [ "$HAVE_INN" = 1 ]; then
+  echo
+  printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s\n' "client ($N_NNTP x 1 KiB articles to INN)" "time s" "art/s wall" "art/s steady" "RSS MiB" "CPU s" "ratio steady" "ratio wall" "ratio CPU"
+  m_steady=$(steady nntp.msgobj "$N_NNTP")
+  m_wall=$(wall "nntp.msgobj.$N_NNTP" "$N_NNTP")
+  for c in msgobj nntplib; do
+    s=$(steady "nntp.$c" "$N_NNTP")
+    w=$(wall "nntp.$c.$N_NNTP" "$N_NNTP")
+    case $c in msgobj) name=libmsgobj ;; *) name="python nntplib" ;; esac
+    printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s\n' "$name" "$(result "nntp.$c.$N_NNTP")" "$w" "$s" \
+      "$(mib "$(result "nntp.$c.$N_NNTP" 3)")" "$(result "nntp.$c.$N_NNTP" 4)" "$(ratio "$s" "$m_steady")" \
+      "$(ratio "$w" "$m_wall")" "$(ratio "$(result "nntp.$c.$N_NNTP" 4)" "$(result "nntp.msgobj.$N_NNTP" 4)")"
+  done
+fi
+
+stall_table() {
+  local line kv
+  printf '%-10s %12s %9s %13s %10s %17s %8s\n' "stalled at" "sync median" "sync max" "async median" "async max" "server EOF median" "EOF max"
+  while read -r line; do
+    declare -A f=()
+    for kv in $line; do f[${kv%%=*}]=${kv#*=}; done
+    printf '%-10s %12s %9s %13s %10s %17s %8s\n' "${f[stage]}" "${f[sync_median_ms]}" "${f[sync_max_ms]}" \
+      "${f[async_median_ms]}" "${f[async_max_ms]}" "${f[server_eof_median_ms]}" "${f[server_eof_max_ms]}"
+    unset f
+  done <"$1"
+}
+
+if [ "$DO_CANCEL" = 1 ]; then
+  echo
+  echo "g_cancellable_cancel() -> send returned with its socket closed (ms; $CANCEL_REPS runs each)"
+  stall_table "$WORK/cancel"
+  echo
+  echo "smtpconnectiontimeout=$TIMEOUT: stall + $TIMEOUT s -> send returned with its socket closed (ms; $TIMEOUT_REPS runs each)"
+  stall_table "$WORK/timeout"
+fi
+
+echo
+echo "smtp-sink counters at the end: $(sink_count)"
+if [ "$FAILED" != 0 ]; then
+  echo "run.sh: FAILED (see the messages above)" >&2
+  exit 1
+fi
+echo "all messages counted by the servers"
+[ "$DO_CANCEL" = 1 ] && echo "no socket left open after a cancellation or a time-out"
+exit 0
