@@ -4237,11 +4237,11 @@ object_has_8bit (GMimeObject *object)
  * Returns: whether the message could be written
  */
 gboolean
-msg_message_measure (MsgMessage    *self,
-                     MsgWriteFlags  flags,
-                     guint64       *size,
-                     GCancellable  *cancellable,
-                     GError       **error)
+msg_message_measure (MsgMessage   *self,
+                     MsgWriteFlags flags,
+                     guint64      *size,
+                     GCancellable *cancellable,
+                     GError      **error)
 {
   g_autoptr (GOutputStream) counter = NULL;
 
