@@ -1579,6 +1579,455 @@ test_async_progress (Fixture      *f,
 
 /* The TLS backend opens descriptors of its own the first time it is used:
  * use it once before the baseline is taken. */
+/* The server's recipient limit (RFC 5321 section 4.5.3.1.10). */
+#define EHLO_NO_SIZE "expect EHLO\nline 250-mx.example.test\nline 250 8BITMIME\n"
+#define EHLO_PIPELINING "expect EHLO\nline 250-mx.example.test\nline 250 PIPELINING\n"
+#define FIVE_RECIPIENTS \
+  "r1@example.test, r2@example.test, r3@example.test, r4@example.test, r5@example.test"
+
+/* @wire with each message's data (after "DATA\r\n" up to its terminator)
+ * replaced by "<data>\r\n"; every data block must equal the first. */
+static char *
+envelope_of (const char *wire)
+{
+  GString    *out = g_string_new (NULL);
+  const char *p = wire;
+  char       *first = NULL;
+
+  for (;;)
+    {
+      const char *data = strstr (p, "DATA\r\n");
+      const char *end;
+
+      if (data == NULL)
+        break;
+      data += strlen ("DATA\r\n");
+      end = strstr (data, "\r\n.\r\n");
+      g_assert_nonnull (end);
+      end += strlen ("\r\n.\r\n");
+      g_string_append_len (out, p, data - p);
+      g_string_append (out, "<data>\r\n");
+      if (first == NULL)
+        first = g_strndup (data, end - data);
+      else
+        g_assert_true (strlen (first) == (gsize) (end - data) && strncmp (first, data, end - data) == 0);
+      p = end;
+    }
+  g_string_append (out, p);
+  g_free (first);
+  return g_string_free (out, FALSE);
+}
+
+static void
+assert_all_accepted (MsgSendReport *report)
+{
+  g_auto (GStrv) accepted = msg_send_report_get_accepted_recipients (report);
+  g_auto (GStrv) rejected = msg_send_report_get_rejected_recipients (report);
+
+  g_assert_cmpuint (g_strv_length (accepted), ==, 5);
+  g_assert_cmpuint (g_strv_length (rejected), ==, 0);
+  for (guint i = 1; i <= 5; i++)
+    {
+      g_autofree char          *address = g_strdup_printf ("r%u@example.test", i);
+      const MsgRecipientStatus *status = msg_send_report_get_recipient_status (report, address);
+
+      g_assert_nonnull (status);
+      g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 250);
+      g_assert_cmpstr (msg_recipient_status_get_enhanced_status (status), ==, "2.1.5");
+    }
+}
+
+static void
+test_limit (Fixture      *f,
+            gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *wire = NULL;
+  g_autofree char *envelope = NULL;
+
+  g_test_summary ("A server limiting transactions to 2 recipients: 5 recipients go in "
+                  "three transactions on one connection, the RCPTs stopping at each "
+                  "452 (with 4.5.3, or with no enhanced code); the report has every "
+                  "recipient accepted and each transaction's final reply.");
+  start (f, GREETING EHLO_NO_SIZE
+         "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
+         "expect RCPT TO:<r1@example.test>\nline 250 2.1.5 Ok\n"
+         "expect RCPT TO:<r2@example.test>\nline 250 2.1.5 Ok\n"
+         "expect RCPT TO:<r3@example.test>\nline 452 4.5.3 Error: too many recipients\n"
+         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as A1\n"
+         "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
+         "expect RCPT TO:<r3@example.test>\nline 250 2.1.5 Ok\n"
+         "expect RCPT TO:<r4@example.test>\nline 250 2.1.5 Ok\n"
+         "expect RCPT TO:<r5@example.test>\nline 452 Too many recipients\n"
+         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as B2\n"
+         "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
+         "expect RCPT TO:<r5@example.test>\nline 250 2.1.5 Ok\n"
+         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as C3\n");
+  g_assert_true (msg_message_set_to (message, FIVE_RECIPIENTS, &error));
+  g_assert_no_error (error);
+  report = send_ok (f, message);
+  assert_all_accepted (report);
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==,
+                   "2.0.0 Ok: queued as A1\n2.0.0 Ok: queued as B2\n2.0.0 Ok: queued as C3");
+
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  wire = received (f, 0);
+  envelope = envelope_of (wire);
+  g_assert_cmpstr (envelope, ==,
+                   "EHLO client.example.test\r\n"
+                   "MAIL FROM:<alice@example.test>\r\n"
+                   "RCPT TO:<r1@example.test>\r\n"
+                   "RCPT TO:<r2@example.test>\r\n"
+                   "RCPT TO:<r3@example.test>\r\n"
+                   "DATA\r\n<data>\r\n"
+                   "MAIL FROM:<alice@example.test>\r\n"
+                   "RCPT TO:<r3@example.test>\r\n"
+                   "RCPT TO:<r4@example.test>\r\n"
+                   "RCPT TO:<r5@example.test>\r\n"
+                   "DATA\r\n<data>\r\n"
+                   "MAIL FROM:<alice@example.test>\r\n"
+                   "RCPT TO:<r5@example.test>\r\n"
+                   "DATA\r\n<data>\r\n");
+}
+
+static void
+test_limit_pipelined (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *wire = NULL;
+  g_autofree char *envelope = NULL;
+
+  g_test_summary ("With PIPELINING and a limit of 2 recipients, every RCPT past the "
+                  "limit gets its 452 in the same batch; each is deferred, not refused, "
+                  "and goes in the next transaction: three transactions.");
+  start (f, GREETING EHLO_PIPELINING
+         "expect MAIL FROM:<alice@example.test>\n"
+         "expect RCPT TO:<r1@example.test>\nexpect RCPT TO:<r2@example.test>\n"
+         "expect RCPT TO:<r3@example.test>\nexpect RCPT TO:<r4@example.test>\n"
+         "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
+         "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n250 2.1.5 Ok\\r\\n"
+         "452 4.5.3 Error: too many recipients\\r\\n452 4.5.3 Error: too many recipients\\r\\n"
+         "452 4.5.3 Error: too many recipients\\r\\n354 go\\r\\n\n"
+         "data\nline 250 2.0.0 Ok: queued as A1\n"
+         "expect MAIL FROM:<alice@example.test>\n"
+         "expect RCPT TO:<r3@example.test>\nexpect RCPT TO:<r4@example.test>\n"
+         "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
+         "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n250 2.1.5 Ok\\r\\n"
+         "452 4.5.3 Error: too many recipients\\r\\n354 go\\r\\n\n"
+         "data\nline 250 2.0.0 Ok: queued as B2\n"
+         "expect MAIL FROM:<alice@example.test>\n"
+         "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
+         "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n354 go\\r\\n\n"
+         "data\nline 250 2.0.0 Ok: queued as C3\n");
+  g_assert_true (msg_message_set_to (message, FIVE_RECIPIENTS, &error));
+  g_assert_no_error (error);
+  report = send_ok (f, message);
+  assert_all_accepted (report);
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==,
+                   "2.0.0 Ok: queued as A1\n2.0.0 Ok: queued as B2\n2.0.0 Ok: queued as C3");
+
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  wire = received (f, 0);
+  envelope = envelope_of (wire);
+  g_assert_cmpstr (envelope, ==,
+                   "EHLO client.example.test\r\n"
+                   "MAIL FROM:<alice@example.test>\r\n"
+                   "RCPT TO:<r1@example.test>\r\n"
+                   "RCPT TO:<r2@example.test>\r\n"
+                   "RCPT TO:<r3@example.test>\r\n"
+                   "RCPT TO:<r4@example.test>\r\n"
+                   "RCPT TO:<r5@example.test>\r\n"
+                   "DATA\r\n<data>\r\n"
+                   "MAIL FROM:<alice@example.test>\r\n"
+                   "RCPT TO:<r3@example.test>\r\n"
+                   "RCPT TO:<r4@example.test>\r\n"
+                   "RCPT TO:<r5@example.test>\r\n"
+                   "DATA\r\n<data>\r\n"
+                   "MAIL FROM:<alice@example.test>\r\n"
+                   "RCPT TO:<r5@example.test>\r\n"
+                   "DATA\r\n<data>\r\n");
+}
+
+static void
+test_limit_pipelined_batches (Fixture      *f,
+                              gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GString) script = g_string_new (GREETING EHLO_PIPELINING);
+  g_autoptr (GString) to = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) accepted = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("150 recipients, a limit of 50 and pipelined batches of 100 commands: "
+                  "a batch that meets the limit ends the RCPTs of its transaction, the "
+                  "batches not written wait, DATA goes alone; three transactions.");
+  for (guint i = 0; i < 150; i++)
+    g_string_append_printf (to, "%su%u@example.test", i > 0 ? ", " : "", i);
+  /* Two transactions of MAIL + 99 RCPT (50 accepted), then DATA alone. */
+  for (guint t = 0; t < 2; t++)
+    {
+      g_string_append (script, "expect MAIL\n");
+      for (guint i = 50 * t; i < 50 * t + 99; i++)
+        g_string_append_printf (script, "expect RCPT TO:<u%u@example.test>\n", i);
+      g_string_append (script, "line 250 ok\n");
+      for (guint j = 0; j < 99; j++)
+        g_string_append (script, j < 50 ? "line 250 ok\n" : "line 452 4.5.3 Too many recipients\n");
+      g_string_append (script, "expect DATA\nline 354 go\ndata\nline 250 queued\n");
+    }
+  /* The last 50 with DATA in one batch. */
+  g_string_append (script, "expect MAIL\n");
+  for (guint i = 100; i < 150; i++)
+    g_string_append_printf (script, "expect RCPT TO:<u%u@example.test>\n", i);
+  g_string_append (script, "expect DATA\nline 250 ok\n");
+  for (guint j = 0; j < 50; j++)
+    g_string_append (script, "line 250 ok\n");
+  g_string_append (script, "line 354 go\ndata\nline 250 queued\n");
+  start (f, script->str);
+  g_assert_true (msg_message_set_to (message, to->str, &error));
+  g_assert_no_error (error);
+  report = send_ok (f, message);
+  accepted = msg_send_report_get_accepted_recipients (report);
+  g_assert_cmpuint (g_strv_length (accepted), ==, 150);
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "queued\nqueued\nqueued");
+
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  wire = received (f, 0);
+  /* u99 was never sent in the first transaction: the batch with it
+   * waited; the second transaction starts again at u50. */
+  g_assert_true (contains (wire, "RCPT TO:<u98@example.test>\r\nDATA\r\n"));
+  g_assert_true (contains (wire, "MAIL FROM:<alice@example.test>\r\nRCPT TO:<u50@example.test>\r\n"));
+  g_assert_true (contains (wire, "RCPT TO:<u148@example.test>\r\nDATA\r\n"));
+  g_assert_true (contains (wire, "MAIL FROM:<alice@example.test>\r\nRCPT TO:<u100@example.test>\r\n"));
+}
+
+static void
+test_limit_mailbox_full (Fixture      *f,
+                         gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("A 452 with another enhanced code (4.2.2, mailbox full) is a refusal, "
+                  "not the recipient limit: RECIPIENTS_REJECTED naming it, no DATA, RSET.");
+  start (f, GREETING EHLO_NO_SIZE
+         "expect MAIL\nline 250 2.1.0 Ok\n"
+         "expect RCPT TO:<r1@example.test>\nline 250 2.1.5 Ok\n"
+         "expect RCPT TO:<r2@example.test>\nline 452 4.2.2 Mailbox full\n"
+         "expect RCPT TO:<r3@example.test>\nline 250 2.1.5 Ok\n"
+         "expect RSET\nline 250 2.0.0 Ok\n");
+  g_assert_true (msg_message_set_to (message, "r1@example.test, r2@example.test, r3@example.test", &error));
+  g_assert_no_error (error);
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
+  g_assert_true (contains (text, "r2@example.test: 452 4.2.2 Mailbox full"));
+  g_assert_true (contains (text, "sent to nobody"));
+  g_assert_false (contains (text, "r1@example.test:"));
+  wire = received (f, 0);
+  g_assert_false (contains (wire, "DATA"));
+}
+
+static void
+test_limit_mailbox_full_partial (Fixture      *f,
+                                 gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) accepted = NULL;
+  g_auto (GStrv) rejected = NULL;
+  const MsgRecipientStatus *status;
+  g_autofree char          *wire = NULL;
+  g_autofree char          *envelope = NULL;
+
+  g_test_summary ("With smtpsendpartial, a mailbox-full 452 is reported as refused while "
+                  "a limit 452 in the same transaction is deferred and delivered in the "
+                  "next; the report has each recipient's final reply.");
+  start (f, GREETING EHLO_NO_SIZE
+         "expect MAIL\nline 250 2.1.0 Ok\n"
+         "expect RCPT TO:<r1@example.test>\nline 250 2.1.5 Ok\n"
+         "expect RCPT TO:<r2@example.test>\nline 452 4.2.2 Mailbox full\n"
+         "expect RCPT TO:<r3@example.test>\nline 550 5.1.1 No such user\n"
+         "expect RCPT TO:<r4@example.test>\nline 452 4.5.3 Too many recipients\n"
+         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 queued as A1\n"
+         "expect MAIL\nline 250 2.1.0 Ok\n"
+         "expect RCPT TO:<r4@example.test>\nline 250 2.1.5 Ok\n"
+         "expect RCPT TO:<r5@example.test>\nline 250 2.1.5 Ok\n"
+         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 queued as B2\n");
+  set_field (f, "smtpsendpartial", "true");
+  g_assert_true (msg_message_set_to (message, FIVE_RECIPIENTS, &error));
+  g_assert_no_error (error);
+  report = send_ok (f, message);
+  accepted = msg_send_report_get_accepted_recipients (report);
+  rejected = msg_send_report_get_rejected_recipients (report);
+  g_assert_cmpuint (g_strv_length (accepted), ==, 3);
+  g_assert_cmpuint (g_strv_length (rejected), ==, 2);
+  g_assert_cmpstr (rejected[0], ==, "r2@example.test");
+  g_assert_cmpstr (rejected[1], ==, "r3@example.test");
+  status = msg_send_report_get_recipient_status (report, "r2@example.test");
+  g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 452);
+  g_assert_cmpstr (msg_recipient_status_get_enhanced_status (status), ==, "4.2.2");
+  status = msg_send_report_get_recipient_status (report, "r3@example.test");
+  g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 550);
+  status = msg_send_report_get_recipient_status (report, "r4@example.test");
+  g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 250);
+  g_assert_cmpstr (msg_recipient_status_get_enhanced_status (status), ==, "2.1.5");
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==,
+                   "2.0.0 queued as A1\n2.0.0 queued as B2");
+
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  envelope = envelope_of (wire);
+  g_assert_true (contains (envelope, "DATA\r\n<data>\r\nMAIL FROM:<alice@example.test>\r\n"
+                                     "RCPT TO:<r4@example.test>\r\n"
+                                     "RCPT TO:<r5@example.test>\r\nDATA\r\n<data>\r\n"));
+}
+
+static void
+test_limit_first_refused (Fixture      *f,
+                          gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("A 452 4.5.3 with no recipient accepted before it is a refusal (another "
+                  "transaction would meet it again), not an endless loop.");
+  start (f, GREETING EHLO_PIPELINING
+         "expect MAIL\nexpect RCPT TO:<r1@example.test>\nexpect RCPT TO:<r2@example.test>\n"
+         "expect DATA\n"
+         "send 250 Ok\\r\\n452 4.5.3 Too many recipients\\r\\n"
+         "452 4.5.3 Too many recipients\\r\\n554 5.5.1 No valid recipients\\r\\n\n"
+         "expect RSET\nline 250 2.0.0 Ok\n");
+  g_assert_true (msg_message_set_to (message, "r1@example.test, r2@example.test", &error));
+  g_assert_no_error (error);
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
+  g_assert_true (contains (text, "every recipient"));
+  g_assert_true (contains (text, "r1@example.test: 452 4.5.3 Too many recipients"));
+  g_assert_true (contains (text, "r2@example.test: 452 4.5.3 Too many recipients"));
+}
+
+static void
+test_limit_later_rejected (Fixture      *f,
+                           gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("By default a recipient refused in a later transaction fails the send "
+                  "(no DATA in that transaction, RSET) and the error names the recipients "
+                  "the earlier transaction delivered to.");
+  start (f, GREETING EHLO_NO_SIZE
+         "expect MAIL\nline 250 2.1.0 Ok\n"
+         "expect RCPT TO:<r1@example.test>\nline 250 2.1.5 Ok\n"
+         "expect RCPT TO:<r2@example.test>\nline 250 2.1.5 Ok\n"
+         "expect RCPT TO:<r3@example.test>\nline 452 4.5.3 Too many recipients\n"
+         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 queued as A1\n"
+         "expect MAIL\nline 250 2.1.0 Ok\n"
+         "expect RCPT TO:<r3@example.test>\nline 250 2.1.5 Ok\n"
+         "expect RCPT TO:<r4@example.test>\nline 550 5.1.1 No such user\n"
+         "expect RCPT TO:<r5@example.test>\nline 452 4.5.3 Too many recipients\n"
+         "expect RSET\nline 250 2.0.0 Ok\n");
+  g_assert_true (msg_message_set_to (message, FIVE_RECIPIENTS, &error));
+  g_assert_no_error (error);
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
+  g_assert_true (contains (text, "accepted the message for r1@example.test, r2@example.test in 1 earlier transaction"));
+  g_assert_true (contains (text, "r4@example.test: 550 5.1.1 No such user"));
+  g_assert_false (contains (text, "r5@example.test:"));
+  g_assert_true (contains (text, "none of this transaction's recipients"));
+  wire = received (f, 0);
+  g_assert_true (g_str_has_suffix (wire, "RCPT TO:<r5@example.test>\r\nRSET\r\n"));
+}
+
+static void
+test_limit_later_all_refused_partial (Fixture      *f,
+                                      gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) accepted = NULL;
+  g_auto (GStrv) rejected = NULL;
+  const MsgRecipientStatus *status;
+
+  g_test_summary ("With smtpsendpartial, a later transaction whose recipients are all "
+                  "refused is reset and the send succeeds with them in the report.");
+  start (f, GREETING EHLO_NO_SIZE
+         "expect MAIL\nline 250 2.1.0 Ok\n"
+         "expect RCPT TO:<r1@example.test>\nline 250 2.1.5 Ok\n"
+         "expect RCPT TO:<r2@example.test>\nline 452 4.5.3 Too many recipients\n"
+         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 queued as A1\n"
+         "expect MAIL\nline 250 2.1.0 Ok\n"
+         "expect RCPT TO:<r2@example.test>\nline 550 5.1.1 No such user\n"
+         "expect RSET\nline 250 2.0.0 Ok\n");
+  set_field (f, "smtpsendpartial", "true");
+  g_assert_true (msg_message_set_to (message, "r1@example.test, r2@example.test", &error));
+  g_assert_no_error (error);
+  report = send_ok (f, message);
+  accepted = msg_send_report_get_accepted_recipients (report);
+  rejected = msg_send_report_get_rejected_recipients (report);
+  g_assert_cmpuint (g_strv_length (accepted), ==, 1);
+  g_assert_cmpstr (accepted[0], ==, "r1@example.test");
+  g_assert_cmpuint (g_strv_length (rejected), ==, 1);
+  status = msg_send_report_get_recipient_status (report, "r2@example.test");
+  g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 550);
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "2.0.0 queued as A1");
+}
+
+static void
+test_limit_outcome_unknown (Fixture      *f,
+                            gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgMessage) second = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char  *text = NULL;
+  const char *const scripts[] = {
+    GREETING EHLO_NO_SIZE
+    "expect MAIL\nline 250 2.1.0 Ok\n"
+    "expect RCPT TO:<r1@example.test>\nline 250 2.1.5 Ok\n"
+    "expect RCPT TO:<r2@example.test>\nline 250 2.1.5 Ok\n"
+    "expect RCPT TO:<r3@example.test>\nline 452 4.5.3 Too many recipients\n"
+    "expect DATA\nline 354 go\ndata\nline 250 2.0.0 queued as A1\n"
+    "expect MAIL\nline 250 2.1.0 Ok\n"
+    "expect RCPT TO:<r3@example.test>\nline 250 2.1.5 Ok\n"
+    "expect DATA\nline 354 go\ndata\nclose\n",
+    GREETING EHLO_NO_SIZE TRANSACTION_ONE,
+    NULL
+  };
+
+  g_test_summary ("A lost answer after a later transaction's final dot is OUTCOME_UNKNOWN "
+                  "naming the recipients already delivered and those in doubt; the next "
+                  "send connects afresh.");
+  start_multi (f, scripts);
+  g_assert_true (msg_message_set_to (message, "r1@example.test, r2@example.test, r3@example.test", &error));
+  g_assert_no_error (error);
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
+  g_assert_true (contains (text, "accepted the message for r1@example.test, r2@example.test in 1 earlier transaction"));
+  g_assert_true (contains (text, "for r3@example.test but its answer did not come"));
+  g_assert_true (contains (text, "may or may not"));
+
+  report = send_ok (f, second);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+}
+
 static void
 warm_up_tls (void)
 {
@@ -1622,6 +2071,15 @@ main (int    argc,
   ADD ("/smtp/rcpt/rejected", test_rcpt_rejected);
   ADD ("/smtp/rcpt/rejected-pipelined", test_rcpt_rejected_pipelined);
   ADD ("/smtp/rcpt/partial", test_partial);
+  ADD ("/smtp/rcpt/limit", test_limit);
+  ADD ("/smtp/rcpt/limit-pipelined", test_limit_pipelined);
+  ADD ("/smtp/rcpt/limit-pipelined-batches", test_limit_pipelined_batches);
+  ADD ("/smtp/rcpt/limit-mailbox-full", test_limit_mailbox_full);
+  ADD ("/smtp/rcpt/limit-mailbox-full-partial", test_limit_mailbox_full_partial);
+  ADD ("/smtp/rcpt/limit-first-refused", test_limit_first_refused);
+  ADD ("/smtp/rcpt/limit-later-rejected", test_limit_later_rejected);
+  ADD ("/smtp/rcpt/limit-later-all-refused-partial", test_limit_later_all_refused_partial);
+  ADD ("/smtp/rcpt/limit-outcome-unknown", test_limit_outcome_unknown);
   for (guint i = 0; i < G_N_ELEMENTS (reply_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/smtp/reply/%s", reply_cases[i].name);

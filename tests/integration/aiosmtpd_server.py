@@ -24,8 +24,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Handler:
-    def __init__(self, state, reject, queue_prefix, pipelining):
+    def __init__(self, state, reject, queue_prefix, pipelining, max_recipients):
         self.state = state
+        self.max_recipients = max_recipients
         self.pipelining = pipelining
         self.reject = {a.lower() for a in reject}
         self.counter = itertools.count(1)
@@ -43,6 +44,9 @@ class Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.reject:
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        if self.max_recipients and len(envelope.rcpt_tos) >= self.max_recipients:
+            # Postfix's wording for smtpd_recipient_limit.
+            return "452 4.5.3 Error: too many recipients"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 Ok"
@@ -107,6 +111,8 @@ def main():
                         help="offer AUTH without TLS")
     parser.add_argument("--reject", action="append", default=[], metavar="ADDRESS",
                         help="answer 550 to RCPT TO for this address")
+    parser.add_argument("--max-recipients", type=int, default=0, metavar="N",
+                        help="answer 452 4.5.3 to RCPT TO beyond N per transaction")
     parser.add_argument("--smtputf8", action="store_true")
     parser.add_argument("--pipelining", action="store_true",
                         help="advertise PIPELINING")
@@ -127,7 +133,8 @@ def main():
         tls_context.load_cert_chain(args.tls_cert, args.tls_key)
 
     credentials = dict(c.split(":", 1) for c in args.auth)
-    handler = Handler(args.state, args.reject, args.queue_prefix, args.pipelining)
+    handler = Handler(args.state, args.reject, args.queue_prefix, args.pipelining,
+                      args.max_recipients)
     authenticator = Authenticator(args.state, credentials) if credentials else None
 
     def factory():

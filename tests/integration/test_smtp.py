@@ -724,6 +724,30 @@ def test_every_recipient_rejected(aiosmtpd, pipelining):
     transport.close(None)
 
 
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "lockstep"])
+def test_recipient_limit_splits_the_send(aiosmtpd, pipelining):
+    # A limit of 2 recipients per transaction and 4 recipients: two
+    # transactions over one connection, the same bytes in each.
+    server = aiosmtpd("--max-recipients", "2", *(["--pipelining"] if pipelining else []))
+    config = smtp_config(server.port)
+    transport = new_transport(config)
+    message = make_message(config)
+    report = transport.send_message(message, None)
+
+    first, second = server.messages(2)
+    assert first.rcpt_tos == ["bob@example.test", "carol@example.test"]
+    assert second.rcpt_tos == ["dave@example.test", "hidden@example.test"]
+    assert first.content == second.content == sent_bytes(message)
+    assert first.peer == second.peer
+    assert sorted(report.get_accepted_recipients()) == [
+        "bob@example.test", "carol@example.test", "dave@example.test", "hidden@example.test"]
+    assert report.get_rejected_recipients() == []
+    assert report.get_recipient_status("dave@example.test").get_code() == 250
+    assert report.get_server_response().split("\n") == [
+        "2.0.0 Ok: queued as Q0001", "2.0.0 Ok: queued as Q0002"]
+    transport.close(None)
+
+
 # --- async -------------------------------------------------------------------
 
 

@@ -977,7 +977,8 @@ smtp_rset (MsgConnection *connection,
 
 typedef struct
 {
-  MsgReply *reply; /* (owned) (nullable) */
+  MsgReply *reply;    /* (owned) (nullable): the latest RCPT reply */
+  gboolean  deferred; /* the server's recipient limit: next transaction */
 } RcptResult;
 
 static void
@@ -994,9 +995,10 @@ describe_rejections (const Envelope *e,
 
   for (guint i = 0; i < results->len; i++)
     {
-      MsgReply *reply = g_array_index (results, RcptResult, i).reply;
+      const RcptResult *r = &g_array_index (results, RcptResult, i);
+      MsgReply         *reply = r->reply;
 
-      if (reply == NULL || msg_reply_get_code (reply) / 100 == 2)
+      if (reply == NULL || r->deferred || msg_reply_get_code (reply) / 100 == 2)
         continue;
       if (text->len > 0)
         g_string_append (text, "; ");
@@ -1013,6 +1015,49 @@ status_from_reply (const char     *address,
   return msg_recipient_status_new (address, msg_reply_get_code (reply),
                                    msg_reply_get_enhanced_status (reply),
                                    msg_reply_get_text (reply));
+}
+
+/* Whether @reply to a RCPT is the server's recipient limit (RFC 5321
+ * section 4.5.3.1.10) rather than a refusal of this recipient: a 452 with
+ * the enhanced code 4.5.3 or with none, after at least one recipient was
+ * accepted in this transaction (@accepted_before). A 452 with another
+ * enhanced code (4.2.2 mailbox full, 4.3.1 out of storage) is a refusal.
+ * Without any accepted recipient a limit is no limit (the next
+ * transaction would meet it again), so the 452 is a refusal too: this
+ * keeps the loop of transactions finite. */
+static gboolean
+reply_is_recipient_limit (const MsgReply *reply,
+                          guint           accepted_before)
+{
+  const char *enhanced;
+
+  if (accepted_before == 0 || msg_reply_get_code (reply) != 452)
+    return FALSE;
+  enhanced = msg_reply_get_enhanced_status (reply);
+  return enhanced == NULL || *enhanced == '\0' || g_str_equal (enhanced, "4.5.3");
+}
+
+/* The addresses of the recipients among @in (indices) whose latest reply
+ * accepted them. */
+static char *
+describe_recipients (const Envelope *e,
+                     GArray         *results,
+                     GArray         *in)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint k = 0; k < in->len; k++)
+    {
+      guint     i = g_array_index (in, guint, k);
+      MsgReply *reply = g_array_index (results, RcptResult, i).reply;
+
+      if (reply == NULL || msg_reply_get_code (reply) / 100 != 2)
+        continue;
+      if (text->len > 0)
+        g_string_append (text, ", ");
+      g_string_append (text, g_array_index (e->recipients, Mailbox, i).address);
+    }
+  return g_string_free (text, FALSE);
 }
 
 static gboolean
@@ -1043,22 +1088,25 @@ smtp_transaction (MsgSmtpTransport *self,
                   MsgMessage       *message,
                   const Envelope   *e,
                   guint64           size,
+                  GArray           *pending,  /* indices of the recipients to try */
+                  GArray           *results,  /* RcptResult for every recipient */
+                  gboolean          later,    /* an earlier transaction delivered */
+                  GArray           *deferred, /* (out): indices for the next one */
                   gboolean         *answered, /* MAIL got a reply, not 421 */
-                  MsgSendReport   **report_out,
+                  MsgReply        **final_out,
                   GCancellable     *cancellable,
                   GError          **error)
 {
   const Capabilities *caps = &self->caps;
   MsgDsnOptions       dsn = msg_message_get_dsn_options (message);
   g_autoptr (GString) mail = g_string_new (NULL);
-  g_autoptr (GArray) results = NULL;
   g_autoptr (MsgReply) mail_reply = NULL;
   g_autoptr (MsgReply) data_reply = NULL;
   g_autoptr (MsgReply) final_reply = NULL;
-  g_autoptr (MsgSendReport) report = NULL;
   g_autofree char *notify = NULL;
   gboolean         eight_bit;
   guint            accepted = 0;
+  guint            rejected = 0;
   gboolean         data_sent = FALSE;
 
   /* Checks that need the server's capabilities, before MAIL. */
@@ -1117,9 +1165,14 @@ smtp_transaction (MsgSmtpTransport *self,
       notify = dsn_notify (dsn);
     }
 
-  results = g_array_sized_new (FALSE, TRUE, sizeof (RcptResult), e->recipients->len);
-  g_array_set_clear_func (results, (GDestroyNotify) rcpt_result_clear);
-  g_array_set_size (results, e->recipients->len);
+  g_array_set_size (deferred, 0);
+  for (guint k = 0; k < pending->len; k++)
+    {
+      RcptResult *r = &g_array_index (results, RcptResult, g_array_index (pending, guint, k));
+
+      rcpt_result_clear (r);
+      r->deferred = FALSE;
+    }
 
   if (!queue_command (connection, error, "%s", mail->str))
     return TX_BROKEN;
@@ -1130,17 +1183,21 @@ smtp_transaction (MsgSmtpTransport *self,
    * one command at a time. */
   if (caps->pipelining)
     {
-      guint next = 0;
+      guint    next = 0;
+      guint    ok = 0;
+      gboolean limited = FALSE;
 
       while (!data_sent)
         {
           guint batch_start = next;
           guint queued = mail_reply == NULL ? 1 : 0;
 
-          for (; next < e->recipients->len && queued < PIPELINE_BATCH; next++, queued++)
-            if (!queue_rcpt (connection, &g_array_index (e->recipients, Mailbox, next), notify, error))
+          for (; next < pending->len && queued < PIPELINE_BATCH; next++, queued++)
+            if (!queue_rcpt (connection,
+                             &g_array_index (e->recipients, Mailbox, g_array_index (pending, guint, next)),
+                             notify, error))
               return TX_BROKEN;
-          if (next == e->recipients->len && queued < PIPELINE_BATCH)
+          if (next == pending->len && queued < PIPELINE_BATCH)
             {
               if (!queue_command (connection, error, "DATA"))
                 return TX_BROKEN;
@@ -1155,14 +1212,18 @@ smtp_transaction (MsgSmtpTransport *self,
                 return TX_BROKEN;
               *answered = TRUE;
             }
-          for (guint i = batch_start; i < next; i++)
+          for (guint k = batch_start; k < next; k++)
             {
-              RcptResult *r = &g_array_index (results, RcptResult, i);
+              RcptResult *r = &g_array_index (results, RcptResult, g_array_index (pending, guint, k));
 
               r->reply = read_reply (connection, "RCPT TO", cancellable, error);
               if (r->reply == NULL ||
                   reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
                 return TX_BROKEN;
+              if (msg_reply_get_code (r->reply) / 100 == 2)
+                ok++;
+              else if (reply_is_recipient_limit (r->reply, ok))
+                limited = TRUE;
             }
           if (data_sent)
             {
@@ -1170,7 +1231,9 @@ smtp_transaction (MsgSmtpTransport *self,
               if (data_reply == NULL)
                 return TX_BROKEN;
             }
-          if (msg_reply_get_code (mail_reply) / 100 != 2)
+          /* At the server's recipient limit, the batches not yet written
+           * wait for the next transaction; DATA then goes alone. */
+          if (msg_reply_get_code (mail_reply) / 100 != 2 || limited)
             break;
         }
     }
@@ -1181,8 +1244,11 @@ smtp_transaction (MsgSmtpTransport *self,
           reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
         return TX_BROKEN;
       *answered = TRUE;
-      for (guint i = 0; i < e->recipients->len && msg_reply_get_code (mail_reply) / 100 == 2; i++)
+      /* One at a time, up to the server's recipient limit: the RCPTs not
+       * sent then wait for the next transaction with those deferred. */
+      for (guint k = 0, ok = 0; k < pending->len && msg_reply_get_code (mail_reply) / 100 == 2; k++)
         {
+          guint       i = g_array_index (pending, guint, k);
           RcptResult *r = &g_array_index (results, RcptResult, i);
 
           if (!queue_rcpt (connection, &g_array_index (e->recipients, Mailbox, i), notify, error))
@@ -1191,6 +1257,10 @@ smtp_transaction (MsgSmtpTransport *self,
           if (r->reply == NULL ||
               reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
             return TX_BROKEN;
+          if (msg_reply_get_code (r->reply) / 100 == 2)
+            ok++;
+          else if (reply_is_recipient_limit (r->reply, ok))
+            break;
         }
     }
 
@@ -1202,20 +1272,37 @@ smtp_transaction (MsgSmtpTransport *self,
         return TX_BROKEN; /* must not send an empty message */
       return TX_REFUSED;
     }
-  for (guint i = 0; i < results->len; i++)
-    if (msg_reply_get_code (g_array_index (results, RcptResult, i).reply) / 100 == 2)
-      accepted++;
+  /* Sort the replies in order: accepted, deferred by the server's
+   * recipient limit (with PIPELINING every RCPT after the limit gets its
+   * 452), or refused. */
+  for (guint k = 0; k < pending->len; k++)
+    {
+      guint       i = g_array_index (pending, guint, k);
+      RcptResult *r = &g_array_index (results, RcptResult, i);
+
+      if (r->reply != NULL && msg_reply_get_code (r->reply) / 100 == 2)
+        accepted++;
+      else if (r->reply == NULL || reply_is_recipient_limit (r->reply, accepted))
+        {
+          r->deferred = TRUE;
+          g_array_append_val (deferred, i);
+        }
+      else
+        rejected++;
+    }
 
   /* Decide on the recipients, with every reply read. */
-  if (accepted == 0 || (!s->send_partial && accepted < e->recipients->len))
+  if (accepted == 0 || (!s->send_partial && rejected > 0))
     {
-      g_autofree char *rejected = describe_rejections (e, results);
+      g_autofree char *refused = describe_rejections (e, results);
 
+      g_array_set_size (deferred, 0);
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED,
                    "SMTP server %s:%u refused %s (RCPT TO), so the message was sent to "
-                   "nobody: %s",
+                   "%s: %s",
                    s->host, s->port,
-                   accepted == 0 ? "every recipient" : "some recipients", rejected);
+                   accepted == 0 ? "every recipient" : "some recipients",
+                   later ? "none of this transaction's recipients" : "nobody", refused);
       /* With DATA already accepted only dropping the connection avoids
        * delivering an empty message (the peer sees no final dot). */
       if (data_reply != NULL && msg_reply_get_code (data_reply) == 354)
@@ -1253,10 +1340,12 @@ smtp_transaction (MsgSmtpTransport *self,
                                              &local_error);
     if (final_reply == NULL)
       {
+        g_autofree char *uncertain = describe_recipients (e, results, pending);
+
         g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
-                     "The whole message was sent to SMTP server %s:%u but its answer did "
-                     "not come, so it may or may not have been accepted: %s",
-                     s->host, s->port, local_error->message);
+                     "The whole message was sent to SMTP server %s:%u for %s but its "
+                     "answer did not come, so it may or may not have been accepted: %s",
+                     s->host, s->port, uncertain, local_error->message);
         return TX_BROKEN;
       }
   }
@@ -1270,6 +1359,89 @@ smtp_transaction (MsgSmtpTransport *self,
                  : TX_BROKEN;
     }
   msg_transport_emit_progress (MSG_TRANSPORT (self), size, size);
+  *final_out = g_steal_pointer (&final_reply);
+  return TX_OK;
+}
+
+/* The message to every recipient: one transaction, or several when the
+ * server limits the recipients per transaction (RFC 5321 section
+ * 4.5.3.1.10), each to the recipients the previous one deferred, over
+ * the same connection and under the same deadline. The transactions
+ * are separate deliveries: when a later one fails, the error names the
+ * recipients that earlier ones delivered to. */
+static TxResult
+smtp_deliver (MsgSmtpTransport *self,
+              MsgConnection    *connection,
+              const Settings   *s,
+              MsgMessage       *message,
+              const Envelope   *e,
+              guint64           size,
+              gboolean         *answered,
+              MsgSendReport   **report_out,
+              GCancellable     *cancellable,
+              GError          **error)
+{
+  g_autoptr (GArray) results = g_array_sized_new (FALSE, TRUE, sizeof (RcptResult), e->recipients->len);
+  g_autoptr (GArray) pending = g_array_sized_new (FALSE, FALSE, sizeof (guint), e->recipients->len);
+  g_autoptr (GArray) deferred = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) delivered = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GString) responses = g_string_new (NULL);
+  g_autoptr (MsgSendReport) report = NULL;
+  guint    n_transactions = 0;
+  TxResult result = TX_OK;
+
+  g_array_set_clear_func (results, (GDestroyNotify) rcpt_result_clear);
+  g_array_set_size (results, e->recipients->len);
+  for (guint i = 0; i < e->recipients->len; i++)
+    g_array_append_val (pending, i);
+
+  while (pending->len > 0)
+    {
+      g_autoptr (GError) local_error = NULL;
+      g_autoptr (MsgReply) final_reply = NULL;
+
+      result = smtp_transaction (self, connection, s, message, e, size, pending, results,
+                                 delivered->len > 0, deferred, answered, &final_reply,
+                                 cancellable, &local_error);
+      if (result != TX_OK)
+        {
+          g_autofree char *earlier = NULL;
+
+          if (delivered->len == 0)
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return result;
+            }
+          /* A later transaction whose recipients were all refused ends a
+           * partial send like a refusal in a single transaction would. */
+          if (s->send_partial &&
+              g_error_matches (local_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED))
+            break;
+          earlier = describe_recipients (e, results, delivered);
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                      "SMTP server %s:%u accepted the message for %s in %u "
+                                      "earlier transaction%s (its recipient limit split the "
+                                      "send), then: ",
+                                      s->host, s->port, earlier, n_transactions,
+                                      n_transactions == 1 ? "" : "s");
+          return result;
+        }
+
+      n_transactions++;
+      for (guint k = 0; k < pending->len; k++)
+        {
+          guint     i = g_array_index (pending, guint, k);
+          MsgReply *reply = g_array_index (results, RcptResult, i).reply;
+
+          if (reply != NULL && msg_reply_get_code (reply) / 100 == 2)
+            g_array_append_val (delivered, i);
+        }
+      if (responses->len > 0)
+        g_string_append_c (responses, '\n');
+      g_string_append (responses, msg_reply_get_text (final_reply));
+      g_array_set_size (pending, 0);
+      g_array_append_vals (pending, deferred->data, deferred->len);
+    }
 
   report = msg_send_report_new (msg_transport_get_name (MSG_TRANSPORT (self)));
   {
@@ -1277,13 +1449,13 @@ smtp_transaction (MsgSmtpTransport *self,
 
     msg_send_report_set_message_id (report, message_id);
   }
-  msg_send_report_set_server_response (report, msg_reply_get_text (final_reply));
+  msg_send_report_set_server_response (report, responses->str);
   for (guint i = 0; i < e->recipients->len; i++)
     msg_send_report_add_recipient_status (report,
                                           status_from_reply (g_array_index (e->recipients, Mailbox, i).address,
                                                              g_array_index (results, RcptResult, i).reply));
   *report_out = g_steal_pointer (&report);
-  return TX_OK;
+  return result;
 }
 
 /* The transport. */
@@ -1358,8 +1530,8 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
           self->connection_key = g_strdup (key);
         }
 
-      result = smtp_transaction (self, self->connection, &s, message, &e, size,
-                                 &answered, &report, cancellable, &local_error);
+      result = smtp_deliver (self, self->connection, &s, message, &e, size,
+                             &answered, &report, cancellable, &local_error);
       if (result == TX_REFUSED)
         smtp_rset (self->connection, cancellable);
       if (result == TX_BROKEN || !msg_connection_is_connected (self->connection))
