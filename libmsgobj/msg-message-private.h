@@ -13,6 +13,13 @@
 
 G_BEGIN_DECLS
 
+/* One send or post of a message at a time: GMime's writes are not safe
+ * from two threads (headers are formatted lazily, content streams are
+ * shared). A second operation fails with G_IO_ERROR_PENDING. */
+gboolean _msg_message_claim (MsgMessage *self,
+                             GError    **error);
+void     _msg_message_release (MsgMessage *self);
+
 /* Initialises GMime once per process (thread-safe). */
 void _msg_gmime_ensure_init (void);
 

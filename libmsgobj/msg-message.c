@@ -56,6 +56,8 @@ struct _MsgMessage
 {
   GObject parent_instance;
 
+  gint sending; /* (atomic): a transport operation holds the message */
+
   MsgConfiguration *configuration; /* (owned) (not nullable) after construction */
   GMimeMessage     *mime;          /* (owned): headers and the MIME tree */
 
@@ -4215,6 +4217,26 @@ object_has_8bit (GMimeObject *object)
     }
 
   return FALSE;
+}
+
+gboolean
+_msg_message_claim (MsgMessage *self,
+                    GError    **error)
+{
+  if (!g_atomic_int_compare_and_exchange (&self->sending, FALSE, TRUE))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PENDING,
+                           "The message is already being sent or posted by another operation; "
+                           "send a copy (msg_message_new_from_bytes) to send it twice at once");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+_msg_message_release (MsgMessage *self)
+{
+  g_atomic_int_set (&self->sending, FALSE);
 }
 
 /**

@@ -6,6 +6,7 @@
 
 #include "msgobj.h"
 #include "msg-counting-stream-private.h"
+#include "msg-message-private.h"
 #include "msg-pickup-transport-private.h"
 #include "msg-thread-private.h"
 #include "msg-transport-private.h"
@@ -25,7 +26,9 @@
  * the next call connects afresh.
  *
  * One operation runs at a time on a transport; starting a second while one
- * is running fails with %G_IO_ERROR_PENDING.
+ * is running fails with %G_IO_ERROR_PENDING. So does sending or posting a
+ * message that another operation, on any transport, is sending: to send
+ * the same message through several transports at once, send copies.
  *
  * ## Writing a transport
  *
@@ -46,6 +49,7 @@ typedef struct
   char             *name;             /* (owned) (nullable) */
   int               pending;          /* atomic */
   MsgConfiguration *op_configuration; /* (owned) (nullable): snapshot */
+  MsgMessage       *op_message;       /* (owned) (nullable): claimed while sending */
   gint64            op_start;
   GMainContext     *op_context; /* (owned) (nullable): async caller */
   gint64            last_progress;
@@ -486,6 +490,16 @@ check_message (MsgMessage *message,
   return TRUE;
 }
 
+static void
+release_message (MsgTransport *self)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
+
+  if (priv->op_message != NULL)
+    _msg_message_release (priv->op_message);
+  g_clear_object (&priv->op_message);
+}
+
 /* Claims the transport for one operation: the pending flag, the start of
  * the total clock, the checks and the configuration snapshot. */
 static gboolean
@@ -508,6 +522,12 @@ begin_operation (MsgTransport *self,
 
   if (kind != OP_CLOSE)
     {
+      if (!_msg_message_claim (message, error))
+        {
+          g_atomic_int_set (&priv->pending, FALSE);
+          return FALSE;
+        }
+      priv->op_message = g_object_ref (message);
       if ((kind == OP_SEND && klass->send_message_sync == NULL) ||
           (kind == OP_POST && klass->post_message_sync == NULL))
         {
@@ -536,6 +556,7 @@ begin_operation (MsgTransport *self,
   return TRUE;
 
 fail:
+  release_message (self);
   g_clear_object (&priv->op_configuration);
   g_clear_pointer (&priv->op_context, g_main_context_unref);
   g_atomic_int_set (&priv->pending, FALSE);
@@ -547,6 +568,7 @@ end_operation (MsgTransport *self)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
 
+  release_message (self);
   g_clear_object (&priv->op_configuration);
   g_clear_pointer (&priv->op_context, g_main_context_unref);
   g_atomic_int_set (&priv->pending, FALSE);

@@ -1182,6 +1182,7 @@ typedef struct
 {
   MsgTestServer *server;
   MsgTransport  *transport;
+  MsgMessage    *message; /* one each: a message is sent by one operation at a time */
   GCancellable  *cancellable;
   GError        *error;
   gint64         start;
@@ -1234,13 +1235,12 @@ test_many_at_once (gconstpointer data)
   Proto proto = GPOINTER_TO_INT (data);
   g_autoptr (GMainContext) context = g_main_context_new ();
   g_autofree char *good = healthy_script (proto, PROFILE_PLAIN);
-  g_autoptr (MsgMessage) message = make_message (0);
-  Many     many[N_MANY] = { 0 };
-  unsigned base_fds = msg_test_count_fds ();
-  unsigned base_sockets;
-  unsigned pending = N_MANY;
-  gint64   cancelled_at;
-  gint64   slack = ms_scaled (SLACK_MS);
+  Many             many[N_MANY] = { 0 };
+  unsigned         base_fds = msg_test_count_fds ();
+  unsigned         base_sockets;
+  unsigned         pending = N_MANY;
+  gint64           cancelled_at;
+  gint64           slack = ms_scaled (SLACK_MS);
   /* The callbacks run one after the other in this thread, and each is
    * timed when it runs: 5 ms each, on top of two ε for 64 threads (32
    * sends, 32 servers) on a loaded machine. */
@@ -1262,6 +1262,7 @@ test_many_at_once (gconstpointer data)
                                           i % 2 == 0 ? UNIT_MS : LONG_MS, 0);
       many[i].transport = msg_transport_new_for_name (proto_names[proto], configuration, &error);
       g_assert_no_error (error);
+      many[i].message = make_message (0);
       many[i].cancellable = g_cancellable_new ();
       many[i].pending = &pending;
       many[i].proto = proto;
@@ -1272,9 +1273,9 @@ test_many_at_once (gconstpointer data)
     {
       many[i].start = g_get_monotonic_time ();
       if (proto == PROTO_NNTP)
-        msg_transport_post_message_async (many[i].transport, message, many[i].cancellable, many_done, &many[i]);
+        msg_transport_post_message_async (many[i].transport, many[i].message, many[i].cancellable, many_done, &many[i]);
       else
-        msg_transport_send_message_async (many[i].transport, message, many[i].cancellable, many_done, &many[i]);
+        msg_transport_send_message_async (many[i].transport, many[i].message, many[i].cancellable, many_done, &many[i]);
     }
   /* The main loop keeps running (callbacks are timed when they run);
    * another thread cancels the odd ones once all 32 are stalled. */
@@ -1319,6 +1320,7 @@ test_many_at_once (gconstpointer data)
       g_clear_error (&many[i].error);
       g_clear_object (&many[i].cancellable);
       g_clear_object (&many[i].transport);
+      g_clear_object (&many[i].message);
       g_clear_pointer (&many[i].server, msg_test_server_free);
     }
   g_main_context_pop_thread_default (context);

@@ -303,6 +303,41 @@ test_pending_and_cancel (void)
 }
 
 static void
+test_message_pending (void)
+{
+  AsyncData data = { 0 };
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (MsgTransport) other = make_test_transport ("ok");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("A message that one transport is sending cannot be sent by another at the same time.");
+  data.loop = g_main_loop_new (NULL, FALSE);
+  data.transport = make_test_transport ("block");
+  data.message = make_message (NULL);
+
+  msg_transport_send_message_async (data.transport, data.message, cancellable, sent_cb, &data);
+  report = msg_transport_send_message (other, data.message, NULL, &error);
+  g_assert_null (report);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
+  g_clear_error (&error);
+
+  g_cancellable_cancel (cancellable);
+  g_main_loop_run (data.loop);
+  g_assert_error (data.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&data.error);
+
+  /* Released when the first send ended. */
+  report = msg_transport_send_message (other, data.message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+
+  g_object_unref (data.transport);
+  g_object_unref (data.message);
+  g_main_loop_unref (data.loop);
+}
+
+static void
 progress_cb (MsgTransport *transport,
              guint64       sent,
              guint64       total,
@@ -455,6 +490,7 @@ main (int   argc,
   g_test_add_func ("/transport/failure", test_failure_propagates);
   g_test_add_func ("/transport/async-chain", test_send_async_chain);
   g_test_add_func ("/transport/pending-and-cancel", test_pending_and_cancel);
+  g_test_add_func ("/transport/message-pending", test_message_pending);
   g_test_add_func ("/transport/progress-async", test_progress_async);
   g_test_add_func ("/transport/operation-snapshot", test_operation_snapshot);
   g_test_add_func ("/transport/operation-deadline", test_operation_deadline);
