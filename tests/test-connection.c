@@ -9,49 +9,6 @@
 
 #include <string.h>
 
-/* The protocol trace and warnings, as the log writer saw them. */
-static GMutex   log_mutex;
-static GString *log_text;
-
-static GLogWriterOutput
-log_writer (GLogLevelFlags   level,
-            const GLogField *fields,
-            gsize            n_fields,
-            gpointer         user_data)
-{
-  const char *message = NULL;
-
-  for (gsize i = 0; i < n_fields; i++)
-    if (g_str_equal (fields[i].key, "MESSAGE"))
-      message = fields[i].value;
-
-  g_mutex_lock (&log_mutex);
-  g_string_append_printf (log_text, "%s\n", message != NULL ? message : "");
-  g_mutex_unlock (&log_mutex);
-
-  if ((level & G_LOG_LEVEL_MASK) == G_LOG_LEVEL_WARNING &&
-      message != NULL && strstr (message, "tlsverify is off") != NULL)
-    return G_LOG_WRITER_HANDLED;
-  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
-    {
-      g_log_writer_default (level, fields, n_fields, user_data);
-      g_test_fail ();
-    }
-  return G_LOG_WRITER_HANDLED;
-}
-
-static char *
-steal_log (void)
-{
-  char *text;
-
-  g_mutex_lock (&log_mutex);
-  text = g_strdup (log_text->str);
-  g_string_truncate (log_text, 0);
-  g_mutex_unlock (&log_mutex);
-  return text;
-}
-
 /* Open descriptors once the process is warmed up. */
 static unsigned baseline_fds;
 
@@ -67,7 +24,7 @@ setup (Fixture      *f,
        gconstpointer data)
 {
   f->n_fds = msg_test_wait_fds (baseline_fds, 1000);
-  g_free (steal_log ());
+  g_free (msg_test_steal_log ());
 }
 
 static void
@@ -636,7 +593,7 @@ test_trace_secret (Fixture      *f,
   g_assert_true (msg_connection_queue_secret_command (f->connection, "AUTH PLAIN AHVzZXIAc2VjcmV0",
                                                       "AUTH PLAIN <redacted>", &error));
   g_clear_pointer (&(MsgReply *){ reply_ok (f, 235) }, msg_reply_unref);
-  log = steal_log ();
+  log = msg_test_steal_log ();
   g_assert_nonnull (strstr (log, "C: AUTH PLAIN <redacted>"));
   g_assert_nonnull (strstr (log, "S: 235 2.7.0 ok"));
   g_assert_null (strstr (log, "AHVzZXIAc2VjcmV0"));
@@ -836,7 +793,7 @@ test_starttls_no_verify (Fixture      *f,
   g_assert_true (starttls_until_handshake (f, other_ca_certificate, good_ca_file, FALSE, &error));
   g_assert_no_error (error);
   g_assert_true (msg_connection_is_tls (f->connection));
-  log = steal_log ();
+  log = msg_test_steal_log ();
   g_assert_nonnull (strstr (log, "tlsverify is off"));
 }
 
@@ -985,8 +942,7 @@ main (int    argc,
   int result;
 
   g_setenv ("G_MESSAGES_DEBUG", "msgobj", TRUE);
-  log_text = g_string_new (NULL);
-  g_log_set_writer_func (log_writer, NULL, NULL);
+  msg_test_capture_log ();
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   make_certificates ();
@@ -1067,6 +1023,5 @@ main (int    argc,
   g_clear_object (&other_name_certificate);
   g_clear_object (&other_ca_certificate);
   g_free (good_ca_file);
-  g_string_free (log_text, TRUE);
   return result;
 }

@@ -10,45 +10,6 @@
 #include <string.h>
 
 /* The protocol trace, as the log writer saw it. */
-static GMutex   log_mutex;
-static GString *log_text;
-
-static GLogWriterOutput
-log_writer (GLogLevelFlags   level,
-            const GLogField *fields,
-            gsize            n_fields,
-            gpointer         user_data)
-{
-  const char *message = NULL;
-
-  for (gsize i = 0; i < n_fields; i++)
-    if (g_str_equal (fields[i].key, "MESSAGE"))
-      message = fields[i].value;
-
-  g_mutex_lock (&log_mutex);
-  g_string_append_printf (log_text, "%s\n", message != NULL ? message : "");
-  g_mutex_unlock (&log_mutex);
-
-  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
-    {
-      g_log_writer_default (level, fields, n_fields, user_data);
-      g_test_fail ();
-    }
-  return G_LOG_WRITER_HANDLED;
-}
-
-static char *
-steal_log (void)
-{
-  char *text;
-
-  g_mutex_lock (&log_mutex);
-  text = g_strdup (log_text->str);
-  g_string_truncate (log_text, 0);
-  g_mutex_unlock (&log_mutex);
-  return text;
-}
-
 static unsigned         baseline_fds;
 static GTlsCertificate *certificate;
 static char            *ca_file;
@@ -66,7 +27,7 @@ setup (Fixture      *f,
        gconstpointer data)
 {
   f->n_fds = msg_test_wait_fds (baseline_fds, 1000);
-  g_free (steal_log ());
+  g_free (msg_test_steal_log ());
 }
 
 static void
@@ -577,7 +538,7 @@ set_credentials (Fixture *f)
 static void
 assert_password_not_traced (void)
 {
-  g_autofree char *log = steal_log ();
+  g_autofree char *log = msg_test_steal_log ();
 
   g_assert_null (strstr (log, "s3cret"));
   g_assert_null (strstr (log, "AGJvYgBzM2NyZXQgcHc="));
@@ -1032,8 +993,7 @@ main (int    argc,
       char **argv)
 {
   g_setenv ("G_MESSAGES_DEBUG", "msgobj", TRUE);
-  log_text = g_string_new (NULL);
-  g_log_set_writer_func (log_writer, NULL, NULL);
+  msg_test_capture_log ();
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   certificate = msg_test_make_tls_certificate (NULL, &ca_file);
@@ -1087,7 +1047,6 @@ main (int    argc,
 
     g_clear_object (&certificate);
     g_free (ca_file);
-    g_string_free (log_text, TRUE);
     return result;
   }
 }

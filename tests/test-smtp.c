@@ -10,50 +10,6 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-/* The protocol trace and warnings, as the log writer saw them. */
-static GMutex   log_mutex;
-static GString *log_text;
-
-static GLogWriterOutput
-log_writer (GLogLevelFlags   level,
-            const GLogField *fields,
-            gsize            n_fields,
-            gpointer         user_data)
-{
-  const char *message = NULL;
-
-  for (gsize i = 0; i < n_fields; i++)
-    if (g_str_equal (fields[i].key, "MESSAGE"))
-      message = fields[i].value;
-
-  g_mutex_lock (&log_mutex);
-  g_string_append_printf (log_text, "%s\n", message != NULL ? message : "");
-  g_mutex_unlock (&log_mutex);
-
-  /* The warning that tlsverify=false must give is expected (and checked). */
-  if ((level & G_LOG_LEVEL_MASK) == G_LOG_LEVEL_WARNING &&
-      message != NULL && strstr (message, "tlsverify is off") != NULL)
-    return G_LOG_WRITER_HANDLED;
-  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
-    {
-      g_log_writer_default (level, fields, n_fields, user_data);
-      g_test_fail ();
-    }
-  return G_LOG_WRITER_HANDLED;
-}
-
-static char *
-steal_log (void)
-{
-  char *text;
-
-  g_mutex_lock (&log_mutex);
-  text = g_strdup (log_text->str);
-  g_string_truncate (log_text, 0);
-  g_mutex_unlock (&log_mutex);
-  return text;
-}
-
 static unsigned         baseline_fds;
 static GTlsCertificate *certificate;
 static char            *ca_file;
@@ -71,7 +27,7 @@ setup (Fixture      *f,
        gconstpointer data)
 {
   f->n_fds = msg_test_wait_fds (baseline_fds, 1000);
-  g_free (steal_log ());
+  g_free (msg_test_steal_log ());
 }
 
 static void
@@ -437,14 +393,14 @@ test_pipelining_batches (Fixture      *f,
   start (f, script->str);
   g_assert_true (msg_message_set_to (message, to->str, &error));
   g_assert_no_error (error);
-  g_free (steal_log ());
+  g_free (msg_test_steal_log ());
   report = send_ok (f, message);
   accepted = msg_send_report_get_accepted_recipients (report);
   g_assert_cmpuint (g_strv_length (accepted), ==, 250);
 
   /* The trace shows each command when it is queued: the second batch only
    * after the replies to the first. */
-  log = steal_log ();
+  log = msg_test_steal_log ();
   first_reply = strstr (log, "S: 250 mail ok");
   g_assert_nonnull (first_reply);
   g_assert_true (strstr (log, "C: RCPT TO:<u98@example.test>") < first_reply);
@@ -841,7 +797,7 @@ test_auth_plain (Fixture      *f,
   set_field (f, "sendpassword", "s3cret pass");
   set_field (f, "smtpallowplaintextauth", "true");
   report = send_ok (f, message);
-  log = steal_log ();
+  log = msg_test_steal_log ();
   g_assert_true (contains (log, "AUTH PLAIN <redacted>"));
   g_assert_false (contains (log, payload));
   g_assert_false (contains (log, "s3cret"));
@@ -870,7 +826,7 @@ test_auth_login (Fixture      *f,
   set_field (f, "sendpassword", "s3cret pass");
   set_field (f, "smtpallowplaintextauth", "true");
   report = send_ok (f, message);
-  log = steal_log ();
+  log = msg_test_steal_log ();
   g_assert_false (contains (log, pass));
   g_assert_false (contains (log, user));
   g_assert_false (contains (log, "s3cret"));
@@ -931,7 +887,7 @@ test_auth_xoauth2 (Fixture      *f,
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
   g_assert_true (contains (text, "535 5.7.8 Username and Password not accepted"));
   g_assert_false (contains (text, "ya29"));
-  log = steal_log ();
+  log = msg_test_steal_log ();
   g_assert_false (contains (log, token));
   g_assert_false (contains (log, "ya29"));
 }
@@ -1219,7 +1175,7 @@ test_tls_no_verify (Fixture      *f,
   set_field (f, "smtpusessl", "true");
   set_field (f, "tlsverify", "false");
   report = send_ok (f, message);
-  log = steal_log ();
+  log = msg_test_steal_log ();
   g_assert_true (contains (log, "tlsverify is off"));
 }
 
@@ -1315,7 +1271,7 @@ test_reuse_server_closed (Fixture      *f,
   first = send_ok (f, message);
   second = send_ok (f, message);
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
-  log = steal_log ();
+  log = msg_test_steal_log ();
   g_assert_true (contains (log, "unasked data"));
 }
 
@@ -2051,8 +2007,7 @@ main (int    argc,
       char **argv)
 {
   g_setenv ("G_MESSAGES_DEBUG", "msgobj", TRUE);
-  log_text = g_string_new (NULL);
-  g_log_set_writer_func (log_writer, NULL, NULL);
+  msg_test_capture_log ();
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   certificate = msg_test_make_tls_certificate (NULL, &ca_file);
@@ -2127,7 +2082,6 @@ main (int    argc,
 
     g_clear_object (&certificate);
     g_free (ca_file);
-    g_string_free (log_text, TRUE);
     return result;
   }
 }

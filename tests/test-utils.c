@@ -7,6 +7,61 @@
 #include "test-utils.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
+
+static GMutex   log_mutex;
+static GString *log_text;
+
+static GLogWriterOutput
+log_writer (GLogLevelFlags   level,
+            const GLogField *fields,
+            gsize            n_fields,
+            gpointer         user_data)
+{
+  const char *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "MESSAGE"))
+      message = fields[i].value;
+
+  g_mutex_lock (&log_mutex);
+  g_string_append_printf (log_text, "%s\n", message != NULL ? message : "");
+  g_mutex_unlock (&log_mutex);
+
+  /* The warning that tlsverify=false must give is expected (and checked). */
+  if ((level & G_LOG_LEVEL_MASK) == G_LOG_LEVEL_WARNING &&
+      message != NULL && strstr (message, "tlsverify is off") != NULL)
+    return G_LOG_WRITER_HANDLED;
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    {
+      g_log_writer_default (level, fields, n_fields, user_data);
+      g_test_fail ();
+    }
+  return G_LOG_WRITER_HANDLED;
+}
+
+void
+msg_test_capture_log (void)
+{
+  g_mutex_lock (&log_mutex);
+  if (log_text == NULL)
+    log_text = g_string_new (NULL);
+  g_mutex_unlock (&log_mutex);
+  g_log_set_writer_func (log_writer, NULL, NULL);
+}
+
+char *
+msg_test_steal_log (void)
+{
+  char *text;
+
+  g_mutex_lock (&log_mutex);
+  text = g_strdup (log_text != NULL ? log_text->str : "");
+  if (log_text != NULL)
+    g_string_truncate (log_text, 0);
+  g_mutex_unlock (&log_mutex);
+  return text;
+}
 
 unsigned
 msg_test_count_fds (void)

@@ -8,6 +8,15 @@
 
 G_BEGIN_DECLS
 
+/* Installs a log writer that keeps every message (the protocol trace
+ * with G_MESSAGES_DEBUG=msgobj) for msg_test_steal_log(). A warning or
+ * critical fails the test, except the warning that tlsverify=false must
+ * give (tests check it). Call once, before g_test_run(). */
+void  msg_test_capture_log (void);
+
+/* Returns what was logged since the last call, and forgets it. */
+char *msg_test_steal_log (void);
+
 /* Number of open file descriptors of this process. */
 unsigned msg_test_count_fds (void);
 
