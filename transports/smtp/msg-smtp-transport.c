@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "msg-smtp-transport.h"
+#include "msg-smtp-private.h"
 
 #include <string.h>
 
@@ -21,57 +22,8 @@
  * batches so that neither side fills its buffers and deadlocks). */
 #define PIPELINE_BATCH 100
 
-/* RFC 5321 section 4.5.3.1. */
-#define MAX_LOCAL_PART 64
-#define MAX_DOMAIN 255
-#define MAX_PATH 256
-#define MAX_COMMAND 512
-#define MAX_AUTH_LINE 12288 /* RFC 4954 section 4 */
-#define MAX_AUTH_ROUNDS 5   /* DESIGN decision 4 */
-
 /* The time QUIT gets in msg_transport_close() at most. */
 #define QUIT_TIMEOUT 5.0
-
-typedef enum
-{
-  STARTTLS_NEVER,
-  STARTTLS_OPPORTUNISTIC,
-  STARTTLS_REQUIRED,
-} StartTlsMode;
-
-/* What the operation needs from the configuration snapshot. */
-typedef struct
-{
-  char        *host;
-  guint16      port;
-  gboolean     implicit_tls;
-  StartTlsMode starttls;
-  int          authenticate; /* 0 anonymous, 1 basic, 2 NTLM */
-  char        *username;
-  char        *password; /* a secret: never logged */
-  GStrv        mechanisms;
-  gboolean     allow_plaintext_auth;
-  char        *ca_file;
-  gboolean     tls_verify;
-  char        *ehlo_name;
-  gboolean     send_partial;
-  double       timeout;
-  double       operation_timeout;
-} Settings;
-
-/* What the server said in its EHLO reply. */
-typedef struct
-{
-  gboolean esmtp;
-  gboolean pipelining;
-  gboolean eightbitmime;
-  gboolean smtputf8;
-  gboolean dsn;
-  gboolean starttls;
-  gboolean size;
-  guint64  size_max;
-  GStrv    auth; /* (nullable) mechanisms, upper case */
-} Capabilities;
 
 struct _MsgSmtpTransport
 {
@@ -190,12 +142,12 @@ capabilities_clear (Capabilities *caps)
 
 /* Sets @error from a refusing @reply at @stage: 4xx is a temporary
  * failure, 5xx is @permanent_code, anything else a protocol error. */
-static void
-set_reply_error (GError          **error,
-                 MsgConnection    *connection,
-                 MsgTransportError permanent_code,
-                 const char       *stage,
-                 const MsgReply   *reply)
+void
+_msg_smtp_set_reply_error (GError          **error,
+                           MsgConnection    *connection,
+                           MsgTransportError permanent_code,
+                           const char       *stage,
+                           const MsgReply   *reply)
 {
   unsigned          code = msg_reply_get_code (reply);
   MsgTransportError error_code;
@@ -217,22 +169,22 @@ set_reply_error (GError          **error,
 /* 421 means the server is closing the connection (RFC 5321 section
  * 3.8): the replies still owed will never come, so this reply is the
  * outcome, not the closed connection that reading them would report. */
-static gboolean
-reply_is_closing (GError        **error,
-                  MsgConnection  *connection,
-                  const char     *stage,
-                  const MsgReply *reply)
+gboolean
+_msg_smtp_reply_is_closing (GError        **error,
+                            MsgConnection  *connection,
+                            const char     *stage,
+                            const MsgReply *reply)
 {
   if (msg_reply_get_code (reply) != 421)
     return FALSE;
-  set_reply_error (error, connection, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, stage, reply);
+  _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, stage, reply);
   return TRUE;
 }
 
 /* Adds the stage to an error from the connection layer, keeping its code. */
-static void
-prefix_stage (GError    **error,
-              const char *stage)
+void
+_msg_smtp_prefix_stage (GError    **error,
+                        const char *stage)
 {
   g_prefix_error (error, "SMTP %s: ", stage);
 }
@@ -242,11 +194,11 @@ prefix_stage (GError    **error,
 /* The one place that checks the final bytes of a command (reliability.md
  * 2.4): no CR, LF, NUL or other control character, and a bounded length.
  * Fails with %G_IO_ERROR_INVALID_ARGUMENT and aborts the connection. */
-static gboolean
-check_command (MsgConnection *connection,
-               const char    *command,
-               gsize          max_length,
-               GError       **error)
+gboolean
+_msg_smtp_check_command (MsgConnection *connection,
+                         const char    *command,
+                         gsize          max_length,
+                         GError       **error)
 {
   gsize length = strlen (command);
 
@@ -276,17 +228,11 @@ check_command (MsgConnection *connection,
   return TRUE;
 }
 
-static gboolean
-queue_command (MsgConnection *connection,
-               GError       **error,
-               const char    *format,
-               ...) G_GNUC_PRINTF (3, 4);
-
-static gboolean
-queue_command (MsgConnection *connection,
-               GError       **error,
-               const char    *format,
-               ...)
+gboolean
+_msg_smtp_queue_command (MsgConnection *connection,
+                         GError       **error,
+                         const char    *format,
+                         ...)
 {
   g_autofree char *command = NULL;
   va_list          args;
@@ -294,45 +240,45 @@ queue_command (MsgConnection *connection,
   va_start (args, format);
   command = g_strdup_vprintf (format, args);
   va_end (args);
-  return check_command (connection, command, MAX_COMMAND, error) &&
+  return _msg_smtp_check_command (connection, command, MAX_COMMAND, error) &&
          msg_connection_queue_command (connection, command, error);
 }
 
-static gboolean
-queue_secret (MsgConnection *connection,
-              const char    *command,
-              const char    *trace_text,
-              GError       **error)
+gboolean
+_msg_smtp_queue_secret (MsgConnection *connection,
+                        const char    *command,
+                        const char    *trace_text,
+                        GError       **error)
 {
-  return check_command (connection, command, MAX_AUTH_LINE, error) &&
+  return _msg_smtp_check_command (connection, command, MAX_AUTH_LINE, error) &&
          msg_connection_queue_secret_command (connection, command, trace_text, error);
 }
 
-static MsgReply *
-read_reply (MsgConnection *connection,
-            const char    *stage,
-            GCancellable  *cancellable,
-            GError       **error)
+MsgReply *
+_msg_smtp_read_reply (MsgConnection *connection,
+                      const char    *stage,
+                      GCancellable  *cancellable,
+                      GError       **error)
 {
   MsgReply *reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_SMTP, cancellable, error);
 
   if (reply == NULL)
-    prefix_stage (error, stage);
+    _msg_smtp_prefix_stage (error, stage);
   return reply;
 }
 
 /* Sends @command and reads its reply. */
-static MsgReply *
-exchange (MsgConnection *connection,
-          const char    *command,
-          const char    *stage,
-          GCancellable  *cancellable,
-          GError       **error)
+MsgReply *
+_msg_smtp_exchange (MsgConnection *connection,
+                    const char    *command,
+                    const char    *stage,
+                    GCancellable  *cancellable,
+                    GError       **error)
 {
-  if (!check_command (connection, command, MAX_COMMAND, error) ||
+  if (!_msg_smtp_check_command (connection, command, MAX_COMMAND, error) ||
       !msg_connection_queue_command (connection, command, error))
     return NULL;
-  return read_reply (connection, stage, cancellable, error);
+  return _msg_smtp_read_reply (connection, stage, cancellable, error);
 }
 
 /* Session set-up. */
@@ -426,7 +372,7 @@ smtp_ehlo (MsgConnection  *connection,
   g_autoptr (MsgReply) reply = NULL;
 
   capabilities_clear (caps);
-  reply = exchange (connection, command, "EHLO", cancellable, error);
+  reply = _msg_smtp_exchange (connection, command, "EHLO", cancellable, error);
   if (reply == NULL)
     return FALSE;
   if (msg_reply_get_code (reply) == 250)
@@ -436,7 +382,7 @@ smtp_ehlo (MsgConnection  *connection,
     }
   if (!msg_reply_is_permanent_failure (reply))
     {
-      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "EHLO", reply);
+      _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "EHLO", reply);
       msg_connection_abort (connection);
       return FALSE;
     }
@@ -445,12 +391,12 @@ smtp_ehlo (MsgConnection  *connection,
   g_clear_pointer (&reply, msg_reply_unref);
   g_free (command);
   command = g_strdup_printf ("HELO %s", name);
-  reply = exchange (connection, command, "HELO", cancellable, error);
+  reply = _msg_smtp_exchange (connection, command, "HELO", cancellable, error);
   if (reply == NULL)
     return FALSE;
   if (msg_reply_get_code (reply) != 250)
     {
-      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "HELO", reply);
+      _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "HELO", reply);
       msg_connection_abort (connection);
       return FALSE;
     }
@@ -480,7 +426,7 @@ smtp_starttls (MsgConnection  *connection,
       return FALSE;
     }
 
-  reply = exchange (connection, "STARTTLS", "STARTTLS", cancellable, error);
+  reply = _msg_smtp_exchange (connection, "STARTTLS", "STARTTLS", cancellable, error);
   if (reply == NULL)
     return FALSE;
   if (msg_reply_get_code (reply) != 220)
@@ -495,258 +441,11 @@ smtp_starttls (MsgConnection  *connection,
     }
   if (!msg_connection_starttls (connection, cancellable, error))
     {
-      prefix_stage (error, "STARTTLS");
+      _msg_smtp_prefix_stage (error, "STARTTLS");
       return FALSE;
     }
   /* What the server said in the clear is forgotten (RFC 3207 4.2). */
   return smtp_ehlo (connection, s, caps, cancellable, error);
-}
-
-/* AUTH. */
-
-typedef enum
-{
-  MECH_NONE,
-  MECH_CRAM_MD5,
-  MECH_PLAIN,
-  MECH_LOGIN,
-  MECH_XOAUTH2,
-} Mechanism;
-
-static Mechanism
-mechanism_from_name (const char *name)
-{
-  if (g_str_equal (name, "CRAM-MD5"))
-    return MECH_CRAM_MD5;
-  if (g_str_equal (name, "PLAIN"))
-    return MECH_PLAIN;
-  if (g_str_equal (name, "LOGIN"))
-    return MECH_LOGIN;
-  if (g_str_equal (name, "XOAUTH2"))
-    return MECH_XOAUTH2;
-  return MECH_NONE;
-}
-
-static gboolean
-strv_contains_ci (const char *const *strv,
-                  const char        *name)
-{
-  for (guint i = 0; strv != NULL && strv[i] != NULL; i++)
-    if (g_ascii_strcasecmp (strv[i], name) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-/* The first mechanism, in the order of preference, that the server offers
- * and this transport implements. XOAUTH2 only when asked for by name: its
- * "password" is an OAuth 2 token. */
-static const char *
-choose_mechanism (const Settings     *s,
-                  const Capabilities *caps)
-{
-  static const char *const automatic[] = { "CRAM-MD5", "PLAIN", "LOGIN", NULL };
-  const char *const       *wanted = s->mechanisms != NULL && s->mechanisms[0] != NULL
-                                        ? (const char *const *) s->mechanisms
-                                        : automatic;
-
-  for (guint i = 0; wanted[i] != NULL; i++)
-    if (mechanism_from_name (wanted[i]) != MECH_NONE &&
-        strv_contains_ci ((const char *const *) caps->auth, wanted[i]))
-      return wanted[i];
-  return NULL;
-}
-
-static char *
-base64_string (const char *text,
-               gsize       length)
-{
-  return g_base64_encode ((const guchar *) text, length);
-}
-
-/* The response to a server challenge (round @round, 0-based), or NULL when
- * the mechanism has nothing more to say. */
-static char *
-auth_response (Mechanism       mechanism,
-               const Settings *s,
-               guint           round,
-               const char     *challenge_b64)
-{
-  const char *password = s->password != NULL ? s->password : "";
-
-  switch (mechanism)
-    {
-    case MECH_LOGIN:
-      if (round == 0)
-        return base64_string (s->username, strlen (s->username));
-      if (round == 1)
-        return base64_string (password, strlen (password));
-      return NULL;
-    case MECH_CRAM_MD5:
-      if (round == 0)
-        {
-          gsize              length = 0;
-          g_autofree guchar *challenge = g_base64_decode (challenge_b64, &length);
-          g_autofree char   *digest = g_compute_hmac_for_data (G_CHECKSUM_MD5,
-                                                               (const guchar *) password,
-                                                               strlen (password),
-                                                               challenge, length);
-          g_autofree char   *response = g_strdup_printf ("%s %s", s->username, digest);
-
-          return base64_string (response, strlen (response));
-        }
-      return NULL;
-    case MECH_XOAUTH2:
-      /* A 334 carries the error details; an empty line ends the exchange
-       * and the server sends its final 5xx. */
-      if (round == 0)
-        return g_strdup ("");
-      return NULL;
-    case MECH_PLAIN:
-      /* The initial response was sent with the command; some servers ask
-       * for it with an empty challenge instead. */
-      if (round == 0 && (challenge_b64 == NULL || *challenge_b64 == '\0'))
-        {
-          g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
-          gsize            length = 2 + strlen (s->username) + strlen (password);
-
-          return base64_string (plain, length);
-        }
-      return NULL;
-    case MECH_NONE:
-    default:
-      return NULL;
-    }
-}
-
-static gboolean
-smtp_auth (MsgConnection      *connection,
-           const Settings     *s,
-           const Capabilities *caps,
-           GCancellable       *cancellable,
-           GError            **error)
-{
-  g_autoptr (MsgReply) reply = NULL;
-  g_autofree char *command = NULL;
-  g_autofree char *trace = NULL;
-  const char      *name;
-  Mechanism        mechanism;
-  const char      *password = s->password != NULL ? s->password : "";
-
-  if (s->authenticate == 0)
-    return TRUE;
-
-  if (!msg_connection_is_tls (connection) && !s->allow_plaintext_auth)
-    {
-      const char *why = s->starttls == STARTTLS_NEVER ? "smtpstarttls is never"
-                        : caps->starttls              ? "the server refused STARTTLS"
-                                                      : "the server does not offer STARTTLS";
-
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE,
-                   "Refusing to send credentials to %s:%u without TLS (%s; use "
-                   "smtpusessl or smtpstarttls, or set smtpallowplaintextauth to allow it)",
-                   s->host, s->port, why);
-      msg_connection_abort (connection);
-      return FALSE;
-    }
-  if (caps->auth == NULL)
-    {
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
-                   "SMTP server %s:%u does not offer authentication (no AUTH in its EHLO reply)",
-                   s->host, s->port);
-      msg_connection_abort (connection);
-      return FALSE;
-    }
-  name = choose_mechanism (s, caps);
-  if (name == NULL)
-    {
-      g_autofree char *offered = g_strjoinv (" ", caps->auth);
-      g_autofree char *allowed = s->mechanisms != NULL && s->mechanisms[0] != NULL
-                                     ? g_strjoinv (" ", s->mechanisms)
-                                     : g_strdup ("CRAM-MD5 PLAIN LOGIN");
-
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
-                   "No usable authentication mechanism for %s:%u: the server offers %s, "
-                   "allowed are %s",
-                   s->host, s->port, offered, allowed);
-      msg_connection_abort (connection);
-      return FALSE;
-    }
-  mechanism = mechanism_from_name (name);
-
-  if (mechanism == MECH_PLAIN)
-    {
-      g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
-      g_autofree char *b64 = base64_string (plain, 2 + strlen (s->username) + strlen (password));
-
-      command = g_strdup_printf ("AUTH PLAIN %s", b64);
-      memset (plain, 0, 2 + strlen (s->username) + strlen (password));
-      trace = g_strdup ("AUTH PLAIN <redacted>");
-    }
-  else if (mechanism == MECH_XOAUTH2)
-    {
-      g_autofree char *token = g_strdup_printf ("user=%s\001auth=Bearer %s\001\001",
-                                                s->username, password);
-      g_autofree char *b64 = base64_string (token, strlen (token));
-
-      command = g_strdup_printf ("AUTH XOAUTH2 %s", b64);
-      memset (token, 0, strlen (token));
-      trace = g_strdup ("AUTH XOAUTH2 <redacted>");
-    }
-  else
-    command = g_strdup_printf ("AUTH %s", name);
-
-  if (trace != NULL ? !queue_secret (connection, command, trace, error)
-                    : !(check_command (connection, command, MAX_COMMAND, error) &&
-                        msg_connection_queue_command (connection, command, error)))
-    return FALSE;
-  memset (command, 0, strlen (command));
-
-  for (guint round = 0;; round++)
-    {
-      g_autofree char *response = NULL;
-
-      g_clear_pointer (&reply, msg_reply_unref);
-      reply = read_reply (connection, "AUTH", cancellable, error);
-      if (reply == NULL)
-        return FALSE;
-      if (msg_reply_get_code (reply) != 334)
-        break;
-      if (round >= MAX_AUTH_ROUNDS)
-        {
-          g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
-                       "SMTP server %s:%u asked for more than %d AUTH %s rounds",
-                       s->host, s->port, MAX_AUTH_ROUNDS, name);
-          msg_connection_abort (connection);
-          return FALSE;
-        }
-      response = auth_response (mechanism, s, round, msg_reply_get_text (reply));
-      if (response == NULL)
-        {
-          /* The mechanism is done but the server asks for more: cancel the
-           * exchange (RFC 4954 section 4) and fail on its answer. */
-          if (!queue_command (connection, error, "*"))
-            return FALSE;
-          continue;
-        }
-      if (!queue_secret (connection, response, "<redacted>", error))
-        return FALSE;
-      memset (response, 0, strlen (response));
-    }
-
-  if (msg_reply_get_code (reply) == 235)
-    return TRUE;
-  /* 4xx is a temporary failure; anything else that is not a 5xx refusal
-   * (smtp-sink's fake AUTH answers 250) breaks the protocol. */
-  if (!msg_reply_is_permanent_failure (reply))
-    set_reply_error (error, connection, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
-                     "the authentication (AUTH)", reply);
-  else
-    g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
-                 "SMTP server %s:%u refused the credentials of “%s” (AUTH %s): %u %s",
-                 s->host, s->port, s->username, name, msg_reply_get_code (reply),
-                 msg_reply_get_text (reply));
-  msg_connection_abort (connection);
-  return FALSE;
 }
 
 /* Connects, reads the greeting, and runs EHLO, STARTTLS and AUTH. */
@@ -767,196 +466,24 @@ smtp_open (const Settings *s,
 
   if (!msg_connection_connect (connection, s->implicit_tls, cancellable, error))
     {
-      prefix_stage (error, "connect");
+      _msg_smtp_prefix_stage (error, "connect");
       return NULL;
     }
-  greeting = read_reply (connection, "greeting", cancellable, error);
+  greeting = _msg_smtp_read_reply (connection, "greeting", cancellable, error);
   if (greeting == NULL)
     return NULL;
   if (msg_reply_get_code (greeting) != 220)
     {
-      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "the session (greeting)",
-                       greeting);
+      _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "the session (greeting)",
+                                 greeting);
       msg_connection_abort (connection);
       return NULL;
     }
   if (!smtp_ehlo (connection, s, caps, cancellable, error) ||
       !smtp_starttls (connection, s, caps, cancellable, error) ||
-      !smtp_auth (connection, s, caps, cancellable, error))
+      !_msg_smtp_auth (connection, s, caps, cancellable, error))
     return NULL;
   return g_steal_pointer (&connection);
-}
-
-/* The envelope. */
-
-typedef struct
-{
-  char    *address; /* as given (the report names it so) */
-  char    *wire;    /* as sent: domain in A-labels */
-  gboolean utf8;    /* the local part needs SMTPUTF8 */
-} Mailbox;
-
-static void
-mailbox_clear (Mailbox *m)
-{
-  g_free (m->address);
-  g_free (m->wire);
-}
-
-static gboolean
-is_ascii (const char *text)
-{
-  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
-    if (*p >= 0x80)
-      return FALSE;
-  return TRUE;
-}
-
-/* Checks an envelope address (RFC 5321 4.1.2 and 4.5.3.1) and converts its
- * domain to A-labels; refuses anything that could break out of the
- * command (reliability.md 2.4). */
-static gboolean
-mailbox_init (Mailbox    *m,
-              const char *address,
-              GError    **error)
-{
-  const char      *at = strrchr (address, '@');
-  g_autofree char *local = NULL;
-  g_autofree char *domain = NULL;
-  gboolean         quoted = FALSE;
-
-  memset (m, 0, sizeof *m);
-  if (at == NULL || at == address || at[1] == '\0')
-    goto invalid;
-  local = g_strndup (address, (gsize) (at - address));
-  for (const guchar *p = (const guchar *) address; *p != '\0'; p++)
-    {
-      if (*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>')
-        goto invalid;
-      if (*p == '"')
-        quoted = !quoted;
-      else if (!quoted && *p == ' ')
-        goto invalid;
-    }
-  if (quoted)
-    goto invalid;
-
-  if (at[1] == '[' || is_ascii (at + 1))
-    domain = g_strdup (at + 1);
-  else
-    {
-      domain = g_hostname_to_ascii (at + 1);
-      if (domain == NULL)
-        goto invalid;
-    }
-  if (strlen (local) > MAX_LOCAL_PART || strlen (domain) > MAX_DOMAIN ||
-      strlen (local) + 1 + strlen (domain) > MAX_PATH)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                   "The address “%s” is too long for SMTP (RFC 5321 4.5.3.1)", address);
-      return FALSE;
-    }
-  m->address = g_strdup (address);
-  m->wire = g_strdup_printf ("%s@%s", local, domain);
-  m->utf8 = !is_ascii (local);
-  return TRUE;
-
-invalid:
-  {
-    g_autofree char *shown = g_strescape (address, NULL);
-
-    g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                 "The address “%s” cannot be used in an SMTP envelope", shown);
-  }
-  return FALSE;
-}
-
-typedef struct
-{
-  Mailbox  sender;
-  GArray  *recipients; /* of Mailbox */
-  gboolean utf8;
-} Envelope;
-
-static void
-envelope_clear (Envelope *e)
-{
-  mailbox_clear (&e->sender);
-  if (e->recipients != NULL)
-    g_array_unref (e->recipients);
-  memset (e, 0, sizeof *e);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Envelope, envelope_clear)
-
-static gboolean
-envelope_init (Envelope   *e,
-               MsgMessage *message,
-               GError    **error)
-{
-  g_autofree char *sender = NULL;
-  g_auto (GStrv) recipients = NULL;
-
-  memset (e, 0, sizeof *e);
-  e->recipients = g_array_new (FALSE, TRUE, sizeof (Mailbox));
-  g_array_set_clear_func (e->recipients, (GDestroyNotify) mailbox_clear);
-
-  sender = msg_message_get_envelope_sender (message, error);
-  if (sender == NULL || !mailbox_init (&e->sender, sender, error))
-    return FALSE;
-  e->utf8 = e->sender.utf8;
-  recipients = msg_message_get_envelope_recipients (message, error);
-  if (recipients == NULL)
-    return FALSE;
-  for (guint i = 0; recipients[i] != NULL; i++)
-    {
-      Mailbox m;
-
-      if (!mailbox_init (&m, recipients[i], error))
-        return FALSE;
-      e->utf8 |= m.utf8;
-      g_array_append_val (e->recipients, m);
-    }
-  return TRUE;
-}
-
-/* RFC 3461 section 4: xtext. */
-static char *
-xtext_encode (const char *text)
-{
-  GString *out = g_string_new (NULL);
-
-  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
-    {
-      if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
-        g_string_append_printf (out, "+%02X", *p);
-      else
-        g_string_append_c (out, (char) *p);
-    }
-  return g_string_free (out, FALSE);
-}
-
-static char *
-dsn_notify (MsgDsnOptions options)
-{
-  GPtrArray *words;
-
-  if (options & MSG_DSN_NEVER)
-    return g_strdup ("NEVER");
-  words = g_ptr_array_new ();
-  if (options & MSG_DSN_SUCCESS)
-    g_ptr_array_add (words, (char *) "SUCCESS");
-  if (options & MSG_DSN_FAILURE)
-    g_ptr_array_add (words, (char *) "FAILURE");
-  if (options & MSG_DSN_DELAY)
-    g_ptr_array_add (words, (char *) "DELAY");
-  g_ptr_array_add (words, NULL);
-  {
-    char *joined = words->len > 1 ? g_strjoinv (",", (GStrv) words->pdata) : NULL;
-
-    g_ptr_array_free (words, TRUE);
-    return joined;
-  }
 }
 
 /* RSET after a failed transaction keeps the connection; if RSET fails the
@@ -970,7 +497,7 @@ smtp_rset (MsgConnection *connection,
 
   if (!msg_connection_is_connected (connection))
     return;
-  reply = exchange (connection, "RSET", "RSET", cancellable, &local_error);
+  reply = _msg_smtp_exchange (connection, "RSET", "RSET", cancellable, &local_error);
   if (reply != NULL && msg_reply_get_code (reply) != 250)
     msg_connection_abort (connection);
 }
@@ -1067,8 +594,8 @@ queue_rcpt (MsgConnection *connection,
             GError       **error)
 {
   if (notify != NULL)
-    return queue_command (connection, error, "RCPT TO:<%s> NOTIFY=%s", m->wire, notify);
-  return queue_command (connection, error, "RCPT TO:<%s>", m->wire);
+    return _msg_smtp_queue_command (connection, error, "RCPT TO:<%s> NOTIFY=%s", m->wire, notify);
+  return _msg_smtp_queue_command (connection, error, "RCPT TO:<%s>", m->wire);
 }
 
 /* Why the transaction ended; whether the caller may keep the connection
@@ -1158,11 +685,11 @@ smtp_transaction (MsgSmtpTransport *self,
           g_autofree char *bare = g_strndup (message_id + (message_id[0] == '<'),
                                              strlen (message_id) - (message_id[0] == '<') -
                                                  g_str_has_suffix (message_id, ">"));
-          g_autofree char *envid = xtext_encode (bare);
+          g_autofree char *envid = _msg_smtp_xtext_encode (bare);
 
           g_string_append_printf (mail, " ENVID=%s", envid);
         }
-      notify = dsn_notify (dsn);
+      notify = _msg_smtp_dsn_notify (dsn);
     }
 
   g_array_set_size (deferred, 0);
@@ -1174,7 +701,7 @@ smtp_transaction (MsgSmtpTransport *self,
       r->deferred = FALSE;
     }
 
-  if (!queue_command (connection, error, "%s", mail->str))
+  if (!_msg_smtp_queue_command (connection, error, "%s", mail->str))
     return TX_BROKEN;
 
   /* With PIPELINING, MAIL, the RCPTs and DATA go in batches of at most
@@ -1199,16 +726,16 @@ smtp_transaction (MsgSmtpTransport *self,
               return TX_BROKEN;
           if (next == pending->len && queued < PIPELINE_BATCH)
             {
-              if (!queue_command (connection, error, "DATA"))
+              if (!_msg_smtp_queue_command (connection, error, "DATA"))
                 return TX_BROKEN;
               data_sent = TRUE;
             }
 
           if (mail_reply == NULL)
             {
-              mail_reply = read_reply (connection, "MAIL FROM", cancellable, error);
+              mail_reply = _msg_smtp_read_reply (connection, "MAIL FROM", cancellable, error);
               if (mail_reply == NULL ||
-                  reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
+                  _msg_smtp_reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
                 return TX_BROKEN;
               *answered = TRUE;
             }
@@ -1216,9 +743,9 @@ smtp_transaction (MsgSmtpTransport *self,
             {
               RcptResult *r = &g_array_index (results, RcptResult, g_array_index (pending, guint, k));
 
-              r->reply = read_reply (connection, "RCPT TO", cancellable, error);
+              r->reply = _msg_smtp_read_reply (connection, "RCPT TO", cancellable, error);
               if (r->reply == NULL ||
-                  reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
+                  _msg_smtp_reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
                 return TX_BROKEN;
               if (msg_reply_get_code (r->reply) / 100 == 2)
                 ok++;
@@ -1227,7 +754,7 @@ smtp_transaction (MsgSmtpTransport *self,
             }
           if (data_sent)
             {
-              data_reply = read_reply (connection, "DATA", cancellable, error);
+              data_reply = _msg_smtp_read_reply (connection, "DATA", cancellable, error);
               if (data_reply == NULL)
                 return TX_BROKEN;
             }
@@ -1239,9 +766,9 @@ smtp_transaction (MsgSmtpTransport *self,
     }
   else
     {
-      mail_reply = read_reply (connection, "MAIL FROM", cancellable, error);
+      mail_reply = _msg_smtp_read_reply (connection, "MAIL FROM", cancellable, error);
       if (mail_reply == NULL ||
-          reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
+          _msg_smtp_reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
         return TX_BROKEN;
       *answered = TRUE;
       /* One at a time, up to the server's recipient limit: the RCPTs not
@@ -1253,9 +780,9 @@ smtp_transaction (MsgSmtpTransport *self,
 
           if (!queue_rcpt (connection, &g_array_index (e->recipients, Mailbox, i), notify, error))
             return TX_BROKEN;
-          r->reply = read_reply (connection, "RCPT TO", cancellable, error);
+          r->reply = _msg_smtp_read_reply (connection, "RCPT TO", cancellable, error);
           if (r->reply == NULL ||
-              reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
+              _msg_smtp_reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
             return TX_BROKEN;
           if (msg_reply_get_code (r->reply) / 100 == 2)
             ok++;
@@ -1266,8 +793,8 @@ smtp_transaction (MsgSmtpTransport *self,
 
   if (msg_reply_get_code (mail_reply) / 100 != 2)
     {
-      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_SENDER_REJECTED,
-                       "the sender (MAIL FROM)", mail_reply);
+      _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_SENDER_REJECTED,
+                                 "the sender (MAIL FROM)", mail_reply);
       if (data_reply != NULL && msg_reply_get_code (data_reply) == 354)
         return TX_BROKEN; /* must not send an empty message */
       return TX_REFUSED;
@@ -1312,14 +839,14 @@ smtp_transaction (MsgSmtpTransport *self,
 
   if (!data_sent)
     {
-      data_reply = exchange (connection, "DATA", "DATA", cancellable, error);
+      data_reply = _msg_smtp_exchange (connection, "DATA", "DATA", cancellable, error);
       if (data_reply == NULL)
         return TX_BROKEN;
     }
   if (msg_reply_get_code (data_reply) != 354)
     {
-      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
-                       "the message (DATA)", data_reply);
+      _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                                 "the message (DATA)", data_reply);
       return msg_reply_get_code (data_reply) / 100 == 2 ? TX_BROKEN : TX_REFUSED;
     }
 
@@ -1327,7 +854,7 @@ smtp_transaction (MsgSmtpTransport *self,
   if (!msg_transport_write_message_data (MSG_TRANSPORT (self), message, MSG_WRITE_FLAGS_OMIT_BCC,
                                          connection, size, cancellable, error))
     {
-      prefix_stage (error, "message data");
+      _msg_smtp_prefix_stage (error, "message data");
       return TX_BROKEN;
     }
 
@@ -1351,8 +878,8 @@ smtp_transaction (MsgSmtpTransport *self,
   }
   if (msg_reply_get_code (final_reply) / 100 != 2)
     {
-      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
-                       "the message (end of DATA)", final_reply);
+      _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                                 "the message (end of DATA)", final_reply);
       return msg_reply_is_transient_failure (final_reply) ||
                      msg_reply_is_permanent_failure (final_reply)
                  ? TX_REFUSED
@@ -1492,7 +1019,7 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
       return NULL;
     }
   if (!msg_message_prepare_for_sending (message, error) ||
-      !envelope_init (&e, message, error) ||
+      !_msg_smtp_envelope_init (&e, message, error) ||
       !msg_message_measure (message, MSG_WRITE_FLAGS_OMIT_BCC, &size, cancellable, error))
     {
       drop_connection (self);
@@ -1575,11 +1102,11 @@ msg_smtp_transport_close_sync (MsgTransport *transport,
   msg_connection_set_timeout (self->connection, timeout);
   msg_connection_set_deadline (self->connection,
                                g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC));
-  reply = exchange (self->connection, "QUIT", "QUIT", cancellable, error);
+  reply = _msg_smtp_exchange (self->connection, "QUIT", "QUIT", cancellable, error);
   ok = reply != NULL;
   if (reply != NULL && msg_reply_get_code (reply) != 221)
     {
-      set_reply_error (error, self->connection, MSG_TRANSPORT_ERROR_PROTOCOL, "QUIT", reply);
+      _msg_smtp_set_reply_error (error, self->connection, MSG_TRANSPORT_ERROR_PROTOCOL, "QUIT", reply);
       ok = FALSE;
     }
   drop_connection (self);
@@ -1623,7 +1150,7 @@ msg_smtp_transport_validate (MsgTransport *transport,
         }
     }
   /* Addresses that cannot go into a command are refused before any I/O. */
-  return envelope_init (&e, message, error);
+  return _msg_smtp_envelope_init (&e, message, error);
 }
 
 static void
