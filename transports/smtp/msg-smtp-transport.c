@@ -587,17 +587,6 @@ describe_recipients (const Envelope *e,
   return g_string_free (text, FALSE);
 }
 
-static gboolean
-queue_rcpt (MsgConnection *connection,
-            const Mailbox *m,
-            const char    *notify,
-            GError       **error)
-{
-  if (notify != NULL)
-    return _msg_smtp_queue_command (connection, error, "RCPT TO:<%s> NOTIFY=%s", m->wire, notify);
-  return _msg_smtp_queue_command (connection, error, "RCPT TO:<%s>", m->wire);
-}
-
 /* Why the transaction ended; whether the caller may keep the connection
  * (after RSET) is decided from it. */
 typedef enum
@@ -608,71 +597,153 @@ typedef enum
   TX_BROKEN,      /* the connection is already aborted or must be */
 } TxResult;
 
-static TxResult
-smtp_transaction (MsgSmtpTransport *self,
+/* One message on its way to its recipients: the parts that stay the same
+ * from one transaction to the next, the recipients' outcome, and the
+ * state of the current transaction (RFC 5321 section 3.3), which
+ * transaction_start() resets. */
+typedef struct
+{
+  MsgSmtpTransport *self;
+  MsgConnection    *connection;
+  const Settings   *s;
+  MsgMessage       *message;
+  const Envelope   *e;
+  guint64           size;
+  GCancellable     *cancellable;
+
+  GArray  *pending;  /* (owned): indices of the recipients to try */
+  GArray  *results;  /* (owned): RcptResult for every recipient */
+  GArray  *deferred; /* (owned): indices for the next transaction */
+  gboolean later;    /* an earlier transaction delivered */
+  gboolean answered; /* a MAIL got a reply, not 421 */
+
+  /* The current transaction. */
+  gboolean  eight_bit;  /* the message has 8-bit content */
+  char     *mail;       /* (owned) (nullable): the MAIL command */
+  char     *notify;     /* (owned) (nullable): the DSN NOTIFY parameter */
+  MsgReply *mail_reply; /* (owned) (nullable) */
+  MsgReply *data_reply; /* (owned) (nullable) */
+  gboolean  data_sent;  /* DATA went out pipelined behind the RCPTs */
+  guint     ok;         /* RCPTs accepted so far */
+  gboolean  limited;    /* a RCPT met the server's recipient limit */
+  MsgReply *final;      /* (owned) (nullable): the reply to the final dot */
+} Transaction;
+
+static void
+transaction_init (Transaction      *tx,
+                  MsgSmtpTransport *self,
                   MsgConnection    *connection,
                   const Settings   *s,
                   MsgMessage       *message,
                   const Envelope   *e,
                   guint64           size,
-                  GArray           *pending,  /* indices of the recipients to try */
-                  GArray           *results,  /* RcptResult for every recipient */
-                  gboolean          later,    /* an earlier transaction delivered */
-                  GArray           *deferred, /* (out): indices for the next one */
-                  gboolean         *answered, /* MAIL got a reply, not 421 */
-                  MsgReply        **final_out,
-                  GCancellable     *cancellable,
-                  GError          **error)
+                  GCancellable     *cancellable)
 {
-  const Capabilities *caps = &self->caps;
-  MsgDsnOptions       dsn = msg_message_get_dsn_options (message);
-  g_autoptr (GString) mail = g_string_new (NULL);
-  g_autoptr (MsgReply) mail_reply = NULL;
-  g_autoptr (MsgReply) data_reply = NULL;
-  g_autoptr (MsgReply) final_reply = NULL;
-  g_autofree char *notify = NULL;
-  gboolean         eight_bit;
-  guint            accepted = 0;
-  guint            rejected = 0;
-  gboolean         data_sent = FALSE;
+  memset (tx, 0, sizeof *tx);
+  tx->self = self;
+  tx->connection = connection;
+  tx->s = s;
+  tx->message = message;
+  tx->e = e;
+  tx->size = size;
+  tx->cancellable = cancellable;
+  tx->results = g_array_sized_new (FALSE, TRUE, sizeof (RcptResult), e->recipients->len);
+  tx->pending = g_array_sized_new (FALSE, FALSE, sizeof (guint), e->recipients->len);
+  tx->deferred = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_array_set_clear_func (tx->results, (GDestroyNotify) rcpt_result_clear);
+  g_array_set_size (tx->results, e->recipients->len);
+  for (guint i = 0; i < e->recipients->len; i++)
+    g_array_append_val (tx->pending, i);
+}
 
-  /* Checks that need the server's capabilities, before MAIL. */
-  if (e->utf8 && !caps->smtputf8)
+/* Forgets what the previous transaction left. */
+static void
+transaction_start (Transaction *tx)
+{
+  g_clear_pointer (&tx->mail, g_free);
+  g_clear_pointer (&tx->notify, g_free);
+  g_clear_pointer (&tx->mail_reply, msg_reply_unref);
+  g_clear_pointer (&tx->data_reply, msg_reply_unref);
+  g_clear_pointer (&tx->final, msg_reply_unref);
+  tx->eight_bit = FALSE;
+  tx->data_sent = FALSE;
+  tx->ok = 0;
+  tx->limited = FALSE;
+}
+
+static void
+transaction_clear (Transaction *tx)
+{
+  transaction_start (tx);
+  g_clear_pointer (&tx->results, g_array_unref);
+  g_clear_pointer (&tx->pending, g_array_unref);
+  g_clear_pointer (&tx->deferred, g_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Transaction, transaction_clear)
+
+static RcptResult *
+pending_result (Transaction *tx,
+                guint        k)
+{
+  return &g_array_index (tx->results, RcptResult, g_array_index (tx->pending, guint, k));
+}
+
+/* Checks that need the server's capabilities, before MAIL. */
+static gboolean
+check_capabilities (Transaction *tx,
+                    GError     **error)
+{
+  const Capabilities *caps = &tx->self->caps;
+  const Settings     *s = tx->s;
+
+  if (tx->e->utf8 && !caps->smtputf8)
     {
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
                    "An address has a non-ASCII local part but SMTP server %s:%u does not "
                    "support SMTPUTF8",
                    s->host, s->port);
-      return TX_NOT_STARTED;
+      return FALSE;
     }
-  eight_bit = msg_message_has_8bit_content (message);
-  if (eight_bit && !caps->eightbitmime && !caps->smtputf8)
+  tx->eight_bit = msg_message_has_8bit_content (tx->message);
+  if (tx->eight_bit && !caps->eightbitmime && !caps->smtputf8)
     {
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
                    "The message has 8-bit content but SMTP server %s:%u does not support "
                    "8BITMIME",
                    s->host, s->port);
-      return TX_NOT_STARTED;
+      return FALSE;
     }
-  if (caps->size && caps->size_max > 0 && size > caps->size_max)
+  if (caps->size && caps->size_max > 0 && tx->size > caps->size_max)
     {
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
                    "The message (%" G_GUINT64_FORMAT " bytes) is larger than SMTP server "
                    "%s:%u accepts (%" G_GUINT64_FORMAT " bytes)",
-                   size, s->host, s->port, caps->size_max);
-      return TX_NOT_STARTED;
+                   tx->size, s->host, s->port, caps->size_max);
+      return FALSE;
     }
+  return TRUE;
+}
 
-  g_string_append_printf (mail, "MAIL FROM:<%s>", e->sender.wire);
+/* The MAIL command with its parameters (RFC 1870, 6152, 6531, 3461),
+ * and the NOTIFY parameter of the RCPTs. */
+static void
+build_mail_command (Transaction *tx)
+{
+  const Capabilities *caps = &tx->self->caps;
+  MsgDsnOptions       dsn = msg_message_get_dsn_options (tx->message);
+  GString            *mail = g_string_new (NULL);
+
+  g_string_append_printf (mail, "MAIL FROM:<%s>", tx->e->sender.wire);
   if (caps->size)
-    g_string_append_printf (mail, " SIZE=%" G_GUINT64_FORMAT, size);
-  if (eight_bit && caps->eightbitmime)
+    g_string_append_printf (mail, " SIZE=%" G_GUINT64_FORMAT, tx->size);
+  if (tx->eight_bit && caps->eightbitmime)
     g_string_append (mail, " BODY=8BITMIME");
-  if (e->utf8)
+  if (tx->e->utf8)
     g_string_append (mail, " SMTPUTF8");
   if (caps->dsn && dsn != MSG_DSN_DEFAULT)
     {
-      g_autofree char *message_id = msg_message_get_message_id (message);
+      g_autofree char *message_id = msg_message_get_message_id (tx->message);
 
       if (dsn & MSG_DSN_RETURN_FULL)
         g_string_append (mail, " RET=FULL");
@@ -689,170 +760,172 @@ smtp_transaction (MsgSmtpTransport *self,
 
           g_string_append_printf (mail, " ENVID=%s", envid);
         }
-      notify = _msg_smtp_dsn_notify (dsn);
+      tx->notify = _msg_smtp_dsn_notify (dsn);
     }
+  tx->mail = g_string_free (mail, FALSE);
+}
 
-  g_array_set_size (deferred, 0);
-  for (guint k = 0; k < pending->len; k++)
+static gboolean
+queue_rcpt (Transaction *tx,
+            guint        k,
+            GError     **error)
+{
+  const Mailbox *m = &g_array_index (tx->e->recipients, Mailbox, g_array_index (tx->pending, guint, k));
+
+  if (tx->notify != NULL)
+    return _msg_smtp_queue_command (tx->connection, error, "RCPT TO:<%s> NOTIFY=%s", m->wire, tx->notify);
+  return _msg_smtp_queue_command (tx->connection, error, "RCPT TO:<%s>", m->wire);
+}
+
+static gboolean
+read_mail_reply (Transaction *tx,
+                 GError     **error)
+{
+  tx->mail_reply = _msg_smtp_read_reply (tx->connection, "MAIL FROM", tx->cancellable, error);
+  if (tx->mail_reply == NULL ||
+      _msg_smtp_reply_is_closing (error, tx->connection, "the sender (MAIL FROM)", tx->mail_reply))
+    return FALSE;
+  tx->answered = TRUE;
+  return TRUE;
+}
+
+/* Reads the reply to the RCPT of the pending recipient @k, and notes
+ * whether it met the server's recipient limit. */
+static gboolean
+read_rcpt_reply (Transaction *tx,
+                 guint        k,
+                 GError     **error)
+{
+  RcptResult *r = pending_result (tx, k);
+
+  r->reply = _msg_smtp_read_reply (tx->connection, "RCPT TO", tx->cancellable, error);
+  if (r->reply == NULL ||
+      _msg_smtp_reply_is_closing (error, tx->connection, "a recipient (RCPT TO)", r->reply))
+    return FALSE;
+  if (msg_reply_get_code (r->reply) / 100 == 2)
+    tx->ok++;
+  else if (reply_is_recipient_limit (r->reply, tx->ok))
+    tx->limited = TRUE;
+  return TRUE;
+}
+
+/* With PIPELINING, MAIL, the RCPTs and DATA go in batches of at most
+ * PIPELINE_BATCH commands, each in one write; every reply of a batch is
+ * read before deciding anything (RFC 2920 section 3.1). */
+static gboolean
+mail_rcpt_pipelined (Transaction *tx,
+                     GError     **error)
+{
+  guint next = 0;
+
+  while (!tx->data_sent)
     {
-      RcptResult *r = &g_array_index (results, RcptResult, g_array_index (pending, guint, k));
+      guint batch_start = next;
+      guint queued = tx->mail_reply == NULL ? 1 : 0;
 
-      rcpt_result_clear (r);
-      r->deferred = FALSE;
-    }
-
-  if (!_msg_smtp_queue_command (connection, error, "%s", mail->str))
-    return TX_BROKEN;
-
-  /* With PIPELINING, MAIL, the RCPTs and DATA go in batches of at most
-   * PIPELINE_BATCH commands, each in one write; every reply of a batch is
-   * read before deciding anything (RFC 2920 section 3.1). Without it,
-   * one command at a time. */
-  if (caps->pipelining)
-    {
-      guint    next = 0;
-      guint    ok = 0;
-      gboolean limited = FALSE;
-
-      while (!data_sent)
+      for (; next < tx->pending->len && queued < PIPELINE_BATCH; next++, queued++)
+        if (!queue_rcpt (tx, next, error))
+          return FALSE;
+      if (next == tx->pending->len && queued < PIPELINE_BATCH)
         {
-          guint batch_start = next;
-          guint queued = mail_reply == NULL ? 1 : 0;
-
-          for (; next < pending->len && queued < PIPELINE_BATCH; next++, queued++)
-            if (!queue_rcpt (connection,
-                             &g_array_index (e->recipients, Mailbox, g_array_index (pending, guint, next)),
-                             notify, error))
-              return TX_BROKEN;
-          if (next == pending->len && queued < PIPELINE_BATCH)
-            {
-              if (!_msg_smtp_queue_command (connection, error, "DATA"))
-                return TX_BROKEN;
-              data_sent = TRUE;
-            }
-
-          if (mail_reply == NULL)
-            {
-              mail_reply = _msg_smtp_read_reply (connection, "MAIL FROM", cancellable, error);
-              if (mail_reply == NULL ||
-                  _msg_smtp_reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
-                return TX_BROKEN;
-              *answered = TRUE;
-            }
-          for (guint k = batch_start; k < next; k++)
-            {
-              RcptResult *r = &g_array_index (results, RcptResult, g_array_index (pending, guint, k));
-
-              r->reply = _msg_smtp_read_reply (connection, "RCPT TO", cancellable, error);
-              if (r->reply == NULL ||
-                  _msg_smtp_reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
-                return TX_BROKEN;
-              if (msg_reply_get_code (r->reply) / 100 == 2)
-                ok++;
-              else if (reply_is_recipient_limit (r->reply, ok))
-                limited = TRUE;
-            }
-          if (data_sent)
-            {
-              data_reply = _msg_smtp_read_reply (connection, "DATA", cancellable, error);
-              if (data_reply == NULL)
-                return TX_BROKEN;
-            }
-          /* At the server's recipient limit, the batches not yet written
-           * wait for the next transaction; DATA then goes alone. */
-          if (msg_reply_get_code (mail_reply) / 100 != 2 || limited)
-            break;
+          if (!_msg_smtp_queue_command (tx->connection, error, "DATA"))
+            return FALSE;
+          tx->data_sent = TRUE;
         }
-    }
-  else
-    {
-      mail_reply = _msg_smtp_read_reply (connection, "MAIL FROM", cancellable, error);
-      if (mail_reply == NULL ||
-          _msg_smtp_reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
-        return TX_BROKEN;
-      *answered = TRUE;
-      /* One at a time, up to the server's recipient limit: the RCPTs not
-       * sent then wait for the next transaction with those deferred. */
-      for (guint k = 0, ok = 0; k < pending->len && msg_reply_get_code (mail_reply) / 100 == 2; k++)
+
+      if (tx->mail_reply == NULL && !read_mail_reply (tx, error))
+        return FALSE;
+      for (guint k = batch_start; k < next; k++)
+        if (!read_rcpt_reply (tx, k, error))
+          return FALSE;
+      if (tx->data_sent)
         {
-          guint       i = g_array_index (pending, guint, k);
-          RcptResult *r = &g_array_index (results, RcptResult, i);
-
-          if (!queue_rcpt (connection, &g_array_index (e->recipients, Mailbox, i), notify, error))
-            return TX_BROKEN;
-          r->reply = _msg_smtp_read_reply (connection, "RCPT TO", cancellable, error);
-          if (r->reply == NULL ||
-              _msg_smtp_reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
-            return TX_BROKEN;
-          if (msg_reply_get_code (r->reply) / 100 == 2)
-            ok++;
-          else if (reply_is_recipient_limit (r->reply, ok))
-            break;
+          tx->data_reply = _msg_smtp_read_reply (tx->connection, "DATA", tx->cancellable, error);
+          if (tx->data_reply == NULL)
+            return FALSE;
         }
+      /* At the server's recipient limit, the batches not yet written
+       * wait for the next transaction; DATA then goes alone. */
+      if (msg_reply_get_code (tx->mail_reply) / 100 != 2 || tx->limited)
+        break;
     }
+  return TRUE;
+}
 
-  if (msg_reply_get_code (mail_reply) / 100 != 2)
+/* Without PIPELINING, one command at a time, up to the server's
+ * recipient limit: the RCPTs not sent then wait for the next transaction
+ * with those deferred. */
+static gboolean
+mail_rcpt_serial (Transaction *tx,
+                  GError     **error)
+{
+  if (!read_mail_reply (tx, error))
+    return FALSE;
+  for (guint k = 0; k < tx->pending->len && msg_reply_get_code (tx->mail_reply) / 100 == 2 && !tx->limited; k++)
+    if (!queue_rcpt (tx, k, error) || !read_rcpt_reply (tx, k, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* Sorts the replies in order: accepted, deferred by the server's
+ * recipient limit (with PIPELINING every RCPT after the limit gets its
+ * 452), or refused. */
+static void
+sort_rcpt_replies (Transaction *tx,
+                   guint       *accepted,
+                   guint       *rejected)
+{
+  for (guint k = 0; k < tx->pending->len; k++)
     {
-      _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_SENDER_REJECTED,
-                                 "the sender (MAIL FROM)", mail_reply);
-      if (data_reply != NULL && msg_reply_get_code (data_reply) == 354)
-        return TX_BROKEN; /* must not send an empty message */
-      return TX_REFUSED;
-    }
-  /* Sort the replies in order: accepted, deferred by the server's
-   * recipient limit (with PIPELINING every RCPT after the limit gets its
-   * 452), or refused. */
-  for (guint k = 0; k < pending->len; k++)
-    {
-      guint       i = g_array_index (pending, guint, k);
-      RcptResult *r = &g_array_index (results, RcptResult, i);
+      guint       i = g_array_index (tx->pending, guint, k);
+      RcptResult *r = &g_array_index (tx->results, RcptResult, i);
 
       if (r->reply != NULL && msg_reply_get_code (r->reply) / 100 == 2)
-        accepted++;
-      else if (r->reply == NULL || reply_is_recipient_limit (r->reply, accepted))
+        (*accepted)++;
+      else if (r->reply == NULL || reply_is_recipient_limit (r->reply, *accepted))
         {
           r->deferred = TRUE;
-          g_array_append_val (deferred, i);
+          g_array_append_val (tx->deferred, i);
         }
       else
-        rejected++;
+        (*rejected)++;
     }
+}
 
-  /* Decide on the recipients, with every reply read. */
-  if (accepted == 0 || (!s->send_partial && rejected > 0))
+/* A refusal before the message: with DATA already accepted only dropping
+ * the connection avoids delivering an empty message (the peer sees no
+ * final dot). */
+static TxResult
+refused_before_data (Transaction *tx)
+{
+  if (tx->data_reply != NULL && msg_reply_get_code (tx->data_reply) == 354)
+    return TX_BROKEN;
+  return TX_REFUSED;
+}
+
+/* DATA, unless it went pipelined, the message, and its final reply. */
+static TxResult
+smtp_data (Transaction *tx,
+           GError     **error)
+{
+  const Settings *s = tx->s;
+
+  if (!tx->data_sent)
     {
-      g_autofree char *refused = describe_rejections (e, results);
-
-      g_array_set_size (deferred, 0);
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED,
-                   "SMTP server %s:%u refused %s (RCPT TO), so the message was sent to "
-                   "%s: %s",
-                   s->host, s->port,
-                   accepted == 0 ? "every recipient" : "some recipients",
-                   later ? "none of this transaction's recipients" : "nobody", refused);
-      /* With DATA already accepted only dropping the connection avoids
-       * delivering an empty message (the peer sees no final dot). */
-      if (data_reply != NULL && msg_reply_get_code (data_reply) == 354)
+      tx->data_reply = _msg_smtp_exchange (tx->connection, "DATA", "DATA", tx->cancellable, error);
+      if (tx->data_reply == NULL)
         return TX_BROKEN;
-      return TX_REFUSED;
     }
-
-  if (!data_sent)
+  if (msg_reply_get_code (tx->data_reply) != 354)
     {
-      data_reply = _msg_smtp_exchange (connection, "DATA", "DATA", cancellable, error);
-      if (data_reply == NULL)
-        return TX_BROKEN;
-    }
-  if (msg_reply_get_code (data_reply) != 354)
-    {
-      _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
-                                 "the message (DATA)", data_reply);
-      return msg_reply_get_code (data_reply) / 100 == 2 ? TX_BROKEN : TX_REFUSED;
+      _msg_smtp_set_reply_error (error, tx->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                                 "the message (DATA)", tx->data_reply);
+      return msg_reply_get_code (tx->data_reply) / 100 == 2 ? TX_BROKEN : TX_REFUSED;
     }
 
   /* The message, streamed: canonical CRLF, dot-stuffed, in large writes. */
-  if (!msg_transport_write_message_data (MSG_TRANSPORT (self), message, MSG_WRITE_FLAGS_OMIT_BCC,
-                                         connection, size, cancellable, error))
+  if (!msg_transport_write_message_data (MSG_TRANSPORT (tx->self), tx->message, MSG_WRITE_FLAGS_OMIT_BCC,
+                                         tx->connection, tx->size, tx->cancellable, error))
     {
       _msg_smtp_prefix_stage (error, "message data");
       return TX_BROKEN;
@@ -863,11 +936,11 @@ smtp_transaction (MsgSmtpTransport *self,
   {
     g_autoptr (GError) local_error = NULL;
 
-    final_reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_SMTP, cancellable,
-                                             &local_error);
-    if (final_reply == NULL)
+    tx->final = msg_connection_read_reply (tx->connection, MSG_REPLY_STYLE_SMTP, tx->cancellable,
+                                           &local_error);
+    if (tx->final == NULL)
       {
-        g_autofree char *uncertain = describe_recipients (e, results, pending);
+        g_autofree char *uncertain = describe_recipients (tx->e, tx->results, tx->pending);
 
         g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
                      "The whole message was sent to SMTP server %s:%u for %s but its "
@@ -876,18 +949,72 @@ smtp_transaction (MsgSmtpTransport *self,
         return TX_BROKEN;
       }
   }
-  if (msg_reply_get_code (final_reply) / 100 != 2)
+  if (msg_reply_get_code (tx->final) / 100 != 2)
     {
-      _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
-                                 "the message (end of DATA)", final_reply);
-      return msg_reply_is_transient_failure (final_reply) ||
-                     msg_reply_is_permanent_failure (final_reply)
+      _msg_smtp_set_reply_error (error, tx->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                                 "the message (end of DATA)", tx->final);
+      return msg_reply_is_transient_failure (tx->final) ||
+                     msg_reply_is_permanent_failure (tx->final)
                  ? TX_REFUSED
                  : TX_BROKEN;
     }
-  msg_transport_emit_progress (MSG_TRANSPORT (self), size, size);
-  *final_out = g_steal_pointer (&final_reply);
+  msg_transport_emit_progress (MSG_TRANSPORT (tx->self), tx->size, tx->size);
   return TX_OK;
+}
+
+/* One transaction to the pending recipients, in RFC 5321's sequence;
+ * tx->deferred gets those that the server's recipient limit leaves for
+ * the next one, and on success tx->final the reply to the message. */
+static TxResult
+smtp_transaction (Transaction *tx,
+                  GError     **error)
+{
+  const Settings *s = tx->s;
+  guint           accepted = 0;
+  guint           rejected = 0;
+
+  transaction_start (tx);
+  if (!check_capabilities (tx, error))
+    return TX_NOT_STARTED;
+  build_mail_command (tx);
+
+  g_array_set_size (tx->deferred, 0);
+  for (guint k = 0; k < tx->pending->len; k++)
+    {
+      RcptResult *r = pending_result (tx, k);
+
+      rcpt_result_clear (r);
+      r->deferred = FALSE;
+    }
+
+  if (!_msg_smtp_queue_command (tx->connection, error, "%s", tx->mail))
+    return TX_BROKEN;
+  if (tx->self->caps.pipelining ? !mail_rcpt_pipelined (tx, error) : !mail_rcpt_serial (tx, error))
+    return TX_BROKEN;
+
+  if (msg_reply_get_code (tx->mail_reply) / 100 != 2)
+    {
+      _msg_smtp_set_reply_error (error, tx->connection, MSG_TRANSPORT_ERROR_SENDER_REJECTED,
+                                 "the sender (MAIL FROM)", tx->mail_reply);
+      return refused_before_data (tx); /* must not send an empty message */
+    }
+  sort_rcpt_replies (tx, &accepted, &rejected);
+
+  /* Decide on the recipients, with every reply read. */
+  if (accepted == 0 || (!s->send_partial && rejected > 0))
+    {
+      g_autofree char *refused = describe_rejections (tx->e, tx->results);
+
+      g_array_set_size (tx->deferred, 0);
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED,
+                   "SMTP server %s:%u refused %s (RCPT TO), so the message was sent to "
+                   "%s: %s",
+                   s->host, s->port,
+                   accepted == 0 ? "every recipient" : "some recipients",
+                   tx->later ? "none of this transaction's recipients" : "nobody", refused);
+      return refused_before_data (tx);
+    }
+  return smtp_data (tx, error);
 }
 
 /* The message to every recipient: one transaction, or several when the
@@ -908,28 +1035,21 @@ smtp_deliver (MsgSmtpTransport *self,
               GCancellable     *cancellable,
               GError          **error)
 {
-  g_autoptr (GArray) results = g_array_sized_new (FALSE, TRUE, sizeof (RcptResult), e->recipients->len);
-  g_autoptr (GArray) pending = g_array_sized_new (FALSE, FALSE, sizeof (guint), e->recipients->len);
-  g_autoptr (GArray) deferred = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_auto (Transaction) tx = { 0 };
   g_autoptr (GArray) delivered = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GString) responses = g_string_new (NULL);
   g_autoptr (MsgSendReport) report = NULL;
   guint    n_transactions = 0;
   TxResult result = TX_OK;
 
-  g_array_set_clear_func (results, (GDestroyNotify) rcpt_result_clear);
-  g_array_set_size (results, e->recipients->len);
-  for (guint i = 0; i < e->recipients->len; i++)
-    g_array_append_val (pending, i);
-
-  while (pending->len > 0)
+  transaction_init (&tx, self, connection, s, message, e, size, cancellable);
+  while (tx.pending->len > 0)
     {
       g_autoptr (GError) local_error = NULL;
-      g_autoptr (MsgReply) final_reply = NULL;
 
-      result = smtp_transaction (self, connection, s, message, e, size, pending, results,
-                                 delivered->len > 0, deferred, answered, &final_reply,
-                                 cancellable, &local_error);
+      tx.later = delivered->len > 0;
+      result = smtp_transaction (&tx, &local_error);
+      *answered = tx.answered;
       if (result != TX_OK)
         {
           g_autofree char *earlier = NULL;
@@ -944,7 +1064,7 @@ smtp_deliver (MsgSmtpTransport *self,
           if (s->send_partial &&
               g_error_matches (local_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED))
             break;
-          earlier = describe_recipients (e, results, delivered);
+          earlier = describe_recipients (e, tx.results, delivered);
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                                       "SMTP server %s:%u accepted the message for %s in %u "
                                       "earlier transaction%s (its recipient limit split the "
@@ -955,19 +1075,19 @@ smtp_deliver (MsgSmtpTransport *self,
         }
 
       n_transactions++;
-      for (guint k = 0; k < pending->len; k++)
+      for (guint k = 0; k < tx.pending->len; k++)
         {
-          guint     i = g_array_index (pending, guint, k);
-          MsgReply *reply = g_array_index (results, RcptResult, i).reply;
+          guint     i = g_array_index (tx.pending, guint, k);
+          MsgReply *reply = g_array_index (tx.results, RcptResult, i).reply;
 
           if (reply != NULL && msg_reply_get_code (reply) / 100 == 2)
             g_array_append_val (delivered, i);
         }
       if (responses->len > 0)
         g_string_append_c (responses, '\n');
-      g_string_append (responses, msg_reply_get_text (final_reply));
-      g_array_set_size (pending, 0);
-      g_array_append_vals (pending, deferred->data, deferred->len);
+      g_string_append (responses, msg_reply_get_text (tx.final));
+      g_array_set_size (tx.pending, 0);
+      g_array_append_vals (tx.pending, tx.deferred->data, tx.deferred->len);
     }
 
   report = msg_send_report_new (msg_transport_get_name (MSG_TRANSPORT (self)));
@@ -980,7 +1100,7 @@ smtp_deliver (MsgSmtpTransport *self,
   for (guint i = 0; i < e->recipients->len; i++)
     msg_send_report_add_recipient_status (report,
                                           status_from_reply (g_array_index (e->recipients, Mailbox, i).address,
-                                                             g_array_index (results, RcptResult, i).reply));
+                                                             g_array_index (tx.results, RcptResult, i).reply));
   *report_out = g_steal_pointer (&report);
   return result;
 }
