@@ -124,22 +124,16 @@ auth_response (Mechanism       mechanism,
     }
 }
 
-gboolean
-_msg_smtp_auth (MsgConnection      *connection,
-                const Settings     *s,
-                const Capabilities *caps,
-                GCancellable       *cancellable,
-                GError            **error)
+/* The mechanism to use, or NULL with @error set and the connection
+ * aborted: credentials go only over TLS unless allowed in the clear,
+ * and only with a mechanism both sides know. */
+static const char *
+choose_usable_mechanism (MsgConnection      *connection,
+                         const Settings     *s,
+                         const Capabilities *caps,
+                         GError            **error)
 {
-  g_autoptr (MsgReply) reply = NULL;
-  g_autofree char *command = NULL;
-  g_autofree char *trace = NULL;
-  const char      *name;
-  Mechanism        mechanism;
-  const char      *password = s->password != NULL ? s->password : "";
-
-  if (s->authenticate == 0)
-    return TRUE;
+  const char *name;
 
   if (!msg_connection_is_tls (connection) && !s->allow_plaintext_auth)
     {
@@ -152,7 +146,7 @@ _msg_smtp_auth (MsgConnection      *connection,
                    "smtpusessl or smtpstarttls, or set smtpallowplaintextauth to allow it)",
                    s->host, s->port, why);
       msg_connection_abort (connection);
-      return FALSE;
+      return NULL;
     }
   if (caps->auth == NULL)
     {
@@ -160,7 +154,7 @@ _msg_smtp_auth (MsgConnection      *connection,
                    "SMTP server %s:%u does not offer authentication (no AUTH in its EHLO reply)",
                    s->host, s->port);
       msg_connection_abort (connection);
-      return FALSE;
+      return NULL;
     }
   name = choose_mechanism (s, caps);
   if (name == NULL)
@@ -175,9 +169,23 @@ _msg_smtp_auth (MsgConnection      *connection,
                    "allowed are %s",
                    s->host, s->port, offered, allowed);
       msg_connection_abort (connection);
-      return FALSE;
+      return NULL;
     }
-  mechanism = mechanism_from_name (name);
+  return name;
+}
+
+/* The AUTH command, with the initial response of PLAIN and XOAUTH2
+ * (RFC 4954 section 4), which the trace shows redacted. */
+static gboolean
+queue_auth_command (MsgConnection  *connection,
+                    const Settings *s,
+                    const char     *name,
+                    Mechanism       mechanism,
+                    GError        **error)
+{
+  g_autofree char *command = NULL;
+  g_autofree char *trace = NULL;
+  const char      *password = s->password != NULL ? s->password : "";
 
   if (mechanism == MECH_PLAIN)
     {
@@ -206,6 +214,20 @@ _msg_smtp_auth (MsgConnection      *connection,
                         msg_connection_queue_command (connection, command, error)))
     return FALSE;
   memset (command, 0, strlen (command));
+  return TRUE;
+}
+
+/* Answers the server's challenges (334) until it gives its verdict,
+ * which is returned; NULL with @error set on a failure. */
+static MsgReply *
+auth_rounds (MsgConnection  *connection,
+             const Settings *s,
+             const char     *name,
+             Mechanism       mechanism,
+             GCancellable   *cancellable,
+             GError        **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
 
   for (guint round = 0;; round++)
     {
@@ -214,7 +236,7 @@ _msg_smtp_auth (MsgConnection      *connection,
       g_clear_pointer (&reply, msg_reply_unref);
       reply = _msg_smtp_read_reply (connection, "AUTH", cancellable, error);
       if (reply == NULL)
-        return FALSE;
+        return NULL;
       if (msg_reply_get_code (reply) != 334)
         break;
       if (round >= MAX_AUTH_ROUNDS)
@@ -223,7 +245,7 @@ _msg_smtp_auth (MsgConnection      *connection,
                        "SMTP server %s:%u asked for more than %d AUTH %s rounds",
                        s->host, s->port, MAX_AUTH_ROUNDS, name);
           msg_connection_abort (connection);
-          return FALSE;
+          return NULL;
         }
       response = auth_response (mechanism, s, round, msg_reply_get_text (reply));
       if (response == NULL)
@@ -231,13 +253,39 @@ _msg_smtp_auth (MsgConnection      *connection,
           /* The mechanism is done but the server asks for more: cancel the
            * exchange (RFC 4954 section 4) and fail on its answer. */
           if (!_msg_smtp_queue_command (connection, error, "*"))
-            return FALSE;
+            return NULL;
           continue;
         }
       if (!_msg_smtp_queue_secret (connection, response, "<redacted>", error))
-        return FALSE;
+        return NULL;
       memset (response, 0, strlen (response));
     }
+  return g_steal_pointer (&reply);
+}
+
+gboolean
+_msg_smtp_auth (MsgConnection      *connection,
+                const Settings     *s,
+                const Capabilities *caps,
+                GCancellable       *cancellable,
+                GError            **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
+  const char *name;
+  Mechanism   mechanism;
+
+  if (s->authenticate == 0)
+    return TRUE;
+
+  name = choose_usable_mechanism (connection, s, caps, error);
+  if (name == NULL)
+    return FALSE;
+  mechanism = mechanism_from_name (name);
+  if (!queue_auth_command (connection, s, name, mechanism, error))
+    return FALSE;
+  reply = auth_rounds (connection, s, name, mechanism, cancellable, error);
+  if (reply == NULL)
+    return FALSE;
 
   if (msg_reply_get_code (reply) == 235)
     return TRUE;
