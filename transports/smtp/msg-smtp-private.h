@@ -14,7 +14,7 @@ G_BEGIN_DECLS
 #define MAX_PATH 256
 #define MAX_COMMAND 512
 #define MAX_AUTH_LINE 12288 /* RFC 4954 section 4 */
-#define MAX_AUTH_ROUNDS 5   /* DESIGN decision 4 */
+#define MAX_AUTH_ROUNDS 5   /* docs/design.md, decision 4 */
 
 typedef enum
 {

@@ -111,8 +111,8 @@ settings_load (Settings         *s,
   s->operation_timeout = msg_configuration_get_seconds (config, "smtpoperationtimeout");
 }
 
-/* The settings that shape a connection (DESIGN decision 7); the password
- * only as a digest, so that the key holds no secret. */
+/* The settings that shape a connection (docs/design.md, decision 7); the
+ * password only as a digest, so that the key holds no secret. */
 static char *
 settings_connection_key (const Settings *s)
 {
@@ -932,7 +932,7 @@ smtp_data (Transaction *tx,
     }
 
   /* The final dot is out: from here a failure leaves the outcome unknown
-   * (DESIGN decision 2). */
+   * (docs/design.md, decision 2). */
   {
     g_autoptr (GError) local_error = NULL;
 
