@@ -542,8 +542,8 @@ bench_stall (const char *port,
         }
 
       /* After the final dot a cancellation or time-out leaves the outcome
-       * unknown (DESIGN decision 2); before it, the error is CANCELLED or
-       * TIMED_OUT. */
+       * unknown (docs/design.md, decision 2); before it, the error is
+       * CANCELLED or TIMED_OUT. */
       expected = g_str_equal (stage, "dot")
                      ? g_error_matches (send_error, MSG_TRANSPORT_ERROR,
                                         MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN)

@@ -463,7 +463,7 @@ test_operation_deadline (void)
   gint64 now = g_get_monotonic_time ();
   gint64 deadline;
 
-  g_test_summary ("The total deadline: the time-out given, else 300 s plus 1 s per 64 KiB (DESIGN decision 1).");
+  g_test_summary ("The total deadline: the time-out given, else 300 s plus 1 s per 64 KiB (docs/design.md, decision 1).");
   g_assert_no_error (error);
   deadline = msg_transport_get_operation_deadline (transport, 0.25, 1 << 30);
   g_assert_cmpint (deadline - now, >=, 250000);

@@ -105,8 +105,8 @@ settings_load (Settings         *s,
   s->operation_timeout = msg_configuration_get_seconds (configuration, "nntpoperationtimeout");
 }
 
-/* What shaped a connection (DESIGN decision 7). The password enters only
- * as a digest, so the transport does not keep it. */
+/* What shaped a connection (docs/design.md, decision 7). The password
+ * enters only as a digest, so the transport does not keep it. */
 static char *
 settings_shape (const Settings *s)
 {
@@ -710,7 +710,7 @@ post_article (MsgNntpTransport *self,
   if (reply == NULL)
     {
       /* The server has the whole article: it may have taken it, whatever
-       * went wrong with its answer (DESIGN decision 2). */
+       * went wrong with its answer (docs/design.md, decision 2). */
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
                    "%s:%u gave no valid answer after the whole article was sent; it "
                    "may have been posted (%s)",

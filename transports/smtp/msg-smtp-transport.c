@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "msg-smtp-transport.h"
+#include "msg-smtp-private.h"
 
 #include <string.h>
 
@@ -21,57 +22,8 @@
  * batches so that neither side fills its buffers and deadlocks). */
 #define PIPELINE_BATCH 100
 
-/* RFC 5321 section 4.5.3.1. */
-#define MAX_LOCAL_PART 64
-#define MAX_DOMAIN 255
-#define MAX_PATH 256
-#define MAX_COMMAND 512
-#define MAX_AUTH_LINE 12288 /* RFC 4954 section 4 */
-#define MAX_AUTH_ROUNDS 5   /* DESIGN decision 4 */
-
 /* The time QUIT gets in msg_transport_close() at most. */
 #define QUIT_TIMEOUT 5.0
-
-typedef enum
-{
-  STARTTLS_NEVER,
-  STARTTLS_OPPORTUNISTIC,
-  STARTTLS_REQUIRED,
-} StartTlsMode;
-
-/* What the operation needs from the configuration snapshot. */
-typedef struct
-{
-  char        *host;
-  guint16      port;
-  gboolean     implicit_tls;
-  StartTlsMode starttls;
-  int          authenticate; /* 0 anonymous, 1 basic, 2 NTLM */
-  char        *username;
-  char        *password; /* a secret: never logged */
-  GStrv        mechanisms;
-  gboolean     allow_plaintext_auth;
-  char        *ca_file;
-  gboolean     tls_verify;
-  char        *ehlo_name;
-  gboolean     send_partial;
-  double       timeout;
-  double       operation_timeout;
-} Settings;
-
-/* What the server said in its EHLO reply. */
-typedef struct
-{
-  gboolean esmtp;
-  gboolean pipelining;
-  gboolean eightbitmime;
-  gboolean smtputf8;
-  gboolean dsn;
-  gboolean starttls;
-  gboolean size;
-  guint64  size_max;
-  GStrv    auth; /* (nullable) mechanisms, upper case */
-} Capabilities;
 
 struct _MsgSmtpTransport
 {
@@ -159,8 +111,8 @@ settings_load (Settings         *s,
   s->operation_timeout = msg_configuration_get_seconds (config, "smtpoperationtimeout");
 }
 
-/* The settings that shape a connection (DESIGN decision 7); the password
- * only as a digest, so that the key holds no secret. */
+/* The settings that shape a connection (docs/design.md, decision 7); the
+ * password only as a digest, so that the key holds no secret. */
 static char *
 settings_connection_key (const Settings *s)
 {
@@ -190,12 +142,12 @@ capabilities_clear (Capabilities *caps)
 
 /* Sets @error from a refusing @reply at @stage: 4xx is a temporary
  * failure, 5xx is @permanent_code, anything else a protocol error. */
-static void
-set_reply_error (GError          **error,
-                 MsgConnection    *connection,
-                 MsgTransportError permanent_code,
-                 const char       *stage,
-                 const MsgReply   *reply)
+void
+_msg_smtp_set_reply_error (GError          **error,
+                           MsgConnection    *connection,
+                           MsgTransportError permanent_code,
+                           const char       *stage,
+                           const MsgReply   *reply)
 {
   unsigned          code = msg_reply_get_code (reply);
   MsgTransportError error_code;
@@ -217,22 +169,22 @@ set_reply_error (GError          **error,
 /* 421 means the server is closing the connection (RFC 5321 section
  * 3.8): the replies still owed will never come, so this reply is the
  * outcome, not the closed connection that reading them would report. */
-static gboolean
-reply_is_closing (GError        **error,
-                  MsgConnection  *connection,
-                  const char     *stage,
-                  const MsgReply *reply)
+gboolean
+_msg_smtp_reply_is_closing (GError        **error,
+                            MsgConnection  *connection,
+                            const char     *stage,
+                            const MsgReply *reply)
 {
   if (msg_reply_get_code (reply) != 421)
     return FALSE;
-  set_reply_error (error, connection, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, stage, reply);
+  _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE, stage, reply);
   return TRUE;
 }
 
 /* Adds the stage to an error from the connection layer, keeping its code. */
-static void
-prefix_stage (GError    **error,
-              const char *stage)
+void
+_msg_smtp_prefix_stage (GError    **error,
+                        const char *stage)
 {
   g_prefix_error (error, "SMTP %s: ", stage);
 }
@@ -242,11 +194,11 @@ prefix_stage (GError    **error,
 /* The one place that checks the final bytes of a command (reliability.md
  * 2.4): no CR, LF, NUL or other control character, and a bounded length.
  * Fails with %G_IO_ERROR_INVALID_ARGUMENT and aborts the connection. */
-static gboolean
-check_command (MsgConnection *connection,
-               const char    *command,
-               gsize          max_length,
-               GError       **error)
+gboolean
+_msg_smtp_check_command (MsgConnection *connection,
+                         const char    *command,
+                         gsize          max_length,
+                         GError       **error)
 {
   gsize length = strlen (command);
 
@@ -276,17 +228,11 @@ check_command (MsgConnection *connection,
   return TRUE;
 }
 
-static gboolean
-queue_command (MsgConnection *connection,
-               GError       **error,
-               const char    *format,
-               ...) G_GNUC_PRINTF (3, 4);
-
-static gboolean
-queue_command (MsgConnection *connection,
-               GError       **error,
-               const char    *format,
-               ...)
+gboolean
+_msg_smtp_queue_command (MsgConnection *connection,
+                         GError       **error,
+                         const char    *format,
+                         ...)
 {
   g_autofree char *command = NULL;
   va_list          args;
@@ -294,45 +240,45 @@ queue_command (MsgConnection *connection,
   va_start (args, format);
   command = g_strdup_vprintf (format, args);
   va_end (args);
-  return check_command (connection, command, MAX_COMMAND, error) &&
+  return _msg_smtp_check_command (connection, command, MAX_COMMAND, error) &&
          msg_connection_queue_command (connection, command, error);
 }
 
-static gboolean
-queue_secret (MsgConnection *connection,
-              const char    *command,
-              const char    *trace_text,
-              GError       **error)
+gboolean
+_msg_smtp_queue_secret (MsgConnection *connection,
+                        const char    *command,
+                        const char    *trace_text,
+                        GError       **error)
 {
-  return check_command (connection, command, MAX_AUTH_LINE, error) &&
+  return _msg_smtp_check_command (connection, command, MAX_AUTH_LINE, error) &&
          msg_connection_queue_secret_command (connection, command, trace_text, error);
 }
 
-static MsgReply *
-read_reply (MsgConnection *connection,
-            const char    *stage,
-            GCancellable  *cancellable,
-            GError       **error)
+MsgReply *
+_msg_smtp_read_reply (MsgConnection *connection,
+                      const char    *stage,
+                      GCancellable  *cancellable,
+                      GError       **error)
 {
   MsgReply *reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_SMTP, cancellable, error);
 
   if (reply == NULL)
-    prefix_stage (error, stage);
+    _msg_smtp_prefix_stage (error, stage);
   return reply;
 }
 
 /* Sends @command and reads its reply. */
-static MsgReply *
-exchange (MsgConnection *connection,
-          const char    *command,
-          const char    *stage,
-          GCancellable  *cancellable,
-          GError       **error)
+MsgReply *
+_msg_smtp_exchange (MsgConnection *connection,
+                    const char    *command,
+                    const char    *stage,
+                    GCancellable  *cancellable,
+                    GError       **error)
 {
-  if (!check_command (connection, command, MAX_COMMAND, error) ||
+  if (!_msg_smtp_check_command (connection, command, MAX_COMMAND, error) ||
       !msg_connection_queue_command (connection, command, error))
     return NULL;
-  return read_reply (connection, stage, cancellable, error);
+  return _msg_smtp_read_reply (connection, stage, cancellable, error);
 }
 
 /* Session set-up. */
@@ -426,7 +372,7 @@ smtp_ehlo (MsgConnection  *connection,
   g_autoptr (MsgReply) reply = NULL;
 
   capabilities_clear (caps);
-  reply = exchange (connection, command, "EHLO", cancellable, error);
+  reply = _msg_smtp_exchange (connection, command, "EHLO", cancellable, error);
   if (reply == NULL)
     return FALSE;
   if (msg_reply_get_code (reply) == 250)
@@ -436,7 +382,7 @@ smtp_ehlo (MsgConnection  *connection,
     }
   if (!msg_reply_is_permanent_failure (reply))
     {
-      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "EHLO", reply);
+      _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "EHLO", reply);
       msg_connection_abort (connection);
       return FALSE;
     }
@@ -445,12 +391,12 @@ smtp_ehlo (MsgConnection  *connection,
   g_clear_pointer (&reply, msg_reply_unref);
   g_free (command);
   command = g_strdup_printf ("HELO %s", name);
-  reply = exchange (connection, command, "HELO", cancellable, error);
+  reply = _msg_smtp_exchange (connection, command, "HELO", cancellable, error);
   if (reply == NULL)
     return FALSE;
   if (msg_reply_get_code (reply) != 250)
     {
-      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "HELO", reply);
+      _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "HELO", reply);
       msg_connection_abort (connection);
       return FALSE;
     }
@@ -480,7 +426,7 @@ smtp_starttls (MsgConnection  *connection,
       return FALSE;
     }
 
-  reply = exchange (connection, "STARTTLS", "STARTTLS", cancellable, error);
+  reply = _msg_smtp_exchange (connection, "STARTTLS", "STARTTLS", cancellable, error);
   if (reply == NULL)
     return FALSE;
   if (msg_reply_get_code (reply) != 220)
@@ -495,258 +441,11 @@ smtp_starttls (MsgConnection  *connection,
     }
   if (!msg_connection_starttls (connection, cancellable, error))
     {
-      prefix_stage (error, "STARTTLS");
+      _msg_smtp_prefix_stage (error, "STARTTLS");
       return FALSE;
     }
   /* What the server said in the clear is forgotten (RFC 3207 4.2). */
   return smtp_ehlo (connection, s, caps, cancellable, error);
-}
-
-/* AUTH. */
-
-typedef enum
-{
-  MECH_NONE,
-  MECH_CRAM_MD5,
-  MECH_PLAIN,
-  MECH_LOGIN,
-  MECH_XOAUTH2,
-} Mechanism;
-
-static Mechanism
-mechanism_from_name (const char *name)
-{
-  if (g_str_equal (name, "CRAM-MD5"))
-    return MECH_CRAM_MD5;
-  if (g_str_equal (name, "PLAIN"))
-    return MECH_PLAIN;
-  if (g_str_equal (name, "LOGIN"))
-    return MECH_LOGIN;
-  if (g_str_equal (name, "XOAUTH2"))
-    return MECH_XOAUTH2;
-  return MECH_NONE;
-}
-
-static gboolean
-strv_contains_ci (const char *const *strv,
-                  const char        *name)
-{
-  for (guint i = 0; strv != NULL && strv[i] != NULL; i++)
-    if (g_ascii_strcasecmp (strv[i], name) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-/* The first mechanism, in the order of preference, that the server offers
- * and this transport implements. XOAUTH2 only when asked for by name: its
- * "password" is an OAuth 2 token. */
-static const char *
-choose_mechanism (const Settings     *s,
-                  const Capabilities *caps)
-{
-  static const char *const automatic[] = { "CRAM-MD5", "PLAIN", "LOGIN", NULL };
-  const char *const       *wanted = s->mechanisms != NULL && s->mechanisms[0] != NULL
-                                        ? (const char *const *) s->mechanisms
-                                        : automatic;
-
-  for (guint i = 0; wanted[i] != NULL; i++)
-    if (mechanism_from_name (wanted[i]) != MECH_NONE &&
-        strv_contains_ci ((const char *const *) caps->auth, wanted[i]))
-      return wanted[i];
-  return NULL;
-}
-
-static char *
-base64_string (const char *text,
-               gsize       length)
-{
-  return g_base64_encode ((const guchar *) text, length);
-}
-
-/* The response to a server challenge (round @round, 0-based), or NULL when
- * the mechanism has nothing more to say. */
-static char *
-auth_response (Mechanism       mechanism,
-               const Settings *s,
-               guint           round,
-               const char     *challenge_b64)
-{
-  const char *password = s->password != NULL ? s->password : "";
-
-  switch (mechanism)
-    {
-    case MECH_LOGIN:
-      if (round == 0)
-        return base64_string (s->username, strlen (s->username));
-      if (round == 1)
-        return base64_string (password, strlen (password));
-      return NULL;
-    case MECH_CRAM_MD5:
-      if (round == 0)
-        {
-          gsize              length = 0;
-          g_autofree guchar *challenge = g_base64_decode (challenge_b64, &length);
-          g_autofree char   *digest = g_compute_hmac_for_data (G_CHECKSUM_MD5,
-                                                               (const guchar *) password,
-                                                               strlen (password),
-                                                               challenge, length);
-          g_autofree char   *response = g_strdup_printf ("%s %s", s->username, digest);
-
-          return base64_string (response, strlen (response));
-        }
-      return NULL;
-    case MECH_XOAUTH2:
-      /* A 334 carries the error details; an empty line ends the exchange
-       * and the server sends its final 5xx. */
-      if (round == 0)
-        return g_strdup ("");
-      return NULL;
-    case MECH_PLAIN:
-      /* The initial response was sent with the command; some servers ask
-       * for it with an empty challenge instead. */
-      if (round == 0 && (challenge_b64 == NULL || *challenge_b64 == '\0'))
-        {
-          g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
-          gsize            length = 2 + strlen (s->username) + strlen (password);
-
-          return base64_string (plain, length);
-        }
-      return NULL;
-    case MECH_NONE:
-    default:
-      return NULL;
-    }
-}
-
-static gboolean
-smtp_auth (MsgConnection      *connection,
-           const Settings     *s,
-           const Capabilities *caps,
-           GCancellable       *cancellable,
-           GError            **error)
-{
-  g_autoptr (MsgReply) reply = NULL;
-  g_autofree char *command = NULL;
-  g_autofree char *trace = NULL;
-  const char      *name;
-  Mechanism        mechanism;
-  const char      *password = s->password != NULL ? s->password : "";
-
-  if (s->authenticate == 0)
-    return TRUE;
-
-  if (!msg_connection_is_tls (connection) && !s->allow_plaintext_auth)
-    {
-      const char *why = s->starttls == STARTTLS_NEVER ? "smtpstarttls is never"
-                        : caps->starttls              ? "the server refused STARTTLS"
-                                                      : "the server does not offer STARTTLS";
-
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE,
-                   "Refusing to send credentials to %s:%u without TLS (%s; use "
-                   "smtpusessl or smtpstarttls, or set smtpallowplaintextauth to allow it)",
-                   s->host, s->port, why);
-      msg_connection_abort (connection);
-      return FALSE;
-    }
-  if (caps->auth == NULL)
-    {
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
-                   "SMTP server %s:%u does not offer authentication (no AUTH in its EHLO reply)",
-                   s->host, s->port);
-      msg_connection_abort (connection);
-      return FALSE;
-    }
-  name = choose_mechanism (s, caps);
-  if (name == NULL)
-    {
-      g_autofree char *offered = g_strjoinv (" ", caps->auth);
-      g_autofree char *allowed = s->mechanisms != NULL && s->mechanisms[0] != NULL
-                                     ? g_strjoinv (" ", s->mechanisms)
-                                     : g_strdup ("CRAM-MD5 PLAIN LOGIN");
-
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
-                   "No usable authentication mechanism for %s:%u: the server offers %s, "
-                   "allowed are %s",
-                   s->host, s->port, offered, allowed);
-      msg_connection_abort (connection);
-      return FALSE;
-    }
-  mechanism = mechanism_from_name (name);
-
-  if (mechanism == MECH_PLAIN)
-    {
-      g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
-      g_autofree char *b64 = base64_string (plain, 2 + strlen (s->username) + strlen (password));
-
-      command = g_strdup_printf ("AUTH PLAIN %s", b64);
-      memset (plain, 0, 2 + strlen (s->username) + strlen (password));
-      trace = g_strdup ("AUTH PLAIN <redacted>");
-    }
-  else if (mechanism == MECH_XOAUTH2)
-    {
-      g_autofree char *token = g_strdup_printf ("user=%s\001auth=Bearer %s\001\001",
-                                                s->username, password);
-      g_autofree char *b64 = base64_string (token, strlen (token));
-
-      command = g_strdup_printf ("AUTH XOAUTH2 %s", b64);
-      memset (token, 0, strlen (token));
-      trace = g_strdup ("AUTH XOAUTH2 <redacted>");
-    }
-  else
-    command = g_strdup_printf ("AUTH %s", name);
-
-  if (trace != NULL ? !queue_secret (connection, command, trace, error)
-                    : !(check_command (connection, command, MAX_COMMAND, error) &&
-                        msg_connection_queue_command (connection, command, error)))
-    return FALSE;
-  memset (command, 0, strlen (command));
-
-  for (guint round = 0;; round++)
-    {
-      g_autofree char *response = NULL;
-
-      g_clear_pointer (&reply, msg_reply_unref);
-      reply = read_reply (connection, "AUTH", cancellable, error);
-      if (reply == NULL)
-        return FALSE;
-      if (msg_reply_get_code (reply) != 334)
-        break;
-      if (round >= MAX_AUTH_ROUNDS)
-        {
-          g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
-                       "SMTP server %s:%u asked for more than %d AUTH %s rounds",
-                       s->host, s->port, MAX_AUTH_ROUNDS, name);
-          msg_connection_abort (connection);
-          return FALSE;
-        }
-      response = auth_response (mechanism, s, round, msg_reply_get_text (reply));
-      if (response == NULL)
-        {
-          /* The mechanism is done but the server asks for more: cancel the
-           * exchange (RFC 4954 section 4) and fail on its answer. */
-          if (!queue_command (connection, error, "*"))
-            return FALSE;
-          continue;
-        }
-      if (!queue_secret (connection, response, "<redacted>", error))
-        return FALSE;
-      memset (response, 0, strlen (response));
-    }
-
-  if (msg_reply_get_code (reply) == 235)
-    return TRUE;
-  /* 4xx is a temporary failure; anything else that is not a 5xx refusal
-   * (smtp-sink's fake AUTH answers 250) breaks the protocol. */
-  if (!msg_reply_is_permanent_failure (reply))
-    set_reply_error (error, connection, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
-                     "the authentication (AUTH)", reply);
-  else
-    g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
-                 "SMTP server %s:%u refused the credentials of “%s” (AUTH %s): %u %s",
-                 s->host, s->port, s->username, name, msg_reply_get_code (reply),
-                 msg_reply_get_text (reply));
-  msg_connection_abort (connection);
-  return FALSE;
 }
 
 /* Connects, reads the greeting, and runs EHLO, STARTTLS and AUTH. */
@@ -767,196 +466,24 @@ smtp_open (const Settings *s,
 
   if (!msg_connection_connect (connection, s->implicit_tls, cancellable, error))
     {
-      prefix_stage (error, "connect");
+      _msg_smtp_prefix_stage (error, "connect");
       return NULL;
     }
-  greeting = read_reply (connection, "greeting", cancellable, error);
+  greeting = _msg_smtp_read_reply (connection, "greeting", cancellable, error);
   if (greeting == NULL)
     return NULL;
   if (msg_reply_get_code (greeting) != 220)
     {
-      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "the session (greeting)",
-                       greeting);
+      _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_FAILED, "the session (greeting)",
+                                 greeting);
       msg_connection_abort (connection);
       return NULL;
     }
   if (!smtp_ehlo (connection, s, caps, cancellable, error) ||
       !smtp_starttls (connection, s, caps, cancellable, error) ||
-      !smtp_auth (connection, s, caps, cancellable, error))
+      !_msg_smtp_auth (connection, s, caps, cancellable, error))
     return NULL;
   return g_steal_pointer (&connection);
-}
-
-/* The envelope. */
-
-typedef struct
-{
-  char    *address; /* as given (the report names it so) */
-  char    *wire;    /* as sent: domain in A-labels */
-  gboolean utf8;    /* the local part needs SMTPUTF8 */
-} Mailbox;
-
-static void
-mailbox_clear (Mailbox *m)
-{
-  g_free (m->address);
-  g_free (m->wire);
-}
-
-static gboolean
-is_ascii (const char *text)
-{
-  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
-    if (*p >= 0x80)
-      return FALSE;
-  return TRUE;
-}
-
-/* Checks an envelope address (RFC 5321 4.1.2 and 4.5.3.1) and converts its
- * domain to A-labels; refuses anything that could break out of the
- * command (reliability.md 2.4). */
-static gboolean
-mailbox_init (Mailbox    *m,
-              const char *address,
-              GError    **error)
-{
-  const char      *at = strrchr (address, '@');
-  g_autofree char *local = NULL;
-  g_autofree char *domain = NULL;
-  gboolean         quoted = FALSE;
-
-  memset (m, 0, sizeof *m);
-  if (at == NULL || at == address || at[1] == '\0')
-    goto invalid;
-  local = g_strndup (address, (gsize) (at - address));
-  for (const guchar *p = (const guchar *) address; *p != '\0'; p++)
-    {
-      if (*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>')
-        goto invalid;
-      if (*p == '"')
-        quoted = !quoted;
-      else if (!quoted && *p == ' ')
-        goto invalid;
-    }
-  if (quoted)
-    goto invalid;
-
-  if (at[1] == '[' || is_ascii (at + 1))
-    domain = g_strdup (at + 1);
-  else
-    {
-      domain = g_hostname_to_ascii (at + 1);
-      if (domain == NULL)
-        goto invalid;
-    }
-  if (strlen (local) > MAX_LOCAL_PART || strlen (domain) > MAX_DOMAIN ||
-      strlen (local) + 1 + strlen (domain) > MAX_PATH)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                   "The address “%s” is too long for SMTP (RFC 5321 4.5.3.1)", address);
-      return FALSE;
-    }
-  m->address = g_strdup (address);
-  m->wire = g_strdup_printf ("%s@%s", local, domain);
-  m->utf8 = !is_ascii (local);
-  return TRUE;
-
-invalid:
-  {
-    g_autofree char *shown = g_strescape (address, NULL);
-
-    g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                 "The address “%s” cannot be used in an SMTP envelope", shown);
-  }
-  return FALSE;
-}
-
-typedef struct
-{
-  Mailbox  sender;
-  GArray  *recipients; /* of Mailbox */
-  gboolean utf8;
-} Envelope;
-
-static void
-envelope_clear (Envelope *e)
-{
-  mailbox_clear (&e->sender);
-  if (e->recipients != NULL)
-    g_array_unref (e->recipients);
-  memset (e, 0, sizeof *e);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Envelope, envelope_clear)
-
-static gboolean
-envelope_init (Envelope   *e,
-               MsgMessage *message,
-               GError    **error)
-{
-  g_autofree char *sender = NULL;
-  g_auto (GStrv) recipients = NULL;
-
-  memset (e, 0, sizeof *e);
-  e->recipients = g_array_new (FALSE, TRUE, sizeof (Mailbox));
-  g_array_set_clear_func (e->recipients, (GDestroyNotify) mailbox_clear);
-
-  sender = msg_message_get_envelope_sender (message, error);
-  if (sender == NULL || !mailbox_init (&e->sender, sender, error))
-    return FALSE;
-  e->utf8 = e->sender.utf8;
-  recipients = msg_message_get_envelope_recipients (message, error);
-  if (recipients == NULL)
-    return FALSE;
-  for (guint i = 0; recipients[i] != NULL; i++)
-    {
-      Mailbox m;
-
-      if (!mailbox_init (&m, recipients[i], error))
-        return FALSE;
-      e->utf8 |= m.utf8;
-      g_array_append_val (e->recipients, m);
-    }
-  return TRUE;
-}
-
-/* RFC 3461 section 4: xtext. */
-static char *
-xtext_encode (const char *text)
-{
-  GString *out = g_string_new (NULL);
-
-  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
-    {
-      if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
-        g_string_append_printf (out, "+%02X", *p);
-      else
-        g_string_append_c (out, (char) *p);
-    }
-  return g_string_free (out, FALSE);
-}
-
-static char *
-dsn_notify (MsgDsnOptions options)
-{
-  GPtrArray *words;
-
-  if (options & MSG_DSN_NEVER)
-    return g_strdup ("NEVER");
-  words = g_ptr_array_new ();
-  if (options & MSG_DSN_SUCCESS)
-    g_ptr_array_add (words, (char *) "SUCCESS");
-  if (options & MSG_DSN_FAILURE)
-    g_ptr_array_add (words, (char *) "FAILURE");
-  if (options & MSG_DSN_DELAY)
-    g_ptr_array_add (words, (char *) "DELAY");
-  g_ptr_array_add (words, NULL);
-  {
-    char *joined = words->len > 1 ? g_strjoinv (",", (GStrv) words->pdata) : NULL;
-
-    g_ptr_array_free (words, TRUE);
-    return joined;
-  }
 }
 
 /* RSET after a failed transaction keeps the connection; if RSET fails the
@@ -970,7 +497,7 @@ smtp_rset (MsgConnection *connection,
 
   if (!msg_connection_is_connected (connection))
     return;
-  reply = exchange (connection, "RSET", "RSET", cancellable, &local_error);
+  reply = _msg_smtp_exchange (connection, "RSET", "RSET", cancellable, &local_error);
   if (reply != NULL && msg_reply_get_code (reply) != 250)
     msg_connection_abort (connection);
 }
@@ -1060,17 +587,6 @@ describe_recipients (const Envelope *e,
   return g_string_free (text, FALSE);
 }
 
-static gboolean
-queue_rcpt (MsgConnection *connection,
-            const Mailbox *m,
-            const char    *notify,
-            GError       **error)
-{
-  if (notify != NULL)
-    return queue_command (connection, error, "RCPT TO:<%s> NOTIFY=%s", m->wire, notify);
-  return queue_command (connection, error, "RCPT TO:<%s>", m->wire);
-}
-
 /* Why the transaction ended; whether the caller may keep the connection
  * (after RSET) is decided from it. */
 typedef enum
@@ -1081,71 +597,153 @@ typedef enum
   TX_BROKEN,      /* the connection is already aborted or must be */
 } TxResult;
 
-static TxResult
-smtp_transaction (MsgSmtpTransport *self,
+/* One message on its way to its recipients: the parts that stay the same
+ * from one transaction to the next, the recipients' outcome, and the
+ * state of the current transaction (RFC 5321 section 3.3), which
+ * transaction_start() resets. */
+typedef struct
+{
+  MsgSmtpTransport *self;
+  MsgConnection    *connection;
+  const Settings   *s;
+  MsgMessage       *message;
+  const Envelope   *e;
+  guint64           size;
+  GCancellable     *cancellable;
+
+  GArray  *pending;  /* (owned): indices of the recipients to try */
+  GArray  *results;  /* (owned): RcptResult for every recipient */
+  GArray  *deferred; /* (owned): indices for the next transaction */
+  gboolean later;    /* an earlier transaction delivered */
+  gboolean answered; /* a MAIL got a reply, not 421 */
+
+  /* The current transaction. */
+  gboolean  eight_bit;  /* the message has 8-bit content */
+  char     *mail;       /* (owned) (nullable): the MAIL command */
+  char     *notify;     /* (owned) (nullable): the DSN NOTIFY parameter */
+  MsgReply *mail_reply; /* (owned) (nullable) */
+  MsgReply *data_reply; /* (owned) (nullable) */
+  gboolean  data_sent;  /* DATA went out pipelined behind the RCPTs */
+  guint     ok;         /* RCPTs accepted so far */
+  gboolean  limited;    /* a RCPT met the server's recipient limit */
+  MsgReply *final;      /* (owned) (nullable): the reply to the final dot */
+} Transaction;
+
+static void
+transaction_init (Transaction      *tx,
+                  MsgSmtpTransport *self,
                   MsgConnection    *connection,
                   const Settings   *s,
                   MsgMessage       *message,
                   const Envelope   *e,
                   guint64           size,
-                  GArray           *pending,  /* indices of the recipients to try */
-                  GArray           *results,  /* RcptResult for every recipient */
-                  gboolean          later,    /* an earlier transaction delivered */
-                  GArray           *deferred, /* (out): indices for the next one */
-                  gboolean         *answered, /* MAIL got a reply, not 421 */
-                  MsgReply        **final_out,
-                  GCancellable     *cancellable,
-                  GError          **error)
+                  GCancellable     *cancellable)
 {
-  const Capabilities *caps = &self->caps;
-  MsgDsnOptions       dsn = msg_message_get_dsn_options (message);
-  g_autoptr (GString) mail = g_string_new (NULL);
-  g_autoptr (MsgReply) mail_reply = NULL;
-  g_autoptr (MsgReply) data_reply = NULL;
-  g_autoptr (MsgReply) final_reply = NULL;
-  g_autofree char *notify = NULL;
-  gboolean         eight_bit;
-  guint            accepted = 0;
-  guint            rejected = 0;
-  gboolean         data_sent = FALSE;
+  memset (tx, 0, sizeof *tx);
+  tx->self = self;
+  tx->connection = connection;
+  tx->s = s;
+  tx->message = message;
+  tx->e = e;
+  tx->size = size;
+  tx->cancellable = cancellable;
+  tx->results = g_array_sized_new (FALSE, TRUE, sizeof (RcptResult), e->recipients->len);
+  tx->pending = g_array_sized_new (FALSE, FALSE, sizeof (guint), e->recipients->len);
+  tx->deferred = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_array_set_clear_func (tx->results, (GDestroyNotify) rcpt_result_clear);
+  g_array_set_size (tx->results, e->recipients->len);
+  for (guint i = 0; i < e->recipients->len; i++)
+    g_array_append_val (tx->pending, i);
+}
 
-  /* Checks that need the server's capabilities, before MAIL. */
-  if (e->utf8 && !caps->smtputf8)
+/* Forgets what the previous transaction left. */
+static void
+transaction_start (Transaction *tx)
+{
+  g_clear_pointer (&tx->mail, g_free);
+  g_clear_pointer (&tx->notify, g_free);
+  g_clear_pointer (&tx->mail_reply, msg_reply_unref);
+  g_clear_pointer (&tx->data_reply, msg_reply_unref);
+  g_clear_pointer (&tx->final, msg_reply_unref);
+  tx->eight_bit = FALSE;
+  tx->data_sent = FALSE;
+  tx->ok = 0;
+  tx->limited = FALSE;
+}
+
+static void
+transaction_clear (Transaction *tx)
+{
+  transaction_start (tx);
+  g_clear_pointer (&tx->results, g_array_unref);
+  g_clear_pointer (&tx->pending, g_array_unref);
+  g_clear_pointer (&tx->deferred, g_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Transaction, transaction_clear)
+
+static RcptResult *
+pending_result (Transaction *tx,
+                guint        k)
+{
+  return &g_array_index (tx->results, RcptResult, g_array_index (tx->pending, guint, k));
+}
+
+/* Checks that need the server's capabilities, before MAIL. */
+static gboolean
+check_capabilities (Transaction *tx,
+                    GError     **error)
+{
+  const Capabilities *caps = &tx->self->caps;
+  const Settings     *s = tx->s;
+
+  if (tx->e->utf8 && !caps->smtputf8)
     {
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
                    "An address has a non-ASCII local part but SMTP server %s:%u does not "
                    "support SMTPUTF8",
                    s->host, s->port);
-      return TX_NOT_STARTED;
+      return FALSE;
     }
-  eight_bit = msg_message_has_8bit_content (message);
-  if (eight_bit && !caps->eightbitmime && !caps->smtputf8)
+  tx->eight_bit = msg_message_has_8bit_content (tx->message);
+  if (tx->eight_bit && !caps->eightbitmime && !caps->smtputf8)
     {
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
                    "The message has 8-bit content but SMTP server %s:%u does not support "
                    "8BITMIME",
                    s->host, s->port);
-      return TX_NOT_STARTED;
+      return FALSE;
     }
-  if (caps->size && caps->size_max > 0 && size > caps->size_max)
+  if (caps->size && caps->size_max > 0 && tx->size > caps->size_max)
     {
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
                    "The message (%" G_GUINT64_FORMAT " bytes) is larger than SMTP server "
                    "%s:%u accepts (%" G_GUINT64_FORMAT " bytes)",
-                   size, s->host, s->port, caps->size_max);
-      return TX_NOT_STARTED;
+                   tx->size, s->host, s->port, caps->size_max);
+      return FALSE;
     }
+  return TRUE;
+}
 
-  g_string_append_printf (mail, "MAIL FROM:<%s>", e->sender.wire);
+/* The MAIL command with its parameters (RFC 1870, 6152, 6531, 3461),
+ * and the NOTIFY parameter of the RCPTs. */
+static void
+build_mail_command (Transaction *tx)
+{
+  const Capabilities *caps = &tx->self->caps;
+  MsgDsnOptions       dsn = msg_message_get_dsn_options (tx->message);
+  GString            *mail = g_string_new (NULL);
+
+  g_string_append_printf (mail, "MAIL FROM:<%s>", tx->e->sender.wire);
   if (caps->size)
-    g_string_append_printf (mail, " SIZE=%" G_GUINT64_FORMAT, size);
-  if (eight_bit && caps->eightbitmime)
+    g_string_append_printf (mail, " SIZE=%" G_GUINT64_FORMAT, tx->size);
+  if (tx->eight_bit && caps->eightbitmime)
     g_string_append (mail, " BODY=8BITMIME");
-  if (e->utf8)
+  if (tx->e->utf8)
     g_string_append (mail, " SMTPUTF8");
   if (caps->dsn && dsn != MSG_DSN_DEFAULT)
     {
-      g_autofree char *message_id = msg_message_get_message_id (message);
+      g_autofree char *message_id = msg_message_get_message_id (tx->message);
 
       if (dsn & MSG_DSN_RETURN_FULL)
         g_string_append (mail, " RET=FULL");
@@ -1158,189 +756,191 @@ smtp_transaction (MsgSmtpTransport *self,
           g_autofree char *bare = g_strndup (message_id + (message_id[0] == '<'),
                                              strlen (message_id) - (message_id[0] == '<') -
                                                  g_str_has_suffix (message_id, ">"));
-          g_autofree char *envid = xtext_encode (bare);
+          g_autofree char *envid = _msg_smtp_xtext_encode (bare);
 
           g_string_append_printf (mail, " ENVID=%s", envid);
         }
-      notify = dsn_notify (dsn);
+      tx->notify = _msg_smtp_dsn_notify (dsn);
     }
+  tx->mail = g_string_free (mail, FALSE);
+}
 
-  g_array_set_size (deferred, 0);
-  for (guint k = 0; k < pending->len; k++)
+static gboolean
+queue_rcpt (Transaction *tx,
+            guint        k,
+            GError     **error)
+{
+  const Mailbox *m = &g_array_index (tx->e->recipients, Mailbox, g_array_index (tx->pending, guint, k));
+
+  if (tx->notify != NULL)
+    return _msg_smtp_queue_command (tx->connection, error, "RCPT TO:<%s> NOTIFY=%s", m->wire, tx->notify);
+  return _msg_smtp_queue_command (tx->connection, error, "RCPT TO:<%s>", m->wire);
+}
+
+static gboolean
+read_mail_reply (Transaction *tx,
+                 GError     **error)
+{
+  tx->mail_reply = _msg_smtp_read_reply (tx->connection, "MAIL FROM", tx->cancellable, error);
+  if (tx->mail_reply == NULL ||
+      _msg_smtp_reply_is_closing (error, tx->connection, "the sender (MAIL FROM)", tx->mail_reply))
+    return FALSE;
+  tx->answered = TRUE;
+  return TRUE;
+}
+
+/* Reads the reply to the RCPT of the pending recipient @k, and notes
+ * whether it met the server's recipient limit. */
+static gboolean
+read_rcpt_reply (Transaction *tx,
+                 guint        k,
+                 GError     **error)
+{
+  RcptResult *r = pending_result (tx, k);
+
+  r->reply = _msg_smtp_read_reply (tx->connection, "RCPT TO", tx->cancellable, error);
+  if (r->reply == NULL ||
+      _msg_smtp_reply_is_closing (error, tx->connection, "a recipient (RCPT TO)", r->reply))
+    return FALSE;
+  if (msg_reply_get_code (r->reply) / 100 == 2)
+    tx->ok++;
+  else if (reply_is_recipient_limit (r->reply, tx->ok))
+    tx->limited = TRUE;
+  return TRUE;
+}
+
+/* With PIPELINING, MAIL, the RCPTs and DATA go in batches of at most
+ * PIPELINE_BATCH commands, each in one write; every reply of a batch is
+ * read before deciding anything (RFC 2920 section 3.1). */
+static gboolean
+mail_rcpt_pipelined (Transaction *tx,
+                     GError     **error)
+{
+  guint next = 0;
+
+  while (!tx->data_sent)
     {
-      RcptResult *r = &g_array_index (results, RcptResult, g_array_index (pending, guint, k));
+      guint batch_start = next;
+      guint queued = tx->mail_reply == NULL ? 1 : 0;
 
-      rcpt_result_clear (r);
-      r->deferred = FALSE;
-    }
-
-  if (!queue_command (connection, error, "%s", mail->str))
-    return TX_BROKEN;
-
-  /* With PIPELINING, MAIL, the RCPTs and DATA go in batches of at most
-   * PIPELINE_BATCH commands, each in one write; every reply of a batch is
-   * read before deciding anything (RFC 2920 section 3.1). Without it,
-   * one command at a time. */
-  if (caps->pipelining)
-    {
-      guint    next = 0;
-      guint    ok = 0;
-      gboolean limited = FALSE;
-
-      while (!data_sent)
+      for (; next < tx->pending->len && queued < PIPELINE_BATCH; next++, queued++)
+        if (!queue_rcpt (tx, next, error))
+          return FALSE;
+      if (next == tx->pending->len && queued < PIPELINE_BATCH)
         {
-          guint batch_start = next;
-          guint queued = mail_reply == NULL ? 1 : 0;
-
-          for (; next < pending->len && queued < PIPELINE_BATCH; next++, queued++)
-            if (!queue_rcpt (connection,
-                             &g_array_index (e->recipients, Mailbox, g_array_index (pending, guint, next)),
-                             notify, error))
-              return TX_BROKEN;
-          if (next == pending->len && queued < PIPELINE_BATCH)
-            {
-              if (!queue_command (connection, error, "DATA"))
-                return TX_BROKEN;
-              data_sent = TRUE;
-            }
-
-          if (mail_reply == NULL)
-            {
-              mail_reply = read_reply (connection, "MAIL FROM", cancellable, error);
-              if (mail_reply == NULL ||
-                  reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
-                return TX_BROKEN;
-              *answered = TRUE;
-            }
-          for (guint k = batch_start; k < next; k++)
-            {
-              RcptResult *r = &g_array_index (results, RcptResult, g_array_index (pending, guint, k));
-
-              r->reply = read_reply (connection, "RCPT TO", cancellable, error);
-              if (r->reply == NULL ||
-                  reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
-                return TX_BROKEN;
-              if (msg_reply_get_code (r->reply) / 100 == 2)
-                ok++;
-              else if (reply_is_recipient_limit (r->reply, ok))
-                limited = TRUE;
-            }
-          if (data_sent)
-            {
-              data_reply = read_reply (connection, "DATA", cancellable, error);
-              if (data_reply == NULL)
-                return TX_BROKEN;
-            }
-          /* At the server's recipient limit, the batches not yet written
-           * wait for the next transaction; DATA then goes alone. */
-          if (msg_reply_get_code (mail_reply) / 100 != 2 || limited)
-            break;
+          if (!_msg_smtp_queue_command (tx->connection, error, "DATA"))
+            return FALSE;
+          tx->data_sent = TRUE;
         }
-    }
-  else
-    {
-      mail_reply = read_reply (connection, "MAIL FROM", cancellable, error);
-      if (mail_reply == NULL ||
-          reply_is_closing (error, connection, "the sender (MAIL FROM)", mail_reply))
-        return TX_BROKEN;
-      *answered = TRUE;
-      /* One at a time, up to the server's recipient limit: the RCPTs not
-       * sent then wait for the next transaction with those deferred. */
-      for (guint k = 0, ok = 0; k < pending->len && msg_reply_get_code (mail_reply) / 100 == 2; k++)
+
+      if (tx->mail_reply == NULL && !read_mail_reply (tx, error))
+        return FALSE;
+      for (guint k = batch_start; k < next; k++)
+        if (!read_rcpt_reply (tx, k, error))
+          return FALSE;
+      if (tx->data_sent)
         {
-          guint       i = g_array_index (pending, guint, k);
-          RcptResult *r = &g_array_index (results, RcptResult, i);
-
-          if (!queue_rcpt (connection, &g_array_index (e->recipients, Mailbox, i), notify, error))
-            return TX_BROKEN;
-          r->reply = read_reply (connection, "RCPT TO", cancellable, error);
-          if (r->reply == NULL ||
-              reply_is_closing (error, connection, "a recipient (RCPT TO)", r->reply))
-            return TX_BROKEN;
-          if (msg_reply_get_code (r->reply) / 100 == 2)
-            ok++;
-          else if (reply_is_recipient_limit (r->reply, ok))
-            break;
+          tx->data_reply = _msg_smtp_read_reply (tx->connection, "DATA", tx->cancellable, error);
+          if (tx->data_reply == NULL)
+            return FALSE;
         }
+      /* At the server's recipient limit, the batches not yet written
+       * wait for the next transaction; DATA then goes alone. */
+      if (msg_reply_get_code (tx->mail_reply) / 100 != 2 || tx->limited)
+        break;
     }
+  return TRUE;
+}
 
-  if (msg_reply_get_code (mail_reply) / 100 != 2)
+/* Without PIPELINING, one command at a time, up to the server's
+ * recipient limit: the RCPTs not sent then wait for the next transaction
+ * with those deferred. */
+static gboolean
+mail_rcpt_serial (Transaction *tx,
+                  GError     **error)
+{
+  if (!read_mail_reply (tx, error))
+    return FALSE;
+  for (guint k = 0; k < tx->pending->len && msg_reply_get_code (tx->mail_reply) / 100 == 2 && !tx->limited; k++)
+    if (!queue_rcpt (tx, k, error) || !read_rcpt_reply (tx, k, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* Sorts the replies in order: accepted, deferred by the server's
+ * recipient limit (with PIPELINING every RCPT after the limit gets its
+ * 452), or refused. */
+static void
+sort_rcpt_replies (Transaction *tx,
+                   guint       *accepted,
+                   guint       *rejected)
+{
+  for (guint k = 0; k < tx->pending->len; k++)
     {
-      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_SENDER_REJECTED,
-                       "the sender (MAIL FROM)", mail_reply);
-      if (data_reply != NULL && msg_reply_get_code (data_reply) == 354)
-        return TX_BROKEN; /* must not send an empty message */
-      return TX_REFUSED;
-    }
-  /* Sort the replies in order: accepted, deferred by the server's
-   * recipient limit (with PIPELINING every RCPT after the limit gets its
-   * 452), or refused. */
-  for (guint k = 0; k < pending->len; k++)
-    {
-      guint       i = g_array_index (pending, guint, k);
-      RcptResult *r = &g_array_index (results, RcptResult, i);
+      guint       i = g_array_index (tx->pending, guint, k);
+      RcptResult *r = &g_array_index (tx->results, RcptResult, i);
 
       if (r->reply != NULL && msg_reply_get_code (r->reply) / 100 == 2)
-        accepted++;
-      else if (r->reply == NULL || reply_is_recipient_limit (r->reply, accepted))
+        (*accepted)++;
+      else if (r->reply == NULL || reply_is_recipient_limit (r->reply, *accepted))
         {
           r->deferred = TRUE;
-          g_array_append_val (deferred, i);
+          g_array_append_val (tx->deferred, i);
         }
       else
-        rejected++;
+        (*rejected)++;
     }
+}
 
-  /* Decide on the recipients, with every reply read. */
-  if (accepted == 0 || (!s->send_partial && rejected > 0))
+/* A refusal before the message: with DATA already accepted only dropping
+ * the connection avoids delivering an empty message (the peer sees no
+ * final dot). */
+static TxResult
+refused_before_data (Transaction *tx)
+{
+  if (tx->data_reply != NULL && msg_reply_get_code (tx->data_reply) == 354)
+    return TX_BROKEN;
+  return TX_REFUSED;
+}
+
+/* DATA, unless it went pipelined, the message, and its final reply. */
+static TxResult
+smtp_data (Transaction *tx,
+           GError     **error)
+{
+  const Settings *s = tx->s;
+
+  if (!tx->data_sent)
     {
-      g_autofree char *refused = describe_rejections (e, results);
-
-      g_array_set_size (deferred, 0);
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED,
-                   "SMTP server %s:%u refused %s (RCPT TO), so the message was sent to "
-                   "%s: %s",
-                   s->host, s->port,
-                   accepted == 0 ? "every recipient" : "some recipients",
-                   later ? "none of this transaction's recipients" : "nobody", refused);
-      /* With DATA already accepted only dropping the connection avoids
-       * delivering an empty message (the peer sees no final dot). */
-      if (data_reply != NULL && msg_reply_get_code (data_reply) == 354)
+      tx->data_reply = _msg_smtp_exchange (tx->connection, "DATA", "DATA", tx->cancellable, error);
+      if (tx->data_reply == NULL)
         return TX_BROKEN;
-      return TX_REFUSED;
     }
-
-  if (!data_sent)
+  if (msg_reply_get_code (tx->data_reply) != 354)
     {
-      data_reply = exchange (connection, "DATA", "DATA", cancellable, error);
-      if (data_reply == NULL)
-        return TX_BROKEN;
-    }
-  if (msg_reply_get_code (data_reply) != 354)
-    {
-      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
-                       "the message (DATA)", data_reply);
-      return msg_reply_get_code (data_reply) / 100 == 2 ? TX_BROKEN : TX_REFUSED;
+      _msg_smtp_set_reply_error (error, tx->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                                 "the message (DATA)", tx->data_reply);
+      return msg_reply_get_code (tx->data_reply) / 100 == 2 ? TX_BROKEN : TX_REFUSED;
     }
 
   /* The message, streamed: canonical CRLF, dot-stuffed, in large writes. */
-  if (!msg_transport_write_message_data (MSG_TRANSPORT (self), message, MSG_WRITE_FLAGS_OMIT_BCC,
-                                         connection, size, cancellable, error))
+  if (!msg_transport_write_message_data (MSG_TRANSPORT (tx->self), tx->message, MSG_WRITE_FLAGS_OMIT_BCC,
+                                         tx->connection, tx->size, tx->cancellable, error))
     {
-      prefix_stage (error, "message data");
+      _msg_smtp_prefix_stage (error, "message data");
       return TX_BROKEN;
     }
 
   /* The final dot is out: from here a failure leaves the outcome unknown
-   * (DESIGN decision 2). */
+   * (docs/design.md, decision 2). */
   {
     g_autoptr (GError) local_error = NULL;
 
-    final_reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_SMTP, cancellable,
-                                             &local_error);
-    if (final_reply == NULL)
+    tx->final = msg_connection_read_reply (tx->connection, MSG_REPLY_STYLE_SMTP, tx->cancellable,
+                                           &local_error);
+    if (tx->final == NULL)
       {
-        g_autofree char *uncertain = describe_recipients (e, results, pending);
+        g_autofree char *uncertain = describe_recipients (tx->e, tx->results, tx->pending);
 
         g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
                      "The whole message was sent to SMTP server %s:%u for %s but its "
@@ -1349,18 +949,72 @@ smtp_transaction (MsgSmtpTransport *self,
         return TX_BROKEN;
       }
   }
-  if (msg_reply_get_code (final_reply) / 100 != 2)
+  if (msg_reply_get_code (tx->final) / 100 != 2)
     {
-      set_reply_error (error, connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
-                       "the message (end of DATA)", final_reply);
-      return msg_reply_is_transient_failure (final_reply) ||
-                     msg_reply_is_permanent_failure (final_reply)
+      _msg_smtp_set_reply_error (error, tx->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                                 "the message (end of DATA)", tx->final);
+      return msg_reply_is_transient_failure (tx->final) ||
+                     msg_reply_is_permanent_failure (tx->final)
                  ? TX_REFUSED
                  : TX_BROKEN;
     }
-  msg_transport_emit_progress (MSG_TRANSPORT (self), size, size);
-  *final_out = g_steal_pointer (&final_reply);
+  msg_transport_emit_progress (MSG_TRANSPORT (tx->self), tx->size, tx->size);
   return TX_OK;
+}
+
+/* One transaction to the pending recipients, in RFC 5321's sequence;
+ * tx->deferred gets those that the server's recipient limit leaves for
+ * the next one, and on success tx->final the reply to the message. */
+static TxResult
+smtp_transaction (Transaction *tx,
+                  GError     **error)
+{
+  const Settings *s = tx->s;
+  guint           accepted = 0;
+  guint           rejected = 0;
+
+  transaction_start (tx);
+  if (!check_capabilities (tx, error))
+    return TX_NOT_STARTED;
+  build_mail_command (tx);
+
+  g_array_set_size (tx->deferred, 0);
+  for (guint k = 0; k < tx->pending->len; k++)
+    {
+      RcptResult *r = pending_result (tx, k);
+
+      rcpt_result_clear (r);
+      r->deferred = FALSE;
+    }
+
+  if (!_msg_smtp_queue_command (tx->connection, error, "%s", tx->mail))
+    return TX_BROKEN;
+  if (tx->self->caps.pipelining ? !mail_rcpt_pipelined (tx, error) : !mail_rcpt_serial (tx, error))
+    return TX_BROKEN;
+
+  if (msg_reply_get_code (tx->mail_reply) / 100 != 2)
+    {
+      _msg_smtp_set_reply_error (error, tx->connection, MSG_TRANSPORT_ERROR_SENDER_REJECTED,
+                                 "the sender (MAIL FROM)", tx->mail_reply);
+      return refused_before_data (tx); /* must not send an empty message */
+    }
+  sort_rcpt_replies (tx, &accepted, &rejected);
+
+  /* Decide on the recipients, with every reply read. */
+  if (accepted == 0 || (!s->send_partial && rejected > 0))
+    {
+      g_autofree char *refused = describe_rejections (tx->e, tx->results);
+
+      g_array_set_size (tx->deferred, 0);
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED,
+                   "SMTP server %s:%u refused %s (RCPT TO), so the message was sent to "
+                   "%s: %s",
+                   s->host, s->port,
+                   accepted == 0 ? "every recipient" : "some recipients",
+                   tx->later ? "none of this transaction's recipients" : "nobody", refused);
+      return refused_before_data (tx);
+    }
+  return smtp_data (tx, error);
 }
 
 /* The message to every recipient: one transaction, or several when the
@@ -1381,28 +1035,21 @@ smtp_deliver (MsgSmtpTransport *self,
               GCancellable     *cancellable,
               GError          **error)
 {
-  g_autoptr (GArray) results = g_array_sized_new (FALSE, TRUE, sizeof (RcptResult), e->recipients->len);
-  g_autoptr (GArray) pending = g_array_sized_new (FALSE, FALSE, sizeof (guint), e->recipients->len);
-  g_autoptr (GArray) deferred = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_auto (Transaction) tx = { 0 };
   g_autoptr (GArray) delivered = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GString) responses = g_string_new (NULL);
   g_autoptr (MsgSendReport) report = NULL;
   guint    n_transactions = 0;
   TxResult result = TX_OK;
 
-  g_array_set_clear_func (results, (GDestroyNotify) rcpt_result_clear);
-  g_array_set_size (results, e->recipients->len);
-  for (guint i = 0; i < e->recipients->len; i++)
-    g_array_append_val (pending, i);
-
-  while (pending->len > 0)
+  transaction_init (&tx, self, connection, s, message, e, size, cancellable);
+  while (tx.pending->len > 0)
     {
       g_autoptr (GError) local_error = NULL;
-      g_autoptr (MsgReply) final_reply = NULL;
 
-      result = smtp_transaction (self, connection, s, message, e, size, pending, results,
-                                 delivered->len > 0, deferred, answered, &final_reply,
-                                 cancellable, &local_error);
+      tx.later = delivered->len > 0;
+      result = smtp_transaction (&tx, &local_error);
+      *answered = tx.answered;
       if (result != TX_OK)
         {
           g_autofree char *earlier = NULL;
@@ -1417,7 +1064,7 @@ smtp_deliver (MsgSmtpTransport *self,
           if (s->send_partial &&
               g_error_matches (local_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED))
             break;
-          earlier = describe_recipients (e, results, delivered);
+          earlier = describe_recipients (e, tx.results, delivered);
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                                       "SMTP server %s:%u accepted the message for %s in %u "
                                       "earlier transaction%s (its recipient limit split the "
@@ -1428,19 +1075,19 @@ smtp_deliver (MsgSmtpTransport *self,
         }
 
       n_transactions++;
-      for (guint k = 0; k < pending->len; k++)
+      for (guint k = 0; k < tx.pending->len; k++)
         {
-          guint     i = g_array_index (pending, guint, k);
-          MsgReply *reply = g_array_index (results, RcptResult, i).reply;
+          guint     i = g_array_index (tx.pending, guint, k);
+          MsgReply *reply = g_array_index (tx.results, RcptResult, i).reply;
 
           if (reply != NULL && msg_reply_get_code (reply) / 100 == 2)
             g_array_append_val (delivered, i);
         }
       if (responses->len > 0)
         g_string_append_c (responses, '\n');
-      g_string_append (responses, msg_reply_get_text (final_reply));
-      g_array_set_size (pending, 0);
-      g_array_append_vals (pending, deferred->data, deferred->len);
+      g_string_append (responses, msg_reply_get_text (tx.final));
+      g_array_set_size (tx.pending, 0);
+      g_array_append_vals (tx.pending, tx.deferred->data, tx.deferred->len);
     }
 
   report = msg_send_report_new (msg_transport_get_name (MSG_TRANSPORT (self)));
@@ -1453,7 +1100,7 @@ smtp_deliver (MsgSmtpTransport *self,
   for (guint i = 0; i < e->recipients->len; i++)
     msg_send_report_add_recipient_status (report,
                                           status_from_reply (g_array_index (e->recipients, Mailbox, i).address,
-                                                             g_array_index (results, RcptResult, i).reply));
+                                                             g_array_index (tx.results, RcptResult, i).reply));
   *report_out = g_steal_pointer (&report);
   return result;
 }
@@ -1492,7 +1139,7 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
       return NULL;
     }
   if (!msg_message_prepare_for_sending (message, error) ||
-      !envelope_init (&e, message, error) ||
+      !_msg_smtp_envelope_init (&e, message, error) ||
       !msg_message_measure (message, MSG_WRITE_FLAGS_OMIT_BCC, &size, cancellable, error))
     {
       drop_connection (self);
@@ -1575,11 +1222,11 @@ msg_smtp_transport_close_sync (MsgTransport *transport,
   msg_connection_set_timeout (self->connection, timeout);
   msg_connection_set_deadline (self->connection,
                                g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC));
-  reply = exchange (self->connection, "QUIT", "QUIT", cancellable, error);
+  reply = _msg_smtp_exchange (self->connection, "QUIT", "QUIT", cancellable, error);
   ok = reply != NULL;
   if (reply != NULL && msg_reply_get_code (reply) != 221)
     {
-      set_reply_error (error, self->connection, MSG_TRANSPORT_ERROR_PROTOCOL, "QUIT", reply);
+      _msg_smtp_set_reply_error (error, self->connection, MSG_TRANSPORT_ERROR_PROTOCOL, "QUIT", reply);
       ok = FALSE;
     }
   drop_connection (self);
@@ -1623,7 +1270,7 @@ msg_smtp_transport_validate (MsgTransport *transport,
         }
     }
   /* Addresses that cannot go into a command are refused before any I/O. */
-  return envelope_init (&e, message, error);
+  return _msg_smtp_envelope_init (&e, message, error);
 }
 
 static void

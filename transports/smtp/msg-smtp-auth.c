@@ -1,0 +1,304 @@
+/* msg-smtp-auth.c: SMTP authentication (RFC 4954)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "msg-smtp-private.h"
+
+#include <string.h>
+
+/* AUTH. */
+
+typedef enum
+{
+  MECH_NONE,
+  MECH_CRAM_MD5,
+  MECH_PLAIN,
+  MECH_LOGIN,
+  MECH_XOAUTH2,
+} Mechanism;
+
+static Mechanism
+mechanism_from_name (const char *name)
+{
+  if (g_str_equal (name, "CRAM-MD5"))
+    return MECH_CRAM_MD5;
+  if (g_str_equal (name, "PLAIN"))
+    return MECH_PLAIN;
+  if (g_str_equal (name, "LOGIN"))
+    return MECH_LOGIN;
+  if (g_str_equal (name, "XOAUTH2"))
+    return MECH_XOAUTH2;
+  return MECH_NONE;
+}
+
+static gboolean
+strv_contains_ci (const char *const *strv,
+                  const char        *name)
+{
+  for (guint i = 0; strv != NULL && strv[i] != NULL; i++)
+    if (g_ascii_strcasecmp (strv[i], name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The first mechanism, in the order of preference, that the server offers
+ * and this transport implements. XOAUTH2 only when asked for by name: its
+ * "password" is an OAuth 2 token. */
+static const char *
+choose_mechanism (const Settings     *s,
+                  const Capabilities *caps)
+{
+  static const char *const automatic[] = { "CRAM-MD5", "PLAIN", "LOGIN", NULL };
+  const char *const       *wanted = s->mechanisms != NULL && s->mechanisms[0] != NULL
+                                        ? (const char *const *) s->mechanisms
+                                        : automatic;
+
+  for (guint i = 0; wanted[i] != NULL; i++)
+    if (mechanism_from_name (wanted[i]) != MECH_NONE &&
+        strv_contains_ci ((const char *const *) caps->auth, wanted[i]))
+      return wanted[i];
+  return NULL;
+}
+
+static char *
+base64_string (const char *text,
+               gsize       length)
+{
+  return g_base64_encode ((const guchar *) text, length);
+}
+
+/* The response to a server challenge (round @round, 0-based), or NULL when
+ * the mechanism has nothing more to say. */
+static char *
+auth_response (Mechanism       mechanism,
+               const Settings *s,
+               guint           round,
+               const char     *challenge_b64)
+{
+  const char *password = s->password != NULL ? s->password : "";
+
+  switch (mechanism)
+    {
+    case MECH_LOGIN:
+      if (round == 0)
+        return base64_string (s->username, strlen (s->username));
+      if (round == 1)
+        return base64_string (password, strlen (password));
+      return NULL;
+    case MECH_CRAM_MD5:
+      if (round == 0)
+        {
+          gsize              length = 0;
+          g_autofree guchar *challenge = g_base64_decode (challenge_b64, &length);
+          g_autofree char   *digest = g_compute_hmac_for_data (G_CHECKSUM_MD5,
+                                                               (const guchar *) password,
+                                                               strlen (password),
+                                                               challenge, length);
+          g_autofree char   *response = g_strdup_printf ("%s %s", s->username, digest);
+
+          return base64_string (response, strlen (response));
+        }
+      return NULL;
+    case MECH_XOAUTH2:
+      /* A 334 carries the error details; an empty line ends the exchange
+       * and the server sends its final 5xx. */
+      if (round == 0)
+        return g_strdup ("");
+      return NULL;
+    case MECH_PLAIN:
+      /* The initial response was sent with the command; some servers ask
+       * for it with an empty challenge instead. */
+      if (round == 0 && (challenge_b64 == NULL || *challenge_b64 == '\0'))
+        {
+          g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
+          gsize            length = 2 + strlen (s->username) + strlen (password);
+
+          return base64_string (plain, length);
+        }
+      return NULL;
+    case MECH_NONE:
+    default:
+      return NULL;
+    }
+}
+
+/* The mechanism to use, or NULL with @error set and the connection
+ * aborted: credentials go only over TLS unless allowed in the clear,
+ * and only with a mechanism both sides know. */
+static const char *
+choose_usable_mechanism (MsgConnection      *connection,
+                         const Settings     *s,
+                         const Capabilities *caps,
+                         GError            **error)
+{
+  const char *name;
+
+  if (!msg_connection_is_tls (connection) && !s->allow_plaintext_auth)
+    {
+      const char *why = s->starttls == STARTTLS_NEVER ? "smtpstarttls is never"
+                        : caps->starttls              ? "the server refused STARTTLS"
+                                                      : "the server does not offer STARTTLS";
+
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE,
+                   "Refusing to send credentials to %s:%u without TLS (%s; use "
+                   "smtpusessl or smtpstarttls, or set smtpallowplaintextauth to allow it)",
+                   s->host, s->port, why);
+      msg_connection_abort (connection);
+      return NULL;
+    }
+  if (caps->auth == NULL)
+    {
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                   "SMTP server %s:%u does not offer authentication (no AUTH in its EHLO reply)",
+                   s->host, s->port);
+      msg_connection_abort (connection);
+      return NULL;
+    }
+  name = choose_mechanism (s, caps);
+  if (name == NULL)
+    {
+      g_autofree char *offered = g_strjoinv (" ", caps->auth);
+      g_autofree char *allowed = s->mechanisms != NULL && s->mechanisms[0] != NULL
+                                     ? g_strjoinv (" ", s->mechanisms)
+                                     : g_strdup ("CRAM-MD5 PLAIN LOGIN");
+
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                   "No usable authentication mechanism for %s:%u: the server offers %s, "
+                   "allowed are %s",
+                   s->host, s->port, offered, allowed);
+      msg_connection_abort (connection);
+      return NULL;
+    }
+  return name;
+}
+
+/* The AUTH command, with the initial response of PLAIN and XOAUTH2
+ * (RFC 4954 section 4), which the trace shows redacted. */
+static gboolean
+queue_auth_command (MsgConnection  *connection,
+                    const Settings *s,
+                    const char     *name,
+                    Mechanism       mechanism,
+                    GError        **error)
+{
+  g_autofree char *command = NULL;
+  g_autofree char *trace = NULL;
+  const char      *password = s->password != NULL ? s->password : "";
+
+  if (mechanism == MECH_PLAIN)
+    {
+      g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
+      g_autofree char *b64 = base64_string (plain, 2 + strlen (s->username) + strlen (password));
+
+      command = g_strdup_printf ("AUTH PLAIN %s", b64);
+      memset (plain, 0, 2 + strlen (s->username) + strlen (password));
+      trace = g_strdup ("AUTH PLAIN <redacted>");
+    }
+  else if (mechanism == MECH_XOAUTH2)
+    {
+      g_autofree char *token = g_strdup_printf ("user=%s\001auth=Bearer %s\001\001",
+                                                s->username, password);
+      g_autofree char *b64 = base64_string (token, strlen (token));
+
+      command = g_strdup_printf ("AUTH XOAUTH2 %s", b64);
+      memset (token, 0, strlen (token));
+      trace = g_strdup ("AUTH XOAUTH2 <redacted>");
+    }
+  else
+    command = g_strdup_printf ("AUTH %s", name);
+
+  if (trace != NULL ? !_msg_smtp_queue_secret (connection, command, trace, error)
+                    : !(_msg_smtp_check_command (connection, command, MAX_COMMAND, error) &&
+                        msg_connection_queue_command (connection, command, error)))
+    return FALSE;
+  memset (command, 0, strlen (command));
+  return TRUE;
+}
+
+/* Answers the server's challenges (334) until it gives its verdict,
+ * which is returned; NULL with @error set on a failure. */
+static MsgReply *
+auth_rounds (MsgConnection  *connection,
+             const Settings *s,
+             const char     *name,
+             Mechanism       mechanism,
+             GCancellable   *cancellable,
+             GError        **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
+
+  for (guint round = 0;; round++)
+    {
+      g_autofree char *response = NULL;
+
+      g_clear_pointer (&reply, msg_reply_unref);
+      reply = _msg_smtp_read_reply (connection, "AUTH", cancellable, error);
+      if (reply == NULL)
+        return NULL;
+      if (msg_reply_get_code (reply) != 334)
+        break;
+      if (round >= MAX_AUTH_ROUNDS)
+        {
+          g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+                       "SMTP server %s:%u asked for more than %d AUTH %s rounds",
+                       s->host, s->port, MAX_AUTH_ROUNDS, name);
+          msg_connection_abort (connection);
+          return NULL;
+        }
+      response = auth_response (mechanism, s, round, msg_reply_get_text (reply));
+      if (response == NULL)
+        {
+          /* The mechanism is done but the server asks for more: cancel the
+           * exchange (RFC 4954 section 4) and fail on its answer. */
+          if (!_msg_smtp_queue_command (connection, error, "*"))
+            return NULL;
+          continue;
+        }
+      if (!_msg_smtp_queue_secret (connection, response, "<redacted>", error))
+        return NULL;
+      memset (response, 0, strlen (response));
+    }
+  return g_steal_pointer (&reply);
+}
+
+gboolean
+_msg_smtp_auth (MsgConnection      *connection,
+                const Settings     *s,
+                const Capabilities *caps,
+                GCancellable       *cancellable,
+                GError            **error)
+{
+  g_autoptr (MsgReply) reply = NULL;
+  const char *name;
+  Mechanism   mechanism;
+
+  if (s->authenticate == 0)
+    return TRUE;
+
+  name = choose_usable_mechanism (connection, s, caps, error);
+  if (name == NULL)
+    return FALSE;
+  mechanism = mechanism_from_name (name);
+  if (!queue_auth_command (connection, s, name, mechanism, error))
+    return FALSE;
+  reply = auth_rounds (connection, s, name, mechanism, cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+
+  if (msg_reply_get_code (reply) == 235)
+    return TRUE;
+  /* 4xx is a temporary failure; anything else that is not a 5xx refusal
+   * (smtp-sink's fake AUTH answers 250) breaks the protocol. */
+  if (!msg_reply_is_permanent_failure (reply))
+    _msg_smtp_set_reply_error (error, connection, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                               "the authentication (AUTH)", reply);
+  else
+    g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                 "SMTP server %s:%u refused the credentials of “%s” (AUTH %s): %u %s",
+                 s->host, s->port, s->username, name, msg_reply_get_code (reply),
+                 msg_reply_get_text (reply));
+  msg_connection_abort (connection);
+  return FALSE;
+}
