@@ -6,7 +6,6 @@
 
 #include "msgobj.h"
 #include "msg-pickup-transport-private.h"
-#include "msg-transport-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
