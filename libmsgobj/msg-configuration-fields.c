@@ -442,9 +442,9 @@ validate_mechanisms (const FieldDef *def,
 }
 
 static gboolean
-validate_ehlo_name (const FieldDef *def,
-                    const char     *value,
-                    GError        **error)
+check_ehlo_name (const FieldDef *def,
+                 const char     *value,
+                 GError        **error)
 {
   gsize len = strlen (value);
 
@@ -508,16 +508,148 @@ validate_timezone (const FieldDef *def,
   return TRUE;
 }
 
+static gboolean
+validate_port (const FieldDef *def,
+               const char     *value,
+               char          **canonical,
+               GError        **error)
+{
+  g_autofree char *stripped = strip_dup (value);
+  gint64           n;
+
+  if (!_msg_configuration_parse_int (stripped, 1, 65535, &n))
+    return invalid_value (error, def, value, "expected a port number from 1 to 65535");
+  *canonical = g_strdup_printf ("%" G_GINT64_FORMAT, n);
+  return TRUE;
+}
+
+static gboolean
+validate_host (const FieldDef *def,
+               const char     *value,
+               char          **canonical,
+               GError        **error)
+{
+  g_autofree char *stripped = strip_dup (value);
+
+  for (const char *p = stripped; *p != '\0'; p++)
+    {
+      if (g_ascii_isspace (*p))
+        return invalid_value (error, def, value, "a host name cannot contain spaces");
+    }
+  *canonical = g_steal_pointer (&stripped);
+  return TRUE;
+}
+
+static gboolean
+validate_ehlo_name (const FieldDef *def,
+                    const char     *value,
+                    char          **canonical,
+                    GError        **error)
+{
+  g_autofree char *stripped = strip_dup (value);
+
+  if (!check_ehlo_name (def, stripped, error))
+    return FALSE;
+  *canonical = g_steal_pointer (&stripped);
+  return TRUE;
+}
+
+static gboolean
+validate_int (const FieldDef *def,
+              const char     *value,
+              char          **canonical,
+              GError        **error)
+{
+  g_autofree char *stripped = strip_dup (value);
+  gint64           n;
+
+  if (!_msg_configuration_parse_int (stripped, G_MININT, G_MAXINT, &n))
+    return invalid_value (error, def, value, "expected an integer");
+  *canonical = g_strdup_printf ("%" G_GINT64_FORMAT, n);
+  return TRUE;
+}
+
+static gboolean
+validate_boolean (const FieldDef *def,
+                  const char     *value,
+                  char          **canonical,
+                  GError        **error)
+{
+  g_autofree char *stripped = strip_dup (value);
+  gboolean         b;
+
+  if (!_msg_configuration_parse_boolean (stripped, &b))
+    return invalid_value (error, def, value,
+                          "expected a boolean (true or false, 1 or 0, yes or no)");
+  *canonical = g_strdup (b ? "true" : "false");
+  return TRUE;
+}
+
+static gboolean
+validate_seconds (const FieldDef *def,
+                  const char     *value,
+                  char          **canonical,
+                  GError        **error)
+{
+  g_autofree char *stripped = strip_dup (value);
+  double           d;
+
+  if (!_msg_configuration_parse_seconds (stripped, &d))
+    return invalid_value (error, def, value,
+                          "expected a non-negative number of seconds, such as 30 or 0.25");
+  if (d > MAX_SECONDS)
+    return invalid_value (error, def, value, "more than 1000000000 seconds");
+  *canonical = g_steal_pointer (&stripped);
+  return TRUE;
+}
+
+/* Accepts a choice by name, in any case, or by number. */
+static gboolean
+validate_enum (const FieldDef *def,
+               const char     *value,
+               char          **canonical,
+               GError        **error)
+{
+  g_autofree char *stripped = strip_dup (value);
+  g_autofree char *list = NULL;
+  g_autofree char *reason = NULL;
+
+  if (g_ascii_isdigit (stripped[0]))
+    {
+      gint64 n;
+
+      if (_msg_configuration_parse_int (stripped, 0, g_strv_length ((char **) def->choices) - 1, &n))
+        {
+          *canonical = g_strdup (def->choices[n]);
+          return TRUE;
+        }
+    }
+  else
+    {
+      for (gsize i = 0; def->choices[i] != NULL; i++)
+        {
+          if (g_ascii_strcasecmp (stripped, def->choices[i]) == 0)
+            {
+              *canonical = g_strdup (def->choices[i]);
+              return TRUE;
+            }
+        }
+    }
+
+  list = choices_list (def->choices);
+  reason = g_strdup_printf ("expected one of %s", list);
+  return invalid_value (error, def, value, reason);
+}
+
 /* Validates @value for the field @def and returns its canonical form in
- * @canonical. */
+ * @canonical: first by the field's own check, if it has one, else by its
+ * type. */
 gboolean
 _msg_configuration_validate_value (const FieldDef *def,
                                    const char     *value,
                                    char          **canonical,
                                    GError        **error)
 {
-  g_autofree char *stripped = NULL;
-
   *canonical = NULL;
   if (!check_text (def, value, error))
     return FALSE;
@@ -525,35 +657,16 @@ _msg_configuration_validate_value (const FieldDef *def,
   switch (def->check)
     {
     case CHECK_PORT:
-      {
-        gint64 n;
-
-        stripped = strip_dup (value);
-        if (!_msg_configuration_parse_int (stripped, 1, 65535, &n))
-          return invalid_value (error, def, value, "expected a port number from 1 to 65535");
-        *canonical = g_strdup_printf ("%" G_GINT64_FORMAT, n);
-        return TRUE;
-      }
+      return validate_port (def, value, canonical, error);
     case CHECK_SEND_USING:
     case CHECK_POST_USING:
       return validate_using (def, value, canonical, error);
     case CHECK_HOST:
-      stripped = strip_dup (value);
-      for (const char *p = stripped; *p != '\0'; p++)
-        {
-          if (g_ascii_isspace (*p))
-            return invalid_value (error, def, value, "a host name cannot contain spaces");
-        }
-      *canonical = g_steal_pointer (&stripped);
-      return TRUE;
+      return validate_host (def, value, canonical, error);
     case CHECK_MECHANISMS:
       return validate_mechanisms (def, value, canonical, error);
     case CHECK_EHLO_NAME:
-      stripped = strip_dup (value);
-      if (!validate_ehlo_name (def, stripped, error))
-        return FALSE;
-      *canonical = g_steal_pointer (&stripped);
-      return TRUE;
+      return validate_ehlo_name (def, value, canonical, error);
     case CHECK_TIMEZONE:
       return validate_timezone (def, value, canonical, error);
     case CHECK_BY_TYPE:
@@ -564,71 +677,13 @@ _msg_configuration_validate_value (const FieldDef *def,
   switch (def->type)
     {
     case MSG_FIELD_TYPE_INT:
-      {
-        gint64 n;
-
-        stripped = strip_dup (value);
-        if (!_msg_configuration_parse_int (stripped, G_MININT, G_MAXINT, &n))
-          return invalid_value (error, def, value, "expected an integer");
-        *canonical = g_strdup_printf ("%" G_GINT64_FORMAT, n);
-        return TRUE;
-      }
+      return validate_int (def, value, canonical, error);
     case MSG_FIELD_TYPE_BOOLEAN:
-      {
-        gboolean b;
-
-        stripped = strip_dup (value);
-        if (!_msg_configuration_parse_boolean (stripped, &b))
-          return invalid_value (error, def, value,
-                                "expected a boolean (true or false, 1 or 0, yes or no)");
-        *canonical = g_strdup (b ? "true" : "false");
-        return TRUE;
-      }
+      return validate_boolean (def, value, canonical, error);
     case MSG_FIELD_TYPE_SECONDS:
-      {
-        double d;
-
-        stripped = strip_dup (value);
-        if (!_msg_configuration_parse_seconds (stripped, &d))
-          return invalid_value (error, def, value,
-                                "expected a non-negative number of seconds, such as 30 or 0.25");
-        if (d > MAX_SECONDS)
-          return invalid_value (error, def, value, "more than 1000000000 seconds");
-        *canonical = g_steal_pointer (&stripped);
-        return TRUE;
-      }
+      return validate_seconds (def, value, canonical, error);
     case MSG_FIELD_TYPE_ENUM:
-      {
-        g_autofree char *list = choices_list (def->choices);
-
-        stripped = strip_dup (value);
-        if (g_ascii_isdigit (stripped[0]))
-          {
-            gint64 n;
-
-            if (_msg_configuration_parse_int (stripped, 0, g_strv_length ((char **) def->choices) - 1, &n))
-              {
-                *canonical = g_strdup (def->choices[n]);
-                return TRUE;
-              }
-          }
-        else
-          {
-            for (gsize i = 0; def->choices[i] != NULL; i++)
-              {
-                if (g_ascii_strcasecmp (stripped, def->choices[i]) == 0)
-                  {
-                    *canonical = g_strdup (def->choices[i]);
-                    return TRUE;
-                  }
-              }
-          }
-        {
-          g_autofree char *reason = g_strdup_printf ("expected one of %s", list);
-
-          return invalid_value (error, def, value, reason);
-        }
-      }
+      return validate_enum (def, value, canonical, error);
     case MSG_FIELD_TYPE_STRING:
     case MSG_FIELD_TYPE_SECRET:
     case MSG_FIELD_TYPE_PATH:
