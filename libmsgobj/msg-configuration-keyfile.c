@@ -7,9 +7,8 @@
 #include "msg-configuration-private.h"
 
 #include <errno.h>
-#include <string.h>
-
 #include <glib/gstdio.h>
+#include <string.h>
 
 /* Configuration files larger than this are refused. */
 #define MAX_FILE_SIZE (1024 * 1024)

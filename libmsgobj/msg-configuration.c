@@ -5,15 +5,10 @@
 
 #include "config.h"
 
-#include <errno.h>
-#include <math.h>
+#include "msg-configuration-private.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#include <glib/gstdio.h>
-
-#include "msgobj.h"
-#include "msg-configuration-private.h"
 
 /**
  * MsgConfiguration:

@@ -6,7 +6,7 @@
 
 #include "msg-mime-sink-private.h"
 
-#include "msgobj.h"
+#include "msg-message.h"
 
 #include <errno.h>
 #include <string.h>

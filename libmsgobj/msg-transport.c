@@ -4,13 +4,16 @@
  */
 #include "config.h"
 
-#include "msgobj.h"
+#include "msg-transport.h"
+
+#include "msg-configuration.h"
+#include "msg-connection.h"
 #include "msg-counting-stream-private.h"
+#include "msg-data-output-stream.h"
 #include "msg-message-private.h"
 #include "msg-modules-private.h"
+#include "msg-send-report.h"
 #include "msg-thread-private.h"
-
-#include <stdlib.h>
 
 /**
  * MsgTransport:
