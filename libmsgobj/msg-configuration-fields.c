@@ -24,59 +24,59 @@ static const char *const authenticate_choices[] = { "anonymous", "basic", "ntlm"
 static const char *const starttls_choices[] = { "never", "opportunistic", "required", NULL };
 
 /* clang-format off */
-static const FieldDef builtin_fields[] = {
+static const MsgFieldDef builtin_fields[] = {
   /* CDOSYS, in the order of cdosysstr.h */
-  { "sendusing", MSG_FIELD_TYPE_ENUM, CHECK_SEND_USING, "pickup", NULL, TRUE },
-  { "smtpserver", MSG_FIELD_TYPE_STRING, CHECK_HOST, NULL, NULL, TRUE },
-  { "smtpserverport", MSG_FIELD_TYPE_INT, CHECK_PORT, "25", NULL, TRUE },
-  { "smtpusessl", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
-  { "smtpauthenticate", MSG_FIELD_TYPE_ENUM, CHECK_BY_TYPE, "anonymous", authenticate_choices, TRUE },
-  { "sendusername", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "sendpassword", MSG_FIELD_TYPE_SECRET, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "smtpconnectiontimeout", MSG_FIELD_TYPE_SECONDS, CHECK_BY_TYPE, "30", NULL, TRUE },
-  { "smtpaccountname", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "sendemailaddress", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "senduserreplyemailaddress", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "smtpserverpickupdirectory", MSG_FIELD_TYPE_PATH, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "flushbuffersonwrite", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "true", NULL, TRUE },
-  { "postusing", MSG_FIELD_TYPE_ENUM, CHECK_POST_USING, "pickup", NULL, TRUE },
-  { "nntpserver", MSG_FIELD_TYPE_STRING, CHECK_HOST, NULL, NULL, TRUE },
-  { "nntpserverport", MSG_FIELD_TYPE_INT, CHECK_PORT, "119", NULL, TRUE },
-  { "nntpusessl", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
-  { "nntpauthenticate", MSG_FIELD_TYPE_ENUM, CHECK_BY_TYPE, "anonymous", authenticate_choices, TRUE },
-  { "postusername", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "postpassword", MSG_FIELD_TYPE_SECRET, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "nntpconnectiontimeout", MSG_FIELD_TYPE_SECONDS, CHECK_BY_TYPE, "30", NULL, TRUE },
-  { "nntpaccountname", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "postemailaddress", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "postuserreplyemailaddress", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "nntpserverpickupdirectory", MSG_FIELD_TYPE_PATH, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "autopromotebodyparts", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "true", NULL, TRUE },
-  { "httpcookies", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "languagecode", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "usemessageresponsetext", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "true", NULL, TRUE },
-  { "urlgetlatestversion", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
-  { "urlproxyserver", MSG_FIELD_TYPE_STRING, CHECK_HOST, NULL, NULL, TRUE },
-  { "urlproxybypass", MSG_FIELD_TYPE_STRING, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "savesentitems", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
-  { "timezoneid", MSG_FIELD_TYPE_STRING, CHECK_TIMEZONE, NULL, NULL, TRUE },
+  { "sendusing", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_SEND_USING, "pickup", NULL, TRUE },
+  { "smtpserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_HOST, NULL, NULL, TRUE },
+  { "smtpserverport", MSG_FIELD_TYPE_INT, MSG_FIELD_CHECK_PORT, "25", NULL, TRUE },
+  { "smtpusessl", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "smtpauthenticate", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_BY_TYPE, "anonymous", authenticate_choices, TRUE },
+  { "sendusername", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "sendpassword", MSG_FIELD_TYPE_SECRET, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "smtpconnectiontimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "30", NULL, TRUE },
+  { "smtpaccountname", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "sendemailaddress", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "senduserreplyemailaddress", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "smtpserverpickupdirectory", MSG_FIELD_TYPE_PATH, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "flushbuffersonwrite", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
+  { "postusing", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_POST_USING, "pickup", NULL, TRUE },
+  { "nntpserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_HOST, NULL, NULL, TRUE },
+  { "nntpserverport", MSG_FIELD_TYPE_INT, MSG_FIELD_CHECK_PORT, "119", NULL, TRUE },
+  { "nntpusessl", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "nntpauthenticate", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_BY_TYPE, "anonymous", authenticate_choices, TRUE },
+  { "postusername", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "postpassword", MSG_FIELD_TYPE_SECRET, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "nntpconnectiontimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "30", NULL, TRUE },
+  { "nntpaccountname", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "postemailaddress", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "postuserreplyemailaddress", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "nntpserverpickupdirectory", MSG_FIELD_TYPE_PATH, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "autopromotebodyparts", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
+  { "httpcookies", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "languagecode", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "usemessageresponsetext", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
+  { "urlgetlatestversion", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "urlproxyserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_HOST, NULL, NULL, TRUE },
+  { "urlproxybypass", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "savesentitems", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "timezoneid", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_TIMEZONE, NULL, NULL, TRUE },
   /* libmsgobj's own */
-  { "smtpstarttls", MSG_FIELD_TYPE_ENUM, CHECK_BY_TYPE, "opportunistic", starttls_choices, TRUE },
-  { "nntpstarttls", MSG_FIELD_TYPE_ENUM, CHECK_BY_TYPE, "opportunistic", starttls_choices, TRUE },
-  { "smtpoperationtimeout", MSG_FIELD_TYPE_SECONDS, CHECK_BY_TYPE, "0", NULL, TRUE },
-  { "nntpoperationtimeout", MSG_FIELD_TYPE_SECONDS, CHECK_BY_TYPE, "0", NULL, TRUE },
-  { "smtpauthmechanisms", MSG_FIELD_TYPE_STRING, CHECK_MECHANISMS, "", NULL, TRUE },
-  { "smtpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
-  { "nntpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
-  { "tlscafile", MSG_FIELD_TYPE_PATH, CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "tlsverify", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "true", NULL, TRUE },
-  { "smtpsendpartial", MSG_FIELD_TYPE_BOOLEAN, CHECK_BY_TYPE, "false", NULL, TRUE },
-  { "smtpehloname", MSG_FIELD_TYPE_STRING, CHECK_EHLO_NAME, "", NULL, TRUE },
+  { "smtpstarttls", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_BY_TYPE, "opportunistic", starttls_choices, TRUE },
+  { "nntpstarttls", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_BY_TYPE, "opportunistic", starttls_choices, TRUE },
+  { "smtpoperationtimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
+  { "nntpoperationtimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
+  { "smtpauthmechanisms", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_MECHANISMS, "", NULL, TRUE },
+  { "smtpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "nntpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "tlscafile", MSG_FIELD_TYPE_PATH, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "tlsverify", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
+  { "smtpsendpartial", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "smtpehloname", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_EHLO_NAME, "", NULL, TRUE },
 };
 /* clang-format on */
 
-/* The process-wide table of fields: short name → FieldDef. Entries are
- * never removed nor changed, so a FieldDef pointer stays valid without the
+/* The process-wide table of fields: short name → MsgFieldDef. Entries are
+ * never removed nor changed, so a MsgFieldDef pointer stays valid without the
  * lock. */
 static GMutex      registry_lock;
 static GHashTable *registry;
@@ -93,10 +93,10 @@ registry_init_locked (void)
                          (gpointer) &builtin_fields[i]);
 }
 
-static const FieldDef *
+static const MsgFieldDef *
 registry_lookup (const char *short_name)
 {
-  const FieldDef *def;
+  const MsgFieldDef *def;
 
   g_mutex_lock (&registry_lock);
   registry_init_locked ();
@@ -130,11 +130,11 @@ normalize_name (const char *name)
 
 /* Looks a field up by short name or URN, loading the transport plugins (which
  * register their fields) before deciding that a name is unknown. */
-const FieldDef *
+const MsgFieldDef *
 _msg_configuration_lookup_field (const char *name)
 {
-  g_autofree char *short_name = NULL;
-  const FieldDef  *def;
+  g_autofree char   *short_name = NULL;
+  const MsgFieldDef *def;
 
   if (name == NULL)
     return NULL;
@@ -210,10 +210,10 @@ _msg_configuration_set_unknown_field_error (GError    **error,
 }
 
 static gboolean
-invalid_value (GError        **error,
-               const FieldDef *def,
-               const char     *value,
-               const char     *reason)
+invalid_value (GError           **error,
+               const MsgFieldDef *def,
+               const char        *value,
+               const char        *reason)
 {
   if (def->type == MSG_FIELD_TYPE_SECRET)
     {
@@ -234,9 +234,9 @@ invalid_value (GError        **error,
 
 /* Checks that @value is UTF-8 without control characters. */
 static gboolean
-check_text (const FieldDef *def,
-            const char     *value,
-            GError        **error)
+check_text (const MsgFieldDef *def,
+            const char        *value,
+            GError           **error)
 {
   if (!g_utf8_validate (value, -1, NULL))
     return invalid_value (error, def, value, "not valid UTF-8");
@@ -359,10 +359,10 @@ choices_list (const char *const *choices)
 }
 
 static gboolean
-validate_using (const FieldDef *def,
-                const char     *value,
-                char          **canonical,
-                GError        **error)
+validate_using (const MsgFieldDef *def,
+                const char        *value,
+                char             **canonical,
+                GError           **error)
 {
   g_autofree char *v = g_ascii_strdown (value, -1);
   gboolean         all_digits = TRUE;
@@ -384,7 +384,7 @@ validate_using (const FieldDef *def,
     return invalid_value (error, def, value, "a transport name begins with a letter");
   if (all_digits)
     {
-      const char *network = def->check == CHECK_SEND_USING ? "smtp" : "nntp";
+      const char *network = def->check == MSG_FIELD_CHECK_SEND_USING ? "smtp" : "nntp";
 
       if (strcmp (v, "1") == 0)
         *canonical = g_strdup ("pickup");
@@ -402,10 +402,10 @@ validate_using (const FieldDef *def,
 }
 
 static gboolean
-validate_mechanisms (const FieldDef *def,
-                     const char     *value,
-                     char          **canonical,
-                     GError        **error)
+validate_mechanisms (const MsgFieldDef *def,
+                     const char        *value,
+                     char             **canonical,
+                     GError           **error)
 {
   g_auto (GStrv) tokens = g_strsplit_set (value, " ,", -1);
   GString *out = g_string_new (NULL);
@@ -442,9 +442,9 @@ validate_mechanisms (const FieldDef *def,
 }
 
 static gboolean
-check_ehlo_name (const FieldDef *def,
-                 const char     *value,
-                 GError        **error)
+check_ehlo_name (const MsgFieldDef *def,
+                 const char        *value,
+                 GError           **error)
 {
   gsize len = strlen (value);
 
@@ -475,10 +475,10 @@ check_ehlo_name (const FieldDef *def,
 }
 
 static gboolean
-validate_timezone (const FieldDef *def,
-                   const char     *value,
-                   char          **canonical,
-                   GError        **error)
+validate_timezone (const MsgFieldDef *def,
+                   const char        *value,
+                   char             **canonical,
+                   GError           **error)
 {
   g_autofree char *v = strip_dup (value);
   gint64           n;
@@ -509,10 +509,10 @@ validate_timezone (const FieldDef *def,
 }
 
 static gboolean
-validate_port (const FieldDef *def,
-               const char     *value,
-               char          **canonical,
-               GError        **error)
+validate_port (const MsgFieldDef *def,
+               const char        *value,
+               char             **canonical,
+               GError           **error)
 {
   g_autofree char *stripped = strip_dup (value);
   gint64           n;
@@ -524,10 +524,10 @@ validate_port (const FieldDef *def,
 }
 
 static gboolean
-validate_host (const FieldDef *def,
-               const char     *value,
-               char          **canonical,
-               GError        **error)
+validate_host (const MsgFieldDef *def,
+               const char        *value,
+               char             **canonical,
+               GError           **error)
 {
   g_autofree char *stripped = strip_dup (value);
 
@@ -541,10 +541,10 @@ validate_host (const FieldDef *def,
 }
 
 static gboolean
-validate_ehlo_name (const FieldDef *def,
-                    const char     *value,
-                    char          **canonical,
-                    GError        **error)
+validate_ehlo_name (const MsgFieldDef *def,
+                    const char        *value,
+                    char             **canonical,
+                    GError           **error)
 {
   g_autofree char *stripped = strip_dup (value);
 
@@ -555,10 +555,10 @@ validate_ehlo_name (const FieldDef *def,
 }
 
 static gboolean
-validate_int (const FieldDef *def,
-              const char     *value,
-              char          **canonical,
-              GError        **error)
+validate_int (const MsgFieldDef *def,
+              const char        *value,
+              char             **canonical,
+              GError           **error)
 {
   g_autofree char *stripped = strip_dup (value);
   gint64           n;
@@ -570,10 +570,10 @@ validate_int (const FieldDef *def,
 }
 
 static gboolean
-validate_boolean (const FieldDef *def,
-                  const char     *value,
-                  char          **canonical,
-                  GError        **error)
+validate_boolean (const MsgFieldDef *def,
+                  const char        *value,
+                  char             **canonical,
+                  GError           **error)
 {
   g_autofree char *stripped = strip_dup (value);
   gboolean         b;
@@ -586,10 +586,10 @@ validate_boolean (const FieldDef *def,
 }
 
 static gboolean
-validate_seconds (const FieldDef *def,
-                  const char     *value,
-                  char          **canonical,
-                  GError        **error)
+validate_seconds (const MsgFieldDef *def,
+                  const char        *value,
+                  char             **canonical,
+                  GError           **error)
 {
   g_autofree char *stripped = strip_dup (value);
   double           d;
@@ -605,10 +605,10 @@ validate_seconds (const FieldDef *def,
 
 /* Accepts a choice by name, in any case, or by number. */
 static gboolean
-validate_enum (const FieldDef *def,
-               const char     *value,
-               char          **canonical,
-               GError        **error)
+validate_enum (const MsgFieldDef *def,
+               const char        *value,
+               char             **canonical,
+               GError           **error)
 {
   g_autofree char *stripped = strip_dup (value);
   g_autofree char *list = NULL;
@@ -645,10 +645,10 @@ validate_enum (const FieldDef *def,
  * @canonical: first by the field's own check, if it has one, else by its
  * type. */
 gboolean
-_msg_configuration_validate_value (const FieldDef *def,
-                                   const char     *value,
-                                   char          **canonical,
-                                   GError        **error)
+_msg_configuration_validate_value (const MsgFieldDef *def,
+                                   const char        *value,
+                                   char             **canonical,
+                                   GError           **error)
 {
   *canonical = NULL;
   if (!check_text (def, value, error))
@@ -656,20 +656,20 @@ _msg_configuration_validate_value (const FieldDef *def,
 
   switch (def->check)
     {
-    case CHECK_PORT:
+    case MSG_FIELD_CHECK_PORT:
       return validate_port (def, value, canonical, error);
-    case CHECK_SEND_USING:
-    case CHECK_POST_USING:
+    case MSG_FIELD_CHECK_SEND_USING:
+    case MSG_FIELD_CHECK_POST_USING:
       return validate_using (def, value, canonical, error);
-    case CHECK_HOST:
+    case MSG_FIELD_CHECK_HOST:
       return validate_host (def, value, canonical, error);
-    case CHECK_MECHANISMS:
+    case MSG_FIELD_CHECK_MECHANISMS:
       return validate_mechanisms (def, value, canonical, error);
-    case CHECK_EHLO_NAME:
+    case MSG_FIELD_CHECK_EHLO_NAME:
       return validate_ehlo_name (def, value, canonical, error);
-    case CHECK_TIMEZONE:
+    case MSG_FIELD_CHECK_TIMEZONE:
       return validate_timezone (def, value, canonical, error);
-    case CHECK_BY_TYPE:
+    case MSG_FIELD_CHECK_BY_TYPE:
     default:
       break;
     }
@@ -693,10 +693,10 @@ _msg_configuration_validate_value (const FieldDef *def,
     }
 }
 
-const FieldDef *
+const MsgFieldDef *
 _msg_configuration_lookup_field_for_read (const char *name)
 {
-  const FieldDef *def = _msg_configuration_lookup_field (name);
+  const MsgFieldDef *def = _msg_configuration_lookup_field (name);
 
   if (def == NULL)
     {
@@ -780,7 +780,7 @@ msg_configuration_has_field (const char *name)
 MsgFieldType
 msg_configuration_get_field_type (const char *name)
 {
-  const FieldDef *def;
+  const MsgFieldDef *def;
 
   g_return_val_if_fail (name != NULL, MSG_FIELD_TYPE_STRING);
 
@@ -842,10 +842,10 @@ msg_configuration_register_field (const char        *name,
                                   const char *const *choices,
                                   GError           **error)
 {
-  FieldDef        *def;
-  const FieldDef  *existing;
-  g_autofree char *canonical = NULL;
-  FieldDef         probe = { 0 };
+  MsgFieldDef       *def;
+  const MsgFieldDef *existing;
+  g_autofree char   *canonical = NULL;
+  MsgFieldDef        probe = { 0 };
 
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -908,10 +908,10 @@ msg_configuration_register_field (const char        *name,
       return TRUE;
     }
 
-  def = g_new0 (FieldDef, 1);
+  def = g_new0 (MsgFieldDef, 1);
   def->name = g_strdup (name);
   def->type = type;
-  def->check = CHECK_BY_TYPE;
+  def->check = MSG_FIELD_CHECK_BY_TYPE;
   def->default_value = g_steal_pointer (&canonical);
   def->choices = (const char *const *) g_strdupv ((char **) choices);
   def->builtin = FALSE;

@@ -181,11 +181,11 @@ load_key_file (MsgConfiguration *self,
   pending = _msg_configuration_values_table_new ();
   for (guint i = 0; i < key_lines->len; i++)
     {
-      const KeyLine   *kl = g_ptr_array_index (key_lines, i);
-      const FieldDef  *def = _msg_configuration_lookup_field (kl->key);
-      g_autofree char *where = location_prefix (display_name, kl->line);
-      g_autofree char *canonical = NULL;
-      char            *raw;
+      const KeyLine     *kl = g_ptr_array_index (key_lines, i);
+      const MsgFieldDef *def = _msg_configuration_lookup_field (kl->key);
+      g_autofree char   *where = location_prefix (display_name, kl->line);
+      g_autofree char   *canonical = NULL;
+      char              *raw;
 
       if (def == NULL)
         {

@@ -85,15 +85,15 @@ _msg_configuration_values_table_new (void)
 }
 
 static char *
-default_value (const FieldDef *def)
+default_value (const MsgFieldDef *def)
 {
   return g_strdup (def->default_value);
 }
 
 /* The effective value of a field, secrets included. */
 static char *
-dup_value (MsgConfiguration *self,
-           const FieldDef   *def)
+dup_value (MsgConfiguration  *self,
+           const MsgFieldDef *def)
 {
   char *value;
 
@@ -253,8 +253,8 @@ msg_configuration_set_field (MsgConfiguration *self,
                              const char       *value,
                              GError          **error)
 {
-  const FieldDef *def;
-  char           *canonical = NULL;
+  const MsgFieldDef *def;
+  char              *canonical = NULL;
 
   g_return_val_if_fail (MSG_IS_CONFIGURATION (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -317,7 +317,7 @@ char *
 msg_configuration_get_field (MsgConfiguration *self,
                              const char       *name)
 {
-  const FieldDef *def;
+  const MsgFieldDef *def;
 
   g_return_val_if_fail (MSG_IS_CONFIGURATION (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
@@ -345,7 +345,7 @@ char *
 msg_configuration_get_secret (MsgConfiguration *self,
                               const char       *name)
 {
-  const FieldDef *def;
+  const MsgFieldDef *def;
 
   g_return_val_if_fail (MSG_IS_CONFIGURATION (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
@@ -370,8 +370,8 @@ gboolean
 msg_configuration_is_field_set (MsgConfiguration *self,
                                 const char       *name)
 {
-  const FieldDef *def;
-  gboolean        set;
+  const MsgFieldDef *def;
+  gboolean           set;
 
   g_return_val_if_fail (MSG_IS_CONFIGURATION (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -386,8 +386,8 @@ msg_configuration_is_field_set (MsgConfiguration *self,
 }
 
 static gint64
-value_to_int (const FieldDef *def,
-              const char     *value)
+value_to_int (const MsgFieldDef *def,
+              const char        *value)
 {
   gint64   n = 0;
   gboolean b;
@@ -402,11 +402,11 @@ value_to_int (const FieldDef *def,
         return 0;
       return (gint64) MIN (d, (double) G_MAXINT);
     case MSG_FIELD_TYPE_ENUM:
-      if (def->check == CHECK_SEND_USING || def->check == CHECK_POST_USING)
+      if (def->check == MSG_FIELD_CHECK_SEND_USING || def->check == MSG_FIELD_CHECK_POST_USING)
         {
           if (strcmp (value, "pickup") == 0)
             return 1;
-          if (strcmp (value, def->check == CHECK_SEND_USING ? "smtp" : "nntp") == 0)
+          if (strcmp (value, def->check == MSG_FIELD_CHECK_SEND_USING ? "smtp" : "nntp") == 0)
             return 2;
           return 0;
         }
@@ -444,8 +444,8 @@ int
 msg_configuration_get_int (MsgConfiguration *self,
                            const char       *name)
 {
-  const FieldDef  *def;
-  g_autofree char *value = NULL;
+  const MsgFieldDef *def;
+  g_autofree char   *value = NULL;
 
   g_return_val_if_fail (MSG_IS_CONFIGURATION (self), 0);
   g_return_val_if_fail (name != NULL, 0);
@@ -473,9 +473,9 @@ gboolean
 msg_configuration_get_boolean (MsgConfiguration *self,
                                const char       *name)
 {
-  const FieldDef  *def;
-  g_autofree char *value = NULL;
-  gboolean         b = FALSE;
+  const MsgFieldDef *def;
+  g_autofree char   *value = NULL;
+  gboolean           b = FALSE;
 
   g_return_val_if_fail (MSG_IS_CONFIGURATION (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -522,9 +522,9 @@ double
 msg_configuration_get_seconds (MsgConfiguration *self,
                                const char       *name)
 {
-  const FieldDef  *def;
-  g_autofree char *value = NULL;
-  double           d = 0;
+  const MsgFieldDef *def;
+  g_autofree char   *value = NULL;
+  double             d = 0;
 
   g_return_val_if_fail (MSG_IS_CONFIGURATION (self), 0);
   g_return_val_if_fail (name != NULL, 0);
