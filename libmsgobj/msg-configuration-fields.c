@@ -748,23 +748,6 @@ msg_configuration_list_fields (MsgConfiguration *self)
 }
 
 /**
- * msg_configuration_has_field:
- * @name: a field name: a short name or a CDO URN
- *
- * Tells whether a field of that name exists (built in or registered by a
- * transport plugin).
- *
- * Returns: %TRUE if the field exists
- */
-gboolean
-msg_configuration_has_field (const char *name)
-{
-  g_return_val_if_fail (name != NULL, FALSE);
-
-  return _msg_configuration_lookup_field (name) != NULL;
-}
-
-/**
  * msg_configuration_get_field_type:
  * @name: a field name: a short name or a CDO URN
  *
@@ -788,6 +771,23 @@ msg_configuration_get_field_type (const char *name)
   if (def == NULL)
     return MSG_FIELD_TYPE_STRING;
   return def->type;
+}
+
+/**
+ * msg_configuration_has_field:
+ * @name: a field name: a short name or a CDO URN
+ *
+ * Tells whether a field of that name exists (built in or registered by a
+ * transport plugin).
+ *
+ * Returns: %TRUE if the field exists
+ */
+gboolean
+msg_configuration_has_field (const char *name)
+{
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return _msg_configuration_lookup_field (name) != NULL;
 }
 
 static gboolean

@@ -329,34 +329,6 @@ msg_configuration_get_field (MsgConfiguration *self,
 }
 
 /**
- * msg_configuration_get_secret:
- * @self: a configuration
- * @name: a field name, such as `sendpassword`
- *
- * Gets the value of a field, even a write-only one such as a password.
- *
- * This is for transport implementations, which need the password to
- * authenticate; never log or display what it returns.
- *
- * Returns: (transfer full) (nullable): the value, or %NULL if the field
- *   is unset and has no default
- */
-char *
-msg_configuration_get_secret (MsgConfiguration *self,
-                              const char       *name)
-{
-  const MsgFieldDef *def;
-
-  g_return_val_if_fail (MSG_IS_CONFIGURATION (self), NULL);
-  g_return_val_if_fail (name != NULL, NULL);
-
-  def = _msg_configuration_lookup_field_for_read (name);
-  if (def == NULL)
-    return NULL;
-  return dup_value (self, def);
-}
-
-/**
  * msg_configuration_is_field_set:
  * @self: a configuration
  * @name: a field name
@@ -538,4 +510,31 @@ msg_configuration_get_seconds (MsgConfiguration *self,
   if (def->type == MSG_FIELD_TYPE_SECONDS)
     return _msg_configuration_parse_seconds (value, &d) ? d : 0;
   return (double) value_to_int (def, value);
+}
+/**
+ * msg_configuration_get_secret:
+ * @self: a configuration
+ * @name: a field name, such as `sendpassword`
+ *
+ * Gets the value of a field, even a write-only one such as a password.
+ *
+ * This is for transport implementations, which need the password to
+ * authenticate; never log or display what it returns.
+ *
+ * Returns: (transfer full) (nullable): the value, or %NULL if the field
+ *   is unset and has no default
+ */
+char *
+msg_configuration_get_secret (MsgConfiguration *self,
+                              const char       *name)
+{
+  const MsgFieldDef *def;
+
+  g_return_val_if_fail (MSG_IS_CONFIGURATION (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  def = _msg_configuration_lookup_field_for_read (name);
+  if (def == NULL)
+    return NULL;
+  return dup_value (self, def);
 }
