@@ -14,36 +14,6 @@
 #define MAX_LINE_OCTETS 998
 #define SINK_BUFFER_SIZE 16384
 
-/* The first error of this thread's current write (see
- * _msg_stream_error_take()). */
-static GPrivate stream_error = G_PRIVATE_INIT ((GDestroyNotify) g_error_free);
-
-void
-_msg_stream_error_set (GError *error)
-{
-  if (g_private_get (&stream_error) == NULL)
-    g_private_set (&stream_error, error);
-  else
-    g_error_free (error);
-}
-
-void
-_msg_stream_error_clear (void)
-{
-  g_private_replace (&stream_error, NULL);
-}
-
-GError *
-_msg_stream_error_take (void)
-{
-  GError *error = g_private_get (&stream_error);
-
-  g_private_set (&stream_error, NULL);
-  return error;
-}
-
-/* MsgMimeSink */
-
 typedef enum
 {
   HEADER_LINE_START,
@@ -504,4 +474,32 @@ _msg_mime_sink_get_bytes_written (MsgMimeSink *self)
   g_return_val_if_fail (MSG_IS_MIME_SINK (self), 0);
 
   return self->bytes_written + self->buf_len;
+}
+
+/* The first error of this thread's current write (see
+ * _msg_stream_error_take()). */
+static GPrivate stream_error = G_PRIVATE_INIT ((GDestroyNotify) g_error_free);
+
+void
+_msg_stream_error_set (GError *error)
+{
+  if (g_private_get (&stream_error) == NULL)
+    g_private_set (&stream_error, error);
+  else
+    g_error_free (error);
+}
+
+void
+_msg_stream_error_clear (void)
+{
+  g_private_replace (&stream_error, NULL);
+}
+
+GError *
+_msg_stream_error_take (void)
+{
+  GError *error = g_private_get (&stream_error);
+
+  g_private_set (&stream_error, NULL);
+  return error;
 }
