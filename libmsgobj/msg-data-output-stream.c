@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include "msgobj.h"
+#include "msg-data-output-stream.h"
 
 #include <string.h>
 

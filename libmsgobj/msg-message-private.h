@@ -7,6 +7,8 @@
 #include "msg-message.h"
 #include "msg-body-part.h"
 
+#include "msg-concat-stream-private.h"
+#include "msg-file-stream-private.h"
 #include "msg-mime-sink-private.h"
 
 #include <gmime/gmime.h>

@@ -1,4 +1,4 @@
-/* msg-mime-sink-private.h: GMime streams between GMime and GIO
+/* msg-mime-sink-private.h: a GMime stream that writes into a GOutputStream
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -45,33 +45,9 @@ gboolean _msg_mime_sink_finish (MsgMimeSink *self,
                                 GError     **error);
 guint64  _msg_mime_sink_get_bytes_written (MsgMimeSink *self);
 
-/* MsgFileStream: a read-only GMimeStream over a regular file that is
- * opened at the first read and closed at its end, on reset and on
- * _msg_file_stream_release(), so that a message holding a large
- * attachment holds neither its content nor a descriptor between writes.
- * A file that is no longer a regular file, or that ends before the size
- * it had when it was opened, is an error. */
-#define MSG_TYPE_FILE_STREAM (_msg_file_stream_get_type ())
-G_DECLARE_FINAL_TYPE (MsgFileStream, _msg_file_stream, MSG, FILE_STREAM, GMimeStream)
-
-GMimeStream *_msg_file_stream_new (const char *path);
-const char  *_msg_file_stream_get_path (MsgFileStream *self);
-void         _msg_file_stream_release (MsgFileStream *self);
-
-/* MsgConcatStream: a read-only GMimeStream that reads its sources one
- * after the other, to their ends. Unlike GMimeStreamCat it never seeks in
- * a source, so sources may be filter streams over files (the uuencoded
- * attachments of a message that is not MIME-formatted); resetting it
- * resets every source, which releases their files. */
-#define MSG_TYPE_CONCAT_STREAM (_msg_concat_stream_get_type ())
-G_DECLARE_FINAL_TYPE (MsgConcatStream, _msg_concat_stream, MSG, CONCAT_STREAM, GMimeStream)
-
-GMimeStream *_msg_concat_stream_new (void);
-void         _msg_concat_stream_add (MsgConcatStream *self,
-                                     GMimeStream     *source);
-
 /* The first error met by a MsgMimeSink or MsgFileStream of this thread
  * since the last call of _msg_stream_error_clear(). */
+void    _msg_stream_error_set (GError *error);
 void    _msg_stream_error_clear (void);
 GError *_msg_stream_error_take (void);
 

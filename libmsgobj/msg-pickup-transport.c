@@ -4,9 +4,14 @@
  */
 #include "config.h"
 
-#include "msgobj.h"
 #include "msg-pickup-transport-private.h"
-#include "msg-transport-private.h"
+
+#include "msg-configuration.h"
+#include "msg-data-output-stream.h"
+#include "msg-message.h"
+#include "msg-recipient-status.h"
+#include "msg-send-report.h"
+#include "msg-transport.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include "msgobj.h"
+#include "msg-recipient-status.h"
 
 /**
  * MsgRecipientStatus:

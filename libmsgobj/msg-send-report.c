@@ -4,7 +4,9 @@
  */
 #include "config.h"
 
-#include "msgobj.h"
+#include "msg-send-report.h"
+
+#include "msg-recipient-status.h"
 
 /**
  * MsgSendReport:
