@@ -254,6 +254,14 @@ set_timed_out (MsgConnection *self,
                  what, self->host, self->port, self->timeout);
 }
 
+/* How a wait ended. */
+typedef enum
+{
+  MSG_DEADLINE_READY,
+  MSG_DEADLINE_TIMED_OUT,
+  MSG_DEADLINE_CANCELLED,
+} MsgDeadlineResult;
+
 typedef struct
 {
   gboolean ready;
@@ -318,24 +326,24 @@ static GSourceFuncs timer_funcs = {
  * µs) passes or @cancellable fires. @ready_source, when given, already has
  * its callback set to mark @waiter ready; it is consumed. */
 static void
-wait_on_context (MsgConnection *self,
-                 Waiter        *waiter,
-                 GSource       *ready_source,
-                 gint64         until,
-                 GCancellable  *cancellable)
+wait_on_context (GMainContext *context,
+                 Waiter       *waiter,
+                 GSource      *ready_source,
+                 gint64        until,
+                 GCancellable *cancellable)
 {
   GSource   *timer = NULL;
-  CancelWake wake = { waiter, self->context };
+  CancelWake wake = { waiter, context };
   gulong     cancel_handler = 0;
 
   if (ready_source != NULL)
-    g_source_attach (ready_source, self->context);
+    g_source_attach (ready_source, context);
   if (until != G_MAXINT64)
     {
       timer = g_source_new (&timer_funcs, sizeof (GSource));
       g_source_set_callback (timer, on_timer, waiter, NULL);
       g_source_set_ready_time (timer, until);
-      g_source_attach (timer, self->context);
+      g_source_attach (timer, context);
     }
   /* A signal handler rather than g_cancellable_source_new(): on GLib 2.74
    * a GCancellableSource dropped while another thread is still inside
@@ -345,7 +353,7 @@ wait_on_context (MsgConnection *self,
     cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &wake, NULL);
 
   while (!waiter->ready && !waiter->timed_out && !g_atomic_int_get (&waiter->cancelled))
-    g_main_context_iteration (self->context, TRUE);
+    g_main_context_iteration (context, TRUE);
 
   if (ready_source != NULL)
     {
@@ -361,59 +369,73 @@ wait_on_context (MsgConnection *self,
     g_cancellable_disconnect (cancellable, cancel_handler);
 }
 
-/* Fails at once when cancelled or past @until. */
-static gboolean
-check_clocks (MsgConnection *self,
-              gint64         until,
-              const char    *what,
-              GCancellable  *cancellable,
-              GError       **error)
+/* Says whether @cancellable fired or @until passed, without waiting:
+ * READY when neither did. */
+static MsgDeadlineResult
+deadline_check (gint64        until,
+                GCancellable *cancellable)
 {
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
+  if (g_cancellable_is_cancelled (cancellable))
+    return MSG_DEADLINE_CANCELLED;
   if (g_get_monotonic_time () >= until)
-    {
-      set_timed_out (self, until, what, error);
-      return FALSE;
-    }
-  return TRUE;
+    return MSG_DEADLINE_TIMED_OUT;
+  return MSG_DEADLINE_READY;
 }
 
-/* Waits for @ready_source (consumed); FALSE with the error when a clock or
- * the cancellable won. */
-static gboolean
-wait_for_source (MsgConnection *self,
-                 GSource       *ready_source,
-                 gint64         until,
-                 const char    *what,
-                 GCancellable  *cancellable,
-                 GError       **error)
+/* Waits on @context for @ready_source (consumed), the source of a pollable
+ * stream, until @until (monotonic µs) or @cancellable fires. */
+static MsgDeadlineResult
+deadline_wait_for_source (GMainContext *context,
+                          GSource      *ready_source,
+                          gint64        until,
+                          GCancellable *cancellable)
 {
-  Waiter waiter = { FALSE, FALSE, FALSE };
+  Waiter            waiter = { FALSE, FALSE, FALSE };
+  MsgDeadlineResult result = deadline_check (until, cancellable);
 
-  if (!check_clocks (self, until, what, cancellable, error))
+  if (result != MSG_DEADLINE_READY)
     {
       g_source_unref (ready_source);
-      return FALSE;
+      return result;
     }
   g_source_set_callback (ready_source, G_SOURCE_FUNC (on_pollable_ready), &waiter, NULL);
-  wait_on_context (self, &waiter, ready_source, until, cancellable);
+  wait_on_context (context, &waiter, ready_source, until, cancellable);
   if (waiter.cancelled)
-    return !g_cancellable_set_error_if_cancelled (cancellable, error);
+    return MSG_DEADLINE_CANCELLED;
   if (waiter.ready)
-    return TRUE;
-  set_timed_out (self, until, what, error);
-  return FALSE;
+    return MSG_DEADLINE_READY;
+  return MSG_DEADLINE_TIMED_OUT;
+}
+
+/* Waits on @context for @condition on @socket, until @until (monotonic µs)
+ * or @cancellable fires. */
+static MsgDeadlineResult
+deadline_wait_for_socket (GMainContext *context,
+                          GSocket      *socket,
+                          GIOCondition  condition,
+                          gint64        until,
+                          GCancellable *cancellable)
+{
+  Waiter   waiter = { FALSE, FALSE, FALSE };
+  GSource *source = g_socket_create_source (socket, condition, NULL);
+
+  g_source_set_callback (source, G_SOURCE_FUNC (on_socket_ready), &waiter, NULL);
+  wait_on_context (context, &waiter, source, until, cancellable);
+  if (waiter.ready)
+    return MSG_DEADLINE_READY;
+  return g_cancellable_is_cancelled (cancellable) ? MSG_DEADLINE_CANCELLED : MSG_DEADLINE_TIMED_OUT;
 }
 
 /* An asynchronous GIO operation raced against the clocks. */
-typedef struct
+typedef struct _AsyncOp AsyncOp;
+
+struct _AsyncOp
 {
   gatomicrefcount ref_count;
   Waiter          waiter;
   GAsyncResult   *result;
   GCancellable   *cancellable; /* the operation's child cancellable */
-} AsyncOp;
+};
 
 static AsyncOp *
 async_op_new (void)
@@ -445,6 +467,20 @@ async_op_unref (AsyncOp *op)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AsyncOp, async_op_unref)
 
+/* The child cancellable to give the operation. */
+static GCancellable *
+async_op_get_cancellable (AsyncOp *op)
+{
+  return op->cancellable;
+}
+
+/* The operation's result, once the wait returned READY. */
+static GAsyncResult *
+async_op_get_result (AsyncOp *op)
+{
+  return op->result;
+}
+
 static void
 async_op_done (GObject      *source,
                GAsyncResult *result,
@@ -457,25 +493,23 @@ async_op_done (GObject      *source,
   async_op_unref (op);
 }
 
-/* Waits for @op, started on the private context with async_op_done and a
- * new reference; when a clock or the caller's cancellable wins, cancels
- * the operation, waits for it to unwind (GIO operations on the 2.74 floor
- * return promptly once cancelled) and fails. */
-static gboolean
-wait_for_async (MsgConnection *self,
-                AsyncOp       *op,
-                gint64         until,
-                const char    *what,
-                GCancellable  *cancellable,
-                GError       **error)
+/* Waits for @op, started on @context with async_op_done and a new
+ * reference; when a clock or the caller's cancellable wins, cancels the
+ * operation, waits for it to unwind (GIO operations on the 2.74 floor
+ * return promptly once cancelled) and says which one won. */
+static MsgDeadlineResult
+deadline_wait_for_async (GMainContext *context,
+                         AsyncOp      *op,
+                         gint64        until,
+                         GCancellable *cancellable)
 {
   if (g_cancellable_is_cancelled (cancellable) || g_get_monotonic_time () >= until)
     op->waiter.timed_out = TRUE;
   else
-    wait_on_context (self, &op->waiter, NULL, until, cancellable);
+    wait_on_context (context, &op->waiter, NULL, until, cancellable);
 
   if (op->waiter.ready)
-    return TRUE;
+    return MSG_DEADLINE_READY;
 
   g_cancellable_cancel (op->cancellable);
   {
@@ -487,16 +521,78 @@ wait_for_async (MsgConnection *self,
      * only guards against a misbehaving backend. */
     g_source_set_callback (timer, on_timer, &grace, NULL);
     g_source_set_ready_time (timer, grace_until);
-    g_source_attach (timer, self->context);
+    g_source_attach (timer, context);
     while (!op->waiter.ready && !grace.timed_out)
-      g_main_context_iteration (self->context, TRUE);
+      g_main_context_iteration (context, TRUE);
     g_source_destroy (timer);
     g_source_unref (timer);
   }
 
-  if (!g_cancellable_set_error_if_cancelled (cancellable, error))
-    set_timed_out (self, until, what, error);
+  return g_cancellable_is_cancelled (cancellable) ? MSG_DEADLINE_CANCELLED : MSG_DEADLINE_TIMED_OUT;
+}
+
+/* TRUE for READY; otherwise FALSE with the error of the clock or the
+ * cancellation that ended the wait for @what. */
+static gboolean
+wait_result (MsgConnection    *self,
+             MsgDeadlineResult result,
+             gint64            until,
+             const char       *what,
+             GCancellable     *cancellable,
+             GError          **error)
+{
+  switch (result)
+    {
+    case MSG_DEADLINE_READY:
+      return TRUE;
+    case MSG_DEADLINE_CANCELLED:
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      break;
+    case MSG_DEADLINE_TIMED_OUT:
+      break;
+    }
+  set_timed_out (self, until, what, error);
   return FALSE;
+}
+
+/* Fails at once when cancelled or past @until. */
+static gboolean
+check_clocks (MsgConnection *self,
+              gint64         until,
+              const char    *what,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  return wait_result (self, deadline_check (until, cancellable), until, what, cancellable, error);
+}
+
+/* Waits for @ready_source (consumed); FALSE with the error when a clock or
+ * the cancellable won. */
+static gboolean
+wait_for_source (MsgConnection *self,
+                 GSource       *ready_source,
+                 gint64         until,
+                 const char    *what,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  return wait_result (self, deadline_wait_for_source (self->context, ready_source, until, cancellable),
+                      until, what, cancellable, error);
+}
+
+/* Waits for @op (see deadline_wait_for_async()); FALSE with the error when
+ * a clock or the cancellable won. */
+static gboolean
+wait_for_async (MsgConnection *self,
+                AsyncOp       *op,
+                gint64         until,
+                const char    *what,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  return wait_result (self, deadline_wait_for_async (self->context, op, until, cancellable),
+                      until, what, cancellable, error);
 }
 
 /* Connecting. */
@@ -519,13 +615,13 @@ resolve (MsgConnection *self,
   resolver = g_resolver_get_default ();
   op = async_op_new ();
   g_main_context_push_thread_default (self->context);
-  g_resolver_lookup_by_name_async (resolver, self->host, op->cancellable,
+  g_resolver_lookup_by_name_async (resolver, self->host, async_op_get_cancellable (op),
                                    async_op_done, async_op_ref (op));
   g_main_context_pop_thread_default (self->context);
 
   if (!wait_for_async (self, op, until, "resolving the name of", cancellable, error))
     return NULL;
-  addresses = g_resolver_lookup_by_name_finish (resolver, op->result, &local_error);
+  addresses = g_resolver_lookup_by_name_finish (resolver, async_op_get_result (op), &local_error);
   if (addresses == NULL)
     {
       g_set_error (error, G_IO_ERROR, local_error->code,
@@ -566,20 +662,13 @@ connect_address (MsgConnection *self,
         }
       g_clear_error (&local_error);
 
-      {
-        Waiter   waiter = { FALSE, FALSE, FALSE };
-        GSource *source = g_socket_create_source (socket, G_IO_OUT, NULL);
-
-        g_source_set_callback (source, G_SOURCE_FUNC (on_socket_ready), &waiter, NULL);
-        wait_on_context (self, &waiter, source, until, cancellable);
-        if (!waiter.ready)
-          {
-            g_socket_close (socket, NULL);
-            if (!g_cancellable_set_error_if_cancelled (cancellable, error))
-              set_timed_out (self, until, "connecting to", error);
-            return NULL;
-          }
-      }
+      if (deadline_wait_for_socket (self->context, socket, G_IO_OUT, until, cancellable) != MSG_DEADLINE_READY)
+        {
+          g_socket_close (socket, NULL);
+          if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+            set_timed_out (self, until, "connecting to", error);
+          return NULL;
+        }
       if (!g_socket_check_connect_result (socket, error))
         {
           g_socket_close (socket, NULL);
@@ -662,7 +751,7 @@ handshake (MsgConnection *self,
   trace_note (self, "TLS handshake");
   op = async_op_new ();
   g_main_context_push_thread_default (self->context);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, op->cancellable,
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, async_op_get_cancellable (op),
                                     async_op_done, async_op_ref (op));
   g_main_context_pop_thread_default (self->context);
 
@@ -671,7 +760,7 @@ handshake (MsgConnection *self,
       g_signal_handlers_disconnect_by_data (tls, self);
       return FALSE;
     }
-  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (tls), op->result, &local_error))
+  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (tls), async_op_get_result (op), &local_error))
     {
       g_signal_handlers_disconnect_by_data (tls, self);
       g_set_error (error, local_error->domain, local_error->code,
