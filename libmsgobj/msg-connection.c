@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "msg-connection-private.h"
+#include "msg-deadline-private.h"
 #include "msg-reply-private.h"
 
 #include <string.h>
@@ -254,283 +255,6 @@ set_timed_out (MsgConnection *self,
                  what, self->host, self->port, self->timeout);
 }
 
-/* How a wait ended. */
-typedef enum
-{
-  MSG_DEADLINE_READY,
-  MSG_DEADLINE_TIMED_OUT,
-  MSG_DEADLINE_CANCELLED,
-} MsgDeadlineResult;
-
-typedef struct
-{
-  gboolean ready;
-  gboolean timed_out;
-  gint     cancelled; /* atomic: set by the cancelling thread */
-} Waiter;
-
-static gboolean
-on_pollable_ready (GObject *stream,
-                   gpointer user_data)
-{
-  ((Waiter *) user_data)->ready = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-on_socket_ready (GSocket     *socket,
-                 GIOCondition condition,
-                 gpointer     user_data)
-{
-  ((Waiter *) user_data)->ready = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-typedef struct
-{
-  Waiter       *waiter;
-  GMainContext *context;
-} CancelWake;
-
-/* Runs in the cancelling thread. */
-static void
-on_cancelled (GCancellable *cancellable,
-              gpointer      user_data)
-{
-  CancelWake *wake = user_data;
-
-  g_atomic_int_set (&wake->waiter->cancelled, TRUE);
-  g_main_context_wakeup (wake->context);
-}
-
-static gboolean
-on_timer (gpointer user_data)
-{
-  ((Waiter *) user_data)->timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-timer_dispatch (GSource    *source,
-                GSourceFunc callback,
-                gpointer    user_data)
-{
-  return callback (user_data);
-}
-
-static GSourceFuncs timer_funcs = {
-  NULL, NULL, timer_dispatch, NULL, NULL, NULL
-};
-
-/* Iterates the private context until @waiter is ready, @until (monotonic
- * µs) passes or @cancellable fires. @ready_source, when given, already has
- * its callback set to mark @waiter ready; it is consumed. */
-static void
-wait_on_context (GMainContext *context,
-                 Waiter       *waiter,
-                 GSource      *ready_source,
-                 gint64        until,
-                 GCancellable *cancellable)
-{
-  GSource   *timer = NULL;
-  CancelWake wake = { waiter, context };
-  gulong     cancel_handler = 0;
-
-  if (ready_source != NULL)
-    g_source_attach (ready_source, context);
-  if (until != G_MAXINT64)
-    {
-      timer = g_source_new (&timer_funcs, sizeof (GSource));
-      g_source_set_callback (timer, on_timer, waiter, NULL);
-      g_source_set_ready_time (timer, until);
-      g_source_attach (timer, context);
-    }
-  /* A signal handler rather than g_cancellable_source_new(): on GLib 2.74
-   * a GCancellableSource dropped while another thread is still inside
-   * g_cancellable_cancel() is resurrected and leaked. Disconnecting waits
-   * for a running handler, so @wake is never used after this returns. */
-  if (cancellable != NULL)
-    cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &wake, NULL);
-
-  while (!waiter->ready && !waiter->timed_out && !g_atomic_int_get (&waiter->cancelled))
-    g_main_context_iteration (context, TRUE);
-
-  if (ready_source != NULL)
-    {
-      g_source_destroy (ready_source);
-      g_source_unref (ready_source);
-    }
-  if (timer != NULL)
-    {
-      g_source_destroy (timer);
-      g_source_unref (timer);
-    }
-  if (cancellable != NULL)
-    g_cancellable_disconnect (cancellable, cancel_handler);
-}
-
-/* Says whether @cancellable fired or @until passed, without waiting:
- * READY when neither did. */
-static MsgDeadlineResult
-deadline_check (gint64        until,
-                GCancellable *cancellable)
-{
-  if (g_cancellable_is_cancelled (cancellable))
-    return MSG_DEADLINE_CANCELLED;
-  if (g_get_monotonic_time () >= until)
-    return MSG_DEADLINE_TIMED_OUT;
-  return MSG_DEADLINE_READY;
-}
-
-/* Waits on @context for @ready_source (consumed), the source of a pollable
- * stream, until @until (monotonic µs) or @cancellable fires. */
-static MsgDeadlineResult
-deadline_wait_for_source (GMainContext *context,
-                          GSource      *ready_source,
-                          gint64        until,
-                          GCancellable *cancellable)
-{
-  Waiter            waiter = { FALSE, FALSE, FALSE };
-  MsgDeadlineResult result = deadline_check (until, cancellable);
-
-  if (result != MSG_DEADLINE_READY)
-    {
-      g_source_unref (ready_source);
-      return result;
-    }
-  g_source_set_callback (ready_source, G_SOURCE_FUNC (on_pollable_ready), &waiter, NULL);
-  wait_on_context (context, &waiter, ready_source, until, cancellable);
-  if (waiter.cancelled)
-    return MSG_DEADLINE_CANCELLED;
-  if (waiter.ready)
-    return MSG_DEADLINE_READY;
-  return MSG_DEADLINE_TIMED_OUT;
-}
-
-/* Waits on @context for @condition on @socket, until @until (monotonic µs)
- * or @cancellable fires. */
-static MsgDeadlineResult
-deadline_wait_for_socket (GMainContext *context,
-                          GSocket      *socket,
-                          GIOCondition  condition,
-                          gint64        until,
-                          GCancellable *cancellable)
-{
-  Waiter   waiter = { FALSE, FALSE, FALSE };
-  GSource *source = g_socket_create_source (socket, condition, NULL);
-
-  g_source_set_callback (source, G_SOURCE_FUNC (on_socket_ready), &waiter, NULL);
-  wait_on_context (context, &waiter, source, until, cancellable);
-  if (waiter.ready)
-    return MSG_DEADLINE_READY;
-  return g_cancellable_is_cancelled (cancellable) ? MSG_DEADLINE_CANCELLED : MSG_DEADLINE_TIMED_OUT;
-}
-
-/* An asynchronous GIO operation raced against the clocks. */
-typedef struct _AsyncOp AsyncOp;
-
-struct _AsyncOp
-{
-  gatomicrefcount ref_count;
-  Waiter          waiter;
-  GAsyncResult   *result;
-  GCancellable   *cancellable; /* the operation's child cancellable */
-};
-
-static AsyncOp *
-async_op_new (void)
-{
-  AsyncOp *op = g_new0 (AsyncOp, 1);
-
-  g_atomic_ref_count_init (&op->ref_count);
-  op->cancellable = g_cancellable_new ();
-  return op;
-}
-
-static AsyncOp *
-async_op_ref (AsyncOp *op)
-{
-  g_atomic_ref_count_inc (&op->ref_count);
-  return op;
-}
-
-static void
-async_op_unref (AsyncOp *op)
-{
-  if (g_atomic_ref_count_dec (&op->ref_count))
-    {
-      g_clear_object (&op->result);
-      g_object_unref (op->cancellable);
-      g_free (op);
-    }
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (AsyncOp, async_op_unref)
-
-/* The child cancellable to give the operation. */
-static GCancellable *
-async_op_get_cancellable (AsyncOp *op)
-{
-  return op->cancellable;
-}
-
-/* The operation's result, once the wait returned READY. */
-static GAsyncResult *
-async_op_get_result (AsyncOp *op)
-{
-  return op->result;
-}
-
-static void
-async_op_done (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  AsyncOp *op = user_data;
-
-  op->result = g_object_ref (result);
-  op->waiter.ready = TRUE;
-  async_op_unref (op);
-}
-
-/* Waits for @op, started on @context with async_op_done and a new
- * reference; when a clock or the caller's cancellable wins, cancels the
- * operation, waits for it to unwind (GIO operations on the 2.74 floor
- * return promptly once cancelled) and says which one won. */
-static MsgDeadlineResult
-deadline_wait_for_async (GMainContext *context,
-                         AsyncOp      *op,
-                         gint64        until,
-                         GCancellable *cancellable)
-{
-  if (g_cancellable_is_cancelled (cancellable) || g_get_monotonic_time () >= until)
-    op->waiter.timed_out = TRUE;
-  else
-    wait_on_context (context, &op->waiter, NULL, until, cancellable);
-
-  if (op->waiter.ready)
-    return MSG_DEADLINE_READY;
-
-  g_cancellable_cancel (op->cancellable);
-  {
-    Waiter   grace = { FALSE, FALSE, FALSE };
-    gint64   grace_until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
-    GSource *timer = g_source_new (&timer_funcs, sizeof (GSource));
-
-    /* Usually the callback comes in the next iteration; the grace timer
-     * only guards against a misbehaving backend. */
-    g_source_set_callback (timer, on_timer, &grace, NULL);
-    g_source_set_ready_time (timer, grace_until);
-    g_source_attach (timer, context);
-    while (!op->waiter.ready && !grace.timed_out)
-      g_main_context_iteration (context, TRUE);
-    g_source_destroy (timer);
-    g_source_unref (timer);
-  }
-
-  return g_cancellable_is_cancelled (cancellable) ? MSG_DEADLINE_CANCELLED : MSG_DEADLINE_TIMED_OUT;
-}
-
 /* TRUE for READY; otherwise FALSE with the error of the clock or the
  * cancellation that ended the wait for @what. */
 static gboolean
@@ -564,7 +288,7 @@ check_clocks (MsgConnection *self,
               GCancellable  *cancellable,
               GError       **error)
 {
-  return wait_result (self, deadline_check (until, cancellable), until, what, cancellable, error);
+  return wait_result (self, _msg_deadline_check (until, cancellable), until, what, cancellable, error);
 }
 
 /* Waits for @ready_source (consumed); FALSE with the error when a clock or
@@ -577,11 +301,11 @@ wait_for_source (MsgConnection *self,
                  GCancellable  *cancellable,
                  GError       **error)
 {
-  return wait_result (self, deadline_wait_for_source (self->context, ready_source, until, cancellable),
+  return wait_result (self, _msg_deadline_wait_for_source (self->context, ready_source, until, cancellable),
                       until, what, cancellable, error);
 }
 
-/* Waits for @op (see deadline_wait_for_async()); FALSE with the error when
+/* Waits for @op (see _msg_deadline_wait_for_async()); FALSE with the error when
  * a clock or the cancellable won. */
 static gboolean
 wait_for_async (MsgConnection *self,
@@ -591,7 +315,7 @@ wait_for_async (MsgConnection *self,
                 GCancellable  *cancellable,
                 GError       **error)
 {
-  return wait_result (self, deadline_wait_for_async (self->context, op, until, cancellable),
+  return wait_result (self, _msg_deadline_wait_for_async (self->context, op, until, cancellable),
                       until, what, cancellable, error);
 }
 
@@ -613,15 +337,15 @@ resolve (MsgConnection *self,
     return g_list_prepend (NULL, g_steal_pointer (&literal));
 
   resolver = g_resolver_get_default ();
-  op = async_op_new ();
+  op = _msg_async_op_new ();
   g_main_context_push_thread_default (self->context);
-  g_resolver_lookup_by_name_async (resolver, self->host, async_op_get_cancellable (op),
-                                   async_op_done, async_op_ref (op));
+  g_resolver_lookup_by_name_async (resolver, self->host, _msg_async_op_get_cancellable (op),
+                                   _msg_async_op_done, _msg_async_op_ref (op));
   g_main_context_pop_thread_default (self->context);
 
   if (!wait_for_async (self, op, until, "resolving the name of", cancellable, error))
     return NULL;
-  addresses = g_resolver_lookup_by_name_finish (resolver, async_op_get_result (op), &local_error);
+  addresses = g_resolver_lookup_by_name_finish (resolver, _msg_async_op_get_result (op), &local_error);
   if (addresses == NULL)
     {
       g_set_error (error, G_IO_ERROR, local_error->code,
@@ -662,7 +386,7 @@ connect_address (MsgConnection *self,
         }
       g_clear_error (&local_error);
 
-      if (deadline_wait_for_socket (self->context, socket, G_IO_OUT, until, cancellable) != MSG_DEADLINE_READY)
+      if (_msg_deadline_wait_for_socket (self->context, socket, G_IO_OUT, until, cancellable) != MSG_DEADLINE_READY)
         {
           g_socket_close (socket, NULL);
           if (!g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -749,10 +473,10 @@ handshake (MsgConnection *self,
     g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate), self);
 
   trace_note (self, "TLS handshake");
-  op = async_op_new ();
+  op = _msg_async_op_new ();
   g_main_context_push_thread_default (self->context);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, async_op_get_cancellable (op),
-                                    async_op_done, async_op_ref (op));
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, _msg_async_op_get_cancellable (op),
+                                    _msg_async_op_done, _msg_async_op_ref (op));
   g_main_context_pop_thread_default (self->context);
 
   if (!wait_for_async (self, op, until, "in the TLS handshake with", cancellable, error))
@@ -760,7 +484,7 @@ handshake (MsgConnection *self,
       g_signal_handlers_disconnect_by_data (tls, self);
       return FALSE;
     }
-  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (tls), async_op_get_result (op), &local_error))
+  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (tls), _msg_async_op_get_result (op), &local_error))
     {
       g_signal_handlers_disconnect_by_data (tls, self);
       g_set_error (error, local_error->domain, local_error->code,
