@@ -168,6 +168,24 @@ msg_connection_output_stream_init (MsgConnectionOutputStream *self)
 {
 }
 
+/* A stream writing to @connection, which must call
+ * msg_connection_output_stream_detach() before it goes. */
+static MsgConnectionOutputStream *
+msg_connection_output_stream_new (MsgConnection *connection)
+{
+  MsgConnectionOutputStream *self = g_object_new (MSG_TYPE_CONNECTION_OUTPUT_STREAM, NULL);
+
+  self->connection = connection;
+  return self;
+}
+
+/* From now on the writes of @self fail with G_IO_ERROR_CLOSED. */
+static void
+msg_connection_output_stream_detach (MsgConnectionOutputStream *self)
+{
+  self->connection = NULL;
+}
+
 /* Tracing. */
 
 static const char *
@@ -1123,14 +1141,11 @@ msg_connection_get_output_stream (MsgConnection *self)
   if (self->output_stream != NULL &&
       g_output_stream_is_closed (G_OUTPUT_STREAM (self->output_stream)))
     {
-      self->output_stream->connection = NULL;
+      msg_connection_output_stream_detach (self->output_stream);
       g_clear_object (&self->output_stream);
     }
   if (self->output_stream == NULL)
-    {
-      self->output_stream = g_object_new (MSG_TYPE_CONNECTION_OUTPUT_STREAM, NULL);
-      self->output_stream->connection = self;
-    }
+    self->output_stream = msg_connection_output_stream_new (self);
   return G_OUTPUT_STREAM (self->output_stream);
 }
 
@@ -1631,7 +1646,7 @@ msg_connection_dispose (GObject *object)
   msg_connection_abort (self);
   if (self->output_stream != NULL)
     {
-      self->output_stream->connection = NULL;
+      msg_connection_output_stream_detach (self->output_stream);
       g_clear_object (&self->output_stream);
     }
   G_OBJECT_CLASS (msg_connection_parent_class)->dispose (object);
