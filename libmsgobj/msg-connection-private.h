@@ -11,4 +11,11 @@ G_BEGIN_DECLS
 /* Size of the read-ahead buffer; at least twice MSG_REPLY_MAX_LINE_LENGTH. */
 #define MSG_CONNECTION_READ_BUFFER_SIZE (16 * 1024)
 
+/* Writes all of @buffer under the clocks; does not abort. */
+gboolean _msg_connection_write_internal (MsgConnection *self,
+                                         const void    *buffer,
+                                         gsize          length,
+                                         GCancellable  *cancellable,
+                                         GError       **error);
+
 G_END_DECLS

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "msg-connection-private.h"
+#include "msg-connection-output-stream-private.h"
 #include "msg-deadline-private.h"
 #include "msg-reply-private.h"
 
@@ -55,9 +56,6 @@
  * what the server sent.
  */
 
-#define MSG_TYPE_CONNECTION_OUTPUT_STREAM (msg_connection_output_stream_get_type ())
-G_DECLARE_FINAL_TYPE (MsgConnectionOutputStream, msg_connection_output_stream, MSG, CONNECTION_OUTPUT_STREAM, GOutputStream)
-
 struct _MsgConnection
 {
   GObject parent_instance;
@@ -103,88 +101,6 @@ enum
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (MsgConnection, msg_connection, G_TYPE_OBJECT)
-
-/* The stream of get_output_stream(). */
-
-struct _MsgConnectionOutputStream
-{
-  GOutputStream  parent_instance;
-  MsgConnection *connection; /* (nullable) (unowned) */
-};
-
-G_DEFINE_FINAL_TYPE (MsgConnectionOutputStream, msg_connection_output_stream, G_TYPE_OUTPUT_STREAM)
-
-static gboolean msg_connection_write_internal (MsgConnection *self,
-                                               const void    *buffer,
-                                               gsize          length,
-                                               GCancellable  *cancellable,
-                                               GError       **error);
-
-static gssize
-msg_connection_output_stream_write (GOutputStream *stream,
-                                    const void    *buffer,
-                                    gsize          count,
-                                    GCancellable  *cancellable,
-                                    GError       **error)
-{
-  MsgConnectionOutputStream *self = MSG_CONNECTION_OUTPUT_STREAM (stream);
-
-  if (self->connection == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                           "The connection is gone");
-      return -1;
-    }
-  if (!msg_connection_flush (self->connection, cancellable, error))
-    return -1;
-  if (!msg_connection_write_internal (self->connection, buffer, count, cancellable, error))
-    {
-      msg_connection_abort (self->connection);
-      return -1;
-    }
-  return (gssize) count;
-}
-
-static gboolean
-msg_connection_output_stream_close (GOutputStream *stream,
-                                    GCancellable  *cancellable,
-                                    GError       **error)
-{
-  /* Closing this stream leaves the connection alone. */
-  return TRUE;
-}
-
-static void
-msg_connection_output_stream_class_init (MsgConnectionOutputStreamClass *klass)
-{
-  GOutputStreamClass *stream_class = G_OUTPUT_STREAM_CLASS (klass);
-
-  stream_class->write_fn = msg_connection_output_stream_write;
-  stream_class->close_fn = msg_connection_output_stream_close;
-}
-
-static void
-msg_connection_output_stream_init (MsgConnectionOutputStream *self)
-{
-}
-
-/* A stream writing to @connection, which must call
- * msg_connection_output_stream_detach() before it goes. */
-static MsgConnectionOutputStream *
-msg_connection_output_stream_new (MsgConnection *connection)
-{
-  MsgConnectionOutputStream *self = g_object_new (MSG_TYPE_CONNECTION_OUTPUT_STREAM, NULL);
-
-  self->connection = connection;
-  return self;
-}
-
-/* From now on the writes of @self fail with G_IO_ERROR_CLOSED. */
-static void
-msg_connection_output_stream_detach (MsgConnectionOutputStream *self)
-{
-  self->connection = NULL;
-}
 
 /* Tracing. */
 
@@ -897,12 +813,12 @@ check_in_step (MsgConnection *self,
 
 /* Writes all of @buffer; each write must make progress within the
  * inactivity limit; the total deadline caps it. Does not abort. */
-static gboolean
-msg_connection_write_internal (MsgConnection *self,
-                               const void    *buffer,
-                               gsize          length,
-                               GCancellable  *cancellable,
-                               GError       **error)
+gboolean
+_msg_connection_write_internal (MsgConnection *self,
+                                const void    *buffer,
+                                gsize          length,
+                                GCancellable  *cancellable,
+                                GError       **error)
 {
   const guint8 *p = buffer;
   gint64        until;
@@ -1051,7 +967,7 @@ msg_connection_flush (MsgConnection *self,
     return FALSE;
   if (self->queue->len == 0)
     return TRUE;
-  ok = msg_connection_write_internal (self, self->queue->data, self->queue->len, cancellable, error);
+  ok = _msg_connection_write_internal (self, self->queue->data, self->queue->len, cancellable, error);
   if (!ok)
     {
       msg_connection_abort (self);
@@ -1110,7 +1026,7 @@ msg_connection_write_all (MsgConnection *self,
   if (!msg_connection_flush (self, cancellable, error))
     return FALSE;
   trace_note (self, "C: (%" G_GSIZE_FORMAT " bytes)", length);
-  if (!msg_connection_write_internal (self, buffer, length, cancellable, error))
+  if (!_msg_connection_write_internal (self, buffer, length, cancellable, error))
     {
       msg_connection_abort (self);
       return FALSE;
@@ -1141,11 +1057,11 @@ msg_connection_get_output_stream (MsgConnection *self)
   if (self->output_stream != NULL &&
       g_output_stream_is_closed (G_OUTPUT_STREAM (self->output_stream)))
     {
-      msg_connection_output_stream_detach (self->output_stream);
+      _msg_connection_output_stream_detach (self->output_stream);
       g_clear_object (&self->output_stream);
     }
   if (self->output_stream == NULL)
-    self->output_stream = msg_connection_output_stream_new (self);
+    self->output_stream = _msg_connection_output_stream_new (self);
   return G_OUTPUT_STREAM (self->output_stream);
 }
 
@@ -1646,7 +1562,7 @@ msg_connection_dispose (GObject *object)
   msg_connection_abort (self);
   if (self->output_stream != NULL)
     {
-      msg_connection_output_stream_detach (self->output_stream);
+      _msg_connection_output_stream_detach (self->output_stream);
       g_clear_object (&self->output_stream);
     }
   G_OBJECT_CLASS (msg_connection_parent_class)->dispose (object);
