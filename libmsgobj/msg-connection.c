@@ -243,7 +243,7 @@ wait_for_source (MsgConnection *self,
  * a clock or the cancellable won. */
 static gboolean
 wait_for_async (MsgConnection *self,
-                AsyncOp       *op,
+                DeadlineOp    *op,
                 gint64         until,
                 const char    *what,
                 GCancellable  *cancellable,
@@ -263,7 +263,7 @@ resolve (MsgConnection *self,
 {
   g_autoptr (GInetAddress) literal = g_inet_address_new_from_string (self->host);
   g_autoptr (GResolver) resolver = NULL;
-  g_autoptr (AsyncOp) op = NULL;
+  g_autoptr (DeadlineOp) op = NULL;
   g_autoptr (GError) local_error = NULL;
   GList *addresses;
 
@@ -271,15 +271,15 @@ resolve (MsgConnection *self,
     return g_list_prepend (NULL, g_steal_pointer (&literal));
 
   resolver = g_resolver_get_default ();
-  op = _msg_async_op_new ();
+  op = _msg_deadline_op_new ();
   g_main_context_push_thread_default (self->context);
-  g_resolver_lookup_by_name_async (resolver, self->host, _msg_async_op_get_cancellable (op),
-                                   _msg_async_op_done, _msg_async_op_ref (op));
+  g_resolver_lookup_by_name_async (resolver, self->host, _msg_deadline_op_get_cancellable (op),
+                                   _msg_deadline_op_done, _msg_deadline_op_ref (op));
   g_main_context_pop_thread_default (self->context);
 
   if (!wait_for_async (self, op, until, "resolving the name of", cancellable, error))
     return NULL;
-  addresses = g_resolver_lookup_by_name_finish (resolver, _msg_async_op_get_result (op), &local_error);
+  addresses = g_resolver_lookup_by_name_finish (resolver, _msg_deadline_op_get_result (op), &local_error);
   if (addresses == NULL)
     {
       g_set_error (error, G_IO_ERROR, local_error->code,
@@ -377,7 +377,7 @@ handshake (MsgConnection *self,
   g_autoptr (GSocketConnectable) identity = NULL;
   g_autoptr (GIOStream) tls = NULL;
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (AsyncOp) op = NULL;
+  g_autoptr (DeadlineOp) op = NULL;
   gint64 until = exchange_until (self, g_get_monotonic_time ());
 
   identity = g_network_address_new (self->host, self->port);
@@ -407,10 +407,10 @@ handshake (MsgConnection *self,
     g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate), self);
 
   trace_note (self, "TLS handshake");
-  op = _msg_async_op_new ();
+  op = _msg_deadline_op_new ();
   g_main_context_push_thread_default (self->context);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, _msg_async_op_get_cancellable (op),
-                                    _msg_async_op_done, _msg_async_op_ref (op));
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, _msg_deadline_op_get_cancellable (op),
+                                    _msg_deadline_op_done, _msg_deadline_op_ref (op));
   g_main_context_pop_thread_default (self->context);
 
   if (!wait_for_async (self, op, until, "in the TLS handshake with", cancellable, error))
@@ -418,7 +418,7 @@ handshake (MsgConnection *self,
       g_signal_handlers_disconnect_by_data (tls, self);
       return FALSE;
     }
-  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (tls), _msg_async_op_get_result (op), &local_error))
+  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (tls), _msg_deadline_op_get_result (op), &local_error))
     {
       g_signal_handlers_disconnect_by_data (tls, self);
       g_set_error (error, local_error->domain, local_error->code,

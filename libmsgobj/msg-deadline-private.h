@@ -37,24 +37,24 @@ MsgDeadlineResult _msg_deadline_wait_for_socket (GMainContext *context,
                                                  GCancellable *cancellable);
 
 /* An asynchronous GIO operation raced against the clocks: start it on
- * @context with _msg_async_op_get_cancellable(), _msg_async_op_done and a
+ * @context with _msg_deadline_op_get_cancellable(), _msg_deadline_op_done and a
  * new reference, then wait with _msg_deadline_wait_for_async(). */
-typedef struct _AsyncOp AsyncOp;
+typedef struct _DeadlineOp DeadlineOp;
 
-AsyncOp      *_msg_async_op_new (void);
-AsyncOp      *_msg_async_op_ref (AsyncOp *op);
-void          _msg_async_op_unref (AsyncOp *op);
-GCancellable *_msg_async_op_get_cancellable (AsyncOp *op);
-GAsyncResult *_msg_async_op_get_result (AsyncOp *op);
-void          _msg_async_op_done (GObject      *source,
-                                  GAsyncResult *result,
-                                  gpointer      user_data);
+DeadlineOp   *_msg_deadline_op_new (void);
+DeadlineOp   *_msg_deadline_op_ref (DeadlineOp *op);
+void          _msg_deadline_op_unref (DeadlineOp *op);
+GCancellable *_msg_deadline_op_get_cancellable (DeadlineOp *op);
+GAsyncResult *_msg_deadline_op_get_result (DeadlineOp *op);
+void          _msg_deadline_op_done (GObject      *source,
+                                     GAsyncResult *result,
+                                     gpointer      user_data);
 
 MsgDeadlineResult _msg_deadline_wait_for_async (GMainContext *context,
-                                                AsyncOp      *op,
+                                                DeadlineOp   *op,
                                                 gint64        until,
                                                 GCancellable *cancellable);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (AsyncOp, _msg_async_op_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DeadlineOp, _msg_deadline_op_unref)
 
 G_END_DECLS

@@ -171,7 +171,7 @@ _msg_deadline_wait_for_socket (GMainContext *context,
 }
 
 /* An asynchronous GIO operation raced against the clocks. */
-struct _AsyncOp
+struct _DeadlineOp
 {
   gatomicrefcount ref_count;
   Waiter          waiter;
@@ -179,25 +179,25 @@ struct _AsyncOp
   GCancellable   *cancellable; /* the operation's child cancellable */
 };
 
-AsyncOp *
-_msg_async_op_new (void)
+DeadlineOp *
+_msg_deadline_op_new (void)
 {
-  AsyncOp *op = g_new0 (AsyncOp, 1);
+  DeadlineOp *op = g_new0 (DeadlineOp, 1);
 
   g_atomic_ref_count_init (&op->ref_count);
   op->cancellable = g_cancellable_new ();
   return op;
 }
 
-AsyncOp *
-_msg_async_op_ref (AsyncOp *op)
+DeadlineOp *
+_msg_deadline_op_ref (DeadlineOp *op)
 {
   g_atomic_ref_count_inc (&op->ref_count);
   return op;
 }
 
 void
-_msg_async_op_unref (AsyncOp *op)
+_msg_deadline_op_unref (DeadlineOp *op)
 {
   if (g_atomic_ref_count_dec (&op->ref_count))
     {
@@ -209,37 +209,37 @@ _msg_async_op_unref (AsyncOp *op)
 
 /* The child cancellable to give the operation. */
 GCancellable *
-_msg_async_op_get_cancellable (AsyncOp *op)
+_msg_deadline_op_get_cancellable (DeadlineOp *op)
 {
   return op->cancellable;
 }
 
 /* The operation's result, once the wait returned READY. */
 GAsyncResult *
-_msg_async_op_get_result (AsyncOp *op)
+_msg_deadline_op_get_result (DeadlineOp *op)
 {
   return op->result;
 }
 
 void
-_msg_async_op_done (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+_msg_deadline_op_done (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
 {
-  AsyncOp *op = user_data;
+  DeadlineOp *op = user_data;
 
   op->result = g_object_ref (result);
   op->waiter.ready = TRUE;
-  _msg_async_op_unref (op);
+  _msg_deadline_op_unref (op);
 }
 
-/* Waits for @op, started on @context with _msg_async_op_done and a new
+/* Waits for @op, started on @context with _msg_deadline_op_done and a new
  * reference; when a clock or the caller's cancellable wins, cancels the
  * operation, waits for it to unwind (GIO operations on the 2.74 floor
  * return promptly once cancelled) and says which one won. */
 MsgDeadlineResult
 _msg_deadline_wait_for_async (GMainContext *context,
-                              AsyncOp      *op,
+                              DeadlineOp   *op,
                               gint64        until,
                               GCancellable *cancellable)
 {
