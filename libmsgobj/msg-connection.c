@@ -274,7 +274,7 @@ resolve (MsgConnection *self,
   op = _msg_deadline_op_new ();
   g_main_context_push_thread_default (self->context);
   g_resolver_lookup_by_name_async (resolver, self->host, _msg_deadline_op_get_cancellable (op),
-                                   _msg_deadline_op_done, _msg_deadline_op_ref (op));
+                                   _msg_deadline_op_done_cb, _msg_deadline_op_ref (op));
   g_main_context_pop_thread_default (self->context);
 
   if (!wait_for_async (self, op, until, "resolving the name of", cancellable, error))
@@ -352,10 +352,10 @@ set_streams (MsgConnection *self,
 }
 
 static gboolean
-accept_any_certificate (GTlsConnection      *connection,
-                        GTlsCertificate     *peer_cert,
-                        GTlsCertificateFlags errors,
-                        gpointer             user_data)
+accept_any_certificate_cb (GTlsConnection      *connection,
+                           GTlsCertificate     *peer_cert,
+                           GTlsCertificateFlags errors,
+                           gpointer             user_data)
 {
   MsgConnection *self = user_data;
 
@@ -404,13 +404,13 @@ handshake (MsgConnection *self,
       g_tls_connection_set_database (G_TLS_CONNECTION (tls), database);
     }
   if (!self->tls_verify)
-    g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate), self);
+    g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate_cb), self);
 
   trace_note (self, "TLS handshake");
   op = _msg_deadline_op_new ();
   g_main_context_push_thread_default (self->context);
   g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, _msg_deadline_op_get_cancellable (op),
-                                    _msg_deadline_op_done, _msg_deadline_op_ref (op));
+                                    _msg_deadline_op_done_cb, _msg_deadline_op_ref (op));
   g_main_context_pop_thread_default (self->context);
 
   if (!wait_for_async (self, op, until, "in the TLS handshake with", cancellable, error))

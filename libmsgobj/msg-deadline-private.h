@@ -37,8 +37,9 @@ MsgDeadlineResult _msg_deadline_wait_for_socket (GMainContext *context,
                                                  GCancellable *cancellable);
 
 /* An asynchronous GIO operation raced against the clocks: start it on
- * @context with _msg_deadline_op_get_cancellable(), _msg_deadline_op_done and a
- * new reference, then wait with _msg_deadline_wait_for_async(). */
+ * @context with _msg_deadline_op_get_cancellable(),
+ * _msg_deadline_op_done_cb and a new reference, then wait with
+ * _msg_deadline_wait_for_async(). */
 typedef struct _DeadlineOp DeadlineOp;
 
 DeadlineOp   *_msg_deadline_op_new (void);
@@ -46,9 +47,9 @@ DeadlineOp   *_msg_deadline_op_ref (DeadlineOp *op);
 void          _msg_deadline_op_unref (DeadlineOp *op);
 GCancellable *_msg_deadline_op_get_cancellable (DeadlineOp *op);
 GAsyncResult *_msg_deadline_op_get_result (DeadlineOp *op);
-void          _msg_deadline_op_done (GObject      *source,
-                                     GAsyncResult *result,
-                                     gpointer      user_data);
+void          _msg_deadline_op_done_cb (GObject      *source,
+                                        GAsyncResult *result,
+                                        gpointer      user_data);
 
 MsgDeadlineResult _msg_deadline_wait_for_async (GMainContext *context,
                                                 DeadlineOp   *op,

@@ -14,7 +14,7 @@ typedef struct
 } Waiter;
 
 static gboolean
-on_pollable_ready (GObject *stream,
+pollable_ready_cb (GObject *stream,
                    gpointer user_data)
 {
   ((Waiter *) user_data)->ready = TRUE;
@@ -22,7 +22,7 @@ on_pollable_ready (GObject *stream,
 }
 
 static gboolean
-on_socket_ready (GSocket     *socket,
+socket_ready_cb (GSocket     *socket,
                  GIOCondition condition,
                  gpointer     user_data)
 {
@@ -38,7 +38,7 @@ typedef struct
 
 /* Runs in the cancelling thread. */
 static void
-on_cancelled (GCancellable *cancellable,
+cancelled_cb (GCancellable *cancellable,
               gpointer      user_data)
 {
   CancelWake *wake = user_data;
@@ -48,7 +48,7 @@ on_cancelled (GCancellable *cancellable,
 }
 
 static gboolean
-on_timer (gpointer user_data)
+timer_cb (gpointer user_data)
 {
   ((Waiter *) user_data)->timed_out = TRUE;
   return G_SOURCE_REMOVE;
@@ -85,7 +85,7 @@ wait_on_context (GMainContext *context,
   if (until != G_MAXINT64)
     {
       timer = g_source_new (&timer_funcs, sizeof (GSource));
-      g_source_set_callback (timer, on_timer, waiter, NULL);
+      g_source_set_callback (timer, timer_cb, waiter, NULL);
       g_source_set_ready_time (timer, until);
       g_source_attach (timer, context);
     }
@@ -94,7 +94,7 @@ wait_on_context (GMainContext *context,
    * g_cancellable_cancel() is resurrected and leaked. Disconnecting waits
    * for a running handler, so @wake is never used after this returns. */
   if (cancellable != NULL)
-    cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &wake, NULL);
+    cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), &wake, NULL);
 
   while (!waiter->ready && !waiter->timed_out && !g_atomic_int_get (&waiter->cancelled))
     g_main_context_iteration (context, TRUE);
@@ -142,7 +142,7 @@ _msg_deadline_wait_for_source (GMainContext *context,
       g_source_unref (ready_source);
       return result;
     }
-  g_source_set_callback (ready_source, G_SOURCE_FUNC (on_pollable_ready), &waiter, NULL);
+  g_source_set_callback (ready_source, G_SOURCE_FUNC (pollable_ready_cb), &waiter, NULL);
   wait_on_context (context, &waiter, ready_source, until, cancellable);
   if (waiter.cancelled)
     return MSG_DEADLINE_CANCELLED;
@@ -163,7 +163,7 @@ _msg_deadline_wait_for_socket (GMainContext *context,
   Waiter   waiter = { FALSE, FALSE, FALSE };
   GSource *source = g_socket_create_source (socket, condition, NULL);
 
-  g_source_set_callback (source, G_SOURCE_FUNC (on_socket_ready), &waiter, NULL);
+  g_source_set_callback (source, G_SOURCE_FUNC (socket_ready_cb), &waiter, NULL);
   wait_on_context (context, &waiter, source, until, cancellable);
   if (waiter.ready)
     return MSG_DEADLINE_READY;
@@ -222,9 +222,9 @@ _msg_deadline_op_get_result (DeadlineOp *op)
 }
 
 void
-_msg_deadline_op_done (GObject      *source,
-                       GAsyncResult *result,
-                       gpointer      user_data)
+_msg_deadline_op_done_cb (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
 {
   DeadlineOp *op = user_data;
 
@@ -233,9 +233,9 @@ _msg_deadline_op_done (GObject      *source,
   _msg_deadline_op_unref (op);
 }
 
-/* Waits for @op, started on @context with _msg_deadline_op_done and a new
- * reference; when a clock or the caller's cancellable wins, cancels the
- * operation, waits for it to unwind (GIO operations on the 2.74 floor
+/* Waits for @op, started on @context with _msg_deadline_op_done_cb and a
+ * new reference; when a clock or the caller's cancellable wins, cancels
+ * the operation, waits for it to unwind (GIO operations on the 2.74 floor
  * return promptly once cancelled) and says which one won. */
 MsgDeadlineResult
 _msg_deadline_wait_for_async (GMainContext *context,
@@ -259,7 +259,7 @@ _msg_deadline_wait_for_async (GMainContext *context,
 
     /* Usually the callback comes in the next iteration; the grace timer
      * only guards against a misbehaving backend. */
-    g_source_set_callback (timer, on_timer, &grace, NULL);
+    g_source_set_callback (timer, timer_cb, &grace, NULL);
     g_source_set_ready_time (timer, grace_until);
     g_source_attach (timer, context);
     while (!op->waiter.ready && !grace.timed_out)
