@@ -81,7 +81,7 @@ struct _MsgConnection
   gsize       read_end;
   gint64      exchange_start;
   gboolean    replies_read; /* since the last write */
-  gint        tls_warned;
+  int         tls_warned;
 
   MsgConnectionOutputStream *output_stream; /* (nullable) */
 };

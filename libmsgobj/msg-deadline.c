@@ -10,7 +10,7 @@ typedef struct
 {
   gboolean ready;
   gboolean timed_out;
-  gint     cancelled; /* atomic: set by the cancelling thread */
+  int      cancelled; /* atomic: set by the cancelling thread */
 } Waiter;
 
 static gboolean
