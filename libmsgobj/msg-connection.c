@@ -132,7 +132,7 @@ trace_line (MsgConnection *self,
 
   if (!trace_enabled ())
     return;
-  clean = msg_reply_sanitize_text (text, length);
+  clean = _msg_reply_sanitize_text (text, length);
   g_debug ("%s %c: %s", trace_prefix (self, prefix, sizeof prefix), direction, clean);
 }
 
@@ -1258,8 +1258,8 @@ msg_connection_read_reply (MsgConnection *self,
 
   if (!begin_read (self, &until, cancellable, error))
     return NULL;
-  parser = msg_reply_parser_new (style == MSG_REPLY_STYLE_NNTP ? MSG_REPLY_GRAMMAR_NNTP
-                                                               : MSG_REPLY_GRAMMAR_SMTP);
+  parser = _msg_reply_parser_new (style == MSG_REPLY_STYLE_NNTP ? MSG_REPLY_GRAMMAR_NNTP
+                                                                : MSG_REPLY_GRAMMAR_SMTP);
   while (!done)
     {
       g_autoptr (GError) local_error = NULL;
@@ -1273,7 +1273,7 @@ msg_connection_read_reply (MsgConnection *self,
           return NULL;
         }
       trace_line (self, 'S', line, length);
-      if (!msg_reply_parser_feed_line (parser, line, length, &done, &local_error))
+      if (!_msg_reply_parser_feed_line (parser, line, length, &done, &local_error))
         {
           g_set_error (error, local_error->domain, local_error->code,
                        "Invalid reply from %s:%u: %s", self->host, self->port,
@@ -1284,7 +1284,7 @@ msg_connection_read_reply (MsgConnection *self,
     }
   self->exchange_start = g_get_monotonic_time ();
   self->replies_read = TRUE;
-  return msg_reply_parser_finish (parser);
+  return _msg_reply_parser_finish (parser);
 }
 
 /**

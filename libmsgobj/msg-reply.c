@@ -204,8 +204,8 @@ msg_reply_is_permanent_failure (const MsgReply *self)
 }
 
 char *
-msg_reply_sanitize_text (const char *data,
-                         gsize       length)
+_msg_reply_sanitize_text (const char *data,
+                          gsize       length)
 {
   g_autofree char *copy = g_malloc (length + 1);
 
@@ -226,13 +226,13 @@ describe_line (const char *line,
 {
   if (length > 80)
     {
-      g_autofree char *head = msg_reply_sanitize_text (line, 80);
+      g_autofree char *head = _msg_reply_sanitize_text (line, 80);
 
       return g_strdup_printf ("\"%s…\"", head);
     }
   else
     {
-      g_autofree char *all = msg_reply_sanitize_text (line, length);
+      g_autofree char *all = _msg_reply_sanitize_text (line, length);
 
       return g_strdup_printf ("\"%s\"", all);
     }
@@ -268,7 +268,7 @@ parse_enhanced_status (const char *text,
 }
 
 MsgReplyParser *
-msg_reply_parser_new (MsgReplyGrammar grammar)
+_msg_reply_parser_new (MsgReplyGrammar grammar)
 {
   MsgReplyParser *parser = g_new0 (MsgReplyParser, 1);
 
@@ -278,7 +278,7 @@ msg_reply_parser_new (MsgReplyGrammar grammar)
 }
 
 void
-msg_reply_parser_free (MsgReplyParser *parser)
+_msg_reply_parser_free (MsgReplyParser *parser)
 {
   if (parser == NULL)
     return;
@@ -296,11 +296,11 @@ msg_reply_parser_reset (MsgReplyParser *parser)
 }
 
 gboolean
-msg_reply_parser_feed_line (MsgReplyParser *parser,
-                            const char     *line,
-                            gsize           length,
-                            gboolean       *done,
-                            GError        **error)
+_msg_reply_parser_feed_line (MsgReplyParser *parser,
+                             const char     *line,
+                             gsize           length,
+                             gboolean       *done,
+                             GError        **error)
 {
   unsigned code;
   char     separator;
@@ -369,7 +369,7 @@ msg_reply_parser_feed_line (MsgReplyParser *parser,
 
   parser->code = code;
   g_ptr_array_add (parser->lines,
-                   length > 4 ? msg_reply_sanitize_text (line + 4, length - 4) : g_strdup (""));
+                   length > 4 ? _msg_reply_sanitize_text (line + 4, length - 4) : g_strdup (""));
   if (separator == ' ')
     {
       parser->done = TRUE;
@@ -379,7 +379,7 @@ msg_reply_parser_feed_line (MsgReplyParser *parser,
 }
 
 MsgReply *
-msg_reply_parser_finish (MsgReplyParser *parser)
+_msg_reply_parser_finish (MsgReplyParser *parser)
 {
   MsgReply *reply;
 
@@ -431,7 +431,7 @@ msg_reply_parse (const char *data,
 
   if (length < 0)
     length = (gssize) strlen (data);
-  parser = msg_reply_parser_new (MSG_REPLY_GRAMMAR_ANY);
+  parser = _msg_reply_parser_new (MSG_REPLY_GRAMMAR_ANY);
   p = data;
   end = data + length;
   while (p < end && !done)
@@ -445,7 +445,7 @@ msg_reply_parse (const char *data,
                        "Reply line longer than %d bytes", MSG_REPLY_MAX_LINE_LENGTH);
           return NULL;
         }
-      if (!msg_reply_parser_feed_line (parser, p, line_length, &done, error))
+      if (!_msg_reply_parser_feed_line (parser, p, line_length, &done, error))
         return NULL;
       p = lf != NULL ? lf + 1 : end;
     }
@@ -461,5 +461,5 @@ msg_reply_parse (const char *data,
                            "Text after the final line of the reply");
       return NULL;
     }
-  return msg_reply_parser_finish (parser);
+  return _msg_reply_parser_finish (parser);
 }
