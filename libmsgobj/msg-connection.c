@@ -5,14 +5,16 @@
 #include "config.h"
 
 #include "msg-connection-private.h"
+
 #include "msg-connection-output-stream-private.h"
 #include "msg-deadline-private.h"
 #include "msg-reply-private.h"
+#include "msg-transport.h"
 
-#include <string.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #ifdef __linux__

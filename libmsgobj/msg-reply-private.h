@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "msgobj.h"
+#include "msg-reply.h"
 
 G_BEGIN_DECLS
 

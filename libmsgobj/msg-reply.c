@@ -6,6 +6,8 @@
 
 #include "msg-reply-private.h"
 
+#include "msg-transport.h"
+
 #include <string.h>
 
 /**
