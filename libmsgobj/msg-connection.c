@@ -88,6 +88,8 @@ struct _MsgConnection
   MsgConnectionOutputStream *output_stream; /* (nullable) */
 };
 
+G_DEFINE_FINAL_TYPE (MsgConnection, msg_connection, G_TYPE_OBJECT)
+
 enum
 {
   PROP_0,
@@ -102,7 +104,407 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_FINAL_TYPE (MsgConnection, msg_connection, G_TYPE_OBJECT)
+/* GObject. */
+
+static void
+msg_connection_dispose (GObject *object)
+{
+  MsgConnection *self = MSG_CONNECTION (object);
+
+  msg_connection_abort (self);
+  if (self->output_stream != NULL)
+    {
+      _msg_connection_output_stream_detach (self->output_stream);
+      g_clear_object (&self->output_stream);
+    }
+  G_OBJECT_CLASS (msg_connection_parent_class)->dispose (object);
+}
+
+static void
+msg_connection_finalize (GObject *object)
+{
+  MsgConnection *self = MSG_CONNECTION (object);
+
+  g_free (self->host);
+  g_free (self->tls_ca_file);
+  g_free (self->trace_name);
+  g_byte_array_unref (self->queue);
+  g_free (self->read_buffer);
+  g_main_context_unref (self->context);
+  G_OBJECT_CLASS (msg_connection_parent_class)->finalize (object);
+}
+
+static void
+msg_connection_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  MsgConnection *self = MSG_CONNECTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_HOST:
+      g_value_set_string (value, self->host);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_double (value, self->timeout);
+      break;
+    case PROP_DEADLINE:
+      g_value_set_int64 (value, self->deadline);
+      break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, self->tls_ca_file);
+      break;
+    case PROP_TLS_VERIFY:
+      g_value_set_boolean (value, self->tls_verify);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+msg_connection_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  MsgConnection *self = MSG_CONNECTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_HOST:
+      g_free (self->host);
+      self->host = g_value_dup_string (value);
+      break;
+    case PROP_PORT:
+      self->port = (guint16) g_value_get_uint (value);
+      break;
+    case PROP_TIMEOUT:
+      msg_connection_set_timeout (self, g_value_get_double (value));
+      break;
+    case PROP_DEADLINE:
+      msg_connection_set_deadline (self, g_value_get_int64 (value));
+      break;
+    case PROP_TLS_CA_FILE:
+      msg_connection_set_tls_ca_file (self, g_value_get_string (value));
+      break;
+    case PROP_TLS_VERIFY:
+      msg_connection_set_tls_verify (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+msg_connection_class_init (MsgConnectionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = msg_connection_dispose;
+  object_class->finalize = msg_connection_finalize;
+  object_class->get_property = msg_connection_get_property;
+  object_class->set_property = msg_connection_set_property;
+
+  /**
+   * MsgConnection:host:
+   *
+   * The server's host name or address.
+   */
+  properties[PROP_HOST] =
+      g_param_spec_string ("host", NULL, NULL, "localhost",
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:port:
+   *
+   * The server's port.
+   */
+  properties[PROP_PORT] =
+      g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:timeout: (getter get_timeout) (setter set_timeout)
+   *
+   * The inactivity limit of each exchange, in seconds; 0 for none.
+   */
+  properties[PROP_TIMEOUT] =
+      g_param_spec_double ("timeout", NULL, NULL, 0, G_MAXDOUBLE, 0,
+                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:deadline: (getter get_deadline) (setter set_deadline)
+   *
+   * The total deadline, a monotonic time in µs; 0 for none.
+   */
+  properties[PROP_DEADLINE] =
+      g_param_spec_int64 ("deadline", NULL, NULL, 0, G_MAXINT64, 0,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:tls-ca-file: (setter set_tls_ca_file)
+   *
+   * A PEM file of trusted CA certificates; %NULL for the system's store.
+   */
+  properties[PROP_TLS_CA_FILE] =
+      g_param_spec_string ("tls-ca-file", NULL, NULL, NULL,
+                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:tls-verify: (setter set_tls_verify)
+   *
+   * Whether the server's certificate is verified.
+   */
+  properties[PROP_TLS_VERIFY] =
+      g_param_spec_boolean ("tls-verify", NULL, NULL, TRUE,
+                            G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+msg_connection_init (MsgConnection *self)
+{
+  self->tls_verify = TRUE;
+  self->context = g_main_context_new ();
+  self->queue = g_byte_array_new ();
+  self->read_buffer = g_malloc (MSG_CONNECTION_READ_BUFFER_SIZE);
+}
+
+/* Settings. */
+
+/**
+ * msg_connection_new:
+ * @host: the server's host name or address
+ * @port: the server's port
+ *
+ * Creates an unconnected connection with no inactivity limit and no
+ * deadline; TLS certificates are verified against the system's store.
+ *
+ * Returns: (transfer full): a new connection
+ */
+MsgConnection *
+msg_connection_new (const char *host,
+                    guint16     port)
+{
+  g_return_val_if_fail (host != NULL, NULL);
+
+  return g_object_new (MSG_TYPE_CONNECTION, "host", host, "port", (guint) port, NULL);
+}
+
+/**
+ * msg_connection_get_host:
+ * @self: a connection
+ *
+ * Returns: the server's host name or address
+ */
+const char *
+msg_connection_get_host (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
+
+  return self->host;
+}
+
+/**
+ * msg_connection_get_port:
+ * @self: a connection
+ *
+ * Returns: the server's port
+ */
+guint16
+msg_connection_get_port (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
+
+  return self->port;
+}
+
+/**
+ * msg_connection_set_timeout:
+ * @self: a connection
+ * @seconds: the inactivity limit in seconds (fractions allowed; 0 for none)
+ *
+ * Sets the limit for each exchange: a connect, a TLS handshake, and each
+ * whole reply from when its command was sent; and for each write to make
+ * progress. Millisecond precision.
+ */
+void
+msg_connection_set_timeout (MsgConnection *self,
+                            double         seconds)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+  g_return_if_fail (seconds >= 0);
+
+  if (self->timeout == seconds)
+    return;
+  self->timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
+}
+
+/**
+ * msg_connection_get_timeout:
+ * @self: a connection
+ *
+ * Returns: the inactivity limit in seconds, 0 for none
+ */
+double
+msg_connection_get_timeout (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
+
+  return self->timeout;
+}
+
+/**
+ * msg_connection_set_deadline:
+ * @self: a connection
+ * @deadline: a g_get_monotonic_time() value, or 0 for none
+ *
+ * Sets the total deadline that caps every wait, typically the start of a
+ * send plus the operation time-out.
+ */
+void
+msg_connection_set_deadline (MsgConnection *self,
+                             gint64         deadline)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+  g_return_if_fail (deadline >= 0);
+
+  if (self->deadline == deadline)
+    return;
+  self->deadline = deadline;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEADLINE]);
+}
+
+/**
+ * msg_connection_get_deadline:
+ * @self: a connection
+ *
+ * Returns: the total deadline (monotonic µs), 0 for none
+ */
+gint64
+msg_connection_get_deadline (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
+
+  return self->deadline;
+}
+
+/**
+ * msg_connection_set_tls_ca_file:
+ * @self: a connection
+ * @path: (nullable) (type filename): a PEM file of trusted CA
+ *   certificates, or %NULL (or empty) for the system's store
+ *
+ * Sets the certificates trusted for TLS, for the next handshake. A
+ * relative @path is taken relative to the current directory now.
+ */
+void
+msg_connection_set_tls_ca_file (MsgConnection *self,
+                                const char    *path)
+{
+  g_autofree char *absolute = NULL;
+
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+
+  /* GTlsFileDatabase takes absolute paths only (a relative one finds no
+   * anchor and fails every handshake): resolve it against the current
+   * directory now. */
+  if (path != NULL && *path != '\0' && !g_path_is_absolute (path))
+    absolute = g_canonicalize_filename (path, NULL);
+  if (absolute != NULL)
+    path = absolute;
+  if (g_strcmp0 (self->tls_ca_file, path) == 0)
+    return;
+  g_free (self->tls_ca_file);
+  self->tls_ca_file = g_strdup (path);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILE]);
+}
+
+/**
+ * msg_connection_set_tls_verify:
+ * @self: a connection
+ * @verify: whether to verify the server's certificate (the default)
+ *
+ * With @verify %FALSE any certificate is accepted, with a warning in the
+ * log: the connection is then encrypted but not authenticated.
+ */
+void
+msg_connection_set_tls_verify (MsgConnection *self,
+                               gboolean       verify)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+
+  verify = !!verify;
+  if (self->tls_verify == verify)
+    return;
+  self->tls_verify = verify;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
+}
+
+/**
+ * msg_connection_is_tls:
+ * @self: a connection
+ *
+ * Returns: whether the open connection uses TLS
+ */
+gboolean
+msg_connection_is_tls (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
+
+  return self->tls != NULL;
+}
+
+/**
+ * msg_connection_get_local_address:
+ * @self: a connection
+ *
+ * Gets the address of this end of the open connection, for example for
+ * an SMTP EHLO address literal when the host has no domain name.
+ *
+ * Returns: (transfer full) (nullable): the local address, or %NULL when
+ *   not connected
+ */
+GInetAddress *
+msg_connection_get_local_address (MsgConnection *self)
+{
+  g_autoptr (GSocketAddress) address = NULL;
+
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
+
+  if (self->socket == NULL)
+    return NULL;
+  address = g_socket_get_local_address (self->socket, NULL);
+  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  return g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+}
+
+/**
+ * msg_connection_set_trace_name:
+ * @self: a connection
+ * @name: (nullable): the prefix of the trace lines, or %NULL for
+ *   "host:port"
+ *
+ * Sets the prefix of this connection's protocol trace lines.
+ */
+void
+msg_connection_set_trace_name (MsgConnection *self,
+                               const char    *name)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+
+  g_free (self->trace_name);
+  self->trace_name = g_strdup (name);
+}
 
 /* Tracing. */
 
@@ -241,8 +643,8 @@ wait_for_source (MsgConnection *self,
                       until, what, cancellable, error);
 }
 
-/* Waits for @op (see _msg_deadline_wait_for_async()); FALSE with the error when
- * a clock or the cancellable won. */
+/* Waits for @op (see _msg_deadline_wait_for_async()); FALSE with the
+ * error when a clock or the cancellable won. */
 static gboolean
 wait_for_async (MsgConnection *self,
                 DeadlineOp    *op,
@@ -641,88 +1043,6 @@ msg_connection_is_connected (MsgConnection *self)
 }
 
 /**
- * msg_connection_is_tls:
- * @self: a connection
- *
- * Returns: whether the open connection uses TLS
- */
-gboolean
-msg_connection_is_tls (MsgConnection *self)
-{
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
-
-  return self->tls != NULL;
-}
-
-/**
- * msg_connection_get_local_address:
- * @self: a connection
- *
- * Gets the address of this end of the open connection, for example for
- * an SMTP EHLO address literal when the host has no domain name.
- *
- * Returns: (transfer full) (nullable): the local address, or %NULL when
- *   not connected
- */
-GInetAddress *
-msg_connection_get_local_address (MsgConnection *self)
-{
-  g_autoptr (GSocketAddress) address = NULL;
-
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
-
-  if (self->socket == NULL)
-    return NULL;
-  address = g_socket_get_local_address (self->socket, NULL);
-  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
-    return NULL;
-  return g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
-}
-
-/**
- * msg_connection_abort:
- * @self: a connection
- *
- * Closes the connection at once: the socket is closed first (with a reset
- * if unsent data is stuck in it, so the server sees the close even when it
- * stopped reading), then the TLS and stream objects are dropped. Nothing
- * waits on the network: no TLS close_notify, no QUIT. Queued commands and
- * read-ahead data are discarded.
- *
- * Calling it on a closed connection does nothing.
- */
-void
-msg_connection_abort (MsgConnection *self)
-{
-  g_return_if_fail (MSG_IS_CONNECTION (self));
-
-  if (self->socket != NULL)
-    {
-#ifdef SIOCOUTQ
-      int fd = g_socket_get_fd (self->socket);
-      int unsent = 0;
-
-      if (ioctl (fd, SIOCOUTQ, &unsent) == 0 && unsent > 0)
-        {
-          struct linger linger = { 1, 0 };
-
-          setsockopt (fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
-        }
-#endif
-      g_socket_close (self->socket, NULL);
-      trace_note (self, "connection closed");
-    }
-  self->input = NULL;
-  self->output = NULL;
-  g_clear_object (&self->tls);
-  g_clear_object (&self->tcp);
-  g_clear_object (&self->socket);
-  g_byte_array_set_size (self->queue, 0);
-  self->read_start = self->read_end = 0;
-  self->replies_read = FALSE;
-}
-
-/**
  * msg_connection_check_idle:
  * @self: a connection
  *
@@ -768,6 +1088,49 @@ msg_connection_check_idle (MsgConnection *self)
     trace_note (self, "idle connection failed: %s", local_error->message);
   msg_connection_abort (self);
   return FALSE;
+}
+
+/**
+ * msg_connection_abort:
+ * @self: a connection
+ *
+ * Closes the connection at once: the socket is closed first (with a reset
+ * if unsent data is stuck in it, so the server sees the close even when it
+ * stopped reading), then the TLS and stream objects are dropped. Nothing
+ * waits on the network: no TLS close_notify, no QUIT. Queued commands and
+ * read-ahead data are discarded.
+ *
+ * Calling it on a closed connection does nothing.
+ */
+void
+msg_connection_abort (MsgConnection *self)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+
+  if (self->socket != NULL)
+    {
+#ifdef SIOCOUTQ
+      int fd = g_socket_get_fd (self->socket);
+      int unsent = 0;
+
+      if (ioctl (fd, SIOCOUTQ, &unsent) == 0 && unsent > 0)
+        {
+          struct linger linger = { 1, 0 };
+
+          setsockopt (fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+        }
+#endif
+      g_socket_close (self->socket, NULL);
+      trace_note (self, "connection closed");
+    }
+  self->input = NULL;
+  self->output = NULL;
+  g_clear_object (&self->tls);
+  g_clear_object (&self->tcp);
+  g_clear_object (&self->socket);
+  g_byte_array_set_size (self->queue, 0);
+  self->read_start = self->read_end = 0;
+  self->replies_read = FALSE;
 }
 
 /* Writing. */
@@ -1362,367 +1725,4 @@ msg_connection_read_dot_lines (MsgConnection *self,
   self->replies_read = TRUE;
   g_ptr_array_add (lines, NULL);
   return (GStrv) g_ptr_array_free (g_steal_pointer (&lines), FALSE);
-}
-
-/* Settings. */
-
-/**
- * msg_connection_new:
- * @host: the server's host name or address
- * @port: the server's port
- *
- * Creates an unconnected connection with no inactivity limit and no
- * deadline; TLS certificates are verified against the system's store.
- *
- * Returns: (transfer full): a new connection
- */
-MsgConnection *
-msg_connection_new (const char *host,
-                    guint16     port)
-{
-  g_return_val_if_fail (host != NULL, NULL);
-
-  return g_object_new (MSG_TYPE_CONNECTION, "host", host, "port", (guint) port, NULL);
-}
-
-/**
- * msg_connection_get_host:
- * @self: a connection
- *
- * Returns: the server's host name or address
- */
-const char *
-msg_connection_get_host (MsgConnection *self)
-{
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
-
-  return self->host;
-}
-
-/**
- * msg_connection_get_port:
- * @self: a connection
- *
- * Returns: the server's port
- */
-guint16
-msg_connection_get_port (MsgConnection *self)
-{
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
-
-  return self->port;
-}
-
-/**
- * msg_connection_set_timeout:
- * @self: a connection
- * @seconds: the inactivity limit in seconds (fractions allowed; 0 for none)
- *
- * Sets the limit for each exchange: a connect, a TLS handshake, and each
- * whole reply from when its command was sent; and for each write to make
- * progress. Millisecond precision.
- */
-void
-msg_connection_set_timeout (MsgConnection *self,
-                            double         seconds)
-{
-  g_return_if_fail (MSG_IS_CONNECTION (self));
-  g_return_if_fail (seconds >= 0);
-
-  if (self->timeout == seconds)
-    return;
-  self->timeout = seconds;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
-}
-
-/**
- * msg_connection_get_timeout:
- * @self: a connection
- *
- * Returns: the inactivity limit in seconds, 0 for none
- */
-double
-msg_connection_get_timeout (MsgConnection *self)
-{
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
-
-  return self->timeout;
-}
-
-/**
- * msg_connection_set_deadline:
- * @self: a connection
- * @deadline: a g_get_monotonic_time() value, or 0 for none
- *
- * Sets the total deadline that caps every wait, typically the start of a
- * send plus the operation time-out.
- */
-void
-msg_connection_set_deadline (MsgConnection *self,
-                             gint64         deadline)
-{
-  g_return_if_fail (MSG_IS_CONNECTION (self));
-  g_return_if_fail (deadline >= 0);
-
-  if (self->deadline == deadline)
-    return;
-  self->deadline = deadline;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEADLINE]);
-}
-
-/**
- * msg_connection_get_deadline:
- * @self: a connection
- *
- * Returns: the total deadline (monotonic µs), 0 for none
- */
-gint64
-msg_connection_get_deadline (MsgConnection *self)
-{
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
-
-  return self->deadline;
-}
-
-/**
- * msg_connection_set_tls_ca_file:
- * @self: a connection
- * @path: (nullable) (type filename): a PEM file of trusted CA
- *   certificates, or %NULL (or empty) for the system's store
- *
- * Sets the certificates trusted for TLS, for the next handshake. A
- * relative @path is taken relative to the current directory now.
- */
-void
-msg_connection_set_tls_ca_file (MsgConnection *self,
-                                const char    *path)
-{
-  g_autofree char *absolute = NULL;
-
-  g_return_if_fail (MSG_IS_CONNECTION (self));
-
-  /* GTlsFileDatabase takes absolute paths only (a relative one finds no
-   * anchor and fails every handshake): resolve it against the current
-   * directory now. */
-  if (path != NULL && *path != '\0' && !g_path_is_absolute (path))
-    absolute = g_canonicalize_filename (path, NULL);
-  if (absolute != NULL)
-    path = absolute;
-  if (g_strcmp0 (self->tls_ca_file, path) == 0)
-    return;
-  g_free (self->tls_ca_file);
-  self->tls_ca_file = g_strdup (path);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILE]);
-}
-
-/**
- * msg_connection_set_tls_verify:
- * @self: a connection
- * @verify: whether to verify the server's certificate (the default)
- *
- * With @verify %FALSE any certificate is accepted, with a warning in the
- * log: the connection is then encrypted but not authenticated.
- */
-void
-msg_connection_set_tls_verify (MsgConnection *self,
-                               gboolean       verify)
-{
-  g_return_if_fail (MSG_IS_CONNECTION (self));
-
-  verify = !!verify;
-  if (self->tls_verify == verify)
-    return;
-  self->tls_verify = verify;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
-}
-
-/**
- * msg_connection_set_trace_name:
- * @self: a connection
- * @name: (nullable): the prefix of the trace lines, or %NULL for
- *   "host:port"
- *
- * Sets the prefix of this connection's protocol trace lines.
- */
-void
-msg_connection_set_trace_name (MsgConnection *self,
-                               const char    *name)
-{
-  g_return_if_fail (MSG_IS_CONNECTION (self));
-
-  g_free (self->trace_name);
-  self->trace_name = g_strdup (name);
-}
-
-/* GObject. */
-
-static void
-msg_connection_dispose (GObject *object)
-{
-  MsgConnection *self = MSG_CONNECTION (object);
-
-  msg_connection_abort (self);
-  if (self->output_stream != NULL)
-    {
-      _msg_connection_output_stream_detach (self->output_stream);
-      g_clear_object (&self->output_stream);
-    }
-  G_OBJECT_CLASS (msg_connection_parent_class)->dispose (object);
-}
-
-static void
-msg_connection_finalize (GObject *object)
-{
-  MsgConnection *self = MSG_CONNECTION (object);
-
-  g_free (self->host);
-  g_free (self->tls_ca_file);
-  g_free (self->trace_name);
-  g_byte_array_unref (self->queue);
-  g_free (self->read_buffer);
-  g_main_context_unref (self->context);
-  G_OBJECT_CLASS (msg_connection_parent_class)->finalize (object);
-}
-
-static void
-msg_connection_get_property (GObject    *object,
-                             guint       prop_id,
-                             GValue     *value,
-                             GParamSpec *pspec)
-{
-  MsgConnection *self = MSG_CONNECTION (object);
-
-  switch (prop_id)
-    {
-    case PROP_HOST:
-      g_value_set_string (value, self->host);
-      break;
-    case PROP_PORT:
-      g_value_set_uint (value, self->port);
-      break;
-    case PROP_TIMEOUT:
-      g_value_set_double (value, self->timeout);
-      break;
-    case PROP_DEADLINE:
-      g_value_set_int64 (value, self->deadline);
-      break;
-    case PROP_TLS_CA_FILE:
-      g_value_set_string (value, self->tls_ca_file);
-      break;
-    case PROP_TLS_VERIFY:
-      g_value_set_boolean (value, self->tls_verify);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-msg_connection_set_property (GObject      *object,
-                             guint         prop_id,
-                             const GValue *value,
-                             GParamSpec   *pspec)
-{
-  MsgConnection *self = MSG_CONNECTION (object);
-
-  switch (prop_id)
-    {
-    case PROP_HOST:
-      g_free (self->host);
-      self->host = g_value_dup_string (value);
-      break;
-    case PROP_PORT:
-      self->port = (guint16) g_value_get_uint (value);
-      break;
-    case PROP_TIMEOUT:
-      msg_connection_set_timeout (self, g_value_get_double (value));
-      break;
-    case PROP_DEADLINE:
-      msg_connection_set_deadline (self, g_value_get_int64 (value));
-      break;
-    case PROP_TLS_CA_FILE:
-      msg_connection_set_tls_ca_file (self, g_value_get_string (value));
-      break;
-    case PROP_TLS_VERIFY:
-      msg_connection_set_tls_verify (self, g_value_get_boolean (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-msg_connection_class_init (MsgConnectionClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->dispose = msg_connection_dispose;
-  object_class->finalize = msg_connection_finalize;
-  object_class->get_property = msg_connection_get_property;
-  object_class->set_property = msg_connection_set_property;
-
-  /**
-   * MsgConnection:host:
-   *
-   * The server's host name or address.
-   */
-  properties[PROP_HOST] =
-      g_param_spec_string ("host", NULL, NULL, "localhost",
-                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * MsgConnection:port:
-   *
-   * The server's port.
-   */
-  properties[PROP_PORT] =
-      g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * MsgConnection:timeout: (getter get_timeout) (setter set_timeout)
-   *
-   * The inactivity limit of each exchange, in seconds; 0 for none.
-   */
-  properties[PROP_TIMEOUT] =
-      g_param_spec_double ("timeout", NULL, NULL, 0, G_MAXDOUBLE, 0,
-                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * MsgConnection:deadline: (getter get_deadline) (setter set_deadline)
-   *
-   * The total deadline, a monotonic time in µs; 0 for none.
-   */
-  properties[PROP_DEADLINE] =
-      g_param_spec_int64 ("deadline", NULL, NULL, 0, G_MAXINT64, 0,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * MsgConnection:tls-ca-file: (setter set_tls_ca_file)
-   *
-   * A PEM file of trusted CA certificates; %NULL for the system's store.
-   */
-  properties[PROP_TLS_CA_FILE] =
-      g_param_spec_string ("tls-ca-file", NULL, NULL, NULL,
-                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * MsgConnection:tls-verify: (setter set_tls_verify)
-   *
-   * Whether the server's certificate is verified.
-   */
-  properties[PROP_TLS_VERIFY] =
-      g_param_spec_boolean ("tls-verify", NULL, NULL, TRUE,
-                            G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-}
-
-static void
-msg_connection_init (MsgConnection *self)
-{
-  self->tls_verify = TRUE;
-  self->context = g_main_context_new ();
-  self->queue = g_byte_array_new ();
-  self->read_buffer = g_malloc (MSG_CONNECTION_READ_BUFFER_SIZE);
 }
