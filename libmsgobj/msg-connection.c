@@ -248,7 +248,7 @@ msg_connection_class_init (MsgConnectionClass *klass)
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
-   * MsgConnection:tls-ca-file: (setter set_tls_ca_file)
+   * MsgConnection:tls-ca-file:
    *
    * A PEM file of trusted CA certificates; %NULL for the system's store.
    */
@@ -257,7 +257,7 @@ msg_connection_class_init (MsgConnectionClass *klass)
                            G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
-   * MsgConnection:tls-verify: (setter set_tls_verify)
+   * MsgConnection:tls-verify:
    *
    * Whether the server's certificate is verified.
    */
