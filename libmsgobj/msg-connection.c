@@ -771,18 +771,16 @@ accept_any_certificate_cb (GTlsConnection      *connection,
   return TRUE;
 }
 
-/* Wraps the TCP connection in TLS and performs the handshake, with its own
- * exchange clock. */
-static gboolean
-handshake (MsgConnection *self,
-           GCancellable  *cancellable,
-           GError       **error)
+/* A TLS client connection over the TCP connection, set up from the TLS
+ * settings; the accept-certificate handler, when connected, has @self as
+ * its data. */
+static GIOStream *
+tls_client_new (MsgConnection *self,
+                GError       **error)
 {
   g_autoptr (GSocketConnectable) identity = NULL;
   g_autoptr (GIOStream) tls = NULL;
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (DeadlineOp) op = NULL;
-  gint64 until = exchange_until (self, g_get_monotonic_time ());
 
   identity = g_network_address_new (self->host, self->port);
   tls = g_tls_client_connection_new (self->tcp, identity, &local_error);
@@ -791,7 +789,7 @@ handshake (MsgConnection *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                    "TLS is not available (is glib-networking installed?): %s",
                    local_error->message);
-      return FALSE;
+      return NULL;
     }
   g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (tls), FALSE);
   if (self->tls_ca_file != NULL && self->tls_ca_file[0] != '\0')
@@ -803,12 +801,26 @@ handshake (MsgConnection *self,
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                        "Could not load the TLS CA file %s: %s",
                        self->tls_ca_file, local_error->message);
-          return FALSE;
+          return NULL;
         }
       g_tls_connection_set_database (G_TLS_CONNECTION (tls), database);
     }
   if (!self->tls_verify)
     g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate_cb), self);
+  return g_steal_pointer (&tls);
+}
+
+/* Runs the handshake of @tls on the private context, raced against the
+ * clocks. */
+static gboolean
+tls_handshake (MsgConnection *self,
+               GIOStream     *tls,
+               gint64         until,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (DeadlineOp) op = NULL;
 
   trace_note (self, "TLS handshake");
   op = _msg_deadline_op_new ();
@@ -818,40 +830,62 @@ handshake (MsgConnection *self,
   g_main_context_pop_thread_default (self->context);
 
   if (!wait_for_async (self, op, until, "in the TLS handshake with", cancellable, error))
-    {
-      g_signal_handlers_disconnect_by_data (tls, self);
-      return FALSE;
-    }
+    return FALSE;
   if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (tls), _msg_deadline_op_get_result (op), &local_error))
     {
-      g_signal_handlers_disconnect_by_data (tls, self);
       g_set_error (error, local_error->domain, local_error->code,
                    "TLS handshake with %s:%u failed: %s",
                    self->host, self->port, local_error->message);
       return FALSE;
     }
+  return TRUE;
+}
+
+/* glib-networking (2.74) resumes a TLS session from its process-wide
+ * cache, keyed by the server's address and name but not by the trust
+ * settings, without rejecting a certificate that fails verification: a
+ * session made with tlsverify off, or against another tlscafile, would
+ * pass for a verified one. The errors are still computed; act on them. */
+static gboolean
+check_peer_certificate (MsgConnection *self,
+                        GIOStream     *tls,
+                        GError       **error)
+{
+  GTlsCertificateFlags errors;
+
+  if (!self->tls_verify)
+    return TRUE;
+  errors = g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls));
+  if (errors == 0)
+    return TRUE;
+
+  /* The socket first: dropping the TLS stream must not write. */
+  g_socket_close (self->socket, NULL);
+  g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
+               "TLS handshake with %s:%u failed: unacceptable TLS certificate "
+               "(verification flags 0x%x)",
+               self->host, self->port, (unsigned) errors);
+  return FALSE;
+}
+
+/* Wraps the TCP connection in TLS and performs the handshake, with its own
+ * exchange clock. */
+static gboolean
+handshake (MsgConnection *self,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  g_autoptr (GIOStream) tls = NULL;
+  gint64   until = exchange_until (self, g_get_monotonic_time ());
+  gboolean ok;
+
+  tls = tls_client_new (self, error);
+  if (tls == NULL)
+    return FALSE;
+  ok = tls_handshake (self, tls, until, cancellable, error);
   g_signal_handlers_disconnect_by_data (tls, self);
-
-  /* glib-networking (2.74) resumes a TLS session from its process-wide
-   * cache, keyed by the server's address and name but not by the trust
-   * settings, without rejecting a certificate that fails verification: a
-   * session made with tlsverify off, or against another tlscafile, would
-   * pass for a verified one. The errors are still computed; act on them. */
-  if (self->tls_verify)
-    {
-      GTlsCertificateFlags errors = g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls));
-
-      if (errors != 0)
-        {
-          /* The socket first: dropping the TLS stream must not write. */
-          g_socket_close (self->socket, NULL);
-          g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
-                       "TLS handshake with %s:%u failed: unacceptable TLS certificate "
-                       "(verification flags 0x%x)",
-                       self->host, self->port, (unsigned) errors);
-          return FALSE;
-        }
-    }
+  if (!ok || !check_peer_certificate (self, tls, error))
+    return FALSE;
 
   self->tls = g_steal_pointer (&tls);
   set_streams (self, self->tls);
