@@ -42,6 +42,73 @@ struct _MsgReplyParser
 G_DEFINE_BOXED_TYPE (MsgReply, msg_reply, msg_reply_ref, msg_reply_unref)
 
 /**
+ * msg_reply_parse:
+ * @data: (array length=length) (element-type guint8): the reply's text
+ * @length: the length of @data in bytes, or -1 if it is nul-terminated
+ * @error: return location for a #GError
+ *
+ * Parses a whole server reply: one or more lines, each ending in CRLF or
+ * a bare LF (the last line may lack its line end), `250-...`
+ * continuation lines before a final `250 ...` line. Codes 100 to 599 are
+ * accepted.
+ *
+ * Fails with %MSG_TRANSPORT_ERROR_PROTOCOL on an invalid code, codes that
+ * differ between lines, a missing final line, text after the final line,
+ * a NUL byte, a line longer than %MSG_REPLY_MAX_LINE_LENGTH, a reply
+ * longer than %MSG_REPLY_MAX_LENGTH or more than 1000 lines. Other
+ * control characters and invalid UTF-8 in the text are replaced.
+ *
+ * Returns: (transfer full): the reply, or %NULL on error
+ */
+MsgReply *
+msg_reply_parse (const char *data,
+                 gssize      length,
+                 GError    **error)
+{
+  g_autoptr (MsgReplyParser) parser = NULL;
+  const char *p;
+  const char *end;
+  gboolean    done = FALSE;
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (length < 0)
+    length = (gssize) strlen (data);
+  parser = _msg_reply_parser_new (MSG_REPLY_GRAMMAR_ANY);
+  p = data;
+  end = data + length;
+  while (p < end && !done)
+    {
+      const char *lf = memchr (p, '\n', (gsize) (end - p));
+      gsize       line_length = (gsize) ((lf != NULL ? lf : end) - p);
+
+      if (line_length + 1 > MSG_REPLY_MAX_LINE_LENGTH)
+        {
+          g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+                       "Reply line longer than %d bytes", MSG_REPLY_MAX_LINE_LENGTH);
+          return NULL;
+        }
+      if (!_msg_reply_parser_feed_line (parser, p, line_length, &done, error))
+        return NULL;
+      p = lf != NULL ? lf + 1 : end;
+    }
+  if (!done)
+    {
+      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+                           p == data ? "Empty reply" : "Reply ends with a continuation line and no final line");
+      return NULL;
+    }
+  if (p < end)
+    {
+      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+                           "Text after the final line of the reply");
+      return NULL;
+    }
+  return _msg_reply_parser_finish (parser);
+}
+
+/**
  * msg_reply_ref:
  * @self: a reply
  *
@@ -204,6 +271,8 @@ msg_reply_is_permanent_failure (const MsgReply *self)
 
   return self->code / 100 == 5;
 }
+
+/* The incremental parser (msg-reply-private.h). */
 
 char *
 _msg_reply_sanitize_text (const char *data,
@@ -397,71 +466,4 @@ _msg_reply_parser_finish (MsgReplyParser *parser)
     reply->enhanced_status = parse_enhanced_status (reply->lines[0], reply->code);
   msg_reply_parser_reset (parser);
   return reply;
-}
-
-/**
- * msg_reply_parse:
- * @data: (array length=length) (element-type guint8): the reply's text
- * @length: the length of @data in bytes, or -1 if it is nul-terminated
- * @error: return location for a #GError
- *
- * Parses a whole server reply: one or more lines, each ending in CRLF or
- * a bare LF (the last line may lack its line end), `250-...`
- * continuation lines before a final `250 ...` line. Codes 100 to 599 are
- * accepted.
- *
- * Fails with %MSG_TRANSPORT_ERROR_PROTOCOL on an invalid code, codes that
- * differ between lines, a missing final line, text after the final line,
- * a NUL byte, a line longer than %MSG_REPLY_MAX_LINE_LENGTH, a reply
- * longer than %MSG_REPLY_MAX_LENGTH or more than 1000 lines. Other
- * control characters and invalid UTF-8 in the text are replaced.
- *
- * Returns: (transfer full): the reply, or %NULL on error
- */
-MsgReply *
-msg_reply_parse (const char *data,
-                 gssize      length,
-                 GError    **error)
-{
-  g_autoptr (MsgReplyParser) parser = NULL;
-  const char *p;
-  const char *end;
-  gboolean    done = FALSE;
-
-  g_return_val_if_fail (data != NULL || length == 0, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (length < 0)
-    length = (gssize) strlen (data);
-  parser = _msg_reply_parser_new (MSG_REPLY_GRAMMAR_ANY);
-  p = data;
-  end = data + length;
-  while (p < end && !done)
-    {
-      const char *lf = memchr (p, '\n', (gsize) (end - p));
-      gsize       line_length = (gsize) ((lf != NULL ? lf : end) - p);
-
-      if (line_length + 1 > MSG_REPLY_MAX_LINE_LENGTH)
-        {
-          g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
-                       "Reply line longer than %d bytes", MSG_REPLY_MAX_LINE_LENGTH);
-          return NULL;
-        }
-      if (!_msg_reply_parser_feed_line (parser, p, line_length, &done, error))
-        return NULL;
-      p = lf != NULL ? lf + 1 : end;
-    }
-  if (!done)
-    {
-      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
-                           p == data ? "Empty reply" : "Reply ends with a continuation line and no final line");
-      return NULL;
-    }
-  if (p < end)
-    {
-      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
-                           "Text after the final line of the reply");
-      return NULL;
-    }
-  return _msg_reply_parser_finish (parser);
 }
