@@ -1,4 +1,5 @@
-/* msg-connection-private.h: MsgConnection internals shared with tests
+/* msg-connection-private.h: MsgConnection internals shared with its output
+ * stream
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
