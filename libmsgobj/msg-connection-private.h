@@ -1,14 +1,22 @@
-/* msg-connection-private.h: MsgConnection internals shared with tests
+/* msg-connection-private.h: MsgConnection internals shared with its output
+ * stream
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 
-#include "msgobj.h"
+#include "msg-connection.h"
 
 G_BEGIN_DECLS
 
 /* Size of the read-ahead buffer; at least twice MSG_REPLY_MAX_LINE_LENGTH. */
 #define MSG_CONNECTION_READ_BUFFER_SIZE (16 * 1024)
+
+/* Writes all of @buffer under the clocks; does not abort. */
+gboolean _msg_connection_write_internal (MsgConnection *self,
+                                         const void    *buffer,
+                                         gsize          length,
+                                         GCancellable  *cancellable,
+                                         GError       **error);
 
 G_END_DECLS

@@ -5,12 +5,16 @@
 #include "config.h"
 
 #include "msg-connection-private.h"
-#include "msg-reply-private.h"
 
-#include <string.h>
+#include "msg-connection-output-stream-private.h"
+#include "msg-deadline-private.h"
+#include "msg-reply-private.h"
+#include "msg-transport.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #ifdef __linux__
@@ -54,9 +58,6 @@
  * what the server sent.
  */
 
-#define MSG_TYPE_CONNECTION_OUTPUT_STREAM (msg_connection_output_stream_get_type ())
-G_DECLARE_FINAL_TYPE (MsgConnectionOutputStream, msg_connection_output_stream, MSG, CONNECTION_OUTPUT_STREAM, GOutputStream)
-
 struct _MsgConnection
 {
   GObject parent_instance;
@@ -82,10 +83,12 @@ struct _MsgConnection
   gsize       read_end;
   gint64      exchange_start;
   gboolean    replies_read; /* since the last write */
-  gint        tls_warned;
+  int         tls_warned;
 
   MsgConnectionOutputStream *output_stream; /* (nullable) */
 };
+
+G_DEFINE_FINAL_TYPE (MsgConnection, msg_connection, G_TYPE_OBJECT)
 
 enum
 {
@@ -101,70 +104,406 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_FINAL_TYPE (MsgConnection, msg_connection, G_TYPE_OBJECT)
+/* GObject. */
 
-/* The stream of get_output_stream(). */
-
-struct _MsgConnectionOutputStream
+static void
+msg_connection_dispose (GObject *object)
 {
-  GOutputStream  parent_instance;
-  MsgConnection *connection; /* (nullable) (unowned) */
-};
+  MsgConnection *self = MSG_CONNECTION (object);
 
-G_DEFINE_FINAL_TYPE (MsgConnectionOutputStream, msg_connection_output_stream, G_TYPE_OUTPUT_STREAM)
-
-static gboolean msg_connection_write_internal (MsgConnection *self,
-                                               const void    *buffer,
-                                               gsize          length,
-                                               GCancellable  *cancellable,
-                                               GError       **error);
-
-static gssize
-msg_connection_output_stream_write (GOutputStream *stream,
-                                    const void    *buffer,
-                                    gsize          count,
-                                    GCancellable  *cancellable,
-                                    GError       **error)
-{
-  MsgConnectionOutputStream *self = MSG_CONNECTION_OUTPUT_STREAM (stream);
-
-  if (self->connection == NULL)
+  msg_connection_abort (self);
+  if (self->output_stream != NULL)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                           "The connection is gone");
-      return -1;
+      _msg_connection_output_stream_detach (self->output_stream);
+      g_clear_object (&self->output_stream);
     }
-  if (!msg_connection_flush (self->connection, cancellable, error))
-    return -1;
-  if (!msg_connection_write_internal (self->connection, buffer, count, cancellable, error))
-    {
-      msg_connection_abort (self->connection);
-      return -1;
-    }
-  return (gssize) count;
-}
-
-static gboolean
-msg_connection_output_stream_close (GOutputStream *stream,
-                                    GCancellable  *cancellable,
-                                    GError       **error)
-{
-  /* Closing this stream leaves the connection alone. */
-  return TRUE;
+  G_OBJECT_CLASS (msg_connection_parent_class)->dispose (object);
 }
 
 static void
-msg_connection_output_stream_class_init (MsgConnectionOutputStreamClass *klass)
+msg_connection_finalize (GObject *object)
 {
-  GOutputStreamClass *stream_class = G_OUTPUT_STREAM_CLASS (klass);
+  MsgConnection *self = MSG_CONNECTION (object);
 
-  stream_class->write_fn = msg_connection_output_stream_write;
-  stream_class->close_fn = msg_connection_output_stream_close;
+  g_free (self->host);
+  g_free (self->tls_ca_file);
+  g_free (self->trace_name);
+  g_byte_array_unref (self->queue);
+  g_free (self->read_buffer);
+  g_main_context_unref (self->context);
+  G_OBJECT_CLASS (msg_connection_parent_class)->finalize (object);
 }
 
 static void
-msg_connection_output_stream_init (MsgConnectionOutputStream *self)
+msg_connection_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
 {
+  MsgConnection *self = MSG_CONNECTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_HOST:
+      g_value_set_string (value, self->host);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_double (value, self->timeout);
+      break;
+    case PROP_DEADLINE:
+      g_value_set_int64 (value, self->deadline);
+      break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, self->tls_ca_file);
+      break;
+    case PROP_TLS_VERIFY:
+      g_value_set_boolean (value, self->tls_verify);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+msg_connection_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  MsgConnection *self = MSG_CONNECTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_HOST:
+      g_free (self->host);
+      self->host = g_value_dup_string (value);
+      break;
+    case PROP_PORT:
+      self->port = (guint16) g_value_get_uint (value);
+      break;
+    case PROP_TIMEOUT:
+      msg_connection_set_timeout (self, g_value_get_double (value));
+      break;
+    case PROP_DEADLINE:
+      msg_connection_set_deadline (self, g_value_get_int64 (value));
+      break;
+    case PROP_TLS_CA_FILE:
+      msg_connection_set_tls_ca_file (self, g_value_get_string (value));
+      break;
+    case PROP_TLS_VERIFY:
+      msg_connection_set_tls_verify (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+msg_connection_class_init (MsgConnectionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = msg_connection_dispose;
+  object_class->finalize = msg_connection_finalize;
+  object_class->get_property = msg_connection_get_property;
+  object_class->set_property = msg_connection_set_property;
+
+  /**
+   * MsgConnection:host:
+   *
+   * The server's host name or address.
+   */
+  properties[PROP_HOST] =
+      g_param_spec_string ("host", NULL, NULL, "localhost",
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:port:
+   *
+   * The server's port.
+   */
+  properties[PROP_PORT] =
+      g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:timeout: (getter get_timeout) (setter set_timeout)
+   *
+   * The inactivity limit of each exchange, in seconds; 0 for none.
+   */
+  properties[PROP_TIMEOUT] =
+      g_param_spec_double ("timeout", NULL, NULL, 0, G_MAXDOUBLE, 0,
+                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:deadline: (getter get_deadline) (setter set_deadline)
+   *
+   * The total deadline, a monotonic time in µs; 0 for none.
+   */
+  properties[PROP_DEADLINE] =
+      g_param_spec_int64 ("deadline", NULL, NULL, 0, G_MAXINT64, 0,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:tls-ca-file:
+   *
+   * A PEM file of trusted CA certificates; %NULL for the system's store.
+   */
+  properties[PROP_TLS_CA_FILE] =
+      g_param_spec_string ("tls-ca-file", NULL, NULL, NULL,
+                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgConnection:tls-verify:
+   *
+   * Whether the server's certificate is verified.
+   */
+  properties[PROP_TLS_VERIFY] =
+      g_param_spec_boolean ("tls-verify", NULL, NULL, TRUE,
+                            G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+msg_connection_init (MsgConnection *self)
+{
+  self->tls_verify = TRUE;
+  self->context = g_main_context_new ();
+  self->queue = g_byte_array_new ();
+  self->read_buffer = g_malloc (MSG_CONNECTION_READ_BUFFER_SIZE);
+}
+
+/* Settings. */
+
+/**
+ * msg_connection_new:
+ * @host: the server's host name or address
+ * @port: the server's port
+ *
+ * Creates an unconnected connection with no inactivity limit and no
+ * deadline; TLS certificates are verified against the system's store.
+ *
+ * Returns: (transfer full): a new connection
+ */
+MsgConnection *
+msg_connection_new (const char *host,
+                    guint16     port)
+{
+  g_return_val_if_fail (host != NULL, NULL);
+
+  return g_object_new (MSG_TYPE_CONNECTION, "host", host, "port", (guint) port, NULL);
+}
+
+/**
+ * msg_connection_get_host:
+ * @self: a connection
+ *
+ * Returns: the server's host name or address
+ */
+const char *
+msg_connection_get_host (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
+
+  return self->host;
+}
+
+/**
+ * msg_connection_get_port:
+ * @self: a connection
+ *
+ * Returns: the server's port
+ */
+guint16
+msg_connection_get_port (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
+
+  return self->port;
+}
+
+/**
+ * msg_connection_set_timeout:
+ * @self: a connection
+ * @seconds: the inactivity limit in seconds (fractions allowed; 0 for none)
+ *
+ * Sets the limit for each exchange: a connect, a TLS handshake, and each
+ * whole reply from when its command was sent; and for each write to make
+ * progress. Millisecond precision.
+ */
+void
+msg_connection_set_timeout (MsgConnection *self,
+                            double         seconds)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+  g_return_if_fail (seconds >= 0);
+
+  if (self->timeout == seconds)
+    return;
+  self->timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
+}
+
+/**
+ * msg_connection_get_timeout:
+ * @self: a connection
+ *
+ * Returns: the inactivity limit in seconds, 0 for none
+ */
+double
+msg_connection_get_timeout (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
+
+  return self->timeout;
+}
+
+/**
+ * msg_connection_set_deadline:
+ * @self: a connection
+ * @deadline: a g_get_monotonic_time() value, or 0 for none
+ *
+ * Sets the total deadline that caps every wait, typically the start of a
+ * send plus the operation time-out.
+ */
+void
+msg_connection_set_deadline (MsgConnection *self,
+                             gint64         deadline)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+  g_return_if_fail (deadline >= 0);
+
+  if (self->deadline == deadline)
+    return;
+  self->deadline = deadline;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEADLINE]);
+}
+
+/**
+ * msg_connection_get_deadline:
+ * @self: a connection
+ *
+ * Returns: the total deadline (monotonic µs), 0 for none
+ */
+gint64
+msg_connection_get_deadline (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
+
+  return self->deadline;
+}
+
+/**
+ * msg_connection_set_tls_ca_file:
+ * @self: a connection
+ * @path: (nullable) (type filename): a PEM file of trusted CA
+ *   certificates, or %NULL (or empty) for the system's store
+ *
+ * Sets the certificates trusted for TLS, for the next handshake. A
+ * relative @path is taken relative to the current directory now.
+ */
+void
+msg_connection_set_tls_ca_file (MsgConnection *self,
+                                const char    *path)
+{
+  g_autofree char *absolute = NULL;
+
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+
+  /* GTlsFileDatabase takes absolute paths only (a relative one finds no
+   * anchor and fails every handshake): resolve it against the current
+   * directory now. */
+  if (path != NULL && *path != '\0' && !g_path_is_absolute (path))
+    absolute = g_canonicalize_filename (path, NULL);
+  if (absolute != NULL)
+    path = absolute;
+  if (g_strcmp0 (self->tls_ca_file, path) == 0)
+    return;
+  g_free (self->tls_ca_file);
+  self->tls_ca_file = g_strdup (path);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILE]);
+}
+
+/**
+ * msg_connection_set_tls_verify:
+ * @self: a connection
+ * @verify: whether to verify the server's certificate (the default)
+ *
+ * With @verify %FALSE any certificate is accepted, with a warning in the
+ * log: the connection is then encrypted but not authenticated.
+ */
+void
+msg_connection_set_tls_verify (MsgConnection *self,
+                               gboolean       verify)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+
+  verify = !!verify;
+  if (self->tls_verify == verify)
+    return;
+  self->tls_verify = verify;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
+}
+
+/**
+ * msg_connection_is_tls:
+ * @self: a connection
+ *
+ * Returns: whether the open connection uses TLS
+ */
+gboolean
+msg_connection_is_tls (MsgConnection *self)
+{
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
+
+  return self->tls != NULL;
+}
+
+/**
+ * msg_connection_get_local_address:
+ * @self: a connection
+ *
+ * Gets the address of this end of the open connection, for example for
+ * an SMTP EHLO address literal when the host has no domain name.
+ *
+ * Returns: (transfer full) (nullable): the local address, or %NULL when
+ *   not connected
+ */
+GInetAddress *
+msg_connection_get_local_address (MsgConnection *self)
+{
+  g_autoptr (GSocketAddress) address = NULL;
+
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
+
+  if (self->socket == NULL)
+    return NULL;
+  address = g_socket_get_local_address (self->socket, NULL);
+  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  return g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+}
+
+/**
+ * msg_connection_set_trace_name:
+ * @self: a connection
+ * @name: (nullable): the prefix of the trace lines, or %NULL for
+ *   "host:port"
+ *
+ * Sets the prefix of this connection's protocol trace lines.
+ */
+void
+msg_connection_set_trace_name (MsgConnection *self,
+                               const char    *name)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+
+  g_free (self->trace_name);
+  self->trace_name = g_strdup (name);
 }
 
 /* Tracing. */
@@ -197,7 +536,7 @@ trace_line (MsgConnection *self,
 
   if (!trace_enabled ())
     return;
-  clean = msg_reply_sanitize_text (text, length);
+  clean = _msg_reply_sanitize_text (text, length);
   g_debug ("%s %c: %s", trace_prefix (self, prefix, sizeof prefix), direction, clean);
 }
 
@@ -254,111 +593,29 @@ set_timed_out (MsgConnection *self,
                  what, self->host, self->port, self->timeout);
 }
 
-typedef struct
-{
-  gboolean ready;
-  gboolean timed_out;
-  gint     cancelled; /* atomic: set by the cancelling thread */
-} Waiter;
-
+/* TRUE for READY; otherwise FALSE with the error of the clock or the
+ * cancellation that ended the wait for @what. */
 static gboolean
-on_pollable_ready (GObject *stream,
-                   gpointer user_data)
+wait_result (MsgConnection    *self,
+             MsgDeadlineResult result,
+             gint64            until,
+             const char       *what,
+             GCancellable     *cancellable,
+             GError          **error)
 {
-  ((Waiter *) user_data)->ready = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-on_socket_ready (GSocket     *socket,
-                 GIOCondition condition,
-                 gpointer     user_data)
-{
-  ((Waiter *) user_data)->ready = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-typedef struct
-{
-  Waiter       *waiter;
-  GMainContext *context;
-} CancelWake;
-
-/* Runs in the cancelling thread. */
-static void
-on_cancelled (GCancellable *cancellable,
-              gpointer      user_data)
-{
-  CancelWake *wake = user_data;
-
-  g_atomic_int_set (&wake->waiter->cancelled, TRUE);
-  g_main_context_wakeup (wake->context);
-}
-
-static gboolean
-on_timer (gpointer user_data)
-{
-  ((Waiter *) user_data)->timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-timer_dispatch (GSource    *source,
-                GSourceFunc callback,
-                gpointer    user_data)
-{
-  return callback (user_data);
-}
-
-static GSourceFuncs timer_funcs = {
-  NULL, NULL, timer_dispatch, NULL, NULL, NULL
-};
-
-/* Iterates the private context until @waiter is ready, @until (monotonic
- * µs) passes or @cancellable fires. @ready_source, when given, already has
- * its callback set to mark @waiter ready; it is consumed. */
-static void
-wait_on_context (MsgConnection *self,
-                 Waiter        *waiter,
-                 GSource       *ready_source,
-                 gint64         until,
-                 GCancellable  *cancellable)
-{
-  GSource   *timer = NULL;
-  CancelWake wake = { waiter, self->context };
-  gulong     cancel_handler = 0;
-
-  if (ready_source != NULL)
-    g_source_attach (ready_source, self->context);
-  if (until != G_MAXINT64)
+  switch (result)
     {
-      timer = g_source_new (&timer_funcs, sizeof (GSource));
-      g_source_set_callback (timer, on_timer, waiter, NULL);
-      g_source_set_ready_time (timer, until);
-      g_source_attach (timer, self->context);
+    case MSG_DEADLINE_READY:
+      return TRUE;
+    case MSG_DEADLINE_CANCELLED:
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      break;
+    case MSG_DEADLINE_TIMED_OUT:
+      break;
     }
-  /* A signal handler rather than g_cancellable_source_new(): on GLib 2.74
-   * a GCancellableSource dropped while another thread is still inside
-   * g_cancellable_cancel() is resurrected and leaked. Disconnecting waits
-   * for a running handler, so @wake is never used after this returns. */
-  if (cancellable != NULL)
-    cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &wake, NULL);
-
-  while (!waiter->ready && !waiter->timed_out && !g_atomic_int_get (&waiter->cancelled))
-    g_main_context_iteration (self->context, TRUE);
-
-  if (ready_source != NULL)
-    {
-      g_source_destroy (ready_source);
-      g_source_unref (ready_source);
-    }
-  if (timer != NULL)
-    {
-      g_source_destroy (timer);
-      g_source_unref (timer);
-    }
-  if (cancellable != NULL)
-    g_cancellable_disconnect (cancellable, cancel_handler);
+  set_timed_out (self, until, what, error);
+  return FALSE;
 }
 
 /* Fails at once when cancelled or past @until. */
@@ -369,14 +626,7 @@ check_clocks (MsgConnection *self,
               GCancellable  *cancellable,
               GError       **error)
 {
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-  if (g_get_monotonic_time () >= until)
-    {
-      set_timed_out (self, until, what, error);
-      return FALSE;
-    }
-  return TRUE;
+  return wait_result (self, _msg_deadline_check (until, cancellable), until, what, cancellable, error);
 }
 
 /* Waits for @ready_source (consumed); FALSE with the error when a clock or
@@ -389,114 +639,22 @@ wait_for_source (MsgConnection *self,
                  GCancellable  *cancellable,
                  GError       **error)
 {
-  Waiter waiter = { FALSE, FALSE, FALSE };
-
-  if (!check_clocks (self, until, what, cancellable, error))
-    {
-      g_source_unref (ready_source);
-      return FALSE;
-    }
-  g_source_set_callback (ready_source, G_SOURCE_FUNC (on_pollable_ready), &waiter, NULL);
-  wait_on_context (self, &waiter, ready_source, until, cancellable);
-  if (waiter.cancelled)
-    return !g_cancellable_set_error_if_cancelled (cancellable, error);
-  if (waiter.ready)
-    return TRUE;
-  set_timed_out (self, until, what, error);
-  return FALSE;
+  return wait_result (self, _msg_deadline_wait_for_source (self->context, ready_source, until, cancellable),
+                      until, what, cancellable, error);
 }
 
-/* An asynchronous GIO operation raced against the clocks. */
-typedef struct
-{
-  gatomicrefcount ref_count;
-  Waiter          waiter;
-  GAsyncResult   *result;
-  GCancellable   *cancellable; /* the operation's child cancellable */
-} AsyncOp;
-
-static AsyncOp *
-async_op_new (void)
-{
-  AsyncOp *op = g_new0 (AsyncOp, 1);
-
-  g_atomic_ref_count_init (&op->ref_count);
-  op->cancellable = g_cancellable_new ();
-  return op;
-}
-
-static AsyncOp *
-async_op_ref (AsyncOp *op)
-{
-  g_atomic_ref_count_inc (&op->ref_count);
-  return op;
-}
-
-static void
-async_op_unref (AsyncOp *op)
-{
-  if (g_atomic_ref_count_dec (&op->ref_count))
-    {
-      g_clear_object (&op->result);
-      g_object_unref (op->cancellable);
-      g_free (op);
-    }
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (AsyncOp, async_op_unref)
-
-static void
-async_op_done (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  AsyncOp *op = user_data;
-
-  op->result = g_object_ref (result);
-  op->waiter.ready = TRUE;
-  async_op_unref (op);
-}
-
-/* Waits for @op, started on the private context with async_op_done and a
- * new reference; when a clock or the caller's cancellable wins, cancels
- * the operation, waits for it to unwind (GIO operations on the 2.74 floor
- * return promptly once cancelled) and fails. */
+/* Waits for @op (see _msg_deadline_wait_for_async()); FALSE with the
+ * error when a clock or the cancellable won. */
 static gboolean
 wait_for_async (MsgConnection *self,
-                AsyncOp       *op,
+                DeadlineOp    *op,
                 gint64         until,
                 const char    *what,
                 GCancellable  *cancellable,
                 GError       **error)
 {
-  if (g_cancellable_is_cancelled (cancellable) || g_get_monotonic_time () >= until)
-    op->waiter.timed_out = TRUE;
-  else
-    wait_on_context (self, &op->waiter, NULL, until, cancellable);
-
-  if (op->waiter.ready)
-    return TRUE;
-
-  g_cancellable_cancel (op->cancellable);
-  {
-    Waiter   grace = { FALSE, FALSE, FALSE };
-    gint64   grace_until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
-    GSource *timer = g_source_new (&timer_funcs, sizeof (GSource));
-
-    /* Usually the callback comes in the next iteration; the grace timer
-     * only guards against a misbehaving backend. */
-    g_source_set_callback (timer, on_timer, &grace, NULL);
-    g_source_set_ready_time (timer, grace_until);
-    g_source_attach (timer, self->context);
-    while (!op->waiter.ready && !grace.timed_out)
-      g_main_context_iteration (self->context, TRUE);
-    g_source_destroy (timer);
-    g_source_unref (timer);
-  }
-
-  if (!g_cancellable_set_error_if_cancelled (cancellable, error))
-    set_timed_out (self, until, what, error);
-  return FALSE;
+  return wait_result (self, _msg_deadline_wait_for_async (self->context, op, until, cancellable),
+                      until, what, cancellable, error);
 }
 
 /* Connecting. */
@@ -509,7 +667,7 @@ resolve (MsgConnection *self,
 {
   g_autoptr (GInetAddress) literal = g_inet_address_new_from_string (self->host);
   g_autoptr (GResolver) resolver = NULL;
-  g_autoptr (AsyncOp) op = NULL;
+  g_autoptr (DeadlineOp) op = NULL;
   g_autoptr (GError) local_error = NULL;
   GList *addresses;
 
@@ -517,15 +675,15 @@ resolve (MsgConnection *self,
     return g_list_prepend (NULL, g_steal_pointer (&literal));
 
   resolver = g_resolver_get_default ();
-  op = async_op_new ();
+  op = _msg_deadline_op_new ();
   g_main_context_push_thread_default (self->context);
-  g_resolver_lookup_by_name_async (resolver, self->host, op->cancellable,
-                                   async_op_done, async_op_ref (op));
+  g_resolver_lookup_by_name_async (resolver, self->host, _msg_deadline_op_get_cancellable (op),
+                                   _msg_deadline_op_done_cb, _msg_deadline_op_ref (op));
   g_main_context_pop_thread_default (self->context);
 
   if (!wait_for_async (self, op, until, "resolving the name of", cancellable, error))
     return NULL;
-  addresses = g_resolver_lookup_by_name_finish (resolver, op->result, &local_error);
+  addresses = g_resolver_lookup_by_name_finish (resolver, _msg_deadline_op_get_result (op), &local_error);
   if (addresses == NULL)
     {
       g_set_error (error, G_IO_ERROR, local_error->code,
@@ -566,20 +724,13 @@ connect_address (MsgConnection *self,
         }
       g_clear_error (&local_error);
 
-      {
-        Waiter   waiter = { FALSE, FALSE, FALSE };
-        GSource *source = g_socket_create_source (socket, G_IO_OUT, NULL);
-
-        g_source_set_callback (source, G_SOURCE_FUNC (on_socket_ready), &waiter, NULL);
-        wait_on_context (self, &waiter, source, until, cancellable);
-        if (!waiter.ready)
-          {
-            g_socket_close (socket, NULL);
-            if (!g_cancellable_set_error_if_cancelled (cancellable, error))
-              set_timed_out (self, until, "connecting to", error);
-            return NULL;
-          }
-      }
+      if (_msg_deadline_wait_for_socket (self->context, socket, G_IO_OUT, until, cancellable) != MSG_DEADLINE_READY)
+        {
+          g_socket_close (socket, NULL);
+          if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+            set_timed_out (self, until, "connecting to", error);
+          return NULL;
+        }
       if (!g_socket_check_connect_result (socket, error))
         {
           g_socket_close (socket, NULL);
@@ -605,10 +756,10 @@ set_streams (MsgConnection *self,
 }
 
 static gboolean
-accept_any_certificate (GTlsConnection      *connection,
-                        GTlsCertificate     *peer_cert,
-                        GTlsCertificateFlags errors,
-                        gpointer             user_data)
+accept_any_certificate_cb (GTlsConnection      *connection,
+                           GTlsCertificate     *peer_cert,
+                           GTlsCertificateFlags errors,
+                           gpointer             user_data)
 {
   MsgConnection *self = user_data;
 
@@ -620,18 +771,16 @@ accept_any_certificate (GTlsConnection      *connection,
   return TRUE;
 }
 
-/* Wraps the TCP connection in TLS and performs the handshake, with its own
- * exchange clock. */
-static gboolean
-handshake (MsgConnection *self,
-           GCancellable  *cancellable,
-           GError       **error)
+/* A TLS client connection over the TCP connection, set up from the TLS
+ * settings; the accept-certificate handler, when connected, has @self as
+ * its data. */
+static GIOStream *
+tls_client_new (MsgConnection *self,
+                GError       **error)
 {
   g_autoptr (GSocketConnectable) identity = NULL;
   g_autoptr (GIOStream) tls = NULL;
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (AsyncOp) op = NULL;
-  gint64 until = exchange_until (self, g_get_monotonic_time ());
 
   identity = g_network_address_new (self->host, self->port);
   tls = g_tls_client_connection_new (self->tcp, identity, &local_error);
@@ -640,7 +789,7 @@ handshake (MsgConnection *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                    "TLS is not available (is glib-networking installed?): %s",
                    local_error->message);
-      return FALSE;
+      return NULL;
     }
   g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (tls), FALSE);
   if (self->tls_ca_file != NULL && self->tls_ca_file[0] != '\0')
@@ -652,55 +801,91 @@ handshake (MsgConnection *self,
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                        "Could not load the TLS CA file %s: %s",
                        self->tls_ca_file, local_error->message);
-          return FALSE;
+          return NULL;
         }
       g_tls_connection_set_database (G_TLS_CONNECTION (tls), database);
     }
   if (!self->tls_verify)
-    g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate), self);
+    g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate_cb), self);
+  return g_steal_pointer (&tls);
+}
+
+/* Runs the handshake of @tls on the private context, raced against the
+ * clocks. */
+static gboolean
+tls_handshake (MsgConnection *self,
+               GIOStream     *tls,
+               gint64         until,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (DeadlineOp) op = NULL;
 
   trace_note (self, "TLS handshake");
-  op = async_op_new ();
+  op = _msg_deadline_op_new ();
   g_main_context_push_thread_default (self->context);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, op->cancellable,
-                                    async_op_done, async_op_ref (op));
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, _msg_deadline_op_get_cancellable (op),
+                                    _msg_deadline_op_done_cb, _msg_deadline_op_ref (op));
   g_main_context_pop_thread_default (self->context);
 
   if (!wait_for_async (self, op, until, "in the TLS handshake with", cancellable, error))
+    return FALSE;
+  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (tls), _msg_deadline_op_get_result (op), &local_error))
     {
-      g_signal_handlers_disconnect_by_data (tls, self);
-      return FALSE;
-    }
-  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (tls), op->result, &local_error))
-    {
-      g_signal_handlers_disconnect_by_data (tls, self);
       g_set_error (error, local_error->domain, local_error->code,
                    "TLS handshake with %s:%u failed: %s",
                    self->host, self->port, local_error->message);
       return FALSE;
     }
+  return TRUE;
+}
+
+/* glib-networking (2.74) resumes a TLS session from its process-wide
+ * cache, keyed by the server's address and name but not by the trust
+ * settings, without rejecting a certificate that fails verification: a
+ * session made with tlsverify off, or against another tlscafile, would
+ * pass for a verified one. The errors are still computed; act on them. */
+static gboolean
+check_peer_certificate (MsgConnection *self,
+                        GIOStream     *tls,
+                        GError       **error)
+{
+  GTlsCertificateFlags errors;
+
+  if (!self->tls_verify)
+    return TRUE;
+  errors = g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls));
+  if (errors == 0)
+    return TRUE;
+
+  /* The socket first: dropping the TLS stream must not write. */
+  g_socket_close (self->socket, NULL);
+  g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
+               "TLS handshake with %s:%u failed: unacceptable TLS certificate "
+               "(verification flags 0x%x)",
+               self->host, self->port, (unsigned) errors);
+  return FALSE;
+}
+
+/* Wraps the TCP connection in TLS and performs the handshake, with its own
+ * exchange clock. */
+static gboolean
+handshake (MsgConnection *self,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  g_autoptr (GIOStream) tls = NULL;
+  gint64   until = exchange_until (self, g_get_monotonic_time ());
+  gboolean ok;
+
+  tls = tls_client_new (self, error);
+  if (tls == NULL)
+    return FALSE;
+  ok = tls_handshake (self, tls, until, cancellable, error);
   g_signal_handlers_disconnect_by_data (tls, self);
-
-  /* glib-networking (2.74) resumes a TLS session from its process-wide
-   * cache, keyed by the server's address and name but not by the trust
-   * settings, without rejecting a certificate that fails verification: a
-   * session made with tlsverify off, or against another tlscafile, would
-   * pass for a verified one. The errors are still computed; act on them. */
-  if (self->tls_verify)
-    {
-      GTlsCertificateFlags errors = g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls));
-
-      if (errors != 0)
-        {
-          /* The socket first: dropping the TLS stream must not write. */
-          g_socket_close (self->socket, NULL);
-          g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
-                       "TLS handshake with %s:%u failed: unacceptable TLS certificate "
-                       "(verification flags 0x%x)",
-                       self->host, self->port, (unsigned) errors);
-          return FALSE;
-        }
-    }
+  if (!ok || !check_peer_certificate (self, tls, error))
+    return FALSE;
 
   self->tls = g_steal_pointer (&tls);
   set_streams (self, self->tls);
@@ -892,88 +1077,6 @@ msg_connection_is_connected (MsgConnection *self)
 }
 
 /**
- * msg_connection_is_tls:
- * @self: a connection
- *
- * Returns: whether the open connection uses TLS
- */
-gboolean
-msg_connection_is_tls (MsgConnection *self)
-{
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
-
-  return self->tls != NULL;
-}
-
-/**
- * msg_connection_get_local_address:
- * @self: a connection
- *
- * Gets the address of this end of the open connection, for example for
- * an SMTP EHLO address literal when the host has no domain name.
- *
- * Returns: (transfer full) (nullable): the local address, or %NULL when
- *   not connected
- */
-GInetAddress *
-msg_connection_get_local_address (MsgConnection *self)
-{
-  g_autoptr (GSocketAddress) address = NULL;
-
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
-
-  if (self->socket == NULL)
-    return NULL;
-  address = g_socket_get_local_address (self->socket, NULL);
-  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
-    return NULL;
-  return g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
-}
-
-/**
- * msg_connection_abort:
- * @self: a connection
- *
- * Closes the connection at once: the socket is closed first (with a reset
- * if unsent data is stuck in it, so the server sees the close even when it
- * stopped reading), then the TLS and stream objects are dropped. Nothing
- * waits on the network: no TLS close_notify, no QUIT. Queued commands and
- * read-ahead data are discarded.
- *
- * Calling it on a closed connection does nothing.
- */
-void
-msg_connection_abort (MsgConnection *self)
-{
-  g_return_if_fail (MSG_IS_CONNECTION (self));
-
-  if (self->socket != NULL)
-    {
-#ifdef SIOCOUTQ
-      int fd = g_socket_get_fd (self->socket);
-      int unsent = 0;
-
-      if (ioctl (fd, SIOCOUTQ, &unsent) == 0 && unsent > 0)
-        {
-          struct linger linger = { 1, 0 };
-
-          setsockopt (fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
-        }
-#endif
-      g_socket_close (self->socket, NULL);
-      trace_note (self, "connection closed");
-    }
-  self->input = NULL;
-  self->output = NULL;
-  g_clear_object (&self->tls);
-  g_clear_object (&self->tcp);
-  g_clear_object (&self->socket);
-  g_byte_array_set_size (self->queue, 0);
-  self->read_start = self->read_end = 0;
-  self->replies_read = FALSE;
-}
-
-/**
  * msg_connection_check_idle:
  * @self: a connection
  *
@@ -1021,6 +1124,49 @@ msg_connection_check_idle (MsgConnection *self)
   return FALSE;
 }
 
+/**
+ * msg_connection_abort:
+ * @self: a connection
+ *
+ * Closes the connection at once: the socket is closed first (with a reset
+ * if unsent data is stuck in it, so the server sees the close even when it
+ * stopped reading), then the TLS and stream objects are dropped. Nothing
+ * waits on the network: no TLS close_notify, no QUIT. Queued commands and
+ * read-ahead data are discarded.
+ *
+ * Calling it on a closed connection does nothing.
+ */
+void
+msg_connection_abort (MsgConnection *self)
+{
+  g_return_if_fail (MSG_IS_CONNECTION (self));
+
+  if (self->socket != NULL)
+    {
+#ifdef SIOCOUTQ
+      int fd = g_socket_get_fd (self->socket);
+      int unsent = 0;
+
+      if (ioctl (fd, SIOCOUTQ, &unsent) == 0 && unsent > 0)
+        {
+          struct linger linger = { 1, 0 };
+
+          setsockopt (fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+        }
+#endif
+      g_socket_close (self->socket, NULL);
+      trace_note (self, "connection closed");
+    }
+  self->input = NULL;
+  self->output = NULL;
+  g_clear_object (&self->tls);
+  g_clear_object (&self->tcp);
+  g_clear_object (&self->socket);
+  g_byte_array_set_size (self->queue, 0);
+  self->read_start = self->read_end = 0;
+  self->replies_read = FALSE;
+}
+
 /* Writing. */
 
 static gboolean
@@ -1066,12 +1212,12 @@ check_in_step (MsgConnection *self,
 
 /* Writes all of @buffer; each write must make progress within the
  * inactivity limit; the total deadline caps it. Does not abort. */
-static gboolean
-msg_connection_write_internal (MsgConnection *self,
-                               const void    *buffer,
-                               gsize          length,
-                               GCancellable  *cancellable,
-                               GError       **error)
+gboolean
+_msg_connection_write_internal (MsgConnection *self,
+                                const void    *buffer,
+                                gsize          length,
+                                GCancellable  *cancellable,
+                                GError       **error)
 {
   const guint8 *p = buffer;
   gint64        until;
@@ -1220,7 +1366,7 @@ msg_connection_flush (MsgConnection *self,
     return FALSE;
   if (self->queue->len == 0)
     return TRUE;
-  ok = msg_connection_write_internal (self, self->queue->data, self->queue->len, cancellable, error);
+  ok = _msg_connection_write_internal (self, self->queue->data, self->queue->len, cancellable, error);
   if (!ok)
     {
       msg_connection_abort (self);
@@ -1279,7 +1425,7 @@ msg_connection_write_all (MsgConnection *self,
   if (!msg_connection_flush (self, cancellable, error))
     return FALSE;
   trace_note (self, "C: (%" G_GSIZE_FORMAT " bytes)", length);
-  if (!msg_connection_write_internal (self, buffer, length, cancellable, error))
+  if (!_msg_connection_write_internal (self, buffer, length, cancellable, error))
     {
       msg_connection_abort (self);
       return FALSE;
@@ -1310,14 +1456,11 @@ msg_connection_get_output_stream (MsgConnection *self)
   if (self->output_stream != NULL &&
       g_output_stream_is_closed (G_OUTPUT_STREAM (self->output_stream)))
     {
-      self->output_stream->connection = NULL;
+      _msg_connection_output_stream_detach (self->output_stream);
       g_clear_object (&self->output_stream);
     }
   if (self->output_stream == NULL)
-    {
-      self->output_stream = g_object_new (MSG_TYPE_CONNECTION_OUTPUT_STREAM, NULL);
-      self->output_stream->connection = self;
-    }
+    self->output_stream = _msg_connection_output_stream_new (self);
   return G_OUTPUT_STREAM (self->output_stream);
 }
 
@@ -1514,8 +1657,8 @@ msg_connection_read_reply (MsgConnection *self,
 
   if (!begin_read (self, &until, cancellable, error))
     return NULL;
-  parser = msg_reply_parser_new (style == MSG_REPLY_STYLE_NNTP ? MSG_REPLY_GRAMMAR_NNTP
-                                                               : MSG_REPLY_GRAMMAR_SMTP);
+  parser = _msg_reply_parser_new (style == MSG_REPLY_STYLE_NNTP ? MSG_REPLY_GRAMMAR_NNTP
+                                                                : MSG_REPLY_GRAMMAR_SMTP);
   while (!done)
     {
       g_autoptr (GError) local_error = NULL;
@@ -1529,7 +1672,7 @@ msg_connection_read_reply (MsgConnection *self,
           return NULL;
         }
       trace_line (self, 'S', line, length);
-      if (!msg_reply_parser_feed_line (parser, line, length, &done, &local_error))
+      if (!_msg_reply_parser_feed_line (parser, line, length, &done, &local_error))
         {
           g_set_error (error, local_error->domain, local_error->code,
                        "Invalid reply from %s:%u: %s", self->host, self->port,
@@ -1540,7 +1683,7 @@ msg_connection_read_reply (MsgConnection *self,
     }
   self->exchange_start = g_get_monotonic_time ();
   self->replies_read = TRUE;
-  return msg_reply_parser_finish (parser);
+  return _msg_reply_parser_finish (parser);
 }
 
 /**
@@ -1616,367 +1759,4 @@ msg_connection_read_dot_lines (MsgConnection *self,
   self->replies_read = TRUE;
   g_ptr_array_add (lines, NULL);
   return (GStrv) g_ptr_array_free (g_steal_pointer (&lines), FALSE);
-}
-
-/* Settings. */
-
-/**
- * msg_connection_new:
- * @host: the server's host name or address
- * @port: the server's port
- *
- * Creates an unconnected connection with no inactivity limit and no
- * deadline; TLS certificates are verified against the system's store.
- *
- * Returns: (transfer full): a new connection
- */
-MsgConnection *
-msg_connection_new (const char *host,
-                    guint16     port)
-{
-  g_return_val_if_fail (host != NULL, NULL);
-
-  return g_object_new (MSG_TYPE_CONNECTION, "host", host, "port", (guint) port, NULL);
-}
-
-/**
- * msg_connection_get_host:
- * @self: a connection
- *
- * Returns: the server's host name or address
- */
-const char *
-msg_connection_get_host (MsgConnection *self)
-{
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
-
-  return self->host;
-}
-
-/**
- * msg_connection_get_port:
- * @self: a connection
- *
- * Returns: the server's port
- */
-guint16
-msg_connection_get_port (MsgConnection *self)
-{
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
-
-  return self->port;
-}
-
-/**
- * msg_connection_set_timeout:
- * @self: a connection
- * @seconds: the inactivity limit in seconds (fractions allowed; 0 for none)
- *
- * Sets the limit for each exchange: a connect, a TLS handshake, and each
- * whole reply from when its command was sent; and for each write to make
- * progress. Millisecond precision.
- */
-void
-msg_connection_set_timeout (MsgConnection *self,
-                            double         seconds)
-{
-  g_return_if_fail (MSG_IS_CONNECTION (self));
-  g_return_if_fail (seconds >= 0);
-
-  if (self->timeout == seconds)
-    return;
-  self->timeout = seconds;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
-}
-
-/**
- * msg_connection_get_timeout:
- * @self: a connection
- *
- * Returns: the inactivity limit in seconds, 0 for none
- */
-double
-msg_connection_get_timeout (MsgConnection *self)
-{
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
-
-  return self->timeout;
-}
-
-/**
- * msg_connection_set_deadline:
- * @self: a connection
- * @deadline: a g_get_monotonic_time() value, or 0 for none
- *
- * Sets the total deadline that caps every wait, typically the start of a
- * send plus the operation time-out.
- */
-void
-msg_connection_set_deadline (MsgConnection *self,
-                             gint64         deadline)
-{
-  g_return_if_fail (MSG_IS_CONNECTION (self));
-  g_return_if_fail (deadline >= 0);
-
-  if (self->deadline == deadline)
-    return;
-  self->deadline = deadline;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEADLINE]);
-}
-
-/**
- * msg_connection_get_deadline:
- * @self: a connection
- *
- * Returns: the total deadline (monotonic µs), 0 for none
- */
-gint64
-msg_connection_get_deadline (MsgConnection *self)
-{
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), 0);
-
-  return self->deadline;
-}
-
-/**
- * msg_connection_set_tls_ca_file:
- * @self: a connection
- * @path: (nullable) (type filename): a PEM file of trusted CA
- *   certificates, or %NULL (or empty) for the system's store
- *
- * Sets the certificates trusted for TLS, for the next handshake. A
- * relative @path is taken relative to the current directory now.
- */
-void
-msg_connection_set_tls_ca_file (MsgConnection *self,
-                                const char    *path)
-{
-  g_autofree char *absolute = NULL;
-
-  g_return_if_fail (MSG_IS_CONNECTION (self));
-
-  /* GTlsFileDatabase takes absolute paths only (a relative one finds no
-   * anchor and fails every handshake): resolve it against the current
-   * directory now. */
-  if (path != NULL && *path != '\0' && !g_path_is_absolute (path))
-    absolute = g_canonicalize_filename (path, NULL);
-  if (absolute != NULL)
-    path = absolute;
-  if (g_strcmp0 (self->tls_ca_file, path) == 0)
-    return;
-  g_free (self->tls_ca_file);
-  self->tls_ca_file = g_strdup (path);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CA_FILE]);
-}
-
-/**
- * msg_connection_set_tls_verify:
- * @self: a connection
- * @verify: whether to verify the server's certificate (the default)
- *
- * With @verify %FALSE any certificate is accepted, with a warning in the
- * log: the connection is then encrypted but not authenticated.
- */
-void
-msg_connection_set_tls_verify (MsgConnection *self,
-                               gboolean       verify)
-{
-  g_return_if_fail (MSG_IS_CONNECTION (self));
-
-  verify = !!verify;
-  if (self->tls_verify == verify)
-    return;
-  self->tls_verify = verify;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
-}
-
-/**
- * msg_connection_set_trace_name:
- * @self: a connection
- * @name: (nullable): the prefix of the trace lines, or %NULL for
- *   "host:port"
- *
- * Sets the prefix of this connection's protocol trace lines.
- */
-void
-msg_connection_set_trace_name (MsgConnection *self,
-                               const char    *name)
-{
-  g_return_if_fail (MSG_IS_CONNECTION (self));
-
-  g_free (self->trace_name);
-  self->trace_name = g_strdup (name);
-}
-
-/* GObject. */
-
-static void
-msg_connection_dispose (GObject *object)
-{
-  MsgConnection *self = MSG_CONNECTION (object);
-
-  msg_connection_abort (self);
-  if (self->output_stream != NULL)
-    {
-      self->output_stream->connection = NULL;
-      g_clear_object (&self->output_stream);
-    }
-  G_OBJECT_CLASS (msg_connection_parent_class)->dispose (object);
-}
-
-static void
-msg_connection_finalize (GObject *object)
-{
-  MsgConnection *self = MSG_CONNECTION (object);
-
-  g_free (self->host);
-  g_free (self->tls_ca_file);
-  g_free (self->trace_name);
-  g_byte_array_unref (self->queue);
-  g_free (self->read_buffer);
-  g_main_context_unref (self->context);
-  G_OBJECT_CLASS (msg_connection_parent_class)->finalize (object);
-}
-
-static void
-msg_connection_get_property (GObject    *object,
-                             guint       prop_id,
-                             GValue     *value,
-                             GParamSpec *pspec)
-{
-  MsgConnection *self = MSG_CONNECTION (object);
-
-  switch (prop_id)
-    {
-    case PROP_HOST:
-      g_value_set_string (value, self->host);
-      break;
-    case PROP_PORT:
-      g_value_set_uint (value, self->port);
-      break;
-    case PROP_TIMEOUT:
-      g_value_set_double (value, self->timeout);
-      break;
-    case PROP_DEADLINE:
-      g_value_set_int64 (value, self->deadline);
-      break;
-    case PROP_TLS_CA_FILE:
-      g_value_set_string (value, self->tls_ca_file);
-      break;
-    case PROP_TLS_VERIFY:
-      g_value_set_boolean (value, self->tls_verify);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-msg_connection_set_property (GObject      *object,
-                             guint         prop_id,
-                             const GValue *value,
-                             GParamSpec   *pspec)
-{
-  MsgConnection *self = MSG_CONNECTION (object);
-
-  switch (prop_id)
-    {
-    case PROP_HOST:
-      g_free (self->host);
-      self->host = g_value_dup_string (value);
-      break;
-    case PROP_PORT:
-      self->port = (guint16) g_value_get_uint (value);
-      break;
-    case PROP_TIMEOUT:
-      msg_connection_set_timeout (self, g_value_get_double (value));
-      break;
-    case PROP_DEADLINE:
-      msg_connection_set_deadline (self, g_value_get_int64 (value));
-      break;
-    case PROP_TLS_CA_FILE:
-      msg_connection_set_tls_ca_file (self, g_value_get_string (value));
-      break;
-    case PROP_TLS_VERIFY:
-      msg_connection_set_tls_verify (self, g_value_get_boolean (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-msg_connection_class_init (MsgConnectionClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->dispose = msg_connection_dispose;
-  object_class->finalize = msg_connection_finalize;
-  object_class->get_property = msg_connection_get_property;
-  object_class->set_property = msg_connection_set_property;
-
-  /**
-   * MsgConnection:host:
-   *
-   * The server's host name or address.
-   */
-  properties[PROP_HOST] =
-      g_param_spec_string ("host", NULL, NULL, "localhost",
-                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * MsgConnection:port:
-   *
-   * The server's port.
-   */
-  properties[PROP_PORT] =
-      g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * MsgConnection:timeout: (getter get_timeout) (setter set_timeout)
-   *
-   * The inactivity limit of each exchange, in seconds; 0 for none.
-   */
-  properties[PROP_TIMEOUT] =
-      g_param_spec_double ("timeout", NULL, NULL, 0, G_MAXDOUBLE, 0,
-                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * MsgConnection:deadline: (getter get_deadline) (setter set_deadline)
-   *
-   * The total deadline, a monotonic time in µs; 0 for none.
-   */
-  properties[PROP_DEADLINE] =
-      g_param_spec_int64 ("deadline", NULL, NULL, 0, G_MAXINT64, 0,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * MsgConnection:tls-ca-file: (setter set_tls_ca_file)
-   *
-   * A PEM file of trusted CA certificates; %NULL for the system's store.
-   */
-  properties[PROP_TLS_CA_FILE] =
-      g_param_spec_string ("tls-ca-file", NULL, NULL, NULL,
-                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * MsgConnection:tls-verify: (setter set_tls_verify)
-   *
-   * Whether the server's certificate is verified.
-   */
-  properties[PROP_TLS_VERIFY] =
-      g_param_spec_boolean ("tls-verify", NULL, NULL, TRUE,
-                            G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-}
-
-static void
-msg_connection_init (MsgConnection *self)
-{
-  self->tls_verify = TRUE;
-  self->context = g_main_context_new ();
-  self->queue = g_byte_array_new ();
-  self->read_buffer = g_malloc (MSG_CONNECTION_READ_BUFFER_SIZE);
 }

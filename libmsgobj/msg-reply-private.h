@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "msgobj.h"
+#include "msg-reply.h"
 
 G_BEGIN_DECLS
 
@@ -24,27 +24,27 @@ typedef enum
 
 typedef struct _MsgReplyParser MsgReplyParser;
 
-MsgReplyParser *msg_reply_parser_new (MsgReplyGrammar grammar);
-void            msg_reply_parser_free (MsgReplyParser *parser);
+MsgReplyParser *_msg_reply_parser_new (MsgReplyGrammar grammar);
+void            _msg_reply_parser_free (MsgReplyParser *parser);
 
 /* Feeds one line of the reply, without its line end (a trailing CR is
  * removed if present). Sets *done when this was the final line; then
- * msg_reply_parser_finish() returns the reply. On a protocol violation or a
+ * _msg_reply_parser_finish() returns the reply. On a protocol violation or a
  * cap overflow returns FALSE with MSG_TRANSPORT_ERROR_PROTOCOL. */
-gboolean msg_reply_parser_feed_line (MsgReplyParser *parser,
-                                     const char     *line,
-                                     gsize           length,
-                                     gboolean       *done,
-                                     GError        **error);
+gboolean _msg_reply_parser_feed_line (MsgReplyParser *parser,
+                                      const char     *line,
+                                      gsize           length,
+                                      gboolean       *done,
+                                      GError        **error);
 
 /* Transfer full; resets the parser for the next reply. Only after *done. */
-MsgReply *msg_reply_parser_finish (MsgReplyParser *parser);
+MsgReply *_msg_reply_parser_finish (MsgReplyParser *parser);
 
 /* Makes @data (of @length bytes) printable for a trace or an error
  * message: invalid UTF-8 replaced, control characters as '?'. */
-char *msg_reply_sanitize_text (const char *data,
-                               gsize       length);
+char *_msg_reply_sanitize_text (const char *data,
+                                gsize       length);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgReplyParser, msg_reply_parser_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgReplyParser, _msg_reply_parser_free)
 
 G_END_DECLS

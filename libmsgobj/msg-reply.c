@@ -6,6 +6,8 @@
 
 #include "msg-reply-private.h"
 
+#include "msg-transport.h"
+
 #include <string.h>
 
 /**
@@ -38,6 +40,73 @@ struct _MsgReplyParser
 };
 
 G_DEFINE_BOXED_TYPE (MsgReply, msg_reply, msg_reply_ref, msg_reply_unref)
+
+/**
+ * msg_reply_parse:
+ * @data: (array length=length) (element-type guint8): the reply's text
+ * @length: the length of @data in bytes, or -1 if it is nul-terminated
+ * @error: return location for a #GError
+ *
+ * Parses a whole server reply: one or more lines, each ending in CRLF or
+ * a bare LF (the last line may lack its line end), `250-...`
+ * continuation lines before a final `250 ...` line. Codes 100 to 599 are
+ * accepted.
+ *
+ * Fails with %MSG_TRANSPORT_ERROR_PROTOCOL on an invalid code, codes that
+ * differ between lines, a missing final line, text after the final line,
+ * a NUL byte, a line longer than %MSG_REPLY_MAX_LINE_LENGTH, a reply
+ * longer than %MSG_REPLY_MAX_LENGTH or more than 1000 lines. Other
+ * control characters and invalid UTF-8 in the text are replaced.
+ *
+ * Returns: (transfer full): the reply, or %NULL on error
+ */
+MsgReply *
+msg_reply_parse (const char *data,
+                 gssize      length,
+                 GError    **error)
+{
+  g_autoptr (MsgReplyParser) parser = NULL;
+  const char *p;
+  const char *end;
+  gboolean    done = FALSE;
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (length < 0)
+    length = (gssize) strlen (data);
+  parser = _msg_reply_parser_new (MSG_REPLY_GRAMMAR_ANY);
+  p = data;
+  end = data + length;
+  while (p < end && !done)
+    {
+      const char *lf = memchr (p, '\n', (gsize) (end - p));
+      gsize       line_length = (gsize) ((lf != NULL ? lf : end) - p);
+
+      if (line_length + 1 > MSG_REPLY_MAX_LINE_LENGTH)
+        {
+          g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+                       "Reply line longer than %d bytes", MSG_REPLY_MAX_LINE_LENGTH);
+          return NULL;
+        }
+      if (!_msg_reply_parser_feed_line (parser, p, line_length, &done, error))
+        return NULL;
+      p = lf != NULL ? lf + 1 : end;
+    }
+  if (!done)
+    {
+      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+                           p == data ? "Empty reply" : "Reply ends with a continuation line and no final line");
+      return NULL;
+    }
+  if (p < end)
+    {
+      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+                           "Text after the final line of the reply");
+      return NULL;
+    }
+  return _msg_reply_parser_finish (parser);
+}
 
 /**
  * msg_reply_ref:
@@ -203,9 +272,11 @@ msg_reply_is_permanent_failure (const MsgReply *self)
   return self->code / 100 == 5;
 }
 
+/* The incremental parser (msg-reply-private.h). */
+
 char *
-msg_reply_sanitize_text (const char *data,
-                         gsize       length)
+_msg_reply_sanitize_text (const char *data,
+                          gsize       length)
 {
   g_autofree char *copy = g_malloc (length + 1);
 
@@ -226,13 +297,13 @@ describe_line (const char *line,
 {
   if (length > 80)
     {
-      g_autofree char *head = msg_reply_sanitize_text (line, 80);
+      g_autofree char *head = _msg_reply_sanitize_text (line, 80);
 
       return g_strdup_printf ("\"%s…\"", head);
     }
   else
     {
-      g_autofree char *all = msg_reply_sanitize_text (line, length);
+      g_autofree char *all = _msg_reply_sanitize_text (line, length);
 
       return g_strdup_printf ("\"%s\"", all);
     }
@@ -268,7 +339,7 @@ parse_enhanced_status (const char *text,
 }
 
 MsgReplyParser *
-msg_reply_parser_new (MsgReplyGrammar grammar)
+_msg_reply_parser_new (MsgReplyGrammar grammar)
 {
   MsgReplyParser *parser = g_new0 (MsgReplyParser, 1);
 
@@ -278,7 +349,7 @@ msg_reply_parser_new (MsgReplyGrammar grammar)
 }
 
 void
-msg_reply_parser_free (MsgReplyParser *parser)
+_msg_reply_parser_free (MsgReplyParser *parser)
 {
   if (parser == NULL)
     return;
@@ -296,11 +367,11 @@ msg_reply_parser_reset (MsgReplyParser *parser)
 }
 
 gboolean
-msg_reply_parser_feed_line (MsgReplyParser *parser,
-                            const char     *line,
-                            gsize           length,
-                            gboolean       *done,
-                            GError        **error)
+_msg_reply_parser_feed_line (MsgReplyParser *parser,
+                             const char     *line,
+                             gsize           length,
+                             gboolean       *done,
+                             GError        **error)
 {
   unsigned code;
   char     separator;
@@ -369,7 +440,7 @@ msg_reply_parser_feed_line (MsgReplyParser *parser,
 
   parser->code = code;
   g_ptr_array_add (parser->lines,
-                   length > 4 ? msg_reply_sanitize_text (line + 4, length - 4) : g_strdup (""));
+                   length > 4 ? _msg_reply_sanitize_text (line + 4, length - 4) : g_strdup (""));
   if (separator == ' ')
     {
       parser->done = TRUE;
@@ -379,7 +450,7 @@ msg_reply_parser_feed_line (MsgReplyParser *parser,
 }
 
 MsgReply *
-msg_reply_parser_finish (MsgReplyParser *parser)
+_msg_reply_parser_finish (MsgReplyParser *parser)
 {
   MsgReply *reply;
 
@@ -395,71 +466,4 @@ msg_reply_parser_finish (MsgReplyParser *parser)
     reply->enhanced_status = parse_enhanced_status (reply->lines[0], reply->code);
   msg_reply_parser_reset (parser);
   return reply;
-}
-
-/**
- * msg_reply_parse:
- * @data: (array length=length) (element-type guint8): the reply's text
- * @length: the length of @data in bytes, or -1 if it is nul-terminated
- * @error: return location for a #GError
- *
- * Parses a whole server reply: one or more lines, each ending in CRLF or
- * a bare LF (the last line may lack its line end), `250-...`
- * continuation lines before a final `250 ...` line. Codes 100 to 599 are
- * accepted.
- *
- * Fails with %MSG_TRANSPORT_ERROR_PROTOCOL on an invalid code, codes that
- * differ between lines, a missing final line, text after the final line,
- * a NUL byte, a line longer than %MSG_REPLY_MAX_LINE_LENGTH, a reply
- * longer than %MSG_REPLY_MAX_LENGTH or more than 1000 lines. Other
- * control characters and invalid UTF-8 in the text are replaced.
- *
- * Returns: (transfer full): the reply, or %NULL on error
- */
-MsgReply *
-msg_reply_parse (const char *data,
-                 gssize      length,
-                 GError    **error)
-{
-  g_autoptr (MsgReplyParser) parser = NULL;
-  const char *p;
-  const char *end;
-  gboolean    done = FALSE;
-
-  g_return_val_if_fail (data != NULL || length == 0, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (length < 0)
-    length = (gssize) strlen (data);
-  parser = msg_reply_parser_new (MSG_REPLY_GRAMMAR_ANY);
-  p = data;
-  end = data + length;
-  while (p < end && !done)
-    {
-      const char *lf = memchr (p, '\n', (gsize) (end - p));
-      gsize       line_length = (gsize) ((lf != NULL ? lf : end) - p);
-
-      if (line_length + 1 > MSG_REPLY_MAX_LINE_LENGTH)
-        {
-          g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
-                       "Reply line longer than %d bytes", MSG_REPLY_MAX_LINE_LENGTH);
-          return NULL;
-        }
-      if (!msg_reply_parser_feed_line (parser, p, line_length, &done, error))
-        return NULL;
-      p = lf != NULL ? lf + 1 : end;
-    }
-  if (!done)
-    {
-      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
-                           p == data ? "Empty reply" : "Reply ends with a continuation line and no final line");
-      return NULL;
-    }
-  if (p < end)
-    {
-      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
-                           "Text after the final line of the reply");
-      return NULL;
-    }
-  return msg_reply_parser_finish (parser);
 }
