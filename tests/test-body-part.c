@@ -67,25 +67,6 @@ first_attachment (MsgMessage *message)
 }
 
 static void
-count_notify (GObject    *object,
-              GParamSpec *pspec,
-              gpointer    user_data)
-{
-  GHashTable *counts = user_data;
-  const char *name = g_param_spec_get_name (pspec);
-
-  g_hash_table_insert (counts, (gpointer) name,
-                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, name)) + 1));
-}
-
-static guint
-notified (GHashTable *counts,
-          const char *name)
-{
-  return GPOINTER_TO_UINT (g_hash_table_lookup (counts, name));
-}
-
-static void
 test_standalone (void)
 {
   /* A body part made by a binding with g_object_new() is an empty
@@ -117,7 +98,7 @@ test_properties (void)
 
   part = msg_message_add_attachment_bytes (message, bytes, "hello.txt", "text/plain", &error);
   g_assert_no_error (error);
-  g_signal_connect (part, "notify", G_CALLBACK (count_notify), counts);
+  g_signal_connect (part, "notify", G_CALLBACK (msg_test_count_notify_cb), counts);
 
   g_object_get (part,
                 "content-media-type", &type,
@@ -141,18 +122,18 @@ test_properties (void)
   g_assert_true (msg_body_part_set_content_id (part, "<part1@example.com>", &error));
   g_assert_true (msg_body_part_set_content_disposition (part, "inline", &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (notified (counts, "content-media-type"), ==, 1);
-  g_assert_cmpuint (notified (counts, "content-transfer-encoding"), ==, 1);
-  g_assert_cmpuint (notified (counts, "charset"), ==, 1);
-  g_assert_cmpuint (notified (counts, "filename"), ==, 1);
-  g_assert_cmpuint (notified (counts, "content-id"), ==, 1);
-  g_assert_cmpuint (notified (counts, "content-disposition"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "content-media-type"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "content-transfer-encoding"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "charset"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "filename"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "content-id"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "content-disposition"), ==, 1);
 
   /* The same values again: no notification. */
   g_assert_true (msg_body_part_set_content_media_type (part, "text/x-log", &error));
   g_assert_true (msg_body_part_set_filename (part, "renamed.log", &error));
-  g_assert_cmpuint (notified (counts, "content-media-type"), ==, 1);
-  g_assert_cmpuint (notified (counts, "filename"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "content-media-type"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "filename"), ==, 1);
 
   g_clear_pointer (&content_id, g_free);
   content_id = msg_body_part_get_content_id (part);

@@ -274,25 +274,6 @@ count_lines_starting (const char *text,
   return n;
 }
 
-static void
-count_notify (GObject    *object,
-              GParamSpec *pspec,
-              gpointer    user_data)
-{
-  GHashTable *counts = user_data;
-  const char *name = g_param_spec_get_name (pspec);
-
-  g_hash_table_insert (counts, (gpointer) name,
-                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, name)) + 1));
-}
-
-static guint
-notified (GHashTable *counts,
-          const char *name)
-{
-  return GPOINTER_TO_UINT (g_hash_table_lookup (counts, name));
-}
-
 /* Construction and properties */
 
 static void
@@ -395,16 +376,16 @@ test_addresses (gconstpointer data)
   g_autofree char *through_gobject = NULL;
   g_autofree char *text = NULL;
 
-  g_signal_connect (message, "notify", G_CALLBACK (count_notify), counts);
+  g_signal_connect (message, "notify", G_CALLBACK (msg_test_count_notify_cb), counts);
   g_assert_true (c->set (message, c->value, &error));
   g_assert_no_error (error);
   got = c->get (message);
   g_assert_cmpstr (got, ==, c->expected);
-  g_assert_cmpuint (notified (counts, c->property), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, c->property), ==, 1);
 
   /* The same value again: no notification. */
   g_assert_true (c->set (message, c->value, &error));
-  g_assert_cmpuint (notified (counts, c->property), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, c->property), ==, 1);
 
   g_object_get (message, c->property, &through_gobject, NULL);
   g_assert_cmpstr (through_gobject, ==, c->expected);
@@ -421,7 +402,7 @@ test_addresses (gconstpointer data)
   /* NULL and the empty string remove the header. */
   g_assert_true (c->set (message, NULL, &error));
   g_assert_null (c->get (message));
-  g_assert_cmpuint (notified (counts, c->property), ==, 2);
+  g_assert_cmpuint (msg_test_notified (counts, c->property), ==, 2);
   g_assert_true (c->set (message, c->value, &error));
   g_assert_true (c->set (message, "  ", &error));
   g_assert_no_error (error);
@@ -516,10 +497,10 @@ test_text_headers (gconstpointer data)
   g_autofree char *via_header = NULL;
   const char      *value = "Grüße aus Köln, 日本語 too";
 
-  g_signal_connect (message, "notify", G_CALLBACK (count_notify), counts);
+  g_signal_connect (message, "notify", G_CALLBACK (msg_test_count_notify_cb), counts);
   g_assert_true (c->set (message, "plain ascii\twith a tab", &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (notified (counts, c->property), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, c->property), ==, 1);
   got = c->get (message);
   g_assert_cmpstr (got, ==, "plain ascii\twith a tab");
   g_clear_pointer (&got, g_free);
@@ -816,14 +797,14 @@ test_dsn_options (void)
   g_autoptr (GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
   MsgDsnOptions options = 0;
 
-  g_signal_connect (message, "notify", G_CALLBACK (count_notify), counts);
+  g_signal_connect (message, "notify", G_CALLBACK (msg_test_count_notify_cb), counts);
   msg_message_set_dsn_options (message, MSG_DSN_FAILURE | MSG_DSN_DELAY | MSG_DSN_RETURN_HEADERS);
   g_assert_cmpint (msg_message_get_dsn_options (message), ==, MSG_DSN_FAILURE | MSG_DSN_DELAY | MSG_DSN_RETURN_HEADERS);
   g_object_get (message, "dsn-options", &options, NULL);
   g_assert_cmpint (options, ==, MSG_DSN_FAILURE | MSG_DSN_DELAY | MSG_DSN_RETURN_HEADERS);
   msg_message_set_dsn_options (message, MSG_DSN_NEVER);
   g_assert_cmpint (msg_message_get_dsn_options (message), ==, MSG_DSN_NEVER);
-  g_assert_cmpuint (notified (counts, "dsn-options"), ==, 2);
+  g_assert_cmpuint (msg_test_notified (counts, "dsn-options"), ==, 2);
   g_assert_true (G_TYPE_IS_FLAGS (MSG_TYPE_DSN_OPTIONS));
 
   /* NEVER with other notifications is refused with a warning. */
@@ -1085,12 +1066,12 @@ test_mime_html_text_set (void)
   g_autofree char *text = NULL;
   g_autofree char *written = NULL;
 
-  g_signal_connect (message, "notify", G_CALLBACK (count_notify), counts);
+  g_signal_connect (message, "notify", G_CALLBACK (msg_test_count_notify_cb), counts);
   msg_message_set_html_body (message, "<p>The HTML</p>");
   /* CDO: setting TextBody turns AutoGenerateTextBody off. */
   msg_message_set_text_body (message, "My own text");
   g_assert_false (msg_message_get_auto_generate_text_body (message));
-  g_assert_cmpuint (notified (counts, "auto-generate-text-body"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "auto-generate-text-body"), ==, 1);
   msg_message_set_html_body (message, "<p>New HTML</p>");
   text = msg_message_get_text_body (message);
   g_assert_cmpstr (text, ==, "My own text");
@@ -1398,15 +1379,15 @@ test_mime_uuencode (void)
   path = write_temp_file (dir, "bin.dat", (const char *) binary, sizeof binary);
 
   msg_message_set_html_body (message, "<p>Plain words</p>");
-  g_signal_connect (message, "notify", G_CALLBACK (count_notify), counts);
+  g_signal_connect (message, "notify", G_CALLBACK (msg_test_count_notify_cb), counts);
   /* CDO: MimeFormatted False drops the HTML and AutoGenerateTextBody. */
   msg_message_set_mime_formatted (message, FALSE);
   g_assert_false (msg_message_get_mime_formatted (message));
   g_assert_false (msg_message_get_auto_generate_text_body (message));
   html = msg_message_get_html_body (message);
   g_assert_null (html);
-  g_assert_cmpuint (notified (counts, "html-body"), ==, 1);
-  g_assert_cmpuint (notified (counts, "mime-formatted"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "html-body"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "mime-formatted"), ==, 1);
 
   msg_message_set_text_body (message, "Plain words");
   g_assert_nonnull (msg_message_add_attachment (message, path, &error));

@@ -9,60 +9,20 @@
 
 #include <string.h>
 
-/* The protocol trace, as the log writer saw it. */
-static unsigned         baseline_fds;
-static GTlsCertificate *certificate;
-static char            *ca_file;
-
-typedef struct
-{
-  unsigned          n_fds;
-  MsgTestServer    *server;
-  MsgConfiguration *config;
-  MsgTransport     *transport;
-} Fixture;
-
-static void
-setup (Fixture      *f,
-       gconstpointer data)
-{
-  f->n_fds = msg_test_wait_fds (baseline_fds, 1000);
-  g_free (msg_test_steal_log ());
-}
-
-static void
-teardown (Fixture      *f,
-          gconstpointer data)
-{
-  g_clear_object (&f->transport);
-  g_clear_object (&f->config);
-  if (f->server != NULL)
-    {
-      g_assert_true (msg_test_server_wait_closed (f->server, 2000));
-      g_clear_pointer (&f->server, msg_test_server_free);
-    }
-  g_assert_cmpuint (msg_test_wait_fds (f->n_fds, 1000), ==, f->n_fds);
-}
+typedef MsgTestFixture Fixture;
 
 static void
 set (Fixture    *f,
      const char *name,
      const char *value)
 {
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (msg_configuration_set_field (f->config, name, value, &error));
-  g_assert_no_error (error);
+  msg_test_set_field (f, name, value);
 }
 
 static void
 make_transport (Fixture *f)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->transport = msg_transport_new_for_name ("nntp", f->config, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (f->transport);
+  msg_test_fixture_make_transport (f, "nntp");
 }
 
 /* A server playing @scripts (NULL-terminated, one per connection) and a
@@ -71,16 +31,7 @@ static void
 start_multi (Fixture           *f,
              const char *const *scripts)
 {
-  g_autofree char *port = NULL;
-
-  f->server = msg_test_server_new_multi (scripts);
-  msg_test_server_set_tls (f->server, certificate);
-  port = g_strdup_printf ("%u", msg_test_server_get_port (f->server));
-  f->config = msg_configuration_new ();
-  set (f, "nntpserver", "127.0.0.1");
-  set (f, "nntpserverport", port);
-  set (f, "nntpconnectiontimeout", "2");
-  set (f, "tlscafile", ca_file);
+  msg_test_fixture_start_server (f, "nntp", scripts, "2");
   make_transport (f);
 }
 
@@ -763,6 +714,7 @@ test_starttls_bad_certificate (Fixture      *f,
   g_assert_nonnull (error);
   g_assert_true (error->domain == G_TLS_ERROR);
   assert_received (f, 0, "CAPABILITIES\r\nSTARTTLS\r\n");
+  msg_test_fixture_expect_server_error (f, "starttls: handshake failed");
 }
 
 static void
@@ -968,26 +920,6 @@ test_close_idle_closed (Fixture      *f,
   close_ok (f);
 }
 
-/* Loads the TLS backend once, so that its descriptors are in the
- * baseline. */
-static void
-warm_up_tls (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MsgTestServer) server = msg_test_server_new ("starttls\nline 200 hi\n");
-  g_autoptr (MsgConnection) connection = msg_connection_new ("127.0.0.1", msg_test_server_get_port (server));
-  g_autoptr (MsgReply) reply = NULL;
-
-  msg_test_server_set_tls (server, certificate);
-  msg_connection_set_tls_ca_file (connection, ca_file);
-  msg_connection_set_timeout (connection, 5);
-  g_assert_true (msg_connection_connect (connection, TRUE, NULL, &error));
-  reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_NNTP, NULL, &error);
-  g_assert_no_error (error);
-  msg_connection_abort (connection);
-  g_assert_true (msg_test_server_wait_closed (server, 2000));
-}
-
 int
 main (int    argc,
       char **argv)
@@ -996,11 +928,11 @@ main (int    argc,
   msg_test_capture_log ();
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-  certificate = msg_test_make_tls_certificate (NULL, &ca_file);
-  warm_up_tls ();
-  baseline_fds = msg_test_wait_fds (0, 200);
+  msg_test_fixture_init ();
 
-#define ADD(path, func) g_test_add (path, Fixture, NULL, setup, func, teardown)
+#define ADD_DATA(path, data, func) \
+  g_test_add (path, Fixture, data, msg_test_fixture_setup, func, msg_test_fixture_teardown)
+#define ADD(path, func) ADD_DATA (path, NULL, func)
   ADD ("/nntp/post/plain", test_plain_post);
   ADD ("/nntp/post/reuse", test_reuse);
   ADD ("/nntp/post/reuse-settings-changed", test_reuse_settings_changed);
@@ -1008,9 +940,9 @@ main (int    argc,
   ADD ("/nntp/post/no-capabilities", test_no_capabilities);
   ADD ("/nntp/post/440", test_post_440);
   ADD ("/nntp/post/441", test_post_441);
-  g_test_add ("/nntp/post/timeout-after-dot", Fixture, "stall\n", setup, test_after_dot, teardown);
-  g_test_add ("/nntp/post/closed-after-dot", Fixture, "close\n", setup, test_after_dot, teardown);
-  g_test_add ("/nntp/post/reset-after-dot", Fixture, "reset\n", setup, test_after_dot, teardown);
+  ADD_DATA ("/nntp/post/timeout-after-dot", "stall\n", test_after_dot);
+  ADD_DATA ("/nntp/post/closed-after-dot", "close\n", test_after_dot);
+  ADD_DATA ("/nntp/post/reset-after-dot", "reset\n", test_after_dot);
   ADD ("/nntp/post/cancel-after-dot", test_cancel_after_dot);
   ADD ("/nntp/post/async-progress", test_async_progress);
   ADD ("/nntp/clock/inactivity", test_inactivity_before_post);
@@ -1032,8 +964,8 @@ main (int    argc,
   ADD ("/nntp/tls/starttls-never", test_starttls_never);
   ADD ("/nntp/tls/bad-certificate", test_starttls_bad_certificate);
   ADD ("/nntp/tls/implicit", test_implicit_tls);
-  g_test_add ("/nntp/tls/starttls-refused/opportunistic", Fixture, GINT_TO_POINTER (FALSE), setup, test_starttls_refused, teardown);
-  g_test_add ("/nntp/tls/starttls-refused/required", Fixture, GINT_TO_POINTER (TRUE), setup, test_starttls_refused, teardown);
+  ADD_DATA ("/nntp/tls/starttls-refused/opportunistic", GINT_TO_POINTER (FALSE), test_starttls_refused);
+  ADD_DATA ("/nntp/tls/starttls-refused/required", GINT_TO_POINTER (TRUE), test_starttls_refused);
   ADD ("/nntp/validate/no-server", test_no_server);
   ADD ("/nntp/validate/before-io", test_checks_before_io);
   ADD ("/nntp/validate/send-not-supported", test_send_not_supported);
@@ -1041,12 +973,12 @@ main (int    argc,
   ADD ("/nntp/close/stalled", test_close_stalled);
   ADD ("/nntp/dispatch/message-post", test_message_post);
 #undef ADD
+#undef ADD_DATA
 
   {
     int result = g_test_run ();
 
-    g_clear_object (&certificate);
-    g_free (ca_file);
+    msg_test_fixture_cleanup ();
     return result;
   }
 }
