@@ -49,6 +49,10 @@ test_generated_headers (void)
 {
   g_autoptr (GError) error = NULL;
 
+  g_test_summary ("prepare_for_sending adds Date and a Message-ID (kept once there, unique per "
+                  "message), its domain from Sender, From, sendemailaddress or this host, in that"
+                  " order; existing values are kept.");
+
   {
     g_autoptr (MsgMessage) message = make_message ();
     g_autofree char *first = NULL;
@@ -126,6 +130,9 @@ test_bcc (void)
   g_autofree char *news = NULL;
   g_auto (GStrv) recipients = NULL;
 
+  g_test_summary ("CDO's GetStream keeps Bcc, what SMTP and NNTP send does not; Bcc recipients "
+                  "are envelope recipients, without duplicates.");
+
   g_assert_true (msg_message_set_cc (message, "cc@example.org", &error));
   g_assert_true (msg_message_set_bcc (message, "Hidden <hidden@example.org>, BOB@example.org", &error));
   msg_message_set_text_body (message, "body");
@@ -161,6 +168,9 @@ test_envelope (void)
   g_autofree char *sender = NULL;
   g_auto (GStrv) recipients = NULL;
 
+  g_test_summary ("The envelope sender is Sender, else From; the recipients are every address of "
+                  "To, Cc and Bcc, groups expanded; without them, NO_SENDER and NO_RECIPIENTS.");
+
   sender = msg_message_get_envelope_sender (message, &error);
   g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SENDER);
   g_clear_error (&error);
@@ -195,7 +205,8 @@ test_measure (void)
   guint64 size = 0;
   guint64 without_bcc = 0;
 
-  g_test_summary ("measure counts exactly the bytes a write gives, per write flags, and honours a cancel.");
+  g_test_summary ("measure counts exactly the bytes a write gives, per write flags, and honours a"
+                  " cancel.");
   g_assert_true (msg_message_set_bcc (message, "hidden@example.net", &error));
   msg_message_set_text_body (message, "line one\nline two\n.leading dot\n");
   g_assert_true (msg_message_prepare_for_sending (message, &error));

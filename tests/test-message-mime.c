@@ -56,6 +56,9 @@ test_mime_text_only (void)
   g_autoptr (MsgBodyPart) root = NULL;
   g_autofree char *charset = NULL;
 
+  g_test_summary ("A text body alone is one text/plain part in UTF-8 with MIME-Version, its line "
+                  "ends CRLF.");
+
   msg_message_set_text_body (message, "Hello Bob.\nSecond line.\n");
   g_assert_false (msg_message_get_auto_generate_text_body (message));
   tree = describe_tree (message);
@@ -94,6 +97,10 @@ test_mime_html (void)
   const char      *source = "<html><head><title>T</title><style>p{}</style></head><body>"
                             "<p>Hello &amp; welcome,<br>Bob</p><p>Second&nbsp;para</p>"
                             "<script>alert(1)</script></body></html>";
+
+  g_test_summary ("An HTML body with AutoGenerateTextBody gives multipart/alternative with a text"
+                  " part made from the HTML (no tags, scripts or styles); a new HTML body "
+                  "regenerates it.");
 
   g_assert_true (msg_message_get_auto_generate_text_body (message));
   msg_message_set_html_body (message, source);
@@ -139,6 +146,9 @@ test_mime_html_text_set (void)
   g_autofree char *text = NULL;
   g_autofree char *written = NULL;
 
+  g_test_summary ("Setting the text body turns AutoGenerateTextBody off (CDO) and keeps both "
+                  "bodies; turning it on again regenerates the text from the HTML.");
+
   g_signal_connect (message, "notify", G_CALLBACK (msg_test_count_notify_cb), counts);
   msg_message_set_html_body (message, "<p>The HTML</p>");
   /* CDO: setting TextBody turns AutoGenerateTextBody off. */
@@ -172,6 +182,9 @@ test_mime_html_only (void)
   g_autofree char *tree = NULL;
   g_autofree char *text = NULL;
 
+  g_test_summary ("Without generated text, HTML alone is one part, promoted; with "
+                  "autopromotebodyparts off the multipart keeps its single child.");
+
   /* Without generated text, HTML alone is one part, promoted. */
   msg_message_set_auto_generate_text_body (message, FALSE);
   msg_message_set_html_body (message, "<p>Only HTML</p>");
@@ -204,6 +217,10 @@ test_mime_related (void)
   g_autofree char *png_type = NULL;
   g_autofree char *expected = NULL;
   MsgBodyPart     *part;
+
+  g_test_summary ("A related part (a cid: reference from the HTML) goes inline in "
+                  "multipart/related with its Content-ID, not as an attachment; a bare reference "
+                  "works, a bad one is refused.");
 
   msg_message_set_html_body (message, "<p><img src=\"cid:logo@example.com\"></p>");
   part = msg_message_add_related_body_part (message, image, "cid:logo@example.com", &error);
@@ -270,6 +287,10 @@ test_mime_attachments (void)
   GList           *attachments;
   MsgBodyPart     *first;
   MsgBodyPart     *second;
+
+  g_test_summary ("Attachments make multipart/mixed with file names and base64, read back the "
+                  "same, text ones in CRLF; with HTML and related parts the tree nests as CDO "
+                  "lays it out.");
 
   msg_message_set_text_body (message, "See attached.");
   first = msg_message_add_attachment (message, pdf, &error);
@@ -347,6 +368,10 @@ test_mime_attachment_guess (void)
   MsgBodyPart     *part;
   g_autofree char *type = NULL;
   g_autofree char *expected = NULL;
+
+  g_test_summary ("Attachment media types are GIO's guess from name and content; file:// URIs "
+                  "name local files, other schemes are not fetched, multipart and bad types are "
+                  "refused.");
 
   part = msg_message_add_attachment (message, path, &error);
   g_assert_no_error (error);
@@ -447,6 +472,10 @@ test_mime_uuencode (void)
   g_autofree char *html = NULL;
   g_autofree char *body = NULL;
 
+  g_test_summary ("MimeFormatted off (CDO) writes RFC 822 with uuencoded attachments and drops "
+                  "the HTML; non-ASCII text adds MIME headers only; setting HTML turns MIME back "
+                  "on.");
+
   for (guint i = 0; i < sizeof binary; i++)
     binary[i] = (guint8) (i * 7);
   path = write_temp_file (dir, "bin.dat", (const char *) binary, sizeof binary);
@@ -520,6 +549,10 @@ test_encoding_bodies (void)
   g_autofree char *cte = NULL;
   g_autoptr (MsgBodyPart) root = NULL;
   g_autofree char *encoding = NULL;
+
+  g_test_summary ("Each body gets the encoding that fits: 7bit, quoted-printable for long lines "
+                  "and mostly ASCII UTF-8, base64 for mostly non-ASCII; never a raw 8-bit byte or"
+                  " control character.");
 
   /* 7bit when it fits. */
   msg_message_set_text_body (message, "short ascii\n");
@@ -595,6 +628,9 @@ test_encoding_line_ends (void)
   g_autofree char *text = NULL;
   g_autofree char *body = NULL;
 
+  g_test_summary ("Mixed line ends in bodies and text attachments all become CRLF; binary content"
+                  " is base64 and comes back byte for byte.");
+
   /* Mixed line ends everywhere: every one becomes CRLF (to_string checks
    * the whole message). */
   msg_message_set_text_body (message, "a\nb\rc\r\nd\n\n.\n..\n");
@@ -628,6 +664,10 @@ test_attachment_read_at_write (void)
   g_autofree char *text = NULL;
   unsigned         fds = msg_test_count_fds ();
   MsgBodyPart     *part;
+
+  g_test_summary ("A file attachment is read when the message is written, not when added, and "
+                  "leaves no descriptor open; a file gone by then is an error, never a short "
+                  "message.");
 
   part = msg_message_add_attachment (message, path, &error);
   g_assert_no_error (error);
@@ -691,6 +731,9 @@ test_attachment_bad_files (void)
   g_autofree char *missing = g_build_filename (dir, "missing.pdf", NULL);
   g_autofree char *fifo = g_build_filename (dir, "fifo", NULL);
   g_autofree char *secret = write_temp_file (dir, "secret.txt", "x", -1);
+
+  g_test_summary ("Missing, directory, FIFO, device and unreadable files are refused when added, "
+                  "as attachments or related parts.");
 
   g_assert_null (msg_message_add_attachment (message, missing, &error));
   g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT);
@@ -858,6 +901,9 @@ running_on_valgrind (void)
 static void
 test_attachment_large (void)
 {
+  g_test_summary ("A 1 GiB attachment (8 MiB under valgrind) is streamed: resident memory grows "
+                  "by less than 32 MiB, base64 lines end in CRLF within 998 octets.");
+
 #if defined(__SANITIZE_ADDRESS__)
   const gboolean check_rss = FALSE; /* ASan's quarantine holds freed memory */
 #elif defined(__has_feature)
@@ -926,6 +972,10 @@ test_attachment_interrupted (void)
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   unsigned fds;
   int      fd;
+
+  g_test_summary ("A write cancelled mid-attachment fails with CANCELLED and closes the file, the"
+                  " next starts again; a file that shrinks while read is an error, never a short "
+                  "message.");
 
   fd = g_open (path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
   g_assert_cmpint (fd, >=, 0);
@@ -1024,6 +1074,10 @@ test_parse_simple (void)
   g_autoptr (GDateTime) date = msg_message_get_sent_on (message);
   g_autoptr (GError) error = NULL;
 
+  g_test_summary ("A parsed message: addresses, the subject decoded, the body converted from its "
+                  "charset, AutoGenerateTextBody false (CDO); written back byte for byte with "
+                  "CRLF; its 8-bit body is reported.");
+
   g_assert_cmpstr (from, ==, "Ann Example <ann@example.com>");
   g_assert_cmpstr (to, ==, "Bob <bob@example.org>, carol@example.net");
   g_assert_cmpstr (cc, ==, "dave@example.net");
@@ -1058,6 +1112,10 @@ test_parse_multipart (void)
   g_autofree char *name = NULL;
   g_autoptr (GBytes) content = NULL;
   g_autofree char *inner = NULL;
+
+  g_test_summary ("A parsed multipart gives its text, HTML, attachment and message/rfc822 part; "
+                  "it is written back byte for byte but for the blank line GMime adds, then "
+                  "stable.");
 
   g_assert_cmpstr (tree, ==, "multipart/mixed(multipart/alternative(text/plain,text/html),application/octet-stream,message/rfc822)");
   g_assert_cmpstr (text, ==, "Plain text");
@@ -1101,6 +1159,9 @@ test_parse_then_modify (void)
   g_autofree char *tree = NULL;
   GList           *attachments;
 
+  g_test_summary ("After parsing, a header change keeps the body as it was; a body change "
+                  "rebuilds the tree with the content kept.");
+
   /* A header change keeps the body as it was. */
   g_assert_true (msg_message_set_subject (message, "Changed", &error));
   text = to_string (message);
@@ -1132,6 +1193,9 @@ test_parse_sources (void)
   g_autoptr (GInputStream) input = g_memory_input_stream_new_from_data (simple_message, strlen (simple_message), NULL);
   g_autofree char *subject = NULL;
   g_autofree char *subject2 = NULL;
+
+  g_test_summary ("Messages are parsed from a file and from a stream; a missing file is NOENT, a "
+                  "cancelled stream CANCELLED.");
 
   from_file = msg_message_new_from_file (path, &error);
   g_assert_no_error (error);
@@ -1176,6 +1240,9 @@ test_parse_errors (void)
     { "From: a@example.com\nSubject: a\0b\n\nbody\n", 39 },
   };
 
+  g_test_summary ("Empty, binary and header-less input, bad header names and NUL bytes are "
+                  "refused with PARSE.");
+
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GBytes) bytes = g_bytes_new (bad[i].data, bad[i].len);
@@ -1203,12 +1270,18 @@ test_parse_odd_addresses (void)
   g_autoptr (MsgMessage) message = parse_string (raw);
   g_autofree char *text = to_string (message);
 
+  g_test_summary ("Odd address headers of received mail parse and are written back as they came.");
+
   g_assert_cmpstr (text, ==, raw);
 }
 
 static void
 test_parse_unwritable (void)
 {
+  g_test_summary ("A parsed header that cannot be folded within 998 octets makes writing fail, "
+                  "naming the field (research/reliability.md 2.3 rule 2); a reply still refers to"
+                  " the message.");
+
   /* research/reliability.md 2.3 rule 2: what is parsed is written only
    * if every header line fits; an unfoldable 3,000-octet References is an
    * error naming the field, not a line over 998 octets. */
@@ -1237,6 +1310,9 @@ test_parse_unwritable (void)
 static void
 test_parse_encoded_crlf (void)
 {
+  g_test_summary ("An encoded word that decodes to CRLF never becomes a line break, parsed or set"
+                  " (C-10, C-11); a harmless one is kept.");
+
   /* C-10/C-11: an encoded word that decodes to CRLF is never turned into
    * a line break, whether parsed or set. */
   g_autoptr (MsgMessage) message = parse_string ("From: ann@example.com\r\n"
@@ -1311,6 +1387,10 @@ test_save_to_file (void)
   g_autofree char *contents = NULL;
   g_autoptr (GPtrArray) names = NULL;
   gsize len;
+
+  g_test_summary ("save_to_file writes the message atomically and it reads back the same; on "
+                  "error the old file stays with no temporary file left; a directory or missing "
+                  "directory is an error.");
 
   msg_message_set_text_body (message, "Saved.");
   g_assert_nonnull (msg_message_add_attachment (message, attachment, &error));

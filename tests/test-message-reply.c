@@ -55,6 +55,10 @@ test_reply (void)
   g_autofree char *html = msg_message_get_html_body (reply);
   g_autofree char *text = NULL;
 
+  g_test_summary ("A reply goes to the sender with an RE: subject, In-Reply-To and References "
+                  "and no attachment; its text is CDO's response text quoting the original, "
+                  "without the Bcc; the original is unchanged.");
+
   g_assert_cmpstr (to, ==, "Ann <ann@example.com>");
   g_assert_null (cc);
   g_assert_null (bcc);
@@ -93,6 +97,10 @@ test_reply_rules (void)
 {
   g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
   g_autoptr (GError) error = NULL;
+
+  g_test_summary ("Reply rules: Reply-To wins over From, prefixes are not doubled in any case or "
+                  "language, the References chain, usemessageresponsetext and sendemailaddress, "
+                  "HTML originals.");
 
   {
     /* Reply-To wins over From. */
@@ -201,6 +209,9 @@ test_reply_all (void)
   g_autofree char *bcc = NULL;
   g_autofree char *subject = NULL;
 
+  g_test_summary ("Reply all: the sender, then the other recipients, without ourselves, "
+                  "duplicates or the Bcc.");
+
   g_assert_true (msg_configuration_set_field (configuration, "sendemailaddress", "ME@example.net", &error));
   original = make_original (configuration);
   reply = msg_message_create_reply_all (original);
@@ -232,6 +243,9 @@ test_forward (void)
   g_autofree char *body = NULL;
   g_autofree char *in_reply_to = NULL;
   GList           *attachments;
+
+  g_test_summary ("A forward keeps every attachment (file attachments still refer to the file) "
+                  "and does not double the FW: prefix; a parsed message forwards the same way.");
 
   g_assert_nonnull (msg_message_add_attachment (original, path, &error));
   forward = msg_message_create_forward (original);

@@ -25,6 +25,9 @@ test_new_defaults (void)
   g_autoptr (GDateTime) sent_on = NULL;
   g_autofree char *text = NULL;
 
+  g_test_summary ("A new message: the CDO defaults, and an empty message still writes (headers "
+                  "and an empty text part, no Date or Message-ID before sending).");
+
   g_assert_nonnull (msg_message_get_configuration (message));
   g_assert_true (msg_configuration_get_boolean (msg_message_get_configuration (message),
                                                 "autopromotebodyparts"));
@@ -67,6 +70,9 @@ test_new_with_configuration (void)
   g_autoptr (MsgMessage) message = msg_message_new_with_configuration (configuration);
   g_autoptr (MsgMessage) defaults = msg_message_new_with_configuration (NULL);
   MsgConfiguration *got = NULL;
+
+  g_test_summary ("A message keeps the configuration it is made with or given; NULL gives a "
+                  "fresh one of defaults, never none.");
 
   g_assert_true (msg_message_get_configuration (message) == configuration);
   g_assert_nonnull (msg_message_get_configuration (defaults));
@@ -118,6 +124,9 @@ test_addresses (gconstpointer data)
   g_autofree char *through_gobject = NULL;
   g_autofree char *text = NULL;
 
+  g_test_summary ("Each address property: set, read back, notified once per change, written and "
+                  "parsed back the same; NULL and the empty string remove the header.");
+
   g_signal_connect (message, "notify", G_CALLBACK (msg_test_count_notify_cb), counts);
   g_assert_true (c->set (message, c->value, &error));
   g_assert_no_error (error);
@@ -157,6 +166,10 @@ test_address_rules (void)
   g_autoptr (MsgMessage) message = msg_message_new ();
   g_autoptr (GError) error = NULL;
   g_autofree char *to = NULL;
+
+  g_test_summary ("Address rules: Sender is one mailbox, groups only where RFC 5322 puts "
+                  "recipients, unparsable lists and overlong addresses refused with the value "
+                  "kept.");
 
   /* Sender is a single mailbox. */
   g_assert_false (msg_message_set_sender (message, "a@example.com, b@example.com", &error));
@@ -239,6 +252,9 @@ test_text_headers (gconstpointer data)
   g_autofree char *via_header = NULL;
   const char      *value = "Grüße aus Köln, 日本語 too";
 
+  g_test_summary ("Each text property is written and read back; non-ASCII text is RFC 2047 "
+                  "encoded, so the header block stays ASCII.");
+
   g_signal_connect (message, "notify", G_CALLBACK (msg_test_count_notify_cb), counts);
   g_assert_true (c->set (message, "plain ascii\twith a tab", &error));
   g_assert_no_error (error);
@@ -287,6 +303,9 @@ test_long_headers (void)
   g_autofree char *text = NULL;
   g_autofree char *subject = NULL;
 
+  g_test_summary ("A long subject of short words is folded within 998 octets; a word that no "
+                  "folding can fit is refused, naming the field.");
+
   /* A long subject of short words is folded within 998 octets
    * (to_string checks every line). */
   for (guint i = 0; i < 400; i++)
@@ -327,6 +346,9 @@ test_newsgroups (void)
   g_autofree char *groups = NULL;
   g_autofree char *followup = NULL;
   g_autofree char *text = NULL;
+
+  g_test_summary ("Newsgroups and Followup-To are normalised to a comma list; bad group names are"
+                  " refused with the value kept.");
 
   g_assert_true (msg_message_set_newsgroups (message, " comp.lang.c ,  alt.test,local.a+b_c-d ", &error));
   g_assert_no_error (error);
@@ -383,6 +405,9 @@ test_sent_on (void)
   g_autofree char *text = NULL;
   g_autofree char *header = NULL;
 
+  g_test_summary ("sent-on is written as the Date header with its UTC offset and parsed back; the"
+                  " Date field sets it; NULL removes it.");
+
   msg_message_set_sent_on (message, date);
   got = msg_message_get_sent_on (message);
   g_assert_nonnull (got);
@@ -423,6 +448,9 @@ test_message_id (void)
   g_autofree char *id = NULL;
   g_autofree char *text = NULL;
   g_autofree char *header = NULL;
+
+  g_test_summary ("Message-ID gets its angle brackets; ids without one @, with spaces or too long"
+                  " are refused.");
 
   g_assert_true (msg_message_set_message_id (message, "abc.123@example.com", &error));
   g_assert_no_error (error);
@@ -483,6 +511,9 @@ test_mdn (void)
   g_autofree char *header = NULL;
   g_autofree char *news = NULL;
 
+  g_test_summary ("mdn-requested adds Disposition-Notification-To following From, not on news "
+                  "articles; a parsed header or the field turns it on.");
+
   msg_message_set_mdn_requested (message, TRUE);
   g_assert_true (msg_message_get_mdn_requested (message));
   text = to_string (message);
@@ -539,6 +570,9 @@ test_dsn_options (void)
   g_autoptr (GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
   MsgDsnOptions options = 0;
 
+  g_test_summary ("DSN options are flags read back and notified; NEVER combined with another "
+                  "notification is refused with a warning.");
+
   g_signal_connect (message, "notify", G_CALLBACK (msg_test_count_notify_cb), counts);
   msg_message_set_dsn_options (message, MSG_DSN_FAILURE | MSG_DSN_DELAY | MSG_DSN_RETURN_HEADERS);
   g_assert_cmpint (msg_message_get_dsn_options (message), ==, MSG_DSN_FAILURE | MSG_DSN_DELAY | MSG_DSN_RETURN_HEADERS);
@@ -566,6 +600,9 @@ test_gobject_properties (void)
   g_autofree char *followup = NULL, *keywords = NULL, *org = NULL, *id = NULL;
   g_autoptr (GDateTime) got_date = NULL;
   gboolean mdn, autogen, mime;
+
+  g_test_summary ("Every property is set and read back through g_object_set() and g_object_get(),"
+                  " as bindings do.");
 
   g_object_set (message,
                 "from", "f@example.com",
@@ -632,7 +669,8 @@ test_gobject_invalid_subprocess (void)
 static void
 test_gobject_invalid (void)
 {
-  /* Through g_object_set() a bad value is a warning and changes nothing. */
+  g_test_summary ("A bad value set through g_object_set() is a warning and changes nothing.");
+
   g_test_trap_subprocess ("/message/properties/gobject-invalid/subprocess", 0, G_TEST_SUBPROCESS_DEFAULT);
   g_test_trap_assert_passed ();
   g_test_trap_assert_stderr ("*Subject*carriage return*");
@@ -648,6 +686,10 @@ test_fields (void)
   g_autofree char *value = NULL;
   g_autofree char *to = NULL;
   g_autofree char *text = NULL;
+
+  g_test_summary ("CDO's Fields: headers by plain or urn: name; the ones a property owns go "
+                  "through it; MIME structure headers are not fields; removal clears the owning "
+                  "property.");
 
   g_assert_true (msg_message_set_header (message, "X-Custom", "one", &error));
   g_assert_no_error (error);
@@ -779,6 +821,10 @@ assert_no_injection (MsgMessage *message)
 static void
 test_injection_properties (void)
 {
+  g_test_summary ("Every header property refuses CR, LF and other control characters "
+                  "(research/reliability.md 2.3), after a valid value and alone, and keeps "
+                  "its value.");
+
   for (guint i = 0; i < G_N_ELEMENTS (injection_cases); i++)
     for (guint k = 0; k < G_N_ELEMENTS (payloads); k++)
       {
@@ -825,6 +871,9 @@ test_injection_addresses (void)
     "x@evil.example\x0b",
   };
 
+  g_test_summary ("Header injection through address properties is refused, including GMime's raw "
+                  "paths (research/reliability.md 4.c C-6).");
+
   for (guint i = 0; i < G_N_ELEMENTS (injection_cases) && i < 6; i++)
     for (guint k = 0; k < G_N_ELEMENTS (bad); k++)
       {
@@ -860,6 +909,9 @@ test_injection_fields (void)
     "X-\x7f",
     "X-A\tB",
   };
+
+  g_test_summary ("Bad header names are refused, and injection payloads in the values of custom "
+                  "and structured fields.");
 
   for (guint i = 0; i < G_N_ELEMENTS (bad_names); i++)
     {
@@ -905,6 +957,9 @@ test_injection_fields (void)
 static void
 test_injection_attachments (void)
 {
+  g_test_summary ("Attachment file names, content types, charsets and content ids refuse "
+                  "injection (C-12, C-13); directory components are removed.");
+
   /* C-12, C-13: file names, content types, charsets, content ids. */
   static const char *const bad_names[] = {
     "a\r\nX-Injected: 1.txt",
@@ -978,6 +1033,9 @@ test_injection_written (void)
   g_autoptr (MsgMessage) message = make_message ();
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgBodyPart) root = NULL;
+
+  g_test_summary ("The body part setters refuse CR and LF in charsets, Content-IDs, file names "
+                  "and part headers, so nothing written breaks a header line.");
 
   msg_message_set_text_body (message, "x");
   root = msg_message_get_body_part (message);
