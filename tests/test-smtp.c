@@ -1531,34 +1531,108 @@ assert_all_accepted (MsgSendReport *report)
     }
 }
 
+/* A server limiting transactions to 2 recipients, and 5 recipients to
+ * send: the same three transactions, unpipelined and pipelined. */
+typedef struct
+{
+  const char *path;
+  const char *summary;
+  const char *script;
+  const char *envelope; /* what the client sends, data as in envelope_of() */
+} LimitCase;
+
+static const LimitCase limit_cases[] = {
+  {
+      .path = "/smtp/rcpt/limit",
+      .summary = "A server limiting transactions to 2 recipients: 5 recipients go in "
+                 "three transactions on one connection, the RCPTs stopping at each "
+                 "452 (with 4.5.3, or with no enhanced code); the report has every "
+                 "recipient accepted and each transaction's final reply.",
+      .script = GREETING EHLO_NO_SIZE
+      "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
+      "expect RCPT TO:<r1@example.test>\nline 250 2.1.5 Ok\n"
+      "expect RCPT TO:<r2@example.test>\nline 250 2.1.5 Ok\n"
+      "expect RCPT TO:<r3@example.test>\nline 452 4.5.3 Error: too many recipients\n"
+      "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as A1\n"
+      "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
+      "expect RCPT TO:<r3@example.test>\nline 250 2.1.5 Ok\n"
+      "expect RCPT TO:<r4@example.test>\nline 250 2.1.5 Ok\n"
+      "expect RCPT TO:<r5@example.test>\nline 452 Too many recipients\n"
+      "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as B2\n"
+      "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
+      "expect RCPT TO:<r5@example.test>\nline 250 2.1.5 Ok\n"
+      "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as C3\n",
+      .envelope = "EHLO client.example.test\r\n"
+                  "MAIL FROM:<alice@example.test>\r\n"
+                  "RCPT TO:<r1@example.test>\r\n"
+                  "RCPT TO:<r2@example.test>\r\n"
+                  "RCPT TO:<r3@example.test>\r\n"
+                  "DATA\r\n<data>\r\n"
+                  "MAIL FROM:<alice@example.test>\r\n"
+                  "RCPT TO:<r3@example.test>\r\n"
+                  "RCPT TO:<r4@example.test>\r\n"
+                  "RCPT TO:<r5@example.test>\r\n"
+                  "DATA\r\n<data>\r\n"
+                  "MAIL FROM:<alice@example.test>\r\n"
+                  "RCPT TO:<r5@example.test>\r\n"
+                  "DATA\r\n<data>\r\n",
+  },
+  {
+      .path = "/smtp/rcpt/limit-pipelined",
+      .summary = "With PIPELINING and a limit of 2 recipients, every RCPT past the "
+                 "limit gets its 452 in the same batch; each is deferred, not refused, "
+                 "and goes in the next transaction: three transactions.",
+      .script = GREETING EHLO_PIPELINING
+      "expect MAIL FROM:<alice@example.test>\n"
+      "expect RCPT TO:<r1@example.test>\nexpect RCPT TO:<r2@example.test>\n"
+      "expect RCPT TO:<r3@example.test>\nexpect RCPT TO:<r4@example.test>\n"
+      "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
+      "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n250 2.1.5 Ok\\r\\n"
+      "452 4.5.3 Error: too many recipients\\r\\n452 4.5.3 Error: too many recipients\\r\\n"
+      "452 4.5.3 Error: too many recipients\\r\\n354 go\\r\\n\n"
+      "data\nline 250 2.0.0 Ok: queued as A1\n"
+      "expect MAIL FROM:<alice@example.test>\n"
+      "expect RCPT TO:<r3@example.test>\nexpect RCPT TO:<r4@example.test>\n"
+      "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
+      "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n250 2.1.5 Ok\\r\\n"
+      "452 4.5.3 Error: too many recipients\\r\\n354 go\\r\\n\n"
+      "data\nline 250 2.0.0 Ok: queued as B2\n"
+      "expect MAIL FROM:<alice@example.test>\n"
+      "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
+      "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n354 go\\r\\n\n"
+      "data\nline 250 2.0.0 Ok: queued as C3\n",
+      .envelope = "EHLO client.example.test\r\n"
+                  "MAIL FROM:<alice@example.test>\r\n"
+                  "RCPT TO:<r1@example.test>\r\n"
+                  "RCPT TO:<r2@example.test>\r\n"
+                  "RCPT TO:<r3@example.test>\r\n"
+                  "RCPT TO:<r4@example.test>\r\n"
+                  "RCPT TO:<r5@example.test>\r\n"
+                  "DATA\r\n<data>\r\n"
+                  "MAIL FROM:<alice@example.test>\r\n"
+                  "RCPT TO:<r3@example.test>\r\n"
+                  "RCPT TO:<r4@example.test>\r\n"
+                  "RCPT TO:<r5@example.test>\r\n"
+                  "DATA\r\n<data>\r\n"
+                  "MAIL FROM:<alice@example.test>\r\n"
+                  "RCPT TO:<r5@example.test>\r\n"
+                  "DATA\r\n<data>\r\n",
+  },
+};
+
 static void
 test_limit (Fixture      *f,
             gconstpointer data)
 {
+  const LimitCase *c = data;
   g_autoptr (MsgMessage) message = make_message ();
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *wire = NULL;
   g_autofree char *envelope = NULL;
 
-  g_test_summary ("A server limiting transactions to 2 recipients: 5 recipients go in "
-                  "three transactions on one connection, the RCPTs stopping at each "
-                  "452 (with 4.5.3, or with no enhanced code); the report has every "
-                  "recipient accepted and each transaction's final reply.");
-  start (f, GREETING EHLO_NO_SIZE
-         "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
-         "expect RCPT TO:<r1@example.test>\nline 250 2.1.5 Ok\n"
-         "expect RCPT TO:<r2@example.test>\nline 250 2.1.5 Ok\n"
-         "expect RCPT TO:<r3@example.test>\nline 452 4.5.3 Error: too many recipients\n"
-         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as A1\n"
-         "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
-         "expect RCPT TO:<r3@example.test>\nline 250 2.1.5 Ok\n"
-         "expect RCPT TO:<r4@example.test>\nline 250 2.1.5 Ok\n"
-         "expect RCPT TO:<r5@example.test>\nline 452 Too many recipients\n"
-         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as B2\n"
-         "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
-         "expect RCPT TO:<r5@example.test>\nline 250 2.1.5 Ok\n"
-         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as C3\n");
+  g_test_summary (c->summary);
+  start (f, c->script);
   g_assert_true (msg_message_set_to (message, FIVE_RECIPIENTS, &error));
   g_assert_no_error (error);
   report = send_ok (f, message);
@@ -1571,84 +1645,7 @@ test_limit (Fixture      *f,
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
   wire = received (f, 0);
   envelope = envelope_of (wire);
-  g_assert_cmpstr (envelope, ==,
-                   "EHLO client.example.test\r\n"
-                   "MAIL FROM:<alice@example.test>\r\n"
-                   "RCPT TO:<r1@example.test>\r\n"
-                   "RCPT TO:<r2@example.test>\r\n"
-                   "RCPT TO:<r3@example.test>\r\n"
-                   "DATA\r\n<data>\r\n"
-                   "MAIL FROM:<alice@example.test>\r\n"
-                   "RCPT TO:<r3@example.test>\r\n"
-                   "RCPT TO:<r4@example.test>\r\n"
-                   "RCPT TO:<r5@example.test>\r\n"
-                   "DATA\r\n<data>\r\n"
-                   "MAIL FROM:<alice@example.test>\r\n"
-                   "RCPT TO:<r5@example.test>\r\n"
-                   "DATA\r\n<data>\r\n");
-}
-
-static void
-test_limit_pipelined (Fixture      *f,
-                      gconstpointer data)
-{
-  g_autoptr (MsgMessage) message = make_message ();
-  g_autoptr (MsgSendReport) report = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *wire = NULL;
-  g_autofree char *envelope = NULL;
-
-  g_test_summary ("With PIPELINING and a limit of 2 recipients, every RCPT past the "
-                  "limit gets its 452 in the same batch; each is deferred, not refused, "
-                  "and goes in the next transaction: three transactions.");
-  start (f, GREETING EHLO_PIPELINING
-         "expect MAIL FROM:<alice@example.test>\n"
-         "expect RCPT TO:<r1@example.test>\nexpect RCPT TO:<r2@example.test>\n"
-         "expect RCPT TO:<r3@example.test>\nexpect RCPT TO:<r4@example.test>\n"
-         "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
-         "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n250 2.1.5 Ok\\r\\n"
-         "452 4.5.3 Error: too many recipients\\r\\n452 4.5.3 Error: too many recipients\\r\\n"
-         "452 4.5.3 Error: too many recipients\\r\\n354 go\\r\\n\n"
-         "data\nline 250 2.0.0 Ok: queued as A1\n"
-         "expect MAIL FROM:<alice@example.test>\n"
-         "expect RCPT TO:<r3@example.test>\nexpect RCPT TO:<r4@example.test>\n"
-         "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
-         "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n250 2.1.5 Ok\\r\\n"
-         "452 4.5.3 Error: too many recipients\\r\\n354 go\\r\\n\n"
-         "data\nline 250 2.0.0 Ok: queued as B2\n"
-         "expect MAIL FROM:<alice@example.test>\n"
-         "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
-         "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n354 go\\r\\n\n"
-         "data\nline 250 2.0.0 Ok: queued as C3\n");
-  g_assert_true (msg_message_set_to (message, FIVE_RECIPIENTS, &error));
-  g_assert_no_error (error);
-  report = send_ok (f, message);
-  assert_all_accepted (report);
-  g_assert_cmpstr (msg_send_report_get_server_response (report), ==,
-                   "2.0.0 Ok: queued as A1\n2.0.0 Ok: queued as B2\n2.0.0 Ok: queued as C3");
-
-  g_clear_object (&f->transport);
-  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
-  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
-  wire = received (f, 0);
-  envelope = envelope_of (wire);
-  g_assert_cmpstr (envelope, ==,
-                   "EHLO client.example.test\r\n"
-                   "MAIL FROM:<alice@example.test>\r\n"
-                   "RCPT TO:<r1@example.test>\r\n"
-                   "RCPT TO:<r2@example.test>\r\n"
-                   "RCPT TO:<r3@example.test>\r\n"
-                   "RCPT TO:<r4@example.test>\r\n"
-                   "RCPT TO:<r5@example.test>\r\n"
-                   "DATA\r\n<data>\r\n"
-                   "MAIL FROM:<alice@example.test>\r\n"
-                   "RCPT TO:<r3@example.test>\r\n"
-                   "RCPT TO:<r4@example.test>\r\n"
-                   "RCPT TO:<r5@example.test>\r\n"
-                   "DATA\r\n<data>\r\n"
-                   "MAIL FROM:<alice@example.test>\r\n"
-                   "RCPT TO:<r5@example.test>\r\n"
-                   "DATA\r\n<data>\r\n");
+  g_assert_cmpstr (envelope, ==, c->envelope);
 }
 
 static void
@@ -1946,8 +1943,8 @@ main (int    argc,
   ADD ("/smtp/rcpt/rejected", test_rcpt_rejected);
   ADD ("/smtp/rcpt/rejected-pipelined", test_rcpt_rejected_pipelined);
   ADD ("/smtp/rcpt/partial", test_partial);
-  ADD ("/smtp/rcpt/limit", test_limit);
-  ADD ("/smtp/rcpt/limit-pipelined", test_limit_pipelined);
+  for (guint i = 0; i < G_N_ELEMENTS (limit_cases); i++)
+    ADD_DATA (limit_cases[i].path, &limit_cases[i], test_limit);
   ADD ("/smtp/rcpt/limit-pipelined-batches", test_limit_pipelined_batches);
   ADD ("/smtp/rcpt/limit-mailbox-full", test_limit_mailbox_full);
   ADD ("/smtp/rcpt/limit-mailbox-full-partial", test_limit_mailbox_full_partial);
