@@ -34,6 +34,17 @@ start (Fixture    *f,
   start_multi (f, scripts);
 }
 
+/* Basic authentication (smtpauthenticate 1) as @user with @password. */
+static void
+set_basic_auth (Fixture    *f,
+                const char *user,
+                const char *password)
+{
+  msg_test_set_field (f, "smtpauthenticate", "1");
+  msg_test_set_field (f, "sendusername", user);
+  msg_test_set_field (f, "sendpassword", password);
+}
+
 static MsgMessage *
 make_message (void)
 {
@@ -762,9 +773,7 @@ test_auth_login (Fixture      *f,
 
   g_test_summary ("AUTH LOGIN; the trace shows neither the user nor the password lines.");
   start (f, script);
-  msg_test_set_field (f, "smtpauthenticate", "1");
-  msg_test_set_field (f, "sendusername", "alice");
-  msg_test_set_field (f, "sendpassword", "s3cret pass");
+  set_basic_auth (f, "alice", "s3cret pass");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
   report = send_ok (f, message);
   log = msg_test_steal_log ();
@@ -794,9 +803,7 @@ test_auth_cram_md5 (Fixture      *f,
   g_test_summary ("CRAM-MD5 is preferred when offered, with RFC 2195's example digest.");
   g_assert_cmpstr (digest, ==, "b913a602c7eda7a495b4e6e7334d3890");
   start (f, script);
-  msg_test_set_field (f, "smtpauthenticate", "1");
-  msg_test_set_field (f, "sendusername", "tim");
-  msg_test_set_field (f, "sendpassword", "tanstaaftanstaaf");
+  set_basic_auth (f, "tim", "tanstaaftanstaaf");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
   report = send_ok (f, message);
 }
@@ -820,9 +827,7 @@ test_auth_xoauth2 (Fixture      *f,
   g_test_summary ("XOAUTH2 with a token when asked for by name; a refused token gets the "
                   "empty response and AUTHENTICATION_FAILED with the server's text.");
   start (f, script);
-  msg_test_set_field (f, "smtpauthenticate", "1");
-  msg_test_set_field (f, "sendusername", "alice@example.test");
-  msg_test_set_field (f, "sendpassword", "ya29.token");
+  set_basic_auth (f, "alice@example.test", "ya29.token");
   msg_test_set_field (f, "smtpauthmechanisms", "XOAUTH2");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
@@ -847,9 +852,7 @@ test_auth_xoauth2_ok (Fixture      *f,
 
   g_test_summary ("XOAUTH2 with a valid token sends the message.");
   start (f, script);
-  msg_test_set_field (f, "smtpauthenticate", "1");
-  msg_test_set_field (f, "sendusername", "alice@example.test");
-  msg_test_set_field (f, "sendpassword", "ya29.token");
+  set_basic_auth (f, "alice@example.test", "ya29.token");
   msg_test_set_field (f, "smtpauthmechanisms", "XOAUTH2 PLAIN");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
   report = send_ok (f, message);
@@ -865,9 +868,7 @@ test_auth_not_offered (Fixture      *f,
   g_test_summary ("Credentials configured but no AUTH offered: AUTHENTICATION_FAILED, "
                   "nothing sent after EHLO.");
   start (f, GREETING EHLO_BASIC);
-  msg_test_set_field (f, "smtpauthenticate", "1");
-  msg_test_set_field (f, "sendusername", "alice");
-  msg_test_set_field (f, "sendpassword", "hunter2");
+  set_basic_auth (f, "alice", "hunter2");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
   g_assert_true (contains (text, "does not offer authentication"));
@@ -883,9 +884,7 @@ test_auth_failed (Fixture      *f,
   g_test_summary ("535 is AUTHENTICATION_FAILED with the server's text, never the password.");
   start (f, GREETING "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN\n"
                      "expect AUTH PLAIN\nline 535 5.7.8 Error: authentication failed\n");
-  msg_test_set_field (f, "smtpauthenticate", "1");
-  msg_test_set_field (f, "sendusername", "alice");
-  msg_test_set_field (f, "sendpassword", "hunter2");
+  set_basic_auth (f, "alice", "hunter2");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
   g_assert_true (contains (text, "5.7.8 Error: authentication failed"));
@@ -907,9 +906,7 @@ test_auth_rounds (Fixture      *f,
                      "expect *\nline 334 more\n"
                      "expect *\nline 334 more\n"
                      "expect *\nline 334 more\n");
-  msg_test_set_field (f, "smtpauthenticate", "1");
-  msg_test_set_field (f, "sendusername", "alice");
-  msg_test_set_field (f, "sendpassword", "hunter2");
+  set_basic_auth (f, "alice", "hunter2");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL);
   g_assert_true (contains (text, "AUTH"));
@@ -926,9 +923,7 @@ test_auth_needs_tls (Fixture      *f,
   g_test_summary ("Without TLS and without smtpallowplaintextauth, no credential byte is "
                   "sent: TLS_UNAVAILABLE.");
   start (f, GREETING "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN LOGIN\n");
-  msg_test_set_field (f, "smtpauthenticate", "1");
-  msg_test_set_field (f, "sendusername", "alice");
-  msg_test_set_field (f, "sendpassword", "hunter2");
+  set_basic_auth (f, "alice", "hunter2");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE);
   g_assert_true (contains (text, "smtpallowplaintextauth"));
   g_assert_true (contains (text, "does not offer STARTTLS"));
@@ -954,9 +949,7 @@ test_auth_mechanism_setting (Fixture      *f,
 
   g_test_summary ("smtpauthmechanisms restricts and orders the mechanisms.");
   start (f, script);
-  msg_test_set_field (f, "smtpauthenticate", "1");
-  msg_test_set_field (f, "sendusername", "alice");
-  msg_test_set_field (f, "sendpassword", "hunter2");
+  set_basic_auth (f, "alice", "hunter2");
   msg_test_set_field (f, "smtpauthmechanisms", "LOGIN, PLAIN");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
   report = send_ok (f, message);
@@ -986,9 +979,7 @@ test_starttls (Fixture      *f,
   g_test_summary ("STARTTLS (opportunistic by default), EHLO again, capabilities "
                   "forgotten (no SIZE after TLS), then AUTH over TLS.");
   start (f, script);
-  msg_test_set_field (f, "smtpauthenticate", "1");
-  msg_test_set_field (f, "sendusername", "alice");
-  msg_test_set_field (f, "sendpassword", "hunter2");
+  set_basic_auth (f, "alice", "hunter2");
   report = send_ok (f, message);
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
@@ -1008,9 +999,7 @@ test_starttls_new_capabilities (Fixture      *f,
          "expect EHLO\nline 250-mx\nline 250-STARTTLS\nline 250 AUTH PLAIN LOGIN\n"
          "expect STARTTLS\nline 220 go ahead\nstarttls\n"
          "expect EHLO\nline 250-mx\nline 250 AUTH XOAUTH2\n");
-  msg_test_set_field (f, "smtpauthenticate", "1");
-  msg_test_set_field (f, "sendusername", "alice");
-  msg_test_set_field (f, "sendpassword", "hunter2");
+  set_basic_auth (f, "alice", "hunter2");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
   g_assert_true (contains (text, "offers XOAUTH2"));
 }
