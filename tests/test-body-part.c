@@ -67,34 +67,15 @@ first_attachment (MsgMessage *message)
 }
 
 static void
-count_notify (GObject    *object,
-              GParamSpec *pspec,
-              gpointer    user_data)
-{
-  GHashTable *counts = user_data;
-  const char *name = g_param_spec_get_name (pspec);
-
-  g_hash_table_insert (counts, (gpointer) name,
-                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, name)) + 1));
-}
-
-static guint
-notified (GHashTable *counts,
-          const char *name)
-{
-  return GPOINTER_TO_UINT (g_hash_table_lookup (counts, name));
-}
-
-static void
 test_standalone (void)
 {
-  /* A body part made by a binding with g_object_new() is an empty
-   * text/plain leaf. */
   g_autoptr (MsgBodyPart) part = g_object_new (MSG_TYPE_BODY_PART, NULL);
   g_autoptr (GError) error = NULL;
   g_autofree char *type = msg_body_part_get_content_media_type (part);
   g_autofree char *charset = msg_body_part_get_charset (part);
   g_autoptr (GBytes) content = msg_body_part_get_decoded_content (part, &error);
+
+  g_test_summary ("A body part made by a binding with g_object_new() is an empty text/plain leaf.");
 
   g_assert_cmpstr (type, ==, "text/plain");
   g_assert_cmpstr (charset, ==, "utf-8");
@@ -115,9 +96,13 @@ test_properties (void)
   g_autofree char *content_id = NULL, *disposition = NULL;
   g_autofree char *text = NULL;
 
+  g_test_summary ("Each property reads back what was set and notifies once per change (not for "
+                  "the same value); what was set is written and parsed back; NULL removes the "
+                  "optional ones.");
+
   part = msg_message_add_attachment_bytes (message, bytes, "hello.txt", "text/plain", &error);
   g_assert_no_error (error);
-  g_signal_connect (part, "notify", G_CALLBACK (count_notify), counts);
+  g_signal_connect (part, "notify", G_CALLBACK (msg_test_count_notify_cb), counts);
 
   g_object_get (part,
                 "content-media-type", &type,
@@ -141,18 +126,18 @@ test_properties (void)
   g_assert_true (msg_body_part_set_content_id (part, "<part1@example.com>", &error));
   g_assert_true (msg_body_part_set_content_disposition (part, "inline", &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (notified (counts, "content-media-type"), ==, 1);
-  g_assert_cmpuint (notified (counts, "content-transfer-encoding"), ==, 1);
-  g_assert_cmpuint (notified (counts, "charset"), ==, 1);
-  g_assert_cmpuint (notified (counts, "filename"), ==, 1);
-  g_assert_cmpuint (notified (counts, "content-id"), ==, 1);
-  g_assert_cmpuint (notified (counts, "content-disposition"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "content-media-type"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "content-transfer-encoding"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "charset"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "filename"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "content-id"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "content-disposition"), ==, 1);
 
   /* The same values again: no notification. */
   g_assert_true (msg_body_part_set_content_media_type (part, "text/x-log", &error));
   g_assert_true (msg_body_part_set_filename (part, "renamed.log", &error));
-  g_assert_cmpuint (notified (counts, "content-media-type"), ==, 1);
-  g_assert_cmpuint (notified (counts, "filename"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "content-media-type"), ==, 1);
+  g_assert_cmpuint (msg_test_notified (counts, "filename"), ==, 1);
 
   g_clear_pointer (&content_id, g_free);
   content_id = msg_body_part_get_content_id (part);
@@ -204,6 +189,10 @@ test_invalid_values (void)
   MsgBodyPart *part;
   g_autoptr (MsgBodyPart) root = NULL;
   g_autofree char *value = NULL;
+
+  g_test_summary ("Bad media types, encodings, charsets, Content-IDs, dispositions and file names"
+                  " are refused and the old value kept; a multipart stays a multipart and has no "
+                  "file name or content.");
 
   part = msg_message_add_attachment_bytes (message, bytes, "x.bin", "application/octet-stream", &error);
   g_assert_no_error (error);
@@ -323,6 +312,9 @@ test_gobject_invalid_subprocess (void)
 static void
 test_gobject_invalid (void)
 {
+  g_test_summary ("A bad value set through g_object_set() is refused with a warning, and the old "
+                  "value kept.");
+
   g_test_trap_subprocess ("/body-part/gobject-invalid/subprocess", 0, G_TEST_SUBPROCESS_DEFAULT);
   g_test_trap_assert_passed ();
   g_test_trap_assert_stderr ("*Cannot set charset of a body part*");
@@ -339,6 +331,9 @@ test_filenames (void)
   MsgBodyPart     *part;
   g_autofree char *name = NULL;
   g_autofree char *text = NULL;
+
+  g_test_summary ("File names lose their directory components; non-ASCII and long names are RFC "
+                  "2231 encoded in short ASCII lines and read back intact.");
 
   for (guint i = 0; i < 30; i++)
     g_string_append (long_name, "long name ");
@@ -388,6 +383,9 @@ test_tree (void)
   GList       *children;
   MsgBodyPart *attachment;
 
+  g_test_summary ("A built message's tree: one wrapper per node while it lives, the children in "
+                  "order, leaves that have and take no children.");
+
   msg_message_set_text_body (message, "text");
   attachment = msg_message_add_attachment_bytes (message, bytes, "i.png", "image/png", &error);
   g_assert_no_error (error);
@@ -430,6 +428,9 @@ test_add_body_part (void)
   g_autoptr (GBytes) content = g_bytes_new_static ("Added by hand.\n", 15);
   g_autofree char *charset = NULL;
   g_autofree char *text = NULL;
+
+  g_test_summary ("Parts added through the tree are written, until a body property changes and "
+                  "the tree is rebuilt.");
 
   msg_message_set_text_body (message, "text");
   g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "i.png", "image/png", &error));
@@ -484,6 +485,10 @@ test_content (void)
   g_autofree char *expected = NULL;
   g_autofree char *encoding = NULL;
   MsgBodyPart     *part;
+
+  g_test_summary ("Decoded and encoded views of content: base64 in 76-character CRLF lines, new "
+                  "content picks the encoding that fits, empty content, a parsed quoted-printable"
+                  " part.");
 
   for (guint i = 0; i < sizeof binary; i++)
     binary[i] = (guint8) i;
@@ -577,6 +582,10 @@ test_file_content (void)
   gsize        len;
   MsgBodyPart *part;
 
+  g_test_summary ("A file attachment's content is read without leaving a descriptor open; "
+                  "SaveToFile writes the decoded content atomically and keeps the old output when"
+                  " the file is gone.");
+
   g_assert_true (g_file_set_contents (path, "file\0data", 9, NULL));
   fds = msg_test_count_fds ();
   part = msg_message_add_attachment (message, path, &error);
@@ -643,6 +652,9 @@ test_headers (void)
   MsgBodyPart     *part;
   g_autofree char *value = NULL;
   g_autofree char *text = NULL;
+
+  g_test_summary ("Part headers by plain or urn: name; headers the properties own go through "
+                  "them; injection through header names or values is refused.");
 
   part = msg_message_add_attachment_bytes (message, bytes, "x.txt", "text/plain", &error);
   g_assert_true (msg_body_part_set_header (part, "X-Part", "Grüße", &error));
@@ -731,6 +743,9 @@ test_parsed_tree (void)
   g_autoptr (MsgMessage) message = msg_message_new_from_bytes (input, &error);
   g_autoptr (MsgBodyPart) root = NULL;
   GList *children;
+
+  g_test_summary ("A parsed multipart: the message/rfc822 part decodes to the inner message, the "
+                  "x-uuencode part to its data.");
 
   g_assert_no_error (error);
   root = msg_message_get_body_part (message);

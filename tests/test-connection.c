@@ -889,27 +889,6 @@ test_tls_stop_reading (Fixture      *f,
   g_assert_false (msg_connection_is_connected (f->connection));
 }
 
-/* The first TLS handshake in a process makes GLib and glib-networking
- * open descriptors they keep for good; do it once before the tests count
- * descriptors. */
-static void
-warm_up_tls (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MsgTestServer) server = msg_test_server_new ("starttls\nline 220 hi\n");
-  g_autoptr (MsgConnection) connection = msg_connection_new ("127.0.0.1", msg_test_server_get_port (server));
-  g_autoptr (MsgReply) reply = NULL;
-
-  msg_test_server_set_tls (server, good_certificate);
-  msg_connection_set_tls_ca_file (connection, good_ca_file);
-  msg_connection_set_timeout (connection, 5);
-  g_assert_true (msg_connection_connect (connection, TRUE, NULL, &error));
-  reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_SMTP, NULL, &error);
-  g_assert_no_error (error);
-  msg_connection_abort (connection);
-  g_assert_true (msg_test_server_wait_closed (server, 2000));
-}
-
 static void
 make_certificates (void)
 {
@@ -946,7 +925,7 @@ main (int    argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   make_certificates ();
-  warm_up_tls ();
+  msg_test_warm_up_tls (good_certificate, good_ca_file);
   baseline_fds = msg_test_wait_fds (0, 200);
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, setup, func, teardown)

@@ -10,54 +10,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-static unsigned         baseline_fds;
-static GTlsCertificate *certificate;
-static char            *ca_file;
-
-typedef struct
-{
-  unsigned          n_fds;
-  MsgTestServer    *server;
-  MsgConfiguration *config;
-  MsgTransport     *transport;
-} Fixture;
-
-static void
-setup (Fixture      *f,
-       gconstpointer data)
-{
-  f->n_fds = msg_test_wait_fds (baseline_fds, 1000);
-  g_free (msg_test_steal_log ());
-}
-
-static void
-teardown (Fixture      *f,
-          gconstpointer data)
-{
-  g_clear_object (&f->transport);
-  g_clear_object (&f->config);
-  if (f->server != NULL)
-    {
-      g_autofree char *server_error = NULL;
-
-      g_assert_true (msg_test_server_wait_closed (f->server, 2000));
-      server_error = msg_test_server_get_error (f->server);
-      g_assert_null (server_error);
-      g_clear_pointer (&f->server, msg_test_server_free);
-    }
-  g_assert_cmpuint (msg_test_wait_fds (f->n_fds, 1000), ==, f->n_fds);
-}
-
-static void
-set_field (Fixture    *f,
-           const char *name,
-           const char *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (msg_configuration_set_field (f->config, name, value, &error));
-  g_assert_no_error (error);
-}
+typedef MsgTestFixture Fixture;
 
 /* A server playing @scripts (one per connection) and a transport pointed
  * at it. */
@@ -65,23 +18,11 @@ static void
 start_multi (Fixture           *f,
              const char *const *scripts)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *port = NULL;
-
-  f->server = msg_test_server_new_multi (scripts);
-  if (certificate != NULL)
-    msg_test_server_set_tls (f->server, certificate);
-  port = g_strdup_printf ("%u", msg_test_server_get_port (f->server));
-  f->config = msg_configuration_new ();
-  set_field (f, "smtpserver", "127.0.0.1");
-  set_field (f, "smtpserverport", port);
   /* Generous: TLS handshakes under valgrind on a loaded machine are slow.
    * Tests of the clocks set their own limits. */
-  set_field (f, "smtpconnectiontimeout", "10");
-  set_field (f, "smtpehloname", "client.example.test");
-  set_field (f, "tlscafile", ca_file);
-  f->transport = msg_transport_new_for_name ("smtp", f->config, &error);
-  g_assert_no_error (error);
+  msg_test_fixture_start_server (f, "smtp", scripts, "10");
+  msg_test_set_field (f, "smtpehloname", "client.example.test");
+  msg_test_fixture_make_transport (f, "smtp");
 }
 
 static void
@@ -91,6 +32,17 @@ start (Fixture    *f,
   const char *const scripts[] = { script, NULL };
 
   start_multi (f, scripts);
+}
+
+/* Basic authentication (smtpauthenticate 1) as @user with @password. */
+static void
+set_basic_auth (Fixture    *f,
+                const char *user,
+                const char *password)
+{
+  msg_test_set_field (f, "smtpauthenticate", "1");
+  msg_test_set_field (f, "sendusername", user);
+  msg_test_set_field (f, "sendpassword", password);
 }
 
 static MsgMessage *
@@ -234,7 +186,7 @@ test_validate_ntlm (Fixture      *f,
 
   g_test_summary ("NTLM is refused with NOT_SUPPORTED before any connection.");
   start (f, GREETING);
-  set_field (f, "smtpauthenticate", "ntlm");
+  msg_test_set_field (f, "smtpauthenticate", "ntlm");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED);
   g_assert_true (contains (text, "NTLM"));
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 0);
@@ -260,7 +212,7 @@ test_validate_injection (Fixture      *f,
       g_autoptr (MsgSendReport) report = NULL;
 
       g_assert_true (msg_message_set_to (message, "bob@example.test", &error));
-      set_field (f, "sendemailaddress", senders[i]);
+      msg_test_set_field (f, "sendemailaddress", senders[i]);
       report = msg_transport_send_message (f->transport, message, NULL, &error);
       g_assert_null (report);
       g_assert_true (g_error_matches (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS) ||
@@ -523,7 +475,7 @@ test_partial (Fixture      *f,
          "line 354 go\n"
          "data\n"
          "line 250 2.0.0 queued as XYZ\n");
-  set_field (f, "smtpsendpartial", "true");
+  msg_test_set_field (f, "smtpsendpartial", "true");
   g_assert_true (msg_message_set_to (message, "bob@example.test, nobody@example.test, later@example.test", &error));
   report = send_ok (f, message);
   accepted = msg_send_report_get_accepted_recipients (report);
@@ -613,8 +565,8 @@ test_outcome_unknown_timeout (Fixture      *f,
   start (f, GREETING EHLO_BASIC
          "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\n"
          "data\nstall\n");
-  set_field (f, "smtpconnectiontimeout", "0.3");
-  set_field (f, "smtpoperationtimeout", "2");
+  msg_test_set_field (f, "smtpconnectiontimeout", "0.3");
+  msg_test_set_field (f, "smtpoperationtimeout", "2");
   start_time = g_get_monotonic_time ();
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
   msg_test_assert_elapsed_below (start_time, 2000 + 100);
@@ -677,7 +629,7 @@ test_outcome_unknown_cancel (Fixture      *f,
   start (f, GREETING EHLO_BASIC
          "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\n"
          "data\nstall\n");
-  set_field (f, "smtpconnectiontimeout", "5");
+  msg_test_set_field (f, "smtpconnectiontimeout", "5");
   cd.server = f->server;
   cd.cancellable = cancellable;
   thread = g_thread_new ("cancel", cancel_after_dot, &cd);
@@ -749,8 +701,8 @@ test_timeout_greeting (Fixture      *f,
   g_test_summary ("A server that never greets times out within the exchange limit, "
                   "the stage named.");
   start (f, "stall\n");
-  set_field (f, "smtpconnectiontimeout", "0.2");
-  set_field (f, "smtpoperationtimeout", "0.5");
+  msg_test_set_field (f, "smtpconnectiontimeout", "0.2");
+  msg_test_set_field (f, "smtpoperationtimeout", "0.5");
   start_time = g_get_monotonic_time ();
   text = send_fails (f, message, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   msg_test_assert_elapsed_below (start_time, 500 + 100);
@@ -767,8 +719,8 @@ test_operation_timeout (Fixture      *f,
 
   g_test_summary ("smtpoperationtimeout bounds the whole send against a slow drip.");
   start (f, GREETING "expect EHLO\ndrip 1 50 250-mx.example.test\\r\\n250-PIPELINING\\r\\n250 8BITMIME\\r\\n\n");
-  set_field (f, "smtpconnectiontimeout", "10");
-  set_field (f, "smtpoperationtimeout", "0.3");
+  msg_test_set_field (f, "smtpconnectiontimeout", "10");
+  msg_test_set_field (f, "smtpoperationtimeout", "0.3");
   start_time = g_get_monotonic_time ();
   text = send_fails (f, message, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   msg_test_assert_elapsed_below (start_time, 300 + 100);
@@ -792,10 +744,10 @@ test_auth_plain (Fixture      *f,
 
   g_test_summary ("AUTH PLAIN with an initial response; the trace redacts it.");
   start (f, script);
-  set_field (f, "smtpauthenticate", "basic");
-  set_field (f, "sendusername", "alice");
-  set_field (f, "sendpassword", "s3cret pass");
-  set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthenticate", "basic");
+  msg_test_set_field (f, "sendusername", "alice");
+  msg_test_set_field (f, "sendpassword", "s3cret pass");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
   report = send_ok (f, message);
   log = msg_test_steal_log ();
   g_assert_true (contains (log, "AUTH PLAIN <redacted>"));
@@ -821,10 +773,8 @@ test_auth_login (Fixture      *f,
 
   g_test_summary ("AUTH LOGIN; the trace shows neither the user nor the password lines.");
   start (f, script);
-  set_field (f, "smtpauthenticate", "1");
-  set_field (f, "sendusername", "alice");
-  set_field (f, "sendpassword", "s3cret pass");
-  set_field (f, "smtpallowplaintextauth", "true");
+  set_basic_auth (f, "alice", "s3cret pass");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
   report = send_ok (f, message);
   log = msg_test_steal_log ();
   g_assert_false (contains (log, pass));
@@ -853,10 +803,8 @@ test_auth_cram_md5 (Fixture      *f,
   g_test_summary ("CRAM-MD5 is preferred when offered, with RFC 2195's example digest.");
   g_assert_cmpstr (digest, ==, "b913a602c7eda7a495b4e6e7334d3890");
   start (f, script);
-  set_field (f, "smtpauthenticate", "1");
-  set_field (f, "sendusername", "tim");
-  set_field (f, "sendpassword", "tanstaaftanstaaf");
-  set_field (f, "smtpallowplaintextauth", "true");
+  set_basic_auth (f, "tim", "tanstaaftanstaaf");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
   report = send_ok (f, message);
 }
 
@@ -879,11 +827,9 @@ test_auth_xoauth2 (Fixture      *f,
   g_test_summary ("XOAUTH2 with a token when asked for by name; a refused token gets the "
                   "empty response and AUTHENTICATION_FAILED with the server's text.");
   start (f, script);
-  set_field (f, "smtpauthenticate", "1");
-  set_field (f, "sendusername", "alice@example.test");
-  set_field (f, "sendpassword", "ya29.token");
-  set_field (f, "smtpauthmechanisms", "XOAUTH2");
-  set_field (f, "smtpallowplaintextauth", "true");
+  set_basic_auth (f, "alice@example.test", "ya29.token");
+  msg_test_set_field (f, "smtpauthmechanisms", "XOAUTH2");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
   g_assert_true (contains (text, "535 5.7.8 Username and Password not accepted"));
   g_assert_false (contains (text, "ya29"));
@@ -906,11 +852,9 @@ test_auth_xoauth2_ok (Fixture      *f,
 
   g_test_summary ("XOAUTH2 with a valid token sends the message.");
   start (f, script);
-  set_field (f, "smtpauthenticate", "1");
-  set_field (f, "sendusername", "alice@example.test");
-  set_field (f, "sendpassword", "ya29.token");
-  set_field (f, "smtpauthmechanisms", "XOAUTH2 PLAIN");
-  set_field (f, "smtpallowplaintextauth", "true");
+  set_basic_auth (f, "alice@example.test", "ya29.token");
+  msg_test_set_field (f, "smtpauthmechanisms", "XOAUTH2 PLAIN");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
   report = send_ok (f, message);
 }
 
@@ -924,10 +868,8 @@ test_auth_not_offered (Fixture      *f,
   g_test_summary ("Credentials configured but no AUTH offered: AUTHENTICATION_FAILED, "
                   "nothing sent after EHLO.");
   start (f, GREETING EHLO_BASIC);
-  set_field (f, "smtpauthenticate", "1");
-  set_field (f, "sendusername", "alice");
-  set_field (f, "sendpassword", "hunter2");
-  set_field (f, "smtpallowplaintextauth", "true");
+  set_basic_auth (f, "alice", "hunter2");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
   g_assert_true (contains (text, "does not offer authentication"));
 }
@@ -942,10 +884,8 @@ test_auth_failed (Fixture      *f,
   g_test_summary ("535 is AUTHENTICATION_FAILED with the server's text, never the password.");
   start (f, GREETING "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN\n"
                      "expect AUTH PLAIN\nline 535 5.7.8 Error: authentication failed\n");
-  set_field (f, "smtpauthenticate", "1");
-  set_field (f, "sendusername", "alice");
-  set_field (f, "sendpassword", "hunter2");
-  set_field (f, "smtpallowplaintextauth", "true");
+  set_basic_auth (f, "alice", "hunter2");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
   g_assert_true (contains (text, "5.7.8 Error: authentication failed"));
   g_assert_false (contains (text, "hunter2"));
@@ -966,10 +906,8 @@ test_auth_rounds (Fixture      *f,
                      "expect *\nline 334 more\n"
                      "expect *\nline 334 more\n"
                      "expect *\nline 334 more\n");
-  set_field (f, "smtpauthenticate", "1");
-  set_field (f, "sendusername", "alice");
-  set_field (f, "sendpassword", "hunter2");
-  set_field (f, "smtpallowplaintextauth", "true");
+  set_basic_auth (f, "alice", "hunter2");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL);
   g_assert_true (contains (text, "AUTH"));
 }
@@ -985,9 +923,7 @@ test_auth_needs_tls (Fixture      *f,
   g_test_summary ("Without TLS and without smtpallowplaintextauth, no credential byte is "
                   "sent: TLS_UNAVAILABLE.");
   start (f, GREETING "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN LOGIN\n");
-  set_field (f, "smtpauthenticate", "1");
-  set_field (f, "sendusername", "alice");
-  set_field (f, "sendpassword", "hunter2");
+  set_basic_auth (f, "alice", "hunter2");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE);
   g_assert_true (contains (text, "smtpallowplaintextauth"));
   g_assert_true (contains (text, "does not offer STARTTLS"));
@@ -1013,11 +949,9 @@ test_auth_mechanism_setting (Fixture      *f,
 
   g_test_summary ("smtpauthmechanisms restricts and orders the mechanisms.");
   start (f, script);
-  set_field (f, "smtpauthenticate", "1");
-  set_field (f, "sendusername", "alice");
-  set_field (f, "sendpassword", "hunter2");
-  set_field (f, "smtpauthmechanisms", "LOGIN, PLAIN");
-  set_field (f, "smtpallowplaintextauth", "true");
+  set_basic_auth (f, "alice", "hunter2");
+  msg_test_set_field (f, "smtpauthmechanisms", "LOGIN, PLAIN");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
   report = send_ok (f, message);
 }
 
@@ -1045,9 +979,7 @@ test_starttls (Fixture      *f,
   g_test_summary ("STARTTLS (opportunistic by default), EHLO again, capabilities "
                   "forgotten (no SIZE after TLS), then AUTH over TLS.");
   start (f, script);
-  set_field (f, "smtpauthenticate", "1");
-  set_field (f, "sendusername", "alice");
-  set_field (f, "sendpassword", "hunter2");
+  set_basic_auth (f, "alice", "hunter2");
   report = send_ok (f, message);
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
@@ -1067,9 +999,7 @@ test_starttls_new_capabilities (Fixture      *f,
          "expect EHLO\nline 250-mx\nline 250-STARTTLS\nline 250 AUTH PLAIN LOGIN\n"
          "expect STARTTLS\nline 220 go ahead\nstarttls\n"
          "expect EHLO\nline 250-mx\nline 250 AUTH XOAUTH2\n");
-  set_field (f, "smtpauthenticate", "1");
-  set_field (f, "sendusername", "alice");
-  set_field (f, "sendpassword", "hunter2");
+  set_basic_auth (f, "alice", "hunter2");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
   g_assert_true (contains (text, "offers XOAUTH2"));
 }
@@ -1106,7 +1036,7 @@ test_starttls_required (Fixture      *f,
   g_test_summary ("smtpstarttls=required fails with TLS_UNAVAILABLE when the server lacks or "
                   "refuses STARTTLS; nothing more is sent.");
   start_multi (f, scripts);
-  set_field (f, "smtpstarttls", "required");
+  msg_test_set_field (f, "smtpstarttls", "required");
   g_free (send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE));
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
   wire = received (f, 0);
@@ -1127,7 +1057,7 @@ test_starttls_never (Fixture      *f,
 
   g_test_summary ("smtpstarttls=never ignores an offered STARTTLS.");
   start (f, GREETING "expect EHLO\nline 250-mx\nline 250 STARTTLS\n" TRANSACTION_ONE);
-  set_field (f, "smtpstarttls", "never");
+  msg_test_set_field (f, "smtpstarttls", "never");
   report = send_ok (f, message);
 }
 
@@ -1141,7 +1071,7 @@ test_implicit_tls (Fixture      *f,
   g_test_summary ("smtpusessl connects with TLS at once and never sends STARTTLS, even "
                   "when offered.");
   start (f, "starttls\n" GREETING "expect EHLO\nline 250-mx\nline 250 STARTTLS\n" TRANSACTION_ONE);
-  set_field (f, "smtpusessl", "true");
+  msg_test_set_field (f, "smtpusessl", "true");
   report = send_ok (f, message);
 }
 
@@ -1154,11 +1084,10 @@ test_tls_untrusted (Fixture      *f,
   g_test_summary ("A certificate the client does not trust fails the handshake.");
   start (f, "starttls\n");
   msg_configuration_reset_field (f->config, "tlscafile", NULL);
-  set_field (f, "smtpusessl", "true");
+  msg_test_set_field (f, "smtpusessl", "true");
   g_free (send_fails (f, message, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE));
   /* The server's side of the handshake failed too, as it should. */
-  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
-  g_clear_pointer (&f->server, msg_test_server_free);
+  msg_test_fixture_expect_server_error (f, "starttls: handshake failed");
 }
 
 static void
@@ -1172,8 +1101,8 @@ test_tls_no_verify (Fixture      *f,
   g_test_summary ("tlsverify=false accepts an untrusted certificate, with a warning.");
   start (f, "starttls\n" GREETING EHLO_BASIC TRANSACTION_ONE);
   msg_configuration_reset_field (f->config, "tlscafile", NULL);
-  set_field (f, "smtpusessl", "true");
-  set_field (f, "tlsverify", "false");
+  msg_test_set_field (f, "smtpusessl", "true");
+  msg_test_set_field (f, "tlsverify", "false");
   report = send_ok (f, message);
   log = msg_test_steal_log ();
   g_assert_true (contains (log, "tlsverify is off"));
@@ -1186,14 +1115,14 @@ test_tls_relative_ca (Fixture      *f,
   g_autoptr (MsgMessage) message = make_message ();
   g_autoptr (MsgSendReport) report = NULL;
   g_autofree char *cwd = g_get_current_dir ();
-  g_autofree char *dir = g_path_get_dirname (ca_file);
-  g_autofree char *base = g_path_get_basename (ca_file);
+  g_autofree char *dir = g_path_get_dirname (msg_test_fixture_get_ca_file ());
+  g_autofree char *base = g_path_get_basename (msg_test_fixture_get_ca_file ());
 
   g_test_summary ("A relative tlscafile is found from the current directory (GIO's file "
                   "database takes absolute paths only).");
   start (f, "starttls\n" GREETING EHLO_BASIC TRANSACTION_ONE);
-  set_field (f, "smtpusessl", "true");
-  set_field (f, "tlscafile", base);
+  msg_test_set_field (f, "smtpusessl", "true");
+  msg_test_set_field (f, "tlscafile", base);
   g_assert_cmpint (g_chdir (dir), ==, 0);
   report = send_ok (f, message);
   g_assert_cmpint (g_chdir (cwd), ==, 0);
@@ -1243,7 +1172,7 @@ test_reuse_settings_changed (Fixture      *f,
   g_test_summary ("A kept connection is not reused once the settings that shaped it change.");
   start_multi (f, scripts);
   first = send_ok (f, message);
-  set_field (f, "smtpehloname", "other.example.test");
+  msg_test_set_field (f, "smtpehloname", "other.example.test");
   second = send_ok (f, message);
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
 }
@@ -1347,7 +1276,7 @@ test_close_quit_stall (Fixture      *f,
   g_test_summary ("close() with a server that never answers QUIT returns within the limit "
                   "with the connection closed.");
   start (f, GREETING EHLO_BASIC TRANSACTION_ONE "expect QUIT\nstall\n");
-  set_field (f, "smtpconnectiontimeout", "0.3");
+  msg_test_set_field (f, "smtpconnectiontimeout", "0.3");
   report = send_ok (f, message);
   start_time = g_get_monotonic_time ();
   g_assert_false (msg_transport_close (f->transport, NULL, &error));
@@ -1415,7 +1344,7 @@ test_8bitmime (Fixture      *f,
   g_assert_true (contains (wire, " BODY=8BITMIME\r\n"));
   g_assert_true (contains (wire, "Gr\xc3\xbc\xc3\x9f"));
 
-  set_field (f, "smtpehloname", "other.example.test");
+  msg_test_set_field (f, "smtpehloname", "other.example.test");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED);
   g_assert_true (contains (text, "8BITMIME"));
 }
@@ -1450,7 +1379,7 @@ test_smtputf8 (Fixture      *f,
 
   /* The refused message was reset; force a new connection for the second
    * script. */
-  set_field (f, "smtpehloname", "other.example.test");
+  msg_test_set_field (f, "smtpehloname", "other.example.test");
   report = send_ok (f, message);
   g_free (wire);
   wire = received (f, 1);
@@ -1533,8 +1462,6 @@ test_async_progress (Fixture      *f,
   g_main_loop_unref (ad.loop);
 }
 
-/* The TLS backend opens descriptors of its own the first time it is used:
- * use it once before the baseline is taken. */
 /* The server's recipient limit (RFC 5321 section 4.5.3.1.10). */
 #define EHLO_NO_SIZE "expect EHLO\nline 250-mx.example.test\nline 250 8BITMIME\n"
 #define EHLO_PIPELINING "expect EHLO\nline 250-mx.example.test\nline 250 PIPELINING\n"
@@ -1593,34 +1520,108 @@ assert_all_accepted (MsgSendReport *report)
     }
 }
 
+/* A server limiting transactions to 2 recipients, and 5 recipients to
+ * send: the same three transactions, unpipelined and pipelined. */
+typedef struct
+{
+  const char *path;
+  const char *summary;
+  const char *script;
+  const char *envelope; /* what the client sends, data as in envelope_of() */
+} LimitCase;
+
+static const LimitCase limit_cases[] = {
+  {
+      .path = "/smtp/rcpt/limit",
+      .summary = "A server limiting transactions to 2 recipients: 5 recipients go in "
+                 "three transactions on one connection, the RCPTs stopping at each "
+                 "452 (with 4.5.3, or with no enhanced code); the report has every "
+                 "recipient accepted and each transaction's final reply.",
+      .script = GREETING EHLO_NO_SIZE
+      "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
+      "expect RCPT TO:<r1@example.test>\nline 250 2.1.5 Ok\n"
+      "expect RCPT TO:<r2@example.test>\nline 250 2.1.5 Ok\n"
+      "expect RCPT TO:<r3@example.test>\nline 452 4.5.3 Error: too many recipients\n"
+      "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as A1\n"
+      "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
+      "expect RCPT TO:<r3@example.test>\nline 250 2.1.5 Ok\n"
+      "expect RCPT TO:<r4@example.test>\nline 250 2.1.5 Ok\n"
+      "expect RCPT TO:<r5@example.test>\nline 452 Too many recipients\n"
+      "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as B2\n"
+      "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
+      "expect RCPT TO:<r5@example.test>\nline 250 2.1.5 Ok\n"
+      "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as C3\n",
+      .envelope = "EHLO client.example.test\r\n"
+                  "MAIL FROM:<alice@example.test>\r\n"
+                  "RCPT TO:<r1@example.test>\r\n"
+                  "RCPT TO:<r2@example.test>\r\n"
+                  "RCPT TO:<r3@example.test>\r\n"
+                  "DATA\r\n<data>\r\n"
+                  "MAIL FROM:<alice@example.test>\r\n"
+                  "RCPT TO:<r3@example.test>\r\n"
+                  "RCPT TO:<r4@example.test>\r\n"
+                  "RCPT TO:<r5@example.test>\r\n"
+                  "DATA\r\n<data>\r\n"
+                  "MAIL FROM:<alice@example.test>\r\n"
+                  "RCPT TO:<r5@example.test>\r\n"
+                  "DATA\r\n<data>\r\n",
+  },
+  {
+      .path = "/smtp/rcpt/limit-pipelined",
+      .summary = "With PIPELINING and a limit of 2 recipients, every RCPT past the "
+                 "limit gets its 452 in the same batch; each is deferred, not refused, "
+                 "and goes in the next transaction: three transactions.",
+      .script = GREETING EHLO_PIPELINING
+      "expect MAIL FROM:<alice@example.test>\n"
+      "expect RCPT TO:<r1@example.test>\nexpect RCPT TO:<r2@example.test>\n"
+      "expect RCPT TO:<r3@example.test>\nexpect RCPT TO:<r4@example.test>\n"
+      "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
+      "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n250 2.1.5 Ok\\r\\n"
+      "452 4.5.3 Error: too many recipients\\r\\n452 4.5.3 Error: too many recipients\\r\\n"
+      "452 4.5.3 Error: too many recipients\\r\\n354 go\\r\\n\n"
+      "data\nline 250 2.0.0 Ok: queued as A1\n"
+      "expect MAIL FROM:<alice@example.test>\n"
+      "expect RCPT TO:<r3@example.test>\nexpect RCPT TO:<r4@example.test>\n"
+      "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
+      "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n250 2.1.5 Ok\\r\\n"
+      "452 4.5.3 Error: too many recipients\\r\\n354 go\\r\\n\n"
+      "data\nline 250 2.0.0 Ok: queued as B2\n"
+      "expect MAIL FROM:<alice@example.test>\n"
+      "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
+      "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n354 go\\r\\n\n"
+      "data\nline 250 2.0.0 Ok: queued as C3\n",
+      .envelope = "EHLO client.example.test\r\n"
+                  "MAIL FROM:<alice@example.test>\r\n"
+                  "RCPT TO:<r1@example.test>\r\n"
+                  "RCPT TO:<r2@example.test>\r\n"
+                  "RCPT TO:<r3@example.test>\r\n"
+                  "RCPT TO:<r4@example.test>\r\n"
+                  "RCPT TO:<r5@example.test>\r\n"
+                  "DATA\r\n<data>\r\n"
+                  "MAIL FROM:<alice@example.test>\r\n"
+                  "RCPT TO:<r3@example.test>\r\n"
+                  "RCPT TO:<r4@example.test>\r\n"
+                  "RCPT TO:<r5@example.test>\r\n"
+                  "DATA\r\n<data>\r\n"
+                  "MAIL FROM:<alice@example.test>\r\n"
+                  "RCPT TO:<r5@example.test>\r\n"
+                  "DATA\r\n<data>\r\n",
+  },
+};
+
 static void
 test_limit (Fixture      *f,
             gconstpointer data)
 {
+  const LimitCase *c = data;
   g_autoptr (MsgMessage) message = make_message ();
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *wire = NULL;
   g_autofree char *envelope = NULL;
 
-  g_test_summary ("A server limiting transactions to 2 recipients: 5 recipients go in "
-                  "three transactions on one connection, the RCPTs stopping at each "
-                  "452 (with 4.5.3, or with no enhanced code); the report has every "
-                  "recipient accepted and each transaction's final reply.");
-  start (f, GREETING EHLO_NO_SIZE
-         "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
-         "expect RCPT TO:<r1@example.test>\nline 250 2.1.5 Ok\n"
-         "expect RCPT TO:<r2@example.test>\nline 250 2.1.5 Ok\n"
-         "expect RCPT TO:<r3@example.test>\nline 452 4.5.3 Error: too many recipients\n"
-         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as A1\n"
-         "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
-         "expect RCPT TO:<r3@example.test>\nline 250 2.1.5 Ok\n"
-         "expect RCPT TO:<r4@example.test>\nline 250 2.1.5 Ok\n"
-         "expect RCPT TO:<r5@example.test>\nline 452 Too many recipients\n"
-         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as B2\n"
-         "expect MAIL FROM:<alice@example.test>\nline 250 2.1.0 Ok\n"
-         "expect RCPT TO:<r5@example.test>\nline 250 2.1.5 Ok\n"
-         "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued as C3\n");
+  g_test_summary (c->summary);
+  start (f, c->script);
   g_assert_true (msg_message_set_to (message, FIVE_RECIPIENTS, &error));
   g_assert_no_error (error);
   report = send_ok (f, message);
@@ -1633,84 +1634,7 @@ test_limit (Fixture      *f,
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
   wire = received (f, 0);
   envelope = envelope_of (wire);
-  g_assert_cmpstr (envelope, ==,
-                   "EHLO client.example.test\r\n"
-                   "MAIL FROM:<alice@example.test>\r\n"
-                   "RCPT TO:<r1@example.test>\r\n"
-                   "RCPT TO:<r2@example.test>\r\n"
-                   "RCPT TO:<r3@example.test>\r\n"
-                   "DATA\r\n<data>\r\n"
-                   "MAIL FROM:<alice@example.test>\r\n"
-                   "RCPT TO:<r3@example.test>\r\n"
-                   "RCPT TO:<r4@example.test>\r\n"
-                   "RCPT TO:<r5@example.test>\r\n"
-                   "DATA\r\n<data>\r\n"
-                   "MAIL FROM:<alice@example.test>\r\n"
-                   "RCPT TO:<r5@example.test>\r\n"
-                   "DATA\r\n<data>\r\n");
-}
-
-static void
-test_limit_pipelined (Fixture      *f,
-                      gconstpointer data)
-{
-  g_autoptr (MsgMessage) message = make_message ();
-  g_autoptr (MsgSendReport) report = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *wire = NULL;
-  g_autofree char *envelope = NULL;
-
-  g_test_summary ("With PIPELINING and a limit of 2 recipients, every RCPT past the "
-                  "limit gets its 452 in the same batch; each is deferred, not refused, "
-                  "and goes in the next transaction: three transactions.");
-  start (f, GREETING EHLO_PIPELINING
-         "expect MAIL FROM:<alice@example.test>\n"
-         "expect RCPT TO:<r1@example.test>\nexpect RCPT TO:<r2@example.test>\n"
-         "expect RCPT TO:<r3@example.test>\nexpect RCPT TO:<r4@example.test>\n"
-         "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
-         "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n250 2.1.5 Ok\\r\\n"
-         "452 4.5.3 Error: too many recipients\\r\\n452 4.5.3 Error: too many recipients\\r\\n"
-         "452 4.5.3 Error: too many recipients\\r\\n354 go\\r\\n\n"
-         "data\nline 250 2.0.0 Ok: queued as A1\n"
-         "expect MAIL FROM:<alice@example.test>\n"
-         "expect RCPT TO:<r3@example.test>\nexpect RCPT TO:<r4@example.test>\n"
-         "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
-         "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n250 2.1.5 Ok\\r\\n"
-         "452 4.5.3 Error: too many recipients\\r\\n354 go\\r\\n\n"
-         "data\nline 250 2.0.0 Ok: queued as B2\n"
-         "expect MAIL FROM:<alice@example.test>\n"
-         "expect RCPT TO:<r5@example.test>\nexpect DATA\n"
-         "send 250 2.1.0 Ok\\r\\n250 2.1.5 Ok\\r\\n354 go\\r\\n\n"
-         "data\nline 250 2.0.0 Ok: queued as C3\n");
-  g_assert_true (msg_message_set_to (message, FIVE_RECIPIENTS, &error));
-  g_assert_no_error (error);
-  report = send_ok (f, message);
-  assert_all_accepted (report);
-  g_assert_cmpstr (msg_send_report_get_server_response (report), ==,
-                   "2.0.0 Ok: queued as A1\n2.0.0 Ok: queued as B2\n2.0.0 Ok: queued as C3");
-
-  g_clear_object (&f->transport);
-  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
-  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
-  wire = received (f, 0);
-  envelope = envelope_of (wire);
-  g_assert_cmpstr (envelope, ==,
-                   "EHLO client.example.test\r\n"
-                   "MAIL FROM:<alice@example.test>\r\n"
-                   "RCPT TO:<r1@example.test>\r\n"
-                   "RCPT TO:<r2@example.test>\r\n"
-                   "RCPT TO:<r3@example.test>\r\n"
-                   "RCPT TO:<r4@example.test>\r\n"
-                   "RCPT TO:<r5@example.test>\r\n"
-                   "DATA\r\n<data>\r\n"
-                   "MAIL FROM:<alice@example.test>\r\n"
-                   "RCPT TO:<r3@example.test>\r\n"
-                   "RCPT TO:<r4@example.test>\r\n"
-                   "RCPT TO:<r5@example.test>\r\n"
-                   "DATA\r\n<data>\r\n"
-                   "MAIL FROM:<alice@example.test>\r\n"
-                   "RCPT TO:<r5@example.test>\r\n"
-                   "DATA\r\n<data>\r\n");
+  g_assert_cmpstr (envelope, ==, c->envelope);
 }
 
 static void
@@ -1823,7 +1747,7 @@ test_limit_mailbox_full_partial (Fixture      *f,
          "expect RCPT TO:<r4@example.test>\nline 250 2.1.5 Ok\n"
          "expect RCPT TO:<r5@example.test>\nline 250 2.1.5 Ok\n"
          "expect DATA\nline 354 go\ndata\nline 250 2.0.0 queued as B2\n");
-  set_field (f, "smtpsendpartial", "true");
+  msg_test_set_field (f, "smtpsendpartial", "true");
   g_assert_true (msg_message_set_to (message, FIVE_RECIPIENTS, &error));
   g_assert_no_error (error);
   report = send_ok (f, message);
@@ -1932,7 +1856,7 @@ test_limit_later_all_refused_partial (Fixture      *f,
          "expect MAIL\nline 250 2.1.0 Ok\n"
          "expect RCPT TO:<r2@example.test>\nline 550 5.1.1 No such user\n"
          "expect RSET\nline 250 2.0.0 Ok\n");
-  set_field (f, "smtpsendpartial", "true");
+  msg_test_set_field (f, "smtpsendpartial", "true");
   g_assert_true (msg_message_set_to (message, "r1@example.test, r2@example.test", &error));
   g_assert_no_error (error);
   report = send_ok (f, message);
@@ -1984,24 +1908,6 @@ test_limit_outcome_unknown (Fixture      *f,
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
 }
 
-static void
-warm_up_tls (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MsgTestServer) server = msg_test_server_new ("starttls\nline 220 hi\n");
-  g_autoptr (MsgConnection) connection = msg_connection_new ("127.0.0.1", msg_test_server_get_port (server));
-  g_autoptr (MsgReply) reply = NULL;
-
-  msg_test_server_set_tls (server, certificate);
-  msg_connection_set_tls_ca_file (connection, ca_file);
-  msg_connection_set_timeout (connection, 5);
-  g_assert_true (msg_connection_connect (connection, TRUE, NULL, &error));
-  reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_SMTP, NULL, &error);
-  g_assert_no_error (error);
-  msg_connection_abort (connection);
-  g_assert_true (msg_test_server_wait_closed (server, 2000));
-}
-
 int
 main (int    argc,
       char **argv)
@@ -2010,11 +1916,11 @@ main (int    argc,
   msg_test_capture_log ();
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-  certificate = msg_test_make_tls_certificate (NULL, &ca_file);
-  warm_up_tls ();
-  baseline_fds = msg_test_wait_fds (0, 200);
+  msg_test_fixture_init ();
 
-#define ADD(path, func) g_test_add (path, Fixture, NULL, setup, func, teardown)
+#define ADD_DATA(path, data, func) \
+  g_test_add (path, Fixture, data, msg_test_fixture_setup, func, msg_test_fixture_teardown)
+#define ADD(path, func) ADD_DATA (path, NULL, func)
   ADD ("/smtp/validate/no-server", test_no_server);
   ADD ("/smtp/send/plain", test_send_plain);
   ADD ("/smtp/validate/ntlm", test_validate_ntlm);
@@ -2026,8 +1932,8 @@ main (int    argc,
   ADD ("/smtp/rcpt/rejected", test_rcpt_rejected);
   ADD ("/smtp/rcpt/rejected-pipelined", test_rcpt_rejected_pipelined);
   ADD ("/smtp/rcpt/partial", test_partial);
-  ADD ("/smtp/rcpt/limit", test_limit);
-  ADD ("/smtp/rcpt/limit-pipelined", test_limit_pipelined);
+  for (guint i = 0; i < G_N_ELEMENTS (limit_cases); i++)
+    ADD_DATA (limit_cases[i].path, &limit_cases[i], test_limit);
   ADD ("/smtp/rcpt/limit-pipelined-batches", test_limit_pipelined_batches);
   ADD ("/smtp/rcpt/limit-mailbox-full", test_limit_mailbox_full);
   ADD ("/smtp/rcpt/limit-mailbox-full-partial", test_limit_mailbox_full_partial);
@@ -2039,7 +1945,7 @@ main (int    argc,
     {
       g_autofree char *path = g_strdup_printf ("/smtp/reply/%s", reply_cases[i].name);
 
-      g_test_add (path, Fixture, &reply_cases[i], setup, test_reply, teardown);
+      ADD_DATA (path, &reply_cases[i], test_reply);
     }
   ADD ("/smtp/outcome-unknown/timeout", test_outcome_unknown_timeout);
   ADD ("/smtp/outcome-unknown/closed", test_outcome_unknown_closed);
@@ -2080,8 +1986,7 @@ main (int    argc,
   {
     int result = g_test_run ();
 
-    g_clear_object (&certificate);
-    g_free (ca_file);
+    msg_test_fixture_cleanup ();
     return result;
   }
 }

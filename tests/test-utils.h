@@ -6,13 +6,15 @@
 
 #include <msgobj.h>
 
+#include "msg-test-server.h"
+
 G_BEGIN_DECLS
 
 /* Installs a log writer that keeps every message (the protocol trace
  * with G_MESSAGES_DEBUG=msgobj) for msg_test_steal_log(). A warning or
  * critical fails the test, except the warning that tlsverify=false must
  * give (tests check it). Call once, before g_test_run(). */
-void  msg_test_capture_log (void);
+void msg_test_capture_log (void);
 
 /* Returns what was logged since the last call, and forgets it. */
 char *msg_test_steal_log (void);
@@ -38,9 +40,9 @@ double msg_test_time_scale (void);
 /* Asserts that @start_us (from g_get_monotonic_time) is at most
  * @limit_ms milliseconds ago, @limit_ms scaled by msg_test_time_scale()
  * (under valgrind the work around a time-out runs many times slower). */
-#define msg_test_assert_elapsed_below(start_us, limit_ms)                  \
-  g_assert_cmpint ((g_get_monotonic_time () - (start_us)) / 1000, <=,     \
-                   (gint64) ((limit_ms) * msg_test_time_scale ()))
+#define msg_test_assert_elapsed_below(start_us, limit_ms)             \
+  g_assert_cmpint ((g_get_monotonic_time () - (start_us)) / 1000, <=, \
+                   (gint64) ((limit_ms) *msg_test_time_scale ()))
 
 /* A fresh temporary directory under the test's isolated tmp; free with
  * msg_test_remove_tree(). */
@@ -55,5 +57,76 @@ void  msg_test_remove_tree (const char *path);
  * (free it). No key is ever committed. */
 GTlsCertificate *msg_test_make_tls_certificate (const char *const *names,
                                                 char             **ca_file);
+
+/* Counts "notify" emissions by property name into @counts (a GHashTable
+ * of g_str_hash/g_str_equal): connect it to an object's "notify" signal
+ * with the table as data. */
+void msg_test_count_notify_cb (GObject    *object,
+                               GParamSpec *pspec,
+                               gpointer    counts);
+
+/* How many times @name was notified into @counts. */
+guint msg_test_notified (GHashTable *counts,
+                         const char *name);
+
+/* The first TLS handshake in a process makes GLib and glib-networking
+ * open descriptors they keep for good; this makes one (implicit TLS
+ * against a scripted server with @certificate, trusting @ca_file) before
+ * the tests count descriptors. */
+void msg_test_warm_up_tls (GTlsCertificate *certificate,
+                           const char      *ca_file);
+
+/* The protocol suites (SMTP, NNTP): a scripted server and a transport
+ * configured for it. */
+
+typedef struct
+{
+  unsigned          n_fds;
+  MsgTestServer    *server;
+  MsgConfiguration *config;
+  MsgTransport     *transport;
+} MsgTestFixture;
+
+/* Makes the test certificate, warms TLS up (msg_test_warm_up_tls()) and
+ * takes the baseline of open descriptors. Call after g_test_init(). */
+void msg_test_fixture_init (void);
+/* Frees what msg_test_fixture_init() made. */
+void msg_test_fixture_cleanup (void);
+/* The server certificate and the CA file that trusts it. */
+GTlsCertificate *msg_test_fixture_get_certificate (void);
+const char      *msg_test_fixture_get_ca_file (void);
+
+/* Setup and teardown for g_test_add(). The teardown drops the transport,
+ * waits for the server to see the connection closed, asserts that its
+ * scripts ran without an error, and that no descriptor leaked. */
+void msg_test_fixture_setup (MsgTestFixture *f,
+                             gconstpointer   data);
+void msg_test_fixture_teardown (MsgTestFixture *f,
+                                gconstpointer   data);
+
+/* For a test whose server must fail (the client refuses its TLS
+ * certificate, say): waits for the server to see the close, asserts that
+ * its error contains @expected, and frees it, so the teardown does not
+ * take that error for a failed script. */
+void msg_test_fixture_expect_server_error (MsgTestFixture *f,
+                                           const char     *expected);
+
+/* Sets a configuration field, asserting that it is accepted. */
+void msg_test_set_field (MsgTestFixture *f,
+                         const char     *name,
+                         const char     *value);
+
+/* A server playing @scripts (NULL-terminated, one per connection) with
+ * the test certificate, and a configuration for the transport @protocol
+ * ("smtp", "nntp") pointed at it: <protocol>server, <protocol>serverport,
+ * <protocol>connectiontimeout @timeout (seconds) and tlscafile. */
+void msg_test_fixture_start_server (MsgTestFixture    *f,
+                                    const char        *protocol,
+                                    const char *const *scripts,
+                                    const char        *timeout);
+
+/* The transport @protocol for f->config. */
+void msg_test_fixture_make_transport (MsgTestFixture *f,
+                                      const char     *protocol);
 
 G_END_DECLS

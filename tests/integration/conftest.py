@@ -471,30 +471,6 @@ def smtp_config(port, **fields):
     return config
 
 
-def run_async(start, finish, *args, timeout=60):
-    """Runs an _async/_finish pair on a fresh GLib.MainLoop; returns the
-    result or raises the GLib.Error, like the sync call would."""
-    loop = GLib.MainLoop()
-    box = {}
-
-    def done(source, result, *unused):
-        try:
-            box["value"] = finish(result)
-        except GLib.Error as error:
-            box["error"] = error
-        loop.quit()
-
-    start(*args, done)
-    timer = GLib.timeout_add_seconds(timeout, loop.quit)
-    loop.run()
-    if "value" in box or "error" in box:
-        GLib.source_remove(timer)
-    if "error" in box:
-        raise box["error"]
-    assert "value" in box, "async call did not finish in %d s" % timeout
-    return box["value"]
-
-
 def pytest_report_header(config):
     return "integration servers: %s, %s (aiosmtpd)" % (SMTP_SINK, SERVER_PYTHON)
 

@@ -30,6 +30,7 @@ import pytest  # noqa: E402
 from gi.repository import Gio, GLib, MsgObj  # noqa: E402
 
 from inn_server import InnServer, NntpReader, process_gone  # noqa: E402
+from msgobj_testing import run_async  # noqa: E402
 
 GROUP = "local.test"
 USER, PASSWORD = "bob", "s3cret pass"
@@ -166,28 +167,6 @@ def nnrpd_pid(headers):
     info = headers["injection-info"]
     start = info.index('logging-data="') + len('logging-data="')
     return int(info[start:info.index('"', start)])
-
-
-def run_async(start, finish, *args, timeout=60):
-    loop = GLib.MainLoop()
-    box = {}
-
-    def done(source, result, *unused):
-        try:
-            box["value"] = finish(result)
-        except GLib.Error as error:
-            box["error"] = error
-        loop.quit()
-
-    start(*args, done)
-    timer = GLib.timeout_add_seconds(timeout, loop.quit)
-    loop.run()
-    if "value" in box or "error" in box:
-        GLib.source_remove(timer)
-    if "error" in box:
-        raise box["error"]
-    assert "value" in box, "async call did not finish in %d s" % timeout
-    return box["value"]
 
 
 def assert_transport_error(info, code):

@@ -12,7 +12,8 @@ import time
 import pytest
 from gi.repository import Gio, GLib, MsgObj
 
-from conftest import run_async, smtp_config
+from conftest import smtp_config
+from msgobj_testing import run_async
 
 TRANSPORT_ERROR = MsgObj.TransportError.quark()
 BODY = ("Hello from the integration suite.\n"

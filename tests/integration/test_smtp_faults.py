@@ -10,7 +10,8 @@ import time
 import pytest
 from gi.repository import Gio, GLib, MsgObj
 
-from conftest import run_async, smtp_config, wait_until
+from conftest import smtp_config, wait_until
+from msgobj_testing import run_async
 from test_smtp import assert_transport_error, make_message, new_transport, sent_bytes
 
 # The rule for timing: the deadline plus 100 ms at most.

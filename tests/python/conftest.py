@@ -25,25 +25,3 @@ from gi.repository import GLib, MsgObj  # noqa: E402,F401
 def tmp_dir(tmp_path):
     return str(tmp_path)
 
-
-def run_async(start, finish, *args, timeout=30):
-    """Runs an _async/_finish pair on a fresh GLib.MainLoop; returns the
-    result or raises the GLib.Error, like the sync call would."""
-    loop = GLib.MainLoop()
-    box = {}
-
-    def done(source, result, *unused):
-        try:
-            box["value"] = finish(result)
-        except GLib.Error as error:
-            box["error"] = error
-        loop.quit()
-
-    start(*args, done)
-    timer = GLib.timeout_add_seconds(timeout, loop.quit)
-    loop.run()
-    GLib.source_remove(timer) if "value" in box or "error" in box else None
-    if "error" in box:
-        raise box["error"]
-    assert "value" in box, "async call did not finish in %d s" % timeout
-    return box["value"]

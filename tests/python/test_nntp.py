@@ -9,7 +9,7 @@ import threading
 import pytest
 from gi.repository import GLib, MsgObj
 
-from conftest import run_async
+from msgobj_testing import run_async
 
 
 class NntpServer:

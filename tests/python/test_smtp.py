@@ -8,7 +8,7 @@ import threading
 import pytest
 from gi.repository import Gio, GLib, MsgObj
 
-from conftest import run_async
+from msgobj_testing import run_async
 
 
 class SmtpServer:

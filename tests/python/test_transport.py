@@ -7,7 +7,7 @@ import stat
 import pytest
 from gi.repository import GLib, MsgObj
 
-from conftest import run_async
+from msgobj_testing import run_async
 
 
 def make_message(config=None):

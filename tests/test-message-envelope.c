@@ -1,0 +1,241 @@
+/* test-message-envelope.c: MsgMessage's generated headers, envelope
+ * and measure
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "test-message-utils.h"
+#include "test-utils.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Generated headers */
+
+static void
+assert_generated (MsgMessage *message,
+                  const char *domain)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *suffix = g_strdup_printf ("@%s>", domain);
+  g_autoptr (GDateTime) date = NULL;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *text = NULL;
+
+  g_assert_true (msg_message_prepare_for_sending (message, &error));
+  g_assert_no_error (error);
+  id = msg_message_get_message_id (message);
+  g_assert_nonnull (id);
+  g_assert_true (g_str_has_prefix (id, "<"));
+  g_assert_true (g_str_has_suffix (id, suffix));
+  date = msg_message_get_sent_on (message);
+  g_assert_nonnull (date);
+  g_assert_cmpint (ABS (g_date_time_difference (now, date)), <, 60 * G_TIME_SPAN_SECOND);
+
+  text = to_string (message);
+  g_assert_true (has_header_line (text, "Date"));
+  g_assert_true (has_header_line (text, "Message-ID"));
+}
+
+static void
+test_generated_headers (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("prepare_for_sending adds Date and a Message-ID (kept once there, unique per "
+                  "message), its domain from Sender, From, sendemailaddress or this host, in that"
+                  " order; existing values are kept.");
+
+  {
+    g_autoptr (MsgMessage) message = make_message ();
+    g_autofree char *first = NULL;
+    g_autofree char *again = NULL;
+    g_autoptr (MsgMessage) other = make_message ();
+    g_autofree char *other_id = NULL;
+
+    assert_generated (message, "example.com");
+    /* Kept once there; unique per message. */
+    first = msg_message_get_message_id (message);
+    g_assert_true (msg_message_prepare_for_sending (message, &error));
+    again = msg_message_get_message_id (message);
+    g_assert_cmpstr (first, ==, again);
+    assert_generated (other, "example.com");
+    other_id = msg_message_get_message_id (other);
+    g_assert_cmpstr (first, !=, other_id);
+  }
+
+  {
+    /* Sender's domain before From's. */
+    g_autoptr (MsgMessage) message = make_message ();
+
+    g_assert_true (msg_message_set_sender (message, "sec@sender.example", &error));
+    assert_generated (message, "sender.example");
+  }
+
+  {
+    /* The configured sendemailaddress without From or Sender. */
+    g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+    g_autoptr (MsgMessage) message = msg_message_new_with_configuration (configuration);
+
+    g_assert_true (msg_configuration_set_field (configuration, "sendemailaddress", "me@configured.example", &error));
+    assert_generated (message, "configured.example");
+  }
+
+  {
+    /* No address at all: this host's name (or localhost if it is not a
+     * valid domain). */
+    g_autoptr (MsgMessage) message = msg_message_new ();
+    const char *host = g_get_host_name ();
+    gboolean    valid = *host != '\0' && host[0] != '.' && host[0] != '-';
+
+    for (const char *p = host; *p != '\0'; p++)
+      if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
+        valid = FALSE;
+    assert_generated (message, valid ? host : "localhost");
+  }
+
+  {
+    /* Existing values are kept. */
+    g_autoptr (MsgMessage) message = make_message ();
+    g_autoptr (GDateTime) date = g_date_time_new_from_unix_utc (1000000000);
+    g_autoptr (GDateTime) got = NULL;
+    g_autofree char *id = NULL;
+
+    msg_message_set_sent_on (message, date);
+    g_assert_true (msg_message_set_message_id (message, "<mine@example.com>", &error));
+    g_assert_true (msg_message_prepare_for_sending (message, &error));
+    got = msg_message_get_sent_on (message);
+    g_assert_cmpint (g_date_time_to_unix (got), ==, 1000000000);
+    id = msg_message_get_message_id (message);
+    g_assert_cmpstr (id, ==, "<mine@example.com>");
+  }
+}
+
+/* Bcc */
+
+static void
+test_bcc (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *full = NULL;
+  g_autofree char *smtp = NULL;
+  g_autofree char *news = NULL;
+  g_auto (GStrv) recipients = NULL;
+
+  g_test_summary ("CDO's GetStream keeps Bcc, what SMTP and NNTP send does not; Bcc recipients "
+                  "are envelope recipients, without duplicates.");
+
+  g_assert_true (msg_message_set_cc (message, "cc@example.org", &error));
+  g_assert_true (msg_message_set_bcc (message, "Hidden <hidden@example.org>, BOB@example.org", &error));
+  msg_message_set_text_body (message, "body");
+
+  /* CDO's GetStream keeps Bcc. */
+  full = to_string (message);
+  g_assert_true (has_header_line (full, "Bcc"));
+  g_assert_nonnull (strstr (full, "hidden@example.org"));
+
+  /* What SMTP and NNTP send does not. */
+  smtp = write_message (message, MSG_WRITE_FLAGS_OMIT_BCC);
+  g_assert_false (has_header_line (smtp, "Bcc"));
+  g_assert_null (strstr (smtp, "hidden@example.org"));
+  g_assert_true (has_header_line (smtp, "Cc"));
+  news = write_message (message, MSG_WRITE_FLAGS_NEWS);
+  g_assert_false (has_header_line (news, "Bcc"));
+  g_assert_null (strstr (news, "hidden@example.org"));
+
+  /* Bcc recipients are envelope recipients; duplicates go. */
+  recipients = msg_message_get_envelope_recipients (message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (recipients), ==, 3);
+  g_assert_cmpstr (recipients[0], ==, "bob@example.org");
+  g_assert_cmpstr (recipients[1], ==, "cc@example.org");
+  g_assert_cmpstr (recipients[2], ==, "hidden@example.org");
+}
+
+static void
+test_envelope (void)
+{
+  g_autoptr (MsgMessage) message = msg_message_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *sender = NULL;
+  g_auto (GStrv) recipients = NULL;
+
+  g_test_summary ("The envelope sender is Sender, else From; the recipients are every address of "
+                  "To, Cc and Bcc, groups expanded; without them, NO_SENDER and NO_RECIPIENTS.");
+
+  sender = msg_message_get_envelope_sender (message, &error);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SENDER);
+  g_clear_error (&error);
+  recipients = msg_message_get_envelope_recipients (message, &error);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_RECIPIENTS);
+  g_assert_null (recipients);
+  g_clear_error (&error);
+
+  g_assert_true (msg_message_set_from (message, "Ann <ann@example.com>", &error));
+  sender = msg_message_get_envelope_sender (message, &error);
+  g_assert_cmpstr (sender, ==, "ann@example.com");
+  g_clear_pointer (&sender, g_free);
+  g_assert_true (msg_message_set_sender (message, "sec@example.com", &error));
+  sender = msg_message_get_envelope_sender (message, &error);
+  g_assert_cmpstr (sender, ==, "sec@example.com");
+
+  g_assert_true (msg_message_set_to (message, "team: x@example.org, y@example.org;, z@example.org", &error));
+  recipients = msg_message_get_envelope_recipients (message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (recipients), ==, 3);
+  g_assert_cmpstr (recipients[0], ==, "x@example.org");
+  g_assert_cmpstr (recipients[2], ==, "z@example.org");
+}
+
+static void
+test_measure (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  guint64 size = 0;
+  guint64 without_bcc = 0;
+
+  g_test_summary ("measure counts exactly the bytes a write gives, per write flags, and honours a"
+                  " cancel.");
+  g_assert_true (msg_message_set_bcc (message, "hidden@example.net", &error));
+  msg_message_set_text_body (message, "line one\nline two\n.leading dot\n");
+  g_assert_true (msg_message_prepare_for_sending (message, &error));
+  g_assert_no_error (error);
+
+  bytes = msg_message_to_bytes (message, &error);
+  g_assert_no_error (error);
+  g_assert_true (msg_message_measure (message, MSG_WRITE_FLAGS_NONE, &size, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (size, ==, g_bytes_get_size (bytes));
+
+  g_assert_true (msg_message_measure (message, MSG_WRITE_FLAGS_OMIT_BCC, &without_bcc, NULL, &error));
+  g_assert_cmpuint (without_bcc, ==, size - strlen ("Bcc: hidden@example.net\r\n"));
+
+  g_cancellable_cancel (cancellable);
+  g_assert_false (msg_message_measure (message, MSG_WRITE_FLAGS_NONE, &size, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/message/measure", test_measure);
+  g_test_add_func ("/message/generated-headers", test_generated_headers);
+  g_test_add_func ("/message/bcc", test_bcc);
+  g_test_add_func ("/message/envelope", test_envelope);
+
+  return g_test_run ();
+}
