@@ -22,41 +22,6 @@ gboolean _msg_message_claim (MsgMessage *self,
                              GError    **error);
 void     _msg_message_release (MsgMessage *self);
 
-/* Initialises GMime once per process (thread-safe). */
-void _msg_gmime_ensure_init (void);
-
-/* Parser options used for every parse of ours (addresses, messages). */
-GMimeParserOptions *_msg_parser_options (void);
-
-/* Validation of values before GMime sees them. @field names the field in
- * the error message. */
-gboolean _msg_check_header_name (const char *name,
-                                 GError    **error);
-gboolean _msg_check_header_value (const char *field,
-                                  const char *value,
-                                  GError    **error);
-gboolean _msg_check_msg_id (const char *field,
-                            const char *value,
-                            GError    **error);
-gboolean _msg_check_parameter (const char *field,
-                               const char *value,
-                               GError    **error);
-gboolean _msg_check_media_type (const char *value,
-                                GError    **error);
-/* Returns the file name without directory components, or NULL with an
- * error. */
-char                *_msg_check_filename (const char *value,
-                                          GError    **error);
-InternetAddressList *_msg_parse_address_list (const char *field,
-                                              const char *value,
-                                              gboolean    allow_groups,
-                                              GError    **error);
-
-/* The transfer encoding that fits @data (see docs/message.md). */
-GMimeContentEncoding _msg_choose_encoding (const guint8 *data,
-                                           gsize         len,
-                                           gboolean      is_text);
-
 typedef gboolean (*MsgWriteFunc) (GOutputStream *output,
                                   gpointer       user_data,
                                   GCancellable  *cancellable,

@@ -6,9 +6,13 @@
 
 #include "msg-message-private.h"
 
+#include "msg-address-utils-private.h"
 #include "msg-body-part-private.h"
 #include "msg-counting-stream-private.h"
-#include "msgobj.h"
+#include "msg-configuration.h"
+#include "msg-enum-types.h"
+#include "msg-header-utils-private.h"
+#include "msg-mime-utils-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +54,6 @@
  */
 
 #define MAILHEADER_PREFIX "urn:schemas:mailheader:"
-#define MAX_LINE_OCTETS 998
 
 struct _MsgMessage
 {
@@ -112,672 +115,6 @@ static GParamSpec *properties[N_PROPS];
 
 static void ensure_tree (MsgMessage *self);
 
-/* GMime set-up */
-
-void
-_msg_gmime_ensure_init (void)
-{
-  static gsize initialised = 0;
-
-  if (g_once_init_enter (&initialised))
-    {
-      g_mime_init ();
-      g_once_init_leave (&initialised, 1);
-    }
-}
-
-GMimeParserOptions *
-_msg_parser_options (void)
-{
-  static GMimeParserOptions *options = NULL;
-
-  if (g_once_init_enter (&options))
-    {
-      GMimeParserOptions *o;
-
-      _msg_gmime_ensure_init ();
-      o = g_mime_parser_options_new ();
-      g_mime_parser_options_set_address_compliance_mode (o, GMIME_RFC_COMPLIANCE_STRICT);
-      g_once_init_leave (&options, o);
-    }
-
-  return options;
-}
-
-/* Options for parsing whole messages: GMime's default (loose) address
- * compliance. Its strict address parser leaks memory on input such as a
- * stray ">" (GMime 3.2), which any received message may hold; values set
- * through the API are checked by _msg_parse_address_list() instead. */
-static GMimeParserOptions *
-message_parser_options (void)
-{
-  static GMimeParserOptions *options = NULL;
-
-  if (g_once_init_enter (&options))
-    {
-      GMimeParserOptions *o;
-
-      _msg_gmime_ensure_init ();
-      o = g_mime_parser_options_new ();
-      g_mime_parser_options_set_address_compliance_mode (o, GMIME_RFC_COMPLIANCE_LOOSE);
-      g_once_init_leave (&options, o);
-    }
-
-  return options;
-}
-
-/* Validation */
-
-static gboolean
-is_forbidden_control (guchar c)
-{
-  return (c < 0x20 && c != '\t') || c == 0x7f;
-}
-
-static const char *
-describe_control (guchar c)
-{
-  switch (c)
-    {
-    case '\r':
-      return "a carriage return (CR)";
-    case '\n':
-      return "a line feed (LF)";
-    case '\0':
-      return "a NUL byte";
-    default:
-      return "a control character";
-    }
-}
-
-gboolean
-_msg_check_header_name (const char *name,
-                        GError    **error)
-{
-  if (name == NULL || *name == '\0')
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                           "A header name is empty");
-      return FALSE;
-    }
-
-  for (const guchar *p = (const guchar *) name; *p != '\0'; p++)
-    {
-      if (*p < 33 || *p > 126 || *p == ':')
-        {
-          g_autofree char *shown = g_strescape (name, NULL);
-
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "The header name “%s” may only hold printable ASCII characters other than “:”",
-                       shown);
-          return FALSE;
-        }
-    }
-
-  if (strlen (name) > 76)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "The header name “%.20s…” is too long", name);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-gboolean
-_msg_check_header_value (const char *field,
-                         const char *value,
-                         GError    **error)
-{
-  gsize run = 0;
-
-  if (value == NULL)
-    return TRUE;
-
-  if (!g_utf8_validate (value, -1, NULL))
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "The value of %s is not valid UTF-8", field);
-      return FALSE;
-    }
-
-  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
-    {
-      if (is_forbidden_control (*p))
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "The value of %s contains %s", field, describe_control (*p));
-          return FALSE;
-        }
-
-      /* A run of ASCII without white space cannot be folded: keep the
-       * line within 998 octets. */
-      if (*p == ' ' || *p == '\t' || *p >= 0x80)
-        run = 0;
-      else if (++run + strlen (field) + 2 > MAX_LINE_OCTETS - 8)
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "The value of %s holds a word too long to fit a 998-octet line", field);
-          return FALSE;
-        }
-    }
-
-  /* Text that looks like an RFC 2047 encoded word may be written as it
-   * is, and a reader decodes it: it must not decode to a line break
-   * (the pattern of CVE-2024-6923). */
-  if (strstr (value, "=?") != NULL)
-    {
-      g_autofree char *decoded = g_mime_utils_header_decode_text (_msg_parser_options (), value);
-
-      for (const guchar *p = (const guchar *) decoded; p != NULL && *p != '\0'; p++)
-        {
-          if (is_forbidden_control (*p))
-            {
-              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                           "The value of %s holds an encoded word that decodes to %s",
-                           field, describe_control (*p));
-              return FALSE;
-            }
-        }
-    }
-
-  return TRUE;
-}
-
-gboolean
-_msg_check_msg_id (const char *field,
-                   const char *value,
-                   GError    **error)
-{
-  gsize       len;
-  const char *start;
-  const char *end;
-  const char *at;
-
-  if (!_msg_check_header_value (field, value, error))
-    return FALSE;
-
-  len = strlen (value);
-  start = value;
-  end = value + len;
-  if (len >= 2 && value[0] == '<' && value[len - 1] == '>')
-    {
-      start++;
-      end--;
-    }
-
-  if (start == end)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "%s is empty", field);
-      return FALSE;
-    }
-
-  if (end - start > 900)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "%s is longer than 900 characters", field);
-      return FALSE;
-    }
-
-  for (const char *p = start; p < end; p++)
-    {
-      guchar c = (guchar) *p;
-
-      if (c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == '\\' ||
-          c == '(' || c == ')' || c == ',' || c == ';' || c == ':' || c == '[' || c == ']')
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "%s “%s” holds a character that is not allowed in an id", field, value);
-          return FALSE;
-        }
-    }
-
-  /* A Content-ID may be a bare token (CDO references such as "logo");
-   * message ids are left@right (RFC 5322 msg-id). */
-  at = memchr (start, '@', end - start);
-  if (g_ascii_strcasecmp (field, "Content-ID") != 0 &&
-      (at == NULL || at == start || at + 1 == end || memchr (at + 1, '@', end - at - 1) != NULL))
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "%s “%s” is not of the form left@right", field, value);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-gboolean
-_msg_check_parameter (const char *field,
-                      const char *value,
-                      GError    **error)
-{
-  if (value == NULL)
-    return TRUE;
-
-  if (!_msg_check_header_value (field, value, error))
-    return FALSE;
-
-  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
-    {
-      if (*p == '"' || *p == '\\' || *p == ';' || *p == '\t')
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "The value of %s contains “%c”, which is not allowed here", field, *p == '\t' ? ' ' : *p);
-          return FALSE;
-        }
-    }
-
-  return TRUE;
-}
-
-static gboolean
-is_token_char (guchar c)
-{
-  return c > ' ' && c < 0x7f && strchr ("()<>@,;:\\\"/[]?=", c) == NULL;
-}
-
-gboolean
-_msg_check_media_type (const char *value,
-                       GError    **error)
-{
-  const char *slash;
-  gsize       n_slash = 0;
-
-  if (value == NULL || *value == '\0')
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                           "The content type is empty");
-      return FALSE;
-    }
-
-  if (!_msg_check_header_value ("Content-Type", value, error))
-    return FALSE;
-
-  slash = strchr (value, '/');
-  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
-    {
-      if (*p == '/')
-        n_slash++;
-      else if (!is_token_char (*p))
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "The content type “%s” is not of the form type/subtype", value);
-          return FALSE;
-        }
-    }
-
-  if (n_slash != 1 || slash == value || slash[1] == '\0')
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "The content type “%s” is not of the form type/subtype", value);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-char *
-_msg_check_filename (const char *value,
-                     GError    **error)
-{
-  const char *base;
-  g_autoptr (GError) local_error = NULL;
-
-  if (value == NULL || *value == '\0')
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
-                           "The file name is empty");
-      return NULL;
-    }
-
-  if (!_msg_check_header_value ("the file name", value, &local_error))
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
-                           local_error->message);
-      return NULL;
-    }
-
-  /* Keep the last component of a Unix or Windows path. */
-  base = value;
-  for (const char *p = value; *p != '\0'; p++)
-    if (*p == '/' || *p == '\\')
-      base = p + 1;
-
-  if (!_msg_check_parameter ("the file name", base, &local_error))
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
-                           local_error->message);
-      return NULL;
-    }
-
-  if (*base == '\0' || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
-                   "“%s” does not name a file", value);
-      return NULL;
-    }
-
-  return g_strdup (base);
-}
-
-static gboolean
-check_mailbox (const char             *field,
-               InternetAddressMailbox *mailbox,
-               GError                **error)
-{
-  const char *addr = internet_address_mailbox_get_addr (mailbox);
-  const char *name = internet_address_get_name (INTERNET_ADDRESS (mailbox));
-  const char *at;
-  gsize       local_len;
-
-  if (name != NULL && !_msg_check_header_value (field, name, NULL))
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                   "A display name in %s contains control characters", field);
-      return FALSE;
-    }
-
-  at = addr != NULL ? strrchr (addr, '@') : NULL;
-  if (at == NULL || at == addr || at[1] == '\0')
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                   "“%s” in %s is not an address of the form local@domain",
-                   addr != NULL ? addr : "", field);
-      return FALSE;
-    }
-
-  for (const guchar *p = (const guchar *) addr; *p != '\0'; p++)
-    {
-      if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == '(' || *p == ')' ||
-          *p == ',' || *p == ';' || *p == '\\' || *p == '"')
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                       "The address “%s” in %s contains a character that is not allowed",
-                       addr, field);
-          return FALSE;
-        }
-    }
-
-  local_len = at - addr;
-  if (local_len > 64 || strlen (at + 1) > 255 || strlen (addr) > 254)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                   "The address “%s” in %s is too long", addr, field);
-      return FALSE;
-    }
-
-  if (!g_utf8_validate (addr, -1, NULL))
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                   "An address in %s is not valid UTF-8", field);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-/* Splits an address list at its top-level commas: commas inside quoted
- * strings, comments, angle brackets and groups do not split. */
-static GPtrArray *
-split_address_list (const char *value)
-{
-  GPtrArray  *items = g_ptr_array_new_with_free_func (g_free);
-  const char *start = value;
-  gboolean    in_quote = FALSE;
-  gboolean    in_group = FALSE;
-  int         comment = 0;
-  int         angle = 0;
-
-  for (const char *p = value;; p++)
-    {
-      char c = *p;
-
-      if (c == '\0' || (c == ',' && !in_quote && comment == 0 && angle == 0 && !in_group))
-        {
-          g_autofree char *item = g_strndup (start, p - start);
-
-          g_strstrip (item);
-          if (*item != '\0')
-            g_ptr_array_add (items, g_steal_pointer (&item));
-          if (c == '\0')
-            break;
-          start = p + 1;
-          continue;
-        }
-
-      if (in_quote)
-        {
-          if (c == '\\' && p[1] != '\0')
-            p++;
-          else if (c == '"')
-            in_quote = FALSE;
-          continue;
-        }
-
-      if (comment > 0)
-        {
-          if (c == '\\' && p[1] != '\0')
-            p++;
-          else if (c == '(')
-            comment++;
-          else if (c == ')')
-            comment--;
-          continue;
-        }
-
-      switch (c)
-        {
-        case '"':
-          in_quote = TRUE;
-          break;
-        case '(':
-          comment++;
-          break;
-        case '<':
-          angle++;
-          break;
-        case '>':
-          if (angle > 0)
-            angle--;
-          break;
-        case ':':
-          if (angle == 0)
-            in_group = TRUE;
-          break;
-        case ';':
-          if (angle == 0)
-            in_group = FALSE;
-          break;
-        default:
-          break;
-        }
-    }
-
-  return items;
-}
-
-/* Whether the angle brackets of @item pair up (outside quoted strings and
- * comments). GMime 3.2 leaks memory parsing a stray ">", and no valid
- * address has one. */
-static gboolean
-angles_balanced (const char *item)
-{
-  gboolean in_quote = FALSE;
-  int      comment = 0;
-  int      angle = 0;
-
-  for (const char *p = item; *p != '\0'; p++)
-    {
-      if ((in_quote || comment > 0) && *p == '\\' && p[1] != '\0')
-        p++;
-      else if (in_quote)
-        in_quote = *p != '"';
-      else if (*p == '(')
-        comment++;
-      else if (comment > 0)
-        comment -= *p == ')';
-      else if (*p == '"')
-        in_quote = TRUE;
-      else if (*p == '<')
-        angle++;
-      else if (*p == '>' && --angle < 0)
-        return FALSE;
-    }
-
-  return angle == 0;
-}
-
-static void
-set_utf8_charset (InternetAddressList *list)
-{
-  for (int i = 0; i < internet_address_list_length (list); i++)
-    {
-      InternetAddress *address = internet_address_list_get_address (list, i);
-
-      internet_address_set_charset (address, "utf-8");
-      if (INTERNET_ADDRESS_IS_GROUP (address))
-        set_utf8_charset (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)));
-    }
-}
-
-InternetAddressList *
-_msg_parse_address_list (const char *field,
-                         const char *value,
-                         gboolean    allow_groups,
-                         GError    **error)
-{
-  g_autoptr (InternetAddressList) result = NULL;
-  g_autoptr (GPtrArray) items = NULL;
-  g_autoptr (GError) local_error = NULL;
-
-  if (!_msg_check_header_value (field, value, &local_error))
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                           local_error->message);
-      return NULL;
-    }
-
-  result = internet_address_list_new ();
-  items = split_address_list (value);
-
-  for (guint i = 0; i < items->len; i++)
-    {
-      const char *item = g_ptr_array_index (items, i);
-      g_autoptr (InternetAddressList) parsed = NULL;
-      InternetAddress *address;
-
-      if (angles_balanced (item))
-        parsed = internet_address_list_parse (_msg_parser_options (), item);
-      if (parsed == NULL || internet_address_list_length (parsed) != 1)
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                       "Cannot parse “%s” in %s as one address", item, field);
-          return NULL;
-        }
-
-      address = internet_address_list_get_address (parsed, 0);
-      if (INTERNET_ADDRESS_IS_GROUP (address))
-        {
-          InternetAddressList *members = internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address));
-          const char          *name = internet_address_get_name (address);
-
-          if (!allow_groups)
-            {
-              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                           "%s does not accept a group (“%s”)", field, item);
-              return NULL;
-            }
-
-          if (name == NULL || *name == '\0' || !_msg_check_header_value (field, name, NULL))
-            {
-              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                           "The group “%s” in %s has no valid name", item, field);
-              return NULL;
-            }
-
-          for (int k = 0; k < internet_address_list_length (members); k++)
-            {
-              InternetAddress *member = internet_address_list_get_address (members, k);
-
-              if (!INTERNET_ADDRESS_IS_MAILBOX (member))
-                {
-                  g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                               "The group “%s” in %s contains a group", item, field);
-                  return NULL;
-                }
-              if (!check_mailbox (field, INTERNET_ADDRESS_MAILBOX (member), error))
-                return NULL;
-            }
-        }
-      else if (!check_mailbox (field, INTERNET_ADDRESS_MAILBOX (address), error))
-        return NULL;
-
-      internet_address_list_add (result, address);
-    }
-
-  if (internet_address_list_length (result) == 0)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                   "%s holds no address", field);
-      return NULL;
-    }
-
-  set_utf8_charset (result);
-  return g_steal_pointer (&result);
-}
-
-static gboolean
-check_newsgroups (const char *field,
-                  const char *value,
-                  char      **normalised,
-                  GError    **error)
-{
-  g_auto (GStrv) names = NULL;
-  g_autoptr (GString) out = g_string_new (NULL);
-
-  if (!_msg_check_header_value (field, value, error))
-    return FALSE;
-
-  names = g_strsplit (value, ",", -1);
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      char *name = g_strstrip (names[i]);
-
-      if (*name == '\0')
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "%s “%s” has an empty newsgroup name", field, value);
-          return FALSE;
-        }
-
-      for (const char *p = name; *p != '\0'; p++)
-        {
-          if (!g_ascii_isalnum (*p) && strchr (".+_-", *p) == NULL)
-            {
-              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                           "The newsgroup name “%s” in %s may only hold letters, digits and “.+_-”",
-                           name, field);
-              return FALSE;
-            }
-        }
-
-      if (name[0] == '.' || name[strlen (name) - 1] == '.' || strstr (name, "..") != NULL)
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "The newsgroup name “%s” in %s has an empty component", name, field);
-          return FALSE;
-        }
-
-      if (out->len > 0)
-        g_string_append_c (out, ',');
-      g_string_append (out, name);
-    }
-
-  *normalised = g_string_free (g_steal_pointer (&out), FALSE);
-  return TRUE;
-}
-
 /* Encodings */
 
 GMimeContentEncoding
@@ -816,7 +153,7 @@ _msg_choose_encoding (const guint8 *data,
         nul = TRUE;
       else if (c >= 0x80)
         n_8bit++;
-      else if (is_forbidden_control (c))
+      else if (_msg_is_forbidden_control (c))
         controls = TRUE;
 
       line++;
@@ -826,7 +163,7 @@ _msg_choose_encoding (const guint8 *data,
   if (nul)
     return GMIME_CONTENT_ENCODING_BASE64;
 
-  if (n_8bit == 0 && !controls && max_line <= MAX_LINE_OCTETS)
+  if (n_8bit == 0 && !controls && max_line <= MSG_MAX_LINE_OCTETS)
     return GMIME_CONTENT_ENCODING_7BIT;
 
   /* Mostly ASCII: quoted-printable stays readable; otherwise base64 is
@@ -2127,7 +1464,7 @@ msg_message_new_from_bytes (GBytes  *bytes,
   stream = g_mime_stream_mem_new_with_buffer ((const char *) data, len);
   parser = g_mime_parser_new_with_stream (stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
-  mime = g_mime_parser_construct_message (parser, message_parser_options ());
+  mime = g_mime_parser_construct_message (parser, _msg_message_parser_options ());
 
   if (mime == NULL || !headers_look_valid (g_mime_object_get_header_list (GMIME_OBJECT (mime))))
     {
@@ -2768,7 +2105,7 @@ set_newsgroups_header (MsgMessage *self,
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (value != NULL && !check_newsgroups (name, value, &normalised, error))
+  if (value != NULL && !_msg_check_newsgroups (name, value, &normalised, error))
     return FALSE;
 
   store_unstructured (self, name, normalised, prop_id);
@@ -4007,20 +3344,6 @@ msg_message_prepare_for_sending (MsgMessage *self,
   return TRUE;
 }
 
-static const char *
-first_mailbox (InternetAddressList *list)
-{
-  for (int i = 0; list != NULL && i < internet_address_list_length (list); i++)
-    {
-      InternetAddress *address = internet_address_list_get_address (list, i);
-
-      if (INTERNET_ADDRESS_IS_MAILBOX (address))
-        return internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address));
-    }
-
-  return NULL;
-}
-
 /**
  * msg_message_get_envelope_sender:
  * @self: a message
@@ -4043,9 +3366,9 @@ msg_message_get_envelope_sender (MsgMessage *self,
   g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  addr = first_mailbox (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_SENDER));
+  addr = _msg_first_mailbox (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_SENDER));
   if (addr == NULL)
-    addr = first_mailbox (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_FROM));
+    addr = _msg_first_mailbox (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_FROM));
   if (addr != NULL)
     return g_strdup (addr);
 
@@ -4054,7 +3377,7 @@ msg_message_get_envelope_sender (MsgMessage *self,
     {
       g_autoptr (InternetAddressList) list = _msg_parse_address_list ("sendemailaddress", configured, FALSE, NULL);
 
-      addr = first_mailbox (list);
+      addr = _msg_first_mailbox (list);
       if (addr != NULL)
         return g_strdup (addr);
     }
@@ -4488,7 +3811,7 @@ create_reply (MsgMessage *self,
   if (all && own != NULL && *own != '\0')
     {
       g_autoptr (InternetAddressList) own_list = _msg_parse_address_list ("sendemailaddress", own, FALSE, NULL);
-      const char *addr = first_mailbox (own_list);
+      const char *addr = _msg_first_mailbox (own_list);
 
       if (addr != NULL)
         g_hash_table_add (seen, g_utf8_casefold (addr, -1));
