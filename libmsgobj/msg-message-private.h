@@ -6,14 +6,36 @@
 
 #include "msg-message.h"
 #include "msg-body-part.h"
-
-#include "msg-concat-stream-private.h"
-#include "msg-file-stream-private.h"
-#include "msg-mime-sink-private.h"
+#include "msg-configuration.h"
+#include "msg-mime-utils-private.h"
 
 #include <gmime/gmime.h>
 
 G_BEGIN_DECLS
+
+struct _MsgMessage
+{
+  GObject parent_instance;
+
+  gint sending; /* (atomic): a transport operation holds the message */
+
+  MsgConfiguration *configuration; /* (owned) (not nullable) after construction */
+  GMimeMessage     *mime;          /* (owned): headers and the MIME tree */
+
+  /* The CDO-level content of a built message. */
+  char      *text_body;   /* (owned) (nullable) */
+  char      *html_body;   /* (owned) (nullable) */
+  GPtrArray *attachments; /* (owned) (element-type MsgBodyPart) */
+  GPtrArray *related;     /* (owned) (element-type MsgBodyPart) */
+
+  MsgDsnOptions dsn_options;
+  guint         parsed : 1;       /* the tree came from a parser: keep it */
+  guint         dirty : 1;        /* built message: tree must be rebuilt */
+  guint         plain_rfc822 : 1; /* last build has no MIME headers */
+  guint         auto_generate_text_body : 1;
+  guint         mime_formatted : 1;
+  guint         mdn_requested : 1;
+};
 
 /* One send or post of a message at a time: GMime's writes are not safe
  * from two threads (headers are formatted lazily, content streams are
@@ -21,6 +43,26 @@ G_BEGIN_DECLS
 gboolean _msg_message_claim (MsgMessage *self,
                              GError    **error);
 void     _msg_message_release (MsgMessage *self);
+
+/* The tree of a built message, built again if its content changed. */
+void _msg_message_ensure_tree (MsgMessage *self);
+/* Turns a parsed message into a built one, keeping its content, before
+ * its body is changed. */
+void _msg_message_materialise (MsgMessage *self);
+
+/* Text helpers (msg-message-mime.c). */
+char        *_msg_make_valid_text (const char *text);
+GMimeObject *_msg_make_text_part (const char *subtype,
+                                  const char *text);
+GMimeObject *_msg_find_text_object (GMimeObject *object,
+                                    const char  *subtype);
+/* Wraps the leaves below @object that are neither @text nor @html (nor
+ * related parts, unless marked as attachments) into @out. */
+void _msg_collect_attachments (GMimeObject *object,
+                               GMimeObject *text,
+                               GMimeObject *html,
+                               gboolean     in_related,
+                               GPtrArray   *out);
 
 typedef gboolean (*MsgWriteFunc) (GOutputStream *output,
                                   gpointer       user_data,

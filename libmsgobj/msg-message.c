@@ -8,10 +8,10 @@
 
 #include "msg-address-utils-private.h"
 #include "msg-body-part-private.h"
-#include "msg-counting-stream-private.h"
 #include "msg-configuration.h"
 #include "msg-enum-types.h"
 #include "msg-header-utils-private.h"
+#include "msg-html-to-text-private.h"
 #include "msg-mime-utils-private.h"
 
 #include <errno.h>
@@ -55,30 +55,6 @@
 
 #define MAILHEADER_PREFIX "urn:schemas:mailheader:"
 
-struct _MsgMessage
-{
-  GObject parent_instance;
-
-  gint sending; /* (atomic): a transport operation holds the message */
-
-  MsgConfiguration *configuration; /* (owned) (not nullable) after construction */
-  GMimeMessage     *mime;          /* (owned): headers and the MIME tree */
-
-  /* The CDO-level content of a built message. */
-  char      *text_body;   /* (owned) (nullable) */
-  char      *html_body;   /* (owned) (nullable) */
-  GPtrArray *attachments; /* (owned) (element-type MsgBodyPart) */
-  GPtrArray *related;     /* (owned) (element-type MsgBodyPart) */
-
-  MsgDsnOptions dsn_options;
-  guint         parsed : 1;       /* the tree came from a parser: keep it */
-  guint         dirty : 1;        /* built message: tree must be rebuilt */
-  guint         plain_rfc822 : 1; /* last build has no MIME headers */
-  guint         auto_generate_text_body : 1;
-  guint         mime_formatted : 1;
-  guint         mdn_requested : 1;
-};
-
 /* clang-format off: the quark's name must keep its dashes. */
 // clang-format off
 G_DEFINE_QUARK (msg-message-error-quark, msg_message_error)
@@ -112,8 +88,6 @@ enum
 };
 
 static GParamSpec *properties[N_PROPS];
-
-static void ensure_tree (MsgMessage *self);
 
 /* Encodings */
 
@@ -413,8 +387,8 @@ append_break (GString *out,
     }
 }
 
-static char *
-html_to_text (const char *html)
+char *
+_msg_html_to_text (const char *html)
 {
   g_autoptr (GString) out = g_string_new (NULL);
   const char *skip_until = NULL;
@@ -584,356 +558,6 @@ html_to_text (const char *html)
 
     return g_string_free (g_steal_pointer (&text), FALSE);
   }
-}
-
-/* Text helpers */
-
-/* @text with every CRLF and lone CR turned into LF. */
-static char *
-normalise_newlines (const char *text)
-{
-  GString *out = g_string_sized_new (strlen (text));
-
-  for (const char *p = text; *p != '\0'; p++)
-    {
-      if (*p == '\r')
-        {
-          g_string_append_c (out, '\n');
-          if (p[1] == '\n')
-            p++;
-        }
-      else
-        g_string_append_c (out, *p);
-    }
-
-  return g_string_free (out, FALSE);
-}
-
-static char *
-make_valid_text (const char *text)
-{
-  if (text == NULL)
-    return NULL;
-
-  if (!g_utf8_validate (text, -1, NULL))
-    {
-      g_warning ("Message text is not valid UTF-8; invalid bytes are replaced");
-      return g_utf8_make_valid (text, -1);
-    }
-
-  return g_strdup (text);
-}
-
-static GMimeObject *
-make_text_part (const char *subtype,
-                const char *text)
-{
-  g_autofree char     *normal = normalise_newlines (text != NULL ? text : "");
-  gsize                len = strlen (normal);
-  GMimeContentEncoding encoding = _msg_choose_encoding ((const guint8 *) normal, len, TRUE);
-  GMimeTextPart       *part = g_mime_text_part_new_with_subtype (subtype);
-  g_autoptr (GMimeStream) stream = NULL;
-  g_autoptr (GMimeDataWrapper) wrapper = NULL;
-
-  /* Line ends are canonicalised on the wire, but base64 hides them from
-   * that: text is encoded with CRLF line ends (RFC 2045, section 6.8). */
-  if (encoding == GMIME_CONTENT_ENCODING_BASE64)
-    {
-      g_auto (GStrv) lines = g_strsplit (normal, "\n", -1);
-
-      g_free (normal);
-      normal = g_strjoinv ("\r\n", lines);
-      len = strlen (normal);
-    }
-
-  stream = g_mime_stream_mem_new_with_buffer (normal, len);
-  wrapper = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
-  g_mime_object_set_content_type_parameter (GMIME_OBJECT (part), "charset", "utf-8");
-  g_mime_part_set_content (GMIME_PART (part), wrapper);
-  g_mime_part_set_content_encoding (GMIME_PART (part), encoding);
-
-  return GMIME_OBJECT (part);
-}
-
-/* The tree of a parsed message */
-
-static gboolean
-is_attachment_disposition (GMimeObject *object)
-{
-  const char *disposition = g_mime_object_get_disposition (object);
-
-  return disposition != NULL && g_ascii_strcasecmp (disposition, "attachment") == 0;
-}
-
-static GMimeObject *
-find_text_object (GMimeObject *object,
-                  const char  *subtype)
-{
-  if (GMIME_IS_MULTIPART (object))
-    {
-      GMimeMultipart *multipart = GMIME_MULTIPART (object);
-
-      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
-        {
-          GMimeObject *found = find_text_object (g_mime_multipart_get_part (multipart, i), subtype);
-
-          if (found != NULL)
-            return found;
-        }
-      return NULL;
-    }
-
-  if (GMIME_IS_TEXT_PART (object) && !is_attachment_disposition (object) &&
-      g_mime_content_type_is_type (g_mime_object_get_content_type (object), "text", subtype))
-    return object;
-
-  return NULL;
-}
-
-static void
-collect_attachments (GMimeObject *object,
-                     GMimeObject *text,
-                     GMimeObject *html,
-                     gboolean     in_related,
-                     GPtrArray   *out)
-{
-  if (GMIME_IS_MULTIPART (object))
-    {
-      GMimeMultipart *multipart = GMIME_MULTIPART (object);
-      gboolean        related = g_mime_content_type_is_type (g_mime_object_get_content_type (object),
-                                                             "multipart", "related");
-
-      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
-        collect_attachments (g_mime_multipart_get_part (multipart, i), text, html,
-                             related, out);
-      return;
-    }
-
-  if (object == text || object == html)
-    return;
-
-  if (in_related && !is_attachment_disposition (object))
-    return;
-
-  g_ptr_array_add (out, _msg_body_part_wrap (object));
-}
-
-static void
-collect_related (GMimeObject *object,
-                 GMimeObject *html,
-                 GPtrArray   *out)
-{
-  if (!GMIME_IS_MULTIPART (object))
-    return;
-
-  if (g_mime_content_type_is_type (g_mime_object_get_content_type (object), "multipart", "related"))
-    {
-      GMimeMultipart *multipart = GMIME_MULTIPART (object);
-
-      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
-        {
-          GMimeObject *child = g_mime_multipart_get_part (multipart, i);
-
-          if (child != html && !GMIME_IS_MULTIPART (child) && !is_attachment_disposition (child))
-            g_ptr_array_add (out, _msg_body_part_wrap (child));
-        }
-      return;
-    }
-
-  for (int i = 0; i < g_mime_multipart_get_count (GMIME_MULTIPART (object)); i++)
-    collect_related (g_mime_multipart_get_part (GMIME_MULTIPART (object), i), html, out);
-}
-
-/* Turns a parsed message into a built one, keeping its content, before
- * its body is changed. */
-static void
-materialise (MsgMessage *self)
-{
-  GMimeObject *root;
-  GMimeObject *text;
-  GMimeObject *html;
-
-  if (!self->parsed)
-    return;
-
-  root = g_mime_message_get_mime_part (self->mime);
-  text = root != NULL ? find_text_object (root, "plain") : NULL;
-  html = root != NULL ? find_text_object (root, "html") : NULL;
-
-  g_clear_pointer (&self->text_body, g_free);
-  g_clear_pointer (&self->html_body, g_free);
-  g_ptr_array_set_size (self->attachments, 0);
-  g_ptr_array_set_size (self->related, 0);
-
-  if (text != NULL)
-    self->text_body = _msg_body_part_get_text (text);
-  if (html != NULL)
-    self->html_body = _msg_body_part_get_text (html);
-  if (root != NULL)
-    {
-      collect_attachments (root, text, html, FALSE, self->attachments);
-      collect_related (root, html, self->related);
-    }
-
-  self->parsed = FALSE;
-  self->dirty = TRUE;
-}
-
-/* Building the tree */
-
-static gboolean
-autopromote (MsgMessage *self)
-{
-  return msg_configuration_get_boolean (self->configuration, "autopromotebodyparts");
-}
-
-static GMimeObject *
-wrap_multipart (MsgMessage  *self,
-                const char  *subtype,
-                GMimeObject *first,
-                GPtrArray   *more)
-{
-  GMimeMultipart *multipart;
-  guint           n = (first != NULL ? 1 : 0) + (more != NULL ? more->len : 0);
-
-  if (n == 1 && first != NULL && autopromote (self))
-    return g_object_ref (first);
-
-  multipart = g_mime_multipart_new_with_subtype (subtype);
-  if (first != NULL)
-    g_mime_multipart_add (multipart, first);
-  for (guint i = 0; more != NULL && i < more->len; i++)
-    g_mime_multipart_add (multipart, _msg_body_part_get_object (g_ptr_array_index (more, i)));
-
-  return GMIME_OBJECT (multipart);
-}
-
-static GMimeObject *
-build_uuencoded_body (MsgMessage *self)
-{
-  g_autofree char *text = normalise_newlines (self->text_body != NULL ? self->text_body : "");
-  g_autoptr (GMimeStream) cat = _msg_concat_stream_new ();
-  g_autoptr (GMimeDataWrapper) wrapper = NULL;
-  GMimeContentEncoding encoding;
-  GMimeTextPart       *part;
-  gsize                len = strlen (text);
-
-  encoding = _msg_choose_encoding ((const guint8 *) text, len, TRUE);
-  if (encoding == GMIME_CONTENT_ENCODING_BASE64)
-    encoding = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
-
-  {
-    g_autoptr (GMimeStream) mem = g_mime_stream_mem_new_with_buffer (text, len);
-
-    _msg_concat_stream_add (MSG_CONCAT_STREAM (cat), mem);
-  }
-
-  for (guint i = 0; i < self->attachments->len; i++)
-    {
-      MsgBodyPart     *attachment = g_ptr_array_index (self->attachments, i);
-      g_autofree char *filename = msg_body_part_get_filename (attachment);
-      g_autofree char *begin = NULL;
-      g_autoptr (GMimeStream) head = NULL;
-      g_autoptr (GMimeStream) tail = NULL;
-      g_autoptr (GMimeStream) decoded = NULL;
-      g_autoptr (GMimeStream) filtered = NULL;
-      g_autoptr (GMimeFilter) filter = NULL;
-
-      decoded = _msg_body_part_open_decoded (attachment);
-      if (decoded == NULL)
-        continue;
-
-      begin = g_strdup_printf ("%sbegin 644 %s\n",
-                               (len > 0 && text[len - 1] != '\n') || i > 0 ? "\n" : "",
-                               filename != NULL ? filename : "attachment");
-      head = g_mime_stream_mem_new_with_buffer (begin, strlen (begin));
-      filtered = g_mime_stream_filter_new (decoded);
-      filter = g_mime_filter_basic_new (GMIME_CONTENT_ENCODING_UUENCODE, TRUE);
-      g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), filter);
-      tail = g_mime_stream_mem_new_with_buffer ("end\n", 4);
-
-      _msg_concat_stream_add (MSG_CONCAT_STREAM (cat), head);
-      _msg_concat_stream_add (MSG_CONCAT_STREAM (cat), filtered);
-      _msg_concat_stream_add (MSG_CONCAT_STREAM (cat), tail);
-    }
-
-  part = g_mime_text_part_new_with_subtype ("plain");
-  g_mime_object_set_content_type_parameter (GMIME_OBJECT (part), "charset",
-                                            encoding == GMIME_CONTENT_ENCODING_7BIT ? "us-ascii" : "utf-8");
-  wrapper = g_mime_data_wrapper_new_with_stream (cat, GMIME_CONTENT_ENCODING_DEFAULT);
-  g_mime_part_set_content (GMIME_PART (part), wrapper);
-  g_mime_part_set_content_encoding (GMIME_PART (part), encoding);
-  self->plain_rfc822 = encoding == GMIME_CONTENT_ENCODING_7BIT;
-
-  return GMIME_OBJECT (part);
-}
-
-static GMimeObject *
-build_body (MsgMessage *self)
-{
-  g_autoptr (GMimeObject) text = NULL;
-  g_autoptr (GMimeObject) html = NULL;
-  g_autoptr (GMimeObject) alternative = NULL;
-  GMimeObject *body;
-
-  self->plain_rfc822 = FALSE;
-  if (!self->mime_formatted)
-    return build_uuencoded_body (self);
-
-  if (self->html_body != NULL)
-    {
-      html = make_text_part ("html", self->html_body);
-      if (self->text_body == NULL && self->auto_generate_text_body)
-        self->text_body = html_to_text (self->html_body);
-    }
-
-  if (self->text_body != NULL || html == NULL)
-    text = make_text_part ("plain", self->text_body);
-
-  if (self->related->len > 0)
-    {
-      GMimeObject    **main = html != NULL ? &html : &text;
-      g_autofree char *type = g_mime_content_type_get_mime_type (g_mime_object_get_content_type (*main));
-      GMimeObject     *related = wrap_multipart (self, "related", *main, self->related);
-
-      if (GMIME_IS_MULTIPART (related))
-        g_mime_object_set_content_type_parameter (related, "type", type);
-      g_object_unref (*main);
-      *main = related;
-    }
-
-  if (text != NULL && html != NULL)
-    {
-      GMimeMultipart *multipart = g_mime_multipart_new_with_subtype ("alternative");
-
-      g_mime_multipart_add (multipart, text);
-      g_mime_multipart_add (multipart, html);
-      alternative = GMIME_OBJECT (multipart);
-    }
-  else if (html != NULL)
-    alternative = wrap_multipart (self, "alternative", html, NULL);
-  else
-    alternative = g_object_ref (text);
-
-  if (self->attachments->len > 0)
-    body = wrap_multipart (self, "mixed", alternative, self->attachments);
-  else
-    body = g_object_ref (alternative);
-
-  return body;
-}
-
-static void
-ensure_tree (MsgMessage *self)
-{
-  g_autoptr (GMimeObject) body = NULL;
-
-  if (self->parsed || !self->dirty)
-    return;
-
-  body = build_body (self);
-  g_mime_message_set_mime_part (self->mime, body);
-  self->dirty = FALSE;
 }
 
 /* GObject */
@@ -1948,13 +1572,13 @@ msg_message_get_text_body (MsgMessage *self)
   if (self->parsed)
     {
       GMimeObject *root = g_mime_message_get_mime_part (self->mime);
-      GMimeObject *text = root != NULL ? find_text_object (root, "plain") : NULL;
+      GMimeObject *text = root != NULL ? _msg_find_text_object (root, "plain") : NULL;
 
       return text != NULL ? _msg_body_part_get_text (text) : NULL;
     }
 
   if (self->text_body == NULL && self->html_body != NULL && self->auto_generate_text_body)
-    return html_to_text (self->html_body);
+    return _msg_html_to_text (self->html_body);
 
   return g_strdup (self->text_body);
 }
@@ -1973,9 +1597,9 @@ msg_message_set_text_body (MsgMessage *self,
 {
   g_return_if_fail (MSG_IS_MESSAGE (self));
 
-  materialise (self);
+  _msg_message_materialise (self);
   g_free (self->text_body);
-  self->text_body = make_valid_text (text_body);
+  self->text_body = _msg_make_valid_text (text_body);
   self->dirty = TRUE;
 
   if (self->auto_generate_text_body)
@@ -2004,7 +1628,7 @@ msg_message_get_html_body (MsgMessage *self)
   if (self->parsed)
     {
       GMimeObject *root = g_mime_message_get_mime_part (self->mime);
-      GMimeObject *html = root != NULL ? find_text_object (root, "html") : NULL;
+      GMimeObject *html = root != NULL ? _msg_find_text_object (root, "html") : NULL;
 
       return html != NULL ? _msg_body_part_get_text (html) : NULL;
     }
@@ -2028,9 +1652,9 @@ msg_message_set_html_body (MsgMessage *self,
 {
   g_return_if_fail (MSG_IS_MESSAGE (self));
 
-  materialise (self);
+  _msg_message_materialise (self);
   g_free (self->html_body);
-  self->html_body = make_valid_text (html_body);
+  self->html_body = _msg_make_valid_text (html_body);
   self->dirty = TRUE;
 
   if (self->html_body != NULL && !self->mime_formatted)
@@ -2042,7 +1666,7 @@ msg_message_set_html_body (MsgMessage *self,
   if (self->auto_generate_text_body)
     {
       g_free (self->text_body);
-      self->text_body = self->html_body != NULL ? html_to_text (self->html_body) : NULL;
+      self->text_body = self->html_body != NULL ? _msg_html_to_text (self->html_body) : NULL;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_BODY]);
     }
 
@@ -2497,9 +2121,9 @@ msg_message_set_auto_generate_text_body (MsgMessage *self,
 
       if (html != NULL)
         {
-          materialise (self);
+          _msg_message_materialise (self);
           g_free (self->text_body);
-          self->text_body = html_to_text (html);
+          self->text_body = _msg_html_to_text (html);
           self->dirty = TRUE;
           g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_BODY]);
         }
@@ -2543,14 +2167,14 @@ msg_message_set_mime_formatted (MsgMessage *self,
   if (self->mime_formatted == (guint) mime_formatted)
     return;
 
-  materialise (self);
+  _msg_message_materialise (self);
   self->mime_formatted = mime_formatted;
   self->dirty = TRUE;
 
   if (!mime_formatted)
     {
       if (self->text_body == NULL && self->html_body != NULL && self->auto_generate_text_body)
-        self->text_body = html_to_text (self->html_body);
+        self->text_body = _msg_html_to_text (self->html_body);
       if (self->html_body != NULL)
         {
           g_clear_pointer (&self->html_body, g_free);
@@ -2685,7 +2309,7 @@ msg_message_add_attachment (MsgMessage *self,
   if (part == NULL)
     return NULL;
 
-  materialise (self);
+  _msg_message_materialise (self);
   g_ptr_array_add (self->attachments, part);
   self->dirty = TRUE;
   return part;
@@ -2723,7 +2347,7 @@ msg_message_add_attachment_bytes (MsgMessage *self,
   if (part == NULL)
     return NULL;
 
-  materialise (self);
+  _msg_message_materialise (self);
   g_ptr_array_add (self->attachments, part);
   self->dirty = TRUE;
   return part;
@@ -2769,7 +2393,7 @@ msg_message_add_related_body_part (MsgMessage *self,
       !msg_body_part_set_content_disposition (part, "inline", error))
     return NULL;
 
-  materialise (self);
+  _msg_message_materialise (self);
   g_ptr_array_add (self->related, g_object_ref (part));
   self->dirty = TRUE;
 
@@ -2804,8 +2428,8 @@ msg_message_get_attachments (MsgMessage *self)
       GMimeObject *root = g_mime_message_get_mime_part (self->mime);
 
       if (root != NULL)
-        collect_attachments (root, find_text_object (root, "plain"),
-                             find_text_object (root, "html"), FALSE, found);
+        _msg_collect_attachments (root, _msg_find_text_object (root, "plain"),
+                                  _msg_find_text_object (root, "html"), FALSE, found);
       for (guint i = found->len; i > 0; i--)
         list = g_list_prepend (list, g_object_ref (g_ptr_array_index (found, i - 1)));
       return list;
@@ -2834,11 +2458,11 @@ msg_message_get_body_part (MsgMessage *self)
 
   g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
 
-  ensure_tree (self);
+  _msg_message_ensure_tree (self);
   root = g_mime_message_get_mime_part (self->mime);
   if (root == NULL)
     {
-      g_autoptr (GMimeObject) text = make_text_part ("plain", "");
+      g_autoptr (GMimeObject) text = _msg_make_text_part ("plain", "");
 
       g_mime_message_set_mime_part (self->mime, text);
       root = text;
@@ -3026,7 +2650,7 @@ msg_message_get_header (MsgMessage *self,
 
   if (is_body_managed (name))
     {
-      ensure_tree (self);
+      _msg_message_ensure_tree (self);
       root = g_mime_message_get_mime_part (self->mime);
       if (root != NULL)
         return g_strdup (g_mime_object_get_header (root, name));
@@ -3095,815 +2719,4 @@ msg_message_remove_header (MsgMessage *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ORGANIZATION]);
 
   return TRUE;
-}
-
-/* Serialisation */
-
-/**
- * msg_message_to_bytes:
- * @self: a message
- * @error: return location for an error
- *
- * Serialises the message as RFC 5322 with CRLF line ends (CDO
- * `GetStream`), `Bcc` included. File attachments are read now.
- *
- * Returns: (transfer full): the message, or %NULL on error (an attachment
- *   that cannot be read)
- */
-GBytes *
-msg_message_to_bytes (MsgMessage *self,
-                      GError    **error)
-{
-  g_autoptr (GOutputStream) mem = NULL;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  mem = g_memory_output_stream_new_resizable ();
-  if (!msg_message_write_to_stream_full (self, mem, MSG_WRITE_FLAGS_NONE, NULL, error))
-    return NULL;
-  if (!g_output_stream_close (mem, NULL, error))
-    return NULL;
-
-  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
-}
-
-/**
- * msg_message_write_to_stream:
- * @self: a message
- * @stream: where to write
- * @cancellable: (nullable): a cancellable
- * @error: return location for an error
- *
- * Writes the message as [method@Message.to_bytes] does, streamed: file
- * attachments are read piece by piece while they are written.
- *
- * Returns: %TRUE on success
- */
-gboolean
-msg_message_write_to_stream (MsgMessage    *self,
-                             GOutputStream *stream,
-                             GCancellable  *cancellable,
-                             GError       **error)
-{
-  return msg_message_write_to_stream_full (self, stream, MSG_WRITE_FLAGS_NONE, cancellable, error);
-}
-
-/**
- * msg_message_write_to_stream_full:
- * @self: a message
- * @stream: where to write
- * @flags: what to leave out
- * @cancellable: (nullable): a cancellable, checked before every write
- * @error: return location for an error
- *
- * Writes the message as RFC 5322 with CRLF line ends (every lone CR or LF
- * becomes CRLF), streaming file attachments. With
- * %MSG_WRITE_FLAGS_OMIT_BCC the `Bcc` header is left out (SMTP); with
- * %MSG_WRITE_FLAGS_NEWS, `Bcc`, `Disposition-Notification-To` and
- * `Return-Receipt-To` are left out (NNTP). The header block is checked
- * once more as it is written: a line that is not a header or longer than
- * 998 octets is %MSG_MESSAGE_ERROR_INVALID_HEADER. @stream is flushed, not
- * closed.
- *
- * Returns: %TRUE on success
- */
-gboolean
-msg_message_write_to_stream_full (MsgMessage    *self,
-                                  GOutputStream *stream,
-                                  MsgWriteFlags  flags,
-                                  GCancellable  *cancellable,
-                                  GError       **error)
-{
-  g_autoptr (GMimeFormatOptions) options = NULL;
-  g_autoptr (GMimeStream) sink = NULL;
-  ssize_t  written;
-  gboolean ok;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-  g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-
-  ensure_tree (self);
-
-  options = g_mime_format_options_new ();
-  g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
-  if (flags & (MSG_WRITE_FLAGS_OMIT_BCC | MSG_WRITE_FLAGS_NEWS))
-    g_mime_format_options_add_hidden_header (options, "Bcc");
-  if (flags & MSG_WRITE_FLAGS_NEWS)
-    {
-      g_mime_format_options_add_hidden_header (options, "Disposition-Notification-To");
-      g_mime_format_options_add_hidden_header (options, "Return-Receipt-To");
-    }
-  if (!self->parsed && !self->mime_formatted && self->plain_rfc822)
-    {
-      g_mime_format_options_add_hidden_header (options, "MIME-Version");
-      g_mime_format_options_add_hidden_header (options, "Content-Type");
-      g_mime_format_options_add_hidden_header (options, "Content-Transfer-Encoding");
-    }
-
-  _msg_stream_error_clear ();
-  sink = _msg_mime_sink_new (stream, cancellable, TRUE);
-  written = g_mime_object_write_to_stream (GMIME_OBJECT (self->mime), options, sink);
-  ok = _msg_mime_sink_finish (MSG_MIME_SINK (sink), error);
-  if (ok && written < 0)
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
-                           "The message could not be written");
-      ok = FALSE;
-    }
-
-  _msg_mime_object_release_files (g_mime_message_get_mime_part (self->mime));
-  for (guint i = 0; i < self->attachments->len; i++)
-    _msg_mime_object_release_files (_msg_body_part_get_object (g_ptr_array_index (self->attachments, i)));
-
-  if (ok)
-    ok = g_output_stream_flush (stream, cancellable, error);
-
-  return ok;
-}
-
-static gboolean
-write_message_cb (GOutputStream *output,
-                  gpointer       user_data,
-                  GCancellable  *cancellable,
-                  GError       **error)
-{
-  return msg_message_write_to_stream_full (MSG_MESSAGE (user_data), output,
-                                           MSG_WRITE_FLAGS_NONE, cancellable, error);
-}
-
-/**
- * msg_message_save_to_file:
- * @self: a message
- * @path: (type filename): the file to write
- * @error: return location for an error
- *
- * Writes the message to @path as [method@Message.to_bytes] does (CDO
- * `DataSource.SaveToFile`). The write is atomic: a temporary file in the
- * same directory is synced and renamed over @path, so @path is either the
- * complete message or left as it was; no partial file remains on error.
- *
- * Returns: %TRUE on success
- */
-gboolean
-msg_message_save_to_file (MsgMessage *self,
-                          const char *path,
-                          GError    **error)
-{
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  return _msg_write_file_atomically (path, write_message_cb, self, error);
-}
-
-/* For transports */
-
-static gboolean
-is_valid_domain (const char *domain)
-{
-  if (domain == NULL || *domain == '\0' || strlen (domain) > 253)
-    return FALSE;
-
-  for (const char *p = domain; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
-      return FALSE;
-
-  return domain[0] != '.' && domain[0] != '-';
-}
-
-static char *
-generate_message_id (MsgMessage *self)
-{
-  g_autofree char *sender = msg_message_get_envelope_sender (self, NULL);
-  g_autofree char *uuid = g_uuid_string_random ();
-  g_autoptr (GString) random = g_string_new (NULL);
-  const char *domain = NULL;
-
-  if (sender != NULL)
-    {
-      const char *at = strrchr (sender, '@');
-
-      if (at != NULL && is_valid_domain (at + 1))
-        domain = at + 1;
-    }
-
-  if (domain == NULL)
-    domain = g_get_host_name ();
-  if (!is_valid_domain (domain))
-    domain = "localhost";
-
-  for (const char *p = uuid; *p != '\0'; p++)
-    if (*p != '-')
-      g_string_append_c (random, g_ascii_toupper (*p));
-
-  return g_strdup_printf ("%s.%" G_GINT64_FORMAT "@%s", random->str,
-                          g_get_real_time () / G_USEC_PER_SEC, domain);
-}
-
-/**
- * msg_message_prepare_for_sending:
- * @self: a message
- * @error: return location for an error
- *
- * Readies the message for a transport: builds its MIME tree and adds a
- * `Date` (now, local time) and a `Message-ID` (a random id at the domain of
- * the envelope sender, else of this host) when they are absent. Transports
- * call this; applications rarely need to.
- *
- * Returns: %TRUE on success
- */
-gboolean
-msg_message_prepare_for_sending (MsgMessage *self,
-                                 GError    **error)
-{
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  ensure_tree (self);
-
-  if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Date") == NULL)
-    {
-      g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-
-      msg_message_set_sent_on (self, now);
-    }
-
-  if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Message-Id") == NULL)
-    {
-      g_autofree char *id = generate_message_id (self);
-
-      g_mime_message_set_message_id (self->mime, id);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE_ID]);
-    }
-
-  return TRUE;
-}
-
-/**
- * msg_message_get_envelope_sender:
- * @self: a message
- * @error: return location for an error
- *
- * Gets the envelope sender (SMTP `MAIL FROM`): the bare address of
- * `Sender`, else of the first `From` mailbox, else the configuration's
- * `sendemailaddress`.
- *
- * Returns: (transfer full): the address, or %NULL with
- *   %MSG_MESSAGE_ERROR_NO_SENDER
- */
-char *
-msg_message_get_envelope_sender (MsgMessage *self,
-                                 GError    **error)
-{
-  const char      *addr;
-  g_autofree char *configured = NULL;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  addr = _msg_first_mailbox (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_SENDER));
-  if (addr == NULL)
-    addr = _msg_first_mailbox (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_FROM));
-  if (addr != NULL)
-    return g_strdup (addr);
-
-  configured = msg_configuration_get_field (self->configuration, "sendemailaddress");
-  if (configured != NULL && *configured != '\0')
-    {
-      g_autoptr (InternetAddressList) list = _msg_parse_address_list ("sendemailaddress", configured, FALSE, NULL);
-
-      addr = _msg_first_mailbox (list);
-      if (addr != NULL)
-        return g_strdup (addr);
-    }
-
-  g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SENDER,
-                       "The message has neither From nor Sender, and sendemailaddress is not set");
-  return NULL;
-}
-
-static void
-add_recipients (InternetAddressList *list,
-                GHashTable          *seen,
-                GPtrArray           *out)
-{
-  for (int i = 0; list != NULL && i < internet_address_list_length (list); i++)
-    {
-      InternetAddress *address = internet_address_list_get_address (list, i);
-
-      if (INTERNET_ADDRESS_IS_GROUP (address))
-        add_recipients (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)), seen, out);
-      else
-        {
-          const char *addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address));
-          char       *key;
-
-          if (addr == NULL || *addr == '\0')
-            continue;
-          key = g_utf8_casefold (addr, -1);
-          if (g_hash_table_add (seen, key))
-            g_ptr_array_add (out, g_strdup (addr));
-        }
-    }
-}
-
-/**
- * msg_message_get_envelope_recipients:
- * @self: a message
- * @error: return location for an error
- *
- * Gets the envelope recipients (SMTP `RCPT TO`): the bare addresses of
- * `To`, `Cc` and `Bcc`, group members included, without duplicates
- * (compared case-insensitively; the first spelling is kept).
- *
- * Returns: (transfer full): the addresses, or %NULL with
- *   %MSG_MESSAGE_ERROR_NO_RECIPIENTS
- */
-GStrv
-msg_message_get_envelope_recipients (MsgMessage *self,
-                                     GError    **error)
-{
-  g_autoptr (GHashTable) seen = NULL;
-  g_autoptr (GPtrArray) out = NULL;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  out = g_ptr_array_new_with_free_func (g_free);
-  add_recipients (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_TO), seen, out);
-  add_recipients (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_CC), seen, out);
-  add_recipients (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_BCC), seen, out);
-
-  if (out->len == 0)
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_RECIPIENTS,
-                           "The message has no recipient in To, Cc or Bcc");
-      return NULL;
-    }
-
-  g_ptr_array_set_free_func (out, NULL);
-  g_ptr_array_add (out, NULL);
-  return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
-}
-
-static gboolean
-has_8bit (const char *text)
-{
-  for (const guchar *p = (const guchar *) text; p != NULL && *p != '\0'; p++)
-    if (*p >= 0x80)
-      return TRUE;
-
-  return FALSE;
-}
-
-static gboolean
-headers_have_8bit (GMimeObject *object)
-{
-  GMimeHeaderList *headers = g_mime_object_get_header_list (object);
-
-  for (int i = 0; i < g_mime_header_list_get_count (headers); i++)
-    {
-      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
-
-      if (has_8bit (g_mime_header_get_raw_value (header)))
-        return TRUE;
-    }
-
-  return FALSE;
-}
-
-static gboolean
-object_has_8bit (GMimeObject *object)
-{
-  if (headers_have_8bit (object))
-    return TRUE;
-
-  if (GMIME_IS_MULTIPART (object))
-    {
-      GMimeMultipart *multipart = GMIME_MULTIPART (object);
-
-      if (has_8bit (g_mime_multipart_get_prologue (multipart)) ||
-          has_8bit (g_mime_multipart_get_epilogue (multipart)))
-        return TRUE;
-
-      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
-        if (object_has_8bit (g_mime_multipart_get_part (multipart, i)))
-          return TRUE;
-
-      return FALSE;
-    }
-
-  if (GMIME_IS_MESSAGE_PART (object))
-    {
-      GMimeMessage *inner = g_mime_message_part_get_message (GMIME_MESSAGE_PART (object));
-
-      return inner != NULL && (headers_have_8bit (GMIME_OBJECT (inner)) ||
-                               (g_mime_message_get_mime_part (inner) != NULL &&
-                                object_has_8bit (g_mime_message_get_mime_part (inner))));
-    }
-
-  if (GMIME_IS_PART (object))
-    {
-      GMimeContentEncoding encoding = g_mime_part_get_content_encoding (GMIME_PART (object));
-      GMimeDataWrapper    *wrapper = g_mime_part_get_content (GMIME_PART (object));
-      GMimeStream         *stream = wrapper != NULL ? g_mime_data_wrapper_get_stream (wrapper) : NULL;
-
-      switch (encoding)
-        {
-        case GMIME_CONTENT_ENCODING_8BIT:
-        case GMIME_CONTENT_ENCODING_BINARY:
-          return TRUE;
-        case GMIME_CONTENT_ENCODING_DEFAULT:
-        case GMIME_CONTENT_ENCODING_7BIT:
-          if (stream != NULL && !MSG_IS_FILE_STREAM (stream) &&
-              g_mime_data_wrapper_get_encoding (wrapper) == encoding)
-            {
-              g_autoptr (GMimeStream) sub = g_mime_stream_substream (stream, stream->bound_start, stream->bound_end);
-              char    buf[4096];
-              ssize_t n;
-
-              while ((n = g_mime_stream_read (sub, buf, sizeof buf)) > 0)
-                for (ssize_t k = 0; k < n; k++)
-                  if ((guchar) buf[k] >= 0x80)
-                    return TRUE;
-            }
-          return FALSE;
-        default:
-          return FALSE;
-        }
-    }
-
-  return FALSE;
-}
-
-gboolean
-_msg_message_claim (MsgMessage *self,
-                    GError    **error)
-{
-  if (!g_atomic_int_compare_and_exchange (&self->sending, FALSE, TRUE))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PENDING,
-                           "The message is already being sent or posted by another operation; "
-                           "send a copy (msg_message_new_from_bytes) to send it twice at once");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-void
-_msg_message_release (MsgMessage *self)
-{
-  g_atomic_int_set (&self->sending, FALSE);
-}
-
-/**
- * msg_message_measure:
- * @self: a message
- * @flags: how the message will be written
- * @size: (out): return location for the size in bytes
- * @cancellable: (nullable): a cancellable
- * @error: return location for an error
- *
- * Writes the message once to nowhere, as
- * [method@Message.write_to_stream_full] would write it with @flags (CRLF
- * line ends, not dot-stuffed), and counts its bytes: RFC 1870's `SIZE`,
- * the total of the `progress` signal and the automatic deadline of a
- * transport. Nothing is held in memory, so a large attachment costs one
- * extra read of its file. Every header is checked as on a real write, so
- * a message that cannot be written fails here, before any I/O. For
- * transport implementations.
- *
- * Returns: whether the message could be written
- */
-gboolean
-msg_message_measure (MsgMessage   *self,
-                     MsgWriteFlags flags,
-                     guint64      *size,
-                     GCancellable *cancellable,
-                     GError      **error)
-{
-  g_autoptr (GOutputStream) counter = NULL;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-  g_return_val_if_fail (size != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  counter = _msg_counting_stream_new (NULL, NULL, NULL);
-  if (!msg_message_write_to_stream_full (self, counter, flags, cancellable, error))
-    return FALSE;
-  *size = _msg_counting_stream_get_count (MSG_COUNTING_STREAM (counter));
-  return TRUE;
-}
-
-/**
- * msg_message_has_8bit_content:
- * @self: a message
- *
- * Gets whether the message as written contains bytes above 127: raw UTF-8
- * in a header (an internationalised address) or a body part with an
- * `8bit` or `binary` transfer encoding. Messages built by the library
- * encode their bodies to 7 bits; parsed messages may not.
- *
- * Returns: %TRUE if the message needs 8BITMIME (or SMTPUTF8)
- */
-gboolean
-msg_message_has_8bit_content (MsgMessage *self)
-{
-  GMimeObject *root;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-
-  ensure_tree (self);
-  if (headers_have_8bit (GMIME_OBJECT (self->mime)))
-    return TRUE;
-
-  root = g_mime_message_get_mime_part (self->mime);
-  return root != NULL && object_has_8bit (root);
-}
-
-/* Reply and forward */
-
-static gboolean
-has_prefix_ci (const char *subject,
-               const char *prefix)
-{
-  return g_ascii_strncasecmp (subject, prefix, strlen (prefix)) == 0;
-}
-
-static char *
-prefixed_subject (const char        *subject,
-                  const char        *prefix,
-                  const char *const *known)
-{
-  const char *s = subject != NULL ? subject : "";
-
-  while (*s == ' ')
-    s++;
-
-  for (guint i = 0; known[i] != NULL; i++)
-    if (has_prefix_ci (s, known[i]))
-      return g_strdup (s);
-
-  return g_strconcat (prefix, s, NULL);
-}
-
-static char *
-format_sent (MsgMessage *self)
-{
-  g_autoptr (GDateTime) date = msg_message_get_sent_on (self);
-
-  if (date == NULL)
-    return NULL;
-
-  return g_date_time_format (date, "%A, %B %d, %Y %H:%M");
-}
-
-static void
-append_field (GString    *text,
-              GString    *html,
-              const char *label,
-              const char *value)
-{
-  g_autofree char *escaped = NULL;
-
-  if (value == NULL || *value == '\0')
-    return;
-
-  g_string_append_printf (text, "%s %s\r\n", label, value);
-  escaped = g_markup_escape_text (value, -1);
-  g_string_append_printf (html, "<b>%s</b> %s<br>\r\n", label, escaped);
-}
-
-/* Fills the body of @response with CDO's "Original Message" block followed
- * by the original text and HTML. */
-static void
-fill_response_body (MsgMessage *response,
-                    MsgMessage *original)
-{
-  g_autofree char *from = msg_message_get_from (original);
-  g_autofree char *sent = format_sent (original);
-  g_autofree char *to = msg_message_get_to (original);
-  g_autofree char *cc = msg_message_get_cc (original);
-  g_autofree char *subject = msg_message_get_subject (original);
-  g_autofree char *orig_text = msg_message_get_text_body (original);
-  g_autofree char *orig_html = msg_message_get_html_body (original);
-  g_autoptr (GString) text = g_string_new (NULL);
-  g_autoptr (GString) html = g_string_new (NULL);
-
-  if (!msg_configuration_get_boolean (original->configuration, "usemessageresponsetext"))
-    return;
-
-  g_string_append (text, "\r\n\r\n-----Original Message-----\r\n");
-  g_string_append (html, "<br>\r\n<div>-----Original Message-----<br>\r\n");
-  append_field (text, html, "From:", from);
-  append_field (text, html, "Sent:", sent);
-  append_field (text, html, "To:", to);
-  append_field (text, html, "Cc:", cc);
-  append_field (text, html, "Subject:", subject);
-  g_string_append (text, "\r\n");
-  g_string_append (html, "</div>\r\n<br>\r\n");
-
-  if (orig_text != NULL)
-    g_string_append (text, orig_text);
-
-  if (orig_html != NULL)
-    {
-      g_string_append (html, orig_html);
-      msg_message_set_html_body (response, html->str);
-    }
-
-  msg_message_set_text_body (response, text->str);
-}
-
-static MsgMessage *
-new_response (MsgMessage        *self,
-              const char        *prefix,
-              const char *const *known)
-{
-  MsgMessage      *response = msg_message_new_with_configuration (self->configuration);
-  g_autofree char *subject = msg_message_get_subject (self);
-  g_autofree char *new_subject = prefixed_subject (subject, prefix, known);
-  g_autofree char *from = msg_configuration_get_field (self->configuration, "sendemailaddress");
-
-  msg_message_set_subject (response, new_subject, NULL);
-  if (from != NULL && *from != '\0')
-    msg_message_set_from (response, from, NULL);
-
-  return response;
-}
-
-static void
-set_threading (MsgMessage *response,
-               MsgMessage *original)
-{
-  g_autofree char *id = msg_message_get_message_id (original);
-  const char      *refs;
-  g_autofree char *references = NULL;
-
-  if (id == NULL)
-    return;
-
-  refs = g_mime_object_get_header (GMIME_OBJECT (original->mime), "References");
-  if (refs == NULL)
-    refs = g_mime_object_get_header (GMIME_OBJECT (original->mime), "In-Reply-To");
-
-  references = refs != NULL ? g_strdup_printf ("%s %s", refs, id) : g_strdup (id);
-  if (!msg_message_set_header (response, "In-Reply-To", id, NULL))
-    return;
-  if (!msg_message_set_header (response, "References", references, NULL))
-    msg_message_set_header (response, "References", id, NULL);
-}
-
-static void
-append_list (InternetAddressList *dest,
-             InternetAddressList *src,
-             GHashTable          *seen)
-{
-  for (int i = 0; src != NULL && i < internet_address_list_length (src); i++)
-    {
-      InternetAddress *address = internet_address_list_get_address (src, i);
-
-      if (INTERNET_ADDRESS_IS_GROUP (address))
-        append_list (dest, internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)), seen);
-      else
-        {
-          const char *addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address));
-
-          if (addr != NULL && g_hash_table_add (seen, g_utf8_casefold (addr, -1)))
-            internet_address_list_add (dest, address);
-        }
-    }
-}
-
-static char *
-list_to_string (InternetAddressList *list)
-{
-  if (internet_address_list_length (list) == 0)
-    return NULL;
-
-  return internet_address_list_to_string (list, NULL, FALSE);
-}
-
-static MsgMessage *
-create_reply (MsgMessage *self,
-              gboolean    all)
-{
-  static const char *const known[] = { "RE:", "AW:", "SV:", NULL };
-  MsgMessage              *response = new_response (self, "RE: ", known);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (InternetAddressList) to = internet_address_list_new ();
-  g_autoptr (InternetAddressList) cc = internet_address_list_new ();
-  InternetAddressList *target;
-  g_autofree char     *own = msg_configuration_get_field (self->configuration, "sendemailaddress");
-  g_autofree char     *to_text = NULL;
-  g_autofree char     *cc_text = NULL;
-
-  target = g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_REPLY_TO);
-  if (internet_address_list_length (target) == 0)
-    target = g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_FROM);
-
-  if (all && own != NULL && *own != '\0')
-    {
-      g_autoptr (InternetAddressList) own_list = _msg_parse_address_list ("sendemailaddress", own, FALSE, NULL);
-      const char *addr = _msg_first_mailbox (own_list);
-
-      if (addr != NULL)
-        g_hash_table_add (seen, g_utf8_casefold (addr, -1));
-    }
-
-  append_list (to, target, seen);
-  if (all)
-    {
-      append_list (to, g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_TO), seen);
-      append_list (cc, g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_CC), seen);
-    }
-
-  to_text = list_to_string (to);
-  cc_text = list_to_string (cc);
-  if (to_text != NULL)
-    msg_message_set_to (response, to_text, NULL);
-  if (cc_text != NULL)
-    msg_message_set_cc (response, cc_text, NULL);
-
-  set_threading (response, self);
-  fill_response_body (response, self);
-  return response;
-}
-
-/**
- * msg_message_create_reply:
- * @self: a message
- *
- * Creates a reply (CDO `Reply`): addressed to `Reply-To`, else `From`;
- * subject prefixed with `RE: ` unless it already is; `In-Reply-To` and
- * `References` set; no attachments. While the configuration's
- * `usemessageresponsetext` holds, the body quotes the original after an
- * "-----Original Message-----" block (From, Sent, To, Cc, Subject). The
- * reply shares the configuration of @self (CDO reset it: a known CDO bug),
- * and its `From` is the configuration's `sendemailaddress` if set.
- *
- * Returns: (transfer full): the reply
- */
-MsgMessage *
-msg_message_create_reply (MsgMessage *self)
-{
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-
-  return create_reply (self, FALSE);
-}
-
-/**
- * msg_message_create_reply_all:
- * @self: a message
- *
- * Creates a reply to all (CDO `ReplyAll`): as
- * [method@Message.create_reply], with the original `To` added to the
- * reply's `To` and the original `Cc` kept, without duplicates and without
- * the configuration's own `sendemailaddress`.
- *
- * Returns: (transfer full): the reply
- */
-MsgMessage *
-msg_message_create_reply_all (MsgMessage *self)
-{
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-
-  return create_reply (self, TRUE);
-}
-
-/**
- * msg_message_create_forward:
- * @self: a message
- *
- * Creates a forward (CDO `Forward`): no recipients; subject prefixed with
- * `FW: ` unless it already is; every attachment kept (file attachments
- * still refer to their files); the response text as for a reply.
- *
- * Returns: (transfer full): the forward
- */
-MsgMessage *
-msg_message_create_forward (MsgMessage *self)
-{
-  static const char *const known[] = { "FW:", "FWD:", NULL };
-  MsgMessage              *response;
-  GList                   *attachments;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-
-  response = new_response (self, "FW: ", known);
-  fill_response_body (response, self);
-
-  attachments = msg_message_get_attachments (self);
-  for (GList *l = attachments; l != NULL; l = l->next)
-    g_ptr_array_add (response->attachments, _msg_body_part_copy (l->data));
-  g_list_free_full (attachments, g_object_unref);
-  response->dirty = TRUE;
-
-  return response;
 }
