@@ -8,6 +8,7 @@
 
 #include "msg-concat-stream-private.h"
 #include "msg-file-stream-private.h"
+#include "msg-file-utils-private.h"
 #include "msg-header-utils-private.h"
 #include "msg-message.h"
 #include "msg-mime-sink-private.h"

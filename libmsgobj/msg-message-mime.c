@@ -9,6 +9,7 @@
 #include "msg-body-part-private.h"
 #include "msg-concat-stream-private.h"
 #include "msg-configuration.h"
+#include "msg-file-utils-private.h"
 #include "msg-html-to-text-private.h"
 #include "msg-mime-sink-private.h"
 #include "msg-mime-utils-private.h"

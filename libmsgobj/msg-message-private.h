@@ -64,16 +64,4 @@ void _msg_collect_attachments (GMimeObject *object,
                                gboolean     in_related,
                                GPtrArray   *out);
 
-typedef gboolean (*MsgWriteFunc) (GOutputStream *output,
-                                  gpointer       user_data,
-                                  GCancellable  *cancellable,
-                                  GError       **error);
-
-/* Writes @path atomically: a temporary file in the same directory,
- * fsync, rename. On error nothing is left behind. */
-gboolean _msg_write_file_atomically (const char  *path,
-                                     MsgWriteFunc func,
-                                     gpointer     user_data,
-                                     GError     **error);
-
 G_END_DECLS

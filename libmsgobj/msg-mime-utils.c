@@ -65,3 +65,62 @@ _msg_is_forbidden_control (guchar c)
 {
   return (c < 0x20 && c != '\t') || c == 0x7f;
 }
+
+/* Encodings */
+
+GMimeContentEncoding
+_msg_choose_encoding (const guint8 *data,
+                      gsize         len,
+                      gboolean      is_text)
+{
+  gsize    n_8bit = 0;
+  gsize    line = 0;
+  gsize    max_line = 0;
+  gboolean controls = FALSE;
+  gboolean nul = FALSE;
+
+  if (!is_text)
+    return GMIME_CONTENT_ENCODING_BASE64;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      guchar c = data[i];
+
+      if (c == '\n')
+        {
+          max_line = MAX (max_line, line);
+          line = 0;
+          continue;
+        }
+
+      if (c == '\r')
+        {
+          if (i + 1 < len && data[i + 1] == '\n')
+            continue;
+          /* A lone CR. */
+          controls = TRUE;
+        }
+      else if (c == '\0')
+        nul = TRUE;
+      else if (c >= 0x80)
+        n_8bit++;
+      else if (_msg_is_forbidden_control (c))
+        controls = TRUE;
+
+      line++;
+    }
+  max_line = MAX (max_line, line);
+
+  if (nul)
+    return GMIME_CONTENT_ENCODING_BASE64;
+
+  if (n_8bit == 0 && !controls && max_line <= MSG_MAX_LINE_OCTETS)
+    return GMIME_CONTENT_ENCODING_7BIT;
+
+  /* Mostly ASCII: quoted-printable stays readable; otherwise base64 is
+   * shorter. */
+  if (n_8bit * 100 <= len * 17)
+    return GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+
+  return GMIME_CONTENT_ENCODING_BASE64;
+}
