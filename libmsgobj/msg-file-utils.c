@@ -8,65 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gunixoutputstream.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
-
-/* Writes to a file descriptor, for _msg_write_file_atomically(). */
-
-typedef struct
-{
-  GOutputStream parent_instance;
-  int           fd;
-} MsgFdOutputStream;
-
-typedef struct
-{
-  GOutputStreamClass parent_class;
-} MsgFdOutputStreamClass;
-
-static GType msg_fd_output_stream_get_type (void);
-G_DEFINE_TYPE (MsgFdOutputStream, msg_fd_output_stream, G_TYPE_OUTPUT_STREAM)
-
-static gssize
-msg_fd_output_stream_write (GOutputStream *stream,
-                            const void    *buffer,
-                            gsize          count,
-                            GCancellable  *cancellable,
-                            GError       **error)
-{
-  MsgFdOutputStream *self = (MsgFdOutputStream *) stream;
-  gssize             n;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return -1;
-
-  do
-    n = write (self->fd, buffer, count);
-  while (n < 0 && errno == EINTR);
-
-  if (n < 0)
-    {
-      int errsv = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Cannot write: %s", g_strerror (errsv));
-      return -1;
-    }
-
-  return n;
-}
-
-static void
-msg_fd_output_stream_class_init (MsgFdOutputStreamClass *klass)
-{
-  G_OUTPUT_STREAM_CLASS (klass)->write_fn = msg_fd_output_stream_write;
-}
-
-static void
-msg_fd_output_stream_init (MsgFdOutputStream *self)
-{
-  self->fd = -1;
-}
 
 static gboolean
 set_file_error (GError    **error,
@@ -104,8 +48,8 @@ _msg_write_file_atomically (const char  *path,
   if (fd < 0)
     return set_file_error (error, errno, "create a temporary file next to", path);
 
-  out = g_object_new (msg_fd_output_stream_get_type (), NULL);
-  ((MsgFdOutputStream *) out)->fd = fd;
+  /* The descriptor stays ours: it is synced before it is closed. */
+  out = g_unix_output_stream_new (fd, FALSE);
 
   ok = func (out, user_data, NULL, error);
   if (ok)
