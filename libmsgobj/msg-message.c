@@ -87,6 +87,49 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
+typedef gboolean (*StringSetter) (MsgMessage *self,
+                                  const char *value,
+                                  GError    **error);
+
+/* The headers a property owns: msg_message_set_header() sets them through
+ * the property and msg_message_remove_header() clears the property. */
+typedef struct
+{
+  const char  *name;
+  unsigned     prop_id;
+  StringSetter setter;       /* (nullable): Date and Disposition-Notification-To are set apart */
+  int          address_type; /* a GMimeAddressType, or -1 */
+} OwnedHeader;
+
+static const OwnedHeader owned_headers[] = {
+  { "From", PROP_FROM, msg_message_set_from, GMIME_ADDRESS_TYPE_FROM },
+  { "Sender", PROP_SENDER, msg_message_set_sender, GMIME_ADDRESS_TYPE_SENDER },
+  { "Reply-To", PROP_REPLY_TO, msg_message_set_reply_to, GMIME_ADDRESS_TYPE_REPLY_TO },
+  { "To", PROP_TO, msg_message_set_to, GMIME_ADDRESS_TYPE_TO },
+  { "Cc", PROP_CC, msg_message_set_cc, GMIME_ADDRESS_TYPE_CC },
+  { "Bcc", PROP_BCC, msg_message_set_bcc, GMIME_ADDRESS_TYPE_BCC },
+  { "Subject", PROP_SUBJECT, msg_message_set_subject, -1 },
+  { "Newsgroups", PROP_NEWSGROUPS, msg_message_set_newsgroups, -1 },
+  { "Followup-To", PROP_FOLLOWUP_TO, msg_message_set_followup_to, -1 },
+  { "Keywords", PROP_KEYWORDS, msg_message_set_keywords, -1 },
+  { "Organization", PROP_ORGANIZATION, msg_message_set_organization, -1 },
+  { "Message-ID", PROP_MESSAGE_ID, msg_message_set_message_id, -1 },
+  { "Date", PROP_SENT_ON, NULL, -1 },
+  { "Disposition-Notification-To", PROP_MDN_REQUESTED, NULL, -1 },
+};
+
+static const OwnedHeader *
+find_owned_header (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (owned_headers); i++)
+    {
+      if (g_ascii_strcasecmp (name, owned_headers[i].name) == 0)
+        return &owned_headers[i];
+    }
+
+  return NULL;
+}
+
 /* GObject */
 
 static void
@@ -191,10 +234,6 @@ msg_message_get_property (GObject    *object,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
-
-typedef gboolean (*StringSetter) (MsgMessage *self,
-                                  const char *value,
-                                  GError    **error);
 
 static void
 set_with_warning (MsgMessage  *self,
@@ -741,22 +780,13 @@ msg_message_set_configuration (MsgMessage       *self,
 static const char *
 address_header_name (GMimeAddressType type)
 {
-  switch (type)
+  for (gsize i = 0; i < G_N_ELEMENTS (owned_headers); i++)
     {
-    case GMIME_ADDRESS_TYPE_SENDER:
-      return "Sender";
-    case GMIME_ADDRESS_TYPE_FROM:
-      return "From";
-    case GMIME_ADDRESS_TYPE_REPLY_TO:
-      return "Reply-To";
-    case GMIME_ADDRESS_TYPE_TO:
-      return "To";
-    case GMIME_ADDRESS_TYPE_CC:
-      return "Cc";
-    case GMIME_ADDRESS_TYPE_BCC:
-    default:
-      return "Bcc";
+      if (owned_headers[i].address_type == (int) type)
+        return owned_headers[i].name;
     }
+
+  g_assert_not_reached ();
 }
 
 static char *
@@ -2038,6 +2068,8 @@ msg_message_set_header (MsgMessage *self,
                         const char *value,
                         GError    **error)
 {
+  const OwnedHeader *header;
+
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -2052,32 +2084,11 @@ msg_message_set_header (MsgMessage *self,
       return TRUE;
     }
 
-  if (g_ascii_strcasecmp (name, "From") == 0)
-    return msg_message_set_from (self, value, error);
-  if (g_ascii_strcasecmp (name, "Sender") == 0)
-    return msg_message_set_sender (self, value, error);
-  if (g_ascii_strcasecmp (name, "Reply-To") == 0)
-    return msg_message_set_reply_to (self, value, error);
-  if (g_ascii_strcasecmp (name, "To") == 0)
-    return msg_message_set_to (self, value, error);
-  if (g_ascii_strcasecmp (name, "Cc") == 0)
-    return msg_message_set_cc (self, value, error);
-  if (g_ascii_strcasecmp (name, "Bcc") == 0)
-    return msg_message_set_bcc (self, value, error);
-  if (g_ascii_strcasecmp (name, "Subject") == 0)
-    return msg_message_set_subject (self, value, error);
-  if (g_ascii_strcasecmp (name, "Newsgroups") == 0)
-    return msg_message_set_newsgroups (self, value, error);
-  if (g_ascii_strcasecmp (name, "Followup-To") == 0)
-    return msg_message_set_followup_to (self, value, error);
-  if (g_ascii_strcasecmp (name, "Keywords") == 0)
-    return msg_message_set_keywords (self, value, error);
-  if (g_ascii_strcasecmp (name, "Organization") == 0)
-    return msg_message_set_organization (self, value, error);
-  if (g_ascii_strcasecmp (name, "Message-ID") == 0)
-    return msg_message_set_message_id (self, value, error);
+  header = find_owned_header (name);
+  if (header != NULL && header->setter != NULL)
+    return header->setter (self, value, error);
 
-  if (g_ascii_strcasecmp (name, "Date") == 0)
+  if (header != NULL && header->prop_id == PROP_SENT_ON)
     {
       g_autoptr (GDateTime) date = NULL;
 
@@ -2126,7 +2137,7 @@ msg_message_set_header (MsgMessage *self,
         }
     }
 
-  if (g_ascii_strcasecmp (name, "Disposition-Notification-To") == 0)
+  if (header != NULL && header->prop_id == PROP_MDN_REQUESTED)
     {
       g_autoptr (InternetAddressList) list = _msg_parse_address_list (name, value, FALSE, error);
       g_autofree char *text = NULL;
@@ -2200,8 +2211,9 @@ gboolean
 msg_message_remove_header (MsgMessage *self,
                            const char *name)
 {
-  GMimeObject *object;
-  gboolean     found;
+  const OwnedHeader *header;
+  GMimeObject       *object;
+  gboolean           found;
 
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -2212,38 +2224,21 @@ msg_message_remove_header (MsgMessage *self,
   if (!found || is_body_managed (name))
     return FALSE;
 
-  if (g_ascii_strcasecmp (name, "From") == 0)
-    msg_message_set_from (self, NULL, NULL);
-  else if (g_ascii_strcasecmp (name, "Sender") == 0)
-    msg_message_set_sender (self, NULL, NULL);
-  else if (g_ascii_strcasecmp (name, "Reply-To") == 0)
-    msg_message_set_reply_to (self, NULL, NULL);
-  else if (g_ascii_strcasecmp (name, "To") == 0)
-    msg_message_set_to (self, NULL, NULL);
-  else if (g_ascii_strcasecmp (name, "Cc") == 0)
-    msg_message_set_cc (self, NULL, NULL);
-  else if (g_ascii_strcasecmp (name, "Bcc") == 0)
-    msg_message_set_bcc (self, NULL, NULL);
-  else if (g_ascii_strcasecmp (name, "Date") == 0)
+  /* An address property is cleared through its setter, which removes the
+   * header; the other string properties are notified once it is gone. */
+  header = find_owned_header (name);
+  if (header != NULL && header->address_type >= 0)
+    header->setter (self, NULL, NULL);
+  else if (header != NULL && header->prop_id == PROP_SENT_ON)
     msg_message_set_sent_on (self, NULL);
-  else if (g_ascii_strcasecmp (name, "Disposition-Notification-To") == 0 && self->mdn_requested)
+  else if (header != NULL && header->prop_id == PROP_MDN_REQUESTED && self->mdn_requested)
     msg_message_set_mdn_requested (self, FALSE);
 
   while (g_mime_object_remove_header (object, name))
     ;
 
-  if (g_ascii_strcasecmp (name, "Subject") == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUBJECT]);
-  else if (g_ascii_strcasecmp (name, "Message-ID") == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE_ID]);
-  else if (g_ascii_strcasecmp (name, "Newsgroups") == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NEWSGROUPS]);
-  else if (g_ascii_strcasecmp (name, "Followup-To") == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOWUP_TO]);
-  else if (g_ascii_strcasecmp (name, "Keywords") == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEYWORDS]);
-  else if (g_ascii_strcasecmp (name, "Organization") == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ORGANIZATION]);
+  if (header != NULL && header->setter != NULL && header->address_type < 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[header->prop_id]);
 
   return TRUE;
 }
