@@ -17,7 +17,7 @@ struct _MsgMessage
 {
   GObject parent_instance;
 
-  gint sending; /* (atomic): a transport operation holds the message */
+  int sending; /* (atomic): a transport operation holds the message */
 
   MsgConfiguration *configuration; /* (owned) (not nullable) after construction */
   GMimeMessage     *mime;          /* (owned): headers and the MIME tree */

@@ -53,10 +53,10 @@
 
 #define MAILHEADER_PREFIX "urn:schemas:mailheader:"
 
-/* clang-format off: the quark's name must keep its dashes. */
-// clang-format off
+/* The quark's name must keep its dashes. */
+/* clang-format off */
 G_DEFINE_QUARK (msg-message-error-quark, msg_message_error)
-// clang-format on
+/* clang-format on */
 G_DEFINE_FINAL_TYPE (MsgMessage, msg_message, G_TYPE_OBJECT)
 
 enum
