@@ -1,4 +1,4 @@
-/* msg-message-mime.c: the MIME tree of a message and its serialisation
+/* msg-message-mime.c: the MIME tree of a message, parsing and serialisation
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -10,6 +10,7 @@
 #include "msg-concat-stream-private.h"
 #include "msg-configuration.h"
 #include "msg-file-utils-private.h"
+#include "msg-header-utils-private.h"
 #include "msg-html-to-text-private.h"
 #include "msg-mime-sink-private.h"
 #include "msg-mime-utils-private.h"
@@ -364,6 +365,175 @@ _msg_message_ensure_tree (MsgMessage *self)
   body = build_body (self);
   g_mime_message_set_mime_part (self->mime, body);
   self->dirty = FALSE;
+}
+
+/* Parsing */
+
+static gboolean
+headers_look_valid (GMimeHeaderList *headers)
+{
+  int count = g_mime_header_list_get_count (headers);
+
+  if (count == 0)
+    return FALSE;
+
+  for (int i = 0; i < count; i++)
+    {
+      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
+
+      if (!_msg_check_header_name (g_mime_header_get_raw_name (header), NULL))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The length of the header block of @data: up to its first empty line
+ * (LF or CRLF line ends), or all of it. */
+static gsize
+header_block_length (const guint8 *data,
+                     gsize         len)
+{
+  gboolean line_start = TRUE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      if (line_start && (data[i] == '\n' || (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')))
+        return i;
+      line_start = data[i] == '\n';
+    }
+  return len;
+}
+
+/**
+ * msg_message_new_from_bytes:
+ * @bytes: an RFC 5322 message
+ * @error: return location for an error
+ *
+ * Parses a message (CDO `DataSource.OpenObject`). Its headers are
+ * available through the properties, its MIME tree through
+ * [method@Message.get_body_part]; written back unchanged, it gives the same
+ * bytes with CRLF line ends, except that GMime writes an empty line after
+ * the closing boundary of a nested multipart that had none.
+ *
+ * Returns: (transfer full): the message, or %NULL with
+ *   %MSG_MESSAGE_ERROR_PARSE if the input is not a message
+ */
+MsgMessage *
+msg_message_new_from_bytes (GBytes  *bytes,
+                            GError **error)
+{
+  g_autoptr (GMimeStream) stream = NULL;
+  g_autoptr (GMimeParser) parser = NULL;
+  g_autoptr (GMimeMessage) mime = NULL;
+  MsgMessage   *self;
+  gsize         len = 0;
+  const guint8 *data;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  _msg_gmime_ensure_init ();
+
+  data = g_bytes_get_data (bytes, &len);
+  if (len == 0)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_PARSE,
+                           "The input is empty, not a message");
+      return NULL;
+    }
+
+  /* RFC 5322 forbids NUL; GMime stops a header at one and may then take
+   * the body for headers on output. */
+  if (memchr (data, '\0', header_block_length (data, len)) != NULL)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_PARSE,
+                           "The input is not a message: its header contains a NUL byte");
+      return NULL;
+    }
+
+  stream = g_mime_stream_mem_new_with_buffer ((const char *) data, len);
+  parser = g_mime_parser_new_with_stream (stream);
+  g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
+  mime = g_mime_parser_construct_message (parser, _msg_message_parser_options ());
+
+  if (mime == NULL || !headers_look_valid (g_mime_object_get_header_list (GMIME_OBJECT (mime))))
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_PARSE,
+                           "The input is not a message: it does not start with a header");
+      return NULL;
+    }
+
+  self = g_object_new (MSG_TYPE_MESSAGE, NULL);
+  g_set_object (&self->mime, mime);
+  self->parsed = TRUE;
+  self->dirty = FALSE;
+  self->auto_generate_text_body = FALSE;
+  self->mdn_requested = g_mime_object_get_header (GMIME_OBJECT (mime), "Disposition-Notification-To") != NULL;
+
+  return self;
+}
+
+/**
+ * msg_message_new_from_stream:
+ * @stream: a stream holding an RFC 5322 message
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Reads @stream to its end and parses it as with
+ * [ctor@Message.new_from_bytes].
+ *
+ * Returns: (transfer full): the message, or %NULL on error
+ */
+MsgMessage *
+msg_message_new_from_stream (GInputStream *stream,
+                             GCancellable *cancellable,
+                             GError      **error)
+{
+  g_autoptr (GOutputStream) mem = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  g_return_val_if_fail (G_IS_INPUT_STREAM (stream), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* Memory and other local streams do not look at the cancellable. */
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  mem = g_memory_output_stream_new_resizable ();
+  if (g_output_stream_splice (mem, stream, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                              cancellable, error) < 0)
+    return NULL;
+
+  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+  return msg_message_new_from_bytes (bytes, error);
+}
+
+/**
+ * msg_message_new_from_file:
+ * @path: (type filename): an `.eml` file
+ * @error: return location for an error
+ *
+ * Reads and parses a message file as with [ctor@Message.new_from_bytes].
+ *
+ * Returns: (transfer full): the message, or %NULL on error
+ */
+MsgMessage *
+msg_message_new_from_file (const char *path,
+                           GError    **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  gsize length = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!g_file_get_contents (path, &contents, &length, error))
+    return NULL;
+
+  bytes = g_bytes_new_take (g_steal_pointer (&contents), length);
+  return msg_message_new_from_bytes (bytes, error);
 }
 
 /* Serialisation */
