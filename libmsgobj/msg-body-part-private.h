@@ -6,8 +6,6 @@
 
 #include "msg-body-part.h"
 
-#include "msg-message-private.h"
-
 #include <gmime/gmime.h>
 
 G_BEGIN_DECLS

@@ -6,7 +6,13 @@
 
 #include "msg-body-part-private.h"
 
-#include "msgobj.h"
+#include "msg-concat-stream-private.h"
+#include "msg-file-stream-private.h"
+#include "msg-file-utils-private.h"
+#include "msg-header-utils-private.h"
+#include "msg-message.h"
+#include "msg-mime-sink-private.h"
+#include "msg-mime-utils-private.h"
 
 #include <glib/gstdio.h>
 #include <string.h>

@@ -6,14 +6,36 @@
 
 #include "msg-message.h"
 #include "msg-body-part.h"
-
-#include "msg-concat-stream-private.h"
-#include "msg-file-stream-private.h"
-#include "msg-mime-sink-private.h"
+#include "msg-configuration.h"
+#include "msg-mime-utils-private.h"
 
 #include <gmime/gmime.h>
 
 G_BEGIN_DECLS
+
+struct _MsgMessage
+{
+  GObject parent_instance;
+
+  int sending; /* (atomic): a transport operation holds the message */
+
+  MsgConfiguration *configuration; /* (owned) (not nullable) after construction */
+  GMimeMessage     *mime;          /* (owned): headers and the MIME tree */
+
+  /* The CDO-level content of a built message. */
+  char      *text_body;   /* (owned) (nullable) */
+  char      *html_body;   /* (owned) (nullable) */
+  GPtrArray *attachments; /* (owned) (element-type MsgBodyPart) */
+  GPtrArray *related;     /* (owned) (element-type MsgBodyPart) */
+
+  MsgDsnOptions dsn_options;
+  guint         parsed : 1;       /* the tree came from a parser: keep it */
+  guint         dirty : 1;        /* built message: tree must be rebuilt */
+  guint         plain_rfc822 : 1; /* last build has no MIME headers */
+  guint         auto_generate_text_body : 1;
+  guint         mime_formatted : 1;
+  guint         mdn_requested : 1;
+};
 
 /* One send or post of a message at a time: GMime's writes are not safe
  * from two threads (headers are formatted lazily, content streams are
@@ -22,51 +44,24 @@ gboolean _msg_message_claim (MsgMessage *self,
                              GError    **error);
 void     _msg_message_release (MsgMessage *self);
 
-/* Initialises GMime once per process (thread-safe). */
-void _msg_gmime_ensure_init (void);
+/* The tree of a built message, built again if its content changed. */
+void _msg_message_ensure_tree (MsgMessage *self);
+/* Turns a parsed message into a built one, keeping its content, before
+ * its body is changed. */
+void _msg_message_materialise (MsgMessage *self);
 
-/* Parser options used for every parse of ours (addresses, messages). */
-GMimeParserOptions *_msg_parser_options (void);
-
-/* Validation of values before GMime sees them. @field names the field in
- * the error message. */
-gboolean _msg_check_header_name (const char *name,
-                                 GError    **error);
-gboolean _msg_check_header_value (const char *field,
-                                  const char *value,
-                                  GError    **error);
-gboolean _msg_check_msg_id (const char *field,
-                            const char *value,
-                            GError    **error);
-gboolean _msg_check_parameter (const char *field,
-                               const char *value,
-                               GError    **error);
-gboolean _msg_check_media_type (const char *value,
-                                GError    **error);
-/* Returns the file name without directory components, or NULL with an
- * error. */
-char                *_msg_check_filename (const char *value,
-                                          GError    **error);
-InternetAddressList *_msg_parse_address_list (const char *field,
-                                              const char *value,
-                                              gboolean    allow_groups,
-                                              GError    **error);
-
-/* The transfer encoding that fits @data (see docs/message.md). */
-GMimeContentEncoding _msg_choose_encoding (const guint8 *data,
-                                           gsize         len,
-                                           gboolean      is_text);
-
-typedef gboolean (*MsgWriteFunc) (GOutputStream *output,
-                                  gpointer       user_data,
-                                  GCancellable  *cancellable,
-                                  GError       **error);
-
-/* Writes @path atomically: a temporary file in the same directory,
- * fsync, rename. On error nothing is left behind. */
-gboolean _msg_write_file_atomically (const char  *path,
-                                     MsgWriteFunc func,
-                                     gpointer     user_data,
-                                     GError     **error);
+/* Text helpers (msg-message-mime.c). */
+char        *_msg_make_valid_text (const char *text);
+GMimeObject *_msg_make_text_part (const char *subtype,
+                                  const char *text);
+GMimeObject *_msg_find_text_object (GMimeObject *object,
+                                    const char  *subtype);
+/* Wraps the leaves below @object that are neither @text nor @html (nor
+ * related parts, unless marked as attachments) into @out. */
+void _msg_collect_attachments (GMimeObject *object,
+                               GMimeObject *text,
+                               GMimeObject *html,
+                               gboolean     in_related,
+                               GPtrArray   *out);
 
 G_END_DECLS

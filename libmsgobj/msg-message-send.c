@@ -4,8 +4,11 @@
  */
 #include "config.h"
 
-#include "msgobj.h"
+#include "msg-message.h"
+
+#include "msg-configuration.h"
 #include "msg-thread-private.h"
+#include "msg-transport.h"
 
 /* Sending is kept apart from msg-message.c: it is the one place where the
  * object model meets the transports. */

@@ -6,12 +6,14 @@
 
 #include "msg-message-private.h"
 
+#include "msg-address-utils-private.h"
 #include "msg-body-part-private.h"
-#include "msg-counting-stream-private.h"
-#include "msgobj.h"
+#include "msg-configuration.h"
+#include "msg-enum-types.h"
+#include "msg-header-utils-private.h"
+#include "msg-html-to-text-private.h"
+#include "msg-mime-utils-private.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,36 +52,11 @@
  */
 
 #define MAILHEADER_PREFIX "urn:schemas:mailheader:"
-#define MAX_LINE_OCTETS 998
 
-struct _MsgMessage
-{
-  GObject parent_instance;
-
-  gint sending; /* (atomic): a transport operation holds the message */
-
-  MsgConfiguration *configuration; /* (owned) (not nullable) after construction */
-  GMimeMessage     *mime;          /* (owned): headers and the MIME tree */
-
-  /* The CDO-level content of a built message. */
-  char      *text_body;   /* (owned) (nullable) */
-  char      *html_body;   /* (owned) (nullable) */
-  GPtrArray *attachments; /* (owned) (element-type MsgBodyPart) */
-  GPtrArray *related;     /* (owned) (element-type MsgBodyPart) */
-
-  MsgDsnOptions dsn_options;
-  guint         parsed : 1;       /* the tree came from a parser: keep it */
-  guint         dirty : 1;        /* built message: tree must be rebuilt */
-  guint         plain_rfc822 : 1; /* last build has no MIME headers */
-  guint         auto_generate_text_body : 1;
-  guint         mime_formatted : 1;
-  guint         mdn_requested : 1;
-};
-
-/* clang-format off: the quark's name must keep its dashes. */
-// clang-format off
+/* The quark's name must keep its dashes. */
+/* clang-format off */
 G_DEFINE_QUARK (msg-message-error-quark, msg_message_error)
-// clang-format on
+/* clang-format on */
 G_DEFINE_FINAL_TYPE (MsgMessage, msg_message, G_TYPE_OBJECT)
 
 enum
@@ -110,1493 +87,47 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-static void ensure_tree (MsgMessage *self);
-
-/* GMime set-up */
-
-void
-_msg_gmime_ensure_init (void)
-{
-  static gsize initialised = 0;
-
-  if (g_once_init_enter (&initialised))
-    {
-      g_mime_init ();
-      g_once_init_leave (&initialised, 1);
-    }
-}
-
-GMimeParserOptions *
-_msg_parser_options (void)
-{
-  static GMimeParserOptions *options = NULL;
-
-  if (g_once_init_enter (&options))
-    {
-      GMimeParserOptions *o;
-
-      _msg_gmime_ensure_init ();
-      o = g_mime_parser_options_new ();
-      g_mime_parser_options_set_address_compliance_mode (o, GMIME_RFC_COMPLIANCE_STRICT);
-      g_once_init_leave (&options, o);
-    }
-
-  return options;
-}
-
-/* Options for parsing whole messages: GMime's default (loose) address
- * compliance. Its strict address parser leaks memory on input such as a
- * stray ">" (GMime 3.2), which any received message may hold; values set
- * through the API are checked by _msg_parse_address_list() instead. */
-static GMimeParserOptions *
-message_parser_options (void)
-{
-  static GMimeParserOptions *options = NULL;
-
-  if (g_once_init_enter (&options))
-    {
-      GMimeParserOptions *o;
-
-      _msg_gmime_ensure_init ();
-      o = g_mime_parser_options_new ();
-      g_mime_parser_options_set_address_compliance_mode (o, GMIME_RFC_COMPLIANCE_LOOSE);
-      g_once_init_leave (&options, o);
-    }
-
-  return options;
-}
-
-/* Validation */
-
-static gboolean
-is_forbidden_control (guchar c)
-{
-  return (c < 0x20 && c != '\t') || c == 0x7f;
-}
-
-static const char *
-describe_control (guchar c)
-{
-  switch (c)
-    {
-    case '\r':
-      return "a carriage return (CR)";
-    case '\n':
-      return "a line feed (LF)";
-    case '\0':
-      return "a NUL byte";
-    default:
-      return "a control character";
-    }
-}
-
-gboolean
-_msg_check_header_name (const char *name,
-                        GError    **error)
-{
-  if (name == NULL || *name == '\0')
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                           "A header name is empty");
-      return FALSE;
-    }
-
-  for (const guchar *p = (const guchar *) name; *p != '\0'; p++)
-    {
-      if (*p < 33 || *p > 126 || *p == ':')
-        {
-          g_autofree char *shown = g_strescape (name, NULL);
-
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "The header name “%s” may only hold printable ASCII characters other than “:”",
-                       shown);
-          return FALSE;
-        }
-    }
-
-  if (strlen (name) > 76)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "The header name “%.20s…” is too long", name);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-gboolean
-_msg_check_header_value (const char *field,
-                         const char *value,
-                         GError    **error)
-{
-  gsize run = 0;
-
-  if (value == NULL)
-    return TRUE;
-
-  if (!g_utf8_validate (value, -1, NULL))
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "The value of %s is not valid UTF-8", field);
-      return FALSE;
-    }
-
-  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
-    {
-      if (is_forbidden_control (*p))
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "The value of %s contains %s", field, describe_control (*p));
-          return FALSE;
-        }
-
-      /* A run of ASCII without white space cannot be folded: keep the
-       * line within 998 octets. */
-      if (*p == ' ' || *p == '\t' || *p >= 0x80)
-        run = 0;
-      else if (++run + strlen (field) + 2 > MAX_LINE_OCTETS - 8)
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "The value of %s holds a word too long to fit a 998-octet line", field);
-          return FALSE;
-        }
-    }
-
-  /* Text that looks like an RFC 2047 encoded word may be written as it
-   * is, and a reader decodes it: it must not decode to a line break
-   * (the pattern of CVE-2024-6923). */
-  if (strstr (value, "=?") != NULL)
-    {
-      g_autofree char *decoded = g_mime_utils_header_decode_text (_msg_parser_options (), value);
-
-      for (const guchar *p = (const guchar *) decoded; p != NULL && *p != '\0'; p++)
-        {
-          if (is_forbidden_control (*p))
-            {
-              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                           "The value of %s holds an encoded word that decodes to %s",
-                           field, describe_control (*p));
-              return FALSE;
-            }
-        }
-    }
-
-  return TRUE;
-}
-
-gboolean
-_msg_check_msg_id (const char *field,
-                   const char *value,
-                   GError    **error)
-{
-  gsize       len;
-  const char *start;
-  const char *end;
-  const char *at;
-
-  if (!_msg_check_header_value (field, value, error))
-    return FALSE;
-
-  len = strlen (value);
-  start = value;
-  end = value + len;
-  if (len >= 2 && value[0] == '<' && value[len - 1] == '>')
-    {
-      start++;
-      end--;
-    }
-
-  if (start == end)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "%s is empty", field);
-      return FALSE;
-    }
-
-  if (end - start > 900)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "%s is longer than 900 characters", field);
-      return FALSE;
-    }
-
-  for (const char *p = start; p < end; p++)
-    {
-      guchar c = (guchar) *p;
-
-      if (c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == '\\' ||
-          c == '(' || c == ')' || c == ',' || c == ';' || c == ':' || c == '[' || c == ']')
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "%s “%s” holds a character that is not allowed in an id", field, value);
-          return FALSE;
-        }
-    }
-
-  /* A Content-ID may be a bare token (CDO references such as "logo");
-   * message ids are left@right (RFC 5322 msg-id). */
-  at = memchr (start, '@', end - start);
-  if (g_ascii_strcasecmp (field, "Content-ID") != 0 &&
-      (at == NULL || at == start || at + 1 == end || memchr (at + 1, '@', end - at - 1) != NULL))
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "%s “%s” is not of the form left@right", field, value);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-gboolean
-_msg_check_parameter (const char *field,
-                      const char *value,
-                      GError    **error)
-{
-  if (value == NULL)
-    return TRUE;
-
-  if (!_msg_check_header_value (field, value, error))
-    return FALSE;
-
-  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
-    {
-      if (*p == '"' || *p == '\\' || *p == ';' || *p == '\t')
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "The value of %s contains “%c”, which is not allowed here", field, *p == '\t' ? ' ' : *p);
-          return FALSE;
-        }
-    }
-
-  return TRUE;
-}
-
-static gboolean
-is_token_char (guchar c)
-{
-  return c > ' ' && c < 0x7f && strchr ("()<>@,;:\\\"/[]?=", c) == NULL;
-}
-
-gboolean
-_msg_check_media_type (const char *value,
-                       GError    **error)
-{
-  const char *slash;
-  gsize       n_slash = 0;
-
-  if (value == NULL || *value == '\0')
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                           "The content type is empty");
-      return FALSE;
-    }
-
-  if (!_msg_check_header_value ("Content-Type", value, error))
-    return FALSE;
-
-  slash = strchr (value, '/');
-  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
-    {
-      if (*p == '/')
-        n_slash++;
-      else if (!is_token_char (*p))
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "The content type “%s” is not of the form type/subtype", value);
-          return FALSE;
-        }
-    }
-
-  if (n_slash != 1 || slash == value || slash[1] == '\0')
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "The content type “%s” is not of the form type/subtype", value);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-char *
-_msg_check_filename (const char *value,
-                     GError    **error)
-{
-  const char *base;
-  g_autoptr (GError) local_error = NULL;
-
-  if (value == NULL || *value == '\0')
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
-                           "The file name is empty");
-      return NULL;
-    }
-
-  if (!_msg_check_header_value ("the file name", value, &local_error))
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
-                           local_error->message);
-      return NULL;
-    }
-
-  /* Keep the last component of a Unix or Windows path. */
-  base = value;
-  for (const char *p = value; *p != '\0'; p++)
-    if (*p == '/' || *p == '\\')
-      base = p + 1;
-
-  if (!_msg_check_parameter ("the file name", base, &local_error))
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
-                           local_error->message);
-      return NULL;
-    }
-
-  if (*base == '\0' || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
-                   "“%s” does not name a file", value);
-      return NULL;
-    }
-
-  return g_strdup (base);
-}
-
-static gboolean
-check_mailbox (const char             *field,
-               InternetAddressMailbox *mailbox,
-               GError                **error)
-{
-  const char *addr = internet_address_mailbox_get_addr (mailbox);
-  const char *name = internet_address_get_name (INTERNET_ADDRESS (mailbox));
-  const char *at;
-  gsize       local_len;
-
-  if (name != NULL && !_msg_check_header_value (field, name, NULL))
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                   "A display name in %s contains control characters", field);
-      return FALSE;
-    }
-
-  at = addr != NULL ? strrchr (addr, '@') : NULL;
-  if (at == NULL || at == addr || at[1] == '\0')
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                   "“%s” in %s is not an address of the form local@domain",
-                   addr != NULL ? addr : "", field);
-      return FALSE;
-    }
-
-  for (const guchar *p = (const guchar *) addr; *p != '\0'; p++)
-    {
-      if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == '(' || *p == ')' ||
-          *p == ',' || *p == ';' || *p == '\\' || *p == '"')
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                       "The address “%s” in %s contains a character that is not allowed",
-                       addr, field);
-          return FALSE;
-        }
-    }
-
-  local_len = at - addr;
-  if (local_len > 64 || strlen (at + 1) > 255 || strlen (addr) > 254)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                   "The address “%s” in %s is too long", addr, field);
-      return FALSE;
-    }
-
-  if (!g_utf8_validate (addr, -1, NULL))
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                   "An address in %s is not valid UTF-8", field);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-/* Splits an address list at its top-level commas: commas inside quoted
- * strings, comments, angle brackets and groups do not split. */
-static GPtrArray *
-split_address_list (const char *value)
-{
-  GPtrArray  *items = g_ptr_array_new_with_free_func (g_free);
-  const char *start = value;
-  gboolean    in_quote = FALSE;
-  gboolean    in_group = FALSE;
-  int         comment = 0;
-  int         angle = 0;
-
-  for (const char *p = value;; p++)
-    {
-      char c = *p;
-
-      if (c == '\0' || (c == ',' && !in_quote && comment == 0 && angle == 0 && !in_group))
-        {
-          g_autofree char *item = g_strndup (start, p - start);
-
-          g_strstrip (item);
-          if (*item != '\0')
-            g_ptr_array_add (items, g_steal_pointer (&item));
-          if (c == '\0')
-            break;
-          start = p + 1;
-          continue;
-        }
-
-      if (in_quote)
-        {
-          if (c == '\\' && p[1] != '\0')
-            p++;
-          else if (c == '"')
-            in_quote = FALSE;
-          continue;
-        }
-
-      if (comment > 0)
-        {
-          if (c == '\\' && p[1] != '\0')
-            p++;
-          else if (c == '(')
-            comment++;
-          else if (c == ')')
-            comment--;
-          continue;
-        }
-
-      switch (c)
-        {
-        case '"':
-          in_quote = TRUE;
-          break;
-        case '(':
-          comment++;
-          break;
-        case '<':
-          angle++;
-          break;
-        case '>':
-          if (angle > 0)
-            angle--;
-          break;
-        case ':':
-          if (angle == 0)
-            in_group = TRUE;
-          break;
-        case ';':
-          if (angle == 0)
-            in_group = FALSE;
-          break;
-        default:
-          break;
-        }
-    }
-
-  return items;
-}
-
-/* Whether the angle brackets of @item pair up (outside quoted strings and
- * comments). GMime 3.2 leaks memory parsing a stray ">", and no valid
- * address has one. */
-static gboolean
-angles_balanced (const char *item)
-{
-  gboolean in_quote = FALSE;
-  int      comment = 0;
-  int      angle = 0;
-
-  for (const char *p = item; *p != '\0'; p++)
-    {
-      if ((in_quote || comment > 0) && *p == '\\' && p[1] != '\0')
-        p++;
-      else if (in_quote)
-        in_quote = *p != '"';
-      else if (*p == '(')
-        comment++;
-      else if (comment > 0)
-        comment -= *p == ')';
-      else if (*p == '"')
-        in_quote = TRUE;
-      else if (*p == '<')
-        angle++;
-      else if (*p == '>' && --angle < 0)
-        return FALSE;
-    }
-
-  return angle == 0;
-}
-
-static void
-set_utf8_charset (InternetAddressList *list)
-{
-  for (int i = 0; i < internet_address_list_length (list); i++)
-    {
-      InternetAddress *address = internet_address_list_get_address (list, i);
-
-      internet_address_set_charset (address, "utf-8");
-      if (INTERNET_ADDRESS_IS_GROUP (address))
-        set_utf8_charset (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)));
-    }
-}
-
-InternetAddressList *
-_msg_parse_address_list (const char *field,
-                         const char *value,
-                         gboolean    allow_groups,
-                         GError    **error)
-{
-  g_autoptr (InternetAddressList) result = NULL;
-  g_autoptr (GPtrArray) items = NULL;
-  g_autoptr (GError) local_error = NULL;
-
-  if (!_msg_check_header_value (field, value, &local_error))
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                           local_error->message);
-      return NULL;
-    }
-
-  result = internet_address_list_new ();
-  items = split_address_list (value);
-
-  for (guint i = 0; i < items->len; i++)
-    {
-      const char *item = g_ptr_array_index (items, i);
-      g_autoptr (InternetAddressList) parsed = NULL;
-      InternetAddress *address;
-
-      if (angles_balanced (item))
-        parsed = internet_address_list_parse (_msg_parser_options (), item);
-      if (parsed == NULL || internet_address_list_length (parsed) != 1)
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                       "Cannot parse “%s” in %s as one address", item, field);
-          return NULL;
-        }
-
-      address = internet_address_list_get_address (parsed, 0);
-      if (INTERNET_ADDRESS_IS_GROUP (address))
-        {
-          InternetAddressList *members = internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address));
-          const char          *name = internet_address_get_name (address);
-
-          if (!allow_groups)
-            {
-              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                           "%s does not accept a group (“%s”)", field, item);
-              return NULL;
-            }
-
-          if (name == NULL || *name == '\0' || !_msg_check_header_value (field, name, NULL))
-            {
-              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                           "The group “%s” in %s has no valid name", item, field);
-              return NULL;
-            }
-
-          for (int k = 0; k < internet_address_list_length (members); k++)
-            {
-              InternetAddress *member = internet_address_list_get_address (members, k);
-
-              if (!INTERNET_ADDRESS_IS_MAILBOX (member))
-                {
-                  g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                               "The group “%s” in %s contains a group", item, field);
-                  return NULL;
-                }
-              if (!check_mailbox (field, INTERNET_ADDRESS_MAILBOX (member), error))
-                return NULL;
-            }
-        }
-      else if (!check_mailbox (field, INTERNET_ADDRESS_MAILBOX (address), error))
-        return NULL;
-
-      internet_address_list_add (result, address);
-    }
-
-  if (internet_address_list_length (result) == 0)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
-                   "%s holds no address", field);
-      return NULL;
-    }
-
-  set_utf8_charset (result);
-  return g_steal_pointer (&result);
-}
-
-static gboolean
-check_newsgroups (const char *field,
-                  const char *value,
-                  char      **normalised,
-                  GError    **error)
-{
-  g_auto (GStrv) names = NULL;
-  g_autoptr (GString) out = g_string_new (NULL);
-
-  if (!_msg_check_header_value (field, value, error))
-    return FALSE;
-
-  names = g_strsplit (value, ",", -1);
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      char *name = g_strstrip (names[i]);
-
-      if (*name == '\0')
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "%s “%s” has an empty newsgroup name", field, value);
-          return FALSE;
-        }
-
-      for (const char *p = name; *p != '\0'; p++)
-        {
-          if (!g_ascii_isalnum (*p) && strchr (".+_-", *p) == NULL)
-            {
-              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                           "The newsgroup name “%s” in %s may only hold letters, digits and “.+_-”",
-                           name, field);
-              return FALSE;
-            }
-        }
-
-      if (name[0] == '.' || name[strlen (name) - 1] == '.' || strstr (name, "..") != NULL)
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "The newsgroup name “%s” in %s has an empty component", name, field);
-          return FALSE;
-        }
-
-      if (out->len > 0)
-        g_string_append_c (out, ',');
-      g_string_append (out, name);
-    }
-
-  *normalised = g_string_free (g_steal_pointer (&out), FALSE);
-  return TRUE;
-}
-
-/* Encodings */
-
-GMimeContentEncoding
-_msg_choose_encoding (const guint8 *data,
-                      gsize         len,
-                      gboolean      is_text)
-{
-  gsize    n_8bit = 0;
-  gsize    line = 0;
-  gsize    max_line = 0;
-  gboolean controls = FALSE;
-  gboolean nul = FALSE;
-
-  if (!is_text)
-    return GMIME_CONTENT_ENCODING_BASE64;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      guchar c = data[i];
-
-      if (c == '\n')
-        {
-          max_line = MAX (max_line, line);
-          line = 0;
-          continue;
-        }
-
-      if (c == '\r')
-        {
-          if (i + 1 < len && data[i + 1] == '\n')
-            continue;
-          /* A lone CR. */
-          controls = TRUE;
-        }
-      else if (c == '\0')
-        nul = TRUE;
-      else if (c >= 0x80)
-        n_8bit++;
-      else if (is_forbidden_control (c))
-        controls = TRUE;
-
-      line++;
-    }
-  max_line = MAX (max_line, line);
-
-  if (nul)
-    return GMIME_CONTENT_ENCODING_BASE64;
-
-  if (n_8bit == 0 && !controls && max_line <= MAX_LINE_OCTETS)
-    return GMIME_CONTENT_ENCODING_7BIT;
-
-  /* Mostly ASCII: quoted-printable stays readable; otherwise base64 is
-   * shorter. */
-  if (n_8bit * 100 <= len * 17)
-    return GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
-
-  return GMIME_CONTENT_ENCODING_BASE64;
-}
-
-/* Writes to a file descriptor, for _msg_write_file_atomically(). */
-
+typedef gboolean (*StringSetter) (MsgMessage *self,
+                                  const char *value,
+                                  GError    **error);
+
+/* The headers a property owns: msg_message_set_header() sets them through
+ * the property and msg_message_remove_header() clears the property. */
 typedef struct
 {
-  GOutputStream parent_instance;
-  int           fd;
-} MsgFdOutputStream;
+  const char  *name;
+  unsigned     prop_id;
+  StringSetter setter;       /* (nullable): Date and Disposition-Notification-To are set apart */
+  int          address_type; /* a GMimeAddressType, or -1 */
+} OwnedHeader;
 
-typedef struct
-{
-  GOutputStreamClass parent_class;
-} MsgFdOutputStreamClass;
-
-static GType msg_fd_output_stream_get_type (void);
-G_DEFINE_TYPE (MsgFdOutputStream, msg_fd_output_stream, G_TYPE_OUTPUT_STREAM)
-
-static gssize
-msg_fd_output_stream_write (GOutputStream *stream,
-                            const void    *buffer,
-                            gsize          count,
-                            GCancellable  *cancellable,
-                            GError       **error)
-{
-  MsgFdOutputStream *self = (MsgFdOutputStream *) stream;
-  gssize             n;
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return -1;
-
-  do
-    n = write (self->fd, buffer, count);
-  while (n < 0 && errno == EINTR);
-
-  if (n < 0)
-    {
-      int errsv = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Cannot write: %s", g_strerror (errsv));
-      return -1;
-    }
-
-  return n;
-}
-
-static void
-msg_fd_output_stream_class_init (MsgFdOutputStreamClass *klass)
-{
-  G_OUTPUT_STREAM_CLASS (klass)->write_fn = msg_fd_output_stream_write;
-}
-
-static void
-msg_fd_output_stream_init (MsgFdOutputStream *self)
-{
-  self->fd = -1;
-}
-
-static gboolean
-set_file_error (GError    **error,
-                int         errsv,
-                const char *what,
-                const char *path)
-{
-  g_autofree char *display = g_filename_display_name (path);
-
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-               "Cannot %s “%s”: %s", what, display, g_strerror (errsv));
-  return FALSE;
-}
-
-gboolean
-_msg_write_file_atomically (const char  *path,
-                            MsgWriteFunc func,
-                            gpointer     user_data,
-                            GError     **error)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *tmpl = NULL;
-  g_autofree char *tmpl_name = NULL;
-  g_autoptr (GOutputStream) out = NULL;
-  gboolean ok;
-  int      fd;
-
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    return set_file_error (error, EISDIR, "write", path);
-
-  tmpl_name = g_strdup_printf (".%s.XXXXXX", base);
-  tmpl = g_build_filename (dir, tmpl_name, NULL);
-  fd = g_mkstemp_full (tmpl, O_RDWR | O_CLOEXEC, 0666);
-  if (fd < 0)
-    return set_file_error (error, errno, "create a temporary file next to", path);
-
-  out = g_object_new (msg_fd_output_stream_get_type (), NULL);
-  ((MsgFdOutputStream *) out)->fd = fd;
-
-  ok = func (out, user_data, NULL, error);
-  if (ok)
-    ok = g_output_stream_close (out, NULL, error);
-
-  if (ok && fsync (fd) != 0)
-    ok = set_file_error (error, errno, "sync", tmpl);
-
-  if (close (fd) != 0 && ok)
-    ok = set_file_error (error, errno, "close", tmpl);
-
-  if (ok && g_rename (tmpl, path) != 0)
-    ok = set_file_error (error, errno, "rename a temporary file to", path);
-
-  if (!ok)
-    {
-      g_unlink (tmpl);
-      return FALSE;
-    }
-
-  /* Make the rename durable too. */
-  fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  if (fd >= 0)
-    {
-      fsync (fd);
-      close (fd);
-    }
-
-  return TRUE;
-}
-
-/* HTML to text */
-
-static const struct
-{
-  const char *name;
-  const char *text;
-} html_entities[] = {
-  { "amp", "&" },
-  { "lt", "<" },
-  { "gt", ">" },
-  { "quot", "\"" },
-  { "apos", "'" },
-  { "nbsp", " " },
-  { "copy", "©" },
-  { "reg", "®" },
-  { "trade", "™" },
-  { "hellip", "…" },
-  { "mdash", "—" },
-  { "ndash", "–" },
-  { "laquo", "«" },
-  { "raquo", "»" },
-  { "lsquo", "‘" },
-  { "rsquo", "’" },
-  { "ldquo", "“" },
-  { "rdquo", "”" },
-  { "bull", "•" },
-  { "middot", "·" },
-  { "euro", "€" },
-  { "pound", "£" },
-  { "yen", "¥" },
-  { "cent", "¢" },
-  { "sect", "§" },
-  { "deg", "°" },
-  { "times", "×" },
-  { "divide", "÷" },
-  { "eacute", "é" },
-  { "egrave", "è" },
-  { "agrave", "à" },
-  { "auml", "ä" },
-  { "ouml", "ö" },
-  { "uuml", "ü" },
-  { "szlig", "ß" },
-  { "ccedil", "ç" },
+static const OwnedHeader owned_headers[] = {
+  { "From", PROP_FROM, msg_message_set_from, GMIME_ADDRESS_TYPE_FROM },
+  { "Sender", PROP_SENDER, msg_message_set_sender, GMIME_ADDRESS_TYPE_SENDER },
+  { "Reply-To", PROP_REPLY_TO, msg_message_set_reply_to, GMIME_ADDRESS_TYPE_REPLY_TO },
+  { "To", PROP_TO, msg_message_set_to, GMIME_ADDRESS_TYPE_TO },
+  { "Cc", PROP_CC, msg_message_set_cc, GMIME_ADDRESS_TYPE_CC },
+  { "Bcc", PROP_BCC, msg_message_set_bcc, GMIME_ADDRESS_TYPE_BCC },
+  { "Subject", PROP_SUBJECT, msg_message_set_subject, -1 },
+  { "Newsgroups", PROP_NEWSGROUPS, msg_message_set_newsgroups, -1 },
+  { "Followup-To", PROP_FOLLOWUP_TO, msg_message_set_followup_to, -1 },
+  { "Keywords", PROP_KEYWORDS, msg_message_set_keywords, -1 },
+  { "Organization", PROP_ORGANIZATION, msg_message_set_organization, -1 },
+  { "Message-ID", PROP_MESSAGE_ID, msg_message_set_message_id, -1 },
+  { "Date", PROP_SENT_ON, NULL, -1 },
+  { "Disposition-Notification-To", PROP_MDN_REQUESTED, NULL, -1 },
 };
 
-/* Decodes the entity at @p (pointing at '&'); returns the number of bytes
- * consumed, 0 if it is not an entity. */
-static gsize
-decode_entity (const char *p,
-               GString    *out)
+static const OwnedHeader *
+find_owned_header (const char *name)
 {
-  const char *semi = strchr (p, ';');
-  gsize       len;
-
-  if (semi == NULL || semi - p > 12 || semi - p < 2)
-    return 0;
-
-  len = semi - p - 1;
-  if (p[1] == '#')
+  for (gsize i = 0; i < G_N_ELEMENTS (owned_headers); i++)
     {
-      gunichar c;
-      char    *end = NULL;
-
-      if (p[2] == 'x' || p[2] == 'X')
-        c = (gunichar) g_ascii_strtoull (p + 3, &end, 16);
-      else
-        c = (gunichar) g_ascii_strtoull (p + 2, &end, 10);
-
-      if (end != semi || !g_unichar_validate (c) || c == 0)
-        return 0;
-      if (c == 0xa0)
-        c = ' ';
-      if (c < 0x20 && c != '\t' && c != '\n')
-        return 0;
-      g_string_append_unichar (out, c);
-      return semi - p + 1;
+      if (g_ascii_strcasecmp (name, owned_headers[i].name) == 0)
+        return &owned_headers[i];
     }
-
-  for (gsize i = 0; i < G_N_ELEMENTS (html_entities); i++)
-    {
-      if (strlen (html_entities[i].name) == len && strncmp (p + 1, html_entities[i].name, len) == 0)
-        {
-          g_string_append (out, html_entities[i].text);
-          return semi - p + 1;
-        }
-    }
-
-  return 0;
-}
-
-static void
-append_break (GString *out,
-              guint    n_newlines)
-{
-  guint have = 0;
-
-  /* Trailing spaces go before a line break. */
-  while (out->len > 0 && out->str[out->len - 1] == ' ')
-    g_string_truncate (out, out->len - 1);
-
-  for (gssize i = (gssize) out->len - 1; i >= 0 && out->str[i] == '\n'; i--)
-    have++;
-
-  if (out->len == 0)
-    return;
-
-  while (have < n_newlines)
-    {
-      g_string_append_c (out, '\n');
-      have++;
-    }
-}
-
-static char *
-html_to_text (const char *html)
-{
-  g_autoptr (GString) out = g_string_new (NULL);
-  const char *skip_until = NULL;
-  int         pre = 0;
-
-  for (const char *p = html; *p != '\0';)
-    {
-      if (*p == '<')
-        {
-          const char      *name_start;
-          const char      *end;
-          gboolean         closing = FALSE;
-          g_autofree char *name = NULL;
-          gsize            name_len;
-
-          if (strncmp (p, "<!--", 4) == 0)
-            {
-              end = strstr (p + 4, "-->");
-              p = end != NULL ? end + 3 : p + strlen (p);
-              continue;
-            }
-
-          name_start = p + 1;
-          if (*name_start == '/')
-            {
-              closing = TRUE;
-              name_start++;
-            }
-
-          name_len = 0;
-          while (g_ascii_isalnum (name_start[name_len]))
-            name_len++;
-
-          if (name_len == 0 && !closing && name_start[0] != '!' && name_start[0] != '?')
-            {
-              /* A lone '<' in text. */
-              if (skip_until == NULL)
-                g_string_append_c (out, '<');
-              p++;
-              continue;
-            }
-
-          /* Find the end of the tag, outside quoted attribute values. */
-          end = name_start + name_len;
-          {
-            char quote = 0;
-
-            while (*end != '\0' && (quote != 0 || *end != '>'))
-              {
-                if (quote != 0 && *end == quote)
-                  quote = 0;
-                else if (quote == 0 && (*end == '"' || *end == '\''))
-                  quote = *end;
-                end++;
-              }
-          }
-
-          name = g_ascii_strdown (name_start, name_len);
-          p = *end == '>' ? end + 1 : end;
-
-          if (skip_until != NULL)
-            {
-              if (closing && strcmp (name, skip_until) == 0)
-                skip_until = NULL;
-              continue;
-            }
-
-          if (!closing && (strcmp (name, "script") == 0 || strcmp (name, "style") == 0 ||
-                           strcmp (name, "head") == 0 || strcmp (name, "title") == 0))
-            {
-              skip_until = strcmp (name, "script") == 0 ? "script" : strcmp (name, "style") == 0 ? "style"
-                                                                 : strcmp (name, "head") == 0    ? "head"
-                                                                                                 : "title";
-              continue;
-            }
-
-          if (strcmp (name, "br") == 0)
-            {
-              while (out->len > 0 && out->str[out->len - 1] == ' ')
-                g_string_truncate (out, out->len - 1);
-              g_string_append_c (out, '\n');
-            }
-          else if (strcmp (name, "p") == 0 || strcmp (name, "table") == 0 ||
-                   strcmp (name, "blockquote") == 0 || strcmp (name, "ul") == 0 ||
-                   strcmp (name, "ol") == 0 || strcmp (name, "hr") == 0 ||
-                   (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && name[2] == '\0'))
-            append_break (out, 2);
-          else if (strcmp (name, "pre") == 0)
-            {
-              append_break (out, 2);
-              pre += closing ? -1 : 1;
-              pre = MAX (pre, 0);
-            }
-          else if (strcmp (name, "div") == 0 || strcmp (name, "tr") == 0 ||
-                   strcmp (name, "li") == 0 || strcmp (name, "dt") == 0 ||
-                   strcmp (name, "dd") == 0)
-            append_break (out, 1);
-          else if (strcmp (name, "td") == 0 || strcmp (name, "th") == 0)
-            {
-              if (!closing && out->len > 0 && out->str[out->len - 1] != '\n' &&
-                  out->str[out->len - 1] != ' ')
-                g_string_append_c (out, ' ');
-            }
-          continue;
-        }
-
-      if (skip_until != NULL)
-        {
-          p++;
-          continue;
-        }
-
-      if (*p == '&')
-        {
-          gsize n = decode_entity (p, out);
-
-          if (n > 0)
-            {
-              p += n;
-              continue;
-            }
-          g_string_append_c (out, '&');
-          p++;
-          continue;
-        }
-
-      if (pre == 0 && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        {
-          if (out->len > 0 && out->str[out->len - 1] != ' ' && out->str[out->len - 1] != '\n')
-            g_string_append_c (out, ' ');
-          p++;
-          continue;
-        }
-
-      if (*p == '\r')
-        {
-          p++;
-          continue;
-        }
-
-      g_string_append_c (out, *p);
-      p++;
-    }
-
-  /* Trim, then write CRLF line ends as CDO does. */
-  {
-    g_auto (GStrv) lines = NULL;
-    g_autoptr (GString) text = g_string_new (NULL);
-    guint blank = 0;
-
-    lines = g_strsplit (out->str, "\n", -1);
-    for (guint i = 0; lines[i] != NULL; i++)
-      {
-        char *line = pre > 0 ? lines[i] : g_strchomp (lines[i]);
-
-        if (*line == '\0')
-          {
-            blank++;
-            continue;
-          }
-
-        if (text->len > 0)
-          g_string_append (text, blank > 0 ? "\r\n\r\n" : "\r\n");
-        blank = 0;
-        g_string_append (text, line[0] == ' ' ? line + 1 : line);
-      }
-
-    return g_string_free (g_steal_pointer (&text), FALSE);
-  }
-}
-
-/* Text helpers */
-
-/* @text with every CRLF and lone CR turned into LF. */
-static char *
-normalise_newlines (const char *text)
-{
-  GString *out = g_string_sized_new (strlen (text));
-
-  for (const char *p = text; *p != '\0'; p++)
-    {
-      if (*p == '\r')
-        {
-          g_string_append_c (out, '\n');
-          if (p[1] == '\n')
-            p++;
-        }
-      else
-        g_string_append_c (out, *p);
-    }
-
-  return g_string_free (out, FALSE);
-}
-
-static char *
-make_valid_text (const char *text)
-{
-  if (text == NULL)
-    return NULL;
-
-  if (!g_utf8_validate (text, -1, NULL))
-    {
-      g_warning ("Message text is not valid UTF-8; invalid bytes are replaced");
-      return g_utf8_make_valid (text, -1);
-    }
-
-  return g_strdup (text);
-}
-
-static GMimeObject *
-make_text_part (const char *subtype,
-                const char *text)
-{
-  g_autofree char     *normal = normalise_newlines (text != NULL ? text : "");
-  gsize                len = strlen (normal);
-  GMimeContentEncoding encoding = _msg_choose_encoding ((const guint8 *) normal, len, TRUE);
-  GMimeTextPart       *part = g_mime_text_part_new_with_subtype (subtype);
-  g_autoptr (GMimeStream) stream = NULL;
-  g_autoptr (GMimeDataWrapper) wrapper = NULL;
-
-  /* Line ends are canonicalised on the wire, but base64 hides them from
-   * that: text is encoded with CRLF line ends (RFC 2045, section 6.8). */
-  if (encoding == GMIME_CONTENT_ENCODING_BASE64)
-    {
-      g_auto (GStrv) lines = g_strsplit (normal, "\n", -1);
-
-      g_free (normal);
-      normal = g_strjoinv ("\r\n", lines);
-      len = strlen (normal);
-    }
-
-  stream = g_mime_stream_mem_new_with_buffer (normal, len);
-  wrapper = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
-  g_mime_object_set_content_type_parameter (GMIME_OBJECT (part), "charset", "utf-8");
-  g_mime_part_set_content (GMIME_PART (part), wrapper);
-  g_mime_part_set_content_encoding (GMIME_PART (part), encoding);
-
-  return GMIME_OBJECT (part);
-}
-
-/* The tree of a parsed message */
-
-static gboolean
-is_attachment_disposition (GMimeObject *object)
-{
-  const char *disposition = g_mime_object_get_disposition (object);
-
-  return disposition != NULL && g_ascii_strcasecmp (disposition, "attachment") == 0;
-}
-
-static GMimeObject *
-find_text_object (GMimeObject *object,
-                  const char  *subtype)
-{
-  if (GMIME_IS_MULTIPART (object))
-    {
-      GMimeMultipart *multipart = GMIME_MULTIPART (object);
-
-      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
-        {
-          GMimeObject *found = find_text_object (g_mime_multipart_get_part (multipart, i), subtype);
-
-          if (found != NULL)
-            return found;
-        }
-      return NULL;
-    }
-
-  if (GMIME_IS_TEXT_PART (object) && !is_attachment_disposition (object) &&
-      g_mime_content_type_is_type (g_mime_object_get_content_type (object), "text", subtype))
-    return object;
 
   return NULL;
-}
-
-static void
-collect_attachments (GMimeObject *object,
-                     GMimeObject *text,
-                     GMimeObject *html,
-                     gboolean     in_related,
-                     GPtrArray   *out)
-{
-  if (GMIME_IS_MULTIPART (object))
-    {
-      GMimeMultipart *multipart = GMIME_MULTIPART (object);
-      gboolean        related = g_mime_content_type_is_type (g_mime_object_get_content_type (object),
-                                                             "multipart", "related");
-
-      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
-        collect_attachments (g_mime_multipart_get_part (multipart, i), text, html,
-                             related, out);
-      return;
-    }
-
-  if (object == text || object == html)
-    return;
-
-  if (in_related && !is_attachment_disposition (object))
-    return;
-
-  g_ptr_array_add (out, _msg_body_part_wrap (object));
-}
-
-static void
-collect_related (GMimeObject *object,
-                 GMimeObject *html,
-                 GPtrArray   *out)
-{
-  if (!GMIME_IS_MULTIPART (object))
-    return;
-
-  if (g_mime_content_type_is_type (g_mime_object_get_content_type (object), "multipart", "related"))
-    {
-      GMimeMultipart *multipart = GMIME_MULTIPART (object);
-
-      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
-        {
-          GMimeObject *child = g_mime_multipart_get_part (multipart, i);
-
-          if (child != html && !GMIME_IS_MULTIPART (child) && !is_attachment_disposition (child))
-            g_ptr_array_add (out, _msg_body_part_wrap (child));
-        }
-      return;
-    }
-
-  for (int i = 0; i < g_mime_multipart_get_count (GMIME_MULTIPART (object)); i++)
-    collect_related (g_mime_multipart_get_part (GMIME_MULTIPART (object), i), html, out);
-}
-
-/* Turns a parsed message into a built one, keeping its content, before
- * its body is changed. */
-static void
-materialise (MsgMessage *self)
-{
-  GMimeObject *root;
-  GMimeObject *text;
-  GMimeObject *html;
-
-  if (!self->parsed)
-    return;
-
-  root = g_mime_message_get_mime_part (self->mime);
-  text = root != NULL ? find_text_object (root, "plain") : NULL;
-  html = root != NULL ? find_text_object (root, "html") : NULL;
-
-  g_clear_pointer (&self->text_body, g_free);
-  g_clear_pointer (&self->html_body, g_free);
-  g_ptr_array_set_size (self->attachments, 0);
-  g_ptr_array_set_size (self->related, 0);
-
-  if (text != NULL)
-    self->text_body = _msg_body_part_get_text (text);
-  if (html != NULL)
-    self->html_body = _msg_body_part_get_text (html);
-  if (root != NULL)
-    {
-      collect_attachments (root, text, html, FALSE, self->attachments);
-      collect_related (root, html, self->related);
-    }
-
-  self->parsed = FALSE;
-  self->dirty = TRUE;
-}
-
-/* Building the tree */
-
-static gboolean
-autopromote (MsgMessage *self)
-{
-  return msg_configuration_get_boolean (self->configuration, "autopromotebodyparts");
-}
-
-static GMimeObject *
-wrap_multipart (MsgMessage  *self,
-                const char  *subtype,
-                GMimeObject *first,
-                GPtrArray   *more)
-{
-  GMimeMultipart *multipart;
-  guint           n = (first != NULL ? 1 : 0) + (more != NULL ? more->len : 0);
-
-  if (n == 1 && first != NULL && autopromote (self))
-    return g_object_ref (first);
-
-  multipart = g_mime_multipart_new_with_subtype (subtype);
-  if (first != NULL)
-    g_mime_multipart_add (multipart, first);
-  for (guint i = 0; more != NULL && i < more->len; i++)
-    g_mime_multipart_add (multipart, _msg_body_part_get_object (g_ptr_array_index (more, i)));
-
-  return GMIME_OBJECT (multipart);
-}
-
-static GMimeObject *
-build_uuencoded_body (MsgMessage *self)
-{
-  g_autofree char *text = normalise_newlines (self->text_body != NULL ? self->text_body : "");
-  g_autoptr (GMimeStream) cat = _msg_concat_stream_new ();
-  g_autoptr (GMimeDataWrapper) wrapper = NULL;
-  GMimeContentEncoding encoding;
-  GMimeTextPart       *part;
-  gsize                len = strlen (text);
-
-  encoding = _msg_choose_encoding ((const guint8 *) text, len, TRUE);
-  if (encoding == GMIME_CONTENT_ENCODING_BASE64)
-    encoding = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
-
-  {
-    g_autoptr (GMimeStream) mem = g_mime_stream_mem_new_with_buffer (text, len);
-
-    _msg_concat_stream_add (MSG_CONCAT_STREAM (cat), mem);
-  }
-
-  for (guint i = 0; i < self->attachments->len; i++)
-    {
-      MsgBodyPart     *attachment = g_ptr_array_index (self->attachments, i);
-      g_autofree char *filename = msg_body_part_get_filename (attachment);
-      g_autofree char *begin = NULL;
-      g_autoptr (GMimeStream) head = NULL;
-      g_autoptr (GMimeStream) tail = NULL;
-      g_autoptr (GMimeStream) decoded = NULL;
-      g_autoptr (GMimeStream) filtered = NULL;
-      g_autoptr (GMimeFilter) filter = NULL;
-
-      decoded = _msg_body_part_open_decoded (attachment);
-      if (decoded == NULL)
-        continue;
-
-      begin = g_strdup_printf ("%sbegin 644 %s\n",
-                               (len > 0 && text[len - 1] != '\n') || i > 0 ? "\n" : "",
-                               filename != NULL ? filename : "attachment");
-      head = g_mime_stream_mem_new_with_buffer (begin, strlen (begin));
-      filtered = g_mime_stream_filter_new (decoded);
-      filter = g_mime_filter_basic_new (GMIME_CONTENT_ENCODING_UUENCODE, TRUE);
-      g_mime_stream_filter_add (GMIME_STREAM_FILTER (filtered), filter);
-      tail = g_mime_stream_mem_new_with_buffer ("end\n", 4);
-
-      _msg_concat_stream_add (MSG_CONCAT_STREAM (cat), head);
-      _msg_concat_stream_add (MSG_CONCAT_STREAM (cat), filtered);
-      _msg_concat_stream_add (MSG_CONCAT_STREAM (cat), tail);
-    }
-
-  part = g_mime_text_part_new_with_subtype ("plain");
-  g_mime_object_set_content_type_parameter (GMIME_OBJECT (part), "charset",
-                                            encoding == GMIME_CONTENT_ENCODING_7BIT ? "us-ascii" : "utf-8");
-  wrapper = g_mime_data_wrapper_new_with_stream (cat, GMIME_CONTENT_ENCODING_DEFAULT);
-  g_mime_part_set_content (GMIME_PART (part), wrapper);
-  g_mime_part_set_content_encoding (GMIME_PART (part), encoding);
-  self->plain_rfc822 = encoding == GMIME_CONTENT_ENCODING_7BIT;
-
-  return GMIME_OBJECT (part);
-}
-
-static GMimeObject *
-build_body (MsgMessage *self)
-{
-  g_autoptr (GMimeObject) text = NULL;
-  g_autoptr (GMimeObject) html = NULL;
-  g_autoptr (GMimeObject) alternative = NULL;
-  GMimeObject *body;
-
-  self->plain_rfc822 = FALSE;
-  if (!self->mime_formatted)
-    return build_uuencoded_body (self);
-
-  if (self->html_body != NULL)
-    {
-      html = make_text_part ("html", self->html_body);
-      if (self->text_body == NULL && self->auto_generate_text_body)
-        self->text_body = html_to_text (self->html_body);
-    }
-
-  if (self->text_body != NULL || html == NULL)
-    text = make_text_part ("plain", self->text_body);
-
-  if (self->related->len > 0)
-    {
-      GMimeObject    **main = html != NULL ? &html : &text;
-      g_autofree char *type = g_mime_content_type_get_mime_type (g_mime_object_get_content_type (*main));
-      GMimeObject     *related = wrap_multipart (self, "related", *main, self->related);
-
-      if (GMIME_IS_MULTIPART (related))
-        g_mime_object_set_content_type_parameter (related, "type", type);
-      g_object_unref (*main);
-      *main = related;
-    }
-
-  if (text != NULL && html != NULL)
-    {
-      GMimeMultipart *multipart = g_mime_multipart_new_with_subtype ("alternative");
-
-      g_mime_multipart_add (multipart, text);
-      g_mime_multipart_add (multipart, html);
-      alternative = GMIME_OBJECT (multipart);
-    }
-  else if (html != NULL)
-    alternative = wrap_multipart (self, "alternative", html, NULL);
-  else
-    alternative = g_object_ref (text);
-
-  if (self->attachments->len > 0)
-    body = wrap_multipart (self, "mixed", alternative, self->attachments);
-  else
-    body = g_object_ref (alternative);
-
-  return body;
-}
-
-static void
-ensure_tree (MsgMessage *self)
-{
-  g_autoptr (GMimeObject) body = NULL;
-
-  if (self->parsed || !self->dirty)
-    return;
-
-  body = build_body (self);
-  g_mime_message_set_mime_part (self->mime, body);
-  self->dirty = FALSE;
 }
 
 /* GObject */
@@ -1703,10 +234,6 @@ msg_message_get_property (GObject    *object,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
-
-typedef gboolean (*StringSetter) (MsgMessage *self,
-                                  const char *value,
-                                  GError    **error);
 
 static void
 set_with_warning (MsgMessage  *self,
@@ -2041,173 +568,6 @@ msg_message_new_with_configuration (MsgConfiguration *configuration)
   return g_object_new (MSG_TYPE_MESSAGE, "configuration", configuration, NULL);
 }
 
-static gboolean
-headers_look_valid (GMimeHeaderList *headers)
-{
-  int count = g_mime_header_list_get_count (headers);
-
-  if (count == 0)
-    return FALSE;
-
-  for (int i = 0; i < count; i++)
-    {
-      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
-
-      if (!_msg_check_header_name (g_mime_header_get_raw_name (header), NULL))
-        return FALSE;
-    }
-
-  return TRUE;
-}
-
-/* The length of the header block of @data: up to its first empty line
- * (LF or CRLF line ends), or all of it. */
-static gsize
-header_block_length (const guint8 *data,
-                     gsize         len)
-{
-  gboolean line_start = TRUE;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      if (line_start && (data[i] == '\n' || (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')))
-        return i;
-      line_start = data[i] == '\n';
-    }
-  return len;
-}
-
-/**
- * msg_message_new_from_bytes:
- * @bytes: an RFC 5322 message
- * @error: return location for an error
- *
- * Parses a message (CDO `DataSource.OpenObject`). Its headers are
- * available through the properties, its MIME tree through
- * [method@Message.get_body_part]; written back unchanged, it gives the same
- * bytes with CRLF line ends, except that GMime writes an empty line after
- * the closing boundary of a nested multipart that had none.
- *
- * Returns: (transfer full): the message, or %NULL with
- *   %MSG_MESSAGE_ERROR_PARSE if the input is not a message
- */
-MsgMessage *
-msg_message_new_from_bytes (GBytes  *bytes,
-                            GError **error)
-{
-  g_autoptr (GMimeStream) stream = NULL;
-  g_autoptr (GMimeParser) parser = NULL;
-  g_autoptr (GMimeMessage) mime = NULL;
-  MsgMessage   *self;
-  gsize         len = 0;
-  const guint8 *data;
-
-  g_return_val_if_fail (bytes != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  _msg_gmime_ensure_init ();
-
-  data = g_bytes_get_data (bytes, &len);
-  if (len == 0)
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_PARSE,
-                           "The input is empty, not a message");
-      return NULL;
-    }
-
-  /* RFC 5322 forbids NUL; GMime stops a header at one and may then take
-   * the body for headers on output. */
-  if (memchr (data, '\0', header_block_length (data, len)) != NULL)
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_PARSE,
-                           "The input is not a message: its header contains a NUL byte");
-      return NULL;
-    }
-
-  stream = g_mime_stream_mem_new_with_buffer ((const char *) data, len);
-  parser = g_mime_parser_new_with_stream (stream);
-  g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
-  mime = g_mime_parser_construct_message (parser, message_parser_options ());
-
-  if (mime == NULL || !headers_look_valid (g_mime_object_get_header_list (GMIME_OBJECT (mime))))
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_PARSE,
-                           "The input is not a message: it does not start with a header");
-      return NULL;
-    }
-
-  self = g_object_new (MSG_TYPE_MESSAGE, NULL);
-  g_set_object (&self->mime, mime);
-  self->parsed = TRUE;
-  self->dirty = FALSE;
-  self->auto_generate_text_body = FALSE;
-  self->mdn_requested = g_mime_object_get_header (GMIME_OBJECT (mime), "Disposition-Notification-To") != NULL;
-
-  return self;
-}
-
-/**
- * msg_message_new_from_stream:
- * @stream: a stream holding an RFC 5322 message
- * @cancellable: (nullable): a cancellable
- * @error: return location for an error
- *
- * Reads @stream to its end and parses it as with
- * [ctor@Message.new_from_bytes].
- *
- * Returns: (transfer full): the message, or %NULL on error
- */
-MsgMessage *
-msg_message_new_from_stream (GInputStream *stream,
-                             GCancellable *cancellable,
-                             GError      **error)
-{
-  g_autoptr (GOutputStream) mem = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-
-  g_return_val_if_fail (G_IS_INPUT_STREAM (stream), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  /* Memory and other local streams do not look at the cancellable. */
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return NULL;
-
-  mem = g_memory_output_stream_new_resizable ();
-  if (g_output_stream_splice (mem, stream, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
-                              cancellable, error) < 0)
-    return NULL;
-
-  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
-  return msg_message_new_from_bytes (bytes, error);
-}
-
-/**
- * msg_message_new_from_file:
- * @path: (type filename): an `.eml` file
- * @error: return location for an error
- *
- * Reads and parses a message file as with [ctor@Message.new_from_bytes].
- *
- * Returns: (transfer full): the message, or %NULL on error
- */
-MsgMessage *
-msg_message_new_from_file (const char *path,
-                           GError    **error)
-{
-  g_autofree char *contents = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  gsize length = 0;
-
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (!g_file_get_contents (path, &contents, &length, error))
-    return NULL;
-
-  bytes = g_bytes_new_take (g_steal_pointer (&contents), length);
-  return msg_message_new_from_bytes (bytes, error);
-}
-
 /* Properties */
 
 /**
@@ -2253,22 +613,13 @@ msg_message_set_configuration (MsgMessage       *self,
 static const char *
 address_header_name (GMimeAddressType type)
 {
-  switch (type)
+  for (gsize i = 0; i < G_N_ELEMENTS (owned_headers); i++)
     {
-    case GMIME_ADDRESS_TYPE_SENDER:
-      return "Sender";
-    case GMIME_ADDRESS_TYPE_FROM:
-      return "From";
-    case GMIME_ADDRESS_TYPE_REPLY_TO:
-      return "Reply-To";
-    case GMIME_ADDRESS_TYPE_TO:
-      return "To";
-    case GMIME_ADDRESS_TYPE_CC:
-      return "Cc";
-    case GMIME_ADDRESS_TYPE_BCC:
-    default:
-      return "Bcc";
+      if (owned_headers[i].address_type == (int) type)
+        return owned_headers[i].name;
     }
+
+  g_assert_not_reached ();
 }
 
 static char *
@@ -2611,13 +962,13 @@ msg_message_get_text_body (MsgMessage *self)
   if (self->parsed)
     {
       GMimeObject *root = g_mime_message_get_mime_part (self->mime);
-      GMimeObject *text = root != NULL ? find_text_object (root, "plain") : NULL;
+      GMimeObject *text = root != NULL ? _msg_find_text_object (root, "plain") : NULL;
 
       return text != NULL ? _msg_body_part_get_text (text) : NULL;
     }
 
   if (self->text_body == NULL && self->html_body != NULL && self->auto_generate_text_body)
-    return html_to_text (self->html_body);
+    return _msg_html_to_text (self->html_body);
 
   return g_strdup (self->text_body);
 }
@@ -2636,9 +987,9 @@ msg_message_set_text_body (MsgMessage *self,
 {
   g_return_if_fail (MSG_IS_MESSAGE (self));
 
-  materialise (self);
+  _msg_message_materialise (self);
   g_free (self->text_body);
-  self->text_body = make_valid_text (text_body);
+  self->text_body = _msg_make_valid_text (text_body);
   self->dirty = TRUE;
 
   if (self->auto_generate_text_body)
@@ -2667,7 +1018,7 @@ msg_message_get_html_body (MsgMessage *self)
   if (self->parsed)
     {
       GMimeObject *root = g_mime_message_get_mime_part (self->mime);
-      GMimeObject *html = root != NULL ? find_text_object (root, "html") : NULL;
+      GMimeObject *html = root != NULL ? _msg_find_text_object (root, "html") : NULL;
 
       return html != NULL ? _msg_body_part_get_text (html) : NULL;
     }
@@ -2691,9 +1042,9 @@ msg_message_set_html_body (MsgMessage *self,
 {
   g_return_if_fail (MSG_IS_MESSAGE (self));
 
-  materialise (self);
+  _msg_message_materialise (self);
   g_free (self->html_body);
-  self->html_body = make_valid_text (html_body);
+  self->html_body = _msg_make_valid_text (html_body);
   self->dirty = TRUE;
 
   if (self->html_body != NULL && !self->mime_formatted)
@@ -2705,7 +1056,7 @@ msg_message_set_html_body (MsgMessage *self,
   if (self->auto_generate_text_body)
     {
       g_free (self->text_body);
-      self->text_body = self->html_body != NULL ? html_to_text (self->html_body) : NULL;
+      self->text_body = self->html_body != NULL ? _msg_html_to_text (self->html_body) : NULL;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_BODY]);
     }
 
@@ -2768,7 +1119,7 @@ set_newsgroups_header (MsgMessage *self,
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (value != NULL && !check_newsgroups (name, value, &normalised, error))
+  if (value != NULL && !_msg_check_newsgroups (name, value, &normalised, error))
     return FALSE;
 
   store_unstructured (self, name, normalised, prop_id);
@@ -3160,9 +1511,9 @@ msg_message_set_auto_generate_text_body (MsgMessage *self,
 
       if (html != NULL)
         {
-          materialise (self);
+          _msg_message_materialise (self);
           g_free (self->text_body);
-          self->text_body = html_to_text (html);
+          self->text_body = _msg_html_to_text (html);
           self->dirty = TRUE;
           g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_BODY]);
         }
@@ -3206,14 +1557,14 @@ msg_message_set_mime_formatted (MsgMessage *self,
   if (self->mime_formatted == (guint) mime_formatted)
     return;
 
-  materialise (self);
+  _msg_message_materialise (self);
   self->mime_formatted = mime_formatted;
   self->dirty = TRUE;
 
   if (!mime_formatted)
     {
       if (self->text_body == NULL && self->html_body != NULL && self->auto_generate_text_body)
-        self->text_body = html_to_text (self->html_body);
+        self->text_body = _msg_html_to_text (self->html_body);
       if (self->html_body != NULL)
         {
           g_clear_pointer (&self->html_body, g_free);
@@ -3348,7 +1699,7 @@ msg_message_add_attachment (MsgMessage *self,
   if (part == NULL)
     return NULL;
 
-  materialise (self);
+  _msg_message_materialise (self);
   g_ptr_array_add (self->attachments, part);
   self->dirty = TRUE;
   return part;
@@ -3386,7 +1737,7 @@ msg_message_add_attachment_bytes (MsgMessage *self,
   if (part == NULL)
     return NULL;
 
-  materialise (self);
+  _msg_message_materialise (self);
   g_ptr_array_add (self->attachments, part);
   self->dirty = TRUE;
   return part;
@@ -3432,7 +1783,7 @@ msg_message_add_related_body_part (MsgMessage *self,
       !msg_body_part_set_content_disposition (part, "inline", error))
     return NULL;
 
-  materialise (self);
+  _msg_message_materialise (self);
   g_ptr_array_add (self->related, g_object_ref (part));
   self->dirty = TRUE;
 
@@ -3467,8 +1818,8 @@ msg_message_get_attachments (MsgMessage *self)
       GMimeObject *root = g_mime_message_get_mime_part (self->mime);
 
       if (root != NULL)
-        collect_attachments (root, find_text_object (root, "plain"),
-                             find_text_object (root, "html"), FALSE, found);
+        _msg_collect_attachments (root, _msg_find_text_object (root, "plain"),
+                                  _msg_find_text_object (root, "html"), FALSE, found);
       for (guint i = found->len; i > 0; i--)
         list = g_list_prepend (list, g_object_ref (g_ptr_array_index (found, i - 1)));
       return list;
@@ -3497,11 +1848,11 @@ msg_message_get_body_part (MsgMessage *self)
 
   g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
 
-  ensure_tree (self);
+  _msg_message_ensure_tree (self);
   root = g_mime_message_get_mime_part (self->mime);
   if (root == NULL)
     {
-      g_autoptr (GMimeObject) text = make_text_part ("plain", "");
+      g_autoptr (GMimeObject) text = _msg_make_text_part ("plain", "");
 
       g_mime_message_set_mime_part (self->mime, text);
       root = text;
@@ -3550,6 +1901,8 @@ msg_message_set_header (MsgMessage *self,
                         const char *value,
                         GError    **error)
 {
+  const OwnedHeader *header;
+
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -3564,32 +1917,11 @@ msg_message_set_header (MsgMessage *self,
       return TRUE;
     }
 
-  if (g_ascii_strcasecmp (name, "From") == 0)
-    return msg_message_set_from (self, value, error);
-  if (g_ascii_strcasecmp (name, "Sender") == 0)
-    return msg_message_set_sender (self, value, error);
-  if (g_ascii_strcasecmp (name, "Reply-To") == 0)
-    return msg_message_set_reply_to (self, value, error);
-  if (g_ascii_strcasecmp (name, "To") == 0)
-    return msg_message_set_to (self, value, error);
-  if (g_ascii_strcasecmp (name, "Cc") == 0)
-    return msg_message_set_cc (self, value, error);
-  if (g_ascii_strcasecmp (name, "Bcc") == 0)
-    return msg_message_set_bcc (self, value, error);
-  if (g_ascii_strcasecmp (name, "Subject") == 0)
-    return msg_message_set_subject (self, value, error);
-  if (g_ascii_strcasecmp (name, "Newsgroups") == 0)
-    return msg_message_set_newsgroups (self, value, error);
-  if (g_ascii_strcasecmp (name, "Followup-To") == 0)
-    return msg_message_set_followup_to (self, value, error);
-  if (g_ascii_strcasecmp (name, "Keywords") == 0)
-    return msg_message_set_keywords (self, value, error);
-  if (g_ascii_strcasecmp (name, "Organization") == 0)
-    return msg_message_set_organization (self, value, error);
-  if (g_ascii_strcasecmp (name, "Message-ID") == 0)
-    return msg_message_set_message_id (self, value, error);
+  header = find_owned_header (name);
+  if (header != NULL && header->setter != NULL)
+    return header->setter (self, value, error);
 
-  if (g_ascii_strcasecmp (name, "Date") == 0)
+  if (header != NULL && header->prop_id == PROP_SENT_ON)
     {
       g_autoptr (GDateTime) date = NULL;
 
@@ -3638,7 +1970,7 @@ msg_message_set_header (MsgMessage *self,
         }
     }
 
-  if (g_ascii_strcasecmp (name, "Disposition-Notification-To") == 0)
+  if (header != NULL && header->prop_id == PROP_MDN_REQUESTED)
     {
       g_autoptr (InternetAddressList) list = _msg_parse_address_list (name, value, FALSE, error);
       g_autofree char *text = NULL;
@@ -3689,7 +2021,7 @@ msg_message_get_header (MsgMessage *self,
 
   if (is_body_managed (name))
     {
-      ensure_tree (self);
+      _msg_message_ensure_tree (self);
       root = g_mime_message_get_mime_part (self->mime);
       if (root != NULL)
         return g_strdup (g_mime_object_get_header (root, name));
@@ -3712,8 +2044,9 @@ gboolean
 msg_message_remove_header (MsgMessage *self,
                            const char *name)
 {
-  GMimeObject *object;
-  gboolean     found;
+  const OwnedHeader *header;
+  GMimeObject       *object;
+  gboolean           found;
 
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
@@ -3724,863 +2057,21 @@ msg_message_remove_header (MsgMessage *self,
   if (!found || is_body_managed (name))
     return FALSE;
 
-  if (g_ascii_strcasecmp (name, "From") == 0)
-    msg_message_set_from (self, NULL, NULL);
-  else if (g_ascii_strcasecmp (name, "Sender") == 0)
-    msg_message_set_sender (self, NULL, NULL);
-  else if (g_ascii_strcasecmp (name, "Reply-To") == 0)
-    msg_message_set_reply_to (self, NULL, NULL);
-  else if (g_ascii_strcasecmp (name, "To") == 0)
-    msg_message_set_to (self, NULL, NULL);
-  else if (g_ascii_strcasecmp (name, "Cc") == 0)
-    msg_message_set_cc (self, NULL, NULL);
-  else if (g_ascii_strcasecmp (name, "Bcc") == 0)
-    msg_message_set_bcc (self, NULL, NULL);
-  else if (g_ascii_strcasecmp (name, "Date") == 0)
+  /* An address property is cleared through its setter, which removes the
+   * header; the other string properties are notified once it is gone. */
+  header = find_owned_header (name);
+  if (header != NULL && header->address_type >= 0)
+    header->setter (self, NULL, NULL);
+  else if (header != NULL && header->prop_id == PROP_SENT_ON)
     msg_message_set_sent_on (self, NULL);
-  else if (g_ascii_strcasecmp (name, "Disposition-Notification-To") == 0 && self->mdn_requested)
+  else if (header != NULL && header->prop_id == PROP_MDN_REQUESTED && self->mdn_requested)
     msg_message_set_mdn_requested (self, FALSE);
 
   while (g_mime_object_remove_header (object, name))
     ;
 
-  if (g_ascii_strcasecmp (name, "Subject") == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUBJECT]);
-  else if (g_ascii_strcasecmp (name, "Message-ID") == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE_ID]);
-  else if (g_ascii_strcasecmp (name, "Newsgroups") == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NEWSGROUPS]);
-  else if (g_ascii_strcasecmp (name, "Followup-To") == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOWUP_TO]);
-  else if (g_ascii_strcasecmp (name, "Keywords") == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEYWORDS]);
-  else if (g_ascii_strcasecmp (name, "Organization") == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ORGANIZATION]);
+  if (header != NULL && header->setter != NULL && header->address_type < 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[header->prop_id]);
 
   return TRUE;
-}
-
-/* Serialisation */
-
-/**
- * msg_message_to_bytes:
- * @self: a message
- * @error: return location for an error
- *
- * Serialises the message as RFC 5322 with CRLF line ends (CDO
- * `GetStream`), `Bcc` included. File attachments are read now.
- *
- * Returns: (transfer full): the message, or %NULL on error (an attachment
- *   that cannot be read)
- */
-GBytes *
-msg_message_to_bytes (MsgMessage *self,
-                      GError    **error)
-{
-  g_autoptr (GOutputStream) mem = NULL;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  mem = g_memory_output_stream_new_resizable ();
-  if (!msg_message_write_to_stream_full (self, mem, MSG_WRITE_FLAGS_NONE, NULL, error))
-    return NULL;
-  if (!g_output_stream_close (mem, NULL, error))
-    return NULL;
-
-  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
-}
-
-/**
- * msg_message_write_to_stream:
- * @self: a message
- * @stream: where to write
- * @cancellable: (nullable): a cancellable
- * @error: return location for an error
- *
- * Writes the message as [method@Message.to_bytes] does, streamed: file
- * attachments are read piece by piece while they are written.
- *
- * Returns: %TRUE on success
- */
-gboolean
-msg_message_write_to_stream (MsgMessage    *self,
-                             GOutputStream *stream,
-                             GCancellable  *cancellable,
-                             GError       **error)
-{
-  return msg_message_write_to_stream_full (self, stream, MSG_WRITE_FLAGS_NONE, cancellable, error);
-}
-
-/**
- * msg_message_write_to_stream_full:
- * @self: a message
- * @stream: where to write
- * @flags: what to leave out
- * @cancellable: (nullable): a cancellable, checked before every write
- * @error: return location for an error
- *
- * Writes the message as RFC 5322 with CRLF line ends (every lone CR or LF
- * becomes CRLF), streaming file attachments. With
- * %MSG_WRITE_FLAGS_OMIT_BCC the `Bcc` header is left out (SMTP); with
- * %MSG_WRITE_FLAGS_NEWS, `Bcc`, `Disposition-Notification-To` and
- * `Return-Receipt-To` are left out (NNTP). The header block is checked
- * once more as it is written: a line that is not a header or longer than
- * 998 octets is %MSG_MESSAGE_ERROR_INVALID_HEADER. @stream is flushed, not
- * closed.
- *
- * Returns: %TRUE on success
- */
-gboolean
-msg_message_write_to_stream_full (MsgMessage    *self,
-                                  GOutputStream *stream,
-                                  MsgWriteFlags  flags,
-                                  GCancellable  *cancellable,
-                                  GError       **error)
-{
-  g_autoptr (GMimeFormatOptions) options = NULL;
-  g_autoptr (GMimeStream) sink = NULL;
-  ssize_t  written;
-  gboolean ok;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-  g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
-
-  ensure_tree (self);
-
-  options = g_mime_format_options_new ();
-  g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
-  if (flags & (MSG_WRITE_FLAGS_OMIT_BCC | MSG_WRITE_FLAGS_NEWS))
-    g_mime_format_options_add_hidden_header (options, "Bcc");
-  if (flags & MSG_WRITE_FLAGS_NEWS)
-    {
-      g_mime_format_options_add_hidden_header (options, "Disposition-Notification-To");
-      g_mime_format_options_add_hidden_header (options, "Return-Receipt-To");
-    }
-  if (!self->parsed && !self->mime_formatted && self->plain_rfc822)
-    {
-      g_mime_format_options_add_hidden_header (options, "MIME-Version");
-      g_mime_format_options_add_hidden_header (options, "Content-Type");
-      g_mime_format_options_add_hidden_header (options, "Content-Transfer-Encoding");
-    }
-
-  _msg_stream_error_clear ();
-  sink = _msg_mime_sink_new (stream, cancellable, TRUE);
-  written = g_mime_object_write_to_stream (GMIME_OBJECT (self->mime), options, sink);
-  ok = _msg_mime_sink_finish (MSG_MIME_SINK (sink), error);
-  if (ok && written < 0)
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
-                           "The message could not be written");
-      ok = FALSE;
-    }
-
-  _msg_mime_object_release_files (g_mime_message_get_mime_part (self->mime));
-  for (guint i = 0; i < self->attachments->len; i++)
-    _msg_mime_object_release_files (_msg_body_part_get_object (g_ptr_array_index (self->attachments, i)));
-
-  if (ok)
-    ok = g_output_stream_flush (stream, cancellable, error);
-
-  return ok;
-}
-
-static gboolean
-write_message_cb (GOutputStream *output,
-                  gpointer       user_data,
-                  GCancellable  *cancellable,
-                  GError       **error)
-{
-  return msg_message_write_to_stream_full (MSG_MESSAGE (user_data), output,
-                                           MSG_WRITE_FLAGS_NONE, cancellable, error);
-}
-
-/**
- * msg_message_save_to_file:
- * @self: a message
- * @path: (type filename): the file to write
- * @error: return location for an error
- *
- * Writes the message to @path as [method@Message.to_bytes] does (CDO
- * `DataSource.SaveToFile`). The write is atomic: a temporary file in the
- * same directory is synced and renamed over @path, so @path is either the
- * complete message or left as it was; no partial file remains on error.
- *
- * Returns: %TRUE on success
- */
-gboolean
-msg_message_save_to_file (MsgMessage *self,
-                          const char *path,
-                          GError    **error)
-{
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  return _msg_write_file_atomically (path, write_message_cb, self, error);
-}
-
-/* For transports */
-
-static gboolean
-is_valid_domain (const char *domain)
-{
-  if (domain == NULL || *domain == '\0' || strlen (domain) > 253)
-    return FALSE;
-
-  for (const char *p = domain; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
-      return FALSE;
-
-  return domain[0] != '.' && domain[0] != '-';
-}
-
-static char *
-generate_message_id (MsgMessage *self)
-{
-  g_autofree char *sender = msg_message_get_envelope_sender (self, NULL);
-  g_autofree char *uuid = g_uuid_string_random ();
-  g_autoptr (GString) random = g_string_new (NULL);
-  const char *domain = NULL;
-
-  if (sender != NULL)
-    {
-      const char *at = strrchr (sender, '@');
-
-      if (at != NULL && is_valid_domain (at + 1))
-        domain = at + 1;
-    }
-
-  if (domain == NULL)
-    domain = g_get_host_name ();
-  if (!is_valid_domain (domain))
-    domain = "localhost";
-
-  for (const char *p = uuid; *p != '\0'; p++)
-    if (*p != '-')
-      g_string_append_c (random, g_ascii_toupper (*p));
-
-  return g_strdup_printf ("%s.%" G_GINT64_FORMAT "@%s", random->str,
-                          g_get_real_time () / G_USEC_PER_SEC, domain);
-}
-
-/**
- * msg_message_prepare_for_sending:
- * @self: a message
- * @error: return location for an error
- *
- * Readies the message for a transport: builds its MIME tree and adds a
- * `Date` (now, local time) and a `Message-ID` (a random id at the domain of
- * the envelope sender, else of this host) when they are absent. Transports
- * call this; applications rarely need to.
- *
- * Returns: %TRUE on success
- */
-gboolean
-msg_message_prepare_for_sending (MsgMessage *self,
-                                 GError    **error)
-{
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  ensure_tree (self);
-
-  if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Date") == NULL)
-    {
-      g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-
-      msg_message_set_sent_on (self, now);
-    }
-
-  if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Message-Id") == NULL)
-    {
-      g_autofree char *id = generate_message_id (self);
-
-      g_mime_message_set_message_id (self->mime, id);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE_ID]);
-    }
-
-  return TRUE;
-}
-
-static const char *
-first_mailbox (InternetAddressList *list)
-{
-  for (int i = 0; list != NULL && i < internet_address_list_length (list); i++)
-    {
-      InternetAddress *address = internet_address_list_get_address (list, i);
-
-      if (INTERNET_ADDRESS_IS_MAILBOX (address))
-        return internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address));
-    }
-
-  return NULL;
-}
-
-/**
- * msg_message_get_envelope_sender:
- * @self: a message
- * @error: return location for an error
- *
- * Gets the envelope sender (SMTP `MAIL FROM`): the bare address of
- * `Sender`, else of the first `From` mailbox, else the configuration's
- * `sendemailaddress`.
- *
- * Returns: (transfer full): the address, or %NULL with
- *   %MSG_MESSAGE_ERROR_NO_SENDER
- */
-char *
-msg_message_get_envelope_sender (MsgMessage *self,
-                                 GError    **error)
-{
-  const char      *addr;
-  g_autofree char *configured = NULL;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  addr = first_mailbox (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_SENDER));
-  if (addr == NULL)
-    addr = first_mailbox (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_FROM));
-  if (addr != NULL)
-    return g_strdup (addr);
-
-  configured = msg_configuration_get_field (self->configuration, "sendemailaddress");
-  if (configured != NULL && *configured != '\0')
-    {
-      g_autoptr (InternetAddressList) list = _msg_parse_address_list ("sendemailaddress", configured, FALSE, NULL);
-
-      addr = first_mailbox (list);
-      if (addr != NULL)
-        return g_strdup (addr);
-    }
-
-  g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SENDER,
-                       "The message has neither From nor Sender, and sendemailaddress is not set");
-  return NULL;
-}
-
-static void
-add_recipients (InternetAddressList *list,
-                GHashTable          *seen,
-                GPtrArray           *out)
-{
-  for (int i = 0; list != NULL && i < internet_address_list_length (list); i++)
-    {
-      InternetAddress *address = internet_address_list_get_address (list, i);
-
-      if (INTERNET_ADDRESS_IS_GROUP (address))
-        add_recipients (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)), seen, out);
-      else
-        {
-          const char *addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address));
-          char       *key;
-
-          if (addr == NULL || *addr == '\0')
-            continue;
-          key = g_utf8_casefold (addr, -1);
-          if (g_hash_table_add (seen, key))
-            g_ptr_array_add (out, g_strdup (addr));
-        }
-    }
-}
-
-/**
- * msg_message_get_envelope_recipients:
- * @self: a message
- * @error: return location for an error
- *
- * Gets the envelope recipients (SMTP `RCPT TO`): the bare addresses of
- * `To`, `Cc` and `Bcc`, group members included, without duplicates
- * (compared case-insensitively; the first spelling is kept).
- *
- * Returns: (transfer full): the addresses, or %NULL with
- *   %MSG_MESSAGE_ERROR_NO_RECIPIENTS
- */
-GStrv
-msg_message_get_envelope_recipients (MsgMessage *self,
-                                     GError    **error)
-{
-  g_autoptr (GHashTable) seen = NULL;
-  g_autoptr (GPtrArray) out = NULL;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  out = g_ptr_array_new_with_free_func (g_free);
-  add_recipients (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_TO), seen, out);
-  add_recipients (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_CC), seen, out);
-  add_recipients (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_BCC), seen, out);
-
-  if (out->len == 0)
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_RECIPIENTS,
-                           "The message has no recipient in To, Cc or Bcc");
-      return NULL;
-    }
-
-  g_ptr_array_set_free_func (out, NULL);
-  g_ptr_array_add (out, NULL);
-  return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
-}
-
-static gboolean
-has_8bit (const char *text)
-{
-  for (const guchar *p = (const guchar *) text; p != NULL && *p != '\0'; p++)
-    if (*p >= 0x80)
-      return TRUE;
-
-  return FALSE;
-}
-
-static gboolean
-headers_have_8bit (GMimeObject *object)
-{
-  GMimeHeaderList *headers = g_mime_object_get_header_list (object);
-
-  for (int i = 0; i < g_mime_header_list_get_count (headers); i++)
-    {
-      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
-
-      if (has_8bit (g_mime_header_get_raw_value (header)))
-        return TRUE;
-    }
-
-  return FALSE;
-}
-
-static gboolean
-object_has_8bit (GMimeObject *object)
-{
-  if (headers_have_8bit (object))
-    return TRUE;
-
-  if (GMIME_IS_MULTIPART (object))
-    {
-      GMimeMultipart *multipart = GMIME_MULTIPART (object);
-
-      if (has_8bit (g_mime_multipart_get_prologue (multipart)) ||
-          has_8bit (g_mime_multipart_get_epilogue (multipart)))
-        return TRUE;
-
-      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
-        if (object_has_8bit (g_mime_multipart_get_part (multipart, i)))
-          return TRUE;
-
-      return FALSE;
-    }
-
-  if (GMIME_IS_MESSAGE_PART (object))
-    {
-      GMimeMessage *inner = g_mime_message_part_get_message (GMIME_MESSAGE_PART (object));
-
-      return inner != NULL && (headers_have_8bit (GMIME_OBJECT (inner)) ||
-                               (g_mime_message_get_mime_part (inner) != NULL &&
-                                object_has_8bit (g_mime_message_get_mime_part (inner))));
-    }
-
-  if (GMIME_IS_PART (object))
-    {
-      GMimeContentEncoding encoding = g_mime_part_get_content_encoding (GMIME_PART (object));
-      GMimeDataWrapper    *wrapper = g_mime_part_get_content (GMIME_PART (object));
-      GMimeStream         *stream = wrapper != NULL ? g_mime_data_wrapper_get_stream (wrapper) : NULL;
-
-      switch (encoding)
-        {
-        case GMIME_CONTENT_ENCODING_8BIT:
-        case GMIME_CONTENT_ENCODING_BINARY:
-          return TRUE;
-        case GMIME_CONTENT_ENCODING_DEFAULT:
-        case GMIME_CONTENT_ENCODING_7BIT:
-          if (stream != NULL && !MSG_IS_FILE_STREAM (stream) &&
-              g_mime_data_wrapper_get_encoding (wrapper) == encoding)
-            {
-              g_autoptr (GMimeStream) sub = g_mime_stream_substream (stream, stream->bound_start, stream->bound_end);
-              char    buf[4096];
-              ssize_t n;
-
-              while ((n = g_mime_stream_read (sub, buf, sizeof buf)) > 0)
-                for (ssize_t k = 0; k < n; k++)
-                  if ((guchar) buf[k] >= 0x80)
-                    return TRUE;
-            }
-          return FALSE;
-        default:
-          return FALSE;
-        }
-    }
-
-  return FALSE;
-}
-
-gboolean
-_msg_message_claim (MsgMessage *self,
-                    GError    **error)
-{
-  if (!g_atomic_int_compare_and_exchange (&self->sending, FALSE, TRUE))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PENDING,
-                           "The message is already being sent or posted by another operation; "
-                           "send a copy (msg_message_new_from_bytes) to send it twice at once");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-void
-_msg_message_release (MsgMessage *self)
-{
-  g_atomic_int_set (&self->sending, FALSE);
-}
-
-/**
- * msg_message_measure:
- * @self: a message
- * @flags: how the message will be written
- * @size: (out): return location for the size in bytes
- * @cancellable: (nullable): a cancellable
- * @error: return location for an error
- *
- * Writes the message once to nowhere, as
- * [method@Message.write_to_stream_full] would write it with @flags (CRLF
- * line ends, not dot-stuffed), and counts its bytes: RFC 1870's `SIZE`,
- * the total of the `progress` signal and the automatic deadline of a
- * transport. Nothing is held in memory, so a large attachment costs one
- * extra read of its file. Every header is checked as on a real write, so
- * a message that cannot be written fails here, before any I/O. For
- * transport implementations.
- *
- * Returns: whether the message could be written
- */
-gboolean
-msg_message_measure (MsgMessage   *self,
-                     MsgWriteFlags flags,
-                     guint64      *size,
-                     GCancellable *cancellable,
-                     GError      **error)
-{
-  g_autoptr (GOutputStream) counter = NULL;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-  g_return_val_if_fail (size != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  counter = _msg_counting_stream_new (NULL, NULL, NULL);
-  if (!msg_message_write_to_stream_full (self, counter, flags, cancellable, error))
-    return FALSE;
-  *size = _msg_counting_stream_get_count (MSG_COUNTING_STREAM (counter));
-  return TRUE;
-}
-
-/**
- * msg_message_has_8bit_content:
- * @self: a message
- *
- * Gets whether the message as written contains bytes above 127: raw UTF-8
- * in a header (an internationalised address) or a body part with an
- * `8bit` or `binary` transfer encoding. Messages built by the library
- * encode their bodies to 7 bits; parsed messages may not.
- *
- * Returns: %TRUE if the message needs 8BITMIME (or SMTPUTF8)
- */
-gboolean
-msg_message_has_8bit_content (MsgMessage *self)
-{
-  GMimeObject *root;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-
-  ensure_tree (self);
-  if (headers_have_8bit (GMIME_OBJECT (self->mime)))
-    return TRUE;
-
-  root = g_mime_message_get_mime_part (self->mime);
-  return root != NULL && object_has_8bit (root);
-}
-
-/* Reply and forward */
-
-static gboolean
-has_prefix_ci (const char *subject,
-               const char *prefix)
-{
-  return g_ascii_strncasecmp (subject, prefix, strlen (prefix)) == 0;
-}
-
-static char *
-prefixed_subject (const char        *subject,
-                  const char        *prefix,
-                  const char *const *known)
-{
-  const char *s = subject != NULL ? subject : "";
-
-  while (*s == ' ')
-    s++;
-
-  for (guint i = 0; known[i] != NULL; i++)
-    if (has_prefix_ci (s, known[i]))
-      return g_strdup (s);
-
-  return g_strconcat (prefix, s, NULL);
-}
-
-static char *
-format_sent (MsgMessage *self)
-{
-  g_autoptr (GDateTime) date = msg_message_get_sent_on (self);
-
-  if (date == NULL)
-    return NULL;
-
-  return g_date_time_format (date, "%A, %B %d, %Y %H:%M");
-}
-
-static void
-append_field (GString    *text,
-              GString    *html,
-              const char *label,
-              const char *value)
-{
-  g_autofree char *escaped = NULL;
-
-  if (value == NULL || *value == '\0')
-    return;
-
-  g_string_append_printf (text, "%s %s\r\n", label, value);
-  escaped = g_markup_escape_text (value, -1);
-  g_string_append_printf (html, "<b>%s</b> %s<br>\r\n", label, escaped);
-}
-
-/* Fills the body of @response with CDO's "Original Message" block followed
- * by the original text and HTML. */
-static void
-fill_response_body (MsgMessage *response,
-                    MsgMessage *original)
-{
-  g_autofree char *from = msg_message_get_from (original);
-  g_autofree char *sent = format_sent (original);
-  g_autofree char *to = msg_message_get_to (original);
-  g_autofree char *cc = msg_message_get_cc (original);
-  g_autofree char *subject = msg_message_get_subject (original);
-  g_autofree char *orig_text = msg_message_get_text_body (original);
-  g_autofree char *orig_html = msg_message_get_html_body (original);
-  g_autoptr (GString) text = g_string_new (NULL);
-  g_autoptr (GString) html = g_string_new (NULL);
-
-  if (!msg_configuration_get_boolean (original->configuration, "usemessageresponsetext"))
-    return;
-
-  g_string_append (text, "\r\n\r\n-----Original Message-----\r\n");
-  g_string_append (html, "<br>\r\n<div>-----Original Message-----<br>\r\n");
-  append_field (text, html, "From:", from);
-  append_field (text, html, "Sent:", sent);
-  append_field (text, html, "To:", to);
-  append_field (text, html, "Cc:", cc);
-  append_field (text, html, "Subject:", subject);
-  g_string_append (text, "\r\n");
-  g_string_append (html, "</div>\r\n<br>\r\n");
-
-  if (orig_text != NULL)
-    g_string_append (text, orig_text);
-
-  if (orig_html != NULL)
-    {
-      g_string_append (html, orig_html);
-      msg_message_set_html_body (response, html->str);
-    }
-
-  msg_message_set_text_body (response, text->str);
-}
-
-static MsgMessage *
-new_response (MsgMessage        *self,
-              const char        *prefix,
-              const char *const *known)
-{
-  MsgMessage      *response = msg_message_new_with_configuration (self->configuration);
-  g_autofree char *subject = msg_message_get_subject (self);
-  g_autofree char *new_subject = prefixed_subject (subject, prefix, known);
-  g_autofree char *from = msg_configuration_get_field (self->configuration, "sendemailaddress");
-
-  msg_message_set_subject (response, new_subject, NULL);
-  if (from != NULL && *from != '\0')
-    msg_message_set_from (response, from, NULL);
-
-  return response;
-}
-
-static void
-set_threading (MsgMessage *response,
-               MsgMessage *original)
-{
-  g_autofree char *id = msg_message_get_message_id (original);
-  const char      *refs;
-  g_autofree char *references = NULL;
-
-  if (id == NULL)
-    return;
-
-  refs = g_mime_object_get_header (GMIME_OBJECT (original->mime), "References");
-  if (refs == NULL)
-    refs = g_mime_object_get_header (GMIME_OBJECT (original->mime), "In-Reply-To");
-
-  references = refs != NULL ? g_strdup_printf ("%s %s", refs, id) : g_strdup (id);
-  if (!msg_message_set_header (response, "In-Reply-To", id, NULL))
-    return;
-  if (!msg_message_set_header (response, "References", references, NULL))
-    msg_message_set_header (response, "References", id, NULL);
-}
-
-static void
-append_list (InternetAddressList *dest,
-             InternetAddressList *src,
-             GHashTable          *seen)
-{
-  for (int i = 0; src != NULL && i < internet_address_list_length (src); i++)
-    {
-      InternetAddress *address = internet_address_list_get_address (src, i);
-
-      if (INTERNET_ADDRESS_IS_GROUP (address))
-        append_list (dest, internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)), seen);
-      else
-        {
-          const char *addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address));
-
-          if (addr != NULL && g_hash_table_add (seen, g_utf8_casefold (addr, -1)))
-            internet_address_list_add (dest, address);
-        }
-    }
-}
-
-static char *
-list_to_string (InternetAddressList *list)
-{
-  if (internet_address_list_length (list) == 0)
-    return NULL;
-
-  return internet_address_list_to_string (list, NULL, FALSE);
-}
-
-static MsgMessage *
-create_reply (MsgMessage *self,
-              gboolean    all)
-{
-  static const char *const known[] = { "RE:", "AW:", "SV:", NULL };
-  MsgMessage              *response = new_response (self, "RE: ", known);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (InternetAddressList) to = internet_address_list_new ();
-  g_autoptr (InternetAddressList) cc = internet_address_list_new ();
-  InternetAddressList *target;
-  g_autofree char     *own = msg_configuration_get_field (self->configuration, "sendemailaddress");
-  g_autofree char     *to_text = NULL;
-  g_autofree char     *cc_text = NULL;
-
-  target = g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_REPLY_TO);
-  if (internet_address_list_length (target) == 0)
-    target = g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_FROM);
-
-  if (all && own != NULL && *own != '\0')
-    {
-      g_autoptr (InternetAddressList) own_list = _msg_parse_address_list ("sendemailaddress", own, FALSE, NULL);
-      const char *addr = first_mailbox (own_list);
-
-      if (addr != NULL)
-        g_hash_table_add (seen, g_utf8_casefold (addr, -1));
-    }
-
-  append_list (to, target, seen);
-  if (all)
-    {
-      append_list (to, g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_TO), seen);
-      append_list (cc, g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_CC), seen);
-    }
-
-  to_text = list_to_string (to);
-  cc_text = list_to_string (cc);
-  if (to_text != NULL)
-    msg_message_set_to (response, to_text, NULL);
-  if (cc_text != NULL)
-    msg_message_set_cc (response, cc_text, NULL);
-
-  set_threading (response, self);
-  fill_response_body (response, self);
-  return response;
-}
-
-/**
- * msg_message_create_reply:
- * @self: a message
- *
- * Creates a reply (CDO `Reply`): addressed to `Reply-To`, else `From`;
- * subject prefixed with `RE: ` unless it already is; `In-Reply-To` and
- * `References` set; no attachments. While the configuration's
- * `usemessageresponsetext` holds, the body quotes the original after an
- * "-----Original Message-----" block (From, Sent, To, Cc, Subject). The
- * reply shares the configuration of @self (CDO reset it: a known CDO bug),
- * and its `From` is the configuration's `sendemailaddress` if set.
- *
- * Returns: (transfer full): the reply
- */
-MsgMessage *
-msg_message_create_reply (MsgMessage *self)
-{
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-
-  return create_reply (self, FALSE);
-}
-
-/**
- * msg_message_create_reply_all:
- * @self: a message
- *
- * Creates a reply to all (CDO `ReplyAll`): as
- * [method@Message.create_reply], with the original `To` added to the
- * reply's `To` and the original `Cc` kept, without duplicates and without
- * the configuration's own `sendemailaddress`.
- *
- * Returns: (transfer full): the reply
- */
-MsgMessage *
-msg_message_create_reply_all (MsgMessage *self)
-{
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-
-  return create_reply (self, TRUE);
-}
-
-/**
- * msg_message_create_forward:
- * @self: a message
- *
- * Creates a forward (CDO `Forward`): no recipients; subject prefixed with
- * `FW: ` unless it already is; every attachment kept (file attachments
- * still refer to their files); the response text as for a reply.
- *
- * Returns: (transfer full): the forward
- */
-MsgMessage *
-msg_message_create_forward (MsgMessage *self)
-{
-  static const char *const known[] = { "FW:", "FWD:", NULL };
-  MsgMessage              *response;
-  GList                   *attachments;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-
-  response = new_response (self, "FW: ", known);
-  fill_response_body (response, self);
-
-  attachments = msg_message_get_attachments (self);
-  for (GList *l = attachments; l != NULL; l = l->next)
-    g_ptr_array_add (response->attachments, _msg_body_part_copy (l->data));
-  g_list_free_full (attachments, g_object_unref);
-  response->dirty = TRUE;
-
-  return response;
 }

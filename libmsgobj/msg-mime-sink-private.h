@@ -4,26 +4,12 @@
  */
 #pragma once
 
+#include "msg-mime-utils-private.h"
+
 #include <gio/gio.h>
 #include <gmime/gmime.h>
 
 G_BEGIN_DECLS
-
-/* GMime 3.2 declares no autoptr cleanups; these are ours. */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeObject, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimePart, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeTextPart, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMultipart, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeDataWrapper, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFilter, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeContentType, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddressList, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddress, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFormatOptions, g_mime_format_options_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParserOptions, g_mime_parser_options_free)
 
 /* MsgMimeSink: a write-only GMimeStream that writes into a GOutputStream.
  *

@@ -1,0 +1,82 @@
+/* msg-file-utils.c: writing a file atomically
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "msg-file-utils-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixoutputstream.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+static gboolean
+set_file_error (GError    **error,
+                int         errsv,
+                const char *what,
+                const char *path)
+{
+  g_autofree char *display = g_filename_display_name (path);
+
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+               "Cannot %s “%s”: %s", what, display, g_strerror (errsv));
+  return FALSE;
+}
+
+gboolean
+_msg_write_file_atomically (const char  *path,
+                            MsgWriteFunc func,
+                            gpointer     user_data,
+                            GError     **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *tmpl = NULL;
+  g_autofree char *tmpl_name = NULL;
+  g_autoptr (GOutputStream) out = NULL;
+  gboolean ok;
+  int      fd;
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    return set_file_error (error, EISDIR, "write", path);
+
+  tmpl_name = g_strdup_printf (".%s.XXXXXX", base);
+  tmpl = g_build_filename (dir, tmpl_name, NULL);
+  fd = g_mkstemp_full (tmpl, O_RDWR | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return set_file_error (error, errno, "create a temporary file next to", path);
+
+  /* The descriptor stays ours: it is synced before it is closed. */
+  out = g_unix_output_stream_new (fd, FALSE);
+
+  ok = func (out, user_data, NULL, error);
+  if (ok)
+    ok = g_output_stream_close (out, NULL, error);
+
+  if (ok && fsync (fd) != 0)
+    ok = set_file_error (error, errno, "sync", tmpl);
+
+  if (close (fd) != 0 && ok)
+    ok = set_file_error (error, errno, "close", tmpl);
+
+  if (ok && g_rename (tmpl, path) != 0)
+    ok = set_file_error (error, errno, "rename a temporary file to", path);
+
+  if (!ok)
+    {
+      g_unlink (tmpl);
+      return FALSE;
+    }
+
+  /* Make the rename durable too. */
+  fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd >= 0)
+    {
+      fsync (fd);
+      close (fd);
+    }
+
+  return TRUE;
+}

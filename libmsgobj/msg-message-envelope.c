@@ -1,0 +1,380 @@
+/* msg-message-envelope.c: what transports need of a message
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "msg-message-private.h"
+
+#include "msg-address-utils-private.h"
+#include "msg-configuration.h"
+#include "msg-counting-stream-private.h"
+#include "msg-file-stream-private.h"
+
+#include <string.h>
+
+/* For transports */
+
+static gboolean
+is_valid_domain (const char *domain)
+{
+  if (domain == NULL || *domain == '\0' || strlen (domain) > 253)
+    return FALSE;
+
+  for (const char *p = domain; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
+      return FALSE;
+
+  return domain[0] != '.' && domain[0] != '-';
+}
+
+static char *
+generate_message_id (MsgMessage *self)
+{
+  g_autofree char *sender = msg_message_get_envelope_sender (self, NULL);
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autoptr (GString) random = g_string_new (NULL);
+  const char *domain = NULL;
+
+  if (sender != NULL)
+    {
+      const char *at = strrchr (sender, '@');
+
+      if (at != NULL && is_valid_domain (at + 1))
+        domain = at + 1;
+    }
+
+  if (domain == NULL)
+    domain = g_get_host_name ();
+  if (!is_valid_domain (domain))
+    domain = "localhost";
+
+  for (const char *p = uuid; *p != '\0'; p++)
+    if (*p != '-')
+      g_string_append_c (random, g_ascii_toupper (*p));
+
+  return g_strdup_printf ("%s.%" G_GINT64_FORMAT "@%s", random->str,
+                          g_get_real_time () / G_USEC_PER_SEC, domain);
+}
+
+/**
+ * msg_message_prepare_for_sending:
+ * @self: a message
+ * @error: return location for an error
+ *
+ * Readies the message for a transport: builds its MIME tree and adds a
+ * `Date` (now, local time) and a `Message-ID` (a random id at the domain of
+ * the envelope sender, else of this host) when they are absent. Transports
+ * call this; applications rarely need to.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+msg_message_prepare_for_sending (MsgMessage *self,
+                                 GError    **error)
+{
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  _msg_message_ensure_tree (self);
+
+  if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Date") == NULL)
+    {
+      g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+
+      msg_message_set_sent_on (self, now);
+    }
+
+  if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Message-Id") == NULL)
+    {
+      g_autofree char *id = generate_message_id (self);
+
+      g_mime_message_set_message_id (self->mime, id);
+      g_object_notify (G_OBJECT (self), "message-id");
+    }
+
+  return TRUE;
+}
+
+/**
+ * msg_message_get_envelope_sender:
+ * @self: a message
+ * @error: return location for an error
+ *
+ * Gets the envelope sender (SMTP `MAIL FROM`): the bare address of
+ * `Sender`, else of the first `From` mailbox, else the configuration's
+ * `sendemailaddress`.
+ *
+ * Returns: (transfer full): the address, or %NULL with
+ *   %MSG_MESSAGE_ERROR_NO_SENDER
+ */
+char *
+msg_message_get_envelope_sender (MsgMessage *self,
+                                 GError    **error)
+{
+  const char      *addr;
+  g_autofree char *configured = NULL;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  addr = _msg_first_mailbox (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_SENDER));
+  if (addr == NULL)
+    addr = _msg_first_mailbox (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_FROM));
+  if (addr != NULL)
+    return g_strdup (addr);
+
+  configured = msg_configuration_get_field (self->configuration, "sendemailaddress");
+  if (configured != NULL && *configured != '\0')
+    {
+      g_autoptr (InternetAddressList) list = _msg_parse_address_list ("sendemailaddress", configured, FALSE, NULL);
+
+      addr = _msg_first_mailbox (list);
+      if (addr != NULL)
+        return g_strdup (addr);
+    }
+
+  g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SENDER,
+                       "The message has neither From nor Sender, and sendemailaddress is not set");
+  return NULL;
+}
+
+static void
+add_recipients (InternetAddressList *list,
+                GHashTable          *seen,
+                GPtrArray           *out)
+{
+  for (int i = 0; list != NULL && i < internet_address_list_length (list); i++)
+    {
+      InternetAddress *address = internet_address_list_get_address (list, i);
+
+      if (INTERNET_ADDRESS_IS_GROUP (address))
+        add_recipients (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)), seen, out);
+      else
+        {
+          const char *addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address));
+          char       *key;
+
+          if (addr == NULL || *addr == '\0')
+            continue;
+          key = g_utf8_casefold (addr, -1);
+          if (g_hash_table_add (seen, key))
+            g_ptr_array_add (out, g_strdup (addr));
+        }
+    }
+}
+
+/**
+ * msg_message_get_envelope_recipients:
+ * @self: a message
+ * @error: return location for an error
+ *
+ * Gets the envelope recipients (SMTP `RCPT TO`): the bare addresses of
+ * `To`, `Cc` and `Bcc`, group members included, without duplicates
+ * (compared case-insensitively; the first spelling is kept).
+ *
+ * Returns: (transfer full): the addresses, or %NULL with
+ *   %MSG_MESSAGE_ERROR_NO_RECIPIENTS
+ */
+GStrv
+msg_message_get_envelope_recipients (MsgMessage *self,
+                                     GError    **error)
+{
+  g_autoptr (GHashTable) seen = NULL;
+  g_autoptr (GPtrArray) out = NULL;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  out = g_ptr_array_new_with_free_func (g_free);
+  add_recipients (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_TO), seen, out);
+  add_recipients (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_CC), seen, out);
+  add_recipients (g_mime_message_get_addresses (self->mime, GMIME_ADDRESS_TYPE_BCC), seen, out);
+
+  if (out->len == 0)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_RECIPIENTS,
+                           "The message has no recipient in To, Cc or Bcc");
+      return NULL;
+    }
+
+  g_ptr_array_set_free_func (out, NULL);
+  g_ptr_array_add (out, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+}
+
+static gboolean
+has_8bit (const char *text)
+{
+  for (const guchar *p = (const guchar *) text; p != NULL && *p != '\0'; p++)
+    if (*p >= 0x80)
+      return TRUE;
+
+  return FALSE;
+}
+
+static gboolean
+headers_have_8bit (GMimeObject *object)
+{
+  GMimeHeaderList *headers = g_mime_object_get_header_list (object);
+
+  for (int i = 0; i < g_mime_header_list_get_count (headers); i++)
+    {
+      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
+
+      if (has_8bit (g_mime_header_get_raw_value (header)))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static gboolean
+object_has_8bit (GMimeObject *object)
+{
+  if (headers_have_8bit (object))
+    return TRUE;
+
+  if (GMIME_IS_MULTIPART (object))
+    {
+      GMimeMultipart *multipart = GMIME_MULTIPART (object);
+
+      if (has_8bit (g_mime_multipart_get_prologue (multipart)) ||
+          has_8bit (g_mime_multipart_get_epilogue (multipart)))
+        return TRUE;
+
+      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
+        if (object_has_8bit (g_mime_multipart_get_part (multipart, i)))
+          return TRUE;
+
+      return FALSE;
+    }
+
+  if (GMIME_IS_MESSAGE_PART (object))
+    {
+      GMimeMessage *inner = g_mime_message_part_get_message (GMIME_MESSAGE_PART (object));
+
+      return inner != NULL && (headers_have_8bit (GMIME_OBJECT (inner)) ||
+                               (g_mime_message_get_mime_part (inner) != NULL &&
+                                object_has_8bit (g_mime_message_get_mime_part (inner))));
+    }
+
+  if (GMIME_IS_PART (object))
+    {
+      GMimeContentEncoding encoding = g_mime_part_get_content_encoding (GMIME_PART (object));
+      GMimeDataWrapper    *wrapper = g_mime_part_get_content (GMIME_PART (object));
+      GMimeStream         *stream = wrapper != NULL ? g_mime_data_wrapper_get_stream (wrapper) : NULL;
+
+      switch (encoding)
+        {
+        case GMIME_CONTENT_ENCODING_8BIT:
+        case GMIME_CONTENT_ENCODING_BINARY:
+          return TRUE;
+        case GMIME_CONTENT_ENCODING_DEFAULT:
+        case GMIME_CONTENT_ENCODING_7BIT:
+          if (stream != NULL && !MSG_IS_FILE_STREAM (stream) &&
+              g_mime_data_wrapper_get_encoding (wrapper) == encoding)
+            {
+              g_autoptr (GMimeStream) sub = g_mime_stream_substream (stream, stream->bound_start, stream->bound_end);
+              char    buf[4096];
+              ssize_t n;
+
+              while ((n = g_mime_stream_read (sub, buf, sizeof buf)) > 0)
+                for (ssize_t k = 0; k < n; k++)
+                  if ((guchar) buf[k] >= 0x80)
+                    return TRUE;
+            }
+          return FALSE;
+        default:
+          return FALSE;
+        }
+    }
+
+  return FALSE;
+}
+
+gboolean
+_msg_message_claim (MsgMessage *self,
+                    GError    **error)
+{
+  if (!g_atomic_int_compare_and_exchange (&self->sending, FALSE, TRUE))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PENDING,
+                           "The message is already being sent or posted by another operation; "
+                           "send a copy (msg_message_new_from_bytes) to send it twice at once");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+_msg_message_release (MsgMessage *self)
+{
+  g_atomic_int_set (&self->sending, FALSE);
+}
+
+/**
+ * msg_message_measure:
+ * @self: a message
+ * @flags: how the message will be written
+ * @size: (out): return location for the size in bytes
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Writes the message once to nowhere, as
+ * [method@Message.write_to_stream_full] would write it with @flags (CRLF
+ * line ends, not dot-stuffed), and counts its bytes: RFC 1870's `SIZE`,
+ * the total of the `progress` signal and the automatic deadline of a
+ * transport. Nothing is held in memory, so a large attachment costs one
+ * extra read of its file. Every header is checked as on a real write, so
+ * a message that cannot be written fails here, before any I/O. For
+ * transport implementations.
+ *
+ * Returns: whether the message could be written
+ */
+gboolean
+msg_message_measure (MsgMessage   *self,
+                     MsgWriteFlags flags,
+                     guint64      *size,
+                     GCancellable *cancellable,
+                     GError      **error)
+{
+  g_autoptr (GOutputStream) counter = NULL;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (size != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  counter = _msg_counting_stream_new (NULL, NULL, NULL);
+  if (!msg_message_write_to_stream_full (self, counter, flags, cancellable, error))
+    return FALSE;
+  *size = _msg_counting_stream_get_count (MSG_COUNTING_STREAM (counter));
+  return TRUE;
+}
+
+/**
+ * msg_message_has_8bit_content:
+ * @self: a message
+ *
+ * Gets whether the message as written contains bytes above 127: raw UTF-8
+ * in a header (an internationalised address) or a body part with an
+ * `8bit` or `binary` transfer encoding. Messages built by the library
+ * encode their bodies to 7 bits; parsed messages may not.
+ *
+ * Returns: %TRUE if the message needs 8BITMIME (or SMTPUTF8)
+ */
+gboolean
+msg_message_has_8bit_content (MsgMessage *self)
+{
+  GMimeObject *root;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
+
+  _msg_message_ensure_tree (self);
+  if (headers_have_8bit (GMIME_OBJECT (self->mime)))
+    return TRUE;
+
+  root = g_mime_message_get_mime_part (self->mime);
+  return root != NULL && object_has_8bit (root);
+}

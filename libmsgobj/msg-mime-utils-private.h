@@ -1,0 +1,48 @@
+/* msg-mime-utils-private.h: GMime set-up and the choice of transfer encodings
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <gmime/gmime.h>
+
+G_BEGIN_DECLS
+
+/* GMime 3.2 declares no autoptr cleanups; these are ours. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeStream, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeObject, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimePart, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeTextPart, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMultipart, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeMessage, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeDataWrapper, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParser, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFilter, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeContentType, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddressList, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (InternetAddress, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeFormatOptions, g_mime_format_options_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMimeParserOptions, g_mime_parser_options_free)
+
+/* The longest line RFC 5322 allows, CRLF excluded. */
+#define MSG_MAX_LINE_OCTETS 998
+
+/* Initialises GMime once per process (thread-safe). */
+void _msg_gmime_ensure_init (void);
+
+/* Parser options used for every parse of ours (addresses, messages). */
+GMimeParserOptions *_msg_parser_options (void);
+
+/* Options for parsing whole messages: GMime's loose address compliance. */
+GMimeParserOptions *_msg_message_parser_options (void);
+
+/* Whether @c may not appear in a header or in 7bit text (tab aside). */
+gboolean _msg_is_forbidden_control (guchar c);
+
+/* The transfer encoding that fits @data (see docs/message.md). */
+GMimeContentEncoding _msg_choose_encoding (const guint8 *data,
+                                           gsize         len,
+                                           gboolean      is_text);
+
+G_END_DECLS
