@@ -1,6 +1,12 @@
-/* msg-html-to-text.c: the text alternative of an HTML body
+/* msg-html-to-text.c: the plain-text alternative of an HTML body
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One pass over the HTML copies the text, decoding entities and
+ * collapsing white space outside <pre>, and gives each tag the action the
+ * tag table names for it. Tags not in the table, links among them, vanish
+ * and leave their content. A last pass trims the lines, keeps at most one
+ * blank line between two, and joins them with CRLF.
  */
 #include "config.h"
 
@@ -8,13 +14,65 @@
 
 #include <string.h>
 
-/* HTML to text */
+typedef enum
+{
+  /* The content up to the matching end tag is dropped. */
+  TAG_SKIP_CONTENT,
+  /* A line ends here, even an empty one. */
+  TAG_LINE_BREAK,
+  /* A blank line before and after. */
+  TAG_BLOCK,
+  /* A block whose white space is kept. */
+  TAG_PRE,
+  /* A new line before and after. */
+  TAG_LINE,
+  /* A space before each cell of a row. */
+  TAG_CELL,
+} TagAction;
 
+typedef struct
+{
+  const char *name; /* lower case */
+  TagAction   action;
+} TagInfo;
+
+static const TagInfo tags[] = {
+  { "script", TAG_SKIP_CONTENT },
+  { "style", TAG_SKIP_CONTENT },
+  { "head", TAG_SKIP_CONTENT },
+  { "title", TAG_SKIP_CONTENT },
+  { "br", TAG_LINE_BREAK },
+  { "p", TAG_BLOCK },
+  { "table", TAG_BLOCK },
+  { "blockquote", TAG_BLOCK },
+  { "ul", TAG_BLOCK },
+  { "ol", TAG_BLOCK },
+  { "hr", TAG_BLOCK },
+  { "h1", TAG_BLOCK },
+  { "h2", TAG_BLOCK },
+  { "h3", TAG_BLOCK },
+  { "h4", TAG_BLOCK },
+  { "h5", TAG_BLOCK },
+  { "h6", TAG_BLOCK },
+  { "pre", TAG_PRE },
+  { "div", TAG_LINE },
+  { "tr", TAG_LINE },
+  { "li", TAG_LINE },
+  { "dt", TAG_LINE },
+  { "dd", TAG_LINE },
+  { "td", TAG_CELL },
+  { "th", TAG_CELL },
+};
+
+/* The longest entity, from its '&' up to its ';' exclusive. */
+#define MAX_ENTITY_LENGTH 12
+
+/* The entities decoded by name (case matters). */
 static const struct
 {
   const char *name;
   const char *text;
-} html_entities[] = {
+} entities[] = {
   { "amp", "&" },
   { "lt", "<" },
   { "gt", ">" },
@@ -53,51 +111,114 @@ static const struct
   { "ccedil", "ç" },
 };
 
+/* A tag as written; the name is not nul-terminated. */
+typedef struct
+{
+  const char *name;
+  gsize       name_len;
+  gboolean    closing;
+} Tag;
+
+typedef struct
+{
+  GString       *out;      /* (unowned) */
+  const TagInfo *skipping; /* (nullable): the element whose content is dropped */
+  int            pre;      /* the depth of <pre> elements */
+} Converter;
+
+/* Entities */
+
+/* The length of the entity at @p (pointing at '&') including its ';', or
+ * 0 if no ';' ends it within MAX_ENTITY_LENGTH bytes. */
+static gsize
+entity_length (const char *p)
+{
+  for (gsize i = 1; i <= MAX_ENTITY_LENGTH && p[i] != '\0'; i++)
+    {
+      if (p[i] == ';')
+        return i >= 2 ? i + 1 : 0;
+    }
+
+  return 0;
+}
+
+/* "&#NNN;" or "&#xHHH;": a character other than NUL or a control
+ * character (tab and newline aside); no-break space becomes a space. */
+static gboolean
+append_numeric_entity (const char *p,
+                       const char *semi,
+                       GString    *out)
+{
+  gunichar c;
+  char    *end = NULL;
+
+  if (p[2] == 'x' || p[2] == 'X')
+    c = (gunichar) g_ascii_strtoull (p + 3, &end, 16);
+  else
+    c = (gunichar) g_ascii_strtoull (p + 2, &end, 10);
+
+  if (end != semi || !g_unichar_validate (c) || c == 0)
+    return FALSE;
+  if (c == 0xa0)
+    c = ' ';
+  if (c < 0x20 && c != '\t' && c != '\n')
+    return FALSE;
+
+  g_string_append_unichar (out, c);
+  return TRUE;
+}
+
+static gboolean
+append_named_entity (const char *name,
+                     gsize       name_len,
+                     GString    *out)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (entities); i++)
+    {
+      if (strlen (entities[i].name) == name_len && strncmp (name, entities[i].name, name_len) == 0)
+        {
+          g_string_append (out, entities[i].text);
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
 /* Decodes the entity at @p (pointing at '&'); returns the number of bytes
  * consumed, 0 if it is not an entity. */
 static gsize
 decode_entity (const char *p,
                GString    *out)
 {
-  const char *semi = strchr (p, ';');
-  gsize       len;
+  gsize    len = entity_length (p);
+  gboolean ok;
 
-  if (semi == NULL || semi - p > 12 || semi - p < 2)
+  if (len == 0)
     return 0;
 
-  len = semi - p - 1;
   if (p[1] == '#')
-    {
-      gunichar c;
-      char    *end = NULL;
+    ok = append_numeric_entity (p, p + len - 1, out);
+  else
+    ok = append_named_entity (p + 1, len - 2, out);
 
-      if (p[2] == 'x' || p[2] == 'X')
-        c = (gunichar) g_ascii_strtoull (p + 3, &end, 16);
-      else
-        c = (gunichar) g_ascii_strtoull (p + 2, &end, 10);
-
-      if (end != semi || !g_unichar_validate (c) || c == 0)
-        return 0;
-      if (c == 0xa0)
-        c = ' ';
-      if (c < 0x20 && c != '\t' && c != '\n')
-        return 0;
-      g_string_append_unichar (out, c);
-      return semi - p + 1;
-    }
-
-  for (gsize i = 0; i < G_N_ELEMENTS (html_entities); i++)
-    {
-      if (strlen (html_entities[i].name) == len && strncmp (p + 1, html_entities[i].name, len) == 0)
-        {
-          g_string_append (out, html_entities[i].text);
-          return semi - p + 1;
-        }
-    }
-
-  return 0;
+  return ok ? len : 0;
 }
 
+/* Line breaks */
+
+static void
+trim_trailing_spaces (GString *out)
+{
+  gsize len = out->len;
+
+  while (len > 0 && out->str[len - 1] == ' ')
+    len--;
+  g_string_truncate (out, len);
+}
+
+/* Ends the text so far with at least @n_newlines newlines, unless it is
+ * empty. */
 static void
 append_break (GString *out,
               guint    n_newlines)
@@ -105,191 +226,213 @@ append_break (GString *out,
   guint have = 0;
 
   /* Trailing spaces go before a line break. */
-  while (out->len > 0 && out->str[out->len - 1] == ' ')
-    g_string_truncate (out, out->len - 1);
-
-  for (gssize i = (gssize) out->len - 1; i >= 0 && out->str[i] == '\n'; i--)
-    have++;
-
+  trim_trailing_spaces (out);
   if (out->len == 0)
     return;
 
-  while (have < n_newlines)
+  while (have < out->len && out->str[out->len - 1 - have] == '\n')
+    have++;
+  for (; have < n_newlines; have++)
+    g_string_append_c (out, '\n');
+}
+
+/* Tags */
+
+static const TagInfo *
+lookup_tag (const Tag *tag)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (tags); i++)
     {
-      g_string_append_c (out, '\n');
-      have++;
+      if (strlen (tags[i].name) == tag->name_len &&
+          g_ascii_strncasecmp (tag->name, tags[i].name, tag->name_len) == 0)
+        return &tags[i];
     }
+
+  return NULL;
+}
+
+/* Reads the tag at @p (pointing at '<'); returns the position after it, or
+ * NULL if this '<' starts no tag and is text. */
+static const char *
+scan_tag (const char *p,
+          Tag        *tag)
+{
+  const char *end;
+  char        quote = 0;
+
+  tag->name = p + 1;
+  tag->closing = *tag->name == '/';
+  if (tag->closing)
+    tag->name++;
+
+  tag->name_len = 0;
+  while (g_ascii_isalnum (tag->name[tag->name_len]))
+    tag->name_len++;
+
+  /* "<!DOCTYPE …>", "<?xml …?>" and "</>" are tags without a name. */
+  if (tag->name_len == 0 && !tag->closing && tag->name[0] != '!' && tag->name[0] != '?')
+    return NULL;
+
+  /* The tag ends at the first '>' outside quoted attribute values. */
+  for (end = tag->name + tag->name_len; *end != '\0' && (quote != 0 || *end != '>'); end++)
+    {
+      if (quote != 0 && *end == quote)
+        quote = 0;
+      else if (quote == 0 && (*end == '"' || *end == '\''))
+        quote = *end;
+    }
+
+  return *end == '>' ? end + 1 : end;
+}
+
+static void
+apply_tag (Converter     *conv,
+           const TagInfo *info,
+           gboolean       closing)
+{
+  GString *out = conv->out;
+
+  switch (info->action)
+    {
+    case TAG_SKIP_CONTENT:
+      if (!closing)
+        conv->skipping = info;
+      break;
+    case TAG_LINE_BREAK:
+      trim_trailing_spaces (out);
+      g_string_append_c (out, '\n');
+      break;
+    case TAG_BLOCK:
+      append_break (out, 2);
+      break;
+    case TAG_PRE:
+      append_break (out, 2);
+      conv->pre = closing ? MAX (conv->pre - 1, 0) : conv->pre + 1;
+      break;
+    case TAG_LINE:
+      append_break (out, 1);
+      break;
+    case TAG_CELL:
+      if (!closing && out->len > 0 && out->str[out->len - 1] != '\n' &&
+          out->str[out->len - 1] != ' ')
+        g_string_append_c (out, ' ');
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Handles the comment, tag or lone '<' at @p; returns the position after
+ * it. */
+static const char *
+convert_markup (Converter  *conv,
+                const char *p)
+{
+  const TagInfo *info;
+  const char    *next;
+  Tag            tag;
+
+  if (strncmp (p, "<!--", 4) == 0)
+    {
+      const char *end = strstr (p + 4, "-->");
+
+      return end != NULL ? end + 3 : p + strlen (p);
+    }
+
+  next = scan_tag (p, &tag);
+  if (next == NULL)
+    {
+      if (conv->skipping == NULL)
+        g_string_append_c (conv->out, '<');
+      return p + 1;
+    }
+
+  info = lookup_tag (&tag);
+  if (conv->skipping != NULL)
+    {
+      if (tag.closing && info == conv->skipping)
+        conv->skipping = NULL;
+    }
+  else if (info != NULL)
+    apply_tag (conv, info, tag.closing);
+
+  return next;
+}
+
+/* Text */
+
+/* Handles the text at @p; returns the position after what it used. */
+static const char *
+convert_text (Converter  *conv,
+              const char *p)
+{
+  GString *out = conv->out;
+
+  if (*p == '&')
+    {
+      gsize n = decode_entity (p, out);
+
+      if (n > 0)
+        return p + n;
+      g_string_append_c (out, '&');
+    }
+  else if (conv->pre == 0 && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+    {
+      if (out->len > 0 && out->str[out->len - 1] != ' ' && out->str[out->len - 1] != '\n')
+        g_string_append_c (out, ' ');
+    }
+  else if (*p != '\r')
+    g_string_append_c (out, *p);
+
+  return p + 1;
+}
+
+/* Trims the lines of @text (at the end only when @keep_spaces is FALSE),
+ * keeps at most one blank line between two, and ends them with CRLF as
+ * CDO does. */
+static char *
+write_lines (const char *text,
+             gboolean    keep_spaces)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  GString *out = g_string_new (NULL);
+  guint    blank = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = keep_spaces ? lines[i] : g_strchomp (lines[i]);
+
+      if (*line == '\0')
+        {
+          blank++;
+          continue;
+        }
+
+      if (out->len > 0)
+        g_string_append (out, blank > 0 ? "\r\n\r\n" : "\r\n");
+      blank = 0;
+      g_string_append (out, line[0] == ' ' ? line + 1 : line);
+    }
+
+  return g_string_free (out, FALSE);
 }
 
 char *
 _msg_html_to_text (const char *html)
 {
   g_autoptr (GString) out = g_string_new (NULL);
-  const char *skip_until = NULL;
-  int         pre = 0;
+  Converter   conv = { out, NULL, 0 };
+  const char *p = html;
 
-  for (const char *p = html; *p != '\0';)
+  while (*p != '\0')
     {
       if (*p == '<')
-        {
-          const char      *name_start;
-          const char      *end;
-          gboolean         closing = FALSE;
-          g_autofree char *name = NULL;
-          gsize            name_len;
-
-          if (strncmp (p, "<!--", 4) == 0)
-            {
-              end = strstr (p + 4, "-->");
-              p = end != NULL ? end + 3 : p + strlen (p);
-              continue;
-            }
-
-          name_start = p + 1;
-          if (*name_start == '/')
-            {
-              closing = TRUE;
-              name_start++;
-            }
-
-          name_len = 0;
-          while (g_ascii_isalnum (name_start[name_len]))
-            name_len++;
-
-          if (name_len == 0 && !closing && name_start[0] != '!' && name_start[0] != '?')
-            {
-              /* A lone '<' in text. */
-              if (skip_until == NULL)
-                g_string_append_c (out, '<');
-              p++;
-              continue;
-            }
-
-          /* Find the end of the tag, outside quoted attribute values. */
-          end = name_start + name_len;
-          {
-            char quote = 0;
-
-            while (*end != '\0' && (quote != 0 || *end != '>'))
-              {
-                if (quote != 0 && *end == quote)
-                  quote = 0;
-                else if (quote == 0 && (*end == '"' || *end == '\''))
-                  quote = *end;
-                end++;
-              }
-          }
-
-          name = g_ascii_strdown (name_start, name_len);
-          p = *end == '>' ? end + 1 : end;
-
-          if (skip_until != NULL)
-            {
-              if (closing && strcmp (name, skip_until) == 0)
-                skip_until = NULL;
-              continue;
-            }
-
-          if (!closing && (strcmp (name, "script") == 0 || strcmp (name, "style") == 0 ||
-                           strcmp (name, "head") == 0 || strcmp (name, "title") == 0))
-            {
-              skip_until = strcmp (name, "script") == 0 ? "script" : strcmp (name, "style") == 0 ? "style"
-                                                                 : strcmp (name, "head") == 0    ? "head"
-                                                                                                 : "title";
-              continue;
-            }
-
-          if (strcmp (name, "br") == 0)
-            {
-              while (out->len > 0 && out->str[out->len - 1] == ' ')
-                g_string_truncate (out, out->len - 1);
-              g_string_append_c (out, '\n');
-            }
-          else if (strcmp (name, "p") == 0 || strcmp (name, "table") == 0 ||
-                   strcmp (name, "blockquote") == 0 || strcmp (name, "ul") == 0 ||
-                   strcmp (name, "ol") == 0 || strcmp (name, "hr") == 0 ||
-                   (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && name[2] == '\0'))
-            append_break (out, 2);
-          else if (strcmp (name, "pre") == 0)
-            {
-              append_break (out, 2);
-              pre += closing ? -1 : 1;
-              pre = MAX (pre, 0);
-            }
-          else if (strcmp (name, "div") == 0 || strcmp (name, "tr") == 0 ||
-                   strcmp (name, "li") == 0 || strcmp (name, "dt") == 0 ||
-                   strcmp (name, "dd") == 0)
-            append_break (out, 1);
-          else if (strcmp (name, "td") == 0 || strcmp (name, "th") == 0)
-            {
-              if (!closing && out->len > 0 && out->str[out->len - 1] != '\n' &&
-                  out->str[out->len - 1] != ' ')
-                g_string_append_c (out, ' ');
-            }
-          continue;
-        }
-
-      if (skip_until != NULL)
-        {
-          p++;
-          continue;
-        }
-
-      if (*p == '&')
-        {
-          gsize n = decode_entity (p, out);
-
-          if (n > 0)
-            {
-              p += n;
-              continue;
-            }
-          g_string_append_c (out, '&');
-          p++;
-          continue;
-        }
-
-      if (pre == 0 && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        {
-          if (out->len > 0 && out->str[out->len - 1] != ' ' && out->str[out->len - 1] != '\n')
-            g_string_append_c (out, ' ');
-          p++;
-          continue;
-        }
-
-      if (*p == '\r')
-        {
-          p++;
-          continue;
-        }
-
-      g_string_append_c (out, *p);
-      p++;
+        p = convert_markup (&conv, p);
+      else if (conv.skipping != NULL)
+        p++;
+      else
+        p = convert_text (&conv, p);
     }
 
-  /* Trim, then write CRLF line ends as CDO does. */
-  {
-    g_auto (GStrv) lines = NULL;
-    g_autoptr (GString) text = g_string_new (NULL);
-    guint blank = 0;
-
-    lines = g_strsplit (out->str, "\n", -1);
-    for (guint i = 0; lines[i] != NULL; i++)
-      {
-        char *line = pre > 0 ? lines[i] : g_strchomp (lines[i]);
-
-        if (*line == '\0')
-          {
-            blank++;
-            continue;
-          }
-
-        if (text->len > 0)
-          g_string_append (text, blank > 0 ? "\r\n\r\n" : "\r\n");
-        blank = 0;
-        g_string_append (text, line[0] == ' ' ? line + 1 : line);
-      }
-
-    return g_string_free (g_steal_pointer (&text), FALSE);
-  }
+  return write_lines (out->str, conv.pre > 0);
 }
