@@ -1433,6 +1433,25 @@ msg_connection_write_all (MsgConnection *self,
   return TRUE;
 }
 
+/* The writes of the output stream: as msg_connection_write_all(), but
+ * untraced (the caller writes message data a piece at a time). */
+static gboolean
+write_untraced (MsgConnection *self,
+                const void    *buffer,
+                gsize          length,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  if (!msg_connection_flush (self, cancellable, error))
+    return FALSE;
+  if (!_msg_connection_write_internal (self, buffer, length, cancellable, error))
+    {
+      msg_connection_abort (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * msg_connection_get_output_stream:
  * @self: a connection
@@ -1460,7 +1479,7 @@ msg_connection_get_output_stream (MsgConnection *self)
       g_clear_object (&self->output_stream);
     }
   if (self->output_stream == NULL)
-    self->output_stream = _msg_connection_output_stream_new (self);
+    self->output_stream = _msg_connection_output_stream_new (self, write_untraced);
   return G_OUTPUT_STREAM (self->output_stream);
 }
 
