@@ -150,7 +150,9 @@ def test_sync_send(server):
     config = make_config(server)
     report = make_message(config).send(None)
     assert report.get_transport_name() == "smtp"
-    assert report.get_server_response() == "2.0.0 Ok: queued as PY1"
+    assert report.get_server_response() == "250 2.0.0 Ok: queued as PY1"
+    assert report.get_server_code() == 250
+    assert report.props.server_code == 250
     assert sorted(report.get_accepted_recipients()) == ["bob@example.test",
                                                         "hidden@example.test"]
     assert report.get_recipient_status("bob@example.test").get_enhanced_status() == "2.1.5"
