@@ -746,20 +746,6 @@ operation_run (Operation    *op,
   return result;
 }
 
-/* Waits for the turn, runs, and passes the turn on. */
-static gpointer
-operation_wait_and_run (Operation    *op,
-                        GCancellable *cancellable,
-                        GError      **error)
-{
-  gpointer result;
-
-  if (!operation_wait_turn (op, cancellable, error))
-    return NULL;
-  result = operation_run (op, cancellable, error);
-  operation_end (op);
-  return result;
-}
 
 static gpointer
 run_sync (MsgTransport *self,
@@ -775,7 +761,13 @@ run_sync (MsgTransport *self,
   if (op == NULL)
     return NULL;
   operation_enqueue (op);
-  result = operation_wait_and_run (op, cancellable, error);
+  if (operation_wait_turn (op, cancellable, error))
+    {
+      result = operation_run (op, cancellable, error);
+      operation_end (op);
+    }
+  else
+    result = NULL;
   operation_free (op);
   return result;
 }
@@ -788,17 +780,24 @@ operation_thread (GTask        *task,
 {
   Operation *op = task_data;
   GError    *error = NULL;
-  gpointer   result;
+  gpointer   result = NULL;
+  gboolean   ran;
 
-  /* The turn is passed on before the callback is called, so the callback
-   * may start the next operation (as GInputStream's do). */
-  result = operation_wait_and_run (op, cancellable, &error);
+  ran = operation_wait_turn (op, cancellable, &error);
+  if (ran)
+    result = operation_run (op, cancellable, &error);
+  /* The message is free again when the callback runs (it may send it
+   * again), and the result is queued in the caller's context before the
+   * next operation can run: callbacks come in call order. */
+  release_message (op);
   if (error != NULL)
     g_task_return_error (task, error);
   else if (op->kind == OP_CLOSE)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_pointer (task, result, g_object_unref);
+  if (ran)
+    operation_end (op);
 }
 
 static void
