@@ -746,7 +746,6 @@ operation_run (Operation    *op,
   return result;
 }
 
-
 static gpointer
 run_sync (MsgTransport *self,
           MsgMessage   *message,
