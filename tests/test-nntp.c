@@ -143,6 +143,7 @@ test_plain_post (Fixture      *f,
 
   g_assert_cmpstr (msg_send_report_get_transport_name (report), ==, "nntp");
   g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "240 Article received OK");
+  g_assert_cmpuint (msg_send_report_get_server_code (report), ==, 240);
   g_assert_nonnull (msg_send_report_get_message_id (report));
   g_assert_true (g_str_has_prefix (msg_send_report_get_message_id (report), "<") ||
                  strchr (msg_send_report_get_message_id (report), '@') != NULL);

@@ -150,7 +150,8 @@ test_send_plain (Fixture      *f,
   report = send_ok (f, message);
 
   g_assert_cmpstr (msg_send_report_get_transport_name (report), ==, "smtp");
-  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "2.0.0 Ok: queued as 4ABC");
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "250 2.0.0 Ok: queued as 4ABC");
+  g_assert_cmpuint (msg_send_report_get_server_code (report), ==, 250);
   g_assert_nonnull (msg_send_report_get_message_id (report));
   accepted = msg_send_report_get_accepted_recipients (report);
   g_assert_cmpuint (g_strv_length (accepted), ==, 1);
@@ -168,6 +169,30 @@ test_send_plain (Fixture      *f,
   g_assert_true (contains (wire, "\r\n\r\nHi Bob.\r\n..\r\nA dot line above.\r\n.\r\n"));
   g_assert_true (g_str_has_suffix (wire, "\r\n.\r\n"));
   g_assert_false (contains (wire, "Bcc"));
+}
+
+static void
+test_send_final_reply_multiline (Fixture      *f,
+                                 gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("The report keeps the whole final reply, each line with its code as the server wrote it.");
+  start (f, GREETING EHLO_BASIC
+         "expect MAIL FROM:<alice@example.test>\n"
+         "line 250 2.1.0 Ok\n"
+         "expect RCPT TO:<bob@example.test>\n"
+         "line 250 2.1.5 Ok\n"
+         "expect DATA\n"
+         "line 354 go\n"
+         "data\n"
+         "line 250-2.0.0 Ok: queued as 5DEF\n"
+         "line 250 2.0.0 Thank you\n");
+  report = send_ok (f, message);
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==,
+                   "250-2.0.0 Ok: queued as 5DEF\n250 2.0.0 Thank you");
+  g_assert_cmpuint (msg_send_report_get_server_code (report), ==, 250);
 }
 
 static char *
@@ -488,7 +513,7 @@ test_partial (Fixture      *f,
   g_assert_cmpstr (msg_recipient_status_get_text (status), ==, "5.1.1 no such user");
   status = msg_send_report_get_recipient_status (report, "later@example.test");
   g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 450);
-  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "2.0.0 queued as XYZ");
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "250 2.0.0 queued as XYZ");
 }
 
 typedef struct
@@ -1627,7 +1652,7 @@ test_limit (Fixture      *f,
   report = send_ok (f, message);
   assert_all_accepted (report);
   g_assert_cmpstr (msg_send_report_get_server_response (report), ==,
-                   "2.0.0 Ok: queued as A1\n2.0.0 Ok: queued as B2\n2.0.0 Ok: queued as C3");
+                   "250 2.0.0 Ok: queued as A1\n250 2.0.0 Ok: queued as B2\n250 2.0.0 Ok: queued as C3");
 
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
@@ -1679,7 +1704,7 @@ test_limit_pipelined_batches (Fixture      *f,
   report = send_ok (f, message);
   accepted = msg_send_report_get_accepted_recipients (report);
   g_assert_cmpuint (g_strv_length (accepted), ==, 150);
-  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "queued\nqueued\nqueued");
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "250 queued\n250 queued\n250 queued");
 
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
@@ -1766,7 +1791,7 @@ test_limit_mailbox_full_partial (Fixture      *f,
   g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 250);
   g_assert_cmpstr (msg_recipient_status_get_enhanced_status (status), ==, "2.1.5");
   g_assert_cmpstr (msg_send_report_get_server_response (report), ==,
-                   "2.0.0 queued as A1\n2.0.0 queued as B2");
+                   "250 2.0.0 queued as A1\n250 2.0.0 queued as B2");
 
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
@@ -1867,7 +1892,7 @@ test_limit_later_all_refused_partial (Fixture      *f,
   g_assert_cmpuint (g_strv_length (rejected), ==, 1);
   status = msg_send_report_get_recipient_status (report, "r2@example.test");
   g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 550);
-  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "2.0.0 queued as A1");
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "250 2.0.0 queued as A1");
 }
 
 static void
@@ -1923,6 +1948,7 @@ main (int    argc,
 #define ADD(path, func) ADD_DATA (path, NULL, func)
   ADD ("/smtp/validate/no-server", test_no_server);
   ADD ("/smtp/send/plain", test_send_plain);
+  ADD ("/smtp/send/final-reply-multiline", test_send_final_reply_multiline);
   ADD ("/smtp/validate/ntlm", test_validate_ntlm);
   ADD ("/smtp/validate/injection", test_validate_injection);
   ADD ("/smtp/ehlo/helo-fallback", test_helo_fallback);
