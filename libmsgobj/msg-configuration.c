@@ -84,6 +84,74 @@ _msg_configuration_values_table_new (void)
   return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, _msg_configuration_wipe_free);
 }
 
+/* The fields whose effective value depends on the server field: a
+ * "host:port" server gives the port, and a server set while the transport
+ * was never chosen chooses the network transport (docs/configuration.md,
+ * "Differences from CDO"). */
+typedef struct
+{
+  const char *server;
+  const char *port;
+  const char *using;
+  const char *network;
+} ServerFields;
+
+static const ServerFields server_fields[] = {
+  { "smtpserver", "smtpserverport", "sendusing", "smtp" },
+  { "nntpserver", "nntpserverport", "postusing", "nntp" },
+};
+
+/* Looks up @name in the server fields; @role is set to the member of the
+ * returned entry that @name is. */
+static const ServerFields *
+find_server_fields (const char  *name,
+                    const char **role)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (server_fields); i++)
+    {
+      const ServerFields *f = &server_fields[i];
+      const char *const   members[] = { f->server, f->port, f->using };
+
+      for (gsize j = 0; j < G_N_ELEMENTS (members); j++)
+        {
+          if (strcmp (name, members[j]) == 0)
+            {
+              *role = members[j];
+              return f;
+            }
+        }
+    }
+  return NULL;
+}
+
+/* The value of a field that derives from its server field, or NULL.
+ * Must be called with the lock held. */
+static char *
+derived_value_locked (MsgConfiguration  *self,
+                      const MsgFieldDef *def,
+                      const char        *stored)
+{
+  const char         *role = NULL;
+  const ServerFields *f = find_server_fields (def->name, &role);
+  const char         *server;
+  g_autofree char    *host = NULL;
+  const char         *reason;
+  guint16             port = 0;
+
+  if (f == NULL)
+    return NULL;
+  server = g_hash_table_lookup (self->values, f->server);
+  if (server == NULL || server[0] == '\0')
+    return NULL;
+  if (role == f->using)
+    return stored == NULL ? g_strdup (f->network) : NULL;
+  if (!_msg_configuration_split_server (server, &host, &port, &reason))
+    return NULL;
+  if (role == f->server)
+    return g_steal_pointer (&host);
+  return port != 0 ? g_strdup_printf ("%u", port) : NULL;
+}
+
 static char *
 default_value (const MsgFieldDef *def)
 {
@@ -96,10 +164,17 @@ dup_value (MsgConfiguration  *self,
            const MsgFieldDef *def)
 {
   char *value;
+  char *derived;
 
   g_mutex_lock (&self->lock);
   value = g_strdup (g_hash_table_lookup (self->values, def->name));
+  derived = derived_value_locked (self, def, value);
   g_mutex_unlock (&self->lock);
+  if (derived != NULL)
+    {
+      g_free (value);
+      return derived;
+    }
   if (value == NULL)
     value = default_value (def);
   return value;
@@ -353,6 +428,16 @@ msg_configuration_is_field_set (MsgConfiguration *self,
     return FALSE;
   g_mutex_lock (&self->lock);
   set = g_hash_table_contains (self->values, def->name);
+  if (!set)
+    {
+      g_autofree char    *derived = derived_value_locked (self, def, NULL);
+      const char         *role = NULL;
+      const ServerFields *f = find_server_fields (def->name, &role);
+
+      /* A port given in the server field counts as set; a transport chosen
+       * by setting the server does not (it is a default). */
+      set = derived != NULL && f != NULL && role == f->port;
+    }
   g_mutex_unlock (&self->lock);
   return set;
 }

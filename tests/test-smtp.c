@@ -170,6 +170,32 @@ test_send_plain (Fixture      *f,
   g_assert_false (contains (wire, "Bcc"));
 }
 
+static void
+test_server_without_sendusing (Fixture      *f,
+                               gconstpointer data)
+{
+  const char *const scripts[] = { GREETING EHLO_BASIC TRANSACTION_ONE, NULL };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *server = NULL;
+
+  g_test_summary ("With smtpserver set (here as host:port) and sendusing never set, "
+                  "msg_message_send sends by SMTP, not to the pickup directory.");
+  msg_test_fixture_start_server (f, "smtp", scripts, "10");
+  server = g_strdup_printf ("127.0.0.1:%u", msg_test_server_get_port (f->server));
+  msg_test_set_field (f, "smtpserverport", NULL);
+  msg_test_set_field (f, "smtpserver", server);
+  g_assert_false (msg_configuration_is_field_set (f->config, "sendusing"));
+  msg_message_set_configuration (message, f->config);
+
+  report = msg_message_send (message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (msg_send_report_get_transport_name (report), ==, "smtp");
+  g_assert_null (msg_send_report_get_pickup_file (report));
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+}
+
 static char *
 b64 (const char *text,
      gsize       length)
@@ -1923,6 +1949,7 @@ main (int    argc,
 #define ADD(path, func) ADD_DATA (path, NULL, func)
   ADD ("/smtp/validate/no-server", test_no_server);
   ADD ("/smtp/send/plain", test_send_plain);
+  ADD ("/smtp/send/server-without-sendusing", test_server_without_sendusing);
   ADD ("/smtp/validate/ntlm", test_validate_ntlm);
   ADD ("/smtp/validate/injection", test_validate_injection);
   ADD ("/smtp/ehlo/helo-fallback", test_helo_fallback);

@@ -81,6 +81,36 @@ test_send_pickup (void)
 }
 
 static void
+test_send_server_only (void)
+{
+  g_autoptr (MsgTestServer) server = msg_test_server_new (
+      "line 220 mx.example.test ESMTP\n"
+      "expect EHLO\nline 250 mx.example.test\n"
+      "expect MAIL\nline 250 2.1.0 Ok\n"
+      "expect RCPT\nline 250 2.1.5 Ok\n"
+      "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued\n"
+      "expect QUIT\nline 221 bye\n");
+  g_autofree char *set_server = g_strdup_printf ("smtpserver=127.0.0.1:%u", msg_test_server_get_port (server));
+  g_autofree char *pickup = g_build_filename (g_get_user_data_dir (), "msgobj", "pickup", NULL);
+  g_autofree char *error = NULL;
+  g_auto (Run) run = { 0 };
+
+  g_test_summary ("msgobj send --set smtpserver=HOST:PORT, without sendusing, sends by SMTP "
+                  "and writes nothing to the pickup directory.");
+  run_tool (&run, "hi\n",
+            (const char *const[]){ "send", "--set", set_server, "--from", "a@example.org",
+                                   "--to", "b@example.org", "--subject", "t", NULL });
+  g_assert_cmpstr (run.err, ==, "");
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "Ok: queued"));
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 1);
+  error = msg_test_server_get_error (server);
+  g_assert_null (error);
+  g_assert_false (g_file_test (pickup, G_FILE_TEST_EXISTS));
+}
+
+static void
 test_show (void)
 {
   g_auto (Run) run = { 0 };
@@ -245,6 +275,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/tool/send-pickup", test_send_pickup);
+  g_test_add_func ("/tool/send-server-only", test_send_server_only);
   g_test_add_func ("/tool/show", test_show);
   g_test_add_func ("/tool/transports", test_transports);
   g_test_add_func ("/tool/exit-codes", test_exit_codes);
