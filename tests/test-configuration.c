@@ -710,6 +710,48 @@ test_server_values (void)
 }
 
 static void
+test_typed_values (void)
+{
+  g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
+  g_autoptr (GHashTable) fields = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GError) error = NULL;
+  GValue port = G_VALUE_INIT, flag = G_VALUE_INIT, seconds = G_VALUE_INIT;
+
+  g_test_summary ("msg_configuration_set_field_value and set_fields convert typed values "
+                  "by the field's type, all or nothing.");
+  g_value_init (&port, G_TYPE_UINT64);
+  g_value_set_uint64 (&port, 2525);
+  g_assert_true (msg_configuration_set_field_value (cfg, "smtpserverport", &port, &error));
+  g_assert_no_error (error);
+  assert_field (cfg, "smtpserverport", "2525");
+  g_value_init (&flag, G_TYPE_BOOLEAN);
+  g_value_set_boolean (&flag, TRUE);
+  g_assert_false (msg_configuration_set_field_value (cfg, "smtpserverport", &flag, &error));
+  g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+  assert_message_has (error, "gboolean");
+  g_clear_error (&error);
+  g_assert_true (msg_configuration_set_field_value (cfg, "smtpserverport", NULL, &error));
+  assert_field (cfg, "smtpserverport", "25");
+
+  g_value_init (&seconds, G_TYPE_DOUBLE);
+  g_value_set_double (&seconds, 0.25);
+  g_hash_table_insert (fields, "smtpconnectiontimeout", &seconds);
+  g_hash_table_insert (fields, "tlsverify", &flag);
+  g_assert_true (msg_configuration_set_fields (cfg, fields, &error));
+  g_assert_no_error (error);
+  assert_field (cfg, "smtpconnectiontimeout", "0.25");
+  assert_field (cfg, "tlsverify", "true");
+  g_hash_table_insert (fields, "smtpserver", &port);
+  g_value_set_double (&seconds, 3);
+  g_assert_false (msg_configuration_set_fields (cfg, fields, &error));
+  assert_message_has (error, "smtpserver");
+  assert_field (cfg, "smtpconnectiontimeout", "0.25");
+  g_value_unset (&port);
+  g_value_unset (&flag);
+  g_value_unset (&seconds);
+}
+
+static void
 test_seconds (void)
 {
   g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
@@ -1583,6 +1625,7 @@ main (int   argc,
   g_test_add_func ("/configuration/validate/enum", test_enums);
   g_test_add_func ("/configuration/validate/using", test_using);
   g_test_add_func ("/configuration/validate/server", test_server_values);
+  g_test_add_func ("/configuration/typed-values", test_typed_values);
   g_test_add_func ("/configuration/server-chooses-transport", test_server_chooses_transport);
   g_test_add_func ("/configuration/validate/seconds", test_seconds);
   g_test_add_func ("/configuration/validate/string", test_strings);
