@@ -1106,13 +1106,49 @@ test_tls_untrusted (Fixture      *f,
                     gconstpointer data)
 {
   g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+  g_autofree char *log = NULL;
 
-  g_test_summary ("A certificate the client does not trust fails the handshake.");
+  g_test_summary ("A certificate the client does not trust fails the handshake, with the "
+                  "reason and the fix in words.");
   start (f, "starttls\n");
   msg_configuration_reset_field (f->config, "tlscafile", NULL);
   msg_test_set_field (f, "smtpusessl", "true");
-  g_free (send_fails (f, message, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE));
+  text = send_fails (f, message, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  /* The reason and the fixes, in words, in the error and in the trace. */
+  g_assert_true (contains (text, "unknown issuer"));
+  g_assert_true (contains (text, "tlscafile=FILE"));
+  g_assert_true (contains (text, "tlsverify=false"));
+  g_assert_false (contains (text, "0x"));
+  log = msg_test_steal_log ();
+  g_assert_true (contains (log, "unknown issuer"));
   /* The server's side of the handshake failed too, as it should. */
+  msg_test_fixture_expect_server_error (f, "starttls: handshake failed");
+}
+
+static void
+test_tls_wrong_name (Fixture      *f,
+                     gconstpointer data)
+{
+  const char *const names[] = { "mail.example.test", NULL };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GTlsCertificate) certificate = NULL;
+  g_autofree char *ca_file = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("A trusted certificate for another name fails with “host name mismatch” "
+                  "and what to do, not only “unacceptable certificate”.");
+  certificate = msg_test_make_tls_certificate (names, &ca_file);
+  start (f, "starttls\n");
+  msg_test_server_set_tls (f->server, certificate);
+  msg_test_set_field (f, "tlscafile", ca_file);
+  msg_test_set_field (f, "smtpusessl", "true");
+  text = send_fails (f, message, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  g_test_message ("%s", text);
+  g_assert_true (contains (text, "host name mismatch"));
+  g_assert_false (contains (text, "unknown issuer"));
+  g_assert_true (contains (text, "name the certificate was issued for"));
+  g_assert_true (contains (text, "tlsverify=false"));
   msg_test_fixture_expect_server_error (f, "starttls: handshake failed");
 }
 
@@ -1132,6 +1168,8 @@ test_tls_no_verify (Fixture      *f,
   report = send_ok (f, message);
   log = msg_test_steal_log ();
   g_assert_true (contains (log, "tlsverify is off"));
+  g_assert_true (contains (log, "(unknown issuer)"));
+  g_assert_false (contains (log, "flags 0x"));
 }
 
 static void
@@ -1999,6 +2037,7 @@ main (int    argc,
   ADD ("/smtp/tls/untrusted", test_tls_untrusted);
   ADD ("/smtp/tls/relative-ca", test_tls_relative_ca);
   ADD ("/smtp/tls/no-verify", test_tls_no_verify);
+  ADD ("/smtp/tls/wrong-name", test_tls_wrong_name);
   ADD ("/smtp/reuse/kept", test_reuse);
   ADD ("/smtp/reuse/settings-changed", test_reuse_settings_changed);
   ADD ("/smtp/reuse/server-closed", test_reuse_server_closed);
