@@ -13,11 +13,12 @@ How a program is run is said by HTML comments (invisible on GitHub) on the
 lines just above its fence, one per run; without one, a program runs once
 with no arguments and must exit 0:
 
-    <!-- doc-test: run STATUS [ARG...] [=> REGEX] -->
+    <!-- doc-test: run STATUS [ARG...] [=> REGEX] [2> STDERR_REGEX] -->
 
 STATUS is the expected exit status and REGEX, if given, must match the
 standard output for status 0 (a program that exits 0 having done nothing
-fails), standard error otherwise; in ARGs, {smtp} is HOST:PORT of a
+fails), standard error otherwise; STDERR_REGEX must match standard
+error; in ARGs, {smtp} is HOST:PORT of a
 small SMTP server this script runs on 127.0.0.1, {file} a file that exists
 and {tmp} an empty directory. A run that exits 0 with {smtp} in its
 arguments must have delivered one message to that server. No run may print
@@ -37,7 +38,7 @@ import tempfile
 import threading
 
 FENCE = re.compile(r"^```(\S*)")
-DIRECTIVE = re.compile(r"^<!--\s*doc-test:\s*run\s+(\d+)(.*?)(?:\s=>\s*(.*?))?\s*-->\s*$")
+DIRECTIVE = re.compile(r"^<!--\s*doc-test:\s*run\s+(\d+)(.*?)(?:\s=>\s*(.*?))?(?:\s2>\s*(.*?))?\s*-->\s*$")
 FRAGMENT = re.compile(r"^\s*(/\*|//|#)\s*(a\s+)?fragment\b", re.IGNORECASE)
 MAIN = re.compile(r"\bmain\s*\(")
 
@@ -109,7 +110,7 @@ def blocks(path):
         j = start - 1
         while j >= 0 and DIRECTIVE.match(lines[j]):
             d = DIRECTIVE.match(lines[j])
-            directives.insert(0, (int(d.group(1)), shlex.split(d.group(2)), d.group(3)))
+            directives.insert(0, (int(d.group(1)), shlex.split(d.group(2)), d.group(3), d.group(4)))
             j -= 1
         yield start + 1, language, body, directives
         i += 1
@@ -171,7 +172,7 @@ class Checker:
         attachment = os.path.join(tmp, "report.pdf")
         with open(attachment, "wb") as f:
             f.write(b"%PDF-1.4\n% a test attachment\n")
-        for status, args, expected in directives or [(0, [], None)]:
+        for status, args, expected, expected_err in directives or [(0, [], None, None)]:
             workdir = tempfile.mkdtemp(dir=tmp)
             values = {"smtp": "127.0.0.1:%d" % self.server.port, "file": attachment,
                       "tmp": workdir}
@@ -195,6 +196,8 @@ class Checker:
             elif expected and not re.search(expected, result.stdout if status == 0 else result.stderr,
                                             re.MULTILINE):
                 self.fail(where, "the output does not match %r; %s" % (expected, shown))
+            elif expected_err and not re.search(expected_err, result.stderr, re.MULTILINE):
+                self.fail(where, "stderr does not match %r; %s" % (expected_err, shown))
             else:
                 print("ok: %s run %s -> %d" % (where, argv, status))
 
