@@ -315,6 +315,15 @@ msg_configuration_copy (MsgConfiguration *self)
  * - times: a non-negative number of seconds, fractions allowed (`0.25`);
  * - strings: anything without control characters (CR, LF, TAB, NUL…).
  *
+ * - `smtpserver` and `nntpserver`: a host name, an IPv4 address or a
+ *   bracketed IPv6 address, optionally followed by `:PORT`, which then
+ *   overrides the port field; setting one while `sendusing` (`postusing`)
+ *   was never set makes `smtp` (`nntp`) that field's default.
+ *
+ * From bindings, [method@Configuration.set_field_value] and
+ * [method@Configuration.set_fields] take typed values (integers,
+ * booleans, numbers).
+ *
  * An unknown field name is %MSG_CONFIGURATION_ERROR_UNKNOWN_FIELD (CDO
  * silently ignored such names); a bad value is
  * %MSG_CONFIGURATION_ERROR_INVALID_VALUE, whose message quotes the value

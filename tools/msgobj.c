@@ -32,8 +32,8 @@ enum
 
 static const char summary[] =
     "Commands:\n"
-    "  send        send a message (by the configuration's sendusing; pickup by default)\n"
-    "  post        post a news article (by postusing; pickup by default)\n"
+    "  send        send a message (by sendusing; SMTP if smtpserver is set, else pickup)\n"
+    "  post        post a news article (by postusing; NNTP if nntpserver is set, else pickup)\n"
     "  transports  list the registered transports\n"
     "  show FILE   print a message's headers and MIME tree\n"
     "\n"
