@@ -167,6 +167,17 @@ def test_sync_send(server):
     assert ".dot line" in parsed.get_content()
 
 
+def test_server_without_sendusing(server):
+    # The first thing a user writes: a server, a typed port, no sendusing.
+    config = MsgObj.Configuration.new()
+    config.set_fields({"smtpserver": "127.0.0.1", "smtpserverport": server.port,
+                       "smtpconnectiontimeout": 5})
+    report = make_message(config).send(None)
+    assert report.get_transport_name() == "smtp"
+    assert report.get_pickup_file() is None
+    assert len(server.messages) == 1
+
+
 def test_async_send_with_progress(server):
     config = make_config(server)
     transport = MsgObj.Transport.new_for_name("smtp", config)
