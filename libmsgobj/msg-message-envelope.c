@@ -139,6 +139,50 @@ msg_message_get_envelope_sender (MsgMessage *self,
   return NULL;
 }
 
+/* Fills an empty header of @type from the configuration field @field. */
+static gboolean
+apply_configured (MsgMessage      *self,
+                  GMimeAddressType type,
+                  const char      *field,
+                  GError         **error)
+{
+  g_autofree char *value = NULL;
+  g_autoptr (InternetAddressList) list = NULL;
+  InternetAddressList *current = g_mime_message_get_addresses (self->mime, type);
+
+  if (current != NULL && internet_address_list_length (current) > 0)
+    return TRUE;
+
+  value = msg_configuration_get_field (self->configuration, field);
+  if (value == NULL || *value == '\0')
+    return TRUE;
+
+  /* Parsed first so that an error names the configuration field. */
+  list = _msg_parse_address_list (field, value, FALSE, error);
+  if (list == NULL)
+    return FALSE;
+
+  if (type == GMIME_ADDRESS_TYPE_FROM)
+    return msg_message_set_from (self, value, error);
+  return msg_message_set_reply_to (self, value, error);
+}
+
+/* CDO's defaults, applied when a send or post is called: a message with
+ * no From gets `sendemailaddress` (`postemailaddress` for a post), and
+ * one with no Reply-To gets `senduserreplyemailaddress`
+ * (`postuserreplyemailaddress`). The message keeps them, as it keeps the
+ * Date and Message-ID a transport adds. */
+gboolean
+_msg_message_apply_configured_addresses (MsgMessage *self,
+                                         gboolean    post,
+                                         GError    **error)
+{
+  return apply_configured (self, GMIME_ADDRESS_TYPE_FROM,
+                           post ? "postemailaddress" : "sendemailaddress", error) &&
+         apply_configured (self, GMIME_ADDRESS_TYPE_REPLY_TO,
+                           post ? "postuserreplyemailaddress" : "senduserreplyemailaddress", error);
+}
+
 static void
 add_recipients (InternetAddressList *list,
                 GHashTable          *seen,

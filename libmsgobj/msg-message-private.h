@@ -44,6 +44,12 @@ gboolean _msg_message_claim (MsgMessage *self,
                              GError    **error);
 void     _msg_message_release (MsgMessage *self);
 
+/* Fills From and Reply-To from the configuration when they are empty
+ * (msg-message-envelope.c). */
+gboolean _msg_message_apply_configured_addresses (MsgMessage *self,
+                                                  gboolean    post,
+                                                  GError    **error);
+
 /* The tree of a built message, built again if its content changed. */
 void _msg_message_ensure_tree (MsgMessage *self);
 /* Turns a parsed message into a built one, keeping its content, before
