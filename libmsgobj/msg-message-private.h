@@ -27,6 +27,11 @@ struct _MsgMessage
   char      *html_body;   /* (owned) (nullable) */
   GPtrArray *attachments; /* (owned) (element-type MsgBodyPart) */
   GPtrArray *related;     /* (owned) (element-type MsgBodyPart) */
+  /* The text and HTML parts of the last build: their charset is kept
+   * when the tree is built again. */
+  GMimeObject *built_text;        /* (owned) (nullable) */
+  GMimeObject *built_html;        /* (owned) (nullable) */
+  GListStore  *attachments_model; /* (nullable): weak, follows the attachments */
 
   MsgDsnOptions dsn_options;
   guint         parsed : 1;       /* the tree came from a parser: keep it */
@@ -49,6 +54,10 @@ void     _msg_message_release (MsgMessage *self);
 gboolean _msg_message_apply_configured_addresses (MsgMessage *self,
                                                   gboolean    post,
                                                   GError    **error);
+
+/* Updates the attachments model, if there is one, after the attachments
+ * changed (msg-message-parts.c). */
+void _msg_message_attachments_changed (MsgMessage *self);
 
 /* The tree of a built message, built again if its content changed. */
 void _msg_message_ensure_tree (MsgMessage *self);

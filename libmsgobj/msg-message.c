@@ -158,6 +158,10 @@ msg_message_finalize (GObject *object)
   g_clear_pointer (&self->html_body, g_free);
   g_clear_pointer (&self->attachments, g_ptr_array_unref);
   g_clear_pointer (&self->related, g_ptr_array_unref);
+  g_clear_object (&self->built_text);
+  g_clear_object (&self->built_html);
+  if (self->attachments_model != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->attachments_model), (gpointer *) &self->attachments_model);
 
   G_OBJECT_CLASS (msg_message_parent_class)->finalize (object);
 }
@@ -1717,6 +1721,7 @@ msg_message_add_attachment (MsgMessage *self,
   _msg_message_materialise (self);
   g_ptr_array_add (self->attachments, part);
   self->dirty = TRUE;
+  _msg_message_attachments_changed (self);
   return part;
 }
 
@@ -1755,6 +1760,7 @@ msg_message_add_attachment_bytes (MsgMessage *self,
   _msg_message_materialise (self);
   g_ptr_array_add (self->attachments, part);
   self->dirty = TRUE;
+  _msg_message_attachments_changed (self);
   return part;
 }
 

@@ -33,6 +33,10 @@ G_BEGIN_DECLS
  * @MSG_MESSAGE_ERROR_INVALID_ATTACHMENT: an attachment cannot be read, or its
  *   name or type is not allowed
  * @MSG_MESSAGE_ERROR_FAILED: another failure
+ * @MSG_MESSAGE_ERROR_CHARSET: text cannot be converted to or from a charset
+ *   (an unknown charset, or a character the charset cannot hold)
+ * @MSG_MESSAGE_ERROR_NOT_SUPPORTED: a CDO field or feature that has no
+ *   meaning in libmsgobj
  *
  * Error codes of %MSG_MESSAGE_ERROR.
  */
@@ -47,6 +51,8 @@ typedef enum
   MSG_MESSAGE_ERROR_NO_SUBJECT,
   MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
   MSG_MESSAGE_ERROR_FAILED,
+  MSG_MESSAGE_ERROR_CHARSET,
+  MSG_MESSAGE_ERROR_NOT_SUPPORTED,
 } MsgMessageError;
 
 MSG_AVAILABLE_IN_ALL
@@ -222,6 +228,23 @@ MSG_AVAILABLE_IN_ALL
 GList            *msg_message_get_attachments        (MsgMessage       *self);
 MSG_AVAILABLE_IN_ALL
 MsgBodyPart      *msg_message_get_body_part          (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+MsgBodyPart      *msg_message_get_text_body_part     (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+MsgBodyPart      *msg_message_get_html_body_part     (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+guint             msg_message_get_attachment_count   (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+MsgBodyPart      *msg_message_get_attachment         (MsgMessage       *self,
+                                                      guint             index);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_message_remove_attachment      (MsgMessage       *self,
+                                                      guint             index,
+                                                      GError          **error);
+MSG_AVAILABLE_IN_ALL
+void              msg_message_remove_all_attachments (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+GListModel       *msg_message_get_attachments_model  (MsgMessage       *self);
 
 /* Fields (headers). */
 MSG_AVAILABLE_IN_ALL

@@ -1061,6 +1061,252 @@ test_injection_written (void)
   assert_no_injection (message);
 }
 
+/* TextBodyPart, HTMLBodyPart, Attachments */
+
+static char *
+media_type_of (MsgBodyPart *part)
+{
+  return part != NULL ? msg_body_part_get_content_media_type (part) : NULL;
+}
+
+static void
+test_body_part_accessors (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *image = write_temp_file (dir, "logo.png", "\x89PNG", 4);
+
+  g_test_summary ("get_text_body_part and get_html_body_part return the part holding each body"
+                  " wherever it sits (root, alternative, related, mixed; parsed or built), or NULL"
+                  " when there is no such body.");
+
+  {
+    g_autoptr (MsgMessage) message = make_message ();
+    g_autoptr (MsgBodyPart) root = NULL;
+    g_autoptr (MsgBodyPart) text = NULL;
+    g_autoptr (MsgBodyPart) html = NULL;
+    g_autofree char *content = NULL;
+
+    msg_message_set_text_body (message, "only text");
+    root = msg_message_get_body_part (message);
+    text = msg_message_get_text_body_part (message);
+    html = msg_message_get_html_body_part (message);
+    g_assert_true (text == root);
+    g_assert_null (html);
+    content = decoded_string (text);
+    g_assert_cmpstr (content, ==, "only text");
+  }
+
+  {
+    g_autoptr (MsgMessage) message = make_message ();
+    g_autoptr (MsgBodyPart) text = NULL;
+    g_autoptr (MsgBodyPart) html = NULL;
+    g_autoptr (GBytes) bytes = g_bytes_new_static ("a,b\n", 4);
+    g_autofree char *text_type = NULL;
+    g_autofree char *html_type = NULL;
+    g_autofree char *text_content = NULL;
+    g_autofree char *html_content = NULL;
+    g_autofree char *tree = NULL;
+
+    msg_message_set_html_body (message, "<p>Hi <img src=\"cid:logo\"></p>");
+    g_assert_nonnull (msg_message_add_related_body_part (message, image, "cid:logo", &error));
+    g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "t.csv", "text/csv", &error));
+    g_assert_no_error (error);
+    tree = describe_tree (message);
+    g_assert_cmpstr (tree, ==, "multipart/mixed(multipart/alternative(text/plain,multipart/related(text/html,"
+                               "application/octet-stream)),text/csv)");
+    text = msg_message_get_text_body_part (message);
+    html = msg_message_get_html_body_part (message);
+    text_type = media_type_of (text);
+    html_type = media_type_of (html);
+    g_assert_cmpstr (text_type, ==, "text/plain");
+    g_assert_cmpstr (html_type, ==, "text/html");
+    text_content = decoded_string (text);
+    html_content = decoded_string (html);
+    g_assert_cmpstr (text_content, ==, "Hi");
+    g_assert_cmpstr (html_content, ==, "<p>Hi <img src=\"cid:logo\"></p>");
+  }
+
+  {
+    g_autoptr (MsgMessage) message = make_message ();
+    g_autoptr (MsgBodyPart) text = NULL;
+
+    msg_message_set_auto_generate_text_body (message, FALSE);
+    msg_message_set_html_body (message, "<p>html only</p>");
+    text = msg_message_get_text_body_part (message);
+    g_assert_null (text);
+  }
+
+  {
+    g_autoptr (MsgMessage) parsed = parse_string (multipart_message);
+    g_autoptr (MsgBodyPart) text = msg_message_get_text_body_part (parsed);
+    g_autoptr (MsgBodyPart) html = msg_message_get_html_body_part (parsed);
+    g_autofree char *text_content = decoded_string (text);
+    g_autofree char *html_content = decoded_string (html);
+
+    g_assert_cmpstr (text_content, ==, "Plain text");
+    g_assert_cmpstr (html_content, ==, "<p>HTML text</p>");
+  }
+
+  msg_test_remove_tree (dir);
+}
+
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  gpointer    user_data)
+{
+  guint *count = user_data;
+
+  (*count)++;
+}
+
+static void
+assert_model_matches (MsgMessage *message,
+                      GListModel *model)
+{
+  guint n = msg_message_get_attachment_count (message);
+
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, n);
+  g_assert_true (g_list_model_get_item_type (model) == MSG_TYPE_BODY_PART);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (MsgBodyPart) item = g_list_model_get_item (model, i);
+      g_autoptr (MsgBodyPart) direct = msg_message_get_attachment (message, i);
+
+      g_assert_true (item == direct);
+    }
+}
+
+static void
+test_attachments_collection (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("x", 1);
+
+  g_test_summary ("Attachments as CDO's collection: count, item by index, remove one (the rest move"
+                  " down), remove all, out-of-range errors; the GListModel follows every change with"
+                  " items-changed; parsed messages and forwards too.");
+
+  {
+    g_autoptr (MsgMessage) message = make_message ();
+    g_autoptr (GListModel) model = msg_message_get_attachments_model (message);
+    g_autoptr (GListModel) again = msg_message_get_attachments_model (message);
+    g_autoptr (MsgBodyPart) item = NULL;
+    g_autofree char *name = NULL;
+    g_autofree char *tree = NULL;
+    guint            changes = 0;
+
+    g_assert_true (model == again);
+    g_signal_connect (model, "items-changed", G_CALLBACK (items_changed_cb), &changes);
+    msg_message_set_text_body (message, "body");
+    g_assert_cmpuint (msg_message_get_attachment_count (message), ==, 0);
+    g_assert_null (msg_message_get_attachment (message, 0));
+    g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "a.txt", "text/plain", &error));
+    g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "b.bin", NULL, &error));
+    g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "c.txt", "text/plain", &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (changes, ==, 3);
+    g_assert_cmpuint (msg_message_get_attachment_count (message), ==, 3);
+    assert_model_matches (message, model);
+
+    g_assert_true (msg_message_remove_attachment (message, 1, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (changes, ==, 4);
+    g_assert_cmpuint (msg_message_get_attachment_count (message), ==, 2);
+    item = msg_message_get_attachment (message, 1);
+    name = msg_body_part_get_filename (item);
+    g_assert_cmpstr (name, ==, "c.txt");
+    assert_model_matches (message, model);
+    tree = describe_written (message);
+    g_assert_cmpstr (tree, ==, "multipart/mixed(text/plain,text/plain,text/plain)");
+
+    g_assert_false (msg_message_remove_attachment (message, 2, &error));
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+    g_assert_nonnull (strstr (error->message, "2"));
+    g_clear_error (&error);
+    g_assert_cmpuint (changes, ==, 4);
+
+    msg_message_remove_all_attachments (message);
+    g_assert_cmpuint (changes, ==, 5);
+    g_assert_cmpuint (msg_message_get_attachment_count (message), ==, 0);
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
+    msg_message_remove_all_attachments (message);
+    g_assert_cmpuint (changes, ==, 5);
+    g_clear_pointer (&tree, g_free);
+    tree = describe_written (message);
+    g_assert_cmpstr (tree, ==, "text/plain");
+  }
+
+  {
+    /* A forward: then remove the attachments it carried. */
+    g_autoptr (MsgMessage) parsed = parse_string (multipart_message);
+    g_autoptr (GListModel) model = msg_message_get_attachments_model (parsed);
+    g_autoptr (MsgMessage) forward = NULL;
+    g_autofree char *tree = NULL;
+    g_autofree char *text = NULL;
+
+    g_assert_cmpuint (msg_message_get_attachment_count (parsed), ==, 2);
+    assert_model_matches (parsed, model);
+    forward = msg_message_create_forward (parsed);
+    g_assert_no_error (error);
+    g_assert_cmpuint (msg_message_get_attachment_count (forward), ==, 2);
+    msg_message_remove_all_attachments (forward);
+    g_assert_cmpuint (msg_message_get_attachment_count (forward), ==, 0);
+    g_assert_cmpuint (msg_message_get_attachment_count (parsed), ==, 2);
+
+    g_assert_true (msg_message_remove_attachment (parsed, 0, &error));
+    g_assert_no_error (error);
+    assert_model_matches (parsed, model);
+    tree = describe_written (parsed);
+    g_assert_cmpstr (tree, ==, "multipart/mixed(multipart/alternative(text/plain,text/html),message/rfc822)");
+    text = msg_message_get_text_body (parsed);
+    g_assert_cmpstr (text, ==, "Plain text");
+  }
+}
+
+static void
+test_body_parts_model (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("x", 1);
+  g_autoptr (MsgBodyPart) root = NULL;
+  g_autoptr (GListModel) children = NULL;
+  g_autoptr (GListModel) leaf_children = NULL;
+  g_autoptr (MsgBodyPart) added = NULL;
+  g_autoptr (MsgBodyPart) last = NULL;
+  guint changes = 0;
+
+  g_test_summary ("A part's children as a GListModel: the same items as get_body_parts, empty for a"
+                  " leaf, and items-changed when add_body_part adds one.");
+
+  msg_message_set_text_body (message, "body");
+  g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "a.bin", NULL, &error));
+  root = msg_message_get_body_part (message);
+  children = msg_body_part_get_body_parts_model (root);
+  g_assert_cmpuint (g_list_model_get_n_items (children), ==, 2);
+  g_signal_connect (children, "items-changed", G_CALLBACK (items_changed_cb), &changes);
+
+  added = msg_body_part_add_body_part (root, "text/calendar", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (changes, ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (children), ==, 3);
+  last = g_list_model_get_item (children, 2);
+  g_assert_true (last == added);
+
+  {
+    g_autoptr (GListModel) again = msg_body_part_get_body_parts_model (root);
+
+    g_assert_true (again == children);
+  }
+
+  leaf_children = msg_body_part_get_body_parts_model (added);
+  g_assert_cmpuint (g_list_model_get_n_items (leaf_children), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1093,6 +1339,9 @@ main (int   argc,
   g_test_add_func ("/message/properties/gobject-invalid", test_gobject_invalid);
   g_test_add_func ("/message/properties/gobject-invalid/subprocess", test_gobject_invalid_subprocess);
   g_test_add_func ("/message/fields", test_fields);
+  g_test_add_func ("/message/body-part-accessors", test_body_part_accessors);
+  g_test_add_func ("/message/attachments-collection", test_attachments_collection);
+  g_test_add_func ("/message/body-parts-model", test_body_parts_model);
   g_test_add_func ("/message/injection/properties", test_injection_properties);
   g_test_add_func ("/message/injection/addresses", test_injection_addresses);
   g_test_add_func ("/message/injection/fields", test_injection_fields);

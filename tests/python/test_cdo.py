@@ -73,3 +73,121 @@ def test_bad_configured_address_names_field(tmp_dir):
     assert excinfo.value.domain == DOMAIN
     assert excinfo.value.code == int(MsgObj.MessageError.INVALID_ADDRESS)
     assert "sendemailaddress" in excinfo.value.message
+
+
+# Charsets convert
+
+
+def test_charset_converts_bodies_and_attachments():
+    m = MsgObj.Message.new()
+    m.set_from("a@example.com")
+    m.set_to("b@example.com")
+    m.set_text_body("café")
+    m.set_html_body("<p>€ 5</p>")
+    m.set_text_body("café")
+    text = m.get_text_body_part()
+    html = m.get_html_body_part()
+    assert text.set_charset("iso-8859-1")
+    assert html.set_charset("windows-1252")
+    assert text.get_decoded_content().get_data() == b"caf\xe9"
+    assert html.get_decoded_content().get_data() == b"<p>\x80 5</p>"
+    att = m.add_attachment_bytes(GLib.Bytes.new("naïve €".encode()), "n.txt",
+                                 "text/plain")
+    assert att.set_charset("iso-8859-15")
+    assert att.get_decoded_content().get_data() == "naïve €".encode("iso-8859-15")
+    assert att.get_text() == "naïve €"
+
+    parsed = parse(m.to_bytes().get_data())
+    parts = {p.get_content_type() + ("+att" if p.get_filename() else ""): p
+             for p in parsed.walk() if not p.is_multipart()}
+    assert parts["text/plain"].get_content_charset() == "iso-8859-1"
+    assert parts["text/plain"].get_payload(decode=True) == b"caf\xe9"
+    assert parts["text/plain"].get_content() == "café"
+    assert parts["text/html"].get_content() == "<p>€ 5</p>"
+    assert parts["text/plain+att"].get_content_charset() == "iso-8859-15"
+    assert parts["text/plain+att"].get_content() == "naïve €"
+
+    back = MsgObj.Message.new_from_bytes(m.to_bytes())
+    assert back.get_text_body() == "café"
+    assert back.get_html_body() == "<p>€ 5</p>"
+
+
+def test_charset_refuses_what_it_cannot_hold():
+    m = MsgObj.Message.new()
+    m.set_text_body("5 € 日本")
+    text = m.get_text_body_part()
+    with pytest.raises(GLib.Error) as excinfo:
+        text.set_charset("iso-8859-1")
+    assert excinfo.value.domain == DOMAIN
+    assert excinfo.value.code == int(MsgObj.MessageError.CHARSET)
+    assert "€" in excinfo.value.message and "U+20AC" in excinfo.value.message
+    assert text.get_charset() == "utf-8"
+    with pytest.raises(GLib.Error) as excinfo:
+        text.set_charset("x-no-such-charset")
+    assert "x-no-such-charset" in excinfo.value.message
+    assert text.get_decoded_content().get_data() == "5 € 日本".encode()
+
+
+def test_parsed_parts_decode_to_utf8():
+    raw = (b"From: a@example.com\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+           b"--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+           b"Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=E9\r\n"
+           b"--b\r\nContent-Type: text/plain; charset=koi8-r\r\n"
+           b"Content-Disposition: attachment; filename=r.txt\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n0NLJ18XU\r\n--b--\r\n")
+    m = MsgObj.Message.new_from_bytes(GLib.Bytes.new(raw))
+    assert m.get_text_body() == "café"
+    assert m.get_attachment(0).get_text() == "привет"
+
+
+# TextBodyPart, HTMLBodyPart and the attachments collection
+
+
+def test_body_part_accessors():
+    m = MsgObj.Message.new()
+    m.set_html_body("<p>Hi</p>")
+    m.add_attachment_bytes(GLib.Bytes.new(b"x"), "a.bin", None)
+    text = m.get_text_body_part()
+    html = m.get_html_body_part()
+    assert text.get_content_media_type() == "text/plain"
+    assert html.get_content_media_type() == "text/html"
+    assert text.get_text() == "Hi"
+    assert html.get_text() == "<p>Hi</p>"
+    only = MsgObj.Message.new()
+    only.set_text_body("t")
+    assert only.get_html_body_part() is None
+
+
+def test_attachments_collection_and_model():
+    m = MsgObj.Message.new()
+    m.set_text_body("body")
+    model = m.get_attachments_model()
+    changes = []
+    model.connect("items-changed", lambda *args: changes.append(args[1:]))
+    for name in ("a.txt", "b.txt", "c.txt"):
+        m.add_attachment_bytes(GLib.Bytes.new(b"x"), name, "text/plain")
+    assert m.get_attachment_count() == 3 == model.get_n_items()
+    assert [p.get_filename() for p in model] == ["a.txt", "b.txt", "c.txt"]
+    assert m.remove_attachment(1)
+    assert m.get_attachment(1).get_filename() == "c.txt"
+    assert [p.get_filename() for p in model] == ["a.txt", "c.txt"]
+    with pytest.raises(GLib.Error) as excinfo:
+        m.remove_attachment(5)
+    assert excinfo.value.code == int(MsgObj.MessageError.FAILED)
+    m.remove_all_attachments()
+    assert m.get_attachment_count() == 0 == model.get_n_items()
+    assert len(changes) == 5
+    assert parse(m.to_bytes().get_data()).get_content_type() == "text/plain"
+
+
+def test_body_parts_model():
+    m = MsgObj.Message.new()
+    m.set_text_body("body")
+    m.add_attachment_bytes(GLib.Bytes.new(b"x"), "a.bin", None)
+    root = m.get_body_part()
+    children = root.get_body_parts_model()
+    assert children.get_n_items() == 2
+    added = root.add_body_part("text/calendar")
+    assert children.get_n_items() == 3
+    assert children.get_item(2) == added
