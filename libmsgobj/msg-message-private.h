@@ -59,6 +59,18 @@ gboolean _msg_message_apply_configured_addresses (MsgMessage *self,
  * changed (msg-message-parts.c). */
 void _msg_message_attachments_changed (MsgMessage *self);
 
+/* CDO fields other than urn:schemas:mailheader (msg-message-fields.c). */
+gboolean _msg_is_urn_field (const char *name);
+gboolean _msg_message_set_urn_field (MsgMessage *self,
+                                     const char *name,
+                                     const char *value,
+                                     GError    **error);
+char    *_msg_message_get_urn_field (MsgMessage *self,
+                                     const char *name,
+                                     GError    **error);
+gboolean _msg_message_remove_urn_field (MsgMessage *self,
+                                        const char *name);
+
 /* The tree of a built message, built again if its content changed. */
 void _msg_message_ensure_tree (MsgMessage *self);
 /* Turns a parsed message into a built one, keeping its content, before

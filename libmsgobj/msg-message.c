@@ -1929,6 +1929,8 @@ msg_message_set_header (MsgMessage *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   name = strip_mailheader_prefix (name);
+  if (_msg_is_urn_field (name))
+    return _msg_message_set_urn_field (self, name, value, error);
   if (!_msg_check_header_name (name, error))
     return FALSE;
 
@@ -2036,6 +2038,8 @@ msg_message_get_header (MsgMessage *self,
   g_return_val_if_fail (name != NULL, NULL);
 
   name = strip_mailheader_prefix (name);
+  if (_msg_is_urn_field (name))
+    return _msg_message_get_urn_field (self, name, NULL);
   value = g_mime_object_get_header (GMIME_OBJECT (self->mime), name);
   if (value != NULL)
     return g_strdup (value);
@@ -2073,6 +2077,8 @@ msg_message_remove_header (MsgMessage *self,
   g_return_val_if_fail (name != NULL, FALSE);
 
   name = strip_mailheader_prefix (name);
+  if (_msg_is_urn_field (name))
+    return _msg_message_remove_urn_field (self, name);
   object = GMIME_OBJECT (self->mime);
   found = g_mime_object_get_header (object, name) != NULL;
   if (!found || is_body_managed (name))

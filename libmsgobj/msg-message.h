@@ -259,6 +259,35 @@ MSG_AVAILABLE_IN_ALL
 gboolean          msg_message_remove_header          (MsgMessage       *self,
                                                       const char       *name);
 
+MSG_AVAILABLE_IN_ALL
+char             *msg_message_get_field              (MsgMessage       *self,
+                                                      const char       *name,
+                                                      GError          **error);
+MSG_AVAILABLE_IN_ALL
+guint             msg_message_get_field_count        (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_message_get_field_at           (MsgMessage       *self,
+                                                      guint             index,
+                                                      char            **name,
+                                                      char            **value);
+MSG_AVAILABLE_IN_ALL
+GStrv             msg_message_list_field_names       (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+MsgImportance     msg_message_get_importance         (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+void              msg_message_set_importance         (MsgMessage       *self,
+                                                      MsgImportance     importance);
+MSG_AVAILABLE_IN_ALL
+MsgPriority       msg_message_get_priority           (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+void              msg_message_set_priority           (MsgMessage       *self,
+                                                      MsgPriority       priority);
+MSG_AVAILABLE_IN_ALL
+MsgSensitivity    msg_message_get_sensitivity        (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+void              msg_message_set_sensitivity        (MsgMessage       *self,
+                                                      MsgSensitivity    sensitivity);
+
 /* Serialisation. */
 MSG_AVAILABLE_IN_ALL
 GBytes           *msg_message_to_bytes               (MsgMessage       *self,

@@ -1307,6 +1307,217 @@ test_body_parts_model (void)
   g_assert_cmpuint (g_list_model_get_n_items (leaf_children), ==, 0);
 }
 
+/* Fields by URN, enumeration, Importance/Priority/Sensitivity */
+
+static void
+assert_field (MsgMessage *message,
+              const char *name,
+              const char *expected)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *value = msg_message_get_field (message, name, &error);
+  g_autofree char *header = msg_message_get_header (message, name);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (value, ==, expected);
+  g_assert_cmpstr (header, ==, expected);
+}
+
+static void
+test_fields_httpmail (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("x", 1);
+  g_autofree char *text = NULL;
+  g_autofree char *value = NULL;
+
+  g_test_summary ("urn:schemas:httpmail: fields map to what CDO documents (addresses, subject, date,"
+                  " bodies, importance, priority, sensitivity, normalizedsubject, hasattachment,"
+                  " datereceived, root part properties); read-only ones and unknown ones are"
+                  " NOT_SUPPORTED naming the field.");
+
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:subject", "RE: Fwd: caf\xc3\xa9", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:from", "Ann <ann@example.com>", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:to", "x@example.org, y@example.org", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:cc", "c@example.org", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:bcc", "d@example.org", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:reply-to", "r@example.org", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:sender", "s@example.org", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:date", "Mon, 23 Jun 2008 01:49:17 +0900", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:textdescription", "plain", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:htmldescription", "<p>html</p>", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:importance", "2", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:priority", "-1", &error));
+  g_assert_true (msg_message_set_header (message, "http://schemas.microsoft.com/exchange/sensitivity", "3", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:thread-topic", "topic", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas-microsoft-com:office:office#Keywords", "k1, k2", &error));
+  g_assert_no_error (error);
+
+  assert_field (message, "urn:schemas:httpmail:subject", "RE: Fwd: caf\xc3\xa9");
+  assert_field (message, "urn:schemas:httpmail:normalizedsubject", "caf\xc3\xa9");
+  assert_field (message, "urn:schemas:httpmail:from", "Ann <ann@example.com>");
+  assert_field (message, "urn:schemas:httpmail:to", "x@example.org, y@example.org");
+  assert_field (message, "urn:schemas:httpmail:cc", "c@example.org");
+  assert_field (message, "urn:schemas:httpmail:bcc", "d@example.org");
+  assert_field (message, "urn:schemas:httpmail:reply-to", "r@example.org");
+  assert_field (message, "urn:schemas:httpmail:sender", "s@example.org");
+  assert_field (message, "urn:schemas:httpmail:date", "Mon, 23 Jun 2008 01:49:17 +0900");
+  assert_field (message, "urn:schemas:httpmail:textdescription", "plain");
+  assert_field (message, "urn:schemas:httpmail:htmldescription", "<p>html</p>");
+  assert_field (message, "urn:schemas:httpmail:importance", "2");
+  assert_field (message, "urn:schemas:httpmail:priority", "-1");
+  assert_field (message, "urn:schemas:httpmail:sensitivity", "3");
+  assert_field (message, "urn:schemas:httpmail:thread-topic", "topic");
+  assert_field (message, "urn:schemas-microsoft-com:office:office#Keywords", "k1, k2");
+  assert_field (message, "urn:schemas:httpmail:hasattachment", "false");
+  assert_field (message, "urn:schemas:httpmail:content-media-type", "multipart/alternative");
+  assert_field (message, "urn:schemas:httpmail:datereceived", NULL);
+  g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "a.bin", NULL, &error));
+  assert_field (message, "urn:schemas:httpmail:hasattachment", "true");
+  assert_field (message, "urn:schemas:httpmail:content-media-type", "multipart/mixed");
+
+  g_assert_cmpint (msg_message_get_importance (message), ==, MSG_IMPORTANCE_HIGH);
+  g_assert_cmpint (msg_message_get_priority (message), ==, MSG_PRIORITY_NON_URGENT);
+  g_assert_cmpint (msg_message_get_sensitivity (message), ==, MSG_SENSITIVITY_COMPANY_CONFIDENTIAL);
+
+  text = to_string (message);
+  value = find_header (text, "Importance");
+  g_assert_cmpstr (value, ==, "high");
+  g_clear_pointer (&value, g_free);
+  value = find_header (text, "Priority");
+  g_assert_cmpstr (value, ==, "non-urgent");
+  g_clear_pointer (&value, g_free);
+  value = find_header (text, "X-Priority");
+  g_assert_cmpstr (value, ==, "5 (Lowest)");
+  g_clear_pointer (&value, g_free);
+  value = find_header (text, "Sensitivity");
+  g_assert_cmpstr (value, ==, "Company-Confidential");
+  g_clear_pointer (&value, g_free);
+  value = find_header (text, "Subject");
+  g_assert_cmpstr (value, ==, "RE: Fwd: =?UTF-8?B?Y2Fmw6k=?=");
+  g_clear_pointer (&value, g_free);
+
+  /* Names as well as CDO's numbers; a bad value names the field. */
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:importance", "low", &error));
+  g_assert_cmpint (msg_message_get_importance (message), ==, MSG_IMPORTANCE_LOW);
+  g_assert_false (msg_message_set_header (message, "urn:schemas:httpmail:importance", "7", &error));
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER);
+  g_assert_nonnull (strstr (error->message, "importance"));
+  g_clear_error (&error);
+
+  /* Removing through the URN. */
+  g_assert_true (msg_message_remove_header (message, "urn:schemas:httpmail:priority"));
+  g_assert_cmpint (msg_message_get_priority (message), ==, MSG_PRIORITY_NORMAL);
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:cc", NULL, &error));
+  assert_field (message, "urn:schemas:httpmail:cc", NULL);
+
+  /* Read-only and meaningless fields. */
+  static const char *const refused[] = {
+    "urn:schemas:httpmail:normalizedsubject",
+    "urn:schemas:httpmail:hasattachment",
+    "urn:schemas:httpmail:datereceived",
+    "urn:schemas:httpmail:content-media-type",
+    "urn:schemas:httpmail:read",
+    "urn:schemas:httpmail:messageflag",
+    "http://schemas.microsoft.com/exchange/nosuch",
+    "urn:schemas:calendar:dtstart",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      const char *short_name = strrchr (refused[i], ':') + 1;
+
+      g_assert_false (msg_message_set_header (message, refused[i], "1", &error));
+      g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NOT_SUPPORTED);
+      g_assert_nonnull (strstr (error->message, strchr (short_name, '/') != NULL ? "nosuch" : short_name));
+      g_clear_error (&error);
+    }
+  value = msg_message_get_field (message, "urn:schemas:httpmail:read", &error);
+  g_assert_null (value);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "urn:schemas:httpmail:read"));
+  g_clear_error (&error);
+  value = msg_message_get_header (message, "urn:schemas:httpmail:read");
+  g_assert_null (value);
+}
+
+static void
+test_fields_received (void)
+{
+  g_autoptr (MsgMessage) message = parse_string ("Received: from b by c; Tue, 24 Jun 2008 10:00:00 +0000\r\n"
+                                                 "Received: from a by b; Tue, 24 Jun 2008 09:59:00 +0000\r\n"
+                                                 "From: a@example.com\r\n"
+                                                 "Subject: Re: hello\r\n"
+                                                 "X-Priority: 1\r\n"
+                                                 "\r\n"
+                                                 "body\r\n");
+  g_autofree char *name = NULL;
+  g_autofree char *value = NULL;
+  g_auto (GStrv) names = NULL;
+
+  g_test_summary ("datereceived is the date of the newest Received header; X-Priority alone gives the"
+                  " priority; a message's fields enumerate in written order with a count.");
+
+  assert_field (message, "urn:schemas:httpmail:datereceived", "Tue, 24 Jun 2008 10:00:00 +0000");
+  assert_field (message, "urn:schemas:httpmail:normalizedsubject", "hello");
+  g_assert_cmpint (msg_message_get_priority (message), ==, MSG_PRIORITY_URGENT);
+  g_assert_cmpint (msg_message_get_importance (message), ==, MSG_IMPORTANCE_NORMAL);
+  g_assert_cmpint (msg_message_get_sensitivity (message), ==, MSG_SENSITIVITY_NONE);
+
+  names = msg_message_list_field_names (message);
+  g_assert_cmpuint (g_strv_length (names), ==, msg_message_get_field_count (message));
+  g_assert_cmpstr (names[0], ==, "Received");
+  g_assert_cmpstr (names[1], ==, "Received");
+  g_assert_cmpstr (names[2], ==, "From");
+  g_assert_cmpstr (names[3], ==, "Subject");
+  g_assert_cmpstr (names[4], ==, "X-Priority");
+  g_assert_true (msg_message_get_field_at (message, 1, &name, &value));
+  g_assert_cmpstr (name, ==, "Received");
+  g_assert_cmpstr (value, ==, "from a by b; Tue, 24 Jun 2008 09:59:00 +0000");
+  g_assert_false (msg_message_get_field_at (message, msg_message_get_field_count (message), NULL, NULL));
+}
+
+static void
+test_fields_enumerate (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) written = g_string_new (NULL);
+  g_autoptr (GString) enumerated = g_string_new (NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *headers = NULL;
+  guint            n;
+
+  g_test_summary ("Enumerating a built message's fields gives every header as written, in order,"
+                  " Content-Type and MIME-Version included.");
+
+  msg_message_set_text_body (message, "x");
+  g_assert_true (msg_message_set_header (message, "X-Custom", "1", &error));
+  msg_message_set_importance (message, MSG_IMPORTANCE_HIGH);
+  text = to_string (message);
+  headers = header_block (text);
+  for (const char *line = headers; *line != '\0';)
+    {
+      const char *colon = strchr (line, ':');
+
+      if (*line != ' ' && *line != '\t')
+        g_string_append_printf (written, "%.*s,", (int) (colon - line), line);
+      line = strstr (line, "\r\n") + 2;
+    }
+
+  n = msg_message_get_field_count (message);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = NULL;
+
+      g_assert_true (msg_message_get_field_at (message, i, &name, NULL));
+      g_string_append_printf (enumerated, "%s,", name);
+    }
+  g_assert_cmpstr (enumerated->str, ==, written->str);
+  g_assert_nonnull (strstr (enumerated->str, "Importance,"));
+  g_assert_nonnull (strstr (enumerated->str, "Content-Type,"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1339,6 +1550,9 @@ main (int   argc,
   g_test_add_func ("/message/properties/gobject-invalid", test_gobject_invalid);
   g_test_add_func ("/message/properties/gobject-invalid/subprocess", test_gobject_invalid_subprocess);
   g_test_add_func ("/message/fields", test_fields);
+  g_test_add_func ("/message/fields/httpmail", test_fields_httpmail);
+  g_test_add_func ("/message/fields/received", test_fields_received);
+  g_test_add_func ("/message/fields/enumerate", test_fields_enumerate);
   g_test_add_func ("/message/body-part-accessors", test_body_part_accessors);
   g_test_add_func ("/message/attachments-collection", test_attachments_collection);
   g_test_add_func ("/message/body-parts-model", test_body_parts_model);

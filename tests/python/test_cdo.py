@@ -191,3 +191,50 @@ def test_body_parts_model():
     added = root.add_body_part("text/calendar")
     assert children.get_n_items() == 3
     assert children.get_item(2) == added
+
+
+# Fields by URN
+
+
+def test_httpmail_fields():
+    m = MsgObj.Message.new()
+    m.set_header("urn:schemas:httpmail:subject", "Re: Fw: hello")
+    m.set_header("urn:schemas:httpmail:from", "ann@example.com")
+    m.set_header("urn:schemas:httpmail:to", "bob@example.org")
+    m.set_header("urn:schemas:httpmail:textdescription", "body")
+    m.set_header("urn:schemas:httpmail:importance", "2")
+    m.set_header("urn:schemas:httpmail:priority", "1")
+    m.set_header("http://schemas.microsoft.com/exchange/sensitivity", "2")
+    assert m.get_field("urn:schemas:httpmail:normalizedsubject") == "hello"
+    assert m.get_field("urn:schemas:httpmail:from") == "ann@example.com"
+    assert m.get_field("urn:schemas:httpmail:textdescription") == "body"
+    assert m.get_field("urn:schemas:httpmail:hasattachment") == "false"
+    assert m.get_importance() == MsgObj.Importance.HIGH
+    assert m.get_priority() == MsgObj.Priority.URGENT
+    assert m.get_sensitivity() == MsgObj.Sensitivity.PRIVATE
+    parsed = parse(m.to_bytes().get_data())
+    assert parsed["Importance"] == "high"
+    assert parsed["Priority"] == "urgent"
+    assert parsed["X-Priority"] == "1 (Highest)"
+    assert parsed["Sensitivity"] == "Private"
+    with pytest.raises(GLib.Error) as excinfo:
+        m.set_header("urn:schemas:httpmail:read", "1")
+    assert excinfo.value.code == int(MsgObj.MessageError.NOT_SUPPORTED)
+    assert "urn:schemas:httpmail:read" in excinfo.value.message
+    with pytest.raises(GLib.Error) as excinfo:
+        m.get_field("urn:schemas:httpmail:messageflag")
+    assert excinfo.value.code == int(MsgObj.MessageError.NOT_SUPPORTED)
+
+
+def test_fields_enumeration():
+    m = MsgObj.Message.new()
+    m.set_from("ann@example.com")
+    m.set_subject("s")
+    m.set_text_body("x")
+    names = m.list_field_names()
+    assert len(names) == m.get_field_count()
+    fields = [m.get_field_at(i)[1:] for i in range(m.get_field_count())]
+    written = [line.split(b": ", 1)
+               for line in m.to_bytes().get_data().split(b"\r\n\r\n")[0].split(b"\r\n")]
+    assert [n for n, _ in fields] == [n.decode() for n, _ in written] == list(names)
+    assert ("Subject", "s") in fields
