@@ -10,6 +10,7 @@
 #include "msg-configuration.h"
 #include "msg-counting-stream-private.h"
 #include "msg-file-stream-private.h"
+#include "msg-timezone-private.h"
 
 #include <string.h>
 
@@ -57,13 +58,25 @@ generate_message_id (MsgMessage *self)
                           g_get_real_time () / G_USEC_PER_SEC, domain);
 }
 
+GTimeZone *
+_msg_message_get_timezone (MsgMessage *self)
+{
+  g_autofree char *id = msg_configuration_get_field (self->configuration, "timezoneid");
+  const char      *reason = NULL;
+
+  if (id == NULL || *id == '\0')
+    return NULL;
+  /* Validated when it was set. */
+  return _msg_timezone_new_for_id (id, &reason);
+}
+
 /**
  * msg_message_prepare_for_sending:
  * @self: a message
  * @error: return location for an error
  *
  * Readies the message for a transport: builds its MIME tree and adds a
- * `Date` (now, local time) and a `Message-ID` (a random id at the domain of
+ * `Date` (now, in the configuration's `timezoneid`, else in local time) and a `Message-ID` (a random id at the domain of
  * the envelope sender, else of this host) when they are absent. Transports
  * call this; applications rarely need to.
  *
@@ -80,7 +93,8 @@ msg_message_prepare_for_sending (MsgMessage *self,
 
   if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Date") == NULL)
     {
-      g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+      g_autoptr (GTimeZone) tz = _msg_message_get_timezone (self);
+      g_autoptr (GDateTime) now = tz != NULL ? g_date_time_new_now (tz) : g_date_time_new_now_local ();
 
       msg_message_set_sent_on (self, now);
     }

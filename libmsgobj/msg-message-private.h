@@ -71,6 +71,10 @@ char    *_msg_message_get_urn_field (MsgMessage *self,
 gboolean _msg_message_remove_urn_field (MsgMessage *self,
                                         const char *name);
 
+/* The zone of the configuration's timezoneid, or NULL if it has none
+ * (msg-message-envelope.c). */
+GTimeZone *_msg_message_get_timezone (MsgMessage *self);
+
 /* The tree of a built message, built again if its content changed. */
 void _msg_message_ensure_tree (MsgMessage *self);
 /* Turns a parsed message into a built one, keeping its content, before

@@ -1282,7 +1282,8 @@ msg_message_set_organization (MsgMessage *self,
  * msg_message_get_sent_on: (get-property sent-on)
  * @self: a message
  *
- * Gets the `Date` of the message.
+ * Gets the `Date` of the message, in the configuration's `timezoneid` when
+ * it is set (as CDO's `SentOn`), else in the zone the header gives.
  *
  * Returns: (transfer full) (nullable): the date
  */
@@ -1297,6 +1298,13 @@ msg_message_get_sent_on (MsgMessage *self)
     return NULL;
 
   date = g_mime_message_get_date (self->mime);
+  if (date != NULL)
+    {
+      g_autoptr (GTimeZone) tz = _msg_message_get_timezone (self);
+
+      if (tz != NULL)
+        return g_date_time_to_timezone (date, tz);
+    }
   return date != NULL ? g_date_time_ref (date) : NULL;
 }
 

@@ -368,6 +368,55 @@ test_configured_from (void)
 }
 
 static void
+test_timezone (void)
+{
+  g_autoptr (GError) error = NULL;
+  static const char *const ids[] = { "Asia/Tokyo", "20" };
+
+  g_test_summary ("timezoneid (a zone name or CDO's number) is the zone of the generated Date, and"
+                  " SentOn reads back in it, the same instant.");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+      g_autoptr (MsgMessage) message = NULL;
+      g_autoptr (GDateTime) date = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *header = NULL;
+
+      g_assert_true (msg_configuration_set_field (configuration, "timezoneid", ids[i], &error));
+      g_assert_no_error (error);
+      message = make_message ();
+      msg_message_set_configuration (message, configuration);
+      g_assert_true (msg_message_prepare_for_sending (message, &error));
+      text = to_string (message);
+      header = find_header (text, "Date");
+      g_assert_true (g_str_has_suffix (header, " +0900"));
+      date = msg_message_get_sent_on (message);
+      g_assert_cmpint (g_date_time_get_utc_offset (date), ==, 9 * G_TIME_SPAN_HOUR);
+    }
+
+  {
+    g_autoptr (MsgMessage) parsed = parse_string ("From: a@example.com\r\n"
+                                                  "Date: Mon, 23 Jun 2008 01:49:17 +0000\r\n"
+                                                  "\r\n"
+                                                  "x\r\n");
+    g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+    g_autoptr (GDateTime) date = NULL;
+
+    date = msg_message_get_sent_on (parsed);
+    g_assert_cmpint (g_date_time_get_utc_offset (date), ==, 0);
+    g_clear_pointer (&date, g_date_time_unref);
+    g_assert_true (msg_configuration_set_field (configuration, "timezoneid", "Asia/Kolkata", &error));
+    msg_message_set_configuration (parsed, configuration);
+    date = msg_message_get_sent_on (parsed);
+    g_assert_cmpint (g_date_time_get_utc_offset (date), ==, 5 * G_TIME_SPAN_HOUR + 30 * G_TIME_SPAN_MINUTE);
+    g_assert_cmpint (g_date_time_get_hour (date), ==, 7);
+    g_assert_cmpint (g_date_time_get_minute (date), ==, 19);
+  }
+}
+
+static void
 test_measure (void)
 {
   g_autoptr (MsgMessage) message = make_message ();
@@ -409,6 +458,7 @@ main (int   argc,
   g_test_add_func ("/message/bcc", test_bcc);
   g_test_add_func ("/message/envelope", test_envelope);
   g_test_add_func ("/message/configured-from", test_configured_from);
+  g_test_add_func ("/message/timezone", test_timezone);
 
   return g_test_run ();
 }

@@ -238,3 +238,32 @@ def test_fields_enumeration():
                for line in m.to_bytes().get_data().split(b"\r\n\r\n")[0].split(b"\r\n")]
     assert [n for n, _ in fields] == [n.decode() for n, _ in written] == list(names)
     assert ("Subject", "s") in fields
+
+
+# The configuration field audit
+
+
+def test_timezoneid_dates():
+    cfg = MsgObj.Configuration.new()
+    cfg.set_field("timezoneid", "20")  # cdoTokyo
+    m = MsgObj.Message.new_with_configuration(cfg)
+    m.set_from("a@example.com")
+    assert m.prepare_for_sending()
+    assert parse(m.to_bytes().get_data())["Date"].endswith("+0900")
+    assert m.get_sent_on().get_utc_offset() == 9 * 3600 * 10**6
+
+
+@pytest.mark.parametrize("name,value,reason", [
+    ("languagecode", "de", "English"),
+    ("urlproxyserver", "proxy:8080", "does not fetch URLs"),
+    ("httpcookies", "a=b", "does not fetch URLs"),
+    ("urlgetlatestversion", "true", "does not fetch URLs"),
+    ("savesentitems", "true", "does not save sent items"),
+    ("timezoneid", "52", "cdoFloating"),
+])
+def test_fields_that_would_be_ignored_are_refused(name, value, reason):
+    cfg = MsgObj.Configuration.new()
+    with pytest.raises(GLib.Error) as excinfo:
+        cfg.set_field(name, value)
+    assert excinfo.value.domain == "msg-configuration-error-quark"
+    assert name in excinfo.value.message and reason in excinfo.value.message
