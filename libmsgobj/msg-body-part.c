@@ -1180,7 +1180,7 @@ msg_body_part_get_decoded_content (MsgBodyPart *self,
   stream = _msg_body_part_open_decoded (self);
   if (stream == NULL)
     {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA,
                            "A multipart has no content of its own");
       return NULL;
     }
@@ -1217,7 +1217,7 @@ msg_body_part_get_encoded_content (MsgBodyPart *self,
   decoded = _msg_body_part_open_decoded (self);
   if (decoded == NULL)
     {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA,
                            "A multipart has no content of its own");
       return NULL;
     }
@@ -1261,7 +1261,7 @@ msg_body_part_set_content (MsgBodyPart *self,
 
   if (!GMIME_IS_PART (self->object))
     {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA,
                            "A multipart has no content of its own");
       return FALSE;
     }
@@ -1422,7 +1422,7 @@ msg_body_part_save_to_file (MsgBodyPart *self,
   stream = _msg_body_part_open_decoded (self);
   if (stream == NULL)
     {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA,
                            "A multipart has no content of its own");
       return FALSE;
     }

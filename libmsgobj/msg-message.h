@@ -37,6 +37,8 @@ G_BEGIN_DECLS
  *   (an unknown charset, or a character the charset cannot hold)
  * @MSG_MESSAGE_ERROR_NOT_SUPPORTED: a CDO field or feature that has no
  *   meaning in libmsgobj
+ * @MSG_MESSAGE_ERROR_MULTIPART_NO_DATA: content was asked of a multipart,
+ *   which has none of its own (CDO's `CDO_E_MULTIPART_NO_DATA`)
  *
  * Error codes of %MSG_MESSAGE_ERROR.
  */
@@ -53,6 +55,7 @@ typedef enum
   MSG_MESSAGE_ERROR_FAILED,
   MSG_MESSAGE_ERROR_CHARSET,
   MSG_MESSAGE_ERROR_NOT_SUPPORTED,
+  MSG_MESSAGE_ERROR_MULTIPART_NO_DATA,
 } MsgMessageError;
 
 MSG_AVAILABLE_IN_ALL

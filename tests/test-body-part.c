@@ -290,10 +290,10 @@ test_invalid_values (void)
   g_clear_error (&error);
   g_assert_null (msg_body_part_get_filename (root));
   g_assert_null (msg_body_part_get_decoded_content (root, &error));
-  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA);
   g_clear_error (&error);
   g_assert_null (msg_body_part_get_encoded_content (root, &error));
-  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA);
   g_clear_error (&error);
 }
 
@@ -637,7 +637,7 @@ test_file_content (void)
     msg_message_set_text_body (message, "x");
     root = msg_message_get_body_part (message);
     g_assert_false (msg_body_part_save_to_file (root, out, &error));
-    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA);
     g_clear_error (&error);
   }
 

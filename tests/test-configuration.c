@@ -1675,9 +1675,13 @@ test_field_audit (void)
                   " asks for nothing); languagecode takes English only; the URL and savesentitems"
                   " fields refuse anything but off, with a reason.");
 
-  g_assert_cmpuint (g_strv_length (names), ==, G_N_ELEMENTS (audited));
   for (gsize i = 0; i < G_N_ELEMENTS (audited); i++)
     g_assert_true (g_strv_contains ((const char *const *) names, audited[i]));
+  /* The rest come from plugins (the test module's, when it is on the
+   * transport path). */
+  for (gsize i = 0; names[i] != NULL; i++)
+    if (!g_strv_contains (audited, names[i]))
+      g_assert_cmpstr (names[i], ==, "testbehaviour");
 
   set_ok (cfg, "languagecode", "en-US");
   assert_field (cfg, "languagecode", "en-us");

@@ -267,3 +267,12 @@ def test_fields_that_would_be_ignored_are_refused(name, value, reason):
         cfg.set_field(name, value)
     assert excinfo.value.domain == "msg-configuration-error-quark"
     assert name in excinfo.value.message and reason in excinfo.value.message
+
+
+def test_multipart_no_data():
+    m = MsgObj.Message.new()
+    m.set_text_body("x")
+    m.add_attachment_bytes(GLib.Bytes.new(b"x"), "a.bin", None)
+    with pytest.raises(GLib.Error) as excinfo:
+        m.get_body_part().get_decoded_content()
+    assert excinfo.value.code == int(MsgObj.MessageError.MULTIPART_NO_DATA)
