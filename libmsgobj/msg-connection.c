@@ -687,8 +687,16 @@ resolve (MsgConnection *self,
   addresses = g_resolver_lookup_by_name_finish (resolver, _msg_deadline_op_get_result (op), &local_error);
   if (addresses == NULL)
     {
-      g_set_error (error, G_IO_ERROR, local_error->code,
-                   "Could not resolve %s: %s", self->host, local_error->message);
+      /* GLib's resolver codes, as GSocketClient reports them: not found
+       * (NXDOMAIN) is final, a temporary failure may pass. */
+      const char *meaning = "";
+
+      if (g_error_matches (local_error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND))
+        meaning = " (host not found)";
+      else if (g_error_matches (local_error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_TEMPORARY_FAILURE))
+        meaning = " (temporary failure; a later retry may succeed)";
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "Could not resolve %s%s: ",
+                                  self->host, meaning);
       return NULL;
     }
   return addresses;

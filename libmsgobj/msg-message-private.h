@@ -44,6 +44,20 @@ gboolean _msg_message_claim (MsgMessage *self,
                              GError    **error);
 void     _msg_message_release (MsgMessage *self);
 
+/* Sends (or, with @post, posts) @message through the transport @self,
+ * then ends its connection, in one operation: msg_message_send() and
+ * msg_message_post(), whose transport lives for the call only. @start is
+ * when the caller was called (g_get_monotonic_time()), so that an _async
+ * call's clock starts there; 0 for now. Implemented by the transport base
+ * class (msg-transport.c), which owns operations; declared here because
+ * the transport module depends on this header, not the other way round. */
+MsgSendReport *_msg_transport_send_once (MsgTransport *self,
+                                         MsgMessage   *message,
+                                         gboolean      post,
+                                         gint64        start,
+                                         GCancellable *cancellable,
+                                         GError      **error);
+
 /* The tree of a built message, built again if its content changed. */
 void _msg_message_ensure_tree (MsgMessage *self);
 /* Turns a parsed message into a built one, keeping its content, before

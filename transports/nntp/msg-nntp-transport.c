@@ -48,6 +48,8 @@ struct _MsgNntpTransport
   gboolean       posting_allowed;
   gboolean       mode_reader_sent;
   gboolean       authenticated;
+  gint64         post_start;    /* the last post's operation start */
+  gint64         post_deadline; /* and its total deadline */
 };
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgNntpTransport, msg_nntp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
@@ -768,6 +770,8 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
   if (!msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, &size, cancellable, error))
     goto out;
   deadline = msg_transport_get_operation_deadline (transport, s.operation_timeout, size);
+  self->post_start = msg_transport_get_operation_start_time (transport);
+  self->post_deadline = deadline;
 
   for (unsigned attempt = 0; attempt < 2 && report == NULL; attempt++)
     {
@@ -808,6 +812,7 @@ msg_nntp_transport_close_sync (MsgTransport *transport,
   MsgNntpTransport *self = MSG_NNTP_TRANSPORT (transport);
   g_autoptr (MsgReply) reply = NULL;
   double   timeout;
+  gint64   until;
   gboolean ok = TRUE;
 
   /* A connection the server already closed has nothing to say goodbye to. */
@@ -820,9 +825,13 @@ msg_nntp_transport_close_sync (MsgTransport *transport,
   timeout = msg_connection_get_timeout (self->connection);
   if (timeout <= 0 || timeout > QUIT_TIMEOUT)
     timeout = QUIT_TIMEOUT;
+  until = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+  /* Called by msg_message_post() within the post's operation: QUIT gets
+   * only what is left of its deadline. */
+  if (self->post_start != 0 && self->post_start == msg_transport_get_operation_start_time (transport))
+    until = MIN (until, self->post_deadline);
   msg_connection_set_timeout (self->connection, timeout);
-  msg_connection_set_deadline (self->connection,
-                               g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC));
+  msg_connection_set_deadline (self->connection, until);
   reply = command (self, "QUIT", cancellable, error);
   if (reply == NULL)
     ok = FALSE;

@@ -32,6 +32,8 @@ struct _MsgSmtpTransport
   MsgConnection *connection;     /* (owned) (nullable): the kept connection */
   char          *connection_key; /* (owned) (nullable): what shaped it */
   Capabilities   caps;
+  gint64         send_start;    /* the last send's operation start */
+  gint64         send_deadline; /* and its total deadline */
 };
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgSmtpTransport, msg_smtp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
@@ -1150,6 +1152,8 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
       return NULL;
     }
   deadline = msg_transport_get_operation_deadline (transport, s.operation_timeout, size);
+  self->send_start = msg_transport_get_operation_start_time (transport);
+  self->send_deadline = deadline;
   key = settings_connection_key (&s);
 
   /* Reuse the kept connection only if it was made with the same settings
@@ -1211,6 +1215,7 @@ msg_smtp_transport_close_sync (MsgTransport *transport,
   MsgSmtpTransport *self = MSG_SMTP_TRANSPORT (transport);
   g_autoptr (MsgReply) reply = NULL;
   double   timeout;
+  gint64   until;
   gboolean ok;
 
   if (self->connection == NULL)
@@ -1223,9 +1228,13 @@ msg_smtp_transport_close_sync (MsgTransport *transport,
   timeout = msg_connection_get_timeout (self->connection);
   if (timeout <= 0 || timeout > QUIT_TIMEOUT)
     timeout = QUIT_TIMEOUT;
+  until = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+  /* Called by msg_message_send() within the send's operation: QUIT gets
+   * only what is left of its deadline. */
+  if (self->send_start != 0 && self->send_start == msg_transport_get_operation_start_time (transport))
+    until = MIN (until, self->send_deadline);
   msg_connection_set_timeout (self->connection, timeout);
-  msg_connection_set_deadline (self->connection,
-                               g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC));
+  msg_connection_set_deadline (self->connection, until);
   reply = _msg_smtp_exchange (self->connection, "QUIT", "QUIT", cancellable, error);
   ok = reply != NULL;
   if (reply != NULL && msg_reply_get_code (reply) != 221)
