@@ -1308,6 +1308,63 @@ test_dsn (Fixture      *f,
 }
 
 static void
+test_dsn_long_envid (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *local = g_strnfill (400, 'a');
+  g_autofree char *id = g_strdup_printf ("%s@example.test", local);
+  g_autofree char *wire = NULL;
+  g_autofree char *fits = NULL;
+
+  g_test_summary ("A long but valid Message-ID: the ENVID is left out past RFC 3461's 100 "
+                  "characters, so MAIL stays within 512 octets and the send works; an "
+                  "ENVID of exactly 100 characters is sent.");
+  start (f, GREETING "expect EHLO\nline 250-mx\nline 250 DSN\n"
+                     "expect MAIL FROM:<alice@example.test> RET=HDRS\nline 250 ok\n"
+                     "expect RCPT TO:<bob@example.test> NOTIFY=FAILURE\nline 250 ok\n"
+                     "expect DATA\nline 354 go\ndata\nline 250 ok\n"
+                     "expect MAIL FROM:<alice@example.test> RET=HDRS ENVID=\nline 250 ok\n"
+                     "expect RCPT\nline 250 ok\n"
+                     "expect DATA\nline 354 go\ndata\nline 250 ok\n");
+  g_assert_true (msg_message_set_message_id (message, id, &error));
+  g_assert_no_error (error);
+  msg_message_set_dsn_options (message, MSG_DSN_FAILURE | MSG_DSN_RETURN_HEADERS);
+  report = send_ok (f, message);
+  g_clear_object (&report);
+
+  /* 88 + "@example.test" = 100 characters of xtext. */
+  g_free (local);
+  local = g_strnfill (87, 'b');
+  fits = g_strdup_printf ("%s@example.test", local);
+  g_assert_cmpuint (strlen (fits), ==, 100);
+  g_assert_true (msg_message_set_message_id (message, fits, &error));
+  g_assert_no_error (error);
+  report = send_ok (f, message);
+
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_true (contains (wire, "RET=HDRS\r\n"));
+  g_assert_false (contains (wire, "ENVID=aaaa"));
+  {
+    g_autofree char *expected = g_strdup_printf (" ENVID=%s\r\n", fits);
+
+    g_assert_true (contains (wire, expected));
+  }
+  for (const char *line = wire; line != NULL && *line != '\0';)
+    {
+      const char *end = strstr (line, "\r\n");
+
+      if (g_str_has_prefix (line, "MAIL") || g_str_has_prefix (line, "RCPT"))
+        g_assert_cmpint (end - line + 2, <=, 512);
+      line = end != NULL ? end + 2 : NULL;
+    }
+}
+
+static void
 test_8bitmime (Fixture      *f,
                gconstpointer data)
 {
@@ -1979,6 +2036,7 @@ main (int    argc,
   ADD ("/smtp/close/quit-stall", test_close_quit_stall);
   ADD ("/smtp/close/dispose", test_dispose_no_wait);
   ADD ("/smtp/extensions/dsn", test_dsn);
+  ADD ("/smtp/extensions/dsn-long-envid", test_dsn_long_envid);
   ADD ("/smtp/extensions/8bitmime", test_8bitmime);
   ADD ("/smtp/extensions/smtputf8", test_smtputf8);
   ADD ("/smtp/async/progress", test_async_progress);

@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 #define MAX_DOMAIN 255
 #define MAX_PATH 256
 #define MAX_COMMAND 512
+#define MAX_ENVID 100       /* RFC 3461 section 4.4 */
 #define MAX_AUTH_LINE 12288 /* RFC 4954 section 4 */
 #define MAX_AUTH_ROUNDS 5   /* docs/design.md, decision 4 */
 
@@ -124,6 +125,10 @@ gboolean _msg_smtp_envelope_init (Envelope   *e,
                                   MsgMessage *message,
                                   GError    **error);
 char    *_msg_smtp_xtext_encode (const char *text);
+char    *_msg_smtp_envid (MsgMessage *message);
+gboolean _msg_smtp_envelope_check_lengths (const Envelope *e,
+                                           MsgMessage     *message,
+                                           GError        **error);
 char    *_msg_smtp_dsn_notify (MsgDsnOptions options);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Envelope, _msg_smtp_envelope_clear)

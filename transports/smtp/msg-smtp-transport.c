@@ -743,23 +743,16 @@ build_mail_command (Transaction *tx)
     g_string_append (mail, " SMTPUTF8");
   if (caps->dsn && dsn != MSG_DSN_DEFAULT)
     {
-      g_autofree char *message_id = msg_message_get_message_id (tx->message);
+      g_autofree char *envid = _msg_smtp_envid (tx->message);
 
       if (dsn & MSG_DSN_RETURN_FULL)
         g_string_append (mail, " RET=FULL");
       else if (dsn & MSG_DSN_RETURN_HEADERS)
         g_string_append (mail, " RET=HDRS");
-      if (message_id != NULL && *message_id != '\0')
-        {
-          /* The Message-ID without its angle brackets identifies the
-           * envelope in the DSNs that come back. */
-          g_autofree char *bare = g_strndup (message_id + (message_id[0] == '<'),
-                                             strlen (message_id) - (message_id[0] == '<') -
-                                                 g_str_has_suffix (message_id, ">"));
-          g_autofree char *envid = _msg_smtp_xtext_encode (bare);
-
-          g_string_append_printf (mail, " ENVID=%s", envid);
-        }
+      /* The Message-ID identifies the envelope in the DSNs that come back;
+       * without it when too long (RFC 3461 4.4). */
+      if (envid != NULL)
+        g_string_append_printf (mail, " ENVID=%s", envid);
       tx->notify = _msg_smtp_dsn_notify (dsn);
     }
   tx->mail = g_string_free (mail, FALSE);
@@ -1269,8 +1262,10 @@ msg_smtp_transport_validate (MsgTransport *transport,
           return FALSE;
         }
     }
-  /* Addresses that cannot go into a command are refused before any I/O. */
-  return _msg_smtp_envelope_init (&e, message, error);
+  /* Addresses that cannot go into a command, and commands too long, are
+   * refused before any I/O. */
+  return _msg_smtp_envelope_init (&e, message, error) &&
+         _msg_smtp_envelope_check_lengths (&e, message, error);
 }
 
 static void
