@@ -748,6 +748,7 @@ test_auth_plain (Fixture      *f,
   msg_test_set_field (f, "sendusername", "alice");
   msg_test_set_field (f, "sendpassword", "s3cret pass");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthmechanisms", "PLAIN");
   report = send_ok (f, message);
   log = msg_test_steal_log ();
   g_assert_true (contains (log, "AUTH PLAIN <redacted>"));
@@ -775,6 +776,7 @@ test_auth_login (Fixture      *f,
   start (f, script);
   set_basic_auth (f, "alice", "s3cret pass");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthmechanisms", "LOGIN");
   report = send_ok (f, message);
   log = msg_test_steal_log ();
   g_assert_false (contains (log, pass));
@@ -886,6 +888,7 @@ test_auth_failed (Fixture      *f,
                      "expect AUTH PLAIN\nline 535 5.7.8 Error: authentication failed\n");
   set_basic_auth (f, "alice", "hunter2");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthmechanisms", "PLAIN");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
   g_assert_true (contains (text, "5.7.8 Error: authentication failed"));
   g_assert_false (contains (text, "hunter2"));
@@ -908,6 +911,7 @@ test_auth_rounds (Fixture      *f,
                      "expect *\nline 334 more\n");
   set_basic_auth (f, "alice", "hunter2");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthmechanisms", "LOGIN");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL);
   g_assert_true (contains (text, "AUTH"));
 }
@@ -928,6 +932,28 @@ test_auth_needs_tls (Fixture      *f,
   g_assert_true (contains (text, "smtpallowplaintextauth"));
   g_assert_true (contains (text, "does not offer STARTTLS"));
   g_assert_false (contains (text, "hunter2"));
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_cmpstr (wire, ==, "EHLO client.example.test\r\n");
+}
+
+static void
+test_auth_no_plaintext_downgrade (Fixture      *f,
+                                  gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("smtpallowplaintextauth without TLS: a server (or a man in the middle "
+                  "who stripped CRAM-MD5) offering only PLAIN and LOGIN gets no credential "
+                  "unless the caller names the mechanism.");
+  start (f, GREETING "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN LOGIN\n");
+  set_basic_auth (f, "alice", "hunter2");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  g_assert_true (contains (text, "smtpauthmechanisms"));
+  g_assert_true (contains (text, "allowed are CRAM-MD5"));
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
   wire = received (f, 0);
   g_assert_cmpstr (wire, ==, "EHLO client.example.test\r\n");
@@ -2019,6 +2045,7 @@ main (int    argc,
   ADD ("/smtp/auth/failed", test_auth_failed);
   ADD ("/smtp/auth/rounds", test_auth_rounds);
   ADD ("/smtp/auth/needs-tls", test_auth_needs_tls);
+  ADD ("/smtp/auth/no-plaintext-downgrade", test_auth_no_plaintext_downgrade);
   ADD ("/smtp/auth/mechanism-setting", test_auth_mechanism_setting);
   ADD ("/smtp/tls/starttls", test_starttls);
   ADD ("/smtp/tls/starttls-new-capabilities", test_starttls_new_capabilities);

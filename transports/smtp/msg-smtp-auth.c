@@ -43,17 +43,31 @@ strv_contains_ci (const char *const *strv,
   return FALSE;
 }
 
+/* The mechanisms chosen automatically, in the order of preference; over
+ * a connection without TLS only those that do not send the password in
+ * the clear, so that a man in the middle who strips CRAM-MD5 from the
+ * EHLO reply does not get PLAIN (issue 14, item 8). */
+static const char *const automatic_tls[] = { "CRAM-MD5", "PLAIN", "LOGIN", NULL };
+static const char *const automatic_clear[] = { "CRAM-MD5", NULL };
+
+static const char *const *
+wanted_mechanisms (const Settings *s,
+                   gboolean        tls)
+{
+  if (s->mechanisms != NULL && s->mechanisms[0] != NULL)
+    return (const char *const *) s->mechanisms;
+  return tls ? automatic_tls : automatic_clear;
+}
+
 /* The first mechanism, in the order of preference, that the server offers
  * and this transport implements. XOAUTH2 only when asked for by name: its
  * "password" is an OAuth 2 token. */
 static const char *
 choose_mechanism (const Settings     *s,
-                  const Capabilities *caps)
+                  const Capabilities *caps,
+                  gboolean            tls)
 {
-  static const char *const automatic[] = { "CRAM-MD5", "PLAIN", "LOGIN", NULL };
-  const char *const       *wanted = s->mechanisms != NULL && s->mechanisms[0] != NULL
-                                        ? (const char *const *) s->mechanisms
-                                        : automatic;
+  const char *const *wanted = wanted_mechanisms (s, tls);
 
   for (guint i = 0; wanted[i] != NULL; i++)
     if (mechanism_from_name (wanted[i]) != MECH_NONE &&
@@ -156,18 +170,22 @@ choose_usable_mechanism (MsgConnection      *connection,
       msg_connection_abort (connection);
       return NULL;
     }
-  name = choose_mechanism (s, caps);
+  name = choose_mechanism (s, caps, msg_connection_is_tls (connection));
   if (name == NULL)
     {
+      gboolean         tls = msg_connection_is_tls (connection);
       g_autofree char *offered = g_strjoinv (" ", caps->auth);
-      g_autofree char *allowed = s->mechanisms != NULL && s->mechanisms[0] != NULL
-                                     ? g_strjoinv (" ", s->mechanisms)
-                                     : g_strdup ("CRAM-MD5 PLAIN LOGIN");
+      g_autofree char *allowed = g_strjoinv (" ", (GStrv) wanted_mechanisms (s, tls));
+      gboolean         automatic = s->mechanisms == NULL || s->mechanisms[0] == NULL;
 
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
                    "No usable authentication mechanism for %s:%u: the server offers %s, "
-                   "allowed are %s",
-                   s->host, s->port, offered, allowed);
+                   "allowed are %s%s",
+                   s->host, s->port, offered, allowed,
+                   automatic && !tls ? " (without TLS only mechanisms that do not send the "
+                                       "password in the clear are chosen automatically; name "
+                                       "PLAIN or LOGIN in smtpauthmechanisms to allow them)"
+                                     : "");
       msg_connection_abort (connection);
       return NULL;
     }
