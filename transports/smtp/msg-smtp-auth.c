@@ -126,10 +126,12 @@ auth_response (Mechanism       mechanism,
        * for it with an empty challenge instead. */
       if (round == 0 && (challenge_b64 == NULL || *challenge_b64 == '\0'))
         {
-          g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
           gsize            length = 2 + strlen (s->username) + strlen (password);
+          g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
+          char            *response = base64_string (plain, length);
 
-          return base64_string (plain, length);
+          explicit_bzero (plain, length);
+          return response;
         }
       return NULL;
     case MECH_NONE:
@@ -201,27 +203,27 @@ queue_auth_command (MsgConnection  *connection,
                     Mechanism       mechanism,
                     GError        **error)
 {
-  g_autofree char *command = NULL;
+  g_autoptr (SecretString) command = NULL;
   g_autofree char *trace = NULL;
   const char      *password = s->password != NULL ? s->password : "";
 
   if (mechanism == MECH_PLAIN)
     {
+      gsize            length = 2 + strlen (s->username) + strlen (password);
       g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
-      g_autofree char *b64 = base64_string (plain, 2 + strlen (s->username) + strlen (password));
+      g_autoptr (SecretString) b64 = base64_string (plain, length);
 
       command = g_strdup_printf ("AUTH PLAIN %s", b64);
-      memset (plain, 0, 2 + strlen (s->username) + strlen (password));
+      explicit_bzero (plain, length);
       trace = g_strdup ("AUTH PLAIN <redacted>");
     }
   else if (mechanism == MECH_XOAUTH2)
     {
-      g_autofree char *token = g_strdup_printf ("user=%s\001auth=Bearer %s\001\001",
-                                                s->username, password);
-      g_autofree char *b64 = base64_string (token, strlen (token));
+      g_autoptr (SecretString) token = g_strdup_printf ("user=%s\001auth=Bearer %s\001\001",
+                                                        s->username, password);
+      g_autoptr (SecretString) b64 = base64_string (token, strlen (token));
 
       command = g_strdup_printf ("AUTH XOAUTH2 %s", b64);
-      memset (token, 0, strlen (token));
       trace = g_strdup ("AUTH XOAUTH2 <redacted>");
     }
   else
@@ -231,7 +233,6 @@ queue_auth_command (MsgConnection  *connection,
                     : !(_msg_smtp_check_command (connection, command, MAX_COMMAND, error) &&
                         msg_connection_queue_command (connection, command, error)))
     return FALSE;
-  memset (command, 0, strlen (command));
   return TRUE;
 }
 
@@ -249,7 +250,7 @@ auth_rounds (MsgConnection  *connection,
 
   for (guint round = 0;; round++)
     {
-      g_autofree char *response = NULL;
+      g_autoptr (SecretString) response = NULL;
 
       g_clear_pointer (&reply, msg_reply_unref);
       reply = _msg_smtp_read_reply (connection, "AUTH", cancellable, error);
@@ -276,7 +277,6 @@ auth_rounds (MsgConnection  *connection,
         }
       if (!_msg_smtp_queue_secret (connection, response, "<redacted>", error))
         return NULL;
-      memset (response, 0, strlen (response));
     }
   return g_steal_pointer (&reply);
 }

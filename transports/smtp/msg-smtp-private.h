@@ -6,7 +6,24 @@
 
 #include <msgobj.h>
 
+#include <string.h>
+
 G_BEGIN_DECLS
+
+/* A string that held a secret: overwritten before it is freed (issue 14,
+ * item 9), with explicit_bzero() so that the compiler cannot drop it. */
+typedef char SecretString;
+
+static inline void
+_msg_smtp_secret_free (SecretString *text)
+{
+  if (text == NULL)
+    return;
+  explicit_bzero (text, strlen (text));
+  g_free (text);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SecretString, _msg_smtp_secret_free)
 
 /* RFC 5321 section 4.5.3.1. */
 #define MAX_LOCAL_PART 64

@@ -1,0 +1,231 @@
+/* test-security-config.c: what an attacker controlling a server, a
+ * configuration file or a plugin directory can do (docs/security.md)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "msg-test-server.h"
+#include "test-utils.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef MsgTestFixture Fixture;
+
+/* Memory. */
+
+/* Complements @length bytes of @data in place. */
+static void
+complement (guint8 *data,
+            gsize   length)
+{
+  for (gsize i = 0; i < length; i++)
+    data[i] = (guint8) ~data[i];
+}
+
+/* Counts the places in this process's writable memory that hold the bytes
+ * whose complement is @inverted. The needle is kept complemented so that
+ * the test's own copy of it is not found. */
+static guint
+count_in_memory (const guint8 *inverted,
+                 gsize         length)
+{
+  enum
+  {
+    CHUNK = 1 << 20
+  };
+  g_autofree char   *maps = NULL;
+  g_autofree guint8 *chunk = g_malloc (CHUNK + length);
+  g_auto (GStrv) lines = NULL;
+  guint8 first = (guint8) ~inverted[0];
+  guint  count = 0;
+  int    fd;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  fd = open ("/proc/self/mem", O_RDONLY);
+  g_assert_cmpint (fd, >=, 0);
+  lines = g_strsplit (maps, "\n", -1);
+  for (guint l = 0; lines[l] != NULL; l++)
+    {
+      guint64 start, end;
+      char    perms[5] = { 0 };
+
+      if (sscanf (lines[l], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x %4s", &start, &end, perms) != 3 ||
+          perms[0] != 'r' || perms[1] != 'w' || strstr (lines[l], "[v") != NULL)
+        continue;
+      for (guint64 at = start; at < end; at += CHUNK)
+        {
+          gsize  want = (gsize) MIN ((guint64) CHUNK + length - 1, end - at);
+          gssize n = pread (fd, chunk, want, (off_t) at);
+
+          if (n < (gssize) length)
+            break;
+          for (gsize i = 0; i + length <= (gsize) n && i < CHUNK; i++)
+            {
+              const guint8 *hit = memchr (chunk + i, first, MIN ((gsize) n - length + 1, CHUNK) - i);
+              gsize         k;
+
+              if (hit == NULL)
+                break;
+              i = (gsize) (hit - chunk);
+              for (k = 1; k < length; k++)
+                {
+                  guint8 expected = (guint8) (inverted[k] ^ 0xffu);
+
+                  if (hit[k] != expected)
+                    break;
+                }
+              if (k == length)
+                count++;
+            }
+        }
+    }
+  close (fd);
+  explicit_bzero (chunk, CHUNK + length);
+  return count;
+}
+
+/* Makes a random text of @length characters, kept complemented. */
+static guint8 *
+random_inverted_text (const char *prefix,
+                      gsize       length)
+{
+  guint8 *text = g_malloc (length + 1);
+  gsize   prefix_length = strlen (prefix);
+
+  memcpy (text, prefix, prefix_length);
+  for (gsize i = prefix_length; i < length; i++)
+    text[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[g_random_int_range (0, 62)];
+  complement (text, length);
+  text[length] = (guint8) ~'\0';
+  return text;
+}
+
+static void
+test_queue_wiped (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                               G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (MsgConnection) connection = NULL;
+  g_autofree guint8 *inverted = random_inverted_text ("AUTH PLAIN ", 48);
+  char              *command;
+
+  g_test_summary ("A secret command (AUTH PLAIN) is overwritten in the connection's queue "
+                  "once it is written: no copy is left in the process's memory.");
+  g_assert_no_error (error);
+  /* A listener that never accepts: the kernel takes the bytes. */
+  g_assert_true (g_socket_bind (listener, any, TRUE, &error));
+  g_assert_true (g_socket_listen (listener, &error));
+  bound = g_socket_get_local_address (listener, &error);
+  g_assert_no_error (error);
+  connection = msg_connection_new ("127.0.0.1", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  msg_connection_set_timeout (connection, 10);
+  g_assert_true (msg_connection_connect (connection, FALSE, NULL, &error));
+  g_assert_no_error (error);
+
+  command = g_malloc (48 + 1);
+  memcpy (command, inverted, 48 + 1);
+  complement ((guint8 *) command, 48 + 1);
+  g_assert_true (msg_connection_queue_secret_command (connection, command, "AUTH PLAIN <redacted>", &error));
+  g_assert_no_error (error);
+  explicit_bzero (command, 48);
+  g_free (command);
+  /* The scan finds what is there: the queued command. */
+  g_assert_cmpuint (count_in_memory (inverted, 48), ==, 1);
+
+  g_assert_true (msg_connection_flush (connection, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_in_memory (inverted, 48), ==, 0);
+  msg_connection_abort (connection);
+}
+
+static void
+test_reuse_key_keyed (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = msg_message_new ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  const char *const scripts[] = {
+    "line 220 mx\nexpect EHLO\nline 250-mx\nline 250 AUTH CRAM-MD5\n"
+    "expect AUTH CRAM-MD5\nline 334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\n"
+    "read 1\nline 235 ok\n"
+    "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\ndata\nline 250 ok\n",
+    NULL
+  };
+  guint8 digest[32];
+  gsize  digest_length = sizeof digest;
+  guint8 inverted_hex[64];
+
+  g_test_summary ("The key under which a kept SMTP connection is reused holds no unsalted "
+                  "SHA-256 of the password (a dictionary would reverse it).");
+  msg_test_fixture_start_server (f, "smtp", scripts, "10");
+  msg_test_set_field (f, "smtpehloname", "client.example.test");
+  msg_test_set_field (f, "smtpauthenticate", "1");
+  msg_test_set_field (f, "sendusername", "tim");
+  msg_test_set_field (f, "sendpassword", "tanstaaftanstaaf");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_fixture_make_transport (f, "smtp");
+  g_assert_true (msg_message_set_from (message, "alice@example.test", &error));
+  g_assert_true (msg_message_set_to (message, "bob@example.test", &error));
+  g_assert_no_error (error);
+  msg_message_set_text_body (message, "Hi.\n");
+  report = msg_transport_send_message (f->transport, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+
+  /* The connection is kept, with its key. */
+  g_checksum_update (checksum, (const guchar *) "tanstaaftanstaaf", 16);
+  g_checksum_get_digest (checksum, digest, &digest_length);
+  /* GChecksum keeps the hexadecimal form too: overwrite it. */
+  {
+    char *kept = (char *) g_checksum_get_string (checksum);
+
+    explicit_bzero (kept, strlen (kept));
+  }
+  for (gsize i = 0; i < sizeof digest; i++)
+    {
+      inverted_hex[2 * i] = (guint8) ~"0123456789abcdef"[digest[i] >> 4];
+      inverted_hex[2 * i + 1] = (guint8) ~"0123456789abcdef"[digest[i] & 0xf];
+    }
+  g_assert_cmpuint (count_in_memory (inverted_hex, sizeof inverted_hex), ==, 0);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  /* G_DEBUG=gc-friendly (set for every test) makes GLib clear what a
+   * GArray drops, which would hide a queue that the library forgot to
+   * wipe: run without it, as applications do. */
+  if (g_getenv ("G_DEBUG") != NULL && strstr (g_getenv ("G_DEBUG"), "gc-friendly") != NULL)
+    {
+      g_unsetenv ("G_DEBUG");
+      execv ("/proc/self/exe", argv);
+      g_error ("Cannot run again without G_DEBUG: %s", g_strerror (errno));
+    }
+  msg_test_capture_log ();
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  msg_test_fixture_init ();
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, msg_test_fixture_setup, func, msg_test_fixture_teardown)
+  g_test_add_func ("/security/secrets/queue-wiped", test_queue_wiped);
+  ADD ("/security/secrets/reuse-key-keyed", test_reuse_key_keyed);
+
+  {
+    int result = g_test_run ();
+
+    msg_test_fixture_cleanup ();
+    return result;
+  }
+}
