@@ -390,6 +390,41 @@ op_verb (OpKind kind)
   return kind == OP_POST ? "post" : "send";
 }
 
+/* The headers that make an article act on a server rather than be read:
+ * Control cancels articles and creates or removes groups, Approved posts
+ * to a moderated group, Supersedes replaces (cancels) another article
+ * (RFC 5536 and 5537). */
+static const char *const control_headers[] = { "Control", "Approved", "Supersedes", NULL };
+
+/* An article with one of control_headers is posted only when the
+ * configuration says nntpallowcontrolheaders (a moderator's tool): a
+ * message taken from elsewhere (parsed, forwarded, or with a header set
+ * from user input) must not cancel other people's articles (issue 14,
+ * item 12). */
+static gboolean
+check_control_headers (MsgMessage       *message,
+                       MsgConfiguration *configuration,
+                       GError          **error)
+{
+  if (msg_configuration_get_boolean (configuration, "nntpallowcontrolheaders"))
+    return TRUE;
+  for (guint i = 0; control_headers[i] != NULL; i++)
+    {
+      g_autofree char *value = msg_message_get_header (message, control_headers[i]);
+
+      if (value != NULL)
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "Refusing to post an article with a %s header (it acts on the news "
+                       "server: cancels, approvals, replacements); set the field "
+                       "nntpallowcontrolheaders to allow it",
+                       control_headers[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* Checks the message in CDO's order, before any I/O. */
 static gboolean
 check_message (MsgMessage *message,
@@ -495,6 +530,8 @@ begin_operation (MsgTransport *self,
   if (context != NULL)
     priv->op_context = g_main_context_ref (context);
 
+  if (kind == OP_POST && !check_control_headers (message, priv->op_configuration, error))
+    goto fail;
   if (kind != OP_CLOSE && klass->validate != NULL &&
       !klass->validate (self, message, kind == OP_POST, error))
     goto fail;

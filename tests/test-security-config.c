@@ -200,6 +200,93 @@ test_reuse_key_keyed (Fixture      *f,
   g_assert_cmpuint (count_in_memory (inverted_hex, sizeof inverted_hex), ==, 0);
 }
 
+/* Posting. */
+
+static guint
+count_files (const char *dir)
+{
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (handle != NULL && g_dir_read_name (handle) != NULL)
+    n++;
+  return n;
+}
+
+static void
+test_control_headers (void)
+{
+  static const char *const names[] = { "Control", "Approved", "Supersedes" };
+  static const char *const values[] = { "cancel <victim@example.test>", "moderator@example.test",
+                                        "<victim@example.test>" };
+  static const char        parsed[] = "From: alice@example.test\r\n"
+                                      "Newsgroups: local.test\r\n"
+                                      "Subject: forwarded\r\n"
+                                      "control: cancel <victim@example.test>\r\n"
+                                      "\r\n"
+                                      "body\r\n";
+  g_autofree char         *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("Control, Approved and Supersedes (set with set_header or parsed) are "
+                  "refused on a post unless nntpallowcontrolheaders is set; nothing is "
+                  "written. Mail is not affected.");
+  g_assert_true (msg_configuration_set_field (configuration, "nntpserverpickupdirectory", dir, &error));
+  g_assert_true (msg_configuration_set_field (configuration, "smtpserverpickupdirectory", dir, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr (MsgMessage) message = msg_message_new_with_configuration (configuration);
+      g_autoptr (MsgSendReport) report = NULL;
+      g_autofree char *contents = NULL;
+      g_autofree char *expected = g_strdup_printf ("%s: %s\r\n", names[i], values[i]);
+
+      g_assert_true (msg_message_set_from (message, "alice@example.test", NULL));
+      g_assert_true (msg_message_set_to (message, "bob@example.test", NULL));
+      g_assert_true (msg_message_set_newsgroups (message, "local.test", NULL));
+      g_assert_true (msg_message_set_subject (message, "Hello", NULL));
+      g_assert_true (msg_message_set_header (message, names[i], values[i], &error));
+      g_assert_no_error (error);
+      msg_message_set_text_body (message, "body\n");
+
+      report = msg_message_post (message, NULL, &error);
+      g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER);
+      g_assert_nonnull (strstr (error->message, names[i]));
+      g_assert_nonnull (strstr (error->message, "nntpallowcontrolheaders"));
+      g_assert_null (report);
+      g_clear_error (&error);
+      g_assert_cmpuint (count_files (dir), ==, 2 * i);
+
+      /* Mail is not news: the header goes as it is. */
+      report = msg_message_send (message, NULL, &error);
+      g_assert_no_error (error);
+      g_clear_object (&report);
+
+      /* A moderator's tool allows them. */
+      g_assert_true (msg_configuration_set_field (configuration, "nntpallowcontrolheaders", "true", &error));
+      report = msg_message_post (message, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_file_get_contents (msg_send_report_get_pickup_file (report), &contents, NULL, NULL));
+      g_assert_nonnull (strstr (contents, expected));
+      g_assert_true (msg_configuration_set_field (configuration, "nntpallowcontrolheaders", "false", &error));
+    }
+
+  {
+    g_autoptr (GBytes) bytes = g_bytes_new_static (parsed, sizeof parsed - 1);
+    g_autoptr (MsgMessage) message = msg_message_new_from_bytes (bytes, &error);
+    g_autoptr (MsgSendReport) report = NULL;
+
+    g_assert_no_error (error);
+    msg_message_set_configuration (message, configuration);
+    report = msg_message_post (message, NULL, &error);
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER);
+    g_assert_null (report);
+  }
+  msg_test_remove_tree (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -221,6 +308,7 @@ main (int    argc,
   g_test_add (path, Fixture, NULL, msg_test_fixture_setup, func, msg_test_fixture_teardown)
   g_test_add_func ("/security/secrets/queue-wiped", test_queue_wiped);
   ADD ("/security/secrets/reuse-key-keyed", test_reuse_key_keyed);
+  g_test_add_func ("/security/post/control-headers", test_control_headers);
 
   {
     int result = g_test_run ();
