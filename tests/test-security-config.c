@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "msg-test-server.h"
+#include "msg-user-dirs-private.h"
 #include "test-utils.h"
 
 #include <errno.h>
@@ -200,6 +201,104 @@ test_reuse_key_keyed (Fixture      *f,
   g_assert_cmpuint (count_in_memory (inverted_hex, sizeof inverted_hex), ==, 0);
 }
 
+/* A configuration file. */
+
+static void
+test_secret_file_mode (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "msgobj.conf", NULL);
+  g_autofree char *plain = g_build_filename (dir, "plain.conf", NULL);
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (GError) error = NULL;
+  static const char *const fields[] = { "sendpassword", "postpassword" };
+
+  g_test_summary ("A configuration file with a password that others can read (or write) is "
+                  "refused, naming the file and the fix; at 0600 it loads; without a secret "
+                  "the mode does not matter.");
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[configuration]\nsmtpserver = mx.example.test\n"
+                                               "%s = hunter2\n",
+                                               fields[i]);
+      static const int modes[] = { 0644, 0604, 0640, 0620, 0666 };
+
+      g_assert_true (g_file_set_contents (path, text, -1, NULL));
+      for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+        {
+          g_assert_cmpint (g_chmod (path, modes[m]), ==, 0);
+          g_assert_false (msg_configuration_load_from_file (configuration, path, &error));
+          g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_PARSE);
+          g_assert_nonnull (strstr (error->message, path));
+          g_assert_nonnull (strstr (error->message, "chmod 600"));
+          g_assert_nonnull (strstr (error->message, fields[i]));
+          g_assert_null (strstr (error->message, "hunter2"));
+          g_clear_error (&error);
+          /* All or nothing. */
+          g_assert_false (msg_configuration_is_field_set (configuration, "smtpserver"));
+        }
+      g_assert_cmpint (g_chmod (path, 0600), ==, 0);
+      g_assert_true (msg_configuration_load_from_file (configuration, path, &error));
+      g_assert_no_error (error);
+      g_assert_true (msg_configuration_is_field_set (configuration, fields[i]));
+      g_assert_true (msg_configuration_reset_field (configuration, "smtpserver", NULL));
+    }
+
+  g_assert_true (g_file_set_contents (plain, "[configuration]\nsmtpserver = mx.example.test\n", -1, NULL));
+  g_assert_cmpint (g_chmod (plain, 0644), ==, 0);
+  g_assert_true (msg_configuration_load_from_file (configuration, plain, &error));
+  g_assert_no_error (error);
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_secret_file_owner (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "msgobj.conf", NULL);
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A configuration file with a password owned by another user is refused.");
+  g_assert_true (g_file_set_contents (path, "[configuration]\nsendpassword = hunter2\n", -1, NULL));
+  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
+  if (chown (path, 65534, (gid_t) -1) != 0)
+    {
+      g_test_skip ("cannot give a file to another user (not root)");
+      msg_test_remove_tree (dir);
+      return;
+    }
+  g_assert_false (msg_configuration_load_from_file (configuration, path, &error));
+  g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_PARSE);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "owned by another user"));
+  g_assert_false (msg_configuration_is_field_set (configuration, "sendpassword"));
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_secure_user_dirs (void)
+{
+  g_autofree char *config = _msg_get_user_dir_for (MSG_USER_DIR_CONFIG, TRUE);
+  g_autofree char *data = _msg_get_user_dir_for (MSG_USER_DIR_DATA, TRUE);
+  g_autofree char *plain_config = _msg_get_user_dir_for (MSG_USER_DIR_CONFIG, FALSE);
+  g_autofree char *plain_data = _msg_get_user_dir_for (MSG_USER_DIR_DATA, FALSE);
+
+  g_test_summary ("In a setuid/setgid process (AT_SECURE) the configuration and data "
+                  "directories come from the password database, not from XDG_CONFIG_HOME, "
+                  "XDG_DATA_HOME or HOME; an ordinary process uses GLib's.");
+  /* G_TEST_OPTION_ISOLATE_DIRS points XDG_* and HOME into the test's tmp. */
+  g_assert_cmpstr (plain_config, ==, g_get_user_config_dir ());
+  g_assert_cmpstr (plain_data, ==, g_get_user_data_dir ());
+  g_assert_false (g_str_has_prefix (config, g_get_user_config_dir ()));
+  g_assert_false (g_str_has_prefix (data, g_get_user_data_dir ()));
+  g_assert_false (g_str_has_prefix (config, g_get_home_dir ()));
+  g_assert_true (g_str_has_suffix (config, "/.config"));
+  g_assert_true (g_str_has_suffix (data, "/.local/share"));
+  /* This test does not run setuid. */
+  g_assert_false (_msg_is_secure_process ());
+}
+
 /* Posting. */
 
 static guint
@@ -308,6 +407,9 @@ main (int    argc,
   g_test_add (path, Fixture, NULL, msg_test_fixture_setup, func, msg_test_fixture_teardown)
   g_test_add_func ("/security/secrets/queue-wiped", test_queue_wiped);
   ADD ("/security/secrets/reuse-key-keyed", test_reuse_key_keyed);
+  g_test_add_func ("/security/config/secret-file-mode", test_secret_file_mode);
+  g_test_add_func ("/security/config/secret-file-owner", test_secret_file_owner);
+  g_test_add_func ("/security/config/secure-user-dirs", test_secure_user_dirs);
   g_test_add_func ("/security/post/control-headers", test_control_headers);
 
   {
