@@ -299,6 +299,81 @@ test_secure_user_dirs (void)
   g_assert_false (_msg_is_secure_process ());
 }
 
+/* Plugins. */
+
+static void
+copy_module (const char *variant,
+             const char *dir,
+             int         mode)
+{
+  g_autofree char *name = g_strdup_printf ("libmsgobj-test-abi-%s.so", variant);
+  g_autofree char *from = g_test_build_filename (G_TEST_BUILT, "modules", "abi", name, NULL);
+  g_autofree char *to = g_build_filename (dir, name, NULL);
+  g_autofree char *contents = NULL;
+  gsize            length;
+
+  g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (to, contents, (gssize) length, NULL));
+  g_assert_cmpint (g_chmod (to, mode), ==, 0);
+}
+
+static void
+test_plugins (void)
+{
+  g_autofree char *root = NULL;
+  g_autofree char *stale = NULL;
+  g_autofree char *open_dir = NULL;
+  g_autofree char *open_file = NULL;
+  g_autofree char *good = NULL;
+  g_autofree char *search = NULL;
+
+  if (g_test_subprocess ())
+    {
+      g_auto (GStrv) names = NULL;
+
+      /* The warnings are the point here: not fatal in this process. */
+      g_log_set_always_fatal (G_LOG_FATAL_MASK);
+      names = msg_transport_list_names ();
+      g_print ("none=%s wrong=%s ok=%s\n",
+               g_getenv ("MSGOBJ_TEST_ABI_LOADED_none") ? g_getenv ("MSGOBJ_TEST_ABI_LOADED_none") : "0",
+               g_getenv ("MSGOBJ_TEST_ABI_LOADED_wrong") ? g_getenv ("MSGOBJ_TEST_ABI_LOADED_wrong") : "0",
+               g_getenv ("MSGOBJ_TEST_ABI_LOADED_ok") ? g_getenv ("MSGOBJ_TEST_ABI_LOADED_ok") : "0");
+      return;
+    }
+
+  g_test_summary ("Transport modules without the interface version symbol or with another "
+                  "version, in a directory others can write to, or writable by others "
+                  "themselves, are refused with a warning naming the file; a good module in "
+                  "a safe directory is loaded.");
+  root = msg_test_make_temp_dir ();
+  stale = g_build_filename (root, "stale", NULL);
+  open_dir = g_build_filename (root, "open-dir", NULL);
+  open_file = g_build_filename (root, "open-file", NULL);
+  good = g_build_filename (root, "good", NULL);
+  g_assert_cmpint (g_mkdir (stale, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (open_dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (open_file, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (good, 0755), ==, 0);
+  copy_module ("none", stale, 0755);
+  copy_module ("wrong", stale, 0755);
+  copy_module ("ok", open_dir, 0755);
+  copy_module ("ok", open_file, 0777);
+  copy_module ("ok", good, 0755);
+  /* Not sticky, so not like /tmp: anyone may replace the modules. */
+  g_assert_cmpint (g_chmod (open_dir, 0777), ==, 0);
+
+  search = g_strjoin (":", stale, open_dir, open_file, good, NULL);
+  g_setenv ("MSGOBJ_TRANSPORT_PATH", search, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDIN);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("none=0 wrong=0 ok=1\n");
+  g_test_trap_assert_stderr ("*libmsgobj-test-abi-none.so* does not state the interface version*");
+  g_test_trap_assert_stderr ("*libmsgobj-test-abi-wrong.so* built for interface version 999*");
+  g_test_trap_assert_stderr ("*open-dir* other users can write to it (mode 0777)*");
+  g_test_trap_assert_stderr ("*open-file/libmsgobj-test-abi-ok.so* other users can write to it*");
+  msg_test_remove_tree (root);
+}
+
 /* Posting. */
 
 static guint
@@ -399,8 +474,10 @@ main (int    argc,
       execv ("/proc/self/exe", argv);
       g_error ("Cannot run again without G_DEBUG: %s", g_strerror (errno));
     }
-  msg_test_capture_log ();
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  /* The plugin test's subprocess expects warnings. */
+  if (!g_test_subprocess ())
+    msg_test_capture_log ();
   msg_test_fixture_init ();
 
 #define ADD(path, func) \
@@ -411,6 +488,7 @@ main (int    argc,
   g_test_add_func ("/security/config/secret-file-owner", test_secret_file_owner);
   g_test_add_func ("/security/config/secure-user-dirs", test_secure_user_dirs);
   g_test_add_func ("/security/post/control-headers", test_control_headers);
+  g_test_add_func ("/security/plugins/refused", test_plugins);
 
   {
     int result = g_test_run ();
