@@ -37,6 +37,52 @@ struct _MsgSmtpTransport
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgSmtpTransport, msg_smtp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
 
+/* How every message goes to an SMTP server: without Bcc, and with no line
+ * over 998 octets (RFC 5321 4.5.3.1.6), which no extension lifts. */
+#define SMTP_WRITE_FLAGS (MSG_WRITE_FLAGS_OMIT_BCC | MSG_WRITE_FLAGS_LINE_LIMIT)
+
+/* A stream that counts the bytes written to it and notes whether one is
+ * above 127: the size and the 8-bit state of a message as it will really
+ * be written, after any re-encoding. */
+#define SCAN_TYPE_STREAM (scan_stream_get_type ())
+G_DECLARE_FINAL_TYPE (ScanStream, scan_stream, SCAN, STREAM, GOutputStream)
+
+struct _ScanStream
+{
+  GOutputStream parent_instance;
+  guint64       count;
+  gboolean      eight_bit;
+};
+
+G_DEFINE_FINAL_TYPE (ScanStream, scan_stream, G_TYPE_OUTPUT_STREAM)
+
+static gssize
+scan_stream_write (GOutputStream *stream,
+                   const void    *buffer,
+                   gsize          count,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  ScanStream *self = SCAN_STREAM (stream);
+
+  self->count += count;
+  for (gsize i = 0; i < count && !self->eight_bit; i++)
+    if (((const guchar *) buffer)[i] >= 0x80)
+      self->eight_bit = TRUE;
+  return (gssize) count;
+}
+
+static void
+scan_stream_class_init (ScanStreamClass *klass)
+{
+  G_OUTPUT_STREAM_CLASS (klass)->write_fn = scan_stream_write;
+}
+
+static void
+scan_stream_init (ScanStream *self)
+{
+}
+
 /* Settings. */
 
 static void
@@ -643,15 +689,16 @@ typedef struct
   gboolean answered; /* a MAIL got a reply, not 421 */
 
   /* The current transaction. */
-  gboolean  eight_bit;  /* the message has 8-bit content */
-  char     *mail;       /* (owned) (nullable): the MAIL command */
-  char     *notify;     /* (owned) (nullable): the DSN NOTIFY parameter */
-  MsgReply *mail_reply; /* (owned) (nullable) */
-  MsgReply *data_reply; /* (owned) (nullable) */
-  gboolean  data_sent;  /* DATA went out pipelined behind the RCPTs */
-  guint     ok;         /* RCPTs accepted so far */
-  gboolean  limited;    /* a RCPT met the server's recipient limit */
-  MsgReply *final;      /* (owned) (nullable): the reply to the final dot */
+  gboolean      eight_bit;   /* the message as written has 8-bit content */
+  MsgWriteFlags write_flags; /* how the message is written */
+  char         *mail;        /* (owned) (nullable): the MAIL command */
+  char         *notify;      /* (owned) (nullable): the DSN NOTIFY parameter */
+  MsgReply     *mail_reply;  /* (owned) (nullable) */
+  MsgReply     *data_reply;  /* (owned) (nullable) */
+  gboolean      data_sent;   /* DATA went out pipelined behind the RCPTs */
+  guint         ok;          /* RCPTs accepted so far */
+  gboolean      limited;     /* a RCPT met the server's recipient limit */
+  MsgReply     *final;       /* (owned) (nullable): the reply to the final dot */
 } Transaction;
 
 static void
@@ -691,6 +738,7 @@ transaction_start (Transaction *tx)
   g_clear_pointer (&tx->data_reply, msg_reply_unref);
   g_clear_pointer (&tx->final, msg_reply_unref);
   tx->eight_bit = FALSE;
+  tx->write_flags = SMTP_WRITE_FLAGS;
   tx->data_sent = FALSE;
   tx->ok = 0;
   tx->limited = FALSE;
@@ -714,6 +762,49 @@ pending_result (Transaction *tx,
   return &g_array_index (tx->results, RcptResult, g_array_index (tx->pending, guint, k));
 }
 
+/* A server without 8BITMIME gets no 8-bit byte in a body (issue 14, item
+ * 7; SMTPUTF8 is about addresses and headers, and does not say the server
+ * takes 8-bit bodies): the parts with 8-bit content go re-encoded to
+ * quoted-printable or base64, and the message is measured again as it
+ * will be written. What stays 8-bit is in the headers, which only
+ * SMTPUTF8 allows; a signed part cannot be re-encoded. */
+static gboolean
+check_7bit (Transaction *tx,
+            GError     **error)
+{
+  const Capabilities *caps = &tx->self->caps;
+  const Settings     *s = tx->s;
+  g_autoptr (ScanStream) scan = g_object_new (SCAN_TYPE_STREAM, NULL);
+  g_autoptr (GError) local_error = NULL;
+
+  tx->write_flags = SMTP_WRITE_FLAGS | MSG_WRITE_FLAGS_7BIT;
+  if (!msg_message_write_to_stream_full (tx->message, G_OUTPUT_STREAM (scan), tx->write_flags,
+                                         tx->cancellable, &local_error))
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+                   "The message has 8-bit content but SMTP server %s:%u does not support "
+                   "8BITMIME, and it cannot be re-encoded: %s",
+                   s->host, s->port, local_error->message);
+      return FALSE;
+    }
+  tx->size = scan->count;
+  tx->eight_bit = scan->eight_bit;
+  if (tx->eight_bit && !caps->smtputf8)
+    {
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+                   "The message has 8-bit headers but SMTP server %s:%u supports neither "
+                   "8BITMIME nor SMTPUTF8",
+                   s->host, s->port);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Checks that need the server's capabilities, before MAIL. */
 static gboolean
 check_capabilities (Transaction *tx,
@@ -731,14 +822,8 @@ check_capabilities (Transaction *tx,
       return FALSE;
     }
   tx->eight_bit = msg_message_has_8bit_content (tx->message);
-  if (tx->eight_bit && !caps->eightbitmime && !caps->smtputf8)
-    {
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
-                   "The message has 8-bit content but SMTP server %s:%u does not support "
-                   "8BITMIME",
-                   s->host, s->port);
-      return FALSE;
-    }
+  if (tx->eight_bit && !caps->eightbitmime && !check_7bit (tx, error))
+    return FALSE;
   if (caps->size && caps->size_max > 0 && tx->size > caps->size_max)
     {
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
@@ -942,7 +1027,7 @@ smtp_data (Transaction *tx,
     }
 
   /* The message, streamed: canonical CRLF, dot-stuffed, in large writes. */
-  if (!msg_transport_write_message_data (MSG_TRANSPORT (tx->self), tx->message, MSG_WRITE_FLAGS_OMIT_BCC,
+  if (!msg_transport_write_message_data (MSG_TRANSPORT (tx->self), tx->message, tx->write_flags,
                                          tx->connection, tx->size, tx->cancellable, error))
     {
       _msg_smtp_prefix_stage (error, "message data");
@@ -1158,7 +1243,7 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
     }
   if (!msg_message_prepare_for_sending (message, error) ||
       !_msg_smtp_envelope_init (&e, message, error) ||
-      !msg_message_measure (message, MSG_WRITE_FLAGS_OMIT_BCC, &size, cancellable, error))
+      !msg_message_measure (message, SMTP_WRITE_FLAGS, &size, cancellable, error))
     {
       drop_connection (self);
       return NULL;
