@@ -44,7 +44,7 @@ gboolean _msg_message_claim (MsgMessage *self,
                              GError    **error);
 void     _msg_message_release (MsgMessage *self);
 
-/* For MSG_WRITE_FLAGS_LINE_LIMIT and MSG_WRITE_FLAGS_7BIT
+/* For MSG_WRITE_FLAGS_LINE_LIMIT and MSG_WRITE_FLAGS_ENCODE_8BIT
  * (msg-message-envelope.c): re-encodes the body parts that need it for one
  * write, after _msg_message_ensure_tree(); *saved gets what
  * _msg_message_restore_encodings() puts back after the write (call it even

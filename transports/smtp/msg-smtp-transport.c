@@ -777,7 +777,7 @@ check_7bit (Transaction *tx,
   g_autoptr (ScanStream) scan = g_object_new (SCAN_TYPE_STREAM, NULL);
   g_autoptr (GError) local_error = NULL;
 
-  tx->write_flags = SMTP_WRITE_FLAGS | MSG_WRITE_FLAGS_7BIT;
+  tx->write_flags = SMTP_WRITE_FLAGS | MSG_WRITE_FLAGS_ENCODE_8BIT;
   if (!msg_message_write_to_stream_full (tx->message, G_OUTPUT_STREAM (scan), tx->write_flags,
                                          tx->cancellable, &local_error))
     {
