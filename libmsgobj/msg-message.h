@@ -61,13 +61,13 @@ GQuark msg_message_error_quark (void);
  * @MSG_WRITE_FLAGS_LINE_LIMIT: for this write, re-encode (quoted-printable
  *   or base64) every body part whose content has a line over 998 octets
  *   or a NUL byte, as SMTP requires of every message (RFC 5321 4.5.3.1.6)
- * @MSG_WRITE_FLAGS_ENCODE_8BIT: for this write, re-encode every body part whose
- *   content is 8-bit too (as for a server without 8BITMIME); implies
- *   %MSG_WRITE_FLAGS_LINE_LIMIT
+ * @MSG_WRITE_FLAGS_ENCODE_8BIT: for this write, re-encode every body part
+ *   whose content is 8-bit too (as for a server without 8BITMIME);
+ *   implies %MSG_WRITE_FLAGS_LINE_LIMIT
  *
- * With %MSG_WRITE_FLAGS_LINE_LIMIT or %MSG_WRITE_FLAGS_ENCODE_8BIT, a part that
- * needs re-encoding inside a `multipart/signed` cannot be changed without
- * breaking its signature: the write fails with
+ * With %MSG_WRITE_FLAGS_LINE_LIMIT or %MSG_WRITE_FLAGS_ENCODE_8BIT, a part
+ * that needs re-encoding inside a `multipart/signed` cannot be changed
+ * without breaking its signature: the write fails with
  * %MSG_MESSAGE_ERROR_FAILED. The message itself is left as it was.
  *
  * How [method@Message.write_to_stream_full] writes a message.
