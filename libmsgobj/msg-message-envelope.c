@@ -381,9 +381,10 @@ _msg_message_encode_for_write (MsgMessage   *self,
 {
   GMimeObject *root = g_mime_message_get_mime_part (self->mime);
 
-  *saved = g_ptr_array_new_with_free_func (saved_encoding_free);
+  *saved = NULL;
   if (root == NULL || (flags & (MSG_WRITE_FLAGS_LINE_LIMIT | MSG_WRITE_FLAGS_ENCODE_8BIT)) == 0)
     return TRUE;
+  *saved = g_ptr_array_new_with_free_func (saved_encoding_free);
   return encode_object (root,
                         (flags & MSG_WRITE_FLAGS_ENCODE_8BIT) ? GMIME_ENCODING_CONSTRAINT_7BIT
                                                               : GMIME_ENCODING_CONSTRAINT_8BIT,
