@@ -121,6 +121,17 @@ msg_connection_dispose (GObject *object)
   G_OBJECT_CLASS (msg_connection_parent_class)->dispose (object);
 }
 
+/* Empties the command queue, overwriting what it held first: it may have
+ * held a secret (an AUTH payload) that must not linger in freed or reused
+ * memory (issue 14, item 9). */
+static void
+clear_queue (GByteArray *queue)
+{
+  if (queue->len > 0)
+    explicit_bzero (queue->data, queue->len);
+  g_byte_array_set_size (queue, 0);
+}
+
 static void
 msg_connection_finalize (GObject *object)
 {
@@ -129,6 +140,7 @@ msg_connection_finalize (GObject *object)
   g_free (self->host);
   g_free (self->tls_ca_file);
   g_free (self->trace_name);
+  clear_queue (self->queue);
   g_byte_array_unref (self->queue);
   g_free (self->read_buffer);
   g_main_context_unref (self->context);
@@ -1001,7 +1013,7 @@ msg_connection_connect (MsgConnection *self,
   set_streams (self, self->tcp);
   self->read_start = self->read_end = 0;
   self->replies_read = FALSE;
-  g_byte_array_set_size (self->queue, 0);
+  clear_queue (self->queue);
   self->exchange_start = g_get_monotonic_time ();
   trace_note (self, "connected");
 
@@ -1190,7 +1202,7 @@ msg_connection_abort (MsgConnection *self)
   g_clear_object (&self->tls);
   g_clear_object (&self->tcp);
   g_clear_object (&self->socket);
-  g_byte_array_set_size (self->queue, 0);
+  clear_queue (self->queue);
   self->read_start = self->read_end = 0;
   self->replies_read = FALSE;
 }
@@ -1309,8 +1321,16 @@ queue_internal (MsgConnection *self,
     trace_line (self, 'C', trace_text, strlen (trace_text));
   else
     trace_line (self, 'C', command, strlen (command));
-  g_byte_array_append (self->queue, (const guint8 *) command, (guint) strlen (command));
-  g_byte_array_append (self->queue, (const guint8 *) "\r\n", 2);
+  {
+    gsize length = strlen (command);
+    guint start = self->queue->len;
+
+    /* Grown before the copy, so that a reallocation never leaves a copy of
+     * this command behind in freed memory. */
+    g_byte_array_set_size (self->queue, start + (guint) length + 2);
+    memcpy (self->queue->data + start, command, length);
+    memcpy (self->queue->data + start + length, "\r\n", 2);
+  }
   return TRUE;
 }
 
@@ -1400,7 +1420,7 @@ msg_connection_flush (MsgConnection *self,
       msg_connection_abort (self);
       return FALSE;
     }
-  g_byte_array_set_size (self->queue, 0);
+  clear_queue (self->queue);
   return TRUE;
 }
 

@@ -58,6 +58,17 @@ MsgSendReport *_msg_transport_send_once (MsgTransport *self,
                                          GCancellable *cancellable,
                                          GError      **error);
 
+/* For MSG_WRITE_FLAGS_LINE_LIMIT and MSG_WRITE_FLAGS_ENCODE_8BIT
+ * (msg-message-envelope.c): re-encodes the body parts that need it for one
+ * write, after _msg_message_ensure_tree(); *saved gets what
+ * _msg_message_restore_encodings() puts back after the write (call it even
+ * on failure). */
+gboolean _msg_message_encode_for_write (MsgMessage   *self,
+                                        MsgWriteFlags flags,
+                                        GPtrArray   **saved,
+                                        GError      **error);
+void     _msg_message_restore_encodings (GPtrArray *saved);
+
 /* The tree of a built message, built again if its content changed. */
 void _msg_message_ensure_tree (MsgMessage *self);
 /* Turns a parsed message into a built one, keeping its content, before

@@ -431,6 +431,41 @@ op_verb (OpKind kind)
     }
 }
 
+/* The headers that make an article act on a server rather than be read:
+ * Control cancels articles and creates or removes groups, Approved posts
+ * to a moderated group, Supersedes replaces (cancels) another article
+ * (RFC 5536 and 5537). */
+static const char *const control_headers[] = { "Control", "Approved", "Supersedes", NULL };
+
+/* An article with one of control_headers is posted only when the
+ * configuration says nntpallowcontrolheaders (a moderator's tool): a
+ * message taken from elsewhere (parsed, forwarded, or with a header set
+ * from user input) must not cancel other people's articles (issue 14,
+ * item 12). */
+static gboolean
+check_control_headers (MsgMessage       *message,
+                       MsgConfiguration *configuration,
+                       GError          **error)
+{
+  if (msg_configuration_get_boolean (configuration, "nntpallowcontrolheaders"))
+    return TRUE;
+  for (guint i = 0; control_headers[i] != NULL; i++)
+    {
+      g_autofree char *value = msg_message_get_header (message, control_headers[i]);
+
+      if (value != NULL)
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "Refusing to post an article with a %s header (it acts on the news "
+                       "server: cancels, approvals, replacements); set the field "
+                       "nntpallowcontrolheaders to allow it",
+                       control_headers[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* Checks the message in CDO's order, before any I/O. */
 static gboolean
 check_message (MsgMessage *message,
@@ -561,6 +596,8 @@ operation_new (MsgTransport *self,
   op->configuration = msg_configuration_copy (priv->configuration);
   g_mutex_unlock (&priv->lock);
 
+  if (kind == OP_POST && !check_control_headers (message, op->configuration, error))
+    goto fail;
   if (!validate_operation (op, error))
     goto fail;
   return op;
