@@ -22,8 +22,11 @@ struct _MsgWorkerJob
   int             done;      /* atomic: set by the thread */
   int             abandoned; /* atomic: set by the caller */
   JobKind         kind;
-  GMainContext   *context;     /* (owned) woken up when done */
-  GCancellable   *cancellable; /* (owned) cancelled when abandoned */
+  GMutex          mutex;     /* guards context */
+  GMainContext   *context;   /* (owned) (nullable) woken up when done;
+                              * dropped when abandoned, so a stuck job
+                              * holds no descriptor of the caller's */
+  GCancellable *cancellable; /* (owned) cancelled when abandoned */
 
   GResolver *resolver;  /* (owned) (nullable) */
   char      *host;      /* (owned) (nullable) */
@@ -49,7 +52,8 @@ job_unref (MsgWorkerJob *job)
   g_clear_object (&job->tls);
   g_clear_error (&job->error);
   g_object_unref (job->cancellable);
-  g_main_context_unref (job->context);
+  g_clear_pointer (&job->context, g_main_context_unref);
+  g_mutex_clear (&job->mutex);
   g_free (job);
 }
 
@@ -140,7 +144,10 @@ job_run (gpointer data,
         job->ok = g_tls_connection_handshake (job->tls, job->cancellable, &job->error);
     }
   g_atomic_int_set (&job->done, TRUE);
-  g_main_context_wakeup (job->context);
+  g_mutex_lock (&job->mutex);
+  if (job->context != NULL)
+    g_main_context_wakeup (job->context);
+  g_mutex_unlock (&job->mutex);
   job_unref (job);
 }
 
@@ -171,6 +178,7 @@ job_new (JobKind       kind,
 
   g_atomic_ref_count_init (&job->ref_count);
   job->kind = kind;
+  g_mutex_init (&job->mutex);
   job->context = g_main_context_ref (context);
   job->cancellable = g_cancellable_new ();
   return job;
@@ -257,8 +265,14 @@ _msg_worker_job_unref (MsgWorkerJob *job)
 {
   if (!g_atomic_int_get (&job->done))
     {
+      GMainContext *context;
+
       g_atomic_int_set (&job->abandoned, TRUE);
       g_cancellable_cancel (job->cancellable);
+      g_mutex_lock (&job->mutex);
+      context = g_steal_pointer (&job->context);
+      g_mutex_unlock (&job->mutex);
+      g_main_context_unref (context);
     }
   job_unref (job);
 }
