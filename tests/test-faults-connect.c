@@ -89,6 +89,21 @@ release_stalled (void)
   g_mutex_unlock (&resolver_mutex);
 }
 
+/* Waits until @n lookups stall (a thread of the library's for each). */
+static gboolean
+wait_stalled (guint n)
+{
+  gint64   until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  gboolean reached;
+
+  g_mutex_lock (&resolver_mutex);
+  while (n_stalled < n && g_cond_wait_until (&resolver_cond, &resolver_mutex, until))
+    ;
+  reached = n_stalled >= n;
+  g_mutex_unlock (&resolver_mutex);
+  return reached;
+}
+
 static guint
 get_n_lookups (void)
 {
@@ -780,9 +795,7 @@ test_pool_starvation (void)
     }
   while (pending > 0)
     g_main_context_iteration (NULL, TRUE);
-  g_mutex_lock (&resolver_mutex);
-  g_assert_cmpuint (n_stalled, ==, N_STALLED);
-  g_mutex_unlock (&resolver_mutex);
+  g_assert_true (wait_stalled (N_STALLED));
 
   /* The lookups still stall; a healthy implicit-TLS send to a name meets
    * its 1 s limit. */
@@ -801,6 +814,97 @@ test_pool_starvation (void)
 
   release_stalled ();
   g_clear_pointer (&transports, g_ptr_array_unref);
+  assert_next_send_and_baseline (g_steal_pointer (&transport), base_fds, base_sockets);
+}
+
+/* A TLS backend that does not heed cancellation: the handshake of
+ * glib-networking runs in GLib's shared worker pool, here full of the
+ * application's blocked tasks, so it never even starts. The call must
+ * still return at its clock, the server see the close at once, and the
+ * descriptor be closed only once the handshake let go of it. */
+
+#define N_BLOCKERS 16 /* more than the pool's 10 threads (GLib 2.74) */
+
+static gboolean blockers_released;
+static guint    n_blocking;
+static guint    n_blockers_done;
+
+static void
+blocker_thread (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  g_mutex_lock (&resolver_mutex);
+  n_blocking++;
+  g_cond_broadcast (&resolver_cond);
+  while (!blockers_released)
+    g_cond_wait (&resolver_cond, &resolver_mutex);
+  n_blockers_done++;
+  g_cond_broadcast (&resolver_cond);
+  g_mutex_unlock (&resolver_mutex);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+block_pool (void)
+{
+  gint64 until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+
+  blockers_released = FALSE;
+  n_blocking = n_blockers_done = 0;
+  for (unsigned i = 0; i < N_BLOCKERS; i++)
+    {
+      g_autoptr (GTask) task = g_task_new (NULL, NULL, NULL, NULL);
+
+      g_task_run_in_thread (task, blocker_thread);
+    }
+  /* Every thread of the pool is blocked. */
+  g_mutex_lock (&resolver_mutex);
+  while (n_blocking < 10 && g_cond_wait_until (&resolver_cond, &resolver_mutex, until))
+    ;
+  g_assert_cmpuint (n_blocking, >=, 10);
+  g_mutex_unlock (&resolver_mutex);
+}
+
+static void
+unblock_pool (void)
+{
+  g_mutex_lock (&resolver_mutex);
+  blockers_released = TRUE;
+  g_cond_broadcast (&resolver_cond);
+  while (n_blockers_done < N_BLOCKERS)
+    g_cond_wait (&resolver_cond, &resolver_mutex);
+  g_mutex_unlock (&resolver_mutex);
+}
+
+static void
+test_handshake_starved (gconstpointer data)
+{
+  Mode     mode = GPOINTER_TO_INT (data);
+  unsigned base_fds = msg_test_count_fds ();
+  unsigned base_sockets = msg_test_count_sockets ();
+  g_autoptr (MsgTestServer) server = msg_test_server_new ("tls-stall\n");
+  g_autoptr (MsgTransport) transport = NULL;
+  Run run = { 0 };
+
+  transport = make_transport ("127.0.0.1", msg_test_server_get_port (server), TRUE,
+                              is_cancel_mode (mode) ? LONG_MS : UNIT_MS, 0);
+  block_pool ();
+  run.transport = transport;
+  run.mode = mode;
+  run.lookups = G_MAXUINT;
+  run.sockets = msg_test_count_sockets ();
+  run_send (&run);
+  assert_failed_in_time (&run, UNIT_MS);
+  /* Shut down at once: the server saw the close while the handshake
+   * still holds the socket. */
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (SLACK_MS)));
+  g_assert_null (msg_test_server_get_error (server));
+
+  unblock_pool ();
+  g_clear_pointer (&server, msg_test_server_free);
+  run_clear (&run);
   assert_next_send_and_baseline (g_steal_pointer (&transport), base_fds, base_sockets);
 }
 
@@ -883,6 +987,12 @@ main (int   argc,
         }
   }
   g_test_add_func ("/faults/connect/pool-starvation/tls", test_pool_starvation);
+  for (Mode mode = MODE_SYNC; mode <= MODE_CANCEL_LOOP; mode++)
+    {
+      g_autofree char *path = g_strdup_printf ("/faults/connect/tls/handshake-starved/%s", mode_names[mode]);
+
+      g_test_add_data_func (path, GINT_TO_POINTER (mode), test_handshake_starved);
+    }
 
   warm_up ();
   return g_test_run ();
