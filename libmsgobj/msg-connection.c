@@ -931,8 +931,15 @@ handshake (MsgConnection *self,
  * checked against the certificate; see [method@Connection.set_tls_ca_file]
  * and [method@Connection.set_tls_verify]).
  *
- * The connect (name resolution included) and the handshake each have the
- * inactivity limit, and both the total deadline. The server's greeting is
+ * Several addresses are raced as RFC 8305 (Happy Eyeballs v2) says: IPv6
+ * first, the families interleaved, the next attempt 250 ms after the last
+ * one (at once when it failed) while the earlier ones go on; the first to
+ * connect wins and the others are closed. Name lookups and handshakes run
+ * on threads of the library's, never in GLib's shared worker pool, and
+ * are abandoned when a clock or @cancellable wins.
+ *
+ * The connect (name resolution and every address together) and the
+ * handshake each have the inactivity limit, and both the total deadline. The server's greeting is
  * then read with [method@Connection.read_reply], whose clock starts when
  * the connection is made. A connection that was connected is aborted
  * first.
