@@ -63,11 +63,14 @@ def stem(path):
 
 
 def module_of(path, modules):
-    """The longest module (header stem) that @path's stem is or begins with."""
+    """@path's own module if it has a header, else the longest module
+    (header stem) that its stem begins with."""
     s = stem(path)
+    if s in modules:
+        return s
     best = None
     for m in modules:
-        if (s == m or s.startswith(m + "-")) and (best is None or len(m) > len(best)):
+        if s.startswith(m + "-") and (best is None or len(m) > len(best)):
             best = m
     return best if best is not None else s
 

@@ -31,7 +31,8 @@
  * Every value that becomes a header is validated: control characters, CR
  * and LF are refused with %MSG_MESSAGE_ERROR_INVALID_HEADER. Through
  * g_object_set() an invalid value is logged with a warning and the
- * property keeps its value.
+ * property keeps its value: the setters with a #GError
+ * ([method@BodyPart.set_charset] and the others) are the checked path.
  *
  * A body part belongs to its message: use it from the thread that uses the
  * message, and do not modify it while the message is being sent.
@@ -146,7 +147,14 @@ msg_body_part_set_property (GObject      *object,
     }
 
   if (!ok)
-    g_warning ("Cannot set %s of a body part: %s", pspec->name, error->message);
+    {
+      g_autofree char *function = g_strdelimit (g_strdup (pspec->name), "-", '_');
+
+      /* A property cannot report an error: say which call can. */
+      g_warning ("Cannot set the “%s” property of a body part: %s; "
+                 "msg_body_part_set_%s() returns the error",
+                 pspec->name, error->message, function);
+    }
 }
 
 static void

@@ -523,6 +523,139 @@ validate_port (const MsgFieldDef *def,
   return TRUE;
 }
 
+/* A host name: dot-separated labels of letters, digits, "-" and "_" (or
+ * non-ASCII letters, which the resolver converts to IDNA), at most 253
+ * characters, an optional final dot. */
+static gboolean
+is_host_name (const char *host)
+{
+  g_autofree char *ascii = NULL;
+  gsize            label = 0;
+
+  if (g_hostname_is_non_ascii (host))
+    {
+      ascii = g_hostname_to_ascii (host);
+      if (ascii == NULL)
+        return FALSE;
+      host = ascii;
+    }
+  if (host[0] == '\0' || host[0] == '.' || strlen (host) > 253)
+    return FALSE;
+  for (const char *p = host; *p != '\0'; p++)
+    {
+      if (*p == '.')
+        {
+          if (label == 0)
+            return FALSE;
+          label = 0;
+          continue;
+        }
+      if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+        return FALSE;
+      if (++label > 63)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Splits a server value ("host", "host:port", "[IPv6]", "[IPv6]:port", or a
+ * bare IPv6 address) into the host (without brackets) and the port (0 if
+ * none). On failure, @reason says why. */
+gboolean
+_msg_configuration_split_server (const char  *value,
+                                 char       **host,
+                                 guint16     *port,
+                                 const char **reason)
+{
+  g_autofree char *h = NULL;
+  const char      *port_text = NULL;
+  const char      *colon;
+  gint64           n = 0;
+
+  *reason = "expected a host name, an IPv4 address or a bracketed IPv6 address "
+            "such as “[2001:db8::1]”, optionally followed by “:PORT”";
+  if (value[0] == '[')
+    {
+      const char *close = strchr (value, ']');
+      g_autoptr (GInetAddress) address = NULL;
+
+      if (close == NULL)
+        {
+          *reason = "an address in brackets ends with “]”";
+          return FALSE;
+        }
+      h = g_strndup (value + 1, close - value - 1);
+      address = g_inet_address_new_from_string (h);
+      if (address == NULL)
+        {
+          *reason = "the text in brackets is not an IP address";
+          return FALSE;
+        }
+      if (close[1] == ':')
+        port_text = close + 2;
+      else if (close[1] != '\0')
+        return FALSE;
+    }
+  else if ((colon = strchr (value, ':')) != NULL && strchr (colon + 1, ':') != NULL)
+    {
+      /* Several colons: an IPv6 address without a port. */
+      g_autoptr (GInetAddress) address = g_inet_address_new_from_string (value);
+
+      if (address == NULL)
+        {
+          *reason = "an IPv6 address with a port is written in brackets, such as “[2001:db8::1]:2525”";
+          return FALSE;
+        }
+      h = g_strdup (value);
+    }
+  else
+    {
+      h = colon != NULL ? g_strndup (value, colon - value) : g_strdup (value);
+      if (colon != NULL)
+        port_text = colon + 1;
+      if (!is_host_name (h))
+        return FALSE;
+    }
+  if (port_text != NULL && !_msg_configuration_parse_int (port_text, 1, 65535, &n))
+    {
+      *reason = "the port after “:” is a number from 1 to 65535";
+      return FALSE;
+    }
+  if (host != NULL)
+    *host = g_steal_pointer (&h);
+  if (port != NULL)
+    *port = (guint16) n;
+  return TRUE;
+}
+
+/* A URL such as "smtp://user@mail.example.org:2525/": says what to write. */
+static gboolean
+url_error (const MsgFieldDef *def,
+           const char        *value,
+           const char        *url,
+           const char        *scheme_end,
+           GError           **error)
+{
+  g_autofree char *scheme = g_ascii_strdown (url, scheme_end - url);
+  g_autofree char *authority = NULL;
+  g_autofree char *reason = NULL;
+  const char      *start = scheme_end + 3;
+  const char      *at;
+  const char      *tls_hint = "";
+
+  authority = g_strndup (start, strcspn (start, "/?#"));
+  at = strrchr (authority, '@');
+  if (at != NULL)
+    memmove (authority, at + 1, strlen (at + 1) + 1);
+  if (g_str_equal (scheme, "smtps") || g_str_equal (scheme, "nntps"))
+    tls_hint = g_str_has_prefix (def->name, "nntp") ? ", and set “nntpusessl” to true"
+                                                    : ", and set “smtpusessl” to true";
+  reason = g_strdup_printf ("a server is not a URL: write the host, optionally with "
+                            "a port, such as “%s”%s",
+                            authority[0] != '\0' ? authority : "mail.example.org:587", tls_hint);
+  return invalid_value (error, def, value, reason);
+}
+
 static gboolean
 validate_host (const MsgFieldDef *def,
                const char        *value,
@@ -530,12 +663,20 @@ validate_host (const MsgFieldDef *def,
                GError           **error)
 {
   g_autofree char *stripped = strip_dup (value);
+  const char      *scheme_end = strstr (stripped, "://");
+  const char      *reason = NULL;
 
   for (const char *p = stripped; *p != '\0'; p++)
     {
       if (g_ascii_isspace (*p))
         return invalid_value (error, def, value, "a host name cannot contain spaces");
     }
+  if (scheme_end != NULL)
+    return url_error (def, value, stripped, scheme_end, error);
+  /* Empty means no server, as CDO allows. */
+  if (stripped[0] != '\0' &&
+      !_msg_configuration_split_server (stripped, NULL, NULL, &reason))
+    return invalid_value (error, def, value, reason);
   *canonical = g_steal_pointer (&stripped);
   return TRUE;
 }

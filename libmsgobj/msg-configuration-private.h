@@ -61,6 +61,10 @@ gboolean           _msg_configuration_parse_boolean (const char *value,
                                                      gboolean   *out);
 gboolean           _msg_configuration_parse_seconds (const char *value,
                                                      double     *out);
+gboolean           _msg_configuration_split_server (const char  *value,
+                                                    char       **host,
+                                                    guint16     *port,
+                                                    const char **reason);
 gboolean           _msg_configuration_parse_int (const char *value,
                                                  gint64      min,
                                                  gint64      max,

@@ -84,6 +84,74 @@ _msg_configuration_values_table_new (void)
   return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, _msg_configuration_wipe_free);
 }
 
+/* The fields whose effective value depends on the server field: a
+ * "host:port" server gives the port, and a server set while the transport
+ * was never chosen chooses the network transport (docs/configuration.md,
+ * "Differences from CDO"). */
+typedef struct
+{
+  const char *server;
+  const char *port;
+  const char *using;
+  const char *network;
+} ServerFields;
+
+static const ServerFields server_fields[] = {
+  { "smtpserver", "smtpserverport", "sendusing", "smtp" },
+  { "nntpserver", "nntpserverport", "postusing", "nntp" },
+};
+
+/* Looks up @name in the server fields; @role is set to the member of the
+ * returned entry that @name is. */
+static const ServerFields *
+find_server_fields (const char  *name,
+                    const char **role)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (server_fields); i++)
+    {
+      const ServerFields *f = &server_fields[i];
+      const char *const   members[] = { f->server, f->port, f->using };
+
+      for (gsize j = 0; j < G_N_ELEMENTS (members); j++)
+        {
+          if (strcmp (name, members[j]) == 0)
+            {
+              *role = members[j];
+              return f;
+            }
+        }
+    }
+  return NULL;
+}
+
+/* The value of a field that derives from its server field, or NULL.
+ * Must be called with the lock held. */
+static char *
+derived_value_locked (MsgConfiguration  *self,
+                      const MsgFieldDef *def,
+                      const char        *stored)
+{
+  const char         *role = NULL;
+  const ServerFields *f = find_server_fields (def->name, &role);
+  const char         *server;
+  g_autofree char    *host = NULL;
+  const char         *reason;
+  guint16             port = 0;
+
+  if (f == NULL)
+    return NULL;
+  server = g_hash_table_lookup (self->values, f->server);
+  if (server == NULL || server[0] == '\0')
+    return NULL;
+  if (role == f->using)
+    return stored == NULL ? g_strdup (f->network) : NULL;
+  if (!_msg_configuration_split_server (server, &host, &port, &reason))
+    return NULL;
+  if (role == f->server)
+    return g_steal_pointer (&host);
+  return port != 0 ? g_strdup_printf ("%u", port) : NULL;
+}
+
 static char *
 default_value (const MsgFieldDef *def)
 {
@@ -96,10 +164,17 @@ dup_value (MsgConfiguration  *self,
            const MsgFieldDef *def)
 {
   char *value;
+  char *derived;
 
   g_mutex_lock (&self->lock);
   value = g_strdup (g_hash_table_lookup (self->values, def->name));
+  derived = derived_value_locked (self, def, value);
   g_mutex_unlock (&self->lock);
+  if (derived != NULL)
+    {
+      g_free (value);
+      return derived;
+    }
   if (value == NULL)
     value = default_value (def);
   return value;
@@ -240,6 +315,15 @@ msg_configuration_copy (MsgConfiguration *self)
  * - times: a non-negative number of seconds, fractions allowed (`0.25`);
  * - strings: anything without control characters (CR, LF, TAB, NUL…).
  *
+ * - `smtpserver` and `nntpserver`: a host name, an IPv4 address or a
+ *   bracketed IPv6 address, optionally followed by `:PORT`, which then
+ *   overrides the port field; setting one while `sendusing` (`postusing`)
+ *   was never set makes `smtp` (`nntp`) that field's default.
+ *
+ * From bindings, [method@Configuration.set_field_value] and
+ * [method@Configuration.set_fields] take typed values (integers,
+ * booleans, numbers).
+ *
  * An unknown field name is %MSG_CONFIGURATION_ERROR_UNKNOWN_FIELD (CDO
  * silently ignored such names); a bad value is
  * %MSG_CONFIGURATION_ERROR_INVALID_VALUE, whose message quotes the value
@@ -274,6 +358,226 @@ msg_configuration_set_field (MsgConfiguration *self,
     g_hash_table_replace (self->values, g_strdup (def->name), canonical);
   else
     g_hash_table_remove (self->values, def->name);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/* The string form of a typed value for the field @def, before the usual
+ * validation: a string as it is; a boolean for a boolean field; an integer
+ * for a number, an enumeration (CDO's number), a time, a boolean (0 or 1)
+ * or sendusing/postusing; a floating-point number for a time. */
+static gboolean
+typed_value_to_string (const MsgFieldDef *def,
+                       const GValue      *value,
+                       char             **out,
+                       GError           **error)
+{
+  GValue      as_int64 = G_VALUE_INIT;
+  const char *expected;
+  gboolean    numeric = def->type == MSG_FIELD_TYPE_INT || def->type == MSG_FIELD_TYPE_ENUM ||
+                     def->type == MSG_FIELD_TYPE_SECONDS || def->type == MSG_FIELD_TYPE_BOOLEAN;
+
+  *out = NULL;
+  if (G_VALUE_HOLDS_STRING (value))
+    {
+      *out = g_value_dup_string (value);
+      return TRUE;
+    }
+  if (G_VALUE_HOLDS_BOOLEAN (value) && def->type == MSG_FIELD_TYPE_BOOLEAN)
+    {
+      *out = g_strdup (g_value_get_boolean (value) ? "true" : "false");
+      return TRUE;
+    }
+  if ((G_VALUE_HOLDS_DOUBLE (value) || G_VALUE_HOLDS_FLOAT (value)) &&
+      def->type == MSG_FIELD_TYPE_SECONDS)
+    {
+      char   buffer[G_ASCII_DTOSTR_BUF_SIZE];
+      double d = G_VALUE_HOLDS_DOUBLE (value) ? g_value_get_double (value) : g_value_get_float (value);
+
+      /* The validator refuses what is negative, NaN or infinite. */
+      *out = g_strdup (g_ascii_dtostr (buffer, sizeof buffer, d));
+      return TRUE;
+    }
+  if (numeric && !G_VALUE_HOLDS_BOOLEAN (value) && !G_VALUE_HOLDS_DOUBLE (value) &&
+      !G_VALUE_HOLDS_FLOAT (value) && g_value_type_transformable (G_VALUE_TYPE (value), G_TYPE_INT64))
+    {
+      g_value_init (&as_int64, G_TYPE_INT64);
+      g_value_transform (value, &as_int64);
+      *out = g_strdup_printf ("%" G_GINT64_FORMAT, g_value_get_int64 (&as_int64));
+      g_value_unset (&as_int64);
+      return TRUE;
+    }
+
+  switch (def->type)
+    {
+    case MSG_FIELD_TYPE_INT:
+      expected = "an integer or a string";
+      break;
+    case MSG_FIELD_TYPE_BOOLEAN:
+      expected = "a boolean, 0, 1 or a string";
+      break;
+    case MSG_FIELD_TYPE_SECONDS:
+      expected = "a number of seconds or a string";
+      break;
+    case MSG_FIELD_TYPE_ENUM:
+      expected = "an integer (CDO's number) or a string";
+      break;
+    case MSG_FIELD_TYPE_STRING:
+    case MSG_FIELD_TYPE_SECRET:
+    case MSG_FIELD_TYPE_PATH:
+    default:
+      expected = "a string";
+      break;
+    }
+  g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE,
+               "Invalid value for configuration field “%s”: expected %s, not a value of type %s",
+               def->name, expected, G_VALUE_TYPE_NAME (value));
+  return FALSE;
+}
+
+/* Checks a typed value (NULL: reset) for the field @name; on success
+ * *def is the field and *canonical the value to store (NULL: reset). */
+static gboolean
+check_typed_value (const char         *name,
+                   const GValue       *value,
+                   const MsgFieldDef **def,
+                   char              **canonical,
+                   GError            **error)
+{
+  g_autofree char *text = NULL;
+  gboolean         ok;
+
+  *canonical = NULL;
+  *def = _msg_configuration_lookup_field (name);
+  if (*def == NULL)
+    {
+      _msg_configuration_set_unknown_field_error (error, name);
+      return FALSE;
+    }
+  if (value == NULL || !G_IS_VALUE (value))
+    return TRUE;
+  if (!typed_value_to_string (*def, value, &text, error))
+    return FALSE;
+  if (text == NULL)
+    return TRUE;
+  ok = _msg_configuration_validate_value (*def, text, canonical, error);
+  if ((*def)->type == MSG_FIELD_TYPE_SECRET)
+    _msg_configuration_wipe_free (g_steal_pointer (&text));
+  return ok;
+}
+
+/* Stores @canonical (owned; NULL resets). Must be called with the lock held. */
+static void
+store_locked (MsgConfiguration  *self,
+              const MsgFieldDef *def,
+              char              *canonical)
+{
+  if (canonical != NULL)
+    g_hash_table_replace (self->values, g_strdup (def->name), canonical);
+  else
+    g_hash_table_remove (self->values, def->name);
+}
+
+/**
+ * msg_configuration_set_field_value:
+ * @self: a configuration
+ * @name: a field name: a short name such as `smtpserverport` or a CDO URN
+ * @value: (nullable): the new value, or %NULL to reset the field to its
+ *   default
+ * @error: return location for a #GError
+ *
+ * Sets a field from a typed value, as bindings pass it: Python's
+ * `cfg.set_field_value("smtpserverport", 2525)` or
+ * `cfg.set_field_value("tlsverify", False)`, JavaScript's
+ * `cfg.set_field_value('smtpconnectiontimeout', 2.5)`.
+ *
+ * The value is converted by the field's type, then checked as
+ * [method@Configuration.set_field] checks a string:
+ *
+ * - a string: as [method@Configuration.set_field];
+ * - a boolean: for a boolean field;
+ * - an integer (of any integer or enumeration type): for a port, a number,
+ *   a boolean field (0 or 1), a time, an enumeration (CDO's number, such
+ *   as a #MsgStartTlsMode for `smtpstarttls`), `sendusing` and `postusing`
+ *   (1 or 2);
+ * - a floating-point number: for a time.
+ *
+ * Any other type, or a value the field refuses, is
+ * %MSG_CONFIGURATION_ERROR_INVALID_VALUE (a `GLib.Error` in Python and
+ * JavaScript); the field keeps its value.
+ *
+ * Returns: %TRUE if the field was set
+ */
+gboolean
+msg_configuration_set_field_value (MsgConfiguration *self,
+                                   const char       *name,
+                                   const GValue     *value,
+                                   GError          **error)
+{
+  const MsgFieldDef *def;
+  char              *canonical;
+
+  g_return_val_if_fail (MSG_IS_CONFIGURATION (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_typed_value (name, value, &def, &canonical, error))
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  store_locked (self, def, canonical);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+/**
+ * msg_configuration_set_fields:
+ * @self: a configuration
+ * @fields: (element-type utf8 GValue): field names and their typed values,
+ *   as for [method@Configuration.set_field_value]
+ * @error: return location for a #GError
+ *
+ * Sets several fields at once, from a dictionary in bindings:
+ *
+ * ```python
+ * cfg.set_fields({"smtpserver": "127.0.0.1", "smtpserverport": 2525,
+ *                 "smtpusessl": False, "smtpconnectiontimeout": 2.5})
+ * ```
+ *
+ * All or nothing: every value is checked first, and if one is refused
+ * (an unknown name, a bad value), no field changes and the error names
+ * that field.
+ *
+ * Returns: %TRUE if every field was set
+ */
+gboolean
+msg_configuration_set_fields (MsgConfiguration *self,
+                              GHashTable       *fields,
+                              GError          **error)
+{
+  g_autoptr (GPtrArray) defs = g_ptr_array_new ();
+  g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (_msg_configuration_wipe_free);
+  GHashTableIter iter;
+  gpointer       key, value;
+
+  g_return_val_if_fail (MSG_IS_CONFIGURATION (self), FALSE);
+  g_return_val_if_fail (fields != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  g_hash_table_iter_init (&iter, fields);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const MsgFieldDef *def;
+      char              *canonical;
+
+      if (!check_typed_value (key, value, &def, &canonical, error))
+        return FALSE;
+      g_ptr_array_add (defs, (gpointer) def);
+      g_ptr_array_add (values, canonical);
+    }
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < defs->len; i++)
+    store_locked (self, defs->pdata[i], g_steal_pointer (&values->pdata[i]));
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -353,6 +657,16 @@ msg_configuration_is_field_set (MsgConfiguration *self,
     return FALSE;
   g_mutex_lock (&self->lock);
   set = g_hash_table_contains (self->values, def->name);
+  if (!set)
+    {
+      g_autofree char    *derived = derived_value_locked (self, def, NULL);
+      const char         *role = NULL;
+      const ServerFields *f = find_server_fields (def->name, &role);
+
+      /* A port given in the server field counts as set; a transport chosen
+       * by setting the server does not (it is a default). */
+      set = derived != NULL && f != NULL && role == f->port;
+    }
   g_mutex_unlock (&self->lock);
   return set;
 }

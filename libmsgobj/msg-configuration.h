@@ -77,6 +77,15 @@ gboolean          msg_configuration_set_field      (MsgConfiguration *self,
                                                     const char       *value,
                                                     GError          **error);
 MSG_AVAILABLE_IN_ALL
+gboolean          msg_configuration_set_field_value (MsgConfiguration *self,
+                                                     const char       *name,
+                                                     const GValue     *value,
+                                                     GError          **error);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_configuration_set_fields     (MsgConfiguration *self,
+                                                    GHashTable       *fields,
+                                                    GError          **error);
+MSG_AVAILABLE_IN_ALL
 gboolean          msg_configuration_reset_field    (MsgConfiguration *self,
                                                     const char       *name,
                                                     GError          **error);

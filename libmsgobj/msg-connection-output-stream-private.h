@@ -12,7 +12,14 @@ G_BEGIN_DECLS
 #define MSG_TYPE_CONNECTION_OUTPUT_STREAM (msg_connection_output_stream_get_type ())
 G_DECLARE_FINAL_TYPE (MsgConnectionOutputStream, msg_connection_output_stream, MSG, CONNECTION_OUTPUT_STREAM, GOutputStream)
 
-MsgConnectionOutputStream *_msg_connection_output_stream_new (MsgConnection *connection);
+typedef gboolean (*MsgConnectionOutputStreamWriteFunc) (MsgConnection *connection,
+                                                        const void    *buffer,
+                                                        gsize          count,
+                                                        GCancellable  *cancellable,
+                                                        GError       **error);
+
+MsgConnectionOutputStream *_msg_connection_output_stream_new (MsgConnection                     *connection,
+                                                              MsgConnectionOutputStreamWriteFunc write_func);
 void                       _msg_connection_output_stream_detach (MsgConnectionOutputStream *self);
 
 G_END_DECLS

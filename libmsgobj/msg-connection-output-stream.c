@@ -6,14 +6,15 @@
 
 #include "msg-connection-output-stream-private.h"
 
-#include "msg-connection-private.h"
-
-/* The stream of get_output_stream(). */
+/* The stream of get_output_stream(). It writes through a function the
+ * connection gives it, so that it needs nothing of the connection's
+ * private interface (no include cycle). */
 
 struct _MsgConnectionOutputStream
 {
-  GOutputStream  parent_instance;
-  MsgConnection *connection; /* (nullable) (unowned) */
+  GOutputStream                      parent_instance;
+  MsgConnection                     *connection; /* (nullable) (unowned) */
+  MsgConnectionOutputStreamWriteFunc write_func;
 };
 
 G_DEFINE_FINAL_TYPE (MsgConnectionOutputStream, msg_connection_output_stream, G_TYPE_OUTPUT_STREAM)
@@ -33,13 +34,8 @@ msg_connection_output_stream_write (GOutputStream *stream,
                            "The connection is gone");
       return -1;
     }
-  if (!msg_connection_flush (self->connection, cancellable, error))
+  if (!self->write_func (self->connection, buffer, count, cancellable, error))
     return -1;
-  if (!_msg_connection_write_internal (self->connection, buffer, count, cancellable, error))
-    {
-      msg_connection_abort (self->connection);
-      return -1;
-    }
   return (gssize) count;
 }
 
@@ -66,14 +62,17 @@ msg_connection_output_stream_init (MsgConnectionOutputStream *self)
 {
 }
 
-/* A stream writing to @connection, which must call
+/* A stream writing to @connection with @write_func, which must write
+ * everything or fail (and abort the connection); @connection must call
  * _msg_connection_output_stream_detach() before it goes. */
 MsgConnectionOutputStream *
-_msg_connection_output_stream_new (MsgConnection *connection)
+_msg_connection_output_stream_new (MsgConnection                     *connection,
+                                   MsgConnectionOutputStreamWriteFunc write_func)
 {
   MsgConnectionOutputStream *self = g_object_new (MSG_TYPE_CONNECTION_OUTPUT_STREAM, NULL);
 
   self->connection = connection;
+  self->write_func = write_func;
   return self;
 }
 

@@ -10,6 +10,7 @@
 #include "msg-connection-output-stream-private.h"
 #include "msg-deadline-private.h"
 #include "msg-reply-private.h"
+#include "msg-tls-utils-private.h"
 #include "msg-transport.h"
 #include "msg-worker-private.h"
 
@@ -769,10 +770,14 @@ accept_any_certificate_cb (GTlsConnection      *connection,
   CertWarning *warning = user_data;
 
   if (g_atomic_int_compare_and_exchange (warning->warned, 0, 1))
-    g_warning ("%s: accepting a TLS certificate that failed verification "
-               "(flags 0x%x) because tlsverify is off: the connection is not "
-               "protected against impostors",
-               warning->where, (unsigned) errors);
+    {
+      g_autofree char *reasons = _msg_tls_describe_certificate_flags (errors);
+
+      g_warning ("%s: accepting a TLS certificate that failed verification "
+                 "(%s) because tlsverify is off: the connection is not "
+                 "protected against impostors",
+                 warning->where, reasons);
+    }
   return TRUE;
 }
 
@@ -821,6 +826,21 @@ tls_client_new (MsgConnection *self,
   return g_steal_pointer (&tls);
 }
 
+/* The certificate failed verification: the reasons and the fixes, in the
+ * error and in the trace. */
+static gboolean
+certificate_error (MsgConnection       *self,
+                   GTlsCertificateFlags flags,
+                   GError             **error)
+{
+  GError *local_error = NULL;
+
+  _msg_tls_set_certificate_error (&local_error, self->host, self->port, flags);
+  trace_note (self, "%s", local_error->message);
+  g_propagate_error (error, local_error);
+  return FALSE;
+}
+
 /* Shuts the socket down (the peer sees the close at once, and a thread
  * blocked on it wakes up) and drops the connection's references without
  * closing the descriptor: a handshake thread may still use it, and it is
@@ -860,6 +880,10 @@ tls_handshake (MsgConnection *self,
     }
   if (!_msg_worker_handshake_finish (job, &local_error))
     {
+      GTlsCertificateFlags flags = g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls));
+
+      if (g_error_matches (local_error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) && flags != 0)
+        return certificate_error (self, flags, error);
       g_set_error (error, local_error->domain, local_error->code,
                    "TLS handshake with %s:%u failed: %s",
                    self->host, self->port, local_error->message);
@@ -888,11 +912,7 @@ check_peer_certificate (MsgConnection *self,
 
   /* The socket first: dropping the TLS stream must not write. */
   g_socket_close (self->socket, NULL);
-  g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
-               "TLS handshake with %s:%u failed: unacceptable TLS certificate "
-               "(verification flags 0x%x)",
-               self->host, self->port, (unsigned) errors);
-  return FALSE;
+  return certificate_error (self, errors, error);
 }
 
 /* Wraps the TCP connection in TLS and performs the handshake, with its own
@@ -1443,6 +1463,25 @@ msg_connection_write_all (MsgConnection *self,
   return TRUE;
 }
 
+/* The writes of the output stream: as msg_connection_write_all(), but
+ * untraced (the caller writes message data a piece at a time). */
+static gboolean
+write_untraced (MsgConnection *self,
+                const void    *buffer,
+                gsize          length,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  if (!msg_connection_flush (self, cancellable, error))
+    return FALSE;
+  if (!_msg_connection_write_internal (self, buffer, length, cancellable, error))
+    {
+      msg_connection_abort (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * msg_connection_get_output_stream:
  * @self: a connection
@@ -1470,7 +1509,7 @@ msg_connection_get_output_stream (MsgConnection *self)
       g_clear_object (&self->output_stream);
     }
   if (self->output_stream == NULL)
-    self->output_stream = _msg_connection_output_stream_new (self);
+    self->output_stream = _msg_connection_output_stream_new (self, write_untraced);
   return G_OUTPUT_STREAM (self->output_stream);
 }
 

@@ -65,8 +65,129 @@ append_field (GString    *text,
   g_string_append_printf (html, "<b>%s</b> %s<br>\r\n", label, escaped);
 }
 
+/* The quote of a reply or forward, kept on it so that
+ * msg_message_set_response_text() can put an answer above it. */
+typedef struct
+{
+  char *text; /* (owned) */
+  char *html; /* (owned) (nullable): only for an HTML original */
+} Quote;
+
+static void
+quote_free (gpointer data)
+{
+  Quote *quote = data;
+
+  g_free (quote->text);
+  g_free (quote->html);
+  g_free (quote);
+}
+
+static GQuark
+quote_quark (void)
+{
+  return g_quark_from_static_string ("msg-message-response-quote");
+}
+
+/* Finds the tag <@name ...> (or </@name ...> when @closing) at or after
+ * @from, in any case; returns its '<' or NULL. */
+static const char *
+find_tag (const char *from,
+          const char *name,
+          gboolean    closing)
+{
+  gsize len = strlen (name);
+
+  for (const char *p = strchr (from, '<'); p != NULL; p = strchr (p + 1, '<'))
+    {
+      const char *q = p + 1;
+
+      if (closing && *q++ != '/')
+        continue;
+      if (g_ascii_strncasecmp (q, name, len) == 0 &&
+          (q[len] == '>' || q[len] == '/' || g_ascii_isspace (q[len])))
+        return p;
+    }
+  return NULL;
+}
+
+/* Just after the '>' that ends the tag at @tag (the end of the text if
+ * there is none). */
+static const char *
+after_tag (const char *tag)
+{
+  const char *end = strchr (tag, '>');
+
+  return end != NULL ? end + 1 : tag + strlen (tag);
+}
+
+/* The content of an HTML document's body: what a quote may nest inside
+ * another document. A fragment without <html>, <head> or <body> is
+ * returned whole. */
+static char *
+html_body_content (const char *html)
+{
+  const char *start = html;
+  const char *end;
+  const char *tag;
+
+  if ((tag = find_tag (html, "body", FALSE)) != NULL)
+    {
+      start = after_tag (tag);
+      end = find_tag (start, "body", TRUE);
+    }
+  else
+    {
+      if ((tag = find_tag (html, "head", TRUE)) != NULL ||
+          (tag = find_tag (html, "html", FALSE)) != NULL)
+        start = after_tag (tag);
+      end = find_tag (start, "html", TRUE);
+    }
+  if (end == NULL)
+    end = start + strlen (start);
+  return g_strndup (start, end - start);
+}
+
+/* The response's bodies: @answer (nullable) above the quote, escaped in
+ * the HTML, which is one document around the original's body content. */
+static void
+set_response_bodies (MsgMessage  *response,
+                     const Quote *quote,
+                     const char  *answer)
+{
+  g_autoptr (GString) text = g_string_new (answer);
+
+  if (quote->html != NULL)
+    {
+      g_autoptr (GString) html = g_string_new ("<html><body>\r\n");
+
+      if (answer != NULL && *answer != '\0')
+        {
+          g_autofree char *escaped = g_markup_escape_text (answer, -1);
+
+          g_string_append (html, "<div>");
+          for (const char *p = escaped; *p != '\0'; p++)
+            {
+              if (*p == '\r' && p[1] == '\n')
+                continue;
+              if (*p == '\n' || *p == '\r')
+                g_string_append (html, "<br>\r\n");
+              else
+                g_string_append_c (html, *p);
+            }
+          g_string_append (html, "</div>\r\n");
+        }
+      g_string_append (html, quote->html);
+      g_string_append (html, "</body></html>\r\n");
+      msg_message_set_html_body (response, html->str);
+    }
+
+  g_string_append (text, quote->text);
+  msg_message_set_text_body (response, text->str);
+}
+
 /* Fills the body of @response with CDO's "Original Message" block followed
- * by the original text and HTML. */
+ * by the original text and HTML (the content of its body only). */
 static void
 fill_response_body (MsgMessage *response,
                     MsgMessage *original)
@@ -80,6 +201,7 @@ fill_response_body (MsgMessage *response,
   g_autofree char *orig_html = msg_message_get_html_body (original);
   g_autoptr (GString) text = g_string_new (NULL);
   g_autoptr (GString) html = g_string_new (NULL);
+  Quote *quote;
 
   if (!msg_configuration_get_boolean (original->configuration, "usemessageresponsetext"))
     return;
@@ -97,13 +219,17 @@ fill_response_body (MsgMessage *response,
   if (orig_text != NULL)
     g_string_append (text, orig_text);
 
+  quote = g_new0 (Quote, 1);
+  quote->text = g_string_free (g_steal_pointer (&text), FALSE);
   if (orig_html != NULL)
     {
-      g_string_append (html, orig_html);
-      msg_message_set_html_body (response, html->str);
-    }
+      g_autofree char *content = html_body_content (orig_html);
 
-  msg_message_set_text_body (response, text->str);
+      g_string_append (html, content);
+      quote->html = g_string_free (g_steal_pointer (&html), FALSE);
+    }
+  set_response_bodies (response, quote, NULL);
+  g_object_set_qdata_full (G_OBJECT (response), quote_quark (), quote, quote_free);
 }
 
 static MsgMessage *
@@ -291,4 +417,35 @@ msg_message_create_forward (MsgMessage *self)
   response->dirty = TRUE;
 
   return response;
+}
+
+/**
+ * msg_message_set_response_text:
+ * @self: a reply or forward made by [method@Message.create_reply],
+ *   [method@Message.create_reply_all] or [method@Message.create_forward]
+ * @text: (nullable): the answer, plain text
+ *
+ * Puts @text above the quote of the original, as mail clients do: at the
+ * top of the text body, and, when the original had an HTML body (so the
+ * response has one, the part most mail clients show), at the top of the
+ * HTML body too, escaped, its line ends as `<br>`. Calling it again
+ * replaces the answer; it replaces any other change made to the bodies.
+ * On a message that quotes nothing (not a response, or made while
+ * `usemessageresponsetext` was false) it sets the text body.
+ */
+void
+msg_message_set_response_text (MsgMessage *self,
+                               const char *text)
+{
+  Quote *quote;
+
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+
+  quote = g_object_get_qdata (G_OBJECT (self), quote_quark ());
+  if (quote == NULL)
+    {
+      msg_message_set_text_body (self, text);
+      return;
+    }
+  set_response_bodies (self, quote, text);
 }

@@ -44,7 +44,9 @@
  * parse completely. The setters return %FALSE with
  * %MSG_MESSAGE_ERROR_INVALID_HEADER or %MSG_MESSAGE_ERROR_INVALID_ADDRESS;
  * through g_object_set() an invalid value is logged with a warning and the
- * property keeps its value.
+ * property keeps its value. The setters with a #GError
+ * ([method@Message.set_to] and the others) are therefore the checked path:
+ * use them for any value that comes from a user or a file.
  *
  * A message is used from one thread at a time. A transport may write it
  * from a worker thread while its caller waits: do not modify a message
@@ -243,8 +245,21 @@ set_with_warning (MsgMessage  *self,
 {
   g_autoptr (GError) error = NULL;
 
-  if (!setter (self, value, &error))
-    g_warning ("Cannot set the %s of a message: %s", pspec->name, error->message);
+  const char      *header = pspec->name;
+  g_autofree char *function = NULL;
+
+  if (setter (self, value, &error))
+    return;
+  function = g_strdelimit (g_strdup (pspec->name), "-", '_');
+  for (gsize i = 0; i < G_N_ELEMENTS (owned_headers); i++)
+    {
+      if (owned_headers[i].setter == setter)
+        header = owned_headers[i].name;
+    }
+  /* A property cannot report an error: say which call can. */
+  g_warning ("Cannot set the %s header of a message (property “%s”): %s; "
+             "msg_message_set_%s() returns the error",
+             header, pspec->name, error->message, function);
 }
 
 static void

@@ -25,8 +25,9 @@ struct _MsgSendReport
   char      *transport_name;  /* (owned) */
   char      *message_id;      /* (owned) (nullable) */
   char      *server_response; /* (owned) (nullable) */
-  char      *pickup_file;     /* (owned) (nullable) */
-  GPtrArray *recipients;      /* (owned) (element-type MsgRecipientStatus) */
+  unsigned   server_code;
+  char      *pickup_file; /* (owned) (nullable) */
+  GPtrArray *recipients;  /* (owned) (element-type MsgRecipientStatus) */
 };
 
 G_DEFINE_FINAL_TYPE (MsgSendReport, msg_send_report, G_TYPE_OBJECT)
@@ -37,6 +38,7 @@ enum
   PROP_TRANSPORT_NAME,
   PROP_MESSAGE_ID,
   PROP_SERVER_RESPONSE,
+  PROP_SERVER_CODE,
   PROP_PICKUP_FILE,
   N_PROPS,
 };
@@ -76,6 +78,9 @@ msg_send_report_get_property (GObject    *object,
     case PROP_SERVER_RESPONSE:
       g_value_set_string (value, self->server_response);
       break;
+    case PROP_SERVER_CODE:
+      g_value_set_uint (value, self->server_code);
+      break;
     case PROP_PICKUP_FILE:
       g_value_set_string (value, self->pickup_file);
       break;
@@ -103,6 +108,9 @@ msg_send_report_set_property (GObject      *object,
       break;
     case PROP_SERVER_RESPONSE:
       msg_send_report_set_server_response (self, g_value_get_string (value));
+      break;
+    case PROP_SERVER_CODE:
+      msg_send_report_set_server_code (self, g_value_get_uint (value));
       break;
     case PROP_PICKUP_FILE:
       msg_send_report_set_pickup_file (self, g_value_get_string (value));
@@ -142,11 +150,22 @@ msg_send_report_class_init (MsgSendReportClass *klass)
   /**
    * MsgSendReport:server-response: (getter get_server_response) (setter set_server_response)
    *
-   * The server's final reply text, such as the queue id.
+   * The server's whole final reply: its code, enhanced status code and
+   * text, such as `250 2.0.0 Ok: queued as 4ABC` or `240 article posted`.
    */
   properties[PROP_SERVER_RESPONSE] =
       g_param_spec_string ("server-response", NULL, NULL, NULL,
                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MsgSendReport:server-code: (getter get_server_code) (setter set_server_code)
+   *
+   * The code of the server's final reply, such as 250 (SMTP) or 240
+   * (NNTP); 0 when no server answered (the pickup transport).
+   */
+  properties[PROP_SERVER_CODE] =
+      g_param_spec_uint ("server-code", NULL, NULL, 0, 999, 0,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * MsgSendReport:pickup-file: (getter get_pickup_file) (setter set_pickup_file)
@@ -329,7 +348,15 @@ msg_send_report_add_recipient_status (MsgSendReport      *self,
  * msg_send_report_get_server_response:
  * @self: a report
  *
- * Returns: (nullable): the server's final reply text, such as the queue id
+ * Gets the server's whole final reply, as the server wrote it: the code,
+ * the enhanced status code and the text, such as
+ * `250 2.0.0 Ok: queued as 4ABC` (SMTP) or `240 article posted` (NNTP).
+ * The lines of a multi-line reply, and the final replies of several SMTP
+ * transactions (when a recipient limit split the send), are joined with
+ * `"\n"`, each line with its code. The code alone is
+ * [method@SendReport.get_server_code].
+ *
+ * Returns: (nullable): the server's final reply, or %NULL if there was none
  */
 const char *
 msg_send_report_get_server_response (MsgSendReport *self)
@@ -341,9 +368,10 @@ msg_send_report_get_server_response (MsgSendReport *self)
 /**
  * msg_send_report_set_server_response:
  * @self: a report
- * @response: (nullable): the server's final reply text
+ * @response: (nullable): the server's final reply, code first
  *
- * Records the final reply. For transport implementations.
+ * Records the final reply as [method@SendReport.get_server_response]
+ * returns it. For transport implementations.
  */
 void
 msg_send_report_set_server_response (MsgSendReport *self,
@@ -356,6 +384,44 @@ msg_send_report_set_server_response (MsgSendReport *self,
   g_free (self->server_response);
   self->server_response = g_strdup (response);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER_RESPONSE]);
+}
+
+/**
+ * msg_send_report_get_server_code:
+ * @self: a report
+ *
+ * Gets the code of the server's final reply as a number: 250 when an SMTP
+ * server accepted the message, 240 when an NNTP server accepted the
+ * article. Several SMTP transactions give the code of the last one.
+ *
+ * Returns: the reply code, or 0 when no server answered (the pickup
+ *   transport)
+ */
+unsigned
+msg_send_report_get_server_code (MsgSendReport *self)
+{
+  g_return_val_if_fail (MSG_IS_SEND_REPORT (self), 0);
+  return self->server_code;
+}
+
+/**
+ * msg_send_report_set_server_code:
+ * @self: a report
+ * @code: the code of the server's final reply, or 0 for none
+ *
+ * Records the code of the final reply. For transport implementations.
+ */
+void
+msg_send_report_set_server_code (MsgSendReport *self,
+                                 unsigned       code)
+{
+  g_return_if_fail (MSG_IS_SEND_REPORT (self));
+  g_return_if_fail (code <= 999);
+
+  if (self->server_code == code)
+    return;
+  self->server_code = code;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER_CODE]);
 }
 
 /**

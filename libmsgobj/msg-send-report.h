@@ -42,6 +42,11 @@ MSG_AVAILABLE_IN_ALL
 void                msg_send_report_set_server_response     (MsgSendReport      *self,
                                                              const char         *response);
 MSG_AVAILABLE_IN_ALL
+unsigned            msg_send_report_get_server_code         (MsgSendReport      *self);
+MSG_AVAILABLE_IN_ALL
+void                msg_send_report_set_server_code         (MsgSendReport      *self,
+                                                             unsigned            code);
+MSG_AVAILABLE_IN_ALL
 const char         *msg_send_report_get_pickup_file         (MsgSendReport      *self);
 MSG_AVAILABLE_IN_ALL
 void                msg_send_report_set_pickup_file         (MsgSendReport      *self,

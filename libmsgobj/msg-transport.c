@@ -27,10 +27,17 @@
  * connection has already been closed and freed when the call returns, and
  * the next call connects afresh.
  *
- * One operation runs at a time on a transport; starting a second while one
- * is running fails with %G_IO_ERROR_PENDING. So does sending or posting a
- * message that another operation, on any transport, is sending: to send
- * the same message through several transports at once, send copies.
+ * One operation runs at a time on a transport. Operations started while one
+ * runs, from any thread, sync or async, wait their turn in the order they
+ * were called, each under its own cancellable and its own total deadline,
+ * which counts from the call: a queued operation that is cancelled, or
+ * whose deadline passes while it waits, leaves the queue at once with
+ * %G_IO_ERROR_CANCELLED or %G_IO_ERROR_TIMED_OUT, without touching the
+ * connection or the running operation. [method@Transport.close] waits its
+ * turn like any other operation, so the sends queued before it are sent
+ * first. Sending or posting a message that another operation, on any
+ * transport, is sending or has queued fails with %G_IO_ERROR_PENDING: to
+ * send the same message through several transports at once, send copies.
  *
  * ## Writing a transport
  *
@@ -44,17 +51,15 @@
  * through [class@Connection].
  */
 
+typedef struct _Operation Operation;
+
 typedef struct
 {
   GMutex            lock;
-  MsgConfiguration *configuration;    /* (owned) */
-  char             *name;             /* (owned) (nullable) */
-  int               pending;          /* atomic */
-  MsgConfiguration *op_configuration; /* (owned) (nullable): snapshot */
-  MsgMessage       *op_message;       /* (owned) (nullable): claimed while sending */
-  gint64            op_start;
-  GMainContext     *op_context; /* (owned) (nullable): async caller */
-  gint64            last_progress;
+  MsgConfiguration *configuration; /* (owned) */
+  char             *name;          /* (owned) (nullable) */
+  Operation        *running;       /* (nullable): under the lock */
+  GQueue            waiting;       /* (element-type Operation): under the lock, in call order */
 } MsgTransportPrivate;
 
 /* clang-format off */
@@ -119,9 +124,9 @@ msg_transport_finalize (GObject *object)
   MsgTransport        *self = MSG_TRANSPORT (object);
   MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
 
+  /* Every operation holds a reference until it ends. */
+  g_assert (priv->running == NULL && g_queue_is_empty (&priv->waiting));
   g_clear_object (&priv->configuration);
-  g_clear_object (&priv->op_configuration);
-  g_clear_pointer (&priv->op_context, g_main_context_unref);
   g_free (priv->name);
   g_mutex_clear (&priv->lock);
 
@@ -185,8 +190,8 @@ msg_transport_class_init (MsgTransportClass *klass)
   /**
    * MsgTransport:configuration: (getter get_configuration) (setter set_configuration)
    *
-   * The settings the transport uses. A running operation uses the snapshot
-   * taken when it started.
+   * The settings the transport uses. An operation uses the snapshot taken
+   * when it was called, also while it waits for its turn.
    */
   properties[PROP_CONFIGURATION] =
       g_param_spec_object ("configuration", NULL, NULL, MSG_TYPE_CONFIGURATION,
@@ -346,8 +351,9 @@ msg_transport_get_configuration (MsgTransport *self)
  * @self: a transport
  * @configuration: (nullable): new settings, or %NULL for the defaults
  *
- * Replaces the transport's settings. An operation already running keeps
- * using the snapshot it took; a kept connection is reused only if the
+ * Replaces the transport's settings. An operation already running or
+ * queued keeps using the snapshot it took when it was called; a kept
+ * connection is reused only if the
  * settings that shaped it are unchanged.
  */
 void
@@ -384,10 +390,39 @@ typedef enum
   OP_CLOSE,
 } OpKind;
 
+/* One call: made at the call, in the queue until its turn, then run in the
+ * caller's thread (sync) or its worker thread (async). docs/design.md,
+ * decision 12. */
+struct _Operation
+{
+  MsgTransport     *self; /* (owned) */
+  OpKind            kind;
+  MsgMessage       *message;       /* (owned) (nullable): claimed until it ends */
+  MsgConfiguration *configuration; /* (owned): the snapshot taken at the call */
+  GMainContext     *context;       /* (owned) (nullable): the async caller's */
+  gint64            start;         /* the call, on the monotonic clock */
+  gint64            last_progress;
+  GCond             cond; /* signalled when its turn comes */
+  gboolean          turn; /* under the transport's lock */
+};
+
+/* The operation running in this thread, for the implementation's calls
+ * (the snapshot, the start, progress): a queued call's validation runs in
+ * the caller's thread while another operation runs in its own. */
+static GPrivate current_operation_key = G_PRIVATE_INIT (NULL);
+
 static const char *
 op_verb (OpKind kind)
 {
-  return kind == OP_POST ? "post" : "send";
+  switch (kind)
+    {
+    case OP_POST:
+      return "post";
+    case OP_CLOSE:
+      return "close";
+    default:
+      return "send";
+    }
 }
 
 /* Checks the message in CDO's order, before any I/O. */
@@ -436,44 +471,75 @@ check_message (MsgMessage *message,
   return TRUE;
 }
 
-static void
-release_message (MsgTransport *self)
+static Operation *
+current_operation (MsgTransport *self)
 {
-  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
+  Operation *op = g_private_get (&current_operation_key);
 
-  if (priv->op_message != NULL)
-    _msg_message_release (priv->op_message);
-  g_clear_object (&priv->op_message);
+  return op != NULL && op->self == self ? op : NULL;
 }
 
-/* Claims the transport for one operation: the pending flag, the start of
- * the total clock, the checks and the configuration snapshot. */
+static void
+release_message (Operation *op)
+{
+  if (op->message != NULL)
+    _msg_message_release (op->message);
+  g_clear_object (&op->message);
+}
+
+static void
+operation_free (Operation *op)
+{
+  release_message (op);
+  g_clear_object (&op->configuration);
+  g_clear_pointer (&op->context, g_main_context_unref);
+  g_cond_clear (&op->cond);
+  g_object_unref (op->self);
+  g_free (op);
+}
+
 static gboolean
-begin_operation (MsgTransport *self,
-                 MsgMessage   *message,
-                 OpKind        kind,
-                 GMainContext *context,
-                 GError      **error)
+validate_operation (Operation *op,
+                    GError   **error)
+{
+  MsgTransportClass *klass = MSG_TRANSPORT_GET_CLASS (op->self);
+  Operation         *outer = g_private_get (&current_operation_key);
+  gboolean           ok;
+
+  if (op->kind == OP_CLOSE || klass->validate == NULL)
+    return TRUE;
+  g_private_set (&current_operation_key, op);
+  ok = klass->validate (op->self, op->message, op->kind == OP_POST, error);
+  g_private_set (&current_operation_key, outer);
+  return ok;
+}
+
+/* Makes one call's operation: the start of its total clock, the claim on
+ * the message, the checks and the configuration snapshot, all at the call,
+ * whether it runs at once or waits its turn. */
+static Operation *
+operation_new (MsgTransport *self,
+               MsgMessage   *message,
+               OpKind        kind,
+               GMainContext *context,
+               GError      **error)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
   MsgTransportClass   *klass = MSG_TRANSPORT_GET_CLASS (self);
-  gint64               start = g_get_monotonic_time ();
+  Operation           *op = g_new0 (Operation, 1);
 
-  if (!g_atomic_int_compare_and_exchange (&priv->pending, FALSE, TRUE))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING,
-                   "Transport “%s” already has an operation running", priv->name);
-      return FALSE;
-    }
+  op->self = g_object_ref (self);
+  op->kind = kind;
+  op->start = g_get_monotonic_time ();
+  g_cond_init (&op->cond);
+  if (context != NULL)
+    op->context = g_main_context_ref (context);
 
   if (kind != OP_CLOSE)
     {
       if (!_msg_message_claim (message, error))
-        {
-          g_atomic_int_set (&priv->pending, FALSE);
-          return FALSE;
-        }
-      priv->op_message = g_object_ref (message);
+        goto fail;
+      op->message = g_object_ref (message);
       if ((kind == OP_SEND && klass->send_message_sync == NULL) ||
           (kind == OP_POST && klass->post_message_sync == NULL))
         {
@@ -486,63 +552,198 @@ begin_operation (MsgTransport *self,
     }
 
   g_mutex_lock (&priv->lock);
-  g_clear_object (&priv->op_configuration);
-  priv->op_configuration = msg_configuration_copy (priv->configuration);
+  op->configuration = msg_configuration_copy (priv->configuration);
   g_mutex_unlock (&priv->lock);
-  priv->op_start = start;
-  priv->last_progress = 0;
-  g_clear_pointer (&priv->op_context, g_main_context_unref);
-  if (context != NULL)
-    priv->op_context = g_main_context_ref (context);
 
-  if (kind != OP_CLOSE && klass->validate != NULL &&
-      !klass->validate (self, message, kind == OP_POST, error))
+  if (!validate_operation (op, error))
     goto fail;
-
-  return TRUE;
+  return op;
 
 fail:
-  release_message (self);
-  g_clear_object (&priv->op_configuration);
-  g_clear_pointer (&priv->op_context, g_main_context_unref);
-  g_atomic_int_set (&priv->pending, FALSE);
-  return FALSE;
+  operation_free (op);
+  return NULL;
+}
+
+/* Takes the operation's place in the queue, in call order (so at the call,
+ * in the caller's thread): the turn at once if nothing runs. */
+static void
+operation_enqueue (Operation *op)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
+
+  g_mutex_lock (&priv->lock);
+  if (priv->running == NULL)
+    {
+      priv->running = op;
+      op->turn = TRUE;
+    }
+  else
+    g_queue_push_tail (&priv->waiting, op);
+  g_mutex_unlock (&priv->lock);
+}
+
+/* Ends the running operation: releases its message and hands the turn to
+ * the next in the queue. */
+static void
+operation_end (Operation *op)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
+  Operation           *next;
+
+  release_message (op);
+  g_mutex_lock (&priv->lock);
+  g_assert (priv->running == op);
+  next = g_queue_pop_head (&priv->waiting);
+  priv->running = next;
+  if (next != NULL)
+    {
+      next->turn = TRUE;
+      g_cond_signal (&next->cond);
+    }
+  g_mutex_unlock (&priv->lock);
 }
 
 static void
-end_operation (MsgTransport *self)
+wake_cb (GCancellable *cancellable,
+         gpointer      user_data)
 {
-  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
+  Operation           *op = user_data;
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
 
-  release_message (self);
-  g_clear_object (&priv->op_configuration);
-  g_clear_pointer (&priv->op_context, g_main_context_unref);
-  g_atomic_int_set (&priv->pending, FALSE);
+  g_mutex_lock (&priv->lock);
+  g_cond_signal (&op->cond);
+  g_mutex_unlock (&priv->lock);
 }
 
-/* Runs the operation's virtual function; the caller has claimed it. */
+/* The total deadline of a queued send or post, as
+ * msg_transport_get_operation_deadline() will compute it when it runs. The
+ * automatic one adds a second per 64 KiB of message: the message is
+ * measured only if the wait lasts that long. */
+static gint64
+queued_deadline (Operation *op,
+                 gboolean  *automatic)
+{
+  double timeout;
+
+  *automatic = FALSE;
+  if (op->kind == OP_CLOSE)
+    return G_MAXINT64; /* bounded by the operations ahead of it */
+  timeout = msg_configuration_get_seconds (op->configuration,
+                                           op->kind == OP_POST ? "nntpoperationtimeout"
+                                                               : "smtpoperationtimeout");
+  if (timeout <= 0)
+    {
+      *automatic = TRUE;
+      timeout = 300.0;
+    }
+  return op->start + (gint64) (timeout * G_USEC_PER_SEC + 0.5);
+}
+
+static gint64
+extend_automatic_deadline (Operation *op,
+                           gint64     deadline)
+{
+  guint64 size = 0;
+
+  if (!msg_message_measure (op->message,
+                            op->kind == OP_POST ? MSG_WRITE_FLAGS_NEWS : MSG_WRITE_FLAGS_OMIT_BCC,
+                            &size, NULL, NULL))
+    return deadline;
+  return deadline + (gint64) (size / (64 * 1024)) * G_USEC_PER_SEC;
+}
+
+/* Waits until the operation's turn, its cancellable or its total deadline,
+ * whichever comes first. A queued operation that is cancelled or times out
+ * leaves the queue at once and never touches the connection. */
+static gboolean
+operation_wait_turn (Operation    *op,
+                     GCancellable *cancellable,
+                     GError      **error)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
+  gboolean             turn;
+  gboolean             automatic;
+  gulong               handler = 0;
+  gint64               deadline;
+
+  g_mutex_lock (&priv->lock);
+  turn = op->turn;
+  g_mutex_unlock (&priv->lock);
+  if (turn)
+    return TRUE;
+
+  deadline = queued_deadline (op, &automatic);
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (wake_cb), op, NULL);
+  g_mutex_lock (&priv->lock);
+  while (!op->turn && !g_cancellable_is_cancelled (cancellable))
+    {
+      if (g_get_monotonic_time () < deadline)
+        g_cond_wait_until (&op->cond, &priv->lock, deadline);
+      else if (automatic)
+        {
+          automatic = FALSE;
+          g_mutex_unlock (&priv->lock);
+          deadline = extend_automatic_deadline (op, deadline);
+          g_mutex_lock (&priv->lock);
+        }
+      else
+        break;
+    }
+  turn = op->turn;
+  if (!turn)
+    g_queue_remove (&priv->waiting, op);
+  g_mutex_unlock (&priv->lock);
+  if (handler != 0)
+    g_cancellable_disconnect (cancellable, handler);
+
+  if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+    {
+      if (turn)
+        return TRUE;
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                   "Transport “%s”: the %s timed out waiting for the operations "
+                   "queued before it (%s)",
+                   priv->name, op_verb (op->kind),
+                   op->kind == OP_POST ? "nntpoperationtimeout" : "smtpoperationtimeout");
+    }
+  /* Cancelled as its turn came: it passes the turn on without running. */
+  if (turn)
+    operation_end (op);
+  return FALSE;
+}
+
+/* Runs the operation's virtual function in this thread; its turn has
+ * come. */
 static gpointer
-run_operation (MsgTransport *self,
-               MsgMessage   *message,
-               OpKind        kind,
+operation_run (Operation    *op,
                GCancellable *cancellable,
                GError      **error)
 {
-  MsgTransportClass *klass = MSG_TRANSPORT_GET_CLASS (self);
+  MsgTransportClass *klass = MSG_TRANSPORT_GET_CLASS (op->self);
+  Operation         *outer = g_private_get (&current_operation_key);
+  gpointer           result;
 
-  switch (kind)
+  g_private_set (&current_operation_key, op);
+  switch (op->kind)
     {
     case OP_SEND:
-      return klass->send_message_sync (self, message, cancellable, error);
+      result = klass->send_message_sync (op->self, op->message, cancellable, error);
+      break;
     case OP_POST:
-      return klass->post_message_sync (self, message, cancellable, error);
+      result = klass->post_message_sync (op->self, op->message, cancellable, error);
+      break;
     case OP_CLOSE:
       if (klass->close_sync == NULL)
-        return GINT_TO_POINTER (TRUE);
-      return GINT_TO_POINTER (klass->close_sync (self, cancellable, error));
+        result = GINT_TO_POINTER (TRUE);
+      else
+        result = GINT_TO_POINTER (klass->close_sync (op->self, cancellable, error));
+      break;
     default:
       g_assert_not_reached ();
     }
+  g_private_set (&current_operation_key, outer);
+  return result;
 }
 
 static gpointer
@@ -552,28 +753,22 @@ run_sync (MsgTransport *self,
           GCancellable *cancellable,
           GError      **error)
 {
-  gpointer result;
+  Operation *op;
+  gpointer   result;
 
-  if (!begin_operation (self, message, kind, NULL, error))
+  op = operation_new (self, message, kind, NULL, error);
+  if (op == NULL)
     return NULL;
-  result = run_operation (self, message, kind, cancellable, error);
-  end_operation (self);
+  operation_enqueue (op);
+  if (operation_wait_turn (op, cancellable, error))
+    {
+      result = operation_run (op, cancellable, error);
+      operation_end (op);
+    }
+  else
+    result = NULL;
+  operation_free (op);
   return result;
-}
-
-typedef struct
-{
-  MsgMessage         *message; /* (owned) (nullable) */
-  OpKind              kind;
-  GAsyncReadyCallback callback;
-  gpointer            user_data;
-} AsyncOp;
-
-static void
-async_op_free (AsyncOp *op)
-{
-  g_clear_object (&op->message);
-  g_free (op);
 }
 
 static void
@@ -582,38 +777,26 @@ operation_thread (GTask        *task,
                   gpointer      task_data,
                   GCancellable *cancellable)
 {
-  MsgTransport *self = source_object;
-  AsyncOp      *op = task_data;
-  GError       *error = NULL;
-  gpointer      result;
+  Operation *op = task_data;
+  GError    *error = NULL;
+  gpointer   result = NULL;
+  gboolean   ran;
 
-  result = run_operation (self, op->message, op->kind, cancellable, &error);
-  if (op->kind == OP_CLOSE)
-    {
-      if (error != NULL)
-        g_task_return_error (task, error);
-      else
-        g_task_return_boolean (task, TRUE);
-    }
-  else if (result == NULL)
+  ran = operation_wait_turn (op, cancellable, &error);
+  if (ran)
+    result = operation_run (op, cancellable, &error);
+  /* The message is free again when the callback runs (it may send it
+   * again), and the result is queued in the caller's context before the
+   * next operation can run: callbacks come in call order. */
+  release_message (op);
+  if (error != NULL)
     g_task_return_error (task, error);
+  else if (op->kind == OP_CLOSE)
+    g_task_return_boolean (task, TRUE);
   else
     g_task_return_pointer (task, result, g_object_unref);
-}
-
-/* Clears the pending flag before the caller's callback runs, so that the
- * callback can start the next operation (as GInputStream does). */
-static void
-async_ready_wrapper_cb (GObject      *source_object,
-                        GAsyncResult *result,
-                        gpointer      user_data)
-{
-  MsgTransport *self = MSG_TRANSPORT (source_object);
-  AsyncOp      *op = g_task_get_task_data (G_TASK (result));
-
-  end_operation (self);
-  if (op->callback != NULL)
-    op->callback (source_object, result, op->user_data);
+  if (ran)
+    operation_end (op);
 }
 
 static void
@@ -627,36 +810,28 @@ start_async (MsgTransport       *self,
 {
   g_autoptr (GTask) task = NULL;
   g_autoptr (GMainContext) context = NULL;
-  GError  *error = NULL;
-  AsyncOp *op;
+  GError    *error = NULL;
+  Operation *op;
 
-  op = g_new0 (AsyncOp, 1);
-  op->message = message != NULL ? g_object_ref (message) : NULL;
-  op->kind = kind;
-  op->callback = callback;
-  op->user_data = user_data;
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
 
   /* The caller's context, the global default one included (for which
    * g_main_context_get_thread_default() returns NULL): progress must not
    * be emitted in the worker thread. */
   context = g_main_context_ref_thread_default ();
-  if (!begin_operation (self, message, kind, context, &error))
+  op = operation_new (self, message, kind, context, &error);
+  if (op == NULL)
     {
-      /* Not ours to clear: report through the caller's callback directly. */
-      task = g_task_new (self, cancellable, callback, user_data);
-      g_task_set_source_tag (task, source_tag);
-      g_task_set_task_data (task, op, (GDestroyNotify) async_op_free);
       g_task_return_error (task, error);
       return;
     }
-
-  task = g_task_new (self, cancellable, async_ready_wrapper_cb, NULL);
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, op, (GDestroyNotify) async_op_free);
+  g_task_set_task_data (task, op, (GDestroyNotify) operation_free);
   /* The worker decides the outcome; the callback runs only after it has
    * closed the connection. */
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_return_on_cancel (task, FALSE);
+  operation_enqueue (op);
   _msg_task_run_in_own_thread (task, operation_thread);
 }
 
@@ -695,7 +870,9 @@ finish_async (MsgTransport *self,
  * lost connection or cancellation after the whole message was sent and
  * before the server answered is %MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN.
  *
- * Do not modify @message while it is being sent.
+ * If another operation is running on the transport, the call blocks until
+ * its turn comes (see [class@Transport]); the total clock counts from the
+ * call. Do not modify @message while it is being sent.
  *
  * Returns: (transfer full): a report of what happened, or %NULL on error
  */
@@ -723,9 +900,10 @@ msg_transport_send_message (MsgTransport *self,
  *
  * Sends @message without blocking, in a worker thread. The same clocks and
  * checks apply as for [method@Transport.send_message]; the total clock
- * starts now. @callback runs in the thread-default main context of the
- * caller, and only after the connection has been closed if the send
- * failed. A cancellation that lands after the server accepted the message
+ * starts now, also when the send has to wait for operations started before
+ * it (see [class@Transport]). @callback runs in the thread-default main
+ * context of the caller, and only after the connection has been closed if
+ * the send failed. A cancellation that lands after the server accepted the message
  * changes nothing: the send succeeds.
  */
 void
@@ -843,7 +1021,8 @@ msg_transport_post_message_finish (MsgTransport *self,
  * Ends a kept connection politely (QUIT, under a short time limit), then
  * closes it whatever the server does. The connection is closed when the call
  * returns, even if it fails. A transport with no open connection does
- * nothing.
+ * nothing. Like any operation it waits for the operations queued before
+ * it, which are sent first; one queued after it connects afresh.
  *
  * Returns: %TRUE if the server acknowledged the end, or there was nothing
  *   to close
@@ -856,14 +1035,7 @@ msg_transport_close (MsgTransport *self,
   g_return_val_if_fail (MSG_IS_TRANSPORT (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!begin_operation (self, NULL, OP_CLOSE, NULL, error))
-    return FALSE;
-  {
-    gboolean ok = GPOINTER_TO_INT (run_operation (self, NULL, OP_CLOSE, cancellable, error));
-
-    end_operation (self);
-    return ok;
-  }
+  return GPOINTER_TO_INT (run_sync (self, NULL, OP_CLOSE, cancellable, error));
 }
 
 /**
@@ -916,9 +1088,10 @@ msg_transport_close_finish (MsgTransport *self,
  * @self: a transport
  *
  * Returns the snapshot of the settings taken when the running operation
- * started; outside an operation, the transport's settings. For transport
- * implementations: the snapshot is safe to read from the worker thread
- * while the caller changes the transport's configuration.
+ * was called (before it waited for its turn, if it was queued); outside
+ * an operation, the transport's settings. For transport implementations:
+ * the snapshot is safe to read from the worker thread while the caller
+ * changes the transport's configuration.
  *
  * Returns: (transfer none): the settings of the running operation
  */
@@ -926,12 +1099,18 @@ MsgConfiguration *
 msg_transport_get_operation_configuration (MsgTransport *self)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
+  Operation           *op;
+  MsgConfiguration    *configuration;
 
   g_return_val_if_fail (MSG_IS_TRANSPORT (self), NULL);
 
-  if (priv->op_configuration != NULL)
-    return priv->op_configuration;
-  return msg_transport_get_configuration (self);
+  op = current_operation (self);
+  if (op != NULL)
+    return op->configuration;
+  g_mutex_lock (&priv->lock);
+  configuration = priv->running != NULL ? priv->running->configuration : priv->configuration;
+  g_mutex_unlock (&priv->lock);
+  return configuration;
 }
 
 /**
@@ -949,9 +1128,18 @@ gint64
 msg_transport_get_operation_start_time (MsgTransport *self)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
+  Operation           *op;
+  gint64               start;
 
   g_return_val_if_fail (MSG_IS_TRANSPORT (self), 0);
-  return g_atomic_int_get (&priv->pending) ? priv->op_start : 0;
+
+  op = current_operation (self);
+  if (op != NULL)
+    return op->start;
+  g_mutex_lock (&priv->lock);
+  start = priv->running != NULL ? priv->running->start : 0;
+  g_mutex_unlock (&priv->lock);
+  return start;
 }
 
 typedef struct
@@ -995,18 +1183,22 @@ msg_transport_emit_progress (MsgTransport *self,
                              guint64       sent,
                              guint64       total)
 {
-  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
-  gint64               now = g_get_monotonic_time ();
-  ProgressData        *data;
+  gint64        now = g_get_monotonic_time ();
+  Operation    *op;
+  ProgressData *data;
   g_autoptr (GSource) source = NULL;
 
   g_return_if_fail (MSG_IS_TRANSPORT (self));
 
-  if (sent != total && now - priv->last_progress < PROGRESS_INTERVAL)
-    return;
-  priv->last_progress = now;
+  op = current_operation (self);
+  if (op != NULL)
+    {
+      if (sent != total && now - op->last_progress < PROGRESS_INTERVAL)
+        return;
+      op->last_progress = now;
+    }
 
-  if (priv->op_context == NULL)
+  if (op == NULL || op->context == NULL)
     {
       g_signal_emit (self, signals[SIGNAL_PROGRESS], 0, sent, total);
       return;
@@ -1023,7 +1215,7 @@ msg_transport_emit_progress (MsgTransport *self,
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, emit_progress_cb, data, progress_data_free);
   g_source_set_static_name (source, "[msgobj] progress");
-  g_source_attach (source, priv->op_context);
+  g_source_attach (source, op->context);
 }
 
 /**

@@ -91,7 +91,10 @@ G_DECLARE_DERIVABLE_TYPE (MsgTransport, msg_transport, MSG, TRANSPORT, GObject)
  *   connection open after an error
  * @post_message_sync: posts one news article, like @send_message_sync
  * @close_sync: ends a kept connection politely, then closes it regardless
- * @validate: checks a message and the configuration before any I/O
+ * @validate: checks a message and the configuration before any I/O; it
+ *   runs at the call, in the caller's thread, possibly while another
+ *   operation runs, so it reads only
+ *   [method@Transport.get_operation_configuration], never the connection
  *
  * The virtual functions of a transport. Implementations are sequential and
  * blocking; the base class provides the asynchronous API.

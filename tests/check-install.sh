@@ -19,6 +19,16 @@ test -n "$pc"
 mkdir "$tmp/pkgconfig"
 sed "s|^prefix=.*|prefix=$tmp$prefix|" "$pc" >"$tmp/pkgconfig/msgobj-1.0.pc"
 export PKG_CONFIG_PATH="$tmp/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+# The valgrind suppressions for applications (docs/common-mistakes.md),
+# in a form valgrind reads.
+datadir=$(meson introspect "$build" --buildoptions | /usr/bin/python3 -c \
+  'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="datadir"][0])')
+case "$datadir" in /*) ;; *) datadir="$prefix/$datadir" ;; esac
+supp="$tmp$datadir/msgobj/msgobj-app.supp"
+test -f "$supp"
+if command -v valgrind >/dev/null; then
+  valgrind -q --suppressions="$supp" true
+fi
 flags=$(pkg-config --cflags --libs msgobj-1.0)
 transportdir=$(pkg-config --variable=transportdir msgobj-1.0)
 test -f "$transportdir/libmsgobj-smtp.so"

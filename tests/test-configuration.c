@@ -600,6 +600,158 @@ test_using (void)
 }
 
 static void
+test_server_chooses_transport (void)
+{
+  g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
+
+  g_test_summary ("Setting smtpserver (nntpserver) while sendusing (postusing) was never "
+                  "set sends by SMTP (posts by NNTP); an explicit choice stays.");
+
+  assert_field (cfg, "sendusing", "pickup");
+  set_ok (cfg, "smtpserver", "127.0.0.1");
+  assert_field (cfg, "sendusing", "smtp");
+  g_assert_cmpint (msg_configuration_get_int (cfg, "sendusing"), ==, 2);
+  /* A default, not a value of its own. */
+  g_assert_false (msg_configuration_is_field_set (cfg, "sendusing"));
+  assert_field (cfg, "postusing", "pickup");
+  set_ok (cfg, "nntpserver", "news.example.org");
+  assert_field (cfg, "postusing", "nntp");
+
+  set_ok (cfg, "sendusing", "pickup");
+  assert_field (cfg, "sendusing", "pickup");
+  set_ok (cfg, "sendusing", NULL);
+  assert_field (cfg, "sendusing", "smtp");
+
+  /* An empty server is no server. */
+  set_ok (cfg, "smtpserver", "");
+  assert_field (cfg, "sendusing", "pickup");
+
+  /* The copy a transport works on sees the same. */
+  set_ok (cfg, "smtpserver", "mail.example.org");
+  {
+    g_autoptr (MsgConfiguration) copy = msg_configuration_copy (cfg);
+
+    assert_field (copy, "sendusing", "smtp");
+  }
+}
+
+static void
+test_server_values (void)
+{
+  g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
+  const char *good[] = { "mail.example.org", "localhost", "mail.example.org.", "127.0.0.1",
+                         "::1", "[::1]", "[2001:db8::1]:2525", "mail.example.org:587",
+                         "smtp_relay.example", "bücher.example" };
+  const char *bad[] = { "mail..example.org", ".example.org", "mail.example.org:", "mail:0",
+                        "mail:65536", "mail:x", "2001:db8::1:2525x", "[2001:db8::1", "[mail]:25",
+                        "[::1]x", "mail/x", "user@mail.example.org" };
+
+  g_test_summary ("smtpserver and nntpserver take a host name, an IPv4 or bracketed IPv6 "
+                  "address, optionally with :PORT, which then overrides the port field; a "
+                  "URL is refused with what to write instead.");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      set_ok (cfg, "smtpserver", good[i]);
+      set_ok (cfg, "nntpserver", good[i]);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      assert_bad (cfg, "smtpserver", bad[i]);
+      assert_bad (cfg, "nntpserver", bad[i]);
+    }
+
+  set_ok (cfg, "smtpserverport", "25");
+  set_ok (cfg, "smtpserver", "127.0.0.1:2525");
+  assert_field (cfg, "smtpserver", "127.0.0.1");
+  assert_field (cfg, "smtpserverport", "2525");
+  g_assert_cmpint (msg_configuration_get_int (cfg, "smtpserverport"), ==, 2525);
+  /* The port in the server wins, whatever the order. */
+  set_ok (cfg, "smtpserverport", "26");
+  g_assert_cmpint (msg_configuration_get_int (cfg, "smtpserverport"), ==, 2525);
+  set_ok (cfg, "smtpserver", "[2001:db8::1]:587");
+  assert_field (cfg, "smtpserver", "2001:db8::1");
+  g_assert_cmpint (msg_configuration_get_int (cfg, "smtpserverport"), ==, 587);
+  set_ok (cfg, "smtpserver", "[::1]");
+  assert_field (cfg, "smtpserver", "::1");
+  g_assert_cmpint (msg_configuration_get_int (cfg, "smtpserverport"), ==, 26);
+
+  set_ok (cfg, "nntpserver", "news.example.org:1119");
+  g_assert_true (msg_configuration_is_field_set (cfg, "nntpserverport"));
+  g_assert_cmpint (msg_configuration_get_int (cfg, "nntpserverport"), ==, 1119);
+
+  {
+    g_autoptr (GError) error = set_bad (cfg, "smtpserver", "smtp://127.0.0.1:2525");
+
+    assert_message_has (error, "not a URL");
+    assert_message_has (error, "“127.0.0.1:2525”");
+  }
+  {
+    g_autoptr (GError) error = set_bad (cfg, "smtpserver", "smtps://user@mail.example.org/");
+
+    assert_message_has (error, "“mail.example.org”");
+    assert_message_has (error, "smtpusessl");
+  }
+  {
+    g_autoptr (GError) error = set_bad (cfg, "nntpserver", "nntps://news.example.org:563");
+
+    assert_message_has (error, "nntpusessl");
+  }
+  {
+    g_autoptr (GError) error = set_bad (cfg, "smtpserver", "2001:db8::1:2525x");
+
+    assert_message_has (error, "brackets");
+  }
+  {
+    g_autoptr (GError) error = set_bad (cfg, "smtpserver", "mail:70000");
+
+    assert_message_has (error, "1 to 65535");
+  }
+}
+
+static void
+test_typed_values (void)
+{
+  g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
+  g_autoptr (GHashTable) fields = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GError) error = NULL;
+  GValue port = G_VALUE_INIT, flag = G_VALUE_INIT, seconds = G_VALUE_INIT;
+
+  g_test_summary ("msg_configuration_set_field_value and set_fields convert typed values "
+                  "by the field's type, all or nothing.");
+  g_value_init (&port, G_TYPE_UINT64);
+  g_value_set_uint64 (&port, 2525);
+  g_assert_true (msg_configuration_set_field_value (cfg, "smtpserverport", &port, &error));
+  g_assert_no_error (error);
+  assert_field (cfg, "smtpserverport", "2525");
+  g_value_init (&flag, G_TYPE_BOOLEAN);
+  g_value_set_boolean (&flag, TRUE);
+  g_assert_false (msg_configuration_set_field_value (cfg, "smtpserverport", &flag, &error));
+  g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+  assert_message_has (error, "gboolean");
+  g_clear_error (&error);
+  g_assert_true (msg_configuration_set_field_value (cfg, "smtpserverport", NULL, &error));
+  assert_field (cfg, "smtpserverport", "25");
+
+  g_value_init (&seconds, G_TYPE_DOUBLE);
+  g_value_set_double (&seconds, 0.25);
+  g_hash_table_insert (fields, "smtpconnectiontimeout", &seconds);
+  g_hash_table_insert (fields, "tlsverify", &flag);
+  g_assert_true (msg_configuration_set_fields (cfg, fields, &error));
+  g_assert_no_error (error);
+  assert_field (cfg, "smtpconnectiontimeout", "0.25");
+  assert_field (cfg, "tlsverify", "true");
+  g_hash_table_insert (fields, "smtpserver", &port);
+  g_value_set_double (&seconds, 3);
+  g_assert_false (msg_configuration_set_fields (cfg, fields, &error));
+  assert_message_has (error, "smtpserver");
+  assert_field (cfg, "smtpconnectiontimeout", "0.25");
+  g_value_unset (&port);
+  g_value_unset (&flag);
+  g_value_unset (&seconds);
+}
+
+static void
 test_seconds (void)
 {
   g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
@@ -1472,6 +1624,9 @@ main (int   argc,
   g_test_add_func ("/configuration/validate/boolean", test_booleans);
   g_test_add_func ("/configuration/validate/enum", test_enums);
   g_test_add_func ("/configuration/validate/using", test_using);
+  g_test_add_func ("/configuration/validate/server", test_server_values);
+  g_test_add_func ("/configuration/typed-values", test_typed_values);
+  g_test_add_func ("/configuration/server-chooses-transport", test_server_chooses_transport);
   g_test_add_func ("/configuration/validate/seconds", test_seconds);
   g_test_add_func ("/configuration/validate/string", test_strings);
   g_test_add_func ("/configuration/validate/special", test_special_strings);

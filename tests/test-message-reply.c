@@ -314,6 +314,113 @@ test_forward (void)
   msg_test_remove_tree (dir);
 }
 
+static unsigned
+count (const char *haystack,
+       const char *needle)
+{
+  unsigned n = 0;
+
+  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+static void
+test_reply_html_document (void)
+{
+  static const char *const originals[] = {
+    "<!DOCTYPE html>\n<HTML lang=\"en\"><head><title>Plans</title>"
+    "<style>p { color: red }</style></head>\n<Body class=\"x\"><p>Original &amp; HTML</p></BODY></html>\n",
+    "<html><head><title>Plans</title></head><p>Original &amp; HTML</p></html>",
+    "<p>Original &amp; HTML</p>",
+  };
+
+  g_test_summary ("A reply's HTML quotes only the content of the original's body: one document, "
+                  "no nested <html>, <head> or <body>.");
+  for (guint i = 0; i < G_N_ELEMENTS (originals); i++)
+    {
+      g_autoptr (MsgMessage) original = make_original (NULL);
+      g_autoptr (MsgMessage) reply = NULL;
+      g_autofree char *html = NULL;
+      g_autofree char *lower = NULL;
+
+      msg_message_set_html_body (original, originals[i]);
+      reply = msg_message_create_reply (original);
+      html = msg_message_get_html_body (reply);
+      g_assert_nonnull (html);
+      lower = g_ascii_strdown (html, -1);
+      g_assert_cmpuint (count (lower, "<html"), ==, 1);
+      g_assert_cmpuint (count (lower, "</html"), ==, 1);
+      g_assert_cmpuint (count (lower, "<body"), ==, 1);
+      g_assert_cmpuint (count (lower, "</body"), ==, 1);
+      g_assert_cmpuint (count (lower, "<head"), ==, 0);
+      g_assert_cmpuint (count (lower, "<title"), ==, 0);
+      g_assert_cmpuint (count (lower, "<!doctype"), ==, 0);
+      g_assert_nonnull (strstr (html, "<p>Original &amp; HTML</p>"));
+      g_assert_true (strstr (html, "-----Original Message-----") < strstr (html, "<p>Original"));
+    }
+}
+
+static void
+test_response_text (void)
+{
+  g_autoptr (MsgMessage) original = make_original (NULL);
+  g_autoptr (MsgMessage) reply = NULL;
+  g_autoptr (MsgMessage) forward = NULL;
+  g_autoptr (MsgMessage) plain = msg_message_new ();
+  g_autofree char *text = NULL;
+  g_autofree char *html = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *tree = NULL;
+
+  g_test_summary ("set_response_text puts the answer above the quote in the text and, escaped, "
+                  "in the HTML; again, it replaces the answer.");
+  msg_message_set_html_body (original, "<html><body><p>Original HTML</p></body></html>");
+  reply = msg_message_create_reply (original);
+  msg_message_set_response_text (reply, "Sounds <good> & fine.\nSee you");
+  text = msg_message_get_text_body (reply);
+  html = msg_message_get_html_body (reply);
+
+  g_assert_true (g_str_has_prefix (text, "Sounds <good> & fine.\nSee you"));
+  g_assert_true (strstr (text, "See you") < strstr (text, "-----Original Message-----"));
+  g_assert_nonnull (strstr (text, "Original text."));
+  g_assert_nonnull (strstr (html, "<div>Sounds &lt;good&gt; &amp; fine.<br>\r\nSee you</div>"));
+  g_assert_true (strstr (html, "See you") < strstr (html, "-----Original Message-----"));
+  g_assert_nonnull (strstr (html, "<p>Original HTML</p>"));
+  g_assert_null (strstr (html, "<good>"));
+  tree = describe_written (reply);
+  g_assert_cmpstr (tree, ==, "multipart/alternative(text/plain,text/html)");
+
+  /* A second call replaces the answer rather than stacking them. */
+  msg_message_set_response_text (reply, "Changed my mind.");
+  again = msg_message_get_text_body (reply);
+  g_assert_true (g_str_has_prefix (again, "Changed my mind."));
+  g_assert_null (strstr (again, "See you"));
+  g_assert_cmpuint (count (again, "-----Original Message-----"), ==, 1);
+  g_clear_pointer (&html, g_free);
+  html = msg_message_get_html_body (reply);
+  g_assert_null (strstr (html, "See you"));
+  g_assert_nonnull (strstr (html, "<div>Changed my mind.</div>"));
+
+  /* A forward of a text-only original: the text only. */
+  g_clear_pointer (&text, g_free);
+  g_clear_pointer (&html, g_free);
+  g_clear_object (&original);
+  original = make_original (NULL);
+  forward = msg_message_create_forward (original);
+  msg_message_set_response_text (forward, "FYI");
+  text = msg_message_get_text_body (forward);
+  html = msg_message_get_html_body (forward);
+  g_assert_true (g_str_has_prefix (text, "FYI\r\n\r\n-----Original Message-----"));
+  g_assert_null (html);
+
+  /* A message that quotes nothing: the text body. */
+  g_clear_pointer (&text, g_free);
+  msg_message_set_response_text (plain, "Just text.");
+  text = msg_message_get_text_body (plain);
+  g_assert_cmpstr (text, ==, "Just text.");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -324,6 +431,8 @@ main (int   argc,
   g_test_add_func ("/message/reply/rules", test_reply_rules);
   g_test_add_func ("/message/reply/all", test_reply_all);
   g_test_add_func ("/message/forward", test_forward);
+  g_test_add_func ("/message/reply/html-document", test_reply_html_document);
+  g_test_add_func ("/message/reply/response-text", test_response_text);
 
   return g_test_run ();
 }

@@ -674,6 +674,10 @@ test_gobject_invalid (void)
   g_test_trap_subprocess ("/message/properties/gobject-invalid/subprocess", 0, G_TEST_SUBPROCESS_DEFAULT);
   g_test_trap_assert_passed ();
   g_test_trap_assert_stderr ("*Subject*carriage return*");
+  /* It names the header, not the property's lower-case name, and the
+   * call that returns the error. */
+  g_test_trap_assert_stderr ("*Cannot set the To header of a message*msg_message_set_to() returns the error*");
+  g_test_trap_assert_stderr_unmatched ("*Cannot set the to of a message*");
 }
 
 /* Fields */

@@ -120,6 +120,28 @@ has_header (const char *article,
 static const char plain_script[] = GREETING "expect CAPABILITIES\n" CAPS_READER POST_OK QUIT;
 
 static void
+test_server_without_postusing (Fixture      *f,
+                               gconstpointer data)
+{
+  const char *const scripts[] = { plain_script, NULL };
+  g_autoptr (MsgMessage) message = make_article ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("With nntpserver set and postusing never set, msg_message_post posts "
+                  "by NNTP, not to the pickup directory.");
+  msg_test_fixture_start_server (f, "nntp", scripts, "10");
+  g_assert_false (msg_configuration_is_field_set (f->config, "postusing"));
+  msg_message_set_configuration (message, f->config);
+
+  report = msg_message_post (message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (msg_send_report_get_transport_name (report), ==, "nntp");
+  g_assert_null (msg_send_report_get_pickup_file (report));
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+}
+
+static void
 test_plain_post (Fixture      *f,
                  gconstpointer data)
 {
@@ -143,6 +165,7 @@ test_plain_post (Fixture      *f,
 
   g_assert_cmpstr (msg_send_report_get_transport_name (report), ==, "nntp");
   g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "240 Article received OK");
+  g_assert_cmpuint (msg_send_report_get_server_code (report), ==, 240);
   g_assert_nonnull (msg_send_report_get_message_id (report));
   g_assert_true (g_str_has_prefix (msg_send_report_get_message_id (report), "<") ||
                  strchr (msg_send_report_get_message_id (report), '@') != NULL);
@@ -913,6 +936,7 @@ main (int    argc,
   g_test_add (path, Fixture, data, msg_test_fixture_setup, func, msg_test_fixture_teardown)
 #define ADD(path, func) ADD_DATA (path, NULL, func)
   ADD ("/nntp/post/plain", test_plain_post);
+  ADD ("/nntp/post/server-without-postusing", test_server_without_postusing);
   ADD ("/nntp/post/reuse", test_reuse);
   ADD ("/nntp/post/reuse-settings-changed", test_reuse_settings_changed);
   ADD ("/nntp/post/reuse-after-server-closed", test_reuse_after_server_closed);

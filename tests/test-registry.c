@@ -268,33 +268,96 @@ cancel_later_thread (gpointer user_data)
 }
 
 static void
-test_pending_and_cancel (void)
+test_queued_and_cancel (void)
 {
   AsyncData data = { 0 };
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (MsgMessage) second = make_message (NULL);
   GThread *thread;
   gint64   start;
 
-  g_test_summary ("A second operation while one runs is G_IO_ERROR_PENDING; a cancel from another thread ends the first.");
+  g_test_summary ("A second operation while one runs waits its turn, with the settings of its call; "
+                  "a cancel from another thread ends the first, then the second runs.");
   data.loop = g_main_loop_new (NULL, FALSE);
   data.transport = make_test_transport ("block");
   data.message = make_message (NULL);
 
   start = g_get_monotonic_time ();
   msg_transport_send_message_async (data.transport, data.message, cancellable, sent_cb, &data);
-  report = msg_transport_send_message (data.transport, data.message, NULL, &error);
-  g_assert_null (report);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
-
+  /* The queued send took its snapshot at its call: it does not block. */
+  g_assert_true (msg_configuration_set_field (msg_transport_get_configuration (data.transport),
+                                              "testbehaviour", "ok", &error));
   thread = g_thread_new ("cancel", cancel_later_thread, cancellable);
+  report = msg_transport_send_message (data.transport, second, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+  g_assert_true (g_cancellable_is_cancelled (cancellable));
+
   g_main_loop_run (data.loop);
   g_thread_join (thread);
 
   g_assert_null (data.report);
   g_assert_error (data.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   msg_test_assert_elapsed_below (start, 50 + 1000);
+  g_clear_error (&data.error);
+
+  g_object_unref (data.transport);
+  g_object_unref (data.message);
+  g_main_loop_unref (data.loop);
+}
+
+static void
+test_queued_sync_deadline_and_cancel (void)
+{
+  AsyncData data = { 0 };
+  g_autoptr (GCancellable) first = g_cancellable_new ();
+  g_autoptr (GCancellable) queued = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (MsgMessage) second = make_message (NULL);
+  double           scale = msg_test_time_scale ();
+  g_autofree char *timeout = g_strdup_printf ("%g", 0.3 * scale);
+  GThread         *thread;
+  gint64           start;
+
+  g_test_summary ("A sync call queued behind a running one fails with TIMED_OUT when its own "
+                  "deadline passes, or with CANCELLED when its own cancellable fires, and the "
+                  "running one goes on untouched.");
+  data.loop = g_main_loop_new (NULL, FALSE);
+  data.transport = make_test_transport ("block");
+  data.message = make_message (NULL);
+  msg_transport_send_message_async (data.transport, data.message, first, sent_cb, &data);
+
+  /* Its deadline counts from the call: 0.3 s (scaled), not 300. */
+  g_assert_true (msg_configuration_set_field (msg_transport_get_configuration (data.transport),
+                                              "smtpoperationtimeout", timeout, &error));
+  start = g_get_monotonic_time ();
+  report = msg_transport_send_message (data.transport, second, NULL, &error);
+  g_assert_null (report);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, (gint64) (0.3 * scale * G_USEC_PER_SEC));
+  /* The documented limit plus a second of slack for a loaded machine. */
+  msg_test_assert_elapsed_below (start, 300 + 1000);
+
+  /* Cancelled from another thread while queued. */
+  g_assert_true (msg_configuration_set_field (msg_transport_get_configuration (data.transport),
+                                              "smtpoperationtimeout", "0", &error));
+  thread = g_thread_new ("cancel", cancel_later_thread, queued);
+  report = msg_transport_send_message (data.transport, second, queued, &error);
+  g_thread_join (thread);
+  g_assert_null (report);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  /* The first was never touched: it still runs until its own cancel. */
+  g_assert_null (data.report);
+  g_assert_null (data.error);
+  g_cancellable_cancel (first);
+  g_main_loop_run (data.loop);
+  g_assert_error (data.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&data.error);
 
   g_object_unref (data.transport);
@@ -489,7 +552,8 @@ main (int   argc,
   g_test_add_func ("/transport/no-server", test_no_server);
   g_test_add_func ("/transport/failure", test_failure_propagates);
   g_test_add_func ("/transport/async-chain", test_send_async_chain);
-  g_test_add_func ("/transport/pending-and-cancel", test_pending_and_cancel);
+  g_test_add_func ("/transport/queued-and-cancel", test_queued_and_cancel);
+  g_test_add_func ("/transport/queued-sync-deadline-and-cancel", test_queued_sync_deadline_and_cancel);
   g_test_add_func ("/transport/message-pending", test_message_pending);
   g_test_add_func ("/transport/progress-async", test_progress_async);
   g_test_add_func ("/transport/operation-snapshot", test_operation_snapshot);

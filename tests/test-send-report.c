@@ -42,17 +42,23 @@ test_fields (void)
 {
   g_autoptr (MsgSendReport) report = msg_send_report_new ("pickup");
   g_autofree char *via_property = NULL;
+  unsigned         code = 0;
 
   g_assert_cmpstr (msg_send_report_get_transport_name (report), ==, "pickup");
   g_assert_null (msg_send_report_get_message_id (report));
   msg_send_report_set_message_id (report, "<x@example.test>");
-  msg_send_report_set_server_response (report, "2.0.0 Ok: queued as ABC");
+  g_assert_cmpuint (msg_send_report_get_server_code (report), ==, 0);
+  msg_send_report_set_server_response (report, "250 2.0.0 Ok: queued as ABC");
+  msg_send_report_set_server_code (report, 250);
   msg_send_report_set_pickup_file (report, "/tmp/x.eml");
   g_assert_cmpstr (msg_send_report_get_message_id (report), ==, "<x@example.test>");
-  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "2.0.0 Ok: queued as ABC");
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "250 2.0.0 Ok: queued as ABC");
+  g_assert_cmpuint (msg_send_report_get_server_code (report), ==, 250);
   g_assert_cmpstr (msg_send_report_get_pickup_file (report), ==, "/tmp/x.eml");
   g_object_get (report, "message-id", &via_property, NULL);
   g_assert_cmpstr (via_property, ==, "<x@example.test>");
+  g_object_get (report, "server-code", &code, NULL);
+  g_assert_cmpuint (code, ==, 250);
 }
 
 static void

@@ -150,7 +150,8 @@ test_send_plain (Fixture      *f,
   report = send_ok (f, message);
 
   g_assert_cmpstr (msg_send_report_get_transport_name (report), ==, "smtp");
-  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "2.0.0 Ok: queued as 4ABC");
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "250 2.0.0 Ok: queued as 4ABC");
+  g_assert_cmpuint (msg_send_report_get_server_code (report), ==, 250);
   g_assert_nonnull (msg_send_report_get_message_id (report));
   accepted = msg_send_report_get_accepted_recipients (report);
   g_assert_cmpuint (g_strv_length (accepted), ==, 1);
@@ -168,6 +169,56 @@ test_send_plain (Fixture      *f,
   g_assert_true (contains (wire, "\r\n\r\nHi Bob.\r\n..\r\nA dot line above.\r\n.\r\n"));
   g_assert_true (g_str_has_suffix (wire, "\r\n.\r\n"));
   g_assert_false (contains (wire, "Bcc"));
+}
+
+static void
+test_send_final_reply_multiline (Fixture      *f,
+                                 gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+
+  g_test_summary ("The report keeps the whole final reply, each line with its code as the server wrote it.");
+  start (f, GREETING EHLO_BASIC
+         "expect MAIL FROM:<alice@example.test>\n"
+         "line 250 2.1.0 Ok\n"
+         "expect RCPT TO:<bob@example.test>\n"
+         "line 250 2.1.5 Ok\n"
+         "expect DATA\n"
+         "line 354 go\n"
+         "data\n"
+         "line 250-2.0.0 Ok: queued as 5DEF\n"
+         "line 250 2.0.0 Thank you\n");
+  report = send_ok (f, message);
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==,
+                   "250-2.0.0 Ok: queued as 5DEF\n250 2.0.0 Thank you");
+  g_assert_cmpuint (msg_send_report_get_server_code (report), ==, 250);
+}
+
+static void
+test_server_without_sendusing (Fixture      *f,
+                               gconstpointer data)
+{
+  const char *const scripts[] = { GREETING EHLO_BASIC TRANSACTION_ONE, NULL };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *server = NULL;
+
+  g_test_summary ("With smtpserver set (here as host:port) and sendusing never set, "
+                  "msg_message_send sends by SMTP, not to the pickup directory.");
+  msg_test_fixture_start_server (f, "smtp", scripts, "10");
+  server = g_strdup_printf ("127.0.0.1:%u", msg_test_server_get_port (f->server));
+  msg_test_set_field (f, "smtpserverport", NULL);
+  msg_test_set_field (f, "smtpserver", server);
+  g_assert_false (msg_configuration_is_field_set (f->config, "sendusing"));
+  msg_message_set_configuration (message, f->config);
+
+  report = msg_message_send (message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (msg_send_report_get_transport_name (report), ==, "smtp");
+  g_assert_null (msg_send_report_get_pickup_file (report));
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
 }
 
 static char *
@@ -488,7 +539,7 @@ test_partial (Fixture      *f,
   g_assert_cmpstr (msg_recipient_status_get_text (status), ==, "5.1.1 no such user");
   status = msg_send_report_get_recipient_status (report, "later@example.test");
   g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 450);
-  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "2.0.0 queued as XYZ");
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "250 2.0.0 queued as XYZ");
 }
 
 typedef struct
@@ -1080,13 +1131,49 @@ test_tls_untrusted (Fixture      *f,
                     gconstpointer data)
 {
   g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+  g_autofree char *log = NULL;
 
-  g_test_summary ("A certificate the client does not trust fails the handshake.");
+  g_test_summary ("A certificate the client does not trust fails the handshake, with the "
+                  "reason and the fix in words.");
   start (f, "starttls\n");
   msg_configuration_reset_field (f->config, "tlscafile", NULL);
   msg_test_set_field (f, "smtpusessl", "true");
-  g_free (send_fails (f, message, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE));
+  text = send_fails (f, message, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  /* The reason and the fixes, in words, in the error and in the trace. */
+  g_assert_true (contains (text, "unknown issuer"));
+  g_assert_true (contains (text, "tlscafile=FILE"));
+  g_assert_true (contains (text, "tlsverify=false"));
+  g_assert_false (contains (text, "0x"));
+  log = msg_test_steal_log ();
+  g_assert_true (contains (log, "unknown issuer"));
   /* The server's side of the handshake failed too, as it should. */
+  msg_test_fixture_expect_server_error (f, "starttls: handshake failed");
+}
+
+static void
+test_tls_wrong_name (Fixture      *f,
+                     gconstpointer data)
+{
+  const char *const names[] = { "mail.example.test", NULL };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GTlsCertificate) certificate = NULL;
+  g_autofree char *ca_file = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("A trusted certificate for another name fails with “host name mismatch” "
+                  "and what to do, not only “unacceptable certificate”.");
+  certificate = msg_test_make_tls_certificate (names, &ca_file);
+  start (f, "starttls\n");
+  msg_test_server_set_tls (f->server, certificate);
+  msg_test_set_field (f, "tlscafile", ca_file);
+  msg_test_set_field (f, "smtpusessl", "true");
+  text = send_fails (f, message, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  g_test_message ("%s", text);
+  g_assert_true (contains (text, "host name mismatch"));
+  g_assert_false (contains (text, "unknown issuer"));
+  g_assert_true (contains (text, "name the certificate was issued for"));
+  g_assert_true (contains (text, "tlsverify=false"));
   msg_test_fixture_expect_server_error (f, "starttls: handshake failed");
 }
 
@@ -1106,6 +1193,8 @@ test_tls_no_verify (Fixture      *f,
   report = send_ok (f, message);
   log = msg_test_steal_log ();
   g_assert_true (contains (log, "tlsverify is off"));
+  g_assert_true (contains (log, "(unknown issuer)"));
+  g_assert_false (contains (log, "flags 0x"));
 }
 
 static void
@@ -1627,7 +1716,7 @@ test_limit (Fixture      *f,
   report = send_ok (f, message);
   assert_all_accepted (report);
   g_assert_cmpstr (msg_send_report_get_server_response (report), ==,
-                   "2.0.0 Ok: queued as A1\n2.0.0 Ok: queued as B2\n2.0.0 Ok: queued as C3");
+                   "250 2.0.0 Ok: queued as A1\n250 2.0.0 Ok: queued as B2\n250 2.0.0 Ok: queued as C3");
 
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
@@ -1679,7 +1768,7 @@ test_limit_pipelined_batches (Fixture      *f,
   report = send_ok (f, message);
   accepted = msg_send_report_get_accepted_recipients (report);
   g_assert_cmpuint (g_strv_length (accepted), ==, 150);
-  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "queued\nqueued\nqueued");
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "250 queued\n250 queued\n250 queued");
 
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
@@ -1766,7 +1855,7 @@ test_limit_mailbox_full_partial (Fixture      *f,
   g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 250);
   g_assert_cmpstr (msg_recipient_status_get_enhanced_status (status), ==, "2.1.5");
   g_assert_cmpstr (msg_send_report_get_server_response (report), ==,
-                   "2.0.0 queued as A1\n2.0.0 queued as B2");
+                   "250 2.0.0 queued as A1\n250 2.0.0 queued as B2");
 
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
@@ -1867,7 +1956,7 @@ test_limit_later_all_refused_partial (Fixture      *f,
   g_assert_cmpuint (g_strv_length (rejected), ==, 1);
   status = msg_send_report_get_recipient_status (report, "r2@example.test");
   g_assert_cmpuint (msg_recipient_status_get_code (status), ==, 550);
-  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "2.0.0 queued as A1");
+  g_assert_cmpstr (msg_send_report_get_server_response (report), ==, "250 2.0.0 queued as A1");
 }
 
 static void
@@ -1923,6 +2012,8 @@ main (int    argc,
 #define ADD(path, func) ADD_DATA (path, NULL, func)
   ADD ("/smtp/validate/no-server", test_no_server);
   ADD ("/smtp/send/plain", test_send_plain);
+  ADD ("/smtp/send/final-reply-multiline", test_send_final_reply_multiline);
+  ADD ("/smtp/send/server-without-sendusing", test_server_without_sendusing);
   ADD ("/smtp/validate/ntlm", test_validate_ntlm);
   ADD ("/smtp/validate/injection", test_validate_injection);
   ADD ("/smtp/ehlo/helo-fallback", test_helo_fallback);
@@ -1972,6 +2063,7 @@ main (int    argc,
   ADD ("/smtp/tls/untrusted", test_tls_untrusted);
   ADD ("/smtp/tls/relative-ca", test_tls_relative_ca);
   ADD ("/smtp/tls/no-verify", test_tls_no_verify);
+  ADD ("/smtp/tls/wrong-name", test_tls_wrong_name);
   ADD ("/smtp/reuse/kept", test_reuse);
   ADD ("/smtp/reuse/settings-changed", test_reuse_settings_changed);
   ADD ("/smtp/reuse/server-closed", test_reuse_server_closed);

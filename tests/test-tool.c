@@ -81,6 +81,36 @@ test_send_pickup (void)
 }
 
 static void
+test_send_server_only (void)
+{
+  g_autoptr (MsgTestServer) server = msg_test_server_new (
+      "line 220 mx.example.test ESMTP\n"
+      "expect EHLO\nline 250 mx.example.test\n"
+      "expect MAIL\nline 250 2.1.0 Ok\n"
+      "expect RCPT\nline 250 2.1.5 Ok\n"
+      "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued\n"
+      "expect QUIT\nline 221 bye\n");
+  g_autofree char *set_server = g_strdup_printf ("smtpserver=127.0.0.1:%u", msg_test_server_get_port (server));
+  g_autofree char *pickup = g_build_filename (g_get_user_data_dir (), "msgobj", "pickup", NULL);
+  g_autofree char *error = NULL;
+  g_auto (Run) run = { 0 };
+
+  g_test_summary ("msgobj send --set smtpserver=HOST:PORT, without sendusing, sends by SMTP "
+                  "and writes nothing to the pickup directory.");
+  run_tool (&run, "hi\n",
+            (const char *const[]){ "send", "--set", set_server, "--from", "a@example.org",
+                                   "--to", "b@example.org", "--subject", "t", NULL });
+  g_assert_cmpstr (run.err, ==, "");
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "Ok: queued"));
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 1);
+  error = msg_test_server_get_error (server);
+  g_assert_null (error);
+  g_assert_false (g_file_test (pickup, G_FILE_TEST_EXISTS));
+}
+
+static void
 test_show (void)
 {
   g_auto (Run) run = { 0 };
@@ -201,6 +231,61 @@ test_interrupt (void)
 }
 
 static void
+test_trace_on_stderr (void)
+{
+  const char *const script = "line 220 mx.example.test ESMTP\n"
+                             "expect EHLO\nline 250 mx.example.test\n"
+                             "expect MAIL\nline 250 2.1.0 Ok\n"
+                             "expect RCPT\nline 250 2.1.5 Ok\n"
+                             "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued\n"
+                             "expect QUIT\nline 221 bye\n";
+  const char *const envs[] = { NULL, "msgobj" };
+
+  g_test_summary ("msgobj --verbose (or G_MESSAGES_DEBUG=msgobj) writes the protocol "
+                  "trace to stderr; stdout has only the result line.");
+  for (gsize i = 0; i < G_N_ELEMENTS (envs); i++)
+    {
+      g_autoptr (MsgTestServer) server = msg_test_server_new (script);
+      g_autoptr (GSubprocessLauncher) launcher = tool_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      g_autoptr (GSubprocess) process = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autofree char *set_server = g_strdup_printf ("smtpserver=127.0.0.1:%u", msg_test_server_get_port (server));
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+
+      if (envs[i] != NULL)
+        g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", envs[i], TRUE);
+      else
+        g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+      process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MSGOBJ_TEST_TOOL"), "send",
+                                             envs[i] == NULL ? "--verbose" : "--quiet",
+                                             "--set", "sendusing=smtp", "--set", set_server,
+                                             "--from", "a@example.test", "--to", "b@example.test",
+                                             "--subject", "Traced", "--text", "body", NULL);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+      g_assert_nonnull (strstr (err, "C: EHLO"));
+      g_assert_nonnull (strstr (err, "S: 250 2.0.0 Ok: queued"));
+      g_assert_null (strstr (out, "C: "));
+      g_assert_null (strstr (out, "S: "));
+      if (envs[i] == NULL)
+        {
+          g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+
+          /* One line: the Message-ID and the server's reply. */
+          g_assert_true (g_str_has_prefix (out, "<"));
+          g_assert_nonnull (strstr (out, "Ok: queued\n"));
+          g_assert_cmpuint (g_strv_length (lines), ==, 2);
+        }
+      else
+        g_assert_cmpstr (out, ==, "");
+    }
+}
+
+static void
 test_progress_bar (void)
 {
   g_autoptr (GSubprocessLauncher) launcher = tool_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -245,11 +330,13 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/tool/send-pickup", test_send_pickup);
+  g_test_add_func ("/tool/send-server-only", test_send_server_only);
   g_test_add_func ("/tool/show", test_show);
   g_test_add_func ("/tool/transports", test_transports);
   g_test_add_func ("/tool/exit-codes", test_exit_codes);
   g_test_add_func ("/tool/interrupt", test_interrupt);
   g_test_add_func ("/tool/progress-bar", test_progress_bar);
+  g_test_add_func ("/tool/trace-on-stderr", test_trace_on_stderr);
 
   return g_test_run ();
 }

@@ -32,8 +32,8 @@ enum
 
 static const char summary[] =
     "Commands:\n"
-    "  send        send a message (by the configuration's sendusing; pickup by default)\n"
-    "  post        post a news article (by postusing; pickup by default)\n"
+    "  send        send a message (by sendusing; SMTP if smtpserver is set, else pickup)\n"
+    "  post        post a news article (by postusing; NNTP if nntpserver is set, else pickup)\n"
     "  transports  list the registered transports\n"
     "  show FILE   print a message's headers and MIME tree\n"
     "\n"
@@ -57,6 +57,7 @@ typedef struct
   char    *html_file;
   char   **attach;
   gboolean quiet;
+  gboolean verbose;
 } Options;
 
 static Options opts;
@@ -75,6 +76,7 @@ static GOptionEntry entries[] = {
   { "html-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.html_file, "Read the HTML body from FILE", "FILE" },
   { "attach", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.attach, "Attach FILE (repeatable)", "FILE" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print nothing on success", NULL },
+  { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Write the protocol trace to standard error", NULL },
   { NULL },
 };
 
@@ -475,6 +477,17 @@ main (int   argc,
     {
       g_printerr ("msgobj: %s\n", error->message);
       return EXIT_USAGE;
+    }
+  /* Standard output is for results that scripts read (the message ID):
+   * every log message, the protocol trace included, goes to stderr. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  if (opts.verbose)
+    {
+      const char      *debug = g_getenv ("G_MESSAGES_DEBUG");
+      g_autofree char *domains = debug != NULL && *debug != '\0' ? g_strconcat (debug, " msgobj", NULL)
+                                                                 : g_strdup ("msgobj");
+
+      g_setenv ("G_MESSAGES_DEBUG", domains, TRUE);
     }
 
   if (argc < 2)

@@ -745,7 +745,7 @@ def test_recipient_limit_splits_the_send(aiosmtpd, pipelining):
     assert report.get_rejected_recipients() == []
     assert report.get_recipient_status("dave@example.test").get_code() == 250
     assert report.get_server_response().split("\n") == [
-        "2.0.0 Ok: queued as Q0001", "2.0.0 Ok: queued as Q0002"]
+        "250 2.0.0 Ok: queued as Q0001", "250 2.0.0 Ok: queued as Q0002"]
     transport.close(None)
 
 

@@ -109,6 +109,94 @@ def test_validation():
     assert cfg.get_int("smtpserverport") == 25
 
 
+def test_typed_values():
+    cfg = MsgObj.Configuration.new()
+    # set_field takes strings only (TypeError for an int); set_field_value
+    # converts by the field's type.
+    with pytest.raises(TypeError):
+        cfg.set_field("smtpserverport", 2525)
+    assert cfg.set_field_value("smtpserverport", 2525)
+    assert cfg.get_int("smtpserverport") == 2525
+    cfg.set_field_value("tlsverify", False)
+    assert cfg.get_boolean("tlsverify") is False
+    cfg.set_field_value("smtpusessl", 1)
+    assert cfg.get_boolean("smtpusessl") is True
+    cfg.set_field_value("smtpconnectiontimeout", 2.5)
+    assert cfg.get_seconds("smtpconnectiontimeout") == 2.5
+    cfg.set_field_value("smtpoperationtimeout", 60)
+    assert cfg.get_seconds("smtpoperationtimeout") == 60.0
+    cfg.set_field_value("smtpstarttls", MsgObj.StartTlsMode.REQUIRED)
+    assert cfg.get_field("smtpstarttls") == "required"
+    cfg.set_field_value("sendusing", 2)
+    assert cfg.get_field("sendusing") == "smtp"
+    cfg.set_field_value("smtpserver", "mail.example.org")
+    assert cfg.get_field("smtpserver") == "mail.example.org"
+    cfg.set_field_value("smtpserver", None)
+    assert not cfg.is_field_set("smtpserver")
+
+
+@pytest.mark.parametrize("name,value", [
+    ("smtpserverport", True),          # a boolean is not a port
+    ("smtpserverport", 0),             # out of range
+    ("smtpserverport", 2.5),           # not an integer
+    ("smtpserver", 25),                # a number is not a host
+    ("smtpusessl", 2),                 # a boolean is 0 or 1
+    ("smtpconnectiontimeout", -1.0),   # negative
+    ("smtpconnectiontimeout", float("nan")),
+    ("smtpstarttls", 7),               # no such choice
+])
+def test_typed_values_invalid(name, value):
+    cfg = MsgObj.Configuration.new()
+    before = cfg.get_field(name)
+    with pytest.raises(GLib.Error) as excinfo:
+        cfg.set_field_value(name, value)
+    message = assert_config_error(excinfo, MsgObj.ConfigurationError.INVALID_VALUE)
+    assert name in message
+    assert cfg.get_field(name) == before
+
+
+def test_set_fields_from_dict():
+    cfg = MsgObj.Configuration.new()
+    assert cfg.set_fields({"smtpserver": "127.0.0.1", "smtpserverport": 2525,
+                           "smtpusessl": False, "smtpconnectiontimeout": 2.5,
+                           NS + "sendusername": "me"})
+    assert cfg.get_field("smtpserver") == "127.0.0.1"
+    assert cfg.get_int("smtpserverport") == 2525
+    assert cfg.get_boolean("smtpusessl") is False
+    assert cfg.get_seconds("smtpconnectiontimeout") == 2.5
+    assert cfg.get_field("sendusername") == "me"
+
+    # All or nothing: one bad value and nothing changes.
+    with pytest.raises(GLib.Error) as excinfo:
+        cfg.set_fields({"smtpserverport": 2000, "tlsverify": "maybe"})
+    message = assert_config_error(excinfo, MsgObj.ConfigurationError.INVALID_VALUE)
+    assert "tlsverify" in message
+    assert cfg.get_int("smtpserverport") == 2525
+    with pytest.raises(GLib.Error) as excinfo:
+        cfg.set_fields({"smtpserverport": 2000, "smtpusetls": True})
+    assert_config_error(excinfo, MsgObj.ConfigurationError.UNKNOWN_FIELD)
+    assert cfg.get_int("smtpserverport") == 2525
+
+
+def test_server_chooses_transport_and_port():
+    cfg = MsgObj.Configuration.new()
+    assert cfg.get_field("sendusing") == "pickup"
+    cfg.set_field("smtpserver", "127.0.0.1:2525")
+    assert cfg.get_field("sendusing") == "smtp"
+    assert cfg.get_field("smtpserver") == "127.0.0.1"
+    assert cfg.get_int("smtpserverport") == 2525
+    cfg.set_field("sendusing", "pickup")
+    assert cfg.get_field("sendusing") == "pickup"
+    cfg.set_field("nntpserver", "[::1]:1119")
+    assert cfg.get_field("postusing") == "nntp"
+    assert cfg.get_field("nntpserver") == "::1"
+    assert cfg.get_int("nntpserverport") == 1119
+    with pytest.raises(GLib.Error) as excinfo:
+        cfg.set_field("smtpserver", "smtp://127.0.0.1:2525")
+    message = assert_config_error(excinfo, MsgObj.ConfigurationError.INVALID_VALUE)
+    assert "127.0.0.1:2525" in message and "URL" in message
+
+
 def test_unknown_field_is_an_error():
     cfg = MsgObj.Configuration.new()
     with pytest.raises(GLib.Error) as excinfo:

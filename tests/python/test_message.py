@@ -411,6 +411,23 @@ def test_reply():
     assert "-----Original Message-----" in body and "Original text." in body
 
 
+def test_reply_answer_above_quote_in_text_and_html():
+    original = make_original()
+    original.set_html_body("<!DOCTYPE html><html><head><title>t</title></head>"
+                           "<body><p>Original HTML</p></body></html>")
+    reply = original.create_reply()
+    reply.set_response_text("Yes <please> & thanks.\nAnn")
+    text = reply.get_text_body()
+    html = reply.get_html_body()
+    assert text.startswith("Yes <please> & thanks.\nAnn")
+    assert text.index("Ann") < text.index("-----Original Message-----") < text.index("Original text.")
+    assert "<div>Yes &lt;please&gt; &amp; thanks.<br>\r\nAnn</div>" in html
+    assert html.index("thanks") < html.index("-----Original Message-----") < html.index("<p>Original HTML</p>")
+    lower = html.lower()
+    assert lower.count("<html") == lower.count("<body") == 1
+    assert "<head" not in lower and "<title" not in lower and "<!doctype" not in lower
+
+
 def test_reply_all_and_forward():
     config = MsgObj.Configuration.new()
     config.set_field("sendemailaddress", "me@example.net")

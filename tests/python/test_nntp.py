@@ -159,6 +159,7 @@ def test_post_sync_twice_one_connection(server):
     assert server.connections == 1
     assert server.commands[-1] == "QUIT"
     assert first.get_server_response() == "240 article posted ok"
+    assert first.get_server_code() == 240
     assert len(server.articles) == 2
     raw = server.articles[0]
     assert b"\n" not in raw.replace(b"\r\n", b"")

@@ -150,7 +150,9 @@ def test_sync_send(server):
     config = make_config(server)
     report = make_message(config).send(None)
     assert report.get_transport_name() == "smtp"
-    assert report.get_server_response() == "2.0.0 Ok: queued as PY1"
+    assert report.get_server_response() == "250 2.0.0 Ok: queued as PY1"
+    assert report.get_server_code() == 250
+    assert report.props.server_code == 250
     assert sorted(report.get_accepted_recipients()) == ["bob@example.test",
                                                         "hidden@example.test"]
     assert report.get_recipient_status("bob@example.test").get_enhanced_status() == "2.1.5"
@@ -163,6 +165,17 @@ def test_sync_send(server):
     assert parsed["Bcc"] is None
     assert parsed["Message-ID"] == report.get_message_id()
     assert ".dot line" in parsed.get_content()
+
+
+def test_server_without_sendusing(server):
+    # The first thing a user writes: a server, a typed port, no sendusing.
+    config = MsgObj.Configuration.new()
+    config.set_fields({"smtpserver": "127.0.0.1", "smtpserverport": server.port,
+                       "smtpconnectiontimeout": 5})
+    report = make_message(config).send(None)
+    assert report.get_transport_name() == "smtp"
+    assert report.get_pickup_file() is None
+    assert len(server.messages) == 1
 
 
 def test_async_send_with_progress(server):
@@ -192,6 +205,44 @@ def test_kept_connection_and_close(server):
     assert len(server.messages) == 3
     assert server.commands[-1] == "QUIT"
     assert "RSET" not in server.commands
+
+
+def test_five_async_sends_queue_in_order(server):
+    """Five send_message_async calls on one kept transport wait their turn
+    (no G_IO_ERROR_PENDING) and complete in call order over one
+    connection."""
+    config = make_config(server)
+    transport = MsgObj.Transport.new_for_name("smtp", config)
+    messages = []
+    for i in range(5):
+        message = make_message(config)
+        message.set_subject("queued %d" % i)
+        messages.append(message)
+    loop = GLib.MainLoop()
+    results = []
+
+    def done(source, result, index):
+        try:
+            results.append((index, source.send_message_finish(result)))
+        except GLib.Error as e:
+            results.append((index, e))
+        if len(results) == len(messages):
+            loop.quit()
+
+    for i, message in enumerate(messages):
+        transport.send_message_async(message, None, done, i)
+    GLib.timeout_add_seconds(60, loop.quit)
+    loop.run()
+
+    assert [index for index, _ in results] == [0, 1, 2, 3, 4]
+    for i, (_, report) in enumerate(results):
+        assert isinstance(report, MsgObj.SendReport), report
+        assert report.get_server_response() == "250 2.0.0 Ok: queued as PY%d" % (i + 1)
+    assert transport.close(None)
+    assert server.connections == 1
+    subjects = [email.message_from_bytes(data, policy=email.policy.default)["Subject"]
+                for _, _, data in server.messages]
+    assert subjects == ["queued %d" % i for i in range(5)]
 
 
 def test_recipient_rejected(server):

@@ -742,6 +742,7 @@ post_article (MsgNntpTransport *self,
   msg_send_report_set_message_id (report, message_id);
   line = reply_line (reply);
   msg_send_report_set_server_response (report, line);
+  msg_send_report_set_server_code (report, msg_reply_get_code (reply));
   return report;
 }
 

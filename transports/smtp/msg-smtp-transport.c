@@ -1038,6 +1038,7 @@ smtp_deliver (MsgSmtpTransport *self,
   g_auto (Transaction) tx = { 0 };
   g_autoptr (GArray) delivered = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GString) responses = g_string_new (NULL);
+  unsigned code = 0;
   g_autoptr (MsgSendReport) report = NULL;
   guint    n_transactions = 0;
   TxResult result = TX_OK;
@@ -1083,9 +1084,11 @@ smtp_deliver (MsgSmtpTransport *self,
           if (reply != NULL && msg_reply_get_code (reply) / 100 == 2)
             g_array_append_val (delivered, i);
         }
-      if (responses->len > 0)
-        g_string_append_c (responses, '\n');
-      g_string_append (responses, msg_reply_get_text (tx.final));
+      /* The whole reply as the server wrote it, code first (as NNTP's). */
+      code = msg_reply_get_code (tx.final);
+      for (const char *const *line = msg_reply_get_lines (tx.final); *line != NULL; line++)
+        g_string_append_printf (responses, "%s%03u%c%s", responses->len > 0 ? "\n" : "",
+                                code, line[1] != NULL ? '-' : ' ', *line);
       g_array_set_size (tx.pending, 0);
       g_array_append_vals (tx.pending, tx.deferred->data, tx.deferred->len);
     }
@@ -1097,6 +1100,7 @@ smtp_deliver (MsgSmtpTransport *self,
     msg_send_report_set_message_id (report, message_id);
   }
   msg_send_report_set_server_response (report, responses->str);
+  msg_send_report_set_server_code (report, code);
   for (guint i = 0; i < e->recipients->len; i++)
     msg_send_report_add_recipient_status (report,
                                           status_from_reply (g_array_index (e->recipients, Mailbox, i).address,
