@@ -131,6 +131,36 @@ lookup (MsgWorkerJob *job)
 }
 
 static void
+handshake_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* The asynchronous handshake, on a context of this thread's own: the
+ * backend emits accept-certificate there, and this thread dispatches it
+ * (a synchronous handshake would use the global default context, which
+ * the application's main loop may own). */
+static gboolean
+handshake (MsgWorkerJob *job)
+{
+  GMainContext *context = g_main_context_new ();
+  GAsyncResult *result = NULL;
+  gboolean      ok;
+
+  g_main_context_push_thread_default (context);
+  g_tls_connection_handshake_async (job->tls, G_PRIORITY_DEFAULT, job->cancellable, handshake_done_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+  ok = g_tls_connection_handshake_finish (job->tls, result, &job->error);
+  g_object_unref (result);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return ok;
+}
+
+static void
 job_run (gpointer data,
          gpointer pool_data)
 {
@@ -141,7 +171,7 @@ job_run (gpointer data,
       if (job->kind == JOB_RESOLVE)
         job->addresses = lookup (job);
       else
-        job->ok = g_tls_connection_handshake (job->tls, job->cancellable, &job->error);
+        job->ok = handshake (job);
     }
   g_atomic_int_set (&job->done, TRUE);
   g_mutex_lock (&job->mutex);
