@@ -7,8 +7,11 @@
 #include "msg-configuration-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Configuration files larger than this are refused. */
 #define MAX_FILE_SIZE (1024 * 1024)
@@ -155,11 +158,44 @@ scan_key_file (const char *data,
   return TRUE;
 }
 
+/* A file that holds a secret must be readable by its owner only, and
+ * owned by the effective user (or root): otherwise other users can read
+ * the password, or whoever owns the file chooses the server it goes to
+ * (issue 14, item 5). @st is NULL for data that came from no file. */
+static gboolean
+check_secret_file (const GStatBuf *st,
+                   const char     *display_name,
+                   const char     *field,
+                   GError        **error)
+{
+  if (st == NULL)
+    return TRUE;
+  if (st->st_uid != geteuid () && st->st_uid != 0)
+    {
+      g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_PARSE,
+                   "The configuration file “%s” holds the secret “%s” but is owned by another "
+                   "user (uid %u): refusing to use it (the file must be yours: chown it, or "
+                   "keep the secret elsewhere)",
+                   display_name, field, (unsigned) st->st_uid);
+      return FALSE;
+    }
+  if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0)
+    {
+      g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_PARSE,
+                   "The configuration file “%s” holds the secret “%s” but other users have "
+                   "access to it (mode %04o): refusing to use it; run chmod 600 on it",
+                   display_name, field, (unsigned) (st->st_mode & 07777));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 load_key_file (MsgConfiguration *self,
                const char       *data,
                gsize             length,
                const char       *display_name,
+               const GStatBuf   *st,
                GError          **error)
 {
   g_autoptr (GPtrArray) key_lines = g_ptr_array_new_with_free_func (key_line_free);
@@ -193,6 +229,8 @@ load_key_file (MsgConfiguration *self,
           g_prefix_error (error, "%s", where);
           return FALSE;
         }
+      if (def->type == MSG_FIELD_TYPE_SECRET && !check_secret_file (st, display_name, def->name, error))
+        return FALSE;
       /* GKeyFile keeps the last value of a repeated key. */
       if (GPOINTER_TO_INT (g_hash_table_lookup (last_lines, kl->key)) != kl->line)
         continue;
@@ -229,6 +267,52 @@ load_key_file (MsgConfiguration *self,
   return TRUE;
 }
 
+/* Reads the regular file @fd up to MAX_FILE_SIZE bytes (@size is what
+ * fstat said; the file may have changed since); NULL with errno set on an
+ * error. */
+static char *
+read_all (int    fd,
+          gsize  size,
+          gsize *length)
+{
+  gsize  capacity = MIN (size, (gsize) MAX_FILE_SIZE) + 1;
+  char  *buffer = g_malloc (capacity + 1);
+  gsize  used = 0;
+  gssize n;
+
+  for (;;)
+    {
+      if (used == capacity)
+        {
+          if (capacity > MAX_FILE_SIZE)
+            {
+              g_free (buffer);
+              errno = EFBIG;
+              return NULL;
+            }
+          capacity = MIN (capacity * 2, (gsize) MAX_FILE_SIZE + 1);
+          buffer = g_realloc (buffer, capacity + 1);
+        }
+      n = read (fd, buffer + used, capacity - used);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          g_free (buffer);
+          errno = saved_errno;
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      used += (gsize) n;
+    }
+  buffer[used] = '\0';
+  *length = used;
+  return buffer;
+}
+
 /**
  * msg_configuration_load_from_file:
  * @self: a configuration
@@ -248,6 +332,11 @@ load_key_file (MsgConfiguration *self,
  * smtpconnectiontimeout = 2.5
  * ```
  *
+ * A file that sets a secret field (`sendpassword`, `postpassword`) must be
+ * owned by the effective user (or root) and give no access to group or
+ * others (`chmod 600`); otherwise loading fails with
+ * %MSG_CONFIGURATION_ERROR_PARSE naming the file and the fix.
+ *
  * Loading is all or nothing: if any line is wrong, no field changes and
  * @error names the file, the line and the field: a syntax error or a file
  * that cannot be read is %MSG_CONFIGURATION_ERROR_PARSE, an unknown field
@@ -263,19 +352,25 @@ msg_configuration_load_from_file (MsgConfiguration *self,
 {
   g_autofree char *display_name = NULL;
   g_autofree char *contents = NULL;
-  g_autoptr (GError) local_error = NULL;
-  GStatBuf st;
-  gsize    length = 0;
+  GStatBuf         st;
+  gsize            length = 0;
+  gboolean         ok;
+  int              fd;
 
   g_return_val_if_fail (MSG_IS_CONFIGURATION (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   display_name = g_filename_display_name (path);
-  if (g_stat (path, &st) != 0)
+  /* One descriptor for the checks and the read, so that the file checked
+   * is the file read. */
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+  if (fd < 0 || fstat (fd, &st) != 0)
     {
       int saved_errno = errno;
 
+      if (fd >= 0)
+        close (fd);
       g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_PARSE,
                    "Cannot read the configuration file “%s”: %s",
                    display_name, g_strerror (saved_errno));
@@ -283,6 +378,7 @@ msg_configuration_load_from_file (MsgConfiguration *self,
     }
   if (!S_ISREG (st.st_mode))
     {
+      close (fd);
       g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_PARSE,
                    "Cannot read the configuration file “%s”: not a regular file",
                    display_name);
@@ -290,18 +386,27 @@ msg_configuration_load_from_file (MsgConfiguration *self,
     }
   if (st.st_size > MAX_FILE_SIZE)
     {
+      close (fd);
       g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_PARSE,
                    "The configuration file “%s” is larger than %d bytes",
                    display_name, MAX_FILE_SIZE);
       return FALSE;
     }
-  if (!g_file_get_contents (path, &contents, &length, &local_error))
+  contents = read_all (fd, (gsize) st.st_size, &length);
+  if (contents == NULL)
     {
+      int saved_errno = errno;
+
+      close (fd);
       g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_PARSE,
-                   "%s", local_error->message);
+                   "Cannot read the configuration file “%s”: %s",
+                   display_name, g_strerror (saved_errno));
       return FALSE;
     }
-  return load_key_file (self, contents, length, display_name, error);
+  close (fd);
+  ok = load_key_file (self, contents, length, display_name, &st, error);
+  explicit_bzero (contents, length);
+  return ok;
 }
 
 /**
@@ -331,5 +436,5 @@ msg_configuration_load_from_data (MsgConfiguration *self,
     return TRUE;
   if (length < 0)
     length = strlen (data);
-  return load_key_file (self, data, length, NULL, error);
+  return load_key_file (self, data, length, NULL, NULL, error);
 }

@@ -7,6 +7,8 @@
 
 #include "msg-configuration-private.h"
 
+#include "msg-user-dirs-private.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,7 +231,9 @@ msg_configuration_new (void)
  * `msgobj/msgobj.conf` in the user's configuration directory
  * (`$XDG_CONFIG_HOME`, see g_get_user_config_dir()) if that file exists.
  *
- * Programs running with elevated privileges (setuid) ignore `MSGOBJ_CONFIG`.
+ * Programs running with elevated privileges (setuid, setgid: the kernel's
+ * `AT_SECURE`) ignore `MSGOBJ_CONFIG` and `XDG_CONFIG_HOME`, and look in
+ * `.config` under the effective user's home directory.
  *
  * Returns: (transfer full): a new configuration, or %NULL if the file could
  *   not be loaded
@@ -254,8 +258,8 @@ msg_configuration_new_default (GError **error)
     }
   else
     {
-      g_autofree char *path = g_build_filename (g_get_user_config_dir (),
-                                                "msgobj", "msgobj.conf", NULL);
+      g_autofree char *dir = _msg_get_user_dir (MSG_USER_DIR_CONFIG);
+      g_autofree char *path = g_build_filename (dir, "msgobj", "msgobj.conf", NULL);
 
       if (g_file_test (path, G_FILE_TEST_EXISTS) &&
           !msg_configuration_load_from_file (self, path, error))

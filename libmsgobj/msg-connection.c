@@ -6,11 +6,13 @@
 
 #include "msg-connection-private.h"
 
+#include "msg-connect-race-private.h"
 #include "msg-connection-output-stream-private.h"
 #include "msg-deadline-private.h"
 #include "msg-reply-private.h"
 #include "msg-tls-utils-private.h"
 #include "msg-transport.h"
+#include "msg-worker-private.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -84,7 +86,8 @@ struct _MsgConnection
   gsize       read_end;
   gint64      exchange_start;
   gboolean    replies_read; /* since the last write */
-  int         tls_warned;
+  int        *tls_warned;   /* (owned) an atomic rc box, shared with the
+                             * accept-certificate handlers */
 
   MsgConnectionOutputStream *output_stream; /* (nullable) */
 };
@@ -121,6 +124,17 @@ msg_connection_dispose (GObject *object)
   G_OBJECT_CLASS (msg_connection_parent_class)->dispose (object);
 }
 
+/* Empties the command queue, overwriting what it held first: it may have
+ * held a secret (an AUTH payload) that must not linger in freed or reused
+ * memory (issue 14, item 9). */
+static void
+clear_queue (GByteArray *queue)
+{
+  if (queue->len > 0)
+    explicit_bzero (queue->data, queue->len);
+  g_byte_array_set_size (queue, 0);
+}
+
 static void
 msg_connection_finalize (GObject *object)
 {
@@ -129,8 +143,10 @@ msg_connection_finalize (GObject *object)
   g_free (self->host);
   g_free (self->tls_ca_file);
   g_free (self->trace_name);
+  clear_queue (self->queue);
   g_byte_array_unref (self->queue);
   g_free (self->read_buffer);
+  g_atomic_rc_box_release (self->tls_warned);
   g_main_context_unref (self->context);
   G_OBJECT_CLASS (msg_connection_parent_class)->finalize (object);
 }
@@ -276,6 +292,7 @@ msg_connection_init (MsgConnection *self)
   self->context = g_main_context_new ();
   self->queue = g_byte_array_new ();
   self->read_buffer = g_malloc (MSG_CONNECTION_READ_BUFFER_SIZE);
+  self->tls_warned = g_atomic_rc_box_new0 (int);
 }
 
 /* Settings. */
@@ -644,18 +661,17 @@ wait_for_source (MsgConnection *self,
                       until, what, cancellable, error);
 }
 
-/* Waits for @op (see _msg_deadline_wait_for_async()); FALSE with the
- * error when a clock or the cancellable won. */
+/* Waits for @job, run on the library's threads; FALSE with the error when
+ * a clock or the cancellable won (the job is then to be abandoned). */
 static gboolean
-wait_for_async (MsgConnection *self,
-                DeadlineOp    *op,
-                gint64         until,
-                const char    *what,
-                GCancellable  *cancellable,
-                GError       **error)
+wait_for_job (MsgConnection *self,
+              MsgWorkerJob  *job,
+              gint64         until,
+              const char    *what,
+              GCancellable  *cancellable,
+              GError       **error)
 {
-  return wait_result (self, _msg_deadline_wait_for_async (self->context, op, until, cancellable),
-                      until, what, cancellable, error);
+  return wait_result (self, _msg_worker_job_wait (job, until, cancellable), until, what, cancellable, error);
 }
 
 /* Connecting. */
@@ -668,84 +684,74 @@ resolve (MsgConnection *self,
 {
   g_autoptr (GInetAddress) literal = g_inet_address_new_from_string (self->host);
   g_autoptr (GResolver) resolver = NULL;
-  g_autoptr (DeadlineOp) op = NULL;
+  g_autoptr (MsgWorkerJob) job = NULL;
   g_autoptr (GError) local_error = NULL;
   GList *addresses;
 
   if (literal != NULL)
     return g_list_prepend (NULL, g_steal_pointer (&literal));
 
+  /* On a resolver thread of the library's: a lookup that never returns
+   * is abandoned there when a clock or the cancellable wins, and holds no
+   * thread of GLib's shared pool (where TLS handshakes run). */
   resolver = g_resolver_get_default ();
-  op = _msg_deadline_op_new ();
-  g_main_context_push_thread_default (self->context);
-  g_resolver_lookup_by_name_async (resolver, self->host, _msg_deadline_op_get_cancellable (op),
-                                   _msg_deadline_op_done_cb, _msg_deadline_op_ref (op));
-  g_main_context_pop_thread_default (self->context);
-
-  if (!wait_for_async (self, op, until, "resolving the name of", cancellable, error))
+  job = _msg_worker_resolve (self->context, resolver, self->host);
+  if (!wait_for_job (self, job, until, "resolving the name of", cancellable, error))
     return NULL;
-  addresses = g_resolver_lookup_by_name_finish (resolver, _msg_deadline_op_get_result (op), &local_error);
+  addresses = _msg_worker_resolve_finish (job, &local_error);
   if (addresses == NULL)
     {
-      g_set_error (error, G_IO_ERROR, local_error->code,
-                   "Could not resolve %s: %s", self->host, local_error->message);
+      /* GLib's resolver codes, as GSocketClient reports them: not found
+       * (NXDOMAIN) is final, a temporary failure may pass. */
+      const char *meaning = "";
+
+      if (g_error_matches (local_error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND))
+        meaning = " (host not found)";
+      else if (g_error_matches (local_error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_TEMPORARY_FAILURE))
+        meaning = " (temporary failure; a later retry may succeed)";
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "Could not resolve %s%s: ",
+                                  self->host, meaning);
       return NULL;
     }
   return addresses;
 }
 
-static GSocket *
-connect_address (MsgConnection *self,
-                 GInetAddress  *address,
-                 gint64         until,
-                 GCancellable  *cancellable,
-                 GError       **error)
+/* The connected socket, for the blocking primitives. */
+static void
+setup_socket (GSocket *socket)
 {
-  g_autoptr (GSocket) socket = NULL;
-  g_autoptr (GSocketAddress) socket_address = NULL;
-  g_autoptr (GError) local_error = NULL;
-
-  if (!check_clocks (self, until, "connecting to", cancellable, error))
-    return NULL;
-
-  socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_STREAM,
-                         G_SOCKET_PROTOCOL_TCP, error);
-  if (socket == NULL)
-    return NULL;
-  g_socket_set_blocking (socket, FALSE);
-  socket_address = g_inet_socket_address_new (address, self->port);
-
-  if (!g_socket_connect (socket, socket_address, NULL, &local_error))
-    {
-      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_PENDING))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          g_socket_close (socket, NULL);
-          return NULL;
-        }
-      g_clear_error (&local_error);
-
-      if (_msg_deadline_wait_for_socket (self->context, socket, G_IO_OUT, until, cancellable) != MSG_DEADLINE_READY)
-        {
-          g_socket_close (socket, NULL);
-          if (!g_cancellable_set_error_if_cancelled (cancellable, error))
-            set_timed_out (self, until, "connecting to", error);
-          return NULL;
-        }
-      if (!g_socket_check_connect_result (socket, error))
-        {
-          g_socket_close (socket, NULL);
-          return NULL;
-        }
-    }
-
   g_socket_set_blocking (socket, TRUE);
   g_socket_set_timeout (socket, 0);
   /* Writes are coalesced here (a pipelined batch, 64 KiB data blocks), so
    * Nagle's algorithm only adds the peer's delayed-ACK wait (~40 ms) to
    * a small write that follows another one. */
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
-  return g_steal_pointer (&socket);
+}
+
+/* Connects to one of @addresses (see _msg_connect_race()): the race has
+ * the connect clock, one for all the addresses. */
+static gboolean
+connect_addresses (MsgConnection *self,
+                   GList         *addresses,
+                   gint64         until,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  g_autoptr (GError) last_error = NULL;
+  MsgDeadlineResult result;
+
+  self->socket = _msg_connect_race (self->context, addresses, self->port, until, cancellable,
+                                    &result, &last_error);
+  if (self->socket != NULL)
+    {
+      setup_socket (self->socket);
+      return TRUE;
+    }
+  if (result != MSG_DEADLINE_READY)
+    return wait_result (self, result, until, "connecting to", cancellable, error);
+  g_set_error (error, G_IO_ERROR, last_error->domain == G_IO_ERROR ? last_error->code : G_IO_ERROR_FAILED,
+               "Could not connect to %s:%u: %s", self->host, self->port, last_error->message);
+  return FALSE;
 }
 
 static void
@@ -756,29 +762,47 @@ set_streams (MsgConnection *self,
   self->output = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (top));
 }
 
+/* The data of the accept-certificate handler: the handshake runs on
+ * another thread, which may outlive the connection object. */
+typedef struct
+{
+  char *where;  /* (owned) "host:port" */
+  int  *warned; /* (owned) the connection's rc box */
+} CertWarning;
+
+static void
+cert_warning_free (gpointer  data,
+                   GClosure *closure)
+{
+  CertWarning *warning = data;
+
+  g_free (warning->where);
+  g_atomic_rc_box_release (warning->warned);
+  g_free (warning);
+}
+
 static gboolean
 accept_any_certificate_cb (GTlsConnection      *connection,
                            GTlsCertificate     *peer_cert,
                            GTlsCertificateFlags errors,
                            gpointer             user_data)
 {
-  MsgConnection *self = user_data;
+  CertWarning *warning = user_data;
 
-  if (g_atomic_int_compare_and_exchange (&self->tls_warned, 0, 1))
+  if (g_atomic_int_compare_and_exchange (warning->warned, 0, 1))
     {
       g_autofree char *reasons = _msg_tls_describe_certificate_flags (errors);
 
-      g_warning ("%s:%u: accepting a TLS certificate that failed verification "
+      g_warning ("%s: accepting a TLS certificate that failed verification "
                  "(%s) because tlsverify is off: the connection is not "
                  "protected against impostors",
-                 self->host, self->port, reasons);
+                 warning->where, reasons);
     }
   return TRUE;
 }
 
 /* A TLS client connection over the TCP connection, set up from the TLS
- * settings; the accept-certificate handler, when connected, has @self as
- * its data. */
+ * settings. */
 static GIOStream *
 tls_client_new (MsgConnection *self,
                 GError       **error)
@@ -811,7 +835,14 @@ tls_client_new (MsgConnection *self,
       g_tls_connection_set_database (G_TLS_CONNECTION (tls), database);
     }
   if (!self->tls_verify)
-    g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate_cb), self);
+    {
+      CertWarning *warning = g_new0 (CertWarning, 1);
+
+      warning->where = g_strdup_printf ("%s:%u", self->host, self->port);
+      warning->warned = g_atomic_rc_box_acquire (self->tls_warned);
+      g_signal_connect_data (tls, "accept-certificate", G_CALLBACK (accept_any_certificate_cb),
+                             warning, cert_warning_free, 0);
+    }
   return g_steal_pointer (&tls);
 }
 
@@ -830,8 +861,25 @@ certificate_error (MsgConnection       *self,
   return FALSE;
 }
 
-/* Runs the handshake of @tls on the private context, raced against the
- * clocks. */
+/* Shuts the socket down (the peer sees the close at once, and a thread
+ * blocked on it wakes up) and drops the connection's references without
+ * closing the descriptor: a handshake thread may still use it, and it is
+ * closed when the last reference goes (decision 10 otherwise). */
+static void
+shutdown_in_use (MsgConnection *self)
+{
+  g_socket_shutdown (self->socket, TRUE, TRUE, NULL);
+  trace_note (self, "connection shut down (closed when the handshake thread lets go)");
+  self->input = NULL;
+  self->output = NULL;
+  g_clear_object (&self->tls);
+  g_clear_object (&self->tcp);
+  g_clear_object (&self->socket);
+}
+
+/* Runs the handshake of @tls on a handshake thread, raced against the
+ * clocks; when a clock or the cancellable wins, returns at once, whether
+ * or not the TLS backend heeds the cancellation. */
 static gboolean
 tls_handshake (MsgConnection *self,
                GIOStream     *tls,
@@ -840,18 +888,17 @@ tls_handshake (MsgConnection *self,
                GError       **error)
 {
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (DeadlineOp) op = NULL;
+  g_autoptr (MsgWorkerJob) job = NULL;
 
   trace_note (self, "TLS handshake");
-  op = _msg_deadline_op_new ();
-  g_main_context_push_thread_default (self->context);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, _msg_deadline_op_get_cancellable (op),
-                                    _msg_deadline_op_done_cb, _msg_deadline_op_ref (op));
-  g_main_context_pop_thread_default (self->context);
-
-  if (!wait_for_async (self, op, until, "in the TLS handshake with", cancellable, error))
-    return FALSE;
-  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (tls), _msg_deadline_op_get_result (op), &local_error))
+  job = _msg_worker_handshake (self->context, G_TLS_CONNECTION (tls));
+  if (!wait_for_job (self, job, until, "in the TLS handshake with", cancellable, error))
+    {
+      /* The job is abandoned (cancelled) when it goes. */
+      shutdown_in_use (self);
+      return FALSE;
+    }
+  if (!_msg_worker_handshake_finish (job, &local_error))
     {
       GTlsCertificateFlags flags = g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls));
 
@@ -896,15 +943,13 @@ handshake (MsgConnection *self,
            GError       **error)
 {
   g_autoptr (GIOStream) tls = NULL;
-  gint64   until = exchange_until (self, g_get_monotonic_time ());
-  gboolean ok;
+  gint64 until = exchange_until (self, g_get_monotonic_time ());
 
   tls = tls_client_new (self, error);
   if (tls == NULL)
     return FALSE;
-  ok = tls_handshake (self, tls, until, cancellable, error);
-  g_signal_handlers_disconnect_by_data (tls, self);
-  if (!ok || !check_peer_certificate (self, tls, error))
+  if (!tls_handshake (self, tls, until, cancellable, error) ||
+      !check_peer_certificate (self, tls, error))
     return FALSE;
 
   self->tls = g_steal_pointer (&tls);
@@ -926,8 +971,15 @@ handshake (MsgConnection *self,
  * checked against the certificate; see [method@Connection.set_tls_ca_file]
  * and [method@Connection.set_tls_verify]).
  *
- * The connect (name resolution included) and the handshake each have the
- * inactivity limit, and both the total deadline. The server's greeting is
+ * Several addresses are raced as RFC 8305 (Happy Eyeballs v2) says: IPv6
+ * first, the families interleaved, the next attempt 250 ms after the last
+ * one (at once when it failed) while the earlier ones go on; the first to
+ * connect wins and the others are closed. Name lookups and handshakes run
+ * on threads of the library's, never in GLib's shared worker pool, and
+ * are abandoned when a clock or @cancellable wins.
+ *
+ * The connect (name resolution and every address together) and the
+ * handshake each have the inactivity limit, and both the total deadline. The server's greeting is
  * then read with [method@Connection.read_reply], whose clock starts when
  * the connection is made. A connection that was connected is aborted
  * first.
@@ -943,9 +995,9 @@ msg_connection_connect (MsgConnection *self,
                         GCancellable  *cancellable,
                         GError       **error)
 {
-  g_autoptr (GError) last_error = NULL;
-  GList *addresses;
-  gint64 until;
+  GList   *addresses;
+  gint64   until;
+  gboolean connected;
 
   g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
@@ -962,38 +1014,16 @@ msg_connection_connect (MsgConnection *self,
   if (addresses == NULL)
     return FALSE;
 
-  for (GList *l = addresses; l != NULL && self->socket == NULL; l = l->next)
-    {
-      g_autoptr (GError) local_error = NULL;
-
-      self->socket = connect_address (self, l->data, until, cancellable, &local_error);
-      if (self->socket != NULL)
-        break;
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
-          g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          g_list_free_full (addresses, g_object_unref);
-          return FALSE;
-        }
-      g_clear_error (&last_error);
-      last_error = g_steal_pointer (&local_error);
-    }
+  connected = connect_addresses (self, addresses, until, cancellable, error);
   g_list_free_full (addresses, g_object_unref);
-
-  if (self->socket == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, last_error != NULL ? last_error->code : G_IO_ERROR_FAILED,
-                   "Could not connect to %s:%u: %s", self->host, self->port,
-                   last_error != NULL ? last_error->message : "no address");
-      return FALSE;
-    }
+  if (!connected)
+    return FALSE;
 
   self->tcp = G_IO_STREAM (g_socket_connection_factory_create_connection (self->socket));
   set_streams (self, self->tcp);
   self->read_start = self->read_end = 0;
   self->replies_read = FALSE;
-  g_byte_array_set_size (self->queue, 0);
+  clear_queue (self->queue);
   self->exchange_start = g_get_monotonic_time ();
   trace_note (self, "connected");
 
@@ -1182,7 +1212,7 @@ msg_connection_abort (MsgConnection *self)
   g_clear_object (&self->tls);
   g_clear_object (&self->tcp);
   g_clear_object (&self->socket);
-  g_byte_array_set_size (self->queue, 0);
+  clear_queue (self->queue);
   self->read_start = self->read_end = 0;
   self->replies_read = FALSE;
 }
@@ -1301,8 +1331,16 @@ queue_internal (MsgConnection *self,
     trace_line (self, 'C', trace_text, strlen (trace_text));
   else
     trace_line (self, 'C', command, strlen (command));
-  g_byte_array_append (self->queue, (const guint8 *) command, (guint) strlen (command));
-  g_byte_array_append (self->queue, (const guint8 *) "\r\n", 2);
+  {
+    gsize length = strlen (command);
+    guint start = self->queue->len;
+
+    /* Grown before the copy, so that a reallocation never leaves a copy of
+     * this command behind in freed memory. */
+    g_byte_array_set_size (self->queue, start + (guint) length + 2);
+    memcpy (self->queue->data + start, command, length);
+    memcpy (self->queue->data + start + length, "\r\n", 2);
+  }
   return TRUE;
 }
 
@@ -1392,7 +1430,7 @@ msg_connection_flush (MsgConnection *self,
       msg_connection_abort (self);
       return FALSE;
     }
-  g_byte_array_set_size (self->queue, 0);
+  clear_queue (self->queue);
   return TRUE;
 }
 

@@ -36,26 +36,19 @@ MsgDeadlineResult _msg_deadline_wait_for_socket (GMainContext *context,
                                                  gint64        until,
                                                  GCancellable *cancellable);
 
-/* An asynchronous GIO operation raced against the clocks: start it on
- * @context with _msg_deadline_op_get_cancellable(),
- * _msg_deadline_op_done_cb and a new reference, then wait with
- * _msg_deadline_wait_for_async(). */
-typedef struct _DeadlineOp DeadlineOp;
+/* @condition on any of @sockets; its index goes to @ready_index. */
+MsgDeadlineResult _msg_deadline_wait_for_sockets (GMainContext   *context,
+                                                  GSocket *const *sockets,
+                                                  guint           n_sockets,
+                                                  GIOCondition    condition,
+                                                  gint64          until,
+                                                  GCancellable   *cancellable,
+                                                  guint          *ready_index);
 
-DeadlineOp   *_msg_deadline_op_new (void);
-DeadlineOp   *_msg_deadline_op_ref (DeadlineOp *op);
-void          _msg_deadline_op_unref (DeadlineOp *op);
-GCancellable *_msg_deadline_op_get_cancellable (DeadlineOp *op);
-GAsyncResult *_msg_deadline_op_get_result (DeadlineOp *op);
-void          _msg_deadline_op_done_cb (GObject      *source,
-                                        GAsyncResult *result,
-                                        gpointer      user_data);
-
-MsgDeadlineResult _msg_deadline_wait_for_async (GMainContext *context,
-                                                DeadlineOp   *op,
-                                                gint64        until,
-                                                GCancellable *cancellable);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DeadlineOp, _msg_deadline_op_unref)
+/* Another thread sets *@flag atomically, then wakes @context up. */
+MsgDeadlineResult _msg_deadline_wait_for_flag (GMainContext *context,
+                                               int          *flag,
+                                               gint64        until,
+                                               GCancellable *cancellable);
 
 G_END_DECLS

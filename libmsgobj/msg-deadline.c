@@ -11,7 +11,15 @@ typedef struct
   gboolean ready;
   gboolean timed_out;
   int      cancelled; /* atomic: set by the cancelling thread */
+  int     *flag;      /* (nullable) atomic: set by another thread */
 } Waiter;
+
+static gboolean
+waiter_done (Waiter *waiter)
+{
+  return waiter->ready || waiter->timed_out || g_atomic_int_get (&waiter->cancelled) ||
+         (waiter->flag != NULL && g_atomic_int_get (waiter->flag));
+}
 
 static gboolean
 pollable_ready_cb (GObject *stream,
@@ -96,7 +104,7 @@ wait_on_context (GMainContext *context,
   if (cancellable != NULL)
     cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), &wake, NULL);
 
-  while (!waiter->ready && !waiter->timed_out && !g_atomic_int_get (&waiter->cancelled))
+  while (!waiter_done (waiter))
     g_main_context_iteration (context, TRUE);
 
   if (ready_source != NULL)
@@ -134,7 +142,7 @@ _msg_deadline_wait_for_source (GMainContext *context,
                                gint64        until,
                                GCancellable *cancellable)
 {
-  Waiter            waiter = { FALSE, FALSE, FALSE };
+  Waiter            waiter = { FALSE, FALSE, FALSE, NULL };
   MsgDeadlineResult result = _msg_deadline_check (until, cancellable);
 
   if (result != MSG_DEADLINE_READY)
@@ -160,7 +168,7 @@ _msg_deadline_wait_for_socket (GMainContext *context,
                                gint64        until,
                                GCancellable *cancellable)
 {
-  Waiter   waiter = { FALSE, FALSE, FALSE };
+  Waiter   waiter = { FALSE, FALSE, FALSE, NULL };
   GSource *source = g_socket_create_source (socket, condition, NULL);
 
   g_source_set_callback (source, G_SOURCE_FUNC (socket_ready_cb), &waiter, NULL);
@@ -170,103 +178,83 @@ _msg_deadline_wait_for_socket (GMainContext *context,
   return g_cancellable_is_cancelled (cancellable) ? MSG_DEADLINE_CANCELLED : MSG_DEADLINE_TIMED_OUT;
 }
 
-/* An asynchronous GIO operation raced against the clocks. */
-struct _DeadlineOp
+/* One socket of _msg_deadline_wait_for_sockets(). */
+typedef struct
 {
-  gatomicrefcount ref_count;
-  Waiter          waiter;
-  GAsyncResult   *result;
-  GCancellable   *cancellable; /* the operation's child cancellable */
-};
+  Waiter *waiter;
+  guint   index;
+  guint  *ready_index;
+} SocketWake;
 
-DeadlineOp *
-_msg_deadline_op_new (void)
+static gboolean
+any_socket_ready_cb (GSocket     *socket,
+                     GIOCondition condition,
+                     gpointer     user_data)
 {
-  DeadlineOp *op = g_new0 (DeadlineOp, 1);
+  SocketWake *wake = user_data;
 
-  g_atomic_ref_count_init (&op->ref_count);
-  op->cancellable = g_cancellable_new ();
-  return op;
-}
-
-DeadlineOp *
-_msg_deadline_op_ref (DeadlineOp *op)
-{
-  g_atomic_ref_count_inc (&op->ref_count);
-  return op;
-}
-
-void
-_msg_deadline_op_unref (DeadlineOp *op)
-{
-  if (g_atomic_ref_count_dec (&op->ref_count))
+  if (!wake->waiter->ready)
     {
-      g_clear_object (&op->result);
-      g_object_unref (op->cancellable);
-      g_free (op);
+      wake->waiter->ready = TRUE;
+      *wake->ready_index = wake->index;
     }
+  return G_SOURCE_REMOVE;
 }
 
-/* The child cancellable to give the operation. */
-GCancellable *
-_msg_deadline_op_get_cancellable (DeadlineOp *op)
-{
-  return op->cancellable;
-}
-
-/* The operation's result, once the wait returned READY. */
-GAsyncResult *
-_msg_deadline_op_get_result (DeadlineOp *op)
-{
-  return op->result;
-}
-
-void
-_msg_deadline_op_done_cb (GObject      *source,
-                          GAsyncResult *result,
-                          gpointer      user_data)
-{
-  DeadlineOp *op = user_data;
-
-  op->result = g_object_ref (result);
-  op->waiter.ready = TRUE;
-  _msg_deadline_op_unref (op);
-}
-
-/* Waits for @op, started on @context with _msg_deadline_op_done_cb and a
- * new reference; when a clock or the caller's cancellable wins, cancels
- * the operation, waits for it to unwind (GIO operations on the 2.74 floor
- * return promptly once cancelled) and says which one won. */
+/* Waits on @context for @condition on any of @sockets (its index goes to
+ * @ready_index), until @until (monotonic µs) or @cancellable fires. */
 MsgDeadlineResult
-_msg_deadline_wait_for_async (GMainContext *context,
-                              DeadlineOp   *op,
-                              gint64        until,
-                              GCancellable *cancellable)
+_msg_deadline_wait_for_sockets (GMainContext   *context,
+                                GSocket *const *sockets,
+                                guint           n_sockets,
+                                GIOCondition    condition,
+                                gint64          until,
+                                GCancellable   *cancellable,
+                                guint          *ready_index)
 {
-  if (g_cancellable_is_cancelled (cancellable) || g_get_monotonic_time () >= until)
-    op->waiter.timed_out = TRUE;
-  else
-    wait_on_context (context, &op->waiter, NULL, until, cancellable);
+  Waiter      waiter = { FALSE, FALSE, FALSE, NULL };
+  SocketWake *wakes = g_new (SocketWake, n_sockets);
+  GSource   **sources = g_new (GSource *, n_sockets);
 
-  if (op->waiter.ready)
+  for (guint i = 0; i < n_sockets; i++)
+    {
+      wakes[i] = (SocketWake){ &waiter, i, ready_index };
+      sources[i] = g_socket_create_source (sockets[i], condition, NULL);
+      g_source_set_callback (sources[i], G_SOURCE_FUNC (any_socket_ready_cb), &wakes[i], NULL);
+      g_source_attach (sources[i], context);
+    }
+  wait_on_context (context, &waiter, NULL, until, cancellable);
+  for (guint i = 0; i < n_sockets; i++)
+    {
+      g_source_destroy (sources[i]);
+      g_source_unref (sources[i]);
+    }
+  g_free (sources);
+  g_free (wakes);
+  if (waiter.ready)
     return MSG_DEADLINE_READY;
+  return g_cancellable_is_cancelled (cancellable) ? MSG_DEADLINE_CANCELLED : MSG_DEADLINE_TIMED_OUT;
+}
 
-  g_cancellable_cancel (op->cancellable);
-  {
-    Waiter   grace = { FALSE, FALSE, FALSE };
-    gint64   grace_until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
-    GSource *timer = g_source_new (&timer_funcs, sizeof (GSource));
+/* Waits on @context until another thread sets *@flag (atomically, then
+ * calls g_main_context_wakeup() on @context), until @until (monotonic
+ * µs) or @cancellable fires. */
+MsgDeadlineResult
+_msg_deadline_wait_for_flag (GMainContext *context,
+                             int          *flag,
+                             gint64        until,
+                             GCancellable *cancellable)
+{
+  Waiter            waiter = { FALSE, FALSE, FALSE, flag };
+  MsgDeadlineResult result;
 
-    /* Usually the callback comes in the next iteration; the grace timer
-     * only guards against a misbehaving backend. */
-    g_source_set_callback (timer, timer_cb, &grace, NULL);
-    g_source_set_ready_time (timer, grace_until);
-    g_source_attach (timer, context);
-    while (!op->waiter.ready && !grace.timed_out)
-      g_main_context_iteration (context, TRUE);
-    g_source_destroy (timer);
-    g_source_unref (timer);
-  }
-
+  if (g_atomic_int_get (flag))
+    return MSG_DEADLINE_READY;
+  result = _msg_deadline_check (until, cancellable);
+  if (result != MSG_DEADLINE_READY)
+    return result;
+  wait_on_context (context, &waiter, NULL, until, cancellable);
+  if (g_atomic_int_get (flag))
+    return MSG_DEADLINE_READY;
   return g_cancellable_is_cancelled (cancellable) ? MSG_DEADLINE_CANCELLED : MSG_DEADLINE_TIMED_OUT;
 }

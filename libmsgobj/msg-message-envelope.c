@@ -352,6 +352,117 @@ object_has_8bit (GMimeObject *object)
   return FALSE;
 }
 
+/* Re-encoding for a write (MSG_WRITE_FLAGS_LINE_LIMIT, _7BIT): a server
+ * that has not said it accepts 8-bit content (8BITMIME), and any SMTP
+ * server for lines over 998 octets, gets such parts in quoted-printable or
+ * base64 instead of raw (issue 14, item 7). */
+
+typedef struct
+{
+  GMimePart           *part; /* (owned) */
+  GMimeContentEncoding encoding;
+} SavedEncoding;
+
+static void
+saved_encoding_free (gpointer data)
+{
+  SavedEncoding *saved = data;
+
+  g_object_unref (saved->part);
+  g_free (saved);
+}
+
+static gboolean
+encode_object (GMimeObject            *object,
+               GMimeEncodingConstraint constraint,
+               gboolean                signed_above,
+               GPtrArray              *saved,
+               GError                **error)
+{
+  if (GMIME_IS_MULTIPART (object))
+    {
+      GMimeMultipart *multipart = GMIME_MULTIPART (object);
+      gboolean        is_signed = signed_above || GMIME_IS_MULTIPART_SIGNED (object);
+
+      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
+        if (!encode_object (g_mime_multipart_get_part (multipart, i), constraint, is_signed, saved, error))
+          return FALSE;
+      return TRUE;
+    }
+  if (GMIME_IS_MESSAGE_PART (object))
+    {
+      GMimeMessage *inner = g_mime_message_part_get_message (GMIME_MESSAGE_PART (object));
+
+      if (inner == NULL || g_mime_message_get_mime_part (inner) == NULL)
+        return TRUE;
+      return encode_object (g_mime_message_get_mime_part (inner), constraint, signed_above, saved, error);
+    }
+  if (GMIME_IS_PART (object))
+    {
+      GMimePart           *part = GMIME_PART (object);
+      GMimeContentEncoding encoding = g_mime_part_get_content_encoding (part);
+      GMimeContentEncoding best;
+      SavedEncoding       *entry;
+
+      /* Already 7-bit with short lines whatever the content. */
+      if (encoding == GMIME_CONTENT_ENCODING_BASE64 || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+          encoding == GMIME_CONTENT_ENCODING_UUENCODE || g_mime_part_get_content (part) == NULL)
+        return TRUE;
+      best = g_mime_part_get_best_content_encoding (part, constraint);
+      if (best != GMIME_CONTENT_ENCODING_BASE64 && best != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+        return TRUE;
+      if (signed_above)
+        {
+          g_autofree char *type = g_mime_content_type_get_mime_type (g_mime_object_get_content_type (object));
+
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                       "A %s part inside multipart/signed has %s: it cannot be re-encoded "
+                       "without breaking the signature",
+                       type, constraint == GMIME_ENCODING_CONSTRAINT_7BIT ? "8-bit content or lines over 998 octets" : "lines over 998 octets or NUL bytes");
+          return FALSE;
+        }
+      entry = g_new0 (SavedEncoding, 1);
+      entry->part = g_object_ref (part);
+      entry->encoding = encoding;
+      g_ptr_array_add (saved, entry);
+      g_mime_part_set_content_encoding (part, best);
+      return TRUE;
+    }
+  return TRUE;
+}
+
+gboolean
+_msg_message_encode_for_write (MsgMessage   *self,
+                               MsgWriteFlags flags,
+                               GPtrArray   **saved,
+                               GError      **error)
+{
+  GMimeObject *root = g_mime_message_get_mime_part (self->mime);
+
+  *saved = NULL;
+  if (root == NULL || (flags & (MSG_WRITE_FLAGS_LINE_LIMIT | MSG_WRITE_FLAGS_ENCODE_8BIT)) == 0)
+    return TRUE;
+  *saved = g_ptr_array_new_with_free_func (saved_encoding_free);
+  return encode_object (root,
+                        (flags & MSG_WRITE_FLAGS_ENCODE_8BIT) ? GMIME_ENCODING_CONSTRAINT_7BIT
+                                                              : GMIME_ENCODING_CONSTRAINT_8BIT,
+                        FALSE, *saved, error);
+}
+
+void
+_msg_message_restore_encodings (GPtrArray *saved)
+{
+  if (saved == NULL)
+    return;
+  for (guint i = 0; i < saved->len; i++)
+    {
+      SavedEncoding *entry = g_ptr_array_index (saved, i);
+
+      g_mime_part_set_content_encoding (entry->part, entry->encoding);
+    }
+  g_ptr_array_unref (saved);
+}
+
 gboolean
 _msg_message_claim (MsgMessage *self,
                     GError    **error)

@@ -653,8 +653,9 @@ msg_message_write_to_stream_full (MsgMessage    *self,
 {
   g_autoptr (GMimeFormatOptions) options = NULL;
   g_autoptr (GMimeStream) sink = NULL;
-  ssize_t  written;
-  gboolean ok;
+  GPtrArray *saved = NULL;
+  ssize_t    written;
+  gboolean   ok;
 
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
   g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
@@ -681,9 +682,16 @@ msg_message_write_to_stream_full (MsgMessage    *self,
       g_mime_format_options_add_hidden_header (options, "Content-Transfer-Encoding");
     }
 
+  /* MSG_WRITE_FLAGS_LINE_LIMIT, _7BIT: for this write only. */
+  if (!_msg_message_encode_for_write (self, flags, &saved, error))
+    {
+      _msg_message_restore_encodings (saved);
+      return FALSE;
+    }
   _msg_stream_error_clear ();
   sink = _msg_mime_sink_new (stream, cancellable, TRUE);
   written = g_mime_object_write_to_stream (GMIME_OBJECT (self->mime), options, sink);
+  _msg_message_restore_encodings (saved);
   ok = _msg_mime_sink_finish (MSG_MIME_SINK (sink), error);
   if (ok && written < 0)
     {

@@ -49,6 +49,31 @@ gboolean _msg_message_claim (MsgMessage *self,
                              GError    **error);
 void     _msg_message_release (MsgMessage *self);
 
+/* Sends (or, with @post, posts) @message through the transport @self,
+ * then ends its connection, in one operation: msg_message_send() and
+ * msg_message_post(), whose transport lives for the call only. @start is
+ * when the caller was called (g_get_monotonic_time()), so that an _async
+ * call's clock starts there; 0 for now. Implemented by the transport base
+ * class (msg-transport.c), which owns operations; declared here because
+ * the transport module depends on this header, not the other way round. */
+MsgSendReport *_msg_transport_send_once (MsgTransport *self,
+                                         MsgMessage   *message,
+                                         gboolean      post,
+                                         gint64        start,
+                                         GCancellable *cancellable,
+                                         GError      **error);
+
+/* For MSG_WRITE_FLAGS_LINE_LIMIT and MSG_WRITE_FLAGS_ENCODE_8BIT
+ * (msg-message-envelope.c): re-encodes the body parts that need it for one
+ * write, after _msg_message_ensure_tree(); *saved gets what
+ * _msg_message_restore_encodings() puts back after the write (call it even
+ * on failure). */
+gboolean _msg_message_encode_for_write (MsgMessage   *self,
+                                        MsgWriteFlags flags,
+                                        GPtrArray   **saved,
+                                        GError      **error);
+void     _msg_message_restore_encodings (GPtrArray *saved);
+
 /* Fills From and Reply-To from the configuration when they are empty
  * (msg-message-envelope.c). */
 gboolean _msg_message_apply_configured_addresses (MsgMessage *self,

@@ -7,11 +7,19 @@
 #include "msg-message.h"
 
 #include "msg-configuration.h"
+#include "msg-message-private.h"
 #include "msg-thread-private.h"
 #include "msg-transport.h"
 
 /* Sending is kept apart from msg-message.c: it is the one place where the
  * object model meets the transports. */
+
+/* What an _async call's thread needs. */
+typedef struct
+{
+  gboolean post;
+  gint64   start; /* when the _async call was made */
+} SendData;
 
 static MsgTransport *
 transport_for (MsgMessage *self,
@@ -26,29 +34,24 @@ transport_for (MsgMessage *self,
   return msg_transport_new_for_name (name, configuration, error);
 }
 
+/* @start: when the caller was called, for an _async call's clock; 0 for
+ * now. */
 static MsgSendReport *
 send_or_post (MsgMessage   *self,
               gboolean      post,
+              gint64        start,
               GCancellable *cancellable,
               GError      **error)
 {
   g_autoptr (MsgTransport) transport = NULL;
-  MsgSendReport *report;
 
   transport = transport_for (self, post, error);
   if (transport == NULL)
     return NULL;
-
-  if (post)
-    report = msg_transport_post_message (transport, self, cancellable, error);
-  else
-    report = msg_transport_send_message (transport, self, cancellable, error);
-
-  /* The transport lives for this call only: end its connection. A failed
-   * QUIT changes nothing about a message already accepted. */
-  if (report != NULL)
-    msg_transport_close (transport, NULL, NULL);
-  return report;
+  /* The transport lives for this call only: its connection ends within
+   * the send's deadline and on the caller's cancellable, whatever the
+   * server does after accepting the message. */
+  return _msg_transport_send_once (transport, self, post, start, cancellable, error);
 }
 
 /**
@@ -63,6 +66,12 @@ send_or_post (MsgMessage   *self,
  * clocks and errors. To send several messages over one connection, use a
  * [class@Transport] directly.
  *
+ * The connection ends before the call returns, under the same clocks:
+ * QUIT gets only what is left of the operation's deadline (and at most the
+ * transport's QUIT limit) and ends at once when @cancellable is
+ * cancelled; then the connection is closed regardless. The server has
+ * accepted the message by then, so the call succeeds whatever it does.
+ *
  * Returns: (transfer full): a report of what happened, or %NULL on error
  */
 MsgSendReport *
@@ -73,7 +82,7 @@ msg_message_send (MsgMessage   *self,
   g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return send_or_post (self, FALSE, cancellable, error);
+  return send_or_post (self, FALSE, 0, cancellable, error);
 }
 
 /**
@@ -84,7 +93,8 @@ msg_message_send (MsgMessage   *self,
  *
  * Posts the message as a news article with the transport that the
  * configuration's `postusing` field names (CDO's `1` is "pickup", the
- * default; `2` is "nntp"), as CDO's `Message.Post` does.
+ * default; `2` is "nntp"), as CDO's `Message.Post` does. Clocks, errors
+ * and the end of the connection are as for [method@Message.send].
  *
  * Returns: (transfer full): a report of what happened, or %NULL on error
  */
@@ -96,7 +106,7 @@ msg_message_post (MsgMessage   *self,
   g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return send_or_post (self, TRUE, cancellable, error);
+  return send_or_post (self, TRUE, 0, cancellable, error);
 }
 
 static void
@@ -105,10 +115,11 @@ send_thread (GTask        *task,
              gpointer      task_data,
              GCancellable *cancellable)
 {
+  SendData      *data = task_data;
   GError        *error = NULL;
   MsgSendReport *report;
 
-  report = send_or_post (source_object, GPOINTER_TO_INT (task_data), cancellable, &error);
+  report = send_or_post (source_object, data->post, data->start, cancellable, &error);
   if (report == NULL)
     g_task_return_error (task, error);
   else
@@ -124,9 +135,12 @@ start_async (MsgMessage         *self,
              gpointer            user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  SendData *data = g_new0 (SendData, 1);
 
+  data->post = post;
+  data->start = g_get_monotonic_time ();
   g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, GINT_TO_POINTER (post), NULL);
+  g_task_set_task_data (task, data, g_free);
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_return_on_cancel (task, FALSE);
   _msg_task_run_in_own_thread (task, send_thread);

@@ -67,6 +67,17 @@ GQuark msg_message_error_quark (void);
  * @MSG_WRITE_FLAGS_OMIT_BCC: leave the Bcc header out, as on the SMTP path
  * @MSG_WRITE_FLAGS_NEWS: leave out the headers that do not belong in a news
  *   article (Bcc and other mail-only headers)
+ * @MSG_WRITE_FLAGS_LINE_LIMIT: for this write, re-encode (quoted-printable
+ *   or base64) every body part whose content has a line over 998 octets
+ *   or a NUL byte, as SMTP requires of every message (RFC 5321 4.5.3.1.6)
+ * @MSG_WRITE_FLAGS_ENCODE_8BIT: for this write, re-encode every body part
+ *   whose content is 8-bit too (as for a server without 8BITMIME);
+ *   implies %MSG_WRITE_FLAGS_LINE_LIMIT
+ *
+ * With %MSG_WRITE_FLAGS_LINE_LIMIT or %MSG_WRITE_FLAGS_ENCODE_8BIT, a part
+ * that needs re-encoding inside a `multipart/signed` cannot be changed
+ * without breaking its signature: the write fails with
+ * %MSG_MESSAGE_ERROR_FAILED. The message itself is left as it was.
  *
  * How [method@Message.write_to_stream_full] writes a message.
  */
@@ -75,6 +86,8 @@ typedef enum /*< flags >*/
   MSG_WRITE_FLAGS_NONE = 0,
   MSG_WRITE_FLAGS_OMIT_BCC = 1 << 0,
   MSG_WRITE_FLAGS_NEWS = 1 << 1,
+  MSG_WRITE_FLAGS_LINE_LIMIT = 1 << 2,
+  MSG_WRITE_FLAGS_ENCODE_8BIT = 1 << 3,
 } MsgWriteFlags;
 
 #define MSG_TYPE_MESSAGE (msg_message_get_type ())

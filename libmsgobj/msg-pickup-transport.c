@@ -12,6 +12,7 @@
 #include "msg-recipient-status.h"
 #include "msg-send-report.h"
 #include "msg-transport.h"
+#include "msg-user-dirs-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +43,9 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (MsgPickupTransport, _msg_pickup_transport, MSG_TY
 static char *
 default_directory (gboolean post)
 {
-  return g_build_filename (g_get_user_data_dir (), "msgobj", post ? "newspickup" : "pickup", NULL);
+  g_autofree char *data_dir = _msg_get_user_dir (MSG_USER_DIR_DATA);
+
+  return g_build_filename (data_dir, "msgobj", post ? "newspickup" : "pickup", NULL);
 }
 
 /* Opens the pickup directory, creating the per-user default (0700) when it

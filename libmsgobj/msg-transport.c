@@ -49,6 +49,12 @@
  * ([method@Transport.get_operation_configuration]), and runs the same
  * function in a worker thread for the asynchronous API. Do all network I/O
  * through [class@Connection].
+ *
+ * [method@Message.send] and [method@Message.post] end their transport's
+ * connection by calling `close_sync` within the send's operation, with the
+ * caller's cancellable: [method@Transport.get_operation_start_time] then
+ * still returns the send's start, and the polite goodbye (QUIT) must get
+ * only what is left of the send's deadline.
  */
 
 typedef struct _Operation Operation;
@@ -425,6 +431,41 @@ op_verb (OpKind kind)
     }
 }
 
+/* The headers that make an article act on a server rather than be read:
+ * Control cancels articles and creates or removes groups, Approved posts
+ * to a moderated group, Supersedes replaces (cancels) another article
+ * (RFC 5536 and 5537). */
+static const char *const control_headers[] = { "Control", "Approved", "Supersedes", NULL };
+
+/* An article with one of control_headers is posted only when the
+ * configuration says nntpallowcontrolheaders (a moderator's tool): a
+ * message taken from elsewhere (parsed, forwarded, or with a header set
+ * from user input) must not cancel other people's articles (issue 14,
+ * item 12). */
+static gboolean
+check_control_headers (MsgMessage       *message,
+                       MsgConfiguration *configuration,
+                       GError          **error)
+{
+  if (msg_configuration_get_boolean (configuration, "nntpallowcontrolheaders"))
+    return TRUE;
+  for (guint i = 0; control_headers[i] != NULL; i++)
+    {
+      g_autofree char *value = msg_message_get_header (message, control_headers[i]);
+
+      if (value != NULL)
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "Refusing to post an article with a %s header (it acts on the news "
+                       "server: cancels, approvals, replacements); set the field "
+                       "nntpallowcontrolheaders to allow it",
+                       control_headers[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* Checks the message in CDO's order, before any I/O. */
 static gboolean
 check_message (MsgMessage *message,
@@ -556,6 +597,8 @@ operation_new (MsgTransport *self,
   op->configuration = msg_configuration_copy (priv->configuration);
   g_mutex_unlock (&priv->lock);
 
+  if (kind == OP_POST && !check_control_headers (message, op->configuration, error))
+    goto fail;
   if (!validate_operation (op, error))
     goto fail;
   return op;
@@ -1080,6 +1123,53 @@ msg_transport_close_finish (MsgTransport *self,
   g_return_val_if_fail (g_async_result_is_tagged (result, msg_transport_close_async), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* For msg_message_send(). */
+
+/* The close runs inside the send's operation, with the caller's
+ * cancellable: msg_transport_get_operation_start_time() is still the
+ * send's, so a transport can tell and give QUIT only what is left of the
+ * send's deadline (the network transports do). The message is accepted by
+ * then: whatever the close does, the call succeeds, and the close has
+ * aborted the connection when it returns. */
+MsgSendReport *
+_msg_transport_send_once (MsgTransport *self,
+                          MsgMessage   *message,
+                          gboolean      post,
+                          gint64        start,
+                          GCancellable *cancellable,
+                          GError      **error)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
+  MsgTransportClass   *klass = MSG_TRANSPORT_GET_CLASS (self);
+  MsgSendReport       *report = NULL;
+  Operation           *op;
+
+  op = operation_new (self, message, post ? OP_POST : OP_SEND, NULL, error);
+  if (op == NULL)
+    return NULL;
+  if (start != 0)
+    op->start = start;
+  operation_enqueue (op);
+  if (operation_wait_turn (op, cancellable, error))
+    {
+      report = operation_run (op, cancellable, error);
+      if (report != NULL && klass->close_sync != NULL)
+        {
+          Operation *outer = g_private_get (&current_operation_key);
+          g_autoptr (GError) close_error = NULL;
+
+          g_private_set (&current_operation_key, op);
+          if (!klass->close_sync (self, cancellable, &close_error))
+            g_debug ("%s: closing after the message was accepted: %s", priv->name,
+                     close_error != NULL ? close_error->message : "failed");
+          g_private_set (&current_operation_key, outer);
+        }
+      operation_end (op);
+    }
+  operation_free (op);
+  return report;
 }
 
 /* For implementations. */

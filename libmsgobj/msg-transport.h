@@ -25,6 +25,37 @@ G_BEGIN_DECLS
 #define MSG_TRANSPORT_EXTENSION_POINT_NAME "msgobj-transport"
 
 /**
+ * MSG_TRANSPORT_ABI_VERSION:
+ *
+ * The version of the interface between the library and its transport
+ * modules. A module states the version it was built for with
+ * %MSG_TRANSPORT_DEFINE_ABI_VERSION; the library refuses, with a warning
+ * naming the file, a module that does not state it or states another
+ * version.
+ */
+#define MSG_TRANSPORT_ABI_VERSION 1
+
+/**
+ * MSG_TRANSPORT_DEFINE_ABI_VERSION:
+ *
+ * Defines, once in a transport module, the exported constant
+ * `msgobj_transport_abi_version` with the value of
+ * %MSG_TRANSPORT_ABI_VERSION; the module must include `<gmodule.h>`, and
+ * export the symbol if it restricts its exports (a linker version
+ * script):
+ *
+ * ```c
+ * #include <gmodule.h>
+ * #include <msgobj.h>
+ *
+ * MSG_TRANSPORT_DEFINE_ABI_VERSION;
+ * ```
+ */
+#define MSG_TRANSPORT_DEFINE_ABI_VERSION                              \
+  G_MODULE_EXPORT extern const unsigned msgobj_transport_abi_version; \
+  G_MODULE_EXPORT const unsigned msgobj_transport_abi_version = MSG_TRANSPORT_ABI_VERSION
+
+/**
  * MSG_TRANSPORT_ERROR:
  *
  * The error domain of transport errors.

@@ -211,6 +211,7 @@ test_list_fields (void)
     "smtpauthmechanisms",
     "smtpallowplaintextauth",
     "nntpallowplaintextauth",
+    "nntpallowcontrolheaders",
     "tlscafile",
     "tlsverify",
     "smtpsendpartial",
@@ -219,7 +220,7 @@ test_list_fields (void)
 
   g_test_summary ("list_fields gives every CDOSYS field and ours, sorted, each usable by name.");
 
-  g_assert_cmpuint (G_N_ELEMENTS (cdo), ==, 34 + 11);
+  g_assert_cmpuint (G_N_ELEMENTS (cdo), ==, 34 + 12);
   for (gsize i = 0; i < G_N_ELEMENTS (cdo); i++)
     {
       if (!g_strv_contains ((const char *const *) names, cdo[i]))
@@ -1649,6 +1650,8 @@ test_field_audit (void)
     "smtpserverpickupdirectory",
     "nntpserverpickupdirectory",
     "flushbuffersonwrite",
+    /* checked when a post starts: test-security-config.c */
+    "nntpallowcontrolheaders",
     /* used by messages: test-message-envelope.c, test-message-mime.c, test-message-reply.c */
     "sendemailaddress",
     "senduserreplyemailaddress",

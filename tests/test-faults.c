@@ -656,6 +656,8 @@ make_configuration (Proto   proto,
           set_field (configuration, "sendusername", "alice");
           set_field (configuration, "sendpassword", "secret");
           set_field (configuration, "smtpallowplaintextauth", "true");
+          /* Without TLS PLAIN is used only when named (issue 14, item 8). */
+          set_field (configuration, "smtpauthmechanisms", "PLAIN");
         }
       else
         {

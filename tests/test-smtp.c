@@ -799,6 +799,7 @@ test_auth_plain (Fixture      *f,
   msg_test_set_field (f, "sendusername", "alice");
   msg_test_set_field (f, "sendpassword", "s3cret pass");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthmechanisms", "PLAIN");
   report = send_ok (f, message);
   log = msg_test_steal_log ();
   g_assert_true (contains (log, "AUTH PLAIN <redacted>"));
@@ -826,6 +827,7 @@ test_auth_login (Fixture      *f,
   start (f, script);
   set_basic_auth (f, "alice", "s3cret pass");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthmechanisms", "LOGIN");
   report = send_ok (f, message);
   log = msg_test_steal_log ();
   g_assert_false (contains (log, pass));
@@ -937,6 +939,7 @@ test_auth_failed (Fixture      *f,
                      "expect AUTH PLAIN\nline 535 5.7.8 Error: authentication failed\n");
   set_basic_auth (f, "alice", "hunter2");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthmechanisms", "PLAIN");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
   g_assert_true (contains (text, "5.7.8 Error: authentication failed"));
   g_assert_false (contains (text, "hunter2"));
@@ -959,6 +962,7 @@ test_auth_rounds (Fixture      *f,
                      "expect *\nline 334 more\n");
   set_basic_auth (f, "alice", "hunter2");
   msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthmechanisms", "LOGIN");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL);
   g_assert_true (contains (text, "AUTH"));
 }
@@ -979,6 +983,28 @@ test_auth_needs_tls (Fixture      *f,
   g_assert_true (contains (text, "smtpallowplaintextauth"));
   g_assert_true (contains (text, "does not offer STARTTLS"));
   g_assert_false (contains (text, "hunter2"));
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_cmpstr (wire, ==, "EHLO client.example.test\r\n");
+}
+
+static void
+test_auth_no_plaintext_downgrade (Fixture      *f,
+                                  gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autofree char *text = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("smtpallowplaintextauth without TLS: a server (or a man in the middle "
+                  "who stripped CRAM-MD5) offering only PLAIN and LOGIN gets no credential "
+                  "unless the caller names the mechanism.");
+  start (f, GREETING "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN LOGIN\n");
+  set_basic_auth (f, "alice", "hunter2");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  g_assert_true (contains (text, "smtpauthmechanisms"));
+  g_assert_true (contains (text, "allowed are CRAM-MD5"));
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
   wire = received (f, 0);
   g_assert_cmpstr (wire, ==, "EHLO client.example.test\r\n");
@@ -1397,6 +1423,63 @@ test_dsn (Fixture      *f,
 }
 
 static void
+test_dsn_long_envid (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *local = g_strnfill (400, 'a');
+  g_autofree char *id = g_strdup_printf ("%s@example.test", local);
+  g_autofree char *wire = NULL;
+  g_autofree char *fits = NULL;
+
+  g_test_summary ("A long but valid Message-ID: the ENVID is left out past RFC 3461's 100 "
+                  "characters, so MAIL stays within 512 octets and the send works; an "
+                  "ENVID of exactly 100 characters is sent.");
+  start (f, GREETING "expect EHLO\nline 250-mx\nline 250 DSN\n"
+                     "expect MAIL FROM:<alice@example.test> RET=HDRS\nline 250 ok\n"
+                     "expect RCPT TO:<bob@example.test> NOTIFY=FAILURE\nline 250 ok\n"
+                     "expect DATA\nline 354 go\ndata\nline 250 ok\n"
+                     "expect MAIL FROM:<alice@example.test> RET=HDRS ENVID=\nline 250 ok\n"
+                     "expect RCPT\nline 250 ok\n"
+                     "expect DATA\nline 354 go\ndata\nline 250 ok\n");
+  g_assert_true (msg_message_set_message_id (message, id, &error));
+  g_assert_no_error (error);
+  msg_message_set_dsn_options (message, MSG_DSN_FAILURE | MSG_DSN_RETURN_HEADERS);
+  report = send_ok (f, message);
+  g_clear_object (&report);
+
+  /* 88 + "@example.test" = 100 characters of xtext. */
+  g_free (local);
+  local = g_strnfill (87, 'b');
+  fits = g_strdup_printf ("%s@example.test", local);
+  g_assert_cmpuint (strlen (fits), ==, 100);
+  g_assert_true (msg_message_set_message_id (message, fits, &error));
+  g_assert_no_error (error);
+  report = send_ok (f, message);
+
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_true (contains (wire, "RET=HDRS\r\n"));
+  g_assert_false (contains (wire, "ENVID=aaaa"));
+  {
+    g_autofree char *expected = g_strdup_printf (" ENVID=%s\r\n", fits);
+
+    g_assert_true (contains (wire, expected));
+  }
+  for (const char *line = wire; line != NULL && *line != '\0';)
+    {
+      const char *end = strstr (line, "\r\n");
+
+      if (g_str_has_prefix (line, "MAIL") || g_str_has_prefix (line, "RCPT"))
+        g_assert_cmpint (end - line + 2, <=, 512);
+      line = end != NULL ? end + 2 : NULL;
+    }
+}
+
+static void
 test_8bitmime (Fixture      *f,
                gconstpointer data)
 {
@@ -1413,7 +1496,9 @@ test_8bitmime (Fixture      *f,
     GREETING EHLO_BASIC
     "expect MAIL FROM:<alice@example.test> SIZE=\n"
     "line 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\ndata\nline 250 ok\n",
-    GREETING "expect EHLO\nline 250 mx\n",
+    GREETING "expect EHLO\nline 250 mx\n"
+             "expect MAIL FROM:<alice@example.test>\n"
+             "line 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\ndata\nline 250 ok\n",
     NULL
   };
   g_autoptr (GBytes) bytes = g_bytes_new_static (raw, sizeof raw - 1);
@@ -1421,10 +1506,11 @@ test_8bitmime (Fixture      *f,
   g_autoptr (MsgMessage) message = msg_message_new_from_bytes (bytes, &error);
   g_autoptr (MsgSendReport) report = NULL;
   g_autofree char *wire = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *wire2 = NULL;
 
-  g_test_summary ("8-bit content is announced with BODY=8BITMIME, and refused before MAIL "
-                  "by a server without 8BITMIME.");
+  g_test_summary ("8-bit content is announced with BODY=8BITMIME; a server without 8BITMIME "
+                  "gets it re-encoded (base64 or quoted-printable), and the message is left as it "
+                  "was.");
   g_assert_no_error (error);
   g_assert_true (msg_message_has_8bit_content (message));
   start_multi (f, scripts);
@@ -1432,10 +1518,162 @@ test_8bitmime (Fixture      *f,
   wire = received (f, 0);
   g_assert_true (contains (wire, " BODY=8BITMIME\r\n"));
   g_assert_true (contains (wire, "Gr\xc3\xbc\xc3\x9f"));
+  g_clear_object (&report);
 
   msg_test_set_field (f, "smtpehloname", "other.example.test");
+  report = send_ok (f, message);
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire2 = received (f, 1);
+  g_assert_false (contains (wire2, "BODY=8BITMIME"));
+  /* Mostly 8-bit, so GMime chooses base64 over quoted-printable. */
+  g_assert_true (contains (wire2, "Content-Transfer-Encoding: base64\r\n"));
+  for (const char *p = wire2; *p != '\0'; p++)
+    g_assert_cmpint ((guchar) *p, <, 0x80);
+  g_assert_true (msg_message_has_8bit_content (message));
+}
+
+/* Asserts that the DATA in @wire has no byte above 127 (unless
+ * @eight_bit_ok) and no line over 998 octets, and returns the SIZE
+ * parameter of its MAIL command (0 if none). */
+static guint64
+check_data (const char *wire,
+            gboolean    eight_bit_ok)
+{
+  const char *data = strstr (wire, "\r\nDATA\r\n");
+  const char *size = strstr (wire, " SIZE=");
+  const char *line;
+
+  g_assert_nonnull (data);
+  for (line = data + 8; *line != '\0';)
+    {
+      const char *end = strstr (line, "\r\n");
+
+      g_assert_nonnull (end);
+      g_assert_cmpint (end - line, <=, 998);
+      for (const char *p = line; p < end; p++)
+        if (!eight_bit_ok)
+          g_assert_cmpint ((guchar) *p, <, 0x80);
+      line = end + 2;
+    }
+  return size != NULL ? g_ascii_strtoull (size + 6, NULL, 10) : 0;
+}
+
+static void
+test_8bit_smtputf8_only (Fixture      *f,
+                         gconstpointer data)
+{
+  g_autoptr (GString) raw = g_string_new ("From: alice@example.test\r\n"
+                                          "To: bob@example.test\r\n"
+                                          "Subject: 8bit\r\n"
+                                          "MIME-Version: 1.0\r\n"
+                                          "Content-Type: text/plain; charset=utf-8\r\n"
+                                          "Content-Transfer-Encoding: 8bit\r\n"
+                                          "\r\n"
+                                          "K\xc3\xb6ln ");
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *wire = NULL;
+  const char      *data_start;
+  guint64          size;
+
+  g_test_summary ("Issue 14 item 7: a server offering SMTPUTF8 but not 8BITMIME gets a parsed "
+                  "8-bit body with a 3,008-octet line re-encoded: no BODY=8BITMIME, no 8-bit "
+                  "byte, no line over 998 octets, and a SIZE that matches.");
+  for (int i = 0; i < 3000; i++)
+    g_string_append_c (raw, "abcdefgh"[i % 8]);
+  g_string_append (raw, "\r\n");
+  bytes = g_bytes_new (raw->str, raw->len);
+  message = msg_message_new_from_bytes (bytes, &error);
+  g_assert_no_error (error);
+  start (f, GREETING "expect EHLO\nline 250-mx\nline 250-SIZE 1000000\nline 250 SMTPUTF8\n"
+                     "expect MAIL FROM:<alice@example.test> SIZE=\nline 250 ok\n"
+                     "expect RCPT\nline 250 ok\nexpect DATA\nline 354 go\ndata\nline 250 ok\n");
+  report = send_ok (f, message);
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_false (contains (wire, "BODY=8BITMIME"));
+  size = check_data (wire, FALSE);
+  data_start = strstr (wire, "\r\nDATA\r\n") + 8;
+  /* SIZE counts the message, not the dot-stuffing and the final dot. */
+  g_assert_cmpuint (size, ==, strlen (data_start) - 3);
+  g_assert_true (contains (wire, "K=C3=B6ln abcdefgh"));
+}
+
+static void
+test_long_lines (Fixture      *f,
+                 gconstpointer data)
+{
+  g_autoptr (GString) raw = g_string_new ("From: alice@example.test\r\n"
+                                          "To: bob@example.test\r\n"
+                                          "Subject: long\r\n"
+                                          "\r\n");
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("A line over 998 octets is re-encoded even for a server with 8BITMIME: "
+                  "no extension lifts RFC 5321's limit.");
+  for (int i = 0; i < 3000; i++)
+    g_string_append_c (raw, "0123456789"[i % 10]);
+  g_string_append (raw, "\r\n");
+  bytes = g_bytes_new (raw->str, raw->len);
+  message = msg_message_new_from_bytes (bytes, &error);
+  g_assert_no_error (error);
+  start (f, GREETING EHLO_BASIC TRANSACTION_ONE);
+  report = send_ok (f, message);
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  check_data (wire, TRUE);
+  g_assert_true (contains (wire, "Content-Transfer-Encoding: quoted-printable\r\n"));
+}
+
+static void
+test_8bit_signed (Fixture      *f,
+                  gconstpointer data)
+{
+  static const char raw[] = "From: alice@example.test\r\n"
+                            "To: bob@example.test\r\n"
+                            "Subject: signed\r\n"
+                            "MIME-Version: 1.0\r\n"
+                            "Content-Type: multipart/signed; boundary=s; "
+                            "protocol=\"application/pgp-signature\"; micalg=pgp-sha256\r\n"
+                            "\r\n"
+                            "--s\r\n"
+                            "Content-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Transfer-Encoding: 8bit\r\n"
+                            "\r\n"
+                            "K\xc3\xb6ln\r\n"
+                            "--s\r\n"
+                            "Content-Type: application/pgp-signature\r\n"
+                            "\r\n"
+                            "-----BEGIN PGP SIGNATURE-----\r\n"
+                            "-----END PGP SIGNATURE-----\r\n"
+                            "--s--\r\n";
+  g_autoptr (GBytes) bytes = g_bytes_new_static (raw, sizeof raw - 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = msg_message_new_from_bytes (bytes, &error);
+  g_autofree char *text = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("An 8-bit part inside multipart/signed cannot be re-encoded: a server "
+                  "without 8BITMIME gets nothing, and the error says why.");
+  g_assert_no_error (error);
+  start (f, GREETING "expect EHLO\nline 250-mx\nline 250 SMTPUTF8\n");
   text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED);
   g_assert_true (contains (text, "8BITMIME"));
+  g_assert_true (contains (text, "multipart/signed"));
+  g_assert_true (contains (text, "signature"));
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_false (contains (wire, "MAIL"));
 }
 
 static void
@@ -2053,6 +2291,7 @@ main (int    argc,
   ADD ("/smtp/auth/failed", test_auth_failed);
   ADD ("/smtp/auth/rounds", test_auth_rounds);
   ADD ("/smtp/auth/needs-tls", test_auth_needs_tls);
+  ADD ("/smtp/auth/no-plaintext-downgrade", test_auth_no_plaintext_downgrade);
   ADD ("/smtp/auth/mechanism-setting", test_auth_mechanism_setting);
   ADD ("/smtp/tls/starttls", test_starttls);
   ADD ("/smtp/tls/starttls-new-capabilities", test_starttls_new_capabilities);
@@ -2071,7 +2310,11 @@ main (int    argc,
   ADD ("/smtp/close/quit-stall", test_close_quit_stall);
   ADD ("/smtp/close/dispose", test_dispose_no_wait);
   ADD ("/smtp/extensions/dsn", test_dsn);
+  ADD ("/smtp/extensions/dsn-long-envid", test_dsn_long_envid);
   ADD ("/smtp/extensions/8bitmime", test_8bitmime);
+  ADD ("/smtp/extensions/8bit-smtputf8-only", test_8bit_smtputf8_only);
+  ADD ("/smtp/extensions/long-lines", test_long_lines);
+  ADD ("/smtp/extensions/8bit-signed", test_8bit_signed);
   ADD ("/smtp/extensions/smtputf8", test_smtputf8);
   ADD ("/smtp/async/progress", test_async_progress);
 

@@ -60,6 +60,15 @@ run_tool (Run               *run,
   run->status = g_subprocess_get_exit_status (process);
 }
 
+static char *
+b64_plain (const char *user,
+           const char *password)
+{
+  g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, user, 0, password);
+
+  return g_base64_encode ((const guchar *) plain, 2 + strlen (user) + strlen (password));
+}
+
 static void
 test_send_pickup (void)
 {
@@ -132,6 +141,115 @@ test_show (void)
   g_assert_nonnull (strstr (show.out, "Subject: With attachment\n"));
   g_assert_nonnull (strstr (show.out, "multipart/mixed"));
   g_assert_nonnull (strstr (show.out, "notes.txt"));
+  msg_test_remove_tree (dir);
+}
+
+/* Whether @text has a control character other than the line ends. */
+static gboolean
+has_control (const char *text)
+{
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+      return TRUE;
+  return strstr (text, "\xc2\x9b") != NULL; /* CSI, a C1 control */
+}
+
+static void
+test_show_escapes (void)
+{
+  static const char eml[] =
+      "From: =?utf-8?q?Mallory_=1B]0;owned=07?= <m@example.test>\r\n"
+      "To: bob@example.test\r\n"
+      "Subject: =?utf-8?q?a=0Db=1B[2Jc=C2=9B1m?=\r\n"
+      "MIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n"
+      "\r\n"
+      "--b\r\n"
+      "Content-Type: text/plain\r\n"
+      "\r\n"
+      "hi\r\n"
+      "--b\r\n"
+      "Content-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename*=utf-8''evil%1B%5B31m.txt\r\n"
+      "\r\n"
+      "x\r\n"
+      "--b--\r\n";
+  g_auto (Run) run = { 0 };
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "hostile.eml", NULL);
+
+  g_test_summary ("msgobj show escapes the control characters (ESC, BEL, CR, C1) of a hostile "
+                  "message's headers and file names: none reaches the terminal.");
+  g_assert_true (g_file_set_contents (path, eml, sizeof eml - 1, NULL));
+  run_tool (&run, NULL, (const char *const[]){ "show", path, NULL });
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_false (has_control (run.out));
+  g_assert_false (has_control (run.err));
+  g_assert_nonnull (strstr (run.out, "Subject: a\\rb\\x1b[2Jc\\u009b1m\n"));
+  g_assert_nonnull (strstr (run.out, "\\x1b]0;owned\\x07"));
+  g_assert_nonnull (strstr (run.out, "\\x1b[31m.txt"));
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_password_file (void)
+{
+  g_autofree char  *plain1 = b64_plain ("alice", "from file");
+  g_autofree char  *plain2 = b64_plain ("alice", "from stdin");
+  g_autofree char  *script1 = g_strdup_printf ("line 220 mx\nexpect EHLO\nline 250-mx\nline 250 AUTH PLAIN\n"
+                                                "expect AUTH PLAIN %s\nline 235 ok\n"
+                                                "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\n"
+                                                "expect DATA\nline 354 go\ndata\nline 250 queued\n"
+                                                "expect QUIT\nline 221 bye\n",
+                                               plain1);
+  g_autofree char  *script2 = g_strdup_printf ("line 220 mx\nexpect EHLO\nline 250-mx\nline 250 AUTH PLAIN\n"
+                                                "expect AUTH PLAIN %s\nline 235 ok\n"
+                                                "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\n"
+                                                "expect DATA\nline 354 go\ndata\nline 250 queued\n"
+                                                "expect QUIT\nline 221 bye\n",
+                                               plain2);
+  const char *const scripts[] = { script1, script2, NULL };
+  g_autoptr (MsgTestServer) server = msg_test_server_new_multi (scripts);
+  g_autofree char *port = g_strdup_printf ("smtpserverport=%u", msg_test_server_get_port (server));
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *file = g_build_filename (dir, "password", NULL);
+  g_auto (Run) run = { 0 };
+  g_auto (Run) run2 = { 0 };
+  g_auto (Run) run3 = { 0 };
+  g_autofree char  *help = NULL;
+  const char *const base[] = { "send", "--set", "sendusing=smtp", "--set", "smtpserver=127.0.0.1",
+                               "--set", port, "--set", "smtpauthenticate=1",
+                               "--set", "sendusername=alice", "--set", "smtpallowplaintextauth=true",
+                               "--set", "smtpauthmechanisms=PLAIN", "--from", "a@example.test",
+                               "--to", "b@example.test", "--subject", "S", "--text", "body",
+                               "--password-file", NULL };
+
+  g_test_summary ("--password-file FILE and --password-file - set sendpassword from the first "
+                  "line, so that the password is never on the command line.");
+  g_assert_true (g_file_set_contents (file, "from file\nsecond line ignored\n", -1, NULL));
+  {
+    g_autoptr (GPtrArray) args = g_ptr_array_new ();
+
+    for (guint i = 0; base[i] != NULL; i++)
+      g_ptr_array_add (args, (char *) base[i]);
+    g_ptr_array_add (args, file);
+    g_ptr_array_add (args, NULL);
+    run_tool (&run, NULL, (const char *const *) args->pdata);
+    g_assert_cmpstr (run.err, ==, "");
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_true (msg_test_server_wait_closed (server, 5000));
+
+    args->pdata[args->len - 2] = (char *) "-";
+    run_tool (&run2, "from stdin\n", (const char *const *) args->pdata);
+    g_assert_cmpstr (run2.err, ==, "");
+    g_assert_cmpint (run2.status, ==, 0);
+    g_assert_true (msg_test_server_wait_closed (server, 5000));
+  }
+  g_assert_null (msg_test_server_get_error (server));
+
+  run_tool (&run3, NULL, (const char *const[]){ "--help", NULL });
+  help = g_strconcat (run3.out, run3.err, NULL);
+  g_assert_nonnull (strstr (help, "--password-file"));
   msg_test_remove_tree (dir);
 }
 
@@ -332,6 +450,8 @@ main (int   argc,
   g_test_add_func ("/tool/send-pickup", test_send_pickup);
   g_test_add_func ("/tool/send-server-only", test_send_server_only);
   g_test_add_func ("/tool/show", test_show);
+  g_test_add_func ("/tool/show-escapes", test_show_escapes);
+  g_test_add_func ("/tool/password-file", test_password_file);
   g_test_add_func ("/tool/transports", test_transports);
   g_test_add_func ("/tool/exit-codes", test_exit_codes);
   g_test_add_func ("/tool/interrupt", test_interrupt);

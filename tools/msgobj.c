@@ -37,6 +37,10 @@ static const char summary[] =
     "  transports  list the registered transports\n"
     "  show FILE   print a message's headers and MIME tree\n"
     "\n"
+    "Passwords: give them with --password-file FILE (or - for standard input)\n"
+    "or in a configuration file readable only by you, never with --set on the\n"
+    "command line, where other users can see them.\n"
+    "\n"
     "Exit codes: 0 done, 1 other failure, 2 usage, 3 invalid message or\n"
     "configuration, 4 transport failure (refused, rejected, TLS, protocol),\n"
     "5 timed out, 6 cancelled, 7 outcome unknown (sent, but no answer: the\n"
@@ -56,6 +60,7 @@ typedef struct
   char    *text_file;
   char    *html_file;
   char   **attach;
+  char    *password_file;
   gboolean quiet;
   gboolean verbose;
 } Options;
@@ -75,6 +80,10 @@ static GOptionEntry entries[] = {
   { "text-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.text_file, "Read the plain-text body from FILE", "FILE" },
   { "html-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.html_file, "Read the HTML body from FILE", "FILE" },
   { "attach", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.attach, "Attach FILE (repeatable)", "FILE" },
+  { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
+    "Read sendpassword (send) or postpassword (post) from the first line of FILE "
+    "(- for standard input), so that it is not on the command line",
+    "FILE" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print nothing on success", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Write the protocol trace to standard error", NULL },
   { NULL },
@@ -98,10 +107,57 @@ exit_code_for (const GError *error)
   return EXIT_FAILED;
 }
 
+/* @text with every control character (C0, DEL, C1) and every byte that
+ * is not UTF-8 escaped, and backslashes doubled: what `show` prints comes
+ * from a message that anyone may have written, and ESC, BEL or CR must not
+ * reach the terminal (issue 14, item 10). */
+static char *
+escape_controls (const char *text)
+{
+  GString    *out = g_string_new (NULL);
+  const char *p = text;
+
+  while (*p != '\0')
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          g_string_append_printf (out, "\\x%02x", (guchar) *p);
+          p++;
+          continue;
+        }
+      if (c == '\\')
+        g_string_append (out, "\\\\");
+      else if (c == '\t')
+        g_string_append (out, "\\t");
+      else if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (c == '\r')
+        g_string_append (out, "\\r");
+      else if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (out, "\\x%02x", c);
+      else if (c >= 0x80 && c < 0xa0)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_len (out, p, g_utf8_next_char (p) - p);
+      p = g_utf8_next_char (p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+print_error (const char *message)
+{
+  g_autofree char *shown = escape_controls (message);
+
+  g_printerr ("msgobj: %s\n", shown);
+}
+
 static int
 fail (const GError *error)
 {
-  g_printerr ("msgobj: %s\n", error->message);
+  print_error (error->message);
   return exit_code_for (error);
 }
 
@@ -192,6 +248,56 @@ read_stdin_utf8 (char   **contents,
   return TRUE;
 }
 
+/* Sets @field from the first line of --password-file (a file, or "-" for
+ * standard input), wiping every buffer that held it. */
+static gboolean
+set_password_from_file (MsgConfiguration *configuration,
+                        const char       *field,
+                        GError          **error)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  char    *data = NULL;
+  gsize    length = 0;
+  gboolean ok;
+
+  if (g_str_equal (opts.password_file, "-"))
+    {
+      g_autoptr (GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+
+      /* One read of at most 4 KiB: a password, not a stream. */
+      bytes = g_input_stream_read_bytes (in, 4096, NULL, error);
+      if (bytes == NULL)
+        return FALSE;
+      data = g_memdup2 (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes) + 1);
+      length = g_bytes_get_size (bytes);
+      explicit_bzero ((gpointer) g_bytes_get_data (bytes, NULL), length);
+      data[length] = '\0';
+    }
+  else if (!g_file_get_contents (opts.password_file, &data, &length, error))
+    return FALSE;
+
+  /* The first line, without its line end. */
+  {
+    gsize line = strcspn (data, "\r\n");
+
+    if (line < length)
+      explicit_bzero (data + line, length - line);
+    length = line;
+  }
+  if (length == 0)
+    {
+      g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE,
+                   "--password-file: “%s” holds no password on its first line",
+                   opts.password_file);
+      ok = FALSE;
+    }
+  else
+    ok = msg_configuration_set_field (configuration, field, data, error);
+  explicit_bzero (data, length);
+  g_free (data);
+  return ok;
+}
+
 static MsgMessage *
 build_message (MsgConfiguration *configuration,
                GError          **error)
@@ -227,7 +333,8 @@ build_message (MsgConfiguration *configuration,
         return NULL;
       msg_message_set_text_body (message, text);
     }
-  else if (opts.html_file == NULL && !isatty (STDIN_FILENO))
+  else if (opts.html_file == NULL && !isatty (STDIN_FILENO) &&
+           g_strcmp0 (opts.password_file, "-") != 0)
     {
       g_autofree char *text = NULL;
 
@@ -323,6 +430,9 @@ command_send (gboolean post)
   configuration = load_configuration (&error);
   if (configuration == NULL)
     return fail (error);
+  if (opts.password_file != NULL &&
+      !set_password_from_file (configuration, post ? "postpassword" : "sendpassword", &error))
+    return fail (error);
   message = build_message (configuration, &error);
   if (message == NULL)
     return fail (error);
@@ -370,14 +480,16 @@ command_send (gboolean post)
 
   if (!opts.quiet)
     {
-      const char *pickup = msg_send_report_get_pickup_file (state.report);
+      const char      *pickup = msg_send_report_get_pickup_file (state.report);
+      const char      *id = msg_send_report_get_message_id (state.report);
+      const char      *response = msg_send_report_get_server_response (state.report);
+      g_autofree char *text = pickup != NULL ? g_strdup (pickup)
+                                             : g_strdup_printf ("%s %s", id != NULL ? id : "",
+                                                                response != NULL ? response : "");
+      /* The server's response is the server's text. */
+      g_autofree char *shown = escape_controls (text);
 
-      if (pickup != NULL)
-        g_print ("%s\n", pickup);
-      else
-        g_print ("%s %s\n",
-                 msg_send_report_get_message_id (state.report) != NULL ? msg_send_report_get_message_id (state.report) : "",
-                 msg_send_report_get_server_response (state.report) != NULL ? msg_send_report_get_server_response (state.report) : "");
+      g_print ("%s\n", shown);
     }
   g_object_unref (state.report);
   return EXIT_OK;
@@ -414,6 +526,7 @@ print_tree (MsgBodyPart *part,
     g_string_append_printf (line, " %s", disposition);
   if (filename != NULL)
     g_string_append_printf (line, " “%s”", filename);
+  /* Everything but the indentation came from the message. */
   if (children == NULL)
     {
       g_autoptr (GBytes) content = msg_body_part_get_decoded_content (part, NULL);
@@ -421,7 +534,11 @@ print_tree (MsgBodyPart *part,
       if (content != NULL)
         g_string_append_printf (line, ", %" G_GSIZE_FORMAT " bytes", g_bytes_get_size (content));
     }
-  g_print ("%s\n", line->str);
+  {
+    g_autofree char *shown = escape_controls (line->str);
+
+    g_print ("%s\n", shown);
+  }
   g_string_free (line, TRUE);
 
   for (GList *l = children; l != NULL; l = l->next)
@@ -442,7 +559,7 @@ command_show (const char *path)
 
   if (message == NULL)
     {
-      g_printerr ("msgobj: %s\n", error->message);
+      print_error (error->message);
       return error->domain == MSG_MESSAGE_ERROR ? EXIT_INVALID : EXIT_FAILED;
     }
 
@@ -451,7 +568,11 @@ command_show (const char *path)
       g_autofree char *value = msg_message_get_header (message, headers[i]);
 
       if (value != NULL)
-        g_print ("%s: %s\n", headers[i], value);
+        {
+          g_autofree char *shown = escape_controls (value);
+
+          g_print ("%s: %s\n", headers[i], shown);
+        }
     }
   g_print ("\n");
   root = msg_message_get_body_part (message);
@@ -475,7 +596,7 @@ main (int   argc,
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
-      g_printerr ("msgobj: %s\n", error->message);
+      print_error (error->message);
       return EXIT_USAGE;
     }
   /* Standard output is for results that scripts read (the message ID):
@@ -508,6 +629,10 @@ main (int   argc,
   if (g_str_equal (command, "show") && argc == 3)
     return command_show (argv[2]);
 
-  g_printerr ("msgobj: unknown command or wrong arguments: %s (try --help)\n", command);
+  {
+    g_autofree char *shown = escape_controls (command);
+
+    g_printerr ("msgobj: unknown command or wrong arguments: %s (try --help)\n", shown);
+  }
   return EXIT_USAGE;
 }

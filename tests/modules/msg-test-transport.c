@@ -98,6 +98,8 @@ msg_test_transport_init (MsgTestTransport *self)
 {
 }
 
+MSG_TRANSPORT_DEFINE_ABI_VERSION;
+
 G_MODULE_EXPORT void g_io_msgobj_test_load (GIOModule *module);
 G_MODULE_EXPORT void g_io_msgobj_test_unload (GIOModule *module);
 

@@ -345,3 +345,22 @@ def test_copy_is_independent():
     assert copy.get_field("smtpserver") == "a.example.org"
     assert copy.get_secret("sendpassword") == "pw"
     assert cfg.get_int("smtpserverport") == 25
+
+
+def test_key_file_secret_needs_private_file(tmp_path):
+    """Issue 14, item 5: a password in a file others can read is refused,
+    naming the file and the fix; chmod 600 makes it load."""
+    conf = tmp_path / "secret.conf"
+    conf.write_text("[configuration]\nsendpassword = hunter2\n")
+    conf.chmod(0o644)
+    cfg = MsgObj.Configuration.new()
+    with pytest.raises(GLib.Error) as excinfo:
+        cfg.load_from_file(str(conf))
+    message = assert_config_error(excinfo, MsgObj.ConfigurationError.PARSE)
+    assert str(conf) in message
+    assert "chmod 600" in message
+    assert "hunter2" not in message
+    assert not cfg.is_field_set("sendpassword")
+    conf.chmod(0o600)
+    assert cfg.load_from_file(str(conf))
+    assert cfg.is_field_set("sendpassword")

@@ -561,3 +561,39 @@ def test_nul_never_reaches_the_wire():
             continue
         assert getattr(message, getter)() == kept
     assert_clean(message)
+
+
+# Issue 14: what a message may not carry
+
+def test_post_refuses_control_headers(tmp_path):
+    config = MsgObj.Configuration.new()
+    config.set_field("nntpserverpickupdirectory", str(tmp_path))
+    message = make_message(config)
+    message.set_newsgroups("local.test")
+    message.set_text_body("body\n")
+    assert message.set_header("Control", "cancel <victim@example.org>")
+    with pytest.raises(GLib.Error) as excinfo:
+        message.post(None)
+    text = assert_message_error(excinfo, MsgObj.MessageError.INVALID_HEADER)
+    assert "Control" in text and "nntpallowcontrolheaders" in text
+    assert list(tmp_path.iterdir()) == []
+    config.set_field("nntpallowcontrolheaders", "true")
+    report = message.post(None)
+    assert b"Control: cancel <victim@example.org>\r\n" in open(
+        report.get_pickup_file(), "rb").read()
+
+
+def test_write_flags_7bit():
+    raw = (b"From: ann@example.com\r\nTo: bob@example.org\r\nSubject: x\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+           b"Content-Transfer-Encoding: 8bit\r\n\r\nK\xc3\xb6ln " + b"a" * 3000 + b"\r\n")
+    message = MsgObj.Message.new_from_bytes(GLib.Bytes.new(raw))
+    seven = wire(message, MsgObj.WriteFlags.ENCODE_8BIT)
+    assert all(b < 0x80 for b in seven)
+    assert parse(seven).get_content().startswith("K\xf6ln aaa")
+    limited = wire(message, MsgObj.WriteFlags.LINE_LIMIT)
+    assert parse(limited).get_content().startswith("K\xf6ln aaa")
+    # The message itself is unchanged.
+    assert message.has_8bit_content()
+    assert message.to_bytes().get_data() == message.to_bytes().get_data()
+    assert b"Content-Transfer-Encoding: 8bit" in message.to_bytes().get_data()

@@ -8,6 +8,8 @@
 
 #include "msg-nntp-transport.h"
 
+MSG_TRANSPORT_DEFINE_ABI_VERSION;
+
 G_MODULE_EXPORT void   g_io_msgobj_nntp_load (GIOModule *module);
 G_MODULE_EXPORT void   g_io_msgobj_nntp_unload (GIOModule *module);
 G_MODULE_EXPORT char **g_io_msgobj_nntp_query (void);

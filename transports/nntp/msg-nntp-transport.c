@@ -7,6 +7,7 @@
 #include "msg-nntp-transport.h"
 
 #include <string.h>
+#include <unistd.h>
 
 /* Posting news over NNTP (RFC 3977), with STARTTLS (RFC 4642) and
  * AUTHINFO USER/PASS and SASL PLAIN (RFC 4643).
@@ -48,6 +49,8 @@ struct _MsgNntpTransport
   gboolean       posting_allowed;
   gboolean       mode_reader_sent;
   gboolean       authenticated;
+  gint64         post_start;    /* the last post's operation start */
+  gint64         post_deadline; /* and its total deadline */
 };
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgNntpTransport, msg_nntp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
@@ -76,7 +79,7 @@ settings_clear (Settings *s)
   g_free (s->user);
   if (s->password != NULL)
     {
-      memset (s->password, 0, strlen (s->password));
+      explicit_bzero (s->password, strlen (s->password));
       g_free (s->password);
     }
   g_free (s->ca_file);
@@ -105,15 +108,39 @@ settings_load (Settings         *s,
   s->operation_timeout = msg_configuration_get_seconds (configuration, "nntpoperationtimeout");
 }
 
+/* A tag of the password for the connection key: an HMAC-SHA256 under a
+ * random key made once per process, so that the key kept with the
+ * connection is no unsalted digest that a dictionary reverses (issue 14,
+ * item 9). */
+static char *
+password_tag (const char *password)
+{
+  static guint8 key[32];
+  static gsize  key_ready = 0;
+
+  if (g_once_init_enter (&key_ready))
+    {
+      if (getentropy (key, sizeof key) != 0)
+        {
+          /* No kernel entropy (a very old kernel): GLib's generator,
+           * seeded from /dev/urandom, is still not guessable offline. */
+          for (gsize i = 0; i < sizeof key; i++)
+            key[i] = (guint8) g_random_int ();
+        }
+      g_once_init_leave (&key_ready, 1);
+    }
+  return g_compute_hmac_for_string (G_CHECKSUM_SHA256, key, sizeof key, password, -1);
+}
+
 /* What shaped a connection (docs/design.md, decision 7). The password
- * enters only as a digest, so the transport does not keep it. */
+ * enters only as a keyed digest, so the transport does not keep it. */
 static char *
 settings_shape (const Settings *s)
 {
   g_autofree char *digest = NULL;
 
   if (s->auth == AUTH_BASIC && s->password != NULL)
-    digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, s->password, -1);
+    digest = password_tag (s->password);
   return g_strdup_printf ("%s\n%u\n%d\n%d\n%d\n%s\n%s\n%s\n%d\n%d",
                           s->host, s->port, s->implicit_tls, s->starttls, s->auth,
                           s->auth == AUTH_BASIC && s->user != NULL ? s->user : "",
@@ -397,7 +424,7 @@ auth_user_pass (MsgNntpTransport *self,
   pass_command = g_strdup_printf ("AUTHINFO PASS %s", s->password != NULL ? s->password : "");
   ok = msg_connection_queue_secret_command (self->connection, pass_command,
                                             "AUTHINFO PASS <redacted>", error);
-  memset (pass_command, 0, strlen (pass_command));
+  explicit_bzero (pass_command, strlen (pass_command));
   g_free (pass_command);
   if (!ok)
     return FALSE;
@@ -425,7 +452,7 @@ auth_sasl_plain (MsgNntpTransport *self,
   if (password_length > 0)
     memcpy (plain + 2 + user_length, s->password, password_length);
   encoded = g_base64_encode ((const guchar *) plain, length);
-  memset (plain, 0, length);
+  explicit_bzero (plain, length);
   g_free (plain);
 
   line = g_strdup_printf ("AUTHINFO SASL PLAIN %s", encoded);
@@ -447,9 +474,9 @@ auth_sasl_plain (MsgNntpTransport *self,
       g_clear_pointer (&reply, msg_reply_unref);
       ok = ok && msg_connection_queue_secret_command (self->connection, encoded, "<redacted>", error);
     }
-  memset (line, 0, strlen (line));
+  explicit_bzero (line, strlen (line));
   g_free (line);
-  memset (encoded, 0, strlen (encoded));
+  explicit_bzero (encoded, strlen (encoded));
   g_free (encoded);
   if (!ok)
     return FALSE;
@@ -768,6 +795,8 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
   if (!msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, &size, cancellable, error))
     goto out;
   deadline = msg_transport_get_operation_deadline (transport, s.operation_timeout, size);
+  self->post_start = msg_transport_get_operation_start_time (transport);
+  self->post_deadline = deadline;
 
   for (unsigned attempt = 0; attempt < 2 && report == NULL; attempt++)
     {
@@ -808,6 +837,7 @@ msg_nntp_transport_close_sync (MsgTransport *transport,
   MsgNntpTransport *self = MSG_NNTP_TRANSPORT (transport);
   g_autoptr (MsgReply) reply = NULL;
   double   timeout;
+  gint64   until;
   gboolean ok = TRUE;
 
   /* A connection the server already closed has nothing to say goodbye to. */
@@ -820,9 +850,13 @@ msg_nntp_transport_close_sync (MsgTransport *transport,
   timeout = msg_connection_get_timeout (self->connection);
   if (timeout <= 0 || timeout > QUIT_TIMEOUT)
     timeout = QUIT_TIMEOUT;
+  until = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+  /* Called by msg_message_post() within the post's operation: QUIT gets
+   * only what is left of its deadline. */
+  if (self->post_start != 0 && self->post_start == msg_transport_get_operation_start_time (transport))
+    until = MIN (until, self->post_deadline);
   msg_connection_set_timeout (self->connection, timeout);
-  msg_connection_set_deadline (self->connection,
-                               g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC));
+  msg_connection_set_deadline (self->connection, until);
   reply = command (self, "QUIT", cancellable, error);
   if (reply == NULL)
     ok = FALSE;
@@ -867,7 +901,7 @@ msg_nntp_transport_validate (MsgTransport *transport,
       gboolean         bad_password = password != NULL && strpbrk (password, "\r\n") != NULL;
 
       if (password != NULL)
-        memset (password, 0, strlen (password));
+        explicit_bzero (password, strlen (password));
       if (bad_password)
         {
           g_set_error_literal (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE,

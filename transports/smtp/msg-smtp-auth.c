@@ -43,17 +43,31 @@ strv_contains_ci (const char *const *strv,
   return FALSE;
 }
 
+/* The mechanisms chosen automatically, in the order of preference; over
+ * a connection without TLS only those that do not send the password in
+ * the clear, so that a man in the middle who strips CRAM-MD5 from the
+ * EHLO reply does not get PLAIN (issue 14, item 8). */
+static const char *const automatic_tls[] = { "CRAM-MD5", "PLAIN", "LOGIN", NULL };
+static const char *const automatic_clear[] = { "CRAM-MD5", NULL };
+
+static const char *const *
+wanted_mechanisms (const Settings *s,
+                   gboolean        tls)
+{
+  if (s->mechanisms != NULL && s->mechanisms[0] != NULL)
+    return (const char *const *) s->mechanisms;
+  return tls ? automatic_tls : automatic_clear;
+}
+
 /* The first mechanism, in the order of preference, that the server offers
  * and this transport implements. XOAUTH2 only when asked for by name: its
  * "password" is an OAuth 2 token. */
 static const char *
 choose_mechanism (const Settings     *s,
-                  const Capabilities *caps)
+                  const Capabilities *caps,
+                  gboolean            tls)
 {
-  static const char *const automatic[] = { "CRAM-MD5", "PLAIN", "LOGIN", NULL };
-  const char *const       *wanted = s->mechanisms != NULL && s->mechanisms[0] != NULL
-                                        ? (const char *const *) s->mechanisms
-                                        : automatic;
+  const char *const *wanted = wanted_mechanisms (s, tls);
 
   for (guint i = 0; wanted[i] != NULL; i++)
     if (mechanism_from_name (wanted[i]) != MECH_NONE &&
@@ -112,10 +126,12 @@ auth_response (Mechanism       mechanism,
        * for it with an empty challenge instead. */
       if (round == 0 && (challenge_b64 == NULL || *challenge_b64 == '\0'))
         {
-          g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
           gsize            length = 2 + strlen (s->username) + strlen (password);
+          g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
+          char            *response = base64_string (plain, length);
 
-          return base64_string (plain, length);
+          explicit_bzero (plain, length);
+          return response;
         }
       return NULL;
     case MECH_NONE:
@@ -156,18 +172,22 @@ choose_usable_mechanism (MsgConnection      *connection,
       msg_connection_abort (connection);
       return NULL;
     }
-  name = choose_mechanism (s, caps);
+  name = choose_mechanism (s, caps, msg_connection_is_tls (connection));
   if (name == NULL)
     {
+      gboolean         tls = msg_connection_is_tls (connection);
       g_autofree char *offered = g_strjoinv (" ", caps->auth);
-      g_autofree char *allowed = s->mechanisms != NULL && s->mechanisms[0] != NULL
-                                     ? g_strjoinv (" ", s->mechanisms)
-                                     : g_strdup ("CRAM-MD5 PLAIN LOGIN");
+      g_autofree char *allowed = g_strjoinv (" ", (GStrv) wanted_mechanisms (s, tls));
+      gboolean         automatic = s->mechanisms == NULL || s->mechanisms[0] == NULL;
 
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
                    "No usable authentication mechanism for %s:%u: the server offers %s, "
-                   "allowed are %s",
-                   s->host, s->port, offered, allowed);
+                   "allowed are %s%s",
+                   s->host, s->port, offered, allowed,
+                   automatic && !tls ? " (without TLS only mechanisms that do not send the "
+                                       "password in the clear are chosen automatically; name "
+                                       "PLAIN or LOGIN in smtpauthmechanisms to allow them)"
+                                     : "");
       msg_connection_abort (connection);
       return NULL;
     }
@@ -183,27 +203,27 @@ queue_auth_command (MsgConnection  *connection,
                     Mechanism       mechanism,
                     GError        **error)
 {
-  g_autofree char *command = NULL;
+  g_autoptr (SecretString) command = NULL;
   g_autofree char *trace = NULL;
   const char      *password = s->password != NULL ? s->password : "";
 
   if (mechanism == MECH_PLAIN)
     {
+      gsize            length = 2 + strlen (s->username) + strlen (password);
       g_autofree char *plain = g_strdup_printf ("%c%s%c%s", 0, s->username, 0, password);
-      g_autofree char *b64 = base64_string (plain, 2 + strlen (s->username) + strlen (password));
+      g_autoptr (SecretString) b64 = base64_string (plain, length);
 
       command = g_strdup_printf ("AUTH PLAIN %s", b64);
-      memset (plain, 0, 2 + strlen (s->username) + strlen (password));
+      explicit_bzero (plain, length);
       trace = g_strdup ("AUTH PLAIN <redacted>");
     }
   else if (mechanism == MECH_XOAUTH2)
     {
-      g_autofree char *token = g_strdup_printf ("user=%s\001auth=Bearer %s\001\001",
-                                                s->username, password);
-      g_autofree char *b64 = base64_string (token, strlen (token));
+      g_autoptr (SecretString) token = g_strdup_printf ("user=%s\001auth=Bearer %s\001\001",
+                                                        s->username, password);
+      g_autoptr (SecretString) b64 = base64_string (token, strlen (token));
 
       command = g_strdup_printf ("AUTH XOAUTH2 %s", b64);
-      memset (token, 0, strlen (token));
       trace = g_strdup ("AUTH XOAUTH2 <redacted>");
     }
   else
@@ -213,7 +233,6 @@ queue_auth_command (MsgConnection  *connection,
                     : !(_msg_smtp_check_command (connection, command, MAX_COMMAND, error) &&
                         msg_connection_queue_command (connection, command, error)))
     return FALSE;
-  memset (command, 0, strlen (command));
   return TRUE;
 }
 
@@ -231,7 +250,7 @@ auth_rounds (MsgConnection  *connection,
 
   for (guint round = 0;; round++)
     {
-      g_autofree char *response = NULL;
+      g_autoptr (SecretString) response = NULL;
 
       g_clear_pointer (&reply, msg_reply_unref);
       reply = _msg_smtp_read_reply (connection, "AUTH", cancellable, error);
@@ -258,7 +277,6 @@ auth_rounds (MsgConnection  *connection,
         }
       if (!_msg_smtp_queue_secret (connection, response, "<redacted>", error))
         return NULL;
-      memset (response, 0, strlen (response));
     }
   return g_steal_pointer (&reply);
 }

@@ -141,6 +141,74 @@ _msg_smtp_xtext_encode (const char *text)
   return g_string_free (out, FALSE);
 }
 
+/* The DSN envelope identifier (RFC 3461 section 4.4): the Message-ID
+ * without its angle brackets, as xtext, or NULL when there is none or when
+ * its xtext is longer than the 100 characters the RFC allows (a long but
+ * valid Message-ID would otherwise push MAIL past 512 octets). */
+char *
+_msg_smtp_envid (MsgMessage *message)
+{
+  g_autofree char *message_id = msg_message_get_message_id (message);
+  g_autofree char *bare = NULL;
+  g_autofree char *envid = NULL;
+  gsize            length;
+
+  if (message_id == NULL || *message_id == '\0')
+    return NULL;
+  length = strlen (message_id);
+  if (message_id[0] == '<')
+    length--;
+  if (length > 0 && g_str_has_suffix (message_id, ">"))
+    length--;
+  bare = g_strndup (message_id + (message_id[0] == '<'), length);
+  envid = _msg_smtp_xtext_encode (bare);
+  if (*envid == '\0' || strlen (envid) > MAX_ENVID)
+    return NULL;
+  return g_steal_pointer (&envid);
+}
+
+/* The longest MAIL and RCPT commands this envelope can give, with every
+ * parameter the transport may add, are checked against RFC 5321's 512
+ * octets before any I/O: a send must not fail after connecting on
+ * something known beforehand. */
+gboolean
+_msg_smtp_envelope_check_lengths (const Envelope *e,
+                                  MsgMessage     *message,
+                                  GError        **error)
+{
+  g_autofree char *envid = _msg_smtp_envid (message);
+  g_autofree char *mail = NULL;
+
+  /* SIZE with the largest 64-bit number, BODY, SMTPUTF8, RET, ENVID. */
+  mail = g_strdup_printf ("MAIL FROM:<%s> SIZE=%" G_GUINT64_FORMAT " BODY=8BITMIME SMTPUTF8 "
+                          "RET=HDRS%s%s",
+                          e->sender.wire, G_MAXUINT64, envid != NULL ? " ENVID=" : "",
+                          envid != NULL ? envid : "");
+  if (strlen (mail) + 2 > MAX_COMMAND)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                   "The sender “%s” makes the SMTP MAIL command longer than %d octets "
+                   "(RFC 5321 4.5.3.1.4)",
+                   e->sender.address, MAX_COMMAND);
+      return FALSE;
+    }
+  for (guint i = 0; i < e->recipients->len; i++)
+    {
+      const Mailbox   *m = &g_array_index (e->recipients, Mailbox, i);
+      g_autofree char *rcpt = g_strdup_printf ("RCPT TO:<%s> NOTIFY=SUCCESS,FAILURE,DELAY", m->wire);
+
+      if (strlen (rcpt) + 2 > MAX_COMMAND)
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
+                       "The recipient “%s” makes the SMTP RCPT command longer than %d octets "
+                       "(RFC 5321 4.5.3.1.4)",
+                       m->address, MAX_COMMAND);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 char *
 _msg_smtp_dsn_notify (MsgDsnOptions options)
 {

@@ -8,6 +8,8 @@
 
 #include "msg-smtp-transport.h"
 
+MSG_TRANSPORT_DEFINE_ABI_VERSION;
+
 G_MODULE_EXPORT void   g_io_msgobj_smtp_load (GIOModule *module);
 G_MODULE_EXPORT void   g_io_msgobj_smtp_unload (GIOModule *module);
 G_MODULE_EXPORT char **g_io_msgobj_smtp_query (void);

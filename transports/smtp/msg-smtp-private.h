@@ -6,13 +6,31 @@
 
 #include <msgobj.h>
 
+#include <string.h>
+
 G_BEGIN_DECLS
+
+/* A string that held a secret: overwritten before it is freed (issue 14,
+ * item 9), with explicit_bzero() so that the compiler cannot drop it. */
+typedef char SecretString;
+
+static inline void
+_msg_smtp_secret_free (SecretString *text)
+{
+  if (text == NULL)
+    return;
+  explicit_bzero (text, strlen (text));
+  g_free (text);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SecretString, _msg_smtp_secret_free)
 
 /* RFC 5321 section 4.5.3.1. */
 #define MAX_LOCAL_PART 64
 #define MAX_DOMAIN 255
 #define MAX_PATH 256
 #define MAX_COMMAND 512
+#define MAX_ENVID 100       /* RFC 3461 section 4.4 */
 #define MAX_AUTH_LINE 12288 /* RFC 4954 section 4 */
 #define MAX_AUTH_ROUNDS 5   /* docs/design.md, decision 4 */
 
@@ -124,6 +142,10 @@ gboolean _msg_smtp_envelope_init (Envelope   *e,
                                   MsgMessage *message,
                                   GError    **error);
 char    *_msg_smtp_xtext_encode (const char *text);
+char    *_msg_smtp_envid (MsgMessage *message);
+gboolean _msg_smtp_envelope_check_lengths (const Envelope *e,
+                                           MsgMessage     *message,
+                                           GError        **error);
 char    *_msg_smtp_dsn_notify (MsgDsnOptions options);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Envelope, _msg_smtp_envelope_clear)

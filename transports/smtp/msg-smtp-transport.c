@@ -8,6 +8,7 @@
 #include "msg-smtp-private.h"
 
 #include <string.h>
+#include <unistd.h>
 
 /* The SMTP transport (RFC 5321 with SIZE, 8BITMIME, SMTPUTF8, DSN,
  * PIPELINING, STARTTLS and AUTH), written as plain sequential stages over
@@ -32,9 +33,57 @@ struct _MsgSmtpTransport
   MsgConnection *connection;     /* (owned) (nullable): the kept connection */
   char          *connection_key; /* (owned) (nullable): what shaped it */
   Capabilities   caps;
+  gint64         send_start;    /* the last send's operation start */
+  gint64         send_deadline; /* and its total deadline */
 };
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgSmtpTransport, msg_smtp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
+
+/* How every message goes to an SMTP server: without Bcc, and with no line
+ * over 998 octets (RFC 5321 4.5.3.1.6), which no extension lifts. */
+#define SMTP_WRITE_FLAGS (MSG_WRITE_FLAGS_OMIT_BCC | MSG_WRITE_FLAGS_LINE_LIMIT)
+
+/* A stream that counts the bytes written to it and notes whether one is
+ * above 127: the size and the 8-bit state of a message as it will really
+ * be written, after any re-encoding. */
+#define SCAN_TYPE_STREAM (scan_stream_get_type ())
+G_DECLARE_FINAL_TYPE (ScanStream, scan_stream, SCAN, STREAM, GOutputStream)
+
+struct _ScanStream
+{
+  GOutputStream parent_instance;
+  guint64       count;
+  gboolean      eight_bit;
+};
+
+G_DEFINE_FINAL_TYPE (ScanStream, scan_stream, G_TYPE_OUTPUT_STREAM)
+
+static gssize
+scan_stream_write (GOutputStream *stream,
+                   const void    *buffer,
+                   gsize          count,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  ScanStream *self = SCAN_STREAM (stream);
+
+  self->count += count;
+  for (gsize i = 0; i < count && !self->eight_bit; i++)
+    if (((const guchar *) buffer)[i] >= 0x80)
+      self->eight_bit = TRUE;
+  return (gssize) count;
+}
+
+static void
+scan_stream_class_init (ScanStreamClass *klass)
+{
+  G_OUTPUT_STREAM_CLASS (klass)->write_fn = scan_stream_write;
+}
+
+static void
+scan_stream_init (ScanStream *self)
+{
+}
 
 /* Settings. */
 
@@ -45,7 +94,7 @@ settings_clear (Settings *s)
   g_free (s->username);
   if (s->password != NULL)
     {
-      memset (s->password, 0, strlen (s->password));
+      explicit_bzero (s->password, strlen (s->password));
       g_free (s->password);
     }
   g_strfreev (s->mechanisms);
@@ -111,8 +160,32 @@ settings_load (Settings         *s,
   s->operation_timeout = msg_configuration_get_seconds (config, "smtpoperationtimeout");
 }
 
+/* A tag of the password for the connection key: an HMAC-SHA256 under a
+ * random key made once per process, so that the key kept with the
+ * connection is no unsalted digest that a dictionary reverses (issue 14,
+ * item 9). */
+static char *
+password_tag (const char *password)
+{
+  static guint8 key[32];
+  static gsize  key_ready = 0;
+
+  if (g_once_init_enter (&key_ready))
+    {
+      if (getentropy (key, sizeof key) != 0)
+        {
+          /* No kernel entropy (a very old kernel): GLib's generator,
+           * seeded from /dev/urandom, is still not guessable offline. */
+          for (gsize i = 0; i < sizeof key; i++)
+            key[i] = (guint8) g_random_int ();
+        }
+      g_once_init_leave (&key_ready, 1);
+    }
+  return g_compute_hmac_for_string (G_CHECKSUM_SHA256, key, sizeof key, password, -1);
+}
+
 /* The settings that shape a connection (docs/design.md, decision 7); the
- * password only as a digest, so that the key holds no secret. */
+ * password only as a keyed digest, so that the key holds no secret. */
 static char *
 settings_connection_key (const Settings *s)
 {
@@ -120,7 +193,7 @@ settings_connection_key (const Settings *s)
   g_autofree char *password_digest = NULL;
 
   if (s->password != NULL)
-    password_digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, s->password, -1);
+    password_digest = password_tag (s->password);
   return g_strdup_printf ("%s\n%u\n%d\n%d\n%d\n%s\n%s\n%s\n%d\n%s\n%d\n%s",
                           s->host, s->port, s->implicit_tls, s->starttls, s->authenticate,
                           s->username != NULL ? s->username : "",
@@ -618,15 +691,16 @@ typedef struct
   gboolean answered; /* a MAIL got a reply, not 421 */
 
   /* The current transaction. */
-  gboolean  eight_bit;  /* the message has 8-bit content */
-  char     *mail;       /* (owned) (nullable): the MAIL command */
-  char     *notify;     /* (owned) (nullable): the DSN NOTIFY parameter */
-  MsgReply *mail_reply; /* (owned) (nullable) */
-  MsgReply *data_reply; /* (owned) (nullable) */
-  gboolean  data_sent;  /* DATA went out pipelined behind the RCPTs */
-  guint     ok;         /* RCPTs accepted so far */
-  gboolean  limited;    /* a RCPT met the server's recipient limit */
-  MsgReply *final;      /* (owned) (nullable): the reply to the final dot */
+  gboolean      eight_bit;   /* the message as written has 8-bit content */
+  MsgWriteFlags write_flags; /* how the message is written */
+  char         *mail;        /* (owned) (nullable): the MAIL command */
+  char         *notify;      /* (owned) (nullable): the DSN NOTIFY parameter */
+  MsgReply     *mail_reply;  /* (owned) (nullable) */
+  MsgReply     *data_reply;  /* (owned) (nullable) */
+  gboolean      data_sent;   /* DATA went out pipelined behind the RCPTs */
+  guint         ok;          /* RCPTs accepted so far */
+  gboolean      limited;     /* a RCPT met the server's recipient limit */
+  MsgReply     *final;       /* (owned) (nullable): the reply to the final dot */
 } Transaction;
 
 static void
@@ -666,6 +740,7 @@ transaction_start (Transaction *tx)
   g_clear_pointer (&tx->data_reply, msg_reply_unref);
   g_clear_pointer (&tx->final, msg_reply_unref);
   tx->eight_bit = FALSE;
+  tx->write_flags = SMTP_WRITE_FLAGS;
   tx->data_sent = FALSE;
   tx->ok = 0;
   tx->limited = FALSE;
@@ -689,6 +764,49 @@ pending_result (Transaction *tx,
   return &g_array_index (tx->results, RcptResult, g_array_index (tx->pending, guint, k));
 }
 
+/* A server without 8BITMIME gets no 8-bit byte in a body (issue 14, item
+ * 7; SMTPUTF8 is about addresses and headers, and does not say the server
+ * takes 8-bit bodies): the parts with 8-bit content go re-encoded to
+ * quoted-printable or base64, and the message is measured again as it
+ * will be written. What stays 8-bit is in the headers, which only
+ * SMTPUTF8 allows; a signed part cannot be re-encoded. */
+static gboolean
+check_7bit (Transaction *tx,
+            GError     **error)
+{
+  const Capabilities *caps = &tx->self->caps;
+  const Settings     *s = tx->s;
+  g_autoptr (ScanStream) scan = g_object_new (SCAN_TYPE_STREAM, NULL);
+  g_autoptr (GError) local_error = NULL;
+
+  tx->write_flags = SMTP_WRITE_FLAGS | MSG_WRITE_FLAGS_ENCODE_8BIT;
+  if (!msg_message_write_to_stream_full (tx->message, G_OUTPUT_STREAM (scan), tx->write_flags,
+                                         tx->cancellable, &local_error))
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+                   "The message has 8-bit content but SMTP server %s:%u does not support "
+                   "8BITMIME, and it cannot be re-encoded: %s",
+                   s->host, s->port, local_error->message);
+      return FALSE;
+    }
+  tx->size = scan->count;
+  tx->eight_bit = scan->eight_bit;
+  if (tx->eight_bit && !caps->smtputf8)
+    {
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+                   "The message has 8-bit headers but SMTP server %s:%u supports neither "
+                   "8BITMIME nor SMTPUTF8",
+                   s->host, s->port);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Checks that need the server's capabilities, before MAIL. */
 static gboolean
 check_capabilities (Transaction *tx,
@@ -706,14 +824,8 @@ check_capabilities (Transaction *tx,
       return FALSE;
     }
   tx->eight_bit = msg_message_has_8bit_content (tx->message);
-  if (tx->eight_bit && !caps->eightbitmime && !caps->smtputf8)
-    {
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
-                   "The message has 8-bit content but SMTP server %s:%u does not support "
-                   "8BITMIME",
-                   s->host, s->port);
-      return FALSE;
-    }
+  if (tx->eight_bit && !caps->eightbitmime && !check_7bit (tx, error))
+    return FALSE;
   if (caps->size && caps->size_max > 0 && tx->size > caps->size_max)
     {
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
@@ -743,23 +855,16 @@ build_mail_command (Transaction *tx)
     g_string_append (mail, " SMTPUTF8");
   if (caps->dsn && dsn != MSG_DSN_DEFAULT)
     {
-      g_autofree char *message_id = msg_message_get_message_id (tx->message);
+      g_autofree char *envid = _msg_smtp_envid (tx->message);
 
       if (dsn & MSG_DSN_RETURN_FULL)
         g_string_append (mail, " RET=FULL");
       else if (dsn & MSG_DSN_RETURN_HEADERS)
         g_string_append (mail, " RET=HDRS");
-      if (message_id != NULL && *message_id != '\0')
-        {
-          /* The Message-ID without its angle brackets identifies the
-           * envelope in the DSNs that come back. */
-          g_autofree char *bare = g_strndup (message_id + (message_id[0] == '<'),
-                                             strlen (message_id) - (message_id[0] == '<') -
-                                                 g_str_has_suffix (message_id, ">"));
-          g_autofree char *envid = _msg_smtp_xtext_encode (bare);
-
-          g_string_append_printf (mail, " ENVID=%s", envid);
-        }
+      /* The Message-ID identifies the envelope in the DSNs that come back;
+       * without it when too long (RFC 3461 4.4). */
+      if (envid != NULL)
+        g_string_append_printf (mail, " ENVID=%s", envid);
       tx->notify = _msg_smtp_dsn_notify (dsn);
     }
   tx->mail = g_string_free (mail, FALSE);
@@ -924,7 +1029,7 @@ smtp_data (Transaction *tx,
     }
 
   /* The message, streamed: canonical CRLF, dot-stuffed, in large writes. */
-  if (!msg_transport_write_message_data (MSG_TRANSPORT (tx->self), tx->message, MSG_WRITE_FLAGS_OMIT_BCC,
+  if (!msg_transport_write_message_data (MSG_TRANSPORT (tx->self), tx->message, tx->write_flags,
                                          tx->connection, tx->size, tx->cancellable, error))
     {
       _msg_smtp_prefix_stage (error, "message data");
@@ -1144,12 +1249,14 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
     }
   if (!msg_message_prepare_for_sending (message, error) ||
       !_msg_smtp_envelope_init (&e, message, error) ||
-      !msg_message_measure (message, MSG_WRITE_FLAGS_OMIT_BCC, &size, cancellable, error))
+      !msg_message_measure (message, SMTP_WRITE_FLAGS, &size, cancellable, error))
     {
       drop_connection (self);
       return NULL;
     }
   deadline = msg_transport_get_operation_deadline (transport, s.operation_timeout, size);
+  self->send_start = msg_transport_get_operation_start_time (transport);
+  self->send_deadline = deadline;
   key = settings_connection_key (&s);
 
   /* Reuse the kept connection only if it was made with the same settings
@@ -1211,6 +1318,7 @@ msg_smtp_transport_close_sync (MsgTransport *transport,
   MsgSmtpTransport *self = MSG_SMTP_TRANSPORT (transport);
   g_autoptr (MsgReply) reply = NULL;
   double   timeout;
+  gint64   until;
   gboolean ok;
 
   if (self->connection == NULL)
@@ -1223,9 +1331,13 @@ msg_smtp_transport_close_sync (MsgTransport *transport,
   timeout = msg_connection_get_timeout (self->connection);
   if (timeout <= 0 || timeout > QUIT_TIMEOUT)
     timeout = QUIT_TIMEOUT;
+  until = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+  /* Called by msg_message_send() within the send's operation: QUIT gets
+   * only what is left of its deadline. */
+  if (self->send_start != 0 && self->send_start == msg_transport_get_operation_start_time (transport))
+    until = MIN (until, self->send_deadline);
   msg_connection_set_timeout (self->connection, timeout);
-  msg_connection_set_deadline (self->connection,
-                               g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC));
+  msg_connection_set_deadline (self->connection, until);
   reply = _msg_smtp_exchange (self->connection, "QUIT", "QUIT", cancellable, error);
   ok = reply != NULL;
   if (reply != NULL && msg_reply_get_code (reply) != 221)
@@ -1273,8 +1385,10 @@ msg_smtp_transport_validate (MsgTransport *transport,
           return FALSE;
         }
     }
-  /* Addresses that cannot go into a command are refused before any I/O. */
-  return _msg_smtp_envelope_init (&e, message, error);
+  /* Addresses that cannot go into a command, and commands too long, are
+   * refused before any I/O. */
+  return _msg_smtp_envelope_init (&e, message, error) &&
+         _msg_smtp_envelope_check_lengths (&e, message, error);
 }
 
 static void
