@@ -211,17 +211,47 @@ _msg_message_set_urn_field (MsgMessage *self,
 
 /* The date of the newest Received header (the first one), after its last
  * ';' (RFC 5321, section 4.4). */
-static char *
-date_received (MsgMessage *self)
+static GDateTime *
+parse_received (MsgMessage *self)
 {
   const char *received = g_mime_object_get_header (GMIME_OBJECT (self->mime), "Received");
   const char *semicolon = received != NULL ? strrchr (received, ';') : NULL;
-  g_autoptr (GDateTime) date = NULL;
 
-  if (semicolon == NULL)
-    return NULL;
-  date = g_mime_utils_header_decode_date (semicolon + 1);
+  return semicolon != NULL ? g_mime_utils_header_decode_date (semicolon + 1) : NULL;
+}
+
+static char *
+date_received (MsgMessage *self)
+{
+  g_autoptr (GDateTime) date = parse_received (self);
+
   return date != NULL ? g_mime_utils_header_format_date (date) : NULL;
+}
+
+/**
+ * msg_message_get_received_time:
+ * @self: a message
+ *
+ * Gets when the message was received (CDO's `ReceivedTime`): the date of
+ * its newest `Received` header (the first one), in the configuration's
+ * `timezoneid` when it is set, else in the zone the header gives.
+ *
+ * Returns: (transfer full) (nullable): the date, or %NULL if the message
+ *   has no `Received` header with a date
+ */
+GDateTime *
+msg_message_get_received_time (MsgMessage *self)
+{
+  g_autoptr (GDateTime) date = NULL;
+  g_autoptr (GTimeZone) tz = NULL;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+
+  date = parse_received (self);
+  if (date == NULL)
+    return NULL;
+  tz = _msg_message_get_timezone (self);
+  return tz != NULL ? g_date_time_to_timezone (date, tz) : g_steal_pointer (&date);
 }
 
 static char *

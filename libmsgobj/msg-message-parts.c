@@ -312,3 +312,54 @@ msg_body_part_get_body_parts_model (MsgBodyPart *self)
   _msg_mime_object_children_changed (object);
   return G_LIST_MODEL (model);
 }
+
+/* Embedded messages */
+
+/**
+ * msg_message_new_from_body_part:
+ * @part: a `message/rfc822` body part
+ * @error: return location for an error
+ *
+ * Opens the message embedded in a `message/rfc822` part (a forwarded
+ * message, a bounce's original) as a message of its own: CDO's
+ * `DataSource.OpenObject` on such a part. The new message is a copy: its
+ * changes do not reach @part.
+ *
+ * Returns: (transfer full): the embedded message, or %NULL with
+ *   %MSG_MESSAGE_ERROR_FAILED if @part holds no message
+ */
+MsgMessage *
+msg_message_new_from_body_part (MsgBodyPart *part,
+                                GError     **error)
+{
+  GMimeObject  *object;
+  GMimeMessage *inner;
+  g_autoptr (GMimeStream) mem = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  GByteArray *array;
+
+  g_return_val_if_fail (MSG_IS_BODY_PART (part), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  object = _msg_body_part_get_object (part);
+  inner = GMIME_IS_MESSAGE_PART (object) ? g_mime_message_part_get_message (GMIME_MESSAGE_PART (object)) : NULL;
+  if (inner == NULL)
+    {
+      g_autofree char *type = msg_body_part_get_content_media_type (part);
+
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                   "A %s part holds no message (only message/rfc822 parts do)", type);
+      return NULL;
+    }
+
+  mem = g_mime_stream_mem_new ();
+  if (g_mime_object_write_to_stream (GMIME_OBJECT (inner), NULL, mem) < 0)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                           "Cannot read the embedded message");
+      return NULL;
+    }
+  array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (mem));
+  bytes = g_bytes_new (array->data, array->len);
+  return msg_message_new_from_bytes (bytes, error);
+}

@@ -109,6 +109,9 @@ MsgMessage       *msg_message_new_from_stream        (GInputStream     *stream,
 MSG_AVAILABLE_IN_ALL
 MsgMessage       *msg_message_new_from_file          (const char       *path,
                                                       GError          **error);
+MSG_AVAILABLE_IN_ALL
+MsgMessage       *msg_message_new_from_body_part     (MsgBodyPart      *part,
+                                                      GError          **error);
 
 /* Properties. */
 MSG_AVAILABLE_IN_ALL
@@ -288,6 +291,8 @@ gboolean          msg_message_get_field_at           (MsgMessage       *self,
                                                       char            **value);
 MSG_AVAILABLE_IN_ALL
 GStrv             msg_message_list_field_names       (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+GDateTime        *msg_message_get_received_time      (MsgMessage       *self);
 MSG_AVAILABLE_IN_ALL
 MsgImportance     msg_message_get_importance         (MsgMessage       *self);
 MSG_AVAILABLE_IN_ALL

@@ -1518,6 +1518,71 @@ test_fields_enumerate (void)
   g_assert_nonnull (strstr (enumerated->str, "Content-Type,"));
 }
 
+static void
+test_received_time (void)
+{
+  g_autoptr (MsgMessage) message = parse_string ("Received: from b by c; Tue, 24 Jun 2008 10:00:00 +0000\r\n"
+                                                 "Received: from a by b; Tue, 24 Jun 2008 09:59:00 +0000\r\n"
+                                                 "From: a@example.com\r\n"
+                                                 "\r\n"
+                                                 "body\r\n");
+  g_autoptr (MsgMessage) none = parse_string ("From: a@example.com\r\n\r\nbody\r\n");
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (GDateTime) date = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("ReceivedTime is the date of the newest Received header, in timezoneid when set;"
+                  " NULL without one.");
+
+  date = msg_message_get_received_time (message);
+  g_assert_nonnull (date);
+  g_assert_cmpint (g_date_time_get_hour (date), ==, 10);
+  g_assert_cmpint (g_date_time_get_minute (date), ==, 0);
+  g_assert_cmpint (g_date_time_get_utc_offset (date), ==, 0);
+  g_clear_pointer (&date, g_date_time_unref);
+
+  g_assert_true (msg_configuration_set_field (configuration, "timezoneid", "Asia/Tokyo", &error));
+  msg_message_set_configuration (message, configuration);
+  date = msg_message_get_received_time (message);
+  g_assert_cmpint (g_date_time_get_hour (date), ==, 19);
+  g_assert_cmpint (g_date_time_get_utc_offset (date), ==, 9 * G_TIME_SPAN_HOUR);
+
+  g_assert_null (msg_message_get_received_time (none));
+}
+
+static void
+test_embedded_message (void)
+{
+  g_autoptr (MsgMessage) parsed = parse_string (multipart_message);
+  g_autoptr (MsgBodyPart) embedded = msg_message_get_attachment (parsed, 1);
+  g_autoptr (MsgBodyPart) binary = msg_message_get_attachment (parsed, 0);
+  g_autoptr (MsgMessage) inner = NULL;
+  g_autoptr (MsgMessage) none = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *subject = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("A message/rfc822 part opens as a message of its own (CDO's OpenObject on the"
+                  " part), written with CRLF; another part is a clear error.");
+
+  inner = msg_message_new_from_body_part (embedded, &error);
+  g_assert_no_error (error);
+  from = msg_message_get_from (inner);
+  subject = msg_message_get_subject (inner);
+  body = msg_message_get_text_body (inner);
+  g_assert_cmpstr (from, ==, "inner@example.com");
+  g_assert_cmpstr (subject, ==, "Inner");
+  g_assert_cmpstr (body, ==, "Inner body");
+  text = to_string (inner); /* checks CRLF line ends */
+
+  none = msg_message_new_from_body_part (binary, &error);
+  g_assert_null (none);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "application/octet-stream"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1553,6 +1618,8 @@ main (int   argc,
   g_test_add_func ("/message/fields/httpmail", test_fields_httpmail);
   g_test_add_func ("/message/fields/received", test_fields_received);
   g_test_add_func ("/message/fields/enumerate", test_fields_enumerate);
+  g_test_add_func ("/message/received-time", test_received_time);
+  g_test_add_func ("/message/embedded-message", test_embedded_message);
   g_test_add_func ("/message/body-part-accessors", test_body_part_accessors);
   g_test_add_func ("/message/attachments-collection", test_attachments_collection);
   g_test_add_func ("/message/body-parts-model", test_body_parts_model);

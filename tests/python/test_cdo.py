@@ -276,3 +276,23 @@ def test_multipart_no_data():
     with pytest.raises(GLib.Error) as excinfo:
         m.get_body_part().get_decoded_content()
     assert excinfo.value.code == int(MsgObj.MessageError.MULTIPART_NO_DATA)
+
+
+def test_received_time_and_embedded_message():
+    raw = (b"Received: from b by c; Tue, 24 Jun 2008 10:00:00 +0000\r\n"
+           b"From: a@example.com\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+           b"--b\r\nContent-Type: text/plain\r\n\r\nsee below\r\n"
+           b"--b\r\nContent-Type: message/rfc822\r\n\r\n"
+           b"From: inner@example.com\nSubject: Inner\n\nInner body\n"
+           b"--b--\r\n")
+    m = MsgObj.Message.new_from_bytes(GLib.Bytes.new(raw))
+    received = m.get_received_time()
+    assert (received.get_hour(), received.get_minute()) == (10, 0)
+    assert m.get_received_time().get_utc_offset() == 0
+    inner = MsgObj.Message.new_from_body_part(m.get_attachment(0))
+    assert inner.get_subject() == "Inner"
+    assert inner.get_from() == "inner@example.com"
+    assert b"\r\n" in inner.to_bytes().get_data()
+    with pytest.raises(GLib.Error):
+        MsgObj.Message.new_from_body_part(m.get_text_body_part())
