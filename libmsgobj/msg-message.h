@@ -384,6 +384,9 @@ MsgMessage       *msg_message_create_reply_all       (MsgMessage       *self);
 MSG_AVAILABLE_IN_ALL
 MsgMessage       *msg_message_create_forward         (MsgMessage       *self);
 MSG_AVAILABLE_IN_ALL
+MsgMessage       *msg_message_create_post_reply      (MsgMessage       *self,
+                                                      GError          **error);
+MSG_AVAILABLE_IN_ALL
 void              msg_message_set_response_text      (MsgMessage       *self,
                                                       const char       *text);
 

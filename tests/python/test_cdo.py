@@ -296,3 +296,17 @@ def test_received_time_and_embedded_message():
     assert b"\r\n" in inner.to_bytes().get_data()
     with pytest.raises(GLib.Error):
         MsgObj.Message.new_from_body_part(m.get_text_body_part())
+
+
+def test_post_reply():
+    raw = (b"From: ann@example.com\r\nNewsgroups: comp.mail.misc\r\n"
+           b"Subject: Porting CDO\r\nMessage-ID: <a2@example.com>\r\n\r\nHow?\r\n")
+    original = MsgObj.Message.new_from_bytes(GLib.Bytes.new(raw))
+    followup = original.create_post_reply()
+    assert followup.get_newsgroups() == "comp.mail.misc"
+    assert followup.get_to() is None
+    assert followup.get_header("References") == "<a2@example.com>"
+    mail = MsgObj.Message.new()
+    with pytest.raises(GLib.Error) as excinfo:
+        mail.create_post_reply()
+    assert excinfo.value.code == int(MsgObj.MessageError.NO_NEWSGROUPS)
