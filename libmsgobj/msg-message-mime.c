@@ -561,7 +561,8 @@ msg_message_new_from_file (const char *path,
 {
   g_autofree char *contents = NULL;
   g_autoptr (GBytes) bytes = NULL;
-  gsize length = 0;
+  gsize       length = 0;
+  MsgMessage *message;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -570,7 +571,10 @@ msg_message_new_from_file (const char *path,
     return NULL;
 
   bytes = g_bytes_new_take (g_steal_pointer (&contents), length);
-  return msg_message_new_from_bytes (bytes, error);
+  message = msg_message_new_from_bytes (bytes, error);
+  if (message != NULL)
+    _msg_message_bind_source (message, path);
+  return message;
 }
 
 /* Serialisation */
@@ -730,6 +734,8 @@ write_message_cb (GOutputStream *output,
  * `DataSource.SaveToFile`). The write is atomic: a temporary file in the
  * same directory is synced and renamed over @path, so @path is either the
  * complete message or left as it was; no partial file remains on error.
+ * The message is then bound to @path ([method@Message.save],
+ * [method@Message.get_is_dirty]).
  *
  * Returns: %TRUE on success
  */
@@ -742,5 +748,8 @@ msg_message_save_to_file (MsgMessage *self,
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return _msg_write_file_atomically (path, write_message_cb, self, error);
+  if (!_msg_write_file_atomically (path, write_message_cb, self, error))
+    return FALSE;
+  _msg_message_bind_source (self, path);
+  return TRUE;
 }

@@ -96,6 +96,11 @@ char    *_msg_message_get_urn_field (MsgMessage *self,
 gboolean _msg_message_remove_urn_field (MsgMessage *self,
                                         const char *name);
 
+/* Binds the message to @path for msg_message_save() and is-dirty
+ * (msg-message-datasource.c). */
+void _msg_message_bind_source (MsgMessage *self,
+                               const char *path);
+
 /* The zone of the configuration's timezoneid, or NULL if it has none
  * (msg-message-envelope.c). */
 GTimeZone *_msg_message_get_timezone (MsgMessage *self);

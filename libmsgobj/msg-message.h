@@ -328,6 +328,13 @@ MSG_AVAILABLE_IN_ALL
 gboolean          msg_message_save_to_file           (MsgMessage       *self,
                                                       const char       *path,
                                                       GError          **error);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_message_save                   (MsgMessage       *self,
+                                                      GError          **error);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_message_get_is_dirty           (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+char             *msg_message_get_source_file        (MsgMessage       *self);
 
 /* For transports. */
 MSG_AVAILABLE_IN_ALL

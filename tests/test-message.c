@@ -1583,6 +1583,64 @@ test_embedded_message (void)
   g_assert_nonnull (strstr (error->message, "application/octet-stream"));
 }
 
+static void
+test_datasource (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = write_temp_file (dir, "in.eml",
+                                           "From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n\r\nbody\r\n", -1);
+  g_autofree char *copy = g_build_filename (dir, "copy.eml", NULL);
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgMessage) fresh = make_message ();
+  g_autoptr (MsgMessage) reread = NULL;
+  g_autoptr (MsgBodyPart) text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *source = NULL;
+  g_autofree char *subject = NULL;
+
+  g_test_summary ("A message opened from a file is bound to it: clean until changed (through a"
+                  " property, a field or a body part), Save writes it back and makes it clean;"
+                  " save_to_file binds to the new file; an unbound message is dirty and Save"
+                  " refuses it.");
+
+  message = msg_message_new_from_file (path, &error);
+  g_assert_no_error (error);
+  source = msg_message_get_source_file (message);
+  g_assert_cmpstr (source, ==, path);
+  g_assert_false (msg_message_get_is_dirty (message));
+
+  g_assert_true (msg_message_set_subject (message, "changed", &error));
+  g_assert_true (msg_message_get_is_dirty (message));
+  g_assert_true (msg_message_save (message, &error));
+  g_assert_no_error (error);
+  g_assert_false (msg_message_get_is_dirty (message));
+  reread = msg_message_new_from_file (path, &error);
+  subject = msg_message_get_subject (reread);
+  g_assert_cmpstr (subject, ==, "changed");
+
+  g_assert_true (msg_message_set_header (message, "X-Note", "1", &error));
+  g_assert_true (msg_message_get_is_dirty (message));
+  g_assert_true (msg_message_remove_header (message, "X-Note"));
+  g_assert_false (msg_message_get_is_dirty (message));
+
+  text = msg_message_get_text_body_part (message);
+  g_assert_true (msg_body_part_set_charset (text, "iso-8859-1", &error));
+  g_assert_true (msg_message_get_is_dirty (message));
+  g_assert_true (msg_message_save_to_file (message, copy, &error));
+  g_clear_pointer (&source, g_free);
+  source = msg_message_get_source_file (message);
+  g_assert_cmpstr (source, ==, copy);
+  g_assert_false (msg_message_get_is_dirty (message));
+
+  g_assert_true (msg_message_get_is_dirty (fresh));
+  g_assert_null (msg_message_get_source_file (fresh));
+  g_assert_false (msg_message_save (fresh, &error));
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "save_to_file"));
+
+  msg_test_remove_tree (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1620,6 +1678,7 @@ main (int   argc,
   g_test_add_func ("/message/fields/enumerate", test_fields_enumerate);
   g_test_add_func ("/message/received-time", test_received_time);
   g_test_add_func ("/message/embedded-message", test_embedded_message);
+  g_test_add_func ("/message/datasource", test_datasource);
   g_test_add_func ("/message/body-part-accessors", test_body_part_accessors);
   g_test_add_func ("/message/attachments-collection", test_attachments_collection);
   g_test_add_func ("/message/body-parts-model", test_body_parts_model);

@@ -5,6 +5,7 @@ collection."""
 
 import email
 import email.policy
+import os
 
 import pytest
 from gi.repository import GLib, MsgObj
@@ -310,3 +311,19 @@ def test_post_reply():
     with pytest.raises(GLib.Error) as excinfo:
         mail.create_post_reply()
     assert excinfo.value.code == int(MsgObj.MessageError.NO_NEWSGROUPS)
+
+
+def test_datasource_save_and_is_dirty(tmp_dir):
+    path = os.path.join(tmp_dir, "in.eml")
+    with open(path, "wb") as f:
+        f.write(b"From: a@example.com\r\nSubject: s\r\n\r\nbody\r\n")
+    m = MsgObj.Message.new_from_file(path)
+    assert m.get_source_file() == path
+    assert not m.get_is_dirty()
+    m.set_subject("changed")
+    assert m.get_is_dirty()
+    assert m.save()
+    assert not m.get_is_dirty()
+    assert MsgObj.Message.new_from_file(path).get_subject() == "changed"
+    with pytest.raises(GLib.Error):
+        MsgObj.Message.new().save()
