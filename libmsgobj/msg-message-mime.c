@@ -734,10 +734,9 @@ write_message_cb (GOutputStream *output,
  * `DataSource.SaveToFile`). The write is atomic: a temporary file in the
  * same directory is synced and renamed over @path, so @path is either the
  * complete message or left as it was; no partial file remains on error.
- * The message is then bound to @path ([method@Message.save],
- * [method@Message.get_is_dirty]).
  *
- * Returns: %TRUE on success
+ * Returns: %TRUE on success, and the message is then bound to @path
+ *   ([method@Message.save], [method@Message.get_is_dirty])
  */
 gboolean
 msg_message_save_to_file (MsgMessage *self,
