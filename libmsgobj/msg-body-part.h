@@ -73,6 +73,9 @@ gboolean     msg_body_part_set_content                   (MsgBodyPart  *self,
                                                           GBytes       *content,
                                                           GError      **error);
 MSG_AVAILABLE_IN_ALL
+GBytes      *msg_body_part_to_bytes                      (MsgBodyPart  *self,
+                                                          GError      **error);
+MSG_AVAILABLE_IN_ALL
 char        *msg_body_part_get_text                      (MsgBodyPart  *self,
                                                           GError      **error);
 MSG_AVAILABLE_IN_ALL

@@ -7,6 +7,7 @@
 #include "msg-message-private.h"
 
 #include "msg-body-part-private.h"
+#include "msg-mime-sink-private.h"
 
 /* The body parts of a message as CDO's porting users know them: the part
  * holding each body wherever it sits in the tree, and the attachments as
@@ -362,4 +363,52 @@ msg_message_new_from_body_part (MsgBodyPart *part,
   array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (mem));
   bytes = g_bytes_new (array->data, array->len);
   return msg_message_new_from_bytes (bytes, error);
+}
+
+/* A body part's own stream */
+
+/**
+ * msg_body_part_to_bytes:
+ * @self: a body part
+ * @error: return location for an error
+ *
+ * Gets the part as it is written in its message, its headers followed by
+ * its encoded content (children included, for a multipart), with CRLF line
+ * ends: CDO's `BodyPart.GetStream`. For a file attachment, this reads the
+ * file.
+ *
+ * Returns: (transfer full): the part, or %NULL if a file it holds cannot
+ *   be read
+ */
+GBytes *
+msg_body_part_to_bytes (MsgBodyPart *self,
+                        GError     **error)
+{
+  g_autoptr (GOutputStream) mem = NULL;
+  g_autoptr (GMimeStream) sink = NULL;
+  g_autoptr (GMimeFormatOptions) options = NULL;
+  GMimeObject *object;
+  ssize_t      written;
+
+  g_return_val_if_fail (MSG_IS_BODY_PART (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  object = _msg_body_part_get_object (self);
+  options = g_mime_format_options_new ();
+  g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
+  mem = g_memory_output_stream_new_resizable ();
+  _msg_stream_error_clear ();
+  sink = _msg_mime_sink_new (mem, NULL, FALSE);
+  written = g_mime_object_write_to_stream (object, options, sink);
+  _msg_mime_object_release_files (object);
+  if (!_msg_mime_sink_finish (MSG_MIME_SINK (sink), error))
+    return NULL;
+  if (written < 0)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED, "The body part could not be written");
+      return NULL;
+    }
+  if (!g_output_stream_close (mem, NULL, error))
+    return NULL;
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
 }

@@ -1052,6 +1052,72 @@ test_charset_parsed (void)
   g_assert_cmpstr (got, ==, "caf\xc3\xa9");
 }
 
+static void
+test_to_bytes (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("line one\nline two\n", 18);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "data.bin", NULL);
+  g_autofree char *written = NULL;
+  g_autoptr (MsgBodyPart) root = NULL;
+  MsgBodyPart *attachment;
+  MsgBodyPart *file_part;
+
+  g_test_summary ("A part's own stream (CDO GetStream) is its headers and encoded content exactly"
+                  " as written in the message, with CRLF; the root's is the tail of the message;"
+                  " a missing file is an error.");
+
+  msg_message_set_text_body (message, "body");
+  attachment = msg_message_add_attachment_bytes (message, bytes, "notes.txt", "text/plain", &error);
+  g_assert_true (g_file_set_contents (path, "\x01\x02\x03", 3, &error));
+  file_part = msg_message_add_attachment (message, path, &error);
+  g_assert_no_error (error);
+  written = to_string (message);
+
+  {
+    g_autoptr (GBytes) part = msg_body_part_to_bytes (attachment, &error);
+    g_autofree char *text = NULL;
+    gsize            len;
+
+    g_assert_no_error (error);
+    text = g_strndup (g_bytes_get_data (part, &len), g_bytes_get_size (part));
+    g_assert_true (g_str_has_prefix (text, "Content-Type: text/plain"));
+    g_assert_nonnull (strstr (text, "\r\n\r\nline one\r\nline two\r\n"));
+    g_assert_nonnull (strstr (written, text));
+  }
+  {
+    g_autoptr (GBytes) part = msg_body_part_to_bytes (file_part, &error);
+    g_autofree char *text = g_strndup (g_bytes_get_data (part, NULL), g_bytes_get_size (part));
+
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (text, "AQID"));
+    g_assert_nonnull (strstr (written, text));
+  }
+  {
+    g_autoptr (GBytes) part = NULL;
+    g_autofree char *text = NULL;
+
+    root = msg_message_get_body_part (message);
+    part = msg_body_part_to_bytes (root, &error);
+    g_assert_no_error (error);
+    text = g_strndup (g_bytes_get_data (part, NULL), g_bytes_get_size (part));
+    g_assert_true (g_str_has_prefix (text, "Content-Type: multipart/mixed"));
+    g_assert_true (g_str_has_suffix (written, text));
+  }
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  {
+    g_autoptr (GBytes) part = msg_body_part_to_bytes (file_part, &error);
+
+    g_assert_null (part);
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "data.bin"));
+  }
+  msg_test_remove_tree (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1074,6 +1140,7 @@ main (int   argc,
   g_test_add_func ("/body-part/charset/errors", test_charset_errors);
   g_test_add_func ("/body-part/charset/errors/subprocess", test_charset_errors_subprocess);
   g_test_add_func ("/body-part/charset/parsed", test_charset_parsed);
+  g_test_add_func ("/body-part/to-bytes", test_to_bytes);
 
   return g_test_run ();
 }

@@ -327,3 +327,13 @@ def test_datasource_save_and_is_dirty(tmp_dir):
     assert MsgObj.Message.new_from_file(path).get_subject() == "changed"
     with pytest.raises(GLib.Error):
         MsgObj.Message.new().save()
+
+
+def test_body_part_to_bytes():
+    m = MsgObj.Message.new()
+    m.set_text_body("body")
+    part = m.add_attachment_bytes(GLib.Bytes.new(b"a\nb\n"), "n.txt", "text/plain")
+    data = part.to_bytes().get_data()
+    assert data.startswith(b"Content-Type: text/plain")
+    assert data.endswith(b"\r\n\r\na\r\nb\r\n")
+    assert data in m.to_bytes().get_data()
