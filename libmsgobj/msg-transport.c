@@ -55,6 +55,10 @@
  * caller's cancellable: [method@Transport.get_operation_start_time] then
  * still returns the send's start, and the polite goodbye (QUIT) must get
  * only what is left of the send's deadline.
+ *
+ * A transport written in Python, JavaScript or Vala, or built into an
+ * application, overrides the same virtual functions and registers its type
+ * with [func@Transport.register_type].
  */
 
 typedef struct _Operation Operation;
@@ -313,6 +317,57 @@ msg_transport_list_names (void)
   g_ptr_array_sort (names, compare_strings);
   g_ptr_array_add (names, NULL);
   return (GStrv) g_ptr_array_free (names, FALSE);
+}
+
+/**
+ * msg_transport_register_type:
+ * @name: the name to register the transport under, as `sendusing` and
+ *   `postusing` and [func@Transport.new_for_name] will name it
+ * @type: a non-abstract subclass of #MsgTransport
+ * @error: return location for a #GError
+ *
+ * Registers a transport type that no module provides: one written in
+ * Python, JavaScript or Vala, or one built into the application. From then
+ * on @name finds it like a loaded plugin, for the rest of the process.
+ *
+ * Returns: %TRUE if @type was registered; %FALSE with
+ *   %G_IO_ERROR_INVALID_ARGUMENT if @type is not a concrete transport or
+ *   @name is empty, or %G_IO_ERROR_EXISTS if @name is taken
+ */
+gboolean
+msg_transport_register_type (const char *name,
+                             GType       type,
+                             GError    **error)
+{
+  GIOExtensionPoint *point;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (*name == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "A transport name must not be empty");
+      return FALSE;
+    }
+  if (!g_type_is_a (type, MSG_TYPE_TRANSPORT) || G_TYPE_IS_ABSTRACT (type))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Cannot register “%s” as transport “%s”: not a concrete subclass of MsgTransport",
+                   g_type_name (type), name);
+      return FALSE;
+    }
+
+  _msg_modules_ensure_loaded ();
+  point = g_io_extension_point_lookup (MSG_TRANSPORT_EXTENSION_POINT_NAME);
+  if (g_io_extension_point_get_extension_by_name (point, name) != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   "A transport named “%s” is already registered", name);
+      return FALSE;
+    }
+  g_io_extension_point_implement (MSG_TRANSPORT_EXTENSION_POINT_NAME, type, name, 0);
+  return TRUE;
 }
 
 /* Properties. */
