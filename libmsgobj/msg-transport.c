@@ -841,6 +841,12 @@ operation_run (Operation    *op,
       g_assert_not_reached ();
     }
   g_private_set (&current_operation_key, outer);
+  /* A binding's implementation that fails to run (gjs refuses calls from
+   * other threads) or returns nothing must still fail with an error. */
+  if (result == NULL && error != NULL && *error == NULL)
+    g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_FAILED,
+                 "Transport “%s” failed to %s without an error", msg_transport_get_name (op->self),
+                 op_verb (op->kind));
   return result;
 }
 

@@ -206,3 +206,26 @@ def test_error_from_python_reaches_caller():
     assert info.value.matches(MsgObj.TransportError.quark(),
                               MsgObj.TransportError.NOT_SUPPORTED)
     assert "python-send-only" in info.value.message
+
+
+class SilentTransport(MsgObj.Transport):
+    """Returns nothing and raises nothing: a broken implementation."""
+
+    __gtype_name__ = "MsgTestPySilentTransport"
+
+    def do_send_message_sync(self, message, cancellable):
+        return None
+
+
+MsgObj.Transport.register_type("python-silent", SilentTransport)
+
+
+def test_no_report_and_no_error_is_an_error():
+    config = make_config()
+    config.set_field("sendusing", "python-silent")
+    for send in (lambda m: m.send(None),
+                 lambda m: run_async(m.send_async, m.send_finish, None)):
+        with pytest.raises(GLib.Error) as info:
+            send(make_message(config))
+        assert info.value.matches(MsgObj.TransportError.quark(), MsgObj.TransportError.FAILED)
+        assert "python-silent" in info.value.message
