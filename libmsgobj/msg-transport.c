@@ -72,6 +72,13 @@ typedef struct
   GQueue            waiting;       /* (element-type Operation): under the lock, in call order */
 } MsgTransportPrivate;
 
+/**
+ * msg_transport_error_quark:
+ *
+ * Gets the error domain of transport errors, %MSG_TRANSPORT_ERROR.
+ *
+ * Returns: the #GQuark of the domain
+ */
 /* clang-format off */
 G_DEFINE_QUARK (msg-transport-error-quark, msg_transport_error)
 /* clang-format on */
@@ -376,6 +383,8 @@ msg_transport_register_type (const char *name,
  * msg_transport_get_name:
  * @self: a transport
  *
+ * Gets the name the transport is registered under.
+ *
  * Returns: the name the transport is registered under
  */
 const char *
@@ -390,6 +399,8 @@ msg_transport_get_name (MsgTransport *self)
 /**
  * msg_transport_get_configuration:
  * @self: a transport
+ *
+ * Gets the settings the transport uses.
  *
  * Returns: (transfer none): the transport's settings
  */
