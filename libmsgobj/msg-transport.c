@@ -329,7 +329,7 @@ msg_transport_list_names (void)
 /**
  * msg_transport_register_type:
  * @name: the name to register the transport under, as `sendusing` and
- *   `postusing` and [func@Transport.new_for_name] will name it
+ *   `postusing` and [ctor@Transport.new_for_name] will name it
  * @type: a non-abstract subclass of #MsgTransport
  * @error: return location for a #GError
  *
