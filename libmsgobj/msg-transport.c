@@ -70,6 +70,7 @@ typedef struct
   char             *name;          /* (owned) (nullable) */
   Operation        *running;       /* (nullable): under the lock */
   GQueue            waiting;       /* (element-type Operation): under the lock, in call order */
+  gboolean          in_caller;     /* atomic: run-in-caller-context */
 } MsgTransportPrivate;
 
 /**
@@ -89,6 +90,7 @@ enum
   PROP_0,
   PROP_CONFIGURATION,
   PROP_NAME,
+  PROP_RUN_IN_CALLER_CONTEXT,
   N_PROPS,
 };
 
@@ -156,7 +158,8 @@ msg_transport_get_property (GObject    *object,
                             GValue     *value,
                             GParamSpec *pspec)
 {
-  MsgTransport *self = MSG_TRANSPORT (object);
+  MsgTransport        *self = MSG_TRANSPORT (object);
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
 
   switch (prop_id)
     {
@@ -165,6 +168,9 @@ msg_transport_get_property (GObject    *object,
       break;
     case PROP_NAME:
       g_value_set_string (value, msg_transport_get_name (self));
+      break;
+    case PROP_RUN_IN_CALLER_CONTEXT:
+      g_value_set_boolean (value, g_atomic_int_get (&priv->in_caller));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -188,6 +194,9 @@ msg_transport_set_property (GObject      *object,
     case PROP_NAME:
       g_free (priv->name);
       priv->name = g_value_dup_string (value);
+      break;
+    case PROP_RUN_IN_CALLER_CONTEXT:
+      g_atomic_int_set (&priv->in_caller, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -222,6 +231,21 @@ msg_transport_class_init (MsgTransportClass *klass)
   properties[PROP_NAME] =
       g_param_spec_string ("name", NULL, NULL, NULL,
                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgTransport:run-in-caller-context:
+   *
+   * Whether the asynchronous API calls the virtual functions in the
+   * caller's thread-default main context instead of a worker thread, for
+   * implementations in a language that runs in one thread only (gjs). The
+   * blocking function then blocks that context while it runs; a
+   * synchronous call made from that context while an asynchronous one is
+   * queued on the same transport would wait for it forever. Off by
+   * default; a transport sets it when it is constructed.
+   */
+  properties[PROP_RUN_IN_CALLER_CONTEXT] =
+      g_param_spec_boolean ("run-in-caller-context", NULL, NULL, FALSE,
+                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -886,19 +910,77 @@ run_sync (MsgTransport *self,
   return result;
 }
 
+typedef struct
+{
+  Operation    *op;
+  GCancellable *cancellable;
+  GError       *error;
+  gpointer      result;
+  gboolean      done; /* under lock */
+  GMutex        lock;
+  GCond         cond;
+} CallerRun;
+
+static gboolean
+run_in_caller_context_cb (gpointer data)
+{
+  CallerRun *run = data;
+  GError    *error = NULL;
+  gpointer   result;
+
+  result = operation_run (run->op, run->cancellable, &error);
+  g_mutex_lock (&run->lock);
+  run->result = result;
+  run->error = error;
+  run->done = TRUE;
+  g_cond_signal (&run->cond);
+  g_mutex_unlock (&run->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the virtual function in the async caller's context and waits for
+ * it there: MsgTransport:run-in-caller-context. */
+static gpointer
+operation_run_in_caller_context (Operation    *op,
+                                 GCancellable *cancellable,
+                                 GError      **error)
+{
+  CallerRun run = { op, cancellable, NULL, NULL, FALSE };
+  g_autoptr (GSource) source = g_idle_source_new ();
+
+  g_mutex_init (&run.lock);
+  g_cond_init (&run.cond);
+  /* Through a source, as for progress: never in this thread. */
+  g_source_set_callback (source, run_in_caller_context_cb, &run, NULL);
+  g_source_set_static_name (source, "[msgobj] run in caller context");
+  g_source_attach (source, op->context);
+  g_mutex_lock (&run.lock);
+  while (!run.done)
+    g_cond_wait (&run.cond, &run.lock);
+  g_mutex_unlock (&run.lock);
+  g_mutex_clear (&run.lock);
+  g_cond_clear (&run.cond);
+  if (run.error != NULL)
+    g_propagate_error (error, run.error);
+  return run.result;
+}
+
 static void
 operation_thread (GTask        *task,
                   gpointer      source_object,
                   gpointer      task_data,
                   GCancellable *cancellable)
 {
-  Operation *op = task_data;
-  GError    *error = NULL;
-  gpointer   result = NULL;
-  gboolean   ran;
+  Operation           *op = task_data;
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
+  GError              *error = NULL;
+  gpointer             result = NULL;
+  gboolean             ran;
 
   ran = operation_wait_turn (op, cancellable, &error);
-  if (ran)
+  if (ran && g_atomic_int_get (&priv->in_caller))
+    result = operation_run_in_caller_context (op, cancellable, &error);
+  else if (ran)
     result = operation_run (op, cancellable, &error);
   /* The message is free again when the callback runs (it may send it
    * again), and the result is queued in the caller's context before the

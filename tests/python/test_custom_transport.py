@@ -229,3 +229,18 @@ def test_no_report_and_no_error_is_an_error():
             send(make_message(config))
         assert info.value.matches(MsgObj.TransportError.quark(), MsgObj.TransportError.FAILED)
         assert "python-silent" in info.value.message
+
+
+def test_run_in_caller_context():
+    """With run-in-caller-context the async API calls the virtual
+    functions in the caller's main context, not in a worker thread."""
+    config = make_config()
+    transport = MsgObj.Transport.new_for_name("python-recording", config)
+    assert not transport.props.run_in_caller_context
+    transport.props.run_in_caller_context = True
+    report = run_async(transport.send_message_async, transport.send_message_finish,
+                       make_message(config, "in the caller"), None)
+    assert report.get_server_response() == "250 send by Python"
+    assert run_async(transport.close_async, transport.close_finish, None)
+    assert transport.calls[0][2] is threading.current_thread()
+    assert transport.closed == 1
