@@ -910,15 +910,20 @@ run_sync (MsgTransport *self,
   return result;
 }
 
+typedef gpointer (*OperationRunFunc) (Operation    *op,
+                                      GCancellable *cancellable,
+                                      GError      **error);
+
 typedef struct
 {
-  Operation    *op;
-  GCancellable *cancellable;
-  GError       *error;
-  gpointer      result;
-  gboolean      done; /* under lock */
-  GMutex        lock;
-  GCond         cond;
+  OperationRunFunc func;
+  Operation       *op;
+  GCancellable    *cancellable;
+  GError          *error;
+  gpointer         result;
+  gboolean         done; /* under lock */
+  GMutex           lock;
+  GCond            cond;
 } CallerRun;
 
 static gboolean
@@ -928,7 +933,7 @@ run_in_caller_context_cb (gpointer data)
   GError    *error = NULL;
   gpointer   result;
 
-  result = operation_run (run->op, run->cancellable, &error);
+  result = run->func (run->op, run->cancellable, &error);
   g_mutex_lock (&run->lock);
   run->result = result;
   run->error = error;
@@ -938,14 +943,15 @@ run_in_caller_context_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Runs the virtual function in the async caller's context and waits for
- * it there: MsgTransport:run-in-caller-context. */
+/* Runs @func, which calls the virtual functions, in the async caller's
+ * context and waits for it there: MsgTransport:run-in-caller-context. */
 static gpointer
-operation_run_in_caller_context (Operation    *op,
-                                 GCancellable *cancellable,
-                                 GError      **error)
+operation_run_in_caller_context (OperationRunFunc func,
+                                 Operation       *op,
+                                 GCancellable    *cancellable,
+                                 GError         **error)
 {
-  CallerRun run = { op, cancellable, NULL, NULL, FALSE };
+  CallerRun run = { func, op, cancellable, NULL, NULL, FALSE };
   g_autoptr (GSource) source = g_idle_source_new ();
 
   g_mutex_init (&run.lock);
@@ -979,7 +985,7 @@ operation_thread (GTask        *task,
 
   ran = operation_wait_turn (op, cancellable, &error);
   if (ran && g_atomic_int_get (&priv->in_caller))
-    result = operation_run_in_caller_context (op, cancellable, &error);
+    result = operation_run_in_caller_context (operation_run, op, cancellable, &error);
   else if (ran)
     result = operation_run (op, cancellable, &error);
   /* The message is free again when the callback runs (it may send it
@@ -1286,20 +1292,44 @@ msg_transport_close_finish (MsgTransport *self,
  * send's deadline (the network transports do). The message is accepted by
  * then: whatever the close does, the call succeeds, and the close has
  * aborted the connection when it returns. */
+static gpointer
+operation_run_once (Operation    *op,
+                    GCancellable *cancellable,
+                    GError      **error)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
+  MsgTransportClass   *klass = MSG_TRANSPORT_GET_CLASS (op->self);
+  MsgSendReport       *report;
+
+  report = operation_run (op, cancellable, error);
+  if (report != NULL && klass->close_sync != NULL)
+    {
+      Operation *outer = g_private_get (&current_operation_key);
+      g_autoptr (GError) close_error = NULL;
+
+      g_private_set (&current_operation_key, op);
+      if (!klass->close_sync (op->self, cancellable, &close_error))
+        g_debug ("%s: closing after the message was accepted: %s", priv->name,
+                 close_error != NULL ? close_error->message : "failed");
+      g_private_set (&current_operation_key, outer);
+    }
+  return report;
+}
+
 MsgSendReport *
 _msg_transport_send_once (MsgTransport *self,
                           MsgMessage   *message,
                           gboolean      post,
                           gint64        start,
+                          GMainContext *context,
                           GCancellable *cancellable,
                           GError      **error)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
-  MsgTransportClass   *klass = MSG_TRANSPORT_GET_CLASS (self);
   MsgSendReport       *report = NULL;
   Operation           *op;
 
-  op = operation_new (self, message, post ? OP_POST : OP_SEND, NULL, error);
+  op = operation_new (self, message, post ? OP_POST : OP_SEND, context, error);
   if (op == NULL)
     return NULL;
   if (start != 0)
@@ -1307,18 +1337,10 @@ _msg_transport_send_once (MsgTransport *self,
   operation_enqueue (op);
   if (operation_wait_turn (op, cancellable, error))
     {
-      report = operation_run (op, cancellable, error);
-      if (report != NULL && klass->close_sync != NULL)
-        {
-          Operation *outer = g_private_get (&current_operation_key);
-          g_autoptr (GError) close_error = NULL;
-
-          g_private_set (&current_operation_key, op);
-          if (!klass->close_sync (self, cancellable, &close_error))
-            g_debug ("%s: closing after the message was accepted: %s", priv->name,
-                     close_error != NULL ? close_error->message : "failed");
-          g_private_set (&current_operation_key, outer);
-        }
+      if (context != NULL && g_atomic_int_get (&priv->in_caller))
+        report = operation_run_in_caller_context (operation_run_once, op, cancellable, error);
+      else
+        report = operation_run_once (op, cancellable, error);
       operation_end (op);
     }
   operation_free (op);
