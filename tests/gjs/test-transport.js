@@ -2,9 +2,9 @@
 // A transport written in JavaScript: it overrides the virtual functions,
 // registers its type under a name and is used like a plugin.
 //
-// Only the sync API: gjs (1.74) refuses to run JavaScript in another
-// thread, and the base class runs the virtual functions of an async call
-// in a worker thread.
+// gjs runs JavaScript in the main thread only: the transport sets
+// run-in-caller-context, and the base class calls its virtual functions of
+// an async call in the caller's main context instead of a worker thread.
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
@@ -19,10 +19,17 @@ let lastCancellable = null;
 const JsTransport = GObject.registerClass({
     GTypeName: 'MsgTestJsTransport',
 }, class JsTransport extends MsgObj.Transport {
+    constructor(params) {
+        super(params);
+        this.run_in_caller_context = true;
+    }
+
     _record(kind, message, cancellable) {
         lastCancellable = cancellable;
         const config = this.get_operation_configuration();
         calls.push([kind, message.get_subject(), config.get_field('smtpserver')]);
+        if (message.get_subject() === 'cancelled while queued')
+            throw new Error('a cancelled queued call reached the transport');
         if (message.get_subject() === 'cancel me') {
             // As a cancel from another thread would, while it works.
             cancellable.cancel();
@@ -123,6 +130,79 @@ H.test('its errors reach the caller by domain and code', () => {
     const e = H.assertThrowsGError(() => makeMessage(config, 'refuse me').send(null),
         MsgObj.TransportError, MsgObj.TransportError.MESSAGE_REJECTED, 'refused');
     H.assertEqual(e.message, 'refused by JavaScript', 'the message');
+});
+
+H.test('async send and post through a kept transport', () => {
+    calls.length = 0;
+    const config = makeConfig();
+    const transport = MsgObj.Transport.new_for_name('gjs', config);
+    const progress = [];
+    transport.connect('progress', (t, sent, total) => progress.push([sent, total]));
+    let report = H.runAsync(transport.send_message_async.bind(transport),
+        transport.send_message_finish.bind(transport), makeMessage(config, 'async send'), null);
+    H.assertEqual(report.get_server_response(), '250 send by gjs', 'send report');
+    report = H.runAsync(transport.post_message_async.bind(transport),
+        transport.post_message_finish.bind(transport), makeMessage(config, 'async post'), null);
+    H.assertEqual(report.get_server_response(), '250 post by gjs', 'post report');
+    H.assert(H.runAsync(transport.close_async.bind(transport),
+        transport.close_finish.bind(transport), null), 'closed');
+    H.drainMainContext();
+    H.assertEqual(calls.map(c => c.slice(0, 2)), [['send', 'async send'],
+        ['post', 'async post']], 'calls');
+    H.assertEqual(progress[progress.length - 1], [10, 10], 'progress');
+});
+
+H.test('async through Message', () => {
+    const config = makeConfig();
+    let message = makeMessage(config, 'message async');
+    let report = H.runAsync(message.send_async.bind(message), message.send_finish.bind(message),
+        null);
+    H.assertEqual(report.get_server_response(), '250 send by gjs', 'send report');
+    message = makeMessage(config, 'message post async');
+    report = H.runAsync(message.post_async.bind(message), message.post_finish.bind(message),
+        null);
+    H.assertEqual(report.get_server_response(), '250 post by gjs', 'post report');
+});
+
+H.test('async: cancellation and errors reach it and the caller', () => {
+    const config = makeConfig();
+    const transport = MsgObj.Transport.new_for_name('gjs', config);
+    const cancellable = new Gio.Cancellable();
+    H.assertThrowsGError(() => H.runAsync(transport.send_message_async.bind(transport),
+        transport.send_message_finish.bind(transport), makeMessage(config, 'cancel me'),
+        cancellable), Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED, 'cancelled');
+    H.assert(lastCancellable === cancellable, 'the caller\'s cancellable');
+    H.assertThrowsGError(() => H.runAsync(transport.send_message_async.bind(transport),
+        transport.send_message_finish.bind(transport), makeMessage(config, 'refuse me'), null),
+    MsgObj.TransportError, MsgObj.TransportError.MESSAGE_REJECTED, 'refused');
+});
+
+H.test('async: a call cancelled while queued never reaches it', () => {
+    const config = makeConfig();
+    const transport = MsgObj.Transport.new_for_name('gjs', config);
+    const loop = new GLib.MainLoop(null, false);
+    const cancellable = new Gio.Cancellable();
+    const outcomes = [];
+    const done = (t, result) => {
+        try {
+            outcomes.push(t.send_message_finish(result).get_server_response());
+        } catch (e) {
+            outcomes.push(e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED) ? 'cancelled'
+                : e.message);
+        }
+        if (outcomes.length === 2)
+            loop.quit();
+    };
+    // The first runs in this context once the loop runs; the second waits
+    // its turn and is cancelled before the loop runs at all.
+    transport.send_message_async(makeMessage(config, 'first'), null, done);
+    transport.send_message_async(makeMessage(config, 'cancelled while queued'), cancellable,
+        done);
+    cancellable.cancel();
+    loop.run();
+    // The cancelled call leaves the queue at once: the order of the two
+    // callbacks is not fixed.
+    H.assertEqual(outcomes.sort(), ['250 send by gjs', 'cancelled'], 'outcomes');
 });
 
 System.exit(H.run() > 0 ? 1 : 0);
