@@ -235,6 +235,9 @@ msg_sendmail_transport_init (MsgSendmailTransport *self)
 {
 }
 
+/* The library loads only modules built for its transport ABI. */
+MSG_TRANSPORT_DEFINE_ABI_VERSION;
+
 G_MODULE_EXPORT void g_io_msgobj_sendmail_load (GIOModule *module);
 G_MODULE_EXPORT void g_io_msgobj_sendmail_unload (GIOModule *module);
 
