@@ -13,7 +13,7 @@ want=(
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 valac
   python3-gi
 )
-[ "${1:-}" = "--build-only" ] || want+=(python3-pytest openssl valgrind clang-format git)
+[ "${1:-}" = "--build-only" ] || want+=(python3-pytest gjs gi-docgen openssl valgrind clang-format git)
 
 missing=()
 for p in "${want[@]}"; do

@@ -320,6 +320,8 @@ msg_connection_new (const char *host,
  * msg_connection_get_host:
  * @self: a connection
  *
+ * Gets the host the connection was made for.
+ *
  * Returns: the server's host name or address
  */
 const char *
@@ -333,6 +335,8 @@ msg_connection_get_host (MsgConnection *self)
 /**
  * msg_connection_get_port:
  * @self: a connection
+ *
+ * Gets the port the connection was made for.
  *
  * Returns: the server's port
  */
@@ -370,6 +374,8 @@ msg_connection_set_timeout (MsgConnection *self,
  * msg_connection_get_timeout:
  * @self: a connection
  *
+ * Gets the inactivity limit of each read and write.
+ *
  * Returns: the inactivity limit in seconds, 0 for none
  */
 double
@@ -404,6 +410,8 @@ msg_connection_set_deadline (MsgConnection *self,
 /**
  * msg_connection_get_deadline:
  * @self: a connection
+ *
+ * Gets the total deadline of the operation the connection serves.
  *
  * Returns: the total deadline (monotonic µs), 0 for none
  */
@@ -470,6 +478,8 @@ msg_connection_set_tls_verify (MsgConnection *self,
 /**
  * msg_connection_is_tls:
  * @self: a connection
+ *
+ * Tells whether the connection is encrypted.
  *
  * Returns: whether the open connection uses TLS
  */
@@ -1114,6 +1124,8 @@ msg_connection_starttls (MsgConnection *self,
 /**
  * msg_connection_is_connected:
  * @self: a connection
+ *
+ * Tells whether the connection is still open.
  *
  * Returns: whether the connection is open (it has not failed or been
  *   aborted)

@@ -256,6 +256,8 @@ msg_data_output_stream_finish (MsgDataOutputStream *self,
  * msg_data_output_stream_get_bytes_in:
  * @self: a data stream
  *
+ * Counts the bytes written to the stream.
+ *
  * Returns: how many bytes were written to @self
  */
 guint64
@@ -269,6 +271,8 @@ msg_data_output_stream_get_bytes_in (MsgDataOutputStream *self)
 /**
  * msg_data_output_stream_get_bytes_out:
  * @self: a data stream
+ *
+ * Counts the bytes the stream wrote to its base stream.
  *
  * Returns: how many converted bytes were written to the base stream so far
  *   (bytes still collected for the next block are not counted)

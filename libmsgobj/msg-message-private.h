@@ -53,13 +53,16 @@ void     _msg_message_release (MsgMessage *self);
  * then ends its connection, in one operation: msg_message_send() and
  * msg_message_post(), whose transport lives for the call only. @start is
  * when the caller was called (g_get_monotonic_time()), so that an _async
- * call's clock starts there; 0 for now. Implemented by the transport base
+ * call's clock starts there; 0 for now. @context is an _async caller's
+ * thread-default context, NULL for a sync call (for progress and
+ * MsgTransport:run-in-caller-context). Implemented by the transport base
  * class (msg-transport.c), which owns operations; declared here because
  * the transport module depends on this header, not the other way round. */
 MsgSendReport *_msg_transport_send_once (MsgTransport *self,
                                          MsgMessage   *message,
                                          gboolean      post,
                                          gint64        start,
+                                         GMainContext *context,
                                          GCancellable *cancellable,
                                          GError      **error);
 

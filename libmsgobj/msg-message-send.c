@@ -17,9 +17,19 @@
 /* What an _async call's thread needs. */
 typedef struct
 {
-  gboolean post;
-  gint64   start; /* when the _async call was made */
+  gboolean      post;
+  gint64        start;     /* when the _async call was made */
+  MsgTransport *transport; /* (owned): made in the caller's thread */
+  GMainContext *context;   /* (owned): the caller's */
 } SendData;
+
+static void
+send_data_free (SendData *data)
+{
+  g_object_unref (data->transport);
+  g_main_context_unref (data->context);
+  g_free (data);
+}
 
 static MsgTransport *
 transport_for (MsgMessage *self,
@@ -34,12 +44,9 @@ transport_for (MsgMessage *self,
   return msg_transport_new_for_name (name, configuration, error);
 }
 
-/* @start: when the caller was called, for an _async call's clock; 0 for
- * now. */
 static MsgSendReport *
 send_or_post (MsgMessage   *self,
               gboolean      post,
-              gint64        start,
               GCancellable *cancellable,
               GError      **error)
 {
@@ -51,7 +58,7 @@ send_or_post (MsgMessage   *self,
   /* The transport lives for this call only: its connection ends within
    * the send's deadline and on the caller's cancellable, whatever the
    * server does after accepting the message. */
-  return _msg_transport_send_once (transport, self, post, start, cancellable, error);
+  return _msg_transport_send_once (transport, self, post, 0, NULL, cancellable, error);
 }
 
 /**
@@ -82,7 +89,7 @@ msg_message_send (MsgMessage   *self,
   g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return send_or_post (self, FALSE, 0, cancellable, error);
+  return send_or_post (self, FALSE, cancellable, error);
 }
 
 /**
@@ -106,7 +113,7 @@ msg_message_post (MsgMessage   *self,
   g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return send_or_post (self, TRUE, 0, cancellable, error);
+  return send_or_post (self, TRUE, cancellable, error);
 }
 
 static void
@@ -119,7 +126,8 @@ send_thread (GTask        *task,
   GError        *error = NULL;
   MsgSendReport *report;
 
-  report = send_or_post (source_object, data->post, data->start, cancellable, &error);
+  report = _msg_transport_send_once (data->transport, source_object, data->post, data->start,
+                                     data->context, cancellable, &error);
   if (report == NULL)
     g_task_return_error (task, error);
   else
@@ -135,12 +143,26 @@ start_async (MsgMessage         *self,
              gpointer            user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  SendData *data = g_new0 (SendData, 1);
+  g_autoptr (MsgTransport) transport = NULL;
+  gint64    start = g_get_monotonic_time ();
+  GError   *error = NULL;
+  SendData *data;
 
-  data->post = post;
-  data->start = g_get_monotonic_time ();
   g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, data, g_free);
+  /* Made here, not in the worker: a transport written in gjs can be made
+   * in no other thread. */
+  transport = transport_for (self, post, &error);
+  if (transport == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  data = g_new0 (SendData, 1);
+  data->post = post;
+  data->start = start;
+  data->transport = g_steal_pointer (&transport);
+  data->context = g_main_context_ref_thread_default ();
+  g_task_set_task_data (task, data, (GDestroyNotify) send_data_free);
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_return_on_cancel (task, FALSE);
   _msg_task_run_in_own_thread (task, send_thread);

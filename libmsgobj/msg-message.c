@@ -55,6 +55,13 @@
 
 #define MAILHEADER_PREFIX "urn:schemas:mailheader:"
 
+/**
+ * msg_message_error_quark:
+ *
+ * Gets the error domain of message errors, %MSG_MESSAGE_ERROR.
+ *
+ * Returns: the #GQuark of the domain
+ */
 /* The quark's name must keep its dashes. */
 /* clang-format off */
 G_DEFINE_QUARK (msg-message-error-quark, msg_message_error)

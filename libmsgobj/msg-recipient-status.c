@@ -56,6 +56,8 @@ msg_recipient_status_new (const char *address,
  * msg_recipient_status_copy:
  * @self: a status
  *
+ * Copies a recipient status.
+ *
  * Returns: (transfer full): a copy of @self
  */
 MsgRecipientStatus *
@@ -88,6 +90,8 @@ msg_recipient_status_free (MsgRecipientStatus *self)
  * msg_recipient_status_get_address:
  * @self: a status
  *
+ * Gets the recipient's address.
+ *
  * Returns: the recipient's address
  */
 const char *
@@ -101,6 +105,8 @@ msg_recipient_status_get_address (const MsgRecipientStatus *self)
  * msg_recipient_status_get_code:
  * @self: a status
  *
+ * Gets the server's reply code for the recipient.
+ *
  * Returns: the server's reply code, such as 250 or 550
  */
 unsigned
@@ -113,6 +119,8 @@ msg_recipient_status_get_code (const MsgRecipientStatus *self)
 /**
  * msg_recipient_status_get_enhanced_status:
  * @self: a status
+ *
+ * Gets the enhanced status code of the server's reply.
  *
  * Returns: (nullable): the RFC 3463 enhanced status code, such as "5.1.1",
  *   or %NULL if the server sent none
@@ -128,6 +136,8 @@ msg_recipient_status_get_enhanced_status (const MsgRecipientStatus *self)
  * msg_recipient_status_get_text:
  * @self: a status
  *
+ * Gets the text of the server's reply.
+ *
  * Returns: the reply text, without code
  */
 const char *
@@ -140,6 +150,8 @@ msg_recipient_status_get_text (const MsgRecipientStatus *self)
 /**
  * msg_recipient_status_is_accepted:
  * @self: a status
+ *
+ * Tells whether the server accepted the recipient.
  *
  * Returns: whether the server accepted the recipient (a 2xx reply)
  */

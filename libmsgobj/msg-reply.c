@@ -220,6 +220,8 @@ msg_reply_get_lines (const MsgReply *self)
  * msg_reply_is_positive:
  * @self: a reply
  *
+ * Tells whether the reply is a completion (2xx).
+ *
  * Returns: whether the code is 2xx (completed)
  */
 gboolean
@@ -233,6 +235,8 @@ msg_reply_is_positive (const MsgReply *self)
 /**
  * msg_reply_is_intermediate:
  * @self: a reply
+ *
+ * Tells whether the reply asks for more (3xx).
  *
  * Returns: whether the code is 3xx (go on, such as 354 after DATA)
  */
@@ -248,6 +252,8 @@ msg_reply_is_intermediate (const MsgReply *self)
  * msg_reply_is_transient_failure:
  * @self: a reply
  *
+ * Tells whether the reply is a transient failure (4xx).
+ *
  * Returns: whether the code is 4xx (failed; a later retry may succeed)
  */
 gboolean
@@ -261,6 +267,8 @@ msg_reply_is_transient_failure (const MsgReply *self)
 /**
  * msg_reply_is_permanent_failure:
  * @self: a reply
+ *
+ * Tells whether the reply is a permanent failure (5xx).
  *
  * Returns: whether the code is 5xx (failed for good)
  */

@@ -203,6 +203,8 @@ msg_send_report_new (const char *transport_name)
  * msg_send_report_get_transport_name:
  * @self: a report
  *
+ * Gets the name of the transport that sent the message.
+ *
  * Returns: (nullable): the name of the transport that made the report
  */
 const char *
@@ -215,6 +217,8 @@ msg_send_report_get_transport_name (MsgSendReport *self)
 /**
  * msg_send_report_get_message_id:
  * @self: a report
+ *
+ * Gets the Message-ID of the message sent.
  *
  * Returns: (nullable): the Message-ID of the message, with angle brackets
  */
@@ -265,6 +269,8 @@ collect_recipients (MsgSendReport *self,
  * msg_send_report_get_accepted_recipients:
  * @self: a report
  *
+ * Lists the recipients the server accepted.
+ *
  * Returns: (transfer full) (array zero-terminated=1): the recipients the
  *   server accepted, in envelope order
  */
@@ -278,6 +284,8 @@ msg_send_report_get_accepted_recipients (MsgSendReport *self)
 /**
  * msg_send_report_get_rejected_recipients:
  * @self: a report
+ *
+ * Lists the recipients the server refused.
  *
  * Returns: (transfer full) (array zero-terminated=1): the recipients the
  *   server refused, in envelope order
@@ -293,6 +301,8 @@ msg_send_report_get_rejected_recipients (MsgSendReport *self)
  * msg_send_report_get_recipient_status:
  * @self: a report
  * @address: a recipient's address (compared without regard to case)
+ *
+ * Looks up what the server said about one recipient.
  *
  * Returns: (transfer none) (nullable): what the server said about @address,
  *   or %NULL if it was not a recipient
@@ -427,6 +437,8 @@ msg_send_report_set_server_code (MsgSendReport *self,
 /**
  * msg_send_report_get_pickup_file:
  * @self: a report
+ *
+ * Gets the file a pickup transport wrote the message to.
  *
  * Returns: (nullable) (type filename): the file the pickup transport wrote
  */

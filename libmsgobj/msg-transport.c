@@ -55,6 +55,10 @@
  * caller's cancellable: [method@Transport.get_operation_start_time] then
  * still returns the send's start, and the polite goodbye (QUIT) must get
  * only what is left of the send's deadline.
+ *
+ * A transport written in Python, JavaScript or Vala, or built into an
+ * application, overrides the same virtual functions and registers its type
+ * with [func@Transport.register_type].
  */
 
 typedef struct _Operation Operation;
@@ -66,8 +70,16 @@ typedef struct
   char             *name;          /* (owned) (nullable) */
   Operation        *running;       /* (nullable): under the lock */
   GQueue            waiting;       /* (element-type Operation): under the lock, in call order */
+  gboolean          in_caller;     /* atomic: run-in-caller-context */
 } MsgTransportPrivate;
 
+/**
+ * msg_transport_error_quark:
+ *
+ * Gets the error domain of transport errors, %MSG_TRANSPORT_ERROR.
+ *
+ * Returns: the #GQuark of the domain
+ */
 /* clang-format off */
 G_DEFINE_QUARK (msg-transport-error-quark, msg_transport_error)
 /* clang-format on */
@@ -78,6 +90,7 @@ enum
   PROP_0,
   PROP_CONFIGURATION,
   PROP_NAME,
+  PROP_RUN_IN_CALLER_CONTEXT,
   N_PROPS,
 };
 
@@ -145,7 +158,8 @@ msg_transport_get_property (GObject    *object,
                             GValue     *value,
                             GParamSpec *pspec)
 {
-  MsgTransport *self = MSG_TRANSPORT (object);
+  MsgTransport        *self = MSG_TRANSPORT (object);
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
 
   switch (prop_id)
     {
@@ -154,6 +168,9 @@ msg_transport_get_property (GObject    *object,
       break;
     case PROP_NAME:
       g_value_set_string (value, msg_transport_get_name (self));
+      break;
+    case PROP_RUN_IN_CALLER_CONTEXT:
+      g_value_set_boolean (value, g_atomic_int_get (&priv->in_caller));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -177,6 +194,9 @@ msg_transport_set_property (GObject      *object,
     case PROP_NAME:
       g_free (priv->name);
       priv->name = g_value_dup_string (value);
+      break;
+    case PROP_RUN_IN_CALLER_CONTEXT:
+      g_atomic_int_set (&priv->in_caller, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -211,6 +231,21 @@ msg_transport_class_init (MsgTransportClass *klass)
   properties[PROP_NAME] =
       g_param_spec_string ("name", NULL, NULL, NULL,
                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgTransport:run-in-caller-context:
+   *
+   * Whether the asynchronous API calls the virtual functions in the
+   * caller's thread-default main context instead of a worker thread, for
+   * implementations in a language that runs in one thread only (gjs). The
+   * blocking function then blocks that context while it runs; a
+   * synchronous call made from that context while an asynchronous one is
+   * queued on the same transport would wait for it forever. Off by
+   * default; a transport sets it when it is constructed.
+   */
+  properties[PROP_RUN_IN_CALLER_CONTEXT] =
+      g_param_spec_boolean ("run-in-caller-context", NULL, NULL, FALSE,
+                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -315,11 +350,64 @@ msg_transport_list_names (void)
   return (GStrv) g_ptr_array_free (names, FALSE);
 }
 
+/**
+ * msg_transport_register_type:
+ * @name: the name to register the transport under, as `sendusing` and
+ *   `postusing` and [ctor@Transport.new_for_name] will name it
+ * @type: a non-abstract subclass of #MsgTransport
+ * @error: return location for a #GError
+ *
+ * Registers a transport type that no module provides: one written in
+ * Python, JavaScript or Vala, or one built into the application. From then
+ * on @name finds it like a loaded plugin, for the rest of the process.
+ *
+ * Returns: %TRUE if @type was registered; %FALSE with
+ *   %G_IO_ERROR_INVALID_ARGUMENT if @type is not a concrete transport or
+ *   @name is empty, or %G_IO_ERROR_EXISTS if @name is taken
+ */
+gboolean
+msg_transport_register_type (const char *name,
+                             GType       type,
+                             GError    **error)
+{
+  GIOExtensionPoint *point;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (*name == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "A transport name must not be empty");
+      return FALSE;
+    }
+  if (!g_type_is_a (type, MSG_TYPE_TRANSPORT) || G_TYPE_IS_ABSTRACT (type))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Cannot register “%s” as transport “%s”: not a concrete subclass of MsgTransport",
+                   g_type_name (type), name);
+      return FALSE;
+    }
+
+  _msg_modules_ensure_loaded ();
+  point = g_io_extension_point_lookup (MSG_TRANSPORT_EXTENSION_POINT_NAME);
+  if (g_io_extension_point_get_extension_by_name (point, name) != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   "A transport named “%s” is already registered", name);
+      return FALSE;
+    }
+  g_io_extension_point_implement (MSG_TRANSPORT_EXTENSION_POINT_NAME, type, name, 0);
+  return TRUE;
+}
+
 /* Properties. */
 
 /**
  * msg_transport_get_name:
  * @self: a transport
+ *
+ * Gets the name the transport is registered under.
  *
  * Returns: the name the transport is registered under
  */
@@ -335,6 +423,8 @@ msg_transport_get_name (MsgTransport *self)
 /**
  * msg_transport_get_configuration:
  * @self: a transport
+ *
+ * Gets the settings the transport uses.
  *
  * Returns: (transfer none): the transport's settings
  */
@@ -787,6 +877,12 @@ operation_run (Operation    *op,
       g_assert_not_reached ();
     }
   g_private_set (&current_operation_key, outer);
+  /* A binding's implementation that fails to run (gjs refuses calls from
+   * other threads) or returns nothing must still fail with an error. */
+  if (result == NULL && error != NULL && *error == NULL)
+    g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_FAILED,
+                 "Transport “%s” failed to %s without an error", msg_transport_get_name (op->self),
+                 op_verb (op->kind));
   return result;
 }
 
@@ -815,19 +911,83 @@ run_sync (MsgTransport *self,
   return result;
 }
 
+typedef gpointer (*OperationRunFunc) (Operation    *op,
+                                      GCancellable *cancellable,
+                                      GError      **error);
+
+typedef struct
+{
+  OperationRunFunc func;
+  Operation       *op;
+  GCancellable    *cancellable;
+  GError          *error;
+  gpointer         result;
+  gboolean         done; /* under lock */
+  GMutex           lock;
+  GCond            cond;
+} CallerRun;
+
+static gboolean
+run_in_caller_context_cb (gpointer data)
+{
+  CallerRun *run = data;
+  GError    *error = NULL;
+  gpointer   result;
+
+  result = run->func (run->op, run->cancellable, &error);
+  g_mutex_lock (&run->lock);
+  run->result = result;
+  run->error = error;
+  run->done = TRUE;
+  g_cond_signal (&run->cond);
+  g_mutex_unlock (&run->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs @func, which calls the virtual functions, in the async caller's
+ * context and waits for it there: MsgTransport:run-in-caller-context. */
+static gpointer
+operation_run_in_caller_context (OperationRunFunc func,
+                                 Operation       *op,
+                                 GCancellable    *cancellable,
+                                 GError         **error)
+{
+  CallerRun run = { func, op, cancellable, NULL, NULL, FALSE };
+  g_autoptr (GSource) source = g_idle_source_new ();
+
+  g_mutex_init (&run.lock);
+  g_cond_init (&run.cond);
+  /* Through a source, as for progress: never in this thread. */
+  g_source_set_callback (source, run_in_caller_context_cb, &run, NULL);
+  g_source_set_static_name (source, "[msgobj] run in caller context");
+  g_source_attach (source, op->context);
+  g_mutex_lock (&run.lock);
+  while (!run.done)
+    g_cond_wait (&run.cond, &run.lock);
+  g_mutex_unlock (&run.lock);
+  g_mutex_clear (&run.lock);
+  g_cond_clear (&run.cond);
+  if (run.error != NULL)
+    g_propagate_error (error, run.error);
+  return run.result;
+}
+
 static void
 operation_thread (GTask        *task,
                   gpointer      source_object,
                   gpointer      task_data,
                   GCancellable *cancellable)
 {
-  Operation *op = task_data;
-  GError    *error = NULL;
-  gpointer   result = NULL;
-  gboolean   ran;
+  Operation           *op = task_data;
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
+  GError              *error = NULL;
+  gpointer             result = NULL;
+  gboolean             ran;
 
   ran = operation_wait_turn (op, cancellable, &error);
-  if (ran)
+  if (ran && g_atomic_int_get (&priv->in_caller))
+    result = operation_run_in_caller_context (operation_run, op, cancellable, &error);
+  else if (ran)
     result = operation_run (op, cancellable, &error);
   /* The message is free again when the callback runs (it may send it
    * again), and the result is queued in the caller's context before the
@@ -1133,20 +1293,44 @@ msg_transport_close_finish (MsgTransport *self,
  * send's deadline (the network transports do). The message is accepted by
  * then: whatever the close does, the call succeeds, and the close has
  * aborted the connection when it returns. */
+static gpointer
+operation_run_once (Operation    *op,
+                    GCancellable *cancellable,
+                    GError      **error)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
+  MsgTransportClass   *klass = MSG_TRANSPORT_GET_CLASS (op->self);
+  MsgSendReport       *report;
+
+  report = operation_run (op, cancellable, error);
+  if (report != NULL && klass->close_sync != NULL)
+    {
+      Operation *outer = g_private_get (&current_operation_key);
+      g_autoptr (GError) close_error = NULL;
+
+      g_private_set (&current_operation_key, op);
+      if (!klass->close_sync (op->self, cancellable, &close_error))
+        g_debug ("%s: closing after the message was accepted: %s", priv->name,
+                 close_error != NULL ? close_error->message : "failed");
+      g_private_set (&current_operation_key, outer);
+    }
+  return report;
+}
+
 MsgSendReport *
 _msg_transport_send_once (MsgTransport *self,
                           MsgMessage   *message,
                           gboolean      post,
                           gint64        start,
+                          GMainContext *context,
                           GCancellable *cancellable,
                           GError      **error)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
-  MsgTransportClass   *klass = MSG_TRANSPORT_GET_CLASS (self);
   MsgSendReport       *report = NULL;
   Operation           *op;
 
-  op = operation_new (self, message, post ? OP_POST : OP_SEND, NULL, error);
+  op = operation_new (self, message, post ? OP_POST : OP_SEND, context, error);
   if (op == NULL)
     return NULL;
   if (start != 0)
@@ -1154,18 +1338,10 @@ _msg_transport_send_once (MsgTransport *self,
   operation_enqueue (op);
   if (operation_wait_turn (op, cancellable, error))
     {
-      report = operation_run (op, cancellable, error);
-      if (report != NULL && klass->close_sync != NULL)
-        {
-          Operation *outer = g_private_get (&current_operation_key);
-          g_autoptr (GError) close_error = NULL;
-
-          g_private_set (&current_operation_key, op);
-          if (!klass->close_sync (self, cancellable, &close_error))
-            g_debug ("%s: closing after the message was accepted: %s", priv->name,
-                     close_error != NULL ? close_error->message : "failed");
-          g_private_set (&current_operation_key, outer);
-        }
+      if (context != NULL && g_atomic_int_get (&priv->in_caller))
+        report = operation_run_in_caller_context (operation_run_once, op, cancellable, error);
+      else
+        report = operation_run_once (op, cancellable, error);
       operation_end (op);
     }
   operation_free (op);

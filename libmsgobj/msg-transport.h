@@ -130,6 +130,59 @@ G_DECLARE_DERIVABLE_TYPE (MsgTransport, msg_transport, MSG, TRANSPORT, GObject)
  * The virtual functions of a transport. Implementations are sequential and
  * blocking; the base class provides the asynchronous API.
  */
+/**
+ * MsgTransportClass::send_message_sync:
+ * @self: the transport
+ * @message: the message to send, already validated
+ * @cancellable: (nullable): the operation's cancellable
+ * @error: return location for a #GError
+ *
+ * Sends one message, blocking: in the caller's thread for
+ * [method@Transport.send_message], in a worker thread for
+ * [method@Transport.send_message_async]. Read the settings from
+ * [method@Transport.get_operation_configuration] and honour @cancellable.
+ *
+ * Returns: (transfer full): the report, or %NULL with @error set
+ */
+
+/**
+ * MsgTransportClass::post_message_sync:
+ * @self: the transport
+ * @message: the news article to post, already validated
+ * @cancellable: (nullable): the operation's cancellable
+ * @error: return location for a #GError
+ *
+ * Posts one news article, like [vfunc@Transport.send_message_sync].
+ *
+ * Returns: (transfer full): the report, or %NULL with @error set
+ */
+
+/**
+ * MsgTransportClass::close_sync:
+ * @self: the transport
+ * @cancellable: (nullable): the operation's cancellable
+ * @error: return location for a #GError
+ *
+ * Ends a kept connection politely, then closes it regardless. A transport
+ * that keeps no connection need not implement it.
+ *
+ * Returns: %TRUE if the connection was ended cleanly
+ */
+
+/**
+ * MsgTransportClass::validate:
+ * @self: the transport
+ * @message: the message about to be sent or posted
+ * @post: %TRUE for a post, %FALSE for a send
+ * @error: return location for a #GError
+ *
+ * Checks @message and the operation's configuration before any I/O, after
+ * the base class's own checks (recipients, sender, newsgroups). It runs at
+ * the call, in the caller's thread, and reads only
+ * [method@Transport.get_operation_configuration]. Optional.
+ *
+ * Returns: %TRUE if the operation may go ahead
+ */
 struct _MsgTransportClass
 {
   GObjectClass parent_class;
@@ -161,6 +214,10 @@ MsgTransport     *msg_transport_new_for_name        (const char          *name,
                                                      GError             **error);
 MSG_AVAILABLE_IN_ALL
 GStrv             msg_transport_list_names          (void);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_transport_register_type       (const char          *name,
+                                                     GType                type,
+                                                     GError             **error);
 
 /* Properties. */
 MSG_AVAILABLE_IN_ALL

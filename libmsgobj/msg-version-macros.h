@@ -16,6 +16,23 @@
 #define _MSG_EXTERN extern
 #endif
 
+/**
+ * MSG_AVAILABLE_IN_ALL:
+ *
+ * Marks a public symbol of the library: exported, and available in every
+ * version.
+ */
 #define MSG_AVAILABLE_IN_ALL _MSG_EXTERN
+/**
+ * MSG_DEPRECATED_IN_ALL:
+ *
+ * Marks a public symbol as deprecated, with no replacement.
+ */
 #define MSG_DEPRECATED_IN_ALL G_DEPRECATED _MSG_EXTERN
+/**
+ * MSG_DEPRECATED_IN_ALL_FOR:
+ * @f: the name of the symbol to use instead
+ *
+ * Marks a public symbol as deprecated in favour of @f.
+ */
 #define MSG_DEPRECATED_IN_ALL_FOR(f) G_DEPRECATED_FOR (f) _MSG_EXTERN
