@@ -38,4 +38,8 @@ char *_msg_body_part_get_text (GMimeObject *object);
 /* Closes the descriptors of file-backed contents below @object. */
 void _msg_mime_object_release_files (GMimeObject *object);
 
+/* Updates the children model of @object, if there is one, after its
+ * children changed (msg-message-parts.c). */
+void _msg_mime_object_children_changed (GMimeObject *object);
+
 G_END_DECLS

@@ -6,6 +6,7 @@
 
 #include "msg-body-part-private.h"
 
+#include "msg-charset-private.h"
 #include "msg-concat-stream-private.h"
 #include "msg-file-stream-private.h"
 #include "msg-file-utils-private.h"
@@ -365,6 +366,21 @@ static gboolean
 is_text_object (GMimeObject *object)
 {
   return g_mime_content_type_is_type (g_mime_object_get_content_type (object), "text", "*");
+}
+
+/* Whether @object is a leaf whose content is read from a file when the
+ * message is written. */
+static gboolean
+is_file_backed (GMimeObject *object)
+{
+  GMimeDataWrapper *wrapper;
+  GMimeStream      *stream;
+
+  if (!GMIME_IS_PART (object))
+    return TRUE; /* no content of its own to convert */
+  wrapper = g_mime_part_get_content (GMIME_PART (object));
+  stream = wrapper != NULL ? g_mime_data_wrapper_get_stream (wrapper) : NULL;
+  return stream != NULL && (MSG_IS_FILE_STREAM (stream) || MSG_IS_CONCAT_STREAM (stream));
 }
 
 static void
@@ -782,8 +798,15 @@ msg_body_part_get_charset (MsgBodyPart *self)
  * @charset: (nullable): a charset name, or %NULL to remove it
  * @error: return location for an error
  *
- * Sets the `charset` parameter. This only relabels the content: it does
- * not convert it.
+ * Sets the `charset` parameter of the part's content type. For a text
+ * part whose content is in memory (a body, a text attachment made from
+ * bytes, a parsed part) this converts the content from its current
+ * charset (UTF-8 if it has none) to @charset, as CDO does: a character
+ * that @charset cannot hold, or a charset the system does not know, fails
+ * with %MSG_MESSAGE_ERROR_CHARSET naming it, and the part is unchanged.
+ * The content of a file attachment is sent as the file holds it, so for
+ * it @charset only names the file's encoding. %NULL removes the
+ * parameter without converting anything.
  *
  * Returns: %TRUE on success
  */
@@ -802,6 +825,18 @@ msg_body_part_set_charset (MsgBodyPart *self,
 
   if (g_strcmp0 (charset, g_mime_object_get_content_type_parameter (self->object, "charset")) == 0)
     return TRUE;
+
+  if (charset != NULL && is_text_object (self->object) && !is_file_backed (self->object))
+    {
+      GMimeContentEncoding before = g_mime_part_get_content_encoding (GMIME_PART (self->object));
+
+      if (!_msg_text_part_recode (GMIME_PART (self->object),
+                                  g_mime_object_get_content_type_parameter (self->object, "charset"),
+                                  charset, error))
+        return FALSE;
+      if (g_mime_part_get_content_encoding (GMIME_PART (self->object)) != before)
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTENT_TRANSFER_ENCODING]);
+    }
 
   ct = g_mime_object_get_content_type (self->object);
   if (charset != NULL)
@@ -1067,6 +1102,7 @@ msg_body_part_add_body_part (MsgBodyPart *self,
     }
 
   g_mime_multipart_add (GMIME_MULTIPART (self->object), child);
+  _msg_mime_object_children_changed (self->object);
   return _msg_body_part_wrap (child);
 }
 
@@ -1144,7 +1180,7 @@ msg_body_part_get_decoded_content (MsgBodyPart *self,
   stream = _msg_body_part_open_decoded (self);
   if (stream == NULL)
     {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA,
                            "A multipart has no content of its own");
       return NULL;
     }
@@ -1181,7 +1217,7 @@ msg_body_part_get_encoded_content (MsgBodyPart *self,
   decoded = _msg_body_part_open_decoded (self);
   if (decoded == NULL)
     {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA,
                            "A multipart has no content of its own");
       return NULL;
     }
@@ -1225,12 +1261,97 @@ msg_body_part_set_content (MsgBodyPart *self,
 
   if (!GMIME_IS_PART (self->object))
     {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA,
                            "A multipart has no content of its own");
       return FALSE;
     }
 
   set_part_bytes (GMIME_PART (self->object), content);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTENT_TRANSFER_ENCODING]);
+  return TRUE;
+}
+
+/**
+ * msg_body_part_get_text:
+ * @self: a text leaf body part
+ * @error: return location for an error
+ *
+ * Gets the content of a `text/` part as a UTF-8 string, converted from the
+ * part's charset whatever it is (UTF-8 if it has none): CDO's
+ * `GetDecodedContentStream` followed by `ReadText`. For a file attachment,
+ * this reads the whole file.
+ *
+ * Returns: (transfer full): the text, or %NULL with
+ *   %MSG_MESSAGE_ERROR_CHARSET if the content is not valid in its charset,
+ *   or %MSG_MESSAGE_ERROR_FAILED if the part is not text
+ */
+char *
+msg_body_part_get_text (MsgBodyPart *self,
+                        GError     **error)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  gsize         len = 0;
+  const guint8 *data;
+
+  g_return_val_if_fail (MSG_IS_BODY_PART (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!GMIME_IS_PART (self->object) || !is_text_object (self->object))
+    {
+      g_autofree char *type = msg_body_part_get_content_media_type (self);
+
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                   "A %s part holds no text (only text/ parts do)", type);
+      return NULL;
+    }
+
+  bytes = msg_body_part_get_decoded_content (self, error);
+  if (bytes == NULL)
+    return NULL;
+  data = g_bytes_get_data (bytes, &len);
+  return _msg_charset_decode (data, len, g_mime_object_get_content_type_parameter (self->object, "charset"),
+                              error);
+}
+
+/**
+ * msg_body_part_set_text:
+ * @self: a text leaf body part
+ * @text: the new content, UTF-8
+ * @error: return location for an error
+ *
+ * Replaces the content of a `text/` part with @text written in the part's
+ * charset (UTF-8 if it has none), and chooses the transfer encoding that
+ * fits: CDO's `WriteText` and `Flush` on the part's decoded stream.
+ *
+ * Returns: %TRUE on success; %FALSE with %MSG_MESSAGE_ERROR_CHARSET naming
+ *   the first character the charset cannot hold, and the part unchanged
+ */
+gboolean
+msg_body_part_set_text (MsgBodyPart *self,
+                        const char  *text,
+                        GError     **error)
+{
+  g_return_val_if_fail (MSG_IS_BODY_PART (self), FALSE);
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!GMIME_IS_PART (self->object) || !is_text_object (self->object))
+    {
+      g_autofree char *type = msg_body_part_get_content_media_type (self);
+
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                   "A %s part holds no text (only text/ parts do)", type);
+      return FALSE;
+    }
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_CHARSET,
+                           "The text is not valid UTF-8");
+      return FALSE;
+    }
+
+  if (!_msg_text_part_set_text (GMIME_PART (self->object), text, error))
+    return FALSE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTENT_TRANSFER_ENCODING]);
   return TRUE;
 }
@@ -1301,7 +1422,7 @@ msg_body_part_save_to_file (MsgBodyPart *self,
   stream = _msg_body_part_open_decoded (self);
   if (stream == NULL)
     {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA,
                            "A multipart has no content of its own");
       return FALSE;
     }

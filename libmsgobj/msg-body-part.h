@@ -56,6 +56,8 @@ gboolean     msg_body_part_set_content_disposition       (MsgBodyPart  *self,
 MSG_AVAILABLE_IN_ALL
 GList       *msg_body_part_get_body_parts                (MsgBodyPart  *self);
 MSG_AVAILABLE_IN_ALL
+GListModel  *msg_body_part_get_body_parts_model          (MsgBodyPart  *self);
+MSG_AVAILABLE_IN_ALL
 MsgBodyPart *msg_body_part_add_body_part                 (MsgBodyPart  *self,
                                                           const char   *content_type,
                                                           GError      **error);
@@ -69,6 +71,16 @@ GBytes      *msg_body_part_get_encoded_content           (MsgBodyPart  *self,
 MSG_AVAILABLE_IN_ALL
 gboolean     msg_body_part_set_content                   (MsgBodyPart  *self,
                                                           GBytes       *content,
+                                                          GError      **error);
+MSG_AVAILABLE_IN_ALL
+GBytes      *msg_body_part_to_bytes                      (MsgBodyPart  *self,
+                                                          GError      **error);
+MSG_AVAILABLE_IN_ALL
+char        *msg_body_part_get_text                      (MsgBodyPart  *self,
+                                                          GError      **error);
+MSG_AVAILABLE_IN_ALL
+gboolean     msg_body_part_set_text                      (MsgBodyPart  *self,
+                                                          const char   *text,
                                                           GError      **error);
 MSG_AVAILABLE_IN_ALL
 gboolean     msg_body_part_save_to_file                  (MsgBodyPart  *self,

@@ -7,9 +7,11 @@
 #include "msg-configuration-private.h"
 
 #include "msg-modules-private.h"
+#include "msg-timezone-private.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The largest number of seconds a time field accepts (about 31 years). */
@@ -52,13 +54,13 @@ static const MsgFieldDef builtin_fields[] = {
   { "postuserreplyemailaddress", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "nntpserverpickupdirectory", MSG_FIELD_TYPE_PATH, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "autopromotebodyparts", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
-  { "httpcookies", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "languagecode", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "httpcookies", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_UNSUPPORTED, NULL, NULL, TRUE },
+  { "languagecode", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_LANGUAGE, NULL, NULL, TRUE },
   { "usemessageresponsetext", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
-  { "urlgetlatestversion", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
-  { "urlproxyserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_HOST, NULL, NULL, TRUE },
-  { "urlproxybypass", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
-  { "savesentitems", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "urlgetlatestversion", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_UNSUPPORTED, "false", NULL, TRUE },
+  { "urlproxyserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_UNSUPPORTED, NULL, NULL, TRUE },
+  { "urlproxybypass", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_UNSUPPORTED, NULL, NULL, TRUE },
+  { "savesentitems", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_UNSUPPORTED, "false", NULL, TRUE },
   { "timezoneid", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_TIMEZONE, NULL, NULL, TRUE },
   /* libmsgobj's own */
   { "smtpstarttls", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_BY_TYPE, "opportunistic", starttls_choices, TRUE },
@@ -482,30 +484,79 @@ validate_timezone (const MsgFieldDef *def,
                    GError           **error)
 {
   g_autofree char *v = strip_dup (value);
-  gint64           n;
+  const char      *reason = NULL;
   GTimeZone       *tz;
 
-  if (g_ascii_isdigit (v[0]))
+  if (!g_ascii_isdigit (v[0]))
     {
-      /* CdoTimeZoneId: cdoUTC = 0 up to the last zone of the latest DLL. */
-      if (!_msg_configuration_parse_int (v, 0, 81, &n))
-        return invalid_value (error, def, value,
-                              "expected a CDO time zone number (0 to 81) or a zone name such as “Europe/Paris”");
-      *canonical = g_strdup_printf ("%" G_GINT64_FORMAT, n);
+      if (v[0] == '\0' || strstr (v, "..") != NULL || v[0] == '/')
+        return invalid_value (error, def, value, "expected a zone name such as “Europe/Paris”");
+      for (const char *p = v; *p != '\0'; p++)
+        {
+          if (!g_ascii_isalnum (*p) && strchr ("_+-/:.", *p) == NULL)
+            return invalid_value (error, def, value, "expected a zone name such as “Europe/Paris”");
+        }
+    }
+  tz = _msg_timezone_new_for_id (v, &reason);
+  if (tz == NULL)
+    return invalid_value (error, def, value, reason);
+  g_time_zone_unref (tz);
+  if (g_ascii_isdigit (v[0]))
+    *canonical = g_strdup_printf ("%d", atoi (v));
+  else
+    *canonical = g_steal_pointer (&v);
+  return TRUE;
+}
+
+/* English is the one language of the reply and forward header blocks;
+ * another is refused rather than stored and ignored. */
+static gboolean
+validate_language (const MsgFieldDef *def,
+                   const char        *value,
+                   char             **canonical,
+                   GError           **error)
+{
+  g_autofree char *v = strip_dup (value);
+
+  if (v[0] != '\0' && g_ascii_strcasecmp (v, "en") != 0 && g_ascii_strncasecmp (v, "en-", 3) != 0)
+    return invalid_value (error, def, value,
+                          "the reply and forward header blocks are written in English only "
+                          "(en or en-XX); other languages are not supported yet");
+  *canonical = g_ascii_strdown (v, -1);
+  return TRUE;
+}
+
+/* Fields of CDO features libmsgobj does not have (fetching URLs, saving
+ * sent items in Exchange): only the value that asks for nothing is
+ * accepted, so no setting is stored and silently ignored. */
+static gboolean
+validate_unsupported (const MsgFieldDef *def,
+                      const char        *value,
+                      char             **canonical,
+                      GError           **error)
+{
+  g_autofree char *v = strip_dup (value);
+  gboolean         b = FALSE;
+  const char      *reason;
+
+  if (g_str_equal (def->name, "savesentitems"))
+    reason = "libmsgobj does not save sent items (CDO did only with Exchange); only false is accepted";
+  else
+    reason = "libmsgobj does not fetch URLs (attachments and related parts are local files); "
+             "only an empty value (or false) is accepted";
+
+  if (def->type == MSG_FIELD_TYPE_BOOLEAN)
+    {
+      if (!_msg_configuration_parse_boolean (v, &b))
+        return invalid_value (error, def, value, "expected a boolean (true or false, 1 or 0, yes or no)");
+      if (b)
+        return invalid_value (error, def, value, reason);
+      *canonical = g_strdup ("false");
       return TRUE;
     }
-  if (v[0] == '\0' || strstr (v, "..") != NULL || v[0] == '/')
-    return invalid_value (error, def, value, "expected a zone name such as “Europe/Paris”");
-  for (const char *p = v; *p != '\0'; p++)
-    {
-      if (!g_ascii_isalnum (*p) && strchr ("_+-/:.", *p) == NULL)
-        return invalid_value (error, def, value, "expected a zone name such as “Europe/Paris”");
-    }
-  tz = g_time_zone_new_identifier (v);
-  if (tz == NULL)
-    return invalid_value (error, def, value, "no such time zone");
-  g_time_zone_unref (tz);
-  *canonical = g_steal_pointer (&v);
+  if (v[0] != '\0')
+    return invalid_value (error, def, value, reason);
+  *canonical = g_strdup ("");
   return TRUE;
 }
 
@@ -811,6 +862,10 @@ _msg_configuration_validate_value (const MsgFieldDef *def,
       return validate_ehlo_name (def, value, canonical, error);
     case MSG_FIELD_CHECK_TIMEZONE:
       return validate_timezone (def, value, canonical, error);
+    case MSG_FIELD_CHECK_LANGUAGE:
+      return validate_language (def, value, canonical, error);
+    case MSG_FIELD_CHECK_UNSUPPORTED:
+      return validate_unsupported (def, value, canonical, error);
     case MSG_FIELD_CHECK_BY_TYPE:
     default:
       break;

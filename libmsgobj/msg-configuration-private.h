@@ -19,6 +19,8 @@ typedef enum
   MSG_FIELD_CHECK_MECHANISMS,
   MSG_FIELD_CHECK_EHLO_NAME,
   MSG_FIELD_CHECK_TIMEZONE,
+  MSG_FIELD_CHECK_LANGUAGE,
+  MSG_FIELD_CHECK_UNSUPPORTED,
 } MsgFieldCheck;
 
 /* A field: built in (msg-configuration-fields.c) or registered by a plugin. */

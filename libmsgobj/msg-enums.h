@@ -75,4 +75,55 @@ typedef enum
   MSG_STARTTLS_REQUIRED,
 } MsgStartTlsMode;
 
+/**
+ * MsgImportance:
+ * @MSG_IMPORTANCE_LOW: `Importance: low` (CDO `cdoLow`)
+ * @MSG_IMPORTANCE_NORMAL: `Importance: normal` (CDO `cdoNormal`)
+ * @MSG_IMPORTANCE_HIGH: `Importance: high` (CDO `cdoHigh`)
+ *
+ * The importance of a message, with CDO's `cdoImportanceValues`.
+ */
+typedef enum
+{
+  MSG_IMPORTANCE_LOW = 0,
+  MSG_IMPORTANCE_NORMAL = 1,
+  MSG_IMPORTANCE_HIGH = 2,
+} MsgImportance;
+
+/**
+ * MsgPriority:
+ * @MSG_PRIORITY_NON_URGENT: `Priority: non-urgent`, `X-Priority: 5` (CDO
+ *   `cdoPriorityNonUrgent`)
+ * @MSG_PRIORITY_NORMAL: `Priority: normal`, `X-Priority: 3` (CDO
+ *   `cdoPriorityNormal`)
+ * @MSG_PRIORITY_URGENT: `Priority: urgent`, `X-Priority: 1` (CDO
+ *   `cdoPriorityUrgent`)
+ *
+ * The priority of a message, with CDO's `cdoPriorityValues`.
+ */
+typedef enum
+{
+  MSG_PRIORITY_NON_URGENT = -1,
+  MSG_PRIORITY_NORMAL = 0,
+  MSG_PRIORITY_URGENT = 1,
+} MsgPriority;
+
+/**
+ * MsgSensitivity:
+ * @MSG_SENSITIVITY_NONE: no `Sensitivity` header (CDO `cdoSensitivityNone`)
+ * @MSG_SENSITIVITY_PERSONAL: `Sensitivity: Personal` (CDO `cdoPersonal`)
+ * @MSG_SENSITIVITY_PRIVATE: `Sensitivity: Private` (CDO `cdoPrivate`)
+ * @MSG_SENSITIVITY_COMPANY_CONFIDENTIAL: `Sensitivity: Company-Confidential`
+ *   (CDO `cdoCompanyConfidential`)
+ *
+ * The sensitivity of a message, with CDO's `cdoSensitivityValues`.
+ */
+typedef enum
+{
+  MSG_SENSITIVITY_NONE = 0,
+  MSG_SENSITIVITY_PERSONAL = 1,
+  MSG_SENSITIVITY_PRIVATE = 2,
+  MSG_SENSITIVITY_COMPANY_CONFIDENTIAL = 3,
+} MsgSensitivity;
+
 G_END_DECLS

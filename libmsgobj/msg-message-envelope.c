@@ -10,6 +10,7 @@
 #include "msg-configuration.h"
 #include "msg-counting-stream-private.h"
 #include "msg-file-stream-private.h"
+#include "msg-timezone-private.h"
 
 #include <string.h>
 
@@ -57,13 +58,25 @@ generate_message_id (MsgMessage *self)
                           g_get_real_time () / G_USEC_PER_SEC, domain);
 }
 
+GTimeZone *
+_msg_message_get_timezone (MsgMessage *self)
+{
+  g_autofree char *id = msg_configuration_get_field (self->configuration, "timezoneid");
+  const char      *reason = NULL;
+
+  if (id == NULL || *id == '\0')
+    return NULL;
+  /* Validated when it was set. */
+  return _msg_timezone_new_for_id (id, &reason);
+}
+
 /**
  * msg_message_prepare_for_sending:
  * @self: a message
  * @error: return location for an error
  *
  * Readies the message for a transport: builds its MIME tree and adds a
- * `Date` (now, local time) and a `Message-ID` (a random id at the domain of
+ * `Date` (now, in the configuration's `timezoneid`, else in local time) and a `Message-ID` (a random id at the domain of
  * the envelope sender, else of this host) when they are absent. Transports
  * call this; applications rarely need to.
  *
@@ -80,7 +93,8 @@ msg_message_prepare_for_sending (MsgMessage *self,
 
   if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Date") == NULL)
     {
-      g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+      g_autoptr (GTimeZone) tz = _msg_message_get_timezone (self);
+      g_autoptr (GDateTime) now = tz != NULL ? g_date_time_new_now (tz) : g_date_time_new_now_local ();
 
       msg_message_set_sent_on (self, now);
     }
@@ -137,6 +151,50 @@ msg_message_get_envelope_sender (MsgMessage *self,
   g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SENDER,
                        "The message has neither From nor Sender, and sendemailaddress is not set");
   return NULL;
+}
+
+/* Fills an empty header of @type from the configuration field @field. */
+static gboolean
+apply_configured (MsgMessage      *self,
+                  GMimeAddressType type,
+                  const char      *field,
+                  GError         **error)
+{
+  g_autofree char *value = NULL;
+  g_autoptr (InternetAddressList) list = NULL;
+  InternetAddressList *current = g_mime_message_get_addresses (self->mime, type);
+
+  if (current != NULL && internet_address_list_length (current) > 0)
+    return TRUE;
+
+  value = msg_configuration_get_field (self->configuration, field);
+  if (value == NULL || *value == '\0')
+    return TRUE;
+
+  /* Parsed first so that an error names the configuration field. */
+  list = _msg_parse_address_list (field, value, FALSE, error);
+  if (list == NULL)
+    return FALSE;
+
+  if (type == GMIME_ADDRESS_TYPE_FROM)
+    return msg_message_set_from (self, value, error);
+  return msg_message_set_reply_to (self, value, error);
+}
+
+/* CDO's defaults, applied when a send or post is called: a message with
+ * no From gets `sendemailaddress` (`postemailaddress` for a post), and
+ * one with no Reply-To gets `senduserreplyemailaddress`
+ * (`postuserreplyemailaddress`). The message keeps them, as it keeps the
+ * Date and Message-ID a transport adds. */
+gboolean
+_msg_message_apply_configured_addresses (MsgMessage *self,
+                                         gboolean    post,
+                                         GError    **error)
+{
+  return apply_configured (self, GMIME_ADDRESS_TYPE_FROM,
+                           post ? "postemailaddress" : "sendemailaddress", error) &&
+         apply_configured (self, GMIME_ADDRESS_TYPE_REPLY_TO,
+                           post ? "postuserreplyemailaddress" : "senduserreplyemailaddress", error);
 }
 
 static void

@@ -7,6 +7,7 @@
 #include "msg-message-private.h"
 
 #include "msg-body-part-private.h"
+#include "msg-charset-private.h"
 #include "msg-concat-stream-private.h"
 #include "msg-configuration.h"
 #include "msg-file-utils-private.h"
@@ -299,27 +300,63 @@ build_uuencoded_body (MsgMessage *self)
   return GMIME_OBJECT (part);
 }
 
+/* A text part of @text in @charset (the charset its caller set on the
+ * part of the previous build), else in UTF-8. */
+static GMimeObject *
+make_text_part_in (const char *subtype,
+                   const char *text,
+                   const char *charset)
+{
+  g_autoptr (GMimeObject) part = _msg_make_text_part (subtype, text);
+  g_autoptr (GError) error = NULL;
+
+  if (_msg_charset_is_utf8 (charset))
+    return g_steal_pointer (&part);
+
+  g_mime_object_set_content_type_parameter (part, "charset", charset);
+  if (_msg_text_part_set_text (GMIME_PART (part), text != NULL ? text : "", &error))
+    return g_steal_pointer (&part);
+
+  /* The body changed after its charset was set, to text the charset
+   * cannot hold: UTF-8 holds everything. */
+  g_warning ("The %s body is written in UTF-8 instead of its charset: %s", subtype, error->message);
+  return _msg_make_text_part (subtype, text);
+}
+
+static char *
+charset_of (GMimeObject *part)
+{
+  return part != NULL ? g_strdup (g_mime_object_get_content_type_parameter (part, "charset")) : NULL;
+}
+
 static GMimeObject *
 build_body (MsgMessage *self)
 {
+  g_autofree char *text_charset = charset_of (self->built_text);
+  g_autofree char *html_charset = charset_of (self->built_html);
   g_autoptr (GMimeObject) text = NULL;
   g_autoptr (GMimeObject) html = NULL;
   g_autoptr (GMimeObject) alternative = NULL;
   GMimeObject *body;
 
   self->plain_rfc822 = FALSE;
+  g_clear_object (&self->built_text);
+  g_clear_object (&self->built_html);
   if (!self->mime_formatted)
     return build_uuencoded_body (self);
 
   if (self->html_body != NULL)
     {
-      html = _msg_make_text_part ("html", self->html_body);
+      html = make_text_part_in ("html", self->html_body, html_charset);
       if (self->text_body == NULL && self->auto_generate_text_body)
         self->text_body = _msg_html_to_text (self->html_body);
     }
 
   if (self->text_body != NULL || html == NULL)
-    text = _msg_make_text_part ("plain", self->text_body);
+    text = make_text_part_in ("plain", self->text_body, text_charset);
+
+  g_set_object (&self->built_text, text);
+  g_set_object (&self->built_html, html);
 
   if (self->related->len > 0)
     {
@@ -524,7 +561,8 @@ msg_message_new_from_file (const char *path,
 {
   g_autofree char *contents = NULL;
   g_autoptr (GBytes) bytes = NULL;
-  gsize length = 0;
+  gsize       length = 0;
+  MsgMessage *message;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -533,7 +571,10 @@ msg_message_new_from_file (const char *path,
     return NULL;
 
   bytes = g_bytes_new_take (g_steal_pointer (&contents), length);
-  return msg_message_new_from_bytes (bytes, error);
+  message = msg_message_new_from_bytes (bytes, error);
+  if (message != NULL)
+    _msg_message_bind_source (message, path);
+  return message;
 }
 
 /* Serialisation */
@@ -694,7 +735,8 @@ write_message_cb (GOutputStream *output,
  * same directory is synced and renamed over @path, so @path is either the
  * complete message or left as it was; no partial file remains on error.
  *
- * Returns: %TRUE on success
+ * Returns: %TRUE on success, and the message is then bound to @path
+ *   ([method@Message.save], [method@Message.get_is_dirty])
  */
 gboolean
 msg_message_save_to_file (MsgMessage *self,
@@ -705,5 +747,8 @@ msg_message_save_to_file (MsgMessage *self,
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return _msg_write_file_atomically (path, write_message_cb, self, error);
+  if (!_msg_write_file_atomically (path, write_message_cb, self, error))
+    return FALSE;
+  _msg_message_bind_source (self, path);
+  return TRUE;
 }

@@ -27,6 +27,11 @@ struct _MsgMessage
   char      *html_body;   /* (owned) (nullable) */
   GPtrArray *attachments; /* (owned) (element-type MsgBodyPart) */
   GPtrArray *related;     /* (owned) (element-type MsgBodyPart) */
+  /* The text and HTML parts of the last build: their charset is kept
+   * when the tree is built again. */
+  GMimeObject *built_text;        /* (owned) (nullable) */
+  GMimeObject *built_html;        /* (owned) (nullable) */
+  GListStore  *attachments_model; /* (nullable): weak, follows the attachments */
 
   MsgDsnOptions dsn_options;
   guint         parsed : 1;       /* the tree came from a parser: keep it */
@@ -71,6 +76,37 @@ gboolean _msg_message_encode_for_write (MsgMessage   *self,
                                         GPtrArray   **saved,
                                         GError      **error);
 void     _msg_message_restore_encodings (GPtrArray *saved);
+
+/* Fills From and Reply-To from the configuration when they are empty
+ * (msg-message-envelope.c). */
+gboolean _msg_message_apply_configured_addresses (MsgMessage *self,
+                                                  gboolean    post,
+                                                  GError    **error);
+
+/* Updates the attachments model, if there is one, after the attachments
+ * changed (msg-message-parts.c). */
+void _msg_message_attachments_changed (MsgMessage *self);
+
+/* CDO fields other than urn:schemas:mailheader (msg-message-fields.c). */
+gboolean _msg_is_urn_field (const char *name);
+gboolean _msg_message_set_urn_field (MsgMessage *self,
+                                     const char *name,
+                                     const char *value,
+                                     GError    **error);
+char    *_msg_message_get_urn_field (MsgMessage *self,
+                                     const char *name,
+                                     GError    **error);
+gboolean _msg_message_remove_urn_field (MsgMessage *self,
+                                        const char *name);
+
+/* Binds the message to @path for msg_message_save() and is-dirty
+ * (msg-message-datasource.c). */
+void _msg_message_bind_source (MsgMessage *self,
+                               const char *path);
+
+/* The zone of the configuration's timezoneid, or NULL if it has none
+ * (msg-message-envelope.c). */
+GTimeZone *_msg_message_get_timezone (MsgMessage *self);
 
 /* The tree of a built message, built again if its content changed. */
 void _msg_message_ensure_tree (MsgMessage *self);

@@ -165,6 +165,10 @@ msg_message_finalize (GObject *object)
   g_clear_pointer (&self->html_body, g_free);
   g_clear_pointer (&self->attachments, g_ptr_array_unref);
   g_clear_pointer (&self->related, g_ptr_array_unref);
+  g_clear_object (&self->built_text);
+  g_clear_object (&self->built_html);
+  if (self->attachments_model != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->attachments_model), (gpointer *) &self->attachments_model);
 
   G_OBJECT_CLASS (msg_message_parent_class)->finalize (object);
 }
@@ -1285,7 +1289,8 @@ msg_message_set_organization (MsgMessage *self,
  * msg_message_get_sent_on: (get-property sent-on)
  * @self: a message
  *
- * Gets the `Date` of the message.
+ * Gets the `Date` of the message, in the configuration's `timezoneid` when
+ * it is set (as CDO's `SentOn`), else in the zone the header gives.
  *
  * Returns: (transfer full) (nullable): the date
  */
@@ -1300,6 +1305,13 @@ msg_message_get_sent_on (MsgMessage *self)
     return NULL;
 
   date = g_mime_message_get_date (self->mime);
+  if (date != NULL)
+    {
+      g_autoptr (GTimeZone) tz = _msg_message_get_timezone (self);
+
+      if (tz != NULL)
+        return g_date_time_to_timezone (date, tz);
+    }
   return date != NULL ? g_date_time_ref (date) : NULL;
 }
 
@@ -1724,6 +1736,7 @@ msg_message_add_attachment (MsgMessage *self,
   _msg_message_materialise (self);
   g_ptr_array_add (self->attachments, part);
   self->dirty = TRUE;
+  _msg_message_attachments_changed (self);
   return part;
 }
 
@@ -1762,6 +1775,7 @@ msg_message_add_attachment_bytes (MsgMessage *self,
   _msg_message_materialise (self);
   g_ptr_array_add (self->attachments, part);
   self->dirty = TRUE;
+  _msg_message_attachments_changed (self);
   return part;
 }
 
@@ -1930,6 +1944,8 @@ msg_message_set_header (MsgMessage *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   name = strip_mailheader_prefix (name);
+  if (_msg_is_urn_field (name))
+    return _msg_message_set_urn_field (self, name, value, error);
   if (!_msg_check_header_name (name, error))
     return FALSE;
 
@@ -2037,6 +2053,8 @@ msg_message_get_header (MsgMessage *self,
   g_return_val_if_fail (name != NULL, NULL);
 
   name = strip_mailheader_prefix (name);
+  if (_msg_is_urn_field (name))
+    return _msg_message_get_urn_field (self, name, NULL);
   value = g_mime_object_get_header (GMIME_OBJECT (self->mime), name);
   if (value != NULL)
     return g_strdup (value);
@@ -2074,6 +2092,8 @@ msg_message_remove_header (MsgMessage *self,
   g_return_val_if_fail (name != NULL, FALSE);
 
   name = strip_mailheader_prefix (name);
+  if (_msg_is_urn_field (name))
+    return _msg_message_remove_urn_field (self, name);
   object = GMIME_OBJECT (self->mime);
   found = g_mime_object_get_header (object, name) != NULL;
   if (!found || is_body_managed (name))

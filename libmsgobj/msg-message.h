@@ -33,6 +33,12 @@ G_BEGIN_DECLS
  * @MSG_MESSAGE_ERROR_INVALID_ATTACHMENT: an attachment cannot be read, or its
  *   name or type is not allowed
  * @MSG_MESSAGE_ERROR_FAILED: another failure
+ * @MSG_MESSAGE_ERROR_CHARSET: text cannot be converted to or from a charset
+ *   (an unknown charset, or a character the charset cannot hold)
+ * @MSG_MESSAGE_ERROR_NOT_SUPPORTED: a CDO field or feature that has no
+ *   meaning in libmsgobj
+ * @MSG_MESSAGE_ERROR_MULTIPART_NO_DATA: content was asked of a multipart,
+ *   which has none of its own (CDO's `CDO_E_MULTIPART_NO_DATA`)
  *
  * Error codes of %MSG_MESSAGE_ERROR.
  */
@@ -47,6 +53,9 @@ typedef enum
   MSG_MESSAGE_ERROR_NO_SUBJECT,
   MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
   MSG_MESSAGE_ERROR_FAILED,
+  MSG_MESSAGE_ERROR_CHARSET,
+  MSG_MESSAGE_ERROR_NOT_SUPPORTED,
+  MSG_MESSAGE_ERROR_MULTIPART_NO_DATA,
 } MsgMessageError;
 
 MSG_AVAILABLE_IN_ALL
@@ -99,6 +108,9 @@ MsgMessage       *msg_message_new_from_stream        (GInputStream     *stream,
                                                       GError          **error);
 MSG_AVAILABLE_IN_ALL
 MsgMessage       *msg_message_new_from_file          (const char       *path,
+                                                      GError          **error);
+MSG_AVAILABLE_IN_ALL
+MsgMessage       *msg_message_new_from_body_part     (MsgBodyPart      *part,
                                                       GError          **error);
 
 /* Properties. */
@@ -235,6 +247,23 @@ MSG_AVAILABLE_IN_ALL
 GList            *msg_message_get_attachments        (MsgMessage       *self);
 MSG_AVAILABLE_IN_ALL
 MsgBodyPart      *msg_message_get_body_part          (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+MsgBodyPart      *msg_message_get_text_body_part     (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+MsgBodyPart      *msg_message_get_html_body_part     (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+guint             msg_message_get_attachment_count   (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+MsgBodyPart      *msg_message_get_attachment         (MsgMessage       *self,
+                                                      guint             index);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_message_remove_attachment      (MsgMessage       *self,
+                                                      guint             index,
+                                                      GError          **error);
+MSG_AVAILABLE_IN_ALL
+void              msg_message_remove_all_attachments (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+GListModel       *msg_message_get_attachments_model  (MsgMessage       *self);
 
 /* Fields (headers). */
 MSG_AVAILABLE_IN_ALL
@@ -248,6 +277,37 @@ char             *msg_message_get_header             (MsgMessage       *self,
 MSG_AVAILABLE_IN_ALL
 gboolean          msg_message_remove_header          (MsgMessage       *self,
                                                       const char       *name);
+
+MSG_AVAILABLE_IN_ALL
+char             *msg_message_get_field              (MsgMessage       *self,
+                                                      const char       *name,
+                                                      GError          **error);
+MSG_AVAILABLE_IN_ALL
+guint             msg_message_get_field_count        (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_message_get_field_at           (MsgMessage       *self,
+                                                      guint             index,
+                                                      char            **name,
+                                                      char            **value);
+MSG_AVAILABLE_IN_ALL
+GStrv             msg_message_list_field_names       (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+GDateTime        *msg_message_get_received_time      (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+MsgImportance     msg_message_get_importance         (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+void              msg_message_set_importance         (MsgMessage       *self,
+                                                      MsgImportance     importance);
+MSG_AVAILABLE_IN_ALL
+MsgPriority       msg_message_get_priority           (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+void              msg_message_set_priority           (MsgMessage       *self,
+                                                      MsgPriority       priority);
+MSG_AVAILABLE_IN_ALL
+MsgSensitivity    msg_message_get_sensitivity        (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+void              msg_message_set_sensitivity        (MsgMessage       *self,
+                                                      MsgSensitivity    sensitivity);
 
 /* Serialisation. */
 MSG_AVAILABLE_IN_ALL
@@ -268,6 +328,13 @@ MSG_AVAILABLE_IN_ALL
 gboolean          msg_message_save_to_file           (MsgMessage       *self,
                                                       const char       *path,
                                                       GError          **error);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_message_save                   (MsgMessage       *self,
+                                                      GError          **error);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_message_get_is_dirty           (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+char             *msg_message_get_source_file        (MsgMessage       *self);
 
 /* For transports. */
 MSG_AVAILABLE_IN_ALL
@@ -323,6 +390,9 @@ MSG_AVAILABLE_IN_ALL
 MsgMessage       *msg_message_create_reply_all       (MsgMessage       *self);
 MSG_AVAILABLE_IN_ALL
 MsgMessage       *msg_message_create_forward         (MsgMessage       *self);
+MSG_AVAILABLE_IN_ALL
+MsgMessage       *msg_message_create_post_reply      (MsgMessage       *self,
+                                                      GError          **error);
 MSG_AVAILABLE_IN_ALL
 void              msg_message_set_response_text      (MsgMessage       *self,
                                                       const char       *text);

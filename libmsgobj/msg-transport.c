@@ -678,7 +678,8 @@ operation_new (MsgTransport *self,
                        "Transport “%s” cannot %s messages", priv->name, op_verb (kind));
           goto fail;
         }
-      if (!check_message (message, kind, error))
+      if (!_msg_message_apply_configured_addresses (message, kind == OP_POST, error) ||
+          !check_message (message, kind, error))
         goto fail;
     }
 

@@ -290,10 +290,10 @@ test_invalid_values (void)
   g_clear_error (&error);
   g_assert_null (msg_body_part_get_filename (root));
   g_assert_null (msg_body_part_get_decoded_content (root, &error));
-  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA);
   g_clear_error (&error);
   g_assert_null (msg_body_part_get_encoded_content (root, &error));
-  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA);
   g_clear_error (&error);
 }
 
@@ -637,7 +637,7 @@ test_file_content (void)
     msg_message_set_text_body (message, "x");
     root = msg_message_get_body_part (message);
     g_assert_false (msg_body_part_save_to_file (root, out, &error));
-    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_MULTIPART_NO_DATA);
     g_clear_error (&error);
   }
 
@@ -773,6 +773,351 @@ test_parsed_tree (void)
   g_list_free_full (children, g_object_unref);
 }
 
+/* Charsets */
+
+static char *
+decoded_bytes (MsgBodyPart *part)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = msg_body_part_get_decoded_content (part, &error);
+  gsize       len = 0;
+  const char *data;
+
+  g_assert_no_error (error);
+  data = g_bytes_get_data (bytes, &len);
+  return g_strndup (data, len);
+}
+
+static void
+assert_charset (MsgBodyPart *part,
+                const char  *expected)
+{
+  g_autofree char *charset = msg_body_part_get_charset (part);
+
+  g_assert_cmpstr (charset, ==, expected);
+}
+
+static void
+test_charset_convert (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgBodyPart) text = NULL;
+  g_autoptr (MsgBodyPart) html = NULL;
+  g_autoptr (MsgBodyPart) attachment = NULL;
+  g_autoptr (MsgMessage) parsed = NULL;
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("na\xc3\xafve \xe2\x82\xac", 10);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *written = NULL;
+  g_autofree char *got = NULL;
+
+  g_test_summary ("Setting a text part's charset converts its content (text body, HTML body, text"
+                  " attachment from bytes): the written bytes are in that charset and read back as"
+                  " the same UTF-8 text; the charset survives a rebuild of the tree.");
+
+  msg_message_set_text_body (message, "caf\xc3\xa9");
+  msg_message_set_html_body (message, "<p>\xe2\x82\xac 5</p>");
+  msg_message_set_text_body (message, "caf\xc3\xa9");
+  text = msg_message_get_text_body_part (message);
+  html = msg_message_get_html_body_part (message);
+  g_assert_nonnull (text);
+  g_assert_nonnull (html);
+
+  g_assert_true (msg_body_part_set_charset (text, "iso-8859-1", &error));
+  g_assert_no_error (error);
+  assert_charset (text, "iso-8859-1");
+  got = decoded_bytes (text);
+  g_assert_cmpstr (got, ==, "caf\xe9");
+  g_clear_pointer (&got, g_free);
+  got = msg_body_part_get_text (text, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (got, ==, "caf\xc3\xa9");
+  g_clear_pointer (&got, g_free);
+
+  g_assert_true (msg_body_part_set_charset (html, "windows-1252", &error));
+  g_assert_no_error (error);
+  got = decoded_bytes (html);
+  g_assert_cmpstr (got, ==, "<p>\x80 5</p>");
+  g_clear_pointer (&got, g_free);
+
+  attachment = g_object_ref (msg_message_add_attachment_bytes (message, bytes, "n.txt", "text/plain", &error));
+  g_assert_no_error (error);
+  g_assert_true (msg_body_part_set_charset (attachment, "iso-8859-15", &error));
+  g_assert_no_error (error);
+  got = decoded_bytes (attachment);
+  g_assert_cmpstr (got, ==, "na\xefve \xa4");
+  g_clear_pointer (&got, g_free);
+
+  /* Adding the attachment rebuilt the tree: the bodies kept their charset. */
+  written = to_string (message);
+  g_assert_nonnull (strstr (written, "text/plain; charset=iso-8859-1"));
+  g_assert_nonnull (strstr (written, "text/html; charset=windows-1252"));
+  g_assert_null (strstr (written, "caf\xc3\xa9"));
+
+  parsed = reparse (message);
+  got = msg_message_get_text_body (parsed);
+  g_assert_cmpstr (got, ==, "caf\xc3\xa9");
+  g_clear_pointer (&got, g_free);
+  got = msg_message_get_html_body (parsed);
+  g_assert_cmpstr (got, ==, "<p>\xe2\x82\xac 5</p>");
+  g_clear_pointer (&got, g_free);
+  {
+    g_autoptr (MsgBodyPart) back = first_attachment (parsed);
+
+    assert_charset (back, "iso-8859-15");
+    got = msg_body_part_get_text (back, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (got, ==, "na\xc3\xafve \xe2\x82\xac");
+    g_clear_pointer (&got, g_free);
+  }
+
+  /* Back to UTF-8 converts again; set_text writes in the part's charset. */
+  g_assert_true (msg_body_part_set_charset (text, "utf-8", &error));
+  got = decoded_bytes (text);
+  g_assert_cmpstr (got, ==, "caf\xc3\xa9");
+  g_clear_pointer (&got, g_free);
+  g_assert_true (msg_body_part_set_charset (text, "iso-8859-1", &error));
+  g_assert_true (msg_body_part_set_text (text, "d\xc3\xa9j\xc3\xa0", &error));
+  g_assert_no_error (error);
+  got = decoded_bytes (text);
+  g_assert_cmpstr (got, ==, "d\xe9j\xe0");
+}
+
+static void
+test_charset_errors_subprocess (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgBodyPart) text = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  msg_message_set_text_body (message, "abc");
+  text = msg_message_get_text_body_part (message);
+  g_assert_true (msg_body_part_set_charset (text, "iso-8859-1", &error));
+  g_clear_object (&text);
+  msg_message_set_text_body (message, "\xe2\x82\xac");
+  text = msg_message_get_text_body_part (message);
+  assert_charset (text, "utf-8");
+}
+
+static void
+test_charset_errors (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgBodyPart) text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "notes.txt", NULL);
+  g_autofree char *got = NULL;
+  MsgBodyPart     *file_part;
+
+  g_test_summary ("A character the charset cannot hold, or an unknown charset, is a CHARSET error"
+                  " naming it, and the part is unchanged; a body changed later to text its charset"
+                  " cannot hold is written in UTF-8 with a warning; a file attachment is relabelled"
+                  " (its bytes are the file's).");
+
+  msg_message_set_text_body (message, "price: 5 \xe2\x82\xac, \xe6\x97\xa5\xe6\x9c\xac");
+  text = msg_message_get_text_body_part (message);
+
+  g_assert_false (msg_body_part_set_charset (text, "iso-8859-1", &error));
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_CHARSET);
+  g_assert_nonnull (strstr (error->message, "\xe2\x82\xac"));
+  g_assert_nonnull (strstr (error->message, "U+20AC"));
+  g_assert_nonnull (strstr (error->message, "iso-8859-1"));
+  g_clear_error (&error);
+  assert_charset (text, "utf-8");
+  got = decoded_bytes (text);
+  g_assert_cmpstr (got, ==, "price: 5 \xe2\x82\xac, \xe6\x97\xa5\xe6\x9c\xac");
+  g_clear_pointer (&got, g_free);
+
+  g_assert_false (msg_body_part_set_charset (text, "iso-8859-15", &error));
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_CHARSET);
+  g_assert_nonnull (strstr (error->message, "U+65E5"));
+  g_clear_error (&error);
+
+  g_assert_false (msg_body_part_set_charset (text, "x-no-such-charset", &error));
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_CHARSET);
+  g_assert_nonnull (strstr (error->message, "x-no-such-charset"));
+  g_clear_error (&error);
+  assert_charset (text, "utf-8");
+
+  g_assert_true (msg_body_part_set_charset (text, "iso-2022-jp", &error) == FALSE);
+  g_clear_error (&error);
+  g_assert_true (msg_body_part_set_charset (text, "gb18030", &error));
+  g_assert_no_error (error);
+  g_clear_object (&text);
+
+  /* A later body the kept charset holds is written in it; one it cannot
+   * hold falls back to UTF-8, with a warning. */
+  msg_message_set_text_body (message, "\xe4\xb8\xad\xe6\x96\x87");
+  text = msg_message_get_text_body_part (message);
+  assert_charset (text, "gb18030");
+  got = decoded_bytes (text);
+  g_assert_cmpstr (got, ==, "\xd6\xd0\xce\xc4");
+  g_clear_pointer (&got, g_free);
+  g_assert_true (msg_body_part_set_charset (text, "us-ascii", &error) == FALSE);
+  g_clear_error (&error);
+  g_assert_true (msg_body_part_set_charset (text, "iso-8859-1", &error) == FALSE);
+  g_clear_error (&error);
+  g_clear_object (&text);
+  g_test_trap_subprocess ("/body-part/charset/errors/subprocess", 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*The plain body is written in UTF-8 instead of its charset*U+20AC*iso-8859-1*");
+
+  /* A file attachment is sent as the file holds it. */
+  g_assert_true (g_file_set_contents (path, "caf\xc3\xa9\n", -1, &error));
+  file_part = msg_message_add_attachment (message, path, &error);
+  g_assert_no_error (error);
+  g_assert_true (msg_body_part_set_charset (file_part, "iso-8859-1", &error));
+  g_assert_no_error (error);
+  got = decoded_bytes (file_part);
+  g_assert_cmpstr (got, ==, "caf\xc3\xa9\n");
+  assert_charset (file_part, "iso-8859-1");
+
+  /* Not text. */
+  {
+    g_autoptr (GBytes) bytes = g_bytes_new_static ("\x89PNG", 4);
+    MsgBodyPart     *image = msg_message_add_attachment_bytes (message, bytes, "i.png", "image/png", &error);
+    g_autofree char *none = NULL;
+
+    g_assert_no_error (error);
+    none = msg_body_part_get_text (image, &error);
+    g_assert_null (none);
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+    g_assert_nonnull (strstr (error->message, "image/png"));
+    g_clear_error (&error);
+  }
+  msg_test_remove_tree (dir);
+}
+
+static const char charset_message[] =
+    "From: a@example.com\r\n"
+    "To: b@example.com\r\n"
+    "Subject: charsets\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"b1\"\r\n"
+    "\r\n"
+    "--b1\r\n"
+    "Content-Type: multipart/alternative; boundary=\"b2\"\r\n"
+    "\r\n"
+    "--b2\r\n"
+    "Content-Type: text/plain; charset=iso-8859-1\r\n"
+    "Content-Transfer-Encoding: quoted-printable\r\n"
+    "\r\n"
+    "caf=E9\r\n"
+    "--b2\r\n"
+    "Content-Type: text/html; charset=iso-2022-jp\r\n"
+    "Content-Transfer-Encoding: 7bit\r\n"
+    "\r\n"
+    "\x1b$BF|K\\\x1b(B\r\n"
+    "--b2--\r\n"
+    "--b1\r\n"
+    "Content-Type: text/plain; charset=koi8-r\r\n"
+    "Content-Disposition: attachment; filename=\"r.txt\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "0NLJ18XU\r\n"
+    "--b1--\r\n";
+
+static void
+test_charset_parsed (void)
+{
+  g_autoptr (GBytes) bytes = g_bytes_new_static (charset_message, sizeof charset_message - 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = msg_message_new_from_bytes (bytes, &error);
+  g_autoptr (MsgBodyPart) attachment = NULL;
+  g_autoptr (MsgBodyPart) text = NULL;
+  g_autofree char *got = NULL;
+
+  g_test_summary ("Parsed text parts read as UTF-8 whatever their charset (iso-8859-1, iso-2022-jp,"
+                  " koi8-r), and converting a parsed part writes the new charset.");
+
+  g_assert_no_error (error);
+  got = msg_message_get_text_body (message);
+  g_assert_cmpstr (got, ==, "caf\xc3\xa9");
+  g_clear_pointer (&got, g_free);
+  got = msg_message_get_html_body (message);
+  g_assert_cmpstr (got, ==, "\xe6\x97\xa5\xe6\x9c\xac");
+  g_clear_pointer (&got, g_free);
+
+  attachment = first_attachment (message);
+  got = msg_body_part_get_text (attachment, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (got, ==, "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+  g_clear_pointer (&got, g_free);
+
+  text = msg_message_get_text_body_part (message);
+  g_assert_true (msg_body_part_set_charset (text, "utf-8", &error));
+  g_assert_no_error (error);
+  got = decoded_bytes (text);
+  g_assert_cmpstr (got, ==, "caf\xc3\xa9");
+}
+
+static void
+test_to_bytes (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("line one\nline two\n", 18);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "data.bin", NULL);
+  g_autofree char *written = NULL;
+  g_autoptr (MsgBodyPart) root = NULL;
+  MsgBodyPart *attachment;
+  MsgBodyPart *file_part;
+
+  g_test_summary ("A part's own stream (CDO GetStream) is its headers and encoded content exactly"
+                  " as written in the message, with CRLF; the root's is the tail of the message;"
+                  " a missing file is an error.");
+
+  msg_message_set_text_body (message, "body");
+  attachment = msg_message_add_attachment_bytes (message, bytes, "notes.txt", "text/plain", &error);
+  g_assert_true (g_file_set_contents (path, "\x01\x02\x03", 3, &error));
+  file_part = msg_message_add_attachment (message, path, &error);
+  g_assert_no_error (error);
+  written = to_string (message);
+
+  {
+    g_autoptr (GBytes) part = msg_body_part_to_bytes (attachment, &error);
+    g_autofree char *text = NULL;
+    gsize            len;
+
+    g_assert_no_error (error);
+    text = g_strndup (g_bytes_get_data (part, &len), g_bytes_get_size (part));
+    g_assert_true (g_str_has_prefix (text, "Content-Type: text/plain"));
+    g_assert_nonnull (strstr (text, "\r\n\r\nline one\r\nline two\r\n"));
+    g_assert_nonnull (strstr (written, text));
+  }
+  {
+    g_autoptr (GBytes) part = msg_body_part_to_bytes (file_part, &error);
+    g_autofree char *text = g_strndup (g_bytes_get_data (part, NULL), g_bytes_get_size (part));
+
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (text, "AQID"));
+    g_assert_nonnull (strstr (written, text));
+  }
+  {
+    g_autoptr (GBytes) part = NULL;
+    g_autofree char *text = NULL;
+
+    root = msg_message_get_body_part (message);
+    part = msg_body_part_to_bytes (root, &error);
+    g_assert_no_error (error);
+    text = g_strndup (g_bytes_get_data (part, NULL), g_bytes_get_size (part));
+    g_assert_true (g_str_has_prefix (text, "Content-Type: multipart/mixed"));
+    g_assert_true (g_str_has_suffix (written, text));
+  }
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  {
+    g_autoptr (GBytes) part = msg_body_part_to_bytes (file_part, &error);
+
+    g_assert_null (part);
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "data.bin"));
+  }
+  msg_test_remove_tree (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -791,6 +1136,11 @@ main (int   argc,
   g_test_add_func ("/body-part/file-content", test_file_content);
   g_test_add_func ("/body-part/headers", test_headers);
   g_test_add_func ("/body-part/parsed-tree", test_parsed_tree);
+  g_test_add_func ("/body-part/charset/convert", test_charset_convert);
+  g_test_add_func ("/body-part/charset/errors", test_charset_errors);
+  g_test_add_func ("/body-part/charset/errors/subprocess", test_charset_errors_subprocess);
+  g_test_add_func ("/body-part/charset/parsed", test_charset_parsed);
+  g_test_add_func ("/body-part/to-bytes", test_to_bytes);
 
   return g_test_run ();
 }

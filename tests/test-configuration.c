@@ -1607,6 +1607,134 @@ test_threads (void)
   g_assert_cmpint (td.n_reads, >=, N_READS);
 }
 
+/* The audit of the field table: every field works or is refused */
+
+static void
+test_field_audit (void)
+{
+  g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
+  g_auto (GStrv) names = msg_configuration_list_fields (cfg);
+  /* Every built-in field and where its effect is tested. A field added
+   * without a row here fails this test: none may be stored and ignored. */
+  static const char *const audited[] = {
+    /* used by the SMTP transport: test-smtp.c */
+    "smtpserver",
+    "smtpserverport",
+    "smtpusessl",
+    "smtpauthenticate",
+    "sendusername",
+    "sendpassword",
+    "smtpconnectiontimeout",
+    "smtpstarttls",
+    "smtpoperationtimeout",
+    "smtpauthmechanisms",
+    "smtpallowplaintextauth",
+    "smtpsendpartial",
+    "smtpehloname",
+    "tlscafile",
+    "tlsverify",
+    /* used by the NNTP transport: test-nntp.c */
+    "nntpserver",
+    "nntpserverport",
+    "nntpusessl",
+    "nntpauthenticate",
+    "postusername",
+    "postpassword",
+    "nntpconnectiontimeout",
+    "nntpstarttls",
+    "nntpoperationtimeout",
+    "nntpallowplaintextauth",
+    /* used by msg_message_send/post and the pickup transport: test-pickup.c */
+    "sendusing",
+    "postusing",
+    "smtpserverpickupdirectory",
+    "nntpserverpickupdirectory",
+    "flushbuffersonwrite",
+    /* checked when a post starts: test-security-config.c */
+    "nntpallowcontrolheaders",
+    /* used by messages: test-message-envelope.c, test-message-mime.c, test-message-reply.c */
+    "sendemailaddress",
+    "senduserreplyemailaddress",
+    "postemailaddress",
+    "postuserreplyemailaddress",
+    "autopromotebodyparts",
+    "usemessageresponsetext",
+    "timezoneid",
+    /* English only, others refused: below */
+    "languagecode",
+    /* features libmsgobj lacks, only "off" accepted: below */
+    "httpcookies",
+    "urlgetlatestversion",
+    "urlproxyserver",
+    "urlproxybypass",
+    "savesentitems",
+    /* informational, read back, as in CDO (a name for the account) */
+    "smtpaccountname",
+    "nntpaccountname",
+  };
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("Every built-in field is audited (used and tested, or refused beyond the value that"
+                  " asks for nothing); languagecode takes English only; the URL and savesentitems"
+                  " fields refuse anything but off, with a reason.");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (audited); i++)
+    g_assert_true (g_strv_contains ((const char *const *) names, audited[i]));
+  /* The rest come from plugins (the test module's, when it is on the
+   * transport path). */
+  for (gsize i = 0; names[i] != NULL; i++)
+    if (!g_strv_contains (audited, names[i]))
+      g_assert_cmpstr (names[i], ==, "testbehaviour");
+
+  set_ok (cfg, "languagecode", "en-US");
+  assert_field (cfg, "languagecode", "en-us");
+  set_ok (cfg, "languagecode", "EN");
+  set_ok (cfg, "languagecode", "");
+  {
+    g_autoptr (GError) bad = set_bad (cfg, "languagecode", "de");
+
+    g_assert_error (bad, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+    assert_message_has (bad, "English");
+  }
+
+  set_ok (cfg, "savesentitems", "False");
+  set_ok (cfg, "urlgetlatestversion", "0");
+  set_ok (cfg, "httpcookies", "");
+  set_ok (cfg, "urlproxyserver", "");
+  set_ok (cfg, "urlproxybypass", " ");
+  {
+    g_autoptr (GError) bad = set_bad (cfg, "savesentitems", "true");
+
+    assert_message_has (bad, "does not save sent items");
+  }
+  static const char *const url_fields[][2] = {
+    { "httpcookies", "a=b" },
+    { "urlgetlatestversion", "true" },
+    { "urlproxyserver", "proxy:8080" },
+    { "urlproxybypass", "<local>" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (url_fields); i++)
+    {
+      g_autoptr (GError) bad = set_bad (cfg, url_fields[i][0], url_fields[i][1]);
+
+      assert_message_has (bad, "does not fetch URLs");
+    }
+
+  /* The key file loader checks the same way. */
+  g_assert_false (msg_configuration_load_from_data (cfg, "[configuration]\nlanguagecode=fr\n", -1, &error));
+  g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+
+  /* CDO's time zone numbers name a zone; 52 (cdoFloating) names none. */
+  set_ok (cfg, "timezoneid", "3");
+  set_ok (cfg, "timezoneid", "81");
+  {
+    g_autoptr (GError) bad = set_bad (cfg, "timezoneid", "52");
+
+    assert_message_has (bad, "cdoFloating");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1615,6 +1743,7 @@ main (int   argc,
   g_log_set_writer_func (test_log_writer, NULL, NULL);
 
   g_test_add_func ("/configuration/defaults", test_defaults);
+  g_test_add_func ("/configuration/field-audit", test_field_audit);
   g_test_add_func ("/configuration/list-fields", test_list_fields);
   g_test_add_func ("/configuration/field-types", test_field_types);
   g_test_add_func ("/configuration/error-domain", test_error_domain);

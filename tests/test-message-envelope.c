@@ -195,6 +195,227 @@ test_envelope (void)
   g_assert_cmpstr (recipients[2], ==, "z@example.org");
 }
 
+/* The names of the headers of @text, in order, separated by spaces. */
+static char *
+header_names (const char *text)
+{
+  g_autofree char *headers = header_block (text);
+  g_autoptr (GString) names = g_string_new (NULL);
+
+  for (const char *line = headers; *line != '\0';)
+    {
+      const char *eol = strstr (line, "\r\n");
+      const char *colon = strchr (line, ':');
+
+      if (*line != ' ' && *line != '\t' && colon != NULL && colon < eol)
+        g_string_append_printf (names, "%s%.*s", names->len > 0 ? " " : "", (int) (colon - line), line);
+      line = eol + 2;
+    }
+  return g_strdup (names->str);
+}
+
+static char *
+read_pickup_file (MsgSendReport *report)
+{
+  g_autoptr (GError) error = NULL;
+  char *text = NULL;
+
+  g_assert_nonnull (report);
+  g_assert_true (g_file_get_contents (msg_send_report_get_pickup_file (report), &text, NULL, &error));
+  g_assert_no_error (error);
+  return text;
+}
+
+static MsgConfiguration *
+configured_addresses (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  MsgConfiguration *configuration = msg_configuration_new ();
+
+  g_assert_true (msg_configuration_set_field (configuration, "smtpserverpickupdirectory", dir, &error));
+  g_assert_true (msg_configuration_set_field (configuration, "nntpserverpickupdirectory", dir, &error));
+  g_assert_true (msg_configuration_set_field (configuration, "sendemailaddress", "Me <me@example.com>", &error));
+  g_assert_true (msg_configuration_set_field (configuration, "senduserreplyemailaddress", "replies@example.com", &error));
+  g_assert_true (msg_configuration_set_field (configuration, "postemailaddress", "poster@example.org", &error));
+  g_assert_true (msg_configuration_set_field (configuration, "postuserreplyemailaddress", "followups@example.org", &error));
+  g_assert_no_error (error);
+  return configuration;
+}
+
+static void
+test_configured_from (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgConfiguration) configuration = configured_addresses (dir);
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A message with no From sent with only sendemailaddress configured gets it as its"
+                  " From (postemailaddress for a post), and senduserreplyemailaddress"
+                  " (postuserreplyemailaddress) as its Reply-To; the written headers are complete;"
+                  " values the caller set are kept; a bad configured address names the field.");
+
+  {
+    g_autoptr (MsgMessage) message = msg_message_new_with_configuration (configuration);
+    g_autoptr (MsgSendReport) report = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *names = NULL;
+    g_autofree char *value = NULL;
+    g_autofree char *id = NULL;
+    g_autoptr (GDateTime) date = NULL;
+
+    g_assert_true (msg_message_set_to (message, "b@example.com", &error));
+    g_assert_true (msg_message_set_subject (message, "s", &error));
+    msg_message_set_text_body (message, "x");
+    report = msg_message_send (message, NULL, &error);
+    g_assert_no_error (error);
+    text = read_pickup_file (report);
+
+    names = header_names (text);
+    g_assert_cmpstr (names, ==,
+                     "Date From Reply-To Subject To X-Mailer MIME-Version Message-Id"
+                     " Content-Type Content-Transfer-Encoding");
+    value = find_header (text, "From");
+    g_assert_cmpstr (value, ==, "Me <me@example.com>");
+    g_clear_pointer (&value, g_free);
+    value = find_header (text, "Reply-To");
+    g_assert_cmpstr (value, ==, "replies@example.com");
+    g_clear_pointer (&value, g_free);
+    value = find_header (text, "To");
+    g_assert_cmpstr (value, ==, "b@example.com");
+    g_clear_pointer (&value, g_free);
+    value = find_header (text, "Subject");
+    g_assert_cmpstr (value, ==, "s");
+    g_clear_pointer (&value, g_free);
+    value = find_header (text, "MIME-Version");
+    g_assert_cmpstr (value, ==, "1.0");
+    g_clear_pointer (&value, g_free);
+    value = find_header (text, "Content-Type");
+    g_assert_cmpstr (value, ==, "text/plain; charset=utf-8");
+    g_clear_pointer (&value, g_free);
+    value = find_header (text, "Content-Transfer-Encoding");
+    g_assert_cmpstr (value, ==, "7bit");
+    g_clear_pointer (&value, g_free);
+    value = find_header (text, "X-Mailer");
+    g_assert_true (g_str_has_prefix (value, "libmsgobj"));
+    g_clear_pointer (&value, g_free);
+    value = find_header (text, "Message-Id");
+    g_assert_true (g_str_has_suffix (value, "@example.com>"));
+    g_clear_pointer (&value, g_free);
+    g_assert_nonnull (strstr (text, "\r\n\r\nx"));
+
+    /* The message keeps them, as it keeps Date and Message-ID. */
+    value = msg_message_get_from (message);
+    g_assert_cmpstr (value, ==, "Me <me@example.com>");
+    g_clear_pointer (&value, g_free);
+    date = msg_message_get_sent_on (message);
+    g_assert_nonnull (date);
+    id = msg_message_get_message_id (message);
+    g_assert_nonnull (id);
+  }
+
+  {
+    /* What the caller set wins. */
+    g_autoptr (MsgMessage) message = msg_message_new_with_configuration (configuration);
+    g_autoptr (MsgSendReport) report = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *value = NULL;
+
+    g_assert_true (msg_message_set_from (message, "own@example.net", &error));
+    g_assert_true (msg_message_set_reply_to (message, "own-replies@example.net", &error));
+    g_assert_true (msg_message_set_to (message, "b@example.com", &error));
+    report = msg_message_send (message, NULL, &error);
+    g_assert_no_error (error);
+    text = read_pickup_file (report);
+    value = find_header (text, "From");
+    g_assert_cmpstr (value, ==, "own@example.net");
+    g_clear_pointer (&value, g_free);
+    value = find_header (text, "Reply-To");
+    g_assert_cmpstr (value, ==, "own-replies@example.net");
+  }
+
+  {
+    g_autoptr (MsgMessage) message = msg_message_new_with_configuration (configuration);
+    g_autoptr (MsgSendReport) report = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *value = NULL;
+
+    g_assert_true (msg_message_set_newsgroups (message, "local.test", &error));
+    g_assert_true (msg_message_set_subject (message, "post", &error));
+    msg_message_set_text_body (message, "x");
+    report = msg_message_post (message, NULL, &error);
+    g_assert_no_error (error);
+    text = read_pickup_file (report);
+    value = find_header (text, "From");
+    g_assert_cmpstr (value, ==, "poster@example.org");
+    g_clear_pointer (&value, g_free);
+    value = find_header (text, "Reply-To");
+    g_assert_cmpstr (value, ==, "followups@example.org");
+  }
+
+  {
+    g_autoptr (MsgMessage) message = msg_message_new_with_configuration (configuration);
+    g_autoptr (MsgSendReport) report = NULL;
+
+    g_assert_true (msg_configuration_set_field (configuration, "sendemailaddress", "not an address <<", &error));
+    g_assert_true (msg_message_set_to (message, "b@example.com", &error));
+    report = msg_message_send (message, NULL, &error);
+    g_assert_null (report);
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS);
+    g_assert_nonnull (strstr (error->message, "sendemailaddress"));
+  }
+
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_timezone (void)
+{
+  g_autoptr (GError) error = NULL;
+  static const char *const ids[] = { "Asia/Tokyo", "20" };
+
+  g_test_summary ("timezoneid (a zone name or CDO's number) is the zone of the generated Date, and"
+                  " SentOn reads back in it, the same instant.");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+      g_autoptr (MsgMessage) message = NULL;
+      g_autoptr (GDateTime) date = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *header = NULL;
+
+      g_assert_true (msg_configuration_set_field (configuration, "timezoneid", ids[i], &error));
+      g_assert_no_error (error);
+      message = make_message ();
+      msg_message_set_configuration (message, configuration);
+      g_assert_true (msg_message_prepare_for_sending (message, &error));
+      text = to_string (message);
+      header = find_header (text, "Date");
+      g_assert_true (g_str_has_suffix (header, " +0900"));
+      date = msg_message_get_sent_on (message);
+      g_assert_cmpint (g_date_time_get_utc_offset (date), ==, 9 * G_TIME_SPAN_HOUR);
+    }
+
+  {
+    g_autoptr (MsgMessage) parsed = parse_string ("From: a@example.com\r\n"
+                                                  "Date: Mon, 23 Jun 2008 01:49:17 +0000\r\n"
+                                                  "\r\n"
+                                                  "x\r\n");
+    g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+    g_autoptr (GDateTime) date = NULL;
+
+    date = msg_message_get_sent_on (parsed);
+    g_assert_cmpint (g_date_time_get_utc_offset (date), ==, 0);
+    g_clear_pointer (&date, g_date_time_unref);
+    g_assert_true (msg_configuration_set_field (configuration, "timezoneid", "Asia/Kolkata", &error));
+    msg_message_set_configuration (parsed, configuration);
+    date = msg_message_get_sent_on (parsed);
+    g_assert_cmpint (g_date_time_get_utc_offset (date), ==, 5 * G_TIME_SPAN_HOUR + 30 * G_TIME_SPAN_MINUTE);
+    g_assert_cmpint (g_date_time_get_hour (date), ==, 7);
+    g_assert_cmpint (g_date_time_get_minute (date), ==, 19);
+  }
+}
+
 static void
 test_measure (void)
 {
@@ -236,6 +457,8 @@ main (int   argc,
   g_test_add_func ("/message/generated-headers", test_generated_headers);
   g_test_add_func ("/message/bcc", test_bcc);
   g_test_add_func ("/message/envelope", test_envelope);
+  g_test_add_func ("/message/configured-from", test_configured_from);
+  g_test_add_func ("/message/timezone", test_timezone);
 
   return g_test_run ();
 }

@@ -421,6 +421,75 @@ test_response_text (void)
   g_assert_cmpstr (text, ==, "Just text.");
 }
 
+static void
+test_post_reply (void)
+{
+  static const char article[] = "From: Ann <ann@example.com>\r\n"
+                                "Newsgroups: comp.mail.misc,comp.lang.c\r\n"
+                                "Subject: Porting CDO\r\n"
+                                "Message-ID: <a2@example.com>\r\n"
+                                "References: <a1@example.com>\r\n"
+                                "\r\n"
+                                "How do I port this?\r\n";
+  g_autoptr (MsgMessage) original = parse_string (article);
+  g_autoptr (MsgMessage) followup = NULL;
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *value = NULL;
+  g_autofree char *body = NULL;
+
+  g_test_summary ("PostReply makes a followup: no mail recipients, the original's Followup-To else"
+                  " Newsgroups, References extended, RE: subject, From from postemailaddress;"
+                  " Followup-To: poster gives a mail reply; a mail message is refused.");
+
+  g_assert_true (msg_configuration_set_field (configuration, "postemailaddress", "me@example.org", &error));
+  msg_message_set_configuration (original, configuration);
+  followup = msg_message_create_post_reply (original, &error);
+  g_assert_no_error (error);
+  value = msg_message_get_newsgroups (followup);
+  g_assert_cmpstr (value, ==, "comp.mail.misc,comp.lang.c");
+  g_clear_pointer (&value, g_free);
+  value = msg_message_get_to (followup);
+  g_assert_null (value);
+  value = msg_message_get_header (followup, "References");
+  g_assert_cmpstr (value, ==, "<a1@example.com> <a2@example.com>");
+  g_clear_pointer (&value, g_free);
+  value = msg_message_get_subject (followup);
+  g_assert_cmpstr (value, ==, "RE: Porting CDO");
+  g_clear_pointer (&value, g_free);
+  value = msg_message_get_from (followup);
+  g_assert_cmpstr (value, ==, "me@example.org");
+  g_clear_pointer (&value, g_free);
+  body = msg_message_get_text_body (followup);
+  g_assert_nonnull (strstr (body, "How do I port this?"));
+  g_clear_object (&followup);
+
+  g_assert_true (msg_message_set_followup_to (original, "comp.lang.c", &error));
+  followup = msg_message_create_post_reply (original, &error);
+  value = msg_message_get_newsgroups (followup);
+  g_assert_cmpstr (value, ==, "comp.lang.c");
+  g_clear_pointer (&value, g_free);
+  g_clear_object (&followup);
+
+  g_assert_true (msg_message_set_followup_to (original, "poster", &error));
+  followup = msg_message_create_post_reply (original, &error);
+  g_assert_no_error (error);
+  value = msg_message_get_newsgroups (followup);
+  g_assert_null (value);
+  value = msg_message_get_to (followup);
+  g_assert_cmpstr (value, ==, "Ann <ann@example.com>");
+  g_clear_pointer (&value, g_free);
+  g_clear_object (&followup);
+
+  {
+    g_autoptr (MsgMessage) mail = make_message ();
+
+    followup = msg_message_create_post_reply (mail, &error);
+    g_assert_null (followup);
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_NEWSGROUPS);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -431,6 +500,7 @@ main (int   argc,
   g_test_add_func ("/message/reply/rules", test_reply_rules);
   g_test_add_func ("/message/reply/all", test_reply_all);
   g_test_add_func ("/message/forward", test_forward);
+  g_test_add_func ("/message/post-reply", test_post_reply);
   g_test_add_func ("/message/reply/html-document", test_reply_html_document);
   g_test_add_func ("/message/reply/response-text", test_response_text);
 

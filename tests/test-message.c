@@ -1061,6 +1061,586 @@ test_injection_written (void)
   assert_no_injection (message);
 }
 
+/* TextBodyPart, HTMLBodyPart, Attachments */
+
+static char *
+media_type_of (MsgBodyPart *part)
+{
+  return part != NULL ? msg_body_part_get_content_media_type (part) : NULL;
+}
+
+static void
+test_body_part_accessors (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *image = write_temp_file (dir, "logo.png", "\x89PNG", 4);
+
+  g_test_summary ("get_text_body_part and get_html_body_part return the part holding each body"
+                  " wherever it sits (root, alternative, related, mixed; parsed or built), or NULL"
+                  " when there is no such body.");
+
+  {
+    g_autoptr (MsgMessage) message = make_message ();
+    g_autoptr (MsgBodyPart) root = NULL;
+    g_autoptr (MsgBodyPart) text = NULL;
+    g_autoptr (MsgBodyPart) html = NULL;
+    g_autofree char *content = NULL;
+
+    msg_message_set_text_body (message, "only text");
+    root = msg_message_get_body_part (message);
+    text = msg_message_get_text_body_part (message);
+    html = msg_message_get_html_body_part (message);
+    g_assert_true (text == root);
+    g_assert_null (html);
+    content = decoded_string (text);
+    g_assert_cmpstr (content, ==, "only text");
+  }
+
+  {
+    g_autoptr (MsgMessage) message = make_message ();
+    g_autoptr (MsgBodyPart) text = NULL;
+    g_autoptr (MsgBodyPart) html = NULL;
+    g_autoptr (GBytes) bytes = g_bytes_new_static ("a,b\n", 4);
+    g_autofree char *text_type = NULL;
+    g_autofree char *html_type = NULL;
+    g_autofree char *text_content = NULL;
+    g_autofree char *html_content = NULL;
+    g_autofree char *tree = NULL;
+
+    msg_message_set_html_body (message, "<p>Hi <img src=\"cid:logo\"></p>");
+    g_assert_nonnull (msg_message_add_related_body_part (message, image, "cid:logo", &error));
+    g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "t.csv", "text/csv", &error));
+    g_assert_no_error (error);
+    tree = describe_tree (message);
+    g_assert_cmpstr (tree, ==, "multipart/mixed(multipart/alternative(text/plain,multipart/related(text/html,"
+                               "application/octet-stream)),text/csv)");
+    text = msg_message_get_text_body_part (message);
+    html = msg_message_get_html_body_part (message);
+    text_type = media_type_of (text);
+    html_type = media_type_of (html);
+    g_assert_cmpstr (text_type, ==, "text/plain");
+    g_assert_cmpstr (html_type, ==, "text/html");
+    text_content = decoded_string (text);
+    html_content = decoded_string (html);
+    g_assert_cmpstr (text_content, ==, "Hi");
+    g_assert_cmpstr (html_content, ==, "<p>Hi <img src=\"cid:logo\"></p>");
+  }
+
+  {
+    g_autoptr (MsgMessage) message = make_message ();
+    g_autoptr (MsgBodyPart) text = NULL;
+
+    msg_message_set_auto_generate_text_body (message, FALSE);
+    msg_message_set_html_body (message, "<p>html only</p>");
+    text = msg_message_get_text_body_part (message);
+    g_assert_null (text);
+  }
+
+  {
+    g_autoptr (MsgMessage) parsed = parse_string (multipart_message);
+    g_autoptr (MsgBodyPart) text = msg_message_get_text_body_part (parsed);
+    g_autoptr (MsgBodyPart) html = msg_message_get_html_body_part (parsed);
+    g_autofree char *text_content = decoded_string (text);
+    g_autofree char *html_content = decoded_string (html);
+
+    g_assert_cmpstr (text_content, ==, "Plain text");
+    g_assert_cmpstr (html_content, ==, "<p>HTML text</p>");
+  }
+
+  msg_test_remove_tree (dir);
+}
+
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  gpointer    user_data)
+{
+  guint *count = user_data;
+
+  (*count)++;
+}
+
+static void
+assert_model_matches (MsgMessage *message,
+                      GListModel *model)
+{
+  guint n = msg_message_get_attachment_count (message);
+
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, n);
+  g_assert_true (g_list_model_get_item_type (model) == MSG_TYPE_BODY_PART);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (MsgBodyPart) item = g_list_model_get_item (model, i);
+      g_autoptr (MsgBodyPart) direct = msg_message_get_attachment (message, i);
+
+      g_assert_true (item == direct);
+    }
+}
+
+static void
+test_attachments_collection (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("x", 1);
+
+  g_test_summary ("Attachments as CDO's collection: count, item by index, remove one (the rest move"
+                  " down), remove all, out-of-range errors; the GListModel follows every change with"
+                  " items-changed; parsed messages and forwards too.");
+
+  {
+    g_autoptr (MsgMessage) message = make_message ();
+    g_autoptr (GListModel) model = msg_message_get_attachments_model (message);
+    g_autoptr (GListModel) again = msg_message_get_attachments_model (message);
+    g_autoptr (MsgBodyPart) item = NULL;
+    g_autofree char *name = NULL;
+    g_autofree char *tree = NULL;
+    guint            changes = 0;
+
+    g_assert_true (model == again);
+    g_signal_connect (model, "items-changed", G_CALLBACK (items_changed_cb), &changes);
+    msg_message_set_text_body (message, "body");
+    g_assert_cmpuint (msg_message_get_attachment_count (message), ==, 0);
+    g_assert_null (msg_message_get_attachment (message, 0));
+    g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "a.txt", "text/plain", &error));
+    g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "b.bin", NULL, &error));
+    g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "c.txt", "text/plain", &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (changes, ==, 3);
+    g_assert_cmpuint (msg_message_get_attachment_count (message), ==, 3);
+    assert_model_matches (message, model);
+
+    g_assert_true (msg_message_remove_attachment (message, 1, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (changes, ==, 4);
+    g_assert_cmpuint (msg_message_get_attachment_count (message), ==, 2);
+    item = msg_message_get_attachment (message, 1);
+    name = msg_body_part_get_filename (item);
+    g_assert_cmpstr (name, ==, "c.txt");
+    assert_model_matches (message, model);
+    tree = describe_written (message);
+    g_assert_cmpstr (tree, ==, "multipart/mixed(text/plain,text/plain,text/plain)");
+
+    g_assert_false (msg_message_remove_attachment (message, 2, &error));
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+    g_assert_nonnull (strstr (error->message, "2"));
+    g_clear_error (&error);
+    g_assert_cmpuint (changes, ==, 4);
+
+    msg_message_remove_all_attachments (message);
+    g_assert_cmpuint (changes, ==, 5);
+    g_assert_cmpuint (msg_message_get_attachment_count (message), ==, 0);
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
+    msg_message_remove_all_attachments (message);
+    g_assert_cmpuint (changes, ==, 5);
+    g_clear_pointer (&tree, g_free);
+    tree = describe_written (message);
+    g_assert_cmpstr (tree, ==, "text/plain");
+  }
+
+  {
+    /* A forward: then remove the attachments it carried. */
+    g_autoptr (MsgMessage) parsed = parse_string (multipart_message);
+    g_autoptr (GListModel) model = msg_message_get_attachments_model (parsed);
+    g_autoptr (MsgMessage) forward = NULL;
+    g_autofree char *tree = NULL;
+    g_autofree char *text = NULL;
+
+    g_assert_cmpuint (msg_message_get_attachment_count (parsed), ==, 2);
+    assert_model_matches (parsed, model);
+    forward = msg_message_create_forward (parsed);
+    g_assert_no_error (error);
+    g_assert_cmpuint (msg_message_get_attachment_count (forward), ==, 2);
+    msg_message_remove_all_attachments (forward);
+    g_assert_cmpuint (msg_message_get_attachment_count (forward), ==, 0);
+    g_assert_cmpuint (msg_message_get_attachment_count (parsed), ==, 2);
+
+    g_assert_true (msg_message_remove_attachment (parsed, 0, &error));
+    g_assert_no_error (error);
+    assert_model_matches (parsed, model);
+    tree = describe_written (parsed);
+    g_assert_cmpstr (tree, ==, "multipart/mixed(multipart/alternative(text/plain,text/html),message/rfc822)");
+    text = msg_message_get_text_body (parsed);
+    g_assert_cmpstr (text, ==, "Plain text");
+  }
+}
+
+static void
+test_body_parts_model (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("x", 1);
+  g_autoptr (MsgBodyPart) root = NULL;
+  g_autoptr (GListModel) children = NULL;
+  g_autoptr (GListModel) leaf_children = NULL;
+  g_autoptr (MsgBodyPart) added = NULL;
+  g_autoptr (MsgBodyPart) last = NULL;
+  guint changes = 0;
+
+  g_test_summary ("A part's children as a GListModel: the same items as get_body_parts, empty for a"
+                  " leaf, and items-changed when add_body_part adds one.");
+
+  msg_message_set_text_body (message, "body");
+  g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "a.bin", NULL, &error));
+  root = msg_message_get_body_part (message);
+  children = msg_body_part_get_body_parts_model (root);
+  g_assert_cmpuint (g_list_model_get_n_items (children), ==, 2);
+  g_signal_connect (children, "items-changed", G_CALLBACK (items_changed_cb), &changes);
+
+  added = msg_body_part_add_body_part (root, "text/calendar", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (changes, ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (children), ==, 3);
+  last = g_list_model_get_item (children, 2);
+  g_assert_true (last == added);
+
+  {
+    g_autoptr (GListModel) again = msg_body_part_get_body_parts_model (root);
+
+    g_assert_true (again == children);
+  }
+
+  leaf_children = msg_body_part_get_body_parts_model (added);
+  g_assert_cmpuint (g_list_model_get_n_items (leaf_children), ==, 0);
+}
+
+/* Fields by URN, enumeration, Importance/Priority/Sensitivity */
+
+static void
+assert_field (MsgMessage *message,
+              const char *name,
+              const char *expected)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *value = msg_message_get_field (message, name, &error);
+  g_autofree char *header = msg_message_get_header (message, name);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (value, ==, expected);
+  g_assert_cmpstr (header, ==, expected);
+}
+
+static void
+test_fields_httpmail (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("x", 1);
+  g_autofree char *text = NULL;
+  g_autofree char *value = NULL;
+
+  g_test_summary ("urn:schemas:httpmail: fields map to what CDO documents (addresses, subject, date,"
+                  " bodies, importance, priority, sensitivity, normalizedsubject, hasattachment,"
+                  " datereceived, root part properties); read-only ones and unknown ones are"
+                  " NOT_SUPPORTED naming the field.");
+
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:subject", "RE: Fwd: caf\xc3\xa9", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:from", "Ann <ann@example.com>", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:to", "x@example.org, y@example.org", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:cc", "c@example.org", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:bcc", "d@example.org", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:reply-to", "r@example.org", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:sender", "s@example.org", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:date", "Mon, 23 Jun 2008 01:49:17 +0900", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:textdescription", "plain", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:htmldescription", "<p>html</p>", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:importance", "2", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:priority", "-1", &error));
+  g_assert_true (msg_message_set_header (message, "http://schemas.microsoft.com/exchange/sensitivity", "3", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:thread-topic", "topic", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas-microsoft-com:office:office#Keywords", "k1, k2", &error));
+  g_assert_no_error (error);
+
+  assert_field (message, "urn:schemas:httpmail:subject", "RE: Fwd: caf\xc3\xa9");
+  assert_field (message, "urn:schemas:httpmail:normalizedsubject", "caf\xc3\xa9");
+  assert_field (message, "urn:schemas:httpmail:from", "Ann <ann@example.com>");
+  assert_field (message, "urn:schemas:httpmail:to", "x@example.org, y@example.org");
+  assert_field (message, "urn:schemas:httpmail:cc", "c@example.org");
+  assert_field (message, "urn:schemas:httpmail:bcc", "d@example.org");
+  assert_field (message, "urn:schemas:httpmail:reply-to", "r@example.org");
+  assert_field (message, "urn:schemas:httpmail:sender", "s@example.org");
+  assert_field (message, "urn:schemas:httpmail:date", "Mon, 23 Jun 2008 01:49:17 +0900");
+  assert_field (message, "urn:schemas:httpmail:textdescription", "plain");
+  assert_field (message, "urn:schemas:httpmail:htmldescription", "<p>html</p>");
+  assert_field (message, "urn:schemas:httpmail:importance", "2");
+  assert_field (message, "urn:schemas:httpmail:priority", "-1");
+  assert_field (message, "urn:schemas:httpmail:sensitivity", "3");
+  assert_field (message, "urn:schemas:httpmail:thread-topic", "topic");
+  assert_field (message, "urn:schemas-microsoft-com:office:office#Keywords", "k1, k2");
+  assert_field (message, "urn:schemas:httpmail:hasattachment", "false");
+  assert_field (message, "urn:schemas:httpmail:content-media-type", "multipart/alternative");
+  assert_field (message, "urn:schemas:httpmail:datereceived", NULL);
+  g_assert_nonnull (msg_message_add_attachment_bytes (message, bytes, "a.bin", NULL, &error));
+  assert_field (message, "urn:schemas:httpmail:hasattachment", "true");
+  assert_field (message, "urn:schemas:httpmail:content-media-type", "multipart/mixed");
+
+  g_assert_cmpint (msg_message_get_importance (message), ==, MSG_IMPORTANCE_HIGH);
+  g_assert_cmpint (msg_message_get_priority (message), ==, MSG_PRIORITY_NON_URGENT);
+  g_assert_cmpint (msg_message_get_sensitivity (message), ==, MSG_SENSITIVITY_COMPANY_CONFIDENTIAL);
+
+  text = to_string (message);
+  value = find_header (text, "Importance");
+  g_assert_cmpstr (value, ==, "high");
+  g_clear_pointer (&value, g_free);
+  value = find_header (text, "Priority");
+  g_assert_cmpstr (value, ==, "non-urgent");
+  g_clear_pointer (&value, g_free);
+  value = find_header (text, "X-Priority");
+  g_assert_cmpstr (value, ==, "5 (Lowest)");
+  g_clear_pointer (&value, g_free);
+  value = find_header (text, "Sensitivity");
+  g_assert_cmpstr (value, ==, "Company-Confidential");
+  g_clear_pointer (&value, g_free);
+  value = find_header (text, "Subject");
+  g_assert_cmpstr (value, ==, "RE: Fwd: =?UTF-8?B?Y2Fmw6k=?=");
+  g_clear_pointer (&value, g_free);
+
+  /* Names as well as CDO's numbers; a bad value names the field. */
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:importance", "low", &error));
+  g_assert_cmpint (msg_message_get_importance (message), ==, MSG_IMPORTANCE_LOW);
+  g_assert_false (msg_message_set_header (message, "urn:schemas:httpmail:importance", "7", &error));
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER);
+  g_assert_nonnull (strstr (error->message, "importance"));
+  g_clear_error (&error);
+
+  /* Removing through the URN. */
+  g_assert_true (msg_message_remove_header (message, "urn:schemas:httpmail:priority"));
+  g_assert_cmpint (msg_message_get_priority (message), ==, MSG_PRIORITY_NORMAL);
+  g_assert_true (msg_message_set_header (message, "urn:schemas:httpmail:cc", NULL, &error));
+  assert_field (message, "urn:schemas:httpmail:cc", NULL);
+
+  /* Read-only and meaningless fields. */
+  static const char *const refused[] = {
+    "urn:schemas:httpmail:normalizedsubject",
+    "urn:schemas:httpmail:hasattachment",
+    "urn:schemas:httpmail:datereceived",
+    "urn:schemas:httpmail:content-media-type",
+    "urn:schemas:httpmail:read",
+    "urn:schemas:httpmail:messageflag",
+    "http://schemas.microsoft.com/exchange/nosuch",
+    "urn:schemas:calendar:dtstart",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      const char *short_name = strrchr (refused[i], ':') + 1;
+
+      g_assert_false (msg_message_set_header (message, refused[i], "1", &error));
+      g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NOT_SUPPORTED);
+      g_assert_nonnull (strstr (error->message, strchr (short_name, '/') != NULL ? "nosuch" : short_name));
+      g_clear_error (&error);
+    }
+  value = msg_message_get_field (message, "urn:schemas:httpmail:read", &error);
+  g_assert_null (value);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "urn:schemas:httpmail:read"));
+  g_clear_error (&error);
+  value = msg_message_get_header (message, "urn:schemas:httpmail:read");
+  g_assert_null (value);
+}
+
+static void
+test_fields_received (void)
+{
+  g_autoptr (MsgMessage) message = parse_string ("Received: from b by c; Tue, 24 Jun 2008 10:00:00 +0000\r\n"
+                                                 "Received: from a by b; Tue, 24 Jun 2008 09:59:00 +0000\r\n"
+                                                 "From: a@example.com\r\n"
+                                                 "Subject: Re: hello\r\n"
+                                                 "X-Priority: 1\r\n"
+                                                 "\r\n"
+                                                 "body\r\n");
+  g_autofree char *name = NULL;
+  g_autofree char *value = NULL;
+  g_auto (GStrv) names = NULL;
+
+  g_test_summary ("datereceived is the date of the newest Received header; X-Priority alone gives the"
+                  " priority; a message's fields enumerate in written order with a count.");
+
+  assert_field (message, "urn:schemas:httpmail:datereceived", "Tue, 24 Jun 2008 10:00:00 +0000");
+  assert_field (message, "urn:schemas:httpmail:normalizedsubject", "hello");
+  g_assert_cmpint (msg_message_get_priority (message), ==, MSG_PRIORITY_URGENT);
+  g_assert_cmpint (msg_message_get_importance (message), ==, MSG_IMPORTANCE_NORMAL);
+  g_assert_cmpint (msg_message_get_sensitivity (message), ==, MSG_SENSITIVITY_NONE);
+
+  names = msg_message_list_field_names (message);
+  g_assert_cmpuint (g_strv_length (names), ==, msg_message_get_field_count (message));
+  g_assert_cmpstr (names[0], ==, "Received");
+  g_assert_cmpstr (names[1], ==, "Received");
+  g_assert_cmpstr (names[2], ==, "From");
+  g_assert_cmpstr (names[3], ==, "Subject");
+  g_assert_cmpstr (names[4], ==, "X-Priority");
+  g_assert_true (msg_message_get_field_at (message, 1, &name, &value));
+  g_assert_cmpstr (name, ==, "Received");
+  g_assert_cmpstr (value, ==, "from a by b; Tue, 24 Jun 2008 09:59:00 +0000");
+  g_assert_false (msg_message_get_field_at (message, msg_message_get_field_count (message), NULL, NULL));
+}
+
+static void
+test_fields_enumerate (void)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) written = g_string_new (NULL);
+  g_autoptr (GString) enumerated = g_string_new (NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *headers = NULL;
+  guint            n;
+
+  g_test_summary ("Enumerating a built message's fields gives every header as written, in order,"
+                  " Content-Type and MIME-Version included.");
+
+  msg_message_set_text_body (message, "x");
+  g_assert_true (msg_message_set_header (message, "X-Custom", "1", &error));
+  msg_message_set_importance (message, MSG_IMPORTANCE_HIGH);
+  text = to_string (message);
+  headers = header_block (text);
+  for (const char *line = headers; *line != '\0';)
+    {
+      const char *colon = strchr (line, ':');
+
+      if (*line != ' ' && *line != '\t')
+        g_string_append_printf (written, "%.*s,", (int) (colon - line), line);
+      line = strstr (line, "\r\n") + 2;
+    }
+
+  n = msg_message_get_field_count (message);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = NULL;
+
+      g_assert_true (msg_message_get_field_at (message, i, &name, NULL));
+      g_string_append_printf (enumerated, "%s,", name);
+    }
+  g_assert_cmpstr (enumerated->str, ==, written->str);
+  g_assert_nonnull (strstr (enumerated->str, "Importance,"));
+  g_assert_nonnull (strstr (enumerated->str, "Content-Type,"));
+}
+
+static void
+test_received_time (void)
+{
+  g_autoptr (MsgMessage) message = parse_string ("Received: from b by c; Tue, 24 Jun 2008 10:00:00 +0000\r\n"
+                                                 "Received: from a by b; Tue, 24 Jun 2008 09:59:00 +0000\r\n"
+                                                 "From: a@example.com\r\n"
+                                                 "\r\n"
+                                                 "body\r\n");
+  g_autoptr (MsgMessage) none = parse_string ("From: a@example.com\r\n\r\nbody\r\n");
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (GDateTime) date = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("ReceivedTime is the date of the newest Received header, in timezoneid when set;"
+                  " NULL without one.");
+
+  date = msg_message_get_received_time (message);
+  g_assert_nonnull (date);
+  g_assert_cmpint (g_date_time_get_hour (date), ==, 10);
+  g_assert_cmpint (g_date_time_get_minute (date), ==, 0);
+  g_assert_cmpint (g_date_time_get_utc_offset (date), ==, 0);
+  g_clear_pointer (&date, g_date_time_unref);
+
+  g_assert_true (msg_configuration_set_field (configuration, "timezoneid", "Asia/Tokyo", &error));
+  msg_message_set_configuration (message, configuration);
+  date = msg_message_get_received_time (message);
+  g_assert_cmpint (g_date_time_get_hour (date), ==, 19);
+  g_assert_cmpint (g_date_time_get_utc_offset (date), ==, 9 * G_TIME_SPAN_HOUR);
+
+  g_assert_null (msg_message_get_received_time (none));
+}
+
+static void
+test_embedded_message (void)
+{
+  g_autoptr (MsgMessage) parsed = parse_string (multipart_message);
+  g_autoptr (MsgBodyPart) embedded = msg_message_get_attachment (parsed, 1);
+  g_autoptr (MsgBodyPart) binary = msg_message_get_attachment (parsed, 0);
+  g_autoptr (MsgMessage) inner = NULL;
+  g_autoptr (MsgMessage) none = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *subject = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("A message/rfc822 part opens as a message of its own (CDO's OpenObject on the"
+                  " part), written with CRLF; another part is a clear error.");
+
+  inner = msg_message_new_from_body_part (embedded, &error);
+  g_assert_no_error (error);
+  from = msg_message_get_from (inner);
+  subject = msg_message_get_subject (inner);
+  body = msg_message_get_text_body (inner);
+  g_assert_cmpstr (from, ==, "inner@example.com");
+  g_assert_cmpstr (subject, ==, "Inner");
+  g_assert_cmpstr (body, ==, "Inner body");
+  text = to_string (inner); /* checks CRLF line ends */
+
+  none = msg_message_new_from_body_part (binary, &error);
+  g_assert_null (none);
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "application/octet-stream"));
+}
+
+static void
+test_datasource (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = write_temp_file (dir, "in.eml",
+                                           "From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n\r\nbody\r\n", -1);
+  g_autofree char *copy = g_build_filename (dir, "copy.eml", NULL);
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgMessage) fresh = make_message ();
+  g_autoptr (MsgMessage) reread = NULL;
+  g_autoptr (MsgBodyPart) text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *source = NULL;
+  g_autofree char *subject = NULL;
+
+  g_test_summary ("A message opened from a file is bound to it: clean until changed (through a"
+                  " property, a field or a body part), Save writes it back and makes it clean;"
+                  " save_to_file binds to the new file; an unbound message is dirty and Save"
+                  " refuses it.");
+
+  message = msg_message_new_from_file (path, &error);
+  g_assert_no_error (error);
+  source = msg_message_get_source_file (message);
+  g_assert_cmpstr (source, ==, path);
+  g_assert_false (msg_message_get_is_dirty (message));
+
+  g_assert_true (msg_message_set_subject (message, "changed", &error));
+  g_assert_true (msg_message_get_is_dirty (message));
+  g_assert_true (msg_message_save (message, &error));
+  g_assert_no_error (error);
+  g_assert_false (msg_message_get_is_dirty (message));
+  reread = msg_message_new_from_file (path, &error);
+  subject = msg_message_get_subject (reread);
+  g_assert_cmpstr (subject, ==, "changed");
+
+  g_assert_true (msg_message_set_header (message, "X-Note", "1", &error));
+  g_assert_true (msg_message_get_is_dirty (message));
+  g_assert_true (msg_message_remove_header (message, "X-Note"));
+  g_assert_false (msg_message_get_is_dirty (message));
+
+  text = msg_message_get_text_body_part (message);
+  g_assert_true (msg_body_part_set_charset (text, "iso-8859-1", &error));
+  g_assert_true (msg_message_get_is_dirty (message));
+  g_assert_true (msg_message_save_to_file (message, copy, &error));
+  g_clear_pointer (&source, g_free);
+  source = msg_message_get_source_file (message);
+  g_assert_cmpstr (source, ==, copy);
+  g_assert_false (msg_message_get_is_dirty (message));
+
+  g_assert_true (msg_message_get_is_dirty (fresh));
+  g_assert_null (msg_message_get_source_file (fresh));
+  g_assert_false (msg_message_save (fresh, &error));
+  g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "save_to_file"));
+
+  msg_test_remove_tree (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1093,6 +1673,15 @@ main (int   argc,
   g_test_add_func ("/message/properties/gobject-invalid", test_gobject_invalid);
   g_test_add_func ("/message/properties/gobject-invalid/subprocess", test_gobject_invalid_subprocess);
   g_test_add_func ("/message/fields", test_fields);
+  g_test_add_func ("/message/fields/httpmail", test_fields_httpmail);
+  g_test_add_func ("/message/fields/received", test_fields_received);
+  g_test_add_func ("/message/fields/enumerate", test_fields_enumerate);
+  g_test_add_func ("/message/received-time", test_received_time);
+  g_test_add_func ("/message/embedded-message", test_embedded_message);
+  g_test_add_func ("/message/datasource", test_datasource);
+  g_test_add_func ("/message/body-part-accessors", test_body_part_accessors);
+  g_test_add_func ("/message/attachments-collection", test_attachments_collection);
+  g_test_add_func ("/message/body-parts-model", test_body_parts_model);
   g_test_add_func ("/message/injection/properties", test_injection_properties);
   g_test_add_func ("/message/injection/addresses", test_injection_addresses);
   g_test_add_func ("/message/injection/fields", test_injection_fields);
