@@ -74,6 +74,17 @@ communicated_cb (GObject      *source,
   x->done = TRUE;
 }
 
+static void
+waited_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Exchange *x = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, &x->error);
+  x->done = TRUE;
+}
+
 static gboolean
 deadline_cb (gpointer user_data)
 {
@@ -99,6 +110,7 @@ run_child (GSubprocess  *child,
            gint64        deadline,
            GCancellable *cancellable,
            GBytes      **output,
+           gboolean     *stopped_reading,
            GError      **error)
 {
   g_autoptr (GMainContext) context = g_main_context_new ();
@@ -117,13 +129,24 @@ run_child (GSubprocess  *child,
   g_subprocess_communicate_async (child, input, ours, communicated_cb, &x);
   while (!x.done)
     g_main_context_iteration (context, TRUE);
+  if (g_error_matches (x.error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
+    {
+      /* The program stopped reading (it refused the message, or failed):
+       * its exit status says why, so wait for it under the same clocks. */
+      g_clear_error (&x.error);
+      x.done = FALSE;
+      *stopped_reading = TRUE;
+      g_subprocess_wait_async (child, ours, waited_cb, &x);
+      while (!x.done)
+        g_main_context_iteration (context, TRUE);
+    }
   g_source_destroy (timer);
   g_cancellable_disconnect (cancellable, handler);
   g_main_context_pop_thread_default (context);
 
   if (x.error == NULL)
     {
-      *output = x.output;
+      *output = x.output != NULL ? x.output : g_bytes_new (NULL, 0);
       return TRUE;
     }
   /* Whatever stopped the exchange, the child goes: killed, then reaped
@@ -161,6 +184,7 @@ sendmail_send (MsgTransport *transport,
   g_autofree char *id = NULL;
   g_autofree char *said = NULL;
   gint64           deadline;
+  gboolean         stopped_reading = FALSE;
 
   if (!msg_message_prepare_for_sending (message, error))
     return NULL;
@@ -192,11 +216,17 @@ sendmail_send (MsgTransport *transport,
                              error);
   if (child == NULL)
     return NULL;
-  if (!run_child (child, input, deadline, cancellable, &output, error))
+  if (!run_child (child, input, deadline, cancellable, &output, &stopped_reading, error))
     return NULL;
   msg_transport_emit_progress (transport, g_bytes_get_size (input), g_bytes_get_size (input));
 
   said = g_strstrip (g_strndup (g_bytes_get_data (output, NULL), g_bytes_get_size (output)));
+  if (stopped_reading && g_subprocess_get_if_exited (child) && g_subprocess_get_exit_status (child) == 0)
+    {
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                   "%s exited before reading the whole message", program);
+      return NULL;
+    }
   if (!g_subprocess_get_if_exited (child) || g_subprocess_get_exit_status (child) != 0)
     {
       int status = g_subprocess_get_if_exited (child) ? g_subprocess_get_exit_status (child) : -1;
