@@ -14,9 +14,9 @@
 #   logging a warning and keeping the old value: through the constructor,
 #   obj.props.NAME = …, obj.set_property() and obj.set_properties().
 # - MsgObj.Transport is a context manager that closes the transport.
-# - send_future()/send_message_future()/post_message_future()/
-#   close_future(): the _async calls as a MsgObj.Future, finished by the
-#   GLib main loop. PyGObject 3.42 has no asyncio integration (gi.events
+# - send_future()/post_future()/send_message_future()/
+#   post_message_future()/close_future(): the _async calls as a
+#   MsgObj.Future, finished by the GLib main loop. PyGObject 3.42 has no asyncio integration (gi.events
 #   came with 3.50), so these are not awaitable from asyncio: see Future.
 
 import threading
@@ -138,6 +138,11 @@ class Message(_CheckedPropertiesMixin, MsgObj.Message):
         """send_async() as a MsgObj.Future whose result() is the
         MsgObj.SendReport."""
         return Future._start(self.send_async, self.send_finish, (), cancellable)
+
+    def post_future(self, cancellable=None):
+        """post_async() as a MsgObj.Future whose result() is the
+        MsgObj.SendReport."""
+        return Future._start(self.post_async, self.post_finish, (), cancellable)
 
 
 Message.props = _PropsDescriptor(MsgObj.Message.props)
