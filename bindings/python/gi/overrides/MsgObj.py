@@ -16,8 +16,9 @@
 # - MsgObj.Transport is a context manager that closes the transport.
 # - send_future()/post_future()/send_message_future()/
 #   post_message_future()/close_future(): the _async calls as a
-#   MsgObj.Future, finished by the GLib main loop. PyGObject 3.42 has no asyncio integration (gi.events
-#   came with 3.50), so these are not awaitable from asyncio: see Future.
+#   MsgObj.Future, finished by the GLib main loop. PyGObject 3.42 has no
+#   asyncio integration (gi.events came with 3.50), so these are not
+#   awaitable from asyncio: see Future.
 
 import threading
 
