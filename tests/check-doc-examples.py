@@ -145,6 +145,10 @@ class Checker:
         env.pop("LC_ALL", None)
         env["LD_LIBRARY_PATH"] = os.path.join(self.builddir, "libmsgobj")
         env["GI_TYPELIB_PATH"] = os.path.join(self.builddir, "bindings")
+        # The PyGObject override module, gi/overrides/MsgObj.py.
+        env["PYTHONPATH"] = os.pathsep.join(
+            [os.path.join(self.srcdir, "bindings", "python")]
+            + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         transports = [os.path.join(self.builddir, "transports", "smtp"),
                       os.path.join(self.builddir, "transports", "nntp")]
         if env.get("MSGOBJ_TRANSPORT_PATH"):
