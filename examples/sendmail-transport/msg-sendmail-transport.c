@@ -11,11 +11,16 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#define _GNU_SOURCE /* memfd_create() */
+
 #include <gio/gio.h>
 #include <gmodule.h>
 #include <msgobj.h>
 
+#include <errno.h>
+#include <sys/mman.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #define MSG_TYPE_SENDMAIL_TRANSPORT (msg_sendmail_transport_get_type ())
 G_DECLARE_FINAL_TYPE (MsgSendmailTransport, msg_sendmail_transport, MSG, SENDMAIL_TRANSPORT, MsgTransport)
@@ -74,17 +79,6 @@ communicated_cb (GObject      *source,
   x->done = TRUE;
 }
 
-static void
-waited_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Exchange *x = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, &x->error);
-  x->done = TRUE;
-}
-
 static gboolean
 deadline_cb (gpointer user_data)
 {
@@ -101,16 +95,53 @@ cancelled_cb (GCancellable *theirs,
   g_cancellable_cancel (ours);
 }
 
-/* Feeds @input to @child and waits for it to exit, in a private main
+/* An unlinked temporary file holding @input, positioned at its start. */
+static int
+input_file (GBytes  *input,
+            GError **error)
+{
+  gsize       length;
+  const char *data = g_bytes_get_data (input, &length);
+  int         fd = memfd_create ("msgobj-sendmail", MFD_CLOEXEC);
+
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Could not create the message file for sendmail: %s", g_strerror (saved));
+      return -1;
+    }
+  while (length > 0)
+    {
+      ssize_t n = write (fd, data, length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+
+          close (fd);
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       "Could not write the message file for sendmail: %s", g_strerror (saved));
+          return -1;
+        }
+      data += n;
+      length -= (gsize) n;
+    }
+  lseek (fd, 0, SEEK_SET);
+  return fd;
+}
+
+/* Collects @child's output and waits for it to exit, in a private main
  * context, until @deadline (monotonic µs) or @cancellable. On either the
  * child is killed and reaped. */
 static gboolean
 run_child (GSubprocess  *child,
-           GBytes       *input,
            gint64        deadline,
            GCancellable *cancellable,
            GBytes      **output,
-           gboolean     *stopped_reading,
            GError      **error)
 {
   g_autoptr (GMainContext) context = g_main_context_new ();
@@ -126,20 +157,9 @@ run_child (GSubprocess  *child,
   g_source_attach (timer, context);
   if (cancellable != NULL)
     handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), ours, NULL);
-  g_subprocess_communicate_async (child, input, ours, communicated_cb, &x);
+  g_subprocess_communicate_async (child, NULL, ours, communicated_cb, &x);
   while (!x.done)
     g_main_context_iteration (context, TRUE);
-  if (g_error_matches (x.error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
-    {
-      /* The program stopped reading (it refused the message, or failed):
-       * its exit status says why, so wait for it under the same clocks. */
-      g_clear_error (&x.error);
-      x.done = FALSE;
-      *stopped_reading = TRUE;
-      g_subprocess_wait_async (child, ours, waited_cb, &x);
-      while (!x.done)
-        g_main_context_iteration (context, TRUE);
-    }
   g_source_destroy (timer);
   g_cancellable_disconnect (cancellable, handler);
   g_main_context_pop_thread_default (context);
@@ -179,12 +199,13 @@ sendmail_send (MsgTransport *transport,
   g_autoptr (GBytes) input = NULL;
   g_autoptr (GBytes) output = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GSubprocess) child = NULL;
+  int stdin_fd;
   g_autoptr (MsgSendReport) report = NULL;
   g_autofree char *id = NULL;
   g_autofree char *said = NULL;
   gint64           deadline;
-  gboolean         stopped_reading = FALSE;
 
   if (!msg_message_prepare_for_sending (message, error))
     return NULL;
@@ -210,23 +231,22 @@ sendmail_send (MsgTransport *transport,
     g_ptr_array_add (argv, recipients[i]);
   g_ptr_array_add (argv, NULL);
 
-  child = g_subprocess_newv ((const char *const *) argv->pdata,
-                             G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                 G_SUBPROCESS_FLAGS_STDERR_MERGE,
-                             error);
+  /* The message is the child's standard input as a file, not a pipe: a
+   * program that refuses it may exit without reading it, and its exit
+   * status, not a broken pipe, must say why. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  stdin_fd = input_file (input, error);
+  if (stdin_fd < 0)
+    return NULL;
+  g_subprocess_launcher_take_stdin_fd (launcher, stdin_fd);
+  child = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, error);
   if (child == NULL)
     return NULL;
-  if (!run_child (child, input, deadline, cancellable, &output, &stopped_reading, error))
+  if (!run_child (child, deadline, cancellable, &output, error))
     return NULL;
   msg_transport_emit_progress (transport, g_bytes_get_size (input), g_bytes_get_size (input));
 
   said = g_strstrip (g_strndup (g_bytes_get_data (output, NULL), g_bytes_get_size (output)));
-  if (stopped_reading && g_subprocess_get_if_exited (child) && g_subprocess_get_exit_status (child) == 0)
-    {
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
-                   "%s exited before reading the whole message", program);
-      return NULL;
-    }
   if (!g_subprocess_get_if_exited (child) || g_subprocess_get_exit_status (child) != 0)
     {
       int status = g_subprocess_get_if_exited (child) ? g_subprocess_get_exit_status (child) : -1;
