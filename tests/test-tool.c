@@ -7,6 +7,7 @@
 #include "test-utils.h"
 #include "msg-test-server.h"
 
+#include <glib/gstdio.h>
 #include <pty.h>
 #include <signal.h>
 #include <unistd.h>
@@ -253,6 +254,170 @@ test_password_file (void)
   msg_test_remove_tree (dir);
 }
 
+/* Runs `msgobj ARGS…` that writes through pickup; returns the file written. */
+static char *
+send_to_pickup (const char        *input,
+                const char *const *args)
+{
+  g_auto (Run) run = { 0 };
+  g_autofree char *path = NULL;
+  char            *contents = NULL;
+
+  run_tool (&run, input, args);
+  if (run.status != 0)
+    g_test_message ("stderr: %s", run.err);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.err, ==, "");
+  path = g_strstrip (g_strdup (run.out));
+  g_assert_true (g_str_has_suffix (path, ".eml"));
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_no_errno (g_unlink (path));
+  return contents;
+}
+
+static void
+test_send_headers (void)
+{
+  g_autofree char *eml = NULL;
+
+  g_test_summary ("--reply-to, --sender, --header (by name and by URN), --importance, "
+                  "--keywords and --mdn reach the message written.");
+  eml = send_to_pickup (NULL, (const char *const[]){ "send", "--from", "alice@example.test", "--to", "bob@example.test",
+                                                     "--subject", "Headers", "--text", "body",
+                                                     "--reply-to", "replies@example.test",
+                                                     "--sender", "secretary@example.test",
+                                                     "--header", "X-Ticket: 42",
+                                                     "-H", "urn:schemas:mailheader:x-colour:blue",
+                                                     "--importance", "high", "--keywords", "one, two",
+                                                     "--mdn", NULL });
+  g_assert_nonnull (strstr (eml, "\r\nReply-To: replies@example.test\r\n"));
+  g_assert_nonnull (strstr (eml, "\r\nSender: secretary@example.test\r\n"));
+  g_assert_nonnull (strstr (eml, "\r\nX-Ticket: 42\r\n"));
+  g_assert_nonnull (strstr (eml, "\r\nx-colour: blue\r\n"));
+  g_assert_nonnull (strstr (eml, "\r\nImportance: high\r\n"));
+  g_assert_nonnull (strstr (eml, "\r\nKeywords: one, two\r\n"));
+  g_assert_nonnull (strstr (eml, "\r\nDisposition-Notification-To: alice@example.test\r\n"));
+}
+
+static void
+test_send_charset_related (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *html = g_build_filename (dir, "page.html", NULL);
+  g_autofree char *logo = g_build_filename (dir, "logo.png", NULL);
+  g_autofree char *icon = g_build_filename (dir, "icon.png", NULL);
+  g_autofree char *logo_cid = g_strconcat (logo, ":logo@example.test", NULL);
+  g_autofree char *eml = NULL;
+
+  g_test_summary ("--charset writes the bodies in that charset; --related FILE[:CID] adds a "
+                  "resource of the HTML body with that Content-ID (by default its file name).");
+  g_assert_true (g_file_set_contents (html, "<p>caf\xc3\xa9 <img src=\"cid:logo@example.test\"></p>", -1, NULL));
+  g_assert_true (g_file_set_contents (logo, "PNG1", -1, NULL));
+  g_assert_true (g_file_set_contents (icon, "PNG2", -1, NULL));
+  eml = send_to_pickup (NULL, (const char *const[]){ "send", "--from", "a@example.test", "--to", "b@example.test",
+                                                     "--subject", "Related", "--text", "caf\xc3\xa9",
+                                                     "--html-file", html, "--charset", "iso-8859-1",
+                                                     "--related", logo_cid, "--related", icon, NULL });
+  g_assert_nonnull (strstr (eml, "Content-Type: text/plain; charset=iso-8859-1"));
+  g_assert_nonnull (strstr (eml, "Content-Type: text/html; charset=iso-8859-1"));
+  g_assert_nonnull (strstr (eml, "multipart/related"));
+  g_assert_nonnull (strstr (eml, "Content-Id: <logo@example.test>"));
+  g_assert_nonnull (strstr (eml, "Content-Id: <icon.png>"));
+  g_assert_null (strstr (eml, "caf\xc3\xa9"));
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_send_dsn (void)
+{
+  g_autoptr (MsgTestServer) server = msg_test_server_new (
+      "line 220 mx.example.test ESMTP\n"
+      "expect EHLO\nline 250-mx.example.test\nline 250 DSN\n"
+      "expect MAIL FROM:<a@example.org> RET=HDRS\nline 250 2.1.0 Ok\n"
+      "expect RCPT TO:<b@example.org> NOTIFY=FAILURE,DELAY\nline 250 2.1.5 Ok\n"
+      "expect DATA\nline 354 go\ndata\nline 250 2.0.0 Ok: queued\n"
+      "expect QUIT\nline 221 bye\n");
+  g_autofree char *set_server = g_strdup_printf ("smtpserver=127.0.0.1:%u", msg_test_server_get_port (server));
+  g_auto (Run) run = { 0 };
+
+  g_test_summary ("--dsn failure,delay,hdrs becomes NOTIFY and RET on the SMTP envelope.");
+  run_tool (&run, NULL,
+            (const char *const[]){ "send", "--set", set_server, "--from", "a@example.org", "--to", "b@example.org",
+                                   "--subject", "t", "--text", "hi", "--dsn", "failure, delay,hdrs", NULL });
+  g_assert_cmpstr (run.err, ==, "");
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  g_assert_null (msg_test_server_get_error (server));
+}
+
+static const char original_eml[] = "From: Carol <carol@example.test>\r\n"
+                                   "To: dave@example.test, erin@example.test\r\n"
+                                   "Cc: frank@example.test\r\n"
+                                   "Subject: Plans\r\n"
+                                   "Message-ID: <plans@example.test>\r\n"
+                                   "\r\n"
+                                   "Shall we meet?\r\n";
+
+static void
+test_send_file (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "original.eml", NULL);
+  g_autofree char *eml = NULL;
+  g_autofree char *eml2 = NULL;
+
+  g_test_summary ("msgobj send FILE.eml and send - send an existing message as it is, "
+                  "with the options given changing it.");
+  g_assert_true (g_file_set_contents (path, original_eml, -1, NULL));
+  eml = send_to_pickup (NULL, (const char *const[]){ "send", path, NULL });
+  g_assert_nonnull (strstr (eml, "Subject: Plans\r\n"));
+  g_assert_nonnull (strstr (eml, "Message-ID: <plans@example.test>\r\n"));
+  g_assert_nonnull (strstr (eml, "Shall we meet?"));
+
+  eml2 = send_to_pickup (original_eml, (const char *const[]){ "send", "-", "--to", "grace@example.test",
+                                                              "-H", "X-Resent: yes", NULL });
+  g_assert_nonnull (strstr (eml2, "\r\nTo: grace@example.test\r\n"));
+  g_assert_nonnull (strstr (eml2, "\r\nX-Resent: yes\r\n"));
+  g_assert_nonnull (strstr (eml2, "Shall we meet?"));
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_reply_forward (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "original.eml", NULL);
+  g_autofree char *reply = NULL;
+  g_autofree char *all = NULL;
+  g_autofree char *forward = NULL;
+
+  g_test_summary ("msgobj reply, reply-all and forward FILE send a response to the message "
+                  "in FILE, the text given above the quoted original.");
+  g_assert_true (g_file_set_contents (path, original_eml, -1, NULL));
+  reply = send_to_pickup ("Yes, at noon.\n", (const char *const[]){ "reply", path, "--from", "dave@example.test", NULL });
+  g_assert_nonnull (strstr (reply, "\r\nTo: Carol <carol@example.test>\r\n"));
+  g_assert_nonnull (strstr (reply, "Subject: RE: Plans\r\n"));
+  g_assert_nonnull (strstr (reply, "In-Reply-To: <plans@example.test>\r\n"));
+  g_assert_nonnull (strstr (reply, "Yes, at noon."));
+  g_assert_nonnull (strstr (reply, "Shall we meet?"));
+  g_assert_true (strstr (reply, "Yes, at noon.") < strstr (reply, "Shall we meet?"));
+  /* Only the original's sender, not its other recipients. */
+  *strstr (reply, "\r\n\r\n") = '\0';
+  g_assert_null (strstr (reply, "frank@example.test"));
+
+  all = send_to_pickup (NULL, (const char *const[]){ "reply-all", path, "--from", "dave@example.test",
+                                                     "--text", "Noon.", NULL });
+  g_assert_nonnull (strstr (all, "erin@example.test"));
+  g_assert_nonnull (strstr (all, "\r\nCc: frank@example.test\r\n"));
+
+  forward = send_to_pickup (NULL, (const char *const[]){ "forward", path, "--from", "dave@example.test",
+                                                         "--to", "heidi@example.test", "--text", "FYI", NULL });
+  g_assert_nonnull (strstr (forward, "\r\nTo: heidi@example.test\r\n"));
+  g_assert_nonnull (strstr (forward, "Subject: FW: Plans\r\n"));
+  g_assert_nonnull (strstr (forward, "Shall we meet?"));
+  msg_test_remove_tree (dir);
+}
+
 static void
 test_transports (void)
 {
@@ -284,6 +449,18 @@ test_exit_codes (void)
         "--from", "a@example.test", "--to", "b@example.test", NULL },
       4 },
     { { "show", "/nonexistent/file.eml", NULL }, 1 },
+    { { "send", "--from", "a@example.test", "--to", "b@example.test", "--text", "x", "--importance", "urgent", NULL }, 3 },
+    { { "send", "--from", "a@example.test", "--to", "b@example.test", "--text", "x", "--dsn", "sometimes", NULL }, 3 },
+    { { "send", "--from", "a@example.test", "--to", "b@example.test", "--text", "x", "--dsn", "never,failure", NULL }, 3 },
+    { { "send", "--from", "a@example.test", "--to", "b@example.test", "--text", "x", "--header", "NoColon", NULL }, 3 },
+    { { "send", "--from", "a@example.test", "--to", "b@example.test", "--text", "x", "--header", "Content-Type: x/y", NULL }, 3 },
+    { { "send", "--from", "a@example.test", "--to", "b@example.test", "--text", "x", "--reply-to", "not an address <", NULL }, 3 },
+    { { "send", "--from", "a@example.test", "--to", "b@example.test", "--text", "x", "--charset", "no-such-charset", NULL }, 3 },
+    { { "send", "--from", "a@example.test", "--to", "b@example.test", "--text", "x", "--related", "/nonexistent.png:x", NULL }, 3 },
+    { { "send", "/nonexistent/file.eml", NULL }, 1 },
+    { { "reply", NULL }, 2 },
+    { { "forward", "a.eml", "b.eml", NULL }, 2 },
+    { { "send", "a.eml", "b.eml", NULL }, 2 },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -452,6 +629,11 @@ main (int   argc,
   g_test_add_func ("/tool/show", test_show);
   g_test_add_func ("/tool/show-escapes", test_show_escapes);
   g_test_add_func ("/tool/password-file", test_password_file);
+  g_test_add_func ("/tool/send-headers", test_send_headers);
+  g_test_add_func ("/tool/send-charset-related", test_send_charset_related);
+  g_test_add_func ("/tool/send-dsn", test_send_dsn);
+  g_test_add_func ("/tool/send-file", test_send_file);
+  g_test_add_func ("/tool/reply-forward", test_reply_forward);
   g_test_add_func ("/tool/transports", test_transports);
   g_test_add_func ("/tool/exit-codes", test_exit_codes);
   g_test_add_func ("/tool/interrupt", test_interrupt);

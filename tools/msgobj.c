@@ -32,8 +32,12 @@ enum
 
 static const char summary[] =
     "Commands:\n"
-    "  send        send a message (by sendusing; SMTP if smtpserver is set, else pickup)\n"
-    "  post        post a news article (by postusing; NNTP if nntpserver is set, else pickup)\n"
+    "  send [FILE] send a message (by sendusing; SMTP if smtpserver is set, else pickup);\n"
+    "              with FILE (or - for standard input), send that .eml message\n"
+    "  post [FILE] post a news article (by postusing; NNTP if nntpserver is set, else pickup)\n"
+    "  reply FILE, reply-all FILE, forward FILE\n"
+    "              send a reply to (or a forward of) the message in FILE; the text\n"
+    "              given goes above the quoted original\n"
     "  transports  list the registered transports\n"
     "  show FILE   print a message's headers and MIME tree\n"
     "\n"
@@ -60,6 +64,15 @@ typedef struct
   char    *text_file;
   char    *html_file;
   char   **attach;
+  char    *reply_to;
+  char    *sender;
+  char   **header;
+  char    *charset;
+  char    *importance;
+  char    *keywords;
+  char    *dsn;
+  gboolean mdn;
+  char   **related;
   char    *password_file;
   gboolean quiet;
   gboolean verbose;
@@ -80,6 +93,21 @@ static GOptionEntry entries[] = {
   { "text-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.text_file, "Read the plain-text body from FILE", "FILE" },
   { "html-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.html_file, "Read the HTML body from FILE", "FILE" },
   { "attach", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.attach, "Attach FILE (repeatable)", "FILE" },
+  { "reply-to", 0, 0, G_OPTION_ARG_STRING, &opts.reply_to, "Reply-To address", "ADDRESS" },
+  { "sender", 0, 0, G_OPTION_ARG_STRING, &opts.sender, "Sender address (who sent it on behalf of From)", "ADDRESS" },
+  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opts.header,
+    "Set a header by name or urn:schemas:mailheader: URN (repeatable)", "NAME:VALUE" },
+  { "charset", 0, 0, G_OPTION_ARG_STRING, &opts.charset, "Write the text and HTML bodies in CHARSET", "CHARSET" },
+  { "importance", 0, 0, G_OPTION_ARG_STRING, &opts.importance, "Importance: low, normal or high", "LEVEL" },
+  { "keywords", 0, 0, G_OPTION_ARG_STRING, &opts.keywords, "Keywords, comma-separated", "WORDS" },
+  { "dsn", 0, 0, G_OPTION_ARG_STRING, &opts.dsn,
+    "Ask for delivery status notifications: never, or some of success, failure, delay, "
+    "and hdrs or full (comma-separated)",
+    "LIST" },
+  { "mdn", 0, 0, G_OPTION_ARG_NONE, &opts.mdn, "Ask for a read receipt (Disposition-Notification-To)", NULL },
+  { "related", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.related,
+    "Add FILE as a resource of the HTML body, referred to as cid:CID (default: its file name; repeatable)",
+    "FILE[:CID]" },
   { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
     "Read sendpassword (send) or postpassword (post) from the first line of FILE "
     "(- for standard input), so that it is not on the command line",
@@ -298,15 +326,269 @@ set_password_from_file (MsgConfiguration *configuration,
   return ok;
 }
 
+static gboolean
+parse_importance (const char    *text,
+                  MsgImportance *importance,
+                  GError       **error)
+{
+  if (g_ascii_strcasecmp (text, "low") == 0)
+    *importance = MSG_IMPORTANCE_LOW;
+  else if (g_ascii_strcasecmp (text, "normal") == 0)
+    *importance = MSG_IMPORTANCE_NORMAL;
+  else if (g_ascii_strcasecmp (text, "high") == 0)
+    *importance = MSG_IMPORTANCE_HIGH;
+  else
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                   "--importance wants low, normal or high, not “%s”", text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_dsn (const char    *text,
+           MsgDsnOptions *options,
+           GError       **error)
+{
+  static const struct
+  {
+    const char   *name;
+    MsgDsnOptions flag;
+  } names[] = {
+    { "never", MSG_DSN_NEVER },
+    { "success", MSG_DSN_SUCCESS },
+    { "failure", MSG_DSN_FAILURE },
+    { "delay", MSG_DSN_DELAY },
+    { "hdrs", MSG_DSN_RETURN_HEADERS },
+    { "full", MSG_DSN_RETURN_FULL },
+  };
+  g_auto (GStrv) words = g_strsplit (text, ",", -1);
+
+  *options = MSG_DSN_DEFAULT;
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      const char *word = g_strstrip (words[i]);
+      gsize       j;
+
+      for (j = 0; j < G_N_ELEMENTS (names); j++)
+        if (g_ascii_strcasecmp (word, names[j].name) == 0)
+          break;
+      if (j == G_N_ELEMENTS (names))
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "--dsn: unknown notification “%s” (never, success, failure, delay, hdrs, full)",
+                       word);
+          return FALSE;
+        }
+      *options |= names[j].flag;
+    }
+  if ((*options & MSG_DSN_NEVER) != 0 && (*options & (MSG_DSN_SUCCESS | MSG_DSN_FAILURE | MSG_DSN_DELAY)) != 0)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                           "--dsn: never cannot be combined with success, failure or delay");
+      return FALSE;
+    }
+  if ((*options & MSG_DSN_RETURN_HEADERS) != 0 && (*options & MSG_DSN_RETURN_FULL) != 0)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                           "--dsn: hdrs and full exclude each other");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* --header NAME:VALUE, by name or URN (whose own colons come first). */
+static gboolean
+set_header_option (MsgMessage *message,
+                   const char *option,
+                   GError    **error)
+{
+  const char      *colon = NULL;
+  g_autofree char *name = NULL;
+  const char      *value;
+
+  if (g_ascii_strncasecmp (option, "urn:", 4) == 0)
+    {
+      /* urn:schemas:mailheader:NAME:VALUE or urn:schemas:httpmail:NAME:VALUE */
+      const char *p = option;
+
+      for (int i = 0; i < 4 && p != NULL; i++)
+        p = strchr (p + 1, ':');
+      colon = p;
+    }
+  else
+    colon = strchr (option, ':');
+  if (colon == NULL || colon == option)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                   "--header wants NAME:VALUE, not “%s”", option);
+      return FALSE;
+    }
+  name = g_strstrip (g_strndup (option, colon - option));
+  value = colon + 1;
+  while (*value == ' ' || *value == '\t')
+    value++;
+  return msg_message_set_header (message, name, value, error);
+}
+
+/* --related FILE[:CID]: the CID follows the last colon after the last slash. */
+static gboolean
+add_related_option (MsgMessage *message,
+                    const char *option,
+                    GError    **error)
+{
+  const char      *slash = strrchr (option, '/');
+  const char      *colon = strrchr (slash != NULL ? slash : option, ':');
+  g_autofree char *path = colon != NULL ? g_strndup (option, colon - option) : g_strdup (option);
+  g_autofree char *cid = colon != NULL ? g_strdup (colon + 1) : g_path_get_basename (option);
+
+  if (*path == '\0' || *cid == '\0')
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
+                   "--related wants FILE or FILE:CID, not “%s”", option);
+      return FALSE;
+    }
+  return msg_message_add_related_body_part (message, path, cid, error) != NULL;
+}
+
+static gboolean
+apply_message_options (MsgMessage *message,
+                       GError    **error)
+{
+  MsgImportance importance;
+  MsgDsnOptions dsn;
+
+  if ((opts.reply_to != NULL && !msg_message_set_reply_to (message, opts.reply_to, error)) ||
+      (opts.sender != NULL && !msg_message_set_sender (message, opts.sender, error)) ||
+      (opts.keywords != NULL && !msg_message_set_keywords (message, opts.keywords, error)))
+    return FALSE;
+  if (opts.importance != NULL)
+    {
+      if (!parse_importance (opts.importance, &importance, error))
+        return FALSE;
+      msg_message_set_importance (message, importance);
+    }
+  if (opts.dsn != NULL)
+    {
+      if (!parse_dsn (opts.dsn, &dsn, error))
+        return FALSE;
+      msg_message_set_dsn_options (message, dsn);
+    }
+  if (opts.mdn)
+    msg_message_set_mdn_requested (message, TRUE);
+  for (guint i = 0; opts.header != NULL && opts.header[i] != NULL; i++)
+    if (!set_header_option (message, opts.header[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+/* --charset, once the bodies are set. */
+static gboolean
+apply_charset (MsgMessage *message,
+               GError    **error)
+{
+  g_autoptr (MsgBodyPart) text = NULL;
+  g_autoptr (MsgBodyPart) html = NULL;
+
+  if (opts.charset == NULL)
+    return TRUE;
+  text = msg_message_get_text_body_part (message);
+  html = msg_message_get_html_body_part (message);
+  if (text == NULL && html == NULL)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_CHARSET,
+                   "--charset %s: the message has no text or HTML body", opts.charset);
+      return FALSE;
+    }
+  return (text == NULL || msg_body_part_set_charset (text, opts.charset, error)) &&
+         (html == NULL || msg_body_part_set_charset (html, opts.charset, error));
+}
+
+/* What `send` starts from. */
+typedef enum
+{
+  MODE_NEW,       /* a message built from the options */
+  MODE_FILE,      /* an existing message, FILE or - */
+  MODE_REPLY,     /* a reply to FILE */
+  MODE_REPLY_ALL, /* a reply to all of FILE */
+  MODE_FORWARD,   /* a forward of FILE */
+} Mode;
+
 static MsgMessage *
-build_message (MsgConfiguration *configuration,
+load_message (const char *source,
+              GError    **error)
+{
+  if (g_str_equal (source, "-"))
+    {
+      g_autoptr (GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+
+      return msg_message_new_from_stream (in, NULL, error);
+    }
+  return msg_message_new_from_file (source, error);
+}
+
+/* The message to start from: new, loaded, or made from a loaded one. */
+static MsgMessage *
+start_message (MsgConfiguration *configuration,
+               Mode              mode,
+               const char       *source,
                GError          **error)
 {
-  g_autoptr (MsgMessage) message = msg_message_new_with_configuration (configuration);
+  g_autoptr (MsgMessage) original = NULL;
+  MsgMessage *message;
+
+  if (mode == MODE_NEW)
+    return msg_message_new_with_configuration (configuration);
+  original = load_message (source, error);
+  if (original == NULL)
+    return NULL;
+  /* A reply shares its original's configuration (sendemailaddress…). */
+  msg_message_set_configuration (original, configuration);
+  if (mode == MODE_FILE)
+    return g_steal_pointer (&original);
+  if (mode == MODE_REPLY)
+    message = msg_message_create_reply (original);
+  else if (mode == MODE_REPLY_ALL)
+    message = msg_message_create_reply_all (original);
+  else
+    message = msg_message_create_forward (original);
+  msg_message_set_configuration (message, configuration);
+  return message;
+}
+
+/* The text of --text, --text-file or standard input, if any. */
+static gboolean
+read_text_option (Mode     mode,
+                  char   **text,
+                  GError **error)
+{
+  *text = NULL;
+  if (opts.text != NULL)
+    *text = g_strdup (opts.text);
+  else if (opts.text_file != NULL)
+    return read_file_utf8 (opts.text_file, text, error);
+  else if (mode != MODE_FILE && opts.html_file == NULL && !isatty (STDIN_FILENO) &&
+           g_strcmp0 (opts.password_file, "-") != 0)
+    return read_stdin_utf8 (text, error);
+  return TRUE;
+}
+
+static MsgMessage *
+build_message (MsgConfiguration *configuration,
+               Mode              mode,
+               const char       *source,
+               GError          **error)
+{
+  g_autoptr (MsgMessage) message = NULL;
   g_autofree char *to = join_addresses (opts.to);
   g_autofree char *cc = join_addresses (opts.cc);
   g_autofree char *bcc = join_addresses (opts.bcc);
+  g_autofree char *text = NULL;
 
+  message = start_message (configuration, mode, source, error);
+  if (message == NULL)
+    return NULL;
   if ((opts.from != NULL && !msg_message_set_from (message, opts.from, error)) ||
       (to != NULL && !msg_message_set_to (message, to, error)) ||
       (cc != NULL && !msg_message_set_cc (message, cc, error)) ||
@@ -323,32 +605,24 @@ build_message (MsgConfiguration *configuration,
         return NULL;
       msg_message_set_html_body (message, html);
     }
-  if (opts.text != NULL)
-    msg_message_set_text_body (message, opts.text);
-  else if (opts.text_file != NULL)
-    {
-      g_autofree char *text = NULL;
+  if (!read_text_option (mode, &text, error))
+    return NULL;
+  if (text != NULL && (mode == MODE_REPLY || mode == MODE_REPLY_ALL || mode == MODE_FORWARD))
+    msg_message_set_response_text (message, text);
+  else if (text != NULL)
+    msg_message_set_text_body (message, text);
 
-      if (!read_file_utf8 (opts.text_file, &text, error))
-        return NULL;
-      msg_message_set_text_body (message, text);
-    }
-  else if (opts.html_file == NULL && !isatty (STDIN_FILENO) &&
-           g_strcmp0 (opts.password_file, "-") != 0)
-    {
-      g_autofree char *text = NULL;
-
-      if (!read_stdin_utf8 (&text, error))
-        return NULL;
-      msg_message_set_text_body (message, text);
-    }
-
+  for (guint i = 0; opts.related != NULL && opts.related[i] != NULL; i++)
+    if (!add_related_option (message, opts.related[i], error))
+      return NULL;
   for (guint i = 0; opts.attach != NULL && opts.attach[i] != NULL; i++)
     {
       /* The message owns its body parts. */
       if (msg_message_add_attachment (message, opts.attach[i], error) == NULL)
         return NULL;
     }
+  if (!apply_message_options (message, error) || !apply_charset (message, error))
+    return NULL;
   return g_steal_pointer (&message);
 }
 
@@ -416,7 +690,9 @@ closed_cb (GObject      *source,
 }
 
 static int
-command_send (gboolean post)
+command_send (gboolean    post,
+              Mode        mode,
+              const char *source)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgConfiguration) configuration = NULL;
@@ -433,7 +709,7 @@ command_send (gboolean post)
   if (opts.password_file != NULL &&
       !set_password_from_file (configuration, post ? "postpassword" : "sendpassword", &error))
     return fail (error);
-  message = build_message (configuration, &error);
+  message = build_message (configuration, mode, source, &error);
   if (message == NULL)
     return fail (error);
 
@@ -620,10 +896,16 @@ main (int   argc,
     }
 
   command = argv[1];
-  if (g_str_equal (command, "send") && argc == 2)
-    return command_send (FALSE);
-  if (g_str_equal (command, "post") && argc == 2)
-    return command_send (TRUE);
+  if (g_str_equal (command, "send") && argc <= 3)
+    return command_send (FALSE, argc == 3 ? MODE_FILE : MODE_NEW, argv[2]);
+  if (g_str_equal (command, "post") && argc <= 3)
+    return command_send (TRUE, argc == 3 ? MODE_FILE : MODE_NEW, argv[2]);
+  if (g_str_equal (command, "reply") && argc == 3)
+    return command_send (FALSE, MODE_REPLY, argv[2]);
+  if (g_str_equal (command, "reply-all") && argc == 3)
+    return command_send (FALSE, MODE_REPLY_ALL, argv[2]);
+  if (g_str_equal (command, "forward") && argc == 3)
+    return command_send (FALSE, MODE_FORWARD, argv[2]);
   if (g_str_equal (command, "transports") && argc == 2)
     return command_transports ();
   if (g_str_equal (command, "show") && argc == 3)
