@@ -419,6 +419,37 @@ test_reply_forward (void)
 }
 
 static void
+test_fields (void)
+{
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_auto (GStrv) names = msg_configuration_list_fields (configuration);
+  g_auto (Run) run = { 0 };
+  g_auto (GStrv) lines = NULL;
+
+  g_test_summary ("msgobj fields lists every configuration field with its type, default and "
+                  "meaning (from docs/configuration.md), tab-separated.");
+  run_tool (&run, NULL, (const char *const[]){ "fields", NULL });
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.err, ==, "");
+  lines = g_strsplit (run.out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, g_strv_length (names) + 1);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_auto (GStrv) columns = g_strsplit (lines[i], "\t", -1);
+
+      g_assert_cmpuint (g_strv_length (columns), ==, 4);
+      g_assert_cmpstr (columns[0], ==, names[i]);
+      /* Every field but the test module's is described in the manual. */
+      if (!g_str_equal (names[i], "testbehaviour"))
+        g_assert_cmpstr (columns[3], !=, "");
+    }
+  g_assert_nonnull (strstr (run.out, "\nsmtpserverport\tinteger\t25\tSMTP port"));
+  g_assert_nonnull (strstr (run.out, "\nsendpassword\tpassword\t(none)\t"));
+  g_assert_nonnull (strstr (run.out, "\nsmtpstarttls\tenumeration\topportunistic\t"));
+  g_assert_nonnull (strstr (run.out, "\nsmtpconnectiontimeout\tseconds\t30\t"));
+}
+
+static void
 test_transports (void)
 {
   g_auto (Run) run = { 0 };
@@ -634,6 +665,7 @@ main (int   argc,
   g_test_add_func ("/tool/send-dsn", test_send_dsn);
   g_test_add_func ("/tool/send-file", test_send_file);
   g_test_add_func ("/tool/reply-forward", test_reply_forward);
+  g_test_add_func ("/tool/fields", test_fields);
   g_test_add_func ("/tool/transports", test_transports);
   g_test_add_func ("/tool/exit-codes", test_exit_codes);
   g_test_add_func ("/tool/interrupt", test_interrupt);

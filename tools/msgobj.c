@@ -6,6 +6,8 @@
 
 #include <msgobj.h>
 
+#include "msgobj-field-docs.h"
+
 #include <gio/gunixinputstream.h>
 #include <glib-unix.h>
 #include <locale.h>
@@ -39,6 +41,7 @@ static const char summary[] =
     "              send a reply to (or a forward of) the message in FILE; the text\n"
     "              given goes above the quoted original\n"
     "  transports  list the registered transports\n"
+    "  fields      list the configuration fields: name, type, default, meaning\n"
     "  show FILE   print a message's headers and MIME tree\n"
     "\n"
     "Passwords: give them with --password-file FILE (or - for standard input)\n"
@@ -771,6 +774,62 @@ command_send (gboolean    post,
   return EXIT_OK;
 }
 
+static const char *
+field_type_name (MsgFieldType type)
+{
+  switch (type)
+    {
+    case MSG_FIELD_TYPE_STRING:
+      return "string";
+    case MSG_FIELD_TYPE_INT:
+      return "integer";
+    case MSG_FIELD_TYPE_BOOLEAN:
+      return "boolean";
+    case MSG_FIELD_TYPE_SECONDS:
+      return "seconds";
+    case MSG_FIELD_TYPE_ENUM:
+      return "enumeration";
+    case MSG_FIELD_TYPE_SECRET:
+      return "password";
+    case MSG_FIELD_TYPE_PATH:
+      return "path";
+    default:
+      return "?";
+    }
+}
+
+static const char *
+field_meaning (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (field_docs); i++)
+    if (g_str_equal (field_docs[i].name, name))
+      return field_docs[i].meaning;
+  return "";
+}
+
+/* Every configuration field, plugins' included: name, type, default and
+ * meaning, separated by tabs, one field a line. */
+static int
+command_fields (void)
+{
+  g_autoptr (MsgConfiguration) defaults = msg_configuration_new ();
+  g_auto (GStrv) names = msg_configuration_list_fields (defaults);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      MsgFieldType     type = msg_configuration_get_field_type (names[i]);
+      g_autofree char *value = type == MSG_FIELD_TYPE_SECRET ? NULL
+                                                             : msg_configuration_get_field (defaults, names[i]);
+      /* A plugin's default and meaning are the plugin's text. */
+      g_autofree char *shown_value = escape_controls (value == NULL ? "(none)" : *value == '\0' ? "(empty)"
+                                                                                                : value);
+      g_autofree char *shown_meaning = escape_controls (field_meaning (names[i]));
+
+      g_print ("%s\t%s\t%s\t%s\n", names[i], field_type_name (type), shown_value, shown_meaning);
+    }
+  return EXIT_OK;
+}
+
 static int
 command_transports (void)
 {
@@ -906,6 +965,8 @@ main (int   argc,
     return command_send (FALSE, MODE_REPLY_ALL, argv[2]);
   if (g_str_equal (command, "forward") && argc == 3)
     return command_send (FALSE, MODE_FORWARD, argv[2]);
+  if (g_str_equal (command, "fields") && argc == 2)
+    return command_fields ();
   if (g_str_equal (command, "transports") && argc == 2)
     return command_transports ();
   if (g_str_equal (command, "show") && argc == 3)
