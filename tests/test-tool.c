@@ -192,6 +192,143 @@ test_show_escapes (void)
   msg_test_remove_tree (dir);
 }
 
+static const char attachments_eml[] =
+    "From: m@example.test\r\n"
+    "To: bob@example.test\r\n"
+    "Subject: =?utf-8?q?say_=22hi=22=5C_=1B[2J?=\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=b\r\n"
+    "\r\n"
+    "--b\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "hi\r\n"
+    "--b\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "Content-Disposition: attachment; filename=\"../../escaped.txt\"\r\n"
+    "\r\n"
+    "one\r\n"
+    "--b\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "Content-Disposition: attachment; filename=\"/tmp/absolute.txt\"\r\n"
+    "\r\n"
+    "two\r\n"
+    "--b\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "Content-Disposition: attachment; filename=\"..\"\r\n"
+    "\r\n"
+    "three\r\n"
+    "--b\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "Content-Disposition: attachment; filename*=utf-8''a%1B%5B31m%5Cb.txt\r\n"
+    "\r\n"
+    "four\r\n"
+    "--b\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "Content-Disposition: attachment; filename=\"same.txt\"\r\n"
+    "\r\n"
+    "five\r\n"
+    "--b\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "Content-Disposition: attachment; filename=\"same.txt\"\r\n"
+    "\r\n"
+    "six\r\n"
+    "--b\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "Content-Disposition: attachment; filename*=utf-8''c%07d.txt\r\n"
+    "\r\n"
+    "seven\r\n"
+    "--b--\r\n";
+
+static void
+assert_file (const char *dir,
+             const char *name,
+             const char *expected)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *contents = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, expected);
+}
+
+static void
+test_show_attachments (void)
+{
+  g_autofree char *top = msg_test_make_temp_dir ();
+  g_autofree char *dir = g_build_filename (top, "a", "b", NULL);
+  g_autofree char *path = g_build_filename (top, "message.eml", NULL);
+  g_autoptr (GDir) listing = NULL;
+  g_auto (Run) run = { 0 };
+  g_auto (Run) bad = { 0 };
+  guint n = 0;
+
+  g_test_summary ("msgobj show --attachments DIR saves each attachment under a safe name: "
+                  "nothing outside DIR, no hidden file, no control character, no file overwritten.");
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, attachments_eml, -1, NULL));
+  run_tool (&run, NULL, (const char *const[]){ "show", "--attachments", dir, path, NULL });
+  g_assert_cmpstr (run.err, ==, "");
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_false (has_control (run.out));
+  assert_file (dir, "escaped.txt", "one");
+  assert_file (dir, "absolute.txt", "two");
+  assert_file (dir, "attachment-3", "three");
+  /* A backslash separates too (a Windows path). */
+  assert_file (dir, "b.txt", "four");
+  assert_file (dir, "c_d.txt", "seven");
+  assert_file (dir, "same.txt", "five");
+  assert_file (dir, "same-2.txt", "six");
+  listing = g_dir_open (dir, 0, NULL);
+  while (g_dir_read_name (listing) != NULL)
+    n++;
+  g_assert_cmpuint (n, ==, 7);
+  /* Nothing next to DIR or above it: only a/ and the message in top. */
+  g_clear_pointer (&listing, g_dir_close);
+  listing = g_dir_open (top, 0, NULL);
+  n = 0;
+  while (g_dir_read_name (listing) != NULL)
+    n++;
+  g_assert_cmpuint (n, ==, 2);
+
+  run_tool (&bad, NULL, (const char *const[]){ "show", "--attachments", path, path, NULL });
+  g_assert_cmpint (bad.status, ==, 4);
+  g_assert_nonnull (strstr (bad.err, "not a directory"));
+  msg_test_remove_tree (top);
+}
+
+static void
+test_show_json_raw (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "message.eml", NULL);
+  g_auto (Run) json = { 0 };
+  g_auto (Run) raw = { 0 };
+  g_auto (Run) both = { 0 };
+
+  g_test_summary ("msgobj show --json prints the headers and MIME tree as JSON, every quote, "
+                  "backslash and control character escaped; --raw prints the file as it is.");
+  g_assert_true (g_file_set_contents (path, attachments_eml, -1, NULL));
+  run_tool (&json, NULL, (const char *const[]){ "show", "--json", path, NULL });
+  g_assert_cmpint (json.status, ==, 0);
+  g_assert_cmpstr (json.err, ==, "");
+  g_assert_false (has_control (json.out));
+  g_assert_true (g_str_has_prefix (json.out, "{\"headers\":[[\"From\",\"m@example.test\"],"));
+  g_assert_nonnull (strstr (json.out, "[\"Subject\",\"say \\\"hi\\\"\\\\ \\u001b[2J\"]"));
+  g_assert_nonnull (strstr (json.out, "\"body\":{\"type\":\"multipart/mixed\""));
+  g_assert_nonnull (strstr (json.out, "\"filename\":\"a\\u001b[31m\\\\b.txt\""));
+  g_assert_nonnull (strstr (json.out, "\"size\":3}"));
+  g_assert_true (g_str_has_suffix (json.out, "]}}\n"));
+
+  run_tool (&raw, NULL, (const char *const[]){ "show", "--raw", path, NULL });
+  g_assert_cmpint (raw.status, ==, 0);
+  g_assert_cmpstr (raw.out, ==, attachments_eml);
+
+  run_tool (&both, NULL, (const char *const[]){ "show", "--raw", "--json", path, NULL });
+  g_assert_cmpint (both.status, ==, 2);
+  msg_test_remove_tree (dir);
+}
+
 static void
 test_password_file (void)
 {
@@ -659,6 +796,8 @@ main (int   argc,
   g_test_add_func ("/tool/send-server-only", test_send_server_only);
   g_test_add_func ("/tool/show", test_show);
   g_test_add_func ("/tool/show-escapes", test_show_escapes);
+  g_test_add_func ("/tool/show-attachments", test_show_attachments);
+  g_test_add_func ("/tool/show-json-raw", test_show_json_raw);
   g_test_add_func ("/tool/password-file", test_password_file);
   g_test_add_func ("/tool/send-headers", test_send_headers);
   g_test_add_func ("/tool/send-charset-related", test_send_charset_related);

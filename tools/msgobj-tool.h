@@ -43,6 +43,9 @@ typedef struct
   gboolean mdn;
   char   **related;
   char    *password_file;
+  char    *attachments_dir;
+  gboolean raw;
+  gboolean json;
   gboolean quiet;
   gboolean verbose;
 } Options;

@@ -22,7 +22,8 @@ static const char summary[] =
     "              given goes above the quoted original\n"
     "  transports  list the registered transports\n"
     "  fields      list the configuration fields: name, type, default, meaning\n"
-    "  show FILE   print a message's headers and MIME tree\n"
+    "  show FILE   print a message's headers and MIME tree (--json: as JSON;\n"
+    "              --raw: the message as it is; --attachments DIR: save them)\n"
     "\n"
     "Passwords: give them with --password-file FILE (or - for standard input)\n"
     "or in a configuration file readable only by you, never with --set on the\n"
@@ -67,6 +68,10 @@ static GOptionEntry entries[] = {
     "Read sendpassword (send) or postpassword (post) from the first line of FILE "
     "(- for standard input), so that it is not on the command line",
     "FILE" },
+  { "attachments", 0, 0, G_OPTION_ARG_FILENAME, &opts.attachments_dir,
+    "show: save the attachments into DIR, by safe names", "DIR" },
+  { "raw", 0, 0, G_OPTION_ARG_NONE, &opts.raw, "show: print the message as it is in FILE", NULL },
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opts.json, "show: print the headers and MIME tree as JSON", NULL },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print nothing on success", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Write the protocol trace to standard error", NULL },
   { NULL },
