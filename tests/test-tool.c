@@ -587,6 +587,60 @@ test_fields (void)
 }
 
 static void
+test_man_completion (void)
+{
+  g_auto (Run) help = { 0 };
+  g_auto (Run) man = { 0 };
+  g_auto (Run) completion = { 0 };
+  g_autoptr (GRegex) regex = g_regex_new ("^  (?:-[a-zA-Z], )?--([a-z-]+)", G_REGEX_MULTILINE, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+  g_autofree char *bash_path = g_find_program_in_path ("bash");
+  guint            n = 0;
+
+  g_test_summary ("The man page (--help-man) and the bash completion (--help-completion) are "
+                  "generated from the option table --help prints: every option is in both.");
+  run_tool (&help, NULL, (const char *const[]){ "--help", NULL });
+  run_tool (&man, NULL, (const char *const[]){ "--help-man", NULL });
+  run_tool (&completion, NULL, (const char *const[]){ "--help-completion", NULL });
+  g_assert_cmpint (help.status, ==, 0);
+  g_assert_cmpint (man.status, ==, 0);
+  g_assert_cmpint (completion.status, ==, 0);
+  g_assert_true (g_str_has_prefix (man.out, ".TH MSGOBJ 1 "));
+  g_assert_nonnull (strstr (man.out, "Exit codes: 0 done"));
+  g_assert_nonnull (strstr (completion.out, "complete -F _msgobj msgobj"));
+  g_assert_nonnull (strstr (completion.out, "reply-all forward show fields transports"));
+  g_assert_null (strstr (help.out, "--help-man"));
+  for (g_regex_match (regex, help.out, 0, &match); g_match_info_matches (match); g_match_info_next (match, NULL))
+    {
+      g_autofree char *name = g_match_info_fetch (match, 1);
+      g_autofree char *in_man = NULL;
+      g_autofree char *in_completion = g_strdup_printf (" --%s", name);
+      g_auto (GStrv) parts = g_strsplit (name, "-", -1);
+      g_autofree char *troff = g_strjoinv ("\\-", parts);
+
+      if (g_str_equal (name, "help") || g_str_has_prefix (name, "help-"))
+        continue;
+      in_man = g_strdup_printf ("\\fB\\-\\-%s\\fR", troff);
+      if (strstr (man.out, in_man) == NULL || strstr (completion.out, in_completion) == NULL)
+        g_error ("--%s is missing from the man page or the completion", name);
+      n++;
+    }
+  /* The options are found at all. */
+  g_assert_cmpuint (n, >=, 25);
+
+  if (bash_path != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GSubprocess) bash = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE, &error, bash_path, "-n", NULL);
+
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (bash, completion.out, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (g_subprocess_get_exit_status (bash), ==, 0);
+    }
+}
+
+static void
 test_transports (void)
 {
   g_auto (Run) run = { 0 };
@@ -805,6 +859,7 @@ main (int   argc,
   g_test_add_func ("/tool/send-file", test_send_file);
   g_test_add_func ("/tool/reply-forward", test_reply_forward);
   g_test_add_func ("/tool/fields", test_fields);
+  g_test_add_func ("/tool/man-completion", test_man_completion);
   g_test_add_func ("/tool/transports", test_transports);
   g_test_add_func ("/tool/exit-codes", test_exit_codes);
   g_test_add_func ("/tool/interrupt", test_interrupt);

@@ -46,6 +46,8 @@ typedef struct
   char    *attachments_dir;
   gboolean raw;
   gboolean json;
+  gboolean help_man;
+  gboolean help_completion;
   gboolean quiet;
   gboolean verbose;
 } Options;
@@ -71,3 +73,8 @@ int command_send (gboolean    post,
                   Mode        mode,
                   const char *source);
 int command_show (const char *path);
+
+void print_man_page (const char         *summary,
+                     const GOptionEntry *entries);
+void print_completion (const char *const  *commands,
+                       const GOptionEntry *entries);

@@ -74,7 +74,22 @@ static GOptionEntry entries[] = {
   { "json", 0, 0, G_OPTION_ARG_NONE, &opts.json, "show: print the headers and MIME tree as JSON", NULL },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print nothing on success", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Write the protocol trace to standard error", NULL },
+  { "help-man", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opts.help_man, "Print the man page", NULL },
+  { "help-completion", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opts.help_completion,
+    "Print the bash completion script", NULL },
   { NULL },
+};
+
+static const char *const commands[] = {
+  "send",
+  "post",
+  "reply",
+  "reply-all",
+  "forward",
+  "show",
+  "fields",
+  "transports",
+  NULL,
 };
 
 int
@@ -232,6 +247,16 @@ main (int   argc,
     {
       print_error (error->message);
       return EXIT_USAGE;
+    }
+  if (opts.help_man)
+    {
+      print_man_page (summary, entries);
+      return EXIT_OK;
+    }
+  if (opts.help_completion)
+    {
+      print_completion (commands, entries);
+      return EXIT_OK;
     }
   /* Standard output is for results that scripts read (the message ID):
    * every log message, the protocol trace included, goes to stderr. */
