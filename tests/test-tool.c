@@ -292,7 +292,7 @@ test_show_attachments (void)
   g_assert_cmpuint (n, ==, 2);
 
   run_tool (&bad, NULL, (const char *const[]){ "show", "--attachments", path, path, NULL });
-  g_assert_cmpint (bad.status, ==, 4);
+  g_assert_cmpint (bad.status, ==, 1);
   g_assert_nonnull (strstr (bad.err, "not a directory"));
   msg_test_remove_tree (top);
 }

@@ -308,8 +308,12 @@ command_show (const char *path)
     }
   if (opts.attachments_dir != NULL)
     {
+      /* Like an unreadable FILE, a file that cannot be written is exit 1. */
       if (!save_attachments (message, opts.attachments_dir, &error))
-        return fail (error);
+        {
+          print_error (error->message);
+          return EXIT_FAILED;
+        }
       return EXIT_OK;
     }
   if (opts.json)
