@@ -641,6 +641,67 @@ test_man_completion (void)
 }
 
 static void
+test_post_file_reply_stdin (void)
+{
+  static const char article[] = "From: a@example.test\r\n"
+                                "Newsgroups: comp.test\r\n"
+                                "Subject: Article\r\n"
+                                "\r\n"
+                                "Posted from a file.\r\n";
+  g_autofree char  *dir = msg_test_make_temp_dir ();
+  g_autofree char  *path = g_build_filename (dir, "article.eml", NULL);
+  g_autofree char  *posted = NULL;
+  g_autofree char  *reply = NULL;
+  g_auto (Run) both = { 0 };
+
+  g_test_summary ("msgobj post FILE posts an existing article; reply - reads the original from "
+                  "standard input; - cannot be both the message and the password.");
+  g_assert_true (g_file_set_contents (path, article, -1, NULL));
+  posted = send_to_pickup (NULL, (const char *const[]){ "post", path, NULL });
+  g_assert_nonnull (strstr (posted, "Newsgroups: comp.test\r\n"));
+  g_assert_nonnull (strstr (posted, "Posted from a file."));
+
+  reply = send_to_pickup (original_eml, (const char *const[]){ "reply", "-", "--from", "dave@example.test", NULL });
+  g_assert_nonnull (strstr (reply, "In-Reply-To: <plans@example.test>\r\n"));
+  g_assert_nonnull (strstr (reply, "Shall we meet?"));
+
+  run_tool (&both, original_eml, (const char *const[]){ "send", "-", "--password-file", "-", NULL });
+  g_assert_cmpint (both.status, ==, 2);
+  g_assert_nonnull (strstr (both.err, "standard input"));
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_verbose_redacts (void)
+{
+  g_autofree char *plain = b64_plain ("alice", "s3cret");
+  g_autofree char *script = g_strdup_printf ("line 220 mx\nexpect EHLO\nline 250-mx\nline 250 AUTH PLAIN\n"
+                                             "expect AUTH PLAIN %s\nline 235 ok\n"
+                                             "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\n"
+                                             "expect DATA\nline 354 go\ndata\nline 250 queued\n"
+                                             "expect QUIT\nline 221 bye\n",
+                                             plain);
+  g_autoptr (MsgTestServer) server = msg_test_server_new (script);
+  g_autofree char *port = g_strdup_printf ("smtpserverport=%u", msg_test_server_get_port (server));
+  g_auto (Run) run = { 0 };
+
+  g_test_summary ("msgobj --verbose prints the protocol trace with the credentials redacted.");
+  run_tool (&run, "s3cret\n",
+            (const char *const[]){ "send", "--verbose", "--set", "sendusing=smtp", "--set", "smtpserver=127.0.0.1",
+                                   "--set", port, "--set", "smtpauthenticate=1", "--set", "sendusername=alice",
+                                   "--set", "smtpallowplaintextauth=true", "--set", "smtpauthmechanisms=PLAIN",
+                                   "--from", "a@example.test", "--to", "b@example.test", "--subject", "S",
+                                   "--text", "body", "--password-file", "-", NULL });
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  g_assert_null (msg_test_server_get_error (server));
+  g_assert_nonnull (strstr (run.err, "C: EHLO"));
+  g_assert_nonnull (strstr (run.err, "AUTH PLAIN"));
+  g_assert_null (strstr (run.err, plain));
+  g_assert_null (strstr (run.err, "s3cret"));
+}
+
+static void
 test_transports (void)
 {
   g_auto (Run) run = { 0 };
@@ -859,6 +920,8 @@ main (int   argc,
   g_test_add_func ("/tool/send-file", test_send_file);
   g_test_add_func ("/tool/reply-forward", test_reply_forward);
   g_test_add_func ("/tool/fields", test_fields);
+  g_test_add_func ("/tool/post-file-reply-stdin", test_post_file_reply_stdin);
+  g_test_add_func ("/tool/verbose-redacts", test_verbose_redacts);
   g_test_add_func ("/tool/man-completion", test_man_completion);
   g_test_add_func ("/tool/transports", test_transports);
   g_test_add_func ("/tool/exit-codes", test_exit_codes);

@@ -375,17 +375,18 @@ start_message (MsgConfiguration *configuration,
 
 /* The text of --text, --text-file or standard input, if any. */
 static gboolean
-read_text_option (Mode     mode,
-                  char   **text,
-                  GError **error)
+read_text_option (Mode        mode,
+                  const char *source,
+                  char      **text,
+                  GError    **error)
 {
   *text = NULL;
   if (opts.text != NULL)
     *text = g_strdup (opts.text);
   else if (opts.text_file != NULL)
     return read_file_utf8 (opts.text_file, text, error);
-  else if (mode != MODE_FILE && opts.html_file == NULL && !isatty (STDIN_FILENO) &&
-           g_strcmp0 (opts.password_file, "-") != 0)
+  else if (mode != MODE_FILE && g_strcmp0 (source, "-") != 0 && opts.html_file == NULL &&
+           !isatty (STDIN_FILENO) && g_strcmp0 (opts.password_file, "-") != 0)
     return read_stdin_utf8 (text, error);
   return TRUE;
 }
@@ -421,7 +422,7 @@ build_message (MsgConfiguration *configuration,
         return NULL;
       msg_message_set_html_body (message, html);
     }
-  if (!read_text_option (mode, &text, error))
+  if (!read_text_option (mode, source, &text, error))
     return NULL;
   if (text != NULL && (mode == MODE_REPLY || mode == MODE_REPLY_ALL || mode == MODE_FORWARD))
     msg_message_set_response_text (message, text);
@@ -519,6 +520,11 @@ command_send (gboolean    post,
   guint            sigint_id;
   guint            sigterm_id;
 
+  if (g_strcmp0 (source, "-") == 0 && g_strcmp0 (opts.password_file, "-") == 0)
+    {
+      g_printerr ("msgobj: the message and --password-file cannot both come from standard input\n");
+      return EXIT_USAGE;
+    }
   configuration = load_configuration (&error);
   if (configuration == NULL)
     return fail (error);
