@@ -4,38 +4,26 @@
  */
 #include "config.h"
 
-#include <msgobj.h>
+#include "msgobj-tool.h"
 
-#include <gio/gunixinputstream.h>
-#include <glib-unix.h>
+#include "msgobj-field-docs.h"
+
 #include <locale.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-
-/* Exit codes, documented in README.md and `msgobj --help`. */
-enum
-{
-  EXIT_OK = 0,
-  EXIT_FAILED = 1,
-  EXIT_USAGE = 2,
-  EXIT_INVALID = 3,
-  EXIT_TRANSPORT = 4,
-  EXIT_TIMED_OUT = 5,
-  EXIT_CANCELLED = 6,
-  EXIT_OUTCOME_UNKNOWN = 7,
-};
-
-/* A progress bar is drawn for messages at least this big. */
-#define PROGRESS_MIN_SIZE (1024 * 1024)
 
 static const char summary[] =
     "Commands:\n"
-    "  send        send a message (by sendusing; SMTP if smtpserver is set, else pickup)\n"
-    "  post        post a news article (by postusing; NNTP if nntpserver is set, else pickup)\n"
+    "  send [FILE] send a message (by sendusing; SMTP if smtpserver is set, else pickup);\n"
+    "              with FILE (or - for standard input), send that .eml message\n"
+    "  post [FILE] post a news article (by postusing; NNTP if nntpserver is set, else pickup)\n"
+    "  reply FILE, reply-all FILE, forward FILE\n"
+    "              send a reply to (or a forward of) the message in FILE; the text\n"
+    "              given goes above the quoted original\n"
     "  transports  list the registered transports\n"
-    "  show FILE   print a message's headers and MIME tree\n"
+    "  fields      list the configuration fields: name, type, default, meaning\n"
+    "  show FILE   print a message's headers and MIME tree (--json: as JSON;\n"
+    "              --raw: the message as it is; --attachments DIR: save them)\n"
     "\n"
     "Passwords: give them with --password-file FILE (or - for standard input)\n"
     "or in a configuration file readable only by you, never with --set on the\n"
@@ -46,26 +34,7 @@ static const char summary[] =
     "5 timed out, 6 cancelled, 7 outcome unknown (sent, but no answer: the\n"
     "server may have accepted it).";
 
-typedef struct
-{
-  char    *config_file;
-  char   **set;
-  char    *from;
-  char   **to;
-  char   **cc;
-  char   **bcc;
-  char    *subject;
-  char    *newsgroups;
-  char    *text;
-  char    *text_file;
-  char    *html_file;
-  char   **attach;
-  char    *password_file;
-  gboolean quiet;
-  gboolean verbose;
-} Options;
-
-static Options opts;
+Options opts;
 
 static GOptionEntry entries[] = {
   { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opts.config_file, "Read the configuration from FILE", "FILE" },
@@ -80,16 +49,50 @@ static GOptionEntry entries[] = {
   { "text-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.text_file, "Read the plain-text body from FILE", "FILE" },
   { "html-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.html_file, "Read the HTML body from FILE", "FILE" },
   { "attach", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.attach, "Attach FILE (repeatable)", "FILE" },
+  { "reply-to", 0, 0, G_OPTION_ARG_STRING, &opts.reply_to, "Reply-To address", "ADDRESS" },
+  { "sender", 0, 0, G_OPTION_ARG_STRING, &opts.sender, "Sender address (who sent it on behalf of From)", "ADDRESS" },
+  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opts.header,
+    "Set a header by name or urn:schemas:mailheader: URN (repeatable)", "NAME:VALUE" },
+  { "charset", 0, 0, G_OPTION_ARG_STRING, &opts.charset, "Write the text and HTML bodies in CHARSET", "CHARSET" },
+  { "importance", 0, 0, G_OPTION_ARG_STRING, &opts.importance, "Importance: low, normal or high", "LEVEL" },
+  { "keywords", 0, 0, G_OPTION_ARG_STRING, &opts.keywords, "Keywords, comma-separated", "WORDS" },
+  { "dsn", 0, 0, G_OPTION_ARG_STRING, &opts.dsn,
+    "Ask for delivery status notifications: never, or some of success, failure, delay, "
+    "and hdrs or full (comma-separated)",
+    "LIST" },
+  { "mdn", 0, 0, G_OPTION_ARG_NONE, &opts.mdn, "Ask for a read receipt (Disposition-Notification-To)", NULL },
+  { "related", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.related,
+    "Add FILE as a resource of the HTML body, referred to as cid:CID (default: its file name; repeatable)",
+    "FILE[:CID]" },
   { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
     "Read sendpassword (send) or postpassword (post) from the first line of FILE "
     "(- for standard input), so that it is not on the command line",
     "FILE" },
+  { "attachments", 0, 0, G_OPTION_ARG_FILENAME, &opts.attachments_dir,
+    "show: save the attachments into DIR, by safe names", "DIR" },
+  { "raw", 0, 0, G_OPTION_ARG_NONE, &opts.raw, "show: print the message as it is in FILE", NULL },
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opts.json, "show: print the headers and MIME tree as JSON", NULL },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print nothing on success", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Write the protocol trace to standard error", NULL },
+  { "help-man", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opts.help_man, "Print the man page", NULL },
+  { "help-completion", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opts.help_completion,
+    "Print the bash completion script", NULL },
   { NULL },
 };
 
-static int
+static const char *const commands[] = {
+  "send",
+  "post",
+  "reply",
+  "reply-all",
+  "forward",
+  "show",
+  "fields",
+  "transports",
+  NULL,
+};
+
+int
 exit_code_for (const GError *error)
 {
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
@@ -111,7 +114,7 @@ exit_code_for (const GError *error)
  * is not UTF-8 escaped, and backslashes doubled: what `show` prints comes
  * from a message that anyone may have written, and ESC, BEL or CR must not
  * reach the terminal (issue 14, item 10). */
-static char *
+char *
 escape_controls (const char *text)
 {
   GString    *out = g_string_new (NULL);
@@ -146,7 +149,7 @@ escape_controls (const char *text)
   return g_string_free (out, FALSE);
 }
 
-static void
+void
 print_error (const char *message)
 {
   g_autofree char *shown = escape_controls (message);
@@ -154,344 +157,66 @@ print_error (const char *message)
   g_printerr ("msgobj: %s\n", shown);
 }
 
-static int
+int
 fail (const GError *error)
 {
   print_error (error->message);
   return exit_code_for (error);
 }
 
-static MsgConfiguration *
-load_configuration (GError **error)
+static const char *
+field_type_name (MsgFieldType type)
 {
-  g_autoptr (MsgConfiguration) configuration = NULL;
-
-  if (opts.config_file != NULL)
+  switch (type)
     {
-      configuration = msg_configuration_new ();
-      if (!msg_configuration_load_from_file (configuration, opts.config_file, error))
-        return NULL;
+    case MSG_FIELD_TYPE_STRING:
+      return "string";
+    case MSG_FIELD_TYPE_INT:
+      return "integer";
+    case MSG_FIELD_TYPE_BOOLEAN:
+      return "boolean";
+    case MSG_FIELD_TYPE_SECONDS:
+      return "seconds";
+    case MSG_FIELD_TYPE_ENUM:
+      return "enumeration";
+    case MSG_FIELD_TYPE_SECRET:
+      return "password";
+    case MSG_FIELD_TYPE_PATH:
+      return "path";
+    default:
+      return "?";
     }
-  else
-    {
-      configuration = msg_configuration_new_default (error);
-      if (configuration == NULL)
-        return NULL;
-    }
-
-  for (guint i = 0; opts.set != NULL && opts.set[i] != NULL; i++)
-    {
-      const char      *eq = strchr (opts.set[i], '=');
-      g_autofree char *name = NULL;
-
-      if (eq == NULL)
-        {
-          g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE,
-                       "--set wants FIELD=VALUE, not “%s”", opts.set[i]);
-          return NULL;
-        }
-      name = g_strndup (opts.set[i], eq - opts.set[i]);
-      if (!msg_configuration_set_field (configuration, name, eq + 1, error))
-        return NULL;
-    }
-  return g_steal_pointer (&configuration);
 }
 
-static char *
-join_addresses (char **list)
+static const char *
+field_meaning (const char *name)
 {
-  if (list == NULL)
-    return NULL;
-  return g_strjoinv (", ", list);
+  for (gsize i = 0; i < G_N_ELEMENTS (field_docs); i++)
+    if (g_str_equal (field_docs[i].name, name))
+      return field_docs[i].meaning;
+  return "";
 }
 
-static gboolean
-read_file_utf8 (const char *path,
-                char      **contents,
-                GError    **error)
-{
-  gsize length;
-
-  if (!g_file_get_contents (path, contents, &length, error))
-    return FALSE;
-  if (!g_utf8_validate (*contents, length, NULL) || strlen (*contents) != length)
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
-                   "“%s” is not UTF-8 text", path);
-      g_clear_pointer (contents, g_free);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-read_stdin_utf8 (char   **contents,
-                 GError **error)
-{
-  g_autoptr (GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
-  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
-  g_autoptr (GBytes) bytes = NULL;
-  gsize length;
-
-  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error) < 0)
-    return FALSE;
-  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
-  length = g_bytes_get_size (bytes);
-  if (!g_utf8_validate (g_bytes_get_data (bytes, NULL), length, NULL) ||
-      (length > 0 && memchr (g_bytes_get_data (bytes, NULL), '\0', length) != NULL))
-    {
-      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
-                           "The body read from standard input is not UTF-8 text");
-      return FALSE;
-    }
-  *contents = g_strndup (g_bytes_get_data (bytes, NULL), length);
-  return TRUE;
-}
-
-/* Sets @field from the first line of --password-file (a file, or "-" for
- * standard input), wiping every buffer that held it. */
-static gboolean
-set_password_from_file (MsgConfiguration *configuration,
-                        const char       *field,
-                        GError          **error)
-{
-  g_autoptr (GBytes) bytes = NULL;
-  char    *data = NULL;
-  gsize    length = 0;
-  gboolean ok;
-
-  if (g_str_equal (opts.password_file, "-"))
-    {
-      g_autoptr (GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
-
-      /* One read of at most 4 KiB: a password, not a stream. */
-      bytes = g_input_stream_read_bytes (in, 4096, NULL, error);
-      if (bytes == NULL)
-        return FALSE;
-      data = g_memdup2 (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes) + 1);
-      length = g_bytes_get_size (bytes);
-      explicit_bzero ((gpointer) g_bytes_get_data (bytes, NULL), length);
-      data[length] = '\0';
-    }
-  else if (!g_file_get_contents (opts.password_file, &data, &length, error))
-    return FALSE;
-
-  /* The first line, without its line end. */
-  {
-    gsize line = strcspn (data, "\r\n");
-
-    if (line < length)
-      explicit_bzero (data + line, length - line);
-    length = line;
-  }
-  if (length == 0)
-    {
-      g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE,
-                   "--password-file: “%s” holds no password on its first line",
-                   opts.password_file);
-      ok = FALSE;
-    }
-  else
-    ok = msg_configuration_set_field (configuration, field, data, error);
-  explicit_bzero (data, length);
-  g_free (data);
-  return ok;
-}
-
-static MsgMessage *
-build_message (MsgConfiguration *configuration,
-               GError          **error)
-{
-  g_autoptr (MsgMessage) message = msg_message_new_with_configuration (configuration);
-  g_autofree char *to = join_addresses (opts.to);
-  g_autofree char *cc = join_addresses (opts.cc);
-  g_autofree char *bcc = join_addresses (opts.bcc);
-
-  if ((opts.from != NULL && !msg_message_set_from (message, opts.from, error)) ||
-      (to != NULL && !msg_message_set_to (message, to, error)) ||
-      (cc != NULL && !msg_message_set_cc (message, cc, error)) ||
-      (bcc != NULL && !msg_message_set_bcc (message, bcc, error)) ||
-      (opts.subject != NULL && !msg_message_set_subject (message, opts.subject, error)) ||
-      (opts.newsgroups != NULL && !msg_message_set_newsgroups (message, opts.newsgroups, error)))
-    return NULL;
-
-  if (opts.html_file != NULL)
-    {
-      g_autofree char *html = NULL;
-
-      if (!read_file_utf8 (opts.html_file, &html, error))
-        return NULL;
-      msg_message_set_html_body (message, html);
-    }
-  if (opts.text != NULL)
-    msg_message_set_text_body (message, opts.text);
-  else if (opts.text_file != NULL)
-    {
-      g_autofree char *text = NULL;
-
-      if (!read_file_utf8 (opts.text_file, &text, error))
-        return NULL;
-      msg_message_set_text_body (message, text);
-    }
-  else if (opts.html_file == NULL && !isatty (STDIN_FILENO) &&
-           g_strcmp0 (opts.password_file, "-") != 0)
-    {
-      g_autofree char *text = NULL;
-
-      if (!read_stdin_utf8 (&text, error))
-        return NULL;
-      msg_message_set_text_body (message, text);
-    }
-
-  for (guint i = 0; opts.attach != NULL && opts.attach[i] != NULL; i++)
-    {
-      /* The message owns its body parts. */
-      if (msg_message_add_attachment (message, opts.attach[i], error) == NULL)
-        return NULL;
-    }
-  return g_steal_pointer (&message);
-}
-
-typedef struct
-{
-  GMainLoop     *loop;
-  GCancellable  *cancellable;
-  MsgSendReport *report;
-  GError        *error;
-  gboolean       progress_shown;
-} SendState;
-
-static gboolean
-interrupted_cb (gpointer user_data)
-{
-  SendState *state = user_data;
-
-  g_cancellable_cancel (state->cancellable);
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-progress_cb (MsgTransport *transport,
-             guint64       sent,
-             guint64       total,
-             gpointer      user_data)
-{
-  SendState *state = user_data;
-  int        width = 40;
-  int        filled;
-
-  if (total < PROGRESS_MIN_SIZE)
-    return;
-  filled = (int) (sent * width / total);
-  g_printerr ("\r[%.*s%*s] %3d%% %" G_GUINT64_FORMAT " KiB",
-              filled, "########################################", width - filled, "",
-              (int) (sent * 100 / total), sent / 1024);
-  state->progress_shown = TRUE;
-}
-
-static void
-sent_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  SendState    *state = user_data;
-  MsgTransport *transport = MSG_TRANSPORT (source);
-
-  if (g_async_result_is_tagged (result, msg_transport_post_message_async))
-    state->report = msg_transport_post_message_finish (transport, result, &state->error);
-  else
-    state->report = msg_transport_send_message_finish (transport, result, &state->error);
-  g_main_loop_quit (state->loop);
-}
-
-static void
-closed_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  SendState *state = user_data;
-
-  msg_transport_close_finish (MSG_TRANSPORT (source), result, NULL);
-  g_main_loop_quit (state->loop);
-}
-
+/* Every configuration field, plugins' included: name, type, default and
+ * meaning, separated by tabs, one field a line. */
 static int
-command_send (gboolean post)
+command_fields (void)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MsgConfiguration) configuration = NULL;
-  g_autoptr (MsgMessage) message = NULL;
-  g_autoptr (MsgTransport) transport = NULL;
-  g_autofree char *name = NULL;
-  SendState        state = { 0 };
-  guint            sigint_id;
-  guint            sigterm_id;
+  g_autoptr (MsgConfiguration) defaults = msg_configuration_new ();
+  g_auto (GStrv) names = msg_configuration_list_fields (defaults);
 
-  configuration = load_configuration (&error);
-  if (configuration == NULL)
-    return fail (error);
-  if (opts.password_file != NULL &&
-      !set_password_from_file (configuration, post ? "postpassword" : "sendpassword", &error))
-    return fail (error);
-  message = build_message (configuration, &error);
-  if (message == NULL)
-    return fail (error);
-
-  name = msg_configuration_get_field (configuration, post ? "postusing" : "sendusing");
-  transport = msg_transport_new_for_name (name != NULL ? name : "pickup", configuration, &error);
-  if (transport == NULL)
-    return fail (error);
-
-  state.loop = g_main_loop_new (NULL, FALSE);
-  state.cancellable = g_cancellable_new ();
-  /* Ctrl-C cancels: the send returns once its connection is closed. */
-  sigint_id = g_unix_signal_add (SIGINT, interrupted_cb, &state);
-  sigterm_id = g_unix_signal_add (SIGTERM, interrupted_cb, &state);
-  if (isatty (STDERR_FILENO) && !opts.quiet)
-    g_signal_connect (transport, "progress", G_CALLBACK (progress_cb), &state);
-
-  if (post)
-    msg_transport_post_message_async (transport, message, state.cancellable, sent_cb, &state);
-  else
-    msg_transport_send_message_async (transport, message, state.cancellable, sent_cb, &state);
-  g_main_loop_run (state.loop);
-
-  if (state.progress_shown)
-    g_printerr ("\n");
-
-  if (state.report != NULL)
+  for (guint i = 0; names[i] != NULL; i++)
     {
-      msg_transport_close_async (transport, state.cancellable, closed_cb, &state);
-      g_main_loop_run (state.loop);
+      MsgFieldType     type = msg_configuration_get_field_type (names[i]);
+      g_autofree char *value = type == MSG_FIELD_TYPE_SECRET ? NULL
+                                                             : msg_configuration_get_field (defaults, names[i]);
+      /* A plugin's default and meaning are the plugin's text. */
+      g_autofree char *shown_value = escape_controls (value == NULL ? "(none)" : *value == '\0' ? "(empty)"
+                                                                                                : value);
+      g_autofree char *shown_meaning = escape_controls (field_meaning (names[i]));
+
+      g_print ("%s\t%s\t%s\t%s\n", names[i], field_type_name (type), shown_value, shown_meaning);
     }
-
-  g_source_remove (sigint_id);
-  g_source_remove (sigterm_id);
-  g_main_loop_unref (state.loop);
-  g_object_unref (state.cancellable);
-
-  if (state.report == NULL)
-    {
-      int code = fail (state.error);
-
-      g_error_free (state.error);
-      return code;
-    }
-
-  if (!opts.quiet)
-    {
-      const char      *pickup = msg_send_report_get_pickup_file (state.report);
-      const char      *id = msg_send_report_get_message_id (state.report);
-      const char      *response = msg_send_report_get_server_response (state.report);
-      g_autofree char *text = pickup != NULL ? g_strdup (pickup)
-                                             : g_strdup_printf ("%s %s", id != NULL ? id : "",
-                                                                response != NULL ? response : "");
-      /* The server's response is the server's text. */
-      g_autofree char *shown = escape_controls (text);
-
-      g_print ("%s\n", shown);
-    }
-  g_object_unref (state.report);
   return EXIT_OK;
 }
 
@@ -502,82 +227,6 @@ command_transports (void)
 
   for (guint i = 0; names[i] != NULL; i++)
     g_print ("%s\n", names[i]);
-  return EXIT_OK;
-}
-
-static void
-print_tree (MsgBodyPart *part,
-            int          depth)
-{
-  g_autofree char *type = msg_body_part_get_content_media_type (part);
-  g_autofree char *charset = msg_body_part_get_charset (part);
-  g_autofree char *encoding = msg_body_part_get_content_transfer_encoding (part);
-  g_autofree char *filename = msg_body_part_get_filename (part);
-  g_autofree char *disposition = msg_body_part_get_content_disposition (part);
-  GList           *children = msg_body_part_get_body_parts (part);
-  GString         *line = g_string_new (NULL);
-
-  g_string_append_printf (line, "%*s%s", depth * 2, "", type != NULL ? type : "text/plain");
-  if (charset != NULL)
-    g_string_append_printf (line, "; charset=%s", charset);
-  if (encoding != NULL)
-    g_string_append_printf (line, " (%s)", encoding);
-  if (disposition != NULL)
-    g_string_append_printf (line, " %s", disposition);
-  if (filename != NULL)
-    g_string_append_printf (line, " “%s”", filename);
-  /* Everything but the indentation came from the message. */
-  if (children == NULL)
-    {
-      g_autoptr (GBytes) content = msg_body_part_get_decoded_content (part, NULL);
-
-      if (content != NULL)
-        g_string_append_printf (line, ", %" G_GSIZE_FORMAT " bytes", g_bytes_get_size (content));
-    }
-  {
-    g_autofree char *shown = escape_controls (line->str);
-
-    g_print ("%s\n", shown);
-  }
-  g_string_free (line, TRUE);
-
-  for (GList *l = children; l != NULL; l = l->next)
-    print_tree (l->data, depth + 1);
-  g_list_free_full (children, g_object_unref);
-}
-
-static int
-command_show (const char *path)
-{
-  static const char *const headers[] = {
-    "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Newsgroups", "Followup-To",
-    "Subject", "Date", "Message-ID", NULL
-  };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (MsgMessage) message = msg_message_new_from_file (path, &error);
-  g_autoptr (MsgBodyPart) root = NULL;
-
-  if (message == NULL)
-    {
-      print_error (error->message);
-      return error->domain == MSG_MESSAGE_ERROR ? EXIT_INVALID : EXIT_FAILED;
-    }
-
-  for (guint i = 0; headers[i] != NULL; i++)
-    {
-      g_autofree char *value = msg_message_get_header (message, headers[i]);
-
-      if (value != NULL)
-        {
-          g_autofree char *shown = escape_controls (value);
-
-          g_print ("%s: %s\n", headers[i], shown);
-        }
-    }
-  g_print ("\n");
-  root = msg_message_get_body_part (message);
-  if (root != NULL)
-    print_tree (root, 0);
   return EXIT_OK;
 }
 
@@ -598,6 +247,16 @@ main (int   argc,
     {
       print_error (error->message);
       return EXIT_USAGE;
+    }
+  if (opts.help_man)
+    {
+      print_man_page (summary, entries);
+      return EXIT_OK;
+    }
+  if (opts.help_completion)
+    {
+      print_completion (commands, entries);
+      return EXIT_OK;
     }
   /* Standard output is for results that scripts read (the message ID):
    * every log message, the protocol trace included, goes to stderr. */
@@ -620,10 +279,18 @@ main (int   argc,
     }
 
   command = argv[1];
-  if (g_str_equal (command, "send") && argc == 2)
-    return command_send (FALSE);
-  if (g_str_equal (command, "post") && argc == 2)
-    return command_send (TRUE);
+  if (g_str_equal (command, "send") && argc <= 3)
+    return command_send (FALSE, argc == 3 ? MODE_FILE : MODE_NEW, argv[2]);
+  if (g_str_equal (command, "post") && argc <= 3)
+    return command_send (TRUE, argc == 3 ? MODE_FILE : MODE_NEW, argv[2]);
+  if (g_str_equal (command, "reply") && argc == 3)
+    return command_send (FALSE, MODE_REPLY, argv[2]);
+  if (g_str_equal (command, "reply-all") && argc == 3)
+    return command_send (FALSE, MODE_REPLY_ALL, argv[2]);
+  if (g_str_equal (command, "forward") && argc == 3)
+    return command_send (FALSE, MODE_FORWARD, argv[2]);
+  if (g_str_equal (command, "fields") && argc == 2)
+    return command_fields ();
   if (g_str_equal (command, "transports") && argc == 2)
     return command_transports ();
   if (g_str_equal (command, "show") && argc == 3)

@@ -1,0 +1,594 @@
+/* msgobj-send.c: the msgobj command: send, post, reply, forward
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "msgobj-tool.h"
+
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A progress bar is drawn for messages at least this big. */
+#define PROGRESS_MIN_SIZE (1024 * 1024)
+
+static MsgConfiguration *
+load_configuration (GError **error)
+{
+  g_autoptr (MsgConfiguration) configuration = NULL;
+
+  if (opts.config_file != NULL)
+    {
+      configuration = msg_configuration_new ();
+      if (!msg_configuration_load_from_file (configuration, opts.config_file, error))
+        return NULL;
+    }
+  else
+    {
+      configuration = msg_configuration_new_default (error);
+      if (configuration == NULL)
+        return NULL;
+    }
+
+  for (guint i = 0; opts.set != NULL && opts.set[i] != NULL; i++)
+    {
+      const char      *eq = strchr (opts.set[i], '=');
+      g_autofree char *name = NULL;
+
+      if (eq == NULL)
+        {
+          g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE,
+                       "--set wants FIELD=VALUE, not “%s”", opts.set[i]);
+          return NULL;
+        }
+      name = g_strndup (opts.set[i], eq - opts.set[i]);
+      if (!msg_configuration_set_field (configuration, name, eq + 1, error))
+        return NULL;
+    }
+  return g_steal_pointer (&configuration);
+}
+
+static char *
+join_addresses (char **list)
+{
+  if (list == NULL)
+    return NULL;
+  return g_strjoinv (", ", list);
+}
+
+static gboolean
+read_file_utf8 (const char *path,
+                char      **contents,
+                GError    **error)
+{
+  gsize length;
+
+  if (!g_file_get_contents (path, contents, &length, error))
+    return FALSE;
+  if (!g_utf8_validate (*contents, length, NULL) || strlen (*contents) != length)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                   "“%s” is not UTF-8 text", path);
+      g_clear_pointer (contents, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+read_stdin_utf8 (char   **contents,
+                 GError **error)
+{
+  g_autoptr (GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr (GBytes) bytes = NULL;
+  gsize length;
+
+  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error) < 0)
+    return FALSE;
+  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  length = g_bytes_get_size (bytes);
+  if (!g_utf8_validate (g_bytes_get_data (bytes, NULL), length, NULL) ||
+      (length > 0 && memchr (g_bytes_get_data (bytes, NULL), '\0', length) != NULL))
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                           "The body read from standard input is not UTF-8 text");
+      return FALSE;
+    }
+  *contents = g_strndup (g_bytes_get_data (bytes, NULL), length);
+  return TRUE;
+}
+
+/* Sets @field from the first line of --password-file (a file, or "-" for
+ * standard input), wiping every buffer that held it. */
+static gboolean
+set_password_from_file (MsgConfiguration *configuration,
+                        const char       *field,
+                        GError          **error)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  char    *data = NULL;
+  gsize    length = 0;
+  gboolean ok;
+
+  if (g_str_equal (opts.password_file, "-"))
+    {
+      g_autoptr (GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+
+      /* One read of at most 4 KiB: a password, not a stream. */
+      bytes = g_input_stream_read_bytes (in, 4096, NULL, error);
+      if (bytes == NULL)
+        return FALSE;
+      data = g_memdup2 (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes) + 1);
+      length = g_bytes_get_size (bytes);
+      explicit_bzero ((gpointer) g_bytes_get_data (bytes, NULL), length);
+      data[length] = '\0';
+    }
+  else if (!g_file_get_contents (opts.password_file, &data, &length, error))
+    return FALSE;
+
+  /* The first line, without its line end. */
+  {
+    gsize line = strcspn (data, "\r\n");
+
+    if (line < length)
+      explicit_bzero (data + line, length - line);
+    length = line;
+  }
+  if (length == 0)
+    {
+      g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE,
+                   "--password-file: “%s” holds no password on its first line",
+                   opts.password_file);
+      ok = FALSE;
+    }
+  else
+    ok = msg_configuration_set_field (configuration, field, data, error);
+  explicit_bzero (data, length);
+  g_free (data);
+  return ok;
+}
+
+static gboolean
+parse_importance (const char    *text,
+                  MsgImportance *importance,
+                  GError       **error)
+{
+  if (g_ascii_strcasecmp (text, "low") == 0)
+    *importance = MSG_IMPORTANCE_LOW;
+  else if (g_ascii_strcasecmp (text, "normal") == 0)
+    *importance = MSG_IMPORTANCE_NORMAL;
+  else if (g_ascii_strcasecmp (text, "high") == 0)
+    *importance = MSG_IMPORTANCE_HIGH;
+  else
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                   "--importance wants low, normal or high, not “%s”", text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_dsn (const char    *text,
+           MsgDsnOptions *options,
+           GError       **error)
+{
+  static const struct
+  {
+    const char   *name;
+    MsgDsnOptions flag;
+  } names[] = {
+    { "never", MSG_DSN_NEVER },
+    { "success", MSG_DSN_SUCCESS },
+    { "failure", MSG_DSN_FAILURE },
+    { "delay", MSG_DSN_DELAY },
+    { "hdrs", MSG_DSN_RETURN_HEADERS },
+    { "full", MSG_DSN_RETURN_FULL },
+  };
+  g_auto (GStrv) words = g_strsplit (text, ",", -1);
+
+  *options = MSG_DSN_DEFAULT;
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      const char *word = g_strstrip (words[i]);
+      gsize       j;
+
+      for (j = 0; j < G_N_ELEMENTS (names); j++)
+        if (g_ascii_strcasecmp (word, names[j].name) == 0)
+          break;
+      if (j == G_N_ELEMENTS (names))
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "--dsn: unknown notification “%s” (never, success, failure, delay, hdrs, full)",
+                       word);
+          return FALSE;
+        }
+      *options |= names[j].flag;
+    }
+  if ((*options & MSG_DSN_NEVER) != 0 && (*options & (MSG_DSN_SUCCESS | MSG_DSN_FAILURE | MSG_DSN_DELAY)) != 0)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                           "--dsn: never cannot be combined with success, failure or delay");
+      return FALSE;
+    }
+  if ((*options & MSG_DSN_RETURN_HEADERS) != 0 && (*options & MSG_DSN_RETURN_FULL) != 0)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                           "--dsn: hdrs and full exclude each other");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* --header NAME:VALUE, by name or URN (whose own colons come first). */
+static gboolean
+set_header_option (MsgMessage *message,
+                   const char *option,
+                   GError    **error)
+{
+  const char      *colon = NULL;
+  g_autofree char *name = NULL;
+  const char      *value;
+
+  if (g_ascii_strncasecmp (option, "urn:", 4) == 0)
+    {
+      /* urn:schemas:mailheader:NAME:VALUE or urn:schemas:httpmail:NAME:VALUE */
+      const char *p = option;
+
+      for (int i = 0; i < 4 && p != NULL; i++)
+        p = strchr (p + 1, ':');
+      colon = p;
+    }
+  else
+    colon = strchr (option, ':');
+  if (colon == NULL || colon == option)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                   "--header wants NAME:VALUE, not “%s”", option);
+      return FALSE;
+    }
+  name = g_strstrip (g_strndup (option, colon - option));
+  value = colon + 1;
+  while (*value == ' ' || *value == '\t')
+    value++;
+  return msg_message_set_header (message, name, value, error);
+}
+
+/* --related FILE[:CID]: the CID follows the last colon after the last slash. */
+static gboolean
+add_related_option (MsgMessage *message,
+                    const char *option,
+                    GError    **error)
+{
+  const char      *slash = strrchr (option, '/');
+  const char      *colon = strrchr (slash != NULL ? slash : option, ':');
+  g_autofree char *path = colon != NULL ? g_strndup (option, colon - option) : g_strdup (option);
+  g_autofree char *cid = colon != NULL ? g_strdup (colon + 1) : g_path_get_basename (option);
+
+  if (*path == '\0' || *cid == '\0')
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
+                   "--related wants FILE or FILE:CID, not “%s”", option);
+      return FALSE;
+    }
+  return msg_message_add_related_body_part (message, path, cid, error) != NULL;
+}
+
+static gboolean
+apply_message_options (MsgMessage *message,
+                       GError    **error)
+{
+  MsgImportance importance;
+  MsgDsnOptions dsn;
+
+  if ((opts.reply_to != NULL && !msg_message_set_reply_to (message, opts.reply_to, error)) ||
+      (opts.sender != NULL && !msg_message_set_sender (message, opts.sender, error)) ||
+      (opts.keywords != NULL && !msg_message_set_keywords (message, opts.keywords, error)))
+    return FALSE;
+  if (opts.importance != NULL)
+    {
+      if (!parse_importance (opts.importance, &importance, error))
+        return FALSE;
+      msg_message_set_importance (message, importance);
+    }
+  if (opts.dsn != NULL)
+    {
+      if (!parse_dsn (opts.dsn, &dsn, error))
+        return FALSE;
+      msg_message_set_dsn_options (message, dsn);
+    }
+  if (opts.mdn)
+    msg_message_set_mdn_requested (message, TRUE);
+  for (guint i = 0; opts.header != NULL && opts.header[i] != NULL; i++)
+    if (!set_header_option (message, opts.header[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+/* --charset, once the bodies are set. */
+static gboolean
+apply_charset (MsgMessage *message,
+               GError    **error)
+{
+  g_autoptr (MsgBodyPart) text = NULL;
+  g_autoptr (MsgBodyPart) html = NULL;
+
+  if (opts.charset == NULL)
+    return TRUE;
+  text = msg_message_get_text_body_part (message);
+  html = msg_message_get_html_body_part (message);
+  if (text == NULL && html == NULL)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_CHARSET,
+                   "--charset %s: the message has no text or HTML body", opts.charset);
+      return FALSE;
+    }
+  return (text == NULL || msg_body_part_set_charset (text, opts.charset, error)) &&
+         (html == NULL || msg_body_part_set_charset (html, opts.charset, error));
+}
+
+static MsgMessage *
+load_message (const char *source,
+              GError    **error)
+{
+  if (g_str_equal (source, "-"))
+    {
+      g_autoptr (GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+
+      return msg_message_new_from_stream (in, NULL, error);
+    }
+  return msg_message_new_from_file (source, error);
+}
+
+/* The message to start from: new, loaded, or made from a loaded one. */
+static MsgMessage *
+start_message (MsgConfiguration *configuration,
+               Mode              mode,
+               const char       *source,
+               GError          **error)
+{
+  g_autoptr (MsgMessage) original = NULL;
+  MsgMessage *message;
+
+  if (mode == MODE_NEW)
+    return msg_message_new_with_configuration (configuration);
+  original = load_message (source, error);
+  if (original == NULL)
+    return NULL;
+  /* A reply shares its original's configuration (sendemailaddress…). */
+  msg_message_set_configuration (original, configuration);
+  if (mode == MODE_FILE)
+    return g_steal_pointer (&original);
+  if (mode == MODE_REPLY)
+    message = msg_message_create_reply (original);
+  else if (mode == MODE_REPLY_ALL)
+    message = msg_message_create_reply_all (original);
+  else
+    message = msg_message_create_forward (original);
+  msg_message_set_configuration (message, configuration);
+  return message;
+}
+
+/* The text of --text, --text-file or standard input, if any. */
+static gboolean
+read_text_option (Mode        mode,
+                  const char *source,
+                  char      **text,
+                  GError    **error)
+{
+  *text = NULL;
+  if (opts.text != NULL)
+    *text = g_strdup (opts.text);
+  else if (opts.text_file != NULL)
+    return read_file_utf8 (opts.text_file, text, error);
+  else if (mode != MODE_FILE && g_strcmp0 (source, "-") != 0 && opts.html_file == NULL &&
+           !isatty (STDIN_FILENO) && g_strcmp0 (opts.password_file, "-") != 0)
+    return read_stdin_utf8 (text, error);
+  return TRUE;
+}
+
+static MsgMessage *
+build_message (MsgConfiguration *configuration,
+               Mode              mode,
+               const char       *source,
+               GError          **error)
+{
+  g_autoptr (MsgMessage) message = NULL;
+  g_autofree char *to = join_addresses (opts.to);
+  g_autofree char *cc = join_addresses (opts.cc);
+  g_autofree char *bcc = join_addresses (opts.bcc);
+  g_autofree char *text = NULL;
+
+  message = start_message (configuration, mode, source, error);
+  if (message == NULL)
+    return NULL;
+  if ((opts.from != NULL && !msg_message_set_from (message, opts.from, error)) ||
+      (to != NULL && !msg_message_set_to (message, to, error)) ||
+      (cc != NULL && !msg_message_set_cc (message, cc, error)) ||
+      (bcc != NULL && !msg_message_set_bcc (message, bcc, error)) ||
+      (opts.subject != NULL && !msg_message_set_subject (message, opts.subject, error)) ||
+      (opts.newsgroups != NULL && !msg_message_set_newsgroups (message, opts.newsgroups, error)))
+    return NULL;
+
+  if (opts.html_file != NULL)
+    {
+      g_autofree char *html = NULL;
+
+      if (!read_file_utf8 (opts.html_file, &html, error))
+        return NULL;
+      msg_message_set_html_body (message, html);
+    }
+  if (!read_text_option (mode, source, &text, error))
+    return NULL;
+  if (text != NULL && (mode == MODE_REPLY || mode == MODE_REPLY_ALL || mode == MODE_FORWARD))
+    msg_message_set_response_text (message, text);
+  else if (text != NULL)
+    msg_message_set_text_body (message, text);
+
+  for (guint i = 0; opts.related != NULL && opts.related[i] != NULL; i++)
+    if (!add_related_option (message, opts.related[i], error))
+      return NULL;
+  for (guint i = 0; opts.attach != NULL && opts.attach[i] != NULL; i++)
+    {
+      /* The message owns its body parts. */
+      if (msg_message_add_attachment (message, opts.attach[i], error) == NULL)
+        return NULL;
+    }
+  if (!apply_message_options (message, error) || !apply_charset (message, error))
+    return NULL;
+  return g_steal_pointer (&message);
+}
+
+typedef struct
+{
+  GMainLoop     *loop;
+  GCancellable  *cancellable;
+  MsgSendReport *report;
+  GError        *error;
+  gboolean       progress_shown;
+} SendState;
+
+static gboolean
+interrupted_cb (gpointer user_data)
+{
+  SendState *state = user_data;
+
+  g_cancellable_cancel (state->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+progress_cb (MsgTransport *transport,
+             guint64       sent,
+             guint64       total,
+             gpointer      user_data)
+{
+  SendState *state = user_data;
+  int        width = 40;
+  int        filled;
+
+  if (total < PROGRESS_MIN_SIZE)
+    return;
+  filled = (int) (sent * width / total);
+  g_printerr ("\r[%.*s%*s] %3d%% %" G_GUINT64_FORMAT " KiB",
+              filled, "########################################", width - filled, "",
+              (int) (sent * 100 / total), sent / 1024);
+  state->progress_shown = TRUE;
+}
+
+static void
+sent_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  SendState    *state = user_data;
+  MsgTransport *transport = MSG_TRANSPORT (source);
+
+  if (g_async_result_is_tagged (result, msg_transport_post_message_async))
+    state->report = msg_transport_post_message_finish (transport, result, &state->error);
+  else
+    state->report = msg_transport_send_message_finish (transport, result, &state->error);
+  g_main_loop_quit (state->loop);
+}
+
+static void
+closed_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  SendState *state = user_data;
+
+  msg_transport_close_finish (MSG_TRANSPORT (source), result, NULL);
+  g_main_loop_quit (state->loop);
+}
+
+int
+command_send (gboolean    post,
+              Mode        mode,
+              const char *source)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgConfiguration) configuration = NULL;
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgTransport) transport = NULL;
+  g_autofree char *name = NULL;
+  SendState        state = { 0 };
+  guint            sigint_id;
+  guint            sigterm_id;
+
+  if (g_strcmp0 (source, "-") == 0 && g_strcmp0 (opts.password_file, "-") == 0)
+    {
+      g_printerr ("msgobj: the message and --password-file cannot both come from standard input\n");
+      return EXIT_USAGE;
+    }
+  configuration = load_configuration (&error);
+  if (configuration == NULL)
+    return fail (error);
+  if (opts.password_file != NULL &&
+      !set_password_from_file (configuration, post ? "postpassword" : "sendpassword", &error))
+    return fail (error);
+  message = build_message (configuration, mode, source, &error);
+  if (message == NULL)
+    return fail (error);
+
+  name = msg_configuration_get_field (configuration, post ? "postusing" : "sendusing");
+  transport = msg_transport_new_for_name (name != NULL ? name : "pickup", configuration, &error);
+  if (transport == NULL)
+    return fail (error);
+
+  state.loop = g_main_loop_new (NULL, FALSE);
+  state.cancellable = g_cancellable_new ();
+  /* Ctrl-C cancels: the send returns once its connection is closed. */
+  sigint_id = g_unix_signal_add (SIGINT, interrupted_cb, &state);
+  sigterm_id = g_unix_signal_add (SIGTERM, interrupted_cb, &state);
+  if (isatty (STDERR_FILENO) && !opts.quiet)
+    g_signal_connect (transport, "progress", G_CALLBACK (progress_cb), &state);
+
+  if (post)
+    msg_transport_post_message_async (transport, message, state.cancellable, sent_cb, &state);
+  else
+    msg_transport_send_message_async (transport, message, state.cancellable, sent_cb, &state);
+  g_main_loop_run (state.loop);
+
+  if (state.progress_shown)
+    g_printerr ("\n");
+
+  if (state.report != NULL)
+    {
+      msg_transport_close_async (transport, state.cancellable, closed_cb, &state);
+      g_main_loop_run (state.loop);
+    }
+
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+  g_main_loop_unref (state.loop);
+  g_object_unref (state.cancellable);
+
+  if (state.report == NULL)
+    {
+      int code = fail (state.error);
+
+      g_error_free (state.error);
+      return code;
+    }
+
+  if (!opts.quiet)
+    {
+      const char      *pickup = msg_send_report_get_pickup_file (state.report);
+      const char      *id = msg_send_report_get_message_id (state.report);
+      const char      *response = msg_send_report_get_server_response (state.report);
+      g_autofree char *text = pickup != NULL ? g_strdup (pickup)
+                                             : g_strdup_printf ("%s %s", id != NULL ? id : "",
+                                                                response != NULL ? response : "");
+      /* The server's response is the server's text. */
+      g_autofree char *shown = escape_controls (text);
+
+      g_print ("%s\n", shown);
+    }
+  g_object_unref (state.report);
+  return EXIT_OK;
+}
