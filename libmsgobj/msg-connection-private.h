@@ -19,4 +19,9 @@ gboolean _msg_connection_write_internal (MsgConnection *self,
                                          GCancellable  *cancellable,
                                          GError       **error);
 
+/* Before the end of a message: fails, without waiting, when the server
+ * has closed the connection or already answered; does not abort. */
+gboolean _msg_connection_check_still_listening (MsgConnection *self,
+                                                GError       **error);
+
 G_END_DECLS

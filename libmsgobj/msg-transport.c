@@ -7,7 +7,7 @@
 #include "msg-transport.h"
 
 #include "msg-configuration.h"
-#include "msg-connection.h"
+#include "msg-connection-private.h"
 #include "msg-counting-stream-private.h"
 #include "msg-data-output-stream.h"
 #include "msg-message-private.h"
@@ -1118,6 +1118,7 @@ msg_transport_write_message_data (MsgTransport  *self,
   data = msg_data_output_stream_new (msg_connection_get_output_stream (connection), TRUE);
   counter = _msg_counting_stream_new (data, write_progress_cb, &progress);
   if (!msg_message_write_to_stream_full (message, counter, flags, cancellable, error) ||
+      !_msg_connection_check_still_listening (connection, error) ||
       !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
     {
       /* Before the streams go: closing them would flush buffered data. */

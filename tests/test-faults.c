@@ -254,6 +254,7 @@ static const Stage smtp_stages[] = {
   { "message", KIND_STREAM, PROFILE_PLAIN, "message", FALSE, FALSE, FALSE },
   { "final-reply", KIND_REPLY, PROFILE_PLAIN, "message", TRUE, FALSE, TRUE },
   { "quit", KIND_REPLY, PROFILE_PLAIN, "quit", FALSE, TRUE, TRUE },
+  { "quit-tls", KIND_REPLY, PROFILE_IMPLICIT_TLS, "quit", FALSE, TRUE, TRUE },
   { NULL }
 };
 
@@ -269,6 +270,7 @@ static const Stage nntp_stages[] = {
   { "message", KIND_STREAM, PROFILE_PLAIN, "message", FALSE, FALSE, FALSE },
   { "final-reply", KIND_REPLY, PROFILE_PLAIN, "message", TRUE, FALSE, FALSE },
   { "quit", KIND_REPLY, PROFILE_PLAIN, "quit", FALSE, TRUE, FALSE },
+  { "quit-tls", KIND_REPLY, PROFILE_IMPLICIT_TLS, "quit", FALSE, TRUE, FALSE },
   { NULL }
 };
 
@@ -290,6 +292,14 @@ typedef enum
   FAULT_BAD_CODE,     /* a status code that is not one */
   FAULT_JUNK,         /* 8-bit junk instead of a reply */
   FAULT_OUT_OF_STEP,  /* the reply, then one nobody asked for */
+  FAULT_PLAINTEXT,    /* a plaintext reply where the ServerHello belongs */
+  FAULT_INJECTION,    /* STARTTLS: the go-ahead, then plaintext in a later
+                       * segment, before the handshake */
+  FAULT_EXPIRED,      /* a certificate that expired in 2020 */
+  FAULT_DNS_ONLY,     /* a certificate for "localhost" only, while we
+                       * connect to the IP literal 127.0.0.1 */
+  FAULT_EARLY_REJECT, /* a 5xx in the middle of DATA, still reading */
+  FAULT_EARLY_CLOSE,  /* a 5xx in the middle of DATA, then FIN */
 } FaultId;
 
 typedef struct
@@ -312,7 +322,20 @@ static const Fault faults[] = {
   { "invalid-code", FAULT_BAD_CODE, FALSE },
   { "8bit-junk", FAULT_JUNK, FALSE },
   { "out-of-step", FAULT_OUT_OF_STEP, FALSE },
+  { "plaintext", FAULT_PLAINTEXT, FALSE },
+  { "injection-later", FAULT_INJECTION, FALSE },
+  { "expired-certificate", FAULT_EXPIRED, FALSE },
+  { "ip-vs-dns-certificate", FAULT_DNS_ONLY, FALSE },
+  { "early-5xx", FAULT_EARLY_REJECT, FALSE },
+  { "early-5xx-close", FAULT_EARLY_CLOSE, FALSE },
 };
+
+static gboolean
+fault_is_tls (const Fault *fault)
+{
+  return fault->id == FAULT_PLAINTEXT || fault->id == FAULT_INJECTION || fault->id == FAULT_EXPIRED ||
+         fault->id == FAULT_DNS_ONLY;
+}
 
 static gboolean
 fault_applies (const Stage *stage,
@@ -323,12 +346,22 @@ fault_applies (const Stage *stage,
     case KIND_CONNECT:
       return fault->id == FAULT_NO_REPLY || fault->id == FAULT_REFUSED;
     case KIND_HANDSHAKE:
+      /* A dripped ServerHello: only Tt can end it. */
       return fault->id == FAULT_NO_REPLY || fault->id == FAULT_RESET ||
-             fault->id == FAULT_CLOSE_MID;
+             fault->id == FAULT_CLOSE_MID || fault->id == FAULT_DRIP ||
+             (fault_is_tls (fault) && fault->id != FAULT_INJECTION);
     case KIND_STREAM:
+      /* close-mid-reply here: a FIN while the server still reads DATA. */
       return fault->id == FAULT_STOP_READING || fault->id == FAULT_DRIP ||
-             fault->id == FAULT_RESET;
+             fault->id == FAULT_RESET || fault->id == FAULT_CLOSE_MID ||
+             fault->id == FAULT_EARLY_REJECT || fault->id == FAULT_EARLY_CLOSE;
     case KIND_REPLY:
+      if (fault->id == FAULT_EARLY_REJECT || fault->id == FAULT_EARLY_CLOSE)
+        return FALSE;
+      if (fault->id == FAULT_INJECTION)
+        return g_str_equal (stage->name, "starttls");
+      if (fault_is_tls (fault))
+        return FALSE;
       switch (fault->id)
         {
         case FAULT_STOP_READING:
@@ -371,6 +404,9 @@ typedef enum
   EXPECT_REFUSED,
   EXPECT_PROTOCOL,
   EXPECT_CANCELLED,
+  EXPECT_TLS,      /* a G_TLS_ERROR: the handshake failed */
+  EXPECT_BAD_CERT, /* G_TLS_ERROR_BAD_CERTIFICATE */
+  EXPECT_REJECTED, /* MSG_TRANSPORT_ERROR_MESSAGE_REJECTED */
 } Expect;
 
 typedef struct
@@ -405,6 +441,15 @@ case_expect (const Case *c)
       return EXPECT_CLOSED;
     case FAULT_REFUSED:
       return EXPECT_REFUSED;
+    case FAULT_PLAINTEXT:
+    case FAULT_INJECTION:
+      return EXPECT_TLS;
+    case FAULT_EXPIRED:
+    case FAULT_DNS_ONLY:
+      return EXPECT_BAD_CERT;
+    case FAULT_EARLY_REJECT:
+    case FAULT_EARLY_CLOSE:
+      return EXPECT_REJECTED;
     default:
       return EXPECT_PROTOCOL;
     }
@@ -531,6 +576,15 @@ append_reply_fault (GString     *script,
     case FAULT_JUNK:
       g_string_append (script, "send \\xff\\xfe\\x80\\x9b[2J\\xc3\\x28 junk \\x00\\x01\\r\\n\nstall\n");
       break;
+    case FAULT_INJECTION:
+      /* The go-ahead alone, then (a separate write, a little later, when
+       * we already wait for the ServerHello) a reply that an attacker
+       * would have us read after the handshake. */
+      append_send (script, reply, strlen (reply));
+      g_string_append_printf (script, "sleep %" G_GINT64_FORMAT "\n", MAX (ms_scaled (50), 1));
+      g_string_append_printf (script, "line %s injected reply\nstall\n",
+                              proto == PROTO_SMTP ? "250" : "200");
+      break;
     case FAULT_OUT_OF_STEP:
       {
         g_autofree char *both = g_strdup_printf ("%s%s this reply was not asked for\r\n", reply, code);
@@ -538,6 +592,48 @@ append_reply_fault (GString     *script,
         append_send (script, both, strlen (both));
         g_string_append (script, "stall\n");
       }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* A ServerHello of TLS 1.2 (record, handshake header, version and the
+ * start of the server random), for dripping. */
+#define SERVER_HELLO_12 "\\x16\\x03\\x03\\x00\\x7a\\x02\\x00\\x00\\x76\\x03\\x03" \
+                        "\\x5e\\x11\\x22\\x33\\x44\\x55\\x66\\x77\\x88\\x99\\xaa\\xbb"
+
+/* The server's side of a faulty TLS handshake. */
+static void
+append_handshake_fault (GString    *script,
+                        const Case *c)
+{
+  g_string_append (script, "mark\n");
+  switch (c->fault->id)
+    {
+    case FAULT_NO_REPLY:
+      g_string_append (script, "tls-stall\n");
+      break;
+    case FAULT_RESET:
+      g_string_append (script, "reset\n");
+      break;
+    case FAULT_CLOSE_MID:
+      g_string_append (script, "close\n");
+      break;
+    case FAULT_DRIP:
+      /* Each byte long before Ti, the ServerHello never complete. */
+      g_string_append_printf (script, "drip 1 %" G_GINT64_FORMAT " " SERVER_HELLO_12 "\nstall\n",
+                              MAX (ms_scaled (TOTAL_MS) / 4, 1));
+      break;
+    case FAULT_PLAINTEXT:
+      /* A server that skipped TLS: its greeting, in the clear. */
+      g_string_append_printf (script, "line %s\nstall\n",
+                              c->proto == PROTO_SMTP ? "220 test.invalid ESMTP ready" : "200 news.test.invalid ready");
+      break;
+    case FAULT_EXPIRED:
+    case FAULT_DNS_ONLY:
+      /* A real handshake with a certificate the client must refuse. */
+      g_string_append (script, "tls-attempt\n");
       break;
     default:
       g_assert_not_reached ();
@@ -563,17 +659,20 @@ fault_script (const Case *c)
           append_reply_fault (script, c->proto, c->fault, step->reply);
           break;
         case KIND_HANDSHAKE:
-          g_string_append (script, "mark\n");
-          if (c->fault->id == FAULT_NO_REPLY)
-            g_string_append (script, "tls-stall\n");
-          else if (c->fault->id == FAULT_RESET)
-            g_string_append (script, "reset\n");
-          else
-            g_string_append (script, "close\n");
+          append_handshake_fault (script, c);
           break;
         case KIND_STREAM:
           if (c->fault->id == FAULT_STOP_READING)
             g_string_append (script, "mark\nstop-reading\n");
+          else if (c->fault->id == FAULT_CLOSE_MID)
+            g_string_append (script, "small-rcvbuf\nread 20\nmark\nclose\n");
+          else if (c->fault->id == FAULT_EARLY_REJECT || c->fault->id == FAULT_EARLY_CLOSE)
+            /* Before the final dot, against RFC 5321 4.3.2 but seen in
+             * the wild; then it drains what comes (or closes and does). */
+            g_string_append_printf (script, "small-rcvbuf\nread 20\nmark\nline %s\n%s\n",
+                                    c->proto == PROTO_SMTP ? "554 5.7.1 Rejected in the middle of DATA"
+                                                           : "441 Posting failed in the middle of the article",
+                                    c->fault->id == FAULT_EARLY_CLOSE ? "close" : "wait-close");
           else if (c->fault->id == FAULT_DRIP)
             g_string_append_printf (script, "mark\nread-slowly 2048 %" G_GINT64_FORMAT "\n",
                                     MAX (ms_scaled (TOTAL_MS) / 10, 1));
@@ -598,6 +697,113 @@ ensure_tls (void)
 {
   if (tls_certificate == NULL)
     tls_certificate = msg_test_make_tls_certificate (NULL, &tls_ca_file);
+}
+
+/* The certificate (and its CA file) a case's server shows: a bad one
+ * for the certificate faults, else the good one. */
+static GTlsCertificate *expired_certificate;
+static char            *expired_ca_file;
+static GTlsCertificate *dns_only_certificate;
+static char            *dns_only_ca_file;
+
+static void
+run_openssl (const char        *dir,
+             const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, (gpointer) "openssl");
+  for (unsigned i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (dir, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                NULL, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("openssl %s: %s: %s", args[0], error->message, err);
+}
+
+/* A certificate for 127.0.0.1 and localhost, signed by a CA of its own,
+ * valid for one day in January 2020. OpenSSL 3.0's "x509" has no way to
+ * set dates in the past; "ca" has. */
+static GTlsCertificate *
+make_expired_certificate (char **ca_file)
+{
+  const char *base = g_getenv ("G_TEST_TMPDIR");
+  g_autofree char *template = g_build_filename (base != NULL ? base : g_get_tmp_dir (), "msgobj-expired-XXXXXX", NULL);
+  char *dir = g_mkdtemp (template);
+  g_autoptr (GError) error = NULL;
+  g_autofree char  *cert_path = NULL;
+  g_autofree char  *key_path = NULL;
+  GTlsCertificate  *certificate;
+  const char *const files[][2] = {
+    { "server.ext", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                    "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n" },
+    { "ca.cnf", "[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nserial=serial\nnew_certs_dir=.\n"
+                "default_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n" },
+    { "index.txt", "" },
+    { "serial", "01\n" },
+  };
+  const char *const ca_args[] = {
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key",
+    "-out", "ca.pem", "-days", "2", "-subj", "/CN=msgobj expired test CA",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", NULL
+  };
+  const char *const csr_args[] = {
+    "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key",
+    "-out", "server.csr", "-subj", "/CN=msgobj expired test server", NULL
+  };
+  const char *const sign_args[] = {
+    "ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-in", "server.csr",
+    "-out", "server.pem", "-startdate", "20200101000000Z", "-enddate", "20200102000000Z",
+    "-extfile", "server.ext", "-notext", NULL
+  };
+
+  g_assert_nonnull (dir);
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files[i][0], NULL);
+
+      g_file_set_contents (path, files[i][1], -1, &error);
+      g_assert_no_error (error);
+    }
+  run_openssl (dir, ca_args);
+  run_openssl (dir, csr_args);
+  run_openssl (dir, sign_args);
+  cert_path = g_build_filename (dir, "server.pem", NULL);
+  key_path = g_build_filename (dir, "server.key", NULL);
+  certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_assert_no_error (error);
+  *ca_file = g_build_filename (dir, "ca.pem", NULL);
+  return certificate;
+}
+
+static GTlsCertificate *
+fault_certificate (const Fault *fault,
+                   const char **ca_file)
+{
+  static const char *const dns_only[] = { "localhost", NULL };
+
+  ensure_tls ();
+  switch (fault->id)
+    {
+    case FAULT_EXPIRED:
+      if (expired_certificate == NULL)
+        expired_certificate = make_expired_certificate (&expired_ca_file);
+      *ca_file = expired_ca_file;
+      return expired_certificate;
+    case FAULT_DNS_ONLY:
+      if (dns_only_certificate == NULL)
+        dns_only_certificate = msg_test_make_tls_certificate (dns_only, &dns_only_ca_file);
+      *ca_file = dns_only_ca_file;
+      return dns_only_certificate;
+    default:
+      *ca_file = tls_ca_file;
+      return tls_certificate;
+    }
 }
 
 /* Configuration and messages. */
@@ -934,6 +1140,16 @@ assert_error (const Case *c,
     case EXPECT_CANCELLED:
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
       break;
+    case EXPECT_TLS:
+      g_assert_true (error->domain == G_TLS_ERROR);
+      break;
+    case EXPECT_BAD_CERT:
+      g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+      break;
+    case EXPECT_REJECTED:
+      g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
+      g_assert_nonnull (strstr (error->message, c->proto == PROTO_SMTP ? "554 5.7.1" : "441 "));
+      break;
     default:
       g_assert_not_reached ();
     }
@@ -998,6 +1214,7 @@ test_matrix_case (gconstpointer data)
   unsigned         base_fds = msg_test_count_fds ();
   unsigned         base_sockets;
   guint16          port;
+  const char      *ca_file = NULL;
   Run              run = { 0 };
 
   /* The clock under test is short; the others cannot be what fires.
@@ -1042,14 +1259,13 @@ test_matrix_case (gconstpointer data)
       g_test_message ("fault script:\n%s", script);
       server = msg_test_server_new_multi (scripts);
       if (profile_uses_tls (c->stage->profile))
-        {
-          ensure_tls ();
-          msg_test_server_set_tls (server, tls_certificate);
-        }
+        msg_test_server_set_tls (server, fault_certificate (c->fault, &ca_file));
       port = msg_test_server_get_port (server);
     }
 
   configuration = make_configuration (c->proto, c->stage->profile, port, unit_ms, total_ms);
+  if (ca_file != NULL)
+    set_field (configuration, "tlscafile", ca_file);
   transport = msg_transport_new_for_name (proto_names[c->proto], configuration, &error);
   g_assert_no_error (error);
   message = make_message (c->stage->kind == KIND_STREAM ? BIG_MESSAGE : 0);
@@ -1136,6 +1352,12 @@ test_matrix_case (gconstpointer data)
     g_free (field);
     field = g_strdup_printf ("%soperationtimeout", proto_names[c->proto]);
     set_field (next, field, "0");
+    if (ca_file != NULL)
+      {
+        /* The second connection shows the good certificate. */
+        msg_test_server_set_tls (server, tls_certificate);
+        set_field (next, "tlscafile", tls_ca_file);
+      }
     if (healthy != NULL)
       {
         g_autofree char *healthy_port = g_strdup_printf ("%u", msg_test_server_get_port (healthy));
@@ -1732,7 +1954,7 @@ add_matrix (Proto proto)
 static void
 print_table (void)
 {
-  static const char *const expect_text[] = { "TO", "TO(total)", "CL", "RF", "PR", "CA" };
+  static const char *const expect_text[] = { "TO", "TO(total)", "CL", "RF", "PR", "CA", "TLS", "CERT", "RJ" };
 
   for (Proto proto = PROTO_SMTP; proto <= PROTO_NNTP; proto++)
     {

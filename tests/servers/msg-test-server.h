@@ -23,6 +23,9 @@
  *   close                close the connection (FIN)
  *   reset                close with RST (SO_LINGER 0)
  *   starttls             start the TLS handshake as server
+ *   tls-attempt          the same, for a client that is expected to refuse
+ *                        the server's certificate: a failed handshake
+ *                        ends the script but is not its error
  *   tls-stall            accept TCP but never answer the TLS handshake
  *   wait-close           wait until the client closes (EOF or error)
  *   mark                 count a mark (msg_test_server_wait_mark): the
