@@ -31,7 +31,11 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Clocks, in ms, before scaling. */
@@ -1810,6 +1814,161 @@ test_pickup_directory_removed (void)
   msg_test_remove_tree (dir);
 }
 
+/* A writer killed in the middle of a write (SIGKILL, in a child process)
+ * leaves no visible file; its temporary, once stale, is removed by the
+ * next write, which follows no symlink and spares a live writer's file. */
+
+static const char *test_argv0;
+
+static void
+pickup_killed_child (void)
+{
+  g_autoptr (MsgTransport) transport = make_pickup (g_getenv ("MSGOBJ_FAULTS_PICKUP_DIR"));
+  g_autoptr (MsgMessage) message = make_message (0);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (msg_message_add_attachment (message, g_getenv ("MSGOBJ_FAULTS_BIG"), &error));
+  g_assert_no_error (error);
+  /* Killed long before this ends. */
+  g_clear_object (&report);
+  report = msg_transport_send_message (transport, message, NULL, &error);
+}
+
+static void
+backdate (const char *path)
+{
+  struct timespec times[2] = { { 0, UTIME_OMIT }, { time (NULL) - 2 * 3600, 0 } };
+
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW), ==, 0);
+}
+
+static void
+test_pickup_killed (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *big_dir = msg_test_make_temp_dir ();
+  g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
+  g_autofree char *victim = g_build_filename (big_dir, "victim.txt", NULL);
+  g_autofree char *planted = g_build_filename (dir, ".18a2b3c4d5e6f-1-0-0badcafe.tmp", NULL);
+  g_autofree char *live = g_build_filename (dir, ".18a2b3c4d5e70-2-0-0badf00d.tmp", NULL);
+  g_autofree char *left = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) envp = g_get_environ ();
+  const char *argv[] = { test_argv0, "-q", "-p", "/faults/pickup/write/killed/sync", "--GTestSubprocess", NULL };
+  gint64      until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  unsigned    base_fds = msg_test_count_fds ();
+  GPid        pid;
+  int         status;
+  int         fd;
+  int         live_fd;
+
+  g_test_summary ("A pickup writer killed with SIGKILL mid-write leaves no visible file; the next write "
+                  "removes its stale temporary, follows no symlink and spares a live writer's file.");
+  if (g_test_subprocess ())
+    {
+      pickup_killed_child ();
+      return;
+    }
+  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
+  g_close (fd, NULL);
+  envp = g_environ_setenv (envp, "MSGOBJ_FAULTS_PICKUP_DIR", dir, TRUE);
+  envp = g_environ_setenv (envp, "MSGOBJ_FAULTS_BIG", big, TRUE);
+  g_spawn_async (NULL, (char **) argv, envp,
+                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                 &pid, &error);
+  g_assert_no_error (error);
+
+  /* Kill it once its temporary file has data. */
+  while (left == NULL && g_get_monotonic_time () < until)
+    {
+      g_clear_pointer (&names, g_ptr_array_unref);
+      names = list_dir (dir);
+      for (guint i = 0; i < names->len && left == NULL; i++)
+        {
+          g_autofree char *path = g_build_filename (dir, names->pdata[i], NULL);
+          GStatBuf         st;
+
+          if (g_str_has_suffix (names->pdata[i], ".tmp") && g_stat (path, &st) == 0 && st.st_size > 64 * 1024)
+            left = g_steal_pointer (&path);
+        }
+      if (left == NULL)
+        g_usleep (1000);
+    }
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_nonnull (left);
+  g_assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+
+  /* Nothing a consumer would pick up. */
+  g_clear_pointer (&names, g_ptr_array_unref);
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 1);
+  g_assert_true (g_str_has_suffix (names->pdata[0], ".tmp"));
+
+  /* Make it stale (as it is after a while), and plant two look-alikes:
+   * a symlink to a file outside, and a live writer's locked file. */
+  backdate (left);
+  g_assert_true (g_file_set_contents (victim, "precious\n", -1, NULL));
+  g_assert_cmpint (symlink (victim, planted), ==, 0);
+  backdate (planted);
+  backdate (victim);
+  live_fd = g_open (live, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  g_assert_cmpint (live_fd, >=, 0);
+  g_assert_cmpint (flock (live_fd, LOCK_EX), ==, 0);
+  backdate (live);
+
+  {
+    g_autoptr (MsgTransport) transport = make_pickup (dir);
+    g_autoptr (MsgMessage) message = make_message (0);
+    g_autoptr (MsgSendReport) report = msg_transport_send_message (transport, message, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (report);
+  }
+  g_assert_false (g_file_test (left, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (planted, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_get_contents (victim, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "precious\n");
+  g_assert_true (g_file_test (live, G_FILE_TEST_IS_REGULAR));
+  g_close (live_fd, NULL);
+  g_clear_pointer (&names, g_ptr_array_unref);
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 3);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  msg_test_remove_tree (dir);
+  msg_test_remove_tree (big_dir);
+}
+
+/* umask 000 changes nothing: the file is 0600. The temporary's name is
+ * unpredictable and it is created with O_EXCL | O_NOFOLLOW, so a symlink
+ * cannot be planted at it; test_pickup_killed plants look-alikes. */
+static void
+test_pickup_umask (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTransport) transport = make_pickup (dir);
+  g_autoptr (MsgMessage) message = make_message (0);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  GStatBuf st;
+  mode_t   old = umask (0);
+
+  g_test_summary ("Under umask 000 a pickup file is still mode 0600.");
+  report = msg_transport_send_message (transport, message, NULL, &error);
+  umask (old);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+  g_assert_cmpint (g_stat (msg_send_report_get_pickup_file (report), &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0600);
+  msg_test_remove_tree (dir);
+}
+
 /* Setup. */
 
 static void
@@ -1996,6 +2155,7 @@ main (int   argc,
       print_table ();
       return 0;
     }
+  test_argv0 = argv[0];
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   scale = msg_test_time_scale ();
   /* GLib makes it (and its descriptor) for the process's life on first
@@ -2011,6 +2171,8 @@ main (int   argc,
                         test_pickup_cancel);
   g_test_add_func ("/faults/pickup/write/disk-full/sync", test_pickup_disk_full);
   g_test_add_func ("/faults/pickup/directory/removed/sync", test_pickup_directory_removed);
+  g_test_add_func ("/faults/pickup/write/killed/sync", test_pickup_killed);
+  g_test_add_func ("/faults/pickup/write/umask-000/sync", test_pickup_umask);
 
   if (g_test_subprocess ())
     return g_test_run ();
