@@ -1553,6 +1553,108 @@ test_many_at_once (gconstpointer data)
   g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
 }
 
+/* A cancel that lands after the final 250/240 and before QUIT changes
+ * nothing: the message was accepted, the one-shot call succeeds
+ * (docs/design.md, decision 2), and returns at once. */
+
+typedef struct
+{
+  GError  *error;
+  gboolean ok;
+  gboolean done;
+} OneShot;
+
+static void
+one_shot_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  OneShot *os = data;
+  g_autoptr (MsgSendReport) report = NULL;
+
+  if (g_async_result_is_tagged (result, msg_message_post_async))
+    report = msg_message_post_finish (MSG_MESSAGE (source), result, &os->error);
+  else
+    report = msg_message_send_finish (MSG_MESSAGE (source), result, &os->error);
+  os->ok = report != NULL;
+  os->done = TRUE;
+}
+
+static void
+test_cancel_after_final_reply (gconstpointer data)
+{
+  Proto            proto = GPOINTER_TO_INT (data) / 4;
+  Mode             mode = GPOINTER_TO_INT (data) % 4;
+  GString         *script = g_string_new (NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (MsgTestServer) server = NULL;
+  g_autoptr (MsgConfiguration) configuration = NULL;
+  g_autoptr (MsgMessage) message = make_message (0);
+  unsigned base_fds = msg_test_count_fds ();
+  unsigned base_sockets;
+  Run      run = { 0 };
+  OneShot  os = { 0 };
+  GThread *thread;
+
+  g_test_summary ("A cancel after the final reply and before QUIT leaves msg_message_send/post successful.");
+  /* The healthy dialogue, with a mark after the final reply and a QUIT
+   * answered only after a while. */
+  for (const Step *step = profile_steps (proto, PROFILE_PLAIN); step->name != NULL; step++)
+    {
+      /* QUIT shows that the client has read the final reply. */
+      append_step_input (script, step);
+      if (g_str_equal (step->name, "quit"))
+        g_string_append_printf (script, "mark\nsleep %" G_GINT64_FORMAT "\n", ms_scaled (UNIT_MS));
+      if (step->reply != NULL)
+        append_send (script, step->reply, strlen (step->reply));
+    }
+  text = g_string_free (script, FALSE);
+  server = msg_test_server_new (text);
+  configuration = make_configuration (proto, PROFILE_PLAIN, msg_test_server_get_port (server), LONG_MS, 0);
+  set_field (configuration, proto == PROTO_SMTP ? "sendusing" : "postusing", "2");
+  msg_message_set_configuration (message, configuration);
+  base_sockets = msg_test_count_sockets ();
+
+  run.server = server;
+  run.mode = mode;
+  run.cancellable = g_cancellable_new ();
+  run.context = g_main_context_new ();
+  g_main_context_push_thread_default (run.context);
+  thread = g_thread_new ("canceller", mode == MODE_CANCEL_LOOP ? cancel_via_loop_thread : cancel_thread, &run);
+  if (mode == MODE_CANCEL_LOOP)
+    {
+      if (proto == PROTO_NNTP)
+        msg_message_post_async (message, run.cancellable, one_shot_done, &os);
+      else
+        msg_message_send_async (message, run.cancellable, one_shot_done, &os);
+      while (!os.done)
+        g_main_context_iteration (run.context, TRUE);
+    }
+  else
+    {
+      g_autoptr (MsgSendReport) report = proto == PROTO_NNTP
+                                             ? msg_message_post (message, run.cancellable, &os.error)
+                                             : msg_message_send (message, run.cancellable, &os.error);
+
+      os.ok = report != NULL;
+    }
+  run.end = g_get_monotonic_time ();
+  g_thread_join (thread);
+  g_main_context_pop_thread_default (run.context);
+
+  g_assert_true (run.trigger_seen);
+  g_assert_no_error (os.error);
+  g_assert_true (os.ok);
+  /* At once, or after QUIT's answer at the latest. */
+  g_assert_cmpint ((run.end - run.cancelled_at) / 1000, <=, ms_scaled (UNIT_MS + SLACK_MS));
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (SLACK_MS)));
+  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
+  run_clear (&run);
+  g_clear_object (&message);
+  g_clear_pointer (&server, msg_test_server_free);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+}
+
 /* Pickup faults. */
 
 static GPtrArray *
@@ -2106,6 +2208,13 @@ add_matrix (Proto proto)
       }
   g_test_add_data_func (proto == PROTO_SMTP ? "/faults/smtp/many-at-once" : "/faults/nntp/many-at-once",
                         GINT_TO_POINTER (proto), test_many_at_once);
+  for (Mode mode = MODE_CANCEL_THREAD; mode <= MODE_CANCEL_LOOP; mode++)
+    {
+      g_autofree char *path = g_strdup_printf ("/faults/%s/one-shot/after-final-reply/%s", proto_names[proto],
+                                               mode_names[mode]);
+
+      g_test_add_data_func (path, GINT_TO_POINTER (proto * 4 + mode), test_cancel_after_final_reply);
+    }
 }
 
 /* `test-faults --markdown-table`: the table of stages × faults that the
