@@ -15,6 +15,10 @@
 #include "msg-send-report.h"
 #include "msg-thread-private.h"
 
+#include <errno.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 /**
  * MsgTransport:
  *
@@ -446,6 +450,30 @@ release_message (MsgTransport *self)
   g_clear_object (&priv->op_message);
 }
 
+/* GLib aborts the process when it cannot make a main context's wakeup
+ * descriptor (g_wakeup_new), and a connection makes its context before its
+ * socket: with no descriptor left (EMFILE, ENFILE), fail here with a clear
+ * error instead. A probe only: another thread may take the descriptor
+ * first. */
+static gboolean
+check_descriptor_available (MsgTransport *self,
+                            GError      **error)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
+  int                  fd = eventfd (0, EFD_CLOEXEC);
+  int                  saved_errno = errno;
+
+  if (fd >= 0)
+    {
+      close (fd);
+      return TRUE;
+    }
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               "Transport “%s” cannot start: no file descriptor is available: %s", priv->name,
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
 /* Claims the transport for one operation: the pending flag, the start of
  * the total clock, the checks and the configuration snapshot. */
 static gboolean
@@ -482,6 +510,8 @@ begin_operation (MsgTransport *self,
           goto fail;
         }
       if (!check_message (message, kind, error))
+        goto fail;
+      if (!check_descriptor_available (self, error))
         goto fail;
     }
 

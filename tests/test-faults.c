@@ -1655,6 +1655,92 @@ test_cancel_after_final_reply (gconstpointer data)
   g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
 }
 
+/* EMFILE (RLIMIT_NOFILE at the lowest free descriptor, in a subprocess):
+ * with no descriptor left, or with one (taken by the connection's main
+ * context, so that socket() itself fails), a send fails at once with a
+ * clear error, leaks nothing, and the next send works once descriptors
+ * are available again. GLib aborts the process when it cannot make a
+ * main context's wakeup descriptor: the library must never get there. */
+static void
+test_emfile (gconstpointer data)
+{
+  Mode     mode = GPOINTER_TO_INT (data) / 2 == 0 ? MODE_SYNC : MODE_ASYNC;
+  unsigned headroom = GPOINTER_TO_UINT (data) % 2;
+
+  g_test_summary ("A send that cannot make its descriptors (EMFILE) fails at once with a clear error, "
+                  "leaks nothing, and the next send works.");
+  if (g_test_subprocess ())
+    {
+      g_autofree char *good = healthy_script (PROTO_SMTP, PROFILE_PLAIN);
+      g_autoptr (MsgTestServer) server = msg_test_server_new (good);
+      g_autoptr (MsgConfiguration) configuration =
+          make_configuration (PROTO_SMTP, PROFILE_PLAIN, msg_test_server_get_port (server), LONG_MS, 0);
+      g_autoptr (MsgTransport) transport = msg_transport_new_for_name ("smtp", configuration, NULL);
+      g_autoptr (MsgMessage) message = make_message (0);
+      g_autoptr (GError) error = NULL;
+      struct rlimit limit;
+      struct rlimit saved;
+      unsigned      base_fds;
+      Run           run = { 0 };
+      int           lowest;
+
+      /* Everything that lives for the process is made first. */
+      assert_send_ok (transport, PROTO_SMTP);
+      g_assert_true (msg_transport_close (transport, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+      /* The caller's own objects (a main context has a descriptor)
+       * exist before the limit. */
+      run.transport = transport;
+      run.message = message;
+      run.proto = PROTO_SMTP;
+      run.kind = OP_SEND;
+      run.context = g_main_context_new ();
+      g_main_context_push_thread_default (run.context);
+      base_fds = msg_test_count_fds ();
+      lowest = dup (0);
+      g_assert_cmpint (lowest, >=, 0);
+      close (lowest);
+      g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+      limit = saved;
+      limit.rlim_cur = (rlim_t) lowest + headroom;
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+      run.start = g_get_monotonic_time ();
+      if (mode == MODE_ASYNC)
+        {
+          msg_transport_send_message_async (transport, message, NULL, operation_done, &run);
+          while (run.n_callbacks == 0)
+            g_main_context_iteration (run.context, TRUE);
+        }
+      else
+        {
+          g_autoptr (MsgSendReport) report = msg_transport_send_message (transport, message, NULL, &run.error);
+
+          run.end = g_get_monotonic_time ();
+          run.ok = report != NULL;
+        }
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+      g_main_context_pop_thread_default (run.context);
+
+      g_assert_false (run.ok);
+      g_test_message ("error: %s", run.error->message);
+      g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES);
+      g_assert_cmpint ((run.end - run.start) / 1000, <=, ms_scaled (SLACK_MS));
+      g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 1);
+      g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+
+      assert_send_ok (transport, PROTO_SMTP);
+      g_assert_true (msg_transport_close (transport, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+      assert_server_ok (server);
+      run_clear (&run);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 /* Pickup faults. */
 
 static GPtrArray *
@@ -2282,6 +2368,11 @@ main (int   argc,
   g_test_add_func ("/faults/pickup/directory/removed/sync", test_pickup_directory_removed);
   g_test_add_func ("/faults/pickup/write/killed/sync", test_pickup_killed);
   g_test_add_func ("/faults/pickup/write/umask-000/sync", test_pickup_umask);
+
+  g_test_add_data_func ("/faults/smtp/socket/emfile/sync", GINT_TO_POINTER (0), test_emfile);
+  g_test_add_data_func ("/faults/smtp/socket/emfile-after-context/sync", GINT_TO_POINTER (1), test_emfile);
+  g_test_add_data_func ("/faults/smtp/socket/emfile/async", GINT_TO_POINTER (2), test_emfile);
+  g_test_add_data_func ("/faults/smtp/socket/emfile-after-context/async", GINT_TO_POINTER (3), test_emfile);
 
   if (g_test_subprocess ())
     return g_test_run ();
