@@ -7,6 +7,7 @@
 #include "msg-pickup-transport-private.h"
 
 #include "msg-configuration.h"
+#include "msg-counting-stream-private.h"
 #include "msg-data-output-stream.h"
 #include "msg-message.h"
 #include "msg-recipient-status.h"
@@ -212,6 +213,81 @@ publish (int         dir_fd,
   return FALSE;
 }
 
+typedef struct
+{
+  int           fd;
+  guint64       checked; /* the count at the last check */
+  gboolean      removed;
+  GCancellable *cancellable; /* (owned): the write's, cancelled with the caller's */
+} WriteWatch;
+
+/* Every MiB: whether the temporary file still has a name. A pickup
+ * directory removed mid-write would otherwise take the rest of the
+ * message (gigabytes, perhaps) into a file that nobody can see. */
+static void
+watch_written_cb (guint64  count,
+                  gpointer user_data)
+{
+  WriteWatch *watch = user_data;
+  struct stat st;
+
+  if (count - watch->checked < 1024 * 1024)
+    return;
+  watch->checked = count;
+  if (fstat (watch->fd, &st) == 0 && st.st_nlink == 0)
+    {
+      watch->removed = TRUE;
+      g_cancellable_cancel (watch->cancellable);
+    }
+}
+
+static void
+forward_cancel_cb (GCancellable *cancellable,
+                   gpointer      user_data)
+{
+  g_cancellable_cancel (user_data);
+}
+
+/* Writes the message into the temporary file @fd, through @data (on
+ * @buffered). */
+static gboolean
+write_contents (MsgMessage    *message,
+                int            fd,
+                GOutputStream *buffered,
+                GOutputStream *data,
+                const char    *dir_path,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  WriteWatch watch = { fd, 0, FALSE, g_cancellable_new () };
+  g_autoptr (GOutputStream) counter = _msg_counting_stream_new (data, watch_written_cb, &watch);
+  gulong   handler = 0;
+  gboolean ok;
+
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel_cb), watch.cancellable, NULL);
+  /* Bcc stays in the file: the consuming MTA reads recipients from it. */
+  ok = msg_message_write_to_stream_full (message, counter, MSG_WRITE_FLAGS_NONE, watch.cancellable, error) &&
+       msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), watch.cancellable, error) &&
+       g_output_stream_flush (buffered, watch.cancellable, error);
+  if (cancellable != NULL)
+    g_cancellable_disconnect (cancellable, handler);
+
+  if (!ok && watch.removed && !g_cancellable_is_cancelled (cancellable))
+    {
+      g_clear_error (error);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "The pickup file in “%s” was removed while the message was written "
+                   "(was the directory removed?)",
+                   dir_path);
+    }
+  else if (!ok && error != NULL && *error != NULL && !g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    /* A full disk says only "File too large": name the directory. */
+    g_prefix_error (error, "Cannot write the pickup file in “%s”: ", dir_path);
+  g_object_unref (watch.cancellable);
+  return ok;
+}
+
 static MsgSendReport *
 write_pickup_file (MsgTransport *transport,
                    MsgMessage   *message,
@@ -268,17 +344,8 @@ write_pickup_file (MsgTransport *transport,
   /* CRLF everywhere, no dot-stuffing: the file is plain RFC 5322. */
   data = msg_data_output_stream_new (buffered, FALSE);
 
-  /* Bcc stays in the file: the consuming MTA reads recipients from it. */
-  if (!msg_message_write_to_stream_full (message, data, MSG_WRITE_FLAGS_NONE, cancellable, error) ||
-      !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error) ||
-      !g_output_stream_flush (buffered, cancellable, error))
-    {
-      /* A full disk says only "File too large": name the directory. */
-      if (error != NULL && *error != NULL &&
-          !g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_prefix_error (error, "Cannot write the pickup file in “%s”: ", dir_path);
-      goto fail;
-    }
+  if (!write_contents (message, fd, buffered, data, dir_path, cancellable, error))
+    goto fail;
 
   written = msg_data_output_stream_get_bytes_out (MSG_DATA_OUTPUT_STREAM (data));
   msg_transport_emit_progress (transport, written, written);

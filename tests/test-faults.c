@@ -2002,6 +2002,110 @@ test_pickup_directory_removed (void)
   msg_test_remove_tree (dir);
 }
 
+/* The pickup directory removed in the middle of a write (a 1 GiB
+ * attachment): the write stops soon after with a clear error, re-creates
+ * nothing, leaks nothing, and the next write works once the directory is
+ * back. */
+
+typedef struct
+{
+  const char *dir;
+  gint64      removed_at;
+} PickupRemover;
+
+static gpointer
+pickup_remove_thread (gpointer data)
+{
+  PickupRemover *pr = data;
+  gint64         until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+
+  while (pr->removed_at == 0 && g_get_monotonic_time () < until)
+    {
+      g_autoptr (GPtrArray) names = list_dir (pr->dir);
+
+      for (guint i = 0; i < names->len && pr->removed_at == 0; i++)
+        if (g_str_has_suffix (names->pdata[i], ".tmp"))
+          {
+            msg_test_remove_tree (pr->dir);
+            pr->removed_at = g_get_monotonic_time ();
+          }
+      if (pr->removed_at == 0)
+        g_usleep (1000);
+    }
+  return NULL;
+}
+
+static void
+test_pickup_removed_mid_write (gconstpointer data)
+{
+  Mode             mode = GPOINTER_TO_INT (data);
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *big_dir = msg_test_make_temp_dir ();
+  g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
+  g_autoptr (MsgTransport) transport = make_pickup (dir);
+  g_autoptr (MsgMessage) message = make_message (0);
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (GError) error = NULL;
+  PickupRemover pr = { dir, 0 };
+  PickupAsync   pa = { 0 };
+  unsigned      base_fds = msg_test_count_fds ();
+  GThread      *thread;
+  int           fd;
+
+  g_test_summary ("A pickup directory removed in the middle of a write stops the write soon with a clear "
+                  "error, is not re-created, and the transport writes again once it is back.");
+  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
+  g_close (fd, NULL);
+  g_assert_nonnull (msg_message_add_attachment (message, big, &error));
+  g_assert_no_error (error);
+
+  g_main_context_push_thread_default (context);
+  thread = g_thread_new ("remover", pickup_remove_thread, &pr);
+  if (mode == MODE_ASYNC)
+    {
+      msg_transport_send_message_async (transport, message, NULL, pickup_done, &pa);
+      while (!pa.done)
+        g_main_context_iteration (context, TRUE);
+      error = g_steal_pointer (&pa.error);
+    }
+  else
+    {
+      g_assert_null (msg_transport_send_message (transport, message, NULL, &error));
+      pa.end = g_get_monotonic_time ();
+    }
+  g_thread_join (thread);
+  g_main_context_pop_thread_default (context);
+
+  g_assert_cmpint (pr.removed_at, >, 0);
+  g_test_message ("error: %s", error->message);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, dir));
+  /* A mebibyte's writing after the removal, at most. */
+  g_assert_cmpint ((pa.end - pr.removed_at) / 1000, <=, ms_scaled (UNIT_MS + SLACK_MS));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_clear_error (&error);
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  {
+    g_autoptr (MsgMessage) next = make_message (0);
+    g_autoptr (MsgSendReport) report = msg_transport_send_message (transport, next, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (report);
+  }
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 1);
+  g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
+  g_clear_object (&transport);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  msg_test_remove_tree (dir);
+  msg_test_remove_tree (big_dir);
+}
+
 /* A writer killed in the middle of a write (SIGKILL, in a child process)
  * leaves no visible file; its temporary, once stale, is removed by the
  * next write, which follows no symlink and spares a live writer's file. */
@@ -2367,6 +2471,10 @@ main (int   argc,
   g_test_add_func ("/faults/pickup/write/disk-full/sync", test_pickup_disk_full);
   g_test_add_func ("/faults/pickup/directory/removed/sync", test_pickup_directory_removed);
   g_test_add_func ("/faults/pickup/write/killed/sync", test_pickup_killed);
+  g_test_add_data_func ("/faults/pickup/directory/removed-mid-write/sync", GINT_TO_POINTER (MODE_SYNC),
+                        test_pickup_removed_mid_write);
+  g_test_add_data_func ("/faults/pickup/directory/removed-mid-write/async", GINT_TO_POINTER (MODE_ASYNC),
+                        test_pickup_removed_mid_write);
   g_test_add_func ("/faults/pickup/write/umask-000/sync", test_pickup_umask);
 
   g_test_add_data_func ("/faults/smtp/socket/emfile/sync", GINT_TO_POINTER (0), test_emfile);
