@@ -65,11 +65,11 @@ def stem(path):
 def module_of(path, modules):
     """The longest module (header stem) that @path's stem is or begins with."""
     s = stem(path)
-    best = s
+    best = None
     for m in modules:
-        if (s == m or s.startswith(m + "-")) and (best == s or len(m) > len(best)):
+        if (s == m or s.startswith(m + "-")) and (best is None or len(m) > len(best)):
             best = m
-    return best if best in modules else s
+    return best if best is not None else s
 
 
 def find_cycles(graph):
