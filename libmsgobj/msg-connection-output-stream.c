@@ -6,8 +6,6 @@
 
 #include "msg-connection-output-stream-private.h"
 
-#include "msg-connection-private.h"
-
 /* The stream of get_output_stream(). */
 
 struct _MsgConnectionOutputStream
