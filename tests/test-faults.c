@@ -28,6 +28,7 @@
 #include "msg-test-server.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -46,6 +47,9 @@
 #define BIG_MESSAGE (6 * 1024 * 1024)
 
 static double scale = 1;
+
+/* For the tests that run this program again as a child. */
+static const char *test_argv0;
 
 static gint64
 ms_scaled (double ms)
@@ -335,6 +339,12 @@ static const Fault faults[] = {
 };
 
 static gboolean
+fault_is_certificate (const Fault *fault)
+{
+  return fault->id == FAULT_EXPIRED || fault->id == FAULT_DNS_ONLY;
+}
+
+static gboolean
 fault_is_tls (const Fault *fault)
 {
   return fault->id == FAULT_PLAINTEXT || fault->id == FAULT_INJECTION || fault->id == FAULT_EXPIRED ||
@@ -612,6 +622,14 @@ static void
 append_handshake_fault (GString    *script,
                         const Case *c)
 {
+  if (fault_is_certificate (c->fault))
+    {
+      /* A real handshake with a certificate the client must refuse. The
+       * fault is the refusal, marked when the server sees it: a full
+       * handshake takes seconds under valgrind. */
+      g_string_append (script, "tls-attempt\nmark\nwait-close\n");
+      return;
+    }
   g_string_append (script, "mark\n");
   switch (c->fault->id)
     {
@@ -633,11 +651,6 @@ append_handshake_fault (GString    *script,
       /* A server that skipped TLS: its greeting, in the clear. */
       g_string_append_printf (script, "line %s\nstall\n",
                               c->proto == PROTO_SMTP ? "220 test.invalid ESMTP ready" : "200 news.test.invalid ready");
-      break;
-    case FAULT_EXPIRED:
-    case FAULT_DNS_ONLY:
-      /* A real handshake with a certificate the client must refuse. */
-      g_string_append (script, "tls-attempt\n");
       break;
     default:
       g_assert_not_reached ();
@@ -1223,7 +1236,7 @@ test_matrix_case (gconstpointer data)
 
   /* The clock under test is short; the others cannot be what fires.
    * QUIT has no total deadline of its own: the unit clock ends a drip. */
-  if (is_cancel_mode (c->mode))
+  if (is_cancel_mode (c->mode) || fault_is_certificate (c->fault))
     unit_ms = LONG_MS;
   else if (expect == EXPECT_TIMED_OUT_TOTAL && !c->stage->in_close)
     {
@@ -1316,6 +1329,13 @@ test_matrix_case (gconstpointer data)
         }
       if (is_cancel_mode (c->mode))
         g_assert_true (run.trigger_seen);
+      else if (fault_is_certificate (c->fault))
+        {
+          /* Refused by the certificate, not ended by a clock; the server
+           * marks the refusal when it reads the client's alert. */
+          g_assert_cmpint ((run.end - run.start) / 1000, <, ms_scaled (LONG_MS));
+          g_assert_true (msg_test_server_wait_mark (server, 1, (unsigned) ms_scaled (SLACK_MS)));
+        }
       else if (server != NULL && c->stage->kind != KIND_CONNECT)
         g_assert_true (msg_test_server_wait_mark (server, 1, 0));
       assert_timing (c, &run, c->stage->kind == KIND_CONNECT ? NULL : server);
@@ -1551,6 +1571,171 @@ test_many_at_once (gconstpointer data)
     }
   g_main_context_pop_thread_default (context);
   g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+}
+
+/* A server that offers only TLS 1.0 (RFC 8996: TLS 1.0 and 1.1 MUST NOT
+ * be negotiated). glib-networking reads its GnuTLS priority
+ * (G_TLS_GNUTLS_PRIORITY) once per process, for client and server alike,
+ * so the server runs in a child process of this test, with the priority
+ * "NORMAL:-VERS-ALL:+VERS-TLS1.0": the client keeps its defaults. */
+
+#define TLS10_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.0"
+
+/* The child: `test-faults --tls10-server CERT KEY`. Prints the port, then
+ * once the client has closed the connection "closed accepted" if the
+ * client completed the TLS 1.0 handshake (it sent EHLO through it), else
+ * "closed refused". */
+static int
+tls10_server_main (const char *cert_path,
+                   const char *key_path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTlsCertificate) certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_autoptr (MsgTestServer) server = NULL;
+
+  g_assert_no_error (error);
+  /* A client that accepted TLS 1.0 reads the greeting and sends EHLO,
+   * which the server reads before its FIN. */
+  server = msg_test_server_new ("tls-attempt\nline 220 test.invalid ESMTP ready\nexpect EHLO\nclose\n");
+  msg_test_server_set_tls (server, certificate);
+  g_print ("%u\n", msg_test_server_get_port (server));
+  fflush (stdout);
+  while (msg_test_server_get_n_connections (server) == 0)
+    g_usleep (1000);
+  if (msg_test_server_wait_closed (server, 60000))
+    {
+      g_autoptr (GBytes) received = msg_test_server_get_received (server, 0);
+      gsize            size = g_bytes_get_size (received);
+      g_autofree char *text = g_strndup (size > 0 ? g_bytes_get_data (received, NULL) : "", size);
+
+      g_print ("closed %s\n", strstr (text, "EHLO") != NULL ? "accepted" : "refused");
+    }
+  fflush (stdout);
+  /* Until the test closes our standard input. */
+  while (getchar () != EOF)
+    ;
+  return 0;
+}
+
+static char *
+read_child_line (int    fd,
+                 gint64 timeout_ms)
+{
+  GString *line = g_string_new (NULL);
+  gint64   until = g_get_monotonic_time () + timeout_ms * 1000;
+  char     ch;
+
+  for (;;)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      gint64        left = (until - g_get_monotonic_time ()) / 1000;
+
+      if (left <= 0 || poll (&pfd, 1, (int) left) <= 0 || read (fd, &ch, 1) != 1)
+        break;
+      if (ch == '\n')
+        return g_string_free (line, FALSE);
+      g_string_append_c (line, ch);
+    }
+  g_string_free (line, TRUE);
+  return NULL;
+}
+
+static void
+test_tls10_only (gconstpointer data)
+{
+  Mode             mode = GPOINTER_TO_INT (data);
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *cert_path = g_build_filename (dir, "server.pem", NULL);
+  g_autofree char *key_path = g_build_filename (dir, "server.key", NULL);
+  g_autofree char *cert_pem = NULL;
+  g_autofree char *key_pem = NULL;
+  g_autofree char *port_line = NULL;
+  g_autofree char *closed_line = NULL;
+  g_autofree char *good = healthy_script (PROTO_SMTP, PROFILE_IMPLICIT_TLS);
+  g_autoptr (MsgTestServer) healthy = NULL;
+  g_autoptr (MsgConfiguration) configuration = NULL;
+  g_autoptr (MsgTransport) transport = NULL;
+  g_autoptr (MsgMessage) message = make_message (0);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) envp = g_get_environ ();
+  const char *argv[] = { test_argv0, "--tls10-server", cert_path, key_path, NULL };
+  unsigned    base_fds;
+  unsigned    base_sockets;
+  Run         run = { 0 };
+  GPid        pid;
+  int         child_in;
+  int         child_out;
+  int         status;
+
+  g_test_summary ("A server that offers only TLS 1.0 is refused at once with a TLS error.");
+  ensure_tls ();
+  g_object_get (tls_certificate, "certificate-pem", &cert_pem, "private-key-pem", &key_pem, NULL);
+  g_assert_true (g_file_set_contents (cert_path, cert_pem, -1, NULL));
+  g_assert_true (g_file_set_contents (key_path, key_pem, -1, NULL));
+  envp = g_environ_setenv (envp, "G_TLS_GNUTLS_PRIORITY", TLS10_PRIORITY, TRUE);
+  g_spawn_async_with_pipes (NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                            &child_in, &child_out, NULL, &error);
+  g_assert_no_error (error);
+  port_line = read_child_line (child_out, ms_scaled (LONG_MS));
+  g_assert_nonnull (port_line);
+
+  base_fds = msg_test_count_fds ();
+  base_sockets = msg_test_count_sockets ();
+  /* The clock is not what is tested: a handshake takes seconds under
+   * valgrind. */
+  configuration = make_configuration (PROTO_SMTP, PROFILE_IMPLICIT_TLS,
+                                      (guint16) g_ascii_strtoull (port_line, NULL, 10), LONG_MS, 0);
+  transport = msg_transport_new_for_name ("smtp", configuration, &error);
+  g_assert_no_error (error);
+  run.transport = transport;
+  run.message = message;
+  run.proto = PROTO_SMTP;
+  run.kind = OP_SEND;
+  run.mode = mode;
+  run_operation (&run);
+
+  g_assert_false (run.ok);
+  g_test_message ("error: %s", run.error->message);
+  g_assert_cmpint ((run.end - run.start) / 1000, <, ms_scaled (LONG_MS));
+  closed_line = read_child_line (child_out, ms_scaled (SLACK_MS + 1000));
+  g_assert_nonnull (closed_line);
+  if (g_str_equal (closed_line, "closed accepted"))
+    /* The handshake went through: the client sent EHLO over TLS 1.0 and
+     * read the server's FIN. */
+    g_test_incomplete ("The client accepts TLS 1.0 (GnuTLS's default priority still offers it); "
+                       "issue 13: refuse versions below TLS 1.2 after the handshake");
+  else
+    {
+      g_assert_cmpstr (closed_line, ==, "closed refused");
+      g_assert_true (run.error->domain == G_TLS_ERROR);
+    }
+  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
+
+  /* The next send, to a healthy server, works. */
+  healthy = msg_test_server_new (good);
+  msg_test_server_set_tls (healthy, tls_certificate);
+  {
+    g_autoptr (MsgConfiguration) next =
+        make_configuration (PROTO_SMTP, PROFILE_IMPLICIT_TLS, msg_test_server_get_port (healthy), LONG_MS, 0);
+
+    msg_transport_set_configuration (transport, next);
+  }
+  assert_send_ok (transport, PROTO_SMTP);
+  g_assert_true (msg_transport_close (transport, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) ms_scaled (LONG_MS)));
+  assert_server_ok (healthy);
+
+  run_clear (&run);
+  g_clear_object (&transport);
+  g_clear_pointer (&healthy, msg_test_server_free);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_close (child_in, NULL);
+  g_close (child_out, NULL);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  msg_test_remove_tree (dir);
 }
 
 /* A cancel that lands after the final 250/240 and before QUIT changes
@@ -2110,8 +2295,6 @@ test_pickup_removed_mid_write (gconstpointer data)
  * leaves no visible file; its temporary, once stale, is removed by the
  * next write, which follows no symlink and spares a live writer's file. */
 
-static const char *test_argv0;
-
 static void
 pickup_killed_child (void)
 {
@@ -2398,6 +2581,13 @@ add_matrix (Proto proto)
       }
   g_test_add_data_func (proto == PROTO_SMTP ? "/faults/smtp/many-at-once" : "/faults/nntp/many-at-once",
                         GINT_TO_POINTER (proto), test_many_at_once);
+  if (proto == PROTO_SMTP)
+    for (Mode mode = MODE_SYNC; mode <= MODE_ASYNC; mode++)
+      {
+        g_autofree char *path = g_strdup_printf ("/faults/smtp/implicit-tls/tls1.0-only/%s", mode_names[mode]);
+
+        g_test_add_data_func (path, GINT_TO_POINTER (mode), test_tls10_only);
+      }
   for (Mode mode = MODE_CANCEL_THREAD; mode <= MODE_CANCEL_LOOP; mode++)
     {
       g_autofree char *path = g_strdup_printf ("/faults/%s/one-shot/after-final-reply/%s", proto_names[proto],
@@ -2455,6 +2645,8 @@ main (int   argc,
       return 0;
     }
   test_argv0 = argv[0];
+  if (argc == 4 && g_str_equal (argv[1], "--tls10-server"))
+    return tls10_server_main (argv[2], argv[3]);
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   scale = msg_test_time_scale ();
   /* GLib makes it (and its descriptor) for the process's life on first

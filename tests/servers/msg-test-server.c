@@ -243,7 +243,8 @@ conn_wait_hangup (Conn *c)
 }
 
 /* @may_fail: the client is expected to refuse the handshake (a bad
- * certificate): a failure ends the script without being its error. */
+ * certificate): a failure is not the script's error, and the script goes
+ * on (its next steps see the closed connection). */
 static gboolean
 conn_starttls (Conn    *c,
                gboolean may_fail)
@@ -270,7 +271,7 @@ conn_starttls (Conn    *c,
         server_set_error (c->server, "starttls: handshake failed: %s", error->message);
       g_object_unref (tls);
       c->closed = TRUE;
-      return FALSE;
+      return may_fail;
     }
   c->tls = tls;
   c->stream = tls;
