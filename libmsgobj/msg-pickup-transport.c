@@ -14,11 +14,11 @@
 #include "msg-send-report.h"
 #include "msg-transport.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gunixoutputstream.h>
 #include <glib/gstdio.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -170,7 +170,8 @@ clean_stale_temporaries (MsgPickupTransport *self,
   if (self->last_scan != 0 && now - self->last_scan < STALE_SCAN_INTERVAL_SECONDS * G_USEC_PER_SEC)
     return;
   self->last_scan = now;
-  fd = dup (dir_fd);
+  /* A descriptor of its own for readdir(); dir_fd stays for the *at(). */
+  fd = fcntl (dir_fd, F_DUPFD_CLOEXEC, 0);
   if (fd < 0)
     return;
   dir = fdopendir (fd);
