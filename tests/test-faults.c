@@ -1288,17 +1288,7 @@ test_matrix_case (gconstpointer data)
   message = make_message (c->stage->kind == KIND_STREAM ? BIG_MESSAGE : 0);
 
   if (c->stage->in_close)
-    {
-      /* The kept connection is made under long clocks (a TLS handshake
-       * takes seconds under valgrind); the clocks are not settings that
-       * shape it, so it is kept when the fault's come back for QUIT. */
-      g_autoptr (MsgConfiguration) slow =
-          make_configuration (c->proto, c->stage->profile, port, LONG_MS, 0);
-
-      msg_transport_set_configuration (transport, slow);
-      assert_send_ok (transport, c->proto);
-      msg_transport_set_configuration (transport, configuration);
-    }
+    assert_send_ok (transport, c->proto);
 
   /* A kept connection is two sockets here: ours and the server's. */
   base_sockets = msg_test_count_sockets () - (c->stage->in_close ? 2 : 0);
