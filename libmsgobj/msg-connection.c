@@ -1272,14 +1272,74 @@ check_in_step (MsgConnection *self,
   return FALSE;
 }
 
+/* A server that closes (FIN) while it still reads DATA, or answers (a
+ * 554) before the final dot, can no longer accept the message: seen
+ * before the terminator is written, that is a sure failure, not an
+ * unknown outcome (docs/design.md, decision 2). Zero wait: a close that
+ * comes later is still found when the reply is read. */
+gboolean
+_msg_connection_check_still_listening (MsgConnection *self,
+                                       GError       **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  const char *text;
+  gsize       length;
+  gssize      n;
+
+  if (!require_connected (self, error))
+    return FALSE;
+  if (self->read_end == self->read_start)
+    {
+      self->read_start = self->read_end = 0;
+      n = g_pollable_input_stream_read_nonblocking (self->input, self->read_buffer,
+                                                    MSG_CONNECTION_READ_BUFFER_SIZE, NULL, &local_error);
+      if (n < 0 && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return TRUE;
+      if (n == 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                       "%s:%u closed the connection before the end of the message was sent",
+                       self->host, self->port);
+          return FALSE;
+        }
+      if (n < 0)
+        {
+          g_set_error (error, local_error->domain, local_error->code,
+                       "Error reading from %s:%u before the end of the message was sent: %s",
+                       self->host, self->port, local_error->message);
+          return FALSE;
+        }
+      self->read_end = (gsize) n;
+    }
+  /* The buffer is not NUL-terminated: the first line, at most 512 bytes. */
+  text = self->read_buffer + self->read_start;
+  for (length = 0; length < MIN (self->read_end - self->read_start, 512); length++)
+    if (text[length] == '\r' || text[length] == '\n')
+      break;
+  trace_line (self, 'S', text, length);
+  if (length >= 3 && (text[0] == '4' || text[0] == '5') && g_ascii_isdigit (text[1]) &&
+      g_ascii_isdigit (text[2]))
+    {
+      g_autofree char *line = g_utf8_make_valid (text, (gssize) length);
+
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                   "%s:%u refused the message before its end was sent: %s", self->host, self->port, line);
+      return FALSE;
+    }
+  g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
+               "%s:%u sent data that no command asked for while the message was being sent",
+               self->host, self->port);
+  return FALSE;
+}
+
 /* Writes all of @buffer; each write must make progress within the
  * inactivity limit; the total deadline caps it. Does not abort. */
-gboolean
-_msg_connection_write_internal (MsgConnection *self,
-                                const void    *buffer,
-                                gsize          length,
-                                GCancellable  *cancellable,
-                                GError       **error)
+static gboolean
+write_internal (MsgConnection *self,
+                const void    *buffer,
+                gsize          length,
+                GCancellable  *cancellable,
+                GError       **error)
 {
   const guint8 *p = buffer;
   gint64        until;
@@ -1436,7 +1496,7 @@ msg_connection_flush (MsgConnection *self,
     return FALSE;
   if (self->queue->len == 0)
     return TRUE;
-  ok = _msg_connection_write_internal (self, self->queue->data, self->queue->len, cancellable, error);
+  ok = write_internal (self, self->queue->data, self->queue->len, cancellable, error);
   if (!ok)
     {
       msg_connection_abort (self);
@@ -1495,7 +1555,7 @@ msg_connection_write_all (MsgConnection *self,
   if (!msg_connection_flush (self, cancellable, error))
     return FALSE;
   trace_note (self, "C: (%" G_GSIZE_FORMAT " bytes)", length);
-  if (!_msg_connection_write_internal (self, buffer, length, cancellable, error))
+  if (!write_internal (self, buffer, length, cancellable, error))
     {
       msg_connection_abort (self);
       return FALSE;
@@ -1514,7 +1574,7 @@ write_untraced (MsgConnection *self,
 {
   if (!msg_connection_flush (self, cancellable, error))
     return FALSE;
-  if (!_msg_connection_write_internal (self, buffer, length, cancellable, error))
+  if (!write_internal (self, buffer, length, cancellable, error))
     {
       msg_connection_abort (self);
       return FALSE;

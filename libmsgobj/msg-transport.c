@@ -7,13 +7,17 @@
 #include "msg-transport.h"
 
 #include "msg-configuration.h"
-#include "msg-connection.h"
+#include "msg-connection-private.h"
 #include "msg-counting-stream-private.h"
 #include "msg-data-output-stream.h"
 #include "msg-message-private.h"
 #include "msg-modules-private.h"
 #include "msg-send-report.h"
 #include "msg-thread-private.h"
+
+#include <errno.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 /**
  * MsgTransport:
@@ -629,6 +633,30 @@ operation_free (Operation *op)
   g_free (op);
 }
 
+/* GLib aborts the process when it cannot make a main context's wakeup
+ * descriptor (g_wakeup_new), and a connection makes its context before its
+ * socket: with no descriptor left (EMFILE, ENFILE), fail here with a clear
+ * error instead. A probe only: another thread may take the descriptor
+ * first. */
+static gboolean
+check_descriptor_available (MsgTransport *self,
+                            GError      **error)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
+  int                  fd = eventfd (0, EFD_CLOEXEC);
+  int                  saved_errno = errno;
+
+  if (fd >= 0)
+    {
+      close (fd);
+      return TRUE;
+    }
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               "Transport “%s” cannot start: no file descriptor is available: %s", priv->name,
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
 static gboolean
 validate_operation (Operation *op,
                     GError   **error)
@@ -680,6 +708,8 @@ operation_new (MsgTransport *self,
         }
       if (!_msg_message_apply_configured_addresses (message, kind == OP_POST, error) ||
           !check_message (message, kind, error))
+        goto fail;
+      if (!check_descriptor_available (self, error))
         goto fail;
     }
 
@@ -1577,6 +1607,7 @@ msg_transport_write_message_data (MsgTransport  *self,
   data = msg_data_output_stream_new (msg_connection_get_output_stream (connection), TRUE);
   counter = _msg_counting_stream_new (data, write_progress_cb, &progress);
   if (!msg_message_write_to_stream_full (message, counter, flags, cancellable, error) ||
+      !_msg_connection_check_still_listening (connection, error) ||
       !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
     {
       /* Before the streams go: closing them would flush buffered data. */

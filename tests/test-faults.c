@@ -28,10 +28,15 @@
 #include "msg-test-server.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Clocks, in ms, before scaling. */
@@ -42,6 +47,9 @@
 #define BIG_MESSAGE (6 * 1024 * 1024)
 
 static double scale = 1;
+
+/* For the tests that run this program again as a child. */
+static const char *test_argv0;
 
 static gint64
 ms_scaled (double ms)
@@ -254,6 +262,7 @@ static const Stage smtp_stages[] = {
   { "message", KIND_STREAM, PROFILE_PLAIN, "message", FALSE, FALSE, FALSE },
   { "final-reply", KIND_REPLY, PROFILE_PLAIN, "message", TRUE, FALSE, TRUE },
   { "quit", KIND_REPLY, PROFILE_PLAIN, "quit", FALSE, TRUE, TRUE },
+  { "quit-tls", KIND_REPLY, PROFILE_IMPLICIT_TLS, "quit", FALSE, TRUE, TRUE },
   { NULL }
 };
 
@@ -269,6 +278,7 @@ static const Stage nntp_stages[] = {
   { "message", KIND_STREAM, PROFILE_PLAIN, "message", FALSE, FALSE, FALSE },
   { "final-reply", KIND_REPLY, PROFILE_PLAIN, "message", TRUE, FALSE, FALSE },
   { "quit", KIND_REPLY, PROFILE_PLAIN, "quit", FALSE, TRUE, FALSE },
+  { "quit-tls", KIND_REPLY, PROFILE_IMPLICIT_TLS, "quit", FALSE, TRUE, FALSE },
   { NULL }
 };
 
@@ -290,6 +300,14 @@ typedef enum
   FAULT_BAD_CODE,     /* a status code that is not one */
   FAULT_JUNK,         /* 8-bit junk instead of a reply */
   FAULT_OUT_OF_STEP,  /* the reply, then one nobody asked for */
+  FAULT_PLAINTEXT,    /* a plaintext reply where the ServerHello belongs */
+  FAULT_INJECTION,    /* STARTTLS: the go-ahead, then plaintext in a later
+                       * segment, before the handshake */
+  FAULT_EXPIRED,      /* a certificate that expired in 2020 */
+  FAULT_DNS_ONLY,     /* a certificate for "localhost" only, while we
+                       * connect to the IP literal 127.0.0.1 */
+  FAULT_EARLY_REJECT, /* a 5xx in the middle of DATA, still reading */
+  FAULT_EARLY_CLOSE,  /* a 5xx in the middle of DATA, then FIN */
 } FaultId;
 
 typedef struct
@@ -312,7 +330,26 @@ static const Fault faults[] = {
   { "invalid-code", FAULT_BAD_CODE, FALSE },
   { "8bit-junk", FAULT_JUNK, FALSE },
   { "out-of-step", FAULT_OUT_OF_STEP, FALSE },
+  { "plaintext", FAULT_PLAINTEXT, FALSE },
+  { "injection-later", FAULT_INJECTION, FALSE },
+  { "expired-certificate", FAULT_EXPIRED, FALSE },
+  { "ip-vs-dns-certificate", FAULT_DNS_ONLY, FALSE },
+  { "early-5xx", FAULT_EARLY_REJECT, FALSE },
+  { "early-5xx-close", FAULT_EARLY_CLOSE, FALSE },
 };
+
+static gboolean
+fault_is_certificate (const Fault *fault)
+{
+  return fault->id == FAULT_EXPIRED || fault->id == FAULT_DNS_ONLY;
+}
+
+static gboolean
+fault_is_tls (const Fault *fault)
+{
+  return fault->id == FAULT_PLAINTEXT || fault->id == FAULT_INJECTION || fault->id == FAULT_EXPIRED ||
+         fault->id == FAULT_DNS_ONLY;
+}
 
 static gboolean
 fault_applies (const Stage *stage,
@@ -323,12 +360,22 @@ fault_applies (const Stage *stage,
     case KIND_CONNECT:
       return fault->id == FAULT_NO_REPLY || fault->id == FAULT_REFUSED;
     case KIND_HANDSHAKE:
+      /* A dripped ServerHello: only Tt can end it. */
       return fault->id == FAULT_NO_REPLY || fault->id == FAULT_RESET ||
-             fault->id == FAULT_CLOSE_MID;
+             fault->id == FAULT_CLOSE_MID || fault->id == FAULT_DRIP ||
+             (fault_is_tls (fault) && fault->id != FAULT_INJECTION);
     case KIND_STREAM:
+      /* close-mid-reply here: a FIN while the server still reads DATA. */
       return fault->id == FAULT_STOP_READING || fault->id == FAULT_DRIP ||
-             fault->id == FAULT_RESET;
+             fault->id == FAULT_RESET || fault->id == FAULT_CLOSE_MID ||
+             fault->id == FAULT_EARLY_REJECT || fault->id == FAULT_EARLY_CLOSE;
     case KIND_REPLY:
+      if (fault->id == FAULT_EARLY_REJECT || fault->id == FAULT_EARLY_CLOSE)
+        return FALSE;
+      if (fault->id == FAULT_INJECTION)
+        return g_str_equal (stage->name, "starttls");
+      if (fault_is_tls (fault))
+        return FALSE;
       switch (fault->id)
         {
         case FAULT_STOP_READING:
@@ -371,6 +418,9 @@ typedef enum
   EXPECT_REFUSED,
   EXPECT_PROTOCOL,
   EXPECT_CANCELLED,
+  EXPECT_TLS,      /* a G_TLS_ERROR: the handshake failed */
+  EXPECT_BAD_CERT, /* G_TLS_ERROR_BAD_CERTIFICATE */
+  EXPECT_REJECTED, /* MSG_TRANSPORT_ERROR_MESSAGE_REJECTED */
 } Expect;
 
 typedef struct
@@ -405,6 +455,15 @@ case_expect (const Case *c)
       return EXPECT_CLOSED;
     case FAULT_REFUSED:
       return EXPECT_REFUSED;
+    case FAULT_PLAINTEXT:
+    case FAULT_INJECTION:
+      return EXPECT_TLS;
+    case FAULT_EXPIRED:
+    case FAULT_DNS_ONLY:
+      return EXPECT_BAD_CERT;
+    case FAULT_EARLY_REJECT:
+    case FAULT_EARLY_CLOSE:
+      return EXPECT_REJECTED;
     default:
       return EXPECT_PROTOCOL;
     }
@@ -531,6 +590,15 @@ append_reply_fault (GString     *script,
     case FAULT_JUNK:
       g_string_append (script, "send \\xff\\xfe\\x80\\x9b[2J\\xc3\\x28 junk \\x00\\x01\\r\\n\nstall\n");
       break;
+    case FAULT_INJECTION:
+      /* The go-ahead alone, then (a separate write, a little later, when
+       * we already wait for the ServerHello) a reply that an attacker
+       * would have us read after the handshake. */
+      append_send (script, reply, strlen (reply));
+      g_string_append_printf (script, "sleep %" G_GINT64_FORMAT "\n", MAX (ms_scaled (50), 1));
+      g_string_append_printf (script, "line %s injected reply\nstall\n",
+                              proto == PROTO_SMTP ? "250" : "200");
+      break;
     case FAULT_OUT_OF_STEP:
       {
         g_autofree char *both = g_strdup_printf ("%s%s this reply was not asked for\r\n", reply, code);
@@ -538,6 +606,51 @@ append_reply_fault (GString     *script,
         append_send (script, both, strlen (both));
         g_string_append (script, "stall\n");
       }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* A ServerHello of TLS 1.2 (record, handshake header, version and the
+ * start of the server random), for dripping. */
+#define SERVER_HELLO_12 "\\x16\\x03\\x03\\x00\\x7a\\x02\\x00\\x00\\x76\\x03\\x03" \
+                        "\\x5e\\x11\\x22\\x33\\x44\\x55\\x66\\x77\\x88\\x99\\xaa\\xbb"
+
+/* The server's side of a faulty TLS handshake. */
+static void
+append_handshake_fault (GString    *script,
+                        const Case *c)
+{
+  if (fault_is_certificate (c->fault))
+    {
+      /* A real handshake with a certificate the client must refuse. The
+       * fault is the refusal, marked when the server sees it: a full
+       * handshake takes seconds under valgrind. */
+      g_string_append (script, "tls-attempt\nmark\nwait-close\n");
+      return;
+    }
+  g_string_append (script, "mark\n");
+  switch (c->fault->id)
+    {
+    case FAULT_NO_REPLY:
+      g_string_append (script, "tls-stall\n");
+      break;
+    case FAULT_RESET:
+      g_string_append (script, "reset\n");
+      break;
+    case FAULT_CLOSE_MID:
+      g_string_append (script, "close\n");
+      break;
+    case FAULT_DRIP:
+      /* Each byte long before Ti, the ServerHello never complete. */
+      g_string_append_printf (script, "drip 1 %" G_GINT64_FORMAT " " SERVER_HELLO_12 "\nstall\n",
+                              MAX (ms_scaled (TOTAL_MS) / 4, 1));
+      break;
+    case FAULT_PLAINTEXT:
+      /* A server that skipped TLS: its greeting, in the clear. */
+      g_string_append_printf (script, "line %s\nstall\n",
+                              c->proto == PROTO_SMTP ? "220 test.invalid ESMTP ready" : "200 news.test.invalid ready");
       break;
     default:
       g_assert_not_reached ();
@@ -563,17 +676,20 @@ fault_script (const Case *c)
           append_reply_fault (script, c->proto, c->fault, step->reply);
           break;
         case KIND_HANDSHAKE:
-          g_string_append (script, "mark\n");
-          if (c->fault->id == FAULT_NO_REPLY)
-            g_string_append (script, "tls-stall\n");
-          else if (c->fault->id == FAULT_RESET)
-            g_string_append (script, "reset\n");
-          else
-            g_string_append (script, "close\n");
+          append_handshake_fault (script, c);
           break;
         case KIND_STREAM:
           if (c->fault->id == FAULT_STOP_READING)
             g_string_append (script, "mark\nstop-reading\n");
+          else if (c->fault->id == FAULT_CLOSE_MID)
+            g_string_append (script, "small-rcvbuf\nread 20\nmark\nclose\n");
+          else if (c->fault->id == FAULT_EARLY_REJECT || c->fault->id == FAULT_EARLY_CLOSE)
+            /* Before the final dot, against RFC 5321 4.3.2 but seen in
+             * the wild; then it drains what comes (or closes and does). */
+            g_string_append_printf (script, "small-rcvbuf\nread 20\nmark\nline %s\n%s\n",
+                                    c->proto == PROTO_SMTP ? "554 5.7.1 Rejected in the middle of DATA"
+                                                           : "441 Posting failed in the middle of the article",
+                                    c->fault->id == FAULT_EARLY_CLOSE ? "close" : "wait-close");
           else if (c->fault->id == FAULT_DRIP)
             g_string_append_printf (script, "mark\nread-slowly 2048 %" G_GINT64_FORMAT "\n",
                                     MAX (ms_scaled (TOTAL_MS) / 10, 1));
@@ -598,6 +714,113 @@ ensure_tls (void)
 {
   if (tls_certificate == NULL)
     tls_certificate = msg_test_make_tls_certificate (NULL, &tls_ca_file);
+}
+
+/* The certificate (and its CA file) a case's server shows: a bad one
+ * for the certificate faults, else the good one. */
+static GTlsCertificate *expired_certificate;
+static char            *expired_ca_file;
+static GTlsCertificate *dns_only_certificate;
+static char            *dns_only_ca_file;
+
+static void
+run_openssl (const char        *dir,
+             const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, (gpointer) "openssl");
+  for (unsigned i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (dir, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                NULL, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("openssl %s: %s: %s", args[0], error->message, err);
+}
+
+/* A certificate for 127.0.0.1 and localhost, signed by a CA of its own,
+ * valid for one day in January 2020. OpenSSL 3.0's "x509" has no way to
+ * set dates in the past; "ca" has. */
+static GTlsCertificate *
+make_expired_certificate (char **ca_file)
+{
+  const char *base = g_getenv ("G_TEST_TMPDIR");
+  g_autofree char *template = g_build_filename (base != NULL ? base : g_get_tmp_dir (), "msgobj-expired-XXXXXX", NULL);
+  char *dir = g_mkdtemp (template);
+  g_autoptr (GError) error = NULL;
+  g_autofree char  *cert_path = NULL;
+  g_autofree char  *key_path = NULL;
+  GTlsCertificate  *certificate;
+  const char *const files[][2] = {
+    { "server.ext", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                    "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n" },
+    { "ca.cnf", "[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nserial=serial\nnew_certs_dir=.\n"
+                "default_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n" },
+    { "index.txt", "" },
+    { "serial", "01\n" },
+  };
+  const char *const ca_args[] = {
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key",
+    "-out", "ca.pem", "-days", "2", "-subj", "/CN=msgobj expired test CA",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", NULL
+  };
+  const char *const csr_args[] = {
+    "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key",
+    "-out", "server.csr", "-subj", "/CN=msgobj expired test server", NULL
+  };
+  const char *const sign_args[] = {
+    "ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-in", "server.csr",
+    "-out", "server.pem", "-startdate", "20200101000000Z", "-enddate", "20200102000000Z",
+    "-extfile", "server.ext", "-notext", NULL
+  };
+
+  g_assert_nonnull (dir);
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files[i][0], NULL);
+
+      g_file_set_contents (path, files[i][1], -1, &error);
+      g_assert_no_error (error);
+    }
+  run_openssl (dir, ca_args);
+  run_openssl (dir, csr_args);
+  run_openssl (dir, sign_args);
+  cert_path = g_build_filename (dir, "server.pem", NULL);
+  key_path = g_build_filename (dir, "server.key", NULL);
+  certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_assert_no_error (error);
+  *ca_file = g_build_filename (dir, "ca.pem", NULL);
+  return certificate;
+}
+
+static GTlsCertificate *
+fault_certificate (const Fault *fault,
+                   const char **ca_file)
+{
+  static const char *const dns_only[] = { "localhost", NULL };
+
+  ensure_tls ();
+  switch (fault->id)
+    {
+    case FAULT_EXPIRED:
+      if (expired_certificate == NULL)
+        expired_certificate = make_expired_certificate (&expired_ca_file);
+      *ca_file = expired_ca_file;
+      return expired_certificate;
+    case FAULT_DNS_ONLY:
+      if (dns_only_certificate == NULL)
+        dns_only_certificate = msg_test_make_tls_certificate (dns_only, &dns_only_ca_file);
+      *ca_file = dns_only_ca_file;
+      return dns_only_certificate;
+    default:
+      *ca_file = tls_ca_file;
+      return tls_certificate;
+    }
 }
 
 /* Configuration and messages. */
@@ -936,6 +1159,16 @@ assert_error (const Case *c,
     case EXPECT_CANCELLED:
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
       break;
+    case EXPECT_TLS:
+      g_assert_true (error->domain == G_TLS_ERROR);
+      break;
+    case EXPECT_BAD_CERT:
+      g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+      break;
+    case EXPECT_REJECTED:
+      g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
+      g_assert_nonnull (strstr (error->message, c->proto == PROTO_SMTP ? "554 5.7.1" : "441 "));
+      break;
     default:
       g_assert_not_reached ();
     }
@@ -1000,11 +1233,12 @@ test_matrix_case (gconstpointer data)
   unsigned         base_fds = msg_test_count_fds ();
   unsigned         base_sockets;
   guint16          port;
+  const char      *ca_file = NULL;
   Run              run = { 0 };
 
   /* The clock under test is short; the others cannot be what fires.
    * QUIT has no total deadline of its own: the unit clock ends a drip. */
-  if (is_cancel_mode (c->mode))
+  if (is_cancel_mode (c->mode) || fault_is_certificate (c->fault))
     unit_ms = LONG_MS;
   else if (expect == EXPECT_TIMED_OUT_TOTAL && !c->stage->in_close)
     {
@@ -1044,14 +1278,13 @@ test_matrix_case (gconstpointer data)
       g_test_message ("fault script:\n%s", script);
       server = msg_test_server_new_multi (scripts);
       if (profile_uses_tls (c->stage->profile))
-        {
-          ensure_tls ();
-          msg_test_server_set_tls (server, tls_certificate);
-        }
+        msg_test_server_set_tls (server, fault_certificate (c->fault, &ca_file));
       port = msg_test_server_get_port (server);
     }
 
   configuration = make_configuration (c->proto, c->stage->profile, port, unit_ms, total_ms);
+  if (ca_file != NULL)
+    set_field (configuration, "tlscafile", ca_file);
   transport = msg_transport_new_for_name (proto_names[c->proto], configuration, &error);
   g_assert_no_error (error);
   message = make_message (c->stage->kind == KIND_STREAM ? BIG_MESSAGE : 0);
@@ -1098,6 +1331,13 @@ test_matrix_case (gconstpointer data)
         }
       if (is_cancel_mode (c->mode))
         g_assert_true (run.trigger_seen);
+      else if (fault_is_certificate (c->fault))
+        {
+          /* Refused by the certificate, not ended by a clock; the server
+           * marks the refusal when it reads the client's alert. */
+          g_assert_cmpint ((run.end - run.start) / 1000, <, ms_scaled (LONG_MS));
+          g_assert_true (msg_test_server_wait_mark (server, 1, (unsigned) ms_scaled (SLACK_MS)));
+        }
       else if (server != NULL && c->stage->kind != KIND_CONNECT)
         g_assert_true (msg_test_server_wait_mark (server, 1, 0));
       assert_timing (c, &run, c->stage->kind == KIND_CONNECT ? NULL : server);
@@ -1138,6 +1378,12 @@ test_matrix_case (gconstpointer data)
     g_free (field);
     field = g_strdup_printf ("%soperationtimeout", proto_names[c->proto]);
     set_field (next, field, "0");
+    if (ca_file != NULL)
+      {
+        /* The second connection shows the good certificate. */
+        msg_test_server_set_tls (server, tls_certificate);
+        set_field (next, "tlscafile", tls_ca_file);
+      }
     if (healthy != NULL)
       {
         g_autofree char *healthy_port = g_strdup_printf ("%u", msg_test_server_get_port (healthy));
@@ -1327,6 +1573,359 @@ test_many_at_once (gconstpointer data)
     }
   g_main_context_pop_thread_default (context);
   g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+}
+
+/* A server that offers only TLS 1.0 (RFC 8996: TLS 1.0 and 1.1 MUST NOT
+ * be negotiated). glib-networking reads its GnuTLS priority
+ * (G_TLS_GNUTLS_PRIORITY) once per process, for client and server alike,
+ * so the server runs in a child process of this test, with the priority
+ * "NORMAL:-VERS-ALL:+VERS-TLS1.0": the client keeps its defaults. */
+
+#define TLS10_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.0"
+
+/* The child: `test-faults --tls10-server CERT KEY`. Prints the port, then
+ * once the client has closed the connection "closed accepted" if the
+ * client completed the TLS 1.0 handshake (it sent EHLO through it), else
+ * "closed refused". */
+static int
+tls10_server_main (const char *cert_path,
+                   const char *key_path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTlsCertificate) certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_autoptr (MsgTestServer) server = NULL;
+
+  g_assert_no_error (error);
+  /* A client that accepted TLS 1.0 reads the greeting and sends EHLO,
+   * which the server reads before its FIN. */
+  server = msg_test_server_new ("tls-attempt\nline 220 test.invalid ESMTP ready\nexpect EHLO\nclose\n");
+  msg_test_server_set_tls (server, certificate);
+  g_print ("%u\n", msg_test_server_get_port (server));
+  fflush (stdout);
+  while (msg_test_server_get_n_connections (server) == 0)
+    g_usleep (1000);
+  if (msg_test_server_wait_closed (server, 60000))
+    {
+      g_autoptr (GBytes) received = msg_test_server_get_received (server, 0);
+      gsize            size = g_bytes_get_size (received);
+      g_autofree char *text = g_strndup (size > 0 ? g_bytes_get_data (received, NULL) : "", size);
+
+      g_print ("closed %s\n", strstr (text, "EHLO") != NULL ? "accepted" : "refused");
+    }
+  fflush (stdout);
+  /* Until the test closes our standard input. */
+  while (getchar () != EOF)
+    ;
+  return 0;
+}
+
+static char *
+read_child_line (int    fd,
+                 gint64 timeout_ms)
+{
+  GString *line = g_string_new (NULL);
+  gint64   until = g_get_monotonic_time () + timeout_ms * 1000;
+  char     ch;
+
+  for (;;)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      gint64        left = (until - g_get_monotonic_time ()) / 1000;
+
+      if (left <= 0 || poll (&pfd, 1, (int) left) <= 0 || read (fd, &ch, 1) != 1)
+        break;
+      if (ch == '\n')
+        return g_string_free (line, FALSE);
+      g_string_append_c (line, ch);
+    }
+  g_string_free (line, TRUE);
+  return NULL;
+}
+
+static void
+test_tls10_only (gconstpointer data)
+{
+  Mode             mode = GPOINTER_TO_INT (data);
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *cert_path = g_build_filename (dir, "server.pem", NULL);
+  g_autofree char *key_path = g_build_filename (dir, "server.key", NULL);
+  g_autofree char *cert_pem = NULL;
+  g_autofree char *key_pem = NULL;
+  g_autofree char *port_line = NULL;
+  g_autofree char *closed_line = NULL;
+  g_autofree char *good = healthy_script (PROTO_SMTP, PROFILE_IMPLICIT_TLS);
+  g_autoptr (MsgTestServer) healthy = NULL;
+  g_autoptr (MsgConfiguration) configuration = NULL;
+  g_autoptr (MsgTransport) transport = NULL;
+  g_autoptr (MsgMessage) message = make_message (0);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) envp = g_get_environ ();
+  const char *argv[] = { test_argv0, "--tls10-server", cert_path, key_path, NULL };
+  unsigned    base_fds;
+  unsigned    base_sockets;
+  Run         run = { 0 };
+  GPid        pid;
+  int         child_in;
+  int         child_out;
+  int         status;
+
+  g_test_summary ("A server that offers only TLS 1.0 is refused at once with a TLS error.");
+  ensure_tls ();
+  g_object_get (tls_certificate, "certificate-pem", &cert_pem, "private-key-pem", &key_pem, NULL);
+  g_assert_true (g_file_set_contents (cert_path, cert_pem, -1, NULL));
+  g_assert_true (g_file_set_contents (key_path, key_pem, -1, NULL));
+  envp = g_environ_setenv (envp, "G_TLS_GNUTLS_PRIORITY", TLS10_PRIORITY, TRUE);
+  g_spawn_async_with_pipes (NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                            &child_in, &child_out, NULL, &error);
+  g_assert_no_error (error);
+  port_line = read_child_line (child_out, ms_scaled (LONG_MS));
+  g_assert_nonnull (port_line);
+
+  base_fds = msg_test_count_fds ();
+  base_sockets = msg_test_count_sockets ();
+  /* The clock is not what is tested: a handshake takes seconds under
+   * valgrind. */
+  configuration = make_configuration (PROTO_SMTP, PROFILE_IMPLICIT_TLS,
+                                      (guint16) g_ascii_strtoull (port_line, NULL, 10), LONG_MS, 0);
+  transport = msg_transport_new_for_name ("smtp", configuration, &error);
+  g_assert_no_error (error);
+  run.transport = transport;
+  run.message = message;
+  run.proto = PROTO_SMTP;
+  run.kind = OP_SEND;
+  run.mode = mode;
+  run_operation (&run);
+
+  g_assert_false (run.ok);
+  g_test_message ("error: %s", run.error->message);
+  g_assert_cmpint ((run.end - run.start) / 1000, <, ms_scaled (LONG_MS));
+  closed_line = read_child_line (child_out, ms_scaled (SLACK_MS + 1000));
+  g_assert_nonnull (closed_line);
+  if (g_str_equal (closed_line, "closed accepted"))
+    /* The handshake went through: the client sent EHLO over TLS 1.0 and
+     * read the server's FIN. */
+    g_test_incomplete ("The client accepts TLS 1.0 (GnuTLS's default priority still offers it); "
+                       "issue 13: refuse versions below TLS 1.2 after the handshake");
+  else
+    {
+      g_assert_cmpstr (closed_line, ==, "closed refused");
+      g_assert_true (run.error->domain == G_TLS_ERROR);
+    }
+  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
+
+  /* The next send, to a healthy server, works. */
+  healthy = msg_test_server_new (good);
+  msg_test_server_set_tls (healthy, tls_certificate);
+  {
+    g_autoptr (MsgConfiguration) next =
+        make_configuration (PROTO_SMTP, PROFILE_IMPLICIT_TLS, msg_test_server_get_port (healthy), LONG_MS, 0);
+
+    msg_transport_set_configuration (transport, next);
+  }
+  assert_send_ok (transport, PROTO_SMTP);
+  g_assert_true (msg_transport_close (transport, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) ms_scaled (LONG_MS)));
+  assert_server_ok (healthy);
+
+  run_clear (&run);
+  g_clear_object (&transport);
+  g_clear_pointer (&healthy, msg_test_server_free);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_close (child_in, NULL);
+  g_close (child_out, NULL);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  msg_test_remove_tree (dir);
+}
+
+/* A cancel that lands after the final 250/240 and before QUIT changes
+ * nothing: the message was accepted, the one-shot call succeeds
+ * (docs/design.md, decision 2), and returns at once. */
+
+typedef struct
+{
+  GError  *error;
+  gboolean ok;
+  gboolean done;
+} OneShot;
+
+static void
+one_shot_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  OneShot *os = data;
+  g_autoptr (MsgSendReport) report = NULL;
+
+  if (g_async_result_is_tagged (result, msg_message_post_async))
+    report = msg_message_post_finish (MSG_MESSAGE (source), result, &os->error);
+  else
+    report = msg_message_send_finish (MSG_MESSAGE (source), result, &os->error);
+  os->ok = report != NULL;
+  os->done = TRUE;
+}
+
+static void
+test_cancel_after_final_reply (gconstpointer data)
+{
+  Proto            proto = GPOINTER_TO_INT (data) / 4;
+  Mode             mode = GPOINTER_TO_INT (data) % 4;
+  GString         *script = g_string_new (NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (MsgTestServer) server = NULL;
+  g_autoptr (MsgConfiguration) configuration = NULL;
+  g_autoptr (MsgMessage) message = make_message (0);
+  unsigned base_fds = msg_test_count_fds ();
+  unsigned base_sockets;
+  Run      run = { 0 };
+  OneShot  os = { 0 };
+  GThread *thread;
+
+  g_test_summary ("A cancel after the final reply and before QUIT leaves msg_message_send/post successful.");
+  /* The healthy dialogue, with a mark after the final reply and a QUIT
+   * answered only after a while. */
+  for (const Step *step = profile_steps (proto, PROFILE_PLAIN); step->name != NULL; step++)
+    {
+      /* QUIT shows that the client has read the final reply. */
+      append_step_input (script, step);
+      if (g_str_equal (step->name, "quit"))
+        g_string_append_printf (script, "mark\nsleep %" G_GINT64_FORMAT "\n", ms_scaled (UNIT_MS));
+      if (step->reply != NULL)
+        append_send (script, step->reply, strlen (step->reply));
+    }
+  text = g_string_free (script, FALSE);
+  server = msg_test_server_new (text);
+  configuration = make_configuration (proto, PROFILE_PLAIN, msg_test_server_get_port (server), LONG_MS, 0);
+  set_field (configuration, proto == PROTO_SMTP ? "sendusing" : "postusing", "2");
+  msg_message_set_configuration (message, configuration);
+  base_sockets = msg_test_count_sockets ();
+
+  run.server = server;
+  run.mode = mode;
+  run.cancellable = g_cancellable_new ();
+  run.context = g_main_context_new ();
+  g_main_context_push_thread_default (run.context);
+  thread = g_thread_new ("canceller", mode == MODE_CANCEL_LOOP ? cancel_via_loop_thread : cancel_thread, &run);
+  if (mode == MODE_CANCEL_LOOP)
+    {
+      if (proto == PROTO_NNTP)
+        msg_message_post_async (message, run.cancellable, one_shot_done, &os);
+      else
+        msg_message_send_async (message, run.cancellable, one_shot_done, &os);
+      while (!os.done)
+        g_main_context_iteration (run.context, TRUE);
+    }
+  else
+    {
+      g_autoptr (MsgSendReport) report = proto == PROTO_NNTP
+                                             ? msg_message_post (message, run.cancellable, &os.error)
+                                             : msg_message_send (message, run.cancellable, &os.error);
+
+      os.ok = report != NULL;
+    }
+  run.end = g_get_monotonic_time ();
+  g_thread_join (thread);
+  g_main_context_pop_thread_default (run.context);
+
+  g_assert_true (run.trigger_seen);
+  g_assert_no_error (os.error);
+  g_assert_true (os.ok);
+  /* At once, or after QUIT's answer at the latest. */
+  g_assert_cmpint ((run.end - run.cancelled_at) / 1000, <=, ms_scaled (UNIT_MS + SLACK_MS));
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (SLACK_MS)));
+  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
+  run_clear (&run);
+  g_clear_object (&message);
+  g_clear_pointer (&server, msg_test_server_free);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+}
+
+/* EMFILE (RLIMIT_NOFILE at the lowest free descriptor, in a subprocess):
+ * with no descriptor left, or with one (taken by the connection's main
+ * context, so that socket() itself fails), a send fails at once with a
+ * clear error, leaks nothing, and the next send works once descriptors
+ * are available again. GLib aborts the process when it cannot make a
+ * main context's wakeup descriptor: the library must never get there. */
+static void
+test_emfile (gconstpointer data)
+{
+  Mode     mode = GPOINTER_TO_INT (data) / 2 == 0 ? MODE_SYNC : MODE_ASYNC;
+  unsigned headroom = GPOINTER_TO_UINT (data) % 2;
+
+  g_test_summary ("A send that cannot make its descriptors (EMFILE) fails at once with a clear error, "
+                  "leaks nothing, and the next send works.");
+  if (g_test_subprocess ())
+    {
+      g_autofree char *good = healthy_script (PROTO_SMTP, PROFILE_PLAIN);
+      g_autoptr (MsgTestServer) server = msg_test_server_new (good);
+      g_autoptr (MsgConfiguration) configuration =
+          make_configuration (PROTO_SMTP, PROFILE_PLAIN, msg_test_server_get_port (server), LONG_MS, 0);
+      g_autoptr (MsgTransport) transport = msg_transport_new_for_name ("smtp", configuration, NULL);
+      g_autoptr (MsgMessage) message = make_message (0);
+      g_autoptr (GError) error = NULL;
+      struct rlimit limit;
+      struct rlimit saved;
+      unsigned      base_fds;
+      Run           run = { 0 };
+      int           lowest;
+
+      /* Everything that lives for the process is made first. */
+      assert_send_ok (transport, PROTO_SMTP);
+      g_assert_true (msg_transport_close (transport, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+      /* The caller's own objects (a main context has a descriptor)
+       * exist before the limit. */
+      run.transport = transport;
+      run.message = message;
+      run.proto = PROTO_SMTP;
+      run.kind = OP_SEND;
+      run.context = g_main_context_new ();
+      g_main_context_push_thread_default (run.context);
+      base_fds = msg_test_count_fds ();
+      lowest = dup (0);
+      g_assert_cmpint (lowest, >=, 0);
+      close (lowest);
+      g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+      limit = saved;
+      limit.rlim_cur = (rlim_t) lowest + headroom;
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+      run.start = g_get_monotonic_time ();
+      if (mode == MODE_ASYNC)
+        {
+          msg_transport_send_message_async (transport, message, NULL, operation_done, &run);
+          while (run.n_callbacks == 0)
+            g_main_context_iteration (run.context, TRUE);
+        }
+      else
+        {
+          g_autoptr (MsgSendReport) report = msg_transport_send_message (transport, message, NULL, &run.error);
+
+          run.end = g_get_monotonic_time ();
+          run.ok = report != NULL;
+        }
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+      g_main_context_pop_thread_default (run.context);
+
+      g_assert_false (run.ok);
+      g_test_message ("error: %s", run.error->message);
+      g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES);
+      g_assert_cmpint ((run.end - run.start) / 1000, <=, ms_scaled (SLACK_MS));
+      g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 1);
+      g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+
+      assert_send_ok (transport, PROTO_SMTP);
+      g_assert_true (msg_transport_close (transport, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+      assert_server_ok (server);
+      run_clear (&run);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
 }
 
 /* Pickup faults. */
@@ -1590,6 +2189,263 @@ test_pickup_directory_removed (void)
   msg_test_remove_tree (dir);
 }
 
+/* The pickup directory removed in the middle of a write (a 1 GiB
+ * attachment): the write stops soon after with a clear error, re-creates
+ * nothing, leaks nothing, and the next write works once the directory is
+ * back. */
+
+typedef struct
+{
+  const char *dir;
+  gint64      removed_at;
+} PickupRemover;
+
+static gpointer
+pickup_remove_thread (gpointer data)
+{
+  PickupRemover *pr = data;
+  gint64         until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+
+  while (pr->removed_at == 0 && g_get_monotonic_time () < until)
+    {
+      g_autoptr (GPtrArray) names = list_dir (pr->dir);
+
+      for (guint i = 0; i < names->len && pr->removed_at == 0; i++)
+        if (g_str_has_suffix (names->pdata[i], ".tmp"))
+          {
+            msg_test_remove_tree (pr->dir);
+            pr->removed_at = g_get_monotonic_time ();
+          }
+      if (pr->removed_at == 0)
+        g_usleep (1000);
+    }
+  return NULL;
+}
+
+static void
+test_pickup_removed_mid_write (gconstpointer data)
+{
+  Mode             mode = GPOINTER_TO_INT (data);
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *big_dir = msg_test_make_temp_dir ();
+  g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
+  g_autoptr (MsgTransport) transport = make_pickup (dir);
+  g_autoptr (MsgMessage) message = make_message (0);
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (GError) error = NULL;
+  PickupRemover pr = { dir, 0 };
+  PickupAsync   pa = { 0 };
+  unsigned      base_fds = msg_test_count_fds ();
+  GThread      *thread;
+  int           fd;
+
+  g_test_summary ("A pickup directory removed in the middle of a write stops the write soon with a clear "
+                  "error, is not re-created, and the transport writes again once it is back.");
+  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
+  g_close (fd, NULL);
+  g_assert_nonnull (msg_message_add_attachment (message, big, &error));
+  g_assert_no_error (error);
+
+  g_main_context_push_thread_default (context);
+  thread = g_thread_new ("remover", pickup_remove_thread, &pr);
+  if (mode == MODE_ASYNC)
+    {
+      msg_transport_send_message_async (transport, message, NULL, pickup_done, &pa);
+      while (!pa.done)
+        g_main_context_iteration (context, TRUE);
+      error = g_steal_pointer (&pa.error);
+    }
+  else
+    {
+      g_assert_null (msg_transport_send_message (transport, message, NULL, &error));
+      pa.end = g_get_monotonic_time ();
+    }
+  g_thread_join (thread);
+  g_main_context_pop_thread_default (context);
+
+  g_assert_cmpint (pr.removed_at, >, 0);
+  g_test_message ("error: %s", error->message);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, dir));
+  /* A mebibyte's writing after the removal, at most. */
+  g_assert_cmpint ((pa.end - pr.removed_at) / 1000, <=, ms_scaled (UNIT_MS + SLACK_MS));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_clear_error (&error);
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  {
+    g_autoptr (MsgMessage) next = make_message (0);
+    g_autoptr (MsgSendReport) report = msg_transport_send_message (transport, next, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (report);
+  }
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 1);
+  g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
+  g_clear_object (&transport);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  msg_test_remove_tree (dir);
+  msg_test_remove_tree (big_dir);
+}
+
+/* A writer killed in the middle of a write (SIGKILL, in a child process)
+ * leaves no visible file; its temporary, once stale, is removed by the
+ * next write, which follows no symlink and spares a live writer's file. */
+
+static void
+pickup_killed_child (void)
+{
+  g_autoptr (MsgTransport) transport = make_pickup (g_getenv ("MSGOBJ_FAULTS_PICKUP_DIR"));
+  g_autoptr (MsgMessage) message = make_message (0);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (msg_message_add_attachment (message, g_getenv ("MSGOBJ_FAULTS_BIG"), &error));
+  g_assert_no_error (error);
+  /* Killed long before this ends. */
+  g_clear_object (&report);
+  report = msg_transport_send_message (transport, message, NULL, &error);
+}
+
+static void
+backdate (const char *path)
+{
+  struct timespec times[2] = { { 0, UTIME_OMIT }, { time (NULL) - 2 * 3600, 0 } };
+
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW), ==, 0);
+}
+
+static void
+test_pickup_killed (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *big_dir = msg_test_make_temp_dir ();
+  g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
+  g_autofree char *victim = g_build_filename (big_dir, "victim.txt", NULL);
+  g_autofree char *planted = g_build_filename (dir, ".18a2b3c4d5e6f-1-0-0badcafe.tmp", NULL);
+  g_autofree char *live = g_build_filename (dir, ".18a2b3c4d5e70-2-0-0badf00d.tmp", NULL);
+  g_autofree char *left = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) envp = g_get_environ ();
+  const char *argv[] = { test_argv0, "-q", "-p", "/faults/pickup/write/killed/sync", "--GTestSubprocess", NULL };
+  gint64      until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  unsigned    base_fds = msg_test_count_fds ();
+  GPid        pid;
+  int         status;
+  int         fd;
+  int         live_fd;
+
+  g_test_summary ("A pickup writer killed with SIGKILL mid-write leaves no visible file; the next write "
+                  "removes its stale temporary, follows no symlink and spares a live writer's file.");
+  if (g_test_subprocess ())
+    {
+      pickup_killed_child ();
+      return;
+    }
+  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
+  g_close (fd, NULL);
+  envp = g_environ_setenv (envp, "MSGOBJ_FAULTS_PICKUP_DIR", dir, TRUE);
+  envp = g_environ_setenv (envp, "MSGOBJ_FAULTS_BIG", big, TRUE);
+  g_spawn_async (NULL, (char **) argv, envp,
+                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                 &pid, &error);
+  g_assert_no_error (error);
+
+  /* Kill it once its temporary file has data. */
+  while (left == NULL && g_get_monotonic_time () < until)
+    {
+      g_clear_pointer (&names, g_ptr_array_unref);
+      names = list_dir (dir);
+      for (guint i = 0; i < names->len && left == NULL; i++)
+        {
+          g_autofree char *path = g_build_filename (dir, names->pdata[i], NULL);
+          GStatBuf         st;
+
+          if (g_str_has_suffix (names->pdata[i], ".tmp") && g_stat (path, &st) == 0 && st.st_size > 64 * 1024)
+            left = g_steal_pointer (&path);
+        }
+      if (left == NULL)
+        g_usleep (1000);
+    }
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_nonnull (left);
+  g_assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+
+  /* Nothing a consumer would pick up. */
+  g_clear_pointer (&names, g_ptr_array_unref);
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 1);
+  g_assert_true (g_str_has_suffix (names->pdata[0], ".tmp"));
+
+  /* Make it stale (as it is after a while), and plant two look-alikes:
+   * a symlink to a file outside, and a live writer's locked file. */
+  backdate (left);
+  g_assert_true (g_file_set_contents (victim, "precious\n", -1, NULL));
+  g_assert_cmpint (symlink (victim, planted), ==, 0);
+  backdate (planted);
+  backdate (victim);
+  live_fd = g_open (live, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  g_assert_cmpint (live_fd, >=, 0);
+  g_assert_cmpint (flock (live_fd, LOCK_EX), ==, 0);
+  backdate (live);
+
+  {
+    g_autoptr (MsgTransport) transport = make_pickup (dir);
+    g_autoptr (MsgMessage) message = make_message (0);
+    g_autoptr (MsgSendReport) report = msg_transport_send_message (transport, message, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (report);
+  }
+  g_assert_false (g_file_test (left, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (planted, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_get_contents (victim, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "precious\n");
+  g_assert_true (g_file_test (live, G_FILE_TEST_IS_REGULAR));
+  g_close (live_fd, NULL);
+  g_clear_pointer (&names, g_ptr_array_unref);
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 3);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  msg_test_remove_tree (dir);
+  msg_test_remove_tree (big_dir);
+}
+
+/* umask 000 changes nothing: the file is 0600. The temporary's name is
+ * unpredictable and it is created with O_EXCL | O_NOFOLLOW, so a symlink
+ * cannot be planted at it; test_pickup_killed plants look-alikes. */
+static void
+test_pickup_umask (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTransport) transport = make_pickup (dir);
+  g_autoptr (MsgMessage) message = make_message (0);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  GStatBuf st;
+  mode_t   old = umask (0);
+
+  g_test_summary ("Under umask 000 a pickup file is still mode 0600.");
+  report = msg_transport_send_message (transport, message, NULL, &error);
+  umask (old);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+  g_assert_cmpint (g_stat (msg_send_report_get_pickup_file (report), &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0600);
+  msg_test_remove_tree (dir);
+}
+
 /* Setup. */
 
 static void
@@ -1727,6 +2583,20 @@ add_matrix (Proto proto)
       }
   g_test_add_data_func (proto == PROTO_SMTP ? "/faults/smtp/many-at-once" : "/faults/nntp/many-at-once",
                         GINT_TO_POINTER (proto), test_many_at_once);
+  if (proto == PROTO_SMTP)
+    for (Mode mode = MODE_SYNC; mode <= MODE_ASYNC; mode++)
+      {
+        g_autofree char *path = g_strdup_printf ("/faults/smtp/implicit-tls/tls1.0-only/%s", mode_names[mode]);
+
+        g_test_add_data_func (path, GINT_TO_POINTER (mode), test_tls10_only);
+      }
+  for (Mode mode = MODE_CANCEL_THREAD; mode <= MODE_CANCEL_LOOP; mode++)
+    {
+      g_autofree char *path = g_strdup_printf ("/faults/%s/one-shot/after-final-reply/%s", proto_names[proto],
+                                               mode_names[mode]);
+
+      g_test_add_data_func (path, GINT_TO_POINTER (proto * 4 + mode), test_cancel_after_final_reply);
+    }
 }
 
 /* `test-faults --markdown-table`: the table of stages × faults that the
@@ -1734,7 +2604,7 @@ add_matrix (Proto proto)
 static void
 print_table (void)
 {
-  static const char *const expect_text[] = { "TO", "TO(total)", "CL", "RF", "PR", "CA" };
+  static const char *const expect_text[] = { "TO", "TO(total)", "CL", "RF", "PR", "CA", "TLS", "CERT", "RJ" };
 
   for (Proto proto = PROTO_SMTP; proto <= PROTO_NNTP; proto++)
     {
@@ -1776,6 +2646,9 @@ main (int   argc,
       print_table ();
       return 0;
     }
+  test_argv0 = argv[0];
+  if (argc == 4 && g_str_equal (argv[1], "--tls10-server"))
+    return tls10_server_main (argv[2], argv[3]);
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   scale = msg_test_time_scale ();
   /* GLib makes it (and its descriptor) for the process's life on first
@@ -1791,6 +2664,17 @@ main (int   argc,
                         test_pickup_cancel);
   g_test_add_func ("/faults/pickup/write/disk-full/sync", test_pickup_disk_full);
   g_test_add_func ("/faults/pickup/directory/removed/sync", test_pickup_directory_removed);
+  g_test_add_func ("/faults/pickup/write/killed/sync", test_pickup_killed);
+  g_test_add_data_func ("/faults/pickup/directory/removed-mid-write/sync", GINT_TO_POINTER (MODE_SYNC),
+                        test_pickup_removed_mid_write);
+  g_test_add_data_func ("/faults/pickup/directory/removed-mid-write/async", GINT_TO_POINTER (MODE_ASYNC),
+                        test_pickup_removed_mid_write);
+  g_test_add_func ("/faults/pickup/write/umask-000/sync", test_pickup_umask);
+
+  g_test_add_data_func ("/faults/smtp/socket/emfile/sync", GINT_TO_POINTER (0), test_emfile);
+  g_test_add_data_func ("/faults/smtp/socket/emfile-after-context/sync", GINT_TO_POINTER (1), test_emfile);
+  g_test_add_data_func ("/faults/smtp/socket/emfile/async", GINT_TO_POINTER (2), test_emfile);
+  g_test_add_data_func ("/faults/smtp/socket/emfile-after-context/async", GINT_TO_POINTER (3), test_emfile);
 
   if (g_test_subprocess ())
     return g_test_run ();

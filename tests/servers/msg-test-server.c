@@ -242,8 +242,12 @@ conn_wait_hangup (Conn *c)
   g_cancellable_release_fd (c->server->stop);
 }
 
+/* @may_fail: the client is expected to refuse the handshake (a bad
+ * certificate): a failure is not the script's error, and the script goes
+ * on (its next steps see the closed connection). */
 static gboolean
-conn_starttls (Conn *c)
+conn_starttls (Conn    *c,
+               gboolean may_fail)
 {
   g_autoptr (GError) error = NULL;
   GIOStream *tls;
@@ -263,10 +267,11 @@ conn_starttls (Conn *c)
     }
   if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), c->server->stop, &error))
     {
-      server_set_error (c->server, "starttls: handshake failed: %s", error->message);
+      if (!may_fail)
+        server_set_error (c->server, "starttls: handshake failed: %s", error->message);
       g_object_unref (tls);
       c->closed = TRUE;
-      return FALSE;
+      return may_fail;
     }
   c->tls = tls;
   c->stream = tls;
@@ -418,7 +423,9 @@ conn_step (Conn       *c,
       return FALSE;
     }
   else if (g_str_equal (verb, "starttls"))
-    return conn_starttls (c);
+    return conn_starttls (c, FALSE);
+  else if (g_str_equal (verb, "tls-attempt"))
+    return conn_starttls (c, TRUE);
   else if (g_str_equal (verb, "small-rcvbuf"))
     return TRUE; /* acted on when the server was made */
   else if (g_str_equal (verb, "mark"))

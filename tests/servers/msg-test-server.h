@@ -23,6 +23,10 @@
  *   close                close the connection (FIN)
  *   reset                close with RST (SO_LINGER 0)
  *   starttls             start the TLS handshake as server
+ *   tls-attempt          the same, for a client that is expected to refuse
+ *                        the server's certificate: a failed handshake is
+ *                        not the script's error, and the script goes on
+ *                        (with the connection closed)
  *   tls-stall            accept TCP but never answer the TLS handshake
  *   wait-close           wait until the client closes (EOF or error)
  *   mark                 count a mark (msg_test_server_wait_mark): the
