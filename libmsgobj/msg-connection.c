@@ -945,6 +945,31 @@ check_peer_certificate (MsgConnection *self,
   return certificate_error (self, errors, error);
 }
 
+/* TLS 1.0 and 1.1 are deprecated (RFC 8996), yet GnuTLS's default
+ * priority on Debian 12 still offers them: refuse a session below 1.2. */
+static gboolean
+check_protocol_version (MsgConnection *self,
+                        GIOStream     *tls,
+                        GError       **error)
+{
+  GTlsProtocolVersion version = g_tls_connection_get_protocol_version (G_TLS_CONNECTION (tls));
+
+  if (version != G_TLS_PROTOCOL_VERSION_SSL_3_0 && version != G_TLS_PROTOCOL_VERSION_TLS_1_0 &&
+      version != G_TLS_PROTOCOL_VERSION_TLS_1_1)
+    return TRUE;
+
+  /* The socket first: dropping the TLS stream must not write. */
+  g_socket_close (self->socket, NULL);
+  g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE,
+               "TLS handshake with %s:%u failed: the server offers only %s; "
+               "TLS 1.2 or newer is required (RFC 8996)",
+               self->host, self->port,
+               version == G_TLS_PROTOCOL_VERSION_SSL_3_0   ? "SSL 3.0"
+               : version == G_TLS_PROTOCOL_VERSION_TLS_1_0 ? "TLS 1.0"
+                                                           : "TLS 1.1");
+  return FALSE;
+}
+
 /* Wraps the TCP connection in TLS and performs the handshake, with its own
  * exchange clock. */
 static gboolean
@@ -959,7 +984,8 @@ handshake (MsgConnection *self,
   if (tls == NULL)
     return FALSE;
   if (!tls_handshake (self, tls, until, cancellable, error) ||
-      !check_peer_certificate (self, tls, error))
+      !check_peer_certificate (self, tls, error) ||
+      !check_protocol_version (self, tls, error))
     return FALSE;
 
   self->tls = g_steal_pointer (&tls);

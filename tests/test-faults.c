@@ -1701,16 +1701,10 @@ test_tls10_only (gconstpointer data)
   g_assert_cmpint ((run.end - run.start) / 1000, <, ms_scaled (LONG_MS));
   closed_line = read_child_line (child_out, ms_scaled (SLACK_MS + 1000));
   g_assert_nonnull (closed_line);
-  if (g_str_equal (closed_line, "closed accepted"))
-    /* The handshake went through: the client sent EHLO over TLS 1.0 and
-     * read the server's FIN. */
-    g_test_incomplete ("The client accepts TLS 1.0 (GnuTLS's default priority still offers it); "
-                       "issue 13: refuse versions below TLS 1.2 after the handshake");
-  else
-    {
-      g_assert_cmpstr (closed_line, ==, "closed refused");
-      g_assert_true (run.error->domain == G_TLS_ERROR);
-    }
+  /* The client refuses the session once the handshake says TLS 1.0
+   * (RFC 8996): the server never hears EHLO. */
+  g_assert_cmpstr (closed_line, ==, "closed refused");
+  g_assert_true (run.error->domain == G_TLS_ERROR);
   g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
 
   /* The next send, to a healthy server, works. */
