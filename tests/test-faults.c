@@ -18,9 +18,26 @@
  * and the healthy one on the second, which the next send must make.
  *
  * Timing: the inactivity limit (Ti) is 0.3 s, the total deadline (Tt)
- * 0.5 s where a case is about it, the slack 100 ms. Every limit and the
- * slack are multiplied by MSGOBJ_TEST_TIME_SCALE (default 1; the valgrind
- * test setup sets it) for slow runs.
+ * 0.5 s where a case is about it, the slack (ε) 100 ms. Every limit and
+ * the slack are multiplied by MSGOBJ_TEST_TIME_SCALE (default 1; the
+ * valgrind test setup sets 8, build-aux/run-tests.sh 2 for ASan): what ε
+ * covers (waking up, aborting, closing, delivering an async result) is
+ * system calls and GLib code, measured under valgrind on a loaded
+ * two-core machine at well under 100 ms of the 800 ms.
+ *
+ * One thing is slower than that factor says: a cancel or a clock that
+ * fires while glib-networking's handshake thread computes (key shares,
+ * signatures) takes effect only when that thread next does I/O, and the
+ * library waits for it (it must not close the socket under a running
+ * handshake). That is CPU-bound crypto, about 40x slower under valgrind
+ * (not 8x), and slower again on a loaded machine: measured under
+ * valgrind on a loaded two-core machine, a cancel at the start of a
+ * handshake returned after 14 ms to 1.8 s. So the cases of the handshake
+ * stages allow, on top of ε, twice the slowest of three whole loopback
+ * handshakes timed at start-up in this process (calibrate_handshake()):
+ * the uninterruptible step is part of a handshake, and the load on a
+ * shared machine varies by about 2x between start-up and a case (the same
+ * handshake took 1.1 s to 2.2 s there). Natively that adds some 60 ms.
  */
 #include "config.h"
 
@@ -55,6 +72,18 @@ seconds_text (double ms)
   char buffer[G_ASCII_DTOSTR_BUF_SIZE];
 
   return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, ms * scale / 1000));
+}
+
+/* Asserts that @elapsed_ms is at most @bound_ms, and says both in the
+ * log, so that a slow run shows how close every case came to its bound. */
+static void
+assert_within (const char *what,
+               gint64      elapsed_ms,
+               gint64      bound_ms)
+{
+  g_test_message ("timing: %s %" G_GINT64_FORMAT " ms, bound %" G_GINT64_FORMAT " ms",
+                  what, elapsed_ms, bound_ms);
+  g_assert_cmpint (elapsed_ms, <=, bound_ms);
 }
 
 /* Protocols and their dialogues. */
@@ -600,6 +629,42 @@ ensure_tls (void)
     tls_certificate = msg_test_make_tls_certificate (NULL, &tls_ca_file);
 }
 
+/* The slowest of three loopback TLS handshakes (client and server in this
+ * process), in ms: see the comment at the top. */
+static gint64 handshake_ms;
+
+static void
+calibrate_handshake (void)
+{
+  ensure_tls ();
+  for (unsigned i = 0; i < 3; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (MsgTestServer) server = msg_test_server_new ("starttls\nline 220 ready\n");
+      g_autoptr (MsgConnection) connection = msg_connection_new ("127.0.0.1", msg_test_server_get_port (server));
+      g_autoptr (MsgReply) reply = NULL;
+      gint64 start = g_get_monotonic_time ();
+
+      msg_test_server_set_tls (server, tls_certificate);
+      msg_connection_set_tls_ca_file (connection, tls_ca_file);
+      msg_connection_set_timeout (connection, (double) ms_scaled (LONG_MS) / 1000);
+      msg_connection_connect (connection, TRUE, NULL, &error);
+      g_assert_no_error (error);
+      handshake_ms = MAX (handshake_ms, (g_get_monotonic_time () - start) / 1000);
+      reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_SMTP, NULL, &error);
+      g_assert_no_error (error);
+      msg_connection_abort (connection);
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+    }
+}
+
+/* What a case of @stage allows on top of ε. */
+static gint64
+stage_allowance (const Stage *stage)
+{
+  return stage->kind == KIND_HANDSHAKE ? 2 * handshake_ms : 0;
+}
+
 /* Configuration and messages. */
 
 static void
@@ -948,7 +1013,7 @@ assert_timing (const Case    *c,
                MsgTestServer *server)
 {
   Expect expect = case_expect (c);
-  gint64 slack = ms_scaled (SLACK_MS);
+  gint64 slack = ms_scaled (SLACK_MS) + stage_allowance (c->stage);
   gint64 unit = ms_scaled (UNIT_MS);
   gint64 total = ms_scaled (TOTAL_MS);
   gint64 from_call = (run->end - run->start) / 1000;
@@ -965,19 +1030,19 @@ assert_timing (const Case    *c,
       /* The unit clock starts when the command was sent: after the call,
        * before the server saw it. */
       g_assert_cmpint (from_call, >=, unit);
-      g_assert_cmpint (from_fault, <=, unit + slack);
+      assert_within ("fault to end", from_fault, unit + slack);
       break;
     case EXPECT_TIMED_OUT_TOTAL:
       g_assert_cmpint (from_call, >=, total);
-      g_assert_cmpint (from_call, <=, total + slack);
+      assert_within ("call to end", from_call, total + slack);
       break;
     case EXPECT_CANCELLED:
       g_assert_cmpint (run->cancelled_at, >, 0);
-      g_assert_cmpint ((run->end - run->cancelled_at) / 1000, <=, slack);
+      assert_within ("cancel to end", (run->end - run->cancelled_at) / 1000, slack);
       break;
     default:
       /* Immediate faults: certainly never a clock's wait. */
-      g_assert_cmpint (from_fault, <=, unit + slack);
+      assert_within ("fault to end", from_fault, unit + slack);
     }
 }
 
@@ -1080,11 +1145,11 @@ test_matrix_case (gconstpointer data)
       if (is_cancel_mode (c->mode))
         {
           g_assert_true (run.trigger_seen);
-          g_assert_cmpint ((run.end - run.cancelled_at) / 1000, <=, ms_scaled (SLACK_MS));
+          assert_within ("cancel to end", (run.end - run.cancelled_at) / 1000, ms_scaled (SLACK_MS));
         }
       else
-        g_assert_cmpint ((run.end - msg_test_server_get_mark_time (server)) / 1000, <=,
-                         ms_scaled (UNIT_MS + SLACK_MS));
+        assert_within ("fault to end", (run.end - msg_test_server_get_mark_time (server)) / 1000,
+                       ms_scaled (UNIT_MS + SLACK_MS));
     }
   else
     {
@@ -1297,13 +1362,13 @@ test_many_at_once (gconstpointer data)
       if (i % 2 == 0)
         {
           g_assert_error (many[i].error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-          g_assert_cmpint ((many[i].end - msg_test_server_get_mark_time (many[i].server)) / 1000, <=,
-                           ms_scaled (UNIT_MS) + allowance);
+          assert_within ("fault to end", (many[i].end - msg_test_server_get_mark_time (many[i].server)) / 1000,
+                         ms_scaled (UNIT_MS) + allowance);
         }
       else
         {
           g_assert_error (many[i].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-          g_assert_cmpint ((many[i].end - cancelled_at) / 1000, <=, allowance);
+          assert_within ("cancel to end", (many[i].end - cancelled_at) / 1000, allowance);
         }
       g_assert_true (msg_test_server_wait_closed (many[i].server, (unsigned) allowance));
     }
@@ -1473,7 +1538,7 @@ test_pickup_cancel (gconstpointer data)
 
   g_assert_true (pc.seen);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpint ((pa.end - pc.cancelled_at) / 1000, <=, ms_scaled (SLACK_MS));
+  assert_within ("cancel to end", (pa.end - pc.cancelled_at) / 1000, ms_scaled (SLACK_MS));
   names = list_dir (dir);
   g_assert_cmpuint (names->len, ==, 0);
   g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
@@ -1800,5 +1865,8 @@ main (int   argc,
       warm_up (proto);
       add_matrix (proto);
     }
+  calibrate_handshake ();
+  g_test_message ("time scale %g; a TLS handshake takes up to %" G_GINT64_FORMAT " ms here",
+                  scale, handshake_ms);
   return g_test_run ();
 }
