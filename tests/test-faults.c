@@ -25,19 +25,21 @@
  * system calls and GLib code, measured under valgrind on a loaded
  * two-core machine at well under 100 ms of the 800 ms.
  *
- * One thing is slower than that factor says: a cancel or a clock that
- * fires while glib-networking's handshake thread computes (key shares,
- * signatures) takes effect only when that thread next does I/O, and the
- * library waits for it (it must not close the socket under a running
- * handshake). That is CPU-bound crypto, about 40x slower under valgrind
- * (not 8x), and slower again on a loaded machine: measured under
- * valgrind on a loaded two-core machine, a cancel at the start of a
- * handshake returned after 14 ms to 1.8 s. So the cases of the handshake
- * stages allow, on top of ε, twice the slowest of three whole loopback
- * handshakes timed at start-up in this process (calibrate_handshake()):
- * the uninterruptible step is part of a handshake, and the load on a
- * shared machine varies by about 2x between start-up and a case (the same
- * handshake took 1.1 s to 2.2 s there). Natively that adds some 60 ms.
+ * One thing is slower than that factor says: a TLS handshake is CPU-bound
+ * crypto, about 40x slower under valgrind (not 8x), and slower again on
+ * a loaded machine. While the library waited for glib-networking's
+ * handshake thread to heed a cancel (it does so only at its next I/O), a
+ * cancel at the start of a handshake returned after 14 ms to 1.8 s under
+ * valgrind on a loaded two-core machine. Since the handshake runs on a
+ * thread of the library's that it abandons at once, the same cases took
+ * 0 to 451 ms: building the TLS client (reading the CA file) is still
+ * done in the caller's thread, and valgrind runs one thread at a time. So
+ * the cases of the handshake stages allow, on top of ε, twice the
+ * slowest of three whole loopback handshakes timed at start-up in this
+ * process (calibrate_handshake()): what cannot be interrupted is part of
+ * a handshake, and the load on a shared machine varies by about 2x
+ * between start-up and a case (the same handshake took 1.1 s to 2.2 s
+ * there). Natively that adds some 60 ms.
  *
  * The message stage is the same kind of case: after the server's fault
  * the client goes on making and writing message data (MIME, dot-stuffing:
