@@ -175,8 +175,12 @@ write_pickup_file (MsgTransport *transport,
   /* CRLF everywhere, no dot-stuffing: the file is plain RFC 5322. */
   data = msg_data_output_stream_new (buffered, FALSE);
 
-  /* Bcc stays in the file: the consuming MTA reads recipients from it. */
-  if (!msg_message_write_to_stream_full (message, data, MSG_WRITE_FLAGS_NONE, cancellable, error) ||
+  /* Bcc stays in a mail pickup file: the consuming MTA reads recipients
+   * from it. A news pickup file is published to every reader once a feeder
+   * posts it: it is written as the NNTP transport writes a post, without
+   * Bcc and the receipt requests. */
+  if (!msg_message_write_to_stream_full (message, data, post ? MSG_WRITE_FLAGS_NEWS : MSG_WRITE_FLAGS_NONE,
+                                         cancellable, error) ||
       !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error) ||
       !g_output_stream_flush (buffered, cancellable, error))
     {
