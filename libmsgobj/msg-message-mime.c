@@ -464,6 +464,9 @@ msg_message_new_from_bytes (GBytes  *bytes,
       return NULL;
     }
 
+  /* Nothing the object model does not see may reach the output. */
+  _msg_mime_object_repair_parsed (GMIME_OBJECT (mime));
+
   self = g_object_new (MSG_TYPE_MESSAGE, NULL);
   g_set_object (&self->mime, mime);
   self->parsed = TRUE;
@@ -628,6 +631,11 @@ msg_message_write_to_stream_full (MsgMessage    *self,
 
   _msg_message_ensure_tree (self);
 
+  /* The last line of defence: a header whose value would be written as
+   * more than one header line is refused, whatever put it there. */
+  if (!_msg_mime_object_check_headers (GMIME_OBJECT (self->mime), error))
+    return FALSE;
+
   options = g_mime_format_options_new ();
   g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
   if (flags & (MSG_WRITE_FLAGS_OMIT_BCC | MSG_WRITE_FLAGS_NEWS))
@@ -685,6 +693,8 @@ write_message_cb (GOutputStream *output,
  * `DataSource.SaveToFile`). The write is atomic: a temporary file in the
  * same directory is synced and renamed over @path, so @path is either the
  * complete message or left as it was; no partial file remains on error.
+ * A new file is mode 0600, whatever the umask (the message may hold Bcc
+ * recipients); a file it replaces keeps its mode.
  *
  * Returns: %TRUE on success
  */
