@@ -405,6 +405,58 @@ header_block_length (const guint8 *data,
   return len;
 }
 
+/* Whether @data has a lone CR (not followed by LF). */
+static gboolean
+has_lone_cr (const guint8 *data,
+             gsize         len)
+{
+  const guint8 *p = data;
+  const guint8 *end = data + len;
+
+  while ((p = memchr (p, '\r', end - p)) != NULL)
+    {
+      if (p + 1 == end || p[1] != '\n')
+        return TRUE;
+      p++;
+    }
+  return FALSE;
+}
+
+/* A copy of @data made safe to parse and write back, or %NULL if it
+ * already is. Every lone CR becomes CRLF on output (docs/design.md,
+ * decision 3), but GMime's parser takes it for an ordinary character: the
+ * parser must see the lines the writer will write. In the header block
+ * (@header_len bytes) a lone CR is made a space (`Subject: a\rBcc: x`
+ * would otherwise be written as a Bcc header that nobody parsed; GMime's
+ * decoded value already drops the CR); everywhere else, where it would be
+ * a line break on output, it is made one (LF) now, so a part's headers,
+ * its boundaries and its body are parsed as they will be written. An
+ * input that ends inside its header block gets a final line end, else a
+ * header added later would continue its line. */
+static guint8 *
+repair_input (const guint8 *data,
+              gsize         len,
+              gsize         header_len,
+              gsize        *out_len)
+{
+  gboolean unterminated = header_len == len && data[len - 1] != '\n';
+  guint8  *copy;
+
+  if (!unterminated && !has_lone_cr (data, len))
+    return NULL;
+
+  *out_len = len + (unterminated ? 1 : 0);
+  copy = g_malloc (*out_len);
+  memcpy (copy, data, len);
+  for (gsize i = 0; i < len; i++)
+    if (copy[i] == '\r' && (i + 1 == len || copy[i + 1] != '\n'))
+      copy[i] = i < header_len ? ' ' : '\n';
+  if (unterminated)
+    copy[len] = '\n';
+
+  return copy;
+}
+
 /**
  * msg_message_new_from_bytes:
  * @bytes: an RFC 5322 message
@@ -416,6 +468,16 @@ header_block_length (const guint8 *data,
  * bytes with CRLF line ends, except that GMime writes an empty line after
  * the closing boundary of a nested multipart that had none.
  *
+ * The input is untrusted, and what is written back is only what the
+ * object model sees: a lone CR (not followed by LF) in the message's
+ * header block is read and written as a space; anywhere else it is read as
+ * the line break it becomes on output (it was already written as CRLF), so
+ * a part is parsed as it will be written; a control
+ * character in a decoded `Content-Type` or `Content-Disposition` parameter
+ * (such as `filename*=utf-8''a%0D%0ABcc%3A%20x`) is made a space before
+ * anything can regenerate the header; an input that ends inside its
+ * header block is given a final line end.
+ *
  * Returns: (transfer full): the message, or %NULL with
  *   %MSG_MESSAGE_ERROR_PARSE if the input is not a message
  */
@@ -426,9 +488,10 @@ msg_message_new_from_bytes (GBytes  *bytes,
   g_autoptr (GMimeStream) stream = NULL;
   g_autoptr (GMimeParser) parser = NULL;
   g_autoptr (GMimeMessage) mime = NULL;
-  MsgMessage   *self;
-  gsize         len = 0;
-  const guint8 *data;
+  g_autofree guint8 *repaired = NULL;
+  MsgMessage        *self;
+  gsize              len = 0;
+  const guint8      *data;
 
   g_return_val_if_fail (bytes != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -451,6 +514,10 @@ msg_message_new_from_bytes (GBytes  *bytes,
                            "The input is not a message: its header contains a NUL byte");
       return NULL;
     }
+
+  repaired = repair_input (data, len, header_block_length (data, len), &len);
+  if (repaired != NULL)
+    data = repaired;
 
   stream = g_mime_stream_mem_new_with_buffer ((const char *) data, len);
   parser = g_mime_parser_new_with_stream (stream);

@@ -8,6 +8,8 @@
 
 #include "msg-message.h"
 
+#include <string.h>
+
 /* GMime set-up */
 
 void
@@ -153,10 +155,17 @@ repair_header_list (GMimeHeaderList *headers)
       const char      *raw = g_mime_header_get_raw_value (header);
       g_autofree char *fixed = NULL;
 
-      if (raw == NULL || !has_lone_cr (raw))
+      gboolean unterminated;
+
+      if (raw == NULL)
+        continue;
+      /* The last header of an input that ends inside it has no line end:
+       * a header added after it would be written on the same line. */
+      unterminated = *raw == '\0' || raw[strlen (raw) - 1] != '\n';
+      if (!unterminated && !has_lone_cr (raw))
         continue;
 
-      fixed = g_strdup (raw);
+      fixed = g_strconcat (raw, unterminated ? "\n" : "", NULL);
       for (char *p = fixed; *p != '\0'; p++)
         if (p[0] == '\r' && p[1] != '\n')
           *p = ' ';
@@ -220,10 +229,14 @@ _msg_mime_object_repair_parsed (GMimeObject *object)
 /* Serialisation */
 
 /* Whether @raw, a header's raw value, is one header: every line break is
- * CRLF or LF, followed by white space (a folded line) or ending it. */
+ * CRLF or LF, followed by white space (a folded line) or ending it, and
+ * it ends with one (else the next header would continue its line). */
 static gboolean
 raw_value_is_one_header (const char *raw)
 {
+  if (*raw == '\0' || raw[strlen (raw) - 1] != '\n')
+    return FALSE;
+
   for (const char *p = raw; *p != '\0'; p++)
     {
       if (*p == '\r')
