@@ -175,30 +175,53 @@ repair_header_list (GMimeHeaderList *headers)
 
 /* A parameter whose decoded value holds a control character (RFC 2231
  * "%0D%0A", a quoted CR) would be written back raw the moment GMime
- * regenerates its header: the controls are made spaces now. Changing a
- * value regenerates the header, so only a hostile one is touched. */
+ * regenerates its header: the controls are made spaces now, and a
+ * duplicate parameter is dropped. Changing a value regenerates the
+ * header, so only a hostile or malformed one is touched. */
+static gboolean
+is_duplicate_parameter (GMimeParamList *params,
+                        int             index)
+{
+  const char *name = g_mime_param_get_name (g_mime_param_list_get_parameter_at (params, index));
+
+  for (int j = 0; j < index; j++)
+    if (g_ascii_strcasecmp (name, g_mime_param_get_name (g_mime_param_list_get_parameter_at (params, j))) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 repair_parameters (GMimeParamList *params)
 {
-  int count = params != NULL ? g_mime_param_list_length (params) : 0;
+  int      count = params != NULL ? g_mime_param_list_length (params) : 0;
+  gboolean removed = FALSE;
+
+  /* A parameter given twice is read from its first occurrence; GMime
+   * regenerates the duplicates as clashing RFC 2231 continuations that
+   * read back as another value. Removing one does not regenerate the
+   * header (GMime 3.2): setting a value below does. */
+  for (int i = count - 1; i > 0; i--)
+    if (is_duplicate_parameter (params, i))
+      {
+        g_mime_param_list_remove_at (params, i);
+        removed = TRUE;
+      }
+  count = params != NULL ? g_mime_param_list_length (params) : 0;
 
   for (int i = 0; i < count; i++)
     {
       GMimeParam      *param = g_mime_param_list_get_parameter_at (params, i);
-      const char      *value = g_mime_param_get_value (param);
-      g_autofree char *fixed = NULL;
+      g_autofree char *fixed = g_strdup (g_mime_param_get_value (param));
       gboolean         bad = FALSE;
 
-      for (const char *p = value; p != NULL && *p != '\0'; p++)
-        bad = bad || _msg_is_forbidden_control ((guchar) *p);
-      if (!bad)
-        continue;
-
-      fixed = g_strdup (value);
-      for (char *p = fixed; *p != '\0'; p++)
+      for (char *p = fixed; p != NULL && *p != '\0'; p++)
         if (_msg_is_forbidden_control ((guchar) *p))
-          *p = ' ';
-      g_mime_param_set_value (param, fixed);
+          {
+            *p = ' ';
+            bad = TRUE;
+          }
+      if (bad || (removed && i == 0))
+        g_mime_param_set_value (param, fixed);
     }
 }
 

