@@ -359,9 +359,12 @@ mutate_and_check (MsgMessage *message,
         goto out;
     }
 
-  /* The parsed tree is rebuilt around the new part. */
+  /* The parsed tree is rebuilt around the new part. Which text part of
+   * the rebuilt tree is the body, and so which parts are listed as
+   * attachments, is the model's choice (the first text/plain), not the
+   * parser's: only the header fields are compared. */
   if (msg_message_add_attachment_bytes (message, content, "oracle.txt", "text/plain", NULL) != NULL)
-    check_mutation (message, fields, NULL, compare_parts);
+    check_mutation (message, fields, NULL, FALSE);
 
 out:
   g_free (oracle);

@@ -72,8 +72,19 @@ def test_filename_cases(disposition, safe, raw):
     assert part.get_raw_filename() == raw
 
 
+# CPython's own email test messages, when its test suite is installed
+# (Debian: libpython3.X-testsuite); read in place, not copied.
+CPYTHON_DATA = os.path.join(os.path.dirname(os.path.dirname(email.__file__)),
+                            "test", "test_email", "data")
+
+
 def corpus_files():
-    return sorted(os.listdir(CORPUS))
+    files = [os.path.join(CORPUS, name) for name in sorted(os.listdir(CORPUS))]
+    if os.path.isdir(CPYTHON_DATA):
+        files += [os.path.join(CPYTHON_DATA, name)
+                  for name in sorted(os.listdir(CPYTHON_DATA))
+                  if name.startswith("msg_")]
+    return files
 
 
 def addresses(value):
@@ -96,11 +107,11 @@ def message_id(value):
     return str(value).strip().strip("<>")
 
 
-@pytest.mark.parametrize("name", corpus_files())
-def test_differential_round_trip(name):
+@pytest.mark.parametrize("path", corpus_files(), ids=os.path.basename)
+def test_differential_round_trip(path):
     """libmsgobj's model of a corpus message and Python's reading of what
     libmsgobj writes agree on the fields that decide delivery."""
-    with open(os.path.join(CORPUS, name), "rb") as f:
+    with open(path, "rb") as f:
         raw = f.read()
     try:
         message = parse(raw)
