@@ -190,6 +190,17 @@ is_duplicate_parameter (GMimeParamList *params,
   return FALSE;
 }
 
+/* GMime writes an empty value as `name=`, which its parser then takes
+ * for the end of the list: the parameters after it would be lost. */
+static gboolean
+is_empty_parameter (GMimeParamList *params,
+                    int             index)
+{
+  const char *value = g_mime_param_get_value (g_mime_param_list_get_parameter_at (params, index));
+
+  return value == NULL || *value == '\0';
+}
+
 static void
 repair_parameters (GMimeParamList *params)
 {
@@ -198,10 +209,11 @@ repair_parameters (GMimeParamList *params)
 
   /* A parameter given twice is read from its first occurrence; GMime
    * regenerates the duplicates as clashing RFC 2231 continuations that
-   * read back as another value. Removing one does not regenerate the
-   * header (GMime 3.2): setting a value below does. */
-  for (int i = count - 1; i > 0; i--)
-    if (is_duplicate_parameter (params, i))
+   * read back as another value, and an empty one as the end of the list.
+   * Removing one does not regenerate the header (GMime 3.2): setting a
+   * value below does. */
+  for (int i = count - 1; i >= 0; i--)
+    if (is_duplicate_parameter (params, i) || is_empty_parameter (params, i))
       {
         g_mime_param_list_remove_at (params, i);
         removed = TRUE;
