@@ -88,11 +88,14 @@ def corpus_files():
 
 
 def addresses(value):
+    """The addr-specs of a header value. A "mailbox" without "@" (raw
+    8-bit garbage) is no one to deliver to: Python keeps it, GMime does
+    not, and it is left out."""
     if value is None:
         return []
     return sorted(addr.lower()
                   for _, addr in email.utils.getaddresses([str(value)])
-                  if addr)
+                  if "@" in addr)
 
 
 def text(value):
