@@ -462,11 +462,14 @@ copy_object (GMimeObject *object)
 {
   g_autoptr (GMimeStream) mem = g_mime_stream_mem_new ();
   g_autoptr (GMimeParser) parser = NULL;
+  GMimeObject *copy;
 
   g_mime_object_write_to_stream (object, NULL, mem);
   g_mime_stream_reset (mem);
   parser = g_mime_parser_new_with_stream (mem);
-  return g_mime_parser_construct_part (parser, _msg_parser_options ());
+  copy = g_mime_parser_construct_part (parser, _msg_parser_options ());
+  _msg_mime_object_repair_parsed (copy);
+  return copy;
 }
 
 MsgBodyPart *
@@ -852,12 +855,41 @@ msg_body_part_set_charset (MsgBodyPart *self,
  * msg_body_part_get_filename: (get-property filename)
  * @self: a body part
  *
- * Gets the file name of the part.
+ * Gets the file name of the part, made safe to use as the name of a file
+ * in a directory of the caller's choice: only the last component of a Unix
+ * or Windows path is kept, and every control character (C0, DEL, C1) is
+ * replaced with `_`. A parsed message is untrusted input: its `filename`
+ * parameter may be `../../.bashrc` or hold a line break. A name that is
+ * empty, `.` or `..` once cleaned gives %NULL. The value exactly as the
+ * message states it is [method@BodyPart.get_raw_filename].
  *
- * Returns: (transfer full) (nullable): the file name
+ * Returns: (transfer full) (nullable): the safe file name
  */
 char *
 msg_body_part_get_filename (MsgBodyPart *self)
+{
+  g_return_val_if_fail (MSG_IS_BODY_PART (self), NULL);
+
+  if (!GMIME_IS_PART (self->object))
+    return NULL;
+
+  return _msg_safe_filename (g_mime_part_get_filename (GMIME_PART (self->object)));
+}
+
+/**
+ * msg_body_part_get_raw_filename:
+ * @self: a body part
+ *
+ * Gets the file name of the part as the message states it (the decoded
+ * `filename` parameter of `Content-Disposition`, else the `name` parameter
+ * of `Content-Type`), unchecked: it may name a directory, hold `..`
+ * components or control characters. Never use it as a path; see
+ * [method@BodyPart.get_filename].
+ *
+ * Returns: (transfer full) (nullable): the file name as stated
+ */
+char *
+msg_body_part_get_raw_filename (MsgBodyPart *self)
 {
   g_return_val_if_fail (MSG_IS_BODY_PART (self), NULL);
 
@@ -1402,7 +1434,13 @@ save_decoded_cb (GOutputStream *output,
  *
  * Writes the decoded content of the part to @path (CDO `SaveToFile`). The
  * file is written atomically: a temporary file in the same directory is
- * synced and renamed, so @path is either complete or untouched.
+ * synced and renamed, so @path is either complete or untouched. A new file
+ * is mode 0600; a file it replaces keeps its mode.
+ *
+ * If @path is an existing directory, the part is saved in it under its
+ * safe file name ([method@BodyPart.get_filename]), so a hostile name such
+ * as `../../x` cannot write outside it; a part without a usable name is
+ * %MSG_MESSAGE_ERROR_INVALID_ATTACHMENT.
  *
  * Returns: %TRUE on success
  */
@@ -1412,12 +1450,30 @@ msg_body_part_save_to_file (MsgBodyPart *self,
                             GError     **error)
 {
   g_autoptr (GMimeStream) stream = NULL;
-  SaveData data;
-  gboolean ok;
+  g_autofree char *in_dir = NULL;
+  SaveData         data;
+  gboolean         ok;
 
   g_return_val_if_fail (MSG_IS_BODY_PART (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *name = msg_body_part_get_filename (self);
+
+      if (name == NULL)
+        {
+          g_autofree char *display = g_filename_display_name (path);
+
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
+                       "Cannot save the part in the directory “%s”: it has no usable file name",
+                       display);
+          return FALSE;
+        }
+      in_dir = g_build_filename (path, name, NULL);
+      path = in_dir;
+    }
 
   stream = _msg_body_part_open_decoded (self);
   if (stream == NULL)

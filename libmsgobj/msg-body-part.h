@@ -37,6 +37,8 @@ gboolean     msg_body_part_set_charset                   (MsgBodyPart  *self,
 MSG_AVAILABLE_IN_ALL
 char        *msg_body_part_get_filename                  (MsgBodyPart  *self);
 MSG_AVAILABLE_IN_ALL
+char        *msg_body_part_get_raw_filename              (MsgBodyPart  *self);
+MSG_AVAILABLE_IN_ALL
 gboolean     msg_body_part_set_filename                  (MsgBodyPart  *self,
                                                           const char   *filename,
                                                           GError      **error);

@@ -14,7 +14,8 @@ typedef gboolean (*MsgWriteFunc) (GOutputStream *output,
                                   GError       **error);
 
 /* Writes @path atomically: a temporary file in the same directory,
- * fsync, rename. On error nothing is left behind. */
+ * fsync, rename. On error nothing is left behind. A new file is mode
+ * 0600; a regular file it replaces keeps its mode. */
 gboolean _msg_write_file_atomically (const char  *path,
                                      MsgWriteFunc func,
                                      gpointer     user_data,

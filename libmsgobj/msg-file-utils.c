@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <gio/gunixoutputstream.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static gboolean
@@ -38,15 +39,34 @@ _msg_write_file_atomically (const char  *path,
   g_autoptr (GOutputStream) out = NULL;
   gboolean ok;
   int      fd;
+  GStatBuf old;
+  mode_t   mode = 0600;
 
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
     return set_file_error (error, EISDIR, "write", path);
 
+  /* A message file may hold Bcc recipients and private content: a new
+   * file is readable by its owner only, a replaced one keeps its mode (the
+   * rename replaces a symlink itself, so only a regular file counts). */
+  if (g_lstat (path, &old) == 0 && S_ISREG (old.st_mode))
+    mode = old.st_mode & 0777;
+
   tmpl_name = g_strdup_printf (".%s.XXXXXX", base);
   tmpl = g_build_filename (dir, tmpl_name, NULL);
-  fd = g_mkstemp_full (tmpl, O_RDWR | O_CLOEXEC, 0666);
+  fd = g_mkstemp_full (tmpl, O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0)
     return set_file_error (error, errno, "create a temporary file next to", path);
+
+  /* The umask does not apply to fchmod: the mode is exactly the one
+   * chosen above. */
+  if (fchmod (fd, mode) != 0)
+    {
+      int errsv = errno;
+
+      close (fd);
+      g_unlink (tmpl);
+      return set_file_error (error, errsv, "set the mode of", tmpl);
+    }
 
   /* The descriptor stays ours: it is synced before it is closed. */
   out = g_unix_output_stream_new (fd, FALSE);

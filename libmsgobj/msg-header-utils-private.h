@@ -25,6 +25,10 @@ gboolean _msg_check_media_type (const char *value,
                                 GError    **error);
 /* Returns the file name without directory components, or NULL with an
  * error. */
+/* @value as a safe base name: the last path component, controls made
+ * '_', valid UTF-8; %NULL if nothing usable is left. */
+char *_msg_safe_filename (const char *value);
+
 char *_msg_check_filename (const char *value,
                            GError    **error);
 

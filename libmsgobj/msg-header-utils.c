@@ -257,6 +257,42 @@ _msg_check_media_type (const char *value,
 }
 
 char *
+_msg_safe_filename (const char *value)
+{
+  g_autofree char *valid = NULL;
+  const char      *base;
+  GString         *out;
+
+  if (value == NULL)
+    return NULL;
+
+  valid = g_utf8_make_valid (value, -1);
+  base = valid;
+  for (const char *p = valid; *p != '\0'; p++)
+    if (*p == '/' || *p == '\\')
+      base = p + 1;
+
+  out = g_string_sized_new (strlen (base));
+  for (const char *p = base; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+        g_string_append_c (out, '_');
+      else
+        g_string_append_len (out, p, g_utf8_next_char (p) - p);
+    }
+
+  if (out->len == 0 || strcmp (out->str, ".") == 0 || strcmp (out->str, "..") == 0)
+    {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+char *
 _msg_check_filename (const char *value,
                      GError    **error)
 {

@@ -442,6 +442,58 @@ header_block_length (const guint8 *data,
   return len;
 }
 
+/* Whether @data has a lone CR (not followed by LF). */
+static gboolean
+has_lone_cr (const guint8 *data,
+             gsize         len)
+{
+  const guint8 *p = data;
+  const guint8 *end = data + len;
+
+  while ((p = memchr (p, '\r', end - p)) != NULL)
+    {
+      if (p + 1 == end || p[1] != '\n')
+        return TRUE;
+      p++;
+    }
+  return FALSE;
+}
+
+/* A copy of @data made safe to parse and write back, or %NULL if it
+ * already is. Every lone CR becomes CRLF on output (docs/design.md,
+ * decision 3), but GMime's parser takes it for an ordinary character: the
+ * parser must see the lines the writer will write. In the header block
+ * (@header_len bytes) a lone CR is made a space (`Subject: a\rBcc: x`
+ * would otherwise be written as a Bcc header that nobody parsed; GMime's
+ * decoded value already drops the CR); everywhere else, where it would be
+ * a line break on output, it is made one (LF) now, so a part's headers,
+ * its boundaries and its body are parsed as they will be written. An
+ * input that ends inside its header block gets a final line end, else a
+ * header added later would continue its line. */
+static guint8 *
+repair_input (const guint8 *data,
+              gsize         len,
+              gsize         header_len,
+              gsize        *out_len)
+{
+  gboolean unterminated = header_len == len && data[len - 1] != '\n';
+  guint8  *copy;
+
+  if (!unterminated && !has_lone_cr (data, len))
+    return NULL;
+
+  *out_len = len + (unterminated ? 1 : 0);
+  copy = g_malloc (*out_len);
+  memcpy (copy, data, len);
+  for (gsize i = 0; i < len; i++)
+    if (copy[i] == '\r' && (i + 1 == len || copy[i + 1] != '\n'))
+      copy[i] = i < header_len ? ' ' : '\n';
+  if (unterminated)
+    copy[len] = '\n';
+
+  return copy;
+}
+
 /**
  * msg_message_new_from_bytes:
  * @bytes: an RFC 5322 message
@@ -453,6 +505,16 @@ header_block_length (const guint8 *data,
  * bytes with CRLF line ends, except that GMime writes an empty line after
  * the closing boundary of a nested multipart that had none.
  *
+ * The input is untrusted, and what is written back is only what the
+ * object model sees: a lone CR (not followed by LF) in the message's
+ * header block is read and written as a space; anywhere else it is read as
+ * the line break it becomes on output (it was already written as CRLF), so
+ * a part is parsed as it will be written; a control
+ * character in a decoded `Content-Type` or `Content-Disposition` parameter
+ * (such as `filename*=utf-8''a%0D%0ABcc%3A%20x`) is made a space before
+ * anything can regenerate the header; an input that ends inside its
+ * header block is given a final line end.
+ *
  * Returns: (transfer full): the message, or %NULL with
  *   %MSG_MESSAGE_ERROR_PARSE if the input is not a message
  */
@@ -463,9 +525,10 @@ msg_message_new_from_bytes (GBytes  *bytes,
   g_autoptr (GMimeStream) stream = NULL;
   g_autoptr (GMimeParser) parser = NULL;
   g_autoptr (GMimeMessage) mime = NULL;
-  MsgMessage   *self;
-  gsize         len = 0;
-  const guint8 *data;
+  g_autofree guint8 *repaired = NULL;
+  MsgMessage        *self;
+  gsize              len = 0;
+  const guint8      *data;
 
   g_return_val_if_fail (bytes != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -489,6 +552,10 @@ msg_message_new_from_bytes (GBytes  *bytes,
       return NULL;
     }
 
+  repaired = repair_input (data, len, header_block_length (data, len), &len);
+  if (repaired != NULL)
+    data = repaired;
+
   stream = g_mime_stream_mem_new_with_buffer ((const char *) data, len);
   parser = g_mime_parser_new_with_stream (stream);
   g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
@@ -500,6 +567,9 @@ msg_message_new_from_bytes (GBytes  *bytes,
                            "The input is not a message: it does not start with a header");
       return NULL;
     }
+
+  /* Nothing the object model does not see may reach the output. */
+  _msg_mime_object_repair_parsed (GMIME_OBJECT (mime));
 
   self = g_object_new (MSG_TYPE_MESSAGE, NULL);
   g_set_object (&self->mime, mime);
@@ -670,6 +740,11 @@ msg_message_write_to_stream_full (MsgMessage    *self,
 
   _msg_message_ensure_tree (self);
 
+  /* The last line of defence: a header whose value would be written as
+   * more than one header line is refused, whatever put it there. */
+  if (!_msg_mime_object_check_headers (GMIME_OBJECT (self->mime), error))
+    return FALSE;
+
   options = g_mime_format_options_new ();
   g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
   if (flags & (MSG_WRITE_FLAGS_OMIT_BCC | MSG_WRITE_FLAGS_NEWS))
@@ -734,6 +809,8 @@ write_message_cb (GOutputStream *output,
  * `DataSource.SaveToFile`). The write is atomic: a temporary file in the
  * same directory is synced and renamed over @path, so @path is either the
  * complete message or left as it was; no partial file remains on error.
+ * A new file is mode 0600, whatever the umask (the message may hold Bcc
+ * recipients); a file it replaces keeps its mode.
  *
  * Returns: %TRUE on success, and the message is then bound to @path
  *   ([method@Message.save], [method@Message.get_is_dirty])

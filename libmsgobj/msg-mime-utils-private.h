@@ -45,4 +45,15 @@ GMimeContentEncoding _msg_choose_encoding (const guint8 *data,
                                            gsize         len,
                                            gboolean      is_text);
 
+/* Makes a parsed tree safe to write back, in place: a lone CR in a header
+ * value (of the message or of any part) becomes a space, and so does a
+ * control character in a decoded Content-Type or Content-Disposition
+ * parameter, before anything can regenerate the header. */
+void _msg_mime_object_repair_parsed (GMimeObject *object);
+
+/* Checks that every header of @object and of its parts is written as one
+ * header: %MSG_MESSAGE_ERROR_INVALID_HEADER otherwise. */
+gboolean _msg_mime_object_check_headers (GMimeObject *object,
+                                         GError     **error);
+
 G_END_DECLS

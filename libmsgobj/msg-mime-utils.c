@@ -6,6 +6,10 @@
 
 #include "msg-mime-utils-private.h"
 
+#include "msg-message.h"
+
+#include <string.h>
+
 /* GMime set-up */
 
 void
@@ -123,4 +127,199 @@ _msg_choose_encoding (const guint8 *data,
     return GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
 
   return GMIME_CONTENT_ENCODING_BASE64;
+}
+
+/* Parsed input */
+
+static gboolean
+has_lone_cr (const char *raw)
+{
+  for (const char *p = raw; *p != '\0'; p++)
+    if (p[0] == '\r' && p[1] != '\n')
+      return TRUE;
+  return FALSE;
+}
+
+/* A bare CR inside a header value is kept by GMime's parser as part of the
+ * value, but every lone CR becomes CRLF on output (docs/design.md,
+ * decision 3): it would start a header line that nobody parsed. It is made
+ * a space, as the header's parsed value already treats it. */
+static void
+repair_header_list (GMimeHeaderList *headers)
+{
+  int count = g_mime_header_list_get_count (headers);
+
+  for (int i = 0; i < count; i++)
+    {
+      GMimeHeader     *header = g_mime_header_list_get_header_at (headers, i);
+      const char      *raw = g_mime_header_get_raw_value (header);
+      g_autofree char *fixed = NULL;
+
+      gboolean unterminated;
+
+      if (raw == NULL)
+        continue;
+      /* The last header of an input that ends inside it has no line end:
+       * a header added after it would be written on the same line. */
+      unterminated = *raw == '\0' || raw[strlen (raw) - 1] != '\n';
+      if (!unterminated && !has_lone_cr (raw))
+        continue;
+
+      fixed = g_strconcat (raw, unterminated ? "\n" : "", NULL);
+      for (char *p = fixed; *p != '\0'; p++)
+        if (p[0] == '\r' && p[1] != '\n')
+          *p = ' ';
+      g_mime_header_set_raw_value (header, fixed);
+    }
+}
+
+/* A parameter whose decoded value holds a control character (RFC 2231
+ * "%0D%0A", a quoted CR) would be written back raw the moment GMime
+ * regenerates its header: the controls are made spaces now, and a
+ * duplicate parameter is dropped. Changing a value regenerates the
+ * header, so only a hostile or malformed one is touched. */
+static gboolean
+is_duplicate_parameter (GMimeParamList *params,
+                        int             index)
+{
+  const char *name = g_mime_param_get_name (g_mime_param_list_get_parameter_at (params, index));
+
+  for (int j = 0; j < index; j++)
+    if (g_ascii_strcasecmp (name, g_mime_param_get_name (g_mime_param_list_get_parameter_at (params, j))) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* GMime writes an empty value as `name=`, which its parser then takes
+ * for the end of the list: the parameters after it would be lost. */
+static gboolean
+is_empty_parameter (GMimeParamList *params,
+                    int             index)
+{
+  const char *value = g_mime_param_get_value (g_mime_param_list_get_parameter_at (params, index));
+
+  return value == NULL || *value == '\0';
+}
+
+static void
+repair_parameters (GMimeParamList *params)
+{
+  int      count = params != NULL ? g_mime_param_list_length (params) : 0;
+  gboolean removed = FALSE;
+
+  /* A parameter given twice is read from its first occurrence; GMime
+   * regenerates the duplicates as clashing RFC 2231 continuations that
+   * read back as another value, and an empty one as the end of the list.
+   * Removing one does not regenerate the header (GMime 3.2): setting a
+   * value below does. */
+  for (int i = count - 1; i >= 0; i--)
+    if (is_duplicate_parameter (params, i) || is_empty_parameter (params, i))
+      {
+        g_mime_param_list_remove_at (params, i);
+        removed = TRUE;
+      }
+  count = params != NULL ? g_mime_param_list_length (params) : 0;
+
+  for (int i = 0; i < count; i++)
+    {
+      GMimeParam      *param = g_mime_param_list_get_parameter_at (params, i);
+      g_autofree char *fixed = g_strdup (g_mime_param_get_value (param));
+      gboolean         bad = FALSE;
+
+      for (char *p = fixed; p != NULL && *p != '\0'; p++)
+        if (_msg_is_forbidden_control ((guchar) *p))
+          {
+            *p = ' ';
+            bad = TRUE;
+          }
+      if (bad || (removed && i == 0))
+        g_mime_param_set_value (param, fixed);
+    }
+}
+
+void
+_msg_mime_object_repair_parsed (GMimeObject *object)
+{
+  GMimeContentDisposition *disposition;
+
+  if (object == NULL)
+    return;
+
+  repair_header_list (g_mime_object_get_header_list (object));
+  if (!GMIME_IS_MESSAGE (object))
+    repair_parameters (g_mime_content_type_get_parameters (g_mime_object_get_content_type (object)));
+  disposition = g_mime_object_get_content_disposition (object);
+  if (disposition != NULL)
+    repair_parameters (g_mime_content_disposition_get_parameters (disposition));
+
+  if (GMIME_IS_MESSAGE (object))
+    _msg_mime_object_repair_parsed (g_mime_message_get_mime_part (GMIME_MESSAGE (object)));
+  else if (GMIME_IS_MESSAGE_PART (object))
+    _msg_mime_object_repair_parsed (GMIME_OBJECT (g_mime_message_part_get_message (GMIME_MESSAGE_PART (object))));
+  else if (GMIME_IS_MULTIPART (object))
+    for (int i = 0; i < g_mime_multipart_get_count (GMIME_MULTIPART (object)); i++)
+      _msg_mime_object_repair_parsed (g_mime_multipart_get_part (GMIME_MULTIPART (object), i));
+}
+
+/* Serialisation */
+
+/* Whether @raw, a header's raw value, is one header: every line break is
+ * CRLF or LF, followed by white space (a folded line) or ending it, and
+ * it ends with one (else the next header would continue its line). */
+static gboolean
+raw_value_is_one_header (const char *raw)
+{
+  if (*raw == '\0' || raw[strlen (raw) - 1] != '\n')
+    return FALSE;
+
+  for (const char *p = raw; *p != '\0'; p++)
+    {
+      if (*p == '\r')
+        {
+          if (p[1] != '\n')
+            return FALSE;
+          continue;
+        }
+      if (*p == '\n' && p[1] != '\0' && p[1] != ' ' && p[1] != '\t')
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_msg_mime_object_check_headers (GMimeObject *object,
+                                GError     **error)
+{
+  GMimeHeaderList *headers;
+  int              count;
+
+  if (object == NULL)
+    return TRUE;
+
+  headers = g_mime_object_get_header_list (object);
+  count = g_mime_header_list_get_count (headers);
+  for (int i = 0; i < count; i++)
+    {
+      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
+      const char  *raw = g_mime_header_get_raw_value (header);
+
+      if (raw != NULL && !raw_value_is_one_header (raw))
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "The header “%s” holds a line break that would start a header of its own",
+                       g_mime_header_get_name (header));
+          return FALSE;
+        }
+    }
+
+  if (GMIME_IS_MESSAGE (object))
+    return _msg_mime_object_check_headers (g_mime_message_get_mime_part (GMIME_MESSAGE (object)), error);
+  if (GMIME_IS_MESSAGE_PART (object))
+    return _msg_mime_object_check_headers (GMIME_OBJECT (g_mime_message_part_get_message (GMIME_MESSAGE_PART (object))), error);
+  if (GMIME_IS_MULTIPART (object))
+    for (int i = 0; i < g_mime_multipart_get_count (GMIME_MULTIPART (object)); i++)
+      if (!_msg_mime_object_check_headers (g_mime_multipart_get_part (GMIME_MULTIPART (object), i), error))
+        return FALSE;
+
+  return TRUE;
 }

@@ -252,10 +252,11 @@ forward_cancel_cb (GCancellable *cancellable,
   g_cancellable_cancel (user_data);
 }
 
-/* Writes the message into the temporary file @fd, through @data (on
- * @buffered). */
+/* Writes the message (as a post with @post) into the temporary file @fd,
+ * through @data (on @buffered). */
 static gboolean
 write_contents (MsgMessage    *message,
+                gboolean       post,
                 int            fd,
                 GOutputStream *buffered,
                 GOutputStream *data,
@@ -270,8 +271,12 @@ write_contents (MsgMessage    *message,
 
   if (cancellable != NULL)
     handler = g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel_cb), watch.cancellable, NULL);
-  /* Bcc stays in the file: the consuming MTA reads recipients from it. */
-  ok = msg_message_write_to_stream_full (message, counter, MSG_WRITE_FLAGS_NONE, watch.cancellable, error) &&
+  /* Bcc stays in a mail pickup file: the consuming MTA reads recipients
+   * from it. A news pickup file is published to every reader once a feeder
+   * posts it: it is written as the NNTP transport writes a post, without
+   * Bcc and the receipt requests. */
+  ok = msg_message_write_to_stream_full (message, counter, post ? MSG_WRITE_FLAGS_NEWS : MSG_WRITE_FLAGS_NONE,
+                                         watch.cancellable, error) &&
        msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), watch.cancellable, error) &&
        g_output_stream_flush (buffered, watch.cancellable, error);
   if (cancellable != NULL)
@@ -348,7 +353,7 @@ write_pickup_file (MsgTransport *transport,
   /* CRLF everywhere, no dot-stuffing: the file is plain RFC 5322. */
   data = msg_data_output_stream_new (buffered, FALSE);
 
-  if (!write_contents (message, fd, buffered, data, dir_path, cancellable, error))
+  if (!write_contents (message, post, fd, buffered, data, dir_path, cancellable, error))
     goto fail;
 
   written = msg_data_output_stream_get_bytes_out (MSG_DATA_OUTPUT_STREAM (data));

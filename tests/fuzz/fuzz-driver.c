@@ -6,7 +6,9 @@
  * Feeds every file of the corpus, then ITERATIONS (default 2000) inputs
  * made by mutating corpus files with a fixed seed, so that every normal
  * test run exercises the targets deterministically; libFuzzer builds
- * (-Dfuzzing=true with clang) explore further.
+ * (-Dfuzzing=true with clang) explore further. With
+ * MSGOBJ_FUZZ_LAST_INPUT=FILE, each mutated input is written to FILE
+ * before it is run, so the one that failed can be replayed.
  */
 #include "config.h"
 
@@ -93,6 +95,7 @@ main (int   argc,
   int         first = 1;
   unsigned    iterations = 2000;
   gboolean    tap = FALSE;
+  const char *last = g_getenv ("MSGOBJ_FUZZ_LAST_INPUT");
 
   if (argc > 1 && g_str_equal (argv[1], "--tap"))
     {
@@ -137,6 +140,9 @@ main (int   argc,
       gsize         size;
       const guint8 *data = g_bytes_get_data (input, &size);
 
+      /* To reproduce a failure: the input being run is in this file. */
+      if (last != NULL)
+        g_assert_true (g_file_set_contents (last, (const char *) data, size, NULL));
       LLVMFuzzerTestOneInput (data, size);
     }
   if (tap)
