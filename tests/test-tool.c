@@ -38,7 +38,9 @@ run_tool (Run               *run,
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GSubprocess) process = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  const char *tool = g_getenv ("MSGOBJ_TEST_TOOL");
+  const char      *tool = g_getenv ("MSGOBJ_TEST_TOOL");
+  g_autofree char *input_path = NULL;
+  int              input_fd;
 
   g_assert_nonnull (tool);
   g_ptr_array_add (argv, (char *) tool);
@@ -46,16 +48,23 @@ run_tool (Run               *run,
     g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  /* Standard input from a file, not a pipe: a run that exits without
+   * reading it (a usage error) must not fail the test with a broken pipe. */
+  input_fd = g_file_open_tmp ("msgobj-tool-input-XXXXXX", &input_path, &error);
+  g_assert_no_error (error);
+  g_close (input_fd, NULL);
+  g_assert_true (g_file_set_contents (input_path, input != NULL ? input : "", -1, &error));
+  g_assert_no_error (error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_stdin_file_path (launcher, input_path);
   g_subprocess_launcher_unsetenv (launcher, "MSGOBJ_CONFIG");
   /* The isolated directories of this test, for the tool too. */
   g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
   process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input != NULL ? input : "", NULL, &run->out, &run->err, &error);
+  g_unlink (input_path);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &run->out, &run->err, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (process));
   run->status = g_subprocess_get_exit_status (process);
