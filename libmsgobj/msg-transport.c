@@ -830,10 +830,12 @@ operation_wait_turn (Operation    *op,
   gulong               handler = 0;
   gint64               deadline;
 
+  /* Even when the turn has already come (a worker thread scheduled late
+   * on a busy machine), a call cancelled meanwhile must not run. */
   g_mutex_lock (&priv->lock);
   turn = op->turn;
   g_mutex_unlock (&priv->lock);
-  if (turn)
+  if (turn && !g_cancellable_is_cancelled (cancellable))
     return TRUE;
 
   deadline = queued_deadline (op, &automatic);
