@@ -118,8 +118,11 @@ def test_differential_round_trip(path):
         raw = f.read()
     try:
         message = parse(raw)
-    except GLib.Error:
-        pytest.skip("libmsgobj refuses this input")
+    except GLib.Error as error:
+        # Refusing hostile input with a clear error is a valid outcome
+        # (nothing is written, so there is nothing to compare).
+        assert error.message
+        return
     written = message.to_bytes().get_data()
     theirs = email.message_from_bytes(written, policy=email.policy.compat32)
     ours = parse(written)
