@@ -34,7 +34,7 @@ want=(
 )
 # The test tools; the servers are checked here but installed by their own
 # scripts below.
-[ "$build_only" = 1 ] || want+=(python3-pytest gjs gi-docgen openssl valgrind clang-format git
+[ "$build_only" = 1 ] || want+=(python3-pytest libpython3.11-testsuite gjs gi-docgen openssl valgrind clang-format git
                                 postfix python3-aiosmtpd inn2)
 
 missing=()

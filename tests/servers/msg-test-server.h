@@ -51,36 +51,36 @@ G_BEGIN_DECLS
 
 typedef struct _MsgTestServer MsgTestServer;
 
-MsgTestServer *msg_test_server_new            (const char *script);
-MsgTestServer *msg_test_server_new_multi      (const char *const *scripts);
-MsgTestServer *msg_test_server_new_no_accept  (void);
-void           msg_test_server_free           (MsgTestServer *self);
+MsgTestServer *msg_test_server_new (const char *script);
+MsgTestServer *msg_test_server_new_multi (const char *const *scripts);
+MsgTestServer *msg_test_server_new_no_accept (void);
+void           msg_test_server_free (MsgTestServer *self);
 
 /* TLS: a certificate made at test time (see test-utils); call before any
  * connection arrives. */
-void           msg_test_server_set_tls        (MsgTestServer   *self,
-                                               GTlsCertificate *certificate);
+void msg_test_server_set_tls (MsgTestServer   *self,
+                              GTlsCertificate *certificate);
 
-guint16        msg_test_server_get_port       (MsgTestServer *self);
+guint16 msg_test_server_get_port (MsgTestServer *self);
 
 /* Waits up to @timeout_ms for the current connection's script to end with
  * the client's close observed; returns whether it did. */
-gboolean       msg_test_server_wait_closed    (MsgTestServer *self,
-                                               unsigned       timeout_ms);
+gboolean msg_test_server_wait_closed (MsgTestServer *self,
+                                      unsigned       timeout_ms);
 /* Waits up to @timeout_ms until the scripts have played @n "mark" steps
  * in all; returns whether they have. */
-gboolean       msg_test_server_wait_mark      (MsgTestServer *self,
-                                               unsigned       n,
-                                               unsigned       timeout_ms);
+gboolean msg_test_server_wait_mark (MsgTestServer *self,
+                                    unsigned       n,
+                                    unsigned       timeout_ms);
 /* When the last "mark" step was played (g_get_monotonic_time), or 0. */
-gint64         msg_test_server_get_mark_time  (MsgTestServer *self);
+gint64 msg_test_server_get_mark_time (MsgTestServer *self);
 /* Number of connections accepted so far. */
-unsigned       msg_test_server_get_n_connections (MsgTestServer *self);
+unsigned msg_test_server_get_n_connections (MsgTestServer *self);
 /* Every byte received on connection @index (0-based), TLS decrypted. */
-GBytes        *msg_test_server_get_received   (MsgTestServer *self,
-                                               unsigned       index);
+GBytes *msg_test_server_get_received (MsgTestServer *self,
+                                      unsigned       index);
 /* NULL, or why a script failed (an expect that did not match, ...). */
-char          *msg_test_server_get_error      (MsgTestServer *self);
+char *msg_test_server_get_error (MsgTestServer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgTestServer, msg_test_server_free)
 
