@@ -31,10 +31,12 @@ want=(
   libglib2.0-dev libgmime-3.0-dev glib-networking
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 valac
   python3-gi
+  libsoup-3.0-dev libgsasl-dev libopendkim-dev libgpgme-dev
 )
 # The test tools; the servers are checked here but installed by their own
 # scripts below.
 [ "$build_only" = 1 ] || want+=(python3-pytest libpython3.11-testsuite gjs gi-docgen openssl valgrind clang-format git
+                                python3-dkim opendkim-tools gpgsm gnupg
                                 postfix python3-aiosmtpd inn2)
 
 missing=()
