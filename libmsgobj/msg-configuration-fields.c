@@ -58,7 +58,7 @@ static const MsgFieldDef builtin_fields[] = {
   { "languagecode", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_LANGUAGE, NULL, NULL, TRUE },
   { "usemessageresponsetext", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
   { "urlgetlatestversion", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
-  { "urlproxyserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "urlproxyserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_HOST, NULL, NULL, TRUE },
   { "urlproxybypass", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "savesentitems", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_UNSUPPORTED, "false", NULL, TRUE },
   { "timezoneid", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_TIMEZONE, NULL, NULL, TRUE },

@@ -221,7 +221,9 @@ rewrite_content (MhtmlJob       *job,
       g_bytes_unref (resource->bytes);
       resource->bytes = g_bytes_new_take (html, strlen (html));
       html = NULL;
-      *content_type = "text/html; charset=utf-8";
+      g_free (resource->charset);
+      resource->charset = g_strdup ("utf-8");
+      *content_type = "text/html";
       return TRUE;
     }
 }

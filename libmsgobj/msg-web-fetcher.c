@@ -7,6 +7,7 @@
 #include "msg-web-fetcher-private.h"
 
 #include "msg-body-part-private.h"
+#include "msg-configuration-private.h"
 #include "msg-message.h"
 
 #include <gio/gunixoutputstream.h>
@@ -185,6 +186,21 @@ proxy_ignore_hosts (const char *bypass)
   return g_strv_builder_end (builder);
 }
 
+static const char *
+getenv_either (const char *lower,
+               const char *upper)
+{
+  const char *value = g_getenv (lower);
+
+  if (value == NULL || value[0] == '\0')
+    value = g_getenv (upper);
+  return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/* urlproxyserver (with urlproxybypass), else the usual environment
+ * variables (http_proxy, https_proxy, no_proxy), else none: not the
+ * desktop's settings, which a library in a service should not depend
+ * on. */
 static GProxyResolver *
 make_proxy_resolver (MsgConfiguration *configuration)
 {
@@ -192,12 +208,36 @@ make_proxy_resolver (MsgConfiguration *configuration)
   g_autofree char *bypass = msg_configuration_get_field (configuration, "urlproxybypass");
   g_autofree char *uri = NULL;
   g_auto (GStrv) ignore = NULL;
+  const char     *http_proxy;
+  const char     *https_proxy;
+  GProxyResolver *resolver;
 
-  if (server == NULL || server[0] == '\0')
+  if (server != NULL && server[0] != '\0')
+    {
+      g_autofree char *host = NULL;
+      guint16          port = 0;
+      const char      *reason;
+
+      /* Checked when set: "host", "host:port", "[IPv6]:port". */
+      if (!_msg_configuration_split_server (server, &host, &port, &reason))
+        return NULL;
+      uri = g_strdup_printf (strchr (host, ':') != NULL ? "http://[%s]:%u" : "http://%s:%u", host,
+                             port != 0 ? port : 80);
+      ignore = proxy_ignore_hosts (bypass);
+      return g_simple_proxy_resolver_new (uri, ignore);
+    }
+
+  http_proxy = getenv_either ("http_proxy", "HTTP_PROXY");
+  https_proxy = getenv_either ("https_proxy", "HTTPS_PROXY");
+  if (http_proxy == NULL && https_proxy == NULL)
     return NULL;
-  uri = strstr (server, "://") != NULL ? g_strdup (server) : g_strconcat ("http://", server, NULL);
-  ignore = proxy_ignore_hosts (bypass);
-  return g_simple_proxy_resolver_new (uri, ignore);
+  ignore = proxy_ignore_hosts (getenv_either ("no_proxy", "NO_PROXY"));
+  resolver = g_simple_proxy_resolver_new (NULL, ignore);
+  if (http_proxy != NULL)
+    g_simple_proxy_resolver_set_uri_proxy (G_SIMPLE_PROXY_RESOLVER (resolver), "http", http_proxy);
+  if (https_proxy != NULL)
+    g_simple_proxy_resolver_set_uri_proxy (G_SIMPLE_PROXY_RESOLVER (resolver), "https", https_proxy);
+  return resolver;
 }
 
 static gint64
@@ -237,9 +277,7 @@ _msg_web_fetcher_new (MsgConfiguration *configuration,
 
   self->session = soup_session_new_with_options ("timeout", self->inactivity_seconds,
                                                  "user-agent", "libmsgobj/" PACKAGE_VERSION,
-                                                 NULL);
-  if (resolver != NULL)
-    soup_session_set_proxy_resolver (self->session, resolver);
+                                                 "proxy-resolver", resolver, NULL);
   if (ca_file != NULL && ca_file[0] != '\0')
     {
       g_autoptr (GTlsDatabase) database = g_tls_file_database_new (ca_file, NULL);
@@ -685,38 +723,54 @@ unlink_and_free (gpointer data)
   g_free (data);
 }
 
+/* A media type without parameters that the body part accepts. */
+static gboolean
+is_plain_media_type (const char *type)
+{
+  const char *slash = type != NULL ? strchr (type, '/') : NULL;
+
+  if (slash == NULL || slash == type || slash[1] == '\0')
+    return FALSE;
+  for (const char *p = type; *p != '\0'; p++)
+    {
+      if (!g_ascii_isalnum (*p) && strchr ("/!#$&^_.+-", *p) == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 gpointer
 _msg_web_resource_make_part (MsgWebResource *resource,
                              const char     *content_type,
                              GError        **error)
 {
   g_autofree char *name = name_from_uri (resource->uri);
-  g_autofree char *type = NULL;
   MsgBodyPart     *part;
+  GMimeObject     *object;
 
-  if (content_type == NULL && resource->content_type != NULL &&
-      strchr (resource->content_type, '/') != NULL)
-    {
-      type = resource->charset != NULL && g_str_has_prefix (resource->content_type, "text/")
-                 ? g_strdup_printf ("%s; charset=%s", resource->content_type, resource->charset)
-                 : g_strdup (resource->content_type);
-      content_type = type;
-    }
+  if (content_type == NULL && is_plain_media_type (resource->content_type))
+    content_type = resource->content_type;
 
   if (resource->bytes != NULL)
     {
       part = _msg_body_part_new_for_bytes (resource->bytes, content_type, name, NULL);
       if (part == NULL)
         part = _msg_body_part_new_for_bytes (resource->bytes, NULL, name, error);
-      return part;
     }
-
-  part = _msg_body_part_new_for_file (resource->path, content_type, name, NULL);
-  if (part == NULL)
-    part = _msg_body_part_new_for_file (resource->path, NULL, name, error);
-  if (part != NULL)
+  else
     {
-      GMimeObject *object = _msg_body_part_get_object (part);
+      part = _msg_body_part_new_for_file (resource->path, content_type, name, NULL);
+      if (part == NULL)
+        part = _msg_body_part_new_for_file (resource->path, NULL, name, error);
+    }
+  if (part == NULL)
+    return NULL;
+
+  object = _msg_body_part_get_object (part);
+  if (resource->charset != NULL && g_mime_content_type_is_type (g_mime_object_get_content_type (object), "text", "*"))
+    g_mime_object_set_content_type_parameter (object, "charset", resource->charset);
+  if (resource->path != NULL)
+    {
       GMimeStream *stream =
           g_mime_data_wrapper_get_stream (g_mime_part_get_content (GMIME_PART (object)));
 
