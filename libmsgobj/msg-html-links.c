@@ -143,6 +143,27 @@ add_link (GPtrArray  *links,
   g_ptr_array_add (links, link);
 }
 
+/* A value of CSS inside an HTML attribute: its character references
+ * decoded, and the quotes that were written as references removed. */
+static char *
+css_value (const char *value,
+           gboolean    in_attribute)
+{
+  char *decoded;
+  gsize n;
+
+  if (!in_attribute)
+    return g_strdup (value);
+  decoded = g_strstrip (decode_entities (value, strlen (value)));
+  n = strlen (decoded);
+  if (n >= 2 && (decoded[0] == '"' || decoded[0] == '\'') && decoded[n - 1] == decoded[0])
+    {
+      memmove (decoded, decoded + 1, n - 2);
+      decoded[n - 2] = '\0';
+    }
+  return decoded;
+}
+
 /* A CSS string or url( ) argument at s->pos; returns the value. */
 static char *
 css_read_string (Scanner *s)
@@ -222,7 +243,7 @@ scan_css (const char *text,
               char *value = css_read_string (&s);
 
               add_link (links, MSG_LINK_STYLE_SHEET, start, s.pos, TRUE, in_attribute,
-                        in_attribute ? decode_entities (value, strlen (value)) : g_strdup (value));
+                        css_value (value, in_attribute));
               g_free (value);
             }
           else if (starts_with_ci (&s, s.pos, "url("))
@@ -230,7 +251,7 @@ scan_css (const char *text,
               char *value = css_read_url (&s);
 
               add_link (links, MSG_LINK_STYLE_SHEET, start, s.pos, TRUE, in_attribute,
-                        in_attribute ? decode_entities (value, strlen (value)) : g_strdup (value));
+                        css_value (value, in_attribute));
               g_free (value);
             }
         }
@@ -240,7 +261,7 @@ scan_css (const char *text,
           char *value = css_read_url (&s);
 
           add_link (links, MSG_LINK_IMAGE, start, s.pos, TRUE, in_attribute,
-                    in_attribute ? decode_entities (value, strlen (value)) : g_strdup (value));
+                    css_value (value, in_attribute));
           g_free (value);
         }
       else if (c == '"' || c == '\'')

@@ -131,10 +131,13 @@ resolve (const char *base,
 {
   g_autoptr (GUri) base_uri = g_uri_parse (base, G_URI_FLAGS_ENCODED, NULL);
   g_autoptr (GUri) uri = NULL;
+  g_autofree char *escaped = NULL;
 
   if (base_uri == NULL || reference[0] == '#')
     return NULL;
-  uri = g_uri_parse_relative (base_uri, reference, G_URI_FLAGS_ENCODED, NULL);
+  /* What browsers accept besides URLs: blanks and non-ASCII characters. */
+  escaped = g_uri_escape_string (reference, "!$&'()*+,;=:@/?#[]%~", FALSE);
+  uri = g_uri_parse_relative (base_uri, escaped, G_URI_FLAGS_ENCODED, NULL);
   if (uri == NULL)
     return NULL;
   {

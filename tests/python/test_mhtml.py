@@ -188,18 +188,22 @@ def test_size_limit_and_peak_memory(site):
         m.add_attachment_url(base + "big.bin", None, None, None)
     assert excinfo.value.code == int(MsgObj.MessageError.TOO_LARGE)
 
+    # VmHWM, not ru_maxrss, which Linux carries over exec() from the
+    # (larger) parent process.
     script = textwrap.dedent("""
-        import resource, sys, gi
+        import re, sys, gi
         gi.require_version("MsgObj", "1.0")
         from gi.repository import MsgObj
         cfg = MsgObj.Configuration.new()
         cfg.set_field("urlmaxresourcesize", "300000000")
         cfg.set_field("urlmaxpagesize", "300000000")
         m = MsgObj.Message.new_with_configuration(cfg)
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        def peak():
+            with open("/proc/self/status") as f:
+                return int(re.search(r"VmHWM:\\s*(\\d+)", f.read()).group(1))
+        before = peak()
         m.add_attachment_url(sys.argv[1], None, None, None)
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(before, after)
+        print(before, peak())
     """)
     out = subprocess.run([sys.executable, "-c", script, base + "big.bin"],
                          check=True, capture_output=True, text=True, timeout=300)
