@@ -9,6 +9,7 @@
 #include "msg-body-part-private.h"
 #include "msg-configuration-private.h"
 #include "msg-message.h"
+#include "msg-tls-utils-private.h"
 
 #include <gio/gunixoutputstream.h>
 #include <glib/gstdio.h>
@@ -38,6 +39,7 @@ struct _MsgWebFetcher
   char    *cookies;   /* (owned) (nullable) */
   gboolean no_cache;
   gboolean tls_verify;
+  gboolean tls_warned; /* tlsverify=false accepted a bad certificate */
   guint    inactivity_seconds;
   double   operation_seconds;
   gint64   max_resource; /* 0: no limit */
@@ -480,12 +482,37 @@ authenticate_cb (SoupMessage *message,
   return TRUE;
 }
 
+static unsigned
+uri_port (GUri *uri)
+{
+  int port = g_uri_get_port (uri);
+
+  if (port > 0)
+    return port;
+  return g_strcmp0 (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
+}
+
+/* tlsverify=false: any certificate, with a warning (once per
+ * operation), as the transports do. */
 static gboolean
 accept_certificate_cb (SoupMessage         *message,
                        GTlsCertificate     *certificate,
                        GTlsCertificateFlags errors,
                        gpointer             data)
 {
+  MsgWebFetcher *self = data;
+
+  if (!self->tls_warned)
+    {
+      g_autofree char *reasons = _msg_tls_describe_certificate_flags (errors);
+      GUri            *uri = soup_message_get_uri (message);
+
+      self->tls_warned = TRUE;
+      g_warning ("%s:%u: accepting a TLS certificate that failed verification "
+                 "(%s) because tlsverify is off: the connection is not "
+                 "protected against impostors",
+                 g_uri_get_host (uri), uri_port (uri), reasons);
+    }
   return TRUE;
 }
 
@@ -506,7 +533,7 @@ make_message (MsgWebFetcher *self,
     }
   g_signal_connect (message, "authenticate", G_CALLBACK (authenticate_cb), self);
   if (!self->tls_verify)
-    g_signal_connect (message, "accept-certificate", G_CALLBACK (accept_certificate_cb), NULL);
+    g_signal_connect (message, "accept-certificate", G_CALLBACK (accept_certificate_cb), self);
   return message;
 }
 
@@ -528,6 +555,16 @@ send_following_redirects (MsgWebFetcher *self,
       guint            status;
 
       stream = soup_session_send (self->session, message, self->cancellable, &local_error);
+      if (stream == NULL &&
+          g_error_matches (local_error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) &&
+          soup_message_get_tls_peer_certificate_errors (message) != 0)
+        {
+          /* The reasons and the fixes, as for the transports. */
+          g_error_free (local_error);
+          _msg_tls_set_certificate_error (error, g_uri_get_host (*uri), uri_port (*uri),
+                                          soup_message_get_tls_peer_certificate_errors (message));
+          return NULL;
+        }
       if (stream == NULL)
         {
           propagate_io_error (self, shown, local_error, error);

@@ -26,13 +26,14 @@ static double scale = 1.0;
 
 typedef struct
 {
-  GThread      *thread;
-  GMainContext *context;
-  GMainLoop    *loop;
-  SoupServer   *server;
-  SoupServer   *proxy;
-  char         *base;       /* http://127.0.0.1:PORT/ */
-  char         *proxy_host; /* 127.0.0.1:PORT */
+  GThread         *thread;
+  GMainContext    *context;
+  GMainLoop       *loop;
+  SoupServer      *server;
+  SoupServer      *proxy;
+  GTlsCertificate *certificate; /* (nullable): serve https: */
+  char            *base;        /* http://127.0.0.1:PORT/ */
+  char            *proxy_host;  /* 127.0.0.1:PORT */
 
   GMutex      lock;
   GCond       cond;
@@ -175,13 +176,17 @@ auth_cb (SoupAuthDomain    *domain,
 }
 
 static char *
-listen_local (SoupServer *server)
+listen_local (SoupServer *server,
+              gboolean    https)
 {
   g_autoptr (GError) error = NULL;
   GSList *uris;
   char   *text;
 
-  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_true (soup_server_listen_local (server, 0,
+                                           SOUP_SERVER_LISTEN_IPV4_ONLY |
+                                               (https ? SOUP_SERVER_LISTEN_HTTPS : 0),
+                                           &error));
   g_assert_no_error (error);
   uris = soup_server_get_uris (server);
   text = g_strdup_printf ("127.0.0.1:%d", g_uri_get_port (uris->data));
@@ -197,19 +202,19 @@ web_server_thread (gpointer data)
   g_autofree char *host = NULL;
 
   g_main_context_push_thread_default (ws->context);
-  ws->server = soup_server_new (NULL, NULL);
+  ws->server = soup_server_new ("tls-certificate", ws->certificate, NULL);
   soup_server_add_handler (ws->server, NULL, server_cb, ws, NULL);
   domain = soup_auth_domain_basic_new ("realm", "msgobj", NULL);
   soup_auth_domain_add_path (domain, "/private");
   soup_auth_domain_basic_set_auth_callback (domain, auth_cb, NULL, NULL);
   soup_server_add_auth_domain (ws->server, domain);
-  host = listen_local (ws->server);
+  host = listen_local (ws->server, ws->certificate != NULL);
   ws->proxy = soup_server_new (NULL, NULL);
   soup_server_add_handler (ws->proxy, NULL, proxy_cb, ws, NULL);
 
   g_mutex_lock (&ws->lock);
-  ws->base = g_strdup_printf ("http://%s/", host);
-  ws->proxy_host = listen_local (ws->proxy);
+  ws->base = g_strdup_printf ("%s://%s/", ws->certificate != NULL ? "https" : "http", host);
+  ws->proxy_host = listen_local (ws->proxy, FALSE);
   ws->ready = TRUE;
   g_cond_signal (&ws->cond);
   g_mutex_unlock (&ws->lock);
@@ -227,9 +232,11 @@ web_server_thread (gpointer data)
 }
 
 static WebServer *
-web_server_start (void)
+web_server_start_full (GTlsCertificate *certificate)
 {
   WebServer *ws = g_new0 (WebServer, 1);
+
+  ws->certificate = certificate != NULL ? g_object_ref (certificate) : NULL;
 
   g_mutex_init (&ws->lock);
   g_cond_init (&ws->cond);
@@ -242,6 +249,12 @@ web_server_start (void)
     g_cond_wait (&ws->cond, &ws->lock);
   g_mutex_unlock (&ws->lock);
   return ws;
+}
+
+static WebServer *
+web_server_start (void)
+{
+  return web_server_start_full (NULL);
 }
 
 static gboolean
@@ -259,6 +272,7 @@ web_server_stop (WebServer *ws)
   g_main_loop_unref (ws->loop);
   g_main_context_unref (ws->context);
   g_hash_table_unref (ws->hits);
+  g_clear_object (&ws->certificate);
   g_free (ws->base);
   g_free (ws->proxy_host);
   g_free (ws->proxy_uri);
@@ -1020,6 +1034,53 @@ test_related_part_url (void)
   web_server_stop (ws);
 }
 
+/* https: certificates are checked by default, with the transports'
+ * fields and words. */
+static void
+test_https (void)
+{
+  g_autofree char *ca_file = NULL;
+  g_autoptr (GTlsCertificate) certificate = msg_test_make_tls_certificate (NULL, &ca_file);
+  WebServer       *ws = web_server_start_full (certificate);
+  g_autofree char *page = url (ws, "page.html");
+  g_autofree char *log = NULL;
+  Tree             tree = { 0 };
+
+  g_assert_true (g_str_has_prefix (page, "https://"));
+  {
+    g_autoptr (MsgMessage) message = make_message (NULL);
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (msg_message_create_mhtml_body (message, page, 0, NULL, NULL, NULL, &error));
+    g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+    g_assert_nonnull (strstr (error->message, "tlscafile"));
+    g_assert_cmpuint (hits (ws, "/page.html"), ==, 0);
+  }
+  {
+    g_autoptr (MsgConfiguration) configuration = make_configuration ("tlscafile", ca_file, NULL);
+    g_autoptr (MsgMessage) message = make_message (configuration);
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (msg_message_create_mhtml_body (message, page, 0, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    read_tree (message, &tree);
+    g_assert_cmpuint (assert_cids_exist (&tree), ==, PAGE_PARTS);
+    tree_clear (&tree);
+  }
+  g_free (msg_test_steal_log ());
+  {
+    g_autoptr (MsgConfiguration) configuration = make_configuration ("tlsverify", "false", NULL);
+    g_autoptr (MsgMessage) message = make_message (configuration);
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (msg_message_create_mhtml_body (message, page, 0, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+  }
+  log = msg_test_steal_log ();
+  g_assert_nonnull (strstr (log, "tlsverify is off"));
+  web_server_stop (ws);
+}
+
 /* urlconnectiontimeout: a resource that stops coming fails after the
  * inactivity limit, and the server sees its connection closed. */
 static void
@@ -1299,6 +1360,7 @@ main (int   argc,
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   scale = msg_test_time_scale ();
+  msg_test_capture_log ();
 
   g_test_add_func ("/mhtml/fields", test_fields);
   g_test_add_func ("/mhtml/scanner", test_scanner);
@@ -1313,6 +1375,7 @@ main (int   argc,
   g_test_add_func ("/mhtml/cookies-no-cache", test_cookies_no_cache);
   g_test_add_func ("/mhtml/proxy", test_proxy);
   g_test_add_func ("/mhtml/related-part-url", test_related_part_url);
+  g_test_add_func ("/mhtml/https", test_https);
   g_test_add_func ("/mhtml/stall", test_stall);
   g_test_add_func ("/mhtml/drip", test_drip);
   g_test_add_func ("/mhtml/cancel", test_cancel);
