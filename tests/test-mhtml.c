@@ -913,6 +913,41 @@ test_file_urls (void)
   msg_test_remove_tree (dir);
 }
 
+/* urlmaxpagesize bounds the sum of a page's resources; urlmaxresourcesize
+ * bounds one also while it is read (a file has no Content-Length). */
+static void
+test_size_limits (void)
+{
+  WebServer       *ws = web_server_start ();
+  g_autofree char *page = url (ws, "page.html");
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "page.html", NULL);
+
+  {
+    /* The page fits, not with its resources (some 400 bytes more). */
+    g_autofree char *limit = g_strdup_printf ("%zu", strlen (PAGE) + 100);
+    g_autoptr (MsgConfiguration) configuration = make_configuration ("urlmaxpagesize", limit, NULL);
+    g_autoptr (MsgMessage) message = make_message (configuration);
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (msg_message_create_mhtml_body (message, page, 0, NULL, NULL, NULL, &error));
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_TOO_LARGE);
+    g_assert_nonnull (strstr (error->message, "urlmaxpagesize"));
+  }
+  {
+    g_autoptr (MsgConfiguration) configuration = make_configuration ("urlmaxresourcesize", "10", NULL);
+    g_autoptr (MsgMessage) message = make_message (configuration);
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (g_file_set_contents (path, "<p>more than ten bytes</p>", -1, NULL));
+    g_assert_false (msg_message_create_mhtml_body (message, path, 0, NULL, NULL, NULL, &error));
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_TOO_LARGE);
+    g_assert_nonnull (strstr (error->message, "urlmaxresourcesize"));
+  }
+  msg_test_remove_tree (dir);
+  web_server_stop (ws);
+}
+
 static void
 test_basic_auth (void)
 {
@@ -1371,6 +1406,7 @@ main (int   argc,
   g_test_add_func ("/mhtml/redirect-loop", test_redirect_loop);
   g_test_add_func ("/mhtml/file-from-web-refused", test_file_from_web_refused);
   g_test_add_func ("/mhtml/file-urls", test_file_urls);
+  g_test_add_func ("/mhtml/size-limits", test_size_limits);
   g_test_add_func ("/mhtml/basic-auth", test_basic_auth);
   g_test_add_func ("/mhtml/cookies-no-cache", test_cookies_no_cache);
   g_test_add_func ("/mhtml/proxy", test_proxy);
