@@ -5,7 +5,7 @@ against a scripted SMTP server on 127.0.0.1 that offers STARTTLS and AUTH
 PLAIN/LOGIN, refuses AUTH before TLS and MAIL before AUTH, and keeps what
 DATA brings.
 
-    check-example.py NAME COMMAND... [:: NAME COMMAND...]...
+    check-example.py [--auth=MECHANISMS] NAME COMMAND... [:: NAME COMMAND...]...
 
 Each program runs as COMMAND SERVER:PORT USER ATTACHMENT with SMTP_PASSWORD
 and SMTP_CAFILE (the test CA, made here with openssl as tests/test-utils.c
@@ -14,7 +14,9 @@ the server's answer, authenticated only after STARTTLS, and sent one message
 whose MIME structure (the tree of content types, dispositions, file names
 and decoded contents; not Message-ID, Date or boundaries) is the expected
 one. Given several programs, their structures are also compared with one
-another, so that a difference names the two programs."""
+another, so that a difference names the two programs. --auth=LOGIN makes
+the server offer only LOGIN (default: "PLAIN LOGIN", where the library
+picks PLAIN), so that both exchanges are run."""
 import base64
 import email
 import email.policy
@@ -67,7 +69,8 @@ class StartTlsServer:
     """One SMTP session at a time, in a thread. `events` lists (tls, what)
     for each command; `messages` the (mail_from, rcpts, data) accepted."""
 
-    def __init__(self, cert, key):
+    def __init__(self, cert, key, mechanisms="PLAIN LOGIN"):
+        self.mechanisms = mechanisms.upper().split()
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(cert, key)
         self.events = []
@@ -114,7 +117,7 @@ class StartTlsServer:
             if verb == "EHLO":
                 reply("250-examples.test")
                 if tls:
-                    reply("250-AUTH PLAIN LOGIN")
+                    reply("250-AUTH " + " ".join(self.mechanisms))
                 else:
                     reply("250-STARTTLS")
                 reply("250-SIZE 10000000")
@@ -179,6 +182,9 @@ class StartTlsServer:
         mechanism = words[1].upper() if len(words) > 1 else ""
         initial = words[2] if len(words) > 2 else None
         try:
+            if mechanism not in self.mechanisms:
+                reply("504 5.5.4 Unrecognized authentication type")
+                return False
             if mechanism == "PLAIN":
                 if initial is None:
                     reply("334 ")
@@ -272,10 +278,10 @@ def expected_structure():
     }
 
 
-def run_one(name, command, workdir, ca_file, cert, key, attachment):
+def run_one(name, command, workdir, ca_file, cert, key, attachment, mechanisms):
     """Runs one example; returns (failures, structure)."""
     failures = []
-    server = StartTlsServer(cert, key)
+    server = StartTlsServer(cert, key, mechanisms)
     home = os.path.join(workdir, "home-" + name)
     env = dict(os.environ, SMTP_PASSWORD=PASSWORD, SMTP_CAFILE=ca_file,
                HOME=home, XDG_CONFIG_HOME=os.path.join(home, "config"),
@@ -310,6 +316,8 @@ def run_one(name, command, workdir, ca_file, cert, key, attachment):
     starttls = [i for i, (tls, what) in enumerate(events) if what == "STARTTLS"]
     if not starttls or not auths or auths[0] < starttls[0] or not all(events[i][0] for i in auths):
         failures.append("%s: AUTH not after STARTTLS: %r" % (name, events))
+    elif [events[i][1][1].upper() for i in auths] != [server.mechanisms[0]]:
+        failures.append("%s: not one AUTH %s: %r" % (name, server.mechanisms[0], events))
     if len(server.messages) != 1:
         failures.append("%s: %d messages sent, not 1" % (name, len(server.messages)))
         return failures, None
@@ -330,6 +338,9 @@ def run_one(name, command, workdir, ca_file, cert, key, attachment):
 
 
 def main(argv):
+    mechanisms = "PLAIN LOGIN"
+    if argv and argv[0].startswith("--auth="):
+        mechanisms = argv.pop(0)[len("--auth="):]
     groups, current = [], []
     for word in argv:
         if word == "::":
@@ -339,7 +350,7 @@ def main(argv):
             current.append(word)
     groups.append(current)
     if any(len(group) < 2 for group in groups):
-        sys.exit("usage: check-example.py NAME COMMAND... [:: NAME COMMAND...]...")
+        sys.exit("usage: check-example.py [--auth=MECHANISMS] NAME COMMAND... [:: NAME COMMAND...]...")
     if shutil.which("openssl") is None:
         print("# openssl is needed to make the test certificate")
         return 77
@@ -351,7 +362,8 @@ def main(argv):
         with open(attachment, "wb") as f:
             f.write(ATTACHMENT)
         for name, *command in groups:
-            more, tree = run_one(name, command, workdir, ca_file, cert, key, attachment)
+            more, tree = run_one(name, command, workdir, ca_file, cert, key, attachment,
+                                 mechanisms)
             failures += more
             if tree is not None:
                 trees[name] = tree
@@ -362,7 +374,8 @@ def main(argv):
     for failure in failures:
         print("FAIL " + failure)
     if not failures:
-        print("# %s: same message, sent after STARTTLS and AUTH" % ", ".join(names))
+        print("# %s: same message, sent after STARTTLS and AUTH %s"
+              % (", ".join(names), mechanisms.split()[0]))
     return 1 if failures else 0
 
 
