@@ -11,6 +11,7 @@ import dkim
 import pytest
 from gi.repository import GLib, MsgObj
 
+from msgobj_testing import run_async
 from test_smtp import SmtpServer
 
 TOOL = os.environ["MSGOBJ_TEST_TOOL"]
@@ -309,3 +310,27 @@ def test_keygen_refuses_to_overwrite(tmp_path):
     assert os.stat(tmp_path / "once.private").st_mode & 0o777 == 0o600
     result = subprocess.run(args, capture_output=True, text=True)
     assert result.returncode != 0 and "once.private" in result.stderr
+
+
+def test_async_sends_on_one_transport_are_each_signed(keys, tmp_path):
+    # Queued async sends: each is signed by its own operation's signer,
+    # in the transport's worker thread, over one kept connection.
+    key = keys["ed25519-sha256"]
+    server = SmtpServer()
+    try:
+        config = signing_config(key)
+        config.set_field("smtpserver", "127.0.0.1")
+        config.set_field("smtpserverport", str(server.port))
+        config.set_field("smtpconnectiontimeout", "5")
+        transport = MsgObj.Transport.new_for_name("smtp", config)
+        for shape in sorted(SHAPES):
+            run_async(transport.send_message_async, transport.send_message_finish,
+                      SHAPES[shape](config), None)
+        transport.close(None)
+        messages = list(server.messages)
+    finally:
+        server.stop()
+    assert len(messages) == len(SHAPES)
+    assert server.connections == 1
+    for _, _, data in messages:
+        key.assert_verifies(data, str(tmp_path))
