@@ -245,16 +245,13 @@ set_invalid (GError    **error,
              const char *format,
              ...)
 {
-  va_list args;
+  g_autofree char *message = NULL;
+  va_list          args;
 
   va_start (args, format);
-  g_set_error_literal (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE, "");
-  if (error != NULL && *error != NULL)
-    {
-      g_free ((*error)->message);
-      (*error)->message = g_strdup_vprintf (format, args);
-    }
+  message = g_strdup_vprintf (format, args);
   va_end (args);
+  g_set_error_literal (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE, message);
   return FALSE;
 }
 
@@ -275,8 +272,10 @@ check_dns_name (const char *field,
         {
           if (label == 0 || label > 63)
             break;
+          if (*p == '\0' && p - value <= 253)
+            return TRUE;
           if (*p == '\0')
-            return strlen (value) <= 253;
+            break;
           label = 0;
           continue;
         }

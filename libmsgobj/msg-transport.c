@@ -1600,7 +1600,11 @@ write_progress_cb (guint64  count,
  * signal reports the bytes written, short of @total: emit the final
  * progress once the server has accepted the message. On failure the
  * connection has been aborted, before any buffered data could be written
- * after a cancellation. For transport implementations.
+ * after a cancellation. When the configuration asks for a DKIM signature
+ * (`dkimsign`) and @flags do not make a news article, the message is
+ * first written once through the signer, with the same @flags, and its
+ * `DKIM-Signature` field goes out before it: a transport gets signed mail
+ * without doing anything. For transport implementations.
  *
  * Returns: whether the whole message and the terminator were written
  */
