@@ -10,6 +10,8 @@
 
 #include "test-utils.h"
 
+#include "msg-test-server.h"
+
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -181,6 +183,90 @@ test_pickup_verifies (Fixture      *f,
   g_assert_false (opendkim_verifies (f, contents, length));
 }
 
+/* The DATA the server got, un-dot-stuffed: the bytes the signature covers. */
+static GString *
+undo_data (const char *wire)
+{
+  const char *p = strstr (wire, "\r\nDATA\r\n");
+  const char *end;
+  GString    *message = g_string_new (NULL);
+
+  g_assert_nonnull (p);
+  p += 8;
+  end = strstr (p, "\r\n.\r\n");
+  g_assert_nonnull (end);
+  end += 2;
+  while (p < end)
+    {
+      const char *eol = strstr (p, "\r\n") + 2;
+
+      if (*p == '.')
+        p++;
+      g_string_append_len (message, p, eol - p);
+      p = eol;
+    }
+  return message;
+}
+
+/* A server without 8BITMIME gets the 8-bit part re-encoded, and the
+ * signature covers that form, without Bcc, before dot-stuffing. */
+static void
+test_smtp_downgrade (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr (MsgConfiguration) configuration = signing_configuration (f, data);
+  g_autoptr (MsgMessage) message = make_message (configuration);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) received = NULL;
+  g_autoptr (GString) signed_message = NULL;
+  g_autofree char *wire = NULL;
+  g_autofree char *port = NULL;
+  MsgTestServer   *server;
+
+  server = msg_test_server_new ("line 220 mx.example.test ESMTP\n"
+                                "expect EHLO\nline 250-mx.example.test\nline 250 SIZE 1000000\n"
+                                "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\n"
+                                "expect RCPT\nline 250 ok\nexpect DATA\nline 354 go\ndata\n"
+                                "line 250 queued\nexpect QUIT\nline 221 bye\n");
+  port = g_strdup_printf ("%u", msg_test_server_get_port (server));
+  set (configuration, "sendusing", "smtp");
+  set (configuration, "smtpserver", "127.0.0.1");
+  set (configuration, "smtpserverport", port);
+  set (configuration, "smtpstarttls", "never");
+  msg_message_set_text_body (message, "Grüße aus Köln\n");
+  {
+    g_autoptr (GBytes) dot = g_bytes_new_static (".leading dot\r\n", 14);
+    MsgBodyPart *part = msg_message_add_attachment_bytes (message, dot, "dot.txt", "text/plain", &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (part);
+  }
+  report = msg_message_send (message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  received = msg_test_server_get_received (server, 0);
+  wire = g_strndup (g_bytes_get_data (received, NULL), g_bytes_get_size (received));
+  msg_test_server_free (server);
+
+  g_assert_null (strstr (wire, "BODY=8BITMIME"));
+  g_assert_nonnull (strstr (wire, "\r\n..leading dot\r\n"));
+  signed_message = undo_data (wire);
+  g_assert_true (g_str_has_prefix (signed_message->str, "DKIM-Signature: "));
+  g_assert_null (strstr (signed_message->str, "Bcc"));
+  g_assert_true (strstr (signed_message->str, "Content-Transfer-Encoding: quoted-printable") != NULL ||
+                 strstr (signed_message->str, "Content-Transfer-Encoding: base64") != NULL);
+  for (gsize i = 0; i < signed_message->len; i++)
+    g_assert_cmpuint ((guchar) signed_message->str[i], <, 128);
+  g_assert_true (opendkim_verifies (f, signed_message->str, signed_message->len));
+  /* The DATA stream itself (dot-stuffed) does not verify. */
+  {
+    const char *p = strstr (wire, "\r\nDATA\r\n") + 8;
+
+    g_assert_false (opendkim_verifies (f, p, strlen (p)));
+  }
+}
+
 /* News is not signed: DKIM is a mail signature. */
 static void
 test_post_not_signed (Fixture      *f,
@@ -321,6 +407,10 @@ main (int   argc,
   g_test_add_func ("/dkim/fields", test_fields);
   g_test_add ("/dkim/pickup/rsa", Fixture, "rsa-sha256", fixture_setup, test_pickup_verifies, fixture_teardown);
   g_test_add ("/dkim/pickup/ed25519", Fixture, "ed25519-sha256", fixture_setup, test_pickup_verifies,
+              fixture_teardown);
+  g_test_add ("/dkim/smtp-downgrade/rsa", Fixture, "rsa-sha256", fixture_setup, test_smtp_downgrade,
+              fixture_teardown);
+  g_test_add ("/dkim/smtp-downgrade/ed25519", Fixture, "ed25519-sha256", fixture_setup, test_smtp_downgrade,
               fixture_teardown);
   g_test_add ("/dkim/post-not-signed", Fixture, NULL, fixture_setup, test_post_not_signed, fixture_teardown);
   g_test_add ("/dkim/key-mode", Fixture, NULL, fixture_setup, test_key_mode, fixture_teardown);
