@@ -1668,6 +1668,16 @@ test_field_audit (void)
     "urlproxyserver",
     "urlproxybypass",
     "savesentitems",
+    /* DKIM signing: test-dkim.c, python/test_dkim.py */
+    "dkimsign",
+    "dkimdomain",
+    "dkimselector",
+    "dkimprivatekeyfile",
+    "dkimalgorithm",
+    "dkimcanonicalization",
+    "dkimheaders",
+    "dkimoversignfrom",
+    "dkimexpiry",
     /* informational, read back, as in CDO (a name for the account) */
     "smtpaccountname",
     "nntpaccountname",
