@@ -1013,10 +1013,17 @@ msg_message_set_text_body (MsgMessage *self,
 {
   g_return_if_fail (MSG_IS_MESSAGE (self));
 
-  _msg_message_materialise (self);
   g_free (self->text_body);
   self->text_body = _msg_make_valid_text (text_body);
-  self->dirty = TRUE;
+  if (!_msg_message_set_body_in_place (self, "plain", self->text_body))
+    {
+      g_autofree char *text = g_steal_pointer (&self->text_body);
+
+      _msg_message_materialise (self);
+      g_free (self->text_body);
+      self->text_body = g_steal_pointer (&text);
+      self->dirty = TRUE;
+    }
 
   if (self->auto_generate_text_body)
     {
@@ -1068,10 +1075,17 @@ msg_message_set_html_body (MsgMessage *self,
 {
   g_return_if_fail (MSG_IS_MESSAGE (self));
 
-  _msg_message_materialise (self);
   g_free (self->html_body);
   self->html_body = _msg_make_valid_text (html_body);
-  self->dirty = TRUE;
+  if (!_msg_message_set_body_in_place (self, "html", self->html_body))
+    {
+      g_autofree char *html = g_steal_pointer (&self->html_body);
+
+      _msg_message_materialise (self);
+      g_free (self->html_body);
+      self->html_body = g_steal_pointer (&html);
+      self->dirty = TRUE;
+    }
 
   if (self->html_body != NULL && !self->mime_formatted)
     {
@@ -1620,8 +1634,12 @@ msg_message_set_mime_formatted (MsgMessage *self,
  * @self: a message
  *
  * Gets the root of the message's MIME tree. For a built message, the tree
- * is made from the body properties now; changes made through it are kept
- * until a body property changes or an attachment is added.
+ * is made from the body properties now. Changes to the headers and content
+ * of the library's parts are kept until a body property changes or an
+ * attachment is added; once the caller changes the tree's structure
+ * (inserts or removes a part, makes a leaf multipart, sets a parameter),
+ * the message keeps the tree and edits it in place: see "Building the tree
+ * by hand" in message.md.
  *
  * Returns: (transfer full): the root body part
  */
@@ -1640,6 +1658,7 @@ msg_message_get_body_part (MsgMessage *self)
 
       g_mime_message_set_mime_part (self->mime, text);
       root = text;
+      _msg_message_link_tree (self);
     }
 
   return _msg_body_part_wrap (root);
