@@ -131,3 +131,24 @@ def test_get_stream():
     data = stream.read_bytes(65536, None).get_data()
     assert data == part.to_bytes().get_data()
     assert data.startswith(b"Content-Type: text/plain")
+
+
+# Importance, Priority, Sensitivity as properties
+
+
+def test_enum_properties_notify():
+    m = make_message()
+    seen = []
+    m.connect("notify", lambda _obj, pspec: seen.append(pspec.name))
+    assert m.props.importance == MsgObj.Importance.NORMAL
+    m.props.importance = MsgObj.Importance.HIGH
+    m.props.priority = MsgObj.Priority.URGENT
+    m.props.sensitivity = MsgObj.Sensitivity.COMPANY_CONFIDENTIAL
+    assert seen == ["importance", "priority", "sensitivity"]
+    raw = m.to_bytes().get_data()
+    assert b"\r\nImportance: high\r\n" in raw
+    assert b"\r\nX-Priority: 1 (Highest)\r\n" in raw
+    assert b"\r\nSensitivity: Company-Confidential\r\n" in raw
+    m.set_header("Importance", "low")
+    assert m.props.importance == MsgObj.Importance.LOW
+    assert seen[-1] == "importance"
