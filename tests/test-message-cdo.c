@@ -78,12 +78,150 @@ test_enum_properties (void)
   g_signal_handlers_disconnect_by_func (message, count_notify_cb, counts);
 }
 
+/* One language of the reply and forward header block: the strings
+ * CDO and Outlook wrote, and the Sent date of 2027-01-04 09:05 UTC (a
+ * Monday). */
+typedef struct
+{
+  const char *code;
+  const char *lines[6]; /* separator, From, Sent (with the date), To, Cc, Subject */
+} LanguageCase;
+
+static const LanguageCase language_cases[] = {
+  { "en-US",
+    { "-----Original Message-----", "From: ann@example.com", "Sent: Monday, January 04, 2027 09:05",
+      "To: bob@example.org", "Cc: carol@example.net", "Subject: Plans" } },
+  { "de",
+    { "-----Ursprüngliche Nachricht-----", "Von: ann@example.com", "Gesendet: Montag, 4. Januar 2027 09:05",
+      "An: bob@example.org", "Cc: carol@example.net", "Betreff: Plans" } },
+  { "de-AT",
+    { "-----Ursprüngliche Nachricht-----", "Von: ann@example.com", "Gesendet: Montag, 4. Januar 2027 09:05",
+      "An: bob@example.org", "Cc: carol@example.net", "Betreff: Plans" } },
+  { "fr",
+    { "-----Message d'origine-----", "De : ann@example.com", "Envoyé : lundi 4 janvier 2027 09:05",
+      "À : bob@example.org", "Cc : carol@example.net", "Objet : Plans" } },
+  { "es",
+    { "-----Mensaje original-----", "De: ann@example.com", "Enviado el: lunes, 4 de enero de 2027 09:05",
+      "Para: bob@example.org", "CC: carol@example.net", "Asunto: Plans" } },
+  { "it",
+    { "-----Messaggio originale-----", "Da: ann@example.com", "Inviato: lunedì 4 gennaio 2027 09:05",
+      "A: bob@example.org", "Cc: carol@example.net", "Oggetto: Plans" } },
+  { "nl",
+    { "-----Oorspronkelijk bericht-----", "Van: ann@example.com", "Verzonden: maandag 4 januari 2027 09:05",
+      "Aan: bob@example.org", "CC: carol@example.net", "Onderwerp: Plans" } },
+  { "pt-BR",
+    { "-----Mensagem original-----", "De: ann@example.com", "Enviada em: segunda-feira, 4 de janeiro de 2027 09:05",
+      "Para: bob@example.org", "Cc: carol@example.net", "Assunto: Plans" } },
+  { "ja",
+    { "-----Original Message-----", "差出人: ann@example.com", "送信日時: 2027年1月4日 09:05",
+      "宛先: bob@example.org", "CC: carol@example.net", "件名: Plans" } },
+  { "zh-CN",
+    { "-----邮件原件-----", "发件人: ann@example.com", "发送时间: 2027年1月4日 09:05", "收件人: bob@example.org",
+      "抄送: carol@example.net", "主题: Plans" } },
+};
+
+static MsgMessage *
+original_in (const char *code)
+{
+  g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDateTime) date = g_date_time_new_utc (2027, 1, 4, 9, 5, 0);
+  MsgMessage *message;
+
+  g_assert_true (msg_configuration_set_field (cfg, "languagecode", code, &error));
+  g_assert_true (msg_configuration_set_field (cfg, "timezoneid", "0", &error));
+  g_assert_no_error (error);
+  message = msg_message_new_with_configuration (cfg);
+  g_assert_true (msg_message_set_from (message, "ann@example.com", &error));
+  g_assert_true (msg_message_set_to (message, "bob@example.org", &error));
+  g_assert_true (msg_message_set_cc (message, "carol@example.net", &error));
+  g_assert_true (msg_message_set_subject (message, "Plans", &error));
+  g_assert_no_error (error);
+  msg_message_set_sent_on (message, date);
+  msg_message_set_text_body (message, "Let us meet.");
+  return message;
+}
+
+static void
+assert_block (const char         *text,
+              const LanguageCase *lc)
+{
+  g_autofree char *expected = g_strjoin ("\r\n", lc->lines[0], lc->lines[1], lc->lines[2], lc->lines[3],
+                                         lc->lines[4], lc->lines[5], "", NULL);
+
+  if (strstr (text, expected) == NULL)
+    g_error ("%s: no block\n%s\nin\n%s", lc->code, expected, text);
+}
+
+static void
+test_language (gconstpointer data)
+{
+  const LanguageCase *lc = data;
+  g_autoptr (MsgMessage) original = original_in (lc->code);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) reply = msg_message_create_reply (original);
+  g_autoptr (MsgMessage) forward = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *forwarded = NULL;
+
+  g_assert_no_error (error);
+  text = msg_message_get_text_body (reply);
+  assert_block (text, lc);
+  forward = msg_message_create_forward (original);
+  g_assert_no_error (error);
+  forwarded = msg_message_get_text_body (forward);
+  assert_block (forwarded, lc);
+  g_assert_nonnull (strstr (forwarded, "Let us meet."));
+}
+
+/* The HTML block is in the language too, escaped. */
+static void
+test_language_html (void)
+{
+  g_autoptr (MsgMessage) original = original_in ("fr");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) reply = NULL;
+  g_autofree char *html = NULL;
+
+  msg_message_set_html_body (original, "<p>Rendez-vous</p>");
+  reply = msg_message_create_reply (original);
+  g_assert_no_error (error);
+  html = msg_message_get_html_body (reply);
+  g_assert_nonnull (strstr (html, "-----Message d'origine-----<br>"));
+  g_assert_nonnull (strstr (html, "<b>Objet :</b> Plans<br>"));
+}
+
+static void
+test_language_unknown (void)
+{
+  static const char *const unknown[] = { "sv", "zh", "zh-TW", "x", "klingon" };
+  g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
+
+  for (gsize i = 0; i < G_N_ELEMENTS (unknown); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_assert_false (msg_configuration_set_field (cfg, "languagecode", unknown[i], &error));
+      g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+      g_assert_nonnull (strstr (error->message, unknown[i]));
+      g_assert_nonnull (strstr (error->message, "languagecode"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/message-cdo/enum-properties", test_enum_properties);
+  for (gsize i = 0; i < G_N_ELEMENTS (language_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/message-cdo/language/%s", language_cases[i].code);
+
+      g_test_add_data_func (path, &language_cases[i], test_language);
+    }
+  g_test_add_func ("/message-cdo/language-html", test_language_html);
+  g_test_add_func ("/message-cdo/language-unknown", test_language_unknown);
 
   return g_test_run ();
 }

@@ -152,3 +152,27 @@ def test_enum_properties_notify():
     m.set_header("Importance", "low")
     assert m.props.importance == MsgObj.Importance.LOW
     assert seen[-1] == "importance"
+
+
+# languagecode
+
+
+def test_languagecode_german_reply_block():
+    cfg = MsgObj.Configuration.new()
+    cfg.set_field("languagecode", "de-DE")
+    cfg.set_field("timezoneid", "Europe/Berlin")
+    m = MsgObj.Message.new_with_configuration(cfg)
+    m.set_from("ann@example.com")
+    m.set_to("bob@example.org")
+    m.set_subject("Termin")
+    m.set_sent_on(GLib.DateTime.new_utc(2027, 7, 5, 8, 30, 0))
+    m.set_text_body("Hallo")
+    reply = m.create_reply()
+    text = reply.get_text_body()
+    assert ("-----Ursprüngliche Nachricht-----\r\nVon: ann@example.com\r\n"
+            "Gesendet: Montag, 5. Juli 2027 10:30\r\nAn: bob@example.org\r\n"
+            "Betreff: Termin\r\n") in text
+    with pytest.raises(GLib.Error) as excinfo:
+        cfg.set_field("languagecode", "sv-SE")
+    assert excinfo.value.domain == "msg-configuration-error-quark"
+    assert "sv-SE" in excinfo.value.message
