@@ -208,6 +208,152 @@ test_language_unknown (void)
     }
 }
 
+/* The UTC offset, in minutes, of each CDO time zone id in January and
+ * July 2026, as the IANA rules of today give them. alt: the offsets of a
+ * tzdata older than the rule change it names (the test must not depend
+ * on the machine's tzdata release). */
+typedef struct
+{
+  int      id;
+  int      january;
+  int      july;
+  gboolean has_alt; /* Almaty (+5 since 2024b), Cairo (DST since 2023),
+                     * Nuuk (-2 since 2023c), Fiji (no DST since 2022) */
+  int alt_january;
+  int alt_july;
+} ZoneCase;
+
+static const ZoneCase zone_cases[] = {
+  { 0, 0, 0 },
+  { 1, 0, 60 },
+  { 2, 60, 120 },
+  { 3, 60, 120 },
+  { 4, 60, 120 },
+  { 5, 120, 180 },
+  { 6, 60, 120 },
+  { 7, 120, 180 },
+  { 8, -180, -180 },
+  { 9, -240, -180 },
+  { 10, -300, -240 },
+  { 11, -360, -300 },
+  { 12, -420, -360 },
+  { 13, -480, -420 },
+  { 14, -540, -480 },
+  { 15, -600, -600 },
+  { 16, -660, -660 },
+  { 17, 780, 720 },
+  { 18, 600, 600 },
+  { 19, 630, 570 },
+  { 20, 540, 540 },
+  { 21, 480, 480 },
+  { 22, 420, 420 },
+  { 23, 330, 330 },
+  { 24, 240, 240 },
+  { 25, 210, 210 },
+  { 26, 180, 180 },
+  { 27, 120, 180 },
+  { 28, -210, -150 },
+  { 29, -60, 0 },
+  { 30, -120, -120 },
+  { 31, 0, 0 },
+  { 32, -180, -180 },
+  { 33, -240, -240 },
+  { 34, -300, -240 },
+  { 35, -300, -300 },
+  { 36, -360, -360 },
+  { 37, -360, -360 },
+  { 38, -420, -420 },
+  { 39, -720, -720 },
+  { 40, 720, 720, TRUE, 780, 720 },
+  { 41, 660, 660 },
+  { 42, 660, 600 },
+  { 43, 600, 600 },
+  { 44, 570, 570 },
+  { 45, 480, 480 },
+  { 46, 300, 300, TRUE, 360, 360 },
+  { 47, 300, 300 },
+  { 48, 270, 270 },
+  { 49, 120, 180, TRUE, 120, 120 },
+  { 50, 120, 120 },
+  { 51, 180, 180 },
+  { 53, -60, -60 },
+  { 54, 240, 240 },
+  { 55, -360, -360 },
+  { 56, 180, 180 },
+  { 57, 660, 600 },
+  { 58, 300, 300 },
+  { 59, 120, 180 },
+  { 60, -120, -60, TRUE, -180, -120 },
+  { 61, 390, 390 },
+  { 62, 345, 345 },
+  { 63, 480, 480 },
+  { 64, 420, 420 },
+  { 65, -180, -240 },
+  { 66, 330, 330 },
+  { 67, 780, 780 },
+  { 68, 600, 600 },
+  { 69, 60, 60 },
+  { 70, 540, 540 },
+  { 71, 360, 360 },
+  { 72, 540, 540 },
+  { 73, 480, 480 },
+  { 74, 180, 180 },
+  { 75, 480, 480 },
+  { 76, 660, 600 },
+  { 77, -420, -420 },
+  { 78, 660, 600 },
+  { 79, 630, 570 },
+  { 80, 660, 600 },
+  { 81, -480, -420 },
+};
+
+static int
+offset_in (MsgMessage *message,
+           GDateTime  *utc)
+{
+  g_autoptr (GDateTime) read = NULL;
+
+  msg_message_set_sent_on (message, utc);
+  read = msg_message_get_sent_on (message);
+  g_assert_nonnull (read);
+  g_assert_cmpint (g_date_time_to_unix (read), ==, g_date_time_to_unix (utc));
+  return (int) (g_date_time_get_utc_offset (read) / G_TIME_SPAN_MINUTE);
+}
+
+static void
+test_timezone_ids (void)
+{
+  g_autoptr (GDateTime) january = g_date_time_new_utc (2026, 1, 15, 12, 0, 0);
+  g_autoptr (GDateTime) july = g_date_time_new_utc (2026, 7, 15, 12, 0, 0);
+  gboolean seen[82] = { FALSE };
+
+  g_test_summary ("Every CDO time zone id (0 to 81 but 52, cdoFloating) maps to a zone with the offset "
+                  "its city has, in winter and in summer; SentOn is read back in it.");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (zone_cases); i++)
+    {
+      const ZoneCase *zc = &zone_cases[i];
+      g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
+      g_autoptr (MsgMessage) message = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autofree char *id = g_strdup_printf ("%d", zc->id);
+      int              jan, jul;
+
+      g_assert_true (msg_configuration_set_field (cfg, "timezoneid", id, &error));
+      g_assert_no_error (error);
+      message = msg_message_new_with_configuration (cfg);
+      jan = offset_in (message, january);
+      jul = offset_in (message, july);
+      if ((jan != zc->january || jul != zc->july) &&
+          !(zc->has_alt && jan == zc->alt_january && jul == zc->alt_july))
+        g_error ("timezoneid %d: offsets %d/%d minutes, expected %d/%d", zc->id, jan, jul, zc->january, zc->july);
+      seen[zc->id] = TRUE;
+    }
+
+  for (int i = 0; i < 82; i++)
+    g_assert_true (seen[i] || i == 52);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -222,6 +368,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/message-cdo/language-html", test_language_html);
   g_test_add_func ("/message-cdo/language-unknown", test_language_unknown);
+  g_test_add_func ("/message-cdo/timezone-ids", test_timezone_ids);
 
   return g_test_run ();
 }
