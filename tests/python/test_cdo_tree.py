@@ -108,6 +108,8 @@ def test_delete_updates_model_and_parents():
 
 @pytest.mark.parametrize("name,value", [
     ("method", "REQUEST\r\nBcc: eve@example.net"),
+    ("method", "REQUEST\0Bcc: eve@example.net"),
+    ("meth\0od", "x"),
     ("method", "a\nb"),
     ("me thod", "x"),
     ("a=b", "x"),
@@ -121,6 +123,19 @@ def test_hostile_parameters_refused(name, value):
         part.set_field_parameter("Content-Type", name, value)
     assert excinfo.value.domain == DOMAIN
     assert b"eve@" not in m.to_bytes().get_data()
+
+
+def test_nul_in_content_type_refused():
+    m = make_message()
+    root = m.get_body_part()
+    root.set_content_media_type("multipart/mixed")
+    for call in (lambda: root.add_body_part("text/plain; a=b\0c"),
+                 lambda: root.insert_body_part(0, "text/plain\0")):
+        with pytest.raises(GLib.Error) as excinfo:
+            call()
+        assert excinfo.value.domain == DOMAIN
+        assert excinfo.value.code == MsgObj.MessageError.INVALID_HEADER
+    assert root.get_body_parts_model().get_n_items() == 0
 
 
 def test_get_stream():
