@@ -504,6 +504,50 @@ test_part_added_to_library_tree (void)
   g_assert_cmpstr (tree, ==, "multipart/mixed(multipart/alternative(text/plain,text/html,text/calendar))");
 }
 
+/* A parsed invitation is edited in place too: its calendar part is not
+ * an attachment, and survives a new text body and an attachment. */
+static void
+test_parsed_invitation (void)
+{
+  static const char *const text = "From: ann@example.com\r\nTo: bob@example.org\r\nSubject: Planning\r\n"
+                                  "MIME-Version: 1.0\r\n"
+                                  "Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n"
+                                  "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nInvited.\r\n"
+                                  "--b\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\r\n"
+                                  "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+                                  "--b--\r\n";
+  g_autoptr (MsgMessage) message = parse_string (text);
+  g_autoptr (GBytes) doc = g_bytes_new_static ("x", 1);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tree = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *written = NULL;
+
+  g_assert_cmpuint (msg_message_get_attachment_count (message), ==, 0);
+  msg_message_set_text_body (message, "Invited again.");
+  tree = describe_tree (message);
+  g_assert_cmpstr (tree, ==, "multipart/alternative(text/plain,text/calendar)");
+  g_assert_nonnull (msg_message_add_attachment_bytes (message, doc, "x.bin", "application/octet-stream", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&tree, g_free);
+  tree = describe_tree (message);
+  g_assert_cmpstr (tree, ==, "multipart/mixed(multipart/alternative(text/plain,text/calendar),application/octet-stream)");
+  body = msg_message_get_text_body (message);
+  g_assert_cmpstr (body, ==, "Invited again.");
+  written = to_string (message);
+  g_assert_nonnull (strstr (written, "method=REQUEST"));
+  g_assert_nonnull (strstr (written, "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"));
+
+  /* Rebuilding the library's structure keeps the calendar, as an
+   * attachment. */
+  g_assert_nonnull (msg_message_add_related_body_part (message, g_test_get_filename (G_TEST_DIST, "test-message-tree.c", NULL),
+                                                       "cid:src@example.com", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&written, g_free);
+  written = to_string (message);
+  g_assert_nonnull (strstr (written, "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -518,6 +562,7 @@ main (int argc, char **argv)
   g_test_add_func ("/message-tree/stream", test_stream);
   g_test_add_func ("/message-tree/library-tree-rebuilt", test_library_tree_rebuilt);
   g_test_add_func ("/message-tree/part-added-to-library-tree", test_part_added_to_library_tree);
+  g_test_add_func ("/message-tree/parsed-invitation", test_parsed_invitation);
 
   return g_test_run ();
 }
