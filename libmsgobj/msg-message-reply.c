@@ -195,8 +195,9 @@ fill_response_body (MsgMessage *response,
                     MsgMessage *original)
 {
   g_autofree char *code = msg_configuration_get_field (original->configuration, "languagecode");
-  /* The field accepts only the languages of the table. */
-  const MsgLanguage *language = _msg_language_find (code) != NULL ? _msg_language_find (code) : _msg_language_find (NULL);
+  /* The field accepts only the languages of the table: NULL is not
+   * expected, English is the fallback. */
+  const MsgLanguage *language = _msg_language_find (code);
   g_autofree char   *from = msg_message_get_from (original);
   g_autofree char   *sent = format_sent (original, language);
   g_autofree char   *to = msg_message_get_to (original);
@@ -210,6 +211,8 @@ fill_response_body (MsgMessage *response,
 
   if (!msg_configuration_get_boolean (original->configuration, "usemessageresponsetext"))
     return;
+  if (language == NULL)
+    language = _msg_language_find (NULL);
 
   g_string_append_printf (text, "\r\n\r\n%s\r\n", _msg_language_separator (language));
   g_string_append_printf (html, "<br>\r\n<div>%s<br>\r\n", _msg_language_separator (language));
@@ -360,7 +363,9 @@ create_reply (MsgMessage *self,
  * subject prefixed with `RE: ` unless it already is; `In-Reply-To` and
  * `References` set; no attachments. While the configuration's
  * `usemessageresponsetext` holds, the body quotes the original after an
- * "-----Original Message-----" block (From, Sent, To, Cc, Subject). The
+ * "-----Original Message-----" block (From, Sent, To, Cc, Subject), in
+ * the configuration's `languagecode` (`de`: "-----Ursprüngliche
+ * Nachricht-----", Von, Gesendet…; see message.md). The
  * reply shares the configuration of @self (CDO reset it: a known CDO bug),
  * and its `From` is the configuration's `sendemailaddress` if set.
  *
