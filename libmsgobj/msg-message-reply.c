@@ -195,9 +195,9 @@ fill_response_body (MsgMessage *response,
                     MsgMessage *original)
 {
   g_autofree char *code = msg_configuration_get_field (original->configuration, "languagecode");
-  /* The field accepts only the languages of the table: NULL is not
-   * expected, English is the fallback. */
-  const MsgLanguage *language = _msg_language_find (code);
+  /* The field accepts only the languages of the table: English is a
+   * fallback that is not expected to be needed. */
+  const MsgLanguage *language = _msg_language_find (code) != NULL ? _msg_language_find (code) : _msg_language_find ("en");
   g_autofree char   *from = msg_message_get_from (original);
   g_autofree char   *sent = format_sent (original, language);
   g_autofree char   *to = msg_message_get_to (original);
@@ -211,8 +211,6 @@ fill_response_body (MsgMessage *response,
 
   if (!msg_configuration_get_boolean (original->configuration, "usemessageresponsetext"))
     return;
-  if (language == NULL)
-    language = _msg_language_find (NULL);
 
   g_string_append_printf (text, "\r\n\r\n%s\r\n", _msg_language_separator (language));
   g_string_append_printf (html, "<br>\r\n<div>%s<br>\r\n", _msg_language_separator (language));
