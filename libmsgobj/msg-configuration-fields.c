@@ -6,6 +6,7 @@
 
 #include "msg-configuration-private.h"
 
+#include "msg-language-private.h"
 #include "msg-modules-private.h"
 #include "msg-timezone-private.h"
 
@@ -525,8 +526,8 @@ validate_timezone (const MsgFieldDef *def,
   return TRUE;
 }
 
-/* English is the one language of the reply and forward header blocks;
- * another is refused rather than stored and ignored. */
+/* The language of the reply and forward header blocks: one that has a
+ * translation, else refused rather than stored and ignored. */
 static gboolean
 validate_language (const MsgFieldDef *def,
                    const char        *value,
@@ -535,10 +536,14 @@ validate_language (const MsgFieldDef *def,
 {
   g_autofree char *v = strip_dup (value);
 
-  if (v[0] != '\0' && g_ascii_strcasecmp (v, "en") != 0 && g_ascii_strncasecmp (v, "en-", 3) != 0)
-    return invalid_value (error, def, value,
-                          "the reply and forward header blocks are written in English only "
-                          "(en or en-XX); other languages are not supported yet");
+  if (_msg_language_find (v) == NULL)
+    {
+      g_autofree char *reason = g_strdup_printf ("the reply and forward header blocks have no “%s” "
+                                                 "translation; the languages are %s",
+                                                 v, _msg_language_list ());
+
+      return invalid_value (error, def, value, reason);
+    }
   *canonical = g_ascii_strdown (v, -1);
   return TRUE;
 }

@@ -1660,7 +1660,7 @@ test_field_audit (void)
     "autopromotebodyparts",
     "usemessageresponsetext",
     "timezoneid",
-    /* English only, others refused: below */
+    /* the languages of the reply header block, others refused: below */
     "languagecode",
     /* features libmsgobj lacks, only "off" accepted: below */
     "httpcookies",
@@ -1685,7 +1685,7 @@ test_field_audit (void)
   g_autoptr (GError) error = NULL;
 
   g_test_summary ("Every built-in field is audited (used and tested, or refused beyond the value that"
-                  " asks for nothing); languagecode takes English only; the URL and savesentitems"
+                  " asks for nothing); languagecode takes the languages it has; the URL and savesentitems"
                   " fields refuse anything but off, with a reason.");
 
   for (gsize i = 0; i < G_N_ELEMENTS (audited); i++)
@@ -1700,11 +1700,19 @@ test_field_audit (void)
   assert_field (cfg, "languagecode", "en-us");
   set_ok (cfg, "languagecode", "EN");
   set_ok (cfg, "languagecode", "");
+  set_ok (cfg, "languagecode", "de-AT");
+  set_ok (cfg, "languagecode", "zh-CN");
   {
-    g_autoptr (GError) bad = set_bad (cfg, "languagecode", "de");
+    g_autoptr (GError) bad = set_bad (cfg, "languagecode", "sv");
 
     g_assert_error (bad, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
-    assert_message_has (bad, "English");
+    assert_message_has (bad, "“sv”");
+    assert_message_has (bad, "languagecode");
+  }
+  {
+    g_autoptr (GError) bad = set_bad (cfg, "languagecode", "zh-TW");
+
+    assert_message_has (bad, "zh-TW");
   }
 
   set_ok (cfg, "savesentitems", "False");
@@ -1731,7 +1739,7 @@ test_field_audit (void)
     }
 
   /* The key file loader checks the same way. */
-  g_assert_false (msg_configuration_load_from_data (cfg, "[configuration]\nlanguagecode=fr\n", -1, &error));
+  g_assert_false (msg_configuration_load_from_data (cfg, "[configuration]\nlanguagecode=xx\n", -1, &error));
   g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
   g_clear_error (&error);
 

@@ -255,7 +255,7 @@ def test_timezoneid_dates():
 
 
 @pytest.mark.parametrize("name,value,reason", [
-    ("languagecode", "de", "English"),
+    ("languagecode", "sv", "translation"),
     ("urlproxyserver", "proxy:8080", "does not fetch URLs"),
     ("httpcookies", "a=b", "does not fetch URLs"),
     ("urlgetlatestversion", "true", "does not fetch URLs"),

@@ -164,6 +164,27 @@ class BodyPart(_CheckedPropertiesMixin, MsgObj.BodyPart):
         for name, value in checked.items():
             self._set_checked(name, value)
 
+    # A C string ends at NUL: PyGObject would pass "a\0b" as "a". Refuse it
+    # here, with the error the library gives a control character.
+    @staticmethod
+    def _refuse_nul(what, text):
+        if text is not None and "\0" in text:
+            raise GLib.Error("The value of %s contains a NUL character" % what,
+                             "msg-message-error-quark", MsgObj.MessageError.INVALID_HEADER)
+
+    def set_field_parameter(self, field, parameter, value):
+        self._refuse_nul("the %s parameter of %s" % (parameter, field), value)
+        self._refuse_nul("a parameter name of %s" % field, parameter)
+        return super().set_field_parameter(field, parameter, value)
+
+    def insert_body_part(self, index, content_type):
+        self._refuse_nul("Content-Type", content_type)
+        return super().insert_body_part(index, content_type)
+
+    def add_body_part(self, content_type):
+        self._refuse_nul("Content-Type", content_type)
+        return super().add_body_part(content_type)
+
 
 BodyPart.props = _PropsDescriptor(MsgObj.BodyPart.props)
 BodyPart = override(BodyPart)
