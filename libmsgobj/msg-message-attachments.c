@@ -151,9 +151,14 @@ msg_message_add_attachment (MsgMessage *self,
   if (part == NULL)
     return NULL;
 
-  _msg_message_materialise (self);
-  g_ptr_array_add (self->attachments, part);
-  self->dirty = TRUE;
+  if (_msg_message_add_attachment_in_place (self, part))
+    g_object_unref (part);
+  else
+    {
+      _msg_message_materialise (self);
+      g_ptr_array_add (self->attachments, part);
+      self->dirty = TRUE;
+    }
   _msg_message_attachments_changed (self);
   return part;
 }
@@ -190,9 +195,14 @@ msg_message_add_attachment_bytes (MsgMessage *self,
   if (part == NULL)
     return NULL;
 
-  _msg_message_materialise (self);
-  g_ptr_array_add (self->attachments, part);
-  self->dirty = TRUE;
+  if (_msg_message_add_attachment_in_place (self, part))
+    g_object_unref (part);
+  else
+    {
+      _msg_message_materialise (self);
+      g_ptr_array_add (self->attachments, part);
+      self->dirty = TRUE;
+    }
   _msg_message_attachments_changed (self);
   return part;
 }

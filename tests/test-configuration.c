@@ -1668,7 +1668,7 @@ test_field_audit (void)
     "autopromotebodyparts",
     "usemessageresponsetext",
     "timezoneid",
-    /* English only, others refused: below */
+    /* the languages of the reply header block, others refused: below */
     "languagecode",
     /* used when fetching URLs: test-mhtml.c */
     "httpcookies",
@@ -1681,6 +1681,16 @@ test_field_audit (void)
     "urlmaxpagesize",
     /* features libmsgobj lacks, only "off" accepted: below */
     "savesentitems",
+    /* DKIM signing: test-dkim.c, python/test_dkim.py */
+    "dkimsign",
+    "dkimdomain",
+    "dkimselector",
+    "dkimprivatekeyfile",
+    "dkimalgorithm",
+    "dkimcanonicalization",
+    "dkimheaders",
+    "dkimoversignfrom",
+    "dkimexpiry",
     /* informational, read back, as in CDO (a name for the account) */
     "smtpaccountname",
     "nntpaccountname",
@@ -1688,7 +1698,7 @@ test_field_audit (void)
   g_autoptr (GError) error = NULL;
 
   g_test_summary ("Every built-in field is audited (used and tested, or refused beyond the value that"
-                  " asks for nothing); languagecode takes English only; the savesentitems"
+                  " asks for nothing); languagecode takes the languages it has; the savesentitems"
                   " field refuses anything but off, with a reason.");
 
   for (gsize i = 0; i < G_N_ELEMENTS (audited); i++)
@@ -1703,11 +1713,19 @@ test_field_audit (void)
   assert_field (cfg, "languagecode", "en-us");
   set_ok (cfg, "languagecode", "EN");
   set_ok (cfg, "languagecode", "");
+  set_ok (cfg, "languagecode", "de-AT");
+  set_ok (cfg, "languagecode", "zh-CN");
   {
-    g_autoptr (GError) bad = set_bad (cfg, "languagecode", "de");
+    g_autoptr (GError) bad = set_bad (cfg, "languagecode", "sv");
 
     g_assert_error (bad, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
-    assert_message_has (bad, "English");
+    assert_message_has (bad, "“sv”");
+    assert_message_has (bad, "languagecode");
+  }
+  {
+    g_autoptr (GError) bad = set_bad (cfg, "languagecode", "zh-TW");
+
+    assert_message_has (bad, "zh-TW");
   }
 
   set_ok (cfg, "savesentitems", "False");
@@ -1727,7 +1745,7 @@ test_field_audit (void)
   set_ok (cfg, "urlproxybypass", "<local>");
 
   /* The key file loader checks the same way. */
-  g_assert_false (msg_configuration_load_from_data (cfg, "[configuration]\nlanguagecode=fr\n", -1, &error));
+  g_assert_false (msg_configuration_load_from_data (cfg, "[configuration]\nlanguagecode=xx\n", -1, &error));
   g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
   g_clear_error (&error);
 

@@ -255,7 +255,7 @@ def test_timezoneid_dates():
 
 
 @pytest.mark.parametrize("name,value,reason", [
-    ("languagecode", "de", "English"),
+    ("languagecode", "sv", "translation"),
     ("urlproxyserver", "proxy 8080", "host name"),
     ("savesentitems", "true", "does not save sent items"),
     ("timezoneid", "52", "cdoFloating"),

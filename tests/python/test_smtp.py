@@ -16,8 +16,9 @@ class SmtpServer:
     recipients in `reject`; records each connection's commands and each
     accepted message. One connection at a time."""
 
-    def __init__(self, reject=()):
+    def __init__(self, reject=(), eightbitmime=True):
         self.reject = set(reject)
+        self.eightbitmime = eightbitmime
         self.messages = []      # (mail_from, [rcpt], data bytes)
         self.commands = []      # every command line, per connection
         self.connections = 0
@@ -62,7 +63,7 @@ class SmtpServer:
                 reply("250-py.example.test")
                 reply("250-PIPELINING")
                 reply("250-SIZE 10000000")
-                reply("250 8BITMIME")
+                reply("250 8BITMIME" if self.eightbitmime else "250 HELP")
             elif verb == "MAIL":
                 mail_from, rcpts = command[len("MAIL FROM:"):], []
                 reply("250 2.1.0 Ok")
