@@ -88,9 +88,10 @@ normalise_url (const char *url_or_path,
     {
       if (!_msg_web_is_fetchable (url_or_path))
         {
+          g_autofree char *shown = _msg_web_display_uri (url_or_path);
+
           g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_HTTP_FAILED,
-                       "Cannot fetch “%s”: only http:, https: and file: URLs are supported",
-                       url_or_path);
+                       "Cannot fetch “%s”: only http:, https: and file: URLs are supported", shown);
           return NULL;
         }
       return g_strdup (url_or_path);

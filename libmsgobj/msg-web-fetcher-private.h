@@ -45,6 +45,8 @@ MsgWebFetcher  *_msg_web_fetcher_new (MsgConfiguration *configuration,
                                       const char       *user,
                                       const char       *password,
                                       GCancellable     *cancellable);
+/* @uri for an error message: without a password. */
+char           *_msg_web_display_uri (const char *uri);
 /* Whether @uri is an http:, https: or file: URL. */
 gboolean        _msg_web_is_fetchable (const char *uri);
 /* Fetches @uri (absolute; file: only if @allow_file). With @in_memory

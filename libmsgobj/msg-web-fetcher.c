@@ -303,6 +303,23 @@ _msg_web_fetcher_new (MsgConfiguration *configuration,
   return self;
 }
 
+char *
+_msg_web_display_uri (const char *uri)
+{
+  g_autoptr (GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_PARSE_RELAXED | G_URI_FLAGS_ENCODED | G_URI_FLAGS_HAS_PASSWORD, NULL);
+  const char *authority;
+  const char *at;
+
+  if (parsed != NULL)
+    return g_uri_to_string_partial (parsed, G_URI_HIDE_PASSWORD);
+  /* Unparsable: whatever could be credentials goes. */
+  authority = strstr (uri, "://");
+  at = authority != NULL ? strchr (authority, '@') : NULL;
+  if (at == NULL)
+    return g_strdup (uri);
+  return g_strdup_printf ("%.*s***%s", (int) (authority + 3 - uri), uri, at);
+}
+
 gboolean
 _msg_web_is_fetchable (const char *uri)
 {
@@ -622,8 +639,10 @@ fetch_http (MsgWebFetcher *self,
 
   if (uri == NULL || g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0')
     {
+      g_autofree char *shown = _msg_web_display_uri (text);
+
       g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_HTTP_FAILED,
-                   "“%s” is not a valid URL", text);
+                   "“%s” is not a valid URL", shown);
       return NULL;
     }
   if (self->auth_host == NULL)
@@ -698,13 +717,15 @@ _msg_web_fetcher_fetch (MsgWebFetcher *self,
                         GError       **error)
 {
   g_autofree char *scheme = NULL;
+  g_autofree char *shown = NULL;
 
   g_return_val_if_fail (MSG_IS_WEB_FETCHER (self), NULL);
   g_return_val_if_fail (uri != NULL, NULL);
 
+  shown = _msg_web_display_uri (uri);
   if (g_cancellable_is_cancelled (self->cancellable))
     {
-      propagate_io_error (self, uri,
+      propagate_io_error (self, shown,
                           g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                "Operation was cancelled"),
                           error);
@@ -717,7 +738,7 @@ _msg_web_fetcher_fetch (MsgWebFetcher *self,
       if (!allow_file)
         {
           g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_HTTP_FORBIDDEN,
-                       "Cannot fetch %s: a web page cannot refer to local files", uri);
+                       "Cannot fetch %s: a web page cannot refer to local files", shown);
           return NULL;
         }
       return fetch_file (self, uri, in_memory, error);
@@ -726,7 +747,7 @@ _msg_web_fetcher_fetch (MsgWebFetcher *self,
       (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0))
     {
       g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_HTTP_FAILED,
-                   "Cannot fetch “%s”: only http:, https: and file: URLs are supported", uri);
+                   "Cannot fetch “%s”: only http:, https: and file: URLs are supported", shown);
       return NULL;
     }
   return fetch_http (self, uri, in_memory, error);

@@ -966,6 +966,27 @@ test_basic_auth (void)
   g_assert_null (strstr (error->message, "wrong"));
   g_clear_error (&error);
 
+  /* A password in a URL never shows in an error. */
+  {
+    g_autofree char *with_password = g_strdup_printf ("http://ann:s3cret@%s", ws->base + 7);
+    g_autofree char *missing = g_strconcat (with_password, "img/404.png", NULL);
+    g_autofree char *bad_scheme = g_strdup ("ftp://ann:s3cret@example.invalid/x");
+    g_autofree char *bad_url = g_strdup ("http://ann:s3cret@[bad/x");
+
+    g_assert_null (msg_message_add_attachment_url (message, missing, NULL, NULL, NULL, &error));
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_HTTP_NOT_FOUND);
+    g_assert_null (strstr (error->message, "s3cret"));
+    g_clear_error (&error);
+    g_assert_false (msg_message_create_mhtml_body (message, bad_scheme, 0, NULL, NULL, NULL, &error));
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_HTTP_FAILED);
+    g_assert_null (strstr (error->message, "s3cret"));
+    g_clear_error (&error);
+    g_assert_false (msg_message_create_mhtml_body (message, bad_url, 0, NULL, NULL, NULL, &error));
+    g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_HTTP_FAILED);
+    g_assert_null (strstr (error->message, "s3cret"));
+    g_clear_error (&error);
+  }
+
   part = msg_message_add_attachment_url (message, doc, "ann", "s3cret", NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (part);
