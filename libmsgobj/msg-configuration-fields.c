@@ -63,12 +63,12 @@ static const MsgFieldDef builtin_fields[] = {
   { "postuserreplyemailaddress", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "nntpserverpickupdirectory", MSG_FIELD_TYPE_PATH, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "autopromotebodyparts", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
-  { "httpcookies", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_UNSUPPORTED, NULL, NULL, TRUE },
+  { "httpcookies", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "languagecode", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_LANGUAGE, NULL, NULL, TRUE },
   { "usemessageresponsetext", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
-  { "urlgetlatestversion", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_UNSUPPORTED, "false", NULL, TRUE },
-  { "urlproxyserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_UNSUPPORTED, NULL, NULL, TRUE },
-  { "urlproxybypass", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_UNSUPPORTED, NULL, NULL, TRUE },
+  { "urlgetlatestversion", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "urlproxyserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_HOST, NULL, NULL, TRUE },
+  { "urlproxybypass", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "savesentitems", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_UNSUPPORTED, "false", NULL, TRUE },
   { "timezoneid", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_TIMEZONE, NULL, NULL, TRUE },
   /* libmsgobj's own */
@@ -93,6 +93,10 @@ static const MsgFieldDef builtin_fields[] = {
   { "dkimheaders", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_DKIM_HEADERS, DKIM_DEFAULT_HEADERS, NULL, TRUE },
   { "dkimoversignfrom", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
   { "dkimexpiry", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
+  { "urlconnectiontimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "30", NULL, TRUE },
+  { "urloperationtimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
+  { "urlmaxresourcesize", MSG_FIELD_TYPE_INT, MSG_FIELD_CHECK_BY_TYPE, "104857600", NULL, TRUE },
+  { "urlmaxpagesize", MSG_FIELD_TYPE_INT, MSG_FIELD_CHECK_BY_TYPE, "262144000", NULL, TRUE },
 };
 /* clang-format on */
 
@@ -564,8 +568,7 @@ validate_unsupported (const MsgFieldDef *def,
   if (g_str_equal (def->name, "savesentitems"))
     reason = "libmsgobj does not save sent items (CDO did only with Exchange); only false is accepted";
   else
-    reason = "libmsgobj does not fetch URLs (attachments and related parts are local files); "
-             "only an empty value (or false) is accepted";
+    reason = "not supported; only an empty value (or false) is accepted";
 
   if (def->type == MSG_FIELD_TYPE_BOOLEAN)
     {

@@ -155,4 +155,14 @@ void _msg_collect_attachments (GMimeObject *object,
                                gboolean     in_related,
                                GPtrArray   *out);
 
+/* A new leaf part (transfer full) with the content of an http:, https: or
+ * file: URL, fetched under the configuration's rules
+ * (msg-message-mhtml.c). */
+MsgBodyPart *_msg_message_fetch_part (MsgMessage   *self,
+                                      const char   *url,
+                                      const char   *user,
+                                      const char   *password,
+                                      GCancellable *cancellable,
+                                      GError      **error);
+
 G_END_DECLS
