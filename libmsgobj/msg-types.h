@@ -19,6 +19,8 @@ typedef struct _MsgBodyPart         MsgBodyPart;
 typedef struct _MsgConfiguration    MsgConfiguration;
 typedef struct _MsgConnection       MsgConnection;
 typedef struct _MsgDataOutputStream MsgDataOutputStream;
+typedef struct _MsgDropDirectory    MsgDropDirectory;
+typedef struct _MsgDropMessage      MsgDropMessage;
 typedef struct _MsgMessage          MsgMessage;
 typedef struct _MsgRecipientStatus  MsgRecipientStatus;
 typedef struct _MsgReply            MsgReply;
