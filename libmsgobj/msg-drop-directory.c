@@ -500,7 +500,8 @@ is_claim_name (const char *name)
 typedef struct
 {
   const char *started_subdir; /* (nullable) */
-  guint       n_recovered;
+  guint       n_put_back;
+  guint       n_set_aside;
 } Recovery;
 
 /* Moves a stale started claim into @subdir under its listed name (or a
@@ -562,12 +563,19 @@ recover_one (int         dir_fd,
   /* The claimer holds the lock for as long as it lives. */
   if (flock (fd, LOCK_EX | LOCK_NB) == 0)
     {
-      if (!started || recovery->started_subdir == NULL)
-        ok = _msg_drop_rename_noreplace (dir_fd, name, dir_fd, listed, error);
-      else
+      gboolean aside = started && recovery->started_subdir != NULL;
+
+      if (aside)
         ok = set_aside (dir_fd, name, listed, recovery->started_subdir, error);
+      else
+        ok = _msg_drop_rename_noreplace (dir_fd, name, dir_fd, listed, error);
       if (ok)
-        recovery->n_recovered++;
+        {
+          if (aside)
+            recovery->n_set_aside++;
+          else
+            recovery->n_put_back++;
+        }
       else if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         {
           g_clear_error (error); /* another recovery took it */
@@ -583,7 +591,8 @@ recover_one (int         dir_fd,
  * @self: a drop directory
  * @started_subdir: (nullable) (type filename): where stale claims that
  *   were marked started go, such as `unknown`; %NULL to put them back too
- * @n_recovered: (out) (optional): how many stale claims were recovered
+ * @n_put_back: (out) (optional): how many stale claims were put back
+ * @n_set_aside: (out) (optional): how many were moved to @started_subdir
  * @cancellable: (nullable): a cancellable
  * @error: return location for an error
  *
@@ -598,11 +607,12 @@ recover_one (int         dir_fd,
 gboolean
 msg_drop_directory_recover_claims (MsgDropDirectory *self,
                                    const char       *started_subdir,
-                                   guint            *n_recovered,
+                                   guint            *n_put_back,
+                                   guint            *n_set_aside,
                                    GCancellable     *cancellable,
                                    GError          **error)
 {
-  Recovery recovery = { started_subdir, 0 };
+  Recovery recovery = { started_subdir, 0, 0 };
   gboolean ok;
 
   g_return_val_if_fail (MSG_IS_DROP_DIRECTORY (self), FALSE);
@@ -615,8 +625,10 @@ msg_drop_directory_recover_claims (MsgDropDirectory *self,
       return FALSE;
     }
   ok = for_each_entry (self, is_claim_name, recover_one, &recovery, cancellable, error);
-  if (n_recovered != NULL)
-    *n_recovered = recovery.n_recovered;
+  if (n_put_back != NULL)
+    *n_put_back = recovery.n_put_back;
+  if (n_set_aside != NULL)
+    *n_set_aside = recovery.n_set_aside;
   return ok;
 }
 

@@ -36,7 +36,8 @@ gboolean          msg_drop_directory_delete_all     (MsgDropDirectory  *self,
 MSG_AVAILABLE_IN_ALL
 gboolean          msg_drop_directory_recover_claims (MsgDropDirectory  *self,
                                                      const char        *started_subdir,
-                                                     guint             *n_recovered,
+                                                     guint             *n_put_back,
+                                                     guint             *n_set_aside,
                                                      GCancellable      *cancellable,
                                                      GError           **error);
 MSG_AVAILABLE_IN_ALL

@@ -101,5 +101,5 @@ def test_dead_claimer_is_recovered(tmp_dir):
     subprocess.run([sys.executable, "-c", script, tmp_dir], check=True, timeout=60)
     directory = MsgObj.DropDirectory.new(tmp_dir)
     assert [i.get_name() for i in directory.get_messages(None)] == []
-    assert directory.recover_claims(None, None) == (True, 1)
+    assert directory.recover_claims(None, None) == (True, 1, 0)
     assert [i.get_name() for i in directory.get_messages(None)] == ["a.eml"]
