@@ -21,6 +21,7 @@ typedef struct _MsgConnection       MsgConnection;
 typedef struct _MsgDataOutputStream MsgDataOutputStream;
 typedef struct _MsgDropDirectory    MsgDropDirectory;
 typedef struct _MsgDropMessage      MsgDropMessage;
+typedef struct _MsgFlusher          MsgFlusher;
 typedef struct _MsgMessage          MsgMessage;
 typedef struct _MsgRecipientStatus  MsgRecipientStatus;
 typedef struct _MsgReply            MsgReply;

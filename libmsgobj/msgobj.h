@@ -20,6 +20,7 @@
 #include "msg-data-output-stream.h"
 #include "msg-drop-directory.h"
 #include "msg-drop-message.h"
+#include "msg-flusher.h"
 #include "msg-connection.h"
 #include "msg-transport.h"
 
