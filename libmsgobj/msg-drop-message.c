@@ -125,6 +125,19 @@ check_not_gone (MsgDropMessage *self,
   return FALSE;
 }
 
+/* The file left the directory: so does the parsed message (a flush of
+ * 100,000 files keeps every item, but not every message). */
+static void
+set_gone (MsgDropMessage *self)
+{
+  g_mutex_lock (&self->lock);
+  self->gone = TRUE;
+  self->parsed = FALSE;
+  g_clear_object (&self->message);
+  g_clear_error (&self->parse_error);
+  g_mutex_unlock (&self->lock);
+}
+
 static void
 drop_claim (MsgDropMessage *self)
 {
@@ -214,7 +227,7 @@ parse_file (MsgDropMessage *self,
  *
  * The message in the file, read and parsed on the first call; later calls
  * return the same message (or the same error) without reading the file
- * again.
+ * again, until the item is deleted or moved, which drops the message.
  *
  * A file that cannot be read (a symbolic link, which is never followed; a
  * FIFO or other special file; a file without read permission) or is not a
@@ -502,7 +515,7 @@ msg_drop_message_move_to (MsgDropMessage *self,
       return NULL;
     }
   drop_claim (self);
-  self->gone = TRUE;
+  set_gone (self);
   self->moved_to = g_build_filename (subdir, given, NULL);
   return msg_drop_message_get_file (self);
 }
@@ -540,6 +553,6 @@ msg_drop_message_delete (MsgDropMessage *self,
       return FALSE;
     }
   drop_claim (self);
-  self->gone = TRUE;
+  set_gone (self);
   return TRUE;
 }

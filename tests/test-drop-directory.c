@@ -282,6 +282,7 @@ test_delete (void)
   g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
   g_autoptr (GListModel) list = NULL;
   g_autoptr (MsgDropMessage) item = NULL;
+  g_autoptr (MsgMessage) message = NULL;
   g_autofree char *names = NULL;
   guint            n_deleted = 0;
 
@@ -294,8 +295,15 @@ test_delete (void)
   list = msg_drop_directory_get_messages (directory, NULL, &error);
   g_assert_no_error (error);
   item = g_list_model_get_item (list, 1);
+  message = msg_drop_message_get_message (item, &error);
+  g_assert_no_error (error);
   g_assert_true (msg_drop_message_delete (item, &error));
   g_assert_no_error (error);
+  /* A deleted item lets its parsed message go. */
+  g_assert_false (msg_drop_message_is_parsed (item));
+  g_assert_null (msg_drop_message_get_message (item, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
   g_assert_false (exists (dir, "b.eml"));
   g_assert_false (msg_drop_message_delete (item, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
