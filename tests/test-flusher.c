@@ -349,14 +349,22 @@ test_two_flushers (void)
   msg_test_remove_tree (dir);
 }
 
+typedef struct
+{
+  GError  *error;
+  gboolean ok;
+  gboolean done;
+} AsyncResult;
+
 static void
 run_done_cb (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  GError **error = user_data;
+  AsyncResult *async = user_data;
 
-  g_assert_true (msg_flusher_run_finish (MSG_FLUSHER (source), result, error));
+  async->ok = msg_flusher_run_finish (MSG_FLUSHER (source), result, &async->error);
+  async->done = TRUE;
 }
 
 static void
@@ -368,26 +376,25 @@ test_async (void)
   g_autoptr (MsgConfiguration) configuration = sink_configuration (sink);
   g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
   g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
-  guint    progress[2] = { 0, 0 };
-  gboolean done = FALSE;
+  guint       progress[2] = { 0, 0 };
+  AsyncResult async = { NULL, FALSE, FALSE };
 
   g_test_summary ("run_async emits progress in the caller's context; a second run at "
                   "once is refused.");
 
   write_messages (dir, "m", 20);
   g_signal_connect (flusher, "progress", G_CALLBACK (progress_cb), progress);
-  msg_flusher_run_async (flusher, NULL, run_done_cb, &error);
+  msg_flusher_run_async (flusher, NULL, run_done_cb, &async);
   g_assert_false (msg_flusher_run (flusher, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
   g_clear_error (&error);
-  while (msg_flusher_get_n_sent (flusher) < 20 || progress[0] < 20)
+  while (!async.done)
     g_main_context_iteration (NULL, TRUE);
-  done = progress[0] == 20;
-  g_assert_true (done);
-  /* The callback has run (or is queued): drain it. */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_no_error (error);
+  g_assert_no_error (async.error);
+  g_assert_true (async.ok);
+  /* The last progress was queued before the callback. */
+  g_assert_cmpuint (progress[0], ==, 20);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 20);
   g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 20);
   msg_test_remove_tree (dir);
 }
