@@ -187,12 +187,36 @@ set_aside (MsgDropDirectory *directory,
   forget_retry (directory, name);
 }
 
+/* Whether every refusal a RECIPIENTS_REJECTED error lists is a 4xx
+ * (greylisting answers RCPT with 450). The transport reports no
+ * per-recipient statuses with the error, only its text, which lists
+ * each refusal as "ADDRESS: CODE TEXT". */
+static gboolean
+recipients_refused_for_now (const GError *error)
+{
+  g_autoptr (GRegex) regex = g_regex_new (": ([2-5])[0-9][0-9] ", G_REGEX_OPTIMIZE, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+  gboolean transient = FALSE;
+
+  for (g_regex_match (regex, error->message, 0, &match); g_match_info_matches (match);
+       g_match_info_next (match, NULL))
+    {
+      g_autofree char *digit = g_match_info_fetch (match, 1);
+
+      if (g_str_equal (digit, "5"))
+        return FALSE;
+      transient = transient || g_str_equal (digit, "4");
+    }
+  return transient;
+}
+
 static gboolean
 is_permanent (const GError *error)
 {
+  if (g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED))
+    return !recipients_refused_for_now (error);
   return error->domain == MSG_MESSAGE_ERROR ||
          g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_SENDER_REJECTED) ||
-         g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED) ||
          g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
 }
 
@@ -255,7 +279,8 @@ refused (MsgDropDirectory *directory,
    * (greylisting, a full mailbox): it waits for its back-off. A failed
    * connection (refused, lost, TLS, authentication) or cancellation is
    * not: no back-off, but this thread stops. */
-  *stop = !g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE);
+  *stop = !g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE) &&
+          !g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
   if (!*stop)
     record_retry (directory, msg_drop_message_get_name (item), error);
   if (!msg_drop_message_release (item, &local_error))

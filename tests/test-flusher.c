@@ -179,6 +179,8 @@ test_refusals (void)
   write_message_full (dir, "reject-1", "");
   write_message_full (dir, "tempfail-1", "");
   write_message_full (dir, "not-a-message", "");
+  write_message_full (dir, "greylisted", "Cc: greylist@example.test\r\n");
+  write_message_full (dir, "no-such-user", "Cc: nosuchuser@example.test, greylist@example.test\r\n");
   {
     g_autofree char *path = g_build_filename (dir, "not-a-message.eml", NULL);
 
@@ -189,11 +191,15 @@ test_refusals (void)
   g_assert_true (msg_flusher_run (flusher, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 5);
-  g_assert_cmpuint (msg_flusher_get_n_failed (flusher), ==, 2);
-  g_assert_cmpuint (msg_flusher_get_n_deferred (flusher), ==, 1);
+  g_assert_cmpuint (msg_flusher_get_n_failed (flusher), ==, 3);
+  g_assert_cmpuint (msg_flusher_get_n_deferred (flusher), ==, 2);
 
   g_assert_true (exists (failed, "reject-1.eml"));
   g_assert_true (exists (failed, "not-a-message.eml"));
+  /* A 550 among the refused recipients is for good; only 4xx is for now. */
+  g_assert_true (exists (failed, "no-such-user.eml"));
+  g_assert_true (exists (dir, "greylisted.eml"));
+  g_assert_true (exists (dir, ".greylisted.eml.retry"));
   outcome = read_key (report, "report", "outcome");
   g_assert_cmpstr (outcome, ==, "failed");
   message = read_key (report, "report", "error");
@@ -201,12 +207,12 @@ test_refusals (void)
   g_assert_true (exists (dir, "tempfail-1.eml"));
   attempts = read_key (retry, "retry", "attempts");
   g_assert_cmpstr (attempts, ==, "1");
-  g_assert_cmpuint (count_names (dir, ".eml"), ==, 1);
+  g_assert_cmpuint (count_names (dir, ".eml"), ==, 2);
 
-  /* The next run leaves it alone until its back-off (a minute) ends. */
+  /* The next run leaves them alone until their back-off (a minute) ends. */
   g_assert_true (msg_flusher_run (flusher, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (msg_flusher_get_n_skipped (flusher), ==, 1);
+  g_assert_cmpuint (msg_flusher_get_n_skipped (flusher), ==, 2);
   g_assert_cmpuint (msg_flusher_get_n_deferred (flusher), ==, 0);
   g_assert_true (exists (dir, "tempfail-1.eml"));
   msg_test_remove_tree (dir);

@@ -173,6 +173,10 @@ serve_command (MsgTestSink      *sink,
       const char *start = strchr (line, '<');
       const char *end = start != NULL ? strchr (start, '>') : NULL;
 
+      if (strstr (line, "greylist") != NULL)
+        return reply (out, "450 4.2.0 Greylisted, try again later\r\n");
+      if (strstr (line, "nosuchuser") != NULL)
+        return reply (out, "550 5.1.1 No such user\r\n");
       if (start != NULL && end != NULL)
         g_string_append_printf (recipients, "%s%.*s", recipients->len > 0 ? " " : "", (int) (end - start - 1), start + 1);
       return reply (out, "250 2.1.5 Ok\r\n");

@@ -12,7 +12,8 @@ G_BEGIN_DECLS
  * connections at once, each in a thread of its own, and keeps what it
  * accepted, by Subject. A message whose Subject contains "reject" gets
  * 554 after its final dot, "tempfail" 451, "blackhole" no answer at all;
- * any other gets 250. */
+ * any other gets 250. A RCPT to an address containing "greylist" gets
+ * 450, "nosuchuser" 550. */
 typedef struct _MsgTestSink MsgTestSink;
 
 MsgTestSink *msg_test_sink_new (void);
