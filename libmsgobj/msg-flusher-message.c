@@ -166,25 +166,41 @@ write_report (MsgDropDirectory *directory,
 }
 
 /* Moves the claimed @item to @subdir with a report beside it. */
-static void
+static gboolean
 set_aside (MsgDropDirectory *directory,
            MsgDropMessage   *item,
            const char       *subdir,
            const char       *outcome,
-           const GError     *error)
+           const GError     *error,
+           GError          **move_error)
 {
-  g_autoptr (GError) local_error = NULL;
-  g_autoptr (GFile) moved = msg_drop_message_move_to (item, subdir, &local_error);
+  g_autoptr (GFile) moved = msg_drop_message_move_to (item, subdir, move_error);
   const char *name = msg_drop_message_get_name (item);
 
   if (moved == NULL)
-    {
-      /* Left claimed: a later run's recovery sets it aside again. */
-      g_warning ("%s", local_error->message);
-      return;
-    }
+    return FALSE;
   write_report (directory, name, moved, outcome, error, NULL);
   forget_retry (directory, name);
+  return TRUE;
+}
+
+/* Refused for good: to failed/. If failed/ cannot take it (a full disk,
+ * not a directory), back to the queue with a retry sidecar saying why:
+ * sending it again is harmless, the server refused it. */
+static MsgFlushOutcome
+fail_for_good (MsgDropDirectory *directory,
+               MsgDropMessage   *item,
+               const GError     *error)
+{
+  g_autoptr (GError) move_error = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (set_aside (directory, item, MSG_FLUSH_FAILED_DIR, "failed", error, &move_error))
+    return MSG_FLUSH_FAILED;
+  record_retry (directory, msg_drop_message_get_name (item), move_error);
+  if (!msg_drop_message_release (item, &local_error))
+    g_warning ("%s", local_error->message);
+  return MSG_FLUSH_DEFERRED;
 }
 
 /* Whether every refusal a RECIPIENTS_REJECTED error lists is a 4xx
@@ -267,14 +283,14 @@ refused (MsgDropDirectory *directory,
 
   if (g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN))
     {
-      set_aside (directory, item, MSG_FLUSH_UNKNOWN_DIR, "unknown", error);
+      /* If unknown/ cannot take it, it stays claimed and started: never
+       * sent again, and a later run's recovery sets it aside. */
+      if (!set_aside (directory, item, MSG_FLUSH_UNKNOWN_DIR, "unknown", error, &local_error))
+        g_warning ("%s", local_error->message);
       return MSG_FLUSH_UNKNOWN;
     }
   if (is_permanent (error))
-    {
-      set_aside (directory, item, MSG_FLUSH_FAILED_DIR, "failed", error);
-      return MSG_FLUSH_FAILED;
-    }
+    return fail_for_good (directory, item, error);
   /* Not sent: back to the queue. A 4xx reply is about this message
    * (greylisting, a full mailbox): it waits for its back-off. A failed
    * connection (refused, lost, TLS, authentication) or cancellation is
@@ -308,10 +324,7 @@ _msg_flusher_flush_one (MsgDropDirectory *directory,
 
   message = msg_drop_message_get_message (item, &error);
   if (message == NULL)
-    {
-      set_aside (directory, item, MSG_FLUSH_FAILED_DIR, "failed", error);
-      return MSG_FLUSH_FAILED;
-    }
+    return fail_for_good (directory, item, error);
   size = file_size (item);
   if (!msg_drop_message_mark_started (item, &error))
     {

@@ -219,6 +219,38 @@ test_refusals (void)
 }
 
 static void
+test_failed_unwritable (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *failed = g_build_filename (dir, "failed", NULL);
+  g_autofree char *retry = g_build_filename (dir, ".reject-1.eml.retry", NULL);
+  g_autoptr (MsgTestSink) sink = msg_test_sink_new ();
+  g_autoptr (MsgConfiguration) configuration = sink_configuration (sink);
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+  g_autofree char *last_error = NULL;
+
+  g_test_summary ("When failed/ cannot take a refused message (here: it is a file, as "
+                  "a full disk would refuse it), the message stays in the queue, "
+                  "with the reason in its retry sidecar; nothing is lost.");
+
+  g_file_set_contents (failed, "not a directory", -1, &error);
+  g_assert_no_error (error);
+  write_message_full (dir, "reject-1", "");
+  write_messages (dir, "ok", 2);
+
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 2);
+  g_assert_cmpuint (msg_flusher_get_n_deferred (flusher), ==, 1);
+  g_assert_true (exists (dir, "reject-1.eml"));
+  last_error = read_key (retry, "retry", "last-error");
+  g_assert_nonnull (strstr (last_error, "failed"));
+  msg_test_remove_tree (dir);
+}
+
+static void
 test_blackhole (void)
 {
   g_autoptr (GError) error = NULL;
@@ -489,6 +521,7 @@ main (int   argc,
 
   g_test_add_func ("/flusher/all-sent", test_all_sent);
   g_test_add_func ("/flusher/refusals", test_refusals);
+  g_test_add_func ("/flusher/failed-unwritable", test_failed_unwritable);
   g_test_add_func ("/flusher/blackhole", test_blackhole);
   g_test_add_func ("/flusher/server-dies", test_server_dies);
   g_test_add_func ("/flusher/two-flushers", test_two_flushers);
