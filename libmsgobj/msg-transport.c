@@ -101,6 +101,7 @@ enum
 enum
 {
   SIGNAL_PROGRESS,
+  SIGNAL_NEED_TOKEN,
   N_SIGNALS,
 };
 
@@ -266,6 +267,30 @@ msg_transport_class_init (MsgTransportClass *klass)
   signals[SIGNAL_PROGRESS] =
       g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                     NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_UINT64);
+
+  /**
+   * MsgTransport::need-token:
+   * @self: the transport
+   * @mechanism: the SASL mechanism, `OAUTHBEARER` or `XOAUTH2`
+   * @user: (nullable): the configured user name
+   * @server_error: (nullable): what the server said about the refused
+   *   token (the decoded OAuth 2 error, e.g. `{"status":"invalid_token"}`)
+   *
+   * Emitted when a server refuses an OAuth 2 access token (the configured
+   * `sendpassword` or `postpassword`): a handler that returns a fresh token
+   * makes the transport authenticate once more with it, on the same
+   * connection. The first handler that returns a string wins; %NULL (or no
+   * handler) lets the operation fail with
+   * %MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED. For an asynchronous call
+   * it is emitted in the thread-default main context of the caller, and the
+   * operation waits for the handler; keep it short, since the clocks run.
+   *
+   * Returns: (transfer full) (nullable): a fresh access token, or %NULL
+   */
+  signals[SIGNAL_NEED_TOKEN] =
+      g_signal_new ("need-token", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                    g_signal_accumulator_first_wins, NULL, NULL, G_TYPE_STRING, 3,
+                    G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
@@ -1464,6 +1489,83 @@ progress_data_free (gpointer user_data)
 
   g_object_unref (data->self);
   g_free (data);
+}
+
+typedef struct
+{
+  MsgTransport *self;
+  const char   *mechanism;
+  const char   *user;
+  const char   *server_error;
+  char         *token;
+  gboolean      done; /* under lock */
+  GMutex        lock;
+  GCond         cond;
+} TokenRequest;
+
+static gboolean
+emit_need_token_cb (gpointer user_data)
+{
+  TokenRequest *request = user_data;
+  char         *token = NULL;
+
+  g_signal_emit (request->self, signals[SIGNAL_NEED_TOKEN], 0, request->mechanism,
+                 request->user, request->server_error, &token);
+  g_mutex_lock (&request->lock);
+  request->token = token;
+  request->done = TRUE;
+  g_cond_signal (&request->cond);
+  g_mutex_unlock (&request->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * msg_transport_request_token:
+ * @self: a transport
+ * @mechanism: the SASL mechanism that needs the token
+ * @user: (nullable): the user name
+ * @server_error: (nullable): what the server said about the refused token
+ *
+ * Asks for a fresh OAuth 2 access token by emitting
+ * [signal@Transport::need-token], in the caller's main context for an
+ * asynchronous call (waiting for the handler). For transport
+ * implementations; call it from the operation's thread.
+ *
+ * Returns: (transfer full) (nullable): the token, or %NULL if no handler
+ *   gave one
+ */
+char *
+msg_transport_request_token (MsgTransport *self,
+                             const char   *mechanism,
+                             const char   *user,
+                             const char   *server_error)
+{
+  TokenRequest request = { self, mechanism, user, server_error, NULL, FALSE };
+  Operation   *op;
+  g_autoptr (GSource) source = NULL;
+
+  g_return_val_if_fail (MSG_IS_TRANSPORT (self), NULL);
+  g_return_val_if_fail (mechanism != NULL, NULL);
+
+  op = current_operation (self);
+  if (op == NULL || op->context == NULL || g_main_context_is_owner (op->context))
+    {
+      emit_need_token_cb (&request);
+      return request.token;
+    }
+  g_mutex_init (&request.lock);
+  g_cond_init (&request.cond);
+  source = g_idle_source_new ();
+  g_source_set_callback (source, emit_need_token_cb, &request, NULL);
+  g_source_set_static_name (source, "[msgobj] need-token");
+  g_source_attach (source, op->context);
+  g_mutex_lock (&request.lock);
+  while (!request.done)
+    g_cond_wait (&request.cond, &request.lock);
+  g_mutex_unlock (&request.lock);
+  g_mutex_clear (&request.lock);
+  g_cond_clear (&request.cond);
+  return request.token;
 }
 
 /**
