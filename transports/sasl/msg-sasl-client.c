@@ -193,15 +193,18 @@ start_gsasl (MsgSaslClient *self,
                    "Cannot start %s: %s", self->mechanism, gsasl_strerror (rc));
       return FALSE;
     }
-  /* "DOMAIN\user", as Windows writes it, is the NTLM domain and user. */
+  /* "DOMAIN\user", as Windows writes it, is the NTLM domain and user;
+   * libntlm takes the domain of the response from "user@DOMAIN". */
   if (slash != NULL && g_ascii_strcasecmp (self->mechanism, "NTLM") == 0)
     {
       g_autofree char *domain = g_strndup (user, slash - user);
+      g_autofree char *authid = g_strconcat (slash + 1, "@", domain, NULL);
 
       gsasl_property_set (self->session, GSASL_REALM, domain);
-      user = slash + 1;
+      gsasl_property_set (self->session, GSASL_AUTHID, authid);
     }
-  gsasl_property_set (self->session, GSASL_AUTHID, user);
+  else
+    gsasl_property_set (self->session, GSASL_AUTHID, user);
   gsasl_property_set (self->session, GSASL_PASSWORD, self->password);
   gsasl_property_set (self->session, GSASL_SERVICE, s->service);
   gsasl_property_set (self->session, GSASL_HOSTNAME, s->host);
