@@ -552,6 +552,36 @@ test_nntp_scram_sha_256 (Fixture      *f,
 }
 
 static void
+test_nntp_scram_283 (Fixture      *f,
+                     gconstpointer data)
+{
+  g_test_summary ("A 283 success carries SCRAM's server signature, which is checked.");
+  start (f, "nntp", NNTP_CAPS ("SCRAM-SHA-1") "sasl SCRAM-SHA-1 user pencil 383 283 481\n" POST_OK QUIT);
+  set_nntp_auth (f, "basic", "user", "pencil");
+  msg_test_set_field (f, "nntpallowplaintextauth", "true");
+  transfer_ok (f, TRUE);
+}
+
+static void
+test_smtp_scram_no_signature (Fixture      *f,
+                              gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A server that accepts SCRAM without its signature (a man in the middle "
+                  "who says yes) is not trusted: AUTHENTICATION_FAILED, nothing sent.");
+  start (f, "smtp",
+         GREETING "expect EHLO\nline 250-mx\nline 250 AUTH SCRAM-SHA-256\nexpect AUTH SCRAM-SHA-256 \n"
+                  "line 235 2.7.0 ok\n");
+  set_smtp_auth (f, "basic", "user", "pencil");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  error = transfer (f, FALSE);
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  g_assert_nonnull (strstr (error->message, "without proving that it knows the password"));
+  g_assert_true (msg_test_server_wait_closed (f->server, 10000));
+}
+
+static void
 test_nntp_ntlm (Fixture      *f,
                 gconstpointer data)
 {
@@ -634,6 +664,8 @@ main (int    argc,
   ADD ("/sasl/smtp/oauthbearer-refresh", test_smtp_oauthbearer_refresh);
   ADD ("/sasl/smtp/oauthbearer-refused", test_smtp_oauthbearer_refused);
   ADD ("/sasl/nntp/scram-sha-256", test_nntp_scram_sha_256);
+  ADD ("/sasl/nntp/scram-283", test_nntp_scram_283);
+  ADD ("/sasl/smtp/scram-no-signature", test_smtp_scram_no_signature);
   ADD ("/sasl/nntp/ntlm", test_nntp_ntlm);
   ADD ("/sasl/nntp/oauthbearer-refresh", test_nntp_oauthbearer_refresh);
   ADD ("/sasl/nntp/pinned-not-offered", test_nntp_pinned_not_offered);

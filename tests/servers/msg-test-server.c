@@ -416,6 +416,20 @@ conn_sasl (Conn       *c,
         }
       if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE && *challenge == '\0')
         break;
+      if (rc == GSASL_OK && *challenge != '\0' && g_str_equal (args[4], "283"))
+        {
+          /* NNTP's success with the server's last data. */
+          g_autofree char *text = g_strdup_printf ("283 %s\r\n", challenge);
+          const char      *authid = gsasl_property_fast (session, GSASL_AUTHID);
+
+          if (g_strcmp0 (authid, args[1]) == 0)
+            {
+              gsasl_finish (session);
+              gsasl_done (context);
+              return conn_write (c, text, strlen (text));
+            }
+          break;
+        }
       if (rc == GSASL_NEEDS_MORE || *challenge != '\0')
         {
           g_autofree char *text = g_strdup_printf ("%s %s\r\n", args[3], challenge);

@@ -35,7 +35,9 @@
  *                        iterations of RFC 7677), writing "CONT challenge"
  *                        lines and then "OK ..." when USER authenticated
  *                        with PASSWORD, else "FAIL ..."; with E the SCRAM
- *                        server-final message is "e=E" and the end FAIL
+ *                        server-final message is "e=E" and the end FAIL;
+ *                        with OK "283" (NNTP) the server's last data goes
+ *                        in the 283 line
  *   mark                 count a mark (msg_test_server_wait_mark): the
  *                        test learns that the script reached this point
  *   repeat N TEXT        write TEXT N times (0: until the client closes)

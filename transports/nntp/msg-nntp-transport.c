@@ -560,8 +560,11 @@ auth_sasl (MsgNntpTransport *self,
       reply = sasl_rounds (self, client, pending, cancellable, error);
       if (reply == NULL)
         return FALSE;
-      if (msg_reply_get_code (reply) == 281)
-        return TRUE;
+      /* 283 carries the server's last SASL data (RFC 4643 section 2.4.1). */
+      if (msg_reply_get_code (reply) == 281 || msg_reply_get_code (reply) == 283)
+        return _msg_sasl_client_finish (client,
+                                        msg_reply_get_code (reply) == 283 ? msg_reply_get_text (reply) : NULL,
+                                        error);
       server_error = _msg_sasl_client_get_server_error (client);
       if (attempt == 0 && _msg_sasl_client_is_oauth (client) && msg_reply_get_code (reply) == 481 &&
           s->transport != NULL &&

@@ -433,6 +433,35 @@ _msg_sasl_client_step (MsgSaslClient *self,
   return FALSE;
 }
 
+/* After the server's success reply, with the additional data it carried
+ * (NNTP's 283), if any: a SCRAM server must have proved that it knows
+ * the password (its signature, RFC 5802 section 3), else whoever answered
+ * may be a man in the middle who merely said yes. */
+gboolean
+_msg_sasl_client_finish (MsgSaslClient *self,
+                         const char    *final_data,
+                         GError       **error)
+{
+  if (final_data != NULL && !self->done)
+    {
+      char    *response = NULL;
+      gboolean ok = _msg_sasl_client_step (self, final_data, &response, error);
+
+      _msg_sasl_secret_free (response);
+      if (!ok)
+        return FALSE;
+    }
+  if (self->kind == KIND_GSASL && g_str_has_prefix (self->mechanism, "SCRAM-") && !self->done)
+    {
+      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                   "%s server %s:%u accepted %s without proving that it knows the password "
+                   "(no server signature); not trusting the connection",
+                   self->s->protocol, self->s->host, self->s->port, self->mechanism);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Starts over with a fresh OAuth 2 token. */
 gboolean
 _msg_sasl_client_restart (MsgSaslClient *self,

@@ -45,6 +45,9 @@ gboolean       _msg_sasl_client_step (MsgSaslClient *self,
                                       char         **response,
                                       GError       **error);
 gboolean       _msg_sasl_client_is_done (MsgSaslClient *self);
+gboolean       _msg_sasl_client_finish (MsgSaslClient *self,
+                                        const char    *final_data,
+                                        GError       **error);
 const char    *_msg_sasl_client_get_server_error (MsgSaslClient *self);
 gboolean       _msg_sasl_client_restart (MsgSaslClient *self,
                                          const char    *token,

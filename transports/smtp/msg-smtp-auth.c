@@ -213,7 +213,12 @@ _msg_smtp_auth (MsgConnection      *connection,
       if (reply == NULL)
         return FALSE;
       if (msg_reply_get_code (reply) == 235)
-        return TRUE;
+        {
+          if (_msg_sasl_client_finish (client, NULL, error))
+            return TRUE;
+          msg_connection_abort (connection);
+          return FALSE;
+        }
       /* One more try with a fresh OAuth 2 token (RFC 7628 section 3.2.3). */
       if (attempt == 0 && _msg_sasl_client_is_oauth (client) &&
           msg_reply_is_permanent_failure (reply) && refresh_token (s, client, error))
