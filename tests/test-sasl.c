@@ -642,6 +642,29 @@ test_nntp_pinned_not_offered (Fixture      *f,
   g_assert_nonnull (strstr (error->message, "pinned by nntpauthmechanisms"));
 }
 
+/* The channel binding of the connection. */
+
+static void
+test_channel_binding_without_tls (Fixture      *f,
+                                  gconstpointer data)
+{
+  g_autoptr (MsgConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) binding = NULL;
+
+  g_test_summary ("msg_connection_get_channel_binding() on a connection without TLS: NULL "
+                  "and G_TLS_CHANNEL_BINDING_ERROR_INVALID_STATE.");
+  start (f, "smtp", "wait-close\n");
+  connection = msg_connection_new ("127.0.0.1", msg_test_server_get_port (f->server));
+  msg_connection_set_timeout (connection, 10);
+  g_assert_true (msg_connection_connect (connection, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  binding = msg_connection_get_channel_binding (connection, G_TLS_CHANNEL_BINDING_TLS_EXPORTER, &error);
+  g_assert_null (binding);
+  g_assert_error (error, G_TLS_CHANNEL_BINDING_ERROR, G_TLS_CHANNEL_BINDING_ERROR_INVALID_STATE);
+  msg_connection_abort (connection);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -669,6 +692,7 @@ main (int    argc,
   ADD ("/sasl/nntp/ntlm", test_nntp_ntlm);
   ADD ("/sasl/nntp/oauthbearer-refresh", test_nntp_oauthbearer_refresh);
   ADD ("/sasl/nntp/pinned-not-offered", test_nntp_pinned_not_offered);
+  ADD ("/sasl/connection/channel-binding-without-tls", test_channel_binding_without_tls);
 
   return g_test_run ();
 }
