@@ -556,7 +556,10 @@ auth_sasl (MsgNntpTransport *self,
       const char      *server_error;
 
       if (!sasl_queue_command (self, client, &pending, error))
-        return FALSE;
+        {
+          _msg_sasl_secret_free (pending);
+          return FALSE;
+        }
       reply = sasl_rounds (self, client, pending, cancellable, error);
       if (reply == NULL)
         return FALSE;

@@ -333,7 +333,10 @@ _msg_sasl_client_new (const MsgSaslSettings *s,
       g_debug ("sasl: %s", failure->message);
     }
   if (failure != NULL)
-    g_propagate_error (error, g_steal_pointer (&failure));
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&failure),
+                                  "No usable authentication mechanism for %s:%u: ", s->host, s->port);
+    }
   else
     set_no_mechanism_error (s, offered, error);
   return NULL;
