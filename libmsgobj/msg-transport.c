@@ -16,6 +16,7 @@
 #include "msg-thread-private.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -283,7 +284,8 @@ msg_transport_class_init (MsgTransportClass *klass)
    * handler) lets the operation fail with
    * %MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED. For an asynchronous call
    * it is emitted in the thread-default main context of the caller, and the
-   * operation waits for the handler; keep it short, since the clocks run.
+   * operation waits for the handler, at most until its deadline or its
+   * cancellation; keep it short, since the clocks run.
    *
    * Returns: (transfer full) (nullable): a fresh access token, or %NULL
    */
@@ -1491,26 +1493,60 @@ progress_data_free (gpointer user_data)
   g_free (data);
 }
 
+/* A request for a token, shared by the operation's thread and the
+ * caller's main context: the operation may stop waiting (its deadline,
+ * its cancellable) before the handler has run. */
 typedef struct
 {
-  MsgTransport *self;
-  const char   *mechanism;
-  const char   *user;
-  const char   *server_error;
-  char         *token;
-  gboolean      done; /* under lock */
-  GMutex        lock;
-  GCond         cond;
+  gatomicrefcount ref;
+  MsgTransport   *self; /* (owned) */
+  char           *mechanism;
+  char           *user;         /* (nullable) */
+  char           *server_error; /* (nullable) */
+  GMutex          lock;
+  GCond           cond;
+  char           *token;     /* (nullable) under lock: a secret */
+  gboolean        done;      /* under lock */
+  gboolean        abandoned; /* under lock */
 } TokenRequest;
+
+static void
+secret_free (char *text)
+{
+  if (text == NULL)
+    return;
+  explicit_bzero (text, strlen (text));
+  g_free (text);
+}
+
+static void
+token_request_unref (TokenRequest *request)
+{
+  if (!g_atomic_ref_count_dec (&request->ref))
+    return;
+  g_object_unref (request->self);
+  g_free (request->mechanism);
+  g_free (request->user);
+  g_free (request->server_error);
+  secret_free (request->token);
+  g_mutex_clear (&request->lock);
+  g_cond_clear (&request->cond);
+  g_free (request);
+}
 
 static gboolean
 emit_need_token_cb (gpointer user_data)
 {
   TokenRequest *request = user_data;
   char         *token = NULL;
+  gboolean      abandoned;
 
-  g_signal_emit (request->self, signals[SIGNAL_NEED_TOKEN], 0, request->mechanism,
-                 request->user, request->server_error, &token);
+  g_mutex_lock (&request->lock);
+  abandoned = request->abandoned;
+  g_mutex_unlock (&request->lock);
+  if (!abandoned)
+    g_signal_emit (request->self, signals[SIGNAL_NEED_TOKEN], 0, request->mechanism, request->user,
+                   request->server_error, &token);
   g_mutex_lock (&request->lock);
   request->token = token;
   request->done = TRUE;
@@ -1519,29 +1555,74 @@ emit_need_token_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+token_request_cancelled_cb (GCancellable *cancellable,
+                            gpointer      user_data)
+{
+  TokenRequest *request = user_data;
+
+  g_mutex_lock (&request->lock);
+  g_cond_signal (&request->cond);
+  g_mutex_unlock (&request->lock);
+}
+
+/* Waits for the handler in the caller's context, until @deadline or
+ * @cancellable; the token or NULL. */
+static char *
+token_request_wait (TokenRequest *request,
+                    gint64        deadline,
+                    GCancellable *cancellable)
+{
+  char  *token;
+  gulong handler = 0;
+
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (token_request_cancelled_cb), request, NULL);
+  g_mutex_lock (&request->lock);
+  while (!request->done && !g_cancellable_is_cancelled (cancellable))
+    {
+      if (deadline <= 0)
+        g_cond_wait (&request->cond, &request->lock);
+      else if (!g_cond_wait_until (&request->cond, &request->lock, deadline))
+        break;
+    }
+  request->abandoned = !request->done;
+  token = g_steal_pointer (&request->token);
+  g_mutex_unlock (&request->lock);
+  g_cancellable_disconnect (cancellable, handler);
+  return token;
+}
+
 /**
  * msg_transport_request_token:
  * @self: a transport
  * @mechanism: the SASL mechanism that needs the token
  * @user: (nullable): the user name
  * @server_error: (nullable): what the server said about the refused token
+ * @deadline: the monotonic time (g_get_monotonic_time()) after which to
+ *   stop waiting, or 0 for none
+ * @cancellable: (nullable): stops the wait when cancelled
  *
  * Asks for a fresh OAuth 2 access token by emitting
- * [signal@Transport::need-token], in the caller's main context for an
- * asynchronous call (waiting for the handler). For transport
- * implementations; call it from the operation's thread.
+ * [signal@Transport::need-token]: in the caller's main context for an
+ * asynchronous call, waiting for the handler until @deadline or
+ * @cancellable. For transport implementations; call it from the
+ * operation's thread.
  *
  * Returns: (transfer full) (nullable): the token, or %NULL if no handler
- *   gave one
+ *   gave one in time
  */
 char *
 msg_transport_request_token (MsgTransport *self,
                              const char   *mechanism,
                              const char   *user,
-                             const char   *server_error)
+                             const char   *server_error,
+                             gint64        deadline,
+                             GCancellable *cancellable)
 {
-  TokenRequest request = { self, mechanism, user, server_error, NULL, FALSE };
-  Operation   *op;
+  TokenRequest *request;
+  Operation    *op;
+  char         *token;
   g_autoptr (GSource) source = NULL;
 
   g_return_val_if_fail (MSG_IS_TRANSPORT (self), NULL);
@@ -1550,22 +1631,26 @@ msg_transport_request_token (MsgTransport *self,
   op = current_operation (self);
   if (op == NULL || op->context == NULL || g_main_context_is_owner (op->context))
     {
-      emit_need_token_cb (&request);
-      return request.token;
+      token = NULL;
+      g_signal_emit (self, signals[SIGNAL_NEED_TOKEN], 0, mechanism, user, server_error, &token);
+      return token;
     }
-  g_mutex_init (&request.lock);
-  g_cond_init (&request.cond);
+  request = g_new0 (TokenRequest, 1);
+  g_atomic_ref_count_init (&request->ref);
+  g_atomic_ref_count_inc (&request->ref); /* the source's */
+  request->self = g_object_ref (self);
+  request->mechanism = g_strdup (mechanism);
+  request->user = g_strdup (user);
+  request->server_error = g_strdup (server_error);
+  g_mutex_init (&request->lock);
+  g_cond_init (&request->cond);
   source = g_idle_source_new ();
-  g_source_set_callback (source, emit_need_token_cb, &request, NULL);
+  g_source_set_callback (source, emit_need_token_cb, request, (GDestroyNotify) token_request_unref);
   g_source_set_static_name (source, "[msgobj] need-token");
   g_source_attach (source, op->context);
-  g_mutex_lock (&request.lock);
-  while (!request.done)
-    g_cond_wait (&request.cond, &request.lock);
-  g_mutex_unlock (&request.lock);
-  g_mutex_clear (&request.lock);
-  g_cond_clear (&request.cond);
-  return request.token;
+  token = token_request_wait (request, deadline, cancellable);
+  token_request_unref (request);
+  return token;
 }
 
 /**

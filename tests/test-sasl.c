@@ -536,6 +536,56 @@ test_smtp_oauthbearer_refused (Fixture      *f,
   check_oauth_lines (f, "AUTH", stale);
 }
 
+static void
+send_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GError **error = user_data;
+  g_autoptr (MsgSendReport) report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, error);
+
+  g_assert_true ((report == NULL) == (*error != NULL));
+  if (*error == NULL)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "unexpected success");
+}
+
+static void
+test_smtp_need_token_bounded (Fixture      *f,
+                              gconstpointer data)
+{
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autoptr (MsgMessage) message = make_message (FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *exchange = oauth_refresh_script (FALSE, FALSE);
+  g_autofree char *script = g_strconcat (GREETING "expect EHLO\nline 250-mx\nline 250 AUTH OAUTHBEARER\n",
+                                         exchange, NULL);
+  /* The send's whole deadline; generous, scaled for valgrind. */
+  g_autofree char *deadline = g_strdup_printf ("%g", 3 * msg_test_time_scale ());
+  TokenCalls       calls = { 0 };
+
+  g_test_summary ("An async send whose caller's main context does not run: the wait for "
+                  "need-token ends at the send's deadline, the connection is closed, and "
+                  "the handler is not run for the abandoned request.");
+  start (f, "smtp", script);
+  set_smtp_auth (f, "basic", "alice@example.test", "stale-token");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthmechanisms", "OAUTHBEARER");
+  msg_test_set_field (f, "smtpoperationtimeout", deadline);
+  g_signal_connect (f->transport, "need-token", G_CALLBACK (need_token_cb), &calls);
+  g_main_context_push_thread_default (context);
+  msg_transport_send_message_async (f->transport, message, NULL, send_done_cb, &error);
+  g_main_context_pop_thread_default (context);
+  /* Without iterating @context: the send gives up on its own. The bound
+   * is the deadline with a wide margin. */
+  g_assert_true (msg_test_server_wait_closed (f->server, (unsigned) (20000 * msg_test_time_scale ())));
+  while (error == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpuint (calls.n_calls, ==, 0);
+}
+
 /* NNTP. */
 
 static void
@@ -689,6 +739,7 @@ main (int    argc,
   ADD ("/sasl/nntp/scram-sha-256", test_nntp_scram_sha_256);
   ADD ("/sasl/nntp/scram-283", test_nntp_scram_283);
   ADD ("/sasl/smtp/scram-no-signature", test_smtp_scram_no_signature);
+  ADD ("/sasl/smtp/need-token-bounded", test_smtp_need_token_bounded);
   ADD ("/sasl/nntp/ntlm", test_nntp_ntlm);
   ADD ("/sasl/nntp/oauthbearer-refresh", test_nntp_oauthbearer_refresh);
   ADD ("/sasl/nntp/pinned-not-offered", test_nntp_pinned_not_offered);

@@ -572,7 +572,8 @@ auth_sasl (MsgNntpTransport *self,
       if (attempt == 0 && _msg_sasl_client_is_oauth (client) && msg_reply_get_code (reply) == 481 &&
           s->transport != NULL &&
           (token = msg_transport_request_token (s->transport, _msg_sasl_client_get_mechanism (client),
-                                                s->user, server_error)) != NULL)
+                                                s->user, server_error, msg_connection_get_deadline (self->connection),
+                                                cancellable)) != NULL)
         {
           gboolean restarted = _msg_sasl_client_restart (client, token, error);
 

@@ -157,8 +157,10 @@ set_refused_error (GError        **error,
 /* After an OAuth 2 token was refused: a fresh one from
  * MsgTransport::need-token, if a handler gives one. */
 static gboolean
-refresh_token (const Settings *s,
+refresh_token (MsgConnection  *connection,
+               const Settings *s,
                MsgSaslClient  *client,
+               GCancellable   *cancellable,
                GError        **error)
 {
   g_autoptr (SecretString) token = NULL;
@@ -166,7 +168,8 @@ refresh_token (const Settings *s,
   if (s->transport == NULL)
     return FALSE;
   token = msg_transport_request_token (s->transport, _msg_sasl_client_get_mechanism (client),
-                                       s->username, _msg_sasl_client_get_server_error (client));
+                                       s->username, _msg_sasl_client_get_server_error (client),
+                                       msg_connection_get_deadline (connection), cancellable);
   return token != NULL && _msg_sasl_client_restart (client, token, error);
 }
 
@@ -221,7 +224,7 @@ _msg_smtp_auth (MsgConnection      *connection,
         }
       /* One more try with a fresh OAuth 2 token (RFC 7628 section 3.2.3). */
       if (attempt == 0 && _msg_sasl_client_is_oauth (client) &&
-          msg_reply_is_permanent_failure (reply) && refresh_token (s, client, error))
+          msg_reply_is_permanent_failure (reply) && refresh_token (connection, s, client, cancellable, error))
         continue;
       if (error == NULL || *error == NULL)
         set_refused_error (error, connection, s, client, reply);
