@@ -558,7 +558,7 @@ test_smtp_need_token_bounded (Fixture      *f,
   g_autoptr (GError) error = NULL;
   g_autofree char *exchange = oauth_refresh_script (FALSE, FALSE);
   g_autofree char *script = g_strconcat (GREETING "expect EHLO\nline 250-mx\nline 250 AUTH OAUTHBEARER\n",
-                                         exchange, NULL);
+                                         exchange, "mark\n", NULL);
   /* The send's whole deadline; generous, scaled for valgrind. */
   g_autofree char *deadline = g_strdup_printf ("%g", 3 * msg_test_time_scale ());
   TokenCalls       calls = { 0 };
@@ -576,7 +576,9 @@ test_smtp_need_token_bounded (Fixture      *f,
   msg_transport_send_message_async (f->transport, message, NULL, send_done_cb, &error);
   g_main_context_pop_thread_default (context);
   /* Without iterating @context: the send gives up on its own. The bound
-   * is the deadline with a wide margin. */
+   * is the deadline with a wide margin. The mark (the 535 was sent) comes
+   * first: wait_closed alone may return before the connection exists. */
+  g_assert_true (msg_test_server_wait_mark (f->server, 1, (unsigned) (20000 * msg_test_time_scale ())));
   g_assert_true (msg_test_server_wait_closed (f->server, (unsigned) (20000 * msg_test_time_scale ())));
   while (error == NULL)
     g_main_context_iteration (context, TRUE);

@@ -396,7 +396,9 @@ conn_sasl (Conn       *c,
     }
   gsasl_property_set (session, GSASL_PASSWORD, args[2]);
   gsasl_property_set (session, GSASL_SCRAM_ITER, "4096");
-  gsasl_property_set (session, GSASL_SCRAM_SALT, "W22ZaJ0SNY7soEsUEjb6gQ==");
+  /* The salts of RFC 5802's (SHA-1) and RFC 7677's (SHA-256) examples. */
+  gsasl_property_set (session, GSASL_SCRAM_SALT,
+                      g_str_has_prefix (args[0], "SCRAM-SHA-1") ? "QSXCR+Q6sek8bf92" : "W22ZaJ0SNY7soEsUEjb6gQ==");
   sasl_set_channel_binding (c, session);
   for (;;)
     {

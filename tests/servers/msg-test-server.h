@@ -31,8 +31,8 @@
  *   wait-close           wait until the client closes (EOF or error)
  *   sasl MECH USER PASSWORD CONT OK FAIL [E]
  *                        read the command starting SASL mechanism MECH
- *                        and play GNU SASL's server side (SCRAM salt and
- *                        iterations of RFC 7677), writing "CONT challenge"
+ *                        and play GNU SASL's server side (SCRAM salts and
+ *                        iterations of RFC 5802 and 7677), writing "CONT challenge"
  *                        lines and then "OK ..." when USER authenticated
  *                        with PASSWORD, else "FAIL ..."; with E the SCRAM
  *                        server-final message is "e=E" and the end FAIL;
