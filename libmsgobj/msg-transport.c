@@ -10,6 +10,7 @@
 #include "msg-connection-private.h"
 #include "msg-counting-stream-private.h"
 #include "msg-data-output-stream.h"
+#include "msg-dkim-signer-private.h"
 #include "msg-message-private.h"
 #include "msg-modules-private.h"
 #include "msg-send-report.h"
@@ -529,6 +530,7 @@ struct _Operation
   GMainContext     *context;       /* (owned) (nullable): the async caller's */
   gint64            start;         /* the call, on the monotonic clock */
   gint64            last_progress;
+  MsgDkimSigner    *dkim; /* (owned) (nullable): when a send is to be signed */
   GCond             cond; /* signalled when its turn comes */
   gboolean          turn; /* under the transport's lock */
 };
@@ -654,6 +656,7 @@ operation_free (Operation *op)
 {
   release_message (op);
   g_clear_object (&op->configuration);
+  g_clear_pointer (&op->dkim, _msg_dkim_signer_free);
   g_clear_pointer (&op->context, g_main_context_unref);
   g_cond_clear (&op->cond);
   g_object_unref (op->self);
@@ -745,6 +748,10 @@ operation_new (MsgTransport *self,
   g_mutex_unlock (&priv->lock);
 
   if (kind == OP_POST && !check_control_headers (message, op->configuration, error))
+    goto fail;
+  /* The key is read and checked at the call: a send that asked for a
+   * signature fails before it connects, never goes unsigned. */
+  if (kind == OP_SEND && !_msg_dkim_signer_new_for_configuration (op->configuration, &op->dkim, error))
     goto fail;
   if (!validate_operation (op, error))
     goto fail;
@@ -1409,6 +1416,15 @@ _msg_transport_send_once (MsgTransport *self,
 
 /* For implementations. */
 
+/* The running send's signer, or NULL when it is not to be signed. */
+MsgDkimSigner *
+_msg_transport_get_dkim_signer (MsgTransport *self)
+{
+  Operation *op = current_operation (self);
+
+  return op != NULL ? op->dkim : NULL;
+}
+
 /**
  * msg_transport_get_operation_configuration:
  * @self: a transport
@@ -1771,7 +1787,11 @@ write_progress_cb (guint64  count,
  * signal reports the bytes written, short of @total: emit the final
  * progress once the server has accepted the message. On failure the
  * connection has been aborted, before any buffered data could be written
- * after a cancellation. For transport implementations.
+ * after a cancellation. When the configuration asks for a DKIM signature
+ * (`dkimsign`) and @flags do not make a news article, the message is
+ * first written once through the signer, with the same @flags, and its
+ * `DKIM-Signature` field goes out before it: a transport gets signed mail
+ * without doing anything. For transport implementations.
  *
  * Returns: whether the whole message and the terminator were written
  */
@@ -1795,7 +1815,11 @@ msg_transport_write_message_data (MsgTransport  *self,
 
   data = msg_data_output_stream_new (msg_connection_get_output_stream (connection), TRUE);
   counter = _msg_counting_stream_new (data, write_progress_cb, &progress);
-  if (!msg_message_write_to_stream_full (message, counter, flags, cancellable, error) ||
+  /* The signature covers the bytes written next, with the same flags (so
+   * after any re-encoding), before dot-stuffing. */
+  if (!_msg_dkim_signer_write_signature ((flags & MSG_WRITE_FLAGS_NEWS) ? NULL : _msg_transport_get_dkim_signer (self),
+                                         message, flags, counter, cancellable, error) ||
+      !msg_message_write_to_stream_full (message, counter, flags, cancellable, error) ||
       !_msg_connection_check_still_listening (connection, error) ||
       !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
     {

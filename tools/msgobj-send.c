@@ -48,6 +48,9 @@ load_configuration (GError **error)
       if (!msg_configuration_set_field (configuration, name, eq + 1, error))
         return NULL;
     }
+  /* --dkim: sign with the dkim* fields of the configuration. */
+  if (opts.dkim && !msg_configuration_set_field (configuration, "dkimsign", "true", error))
+    return NULL;
   return g_steal_pointer (&configuration);
 }
 

@@ -50,6 +50,12 @@ typedef struct
   gboolean help_completion;
   gboolean quiet;
   gboolean verbose;
+  gboolean dkim;
+  char    *domain;
+  char    *selector;
+  char    *algorithm;
+  int      bits;
+  char    *output_dir;
 } Options;
 
 extern Options opts;
@@ -73,6 +79,7 @@ int command_send (gboolean    post,
                   Mode        mode,
                   const char *source);
 int command_show (const char *path);
+int command_dkim_keygen (void);
 
 void print_man_page (const char         *summary,
                      const GOptionEntry *entries);

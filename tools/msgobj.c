@@ -24,6 +24,9 @@ static const char summary[] =
     "  fields      list the configuration fields: name, type, default, meaning\n"
     "  show FILE   print a message's headers and MIME tree (--json: as JSON;\n"
     "              --raw: the message as it is; --attachments DIR: save them)\n"
+    "  dkim-keygen --domain D --selector S\n"
+    "              write a DKIM key pair (S.private, mode 0600, and S.txt) and print\n"
+    "              the DNS TXT record to publish\n"
     "\n"
     "Passwords: give them with --password-file FILE (or - for standard input)\n"
     "or in a configuration file readable only by you, never with --set on the\n"
@@ -72,6 +75,14 @@ static GOptionEntry entries[] = {
     "show: save the attachments into DIR, by safe names", "DIR" },
   { "raw", 0, 0, G_OPTION_ARG_NONE, &opts.raw, "show: print the message as it is in FILE", NULL },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opts.json, "show: print the headers and MIME tree as JSON", NULL },
+  { "dkim", 0, 0, G_OPTION_ARG_NONE, &opts.dkim, "Sign with DKIM, by the dkim* configuration fields", NULL },
+  { "domain", 0, 0, G_OPTION_ARG_STRING, &opts.domain, "dkim-keygen: the signing domain", "DOMAIN" },
+  { "selector", 0, 0, G_OPTION_ARG_STRING, &opts.selector, "dkim-keygen: the selector", "SELECTOR" },
+  { "algorithm", 0, 0, G_OPTION_ARG_STRING, &opts.algorithm,
+    "dkim-keygen: rsa-sha256 (default) or ed25519-sha256", "ALGORITHM" },
+  { "bits", 0, 0, G_OPTION_ARG_INT, &opts.bits, "dkim-keygen: RSA key size (default 2048)", "BITS" },
+  { "output-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts.output_dir,
+    "dkim-keygen: where to write the key files (default: the current directory)", "DIR" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print nothing on success", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Write the protocol trace to standard error", NULL },
   { "help-man", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opts.help_man, "Print the man page", NULL },
@@ -89,6 +100,7 @@ static const char *const commands[] = {
   "show",
   "fields",
   "transports",
+  "dkim-keygen",
   NULL,
 };
 
@@ -295,6 +307,8 @@ main (int   argc,
     return command_transports ();
   if (g_str_equal (command, "show") && argc == 3)
     return command_show (argv[2]);
+  if (g_str_equal (command, "dkim-keygen") && argc == 2)
+    return command_dkim_keygen ();
 
   {
     g_autofree char *shown = escape_controls (command);

@@ -2,8 +2,8 @@
 # test runs in a thread on 127.0.0.1 (a port the kernel picks).
 import base64
 import email
-import json
 import email.policy
+import json
 import socket
 import threading
 
@@ -18,8 +18,9 @@ class SmtpServer:
     recipients in `reject`; records each connection's commands and each
     accepted message. One connection at a time."""
 
-    def __init__(self, reject=(), oauth_token=None):
+    def __init__(self, reject=(), eightbitmime=True, oauth_token=None):
         self.reject = set(reject)
+        self.eightbitmime = eightbitmime
         self.oauth_token = oauth_token  # OAUTHBEARER accepts only this one
         self.messages = []      # (mail_from, [rcpt], data bytes)
         self.commands = []      # every command line, per connection
@@ -67,7 +68,7 @@ class SmtpServer:
                 reply("250-SIZE 10000000")
                 if self.oauth_token is not None:
                     reply("250-AUTH OAUTHBEARER")
-                reply("250 8BITMIME")
+                reply("250 8BITMIME" if self.eightbitmime else "250 HELP")
             elif verb == "AUTH" and self.oauth_token is not None:
                 self._oauthbearer(command, reader, reply)
             elif verb == "MAIL":
