@@ -537,6 +537,44 @@ test_smtp_oauthbearer_refused (Fixture      *f,
 }
 
 static void
+test_smtp_xoauth2_refresh (Fixture      *f,
+                           gconstpointer data)
+{
+  static const char *const lines[] = { "user=alice@example.test\001auth=Bearer stale-token\001\001",
+                                       "user=alice@example.test\001auth=Bearer fresh-token\001\001", NULL };
+  TokenCalls               calls = { 0 };
+  g_autofree char         *wire = NULL;
+  const char              *at;
+
+  g_test_summary ("XOAUTH2 refused at once with 535 (no error challenge): need-token "
+                  "without a server error, then the fresh token.");
+  start (f, "smtp",
+         GREETING "expect EHLO\nline 250-mx\nline 250 AUTH XOAUTH2\n"
+                  "expect AUTH XOAUTH2 \nline 535 5.7.8 expired\n"
+                  "expect AUTH XOAUTH2 \nline 235 2.7.0 ok\n" TRANSACTION_ONE);
+  set_smtp_auth (f, "basic", "alice@example.test", "stale-token");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthmechanisms", "XOAUTH2");
+  g_signal_connect (f->transport, "need-token", G_CALLBACK (need_token_cb), &calls);
+  transfer_ok (f, FALSE);
+  g_assert_cmpuint (calls.n_calls, ==, 1);
+  g_assert_cmpstr (calls.mechanism, ==, "XOAUTH2");
+  g_assert_null (calls.server_error);
+  wire = received (f);
+  at = wire;
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *expected = g_base64_encode ((const guchar *) lines[i], strlen (lines[i]));
+
+      at = strstr (at, "AUTH XOAUTH2 ");
+      g_assert_nonnull (at);
+      at += strlen ("AUTH XOAUTH2 ");
+      g_assert_true (g_str_has_prefix (at, expected));
+    }
+  g_free (calls.mechanism);
+}
+
+static void
 send_done_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
@@ -742,6 +780,7 @@ main (int    argc,
   ADD ("/sasl/nntp/scram-283", test_nntp_scram_283);
   ADD ("/sasl/smtp/scram-no-signature", test_smtp_scram_no_signature);
   ADD ("/sasl/smtp/need-token-bounded", test_smtp_need_token_bounded);
+  ADD ("/sasl/smtp/xoauth2-refresh", test_smtp_xoauth2_refresh);
   ADD ("/sasl/nntp/ntlm", test_nntp_ntlm);
   ADD ("/sasl/nntp/oauthbearer-refresh", test_nntp_oauthbearer_refresh);
   ADD ("/sasl/nntp/pinned-not-offered", test_nntp_pinned_not_offered);
