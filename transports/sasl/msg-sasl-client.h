@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A static helper library of the SMTP and NNTP modules (docs/design.md,
- * decision 15): it chooses a mechanism among those the server offers and
+ * decision 16): it chooses a mechanism among those the server offers and
  * computes each response with GNU SASL (libgsasl), plus the two OAuth 2
  * mechanisms GNU SASL lacks (XOAUTH2, OAUTHBEARER). It knows nothing of
  * the protocol: the transport sends the lines.
