@@ -482,6 +482,27 @@ check_oauth_lines (Fixture           *f,
 }
 
 static void
+test_smtp_oauthbearer (Fixture      *f,
+                       gconstpointer data)
+{
+  static const char *const tokens[] = { "stale-token", NULL };
+  TokenCalls               calls = { 0 };
+
+  g_test_summary ("OAUTHBEARER (RFC 7628) with a valid token: one line, with the user, "
+                  "host and port, and no need-token.");
+  start (f, "smtp",
+         GREETING "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN OAUTHBEARER\n"
+                  "expect AUTH OAUTHBEARER \nline 235 2.7.0 ok\n" TRANSACTION_ONE);
+  set_smtp_auth (f, "basic", "alice@example.test", "stale-token");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthmechanisms", "OAUTHBEARER");
+  g_signal_connect (f->transport, "need-token", G_CALLBACK (need_token_cb), &calls);
+  transfer_ok (f, FALSE);
+  g_assert_cmpuint (calls.n_calls, ==, 0);
+  check_oauth_lines (f, "AUTH", tokens);
+}
+
+static void
 test_smtp_oauthbearer_refresh (Fixture      *f,
                                gconstpointer data)
 {
@@ -774,6 +795,7 @@ main (int    argc,
   ADD ("/sasl/smtp/pinned-not-offered", test_smtp_pinned_not_offered);
   ADD ("/sasl/smtp/ntlm", test_smtp_ntlm);
   ADD ("/sasl/smtp/ntlm-without-kerberos", test_smtp_ntlm_without_kerberos);
+  ADD ("/sasl/smtp/oauthbearer", test_smtp_oauthbearer);
   ADD ("/sasl/smtp/oauthbearer-refresh", test_smtp_oauthbearer_refresh);
   ADD ("/sasl/smtp/oauthbearer-refused", test_smtp_oauthbearer_refused);
   ADD ("/sasl/nntp/scram-sha-256", test_nntp_scram_sha_256);
