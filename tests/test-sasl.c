@@ -260,6 +260,26 @@ test_smtp_scram_plus (Fixture      *f,
 }
 
 static void
+test_smtp_initial_response_asked_again (Fixture      *f,
+                                        gconstpointer data)
+{
+  g_autofree char *plain = g_base64_encode ((const guchar *) "\0user\0pencil", 12);
+  g_autofree char *script = g_strdup_printf (GREETING "expect EHLO\nline 250-mx\nline 250 AUTH PLAIN\n"
+                                                      "expect AUTH PLAIN %s\nline 334 \n"
+                                                      "expect %s\nline 235 2.7.0 ok\n" TRANSACTION_ONE,
+                                             plain, plain);
+
+  g_test_summary ("A server that answers the initial response with an empty challenge "
+                  "gets it again as the response (RFC 4422 section 5).");
+  start (f, "smtp", script);
+  set_smtp_auth (f, "basic", "user", "pencil");
+  msg_test_set_field (f, "smtpallowplaintextauth", "true");
+  msg_test_set_field (f, "smtpauthmechanisms", "PLAIN");
+  transfer_ok (f, FALSE);
+  assert_not_traced ("pencil");
+}
+
+static void
 test_smtp_pinned_not_offered (Fixture      *f,
                               gconstpointer data)
 {
@@ -793,6 +813,7 @@ main (int    argc,
   ADD ("/sasl/smtp/scram-plus", test_smtp_scram_plus);
   ADD ("/sasl/smtp/scram-needs-tls", test_smtp_scram_needs_tls);
   ADD ("/sasl/smtp/pinned-not-offered", test_smtp_pinned_not_offered);
+  ADD ("/sasl/smtp/initial-response-asked-again", test_smtp_initial_response_asked_again);
   ADD ("/sasl/smtp/ntlm", test_smtp_ntlm);
   ADD ("/sasl/smtp/ntlm-without-kerberos", test_smtp_ntlm_without_kerberos);
   ADD ("/sasl/smtp/oauthbearer", test_smtp_oauthbearer);

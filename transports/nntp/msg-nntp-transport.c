@@ -448,41 +448,29 @@ auth_user_pass (MsgNntpTransport *self,
 }
 
 /* The first AUTHINFO SASL line, with the initial response when the
- * mechanism has one and it fits (RFC 4643 section 2.4.2). */
+ * mechanism has one and it fits (RFC 4643 section 2.4.2); when it does
+ * not, the server's empty challenge asks for it. */
 static gboolean
 sasl_queue_command (MsgNntpTransport *self,
                     MsgSaslClient    *client,
-                    char            **pending,
                     GError          **error)
 {
   const char      *name = _msg_sasl_client_get_mechanism (client);
-  char            *initial = _msg_sasl_client_take_initial (client);
-  char            *line;
+  char            *initial = _msg_sasl_client_dup_initial (client);
+  g_autofree char *bare = g_strdup_printf ("AUTHINFO SASL %s", name);
   g_autofree char *trace = g_strdup_printf ("AUTHINFO SASL %s <redacted>", name);
+  char            *line;
   gboolean         ok;
 
-  *pending = NULL;
   if (initial == NULL)
-    {
-      g_autofree char *bare = g_strdup_printf ("AUTHINFO SASL %s", name);
-
-      return msg_connection_queue_command (self->connection, bare, error);
-    }
-  line = g_strdup_printf ("AUTHINFO SASL %s %s", name, *initial != '\0' ? initial : "=");
+    return msg_connection_queue_command (self->connection, bare, error);
+  line = g_strdup_printf ("%s %s", bare, *initial != '\0' ? initial : "=");
   if (strlen (line) <= MAX_COMMAND_LENGTH)
-    {
-      ok = msg_connection_queue_secret_command (self->connection, line, trace, error);
-      _msg_sasl_secret_free (initial);
-    }
+    ok = msg_connection_queue_secret_command (self->connection, line, trace, error);
   else
-    {
-      /* Too long: send it as the answer to the empty challenge. */
-      g_autofree char *bare = g_strdup_printf ("AUTHINFO SASL %s", name);
-
-      ok = msg_connection_queue_command (self->connection, bare, error);
-      *pending = initial;
-    }
+    ok = msg_connection_queue_command (self->connection, bare, error);
   _msg_sasl_secret_free (line);
+  _msg_sasl_secret_free (initial);
   return ok;
 }
 
@@ -490,7 +478,6 @@ sasl_queue_command (MsgNntpTransport *self,
 static MsgReply *
 sasl_rounds (MsgNntpTransport *self,
              MsgSaslClient    *client,
-             char             *pending,
              GCancellable     *cancellable,
              GError          **error)
 {
@@ -513,11 +500,7 @@ sasl_rounds (MsgNntpTransport *self,
           g_clear_pointer (&reply, msg_reply_unref);
           break;
         }
-      if (pending != NULL)
-        response = g_steal_pointer (&pending);
-      else if (_msg_sasl_client_is_done (client) && !_msg_sasl_client_is_oauth (client))
-        response = g_strdup ("*");
-      else if (!_msg_sasl_client_step (client, msg_reply_get_text (reply), &response, &step_error))
+      if (!_msg_sasl_client_step (client, msg_reply_get_text (reply), &response, &step_error))
         {
           /* Cancel the exchange, then report why. */
           g_clear_pointer (&reply, msg_reply_unref);
@@ -535,7 +518,6 @@ sasl_rounds (MsgNntpTransport *self,
           break;
         }
     }
-  _msg_sasl_secret_free (pending);
   return g_steal_pointer (&reply);
 }
 
@@ -552,15 +534,11 @@ auth_sasl (MsgNntpTransport *self,
     {
       g_autoptr (MsgReply) reply = NULL;
       g_autofree char *token = NULL;
-      char            *pending = NULL;
       const char      *server_error;
 
-      if (!sasl_queue_command (self, client, &pending, error))
-        {
-          _msg_sasl_secret_free (pending);
-          return FALSE;
-        }
-      reply = sasl_rounds (self, client, pending, cancellable, error);
+      if (!sasl_queue_command (self, client, error))
+        return FALSE;
+      reply = sasl_rounds (self, client, cancellable, error);
       if (reply == NULL)
         return FALSE;
       /* 283 carries the server's last SASL data (RFC 4643 section 2.4.1). */

@@ -29,7 +29,8 @@ struct _MsgSaslClient
   Kind                   kind;
   Gsasl                 *context;
   Gsasl_session         *session; /* (nullable) */
-  char                  *initial; /* (nullable) base64; "" is empty */
+  char                  *initial; /* (nullable) base64; "" is empty; a secret */
+  gboolean               stepped; /* a challenge was answered */
   gboolean               done;
   char                  *server_error; /* (nullable) printable */
 };
@@ -255,6 +256,7 @@ start (MsgSaslClient *self,
   g_clear_pointer (&self->initial, _msg_sasl_secret_free);
   g_clear_pointer (&self->server_error, g_free);
   self->done = FALSE;
+  self->stepped = FALSE;
   if (self->kind != KIND_GSASL)
     {
       start_oauth (self);
@@ -355,11 +357,11 @@ _msg_sasl_client_is_oauth (MsgSaslClient *self)
 }
 
 /* The initial response in base64 ("" for an empty one), or NULL when the
- * server speaks first. */
+ * server speaks first; free it with _msg_sasl_secret_free(). */
 char *
-_msg_sasl_client_take_initial (MsgSaslClient *self)
+_msg_sasl_client_dup_initial (MsgSaslClient *self)
 {
-  return g_steal_pointer (&self->initial);
+  return g_strdup (self->initial);
 }
 
 gboolean
@@ -403,18 +405,32 @@ _msg_sasl_client_step (MsgSaslClient *self,
   int                rc;
 
   *response = NULL;
+  /* An empty first challenge asks for the initial response: the server
+   * did not take it with the command (RFC 4422 section 5), or it was too
+   * long for the command line. */
+  if (!self->stepped && self->initial != NULL && length == 0)
+    {
+      self->stepped = TRUE;
+      *response = g_steal_pointer (&self->initial);
+      return TRUE;
+    }
+  self->stepped = TRUE;
+  g_clear_pointer (&self->initial, _msg_sasl_secret_free);
   if (self->kind != KIND_GSASL)
     return step_oauth (self, decoded, length, response);
+  /* The mechanism is done but the server asks for more: cancel. */
+  if (self->done)
+    {
+      *response = g_strdup ("*");
+      return TRUE;
+    }
   if (length > 2 && g_str_has_prefix (self->mechanism, "SCRAM-") && decoded[0] == 'e' &&
       decoded[1] == '=')
     {
       g_free (self->server_error);
       self->server_error = printable (decoded + 2, length - 2);
     }
-  if (self->done)
-    rc = GSASL_MECHANISM_CALLED_TOO_MANY_TIMES;
-  else
-    rc = gsasl_step64 (self->session, challenge != NULL ? challenge : "", &out);
+  rc = gsasl_step64 (self->session, challenge != NULL ? challenge : "", &out);
   if (rc == GSASL_OK || rc == GSASL_NEEDS_MORE)
     {
       *response = g_strdup (out != NULL ? out : "");

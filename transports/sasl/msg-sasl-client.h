@@ -39,7 +39,7 @@ MsgSaslClient *_msg_sasl_client_new (const MsgSaslSettings *settings,
 void           _msg_sasl_client_free (MsgSaslClient *self);
 const char    *_msg_sasl_client_get_mechanism (MsgSaslClient *self);
 gboolean       _msg_sasl_client_is_oauth (MsgSaslClient *self);
-char          *_msg_sasl_client_take_initial (MsgSaslClient *self);
+char          *_msg_sasl_client_dup_initial (MsgSaslClient *self);
 gboolean       _msg_sasl_client_step (MsgSaslClient *self,
                                       const char    *challenge,
                                       char         **response,

@@ -53,7 +53,7 @@ queue_auth_command (MsgConnection *connection,
                     GError       **error)
 {
   const char *name = _msg_sasl_client_get_mechanism (client);
-  g_autoptr (SecretString) initial = _msg_sasl_client_take_initial (client);
+  g_autoptr (SecretString) initial = _msg_sasl_client_dup_initial (client);
   g_autoptr (SecretString) command = NULL;
   g_autofree char *trace = NULL;
 
@@ -114,14 +114,6 @@ auth_rounds (MsgConnection  *connection,
                        s->host, s->port, MAX_AUTH_ROUNDS, name);
           msg_connection_abort (connection);
           return NULL;
-        }
-      if (_msg_sasl_client_is_done (client) && !_msg_sasl_client_is_oauth (client))
-        {
-          /* The mechanism is done but the server asks for more: cancel the
-           * exchange and fail on its answer. */
-          if (!_msg_smtp_queue_command (connection, error, "*"))
-            return NULL;
-          continue;
         }
       if (!_msg_sasl_client_step (client, msg_reply_get_text (reply), &response, &step_error))
         return cancel_exchange (connection, step_error, cancellable, error);
