@@ -79,6 +79,7 @@ static const MsgFieldDef builtin_fields[] = {
   { "smtpauthmechanisms", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_MECHANISMS, "", NULL, TRUE },
   { "smtpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "nntpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "nntpauthmechanisms", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_MECHANISMS, "", NULL, TRUE },
   { "nntpallowcontrolheaders", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "tlscafile", MSG_FIELD_TYPE_PATH, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "tlsverify", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },

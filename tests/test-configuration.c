@@ -1652,6 +1652,8 @@ test_field_audit (void)
     "nntpstarttls",
     "nntpoperationtimeout",
     "nntpallowplaintextauth",
+    /* used by the NNTP transport's SASL: test-sasl.c */
+    "nntpauthmechanisms",
     /* used by msg_message_send/post and the pickup transport: test-pickup.c */
     "sendusing",
     "postusing",
