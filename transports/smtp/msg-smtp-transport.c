@@ -26,6 +26,30 @@
 /* The time QUIT gets in msg_transport_close() at most. */
 #define QUIT_TIMEOUT 5.0
 
+/* The envelope of the next queued send, written behind the final dot of
+ * the running one (RFC 2920 section 3.1, docs/design.md decision 14): the
+ * replies are read when that send gets its turn. */
+typedef struct
+{
+  MsgMessage *message; /* (owned) */
+  gint64      start;   /* its operation's start: which call it is */
+  guint       n_rcpt;
+  gboolean    eight_bit;
+  char       *mail;   /* (owned) */
+  char       *notify; /* (owned) (nullable) */
+} Prefetch;
+
+static void
+prefetch_free (Prefetch *p)
+{
+  g_object_unref (p->message);
+  g_free (p->mail);
+  g_free (p->notify);
+  g_free (p);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Prefetch, prefetch_free)
+
 struct _MsgSmtpTransport
 {
   MsgTransport parent_instance;
@@ -35,6 +59,7 @@ struct _MsgSmtpTransport
   Capabilities   caps;
   gint64         send_start;    /* the last send's operation start */
   gint64         send_deadline; /* and its total deadline */
+  Prefetch      *next;          /* (owned) (nullable): see prefetch_envelope() */
 };
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgSmtpTransport, msg_smtp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
@@ -701,6 +726,7 @@ typedef struct
   guint         ok;          /* RCPTs accepted so far */
   gboolean      limited;     /* a RCPT met the server's recipient limit */
   MsgReply     *final;       /* (owned) (nullable): the reply to the final dot */
+  Prefetch     *prefetch;    /* (nullable): this send's envelope, already written */
 } Transaction;
 
 static void
@@ -914,6 +940,28 @@ read_rcpt_reply (Transaction *tx,
   return TRUE;
 }
 
+/* Reads the replies to a pipelined batch: MAIL's if not read yet, the
+ * RCPTs' of pending recipients @start to @end, and DATA's if it went. */
+static gboolean
+read_batch_replies (Transaction *tx,
+                    guint        start,
+                    guint        end,
+                    GError     **error)
+{
+  if (tx->mail_reply == NULL && !read_mail_reply (tx, error))
+    return FALSE;
+  for (guint k = start; k < end; k++)
+    if (!read_rcpt_reply (tx, k, error))
+      return FALSE;
+  if (tx->data_sent)
+    {
+      tx->data_reply = _msg_smtp_read_reply (tx->connection, "DATA", tx->cancellable, error);
+      if (tx->data_reply == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* With PIPELINING, MAIL, the RCPTs and DATA go in batches of at most
  * PIPELINE_BATCH commands, each in one write; every reply of a batch is
  * read before deciding anything (RFC 2920 section 3.1). */
@@ -938,17 +986,8 @@ mail_rcpt_pipelined (Transaction *tx,
           tx->data_sent = TRUE;
         }
 
-      if (tx->mail_reply == NULL && !read_mail_reply (tx, error))
+      if (!read_batch_replies (tx, batch_start, next, error))
         return FALSE;
-      for (guint k = batch_start; k < next; k++)
-        if (!read_rcpt_reply (tx, k, error))
-          return FALSE;
-      if (tx->data_sent)
-        {
-          tx->data_reply = _msg_smtp_read_reply (tx->connection, "DATA", tx->cancellable, error);
-          if (tx->data_reply == NULL)
-            return FALSE;
-        }
       /* At the server's recipient limit, the batches not yet written
        * wait for the next transaction; DATA then goes alone. */
       if (msg_reply_get_code (tx->mail_reply) / 100 != 2 || tx->limited)
@@ -1008,6 +1047,88 @@ refused_before_data (Transaction *tx)
   return TX_REFUSED;
 }
 
+/* The commands of a prefetched envelope, or NULL if one cannot go. */
+static GPtrArray *
+prefetch_commands (Transaction *next)
+{
+  g_autoptr (GPtrArray) commands = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (commands, g_strdup (next->mail));
+  for (guint k = 0; k < next->pending->len; k++)
+    {
+      const Mailbox *m = &g_array_index (next->e->recipients, Mailbox, k);
+
+      if (next->notify != NULL)
+        g_ptr_array_add (commands, g_strdup_printf ("RCPT TO:<%s> NOTIFY=%s", m->wire, next->notify));
+      else
+        g_ptr_array_add (commands, g_strdup_printf ("RCPT TO:<%s>", m->wire));
+    }
+  g_ptr_array_add (commands, g_strdup ("DATA"));
+  for (guint i = 0; i < commands->len; i++)
+    if (!_msg_smtp_check_command (next->connection, commands->pdata[i], MAX_COMMAND, NULL))
+      return NULL;
+  return g_steal_pointer (&commands);
+}
+
+/* Cross-message pipelining (RFC 2920 section 3.1: the message content may
+ * be the first command of a group): when the send queued next goes to the
+ * same connection, its MAIL, RCPTs and DATA are written right behind this
+ * message's final dot, so that each message costs one round trip. Only a
+ * plain case is taken (one batch of recipients, no re-encoding); anything
+ * else is left for that send's own turn. Nothing here fails the running
+ * send: a doubt means no prefetch. */
+static void
+prefetch_envelope (Transaction *tx)
+{
+  MsgSmtpTransport *self = tx->self;
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgConfiguration) config = NULL;
+  g_auto (Settings) s = { 0 };
+  g_auto (Envelope) e = { 0 };
+  g_auto (Transaction) next = { 0 };
+  g_autoptr (GPtrArray) commands = NULL;
+  g_autofree char *key = NULL;
+  guint64          size = 0;
+  gint64           start = 0;
+  Prefetch        *p;
+
+  if (!self->caps.pipelining || self->next != NULL ||
+      !msg_transport_peek_queued_send (MSG_TRANSPORT (self), &message, &config, &start))
+    return;
+  settings_load (&s, config);
+  key = settings_connection_key (&s);
+  if (g_strcmp0 (key, self->connection_key) != 0 || !msg_message_prepare_for_sending (message, NULL) ||
+      !_msg_smtp_envelope_init (&e, message, NULL) || e.recipients->len + 2 > PIPELINE_BATCH ||
+      !msg_message_measure (message, SMTP_WRITE_FLAGS, &size, tx->cancellable, NULL))
+    return;
+  transaction_init (&next, self, tx->connection, &s, message, &e, size, tx->cancellable);
+  transaction_start (&next);
+  if (!check_capabilities (&next, NULL) || next.write_flags != SMTP_WRITE_FLAGS)
+    return;
+  build_mail_command (&next);
+  commands = prefetch_commands (&next);
+  if (commands == NULL)
+    return;
+  for (guint i = 0; i < commands->len; i++)
+    if (!msg_connection_queue_command (tx->connection, commands->pdata[i], NULL))
+      {
+        /* Half an envelope is on its way: the next send must not take
+         * this connection. */
+        self->next = g_new0 (Prefetch, 1);
+        self->next->message = g_object_ref (message);
+        self->next->start = -1;
+        return;
+      }
+  p = g_new0 (Prefetch, 1);
+  p->message = g_steal_pointer (&message);
+  p->start = start;
+  p->n_rcpt = e.recipients->len;
+  p->eight_bit = next.eight_bit;
+  p->mail = g_steal_pointer (&next.mail);
+  p->notify = g_steal_pointer (&next.notify);
+  self->next = p;
+}
+
 /* DATA, unless it went pipelined, the message, and its final reply. */
 static TxResult
 smtp_data (Transaction *tx,
@@ -1035,6 +1156,11 @@ smtp_data (Transaction *tx,
       _msg_smtp_prefix_stage (error, "message data");
       return TX_BROKEN;
     }
+
+  /* The next queued message's envelope goes right behind the dot, when
+   * this is the last transaction of this message. */
+  if (tx->deferred->len == 0)
+    prefetch_envelope (tx);
 
   /* The final dot is out: from here a failure leaves the outcome unknown
    * (docs/design.md, decision 2). */
@@ -1079,9 +1205,12 @@ smtp_transaction (Transaction *tx,
   guint           rejected = 0;
 
   transaction_start (tx);
-  if (!check_capabilities (tx, error))
-    return TX_NOT_STARTED;
-  build_mail_command (tx);
+  if (tx->prefetch == NULL)
+    {
+      if (!check_capabilities (tx, error))
+        return TX_NOT_STARTED;
+      build_mail_command (tx);
+    }
 
   g_array_set_size (tx->deferred, 0);
   for (guint k = 0; k < tx->pending->len; k++)
@@ -1092,9 +1221,19 @@ smtp_transaction (Transaction *tx,
       r->deferred = FALSE;
     }
 
-  if (!_msg_smtp_queue_command (tx->connection, error, "%s", tx->mail))
-    return TX_BROKEN;
-  if (tx->self->caps.pipelining ? !mail_rcpt_pipelined (tx, error) : !mail_rcpt_serial (tx, error))
+  if (tx->prefetch != NULL)
+    {
+      /* MAIL, the RCPTs and DATA went behind the previous message. */
+      tx->mail = g_strdup (tx->prefetch->mail);
+      tx->notify = g_strdup (tx->prefetch->notify);
+      tx->eight_bit = tx->prefetch->eight_bit;
+      tx->data_sent = TRUE;
+      tx->prefetch = NULL;
+      if (!read_batch_replies (tx, 0, tx->pending->len, error))
+        return TX_BROKEN;
+    }
+  else if (!_msg_smtp_queue_command (tx->connection, error, "%s", tx->mail) ||
+           (tx->self->caps.pipelining ? !mail_rcpt_pipelined (tx, error) : !mail_rcpt_serial (tx, error)))
     return TX_BROKEN;
 
   if (msg_reply_get_code (tx->mail_reply) / 100 != 2)
@@ -1135,6 +1274,7 @@ smtp_deliver (MsgSmtpTransport *self,
               MsgMessage       *message,
               const Envelope   *e,
               guint64           size,
+              Prefetch         *prefetch,
               gboolean         *answered,
               MsgSendReport   **report_out,
               GCancellable     *cancellable,
@@ -1149,6 +1289,7 @@ smtp_deliver (MsgSmtpTransport *self,
   TxResult result = TX_OK;
 
   transaction_init (&tx, self, connection, s, message, e, size, cancellable);
+  tx.prefetch = prefetch;
   while (tx.pending->len > 0)
     {
       g_autoptr (GError) local_error = NULL;
@@ -1223,6 +1364,7 @@ drop_connection (MsgSmtpTransport *self)
     msg_connection_abort (self->connection);
   g_clear_object (&self->connection);
   g_clear_pointer (&self->connection_key, g_free);
+  g_clear_pointer (&self->next, prefetch_free);
   capabilities_clear (&self->caps);
 }
 
@@ -1236,10 +1378,11 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
   g_auto (Settings) s = { 0 };
   g_auto (Envelope) e = { 0 };
   g_autofree char *key = NULL;
-  MsgSendReport   *report = NULL;
-  guint64          size = 0;
-  gint64           deadline;
-  TxResult         result;
+  g_autoptr (Prefetch) prefetch = NULL;
+  MsgSendReport *report = NULL;
+  guint64        size = 0;
+  gint64         deadline;
+  TxResult       result;
 
   settings_load (&s, msg_transport_get_operation_configuration (transport));
   s.transport = transport;
@@ -1260,9 +1403,22 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
   self->send_deadline = deadline;
   key = settings_connection_key (&s);
 
+  /* An envelope written behind the previous message is this send's only if
+   * it was looked at for this very call; otherwise (that send was
+   * cancelled or timed out in the queue) the connection holds replies and
+   * perhaps a 354 for a message that will not come: close it. */
+  if (self->next != NULL)
+    {
+      if (self->next->message == message && self->next->start == self->send_start &&
+          self->next->n_rcpt == e.recipients->len)
+        prefetch = g_steal_pointer (&self->next);
+      else
+        drop_connection (self);
+    }
+
   /* Reuse the kept connection only if it was made with the same settings
    * and the server has neither closed it nor sent anything unasked. */
-  if (self->connection != NULL &&
+  if (prefetch == NULL && self->connection != NULL &&
       (g_strcmp0 (key, self->connection_key) != 0 || !msg_connection_check_idle (self->connection)))
     drop_connection (self);
 
@@ -1290,8 +1446,13 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
         }
 
       result = smtp_deliver (self, self->connection, &s, message, &e, size,
-                             &answered, &report, cancellable, &local_error);
-      if (result == TX_REFUSED)
+                             attempt == 0 && reused ? prefetch : NULL, &answered, &report,
+                             cancellable, &local_error);
+      /* The next send's envelope is behind a refused message: its replies
+       * would meet the RSET; that send starts afresh. */
+      if (result != TX_OK && self->next != NULL)
+        drop_connection (self);
+      if (result == TX_REFUSED && self->connection != NULL)
         smtp_rset (self->connection, cancellable);
       if (result == TX_BROKEN || !msg_connection_is_connected (self->connection))
         drop_connection (self);
@@ -1324,7 +1485,7 @@ msg_smtp_transport_close_sync (MsgTransport *transport,
 
   if (self->connection == NULL)
     return TRUE;
-  if (!msg_connection_check_idle (self->connection))
+  if (self->next != NULL || !msg_connection_check_idle (self->connection))
     {
       drop_connection (self);
       return TRUE;

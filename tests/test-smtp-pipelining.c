@@ -1,0 +1,346 @@
+/* test-smtp-pipelining.c: one round trip per message on a kept SMTP
+ * connection (RFC 2920 section 3.1, issue 18), against scripted servers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "msg-test-server.h"
+#include "test-utils.h"
+
+#include <string.h>
+
+typedef MsgTestFixture Fixture;
+
+#define GREETING "line 220 mx.example.test ESMTP\n"
+#define EHLO_PIPELINING "expect EHLO\nline 250-mx.example.test\nline 250 PIPELINING\n"
+#define EHLO_BASIC "expect EHLO\nline 250-mx.example.test\nline 250 8BITMIME\n"
+#define ENVELOPE(n) "expect MAIL FROM:<alice@example.test>\nexpect RCPT TO:<bob" n "@example.test>\nexpect DATA\n"
+
+#define N_SENDS 3
+
+typedef struct
+{
+  MsgSendReport *report;
+  GError        *error;
+  gboolean       done;
+} Result;
+
+typedef struct
+{
+  Result        results[N_SENDS];
+  MsgMessage   *messages[N_SENDS];
+  GCancellable *cancellables[N_SENDS];
+} Sends;
+
+static void
+start_multi (Fixture           *f,
+             const char *const *scripts,
+             gboolean           in_caller)
+{
+  msg_test_fixture_start_server (f, "smtp", scripts, "10");
+  msg_test_set_field (f, "smtpehloname", "client.example.test");
+  msg_test_fixture_make_transport (f, "smtp");
+  /* The operations run in this thread's context, so none starts before
+   * every send is queued: the order does not depend on the scheduler. */
+  g_object_set (f->transport, "run-in-caller-context", in_caller, NULL);
+}
+
+static MsgMessage *
+make_message (guint n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *to = g_strdup_printf ("bob%u@example.test", n);
+  g_autofree char *body = g_strdup_printf ("Message number %u.\n", n);
+  MsgMessage      *message = msg_message_new ();
+
+  g_assert_true (msg_message_set_from (message, "alice@example.test", &error));
+  g_assert_true (msg_message_set_to (message, to, &error));
+  g_assert_true (msg_message_set_subject (message, "Hello", &error));
+  g_assert_no_error (error);
+  msg_message_set_text_body (message, body);
+  return message;
+}
+
+static void
+send_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Result *r = user_data;
+
+  r->report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &r->error);
+  r->done = TRUE;
+}
+
+/* Queues @n sends (messages to bob1, bob2, ...) in call order. */
+static void
+sends_start (Fixture *f,
+             Sends   *sends,
+             guint    n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      sends->messages[i] = make_message (i + 1);
+      sends->cancellables[i] = g_cancellable_new ();
+      msg_transport_send_message_async (f->transport, sends->messages[i], sends->cancellables[i],
+                                        send_done_cb, &sends->results[i]);
+    }
+}
+
+static void
+sends_wait (Sends *sends,
+            guint  n)
+{
+  for (guint i = 0; i < n; i++)
+    while (!sends->results[i].done)
+      g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+sends_clear (Sends *sends)
+{
+  for (guint i = 0; i < N_SENDS; i++)
+    {
+      g_clear_object (&sends->results[i].report);
+      g_clear_error (&sends->results[i].error);
+      g_clear_object (&sends->messages[i]);
+      g_clear_object (&sends->cancellables[i]);
+    }
+}
+
+static void
+assert_sent (Sends      *sends,
+             guint       i,
+             const char *response)
+{
+  const char *text;
+
+  g_assert_no_error (sends->results[i].error);
+  g_assert_nonnull (sends->results[i].report);
+  text = msg_send_report_get_server_response (sends->results[i].report);
+  g_assert_nonnull (strstr (text, response));
+}
+
+static char *
+received (Fixture *f,
+          unsigned index)
+{
+  g_autoptr (GBytes) bytes = msg_test_server_get_received (f->server, index);
+  gsize size = bytes != NULL ? g_bytes_get_size (bytes) : 0;
+
+  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
+}
+
+static void
+test_wire_order (Fixture      *f,
+                 gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_PIPELINING ENVELOPE ("1") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                            "data\n"
+    /* The next envelope must come before the answer to the dot: a client
+     * that waits for the 250 first would wait for ever (until its
+     * clock). */
+    ENVELOPE ("2") "send 250 queued 1\\r\\n250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                   "data\n" ENVELOPE ("3") "send 250 queued 2\\r\\n250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                           "data\n"
+                                           "line 250 queued 3\n",
+    NULL
+  };
+  Sends            sends = { 0 };
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("With PIPELINING, the envelope of the next queued send follows the final "
+                  "dot at once, and each message is reported sent on its own 250.");
+  start_multi (f, scripts, TRUE);
+  sends_start (f, &sends, 3);
+  sends_wait (&sends, 3);
+  assert_sent (&sends, 0, "queued 1");
+  assert_sent (&sends, 1, "queued 2");
+  assert_sent (&sends, 2, "queued 3");
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_nonnull (strstr (wire, "Message number 1.\r\n.\r\nMAIL FROM:<alice@example.test>\r\n"
+                                  "RCPT TO:<bob2@example.test>\r\nDATA\r\n"));
+  sends_clear (&sends);
+}
+
+static void
+test_second_refused (Fixture      *f,
+                     gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_PIPELINING ENVELOPE ("1") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                            "data\n" ENVELOPE ("2") "send 250 queued 1\\r\\n250 Ok\\r\\n550 5.1.1 no such user\\r\\n554 5.5.1 no valid recipients\\r\\n\n"
+                                                                    "expect RSET\n"
+                                                                    "line 250 Ok\n" ENVELOPE ("3") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                                                                                   "data\n"
+                                                                                                   "line 250 queued 3\n",
+    NULL
+  };
+  Sends sends = { 0 };
+
+  g_test_summary ("A refused envelope that went behind the previous message fails only its "
+                  "own send; the previous one is sent, the next goes on the same connection.");
+  start_multi (f, scripts, TRUE);
+  sends_start (f, &sends, 3);
+  sends_wait (&sends, 3);
+  assert_sent (&sends, 0, "queued 1");
+  g_assert_null (sends.results[1].report);
+  g_assert_error (sends.results[1].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
+  assert_sent (&sends, 2, "queued 3");
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  sends_clear (&sends);
+}
+
+static void
+test_drop_after_reply (Fixture      *f,
+                       gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_PIPELINING ENVELOPE ("1") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                            "data\n" ENVELOPE ("2") "line 250 queued 1\n"
+                                                                    "close\n",
+    "line 421 4.3.2 busy\nclose\n",
+    NULL
+  };
+  Sends sends = { 0 };
+
+  g_test_summary ("A connection lost after the 250 of a message and before the replies to the "
+                  "next envelope: the first is sent; the second, whose content never went, "
+                  "is tried once on a new connection and fails there with that error, not "
+                  "as outcome unknown.");
+  start_multi (f, scripts, TRUE);
+  sends_start (f, &sends, 2);
+  sends_wait (&sends, 2);
+  assert_sent (&sends, 0, "queued 1");
+  g_assert_null (sends.results[1].report);
+  g_assert_error (sends.results[1].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE);
+  g_assert_nonnull (strstr (sends.results[1].error->message, "busy"));
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+  sends_clear (&sends);
+}
+
+static void
+test_drop_before_reply (Fixture      *f,
+                        gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_PIPELINING ENVELOPE ("1") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                            "data\n" ENVELOPE ("2") "close\n",
+    "line 421 4.3.2 busy\nclose\n",
+    NULL
+  };
+  Sends sends = { 0 };
+
+  g_test_summary ("A connection lost after a final dot, with the next envelope behind it: "
+                  "the first is outcome unknown, the second is not (its content never "
+                  "went).");
+  start_multi (f, scripts, TRUE);
+  sends_start (f, &sends, 2);
+  sends_wait (&sends, 2);
+  g_assert_error (sends.results[0].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
+  g_assert_error (sends.results[1].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE);
+  sends_clear (&sends);
+}
+
+static void
+test_no_pipelining (Fixture      *f,
+                    gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_BASIC
+    "expect MAIL\nline 250 Ok\nexpect RCPT TO:<bob1@\nline 250 Ok\nexpect DATA\nline 354 go\n"
+    "data\nline 250 queued 1\n"
+    "expect MAIL\nline 250 Ok\nexpect RCPT TO:<bob2@\nline 250 Ok\nexpect DATA\nline 354 go\n"
+    "data\nline 250 queued 2\n",
+    NULL
+  };
+  Sends            sends = { 0 };
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("Without PIPELINING, each command waits for the previous reply, across "
+                  "messages too.");
+  start_multi (f, scripts, TRUE);
+  sends_start (f, &sends, 2);
+  sends_wait (&sends, 2);
+  assert_sent (&sends, 0, "queued 1");
+  assert_sent (&sends, 1, "queued 2");
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  /* No command after a dot before its reply: the sequence is the same
+   * with PIPELINING, so the log of what the client read decides. */
+  g_assert_nonnull (strstr (wire, "Message number 1.\r\n.\r\nMAIL"));
+  sends_clear (&sends);
+}
+
+static void
+test_cancel_queued (Fixture      *f,
+                    gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_PIPELINING ENVELOPE ("1") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                            "data\n" ENVELOPE ("2") "mark\n"
+                                                                    /* Not a time bound: the outcome is the same whether the cancellation
+                                                                     * comes before or after this answer (below). */
+                                                                    "sleep 200\n"
+                                                                    "send 250 queued 1\\r\\n250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                                                    "wait-close\n",
+    GREETING EHLO_PIPELINING ENVELOPE ("3") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                            "data\n"
+                                            "line 250 queued 3\n",
+    NULL
+  };
+  Sends            sends = { 0 };
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("A queued send whose envelope went behind the previous message and that "
+                  "is cancelled before its turn fails as cancelled, its content never goes, "
+                  "and the next send does not take that connection (with a 354 open).");
+  /* In worker threads, so that this thread can cancel while the first
+   * send waits for its answer; the second and third are queued at the
+   * calls, before the first can reach its final dot (three round trips
+   * with the server). */
+  start_multi (f, scripts, FALSE);
+  sends_start (f, &sends, 3);
+  g_assert_true (msg_test_server_wait_mark (f->server, 1, 10000));
+  g_cancellable_cancel (sends.cancellables[1]);
+  sends_wait (&sends, 3);
+  assert_sent (&sends, 0, "queued 1");
+  g_assert_error (sends.results[1].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  assert_sent (&sends, 2, "queued 3");
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+  wire = received (f, 0);
+  g_assert_null (strstr (wire, "Message number 2."));
+  sends_clear (&sends);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_setenv ("G_MESSAGES_DEBUG", "msgobj", TRUE);
+  msg_test_capture_log ();
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  msg_test_fixture_init ();
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, msg_test_fixture_setup, func, msg_test_fixture_teardown)
+  ADD ("/smtp-pipelining/wire-order", test_wire_order);
+  ADD ("/smtp-pipelining/second-refused", test_second_refused);
+  ADD ("/smtp-pipelining/drop-after-reply", test_drop_after_reply);
+  ADD ("/smtp-pipelining/drop-before-reply", test_drop_before_reply);
+  ADD ("/smtp-pipelining/no-pipelining", test_no_pipelining);
+  ADD ("/smtp-pipelining/cancel-queued", test_cancel_queued);
+
+  {
+    int result = g_test_run ();
+
+    msg_test_fixture_cleanup ();
+    return result;
+  }
+}
