@@ -1896,3 +1896,50 @@ msg_transport_write_message_data (MsgTransport  *self,
     }
   return TRUE;
 }
+
+/**
+ * msg_transport_write_message_to_stream:
+ * @self: a transport
+ * @message: the message
+ * @flags: how to write it (%MSG_WRITE_FLAGS_OMIT_BCC for mail)
+ * @stream: where to write it, such as a stream of the transport's that
+ *   frames the bytes in SMTP `BDAT` chunks (RFC 3030)
+ * @total: the message's size from [method@Message.measure], for progress
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Writes @message as [method@Transport.write_message_data] does, every
+ * line end CRLF, with its `DKIM-Signature` first when the configuration
+ * asks for one and with the `progress` signal, but without dot-stuffing
+ * and without a terminator: for protocols that send the message's length
+ * instead. The bytes are written to @stream, which is neither flushed
+ * nor closed. For transport implementations.
+ *
+ * Returns: whether the whole message was written to @stream
+ */
+gboolean
+msg_transport_write_message_to_stream (MsgTransport  *self,
+                                       MsgMessage    *message,
+                                       MsgWriteFlags  flags,
+                                       GOutputStream *stream,
+                                       guint64        total,
+                                       GCancellable  *cancellable,
+                                       GError       **error)
+{
+  g_autoptr (GOutputStream) data = NULL;
+  g_autoptr (GOutputStream) counter = NULL;
+  WriteProgress progress = { self, total };
+
+  g_return_val_if_fail (MSG_IS_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (MSG_IS_MESSAGE (message), FALSE);
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  data = msg_data_output_stream_new (stream, FALSE);
+  g_filter_output_stream_set_close_base_stream (G_FILTER_OUTPUT_STREAM (data), FALSE);
+  counter = _msg_counting_stream_new (data, write_progress_cb, &progress);
+  return _msg_dkim_signer_write_signature ((flags & MSG_WRITE_FLAGS_NEWS) ? NULL : _msg_transport_get_dkim_signer (self),
+                                           message, flags, counter, cancellable, error) &&
+         msg_message_write_to_stream_full (message, counter, flags, cancellable, error) &&
+         msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error);
+}

@@ -306,5 +306,13 @@ gboolean          msg_transport_write_message_data  (MsgTransport        *self,
                                                      guint64              total,
                                                      GCancellable        *cancellable,
                                                      GError             **error);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_transport_write_message_to_stream (MsgTransport    *self,
+                                                         MsgMessage      *message,
+                                                         MsgWriteFlags    flags,
+                                                         GOutputStream   *stream,
+                                                         guint64          total,
+                                                         GCancellable    *cancellable,
+                                                         GError         **error);
 
 G_END_DECLS

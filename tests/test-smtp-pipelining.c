@@ -319,6 +319,214 @@ test_cancel_queued (Fixture      *f,
   sends_clear (&sends);
 }
 
+/* CHUNKING (RFC 3030). */
+
+#define EHLO_CHUNKING "expect EHLO\nline 250-mx.example.test\nline 250-PIPELINING\nline 250 CHUNKING\n"
+#define ENVELOPE_BDAT(n) "expect MAIL FROM:<alice@example.test>\nexpect RCPT TO:<bob" n "@example.test>\n"
+#define CHUNK 262144
+
+/* A message of about @kib KiB whose body has lines that DATA would
+ * dot-stuff. */
+static MsgMessage *
+make_big_message (guint n,
+                  guint kib)
+{
+  MsgMessage *message = make_message (n);
+  g_autoptr (GString) body = g_string_new ("Message.\n.\n..two dots\n");
+
+  while (body->len < kib * 1024)
+    g_string_append_printf (body, "line %08u of a long message, with some text.\n", (guint) body->len);
+  msg_message_set_text_body (message, body->str);
+  return message;
+}
+
+/* The sizes of the BDAT chunks on the wire, in order; -1 marks LAST. */
+static GArray *
+bdat_sizes (const char *wire)
+{
+  GArray     *sizes = g_array_new (FALSE, FALSE, sizeof (gint64));
+  const char *p = wire;
+
+  while ((p = strstr (p, "BDAT ")) != NULL)
+    {
+      char  *end = NULL;
+      gint64 size = (gint64) g_ascii_strtoull (p + 5, &end, 10);
+
+      g_array_append_val (sizes, size);
+      if (g_str_has_prefix (end, " LAST"))
+        {
+          gint64 last = -1;
+
+          g_array_append_val (sizes, last);
+        }
+      p = strstr (end, "\r\n") + 2 + size;
+    }
+  return sizes;
+}
+
+static void
+test_chunking_sizes (Fixture      *f,
+                     gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_CHUNKING ENVELOPE_BDAT ("1") "send 250 Ok\\r\\n250 Ok\\r\\n\n"
+                                               "bdat\nline 250 2.0.0 chunk\n"
+                                               "bdat\nline 250 2.0.0 chunk\n"
+                                               "bdat\nline 250 2.0.0 queued 1\n",
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_big_message (1, 600);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) sizes = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("With CHUNKING, the message goes in BDAT chunks of 256 KiB and a LAST one, "
+                  "without DATA and without dot-stuffing.");
+  start_multi (f, scripts, FALSE);
+  report = msg_transport_send_message (f->transport, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (msg_send_report_get_server_response (report), "queued 1"));
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  sizes = bdat_sizes (wire);
+  g_assert_cmpuint (sizes->len, ==, 4);
+  g_assert_cmpint (g_array_index (sizes, gint64, 0), ==, CHUNK);
+  g_assert_cmpint (g_array_index (sizes, gint64, 1), ==, CHUNK);
+  g_assert_cmpint (g_array_index (sizes, gint64, 2), >, 0);
+  g_assert_cmpint (g_array_index (sizes, gint64, 3), ==, -1);
+  g_assert_null (strstr (wire, "\r\nDATA\r\n"));
+  g_assert_nonnull (strstr (wire, "\r\nMessage.\r\n.\r\n..two dots\r\n"));
+}
+
+static void
+test_chunking_off (Fixture      *f,
+                   gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_CHUNKING ENVELOPE ("1") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                          "data\n"
+                                          "line 250 queued 1\n",
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_message (1);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("smtpusechunking false sends DATA to a server that offers CHUNKING.");
+  start_multi (f, scripts, FALSE);
+  msg_test_set_field (f, "smtpusechunking", "false");
+  g_object_set (f->transport, "configuration", f->config, NULL);
+  report = msg_transport_send_message (f->transport, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+}
+
+static void
+test_chunking_pipelined (Fixture      *f,
+                         gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_CHUNKING ENVELOPE_BDAT ("1") "send 250 Ok\\r\\n250 Ok\\r\\n\n"
+                                               "bdat\n" ENVELOPE_BDAT ("2") "send 250 queued 1\\r\\n250 Ok\\r\\n250 Ok\\r\\n\n"
+                                                                            "bdat\n"
+                                                                            "line 250 queued 2\n",
+    NULL
+  };
+  Sends sends = { 0 };
+
+  g_test_summary ("With CHUNKING and PIPELINING, the next envelope follows BDAT LAST: one "
+                  "round trip per message too.");
+  start_multi (f, scripts, TRUE);
+  sends_start (f, &sends, 2);
+  sends_wait (&sends, 2);
+  assert_sent (&sends, 0, "queued 1");
+  assert_sent (&sends, 1, "queued 2");
+  sends_clear (&sends);
+}
+
+static void
+test_chunking_refused (Fixture      *f,
+                       gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_CHUNKING ENVELOPE_BDAT ("1") "send 250 Ok\\r\\n250 Ok\\r\\n\n"
+                                               "bdat\nline 250 2.0.0 chunk\n"
+                                               "bdat\nline 552 5.3.4 Message too big for system\n"
+                                               "expect RSET\nline 250 Ok\n" ENVELOPE_BDAT ("2") "send 250 Ok\\r\\n250 Ok\\r\\n\n"
+                                                                                                "bdat\nline 250 queued 2\n",
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_big_message (1, 600);
+  g_autoptr (MsgMessage) second = make_message (2);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("A BDAT chunk refused midway fails the message as rejected with the "
+                  "server's words, sends no more chunks, and keeps the connection (RSET).");
+  start_multi (f, scripts, FALSE);
+  report = msg_transport_send_message (f->transport, message, NULL, &error);
+  g_assert_null (report);
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
+  g_assert_nonnull (strstr (error->message, "too big"));
+  g_clear_error (&error);
+  report = msg_transport_send_message (f->transport, second, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  g_clear_object (&f->transport);
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = received (f, 0);
+  g_assert_null (strstr (wire, "LAST\r\nReturn"));
+}
+
+static void
+cancel_on_progress_cb (MsgTransport *transport,
+                       guint64       sent,
+                       guint64       total,
+                       gpointer      user_data)
+{
+  g_cancellable_cancel (user_data);
+}
+
+static void
+test_chunking_cancel (Fixture      *f,
+                      gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_CHUNKING ENVELOPE_BDAT ("1") "send 250 Ok\\r\\n250 Ok\\r\\n\n"
+                                               "wait-close\n",
+    GREETING EHLO_CHUNKING ENVELOPE_BDAT ("2") "send 250 Ok\\r\\n250 Ok\\r\\n\n"
+                                               "bdat\nline 250 queued 2\n",
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_big_message (1, 600);
+  g_autoptr (MsgMessage) second = make_message (2);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *wire = NULL;
+  gulong           handler;
+
+  g_test_summary ("Cancelled while the message goes in chunks: CANCELLED, the connection "
+                  "is closed (the server would read what follows as chunk bytes), and no "
+                  "LAST chunk went; the next send connects afresh.");
+  start_multi (f, scripts, FALSE);
+  /* A sync send emits progress in this thread, as the bytes go. */
+  handler = g_signal_connect (f->transport, "progress", G_CALLBACK (cancel_on_progress_cb), cancellable);
+  report = msg_transport_send_message (f->transport, message, cancellable, &error);
+  g_signal_handler_disconnect (f->transport, handler);
+  g_assert_null (report);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  report = msg_transport_send_message (f->transport, second, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+  wire = received (f, 0);
+  g_assert_null (strstr (wire, " LAST\r\n"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -336,6 +544,11 @@ main (int    argc,
   ADD ("/smtp-pipelining/drop-before-reply", test_drop_before_reply);
   ADD ("/smtp-pipelining/no-pipelining", test_no_pipelining);
   ADD ("/smtp-pipelining/cancel-queued", test_cancel_queued);
+  ADD ("/smtp-chunking/sizes", test_chunking_sizes);
+  ADD ("/smtp-chunking/off", test_chunking_off);
+  ADD ("/smtp-chunking/pipelined", test_chunking_pipelined);
+  ADD ("/smtp-chunking/refused-midway", test_chunking_refused);
+  ADD ("/smtp-chunking/cancel", test_chunking_cancel);
 
   {
     int result = g_test_run ();

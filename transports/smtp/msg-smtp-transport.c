@@ -35,8 +35,9 @@ typedef struct
   gint64      start;   /* its operation's start: which call it is */
   guint       n_rcpt;
   gboolean    eight_bit;
-  char       *mail;   /* (owned) */
-  char       *notify; /* (owned) (nullable) */
+  gboolean    data_sent; /* DATA went too (no CHUNKING) */
+  char       *mail;      /* (owned) */
+  char       *notify;    /* (owned) (nullable) */
 } Prefetch;
 
 static void
@@ -112,6 +113,91 @@ scan_stream_init (ScanStream *self)
 
 /* Settings. */
 
+/* A stream that frames the bytes written to it in BDAT chunks (RFC
+ * 3030): each full chunk goes as "BDAT n" and its bytes, and its reply is
+ * read before the next (a refusal ends the message, the connection still
+ * in step); bdat_stream_send_last() sends the rest as the LAST chunk,
+ * whose reply is the message's. */
+#define BDAT_CHUNK (256 * 1024)
+
+G_DECLARE_FINAL_TYPE (BdatStream, bdat_stream, BDAT, STREAM, GOutputStream)
+
+struct _BdatStream
+{
+  GOutputStream  parent_instance;
+  MsgConnection *connection; /* (owned) */
+  GByteArray    *chunk;      /* (owned) */
+  gboolean       refused;    /* the server refused a chunk */
+};
+
+G_DEFINE_FINAL_TYPE (BdatStream, bdat_stream, G_TYPE_OUTPUT_STREAM)
+
+static gboolean
+bdat_stream_send (BdatStream   *self,
+                  gboolean      last,
+                  GCancellable *cancellable,
+                  GError      **error)
+{
+  if (!_msg_smtp_queue_command (self->connection, error, last ? "BDAT %u LAST" : "BDAT %u", self->chunk->len) ||
+      !g_output_stream_write_all (msg_connection_get_output_stream (self->connection), self->chunk->data,
+                                  self->chunk->len, NULL, cancellable, error))
+    return FALSE;
+  g_byte_array_set_size (self->chunk, 0);
+  return TRUE;
+}
+
+static gssize
+bdat_stream_write (GOutputStream *stream,
+                   const void    *buffer,
+                   gsize          count,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  BdatStream *self = BDAT_STREAM (stream);
+  gsize       n = MIN (count, BDAT_CHUNK - self->chunk->len);
+  g_autoptr (MsgReply) reply = NULL;
+
+  g_byte_array_append (self->chunk, buffer, (guint) n);
+  if (self->chunk->len < BDAT_CHUNK)
+    return (gssize) n;
+  if (!bdat_stream_send (self, FALSE, cancellable, error))
+    return -1;
+  reply = _msg_smtp_read_reply (self->connection, "BDAT", cancellable, error);
+  if (reply == NULL)
+    return -1;
+  if (msg_reply_get_code (reply) / 100 != 2)
+    {
+      self->refused = TRUE;
+      _msg_smtp_set_reply_error (error, self->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                                 "a chunk of the message (BDAT)", reply);
+      return -1;
+    }
+  return (gssize) n;
+}
+
+static void
+bdat_stream_finalize (GObject *object)
+{
+  BdatStream *self = BDAT_STREAM (object);
+
+  g_clear_object (&self->connection);
+  g_byte_array_unref (self->chunk);
+  G_OBJECT_CLASS (bdat_stream_parent_class)->finalize (object);
+}
+
+static void
+bdat_stream_class_init (BdatStreamClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = bdat_stream_finalize;
+  G_OUTPUT_STREAM_CLASS (klass)->write_fn = bdat_stream_write;
+}
+
+static void
+bdat_stream_init (BdatStream *self)
+{
+  self->chunk = g_byte_array_sized_new (BDAT_CHUNK);
+}
+
 static void
 settings_clear (Settings *s)
 {
@@ -181,6 +267,7 @@ settings_load (Settings         *s,
     s->ehlo_name = g_strdup (g_get_host_name ());
   /* else NULL: the address literal of the connection, once connected. */
   s->send_partial = msg_configuration_get_boolean (config, "smtpsendpartial");
+  s->use_chunking = msg_configuration_get_boolean (config, "smtpusechunking");
   s->timeout = msg_configuration_get_seconds (config, "smtpconnectiontimeout");
   s->operation_timeout = msg_configuration_get_seconds (config, "smtpoperationtimeout");
 }
@@ -411,6 +498,10 @@ parse_capabilities (Capabilities   *caps,
         caps->smtputf8 = TRUE;
       else if (g_str_equal (keyword, "DSN"))
         caps->dsn = TRUE;
+      else if (g_str_equal (keyword, "CHUNKING"))
+        caps->chunking = TRUE;
+      else if (g_str_equal (keyword, "BINARYMIME"))
+        caps->binarymime = TRUE;
       else if (g_str_equal (keyword, "STARTTLS"))
         caps->starttls = TRUE;
       else if (g_str_equal (keyword, "SIZE"))
@@ -723,6 +814,7 @@ typedef struct
   MsgReply     *mail_reply;  /* (owned) (nullable) */
   MsgReply     *data_reply;  /* (owned) (nullable) */
   gboolean      data_sent;   /* DATA went out pipelined behind the RCPTs */
+  gboolean      chunking;    /* BDAT instead of DATA (RFC 3030) */
   guint         ok;          /* RCPTs accepted so far */
   gboolean      limited;     /* a RCPT met the server's recipient limit */
   MsgReply     *final;       /* (owned) (nullable): the reply to the final dot */
@@ -768,6 +860,7 @@ transaction_start (Transaction *tx)
   tx->eight_bit = FALSE;
   tx->write_flags = SMTP_WRITE_FLAGS;
   tx->data_sent = FALSE;
+  tx->chunking = FALSE;
   tx->ok = 0;
   tx->limited = FALSE;
 }
@@ -850,7 +943,8 @@ check_capabilities (Transaction *tx,
       return FALSE;
     }
   tx->eight_bit = msg_message_has_8bit_content (tx->message);
-  if (tx->eight_bit && !caps->eightbitmime && !check_7bit (tx, error))
+  /* BINARYMIME (RFC 3030) takes any body, but only in BDAT chunks. */
+  if (tx->eight_bit && !caps->eightbitmime && !(tx->chunking && caps->binarymime) && !check_7bit (tx, error))
     return FALSE;
   if (caps->size && caps->size_max > 0 && tx->size > caps->size_max)
     {
@@ -877,6 +971,8 @@ build_mail_command (Transaction *tx)
     g_string_append_printf (mail, " SIZE=%" G_GUINT64_FORMAT, tx->size);
   if (tx->eight_bit && caps->eightbitmime)
     g_string_append (mail, " BODY=8BITMIME");
+  else if (tx->eight_bit && tx->chunking && caps->binarymime)
+    g_string_append (mail, " BODY=BINARYMIME");
   if (tx->e->utf8)
     g_string_append (mail, " SMTPUTF8");
   if (caps->dsn && dsn != MSG_DSN_DEFAULT)
@@ -969,9 +1065,10 @@ static gboolean
 mail_rcpt_pipelined (Transaction *tx,
                      GError     **error)
 {
-  guint next = 0;
+  guint    next = 0;
+  gboolean done = FALSE;
 
-  while (!tx->data_sent)
+  while (!done)
     {
       guint batch_start = next;
       guint queued = tx->mail_reply == NULL ? 1 : 0;
@@ -981,9 +1078,11 @@ mail_rcpt_pipelined (Transaction *tx,
           return FALSE;
       if (next == tx->pending->len && queued < PIPELINE_BATCH)
         {
-          if (!_msg_smtp_queue_command (tx->connection, error, "DATA"))
+          /* With CHUNKING, the first BDAT goes with the message. */
+          if (!tx->chunking && !_msg_smtp_queue_command (tx->connection, error, "DATA"))
             return FALSE;
-          tx->data_sent = TRUE;
+          tx->data_sent = !tx->chunking;
+          done = TRUE;
         }
 
       if (!read_batch_replies (tx, batch_start, next, error))
@@ -1063,7 +1162,8 @@ prefetch_commands (Transaction *next)
       else
         g_ptr_array_add (commands, g_strdup_printf ("RCPT TO:<%s>", m->wire));
     }
-  g_ptr_array_add (commands, g_strdup ("DATA"));
+  if (!next->chunking)
+    g_ptr_array_add (commands, g_strdup ("DATA"));
   for (guint i = 0; i < commands->len; i++)
     if (!_msg_smtp_check_command (next->connection, commands->pdata[i], MAX_COMMAND, NULL))
       return NULL;
@@ -1103,6 +1203,7 @@ prefetch_envelope (Transaction *tx)
     return;
   transaction_init (&next, self, tx->connection, &s, message, &e, size, tx->cancellable);
   transaction_start (&next);
+  next.chunking = s.use_chunking && self->caps.chunking;
   if (!check_capabilities (&next, NULL) || next.write_flags != SMTP_WRITE_FLAGS)
     return;
   build_mail_command (&next);
@@ -1124,9 +1225,34 @@ prefetch_envelope (Transaction *tx)
   p->start = start;
   p->n_rcpt = e.recipients->len;
   p->eight_bit = next.eight_bit;
+  p->data_sent = !next.chunking;
   p->mail = g_steal_pointer (&next.mail);
   p->notify = g_steal_pointer (&next.notify);
   self->next = p;
+}
+
+/* The message in BDAT chunks (RFC 3030), the last one included: no
+ * dot-stuffing, and no scan for a line that would end it. */
+static TxResult
+smtp_bdat (Transaction *tx,
+           GError     **error)
+{
+  g_autoptr (BdatStream) bdat = g_object_new (bdat_stream_get_type (), NULL);
+
+  bdat->connection = g_object_ref (tx->connection);
+  if (!msg_transport_write_message_to_stream (MSG_TRANSPORT (tx->self), tx->message, tx->write_flags,
+                                              G_OUTPUT_STREAM (bdat), tx->size, tx->cancellable, error) ||
+      !bdat_stream_send (bdat, TRUE, tx->cancellable, error))
+    {
+      if (bdat->refused)
+        return TX_REFUSED;
+      /* Cancelled or failed within a chunk: the server would take what
+       * follows as the chunk's bytes. */
+      msg_connection_abort (tx->connection);
+      _msg_smtp_prefix_stage (error, "message data");
+      return TX_BROKEN;
+    }
+  return TX_OK;
 }
 
 /* DATA, unless it went pipelined, the message, and its final reply. */
@@ -1136,13 +1262,20 @@ smtp_data (Transaction *tx,
 {
   const Settings *s = tx->s;
 
-  if (!tx->data_sent)
+  if (tx->chunking)
+    {
+      TxResult result = smtp_bdat (tx, error);
+
+      if (result != TX_OK)
+        return result;
+    }
+  else if (!tx->data_sent)
     {
       tx->data_reply = _msg_smtp_exchange (tx->connection, "DATA", "DATA", tx->cancellable, error);
       if (tx->data_reply == NULL)
         return TX_BROKEN;
     }
-  if (msg_reply_get_code (tx->data_reply) != 354)
+  if (!tx->chunking && msg_reply_get_code (tx->data_reply) != 354)
     {
       _msg_smtp_set_reply_error (error, tx->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
                                  "the message (DATA)", tx->data_reply);
@@ -1150,8 +1283,8 @@ smtp_data (Transaction *tx,
     }
 
   /* The message, streamed: canonical CRLF, dot-stuffed, in large writes. */
-  if (!msg_transport_write_message_data (MSG_TRANSPORT (tx->self), tx->message, tx->write_flags,
-                                         tx->connection, tx->size, tx->cancellable, error))
+  if (!tx->chunking && !msg_transport_write_message_data (MSG_TRANSPORT (tx->self), tx->message, tx->write_flags,
+                                                          tx->connection, tx->size, tx->cancellable, error))
     {
       _msg_smtp_prefix_stage (error, "message data");
       return TX_BROKEN;
@@ -1183,7 +1316,8 @@ smtp_data (Transaction *tx,
   if (msg_reply_get_code (tx->final) / 100 != 2)
     {
       _msg_smtp_set_reply_error (error, tx->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
-                                 "the message (end of DATA)", tx->final);
+                                 tx->chunking ? "the message (BDAT LAST)" : "the message (end of DATA)",
+                                 tx->final);
       return msg_reply_is_transient_failure (tx->final) ||
                      msg_reply_is_permanent_failure (tx->final)
                  ? TX_REFUSED
@@ -1205,6 +1339,7 @@ smtp_transaction (Transaction *tx,
   guint           rejected = 0;
 
   transaction_start (tx);
+  tx->chunking = s->use_chunking && tx->self->caps.chunking;
   if (tx->prefetch == NULL)
     {
       if (!check_capabilities (tx, error))
@@ -1227,7 +1362,8 @@ smtp_transaction (Transaction *tx,
       tx->mail = g_strdup (tx->prefetch->mail);
       tx->notify = g_strdup (tx->prefetch->notify);
       tx->eight_bit = tx->prefetch->eight_bit;
-      tx->data_sent = TRUE;
+      tx->data_sent = tx->prefetch->data_sent;
+      tx->chunking = !tx->data_sent;
       tx->prefetch = NULL;
       if (!read_batch_replies (tx, 0, tx->pending->len, error))
         return TX_BROKEN;
