@@ -195,7 +195,8 @@ bdat_stream_class_init (BdatStreamClass *klass)
 static void
 bdat_stream_init (BdatStream *self)
 {
-  self->chunk = g_byte_array_sized_new (BDAT_CHUNK);
+  /* Grown as needed: most messages are far smaller than a chunk. */
+  self->chunk = g_byte_array_new ();
 }
 
 static void
