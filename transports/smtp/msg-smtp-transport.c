@@ -138,7 +138,15 @@ bdat_stream_send (BdatStream   *self,
                   GCancellable *cancellable,
                   GError      **error)
 {
-  if (!_msg_smtp_queue_command (self->connection, error, last ? "BDAT %u LAST" : "BDAT %u", self->chunk->len) ||
+  char command[64];
+  int  length;
+
+  /* The command and its chunk in one write (the trace shows the
+   * command; the connection traces no message data). */
+  length = g_snprintf (command, sizeof command, last ? "BDAT %u LAST\r\n" : "BDAT %u\r\n", self->chunk->len);
+  g_debug ("C: %.*s", length - 2, command);
+  g_byte_array_prepend (self->chunk, (const guint8 *) command, (guint) length);
+  if (!msg_connection_flush (self->connection, cancellable, error) ||
       !g_output_stream_write_all (msg_connection_get_output_stream (self->connection), self->chunk->data,
                                   self->chunk->len, NULL, cancellable, error))
     return FALSE;
