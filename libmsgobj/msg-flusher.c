@@ -196,7 +196,8 @@ msg_flusher_class_init (MsgFlusherClass *klass)
    * @n_done: messages dealt with so far in this run (sent, failed,
    *   deferred, unknown or skipped)
    * @n_total: messages listed when the run started
-   * @n_bytes: bytes of the messages sent so far
+   * @n_bytes: bytes of the messages dealt with so far (the size of each
+   *   file claimed, whatever its outcome)
    *
    * Emitted as messages are dealt with (at most every 100 ms, and after
    * the last), in the thread that called [method@Flusher.run], or in the

@@ -547,7 +547,7 @@ static const ReplyCase reply_cases[] = {
   { "rcpt-all-450",
     GREETING EHLO_BASIC "expect MAIL\nline 250 ok\nexpect RCPT\nline 450 4.2.0 greylisted\n"
                         "expect RSET\nline 250 ok\n",
-    MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED, "bob@example.test: 450 4.2.0 greylisted" },
+    MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED, "bob@example.test: 450 4.2.0 greylisted" },
   { "data-554",
     GREETING EHLO_BASIC "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\n"
                         "line 554 5.5.1 no valid recipients\nexpect RSET\nline 250 ok\n",
@@ -2015,7 +2015,8 @@ test_limit_mailbox_full (Fixture      *f,
   g_autofree char *wire = NULL;
 
   g_test_summary ("A 452 with another enhanced code (4.2.2, mailbox full) is a refusal, "
-                  "not the recipient limit: RECIPIENTS_REJECTED naming it, no DATA, RSET.");
+                  "not the recipient limit: RECIPIENTS_DEFERRED (its only refusal is "
+                  "temporary) naming it, no DATA, RSET.");
   start (f, GREETING EHLO_NO_SIZE
          "expect MAIL\nline 250 2.1.0 Ok\n"
          "expect RCPT TO:<r1@example.test>\nline 250 2.1.5 Ok\n"
@@ -2024,12 +2025,41 @@ test_limit_mailbox_full (Fixture      *f,
          "expect RSET\nline 250 2.0.0 Ok\n");
   g_assert_true (msg_message_set_to (message, "r1@example.test, r2@example.test, r3@example.test", &error));
   g_assert_no_error (error);
-  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED);
   g_assert_true (contains (text, "r2@example.test: 452 4.2.2 Mailbox full"));
   g_assert_true (contains (text, "sent to nobody"));
   g_assert_false (contains (text, "r1@example.test:"));
   wire = received (f, 0);
   g_assert_false (contains (wire, "DATA"));
+}
+
+static void
+test_rcpt_temporary_and_permanent (Fixture      *f,
+                                   gconstpointer data)
+{
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("Recipients refused with 4xx and 5xx: RECIPIENTS_REJECTED (the 5xx is "
+                  "for good); with 4xx only (two different ones): RECIPIENTS_DEFERRED.");
+  start (f, GREETING EHLO_NO_SIZE
+         "expect MAIL\nline 250 2.1.0 Ok\n"
+         "expect RCPT TO:<r1@example.test>\nline 450 4.2.0 Greylisted\n"
+         "expect RCPT TO:<r2@example.test>\nline 550 5.1.1 No such user\n"
+         "expect RSET\nline 250 2.0.0 Ok\n"
+         "expect MAIL\nline 250 2.1.0 Ok\n"
+         "expect RCPT TO:<r1@example.test>\nline 450 4.2.0 Greylisted\n"
+         "expect RCPT TO:<r2@example.test>\nline 452 4.2.2 Mailbox full\n"
+         "expect RSET\nline 250 2.0.0 Ok\n");
+  g_assert_true (msg_message_set_to (message, "r1@example.test, r2@example.test", &error));
+  g_assert_no_error (error);
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
+  g_assert_true (contains (text, "r2@example.test: 550 5.1.1 No such user"));
+  g_clear_pointer (&text, g_free);
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED);
+  g_assert_true (contains (text, "r1@example.test: 450 4.2.0 Greylisted"));
+  g_assert_true (contains (text, "r2@example.test: 452 4.2.2 Mailbox full"));
 }
 
 static void
@@ -2107,7 +2137,7 @@ test_limit_first_refused (Fixture      *f,
          "expect RSET\nline 250 2.0.0 Ok\n");
   g_assert_true (msg_message_set_to (message, "r1@example.test, r2@example.test", &error));
   g_assert_no_error (error);
-  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED);
   g_assert_true (contains (text, "every recipient"));
   g_assert_true (contains (text, "r1@example.test: 452 4.5.3 Too many recipients"));
   g_assert_true (contains (text, "r2@example.test: 452 4.5.3 Too many recipients"));
@@ -2249,6 +2279,7 @@ main (int    argc,
     ADD_DATA (limit_cases[i].path, &limit_cases[i], test_limit);
   ADD ("/smtp/rcpt/limit-pipelined-batches", test_limit_pipelined_batches);
   ADD ("/smtp/rcpt/limit-mailbox-full", test_limit_mailbox_full);
+  ADD ("/smtp/rcpt/temporary-and-permanent", test_rcpt_temporary_and_permanent);
   ADD ("/smtp/rcpt/limit-mailbox-full-partial", test_limit_mailbox_full_partial);
   ADD ("/smtp/rcpt/limit-first-refused", test_limit_first_refused);
   ADD ("/smtp/rcpt/limit-later-rejected", test_limit_later_rejected);

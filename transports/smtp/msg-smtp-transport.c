@@ -997,6 +997,26 @@ sort_rcpt_replies (Transaction *tx,
     }
 }
 
+/* RECIPIENTS_DEFERRED when every refusal of this transaction is a 4xx
+ * and no earlier transaction delivered (a retry of the whole message then
+ * delivers nothing twice); else RECIPIENTS_REJECTED. */
+static MsgTransportError
+refusal_code (const Transaction *tx)
+{
+  if (tx->later)
+    return MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED;
+  for (guint k = 0; k < tx->pending->len; k++)
+    {
+      guint             i = g_array_index (tx->pending, guint, k);
+      const RcptResult *r = &g_array_index (tx->results, RcptResult, i);
+
+      if (r->reply != NULL && !r->deferred && msg_reply_get_code (r->reply) / 100 != 2 &&
+          msg_reply_get_code (r->reply) / 100 != 4)
+        return MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED;
+    }
+  return MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED;
+}
+
 /* A refusal before the message: with DATA already accepted only dropping
  * the connection avoids delivering an empty message (the peer sees no
  * final dot). */
@@ -1111,7 +1131,7 @@ smtp_transaction (Transaction *tx,
       g_autofree char *refused = describe_rejections (tx->e, tx->results);
 
       g_array_set_size (tx->deferred, 0);
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED,
+      g_set_error (error, MSG_TRANSPORT_ERROR, refusal_code (tx),
                    "SMTP server %s:%u refused %s (RCPT TO), so the message was sent to "
                    "%s: %s",
                    s->host, s->port,
@@ -1168,7 +1188,8 @@ smtp_deliver (MsgSmtpTransport *self,
           /* A later transaction whose recipients were all refused ends a
            * partial send like a refusal in a single transaction would. */
           if (s->send_partial &&
-              g_error_matches (local_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED))
+              (g_error_matches (local_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED) ||
+               g_error_matches (local_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED)))
             break;
           earlier = describe_recipients (e, tx.results, delivered);
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
