@@ -136,6 +136,58 @@ test_no_server (Fixture      *f,
 }
 
 static void
+test_relays_failover (Fixture      *f,
+                      gconstpointer data)
+{
+  const char *const scripts[] = { GREETING EHLO_BASIC TRANSACTION_ONE, GREETING EHLO_BASIC TRANSACTION_ONE, NULL };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (MsgSendReport) report2 = NULL;
+  g_autofree char *relays = NULL;
+  g_autofree char *dead = NULL;
+  g_autofree char *text = NULL;
+  GPtrArray       *hole;
+  guint16          hole_port;
+  guint16          dead_port = msg_test_dead_port ();
+  guint16          dead_port2 = msg_test_dead_port ();
+  gint64           start_time;
+
+  g_test_summary ("With a list of relays, a send that finds the first refusing the "
+                  "connection, or not answering it (a black hole), goes through the next; "
+                  "when every relay refuses, the error names each.");
+  start_multi (f, scripts);
+  relays = g_strdup_printf ("127.0.0.1:%u, 127.0.0.1:%u", dead_port, msg_test_server_get_port (f->server));
+  msg_test_set_field (f, "smtpserver", relays);
+  report = send_ok (f, message);
+  g_assert_cmpuint (msg_send_report_get_server_code (report), ==, 250);
+
+  /* The black hole holds the connect until its time-out (0.3 s), which
+   * then moves on; the connection kept to the first relay is not reused
+   * since the list changed. */
+  hole = msg_test_black_hole_new (&hole_port);
+  g_clear_pointer (&relays, g_free);
+  relays = g_strdup_printf ("127.0.0.1:%u, 127.0.0.1:%u", hole_port, msg_test_server_get_port (f->server));
+  msg_test_set_field (f, "smtpserver", relays);
+  msg_test_set_field (f, "smtpconnectiontimeout", "0.3");
+  start_time = g_get_monotonic_time ();
+  report2 = send_ok (f, message);
+  /* Generous: the time-out and a loaded machine's connect and session. */
+  msg_test_assert_elapsed_below (start_time, 5000);
+  msg_transport_close (f->transport, NULL, NULL);
+  msg_test_black_hole_free (hole);
+
+  dead = g_strdup_printf ("127.0.0.1:%u,127.0.0.1:%u", dead_port, dead_port2);
+  msg_test_set_field (f, "smtpserver", dead);
+  text = send_fails (f, message, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_clear_pointer (&dead, g_free);
+  dead = g_strdup_printf ("%u", dead_port);
+  g_assert_true (contains (text, dead));
+  g_clear_pointer (&dead, g_free);
+  dead = g_strdup_printf ("%u", dead_port2);
+  g_assert_true (contains (text, dead));
+}
+
+static void
 test_send_plain (Fixture      *f,
                  gconstpointer data)
 {
@@ -2279,6 +2331,7 @@ main (int    argc,
     ADD_DATA (limit_cases[i].path, &limit_cases[i], test_limit);
   ADD ("/smtp/rcpt/limit-pipelined-batches", test_limit_pipelined_batches);
   ADD ("/smtp/rcpt/limit-mailbox-full", test_limit_mailbox_full);
+  ADD ("/smtp/relays/failover", test_relays_failover);
   ADD ("/smtp/rcpt/temporary-and-permanent", test_rcpt_temporary_and_permanent);
   ADD ("/smtp/rcpt/limit-mailbox-full-partial", test_limit_mailbox_full_partial);
   ADD ("/smtp/rcpt/limit-first-refused", test_limit_first_refused);
