@@ -297,6 +297,8 @@ MsgFlushOutcome
 _msg_flusher_flush_one (MsgDropDirectory *directory,
                         MsgTransport     *transport,
                         MsgDropMessage   *item,
+                        MsgFlushGate      gate,
+                        gpointer          gate_data,
                         GCancellable     *cancellable,
                         guint64          *bytes,
                         gboolean         *stop)
@@ -315,6 +317,13 @@ _msg_flusher_flush_one (MsgDropDirectory *directory,
   message = msg_drop_message_get_message (item, &error);
   if (message == NULL)
     return fail_for_good (directory, item, error);
+  if (gate != NULL && !gate (gate_data, cancellable))
+    {
+      *stop = TRUE;
+      if (!msg_drop_message_release (item, &error))
+        log_problem ("cannot put a message back", error);
+      return MSG_FLUSH_DEFERRED;
+    }
   if (!msg_drop_message_mark_started (item, &error))
     {
       log_problem ("cannot mark a message started (put back)", error);
