@@ -40,8 +40,15 @@
  *    unknown (no answer after the whole message was sent), moves it to
  *    `unknown/` with a report: it is never sent again automatically.
  *
- * A connection that fails (refused, timed out, TLS, authentication) stops
- * its thread; the other messages stay for the next run. A run starts by
+ * With several relays in `smtpserver`, each connection uses one: the
+ * first that is up (`smtprelaymode` failover) or its share of them
+ * (spread). A connection that fails (refused, timed out, TLS,
+ * authentication) marks its relay down for 60 s, for the whole run; the
+ * message it had not sent goes to another connection, and the thread
+ * goes on with another relay, or stops when every relay is down (the
+ * other messages then stay for the next run).
+ * [property@Flusher:rate-limit] caps the messages a second to each
+ * relay. A run starts by
  * recovering the claims of flushers that died ([method@DropDirectory.recover_claims]):
  * a message whose sending had begun goes to `unknown/`, the others back to
  * the queue. So a message is never sent twice by flushers, even with
