@@ -156,6 +156,34 @@ read_key (const char *path,
   return g_key_file_get_string (key_file, group, key, NULL);
 }
 
+static guint64
+sum_sizes (const char *dir)
+{
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint64     total = 0;
+
+  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      GStatBuf         buf;
+
+      if (g_str_has_suffix (name, ".eml") && g_stat (path, &buf) == 0)
+        total += (guint64) buf.st_size;
+    }
+  return total;
+}
+
+static void
+bytes_cb (MsgFlusher *flusher,
+          guint       done,
+          guint       total,
+          guint64     bytes,
+          gpointer    user_data)
+{
+  *(guint64 *) user_data = bytes;
+}
+
 static void
 test_refusals (void)
 {
@@ -171,6 +199,8 @@ test_refusals (void)
   g_autofree char *outcome = NULL;
   g_autofree char *message = NULL;
   g_autofree char *attempts = NULL;
+  guint64          bytes = 0;
+  guint64          total_bytes;
 
   g_test_summary ("A 5xx moves the message to failed/ with a report; a 4xx leaves it "
                   "with a retry sidecar, and the next run waits for its back-off.");
@@ -188,11 +218,15 @@ test_refusals (void)
     g_assert_no_error (error);
   }
 
+  total_bytes = sum_sizes (dir);
+  g_signal_connect (flusher, "progress", G_CALLBACK (bytes_cb), &bytes);
   g_assert_true (msg_flusher_run (flusher, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 5);
   g_assert_cmpuint (msg_flusher_get_n_failed (flusher), ==, 3);
   g_assert_cmpuint (msg_flusher_get_n_deferred (flusher), ==, 2);
+  /* Progress counts the bytes of every message dealt with, sent or not. */
+  g_assert_cmpuint (bytes, ==, total_bytes);
 
   g_assert_true (exists (failed, "reject-1.eml"));
   g_assert_true (exists (failed, "not-a-message.eml"));
