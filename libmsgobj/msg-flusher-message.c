@@ -261,12 +261,26 @@ accepted (MsgDropDirectory *directory,
   return MSG_FLUSH_SENT;
 }
 
+/* Whether @error says that the relay failed (its connection refused,
+ * timed out, cut, or its TLS or authentication), not that the message
+ * could not go or the run was cancelled. */
+static gboolean
+relay_failure (const GError *error)
+{
+  if (error->domain == G_IO_ERROR)
+    return error->code != G_IO_ERROR_CANCELLED && error->code != G_IO_ERROR_INVALID_ARGUMENT &&
+           error->code != G_IO_ERROR_NOT_SUPPORTED && error->code != G_IO_ERROR_MESSAGE_TOO_LARGE;
+  return error->domain == G_RESOLVER_ERROR || error->domain == G_TLS_ERROR ||
+         g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED) ||
+         g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE);
+}
+
 /* Files @item by the send's @error. */
 static MsgFlushOutcome
 refused (MsgDropDirectory *directory,
          MsgDropMessage   *item,
          const GError     *error,
-         gboolean         *stop)
+         MsgFlushNext     *next)
 {
   g_autoptr (GError) local_error = NULL;
 
@@ -283,11 +297,12 @@ refused (MsgDropDirectory *directory,
   /* Not sent: back to the queue. A 4xx reply is about this message
    * (greylisting, a full mailbox): it waits for its back-off. A failed
    * connection (refused, lost, TLS, authentication) or cancellation is
-   * not: no back-off, but this thread stops. */
-  *stop = !g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE) &&
-          !g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED);
-  if (!*stop)
+   * not: no back-off, but this connection goes no further. */
+  if (g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE) ||
+      g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED))
     record_retry (directory, msg_drop_message_get_name (item), error);
+  else
+    *next = relay_failure (error) ? MSG_FLUSH_RELAY_FAILED : MSG_FLUSH_STOP;
   if (!msg_drop_message_release (item, &local_error))
     log_problem ("cannot put a message back", local_error);
   return MSG_FLUSH_DEFERRED;
@@ -301,7 +316,7 @@ _msg_flusher_flush_one (MsgDropDirectory *directory,
                         gpointer          gate_data,
                         GCancellable     *cancellable,
                         guint64          *bytes,
-                        gboolean         *stop)
+                        MsgFlushNext     *next)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgMessage) message = NULL;
@@ -319,7 +334,7 @@ _msg_flusher_flush_one (MsgDropDirectory *directory,
     return fail_for_good (directory, item, error);
   if (gate != NULL && !gate (gate_data, cancellable))
     {
-      *stop = TRUE;
+      *next = MSG_FLUSH_STOP;
       if (!msg_drop_message_release (item, &error))
         log_problem ("cannot put a message back", error);
       return MSG_FLUSH_DEFERRED;
@@ -335,6 +350,6 @@ _msg_flusher_flush_one (MsgDropDirectory *directory,
 
   report = msg_transport_send_message (transport, message, cancellable, &error);
   if (report == NULL)
-    return refused (directory, item, error, stop);
+    return refused (directory, item, error, next);
   return accepted (directory, item, report);
 }

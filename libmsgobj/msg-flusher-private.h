@@ -23,14 +23,22 @@ typedef enum
   MSG_FLUSH_N_OUTCOMES,
 } MsgFlushOutcome;
 
+/* What a thread does after a message. */
+typedef enum
+{
+  MSG_FLUSH_GO_ON,
+  MSG_FLUSH_STOP,          /* cancelled, or a failure about neither the message nor the relay */
+  MSG_FLUSH_RELAY_FAILED,  /* the connection failed: the relay is down, the message unsent */
+} MsgFlushNext;
+
 /* Called after a message is claimed, before it is sent; FALSE (when
  * cancelled) puts it back. */
 typedef gboolean (*MsgFlushGate) (gpointer      data,
                                   GCancellable *cancellable);
 
 /* Claims, sends and files one message (see MsgFlusher); adds the size of
- * the file to @bytes; sets @stop when the connection failed (or the gate
- * refused) and the thread should take no more messages over it. */
+ * the file to @bytes; sets @next when the thread should take no more
+ * messages over its connection. */
 MsgFlushOutcome _msg_flusher_flush_one (MsgDropDirectory *directory,
                                         MsgTransport     *transport,
                                         MsgDropMessage   *item,
@@ -38,7 +46,7 @@ MsgFlushOutcome _msg_flusher_flush_one (MsgDropDirectory *directory,
                                         gpointer          gate_data,
                                         GCancellable     *cancellable,
                                         guint64          *bytes,
-                                        gboolean         *stop);
+                                        MsgFlushNext     *next);
 
 /* The relays of a flush (msg-flusher-relays.c). */
 typedef struct _MsgFlushRelays MsgFlushRelays;

@@ -447,7 +447,7 @@ worker_thread (gpointer data)
   for (;;)
     {
       MsgDropMessage *item;
-      gboolean        stop = FALSE;
+      MsgFlushNext    next = MSG_FLUSH_GO_ON;
 
       if (g_cancellable_is_cancelled (run->cancellable))
         break;
@@ -459,25 +459,21 @@ worker_thread (gpointer data)
       event = g_new0 (FlushEvent, 1);
       event->outcome = _msg_flusher_flush_one (run->self->directory, worker->transport, item,
                                                wait_turn_cb, worker, run->cancellable,
-                                               &event->bytes, &stop);
-      if (stop && !g_cancellable_is_cancelled (run->cancellable))
+                                               &event->bytes, &next);
+      if (next == MSG_FLUSH_RELAY_FAILED && !g_cancellable_is_cancelled (run->cancellable))
         {
-          /* The connection failed: the relay is down for a while, and a
-           * message that was not sent goes to another connection. */
+          /* The relay is down for a while; the message, not sent, goes
+           * to another connection (maybe this one, to another relay). */
           _msg_flush_relays_mark_down (run->relays, (guint) worker->relay);
           worker->relay = -1;
-          if (event->outcome == MSG_FLUSH_DEFERRED)
-            {
-              g_mutex_lock (&run->lock);
-              g_queue_push_tail (&run->put_back, item);
-              g_mutex_unlock (&run->lock);
-              g_free (event);
-              continue;
-            }
-          stop = FALSE;
+          g_mutex_lock (&run->lock);
+          g_queue_push_tail (&run->put_back, item);
+          g_mutex_unlock (&run->lock);
+          g_free (event);
+          continue;
         }
       g_async_queue_push (run->events, event);
-      if (stop)
+      if (next != MSG_FLUSH_GO_ON)
         break;
     }
   /* The polite close: QUIT under the transport's short deadline. */
