@@ -64,6 +64,17 @@ previous_attempts (MsgDropDirectory *directory,
   return retry != NULL ? (guint) g_key_file_get_integer (retry, "retry", "attempts", NULL) : 0;
 }
 
+/* A file-system failure that the flush survives (the message stays where
+ * a later run deals with it safely): a runtime condition, not a bug, so a
+ * message in the log rather than a warning (which GLib's test harness and
+ * G_DEBUG=fatal-warnings make fatal). */
+static void
+log_problem (const char   *what,
+             const GError *error)
+{
+  g_message ("flush: %s: %s", what, error->message);
+}
+
 static gboolean
 write_string_cb (GOutputStream *output,
                  gpointer       user_data,
@@ -83,7 +94,7 @@ write_key_file (GKeyFile   *key_file,
   g_autofree char *text = g_key_file_to_data (key_file, NULL, NULL);
 
   if (!_msg_write_file_atomically (path, write_string_cb, text, &error))
-    g_warning ("Cannot write %s: %s", path, error->message);
+    log_problem ("cannot write a report or retry file", error);
 }
 
 static char *
@@ -199,39 +210,17 @@ fail_for_good (MsgDropDirectory *directory,
     return MSG_FLUSH_FAILED;
   record_retry (directory, msg_drop_message_get_name (item), move_error);
   if (!msg_drop_message_release (item, &local_error))
-    g_warning ("%s", local_error->message);
+    log_problem ("cannot put a message back", local_error);
   return MSG_FLUSH_DEFERRED;
-}
-
-/* Whether every refusal a RECIPIENTS_REJECTED error lists is a 4xx
- * (greylisting answers RCPT with 450). The transport reports no
- * per-recipient statuses with the error, only its text, which lists
- * each refusal as "ADDRESS: CODE TEXT". */
-static gboolean
-recipients_refused_for_now (const GError *error)
-{
-  g_autoptr (GRegex) regex = g_regex_new (": ([2-5])[0-9][0-9] ", G_REGEX_OPTIMIZE, 0, NULL);
-  g_autoptr (GMatchInfo) match = NULL;
-  gboolean transient = FALSE;
-
-  for (g_regex_match (regex, error->message, 0, &match); g_match_info_matches (match);
-       g_match_info_next (match, NULL))
-    {
-      g_autofree char *digit = g_match_info_fetch (match, 1);
-
-      if (g_str_equal (digit, "5"))
-        return FALSE;
-      transient = transient || g_str_equal (digit, "4");
-    }
-  return transient;
 }
 
 static gboolean
 is_permanent (const GError *error)
 {
-  if (g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED))
-    return !recipients_refused_for_now (error);
+  /* Recipients refused with 4xx only (greylisting answers RCPT with 450)
+   * come as RECIPIENTS_DEFERRED: not permanent. */
   return error->domain == MSG_MESSAGE_ERROR ||
+         g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED) ||
          g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_SENDER_REJECTED) ||
          g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
 }
@@ -267,9 +256,23 @@ accepted (MsgDropDirectory *directory,
         write_report (directory, name, file, "partial", NULL, report);
     }
   if (!msg_drop_message_delete (item, &error))
-    g_warning ("%s", error->message); /* left claimed and started: set aside later, not resent */
+    log_problem ("cannot delete a sent message (left claimed: a later run sets it aside)", error);
   forget_retry (directory, name);
   return MSG_FLUSH_SENT;
+}
+
+/* Whether @error says that the relay failed (its connection refused,
+ * timed out, cut, or its TLS or authentication), not that the message
+ * could not go or the run was cancelled. */
+static gboolean
+relay_failure (const GError *error)
+{
+  if (error->domain == G_IO_ERROR)
+    return error->code != G_IO_ERROR_CANCELLED && error->code != G_IO_ERROR_INVALID_ARGUMENT &&
+           error->code != G_IO_ERROR_NOT_SUPPORTED && error->code != G_IO_ERROR_MESSAGE_TOO_LARGE;
+  return error->domain == G_RESOLVER_ERROR || error->domain == G_TLS_ERROR ||
+         g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED) ||
+         g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE);
 }
 
 /* Files @item by the send's @error. */
@@ -277,7 +280,7 @@ static MsgFlushOutcome
 refused (MsgDropDirectory *directory,
          MsgDropMessage   *item,
          const GError     *error,
-         gboolean         *stop)
+         MsgFlushNext     *next)
 {
   g_autoptr (GError) local_error = NULL;
 
@@ -286,7 +289,7 @@ refused (MsgDropDirectory *directory,
       /* If unknown/ cannot take it, it stays claimed and started: never
        * sent again, and a later run's recovery sets it aside. */
       if (!set_aside (directory, item, MSG_FLUSH_UNKNOWN_DIR, "unknown", error, &local_error))
-        g_warning ("%s", local_error->message);
+        log_problem ("cannot set aside a message (left claimed: a later run sets it aside)", local_error);
       return MSG_FLUSH_UNKNOWN;
     }
   if (is_permanent (error))
@@ -294,13 +297,14 @@ refused (MsgDropDirectory *directory,
   /* Not sent: back to the queue. A 4xx reply is about this message
    * (greylisting, a full mailbox): it waits for its back-off. A failed
    * connection (refused, lost, TLS, authentication) or cancellation is
-   * not: no back-off, but this thread stops. */
-  *stop = !g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE) &&
-          !g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
-  if (!*stop)
+   * not: no back-off, but this connection goes no further. */
+  if (g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE) ||
+      g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED))
     record_retry (directory, msg_drop_message_get_name (item), error);
+  else
+    *next = relay_failure (error) ? MSG_FLUSH_RELAY_FAILED : MSG_FLUSH_STOP;
   if (!msg_drop_message_release (item, &local_error))
-    g_warning ("%s", local_error->message);
+    log_problem ("cannot put a message back", local_error);
   return MSG_FLUSH_DEFERRED;
 }
 
@@ -308,36 +312,44 @@ MsgFlushOutcome
 _msg_flusher_flush_one (MsgDropDirectory *directory,
                         MsgTransport     *transport,
                         MsgDropMessage   *item,
+                        MsgFlushGate      gate,
+                        gpointer          gate_data,
                         GCancellable     *cancellable,
                         guint64          *bytes,
-                        gboolean         *stop)
+                        MsgFlushNext     *next)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgMessage) message = NULL;
   g_autoptr (MsgSendReport) report = NULL;
-  guint64 size;
 
   if (backing_off (directory, msg_drop_message_get_name (item)))
     return MSG_FLUSH_SKIPPED;
   if (!msg_drop_message_claim (item, &error))
     return MSG_FLUSH_SKIPPED; /* another consumer has it, or it is gone */
 
+  /* Progress counts the bytes of every message dealt with. */
+  *bytes += file_size (item);
   message = msg_drop_message_get_message (item, &error);
   if (message == NULL)
     return fail_for_good (directory, item, error);
-  size = file_size (item);
+  if (gate != NULL && !gate (gate_data, cancellable))
+    {
+      *next = MSG_FLUSH_STOP;
+      if (!msg_drop_message_release (item, &error))
+        log_problem ("cannot put a message back", error);
+      return MSG_FLUSH_DEFERRED;
+    }
   if (!msg_drop_message_mark_started (item, &error))
     {
-      g_warning ("%s", error->message);
+      log_problem ("cannot mark a message started (put back)", error);
       g_clear_error (&error);
       if (!msg_drop_message_release (item, &error))
-        g_warning ("%s", error->message);
+        log_problem ("cannot put a message back", error);
       return MSG_FLUSH_DEFERRED;
     }
 
   report = msg_transport_send_message (transport, message, cancellable, &error);
   if (report == NULL)
-    return refused (directory, item, error, stop);
-  *bytes += size;
+    return refused (directory, item, error, next);
   return accepted (directory, item, report);
 }

@@ -40,8 +40,15 @@
  *    unknown (no answer after the whole message was sent), moves it to
  *    `unknown/` with a report: it is never sent again automatically.
  *
- * A connection that fails (refused, timed out, TLS, authentication) stops
- * its thread; the other messages stay for the next run. A run starts by
+ * With several relays in `smtpserver`, each connection uses one: the
+ * first that is up (`smtprelaymode` failover) or its share of them
+ * (spread). A connection that fails (refused, timed out, TLS,
+ * authentication) marks its relay down for 60 s, for the whole run; the
+ * message it had not sent goes to another connection, and the thread
+ * goes on with another relay, or stops when every relay is down (the
+ * other messages then stay for the next run).
+ * [property@Flusher:rate-limit] caps the messages a second to each
+ * relay. A run starts by
  * recovering the claims of flushers that died ([method@DropDirectory.recover_claims]):
  * a message whose sending had begun goes to `unknown/`, the others back to
  * the queue. So a message is never sent twice by flushers, even with
@@ -54,6 +61,7 @@ struct _MsgFlusher
   MsgConfiguration *configuration; /* (owned) */
   MsgDropDirectory *directory;     /* (owned) */
   guint             connections;
+  double            rate_limit;
   gboolean          running;
   guint             counts[MSG_FLUSH_N_OUTCOMES];
 };
@@ -66,6 +74,7 @@ enum
   PROP_CONFIGURATION,
   PROP_DIRECTORY,
   PROP_CONNECTIONS,
+  PROP_RATE_LIMIT,
   N_PROPS,
 };
 
@@ -109,6 +118,9 @@ msg_flusher_get_property (GObject    *object,
     case PROP_CONNECTIONS:
       g_value_set_uint (value, self->connections);
       break;
+    case PROP_RATE_LIMIT:
+      g_value_set_double (value, self->rate_limit);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -132,6 +144,9 @@ msg_flusher_set_property (GObject      *object,
       break;
     case PROP_CONNECTIONS:
       msg_flusher_set_connections (self, g_value_get_uint (value));
+      break;
+    case PROP_RATE_LIMIT:
+      msg_flusher_set_rate_limit (self, g_value_get_double (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -188,6 +203,18 @@ msg_flusher_class_init (MsgFlusherClass *klass)
   properties[PROP_CONNECTIONS] =
       g_param_spec_uint ("connections", NULL, NULL, 1, 64, MSG_FLUSHER_DEFAULT_CONNECTIONS,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MsgFlusher:rate-limit: (getter get_rate_limit) (setter set_rate_limit)
+   *
+   * At most how many messages a second a run sends to each relay (as
+   * providers demand), over all its connections; `0` (the default) means
+   * no limit. The messages to one relay start at least 1/rate seconds
+   * apart (a token bucket holding one token): no burst.
+   */
+  properties[PROP_RATE_LIMIT] =
+      g_param_spec_double ("rate-limit", NULL, NULL, 0, MSG_FLUSHER_MAX_RATE_LIMIT, 0,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -196,7 +223,8 @@ msg_flusher_class_init (MsgFlusherClass *klass)
    * @n_done: messages dealt with so far in this run (sent, failed,
    *   deferred, unknown or skipped)
    * @n_total: messages listed when the run started
-   * @n_bytes: bytes of the messages sent so far
+   * @n_bytes: bytes of the messages dealt with so far (the size of each
+   *   file claimed, whatever its outcome)
    *
    * Emitted as messages are dealt with (at most every 100 ms, and after
    * the last), in the thread that called [method@Flusher.run], or in the
@@ -301,16 +329,56 @@ msg_flusher_set_connections (MsgFlusher *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTIONS]);
 }
 
+/**
+ * msg_flusher_get_rate_limit: (get-property rate-limit)
+ * @self: a flusher
+ *
+ * Gives the most messages a second a run sends to each relay.
+ *
+ * Returns: the limit, or 0 for none
+ */
+double
+msg_flusher_get_rate_limit (MsgFlusher *self)
+{
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), 0);
+
+  return self->rate_limit;
+}
+
+/**
+ * msg_flusher_set_rate_limit: (set-property rate-limit)
+ * @self: a flusher
+ * @rate_limit: messages a second to each relay, at most
+ *   %MSG_FLUSHER_MAX_RATE_LIMIT; 0 for no limit
+ *
+ * Sets the most messages a second the next run sends to each relay.
+ */
+void
+msg_flusher_set_rate_limit (MsgFlusher *self,
+                            double      rate_limit)
+{
+  g_return_if_fail (MSG_IS_FLUSHER (self));
+  g_return_if_fail (rate_limit >= 0 && rate_limit <= MSG_FLUSHER_MAX_RATE_LIMIT);
+
+  if (self->rate_limit == rate_limit)
+    return;
+  self->rate_limit = rate_limit;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RATE_LIMIT]);
+}
+
 /* One run: what the threads share. */
 typedef struct
 {
-  MsgFlusher   *self;        /* (owned) */
-  GPtrArray    *items;       /* (owned) (element-type MsgDropMessage) */
-  GPtrArray    *transports;  /* (owned) (element-type MsgTransport) */
-  GAsyncQueue  *events;      /* (owned): FlushEvent, from the threads */
-  GCancellable *cancellable; /* (owned) (nullable) */
-  GMainContext *context;     /* (owned) (nullable): where progress goes (async) */
-  gint          next;        /* the next item to take */
+  MsgFlusher     *self;        /* (owned) */
+  GPtrArray      *items;       /* (owned) (element-type MsgDropMessage) */
+  GPtrArray      *transports;  /* (owned) (element-type MsgTransport) */
+  GAsyncQueue    *events;      /* (owned): FlushEvent, from the threads */
+  GCancellable   *cancellable; /* (owned) (nullable) */
+  GMainContext   *context;     /* (owned) (nullable): where progress goes (async) */
+  MsgFlushRelays *relays;      /* (owned) */
+  gint            next;        /* the next item to take */
+  GMutex          lock;        /* for put_back only, never held across I/O */
+  GQueue          put_back;    /* items a failed connection gave back, to resend */
 } Run;
 
 typedef struct
@@ -323,7 +391,51 @@ typedef struct
 {
   Run          *run;
   MsgTransport *transport;
+  guint         index;
+  gint          relay; /* -1 until a relay is picked, and after it failed */
 } Worker;
+
+/* The next message to send: one that a failed connection gave back, else
+ * the next of the listing; NULL when none is left. */
+static MsgDropMessage *
+take_item (Run *run)
+{
+  MsgDropMessage *item;
+  gint            index;
+
+  g_mutex_lock (&run->lock);
+  item = g_queue_pop_head (&run->put_back);
+  g_mutex_unlock (&run->lock);
+  if (item != NULL)
+    return item;
+  index = g_atomic_int_add (&run->next, 1);
+  return index < (gint) run->items->len ? run->items->pdata[index] : NULL;
+}
+
+static gboolean
+wait_turn_cb (gpointer      data,
+              GCancellable *cancellable)
+{
+  Worker *worker = data;
+
+  return _msg_flush_relays_wait_turn (worker->run->relays, (guint) worker->relay, cancellable);
+}
+
+/* Points the worker's transport at a relay that is up; FALSE if none is. */
+static gboolean
+pick_relay (Worker *worker)
+{
+  const char *server;
+
+  worker->relay = _msg_flush_relays_pick (worker->run->relays, worker->index);
+  if (worker->relay < 0)
+    return FALSE;
+  server = _msg_flush_relays_get_server (worker->run->relays, (guint) worker->relay);
+  /* A value the configuration validated, as part of its list. */
+  if (server != NULL)
+    msg_configuration_set_field (msg_transport_get_configuration (worker->transport), "smtpserver", server, NULL);
+  return TRUE;
+}
 
 static gpointer
 worker_thread (gpointer data)
@@ -334,20 +446,34 @@ worker_thread (gpointer data)
 
   for (;;)
     {
-      gint     index;
-      gboolean stop = FALSE;
+      MsgDropMessage *item;
+      MsgFlushNext    next = MSG_FLUSH_GO_ON;
 
       if (g_cancellable_is_cancelled (run->cancellable))
         break;
-      index = g_atomic_int_add (&run->next, 1);
-      if (index >= (gint) run->items->len)
+      if (worker->relay < 0 && !pick_relay (worker))
+        break; /* every relay is down: what is left stays queued */
+      item = take_item (run);
+      if (item == NULL)
         break;
       event = g_new0 (FlushEvent, 1);
-      event->outcome = _msg_flusher_flush_one (run->self->directory, worker->transport,
-                                               run->items->pdata[index], run->cancellable,
-                                               &event->bytes, &stop);
+      event->outcome = _msg_flusher_flush_one (run->self->directory, worker->transport, item,
+                                               wait_turn_cb, worker, run->cancellable,
+                                               &event->bytes, &next);
+      if (next == MSG_FLUSH_RELAY_FAILED && !g_cancellable_is_cancelled (run->cancellable))
+        {
+          /* The relay is down for a while; the message, not sent, goes
+           * to another connection (maybe this one, to another relay). */
+          _msg_flush_relays_mark_down (run->relays, (guint) worker->relay);
+          worker->relay = -1;
+          g_mutex_lock (&run->lock);
+          g_queue_push_tail (&run->put_back, item);
+          g_mutex_unlock (&run->lock);
+          g_free (event);
+          continue;
+        }
       g_async_queue_push (run->events, event);
-      if (stop)
+      if (next != MSG_FLUSH_GO_ON)
         break;
     }
   /* The polite close: QUIT under the transport's short deadline. */
@@ -440,6 +566,10 @@ collect (Run *run)
         }
       g_free (event);
     }
+  /* Given back by failed connections and not sent again (every relay
+   * was down): tried, left for later. */
+  run->self->counts[MSG_FLUSH_DEFERRED] += g_queue_get_length (&run->put_back);
+  done += g_queue_get_length (&run->put_back);
   /* What a stopped or cancelled run never took. */
   run->self->counts[MSG_FLUSH_SKIPPED] += run->items->len - done;
   emit_progress (run, run->items->len, bytes);
@@ -510,6 +640,9 @@ run_internal (MsgFlusher   *self,
   run.events = g_async_queue_new ();
   run.cancellable = cancellable;
   run.context = context;
+  run.relays = _msg_flush_relays_new (self->configuration, self->rate_limit);
+  g_mutex_init (&run.lock);
+  g_queue_init (&run.put_back);
 
   for (guint i = 0; i < run.transports->len; i++)
     {
@@ -517,6 +650,8 @@ run_internal (MsgFlusher   *self,
 
       worker->run = &run;
       worker->transport = run.transports->pdata[i];
+      worker->index = i;
+      worker->relay = -1;
       g_ptr_array_add (threads, g_thread_new ("msgobj-flush", worker_thread, worker));
     }
   collect (&run);
@@ -524,6 +659,9 @@ run_internal (MsgFlusher   *self,
     g_thread_join (threads->pdata[i]);
 
   g_async_queue_unref (run.events);
+  g_queue_clear (&run.put_back);
+  g_mutex_clear (&run.lock);
+  _msg_flush_relays_free (run.relays);
   g_ptr_array_unref (run.items);
   g_ptr_array_unref (run.transports);
   return !g_cancellable_set_error_if_cancelled (cancellable, error);

@@ -19,6 +19,13 @@ G_BEGIN_DECLS
  */
 #define MSG_FLUSHER_DEFAULT_CONNECTIONS 4
 
+/**
+ * MSG_FLUSHER_MAX_RATE_LIMIT:
+ *
+ * The highest rate limit a [class@Flusher] takes, in messages a second.
+ */
+#define MSG_FLUSHER_MAX_RATE_LIMIT 1000000.0
+
 #define MSG_TYPE_FLUSHER (msg_flusher_get_type ())
 MSG_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MsgFlusher, msg_flusher, MSG, FLUSHER, GObject)
@@ -35,6 +42,11 @@ guint             msg_flusher_get_connections (MsgFlusher           *self);
 MSG_AVAILABLE_IN_ALL
 void              msg_flusher_set_connections (MsgFlusher           *self,
                                                guint                 connections);
+MSG_AVAILABLE_IN_ALL
+double            msg_flusher_get_rate_limit  (MsgFlusher           *self);
+MSG_AVAILABLE_IN_ALL
+void              msg_flusher_set_rate_limit  (MsgFlusher           *self,
+                                               double                rate_limit);
 MSG_AVAILABLE_IN_ALL
 gboolean          msg_flusher_run             (MsgFlusher           *self,
                                                GCancellable         *cancellable,

@@ -156,6 +156,34 @@ read_key (const char *path,
   return g_key_file_get_string (key_file, group, key, NULL);
 }
 
+static guint64
+sum_sizes (const char *dir)
+{
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint64     total = 0;
+
+  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      GStatBuf         buf;
+
+      if (g_str_has_suffix (name, ".eml") && g_stat (path, &buf) == 0)
+        total += (guint64) buf.st_size;
+    }
+  return total;
+}
+
+static void
+bytes_cb (MsgFlusher *flusher,
+          guint       done,
+          guint       total,
+          guint64     bytes,
+          gpointer    user_data)
+{
+  *(guint64 *) user_data = bytes;
+}
+
 static void
 test_refusals (void)
 {
@@ -171,6 +199,8 @@ test_refusals (void)
   g_autofree char *outcome = NULL;
   g_autofree char *message = NULL;
   g_autofree char *attempts = NULL;
+  guint64          bytes = 0;
+  guint64          total_bytes;
 
   g_test_summary ("A 5xx moves the message to failed/ with a report; a 4xx leaves it "
                   "with a retry sidecar, and the next run waits for its back-off.");
@@ -188,11 +218,15 @@ test_refusals (void)
     g_assert_no_error (error);
   }
 
+  total_bytes = sum_sizes (dir);
+  g_signal_connect (flusher, "progress", G_CALLBACK (bytes_cb), &bytes);
   g_assert_true (msg_flusher_run (flusher, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 5);
   g_assert_cmpuint (msg_flusher_get_n_failed (flusher), ==, 3);
   g_assert_cmpuint (msg_flusher_get_n_deferred (flusher), ==, 2);
+  /* Progress counts the bytes of every message dealt with, sent or not. */
+  g_assert_cmpuint (bytes, ==, total_bytes);
 
   g_assert_true (exists (failed, "reject-1.eml"));
   g_assert_true (exists (failed, "not-a-message.eml"));
@@ -351,6 +385,253 @@ test_server_dies (void)
   msg_test_remove_tree (dir);
 }
 
+/* A configuration for relays on 127.0.0.1 at @ports (0 ends), used by
+ * @mode. */
+static MsgConfiguration *
+relays_configuration (const char    *mode,
+                      const guint16 *ports)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) list = g_string_new (NULL);
+  MsgConfiguration *configuration = msg_configuration_new ();
+
+  for (guint i = 0; ports[i] != 0; i++)
+    g_string_append_printf (list, "%s127.0.0.1:%u", i > 0 ? ", " : "", ports[i]);
+  msg_configuration_set_field (configuration, "smtpserver", list->str, &error);
+  g_assert_no_error (error);
+  msg_configuration_set_field (configuration, "smtprelaymode", mode, &error);
+  g_assert_no_error (error);
+  /* Short, for the black holes; scaled, for a loaded machine. */
+  {
+    g_autofree char *timeout = g_strdup_printf ("%g", 0.3 * msg_test_time_scale ());
+
+    msg_configuration_set_field (configuration, "smtpconnectiontimeout", timeout, &error);
+    g_assert_no_error (error);
+  }
+  return configuration;
+}
+
+static void
+test_relays_spread (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTestSink) first = msg_test_sink_new ();
+  g_autoptr (MsgTestSink) second = msg_test_sink_new ();
+  const guint16 ports[] = { msg_test_sink_get_port (first), msg_test_sink_get_port (second), 0 };
+  g_autoptr (MsgConfiguration) configuration = relays_configuration ("spread", ports);
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+
+  g_test_summary ("With smtprelaymode spread, the connections are shared among the relays: "
+                  "each gets messages, and each message is sent once.");
+
+  /* Each connection takes its first message as its thread starts, long
+   * before two connections could send all 200: both relays get some. */
+  write_messages (dir, "m", 200);
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 200);
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (first), >, 0);
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (second), >, 0);
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (first) + msg_test_sink_get_n_accepted (second), ==, 200);
+  /* Two connections each (one of them if its thread came too late). */
+  g_assert_cmpuint (msg_test_sink_get_n_connections (first), <=, 2);
+  g_assert_cmpuint (msg_test_sink_get_n_connections (second), <=, 2);
+  assert_exactly_once (dir, "m", 200, first, second);
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_relays_failover (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTestSink) first = msg_test_sink_new ();
+  g_autoptr (MsgTestSink) second = msg_test_sink_new ();
+  const guint16 ports[] = { msg_test_sink_get_port (first), msg_test_sink_get_port (second), 0 };
+  g_autoptr (MsgConfiguration) configuration = relays_configuration ("failover", ports);
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+
+  g_test_summary ("With smtprelaymode failover, every connection goes to the first relay "
+                  "while it is up.");
+
+  write_messages (dir, "m", 60);
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 60);
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (first), ==, 60);
+  g_assert_cmpuint (msg_test_sink_get_n_connections (second), ==, 0);
+  assert_exactly_once (dir, "m", 60, first, NULL);
+  msg_test_remove_tree (dir);
+}
+
+typedef struct
+{
+  const char *name;
+  const char *mode;
+  gboolean    black_hole; /* else a port that refuses connections */
+  gboolean    dead_first;
+} DeadRelayCase;
+
+static const DeadRelayCase dead_relay_cases[] = {
+  { "spread-refused", "spread", FALSE, TRUE },
+  { "spread-black-holed", "spread", TRUE, FALSE },
+  { "failover-refused", "failover", FALSE, TRUE },
+  { "failover-black-holed", "failover", TRUE, TRUE },
+};
+
+static void
+test_relays_dead (gconstpointer data)
+{
+  const DeadRelayCase *c = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTestSink) live = msg_test_sink_new ();
+  GPtrArray *hole = NULL;
+  guint16    dead_port;
+  guint16    ports[3] = { 0, 0, 0 };
+  g_autoptr (MsgConfiguration) configuration = NULL;
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  g_autoptr (MsgFlusher) flusher = NULL;
+  gint64 start_time;
+
+  g_test_summary ("A relay that refuses connections, or a black hole, is marked down and "
+                  "its messages go to the live one: each is delivered exactly once.");
+
+  if (c->black_hole)
+    hole = msg_test_black_hole_new (&dead_port);
+  else
+    dead_port = msg_test_dead_port ();
+  ports[c->dead_first ? 0 : 1] = dead_port;
+  ports[c->dead_first ? 1 : 0] = msg_test_sink_get_port (live);
+  configuration = relays_configuration (c->mode, ports);
+  flusher = msg_flusher_new (configuration, directory);
+
+  write_messages (dir, "m", 40);
+  start_time = g_get_monotonic_time ();
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  /* Generous: the dead relay costs each connection that tried it one
+   * connect time-out (0.3 s) at most, once, since it is then down for
+   * the whole run. */
+  msg_test_assert_elapsed_below (start_time, 10000);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 40);
+  g_assert_cmpuint (msg_flusher_get_n_deferred (flusher) + msg_flusher_get_n_skipped (flusher), ==, 0);
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (live), ==, 40);
+  assert_exactly_once (dir, "m", 40, live, NULL);
+  if (hole != NULL)
+    msg_test_black_hole_free (hole);
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_relays_all_down (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  guint16          hole_port;
+  GPtrArray       *hole = msg_test_black_hole_new (&hole_port);
+  const guint16    ports[] = { msg_test_dead_port (), hole_port, 0 };
+  g_autoptr (MsgConfiguration) configuration = relays_configuration ("spread", ports);
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+
+  g_test_summary ("When every relay is down the messages stay queued, with no back-off: "
+                  "put back, not failed.");
+
+  write_messages (dir, "m", 10);
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher) + msg_flusher_get_n_failed (flusher) +
+                        msg_flusher_get_n_unknown (flusher),
+                    ==, 0);
+  g_assert_cmpuint (msg_flusher_get_n_deferred (flusher), >, 0);
+  g_assert_cmpuint (msg_flusher_get_n_deferred (flusher) + msg_flusher_get_n_skipped (flusher), ==, 10);
+  g_assert_cmpuint (count_names (dir, ".eml"), ==, 10);
+  g_assert_cmpuint (count_names (dir, "."), ==, 0); /* no claim, no retry sidecar */
+  g_assert_false (exists (dir, "failed"));
+  msg_test_black_hole_free (hole);
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_rate_limit (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTestSink) sink = msg_test_sink_new ();
+  g_autoptr (MsgConfiguration) configuration = sink_configuration (sink);
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+  gint64 start_time;
+  double elapsed;
+
+  g_test_summary ("With a rate limit of 20 a second to the relay, 40 messages over 4 "
+                  "connections are sent no faster than the limit.");
+
+  g_assert_cmpfloat (msg_flusher_get_rate_limit (flusher), ==, 0);
+  msg_flusher_set_rate_limit (flusher, 20);
+  g_assert_cmpfloat (msg_flusher_get_rate_limit (flusher), ==, 20);
+  write_messages (dir, "m", 40);
+  start_time = g_get_monotonic_time ();
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  elapsed = (g_get_monotonic_time () - start_time) / (double) G_USEC_PER_SEC;
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 40);
+  /* A lower bound on the time is sound here, unlike most timing checks:
+   * load only ever slows a run down, and the limit guarantees that the
+   * 40 messages start at least 1/20 s apart, so 39/20 s at least. */
+  g_assert_cmpfloat (elapsed, >=, 39.0 / 20);
+  g_assert_cmpfloat (40 / elapsed, <=, 20 * (1 + 0.05));
+  /* The upper bound only catches a hang: generous. */
+  g_assert_cmpfloat (elapsed, <=, 30 * msg_test_time_scale ());
+  msg_test_remove_tree (dir);
+}
+
+/* Cancels the run once the first message is dealt with (progress is
+ * emitted in the thread of a synchronous run, after each outcome). */
+static void
+cancel_on_progress_cb (MsgFlusher *flusher,
+                       guint       done,
+                       guint       total,
+                       guint64     bytes,
+                       gpointer    user_data)
+{
+  if (done >= 1)
+    g_cancellable_cancel (user_data);
+}
+
+static void
+test_rate_limit_cancel (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTestSink) sink = msg_test_sink_new ();
+  g_autoptr (MsgConfiguration) configuration = sink_configuration (sink);
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  gint64 start_time;
+
+  g_test_summary ("Cancelling a run that waits for its rate limit (a message every 10 s) "
+                  "ends it at once; the waiting messages stay queued.");
+
+  msg_flusher_set_rate_limit (flusher, 0.1);
+  write_messages (dir, "m", 5);
+  g_signal_connect (flusher, "progress", G_CALLBACK (cancel_on_progress_cb), cancellable);
+  start_time = g_get_monotonic_time ();
+  g_assert_false (msg_flusher_run (flusher, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* Well below the 10 s the second message waits for, but generous. */
+  msg_test_assert_elapsed_below (start_time, 5000);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 1);
+  g_assert_cmpuint (count_names (dir, ".eml"), ==, 4);
+  g_assert_cmpuint (count_names (dir, "."), ==, 0);
+  msg_test_remove_tree (dir);
+}
+
 static gpointer
 run_thread (gpointer data)
 {
@@ -494,7 +775,8 @@ test_tool_exit_codes (void)
   g_autoptr (GSubprocess) process = NULL;
   g_autoptr (GSubprocess) usage = NULL;
 
-  g_test_summary ("msgobj flush exits as send: 4 when a message was refused, 2 on bad usage.");
+  g_test_summary ("msgobj flush exits as send: 4 when a message was refused, 2 on bad usage "
+                  "(connections out of range, a rate limit that is no positive number).");
 
   write_message_full (dir, "reject-1", "");
   write_messages (dir, "m", 3);
@@ -510,6 +792,18 @@ test_tool_exit_codes (void)
   g_assert_no_error (error);
   g_subprocess_wait (usage, NULL, &error);
   g_assert_cmpint (g_subprocess_get_exit_status (usage), ==, 2);
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *const bad[] = { "0", "fast", "nan" };
+      g_autoptr (GSubprocess) limit = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                                                        g_getenv ("MSGOBJ_TEST_TOOL"), "flush", "--limit",
+                                                        bad[i], dir, NULL);
+
+      g_assert_no_error (error);
+      g_subprocess_wait (limit, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (g_subprocess_get_exit_status (limit), ==, 2);
+    }
   msg_test_remove_tree (dir);
 }
 
@@ -528,6 +822,17 @@ main (int   argc,
   g_test_add_func ("/flusher/async", test_async);
   g_test_add_func ("/flusher/sigkill", test_sigkill);
   g_test_add_func ("/flusher/tool-exit-codes", test_tool_exit_codes);
+  g_test_add_func ("/flusher/relays/spread", test_relays_spread);
+  g_test_add_func ("/flusher/relays/failover", test_relays_failover);
+  for (gsize i = 0; i < G_N_ELEMENTS (dead_relay_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/flusher/relays/dead/%s", dead_relay_cases[i].name);
+
+      g_test_add_data_func (path, &dead_relay_cases[i], test_relays_dead);
+    }
+  g_test_add_func ("/flusher/relays/all-down", test_relays_all_down);
+  g_test_add_func ("/flusher/rate-limit", test_rate_limit);
+  g_test_add_func ("/flusher/rate-limit-cancel", test_rate_limit_cancel);
 
   return g_test_run ();
 }

@@ -47,6 +47,15 @@ double msg_test_time_scale (void);
 /* A fresh temporary directory under the test's isolated tmp; free with
  * msg_test_remove_tree(). */
 char *msg_test_make_temp_dir (void);
+
+/* A port on 127.0.0.1 where nothing listens: connecting is refused. */
+guint16 msg_test_dead_port (void);
+/* A black hole on 127.0.0.1 (its port in @port): a listener whose backlog
+ * is full of the test's own connections, so that the kernel drops further
+ * SYNs and a client's connect stays pending until its time-out. Free with
+ * msg_test_black_hole_free(). */
+GPtrArray *msg_test_black_hole_new (guint16 *port);
+void       msg_test_black_hole_free (GPtrArray *sockets);
 void  msg_test_remove_tree (const char *path);
 
 /* Makes, at test time, a test CA and a server certificate signed by it

@@ -8,6 +8,7 @@
 
 #include <glib-unix.h>
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 
 typedef struct
@@ -78,11 +79,25 @@ command_flush (const char *directory_path)
   FlushState state = { 0 };
   guint      sigint_id;
   guint      sigterm_id;
+  double     rate_limit = 0;
 
   if (opts.limit != NULL)
     {
-      g_printerr ("msgobj: --limit is not implemented yet\n");
-      return EXIT_USAGE;
+      char *end = NULL;
+
+      rate_limit = g_ascii_strtod (opts.limit, &end);
+      /* Not NaN, infinity, hexadecimal or a sign: a plain number. */
+      if (end == opts.limit || *end != '\0' || !g_ascii_isdigit (opts.limit[0]) ||
+          !(rate_limit > 0 && rate_limit <= MSG_FLUSHER_MAX_RATE_LIMIT) ||
+          strpbrk (opts.limit, "xXnN") != NULL)
+        {
+          g_autofree char *shown = escape_controls (opts.limit);
+
+          g_printerr ("msgobj: --limit wants a number of messages a second above 0 and at most "
+                      "1000000 (such as 20 or 0.5), not “%s”\n",
+                      shown);
+          return EXIT_USAGE;
+        }
     }
   if (opts.connections != 0 && (opts.connections < 1 || opts.connections > 64))
     {
@@ -106,6 +121,7 @@ command_flush (const char *directory_path)
   flusher = msg_flusher_new (configuration, directory);
   if (opts.connections != 0)
     msg_flusher_set_connections (flusher, (guint) opts.connections);
+  msg_flusher_set_rate_limit (flusher, rate_limit);
 
   state.loop = g_main_loop_new (NULL, FALSE);
   state.cancellable = g_cancellable_new ();

@@ -88,7 +88,7 @@ static GOptionEntry entries[] = {
     "dkim-keygen: where to write the key files (default: the current directory)", "DIR" },
   { "connections", 0, 0, G_OPTION_ARG_INT, &opts.connections,
     "flush: send over N connections at once (1 to 64, default 4)", "N" },
-  { "limit", 0, 0, G_OPTION_ARG_STRING, &opts.limit, "flush: at most RATE messages a second (not implemented yet)", "RATE" },
+  { "limit", 0, 0, G_OPTION_ARG_STRING, &opts.limit, "flush: at most RATE messages a second to each relay", "RATE" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print nothing on success", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Write the protocol trace to standard error", NULL },
   { "help-man", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opts.help_man, "Print the man page", NULL },

@@ -103,3 +103,32 @@ def test_dead_claimer_is_recovered(tmp_dir):
     assert [i.get_name() for i in directory.get_messages(None)] == []
     assert directory.recover_claims(None, None) == (True, 1, 0)
     assert [i.get_name() for i in directory.get_messages(None)] == ["a.eml"]
+
+
+def test_flusher_rate_limit_and_relays(tmp_dir):
+    # The flusher's rate limit is a property (as `msgobj flush --limit`),
+    # and a list of relays is a value of smtpserver, from Python too.
+    outbox = os.path.join(tmp_dir, "outbox")
+    pickup = os.path.join(tmp_dir, "pickup")
+    os.mkdir(outbox)
+    os.mkdir(pickup)
+    for i in range(3):
+        write_message(outbox, "m%d.eml" % i)
+    config = MsgObj.Configuration.new()
+    config.set_field("sendusing", "pickup")
+    config.set_field("smtpserverpickupdirectory", pickup)
+    flusher = MsgObj.Flusher.new(config, MsgObj.DropDirectory.new(outbox))
+    assert flusher.props.rate_limit == 0
+    flusher.props.rate_limit = 1000
+    flusher.set_rate_limit(500.5)
+    assert flusher.get_rate_limit() == 500.5
+    assert flusher.run(None)
+    assert flusher.get_n_sent() == 3
+    assert len(os.listdir(pickup)) == 3
+
+    relays = MsgObj.Configuration.new()
+    relays.set_field("smtpserver", "relay1.example.org,relay2.example.org:587")
+    assert relays.get_field("smtpserver") == "relay1.example.org, relay2.example.org:587"
+    relays.set_field("smtprelaymode", "spread")
+    assert relays.get_int("smtprelaymode") == 1
+    assert MsgObj.TransportError.RECIPIENTS_DEFERRED != MsgObj.TransportError.RECIPIENTS_REJECTED

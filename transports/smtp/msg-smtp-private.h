@@ -44,7 +44,9 @@ typedef enum
 /* What the operation needs from the configuration snapshot. */
 typedef struct
 {
-  char        *host;
+  char        *server; /* the smtpserver field: one server, or relays "a, b:587" */
+  GPtrArray   *relays; /* (element-type GNetworkAddress): in order */
+  char        *host;   /* the relay being tried, or connected to */
   guint16      port;
   gboolean     implicit_tls;
   StartTlsMode starttls;
