@@ -24,6 +24,7 @@ DO_CHUNKING=1
 N_LAT=100             # 1 KiB messages over one connection through the delay proxy
 DELAY_MS=20           # added by bench/delay-proxy.py in each direction
 QUEUE_DEPTH=8         # sends queued at a time in the pipelined latency row
+N_FLUSH=200           # messages of the msgobj flush rows through the delay proxy
 N_SMTP=1000           # 1 KiB messages over one connection
 N_PROC=25             # messages for the one-process-per-message clients
 N_NNTP=500           # 1 KiB articles over one connection
@@ -373,6 +374,27 @@ if [ "$DO_LATENCY" = 1 ]; then
   measure "lat.msgobj" 1 "$N_LAT" sink -- "$BENCH" smtp "$PROXY_PORT" "$N_LAT" "$MSG"
   measure "lat.msgobj-queue" 1 "$N_LAT" sink -- "$BENCH" smtp-queue "$PROXY_PORT" "$N_LAT" "$MSG" "$QUEUE_DEPTH"
   measure "lat.smtplib" 1 "$N_LAT" sink -- $PY "$SRC/bench/peers.py" smtplib "$PROXY_PORT" "$N_LAT" "$MSG"
+  # Several connections: msgobj flush of a directory of N_FLUSH messages
+  # with 1 and 8 connections, and smtp-source with 8 sessions.
+  echo "== several connections, $DELAY_MS ms added each way ($N_FLUSH messages)" >&2
+  for c in 1 8; do
+    rm -rf "$WORK/drop"; mkdir "$WORK/drop"
+    for i in $(seq -w 1 "$N_FLUSH"); do cp "$MSG" "$WORK/drop/m$i.eml"; done
+    before=$(sink_field mesg)
+    measure "flush.$c" 1 "$N_FLUSH" none -- env HOME="$WORK" "$BUILD/tools/msgobj" --set sendusing=2 \
+      --set smtpserver=127.0.0.1 --set smtpserverport="$PROXY_PORT" --set smtpstarttls=never \
+      flush --connections "$c" "$WORK/drop"
+    sleep 0.2
+    [ $(($(sink_field mesg) - before)) -eq "$N_FLUSH" ] ||
+      fail "flush.$c: the sink counted $(($(sink_field mesg) - before)) messages, not $N_FLUSH"
+  done
+  if [ -x "$SOURCE" ]; then
+    before=$(sink_field mesg)
+    measure "flush.smtp-source" 1 "$N_FLUSH" none -- "$SOURCE" -d -s 8 -m "$N_FLUSH" -F "$MSG" "${SOURCE_ARGS[@]}" "127.0.0.1:$PROXY_PORT"
+    sleep 0.2
+    [ $(($(sink_field mesg) - before)) -eq "$N_FLUSH" ] ||
+      fail "smtp-source -s 8: the sink counted $(($(sink_field mesg) - before)) messages, not $N_FLUSH"
+  fi
   kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true
   PROXY_PID=
 fi
@@ -552,6 +574,17 @@ if [ "$DO_LATENCY" = 1 ]; then
     case $c in msgobj) name="libmsgobj, sync calls" ;; msgobj-queue) name="libmsgobj, $QUEUE_DEPTH _async sends queued" ;;
       *) name="python smtplib" ;; esac
     printf '%-44s %8s %8s %9s %14s\n' "$name" "$t" "$w" "$(ratio "$w" "$rtt_rate")" "$(ratio "$w" "$l_smtplib")"
+  done
+  echo
+  printf '%-44s %8s %8s %9s %14s\n' "client ($N_FLUSH x 1 KiB, several conns)" "time s" "msg/s" "x N=1" "x smtp-source"
+  f_one=$(awk -v n="$N_FLUSH" -v t="$(result flush.1)" 'BEGIN { if (t > 0) printf "%.1f", n / t }')
+  f_src=$(awk -v n="$N_FLUSH" -v t="$(result flush.smtp-source)" 'BEGIN { if (t > 0) printf "%.1f", n / t }')
+  for c in 1 8 smtp-source; do
+    t=$(result "flush.$c")
+    [ -n "$t" ] || continue
+    w=$(awk -v n="$N_FLUSH" -v t="$t" 'BEGIN { printf "%.1f", n / t }')
+    case $c in smtp-source) name="smtp-source -d -s 8" ;; *) name="msgobj flush --connections $c" ;; esac
+    printf '%-44s %8s %8s %9s %14s\n' "$name" "$t" "$w" "$(ratio "$w" "$f_one")" "$(ratio "$w" "$f_src")"
   done
 fi
 
