@@ -319,6 +319,63 @@ test_cancel_queued (Fixture      *f,
   sends_clear (&sends);
 }
 
+static void
+test_timeout_queued (Fixture      *f,
+                     gconstpointer data)
+{
+  /* The second send's total clock (from its call) runs out while it waits
+   * behind the first, whose answer the server holds back 2.5 times as
+   * long. The clock is generous (1 s, scaled for valgrind) because the
+   * first send must reach its final dot, three round trips after the
+   * calls, before it runs out, or no envelope goes behind the dot and the
+   * script (which expects it) stalls; it only has to pass after that. */
+  double           timeout = 1.0 * msg_test_time_scale ();
+  g_autofree char *first = g_strdup_printf (
+      GREETING EHLO_PIPELINING ENVELOPE ("1") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                              "data\n" ENVELOPE ("2") "sleep %u\n"
+                                                                      "send 250 queued 1\\r\\n250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                                                      "wait-close\n",
+      (unsigned) (timeout * 2500));
+  const char *const scripts[] = {
+    first,
+    GREETING EHLO_PIPELINING ENVELOPE ("3") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                            "data\n"
+                                            "line 250 queued 3\n",
+    NULL
+  };
+  g_autofree char *seconds = g_strdup_printf ("%.3f", timeout);
+  g_autofree char *connection_timeout = g_strdup_printf ("%.3f", timeout * 10);
+  g_autofree char *wire = NULL;
+  Sends            sends = { 0 };
+
+  g_test_summary ("A queued send whose envelope went behind the previous message and whose "
+                  "own total clock runs out before its turn fails as timed out; its content "
+                  "never goes, and the next send connects afresh.");
+  start_multi (f, scripts, FALSE);
+  /* Each exchange's clock must outlast the held-back answer. */
+  msg_test_set_field (f, "smtpconnectiontimeout", connection_timeout);
+  g_object_set (f->transport, "configuration", f->config, NULL);
+  /* Only the second call's snapshot has the short clock. */
+  sends.messages[0] = make_message (1);
+  msg_transport_send_message_async (f->transport, sends.messages[0], NULL, send_done_cb, &sends.results[0]);
+  msg_test_set_field (f, "smtpoperationtimeout", seconds);
+  g_object_set (f->transport, "configuration", f->config, NULL);
+  sends.messages[1] = make_message (2);
+  msg_transport_send_message_async (f->transport, sends.messages[1], NULL, send_done_cb, &sends.results[1]);
+  msg_test_set_field (f, "smtpoperationtimeout", "0");
+  g_object_set (f->transport, "configuration", f->config, NULL);
+  sends.messages[2] = make_message (3);
+  msg_transport_send_message_async (f->transport, sends.messages[2], NULL, send_done_cb, &sends.results[2]);
+  sends_wait (&sends, 3);
+  assert_sent (&sends, 0, "queued 1");
+  g_assert_error (sends.results[1].error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  assert_sent (&sends, 2, "queued 3");
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+  wire = received (f, 0);
+  g_assert_null (strstr (wire, "Message number 2."));
+  sends_clear (&sends);
+}
+
 /* CHUNKING (RFC 3030). */
 
 #define EHLO_CHUNKING "expect EHLO\nline 250-mx.example.test\nline 250-PIPELINING\nline 250 CHUNKING\n"
@@ -544,6 +601,7 @@ main (int    argc,
   ADD ("/smtp-pipelining/drop-before-reply", test_drop_before_reply);
   ADD ("/smtp-pipelining/no-pipelining", test_no_pipelining);
   ADD ("/smtp-pipelining/cancel-queued", test_cancel_queued);
+  ADD ("/smtp-pipelining/timeout-queued", test_timeout_queued);
   ADD ("/smtp-chunking/sizes", test_chunking_sizes);
   ADD ("/smtp-chunking/off", test_chunking_off);
   ADD ("/smtp-chunking/pipelined", test_chunking_pipelined);
