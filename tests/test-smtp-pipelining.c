@@ -539,6 +539,45 @@ test_chunking_refused (Fixture      *f,
 }
 
 static void
+test_chunking_binarymime (Fixture      *f,
+                          gconstpointer data)
+{
+  static const char raw[] = "From: alice@example.test\r\n"
+                            "To: bob1@example.test\r\n"
+                            "Subject: 8bit\r\n"
+                            "MIME-Version: 1.0\r\n"
+                            "Content-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Transfer-Encoding: 8bit\r\n"
+                            "\r\n"
+                            "Gr\xc3\xbc\xc3\x9f"
+                            "e aus K\xc3\xb6ln\r\n";
+  const char *const scripts[] = {
+    GREETING "expect EHLO\nline 250-mx.example.test\nline 250-PIPELINING\nline 250-BINARYMIME\n"
+             "line 250 CHUNKING\n"
+             "expect MAIL FROM:<alice@example.test> BODY=BINARYMIME\n"
+             "expect RCPT\n"
+             "send 250 Ok\\r\\n250 Ok\\r\\n\n"
+             "bdat\nline 250 queued 1\n",
+    NULL
+  };
+  g_autoptr (GBytes) bytes = g_bytes_new_static (raw, sizeof raw - 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = msg_message_new_from_bytes (bytes, &error);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("With CHUNKING and BINARYMIME but no 8BITMIME, 8-bit content goes as it "
+                  "is with BODY=BINARYMIME instead of being re-encoded.");
+  g_assert_no_error (error);
+  start_multi (f, scripts, FALSE);
+  report = msg_transport_send_message (f->transport, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+  wire = received (f, 0);
+  g_assert_nonnull (strstr (wire, "Gr\xc3\xbc\xc3\x9f"));
+}
+
+static void
 cancel_on_progress_cb (MsgTransport *transport,
                        guint64       sent,
                        guint64       total,
@@ -606,6 +645,7 @@ main (int    argc,
   ADD ("/smtp-chunking/off", test_chunking_off);
   ADD ("/smtp-chunking/pipelined", test_chunking_pipelined);
   ADD ("/smtp-chunking/refused-midway", test_chunking_refused);
+  ADD ("/smtp-chunking/binarymime", test_chunking_binarymime);
   ADD ("/smtp-chunking/cancel", test_chunking_cancel);
 
   {
