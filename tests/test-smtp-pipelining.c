@@ -508,11 +508,14 @@ test_chunking_refused (Fixture      *f,
                        gconstpointer data)
 {
   const char *const scripts[] = {
-    GREETING EHLO_CHUNKING ENVELOPE_BDAT ("1") "send 250 Ok\\r\\n250 Ok\\r\\n\n"
-                                               "bdat\nline 250 2.0.0 chunk\n"
-                                               "bdat\nline 552 5.3.4 Message too big for system\n"
-                                               "expect RSET\nline 250 Ok\n" ENVELOPE_BDAT ("2") "send 250 Ok\\r\\n250 Ok\\r\\n\n"
-                                                                                                "bdat\nline 250 queued 2\n",
+    /* Without PIPELINING: each chunk waits for its reply. */
+    GREETING "expect EHLO\nline 250-mx.example.test\nline 250 CHUNKING\n"
+             "expect MAIL\nline 250 Ok\nexpect RCPT\nline 250 Ok\n"
+             "bdat\nline 250 2.0.0 chunk\n"
+             "bdat\nline 552 5.3.4 Message too big for system\n"
+             "expect RSET\nline 250 Ok\n"
+             "expect MAIL\nline 250 Ok\nexpect RCPT\nline 250 Ok\n"
+             "bdat\nline 250 queued 2\n",
     NULL
   };
   g_autoptr (MsgMessage) message = make_big_message (1, 600);
@@ -536,6 +539,38 @@ test_chunking_refused (Fixture      *f,
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
   wire = received (f, 0);
   g_assert_null (strstr (wire, "LAST\r\nReturn"));
+}
+
+static void
+test_chunking_refused_pipelined (Fixture      *f,
+                                 gconstpointer data)
+{
+  const char *const scripts[] = {
+    /* With PIPELINING the three chunks go before any reply is read. */
+    GREETING EHLO_CHUNKING ENVELOPE_BDAT ("1") "send 250 Ok\\r\\n250 Ok\\r\\n\n"
+                                               "bdat\nbdat\nbdat\n"
+                                               "send 250 2.0.0 chunk\\r\\n552 5.3.4 Message too big for system\\r\\n503 5.5.1 no\\r\\n\n"
+                                               "expect RSET\nline 250 Ok\n" ENVELOPE_BDAT ("2") "send 250 Ok\\r\\n250 Ok\\r\\n\n"
+                                                                                                "bdat\nline 250 queued 2\n",
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_big_message (1, 600);
+  g_autoptr (MsgMessage) second = make_message (2);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("With PIPELINING, BDAT chunks go without waiting; one refused midway "
+                  "fails the message as rejected with its words, every reply is read, and "
+                  "the connection is kept (RSET).");
+  start_multi (f, scripts, FALSE);
+  report = msg_transport_send_message (f->transport, message, NULL, &error);
+  g_assert_null (report);
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
+  g_assert_nonnull (strstr (error->message, "too big"));
+  g_clear_error (&error);
+  report = msg_transport_send_message (f->transport, second, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
 }
 
 static void
@@ -645,6 +680,7 @@ main (int    argc,
   ADD ("/smtp-chunking/off", test_chunking_off);
   ADD ("/smtp-chunking/pipelined", test_chunking_pipelined);
   ADD ("/smtp-chunking/refused-midway", test_chunking_refused);
+  ADD ("/smtp-chunking/refused-pipelined", test_chunking_refused_pipelined);
   ADD ("/smtp-chunking/binarymime", test_chunking_binarymime);
   ADD ("/smtp-chunking/cancel", test_chunking_cancel);
 

@@ -114,11 +114,15 @@ scan_stream_init (ScanStream *self)
 /* Settings. */
 
 /* A stream that frames the bytes written to it in BDAT chunks (RFC
- * 3030): each full chunk goes as "BDAT n" and its bytes, and its reply is
- * read before the next (a refusal ends the message, the connection still
- * in step); bdat_stream_send_last() sends the rest as the LAST chunk,
- * whose reply is the message's. */
+ * 3030): each full chunk goes as "BDAT n" and its bytes; with PIPELINING
+ * up to BDAT_WINDOW chunks go before their replies are read (so a large
+ * message is not slowed to a chunk per round trip), else one. A refusal
+ * ends the message once every reply sent for is read, the connection
+ * still in step. bdat_stream_send() with @last sends the rest as the
+ * LAST chunk, whose reply (after those of the chunks still unanswered)
+ * is the message's. */
 #define BDAT_CHUNK (256 * 1024)
+#define BDAT_WINDOW 8
 
 G_DECLARE_FINAL_TYPE (BdatStream, bdat_stream, BDAT, STREAM, GOutputStream)
 
@@ -127,7 +131,9 @@ struct _BdatStream
   GOutputStream  parent_instance;
   MsgConnection *connection; /* (owned) */
   GByteArray    *chunk;      /* (owned) */
-  gboolean       refused;    /* the server refused a chunk */
+  guint          window;     /* chunks sent before a reply is awaited */
+  guint          unanswered; /* chunks sent whose reply is not read */
+  MsgReply      *refusal;    /* (owned) (nullable): the first refusal */
 };
 
 G_DEFINE_FINAL_TYPE (BdatStream, bdat_stream, G_TYPE_OUTPUT_STREAM)
@@ -154,6 +160,32 @@ bdat_stream_send (BdatStream   *self,
   return TRUE;
 }
 
+/* Reads the reply to the oldest unanswered chunk. */
+static gboolean
+bdat_stream_read_reply (BdatStream   *self,
+                        GCancellable *cancellable,
+                        GError      **error)
+{
+  MsgReply *reply = _msg_smtp_read_reply (self->connection, "BDAT", cancellable, error);
+
+  if (reply == NULL)
+    return FALSE;
+  self->unanswered--;
+  if (msg_reply_get_code (reply) / 100 != 2 && self->refusal == NULL)
+    self->refusal = reply;
+  else
+    msg_reply_unref (reply);
+  return TRUE;
+}
+
+static void
+bdat_stream_set_refused (BdatStream *self,
+                         GError    **error)
+{
+  _msg_smtp_set_reply_error (error, self->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                             "a chunk of the message (BDAT)", self->refusal);
+}
+
 static gssize
 bdat_stream_write (GOutputStream *stream,
                    const void    *buffer,
@@ -163,21 +195,19 @@ bdat_stream_write (GOutputStream *stream,
 {
   BdatStream *self = BDAT_STREAM (stream);
   gsize       n = MIN (count, BDAT_CHUNK - self->chunk->len);
-  g_autoptr (MsgReply) reply = NULL;
 
   g_byte_array_append (self->chunk, buffer, (guint) n);
   if (self->chunk->len < BDAT_CHUNK)
     return (gssize) n;
   if (!bdat_stream_send (self, FALSE, cancellable, error))
     return -1;
-  reply = _msg_smtp_read_reply (self->connection, "BDAT", cancellable, error);
-  if (reply == NULL)
-    return -1;
-  if (msg_reply_get_code (reply) / 100 != 2)
+  self->unanswered++;
+  while (self->unanswered >= self->window || (self->refusal != NULL && self->unanswered > 0))
+    if (!bdat_stream_read_reply (self, cancellable, error))
+      return -1;
+  if (self->refusal != NULL)
     {
-      self->refused = TRUE;
-      _msg_smtp_set_reply_error (error, self->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
-                                 "a chunk of the message (BDAT)", reply);
+      bdat_stream_set_refused (self, error);
       return -1;
     }
   return (gssize) n;
@@ -189,6 +219,7 @@ bdat_stream_finalize (GObject *object)
   BdatStream *self = BDAT_STREAM (object);
 
   g_clear_object (&self->connection);
+  g_clear_pointer (&self->refusal, msg_reply_unref);
   g_byte_array_unref (self->chunk);
   G_OBJECT_CLASS (bdat_stream_parent_class)->finalize (object);
 }
@@ -205,6 +236,7 @@ bdat_stream_init (BdatStream *self)
 {
   /* Grown as needed: most messages are far smaller than a chunk. */
   self->chunk = g_byte_array_new ();
+  self->window = 1;
 }
 
 static void
@@ -920,6 +952,7 @@ typedef struct
   gboolean      limited;     /* a RCPT met the server's recipient limit */
   MsgReply     *final;       /* (owned) (nullable): the reply to the final dot */
   Prefetch     *prefetch;    /* (nullable): this send's envelope, already written */
+  BdatStream   *bdat;        /* (owned) (nullable): the chunks of the message */
 } Transaction;
 
 static void
@@ -958,6 +991,7 @@ transaction_start (Transaction *tx)
   g_clear_pointer (&tx->mail_reply, msg_reply_unref);
   g_clear_pointer (&tx->data_reply, msg_reply_unref);
   g_clear_pointer (&tx->final, msg_reply_unref);
+  g_clear_object (&tx->bdat);
   tx->eight_bit = FALSE;
   tx->write_flags = SMTP_WRITE_FLAGS;
   tx->data_sent = FALSE;
@@ -1358,14 +1392,17 @@ static TxResult
 smtp_bdat (Transaction *tx,
            GError     **error)
 {
-  g_autoptr (BdatStream) bdat = g_object_new (bdat_stream_get_type (), NULL);
+  BdatStream *bdat = g_object_new (bdat_stream_get_type (), NULL);
 
+  tx->bdat = bdat;
   bdat->connection = g_object_ref (tx->connection);
+  if (tx->self->caps.pipelining)
+    bdat->window = BDAT_WINDOW;
   if (!msg_transport_write_message_to_stream (MSG_TRANSPORT (tx->self), tx->message, tx->write_flags,
                                               G_OUTPUT_STREAM (bdat), tx->size, tx->cancellable, error) ||
       !bdat_stream_send (bdat, TRUE, tx->cancellable, error))
     {
-      if (bdat->refused)
+      if (bdat->refusal != NULL && bdat->unanswered == 0)
         return TX_REFUSED;
       /* Cancelled or failed within a chunk: the server would take what
        * follows as the chunk's bytes. */
@@ -1421,8 +1458,13 @@ smtp_data (Transaction *tx,
   {
     g_autoptr (GError) local_error = NULL;
 
-    tx->final = msg_connection_read_reply (tx->connection, MSG_REPLY_STYLE_SMTP, tx->cancellable,
-                                           &local_error);
+    /* With BDAT, the replies to the chunks still unanswered come first. */
+    while (tx->bdat != NULL && tx->bdat->unanswered > 0)
+      if (!bdat_stream_read_reply (tx->bdat, tx->cancellable, &local_error))
+        break;
+    if (local_error == NULL)
+      tx->final = msg_connection_read_reply (tx->connection, MSG_REPLY_STYLE_SMTP, tx->cancellable,
+                                             &local_error);
     if (tx->final == NULL)
       {
         g_autofree char *uncertain = describe_recipients (tx->e, tx->results, tx->pending);
@@ -1434,6 +1476,12 @@ smtp_data (Transaction *tx,
         return TX_BROKEN;
       }
   }
+  if (tx->bdat != NULL && tx->bdat->refusal != NULL)
+    {
+      /* A chunk was refused: the message is, whatever LAST got. */
+      bdat_stream_set_refused (tx->bdat, error);
+      return TX_REFUSED;
+    }
   if (msg_reply_get_code (tx->final) / 100 != 2)
     {
       _msg_smtp_set_reply_error (error, tx->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
