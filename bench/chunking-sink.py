@@ -79,7 +79,8 @@ async def main():
     args = parser.parse_args()
     count_file = args.count_file
     save_counts()
-    server = await asyncio.start_server(session, "127.0.0.1", 0)
+    # readuntil() holds a whole DATA body: no 64 KiB limit.
+    server = await asyncio.start_server(session, "127.0.0.1", 0, limit=1 << 30)
     with open(args.port_file + ".tmp", "w") as f:
         f.write("%d\n" % server.sockets[0].getsockname()[1])
     os.rename(args.port_file + ".tmp", args.port_file)

@@ -458,6 +458,35 @@ test_chunking_sizes (Fixture      *f,
 }
 
 static void
+test_chunking_window (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (GString) script = g_string_new (GREETING EHLO_CHUNKING ENVELOPE_BDAT ("1") "send 250 Ok\\r\\n250 Ok\\r\\n\n");
+  const char *scripts[] = { NULL, NULL };
+  g_autoptr (MsgMessage) message = make_big_message (1, 8408);
+
+  /* About 33.5 chunks on the wire (CRLF adds 2 % to the body): 32 chunks
+   * before any reply (a client waiting for each would stall here), their
+   * 32 replies, then chunk 33 and LAST. */
+  for (guint i = 0; i < 32; i++)
+    g_string_append (script, "bdat\n");
+  g_string_append (script, "send ");
+  for (guint i = 0; i < 32; i++)
+    g_string_append (script, "250 c\\r\\n");
+  g_string_append (script, "\nbdat\nbdat\nsend 250 c\\r\\n250 queued 1\\r\\n\n");
+  scripts[0] = script->str;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("With PIPELINING, BDAT chunks go 32 at a time before their replies are "
+                  "read, then the next ones, then LAST; the message is sent on LAST's reply.");
+  start_multi (f, (const char *const *) scripts, FALSE);
+  report = msg_transport_send_message (f->transport, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (msg_send_report_get_server_response (report), "queued 1"));
+}
+
+static void
 test_chunking_off (Fixture      *f,
                    gconstpointer data)
 {
@@ -677,6 +706,7 @@ main (int    argc,
   ADD ("/smtp-pipelining/cancel-queued", test_cancel_queued);
   ADD ("/smtp-pipelining/timeout-queued", test_timeout_queued);
   ADD ("/smtp-chunking/sizes", test_chunking_sizes);
+  ADD ("/smtp-chunking/window", test_chunking_window);
   ADD ("/smtp-chunking/off", test_chunking_off);
   ADD ("/smtp-chunking/pipelined", test_chunking_pipelined);
   ADD ("/smtp-chunking/refused-midway", test_chunking_refused);

@@ -115,14 +115,14 @@ scan_stream_init (ScanStream *self)
 
 /* A stream that frames the bytes written to it in BDAT chunks (RFC
  * 3030): each full chunk goes as "BDAT n" and its bytes; with PIPELINING
- * up to BDAT_WINDOW chunks go before their replies are read (so a large
+ * BDAT_WINDOW chunks go before their replies are read (so a large
  * message is not slowed to a chunk per round trip), else one. A refusal
  * ends the message once every reply sent for is read, the connection
  * still in step. bdat_stream_send() with @last sends the rest as the
  * LAST chunk, whose reply (after those of the chunks still unanswered)
  * is the message's. */
 #define BDAT_CHUNK (256 * 1024)
-#define BDAT_WINDOW 8
+#define BDAT_WINDOW 32
 
 G_DECLARE_FINAL_TYPE (BdatStream, bdat_stream, BDAT, STREAM, GOutputStream)
 
@@ -201,10 +201,12 @@ bdat_stream_write (GOutputStream *stream,
     return (gssize) n;
   if (!bdat_stream_send (self, FALSE, cancellable, error))
     return -1;
-  self->unanswered++;
-  while (self->unanswered >= self->window || (self->refusal != NULL && self->unanswered > 0))
-    if (!bdat_stream_read_reply (self, cancellable, error))
-      return -1;
+  /* A window's replies are all read before the next write: the
+   * connection takes any reply waiting then for one out of step. */
+  if (++self->unanswered >= self->window)
+    while (self->unanswered > 0)
+      if (!bdat_stream_read_reply (self, cancellable, error))
+        return -1;
   if (self->refusal != NULL)
     {
       bdat_stream_set_refused (self, error);
