@@ -217,7 +217,7 @@ test_sign_verify (void)
   g_test_summary ("A PGP/MIME signature made by the library verifies GOOD after a write and a parse, with the "
                   "signer's address and fingerprint; every octet written is 7-bit.");
 
-  g_assert_true (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, &error));
+  msg_message_sign (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, &error);
   g_assert_no_error (error);
   bytes = msg_message_to_bytes (message, &error);
   g_assert_no_error (error);
