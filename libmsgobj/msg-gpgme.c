@@ -190,8 +190,12 @@ find_key (Job        *job,
   gpgme_key_t      key = NULL;
   gpgme_key_t      found = NULL;
   gpgme_error_t    err;
+  const char      *angle = strrchr (pattern, '<');
 
-  if (strchr (pattern, '@') != NULL && pattern[0] != '<')
+  /* "Name <address>" and "address" both look for the exact address. */
+  if (angle != NULL && strchr (angle, '>') != NULL)
+    pattern = exact = g_strndup (angle, strchr (angle, '>') + 1 - angle);
+  else if (strchr (pattern, '@') != NULL && pattern[0] != '<')
     pattern = exact = g_strdup_printf ("<%s>", pattern);
   err = gpgme_op_keylist_start (job->ctx, pattern, for_signing);
   while (err == 0 && found == NULL && (err = gpgme_op_keylist_next (job->ctx, &key)) == 0)

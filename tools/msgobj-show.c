@@ -282,6 +282,35 @@ print_raw (const char *path)
   return EXIT_OK;
 }
 
+/* A "Signature:" line for each signature of a signed message. */
+static void
+print_signatures (MsgMessage *message)
+{
+  g_autoptr (GError) error = NULL;
+  GList *signatures = msg_message_verify (message, NULL, &error);
+
+  if (error != NULL && !g_error_matches (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NOT_SIGNED))
+    {
+      g_autofree char *shown = escape_controls (error->message);
+
+      g_print ("Signature: not checked: %s\n", shown);
+    }
+  for (GList *l = signatures; l != NULL; l = l->next)
+    {
+      MsgSignature *signature = l->data;
+      g_autoptr (GEnumClass) klass = g_type_class_ref (MSG_TYPE_SIGNATURE_STATUS);
+      GEnumValue      *value = g_enum_get_value (klass, msg_signature_get_status (signature));
+      const char      *status = value->value_nick;
+      g_autofree char *user_id = escape_controls (msg_signature_get_user_id (signature));
+      g_autoptr (GDateTime) created = g_date_time_new_from_unix_utc (msg_signature_get_created (signature));
+      g_autofree char *when = created != NULL ? g_date_time_format_iso8601 (created) : g_strdup ("?");
+
+      g_print ("Signature: %s%s%s, key %s, made %s\n", status, user_id[0] != '\0' ? " by " : "", user_id,
+               msg_signature_get_fingerprint (signature), when);
+    }
+  g_list_free_full (signatures, g_object_unref);
+}
+
 int
 command_show (const char *path)
 {
@@ -333,6 +362,7 @@ command_show (const char *path)
           g_print ("%s: %s\n", headers[i], shown);
         }
     }
+  print_signatures (message);
   g_print ("\n");
   root = msg_message_get_body_part (message);
   if (root != NULL)
