@@ -301,6 +301,85 @@ take_data (gpgme_data_t data)
   return bytes;
 }
 
+static gpgme_error_t
+keyinfo_cb (void       *opaque,
+            const char *status,
+            const char *args)
+{
+  gboolean *needs_passphrase = opaque;
+
+  /* KEYINFO <grip> <type> <serialno> <idstr> <cached> <protection> … */
+  if (g_strcmp0 (status, "KEYINFO") == 0)
+    {
+      g_auto (GStrv) fields = g_strsplit (args, " ", -1);
+
+      if (g_strv_length (fields) > 5 && g_str_equal (fields[5], "P") && !g_str_equal (fields[4], "1"))
+        *needs_passphrase = TRUE;
+    }
+  return 0;
+}
+
+/* S/MIME: gpgsm cannot be told to use the loopback pinentry through
+ * GPGME, so a secret key of @key that needs a passphrase (and does not
+ * have it cached) would make gpg-agent start a pinentry. Refuse it at
+ * once instead: no person is ever asked (decision 16). */
+static gboolean
+check_unprotected (Job        *job,
+                   gpgme_key_t key)
+{
+  gpgme_ctx_t agent = NULL;
+  gboolean    needs_passphrase = FALSE;
+
+  if (job->request.protocol != MSG_CRYPTO_PROTOCOL_SMIME)
+    return TRUE;
+  if (gpgme_new (&agent) != 0)
+    return TRUE;
+  gpgme_set_protocol (agent, GPGME_PROTOCOL_ASSUAN);
+  for (gpgme_subkey_t sub = key->subkeys; sub != NULL && !needs_passphrase; sub = sub->next)
+    {
+      g_autofree char *command = NULL;
+      gpgme_error_t    op_err = 0;
+
+      if (sub->keygrip == NULL)
+        continue;
+      command = g_strdup_printf ("KEYINFO %s", sub->keygrip);
+      gpgme_op_assuan_transact_ext (agent, command, NULL, NULL, NULL, NULL, keyinfo_cb, &needs_passphrase,
+                                    &op_err);
+    }
+  gpgme_release (agent);
+  if (needs_passphrase && job->error == NULL)
+    {
+      const char *uid = key->uids != NULL ? key->uids->uid : key->subkeys->fpr;
+
+      g_set_error (&job->error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE,
+                   "The S/MIME key of %s needs a passphrase, which GPGME cannot pass to gpgsm without "
+                   "a prompt: unlock it in gpg-agent first, or use a key without a passphrase",
+                   uid);
+    }
+  return !needs_passphrase;
+}
+
+/* S/MIME decryption: every secret key that might be used must be usable
+ * without a prompt. */
+static gboolean
+check_all_unprotected (Job *job)
+{
+  gpgme_key_t   key = NULL;
+  gboolean      ok = TRUE;
+  gpgme_error_t err;
+
+  if (job->request.protocol != MSG_CRYPTO_PROTOCOL_SMIME)
+    return TRUE;
+  err = gpgme_op_keylist_start (job->ctx, NULL, 1);
+  while (err == 0 && ok && (err = gpgme_op_keylist_next (job->ctx, &key)) == 0)
+    {
+      ok = check_unprotected (job, key);
+      gpgme_key_unref (key);
+    }
+  gpgme_op_keylist_end (job->ctx);
+  return ok;
+}
+
 static void
 run_sign (Job         *job,
           gpgme_data_t in)
@@ -313,6 +392,11 @@ run_sign (Job         *job,
 
   if (key == NULL)
     return;
+  if (!check_unprotected (job, key))
+    {
+      gpgme_key_unref (key);
+      return;
+    }
   gpgme_signers_add (job->ctx, key);
   gpgme_key_unref (key);
   gpgme_data_new (&out);
@@ -414,6 +498,8 @@ run_decrypt (Job         *job,
   gpgme_error_t          err;
   gpgme_decrypt_result_t result;
 
+  if (!check_all_unprotected (job))
+    return;
   gpgme_data_new (&out);
   err = gpgme_op_decrypt_verify (job->ctx, in, out);
   if (err != 0)
@@ -489,7 +575,10 @@ new_context (Job     *job,
     err = gpgme_new (&job->ctx);
   if (err == 0)
     err = gpgme_set_protocol (job->ctx, protocol);
-  if (err == 0)
+  /* GPGME 1.18's gpgsm engine has no pinentry mode (an operation would
+   * fail with "Not implemented"): S/MIME keys are checked instead
+   * (check_unprotected). */
+  if (err == 0 && protocol == GPGME_PROTOCOL_OpenPGP)
     err = gpgme_set_pinentry_mode (job->ctx, GPGME_PINENTRY_MODE_LOOPBACK);
   if (err != 0)
     {
@@ -500,7 +589,9 @@ new_context (Job     *job,
     }
   gpgme_set_armor (job->ctx, protocol == GPGME_PROTOCOL_OpenPGP);
   gpgme_set_offline (job->ctx, 1);
-  gpgme_set_passphrase_cb (job->ctx, passphrase_cb, job);
+  /* gpgsm's engine takes no passphrase callback either. */
+  if (protocol == GPGME_PROTOCOL_OpenPGP)
+    gpgme_set_passphrase_cb (job->ctx, passphrase_cb, job);
   return TRUE;
 }
 

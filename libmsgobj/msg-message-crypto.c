@@ -155,8 +155,9 @@ new_leaf (const char          *type,
           const char          *description)
 {
   g_autoptr (GMimeContentType) content_type = g_mime_content_type_parse (_msg_parser_options (), type);
-  GMimePart *part = g_mime_part_new_with_type (g_mime_content_type_get_media_type (content_type),
-                                               g_mime_content_type_get_media_subtype (content_type));
+  /* The subclass registered for the type (GMimeApplicationPkcs7Mime),
+   * with all the type's parameters. */
+  GMimePart *part = GMIME_PART (g_mime_object_new (_msg_parser_options (), content_type));
   g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (content, NULL),
                                                                       g_bytes_get_size (content));
   g_autoptr (GMimeDataWrapper) wrapper = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
@@ -733,7 +734,16 @@ msg_message_decrypt (MsgMessage   *self,
     {
       message = message_with_body (self, request.output, error);
       if (message != NULL && signatures != NULL)
-        *signatures = to_list (request.signatures);
+        {
+          *signatures = to_list (request.signatures);
+          /* S/MIME signs, then envelopes: the signature is inside. */
+          if (*signatures == NULL && GMIME_IS_MULTIPART_SIGNED (g_mime_message_get_mime_part (message->mime)))
+            {
+              g_autoptr (GError) verify_error = NULL;
+
+              *signatures = msg_message_verify (message, cancellable, &verify_error);
+            }
+        }
     }
   _msg_gpgme_request_clear (&request);
   return message;
