@@ -267,6 +267,7 @@ collect_signatures (Job *job)
       const char        *user_id = NULL;
       const char        *address = NULL;
       g_autofree char   *detail = NULL;
+      g_autofree char   *bare = NULL;
 
       if (status != MSG_SIGNATURE_STATUS_NO_PUBLIC_KEY && sig->fpr != NULL &&
           gpgme_get_key (job->ctx, sig->fpr, &key, 0) == 0)
@@ -279,6 +280,9 @@ collect_signatures (Job *job)
                 address = uid->email;
             }
         }
+      /* gpgsm gives addresses as <address>. */
+      if (address != NULL && address[0] == '<' && g_str_has_suffix (address, ">"))
+        address = bare = g_strndup (address + 1, strlen (address) - 2);
       if (sig->status != 0)
         detail = g_strdup (gpgme_strerror (sig->status));
       g_ptr_array_add (job->request.signatures,
