@@ -897,7 +897,10 @@ setup_smime (void)
   g_autofree char *line = NULL;
   const char      *fpr_argv[] = { "openssl", "x509", "-in", ca_pem, "-noout", "-fingerprint", "-sha1", NULL };
 
-  if (g_find_program_in_path ("gpgsm") == NULL || g_find_program_in_path ("openssl") == NULL)
+  g_autofree char *gpgsm = g_find_program_in_path ("gpgsm");
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+
+  if (gpgsm == NULL || openssl == NULL)
     return;
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   run_command ((const char *const[]){ "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key,
