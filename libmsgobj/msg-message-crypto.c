@@ -17,6 +17,7 @@
 #include "msg-gpgme-private.h"
 #include "msg-message-private.h"
 #include "msg-signature.h"
+#include "msg-thread-private.h"
 
 #include <gmime/gmime.h>
 #include <string.h>
@@ -746,5 +747,361 @@ msg_message_decrypt (MsgMessage   *self,
         }
     }
   _msg_gpgme_request_clear (&request);
+  return message;
+}
+
+/* The _async calls: the sync code in a thread of its own (decision 11). */
+
+typedef enum
+{
+  ASYNC_SEAL,
+  ASYNC_VERIFY,
+  ASYNC_DECRYPT,
+} AsyncKind;
+
+typedef struct
+{
+  AsyncKind         kind;
+  MsgCryptoProtocol protocol;
+  char             *signer;     /* (owned) (nullable) */
+  GStrv             recipients; /* (owned) (nullable) */
+  gboolean          encrypt;
+  GList            *signatures; /* (owned) (element-type MsgSignature): DECRYPT */
+} AsyncData;
+
+static void
+async_data_free (gpointer data)
+{
+  AsyncData *async = data;
+
+  g_free (async->signer);
+  g_strfreev (async->recipients);
+  g_list_free_full (async->signatures, g_object_unref);
+  g_free (async);
+}
+
+static void
+free_signature_list (gpointer list)
+{
+  g_list_free_full (list, g_object_unref);
+}
+
+static void
+crypto_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  MsgMessage *self = source_object;
+  AsyncData  *async = task_data;
+  GError     *error = NULL;
+  gpointer    result;
+
+  switch (async->kind)
+    {
+    case ASYNC_SEAL:
+      if (sealing_call (self, async->protocol, async->signer, async->encrypt,
+                        (const char *const *) async->recipients, cancellable, &error))
+        g_task_return_boolean (task, TRUE);
+      else
+        g_task_return_error (task, error);
+      break;
+    case ASYNC_VERIFY:
+      result = msg_message_verify (self, cancellable, &error);
+      if (error != NULL)
+        g_task_return_error (task, error);
+      else
+        g_task_return_pointer (task, result, free_signature_list);
+      break;
+    case ASYNC_DECRYPT:
+      result = msg_message_decrypt (self, &async->signatures, cancellable, &error);
+      if (result == NULL)
+        g_task_return_error (task, error);
+      else
+        g_task_return_pointer (task, result, g_object_unref);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+start_async (MsgMessage         *self,
+             AsyncData          *async,
+             gpointer            source_tag,
+             GCancellable       *cancellable,
+             GAsyncReadyCallback callback,
+             gpointer            user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, async, async_data_free);
+  _msg_task_run_in_own_thread (task, crypto_thread);
+}
+
+static AsyncData *
+seal_data (MsgCryptoProtocol  protocol,
+           const char        *signer,
+           gboolean           encrypt,
+           const char *const *recipients)
+{
+  AsyncData *async = g_new0 (AsyncData, 1);
+
+  async->kind = ASYNC_SEAL;
+  async->protocol = protocol;
+  async->signer = g_strdup (signer);
+  async->encrypt = encrypt;
+  async->recipients = g_strdupv ((GStrv) recipients);
+  return async;
+}
+
+/**
+ * msg_message_sign_async:
+ * @self: a message
+ * @protocol: OpenPGP or S/MIME
+ * @signer: the signing key (see [method@Message.sign])
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called when the message is signed
+ * @user_data: data for @callback
+ *
+ * Starts [method@Message.sign] in a thread. Leave the message alone
+ * until @callback runs (in the caller's thread-default main context).
+ */
+void
+msg_message_sign_async (MsgMessage         *self,
+                        MsgCryptoProtocol   protocol,
+                        const char         *signer,
+                        GCancellable       *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer            user_data)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+  g_return_if_fail (signer != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  start_async (self, seal_data (protocol, signer, FALSE, NULL), msg_message_sign_async, cancellable, callback,
+               user_data);
+}
+
+/**
+ * msg_message_sign_finish:
+ * @self: a message
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Message.sign_async].
+ *
+ * Returns: %TRUE if the message was signed
+ */
+gboolean
+msg_message_sign_finish (MsgMessage   *self,
+                         GAsyncResult *result,
+                         GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * msg_message_encrypt_async:
+ * @self: a message
+ * @protocol: OpenPGP or S/MIME
+ * @recipients: (array zero-terminated=1) (nullable): the recipients, or
+ *   %NULL for the message's To, Cc and Bcc
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called when the message is encrypted
+ * @user_data: data for @callback
+ *
+ * Starts [method@Message.encrypt] in a thread. Leave the message alone
+ * until @callback runs.
+ */
+void
+msg_message_encrypt_async (MsgMessage         *self,
+                           MsgCryptoProtocol   protocol,
+                           const char *const  *recipients,
+                           GCancellable       *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer            user_data)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  start_async (self, seal_data (protocol, NULL, TRUE, recipients), msg_message_encrypt_async, cancellable,
+               callback, user_data);
+}
+
+/**
+ * msg_message_encrypt_finish:
+ * @self: a message
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Message.encrypt_async].
+ *
+ * Returns: %TRUE if the message was encrypted
+ */
+gboolean
+msg_message_encrypt_finish (MsgMessage   *self,
+                            GAsyncResult *result,
+                            GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * msg_message_sign_and_encrypt_async:
+ * @self: a message
+ * @protocol: OpenPGP or S/MIME
+ * @signer: the signing key
+ * @recipients: (array zero-terminated=1) (nullable): the recipients, or
+ *   %NULL for the message's To, Cc and Bcc
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called when the message is signed and
+ *   encrypted
+ * @user_data: data for @callback
+ *
+ * Starts [method@Message.sign_and_encrypt] in a thread. Leave the
+ * message alone until @callback runs.
+ */
+void
+msg_message_sign_and_encrypt_async (MsgMessage         *self,
+                                    MsgCryptoProtocol   protocol,
+                                    const char         *signer,
+                                    const char *const  *recipients,
+                                    GCancellable       *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer            user_data)
+{
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+  g_return_if_fail (signer != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  start_async (self, seal_data (protocol, signer, TRUE, recipients), msg_message_sign_and_encrypt_async,
+               cancellable, callback, user_data);
+}
+
+/**
+ * msg_message_sign_and_encrypt_finish:
+ * @self: a message
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Message.sign_and_encrypt_async].
+ *
+ * Returns: %TRUE if the message was signed and encrypted
+ */
+gboolean
+msg_message_sign_and_encrypt_finish (MsgMessage   *self,
+                                     GAsyncResult *result,
+                                     GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * msg_message_verify_async:
+ * @self: a message
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called when the signatures are checked
+ * @user_data: data for @callback
+ *
+ * Starts [method@Message.verify] in a thread.
+ */
+void
+msg_message_verify_async (MsgMessage         *self,
+                          GCancellable       *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer            user_data)
+{
+  AsyncData *async;
+
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  async = g_new0 (AsyncData, 1);
+  async->kind = ASYNC_VERIFY;
+  start_async (self, async, msg_message_verify_async, cancellable, callback, user_data);
+}
+
+/**
+ * msg_message_verify_finish:
+ * @self: a message
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Message.verify_async].
+ *
+ * Returns: (transfer full) (element-type MsgSignature): the signatures,
+ *   or %NULL with @error set
+ */
+GList *
+msg_message_verify_finish (MsgMessage   *self,
+                           GAsyncResult *result,
+                           GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * msg_message_decrypt_async:
+ * @self: an encrypted message
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called when the message is decrypted
+ * @user_data: data for @callback
+ *
+ * Starts [method@Message.decrypt] in a thread.
+ */
+void
+msg_message_decrypt_async (MsgMessage         *self,
+                           GCancellable       *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer            user_data)
+{
+  AsyncData *async;
+
+  g_return_if_fail (MSG_IS_MESSAGE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  async = g_new0 (AsyncData, 1);
+  async->kind = ASYNC_DECRYPT;
+  start_async (self, async, msg_message_decrypt_async, cancellable, callback, user_data);
+}
+
+/**
+ * msg_message_decrypt_finish:
+ * @self: a message
+ * @result: the result given to the callback
+ * @signatures: (out) (optional) (transfer full) (element-type MsgSignature):
+ *   the signatures of a signed and encrypted message
+ * @error: return location for an error
+ *
+ * Finishes [method@Message.decrypt_async].
+ *
+ * Returns: (transfer full): the decrypted message, or %NULL with @error
+ *   set
+ */
+MsgMessage *
+msg_message_decrypt_finish (MsgMessage   *self,
+                            GAsyncResult *result,
+                            GList       **signatures,
+                            GError      **error)
+{
+  AsyncData  *async;
+  MsgMessage *message;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  async = g_task_get_task_data (G_TASK (result));
+  message = g_task_propagate_pointer (G_TASK (result), error);
+  if (message != NULL && signatures != NULL)
+    *signatures = g_steal_pointer (&async->signatures);
   return message;
 }

@@ -107,4 +107,58 @@ MsgMessage *msg_message_decrypt                 (MsgMessage         *self,
                                                  GCancellable       *cancellable,
                                                  GError            **error);
 
+MSG_AVAILABLE_IN_ALL
+void      msg_message_sign_async                (MsgMessage         *self,
+                                                 MsgCryptoProtocol   protocol,
+                                                 const char         *signer,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
+MSG_AVAILABLE_IN_ALL
+gboolean  msg_message_sign_finish               (MsgMessage         *self,
+                                                 GAsyncResult       *result,
+                                                 GError            **error);
+MSG_AVAILABLE_IN_ALL
+void      msg_message_encrypt_async             (MsgMessage         *self,
+                                                 MsgCryptoProtocol   protocol,
+                                                 const char *const  *recipients,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
+MSG_AVAILABLE_IN_ALL
+gboolean  msg_message_encrypt_finish            (MsgMessage         *self,
+                                                 GAsyncResult       *result,
+                                                 GError            **error);
+MSG_AVAILABLE_IN_ALL
+void      msg_message_sign_and_encrypt_async    (MsgMessage         *self,
+                                                 MsgCryptoProtocol   protocol,
+                                                 const char         *signer,
+                                                 const char *const  *recipients,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
+MSG_AVAILABLE_IN_ALL
+gboolean  msg_message_sign_and_encrypt_finish   (MsgMessage         *self,
+                                                 GAsyncResult       *result,
+                                                 GError            **error);
+MSG_AVAILABLE_IN_ALL
+void      msg_message_verify_async              (MsgMessage         *self,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
+MSG_AVAILABLE_IN_ALL
+GList    *msg_message_verify_finish             (MsgMessage         *self,
+                                                 GAsyncResult       *result,
+                                                 GError            **error);
+MSG_AVAILABLE_IN_ALL
+void      msg_message_decrypt_async             (MsgMessage         *self,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
+MSG_AVAILABLE_IN_ALL
+MsgMessage *msg_message_decrypt_finish          (MsgMessage         *self,
+                                                 GAsyncResult       *result,
+                                                 GList             **signatures,
+                                                 GError            **error);
+
 G_END_DECLS

@@ -728,6 +728,79 @@ test_deadline (void)
   run_stuck (FALSE);
 }
 
+static void
+async_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+static void
+test_async (void)
+{
+  g_autoptr (MsgMessage) message = new_message ();
+  g_autoptr (MsgMessage) parsed = NULL;
+  g_autoptr (MsgMessage) clear = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) signed_result = NULL;
+  g_autoptr (GAsyncResult) verified = NULL;
+  g_autoptr (GAsyncResult) encrypted = NULL;
+  g_autoptr (GAsyncResult) decrypted = NULL;
+  g_autoptr (GAsyncResult) cancelled = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *text = NULL;
+  GList           *signatures = NULL;
+
+  g_test_summary ("The _async calls give the sync calls' results in the caller's context, and a cancelled "
+                  "one fails with G_IO_ERROR_CANCELLED.");
+
+  msg_message_sign_async (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, async_done_cb,
+                          &signed_result);
+  g_assert_true (msg_message_sign_finish (message, wait_result (&signed_result), &error));
+  g_assert_no_error (error);
+  parsed = round_trip (message);
+  msg_message_verify_async (parsed, NULL, async_done_cb, &verified);
+  signatures = msg_message_verify_finish (parsed, wait_result (&verified), &error);
+  g_assert_no_error (error);
+  assert_one_signature (signatures, MSG_SIGNATURE_STATUS_GOOD);
+  g_list_free_full (signatures, g_object_unref);
+  signatures = NULL;
+
+  g_clear_object (&message);
+  g_clear_object (&parsed);
+  message = new_message ();
+  msg_message_sign_and_encrypt_async (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, NULL,
+                                      async_done_cb, &encrypted);
+  g_assert_true (msg_message_sign_and_encrypt_finish (message, wait_result (&encrypted), &error));
+  g_assert_no_error (error);
+  parsed = round_trip (message);
+  msg_message_decrypt_async (parsed, NULL, async_done_cb, &decrypted);
+  clear = msg_message_decrypt_finish (parsed, wait_result (&decrypted), &signatures, &error);
+  g_assert_no_error (error);
+  assert_one_signature (signatures, MSG_SIGNATURE_STATUS_GOOD);
+  g_list_free_full (signatures, g_object_unref);
+  text = msg_message_get_text_body (clear);
+  g_assert_nonnull (strstr (text, "it is sunny"));
+
+  g_clear_object (&message);
+  message = new_message ();
+  g_cancellable_cancel (cancellable);
+  msg_message_encrypt_async (message, MSG_CRYPTO_PROTOCOL_OPENPGP, NULL, cancellable, async_done_cb, &cancelled);
+  g_assert_false (msg_message_encrypt_finish (message, wait_result (&cancelled), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 /* Runs `msgobj ARGS` with @input on stdin; returns its exit status. */
 static int
 run_tool (const char        *input,
@@ -1115,6 +1188,7 @@ main (int   argc,
   g_test_add_func ("/crypto/openpgp/cancel", test_cancel);
   g_test_add_func ("/crypto/openpgp/deadline", test_deadline);
   g_test_add_func ("/crypto/openpgp/tool", test_tool);
+  g_test_add_func ("/crypto/openpgp/async", test_async);
   g_test_add_func ("/crypto/smime/sign-verify", test_smime_sign_verify);
   g_test_add_func ("/crypto/smime/encrypt", test_smime_encrypt);
   g_test_add_func ("/crypto/smime/passphrase", test_smime_passphrase);
