@@ -131,3 +131,21 @@ def test_cancel(keyring):
         message.sign(MsgObj.CryptoProtocol.OPENPGP, "carol@example.org", cancellable)
     assert failure.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
     release.set()
+
+
+def test_async(keyring):
+    from msgobj_testing import run_async
+
+    message = new_message()
+    assert run_async(message.sign_async, message.sign_finish, MsgObj.CryptoProtocol.OPENPGP,
+                     "alice@example.org", None)
+    parsed = reparse(message)
+    signatures = run_async(parsed.verify_async, parsed.verify_finish, None)
+    assert [s.get_status() for s in signatures] == [MsgObj.SignatureStatus.GOOD]
+
+    message = new_message()
+    assert run_async(message.encrypt_async, message.encrypt_finish, MsgObj.CryptoProtocol.OPENPGP, None, None)
+    parsed = reparse(message)
+    clear, signatures = run_async(parsed.decrypt_async, parsed.decrypt_finish, None)
+    assert "it is sunny" in clear.get_text_body()
+    assert signatures == []
