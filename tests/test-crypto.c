@@ -866,6 +866,15 @@ test_tool (void)
   g_assert_cmpint (status, ==, 0);
   expected = g_strdup_printf ("Signature: good by Alice <alice@example.org>, key %s, made ", alice_fpr);
   g_assert_nonnull (strstr (shown, expected));
+  g_clear_pointer (&shown, g_free);
+  g_clear_pointer (&err, g_free);
+  status = run_tool ("", (const char *const[]){ "show", "--json", out, NULL }, &shown, &err);
+  g_assert_cmpint (status, ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("\"signatures\":[{\"status\":\"good\",\"user_id\":\"Alice <alice@example.org>\","
+                              "\"address\":\"alice@example.org\",\"fingerprint\":\"%s\",\"created\":",
+                              alice_fpr);
+  g_assert_nonnull (strstr (shown, expected));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 

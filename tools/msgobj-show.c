@@ -138,6 +138,43 @@ append_json_part (GString     *out,
 
 /* {"headers":[[name,value]…],"body":{part}}: every header in order
  * (names repeat), values decoded. */
+/* "signatures": one object per signature of a signed message; nothing
+ * for a message that is not signed. */
+static void
+append_json_signatures (GString    *out,
+                        MsgMessage *message)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GEnumClass) klass = g_type_class_ref (MSG_TYPE_SIGNATURE_STATUS);
+  GList *signatures = msg_message_verify (message, NULL, &error);
+
+  if (g_error_matches (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NOT_SIGNED))
+    return;
+  g_string_append (out, ",\"signatures\":[");
+  for (GList *l = signatures; l != NULL; l = l->next)
+    {
+      MsgSignature *signature = l->data;
+      GEnumValue   *value = g_enum_get_value (klass, msg_signature_get_status (signature));
+
+      g_string_append (out, l != signatures ? ",{\"status\":" : "{\"status\":");
+      append_json_string (out, value->value_nick);
+      g_string_append (out, ",\"user_id\":");
+      append_json_string (out, msg_signature_get_user_id (signature));
+      g_string_append (out, ",\"address\":");
+      append_json_string (out, msg_signature_get_address (signature));
+      g_string_append (out, ",\"fingerprint\":");
+      append_json_string (out, msg_signature_get_fingerprint (signature));
+      g_string_append_printf (out, ",\"created\":%" G_GINT64_FORMAT "}", msg_signature_get_created (signature));
+    }
+  g_string_append_c (out, ']');
+  if (error != NULL)
+    {
+      g_string_append (out, ",\"signatures_error\":");
+      append_json_string (out, error->message);
+    }
+  g_list_free_full (signatures, g_object_unref);
+}
+
 static void
 print_json (MsgMessage *message)
 {
@@ -163,6 +200,7 @@ print_json (MsgMessage *message)
     append_json_part (out, root);
   else
     g_string_append (out, "null");
+  append_json_signatures (out, message);
   g_string_append (out, "}\n");
   fwrite (out->str, 1, out->len, stdout);
 }
