@@ -712,6 +712,47 @@ run_stuck (gboolean cancel)
   g_cond_clear (&stuck.cond);
 }
 
+static int
+agent_pid (const char *gnupghome)
+{
+  g_auto (GStrv) envp = g_environ_setenv (g_get_environ (), "GNUPGHOME", gnupghome, TRUE);
+  const char      *argv[] = { "gpg-connect-agent", "GETINFO pid", "/bye", NULL };
+  g_autofree char *out = NULL;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                               NULL, &out, NULL, NULL, NULL));
+  g_assert_true (g_str_has_prefix (out, "D "));
+  return atoi (out + 2);
+}
+
+static void
+test_agent_stopped (void)
+{
+  g_autoptr (MsgMessage) message = new_message ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *timeout = g_strdup_printf ("%g", 1.0 * msg_test_time_scale ());
+  int              pid = agent_pid (home);
+  gint64           start;
+  gboolean         ok;
+
+  g_test_summary ("A gpg-agent that stops answering holds gpg, not the call: it times out on time while GPGME "
+                  "waits in its own loop, and gpg ends once the agent answers again.");
+
+  g_assert_true (msg_configuration_set_field (msg_message_get_configuration (message), "cryptooperationtimeout",
+                                              timeout, &error));
+  g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+  start = g_get_monotonic_time ();
+  ok = msg_message_sign (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, &error);
+  /* The agent goes on before anything can fail, so the tests after this
+   * one (and the end of the run) find it answering. */
+  kill (pid, SIGCONT);
+  g_assert_false (ok);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  /* The deadline (1 s, scaled) plus 500 ms of slack, scaled. */
+  msg_test_assert_elapsed_below (start, 1500);
+  assert_engines_end (home);
+}
+
 static void
 test_cancel (void)
 {
@@ -1196,6 +1237,7 @@ main (int   argc,
   g_test_add_func ("/crypto/openpgp/passphrase", test_passphrase);
   g_test_add_func ("/crypto/openpgp/cancel", test_cancel);
   g_test_add_func ("/crypto/openpgp/deadline", test_deadline);
+  g_test_add_func ("/crypto/openpgp/agent-stopped", test_agent_stopped);
   g_test_add_func ("/crypto/openpgp/tool", test_tool);
   g_test_add_func ("/crypto/openpgp/async", test_async);
   g_test_add_func ("/crypto/smime/sign-verify", test_smime_sign_verify);
