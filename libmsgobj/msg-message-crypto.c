@@ -386,7 +386,17 @@ void
 _msg_message_unseal (MsgMessage *self)
 {
   g_autoptr (GMimeObject) unsealed = NULL;
+  GMimeObject *root = g_mime_message_get_mime_part (self->mime);
 
+  /* A parsed signed message: its signed content, without the signature
+   * (a change would break it). */
+  if (self->unsealed == NULL && self->parsed && GMIME_IS_MULTIPART_SIGNED (root) &&
+      g_mime_multipart_get_count (GMIME_MULTIPART (root)) == 2)
+    {
+      self->unsealed = g_object_ref (g_mime_multipart_get_part (GMIME_MULTIPART (root), GMIME_MULTIPART_SIGNED_CONTENT));
+      self->unsealed_parsed = TRUE;
+      self->unsealed_hand_built = self->hand_built;
+    }
   if (self->unsealed == NULL)
     return;
   unsealed = g_steal_pointer (&self->unsealed);

@@ -562,6 +562,28 @@ test_change_drops_signature (void)
   g_assert_cmpstr (text, ==, "Changed after signing.\n");
   g_assert_cmpuint (msg_message_get_attachment_count (message), ==, 1);
 
+  /* A parsed signed message likewise: the change drops the signature,
+   * the signed content stays. */
+  {
+    g_autoptr (MsgMessage) signed_message = new_message ();
+    g_autoptr (MsgMessage) parsed = NULL;
+    g_autofree char *html = NULL;
+
+    g_assert_true (msg_message_sign (signed_message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, &error));
+    parsed = round_trip (signed_message);
+    msg_message_set_html_body (parsed, "<p>Added after signing.</p>");
+    g_assert_null (msg_message_verify (parsed, NULL, &error));
+    g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NOT_SIGNED);
+    g_clear_error (&error);
+    g_clear_pointer (&text, g_free);
+    text = msg_message_get_text_body (parsed);
+    g_assert_nonnull (strstr (text, "it is sunny"));
+    html = msg_message_get_html_body (parsed);
+    g_assert_nonnull (strstr (html, "Added after signing."));
+    /* data.bin, and no signature.asc any more. */
+    g_assert_cmpuint (msg_message_get_attachment_count (parsed), ==, 1);
+  }
+
   /* Signed again, it verifies. */
   g_assert_true (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, &error));
   signatures = msg_message_verify (message, NULL, &error);
