@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 
 from conftest import (START_TIMEOUT, WAIT_TIMEOUT, fail_missing, free_port,
-                      listening_inodes, stop_process, wait_until)
+                      listening_inodes, process_socket_inodes, stop_process, wait_until)
 
 POSTFIX_MASTER = "/usr/lib/postfix/sbin/master"
 POSTCONF = "/usr/sbin/postconf"
@@ -160,7 +160,9 @@ class PostfixSasl:
             def ready():
                 if proc.poll() is not None:
                     return "exited"
-                return bool(listening_inodes(port))
+                # The master itself holds the listening socket.
+                inodes = listening_inodes(port)
+                return bool(inodes and inodes & process_socket_inodes(proc.pid))
 
             state = wait_until(ready, START_TIMEOUT, "Postfix to listen on %d" % port)
             if state != "exited":
