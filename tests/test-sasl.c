@@ -790,6 +790,26 @@ test_nntp_scram_sha_256 (Fixture      *f,
 }
 
 static void
+test_nntp_scram_gs2_y_283 (Fixture      *f,
+                           gconstpointer data)
+{
+  g_autofree char *first = NULL;
+
+  g_test_summary ("NNTP over STARTTLS without -PLUS offered: GS2 \"y\", and the server "
+                  "signature carried by 283 is checked against the rewritten exchange.");
+  start (f, "nntp",
+         "line 200 ready\nexpect CAPABILITIES\n"
+         "send 101 caps\\r\\nVERSION 2\\r\\nREADER\\r\\nSTARTTLS\\r\\n.\\r\\n\n"
+         "expect STARTTLS\nline 382 go\nstarttls\nexpect CAPABILITIES\n"
+         "send 101 caps\\r\\nVERSION 2\\r\\nREADER\\r\\nAUTHINFO SASL\\r\\nSASL SCRAM-SHA-1\\r\\n.\\r\\n\n"
+         "sasl-nocb SCRAM-SHA-1 user pencil 383 283 481\n" POST_OK QUIT);
+  set_nntp_auth (f, "basic", "user", "pencil");
+  transfer_ok (f, TRUE);
+  first = first_scram_message (f, "AUTHINFO SASL SCRAM-SHA-1 ");
+  g_assert_true (g_str_has_prefix (first, "y,,n=user,r="));
+}
+
+static void
 test_nntp_scram_283 (Fixture      *f,
                      gconstpointer data)
 {
@@ -936,6 +956,7 @@ main (int    argc,
   ADD ("/sasl/smtp/oauthbearer-refused", test_smtp_oauthbearer_refused);
   ADD ("/sasl/nntp/scram-sha-256", test_nntp_scram_sha_256);
   ADD ("/sasl/nntp/scram-283", test_nntp_scram_283);
+  ADD ("/sasl/nntp/scram-gs2-y-283", test_nntp_scram_gs2_y_283);
   ADD ("/sasl/smtp/scram-no-signature", test_smtp_scram_no_signature);
   ADD ("/sasl/smtp/need-token-bounded", test_smtp_need_token_bounded);
   ADD ("/sasl/smtp/xoauth2-refresh", test_smtp_xoauth2_refresh);
