@@ -78,6 +78,8 @@ smtpd_tls_key_file = {key}
 smtpd_tls_session_cache_database =
 smtpd_forbid_unauth_pipelining = yes
 smtpd_banner = $myhostname ESMTP
+# No DNS: the client is not looked up, nothing is delivered.
+smtpd_peername_lookup = no
 biff = no
 alias_maps =
 alias_database =
