@@ -1,8 +1,9 @@
 # libmsgobj's SASL (GNU SASL) against real servers: a private Postfix smtpd
 # with Cyrus SASL (postfix_sasl.py), which offers SCRAM-SHA-1/-256,
-# DIGEST-MD5, CRAM-MD5, NTLM, PLAIN and LOGIN but no -PLUS, and aiosmtpd's
-# authenticator (PLAIN, LOGIN). Postfix's log says which mechanism and
-# user each accepted message came with.
+# DIGEST-MD5, CRAM-MD5, NTLM, PLAIN and LOGIN but no -PLUS, and aiosmtpd:
+# its authenticator (PLAIN, LOGIN) and aiosmtpd_server.py's XOAUTH2 and
+# OAUTHBEARER (--oauth-token). Postfix's log says which mechanism and user
+# each accepted message came with.
 import pytest
 from gi.repository import GLib, MsgObj
 
@@ -116,3 +117,63 @@ def test_aiosmtpd_automatic_choice_is_plain(aiosmtpd, test_ca):
     (received,) = server.messages(1)
     assert received.tls and received.auth == {"login": "alice", "mechanism": "PLAIN"}
     assert server.auth_log() == [["PLAIN", "alice", "ok"]]
+
+
+def oauth_server(aiosmtpd, test_ca, token):
+    return aiosmtpd("--tls-cert", test_ca.cert, "--tls-key", test_ca.key,
+                    "--require-starttls", "--oauth-token", token)
+
+
+def oauth_config(server, test_ca, mechanism, token):
+    return smtp_config(server.port, smtpstarttls="required", tlscafile=test_ca.ca_cert,
+                       smtpauthenticate="basic", sendusername="alice",
+                       sendpassword=token, smtpauthmechanisms=mechanism)
+
+
+@pytest.mark.parametrize("mechanism", ["OAUTHBEARER", "XOAUTH2"])
+def test_aiosmtpd_oauth(aiosmtpd, test_ca, mechanism):
+    server = oauth_server(aiosmtpd, test_ca, "fresh-token")
+    send(oauth_config(server, test_ca, mechanism, "fresh-token"))
+    (received,) = server.messages(1)
+    assert received.auth == {"login": "alice", "mechanism": mechanism}
+    assert server.auth_log() == [[mechanism, "alice", "ok"]]
+
+
+@pytest.mark.parametrize("mechanism", ["OAUTHBEARER", "XOAUTH2"])
+def test_aiosmtpd_oauth_refresh(aiosmtpd, test_ca, mechanism):
+    # A stale token: aiosmtpd answers with RFC 7628's error JSON and 535;
+    # MsgTransport::need-token is asked for a fresh one, which is accepted.
+    server = oauth_server(aiosmtpd, test_ca, "fresh-token")
+    config = oauth_config(server, test_ca, mechanism, "stale-token")
+    message = MsgObj.Message.new_with_configuration(config)
+    message.set_from("alice@example.test")
+    message.set_to("bob@example.test")
+    message.set_text_body("Refreshed.\n")
+    transport = MsgObj.Transport.new_for_name("smtp", config)
+    asked = []
+
+    def on_need_token(transport, mech, user, server_error):
+        asked.append((mech, user, server_error))
+        return "fresh-token"
+
+    transport.connect("need-token", on_need_token)
+    transport.send_message(message, None)
+    transport.close(None)
+    (received,) = server.messages(1)
+    assert received.auth == {"login": "alice", "mechanism": mechanism}
+    assert server.auth_log() == [[mechanism, "alice", "fail"], [mechanism, "alice", "ok"]]
+    assert len(asked) == 1 and asked[0][:2] == (mechanism, "alice")
+    assert "invalid_token" in (asked[0][2] or ""), asked
+
+
+def test_aiosmtpd_oauth_refused(aiosmtpd, test_ca):
+    # No handler for need-token: the refusal is AUTHENTICATION_FAILED,
+    # without the token in the message.
+    server = oauth_server(aiosmtpd, test_ca, "fresh-token")
+    with pytest.raises(GLib.Error) as info:
+        send(oauth_config(server, test_ca, "OAUTHBEARER", "stale-token"))
+    error = info.value
+    assert error.matches(TRANSPORT_ERROR, MsgObj.TransportError.AUTHENTICATION_FAILED), \
+        error.message
+    assert "stale-token" not in error.message
+    assert server.message_count() == 0
