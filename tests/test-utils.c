@@ -343,7 +343,7 @@ msg_test_fixture_teardown (MsgTestFixture *f,
     {
       g_autofree char *server_error = NULL;
 
-      g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+      g_assert_true (msg_test_server_wait_idle (f->server, 2000));
       server_error = msg_test_server_get_error (f->server);
       g_assert_cmpstr (server_error, ==, NULL);
       g_clear_pointer (&f->server, msg_test_server_free);
