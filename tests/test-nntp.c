@@ -95,10 +95,7 @@ static char *
 received (Fixture *f,
           unsigned index)
 {
-  g_autoptr (GBytes) bytes = msg_test_server_get_received (f->server, index);
-  gsize size = g_bytes_get_size (bytes);
-
-  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
+  return msg_test_server_get_received_text (f->server, index);
 }
 
 /* Whether a line of @article's header starts with @prefix. */

@@ -82,10 +82,7 @@ static char *
 received (Fixture *f,
           unsigned index)
 {
-  g_autoptr (GBytes) bytes = msg_test_server_get_received (f->server, index);
-  gsize size = bytes != NULL ? g_bytes_get_size (bytes) : 0;
-
-  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
+  return msg_test_server_get_received_text (f->server, index);
 }
 
 /* Asserts that the subjects of messages @first to @last appear in @wire

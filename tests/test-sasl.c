@@ -122,10 +122,7 @@ transfer_ok (Fixture *f,
 static char *
 received (Fixture *f)
 {
-  g_autoptr (GBytes) bytes = msg_test_server_get_received (f->server, 0);
-  gsize size = bytes != NULL ? g_bytes_get_size (bytes) : 0;
-
-  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
+  return msg_test_server_get_received_text (f->server, 0);
 }
 
 /* The decoded word after @prefix in what the server received. */

@@ -174,7 +174,6 @@ through_smtp (Fixture    *f,
   const char *const scripts[] = { GREETING EHLO_BASIC TRANSACTION_BOB, NULL };
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgSendReport) report = NULL;
-  g_autoptr (GBytes) bytes = NULL;
   g_autofree char *wire = NULL;
   const char      *data;
 
@@ -187,8 +186,7 @@ through_smtp (Fixture    *f,
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 5000));
 
-  bytes = msg_test_server_get_received (f->server, 0);
-  wire = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  wire = msg_test_server_get_received_text (f->server, 0);
   data = strstr (wire, "DATA\r\n");
   g_assert_nonnull (data);
   return header_block (data + strlen ("DATA\r\n"));

@@ -939,6 +939,16 @@ msg_test_server_get_received (MsgTestServer *self,
 }
 
 char *
+msg_test_server_get_received_text (MsgTestServer *self,
+                                   unsigned       index)
+{
+  g_autoptr (GBytes) bytes = msg_test_server_get_received (self, index);
+  gsize size = g_bytes_get_size (bytes);
+
+  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
+}
+
+char *
 msg_test_server_get_error (MsgTestServer *self)
 {
   char *error;

@@ -92,6 +92,9 @@ unsigned msg_test_server_get_n_connections (MsgTestServer *self);
 /* Every byte received on connection @index (0-based), TLS decrypted. */
 GBytes *msg_test_server_get_received (MsgTestServer *self,
                                       unsigned       index);
+/* The same as a string (the wire is text; "" for none); free with g_free(). */
+char *msg_test_server_get_received_text (MsgTestServer *self,
+                                         unsigned       index);
 /* NULL, or why a script failed (an expect that did not match, ...). */
 char *msg_test_server_get_error (MsgTestServer *self);
 
