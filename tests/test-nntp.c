@@ -31,11 +31,10 @@ static void
 start_multi (Fixture           *f,
              const char *const *scripts)
 {
-  /* Generous, as in test-smtp.c: under valgrind on a loaded two-core
+  /* Generous (msg_test_fixture_start): under valgrind on a loaded two-core
    * machine a STARTTLS handshake took 1.6 s and more, and failed against
-   * the 2 s this once was. Tests of the clocks set their own limits. */
-  msg_test_fixture_start_server (f, "nntp", scripts, "10");
-  make_transport (f);
+   * the 2 s this once was. */
+  msg_test_fixture_start (f, "nntp", scripts);
 }
 
 static void

@@ -47,11 +47,7 @@ static void
 start_multi (Fixture           *f,
              const char *const *scripts)
 {
-  /* Generous: a loaded machine is slow. Tests of the clocks set their own
-   * limits. */
-  msg_test_fixture_start_server (f, "smtp", scripts, "10");
-  msg_test_set_field (f, "smtpehloname", "client.example.test");
-  msg_test_fixture_make_transport (f, "smtp");
+  msg_test_fixture_start (f, "smtp", scripts);
 }
 
 static void

@@ -44,10 +44,7 @@ start (Fixture    *f,
 {
   const char *const scripts[] = { script, NULL };
 
-  msg_test_fixture_start_server (f, protocol, scripts, "10");
-  if (g_str_equal (protocol, "smtp"))
-    msg_test_set_field (f, "smtpehloname", "client.example.test");
-  msg_test_fixture_make_transport (f, protocol);
+  msg_test_fixture_start (f, protocol, scripts);
 }
 
 static void

@@ -177,9 +177,7 @@ through_smtp (Fixture    *f,
   g_autofree char *wire = NULL;
   const char      *data;
 
-  msg_test_fixture_start_server (f, "smtp", scripts, "10");
-  msg_test_set_field (f, "smtpehloname", "client.example.test");
-  msg_test_fixture_make_transport (f, "smtp");
+  msg_test_fixture_start (f, "smtp", scripts);
   report = msg_transport_send_message (f->transport, message, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (report);

@@ -407,3 +407,14 @@ msg_test_fixture_make_transport (MsgTestFixture *f,
   g_assert_no_error (error);
   g_assert_nonnull (f->transport);
 }
+
+void
+msg_test_fixture_start (MsgTestFixture    *f,
+                        const char        *protocol,
+                        const char *const *scripts)
+{
+  msg_test_fixture_start_server (f, protocol, scripts, "10");
+  if (g_str_equal (protocol, "smtp"))
+    msg_test_set_field (f, "smtpehloname", "client.example.test");
+  msg_test_fixture_make_transport (f, protocol);
+}
