@@ -44,10 +44,7 @@ start (Fixture    *f,
 {
   const char *const scripts[] = { script, NULL };
 
-  msg_test_fixture_start_server (f, protocol, scripts, "10");
-  if (g_str_equal (protocol, "smtp"))
-    msg_test_set_field (f, "smtpehloname", "client.example.test");
-  msg_test_fixture_make_transport (f, protocol);
+  msg_test_fixture_start (f, protocol, scripts);
 }
 
 static void
@@ -122,10 +119,7 @@ transfer_ok (Fixture *f,
 static char *
 received (Fixture *f)
 {
-  g_autoptr (GBytes) bytes = msg_test_server_get_received (f->server, 0);
-  gsize size = bytes != NULL ? g_bytes_get_size (bytes) : 0;
-
-  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
+  return msg_test_server_get_received_text (f->server, 0);
 }
 
 /* The decoded word after @prefix in what the server received. */

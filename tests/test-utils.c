@@ -343,7 +343,7 @@ msg_test_fixture_teardown (MsgTestFixture *f,
     {
       g_autofree char *server_error = NULL;
 
-      g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+      g_assert_true (msg_test_server_wait_idle (f->server, 2000));
       server_error = msg_test_server_get_error (f->server);
       g_assert_cmpstr (server_error, ==, NULL);
       g_clear_pointer (&f->server, msg_test_server_free);
@@ -475,4 +475,15 @@ msg_test_black_hole_free (GPtrArray *sockets)
   for (guint i = 0; i < sockets->len; i++)
     g_socket_close (sockets->pdata[i], NULL);
   g_ptr_array_unref (sockets);
+}
+
+void
+msg_test_fixture_start (MsgTestFixture    *f,
+                        const char        *protocol,
+                        const char *const *scripts)
+{
+  msg_test_fixture_start_server (f, protocol, scripts, "10");
+  if (g_str_equal (protocol, "smtp"))
+    msg_test_set_field (f, "smtpehloname", "client.example.test");
+  msg_test_fixture_make_transport (f, protocol);
 }

@@ -138,4 +138,12 @@ void msg_test_fixture_start_server (MsgTestFixture    *f,
 void msg_test_fixture_make_transport (MsgTestFixture *f,
                                       const char     *protocol);
 
+/* msg_test_fixture_start_server() with a 10 s connection timeout (generous:
+ * TLS handshakes under valgrind on a loaded machine are slow; tests of the
+ * clocks set their own limits), for SMTP a fixed EHLO name
+ * (client.example.test), then the transport. */
+void msg_test_fixture_start (MsgTestFixture    *f,
+                             const char        *protocol,
+                             const char *const *scripts);
+
 G_END_DECLS

@@ -838,13 +838,13 @@ msg_test_server_get_port (MsgTestServer *self)
   return self->port;
 }
 
-/* Returns TRUE once every accepted connection's script has ended with
- * the client's close observed and no connection waits in the backlog
- * (immediately when none was ever made). A no-accept server has nothing
- * to observe and returns TRUE. */
-gboolean
-msg_test_server_wait_closed (MsgTestServer *self,
-                             unsigned       timeout_ms)
+/* Waits until every accepted connection's script has ended with the
+ * client's close observed and no connection waits in the backlog; with
+ * @need_one, until at least one connection has been accepted, too. */
+static gboolean
+server_wait_finished (MsgTestServer *self,
+                      gboolean       need_one,
+                      unsigned       timeout_ms)
 {
   gint64   until = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   gboolean done = FALSE;
@@ -857,7 +857,7 @@ msg_test_server_wait_closed (MsgTestServer *self,
     {
       gboolean pending = (g_socket_condition_check (self->listener, G_IO_IN) & G_IO_IN) != 0;
 
-      done = !pending && self->n_finished == self->n_accepted;
+      done = !pending && self->n_finished == self->n_accepted && (!need_one || self->n_accepted > 0);
       if (done || g_get_monotonic_time () >= until)
         break;
       /* Short waits: a backlog connection is only seen by polling. */
@@ -865,6 +865,28 @@ msg_test_server_wait_closed (MsgTestServer *self,
     }
   g_mutex_unlock (&self->mutex);
   return done;
+}
+
+/* Returns TRUE once a connection has been accepted and every accepted
+ * connection's script has ended with the client's close observed, with no
+ * connection waiting in the backlog. Before the first connection it waits
+ * for one (returning TRUE there made it useless as a sync point: a client
+ * still connecting looked finished). A no-accept server has nothing to
+ * observe and returns TRUE. */
+gboolean
+msg_test_server_wait_closed (MsgTestServer *self,
+                             unsigned       timeout_ms)
+{
+  return server_wait_finished (self, TRUE, timeout_ms);
+}
+
+/* Like msg_test_server_wait_closed(), but TRUE at once when no connection
+ * was ever made: for a teardown after a test that may never connect. */
+gboolean
+msg_test_server_wait_idle (MsgTestServer *self,
+                           unsigned       timeout_ms)
+{
+  return server_wait_finished (self, FALSE, timeout_ms);
 }
 
 gboolean
@@ -920,6 +942,16 @@ msg_test_server_get_received (MsgTestServer *self,
     }
   g_mutex_unlock (&self->mutex);
   return bytes != NULL ? bytes : g_bytes_new (NULL, 0);
+}
+
+char *
+msg_test_server_get_received_text (MsgTestServer *self,
+                                   unsigned       index)
+{
+  g_autoptr (GBytes) bytes = msg_test_server_get_received (self, index);
+  gsize size = g_bytes_get_size (bytes);
+
+  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
 }
 
 char *
