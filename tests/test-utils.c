@@ -104,6 +104,32 @@ msg_test_time_scale (void)
   return scale >= 1 ? scale : 1;
 }
 
+gint64
+msg_test_ms_scaled (double ms)
+{
+  return (gint64) (ms * msg_test_time_scale ());
+}
+
+char *
+msg_test_seconds_text (double ms)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, ms * msg_test_time_scale () / 1000));
+}
+
+unsigned
+msg_test_wait_sockets (unsigned expected,
+                       gint64   timeout_ms)
+{
+  gint64   until = g_get_monotonic_time () + timeout_ms * 1000;
+  unsigned n;
+
+  while ((n = msg_test_count_sockets ()) != expected && g_get_monotonic_time () < until)
+    g_usleep (1000);
+  return n;
+}
+
 unsigned
 msg_test_wait_fds (unsigned expected,
                    unsigned timeout_ms)
