@@ -143,7 +143,7 @@ if [ "${MSGOBJ_QUICK:-0}" != 1 ]; then
   # the instrumented library without the ASan runtime).
   # LeakSanitizer: intercept_tls_get_addr=0 works around a bug of GCC 12's
   # runtime that crashes it at exit ("Tracer caught signal 11") once GnuTLS
-  # is loaded (docs/design.md, decision 15); fast_unwind_on_malloc=0 because
+  # is loaded (docs/design.md, decision 17); fast_unwind_on_malloc=0 because
   # Debian's GLib has no frame pointers, and tests/lsan.supp must see who
   # called g_malloc(); malloc_context_size=10 keeps that unwinding cheap
   # enough (a TLS handshake still takes about 4 times as long).
