@@ -25,6 +25,7 @@
 
 static const char *const authenticate_choices[] = { "anonymous", "basic", "ntlm", NULL };
 static const char *const starttls_choices[] = { "never", "opportunistic", "required", NULL };
+static const char *const relay_mode_choices[] = { "failover", "spread", NULL };
 static const char *const dkim_algorithm_choices[] = { "rsa-sha256", "ed25519-sha256", NULL };
 static const char *const dkim_canon_choices[] = { "relaxed/relaxed", "relaxed/simple", "simple/relaxed", "simple/simple", NULL };
 
@@ -38,7 +39,7 @@ static const char *const dkim_canon_choices[] = { "relaxed/relaxed", "relaxed/si
 static const MsgFieldDef builtin_fields[] = {
   /* CDOSYS, in the order of cdosysstr.h */
   { "sendusing", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_SEND_USING, "pickup", NULL, TRUE },
-  { "smtpserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_HOST, NULL, NULL, TRUE },
+  { "smtpserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_HOST_LIST, NULL, NULL, TRUE },
   { "smtpserverport", MSG_FIELD_TYPE_INT, MSG_FIELD_CHECK_PORT, "25", NULL, TRUE },
   { "smtpusessl", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "smtpauthenticate", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_BY_TYPE, "anonymous", authenticate_choices, TRUE },
@@ -79,11 +80,13 @@ static const MsgFieldDef builtin_fields[] = {
   { "smtpauthmechanisms", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_MECHANISMS, "", NULL, TRUE },
   { "smtpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "nntpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "nntpauthmechanisms", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_MECHANISMS, "", NULL, TRUE },
   { "nntpallowcontrolheaders", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "tlscafile", MSG_FIELD_TYPE_PATH, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "tlsverify", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
   { "smtpsendpartial", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "smtpehloname", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_EHLO_NAME, "", NULL, TRUE },
+  { "smtprelaymode", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_BY_TYPE, "failover", relay_mode_choices, TRUE },
   { "dkimsign", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "dkimdomain", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "dkimselector", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
@@ -759,6 +762,40 @@ validate_host (const MsgFieldDef *def,
   return TRUE;
 }
 
+/* smtpserver: one server as validate_host() takes it, or several
+ * separated by commas (relays, tried in order or spread: smtprelaymode);
+ * stored as "a, b:587". */
+static gboolean
+validate_host_list (const MsgFieldDef *def,
+                    const char        *value,
+                    char             **canonical,
+                    GError           **error)
+{
+  g_auto (GStrv) entries = NULL;
+  g_autoptr (GPtrArray) valid = NULL;
+
+  if (strchr (value, ',') == NULL)
+    return validate_host (def, value, canonical, error);
+  entries = g_strsplit (value, ",", -1);
+  valid = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; entries[i] != NULL; i++)
+    {
+      char *entry = NULL;
+
+      g_strstrip (entries[i]);
+      if (entries[i][0] == '\0')
+        return invalid_value (error, def, value,
+                              "a list of servers has an empty entry (two commas in a row, "
+                              "or a comma at an end)");
+      if (!validate_host (def, entries[i], &entry, error))
+        return FALSE;
+      g_ptr_array_add (valid, entry);
+    }
+  g_ptr_array_add (valid, NULL);
+  *canonical = g_strjoinv (", ", (char **) valid->pdata);
+  return TRUE;
+}
+
 static gboolean
 validate_ehlo_name (const MsgFieldDef *def,
                     const char        *value,
@@ -919,6 +956,8 @@ _msg_configuration_validate_value (const MsgFieldDef *def,
       return validate_using (def, value, canonical, error);
     case MSG_FIELD_CHECK_HOST:
       return validate_host (def, value, canonical, error);
+    case MSG_FIELD_CHECK_HOST_LIST:
+      return validate_host_list (def, value, canonical, error);
     case MSG_FIELD_CHECK_MECHANISMS:
       return validate_mechanisms (def, value, canonical, error);
     case MSG_FIELD_CHECK_EHLO_NAME:

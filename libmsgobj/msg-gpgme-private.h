@@ -6,7 +6,7 @@
  * the wait it calls gpgme_cancel_async(): GPGME's wait loop (which polls
  * with a 1 s timeout) then closes its pipes to the engine, which ends
  * the child, and the thread finishes in the background with its result
- * dropped (docs/design.md, decision 16).
+ * dropped (docs/design.md, decision 18).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

@@ -115,7 +115,7 @@ passphrase_cb (void       *hook,
   g_free (job->passphrase_key);
   job->passphrase_key = g_strdup (uid_hint != NULL ? uid_hint : "");
   /* No person is ever asked: without a function the operation fails at
-   * once (decision 16). */
+   * once (decision 18). */
   if (handler == NULL || handler->func == NULL || g_atomic_int_get (&job->abandoned))
     {
       job->passphrase_refused = TRUE;
@@ -326,7 +326,7 @@ keyinfo_cb (void       *opaque,
 /* S/MIME: gpgsm cannot be told to use the loopback pinentry through
  * GPGME, so a secret key of @key that needs a passphrase (and does not
  * have it cached) would make gpg-agent start a pinentry. Refuse it at
- * once instead: no person is ever asked (decision 16). */
+ * once instead: no person is ever asked (decision 18). */
 static gboolean
 check_unprotected (Job        *job,
                    gpgme_key_t key)

@@ -5,7 +5,7 @@
  * GMimeMultipartEncrypted, GMimeApplicationPkcs7Mime), built the way
  * g_mime_multipart_signed_sign() builds it; the cryptography is GPGME's,
  * run under the call's deadline and cancellable (msg-gpgme.c,
- * docs/design.md decision 16).
+ * docs/design.md decision 18).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

@@ -46,7 +46,7 @@ struct _MsgMessage
 
   /* The tree before msg_message_sign() or _encrypt() replaced it, with
    * its flags: put back (dropping the signature) before the body is
-   * changed (msg-message-crypto.c, docs/design.md decision 16). */
+   * changed (msg-message-crypto.c, docs/design.md decision 18). */
   GMimeObject *unsealed; /* (owned) (nullable) */
   guint        unsealed_parsed : 1;
   guint        unsealed_hand_built : 1;

@@ -17,6 +17,7 @@
 #include "msg-thread-private.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -102,6 +103,7 @@ enum
 enum
 {
   SIGNAL_PROGRESS,
+  SIGNAL_NEED_TOKEN,
   N_SIGNALS,
 };
 
@@ -267,6 +269,31 @@ msg_transport_class_init (MsgTransportClass *klass)
   signals[SIGNAL_PROGRESS] =
       g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                     NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_UINT64);
+
+  /**
+   * MsgTransport::need-token:
+   * @self: the transport
+   * @mechanism: the SASL mechanism, `OAUTHBEARER` or `XOAUTH2`
+   * @user: (nullable): the configured user name
+   * @server_error: (nullable): what the server said about the refused
+   *   token (the decoded OAuth 2 error, e.g. `{"status":"invalid_token"}`)
+   *
+   * Emitted when a server refuses an OAuth 2 access token (the configured
+   * `sendpassword` or `postpassword`): a handler that returns a fresh token
+   * makes the transport authenticate once more with it, on the same
+   * connection. The first handler that returns a string wins; %NULL (or no
+   * handler) lets the operation fail with
+   * %MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED. For an asynchronous call
+   * it is emitted in the thread-default main context of the caller, and the
+   * operation waits for the handler, at most until its deadline or its
+   * cancellation; keep it short, since the clocks run.
+   *
+   * Returns: (transfer full) (nullable): a fresh access token, or %NULL
+   */
+  signals[SIGNAL_NEED_TOKEN] =
+      g_signal_new ("need-token", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                    g_signal_accumulator_first_wins, NULL, NULL, G_TYPE_STRING, 3,
+                    G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
@@ -1480,6 +1507,166 @@ progress_data_free (gpointer user_data)
 
   g_object_unref (data->self);
   g_free (data);
+}
+
+/* A request for a token, shared by the operation's thread and the
+ * caller's main context: the operation may stop waiting (its deadline,
+ * its cancellable) before the handler has run. */
+typedef struct
+{
+  gatomicrefcount ref;
+  MsgTransport   *self; /* (owned) */
+  char           *mechanism;
+  char           *user;         /* (nullable) */
+  char           *server_error; /* (nullable) */
+  GMutex          lock;
+  GCond           cond;
+  char           *token;     /* (nullable) under lock: a secret */
+  gboolean        done;      /* under lock */
+  gboolean        abandoned; /* under lock */
+} TokenRequest;
+
+static void
+secret_free (char *text)
+{
+  if (text == NULL)
+    return;
+  explicit_bzero (text, strlen (text));
+  g_free (text);
+}
+
+static void
+token_request_unref (TokenRequest *request)
+{
+  if (!g_atomic_ref_count_dec (&request->ref))
+    return;
+  g_object_unref (request->self);
+  g_free (request->mechanism);
+  g_free (request->user);
+  g_free (request->server_error);
+  secret_free (request->token);
+  g_mutex_clear (&request->lock);
+  g_cond_clear (&request->cond);
+  g_free (request);
+}
+
+static gboolean
+emit_need_token_cb (gpointer user_data)
+{
+  TokenRequest *request = user_data;
+  char         *token = NULL;
+  gboolean      abandoned;
+
+  g_mutex_lock (&request->lock);
+  abandoned = request->abandoned;
+  g_mutex_unlock (&request->lock);
+  if (!abandoned)
+    g_signal_emit (request->self, signals[SIGNAL_NEED_TOKEN], 0, request->mechanism, request->user,
+                   request->server_error, &token);
+  g_mutex_lock (&request->lock);
+  request->token = token;
+  request->done = TRUE;
+  g_cond_signal (&request->cond);
+  g_mutex_unlock (&request->lock);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+token_request_cancelled_cb (GCancellable *cancellable,
+                            gpointer      user_data)
+{
+  TokenRequest *request = user_data;
+
+  g_mutex_lock (&request->lock);
+  g_cond_signal (&request->cond);
+  g_mutex_unlock (&request->lock);
+}
+
+/* Waits for the handler in the caller's context, until @deadline or
+ * @cancellable; the token or NULL. */
+static char *
+token_request_wait (TokenRequest *request,
+                    gint64        deadline,
+                    GCancellable *cancellable)
+{
+  char  *token;
+  gulong handler = 0;
+
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (token_request_cancelled_cb), request, NULL);
+  g_mutex_lock (&request->lock);
+  while (!request->done && !g_cancellable_is_cancelled (cancellable))
+    {
+      if (deadline <= 0)
+        g_cond_wait (&request->cond, &request->lock);
+      else if (!g_cond_wait_until (&request->cond, &request->lock, deadline))
+        break;
+    }
+  request->abandoned = !request->done;
+  token = g_steal_pointer (&request->token);
+  g_mutex_unlock (&request->lock);
+  g_cancellable_disconnect (cancellable, handler);
+  return token;
+}
+
+/**
+ * msg_transport_request_token:
+ * @self: a transport
+ * @mechanism: the SASL mechanism that needs the token
+ * @user: (nullable): the user name
+ * @server_error: (nullable): what the server said about the refused token
+ * @deadline: the monotonic time (g_get_monotonic_time()) after which to
+ *   stop waiting, or 0 for none
+ * @cancellable: (nullable): stops the wait when cancelled
+ *
+ * Asks for a fresh OAuth 2 access token by emitting
+ * [signal@Transport::need-token]: in the caller's main context for an
+ * asynchronous call, waiting for the handler until @deadline or
+ * @cancellable. For transport implementations; call it from the
+ * operation's thread.
+ *
+ * Returns: (transfer full) (nullable): the token, or %NULL if no handler
+ *   gave one in time
+ */
+char *
+msg_transport_request_token (MsgTransport *self,
+                             const char   *mechanism,
+                             const char   *user,
+                             const char   *server_error,
+                             gint64        deadline,
+                             GCancellable *cancellable)
+{
+  TokenRequest *request;
+  Operation    *op;
+  char         *token;
+  g_autoptr (GSource) source = NULL;
+
+  g_return_val_if_fail (MSG_IS_TRANSPORT (self), NULL);
+  g_return_val_if_fail (mechanism != NULL, NULL);
+
+  op = current_operation (self);
+  if (op == NULL || op->context == NULL || g_main_context_is_owner (op->context))
+    {
+      token = NULL;
+      g_signal_emit (self, signals[SIGNAL_NEED_TOKEN], 0, mechanism, user, server_error, &token);
+      return token;
+    }
+  request = g_new0 (TokenRequest, 1);
+  g_atomic_ref_count_init (&request->ref);
+  g_atomic_ref_count_inc (&request->ref); /* the source's */
+  request->self = g_object_ref (self);
+  request->mechanism = g_strdup (mechanism);
+  request->user = g_strdup (user);
+  request->server_error = g_strdup (server_error);
+  g_mutex_init (&request->lock);
+  g_cond_init (&request->cond);
+  source = g_idle_source_new ();
+  g_source_set_callback (source, emit_need_token_cb, request, (GDestroyNotify) token_request_unref);
+  g_source_set_static_name (source, "[msgobj] need-token");
+  g_source_attach (source, op->context);
+  token = token_request_wait (request, deadline, cancellable);
+  token_request_unref (request);
+  return token;
 }
 
 /**

@@ -86,6 +86,11 @@ G_BEGIN_DECLS
  * @MSG_TRANSPORT_ERROR_NO_SERVER: no server is configured for a network
  *   transport
  * @MSG_TRANSPORT_ERROR_FAILED: another failure
+ * @MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED: the server refused one or more
+ *   recipients, every refusal a transient (4xx) one (greylisting, a full
+ *   mailbox), and nothing was delivered: the same message may be sent
+ *   again later. A refusal among them that is permanent (5xx) gives
+ *   %MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED instead
  *
  * Error codes of %MSG_TRANSPORT_ERROR. Time-outs, cancellation and refused
  * connections use GLib's own %G_IO_ERROR_TIMED_OUT, %G_IO_ERROR_CANCELLED and
@@ -105,6 +110,7 @@ typedef enum
   MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN,
   MSG_TRANSPORT_ERROR_NO_SERVER,
   MSG_TRANSPORT_ERROR_FAILED,
+  MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED,
 } MsgTransportError;
 
 MSG_AVAILABLE_IN_ALL
@@ -282,6 +288,13 @@ MSG_AVAILABLE_IN_ALL
 void              msg_transport_emit_progress       (MsgTransport        *self,
                                                      guint64              sent,
                                                      guint64              total);
+MSG_AVAILABLE_IN_ALL
+char             *msg_transport_request_token       (MsgTransport        *self,
+                                                     const char          *mechanism,
+                                                     const char          *user,
+                                                     const char          *server_error,
+                                                     gint64               deadline,
+                                                     GCancellable        *cancellable);
 MSG_AVAILABLE_IN_ALL
 gint64            msg_transport_get_operation_deadline (MsgTransport     *self,
                                                         double            timeout,

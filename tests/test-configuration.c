@@ -1615,6 +1615,50 @@ test_threads (void)
   g_assert_cmpint (td.n_reads, >=, N_READS);
 }
 
+static void
+test_server_list (void)
+{
+  g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
+
+  g_test_summary ("smtpserver takes a list of relays separated by commas, each checked as "
+                  "a single server is, stored as “a, b:587”; a one-entry value is read "
+                  "back as before (host alone, port in smtpserverport); smtprelaymode "
+                  "chooses failover or spread.");
+
+  set_ok (cfg, "smtpserver", " relay1.example.org,relay2.example.org:587 , [2001:db8::1]:26 ");
+  assert_field (cfg, "smtpserver", "relay1.example.org, relay2.example.org:587, [2001:db8::1]:26");
+  g_assert_cmpint (msg_configuration_get_int (cfg, "smtpserverport"), ==, 25);
+  assert_field (cfg, "sendusing", "smtp");
+  set_ok (cfg, "smtpserver", "relay1.example.org:2525");
+  assert_field (cfg, "smtpserver", "relay1.example.org");
+  g_assert_cmpint (msg_configuration_get_int (cfg, "smtpserverport"), ==, 2525);
+  {
+    g_autoptr (GError) error = set_bad (cfg, "smtpserver", "relay1.example.org, smtp://relay2.example.org");
+
+    assert_message_has (error, "not a URL");
+  }
+  {
+    g_autoptr (GError) error = set_bad (cfg, "smtpserver", "relay1.example.org,,relay2.example.org");
+
+    assert_message_has (error, "empty entry");
+  }
+  {
+    g_autoptr (GError) error = set_bad (cfg, "smtpserver", "relay1.example.org, relay2.example.org:99999");
+
+    assert_message_has (error, "65535");
+  }
+  assert_bad (cfg, "smtpserver", "relay1.example.org,");
+  assert_bad (cfg, "smtpserver", "relay 1.example.org, relay2.example.org");
+  /* Only smtpserver takes a list. */
+  assert_bad (cfg, "nntpserver", "news1.example.org, news2.example.org");
+
+  assert_field (cfg, "smtprelaymode", "failover");
+  set_ok (cfg, "smtprelaymode", "Spread");
+  assert_field (cfg, "smtprelaymode", "spread");
+  g_assert_cmpint (msg_configuration_get_int (cfg, "smtprelaymode"), ==, 1);
+  assert_bad (cfg, "smtprelaymode", "random");
+}
+
 /* The audit of the field table: every field works or is refused */
 
 static void
@@ -1639,6 +1683,8 @@ test_field_audit (void)
     "smtpallowplaintextauth",
     "smtpsendpartial",
     "smtpehloname",
+    /* several relays: test-smtp.c (failover), test-flusher.c (spread) */
+    "smtprelaymode",
     "tlscafile",
     "tlsverify",
     /* used by the NNTP transport: test-nntp.c */
@@ -1652,6 +1698,8 @@ test_field_audit (void)
     "nntpstarttls",
     "nntpoperationtimeout",
     "nntpallowplaintextauth",
+    /* used by the NNTP transport's SASL: test-sasl.c */
+    "nntpauthmechanisms",
     /* used by msg_message_send/post and the pickup transport: test-pickup.c */
     "sendusing",
     "postusing",
@@ -1770,6 +1818,7 @@ main (int   argc,
 
   g_test_add_func ("/configuration/defaults", test_defaults);
   g_test_add_func ("/configuration/field-audit", test_field_audit);
+  g_test_add_func ("/configuration/server-list", test_server_list);
   g_test_add_func ("/configuration/list-fields", test_list_fields);
   g_test_add_func ("/configuration/field-types", test_field_types);
   g_test_add_func ("/configuration/error-domain", test_error_domain);

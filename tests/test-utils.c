@@ -104,6 +104,32 @@ msg_test_time_scale (void)
   return scale >= 1 ? scale : 1;
 }
 
+gint64
+msg_test_ms_scaled (double ms)
+{
+  return (gint64) (ms * msg_test_time_scale ());
+}
+
+char *
+msg_test_seconds_text (double ms)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, ms * msg_test_time_scale () / 1000));
+}
+
+unsigned
+msg_test_wait_sockets (unsigned expected,
+                       gint64   timeout_ms)
+{
+  gint64   until = g_get_monotonic_time () + timeout_ms * 1000;
+  unsigned n;
+
+  while ((n = msg_test_count_sockets ()) != expected && g_get_monotonic_time () < until)
+    g_usleep (1000);
+  return n;
+}
+
 unsigned
 msg_test_wait_fds (unsigned expected,
                    unsigned timeout_ms)
@@ -343,7 +369,7 @@ msg_test_fixture_teardown (MsgTestFixture *f,
     {
       g_autofree char *server_error = NULL;
 
-      g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+      g_assert_true (msg_test_server_wait_idle (f->server, 2000));
       server_error = msg_test_server_get_error (f->server);
       g_assert_cmpstr (server_error, ==, NULL);
       g_clear_pointer (&f->server, msg_test_server_free);
@@ -406,4 +432,84 @@ msg_test_fixture_make_transport (MsgTestFixture *f,
   f->transport = msg_transport_new_for_name (protocol, f->config, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->transport);
+}
+
+guint16
+msg_test_dead_port (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, address, FALSE, &error));
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  /* Bound, never listening: closed, the port refuses connections (until
+   * another process takes it, which a test's few milliseconds make
+   * unlikely). */
+  g_socket_close (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+GPtrArray *
+msg_test_black_hole_new (guint16 *port)
+{
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) address = NULL;
+  GPtrArray *sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError) error = NULL;
+  GSocket *listener;
+
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (sockets, listener);
+  g_assert_true (g_socket_bind (listener, any, FALSE, &error));
+  g_assert_no_error (error);
+  g_socket_set_listen_backlog (listener, 1);
+  g_assert_true (g_socket_listen (listener, &error));
+  g_assert_no_error (error);
+  address = g_socket_get_local_address (listener, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+  for (unsigned i = 0; i < 16; i++)
+    {
+      GSocket *filler = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+      g_autoptr (GError) connect_error = NULL;
+      gboolean connected;
+
+      g_assert_no_error (error);
+      g_socket_set_blocking (filler, FALSE);
+      g_ptr_array_add (sockets, filler);
+      connected = g_socket_connect (filler, address, NULL, &connect_error);
+      if (!connected && g_error_matches (connect_error, G_IO_ERROR, G_IO_ERROR_PENDING))
+        connected = g_socket_condition_timed_wait (filler, G_IO_OUT, 200000, NULL, NULL) &&
+                    g_socket_check_connect_result (filler, NULL);
+      if (!connected)
+        return sockets; /* the backlog is full */
+    }
+  g_assert_not_reached ();
+}
+
+void
+msg_test_black_hole_free (GPtrArray *sockets)
+{
+  for (guint i = 0; i < sockets->len; i++)
+    g_socket_close (sockets->pdata[i], NULL);
+  g_ptr_array_unref (sockets);
+}
+
+void
+msg_test_fixture_start (MsgTestFixture    *f,
+                        const char        *protocol,
+                        const char *const *scripts)
+{
+  msg_test_fixture_start_server (f, protocol, scripts, "10");
+  if (g_str_equal (protocol, "smtp"))
+    msg_test_set_field (f, "smtpehloname", "client.example.test");
+  msg_test_fixture_make_transport (f, protocol);
 }

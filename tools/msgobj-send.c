@@ -15,7 +15,7 @@
 /* A progress bar is drawn for messages at least this big. */
 #define PROGRESS_MIN_SIZE (1024 * 1024)
 
-static MsgConfiguration *
+MsgConfiguration *
 load_configuration (GError **error)
 {
   g_autoptr (MsgConfiguration) configuration = NULL;
@@ -107,7 +107,7 @@ read_stdin_utf8 (char   **contents,
 
 /* Sets @field from the first line of --password-file (a file, or "-" for
  * standard input), wiping every buffer that held it. */
-static gboolean
+gboolean
 set_password_from_file (MsgConfiguration *configuration,
                         const char       *field,
                         GError          **error)

@@ -59,6 +59,8 @@ typedef struct
   char    *algorithm;
   int      bits;
   char    *output_dir;
+  int      connections;
+  char    *limit;
 } Options;
 
 extern Options opts;
@@ -78,6 +80,14 @@ char *escape_controls (const char *text);
 void  print_error (const char *message);
 int   fail (const GError *error);
 
+/* The configuration from --config (or the default) and --set. */
+MsgConfiguration *load_configuration (GError **error);
+/* Sets @field from the first line of --password-file. */
+gboolean set_password_from_file (MsgConfiguration *configuration,
+                                 const char       *field,
+                                 GError          **error);
+
+int command_flush (const char *directory);
 int command_send (gboolean    post,
                   Mode        mode,
                   const char *source);

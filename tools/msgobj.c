@@ -17,6 +17,9 @@ static const char summary[] =
     "  send [FILE] send a message (by sendusing; SMTP if smtpserver is set, else pickup);\n"
     "              with FILE (or - for standard input), send that .eml message\n"
     "  post [FILE] post a news article (by postusing; NNTP if nntpserver is set, else pickup)\n"
+    "  flush DIR   send every .eml message of DIR (a pickup directory) over --connections\n"
+    "              kept connections; refused ones go to DIR/failed/, unanswered ones to\n"
+    "              DIR/unknown/, temporary failures stay for the next run\n"
     "  reply FILE, reply-all FILE, forward FILE\n"
     "              send a reply to (or a forward of) the message in FILE; the text\n"
     "              given goes above the quoted original\n"
@@ -88,6 +91,9 @@ static GOptionEntry entries[] = {
   { "bits", 0, 0, G_OPTION_ARG_INT, &opts.bits, "dkim-keygen: RSA key size (default 2048)", "BITS" },
   { "output-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts.output_dir,
     "dkim-keygen: where to write the key files (default: the current directory)", "DIR" },
+  { "connections", 0, 0, G_OPTION_ARG_INT, &opts.connections,
+    "flush: send over N connections at once (1 to 64, default 4)", "N" },
+  { "limit", 0, 0, G_OPTION_ARG_STRING, &opts.limit, "flush: at most RATE messages a second to each relay", "RATE" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print nothing on success", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Write the protocol trace to standard error", NULL },
   { "help-man", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opts.help_man, "Print the man page", NULL },
@@ -99,6 +105,7 @@ static GOptionEntry entries[] = {
 static const char *const commands[] = {
   "send",
   "post",
+  "flush",
   "reply",
   "reply-all",
   "forward",
@@ -306,6 +313,8 @@ main (int   argc,
     return command_send (FALSE, MODE_REPLY_ALL, argv[2]);
   if (g_str_equal (command, "forward") && argc == 3)
     return command_send (FALSE, MODE_FORWARD, argv[2]);
+  if (g_str_equal (command, "flush") && argc == 3)
+    return command_flush (argv[2]);
   if (g_str_equal (command, "fields") && argc == 2)
     return command_fields ();
   if (g_str_equal (command, "transports") && argc == 2)

@@ -29,6 +29,15 @@
  *                        (with the connection closed)
  *   tls-stall            accept TCP but never answer the TLS handshake
  *   wait-close           wait until the client closes (EOF or error)
+ *   sasl MECH USER PASSWORD CONT OK FAIL [E]
+ *                        read the command starting SASL mechanism MECH
+ *                        and play GNU SASL's server side (SCRAM salts and
+ *                        iterations of RFC 5802 and 7677), writing "CONT challenge"
+ *                        lines and then "OK ..." when USER authenticated
+ *                        with PASSWORD, else "FAIL ..."; with E the SCRAM
+ *                        server-final message is "e=E" and the end FAIL;
+ *                        with OK "283" (NNTP) the server's last data goes
+ *                        in the 283 line
  *   mark                 count a mark (msg_test_server_wait_mark): the
  *                        test learns that the script reached this point
  *   repeat N TEXT        write TEXT N times (0: until the client closes)
@@ -63,10 +72,14 @@ void msg_test_server_set_tls (MsgTestServer   *self,
 
 guint16 msg_test_server_get_port (MsgTestServer *self);
 
-/* Waits up to @timeout_ms for the current connection's script to end with
- * the client's close observed; returns whether it did. */
+/* Waits up to @timeout_ms until a connection has been accepted and every
+ * accepted connection's script has ended with the client's close observed;
+ * returns whether that happened. */
 gboolean msg_test_server_wait_closed (MsgTestServer *self,
                                       unsigned       timeout_ms);
+/* The same, but TRUE at once when no connection was ever made (teardown). */
+gboolean msg_test_server_wait_idle (MsgTestServer *self,
+                                    unsigned       timeout_ms);
 /* Waits up to @timeout_ms until the scripts have played @n "mark" steps
  * in all; returns whether they have. */
 gboolean msg_test_server_wait_mark (MsgTestServer *self,
@@ -79,6 +92,9 @@ unsigned msg_test_server_get_n_connections (MsgTestServer *self);
 /* Every byte received on connection @index (0-based), TLS decrypted. */
 GBytes *msg_test_server_get_received (MsgTestServer *self,
                                       unsigned       index);
+/* The same as a string (the wire is text; "" for none); free with g_free(). */
+char *msg_test_server_get_received_text (MsgTestServer *self,
+                                         unsigned       index);
 /* NULL, or why a script failed (an expect that did not match, ...). */
 char *msg_test_server_get_error (MsgTestServer *self);
 

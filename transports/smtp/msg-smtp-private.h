@@ -44,11 +44,13 @@ typedef enum
 /* What the operation needs from the configuration snapshot. */
 typedef struct
 {
-  char        *host;
+  char        *server; /* the smtpserver field: one server, or relays "a, b:587" */
+  GPtrArray   *relays; /* (element-type GNetworkAddress): in order */
+  char        *host;   /* the relay being tried, or connected to */
   guint16      port;
   gboolean     implicit_tls;
   StartTlsMode starttls;
-  int          authenticate; /* 0 anonymous, 1 basic, 2 NTLM */
+  int          authenticate; /* 0 anonymous, 1 basic, 2 NTLM or Kerberos */
   char        *username;
   char        *password; /* a secret: never logged */
   GStrv        mechanisms;
@@ -59,6 +61,7 @@ typedef struct
   gboolean     send_partial;
   double       timeout;
   double       operation_timeout;
+  MsgTransport *transport; /* (unowned) for MsgTransport::need-token */
 } Settings;
 
 /* What the server said in its EHLO reply. */

@@ -6,9 +6,9 @@
 
 #include "msg-smtp-transport.h"
 #include "msg-smtp-private.h"
+#include "msg-password-tag.h"
 
 #include <string.h>
-#include <unistd.h>
 
 /* The SMTP transport (RFC 5321 with SIZE, 8BITMIME, SMTPUTF8, DSN,
  * PIPELINING, STARTTLS and AUTH), written as plain sequential stages over
@@ -90,6 +90,8 @@ scan_stream_init (ScanStream *self)
 static void
 settings_clear (Settings *s)
 {
+  g_free (s->server);
+  g_clear_pointer (&s->relays, g_ptr_array_unref);
   g_free (s->host);
   g_free (s->username);
   if (s->password != NULL)
@@ -116,6 +118,34 @@ is_valid_host_name (const char *name)
   return TRUE;
 }
 
+/* The relays of @server: a single server (the configuration gives its
+ * host alone, with the port in smtpserverport) or a list "a, b:587" whose
+ * entries without a port take @port. The configuration validated each. */
+static GPtrArray *
+parse_relays (const char *server,
+              guint16     port)
+{
+  GPtrArray *relays = g_ptr_array_new_with_free_func (g_object_unref);
+  g_auto (GStrv) entries = NULL;
+
+  if (server == NULL || server[0] == '\0')
+    return relays;
+  if (strchr (server, ',') == NULL)
+    {
+      g_ptr_array_add (relays, g_network_address_new (server, port));
+      return relays;
+    }
+  entries = g_strsplit (server, ",", -1);
+  for (guint i = 0; entries[i] != NULL; i++)
+    {
+      GSocketConnectable *relay = g_network_address_parse (g_strstrip (entries[i]), port, NULL);
+
+      if (relay != NULL)
+        g_ptr_array_add (relays, relay);
+    }
+  return relays;
+}
+
 static void
 settings_load (Settings         *s,
                MsgConfiguration *config)
@@ -124,12 +154,20 @@ settings_load (Settings         *s,
   g_autofree char *mechanisms = NULL;
   g_autofree char *ehlo = NULL;
 
-  s->host = msg_configuration_get_field (config, "smtpserver");
+  s->server = msg_configuration_get_field (config, "smtpserver");
   s->implicit_tls = msg_configuration_get_boolean (config, "smtpusessl");
   if (s->implicit_tls && !msg_configuration_is_field_set (config, "smtpserverport"))
     s->port = 465;
   else
     s->port = (guint16) msg_configuration_get_int (config, "smtpserverport");
+  s->relays = parse_relays (s->server, s->port);
+  s->host = g_strdup (s->server);
+  if (s->relays->len > 0)
+    {
+      g_free (s->host);
+      s->host = g_strdup (g_network_address_get_hostname (s->relays->pdata[0]));
+      s->port = g_network_address_get_port (s->relays->pdata[0]);
+    }
   s->starttls = (StartTlsMode) msg_configuration_get_int (config, "smtpstarttls");
   s->authenticate = msg_configuration_get_int (config, "smtpauthenticate");
   s->username = msg_configuration_get_field (config, "sendusername");
@@ -160,30 +198,6 @@ settings_load (Settings         *s,
   s->operation_timeout = msg_configuration_get_seconds (config, "smtpoperationtimeout");
 }
 
-/* A tag of the password for the connection key: an HMAC-SHA256 under a
- * random key made once per process, so that the key kept with the
- * connection is no unsalted digest that a dictionary reverses (issue 14,
- * item 9). */
-static char *
-password_tag (const char *password)
-{
-  static guint8 key[32];
-  static gsize  key_ready = 0;
-
-  if (g_once_init_enter (&key_ready))
-    {
-      if (getentropy (key, sizeof key) != 0)
-        {
-          /* No kernel entropy (a very old kernel): GLib's generator,
-           * seeded from /dev/urandom, is still not guessable offline. */
-          for (gsize i = 0; i < sizeof key; i++)
-            key[i] = (guint8) g_random_int ();
-        }
-      g_once_init_leave (&key_ready, 1);
-    }
-  return g_compute_hmac_for_string (G_CHECKSUM_SHA256, key, sizeof key, password, -1);
-}
-
 /* The settings that shape a connection (docs/design.md, decision 7); the
  * password only as a keyed digest, so that the key holds no secret. */
 static char *
@@ -193,9 +207,9 @@ settings_connection_key (const Settings *s)
   g_autofree char *password_digest = NULL;
 
   if (s->password != NULL)
-    password_digest = password_tag (s->password);
+    password_digest = _msg_password_tag (s->password);
   return g_strdup_printf ("%s\n%u\n%d\n%d\n%d\n%s\n%s\n%s\n%d\n%s\n%d\n%s",
-                          s->host, s->port, s->implicit_tls, s->starttls, s->authenticate,
+                          s->server, s->port, s->implicit_tls, s->starttls, s->authenticate,
                           s->username != NULL ? s->username : "",
                           password_digest != NULL ? password_digest : "",
                           mechanisms != NULL ? mechanisms : "",
@@ -557,6 +571,60 @@ smtp_open (const Settings *s,
       !_msg_smtp_auth (connection, s, caps, cancellable, error))
     return NULL;
   return g_steal_pointer (&connection);
+}
+
+/* Whether a failure to open a session says that the relay cannot be
+ * reached (nothing was sent), so that the next relay may be tried. */
+static gboolean
+relay_unreachable (const GError *error)
+{
+  return error->domain == G_RESOLVER_ERROR ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE);
+}
+
+/* smtp_open() on each relay in order (smtprelaymode is about a flusher's
+ * many connections; one connection always fails over in order), moving
+ * on when one cannot be reached, all under the one @deadline. @s names
+ * the relay connected to (or the last tried). */
+static MsgConnection *
+smtp_open_relays (Settings     *s,
+                  gint64        deadline,
+                  Capabilities *caps,
+                  GCancellable *cancellable,
+                  GError      **error)
+{
+  g_autoptr (GString) earlier = g_string_new (NULL);
+
+  for (guint i = 0;; i++)
+    {
+      g_autoptr (GError) local_error = NULL;
+      MsgConnection *connection;
+
+      if (i < s->relays->len)
+        {
+          g_free (s->host);
+          s->host = g_strdup (g_network_address_get_hostname (s->relays->pdata[i]));
+          s->port = g_network_address_get_port (s->relays->pdata[i]);
+        }
+      capabilities_clear (caps);
+      connection = smtp_open (s, deadline, caps, cancellable, &local_error);
+      if (connection != NULL)
+        return connection;
+      if (i + 1 < s->relays->len && relay_unreachable (local_error) &&
+          !g_cancellable_is_cancelled (cancellable) && g_get_monotonic_time () < deadline)
+        {
+          g_string_append_printf (earlier, "%s%s", local_error->message, "; then ");
+          continue;
+        }
+      if (earlier->len > 0)
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s", earlier->str);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
 }
 
 /* RSET after a failed transaction keeps the connection; if RSET fails the
@@ -997,6 +1065,26 @@ sort_rcpt_replies (Transaction *tx,
     }
 }
 
+/* RECIPIENTS_DEFERRED when every refusal of this transaction is a 4xx
+ * and no earlier transaction delivered (a retry of the whole message then
+ * delivers nothing twice); else RECIPIENTS_REJECTED. */
+static MsgTransportError
+refusal_code (const Transaction *tx)
+{
+  if (tx->later)
+    return MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED;
+  for (guint k = 0; k < tx->pending->len; k++)
+    {
+      guint             i = g_array_index (tx->pending, guint, k);
+      const RcptResult *r = &g_array_index (tx->results, RcptResult, i);
+
+      if (r->reply != NULL && !r->deferred && msg_reply_get_code (r->reply) / 100 != 2 &&
+          msg_reply_get_code (r->reply) / 100 != 4)
+        return MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED;
+    }
+  return MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED;
+}
+
 /* A refusal before the message: with DATA already accepted only dropping
  * the connection avoids delivering an empty message (the peer sees no
  * final dot). */
@@ -1111,7 +1199,7 @@ smtp_transaction (Transaction *tx,
       g_autofree char *refused = describe_rejections (tx->e, tx->results);
 
       g_array_set_size (tx->deferred, 0);
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED,
+      g_set_error (error, MSG_TRANSPORT_ERROR, refusal_code (tx),
                    "SMTP server %s:%u refused %s (RCPT TO), so the message was sent to "
                    "%s: %s",
                    s->host, s->port,
@@ -1168,7 +1256,8 @@ smtp_deliver (MsgSmtpTransport *self,
           /* A later transaction whose recipients were all refused ends a
            * partial send like a refusal in a single transaction would. */
           if (s->send_partial &&
-              g_error_matches (local_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED))
+              (g_error_matches (local_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED) ||
+               g_error_matches (local_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_DEFERRED)))
             break;
           earlier = describe_recipients (e, tx.results, delivered);
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
@@ -1242,6 +1331,7 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
   TxResult         result;
 
   settings_load (&s, msg_transport_get_operation_configuration (transport));
+  s.transport = transport;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     {
       drop_connection (self);
@@ -1278,7 +1368,7 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
         }
       else
         {
-          self->connection = smtp_open (&s, deadline, &self->caps, cancellable, error);
+          self->connection = smtp_open_relays (&s, deadline, &self->caps, cancellable, error);
           if (self->connection == NULL)
             {
               drop_connection (self);
@@ -1366,14 +1456,8 @@ msg_smtp_transport_validate (MsgTransport *transport,
                            "No SMTP server is configured (set the smtpserver field)");
       return FALSE;
     }
+  /* Windows authentication (2) may be Kerberos, which needs no name. */
   authenticate = msg_configuration_get_int (config, "smtpauthenticate");
-  if (authenticate == 2)
-    {
-      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
-                           "NTLM authentication (smtpauthenticate=2) is not supported; "
-                           "use basic (1) over TLS");
-      return FALSE;
-    }
   if (authenticate == 1)
     {
       g_autofree char *username = msg_configuration_get_field (config, "sendusername");
