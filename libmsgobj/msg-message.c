@@ -179,6 +179,7 @@ msg_message_finalize (GObject *object)
   g_clear_pointer (&self->related, g_ptr_array_unref);
   g_clear_object (&self->built_text);
   g_clear_object (&self->built_html);
+  g_clear_object (&self->unsealed);
   if (self->attachments_model != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->attachments_model), (gpointer *) &self->attachments_model);
 
