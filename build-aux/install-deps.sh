@@ -37,7 +37,7 @@ want=(
 # scripts below.
 [ "$build_only" = 1 ] || want+=(python3-pytest libpython3.11-testsuite gjs gi-docgen openssl valgrind clang-format git
                                 python3-dkim opendkim-tools gpgsm gnupg
-                                postfix python3-aiosmtpd inn2)
+                                postfix python3-aiosmtpd sasl2-bin libsasl2-modules inn2)
 
 missing=()
 for p in "${want[@]}"; do
@@ -55,7 +55,7 @@ if [ "$check" = 1 ]; then
   exit 0
 fi
 
-servers=(postfix python3-aiosmtpd inn2)
+servers=(postfix python3-aiosmtpd sasl2-bin libsasl2-modules inn2)
 apt_missing=()
 for p in "${missing[@]}"; do
   case " ${servers[*]} " in

@@ -1644,8 +1644,7 @@ msg_body_part_get_header (MsgBodyPart *self,
   g_return_val_if_fail (MSG_IS_BODY_PART (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  if (g_ascii_strncasecmp (name, "urn:schemas:mailheader:", 23) == 0)
-    name += 23;
+  name = _msg_strip_mailheader_urn (name);
 
   return g_strdup (g_mime_object_get_header (self->object, name));
 }
@@ -1674,8 +1673,7 @@ msg_body_part_set_header (MsgBodyPart *self,
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (g_ascii_strncasecmp (name, "urn:schemas:mailheader:", 23) == 0)
-    name += 23;
+  name = _msg_strip_mailheader_urn (name);
 
   if (!_msg_check_header_name (name, error))
     return FALSE;

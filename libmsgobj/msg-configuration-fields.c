@@ -97,6 +97,7 @@ static const MsgFieldDef builtin_fields[] = {
   { "dkimheaders", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_DKIM_HEADERS, DKIM_DEFAULT_HEADERS, NULL, TRUE },
   { "dkimoversignfrom", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
   { "dkimexpiry", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
+  { "cryptooperationtimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
   { "urlconnectiontimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "30", NULL, TRUE },
   { "urloperationtimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
   { "urlmaxresourcesize", MSG_FIELD_TYPE_INT, MSG_FIELD_CHECK_BY_TYPE, "104857600", NULL, TRUE },

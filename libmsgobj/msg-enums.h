@@ -181,4 +181,42 @@ typedef enum
   MSG_REFERENCE_TYPE_LOCATION = 1,
 } MsgReferenceType;
 
+/**
+ * MsgCryptoProtocol:
+ * @MSG_CRYPTO_PROTOCOL_OPENPGP: OpenPGP (PGP/MIME, RFC 3156) with `gpg`
+ * @MSG_CRYPTO_PROTOCOL_SMIME: S/MIME (RFC 8551) with `gpgsm`
+ *
+ * The protocol of a signature or an encryption.
+ */
+typedef enum
+{
+  MSG_CRYPTO_PROTOCOL_OPENPGP,
+  MSG_CRYPTO_PROTOCOL_SMIME,
+} MsgCryptoProtocol;
+
+/**
+ * MsgSignatureStatus:
+ * @MSG_SIGNATURE_STATUS_GOOD: the signature is valid and made by the key
+ * @MSG_SIGNATURE_STATUS_BAD: the content or the signature was changed
+ * @MSG_SIGNATURE_STATUS_EXPIRED_KEY: valid, but the signer's key has expired
+ * @MSG_SIGNATURE_STATUS_EXPIRED_SIGNATURE: valid, but the signature has expired
+ * @MSG_SIGNATURE_STATUS_REVOKED_KEY: valid, but the signer's key was revoked
+ * @MSG_SIGNATURE_STATUS_NO_PUBLIC_KEY: the signer's key is not in the keyring,
+ *   so the signature could not be checked
+ * @MSG_SIGNATURE_STATUS_ERROR: the signature could not be checked otherwise
+ *
+ * What checking one signature found. Only %MSG_SIGNATURE_STATUS_GOOD
+ * means the content is what the key's owner signed.
+ */
+typedef enum
+{
+  MSG_SIGNATURE_STATUS_GOOD,
+  MSG_SIGNATURE_STATUS_BAD,
+  MSG_SIGNATURE_STATUS_EXPIRED_KEY,
+  MSG_SIGNATURE_STATUS_EXPIRED_SIGNATURE,
+  MSG_SIGNATURE_STATUS_REVOKED_KEY,
+  MSG_SIGNATURE_STATUS_NO_PUBLIC_KEY,
+  MSG_SIGNATURE_STATUS_ERROR,
+} MsgSignatureStatus;
+
 G_END_DECLS

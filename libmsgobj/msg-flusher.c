@@ -532,6 +532,10 @@ emit_progress (Run    *run,
     {
       GSource *source = g_idle_source_new ();
 
+      /* The task's own priority: the last progress is dispatched before
+       * the completion callback that the run queues after it (an idle
+       * priority would let the callback overtake it). */
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
       g_source_set_callback (source, emit_progress_cb, progress, progress_free);
       g_source_attach (source, run->context);
       g_source_unref (source);

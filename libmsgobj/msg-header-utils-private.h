@@ -32,6 +32,11 @@ char *_msg_safe_filename (const char *value);
 char *_msg_check_filename (const char *value,
                            GError    **error);
 
+/* @name without a leading `urn:schemas:mailheader:` (any case). After
+ * that prefix, a header CDO lists gets its usual spelling (“comments” is
+ * written “Comments”): the result is @name's tail or a static string. */
+const char *_msg_strip_mailheader_urn (const char *name);
+
 /* Checks a comma-separated list of newsgroup names and stores it, without
  * blanks, in @normalised. */
 gboolean _msg_check_newsgroups (const char *field,

@@ -386,3 +386,77 @@ _msg_check_newsgroups (const char *field,
   *normalised = g_string_free (g_steal_pointer (&out), FALSE);
   return TRUE;
 }
+
+#define MAILHEADER_PREFIX "urn:schemas:mailheader:"
+
+/* The headers of CDO's urn:schemas:mailheader namespace, spelled as mail
+ * spells them: the URN names them in lower case. */
+static const char *const mailheader_names[] = {
+  "Approved",
+  "Bcc",
+  "Cc",
+  "Comments",
+  "Content-Base",
+  "Content-Description",
+  "Content-Disposition",
+  "Content-ID",
+  "Content-Language",
+  "Content-Location",
+  "Content-Transfer-Encoding",
+  "Content-Type",
+  "Control",
+  "Date",
+  "Disposition",
+  "Disposition-Notification-To",
+  "Distribution",
+  "Expires",
+  "Expiry-Date",
+  "Followup-To",
+  "From",
+  "Importance",
+  "In-Reply-To",
+  "Keywords",
+  "Lines",
+  "Message-ID",
+  "MIME-Version",
+  "Newsgroups",
+  "Organization",
+  "Original-Recipient",
+  "Path",
+  "Post-Info",
+  "Posting-Version",
+  "Priority",
+  "Received",
+  "References",
+  "Relay-Version",
+  "Reply-By",
+  "Reply-To",
+  "Return-Path",
+  "Return-Receipt-To",
+  "Sender",
+  "Sensitivity",
+  "Subject",
+  "Summary",
+  "Thread-Index",
+  "Thread-Topic",
+  "To",
+  "X-Mailer",
+  "X-Message-Completed",
+  "X-Message-Flag",
+  "X-Newsreader",
+  "X-Priority",
+  "X-Unsent",
+  "Xref",
+};
+
+const char *
+_msg_strip_mailheader_urn (const char *name)
+{
+  if (g_ascii_strncasecmp (name, MAILHEADER_PREFIX, strlen (MAILHEADER_PREFIX)) != 0)
+    return name;
+  name += strlen (MAILHEADER_PREFIX);
+  for (gsize i = 0; i < G_N_ELEMENTS (mailheader_names); i++)
+    if (g_ascii_strcasecmp (name, mailheader_names[i]) == 0)
+      return mailheader_names[i];
+  return name;
+}

@@ -117,6 +117,24 @@ new_file_part (MsgMessage   *self,
   return _msg_body_part_new_for_file (path, NULL, name, error);
 }
 
+/* Adds @part (taking it) as an attachment: into the parsed tree where the
+ * message has one, else to the list the tree is built from. */
+static MsgBodyPart *
+attach (MsgMessage  *self,
+        MsgBodyPart *part)
+{
+  if (_msg_message_add_attachment_in_place (self, part))
+    g_object_unref (part);
+  else
+    {
+      _msg_message_materialise (self);
+      g_ptr_array_add (self->attachments, part);
+      self->dirty = TRUE;
+    }
+  _msg_message_attachments_changed (self);
+  return part;
+}
+
 /**
  * msg_message_add_attachment:
  * @self: a message
@@ -151,16 +169,7 @@ msg_message_add_attachment (MsgMessage *self,
   if (part == NULL)
     return NULL;
 
-  if (_msg_message_add_attachment_in_place (self, part))
-    g_object_unref (part);
-  else
-    {
-      _msg_message_materialise (self);
-      g_ptr_array_add (self->attachments, part);
-      self->dirty = TRUE;
-    }
-  _msg_message_attachments_changed (self);
-  return part;
+  return attach (self, part);
 }
 
 /**
@@ -195,16 +204,7 @@ msg_message_add_attachment_bytes (MsgMessage *self,
   if (part == NULL)
     return NULL;
 
-  if (_msg_message_add_attachment_in_place (self, part))
-    g_object_unref (part);
-  else
-    {
-      _msg_message_materialise (self);
-      g_ptr_array_add (self->attachments, part);
-      self->dirty = TRUE;
-    }
-  _msg_message_attachments_changed (self);
-  return part;
+  return attach (self, part);
 }
 
 /**

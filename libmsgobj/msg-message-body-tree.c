@@ -403,9 +403,7 @@ msg_body_part_remove_all_body_parts (MsgBodyPart *self)
 static const char *
 strip_urn (const char *field)
 {
-  if (g_ascii_strncasecmp (field, "urn:schemas:mailheader:", 23) == 0)
-    return field + 23;
-  return field;
+  return _msg_strip_mailheader_urn (field);
 }
 
 static gboolean

@@ -232,6 +232,7 @@ _msg_message_keeps_tree (MsgMessage *self)
   g_autoptr (GPtrArray) attachments = NULL;
   g_autoptr (GPtrArray) related = NULL;
 
+  _msg_message_unseal (self);
   if (self->hand_built || !self->parsed)
     return self->hand_built;
 
@@ -262,6 +263,7 @@ _msg_message_materialise (MsgMessage *self)
   GMimeObject *text;
   GMimeObject *html;
 
+  _msg_message_unseal (self);
   if (!self->parsed)
     return;
 

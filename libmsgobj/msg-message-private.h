@@ -43,6 +43,13 @@ struct _MsgMessage
   guint         auto_generate_text_body : 1;
   guint         mime_formatted : 1;
   guint         mdn_requested : 1;
+
+  /* The tree before msg_message_sign() or _encrypt() replaced it, with
+   * its flags: put back (dropping the signature) before the body is
+   * changed (msg-message-crypto.c, docs/design.md decision 18). */
+  GMimeObject *unsealed; /* (owned) (nullable) */
+  guint        unsealed_parsed : 1;
+  guint        unsealed_hand_built : 1;
 };
 
 /* One send or post of a message at a time: GMime's writes are not safe
@@ -164,5 +171,9 @@ MsgBodyPart *_msg_message_fetch_part (MsgMessage   *self,
                                       const char   *password,
                                       GCancellable *cancellable,
                                       GError      **error);
+
+/* Puts back the tree from before signing or encrypting, if any, before a
+ * change of the body (msg-message-crypto.c). */
+void _msg_message_unseal (MsgMessage *self);
 
 G_END_DECLS

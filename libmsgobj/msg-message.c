@@ -53,8 +53,6 @@
  * while it is being sent.
  */
 
-#define MAILHEADER_PREFIX "urn:schemas:mailheader:"
-
 /**
  * msg_message_error_quark:
  *
@@ -181,6 +179,7 @@ msg_message_finalize (GObject *object)
   g_clear_pointer (&self->related, g_ptr_array_unref);
   g_clear_object (&self->built_text);
   g_clear_object (&self->built_html);
+  g_clear_object (&self->unsealed);
   if (self->attachments_model != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->attachments_model), (gpointer *) &self->attachments_model);
 
@@ -1727,15 +1726,6 @@ msg_message_get_body_part (MsgMessage *self)
 
 /* Fields */
 
-static const char *
-strip_mailheader_prefix (const char *name)
-{
-  if (g_ascii_strncasecmp (name, MAILHEADER_PREFIX, strlen (MAILHEADER_PREFIX)) == 0)
-    return name + strlen (MAILHEADER_PREFIX);
-
-  return name;
-}
-
 static gboolean
 is_body_managed (const char *name)
 {
@@ -1756,6 +1746,11 @@ is_body_managed (const char *name)
  * and `MIME-Version` belong to the MIME tree (use
  * [method@Message.get_body_part]) and are refused here.
  *
+ * A `urn:schemas:mailheader:` name, which CDO writes in lower case, is
+ * written with the header's usual capitalisation when CDO lists it
+ * (`urn:schemas:mailheader:comments` sets `Comments`); another name keeps
+ * its spelling.
+ *
  * Returns: %TRUE on success; %FALSE with %MSG_MESSAGE_ERROR_INVALID_HEADER
  *   or %MSG_MESSAGE_ERROR_INVALID_ADDRESS
  */
@@ -1771,7 +1766,7 @@ msg_message_set_header (MsgMessage *self,
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  name = strip_mailheader_prefix (name);
+  name = _msg_strip_mailheader_urn (name);
   if (_msg_is_urn_field (name))
     return _msg_message_set_urn_field (self, name, value, error);
   if (!_msg_check_header_name (name, error))
@@ -1882,7 +1877,7 @@ msg_message_get_header (MsgMessage *self,
   g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  name = strip_mailheader_prefix (name);
+  name = _msg_strip_mailheader_urn (name);
   if (_msg_is_urn_field (name))
     return _msg_message_get_urn_field (self, name, NULL);
   value = g_mime_object_get_header (GMIME_OBJECT (self->mime), name);
@@ -1921,7 +1916,7 @@ msg_message_remove_header (MsgMessage *self,
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
-  name = strip_mailheader_prefix (name);
+  name = _msg_strip_mailheader_urn (name);
   if (_msg_is_urn_field (name))
     return _msg_message_remove_urn_field (self, name);
   object = GMIME_OBJECT (self->mime);

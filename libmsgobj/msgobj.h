@@ -23,5 +23,7 @@
 #include "msg-flusher.h"
 #include "msg-connection.h"
 #include "msg-transport.h"
+#include "msg-signature.h"
+#include "msg-message-crypto.h"
 
 #undef __MSGOBJ_H_INSIDE__

@@ -708,9 +708,14 @@ test_headers (void)
   value = msg_body_part_get_header (part, "X-Part");
   g_assert_null (value);
 
+  /* CDO's URN names a header in lower case: written as mail spells it. */
+  g_assert_true (msg_body_part_set_header (part, "urn:schemas:mailheader:content-description", "desc", &error));
+  g_assert_no_error (error);
+
   text = to_string (message);
   g_assert_null (strstr (text, "evil"));
   g_assert_null (strstr (text, "\r\nBcc"));
+  g_assert_nonnull (strstr (text, "\r\nContent-Description: desc\r\n"));
 }
 
 static void

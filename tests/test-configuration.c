@@ -1742,6 +1742,8 @@ test_field_audit (void)
     "dkimheaders",
     "dkimoversignfrom",
     "dkimexpiry",
+    /* PGP/MIME and S/MIME: test-crypto.c */
+    "cryptooperationtimeout",
     /* informational, read back, as in CDO (a name for the account) */
     "smtpaccountname",
     "nntpaccountname",

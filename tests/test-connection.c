@@ -83,9 +83,7 @@ static void
 assert_received (Fixture    *f,
                  const char *expected)
 {
-  g_autoptr (GBytes) bytes = msg_test_server_get_received (f->server, 0);
-  gsize            size = g_bytes_get_size (bytes);
-  g_autofree char *text = g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
+  g_autofree char *text = msg_test_server_get_received_text (f->server, 0);
 
   g_assert_cmpstr (text, ==, expected);
 }

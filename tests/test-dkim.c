@@ -218,7 +218,6 @@ test_smtp_downgrade (Fixture      *f,
   g_autoptr (MsgMessage) message = make_message (configuration);
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) received = NULL;
   g_autoptr (GString) signed_message = NULL;
   g_autofree char *wire = NULL;
   g_autofree char *port = NULL;
@@ -245,8 +244,7 @@ test_smtp_downgrade (Fixture      *f,
   report = msg_message_send (message, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (msg_test_server_wait_closed (server, 5000));
-  received = msg_test_server_get_received (server, 0);
-  wire = g_strndup (g_bytes_get_data (received, NULL), g_bytes_get_size (received));
+  wire = msg_test_server_get_received_text (server, 0);
   msg_test_server_free (server);
 
   g_assert_null (strstr (wire, "BODY=8BITMIME"));

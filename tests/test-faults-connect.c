@@ -37,24 +37,8 @@
 #define SLOW_MS 900     /* when slow.test answers: well after UNIT_MS */
 #define HEALTHY_MS 1000 /* the bound of a send that must succeed */
 #define LONG_MS 8000    /* a limit that must not be what ends the call */
-#define SLACK_MS 150    /* ε: a loaded two-core machine */
+#define SLACK_MS 250    /* ε: a loaded two-core machine, as the other fault suites */
 #define N_STALLED 40
-
-static double scale = 1;
-
-static gint64
-ms_scaled (double ms)
-{
-  return (gint64) (ms * scale);
-}
-
-static char *
-seconds_text (double ms)
-{
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-  return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, ms * scale / 1000));
-}
 
 /* The test's resolver. */
 
@@ -93,7 +77,7 @@ release_stalled (void)
 static gboolean
 wait_stalled (guint n)
 {
-  gint64   until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  gint64   until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
   gboolean reached;
 
   g_mutex_lock (&resolver_mutex);
@@ -154,7 +138,7 @@ test_resolver_lookup_by_name (GResolver    *resolver,
 
   if (g_str_equal (hostname, "slow.test"))
     {
-      g_usleep (ms_scaled (SLOW_MS) * 1000);
+      g_usleep (msg_test_ms_scaled (SLOW_MS) * 1000);
       return loopback_list ();
     }
   if (g_str_equal (hostname, "tempfail.test"))
@@ -333,8 +317,8 @@ make_transport (const char *host,
 {
   g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
   g_autofree char *port_text = g_strdup_printf ("%u", port);
-  g_autofree char *unit = seconds_text (unit_ms);
-  g_autofree char *total = total_ms > 0 ? seconds_text (total_ms) : g_strdup ("0");
+  g_autofree char *unit = msg_test_seconds_text (unit_ms);
+  g_autofree char *total = total_ms > 0 ? msg_test_seconds_text (total_ms) : g_strdup ("0");
   g_autoptr (GError) error = NULL;
   MsgTransport *transport;
 
@@ -361,7 +345,7 @@ retarget (MsgTransport  *transport,
 {
   g_autoptr (MsgConfiguration) next = msg_configuration_copy (msg_transport_get_configuration (transport));
   g_autofree char *port = g_strdup_printf ("%u", msg_test_server_get_port (server));
-  g_autofree char *unit = seconds_text (LONG_MS);
+  g_autofree char *unit = msg_test_seconds_text (LONG_MS);
 
   set_field (next, "smtpserver", "healthy.test");
   set_field (next, "smtpserverport", port);
@@ -393,18 +377,6 @@ assert_send_ok (MsgTransport *transport)
   report = msg_transport_send_message (transport, message, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (report);
-}
-
-static unsigned
-wait_sockets (unsigned expected,
-              gint64   timeout_ms)
-{
-  gint64   until = g_get_monotonic_time () + timeout_ms * 1000;
-  unsigned n;
-
-  while ((n = msg_test_count_sockets ()) != expected && g_get_monotonic_time () < until)
-    g_usleep (1000);
-  return n;
 }
 
 /* Running one send in a mode. */
@@ -453,7 +425,7 @@ static gpointer
 cancel_thread (gpointer data)
 {
   Run   *run = data;
-  gint64 until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  gint64 until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
 
   while (g_get_monotonic_time () < until)
     {
@@ -463,7 +435,7 @@ cancel_thread (gpointer data)
       g_usleep (1000);
     }
   /* Past the trigger, well inside the operation. */
-  g_usleep (ms_scaled (50) * 1000);
+  g_usleep (msg_test_ms_scaled (50) * 1000);
   if (run->mode == MODE_CANCEL_LOOP)
     g_main_context_invoke (run->context, cancel_in_loop, run->cancellable);
   else
@@ -551,13 +523,13 @@ assert_failed_in_time (const Run *run,
     {
       g_assert_error (run->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
       g_assert_cmpint (run->cancelled_at, >, 0);
-      g_assert_cmpint ((run->end - run->cancelled_at) / 1000, <=, ms_scaled (SLACK_MS));
+      g_assert_cmpint ((run->end - run->cancelled_at) / 1000, <=, msg_test_ms_scaled (SLACK_MS));
     }
   else
     {
       g_assert_error (run->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-      g_assert_cmpint ((run->end - run->start) / 1000, >=, ms_scaled (limit_ms) - 1);
-      g_assert_cmpint ((run->end - run->start) / 1000, <=, ms_scaled (limit_ms + SLACK_MS));
+      g_assert_cmpint ((run->end - run->start) / 1000, >=, msg_test_ms_scaled (limit_ms) - 1);
+      g_assert_cmpint ((run->end - run->start) / 1000, <=, msg_test_ms_scaled (limit_ms + SLACK_MS));
     }
 }
 
@@ -576,12 +548,12 @@ assert_next_send_and_baseline (MsgTransport *transport,
   assert_send_ok (transport);
   g_assert_true (msg_transport_close (transport, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) ms_scaled (LONG_MS)));
+  g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) msg_test_ms_scaled (LONG_MS)));
   g_assert_null (msg_test_server_get_error (healthy));
   g_clear_pointer (&healthy, msg_test_server_free);
   g_object_unref (transport);
-  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (1000)), ==, base_sockets);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_sockets (base_sockets, msg_test_ms_scaled (1000)), ==, base_sockets);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
 }
 
 /* DNS. */
@@ -625,7 +597,7 @@ test_dns (gconstpointer data)
       g_assert_nonnull (strstr (run.error->message, "tempfail.test"));
       g_assert_false (g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
       g_assert_false (g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
-      g_assert_cmpint ((run.end - run.start) / 1000, <=, ms_scaled (SLACK_MS));
+      g_assert_cmpint ((run.end - run.start) / 1000, <=, msg_test_ms_scaled (SLACK_MS));
     }
   else
     {
@@ -637,7 +609,7 @@ test_dns (gconstpointer data)
   if (c->fault == DNS_SLOW)
     {
       /* The late answer is dropped: nobody connects to it. */
-      g_usleep (ms_scaled (SLOW_MS + SLACK_MS) * 1000);
+      g_usleep (msg_test_ms_scaled (SLOW_MS + SLACK_MS) * 1000);
       g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 0);
     }
   release_stalled ();
@@ -718,7 +690,7 @@ test_multi (gconstpointer data)
     {
       g_assert_no_error (run.error);
       g_assert_true (run.ok);
-      g_assert_cmpint ((run.end - run.start) / 1000, <=, ms_scaled (HEALTHY_MS));
+      g_assert_cmpint ((run.end - run.start) / 1000, <=, msg_test_ms_scaled (HEALTHY_MS));
       /* The losers were closed at once: the kept connection is ours and
        * the server's socket, nothing more. */
       g_assert_cmpuint (msg_test_count_sockets (), ==, sockets + 2);
@@ -733,7 +705,7 @@ test_multi (gconstpointer data)
 
           g_assert_nonnull (strstr (run.error->message, where));
         }
-      g_assert_cmpuint (wait_sockets (sockets, ms_scaled (SLACK_MS)), ==, sockets);
+      g_assert_cmpuint (msg_test_wait_sockets (sockets, msg_test_ms_scaled (SLACK_MS)), ==, sockets);
     }
 
   g_clear_pointer (&holes, g_ptr_array_unref);
@@ -745,7 +717,7 @@ test_multi (gconstpointer data)
       g_assert_no_error (error);
     }
   if (msg_test_server_get_n_connections (server) > 0)
-    g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+    g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
   g_assert_null (msg_test_server_get_error (server));
   g_clear_pointer (&server, msg_test_server_free);
   run_clear (&run);
@@ -809,10 +781,10 @@ test_pool_starvation (void)
   g_test_message ("elapsed %" G_GINT64_FORMAT " ms", (g_get_monotonic_time () - start) / 1000);
   g_assert_no_error (error);
   g_assert_nonnull (report);
-  g_assert_cmpint ((g_get_monotonic_time () - start) / 1000, <=, ms_scaled (HEALTHY_MS));
+  g_assert_cmpint ((g_get_monotonic_time () - start) / 1000, <=, msg_test_ms_scaled (HEALTHY_MS));
   g_assert_true (msg_transport_close (transport, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
   g_assert_null (msg_test_server_get_error (server));
   g_clear_pointer (&server, msg_test_server_free);
 
@@ -853,7 +825,7 @@ blocker_thread (GTask        *task,
 static void
 block_pool (void)
 {
-  gint64 until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  gint64 until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
 
   blockers_released = FALSE;
   n_blocking = n_blockers_done = 0;
@@ -903,7 +875,7 @@ test_handshake_starved (gconstpointer data)
   assert_failed_in_time (&run, UNIT_MS);
   /* Shut down at once: the server saw the close while the handshake
    * still holds the socket. */
-  g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (SLACK_MS)));
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (SLACK_MS)));
   g_assert_null (msg_test_server_get_error (server));
 
   unblock_pool ();
@@ -951,7 +923,6 @@ main (int   argc,
   g_autoptr (GResolver) resolver = NULL;
 
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-  scale = msg_test_time_scale ();
   (void) g_main_context_default ();
   signal (SIGPIPE, SIG_IGN);
   resolver = g_object_new (test_resolver_get_type (), NULL);

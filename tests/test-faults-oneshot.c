@@ -35,22 +35,6 @@
 #define LONG_MS 8000  /* a limit that must not be what ends the call */
 #define SLACK_MS 250  /* ε */
 
-static double scale = 1;
-
-static gint64
-ms_scaled (double ms)
-{
-  return (gint64) (ms * scale);
-}
-
-static char *
-seconds_text (double ms)
-{
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-  return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, ms * scale / 1000));
-}
-
 /* Dialogues. */
 
 typedef enum
@@ -194,8 +178,8 @@ start_server (MsgTestFixture    *f,
               double             total_ms)
 {
   const char      *p = proto_names[proto];
-  g_autofree char *unit = seconds_text (LONG_MS);
-  g_autofree char *total = seconds_text (total_ms);
+  g_autofree char *unit = msg_test_seconds_text (LONG_MS);
+  g_autofree char *total = msg_test_seconds_text (total_ms);
   g_autofree char *operation_timeout = g_strconcat (p, "operationtimeout", NULL);
   g_autofree char *starttls = g_strconcat (p, "starttls", NULL);
   g_autofree char *usessl = g_strconcat (p, "usessl", NULL);
@@ -256,7 +240,7 @@ cancel_thread (gpointer data)
 {
   Run *run = data;
 
-  run->trigger_seen = msg_test_server_wait_mark (run->server, 1, (unsigned) ms_scaled (LONG_MS));
+  run->trigger_seen = msg_test_server_wait_mark (run->server, 1, (unsigned) msg_test_ms_scaled (LONG_MS));
   do_cancel (run);
   return NULL;
 }
@@ -273,7 +257,7 @@ cancel_via_loop_thread (gpointer data)
 {
   Run *run = data;
 
-  run->trigger_seen = msg_test_server_wait_mark (run->server, 1, (unsigned) ms_scaled (LONG_MS));
+  run->trigger_seen = msg_test_server_wait_mark (run->server, 1, (unsigned) msg_test_ms_scaled (LONG_MS));
   g_main_context_invoke (run->context, cancel_in_loop_cb, run);
   return NULL;
 }
@@ -348,18 +332,6 @@ run_clear (Run *run)
   g_clear_pointer (&run->context, g_main_context_unref);
 }
 
-static unsigned
-wait_sockets (unsigned expected,
-              gint64   timeout_ms)
-{
-  gint64   until = g_get_monotonic_time () + timeout_ms * 1000;
-  unsigned n;
-
-  while ((n = msg_test_count_sockets ()) > expected && g_get_monotonic_time () < until)
-    g_usleep (1000);
-  return n;
-}
-
 /* The one-shot cases. */
 
 typedef struct
@@ -408,7 +380,7 @@ test_silent_after_quit (MsgTestFixture *f,
     {
       g_assert_true (run.trigger_seen);
       g_assert_cmpint (run.cancelled_at, >, 0);
-      g_assert_cmpint ((run.end - run.cancelled_at) / 1000, <=, ms_scaled (SLACK_MS));
+      g_assert_cmpint ((run.end - run.cancelled_at) / 1000, <=, msg_test_ms_scaled (SLACK_MS));
       /* The library never resets the caller's cancellable. */
       g_assert_true (g_cancellable_is_cancelled (run.cancellable));
     }
@@ -417,11 +389,11 @@ test_silent_after_quit (MsgTestFixture *f,
       /* The server got QUIT and said nothing: the total deadline, not
        * QUIT's own limit (5 s SMTP, 2 s NNTP), ended the wait. */
       g_assert_true (msg_test_server_wait_mark (f->server, 1, 0));
-      g_assert_cmpint ((run.end - run.start) / 1000, <=, ms_scaled (TOTAL_MS + SLACK_MS));
+      g_assert_cmpint ((run.end - run.start) / 1000, <=, msg_test_ms_scaled (TOTAL_MS + SLACK_MS));
     }
   /* The socket was closed when the call returned. */
-  g_assert_true (msg_test_server_wait_closed (f->server, (unsigned) ms_scaled (SLACK_MS)));
-  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
+  g_assert_true (msg_test_server_wait_closed (f->server, (unsigned) msg_test_ms_scaled (SLACK_MS)));
+  g_assert_cmpuint (msg_test_wait_sockets (base_sockets, msg_test_ms_scaled (SLACK_MS)), ==, base_sockets);
   run_clear (&run);
 
   /* The next one-shot call works, on a fresh connection. */
@@ -455,7 +427,7 @@ test_healthy (MsgTestFixture *f,
   run_call (&run);
   g_assert_no_error (run.error);
   g_assert_nonnull (run.report);
-  g_assert_true (msg_test_server_wait_closed (f->server, (unsigned) ms_scaled (LONG_MS)));
+  g_assert_true (msg_test_server_wait_closed (f->server, (unsigned) msg_test_ms_scaled (LONG_MS)));
   run_clear (&run);
 }
 
@@ -561,7 +533,7 @@ test_resolver_error_kept (MsgTestFixture *f,
   ((TestResolver *) resolver)->code = code;
   g_resolver_set_default (resolver);
 
-  msg_connection_set_timeout (connection, LONG_MS / 1000.0 * scale);
+  msg_connection_set_timeout (connection, msg_test_ms_scaled (LONG_MS) / 1000.0);
   g_assert_false (msg_connection_connect (connection, FALSE, NULL, &error));
   assert_resolver_error (error, code, host, meaning);
   g_clear_error (&error);
@@ -629,7 +601,7 @@ warm_up (void)
           msg_message_send_async (message, NULL, warm_up_done_cb, &done);
         while (!done)
           g_main_context_iteration (NULL, TRUE);
-        msg_test_server_wait_closed (f.server, (unsigned) ms_scaled (LONG_MS));
+        msg_test_server_wait_closed (f.server, (unsigned) msg_test_ms_scaled (LONG_MS));
         g_clear_object (&f.config);
         g_clear_pointer (&f.server, msg_test_server_free);
       }
@@ -641,7 +613,6 @@ main (int   argc,
 {
   msg_test_capture_log ();
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-  scale = msg_test_time_scale ();
   /* GLib makes it (and its descriptor) for the process's life on first
    * use, which may come in the middle of a case. */
   (void) g_main_context_default ();

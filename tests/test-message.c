@@ -709,6 +709,20 @@ test_fields (void)
   text = to_string (message);
   g_assert_cmpuint (count_lines_starting (text, "X-Custom: two\r\n"), ==, 1);
   g_assert_cmpuint (count_lines_starting (text, "X-Custom:"), ==, 1);
+  g_clear_pointer (&text, g_free);
+  /* A header of CDO's mailheader namespace, named there in lower case, is
+   * written with its usual capitalisation; another keeps its spelling. */
+  g_assert_true (msg_message_set_header (message, "urn:schemas:mailheader:comments", "hello", &error));
+  g_assert_true (msg_message_set_header (message, "URN:Schemas:MailHeader:x-mailer", "test", &error));
+  g_assert_true (msg_message_set_header (message, "urn:schemas:mailheader:x-unlisted", "as is", &error));
+  g_assert_no_error (error);
+  value = msg_message_get_header (message, "Comments");
+  g_assert_cmpstr (value, ==, "hello");
+  g_clear_pointer (&value, g_free);
+  text = to_string (message);
+  g_assert_cmpuint (count_lines_starting (text, "Comments: hello\r\n"), ==, 1);
+  g_assert_cmpuint (count_lines_starting (text, "X-Mailer: test\r\n"), ==, 1);
+  g_assert_cmpuint (count_lines_starting (text, "x-unlisted: as is\r\n"), ==, 1);
 
   /* Headers owned by a property go through it. */
   g_assert_true (msg_message_set_header (message, "To", "Carol <carol@example.net>", &error));

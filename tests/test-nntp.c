@@ -31,11 +31,10 @@ static void
 start_multi (Fixture           *f,
              const char *const *scripts)
 {
-  /* Generous, as in test-smtp.c: under valgrind on a loaded two-core
+  /* Generous (msg_test_fixture_start): under valgrind on a loaded two-core
    * machine a STARTTLS handshake took 1.6 s and more, and failed against
-   * the 2 s this once was. Tests of the clocks set their own limits. */
-  msg_test_fixture_start_server (f, "nntp", scripts, "10");
-  make_transport (f);
+   * the 2 s this once was. */
+  msg_test_fixture_start (f, "nntp", scripts);
 }
 
 static void
@@ -95,10 +94,7 @@ static char *
 received (Fixture *f,
           unsigned index)
 {
-  g_autoptr (GBytes) bytes = msg_test_server_get_received (f->server, index);
-  gsize size = g_bytes_get_size (bytes);
-
-  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
+  return msg_test_server_get_received_text (f->server, index);
 }
 
 /* Whether a line of @article's header starts with @prefix. */

@@ -44,10 +44,7 @@ start (Fixture    *f,
 {
   const char *const scripts[] = { script, NULL };
 
-  msg_test_fixture_start_server (f, protocol, scripts, "10");
-  if (g_str_equal (protocol, "smtp"))
-    msg_test_set_field (f, "smtpehloname", "client.example.test");
-  msg_test_fixture_make_transport (f, protocol);
+  msg_test_fixture_start (f, protocol, scripts);
 }
 
 static void
@@ -122,10 +119,7 @@ transfer_ok (Fixture *f,
 static char *
 received (Fixture *f)
 {
-  g_autoptr (GBytes) bytes = msg_test_server_get_received (f->server, 0);
-  gsize size = bytes != NULL ? g_bytes_get_size (bytes) : 0;
-
-  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
+  return msg_test_server_get_received_text (f->server, 0);
 }
 
 /* The decoded word after @prefix in what the server received. */
@@ -257,6 +251,113 @@ test_smtp_scram_plus (Fixture      *f,
   first_text = g_strndup (g_bytes_get_data (first, NULL), g_bytes_get_size (first));
   g_assert_true (g_str_has_prefix (first_text, "p=tls-exporter,,n=user,r=") ||
                  g_str_has_prefix (first_text, "p=tls-unique,,n=user,r="));
+}
+
+/* STARTTLS, then AUTH offering @mechs and the SASL step @sasl. */
+#define TLS_AUTH(mechs, sasl)                              \
+  GREETING "expect EHLO\nline 250-mx\nline 250 STARTTLS\n" \
+           "expect STARTTLS\nline 220 go\nstarttls\n"      \
+           "expect EHLO\nline 250-mx\nline 250 AUTH " mechs "\n" sasl
+
+static char *
+first_scram_message (Fixture    *f,
+                     const char *command)
+{
+  g_autoptr (GBytes) first = received_b64_after (f, command);
+
+  return g_strndup (g_bytes_get_data (first, NULL), g_bytes_get_size (first));
+}
+
+static void
+test_smtp_scram_gs2_y_stripped (Fixture      *f,
+                                gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *first = NULL;
+
+  g_test_summary ("Over TLS with no -PLUS offered the client sends the GS2 flag \"y\" "
+                  "(RFC 5802 section 6): a server that does bind the channel, whose -PLUS "
+                  "offer was stripped on the way, refuses the downgrade.");
+  start (f, "smtp", TLS_AUTH ("PLAIN SCRAM-SHA-256", SCRAM_SMTP ("SCRAM-SHA-256", "pencil")));
+  set_smtp_auth (f, "basic", "user", "pencil");
+  error = transfer (f, FALSE);
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  g_assert_null (strstr (error->message, "pencil"));
+  first = first_scram_message (f, "AUTH SCRAM-SHA-256 ");
+  g_assert_true (g_str_has_prefix (first, "y,,n=user,r="));
+}
+
+static void
+test_smtp_scram_gs2_y_accepted (Fixture      *f,
+                                gconstpointer data)
+{
+  const char      *mechanism = data;
+  g_autofree char *command = g_strdup_printf ("AUTH %s ", mechanism);
+  g_autofree char *script = g_strdup_printf (TLS_AUTH ("%s", "sasl-nocb %s user pencil 334 235 535\n")
+                                                 TRANSACTION_ONE,
+                                             mechanism, mechanism);
+  g_autofree char *first = NULL;
+  g_autofree char *wire = NULL;
+
+  g_test_summary ("With \"y\" a server without channel binding accepts the exchange: the "
+                  "proof over the \"y\" header is right and the server's signature is "
+                  "checked against it.");
+  start (f, "smtp", script);
+  set_smtp_auth (f, "basic", "user", "pencil");
+  msg_test_set_field (f, "smtpauthmechanisms", mechanism);
+  transfer_ok (f, FALSE);
+  first = first_scram_message (f, command);
+  g_assert_true (g_str_has_prefix (first, "y,,n=user,r="));
+  /* c= of the client-final message is base64 of "y,,". */
+  wire = received (f);
+  g_assert_nonnull (strstr (wire, "\r\nYz1lU3dz")); /* "c=eSws" */
+  assert_not_traced ("pencil");
+}
+
+static void
+test_smtp_scram_gs2_y_server_error (Fixture      *f,
+                                    gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("With \"y\", a server-final \"e=...\" is still a clear error.");
+  start (f, "smtp", TLS_AUTH ("SCRAM-SHA-256", "sasl-nocb SCRAM-SHA-256 user pencil 334 235 535 other-error\n"));
+  set_smtp_auth (f, "basic", "user", "pencil");
+  error = transfer (f, FALSE);
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  g_assert_nonnull (strstr (error->message, "the server said other-error"));
+}
+
+static void
+test_smtp_scram_gs2_y_wrong_password (Fixture      *f,
+                                      gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("With \"y\", a wrong password is refused by the server (535).");
+  start (f, "smtp", TLS_AUTH ("SCRAM-SHA-256", "sasl-nocb SCRAM-SHA-256 user pencil 334 235 535\n"));
+  set_smtp_auth (f, "basic", "user", "Wr0ng-crayon");
+  error = transfer (f, FALSE);
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED);
+  g_assert_null (strstr (error->message, "Wr0ng-crayon"));
+  assert_not_traced ("Wr0ng-crayon");
+}
+
+static void
+test_smtp_scram_pinned_plain_scram_n (Fixture      *f,
+                                      gconstpointer data)
+{
+  g_autofree char *first = NULL;
+
+  g_test_summary ("-PLUS offered but SCRAM-SHA-256 pinned: the flag stays \"n\" (the client "
+                  "saw -PLUS) and a channel-binding server accepts.");
+  start (f, "smtp",
+         TLS_AUTH ("SCRAM-SHA-256 SCRAM-SHA-256-PLUS", SCRAM_SMTP ("SCRAM-SHA-256", "pencil")) TRANSACTION_ONE);
+  set_smtp_auth (f, "basic", "user", "pencil");
+  msg_test_set_field (f, "smtpauthmechanisms", "SCRAM-SHA-256");
+  transfer_ok (f, FALSE);
+  first = first_scram_message (f, "AUTH SCRAM-SHA-256 ");
+  g_assert_true (g_str_has_prefix (first, "n,,n=user,r="));
 }
 
 static void
@@ -683,6 +784,26 @@ test_nntp_scram_sha_256 (Fixture      *f,
 }
 
 static void
+test_nntp_scram_gs2_y_283 (Fixture      *f,
+                           gconstpointer data)
+{
+  g_autofree char *first = NULL;
+
+  g_test_summary ("NNTP over STARTTLS without -PLUS offered: GS2 \"y\", and the server "
+                  "signature carried by 283 is checked against the rewritten exchange.");
+  start (f, "nntp",
+         "line 200 ready\nexpect CAPABILITIES\n"
+         "send 101 caps\\r\\nVERSION 2\\r\\nREADER\\r\\nSTARTTLS\\r\\n.\\r\\n\n"
+         "expect STARTTLS\nline 382 go\nstarttls\nexpect CAPABILITIES\n"
+         "send 101 caps\\r\\nVERSION 2\\r\\nREADER\\r\\nAUTHINFO SASL\\r\\nSASL SCRAM-SHA-1\\r\\n.\\r\\n\n"
+         "sasl-nocb SCRAM-SHA-1 user pencil 383 283 481\n" POST_OK QUIT);
+  set_nntp_auth (f, "basic", "user", "pencil");
+  transfer_ok (f, TRUE);
+  first = first_scram_message (f, "AUTHINFO SASL SCRAM-SHA-1 ");
+  g_assert_true (g_str_has_prefix (first, "y,,n=user,r="));
+}
+
+static void
 test_nntp_scram_283 (Fixture      *f,
                      gconstpointer data)
 {
@@ -811,6 +932,14 @@ main (int    argc,
   ADD ("/sasl/smtp/scram-wrong-password", test_smtp_scram_wrong_password);
   ADD ("/sasl/smtp/scram-error", test_smtp_scram_error);
   ADD ("/sasl/smtp/scram-plus", test_smtp_scram_plus);
+  ADD ("/sasl/smtp/scram-gs2-y-stripped", test_smtp_scram_gs2_y_stripped);
+  g_test_add ("/sasl/smtp/scram-gs2-y-accepted/sha-256", Fixture, "SCRAM-SHA-256", msg_test_fixture_setup,
+              test_smtp_scram_gs2_y_accepted, msg_test_fixture_teardown);
+  g_test_add ("/sasl/smtp/scram-gs2-y-accepted/sha-1", Fixture, "SCRAM-SHA-1", msg_test_fixture_setup,
+              test_smtp_scram_gs2_y_accepted, msg_test_fixture_teardown);
+  ADD ("/sasl/smtp/scram-gs2-y-server-error", test_smtp_scram_gs2_y_server_error);
+  ADD ("/sasl/smtp/scram-gs2-y-wrong-password", test_smtp_scram_gs2_y_wrong_password);
+  ADD ("/sasl/smtp/scram-pinned-plain-scram-n", test_smtp_scram_pinned_plain_scram_n);
   ADD ("/sasl/smtp/scram-needs-tls", test_smtp_scram_needs_tls);
   ADD ("/sasl/smtp/pinned-not-offered", test_smtp_pinned_not_offered);
   ADD ("/sasl/smtp/initial-response-asked-again", test_smtp_initial_response_asked_again);
@@ -821,6 +950,7 @@ main (int    argc,
   ADD ("/sasl/smtp/oauthbearer-refused", test_smtp_oauthbearer_refused);
   ADD ("/sasl/nntp/scram-sha-256", test_nntp_scram_sha_256);
   ADD ("/sasl/nntp/scram-283", test_nntp_scram_283);
+  ADD ("/sasl/nntp/scram-gs2-y-283", test_nntp_scram_gs2_y_283);
   ADD ("/sasl/smtp/scram-no-signature", test_smtp_scram_no_signature);
   ADD ("/sasl/smtp/need-token-bounded", test_smtp_need_token_bounded);
   ADD ("/sasl/smtp/xoauth2-refresh", test_smtp_xoauth2_refresh);

@@ -174,21 +174,17 @@ through_smtp (Fixture    *f,
   const char *const scripts[] = { GREETING EHLO_BASIC TRANSACTION_BOB, NULL };
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgSendReport) report = NULL;
-  g_autoptr (GBytes) bytes = NULL;
   g_autofree char *wire = NULL;
   const char      *data;
 
-  msg_test_fixture_start_server (f, "smtp", scripts, "10");
-  msg_test_set_field (f, "smtpehloname", "client.example.test");
-  msg_test_fixture_make_transport (f, "smtp");
+  msg_test_fixture_start (f, "smtp", scripts);
   report = msg_transport_send_message (f->transport, message, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (report);
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 5000));
 
-  bytes = msg_test_server_get_received (f->server, 0);
-  wire = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  wire = msg_test_server_get_received_text (f->server, 0);
   data = strstr (wire, "DATA\r\n");
   g_assert_nonnull (data);
   return header_block (data + strlen ("DATA\r\n"));

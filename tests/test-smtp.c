@@ -18,11 +18,7 @@ static void
 start_multi (Fixture           *f,
              const char *const *scripts)
 {
-  /* Generous: TLS handshakes under valgrind on a loaded machine are slow.
-   * Tests of the clocks set their own limits. */
-  msg_test_fixture_start_server (f, "smtp", scripts, "10");
-  msg_test_set_field (f, "smtpehloname", "client.example.test");
-  msg_test_fixture_make_transport (f, "smtp");
+  msg_test_fixture_start (f, "smtp", scripts);
 }
 
 static void
@@ -90,10 +86,7 @@ static char *
 received (Fixture *f,
           unsigned index)
 {
-  g_autoptr (GBytes) bytes = msg_test_server_get_received (f->server, index);
-  gsize size = bytes != NULL ? g_bytes_get_size (bytes) : 0;
-
-  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
+  return msg_test_server_get_received_text (f->server, index);
 }
 
 static gboolean

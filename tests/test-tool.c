@@ -438,12 +438,15 @@ test_send_headers (void)
                                                      "--sender", "secretary@example.test",
                                                      "--header", "X-Ticket: 42",
                                                      "-H", "urn:schemas:mailheader:x-colour:blue",
+                                                     "-H", "urn:schemas:mailheader:comments:hello",
                                                      "--importance", "high", "--keywords", "one, two",
                                                      "--mdn", NULL });
   g_assert_nonnull (strstr (eml, "\r\nReply-To: replies@example.test\r\n"));
   g_assert_nonnull (strstr (eml, "\r\nSender: secretary@example.test\r\n"));
   g_assert_nonnull (strstr (eml, "\r\nX-Ticket: 42\r\n"));
   g_assert_nonnull (strstr (eml, "\r\nx-colour: blue\r\n"));
+  /* A header CDO's URN names in lower case is written as mail spells it. */
+  g_assert_nonnull (strstr (eml, "\r\nComments: hello\r\n"));
   g_assert_nonnull (strstr (eml, "\r\nImportance: high\r\n"));
   g_assert_nonnull (strstr (eml, "\r\nKeywords: one, two\r\n"));
   g_assert_nonnull (strstr (eml, "\r\nDisposition-Notification-To: alice@example.test\r\n"));

@@ -104,6 +104,32 @@ msg_test_time_scale (void)
   return scale >= 1 ? scale : 1;
 }
 
+gint64
+msg_test_ms_scaled (double ms)
+{
+  return (gint64) (ms * msg_test_time_scale ());
+}
+
+char *
+msg_test_seconds_text (double ms)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, ms * msg_test_time_scale () / 1000));
+}
+
+unsigned
+msg_test_wait_sockets (unsigned expected,
+                       gint64   timeout_ms)
+{
+  gint64   until = g_get_monotonic_time () + timeout_ms * 1000;
+  unsigned n;
+
+  while ((n = msg_test_count_sockets ()) != expected && g_get_monotonic_time () < until)
+    g_usleep (1000);
+  return n;
+}
+
 unsigned
 msg_test_wait_fds (unsigned expected,
                    unsigned timeout_ms)
@@ -343,7 +369,7 @@ msg_test_fixture_teardown (MsgTestFixture *f,
     {
       g_autofree char *server_error = NULL;
 
-      g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+      g_assert_true (msg_test_server_wait_idle (f->server, 2000));
       server_error = msg_test_server_get_error (f->server);
       g_assert_cmpstr (server_error, ==, NULL);
       g_clear_pointer (&f->server, msg_test_server_free);
@@ -475,4 +501,15 @@ msg_test_black_hole_free (GPtrArray *sockets)
   for (guint i = 0; i < sockets->len; i++)
     g_socket_close (sockets->pdata[i], NULL);
   g_ptr_array_unref (sockets);
+}
+
+void
+msg_test_fixture_start (MsgTestFixture    *f,
+                        const char        *protocol,
+                        const char *const *scripts)
+{
+  msg_test_fixture_start_server (f, protocol, scripts, "10");
+  if (g_str_equal (protocol, "smtp"))
+    msg_test_set_field (f, "smtpehloname", "client.example.test");
+  msg_test_fixture_make_transport (f, protocol);
 }

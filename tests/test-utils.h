@@ -37,6 +37,18 @@ unsigned msg_test_count_sockets (void);
  * runs such as valgrind's), else 1. */
 double msg_test_time_scale (void);
 
+/* @ms milliseconds scaled by msg_test_time_scale(), as a whole number. */
+gint64 msg_test_ms_scaled (double ms);
+
+/* @ms milliseconds scaled by msg_test_time_scale(), in seconds as a
+ * configuration field takes them ("1.5"). */
+char *msg_test_seconds_text (double ms);
+
+/* Waits up to @timeout_ms for the number of open sockets to be
+ * @expected; returns the count at the end. */
+unsigned msg_test_wait_sockets (unsigned expected,
+                                gint64   timeout_ms);
+
 /* Asserts that @start_us (from g_get_monotonic_time) is at most
  * @limit_ms milliseconds ago, @limit_ms scaled by msg_test_time_scale()
  * (under valgrind the work around a time-out runs many times slower). */
@@ -137,5 +149,13 @@ void msg_test_fixture_start_server (MsgTestFixture    *f,
 /* The transport @protocol for f->config. */
 void msg_test_fixture_make_transport (MsgTestFixture *f,
                                       const char     *protocol);
+
+/* msg_test_fixture_start_server() with a 10 s connection timeout (generous:
+ * TLS handshakes under valgrind on a loaded machine are slow; tests of the
+ * clocks set their own limits), for SMTP a fixed EHLO name
+ * (client.example.test), then the transport. */
+void msg_test_fixture_start (MsgTestFixture    *f,
+                             const char        *protocol,
+                             const char *const *scripts);
 
 G_END_DECLS

@@ -446,6 +446,33 @@ build_message (MsgConfiguration *configuration,
   return g_steal_pointer (&message);
 }
 
+/* --sign, --encrypt: PGP/MIME or S/MIME, after the body is complete. */
+static gboolean
+apply_crypto_options (MsgMessage *message,
+                      GError    **error)
+{
+  MsgCryptoProtocol protocol = opts.smime ? MSG_CRYPTO_PROTOCOL_SMIME : MSG_CRYPTO_PROTOCOL_OPENPGP;
+  g_autofree char  *from = NULL;
+
+  if (!opts.sign && !opts.encrypt)
+    return TRUE;
+  if (opts.sign)
+    {
+      from = msg_message_get_from (message);
+      if (from == NULL || from[0] == '\0')
+        {
+          g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                               "--sign signs with the key of the From address: give --from");
+          return FALSE;
+        }
+    }
+  if (opts.sign && opts.encrypt)
+    return msg_message_sign_and_encrypt (message, protocol, from, NULL, NULL, error);
+  if (opts.sign)
+    return msg_message_sign (message, protocol, from, NULL, error);
+  return msg_message_encrypt (message, protocol, NULL, NULL, error);
+}
+
 typedef struct
 {
   GMainLoop     *loop;
@@ -535,7 +562,7 @@ command_send (gboolean    post,
       !set_password_from_file (configuration, post ? "postpassword" : "sendpassword", &error))
     return fail (error);
   message = build_message (configuration, mode, source, &error);
-  if (message == NULL)
+  if (message == NULL || !apply_crypto_options (message, &error))
     return fail (error);
 
   name = msg_configuration_get_field (configuration, post ? "postusing" : "sendusing");

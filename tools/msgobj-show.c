@@ -138,6 +138,43 @@ append_json_part (GString     *out,
 
 /* {"headers":[[name,value]…],"body":{part}}: every header in order
  * (names repeat), values decoded. */
+/* "signatures": one object per signature of a signed message; nothing
+ * for a message that is not signed. */
+static void
+append_json_signatures (GString    *out,
+                        MsgMessage *message)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GEnumClass) klass = g_type_class_ref (MSG_TYPE_SIGNATURE_STATUS);
+  GList *signatures = msg_message_verify (message, NULL, &error);
+
+  if (g_error_matches (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NOT_SIGNED))
+    return;
+  g_string_append (out, ",\"signatures\":[");
+  for (GList *l = signatures; l != NULL; l = l->next)
+    {
+      MsgSignature *signature = l->data;
+      GEnumValue   *value = g_enum_get_value (klass, msg_signature_get_status (signature));
+
+      g_string_append (out, l != signatures ? ",{\"status\":" : "{\"status\":");
+      append_json_string (out, value->value_nick);
+      g_string_append (out, ",\"user_id\":");
+      append_json_string (out, msg_signature_get_user_id (signature));
+      g_string_append (out, ",\"address\":");
+      append_json_string (out, msg_signature_get_address (signature));
+      g_string_append (out, ",\"fingerprint\":");
+      append_json_string (out, msg_signature_get_fingerprint (signature));
+      g_string_append_printf (out, ",\"created\":%" G_GINT64_FORMAT "}", msg_signature_get_created (signature));
+    }
+  g_string_append_c (out, ']');
+  if (error != NULL)
+    {
+      g_string_append (out, ",\"signatures_error\":");
+      append_json_string (out, error->message);
+    }
+  g_list_free_full (signatures, g_object_unref);
+}
+
 static void
 print_json (MsgMessage *message)
 {
@@ -163,6 +200,7 @@ print_json (MsgMessage *message)
     append_json_part (out, root);
   else
     g_string_append (out, "null");
+  append_json_signatures (out, message);
   g_string_append (out, "}\n");
   fwrite (out->str, 1, out->len, stdout);
 }
@@ -282,6 +320,35 @@ print_raw (const char *path)
   return EXIT_OK;
 }
 
+/* A "Signature:" line for each signature of a signed message. */
+static void
+print_signatures (MsgMessage *message)
+{
+  g_autoptr (GError) error = NULL;
+  GList *signatures = msg_message_verify (message, NULL, &error);
+
+  if (error != NULL && !g_error_matches (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NOT_SIGNED))
+    {
+      g_autofree char *shown = escape_controls (error->message);
+
+      g_print ("Signature: not checked: %s\n", shown);
+    }
+  for (GList *l = signatures; l != NULL; l = l->next)
+    {
+      MsgSignature *signature = l->data;
+      g_autoptr (GEnumClass) klass = g_type_class_ref (MSG_TYPE_SIGNATURE_STATUS);
+      GEnumValue      *value = g_enum_get_value (klass, msg_signature_get_status (signature));
+      const char      *status = value->value_nick;
+      g_autofree char *user_id = escape_controls (msg_signature_get_user_id (signature));
+      g_autoptr (GDateTime) created = g_date_time_new_from_unix_utc (msg_signature_get_created (signature));
+      g_autofree char *when = created != NULL ? g_date_time_format_iso8601 (created) : g_strdup ("?");
+
+      g_print ("Signature: %s%s%s, key %s, made %s\n", status, user_id[0] != '\0' ? " by " : "", user_id,
+               msg_signature_get_fingerprint (signature), when);
+    }
+  g_list_free_full (signatures, g_object_unref);
+}
+
 int
 command_show (const char *path)
 {
@@ -333,6 +400,7 @@ command_show (const char *path)
           g_print ("%s: %s\n", headers[i], shown);
         }
     }
+  print_signatures (message);
   g_print ("\n");
   root = msg_message_get_body_part (message);
   if (root != NULL)

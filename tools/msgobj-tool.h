@@ -51,6 +51,9 @@ typedef struct
   gboolean quiet;
   gboolean verbose;
   gboolean dkim;
+  gboolean sign;
+  gboolean encrypt;
+  gboolean smime;
   char    *domain;
   char    *selector;
   char    *algorithm;

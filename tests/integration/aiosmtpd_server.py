@@ -16,6 +16,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import signal
 import ssl
 import sys
@@ -24,8 +25,10 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Handler:
-    def __init__(self, state, reject, queue_prefix, pipelining, max_recipients):
+    def __init__(self, state, reject, queue_prefix, pipelining, max_recipients,
+                 oauth_token=None):
         self.state = state
+        self.oauth_token = oauth_token
         self.max_recipients = max_recipients
         self.pipelining = pipelining
         self.reject = {a.lower() for a in reject}
@@ -50,6 +53,39 @@ class Handler:
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 Ok"
+
+    # OAuth 2 (--oauth-token): aiosmtpd calls a handler's auth_<NAME>
+    # methods for AUTH <NAME>. A wrong token gets RFC 7628's error JSON as
+    # a challenge, then 535 once the client has answered it.
+    async def auth_XOAUTH2(self, server, args):
+        return await self._oauth(server, args, "XOAUTH2")
+
+    async def auth_OAUTHBEARER(self, server, args):
+        return await self._oauth(server, args, "OAUTHBEARER")
+
+    async def _oauth(self, server, args, mechanism):
+        if len(args) > 1:
+            try:
+                line = base64.b64decode(args[1], validate=True)
+            except ValueError:
+                return AuthResult(success=False, handled=False)
+        else:
+            line = await server.challenge_auth("")
+            if not isinstance(line, bytes):
+                return AuthResult(success=False, handled=True)
+        text = line.decode("utf-8", "replace")
+        user = re.search(r"(?:^user=|^n,a=)([^\x01,]*)", text)
+        token = re.search(r"\x01auth=Bearer ([^\x01]*)\x01", text)
+        login = user.group(1) if user else ""
+        ok = token is not None and token.group(1) == self.oauth_token
+        with open(os.path.join(self.state, "auth.log"), "a") as f:
+            f.write("%s %s %s\n" % (mechanism, login, "ok" if ok else "fail"))
+        if ok:
+            return AuthResult(success=True, auth_data={"login": login, "mechanism": mechanism})
+        error = json.dumps({"status": "invalid_token", "schemes": "bearer", "scope": "mail"})
+        if not isinstance(await server.challenge_auth(error), bytes):
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False)
 
     async def handle_DATA(self, server, session, envelope):
         n = next(self.counter)
@@ -107,6 +143,8 @@ def main():
     parser.add_argument("--implicit-tls", action="store_true",
                         help="TLS from the first byte (SMTPS) instead of STARTTLS")
     parser.add_argument("--auth", action="append", default=[], metavar="USER:PASSWORD")
+    parser.add_argument("--oauth-token", metavar="TOKEN",
+                        help="offer XOAUTH2 and OAUTHBEARER, accepting this token")
     parser.add_argument("--auth-plaintext", action="store_true",
                         help="offer AUTH without TLS")
     parser.add_argument("--reject", action="append", default=[], metavar="ADDRESS",
@@ -134,7 +172,7 @@ def main():
 
     credentials = dict(c.split(":", 1) for c in args.auth)
     handler = Handler(args.state, args.reject, args.queue_prefix, args.pipelining,
-                      args.max_recipients)
+                      args.max_recipients, args.oauth_token)
     authenticator = Authenticator(args.state, credentials) if credentials else None
 
     def factory():
@@ -145,6 +183,8 @@ def main():
                     tls_context=None if args.implicit_tls else tls_context,
                     require_starttls=args.require_starttls,
                     authenticator=authenticator,
+                    auth_exclude_mechanism=(None if args.oauth_token
+                                            else ["XOAUTH2", "OAUTHBEARER"]),
                     # With implicit TLS aiosmtpd does not know the channel
                     # is encrypted: let it offer AUTH.
                     auth_require_tls=not (args.auth_plaintext or args.implicit_tls),

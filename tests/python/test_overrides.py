@@ -139,6 +139,93 @@ def test_unchecked_properties_unchanged():
         message.set_to("bob <")
 
 
+# A str goes to C NUL-terminated: PyGObject would pass "a\0b" as "a". Each
+# (object, method, arguments, the argument named in the error, code).
+def _part():
+    message = MsgObj.Message()
+    message.set_text_body("x")
+    return message.get_text_body_part()
+
+
+HEADER = MsgObj.MessageError.INVALID_HEADER
+ATTACHMENT = MsgObj.MessageError.INVALID_ATTACHMENT
+CONFIG = MsgObj.ConfigurationError.INVALID_VALUE
+NUL_CALLS = [
+    (MsgObj.Message, "set_header", ("X-Test", "a\0b"), "value", HEADER),
+    (MsgObj.Message, "set_header", ("X-Te\0st", "ab"), "name", HEADER),
+    (MsgObj.Message, "set_subject", ("ok\0\r\nBcc: y@evil.example",), "subject", HEADER),
+    (MsgObj.Message, "set_from", ("a@example.org\0",), "from", HEADER),
+    (MsgObj.Message, "set_to", ("a@example.org\0, b@evil.example",), "to", HEADER),
+    (MsgObj.Message, "set_cc", ("\0a@example.org",), "cc", HEADER),
+    (MsgObj.Message, "set_bcc", ("a@example.org\0",), "bcc", HEADER),
+    (MsgObj.Message, "set_reply_to", ("a@example.org\0",), "reply_to", HEADER),
+    (MsgObj.Message, "set_newsgroups", ("a.b\0c",), "newsgroups", HEADER),
+    (MsgObj.Message, "set_keywords", ("k\0",), "keywords", HEADER),
+    (MsgObj.Message, "set_text_body", ("body\0cut",), "text_body", HEADER),
+    (MsgObj.Message, "set_html_body", ("<p>\0</p>",), "html_body", HEADER),
+    (MsgObj.Message, "add_attachment_bytes",
+     (GLib.Bytes.new(b"x"), "a\0.txt", "text/plain"), "filename", ATTACHMENT),
+    (MsgObj.Message, "add_attachment", ("/etc/hostname\0.txt",), "path_or_uri", ATTACHMENT),
+    (_part, "set_header", ("X-Test", "a\0b"), "value", HEADER),
+    (_part, "set_filename", ("a\0.txt",), "filename", HEADER),
+    (_part, "set_charset", ("utf-8\0",), "charset", HEADER),
+    (_part, "set_field_parameter", ("Content-Type", "name", "a\0b"), "value", HEADER),
+    (_part, "set_field_parameter", ("Content-Type", "na\0me", "ab"), "parameter", HEADER),
+    (MsgObj.Configuration, "set_field", ("smtpserver", "mail\0.evil.example"), "value", CONFIG),
+    (MsgObj.Configuration, "set_field_value", ("smtpserver", "mail\0x"), "value", CONFIG),
+    (MsgObj.Configuration, "set_field_value", ("smtpserver\0", "mail"), "name", CONFIG),
+    (MsgObj.Configuration, "set_fields", ({"smtpserver": "a\0b"},), "fields", CONFIG),
+]
+
+
+@pytest.mark.parametrize("make,method,args,argument,code", NUL_CALLS,
+                         ids=["%s-%d" % (c[1], i) for i, c in enumerate(NUL_CALLS)])
+def test_nul_refused(make, method, args, argument, code):
+    target = make()
+    with pytest.raises(ValueError) as excinfo:
+        getattr(target, method)(*args)
+    error = excinfo.value
+    assert isinstance(error, MsgObj.ArgumentError)
+    assert isinstance(error, GLib.Error) and error.code == code
+    assert "argument %s " % argument in error.message
+    assert method + "()" in error.message
+
+
+def test_nul_refused_leaves_the_object_unchanged():
+    message = MsgObj.Message(subject="kept")
+    with pytest.raises(ValueError):
+        message.set_subject("new\0")
+    with pytest.raises(ValueError):
+        message.set_header("X-Test", "a\0b")
+    assert message.get_subject() == "kept"
+    assert message.get_header("X-Test") is None
+    # Keyword arguments are checked too, and a value without NUL passes.
+    with pytest.raises(ValueError, match="argument value "):
+        message.set_header(name="X-Test", value="a\0b")
+    message.set_header(name="X-Test", value="ab")
+    assert message.get_header("X-Test") == "ab"
+    config = MsgObj.Configuration(smtpserver="mail.example.org")
+    with pytest.raises(ValueError, match="smtpserver"):
+        MsgObj.Configuration(smtpserver="mail\0.example.org")
+    assert config.get_field("smtpserver") == "mail.example.org"
+
+
+@pytest.mark.parametrize("how", ["constructor", "props", "set_property", "set_properties"])
+def test_nul_refused_in_properties(how):
+    # text-body is not a checked property: the GValue would be cut too.
+    message = MsgObj.Message(text_body="kept")
+    with pytest.raises(ValueError, match="property text-body"):
+        if how == "constructor":
+            MsgObj.Message(text_body="a\0b")
+        elif how == "props":
+            message.props.text_body = "a\0b"
+        elif how == "set_property":
+            message.set_property("text-body", "a\0b")
+        else:
+            message.set_properties(text_body="a\0b")
+    assert message.props.text_body == "kept"
+
+
 def make_message(config, subject):
     return MsgObj.Message(from_="Alice <alice@example.test>", to="bob@example.test",
                           subject=subject, text_body="Hello.\n",

@@ -363,10 +363,13 @@ sasl_initial_response (const char *line,
 /* "sasl MECH USER PASSWORD CONT OK FAIL [E]": reads the command that
  * starts MECH and plays GNU SASL's server side with USER and PASSWORD,
  * writing "CONT challenge" lines and at the end "OK ..." or "FAIL ...";
- * with E, a SCRAM server-final message becomes "e=E" and the end FAIL. */
+ * with E, a SCRAM server-final message becomes "e=E" and the end FAIL.
+ * Over TLS the server knows the channel binding (so it refuses a SCRAM
+ * client's GS2 "y"), except with "sasl-nocb": a server without it. */
 static gboolean
 conn_sasl (Conn       *c,
-           const char *arg)
+           const char *arg,
+           gboolean    bind)
 {
   g_auto (GStrv) args = g_strsplit (arg, " ", 7);
   g_autofree char *line = NULL;
@@ -399,7 +402,8 @@ conn_sasl (Conn       *c,
   /* The salts of RFC 5802's (SHA-1) and RFC 7677's (SHA-256) examples. */
   gsasl_property_set (session, GSASL_SCRAM_SALT,
                       g_str_has_prefix (args[0], "SCRAM-SHA-1") ? "QSXCR+Q6sek8bf92" : "W22ZaJ0SNY7soEsUEjb6gQ==");
-  sasl_set_channel_binding (c, session);
+  if (bind)
+    sasl_set_channel_binding (c, session);
   for (;;)
     {
       char            *out = NULL;
@@ -523,7 +527,9 @@ conn_step (Conn       *c,
       return TRUE;
     }
   else if (g_str_equal (verb, "sasl"))
-    return conn_sasl (c, arg);
+    return conn_sasl (c, arg, TRUE);
+  else if (g_str_equal (verb, "sasl-nocb"))
+    return conn_sasl (c, arg, FALSE);
   else if (g_str_equal (verb, "read"))
     {
       unsigned n = (unsigned) g_ascii_strtoull (arg, NULL, 10);
@@ -863,13 +869,13 @@ msg_test_server_get_port (MsgTestServer *self)
   return self->port;
 }
 
-/* Returns TRUE once every accepted connection's script has ended with
- * the client's close observed and no connection waits in the backlog
- * (immediately when none was ever made). A no-accept server has nothing
- * to observe and returns TRUE. */
-gboolean
-msg_test_server_wait_closed (MsgTestServer *self,
-                             unsigned       timeout_ms)
+/* Waits until every accepted connection's script has ended with the
+ * client's close observed and no connection waits in the backlog; with
+ * @need_one, until at least one connection has been accepted, too. */
+static gboolean
+server_wait_finished (MsgTestServer *self,
+                      gboolean       need_one,
+                      unsigned       timeout_ms)
 {
   gint64   until = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   gboolean done = FALSE;
@@ -882,7 +888,7 @@ msg_test_server_wait_closed (MsgTestServer *self,
     {
       gboolean pending = (g_socket_condition_check (self->listener, G_IO_IN) & G_IO_IN) != 0;
 
-      done = !pending && self->n_finished == self->n_accepted;
+      done = !pending && self->n_finished == self->n_accepted && (!need_one || self->n_accepted > 0);
       if (done || g_get_monotonic_time () >= until)
         break;
       /* Short waits: a backlog connection is only seen by polling. */
@@ -890,6 +896,28 @@ msg_test_server_wait_closed (MsgTestServer *self,
     }
   g_mutex_unlock (&self->mutex);
   return done;
+}
+
+/* Returns TRUE once a connection has been accepted and every accepted
+ * connection's script has ended with the client's close observed, with no
+ * connection waiting in the backlog. Before the first connection it waits
+ * for one (returning TRUE there made it useless as a sync point: a client
+ * still connecting looked finished). A no-accept server has nothing to
+ * observe and returns TRUE. */
+gboolean
+msg_test_server_wait_closed (MsgTestServer *self,
+                             unsigned       timeout_ms)
+{
+  return server_wait_finished (self, TRUE, timeout_ms);
+}
+
+/* Like msg_test_server_wait_closed(), but TRUE at once when no connection
+ * was ever made: for a teardown after a test that may never connect. */
+gboolean
+msg_test_server_wait_idle (MsgTestServer *self,
+                           unsigned       timeout_ms)
+{
+  return server_wait_finished (self, FALSE, timeout_ms);
 }
 
 gboolean
@@ -945,6 +973,16 @@ msg_test_server_get_received (MsgTestServer *self,
     }
   g_mutex_unlock (&self->mutex);
   return bytes != NULL ? bytes : g_bytes_new (NULL, 0);
+}
+
+char *
+msg_test_server_get_received_text (MsgTestServer *self,
+                                   unsigned       index)
+{
+  g_autoptr (GBytes) bytes = msg_test_server_get_received (self, index);
+  gsize size = g_bytes_get_size (bytes);
+
+  return g_strndup (size > 0 ? g_bytes_get_data (bytes, NULL) : "", size);
 }
 
 char *

@@ -73,10 +73,14 @@ void msg_test_server_set_tls (MsgTestServer   *self,
 
 guint16 msg_test_server_get_port (MsgTestServer *self);
 
-/* Waits up to @timeout_ms for the current connection's script to end with
- * the client's close observed; returns whether it did. */
+/* Waits up to @timeout_ms until a connection has been accepted and every
+ * accepted connection's script has ended with the client's close observed;
+ * returns whether that happened. */
 gboolean msg_test_server_wait_closed (MsgTestServer *self,
                                       unsigned       timeout_ms);
+/* The same, but TRUE at once when no connection was ever made (teardown). */
+gboolean msg_test_server_wait_idle (MsgTestServer *self,
+                                    unsigned       timeout_ms);
 /* Waits up to @timeout_ms until the scripts have played @n "mark" steps
  * in all; returns whether they have. */
 gboolean msg_test_server_wait_mark (MsgTestServer *self,
@@ -89,6 +93,9 @@ unsigned msg_test_server_get_n_connections (MsgTestServer *self);
 /* Every byte received on connection @index (0-based), TLS decrypted. */
 GBytes *msg_test_server_get_received (MsgTestServer *self,
                                       unsigned       index);
+/* The same as a string (the wire is text; "" for none); free with g_free(). */
+char *msg_test_server_get_received_text (MsgTestServer *self,
+                                         unsigned       index);
 /* NULL, or why a script failed (an expect that did not match, ...). */
 char *msg_test_server_get_error (MsgTestServer *self);
 

@@ -6,10 +6,10 @@
 
 #include "msg-nntp-transport.h"
 
+#include "msg-password-tag.h"
 #include "msg-sasl-client.h"
 
 #include <string.h>
-#include <unistd.h>
 
 /* Posting news over NNTP (RFC 3977), with STARTTLS (RFC 4642) and
  * AUTHINFO USER/PASS and SASL PLAIN (RFC 4643).
@@ -123,30 +123,6 @@ settings_load (Settings         *s,
   s->operation_timeout = msg_configuration_get_seconds (configuration, "nntpoperationtimeout");
 }
 
-/* A tag of the password for the connection key: an HMAC-SHA256 under a
- * random key made once per process, so that the key kept with the
- * connection is no unsalted digest that a dictionary reverses (issue 14,
- * item 9). */
-static char *
-password_tag (const char *password)
-{
-  static guint8 key[32];
-  static gsize  key_ready = 0;
-
-  if (g_once_init_enter (&key_ready))
-    {
-      if (getentropy (key, sizeof key) != 0)
-        {
-          /* No kernel entropy (a very old kernel): GLib's generator,
-           * seeded from /dev/urandom, is still not guessable offline. */
-          for (gsize i = 0; i < sizeof key; i++)
-            key[i] = (guint8) g_random_int ();
-        }
-      g_once_init_leave (&key_ready, 1);
-    }
-  return g_compute_hmac_for_string (G_CHECKSUM_SHA256, key, sizeof key, password, -1);
-}
-
 /* What shaped a connection (docs/design.md, decision 7). The password
  * enters only as a keyed digest, so the transport does not keep it. */
 static char *
@@ -155,7 +131,7 @@ settings_shape (const Settings *s)
   g_autofree char *digest = NULL;
 
   if (s->auth != AUTH_ANONYMOUS && s->password != NULL)
-    digest = password_tag (s->password);
+    digest = _msg_password_tag (s->password);
   return g_strdup_printf ("%s\n%u\n%d\n%d\n%d\n%s\n%s\n%s\n%d\n%d",
                           s->host, s->port, s->implicit_tls, s->starttls, s->auth,
                           s->auth != AUTH_ANONYMOUS && s->user != NULL ? s->user : "",

@@ -11,6 +11,8 @@
 
 #include "msg-sasl-client.h"
 
+#include "msg-sasl-scram-y.h"
+
 #include <gsasl.h>
 #include <string.h>
 
@@ -33,6 +35,9 @@ struct _MsgSaslClient
   gboolean               stepped; /* a challenge was answered */
   gboolean               done;
   char                  *server_error; /* (nullable) printable */
+  gboolean               offers_plus;  /* the server offers some -PLUS */
+  MsgSaslScramY         *scram_y;      /* (nullable) sending GS2 "y" */
+  char                  *server_first; /* (nullable) for scram_y, base64 */
 };
 
 /* The automatic choices, best first (docs/security.md, "Authentication").
@@ -140,6 +145,8 @@ _msg_sasl_client_free (MsgSaslClient *self)
   _msg_sasl_secret_free (self->initial);
   g_free (self->mechanism);
   g_free (self->server_error);
+  g_free (self->server_first);
+  _msg_sasl_scram_y_free (self->scram_y);
   g_free (self);
 }
 
@@ -178,6 +185,24 @@ set_channel_binding (MsgSaslClient *self,
   return FALSE;
 }
 
+/* RFC 5802 section 6: over TLS, a client able to bind the channel that
+ * sees no -PLUS offered sends the GS2 flag "y", so that a server which
+ * does support channel binding (its -PLUS offer stripped on the way)
+ * refuses. When -PLUS is offered but not used (pinned away) "n" stays. */
+static gboolean
+wants_gs2_y (MsgSaslClient *self)
+{
+  g_autoptr (GBytes) data = NULL;
+
+  if (!g_str_has_prefix (self->mechanism, "SCRAM-") || g_str_has_suffix (self->mechanism, "-PLUS") ||
+      self->offers_plus || !msg_connection_is_tls (self->s->connection))
+    return FALSE;
+  data = msg_connection_get_channel_binding (self->s->connection, G_TLS_CHANNEL_BINDING_TLS_EXPORTER, NULL);
+  if (data == NULL)
+    data = msg_connection_get_channel_binding (self->s->connection, G_TLS_CHANNEL_BINDING_TLS_UNIQUE, NULL);
+  return data != NULL;
+}
+
 static gboolean
 start_gsasl (MsgSaslClient *self,
              GError       **error)
@@ -211,6 +236,9 @@ start_gsasl (MsgSaslClient *self,
   gsasl_property_set (self->session, GSASL_HOSTNAME, s->host);
   if (g_str_has_suffix (self->mechanism, "-PLUS") && !set_channel_binding (self, error))
     return FALSE;
+  g_clear_pointer (&self->scram_y, _msg_sasl_scram_y_free);
+  if (wants_gs2_y (self))
+    self->scram_y = _msg_sasl_scram_y_new (self->mechanism);
   if (is_client_first (self->mechanism))
     {
       char *out = NULL;
@@ -222,11 +250,20 @@ start_gsasl (MsgSaslClient *self,
                        "%s cannot start: %s", self->mechanism, gsasl_strerror (rc));
           return FALSE;
         }
-      self->initial = g_strdup (out != NULL ? out : "");
+      if (self->scram_y != NULL)
+        self->initial = _msg_sasl_scram_y_rewrite_first (self->scram_y, out != NULL ? out : "");
+      else
+        self->initial = g_strdup (out != NULL ? out : "");
       self->done = rc == GSASL_OK;
       if (out != NULL)
         explicit_bzero (out, strlen (out));
       gsasl_free (out);
+      if (self->initial == NULL)
+        {
+          g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+                       "%s cannot start: unexpected first message from GNU SASL", self->mechanism);
+          return FALSE;
+        }
     }
   return TRUE;
 }
@@ -255,6 +292,7 @@ start (MsgSaslClient *self,
   wipe_session (self);
   g_clear_pointer (&self->initial, _msg_sasl_secret_free);
   g_clear_pointer (&self->server_error, g_free);
+  g_clear_pointer (&self->server_first, g_free);
   self->done = FALSE;
   self->stepped = FALSE;
   if (self->kind != KIND_GSASL)
@@ -313,6 +351,9 @@ _msg_sasl_client_new (const MsgSaslSettings *s,
 
   self->s = s;
   self->password = g_strdup (s->password != NULL ? s->password : "");
+  for (guint i = 0; offered != NULL && offered[i] != NULL; i++)
+    if (g_str_has_prefix (offered[i], "SCRAM-") && g_str_has_suffix (offered[i], "-PLUS"))
+      self->offers_plus = TRUE;
   rc = gsasl_init (&self->context);
   if (rc != GSASL_OK)
     {
@@ -392,6 +433,62 @@ step_oauth (MsgSaslClient *self,
   return TRUE;
 }
 
+static void
+set_step_error (MsgSaslClient *self,
+                int            rc,
+                GError       **error)
+{
+  g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
+               "%s server %s:%u: %s failed: %s%s%s", self->s->protocol, self->s->host,
+               self->s->port, self->mechanism,
+               self->server_error != NULL ? "the server said " : "",
+               self->server_error != NULL ? self->server_error : gsasl_strerror (rc),
+               rc == GSASL_AUTHENTICATION_ERROR && self->server_error == NULL
+                   ? " (the server did not prove that it knows the password)"
+                   : "");
+}
+
+/* SCRAM with the GS2 flag "y": GNU SASL computes with "n" and the
+ * client-final message is rewritten; the server-final message is checked
+ * here against the signature of the rewritten exchange. */
+static gboolean
+step_scram_y (MsgSaslClient *self,
+              const char    *challenge,
+              const guchar  *decoded,
+              gsize          length,
+              char         **response,
+              GError       **error)
+{
+  char *out = NULL;
+  int   rc;
+
+  if (self->server_first == NULL)
+    {
+      rc = gsasl_step64 (self->session, challenge, &out);
+      if (rc == GSASL_NEEDS_MORE && out != NULL)
+        *response = _msg_sasl_scram_y_rewrite_final (
+            self->scram_y, challenge, out, gsasl_property_fast (self->session, GSASL_SCRAM_SALTED_PASSWORD));
+      if (out != NULL)
+        explicit_bzero (out, strlen (out));
+      gsasl_free (out);
+      if (*response != NULL)
+        {
+          self->server_first = g_strdup (challenge);
+          return TRUE;
+        }
+      set_step_error (self, rc == GSASL_NEEDS_MORE ? GSASL_MECHANISM_PARSE_ERROR : rc, error);
+      return FALSE;
+    }
+  if (self->server_error == NULL && _msg_sasl_scram_y_verify (self->scram_y, decoded, length))
+    {
+      self->done = TRUE;
+      *response = g_strdup ("");
+      return TRUE;
+    }
+  set_step_error (self, GSASL_AUTHENTICATION_ERROR, error);
+  return FALSE;
+}
+
 /* The response (base64, possibly "") to @challenge (base64). */
 gboolean
 _msg_sasl_client_step (MsgSaslClient *self,
@@ -430,6 +527,8 @@ _msg_sasl_client_step (MsgSaslClient *self,
       g_free (self->server_error);
       self->server_error = printable (decoded + 2, length - 2);
     }
+  if (self->scram_y != NULL)
+    return step_scram_y (self, challenge != NULL ? challenge : "", decoded, length, response, error);
   rc = gsasl_step64 (self->session, challenge != NULL ? challenge : "", &out);
   if (rc == GSASL_OK || rc == GSASL_NEEDS_MORE)
     {
@@ -441,14 +540,7 @@ _msg_sasl_client_step (MsgSaslClient *self,
       return TRUE;
     }
   gsasl_free (out);
-  g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
-               "%s server %s:%u: %s failed: %s%s%s", self->s->protocol, self->s->host,
-               self->s->port, self->mechanism,
-               self->server_error != NULL ? "the server said " : "",
-               self->server_error != NULL ? self->server_error : gsasl_strerror (rc),
-               rc == GSASL_AUTHENTICATION_ERROR && self->server_error == NULL
-                   ? " (the server did not prove that it knows the password)"
-                   : "");
+  set_step_error (self, rc, error);
   return FALSE;
 }
 

@@ -6,9 +6,9 @@
 
 #include "msg-smtp-transport.h"
 #include "msg-smtp-private.h"
+#include "msg-password-tag.h"
 
 #include <string.h>
-#include <unistd.h>
 
 /* The SMTP transport (RFC 5321 with SIZE, 8BITMIME, SMTPUTF8, DSN,
  * PIPELINING, STARTTLS and AUTH), written as plain sequential stages over
@@ -353,30 +353,6 @@ settings_load (Settings         *s,
   s->operation_timeout = msg_configuration_get_seconds (config, "smtpoperationtimeout");
 }
 
-/* A tag of the password for the connection key: an HMAC-SHA256 under a
- * random key made once per process, so that the key kept with the
- * connection is no unsalted digest that a dictionary reverses (issue 14,
- * item 9). */
-static char *
-password_tag (const char *password)
-{
-  static guint8 key[32];
-  static gsize  key_ready = 0;
-
-  if (g_once_init_enter (&key_ready))
-    {
-      if (getentropy (key, sizeof key) != 0)
-        {
-          /* No kernel entropy (a very old kernel): GLib's generator,
-           * seeded from /dev/urandom, is still not guessable offline. */
-          for (gsize i = 0; i < sizeof key; i++)
-            key[i] = (guint8) g_random_int ();
-        }
-      g_once_init_leave (&key_ready, 1);
-    }
-  return g_compute_hmac_for_string (G_CHECKSUM_SHA256, key, sizeof key, password, -1);
-}
-
 /* The settings that shape a connection (docs/design.md, decision 7); the
  * password only as a keyed digest, so that the key holds no secret. */
 static char *
@@ -386,7 +362,7 @@ settings_connection_key (const Settings *s)
   g_autofree char *password_digest = NULL;
 
   if (s->password != NULL)
-    password_digest = password_tag (s->password);
+    password_digest = _msg_password_tag (s->password);
   return g_strdup_printf ("%s\n%u\n%d\n%d\n%d\n%s\n%s\n%s\n%d\n%s\n%d\n%s",
                           s->server, s->port, s->implicit_tls, s->starttls, s->authenticate,
                           s->username != NULL ? s->username : "",

@@ -13,6 +13,8 @@
 #   a ValueError, with the library's domain, code and message) instead of
 #   logging a warning and keeping the old value: through the constructor,
 #   obj.props.NAME = …, obj.set_property() and obj.set_properties().
+# - No silent truncation: a str argument (or property) holding a NUL, which
+#   PyGObject would cut there, raises MsgObj.ArgumentError naming it.
 # - MsgObj.Transport is a context manager that closes the transport.
 # - send_future()/post_future()/send_message_future()/
 #   post_message_future()/close_future(): the _async calls as a
@@ -44,6 +46,65 @@ class PropertyError(GLib.Error, ValueError):
 __all__.append("PropertyError")
 
 
+class ArgumentError(GLib.Error, ValueError):
+    """A str argument holding a NUL character: PyGObject passes a str to C
+    as a NUL-terminated string, so "a\\0b" would silently arrive as "a".
+    A GLib.Error (the library's domain and the code it gives a bad value of
+    that kind) and a ValueError; the message names the argument."""
+
+
+__all__.append("ArgumentError")
+
+
+# GIRepository.Direction.IN, without importing GIRepository (its version
+# would have to be required).
+_DIRECTION_IN = 0
+
+
+def _find_nul(value):
+    """Where a NUL hides in @value (a str, a GObject.Value holding one, or
+    a dict of them): a description, or None."""
+    if isinstance(value, GObject.Value):
+        value = value.get_value()
+    if isinstance(value, str):
+        return "" if "\0" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _find_nul(key) is not None:
+                return " (a key)"
+            if _find_nul(item) is not None:
+                return " (the value of %r)" % key
+    return None
+
+
+def _refuse_nul(cls, base, methods, domain, code, codes=None):
+    """Wraps each of @methods of the override class @cls (names of methods
+    of its introspected class @base) so that an argument holding a NUL raises
+    ArgumentError(domain, codes.get(method, code)) naming the argument,
+    before C sees a cut string."""
+    codes = codes or {}
+    for name in methods:
+        original = getattr(base, name)
+        arg_names = [arg.get_name() for arg in base.__info__.find_method(name).get_arguments()
+                     if arg.get_direction() == _DIRECTION_IN]
+
+        def wrapper(self, *args, _original=original, _name=name, _arg_names=arg_names,
+                    _code=codes.get(name, code), **kwargs):
+            named = list(zip(_arg_names, args)) + list(kwargs.items())
+            for arg_name, value in named:
+                where = _find_nul(value)
+                if where is not None:
+                    raise ArgumentError("The argument %s%s of %s.%s() contains a NUL character"
+                                        % (arg_name.rstrip("_"), where, base.__name__, _name),
+                                        domain, _code)
+            return _original(self, *args, **kwargs)
+
+        wrapper.__name__ = name
+        wrapper.__qualname__ = "%s.%s" % (cls.__name__, name)
+        wrapper.__doc__ = original.__doc__
+        setattr(cls, name, wrapper)
+
+
 class _CheckedProps:
     """obj.props whose checked properties go through the set_NAME() call
     that reports the error; every other property is the GObject one."""
@@ -58,6 +119,7 @@ class _CheckedProps:
         return getattr(self._props, name)
 
     def __setattr__(self, name, value):
+        self._obj._refuse_nul_property(name, value)
         if not self._obj._set_checked(name.rstrip("_").replace("_", "-"), value):
             setattr(self._props, name, value)
 
@@ -87,9 +149,19 @@ class _CheckedPropertiesMixin:
     # Property name -> the setter that returns FALSE with a GError.
     _checked = ()
 
+    # The MessageError code for a property holding a NUL.
+    _nul_code = MsgObj.MessageError.INVALID_HEADER
+
+    def _refuse_nul_property(self, name, value):
+        if _find_nul(value) is not None:
+            raise ArgumentError("The property %s of %s contains a NUL character"
+                                % (name.rstrip("_").replace("_", "-"), type(self).__name__),
+                                "msg-message-error-quark", self._nul_code)
+
     def _init_checked(self, kwargs):
         checked = {}
         for key in list(kwargs):
+            self._refuse_nul_property(key, kwargs[key])
             name = key.rstrip("_").replace("_", "-")
             if name in self._checked:
                 checked[name] = kwargs.pop(key)
@@ -109,6 +181,7 @@ class _CheckedPropertiesMixin:
         return True
 
     def set_property(self, property_name, value):
+        self._refuse_nul_property(property_name, value)
         if not self._set_checked(property_name.rstrip("_").replace("_", "-"), value):
             super().set_property(property_name, value)
 
@@ -147,6 +220,17 @@ class Message(_CheckedPropertiesMixin, MsgObj.Message):
 
 
 Message.props = _PropsDescriptor(MsgObj.Message.props)
+_refuse_nul(Message, MsgObj.Message,
+            ("set_header", "remove_header", "set_from", "set_sender", "set_reply_to", "set_to",
+             "set_cc", "set_bcc", "set_subject", "set_newsgroups", "set_followup_to",
+             "set_keywords", "set_organization", "set_message_id", "set_text_body",
+             "set_html_body", "set_response_text", "add_attachment", "add_attachment_bytes",
+             "add_attachment_url", "add_related_body_part", "add_related_body_part_full",
+             "create_mhtml_body", "create_mhtml_body_async", "save_to_file"),
+            "msg-message-error-quark", MsgObj.MessageError.INVALID_HEADER,
+            {name: MsgObj.MessageError.INVALID_ATTACHMENT
+             for name in ("add_attachment", "add_attachment_bytes", "add_attachment_url",
+                          "add_related_body_part", "add_related_body_part_full")})
 Message = override(Message)
 __all__.append("Message")
 
@@ -164,29 +248,13 @@ class BodyPart(_CheckedPropertiesMixin, MsgObj.BodyPart):
         for name, value in checked.items():
             self._set_checked(name, value)
 
-    # A C string ends at NUL: PyGObject would pass "a\0b" as "a". Refuse it
-    # here, with the error the library gives a control character.
-    @staticmethod
-    def _refuse_nul(what, text):
-        if text is not None and "\0" in text:
-            raise GLib.Error("The value of %s contains a NUL character" % what,
-                             "msg-message-error-quark", MsgObj.MessageError.INVALID_HEADER)
-
-    def set_field_parameter(self, field, parameter, value):
-        self._refuse_nul("the %s parameter of %s" % (parameter, field), value)
-        self._refuse_nul("a parameter name of %s" % field, parameter)
-        return super().set_field_parameter(field, parameter, value)
-
-    def insert_body_part(self, index, content_type):
-        self._refuse_nul("Content-Type", content_type)
-        return super().insert_body_part(index, content_type)
-
-    def add_body_part(self, content_type):
-        self._refuse_nul("Content-Type", content_type)
-        return super().add_body_part(content_type)
-
 
 BodyPart.props = _PropsDescriptor(MsgObj.BodyPart.props)
+_refuse_nul(BodyPart, MsgObj.BodyPart,
+            ("set_header", "set_charset", "set_content_disposition", "set_content_id",
+             "set_content_media_type", "set_content_transfer_encoding", "set_field_parameter",
+             "set_filename", "set_text", "add_body_part", "insert_body_part", "save_to_file"),
+            "msg-message-error-quark", MsgObj.MessageError.INVALID_HEADER)
 BodyPart = override(BodyPart)
 __all__.append("BodyPart")
 
@@ -202,6 +270,10 @@ class Configuration(MsgObj.Configuration):
             self.set_fields(fields)
 
 
+_refuse_nul(Configuration, MsgObj.Configuration,
+            ("set_field", "set_field_value", "set_fields", "register_field", "reset_field",
+             "load_from_data", "load_from_file"),
+            "msg-configuration-error-quark", MsgObj.ConfigurationError.INVALID_VALUE)
 Configuration = override(Configuration)
 __all__.append("Configuration")
 
