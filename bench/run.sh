@@ -3,6 +3,7 @@
 # See bench/README.md for what each row means.
 #
 #   bench/run.sh [--build DIR] [--reps N] [--no-big] [--no-nntp] [--no-cancel] [--no-dkim]
+#                [--no-latency] [--no-chunking]
 #
 # Starts its own Postfix smtp-sink (-c -a, counting) and, when INN 2.7 is
 # installed and we are root, a private innd, both on free 127.0.0.1 ports;
@@ -18,6 +19,12 @@ DO_BIG=1
 DO_NNTP=1
 DO_CANCEL=1
 DO_DKIM=1
+DO_LATENCY=1
+DO_CHUNKING=1
+N_LAT=100             # 1 KiB messages over one connection through the delay proxy
+DELAY_MS=20           # added by bench/delay-proxy.py in each direction
+QUEUE_DEPTH=8         # sends queued at a time in the pipelined latency row
+N_FLUSH=200           # messages of the msgobj flush rows through the delay proxy
 N_SMTP=1000           # 1 KiB messages over one connection
 N_PROC=25             # messages for the one-process-per-message clients
 N_NNTP=500           # 1 KiB articles over one connection
@@ -34,7 +41,9 @@ while [ $# -gt 0 ]; do
     --no-nntp) DO_NNTP=0; shift ;;
     --no-cancel) DO_CANCEL=0; shift ;;
     --no-dkim) DO_DKIM=0; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --no-latency) DO_LATENCY=0; shift ;;
+    --no-chunking) DO_CHUNKING=0; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -72,11 +81,15 @@ SINK_PID=
 INN_PID=
 INN_DIR=
 STALL_PID=
+PROXY_PID=
+CHUNK_PID=
 FAILED=0
 
 cleanup() {
   set +e
   [ -n "$STALL_PID" ] && kill "$STALL_PID" 2>/dev/null && wait "$STALL_PID" 2>/dev/null
+  [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null
+  [ -n "$CHUNK_PID" ] && kill "$CHUNK_PID" 2>/dev/null && wait "$CHUNK_PID" 2>/dev/null
   [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
   [ -n "$INN_PID" ] && stop_inn
   rm -rf "$WORK"
@@ -348,6 +361,64 @@ for r in $(seq "$REPS"); do
   done
 done
 
+# Issue 18: one connection through 20 ms of latency each way. The sync
+# calls cost two round trips per message (envelope, then content); with
+# sends queued, the next envelope follows the final dot: one round trip.
+if [ "$DO_LATENCY" = 1 ]; then
+  echo "== one connection, $DELAY_MS ms added each way ($N_LAT messages)" >&2
+  $PY "$SRC/bench/delay-proxy.py" --listen 0 --to "$SINK_PORT" --delay "$DELAY_MS" --lifetime 3600 \
+    --port-file "$WORK/proxy.port" &
+  PROXY_PID=$!
+  for _ in $(seq 100); do [ -s "$WORK/proxy.port" ] && break; sleep 0.05; done
+  PROXY_PORT=$(cat "$WORK/proxy.port")
+  measure "lat.msgobj" 1 "$N_LAT" sink -- "$BENCH" smtp "$PROXY_PORT" "$N_LAT" "$MSG"
+  measure "lat.msgobj-queue" 1 "$N_LAT" sink -- "$BENCH" smtp-queue "$PROXY_PORT" "$N_LAT" "$MSG" "$QUEUE_DEPTH"
+  measure "lat.smtplib" 1 "$N_LAT" sink -- $PY "$SRC/bench/peers.py" smtplib "$PROXY_PORT" "$N_LAT" "$MSG"
+  # Several connections: msgobj flush of a directory of N_FLUSH messages
+  # with 1 and 8 connections, and smtp-source with 8 sessions.
+  echo "== several connections, $DELAY_MS ms added each way ($N_FLUSH messages)" >&2
+  for c in 1 8; do
+    rm -rf "$WORK/drop"; mkdir "$WORK/drop"
+    for i in $(seq -w 1 "$N_FLUSH"); do cp "$MSG" "$WORK/drop/m$i.eml"; done
+    before=$(sink_field mesg)
+    measure "flush.$c" 1 "$N_FLUSH" none -- env HOME="$WORK" "$BUILD/tools/msgobj" --set sendusing=2 \
+      --set smtpserver=127.0.0.1 --set smtpserverport="$PROXY_PORT" --set smtpstarttls=never \
+      flush --connections "$c" "$WORK/drop"
+    sleep 0.2
+    [ $(($(sink_field mesg) - before)) -eq "$N_FLUSH" ] ||
+      fail "flush.$c: the sink counted $(($(sink_field mesg) - before)) messages, not $N_FLUSH"
+  done
+  if [ -x "$SOURCE" ]; then
+    before=$(sink_field mesg)
+    measure "flush.smtp-source" 1 "$N_FLUSH" none -- "$SOURCE" -d -s 8 -m "$N_FLUSH" -F "$MSG" "${SOURCE_ARGS[@]}" "127.0.0.1:$PROXY_PORT"
+    sleep 0.2
+    [ $(($(sink_field mesg) - before)) -eq "$N_FLUSH" ] ||
+      fail "smtp-source -s 8: the sink counted $(($(sink_field mesg) - before)) messages, not $N_FLUSH"
+  fi
+  kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true
+  PROXY_PID=
+fi
+
+# DATA against BDAT (RFC 3030): smtp-sink offers no CHUNKING, so both go to
+# bench/chunking-sink.py, which reads either body in C.
+if [ "$DO_CHUNKING" = 1 ]; then
+  echo "== DATA vs BDAT, one connection ($REPS rounds, interleaved)" >&2
+  $PY "$SRC/bench/chunking-sink.py" --port-file "$WORK/chunk.port" --count-file "$WORK/chunk.count" &
+  CHUNK_PID=$!
+  for _ in $(seq 100); do [ -s "$WORK/chunk.port" ] && break; sleep 0.05; done
+  CHUNK_PORT=$(cat "$WORK/chunk.port")
+  for r in $(seq "$REPS"); do
+    measure "chunk.data" 1 "$N_SMTP" none -- env MSGOBJ_BENCH_FIELD=smtpusechunking=false "$BENCH" smtp "$CHUNK_PORT" "$N_SMTP" "$MSG"
+    measure "chunk.bdat" 1 "$N_SMTP" none -- "$BENCH" smtp "$CHUNK_PORT" "$N_SMTP" "$MSG"
+  done
+  sleep 0.2
+  chunk_mesg=$(sed -n 's/.*mesg=//p' "$WORK/chunk.count")
+  [ "$chunk_mesg" = $((2 * REPS * N_SMTP)) ] ||
+    fail "chunking-sink counted $chunk_mesg messages, not $((2 * REPS * N_SMTP))"
+  kill "$CHUNK_PID"; wait "$CHUNK_PID" 2>/dev/null || true
+  CHUNK_PID=
+fi
+
 echo "== one process per message ($N_PROC messages)" >&2
 MSGFILE=$MSG
 SESS=$N_PROC
@@ -489,6 +560,46 @@ for c in msmtp curl swaks; do
   printf '%-34s %8s %10s %12s %8s %8s %12s %10s %9s\n' "$c, 1 proc/msg ($N_PROC msgs)" "$t" "$w" "$w" "$(mib "$(result "proc.$c" 3)")" \
     "$cpu" "$(ratio "$w" "$m_steady")" "$(ratio "$w" "$m_wall")" "$(ratio "$cpu" "$m_cpu")"
 done
+
+if [ "$DO_LATENCY" = 1 ]; then
+  echo
+  rtt_rate=$(awk -v d="$DELAY_MS" 'BEGIN { printf "%.1f", 1000 / (2 * d) }')
+  echo "one connection, $DELAY_MS ms added each way (bench/delay-proxy.py) in front of smtp-sink: 1/RTT = $rtt_rate msg/s"
+  printf '%-44s %8s %8s %9s %14s\n' "client ($N_LAT x 1 KiB, 1 conn)" "time s" "msg/s" "x 1/RTT" "x smtplib"
+  l_smtplib=$(awk -v n="$N_LAT" -v t="$(result lat.smtplib)" 'BEGIN { if (t > 0) printf "%.1f", n / t }')
+  for c in msgobj msgobj-queue smtplib; do
+    t=$(result "lat.$c")
+    [ -n "$t" ] || continue
+    w=$(awk -v n="$N_LAT" -v t="$t" 'BEGIN { printf "%.1f", n / t }')
+    case $c in msgobj) name="libmsgobj, sync calls" ;; msgobj-queue) name="libmsgobj, $QUEUE_DEPTH _async sends queued" ;;
+      *) name="python smtplib" ;; esac
+    printf '%-44s %8s %8s %9s %14s\n' "$name" "$t" "$w" "$(ratio "$w" "$rtt_rate")" "$(ratio "$w" "$l_smtplib")"
+  done
+  echo
+  printf '%-44s %8s %8s %9s %14s\n' "client ($N_FLUSH x 1 KiB, several conns)" "time s" "msg/s" "x N=1" "x smtp-source"
+  f_one=$(awk -v n="$N_FLUSH" -v t="$(result flush.1)" 'BEGIN { if (t > 0) printf "%.1f", n / t }')
+  f_src=$(awk -v n="$N_FLUSH" -v t="$(result flush.smtp-source)" 'BEGIN { if (t > 0) printf "%.1f", n / t }')
+  for c in 1 8 smtp-source; do
+    t=$(result "flush.$c")
+    [ -n "$t" ] || continue
+    w=$(awk -v n="$N_FLUSH" -v t="$t" 'BEGIN { printf "%.1f", n / t }')
+    case $c in smtp-source) name="smtp-source -d -s 8" ;; *) name="msgobj flush --connections $c" ;; esac
+    printf '%-44s %8s %8s %9s %14s\n' "$name" "$t" "$w" "$(ratio "$w" "$f_one")" "$(ratio "$w" "$f_src")"
+  done
+fi
+
+if [ "$DO_CHUNKING" = 1 ]; then
+  echo
+  echo "libmsgobj, DATA vs BDAT (smtpusechunking), bench/chunking-sink.py, best of $REPS"
+  printf '%-34s %8s %10s %8s %12s %10s\n' "transfer ($N_SMTP x 1 KiB, 1 conn)" "time s" "msg/s wall" "CPU s" "ratio msg/s" "ratio CPU"
+  for c in data bdat; do
+    t=$(result "chunk.$c")
+    [ -n "$t" ] || continue
+    printf '%-34s %8s %10s %8s %12s %10s\n' "$(echo "$c" | tr a-z A-Z)" "$t" "$(wall "chunk.$c" "$N_SMTP")" \
+      "$(result "chunk.$c" 4)" "$(ratio "$(wall "chunk.$c" "$N_SMTP")" "$(wall chunk.data "$N_SMTP")")" \
+      "$(ratio "$(result "chunk.$c" 4)" "$(result chunk.data 4)")"
+  done
+fi
 
 if [ "$DO_BIG" = 1 ]; then
   echo

@@ -86,6 +86,7 @@ static const MsgFieldDef builtin_fields[] = {
   { "tlsverify", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
   { "smtpsendpartial", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "smtpehloname", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_EHLO_NAME, "", NULL, TRUE },
+  { "smtpusechunking", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
   { "smtprelaymode", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_BY_TYPE, "failover", relay_mode_choices, TRUE },
   { "dkimsign", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "dkimdomain", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },

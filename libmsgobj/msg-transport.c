@@ -530,9 +530,10 @@ struct _Operation
   GMainContext     *context;       /* (owned) (nullable): the async caller's */
   gint64            start;         /* the call, on the monotonic clock */
   gint64            last_progress;
-  MsgDkimSigner    *dkim; /* (owned) (nullable): when a send is to be signed */
-  GCond             cond; /* signalled when its turn comes */
-  gboolean          turn; /* under the transport's lock */
+  MsgDkimSigner    *dkim;        /* (owned) (nullable): when a send is to be signed */
+  GCancellable     *cancellable; /* (owned) (nullable): the call's */
+  GCond             cond;        /* signalled when its turn comes */
+  gboolean          turn;        /* under the transport's lock */
 };
 
 /* The operation running in this thread, for the implementation's calls
@@ -658,6 +659,7 @@ operation_free (Operation *op)
   g_clear_object (&op->configuration);
   g_clear_pointer (&op->dkim, _msg_dkim_signer_free);
   g_clear_pointer (&op->context, g_main_context_unref);
+  g_clear_object (&op->cancellable);
   g_cond_clear (&op->cond);
   g_object_unref (op->self);
   g_free (op);
@@ -765,11 +767,13 @@ fail:
 /* Takes the operation's place in the queue, in call order (so at the call,
  * in the caller's thread): the turn at once if nothing runs. */
 static void
-operation_enqueue (Operation *op)
+operation_enqueue (Operation    *op,
+                   GCancellable *cancellable)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
 
   g_mutex_lock (&priv->lock);
+  g_set_object (&op->cancellable, cancellable);
   if (priv->running == NULL)
     {
       priv->running = op;
@@ -965,7 +969,7 @@ run_sync (MsgTransport *self,
   op = operation_new (self, message, kind, NULL, error);
   if (op == NULL)
     return NULL;
-  operation_enqueue (op);
+  operation_enqueue (op, cancellable);
   if (operation_wait_turn (op, cancellable, error))
     {
       result = operation_run (op, cancellable, error);
@@ -1101,7 +1105,7 @@ start_async (MsgTransport       *self,
    * closed the connection. */
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_return_on_cancel (task, FALSE);
-  operation_enqueue (op);
+  operation_enqueue (op, cancellable);
   _msg_task_run_in_own_thread (task, operation_thread);
 }
 
@@ -1401,7 +1405,7 @@ _msg_transport_send_once (MsgTransport *self,
     return NULL;
   if (start != 0)
     op->start = start;
-  operation_enqueue (op);
+  operation_enqueue (op, cancellable);
   if (operation_wait_turn (op, cancellable, error))
     {
       if (context != NULL && g_atomic_int_get (&priv->in_caller))
@@ -1482,6 +1486,69 @@ msg_transport_get_operation_start_time (MsgTransport *self)
   start = priv->running != NULL ? priv->running->start : 0;
   g_mutex_unlock (&priv->lock);
   return start;
+}
+
+/**
+ * msg_transport_peek_queued_send:
+ * @self: a transport
+ * @message: (out) (transfer full) (optional) (nullable): the message of
+ *   the send queued next
+ * @configuration: (out) (transfer full) (optional) (nullable): its
+ *   configuration snapshot
+ * @start_time: (out) (optional): when it was called, on the
+ *   g_get_monotonic_time() clock
+ *
+ * Looks at the operation queued right after the running one, for a
+ * transport that pipelines across messages (RFC 2920 section 3.1,
+ * docs/design.md decision 14): while it waits for the reply to a message,
+ * it may write the next message's envelope, then, when that send gets its
+ * turn (its message and start time match), read the replies instead of
+ * writing the envelope again. The queue is in call order and only the
+ * running operation ends, so the send looked at here runs next unless it
+ * is cancelled or times out first; the transport must then notice, when
+ * the following operation runs, that the connection holds an envelope for
+ * a message that is not its own, and close it.
+ *
+ * For transport implementations, from within a running operation. The
+ * message is claimed by its send: read it, never modify it.
+ *
+ * Returns: %TRUE if the next queued operation is a send that is neither
+ *   cancelled nor past its deadline
+ */
+gboolean
+msg_transport_peek_queued_send (MsgTransport      *self,
+                                MsgMessage       **message,
+                                MsgConfiguration **configuration,
+                                gint64            *start_time)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
+  Operation           *next;
+  gboolean             automatic;
+  gboolean             found = FALSE;
+
+  g_return_val_if_fail (MSG_IS_TRANSPORT (self), FALSE);
+
+  if (message != NULL)
+    *message = NULL;
+  if (configuration != NULL)
+    *configuration = NULL;
+  if (start_time != NULL)
+    *start_time = 0;
+  g_mutex_lock (&priv->lock);
+  next = g_queue_peek_head (&priv->waiting);
+  if (next != NULL && next->kind == OP_SEND && !g_cancellable_is_cancelled (next->cancellable) &&
+      queued_deadline (next, &automatic) > g_get_monotonic_time ())
+    {
+      found = TRUE;
+      if (message != NULL)
+        *message = g_object_ref (next->message);
+      if (configuration != NULL)
+        *configuration = g_object_ref (next->configuration);
+      if (start_time != NULL)
+        *start_time = next->start;
+    }
+  g_mutex_unlock (&priv->lock);
+  return found;
 }
 
 typedef struct
@@ -1828,4 +1895,51 @@ msg_transport_write_message_data (MsgTransport  *self,
       return FALSE;
     }
   return TRUE;
+}
+
+/**
+ * msg_transport_write_message_to_stream:
+ * @self: a transport
+ * @message: the message
+ * @flags: how to write it (%MSG_WRITE_FLAGS_OMIT_BCC for mail)
+ * @stream: where to write it, such as a stream of the transport's that
+ *   frames the bytes in SMTP `BDAT` chunks (RFC 3030)
+ * @total: the message's size from [method@Message.measure], for progress
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Writes @message as [method@Transport.write_message_data] does, every
+ * line end CRLF, with its `DKIM-Signature` first when the configuration
+ * asks for one and with the `progress` signal, but without dot-stuffing
+ * and without a terminator: for protocols that send the message's length
+ * instead. The bytes are written to @stream, which is neither flushed
+ * nor closed. For transport implementations.
+ *
+ * Returns: whether the whole message was written to @stream
+ */
+gboolean
+msg_transport_write_message_to_stream (MsgTransport  *self,
+                                       MsgMessage    *message,
+                                       MsgWriteFlags  flags,
+                                       GOutputStream *stream,
+                                       guint64        total,
+                                       GCancellable  *cancellable,
+                                       GError       **error)
+{
+  g_autoptr (GOutputStream) data = NULL;
+  g_autoptr (GOutputStream) counter = NULL;
+  WriteProgress progress = { self, total };
+
+  g_return_val_if_fail (MSG_IS_TRANSPORT (self), FALSE);
+  g_return_val_if_fail (MSG_IS_MESSAGE (message), FALSE);
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  data = msg_data_output_stream_new (stream, FALSE);
+  g_filter_output_stream_set_close_base_stream (G_FILTER_OUTPUT_STREAM (data), FALSE);
+  counter = _msg_counting_stream_new (data, write_progress_cb, &progress);
+  return _msg_dkim_signer_write_signature ((flags & MSG_WRITE_FLAGS_NEWS) ? NULL : _msg_transport_get_dkim_signer (self),
+                                           message, flags, counter, cancellable, error) &&
+         msg_message_write_to_stream_full (message, counter, flags, cancellable, error) &&
+         msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error);
 }

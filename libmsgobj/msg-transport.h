@@ -285,6 +285,11 @@ MsgConfiguration *msg_transport_get_operation_configuration (MsgTransport *self)
 MSG_AVAILABLE_IN_ALL
 gint64            msg_transport_get_operation_start_time    (MsgTransport *self);
 MSG_AVAILABLE_IN_ALL
+gboolean          msg_transport_peek_queued_send            (MsgTransport      *self,
+                                                             MsgMessage       **message,
+                                                             MsgConfiguration **configuration,
+                                                             gint64            *start_time);
+MSG_AVAILABLE_IN_ALL
 void              msg_transport_emit_progress       (MsgTransport        *self,
                                                      guint64              sent,
                                                      guint64              total);
@@ -307,5 +312,13 @@ gboolean          msg_transport_write_message_data  (MsgTransport        *self,
                                                      guint64              total,
                                                      GCancellable        *cancellable,
                                                      GError             **error);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_transport_write_message_to_stream (MsgTransport    *self,
+                                                         MsgMessage      *message,
+                                                         MsgWriteFlags    flags,
+                                                         GOutputStream   *stream,
+                                                         guint64          total,
+                                                         GCancellable    *cancellable,
+                                                         GError         **error);
 
 G_END_DECLS

@@ -129,6 +129,7 @@ test_defaults (void)
     { "tlsverify", "true" },
     { "smtpsendpartial", "false" },
     { "smtpehloname", "" },
+    { "smtpusechunking", "true" },
     { "urlconnectiontimeout", "30" },
     { "urloperationtimeout", "0" },
     { "urlmaxresourcesize", "104857600" },
@@ -220,6 +221,7 @@ test_list_fields (void)
     "tlsverify",
     "smtpsendpartial",
     "smtpehloname",
+    "smtpusechunking",
     "urlconnectiontimeout",
     "urloperationtimeout",
     "urlmaxresourcesize",
@@ -228,7 +230,7 @@ test_list_fields (void)
 
   g_test_summary ("list_fields gives every CDOSYS field and ours, sorted, each usable by name.");
 
-  g_assert_cmpuint (G_N_ELEMENTS (cdo), ==, 34 + 16);
+  g_assert_cmpuint (G_N_ELEMENTS (cdo), ==, 34 + 17);
   for (gsize i = 0; i < G_N_ELEMENTS (cdo); i++)
     {
       if (!g_strv_contains ((const char *const *) names, cdo[i]))
@@ -1683,6 +1685,7 @@ test_field_audit (void)
     "smtpallowplaintextauth",
     "smtpsendpartial",
     "smtpehloname",
+    "smtpusechunking", /* test-smtp-pipelining.c */
     /* several relays: test-smtp.c (failover), test-flusher.c (spread) */
     "smtprelaymode",
     "tlscafile",

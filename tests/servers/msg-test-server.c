@@ -463,6 +463,35 @@ conn_sasl (Conn       *c,
   }
 }
 
+/* One BDAT command (RFC 3030) and the bytes of its chunk. */
+static gboolean
+conn_bdat (Conn *c)
+{
+  g_autofree char *line = conn_read_line (c);
+  guint64          size;
+  char            *end = NULL;
+
+  if (line == NULL || g_ascii_strncasecmp (line, "BDAT ", 5) != 0)
+    {
+      server_set_error (c->server, "bdat: got \"%s\"", line != NULL ? line : "(closed)");
+      return FALSE;
+    }
+  size = g_ascii_strtoull (line + 5, &end, 10);
+  if (end == line + 5 || (*end != '\0' && g_ascii_strcasecmp (end, " LAST") != 0))
+    {
+      server_set_error (c->server, "bdat: bad command \"%s\"", line);
+      return FALSE;
+    }
+  while (c->input->len < size)
+    if (conn_read_some_max (c, 65536, -1) == 0)
+      {
+        server_set_error (c->server, "bdat: the client closed within the chunk");
+        return FALSE;
+      }
+  g_byte_array_remove_range (c->input, 0, (guint) size);
+  return TRUE;
+}
+
 /* Plays one step; FALSE ends the script. */
 static gboolean
 conn_step (Conn       *c,
@@ -529,6 +558,8 @@ conn_step (Conn       *c,
             return TRUE;
         }
     }
+  else if (g_str_equal (verb, "bdat"))
+    return conn_bdat (c);
   else if (g_str_equal (verb, "sleep"))
     return conn_sleep (c, (unsigned) g_ascii_strtoull (arg, NULL, 10));
   else if (g_str_equal (verb, "drip"))

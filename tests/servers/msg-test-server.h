@@ -16,6 +16,7 @@
  *                        with PREFIX (case-insensitive)
  *   read N               read and discard N lines
  *   data                 read lines until the lone "." that ends DATA/POST
+ *   bdat                 read one "BDAT N [LAST]" command and its N bytes
  *   sleep MS             sleep MS milliseconds (still noticing a close)
  *   drip N MS TEXT       write TEXT N bytes at a time, MS ms apart
  *   stall                wait (reading nothing) until the client closes

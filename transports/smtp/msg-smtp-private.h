@@ -59,6 +59,7 @@ typedef struct
   gboolean     tls_verify;
   char        *ehlo_name;
   gboolean     send_partial;
+  gboolean     use_chunking;
   double       timeout;
   double       operation_timeout;
   MsgTransport *transport; /* (unowned) for MsgTransport::need-token */
@@ -74,6 +75,8 @@ typedef struct
   gboolean dsn;
   gboolean starttls;
   gboolean size;
+  gboolean chunking;   /* RFC 3030 */
+  gboolean binarymime; /* RFC 3030 */
   guint64  size_max;
   GStrv    auth; /* (nullable) mechanisms, upper case */
 } Capabilities;

@@ -26,6 +26,31 @@
 /* The time QUIT gets in msg_transport_close() at most. */
 #define QUIT_TIMEOUT 5.0
 
+/* The envelope of the next queued send, written behind the final dot of
+ * the running one (RFC 2920 section 3.1, docs/design.md decision 14): the
+ * replies are read when that send gets its turn. */
+typedef struct
+{
+  MsgMessage *message; /* (owned) */
+  gint64      start;   /* its operation's start: which call it is */
+  guint       n_rcpt;
+  gboolean    eight_bit;
+  gboolean    data_sent; /* DATA went too (no CHUNKING) */
+  char       *mail;      /* (owned) */
+  char       *notify;    /* (owned) (nullable) */
+} Prefetch;
+
+static void
+prefetch_free (Prefetch *p)
+{
+  g_object_unref (p->message);
+  g_free (p->mail);
+  g_free (p->notify);
+  g_free (p);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Prefetch, prefetch_free)
+
 struct _MsgSmtpTransport
 {
   MsgTransport parent_instance;
@@ -35,6 +60,7 @@ struct _MsgSmtpTransport
   Capabilities   caps;
   gint64         send_start;    /* the last send's operation start */
   gint64         send_deadline; /* and its total deadline */
+  Prefetch      *next;          /* (owned) (nullable): see prefetch_envelope() */
 };
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgSmtpTransport, msg_smtp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
@@ -86,6 +112,134 @@ scan_stream_init (ScanStream *self)
 }
 
 /* Settings. */
+
+/* A stream that frames the bytes written to it in BDAT chunks (RFC
+ * 3030): each full chunk goes as "BDAT n" and its bytes; with PIPELINING
+ * BDAT_WINDOW chunks go before their replies are read (so a large
+ * message is not slowed to a chunk per round trip), else one. A refusal
+ * ends the message once every reply sent for is read, the connection
+ * still in step. bdat_stream_send() with @last sends the rest as the
+ * LAST chunk, whose reply (after those of the chunks still unanswered)
+ * is the message's. */
+#define BDAT_CHUNK (256 * 1024)
+#define BDAT_WINDOW 32
+
+G_DECLARE_FINAL_TYPE (BdatStream, bdat_stream, BDAT, STREAM, GOutputStream)
+
+struct _BdatStream
+{
+  GOutputStream  parent_instance;
+  MsgConnection *connection; /* (owned) */
+  GByteArray    *chunk;      /* (owned) */
+  guint          window;     /* chunks sent before a reply is awaited */
+  guint          unanswered; /* chunks sent whose reply is not read */
+  MsgReply      *refusal;    /* (owned) (nullable): the first refusal */
+};
+
+G_DEFINE_FINAL_TYPE (BdatStream, bdat_stream, G_TYPE_OUTPUT_STREAM)
+
+static gboolean
+bdat_stream_send (BdatStream   *self,
+                  gboolean      last,
+                  GCancellable *cancellable,
+                  GError      **error)
+{
+  char command[64];
+  int  length;
+
+  /* The command and its chunk in one write (the trace shows the
+   * command; the connection traces no message data). */
+  length = g_snprintf (command, sizeof command, last ? "BDAT %u LAST\r\n" : "BDAT %u\r\n", self->chunk->len);
+  g_debug ("C: %.*s", length - 2, command);
+  g_byte_array_prepend (self->chunk, (const guint8 *) command, (guint) length);
+  if (!msg_connection_flush (self->connection, cancellable, error) ||
+      !g_output_stream_write_all (msg_connection_get_output_stream (self->connection), self->chunk->data,
+                                  self->chunk->len, NULL, cancellable, error))
+    return FALSE;
+  g_byte_array_set_size (self->chunk, 0);
+  return TRUE;
+}
+
+/* Reads the reply to the oldest unanswered chunk. */
+static gboolean
+bdat_stream_read_reply (BdatStream   *self,
+                        GCancellable *cancellable,
+                        GError      **error)
+{
+  MsgReply *reply = _msg_smtp_read_reply (self->connection, "BDAT", cancellable, error);
+
+  if (reply == NULL)
+    return FALSE;
+  self->unanswered--;
+  if (msg_reply_get_code (reply) / 100 != 2 && self->refusal == NULL)
+    self->refusal = reply;
+  else
+    msg_reply_unref (reply);
+  return TRUE;
+}
+
+static void
+bdat_stream_set_refused (BdatStream *self,
+                         GError    **error)
+{
+  _msg_smtp_set_reply_error (error, self->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
+                             "a chunk of the message (BDAT)", self->refusal);
+}
+
+static gssize
+bdat_stream_write (GOutputStream *stream,
+                   const void    *buffer,
+                   gsize          count,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  BdatStream *self = BDAT_STREAM (stream);
+  gsize       n = MIN (count, BDAT_CHUNK - self->chunk->len);
+
+  g_byte_array_append (self->chunk, buffer, (guint) n);
+  if (self->chunk->len < BDAT_CHUNK)
+    return (gssize) n;
+  if (!bdat_stream_send (self, FALSE, cancellable, error))
+    return -1;
+  /* A window's replies are all read before the next write: the
+   * connection takes any reply waiting then for one out of step. */
+  if (++self->unanswered >= self->window)
+    while (self->unanswered > 0)
+      if (!bdat_stream_read_reply (self, cancellable, error))
+        return -1;
+  if (self->refusal != NULL)
+    {
+      bdat_stream_set_refused (self, error);
+      return -1;
+    }
+  return (gssize) n;
+}
+
+static void
+bdat_stream_finalize (GObject *object)
+{
+  BdatStream *self = BDAT_STREAM (object);
+
+  g_clear_object (&self->connection);
+  g_clear_pointer (&self->refusal, msg_reply_unref);
+  g_byte_array_unref (self->chunk);
+  G_OBJECT_CLASS (bdat_stream_parent_class)->finalize (object);
+}
+
+static void
+bdat_stream_class_init (BdatStreamClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = bdat_stream_finalize;
+  G_OUTPUT_STREAM_CLASS (klass)->write_fn = bdat_stream_write;
+}
+
+static void
+bdat_stream_init (BdatStream *self)
+{
+  /* Grown as needed: most messages are far smaller than a chunk. */
+  self->chunk = g_byte_array_new ();
+  self->window = 1;
+}
 
 static void
 settings_clear (Settings *s)
@@ -194,6 +348,7 @@ settings_load (Settings         *s,
     s->ehlo_name = g_strdup (g_get_host_name ());
   /* else NULL: the address literal of the connection, once connected. */
   s->send_partial = msg_configuration_get_boolean (config, "smtpsendpartial");
+  s->use_chunking = msg_configuration_get_boolean (config, "smtpusechunking");
   s->timeout = msg_configuration_get_seconds (config, "smtpconnectiontimeout");
   s->operation_timeout = msg_configuration_get_seconds (config, "smtpoperationtimeout");
 }
@@ -400,6 +555,10 @@ parse_capabilities (Capabilities   *caps,
         caps->smtputf8 = TRUE;
       else if (g_str_equal (keyword, "DSN"))
         caps->dsn = TRUE;
+      else if (g_str_equal (keyword, "CHUNKING"))
+        caps->chunking = TRUE;
+      else if (g_str_equal (keyword, "BINARYMIME"))
+        caps->binarymime = TRUE;
       else if (g_str_equal (keyword, "STARTTLS"))
         caps->starttls = TRUE;
       else if (g_str_equal (keyword, "SIZE"))
@@ -766,9 +925,12 @@ typedef struct
   MsgReply     *mail_reply;  /* (owned) (nullable) */
   MsgReply     *data_reply;  /* (owned) (nullable) */
   gboolean      data_sent;   /* DATA went out pipelined behind the RCPTs */
+  gboolean      chunking;    /* BDAT instead of DATA (RFC 3030) */
   guint         ok;          /* RCPTs accepted so far */
   gboolean      limited;     /* a RCPT met the server's recipient limit */
   MsgReply     *final;       /* (owned) (nullable): the reply to the final dot */
+  Prefetch     *prefetch;    /* (nullable): this send's envelope, already written */
+  BdatStream   *bdat;        /* (owned) (nullable): the chunks of the message */
 } Transaction;
 
 static void
@@ -807,9 +969,11 @@ transaction_start (Transaction *tx)
   g_clear_pointer (&tx->mail_reply, msg_reply_unref);
   g_clear_pointer (&tx->data_reply, msg_reply_unref);
   g_clear_pointer (&tx->final, msg_reply_unref);
+  g_clear_object (&tx->bdat);
   tx->eight_bit = FALSE;
   tx->write_flags = SMTP_WRITE_FLAGS;
   tx->data_sent = FALSE;
+  tx->chunking = FALSE;
   tx->ok = 0;
   tx->limited = FALSE;
 }
@@ -892,7 +1056,8 @@ check_capabilities (Transaction *tx,
       return FALSE;
     }
   tx->eight_bit = msg_message_has_8bit_content (tx->message);
-  if (tx->eight_bit && !caps->eightbitmime && !check_7bit (tx, error))
+  /* BINARYMIME (RFC 3030) takes any body, but only in BDAT chunks. */
+  if (tx->eight_bit && !caps->eightbitmime && !(tx->chunking && caps->binarymime) && !check_7bit (tx, error))
     return FALSE;
   if (caps->size && caps->size_max > 0 && tx->size > caps->size_max)
     {
@@ -919,6 +1084,8 @@ build_mail_command (Transaction *tx)
     g_string_append_printf (mail, " SIZE=%" G_GUINT64_FORMAT, tx->size);
   if (tx->eight_bit && caps->eightbitmime)
     g_string_append (mail, " BODY=8BITMIME");
+  else if (tx->eight_bit && tx->chunking && caps->binarymime)
+    g_string_append (mail, " BODY=BINARYMIME");
   if (tx->e->utf8)
     g_string_append (mail, " SMTPUTF8");
   if (caps->dsn && dsn != MSG_DSN_DEFAULT)
@@ -982,6 +1149,28 @@ read_rcpt_reply (Transaction *tx,
   return TRUE;
 }
 
+/* Reads the replies to a pipelined batch: MAIL's if not read yet, the
+ * RCPTs' of pending recipients @start to @end, and DATA's if it went. */
+static gboolean
+read_batch_replies (Transaction *tx,
+                    guint        start,
+                    guint        end,
+                    GError     **error)
+{
+  if (tx->mail_reply == NULL && !read_mail_reply (tx, error))
+    return FALSE;
+  for (guint k = start; k < end; k++)
+    if (!read_rcpt_reply (tx, k, error))
+      return FALSE;
+  if (tx->data_sent)
+    {
+      tx->data_reply = _msg_smtp_read_reply (tx->connection, "DATA", tx->cancellable, error);
+      if (tx->data_reply == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* With PIPELINING, MAIL, the RCPTs and DATA go in batches of at most
  * PIPELINE_BATCH commands, each in one write; every reply of a batch is
  * read before deciding anything (RFC 2920 section 3.1). */
@@ -989,9 +1178,10 @@ static gboolean
 mail_rcpt_pipelined (Transaction *tx,
                      GError     **error)
 {
-  guint next = 0;
+  guint    next = 0;
+  gboolean done = FALSE;
 
-  while (!tx->data_sent)
+  while (!done)
     {
       guint batch_start = next;
       guint queued = tx->mail_reply == NULL ? 1 : 0;
@@ -1001,22 +1191,15 @@ mail_rcpt_pipelined (Transaction *tx,
           return FALSE;
       if (next == tx->pending->len && queued < PIPELINE_BATCH)
         {
-          if (!_msg_smtp_queue_command (tx->connection, error, "DATA"))
+          /* With CHUNKING, the first BDAT goes with the message. */
+          if (!tx->chunking && !_msg_smtp_queue_command (tx->connection, error, "DATA"))
             return FALSE;
-          tx->data_sent = TRUE;
+          tx->data_sent = !tx->chunking;
+          done = TRUE;
         }
 
-      if (tx->mail_reply == NULL && !read_mail_reply (tx, error))
+      if (!read_batch_replies (tx, batch_start, next, error))
         return FALSE;
-      for (guint k = batch_start; k < next; k++)
-        if (!read_rcpt_reply (tx, k, error))
-          return FALSE;
-      if (tx->data_sent)
-        {
-          tx->data_reply = _msg_smtp_read_reply (tx->connection, "DATA", tx->cancellable, error);
-          if (tx->data_reply == NULL)
-            return FALSE;
-        }
       /* At the server's recipient limit, the batches not yet written
        * wait for the next transaction; DATA then goes alone. */
       if (msg_reply_get_code (tx->mail_reply) / 100 != 2 || tx->limited)
@@ -1096,6 +1279,118 @@ refused_before_data (Transaction *tx)
   return TX_REFUSED;
 }
 
+/* The commands of a prefetched envelope, or NULL if one cannot go. */
+static GPtrArray *
+prefetch_commands (Transaction *next)
+{
+  g_autoptr (GPtrArray) commands = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (commands, g_strdup (next->mail));
+  for (guint k = 0; k < next->pending->len; k++)
+    {
+      const Mailbox *m = &g_array_index (next->e->recipients, Mailbox, k);
+
+      if (next->notify != NULL)
+        g_ptr_array_add (commands, g_strdup_printf ("RCPT TO:<%s> NOTIFY=%s", m->wire, next->notify));
+      else
+        g_ptr_array_add (commands, g_strdup_printf ("RCPT TO:<%s>", m->wire));
+    }
+  if (!next->chunking)
+    g_ptr_array_add (commands, g_strdup ("DATA"));
+  for (guint i = 0; i < commands->len; i++)
+    if (!_msg_smtp_check_command (next->connection, commands->pdata[i], MAX_COMMAND, NULL))
+      return NULL;
+  return g_steal_pointer (&commands);
+}
+
+/* Cross-message pipelining (RFC 2920 section 3.1: the message content may
+ * be the first command of a group): when the send queued next goes to the
+ * same connection, its MAIL, RCPTs and DATA are written right behind this
+ * message's final dot, so that each message costs one round trip. Only a
+ * plain case is taken (one batch of recipients, no re-encoding); anything
+ * else is left for that send's own turn. Nothing here fails the running
+ * send: a doubt means no prefetch. */
+static void
+prefetch_envelope (Transaction *tx)
+{
+  MsgSmtpTransport *self = tx->self;
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgConfiguration) config = NULL;
+  g_auto (Settings) s = { 0 };
+  g_auto (Envelope) e = { 0 };
+  g_auto (Transaction) next = { 0 };
+  g_autoptr (GPtrArray) commands = NULL;
+  g_autofree char *key = NULL;
+  guint64          size = 0;
+  gint64           start = 0;
+  Prefetch        *p;
+
+  if (!self->caps.pipelining || self->next != NULL ||
+      !msg_transport_peek_queued_send (MSG_TRANSPORT (self), &message, &config, &start))
+    return;
+  settings_load (&s, config);
+  key = settings_connection_key (&s);
+  if (g_strcmp0 (key, self->connection_key) != 0 || !msg_message_prepare_for_sending (message, NULL) ||
+      !_msg_smtp_envelope_init (&e, message, NULL) || e.recipients->len + 2 > PIPELINE_BATCH ||
+      !msg_message_measure (message, SMTP_WRITE_FLAGS, &size, tx->cancellable, NULL))
+    return;
+  transaction_init (&next, self, tx->connection, &s, message, &e, size, tx->cancellable);
+  transaction_start (&next);
+  next.chunking = s.use_chunking && self->caps.chunking;
+  if (!check_capabilities (&next, NULL) || next.write_flags != SMTP_WRITE_FLAGS)
+    return;
+  build_mail_command (&next);
+  commands = prefetch_commands (&next);
+  if (commands == NULL)
+    return;
+  for (guint i = 0; i < commands->len; i++)
+    if (!msg_connection_queue_command (tx->connection, commands->pdata[i], NULL))
+      {
+        /* Half an envelope is on its way: the next send must not take
+         * this connection. */
+        self->next = g_new0 (Prefetch, 1);
+        self->next->message = g_object_ref (message);
+        self->next->start = -1;
+        return;
+      }
+  p = g_new0 (Prefetch, 1);
+  p->message = g_steal_pointer (&message);
+  p->start = start;
+  p->n_rcpt = e.recipients->len;
+  p->eight_bit = next.eight_bit;
+  p->data_sent = !next.chunking;
+  p->mail = g_steal_pointer (&next.mail);
+  p->notify = g_steal_pointer (&next.notify);
+  self->next = p;
+}
+
+/* The message in BDAT chunks (RFC 3030), the last one included: no
+ * dot-stuffing, and no scan for a line that would end it. */
+static TxResult
+smtp_bdat (Transaction *tx,
+           GError     **error)
+{
+  BdatStream *bdat = g_object_new (bdat_stream_get_type (), NULL);
+
+  tx->bdat = bdat;
+  bdat->connection = g_object_ref (tx->connection);
+  if (tx->self->caps.pipelining)
+    bdat->window = BDAT_WINDOW;
+  if (!msg_transport_write_message_to_stream (MSG_TRANSPORT (tx->self), tx->message, tx->write_flags,
+                                              G_OUTPUT_STREAM (bdat), tx->size, tx->cancellable, error) ||
+      !bdat_stream_send (bdat, TRUE, tx->cancellable, error))
+    {
+      if (bdat->refusal != NULL && bdat->unanswered == 0)
+        return TX_REFUSED;
+      /* Cancelled or failed within a chunk: the server would take what
+       * follows as the chunk's bytes. */
+      msg_connection_abort (tx->connection);
+      _msg_smtp_prefix_stage (error, "message data");
+      return TX_BROKEN;
+    }
+  return TX_OK;
+}
+
 /* DATA, unless it went pipelined, the message, and its final reply. */
 static TxResult
 smtp_data (Transaction *tx,
@@ -1103,13 +1398,20 @@ smtp_data (Transaction *tx,
 {
   const Settings *s = tx->s;
 
-  if (!tx->data_sent)
+  if (tx->chunking)
+    {
+      TxResult result = smtp_bdat (tx, error);
+
+      if (result != TX_OK)
+        return result;
+    }
+  else if (!tx->data_sent)
     {
       tx->data_reply = _msg_smtp_exchange (tx->connection, "DATA", "DATA", tx->cancellable, error);
       if (tx->data_reply == NULL)
         return TX_BROKEN;
     }
-  if (msg_reply_get_code (tx->data_reply) != 354)
+  if (!tx->chunking && msg_reply_get_code (tx->data_reply) != 354)
     {
       _msg_smtp_set_reply_error (error, tx->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
                                  "the message (DATA)", tx->data_reply);
@@ -1117,20 +1419,30 @@ smtp_data (Transaction *tx,
     }
 
   /* The message, streamed: canonical CRLF, dot-stuffed, in large writes. */
-  if (!msg_transport_write_message_data (MSG_TRANSPORT (tx->self), tx->message, tx->write_flags,
-                                         tx->connection, tx->size, tx->cancellable, error))
+  if (!tx->chunking && !msg_transport_write_message_data (MSG_TRANSPORT (tx->self), tx->message, tx->write_flags,
+                                                          tx->connection, tx->size, tx->cancellable, error))
     {
       _msg_smtp_prefix_stage (error, "message data");
       return TX_BROKEN;
     }
+
+  /* The next queued message's envelope goes right behind the dot, when
+   * this is the last transaction of this message. */
+  if (tx->deferred->len == 0)
+    prefetch_envelope (tx);
 
   /* The final dot is out: from here a failure leaves the outcome unknown
    * (docs/design.md, decision 2). */
   {
     g_autoptr (GError) local_error = NULL;
 
-    tx->final = msg_connection_read_reply (tx->connection, MSG_REPLY_STYLE_SMTP, tx->cancellable,
-                                           &local_error);
+    /* With BDAT, the replies to the chunks still unanswered come first. */
+    while (tx->bdat != NULL && tx->bdat->unanswered > 0)
+      if (!bdat_stream_read_reply (tx->bdat, tx->cancellable, &local_error))
+        break;
+    if (local_error == NULL)
+      tx->final = msg_connection_read_reply (tx->connection, MSG_REPLY_STYLE_SMTP, tx->cancellable,
+                                             &local_error);
     if (tx->final == NULL)
       {
         g_autofree char *uncertain = describe_recipients (tx->e, tx->results, tx->pending);
@@ -1142,10 +1454,17 @@ smtp_data (Transaction *tx,
         return TX_BROKEN;
       }
   }
+  if (tx->bdat != NULL && tx->bdat->refusal != NULL)
+    {
+      /* A chunk was refused: the message is, whatever LAST got. */
+      bdat_stream_set_refused (tx->bdat, error);
+      return TX_REFUSED;
+    }
   if (msg_reply_get_code (tx->final) / 100 != 2)
     {
       _msg_smtp_set_reply_error (error, tx->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
-                                 "the message (end of DATA)", tx->final);
+                                 tx->chunking ? "the message (BDAT LAST)" : "the message (end of DATA)",
+                                 tx->final);
       return msg_reply_is_transient_failure (tx->final) ||
                      msg_reply_is_permanent_failure (tx->final)
                  ? TX_REFUSED
@@ -1167,9 +1486,13 @@ smtp_transaction (Transaction *tx,
   guint           rejected = 0;
 
   transaction_start (tx);
-  if (!check_capabilities (tx, error))
-    return TX_NOT_STARTED;
-  build_mail_command (tx);
+  tx->chunking = s->use_chunking && tx->self->caps.chunking;
+  if (tx->prefetch == NULL)
+    {
+      if (!check_capabilities (tx, error))
+        return TX_NOT_STARTED;
+      build_mail_command (tx);
+    }
 
   g_array_set_size (tx->deferred, 0);
   for (guint k = 0; k < tx->pending->len; k++)
@@ -1180,9 +1503,20 @@ smtp_transaction (Transaction *tx,
       r->deferred = FALSE;
     }
 
-  if (!_msg_smtp_queue_command (tx->connection, error, "%s", tx->mail))
-    return TX_BROKEN;
-  if (tx->self->caps.pipelining ? !mail_rcpt_pipelined (tx, error) : !mail_rcpt_serial (tx, error))
+  if (tx->prefetch != NULL)
+    {
+      /* MAIL, the RCPTs and DATA went behind the previous message. */
+      tx->mail = g_strdup (tx->prefetch->mail);
+      tx->notify = g_strdup (tx->prefetch->notify);
+      tx->eight_bit = tx->prefetch->eight_bit;
+      tx->data_sent = tx->prefetch->data_sent;
+      tx->chunking = !tx->data_sent;
+      tx->prefetch = NULL;
+      if (!read_batch_replies (tx, 0, tx->pending->len, error))
+        return TX_BROKEN;
+    }
+  else if (!_msg_smtp_queue_command (tx->connection, error, "%s", tx->mail) ||
+           (tx->self->caps.pipelining ? !mail_rcpt_pipelined (tx, error) : !mail_rcpt_serial (tx, error)))
     return TX_BROKEN;
 
   if (msg_reply_get_code (tx->mail_reply) / 100 != 2)
@@ -1223,6 +1557,7 @@ smtp_deliver (MsgSmtpTransport *self,
               MsgMessage       *message,
               const Envelope   *e,
               guint64           size,
+              Prefetch         *prefetch,
               gboolean         *answered,
               MsgSendReport   **report_out,
               GCancellable     *cancellable,
@@ -1237,6 +1572,7 @@ smtp_deliver (MsgSmtpTransport *self,
   TxResult result = TX_OK;
 
   transaction_init (&tx, self, connection, s, message, e, size, cancellable);
+  tx.prefetch = prefetch;
   while (tx.pending->len > 0)
     {
       g_autoptr (GError) local_error = NULL;
@@ -1312,6 +1648,7 @@ drop_connection (MsgSmtpTransport *self)
     msg_connection_abort (self->connection);
   g_clear_object (&self->connection);
   g_clear_pointer (&self->connection_key, g_free);
+  g_clear_pointer (&self->next, prefetch_free);
   capabilities_clear (&self->caps);
 }
 
@@ -1325,10 +1662,11 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
   g_auto (Settings) s = { 0 };
   g_auto (Envelope) e = { 0 };
   g_autofree char *key = NULL;
-  MsgSendReport   *report = NULL;
-  guint64          size = 0;
-  gint64           deadline;
-  TxResult         result;
+  g_autoptr (Prefetch) prefetch = NULL;
+  MsgSendReport *report = NULL;
+  guint64        size = 0;
+  gint64         deadline;
+  TxResult       result;
 
   settings_load (&s, msg_transport_get_operation_configuration (transport));
   s.transport = transport;
@@ -1349,9 +1687,22 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
   self->send_deadline = deadline;
   key = settings_connection_key (&s);
 
+  /* An envelope written behind the previous message is this send's only if
+   * it was looked at for this very call; otherwise (that send was
+   * cancelled or timed out in the queue) the connection holds replies and
+   * perhaps a 354 for a message that will not come: close it. */
+  if (self->next != NULL)
+    {
+      if (self->next->message == message && self->next->start == self->send_start &&
+          self->next->n_rcpt == e.recipients->len)
+        prefetch = g_steal_pointer (&self->next);
+      else
+        drop_connection (self);
+    }
+
   /* Reuse the kept connection only if it was made with the same settings
    * and the server has neither closed it nor sent anything unasked. */
-  if (self->connection != NULL &&
+  if (prefetch == NULL && self->connection != NULL &&
       (g_strcmp0 (key, self->connection_key) != 0 || !msg_connection_check_idle (self->connection)))
     drop_connection (self);
 
@@ -1379,8 +1730,13 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
         }
 
       result = smtp_deliver (self, self->connection, &s, message, &e, size,
-                             &answered, &report, cancellable, &local_error);
-      if (result == TX_REFUSED)
+                             attempt == 0 && reused ? prefetch : NULL, &answered, &report,
+                             cancellable, &local_error);
+      /* The next send's envelope is behind a refused message: its replies
+       * would meet the RSET; that send starts afresh. */
+      if (result != TX_OK && self->next != NULL)
+        drop_connection (self);
+      if (result == TX_REFUSED && self->connection != NULL)
         smtp_rset (self->connection, cancellable);
       if (result == TX_BROKEN || !msg_connection_is_connected (self->connection))
         drop_connection (self);
@@ -1413,7 +1769,7 @@ msg_smtp_transport_close_sync (MsgTransport *transport,
 
   if (self->connection == NULL)
     return TRUE;
-  if (!msg_connection_check_idle (self->connection))
+  if (self->next != NULL || !msg_connection_check_idle (self->connection))
     {
       drop_connection (self);
       return TRUE;
