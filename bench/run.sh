@@ -2,7 +2,7 @@
 # libmsgobj against peer clients on loopback, in one run, on the same servers.
 # See bench/README.md for what each row means.
 #
-#   bench/run.sh [--build DIR] [--reps N] [--no-big] [--no-nntp] [--no-cancel]
+#   bench/run.sh [--build DIR] [--reps N] [--no-big] [--no-nntp] [--no-cancel] [--no-dkim]
 #
 # Starts its own Postfix smtp-sink (-c -a, counting) and, when INN 2.7 is
 # installed and we are root, a private innd, both on free 127.0.0.1 ports;
@@ -17,6 +17,7 @@ REPS=5
 DO_BIG=1
 DO_NNTP=1
 DO_CANCEL=1
+DO_DKIM=1
 N_SMTP=1000           # 1 KiB messages over one connection
 N_PROC=25             # messages for the one-process-per-message clients
 N_NNTP=500           # 1 KiB articles over one connection
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
     --no-big) DO_BIG=0; shift ;;
     --no-nntp) DO_NNTP=0; shift ;;
     --no-cancel) DO_CANCEL=0; shift ;;
+    --no-dkim) DO_DKIM=0; shift ;;
     -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -402,6 +404,27 @@ if [ "$DO_NNTP" = 1 ]; then
   fi
 fi
 
+if [ "$DO_DKIM" = 1 ]; then
+  # The same sends unsigned and signed, interleaved in one process; keys
+  # made by msgobj dkim-keygen.
+  echo "== DKIM signing: 1 KiB and 1 MiB, unsigned, rsa-2048, ed25519 ($REPS rounds)" >&2
+  mkdir "$WORK/dkim"
+  "$BUILD/tools/msgobj" dkim-keygen --domain example.test --selector rsa --bits 2048 \
+    --output-dir "$WORK/dkim" >/dev/null
+  "$BUILD/tools/msgobj" dkim-keygen --domain example.test --selector ed --algorithm ed25519-sha256 \
+    --output-dir "$WORK/dkim" >/dev/null
+  before=$(sink_field mesg)
+  "$BENCH" dkim "$SINK_PORT" "$MSG" "$WORK/dkim" "$REPS" >"$WORK/dkim.out" 2>"$WORK/err" ||
+    fail "dkim: $(head -n 3 "$WORK/err")"
+  sent=$(sed -n 's/^mode=dkim sent=//p' "$WORK/dkim.out")
+  for _ in $(seq 50); do
+    [ "$(sink_field mesg)" -ge $((before + ${sent:-0})) ] && break
+    sleep 0.02
+  done
+  [ $(($(sink_field mesg) - before)) -eq "${sent:-0}" ] ||
+    fail "dkim: the sink counted $(($(sink_field mesg) - before)) messages, not $sent"
+fi
+
 # stall_rows MODE REPS [SECONDS]: the cancel or time-out rows, one stall
 # server per stage.
 stall_rows() {
@@ -500,6 +523,20 @@ if [ "$HAVE_INN" = 1 ]; then
       "$(mib "$(result "nntp.$c.$N_NNTP" 3)")" "$(result "nntp.$c.$N_NNTP" 4)" "$(ratio "$s" "$m_steady")" \
       "$(ratio "$w" "$m_wall")" "$(ratio "$(result "nntp.$c.$N_NNTP" 4)" "$(result "nntp.msgobj.$N_NNTP" 4)")"
   done
+fi
+
+if [ "$DO_DKIM" = 1 ]; then
+  echo
+  echo "DKIM signing, per message over one kept connection (best of $REPS; ratio = signed / unsigned)"
+  printf '%-8s %-10s %6s %10s %10s %11s %10s\n' "message" "signing" "msgs" "wall us" "CPU us" "ratio wall" "ratio CPU"
+  while read -r line; do
+    declare -A f=()
+    for kv in $line; do f[${kv%%=*}]=${kv#*=}; done
+    [ -n "${f[variant]:-}" ] &&
+      printf '%-8s %-10s %6s %10s %10s %11s %10s\n' "${f[size]}" "${f[variant]}" "${f[msgs]}" "${f[wall_us]}" \
+        "${f[cpu_us]}" "${f[ratio_wall]}" "${f[ratio_cpu]}"
+    unset f
+  done <"$WORK/dkim.out"
 fi
 
 stall_table() {

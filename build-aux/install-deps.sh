@@ -31,7 +31,7 @@ want=(
   libglib2.0-dev libgmime-3.0-dev glib-networking
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 valac
   python3-gi
-  libsoup-3.0-dev libgsasl-dev libopendkim-dev libgpgme-dev
+  libsoup-3.0-dev libgsasl-dev libopendkim-dev libgpgme-dev libgnutls28-dev
 )
 # The test tools; the servers are checked here but installed by their own
 # scripts below.

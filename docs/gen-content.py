@@ -10,6 +10,8 @@ import re
 import sys
 
 LINK = re.compile(r"\]\((?:\.\./)?(?:docs/)?([A-Za-z0-9-]+)\.md(#[^)]*)?\)")
+# ../examples/FILE: the reference ships the examples next to its pages.
+EXAMPLE = re.compile(r"\]\(\.\./examples/([A-Za-z0-9.-]+)\)")
 
 outdir = sys.argv[1]
 for path in sys.argv[2:]:
@@ -20,6 +22,7 @@ for path in sys.argv[2:]:
         sys.exit("%s: no '# Title' line" % path)
     lines.remove("# " + title)
     text = "Title: %s\n\n%s" % (title, "\n".join(lines))
+    text = EXAMPLE.sub(r"](\1)", text)
     text = LINK.sub(lambda m: "](%s.html%s)" % (m.group(1), m.group(2) or ""), text)
     with open(os.path.join(outdir, os.path.basename(path)), "w", encoding="utf-8") as f:
         f.write(text)

@@ -42,4 +42,37 @@ void _msg_mime_object_release_files (GMimeObject *object);
  * children changed (msg-message-parts.c). */
 void _msg_mime_object_children_changed (GMimeObject *object);
 
+/* Makes @self wrap @object instead of its current node. */
+void _msg_body_part_set_object (MsgBodyPart *self,
+                                GMimeObject *object);
+
+/* The tree (msg-message-body-tree.c). Each node knows its parent and a root
+ * its message, by weak references checked on use: a node taken out of a
+ * tree, or a tree the message replaced, has neither. */
+void         _msg_mime_link_tree (GMimeObject *root,
+                                  GObject     *owner);
+void         _msg_mime_link_children (GMimeObject *object);
+GMimeObject *_msg_mime_object_get_parent (GMimeObject *object);
+/* The message whose current tree holds @object (transfer full), or NULL. */
+GObject *_msg_mime_object_get_owner (GMimeObject *object);
+/* Puts @child at @index among the children of the multipart @self, for
+ * the caller: the message keeps its tree from then on. */
+void     _msg_body_part_insert_object (MsgBodyPart *self,
+                                       int          index,
+                                       GMimeObject *child);
+gboolean _msg_body_part_become_multipart (MsgBodyPart *self,
+                                          const char  *subtype,
+                                          GError     **error);
+gboolean _msg_check_field_parameter (const char *field,
+                                     const char *name,
+                                     const char *value,
+                                     GError    **error);
+
+/* Updates the children model of @object, if there is one, after one child
+ * came or went (msg-message-parts.c). */
+void _msg_mime_object_child_inserted (GMimeObject *object,
+                                      int          index);
+void _msg_mime_object_child_removed (GMimeObject *object,
+                                     int          index);
+
 G_END_DECLS

@@ -279,6 +279,16 @@ _msg_body_part_wrap (GMimeObject *object)
   return self;
 }
 
+void
+_msg_body_part_set_object (MsgBodyPart *self,
+                           GMimeObject *object)
+{
+  if (g_object_get_qdata (G_OBJECT (self->object), wrapper_quark) == self)
+    g_object_set_qdata (G_OBJECT (self->object), wrapper_quark, NULL);
+  g_set_object (&self->object, object);
+  g_object_set_qdata (G_OBJECT (object), wrapper_quark, self);
+}
+
 GMimeObject *
 _msg_body_part_get_object (MsgBodyPart *self)
 {
@@ -653,8 +663,11 @@ msg_body_part_get_content_media_type (MsgBodyPart *self)
  * @media_type: a media type, `type/subtype`
  * @error: return location for an error
  *
- * Sets the media type of the part. A leaf cannot become a multipart nor a
- * multipart a leaf.
+ * Sets the media type of the part. A leaf in a message's tree (its root
+ * included) can become a multipart, as in CDO: a leaf with content becomes
+ * the first child of the new multipart, an empty one goes. The message
+ * then keeps its tree as the caller built it (see "Building the tree by
+ * hand" in message.md). A multipart cannot become a leaf.
  *
  * Returns: %TRUE on success
  */
@@ -676,6 +689,13 @@ msg_body_part_set_content_media_type (MsgBodyPart *self,
 
   parsed = g_mime_content_type_parse (_msg_parser_options (), media_type);
   is_multi = g_mime_content_type_is_type (parsed, "multipart", "*");
+  if (is_multi && !GMIME_IS_MULTIPART (self->object))
+    {
+      if (!_msg_body_part_become_multipart (self, g_mime_content_type_get_media_subtype (parsed), error))
+        return FALSE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTENT_MEDIA_TYPE]);
+      return TRUE;
+    }
   if (is_multi != GMIME_IS_MULTIPART (self->object))
     {
       g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
@@ -1081,6 +1101,7 @@ msg_body_part_get_body_parts (MsgBodyPart *self)
   if (!GMIME_IS_MULTIPART (self->object))
     return NULL;
 
+  _msg_mime_link_children (self->object);
   for (int i = g_mime_multipart_get_count (GMIME_MULTIPART (self->object)) - 1; i >= 0; i--)
     list = g_list_prepend (list, _msg_body_part_wrap (g_mime_multipart_get_part (GMIME_MULTIPART (self->object), i)));
 
@@ -1091,11 +1112,12 @@ msg_body_part_get_body_parts (MsgBodyPart *self)
  * msg_body_part_add_body_part:
  * @self: a multipart body part
  * @content_type: the media type of the new part, such as `text/plain` or
- *   `multipart/alternative`
+ *   `multipart/alternative`, optionally followed by parameters
+ *   (`text/calendar; method=REQUEST`)
  * @error: return location for an error
  *
- * Appends a new, empty child to a multipart. Text parts get
- * `charset=utf-8`.
+ * Appends a new, empty child to a multipart: CDO's `AddBodyPart`. See
+ * [method@BodyPart.insert_body_part].
  *
  * Returns: (transfer full): the new part
  */
@@ -1104,10 +1126,80 @@ msg_body_part_add_body_part (MsgBodyPart *self,
                              const char  *content_type,
                              GError     **error)
 {
+  return msg_body_part_insert_body_part (self, -1, content_type, error);
+}
+
+/* A new empty child of type @ct (parameters not applied). */
+static GMimeObject *
+new_child (GMimeContentType *ct,
+           const char       *media_type,
+           GError          **error)
+{
+  GMimeObject *child;
+
+  if (g_mime_content_type_is_type (ct, "multipart", "*"))
+    return GMIME_OBJECT (g_mime_multipart_new_with_subtype (g_mime_content_type_get_media_subtype (ct)));
+
+  if (g_mime_content_type_is_type (ct, "message", "rfc822") ||
+      g_mime_content_type_is_type (ct, "message", "global") ||
+      g_mime_content_type_is_type (ct, "message", "news"))
+    return GMIME_OBJECT (g_mime_message_part_new (g_mime_content_type_get_media_subtype (ct)));
+
+  if (g_mime_content_type_is_type (ct, "message", "*"))
+    {
+      /* message/delivery-status, message/disposition-notification: text
+       * of their own, held as a plain leaf. */
+      child = GMIME_OBJECT (g_mime_part_new_with_type ("message", g_mime_content_type_get_media_subtype (ct)));
+      set_part_bytes (GMIME_PART (child), NULL);
+      return child;
+    }
+
+  child = GMIME_OBJECT (new_leaf (media_type, error));
+  if (child == NULL)
+    return NULL;
+  if (is_text_object (child) && g_mime_object_get_content_type_parameter (child, "charset") == NULL)
+    g_mime_object_set_content_type_parameter (child, "charset", "utf-8");
+  set_part_bytes (GMIME_PART (child), NULL);
+  return child;
+}
+
+/**
+ * msg_body_part_insert_body_part:
+ * @self: a multipart body part
+ * @index: the position of the new part among the children, from 0, or -1
+ *   to append
+ * @content_type: the media type of the new part, optionally followed by
+ *   parameters, such as `text/calendar; method=REQUEST`
+ * @error: return location for an error
+ *
+ * Inserts a new, empty child into a multipart: CDO's `AddBodyPart` with
+ * its index. Text parts get `charset=utf-8` unless @content_type names
+ * another; a `message/rfc822` part gets its message with
+ * [method@BodyPart.set_content]. Each parameter is checked as
+ * [method@BodyPart.set_field_parameter] checks it.
+ *
+ * The message keeps a part added this way: see "Building the tree by
+ * hand" in message.md.
+ *
+ * Returns: (transfer full): the new part, or %NULL with
+ *   %MSG_MESSAGE_ERROR_FAILED if @self is not a multipart or @index is
+ *   past the end, or %MSG_MESSAGE_ERROR_INVALID_HEADER for a bad type or
+ *   parameter
+ */
+MsgBodyPart *
+msg_body_part_insert_body_part (MsgBodyPart *self,
+                                int          index,
+                                const char  *content_type,
+                                GError     **error)
+{
   g_autoptr (GMimeContentType) ct = NULL;
   g_autoptr (GMimeObject) child = NULL;
+  g_autofree char *media_type = NULL;
+  GMimeParamList  *params;
+  int              count;
 
   g_return_val_if_fail (MSG_IS_BODY_PART (self), NULL);
+  g_return_val_if_fail (content_type != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!GMIME_IS_MULTIPART (self->object))
@@ -1117,24 +1209,41 @@ msg_body_part_add_body_part (MsgBodyPart *self,
       return NULL;
     }
 
-  if (!_msg_check_media_type (content_type, error))
+  count = g_mime_multipart_get_count (GMIME_MULTIPART (self->object));
+  if (index < -1 || index > count)
+    {
+      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                   "Cannot insert a body part at %d: the multipart has %d children", index, count);
+      return NULL;
+    }
+
+  media_type = g_strstrip (g_strndup (content_type, strcspn (content_type, ";")));
+  if (!_msg_check_header_value ("Content-Type", content_type, error) || !_msg_check_media_type (media_type, error))
     return NULL;
 
   ct = g_mime_content_type_parse (_msg_parser_options (), content_type);
-  if (g_mime_content_type_is_type (ct, "multipart", "*"))
-    child = GMIME_OBJECT (g_mime_multipart_new_with_subtype (g_mime_content_type_get_media_subtype (ct)));
-  else
+  params = g_mime_content_type_get_parameters (ct);
+  for (int i = 0; i < g_mime_param_list_length (params); i++)
     {
-      child = GMIME_OBJECT (new_leaf (content_type, error));
-      if (child == NULL)
+      GMimeParam *param = g_mime_param_list_get_parameter_at (params, i);
+
+      if (!_msg_check_field_parameter ("Content-Type", g_mime_param_get_name (param),
+                                       g_mime_param_get_value (param), error))
         return NULL;
-      if (is_text_object (child) && g_mime_object_get_content_type_parameter (child, "charset") == NULL)
-        g_mime_object_set_content_type_parameter (child, "charset", "utf-8");
-      set_part_bytes (GMIME_PART (child), NULL);
     }
 
-  g_mime_multipart_add (GMIME_MULTIPART (self->object), child);
-  _msg_mime_object_children_changed (self->object);
+  child = new_child (ct, media_type, error);
+  if (child == NULL)
+    return NULL;
+  for (int i = 0; i < g_mime_param_list_length (params); i++)
+    {
+      GMimeParam *param = g_mime_param_list_get_parameter_at (params, i);
+
+      g_mime_object_set_content_type_parameter (child, g_mime_param_get_name (param),
+                                                g_mime_param_get_value (param));
+    }
+
+  _msg_body_part_insert_object (self, index < 0 ? count : index, child);
   return _msg_body_part_wrap (child);
 }
 
@@ -1270,6 +1379,31 @@ msg_body_part_get_encoded_content (MsgBodyPart *self,
   return bytes;
 }
 
+/* The message of a message/rfc822 part, parsed from @content. */
+static gboolean
+set_message_bytes (GMimeMessagePart *part,
+                   GBytes           *content,
+                   GError          **error)
+{
+  gsize       len = 0;
+  const char *data = g_bytes_get_data (content, &len);
+  g_autoptr (GMimeStream) stream = g_mime_stream_mem_new_with_buffer (data != NULL ? data : "", len);
+  g_autoptr (GMimeParser) parser = g_mime_parser_new_with_stream (stream);
+  g_autoptr (GMimeMessage) message = NULL;
+
+  message = g_mime_parser_construct_message (parser, _msg_parser_options ());
+  if (message == NULL || len == 0)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                           "The content of a message/rfc822 part must be a message");
+      return FALSE;
+    }
+
+  _msg_mime_object_repair_parsed (GMIME_OBJECT (message));
+  g_mime_message_part_set_message (part, message);
+  return TRUE;
+}
+
 /**
  * msg_body_part_set_content:
  * @self: a leaf body part
@@ -1277,7 +1411,8 @@ msg_body_part_get_encoded_content (MsgBodyPart *self,
  * @error: return location for an error
  *
  * Replaces the content of a leaf part and chooses the transfer encoding
- * that fits it (see [method@BodyPart.set_content_transfer_encoding] to
+ * that fits it (for a `message/rfc822` part, @content is the message,
+ * parsed) (see [method@BodyPart.set_content_transfer_encoding] to
  * force another).
  *
  * Returns: %TRUE on success
@@ -1290,6 +1425,9 @@ msg_body_part_set_content (MsgBodyPart *self,
   g_return_val_if_fail (MSG_IS_BODY_PART (self), FALSE);
   g_return_val_if_fail (content != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (GMIME_IS_MESSAGE_PART (self->object))
+    return set_message_bytes (GMIME_MESSAGE_PART (self->object), content, error);
 
   if (!GMIME_IS_PART (self->object))
     {

@@ -65,6 +65,37 @@ MsgBodyPart *msg_body_part_add_body_part                 (MsgBodyPart  *self,
                                                           GError      **error);
 
 MSG_AVAILABLE_IN_ALL
+MsgBodyPart *msg_body_part_insert_body_part              (MsgBodyPart  *self,
+                                                          int           index,
+                                                          const char   *content_type,
+                                                          GError      **error);
+MSG_AVAILABLE_IN_ALL
+gboolean     msg_body_part_remove_body_part              (MsgBodyPart  *self,
+                                                          guint         index,
+                                                          GError      **error);
+MSG_AVAILABLE_IN_ALL
+gboolean     msg_body_part_remove_child                  (MsgBodyPart  *self,
+                                                          MsgBodyPart  *child,
+                                                          GError      **error);
+MSG_AVAILABLE_IN_ALL
+void         msg_body_part_remove_all_body_parts         (MsgBodyPart  *self);
+MSG_AVAILABLE_IN_ALL
+MsgBodyPart *msg_body_part_get_parent                    (MsgBodyPart  *self);
+MSG_AVAILABLE_IN_ALL
+char        *msg_body_part_get_field_parameter           (MsgBodyPart  *self,
+                                                          const char   *field,
+                                                          const char   *parameter);
+MSG_AVAILABLE_IN_ALL
+gboolean     msg_body_part_set_field_parameter           (MsgBodyPart  *self,
+                                                          const char   *field,
+                                                          const char   *parameter,
+                                                          const char   *value,
+                                                          GError      **error);
+MSG_AVAILABLE_IN_ALL
+GInputStream *msg_body_part_get_stream                   (MsgBodyPart  *self,
+                                                          GError      **error);
+
+MSG_AVAILABLE_IN_ALL
 GBytes      *msg_body_part_get_decoded_content           (MsgBodyPart  *self,
                                                           GError      **error);
 MSG_AVAILABLE_IN_ALL

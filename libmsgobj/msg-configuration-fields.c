@@ -6,6 +6,7 @@
 
 #include "msg-configuration-private.h"
 
+#include "msg-language-private.h"
 #include "msg-modules-private.h"
 #include "msg-timezone-private.h"
 
@@ -24,6 +25,14 @@
 
 static const char *const authenticate_choices[] = { "anonymous", "basic", "ntlm", NULL };
 static const char *const starttls_choices[] = { "never", "opportunistic", "required", NULL };
+static const char *const dkim_algorithm_choices[] = { "rsa-sha256", "ed25519-sha256", NULL };
+static const char *const dkim_canon_choices[] = { "relaxed/relaxed", "relaxed/simple", "simple/relaxed", "simple/simple", NULL };
+
+/* The headers a DKIM signature covers by default (RFC 6376 section 5.4.1
+ * and what the large providers expect). */
+#define DKIM_DEFAULT_HEADERS                                               \
+  "From:To:Cc:Subject:Date:Message-ID:MIME-Version:Content-Type:Reply-To:" \
+  "In-Reply-To:References:List-Unsubscribe"
 
 /* clang-format off */
 static const MsgFieldDef builtin_fields[] = {
@@ -54,12 +63,12 @@ static const MsgFieldDef builtin_fields[] = {
   { "postuserreplyemailaddress", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "nntpserverpickupdirectory", MSG_FIELD_TYPE_PATH, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "autopromotebodyparts", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
-  { "httpcookies", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_UNSUPPORTED, NULL, NULL, TRUE },
+  { "httpcookies", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "languagecode", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_LANGUAGE, NULL, NULL, TRUE },
   { "usemessageresponsetext", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
-  { "urlgetlatestversion", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_UNSUPPORTED, "false", NULL, TRUE },
-  { "urlproxyserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_UNSUPPORTED, NULL, NULL, TRUE },
-  { "urlproxybypass", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_UNSUPPORTED, NULL, NULL, TRUE },
+  { "urlgetlatestversion", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "urlproxyserver", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_HOST, NULL, NULL, TRUE },
+  { "urlproxybypass", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "savesentitems", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_UNSUPPORTED, "false", NULL, TRUE },
   { "timezoneid", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_TIMEZONE, NULL, NULL, TRUE },
   /* libmsgobj's own */
@@ -70,11 +79,25 @@ static const MsgFieldDef builtin_fields[] = {
   { "smtpauthmechanisms", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_MECHANISMS, "", NULL, TRUE },
   { "smtpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "nntpallowplaintextauth", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "nntpauthmechanisms", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_MECHANISMS, "", NULL, TRUE },
   { "nntpallowcontrolheaders", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "tlscafile", MSG_FIELD_TYPE_PATH, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
   { "tlsverify", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
   { "smtpsendpartial", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "smtpehloname", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_EHLO_NAME, "", NULL, TRUE },
+  { "dkimsign", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
+  { "dkimdomain", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "dkimselector", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "dkimprivatekeyfile", MSG_FIELD_TYPE_PATH, MSG_FIELD_CHECK_BY_TYPE, NULL, NULL, TRUE },
+  { "dkimalgorithm", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_BY_TYPE, "rsa-sha256", dkim_algorithm_choices, TRUE },
+  { "dkimcanonicalization", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_BY_TYPE, "relaxed/relaxed", dkim_canon_choices, TRUE },
+  { "dkimheaders", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_DKIM_HEADERS, DKIM_DEFAULT_HEADERS, NULL, TRUE },
+  { "dkimoversignfrom", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
+  { "dkimexpiry", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
+  { "urlconnectiontimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "30", NULL, TRUE },
+  { "urloperationtimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
+  { "urlmaxresourcesize", MSG_FIELD_TYPE_INT, MSG_FIELD_CHECK_BY_TYPE, "104857600", NULL, TRUE },
+  { "urlmaxpagesize", MSG_FIELD_TYPE_INT, MSG_FIELD_CHECK_BY_TYPE, "262144000", NULL, TRUE },
 };
 /* clang-format on */
 
@@ -508,8 +531,8 @@ validate_timezone (const MsgFieldDef *def,
   return TRUE;
 }
 
-/* English is the one language of the reply and forward header blocks;
- * another is refused rather than stored and ignored. */
+/* The language of the reply and forward header blocks: one that has a
+ * translation, else refused rather than stored and ignored. */
 static gboolean
 validate_language (const MsgFieldDef *def,
                    const char        *value,
@@ -518,10 +541,14 @@ validate_language (const MsgFieldDef *def,
 {
   g_autofree char *v = strip_dup (value);
 
-  if (v[0] != '\0' && g_ascii_strcasecmp (v, "en") != 0 && g_ascii_strncasecmp (v, "en-", 3) != 0)
-    return invalid_value (error, def, value,
-                          "the reply and forward header blocks are written in English only "
-                          "(en or en-XX); other languages are not supported yet");
+  if (_msg_language_find (v) == NULL)
+    {
+      g_autofree char *reason = g_strdup_printf ("the reply and forward header blocks have no “%s” "
+                                                 "translation; the languages are %s",
+                                                 v, _msg_language_list ());
+
+      return invalid_value (error, def, value, reason);
+    }
   *canonical = g_ascii_strdown (v, -1);
   return TRUE;
 }
@@ -542,8 +569,7 @@ validate_unsupported (const MsgFieldDef *def,
   if (g_str_equal (def->name, "savesentitems"))
     reason = "libmsgobj does not save sent items (CDO did only with Exchange); only false is accepted";
   else
-    reason = "libmsgobj does not fetch URLs (attachments and related parts are local files); "
-             "only an empty value (or false) is accepted";
+    reason = "not supported; only an empty value (or false) is accepted";
 
   if (def->type == MSG_FIELD_TYPE_BOOLEAN)
     {
@@ -747,6 +773,43 @@ validate_ehlo_name (const MsgFieldDef *def,
   return TRUE;
 }
 
+/* The headers a DKIM signature covers: names separated by colons, commas
+ * or spaces, stored separated by colons. From must be among them (RFC
+ * 6376 section 5.4); Bcc never is (it is not sent), nor the signature. */
+static gboolean
+validate_dkim_headers (const MsgFieldDef *def,
+                       const char        *value,
+                       char             **canonical,
+                       GError           **error)
+{
+  g_auto (GStrv) names = g_strsplit_set (value, ":, \t", -1);
+  g_autoptr (GString) out = g_string_new (NULL);
+  gboolean from = FALSE;
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      const char *name = names[i];
+
+      if (*name == '\0')
+        continue;
+      for (const char *p = name; *p != '\0'; p++)
+        if ((guchar) *p < 33 || (guchar) *p > 126)
+          return invalid_value (error, def, value, "a header name holds a character other than printable ASCII");
+      if (g_ascii_strcasecmp (name, "Bcc") == 0)
+        return invalid_value (error, def, value, "Bcc is never sent, so it cannot be signed");
+      if (g_ascii_strcasecmp (name, "DKIM-Signature") == 0)
+        return invalid_value (error, def, value, "the signature does not sign itself");
+      from = from || g_ascii_strcasecmp (name, "From") == 0;
+      if (out->len > 0)
+        g_string_append_c (out, ':');
+      g_string_append (out, name);
+    }
+  if (!from)
+    return invalid_value (error, def, value, "From must be signed (RFC 6376 section 5.4)");
+  *canonical = g_string_free (g_steal_pointer (&out), FALSE);
+  return TRUE;
+}
+
 static gboolean
 validate_int (const MsgFieldDef *def,
               const char        *value,
@@ -866,6 +929,8 @@ _msg_configuration_validate_value (const MsgFieldDef *def,
       return validate_language (def, value, canonical, error);
     case MSG_FIELD_CHECK_UNSUPPORTED:
       return validate_unsupported (def, value, canonical, error);
+    case MSG_FIELD_CHECK_DKIM_HEADERS:
+      return validate_dkim_headers (def, value, canonical, error);
     case MSG_FIELD_CHECK_BY_TYPE:
     default:
       break;

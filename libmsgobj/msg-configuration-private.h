@@ -21,6 +21,7 @@ typedef enum
   MSG_FIELD_CHECK_TIMEZONE,
   MSG_FIELD_CHECK_LANGUAGE,
   MSG_FIELD_CHECK_UNSUPPORTED,
+  MSG_FIELD_CHECK_DKIM_HEADERS,
 } MsgFieldCheck;
 
 /* A field: built in (msg-configuration-fields.c) or registered by a plugin. */

@@ -492,6 +492,43 @@ msg_connection_is_tls (MsgConnection *self)
 }
 
 /**
+ * msg_connection_get_channel_binding:
+ * @self: a connection
+ * @type: the kind of channel binding (RFC 5056)
+ * @error: return location for a #GError
+ *
+ * Gets the channel binding data of the open TLS connection, for SASL
+ * mechanisms that bind the authentication to the TLS channel (the
+ * SCRAM `-PLUS` family of RFC 5802 and RFC 9266).
+ *
+ * Returns: (transfer full) (nullable): the data, or %NULL with @error set
+ *   when the connection is not encrypted or the TLS backend cannot give
+ *   this kind of binding
+ */
+GBytes *
+msg_connection_get_channel_binding (MsgConnection         *self,
+                                    GTlsChannelBindingType type,
+                                    GError               **error)
+{
+  g_autoptr (GByteArray) data = NULL;
+
+  g_return_val_if_fail (MSG_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (self->tls == NULL)
+    {
+      g_set_error_literal (error, G_TLS_CHANNEL_BINDING_ERROR,
+                           G_TLS_CHANNEL_BINDING_ERROR_INVALID_STATE,
+                           "The connection does not use TLS");
+      return NULL;
+    }
+  data = g_byte_array_new ();
+  if (!g_tls_connection_get_channel_binding_data (G_TLS_CONNECTION (self->tls), type, data, error))
+    return NULL;
+  return g_byte_array_free_to_bytes (g_steal_pointer (&data));
+}
+
+/**
  * msg_connection_get_local_address:
  * @self: a connection
  *

@@ -70,6 +70,10 @@ MSG_AVAILABLE_IN_ALL
 gboolean       msg_connection_is_tls             (MsgConnection  *self);
 MSG_AVAILABLE_IN_ALL
 GInetAddress  *msg_connection_get_local_address  (MsgConnection  *self);
+MSG_AVAILABLE_IN_ALL
+GBytes        *msg_connection_get_channel_binding (MsgConnection          *self,
+                                                   GTlsChannelBindingType  type,
+                                                   GError                **error);
 
 /* Trace. */
 MSG_AVAILABLE_IN_ALL

@@ -126,4 +126,59 @@ typedef enum
   MSG_SENSITIVITY_COMPANY_CONFIDENTIAL = 3,
 } MsgSensitivity;
 
+/**
+ * MsgMHTMLFlags:
+ * @MSG_MHTML_SUPPRESS_NONE: fetch every resource (CDO `cdoSuppressNone`)
+ * @MSG_MHTML_SUPPRESS_IMAGES: leave images (`img`, `input type=image`,
+ *   `background` attributes, CSS `url()` other than `@import`) as links
+ *   (CDO `cdoSuppressImages`)
+ * @MSG_MHTML_SUPPRESS_BG_SOUNDS: leave `bgsound` as links (CDO
+ *   `cdoSuppressBGSounds`)
+ * @MSG_MHTML_SUPPRESS_FRAMES: leave `frame` and `iframe` as links (CDO
+ *   `cdoSuppressFrames`)
+ * @MSG_MHTML_SUPPRESS_OBJECTS: leave `script`, `object`, `embed` and
+ *   `applet` as links (CDO `cdoSuppressObjects`)
+ * @MSG_MHTML_SUPPRESS_STYLE_SHEETS: leave style sheets (`link
+ *   rel=stylesheet`, CSS `@import`) as links (CDO `cdoSuppressStyleSheets`)
+ * @MSG_MHTML_SUPPRESS_ALL: fetch the page only (CDO `cdoSuppressAll`)
+ * @MSG_MHTML_USE_CONTENT_LOCATION: *(ours)* identify the parts by
+ *   `Content-Location` (their absolute URL, which the references are
+ *   rewritten to) instead of `Content-ID` and `cid:` references
+ * @MSG_MHTML_SKIP_MISSING: *(ours)* a resource that cannot be fetched
+ *   (%MSG_MESSAGE_ERROR_HTTP_NOT_FOUND, %MSG_MESSAGE_ERROR_HTTP_FORBIDDEN,
+ *   %MSG_MESSAGE_ERROR_HTTP_FAILED) is left as a link instead of failing
+ *   the whole operation (CDO fails)
+ *
+ * What [method@Message.create_mhtml_body] leaves out, with CDO's
+ * `CdoMHTMLFlags` values, and two flags of libmsgobj's own.
+ */
+typedef enum /*< flags >*/
+{
+  MSG_MHTML_SUPPRESS_NONE = 0,
+  MSG_MHTML_SUPPRESS_IMAGES = 1 << 0,
+  MSG_MHTML_SUPPRESS_BG_SOUNDS = 1 << 1,
+  MSG_MHTML_SUPPRESS_FRAMES = 1 << 2,
+  MSG_MHTML_SUPPRESS_OBJECTS = 1 << 3,
+  MSG_MHTML_SUPPRESS_STYLE_SHEETS = 1 << 4,
+  MSG_MHTML_SUPPRESS_ALL = 31,
+  MSG_MHTML_USE_CONTENT_LOCATION = 1 << 5,
+  MSG_MHTML_SKIP_MISSING = 1 << 6,
+} MsgMHTMLFlags;
+
+/**
+ * MsgReferenceType:
+ * @MSG_REFERENCE_TYPE_ID: the reference is a `Content-ID`, used in the
+ *   HTML as `cid:ID` (CDO `cdoRefTypeId`)
+ * @MSG_REFERENCE_TYPE_LOCATION: the reference is a `Content-Location`, a URL
+ *   used as it is in the HTML (CDO `cdoRefTypeLocation`)
+ *
+ * How the HTML body refers to a related body part, with CDO's
+ * `CdoReferenceType` values.
+ */
+typedef enum
+{
+  MSG_REFERENCE_TYPE_ID = 0,
+  MSG_REFERENCE_TYPE_LOCATION = 1,
+} MsgReferenceType;
+
 G_END_DECLS

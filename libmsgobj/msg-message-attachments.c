@@ -22,7 +22,7 @@ resolve_local_path (const char *path_or_uri,
   if (scheme != NULL && g_ascii_strcasecmp (scheme, "file") != 0)
     {
       g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ATTACHMENT,
-                   "Attachments from “%s:” URIs are not supported (only local files and file:// URIs)",
+                   "Attachments from “%s:” URIs are not supported (only local files, file:, http: and https: URLs)",
                    scheme);
       return NULL;
     }
@@ -81,13 +81,31 @@ resolve_local_path (const char *path_or_uri,
   return g_steal_pointer (&path);
 }
 
+static gboolean
+is_web_url (const char *path_or_uri)
+{
+  g_autofree char *scheme = g_uri_parse_scheme (path_or_uri);
+
+  return scheme != NULL &&
+         (g_ascii_strcasecmp (scheme, "http") == 0 || g_ascii_strcasecmp (scheme, "https") == 0);
+}
+
+/* A local file, or an http: or https: URL fetched now (with @user and
+ * @password for a server that asks). */
 static MsgBodyPart *
-new_file_part (const char *path_or_uri,
-               GError    **error)
+new_file_part (MsgMessage   *self,
+               const char   *path_or_uri,
+               const char   *user,
+               const char   *password,
+               GCancellable *cancellable,
+               GError      **error)
 {
   g_autofree char *path = NULL;
   g_autofree char *base = NULL;
   g_autofree char *name = NULL;
+
+  if (is_web_url (path_or_uri))
+    return _msg_message_fetch_part (self, path_or_uri, user, password, cancellable, error);
 
   path = resolve_local_path (path_or_uri, error);
   if (path == NULL)
@@ -102,14 +120,19 @@ new_file_part (const char *path_or_uri,
 /**
  * msg_message_add_attachment:
  * @self: a message
- * @path_or_uri: a local path or a `file://` URI
+ * @path_or_uri: a local path, a `file://` URI, or an `http:` or `https:` URL
  * @error: return location for an error
  *
  * Attaches a file. Its name and media type come from the path; its
  * content is read only when the message is written, so a large file never
  * sits in memory. A missing or unreadable file, or one that is not a
  * regular file, is %MSG_MESSAGE_ERROR_INVALID_ATTACHMENT; other URI schemes
- * (CDO fetched `http://`) are not supported.
+ * are not supported.
+ *
+ * An `http:` or `https:` URL is fetched now, as CDO did, under the rules
+ * of [method@Message.create_mhtml_body] (this call blocks; for credentials
+ * or a cancellable use [method@Message.add_attachment_url]); its name and
+ * media type come from the URL and the server.
  *
  * Returns: (transfer none): the attachment's body part, or %NULL on error
  */
@@ -124,13 +147,18 @@ msg_message_add_attachment (MsgMessage *self,
   g_return_val_if_fail (path_or_uri != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  part = new_file_part (path_or_uri, error);
+  part = new_file_part (self, path_or_uri, NULL, NULL, NULL, error);
   if (part == NULL)
     return NULL;
 
-  _msg_message_materialise (self);
-  g_ptr_array_add (self->attachments, part);
-  self->dirty = TRUE;
+  if (_msg_message_add_attachment_in_place (self, part))
+    g_object_unref (part);
+  else
+    {
+      _msg_message_materialise (self);
+      g_ptr_array_add (self->attachments, part);
+      self->dirty = TRUE;
+    }
   _msg_message_attachments_changed (self);
   return part;
 }
@@ -167,6 +195,60 @@ msg_message_add_attachment_bytes (MsgMessage *self,
   if (part == NULL)
     return NULL;
 
+  if (_msg_message_add_attachment_in_place (self, part))
+    g_object_unref (part);
+  else
+    {
+      _msg_message_materialise (self);
+      g_ptr_array_add (self->attachments, part);
+      self->dirty = TRUE;
+    }
+  _msg_message_attachments_changed (self);
+  return part;
+}
+
+/**
+ * msg_message_add_attachment_url:
+ * @self: a message
+ * @url: an `http:`, `https:` or `file:` URL, or a local path
+ * @user: (nullable): the user name for a server that asks for one (HTTP
+ *   authentication, sent to the URL's host only)
+ * @password: (nullable): its password
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * CDO's `AddAttachment URL, UserName, Password`: attaches the resource at
+ * @url, fetched now under the rules of [method@Message.create_mhtml_body]
+ * (proxy, cookies, clocks, size limits; a large body is kept in a
+ * temporary file). Errors are those of [method@Message.create_mhtml_body];
+ * a local path or `file:` URL is as for [method@Message.add_attachment].
+ *
+ * Returns: (transfer none): the attachment's body part, or %NULL on error
+ */
+MsgBodyPart *
+msg_message_add_attachment_url (MsgMessage   *self,
+                                const char   *url,
+                                const char   *user,
+                                const char   *password,
+                                GCancellable *cancellable,
+                                GError      **error)
+{
+  MsgBodyPart *part;
+
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (url != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  part = new_file_part (self, url, user, password, cancellable, error);
+  if (part == NULL)
+    return NULL;
+  if (!msg_body_part_set_content_disposition (part, "attachment", error))
+    {
+      g_object_unref (part);
+      return NULL;
+    }
+
   _msg_message_materialise (self);
   g_ptr_array_add (self->attachments, part);
   self->dirty = TRUE;
@@ -177,14 +259,17 @@ msg_message_add_attachment_bytes (MsgMessage *self,
 /**
  * msg_message_add_related_body_part:
  * @self: a message
- * @path_or_uri: a local path or a `file://` URI
+ * @path_or_uri: a local path, a `file://` URI, or an `http:` or `https:`
+ *   URL (fetched now, as by [method@Message.add_attachment])
  * @reference: the id the HTML body refers to, as `cid:ID` or `ID`
  * @error: return location for an error
  *
  * Adds a resource of the HTML body, such as an image shown with
  * `<img src="cid:logo@example.com">`. The message becomes
  * `multipart/related` around the HTML; the part gets `Content-ID:
- * <logo@example.com>` and an inline disposition.
+ * <logo@example.com>` and an inline disposition. For a `Content-Location`
+ * reference (CDO's `cdoRefTypeLocation`), credentials or a cancellable,
+ * see [method@Message.add_related_body_part_full].
  *
  * Returns: (transfer none): the related body part, or %NULL on error
  */
@@ -194,24 +279,91 @@ msg_message_add_related_body_part (MsgMessage *self,
                                    const char *reference,
                                    GError    **error)
 {
+  return msg_message_add_related_body_part_full (self, path_or_uri, reference,
+                                                 MSG_REFERENCE_TYPE_ID, NULL, NULL, NULL, error);
+}
+
+/* @reference as a Content-Location: a URL, or a relative reference
+ * without blanks or control characters (RFC 2557). */
+static gboolean
+check_location (const char *reference,
+                GError    **error)
+{
+  if (reference[0] == '\0' || !g_utf8_validate (reference, -1, NULL))
+    goto invalid;
+  for (const char *p = reference; *p != '\0'; p++)
+    {
+      if ((guchar) *p <= ' ' || *p == 0x7f)
+        goto invalid;
+    }
+  return TRUE;
+
+invalid:
+  g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+               "Invalid Content-Location “%s”: expected a URL without blanks", reference);
+  return FALSE;
+}
+
+/**
+ * msg_message_add_related_body_part_full:
+ * @self: a message
+ * @path_or_url: a local path, or an `http:`, `https:` or `file:` URL
+ * @reference: with %MSG_REFERENCE_TYPE_ID the id the HTML refers to, as
+ *   `cid:ID` or `ID`; with %MSG_REFERENCE_TYPE_LOCATION the URL the HTML
+ *   refers to, which becomes the part's `Content-Location`
+ * @reference_type: how the HTML refers to the part (CDO's
+ *   `CdoReferenceType`)
+ * @user: (nullable): the user name for a server that asks for one
+ * @password: (nullable): its password
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * CDO's `AddRelatedBodyPart URL, Reference, ReferenceType, UserName,
+ * Password`: as [method@Message.add_related_body_part], with a
+ * `Content-Location` reference if asked, and URLs fetched under the rules
+ * of [method@Message.create_mhtml_body].
+ *
+ * Returns: (transfer none): the related body part, or %NULL on error
+ */
+MsgBodyPart *
+msg_message_add_related_body_part_full (MsgMessage      *self,
+                                        const char      *path_or_url,
+                                        const char      *reference,
+                                        MsgReferenceType reference_type,
+                                        const char      *user,
+                                        const char      *password,
+                                        GCancellable    *cancellable,
+                                        GError         **error)
+{
   g_autoptr (MsgBodyPart) part = NULL;
-  const char *id;
+  const char *id = NULL;
 
   g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-  g_return_val_if_fail (path_or_uri != NULL, NULL);
+  g_return_val_if_fail (path_or_url != NULL, NULL);
   g_return_val_if_fail (reference != NULL, NULL);
+  g_return_val_if_fail (reference_type == MSG_REFERENCE_TYPE_ID ||
+                            reference_type == MSG_REFERENCE_TYPE_LOCATION,
+                        NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  id = g_ascii_strncasecmp (reference, "cid:", 4) == 0 ? reference + 4 : reference;
-  if (!_msg_check_msg_id ("Content-ID", id, error))
+  if (reference_type == MSG_REFERENCE_TYPE_ID)
+    {
+      id = g_ascii_strncasecmp (reference, "cid:", 4) == 0 ? reference + 4 : reference;
+      if (!_msg_check_msg_id ("Content-ID", id, error))
+        return NULL;
+    }
+  else if (!check_location (reference, error))
     return NULL;
 
-  part = new_file_part (path_or_uri, error);
+  part = new_file_part (self, path_or_url, user, password, cancellable, error);
   if (part == NULL)
     return NULL;
 
-  if (!msg_body_part_set_content_id (part, id, error) ||
-      !msg_body_part_set_content_disposition (part, "inline", error))
+  if (id != NULL && !msg_body_part_set_content_id (part, id, error))
+    return NULL;
+  if (id == NULL)
+    g_mime_part_set_content_location (GMIME_PART (_msg_body_part_get_object (part)), reference);
+  if (!msg_body_part_set_content_disposition (part, "inline", error))
     return NULL;
 
   _msg_message_materialise (self);

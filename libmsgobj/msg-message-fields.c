@@ -378,7 +378,7 @@ header_enum (MsgMessage        *self,
 }
 
 /**
- * msg_message_get_importance:
+ * msg_message_get_importance: (get-property importance)
  * @self: a message
  *
  * Gets the importance from the `Importance` header (RFC 2156): CDO's
@@ -399,7 +399,7 @@ msg_message_get_importance (MsgMessage *self)
 }
 
 /**
- * msg_message_set_importance:
+ * msg_message_set_importance: (set-property importance)
  * @self: a message
  * @importance: the importance
  *
@@ -409,14 +409,19 @@ void
 msg_message_set_importance (MsgMessage   *self,
                             MsgImportance importance)
 {
+  MsgImportance old;
+
   g_return_if_fail (MSG_IS_MESSAGE (self));
   g_return_if_fail (importance >= MSG_IMPORTANCE_LOW && importance <= MSG_IMPORTANCE_HIGH);
 
+  old = msg_message_get_importance (self);
   g_mime_object_set_header (GMIME_OBJECT (self->mime), "Importance", importance_values[importance], NULL);
+  if (old != importance)
+    g_object_notify (G_OBJECT (self), "importance");
 }
 
 /**
- * msg_message_get_priority:
+ * msg_message_get_priority: (get-property priority)
  * @self: a message
  *
  * Gets the priority from the `Priority` header (RFC 2156), else from
@@ -451,7 +456,7 @@ msg_message_get_priority (MsgMessage *self)
 }
 
 /**
- * msg_message_set_priority:
+ * msg_message_set_priority: (set-property priority)
  * @self: a message
  * @priority: the priority
  *
@@ -463,16 +468,20 @@ msg_message_set_priority (MsgMessage *self,
                           MsgPriority priority)
 {
   static const char *const x_priority[] = { "5 (Lowest)", "3 (Normal)", "1 (Highest)" };
+  MsgPriority              old;
 
   g_return_if_fail (MSG_IS_MESSAGE (self));
   g_return_if_fail (priority >= MSG_PRIORITY_NON_URGENT && priority <= MSG_PRIORITY_URGENT);
 
+  old = msg_message_get_priority (self);
   g_mime_object_set_header (GMIME_OBJECT (self->mime), "Priority", priority_values[priority + 1], NULL);
   g_mime_object_set_header (GMIME_OBJECT (self->mime), "X-Priority", x_priority[priority + 1], NULL);
+  if (old != priority)
+    g_object_notify (G_OBJECT (self), "priority");
 }
 
 /**
- * msg_message_get_sensitivity:
+ * msg_message_get_sensitivity: (get-property sensitivity)
  * @self: a message
  *
  * Gets the sensitivity from the `Sensitivity` header (RFC 2156): CDO's
@@ -492,7 +501,7 @@ msg_message_get_sensitivity (MsgMessage *self)
 }
 
 /**
- * msg_message_set_sensitivity:
+ * msg_message_set_sensitivity: (set-property sensitivity)
  * @self: a message
  * @sensitivity: the sensitivity
  *
@@ -503,14 +512,19 @@ void
 msg_message_set_sensitivity (MsgMessage    *self,
                              MsgSensitivity sensitivity)
 {
+  MsgSensitivity old;
+
   g_return_if_fail (MSG_IS_MESSAGE (self));
   g_return_if_fail (sensitivity >= MSG_SENSITIVITY_NONE && sensitivity <= MSG_SENSITIVITY_COMPANY_CONFIDENTIAL);
 
+  old = msg_message_get_sensitivity (self);
   if (sensitivity == MSG_SENSITIVITY_NONE)
     while (g_mime_object_remove_header (GMIME_OBJECT (self->mime), "Sensitivity"))
       ;
   else
     g_mime_object_set_header (GMIME_OBJECT (self->mime), "Sensitivity", sensitivity_values[sensitivity], NULL);
+  if (old != sensitivity)
+    g_object_notify (G_OBJECT (self), "sensitivity");
 }
 
 /* Enumeration */

@@ -131,13 +131,17 @@ _msg_collect_attachments (GMimeObject *object,
 {
   if (GMIME_IS_MULTIPART (object))
     {
-      GMimeMultipart *multipart = GMIME_MULTIPART (object);
-      gboolean        related = g_mime_content_type_is_type (g_mime_object_get_content_type (object),
-                                                             "multipart", "related");
+      GMimeMultipart   *multipart = GMIME_MULTIPART (object);
+      GMimeContentType *ct = g_mime_object_get_content_type (object);
+      /* The parts of a multipart/alternative are forms of the body (a
+       * text/calendar invitation), of a multipart/related resources of
+       * the HTML: attachments only when they say so. */
+      gboolean inner = g_mime_content_type_is_type (ct, "multipart", "related") ||
+                       g_mime_content_type_is_type (ct, "multipart", "alternative");
 
       for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
         _msg_collect_attachments (g_mime_multipart_get_part (multipart, i), text, html,
-                                  related, out);
+                                  inner, out);
       return;
     }
 
@@ -176,6 +180,79 @@ collect_related (GMimeObject *object,
     collect_related (g_mime_multipart_get_part (GMIME_MULTIPART (object), i), html, out);
 }
 
+static gboolean
+array_has_object (GPtrArray   *parts,
+                  GMimeObject *object)
+{
+  for (guint i = 0; i < parts->len; i++)
+    if (_msg_body_part_get_object (g_ptr_array_index (parts, i)) == object)
+      return TRUE;
+  return FALSE;
+}
+
+/* Calls @func on each leaf below @object that is neither @text nor @html
+ * nor in @attachments or @related: a part the library would not put back
+ * when it builds the tree. Returns whether there was one. */
+static gboolean
+find_leftovers (GMimeObject *object,
+                GMimeObject *text,
+                GMimeObject *html,
+                GPtrArray   *attachments,
+                GPtrArray   *related,
+                GPtrArray   *out)
+{
+  gboolean found = FALSE;
+
+  if (GMIME_IS_MULTIPART (object))
+    {
+      for (int i = 0; i < g_mime_multipart_get_count (GMIME_MULTIPART (object)); i++)
+        found |= find_leftovers (g_mime_multipart_get_part (GMIME_MULTIPART (object), i), text, html, attachments,
+                                 related, out);
+      return found;
+    }
+
+  if (object == text || object == html || array_has_object (attachments, object) ||
+      array_has_object (related, object))
+    return FALSE;
+
+  if (out != NULL)
+    g_ptr_array_add (out, _msg_body_part_wrap (object));
+  return TRUE;
+}
+
+/* Whether the tree of a parsed message holds parts that the library
+ * would not build again (a text/calendar alternative, a delivery
+ * status): then it is edited in place, as one the caller built. */
+gboolean
+_msg_message_keeps_tree (MsgMessage *self)
+{
+  GMimeObject *root;
+  GMimeObject *text;
+  GMimeObject *html;
+  g_autoptr (GPtrArray) attachments = NULL;
+  g_autoptr (GPtrArray) related = NULL;
+
+  if (self->hand_built || !self->parsed)
+    return self->hand_built;
+
+  root = g_mime_message_get_mime_part (self->mime);
+  if (root == NULL)
+    return FALSE;
+
+  text = _msg_find_text_object (root, "plain");
+  html = _msg_find_text_object (root, "html");
+  attachments = g_ptr_array_new_with_free_func (g_object_unref);
+  related = g_ptr_array_new_with_free_func (g_object_unref);
+  _msg_collect_attachments (root, text, html, FALSE, attachments);
+  collect_related (root, html, related);
+  if (find_leftovers (root, text, html, attachments, related, NULL))
+    {
+      self->hand_built = TRUE;
+      _msg_message_link_tree (self);
+    }
+  return self->hand_built;
+}
+
 /* Turns a parsed message into a built one, keeping its content, before
  * its body is changed. */
 void
@@ -205,9 +282,12 @@ _msg_message_materialise (MsgMessage *self)
     {
       _msg_collect_attachments (root, text, html, FALSE, self->attachments);
       collect_related (root, html, self->related);
+      /* Nothing is dropped: the other parts become attachments. */
+      find_leftovers (root, text, html, self->attachments, self->related, self->attachments);
     }
 
   self->parsed = FALSE;
+  self->hand_built = FALSE;
   self->dirty = TRUE;
 }
 
@@ -396,12 +476,22 @@ _msg_message_ensure_tree (MsgMessage *self)
 {
   g_autoptr (GMimeObject) body = NULL;
 
-  if (self->parsed || !self->dirty)
-    return;
+  if (!self->parsed && self->dirty)
+    {
+      body = build_body (self);
+      g_mime_message_set_mime_part (self->mime, body);
+      self->dirty = FALSE;
+    }
+  _msg_message_link_tree (self);
+}
 
-  body = build_body (self);
-  g_mime_message_set_mime_part (self->mime, body);
-  self->dirty = FALSE;
+void
+_msg_message_link_tree (MsgMessage *self)
+{
+  GMimeObject *root = g_mime_message_get_mime_part (self->mime);
+
+  if (root != NULL)
+    _msg_mime_link_tree (root, G_OBJECT (self));
 }
 
 /* Parsing */

@@ -84,6 +84,8 @@ current_attachments (MsgMessage *self)
     {
       GMimeObject *root = g_mime_message_get_mime_part (self->mime);
 
+      _msg_message_link_tree (self);
+
       if (root != NULL)
         _msg_collect_attachments (root, _msg_find_text_object (root, "plain"),
                                   _msg_find_text_object (root, "html"), FALSE, found);
@@ -182,9 +184,12 @@ msg_message_remove_attachment (MsgMessage *self,
       return FALSE;
     }
 
-  _msg_message_materialise (self);
-  g_ptr_array_remove_index (self->attachments, index);
-  self->dirty = TRUE;
+  if (!_msg_message_remove_attachments_in_place (self, (int) index))
+    {
+      _msg_message_materialise (self);
+      g_ptr_array_remove_index (self->attachments, index);
+      self->dirty = TRUE;
+    }
   _msg_message_attachments_changed (self);
   return TRUE;
 }
@@ -208,9 +213,12 @@ msg_message_remove_all_attachments (MsgMessage *self)
   if (items->len == 0)
     return;
 
-  _msg_message_materialise (self);
-  g_ptr_array_set_size (self->attachments, 0);
-  self->dirty = TRUE;
+  if (!_msg_message_remove_attachments_in_place (self, -1))
+    {
+      _msg_message_materialise (self);
+      g_ptr_array_set_size (self->attachments, 0);
+      self->dirty = TRUE;
+    }
   _msg_message_attachments_changed (self);
 }
 
@@ -252,6 +260,7 @@ current_children (GMimeObject *object)
 {
   GPtrArray *found = g_ptr_array_new_with_free_func (g_object_unref);
 
+  _msg_mime_link_children (object);
   if (GMIME_IS_MULTIPART (object))
     for (int i = 0; i < g_mime_multipart_get_count (GMIME_MULTIPART (object)); i++)
       g_ptr_array_add (found, _msg_body_part_wrap (g_mime_multipart_get_part (GMIME_MULTIPART (object), i)));
@@ -271,6 +280,30 @@ _msg_mime_object_children_changed (GMimeObject *object)
   g_list_store_splice (model, 0, g_list_model_get_n_items (G_LIST_MODEL (model)), items->pdata, items->len);
 }
 
+void
+_msg_mime_object_child_inserted (GMimeObject *object,
+                                 int          index)
+{
+  GListStore *model = g_object_get_qdata (G_OBJECT (object), children_model_quark ());
+  g_autoptr (MsgBodyPart) child = NULL;
+
+  if (model == NULL)
+    return;
+
+  child = _msg_body_part_wrap (g_mime_multipart_get_part (GMIME_MULTIPART (object), index));
+  g_list_store_insert (model, (guint) index, child);
+}
+
+void
+_msg_mime_object_child_removed (GMimeObject *object,
+                                int          index)
+{
+  GListStore *model = g_object_get_qdata (G_OBJECT (object), children_model_quark ());
+
+  if (model != NULL && (guint) index < g_list_model_get_n_items (G_LIST_MODEL (model)))
+    g_list_store_remove (model, (guint) index);
+}
+
 static void
 children_model_gone_cb (gpointer data,
                         GObject *model)
@@ -286,7 +319,9 @@ children_model_gone_cb (gpointer data,
  * items (empty for a leaf), the GNOME idiom to bind to a list view. The
  * model follows the part: it emits
  * [signal@Gio.ListModel::items-changed] when
- * [method@BodyPart.add_body_part] adds a child. The same model is returned
+ * [method@BodyPart.insert_body_part] adds a child or
+ * [method@BodyPart.remove_body_part] removes one (one item at its
+ * position). The same model is returned
  * while it is referenced.
  *
  * Returns: (transfer full): the children

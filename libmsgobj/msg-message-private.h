@@ -34,7 +34,10 @@ struct _MsgMessage
   GListStore  *attachments_model; /* (nullable): weak, follows the attachments */
 
   MsgDsnOptions dsn_options;
-  guint         parsed : 1;       /* the tree came from a parser: keep it */
+  guint         parsed : 1;       /* the tree came from a parser, or the
+                                   * caller built it by hand: keep it */
+  guint         hand_built : 1;   /* the caller changed the tree's
+                                   * structure: edit it in place */
   guint         dirty : 1;        /* built message: tree must be rebuilt */
   guint         plain_rfc822 : 1; /* last build has no MIME headers */
   guint         auto_generate_text_body : 1;
@@ -114,6 +117,30 @@ void _msg_message_ensure_tree (MsgMessage *self);
  * its body is changed. */
 void _msg_message_materialise (MsgMessage *self);
 
+/* Sets the parent and owner links of the current tree (msg-message-mime.c). */
+void _msg_message_link_tree (MsgMessage *self);
+
+/* The tree the caller builds by hand (msg-message-tree.c). Before an edit
+ * of the tree whose root is @root: builds a pending tree and tells whether
+ * @root is still the message's. */
+gboolean _msg_message_prepare_tree_edit (MsgMessage  *self,
+                                         GMimeObject *root);
+/* Whether the tree is edited in place: the caller built it, or it was
+ * parsed and holds parts the library would not build (msg-message-mime.c). */
+gboolean _msg_message_keeps_tree (MsgMessage *self);
+/* After the caller changed the structure of the tree: keep it. */
+void _msg_message_tree_edited (MsgMessage *self);
+/* The body and attachment calls on a tree the caller built by hand: they
+ * edit it in place and return TRUE, or return FALSE (the tree is the
+ * library's: rebuild it). */
+gboolean _msg_message_set_body_in_place (MsgMessage *self,
+                                         const char *subtype,
+                                         const char *text);
+gboolean _msg_message_add_attachment_in_place (MsgMessage  *self,
+                                               MsgBodyPart *part);
+gboolean _msg_message_remove_attachments_in_place (MsgMessage *self,
+                                                   int         index);
+
 /* Text helpers (msg-message-mime.c). */
 char        *_msg_make_valid_text (const char *text);
 GMimeObject *_msg_make_text_part (const char *subtype,
@@ -127,5 +154,15 @@ void _msg_collect_attachments (GMimeObject *object,
                                GMimeObject *html,
                                gboolean     in_related,
                                GPtrArray   *out);
+
+/* A new leaf part (transfer full) with the content of an http:, https: or
+ * file: URL, fetched under the configuration's rules
+ * (msg-message-mhtml.c). */
+MsgBodyPart *_msg_message_fetch_part (MsgMessage   *self,
+                                      const char   *url,
+                                      const char   *user,
+                                      const char   *password,
+                                      GCancellable *cancellable,
+                                      GError      **error);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include "msg-address-utils-private.h"
 #include "msg-body-part-private.h"
 #include "msg-configuration.h"
+#include "msg-language-private.h"
 
 #include <string.h>
 
@@ -39,14 +40,15 @@ prefixed_subject (const char        *subject,
 }
 
 static char *
-format_sent (MsgMessage *self)
+format_sent (MsgMessage        *self,
+             const MsgLanguage *language)
 {
   g_autoptr (GDateTime) date = msg_message_get_sent_on (self);
 
   if (date == NULL)
     return NULL;
 
-  return g_date_time_format (date, "%A, %B %d, %Y %H:%M");
+  return _msg_language_format_date (language, date);
 }
 
 static void
@@ -192,13 +194,17 @@ static void
 fill_response_body (MsgMessage *response,
                     MsgMessage *original)
 {
-  g_autofree char *from = msg_message_get_from (original);
-  g_autofree char *sent = format_sent (original);
-  g_autofree char *to = msg_message_get_to (original);
-  g_autofree char *cc = msg_message_get_cc (original);
-  g_autofree char *subject = msg_message_get_subject (original);
-  g_autofree char *orig_text = msg_message_get_text_body (original);
-  g_autofree char *orig_html = msg_message_get_html_body (original);
+  g_autofree char *code = msg_configuration_get_field (original->configuration, "languagecode");
+  /* The field accepts only the languages of the table: English is a
+   * fallback that is not expected to be needed. */
+  const MsgLanguage *language = _msg_language_find (code) != NULL ? _msg_language_find (code) : _msg_language_find ("en");
+  g_autofree char   *from = msg_message_get_from (original);
+  g_autofree char   *sent = format_sent (original, language);
+  g_autofree char   *to = msg_message_get_to (original);
+  g_autofree char   *cc = msg_message_get_cc (original);
+  g_autofree char   *subject = msg_message_get_subject (original);
+  g_autofree char   *orig_text = msg_message_get_text_body (original);
+  g_autofree char   *orig_html = msg_message_get_html_body (original);
   g_autoptr (GString) text = g_string_new (NULL);
   g_autoptr (GString) html = g_string_new (NULL);
   Quote *quote;
@@ -206,13 +212,13 @@ fill_response_body (MsgMessage *response,
   if (!msg_configuration_get_boolean (original->configuration, "usemessageresponsetext"))
     return;
 
-  g_string_append (text, "\r\n\r\n-----Original Message-----\r\n");
-  g_string_append (html, "<br>\r\n<div>-----Original Message-----<br>\r\n");
-  append_field (text, html, "From:", from);
-  append_field (text, html, "Sent:", sent);
-  append_field (text, html, "To:", to);
-  append_field (text, html, "Cc:", cc);
-  append_field (text, html, "Subject:", subject);
+  g_string_append_printf (text, "\r\n\r\n%s\r\n", _msg_language_separator (language));
+  g_string_append_printf (html, "<br>\r\n<div>%s<br>\r\n", _msg_language_separator (language));
+  append_field (text, html, _msg_language_label (language, "From"), from);
+  append_field (text, html, _msg_language_label (language, "Sent"), sent);
+  append_field (text, html, _msg_language_label (language, "To"), to);
+  append_field (text, html, _msg_language_label (language, "Cc"), cc);
+  append_field (text, html, _msg_language_label (language, "Subject"), subject);
   g_string_append (text, "\r\n");
   g_string_append (html, "</div>\r\n<br>\r\n");
 
@@ -355,7 +361,9 @@ create_reply (MsgMessage *self,
  * subject prefixed with `RE: ` unless it already is; `In-Reply-To` and
  * `References` set; no attachments. While the configuration's
  * `usemessageresponsetext` holds, the body quotes the original after an
- * "-----Original Message-----" block (From, Sent, To, Cc, Subject). The
+ * "-----Original Message-----" block (From, Sent, To, Cc, Subject), in
+ * the configuration's `languagecode` (`de`: "-----Ursprüngliche
+ * Nachricht-----", Von, Gesendet…; see message.md). The
  * reply shares the configuration of @self (CDO reset it: a known CDO bug),
  * and its `From` is the configuration's `sendemailaddress` if set.
  *

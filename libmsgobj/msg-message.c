@@ -91,6 +91,9 @@ enum
   PROP_AUTO_GENERATE_TEXT_BODY,
   PROP_MIME_FORMATTED,
   PROP_CONFIGURATION,
+  PROP_IMPORTANCE,
+  PROP_PRIORITY,
+  PROP_SENSITIVITY,
   N_PROPS,
 };
 
@@ -125,7 +128,18 @@ static const OwnedHeader owned_headers[] = {
   { "Message-ID", PROP_MESSAGE_ID, msg_message_set_message_id, -1 },
   { "Date", PROP_SENT_ON, NULL, -1 },
   { "Disposition-Notification-To", PROP_MDN_REQUESTED, NULL, -1 },
+  /* Set and removed as headers, notified as properties. */
+  { "Importance", PROP_IMPORTANCE, NULL, -1 },
+  { "Priority", PROP_PRIORITY, NULL, -1 },
+  { "X-Priority", PROP_PRIORITY, NULL, -1 },
+  { "Sensitivity", PROP_SENSITIVITY, NULL, -1 },
 };
+
+static gboolean
+is_enum_property (unsigned prop_id)
+{
+  return prop_id == PROP_IMPORTANCE || prop_id == PROP_PRIORITY || prop_id == PROP_SENSITIVITY;
+}
 
 static const OwnedHeader *
 find_owned_header (const char *name)
@@ -234,6 +248,15 @@ msg_message_get_property (GObject    *object,
     case PROP_DSN_OPTIONS:
       g_value_set_flags (value, msg_message_get_dsn_options (self));
       break;
+    case PROP_IMPORTANCE:
+      g_value_set_enum (value, msg_message_get_importance (self));
+      break;
+    case PROP_PRIORITY:
+      g_value_set_enum (value, msg_message_get_priority (self));
+      break;
+    case PROP_SENSITIVITY:
+      g_value_set_enum (value, msg_message_get_sensitivity (self));
+      break;
     case PROP_AUTO_GENERATE_TEXT_BODY:
       g_value_set_boolean (value, msg_message_get_auto_generate_text_body (self));
       break;
@@ -333,6 +356,15 @@ msg_message_set_property (GObject      *object,
       break;
     case PROP_DSN_OPTIONS:
       msg_message_set_dsn_options (self, g_value_get_flags (value));
+      break;
+    case PROP_IMPORTANCE:
+      msg_message_set_importance (self, g_value_get_enum (value));
+      break;
+    case PROP_PRIORITY:
+      msg_message_set_priority (self, g_value_get_enum (value));
+      break;
+    case PROP_SENSITIVITY:
+      msg_message_set_sensitivity (self, g_value_get_enum (value));
       break;
     case PROP_AUTO_GENERATE_TEXT_BODY:
       msg_message_set_auto_generate_text_body (self, g_value_get_boolean (value));
@@ -545,6 +577,35 @@ msg_message_class_init (MsgMessageClass *klass)
   properties[PROP_CONFIGURATION] =
       g_param_spec_object ("configuration", NULL, NULL, MSG_TYPE_CONFIGURATION,
                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MsgMessage:importance: (getter get_importance) (setter set_importance)
+   *
+   * The `Importance` header (CDO's `urn:schemas:httpmail:importance`).
+   */
+  properties[PROP_IMPORTANCE] =
+      g_param_spec_enum ("importance", NULL, NULL, MSG_TYPE_IMPORTANCE, MSG_IMPORTANCE_NORMAL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MsgMessage:priority: (getter get_priority) (setter set_priority)
+   *
+   * The `Priority` and `X-Priority` headers (CDO's
+   * `urn:schemas:httpmail:priority`).
+   */
+  properties[PROP_PRIORITY] =
+      g_param_spec_enum ("priority", NULL, NULL, MSG_TYPE_PRIORITY, MSG_PRIORITY_NORMAL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MsgMessage:sensitivity: (getter get_sensitivity) (setter set_sensitivity)
+   *
+   * The `Sensitivity` header (CDO's
+   * `http://schemas.microsoft.com/exchange/sensitivity`).
+   */
+  properties[PROP_SENSITIVITY] =
+      g_param_spec_enum ("sensitivity", NULL, NULL, MSG_TYPE_SENSITIVITY, MSG_SENSITIVITY_NONE,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -1013,10 +1074,17 @@ msg_message_set_text_body (MsgMessage *self,
 {
   g_return_if_fail (MSG_IS_MESSAGE (self));
 
-  _msg_message_materialise (self);
   g_free (self->text_body);
   self->text_body = _msg_make_valid_text (text_body);
-  self->dirty = TRUE;
+  if (!_msg_message_set_body_in_place (self, "plain", self->text_body))
+    {
+      g_autofree char *text = g_steal_pointer (&self->text_body);
+
+      _msg_message_materialise (self);
+      g_free (self->text_body);
+      self->text_body = g_steal_pointer (&text);
+      self->dirty = TRUE;
+    }
 
   if (self->auto_generate_text_body)
     {
@@ -1068,10 +1136,17 @@ msg_message_set_html_body (MsgMessage *self,
 {
   g_return_if_fail (MSG_IS_MESSAGE (self));
 
-  _msg_message_materialise (self);
   g_free (self->html_body);
   self->html_body = _msg_make_valid_text (html_body);
-  self->dirty = TRUE;
+  if (!_msg_message_set_body_in_place (self, "html", self->html_body))
+    {
+      g_autofree char *html = g_steal_pointer (&self->html_body);
+
+      _msg_message_materialise (self);
+      g_free (self->html_body);
+      self->html_body = g_steal_pointer (&html);
+      self->dirty = TRUE;
+    }
 
   if (self->html_body != NULL && !self->mime_formatted)
     {
@@ -1620,8 +1695,12 @@ msg_message_set_mime_formatted (MsgMessage *self,
  * @self: a message
  *
  * Gets the root of the message's MIME tree. For a built message, the tree
- * is made from the body properties now; changes made through it are kept
- * until a body property changes or an attachment is added.
+ * is made from the body properties now. Changes to the headers and content
+ * of the library's parts are kept until a body property changes or an
+ * attachment is added; once the caller changes the tree's structure
+ * (inserts or removes a part, makes a leaf multipart, sets a parameter),
+ * the message keeps the tree and edits it in place: see "Building the tree
+ * by hand" in message.md.
  *
  * Returns: (transfer full): the root body part
  */
@@ -1640,6 +1719,7 @@ msg_message_get_body_part (MsgMessage *self)
 
       g_mime_message_set_mime_part (self->mime, text);
       root = text;
+      _msg_message_link_tree (self);
     }
 
   return _msg_body_part_wrap (root);
@@ -1777,6 +1857,8 @@ msg_message_set_header (MsgMessage *self,
     return FALSE;
 
   g_mime_object_set_header (GMIME_OBJECT (self->mime), name, value, "utf-8");
+  if (header != NULL && is_enum_property (header->prop_id))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[header->prop_id]);
   return TRUE;
 }
 
@@ -1860,7 +1942,7 @@ msg_message_remove_header (MsgMessage *self,
   while (g_mime_object_remove_header (object, name))
     ;
 
-  if (header != NULL && header->setter != NULL && header->address_type < 0)
+  if (header != NULL && (header->setter != NULL || is_enum_property (header->prop_id)) && header->address_type < 0)
     g_object_notify_by_pspec (G_OBJECT (self), properties[header->prop_id]);
 
   return TRUE;

@@ -39,6 +39,16 @@ G_BEGIN_DECLS
  *   meaning in libmsgobj
  * @MSG_MESSAGE_ERROR_MULTIPART_NO_DATA: content was asked of a multipart,
  *   which has none of its own (CDO's `CDO_E_MULTIPART_NO_DATA`)
+ * @MSG_MESSAGE_ERROR_HTTP_NOT_FOUND: a URL to fetch does not exist (HTTP
+ *   404 or 410, or a missing file; CDO's `CDO_E_HTTP_NOT_FOUND`)
+ * @MSG_MESSAGE_ERROR_HTTP_FORBIDDEN: fetching a URL was refused (HTTP 401,
+ *   403 or 407, an unreadable file, or a `file:` URL in a web page; CDO's
+ *   `CDO_E_HTTP_FORBIDDEN`)
+ * @MSG_MESSAGE_ERROR_HTTP_FAILED: fetching a URL failed otherwise (another
+ *   HTTP status, too many redirects, an invalid URL; CDO's
+ *   `CDO_E_HTTP_FAILED`)
+ * @MSG_MESSAGE_ERROR_TOO_LARGE: a fetched resource, or all the resources of
+ *   a page, exceed `urlmaxresourcesize` or `urlmaxpagesize`
  *
  * Error codes of %MSG_MESSAGE_ERROR.
  */
@@ -56,6 +66,10 @@ typedef enum
   MSG_MESSAGE_ERROR_CHARSET,
   MSG_MESSAGE_ERROR_NOT_SUPPORTED,
   MSG_MESSAGE_ERROR_MULTIPART_NO_DATA,
+  MSG_MESSAGE_ERROR_HTTP_NOT_FOUND,
+  MSG_MESSAGE_ERROR_HTTP_FORBIDDEN,
+  MSG_MESSAGE_ERROR_HTTP_FAILED,
+  MSG_MESSAGE_ERROR_TOO_LARGE,
 } MsgMessageError;
 
 MSG_AVAILABLE_IN_ALL
@@ -243,6 +257,43 @@ MsgBodyPart      *msg_message_add_related_body_part  (MsgMessage       *self,
                                                       const char       *path_or_uri,
                                                       const char       *reference,
                                                       GError          **error);
+MSG_AVAILABLE_IN_ALL
+MsgBodyPart      *msg_message_add_attachment_url     (MsgMessage       *self,
+                                                      const char       *url,
+                                                      const char       *user,
+                                                      const char       *password,
+                                                      GCancellable     *cancellable,
+                                                      GError          **error);
+MSG_AVAILABLE_IN_ALL
+MsgBodyPart      *msg_message_add_related_body_part_full (MsgMessage   *self,
+                                                          const char   *path_or_url,
+                                                          const char   *reference,
+                                                          MsgReferenceType reference_type,
+                                                          const char   *user,
+                                                          const char   *password,
+                                                          GCancellable *cancellable,
+                                                          GError      **error);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_message_create_mhtml_body      (MsgMessage       *self,
+                                                      const char       *url,
+                                                      MsgMHTMLFlags     flags,
+                                                      const char       *user,
+                                                      const char       *password,
+                                                      GCancellable     *cancellable,
+                                                      GError          **error);
+MSG_AVAILABLE_IN_ALL
+void              msg_message_create_mhtml_body_async (MsgMessage         *self,
+                                                       const char         *url,
+                                                       MsgMHTMLFlags       flags,
+                                                       const char         *user,
+                                                       const char         *password,
+                                                       GCancellable       *cancellable,
+                                                       GAsyncReadyCallback callback,
+                                                       gpointer            user_data);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_message_create_mhtml_body_finish (MsgMessage     *self,
+                                                        GAsyncResult   *result,
+                                                        GError        **error);
 MSG_AVAILABLE_IN_ALL
 GList            *msg_message_get_attachments        (MsgMessage       *self);
 MSG_AVAILABLE_IN_ALL

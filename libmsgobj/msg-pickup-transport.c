@@ -9,6 +9,7 @@
 #include "msg-configuration.h"
 #include "msg-counting-stream-private.h"
 #include "msg-data-output-stream.h"
+#include "msg-dkim-signer-private.h"
 #include "msg-message.h"
 #include "msg-recipient-status.h"
 #include "msg-send-report.h"
@@ -256,6 +257,7 @@ forward_cancel_cb (GCancellable *cancellable,
  * through @data (on @buffered). */
 static gboolean
 write_contents (MsgMessage    *message,
+                MsgDkimSigner *signer,
                 gboolean       post,
                 int            fd,
                 GOutputStream *buffered,
@@ -275,7 +277,8 @@ write_contents (MsgMessage    *message,
    * from it. A news pickup file is published to every reader once a feeder
    * posts it: it is written as the NNTP transport writes a post, without
    * Bcc and the receipt requests. */
-  ok = msg_message_write_to_stream_full (message, counter, post ? MSG_WRITE_FLAGS_NEWS : MSG_WRITE_FLAGS_NONE,
+  ok = _msg_dkim_signer_write_signature (signer, message, MSG_WRITE_FLAGS_NONE, counter, watch.cancellable, error) &&
+       msg_message_write_to_stream_full (message, counter, post ? MSG_WRITE_FLAGS_NEWS : MSG_WRITE_FLAGS_NONE,
                                          watch.cancellable, error) &&
        msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), watch.cancellable, error) &&
        g_output_stream_flush (buffered, watch.cancellable, error);
@@ -353,7 +356,7 @@ write_pickup_file (MsgTransport *transport,
   /* CRLF everywhere, no dot-stuffing: the file is plain RFC 5322. */
   data = msg_data_output_stream_new (buffered, FALSE);
 
-  if (!write_contents (message, post, fd, buffered, data, dir_path, cancellable, error))
+  if (!write_contents (message, post ? NULL : _msg_transport_get_dkim_signer (transport), post, fd, buffered, data, dir_path, cancellable, error))
     goto fail;
 
   written = msg_data_output_stream_get_bytes_out (MSG_DATA_OUTPUT_STREAM (data));

@@ -10,11 +10,16 @@
 
 /* CDO's CdoTimeZoneId (cdosys.h), each beside the IANA zone of the city
  * it is named after. CDO kept its own table of Windows zones; the IANA
- * database gives today's rules for the same places. */
+ * database gives today's rules for the same places, so an offset may
+ * differ from CDO's where the place changed since (Sri Lanka +5:30 rather
+ * than +6, Almaty +5 rather than +6 from 2024, Greenland -2 rather than
+ * -3 from 2023). Two follow CDO's offset rather than the name, where the
+ * named city left the zone CDO meant: 39 and 77. tests/test-message-cdo.c
+ * checks the offset of every entry in January and July. */
 static const char *const cdo_zones[] = {
   "UTC",                            /* 0 cdoUTC */
   "Europe/London",                  /* 1 cdoGMT */
-  "Europe/Sarajevo",                /* 2 cdoSarajevo */
+  "Europe/Sarajevo",                /* 2 cdoSarajevo (CDOEX: cdoLisbon), "Sarajevo, Warsaw, Zagreb" +1 */
   "Europe/Paris",                   /* 3 cdoParis */
   "Europe/Berlin",                  /* 4 cdoBerlin */
   "Europe/Bucharest",               /* 5 cdoEasternEurope */
@@ -33,7 +38,7 @@ static const char *const cdo_zones[] = {
   "Australia/Brisbane",             /* 18 cdoBrisbane */
   "Australia/Adelaide",             /* 19 cdoAdelaide */
   "Asia/Tokyo",                     /* 20 cdoTokyo */
-  "Asia/Singapore",                 /* 21 cdoSingapore */
+  "Asia/Singapore",                 /* 21 cdoSingapore (CDOEX: cdoHongKong) */
   "Asia/Bangkok",                   /* 22 cdoBangkok */
   "Asia/Kolkata",                   /* 23 cdoBombay */
   "Asia/Dubai",                     /* 24 cdoAbuDhabi */
@@ -51,7 +56,7 @@ static const char *const cdo_zones[] = {
   "America/Regina",                 /* 36 cdoSaskatchewan */
   "America/Mexico_City",            /* 37 cdoMexicoCity */
   "America/Phoenix",                /* 38 cdoArizona */
-  "Pacific/Kwajalein",              /* 39 cdoEniwetok */
+  "Etc/GMT+12",                     /* 39 cdoEniwetok: CDO's "Dateline" -12 (Kwajalein is +12 since 1993) */
   "Pacific/Fiji",                   /* 40 cdoFiji */
   "Asia/Magadan",                   /* 41 cdoMagadan */
   "Australia/Hobart",               /* 42 cdoHobart */
@@ -89,7 +94,7 @@ static const char *const cdo_zones[] = {
   "Asia/Riyadh",                    /* 74 cdoArab */
   "Asia/Taipei",                    /* 75 cdoTaipei */
   "Australia/Sydney",               /* 76 cdoSydney2000 */
-  "America/Chihuahua",              /* 77 cdoChihuahua */
+  "America/Mazatlan",               /* 77 cdoChihuahua: "Chihuahua, La Paz, Mazatlan" -7 (Chihuahua is -6 since 2022) */
   "Australia/Sydney",               /* 78 cdoCanberraCommonwealthGames2006 */
   "Australia/Adelaide",             /* 79 cdoAdelaideCommonwealthGames2006 */
   "Australia/Hobart",               /* 80 cdoHobartCommonwealthGames2006 */

@@ -10,12 +10,14 @@
 #include "msg-connection-private.h"
 #include "msg-counting-stream-private.h"
 #include "msg-data-output-stream.h"
+#include "msg-dkim-signer-private.h"
 #include "msg-message-private.h"
 #include "msg-modules-private.h"
 #include "msg-send-report.h"
 #include "msg-thread-private.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -101,6 +103,7 @@ enum
 enum
 {
   SIGNAL_PROGRESS,
+  SIGNAL_NEED_TOKEN,
   N_SIGNALS,
 };
 
@@ -266,6 +269,31 @@ msg_transport_class_init (MsgTransportClass *klass)
   signals[SIGNAL_PROGRESS] =
       g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                     NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_UINT64);
+
+  /**
+   * MsgTransport::need-token:
+   * @self: the transport
+   * @mechanism: the SASL mechanism, `OAUTHBEARER` or `XOAUTH2`
+   * @user: (nullable): the configured user name
+   * @server_error: (nullable): what the server said about the refused
+   *   token (the decoded OAuth 2 error, e.g. `{"status":"invalid_token"}`)
+   *
+   * Emitted when a server refuses an OAuth 2 access token (the configured
+   * `sendpassword` or `postpassword`): a handler that returns a fresh token
+   * makes the transport authenticate once more with it, on the same
+   * connection. The first handler that returns a string wins; %NULL (or no
+   * handler) lets the operation fail with
+   * %MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED. For an asynchronous call
+   * it is emitted in the thread-default main context of the caller, and the
+   * operation waits for the handler, at most until its deadline or its
+   * cancellation; keep it short, since the clocks run.
+   *
+   * Returns: (transfer full) (nullable): a fresh access token, or %NULL
+   */
+  signals[SIGNAL_NEED_TOKEN] =
+      g_signal_new ("need-token", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                    g_signal_accumulator_first_wins, NULL, NULL, G_TYPE_STRING, 3,
+                    G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
@@ -502,6 +530,7 @@ struct _Operation
   GMainContext     *context;       /* (owned) (nullable): the async caller's */
   gint64            start;         /* the call, on the monotonic clock */
   gint64            last_progress;
+  MsgDkimSigner    *dkim; /* (owned) (nullable): when a send is to be signed */
   GCond             cond; /* signalled when its turn comes */
   gboolean          turn; /* under the transport's lock */
 };
@@ -627,6 +656,7 @@ operation_free (Operation *op)
 {
   release_message (op);
   g_clear_object (&op->configuration);
+  g_clear_pointer (&op->dkim, _msg_dkim_signer_free);
   g_clear_pointer (&op->context, g_main_context_unref);
   g_cond_clear (&op->cond);
   g_object_unref (op->self);
@@ -718,6 +748,10 @@ operation_new (MsgTransport *self,
   g_mutex_unlock (&priv->lock);
 
   if (kind == OP_POST && !check_control_headers (message, op->configuration, error))
+    goto fail;
+  /* The key is read and checked at the call: a send that asked for a
+   * signature fails before it connects, never goes unsigned. */
+  if (kind == OP_SEND && !_msg_dkim_signer_new_for_configuration (op->configuration, &op->dkim, error))
     goto fail;
   if (!validate_operation (op, error))
     goto fail;
@@ -1382,6 +1416,15 @@ _msg_transport_send_once (MsgTransport *self,
 
 /* For implementations. */
 
+/* The running send's signer, or NULL when it is not to be signed. */
+MsgDkimSigner *
+_msg_transport_get_dkim_signer (MsgTransport *self)
+{
+  Operation *op = current_operation (self);
+
+  return op != NULL ? op->dkim : NULL;
+}
+
 /**
  * msg_transport_get_operation_configuration:
  * @self: a transport
@@ -1464,6 +1507,166 @@ progress_data_free (gpointer user_data)
 
   g_object_unref (data->self);
   g_free (data);
+}
+
+/* A request for a token, shared by the operation's thread and the
+ * caller's main context: the operation may stop waiting (its deadline,
+ * its cancellable) before the handler has run. */
+typedef struct
+{
+  gatomicrefcount ref;
+  MsgTransport   *self; /* (owned) */
+  char           *mechanism;
+  char           *user;         /* (nullable) */
+  char           *server_error; /* (nullable) */
+  GMutex          lock;
+  GCond           cond;
+  char           *token;     /* (nullable) under lock: a secret */
+  gboolean        done;      /* under lock */
+  gboolean        abandoned; /* under lock */
+} TokenRequest;
+
+static void
+secret_free (char *text)
+{
+  if (text == NULL)
+    return;
+  explicit_bzero (text, strlen (text));
+  g_free (text);
+}
+
+static void
+token_request_unref (TokenRequest *request)
+{
+  if (!g_atomic_ref_count_dec (&request->ref))
+    return;
+  g_object_unref (request->self);
+  g_free (request->mechanism);
+  g_free (request->user);
+  g_free (request->server_error);
+  secret_free (request->token);
+  g_mutex_clear (&request->lock);
+  g_cond_clear (&request->cond);
+  g_free (request);
+}
+
+static gboolean
+emit_need_token_cb (gpointer user_data)
+{
+  TokenRequest *request = user_data;
+  char         *token = NULL;
+  gboolean      abandoned;
+
+  g_mutex_lock (&request->lock);
+  abandoned = request->abandoned;
+  g_mutex_unlock (&request->lock);
+  if (!abandoned)
+    g_signal_emit (request->self, signals[SIGNAL_NEED_TOKEN], 0, request->mechanism, request->user,
+                   request->server_error, &token);
+  g_mutex_lock (&request->lock);
+  request->token = token;
+  request->done = TRUE;
+  g_cond_signal (&request->cond);
+  g_mutex_unlock (&request->lock);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+token_request_cancelled_cb (GCancellable *cancellable,
+                            gpointer      user_data)
+{
+  TokenRequest *request = user_data;
+
+  g_mutex_lock (&request->lock);
+  g_cond_signal (&request->cond);
+  g_mutex_unlock (&request->lock);
+}
+
+/* Waits for the handler in the caller's context, until @deadline or
+ * @cancellable; the token or NULL. */
+static char *
+token_request_wait (TokenRequest *request,
+                    gint64        deadline,
+                    GCancellable *cancellable)
+{
+  char  *token;
+  gulong handler = 0;
+
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (token_request_cancelled_cb), request, NULL);
+  g_mutex_lock (&request->lock);
+  while (!request->done && !g_cancellable_is_cancelled (cancellable))
+    {
+      if (deadline <= 0)
+        g_cond_wait (&request->cond, &request->lock);
+      else if (!g_cond_wait_until (&request->cond, &request->lock, deadline))
+        break;
+    }
+  request->abandoned = !request->done;
+  token = g_steal_pointer (&request->token);
+  g_mutex_unlock (&request->lock);
+  g_cancellable_disconnect (cancellable, handler);
+  return token;
+}
+
+/**
+ * msg_transport_request_token:
+ * @self: a transport
+ * @mechanism: the SASL mechanism that needs the token
+ * @user: (nullable): the user name
+ * @server_error: (nullable): what the server said about the refused token
+ * @deadline: the monotonic time (g_get_monotonic_time()) after which to
+ *   stop waiting, or 0 for none
+ * @cancellable: (nullable): stops the wait when cancelled
+ *
+ * Asks for a fresh OAuth 2 access token by emitting
+ * [signal@Transport::need-token]: in the caller's main context for an
+ * asynchronous call, waiting for the handler until @deadline or
+ * @cancellable. For transport implementations; call it from the
+ * operation's thread.
+ *
+ * Returns: (transfer full) (nullable): the token, or %NULL if no handler
+ *   gave one in time
+ */
+char *
+msg_transport_request_token (MsgTransport *self,
+                             const char   *mechanism,
+                             const char   *user,
+                             const char   *server_error,
+                             gint64        deadline,
+                             GCancellable *cancellable)
+{
+  TokenRequest *request;
+  Operation    *op;
+  char         *token;
+  g_autoptr (GSource) source = NULL;
+
+  g_return_val_if_fail (MSG_IS_TRANSPORT (self), NULL);
+  g_return_val_if_fail (mechanism != NULL, NULL);
+
+  op = current_operation (self);
+  if (op == NULL || op->context == NULL || g_main_context_is_owner (op->context))
+    {
+      token = NULL;
+      g_signal_emit (self, signals[SIGNAL_NEED_TOKEN], 0, mechanism, user, server_error, &token);
+      return token;
+    }
+  request = g_new0 (TokenRequest, 1);
+  g_atomic_ref_count_init (&request->ref);
+  g_atomic_ref_count_inc (&request->ref); /* the source's */
+  request->self = g_object_ref (self);
+  request->mechanism = g_strdup (mechanism);
+  request->user = g_strdup (user);
+  request->server_error = g_strdup (server_error);
+  g_mutex_init (&request->lock);
+  g_cond_init (&request->cond);
+  source = g_idle_source_new ();
+  g_source_set_callback (source, emit_need_token_cb, request, (GDestroyNotify) token_request_unref);
+  g_source_set_static_name (source, "[msgobj] need-token");
+  g_source_attach (source, op->context);
+  token = token_request_wait (request, deadline, cancellable);
+  token_request_unref (request);
+  return token;
 }
 
 /**
@@ -1584,7 +1787,11 @@ write_progress_cb (guint64  count,
  * signal reports the bytes written, short of @total: emit the final
  * progress once the server has accepted the message. On failure the
  * connection has been aborted, before any buffered data could be written
- * after a cancellation. For transport implementations.
+ * after a cancellation. When the configuration asks for a DKIM signature
+ * (`dkimsign`) and @flags do not make a news article, the message is
+ * first written once through the signer, with the same @flags, and its
+ * `DKIM-Signature` field goes out before it: a transport gets signed mail
+ * without doing anything. For transport implementations.
  *
  * Returns: whether the whole message and the terminator were written
  */
@@ -1608,7 +1815,11 @@ msg_transport_write_message_data (MsgTransport  *self,
 
   data = msg_data_output_stream_new (msg_connection_get_output_stream (connection), TRUE);
   counter = _msg_counting_stream_new (data, write_progress_cb, &progress);
-  if (!msg_message_write_to_stream_full (message, counter, flags, cancellable, error) ||
+  /* The signature covers the bytes written next, with the same flags (so
+   * after any re-encoding), before dot-stuffing. */
+  if (!_msg_dkim_signer_write_signature ((flags & MSG_WRITE_FLAGS_NEWS) ? NULL : _msg_transport_get_dkim_signer (self),
+                                         message, flags, counter, cancellable, error) ||
+      !msg_message_write_to_stream_full (message, counter, flags, cancellable, error) ||
       !_msg_connection_check_still_listening (connection, error) ||
       !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
     {

@@ -283,6 +283,13 @@ void              msg_transport_emit_progress       (MsgTransport        *self,
                                                      guint64              sent,
                                                      guint64              total);
 MSG_AVAILABLE_IN_ALL
+char             *msg_transport_request_token       (MsgTransport        *self,
+                                                     const char          *mechanism,
+                                                     const char          *user,
+                                                     const char          *server_error,
+                                                     gint64               deadline,
+                                                     GCancellable        *cancellable);
+MSG_AVAILABLE_IN_ALL
 gint64            msg_transport_get_operation_deadline (MsgTransport     *self,
                                                         double            timeout,
                                                         guint64           message_size);

@@ -18,6 +18,9 @@
 #include "msg-send-report.h"
 #include "msg-reply.h"
 #include "msg-data-output-stream.h"
+#include "msg-drop-directory.h"
+#include "msg-drop-message.h"
+#include "msg-flusher.h"
 #include "msg-connection.h"
 #include "msg-transport.h"
 

@@ -129,6 +129,10 @@ test_defaults (void)
     { "tlsverify", "true" },
     { "smtpsendpartial", "false" },
     { "smtpehloname", "" },
+    { "urlconnectiontimeout", "30" },
+    { "urloperationtimeout", "0" },
+    { "urlmaxresourcesize", "104857600" },
+    { "urlmaxpagesize", "262144000" },
   };
 
   g_test_summary ("A new configuration has CDO's defaults and ours, and no field is set.");
@@ -216,11 +220,15 @@ test_list_fields (void)
     "tlsverify",
     "smtpsendpartial",
     "smtpehloname",
+    "urlconnectiontimeout",
+    "urloperationtimeout",
+    "urlmaxresourcesize",
+    "urlmaxpagesize",
   };
 
   g_test_summary ("list_fields gives every CDOSYS field and ours, sorted, each usable by name.");
 
-  g_assert_cmpuint (G_N_ELEMENTS (cdo), ==, 34 + 12);
+  g_assert_cmpuint (G_N_ELEMENTS (cdo), ==, 34 + 16);
   for (gsize i = 0; i < G_N_ELEMENTS (cdo); i++)
     {
       if (!g_strv_contains ((const char *const *) names, cdo[i]))
@@ -1644,6 +1652,8 @@ test_field_audit (void)
     "nntpstarttls",
     "nntpoperationtimeout",
     "nntpallowplaintextauth",
+    /* used by the NNTP transport's SASL: test-sasl.c */
+    "nntpauthmechanisms",
     /* used by msg_message_send/post and the pickup transport: test-pickup.c */
     "sendusing",
     "postusing",
@@ -1660,14 +1670,29 @@ test_field_audit (void)
     "autopromotebodyparts",
     "usemessageresponsetext",
     "timezoneid",
-    /* English only, others refused: below */
+    /* the languages of the reply header block, others refused: below */
     "languagecode",
-    /* features libmsgobj lacks, only "off" accepted: below */
+    /* used when fetching URLs: test-mhtml.c */
     "httpcookies",
     "urlgetlatestversion",
     "urlproxyserver",
     "urlproxybypass",
+    "urlconnectiontimeout",
+    "urloperationtimeout",
+    "urlmaxresourcesize",
+    "urlmaxpagesize",
+    /* features libmsgobj lacks, only "off" accepted: below */
     "savesentitems",
+    /* DKIM signing: test-dkim.c, python/test_dkim.py */
+    "dkimsign",
+    "dkimdomain",
+    "dkimselector",
+    "dkimprivatekeyfile",
+    "dkimalgorithm",
+    "dkimcanonicalization",
+    "dkimheaders",
+    "dkimoversignfrom",
+    "dkimexpiry",
     /* informational, read back, as in CDO (a name for the account) */
     "smtpaccountname",
     "nntpaccountname",
@@ -1675,8 +1700,8 @@ test_field_audit (void)
   g_autoptr (GError) error = NULL;
 
   g_test_summary ("Every built-in field is audited (used and tested, or refused beyond the value that"
-                  " asks for nothing); languagecode takes English only; the URL and savesentitems"
-                  " fields refuse anything but off, with a reason.");
+                  " asks for nothing); languagecode takes the languages it has; the savesentitems"
+                  " field refuses anything but off, with a reason.");
 
   for (gsize i = 0; i < G_N_ELEMENTS (audited); i++)
     g_assert_true (g_strv_contains ((const char *const *) names, audited[i]));
@@ -1690,11 +1715,19 @@ test_field_audit (void)
   assert_field (cfg, "languagecode", "en-us");
   set_ok (cfg, "languagecode", "EN");
   set_ok (cfg, "languagecode", "");
+  set_ok (cfg, "languagecode", "de-AT");
+  set_ok (cfg, "languagecode", "zh-CN");
   {
-    g_autoptr (GError) bad = set_bad (cfg, "languagecode", "de");
+    g_autoptr (GError) bad = set_bad (cfg, "languagecode", "sv");
 
     g_assert_error (bad, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
-    assert_message_has (bad, "English");
+    assert_message_has (bad, "“sv”");
+    assert_message_has (bad, "languagecode");
+  }
+  {
+    g_autoptr (GError) bad = set_bad (cfg, "languagecode", "zh-TW");
+
+    assert_message_has (bad, "zh-TW");
   }
 
   set_ok (cfg, "savesentitems", "False");
@@ -1707,21 +1740,14 @@ test_field_audit (void)
 
     assert_message_has (bad, "does not save sent items");
   }
-  static const char *const url_fields[][2] = {
-    { "httpcookies", "a=b" },
-    { "urlgetlatestversion", "true" },
-    { "urlproxyserver", "proxy:8080" },
-    { "urlproxybypass", "<local>" },
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS (url_fields); i++)
-    {
-      g_autoptr (GError) bad = set_bad (cfg, url_fields[i][0], url_fields[i][1]);
-
-      assert_message_has (bad, "does not fetch URLs");
-    }
+  /* The URL fields work since issue 17 (test-mhtml.c). */
+  set_ok (cfg, "httpcookies", "a=b");
+  set_ok (cfg, "urlgetlatestversion", "true");
+  set_ok (cfg, "urlproxyserver", "proxy:8080");
+  set_ok (cfg, "urlproxybypass", "<local>");
 
   /* The key file loader checks the same way. */
-  g_assert_false (msg_configuration_load_from_data (cfg, "[configuration]\nlanguagecode=fr\n", -1, &error));
+  g_assert_false (msg_configuration_load_from_data (cfg, "[configuration]\nlanguagecode=xx\n", -1, &error));
   g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
   g_clear_error (&error);
 

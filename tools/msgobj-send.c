@@ -15,7 +15,7 @@
 /* A progress bar is drawn for messages at least this big. */
 #define PROGRESS_MIN_SIZE (1024 * 1024)
 
-static MsgConfiguration *
+MsgConfiguration *
 load_configuration (GError **error)
 {
   g_autoptr (MsgConfiguration) configuration = NULL;
@@ -48,6 +48,9 @@ load_configuration (GError **error)
       if (!msg_configuration_set_field (configuration, name, eq + 1, error))
         return NULL;
     }
+  /* --dkim: sign with the dkim* fields of the configuration. */
+  if (opts.dkim && !msg_configuration_set_field (configuration, "dkimsign", "true", error))
+    return NULL;
   return g_steal_pointer (&configuration);
 }
 
@@ -104,7 +107,7 @@ read_stdin_utf8 (char   **contents,
 
 /* Sets @field from the first line of --password-file (a file, or "-" for
  * standard input), wiping every buffer that held it. */
-static gboolean
+gboolean
 set_password_from_file (MsgConfiguration *configuration,
                         const char       *field,
                         GError          **error)

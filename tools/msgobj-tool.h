@@ -50,6 +50,14 @@ typedef struct
   gboolean help_completion;
   gboolean quiet;
   gboolean verbose;
+  gboolean dkim;
+  char    *domain;
+  char    *selector;
+  char    *algorithm;
+  int      bits;
+  char    *output_dir;
+  int      connections;
+  char    *limit;
 } Options;
 
 extern Options opts;
@@ -69,10 +77,19 @@ char *escape_controls (const char *text);
 void  print_error (const char *message);
 int   fail (const GError *error);
 
+/* The configuration from --config (or the default) and --set. */
+MsgConfiguration *load_configuration (GError **error);
+/* Sets @field from the first line of --password-file. */
+gboolean set_password_from_file (MsgConfiguration *configuration,
+                                 const char       *field,
+                                 GError          **error);
+
+int command_flush (const char *directory);
 int command_send (gboolean    post,
                   Mode        mode,
                   const char *source);
 int command_show (const char *path);
+int command_dkim_keygen (void);
 
 void print_man_page (const char         *summary,
                      const GOptionEntry *entries);

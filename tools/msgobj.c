@@ -17,6 +17,9 @@ static const char summary[] =
     "  send [FILE] send a message (by sendusing; SMTP if smtpserver is set, else pickup);\n"
     "              with FILE (or - for standard input), send that .eml message\n"
     "  post [FILE] post a news article (by postusing; NNTP if nntpserver is set, else pickup)\n"
+    "  flush DIR   send every .eml message of DIR (a pickup directory) over --connections\n"
+    "              kept connections; refused ones go to DIR/failed/, unanswered ones to\n"
+    "              DIR/unknown/, temporary failures stay for the next run\n"
     "  reply FILE, reply-all FILE, forward FILE\n"
     "              send a reply to (or a forward of) the message in FILE; the text\n"
     "              given goes above the quoted original\n"
@@ -24,6 +27,9 @@ static const char summary[] =
     "  fields      list the configuration fields: name, type, default, meaning\n"
     "  show FILE   print a message's headers and MIME tree (--json: as JSON;\n"
     "              --raw: the message as it is; --attachments DIR: save them)\n"
+    "  dkim-keygen --domain D --selector S\n"
+    "              write a DKIM key pair (S.private, mode 0600, and S.txt) and print\n"
+    "              the DNS TXT record to publish\n"
     "\n"
     "Passwords: give them with --password-file FILE (or - for standard input)\n"
     "or in a configuration file readable only by you, never with --set on the\n"
@@ -72,6 +78,17 @@ static GOptionEntry entries[] = {
     "show: save the attachments into DIR, by safe names", "DIR" },
   { "raw", 0, 0, G_OPTION_ARG_NONE, &opts.raw, "show: print the message as it is in FILE", NULL },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opts.json, "show: print the headers and MIME tree as JSON", NULL },
+  { "dkim", 0, 0, G_OPTION_ARG_NONE, &opts.dkim, "Sign with DKIM, by the dkim* configuration fields", NULL },
+  { "domain", 0, 0, G_OPTION_ARG_STRING, &opts.domain, "dkim-keygen: the signing domain", "DOMAIN" },
+  { "selector", 0, 0, G_OPTION_ARG_STRING, &opts.selector, "dkim-keygen: the selector", "SELECTOR" },
+  { "algorithm", 0, 0, G_OPTION_ARG_STRING, &opts.algorithm,
+    "dkim-keygen: rsa-sha256 (default) or ed25519-sha256", "ALGORITHM" },
+  { "bits", 0, 0, G_OPTION_ARG_INT, &opts.bits, "dkim-keygen: RSA key size (default 2048)", "BITS" },
+  { "output-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts.output_dir,
+    "dkim-keygen: where to write the key files (default: the current directory)", "DIR" },
+  { "connections", 0, 0, G_OPTION_ARG_INT, &opts.connections,
+    "flush: send over N connections at once (1 to 64, default 4)", "N" },
+  { "limit", 0, 0, G_OPTION_ARG_STRING, &opts.limit, "flush: at most RATE messages a second (not implemented yet)", "RATE" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print nothing on success", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Write the protocol trace to standard error", NULL },
   { "help-man", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opts.help_man, "Print the man page", NULL },
@@ -83,12 +100,14 @@ static GOptionEntry entries[] = {
 static const char *const commands[] = {
   "send",
   "post",
+  "flush",
   "reply",
   "reply-all",
   "forward",
   "show",
   "fields",
   "transports",
+  "dkim-keygen",
   NULL,
 };
 
@@ -289,12 +308,16 @@ main (int   argc,
     return command_send (FALSE, MODE_REPLY_ALL, argv[2]);
   if (g_str_equal (command, "forward") && argc == 3)
     return command_send (FALSE, MODE_FORWARD, argv[2]);
+  if (g_str_equal (command, "flush") && argc == 3)
+    return command_flush (argv[2]);
   if (g_str_equal (command, "fields") && argc == 2)
     return command_fields ();
   if (g_str_equal (command, "transports") && argc == 2)
     return command_transports ();
   if (g_str_equal (command, "show") && argc == 3)
     return command_show (argv[2]);
+  if (g_str_equal (command, "dkim-keygen") && argc == 2)
+    return command_dkim_keygen ();
 
   {
     g_autofree char *shown = escape_controls (command);

@@ -255,10 +255,8 @@ def test_timezoneid_dates():
 
 
 @pytest.mark.parametrize("name,value,reason", [
-    ("languagecode", "de", "English"),
-    ("urlproxyserver", "proxy:8080", "does not fetch URLs"),
-    ("httpcookies", "a=b", "does not fetch URLs"),
-    ("urlgetlatestversion", "true", "does not fetch URLs"),
+    ("languagecode", "sv", "translation"),
+    ("urlproxyserver", "proxy 8080", "host name"),
     ("savesentitems", "true", "does not save sent items"),
     ("timezoneid", "52", "cdoFloating"),
 ])

@@ -254,3 +254,81 @@ def test_future_result_timeout():
         assert info.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
     finally:
         silent.close()
+
+
+def test_future_awaitable_from_asyncio(server):
+    # `await` in a coroutine; the progress signal comes in the asyncio
+    # loop's thread. (That the loop keeps running meanwhile is shown by
+    # the cancellation test below, whose other task runs during the await.)
+    import asyncio
+    import threading
+
+    config = make_config(server)
+    progress = []
+
+    async def main():
+        with MsgObj.Transport.new_for_name("smtp", config) as transport:
+            transport.connect("progress", lambda t, sent, total:
+                              progress.append((threading.get_ident(), sent, total)))
+            report = await transport.send_message_future(make_message(config, "awaited"))
+            assert await transport.close_future() is True
+        return report
+
+    report = asyncio.run(asyncio.wait_for(main(), 30))
+    assert report.get_server_code() == 250
+    assert len(server.messages) == 1
+    assert progress and {ident for ident, _, _ in progress} == {threading.get_ident()}
+    assert progress[-1][1] == progress[-1][2] > 0
+
+
+def test_future_await_raises_and_message_send(server, tmp_dir):
+    import asyncio
+
+    async def main():
+        # The library's GLib.Error comes out of the await.
+        config = make_config(server)
+        message = MsgObj.Message(from_="alice@example.test", text_body="x",
+                                 configuration=config)
+        with pytest.raises(GLib.Error) as info:
+            await MsgObj.Transport.new_for_name("smtp", config).send_message_future(message)
+        assert info.value.matches(MsgObj.MessageError.quark(),
+                                  MsgObj.MessageError.NO_RECIPIENTS)
+        # message.send_future() too, to the pickup directory.
+        return await make_message(pickup_config(tmp_dir), "awaited").send_future()
+
+    report = asyncio.run(asyncio.wait_for(main(), 30))
+    assert report.get_pickup_file().startswith(tmp_dir)
+    assert parse(report.get_pickup_file())["Subject"] == "awaited"
+
+
+def test_future_await_cancelled_task_cancels_the_call():
+    # A server that never answers: cancelling the task that awaits the send
+    # cancels the send itself, which then finishes with CANCELLED.
+    import asyncio
+    import socket
+
+    silent = socket.create_server(("127.0.0.1", 0))
+    try:
+        config = MsgObj.Configuration(smtpserver="127.0.0.1",
+                                      smtpserverport=silent.getsockname()[1],
+                                      smtpconnectiontimeout=60)
+        future = make_message(config, "silent").send_future()
+
+        async def _await(f):
+            return await f
+
+        async def main():
+            task = asyncio.create_task(_await(future))
+            await asyncio.sleep(0.1)
+            assert not future.done()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        asyncio.run(main())
+        assert future.cancellable.is_cancelled()
+        with pytest.raises(GLib.Error) as info:
+            future.result(timeout=30)
+        assert info.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+    finally:
+        silent.close()

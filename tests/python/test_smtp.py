@@ -1,7 +1,9 @@
 # The SMTP transport through PyGObject, against a small SMTP server that the
 # test runs in a thread on 127.0.0.1 (a port the kernel picks).
+import base64
 import email
 import email.policy
+import json
 import socket
 import threading
 
@@ -16,8 +18,10 @@ class SmtpServer:
     recipients in `reject`; records each connection's commands and each
     accepted message. One connection at a time."""
 
-    def __init__(self, reject=()):
+    def __init__(self, reject=(), eightbitmime=True, oauth_token=None):
         self.reject = set(reject)
+        self.eightbitmime = eightbitmime
+        self.oauth_token = oauth_token  # OAUTHBEARER accepts only this one
         self.messages = []      # (mail_from, [rcpt], data bytes)
         self.commands = []      # every command line, per connection
         self.connections = 0
@@ -62,7 +66,11 @@ class SmtpServer:
                 reply("250-py.example.test")
                 reply("250-PIPELINING")
                 reply("250-SIZE 10000000")
-                reply("250 8BITMIME")
+                if self.oauth_token is not None:
+                    reply("250-AUTH OAUTHBEARER")
+                reply("250 8BITMIME" if self.eightbitmime else "250 HELP")
+            elif verb == "AUTH" and self.oauth_token is not None:
+                self._oauthbearer(command, reader, reply)
             elif verb == "MAIL":
                 mail_from, rcpts = command[len("MAIL FROM:"):], []
                 reply("250 2.1.0 Ok")
@@ -98,6 +106,18 @@ class SmtpServer:
                 return
             else:
                 reply("502 5.5.2 Error: command not recognized")
+
+    def _oauthbearer(self, command, reader, reply):
+        # RFC 7628: the error JSON in a 334, the client's %x01, then 535.
+        line = base64.b64decode(command.split(" ")[2]).decode()
+        token = line.split("auth=Bearer ", 1)[1].split("\x01", 1)[0]
+        if token == self.oauth_token:
+            reply("235 2.7.0 Authentication successful")
+            return
+        error = json.dumps({"status": "invalid_token", "scope": "mail"})
+        reply("334 " + base64.b64encode(error.encode()).decode())
+        self.commands.append(reader.readline().rstrip(b"\r\n").decode())
+        reply("535 5.7.8 Authentication credentials invalid")
 
     def stop(self):
         self.stopping = True
@@ -295,3 +315,45 @@ def test_connection_refused():
     with pytest.raises(GLib.Error) as info:
         transport.send_message(message, None)
     assert info.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CONNECTION_REFUSED)
+
+
+def test_oauthbearer_need_token_async():
+    """An expired OAUTHBEARER token: need-token is emitted in the caller's
+    thread for an async send, and its fresh token is used."""
+    server = SmtpServer(oauth_token="fresh-token")
+    try:
+        config = make_config(server, smtpauthenticate="basic", sendusername="alice@example.test",
+                             sendpassword="stale-token", smtpauthmechanisms="OAUTHBEARER",
+                             smtpallowplaintextauth="true")
+        transport = MsgObj.Transport.new_for_name("smtp", config)
+        calls = []
+
+        def on_need_token(transport, mechanism, user, server_error):
+            calls.append((mechanism, user, json.loads(server_error), threading.current_thread()))
+            return "fresh-token"
+
+        transport.connect("need-token", on_need_token)
+        report = run_async(transport.send_message_async, transport.send_message_finish,
+                           make_message(config), None)
+        assert report is not None
+        assert calls == [("OAUTHBEARER", "alice@example.test",
+                          {"status": "invalid_token", "scope": "mail"}, threading.main_thread())]
+        assert len(server.messages) == 1
+        assert server.commands.count("AQ==") == 1
+    finally:
+        server.stop()
+
+
+def test_oauthbearer_refused_without_handler():
+    server = SmtpServer(oauth_token="fresh-token")
+    try:
+        config = make_config(server, smtpauthenticate="basic", sendusername="alice@example.test",
+                             sendpassword="stale-token", smtpauthmechanisms="OAUTHBEARER",
+                             smtpallowplaintextauth="true")
+        transport = MsgObj.Transport.new_for_name("smtp", config)
+        with pytest.raises(GLib.Error) as info:
+            transport.send_message(make_message(config), None)
+        assert "invalid_token" in info.value.message
+        assert "stale-token" not in info.value.message
+    finally:
+        server.stop()

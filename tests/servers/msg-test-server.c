@@ -26,6 +26,7 @@
 #include "msg-test-server.h"
 
 #include <errno.h>
+#include <gsasl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -319,6 +320,145 @@ unescape (const char *text)
   return out;
 }
 
+/* The channel bindings of the server's end, for SCRAM-*-PLUS. */
+static void
+sasl_set_channel_binding (Conn          *c,
+                          Gsasl_session *session)
+{
+  static const struct
+  {
+    GTlsChannelBindingType type;
+    Gsasl_property         property;
+  } kinds[] = {
+    { G_TLS_CHANNEL_BINDING_TLS_EXPORTER, GSASL_CB_TLS_EXPORTER },
+    { G_TLS_CHANNEL_BINDING_TLS_UNIQUE, GSASL_CB_TLS_UNIQUE },
+  };
+
+  for (gsize i = 0; c->tls != NULL && i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_autoptr (GByteArray) data = g_byte_array_new ();
+      g_autofree char *b64 = NULL;
+
+      if (!g_tls_connection_get_channel_binding_data (G_TLS_CONNECTION (c->tls), kinds[i].type, data, NULL))
+        continue;
+      b64 = g_base64_encode (data->data, data->len);
+      gsasl_property_set (session, kinds[i].property, b64);
+    }
+}
+
+/* The initial response in the command line "AUTH MECH [IR]" or
+ * "AUTHINFO SASL MECH [IR]": NULL when there is none. */
+static char *
+sasl_initial_response (const char *line,
+                       const char *mechanism)
+{
+  g_auto (GStrv) words = g_strsplit (line, " ", -1);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (g_ascii_strcasecmp (words[i], mechanism) == 0 && words[i + 1] != NULL)
+      return g_strdup (g_str_equal (words[i + 1], "=") ? "" : words[i + 1]);
+  return NULL;
+}
+
+/* "sasl MECH USER PASSWORD CONT OK FAIL [E]": reads the command that
+ * starts MECH and plays GNU SASL's server side with USER and PASSWORD,
+ * writing "CONT challenge" lines and at the end "OK ..." or "FAIL ...";
+ * with E, a SCRAM server-final message becomes "e=E" and the end FAIL. */
+static gboolean
+conn_sasl (Conn       *c,
+           const char *arg)
+{
+  g_auto (GStrv) args = g_strsplit (arg, " ", 7);
+  g_autofree char *line = NULL;
+  g_autofree char *input = NULL;
+  Gsasl           *context = NULL;
+  Gsasl_session   *session = NULL;
+  gboolean         ok = FALSE;
+  int              rc;
+
+  if (g_strv_length (args) < 6)
+    {
+      server_set_error (c->server, "sasl: needs MECH USER PASSWORD CONT OK FAIL");
+      return FALSE;
+    }
+  line = conn_read_line (c);
+  if (line == NULL || strstr (line, args[0]) == NULL)
+    {
+      server_set_error (c->server, "sasl %s: got \"%s\"", args[0], line != NULL ? line : "(closed)");
+      return FALSE;
+    }
+  input = sasl_initial_response (line, args[0]);
+  if (gsasl_init (&context) != GSASL_OK || gsasl_server_start (context, args[0], &session) != GSASL_OK)
+    {
+      server_set_error (c->server, "sasl %s: GNU SASL cannot start it", args[0]);
+      gsasl_done (context);
+      return FALSE;
+    }
+  gsasl_property_set (session, GSASL_PASSWORD, args[2]);
+  gsasl_property_set (session, GSASL_SCRAM_ITER, "4096");
+  /* The salts of RFC 5802's (SHA-1) and RFC 7677's (SHA-256) examples. */
+  gsasl_property_set (session, GSASL_SCRAM_SALT,
+                      g_str_has_prefix (args[0], "SCRAM-SHA-1") ? "QSXCR+Q6sek8bf92" : "W22ZaJ0SNY7soEsUEjb6gQ==");
+  sasl_set_channel_binding (c, session);
+  for (;;)
+    {
+      char            *out = NULL;
+      g_autofree char *challenge = NULL;
+
+      rc = gsasl_step64 (session, input != NULL ? input : "", &out);
+      challenge = g_strdup (out != NULL ? out : "");
+      gsasl_free (out);
+      if (rc == GSASL_OK && args[6] != NULL)
+        {
+          g_autofree char *e = g_strdup_printf ("e=%s", args[6]);
+
+          g_free (challenge);
+          challenge = g_base64_encode ((const guchar *) e, strlen (e));
+          rc = GSASL_AUTHENTICATION_ERROR;
+        }
+      if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE && *challenge == '\0')
+        break;
+      if (rc == GSASL_OK && *challenge != '\0' && g_str_equal (args[4], "283"))
+        {
+          /* NNTP's success with the server's last data. */
+          g_autofree char *text = g_strdup_printf ("283 %s\r\n", challenge);
+          const char      *authid = gsasl_property_fast (session, GSASL_AUTHID);
+
+          if (g_strcmp0 (authid, args[1]) == 0)
+            {
+              gsasl_finish (session);
+              gsasl_done (context);
+              return conn_write (c, text, strlen (text));
+            }
+          break;
+        }
+      if (rc == GSASL_NEEDS_MORE || *challenge != '\0')
+        {
+          g_autofree char *text = g_strdup_printf ("%s %s\r\n", args[3], challenge);
+
+          g_free (input);
+          if (!conn_write (c, text, strlen (text)) || (input = conn_read_line (c)) == NULL)
+            break;
+          if (g_str_equal (input, "*"))
+            break;
+        }
+      if (rc != GSASL_NEEDS_MORE)
+        {
+          const char *authid = gsasl_property_fast (session, GSASL_AUTHID);
+
+          ok = rc == GSASL_OK && g_strcmp0 (authid, args[1]) == 0;
+          break;
+        }
+    }
+  gsasl_finish (session);
+  gsasl_done (context);
+  {
+    g_autofree char *verdict = g_strdup_printf ("%s %s\r\n", ok ? args[4] : args[5],
+                                                ok ? "Authentication successful" : "Authentication failed");
+    return conn_write (c, verdict, strlen (verdict));
+  }
+}
+
 /* Plays one step; FALSE ends the script. */
 static gboolean
 conn_step (Conn       *c,
@@ -353,6 +493,8 @@ conn_step (Conn       *c,
         }
       return TRUE;
     }
+  else if (g_str_equal (verb, "sasl"))
+    return conn_sasl (c, arg);
   else if (g_str_equal (verb, "read"))
     {
       unsigned n = (unsigned) g_ascii_strtoull (arg, NULL, 10);

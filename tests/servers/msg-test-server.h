@@ -29,6 +29,15 @@
  *                        (with the connection closed)
  *   tls-stall            accept TCP but never answer the TLS handshake
  *   wait-close           wait until the client closes (EOF or error)
+ *   sasl MECH USER PASSWORD CONT OK FAIL [E]
+ *                        read the command starting SASL mechanism MECH
+ *                        and play GNU SASL's server side (SCRAM salts and
+ *                        iterations of RFC 5802 and 7677), writing "CONT challenge"
+ *                        lines and then "OK ..." when USER authenticated
+ *                        with PASSWORD, else "FAIL ..."; with E the SCRAM
+ *                        server-final message is "e=E" and the end FAIL;
+ *                        with OK "283" (NNTP) the server's last data goes
+ *                        in the 283 line
  *   mark                 count a mark (msg_test_server_wait_mark): the
  *                        test learns that the script reached this point
  *   repeat N TEXT        write TEXT N times (0: until the client closes)

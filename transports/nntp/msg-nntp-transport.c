@@ -6,6 +6,8 @@
 
 #include "msg-nntp-transport.h"
 
+#include "msg-sasl-client.h"
+
 #include <string.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@
 #define QUIT_TIMEOUT 2.0       /* seconds, at most, for QUIT on close */
 #define MAX_CAPABILITIES 512   /* lines */
 #define MAX_COMMAND_LENGTH 510 /* octets before CRLF (RFC 3977 3.1) */
+#define MAX_AUTH_ROUNDS 5      /* docs/design.md, decision 4 */
 #define MAX_POST_ATTEMPTS 3    /* POST again after MODE READER or AUTHINFO */
 
 enum
@@ -66,6 +69,8 @@ typedef struct
   char           *user;
   char           *password;
   gboolean        allow_plaintext_auth;
+  GStrv           mechanisms; /* (nullable) nntpauthmechanisms */
+  MsgTransport   *transport;  /* (unowned) for MsgTransport::need-token */
   char           *ca_file;
   gboolean        tls_verify;
   double          timeout;
@@ -83,12 +88,15 @@ settings_clear (Settings *s)
       g_free (s->password);
     }
   g_free (s->ca_file);
+  g_strfreev (s->mechanisms);
 }
 
 static void
 settings_load (Settings         *s,
                MsgConfiguration *configuration)
 {
+  g_autofree char *mechanisms = NULL;
+
   s->host = msg_configuration_get_field (configuration, "nntpserver");
   s->implicit_tls = msg_configuration_get_boolean (configuration, "nntpusessl");
   if (msg_configuration_is_field_set (configuration, "nntpserverport") || !s->implicit_tls)
@@ -102,6 +110,13 @@ settings_load (Settings         *s,
   s->user = msg_configuration_get_field (configuration, "postusername");
   s->password = msg_configuration_get_secret (configuration, "postpassword");
   s->allow_plaintext_auth = msg_configuration_get_boolean (configuration, "nntpallowplaintextauth");
+  mechanisms = msg_configuration_get_field (configuration, "nntpauthmechanisms");
+  if (mechanisms != NULL && *mechanisms != '\0')
+    {
+      g_autofree char *upper = g_ascii_strup (mechanisms, -1);
+
+      s->mechanisms = g_strsplit_set (g_strstrip (upper), " ,", -1);
+    }
   s->ca_file = msg_configuration_get_field (configuration, "tlscafile");
   s->tls_verify = msg_configuration_get_boolean (configuration, "tlsverify");
   s->timeout = msg_configuration_get_seconds (configuration, "nntpconnectiontimeout");
@@ -139,11 +154,11 @@ settings_shape (const Settings *s)
 {
   g_autofree char *digest = NULL;
 
-  if (s->auth == AUTH_BASIC && s->password != NULL)
+  if (s->auth != AUTH_ANONYMOUS && s->password != NULL)
     digest = password_tag (s->password);
   return g_strdup_printf ("%s\n%u\n%d\n%d\n%d\n%s\n%s\n%s\n%d\n%d",
                           s->host, s->port, s->implicit_tls, s->starttls, s->auth,
-                          s->auth == AUTH_BASIC && s->user != NULL ? s->user : "",
+                          s->auth != AUTH_ANONYMOUS && s->user != NULL ? s->user : "",
                           digest != NULL ? digest : "",
                           s->ca_file != NULL ? s->ca_file : "",
                           s->tls_verify, s->allow_plaintext_auth);
@@ -432,65 +447,128 @@ auth_user_pass (MsgNntpTransport *self,
   return reply != NULL && auth_reply (self, s, reply, error);
 }
 
-/* SASL PLAIN (RFC 4616): authzid empty, authcid, password. */
+/* The first AUTHINFO SASL line, with the initial response when the
+ * mechanism has one and it fits (RFC 4643 section 2.4.2); when it does
+ * not, the server's empty challenge asks for it. */
 static gboolean
-auth_sasl_plain (MsgNntpTransport *self,
-                 const Settings   *s,
-                 GCancellable     *cancellable,
-                 GError          **error)
+sasl_queue_command (MsgNntpTransport *self,
+                    MsgSaslClient    *client,
+                    GError          **error)
+{
+  const char      *name = _msg_sasl_client_get_mechanism (client);
+  char            *initial = _msg_sasl_client_dup_initial (client);
+  g_autofree char *bare = g_strdup_printf ("AUTHINFO SASL %s", name);
+  g_autofree char *trace = g_strdup_printf ("AUTHINFO SASL %s <redacted>", name);
+  char            *line;
+  gboolean         ok;
+
+  if (initial == NULL)
+    return msg_connection_queue_command (self->connection, bare, error);
+  line = g_strdup_printf ("%s %s", bare, *initial != '\0' ? initial : "=");
+  if (strlen (line) <= MAX_COMMAND_LENGTH)
+    ok = msg_connection_queue_secret_command (self->connection, line, trace, error);
+  else
+    ok = msg_connection_queue_command (self->connection, bare, error);
+  _msg_sasl_secret_free (line);
+  _msg_sasl_secret_free (initial);
+  return ok;
+}
+
+/* Answers 383 challenges until the server's verdict, which is returned. */
+static MsgReply *
+sasl_rounds (MsgNntpTransport *self,
+             MsgSaslClient    *client,
+             GCancellable     *cancellable,
+             GError          **error)
 {
   g_autoptr (MsgReply) reply = NULL;
-  gsize    user_length = strlen (s->user);
-  gsize    password_length = s->password != NULL ? strlen (s->password) : 0;
-  gsize    length = 2 + user_length + password_length;
-  char    *plain = g_malloc0 (length);
-  char    *encoded;
-  char    *line;
-  gboolean ok;
 
-  memcpy (plain + 1, s->user, user_length);
-  if (password_length > 0)
-    memcpy (plain + 2 + user_length, s->password, password_length);
-  encoded = g_base64_encode ((const guchar *) plain, length);
-  explicit_bzero (plain, length);
-  g_free (plain);
+  for (guint round = 0;; round++)
+    {
+      char    *response = NULL;
+      GError  *step_error = NULL;
+      gboolean ok;
 
-  line = g_strdup_printf ("AUTHINFO SASL PLAIN %s", encoded);
-  if (strlen (line) <= MAX_COMMAND_LENGTH)
-    {
-      ok = msg_connection_queue_secret_command (self->connection, line,
-                                                "AUTHINFO SASL PLAIN <redacted>", error);
-    }
-  else
-    {
-      /* Too long for an initial response: answer the empty challenge. */
-      reply = command (self, "AUTHINFO SASL PLAIN", cancellable, error);
-      ok = reply != NULL && msg_reply_get_code (reply) == 383;
-      if (reply != NULL && !ok && msg_reply_get_code (reply) >= 400)
-        auth_reply (self, s, reply, error);
-      else if (reply != NULL && !ok)
-        set_reply_error (self, error, MSG_TRANSPORT_ERROR_PROTOCOL,
-                         "answered AUTHINFO SASL PLAIN unexpectedly", reply);
       g_clear_pointer (&reply, msg_reply_unref);
-      ok = ok && msg_connection_queue_secret_command (self->connection, encoded, "<redacted>", error);
+      reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, error);
+      if (reply == NULL || msg_reply_get_code (reply) != 383)
+        break;
+      if (round >= MAX_AUTH_ROUNDS)
+        {
+          set_reply_error (self, error, MSG_TRANSPORT_ERROR_PROTOCOL,
+                           "asked for too many AUTHINFO SASL rounds", reply);
+          g_clear_pointer (&reply, msg_reply_unref);
+          break;
+        }
+      if (!_msg_sasl_client_step (client, msg_reply_get_text (reply), &response, &step_error))
+        {
+          /* Cancel the exchange, then report why. */
+          g_clear_pointer (&reply, msg_reply_unref);
+          if (msg_connection_queue_command (self->connection, "*", NULL))
+            reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, NULL);
+          g_clear_pointer (&reply, msg_reply_unref);
+          g_propagate_error (error, step_error);
+          break;
+        }
+      ok = msg_connection_queue_secret_command (self->connection, response, "<redacted>", error);
+      _msg_sasl_secret_free (response);
+      if (!ok)
+        {
+          g_clear_pointer (&reply, msg_reply_unref);
+          break;
+        }
     }
-  explicit_bzero (line, strlen (line));
-  g_free (line);
-  explicit_bzero (encoded, strlen (encoded));
-  g_free (encoded);
-  if (!ok)
-    return FALSE;
+  return g_steal_pointer (&reply);
+}
 
-  reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, error);
-  if (reply == NULL)
-    return FALSE;
-  if (msg_reply_get_code (reply) == 383)
+/* AUTHINFO SASL (RFC 4643 section 2.4) with the shared SASL client, and
+ * one more try with a fresh OAuth 2 token (MsgTransport::need-token). */
+static gboolean
+auth_sasl (MsgNntpTransport *self,
+           const Settings   *s,
+           MsgSaslClient    *client,
+           GCancellable     *cancellable,
+           GError          **error)
+{
+  for (guint attempt = 0;; attempt++)
     {
-      set_reply_error (self, error, MSG_TRANSPORT_ERROR_PROTOCOL,
-                       "sent a challenge after a complete SASL PLAIN response", reply);
-      return FALSE;
+      g_autoptr (MsgReply) reply = NULL;
+      g_autofree char *token = NULL;
+      const char      *server_error;
+
+      if (!sasl_queue_command (self, client, error))
+        return FALSE;
+      reply = sasl_rounds (self, client, cancellable, error);
+      if (reply == NULL)
+        return FALSE;
+      /* 283 carries the server's last SASL data (RFC 4643 section 2.4.1). */
+      if (msg_reply_get_code (reply) == 281 || msg_reply_get_code (reply) == 283)
+        return _msg_sasl_client_finish (client,
+                                        msg_reply_get_code (reply) == 283 ? msg_reply_get_text (reply) : NULL,
+                                        error);
+      server_error = _msg_sasl_client_get_server_error (client);
+      if (attempt == 0 && _msg_sasl_client_is_oauth (client) && msg_reply_get_code (reply) == 481 &&
+          s->transport != NULL &&
+          (token = msg_transport_request_token (s->transport, _msg_sasl_client_get_mechanism (client),
+                                                s->user, server_error, msg_connection_get_deadline (self->connection),
+                                                cancellable)) != NULL)
+        {
+          gboolean restarted = _msg_sasl_client_restart (client, token, error);
+
+          explicit_bzero (token, strlen (token));
+          if (!restarted)
+            return FALSE;
+          continue;
+        }
+      if (!auth_reply (self, s, reply, error))
+        {
+          if (server_error != NULL)
+            g_prefix_error (error, "%s: the server said %s; ", _msg_sasl_client_get_mechanism (client),
+                            server_error);
+          return FALSE;
+        }
+      return TRUE;
     }
-  return auth_reply (self, s, reply, error);
 }
 
 static gboolean
@@ -511,19 +589,36 @@ authenticate (MsgNntpTransport *self,
       return FALSE;
     }
 
-  /* SASL PLAIN when offered (one round trip, RFC 4643's preferred way),
-   * else USER/PASS, which a server that does not list AUTHINFO (none
-   * before a 480, or no CAPABILITIES at all) may still know. */
-  if (capability_has_argument (self, "AUTHINFO", "SASL") &&
-      capability_has_argument (self, "SASL", "PLAIN"))
+  /* SASL when offered (RFC 4643's preferred way), with the best
+   * mechanism both sides know, else USER/PASS, which a server that does
+   * not list AUTHINFO (none before a 480, or no CAPABILITIES at all) may
+   * still know. */
+  if (capability_has_argument (self, "AUTHINFO", "SASL") && has_capability (self, "SASL"))
     {
       g_autoptr (GError) sasl_error = NULL;
+      g_auto (GStrv) offered = capability (self, "SASL");
+      g_autoptr (MsgSaslClient) client = NULL;
+      MsgSaslSettings sasl = {
+        .protocol = "NNTP",
+        .service = "nntp",
+        .host = host_of (self),
+        .port = port_of (self),
+        .username = s->user,
+        .password = s->password,
+        .authenticate = s->auth,
+        .mechanisms = (const char *const *) s->mechanisms,
+        .mechanisms_field = "nntpauthmechanisms",
+        .plaintext_clear = TRUE, /* nntpallowplaintextauth: nothing to strip */
+        .connection = self->connection,
+      };
 
-      ok = auth_sasl_plain (self, s, cancellable, &sasl_error);
+      client = _msg_sasl_client_new (&sasl, (const char *const *) offered, &sasl_error);
+      ok = client != NULL && auth_sasl (self, s, client, cancellable, &sasl_error);
       /* INN checks SASL against Cyrus SASL's users but USER/PASS against
        * readers.conf (ckpasswd): a refusal of one says nothing about the
        * other, so try USER/PASS too when it is offered. */
-      if (!ok && capability_has_argument (self, "AUTHINFO", "USER") &&
+      if (!ok && s->auth == AUTH_BASIC && s->mechanisms == NULL &&
+          capability_has_argument (self, "AUTHINFO", "USER") &&
           msg_connection_is_connected (self->connection) &&
           g_error_matches (sasl_error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED))
         {
@@ -533,7 +628,8 @@ authenticate (MsgNntpTransport *self,
       else if (!ok)
         g_propagate_error (error, g_steal_pointer (&sasl_error));
     }
-  else if (!has_capability (self, "AUTHINFO") || capability_has_argument (self, "AUTHINFO", "USER"))
+  else if (s->auth == AUTH_BASIC && s->mechanisms == NULL &&
+           (!has_capability (self, "AUTHINFO") || capability_has_argument (self, "AUTHINFO", "USER")))
     ok = auth_user_pass (self, s, cancellable, error);
   else
     {
@@ -541,9 +637,13 @@ authenticate (MsgNntpTransport *self,
       g_autofree char *offered = words != NULL ? g_strjoinv (" ", words) : g_strdup ("nothing");
 
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED,
-                   "%s:%u offers no authentication that the transport supports "
-                   "(AUTHINFO USER or SASL PLAIN); it offers %s",
-                   host_of (self), port_of (self), offered);
+                   "%s:%u offers no authentication that the transport can use "
+                   "(%s); it offers AUTHINFO %s",
+                   host_of (self), port_of (self),
+                   s->auth == AUTH_NTLM    ? "nntpauthenticate=ntlm needs AUTHINFO SASL"
+                   : s->mechanisms != NULL ? "nntpauthmechanisms needs AUTHINFO SASL"
+                                           : "AUTHINFO USER or SASL",
+                   offered);
       return FALSE;
     }
   if (!ok)
@@ -572,7 +672,7 @@ prepare_reader (MsgNntpTransport *self,
   if (!starttls (self, s, cancellable, error))
     return FALSE;
   /* Servers that do not advertise AUTHINFO are asked only if POST asks. */
-  if (s->auth == AUTH_BASIC && !self->authenticated &&
+  if (s->auth != AUTH_ANONYMOUS && !self->authenticated &&
       (self->capabilities == NULL || has_capability (self, "AUTHINFO")) &&
       !authenticate (self, s, cancellable, error))
     return FALSE;
@@ -677,7 +777,7 @@ start_post (MsgNntpTransport *self,
         }
       if (code == 480)
         {
-          if (s->auth == AUTH_BASIC && !self->authenticated)
+          if (s->auth != AUTH_ANONYMOUS && !self->authenticated)
             {
               if (!authenticate (self, s, cancellable, error))
                 return FALSE;
@@ -787,6 +887,7 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
   gint64            deadline;
 
   settings_load (&s, msg_transport_get_operation_configuration (transport));
+  s.transport = transport;
 
   /* Before any I/O: Date and Message-ID, and the article written once to
    * nowhere for its size (which also checks every header). */
@@ -888,13 +989,6 @@ msg_nntp_transport_validate (MsgTransport *transport,
     }
 
   auth = msg_configuration_get_int (configuration, "nntpauthenticate");
-  if (auth == AUTH_NTLM)
-    {
-      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
-                           "NTLM authentication (nntpauthenticate=ntlm) is not supported "
-                           "for NNTP; use basic");
-      return FALSE;
-    }
   if (auth == AUTH_BASIC)
     {
       g_autofree char *password = msg_configuration_get_secret (configuration, "postpassword");

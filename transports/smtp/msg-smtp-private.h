@@ -48,7 +48,7 @@ typedef struct
   guint16      port;
   gboolean     implicit_tls;
   StartTlsMode starttls;
-  int          authenticate; /* 0 anonymous, 1 basic, 2 NTLM */
+  int          authenticate; /* 0 anonymous, 1 basic, 2 NTLM or Kerberos */
   char        *username;
   char        *password; /* a secret: never logged */
   GStrv        mechanisms;
@@ -59,6 +59,7 @@ typedef struct
   gboolean     send_partial;
   double       timeout;
   double       operation_timeout;
+  MsgTransport *transport; /* (unowned) for MsgTransport::need-token */
 } Settings;
 
 /* What the server said in its EHLO reply. */

@@ -1242,6 +1242,7 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
   TxResult         result;
 
   settings_load (&s, msg_transport_get_operation_configuration (transport));
+  s.transport = transport;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     {
       drop_connection (self);
@@ -1366,14 +1367,8 @@ msg_smtp_transport_validate (MsgTransport *transport,
                            "No SMTP server is configured (set the smtpserver field)");
       return FALSE;
     }
+  /* Windows authentication (2) may be Kerberos, which needs no name. */
   authenticate = msg_configuration_get_int (config, "smtpauthenticate");
-  if (authenticate == 2)
-    {
-      g_set_error_literal (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
-                           "NTLM authentication (smtpauthenticate=2) is not supported; "
-                           "use basic (1) over TLS");
-      return FALSE;
-    }
   if (authenticate == 1)
     {
       g_autofree char *username = msg_configuration_get_field (config, "sendusername");

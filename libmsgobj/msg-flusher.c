@@ -1,0 +1,732 @@
+/* msg-flusher.c: sending every message of a drop directory
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "msg-flusher-private.h"
+
+#include "msg-configuration.h"
+#include "msg-drop-directory.h"
+#include "msg-drop-message.h"
+#include "msg-transport.h"
+
+/**
+ * MsgFlusher:
+ *
+ * Sends every message of a [class@DropDirectory] (such as the pickup
+ * directory that `sendusing=pickup` fills) through the transport that the
+ * configuration's `sendusing` names, over several kept connections at
+ * once: `msgobj flush` is this object.
+ *
+ * Each connection is one [class@Transport], driven by one thread that
+ * sends one message at a time (the transport's ordinary sequential code);
+ * the threads share only an index into the listing and a queue of
+ * outcomes, and no lock is held across I/O. For each message, a thread:
+ *
+ * 1. claims the file ([method@DropMessage.claim]), so that no other
+ *    thread or flusher sends it, and marks the claim started
+ *    ([method@DropMessage.mark_started]) before the first byte goes out;
+ * 2. sends it, with its envelope from its headers (`Bcc` honoured and left
+ *    out of the copy sent);
+ * 3. on acceptance, deletes the file (when only some recipients were
+ *    accepted, a report naming the refused ones is left in `partial/`);
+ *    on a permanent refusal (5xx, or a file that is not a message), moves
+ *    it to `failed/` with a report (`NAME.eml.report`) beside it; on a
+ *    temporary failure (4xx, connection refused or lost before the end of
+ *    the message), puts it back with a hidden sidecar `.NAME.eml.retry`
+ *    counting the attempts and setting the earliest next attempt
+ *    (back-off: 1, 2, 4 … minutes, at most an hour); when the outcome is
+ *    unknown (no answer after the whole message was sent), moves it to
+ *    `unknown/` with a report: it is never sent again automatically.
+ *
+ * A connection that fails (refused, timed out, TLS, authentication) stops
+ * its thread; the other messages stay for the next run. A run starts by
+ * recovering the claims of flushers that died ([method@DropDirectory.recover_claims]):
+ * a message whose sending had begun goes to `unknown/`, the others back to
+ * the queue. So a message is never sent twice by flushers, even with
+ * `SIGKILL`, and nothing is lost.
+ */
+struct _MsgFlusher
+{
+  GObject parent_instance;
+
+  MsgConfiguration *configuration; /* (owned) */
+  MsgDropDirectory *directory;     /* (owned) */
+  guint             connections;
+  gboolean          running;
+  guint             counts[MSG_FLUSH_N_OUTCOMES];
+};
+
+G_DEFINE_FINAL_TYPE (MsgFlusher, msg_flusher, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_CONFIGURATION,
+  PROP_DIRECTORY,
+  PROP_CONNECTIONS,
+  N_PROPS,
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  SIGNAL_PROGRESS,
+  N_SIGNALS,
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+msg_flusher_finalize (GObject *object)
+{
+  MsgFlusher *self = MSG_FLUSHER (object);
+
+  g_clear_object (&self->configuration);
+  g_clear_object (&self->directory);
+
+  G_OBJECT_CLASS (msg_flusher_parent_class)->finalize (object);
+}
+
+static void
+msg_flusher_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  MsgFlusher *self = MSG_FLUSHER (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONFIGURATION:
+      g_value_set_object (value, self->configuration);
+      break;
+    case PROP_DIRECTORY:
+      g_value_set_object (value, self->directory);
+      break;
+    case PROP_CONNECTIONS:
+      g_value_set_uint (value, self->connections);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+msg_flusher_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  MsgFlusher *self = MSG_FLUSHER (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONFIGURATION:
+      g_set_object (&self->configuration, g_value_get_object (value));
+      break;
+    case PROP_DIRECTORY:
+      g_set_object (&self->directory, g_value_get_object (value));
+      break;
+    case PROP_CONNECTIONS:
+      msg_flusher_set_connections (self, g_value_get_uint (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+msg_flusher_constructed (GObject *object)
+{
+  MsgFlusher *self = MSG_FLUSHER (object);
+
+  G_OBJECT_CLASS (msg_flusher_parent_class)->constructed (object);
+
+  if (self->configuration == NULL)
+    self->configuration = msg_configuration_new ();
+  if (self->directory == NULL)
+    self->directory = msg_drop_directory_new (".");
+}
+
+static void
+msg_flusher_class_init (MsgFlusherClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = msg_flusher_finalize;
+  object_class->get_property = msg_flusher_get_property;
+  object_class->set_property = msg_flusher_set_property;
+  object_class->constructed = msg_flusher_constructed;
+
+  /**
+   * MsgFlusher:configuration:
+   *
+   * The configuration: `sendusing` and the transport's fields. Each
+   * connection uses a copy taken when a run starts.
+   */
+  properties[PROP_CONFIGURATION] =
+      g_param_spec_object ("configuration", NULL, NULL, MSG_TYPE_CONFIGURATION,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgFlusher:directory:
+   *
+   * The directory whose messages are sent.
+   */
+  properties[PROP_DIRECTORY] =
+      g_param_spec_object ("directory", NULL, NULL, MSG_TYPE_DROP_DIRECTORY,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * MsgFlusher:connections: (getter get_connections) (setter set_connections)
+   *
+   * How many connections (and threads) a run uses, 1 to 64.
+   */
+  properties[PROP_CONNECTIONS] =
+      g_param_spec_uint ("connections", NULL, NULL, 1, 64, MSG_FLUSHER_DEFAULT_CONNECTIONS,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * MsgFlusher::progress:
+   * @self: the flusher
+   * @n_done: messages dealt with so far in this run (sent, failed,
+   *   deferred, unknown or skipped)
+   * @n_total: messages listed when the run started
+   * @n_bytes: bytes of the messages sent so far
+   *
+   * Emitted as messages are dealt with (at most every 100 ms, and after
+   * the last), in the thread that called [method@Flusher.run], or in the
+   * thread-default main context of [method@Flusher.run_async]'s caller.
+   */
+  signals[SIGNAL_PROGRESS] =
+      g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                    NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_UINT64);
+}
+
+static void
+msg_flusher_init (MsgFlusher *self)
+{
+  self->connections = MSG_FLUSHER_DEFAULT_CONNECTIONS;
+}
+
+/**
+ * msg_flusher_new:
+ * @configuration: the configuration to send with
+ * @directory: the directory to empty
+ *
+ * Makes a flusher that sends the messages of @directory with
+ * @configuration's `sendusing` transport.
+ *
+ * Returns: (transfer full): the flusher
+ */
+MsgFlusher *
+msg_flusher_new (MsgConfiguration *configuration,
+                 MsgDropDirectory *directory)
+{
+  g_return_val_if_fail (MSG_IS_CONFIGURATION (configuration), NULL);
+  g_return_val_if_fail (MSG_IS_DROP_DIRECTORY (directory), NULL);
+
+  return g_object_new (MSG_TYPE_FLUSHER, "configuration", configuration, "directory", directory, NULL);
+}
+
+/**
+ * msg_flusher_get_configuration: (get-property configuration)
+ * @self: a flusher
+ *
+ * Gives the configuration the flusher sends with.
+ *
+ * Returns: (transfer none): the configuration
+ */
+MsgConfiguration *
+msg_flusher_get_configuration (MsgFlusher *self)
+{
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), NULL);
+
+  return self->configuration;
+}
+
+/**
+ * msg_flusher_get_directory: (get-property directory)
+ * @self: a flusher
+ *
+ * Gives the directory the flusher empties.
+ *
+ * Returns: (transfer none): the directory
+ */
+MsgDropDirectory *
+msg_flusher_get_directory (MsgFlusher *self)
+{
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), NULL);
+
+  return self->directory;
+}
+
+/**
+ * msg_flusher_get_connections:
+ * @self: a flusher
+ *
+ * Gives the number of connections a run uses.
+ *
+ * Returns: the number of connections
+ */
+guint
+msg_flusher_get_connections (MsgFlusher *self)
+{
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), 0);
+
+  return self->connections;
+}
+
+/**
+ * msg_flusher_set_connections:
+ * @self: a flusher
+ * @connections: 1 to 64
+ *
+ * Sets the number of connections the next run uses.
+ */
+void
+msg_flusher_set_connections (MsgFlusher *self,
+                             guint       connections)
+{
+  g_return_if_fail (MSG_IS_FLUSHER (self));
+  g_return_if_fail (connections >= 1 && connections <= 64);
+
+  if (self->connections == connections)
+    return;
+  self->connections = connections;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTIONS]);
+}
+
+/* One run: what the threads share. */
+typedef struct
+{
+  MsgFlusher   *self;        /* (owned) */
+  GPtrArray    *items;       /* (owned) (element-type MsgDropMessage) */
+  GPtrArray    *transports;  /* (owned) (element-type MsgTransport) */
+  GAsyncQueue  *events;      /* (owned): FlushEvent, from the threads */
+  GCancellable *cancellable; /* (owned) (nullable) */
+  GMainContext *context;     /* (owned) (nullable): where progress goes (async) */
+  gint          next;        /* the next item to take */
+} Run;
+
+typedef struct
+{
+  MsgFlushOutcome outcome;
+  guint64         bytes;
+} FlushEvent;
+
+typedef struct
+{
+  Run          *run;
+  MsgTransport *transport;
+} Worker;
+
+static gpointer
+worker_thread (gpointer data)
+{
+  Worker     *worker = data;
+  Run        *run = worker->run;
+  FlushEvent *event;
+
+  for (;;)
+    {
+      gint     index;
+      gboolean stop = FALSE;
+
+      if (g_cancellable_is_cancelled (run->cancellable))
+        break;
+      index = g_atomic_int_add (&run->next, 1);
+      if (index >= (gint) run->items->len)
+        break;
+      event = g_new0 (FlushEvent, 1);
+      event->outcome = _msg_flusher_flush_one (run->self->directory, worker->transport,
+                                               run->items->pdata[index], run->cancellable,
+                                               &event->bytes, &stop);
+      g_async_queue_push (run->events, event);
+      if (stop)
+        break;
+    }
+  /* The polite close: QUIT under the transport's short deadline. */
+  msg_transport_close (worker->transport, NULL, NULL);
+
+  event = g_new0 (FlushEvent, 1);
+  event->outcome = MSG_FLUSH_N_OUTCOMES; /* this thread is done */
+  g_async_queue_push (run->events, event);
+  g_free (worker);
+  return NULL;
+}
+
+typedef struct
+{
+  MsgFlusher *self; /* (owned) */
+  guint       done;
+  guint       total;
+  guint64     bytes;
+} Progress;
+
+static gboolean
+emit_progress_cb (gpointer data)
+{
+  Progress *progress = data;
+
+  g_signal_emit (progress->self, signals[SIGNAL_PROGRESS], 0, progress->done, progress->total, progress->bytes);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_free (gpointer data)
+{
+  Progress *progress = data;
+
+  g_object_unref (progress->self);
+  g_free (progress);
+}
+
+static void
+emit_progress (Run    *run,
+               guint   done,
+               guint64 bytes)
+{
+  Progress *progress = g_new0 (Progress, 1);
+
+  progress->self = g_object_ref (run->self);
+  progress->done = done;
+  progress->total = run->items->len;
+  progress->bytes = bytes;
+  if (run->context == NULL)
+    {
+      emit_progress_cb (progress);
+      progress_free (progress);
+    }
+  else
+    {
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_callback (source, emit_progress_cb, progress, progress_free);
+      g_source_attach (source, run->context);
+      g_source_unref (source);
+    }
+}
+
+/* Collects the outcomes until every thread is done. */
+static void
+collect (Run *run)
+{
+  guint   running = run->transports->len;
+  guint   done = 0;
+  guint64 bytes = 0;
+  gint64  last_emit = 0;
+
+  while (running > 0)
+    {
+      FlushEvent *event = g_async_queue_pop (run->events);
+
+      if (event->outcome == MSG_FLUSH_N_OUTCOMES)
+        running--;
+      else
+        {
+          run->self->counts[event->outcome]++;
+          bytes += event->bytes;
+          done++;
+          if (g_get_monotonic_time () - last_emit >= 100 * G_TIME_SPAN_MILLISECOND)
+            {
+              emit_progress (run, done, bytes);
+              last_emit = g_get_monotonic_time ();
+            }
+        }
+      g_free (event);
+    }
+  /* What a stopped or cancelled run never took. */
+  run->self->counts[MSG_FLUSH_SKIPPED] += run->items->len - done;
+  emit_progress (run, run->items->len, bytes);
+}
+
+/* The transports, one per connection, each with its own configuration. */
+static GPtrArray *
+make_transports (MsgFlusher *self,
+                 GError    **error)
+{
+  g_autoptr (GPtrArray) transports = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *name = msg_configuration_get_field (self->configuration, "sendusing");
+
+  for (guint i = 0; i < self->connections; i++)
+    {
+      g_autoptr (MsgConfiguration) copy = msg_configuration_copy (self->configuration);
+      MsgTransport *transport = msg_transport_new_for_name (name != NULL ? name : "pickup", copy, error);
+
+      if (transport == NULL)
+        return NULL;
+      g_ptr_array_add (transports, transport);
+    }
+  return g_steal_pointer (&transports);
+}
+
+static GPtrArray *
+list_items (MsgDropDirectory *directory,
+            GCancellable     *cancellable,
+            GError          **error)
+{
+  g_autoptr (GListModel) list = msg_drop_directory_get_messages (directory, cancellable, error);
+  GPtrArray *items;
+  guint      n;
+
+  if (list == NULL)
+    return NULL;
+  n = g_list_model_get_n_items (list);
+  items = g_ptr_array_new_full (n, g_object_unref);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (items, g_list_model_get_item (list, i));
+  return items;
+}
+
+static gboolean
+run_internal (MsgFlusher   *self,
+              GCancellable *cancellable,
+              GMainContext *context,
+              GError      **error)
+{
+  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  Run run = { 0 };
+
+  memset (self->counts, 0, sizeof self->counts);
+  /* Stale claims of dead flushers: sent or not, a started one is set aside. */
+  if (!msg_drop_directory_recover_claims (self->directory, MSG_FLUSH_UNKNOWN_DIR, NULL,
+                                          &self->counts[MSG_FLUSH_UNKNOWN], cancellable, error))
+    return FALSE;
+  run.transports = make_transports (self, error);
+  if (run.transports == NULL)
+    return FALSE;
+  run.items = list_items (self->directory, cancellable, error);
+  if (run.items == NULL)
+    {
+      g_ptr_array_unref (run.transports);
+      return FALSE;
+    }
+  run.self = self;
+  run.events = g_async_queue_new ();
+  run.cancellable = cancellable;
+  run.context = context;
+
+  for (guint i = 0; i < run.transports->len; i++)
+    {
+      Worker *worker = g_new0 (Worker, 1);
+
+      worker->run = &run;
+      worker->transport = run.transports->pdata[i];
+      g_ptr_array_add (threads, g_thread_new ("msgobj-flush", worker_thread, worker));
+    }
+  collect (&run);
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
+
+  g_async_queue_unref (run.events);
+  g_ptr_array_unref (run.items);
+  g_ptr_array_unref (run.transports);
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+static gboolean
+begin_run (MsgFlusher *self,
+           GError    **error)
+{
+  if (g_atomic_int_compare_and_exchange (&self->running, FALSE, TRUE))
+    return TRUE;
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PENDING, "The flusher is already running");
+  return FALSE;
+}
+
+/**
+ * msg_flusher_run:
+ * @self: a flusher
+ * @cancellable: (nullable): a cancellable; cancelling stops the run once
+ *   each connection's current message is done (a message being sent
+ *   when cancelled goes back to the queue, or to `unknown/` when the whole
+ *   message had gone out)
+ * @error: return location for an error
+ *
+ * Sends every message of the directory, as [class@Flusher] describes,
+ * and returns when all are dealt with. The counts of the run are then
+ * read with [method@Flusher.get_n_sent] and the others.
+ *
+ * Returns: %TRUE if the run went through the listing (whatever each
+ *   message's outcome); %FALSE if it could not start (the directory
+ *   cannot be read, no such transport) or was cancelled
+ */
+gboolean
+msg_flusher_run (MsgFlusher   *self,
+                 GCancellable *cancellable,
+                 GError      **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_run (self, error))
+    return FALSE;
+  ok = run_internal (self, cancellable, NULL, error);
+  g_atomic_int_set (&self->running, FALSE);
+  return ok;
+}
+
+static void
+run_thread (GTask        *task,
+            gpointer      source_object,
+            gpointer      task_data,
+            GCancellable *cancellable)
+{
+  MsgFlusher *self = source_object;
+  GError     *error = NULL;
+
+  gboolean ok = run_internal (self, cancellable, g_task_get_context (task), &error);
+
+  /* Before the caller's callback, so that it can start another run. */
+  g_atomic_int_set (&self->running, FALSE);
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * msg_flusher_run_async:
+ * @self: a flusher
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called when the run is over
+ * @user_data: data for @callback
+ *
+ * Starts [method@Flusher.run] without blocking; [signal@Flusher::progress]
+ * is emitted in the thread-default main context of this call.
+ */
+void
+msg_flusher_run_async (MsgFlusher         *self,
+                       GCancellable       *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer            user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (MSG_IS_FLUSHER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, msg_flusher_run_async);
+  if (!begin_run (self, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_run_in_thread (task, run_thread);
+}
+
+/**
+ * msg_flusher_run_finish:
+ * @self: a flusher
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Flusher.run_async].
+ *
+ * Returns: as [method@Flusher.run]
+ */
+gboolean
+msg_flusher_run_finish (MsgFlusher   *self,
+                        GAsyncResult *result,
+                        GError      **error)
+{
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == msg_flusher_run_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * msg_flusher_get_n_sent:
+ * @self: a flusher
+ *
+ * Gives how many messages the last run sent (and deleted).
+ *
+ * Returns: the count
+ */
+guint
+msg_flusher_get_n_sent (MsgFlusher *self)
+{
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), 0);
+
+  return self->counts[MSG_FLUSH_SENT];
+}
+
+/**
+ * msg_flusher_get_n_failed:
+ * @self: a flusher
+ *
+ * Gives how many messages the last run moved to `failed/` (refused for
+ * good, or not messages).
+ *
+ * Returns: the count
+ */
+guint
+msg_flusher_get_n_failed (MsgFlusher *self)
+{
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), 0);
+
+  return self->counts[MSG_FLUSH_FAILED];
+}
+
+/**
+ * msg_flusher_get_n_deferred:
+ * @self: a flusher
+ *
+ * Gives how many messages the last run tried and left for a later one
+ * (temporary failure, or a connection that failed).
+ *
+ * Returns: the count
+ */
+guint
+msg_flusher_get_n_deferred (MsgFlusher *self)
+{
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), 0);
+
+  return self->counts[MSG_FLUSH_DEFERRED];
+}
+
+/**
+ * msg_flusher_get_n_unknown:
+ * @self: a flusher
+ *
+ * Gives how many messages the last run moved to `unknown/`: sent, but no
+ * answer came, or left being sent by a flusher that died.
+ *
+ * Returns: the count
+ */
+guint
+msg_flusher_get_n_unknown (MsgFlusher *self)
+{
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), 0);
+
+  return self->counts[MSG_FLUSH_UNKNOWN];
+}
+
+/**
+ * msg_flusher_get_n_skipped:
+ * @self: a flusher
+ *
+ * Gives how many listed messages the last run did not try: taken by
+ * another consumer, waiting for their back-off to end, or left when a
+ * connection failed or the run was cancelled.
+ *
+ * Returns: the count
+ */
+guint
+msg_flusher_get_n_skipped (MsgFlusher *self)
+{
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), 0);
+
+  return self->counts[MSG_FLUSH_SKIPPED];
+}

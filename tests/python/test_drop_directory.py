@@ -1,0 +1,105 @@
+# The drop directory from Python: CDO's IDropDirectory.GetMessages and
+# IMessages, and claims that hold across processes.
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from gi.repository import Gio, GLib, MsgObj
+
+
+def write_message(directory, name, subject=None):
+    with open(os.path.join(directory, name), "wb") as f:
+        f.write(b"From: alice@example.test\r\nTo: bob@example.test\r\n"
+                b"Subject: " + (subject or name).encode() + b"\r\n\r\nbody\r\n")
+
+
+def test_get_messages(tmp_dir):
+    for name in ("b.eml", "a.eml"):
+        write_message(tmp_dir, name)
+    with open(os.path.join(tmp_dir, ".a.eml.tmp"), "w") as f:
+        f.write("partial")
+    with open(os.path.join(tmp_dir, "bad.eml"), "w") as f:
+        f.write("")
+
+    directory = MsgObj.DropDirectory.new(tmp_dir)
+    messages = directory.get_messages(None)
+    assert messages.get_item_type() == MsgObj.DropMessage.__gtype__
+    names = [item.get_name() for item in messages]
+    assert names == ["a.eml", "b.eml", "bad.eml"]
+    assert not any(item.is_parsed() for item in messages)
+
+    message = messages[0].get_message()
+    assert message.get_subject() == "a.eml"
+    assert messages[0].get_message() is message
+    with pytest.raises(GLib.Error) as excinfo:
+        messages[2].get_message()
+    assert excinfo.value.matches(MsgObj.MessageError.quark(), MsgObj.MessageError.PARSE)
+    assert "bad.eml" in excinfo.value.message
+
+    messages[1].delete()
+    assert not os.path.exists(os.path.join(tmp_dir, "b.eml"))
+    assert directory.delete_all(None) == (True, 2)
+    assert os.listdir(tmp_dir) == [".a.eml.tmp"]
+
+
+def test_for_file_and_move(tmp_dir):
+    write_message(tmp_dir, "m.eml")
+    directory = MsgObj.DropDirectory.new_for_file(Gio.File.new_for_path(tmp_dir))
+    assert directory.get_path() == tmp_dir
+    item = directory.get_messages(None)[0]
+    assert item.claim()
+    assert item.is_claimed()
+    assert [i.get_name() for i in directory.get_messages(None)] == []
+    moved = item.move_to("failed")
+    assert moved.get_path() == os.path.join(tmp_dir, "failed", "m.eml")
+    assert not item.is_claimed()
+
+
+CLAIMER = textwrap.dedent("""
+    import sys
+    import gi
+    gi.require_version("MsgObj", "1.0")
+    from gi.repository import GLib, MsgObj
+    directory = MsgObj.DropDirectory.new(sys.argv[1])
+    for item in directory.get_messages(None):
+        try:
+            item.claim()
+        except GLib.Error:
+            continue
+        print(item.get_name(), flush=True)
+        item.delete()
+""")
+
+
+def test_two_processes_never_claim_one_file(tmp_dir):
+    names = ["%04d.eml" % i for i in range(400)]
+    for name in names:
+        write_message(tmp_dir, name)
+    claimers = [subprocess.Popen([sys.executable, "-c", CLAIMER, tmp_dir],
+                                 stdout=subprocess.PIPE, text=True)
+                for _ in range(3)]
+    outputs = [c.communicate(timeout=120)[0].split() for c in claimers]
+    assert all(c.returncode == 0 for c in claimers)
+    claimed = [name for output in outputs for name in output]
+    assert sorted(claimed) == names  # each exactly once
+    assert os.listdir(tmp_dir) == []
+
+
+def test_dead_claimer_is_recovered(tmp_dir):
+    write_message(tmp_dir, "a.eml")
+    script = textwrap.dedent("""
+        import os, sys
+        import gi
+        gi.require_version("MsgObj", "1.0")
+        from gi.repository import MsgObj
+        item = MsgObj.DropDirectory.new(sys.argv[1]).get_messages(None)[0]
+        item.claim()
+        os._exit(0)
+    """)
+    subprocess.run([sys.executable, "-c", script, tmp_dir], check=True, timeout=60)
+    directory = MsgObj.DropDirectory.new(tmp_dir)
+    assert [i.get_name() for i in directory.get_messages(None)] == []
+    assert directory.recover_claims(None, None) == (True, 1, 0)
+    assert [i.get_name() for i in directory.get_messages(None)] == ["a.eml"]

@@ -1,0 +1,420 @@
+/* test-dkim.c: DKIM signing (issue 19): fields, keys, what is signed
+ *
+ * The message shapes and dkimpy's verdicts are in python/test_dkim.py;
+ * this suite runs under valgrind and checks the signatures with
+ * OpenDKIM's own verifier (dkim-verify.c).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "test-utils.h"
+
+#include "msg-test-server.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct
+{
+  char *dir;        /* (owned): the test's directory */
+  char *pickup;     /* (owned): the pickup directory in it */
+  char *key;        /* (owned): the private key file */
+  char *query_file; /* (owned): libopendkim's key-query file */
+} Fixture;
+
+/* Makes a key pair with `msgobj dkim-keygen` and the verifier's key file
+ * from the record it prints. */
+static void
+make_key (Fixture    *f,
+          const char *algorithm)
+{
+  const char      *tool = g_getenv ("MSGOBJ_TEST_TOOL");
+  const char      *argv[] = { tool, "dkim-keygen", "--domain", "example.test", "--selector", "sel",
+                              "--algorithm", algorithm, "--output-dir", f->dir, NULL };
+  g_autofree char *out = NULL;
+  g_autoptr (GString) record = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *keys = NULL;
+  int              status = 0;
+
+  g_assert_nonnull (tool);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  /* The record is the quoted strings of the zone-file line, joined. */
+  for (const char *p = strchr (out, '"'); p != NULL; p = strchr (p, '"'))
+    {
+      const char *end = strchr (p + 1, '"');
+
+      g_assert_nonnull (end);
+      g_string_append_len (record, p + 1, end - p - 1);
+      p = end + 1;
+    }
+  g_assert_true (g_str_has_prefix (record->str, "v=DKIM1; "));
+  f->key = g_build_filename (f->dir, "sel.private", NULL);
+  f->query_file = g_build_filename (f->dir, "keys", NULL);
+  keys = g_strdup_printf ("sel._domainkey.example.test %s\n", record->str);
+  g_assert_true (g_file_set_contents (f->query_file, keys, -1, NULL));
+}
+
+static void
+fixture_setup (Fixture      *f,
+               gconstpointer data)
+{
+  f->dir = msg_test_make_temp_dir ();
+  f->pickup = g_build_filename (f->dir, "pickup", NULL);
+  g_assert_cmpint (g_mkdir (f->pickup, 0700), ==, 0);
+  make_key (f, data != NULL ? data : "rsa-sha256");
+}
+
+static void
+fixture_teardown (Fixture      *f,
+                  gconstpointer data)
+{
+  msg_test_remove_tree (f->dir);
+  g_free (f->dir);
+  g_free (f->pickup);
+  g_free (f->key);
+  g_free (f->query_file);
+}
+
+static void
+set (MsgConfiguration *configuration,
+     const char       *name,
+     const char       *value)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (msg_configuration_set_field (configuration, name, value, &error));
+  g_assert_no_error (error);
+}
+
+static MsgConfiguration *
+signing_configuration (Fixture    *f,
+                       const char *algorithm)
+{
+  MsgConfiguration *configuration = msg_configuration_new ();
+
+  set (configuration, "smtpserverpickupdirectory", f->pickup);
+  set (configuration, "nntpserverpickupdirectory", f->pickup);
+  set (configuration, "dkimsign", "true");
+  set (configuration, "dkimdomain", "example.test");
+  set (configuration, "dkimselector", "sel");
+  set (configuration, "dkimprivatekeyfile", f->key);
+  set (configuration, "dkimalgorithm", algorithm);
+  return configuration;
+}
+
+static MsgMessage *
+make_message (MsgConfiguration *configuration)
+{
+  MsgMessage *message = msg_message_new_with_configuration (configuration);
+
+  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", NULL));
+  g_assert_true (msg_message_set_to (message, "bob@example.test", NULL));
+  g_assert_true (msg_message_set_bcc (message, "hidden@example.test", NULL));
+  g_assert_true (msg_message_set_subject (message, "Grüße, signed", NULL));
+  g_assert_true (msg_message_set_newsgroups (message, "comp.test", NULL));
+  msg_message_set_text_body (message, "line one\nline two\r\n.leading dot\n\n\n");
+  return message;
+}
+
+/* OpenDKIM's verdict on @contents. */
+static gboolean
+opendkim_verifies (Fixture    *f,
+                   const char *contents,
+                   gsize       length)
+{
+  g_autofree char *path = g_build_filename (f->dir, "verify.eml", NULL);
+  const char      *argv[] = { g_getenv ("MSGOBJ_TEST_DKIM_VERIFY"), f->query_file, path, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  int              status = 0;
+
+  g_assert_nonnull (argv[0]);
+  g_assert_true (g_file_set_contents (path, contents, (gssize) length, NULL));
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("dkim-verify: %s", out);
+  return g_spawn_check_wait_status (status, NULL);
+}
+
+static char *
+send_and_read (MsgMessage *message,
+               gboolean    post,
+               gsize      *length)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  char *contents = NULL;
+
+  report = post ? msg_message_post (message, NULL, &error) : msg_message_send (message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (msg_send_report_get_pickup_file (report), &contents, length, NULL));
+  return contents;
+}
+
+/* Every signature verifies; a changed body byte or header fails. */
+static void
+test_pickup_verifies (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (MsgConfiguration) configuration = signing_configuration (f, data);
+  g_autoptr (MsgMessage) message = make_message (configuration);
+  g_autofree char *contents = NULL;
+  gsize            length = 0;
+  char            *p;
+
+  contents = send_and_read (message, FALSE, &length);
+  g_assert_true (g_str_has_prefix (contents, "DKIM-Signature: v=1; a="));
+  g_assert_nonnull (strstr (contents, (const char *) data));
+  g_assert_true (opendkim_verifies (f, contents, length));
+
+  p = strstr (contents, "line two");
+  g_assert_nonnull (p);
+  p[0] = 'L';
+  g_assert_false (opendkim_verifies (f, contents, length));
+  p[0] = 'l';
+  p = strstr (contents, "\r\nTo: bob@");
+  g_assert_nonnull (p);
+  p[6] = 'B';
+  g_assert_false (opendkim_verifies (f, contents, length));
+}
+
+/* The DATA the server got, un-dot-stuffed: the bytes the signature covers. */
+static GString *
+undo_data (const char *wire)
+{
+  const char *p = strstr (wire, "\r\nDATA\r\n");
+  const char *end;
+  GString    *message = g_string_new (NULL);
+
+  g_assert_nonnull (p);
+  p += 8;
+  end = strstr (p, "\r\n.\r\n");
+  g_assert_nonnull (end);
+  end += 2;
+  while (p < end)
+    {
+      const char *eol = strstr (p, "\r\n") + 2;
+
+      if (*p == '.')
+        p++;
+      g_string_append_len (message, p, eol - p);
+      p = eol;
+    }
+  return message;
+}
+
+/* A server without 8BITMIME gets the 8-bit part re-encoded, and the
+ * signature covers that form, without Bcc, before dot-stuffing. */
+static void
+test_smtp_downgrade (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr (MsgConfiguration) configuration = signing_configuration (f, data);
+  g_autoptr (MsgMessage) message = make_message (configuration);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) received = NULL;
+  g_autoptr (GString) signed_message = NULL;
+  g_autofree char *wire = NULL;
+  g_autofree char *port = NULL;
+  MsgTestServer   *server;
+
+  server = msg_test_server_new ("line 220 mx.example.test ESMTP\n"
+                                "expect EHLO\nline 250-mx.example.test\nline 250 SIZE 1000000\n"
+                                "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\n"
+                                "expect RCPT\nline 250 ok\nexpect DATA\nline 354 go\ndata\n"
+                                "line 250 queued\nexpect QUIT\nline 221 bye\n");
+  port = g_strdup_printf ("%u", msg_test_server_get_port (server));
+  set (configuration, "sendusing", "smtp");
+  set (configuration, "smtpserver", "127.0.0.1");
+  set (configuration, "smtpserverport", port);
+  set (configuration, "smtpstarttls", "never");
+  msg_message_set_text_body (message, "Grüße aus Köln\n");
+  {
+    g_autoptr (GBytes) dot = g_bytes_new_static (".leading dot\r\n", 14);
+    MsgBodyPart *part = msg_message_add_attachment_bytes (message, dot, "dot.txt", "text/plain", &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (part);
+  }
+  report = msg_message_send (message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  received = msg_test_server_get_received (server, 0);
+  wire = g_strndup (g_bytes_get_data (received, NULL), g_bytes_get_size (received));
+  msg_test_server_free (server);
+
+  g_assert_null (strstr (wire, "BODY=8BITMIME"));
+  g_assert_nonnull (strstr (wire, "\r\n..leading dot\r\n"));
+  signed_message = undo_data (wire);
+  g_assert_true (g_str_has_prefix (signed_message->str, "DKIM-Signature: "));
+  g_assert_null (strstr (signed_message->str, "Bcc"));
+  g_assert_true (strstr (signed_message->str, "Content-Transfer-Encoding: quoted-printable") != NULL ||
+                 strstr (signed_message->str, "Content-Transfer-Encoding: base64") != NULL);
+  for (gsize i = 0; i < signed_message->len; i++)
+    g_assert_cmpuint ((guchar) signed_message->str[i], <, 128);
+  g_assert_true (opendkim_verifies (f, signed_message->str, signed_message->len));
+  /* The DATA stream itself (dot-stuffed) does not verify. */
+  {
+    const char *p = strstr (wire, "\r\nDATA\r\n") + 8;
+
+    g_assert_false (opendkim_verifies (f, p, strlen (p)));
+  }
+}
+
+/* News is not signed: DKIM is a mail signature. */
+static void
+test_post_not_signed (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr (MsgConfiguration) configuration = signing_configuration (f, "rsa-sha256");
+  g_autoptr (MsgMessage) message = make_message (configuration);
+  g_autofree char *contents = NULL;
+  gsize            length = 0;
+
+  contents = send_and_read (message, TRUE, &length);
+  g_assert_null (strstr (contents, "DKIM-Signature"));
+}
+
+static guint
+count_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* A refused key fails the send with an error naming the file, and nothing
+ * is written. */
+static void
+expect_refused (Fixture          *f,
+                MsgConfiguration *configuration,
+                GQuark            domain,
+                int               code,
+                const char       *file,
+                const char       *words)
+{
+  g_autoptr (MsgMessage) message = make_message (configuration);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  report = msg_message_send (message, NULL, &error);
+  g_assert_null (report);
+  g_assert_error (error, domain, code);
+  g_test_message ("%s", error->message);
+  if (file != NULL)
+    g_assert_nonnull (strstr (error->message, file));
+  g_assert_nonnull (strstr (error->message, words));
+  g_assert_cmpuint (count_files (f->pickup), ==, 0);
+}
+
+static void
+test_key_mode (Fixture      *f,
+               gconstpointer data)
+{
+  g_autoptr (MsgConfiguration) configuration = signing_configuration (f, "rsa-sha256");
+
+  g_assert_cmpint (g_chmod (f->key, 0640), ==, 0);
+  expect_refused (f, configuration, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE, f->key,
+                  "mode 0640");
+  g_assert_cmpint (g_chmod (f->key, 0604), ==, 0);
+  expect_refused (f, configuration, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE, f->key,
+                  "chmod 600");
+}
+
+static void
+test_bad_keys (Fixture      *f,
+               gconstpointer data)
+{
+  g_autoptr (MsgConfiguration) configuration = signing_configuration (f, "ed25519-sha256");
+  g_autofree char *missing = g_build_filename (f->dir, "missing.private", NULL);
+  g_autofree char *garbage = g_build_filename (f->dir, "garbage.private", NULL);
+
+  /* An RSA key for an Ed25519 signature. */
+  expect_refused (f, configuration, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE, f->key,
+                  "ed25519-sha256");
+
+  g_assert_true (g_file_set_contents (garbage, "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n", -1, NULL));
+  g_assert_cmpint (g_chmod (garbage, 0600), ==, 0);
+  set (configuration, "dkimalgorithm", "rsa-sha256");
+  set (configuration, "dkimprivatekeyfile", garbage);
+  expect_refused (f, configuration, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE, garbage,
+                  "does not hold a PEM private key");
+
+  set (configuration, "dkimprivatekeyfile", missing);
+  expect_refused (f, configuration, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, missing, "dkimprivatekeyfile");
+
+  set (configuration, "dkimprivatekeyfile", f->key);
+  set (configuration, "dkimdomain", "exa mple.test");
+  expect_refused (f, configuration, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE, NULL,
+                  "dkimdomain");
+  g_assert_true (msg_configuration_reset_field (configuration, "dkimdomain", NULL));
+  expect_refused (f, configuration, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE, NULL,
+                  "dkimdomain is not set");
+}
+
+static void
+test_fields (void)
+{
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *headers = msg_configuration_get_field (configuration, "dkimheaders");
+  g_autofree char *canon = msg_configuration_get_field (configuration, "dkimcanonicalization");
+  g_autofree char *algorithm = NULL;
+  g_autofree char *value = NULL;
+
+  g_assert_false (msg_configuration_get_boolean (configuration, "dkimsign"));
+  g_assert_true (msg_configuration_get_boolean (configuration, "dkimoversignfrom"));
+  g_assert_cmpstr (headers, ==, "From:To:Cc:Subject:Date:Message-ID:MIME-Version:Content-Type:Reply-To:"
+                                "In-Reply-To:References:List-Unsubscribe");
+  g_assert_cmpstr (canon, ==, "relaxed/relaxed");
+  algorithm = msg_configuration_get_field (configuration, MSG_CONFIGURATION_NAMESPACE "dkimalgorithm");
+  g_assert_cmpstr (algorithm, ==, "rsa-sha256");
+
+  set (configuration, "dkimheaders", "from, subject date");
+  value = msg_configuration_get_field (configuration, "dkimheaders");
+  g_assert_cmpstr (value, ==, "from:subject:date");
+
+  g_assert_false (msg_configuration_set_field (configuration, "dkimheaders", "From:Bcc", &error));
+  g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "Bcc"));
+  g_clear_error (&error);
+  g_assert_false (msg_configuration_set_field (configuration, "dkimheaders", "To:Subject", &error));
+  g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "From must be signed"));
+  g_clear_error (&error);
+  g_assert_false (msg_configuration_set_field (configuration, "dkimalgorithm", "rsa-sha1", &error));
+  g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+  g_assert_false (msg_configuration_set_field (configuration, "dkimcanonicalization", "loose", &error));
+  g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/dkim/fields", test_fields);
+  g_test_add ("/dkim/pickup/rsa", Fixture, "rsa-sha256", fixture_setup, test_pickup_verifies, fixture_teardown);
+  g_test_add ("/dkim/pickup/ed25519", Fixture, "ed25519-sha256", fixture_setup, test_pickup_verifies,
+              fixture_teardown);
+  g_test_add ("/dkim/smtp-downgrade/rsa", Fixture, "rsa-sha256", fixture_setup, test_smtp_downgrade,
+              fixture_teardown);
+  g_test_add ("/dkim/smtp-downgrade/ed25519", Fixture, "ed25519-sha256", fixture_setup, test_smtp_downgrade,
+              fixture_teardown);
+  g_test_add ("/dkim/post-not-signed", Fixture, NULL, fixture_setup, test_post_not_signed, fixture_teardown);
+  g_test_add ("/dkim/key-mode", Fixture, NULL, fixture_setup, test_key_mode, fixture_teardown);
+  g_test_add ("/dkim/bad-keys", Fixture, NULL, fixture_setup, test_bad_keys, fixture_teardown);
+
+  return g_test_run ();
+}
