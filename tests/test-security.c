@@ -389,6 +389,38 @@ test_parameter_many (void)
 }
 
 static void
+test_parameter_unwritable_name (void)
+{
+  /* GMime 3.2 regenerates such a parameter as endless RFC 2231
+   * continuations: without the repair the parse runs out of memory. */
+  static const char *const names[] = {
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
+    "na\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed"
+    "\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xed\xedme*",
+  };
+
+  g_test_summary ("A parameter whose name GMime cannot write back (too long, not a token) is "
+                  "dropped before its header is regenerated.");
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *value = g_strnfill (100, 'v');
+      g_autofree char *text = g_strdup_printf ("From: a@example.test\r\n"
+                                               "Content-Type: application/octet-stream;\r\n"
+                                               " %s=%s;\r\n"
+                                               " name*=utf-8''a%%0Db\r\n"
+                                               "\r\n"
+                                               "x\r\n",
+                                               names[i], value);
+      g_autoptr (MsgMessage) message = parse (text);
+      g_autofree char *written = write_with_flags (message, MSG_WRITE_FLAGS_NONE);
+
+      g_assert_null (strstr (written, value));
+      g_assert_nonnull (strstr (written, "name=\"a b\""));
+      g_assert_cmpuint (strlen (written), <, 1000);
+    }
+}
+
+static void
 test_parameter_smtp (Fixture      *f,
                      gconstpointer data)
 {
@@ -631,6 +663,7 @@ main (int    argc,
   g_test_add_func ("/security/unterminated-header", test_unterminated_header);
   g_test_add_func ("/security/parameter/regenerated", test_parameter_regenerated);
   g_test_add_func ("/security/parameter/many", test_parameter_many);
+  g_test_add_func ("/security/parameter/unwritable-name", test_parameter_unwritable_name);
   ADD ("/security/parameter/smtp", test_parameter_smtp);
   g_test_add_func ("/security/parameter/pickup", test_parameter_pickup);
   g_test_add_func ("/security/filename/safe", test_filename_safe);
