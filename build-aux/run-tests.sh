@@ -105,6 +105,7 @@ python_asan () {
     LSAN_OPTIONS=suppressions="$PWD/tests/python/lsan.supp" \
     GI_TYPELIB_PATH=_build-ci/bindings LD_LIBRARY_PATH=$b/libmsgobj \
     MSGOBJ_TRANSPORT_PATH=$b/transports/smtp:$b/transports/nntp MSGOBJ_TEST_TOOL=$b/tools/msgobj \
+    MSGOBJ_TEST_DKIM_VERIFY=$b/tests/dkim-verify \
     PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$PWD/tests:$PWD/bindings/python" \
     timeout 1800 /usr/bin/python3 -m pytest -v -p no:cacheprovider tests/python 2>&1) || status=$?
   printf '%s\n' "$out" | tail -n 40
