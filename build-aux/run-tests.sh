@@ -99,6 +99,10 @@ meson_step () {
 # (with pymalloc's arenas, which it does not scan, CPython alone "leaks"
 # about 100 KB at exit); tests/python/lsan.supp names what PyGObject keeps.
 # $@: env and the sanitizer settings.
+# The Python suite against the ASan library, the runtime preloaded. Not
+# test_crypto.py: the gpg it starts inherits the preload, and gpg-agent
+# then never comes up (the call hangs); the C crypto suite runs in the
+# ASan pass, and the Python one in the plain pass.
 python_asan () {
   local b=_build-asan status=0 out json=_build-asan/meson-logs/asan-python.json counts
   out=$("$@" LD_PRELOAD="$(gcc -print-file-name=libasan.so)" PYTHONMALLOC=malloc \
@@ -107,7 +111,8 @@ python_asan () {
     MSGOBJ_TRANSPORT_PATH=$b/transports/smtp:$b/transports/nntp MSGOBJ_TEST_TOOL=$b/tools/msgobj \
     MSGOBJ_TEST_DKIM_VERIFY=$b/tests/dkim-verify \
     PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$PWD/tests:$PWD/bindings/python" \
-    timeout 1800 /usr/bin/python3 -m pytest -v -p no:cacheprovider tests/python 2>&1) || status=$?
+    timeout 1800 /usr/bin/python3 -m pytest -v -p no:cacheprovider tests/python \
+      --ignore=tests/python/test_crypto.py 2>&1) || status=$?
   printf '%s\n' "$out" | tail -n 40
   /usr/bin/python3 -c 'import json, sys; print(json.dumps({"name": "python", "stdout": sys.stdin.read(),
       "result": "OK" if sys.argv[1] == "0" else "FAIL"}))' "$status" <<<"$out" >"$json"
