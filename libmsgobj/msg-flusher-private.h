@@ -27,8 +27,8 @@ typedef enum
 typedef enum
 {
   MSG_FLUSH_GO_ON,
-  MSG_FLUSH_STOP,          /* cancelled, or a failure about neither the message nor the relay */
-  MSG_FLUSH_RELAY_FAILED,  /* the connection failed: the relay is down, the message unsent */
+  MSG_FLUSH_STOP,         /* cancelled, or a failure about neither the message nor the relay */
+  MSG_FLUSH_RELAY_FAILED, /* the connection failed: the relay is down, the message unsent */
 } MsgFlushNext;
 
 /* Called after a message is claimed, before it is sent; FALSE (when
@@ -51,17 +51,17 @@ MsgFlushOutcome _msg_flusher_flush_one (MsgDropDirectory *directory,
 /* The relays of a flush (msg-flusher-relays.c). */
 typedef struct _MsgFlushRelays MsgFlushRelays;
 
-MsgFlushRelays *_msg_flush_relays_new        (MsgConfiguration *configuration,
-                                              double            rate_limit);
-void            _msg_flush_relays_free       (MsgFlushRelays   *self);
-gint            _msg_flush_relays_pick       (MsgFlushRelays   *self,
-                                              guint             index);
-const char     *_msg_flush_relays_get_server (MsgFlushRelays   *self,
-                                              guint             relay);
-void            _msg_flush_relays_mark_down  (MsgFlushRelays   *self,
-                                              guint             relay);
-gboolean        _msg_flush_relays_wait_turn  (MsgFlushRelays   *self,
-                                              guint             relay,
-                                              GCancellable     *cancellable);
+MsgFlushRelays *_msg_flush_relays_new (MsgConfiguration *configuration,
+                                       double            rate_limit);
+void            _msg_flush_relays_free (MsgFlushRelays *self);
+gint            _msg_flush_relays_pick (MsgFlushRelays *self,
+                                        guint           index);
+const char     *_msg_flush_relays_get_server (MsgFlushRelays *self,
+                                              guint           relay);
+void            _msg_flush_relays_mark_down (MsgFlushRelays *self,
+                                             guint           relay);
+gboolean        _msg_flush_relays_wait_turn (MsgFlushRelays *self,
+                                             guint           relay,
+                                             GCancellable   *cancellable);
 
 G_END_DECLS

@@ -39,12 +39,12 @@ void                  _msg_passphrase_handler_unref (MsgPassphraseHandler *self)
 
 typedef struct
 {
-  MsgGpgmeOperation operation;
-  MsgCryptoProtocol protocol;
-  GBytes           *input;     /* (owned): to sign or encrypt; signed content; ciphertext */
-  GBytes           *signature; /* (owned) (nullable): VERIFY, a detached signature */
-  char             *signer;    /* (owned) (nullable): address or fingerprint */
-  GStrv             recipients; /* (owned) (nullable) */
+  MsgGpgmeOperation     operation;
+  MsgCryptoProtocol     protocol;
+  GBytes               *input;      /* (owned): to sign or encrypt; signed content; ciphertext */
+  GBytes               *signature;  /* (owned) (nullable): VERIFY, a detached signature */
+  char                 *signer;     /* (owned) (nullable): address or fingerprint */
+  GStrv                 recipients; /* (owned) (nullable) */
   MsgPassphraseHandler *passphrase; /* (owned) (nullable) */
 
   /* Results. */

@@ -28,10 +28,10 @@ typedef struct
   MsgLinkKind kind;
   gsize       start;
   gsize       end;
-  gboolean    css;         /* a CSS token: rewritten as url(…) */
+  gboolean    css;          /* a CSS token: rewritten as url(…) */
   gboolean    in_attribute; /* inside an HTML attribute: entities escaped */
-  char       *value;       /* (owned) */
-  char       *replacement; /* (owned) (nullable): set by the caller */
+  char       *value;        /* (owned) */
+  char       *replacement;  /* (owned) (nullable): set by the caller */
 } MsgLink;
 
 /* The references of an HTML document: src, href, background, data

@@ -34,15 +34,15 @@ struct _MsgMessage
   GListStore  *attachments_model; /* (nullable): weak, follows the attachments */
 
   MsgDsnOptions dsn_options;
-  guint         parsed : 1;       /* the tree came from a parser, or the
-                                   * caller built it by hand: keep it */
-  guint         hand_built : 1;   /* the caller changed the tree's
-                                   * structure: edit it in place */
-  guint         dirty : 1;        /* built message: tree must be rebuilt */
-  guint         plain_rfc822 : 1; /* last build has no MIME headers */
-  guint         auto_generate_text_body : 1;
-  guint         mime_formatted : 1;
-  guint         mdn_requested : 1;
+  guint         parsed : 1; /* the tree came from a parser, or the
+                             * caller built it by hand: keep it */
+  guint hand_built : 1;     /* the caller changed the tree's
+                             * structure: edit it in place */
+  guint dirty : 1;          /* built message: tree must be rebuilt */
+  guint plain_rfc822 : 1;   /* last build has no MIME headers */
+  guint auto_generate_text_body : 1;
+  guint mime_formatted : 1;
+  guint mdn_requested : 1;
 
   /* The tree before msg_message_sign() or _encrypt() replaced it, with
    * its flags: put back (dropping the signature) before the body is

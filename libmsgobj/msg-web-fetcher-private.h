@@ -41,14 +41,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgWebResource, _msg_web_resource_free)
 #define MSG_TYPE_WEB_FETCHER (_msg_web_fetcher_get_type ())
 G_DECLARE_FINAL_TYPE (MsgWebFetcher, _msg_web_fetcher, MSG, WEB_FETCHER, GObject)
 
-MsgWebFetcher  *_msg_web_fetcher_new (MsgConfiguration *configuration,
-                                      const char       *user,
-                                      const char       *password,
-                                      GCancellable     *cancellable);
+MsgWebFetcher *_msg_web_fetcher_new (MsgConfiguration *configuration,
+                                     const char       *user,
+                                     const char       *password,
+                                     GCancellable     *cancellable);
 /* @uri for an error message: without a password. */
-char           *_msg_web_display_uri (const char *uri);
+char *_msg_web_display_uri (const char *uri);
 /* Whether @uri is an http:, https: or file: URL. */
-gboolean        _msg_web_is_fetchable (const char *uri);
+gboolean _msg_web_is_fetchable (const char *uri);
 /* Fetches @uri (absolute; file: only if @allow_file). With @in_memory
  * the body is always in @bytes (for HTML and CSS, which are parsed). */
 MsgWebResource *_msg_web_fetcher_fetch (MsgWebFetcher *self,
