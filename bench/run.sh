@@ -464,6 +464,9 @@ if [ "$DO_NNTP" = 1 ]; then
         for n in 1 "$N_NNTP"; do
           measure "nntp.msgobj.$n" 1 "$n" inn -- "$BENCH" nntp "$INN_PORT" "$n" local.bench
           measure "nntp.nntplib.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntplib "$INN_PORT" "$n" local.bench
+          measure "nntp.msgobj-queue.$n" 1 "$n" inn -- "$BENCH" nntp-queue "$INN_PORT" "$n" local.bench "$QUEUE_DEPTH"
+          measure "nntp.raw.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntpraw "$INN_PORT" "$n" local.bench
+          measure "nntp.raw-pipe.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntpraw "$INN_PORT" "$n" local.bench pipe
         done
       done
       stop_inn
@@ -623,16 +626,24 @@ fi
 
 if [ "$HAVE_INN" = 1 ]; then
   echo
-  printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s\n' "client ($N_NNTP x 1 KiB articles to INN)" "time s" "art/s wall" "art/s steady" "RSS MiB" "CPU s" "ratio steady" "ratio wall" "ratio CPU"
+  printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s %9s\n' "client ($N_NNTP x 1 KiB articles to INN)" "time s" "art/s wall" "art/s steady" "RSS MiB" "CPU s" "ratio steady" "ratio wall" "ratio CPU" "x nntplib"
   m_steady=$(steady nntp.msgobj "$N_NNTP")
   m_wall=$(wall "nntp.msgobj.$N_NNTP" "$N_NNTP")
-  for c in msgobj nntplib; do
+  p_steady=$(steady nntp.nntplib "$N_NNTP")
+  for c in msgobj msgobj-queue nntplib raw raw-pipe; do
     s=$(steady "nntp.$c" "$N_NNTP")
     w=$(wall "nntp.$c.$N_NNTP" "$N_NNTP")
-    case $c in msgobj) name=libmsgobj ;; *) name="python nntplib" ;; esac
-    printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s\n' "$name" "$(result "nntp.$c.$N_NNTP")" "$w" "$s" \
+    case $c in
+      msgobj) name=libmsgobj ;;
+      msgobj-queue) name="libmsgobj, $QUEUE_DEPTH _async posts queued" ;;
+      nntplib) name="python nntplib" ;;
+      raw) name="raw socket (server's floor)" ;;
+      raw-pipe) name="raw socket, POST pipelined" ;;
+    esac
+    printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s %9s\n' "$name" "$(result "nntp.$c.$N_NNTP")" "$w" "$s" \
       "$(mib "$(result "nntp.$c.$N_NNTP" 3)")" "$(result "nntp.$c.$N_NNTP" 4)" "$(ratio "$s" "$m_steady")" \
-      "$(ratio "$w" "$m_wall")" "$(ratio "$(result "nntp.$c.$N_NNTP" 4)" "$(result "nntp.msgobj.$N_NNTP" 4)")"
+      "$(ratio "$w" "$m_wall")" "$(ratio "$(result "nntp.$c.$N_NNTP" 4)" "$(result "nntp.msgobj.$N_NNTP" 4)")" \
+      "$(ratio "$s" "$p_steady")"
   done
 fi
 
