@@ -287,6 +287,47 @@ test_cancel_queued (Fixture      *f,
 }
 
 static void
+test_large_article (Fixture      *f,
+                    gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING CAPS FIRST_POST "expect POST\nsend 240 got 1\\r\\n340 send article\\r\\n\ndata\n"
+                             "line 240 got 2\n" QUIT,
+    NULL
+  };
+  g_autoptr (GString) body = g_string_new (NULL);
+  g_autoptr (MsgMessage) large = make_article (1);
+  g_autoptr (MsgMessage) small = make_article (2);
+  g_autofree char *wire = NULL;
+  Posts            posts = { 0 };
+
+  g_test_summary ("An article over 32 KiB (measured, then streamed) and a small one behind "
+                  "it (written while the server files the first) both arrive whole and "
+                  "dot-stuffed.");
+  /* 2,000 lines of 49 octets, each starting with a dot: about 100 KiB. */
+  for (guint i = 0; i < 2000; i++)
+    g_string_append_printf (body, ".line %04u of a long article, dot-stuffed.....\n", i);
+  msg_message_set_text_body (large, body->str);
+  msg_message_set_text_body (small, ".small\n");
+  start_multi (f, scripts, TRUE);
+  posts.messages[0] = g_object_ref (large);
+  posts.messages[1] = g_object_ref (small);
+  for (guint i = 0; i < 2; i++)
+    msg_transport_post_message_async (f->transport, posts.messages[i], NULL, post_done_cb,
+                                      &posts.results[i]);
+  posts_wait (&posts, 2);
+  assert_posted (&posts, 0, "got 1");
+  assert_posted (&posts, 1, "got 2");
+  g_assert_true (msg_transport_close (f->transport, NULL, NULL));
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  wire = msg_test_server_get_received_text (f->server, 0);
+  g_assert_nonnull (strstr (wire, "\r\n..line 0000 of a long article"));
+  g_assert_nonnull (strstr (wire, "\r\n..line 1999 of a long article, dot-stuffed.....\r\n.\r\nPOST\r\n"));
+  g_assert_nonnull (strstr (wire, "\r\n\r\n..small\r\n.\r\nQUIT\r\n"));
+  posts_clear (&posts);
+}
+
+static void
 test_sync_not_pipelined (Fixture      *f,
                          gconstpointer data)
 {
@@ -333,6 +374,7 @@ main (int    argc,
   ADD ("/nntp-pipelining/drop-before-reply", test_drop_before_reply);
   ADD ("/nntp-pipelining/refused-pipelined-post", test_refused_pipelined_post);
   ADD ("/nntp-pipelining/cancel-queued", test_cancel_queued);
+  ADD ("/nntp-pipelining/large-article", test_large_article);
   ADD ("/nntp-pipelining/sync", test_sync_not_pipelined);
 
   {
