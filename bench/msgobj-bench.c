@@ -19,6 +19,8 @@
  *   msgobj-bench nntp PORT N GROUP    post N articles of about 1 KiB
  *   msgobj-bench nntp-queue PORT N GROUP DEPTH
  *       the same with _async calls, DEPTH posts queued at any time
+ *   msgobj-bench nntp-threads PORT N GROUP THREADS
+ *       the same with sync calls from THREADS threads on one transport
  *   msgobj-bench cancel PORT STAGE REPS EOFLOG
  *       against bench/stall-server.py: cancel a send stalled at STAGE,
  *       REPS times synchronously and REPS times asynchronously
@@ -492,6 +494,67 @@ bench_nntp_queue (const char *port,
   return 0;
 }
 
+/* nntp-threads: THREADS threads post with the sync call on one transport;
+ * their calls queue, so the next POST goes behind each article too, and
+ * no call returns through a main loop. */
+typedef struct
+{
+  MsgTransport *transport;
+  const char   *group;
+  const char   *id_prefix;
+  gint          next; /* atomic: the next article's number */
+  guint         n;
+} ThreadsRun;
+
+static gpointer
+nntp_thread (gpointer data)
+{
+  ThreadsRun *run = data;
+  g_autoptr (MsgMessage) message = nntp_article_new (run->group);
+  guint i;
+
+  while ((i = (guint) g_atomic_int_add (&run->next, 1)) < run->n)
+    {
+      g_autofree char *id = g_strdup_printf ("<bench.%s.%u@example.test>", run->id_prefix, i);
+      g_autoptr (MsgSendReport) report = NULL;
+      g_autoptr (GError) error = NULL;
+
+      if (!msg_message_set_message_id (message, id, &error))
+        die ("Message-ID", error);
+      report = msg_transport_post_message (run->transport, message, NULL, &error);
+      if (report == NULL)
+        die ("post", error);
+    }
+  return NULL;
+}
+
+static int
+bench_nntp_threads (const char *port,
+                    guint       n,
+                    const char *group,
+                    guint       n_threads)
+{
+  g_autoptr (MsgTransport) transport = transport_new ("nntp", port);
+  g_autofree char *id_prefix = g_strdup_printf ("%d.%" G_GINT64_FORMAT, getpid (), g_get_real_time ());
+  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  ThreadsRun run = { transport, group, id_prefix, 0, n };
+  gint64     start;
+  double     seconds;
+
+  if (n_threads == 0)
+    die ("THREADS", NULL);
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < n_threads; i++)
+    g_ptr_array_add (threads, g_thread_new ("nntp-bench", nntp_thread, &run));
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
+  close_transport (transport);
+  seconds = seconds_since (start);
+  g_print ("mode=nntp-threads articles=%u threads=%u seconds=%.4f rate=%.1f\n", n, n_threads,
+           seconds, n > 0 ? n / seconds : 0.0);
+  return 0;
+}
+
 /* cancel: how long from g_cancellable_cancel() until the send returns with
  * its socket closed, and until the server sees the close. */
 
@@ -905,6 +968,7 @@ usage (void)
               "       msgobj-bench big PORT FILE\n"
               "       msgobj-bench nntp PORT N GROUP\n"
               "       msgobj-bench nntp-queue PORT N GROUP DEPTH\n"
+              "       msgobj-bench nntp-threads PORT N GROUP THREADS\n"
               "       msgobj-bench cancel PORT greeting|ehlo|data|dot REPS EOFLOG\n"
               "       msgobj-bench timeout PORT greeting|ehlo|data|dot REPS EOFLOG SECONDS\n"
               "       msgobj-bench dkim PORT FILE KEYDIR REPS\n");
@@ -929,6 +993,8 @@ main (int   argc,
     return bench_big (argv[2], argv[3]);
   if (g_str_equal (argv[1], "nntp") && argc == 5)
     return bench_nntp (argv[2], parse_count (argv[3], "N"), argv[4]);
+  if (g_str_equal (argv[1], "nntp-threads") && argc == 6)
+    return bench_nntp_threads (argv[2], parse_count (argv[3], "N"), argv[4], parse_count (argv[5], "THREADS"));
   if (g_str_equal (argv[1], "nntp-queue") && argc == 6)
     return bench_nntp_queue (argv[2], parse_count (argv[3], "N"), argv[4], parse_count (argv[5], "DEPTH"));
   if (g_str_equal (argv[1], "cancel") && argc == 6)
