@@ -710,29 +710,31 @@ validate_operation (Operation *op,
 /* The send's DKIM signer (none when the snapshot does not ask for one):
  * the previous send's while the fields and the key file are unchanged, so
  * that a stream of sends reads, checks and loads the key once (the
- * libopendkim handle with it). */
+ * libopendkim handle with it). A send that does not sign, or cannot,
+ * drops the kept one: the key stays in memory no longer than it is used. */
 static gboolean
 make_dkim_signer (Operation *op,
                   GError   **error)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
   g_autoptr (MsgDkimSigner) previous = NULL;
+  gboolean ok;
 
   g_mutex_lock (&priv->lock);
   if (priv->dkim != NULL)
     previous = _msg_dkim_signer_ref (priv->dkim);
   g_mutex_unlock (&priv->lock);
 
-  if (!_msg_dkim_signer_new_for_configuration (op->configuration, previous, &op->dkim, error))
-    return FALSE;
-  if (op->dkim != NULL && op->dkim != previous)
+  ok = _msg_dkim_signer_new_for_configuration (op->configuration, previous, &op->dkim, error);
+  if (op->dkim != previous)
     {
       g_mutex_lock (&priv->lock);
       g_clear_pointer (&priv->dkim, _msg_dkim_signer_unref);
-      priv->dkim = _msg_dkim_signer_ref (op->dkim);
+      if (op->dkim != NULL)
+        priv->dkim = _msg_dkim_signer_ref (op->dkim);
       g_mutex_unlock (&priv->lock);
     }
-  return TRUE;
+  return ok;
 }
 
 /* Makes one call's operation: the start of its total clock, the claim on
