@@ -77,6 +77,7 @@ typedef struct
   Operation        *running;       /* (nullable): under the lock */
   GQueue            waiting;       /* (element-type Operation): under the lock, in call order */
   gboolean          in_caller;     /* atomic: run-in-caller-context */
+  MsgDkimSigner    *dkim;          /* (owned) (nullable): the last send's signer, under the lock */
 } MsgTransportPrivate;
 
 /**
@@ -153,6 +154,7 @@ msg_transport_finalize (GObject *object)
   /* Every operation holds a reference until it ends. */
   g_assert (priv->running == NULL && g_queue_is_empty (&priv->waiting));
   g_clear_object (&priv->configuration);
+  g_clear_pointer (&priv->dkim, _msg_dkim_signer_unref);
   g_free (priv->name);
   g_mutex_clear (&priv->lock);
 
@@ -657,7 +659,7 @@ operation_free (Operation *op)
 {
   release_message (op);
   g_clear_object (&op->configuration);
-  g_clear_pointer (&op->dkim, _msg_dkim_signer_free);
+  g_clear_pointer (&op->dkim, _msg_dkim_signer_unref);
   g_clear_pointer (&op->context, g_main_context_unref);
   g_clear_object (&op->cancellable);
   g_cond_clear (&op->cond);
@@ -702,6 +704,36 @@ validate_operation (Operation *op,
   g_private_set (&current_operation_key, op);
   ok = klass->validate (op->self, op->message, op->kind == OP_POST, error);
   g_private_set (&current_operation_key, outer);
+  return ok;
+}
+
+/* The send's DKIM signer (none when the snapshot does not ask for one):
+ * the previous send's while the fields and the key file are unchanged, so
+ * that a stream of sends reads, checks and loads the key once (the
+ * libopendkim handle with it). A send that does not sign, or cannot,
+ * drops the kept one: the key stays in memory no longer than it is used. */
+static gboolean
+make_dkim_signer (Operation *op,
+                  GError   **error)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
+  g_autoptr (MsgDkimSigner) previous = NULL;
+  gboolean ok;
+
+  g_mutex_lock (&priv->lock);
+  if (priv->dkim != NULL)
+    previous = _msg_dkim_signer_ref (priv->dkim);
+  g_mutex_unlock (&priv->lock);
+
+  ok = _msg_dkim_signer_new_for_configuration (op->configuration, previous, &op->dkim, error);
+  if (op->dkim != previous)
+    {
+      g_mutex_lock (&priv->lock);
+      g_clear_pointer (&priv->dkim, _msg_dkim_signer_unref);
+      if (op->dkim != NULL)
+        priv->dkim = _msg_dkim_signer_ref (op->dkim);
+      g_mutex_unlock (&priv->lock);
+    }
   return ok;
 }
 
@@ -753,7 +785,7 @@ operation_new (MsgTransport *self,
     goto fail;
   /* The key is read and checked at the call: a send that asked for a
    * signature fails before it connects, never goes unsigned. */
-  if (kind == OP_SEND && !_msg_dkim_signer_new_for_configuration (op->configuration, &op->dkim, error))
+  if (kind == OP_SEND && !make_dkim_signer (op, error))
     goto fail;
   if (!validate_operation (op, error))
     goto fail;
