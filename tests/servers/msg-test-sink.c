@@ -225,6 +225,11 @@ serve_command (MsgTestSink      *sink,
     {
       char *message;
 
+      /* As real servers do (RFC 2920 section 3.1): a pipelined DATA
+       * after every RCPT was refused. */
+      if (recipients->len == 0)
+        return reply (out, "554 5.5.1 No valid recipients\r\n") ? GO_ON : HANG_UP;
+
       if (!reply (out, "354 End data with <CR><LF>.<CR><LF>\r\n"))
         return HANG_UP;
       message = read_data (in, sink->stop);
