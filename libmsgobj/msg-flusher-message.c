@@ -208,6 +208,8 @@ fail_for_good (MsgDropDirectory *directory,
 
   if (set_aside (directory, item, MSG_FLUSH_FAILED_DIR, "failed", error, &move_error))
     return MSG_FLUSH_FAILED;
+  /* Said here too: on a full disk the retry sidecar cannot say it. */
+  log_problem ("a refused message stays in the queue", move_error);
   record_retry (directory, msg_drop_message_get_name (item), move_error);
   if (!msg_drop_message_release (item, &local_error))
     log_problem ("cannot put a message back", local_error);

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static void
 write_message_to (const char *dir,
@@ -290,6 +291,165 @@ test_failed_unwritable (void)
   g_assert_true (exists (dir, "reject-1.eml"));
   last_error = read_key (retry, "retry", "last-error");
   g_assert_nonnull (strstr (last_error, "failed"));
+  msg_test_remove_tree (dir);
+}
+
+/* Runs msgobj flush on a drop directory holding a copy of @staging's
+ * messages, on a tmpfs of its own so small that it is full (no inode
+ * left): in a new mount namespace, so that nothing outside the flush sees
+ * it. As root (the CI), a mount namespace; else a user namespace too,
+ * where the user may mount a tmpfs. Copies the directory's contents to
+ * @out afterwards. Returns the exit status of the flush, or -1 when
+ * neither namespace could mount (the reason in @skip). */
+static int
+flush_on_full_disk (MsgTestSink *sink,
+                    const char  *staging,
+                    const char  *mount_point,
+                    const char  *out,
+                    gboolean     with_failed_dir,
+                    char       **output,
+                    char       **skip)
+{
+  /* 77: the mount failed, before anything else was done. */
+  static const char script[] =
+      "mount -t tmpfs -o size=1m,nr_inodes=16,mode=0700 msgobj-test \"$1\" || exit 77\n"
+      "set -e\n"
+      "cp \"$2\"/*.eml \"$1\"/\n"
+      "if [ \"$6\" = yes ]; then mkdir \"$1/failed\"; fi\n"
+      "mkdir \"$1/fill\"\n"
+      "i=0; while true 2>/dev/null > \"$1/fill/$i\"; do i=$((i+1)); done\n"
+      "set +e\n"
+      "\"$3\" flush --connections 1 --set sendusing=smtp --set smtpserver=127.0.0.1 \\\n"
+      "  --set smtpserverport=\"$4\" \"$1\"\n"
+      "code=$?\n"
+      "rm -rf \"$1/fill\" && cp -a \"$1/.\" \"$5/\" || exit 78\n"
+      "exit $code\n";
+  const char *const prefixes[][4] = {
+    { "unshare", "-m", NULL },
+    { "unshare", "-r", "-m", NULL },
+  };
+  g_autofree char *port = g_strdup_printf ("%u", msg_test_sink_get_port (sink));
+  g_autoptr (GString) reasons = g_string_new (NULL);
+
+  for (guint i = geteuid () == 0 ? 0 : 1; i < G_N_ELEMENTS (prefixes); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+      g_autoptr (GSubprocess) process = NULL;
+      g_autofree char *stdout_text = NULL;
+      g_autofree char *stderr_text = NULL;
+      int              status;
+
+      for (guint k = 0; prefixes[i][k] != NULL; k++)
+        g_ptr_array_add (argv, (gpointer) prefixes[i][k]);
+      g_ptr_array_add (argv, (gpointer) "sh");
+      g_ptr_array_add (argv, (gpointer) "-c");
+      g_ptr_array_add (argv, (gpointer) script);
+      g_ptr_array_add (argv, (gpointer) "sh");
+      g_ptr_array_add (argv, (gpointer) mount_point);
+      g_ptr_array_add (argv, (gpointer) staging);
+      g_ptr_array_add (argv, (gpointer) g_getenv ("MSGOBJ_TEST_TOOL"));
+      g_ptr_array_add (argv, port);
+      g_ptr_array_add (argv, (gpointer) out);
+      g_ptr_array_add (argv, (gpointer) (with_failed_dir ? "yes" : "no"));
+      g_ptr_array_add (argv, NULL);
+      process = g_subprocess_newv ((const char *const *) argv->pdata,
+                                   G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+      if (process == NULL)
+        {
+          g_string_append_printf (reasons, "%s%s", reasons->len > 0 ? "; " : "", error->message);
+          continue;
+        }
+      g_subprocess_communicate_utf8 (process, NULL, NULL, &stdout_text, &stderr_text, &error);
+      g_assert_no_error (error);
+      status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
+      if (status == 77 || (status == 1 && strstr (stderr_text, "unshare") != NULL))
+        {
+          g_autofree char *command = g_strjoinv (" ", (char **) prefixes[i]);
+
+          g_string_append_printf (reasons, "%s%s: %s", reasons->len > 0 ? "; " : "", command,
+                                  g_strstrip (stderr_text));
+          continue;
+        }
+      g_assert_cmpint (status, !=, 78);
+      *output = g_strconcat (stdout_text, stderr_text, NULL);
+      return status;
+    }
+  *skip = g_strdup_printf ("cannot mount a small tmpfs in a new mount namespace (not root, or "
+                           "no CAP_SYS_ADMIN, and no user namespaces): %s",
+                           reasons->str);
+  return -1;
+}
+
+static void
+test_failed_disk_full (gconstpointer data)
+{
+  gboolean with_failed_dir = GPOINTER_TO_INT (data);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *staging = g_build_filename (dir, "staging", NULL);
+  g_autofree char *mount_point = g_build_filename (dir, "queue", NULL);
+  g_autofree char *out = g_build_filename (dir, "after", NULL);
+  g_autofree char *failed = g_build_filename (out, "failed", NULL);
+  g_autofree char *sent_path = NULL;
+  g_autofree char *original = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *skip = NULL;
+  g_autoptr (MsgTestSink) sink = msg_test_sink_new ();
+  int status;
+
+  g_test_summary ("A refused message when the disk of the drop directory is full (a tmpfs "
+                  "with no inode left, mounted in a mount namespace of its own): it is "
+                  "neither lost nor duplicated, and the flush says why (No space left on "
+                  "device). Without failed/ (it cannot be made), the message stays in the "
+                  "queue; with failed/ it goes there (a rename needs no space), without "
+                  "its report.");
+
+  g_assert_cmpint (g_mkdir (staging, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (mount_point, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (out, 0700), ==, 0);
+  write_message_full (staging, "reject-1", "");
+
+  status = flush_on_full_disk (sink, staging, mount_point, out, with_failed_dir, &output, &skip);
+  if (status < 0)
+    {
+      g_test_skip (skip);
+      msg_test_remove_tree (dir);
+      return;
+    }
+  g_test_message ("msgobj flush said: %s", output);
+  /* 4: refused, or left for later. */
+  g_assert_cmpint (status, ==, 4);
+  g_assert_nonnull (strstr (output, "No space left on device"));
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 0);
+  g_assert_true (exists (out, "reject-1.eml") != exists (failed, "reject-1.eml"));
+  if (with_failed_dir)
+    {
+      g_assert_true (exists (failed, "reject-1.eml"));
+      g_assert_nonnull (strstr (output, "report or retry file"));
+    }
+  else
+    {
+      g_assert_true (exists (out, "reject-1.eml"));
+      g_assert_false (exists (out, "failed"));
+      g_assert_nonnull (strstr (output, "failed"));
+    }
+  /* No claim, no half-written sidecar or report left. */
+  g_assert_cmpuint (count_names (out, "."), ==, 0);
+  g_assert_cmpuint (count_names (failed, "."), ==, 0);
+  g_assert_cmpuint (count_names (failed, ".report"), ==, 0);
+  /* Intact. */
+  sent_path = g_build_filename (staging, "reject-1.eml", NULL);
+  g_file_get_contents (sent_path, &original, NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autofree char *path = g_build_filename (with_failed_dir ? failed : out, "reject-1.eml", NULL);
+
+    g_file_get_contents (path, &after, NULL, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_cmpstr (after, ==, original);
   msg_test_remove_tree (dir);
 }
 
@@ -918,6 +1078,8 @@ main (int   argc,
   g_test_add_func ("/flusher/all-sent", test_all_sent);
   g_test_add_func ("/flusher/refusals", test_refusals);
   g_test_add_func ("/flusher/failed-unwritable", test_failed_unwritable);
+  g_test_add_data_func ("/flusher/failed-disk-full/no-failed-dir", GINT_TO_POINTER (FALSE), test_failed_disk_full);
+  g_test_add_data_func ("/flusher/failed-disk-full/failed-dir", GINT_TO_POINTER (TRUE), test_failed_disk_full);
   g_test_add_func ("/flusher/blackhole", test_blackhole);
   g_test_add_func ("/flusher/server-dies", test_server_dies);
   g_test_add_func ("/flusher/pipelined/refused-envelope", test_pipelined_refused_envelope);
