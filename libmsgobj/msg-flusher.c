@@ -20,8 +20,10 @@
  * once: `msgobj flush` is this object.
  *
  * Each connection is one [class@Transport], driven by one thread that
- * sends one message at a time (the transport's ordinary sequential code);
- * the threads share only an index into the listing and a queue of
+ * keeps three sends queued on it (the transport's ordinary code), so that
+ * the next message's envelope follows each final dot (RFC 2920 section
+ * 3.1): one round trip per message. Under a rate limit, one send at a
+ * time. The threads share only an index into the listing and a queue of
  * outcomes, and no lock is held across I/O. For each message, a thread:
  *
  * 1. claims the file ([method@DropMessage.claim]), so that no other
@@ -29,7 +31,7 @@
  *    ([method@DropMessage.mark_started]) before the first byte goes out;
  * 2. sends it, with its envelope from its headers (`Bcc` honoured and left
  *    out of the copy sent);
- * 3. on acceptance, deletes the file (when only some recipients were
+ * 3. on its own acceptance, deletes the file (when only some recipients were
  *    accepted, a report naming the refused ones is left in `partial/`);
  *    on a permanent refusal (5xx, or a file that is not a message), moves
  *    it to `failed/` with a report (`NAME.eml.report`) beside it; on a
@@ -46,7 +48,8 @@
  * authentication) marks its relay down for 60 s, for the whole run; the
  * message it had not sent goes to another connection, and the thread
  * goes on with another relay, or stops when every relay is down (the
- * other messages then stay for the next run).
+ * other messages then stay for the next run). The sends queued behind a
+ * failed one are cancelled and go to other connections too.
  * [property@Flusher:rate-limit] caps the messages a second to each
  * relay. A run starts by
  * recovering the claims of flushers that died ([method@DropDirectory.recover_claims]):
@@ -829,8 +832,8 @@ begin_run (MsgFlusher *self,
  * msg_flusher_run:
  * @self: a flusher
  * @cancellable: (nullable): a cancellable; cancelling stops the run once
- *   each connection's current message is done (a message being sent
- *   when cancelled goes back to the queue, or to `unknown/` when the whole
+ *   each connection's sends end (a message queued or being sent when
+ *   cancelled goes back to the queue, or to `unknown/` when the whole
  *   message had gone out)
  * @error: return location for an error
  *
