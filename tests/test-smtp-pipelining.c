@@ -197,6 +197,33 @@ test_second_refused (Fixture      *f,
 }
 
 static void
+test_first_refused_after_dot (Fixture      *f,
+                              gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_PIPELINING ENVELOPE ("1") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                            "data\n" ENVELOPE ("2") "line 554 5.7.1 rejected\n",
+    GREETING EHLO_PIPELINING ENVELOPE ("2") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                            "data\n"
+                                            "line 250 queued 2\n",
+    NULL
+  };
+  Sends sends = { 0 };
+
+  g_test_summary ("A message refused after its final dot, with the next envelope behind it: "
+                  "it alone fails; the connection, holding the replies to that envelope, is "
+                  "dropped, and the next message goes on a new one.");
+  start_multi (f, scripts, TRUE);
+  sends_start (f, &sends, 2);
+  sends_wait (&sends, 2);
+  g_assert_null (sends.results[0].report);
+  g_assert_error (sends.results[0].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
+  assert_sent (&sends, 1, "queued 2");
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+  sends_clear (&sends);
+}
+
+static void
 test_drop_after_reply (Fixture      *f,
                        gconstpointer data)
 {
@@ -700,6 +727,7 @@ main (int    argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, msg_test_fixture_setup, func, msg_test_fixture_teardown)
   ADD ("/smtp-pipelining/wire-order", test_wire_order);
   ADD ("/smtp-pipelining/second-refused", test_second_refused);
+  ADD ("/smtp-pipelining/first-refused-after-dot", test_first_refused_after_dot);
   ADD ("/smtp-pipelining/drop-after-reply", test_drop_after_reply);
   ADD ("/smtp-pipelining/drop-before-reply", test_drop_before_reply);
   ADD ("/smtp-pipelining/no-pipelining", test_no_pipelining);
