@@ -215,55 +215,6 @@ set_multi_addresses (const char *const *texts)
   g_mutex_unlock (&resolver_mutex);
 }
 
-/* A black hole: a listener on @address:@port whose backlog is full of the
- * test's own connections, so the kernel drops further SYNs and a
- * client's connect stays pending (see msg-test-server.c). */
-
-static GPtrArray *
-black_hole_new (const char *address_text,
-                guint16     port)
-{
-  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (address_text);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (inet, port);
-  GPtrArray *sockets = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr (GError) error = NULL;
-  GSocket *listener;
-
-  listener = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_ptr_array_add (sockets, listener);
-  g_assert_true (g_socket_bind (listener, address, FALSE, &error));
-  g_assert_no_error (error);
-  g_socket_set_listen_backlog (listener, 1);
-  g_assert_true (g_socket_listen (listener, &error));
-  for (unsigned i = 0; i < 16; i++)
-    {
-      GSocket *filler = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM,
-                                      G_SOCKET_PROTOCOL_TCP, &error);
-      g_autoptr (GError) connect_error = NULL;
-      gboolean connected;
-
-      g_assert_no_error (error);
-      g_socket_set_blocking (filler, FALSE);
-      g_ptr_array_add (sockets, filler);
-      connected = g_socket_connect (filler, address, NULL, &connect_error);
-      if (!connected && g_error_matches (connect_error, G_IO_ERROR, G_IO_ERROR_PENDING))
-        connected = g_socket_condition_timed_wait (filler, G_IO_OUT, 200000, NULL, NULL) &&
-                    g_socket_check_connect_result (filler, NULL);
-      if (!connected)
-        return sockets; /* the backlog is full */
-    }
-  g_assert_not_reached ();
-}
-
-static void
-black_hole_free (GPtrArray *sockets)
-{
-  for (guint i = 0; i < sockets->len; i++)
-    g_socket_close (sockets->pdata[i], NULL);
-  g_ptr_array_unref (sockets);
-}
-
 /* Servers, configurations, messages. */
 
 static GTlsCertificate *tls_certificate;
@@ -295,17 +246,6 @@ healthy_server (gboolean tls)
   return server;
 }
 
-static void
-set_field (MsgConfiguration *configuration,
-           const char       *name,
-           const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  msg_configuration_set_field (configuration, name, value, &error);
-  g_assert_no_error (error);
-}
-
 /* @unit_ms: the connection time-out; @total_ms: the operation time-out
  * (0: automatic). */
 static MsgTransport *
@@ -322,15 +262,15 @@ make_transport (const char *host,
   g_autoptr (GError) error = NULL;
   MsgTransport *transport;
 
-  set_field (configuration, "smtpserver", host);
-  set_field (configuration, "smtpserverport", port_text);
-  set_field (configuration, "smtpconnectiontimeout", unit);
-  set_field (configuration, "smtpoperationtimeout", total);
-  set_field (configuration, "smtpstarttls", "never");
+  msg_test_config_set (configuration, "smtpserver", host);
+  msg_test_config_set (configuration, "smtpserverport", port_text);
+  msg_test_config_set (configuration, "smtpconnectiontimeout", unit);
+  msg_test_config_set (configuration, "smtpoperationtimeout", total);
+  msg_test_config_set (configuration, "smtpstarttls", "never");
   if (tls)
     {
-      set_field (configuration, "smtpusessl", "true");
-      set_field (configuration, "tlscafile", tls_ca_file);
+      msg_test_config_set (configuration, "smtpusessl", "true");
+      msg_test_config_set (configuration, "tlscafile", tls_ca_file);
     }
   transport = msg_transport_new_for_name ("smtp", configuration, &error);
   g_assert_no_error (error);
@@ -347,11 +287,11 @@ retarget (MsgTransport  *transport,
   g_autofree char *port = g_strdup_printf ("%u", msg_test_server_get_port (server));
   g_autofree char *unit = msg_test_seconds_text (LONG_MS);
 
-  set_field (next, "smtpserver", "healthy.test");
-  set_field (next, "smtpserverport", port);
-  set_field (next, "smtpconnectiontimeout", unit);
-  set_field (next, "smtpoperationtimeout", "0");
-  set_field (next, "smtpusessl", "false");
+  msg_test_config_set (next, "smtpserver", "healthy.test");
+  msg_test_config_set (next, "smtpserverport", port);
+  msg_test_config_set (next, "smtpconnectiontimeout", unit);
+  msg_test_config_set (next, "smtpoperationtimeout", "0");
+  msg_test_config_set (next, "smtpusessl", "false");
   msg_transport_set_configuration (transport, next);
 }
 
@@ -660,7 +600,7 @@ test_multi (gconstpointer data)
   unsigned         base_sockets = msg_test_count_sockets ();
   g_autoptr (MsgTestServer) server = healthy_server (FALSE);
   g_autoptr (MsgTransport) transport = NULL;
-  g_autoptr (GPtrArray) holes = g_ptr_array_new_with_free_func ((GDestroyNotify) black_hole_free);
+  g_autoptr (GPtrArray) holes = g_ptr_array_new_with_free_func ((GDestroyNotify) msg_test_black_hole_free);
   guint16  port = msg_test_server_get_port (server);
   unsigned sockets;
   double   unit_ms;
@@ -669,7 +609,7 @@ test_multi (gconstpointer data)
   for (guint i = 0; c->addresses[i] != NULL; i++)
     if (c->kinds[i] == ADDR_BLACK_HOLE)
       {
-        g_ptr_array_add (holes, black_hole_new (c->addresses[i], port));
+        g_ptr_array_add (holes, msg_test_black_hole_new_at (c->addresses[i], port));
       }
   set_multi_addresses (c->addresses);
   sockets = msg_test_count_sockets ();

@@ -156,17 +156,6 @@ healthy_script (Proto   proto,
   return make_script (proto, profile, proto == PROTO_SMTP ? "line 221 2.0.0 Bye\n" : "line 205 Bye\n");
 }
 
-static void
-set_field (MsgConfiguration *configuration,
-           const char       *name,
-           const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (msg_configuration_set_field (configuration, name, value, &error));
-  g_assert_no_error (error);
-}
-
 /* The fixture's server (@scripts) and a configuration for the one-shot
  * call: `sendusing`/`postusing` the protocol, TLS as @profile, the
  * inactivity limit long and the total deadline @total_ms. */
@@ -185,10 +174,10 @@ start_server (MsgTestFixture    *f,
   g_autofree char *usessl = g_strconcat (p, "usessl", NULL);
 
   msg_test_fixture_start_server (f, p, scripts, unit);
-  set_field (f->config, proto == PROTO_SMTP ? "sendusing" : "postusing", p);
-  set_field (f->config, operation_timeout, total);
-  set_field (f->config, starttls, profile == PROFILE_STARTTLS ? "required" : "never");
-  set_field (f->config, usessl, profile == PROFILE_IMPLICIT_TLS ? "true" : "false");
+  msg_test_config_set (f->config, proto == PROTO_SMTP ? "sendusing" : "postusing", p);
+  msg_test_config_set (f->config, operation_timeout, total);
+  msg_test_config_set (f->config, starttls, profile == PROFILE_STARTTLS ? "required" : "never");
+  msg_test_config_set (f->config, usessl, profile == PROFILE_IMPLICIT_TLS ? "true" : "false");
 }
 
 static MsgMessage *
@@ -545,8 +534,8 @@ test_resolver_error_kept (MsgTestFixture *f,
       g_autoptr (MsgSendReport) report = NULL;
       g_autofree char *server = g_strconcat (proto_names[proto], "server", NULL);
 
-      set_field (configuration, proto == PROTO_SMTP ? "sendusing" : "postusing", proto_names[proto]);
-      set_field (configuration, server, host);
+      msg_test_config_set (configuration, proto == PROTO_SMTP ? "sendusing" : "postusing", proto_names[proto]);
+      msg_test_config_set (configuration, server, host);
       message = make_message (configuration);
       if (proto == PROTO_NNTP)
         report = msg_message_post (message, NULL, &error);

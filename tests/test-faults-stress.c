@@ -138,17 +138,6 @@ make_script (gboolean implicit_tls,
 #undef STALL_AT
 }
 
-static void
-set_field (MsgConfiguration *configuration,
-           const char       *name,
-           const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (msg_configuration_set_field (configuration, name, value, &error));
-  g_assert_no_error (error);
-}
-
 static MsgTransport *
 make_transport (MsgTestServer *server,
                 gboolean       implicit_tls)
@@ -159,16 +148,16 @@ make_transport (MsgTestServer *server,
   g_autoptr (GError) error = NULL;
   MsgTransport *transport;
 
-  set_field (configuration, "smtpserver", "127.0.0.1");
-  set_field (configuration, "smtpserverport", port);
-  set_field (configuration, "smtpconnectiontimeout", unit);
-  set_field (configuration, "smtpoperationtimeout", "0");
-  set_field (configuration, "smtpusessl", implicit_tls ? "true" : "false");
-  set_field (configuration, "smtpstarttls", implicit_tls ? "never" : "required");
-  set_field (configuration, "tlscafile", msg_test_fixture_get_ca_file ());
-  set_field (configuration, "smtpauthenticate", "1");
-  set_field (configuration, "sendusername", "alice");
-  set_field (configuration, "sendpassword", "s3cret");
+  msg_test_config_set (configuration, "smtpserver", "127.0.0.1");
+  msg_test_config_set (configuration, "smtpserverport", port);
+  msg_test_config_set (configuration, "smtpconnectiontimeout", unit);
+  msg_test_config_set (configuration, "smtpoperationtimeout", "0");
+  msg_test_config_set (configuration, "smtpusessl", implicit_tls ? "true" : "false");
+  msg_test_config_set (configuration, "smtpstarttls", implicit_tls ? "never" : "required");
+  msg_test_config_set (configuration, "tlscafile", msg_test_fixture_get_ca_file ());
+  msg_test_config_set (configuration, "smtpauthenticate", "1");
+  msg_test_config_set (configuration, "sendusername", "alice");
+  msg_test_config_set (configuration, "sendpassword", "s3cret");
   transport = msg_transport_new_for_name ("smtp", configuration, &error);
   g_assert_no_error (error);
   return transport;

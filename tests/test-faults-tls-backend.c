@@ -337,17 +337,6 @@ release_and_wait (void)
   g_mutex_unlock (&block_mutex);
 }
 
-static void
-set_field (MsgConfiguration *configuration,
-           const char       *name,
-           const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (msg_configuration_set_field (configuration, name, value, &error));
-  g_assert_no_error (error);
-}
-
 static MsgTransport *
 make_transport (MsgTestServer *server,
                 gboolean       tls,
@@ -359,11 +348,11 @@ make_transport (MsgTestServer *server,
   g_autoptr (GError) error = NULL;
   MsgTransport *transport;
 
-  set_field (configuration, "smtpserver", "127.0.0.1");
-  set_field (configuration, "smtpserverport", port);
-  set_field (configuration, "smtpconnectiontimeout", unit);
-  set_field (configuration, "smtpstarttls", "never");
-  set_field (configuration, "smtpusessl", tls ? "true" : "false");
+  msg_test_config_set (configuration, "smtpserver", "127.0.0.1");
+  msg_test_config_set (configuration, "smtpserverport", port);
+  msg_test_config_set (configuration, "smtpconnectiontimeout", unit);
+  msg_test_config_set (configuration, "smtpstarttls", "never");
+  msg_test_config_set (configuration, "smtpusessl", tls ? "true" : "false");
   transport = msg_transport_new_for_name ("smtp", configuration, &error);
   g_assert_no_error (error);
   return transport;

@@ -78,24 +78,8 @@
 #define SLACK_MS 100 /* ε */
 #define BIG_MESSAGE (6 * 1024 * 1024)
 
-static double scale = 1;
-
 /* For the tests that run this program again as a child. */
 static const char *test_argv0;
-
-static gint64
-ms_scaled (double ms)
-{
-  return (gint64) (ms * scale);
-}
-
-static char *
-seconds_text (double ms)
-{
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-  return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, ms * scale / 1000));
-}
 
 /* Asserts that @elapsed_ms is at most @bound_ms, and says both in the
  * log, so that a slow run shows how close every case came to its bound. */
@@ -604,7 +588,7 @@ append_reply_fault (GString     *script,
     case FAULT_DRIP:
       {
         /* Each byte comes long before Ti, the whole reply long after Tt. */
-        gint64 interval = MAX (ms_scaled (TOTAL_MS) / 4, 1);
+        gint64 interval = MAX (msg_test_ms_scaled (TOTAL_MS) / 4, 1);
 
         g_string_append_printf (script, "drip 1 %" G_GINT64_FORMAT " ", interval);
         append_escaped (script, reply, strlen (reply));
@@ -639,7 +623,7 @@ append_reply_fault (GString     *script,
        * we already wait for the ServerHello) a reply that an attacker
        * would have us read after the handshake. */
       append_send (script, reply, strlen (reply));
-      g_string_append_printf (script, "sleep %" G_GINT64_FORMAT "\n", MAX (ms_scaled (50), 1));
+      g_string_append_printf (script, "sleep %" G_GINT64_FORMAT "\n", MAX (msg_test_ms_scaled (50), 1));
       g_string_append_printf (script, "line %s injected reply\nstall\n",
                               proto == PROTO_SMTP ? "250" : "200");
       break;
@@ -689,7 +673,7 @@ append_handshake_fault (GString    *script,
     case FAULT_DRIP:
       /* Each byte long before Ti, the ServerHello never complete. */
       g_string_append_printf (script, "drip 1 %" G_GINT64_FORMAT " " SERVER_HELLO_12 "\nstall\n",
-                              MAX (ms_scaled (TOTAL_MS) / 4, 1));
+                              MAX (msg_test_ms_scaled (TOTAL_MS) / 4, 1));
       break;
     case FAULT_PLAINTEXT:
       /* A server that skipped TLS: its greeting, in the clear. */
@@ -736,7 +720,7 @@ fault_script (const Case *c)
                                     c->fault->id == FAULT_EARLY_CLOSE ? "close" : "wait-close");
           else if (c->fault->id == FAULT_DRIP)
             g_string_append_printf (script, "mark\nread-slowly 2048 %" G_GINT64_FORMAT "\n",
-                                    MAX (ms_scaled (TOTAL_MS) / 10, 1));
+                                    MAX (msg_test_ms_scaled (TOTAL_MS) / 10, 1));
           else
             g_string_append (script, "small-rcvbuf\nread 20\nmark\nreset\n");
           break;
@@ -766,26 +750,6 @@ static GTlsCertificate *expired_certificate;
 static char            *expired_ca_file;
 static GTlsCertificate *dns_only_certificate;
 static char            *dns_only_ca_file;
-
-static void
-run_openssl (const char        *dir,
-             const char *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, (gpointer) "openssl");
-  for (unsigned i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (dir, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                NULL, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, &error))
-    g_error ("openssl %s: %s: %s", args[0], error->message, err);
-}
 
 /* A certificate for 127.0.0.1 and localhost, signed by a CA of its own,
  * valid for one day in January 2020. OpenSSL 3.0's "x509" has no way to
@@ -831,9 +795,9 @@ make_expired_certificate (char **ca_file)
       g_file_set_contents (path, files[i][1], -1, &error);
       g_assert_no_error (error);
     }
-  run_openssl (dir, ca_args);
-  run_openssl (dir, csr_args);
-  run_openssl (dir, sign_args);
+  msg_test_run_openssl (dir, ca_args);
+  msg_test_run_openssl (dir, csr_args);
+  msg_test_run_openssl (dir, sign_args);
   cert_path = g_build_filename (dir, "server.pem", NULL);
   key_path = g_build_filename (dir, "server.key", NULL);
   certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
@@ -869,17 +833,6 @@ fault_certificate (const Fault *fault,
 
 /* Configuration and messages. */
 
-static void
-set_field (MsgConfiguration *configuration,
-           const char       *name,
-           const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  msg_configuration_set_field (configuration, name, value, &error);
-  g_assert_no_error (error);
-}
-
 /* @unit_ms and @total_ms: the clocks (total 0: automatic). */
 static MsgConfiguration *
 make_configuration (Proto   proto,
@@ -890,8 +843,8 @@ make_configuration (Proto   proto,
 {
   MsgConfiguration *configuration = msg_configuration_new ();
   g_autofree char  *port_text = g_strdup_printf ("%u", port);
-  g_autofree char  *unit = seconds_text (unit_ms);
-  g_autofree char  *total = total_ms > 0 ? seconds_text (total_ms) : g_strdup ("0");
+  g_autofree char  *unit = msg_test_seconds_text (unit_ms);
+  g_autofree char  *total = total_ms > 0 ? msg_test_seconds_text (total_ms) : g_strdup ("0");
   const char       *p = proto_names[proto];
   g_autofree char  *server = g_strdup_printf ("%sserver", p);
   g_autofree char  *server_port = g_strdup_printf ("%sserverport", p);
@@ -899,39 +852,39 @@ make_configuration (Proto   proto,
   g_autofree char  *operation_timeout = g_strdup_printf ("%soperationtimeout", p);
   g_autofree char  *starttls = g_strdup_printf ("%sstarttls", p);
 
-  set_field (configuration, server, "127.0.0.1");
-  set_field (configuration, server_port, port_text);
-  set_field (configuration, connection_timeout, unit);
-  set_field (configuration, operation_timeout, total);
-  set_field (configuration, starttls, profile == PROFILE_STARTTLS ? "required" : "never");
+  msg_test_config_set (configuration, server, "127.0.0.1");
+  msg_test_config_set (configuration, server_port, port_text);
+  msg_test_config_set (configuration, connection_timeout, unit);
+  msg_test_config_set (configuration, operation_timeout, total);
+  msg_test_config_set (configuration, starttls, profile == PROFILE_STARTTLS ? "required" : "never");
   if (profile == PROFILE_IMPLICIT_TLS)
     {
       g_autofree char *usessl = g_strdup_printf ("%susessl", p);
 
-      set_field (configuration, usessl, "true");
+      msg_test_config_set (configuration, usessl, "true");
     }
   if (profile_uses_tls (profile))
     {
       ensure_tls ();
-      set_field (configuration, "tlscafile", tls_ca_file);
+      msg_test_config_set (configuration, "tlscafile", tls_ca_file);
     }
   if (profile == PROFILE_AUTH)
     {
       if (proto == PROTO_SMTP)
         {
-          set_field (configuration, "smtpauthenticate", "1");
-          set_field (configuration, "sendusername", "alice");
-          set_field (configuration, "sendpassword", "secret");
-          set_field (configuration, "smtpallowplaintextauth", "true");
+          msg_test_config_set (configuration, "smtpauthenticate", "1");
+          msg_test_config_set (configuration, "sendusername", "alice");
+          msg_test_config_set (configuration, "sendpassword", "secret");
+          msg_test_config_set (configuration, "smtpallowplaintextauth", "true");
           /* Without TLS PLAIN is used only when named (issue 14, item 8). */
-          set_field (configuration, "smtpauthmechanisms", "PLAIN");
+          msg_test_config_set (configuration, "smtpauthmechanisms", "PLAIN");
         }
       else
         {
-          set_field (configuration, "nntpauthenticate", "1");
-          set_field (configuration, "postusername", "alice");
-          set_field (configuration, "postpassword", "secret");
-          set_field (configuration, "nntpallowplaintextauth", "true");
+          msg_test_config_set (configuration, "nntpauthenticate", "1");
+          msg_test_config_set (configuration, "postusername", "alice");
+          msg_test_config_set (configuration, "postpassword", "secret");
+          msg_test_config_set (configuration, "nntpallowplaintextauth", "true");
         }
     }
   return configuration;
@@ -994,10 +947,10 @@ typedef struct
 static gboolean
 wait_trigger (Run *run)
 {
-  gint64 until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  gint64 until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
 
   if (run->server != NULL)
-    return msg_test_server_wait_mark (run->server, 1, (unsigned) ms_scaled (LONG_MS));
+    return msg_test_server_wait_mark (run->server, 1, (unsigned) msg_test_ms_scaled (LONG_MS));
   /* Connect stage: the client's socket exists, so connect() is under way. */
   while (g_get_monotonic_time () < until)
     {
@@ -1154,18 +1107,6 @@ assert_server_ok (MsgTestServer *server)
   g_assert_null (error);
 }
 
-static unsigned
-wait_sockets (unsigned expected,
-              gint64   timeout_ms)
-{
-  gint64   until = g_get_monotonic_time () + timeout_ms * 1000;
-  unsigned n;
-
-  while ((n = msg_test_count_sockets ()) > expected && g_get_monotonic_time () < until)
-    g_usleep (1000);
-  return n;
-}
-
 /* Calibration: see the comment at the top. */
 
 /* The slowest of three loopback TLS handshakes (client and server in this
@@ -1192,14 +1133,14 @@ calibrate_handshake (void)
 
       msg_test_server_set_tls (server, tls_certificate);
       msg_connection_set_tls_ca_file (connection, tls_ca_file);
-      msg_connection_set_timeout (connection, (double) ms_scaled (LONG_MS) / 1000);
+      msg_connection_set_timeout (connection, (double) msg_test_ms_scaled (LONG_MS) / 1000);
       msg_connection_connect (connection, TRUE, NULL, &error);
       g_assert_no_error (error);
       handshake_ms = MAX (handshake_ms, (g_get_monotonic_time () - start) / 1000);
       reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_SMTP, NULL, &error);
       g_assert_no_error (error);
       msg_connection_abort (connection);
-      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
     }
 }
 
@@ -1226,7 +1167,7 @@ calibrate_big_send (void)
       big_send_ms = MAX (big_send_ms, (g_get_monotonic_time () - start) / 1000);
       g_assert_true (msg_transport_close (transport, NULL, &error));
       g_assert_no_error (error);
-      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
     }
 }
 
@@ -1266,7 +1207,7 @@ calibrate_buffers (void)
                                sizeof (struct linger)),
                    ==, 0);
   g_socket_close (socket, NULL);
-  g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
 }
 
 /* What a case of @stage allows on top of ε (see the comment at the top). */
@@ -1343,9 +1284,9 @@ assert_timing (const Case    *c,
                MsgTestServer *server)
 {
   Expect expect = case_expect (c);
-  gint64 slack = ms_scaled (SLACK_MS) + stage_allowance (c->stage);
-  gint64 unit = ms_scaled (UNIT_MS);
-  gint64 total = ms_scaled (TOTAL_MS);
+  gint64 slack = msg_test_ms_scaled (SLACK_MS) + stage_allowance (c->stage);
+  gint64 unit = msg_test_ms_scaled (UNIT_MS);
+  gint64 total = msg_test_ms_scaled (TOTAL_MS);
   gint64 from_call = (run->end - run->start) / 1000;
   gint64 fault_time = server != NULL && msg_test_server_get_mark_time (server) > 0
                           ? msg_test_server_get_mark_time (server)
@@ -1446,7 +1387,7 @@ test_matrix_case (gconstpointer data)
 
   configuration = make_configuration (c->proto, c->stage->profile, port, unit_ms, total_ms);
   if (ca_file != NULL)
-    set_field (configuration, "tlscafile", ca_file);
+    msg_test_config_set (configuration, "tlscafile", ca_file);
   transport = msg_transport_new_for_name (proto_names[c->proto], configuration, &error);
   g_assert_no_error (error);
   message = make_message (c->stage->kind == KIND_STREAM ? BIG_MESSAGE : 0);
@@ -1475,11 +1416,11 @@ test_matrix_case (gconstpointer data)
       if (is_cancel_mode (c->mode))
         {
           g_assert_true (run.trigger_seen);
-          assert_within ("cancel to end", (run.end - run.cancelled_at) / 1000, ms_scaled (SLACK_MS));
+          assert_within ("cancel to end", (run.end - run.cancelled_at) / 1000, msg_test_ms_scaled (SLACK_MS));
         }
       else
         assert_within ("fault to end", (run.end - msg_test_server_get_mark_time (server)) / 1000,
-                       ms_scaled (UNIT_MS + SLACK_MS));
+                       msg_test_ms_scaled (UNIT_MS + SLACK_MS));
     }
   else
     {
@@ -1497,8 +1438,8 @@ test_matrix_case (gconstpointer data)
         {
           /* Refused by the certificate, not ended by a clock; the server
            * marks the refusal when it reads the client's alert. */
-          g_assert_cmpint ((run.end - run.start) / 1000, <, ms_scaled (LONG_MS));
-          g_assert_true (msg_test_server_wait_mark (server, 1, (unsigned) ms_scaled (SLACK_MS)));
+          g_assert_cmpint ((run.end - run.start) / 1000, <, msg_test_ms_scaled (LONG_MS));
+          g_assert_true (msg_test_server_wait_mark (server, 1, (unsigned) msg_test_ms_scaled (SLACK_MS)));
         }
       else if (server != NULL && c->stage->kind != KIND_CONNECT)
         g_assert_true (msg_test_server_wait_mark (server, 1, 0));
@@ -1522,8 +1463,8 @@ test_matrix_case (gconstpointer data)
   /* The server saw the close by the time the call returned, and our
    * socket is gone. */
   if (server != NULL)
-    g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (SLACK_MS)));
-  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
+    g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (SLACK_MS)));
+  g_assert_cmpuint (msg_test_wait_sockets (base_sockets, msg_test_ms_scaled (SLACK_MS)), ==, base_sockets);
   if (server != NULL)
     assert_server_ok (server);
 
@@ -1531,20 +1472,20 @@ test_matrix_case (gconstpointer data)
    * the same server, or after a connect fault to a healthy one. */
   {
     g_autoptr (MsgConfiguration) next = msg_configuration_copy (configuration);
-    g_autofree char *unit = seconds_text (LONG_MS);
+    g_autofree char *unit = msg_test_seconds_text (LONG_MS);
     g_autofree char *field = g_strdup_printf ("%sconnectiontimeout", proto_names[c->proto]);
 
     /* The clocks of the fault are too short for a healthy dialogue on a
      * slow run (a TLS handshake under valgrind takes seconds). */
-    set_field (next, field, unit);
+    msg_test_config_set (next, field, unit);
     g_free (field);
     field = g_strdup_printf ("%soperationtimeout", proto_names[c->proto]);
-    set_field (next, field, "0");
+    msg_test_config_set (next, field, "0");
     if (ca_file != NULL)
       {
         /* The second connection shows the good certificate. */
         msg_test_server_set_tls (server, tls_certificate);
-        set_field (next, "tlscafile", tls_ca_file);
+        msg_test_config_set (next, "tlscafile", tls_ca_file);
       }
     if (healthy != NULL)
       {
@@ -1552,7 +1493,7 @@ test_matrix_case (gconstpointer data)
 
         g_free (field);
         field = g_strdup_printf ("%sserverport", proto_names[c->proto]);
-        set_field (next, field, healthy_port);
+        msg_test_config_set (next, field, healthy_port);
       }
     msg_transport_set_configuration (transport, next);
   }
@@ -1562,13 +1503,13 @@ test_matrix_case (gconstpointer data)
   if (healthy != NULL)
     {
       g_assert_cmpuint (msg_test_server_get_n_connections (healthy), ==, 1);
-      g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) ms_scaled (LONG_MS)));
+      g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) msg_test_ms_scaled (LONG_MS)));
       assert_server_ok (healthy);
     }
   else
     {
       g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 2);
-      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (1000)));
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (1000)));
       assert_server_ok (server);
     }
 
@@ -1580,7 +1521,7 @@ test_matrix_case (gconstpointer data)
   if (refuser != NULL)
     g_socket_close (refuser, NULL);
   g_clear_object (&refuser);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
 }
 
 /* Many at once: 32 async sends stalled together; half are cancelled, half
@@ -1632,7 +1573,7 @@ many_cancel_thread (gpointer data)
 
   mc->all_marked = TRUE;
   for (unsigned i = 0; i < N_MANY; i++)
-    mc->all_marked &= msg_test_server_wait_mark (mc->many[i].server, 1, (unsigned) ms_scaled (LONG_MS));
+    mc->all_marked &= msg_test_server_wait_mark (mc->many[i].server, 1, (unsigned) msg_test_ms_scaled (LONG_MS));
   mc->cancelled_at = g_get_monotonic_time ();
   for (unsigned i = 1; i < N_MANY; i += 2)
     g_cancellable_cancel (mc->many[i].cancellable);
@@ -1650,11 +1591,11 @@ test_many_at_once (gconstpointer data)
   unsigned         base_sockets;
   unsigned         pending = N_MANY;
   gint64           cancelled_at;
-  gint64           slack = ms_scaled (SLACK_MS);
+  gint64           slack = msg_test_ms_scaled (SLACK_MS);
   /* The callbacks run one after the other in this thread, and each is
    * timed when it runs: 5 ms each, on top of two ε for 64 threads (32
    * sends, 32 servers) on a loaded machine. */
-  gint64 allowance = 2 * slack + ms_scaled (5 * N_MANY);
+  gint64 allowance = 2 * slack + msg_test_ms_scaled (5 * N_MANY);
 
   g_test_summary ("32 async sends stalled at once all end within their bound (time-out or cancel), "
                   "close their sockets and leave every transport usable.");
@@ -1706,7 +1647,7 @@ test_many_at_once (gconstpointer data)
         {
           g_assert_error (many[i].error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
           assert_within ("fault to end", (many[i].end - msg_test_server_get_mark_time (many[i].server)) / 1000,
-                         ms_scaled (UNIT_MS) + allowance);
+                         msg_test_ms_scaled (UNIT_MS) + allowance);
         }
       else
         {
@@ -1715,7 +1656,7 @@ test_many_at_once (gconstpointer data)
         }
       g_assert_true (msg_test_server_wait_closed (many[i].server, (unsigned) allowance));
     }
-  g_assert_cmpuint (wait_sockets (base_sockets, allowance), ==, base_sockets);
+  g_assert_cmpuint (msg_test_wait_sockets (base_sockets, allowance), ==, base_sockets);
 
   for (unsigned i = 0; i < N_MANY; i++)
     {
@@ -1724,7 +1665,7 @@ test_many_at_once (gconstpointer data)
       assert_send_ok (many[i].transport, proto);
       g_assert_true (msg_transport_close (many[i].transport, NULL, &error));
       g_assert_no_error (error);
-      g_assert_true (msg_test_server_wait_closed (many[i].server, (unsigned) ms_scaled (1000)));
+      g_assert_true (msg_test_server_wait_closed (many[i].server, (unsigned) msg_test_ms_scaled (1000)));
       g_assert_cmpuint (msg_test_server_get_n_connections (many[i].server), ==, 2);
       assert_server_ok (many[i].server);
       g_clear_error (&many[i].error);
@@ -1734,7 +1675,7 @@ test_many_at_once (gconstpointer data)
       g_clear_pointer (&many[i].server, msg_test_server_free);
     }
   g_main_context_pop_thread_default (context);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
 }
 
 /* A server that offers only TLS 1.0 (RFC 8996: TLS 1.0 and 1.1 MUST NOT
@@ -1840,7 +1781,7 @@ test_tls10_only (gconstpointer data)
   g_spawn_async_with_pipes (NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
                             &child_in, &child_out, NULL, &error);
   g_assert_no_error (error);
-  port_line = read_child_line (child_out, ms_scaled (LONG_MS));
+  port_line = read_child_line (child_out, msg_test_ms_scaled (LONG_MS));
   g_assert_nonnull (port_line);
 
   base_fds = msg_test_count_fds ();
@@ -1860,14 +1801,14 @@ test_tls10_only (gconstpointer data)
 
   g_assert_false (run.ok);
   g_test_message ("error: %s", run.error->message);
-  g_assert_cmpint ((run.end - run.start) / 1000, <, ms_scaled (LONG_MS));
-  closed_line = read_child_line (child_out, ms_scaled (SLACK_MS + 1000));
+  g_assert_cmpint ((run.end - run.start) / 1000, <, msg_test_ms_scaled (LONG_MS));
+  closed_line = read_child_line (child_out, msg_test_ms_scaled (SLACK_MS + 1000));
   g_assert_nonnull (closed_line);
   /* The client refuses the session once the handshake says TLS 1.0
    * (RFC 8996): the server never hears EHLO. */
   g_assert_cmpstr (closed_line, ==, "closed refused");
   g_assert_true (run.error->domain == G_TLS_ERROR);
-  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
+  g_assert_cmpuint (msg_test_wait_sockets (base_sockets, msg_test_ms_scaled (SLACK_MS)), ==, base_sockets);
 
   /* The next send, to a healthy server, works. */
   healthy = msg_test_server_new (good);
@@ -1881,13 +1822,13 @@ test_tls10_only (gconstpointer data)
   assert_send_ok (transport, PROTO_SMTP);
   g_assert_true (msg_transport_close (transport, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) ms_scaled (LONG_MS)));
+  g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) msg_test_ms_scaled (LONG_MS)));
   assert_server_ok (healthy);
 
   run_clear (&run);
   g_clear_object (&transport);
   g_clear_pointer (&healthy, msg_test_server_free);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
   g_close (child_in, NULL);
   g_close (child_out, NULL);
   g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
@@ -1947,14 +1888,14 @@ test_cancel_after_final_reply (gconstpointer data)
       /* QUIT shows that the client has read the final reply. */
       append_step_input (script, step);
       if (g_str_equal (step->name, "quit"))
-        g_string_append_printf (script, "mark\nsleep %" G_GINT64_FORMAT "\n", ms_scaled (UNIT_MS));
+        g_string_append_printf (script, "mark\nsleep %" G_GINT64_FORMAT "\n", msg_test_ms_scaled (UNIT_MS));
       if (step->reply != NULL)
         append_send (script, step->reply, strlen (step->reply));
     }
   text = g_string_free (script, FALSE);
   server = msg_test_server_new (text);
   configuration = make_configuration (proto, PROFILE_PLAIN, msg_test_server_get_port (server), LONG_MS, 0);
-  set_field (configuration, proto == PROTO_SMTP ? "sendusing" : "postusing", "2");
+  msg_test_config_set (configuration, proto == PROTO_SMTP ? "sendusing" : "postusing", "2");
   msg_message_set_configuration (message, configuration);
   base_sockets = msg_test_count_sockets ();
 
@@ -1989,13 +1930,13 @@ test_cancel_after_final_reply (gconstpointer data)
   g_assert_no_error (os.error);
   g_assert_true (os.ok);
   /* At once, or after QUIT's answer at the latest. */
-  g_assert_cmpint ((run.end - run.cancelled_at) / 1000, <=, ms_scaled (UNIT_MS + SLACK_MS));
-  g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (SLACK_MS)));
-  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
+  g_assert_cmpint ((run.end - run.cancelled_at) / 1000, <=, msg_test_ms_scaled (UNIT_MS + SLACK_MS));
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (SLACK_MS)));
+  g_assert_cmpuint (msg_test_wait_sockets (base_sockets, msg_test_ms_scaled (SLACK_MS)), ==, base_sockets);
   run_clear (&run);
   g_clear_object (&message);
   g_clear_pointer (&server, msg_test_server_free);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
 }
 
 /* EMFILE (RLIMIT_NOFILE at the lowest free descriptor, in a subprocess):
@@ -2031,7 +1972,7 @@ test_emfile (gconstpointer data)
       assert_send_ok (transport, PROTO_SMTP);
       g_assert_true (msg_transport_close (transport, NULL, &error));
       g_assert_no_error (error);
-      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
       /* The caller's own objects (a main context has a descriptor)
        * exist before the limit. */
       run.transport = transport;
@@ -2068,14 +2009,14 @@ test_emfile (gconstpointer data)
       g_assert_false (run.ok);
       g_test_message ("error: %s", run.error->message);
       g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES);
-      g_assert_cmpint ((run.end - run.start) / 1000, <=, ms_scaled (SLACK_MS));
+      g_assert_cmpint ((run.end - run.start) / 1000, <=, msg_test_ms_scaled (SLACK_MS));
       g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 1);
-      g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+      g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
 
       assert_send_ok (transport, PROTO_SMTP);
       g_assert_true (msg_transport_close (transport, NULL, &error));
       g_assert_no_error (error);
-      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
       assert_server_ok (server);
       run_clear (&run);
       return;
@@ -2107,7 +2048,7 @@ make_pickup (const char *dir)
   g_autoptr (GError) error = NULL;
   MsgTransport *transport;
 
-  set_field (configuration, "smtpserverpickupdirectory", dir);
+  msg_test_config_set (configuration, "smtpserverpickupdirectory", dir);
   transport = msg_transport_new_for_name ("pickup", configuration, &error);
   g_assert_no_error (error);
   return transport;
@@ -2138,7 +2079,7 @@ static gpointer
 pickup_cancel_thread (gpointer data)
 {
   PickupCanceller *pc = data;
-  gint64           until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  gint64           until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
 
   while (!pc->seen && g_get_monotonic_time () < until)
     {
@@ -2228,10 +2169,10 @@ test_pickup_cancel (gconstpointer data)
 
   g_assert_true (pc.seen);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  assert_within ("cancel to end", (pa.end - pc.cancelled_at) / 1000, ms_scaled (SLACK_MS));
+  assert_within ("cancel to end", (pa.end - pc.cancelled_at) / 1000, msg_test_ms_scaled (SLACK_MS));
   names = list_dir (dir);
   g_assert_cmpuint (names->len, ==, 0);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
   g_clear_error (&error);
 
   {
@@ -2246,7 +2187,7 @@ test_pickup_cancel (gconstpointer data)
     g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
   }
   g_clear_object (&transport);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
   msg_test_remove_tree (dir);
   msg_test_remove_tree (big_dir);
 }
@@ -2360,7 +2301,7 @@ static gpointer
 pickup_remove_thread (gpointer data)
 {
   PickupRemover *pr = data;
-  gint64         until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  gint64         until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
 
   while (pr->removed_at == 0 && g_get_monotonic_time () < until)
     {
@@ -2427,9 +2368,9 @@ test_pickup_removed_mid_write (gconstpointer data)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, dir));
   /* A mebibyte's writing after the removal, at most. */
-  g_assert_cmpint ((pa.end - pr.removed_at) / 1000, <=, ms_scaled (UNIT_MS + SLACK_MS));
+  g_assert_cmpint ((pa.end - pr.removed_at) / 1000, <=, msg_test_ms_scaled (UNIT_MS + SLACK_MS));
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
   g_clear_error (&error);
 
   g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
@@ -2444,7 +2385,7 @@ test_pickup_removed_mid_write (gconstpointer data)
   g_assert_cmpuint (names->len, ==, 1);
   g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
   g_clear_object (&transport);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
   msg_test_remove_tree (dir);
   msg_test_remove_tree (big_dir);
 }
@@ -2491,7 +2432,7 @@ test_pickup_killed (void)
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) envp = g_get_environ ();
   const char *argv[] = { test_argv0, "-q", "-p", "/faults/pickup/write/killed/sync", "--GTestSubprocess", NULL };
-  gint64      until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  gint64      until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
   unsigned    base_fds = msg_test_count_fds ();
   GPid        pid;
   int         status;
@@ -2573,7 +2514,7 @@ test_pickup_killed (void)
   g_clear_pointer (&names, g_ptr_array_unref);
   names = list_dir (dir);
   g_assert_cmpuint (names->len, ==, 3);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
   msg_test_remove_tree (dir);
   msg_test_remove_tree (big_dir);
 }
@@ -2667,7 +2608,7 @@ warm_up (Proto proto)
         report = msg_transport_send_message (transport, message, NULL, NULL);
       msg_transport_close (transport, NULL, NULL);
       g_clear_object (&transport);
-      msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS));
+      msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS));
     }
 }
 
@@ -2695,7 +2636,7 @@ test_healthy (gconstpointer data)
   assert_send_ok (transport, proto);
   g_assert_true (msg_transport_close (transport, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
   assert_server_ok (server);
 }
 
@@ -2806,7 +2747,6 @@ main (int   argc,
   if (argc == 4 && g_str_equal (argv[1], "--tls10-server"))
     return tls10_server_main (argv[2], argv[3]);
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-  scale = msg_test_time_scale ();
   /* GLib makes it (and its descriptor) for the process's life on first
    * use, which may come in the middle of a case. */
   (void) g_main_context_default ();
@@ -2846,6 +2786,6 @@ main (int   argc,
   g_test_message ("time scale %g; here a TLS handshake takes up to %" G_GINT64_FORMAT " ms, "
                   "sending the big message %" G_GINT64_FORMAT " ms; the socket buffers hold %" G_GSIZE_FORMAT
                   " bytes",
-                  scale, handshake_ms, big_send_ms, buffered_bytes);
+                  msg_test_time_scale (), handshake_ms, big_send_ms, buffered_bytes);
   return g_test_run ();
 }
