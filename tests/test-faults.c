@@ -55,6 +55,7 @@
  */
 #include "config.h"
 
+#include "test-faults-utils.h"
 #include "test-utils.h"
 #include "msg-test-server.h"
 
@@ -424,18 +425,6 @@ fault_applies (const Stage *stage,
     }
 }
 
-/* Modes. */
-
-typedef enum
-{
-  MODE_SYNC,
-  MODE_ASYNC,
-  MODE_CANCEL_THREAD, /* sync call, cancelled from another thread */
-  MODE_CANCEL_LOOP,   /* async call, cancelled from its main loop */
-} Mode;
-
-static const char *const mode_names[] = { "sync", "async", "cancel-thread", "cancel-loop" };
-
 /* What a case expects. */
 
 typedef enum
@@ -456,19 +445,13 @@ typedef struct
   Proto        proto;
   const Stage *stage;
   const Fault *fault;
-  Mode         mode;
+  MsgTestMode  mode;
 } Case;
-
-static gboolean
-is_cancel_mode (Mode mode)
-{
-  return mode == MODE_CANCEL_THREAD || mode == MODE_CANCEL_LOOP;
-}
 
 static Expect
 case_expect (const Case *c)
 {
-  if (is_cancel_mode (c->mode))
+  if (msg_test_mode_is_cancel (c->mode))
     return EXPECT_CANCELLED;
   switch (c->fault->id)
     {
@@ -841,21 +824,10 @@ make_configuration (Proto   proto,
                     double  unit_ms,
                     double  total_ms)
 {
-  MsgConfiguration *configuration = msg_configuration_new ();
-  g_autofree char  *port_text = g_strdup_printf ("%u", port);
-  g_autofree char  *unit = msg_test_seconds_text (unit_ms);
-  g_autofree char  *total = total_ms > 0 ? msg_test_seconds_text (total_ms) : g_strdup ("0");
   const char       *p = proto_names[proto];
-  g_autofree char  *server = g_strdup_printf ("%sserver", p);
-  g_autofree char  *server_port = g_strdup_printf ("%sserverport", p);
-  g_autofree char  *connection_timeout = g_strdup_printf ("%sconnectiontimeout", p);
-  g_autofree char  *operation_timeout = g_strdup_printf ("%soperationtimeout", p);
+  MsgConfiguration *configuration = msg_test_fault_configuration_new (p, "127.0.0.1", port, unit_ms, total_ms);
   g_autofree char  *starttls = g_strdup_printf ("%sstarttls", p);
 
-  msg_test_config_set (configuration, server, "127.0.0.1");
-  msg_test_config_set (configuration, server_port, port_text);
-  msg_test_config_set (configuration, connection_timeout, unit);
-  msg_test_config_set (configuration, operation_timeout, total);
   msg_test_config_set (configuration, starttls, profile == PROFILE_STARTTLS ? "required" : "never");
   if (profile == PROFILE_IMPLICIT_TLS)
     {
@@ -893,210 +865,24 @@ make_configuration (Proto   proto,
 static MsgMessage *
 make_message (gsize body_size)
 {
-  MsgMessage *message = msg_message_new ();
+  g_autoptr (GString) body = NULL;
 
-  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", NULL));
-  g_assert_true (msg_message_set_to (message, "bob@example.test", NULL));
-  g_assert_true (msg_message_set_subject (message, "Fault matrix", NULL));
-  g_assert_true (msg_message_set_newsgroups (message, "test.faults", NULL));
   if (body_size == 0)
-    msg_message_set_text_body (message, "A small message.\n");
-  else
-    {
-      GString *body = g_string_sized_new (body_size + 80);
-
-      while (body->len < body_size)
-        g_string_append (body, "The quick brown fox jumps over the lazy dog, again and again.\n");
-      msg_message_set_text_body (message, body->str);
-      g_string_free (body, TRUE);
-    }
-  return message;
+    return msg_test_fault_message_new ("Fault matrix", "test.faults", NULL);
+  body = g_string_sized_new (body_size + 80);
+  while (body->len < body_size)
+    g_string_append (body, "The quick brown fox jumps over the lazy dog, again and again.\n");
+  return msg_test_fault_message_new ("Fault matrix", "test.faults", body->str);
 }
 
-/* Running one operation in a mode. */
-
-typedef enum
-{
-  OP_SEND,
-  OP_CLOSE,
-} OpKind;
-
-typedef struct
-{
-  /* In. */
-  MsgTransport  *transport;
-  MsgMessage    *message;
-  Proto          proto;
-  OpKind         kind;
-  Mode           mode;
-  MsgTestServer *server;  /* the cancel trigger: its first mark */
-  unsigned       sockets; /* or, without a server: a socket above this */
-  /* Out. */
-  GMainContext *context;
-  GCancellable *cancellable;
-  gboolean      ok;
-  GError       *error;
-  unsigned      n_callbacks;
-  gboolean      callback_in_context;
-  gint64        start;
-  gint64        end;
-  gint64        cancelled_at; /* atomic */
-  gboolean      trigger_seen;
-} Run;
-
-static gboolean
-wait_trigger (Run *run)
-{
-  gint64 until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
-
-  if (run->server != NULL)
-    return msg_test_server_wait_mark (run->server, 1, (unsigned) msg_test_ms_scaled (LONG_MS));
-  /* Connect stage: the client's socket exists, so connect() is under way. */
-  while (g_get_monotonic_time () < until)
-    {
-      if (msg_test_count_sockets () > run->sockets)
-        return TRUE;
-      g_usleep (1000);
-    }
-  return FALSE;
-}
-
-static void
-do_cancel (Run *run)
-{
-  run->cancelled_at = g_get_monotonic_time ();
-  g_cancellable_cancel (run->cancellable);
-}
-
-static gpointer
-cancel_thread (gpointer data)
-{
-  Run *run = data;
-
-  run->trigger_seen = wait_trigger (run);
-  do_cancel (run);
-  return NULL;
-}
-
-static gboolean
-cancel_in_loop (gpointer data)
-{
-  do_cancel (data);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-cancel_via_loop_thread (gpointer data)
-{
-  Run *run = data;
-
-  run->trigger_seen = wait_trigger (run);
-  g_main_context_invoke (run->context, cancel_in_loop, run);
-  return NULL;
-}
-
-static void
-operation_done (GObject      *source,
-                GAsyncResult *result,
-                gpointer      data)
-{
-  Run *run = data;
-
-  run->end = g_get_monotonic_time ();
-  run->n_callbacks++;
-  run->callback_in_context = g_main_context_is_owner (run->context) &&
-                             g_main_context_get_thread_default () == run->context;
-  if (run->kind == OP_CLOSE)
-    run->ok = msg_transport_close_finish (MSG_TRANSPORT (source), result, &run->error);
-  else
-    {
-      g_autoptr (MsgSendReport) report = NULL;
-
-      if (run->proto == PROTO_NNTP)
-        report = msg_transport_post_message_finish (MSG_TRANSPORT (source), result, &run->error);
-      else
-        report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &run->error);
-      run->ok = report != NULL;
-    }
-}
-
-static void
-run_operation (Run *run)
-{
-  GThread *thread = NULL;
-  gboolean async = run->mode == MODE_ASYNC || run->mode == MODE_CANCEL_LOOP;
-
-  run->cancellable = g_cancellable_new ();
-  run->context = g_main_context_new ();
-  g_main_context_push_thread_default (run->context);
-
-  if (run->mode == MODE_CANCEL_THREAD)
-    thread = g_thread_new ("canceller", cancel_thread, run);
-  else if (run->mode == MODE_CANCEL_LOOP)
-    thread = g_thread_new ("canceller", cancel_via_loop_thread, run);
-
-  run->start = g_get_monotonic_time ();
-  if (async)
-    {
-      if (run->kind == OP_CLOSE)
-        msg_transport_close_async (run->transport, run->cancellable, operation_done, run);
-      else if (run->proto == PROTO_NNTP)
-        msg_transport_post_message_async (run->transport, run->message, run->cancellable, operation_done, run);
-      else
-        msg_transport_send_message_async (run->transport, run->message, run->cancellable, operation_done, run);
-      while (run->n_callbacks == 0)
-        g_main_context_iteration (run->context, TRUE);
-      /* Exactly once: nothing else is pending for this call. */
-      while (g_main_context_iteration (run->context, FALSE))
-        ;
-      g_assert_cmpuint (run->n_callbacks, ==, 1);
-      g_assert_true (run->callback_in_context);
-    }
-  else
-    {
-      if (run->kind == OP_CLOSE)
-        run->ok = msg_transport_close (run->transport, run->cancellable, &run->error);
-      else
-        {
-          g_autoptr (MsgSendReport) report = NULL;
-
-          if (run->proto == PROTO_NNTP)
-            report = msg_transport_post_message (run->transport, run->message, run->cancellable, &run->error);
-          else
-            report = msg_transport_send_message (run->transport, run->message, run->cancellable, &run->error);
-          run->ok = report != NULL;
-        }
-      run->end = g_get_monotonic_time ();
-    }
-
-  if (thread != NULL)
-    g_thread_join (thread);
-  g_main_context_pop_thread_default (run->context);
-}
-
-static void
-run_clear (Run *run)
-{
-  g_clear_error (&run->error);
-  g_clear_object (&run->cancellable);
-  g_clear_pointer (&run->context, g_main_context_unref);
-}
-
-/* A healthy send (or close) on @transport, synchronously. */
+/* A healthy send (or post) on @transport, synchronously. */
 static void
 assert_send_ok (MsgTransport *transport,
                 Proto         proto)
 {
   g_autoptr (MsgMessage) message = make_message (0);
-  g_autoptr (MsgSendReport) report = NULL;
-  g_autoptr (GError) error = NULL;
 
-  if (proto == PROTO_NNTP)
-    report = msg_transport_post_message (transport, message, NULL, &error);
-  else
-    report = msg_transport_send_message (transport, message, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (report);
+  msg_test_fault_assert_sent (transport, message, proto == PROTO_NNTP);
 }
 
 static void
@@ -1226,8 +1012,8 @@ stage_allowance (const Stage *stage)
 }
 
 static void
-assert_error (const Case *c,
-              const Run  *run)
+assert_error (const Case       *c,
+              const MsgTestRun *run)
 {
   Expect        expect = case_expect (c);
   const GError *error = run->error;
@@ -1279,9 +1065,9 @@ assert_error (const Case *c,
 
 /* Elapsed-time assertions: every bound is "limit + ε". */
 static void
-assert_timing (const Case    *c,
-               const Run     *run,
-               MsgTestServer *server)
+assert_timing (const Case       *c,
+               const MsgTestRun *run,
+               MsgTestServer    *server)
 {
   Expect expect = case_expect (c);
   gint64 slack = msg_test_ms_scaled (SLACK_MS) + stage_allowance (c->stage);
@@ -1337,11 +1123,11 @@ test_matrix_case (gconstpointer data)
   unsigned         base_sockets;
   guint16          port;
   const char      *ca_file = NULL;
-  Run              run = { 0 };
+  MsgTestRun       run = { 0 };
 
   /* The clock under test is short; the others cannot be what fires.
    * QUIT has no total deadline of its own: the unit clock ends a drip. */
-  if (is_cancel_mode (c->mode) || fault_is_certificate (c->fault))
+  if (msg_test_mode_is_cancel (c->mode) || fault_is_certificate (c->fault))
     unit_ms = LONG_MS;
   else if (expect == EXPECT_TIMED_OUT_TOTAL && !c->stage->in_close)
     {
@@ -1399,12 +1185,12 @@ test_matrix_case (gconstpointer data)
   base_sockets = msg_test_count_sockets () - (c->stage->in_close ? 2 : 0);
   run.transport = transport;
   run.message = message;
-  run.proto = c->proto;
-  run.kind = c->stage->in_close ? OP_CLOSE : OP_SEND;
+  run.op = c->stage->in_close ? MSG_TEST_OP_CLOSE : c->proto == PROTO_NNTP ? MSG_TEST_OP_POST
+                                                                           : MSG_TEST_OP_SEND;
   run.mode = c->mode;
   run.server = c->stage->kind == KIND_CONNECT ? NULL : server;
   run.sockets = msg_test_count_sockets ();
-  run_operation (&run);
+  msg_test_run_call (&run);
 
   /* The right error, in time. */
   if (c->stage->in_close)
@@ -1413,7 +1199,7 @@ test_matrix_case (gconstpointer data)
        * returns in time and closes regardless. */
       if (!run.ok)
         g_test_message ("close: %s", run.error->message);
-      if (is_cancel_mode (c->mode))
+      if (msg_test_mode_is_cancel (c->mode))
         {
           g_assert_true (run.trigger_seen);
           assert_within ("cancel to end", (run.end - run.cancelled_at) / 1000, msg_test_ms_scaled (SLACK_MS));
@@ -1426,13 +1212,13 @@ test_matrix_case (gconstpointer data)
     {
       assert_error (c, &run);
       /* The message names the server (a cancel's may not). */
-      if (!is_cancel_mode (c->mode))
+      if (!msg_test_mode_is_cancel (c->mode))
         {
           g_autofree char *where = g_strdup_printf ("127.0.0.1:%u", port);
 
           g_assert_nonnull (strstr (run.error->message, where));
         }
-      if (is_cancel_mode (c->mode))
+      if (msg_test_mode_is_cancel (c->mode))
         g_assert_true (run.trigger_seen);
       else if (fault_is_certificate (c->fault))
         {
@@ -1446,7 +1232,7 @@ test_matrix_case (gconstpointer data)
       assert_timing (c, &run, c->stage->kind == KIND_CONNECT ? NULL : server);
     }
   /* The library never resets the caller's cancellable. */
-  if (is_cancel_mode (c->mode))
+  if (msg_test_mode_is_cancel (c->mode))
     g_assert_true (g_cancellable_is_cancelled (run.cancellable));
 
   /* Nothing the caller did not mean: no message data unless the server
@@ -1514,7 +1300,7 @@ test_matrix_case (gconstpointer data)
     }
 
   /* Nothing leaks: every descriptor is back once the objects are gone. */
-  run_clear (&run);
+  msg_test_run_clear (&run);
   g_clear_object (&transport);
   g_clear_pointer (&server, msg_test_server_free);
   g_clear_pointer (&healthy, msg_test_server_free);
@@ -1748,7 +1534,7 @@ read_child_line (int    fd,
 static void
 test_tls10_only (gconstpointer data)
 {
-  Mode             mode = GPOINTER_TO_INT (data);
+  MsgTestMode      mode = GPOINTER_TO_INT (data);
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autofree char *cert_path = g_build_filename (dir, "server.pem", NULL);
   g_autofree char *key_path = g_build_filename (dir, "server.key", NULL);
@@ -1766,7 +1552,7 @@ test_tls10_only (gconstpointer data)
   const char *argv[] = { test_argv0, "--tls10-server", cert_path, key_path, NULL };
   unsigned    base_fds;
   unsigned    base_sockets;
-  Run         run = { 0 };
+  MsgTestRun  run = { 0 };
   GPid        pid;
   int         child_in;
   int         child_out;
@@ -1794,10 +1580,9 @@ test_tls10_only (gconstpointer data)
   g_assert_no_error (error);
   run.transport = transport;
   run.message = message;
-  run.proto = PROTO_SMTP;
-  run.kind = OP_SEND;
+  run.op = MSG_TEST_OP_SEND;
   run.mode = mode;
-  run_operation (&run);
+  msg_test_run_call (&run);
 
   g_assert_false (run.ok);
   g_test_message ("error: %s", run.error->message);
@@ -1825,7 +1610,7 @@ test_tls10_only (gconstpointer data)
   g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) msg_test_ms_scaled (LONG_MS)));
   assert_server_ok (healthy);
 
-  run_clear (&run);
+  msg_test_run_clear (&run);
   g_clear_object (&transport);
   g_clear_pointer (&healthy, msg_test_server_free);
   g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
@@ -1841,44 +1626,19 @@ test_tls10_only (gconstpointer data)
  * nothing: the message was accepted, the one-shot call succeeds
  * (docs/design.md, decision 2), and returns at once. */
 
-typedef struct
-{
-  GError  *error;
-  gboolean ok;
-  gboolean done;
-} OneShot;
-
-static void
-one_shot_done (GObject      *source,
-               GAsyncResult *result,
-               gpointer      data)
-{
-  OneShot *os = data;
-  g_autoptr (MsgSendReport) report = NULL;
-
-  if (g_async_result_is_tagged (result, msg_message_post_async))
-    report = msg_message_post_finish (MSG_MESSAGE (source), result, &os->error);
-  else
-    report = msg_message_send_finish (MSG_MESSAGE (source), result, &os->error);
-  os->ok = report != NULL;
-  os->done = TRUE;
-}
-
 static void
 test_cancel_after_final_reply (gconstpointer data)
 {
   Proto            proto = GPOINTER_TO_INT (data) / 4;
-  Mode             mode = GPOINTER_TO_INT (data) % 4;
+  MsgTestMode      mode = GPOINTER_TO_INT (data) % 4;
   GString         *script = g_string_new (NULL);
   g_autofree char *text = NULL;
   g_autoptr (MsgTestServer) server = NULL;
   g_autoptr (MsgConfiguration) configuration = NULL;
   g_autoptr (MsgMessage) message = make_message (0);
-  unsigned base_fds = msg_test_count_fds ();
-  unsigned base_sockets;
-  Run      run = { 0 };
-  OneShot  os = { 0 };
-  GThread *thread;
+  unsigned   base_fds = msg_test_count_fds ();
+  unsigned   base_sockets;
+  MsgTestRun run = { 0 };
 
   g_test_summary ("A cancel after the final reply and before QUIT leaves msg_message_send/post successful.");
   /* The healthy dialogue, with a mark after the final reply and a QUIT
@@ -1899,41 +1659,20 @@ test_cancel_after_final_reply (gconstpointer data)
   msg_message_set_configuration (message, configuration);
   base_sockets = msg_test_count_sockets ();
 
+  run.message = message;
+  run.op = proto == PROTO_NNTP ? MSG_TEST_OP_MESSAGE_POST : MSG_TEST_OP_MESSAGE_SEND;
   run.server = server;
   run.mode = mode;
-  run.cancellable = g_cancellable_new ();
-  run.context = g_main_context_new ();
-  g_main_context_push_thread_default (run.context);
-  thread = g_thread_new ("canceller", mode == MODE_CANCEL_LOOP ? cancel_via_loop_thread : cancel_thread, &run);
-  if (mode == MODE_CANCEL_LOOP)
-    {
-      if (proto == PROTO_NNTP)
-        msg_message_post_async (message, run.cancellable, one_shot_done, &os);
-      else
-        msg_message_send_async (message, run.cancellable, one_shot_done, &os);
-      while (!os.done)
-        g_main_context_iteration (run.context, TRUE);
-    }
-  else
-    {
-      g_autoptr (MsgSendReport) report = proto == PROTO_NNTP
-                                             ? msg_message_post (message, run.cancellable, &os.error)
-                                             : msg_message_send (message, run.cancellable, &os.error);
-
-      os.ok = report != NULL;
-    }
-  run.end = g_get_monotonic_time ();
-  g_thread_join (thread);
-  g_main_context_pop_thread_default (run.context);
+  msg_test_run_call (&run);
 
   g_assert_true (run.trigger_seen);
-  g_assert_no_error (os.error);
-  g_assert_true (os.ok);
+  g_assert_no_error (run.error);
+  g_assert_true (run.ok);
   /* At once, or after QUIT's answer at the latest. */
   g_assert_cmpint ((run.end - run.cancelled_at) / 1000, <=, msg_test_ms_scaled (UNIT_MS + SLACK_MS));
   g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (SLACK_MS)));
   g_assert_cmpuint (msg_test_wait_sockets (base_sockets, msg_test_ms_scaled (SLACK_MS)), ==, base_sockets);
-  run_clear (&run);
+  msg_test_run_clear (&run);
   g_clear_object (&message);
   g_clear_pointer (&server, msg_test_server_free);
   g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
@@ -1948,8 +1687,8 @@ test_cancel_after_final_reply (gconstpointer data)
 static void
 test_emfile (gconstpointer data)
 {
-  Mode     mode = GPOINTER_TO_INT (data) / 2 == 0 ? MODE_SYNC : MODE_ASYNC;
-  unsigned headroom = GPOINTER_TO_UINT (data) % 2;
+  MsgTestMode mode = GPOINTER_TO_INT (data) / 2 == 0 ? MSG_TEST_MODE_SYNC : MSG_TEST_MODE_ASYNC;
+  unsigned    headroom = GPOINTER_TO_UINT (data) % 2;
 
   g_test_summary ("A send that cannot make its descriptors (EMFILE) fails at once with a clear error, "
                   "leaks nothing, and the next send works.");
@@ -1965,7 +1704,7 @@ test_emfile (gconstpointer data)
       struct rlimit limit;
       struct rlimit saved;
       unsigned      base_fds;
-      Run           run = { 0 };
+      MsgTestRun    run = { 0 };
       int           lowest;
 
       /* Everything that lives for the process is made first. */
@@ -1977,8 +1716,7 @@ test_emfile (gconstpointer data)
        * exist before the limit. */
       run.transport = transport;
       run.message = message;
-      run.proto = PROTO_SMTP;
-      run.kind = OP_SEND;
+      run.op = MSG_TEST_OP_SEND;
       run.context = g_main_context_new ();
       g_main_context_push_thread_default (run.context);
       base_fds = msg_test_count_fds ();
@@ -1990,9 +1728,9 @@ test_emfile (gconstpointer data)
       limit.rlim_cur = (rlim_t) lowest + headroom;
       g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &limit), ==, 0);
       run.start = g_get_monotonic_time ();
-      if (mode == MODE_ASYNC)
+      if (mode == MSG_TEST_MODE_ASYNC)
         {
-          msg_transport_send_message_async (transport, message, NULL, operation_done, &run);
+          msg_transport_send_message_async (transport, message, NULL, msg_test_run_done_cb, &run);
           while (run.n_callbacks == 0)
             g_main_context_iteration (run.context, TRUE);
         }
@@ -2018,7 +1756,7 @@ test_emfile (gconstpointer data)
       g_assert_no_error (error);
       g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
       assert_server_ok (server);
-      run_clear (&run);
+      msg_test_run_clear (&run);
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
@@ -2122,7 +1860,7 @@ pickup_done (GObject      *source,
 static void
 test_pickup_cancel (gconstpointer data)
 {
-  Mode             mode = GPOINTER_TO_INT (data);
+  MsgTestMode      mode = GPOINTER_TO_INT (data);
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autofree char *big_dir = msg_test_make_temp_dir ();
   g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
@@ -2149,10 +1887,10 @@ test_pickup_cancel (gconstpointer data)
   g_assert_no_error (error);
 
   g_main_context_push_thread_default (context);
-  if (mode == MODE_CANCEL_LOOP)
+  if (mode == MSG_TEST_MODE_CANCEL_LOOP)
     pc.context = context;
   thread = g_thread_new ("canceller", pickup_cancel_thread, &pc);
-  if (mode == MODE_CANCEL_LOOP)
+  if (mode == MSG_TEST_MODE_CANCEL_LOOP)
     {
       msg_transport_send_message_async (transport, message, cancellable, pickup_done, &pa);
       while (!pa.done)
@@ -2322,7 +2060,7 @@ pickup_remove_thread (gpointer data)
 static void
 test_pickup_removed_mid_write (gconstpointer data)
 {
-  Mode             mode = GPOINTER_TO_INT (data);
+  MsgTestMode      mode = GPOINTER_TO_INT (data);
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autofree char *big_dir = msg_test_make_temp_dir ();
   g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
@@ -2348,7 +2086,7 @@ test_pickup_removed_mid_write (gconstpointer data)
 
   g_main_context_push_thread_default (context);
   thread = g_thread_new ("remover", pickup_remove_thread, &pr);
-  if (mode == MODE_ASYNC)
+  if (mode == MSG_TEST_MODE_ASYNC)
     {
       msg_transport_send_message_async (transport, message, NULL, pickup_done, &pa);
       while (!pa.done)
@@ -2661,12 +2399,12 @@ add_matrix (Proto proto)
       {
         if (!fault_applies (stage, &faults[f]))
           continue;
-        for (Mode mode = MODE_SYNC; mode <= MODE_CANCEL_LOOP; mode++)
+        for (MsgTestMode mode = MSG_TEST_MODE_SYNC; mode <= MSG_TEST_MODE_CANCEL_LOOP; mode++)
           {
             Case            *c;
             g_autofree char *path = NULL;
 
-            if (is_cancel_mode (mode) && !faults[f].stalls)
+            if (msg_test_mode_is_cancel (mode) && !faults[f].stalls)
               continue;
             c = g_new0 (Case, 1);
             c->proto = proto;
@@ -2674,23 +2412,23 @@ add_matrix (Proto proto)
             c->fault = &faults[f];
             c->mode = mode;
             path = g_strdup_printf ("/faults/%s/%s/%s/%s", proto_names[proto], stage->name,
-                                    faults[f].name, mode_names[mode]);
+                                    faults[f].name, msg_test_mode_names[mode]);
             g_test_add_data_func_full (path, c, test_matrix_case, g_free);
           }
       }
   g_test_add_data_func (proto == PROTO_SMTP ? "/faults/smtp/many-at-once" : "/faults/nntp/many-at-once",
                         GINT_TO_POINTER (proto), test_many_at_once);
   if (proto == PROTO_SMTP)
-    for (Mode mode = MODE_SYNC; mode <= MODE_ASYNC; mode++)
+    for (MsgTestMode mode = MSG_TEST_MODE_SYNC; mode <= MSG_TEST_MODE_ASYNC; mode++)
       {
-        g_autofree char *path = g_strdup_printf ("/faults/smtp/implicit-tls/tls1.0-only/%s", mode_names[mode]);
+        g_autofree char *path = g_strdup_printf ("/faults/smtp/implicit-tls/tls1.0-only/%s", msg_test_mode_names[mode]);
 
         g_test_add_data_func (path, GINT_TO_POINTER (mode), test_tls10_only);
       }
-  for (Mode mode = MODE_CANCEL_THREAD; mode <= MODE_CANCEL_LOOP; mode++)
+  for (MsgTestMode mode = MSG_TEST_MODE_CANCEL_THREAD; mode <= MSG_TEST_MODE_CANCEL_LOOP; mode++)
     {
       g_autofree char *path = g_strdup_printf ("/faults/%s/one-shot/after-final-reply/%s", proto_names[proto],
-                                               mode_names[mode]);
+                                               msg_test_mode_names[mode]);
 
       g_test_add_data_func (path, GINT_TO_POINTER (proto * 4 + mode), test_cancel_after_final_reply);
     }
@@ -2719,7 +2457,7 @@ print_table (void)
           g_print ("| %s |", stage->name);
           for (gsize f = 0; f < G_N_ELEMENTS (faults); f++)
             {
-              Case c = { proto, stage, &faults[f], MODE_SYNC };
+              Case c = { proto, stage, &faults[f], MSG_TEST_MODE_SYNC };
 
               if (!fault_applies (stage, &faults[f]))
                 g_print (" |");
@@ -2754,16 +2492,16 @@ main (int   argc,
   /* A write to a socket the server reset must fail, not kill us. */
   signal (SIGPIPE, SIG_IGN);
 
-  g_test_add_data_func ("/faults/pickup/write/cancel/cancel-thread", GINT_TO_POINTER (MODE_CANCEL_THREAD),
+  g_test_add_data_func ("/faults/pickup/write/cancel/cancel-thread", GINT_TO_POINTER (MSG_TEST_MODE_CANCEL_THREAD),
                         test_pickup_cancel);
-  g_test_add_data_func ("/faults/pickup/write/cancel/cancel-loop", GINT_TO_POINTER (MODE_CANCEL_LOOP),
+  g_test_add_data_func ("/faults/pickup/write/cancel/cancel-loop", GINT_TO_POINTER (MSG_TEST_MODE_CANCEL_LOOP),
                         test_pickup_cancel);
   g_test_add_func ("/faults/pickup/write/disk-full/sync", test_pickup_disk_full);
   g_test_add_func ("/faults/pickup/directory/removed/sync", test_pickup_directory_removed);
   g_test_add_func ("/faults/pickup/write/killed/sync", test_pickup_killed);
-  g_test_add_data_func ("/faults/pickup/directory/removed-mid-write/sync", GINT_TO_POINTER (MODE_SYNC),
+  g_test_add_data_func ("/faults/pickup/directory/removed-mid-write/sync", GINT_TO_POINTER (MSG_TEST_MODE_SYNC),
                         test_pickup_removed_mid_write);
-  g_test_add_data_func ("/faults/pickup/directory/removed-mid-write/async", GINT_TO_POINTER (MODE_ASYNC),
+  g_test_add_data_func ("/faults/pickup/directory/removed-mid-write/async", GINT_TO_POINTER (MSG_TEST_MODE_ASYNC),
                         test_pickup_removed_mid_write);
   g_test_add_func ("/faults/pickup/write/umask-000/sync", test_pickup_umask);
 
