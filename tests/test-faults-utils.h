@@ -14,6 +14,23 @@ G_BEGIN_DECLS
  * trigger: a limit that must not be what ends a case. */
 #define MSG_TEST_TRIGGER_MS 8000
 
+/* A scripted SMTP server's healthy dialogue: one message, then QUIT. */
+#define MSG_TEST_SMTP_HEALTHY_SCRIPT           \
+  "line 220 test.invalid ESMTP ready\n"        \
+  "expect EHLO \n"                             \
+  "line 250-test.invalid greets you\n"         \
+  "line 250 8BITMIME\n"                        \
+  "expect MAIL FROM:\n"                        \
+  "line 250 2.1.0 Sender ok\n"                 \
+  "expect RCPT TO:\n"                          \
+  "line 250 2.1.5 Recipient ok\n"              \
+  "expect DATA\n"                              \
+  "line 354 End data with <CR><LF>.<CR><LF>\n" \
+  "data\n"                                     \
+  "line 250 2.0.0 Ok: queued as 4711\n"        \
+  "expect QUIT\n"                              \
+  "line 221 2.0.0 Bye\n"
+
 /* A message from alice@example.test to bob@example.test with @subject,
  * @newsgroups (nullable: none) and @body (nullable: one short line). */
 MsgMessage *msg_test_fault_message_new (const char *subject,
@@ -67,7 +84,9 @@ typedef enum
   MSG_TEST_OP_MESSAGE_POST, /* msg_message_post() */
 } MsgTestOp;
 
-typedef struct
+typedef struct _MsgTestRun MsgTestRun;
+
+struct _MsgTestRun
 {
   /* In. */
   MsgTransport  *transport; /* for the transport's calls */
@@ -76,6 +95,11 @@ typedef struct
   MsgTestMode    mode;
   MsgTestServer *server;  /* the cancel trigger: its first mark */
   unsigned       sockets; /* or, without a server: a socket above this */
+  /* (nullable) or this, in the canceller's thread: returns once the
+   * trigger is seen, or FALSE when it gave up waiting. */
+  gboolean (*wait_trigger) (MsgTestRun *run);
+  gpointer data;     /* for @wait_trigger */
+  gulong   delay_us; /* from the trigger to the cancel */
   /* Out. */
   GMainContext *context;
   GCancellable *cancellable;
@@ -87,12 +111,12 @@ typedef struct
   gint64        end;
   gint64        cancelled_at;
   gboolean      trigger_seen;
-} MsgTestRun;
+};
 
 /* Makes @run's call in its mode, on a main context of its own: a cancel
- * mode cancels from a thread once the trigger is seen (from that thread,
- * or through the call's main context). An asynchronous call must call
- * back exactly once, in that context. */
+ * mode cancels from a thread once the trigger is seen and @delay_us has
+ * passed (from that thread, or through the call's main context). An
+ * asynchronous call must call back exactly once, in that context. */
 void msg_test_run_call (MsgTestRun *run);
 
 /* The GAsyncReadyCallback of @run's asynchronous call (data: the run),
