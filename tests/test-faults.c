@@ -885,6 +885,20 @@ assert_send_ok (MsgTransport *transport,
   msg_test_fault_assert_sent (transport, message, proto == PROTO_NNTP);
 }
 
+/* A healthy send, then the close: @server sees it. */
+static void
+assert_send_and_close (MsgTransport  *transport,
+                       Proto          proto,
+                       MsgTestServer *server)
+{
+  g_autoptr (GError) error = NULL;
+
+  assert_send_ok (transport, proto);
+  g_assert_true (msg_transport_close (transport, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
+}
+
 static void
 assert_server_ok (MsgTestServer *server)
 {
@@ -1174,8 +1188,7 @@ test_matrix_case (gconstpointer data)
   configuration = make_configuration (c->proto, c->stage->profile, port, unit_ms, total_ms);
   if (ca_file != NULL)
     msg_test_config_set (configuration, "tlscafile", ca_file);
-  transport = msg_transport_new_for_name (proto_names[c->proto], configuration, &error);
-  g_assert_no_error (error);
+  transport = msg_test_fault_transport_new (proto_names[c->proto], configuration);
   message = make_message (c->stage->kind == KIND_STREAM ? BIG_MESSAGE : 0);
 
   if (c->stage->in_close)
@@ -1397,8 +1410,7 @@ test_many_at_once (gconstpointer data)
       /* Even: time out (Ti); odd: cancelled (Ti long). */
       configuration = make_configuration (proto, PROFILE_PLAIN, msg_test_server_get_port (many[i].server),
                                           i % 2 == 0 ? UNIT_MS : LONG_MS, 0);
-      many[i].transport = msg_transport_new_for_name (proto_names[proto], configuration, &error);
-      g_assert_no_error (error);
+      many[i].transport = msg_test_fault_transport_new (proto_names[proto], configuration);
       many[i].message = make_message (0);
       many[i].cancellable = g_cancellable_new ();
       many[i].pending = &pending;
@@ -1576,8 +1588,7 @@ test_tls10_only (gconstpointer data)
    * valgrind. */
   configuration = make_configuration (PROTO_SMTP, PROFILE_IMPLICIT_TLS,
                                       (guint16) g_ascii_strtoull (port_line, NULL, 10), LONG_MS, 0);
-  transport = msg_transport_new_for_name ("smtp", configuration, &error);
-  g_assert_no_error (error);
+  transport = msg_test_fault_transport_new ("smtp", configuration);
   run.transport = transport;
   run.message = message;
   run.op = MSG_TEST_OP_SEND;
@@ -1604,10 +1615,7 @@ test_tls10_only (gconstpointer data)
 
     msg_transport_set_configuration (transport, next);
   }
-  assert_send_ok (transport, PROTO_SMTP);
-  g_assert_true (msg_transport_close (transport, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) msg_test_ms_scaled (LONG_MS)));
+  assert_send_and_close (transport, PROTO_SMTP, healthy);
   assert_server_ok (healthy);
 
   msg_test_run_clear (&run);
@@ -1700,7 +1708,6 @@ test_emfile (gconstpointer data)
           make_configuration (PROTO_SMTP, PROFILE_PLAIN, msg_test_server_get_port (server), LONG_MS, 0);
       g_autoptr (MsgTransport) transport = msg_transport_new_for_name ("smtp", configuration, NULL);
       g_autoptr (MsgMessage) message = make_message (0);
-      g_autoptr (GError) error = NULL;
       struct rlimit limit;
       struct rlimit saved;
       unsigned      base_fds;
@@ -1708,10 +1715,7 @@ test_emfile (gconstpointer data)
       int           lowest;
 
       /* Everything that lives for the process is made first. */
-      assert_send_ok (transport, PROTO_SMTP);
-      g_assert_true (msg_transport_close (transport, NULL, &error));
-      g_assert_no_error (error);
-      g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
+      assert_send_and_close (transport, PROTO_SMTP, server);
       /* The caller's own objects (a main context has a descriptor)
        * exist before the limit. */
       run.transport = transport;
@@ -1751,10 +1755,7 @@ test_emfile (gconstpointer data)
       g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 1);
       g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
 
-      assert_send_ok (transport, PROTO_SMTP);
-      g_assert_true (msg_transport_close (transport, NULL, &error));
-      g_assert_no_error (error);
-      g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
+      assert_send_and_close (transport, PROTO_SMTP, server);
       assert_server_ok (server);
       msg_test_run_clear (&run);
       return;
@@ -1783,78 +1784,78 @@ static MsgTransport *
 make_pickup (const char *dir)
 {
   g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
-  g_autoptr (GError) error = NULL;
-  MsgTransport *transport;
 
   msg_test_config_set (configuration, "smtpserverpickupdirectory", dir);
-  transport = msg_transport_new_for_name ("pickup", configuration, &error);
+  return msg_test_fault_transport_new ("pickup", configuration);
+}
+
+/* A sparse 1 GiB file in @dir: far longer to write than any cancel.
+ * Returns its path. */
+static char *
+make_big_file (const char *dir)
+{
+  char *path = g_build_filename (dir, "big.bin", NULL);
+  int   fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
+  g_close (fd, NULL);
+  return path;
+}
+
+/* A message with make_big_file() in @dir attached. */
+static MsgMessage *
+make_big_message (const char *dir)
+{
+  g_autofree char *big = make_big_file (dir);
+  g_autoptr (GError) error = NULL;
+  MsgMessage *message = make_message (0);
+
+  g_assert_nonnull (msg_message_add_attachment (message, big, &error));
   g_assert_no_error (error);
-  return transport;
+  return message;
 }
 
-typedef struct
-{
-  const char   *dir;
-  GCancellable *cancellable;
-  GMainContext *context; /* (nullable): cancel from this main loop */
-  gint64        cancelled_at;
-  gboolean      seen;
-} PickupCanceller;
-
+/* Whether @dir holds a temporary file (a write is under way). */
 static gboolean
-pickup_cancel_cb (gpointer data)
+has_temporary (const char *dir)
 {
-  PickupCanceller *pc = data;
+  g_autoptr (GPtrArray) names = list_dir (dir);
 
-  pc->cancelled_at = g_get_monotonic_time ();
-  g_cancellable_cancel (pc->cancellable);
-  return G_SOURCE_REMOVE;
+  for (guint i = 0; i < names->len; i++)
+    if (g_str_has_suffix (names->pdata[i], ".tmp"))
+      return TRUE;
+  return FALSE;
 }
 
-/* Waits until the temporary file exists (the write is under way), then
- * cancels. */
-static gpointer
-pickup_cancel_thread (gpointer data)
+/* The cancel trigger of a pickup case: a temporary file in @run->data. */
+static gboolean
+pickup_writing (MsgTestRun *run)
 {
-  PickupCanceller *pc = data;
-  gint64           until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
+  gint64 until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
 
-  while (!pc->seen && g_get_monotonic_time () < until)
+  while (g_get_monotonic_time () < until)
     {
-      g_autoptr (GPtrArray) names = list_dir (pc->dir);
-
-      for (guint i = 0; i < names->len; i++)
-        if (g_str_has_suffix (names->pdata[i], ".tmp"))
-          pc->seen = TRUE;
-      if (!pc->seen)
-        g_usleep (1000);
+      if (has_temporary (run->data))
+        return TRUE;
+      g_usleep (1000);
     }
-  if (pc->context != NULL)
-    g_main_context_invoke (pc->context, pickup_cancel_cb, pc);
-  else
-    pickup_cancel_cb (pc);
-  return NULL;
+  return FALSE;
 }
 
-typedef struct
-{
-  GError  *error;
-  gboolean done;
-  gint64   end;
-} PickupAsync;
-
+/* The pickup transport writes the next message, and @dir holds that one
+ * file. */
 static void
-pickup_done (GObject      *source,
-             GAsyncResult *result,
-             gpointer      data)
+assert_pickup_writes (MsgTransport *transport,
+                      const char   *dir)
 {
-  PickupAsync *pa = data;
-  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (MsgMessage) next = make_message (0);
+  g_autoptr (GPtrArray) names = NULL;
 
-  report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &pa->error);
-  g_assert_null (report);
-  pa->end = g_get_monotonic_time ();
-  pa->done = TRUE;
+  msg_test_fault_assert_sent (transport, next, FALSE);
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 1);
+  g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
 }
 
 static void
@@ -1863,67 +1864,33 @@ test_pickup_cancel (gconstpointer data)
   MsgTestMode      mode = GPOINTER_TO_INT (data);
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autofree char *big_dir = msg_test_make_temp_dir ();
-  g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
   g_autoptr (MsgTransport) transport = make_pickup (dir);
-  g_autoptr (MsgMessage) message = make_message (0);
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autoptr (MsgMessage) message = make_big_message (big_dir);
   g_autoptr (GPtrArray) names = NULL;
-  g_autoptr (GError) error = NULL;
-  PickupCanceller pc = { dir, cancellable, NULL, 0, FALSE };
-  PickupAsync     pa = { 0 };
-  unsigned        base_fds = msg_test_count_fds ();
-  GThread        *thread;
-  int             fd;
+  MsgTestRun run = { 0 };
+  unsigned   base_fds = msg_test_count_fds ();
 
   g_test_summary ("A cancel while the pickup file is written leaves neither a .eml nor a temporary file, "
                   "and the transport writes the next message.");
-  /* A sparse 1 GiB attachment: far longer to write than any cancel. */
-  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
-  g_close (fd, NULL);
-  g_assert_nonnull (msg_message_add_attachment (message, big, &error));
-  g_assert_no_error (error);
+  run.transport = transport;
+  run.message = message;
+  run.op = MSG_TEST_OP_SEND;
+  run.mode = mode;
+  run.wait_trigger = pickup_writing;
+  run.data = dir;
+  msg_test_run_call (&run);
 
-  g_main_context_push_thread_default (context);
-  if (mode == MSG_TEST_MODE_CANCEL_LOOP)
-    pc.context = context;
-  thread = g_thread_new ("canceller", pickup_cancel_thread, &pc);
-  if (mode == MSG_TEST_MODE_CANCEL_LOOP)
-    {
-      msg_transport_send_message_async (transport, message, cancellable, pickup_done, &pa);
-      while (!pa.done)
-        g_main_context_iteration (context, TRUE);
-      error = g_steal_pointer (&pa.error);
-    }
-  else
-    {
-      g_assert_null (msg_transport_send_message (transport, message, cancellable, &error));
-      pa.end = g_get_monotonic_time ();
-    }
-  g_thread_join (thread);
-  g_main_context_pop_thread_default (context);
-
-  g_assert_true (pc.seen);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  assert_within ("cancel to end", (pa.end - pc.cancelled_at) / 1000, msg_test_ms_scaled (SLACK_MS));
+  g_assert_true (run.trigger_seen);
+  g_assert_false (run.ok);
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  assert_within ("cancel to end", (run.end - run.cancelled_at) / 1000, msg_test_ms_scaled (SLACK_MS));
   names = list_dir (dir);
   g_assert_cmpuint (names->len, ==, 0);
+  /* (The run's main context has a descriptor.) */
+  msg_test_run_clear (&run);
   g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
-  g_clear_error (&error);
 
-  {
-    g_autoptr (MsgMessage) next = make_message (0);
-    g_autoptr (MsgSendReport) report = msg_transport_send_message (transport, next, NULL, &error);
-
-    g_assert_no_error (error);
-    g_assert_nonnull (report);
-    g_clear_pointer (&names, g_ptr_array_unref);
-    names = list_dir (dir);
-    g_assert_cmpuint (names->len, ==, 1);
-    g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
-  }
+  assert_pickup_writes (transport, dir);
   g_clear_object (&transport);
   g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
   msg_test_remove_tree (dir);
@@ -1995,7 +1962,6 @@ test_pickup_directory_removed (void)
   g_autoptr (MsgMessage) message = make_message (0);
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) names = NULL;
   unsigned base_fds;
 
   g_test_summary ("A pickup directory removed between two sends is a clear error, is not re-created, "
@@ -2015,12 +1981,7 @@ test_pickup_directory_removed (void)
   g_clear_error (&error);
 
   g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
-  report = msg_transport_send_message (transport, message, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (report);
-  names = list_dir (dir);
-  g_assert_cmpuint (names->len, ==, 1);
-  g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
+  assert_pickup_writes (transport, dir);
   msg_test_remove_tree (dir);
 }
 
@@ -2041,18 +2002,15 @@ pickup_remove_thread (gpointer data)
   PickupRemover *pr = data;
   gint64         until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
 
-  while (pr->removed_at == 0 && g_get_monotonic_time () < until)
+  while (g_get_monotonic_time () < until)
     {
-      g_autoptr (GPtrArray) names = list_dir (pr->dir);
-
-      for (guint i = 0; i < names->len && pr->removed_at == 0; i++)
-        if (g_str_has_suffix (names->pdata[i], ".tmp"))
-          {
-            msg_test_remove_tree (pr->dir);
-            pr->removed_at = g_get_monotonic_time ();
-          }
-      if (pr->removed_at == 0)
-        g_usleep (1000);
+      if (has_temporary (pr->dir))
+        {
+          msg_test_remove_tree (pr->dir);
+          pr->removed_at = g_get_monotonic_time ();
+          break;
+        }
+      g_usleep (1000);
     }
   return NULL;
 }
@@ -2063,65 +2021,37 @@ test_pickup_removed_mid_write (gconstpointer data)
   MsgTestMode      mode = GPOINTER_TO_INT (data);
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autofree char *big_dir = msg_test_make_temp_dir ();
-  g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
   g_autoptr (MsgTransport) transport = make_pickup (dir);
-  g_autoptr (MsgMessage) message = make_message (0);
-  g_autoptr (GMainContext) context = g_main_context_new ();
-  g_autoptr (GPtrArray) names = NULL;
-  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = make_big_message (big_dir);
   PickupRemover pr = { dir, 0 };
-  PickupAsync   pa = { 0 };
+  MsgTestRun    run = { 0 };
   unsigned      base_fds = msg_test_count_fds ();
   GThread      *thread;
-  int           fd;
 
   g_test_summary ("A pickup directory removed in the middle of a write stops the write soon with a clear "
                   "error, is not re-created, and the transport writes again once it is back.");
-  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
-  g_close (fd, NULL);
-  g_assert_nonnull (msg_message_add_attachment (message, big, &error));
-  g_assert_no_error (error);
-
-  g_main_context_push_thread_default (context);
   thread = g_thread_new ("remover", pickup_remove_thread, &pr);
-  if (mode == MSG_TEST_MODE_ASYNC)
-    {
-      msg_transport_send_message_async (transport, message, NULL, pickup_done, &pa);
-      while (!pa.done)
-        g_main_context_iteration (context, TRUE);
-      error = g_steal_pointer (&pa.error);
-    }
-  else
-    {
-      g_assert_null (msg_transport_send_message (transport, message, NULL, &error));
-      pa.end = g_get_monotonic_time ();
-    }
+  run.transport = transport;
+  run.message = message;
+  run.op = MSG_TEST_OP_SEND;
+  run.mode = mode;
+  msg_test_run_call (&run);
   g_thread_join (thread);
-  g_main_context_pop_thread_default (context);
 
   g_assert_cmpint (pr.removed_at, >, 0);
-  g_test_message ("error: %s", error->message);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  g_assert_nonnull (strstr (error->message, dir));
+  g_assert_false (run.ok);
+  g_test_message ("error: %s", run.error->message);
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (run.error->message, dir));
   /* A mebibyte's writing after the removal, at most. */
-  g_assert_cmpint ((pa.end - pr.removed_at) / 1000, <=, msg_test_ms_scaled (UNIT_MS + SLACK_MS));
+  g_assert_cmpint ((run.end - pr.removed_at) / 1000, <=, msg_test_ms_scaled (UNIT_MS + SLACK_MS));
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  /* (The run's main context has a descriptor.) */
+  msg_test_run_clear (&run);
   g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
-  g_clear_error (&error);
 
   g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
-  {
-    g_autoptr (MsgMessage) next = make_message (0);
-    g_autoptr (MsgSendReport) report = msg_transport_send_message (transport, next, NULL, &error);
-
-    g_assert_no_error (error);
-    g_assert_nonnull (report);
-  }
-  names = list_dir (dir);
-  g_assert_cmpuint (names->len, ==, 1);
-  g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
+  assert_pickup_writes (transport, dir);
   g_clear_object (&transport);
   g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
   msg_test_remove_tree (dir);
@@ -2160,7 +2090,7 @@ test_pickup_killed (void)
 {
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autofree char *big_dir = msg_test_make_temp_dir ();
-  g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
+  g_autofree char *big = NULL;
   g_autofree char *victim = g_build_filename (big_dir, "victim.txt", NULL);
   g_autofree char *planted = g_build_filename (dir, ".18a2b3c4d5e6f-1-0-0badcafe.tmp", NULL);
   g_autofree char *live = g_build_filename (dir, ".18a2b3c4d5e70-2-0-0badf00d.tmp", NULL);
@@ -2174,7 +2104,6 @@ test_pickup_killed (void)
   unsigned    base_fds = msg_test_count_fds ();
   GPid        pid;
   int         status;
-  int         fd;
   int         live_fd;
 
   g_test_summary ("A pickup writer killed with SIGKILL mid-write leaves no visible file; the next write "
@@ -2184,10 +2113,7 @@ test_pickup_killed (void)
       pickup_killed_child ();
       return;
     }
-  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
-  g_close (fd, NULL);
+  big = make_big_file (big_dir);
   envp = g_environ_setenv (envp, "MSGOBJ_FAULTS_PICKUP_DIR", dir, TRUE);
   envp = g_environ_setenv (envp, "MSGOBJ_FAULTS_BIG", big, TRUE);
   g_spawn_async (NULL, (char **) argv, envp,
@@ -2361,7 +2287,6 @@ test_healthy (gconstpointer data)
   g_autoptr (MsgTestServer) server = msg_test_server_new (good);
   g_autoptr (MsgConfiguration) configuration = NULL;
   g_autoptr (MsgTransport) transport = NULL;
-  g_autoptr (GError) error = NULL;
 
   if (profile_uses_tls (profile))
     {
@@ -2369,12 +2294,8 @@ test_healthy (gconstpointer data)
       msg_test_server_set_tls (server, tls_certificate);
     }
   configuration = make_configuration (proto, profile, msg_test_server_get_port (server), LONG_MS, 0);
-  transport = msg_transport_new_for_name (proto_names[proto], configuration, &error);
-  g_assert_no_error (error);
-  assert_send_ok (transport, proto);
-  g_assert_true (msg_transport_close (transport, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
+  transport = msg_test_fault_transport_new (proto_names[proto], configuration);
+  assert_send_and_close (transport, proto, server);
   assert_server_ok (server);
 }
 
