@@ -28,6 +28,8 @@ static const char *const starttls_choices[] = { "never", "opportunistic", "requi
 static const char *const relay_mode_choices[] = { "failover", "spread", NULL };
 static const char *const dkim_algorithm_choices[] = { "rsa-sha256", "ed25519-sha256", NULL };
 static const char *const dkim_canon_choices[] = { "relaxed/relaxed", "relaxed/simple", "simple/relaxed", "simple/simple", NULL };
+/* In the order of MsgCryptoProtocol. */
+static const char *const crypto_protocol_choices[] = { "openpgp", "smime", NULL };
 
 /* The headers a DKIM signature covers by default (RFC 6376 section 5.4.1
  * and what the large providers expect). */
@@ -98,6 +100,9 @@ static const MsgFieldDef builtin_fields[] = {
   { "dkimoversignfrom", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
   { "dkimexpiry", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
   { "cryptooperationtimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
+  { "cryptoprotocol", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_BY_TYPE, "openpgp", crypto_protocol_choices, TRUE },
+  { "cryptosign", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_CRYPTO_KEY, "", NULL, TRUE },
+  { "cryptoencrypt", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "urlconnectiontimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "30", NULL, TRUE },
   { "urloperationtimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
   { "urlmaxresourcesize", MSG_FIELD_TYPE_INT, MSG_FIELD_CHECK_BY_TYPE, "104857600", NULL, TRUE },
@@ -848,6 +853,23 @@ validate_dkim_headers (const MsgFieldDef *def,
   return TRUE;
 }
 
+/* One signing key (cryptosign): an address, a fingerprint or a key id,
+ * as gpg and gpgsm take it; empty for none. */
+static gboolean
+validate_crypto_key (const MsgFieldDef *def,
+                     const char        *value,
+                     char             **canonical,
+                     GError           **error)
+{
+  g_autofree char *stripped = strip_dup (value);
+
+  if (strpbrk (stripped, ",;") != NULL)
+    return invalid_value (error, def, value,
+                          "one signing key is wanted: a mail address or a fingerprint, not a list");
+  *canonical = g_steal_pointer (&stripped);
+  return TRUE;
+}
+
 static gboolean
 validate_int (const MsgFieldDef *def,
               const char        *value,
@@ -971,6 +993,8 @@ _msg_configuration_validate_value (const MsgFieldDef *def,
       return validate_unsupported (def, value, canonical, error);
     case MSG_FIELD_CHECK_DKIM_HEADERS:
       return validate_dkim_headers (def, value, canonical, error);
+    case MSG_FIELD_CHECK_CRYPTO_KEY:
+      return validate_crypto_key (def, value, canonical, error);
     case MSG_FIELD_CHECK_BY_TYPE:
     default:
       break;

@@ -23,6 +23,7 @@ typedef enum
   MSG_FIELD_CHECK_LANGUAGE,
   MSG_FIELD_CHECK_UNSUPPORTED,
   MSG_FIELD_CHECK_DKIM_HEADERS,
+  MSG_FIELD_CHECK_CRYPTO_KEY,
 } MsgFieldCheck;
 
 /* A field: built in (msg-configuration-fields.c) or registered by a plugin. */

@@ -11,6 +11,7 @@
 #include "msg-counting-stream-private.h"
 #include "msg-data-output-stream.h"
 #include "msg-dkim-signer-private.h"
+#include "msg-message-crypto-private.h"
 #include "msg-message-private.h"
 #include "msg-modules-private.h"
 #include "msg-send-report.h"
@@ -533,6 +534,8 @@ struct _Operation
   gint64            start;         /* the call, on the monotonic clock */
   gint64            last_progress;
   MsgDkimSigner    *dkim;        /* (owned) (nullable): when a send is to be signed */
+  gboolean          seal;        /* a send signed or encrypted as crypto* ask */
+  MsgSealedSend    *sealed;      /* (owned) (nullable): the body to put back */
   GCancellable     *cancellable; /* (owned) (nullable): the call's */
   GCond             cond;        /* signalled when its turn comes */
   gboolean          turn;        /* under the transport's lock */
@@ -650,7 +653,10 @@ static void
 release_message (Operation *op)
 {
   if (op->message != NULL)
-    _msg_message_release (op->message);
+    {
+      _msg_message_unseal_after_send (op->message, g_steal_pointer (&op->sealed));
+      _msg_message_release (op->message);
+    }
   g_clear_object (&op->message);
 }
 
@@ -779,7 +785,9 @@ operation_new (MsgTransport *self,
 
   g_mutex_lock (&priv->lock);
   op->configuration = msg_configuration_copy (priv->configuration);
+  _msg_configuration_copy_passphrase_func (priv->configuration, op->configuration);
   g_mutex_unlock (&priv->lock);
+  op->seal = kind == OP_SEND && _msg_configuration_wants_crypto (op->configuration);
 
   if (kind == OP_POST && !check_control_headers (message, op->configuration, error))
     goto fail;
@@ -890,9 +898,9 @@ extend_automatic_deadline (Operation *op,
  * whichever comes first. A queued operation that is cancelled or times out
  * leaves the queue at once and never touches the connection. */
 static gboolean
-operation_wait_turn (Operation    *op,
-                     GCancellable *cancellable,
-                     GError      **error)
+operation_wait_queue (Operation    *op,
+                      GCancellable *cancellable,
+                      GError      **error)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
   gboolean             turn;
@@ -946,6 +954,28 @@ operation_wait_turn (Operation    *op,
   /* Cancelled as its turn came: it passes the turn on without running. */
   if (turn)
     operation_end (op);
+  return FALSE;
+}
+
+/* Waits for the turn, then signs or encrypts a send's message as the
+ * configuration's crypto* fields ask, in the turn (a queued send is not
+ * sealed before it may run), under the send's deadline and cancellable
+ * and before the implementation writes a byte; release_message() puts
+ * the caller's body back. DKIM signs afterwards, the bytes on the wire. */
+static gboolean
+operation_wait_turn (Operation    *op,
+                     GCancellable *cancellable,
+                     GError      **error)
+{
+  gboolean automatic;
+
+  if (!operation_wait_queue (op, cancellable, error))
+    return FALSE;
+  if (!op->seal ||
+      _msg_message_seal_for_send (op->message, op->configuration, queued_deadline (op, &automatic), cancellable,
+                                  &op->sealed, error))
+    return TRUE;
+  operation_end (op);
   return FALSE;
 }
 
@@ -1545,7 +1575,8 @@ msg_transport_get_operation_start_time (MsgTransport *self)
  * message is claimed by its send: read it, never modify it.
  *
  * Returns: %TRUE if the next queued operation is a send that is neither
- *   cancelled nor past its deadline
+ *   cancelled nor past its deadline, nor to be signed or encrypted when
+ *   its turn comes (the `cryptosign` and `cryptoencrypt` fields)
  */
 gboolean
 msg_transport_peek_queued_send (MsgTransport      *self,
@@ -1568,7 +1599,8 @@ msg_transport_peek_queued_send (MsgTransport      *self,
     *start_time = 0;
   g_mutex_lock (&priv->lock);
   next = g_queue_peek_head (&priv->waiting);
-  if (next != NULL && next->kind == OP_SEND && !g_cancellable_is_cancelled (next->cancellable) &&
+  /* A send to seal is not: its message changes when its turn comes. */
+  if (next != NULL && next->kind == OP_SEND && !next->seal && !g_cancellable_is_cancelled (next->cancellable) &&
       queued_deadline (next, &automatic) > g_get_monotonic_time ())
     {
       found = TRUE;

@@ -1744,6 +1744,10 @@ test_field_audit (void)
     "dkimexpiry",
     /* PGP/MIME and S/MIME: test-crypto.c */
     "cryptooperationtimeout",
+    /* signing and encrypting at send time: test-crypto-send.c */
+    "cryptoprotocol",
+    "cryptosign",
+    "cryptoencrypt",
     /* informational, read back, as in CDO (a name for the account) */
     "smtpaccountname",
     "nntpaccountname",
