@@ -822,6 +822,7 @@ msg_message_write_to_stream_full (MsgMessage    *self,
   GPtrArray *saved = NULL;
   ssize_t    written;
   gboolean   ok;
+  gboolean   spooled;
 
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
   g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
@@ -829,6 +830,10 @@ msg_message_write_to_stream_full (MsgMessage    *self,
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
+  /* Measured in this operation: the same bytes again (decision 13). */
+  ok = _msg_message_write_spool (self, stream, flags, &spooled, cancellable, error);
+  if (spooled)
+    return ok;
 
   _msg_message_ensure_tree (self);
 
