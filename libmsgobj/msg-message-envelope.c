@@ -10,6 +10,7 @@
 #include "msg-configuration.h"
 #include "msg-counting-stream-private.h"
 #include "msg-file-stream-private.h"
+#include "msg-mime-utils-private.h"
 #include "msg-timezone-private.h"
 
 #include <string.h>
@@ -407,6 +408,9 @@ encode_object (GMimeObject            *object,
       /* Already 7-bit with short lines whatever the content. */
       if (encoding == GMIME_CONTENT_ENCODING_BASE64 || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
           encoding == GMIME_CONTENT_ENCODING_UUENCODE || g_mime_part_get_content (part) == NULL)
+        return TRUE;
+      /* A text part the library built and checked, unchanged since. */
+      if (_msg_mime_part_is_short_7bit (part))
         return TRUE;
       best = g_mime_part_get_best_content_encoding (part, constraint);
       if (best != GMIME_CONTENT_ENCODING_BASE64 && best != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)

@@ -83,6 +83,9 @@ _msg_make_text_part (const char *subtype,
   g_mime_object_set_content_type_parameter (GMIME_OBJECT (part), "charset", "utf-8");
   g_mime_part_set_content (GMIME_PART (part), wrapper);
   g_mime_part_set_content_encoding (GMIME_PART (part), encoding);
+  /* Checked above: a write need not scan it for long lines again. */
+  if (encoding == GMIME_CONTENT_ENCODING_7BIT)
+    _msg_mime_part_mark_short_7bit (GMIME_PART (part));
 
   return GMIME_OBJECT (part);
 }
