@@ -116,13 +116,32 @@ static const MsgFieldDef builtin_fields[] = {
 static GMutex      registry_lock;
 static GHashTable *registry;
 
+/* Field names are case-insensitive: the registry's keys are lower-case
+ * and looked up in any case without a lower-cased copy. */
+static guint
+ascii_case_hash (gconstpointer key)
+{
+  guint h = 5381;
+
+  for (const char *p = key; *p != '\0'; p++)
+    h = (h << 5) + h + (guint) g_ascii_tolower (*p);
+  return h;
+}
+
+static gboolean
+ascii_case_equal (gconstpointer a,
+                  gconstpointer b)
+{
+  return g_ascii_strcasecmp (a, b) == 0;
+}
+
 /* Must be called with registry_lock held. */
 static void
 registry_init_locked (void)
 {
   if (registry != NULL)
     return;
-  registry = g_hash_table_new (g_str_hash, g_str_equal);
+  registry = g_hash_table_new (ascii_case_hash, ascii_case_equal);
   for (gsize i = 0; i < G_N_ELEMENTS (builtin_fields); i++)
     g_hash_table_insert (registry, (gpointer) builtin_fields[i].name,
                          (gpointer) &builtin_fields[i]);
@@ -140,17 +159,18 @@ registry_lookup (const char *short_name)
   return def;
 }
 
-/* Returns the lower-case short name that @name designates, or NULL if
- * @name is neither a short name nor a URN of a configuration field. */
-static char *
-normalize_name (const char *name)
+/* Returns the short name that @name designates, in @name's case (a
+ * pointer into @name, or a static string), or NULL if @name is neither a
+ * short name nor a URN of a configuration field. */
+static const char *
+short_name_of (const char *name)
 {
-  g_autofree char *lower = g_ascii_strdown (name, -1);
-  const char      *short_name = lower;
+  const char *short_name = name;
+  gsize       prefix = strlen (MSG_CONFIGURATION_NAMESPACE);
 
-  if (g_str_has_prefix (lower, MSG_CONFIGURATION_NAMESPACE))
-    short_name = lower + strlen (MSG_CONFIGURATION_NAMESPACE);
-  else if (strcmp (lower, TIMEZONE_URN) == 0)
+  if (g_ascii_strncasecmp (name, MSG_CONFIGURATION_NAMESPACE, prefix) == 0)
+    short_name = name + prefix;
+  else if (g_ascii_strcasecmp (name, TIMEZONE_URN) == 0)
     short_name = "timezoneid";
 
   if (*short_name == '\0')
@@ -160,7 +180,7 @@ normalize_name (const char *name)
       if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-')
         return NULL;
     }
-  return g_strdup (short_name);
+  return short_name;
 }
 
 /* Looks a field up by short name or URN, loading the transport plugins (which
@@ -168,12 +188,13 @@ normalize_name (const char *name)
 const MsgFieldDef *
 _msg_configuration_lookup_field (const char *name)
 {
-  g_autofree char   *short_name = NULL;
+  const char        *short_name;
   const MsgFieldDef *def;
 
+  /* Called for every field read: no allocation. */
   if (name == NULL)
     return NULL;
-  short_name = normalize_name (name);
+  short_name = short_name_of (name);
   if (short_name == NULL)
     return NULL;
   def = registry_lookup (short_name);

@@ -1823,6 +1823,10 @@ msg_transport_emit_progress (MsgTransport *self,
 
   g_return_if_fail (MSG_IS_TRANSPORT (self));
 
+  /* Nobody listens: no emission, and for an _async call no wake-up of
+   * the caller's main context (issue 18: one more hand-off per message). */
+  if (!g_signal_has_handler_pending (self, signals[SIGNAL_PROGRESS], 0, FALSE))
+    return;
   op = current_operation (self);
   if (op != NULL)
     {
