@@ -539,6 +539,11 @@ struct _Operation
   GCancellable     *cancellable; /* (owned) (nullable): the call's */
   GCond             cond;        /* signalled when its turn comes */
   gboolean          turn;        /* under the transport's lock */
+  /* Under the transport's lock: one thread at a time reads the message
+   * of a queued send, either its own (measuring it for the automatic
+   * deadline) or the running send's (pipelining its envelope). */
+  gboolean measuring;
+  gboolean peeked;
 };
 
 /* The operation running in this thread, for the implementation's calls
@@ -927,9 +932,16 @@ operation_wait_queue (Operation    *op,
       else if (automatic)
         {
           automatic = FALSE;
+          /* The running send may be writing this message's envelope
+           * (it looked while this clock ran): it is not measured
+           * under it, and the wait keeps its unextended clock. */
+          if (op->peeked)
+            continue;
+          op->measuring = TRUE;
           g_mutex_unlock (&priv->lock);
           deadline = extend_automatic_deadline (op, deadline);
           g_mutex_lock (&priv->lock);
+          op->measuring = FALSE;
         }
       else
         break;
@@ -1600,10 +1612,13 @@ msg_transport_peek_queued_send (MsgTransport      *self,
   g_mutex_lock (&priv->lock);
   next = g_queue_peek_head (&priv->waiting);
   /* A send to seal is not: its message changes when its turn comes. */
-  if (next != NULL && next->kind == OP_SEND && !next->seal && !g_cancellable_is_cancelled (next->cancellable) &&
-      queued_deadline (next, &automatic) > g_get_monotonic_time ())
+  /* Nor one whose own thread is reading its message (measuring it after
+   * a long wait): GMime's objects are not for two threads at once. */
+  if (next != NULL && next->kind == OP_SEND && !next->seal && !next->measuring &&
+      !g_cancellable_is_cancelled (next->cancellable) && queued_deadline (next, &automatic) > g_get_monotonic_time ())
     {
       found = TRUE;
+      next->peeked = TRUE;
       if (message != NULL)
         *message = g_object_ref (next->message);
       if (configuration != NULL)
