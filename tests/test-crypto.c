@@ -772,6 +772,32 @@ agent_pid (const char *gnupghome)
   return atoi (out + 2);
 }
 
+/* Stops the agent @pid and waits until /proc shows it stopped (10 s,
+ * scaled). On the test machines a single SIGSTOP to the agent was seen
+ * lost now and then (the sign then succeeded at once), so it is sent
+ * again every 10 ms until it holds. */
+static void
+stop_agent (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  gint64           limit = g_get_monotonic_time () + msg_test_ms_scaled (10000) * 1000;
+  gboolean         stopped = FALSE;
+
+  while (!stopped && g_get_monotonic_time () < limit)
+    {
+      g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+      g_autofree char *stat = NULL;
+      const char      *state;
+
+      g_assert_true (g_file_get_contents (path, &stat, NULL, NULL));
+      state = strrchr (stat, ')');
+      stopped = state != NULL && state[1] == ' ' && state[2] == 'T';
+      if (!stopped)
+        g_usleep (10000);
+    }
+  g_assert_true (stopped);
+}
+
 static void
 test_agent_stopped (void)
 {
@@ -787,7 +813,7 @@ test_agent_stopped (void)
 
   g_assert_true (msg_configuration_set_field (msg_message_get_configuration (message), "cryptooperationtimeout",
                                               timeout, &error));
-  g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+  stop_agent (pid);
   start = g_get_monotonic_time ();
   ok = msg_message_sign (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, &error);
   /* The agent goes on before anything can fail, so the tests after this
@@ -1481,6 +1507,98 @@ test_smime_encrypt (void)
   g_assert_nonnull (strstr (text, "it is sunny"));
 }
 
+/* Cancels @cancel a moment after a gpg or gpgsm of the keyring @home
+ * runs. */
+typedef struct
+{
+  GCancellable *cancel;
+  gint64        cancelled_at;
+} CancelOnEngine;
+
+static gpointer
+cancel_on_engine_cb (gpointer data)
+{
+  CancelOnEngine *when = data;
+  gint64          limit = g_get_monotonic_time () + msg_test_ms_scaled (10000) * 1000;
+
+  while (count_engines (home) == 0 && g_get_monotonic_time () < limit)
+    g_usleep (5000);
+  /* Time for gpgsm to reach the stopped agent (if it has not by then, it
+   * ends when GPGME closes its pipes, which the test accepts too). */
+  g_usleep (msg_test_ms_scaled (200) * 1000);
+  when->cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (when->cancel);
+  return NULL;
+}
+
+/* gpgsm waits for a gpg-agent that is stopped: the call ends on time (or
+ * at once when cancelled), and the gpgsm it started ends once the agent
+ * answers again and gpgsm finds its pipes closed. */
+static void
+run_smime_agent_stopped (gboolean cancel)
+{
+  g_autoptr (MsgMessage) message = new_message ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *timeout = msg_test_seconds_text (1000);
+  CancelOnEngine   when = { cancellable, 0 };
+  GThread         *thread = NULL;
+  int              pid = agent_pid (home);
+  gint64           start;
+  gboolean         ok;
+
+  g_assert_cmpuint (count_engines (home), ==, 0);
+  if (!cancel)
+    g_assert_true (msg_configuration_set_field (msg_message_get_configuration (message), "cryptooperationtimeout",
+                                                timeout, &error));
+  stop_agent (pid);
+  if (cancel)
+    thread = g_thread_new ("cancel", cancel_on_engine_cb, &when);
+  start = g_get_monotonic_time ();
+  ok = msg_message_sign (message, MSG_CRYPTO_PROTOCOL_SMIME, "alice@example.org", cancellable, &error);
+  if (thread != NULL)
+    g_thread_join (thread);
+  /* The agent goes on before anything can fail, so the tests after this
+   * one find it answering. */
+  kill (pid, SIGCONT);
+  g_assert_false (ok);
+  if (cancel)
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      /* At once after the cancellation: 200 ms of slack, scaled. */
+      msg_test_assert_elapsed_below (when.cancelled_at, 200);
+    }
+  else
+    {
+      /* Not signed: gpgsm was waiting for the agent. */
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+      g_assert_nonnull (strstr (error->message, "gpgsm"));
+      /* The deadline (1 s, scaled) plus 500 ms of slack, scaled. */
+      msg_test_assert_elapsed_below (start, 1500);
+    }
+  assert_engines_end (home);
+}
+
+static void
+test_smime_cancel (void)
+{
+  g_test_summary ("Cancelling while gpgsm waits returns at once with G_IO_ERROR_CANCELLED, and the gpgsm "
+                  "process ends.");
+  if (skip_without_smime ())
+    return;
+  run_smime_agent_stopped (TRUE);
+}
+
+static void
+test_smime_deadline (void)
+{
+  g_test_summary ("cryptooperationtimeout bounds an S/MIME call: G_IO_ERROR_TIMED_OUT on time, and the gpgsm "
+                  "process ends.");
+  if (skip_without_smime ())
+    return;
+  run_smime_agent_stopped (FALSE);
+}
+
 static void
 test_smime_passphrase (void)
 {
@@ -1583,6 +1701,8 @@ main (int   argc,
   g_test_add_func ("/crypto/openpgp/decrypt-verify-deadline", test_decrypt_verify_deadline);
   g_test_add_func ("/crypto/smime/sign-verify", test_smime_sign_verify);
   g_test_add_func ("/crypto/smime/encrypt", test_smime_encrypt);
+  g_test_add_func ("/crypto/smime/cancel", test_smime_cancel);
+  g_test_add_func ("/crypto/smime/deadline", test_smime_deadline);
   g_test_add_func ("/crypto/smime/passphrase", test_smime_passphrase);
   result = g_test_run ();
 
