@@ -458,6 +458,13 @@ unlock_key (Job        *job,
   /* Three tries, as gpg gives its passphrase callback. */
   for (int attempt = 0; attempt < 3 && err == 0 && job_wanted (job); attempt++)
     {
+      if (attempt > 0)
+        {
+          if (gpg_err_code (op_err) != GPG_ERR_BAD_PASSPHRASE)
+            break;
+          unlock.previous_failed = TRUE;
+          op_err = 0;
+        }
       if (op_err == 0)
         err = gpgme_op_assuan_transact_ext (agent, sigkey, NULL, NULL, NULL, NULL, NULL, NULL, &op_err);
       if (err == 0 && op_err == 0)
@@ -469,10 +476,6 @@ unlock_key (Job        *job,
         err = gpgme_op_assuan_transact_ext (agent, "PKSIGN", NULL, NULL, unlock_inquire_cb, &unlock, NULL, NULL,
                                             &op_err);
       unlock_forget (&unlock);
-      if (err != 0 || gpg_err_code (op_err) != GPG_ERR_BAD_PASSPHRASE)
-        break;
-      unlock.previous_failed = TRUE;
-      op_err = 0;
     }
   if (unlock.refused)
     job->passphrase_refused = TRUE;

@@ -1599,45 +1599,155 @@ test_smime_deadline (void)
   run_smime_agent_stopped (FALSE);
 }
 
+/* What an S/MIME passphrase function answers, and how it was asked. */
+typedef struct
+{
+  const char *answer; /* (nullable) */
+  int         calls;
+  gboolean    previous_failed;
+} SmimeAnswer;
+
+static char *
+smime_passphrase_cb (const char *key,
+                     gboolean    previous_failed,
+                     gpointer    user_data)
+{
+  SmimeAnswer *answer = user_data;
+
+  answer->calls++;
+  answer->previous_failed = answer->previous_failed || previous_failed;
+  g_assert_nonnull (strstr (key, "erin@example.org"));
+  return g_strdup (answer->answer);
+}
+
+/* Gives the test's gpg-agent a passphrase cache of @ttl seconds (0 keeps
+ * none, as the OpenPGP tests want) and empties the cache. */
+static void
+set_agent_cache (int ttl)
+{
+  g_autofree char *conf = g_build_filename (home, "gpg-agent.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("allow-loopback-pinentry\ndefault-cache-ttl %d\nmax-cache-ttl %d\n",
+                                           ttl, ttl);
+
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  run_command ((const char *const[]){ "gpgconf", "--reload", "gpg-agent", NULL }, NULL);
+}
+
+/* Signs as erin with @answer as the passphrase function. */
+static gboolean
+sign_as_erin (MsgMessage  *message,
+              SmimeAnswer *answer,
+              GError     **error)
+{
+  MsgConfiguration *config = msg_message_get_configuration (message);
+  gboolean          ok;
+
+  if (answer != NULL)
+    msg_configuration_set_passphrase_func (config, smime_passphrase_cb, answer, NULL);
+  ok = msg_message_sign (message, MSG_CRYPTO_PROTOCOL_SMIME, "erin@example.org", NULL, error);
+  msg_configuration_set_passphrase_func (config, NULL, NULL, NULL);
+  return ok;
+}
+
 static void
 test_smime_passphrase (void)
 {
   g_autoptr (MsgMessage) message = new_message ();
   g_autoptr (GError) error = NULL;
-  gint64 start;
+  SmimeAnswer none = { NULL, 0, FALSE };
+  SmimeAnswer wrong = { "not erin's", 0, FALSE };
+  SmimeAnswer right = { "erin secret", 0, FALSE };
+  gint64      start;
+  GList      *signatures;
 
-  g_test_summary ("An S/MIME key with a passphrase is refused at once (GPGME cannot give gpgsm one without a "
-                  "prompt): no pinentry.");
+  g_test_summary ("An S/MIME key with a passphrase is refused at once without a passphrase function (no "
+                  "pinentry), and signs and decrypts with one: the library unlocks it in gpg-agent in loopback "
+                  "mode first, since GPGME cannot give gpgsm a passphrase.");
   if (skip_without_smime ())
     return;
 
   /* Made here, after the decryption tests: while a protected S/MIME key
-   * is in the keyring, S/MIME decryption is refused. */
+   * is locked, S/MIME decryption asks for its passphrase. */
   {
     g_autofree char *dir = g_build_filename (home, "ca", NULL);
 
     make_smime_identity (dir, home, "erin", "erin secret");
   }
   start = g_get_monotonic_time ();
-  g_assert_false (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_SMIME, "erin@example.org", NULL, &error));
+  g_assert_false (sign_as_erin (message, NULL, &error));
   g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE);
   g_assert_nonnull (strstr (error->message, "erin"));
   /* A key lookup and one question to gpg-agent; scaled for slow runs. */
   msg_test_assert_elapsed_below (start, 1000);
   g_clear_error (&error);
 
-  /* Decrypting could need any S/MIME key: refused too, at once. */
+  /* A function that gives no passphrase is refused alike. */
+  start = g_get_monotonic_time ();
+  g_assert_false (sign_as_erin (message, &none, &error));
+  g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE);
+  g_assert_cmpint (none.calls, ==, 1);
+  msg_test_assert_elapsed_below (start, 1000);
+  g_clear_error (&error);
+
+  /* An agent that caches nothing (these tests' default-cache-ttl 0)
+   * would make gpgsm ask anyway: refused, saying why. */
+  start = g_get_monotonic_time ();
+  g_assert_false (sign_as_erin (message, &right, &error));
+  g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE);
+  g_assert_nonnull (strstr (error->message, "default-cache-ttl"));
+  g_assert_cmpint (right.calls, ==, 1);
+  msg_test_assert_elapsed_below (start, 1000);
+  g_clear_error (&error);
+
+  set_agent_cache (600);
+  /* A wrong passphrase: three tries, as gpg gives, then a clear error.
+   * gpg-agent takes some 100 ms to check each (its key derivation);
+   * 3 s is generous, scaled. */
+  start = g_get_monotonic_time ();
+  g_assert_false (sign_as_erin (message, &wrong, &error));
+  g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_BAD_PASSPHRASE);
+  g_assert_cmpint (wrong.calls, ==, 3);
+  g_assert_true (wrong.previous_failed);
+  msg_test_assert_elapsed_below (start, 3000);
+  g_clear_error (&error);
+
+  right.calls = 0;
+  g_assert_true (sign_as_erin (message, &right, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (right.calls, ==, 1);
+  g_assert_false (right.previous_failed);
+  signatures = msg_message_verify (message, NULL, &error);
+  g_assert_no_error (error);
+  assert_one_signature (signatures, MSG_SIGNATURE_STATUS_GOOD);
+  g_assert_cmpstr (msg_signature_get_address (signatures->data), ==, "erin@example.org");
+  g_list_free_full (signatures, g_object_unref);
+
+  /* Decrypting could need any S/MIME key: refused at once while erin's
+   * is locked and there is no function, done with one. */
   {
     const char *recipients[] = { "alice@example.org", NULL };
     g_autoptr (MsgMessage) encrypted = new_message ();
+    g_autoptr (MsgMessage) clear = NULL;
+    MsgConfiguration *config = msg_message_get_configuration (encrypted);
 
     g_assert_true (msg_message_encrypt (encrypted, MSG_CRYPTO_PROTOCOL_SMIME, recipients, NULL, &error));
     g_assert_no_error (error);
+    set_agent_cache (600);
     start = g_get_monotonic_time ();
     g_assert_null (msg_message_decrypt (encrypted, NULL, NULL, &error));
     g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE);
     msg_test_assert_elapsed_below (start, 1000);
+    g_clear_error (&error);
+
+    right.calls = 0;
+    msg_configuration_set_passphrase_func (config, smime_passphrase_cb, &right, NULL);
+    clear = msg_message_decrypt (encrypted, NULL, NULL, &error);
+    msg_configuration_set_passphrase_func (config, NULL, NULL, NULL);
+    g_assert_no_error (error);
+    g_assert_nonnull (clear);
+    g_assert_cmpint (right.calls, ==, 1);
   }
+  set_agent_cache (0);
 }
 
 /* GPGME starts gpg with a double fork from the library's GPGME thread.
