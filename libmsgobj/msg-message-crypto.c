@@ -60,6 +60,12 @@ passphrase_quark (void)
  * The function runs on a thread of the library's while the operation
  * waits; it may be called again with @previous_failed set when the
  * passphrase was wrong.
+ *
+ * An S/MIME key is unlocked in gpg-agent with the passphrase before
+ * `gpgsm` runs (GPGME cannot give `gpgsm` one), so the agent keeps it
+ * for its `default-cache-ttl`; an agent that caches nothing makes the
+ * operation fail at once with %MSG_CRYPTO_ERROR_NO_PASSPHRASE. S/MIME
+ * decryption may ask for every protected S/MIME key not yet unlocked.
  */
 void
 msg_configuration_set_passphrase_func (MsgConfiguration *self,
