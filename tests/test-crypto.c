@@ -1070,7 +1070,7 @@ make_fake_engines (void)
                               "esac\n"
                               "exec '%s' \"$@\"\n",
                               gpg) },
-    { "gpgsm", g_strdup_printf ("exec '%s' \"$@\"\n", gpgsm) },
+    { "gpgsm", g_strdup_printf ("exec '%s' \"$@\"\n", gpgsm != NULL ? gpgsm : "false") },
   };
 
   g_assert_nonnull (g_mkdtemp_full (dir, 0700));
