@@ -1747,6 +1747,36 @@ test_smime_passphrase (void)
     g_assert_nonnull (clear);
     g_assert_cmpint (right.calls, ==, 1);
   }
+
+  /* A passphrase function that never answers while the key is unlocked
+   * in the agent: a cancellation returns at once, and the library's
+   * agent connection lets go once the function returns. */
+  {
+    g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+    MsgConfiguration *config = msg_message_get_configuration (message);
+    Stuck             stuck = { 0 };
+    gint64            limit;
+
+    set_agent_cache (600);
+    g_mutex_init (&stuck.lock);
+    g_cond_init (&stuck.cond);
+    stuck.cancel = cancellable;
+    msg_configuration_set_passphrase_func (config, stuck_passphrase_cb, &stuck, NULL);
+    g_assert_false (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_SMIME, "erin@example.org", cancellable, &error));
+    msg_configuration_set_passphrase_func (config, NULL, NULL, NULL);
+    g_assert_true (stuck.entered);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    /* At once after the cancellation: 200 ms of slack, scaled. */
+    msg_test_assert_elapsed_below (stuck.cancelled_at, 200);
+    release_stuck (&stuck);
+    /* The thread ends within GPGME's second-long poll; 5 s, scaled. */
+    limit = g_get_monotonic_time () + msg_test_ms_scaled (5000) * 1000;
+    while (count_threads ("msg-gpgme") > 0 && g_get_monotonic_time () < limit)
+      g_usleep (20000);
+    g_assert_cmpuint (count_threads ("msg-gpgme"), ==, 0);
+    g_mutex_clear (&stuck.lock);
+    g_cond_clear (&stuck.cond);
+  }
   set_agent_cache (0);
 }
 
