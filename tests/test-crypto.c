@@ -1044,7 +1044,8 @@ count_threads (const char *name)
  * the real program unless a file in the directory tells it to stall:
  * "gpgconf-blocks" (the first look for the engines), "block-verify" (gpg
  * --verify), "slow-decrypt" (gpg --decrypt, for the seconds it holds).
- * A stalled one waits for the file "release", at most a minute. Each
+ * A stalled one waits for the file "release", at most a minute (scaled:
+ * longer than any deadline of the tests that use them). Each
  * writes its PID to "pids". */
 static char *
 make_fake_engines (void)
@@ -1075,9 +1076,9 @@ make_fake_engines (void)
 
   g_assert_nonnull (g_mkdtemp_full (dir, 0700));
   common = g_strdup_printf ("#!/bin/sh\nD='%s'\necho $$ >> \"$D/pids\"\n"
-                            "stall () { n=0; while [ ! -e \"$D/release\" ] && [ $n -lt 3000 ]; do "
+                            "stall () { n=0; while [ ! -e \"$D/release\" ] && [ $n -lt %d ]; do "
                             "sleep 0.02; n=$((n+1)); done; }\n",
-                            dir);
+                            dir, (int) msg_test_ms_scaled (60000) / 20);
   for (gsize i = 0; i < G_N_ELEMENTS (tools); i++)
     {
       g_autofree char *file = g_build_filename (dir, tools[i].name, NULL);
