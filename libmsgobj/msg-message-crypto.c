@@ -61,6 +61,12 @@ passphrase_quark (void)
  * The function runs on a thread of the library's while the operation
  * waits; it may be called again with @previous_failed set when the
  * passphrase was wrong.
+ *
+ * An S/MIME key is unlocked in gpg-agent with the passphrase before
+ * `gpgsm` runs (GPGME cannot give `gpgsm` one), so the agent keeps it
+ * for its `default-cache-ttl`; an agent that caches nothing makes the
+ * operation fail at once with %MSG_CRYPTO_ERROR_NO_PASSPHRASE. S/MIME
+ * decryption may ask for every protected S/MIME key not yet unlocked.
  */
 void
 msg_configuration_set_passphrase_func (MsgConfiguration *self,
@@ -723,6 +729,11 @@ mime_type_of (GMimeObject *object)
                         : g_strdup ("empty");
 }
 
+static GList *verify_until (MsgMessage   *self,
+                            gint64        until,
+                            GCancellable *cancellable,
+                            GError      **error);
+
 /**
  * msg_message_verify:
  * @self: a message
@@ -745,17 +756,26 @@ msg_message_verify (MsgMessage   *self,
                     GCancellable *cancellable,
                     GError      **error)
 {
-  gint64            until;
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return verify_until (self, crypto_deadline (self->configuration), cancellable, error);
+}
+
+/* msg_message_verify() until @until (monotonic µs): a decryption that
+ * finds a signature inside verifies it under its own deadline. */
+static GList *
+verify_until (MsgMessage   *self,
+              gint64        until,
+              GCancellable *cancellable,
+              GError      **error)
+{
   GMimeObject      *root;
   MsgCryptoProtocol protocol = MSG_CRYPTO_PROTOCOL_OPENPGP;
   MsgGpgmeRequest   request;
   GList            *list = NULL;
 
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  until = crypto_deadline (self->configuration);
   _msg_message_ensure_tree (self);
   root = g_mime_message_get_mime_part (self->mime);
   if (GMIME_IS_MULTIPART_SIGNED (root) && g_mime_multipart_get_count (GMIME_MULTIPART (root)) == 2 &&
@@ -895,7 +915,16 @@ msg_message_decrypt (MsgMessage   *self,
             {
               g_autoptr (GError) verify_error = NULL;
 
-              *signatures = msg_message_verify (message, cancellable, &verify_error);
+              /* The same deadline: the verification is part of this
+               * call. Running out of time or being cancelled fails the
+               * call; any other error leaves the list empty. */
+              *signatures = verify_until (message, until, cancellable, &verify_error);
+              if (g_error_matches (verify_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+                  g_error_matches (verify_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                {
+                  g_propagate_error (error, g_steal_pointer (&verify_error));
+                  g_clear_object (&message);
+                }
             }
         }
     }
