@@ -28,6 +28,8 @@ static const char *const starttls_choices[] = { "never", "opportunistic", "requi
 static const char *const relay_mode_choices[] = { "failover", "spread", NULL };
 static const char *const dkim_algorithm_choices[] = { "rsa-sha256", "ed25519-sha256", NULL };
 static const char *const dkim_canon_choices[] = { "relaxed/relaxed", "relaxed/simple", "simple/relaxed", "simple/simple", NULL };
+/* In the order of MsgCryptoProtocol. */
+static const char *const crypto_protocol_choices[] = { "openpgp", "smime", NULL };
 
 /* The headers a DKIM signature covers by default (RFC 6376 section 5.4.1
  * and what the large providers expect). */
@@ -98,6 +100,9 @@ static const MsgFieldDef builtin_fields[] = {
   { "dkimoversignfrom", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "true", NULL, TRUE },
   { "dkimexpiry", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
   { "cryptooperationtimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
+  { "cryptoprotocol", MSG_FIELD_TYPE_ENUM, MSG_FIELD_CHECK_BY_TYPE, "openpgp", crypto_protocol_choices, TRUE },
+  { "cryptosign", MSG_FIELD_TYPE_STRING, MSG_FIELD_CHECK_CRYPTO_KEY, "", NULL, TRUE },
+  { "cryptoencrypt", MSG_FIELD_TYPE_BOOLEAN, MSG_FIELD_CHECK_BY_TYPE, "false", NULL, TRUE },
   { "urlconnectiontimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "30", NULL, TRUE },
   { "urloperationtimeout", MSG_FIELD_TYPE_SECONDS, MSG_FIELD_CHECK_BY_TYPE, "0", NULL, TRUE },
   { "urlmaxresourcesize", MSG_FIELD_TYPE_INT, MSG_FIELD_CHECK_BY_TYPE, "104857600", NULL, TRUE },
@@ -111,13 +116,32 @@ static const MsgFieldDef builtin_fields[] = {
 static GMutex      registry_lock;
 static GHashTable *registry;
 
+/* Field names are case-insensitive: the registry's keys are lower-case
+ * and looked up in any case without a lower-cased copy. */
+static guint
+ascii_case_hash (gconstpointer key)
+{
+  guint h = 5381;
+
+  for (const char *p = key; *p != '\0'; p++)
+    h = (h << 5) + h + (guint) g_ascii_tolower (*p);
+  return h;
+}
+
+static gboolean
+ascii_case_equal (gconstpointer a,
+                  gconstpointer b)
+{
+  return g_ascii_strcasecmp (a, b) == 0;
+}
+
 /* Must be called with registry_lock held. */
 static void
 registry_init_locked (void)
 {
   if (registry != NULL)
     return;
-  registry = g_hash_table_new (g_str_hash, g_str_equal);
+  registry = g_hash_table_new (ascii_case_hash, ascii_case_equal);
   for (gsize i = 0; i < G_N_ELEMENTS (builtin_fields); i++)
     g_hash_table_insert (registry, (gpointer) builtin_fields[i].name,
                          (gpointer) &builtin_fields[i]);
@@ -135,17 +159,18 @@ registry_lookup (const char *short_name)
   return def;
 }
 
-/* Returns the lower-case short name that @name designates, or NULL if
- * @name is neither a short name nor a URN of a configuration field. */
-static char *
-normalize_name (const char *name)
+/* Returns the short name that @name designates, in @name's case (a
+ * pointer into @name, or a static string), or NULL if @name is neither a
+ * short name nor a URN of a configuration field. */
+static const char *
+short_name_of (const char *name)
 {
-  g_autofree char *lower = g_ascii_strdown (name, -1);
-  const char      *short_name = lower;
+  const char *short_name = name;
+  gsize       prefix = strlen (MSG_CONFIGURATION_NAMESPACE);
 
-  if (g_str_has_prefix (lower, MSG_CONFIGURATION_NAMESPACE))
-    short_name = lower + strlen (MSG_CONFIGURATION_NAMESPACE);
-  else if (strcmp (lower, TIMEZONE_URN) == 0)
+  if (g_ascii_strncasecmp (name, MSG_CONFIGURATION_NAMESPACE, prefix) == 0)
+    short_name = name + prefix;
+  else if (g_ascii_strcasecmp (name, TIMEZONE_URN) == 0)
     short_name = "timezoneid";
 
   if (*short_name == '\0')
@@ -155,7 +180,7 @@ normalize_name (const char *name)
       if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-')
         return NULL;
     }
-  return g_strdup (short_name);
+  return short_name;
 }
 
 /* Looks a field up by short name or URN, loading the transport plugins (which
@@ -163,12 +188,13 @@ normalize_name (const char *name)
 const MsgFieldDef *
 _msg_configuration_lookup_field (const char *name)
 {
-  g_autofree char   *short_name = NULL;
+  const char        *short_name;
   const MsgFieldDef *def;
 
+  /* Called for every field read: no allocation. */
   if (name == NULL)
     return NULL;
-  short_name = normalize_name (name);
+  short_name = short_name_of (name);
   if (short_name == NULL)
     return NULL;
   def = registry_lookup (short_name);
@@ -848,6 +874,23 @@ validate_dkim_headers (const MsgFieldDef *def,
   return TRUE;
 }
 
+/* One signing key (cryptosign): an address, a fingerprint or a key id,
+ * as gpg and gpgsm take it; empty for none. */
+static gboolean
+validate_crypto_key (const MsgFieldDef *def,
+                     const char        *value,
+                     char             **canonical,
+                     GError           **error)
+{
+  g_autofree char *stripped = strip_dup (value);
+
+  if (strpbrk (stripped, ",;") != NULL)
+    return invalid_value (error, def, value,
+                          "one signing key is wanted: a mail address or a fingerprint, not a list");
+  *canonical = g_steal_pointer (&stripped);
+  return TRUE;
+}
+
 static gboolean
 validate_int (const MsgFieldDef *def,
               const char        *value,
@@ -971,6 +1014,8 @@ _msg_configuration_validate_value (const MsgFieldDef *def,
       return validate_unsupported (def, value, canonical, error);
     case MSG_FIELD_CHECK_DKIM_HEADERS:
       return validate_dkim_headers (def, value, canonical, error);
+    case MSG_FIELD_CHECK_CRYPTO_KEY:
+      return validate_crypto_key (def, value, canonical, error);
     case MSG_FIELD_CHECK_BY_TYPE:
     default:
       break;

@@ -261,7 +261,7 @@ load_key_file (MsgConfiguration *self,
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       g_hash_table_iter_steal (&iter);
-      g_hash_table_replace (self->values, key, value);
+      g_hash_table_replace (_msg_configuration_values_for_write_locked (self), key, value);
     }
   g_mutex_unlock (&self->lock);
   return TRUE;

@@ -23,6 +23,7 @@ typedef enum
   MSG_FIELD_CHECK_LANGUAGE,
   MSG_FIELD_CHECK_UNSUPPORTED,
   MSG_FIELD_CHECK_DKIM_HEADERS,
+  MSG_FIELD_CHECK_CRYPTO_KEY,
 } MsgFieldCheck;
 
 /* A field: built in (msg-configuration-fields.c) or registered by a plugin. */
@@ -45,11 +46,16 @@ struct _MsgConfiguration
 
   GMutex      lock;
   GHashTable *values; /* (owned): short name → canonical value, set fields only */
+  /* Under lock: @values may be shared with copies (msg_configuration_copy()
+   * shares it, as snapshots are rarely changed): it is copied before a
+   * change, never changed in place while shared. */
+  gboolean shared;
 };
 
 /* msg-configuration.c */
 void        _msg_configuration_wipe_free (gpointer data);
 GHashTable *_msg_configuration_values_table_new (void);
+GHashTable *_msg_configuration_values_for_write_locked (MsgConfiguration *self);
 
 /* msg-configuration-fields.c */
 const MsgFieldDef *_msg_configuration_lookup_field (const char *name);

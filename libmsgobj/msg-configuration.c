@@ -86,6 +86,27 @@ _msg_configuration_values_table_new (void)
   return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, _msg_configuration_wipe_free);
 }
 
+/* The values table, made this configuration's own first if a copy shares
+ * it. Must be called with the lock held. */
+GHashTable *
+_msg_configuration_values_for_write_locked (MsgConfiguration *self)
+{
+  GHashTable    *own;
+  GHashTableIter iter;
+  gpointer       key, value;
+
+  if (!self->shared)
+    return self->values;
+  own = _msg_configuration_values_table_new ();
+  g_hash_table_iter_init (&iter, self->values);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (own, g_strdup (key), g_strdup (value));
+  g_hash_table_unref (self->values);
+  self->values = own;
+  self->shared = FALSE;
+  return own;
+}
+
 /* The fields whose effective value depends on the server field: a
  * "host:port" server gives the port, and a server set while the transport
  * was never chosen chooses the network transport (docs/configuration.md,
@@ -134,12 +155,18 @@ derived_value_locked (MsgConfiguration  *self,
                       const char        *stored)
 {
   const char         *role = NULL;
-  const ServerFields *f = find_server_fields (def->name, &role);
+  const ServerFields *f;
   const char         *server;
   g_autofree char    *host = NULL;
   const char         *reason;
   guint16             port = 0;
 
+  /* Only the server, port and sendusing/postusing fields derive. */
+  if (def->check != MSG_FIELD_CHECK_HOST_LIST && def->check != MSG_FIELD_CHECK_HOST &&
+      def->check != MSG_FIELD_CHECK_PORT && def->check != MSG_FIELD_CHECK_SEND_USING &&
+      def->check != MSG_FIELD_CHECK_POST_USING)
+    return NULL;
+  f = find_server_fields (def->name, &role);
   if (f == NULL)
     return NULL;
   server = g_hash_table_lookup (self->values, f->server);
@@ -154,10 +181,20 @@ derived_value_locked (MsgConfiguration  *self,
   return port != 0 ? g_strdup_printf ("%u", port) : NULL;
 }
 
-static char *
-default_value (const MsgFieldDef *def)
+/* The effective value of a field, secrets included, valid while the lock
+ * is held; *@derived is what to free after (a value computed from the
+ * server field). Must be called with the lock held. */
+static const char *
+peek_value_locked (MsgConfiguration  *self,
+                   const MsgFieldDef *def,
+                   char             **derived)
 {
-  return g_strdup (def->default_value);
+  const char *value = g_hash_table_lookup (self->values, def->name);
+
+  *derived = derived_value_locked (self, def, value);
+  if (*derived != NULL)
+    return *derived;
+  return value != NULL ? value : def->default_value;
 }
 
 /* The effective value of a field, secrets included. */
@@ -165,21 +202,15 @@ static char *
 dup_value (MsgConfiguration  *self,
            const MsgFieldDef *def)
 {
-  char *value;
-  char *derived;
+  char       *derived;
+  const char *value;
+  char       *copy;
 
   g_mutex_lock (&self->lock);
-  value = g_strdup (g_hash_table_lookup (self->values, def->name));
-  derived = derived_value_locked (self, def, value);
+  value = peek_value_locked (self, def, &derived);
+  copy = derived != NULL ? g_steal_pointer (&derived) : g_strdup (value);
   g_mutex_unlock (&self->lock);
-  if (derived != NULL)
-    {
-      g_free (value);
-      return derived;
-    }
-  if (value == NULL)
-    value = default_value (def);
-  return value;
+  return copy;
 }
 
 static void
@@ -282,18 +313,33 @@ MsgConfiguration *
 msg_configuration_copy (MsgConfiguration *self)
 {
   MsgConfiguration *copy;
-  GHashTableIter    iter;
-  gpointer          key, value;
 
   g_return_val_if_fail (MSG_IS_CONFIGURATION (self), NULL);
 
   copy = msg_configuration_new ();
+  /* Copied on the first change of either (a snapshot per operation costs
+   * no copy of the values). */
   g_mutex_lock (&self->lock);
-  g_hash_table_iter_init (&iter, self->values);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    g_hash_table_insert (copy->values, g_strdup (key), g_strdup (value));
+  g_hash_table_unref (copy->values);
+  copy->values = g_hash_table_ref (self->values);
+  copy->shared = TRUE;
+  self->shared = TRUE;
   g_mutex_unlock (&self->lock);
   return copy;
+}
+
+/* Stores @canonical (owned; NULL resets). Must be called with the lock held. */
+static void
+store_locked (MsgConfiguration  *self,
+              const MsgFieldDef *def,
+              char              *canonical)
+{
+  GHashTable *values = _msg_configuration_values_for_write_locked (self);
+
+  if (canonical != NULL)
+    g_hash_table_replace (values, g_strdup (def->name), canonical);
+  else
+    g_hash_table_remove (values, def->name);
 }
 
 /**
@@ -358,10 +404,7 @@ msg_configuration_set_field (MsgConfiguration *self,
     return FALSE;
 
   g_mutex_lock (&self->lock);
-  if (canonical != NULL)
-    g_hash_table_replace (self->values, g_strdup (def->name), canonical);
-  else
-    g_hash_table_remove (self->values, def->name);
+  store_locked (self, def, canonical);
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -468,18 +511,6 @@ check_typed_value (const char         *name,
   if ((*def)->type == MSG_FIELD_TYPE_SECRET)
     _msg_configuration_wipe_free (g_steal_pointer (&text));
   return ok;
-}
-
-/* Stores @canonical (owned; NULL resets). Must be called with the lock held. */
-static void
-store_locked (MsgConfiguration  *self,
-              const MsgFieldDef *def,
-              char              *canonical)
-{
-  if (canonical != NULL)
-    g_hash_table_replace (self->values, g_strdup (def->name), canonical);
-  else
-    g_hash_table_remove (self->values, def->name);
 }
 
 /**
@@ -713,6 +744,29 @@ value_to_int (const MsgFieldDef *def,
     }
 }
 
+static gboolean
+value_to_boolean (const MsgFieldDef *def,
+                  const char        *value)
+{
+  gboolean b = FALSE;
+  double   d;
+
+  switch (def->type)
+    {
+    case MSG_FIELD_TYPE_INT:
+    case MSG_FIELD_TYPE_ENUM:
+      return value_to_int (def, value) != 0;
+    case MSG_FIELD_TYPE_SECONDS:
+      return _msg_configuration_parse_seconds (value, &d) && d != 0;
+    case MSG_FIELD_TYPE_BOOLEAN:
+    case MSG_FIELD_TYPE_STRING:
+    case MSG_FIELD_TYPE_SECRET:
+    case MSG_FIELD_TYPE_PATH:
+    default:
+      return _msg_configuration_parse_boolean (value, &b) && b;
+    }
+}
+
 /**
  * msg_configuration_get_int:
  * @self: a configuration
@@ -735,7 +789,9 @@ msg_configuration_get_int (MsgConfiguration *self,
                            const char       *name)
 {
   const MsgFieldDef *def;
-  g_autofree char   *value = NULL;
+  g_autofree char   *derived = NULL;
+  const char        *value;
+  int                n = 0;
 
   g_return_val_if_fail (MSG_IS_CONFIGURATION (self), 0);
   g_return_val_if_fail (name != NULL, 0);
@@ -743,10 +799,12 @@ msg_configuration_get_int (MsgConfiguration *self,
   def = _msg_configuration_lookup_field_for_read (name);
   if (def == NULL)
     return 0;
-  value = dup_value (self, def);
-  if (value == NULL)
-    return 0;
-  return (int) value_to_int (def, value);
+  g_mutex_lock (&self->lock);
+  value = peek_value_locked (self, def, &derived);
+  if (value != NULL)
+    n = (int) value_to_int (def, value);
+  g_mutex_unlock (&self->lock);
+  return n;
 }
 
 /**
@@ -764,7 +822,8 @@ msg_configuration_get_boolean (MsgConfiguration *self,
                                const char       *name)
 {
   const MsgFieldDef *def;
-  g_autofree char   *value = NULL;
+  g_autofree char   *derived = NULL;
+  const char        *value;
   gboolean           b = FALSE;
 
   g_return_val_if_fail (MSG_IS_CONFIGURATION (self), FALSE);
@@ -773,27 +832,12 @@ msg_configuration_get_boolean (MsgConfiguration *self,
   def = _msg_configuration_lookup_field_for_read (name);
   if (def == NULL)
     return FALSE;
-  value = dup_value (self, def);
-  if (value == NULL)
-    return FALSE;
-  switch (def->type)
-    {
-    case MSG_FIELD_TYPE_INT:
-    case MSG_FIELD_TYPE_ENUM:
-      return value_to_int (def, value) != 0;
-    case MSG_FIELD_TYPE_SECONDS:
-      {
-        double d;
-
-        return _msg_configuration_parse_seconds (value, &d) && d != 0;
-      }
-    case MSG_FIELD_TYPE_BOOLEAN:
-    case MSG_FIELD_TYPE_STRING:
-    case MSG_FIELD_TYPE_SECRET:
-    case MSG_FIELD_TYPE_PATH:
-    default:
-      return _msg_configuration_parse_boolean (value, &b) && b;
-    }
+  g_mutex_lock (&self->lock);
+  value = peek_value_locked (self, def, &derived);
+  if (value != NULL)
+    b = value_to_boolean (def, value);
+  g_mutex_unlock (&self->lock);
+  return b;
 }
 
 /**
@@ -813,7 +857,8 @@ msg_configuration_get_seconds (MsgConfiguration *self,
                                const char       *name)
 {
   const MsgFieldDef *def;
-  g_autofree char   *value = NULL;
+  g_autofree char   *derived = NULL;
+  const char        *value;
   double             d = 0;
 
   g_return_val_if_fail (MSG_IS_CONFIGURATION (self), 0);
@@ -822,12 +867,17 @@ msg_configuration_get_seconds (MsgConfiguration *self,
   def = _msg_configuration_lookup_field_for_read (name);
   if (def == NULL)
     return 0;
-  value = dup_value (self, def);
-  if (value == NULL)
-    return 0;
-  if (def->type == MSG_FIELD_TYPE_SECONDS)
-    return _msg_configuration_parse_seconds (value, &d) ? d : 0;
-  return (double) value_to_int (def, value);
+  g_mutex_lock (&self->lock);
+  value = peek_value_locked (self, def, &derived);
+  if (value != NULL && def->type == MSG_FIELD_TYPE_SECONDS)
+    {
+      if (!_msg_configuration_parse_seconds (value, &d))
+        d = 0;
+    }
+  else if (value != NULL)
+    d = (double) value_to_int (def, value);
+  g_mutex_unlock (&self->lock);
+  return d;
 }
 /**
  * msg_configuration_get_secret:

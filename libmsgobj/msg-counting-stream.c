@@ -14,6 +14,8 @@ struct _MsgCountingStream
   MsgCountingFunc func;
   gpointer        user_data;
   guint64         count;
+  GByteArray     *kept; /* (owned) (nullable): see _msg_counting_stream_keep() */
+  gsize           keep_limit;
 };
 
 G_DEFINE_FINAL_TYPE (MsgCountingStream, _msg_counting_stream, G_TYPE_OUTPUT_STREAM)
@@ -37,6 +39,13 @@ msg_counting_stream_write (GOutputStream *stream,
   else if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return -1;
   self->count += (guint64) n;
+  if (self->kept != NULL)
+    {
+      if (self->count > self->keep_limit)
+        g_clear_pointer (&self->kept, g_byte_array_unref);
+      else
+        g_byte_array_append (self->kept, buffer, (guint) n);
+    }
   if (self->func != NULL)
     self->func (self->count, self->user_data);
   return n;
@@ -67,6 +76,7 @@ msg_counting_stream_finalize (GObject *object)
   MsgCountingStream *self = MSG_COUNTING_STREAM (object);
 
   g_clear_object (&self->base);
+  g_clear_pointer (&self->kept, g_byte_array_unref);
   G_OBJECT_CLASS (_msg_counting_stream_parent_class)->finalize (object);
 }
 
@@ -106,4 +116,26 @@ _msg_counting_stream_get_count (MsgCountingStream *self)
   g_return_val_if_fail (MSG_IS_COUNTING_STREAM (self), 0);
 
   return self->count;
+}
+
+void
+_msg_counting_stream_keep (MsgCountingStream *self,
+                           gsize              limit)
+{
+  g_return_if_fail (MSG_IS_COUNTING_STREAM (self));
+  g_return_if_fail (self->count == 0 && self->kept == NULL);
+
+  /* Most messages are a few KiB: no reallocation for them. */
+  self->kept = g_byte_array_sized_new ((guint) MIN (limit, 8192));
+  self->keep_limit = limit;
+}
+
+GBytes *
+_msg_counting_stream_steal_kept (MsgCountingStream *self)
+{
+  g_return_val_if_fail (MSG_IS_COUNTING_STREAM (self), NULL);
+
+  if (self->kept == NULL)
+    return NULL;
+  return g_byte_array_free_to_bytes (g_steal_pointer (&self->kept));
 }

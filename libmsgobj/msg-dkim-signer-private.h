@@ -15,11 +15,16 @@ typedef struct _MsgDkimSigner MsgDkimSigner;
 /* Reads the `dkim*` fields of @configuration and the private key they
  * name. Returns TRUE with *@out NULL when `dkimsign` is false; FALSE with
  * an error naming the field or the key file when signing was asked for
- * and cannot be done. */
-gboolean _msg_dkim_signer_new_for_configuration (MsgConfiguration *configuration,
-                                                 MsgDkimSigner   **out,
-                                                 GError          **error);
-void     _msg_dkim_signer_free (MsgDkimSigner *self);
+ * and cannot be done. With @previous (nullable) made from the same field
+ * values and its key file unchanged (same inode, size, times, mode and
+ * owner), *@out is a new reference to @previous: the key is then read,
+ * checked and handed to libopendkim once for many sends. */
+gboolean       _msg_dkim_signer_new_for_configuration (MsgConfiguration *configuration,
+                                                       MsgDkimSigner    *previous,
+                                                       MsgDkimSigner   **out,
+                                                       GError          **error);
+MsgDkimSigner *_msg_dkim_signer_ref (MsgDkimSigner *self);
+void           _msg_dkim_signer_unref (MsgDkimSigner *self);
 
 /* Writes @message once, with @flags, through the canonicalizer and
  * returns the complete `DKIM-Signature` header field to put before it,
@@ -43,6 +48,6 @@ gboolean _msg_dkim_signer_write_signature (MsgDkimSigner *self,
  * be signed. */
 MsgDkimSigner *_msg_transport_get_dkim_signer (MsgTransport *self);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgDkimSigner, _msg_dkim_signer_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgDkimSigner, _msg_dkim_signer_unref)
 
 G_END_DECLS

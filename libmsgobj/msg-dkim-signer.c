@@ -12,6 +12,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <opendkim/dkim.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,16 +30,18 @@
 
 struct _MsgDkimSigner
 {
-  DKIM_LIB    *lib;      /* (owned) */
-  char        *domain;   /* (owned) */
-  char        *selector; /* (owned) */
-  char        *key_path; /* (owned) */
-  char        *key;      /* (owned): the PEM text, wiped when freed */
-  gsize        key_len;
-  dkim_alg_t   algorithm;
-  dkim_canon_t header_canon;
-  dkim_canon_t body_canon;
-  GStrv        headers; /* (owned): for DKIM_OPTS_SIGNHDRS */
+  gatomicrefcount ref_count;
+  char           *identity; /* (owned): the fields and the key file's stat, see signer_identity() */
+  DKIM_LIB       *lib;      /* (owned) */
+  char           *domain;   /* (owned) */
+  char           *selector; /* (owned) */
+  char           *key_path; /* (owned) */
+  char           *key;      /* (owned): the PEM text, wiped when freed */
+  gsize           key_len;
+  dkim_alg_t      algorithm;
+  dkim_canon_t    header_canon;
+  dkim_canon_t    body_canon;
+  GStrv           headers; /* (owned): for DKIM_OPTS_SIGNHDRS */
 };
 
 /* The output stream the message is written to once: its header fields go
@@ -220,11 +223,19 @@ wipe_key (MsgDkimSigner *self)
     }
 }
 
-void
-_msg_dkim_signer_free (MsgDkimSigner *self)
+MsgDkimSigner *
+_msg_dkim_signer_ref (MsgDkimSigner *self)
 {
-  if (self == NULL)
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+_msg_dkim_signer_unref (MsgDkimSigner *self)
+{
+  if (self == NULL || !g_atomic_ref_count_dec (&self->ref_count))
     return;
+  g_free (self->identity);
   if (self->lib != NULL)
     dkim_close (self->lib);
   g_free (self->domain);
@@ -298,6 +309,7 @@ check_dns_name (const char *field,
  * (whoever reads it can sign as the domain). */
 static gboolean
 read_key_file (MsgDkimSigner *self,
+               struct stat   *out_st,
                GError       **error)
 {
   struct stat st;
@@ -350,6 +362,7 @@ read_key_file (MsgDkimSigner *self,
       return FALSE;
     }
   self->key[self->key_len] = '\0';
+  *out_st = st;
   return TRUE;
 }
 
@@ -420,8 +433,57 @@ set_options (MsgDkimSigner    *self,
   return TRUE;
 }
 
+/* The values of every field a signer is made from, one a line. */
+static char *
+configured_fields (MsgConfiguration *configuration)
+{
+  static const char *const names[] = { "dkimdomain", "dkimselector", "dkimprivatekeyfile",
+                                       "dkimalgorithm", "dkimcanonicalization", "dkimheaders",
+                                       "dkimoversignfrom", "dkimexpiry" };
+  GString                 *fields = g_string_new (NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *value = msg_configuration_get_field (configuration, names[i]);
+
+      g_string_append_printf (fields, "%s\n", value != NULL ? value : "");
+    }
+  return g_string_free (fields, FALSE);
+}
+
+/* What makes a signer reusable for another send: the same fields and the
+ * same key file as stat() sees it (a replaced, rewritten or chmod-ed file
+ * differs in its inode, size, times or mode). */
+static char *
+signer_identity (const char        *fields,
+                 const struct stat *st)
+{
+  return g_strdup_printf ("%s%ju %ju %jd %jd.%09ld %jd.%09ld %o %ju", fields, (uintmax_t) st->st_dev,
+                          (uintmax_t) st->st_ino, (intmax_t) st->st_size, (intmax_t) st->st_mtim.tv_sec,
+                          st->st_mtim.tv_nsec, (intmax_t) st->st_ctim.tv_sec, st->st_ctim.tv_nsec,
+                          (unsigned) st->st_mode, (uintmax_t) st->st_uid);
+}
+
+/* @previous, when the configuration and the key file are still those it
+ * was made from: reading and checking the key and starting libopendkim
+ * are then done once for many sends. */
+static gboolean
+can_reuse (MsgDkimSigner *previous,
+           const char    *fields,
+           const char    *key_path)
+{
+  g_autofree char *identity = NULL;
+  struct stat      st = { 0 };
+
+  if (previous == NULL || key_path == NULL || *key_path == '\0' || g_stat (key_path, &st) != 0)
+    return FALSE;
+  identity = signer_identity (fields, &st);
+  return g_str_equal (identity, previous->identity);
+}
+
 gboolean
 _msg_dkim_signer_new_for_configuration (MsgConfiguration *configuration,
+                                        MsgDkimSigner    *previous,
                                         MsgDkimSigner   **out,
                                         GError          **error)
 {
@@ -429,12 +491,17 @@ _msg_dkim_signer_new_for_configuration (MsgConfiguration *configuration,
   g_autofree char *algorithm = NULL;
   g_autofree char *canon = NULL;
   g_autofree char *headers = NULL;
+  g_autofree char *fields = NULL;
+  struct stat      st = { 0 };
 
   *out = NULL;
   if (!msg_configuration_get_boolean (configuration, "dkimsign"))
     return TRUE;
 
+  fields = configured_fields (configuration);
   self = g_new0 (MsgDkimSigner, 1);
+  g_atomic_ref_count_init (&self->ref_count);
+
   self->domain = msg_configuration_get_field (configuration, "dkimdomain");
   self->selector = msg_configuration_get_field (configuration, "dkimselector");
   self->key_path = msg_configuration_get_field (configuration, "dkimprivatekeyfile");
@@ -443,6 +510,11 @@ _msg_dkim_signer_new_for_configuration (MsgConfiguration *configuration,
     return FALSE;
   if (self->key_path == NULL || *self->key_path == '\0')
     return set_invalid (error, "DKIM signing is on (dkimsign) but dkimprivatekeyfile is not set");
+  if (can_reuse (previous, fields, self->key_path))
+    {
+      *out = _msg_dkim_signer_ref (previous);
+      return TRUE;
+    }
 
   algorithm = msg_configuration_get_field (configuration, "dkimalgorithm");
   self->algorithm = g_str_equal (algorithm, "ed25519-sha256") ? DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256;
@@ -452,8 +524,9 @@ _msg_dkim_signer_new_for_configuration (MsgConfiguration *configuration,
   headers = msg_configuration_get_field (configuration, "dkimheaders");
   self->headers = g_strsplit (headers, ":", -1);
 
-  if (!read_key_file (self, error) || !check_key (self, error))
+  if (!read_key_file (self, &st, error) || !check_key (self, error))
     return FALSE;
+  self->identity = signer_identity (fields, &st);
 
   self->lib = dkim_init (NULL, NULL);
   if (self->lib == NULL)

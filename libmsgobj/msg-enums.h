@@ -185,6 +185,9 @@ typedef enum
  * MsgCryptoProtocol:
  * @MSG_CRYPTO_PROTOCOL_OPENPGP: OpenPGP (PGP/MIME, RFC 3156) with `gpg`
  * @MSG_CRYPTO_PROTOCOL_SMIME: S/MIME (RFC 8551) with `gpgsm`
+ * @MSG_CRYPTO_PROTOCOL_DEFAULT: the protocol of the configuration's
+ *   `cryptoprotocol` field (OpenPGP unless set); only as an argument, a
+ *   signature never reports it
  *
  * The protocol of a signature or an encryption.
  */
@@ -192,6 +195,7 @@ typedef enum
 {
   MSG_CRYPTO_PROTOCOL_OPENPGP,
   MSG_CRYPTO_PROTOCOL_SMIME,
+  MSG_CRYPTO_PROTOCOL_DEFAULT,
 } MsgCryptoProtocol;
 
 /**

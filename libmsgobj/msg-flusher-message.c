@@ -208,6 +208,8 @@ fail_for_good (MsgDropDirectory *directory,
 
   if (set_aside (directory, item, MSG_FLUSH_FAILED_DIR, "failed", error, &move_error))
     return MSG_FLUSH_FAILED;
+  /* Said here too: on a full disk the retry sidecar cannot say it. */
+  log_problem ("a refused message stays in the queue", move_error);
   record_retry (directory, msg_drop_message_get_name (item), move_error);
   if (!msg_drop_message_release (item, &local_error))
     log_problem ("cannot put a message back", local_error);
@@ -308,36 +310,40 @@ refused (MsgDropDirectory *directory,
   return MSG_FLUSH_DEFERRED;
 }
 
-MsgFlushOutcome
-_msg_flusher_flush_one (MsgDropDirectory *directory,
-                        MsgTransport     *transport,
-                        MsgDropMessage   *item,
-                        MsgFlushGate      gate,
-                        gpointer          gate_data,
-                        GCancellable     *cancellable,
-                        guint64          *bytes,
-                        MsgFlushNext     *next)
+MsgMessage *
+_msg_flusher_prepare_one (MsgDropDirectory *directory,
+                          MsgDropMessage   *item,
+                          MsgFlushGate      gate,
+                          gpointer          gate_data,
+                          GCancellable     *cancellable,
+                          guint64          *bytes,
+                          MsgFlushOutcome  *outcome,
+                          MsgFlushNext     *next)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgMessage) message = NULL;
-  g_autoptr (MsgSendReport) report = NULL;
 
+  *outcome = MSG_FLUSH_SKIPPED;
   if (backing_off (directory, msg_drop_message_get_name (item)))
-    return MSG_FLUSH_SKIPPED;
+    return NULL;
   if (!msg_drop_message_claim (item, &error))
-    return MSG_FLUSH_SKIPPED; /* another consumer has it, or it is gone */
+    return NULL; /* another consumer has it, or it is gone */
 
   /* Progress counts the bytes of every message dealt with. */
   *bytes += file_size (item);
   message = msg_drop_message_get_message (item, &error);
   if (message == NULL)
-    return fail_for_good (directory, item, error);
+    {
+      *outcome = fail_for_good (directory, item, error);
+      return NULL;
+    }
+  *outcome = MSG_FLUSH_DEFERRED;
   if (gate != NULL && !gate (gate_data, cancellable))
     {
       *next = MSG_FLUSH_STOP;
       if (!msg_drop_message_release (item, &error))
         log_problem ("cannot put a message back", error);
-      return MSG_FLUSH_DEFERRED;
+      return NULL;
     }
   if (!msg_drop_message_mark_started (item, &error))
     {
@@ -345,10 +351,18 @@ _msg_flusher_flush_one (MsgDropDirectory *directory,
       g_clear_error (&error);
       if (!msg_drop_message_release (item, &error))
         log_problem ("cannot put a message back", error);
-      return MSG_FLUSH_DEFERRED;
+      return NULL;
     }
+  return g_steal_pointer (&message);
+}
 
-  report = msg_transport_send_message (transport, message, cancellable, &error);
+MsgFlushOutcome
+_msg_flusher_file_one (MsgDropDirectory *directory,
+                       MsgDropMessage   *item,
+                       MsgSendReport    *report,
+                       const GError     *error,
+                       MsgFlushNext     *next)
+{
   if (report == NULL)
     return refused (directory, item, error, next);
   return accepted (directory, item, report);

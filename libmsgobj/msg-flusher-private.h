@@ -36,17 +36,28 @@ typedef enum
 typedef gboolean (*MsgFlushGate) (gpointer      data,
                                   GCancellable *cancellable);
 
-/* Claims, sends and files one message (see MsgFlusher); adds the size of
- * the file to @bytes; sets @next when the thread should take no more
- * messages over its connection. */
-MsgFlushOutcome _msg_flusher_flush_one (MsgDropDirectory *directory,
-                                        MsgTransport     *transport,
-                                        MsgDropMessage   *item,
-                                        MsgFlushGate      gate,
-                                        gpointer          gate_data,
-                                        GCancellable     *cancellable,
-                                        guint64          *bytes,
-                                        MsgFlushNext     *next);
+/* Claims @item and makes it ready to send (its sending marked started):
+ * its message, or NULL when it is dealt with already, with @outcome
+ * (skipped: taken by another consumer or backing off; failed: not a
+ * message; deferred: put back). Adds the size of the file to @bytes;
+ * sets @next when the connection should take no more messages. */
+MsgMessage *_msg_flusher_prepare_one (MsgDropDirectory *directory,
+                                      MsgDropMessage   *item,
+                                      MsgFlushGate      gate,
+                                      gpointer          gate_data,
+                                      GCancellable     *cancellable,
+                                      guint64          *bytes,
+                                      MsgFlushOutcome  *outcome,
+                                      MsgFlushNext     *next);
+
+/* Files a prepared @item by the result of its send (@report, else
+ * @error): deleted, set aside or put back (see MsgFlusher); sets @next
+ * as _msg_flusher_prepare_one() does. */
+MsgFlushOutcome _msg_flusher_file_one (MsgDropDirectory *directory,
+                                       MsgDropMessage   *item,
+                                       MsgSendReport    *report,
+                                       const GError     *error,
+                                       MsgFlushNext     *next);
 
 /* The relays of a flush (msg-flusher-relays.c). */
 typedef struct _MsgFlushRelays MsgFlushRelays;

@@ -20,8 +20,10 @@
  * once: `msgobj flush` is this object.
  *
  * Each connection is one [class@Transport], driven by one thread that
- * sends one message at a time (the transport's ordinary sequential code);
- * the threads share only an index into the listing and a queue of
+ * keeps three sends queued on it (the transport's ordinary code), so that
+ * the next message's envelope follows each final dot (RFC 2920 section
+ * 3.1): one round trip per message. Under a rate limit, one send at a
+ * time. The threads share only an index into the listing and a queue of
  * outcomes, and no lock is held across I/O. For each message, a thread:
  *
  * 1. claims the file ([method@DropMessage.claim]), so that no other
@@ -29,7 +31,7 @@
  *    ([method@DropMessage.mark_started]) before the first byte goes out;
  * 2. sends it, with its envelope from its headers (`Bcc` honoured and left
  *    out of the copy sent);
- * 3. on acceptance, deletes the file (when only some recipients were
+ * 3. on its own acceptance, deletes the file (when only some recipients were
  *    accepted, a report naming the refused ones is left in `partial/`);
  *    on a permanent refusal (5xx, or a file that is not a message), moves
  *    it to `failed/` with a report (`NAME.eml.report`) beside it; on a
@@ -46,7 +48,8 @@
  * authentication) marks its relay down for 60 s, for the whole run; the
  * message it had not sent goes to another connection, and the thread
  * goes on with another relay, or stops when every relay is down (the
- * other messages then stay for the next run).
+ * other messages then stay for the next run). The sends queued behind a
+ * failed one are cancelled and go to other connections too.
  * [property@Flusher:rate-limit] caps the messages a second to each
  * relay. A run starts by
  * recovering the claims of flushers that died ([method@DropDirectory.recover_claims]):
@@ -366,6 +369,15 @@ msg_flusher_set_rate_limit (MsgFlusher *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RATE_LIMIT]);
 }
 
+/* The sends each connection keeps queued on its transport: the one
+ * running and two behind it. The one right behind must be queued before
+ * the running one writes its final dot, so that its envelope follows
+ * the dot (RFC 2920 section 3.1, docs/design.md decision 14): when a
+ * send completes, the next one starts at once, and the thread that
+ * refills the queue would race it with one send behind; with two, it
+ * has a whole message's time. */
+#define PIPELINE_DEPTH 3
+
 /* One run: what the threads share. */
 typedef struct
 {
@@ -387,13 +399,30 @@ typedef struct
   guint64         bytes;
 } FlushEvent;
 
+/* One connection: a thread that keeps up to @depth sends queued on its
+ * transport, and files each as it completes (in the thread's own main
+ * context). */
 typedef struct
 {
   Run          *run;
   MsgTransport *transport;
+  GMainContext *context;     /* (owned): where this connection's sends complete */
+  GCancellable *cancellable; /* (owned): cancelled with the run, or on its own to drain */
+  gulong        cancelled_id;
   guint         index;
   gint          relay; /* -1 until a relay is picked, and after it failed */
+  guint         depth;
+  guint         in_flight;
+  gboolean      stopping; /* take no more messages */
 } Worker;
+
+/* One send in flight. */
+typedef struct
+{
+  Worker         *worker;
+  MsgDropMessage *item; /* the run's */
+  guint64         bytes;
+} Send;
 
 /* The next message to send: one that a failed connection gave back, else
  * the next of the listing; NULL when none is left. */
@@ -410,6 +439,27 @@ take_item (Run *run)
     return item;
   index = g_atomic_int_add (&run->next, 1);
   return index < (gint) run->items->len ? run->items->pdata[index] : NULL;
+}
+
+static void
+put_back (Run            *run,
+          MsgDropMessage *item)
+{
+  g_mutex_lock (&run->lock);
+  g_queue_push_tail (&run->put_back, item);
+  g_mutex_unlock (&run->lock);
+}
+
+static void
+push_event (Run            *run,
+            MsgFlushOutcome outcome,
+            guint64         bytes)
+{
+  FlushEvent *event = g_new0 (FlushEvent, 1);
+
+  event->outcome = outcome;
+  event->bytes = bytes;
+  g_async_queue_push (run->events, event);
 }
 
 static gboolean
@@ -437,51 +487,143 @@ pick_relay (Worker *worker)
   return TRUE;
 }
 
+static void
+cancel_worker_cb (GCancellable *run_cancellable,
+                  gpointer      data)
+{
+  g_cancellable_cancel (data);
+}
+
+/* A fresh cancellable for the worker's sends, cancelled with the run's. */
+static void
+renew_cancellable (Worker *worker)
+{
+  GCancellable *run_cancellable = worker->run->cancellable;
+
+  if (worker->cancellable != NULL)
+    {
+      g_cancellable_disconnect (run_cancellable, worker->cancelled_id);
+      g_object_unref (worker->cancellable);
+    }
+  worker->cancellable = g_cancellable_new ();
+  worker->cancelled_id = 0;
+  if (run_cancellable != NULL)
+    worker->cancelled_id = g_cancellable_connect (run_cancellable, G_CALLBACK (cancel_worker_cb),
+                                                  worker->cancellable, NULL);
+}
+
+static void
+send_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  Send   *send = data;
+  Worker *worker = send->worker;
+  Run    *run = worker->run;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &error);
+  MsgFlushNext    next = MSG_FLUSH_GO_ON;
+  MsgFlushOutcome outcome = _msg_flusher_file_one (run->self->directory, send->item, report, error, &next);
+  gboolean        draining = worker->relay < 0;
+
+  worker->in_flight--;
+  if (g_cancellable_is_cancelled (run->cancellable))
+    ;
+  else if (next == MSG_FLUSH_RELAY_FAILED || (draining && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+    {
+      /* The relay is down for a while. The message, not sent, goes to
+       * another connection (maybe this one, to another relay), and so do
+       * the ones queued behind it: cancelled, not tried on a dead relay
+       * one after the other. */
+      if (!draining)
+        {
+          _msg_flush_relays_mark_down (run->relays, (guint) worker->relay);
+          worker->relay = -1;
+          g_cancellable_cancel (worker->cancellable);
+        }
+      put_back (run, send->item);
+      g_free (send);
+      return;
+    }
+  push_event (run, outcome, send->bytes);
+  if (next != MSG_FLUSH_GO_ON)
+    worker->stopping = TRUE;
+  g_free (send);
+}
+
+/* Queues sends until @depth are in flight, or the worker must take no
+ * more messages for now (its relay failed) or at all. */
+static void
+fill (Worker *worker)
+{
+  Run *run = worker->run;
+
+  while (worker->in_flight < worker->depth && !worker->stopping)
+    {
+      g_autoptr (MsgMessage) message = NULL;
+      MsgFlushOutcome outcome;
+      MsgFlushNext    next = MSG_FLUSH_GO_ON;
+      MsgDropMessage *item;
+      Send           *send;
+
+      if (worker->relay < 0 && worker->in_flight > 0)
+        return; /* draining: the relay failed */
+      if (worker->relay < 0)
+        {
+          renew_cancellable (worker);
+          if (!pick_relay (worker))
+            {
+              worker->stopping = TRUE; /* every relay is down: what is left stays queued */
+              return;
+            }
+        }
+      item = g_cancellable_is_cancelled (run->cancellable) ? NULL : take_item (run);
+      if (item == NULL)
+        {
+          worker->stopping = TRUE;
+          return;
+        }
+      send = g_new0 (Send, 1);
+      message = _msg_flusher_prepare_one (run->self->directory, item, wait_turn_cb, worker, worker->cancellable,
+                                          &send->bytes, &outcome, &next);
+      if (message == NULL)
+        {
+          push_event (run, outcome, send->bytes);
+          g_free (send);
+          worker->stopping = next != MSG_FLUSH_GO_ON;
+          continue;
+        }
+      send->worker = worker;
+      send->item = item;
+      worker->in_flight++;
+      msg_transport_send_message_async (worker->transport, message, worker->cancellable, send_done_cb, send);
+    }
+}
+
 static gpointer
 worker_thread (gpointer data)
 {
-  Worker     *worker = data;
-  Run        *run = worker->run;
-  FlushEvent *event;
+  Worker *worker = data;
+  Run    *run = worker->run;
 
+  g_main_context_push_thread_default (worker->context);
   for (;;)
     {
-      MsgDropMessage *item;
-      MsgFlushNext    next = MSG_FLUSH_GO_ON;
-
-      if (g_cancellable_is_cancelled (run->cancellable))
+      fill (worker);
+      if (worker->in_flight == 0 && (worker->stopping || worker->relay >= 0))
         break;
-      if (worker->relay < 0 && !pick_relay (worker))
-        break; /* every relay is down: what is left stays queued */
-      item = take_item (run);
-      if (item == NULL)
-        break;
-      event = g_new0 (FlushEvent, 1);
-      event->outcome = _msg_flusher_flush_one (run->self->directory, worker->transport, item,
-                                               wait_turn_cb, worker, run->cancellable,
-                                               &event->bytes, &next);
-      if (next == MSG_FLUSH_RELAY_FAILED && !g_cancellable_is_cancelled (run->cancellable))
-        {
-          /* The relay is down for a while; the message, not sent, goes
-           * to another connection (maybe this one, to another relay). */
-          _msg_flush_relays_mark_down (run->relays, (guint) worker->relay);
-          worker->relay = -1;
-          g_mutex_lock (&run->lock);
-          g_queue_push_tail (&run->put_back, item);
-          g_mutex_unlock (&run->lock);
-          g_free (event);
-          continue;
-        }
-      g_async_queue_push (run->events, event);
-      if (next != MSG_FLUSH_GO_ON)
-        break;
+      if (worker->in_flight > 0)
+        g_main_context_iteration (worker->context, TRUE);
     }
   /* The polite close: QUIT under the transport's short deadline. */
   msg_transport_close (worker->transport, NULL, NULL);
+  g_main_context_pop_thread_default (worker->context);
 
-  event = g_new0 (FlushEvent, 1);
-  event->outcome = MSG_FLUSH_N_OUTCOMES; /* this thread is done */
-  g_async_queue_push (run->events, event);
+  push_event (run, MSG_FLUSH_N_OUTCOMES, 0); /* this thread is done */
+  if (worker->cancelled_id != 0)
+    g_cancellable_disconnect (run->cancellable, worker->cancelled_id);
+  g_clear_object (&worker->cancellable);
+  g_main_context_unref (worker->context);
   g_free (worker);
   return NULL;
 }
@@ -656,6 +798,11 @@ run_internal (MsgFlusher   *self,
       worker->transport = run.transports->pdata[i];
       worker->index = i;
       worker->relay = -1;
+      worker->context = g_main_context_new ();
+      /* A rate limit spaces the starts of messages: queued ahead, a
+       * message would start when the one before it ends, maybe sooner
+       * than its slot. */
+      worker->depth = self->rate_limit > 0 ? 1 : PIPELINE_DEPTH;
       g_ptr_array_add (threads, g_thread_new ("msgobj-flush", worker_thread, worker));
     }
   collect (&run);
@@ -685,8 +832,8 @@ begin_run (MsgFlusher *self,
  * msg_flusher_run:
  * @self: a flusher
  * @cancellable: (nullable): a cancellable; cancelling stops the run once
- *   each connection's current message is done (a message being sent
- *   when cancelled goes back to the queue, or to `unknown/` when the whole
+ *   each connection's sends end (a message queued or being sent when
+ *   cancelled goes back to the queue, or to `unknown/` when the whole
  *   message had gone out)
  * @error: return location for an error
  *

@@ -26,10 +26,13 @@ typedef struct
 {
   gatomicrefcount ref;
   MsgGpgmeRequest request;
-  gpgme_ctx_t     ctx;       /* (owned) */
-  GMainContext   *context;   /* (owned): the caller waits on it */
-  int             done;      /* (atomic) */
-  int             abandoned; /* (atomic): the caller gave up */
+  GMutex          lock;         /* ctx, agent and abandoned, between the threads */
+  gpgme_ctx_t     ctx;          /* (owned) (nullable): made on the job's thread */
+  gpgme_ctx_t     agent;        /* (nullable): a gpg-agent connection in use */
+  GMainContext   *context;      /* (owned): the caller waits on it */
+  int             done;         /* (atomic) */
+  int             abandoned;    /* (atomic): the caller gave up */
+  int             engine_ready; /* (atomic): GPGME found its engine */
   gboolean        passphrase_refused;
   char           *passphrase_key; /* (owned) (nullable): the key asked for */
   GError         *error;          /* (owned) (nullable) */
@@ -88,9 +91,50 @@ job_unref (Job *job)
   if (job->ctx != NULL)
     gpgme_release (job->ctx);
   g_main_context_unref (job->context);
+  g_mutex_clear (&job->lock);
   g_free (job->passphrase_key);
   g_clear_error (&job->error);
   g_free (job);
+}
+
+/* Makes @ctx the job's *@slot (NULL to let go of it): the caller
+ * cancels it when it gives up. FALSE, and nothing changed, if it has
+ * given up already. */
+static gboolean
+job_hold (Job         *job,
+          gpgme_ctx_t *slot,
+          gpgme_ctx_t  ctx)
+{
+  gboolean wanted;
+
+  g_mutex_lock (&job->lock);
+  wanted = !g_atomic_int_get (&job->abandoned);
+  if (wanted || ctx == NULL)
+    *slot = ctx;
+  g_mutex_unlock (&job->lock);
+  return wanted;
+}
+
+/* The caller gives up: every GPGME operation of the job ends at its
+ * next turn of GPGME's wait loop, and no new one starts. */
+static void
+job_abandon (Job *job)
+{
+  g_mutex_lock (&job->lock);
+  g_atomic_int_set (&job->abandoned, 1);
+  if (job->ctx != NULL)
+    gpgme_cancel_async (job->ctx);
+  if (job->agent != NULL)
+    gpgme_cancel_async (job->agent);
+  g_mutex_unlock (&job->lock);
+}
+
+/* Whether the caller still waits. Checked before each GPGME operation:
+ * starting one clears a cancellation that came between two. */
+static gboolean
+job_wanted (Job *job)
+{
+  return !g_atomic_int_get (&job->abandoned);
 }
 
 static const char *
@@ -192,6 +236,8 @@ find_key (Job        *job,
   gpgme_error_t    err;
   const char      *angle = strrchr (pattern, '<');
 
+  if (!job_wanted (job))
+    return NULL;
   /* "Name <address>" and "address" both look for the exact address. */
   if (angle != NULL && strchr (angle, '>') != NULL)
     pattern = exact = g_strndup (angle, strchr (angle, '>') + 1 - angle);
@@ -323,44 +369,208 @@ keyinfo_cb (void       *opaque,
   return 0;
 }
 
-/* S/MIME: gpgsm cannot be told to use the loopback pinentry through
- * GPGME, so a secret key of @key that needs a passphrase (and does not
- * have it cached) would make gpg-agent start a pinentry. Refuse it at
- * once instead: no person is ever asked (decision 18). */
+/* Whether the secret key @grip is protected and its passphrase not in
+ * gpg-agent's cache. */
+static gboolean
+needs_passphrase (gpgme_ctx_t agent,
+                  const char *grip)
+{
+  g_autofree char *command = g_strdup_printf ("KEYINFO %s", grip);
+  gboolean         needs = FALSE;
+  gpgme_error_t    op_err = 0;
+
+  gpgme_op_assuan_transact_ext (agent, command, NULL, NULL, NULL, NULL, keyinfo_cb, &needs, &op_err);
+  return needs;
+}
+
+typedef struct
+{
+  Job         *job;
+  const char  *key;
+  gboolean     previous_failed;
+  gboolean     refused;
+  char        *passphrase; /* (owned) (nullable) */
+  gpgme_data_t data;       /* (owned) (nullable) */
+} Unlock;
+
+static void
+unlock_forget (Unlock *unlock)
+{
+  g_clear_pointer (&unlock->data, gpgme_data_release);
+  if (unlock->passphrase != NULL)
+    explicit_bzero (unlock->passphrase, strlen (unlock->passphrase));
+  g_clear_pointer (&unlock->passphrase, g_free);
+}
+
+/* gpg-agent asks for the passphrase (loopback): the caller's function
+ * answers, or the question is cancelled. */
+static gpgme_error_t
+unlock_inquire_cb (void         *opaque,
+                   const char   *name,
+                   const char   *args,
+                   gpgme_data_t *r_data)
+{
+  Unlock               *unlock = opaque;
+  MsgPassphraseHandler *handler = unlock->job->request.passphrase;
+
+  if (name == NULL)
+    {
+      /* GPGME has sent the data. */
+      *r_data = NULL;
+      unlock_forget (unlock);
+      return 0;
+    }
+  if (!g_str_equal (name, "PASSPHRASE"))
+    return 0;
+  unlock_forget (unlock);
+  if (job_wanted (unlock->job))
+    unlock->passphrase = handler->func (unlock->key, unlock->previous_failed, handler->user_data);
+  if (unlock->passphrase == NULL)
+    {
+      unlock->refused = TRUE;
+      return gpg_error (GPG_ERR_ASS_CANCELED);
+    }
+  gpgme_data_new_from_mem (&unlock->data, unlock->passphrase, strlen (unlock->passphrase), 0);
+  *r_data = unlock->data;
+  return 0;
+}
+
+/* S/MIME: GPGME 1.18 cannot put gpgsm in loopback mode nor answer its
+ * passphrase questions, so gpgsm would make gpg-agent start a pinentry.
+ * Instead the key is unlocked beforehand on a connection of the library's
+ * own to gpg-agent, in loopback mode, with the caller's passphrase: a
+ * signature over a dummy hash (thrown away) makes the agent check the
+ * passphrase and cache it, as it does for a pinentry, and gpgsm then
+ * finds it cached (decision 18). */
+static gpgme_error_t
+unlock_key (Job        *job,
+            gpgme_ctx_t agent,
+            const char *grip,
+            const char *key)
+{
+  g_autofree char *sigkey = g_strdup_printf ("SIGKEY %s", grip);
+  Unlock           unlock = { job, key, FALSE, FALSE, NULL, NULL };
+  gpgme_error_t    err;
+  gpgme_error_t    op_err = 0;
+
+  err = gpgme_op_assuan_transact_ext (agent, "OPTION pinentry-mode=loopback", NULL, NULL, NULL, NULL, NULL, NULL,
+                                      &op_err);
+  /* Three tries, as gpg gives its passphrase callback. */
+  for (int attempt = 0; attempt < 3 && err == 0 && job_wanted (job); attempt++)
+    {
+      if (attempt > 0)
+        {
+          if (gpg_err_code (op_err) != GPG_ERR_BAD_PASSPHRASE)
+            break;
+          unlock.previous_failed = TRUE;
+          op_err = 0;
+        }
+      if (op_err == 0)
+        err = gpgme_op_assuan_transact_ext (agent, sigkey, NULL, NULL, NULL, NULL, NULL, NULL, &op_err);
+      if (err == 0 && op_err == 0)
+        err = gpgme_op_assuan_transact_ext (agent,
+                                            "SETHASH --hash=sha256 "
+                                            "0000000000000000000000000000000000000000000000000000000000000000",
+                                            NULL, NULL, NULL, NULL, NULL, NULL, &op_err);
+      if (err == 0 && op_err == 0)
+        err = gpgme_op_assuan_transact_ext (agent, "PKSIGN", NULL, NULL, unlock_inquire_cb, &unlock, NULL, NULL,
+                                            &op_err);
+      unlock_forget (&unlock);
+    }
+  if (unlock.refused)
+    job->passphrase_refused = TRUE;
+  return err != 0 ? err : op_err;
+}
+
+/* A name of @key for messages and the passphrase function: the
+ * fingerprint and the address, as gpg gives its key ID and user ID. */
+static char *
+key_hint (gpgme_key_t key)
+{
+  const char *name = key->uids != NULL ? key->uids->uid : "";
+
+  for (gpgme_user_id_t uid = key->uids; uid != NULL; uid = uid->next)
+    if (uid->email != NULL && uid->email[0] != '\0')
+      {
+        name = uid->uid;
+        break;
+      }
+  return g_strdup_printf ("%s %s", key->subkeys->fpr, name);
+}
+
+static gpgme_ctx_t
+open_agent (Job *job)
+{
+  gpgme_ctx_t agent = NULL;
+
+  if (gpgme_new (&agent) != 0)
+    return NULL;
+  gpgme_set_protocol (agent, GPGME_PROTOCOL_ASSUAN);
+  if (!job_hold (job, &job->agent, agent))
+    g_clear_pointer (&agent, gpgme_release);
+  return agent;
+}
+
+static void
+close_agent (Job        *job,
+             gpgme_ctx_t agent)
+{
+  job_hold (job, &job->agent, NULL);
+  gpgme_release (agent);
+}
+
+/* S/MIME: every secret key of @key must be usable without a prompt:
+ * unprotected, cached, or unlocked with the caller's passphrase
+ * (unlock_key). Otherwise the operation is refused at once: no person is
+ * ever asked (decision 18). */
 static gboolean
 check_unprotected (Job        *job,
                    gpgme_key_t key)
 {
-  gpgme_ctx_t agent = NULL;
-  gboolean    needs_passphrase = FALSE;
+  MsgPassphraseHandler *handler = job->request.passphrase;
+  g_autofree char      *hint = NULL;
+  gpgme_ctx_t           agent;
+  gpgme_error_t         err = 0;
+  gboolean              locked = FALSE;
 
   if (job->request.protocol != MSG_CRYPTO_PROTOCOL_SMIME)
     return TRUE;
-  if (gpgme_new (&agent) != 0)
+  if ((agent = open_agent (job)) == NULL)
     return TRUE;
-  gpgme_set_protocol (agent, GPGME_PROTOCOL_ASSUAN);
-  for (gpgme_subkey_t sub = key->subkeys; sub != NULL && !needs_passphrase; sub = sub->next)
+  hint = key_hint (key);
+  for (gpgme_subkey_t sub = key->subkeys; sub != NULL && !locked && err == 0; sub = sub->next)
     {
-      g_autofree char *command = NULL;
-      gpgme_error_t    op_err = 0;
-
-      if (sub->keygrip == NULL)
+      if (sub->keygrip == NULL || !needs_passphrase (agent, sub->keygrip))
         continue;
-      command = g_strdup_printf ("KEYINFO %s", sub->keygrip);
-      gpgme_op_assuan_transact_ext (agent, command, NULL, NULL, NULL, NULL, keyinfo_cb, &needs_passphrase,
-                                    &op_err);
+      if (handler == NULL || handler->func == NULL)
+        {
+          job->passphrase_refused = TRUE;
+          locked = TRUE;
+          break;
+        }
+      err = unlock_key (job, agent, sub->keygrip, hint);
+      /* A cache time of 0 (default-cache-ttl) keeps nothing. */
+      locked = err == 0 && needs_passphrase (agent, sub->keygrip);
     }
-  gpgme_release (agent);
-  if (needs_passphrase && job->error == NULL)
+  close_agent (job, agent);
+  if (job->error != NULL || !job_wanted (job))
+    return FALSE;
+  if (job->passphrase_refused)
+    g_set_error (&job->error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE,
+                 "The S/MIME key %s needs a passphrase and none was given: set a passphrase function "
+                 "with msg_configuration_set_passphrase_func()",
+                 hint);
+  else if (err != 0)
     {
-      const char *uid = key->uids != NULL ? key->uids->uid : key->subkeys->fpr;
-
-      g_set_error (&job->error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE,
-                   "The S/MIME key of %s needs a passphrase, which GPGME cannot pass to gpgsm without "
-                   "a prompt: unlock it in gpg-agent first, or use a key without a passphrase",
-                   uid);
+      set_engine_error (job, err, "Unlocking the S/MIME key in gpg-agent");
+      g_prefix_error (&job->error, "%s: ", hint);
     }
-  return !needs_passphrase;
+  else if (locked)
+    g_set_error (&job->error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE,
+                 "gpg-agent did not keep the passphrase of the S/MIME key %s (is default-cache-ttl 0?), "
+                 "and GPGME cannot give it to gpgsm without a prompt",
+                 hint);
+  return job->error == NULL;
 }
 
 /* S/MIME decryption: every secret key that might be used must be usable
@@ -381,7 +591,7 @@ check_all_unprotected (Job *job)
       gpgme_key_unref (key);
     }
   gpgme_op_keylist_end (job->ctx);
-  return ok;
+  return ok && job_wanted (job);
 }
 
 static void
@@ -396,7 +606,7 @@ run_sign (Job         *job,
 
   if (key == NULL)
     return;
-  if (!check_unprotected (job, key))
+  if (!check_unprotected (job, key) || !job_wanted (job))
     {
       gpgme_key_unref (key);
       return;
@@ -436,6 +646,8 @@ run_encrypt (Job         *job,
       g_ptr_array_add (keys, key);
     }
   g_ptr_array_add (keys, NULL);
+  if (!job_wanted (job))
+    return;
   gpgme_data_new (&out);
   if (job->request.operation == MSG_GPGME_SIGN_ENCRYPT)
     {
@@ -469,6 +681,8 @@ run_verify (Job         *job,
   gpgme_data_t  out = NULL;
   gpgme_error_t err;
 
+  if (!job_wanted (job))
+    return;
   if (job->request.signature != NULL)
     {
       gpgme_data_new_from_mem (&signature, g_bytes_get_data (job->request.signature, NULL),
@@ -526,12 +740,58 @@ run_decrypt (Job         *job,
   collect_signatures (job);
 }
 
+/* A context that never asks a person and never goes to the network.
+ * The first one of the process makes GPGME look for its engines (it runs
+ * gpgconf and the engine's --version), so it is made here, on the job's
+ * thread, under the caller's deadline like the rest. */
+static gboolean
+new_context (Job *job)
+{
+  gpgme_protocol_t protocol = job->request.protocol == MSG_CRYPTO_PROTOCOL_SMIME ? GPGME_PROTOCOL_CMS
+                                                                                 : GPGME_PROTOCOL_OpenPGP;
+  gpgme_error_t    err = gpgme_engine_check_version (protocol);
+  gpgme_ctx_t      ctx = NULL;
+
+  g_atomic_int_set (&job->engine_ready, 1);
+  if (err == 0)
+    err = gpgme_new (&ctx);
+  if (err == 0)
+    err = gpgme_set_protocol (ctx, protocol);
+  /* GPGME 1.18's gpgsm engine has no pinentry mode (an operation would
+   * fail with "Not implemented"): S/MIME keys are unlocked beforehand
+   * instead (check_unprotected). */
+  if (err == 0 && protocol == GPGME_PROTOCOL_OpenPGP)
+    err = gpgme_set_pinentry_mode (ctx, GPGME_PINENTRY_MODE_LOOPBACK);
+  if (err != 0)
+    {
+      g_set_error (&job->error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_ENGINE,
+                   "%s cannot be used (GnuPG 2.1 or later is needed): %s",
+                   protocol_tool (job->request.protocol), gpgme_strerror (err));
+      if (ctx != NULL)
+        gpgme_release (ctx);
+      return FALSE;
+    }
+  gpgme_set_armor (ctx, protocol == GPGME_PROTOCOL_OpenPGP);
+  gpgme_set_offline (ctx, 1);
+  /* gpgsm's engine takes no passphrase callback either. */
+  if (protocol == GPGME_PROTOCOL_OpenPGP)
+    gpgme_set_passphrase_cb (ctx, passphrase_cb, job);
+  if (!job_hold (job, &job->ctx, ctx))
+    {
+      gpgme_release (ctx);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gpointer
 job_thread (gpointer data)
 {
   Job         *job = data;
   gpgme_data_t in = NULL;
 
+  if (!new_context (job))
+    goto out;
   gpgme_data_new_from_mem (&in, g_bytes_get_data (job->request.input, NULL),
                            g_bytes_get_size (job->request.input), 0);
   switch (job->request.operation)
@@ -553,6 +813,7 @@ job_thread (gpointer data)
       g_assert_not_reached ();
     }
   gpgme_data_release (in);
+out:
   g_atomic_int_set (&job->done, 1);
   g_main_context_wakeup (job->context);
   job_unref (job);
@@ -562,41 +823,9 @@ job_thread (gpointer data)
 static gpointer
 init_gpgme_once (gpointer data)
 {
+  /* Only sets GPGME up: it starts no engine. */
   gpgme_check_version (NULL);
   return NULL;
-}
-
-/* A context that never asks a person and never goes to the network. */
-static gboolean
-new_context (Job     *job,
-             GError **error)
-{
-  gpgme_protocol_t protocol = job->request.protocol == MSG_CRYPTO_PROTOCOL_SMIME ? GPGME_PROTOCOL_CMS
-                                                                                 : GPGME_PROTOCOL_OpenPGP;
-  gpgme_error_t    err = gpgme_engine_check_version (protocol);
-
-  if (err == 0)
-    err = gpgme_new (&job->ctx);
-  if (err == 0)
-    err = gpgme_set_protocol (job->ctx, protocol);
-  /* GPGME 1.18's gpgsm engine has no pinentry mode (an operation would
-   * fail with "Not implemented"): S/MIME keys are checked instead
-   * (check_unprotected). */
-  if (err == 0 && protocol == GPGME_PROTOCOL_OpenPGP)
-    err = gpgme_set_pinentry_mode (job->ctx, GPGME_PINENTRY_MODE_LOOPBACK);
-  if (err != 0)
-    {
-      g_set_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_ENGINE,
-                   "%s cannot be used (GnuPG 2.1 or later is needed): %s",
-                   protocol_tool (job->request.protocol), gpgme_strerror (err));
-      return FALSE;
-    }
-  gpgme_set_armor (job->ctx, protocol == GPGME_PROTOCOL_OpenPGP);
-  gpgme_set_offline (job->ctx, 1);
-  /* gpgsm's engine takes no passphrase callback either. */
-  if (protocol == GPGME_PROTOCOL_OpenPGP)
-    gpgme_set_passphrase_cb (job->ctx, passphrase_cb, job);
-  return TRUE;
 }
 
 gboolean
@@ -614,6 +843,7 @@ _msg_gpgme_run (MsgGpgmeRequest *request,
   g_once (&once, init_gpgme_once, NULL);
   job = g_new0 (Job, 1);
   g_atomic_ref_count_init (&job->ref);
+  g_mutex_init (&job->lock);
   job->context = g_main_context_new ();
   /* The job owns the inputs from here on. */
   job->request = *request;
@@ -621,11 +851,6 @@ _msg_gpgme_run (MsgGpgmeRequest *request,
   request->operation = job->request.operation;
   request->protocol = job->request.protocol;
 
-  if (!new_context (job, error))
-    {
-      job_unref (job);
-      return FALSE;
-    }
   g_atomic_ref_count_inc (&job->ref);
   thread = g_thread_try_new ("msg-gpgme", job_thread, job, error);
   if (thread == NULL)
@@ -642,10 +867,14 @@ _msg_gpgme_run (MsgGpgmeRequest *request,
       /* GPGME's wait loop sees this within a second, closes its pipes to
        * the engine (which ends it) and returns; the thread drops the
        * result. */
-      g_atomic_int_set (&job->abandoned, 1);
-      gpgme_cancel_async (job->ctx);
+      job_abandon (job);
       if (result == MSG_DEADLINE_CANCELLED)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The %s operation was cancelled", tool);
+      else if (!g_atomic_int_get (&job->engine_ready))
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                     "GnuPG did not start in time (cryptooperationtimeout): GPGME's first look for the "
+                     "%s engine (gpgconf, %s --version) did not finish",
+                     tool, tool);
       else
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                      "The %s operation did not finish in time (cryptooperationtimeout)", tool);

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include "msg-message-crypto.h"
+#include "msg-message-crypto-private.h"
 #include "msg-configuration.h"
 #include "msg-gpgme-private.h"
 #include "msg-message-private.h"
@@ -60,6 +61,12 @@ passphrase_quark (void)
  * The function runs on a thread of the library's while the operation
  * waits; it may be called again with @previous_failed set when the
  * passphrase was wrong.
+ *
+ * An S/MIME key is unlocked in gpg-agent with the passphrase before
+ * `gpgsm` runs (GPGME cannot give `gpgsm` one), so the agent keeps it
+ * for its `default-cache-ttl`; an agent that caches nothing makes the
+ * operation fail at once with %MSG_CRYPTO_ERROR_NO_PASSPHRASE. S/MIME
+ * decryption may ask for every protected S/MIME key not yet unlocked.
  */
 void
 msg_configuration_set_passphrase_func (MsgConfiguration *self,
@@ -89,17 +96,31 @@ ref_handler_cb (gpointer data,
 }
 
 static gint64
-crypto_deadline (MsgMessage *self)
+crypto_deadline (MsgConfiguration *configuration)
 {
-  double seconds = msg_configuration_get_seconds (self->configuration, "cryptooperationtimeout");
+  double seconds = msg_configuration_get_seconds (configuration, "cryptooperationtimeout");
 
   if (seconds <= 0)
     seconds = DEFAULT_CRYPTO_SECONDS;
   return g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
 }
 
+/* The passphrase function of @configuration, else of @fallback. */
+static MsgPassphraseHandler *
+dup_handler (MsgConfiguration *configuration,
+             MsgConfiguration *fallback)
+{
+  MsgPassphraseHandler *handler = g_object_dup_qdata (G_OBJECT (configuration), passphrase_quark (),
+                                                      ref_handler_cb, NULL);
+
+  if (handler == NULL && fallback != NULL && fallback != configuration)
+    handler = g_object_dup_qdata (G_OBJECT (fallback), passphrase_quark (), ref_handler_cb, NULL);
+  return handler;
+}
+
 static void
 init_request (MsgMessage       *self,
+              MsgConfiguration *configuration,
               MsgGpgmeRequest  *request,
               MsgGpgmeOperation operation,
               MsgCryptoProtocol protocol)
@@ -107,8 +128,7 @@ init_request (MsgMessage       *self,
   memset (request, 0, sizeof *request);
   request->operation = operation;
   request->protocol = protocol;
-  request->passphrase = g_object_dup_qdata (G_OBJECT (self->configuration), passphrase_quark (),
-                                            ref_handler_cb, NULL);
+  request->passphrase = dup_handler (configuration, self->configuration);
 }
 
 /* @object as the bytes that are signed or encrypted: canonical CRLF line
@@ -262,6 +282,7 @@ message_recipients (MsgMessage *self)
 /* Signs @content (7-bit safe already) into a multipart/signed. */
 static GMimeObject *
 sign_object (MsgMessage       *self,
+             MsgConfiguration *configuration,
              MsgCryptoProtocol protocol,
              GMimeObject      *content,
              const char       *signer,
@@ -282,7 +303,7 @@ sign_object (MsgMessage       *self,
                            "The content to sign could not be read back as MIME");
       return NULL;
     }
-  init_request (self, &request, MSG_GPGME_SIGN, protocol);
+  init_request (self, configuration, &request, MSG_GPGME_SIGN, protocol);
   request.input = g_bytes_ref (bytes);
   request.signer = g_strdup (signer);
   if (_msg_gpgme_run (&request, until, cancellable, error))
@@ -293,6 +314,7 @@ sign_object (MsgMessage       *self,
 
 static GMimeObject *
 encrypt_object (MsgMessage        *self,
+                MsgConfiguration  *configuration,
                 MsgCryptoProtocol  protocol,
                 GMimeObject       *content,
                 const char        *signer,
@@ -304,7 +326,7 @@ encrypt_object (MsgMessage        *self,
   MsgGpgmeRequest request;
   GMimeObject    *result = NULL;
 
-  init_request (self, &request, signer != NULL ? MSG_GPGME_SIGN_ENCRYPT : MSG_GPGME_ENCRYPT, protocol);
+  init_request (self, configuration, &request, signer != NULL ? MSG_GPGME_SIGN_ENCRYPT : MSG_GPGME_ENCRYPT, protocol);
   request.input = write_canonical (content, FALSE);
   request.signer = g_strdup (signer);
   request.recipients = g_strdupv ((GStrv) recipients);
@@ -316,14 +338,15 @@ encrypt_object (MsgMessage        *self,
 
 static gboolean
 seal (MsgMessage        *self,
+      MsgConfiguration  *configuration,
       MsgCryptoProtocol  protocol,
       const char        *signer,
       gboolean           encrypt,
       const char *const *recipients,
+      gint64             until,
       GCancellable      *cancellable,
       GError           **error)
 {
-  gint64 until = crypto_deadline (self);
   g_auto (GStrv) from_message = NULL;
   g_autoptr (GMimeObject) sealed = NULL;
   GMimeObject *root;
@@ -351,15 +374,15 @@ seal (MsgMessage        *self,
 
   if (signer != NULL && (!encrypt || protocol == MSG_CRYPTO_PROTOCOL_SMIME))
     {
-      sealed = sign_object (self, protocol, root, signer, until, cancellable, error);
+      sealed = sign_object (self, configuration, protocol, root, signer, until, cancellable, error);
       if (sealed == NULL)
         return FALSE;
       signer = NULL;
     }
   if (encrypt)
     {
-      GMimeObject *encrypted = encrypt_object (self, protocol, sealed != NULL ? sealed : root, signer,
-                                               recipients, until, cancellable, error);
+      GMimeObject *encrypted = encrypt_object (self, configuration, protocol, sealed != NULL ? sealed : root,
+                                               signer, recipients, until, cancellable, error);
 
       if (encrypted == NULL)
         return FALSE;
@@ -406,20 +429,144 @@ _msg_message_unseal (MsgMessage *self)
   _msg_message_link_tree (self);
 }
 
+static MsgCryptoProtocol
+configured_protocol (MsgConfiguration *configuration)
+{
+  return msg_configuration_get_int (configuration, "cryptoprotocol") == MSG_CRYPTO_PROTOCOL_SMIME
+             ? MSG_CRYPTO_PROTOCOL_SMIME
+             : MSG_CRYPTO_PROTOCOL_OPENPGP;
+}
+
+/* Signing and encrypting at send time (the crypto* fields). */
+
+struct _MsgSealedSend
+{
+  GMimeObject *root;     /* (owned): the body before the send sealed it */
+  GMimeObject *unsealed; /* (owned) (nullable): self->unsealed before */
+  guint        parsed : 1;
+  guint        hand_built : 1;
+  guint        unsealed_parsed : 1;
+  guint        unsealed_hand_built : 1;
+};
+
+gboolean
+_msg_configuration_wants_crypto (MsgConfiguration *configuration)
+{
+  g_autofree char *signer = msg_configuration_get_field (configuration, "cryptosign");
+
+  return (signer != NULL && *signer != '\0') || msg_configuration_get_boolean (configuration, "cryptoencrypt");
+}
+
+void
+_msg_configuration_copy_passphrase_func (MsgConfiguration *from,
+                                         MsgConfiguration *to)
+{
+  MsgPassphraseHandler *handler = g_object_dup_qdata (G_OBJECT (from), passphrase_quark (), ref_handler_cb, NULL);
+
+  if (handler != NULL)
+    g_object_set_qdata_full (G_OBJECT (to), passphrase_quark (), handler,
+                             (GDestroyNotify) _msg_passphrase_handler_unref);
+}
+
+gboolean
+_msg_message_seal_for_send (MsgMessage       *self,
+                            MsgConfiguration *configuration,
+                            gint64            until,
+                            GCancellable     *cancellable,
+                            MsgSealedSend   **sealed,
+                            GError          **error)
+{
+  g_autofree char *signer = msg_configuration_get_field (configuration, "cryptosign");
+  gboolean         encrypt = msg_configuration_get_boolean (configuration, "cryptoencrypt");
+  MsgSealedSend   *saved;
+  GMimeObject     *root;
+
+  *sealed = NULL;
+  if (signer != NULL && *signer == '\0')
+    g_clear_pointer (&signer, g_free);
+  _msg_message_ensure_tree (self);
+  root = g_mime_message_get_mime_part (self->mime);
+  /* What the caller sealed already is not sealed again, but a signed
+   * body is still encrypted when encryption is asked for. */
+  if (root != NULL && (GMIME_IS_MULTIPART_ENCRYPTED (root) || GMIME_IS_APPLICATION_PKCS7_MIME (root)))
+    return TRUE;
+  if (root != NULL && GMIME_IS_MULTIPART_SIGNED (root))
+    g_clear_pointer (&signer, g_free);
+  if (signer == NULL && !encrypt)
+    return TRUE;
+  if (root == NULL)
+    {
+      g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_FAILED,
+                           "The message has no body to sign or encrypt");
+      return FALSE;
+    }
+
+  saved = g_new0 (MsgSealedSend, 1);
+  saved->root = g_object_ref (root);
+  saved->unsealed = self->unsealed != NULL ? g_object_ref (self->unsealed) : NULL;
+  saved->parsed = self->parsed;
+  saved->hand_built = self->hand_built;
+  saved->unsealed_parsed = self->unsealed_parsed;
+  saved->unsealed_hand_built = self->unsealed_hand_built;
+  if (!seal (self, configuration, configured_protocol (configuration), signer, encrypt, NULL,
+             MIN (until, crypto_deadline (configuration)), cancellable, error))
+    {
+      _msg_message_unseal_after_send (self, saved);
+      return FALSE;
+    }
+  *sealed = saved;
+  return TRUE;
+}
+
+void
+_msg_message_unseal_after_send (MsgMessage    *self,
+                                MsgSealedSend *sealed)
+{
+  if (sealed == NULL)
+    return;
+  g_mime_message_set_mime_part (self->mime, sealed->root);
+  g_clear_object (&self->unsealed);
+  self->unsealed = g_steal_pointer (&sealed->unsealed);
+  self->parsed = sealed->parsed;
+  self->hand_built = sealed->hand_built;
+  self->unsealed_parsed = sealed->unsealed_parsed;
+  self->unsealed_hand_built = sealed->unsealed_hand_built;
+  self->dirty = FALSE;
+  _msg_message_link_tree (self);
+  g_object_unref (sealed->root);
+  g_free (sealed);
+}
+
 static gboolean
 sealing_call (MsgMessage        *self,
               MsgCryptoProtocol  protocol,
+              gboolean           sign,
               const char        *signer,
               gboolean           encrypt,
               const char *const *recipients,
               GCancellable      *cancellable,
               GError           **error)
 {
-  gboolean ok;
+  g_autofree char *configured_signer = NULL;
+  gboolean         ok;
 
+  if (protocol == MSG_CRYPTO_PROTOCOL_DEFAULT)
+    protocol = configured_protocol (self->configuration);
+  if (sign && signer == NULL)
+    {
+      configured_signer = msg_configuration_get_field (self->configuration, "cryptosign");
+      if (configured_signer == NULL || *configured_signer == '\0')
+        {
+          g_set_error_literal (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY,
+                               "No signing key: none was given and the configuration's cryptosign is empty");
+          return FALSE;
+        }
+      signer = configured_signer;
+    }
   if (!_msg_message_claim (self, error))
     return FALSE;
-  ok = seal (self, protocol, signer, encrypt, recipients, cancellable, error);
+  ok = seal (self, self->configuration, protocol, signer, encrypt, recipients, crypto_deadline (self->configuration),
+             cancellable, error);
   _msg_message_release (self);
   return ok;
 }
@@ -427,9 +574,11 @@ sealing_call (MsgMessage        *self,
 /**
  * msg_message_sign:
  * @self: a message
- * @protocol: OpenPGP or S/MIME
- * @signer: the signing key: a mail address (its first usable secret key)
- *   or a fingerprint, from the keyring of `$GNUPGHOME`
+ * @protocol: OpenPGP, S/MIME, or %MSG_CRYPTO_PROTOCOL_DEFAULT for the
+ *   configuration's `cryptoprotocol`
+ * @signer: (nullable): the signing key: a mail address (its first usable
+ *   secret key) or a fingerprint, from the keyring of `$GNUPGHOME`; %NULL
+ *   for the configuration's `cryptosign`
  * @cancellable: (nullable): a cancellable
  * @error: return location for an error
  *
@@ -459,17 +608,17 @@ msg_message_sign (MsgMessage       *self,
                   GError          **error)
 {
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-  g_return_val_if_fail (signer != NULL, FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return sealing_call (self, protocol, signer, FALSE, NULL, cancellable, error);
+  return sealing_call (self, protocol, TRUE, signer, FALSE, NULL, cancellable, error);
 }
 
 /**
  * msg_message_encrypt:
  * @self: a message
- * @protocol: OpenPGP or S/MIME
+ * @protocol: OpenPGP, S/MIME, or %MSG_CRYPTO_PROTOCOL_DEFAULT for the
+ *   configuration's `cryptoprotocol`
  * @recipients: (array zero-terminated=1) (nullable): the recipients'
  *   addresses or fingerprints, or %NULL for the message's To, Cc and Bcc
  * @cancellable: (nullable): a cancellable
@@ -496,14 +645,15 @@ msg_message_encrypt (MsgMessage        *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return sealing_call (self, protocol, NULL, TRUE, recipients, cancellable, error);
+  return sealing_call (self, protocol, FALSE, NULL, TRUE, recipients, cancellable, error);
 }
 
 /**
  * msg_message_sign_and_encrypt:
  * @self: a message
- * @protocol: OpenPGP or S/MIME
- * @signer: the signing key (see msg_message_sign())
+ * @protocol: OpenPGP, S/MIME, or %MSG_CRYPTO_PROTOCOL_DEFAULT for the
+ *   configuration's `cryptoprotocol`
+ * @signer: (nullable): the signing key (see msg_message_sign())
  * @recipients: (array zero-terminated=1) (nullable): the recipients'
  *   addresses or fingerprints, or %NULL for the message's To, Cc and Bcc
  * @cancellable: (nullable): a cancellable
@@ -525,11 +675,10 @@ msg_message_sign_and_encrypt (MsgMessage        *self,
                               GError           **error)
 {
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-  g_return_val_if_fail (signer != NULL, FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return sealing_call (self, protocol, signer, TRUE, recipients, cancellable, error);
+  return sealing_call (self, protocol, TRUE, signer, TRUE, recipients, cancellable, error);
 }
 
 static GBytes *
@@ -580,6 +729,11 @@ mime_type_of (GMimeObject *object)
                         : g_strdup ("empty");
 }
 
+static GList *verify_until (MsgMessage   *self,
+                            gint64        until,
+                            GCancellable *cancellable,
+                            GError      **error);
+
 /**
  * msg_message_verify:
  * @self: a message
@@ -602,17 +756,26 @@ msg_message_verify (MsgMessage   *self,
                     GCancellable *cancellable,
                     GError      **error)
 {
-  gint64            until;
+  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return verify_until (self, crypto_deadline (self->configuration), cancellable, error);
+}
+
+/* msg_message_verify() until @until (monotonic µs): a decryption that
+ * finds a signature inside verifies it under its own deadline. */
+static GList *
+verify_until (MsgMessage   *self,
+              gint64        until,
+              GCancellable *cancellable,
+              GError      **error)
+{
   GMimeObject      *root;
   MsgCryptoProtocol protocol = MSG_CRYPTO_PROTOCOL_OPENPGP;
   MsgGpgmeRequest   request;
   GList            *list = NULL;
 
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  until = crypto_deadline (self);
   _msg_message_ensure_tree (self);
   root = g_mime_message_get_mime_part (self->mime);
   if (GMIME_IS_MULTIPART_SIGNED (root) && g_mime_multipart_get_count (GMIME_MULTIPART (root)) == 2 &&
@@ -621,14 +784,14 @@ msg_message_verify (MsgMessage   *self,
       GMimeObject *content = g_mime_multipart_get_part (GMIME_MULTIPART (root), GMIME_MULTIPART_SIGNED_CONTENT);
       GMimeObject *signature = g_mime_multipart_get_part (GMIME_MULTIPART (root), GMIME_MULTIPART_SIGNED_SIGNATURE);
 
-      init_request (self, &request, MSG_GPGME_VERIFY, protocol);
+      init_request (self, self->configuration, &request, MSG_GPGME_VERIFY, protocol);
       request.input = write_canonical (content, FALSE);
       request.signature = decoded_content (signature);
     }
   else if (GMIME_IS_APPLICATION_PKCS7_MIME (root) &&
            g_mime_application_pkcs7_mime_get_smime_type (GMIME_APPLICATION_PKCS7_MIME (root)) == GMIME_SECURE_MIME_TYPE_SIGNED_DATA)
     {
-      init_request (self, &request, MSG_GPGME_VERIFY, MSG_CRYPTO_PROTOCOL_SMIME);
+      init_request (self, self->configuration, &request, MSG_GPGME_VERIFY, MSG_CRYPTO_PROTOCOL_SMIME);
       request.input = decoded_content (root);
     }
   else
@@ -713,7 +876,7 @@ msg_message_decrypt (MsgMessage   *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  until = crypto_deadline (self);
+  until = crypto_deadline (self->configuration);
   _msg_message_ensure_tree (self);
   root = g_mime_message_get_mime_part (self->mime);
   if (GMIME_IS_MULTIPART_ENCRYPTED (root) && g_mime_multipart_get_count (GMIME_MULTIPART (root)) == 2 &&
@@ -722,13 +885,13 @@ msg_message_decrypt (MsgMessage   *self,
     {
       GMimeObject *data = g_mime_multipart_get_part (GMIME_MULTIPART (root), GMIME_MULTIPART_ENCRYPTED_CONTENT);
 
-      init_request (self, &request, MSG_GPGME_DECRYPT, protocol);
+      init_request (self, self->configuration, &request, MSG_GPGME_DECRYPT, protocol);
       request.input = decoded_content (data);
     }
   else if (GMIME_IS_APPLICATION_PKCS7_MIME (root) &&
            g_mime_application_pkcs7_mime_get_smime_type (GMIME_APPLICATION_PKCS7_MIME (root)) == GMIME_SECURE_MIME_TYPE_ENVELOPED_DATA)
     {
-      init_request (self, &request, MSG_GPGME_DECRYPT, MSG_CRYPTO_PROTOCOL_SMIME);
+      init_request (self, self->configuration, &request, MSG_GPGME_DECRYPT, MSG_CRYPTO_PROTOCOL_SMIME);
       request.input = decoded_content (root);
     }
   else
@@ -752,7 +915,16 @@ msg_message_decrypt (MsgMessage   *self,
             {
               g_autoptr (GError) verify_error = NULL;
 
-              *signatures = msg_message_verify (message, cancellable, &verify_error);
+              /* The same deadline: the verification is part of this
+               * call. Running out of time or being cancelled fails the
+               * call; any other error leaves the list empty. */
+              *signatures = verify_until (message, until, cancellable, &verify_error);
+              if (g_error_matches (verify_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+                  g_error_matches (verify_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                {
+                  g_propagate_error (error, g_steal_pointer (&verify_error));
+                  g_clear_object (&message);
+                }
             }
         }
     }
@@ -773,6 +945,7 @@ typedef struct
 {
   AsyncKind         kind;
   MsgCryptoProtocol protocol;
+  gboolean          sign;
   char             *signer;     /* (owned) (nullable) */
   GStrv             recipients; /* (owned) (nullable) */
   gboolean          encrypt;
@@ -810,7 +983,7 @@ crypto_thread (GTask        *task,
   switch (async->kind)
     {
     case ASYNC_SEAL:
-      if (sealing_call (self, async->protocol, async->signer, async->encrypt,
+      if (sealing_call (self, async->protocol, async->sign, async->signer, async->encrypt,
                         (const char *const *) async->recipients, cancellable, &error))
         g_task_return_boolean (task, TRUE);
       else
@@ -852,6 +1025,7 @@ start_async (MsgMessage         *self,
 
 static AsyncData *
 seal_data (MsgCryptoProtocol  protocol,
+           gboolean           sign,
            const char        *signer,
            gboolean           encrypt,
            const char *const *recipients)
@@ -860,6 +1034,7 @@ seal_data (MsgCryptoProtocol  protocol,
 
   async->kind = ASYNC_SEAL;
   async->protocol = protocol;
+  async->sign = sign;
   async->signer = g_strdup (signer);
   async->encrypt = encrypt;
   async->recipients = g_strdupv ((GStrv) recipients);
@@ -869,8 +1044,9 @@ seal_data (MsgCryptoProtocol  protocol,
 /**
  * msg_message_sign_async:
  * @self: a message
- * @protocol: OpenPGP or S/MIME
- * @signer: the signing key (see [method@Message.sign])
+ * @protocol: OpenPGP, S/MIME, or %MSG_CRYPTO_PROTOCOL_DEFAULT for the
+ *   configuration's `cryptoprotocol`
+ * @signer: (nullable): the signing key (see [method@Message.sign])
  * @cancellable: (nullable): a cancellable
  * @callback: (scope async): called when the message is signed
  * @user_data: data for @callback
@@ -887,10 +1063,9 @@ msg_message_sign_async (MsgMessage         *self,
                         gpointer            user_data)
 {
   g_return_if_fail (MSG_IS_MESSAGE (self));
-  g_return_if_fail (signer != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  start_async (self, seal_data (protocol, signer, FALSE, NULL), msg_message_sign_async, cancellable, callback,
+  start_async (self, seal_data (protocol, TRUE, signer, FALSE, NULL), msg_message_sign_async, cancellable, callback,
                user_data);
 }
 
@@ -917,7 +1092,8 @@ msg_message_sign_finish (MsgMessage   *self,
 /**
  * msg_message_encrypt_async:
  * @self: a message
- * @protocol: OpenPGP or S/MIME
+ * @protocol: OpenPGP, S/MIME, or %MSG_CRYPTO_PROTOCOL_DEFAULT for the
+ *   configuration's `cryptoprotocol`
  * @recipients: (array zero-terminated=1) (nullable): the recipients, or
  *   %NULL for the message's To, Cc and Bcc
  * @cancellable: (nullable): a cancellable
@@ -938,7 +1114,7 @@ msg_message_encrypt_async (MsgMessage         *self,
   g_return_if_fail (MSG_IS_MESSAGE (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  start_async (self, seal_data (protocol, NULL, TRUE, recipients), msg_message_encrypt_async, cancellable,
+  start_async (self, seal_data (protocol, FALSE, NULL, TRUE, recipients), msg_message_encrypt_async, cancellable,
                callback, user_data);
 }
 
@@ -965,8 +1141,9 @@ msg_message_encrypt_finish (MsgMessage   *self,
 /**
  * msg_message_sign_and_encrypt_async:
  * @self: a message
- * @protocol: OpenPGP or S/MIME
- * @signer: the signing key
+ * @protocol: OpenPGP, S/MIME, or %MSG_CRYPTO_PROTOCOL_DEFAULT for the
+ *   configuration's `cryptoprotocol`
+ * @signer: (nullable): the signing key
  * @recipients: (array zero-terminated=1) (nullable): the recipients, or
  *   %NULL for the message's To, Cc and Bcc
  * @cancellable: (nullable): a cancellable
@@ -987,10 +1164,9 @@ msg_message_sign_and_encrypt_async (MsgMessage         *self,
                                     gpointer            user_data)
 {
   g_return_if_fail (MSG_IS_MESSAGE (self));
-  g_return_if_fail (signer != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  start_async (self, seal_data (protocol, signer, TRUE, recipients), msg_message_sign_and_encrypt_async,
+  start_async (self, seal_data (protocol, TRUE, signer, TRUE, recipients), msg_message_sign_and_encrypt_async,
                cancellable, callback, user_data);
 }
 

@@ -56,7 +56,7 @@ GQuark msg_crypto_error_quark (void);
 /**
  * MsgPassphraseFunc:
  * @key_description: the key that needs the passphrase, as GnuPG names it
- *   (key id and user id)
+ *   (OpenPGP: key id and user id; S/MIME: fingerprint and address)
  * @previous_failed: whether the passphrase given before for this
  *   operation was wrong
  * @user_data: the data given to msg_configuration_set_passphrase_func()

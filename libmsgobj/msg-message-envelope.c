@@ -10,6 +10,7 @@
 #include "msg-configuration.h"
 #include "msg-counting-stream-private.h"
 #include "msg-file-stream-private.h"
+#include "msg-mime-utils-private.h"
 #include "msg-timezone-private.h"
 
 #include <string.h>
@@ -408,6 +409,9 @@ encode_object (GMimeObject            *object,
       if (encoding == GMIME_CONTENT_ENCODING_BASE64 || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
           encoding == GMIME_CONTENT_ENCODING_UUENCODE || g_mime_part_get_content (part) == NULL)
         return TRUE;
+      /* A text part the library built and checked, unchanged since. */
+      if (_msg_mime_part_is_short_7bit (part))
+        return TRUE;
       best = g_mime_part_get_best_content_encoding (part, constraint);
       if (best != GMIME_CONTENT_ENCODING_BASE64 && best != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
         return TRUE;
@@ -480,7 +484,39 @@ _msg_message_claim (MsgMessage *self,
 void
 _msg_message_release (MsgMessage *self)
 {
+  g_clear_pointer (&self->spool, g_bytes_unref);
   g_atomic_int_set (&self->sending, FALSE);
+}
+
+/* The spool is written in pieces of this size: progress and the
+ * cancellable are seen between them, as on a write from the tree. */
+#define SPOOL_WRITE_SIZE 16384
+
+gboolean
+_msg_message_write_spool (MsgMessage    *self,
+                          GOutputStream *stream,
+                          MsgWriteFlags  flags,
+                          gboolean      *written,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  const guint8 *data;
+  gsize         size;
+
+  *written = FALSE;
+  if (self->spool == NULL || self->spool_flags != flags || !g_atomic_int_get (&self->sending))
+    return TRUE;
+  *written = TRUE;
+  data = g_bytes_get_data (self->spool, &size);
+  for (gsize done = 0; done < size;)
+    {
+      gsize n = MIN (size - done, SPOOL_WRITE_SIZE);
+
+      if (!g_output_stream_write_all (stream, data + done, n, NULL, cancellable, error))
+        return FALSE;
+      done += n;
+    }
+  return g_output_stream_flush (stream, cancellable, error);
 }
 
 /**
@@ -495,10 +531,16 @@ _msg_message_release (MsgMessage *self)
  * [method@Message.write_to_stream_full] would write it with @flags (CRLF
  * line ends, not dot-stuffed), and counts its bytes: RFC 1870's `SIZE`,
  * the total of the `progress` signal and the automatic deadline of a
- * transport. Nothing is held in memory, so a large attachment costs one
- * extra read of its file. Every header is checked as on a real write, so
- * a message that cannot be written fails here, before any I/O. For
- * transport implementations.
+ * transport. Every header is checked as on a real write, so a message
+ * that cannot be written fails here, before any I/O. For transport
+ * implementations.
+ *
+ * While a transport's operation holds the message (from the send or post
+ * call until it ends), a message of at most 256 KiB is kept in memory as
+ * written, and the transport's write of it with the same @flags that
+ * follows copies those bytes instead of writing the message again: it is
+ * serialised once. A larger message is not held, so a large attachment
+ * costs one extra read of its file.
  *
  * Returns: whether the message could be written
  */
@@ -510,15 +552,31 @@ msg_message_measure (MsgMessage   *self,
                      GError      **error)
 {
   g_autoptr (GOutputStream) counter = NULL;
+  gboolean claimed;
 
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
   g_return_val_if_fail (size != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  claimed = g_atomic_int_get (&self->sending);
+  if (claimed && self->spool != NULL && self->spool_flags == flags)
+    {
+      /* Measured already in this operation (a pipelined envelope). */
+      *size = g_bytes_get_size (self->spool);
+      return !g_cancellable_set_error_if_cancelled (cancellable, error);
+    }
   counter = _msg_counting_stream_new (NULL, NULL, NULL);
+  if (claimed)
+    _msg_counting_stream_keep (MSG_COUNTING_STREAM (counter), MSG_MESSAGE_SPOOL_LIMIT);
   if (!msg_message_write_to_stream_full (self, counter, flags, cancellable, error))
     return FALSE;
   *size = _msg_counting_stream_get_count (MSG_COUNTING_STREAM (counter));
+  if (claimed)
+    {
+      g_clear_pointer (&self->spool, g_bytes_unref);
+      self->spool = _msg_counting_stream_steal_kept (MSG_COUNTING_STREAM (counter));
+      self->spool_flags = flags;
+    }
   return TRUE;
 }
 

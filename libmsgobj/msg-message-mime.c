@@ -83,6 +83,9 @@ _msg_make_text_part (const char *subtype,
   g_mime_object_set_content_type_parameter (GMIME_OBJECT (part), "charset", "utf-8");
   g_mime_part_set_content (GMIME_PART (part), wrapper);
   g_mime_part_set_content_encoding (GMIME_PART (part), encoding);
+  /* Checked above: a write need not scan it for long lines again. */
+  if (encoding == GMIME_CONTENT_ENCODING_7BIT)
+    _msg_mime_part_mark_short_7bit (GMIME_PART (part));
 
   return GMIME_OBJECT (part);
 }
@@ -822,6 +825,7 @@ msg_message_write_to_stream_full (MsgMessage    *self,
   GPtrArray *saved = NULL;
   ssize_t    written;
   gboolean   ok;
+  gboolean   spooled;
 
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
   g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
@@ -829,6 +833,10 @@ msg_message_write_to_stream_full (MsgMessage    *self,
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
+  /* Measured in this operation: the same bytes again (decision 13). */
+  ok = _msg_message_write_spool (self, stream, flags, &spooled, cancellable, error);
+  if (spooled)
+    return ok;
 
   _msg_message_ensure_tree (self);
 

@@ -18,6 +18,12 @@ struct _MsgMessage
   GObject parent_instance;
 
   int sending; /* (atomic): a transport operation holds the message */
+  /* While an operation holds it: the message as msg_message_measure()
+   * wrote it with spool_flags, if it was at most MSG_MESSAGE_SPOOL_LIMIT
+   * bytes, so that the write that follows is a copy (docs/design.md,
+   * decision 13). Dropped when the operation releases the message. */
+  GBytes       *spool; /* (owned) (nullable) */
+  MsgWriteFlags spool_flags;
 
   MsgConfiguration *configuration; /* (owned) (not nullable) after construction */
   GMimeMessage     *mime;          /* (owned): headers and the MIME tree */
@@ -52,12 +58,23 @@ struct _MsgMessage
   guint        unsealed_hand_built : 1;
 };
 
+/* The largest message held in memory between its measure and its write. */
+#define MSG_MESSAGE_SPOOL_LIMIT (256 * 1024)
+
 /* One send or post of a message at a time: GMime's writes are not safe
  * from two threads (headers are formatted lazily, content streams are
  * shared). A second operation fails with G_IO_ERROR_PENDING. */
 gboolean _msg_message_claim (MsgMessage *self,
                              GError    **error);
 void     _msg_message_release (MsgMessage *self);
+/* Writes the spool to @stream if it holds the message as @flags write
+ * it; *@written says whether it did. */
+gboolean _msg_message_write_spool (MsgMessage    *self,
+                                   GOutputStream *stream,
+                                   MsgWriteFlags  flags,
+                                   gboolean      *written,
+                                   GCancellable  *cancellable,
+                                   GError       **error);
 
 /* Sends (or, with @post, posts) @message through the transport @self,
  * then ends its connection, in one operation: msg_message_send() and

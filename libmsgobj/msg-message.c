@@ -173,6 +173,7 @@ msg_message_finalize (GObject *object)
   MsgMessage *self = MSG_MESSAGE (object);
 
   g_clear_object (&self->mime);
+  g_clear_pointer (&self->spool, g_bytes_unref);
   g_clear_pointer (&self->text_body, g_free);
   g_clear_pointer (&self->html_body, g_free);
   g_clear_pointer (&self->attachments, g_ptr_array_unref);

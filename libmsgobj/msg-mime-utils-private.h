@@ -45,6 +45,13 @@ GMimeContentEncoding _msg_choose_encoding (const guint8 *data,
                                            gsize         len,
                                            gboolean      is_text);
 
+/* Notes that @part's content, as it is now, was checked by
+ * _msg_choose_encoding() and is 7-bit with lines of at most 998 octets;
+ * _msg_mime_part_is_short_7bit() tells whether that still holds (the same
+ * content and stream, 7bit), so that a write need not scan it again. */
+void     _msg_mime_part_mark_short_7bit (GMimePart *part);
+gboolean _msg_mime_part_is_short_7bit (GMimePart *part);
+
 /* Makes a parsed tree safe to write back, in place: a lone CR in a header
  * value (of the message or of any part) becomes a space, and so does a
  * control character in a decoded Content-Type or Content-Disposition

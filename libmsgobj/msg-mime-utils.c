@@ -72,6 +72,56 @@ _msg_is_forbidden_control (guchar c)
 
 /* Encodings */
 
+/* What _msg_mime_part_mark_short_7bit() saw: the content and its stream,
+ * held so that their addresses cannot be reused by others. */
+typedef struct
+{
+  GMimeDataWrapper *content; /* (owned) */
+  GMimeStream      *stream;  /* (owned) */
+} ShortSevenBit;
+
+static void
+short_7bit_free (gpointer data)
+{
+  ShortSevenBit *mark = data;
+
+  g_object_unref (mark->content);
+  g_object_unref (mark->stream);
+  g_free (mark);
+}
+
+static GQuark
+short_7bit_quark (void)
+{
+  return g_quark_from_static_string ("msgobj-short-7bit");
+}
+
+void
+_msg_mime_part_mark_short_7bit (GMimePart *part)
+{
+  GMimeDataWrapper *content = g_mime_part_get_content (part);
+  ShortSevenBit    *mark;
+
+  if (content == NULL || g_mime_data_wrapper_get_stream (content) == NULL)
+    return;
+  mark = g_new0 (ShortSevenBit, 1);
+  mark->content = g_object_ref (content);
+  mark->stream = g_object_ref (g_mime_data_wrapper_get_stream (content));
+  g_object_set_qdata_full (G_OBJECT (part), short_7bit_quark (), mark, short_7bit_free);
+}
+
+gboolean
+_msg_mime_part_is_short_7bit (GMimePart *part)
+{
+  ShortSevenBit    *mark = g_object_get_qdata (G_OBJECT (part), short_7bit_quark ());
+  GMimeDataWrapper *content = g_mime_part_get_content (part);
+
+  return mark != NULL && content == mark->content &&
+         g_mime_data_wrapper_get_stream (content) == mark->stream &&
+         g_mime_data_wrapper_get_encoding (content) == GMIME_CONTENT_ENCODING_DEFAULT &&
+         g_mime_part_get_content_encoding (part) == GMIME_CONTENT_ENCODING_7BIT;
+}
+
 GMimeContentEncoding
 _msg_choose_encoding (const guint8 *data,
                       gsize         len,

@@ -7,10 +7,8 @@
 #include "msg-transport.h"
 
 #include "msg-configuration.h"
-#include "msg-connection-private.h"
-#include "msg-counting-stream-private.h"
-#include "msg-data-output-stream.h"
 #include "msg-dkim-signer-private.h"
+#include "msg-message-crypto-private.h"
 #include "msg-message-private.h"
 #include "msg-modules-private.h"
 #include "msg-send-report.h"
@@ -77,6 +75,7 @@ typedef struct
   Operation        *running;       /* (nullable): under the lock */
   GQueue            waiting;       /* (element-type Operation): under the lock, in call order */
   gboolean          in_caller;     /* atomic: run-in-caller-context */
+  MsgDkimSigner    *dkim;          /* (owned) (nullable): the last send's signer, under the lock */
 } MsgTransportPrivate;
 
 /**
@@ -153,6 +152,7 @@ msg_transport_finalize (GObject *object)
   /* Every operation holds a reference until it ends. */
   g_assert (priv->running == NULL && g_queue_is_empty (&priv->waiting));
   g_clear_object (&priv->configuration);
+  g_clear_pointer (&priv->dkim, _msg_dkim_signer_unref);
   g_free (priv->name);
   g_mutex_clear (&priv->lock);
 
@@ -531,9 +531,16 @@ struct _Operation
   gint64            start;         /* the call, on the monotonic clock */
   gint64            last_progress;
   MsgDkimSigner    *dkim;        /* (owned) (nullable): when a send is to be signed */
+  gboolean          seal;        /* a send signed or encrypted as crypto* ask */
+  MsgSealedSend    *sealed;      /* (owned) (nullable): the body to put back */
   GCancellable     *cancellable; /* (owned) (nullable): the call's */
   GCond             cond;        /* signalled when its turn comes */
   gboolean          turn;        /* under the transport's lock */
+  /* Under the transport's lock: one thread at a time reads the message
+   * of a queued send, either its own (measuring it for the automatic
+   * deadline) or the running send's (pipelining its envelope). */
+  gboolean measuring;
+  gboolean peeked;
 };
 
 /* The operation running in this thread, for the implementation's calls
@@ -648,7 +655,10 @@ static void
 release_message (Operation *op)
 {
   if (op->message != NULL)
-    _msg_message_release (op->message);
+    {
+      _msg_message_unseal_after_send (op->message, g_steal_pointer (&op->sealed));
+      _msg_message_release (op->message);
+    }
   g_clear_object (&op->message);
 }
 
@@ -657,7 +667,7 @@ operation_free (Operation *op)
 {
   release_message (op);
   g_clear_object (&op->configuration);
-  g_clear_pointer (&op->dkim, _msg_dkim_signer_free);
+  g_clear_pointer (&op->dkim, _msg_dkim_signer_unref);
   g_clear_pointer (&op->context, g_main_context_unref);
   g_clear_object (&op->cancellable);
   g_cond_clear (&op->cond);
@@ -705,6 +715,36 @@ validate_operation (Operation *op,
   return ok;
 }
 
+/* The send's DKIM signer (none when the snapshot does not ask for one):
+ * the previous send's while the fields and the key file are unchanged, so
+ * that a stream of sends reads, checks and loads the key once (the
+ * libopendkim handle with it). A send that does not sign, or cannot,
+ * drops the kept one: the key stays in memory no longer than it is used. */
+static gboolean
+make_dkim_signer (Operation *op,
+                  GError   **error)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
+  g_autoptr (MsgDkimSigner) previous = NULL;
+  gboolean ok;
+
+  g_mutex_lock (&priv->lock);
+  if (priv->dkim != NULL)
+    previous = _msg_dkim_signer_ref (priv->dkim);
+  g_mutex_unlock (&priv->lock);
+
+  ok = _msg_dkim_signer_new_for_configuration (op->configuration, previous, &op->dkim, error);
+  if (op->dkim != previous)
+    {
+      g_mutex_lock (&priv->lock);
+      g_clear_pointer (&priv->dkim, _msg_dkim_signer_unref);
+      if (op->dkim != NULL)
+        priv->dkim = _msg_dkim_signer_ref (op->dkim);
+      g_mutex_unlock (&priv->lock);
+    }
+  return ok;
+}
+
 /* Makes one call's operation: the start of its total clock, the claim on
  * the message, the checks and the configuration snapshot, all at the call,
  * whether it runs at once or waits its turn. */
@@ -747,13 +787,15 @@ operation_new (MsgTransport *self,
 
   g_mutex_lock (&priv->lock);
   op->configuration = msg_configuration_copy (priv->configuration);
+  _msg_configuration_copy_passphrase_func (priv->configuration, op->configuration);
   g_mutex_unlock (&priv->lock);
+  op->seal = kind == OP_SEND && _msg_configuration_wants_crypto (op->configuration);
 
   if (kind == OP_POST && !check_control_headers (message, op->configuration, error))
     goto fail;
   /* The key is read and checked at the call: a send that asked for a
    * signature fails before it connects, never goes unsigned. */
-  if (kind == OP_SEND && !_msg_dkim_signer_new_for_configuration (op->configuration, &op->dkim, error))
+  if (kind == OP_SEND && !make_dkim_signer (op, error))
     goto fail;
   if (!validate_operation (op, error))
     goto fail;
@@ -858,9 +900,9 @@ extend_automatic_deadline (Operation *op,
  * whichever comes first. A queued operation that is cancelled or times out
  * leaves the queue at once and never touches the connection. */
 static gboolean
-operation_wait_turn (Operation    *op,
-                     GCancellable *cancellable,
-                     GError      **error)
+operation_wait_queue (Operation    *op,
+                      GCancellable *cancellable,
+                      GError      **error)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
   gboolean             turn;
@@ -887,9 +929,16 @@ operation_wait_turn (Operation    *op,
       else if (automatic)
         {
           automatic = FALSE;
+          /* The running send may be writing this message's envelope
+           * (it looked while this clock ran): it is not measured
+           * under it, and the wait keeps its unextended clock. */
+          if (op->peeked)
+            continue;
+          op->measuring = TRUE;
           g_mutex_unlock (&priv->lock);
           deadline = extend_automatic_deadline (op, deadline);
           g_mutex_lock (&priv->lock);
+          op->measuring = FALSE;
         }
       else
         break;
@@ -914,6 +963,28 @@ operation_wait_turn (Operation    *op,
   /* Cancelled as its turn came: it passes the turn on without running. */
   if (turn)
     operation_end (op);
+  return FALSE;
+}
+
+/* Waits for the turn, then signs or encrypts a send's message as the
+ * configuration's crypto* fields ask, in the turn (a queued send is not
+ * sealed before it may run), under the send's deadline and cancellable
+ * and before the implementation writes a byte; release_message() puts
+ * the caller's body back. DKIM signs afterwards, the bytes on the wire. */
+static gboolean
+operation_wait_turn (Operation    *op,
+                     GCancellable *cancellable,
+                     GError      **error)
+{
+  gboolean automatic;
+
+  if (!operation_wait_queue (op, cancellable, error))
+    return FALSE;
+  if (!op->seal ||
+      _msg_message_seal_for_send (op->message, op->configuration, queued_deadline (op, &automatic), cancellable,
+                                  &op->sealed, error))
+    return TRUE;
+  operation_end (op);
   return FALSE;
 }
 
@@ -1503,11 +1574,11 @@ msg_transport_get_operation_start_time (MsgTransport *self)
  * section 3.5, docs/design.md decision 14): while it waits for the reply
  * to a message, it may write the next message's envelope (or POST), then,
  * when that send gets its turn (its message and start time match), read
- * the replies instead of writing the envelope again. The queue is in call order and only the
- * running operation ends, so the send looked at here runs next unless it
- * is cancelled or times out first; the transport must then notice, when
- * the following operation runs, that the connection holds an envelope for
- * a message that is not its own, and close it.
+ * the replies instead of writing the envelope again. The queue is in call
+ * order and only the running operation ends, so the send looked at here
+ * runs next unless it is cancelled or times out first; the transport must
+ * then notice, when the following operation runs, that the connection
+ * holds an envelope for a message that is not its own, and close it.
  *
  * For transport implementations, from within a running operation. The
  * message is claimed by its send: read it, never modify it.
@@ -1516,7 +1587,9 @@ msg_transport_get_operation_start_time (MsgTransport *self)
  * for is the next post; within a send, the next send.
  *
  * Returns: %TRUE if the next queued operation is a send (a post, within a
- *   post) that is neither cancelled nor past its deadline
+ *   post) that is neither cancelled nor past its deadline, nor to be
+ *   signed or encrypted when its turn comes (the `cryptosign` and
+ *   `cryptoencrypt` fields)
  */
 gboolean
 msg_transport_peek_queued_send (MsgTransport      *self,
@@ -1541,11 +1614,14 @@ msg_transport_peek_queued_send (MsgTransport      *self,
     *start_time = 0;
   g_mutex_lock (&priv->lock);
   next = g_queue_peek_head (&priv->waiting);
-  if (next != NULL && next->kind == kind && kind != OP_CLOSE &&
-      !g_cancellable_is_cancelled (next->cancellable) &&
-      queued_deadline (next, &automatic) > g_get_monotonic_time ())
+  /* A send to seal is not: its message changes when its turn comes. */
+  /* Nor one whose own thread is reading its message (measuring it after
+   * a long wait): GMime's objects are not for two threads at once. */
+  if (next != NULL && next->kind == kind && kind != OP_CLOSE && !next->seal && !next->measuring &&
+      !g_cancellable_is_cancelled (next->cancellable) && queued_deadline (next, &automatic) > g_get_monotonic_time ())
     {
       found = TRUE;
+      next->peeked = TRUE;
       if (message != NULL)
         *message = g_object_ref (next->message);
       if (configuration != NULL)
@@ -1765,6 +1841,10 @@ msg_transport_emit_progress (MsgTransport *self,
 
   g_return_if_fail (MSG_IS_TRANSPORT (self));
 
+  /* Nobody listens: no emission, and for an _async call no wake-up of
+   * the caller's main context (issue 18: one more hand-off per message). */
+  if (!g_signal_has_handler_pending (self, signals[SIGNAL_PROGRESS], 0, FALSE))
+    return;
   op = current_operation (self);
   if (op != NULL)
     {
@@ -1823,129 +1903,4 @@ msg_transport_get_operation_deadline (MsgTransport *self,
   if (timeout <= 0)
     timeout = 300.0 + (double) (message_size / (64 * 1024));
   return start + (gint64) (timeout * G_USEC_PER_SEC + 0.5);
-}
-
-typedef struct
-{
-  MsgTransport *transport;
-  guint64       total;
-} WriteProgress;
-
-static void
-write_progress_cb (guint64  count,
-                   gpointer user_data)
-{
-  WriteProgress *progress = user_data;
-
-  /* The final emission is the transport's, once the server has it. */
-  if (count < progress->total)
-    msg_transport_emit_progress (progress->transport, count, progress->total);
-}
-
-/**
- * msg_transport_write_message_data:
- * @self: a transport
- * @message: the message
- * @flags: how to write it (%MSG_WRITE_FLAGS_OMIT_BCC for mail,
- *   %MSG_WRITE_FLAGS_NEWS for news)
- * @connection: the connection, after the server's go-ahead (SMTP 354,
- *   NNTP 340)
- * @total: the message's size from [method@Message.measure], for progress
- * @cancellable: (nullable): a cancellable
- * @error: return location for an error
- *
- * Streams @message as SMTP `DATA` or an NNTP article: every line end
- * CRLF, every leading dot doubled, then the terminating dot line; in
- * large writes, the last block and the terminator in one. The `progress`
- * signal reports the bytes written, short of @total: emit the final
- * progress once the server has accepted the message. On failure the
- * connection has been aborted, before any buffered data could be written
- * after a cancellation. When the configuration asks for a DKIM signature
- * (`dkimsign`) and @flags do not make a news article, the message is
- * first written once through the signer, with the same @flags, and its
- * `DKIM-Signature` field goes out before it: a transport gets signed mail
- * without doing anything. For transport implementations.
- *
- * Returns: whether the whole message and the terminator were written
- */
-gboolean
-msg_transport_write_message_data (MsgTransport  *self,
-                                  MsgMessage    *message,
-                                  MsgWriteFlags  flags,
-                                  MsgConnection *connection,
-                                  guint64        total,
-                                  GCancellable  *cancellable,
-                                  GError       **error)
-{
-  g_autoptr (GOutputStream) data = NULL;
-  g_autoptr (GOutputStream) counter = NULL;
-  WriteProgress progress = { self, total };
-
-  g_return_val_if_fail (MSG_IS_TRANSPORT (self), FALSE);
-  g_return_val_if_fail (MSG_IS_MESSAGE (message), FALSE);
-  g_return_val_if_fail (MSG_IS_CONNECTION (connection), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  data = msg_data_output_stream_new (msg_connection_get_output_stream (connection), TRUE);
-  counter = _msg_counting_stream_new (data, write_progress_cb, &progress);
-  /* The signature covers the bytes written next, with the same flags (so
-   * after any re-encoding), before dot-stuffing. */
-  if (!_msg_dkim_signer_write_signature ((flags & MSG_WRITE_FLAGS_NEWS) ? NULL : _msg_transport_get_dkim_signer (self),
-                                         message, flags, counter, cancellable, error) ||
-      !msg_message_write_to_stream_full (message, counter, flags, cancellable, error) ||
-      !_msg_connection_check_still_listening (connection, error) ||
-      !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
-    {
-      /* Before the streams go: closing them would flush buffered data. */
-      msg_connection_abort (connection);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/**
- * msg_transport_write_message_to_stream:
- * @self: a transport
- * @message: the message
- * @flags: how to write it (%MSG_WRITE_FLAGS_OMIT_BCC for mail)
- * @stream: where to write it, such as a stream of the transport's that
- *   frames the bytes in SMTP `BDAT` chunks (RFC 3030)
- * @total: the message's size from [method@Message.measure], for progress
- * @cancellable: (nullable): a cancellable
- * @error: return location for an error
- *
- * Writes @message as [method@Transport.write_message_data] does, every
- * line end CRLF, with its `DKIM-Signature` first when the configuration
- * asks for one and with the `progress` signal, but without dot-stuffing
- * and without a terminator: for protocols that send the message's length
- * instead. The bytes are written to @stream, which is neither flushed
- * nor closed. For transport implementations.
- *
- * Returns: whether the whole message was written to @stream
- */
-gboolean
-msg_transport_write_message_to_stream (MsgTransport  *self,
-                                       MsgMessage    *message,
-                                       MsgWriteFlags  flags,
-                                       GOutputStream *stream,
-                                       guint64        total,
-                                       GCancellable  *cancellable,
-                                       GError       **error)
-{
-  g_autoptr (GOutputStream) data = NULL;
-  g_autoptr (GOutputStream) counter = NULL;
-  WriteProgress progress = { self, total };
-
-  g_return_val_if_fail (MSG_IS_TRANSPORT (self), FALSE);
-  g_return_val_if_fail (MSG_IS_MESSAGE (message), FALSE);
-  g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  data = msg_data_output_stream_new (stream, FALSE);
-  g_filter_output_stream_set_close_base_stream (G_FILTER_OUTPUT_STREAM (data), FALSE);
-  counter = _msg_counting_stream_new (data, write_progress_cb, &progress);
-  return _msg_dkim_signer_write_signature ((flags & MSG_WRITE_FLAGS_NEWS) ? NULL : _msg_transport_get_dkim_signer (self),
-                                           message, flags, counter, cancellable, error) &&
-         msg_message_write_to_stream_full (message, counter, flags, cancellable, error) &&
-         msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error);
 }

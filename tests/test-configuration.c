@@ -1541,6 +1541,53 @@ test_copy (void)
   assert_field (copy, "smtpserver", "c.example.org");
 }
 
+static void
+test_copy_shared (void)
+{
+  g_autoptr (MsgConfiguration) cfg = msg_configuration_new ();
+  g_autoptr (MsgConfiguration) copy = NULL;
+  g_autoptr (MsgConfiguration) copy2 = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("Copies share their values until one changes (issue 18): a copy of a "
+                  "copy, a reset, set_fields and a key file change only their own.");
+
+  set_ok (cfg, "smtpserver", "a.example.org");
+  set_ok (cfg, "smtpconnectiontimeout", "2.5");
+  copy = msg_configuration_copy (cfg);
+  copy2 = msg_configuration_copy (copy);
+
+  /* A key file loaded into the original. */
+  g_assert_true (msg_configuration_load_from_data (cfg, "[configuration]\nsmtpserver = k.example.org\n", -1, &error));
+  g_assert_no_error (error);
+  assert_field (cfg, "smtpserver", "k.example.org");
+  assert_field (copy, "smtpserver", "a.example.org");
+  assert_field (copy2, "smtpserver", "a.example.org");
+
+  /* A reset in the middle one. */
+  g_assert_true (msg_configuration_reset_field (copy, "smtpconnectiontimeout", &error));
+  g_assert_cmpfloat (msg_configuration_get_seconds (copy, "smtpconnectiontimeout"), ==, 30);
+  g_assert_cmpfloat (msg_configuration_get_seconds (copy2, "smtpconnectiontimeout"), ==, 2.5);
+  g_assert_cmpfloat (msg_configuration_get_seconds (cfg, "SMTPConnectionTimeout"), ==, 2.5);
+
+  /* Typed values into the last one. */
+  {
+    g_autoptr (GHashTable) fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) g_free);
+    GValue *port = g_new0 (GValue, 1);
+
+    g_value_init (port, G_TYPE_INT);
+    g_value_set_int (port, 2525);
+    g_hash_table_insert (fields, "smtpserverport", port);
+    g_assert_true (msg_configuration_set_fields (copy2, fields, &error));
+    g_assert_no_error (error);
+    g_value_unset (port);
+  }
+  g_assert_cmpint (msg_configuration_get_int (copy2, "smtpserverport"), ==, 2525);
+  g_assert_cmpint (msg_configuration_get_int (copy, "smtpserverport"), ==, 25);
+  g_assert_cmpint (msg_configuration_get_int (cfg, "smtpserverport"), ==, 25);
+  g_assert_false (msg_configuration_is_field_set (cfg, "smtpserverport"));
+}
+
 #define N_ROUNDS 3000
 #define N_READS 1000
 
@@ -1744,6 +1791,10 @@ test_field_audit (void)
     "dkimexpiry",
     /* PGP/MIME and S/MIME: test-crypto.c */
     "cryptooperationtimeout",
+    /* signing and encrypting at send time: test-crypto-send.c */
+    "cryptoprotocol",
+    "cryptosign",
+    "cryptoencrypt",
     /* informational, read back, as in CDO (a name for the account) */
     "smtpaccountname",
     "nntpaccountname",
@@ -1854,6 +1905,7 @@ main (int   argc,
   g_test_add_func ("/configuration/register-field/plugin", test_plugin_field);
   g_test_add_func ("/configuration/register-field/plugin/subprocess", test_plugin_field_subprocess);
   g_test_add_func ("/configuration/copy", test_copy);
+  g_test_add_func ("/configuration/copy-shared", test_copy_shared);
   g_test_add_func ("/configuration/threads", test_threads);
 
   return g_test_run ();

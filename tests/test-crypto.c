@@ -8,6 +8,7 @@
 
 #include "test-utils.h"
 
+#include <glib/gstdio.h>
 #include <gmime/gmime.h>
 #include <msgobj.h>
 #include <pthread.h>
@@ -771,6 +772,32 @@ agent_pid (const char *gnupghome)
   return atoi (out + 2);
 }
 
+/* Stops the agent @pid and waits until /proc shows it stopped (10 s,
+ * scaled). On the test machines a single SIGSTOP to the agent was seen
+ * lost now and then (the sign then succeeded at once), so it is sent
+ * again every 10 ms until it holds. */
+static void
+stop_agent (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  gint64           limit = g_get_monotonic_time () + msg_test_ms_scaled (10000) * 1000;
+  gboolean         stopped = FALSE;
+
+  while (!stopped && g_get_monotonic_time () < limit)
+    {
+      g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+      g_autofree char *stat = NULL;
+      const char      *state;
+
+      g_assert_true (g_file_get_contents (path, &stat, NULL, NULL));
+      state = strrchr (stat, ')');
+      stopped = state != NULL && state[1] == ' ' && state[2] == 'T';
+      if (!stopped)
+        g_usleep (10000);
+    }
+  g_assert_true (stopped);
+}
+
 static void
 test_agent_stopped (void)
 {
@@ -786,7 +813,7 @@ test_agent_stopped (void)
 
   g_assert_true (msg_configuration_set_field (msg_message_get_configuration (message), "cryptooperationtimeout",
                                               timeout, &error));
-  g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+  stop_agent (pid);
   start = g_get_monotonic_time ();
   ok = msg_message_sign (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, &error);
   /* The agent goes on before anything can fail, so the tests after this
@@ -990,6 +1017,262 @@ test_tool (void)
   g_assert_cmpint (status, !=, 0);
   g_assert_nonnull (strstr (err, "nokey@example.org"));
   g_assert_cmpstr (out, ==, "");
+}
+
+/* Threads of this process named @name. */
+static guint
+count_threads (const char *name)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *task;
+  guint       count = 0;
+
+  while ((task = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/task", task, "comm", NULL);
+      g_autofree char *comm = NULL;
+
+      if (g_file_get_contents (path, &comm, NULL, NULL) && g_str_equal (g_strchomp (comm), name))
+        count++;
+    }
+  return count;
+}
+
+/* Stand-ins for GnuPG's programs in a directory of their own, first on
+ * PATH (in a test subprocess, whose GPGME has not looked for its engines
+ * yet): gpgconf --list-components points GPGME at the other two, and each one runs
+ * the real program unless a file in the directory tells it to stall:
+ * "gpgconf-blocks" (the first look for the engines), "block-verify" (gpg
+ * --verify), "slow-decrypt" (gpg --decrypt, for the seconds it holds).
+ * A stalled one waits for the file "release", at most a minute (scaled:
+ * longer than any deadline of the tests that use them). Each
+ * writes its PID to "pids". */
+static char *
+make_fake_engines (void)
+{
+  g_autofree char *dir = g_strdup ("/tmp/msgobj-fake-XXXXXX");
+  g_autofree char *gpgconf = g_find_program_in_path ("gpgconf");
+  g_autofree char *gpg = g_find_program_in_path ("gpg");
+  g_autofree char *gpgsm = g_find_program_in_path ("gpgsm");
+  g_autofree char *common = NULL;
+  g_autofree char *path = NULL;
+  struct
+  {
+    const char *name;
+    char       *body;
+  } tools[] = {
+    { "gpgconf", g_strdup_printf ("[ -e \"$D/gpgconf-blocks\" ] && stall\n"
+                                  "'%s' \"$@\" | sed -e \"s|^gpg:\\([^:]*\\):.*|gpg:\\1:$D/gpg|\" "
+                                  "-e \"s|^gpgsm:\\([^:]*\\):.*|gpgsm:\\1:$D/gpgsm|\"\n",
+                                  gpgconf) },
+    { "gpg", g_strdup_printf ("case \" $* \" in\n"
+                              "*\" --verify \"*) [ -e \"$D/block-verify\" ] && { : > \"$D/verifying\"; stall; exit 2; } ;;\n"
+                              "*\" --decrypt \"*) [ -e \"$D/slow-decrypt\" ] && sleep \"$(cat \"$D/slow-decrypt\")\" ;;\n"
+                              "esac\n"
+                              "exec '%s' \"$@\"\n",
+                              gpg) },
+    { "gpgsm", g_strdup_printf ("exec '%s' \"$@\"\n", gpgsm != NULL ? gpgsm : "false") },
+  };
+
+  g_assert_nonnull (g_mkdtemp_full (dir, 0700));
+  common = g_strdup_printf ("#!/bin/sh\nD='%s'\necho $$ >> \"$D/pids\"\n"
+                            "stall () { n=0; while [ ! -e \"$D/release\" ] && [ $n -lt %d ]; do "
+                            "sleep 0.02; n=$((n+1)); done; }\n",
+                            dir, (int) msg_test_ms_scaled (60000) / 20);
+  for (gsize i = 0; i < G_N_ELEMENTS (tools); i++)
+    {
+      g_autofree char *file = g_build_filename (dir, tools[i].name, NULL);
+      g_autofree char *text = g_strconcat (common, tools[i].body, NULL);
+
+      g_assert_true (g_file_set_contents (file, text, -1, NULL));
+      g_assert_cmpint (g_chmod (file, 0700), ==, 0);
+      g_free (tools[i].body);
+    }
+  path = g_strdup_printf ("%s:%s", dir, g_getenv ("PATH"));
+  g_setenv ("PATH", path, TRUE);
+  return g_steal_pointer (&dir);
+}
+
+static void
+touch (const char *dir,
+       const char *name,
+       const char *contents)
+{
+  g_autofree char *file = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (file, contents, -1, NULL));
+}
+
+/* Releases the stalled stand-ins, waits for every one of them to end
+ * (10 s, scaled: they poll every 20 ms), and for the library's GPGME
+ * threads to finish, then removes @dir. */
+static void
+release_fake_engines (char *dir)
+{
+  g_autofree char *pids_file = g_build_filename (dir, "pids", NULL);
+  g_autofree char *pids = NULL;
+  g_auto (GStrv) lines = NULL;
+  gint64 limit = g_get_monotonic_time () + msg_test_ms_scaled (10000) * 1000;
+
+  touch (dir, "release", "");
+  g_assert_true (g_file_get_contents (pids_file, &pids, NULL, NULL));
+  lines = g_strsplit (pids, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *proc = g_strdup_printf ("/proc/%s/cmdline", g_strstrip (lines[i]));
+      g_autofree char *cmdline = NULL;
+      gsize            length = 0;
+
+      if (lines[i][0] == '\0')
+        continue;
+      /* Gone, a zombie (empty cmdline), or no longer a stand-in. */
+      while (g_file_get_contents (proc, &cmdline, &length, NULL) && length > 0 &&
+             g_strstr_len (cmdline, length, dir) != NULL && g_get_monotonic_time () < limit)
+        {
+          g_clear_pointer (&cmdline, g_free);
+          g_usleep (20000);
+        }
+      g_clear_pointer (&cmdline, g_free);
+      g_assert_false (g_file_get_contents (proc, &cmdline, &length, NULL) && length > 0 &&
+                      g_strstr_len (cmdline, length, dir) != NULL);
+    }
+  while (count_threads ("msg-gpgme") > 0 && g_get_monotonic_time () < limit)
+    g_usleep (20000);
+  g_assert_cmpuint (count_threads ("msg-gpgme"), ==, 0);
+  msg_test_remove_tree (dir);
+  g_free (dir);
+}
+
+/* Cancels @cancel once @threads GPGME threads of the library run. */
+typedef struct
+{
+  GCancellable *cancel;
+  guint         threads;
+  gint64        cancelled_at;
+} CancelWhen;
+
+static gpointer
+cancel_when_cb (gpointer data)
+{
+  CancelWhen *when = data;
+  gint64      limit = g_get_monotonic_time () + msg_test_ms_scaled (10000) * 1000;
+
+  while (count_threads ("msg-gpgme") < when->threads && g_get_monotonic_time () < limit)
+    g_usleep (5000);
+  when->cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (when->cancel);
+  return NULL;
+}
+
+static void
+test_engine_probe (void)
+{
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (GCancellable) cancellable = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *timeout = NULL;
+  CancelWhen       when = { 0 };
+  GThread         *thread;
+  char            *dir;
+  gint64           start;
+
+  g_test_summary ("GPGME's first look for its engines (gpgconf, gpg --version) runs under the call's deadline "
+                  "and cancellable: a stalled gpgconf times out on time with an error saying so, and a "
+                  "cancellation returns at once.");
+  /* In a fresh process: GPGME looks for its engines once. */
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  dir = make_fake_engines ();
+  touch (dir, "gpgconf-blocks", "");
+  message = new_message ();
+  timeout = msg_test_seconds_text (1000);
+  g_assert_true (msg_configuration_set_field (msg_message_get_configuration (message), "cryptooperationtimeout",
+                                              timeout, &error));
+  start = g_get_monotonic_time ();
+  g_assert_false (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (error->message, "did not start in time"));
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, msg_test_ms_scaled (1000) * 1000);
+  /* The deadline (1 s, scaled) plus 500 ms of slack, scaled. */
+  msg_test_assert_elapsed_below (start, 1500);
+  g_clear_error (&error);
+
+  /* The first call's thread still waits for gpgconf; a second call is
+   * cancelled once its own thread runs. */
+  cancellable = g_cancellable_new ();
+  when.cancel = cancellable;
+  when.threads = 2;
+  g_assert_true (msg_configuration_set_field (msg_message_get_configuration (message), "cryptooperationtimeout", "0",
+                                              &error));
+  thread = g_thread_new ("cancel", cancel_when_cb, &when);
+  g_assert_false (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", cancellable, &error));
+  g_thread_join (thread);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* At once after the cancellation: 200 ms of slack, scaled. */
+  msg_test_assert_elapsed_below (when.cancelled_at, 200);
+
+  release_fake_engines (dir);
+}
+
+static void
+test_decrypt_verify_deadline (void)
+{
+  g_autoptr (MsgMessage) message = new_message ();
+  g_autoptr (MsgMessage) parsed = NULL;
+  g_autoptr (MsgMessage) clear = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *timeout = NULL;
+  g_autofree char *slow = NULL;
+  g_autofree char *verifying = NULL;
+  GList           *signatures = NULL;
+  char            *dir;
+  gint64           start;
+
+  g_test_summary ("A decryption that verifies the signature it finds inside does so under the call's one "
+                  "deadline: a slow decryption leaves the verification only the rest of it, and running out "
+                  "there fails the call.");
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  dir = make_fake_engines ();
+  /* Signed, then encrypted: gpg decrypts, the library verifies the
+   * multipart/signed inside. */
+  g_assert_true (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, &error));
+  g_assert_true (msg_message_encrypt (message, MSG_CRYPTO_PROTOCOL_OPENPGP, NULL, NULL, &error));
+  g_assert_no_error (error);
+  parsed = round_trip (message);
+
+  /* 3 s for the call, scaled; gpg --decrypt takes half of it, gpg
+   * --verify never finishes. A fresh clock for the verification would
+   * end the call 4.5 s (scaled) after it began at the earliest. */
+  timeout = msg_test_seconds_text (3000);
+  slow = g_strdup_printf ("%.3f", msg_test_ms_scaled (1500) / 1000.0);
+  g_assert_true (msg_configuration_set_field (msg_message_get_configuration (parsed), "cryptooperationtimeout",
+                                              timeout, &error));
+  touch (dir, "slow-decrypt", slow);
+  touch (dir, "block-verify", "");
+  start = g_get_monotonic_time ();
+  clear = msg_message_decrypt (parsed, &signatures, NULL, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_null (clear);
+  g_assert_null (signatures);
+  /* The decryption ended and the verification began. */
+  verifying = g_build_filename (dir, "verifying", NULL);
+  g_assert_true (g_file_test (verifying, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, msg_test_ms_scaled (3000) * 1000);
+  /* The deadline plus 1 s of slack, scaled: less than 4.5 s. */
+  msg_test_assert_elapsed_below (start, 4000);
+
+  release_fake_engines (dir);
 }
 
 /* S/MIME: a CA made with openssl, certificates for alice (no passphrase)
@@ -1225,45 +1508,277 @@ test_smime_encrypt (void)
   g_assert_nonnull (strstr (text, "it is sunny"));
 }
 
+/* Cancels @cancel a moment after a gpg or gpgsm of the keyring @home
+ * runs. */
+typedef struct
+{
+  GCancellable *cancel;
+  gint64        cancelled_at;
+} CancelOnEngine;
+
+static gpointer
+cancel_on_engine_cb (gpointer data)
+{
+  CancelOnEngine *when = data;
+  gint64          limit = g_get_monotonic_time () + msg_test_ms_scaled (10000) * 1000;
+
+  while (count_engines (home) == 0 && g_get_monotonic_time () < limit)
+    g_usleep (5000);
+  /* Time for gpgsm to reach the stopped agent (if it has not by then, it
+   * ends when GPGME closes its pipes, which the test accepts too). */
+  g_usleep (msg_test_ms_scaled (200) * 1000);
+  when->cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (when->cancel);
+  return NULL;
+}
+
+/* gpgsm waits for a gpg-agent that is stopped: the call ends on time (or
+ * at once when cancelled), and the gpgsm it started ends once the agent
+ * answers again and gpgsm finds its pipes closed. */
+static void
+run_smime_agent_stopped (gboolean cancel)
+{
+  g_autoptr (MsgMessage) message = new_message ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *timeout = msg_test_seconds_text (1000);
+  CancelOnEngine   when = { cancellable, 0 };
+  GThread         *thread = NULL;
+  int              pid = agent_pid (home);
+  gint64           start;
+  gboolean         ok;
+
+  g_assert_cmpuint (count_engines (home), ==, 0);
+  if (!cancel)
+    g_assert_true (msg_configuration_set_field (msg_message_get_configuration (message), "cryptooperationtimeout",
+                                                timeout, &error));
+  stop_agent (pid);
+  if (cancel)
+    thread = g_thread_new ("cancel", cancel_on_engine_cb, &when);
+  start = g_get_monotonic_time ();
+  ok = msg_message_sign (message, MSG_CRYPTO_PROTOCOL_SMIME, "alice@example.org", cancellable, &error);
+  if (thread != NULL)
+    g_thread_join (thread);
+  /* The agent goes on before anything can fail, so the tests after this
+   * one find it answering. */
+  kill (pid, SIGCONT);
+  g_assert_false (ok);
+  if (cancel)
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      /* At once after the cancellation: 200 ms of slack, scaled. */
+      msg_test_assert_elapsed_below (when.cancelled_at, 200);
+    }
+  else
+    {
+      /* Not signed: gpgsm was waiting for the agent. */
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+      g_assert_nonnull (strstr (error->message, "gpgsm"));
+      /* The deadline (1 s, scaled) plus 500 ms of slack, scaled. */
+      msg_test_assert_elapsed_below (start, 1500);
+    }
+  assert_engines_end (home);
+}
+
+static void
+test_smime_cancel (void)
+{
+  g_test_summary ("Cancelling while gpgsm waits returns at once with G_IO_ERROR_CANCELLED, and the gpgsm "
+                  "process ends.");
+  if (skip_without_smime ())
+    return;
+  run_smime_agent_stopped (TRUE);
+}
+
+static void
+test_smime_deadline (void)
+{
+  g_test_summary ("cryptooperationtimeout bounds an S/MIME call: G_IO_ERROR_TIMED_OUT on time, and the gpgsm "
+                  "process ends.");
+  if (skip_without_smime ())
+    return;
+  run_smime_agent_stopped (FALSE);
+}
+
+/* What an S/MIME passphrase function answers, and how it was asked. */
+typedef struct
+{
+  const char *answer; /* (nullable) */
+  int         calls;
+  gboolean    previous_failed;
+} SmimeAnswer;
+
+static char *
+smime_passphrase_cb (const char *key,
+                     gboolean    previous_failed,
+                     gpointer    user_data)
+{
+  SmimeAnswer *answer = user_data;
+
+  answer->calls++;
+  answer->previous_failed = answer->previous_failed || previous_failed;
+  g_assert_nonnull (strstr (key, "erin@example.org"));
+  return g_strdup (answer->answer);
+}
+
+/* Gives the test's gpg-agent a passphrase cache of @ttl seconds (0 keeps
+ * none, as the OpenPGP tests want) and empties the cache. */
+static void
+set_agent_cache (int ttl)
+{
+  g_autofree char *conf = g_build_filename (home, "gpg-agent.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("allow-loopback-pinentry\ndefault-cache-ttl %d\nmax-cache-ttl %d\n",
+                                           ttl, ttl);
+
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  run_command ((const char *const[]){ "gpgconf", "--reload", "gpg-agent", NULL }, NULL);
+}
+
+/* Signs as erin with @answer as the passphrase function. */
+static gboolean
+sign_as_erin (MsgMessage  *message,
+              SmimeAnswer *answer,
+              GError     **error)
+{
+  MsgConfiguration *config = msg_message_get_configuration (message);
+  gboolean          ok;
+
+  if (answer != NULL)
+    msg_configuration_set_passphrase_func (config, smime_passphrase_cb, answer, NULL);
+  ok = msg_message_sign (message, MSG_CRYPTO_PROTOCOL_SMIME, "erin@example.org", NULL, error);
+  msg_configuration_set_passphrase_func (config, NULL, NULL, NULL);
+  return ok;
+}
+
 static void
 test_smime_passphrase (void)
 {
   g_autoptr (MsgMessage) message = new_message ();
   g_autoptr (GError) error = NULL;
-  gint64 start;
+  SmimeAnswer none = { NULL, 0, FALSE };
+  SmimeAnswer wrong = { "not erin's", 0, FALSE };
+  SmimeAnswer right = { "erin secret", 0, FALSE };
+  gint64      start;
+  GList      *signatures;
 
-  g_test_summary ("An S/MIME key with a passphrase is refused at once (GPGME cannot give gpgsm one without a "
-                  "prompt): no pinentry.");
+  g_test_summary ("An S/MIME key with a passphrase is refused at once without a passphrase function (no "
+                  "pinentry), and signs and decrypts with one: the library unlocks it in gpg-agent in loopback "
+                  "mode first, since GPGME cannot give gpgsm a passphrase.");
   if (skip_without_smime ())
     return;
 
   /* Made here, after the decryption tests: while a protected S/MIME key
-   * is in the keyring, S/MIME decryption is refused. */
+   * is locked, S/MIME decryption asks for its passphrase. */
   {
     g_autofree char *dir = g_build_filename (home, "ca", NULL);
 
     make_smime_identity (dir, home, "erin", "erin secret");
   }
   start = g_get_monotonic_time ();
-  g_assert_false (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_SMIME, "erin@example.org", NULL, &error));
+  g_assert_false (sign_as_erin (message, NULL, &error));
   g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE);
   g_assert_nonnull (strstr (error->message, "erin"));
   /* A key lookup and one question to gpg-agent; scaled for slow runs. */
   msg_test_assert_elapsed_below (start, 1000);
   g_clear_error (&error);
 
-  /* Decrypting could need any S/MIME key: refused too, at once. */
+  /* A function that gives no passphrase is refused alike. */
+  start = g_get_monotonic_time ();
+  g_assert_false (sign_as_erin (message, &none, &error));
+  g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE);
+  g_assert_cmpint (none.calls, ==, 1);
+  msg_test_assert_elapsed_below (start, 1000);
+  g_clear_error (&error);
+
+  /* An agent that caches nothing (these tests' default-cache-ttl 0)
+   * would make gpgsm ask anyway: refused, saying why. */
+  start = g_get_monotonic_time ();
+  g_assert_false (sign_as_erin (message, &right, &error));
+  g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE);
+  g_assert_nonnull (strstr (error->message, "default-cache-ttl"));
+  g_assert_cmpint (right.calls, ==, 1);
+  msg_test_assert_elapsed_below (start, 1000);
+  g_clear_error (&error);
+
+  set_agent_cache (600);
+  /* A wrong passphrase: three tries, as gpg gives, then a clear error.
+   * gpg-agent takes some 100 ms to check each (its key derivation);
+   * 3 s is generous, scaled. */
+  start = g_get_monotonic_time ();
+  g_assert_false (sign_as_erin (message, &wrong, &error));
+  g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_BAD_PASSPHRASE);
+  g_assert_cmpint (wrong.calls, ==, 3);
+  g_assert_true (wrong.previous_failed);
+  msg_test_assert_elapsed_below (start, 3000);
+  g_clear_error (&error);
+
+  right.calls = 0;
+  g_assert_true (sign_as_erin (message, &right, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (right.calls, ==, 1);
+  g_assert_false (right.previous_failed);
+  signatures = msg_message_verify (message, NULL, &error);
+  g_assert_no_error (error);
+  assert_one_signature (signatures, MSG_SIGNATURE_STATUS_GOOD);
+  g_assert_cmpstr (msg_signature_get_address (signatures->data), ==, "erin@example.org");
+  g_list_free_full (signatures, g_object_unref);
+
+  /* Decrypting could need any S/MIME key: refused at once while erin's
+   * is locked and there is no function, done with one. */
   {
     const char *recipients[] = { "alice@example.org", NULL };
     g_autoptr (MsgMessage) encrypted = new_message ();
+    g_autoptr (MsgMessage) clear = NULL;
+    MsgConfiguration *config = msg_message_get_configuration (encrypted);
 
     g_assert_true (msg_message_encrypt (encrypted, MSG_CRYPTO_PROTOCOL_SMIME, recipients, NULL, &error));
     g_assert_no_error (error);
+    set_agent_cache (600);
     start = g_get_monotonic_time ();
     g_assert_null (msg_message_decrypt (encrypted, NULL, NULL, &error));
     g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE);
     msg_test_assert_elapsed_below (start, 1000);
+    g_clear_error (&error);
+
+    right.calls = 0;
+    msg_configuration_set_passphrase_func (config, smime_passphrase_cb, &right, NULL);
+    clear = msg_message_decrypt (encrypted, NULL, NULL, &error);
+    msg_configuration_set_passphrase_func (config, NULL, NULL, NULL);
+    g_assert_no_error (error);
+    g_assert_nonnull (clear);
+    g_assert_cmpint (right.calls, ==, 1);
   }
+
+  /* A passphrase function that never answers while the key is unlocked
+   * in the agent: a cancellation returns at once, and the library's
+   * agent connection lets go once the function returns. */
+  {
+    g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+    MsgConfiguration *config = msg_message_get_configuration (message);
+    Stuck             stuck = { 0 };
+    gint64            limit;
+
+    set_agent_cache (600);
+    g_mutex_init (&stuck.lock);
+    g_cond_init (&stuck.cond);
+    stuck.cancel = cancellable;
+    msg_configuration_set_passphrase_func (config, stuck_passphrase_cb, &stuck, NULL);
+    g_assert_false (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_SMIME, "erin@example.org", cancellable, &error));
+    msg_configuration_set_passphrase_func (config, NULL, NULL, NULL);
+    g_assert_true (stuck.entered);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    /* At once after the cancellation: 200 ms of slack, scaled. */
+    msg_test_assert_elapsed_below (stuck.cancelled_at, 200);
+    release_stuck (&stuck);
+    /* The thread ends within GPGME's second-long poll; 5 s, scaled. */
+    limit = g_get_monotonic_time () + msg_test_ms_scaled (5000) * 1000;
+    while (count_threads ("msg-gpgme") > 0 && g_get_monotonic_time () < limit)
+      g_usleep (20000);
+    g_assert_cmpuint (count_threads ("msg-gpgme"), ==, 0);
+    g_mutex_clear (&stuck.lock);
+    g_cond_clear (&stuck.cond);
+  }
+  set_agent_cache (0);
 }
 
 /* GPGME starts gpg with a double fork from the library's GPGME thread.
@@ -1290,15 +1805,24 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_mime_init ();
 
-  home = make_home ();
-  other_home = make_home ();
-  g_setenv ("GNUPGHOME", home, TRUE);
-  gen_key (home, "Alice <alice@example.org>", "");
-  gen_key (home, "Bob <bob@example.org>", "");
-  gen_key (home, "Carol <carol@example.org>", "carol secret");
-  gen_key (other_home, "Dave <dave@example.org>", "");
-  alice_fpr = fingerprint_of (home, "alice@example.org");
-  setup_smime ();
+  if (g_test_subprocess ())
+    {
+      /* A test run again in a fresh process, with the keyrings of the
+       * parent. */
+      home = g_strdup (g_getenv ("GNUPGHOME"));
+    }
+  else
+    {
+      home = make_home ();
+      other_home = make_home ();
+      g_setenv ("GNUPGHOME", home, TRUE);
+      gen_key (home, "Alice <alice@example.org>", "");
+      gen_key (home, "Bob <bob@example.org>", "");
+      gen_key (home, "Carol <carol@example.org>", "carol secret");
+      gen_key (other_home, "Dave <dave@example.org>", "");
+      alice_fpr = fingerprint_of (home, "alice@example.org");
+      setup_smime ();
+    }
 
   g_test_add_func ("/crypto/openpgp/sign-verify", test_sign_verify);
   g_test_add_func ("/crypto/openpgp/gpg-verifies", test_gpg_verifies);
@@ -1314,15 +1838,22 @@ main (int   argc,
   g_test_add_func ("/crypto/openpgp/agent-stopped", test_agent_stopped);
   g_test_add_func ("/crypto/openpgp/tool", test_tool);
   g_test_add_func ("/crypto/openpgp/async", test_async);
+  g_test_add_func ("/crypto/openpgp/engine-probe", test_engine_probe);
+  g_test_add_func ("/crypto/openpgp/decrypt-verify-deadline", test_decrypt_verify_deadline);
   g_test_add_func ("/crypto/smime/sign-verify", test_smime_sign_verify);
   g_test_add_func ("/crypto/smime/encrypt", test_smime_encrypt);
+  g_test_add_func ("/crypto/smime/cancel", test_smime_cancel);
+  g_test_add_func ("/crypto/smime/deadline", test_smime_deadline);
   g_test_add_func ("/crypto/smime/passphrase", test_smime_passphrase);
   result = g_test_run ();
 
-  kill_agent (home);
-  kill_agent (other_home);
-  msg_test_remove_tree (home);
-  msg_test_remove_tree (other_home);
+  if (!g_test_subprocess ())
+    {
+      kill_agent (home);
+      kill_agent (other_home);
+      msg_test_remove_tree (home);
+      msg_test_remove_tree (other_home);
+    }
   g_free (home);
   g_free (other_home);
   g_free (alice_fpr);

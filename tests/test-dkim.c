@@ -359,6 +359,109 @@ test_bad_keys (Fixture      *f,
                   "dkimdomain is not set");
 }
 
+/* Sends @message with @transport, returning the pickup file's contents. */
+static char *
+transport_send_and_read (MsgTransport *transport,
+                         MsgMessage   *message,
+                         gsize        *length)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  char *contents = NULL;
+
+  report = msg_transport_send_message (transport, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (msg_send_report_get_pickup_file (report), &contents, length, NULL));
+  g_assert_cmpint (g_unlink (msg_send_report_get_pickup_file (report)), ==, 0);
+  return contents;
+}
+
+/* One transport reads, checks and loads the key once for many sends, but
+ * sees a change of the file at the next send: a chmod that opens it to
+ * others is refused, a key put in its place (a rotation, by rename) is the
+ * one that signs. */
+static void
+test_key_reused_until_changed (Fixture      *f,
+                               gconstpointer data)
+{
+  g_autoptr (MsgConfiguration) configuration = signing_configuration (f, data);
+  g_autoptr (MsgMessage) message = make_message (configuration);
+  g_autoptr (MsgTransport) transport = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  Fixture rotated = { g_build_filename (f->dir, "rotated", NULL), NULL, NULL, NULL };
+  char   *contents;
+  gsize   length = 0;
+
+  transport = msg_transport_new_for_name ("pickup", configuration, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 3; i++)
+    {
+      contents = transport_send_and_read (transport, message, &length);
+      g_assert_true (opendkim_verifies (f, contents, length));
+      g_free (contents);
+    }
+
+  g_assert_cmpint (g_chmod (f->key, 0644), ==, 0);
+  report = msg_transport_send_message (transport, message, NULL, &error);
+  g_assert_null (report);
+  g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "mode 0644"));
+  g_clear_error (&error);
+  g_assert_cmpuint (count_files (f->pickup), ==, 0);
+  g_assert_cmpint (g_chmod (f->key, 0600), ==, 0);
+  contents = transport_send_and_read (transport, message, &length);
+  g_assert_true (opendkim_verifies (f, contents, length));
+  g_free (contents);
+
+  g_assert_cmpint (g_mkdir (rotated.dir, 0700), ==, 0);
+  make_key (&rotated, data);
+  g_assert_cmpint (g_rename (rotated.key, f->key), ==, 0);
+  contents = transport_send_and_read (transport, message, &length);
+  g_assert_true (opendkim_verifies (&rotated, contents, length));
+  g_assert_false (opendkim_verifies (f, contents, length));
+  g_free (contents);
+
+  g_free (rotated.dir);
+  g_free (rotated.key);
+  g_free (rotated.query_file);
+}
+
+/* The traditional PEM form of an RSA key ("BEGIN RSA PRIVATE KEY", as
+ * `openssl genrsa` and `opendkim-genkey` write it) signs as the PKCS#8 one
+ * `msgobj dkim-keygen` writes does. (An Ed25519 key has only the PKCS#8
+ * form, tested in /dkim/pickup/ed25519.) */
+static void
+test_traditional_rsa_key (Fixture      *f,
+                          gconstpointer data)
+{
+  g_autoptr (MsgConfiguration) configuration = signing_configuration (f, "rsa-sha256");
+  g_autoptr (MsgMessage) message = NULL;
+  g_autofree char *traditional = g_build_filename (f->dir, "traditional.private", NULL);
+  const char      *argv[] = { "openssl", "rsa", "-traditional", "-in", f->key, "-out", traditional, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *pem = NULL;
+  g_autofree char *contents = NULL;
+  gsize            length = 0;
+  int              status = 0;
+
+  g_assert_true (g_file_get_contents (f->key, &pem, NULL, NULL));
+  g_assert_true (g_str_has_prefix (pem, "-----BEGIN PRIVATE KEY-----\n"));
+  g_clear_pointer (&pem, g_free);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL,
+                NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpint (g_chmod (traditional, 0600), ==, 0);
+  g_assert_true (g_file_get_contents (traditional, &pem, NULL, NULL));
+  g_assert_true (g_str_has_prefix (pem, "-----BEGIN RSA PRIVATE KEY-----\n"));
+
+  set (configuration, "dkimprivatekeyfile", traditional);
+  message = make_message (configuration);
+  contents = send_and_read (message, FALSE, &length);
+  g_assert_true (opendkim_verifies (f, contents, length));
+}
+
 static void
 test_fields (void)
 {
@@ -410,6 +513,11 @@ main (int   argc,
               fixture_teardown);
   g_test_add ("/dkim/smtp-downgrade/ed25519", Fixture, "ed25519-sha256", fixture_setup, test_smtp_downgrade,
               fixture_teardown);
+  g_test_add ("/dkim/key-reused/rsa", Fixture, "rsa-sha256", fixture_setup, test_key_reused_until_changed,
+              fixture_teardown);
+  g_test_add ("/dkim/key-reused/ed25519", Fixture, "ed25519-sha256", fixture_setup, test_key_reused_until_changed,
+              fixture_teardown);
+  g_test_add ("/dkim/traditional-rsa-key", Fixture, NULL, fixture_setup, test_traditional_rsa_key, fixture_teardown);
   g_test_add ("/dkim/post-not-signed", Fixture, NULL, fixture_setup, test_post_not_signed, fixture_teardown);
   g_test_add ("/dkim/key-mode", Fixture, NULL, fixture_setup, test_key_mode, fixture_teardown);
   g_test_add ("/dkim/bad-keys", Fixture, NULL, fixture_setup, test_bad_keys, fixture_teardown);

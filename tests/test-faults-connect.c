@@ -26,6 +26,7 @@
  */
 #include "config.h"
 
+#include "test-faults-utils.h"
 #include "test-utils.h"
 #include "msg-test-server.h"
 
@@ -41,19 +42,6 @@
 #define N_STALLED 40
 
 /* The test's resolver. */
-
-typedef struct
-{
-  GResolver parent_instance;
-} TestResolver;
-
-typedef struct
-{
-  GResolverClass parent_class;
-} TestResolverClass;
-
-static GType test_resolver_get_type (void);
-G_DEFINE_TYPE (TestResolver, test_resolver, G_TYPE_RESOLVER)
 
 static GMutex resolver_mutex;
 static GCond  resolver_cond;
@@ -106,10 +94,9 @@ loopback_list (void)
 }
 
 static GList *
-test_resolver_lookup_by_name (GResolver    *resolver,
-                              const char   *hostname,
-                              GCancellable *cancellable,
-                              GError      **error)
+lookup (const char *hostname,
+        gpointer    data,
+        GError    **error)
 {
   g_mutex_lock (&resolver_mutex);
   n_lookups++;
@@ -151,60 +138,6 @@ test_resolver_lookup_by_name (GResolver    *resolver,
 }
 
 static void
-lookup_thread (GTask        *task,
-               gpointer      source,
-               gpointer      task_data,
-               GCancellable *cancellable)
-{
-  GError *error = NULL;
-  GList  *addresses = test_resolver_lookup_by_name (source, task_data, cancellable, &error);
-
-  if (addresses == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, addresses, (GDestroyNotify) g_resolver_free_addresses);
-}
-
-/* As GThreadedResolver does on GLib 2.74: the blocking lookup in GLib's
- * shared worker pool. */
-static void
-test_resolver_lookup_by_name_async (GResolver          *resolver,
-                                    const char         *hostname,
-                                    GCancellable       *cancellable,
-                                    GAsyncReadyCallback callback,
-                                    gpointer            user_data)
-{
-  g_autoptr (GTask) task = g_task_new (resolver, cancellable, callback, user_data);
-
-  g_task_set_task_data (task, g_strdup (hostname), g_free);
-  g_task_set_return_on_cancel (task, TRUE);
-  g_task_run_in_thread (task, lookup_thread);
-}
-
-static GList *
-test_resolver_lookup_by_name_finish (GResolver    *resolver,
-                                     GAsyncResult *result,
-                                     GError      **error)
-{
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-static void
-test_resolver_class_init (TestResolverClass *klass)
-{
-  GResolverClass *resolver_class = G_RESOLVER_CLASS (klass);
-
-  resolver_class->lookup_by_name = test_resolver_lookup_by_name;
-  resolver_class->lookup_by_name_async = test_resolver_lookup_by_name_async;
-  resolver_class->lookup_by_name_finish = test_resolver_lookup_by_name_finish;
-}
-
-static void
-test_resolver_init (TestResolver *self)
-{
-}
-
-static void
 set_multi_addresses (const char *const *texts)
 {
   g_mutex_lock (&resolver_mutex);
@@ -215,95 +148,19 @@ set_multi_addresses (const char *const *texts)
   g_mutex_unlock (&resolver_mutex);
 }
 
-/* A black hole: a listener on @address:@port whose backlog is full of the
- * test's own connections, so the kernel drops further SYNs and a
- * client's connect stays pending (see msg-test-server.c). */
-
-static GPtrArray *
-black_hole_new (const char *address_text,
-                guint16     port)
-{
-  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (address_text);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (inet, port);
-  GPtrArray *sockets = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr (GError) error = NULL;
-  GSocket *listener;
-
-  listener = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_ptr_array_add (sockets, listener);
-  g_assert_true (g_socket_bind (listener, address, FALSE, &error));
-  g_assert_no_error (error);
-  g_socket_set_listen_backlog (listener, 1);
-  g_assert_true (g_socket_listen (listener, &error));
-  for (unsigned i = 0; i < 16; i++)
-    {
-      GSocket *filler = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM,
-                                      G_SOCKET_PROTOCOL_TCP, &error);
-      g_autoptr (GError) connect_error = NULL;
-      gboolean connected;
-
-      g_assert_no_error (error);
-      g_socket_set_blocking (filler, FALSE);
-      g_ptr_array_add (sockets, filler);
-      connected = g_socket_connect (filler, address, NULL, &connect_error);
-      if (!connected && g_error_matches (connect_error, G_IO_ERROR, G_IO_ERROR_PENDING))
-        connected = g_socket_condition_timed_wait (filler, G_IO_OUT, 200000, NULL, NULL) &&
-                    g_socket_check_connect_result (filler, NULL);
-      if (!connected)
-        return sockets; /* the backlog is full */
-    }
-  g_assert_not_reached ();
-}
-
-static void
-black_hole_free (GPtrArray *sockets)
-{
-  for (guint i = 0; i < sockets->len; i++)
-    g_socket_close (sockets->pdata[i], NULL);
-  g_ptr_array_unref (sockets);
-}
-
 /* Servers, configurations, messages. */
 
 static GTlsCertificate *tls_certificate;
 static char            *tls_ca_file;
 
-#define HEALTHY_SCRIPT                         \
-  "line 220 test.invalid ESMTP ready\n"        \
-  "expect EHLO \n"                             \
-  "line 250-test.invalid greets you\n"         \
-  "line 250 8BITMIME\n"                        \
-  "expect MAIL FROM:\n"                        \
-  "line 250 2.1.0 Sender ok\n"                 \
-  "expect RCPT TO:\n"                          \
-  "line 250 2.1.5 Recipient ok\n"              \
-  "expect DATA\n"                              \
-  "line 354 End data with <CR><LF>.<CR><LF>\n" \
-  "data\n"                                     \
-  "line 250 2.0.0 Ok: queued as 4711\n"        \
-  "expect QUIT\n"                              \
-  "line 221 2.0.0 Bye\n"
-
 static MsgTestServer *
 healthy_server (gboolean tls)
 {
-  MsgTestServer *server = msg_test_server_new (tls ? "starttls\n" HEALTHY_SCRIPT : HEALTHY_SCRIPT);
+  MsgTestServer *server = msg_test_server_new (tls ? "starttls\n" MSG_TEST_SMTP_HEALTHY_SCRIPT : MSG_TEST_SMTP_HEALTHY_SCRIPT);
 
   if (tls)
     msg_test_server_set_tls (server, tls_certificate);
   return server;
-}
-
-static void
-set_field (MsgConfiguration *configuration,
-           const char       *name,
-           const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  msg_configuration_set_field (configuration, name, value, &error);
-  g_assert_no_error (error);
 }
 
 /* @unit_ms: the connection time-out; @total_ms: the operation time-out
@@ -315,26 +172,15 @@ make_transport (const char *host,
                 double      unit_ms,
                 double      total_ms)
 {
-  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
-  g_autofree char *port_text = g_strdup_printf ("%u", port);
-  g_autofree char *unit = msg_test_seconds_text (unit_ms);
-  g_autofree char *total = total_ms > 0 ? msg_test_seconds_text (total_ms) : g_strdup ("0");
-  g_autoptr (GError) error = NULL;
-  MsgTransport *transport;
+  g_autoptr (MsgConfiguration) configuration = msg_test_fault_configuration_new ("smtp", host, port, unit_ms, total_ms);
 
-  set_field (configuration, "smtpserver", host);
-  set_field (configuration, "smtpserverport", port_text);
-  set_field (configuration, "smtpconnectiontimeout", unit);
-  set_field (configuration, "smtpoperationtimeout", total);
-  set_field (configuration, "smtpstarttls", "never");
+  msg_test_config_set (configuration, "smtpstarttls", "never");
   if (tls)
     {
-      set_field (configuration, "smtpusessl", "true");
-      set_field (configuration, "tlscafile", tls_ca_file);
+      msg_test_config_set (configuration, "smtpusessl", "true");
+      msg_test_config_set (configuration, "tlscafile", tls_ca_file);
     }
-  transport = msg_transport_new_for_name ("smtp", configuration, &error);
-  g_assert_no_error (error);
-  return transport;
+  return msg_test_fault_transport_new ("smtp", configuration);
 }
 
 /* Points @transport at a healthy server, through the test's resolver,
@@ -347,179 +193,78 @@ retarget (MsgTransport  *transport,
   g_autofree char *port = g_strdup_printf ("%u", msg_test_server_get_port (server));
   g_autofree char *unit = msg_test_seconds_text (LONG_MS);
 
-  set_field (next, "smtpserver", "healthy.test");
-  set_field (next, "smtpserverport", port);
-  set_field (next, "smtpconnectiontimeout", unit);
-  set_field (next, "smtpoperationtimeout", "0");
-  set_field (next, "smtpusessl", "false");
+  msg_test_config_set (next, "smtpserver", "healthy.test");
+  msg_test_config_set (next, "smtpserverport", port);
+  msg_test_config_set (next, "smtpconnectiontimeout", unit);
+  msg_test_config_set (next, "smtpoperationtimeout", "0");
+  msg_test_config_set (next, "smtpusessl", "false");
   msg_transport_set_configuration (transport, next);
 }
 
 static MsgMessage *
 make_message (void)
 {
-  MsgMessage *message = msg_message_new ();
-
-  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", NULL));
-  g_assert_true (msg_message_set_to (message, "bob@example.test", NULL));
-  g_assert_true (msg_message_set_subject (message, "Connect faults", NULL));
-  msg_message_set_text_body (message, "A small message.\n");
-  return message;
+  return msg_test_fault_message_new ("Connect faults", NULL, NULL);
 }
 
 static void
 assert_send_ok (MsgTransport *transport)
 {
   g_autoptr (MsgMessage) message = make_message ();
-  g_autoptr (MsgSendReport) report = NULL;
-  g_autoptr (GError) error = NULL;
 
-  report = msg_transport_send_message (transport, message, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (report);
+  msg_test_fault_assert_sent (transport, message, FALSE);
 }
 
 /* Running one send in a mode. */
 
-typedef enum
-{
-  MODE_SYNC,
-  MODE_ASYNC,
-  MODE_CANCEL_THREAD, /* sync call, cancelled from another thread */
-  MODE_CANCEL_LOOP,   /* async call, cancelled from its main loop */
-} Mode;
-
-static const char *const mode_names[] = { "sync", "async", "cancel-thread", "cancel-loop" };
-
+/* The cancel trigger of a case: a lookup started above *@run->data, or
+ * (data NULL) a socket above @run->sockets; then 50 ms more, well inside
+ * the operation. */
 static gboolean
-is_cancel_mode (Mode mode)
+wait_trigger (MsgTestRun *run)
 {
-  return mode == MODE_CANCEL_THREAD || mode == MODE_CANCEL_LOOP;
-}
-
-typedef struct
-{
-  MsgTransport *transport;
-  MsgMessage   *message;
-  Mode          mode;
-  guint         lookups; /* the cancel trigger: a lookup started above this */
-  unsigned      sockets; /* or (lookups G_MAXUINT) a socket above this */
-  GMainContext *context;
-  GCancellable *cancellable;
-  gboolean      ok;
-  GError       *error;
-  unsigned      n_callbacks;
-  gint64        start;
-  gint64        end;
-  gint64        cancelled_at;
-} Run;
-
-static gboolean
-cancel_in_loop (gpointer cancellable)
-{
-  g_cancellable_cancel (cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-cancel_thread (gpointer data)
-{
-  Run   *run = data;
-  gint64 until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
+  const guint *lookups = run->data;
+  gint64       until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
 
   while (g_get_monotonic_time () < until)
     {
-      if (run->lookups != G_MAXUINT ? get_n_lookups () > run->lookups
-                                    : msg_test_count_sockets () > run->sockets)
+      if (lookups != NULL ? get_n_lookups () > *lookups : msg_test_count_sockets () > run->sockets)
         break;
       g_usleep (1000);
     }
   /* Past the trigger, well inside the operation. */
   g_usleep (msg_test_ms_scaled (50) * 1000);
-  if (run->mode == MODE_CANCEL_LOOP)
-    g_main_context_invoke (run->context, cancel_in_loop, run->cancellable);
-  else
-    g_cancellable_cancel (run->cancellable);
-  return NULL;
+  return TRUE;
 }
 
+/* A send of a new message on @run->transport in @run->mode, cancelled
+ * (in a cancel mode) after the trigger of @lookups (nullable). */
 static void
-cancelled_cb (GCancellable *cancellable,
-              Run          *run)
+run_send (MsgTestRun  *run,
+          const guint *lookups)
 {
-  run->cancelled_at = g_get_monotonic_time ();
-}
+  g_autoptr (MsgMessage) message = make_message ();
 
-static void
-send_done (GObject      *source,
-           GAsyncResult *result,
-           gpointer      data)
-{
-  Run *run = data;
-  g_autoptr (MsgSendReport) report = NULL;
-
-  run->end = g_get_monotonic_time ();
-  run->n_callbacks++;
-  report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &run->error);
-  run->ok = report != NULL;
-}
-
-static void
-run_send (Run *run)
-{
-  GThread *thread = NULL;
-
-  run->message = make_message ();
-  run->cancellable = g_cancellable_new ();
-  g_signal_connect (run->cancellable, "cancelled", G_CALLBACK (cancelled_cb), run);
-  run->context = g_main_context_new ();
-  g_main_context_push_thread_default (run->context);
-  if (is_cancel_mode (run->mode))
-    thread = g_thread_new ("canceller", cancel_thread, run);
-
-  run->start = g_get_monotonic_time ();
-  if (run->mode == MODE_ASYNC || run->mode == MODE_CANCEL_LOOP)
-    {
-      msg_transport_send_message_async (run->transport, run->message, run->cancellable, send_done, run);
-      while (run->n_callbacks == 0)
-        g_main_context_iteration (run->context, TRUE);
-      while (g_main_context_iteration (run->context, FALSE))
-        ;
-      g_assert_cmpuint (run->n_callbacks, ==, 1);
-    }
-  else
-    {
-      g_autoptr (MsgSendReport) report = NULL;
-
-      report = msg_transport_send_message (run->transport, run->message, run->cancellable, &run->error);
-      run->ok = report != NULL;
-      run->end = g_get_monotonic_time ();
-    }
-  if (thread != NULL)
-    g_thread_join (thread);
-  g_main_context_pop_thread_default (run->context);
+  run->message = message;
+  run->op = MSG_TEST_OP_SEND;
+  run->wait_trigger = wait_trigger;
+  run->data = (gpointer) lookups;
+  msg_test_run_call (run);
+  run->message = NULL;
+  run->data = NULL;
   if (run->error != NULL)
     g_test_message ("error: %s", run->error->message);
   g_test_message ("elapsed %" G_GINT64_FORMAT " ms", (run->end - run->start) / 1000);
 }
 
-static void
-run_clear (Run *run)
-{
-  g_clear_error (&run->error);
-  g_clear_object (&run->message);
-  g_clear_object (&run->cancellable);
-  g_clear_pointer (&run->context, g_main_context_unref);
-}
-
 /* A failed call: cancelled within the slack of the cancel, or timed out
  * within the slack of @limit_ms after the call. */
 static void
-assert_failed_in_time (const Run *run,
-                       double     limit_ms)
+assert_failed_in_time (const MsgTestRun *run,
+                       double            limit_ms)
 {
   g_assert_false (run->ok);
-  if (is_cancel_mode (run->mode))
+  if (msg_test_mode_is_cancel (run->mode))
     {
       g_assert_error (run->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
       g_assert_cmpint (run->cancelled_at, >, 0);
@@ -567,8 +312,8 @@ typedef enum
 
 typedef struct
 {
-  DnsFault fault;
-  Mode     mode;
+  DnsFault    fault;
+  MsgTestMode mode;
 } DnsCase;
 
 static void
@@ -580,14 +325,15 @@ test_dns (gconstpointer data)
   unsigned                 base_sockets = msg_test_count_sockets ();
   g_autoptr (MsgTestServer) server = healthy_server (FALSE);
   g_autoptr (MsgTransport) transport = NULL;
-  double unit_ms = is_cancel_mode (c->mode) ? LONG_MS : UNIT_MS;
-  Run    run = { 0 };
+  double     unit_ms = msg_test_mode_is_cancel (c->mode) ? LONG_MS : UNIT_MS;
+  guint      lookups;
+  MsgTestRun run = { 0 };
 
   transport = make_transport (hosts[c->fault], msg_test_server_get_port (server), FALSE, unit_ms, 0);
   run.transport = transport;
   run.mode = c->mode;
-  run.lookups = get_n_lookups ();
-  run_send (&run);
+  lookups = get_n_lookups ();
+  run_send (&run, &lookups);
 
   if (c->fault == DNS_TEMPORARY_FAILURE)
     {
@@ -602,7 +348,7 @@ test_dns (gconstpointer data)
   else
     {
       assert_failed_in_time (&run, UNIT_MS);
-      if (!is_cancel_mode (c->mode))
+      if (!msg_test_mode_is_cancel (c->mode))
         g_assert_nonnull (strstr (run.error->message, "resolving the name of"));
     }
 
@@ -615,7 +361,7 @@ test_dns (gconstpointer data)
   release_stalled ();
   g_clear_pointer (&server, msg_test_server_free);
 
-  run_clear (&run);
+  msg_test_run_clear (&run);
   assert_next_send_and_baseline (g_steal_pointer (&transport), base_fds, base_sockets);
 }
 
@@ -648,7 +394,7 @@ static const MultiCase multi_cases[] = {
 typedef struct
 {
   const MultiCase *multi;
-  Mode             mode;
+  MsgTestMode      mode;
 } MultiRun;
 
 static void
@@ -660,16 +406,16 @@ test_multi (gconstpointer data)
   unsigned         base_sockets = msg_test_count_sockets ();
   g_autoptr (MsgTestServer) server = healthy_server (FALSE);
   g_autoptr (MsgTransport) transport = NULL;
-  g_autoptr (GPtrArray) holes = g_ptr_array_new_with_free_func ((GDestroyNotify) black_hole_free);
-  guint16  port = msg_test_server_get_port (server);
-  unsigned sockets;
-  double   unit_ms;
-  Run      run = { 0 };
+  g_autoptr (GPtrArray) holes = g_ptr_array_new_with_free_func ((GDestroyNotify) msg_test_black_hole_free);
+  guint16    port = msg_test_server_get_port (server);
+  unsigned   sockets;
+  double     unit_ms;
+  MsgTestRun run = { 0 };
 
   for (guint i = 0; c->addresses[i] != NULL; i++)
     if (c->kinds[i] == ADDR_BLACK_HOLE)
       {
-        g_ptr_array_add (holes, black_hole_new (c->addresses[i], port));
+        g_ptr_array_add (holes, msg_test_black_hole_new_at (c->addresses[i], port));
       }
   set_multi_addresses (c->addresses);
   sockets = msg_test_count_sockets ();
@@ -677,16 +423,15 @@ test_multi (gconstpointer data)
   /* A send that must get through has the clocks of the issue: 1 s for
    * the connect (one clock for every address) and for the whole send. */
   unit_ms = c->succeeds ? HEALTHY_MS : UNIT_MS;
-  if (is_cancel_mode (m->mode))
+  if (msg_test_mode_is_cancel (m->mode))
     unit_ms = LONG_MS;
   transport = make_transport ("multi.test", port, FALSE, unit_ms, c->succeeds ? HEALTHY_MS : 0);
   run.transport = transport;
   run.mode = m->mode;
-  run.lookups = G_MAXUINT;
   run.sockets = sockets;
-  run_send (&run);
+  run_send (&run, NULL);
 
-  if (c->succeeds && !is_cancel_mode (m->mode))
+  if (c->succeeds && !msg_test_mode_is_cancel (m->mode))
     {
       g_assert_no_error (run.error);
       g_assert_true (run.ok);
@@ -699,7 +444,7 @@ test_multi (gconstpointer data)
   else
     {
       assert_failed_in_time (&run, UNIT_MS);
-      if (!is_cancel_mode (m->mode))
+      if (!msg_test_mode_is_cancel (m->mode))
         {
           g_autofree char *where = g_strdup_printf ("multi.test:%u", port);
 
@@ -720,7 +465,7 @@ test_multi (gconstpointer data)
     g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
   g_assert_null (msg_test_server_get_error (server));
   g_clear_pointer (&server, msg_test_server_free);
-  run_clear (&run);
+  msg_test_run_clear (&run);
   assert_next_send_and_baseline (g_steal_pointer (&transport), base_fds, base_sockets);
 }
 
@@ -857,21 +602,20 @@ unblock_pool (void)
 static void
 test_handshake_starved (gconstpointer data)
 {
-  Mode     mode = GPOINTER_TO_INT (data);
-  unsigned base_fds = msg_test_count_fds ();
-  unsigned base_sockets = msg_test_count_sockets ();
+  MsgTestMode mode = GPOINTER_TO_INT (data);
+  unsigned    base_fds = msg_test_count_fds ();
+  unsigned    base_sockets = msg_test_count_sockets ();
   g_autoptr (MsgTestServer) server = msg_test_server_new ("tls-stall\n");
   g_autoptr (MsgTransport) transport = NULL;
-  Run run = { 0 };
+  MsgTestRun run = { 0 };
 
   transport = make_transport ("127.0.0.1", msg_test_server_get_port (server), TRUE,
-                              is_cancel_mode (mode) ? LONG_MS : UNIT_MS, 0);
+                              msg_test_mode_is_cancel (mode) ? LONG_MS : UNIT_MS, 0);
   block_pool ();
   run.transport = transport;
   run.mode = mode;
-  run.lookups = G_MAXUINT;
   run.sockets = msg_test_count_sockets ();
-  run_send (&run);
+  run_send (&run, NULL);
   assert_failed_in_time (&run, UNIT_MS);
   /* Shut down at once: the server saw the close while the handshake
    * still holds the socket. */
@@ -880,7 +624,7 @@ test_handshake_starved (gconstpointer data)
 
   unblock_pool ();
   g_clear_pointer (&server, msg_test_server_free);
-  run_clear (&run);
+  msg_test_run_clear (&run);
   assert_next_send_and_baseline (g_steal_pointer (&transport), base_fds, base_sockets);
 }
 
@@ -925,7 +669,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   (void) g_main_context_default ();
   signal (SIGPIPE, SIG_IGN);
-  resolver = g_object_new (test_resolver_get_type (), NULL);
+  resolver = msg_test_resolver_new (lookup, NULL);
   g_resolver_set_default (resolver);
   tls_certificate = msg_test_make_tls_certificate (NULL, &tls_ca_file);
 
@@ -934,14 +678,14 @@ main (int   argc,
     static DnsCase           dns_cases[3][4];
 
     for (DnsFault f = DNS_STALLED; f <= DNS_TEMPORARY_FAILURE; f++)
-      for (Mode mode = MODE_SYNC; mode <= MODE_CANCEL_LOOP; mode++)
+      for (MsgTestMode mode = MSG_TEST_MODE_SYNC; mode <= MSG_TEST_MODE_CANCEL_LOOP; mode++)
         {
           g_autofree char *path = NULL;
 
-          if (f == DNS_TEMPORARY_FAILURE && is_cancel_mode (mode))
+          if (f == DNS_TEMPORARY_FAILURE && msg_test_mode_is_cancel (mode))
             continue;
           dns_cases[f][mode] = (DnsCase){ f, mode };
-          path = g_strdup_printf ("/faults/connect/dns/%s/%s", dns_names[f], mode_names[mode]);
+          path = g_strdup_printf ("/faults/connect/dns/%s/%s", dns_names[f], msg_test_mode_names[mode]);
           g_test_add_data_func (path, &dns_cases[f][mode], test_dns);
         }
   }
@@ -949,22 +693,22 @@ main (int   argc,
     static MultiRun multi_runs[G_N_ELEMENTS (multi_cases)][4];
 
     for (guint i = 0; i < G_N_ELEMENTS (multi_cases); i++)
-      for (Mode mode = MODE_SYNC; mode <= MODE_CANCEL_LOOP; mode++)
+      for (MsgTestMode mode = MSG_TEST_MODE_SYNC; mode <= MSG_TEST_MODE_CANCEL_LOOP; mode++)
         {
           g_autofree char *path = NULL;
 
           /* A cancel during the race: where every address stalls. */
-          if (is_cancel_mode (mode) && multi_cases[i].succeeds)
+          if (msg_test_mode_is_cancel (mode) && multi_cases[i].succeeds)
             continue;
           multi_runs[i][mode] = (MultiRun){ &multi_cases[i], mode };
-          path = g_strdup_printf ("/faults/connect/addresses/%s/%s", multi_cases[i].name, mode_names[mode]);
+          path = g_strdup_printf ("/faults/connect/addresses/%s/%s", multi_cases[i].name, msg_test_mode_names[mode]);
           g_test_add_data_func (path, &multi_runs[i][mode], test_multi);
         }
   }
   g_test_add_func ("/faults/connect/pool-starvation/tls", test_pool_starvation);
-  for (Mode mode = MODE_SYNC; mode <= MODE_CANCEL_LOOP; mode++)
+  for (MsgTestMode mode = MSG_TEST_MODE_SYNC; mode <= MSG_TEST_MODE_CANCEL_LOOP; mode++)
     {
-      g_autofree char *path = g_strdup_printf ("/faults/connect/tls/handshake-starved/%s", mode_names[mode]);
+      g_autofree char *path = g_strdup_printf ("/faults/connect/tls/handshake-starved/%s", msg_test_mode_names[mode]);
 
       g_test_add_data_func (path, GINT_TO_POINTER (mode), test_handshake_starved);
     }

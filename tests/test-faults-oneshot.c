@@ -24,6 +24,7 @@
  */
 #include "config.h"
 
+#include "test-faults-utils.h"
 #include "test-utils.h"
 #include "msg-test-server.h"
 
@@ -54,23 +55,6 @@ typedef enum
 } Profile;
 
 static const char *const profile_names[] = { "plain", "starttls", "implicit-tls" };
-
-typedef enum
-{
-  MODE_SYNC,
-  MODE_ASYNC,
-  MODE_CANCEL_THREAD, /* sync call, cancelled from another thread */
-  MODE_CANCEL_LOOP,   /* async call, cancelled from its main loop */
-  N_MODES
-} Mode;
-
-static const char *const mode_names[] = { "sync", "async", "cancel-thread", "cancel-loop" };
-
-static gboolean
-is_cancel_mode (Mode mode)
-{
-  return mode == MODE_CANCEL_THREAD || mode == MODE_CANCEL_LOOP;
-}
 
 static const char smtp_greeting[] = "line 220 test.invalid ESMTP ready\n";
 
@@ -156,17 +140,6 @@ healthy_script (Proto   proto,
   return make_script (proto, profile, proto == PROTO_SMTP ? "line 221 2.0.0 Bye\n" : "line 205 Bye\n");
 }
 
-static void
-set_field (MsgConfiguration *configuration,
-           const char       *name,
-           const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (msg_configuration_set_field (configuration, name, value, &error));
-  g_assert_no_error (error);
-}
-
 /* The fixture's server (@scripts) and a configuration for the one-shot
  * call: `sendusing`/`postusing` the protocol, TLS as @profile, the
  * inactivity limit long and the total deadline @total_ms. */
@@ -185,164 +158,33 @@ start_server (MsgTestFixture    *f,
   g_autofree char *usessl = g_strconcat (p, "usessl", NULL);
 
   msg_test_fixture_start_server (f, p, scripts, unit);
-  set_field (f->config, proto == PROTO_SMTP ? "sendusing" : "postusing", p);
-  set_field (f->config, operation_timeout, total);
-  set_field (f->config, starttls, profile == PROFILE_STARTTLS ? "required" : "never");
-  set_field (f->config, usessl, profile == PROFILE_IMPLICIT_TLS ? "true" : "false");
+  msg_test_config_set (f->config, proto == PROTO_SMTP ? "sendusing" : "postusing", p);
+  msg_test_config_set (f->config, operation_timeout, total);
+  msg_test_config_set (f->config, starttls, profile == PROFILE_STARTTLS ? "required" : "never");
+  msg_test_config_set (f->config, usessl, profile == PROFILE_IMPLICIT_TLS ? "true" : "false");
 }
 
 static MsgMessage *
 make_message (MsgConfiguration *configuration)
 {
-  MsgMessage *message = msg_message_new ();
+  MsgMessage *message = msg_test_fault_message_new ("One-shot", "test.oneshot", NULL);
 
-  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", NULL));
-  g_assert_true (msg_message_set_to (message, "bob@example.test", NULL));
-  g_assert_true (msg_message_set_subject (message, "One-shot", NULL));
-  g_assert_true (msg_message_set_newsgroups (message, "test.oneshot", NULL));
-  msg_message_set_text_body (message, "A small message.\n");
   if (configuration != NULL)
     msg_message_set_configuration (message, configuration);
   return message;
-}
-
-/* Running one call in a mode. */
-
-typedef struct
-{
-  /* In. */
-  MsgMessage    *message;
-  Proto          proto;
-  Mode           mode;
-  MsgTestServer *server; /* the cancel trigger: its first mark */
-  /* Out. */
-  GMainContext  *context;
-  GCancellable  *cancellable;
-  MsgSendReport *report;
-  GError        *error;
-  unsigned       n_callbacks;
-  gboolean       callback_in_context;
-  gint64         start;
-  gint64         end;
-  gint64         cancelled_at;
-  gboolean       trigger_seen;
-} Run;
-
-static void
-do_cancel (Run *run)
-{
-  run->cancelled_at = g_get_monotonic_time ();
-  g_cancellable_cancel (run->cancellable);
-}
-
-static gpointer
-cancel_thread (gpointer data)
-{
-  Run *run = data;
-
-  run->trigger_seen = msg_test_server_wait_mark (run->server, 1, (unsigned) msg_test_ms_scaled (LONG_MS));
-  do_cancel (run);
-  return NULL;
-}
-
-static gboolean
-cancel_in_loop_cb (gpointer data)
-{
-  do_cancel (data);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-cancel_via_loop_thread (gpointer data)
-{
-  Run *run = data;
-
-  run->trigger_seen = msg_test_server_wait_mark (run->server, 1, (unsigned) msg_test_ms_scaled (LONG_MS));
-  g_main_context_invoke (run->context, cancel_in_loop_cb, run);
-  return NULL;
-}
-
-static void
-call_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      data)
-{
-  Run *run = data;
-
-  run->end = g_get_monotonic_time ();
-  run->n_callbacks++;
-  run->callback_in_context = g_main_context_is_owner (run->context) &&
-                             g_main_context_get_thread_default () == run->context;
-  if (run->proto == PROTO_NNTP)
-    run->report = msg_message_post_finish (MSG_MESSAGE (source), result, &run->error);
-  else
-    run->report = msg_message_send_finish (MSG_MESSAGE (source), result, &run->error);
-}
-
-static void
-run_call (Run *run)
-{
-  GThread *thread = NULL;
-  gboolean async = run->mode == MODE_ASYNC || run->mode == MODE_CANCEL_LOOP;
-
-  run->cancellable = g_cancellable_new ();
-  run->context = g_main_context_new ();
-  g_main_context_push_thread_default (run->context);
-
-  if (run->mode == MODE_CANCEL_THREAD)
-    thread = g_thread_new ("canceller", cancel_thread, run);
-  else if (run->mode == MODE_CANCEL_LOOP)
-    thread = g_thread_new ("canceller", cancel_via_loop_thread, run);
-
-  run->start = g_get_monotonic_time ();
-  if (async)
-    {
-      if (run->proto == PROTO_NNTP)
-        msg_message_post_async (run->message, run->cancellable, call_done_cb, run);
-      else
-        msg_message_send_async (run->message, run->cancellable, call_done_cb, run);
-      while (run->n_callbacks == 0)
-        g_main_context_iteration (run->context, TRUE);
-      /* Exactly once: nothing else is pending for this call. */
-      while (g_main_context_iteration (run->context, FALSE))
-        ;
-      g_assert_cmpuint (run->n_callbacks, ==, 1);
-      g_assert_true (run->callback_in_context);
-    }
-  else
-    {
-      if (run->proto == PROTO_NNTP)
-        run->report = msg_message_post (run->message, run->cancellable, &run->error);
-      else
-        run->report = msg_message_send (run->message, run->cancellable, &run->error);
-      run->end = g_get_monotonic_time ();
-    }
-
-  if (thread != NULL)
-    g_thread_join (thread);
-  g_main_context_pop_thread_default (run->context);
-}
-
-static void
-run_clear (Run *run)
-{
-  g_clear_object (&run->report);
-  g_clear_error (&run->error);
-  g_clear_object (&run->cancellable);
-  g_clear_pointer (&run->context, g_main_context_unref);
 }
 
 /* The one-shot cases. */
 
 typedef struct
 {
-  Proto   proto;
-  Profile profile;
-  Mode    mode;
+  Proto       proto;
+  Profile     profile;
+  MsgTestMode mode;
 } Case;
 
 /* Every protocol × profile × mode; the test cases point into it. */
-static Case cases[2 * N_PROFILES * N_MODES];
+static Case cases[2 * N_PROFILES * MSG_TEST_N_MODES];
 
 static void
 test_silent_after_quit (MsgTestFixture *f,
@@ -357,26 +199,26 @@ test_silent_after_quit (MsgTestFixture *f,
   g_autoptr (MsgMessage) next = NULL;
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
-  Run run = { 0 };
+  MsgTestRun run = { 0 };
 
   /* A cancel case has a deadline far away: only the cancel may end the
    * wait for the answer to QUIT. */
-  start_server (f, c->proto, c->profile, scripts, is_cancel_mode (c->mode) ? LONG_MS : TOTAL_MS);
+  start_server (f, c->proto, c->profile, scripts, msg_test_mode_is_cancel (c->mode) ? LONG_MS : TOTAL_MS);
   message = make_message (f->config);
   /* The server's listening socket is in the count. */
   base_sockets = msg_test_count_sockets ();
 
   run.message = message;
-  run.proto = c->proto;
+  run.op = c->proto == PROTO_NNTP ? MSG_TEST_OP_MESSAGE_POST : MSG_TEST_OP_MESSAGE_SEND;
   run.mode = c->mode;
   run.server = f->server;
-  run_call (&run);
+  msg_test_run_call (&run);
 
   /* The message was accepted: the call succeeds, whatever QUIT met. */
   g_assert_no_error (run.error);
-  g_assert_nonnull (run.report);
+  g_assert_true (run.ok);
   g_test_message ("elapsed %" G_GINT64_FORMAT " ms from the call", (run.end - run.start) / 1000);
-  if (is_cancel_mode (c->mode))
+  if (msg_test_mode_is_cancel (c->mode))
     {
       g_assert_true (run.trigger_seen);
       g_assert_cmpint (run.cancelled_at, >, 0);
@@ -394,7 +236,7 @@ test_silent_after_quit (MsgTestFixture *f,
   /* The socket was closed when the call returned. */
   g_assert_true (msg_test_server_wait_closed (f->server, (unsigned) msg_test_ms_scaled (SLACK_MS)));
   g_assert_cmpuint (msg_test_wait_sockets (base_sockets, msg_test_ms_scaled (SLACK_MS)), ==, base_sockets);
-  run_clear (&run);
+  msg_test_run_clear (&run);
 
   /* The next one-shot call works, on a fresh connection. */
   next = make_message (f->config);
@@ -417,89 +259,36 @@ test_healthy (MsgTestFixture *f,
   g_autofree char *healthy = healthy_script (c->proto, c->profile);
   const char      *scripts[] = { healthy, NULL };
   g_autoptr (MsgMessage) message = NULL;
-  Run run = { 0 };
+  MsgTestRun run = { 0 };
 
   start_server (f, c->proto, c->profile, scripts, LONG_MS);
   message = make_message (f->config);
   run.message = message;
-  run.proto = c->proto;
+  run.op = c->proto == PROTO_NNTP ? MSG_TEST_OP_MESSAGE_POST : MSG_TEST_OP_MESSAGE_SEND;
   run.mode = c->mode;
-  run_call (&run);
+  msg_test_run_call (&run);
   g_assert_no_error (run.error);
-  g_assert_nonnull (run.report);
+  g_assert_true (run.ok);
   g_assert_true (msg_test_server_wait_closed (f->server, (unsigned) msg_test_ms_scaled (LONG_MS)));
-  run_clear (&run);
+  msg_test_run_clear (&run);
 }
 
 /* The resolver cases. */
 
-typedef struct
-{
-  GResolver      parent_instance;
-  GResolverError code;
-} TestResolver;
-
-typedef struct
-{
-  GResolverClass parent_class;
-} TestResolverClass;
-
-static GType test_resolver_get_type (void);
-G_DEFINE_TYPE (TestResolver, test_resolver, G_TYPE_RESOLVER)
-
-/* The errors GLib's threaded resolver gives for EAI_NONAME and EAI_AGAIN. */
-static GError *
-test_resolver_error (TestResolver *self,
-                     const char   *hostname)
-{
-  if (self->code == G_RESOLVER_ERROR_TEMPORARY_FAILURE)
-    return g_error_new (G_RESOLVER_ERROR, self->code, "Temporary failure in name resolution");
-  return g_error_new (G_RESOLVER_ERROR, self->code, "Error resolving “%s”: Name or service not known", hostname);
-}
-
+/* The errors GLib's threaded resolver gives for EAI_NONAME and EAI_AGAIN
+ * (@data: the GResolverError). */
 static GList *
-test_resolver_lookup_by_name (GResolver    *resolver,
-                              const char   *hostname,
-                              GCancellable *cancellable,
-                              GError      **error)
+failing_lookup (const char *hostname,
+                gpointer    data,
+                GError    **error)
 {
-  g_propagate_error (error, test_resolver_error ((TestResolver *) resolver, hostname));
+  GResolverError code = GPOINTER_TO_INT (data);
+
+  if (code == G_RESOLVER_ERROR_TEMPORARY_FAILURE)
+    g_set_error (error, G_RESOLVER_ERROR, code, "Temporary failure in name resolution");
+  else
+    g_set_error (error, G_RESOLVER_ERROR, code, "Error resolving “%s”: Name or service not known", hostname);
   return NULL;
-}
-
-static void
-test_resolver_lookup_by_name_async (GResolver          *resolver,
-                                    const char         *hostname,
-                                    GCancellable       *cancellable,
-                                    GAsyncReadyCallback callback,
-                                    gpointer            user_data)
-{
-  g_autoptr (GTask) task = g_task_new (resolver, cancellable, callback, user_data);
-
-  g_task_return_error (task, test_resolver_error ((TestResolver *) resolver, hostname));
-}
-
-static GList *
-test_resolver_lookup_by_name_finish (GResolver    *resolver,
-                                     GAsyncResult *result,
-                                     GError      **error)
-{
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-static void
-test_resolver_class_init (TestResolverClass *klass)
-{
-  GResolverClass *resolver_class = G_RESOLVER_CLASS (klass);
-
-  resolver_class->lookup_by_name = test_resolver_lookup_by_name;
-  resolver_class->lookup_by_name_async = test_resolver_lookup_by_name_async;
-  resolver_class->lookup_by_name_finish = test_resolver_lookup_by_name_finish;
-}
-
-static void
-test_resolver_init (TestResolver *self)
-{
 }
 
 static void
@@ -526,11 +315,10 @@ test_resolver_error_kept (MsgTestFixture *f,
   const char    *meaning = code == G_RESOLVER_ERROR_NOT_FOUND ? "host not found" : "temporary failure";
   const char    *host = "no-such-host.example.test";
   g_autoptr (GResolver) original = g_resolver_get_default ();
-  g_autoptr (GResolver) resolver = g_object_new (test_resolver_get_type (), NULL);
+  g_autoptr (GResolver) resolver = msg_test_resolver_new (failing_lookup, GINT_TO_POINTER (code));
   g_autoptr (MsgConnection) connection = msg_connection_new (host, 25);
   g_autoptr (GError) error = NULL;
 
-  ((TestResolver *) resolver)->code = code;
   g_resolver_set_default (resolver);
 
   msg_connection_set_timeout (connection, msg_test_ms_scaled (LONG_MS) / 1000.0);
@@ -545,8 +333,8 @@ test_resolver_error_kept (MsgTestFixture *f,
       g_autoptr (MsgSendReport) report = NULL;
       g_autofree char *server = g_strconcat (proto_names[proto], "server", NULL);
 
-      set_field (configuration, proto == PROTO_SMTP ? "sendusing" : "postusing", proto_names[proto]);
-      set_field (configuration, server, host);
+      msg_test_config_set (configuration, proto == PROTO_SMTP ? "sendusing" : "postusing", proto_names[proto]);
+      msg_test_config_set (configuration, server, host);
       message = make_message (configuration);
       if (proto == PROTO_NNTP)
         report = msg_message_post (message, NULL, &error);
@@ -624,24 +412,24 @@ main (int   argc,
 
   for (Proto proto = PROTO_SMTP; proto <= PROTO_NNTP; proto++)
     for (Profile profile = PROFILE_PLAIN; profile < N_PROFILES; profile++)
-      for (Mode mode = MODE_SYNC; mode < N_MODES; mode++)
+      for (MsgTestMode mode = MSG_TEST_MODE_SYNC; mode < MSG_TEST_N_MODES; mode++)
         {
-          Case            *c = &cases[(proto * N_PROFILES + profile) * N_MODES + mode];
+          Case            *c = &cases[(proto * N_PROFILES + profile) * MSG_TEST_N_MODES + mode];
           g_autofree char *path = NULL;
           g_autofree char *healthy_path = NULL;
 
           c->proto = proto;
           c->profile = profile;
           c->mode = mode;
-          if (!is_cancel_mode (mode))
+          if (!msg_test_mode_is_cancel (mode))
             {
               healthy_path = g_strdup_printf ("/faults-oneshot/%s/%s/healthy/%s", proto_names[proto],
-                                              profile_names[profile], mode_names[mode]);
+                                              profile_names[profile], msg_test_mode_names[mode]);
               g_test_add (healthy_path, MsgTestFixture, c, msg_test_fixture_setup, test_healthy,
                           msg_test_fixture_teardown);
             }
           path = g_strdup_printf ("/faults-oneshot/%s/%s/silent-after-quit/%s", proto_names[proto],
-                                  profile_names[profile], mode_names[mode]);
+                                  profile_names[profile], msg_test_mode_names[mode]);
           g_test_add (path, MsgTestFixture, c, msg_test_fixture_setup, test_silent_after_quit,
                       msg_test_fixture_teardown);
         }

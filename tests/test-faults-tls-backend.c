@@ -27,6 +27,7 @@
  */
 #include "config.h"
 
+#include "test-faults-utils.h"
 #include "test-utils.h"
 #include "msg-test-server.h"
 
@@ -337,48 +338,17 @@ release_and_wait (void)
   g_mutex_unlock (&block_mutex);
 }
 
-static void
-set_field (MsgConfiguration *configuration,
-           const char       *name,
-           const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (msg_configuration_set_field (configuration, name, value, &error));
-  g_assert_no_error (error);
-}
-
 static MsgTransport *
 make_transport (MsgTestServer *server,
                 gboolean       tls,
                 double         unit_ms)
 {
-  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
-  g_autofree char *port = g_strdup_printf ("%u", msg_test_server_get_port (server));
-  g_autofree char *unit = msg_test_seconds_text (unit_ms);
-  g_autoptr (GError) error = NULL;
-  MsgTransport *transport;
+  g_autoptr (MsgConfiguration) configuration =
+      msg_test_fault_configuration_new ("smtp", "127.0.0.1", msg_test_server_get_port (server), unit_ms, 0);
 
-  set_field (configuration, "smtpserver", "127.0.0.1");
-  set_field (configuration, "smtpserverport", port);
-  set_field (configuration, "smtpconnectiontimeout", unit);
-  set_field (configuration, "smtpstarttls", "never");
-  set_field (configuration, "smtpusessl", tls ? "true" : "false");
-  transport = msg_transport_new_for_name ("smtp", configuration, &error);
-  g_assert_no_error (error);
-  return transport;
-}
-
-static MsgMessage *
-make_message (void)
-{
-  MsgMessage *message = msg_message_new ();
-
-  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", NULL));
-  g_assert_true (msg_message_set_to (message, "bob@example.test", NULL));
-  g_assert_true (msg_message_set_subject (message, "Fake TLS backend", NULL));
-  msg_message_set_text_body (message, "A small message.\n");
-  return message;
+  msg_test_config_set (configuration, "smtpstarttls", "never");
+  msg_test_config_set (configuration, "smtpusessl", tls ? "true" : "false");
+  return msg_test_fault_transport_new ("smtp", configuration);
 }
 
 static gpointer
@@ -410,30 +380,15 @@ assert_fd_held (void)
   g_assert_true (now.st_dev == blocked_dev && now.st_ino == blocked_ino);
 }
 
-#define HEALTHY_SCRIPT                         \
-  "line 220 test.invalid ESMTP ready\n"        \
-  "expect EHLO\n"                              \
-  "line 250 test.invalid greets you\n"         \
-  "expect MAIL FROM:\n"                        \
-  "line 250 2.1.0 Sender ok\n"                 \
-  "expect RCPT TO:\n"                          \
-  "line 250 2.1.5 Recipient ok\n"              \
-  "expect DATA\n"                              \
-  "line 354 End data with <CR><LF>.<CR><LF>\n" \
-  "data\n"                                     \
-  "line 250 2.0.0 Ok: queued as 4711\n"        \
-  "expect QUIT\n"                              \
-  "line 221 2.0.0 Bye\n"
-
 static void
 test_ignores_cancel (gconstpointer data)
 {
   gboolean cancel = GPOINTER_TO_INT (data);
   unsigned base_sockets = msg_test_count_sockets ();
   g_autoptr (MsgTestServer) server = msg_test_server_new ("stall\n");
-  g_autoptr (MsgTestServer) healthy = msg_test_server_new (HEALTHY_SCRIPT);
+  g_autoptr (MsgTestServer) healthy = msg_test_server_new (MSG_TEST_SMTP_HEALTHY_SCRIPT);
   g_autoptr (MsgTransport) transport = NULL;
-  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgMessage) message = msg_test_fault_message_new ("Fake TLS backend", NULL, NULL);
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GError) error = NULL;

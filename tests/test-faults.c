@@ -55,6 +55,7 @@
  */
 #include "config.h"
 
+#include "test-faults-utils.h"
 #include "test-utils.h"
 #include "msg-test-server.h"
 
@@ -78,24 +79,8 @@
 #define SLACK_MS 100 /* ε */
 #define BIG_MESSAGE (6 * 1024 * 1024)
 
-static double scale = 1;
-
 /* For the tests that run this program again as a child. */
 static const char *test_argv0;
-
-static gint64
-ms_scaled (double ms)
-{
-  return (gint64) (ms * scale);
-}
-
-static char *
-seconds_text (double ms)
-{
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-  return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, ms * scale / 1000));
-}
 
 /* Asserts that @elapsed_ms is at most @bound_ms, and says both in the
  * log, so that a slow run shows how close every case came to its bound. */
@@ -440,18 +425,6 @@ fault_applies (const Stage *stage,
     }
 }
 
-/* Modes. */
-
-typedef enum
-{
-  MODE_SYNC,
-  MODE_ASYNC,
-  MODE_CANCEL_THREAD, /* sync call, cancelled from another thread */
-  MODE_CANCEL_LOOP,   /* async call, cancelled from its main loop */
-} Mode;
-
-static const char *const mode_names[] = { "sync", "async", "cancel-thread", "cancel-loop" };
-
 /* What a case expects. */
 
 typedef enum
@@ -472,19 +445,13 @@ typedef struct
   Proto        proto;
   const Stage *stage;
   const Fault *fault;
-  Mode         mode;
+  MsgTestMode  mode;
 } Case;
-
-static gboolean
-is_cancel_mode (Mode mode)
-{
-  return mode == MODE_CANCEL_THREAD || mode == MODE_CANCEL_LOOP;
-}
 
 static Expect
 case_expect (const Case *c)
 {
-  if (is_cancel_mode (c->mode))
+  if (msg_test_mode_is_cancel (c->mode))
     return EXPECT_CANCELLED;
   switch (c->fault->id)
     {
@@ -604,7 +571,7 @@ append_reply_fault (GString     *script,
     case FAULT_DRIP:
       {
         /* Each byte comes long before Ti, the whole reply long after Tt. */
-        gint64 interval = MAX (ms_scaled (TOTAL_MS) / 4, 1);
+        gint64 interval = MAX (msg_test_ms_scaled (TOTAL_MS) / 4, 1);
 
         g_string_append_printf (script, "drip 1 %" G_GINT64_FORMAT " ", interval);
         append_escaped (script, reply, strlen (reply));
@@ -639,7 +606,7 @@ append_reply_fault (GString     *script,
        * we already wait for the ServerHello) a reply that an attacker
        * would have us read after the handshake. */
       append_send (script, reply, strlen (reply));
-      g_string_append_printf (script, "sleep %" G_GINT64_FORMAT "\n", MAX (ms_scaled (50), 1));
+      g_string_append_printf (script, "sleep %" G_GINT64_FORMAT "\n", MAX (msg_test_ms_scaled (50), 1));
       g_string_append_printf (script, "line %s injected reply\nstall\n",
                               proto == PROTO_SMTP ? "250" : "200");
       break;
@@ -689,7 +656,7 @@ append_handshake_fault (GString    *script,
     case FAULT_DRIP:
       /* Each byte long before Ti, the ServerHello never complete. */
       g_string_append_printf (script, "drip 1 %" G_GINT64_FORMAT " " SERVER_HELLO_12 "\nstall\n",
-                              MAX (ms_scaled (TOTAL_MS) / 4, 1));
+                              MAX (msg_test_ms_scaled (TOTAL_MS) / 4, 1));
       break;
     case FAULT_PLAINTEXT:
       /* A server that skipped TLS: its greeting, in the clear. */
@@ -736,7 +703,7 @@ fault_script (const Case *c)
                                     c->fault->id == FAULT_EARLY_CLOSE ? "close" : "wait-close");
           else if (c->fault->id == FAULT_DRIP)
             g_string_append_printf (script, "mark\nread-slowly 2048 %" G_GINT64_FORMAT "\n",
-                                    MAX (ms_scaled (TOTAL_MS) / 10, 1));
+                                    MAX (msg_test_ms_scaled (TOTAL_MS) / 10, 1));
           else
             g_string_append (script, "small-rcvbuf\nread 20\nmark\nreset\n");
           break;
@@ -766,26 +733,6 @@ static GTlsCertificate *expired_certificate;
 static char            *expired_ca_file;
 static GTlsCertificate *dns_only_certificate;
 static char            *dns_only_ca_file;
-
-static void
-run_openssl (const char        *dir,
-             const char *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, (gpointer) "openssl");
-  for (unsigned i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (dir, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                NULL, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, &error))
-    g_error ("openssl %s: %s: %s", args[0], error->message, err);
-}
 
 /* A certificate for 127.0.0.1 and localhost, signed by a CA of its own,
  * valid for one day in January 2020. OpenSSL 3.0's "x509" has no way to
@@ -831,9 +778,9 @@ make_expired_certificate (char **ca_file)
       g_file_set_contents (path, files[i][1], -1, &error);
       g_assert_no_error (error);
     }
-  run_openssl (dir, ca_args);
-  run_openssl (dir, csr_args);
-  run_openssl (dir, sign_args);
+  msg_test_run_openssl (dir, ca_args);
+  msg_test_run_openssl (dir, csr_args);
+  msg_test_run_openssl (dir, sign_args);
   cert_path = g_build_filename (dir, "server.pem", NULL);
   key_path = g_build_filename (dir, "server.key", NULL);
   certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
@@ -869,17 +816,6 @@ fault_certificate (const Fault *fault,
 
 /* Configuration and messages. */
 
-static void
-set_field (MsgConfiguration *configuration,
-           const char       *name,
-           const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  msg_configuration_set_field (configuration, name, value, &error);
-  g_assert_no_error (error);
-}
-
 /* @unit_ms and @total_ms: the clocks (total 0: automatic). */
 static MsgConfiguration *
 make_configuration (Proto   proto,
@@ -888,50 +824,39 @@ make_configuration (Proto   proto,
                     double  unit_ms,
                     double  total_ms)
 {
-  MsgConfiguration *configuration = msg_configuration_new ();
-  g_autofree char  *port_text = g_strdup_printf ("%u", port);
-  g_autofree char  *unit = seconds_text (unit_ms);
-  g_autofree char  *total = total_ms > 0 ? seconds_text (total_ms) : g_strdup ("0");
   const char       *p = proto_names[proto];
-  g_autofree char  *server = g_strdup_printf ("%sserver", p);
-  g_autofree char  *server_port = g_strdup_printf ("%sserverport", p);
-  g_autofree char  *connection_timeout = g_strdup_printf ("%sconnectiontimeout", p);
-  g_autofree char  *operation_timeout = g_strdup_printf ("%soperationtimeout", p);
+  MsgConfiguration *configuration = msg_test_fault_configuration_new (p, "127.0.0.1", port, unit_ms, total_ms);
   g_autofree char  *starttls = g_strdup_printf ("%sstarttls", p);
 
-  set_field (configuration, server, "127.0.0.1");
-  set_field (configuration, server_port, port_text);
-  set_field (configuration, connection_timeout, unit);
-  set_field (configuration, operation_timeout, total);
-  set_field (configuration, starttls, profile == PROFILE_STARTTLS ? "required" : "never");
+  msg_test_config_set (configuration, starttls, profile == PROFILE_STARTTLS ? "required" : "never");
   if (profile == PROFILE_IMPLICIT_TLS)
     {
       g_autofree char *usessl = g_strdup_printf ("%susessl", p);
 
-      set_field (configuration, usessl, "true");
+      msg_test_config_set (configuration, usessl, "true");
     }
   if (profile_uses_tls (profile))
     {
       ensure_tls ();
-      set_field (configuration, "tlscafile", tls_ca_file);
+      msg_test_config_set (configuration, "tlscafile", tls_ca_file);
     }
   if (profile == PROFILE_AUTH)
     {
       if (proto == PROTO_SMTP)
         {
-          set_field (configuration, "smtpauthenticate", "1");
-          set_field (configuration, "sendusername", "alice");
-          set_field (configuration, "sendpassword", "secret");
-          set_field (configuration, "smtpallowplaintextauth", "true");
+          msg_test_config_set (configuration, "smtpauthenticate", "1");
+          msg_test_config_set (configuration, "sendusername", "alice");
+          msg_test_config_set (configuration, "sendpassword", "secret");
+          msg_test_config_set (configuration, "smtpallowplaintextauth", "true");
           /* Without TLS PLAIN is used only when named (issue 14, item 8). */
-          set_field (configuration, "smtpauthmechanisms", "PLAIN");
+          msg_test_config_set (configuration, "smtpauthmechanisms", "PLAIN");
         }
       else
         {
-          set_field (configuration, "nntpauthenticate", "1");
-          set_field (configuration, "postusername", "alice");
-          set_field (configuration, "postpassword", "secret");
-          set_field (configuration, "nntpallowplaintextauth", "true");
+          msg_test_config_set (configuration, "nntpauthenticate", "1");
+          msg_test_config_set (configuration, "postusername", "alice");
+          msg_test_config_set (configuration, "postpassword", "secret");
+          msg_test_config_set (configuration, "nntpallowplaintextauth", "true");
         }
     }
   return configuration;
@@ -940,210 +865,38 @@ make_configuration (Proto   proto,
 static MsgMessage *
 make_message (gsize body_size)
 {
-  MsgMessage *message = msg_message_new ();
+  g_autoptr (GString) body = NULL;
 
-  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", NULL));
-  g_assert_true (msg_message_set_to (message, "bob@example.test", NULL));
-  g_assert_true (msg_message_set_subject (message, "Fault matrix", NULL));
-  g_assert_true (msg_message_set_newsgroups (message, "test.faults", NULL));
   if (body_size == 0)
-    msg_message_set_text_body (message, "A small message.\n");
-  else
-    {
-      GString *body = g_string_sized_new (body_size + 80);
-
-      while (body->len < body_size)
-        g_string_append (body, "The quick brown fox jumps over the lazy dog, again and again.\n");
-      msg_message_set_text_body (message, body->str);
-      g_string_free (body, TRUE);
-    }
-  return message;
+    return msg_test_fault_message_new ("Fault matrix", "test.faults", NULL);
+  body = g_string_sized_new (body_size + 80);
+  while (body->len < body_size)
+    g_string_append (body, "The quick brown fox jumps over the lazy dog, again and again.\n");
+  return msg_test_fault_message_new ("Fault matrix", "test.faults", body->str);
 }
 
-/* Running one operation in a mode. */
-
-typedef enum
-{
-  OP_SEND,
-  OP_CLOSE,
-} OpKind;
-
-typedef struct
-{
-  /* In. */
-  MsgTransport  *transport;
-  MsgMessage    *message;
-  Proto          proto;
-  OpKind         kind;
-  Mode           mode;
-  MsgTestServer *server;  /* the cancel trigger: its first mark */
-  unsigned       sockets; /* or, without a server: a socket above this */
-  /* Out. */
-  GMainContext *context;
-  GCancellable *cancellable;
-  gboolean      ok;
-  GError       *error;
-  unsigned      n_callbacks;
-  gboolean      callback_in_context;
-  gint64        start;
-  gint64        end;
-  gint64        cancelled_at; /* atomic */
-  gboolean      trigger_seen;
-} Run;
-
-static gboolean
-wait_trigger (Run *run)
-{
-  gint64 until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
-
-  if (run->server != NULL)
-    return msg_test_server_wait_mark (run->server, 1, (unsigned) ms_scaled (LONG_MS));
-  /* Connect stage: the client's socket exists, so connect() is under way. */
-  while (g_get_monotonic_time () < until)
-    {
-      if (msg_test_count_sockets () > run->sockets)
-        return TRUE;
-      g_usleep (1000);
-    }
-  return FALSE;
-}
-
-static void
-do_cancel (Run *run)
-{
-  run->cancelled_at = g_get_monotonic_time ();
-  g_cancellable_cancel (run->cancellable);
-}
-
-static gpointer
-cancel_thread (gpointer data)
-{
-  Run *run = data;
-
-  run->trigger_seen = wait_trigger (run);
-  do_cancel (run);
-  return NULL;
-}
-
-static gboolean
-cancel_in_loop (gpointer data)
-{
-  do_cancel (data);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-cancel_via_loop_thread (gpointer data)
-{
-  Run *run = data;
-
-  run->trigger_seen = wait_trigger (run);
-  g_main_context_invoke (run->context, cancel_in_loop, run);
-  return NULL;
-}
-
-static void
-operation_done (GObject      *source,
-                GAsyncResult *result,
-                gpointer      data)
-{
-  Run *run = data;
-
-  run->end = g_get_monotonic_time ();
-  run->n_callbacks++;
-  run->callback_in_context = g_main_context_is_owner (run->context) &&
-                             g_main_context_get_thread_default () == run->context;
-  if (run->kind == OP_CLOSE)
-    run->ok = msg_transport_close_finish (MSG_TRANSPORT (source), result, &run->error);
-  else
-    {
-      g_autoptr (MsgSendReport) report = NULL;
-
-      if (run->proto == PROTO_NNTP)
-        report = msg_transport_post_message_finish (MSG_TRANSPORT (source), result, &run->error);
-      else
-        report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &run->error);
-      run->ok = report != NULL;
-    }
-}
-
-static void
-run_operation (Run *run)
-{
-  GThread *thread = NULL;
-  gboolean async = run->mode == MODE_ASYNC || run->mode == MODE_CANCEL_LOOP;
-
-  run->cancellable = g_cancellable_new ();
-  run->context = g_main_context_new ();
-  g_main_context_push_thread_default (run->context);
-
-  if (run->mode == MODE_CANCEL_THREAD)
-    thread = g_thread_new ("canceller", cancel_thread, run);
-  else if (run->mode == MODE_CANCEL_LOOP)
-    thread = g_thread_new ("canceller", cancel_via_loop_thread, run);
-
-  run->start = g_get_monotonic_time ();
-  if (async)
-    {
-      if (run->kind == OP_CLOSE)
-        msg_transport_close_async (run->transport, run->cancellable, operation_done, run);
-      else if (run->proto == PROTO_NNTP)
-        msg_transport_post_message_async (run->transport, run->message, run->cancellable, operation_done, run);
-      else
-        msg_transport_send_message_async (run->transport, run->message, run->cancellable, operation_done, run);
-      while (run->n_callbacks == 0)
-        g_main_context_iteration (run->context, TRUE);
-      /* Exactly once: nothing else is pending for this call. */
-      while (g_main_context_iteration (run->context, FALSE))
-        ;
-      g_assert_cmpuint (run->n_callbacks, ==, 1);
-      g_assert_true (run->callback_in_context);
-    }
-  else
-    {
-      if (run->kind == OP_CLOSE)
-        run->ok = msg_transport_close (run->transport, run->cancellable, &run->error);
-      else
-        {
-          g_autoptr (MsgSendReport) report = NULL;
-
-          if (run->proto == PROTO_NNTP)
-            report = msg_transport_post_message (run->transport, run->message, run->cancellable, &run->error);
-          else
-            report = msg_transport_send_message (run->transport, run->message, run->cancellable, &run->error);
-          run->ok = report != NULL;
-        }
-      run->end = g_get_monotonic_time ();
-    }
-
-  if (thread != NULL)
-    g_thread_join (thread);
-  g_main_context_pop_thread_default (run->context);
-}
-
-static void
-run_clear (Run *run)
-{
-  g_clear_error (&run->error);
-  g_clear_object (&run->cancellable);
-  g_clear_pointer (&run->context, g_main_context_unref);
-}
-
-/* A healthy send (or close) on @transport, synchronously. */
+/* A healthy send (or post) on @transport, synchronously. */
 static void
 assert_send_ok (MsgTransport *transport,
                 Proto         proto)
 {
   g_autoptr (MsgMessage) message = make_message (0);
-  g_autoptr (MsgSendReport) report = NULL;
+
+  msg_test_fault_assert_sent (transport, message, proto == PROTO_NNTP);
+}
+
+/* A healthy send, then the close: @server sees it. */
+static void
+assert_send_and_close (MsgTransport  *transport,
+                       Proto          proto,
+                       MsgTestServer *server)
+{
   g_autoptr (GError) error = NULL;
 
-  if (proto == PROTO_NNTP)
-    report = msg_transport_post_message (transport, message, NULL, &error);
-  else
-    report = msg_transport_send_message (transport, message, NULL, &error);
+  assert_send_ok (transport, proto);
+  g_assert_true (msg_transport_close (transport, NULL, &error));
   g_assert_no_error (error);
-  g_assert_nonnull (report);
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
 }
 
 static void
@@ -1152,18 +905,6 @@ assert_server_ok (MsgTestServer *server)
   g_autofree char *error = msg_test_server_get_error (server);
 
   g_assert_null (error);
-}
-
-static unsigned
-wait_sockets (unsigned expected,
-              gint64   timeout_ms)
-{
-  gint64   until = g_get_monotonic_time () + timeout_ms * 1000;
-  unsigned n;
-
-  while ((n = msg_test_count_sockets ()) > expected && g_get_monotonic_time () < until)
-    g_usleep (1000);
-  return n;
 }
 
 /* Calibration: see the comment at the top. */
@@ -1192,14 +933,14 @@ calibrate_handshake (void)
 
       msg_test_server_set_tls (server, tls_certificate);
       msg_connection_set_tls_ca_file (connection, tls_ca_file);
-      msg_connection_set_timeout (connection, (double) ms_scaled (LONG_MS) / 1000);
+      msg_connection_set_timeout (connection, (double) msg_test_ms_scaled (LONG_MS) / 1000);
       msg_connection_connect (connection, TRUE, NULL, &error);
       g_assert_no_error (error);
       handshake_ms = MAX (handshake_ms, (g_get_monotonic_time () - start) / 1000);
       reply = msg_connection_read_reply (connection, MSG_REPLY_STYLE_SMTP, NULL, &error);
       g_assert_no_error (error);
       msg_connection_abort (connection);
-      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
     }
 }
 
@@ -1226,7 +967,7 @@ calibrate_big_send (void)
       big_send_ms = MAX (big_send_ms, (g_get_monotonic_time () - start) / 1000);
       g_assert_true (msg_transport_close (transport, NULL, &error));
       g_assert_no_error (error);
-      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
     }
 }
 
@@ -1266,7 +1007,7 @@ calibrate_buffers (void)
                                sizeof (struct linger)),
                    ==, 0);
   g_socket_close (socket, NULL);
-  g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS)));
 }
 
 /* What a case of @stage allows on top of ε (see the comment at the top). */
@@ -1285,8 +1026,8 @@ stage_allowance (const Stage *stage)
 }
 
 static void
-assert_error (const Case *c,
-              const Run  *run)
+assert_error (const Case       *c,
+              const MsgTestRun *run)
 {
   Expect        expect = case_expect (c);
   const GError *error = run->error;
@@ -1338,14 +1079,14 @@ assert_error (const Case *c,
 
 /* Elapsed-time assertions: every bound is "limit + ε". */
 static void
-assert_timing (const Case    *c,
-               const Run     *run,
-               MsgTestServer *server)
+assert_timing (const Case       *c,
+               const MsgTestRun *run,
+               MsgTestServer    *server)
 {
   Expect expect = case_expect (c);
-  gint64 slack = ms_scaled (SLACK_MS) + stage_allowance (c->stage);
-  gint64 unit = ms_scaled (UNIT_MS);
-  gint64 total = ms_scaled (TOTAL_MS);
+  gint64 slack = msg_test_ms_scaled (SLACK_MS) + stage_allowance (c->stage);
+  gint64 unit = msg_test_ms_scaled (UNIT_MS);
+  gint64 total = msg_test_ms_scaled (TOTAL_MS);
   gint64 from_call = (run->end - run->start) / 1000;
   gint64 fault_time = server != NULL && msg_test_server_get_mark_time (server) > 0
                           ? msg_test_server_get_mark_time (server)
@@ -1396,11 +1137,11 @@ test_matrix_case (gconstpointer data)
   unsigned         base_sockets;
   guint16          port;
   const char      *ca_file = NULL;
-  Run              run = { 0 };
+  MsgTestRun       run = { 0 };
 
   /* The clock under test is short; the others cannot be what fires.
    * QUIT has no total deadline of its own: the unit clock ends a drip. */
-  if (is_cancel_mode (c->mode) || fault_is_certificate (c->fault))
+  if (msg_test_mode_is_cancel (c->mode) || fault_is_certificate (c->fault))
     unit_ms = LONG_MS;
   else if (expect == EXPECT_TIMED_OUT_TOTAL && !c->stage->in_close)
     {
@@ -1446,9 +1187,8 @@ test_matrix_case (gconstpointer data)
 
   configuration = make_configuration (c->proto, c->stage->profile, port, unit_ms, total_ms);
   if (ca_file != NULL)
-    set_field (configuration, "tlscafile", ca_file);
-  transport = msg_transport_new_for_name (proto_names[c->proto], configuration, &error);
-  g_assert_no_error (error);
+    msg_test_config_set (configuration, "tlscafile", ca_file);
+  transport = msg_test_fault_transport_new (proto_names[c->proto], configuration);
   message = make_message (c->stage->kind == KIND_STREAM ? BIG_MESSAGE : 0);
 
   if (c->stage->in_close)
@@ -1458,12 +1198,12 @@ test_matrix_case (gconstpointer data)
   base_sockets = msg_test_count_sockets () - (c->stage->in_close ? 2 : 0);
   run.transport = transport;
   run.message = message;
-  run.proto = c->proto;
-  run.kind = c->stage->in_close ? OP_CLOSE : OP_SEND;
+  run.op = c->stage->in_close ? MSG_TEST_OP_CLOSE : c->proto == PROTO_NNTP ? MSG_TEST_OP_POST
+                                                                           : MSG_TEST_OP_SEND;
   run.mode = c->mode;
   run.server = c->stage->kind == KIND_CONNECT ? NULL : server;
   run.sockets = msg_test_count_sockets ();
-  run_operation (&run);
+  msg_test_run_call (&run);
 
   /* The right error, in time. */
   if (c->stage->in_close)
@@ -1472,40 +1212,40 @@ test_matrix_case (gconstpointer data)
        * returns in time and closes regardless. */
       if (!run.ok)
         g_test_message ("close: %s", run.error->message);
-      if (is_cancel_mode (c->mode))
+      if (msg_test_mode_is_cancel (c->mode))
         {
           g_assert_true (run.trigger_seen);
-          assert_within ("cancel to end", (run.end - run.cancelled_at) / 1000, ms_scaled (SLACK_MS));
+          assert_within ("cancel to end", (run.end - run.cancelled_at) / 1000, msg_test_ms_scaled (SLACK_MS));
         }
       else
         assert_within ("fault to end", (run.end - msg_test_server_get_mark_time (server)) / 1000,
-                       ms_scaled (UNIT_MS + SLACK_MS));
+                       msg_test_ms_scaled (UNIT_MS + SLACK_MS));
     }
   else
     {
       assert_error (c, &run);
       /* The message names the server (a cancel's may not). */
-      if (!is_cancel_mode (c->mode))
+      if (!msg_test_mode_is_cancel (c->mode))
         {
           g_autofree char *where = g_strdup_printf ("127.0.0.1:%u", port);
 
           g_assert_nonnull (strstr (run.error->message, where));
         }
-      if (is_cancel_mode (c->mode))
+      if (msg_test_mode_is_cancel (c->mode))
         g_assert_true (run.trigger_seen);
       else if (fault_is_certificate (c->fault))
         {
           /* Refused by the certificate, not ended by a clock; the server
            * marks the refusal when it reads the client's alert. */
-          g_assert_cmpint ((run.end - run.start) / 1000, <, ms_scaled (LONG_MS));
-          g_assert_true (msg_test_server_wait_mark (server, 1, (unsigned) ms_scaled (SLACK_MS)));
+          g_assert_cmpint ((run.end - run.start) / 1000, <, msg_test_ms_scaled (LONG_MS));
+          g_assert_true (msg_test_server_wait_mark (server, 1, (unsigned) msg_test_ms_scaled (SLACK_MS)));
         }
       else if (server != NULL && c->stage->kind != KIND_CONNECT)
         g_assert_true (msg_test_server_wait_mark (server, 1, 0));
       assert_timing (c, &run, c->stage->kind == KIND_CONNECT ? NULL : server);
     }
   /* The library never resets the caller's cancellable. */
-  if (is_cancel_mode (c->mode))
+  if (msg_test_mode_is_cancel (c->mode))
     g_assert_true (g_cancellable_is_cancelled (run.cancellable));
 
   /* Nothing the caller did not mean: no message data unless the server
@@ -1522,8 +1262,8 @@ test_matrix_case (gconstpointer data)
   /* The server saw the close by the time the call returned, and our
    * socket is gone. */
   if (server != NULL)
-    g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (SLACK_MS)));
-  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
+    g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (SLACK_MS)));
+  g_assert_cmpuint (msg_test_wait_sockets (base_sockets, msg_test_ms_scaled (SLACK_MS)), ==, base_sockets);
   if (server != NULL)
     assert_server_ok (server);
 
@@ -1531,20 +1271,20 @@ test_matrix_case (gconstpointer data)
    * the same server, or after a connect fault to a healthy one. */
   {
     g_autoptr (MsgConfiguration) next = msg_configuration_copy (configuration);
-    g_autofree char *unit = seconds_text (LONG_MS);
+    g_autofree char *unit = msg_test_seconds_text (LONG_MS);
     g_autofree char *field = g_strdup_printf ("%sconnectiontimeout", proto_names[c->proto]);
 
     /* The clocks of the fault are too short for a healthy dialogue on a
      * slow run (a TLS handshake under valgrind takes seconds). */
-    set_field (next, field, unit);
+    msg_test_config_set (next, field, unit);
     g_free (field);
     field = g_strdup_printf ("%soperationtimeout", proto_names[c->proto]);
-    set_field (next, field, "0");
+    msg_test_config_set (next, field, "0");
     if (ca_file != NULL)
       {
         /* The second connection shows the good certificate. */
         msg_test_server_set_tls (server, tls_certificate);
-        set_field (next, "tlscafile", tls_ca_file);
+        msg_test_config_set (next, "tlscafile", tls_ca_file);
       }
     if (healthy != NULL)
       {
@@ -1552,7 +1292,7 @@ test_matrix_case (gconstpointer data)
 
         g_free (field);
         field = g_strdup_printf ("%sserverport", proto_names[c->proto]);
-        set_field (next, field, healthy_port);
+        msg_test_config_set (next, field, healthy_port);
       }
     msg_transport_set_configuration (transport, next);
   }
@@ -1562,25 +1302,25 @@ test_matrix_case (gconstpointer data)
   if (healthy != NULL)
     {
       g_assert_cmpuint (msg_test_server_get_n_connections (healthy), ==, 1);
-      g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) ms_scaled (LONG_MS)));
+      g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) msg_test_ms_scaled (LONG_MS)));
       assert_server_ok (healthy);
     }
   else
     {
       g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 2);
-      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (1000)));
+      g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (1000)));
       assert_server_ok (server);
     }
 
   /* Nothing leaks: every descriptor is back once the objects are gone. */
-  run_clear (&run);
+  msg_test_run_clear (&run);
   g_clear_object (&transport);
   g_clear_pointer (&server, msg_test_server_free);
   g_clear_pointer (&healthy, msg_test_server_free);
   if (refuser != NULL)
     g_socket_close (refuser, NULL);
   g_clear_object (&refuser);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
 }
 
 /* Many at once: 32 async sends stalled together; half are cancelled, half
@@ -1632,7 +1372,7 @@ many_cancel_thread (gpointer data)
 
   mc->all_marked = TRUE;
   for (unsigned i = 0; i < N_MANY; i++)
-    mc->all_marked &= msg_test_server_wait_mark (mc->many[i].server, 1, (unsigned) ms_scaled (LONG_MS));
+    mc->all_marked &= msg_test_server_wait_mark (mc->many[i].server, 1, (unsigned) msg_test_ms_scaled (LONG_MS));
   mc->cancelled_at = g_get_monotonic_time ();
   for (unsigned i = 1; i < N_MANY; i += 2)
     g_cancellable_cancel (mc->many[i].cancellable);
@@ -1650,11 +1390,11 @@ test_many_at_once (gconstpointer data)
   unsigned         base_sockets;
   unsigned         pending = N_MANY;
   gint64           cancelled_at;
-  gint64           slack = ms_scaled (SLACK_MS);
+  gint64           slack = msg_test_ms_scaled (SLACK_MS);
   /* The callbacks run one after the other in this thread, and each is
    * timed when it runs: 5 ms each, on top of two ε for 64 threads (32
    * sends, 32 servers) on a loaded machine. */
-  gint64 allowance = 2 * slack + ms_scaled (5 * N_MANY);
+  gint64 allowance = 2 * slack + msg_test_ms_scaled (5 * N_MANY);
 
   g_test_summary ("32 async sends stalled at once all end within their bound (time-out or cancel), "
                   "close their sockets and leave every transport usable.");
@@ -1670,8 +1410,7 @@ test_many_at_once (gconstpointer data)
       /* Even: time out (Ti); odd: cancelled (Ti long). */
       configuration = make_configuration (proto, PROFILE_PLAIN, msg_test_server_get_port (many[i].server),
                                           i % 2 == 0 ? UNIT_MS : LONG_MS, 0);
-      many[i].transport = msg_transport_new_for_name (proto_names[proto], configuration, &error);
-      g_assert_no_error (error);
+      many[i].transport = msg_test_fault_transport_new (proto_names[proto], configuration);
       many[i].message = make_message (0);
       many[i].cancellable = g_cancellable_new ();
       many[i].pending = &pending;
@@ -1706,7 +1445,7 @@ test_many_at_once (gconstpointer data)
         {
           g_assert_error (many[i].error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
           assert_within ("fault to end", (many[i].end - msg_test_server_get_mark_time (many[i].server)) / 1000,
-                         ms_scaled (UNIT_MS) + allowance);
+                         msg_test_ms_scaled (UNIT_MS) + allowance);
         }
       else
         {
@@ -1715,7 +1454,7 @@ test_many_at_once (gconstpointer data)
         }
       g_assert_true (msg_test_server_wait_closed (many[i].server, (unsigned) allowance));
     }
-  g_assert_cmpuint (wait_sockets (base_sockets, allowance), ==, base_sockets);
+  g_assert_cmpuint (msg_test_wait_sockets (base_sockets, allowance), ==, base_sockets);
 
   for (unsigned i = 0; i < N_MANY; i++)
     {
@@ -1724,7 +1463,7 @@ test_many_at_once (gconstpointer data)
       assert_send_ok (many[i].transport, proto);
       g_assert_true (msg_transport_close (many[i].transport, NULL, &error));
       g_assert_no_error (error);
-      g_assert_true (msg_test_server_wait_closed (many[i].server, (unsigned) ms_scaled (1000)));
+      g_assert_true (msg_test_server_wait_closed (many[i].server, (unsigned) msg_test_ms_scaled (1000)));
       g_assert_cmpuint (msg_test_server_get_n_connections (many[i].server), ==, 2);
       assert_server_ok (many[i].server);
       g_clear_error (&many[i].error);
@@ -1734,7 +1473,7 @@ test_many_at_once (gconstpointer data)
       g_clear_pointer (&many[i].server, msg_test_server_free);
     }
   g_main_context_pop_thread_default (context);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
 }
 
 /* A server that offers only TLS 1.0 (RFC 8996: TLS 1.0 and 1.1 MUST NOT
@@ -1807,7 +1546,7 @@ read_child_line (int    fd,
 static void
 test_tls10_only (gconstpointer data)
 {
-  Mode             mode = GPOINTER_TO_INT (data);
+  MsgTestMode      mode = GPOINTER_TO_INT (data);
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autofree char *cert_path = g_build_filename (dir, "server.pem", NULL);
   g_autofree char *key_path = g_build_filename (dir, "server.key", NULL);
@@ -1825,7 +1564,7 @@ test_tls10_only (gconstpointer data)
   const char *argv[] = { test_argv0, "--tls10-server", cert_path, key_path, NULL };
   unsigned    base_fds;
   unsigned    base_sockets;
-  Run         run = { 0 };
+  MsgTestRun  run = { 0 };
   GPid        pid;
   int         child_in;
   int         child_out;
@@ -1840,7 +1579,7 @@ test_tls10_only (gconstpointer data)
   g_spawn_async_with_pipes (NULL, (char **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
                             &child_in, &child_out, NULL, &error);
   g_assert_no_error (error);
-  port_line = read_child_line (child_out, ms_scaled (LONG_MS));
+  port_line = read_child_line (child_out, msg_test_ms_scaled (LONG_MS));
   g_assert_nonnull (port_line);
 
   base_fds = msg_test_count_fds ();
@@ -1849,25 +1588,23 @@ test_tls10_only (gconstpointer data)
    * valgrind. */
   configuration = make_configuration (PROTO_SMTP, PROFILE_IMPLICIT_TLS,
                                       (guint16) g_ascii_strtoull (port_line, NULL, 10), LONG_MS, 0);
-  transport = msg_transport_new_for_name ("smtp", configuration, &error);
-  g_assert_no_error (error);
+  transport = msg_test_fault_transport_new ("smtp", configuration);
   run.transport = transport;
   run.message = message;
-  run.proto = PROTO_SMTP;
-  run.kind = OP_SEND;
+  run.op = MSG_TEST_OP_SEND;
   run.mode = mode;
-  run_operation (&run);
+  msg_test_run_call (&run);
 
   g_assert_false (run.ok);
   g_test_message ("error: %s", run.error->message);
-  g_assert_cmpint ((run.end - run.start) / 1000, <, ms_scaled (LONG_MS));
-  closed_line = read_child_line (child_out, ms_scaled (SLACK_MS + 1000));
+  g_assert_cmpint ((run.end - run.start) / 1000, <, msg_test_ms_scaled (LONG_MS));
+  closed_line = read_child_line (child_out, msg_test_ms_scaled (SLACK_MS + 1000));
   g_assert_nonnull (closed_line);
   /* The client refuses the session once the handshake says TLS 1.0
    * (RFC 8996): the server never hears EHLO. */
   g_assert_cmpstr (closed_line, ==, "closed refused");
   g_assert_true (run.error->domain == G_TLS_ERROR);
-  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
+  g_assert_cmpuint (msg_test_wait_sockets (base_sockets, msg_test_ms_scaled (SLACK_MS)), ==, base_sockets);
 
   /* The next send, to a healthy server, works. */
   healthy = msg_test_server_new (good);
@@ -1878,16 +1615,13 @@ test_tls10_only (gconstpointer data)
 
     msg_transport_set_configuration (transport, next);
   }
-  assert_send_ok (transport, PROTO_SMTP);
-  g_assert_true (msg_transport_close (transport, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (msg_test_server_wait_closed (healthy, (unsigned) ms_scaled (LONG_MS)));
+  assert_send_and_close (transport, PROTO_SMTP, healthy);
   assert_server_ok (healthy);
 
-  run_clear (&run);
+  msg_test_run_clear (&run);
   g_clear_object (&transport);
   g_clear_pointer (&healthy, msg_test_server_free);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
   g_close (child_in, NULL);
   g_close (child_out, NULL);
   g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
@@ -1900,44 +1634,19 @@ test_tls10_only (gconstpointer data)
  * nothing: the message was accepted, the one-shot call succeeds
  * (docs/design.md, decision 2), and returns at once. */
 
-typedef struct
-{
-  GError  *error;
-  gboolean ok;
-  gboolean done;
-} OneShot;
-
-static void
-one_shot_done (GObject      *source,
-               GAsyncResult *result,
-               gpointer      data)
-{
-  OneShot *os = data;
-  g_autoptr (MsgSendReport) report = NULL;
-
-  if (g_async_result_is_tagged (result, msg_message_post_async))
-    report = msg_message_post_finish (MSG_MESSAGE (source), result, &os->error);
-  else
-    report = msg_message_send_finish (MSG_MESSAGE (source), result, &os->error);
-  os->ok = report != NULL;
-  os->done = TRUE;
-}
-
 static void
 test_cancel_after_final_reply (gconstpointer data)
 {
   Proto            proto = GPOINTER_TO_INT (data) / 4;
-  Mode             mode = GPOINTER_TO_INT (data) % 4;
+  MsgTestMode      mode = GPOINTER_TO_INT (data) % 4;
   GString         *script = g_string_new (NULL);
   g_autofree char *text = NULL;
   g_autoptr (MsgTestServer) server = NULL;
   g_autoptr (MsgConfiguration) configuration = NULL;
   g_autoptr (MsgMessage) message = make_message (0);
-  unsigned base_fds = msg_test_count_fds ();
-  unsigned base_sockets;
-  Run      run = { 0 };
-  OneShot  os = { 0 };
-  GThread *thread;
+  unsigned   base_fds = msg_test_count_fds ();
+  unsigned   base_sockets;
+  MsgTestRun run = { 0 };
 
   g_test_summary ("A cancel after the final reply and before QUIT leaves msg_message_send/post successful.");
   /* The healthy dialogue, with a mark after the final reply and a QUIT
@@ -1947,55 +1656,34 @@ test_cancel_after_final_reply (gconstpointer data)
       /* QUIT shows that the client has read the final reply. */
       append_step_input (script, step);
       if (g_str_equal (step->name, "quit"))
-        g_string_append_printf (script, "mark\nsleep %" G_GINT64_FORMAT "\n", ms_scaled (UNIT_MS));
+        g_string_append_printf (script, "mark\nsleep %" G_GINT64_FORMAT "\n", msg_test_ms_scaled (UNIT_MS));
       if (step->reply != NULL)
         append_send (script, step->reply, strlen (step->reply));
     }
   text = g_string_free (script, FALSE);
   server = msg_test_server_new (text);
   configuration = make_configuration (proto, PROFILE_PLAIN, msg_test_server_get_port (server), LONG_MS, 0);
-  set_field (configuration, proto == PROTO_SMTP ? "sendusing" : "postusing", "2");
+  msg_test_config_set (configuration, proto == PROTO_SMTP ? "sendusing" : "postusing", "2");
   msg_message_set_configuration (message, configuration);
   base_sockets = msg_test_count_sockets ();
 
+  run.message = message;
+  run.op = proto == PROTO_NNTP ? MSG_TEST_OP_MESSAGE_POST : MSG_TEST_OP_MESSAGE_SEND;
   run.server = server;
   run.mode = mode;
-  run.cancellable = g_cancellable_new ();
-  run.context = g_main_context_new ();
-  g_main_context_push_thread_default (run.context);
-  thread = g_thread_new ("canceller", mode == MODE_CANCEL_LOOP ? cancel_via_loop_thread : cancel_thread, &run);
-  if (mode == MODE_CANCEL_LOOP)
-    {
-      if (proto == PROTO_NNTP)
-        msg_message_post_async (message, run.cancellable, one_shot_done, &os);
-      else
-        msg_message_send_async (message, run.cancellable, one_shot_done, &os);
-      while (!os.done)
-        g_main_context_iteration (run.context, TRUE);
-    }
-  else
-    {
-      g_autoptr (MsgSendReport) report = proto == PROTO_NNTP
-                                             ? msg_message_post (message, run.cancellable, &os.error)
-                                             : msg_message_send (message, run.cancellable, &os.error);
-
-      os.ok = report != NULL;
-    }
-  run.end = g_get_monotonic_time ();
-  g_thread_join (thread);
-  g_main_context_pop_thread_default (run.context);
+  msg_test_run_call (&run);
 
   g_assert_true (run.trigger_seen);
-  g_assert_no_error (os.error);
-  g_assert_true (os.ok);
+  g_assert_no_error (run.error);
+  g_assert_true (run.ok);
   /* At once, or after QUIT's answer at the latest. */
-  g_assert_cmpint ((run.end - run.cancelled_at) / 1000, <=, ms_scaled (UNIT_MS + SLACK_MS));
-  g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (SLACK_MS)));
-  g_assert_cmpuint (wait_sockets (base_sockets, ms_scaled (SLACK_MS)), ==, base_sockets);
-  run_clear (&run);
+  g_assert_cmpint ((run.end - run.cancelled_at) / 1000, <=, msg_test_ms_scaled (UNIT_MS + SLACK_MS));
+  g_assert_true (msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (SLACK_MS)));
+  g_assert_cmpuint (msg_test_wait_sockets (base_sockets, msg_test_ms_scaled (SLACK_MS)), ==, base_sockets);
+  msg_test_run_clear (&run);
   g_clear_object (&message);
   g_clear_pointer (&server, msg_test_server_free);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
 }
 
 /* EMFILE (RLIMIT_NOFILE at the lowest free descriptor, in a subprocess):
@@ -2007,8 +1695,8 @@ test_cancel_after_final_reply (gconstpointer data)
 static void
 test_emfile (gconstpointer data)
 {
-  Mode     mode = GPOINTER_TO_INT (data) / 2 == 0 ? MODE_SYNC : MODE_ASYNC;
-  unsigned headroom = GPOINTER_TO_UINT (data) % 2;
+  MsgTestMode mode = GPOINTER_TO_INT (data) / 2 == 0 ? MSG_TEST_MODE_SYNC : MSG_TEST_MODE_ASYNC;
+  unsigned    headroom = GPOINTER_TO_UINT (data) % 2;
 
   g_test_summary ("A send that cannot make its descriptors (EMFILE) fails at once with a clear error, "
                   "leaks nothing, and the next send works.");
@@ -2020,24 +1708,19 @@ test_emfile (gconstpointer data)
           make_configuration (PROTO_SMTP, PROFILE_PLAIN, msg_test_server_get_port (server), LONG_MS, 0);
       g_autoptr (MsgTransport) transport = msg_transport_new_for_name ("smtp", configuration, NULL);
       g_autoptr (MsgMessage) message = make_message (0);
-      g_autoptr (GError) error = NULL;
       struct rlimit limit;
       struct rlimit saved;
       unsigned      base_fds;
-      Run           run = { 0 };
+      MsgTestRun    run = { 0 };
       int           lowest;
 
       /* Everything that lives for the process is made first. */
-      assert_send_ok (transport, PROTO_SMTP);
-      g_assert_true (msg_transport_close (transport, NULL, &error));
-      g_assert_no_error (error);
-      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+      assert_send_and_close (transport, PROTO_SMTP, server);
       /* The caller's own objects (a main context has a descriptor)
        * exist before the limit. */
       run.transport = transport;
       run.message = message;
-      run.proto = PROTO_SMTP;
-      run.kind = OP_SEND;
+      run.op = MSG_TEST_OP_SEND;
       run.context = g_main_context_new ();
       g_main_context_push_thread_default (run.context);
       base_fds = msg_test_count_fds ();
@@ -2049,9 +1732,9 @@ test_emfile (gconstpointer data)
       limit.rlim_cur = (rlim_t) lowest + headroom;
       g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &limit), ==, 0);
       run.start = g_get_monotonic_time ();
-      if (mode == MODE_ASYNC)
+      if (mode == MSG_TEST_MODE_ASYNC)
         {
-          msg_transport_send_message_async (transport, message, NULL, operation_done, &run);
+          msg_transport_send_message_async (transport, message, NULL, msg_test_run_done_cb, &run);
           while (run.n_callbacks == 0)
             g_main_context_iteration (run.context, TRUE);
         }
@@ -2068,16 +1751,13 @@ test_emfile (gconstpointer data)
       g_assert_false (run.ok);
       g_test_message ("error: %s", run.error->message);
       g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES);
-      g_assert_cmpint ((run.end - run.start) / 1000, <=, ms_scaled (SLACK_MS));
+      g_assert_cmpint ((run.end - run.start) / 1000, <=, msg_test_ms_scaled (SLACK_MS));
       g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 1);
-      g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+      g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
 
-      assert_send_ok (transport, PROTO_SMTP);
-      g_assert_true (msg_transport_close (transport, NULL, &error));
-      g_assert_no_error (error);
-      g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+      assert_send_and_close (transport, PROTO_SMTP, server);
       assert_server_ok (server);
-      run_clear (&run);
+      msg_test_run_clear (&run);
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
@@ -2104,149 +1784,115 @@ static MsgTransport *
 make_pickup (const char *dir)
 {
   g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+
+  msg_test_config_set (configuration, "smtpserverpickupdirectory", dir);
+  return msg_test_fault_transport_new ("pickup", configuration);
+}
+
+/* A sparse 1 GiB file in @dir: far longer to write than any cancel.
+ * Returns its path. */
+static char *
+make_big_file (const char *dir)
+{
+  char *path = g_build_filename (dir, "big.bin", NULL);
+  int   fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
+  g_close (fd, NULL);
+  return path;
+}
+
+/* A message with make_big_file() in @dir attached. */
+static MsgMessage *
+make_big_message (const char *dir)
+{
+  g_autofree char *big = make_big_file (dir);
   g_autoptr (GError) error = NULL;
-  MsgTransport *transport;
+  MsgMessage *message = make_message (0);
 
-  set_field (configuration, "smtpserverpickupdirectory", dir);
-  transport = msg_transport_new_for_name ("pickup", configuration, &error);
+  g_assert_nonnull (msg_message_add_attachment (message, big, &error));
   g_assert_no_error (error);
-  return transport;
+  return message;
 }
 
-typedef struct
-{
-  const char   *dir;
-  GCancellable *cancellable;
-  GMainContext *context; /* (nullable): cancel from this main loop */
-  gint64        cancelled_at;
-  gboolean      seen;
-} PickupCanceller;
-
+/* Whether @dir holds a temporary file (a write is under way). */
 static gboolean
-pickup_cancel_cb (gpointer data)
+has_temporary (const char *dir)
 {
-  PickupCanceller *pc = data;
+  g_autoptr (GPtrArray) names = list_dir (dir);
 
-  pc->cancelled_at = g_get_monotonic_time ();
-  g_cancellable_cancel (pc->cancellable);
-  return G_SOURCE_REMOVE;
+  for (guint i = 0; i < names->len; i++)
+    if (g_str_has_suffix (names->pdata[i], ".tmp"))
+      return TRUE;
+  return FALSE;
 }
 
-/* Waits until the temporary file exists (the write is under way), then
- * cancels. */
-static gpointer
-pickup_cancel_thread (gpointer data)
+/* The cancel trigger of a pickup case: a temporary file in @run->data. */
+static gboolean
+pickup_writing (MsgTestRun *run)
 {
-  PickupCanceller *pc = data;
-  gint64           until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  gint64 until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
 
-  while (!pc->seen && g_get_monotonic_time () < until)
+  while (g_get_monotonic_time () < until)
     {
-      g_autoptr (GPtrArray) names = list_dir (pc->dir);
-
-      for (guint i = 0; i < names->len; i++)
-        if (g_str_has_suffix (names->pdata[i], ".tmp"))
-          pc->seen = TRUE;
-      if (!pc->seen)
-        g_usleep (1000);
+      if (has_temporary (run->data))
+        return TRUE;
+      g_usleep (1000);
     }
-  if (pc->context != NULL)
-    g_main_context_invoke (pc->context, pickup_cancel_cb, pc);
-  else
-    pickup_cancel_cb (pc);
-  return NULL;
+  return FALSE;
 }
 
-typedef struct
-{
-  GError  *error;
-  gboolean done;
-  gint64   end;
-} PickupAsync;
-
+/* The pickup transport writes the next message, and @dir holds that one
+ * file. */
 static void
-pickup_done (GObject      *source,
-             GAsyncResult *result,
-             gpointer      data)
+assert_pickup_writes (MsgTransport *transport,
+                      const char   *dir)
 {
-  PickupAsync *pa = data;
-  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (MsgMessage) next = make_message (0);
+  g_autoptr (GPtrArray) names = NULL;
 
-  report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &pa->error);
-  g_assert_null (report);
-  pa->end = g_get_monotonic_time ();
-  pa->done = TRUE;
+  msg_test_fault_assert_sent (transport, next, FALSE);
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 1);
+  g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
 }
 
 static void
 test_pickup_cancel (gconstpointer data)
 {
-  Mode             mode = GPOINTER_TO_INT (data);
+  MsgTestMode      mode = GPOINTER_TO_INT (data);
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autofree char *big_dir = msg_test_make_temp_dir ();
-  g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
   g_autoptr (MsgTransport) transport = make_pickup (dir);
-  g_autoptr (MsgMessage) message = make_message (0);
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autoptr (MsgMessage) message = make_big_message (big_dir);
   g_autoptr (GPtrArray) names = NULL;
-  g_autoptr (GError) error = NULL;
-  PickupCanceller pc = { dir, cancellable, NULL, 0, FALSE };
-  PickupAsync     pa = { 0 };
-  unsigned        base_fds = msg_test_count_fds ();
-  GThread        *thread;
-  int             fd;
+  MsgTestRun run = { 0 };
+  unsigned   base_fds = msg_test_count_fds ();
 
   g_test_summary ("A cancel while the pickup file is written leaves neither a .eml nor a temporary file, "
                   "and the transport writes the next message.");
-  /* A sparse 1 GiB attachment: far longer to write than any cancel. */
-  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
-  g_close (fd, NULL);
-  g_assert_nonnull (msg_message_add_attachment (message, big, &error));
-  g_assert_no_error (error);
+  run.transport = transport;
+  run.message = message;
+  run.op = MSG_TEST_OP_SEND;
+  run.mode = mode;
+  run.wait_trigger = pickup_writing;
+  run.data = dir;
+  msg_test_run_call (&run);
 
-  g_main_context_push_thread_default (context);
-  if (mode == MODE_CANCEL_LOOP)
-    pc.context = context;
-  thread = g_thread_new ("canceller", pickup_cancel_thread, &pc);
-  if (mode == MODE_CANCEL_LOOP)
-    {
-      msg_transport_send_message_async (transport, message, cancellable, pickup_done, &pa);
-      while (!pa.done)
-        g_main_context_iteration (context, TRUE);
-      error = g_steal_pointer (&pa.error);
-    }
-  else
-    {
-      g_assert_null (msg_transport_send_message (transport, message, cancellable, &error));
-      pa.end = g_get_monotonic_time ();
-    }
-  g_thread_join (thread);
-  g_main_context_pop_thread_default (context);
-
-  g_assert_true (pc.seen);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  assert_within ("cancel to end", (pa.end - pc.cancelled_at) / 1000, ms_scaled (SLACK_MS));
+  g_assert_true (run.trigger_seen);
+  g_assert_false (run.ok);
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  assert_within ("cancel to end", (run.end - run.cancelled_at) / 1000, msg_test_ms_scaled (SLACK_MS));
   names = list_dir (dir);
   g_assert_cmpuint (names->len, ==, 0);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
-  g_clear_error (&error);
+  /* (The run's main context has a descriptor.) */
+  msg_test_run_clear (&run);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
 
-  {
-    g_autoptr (MsgMessage) next = make_message (0);
-    g_autoptr (MsgSendReport) report = msg_transport_send_message (transport, next, NULL, &error);
-
-    g_assert_no_error (error);
-    g_assert_nonnull (report);
-    g_clear_pointer (&names, g_ptr_array_unref);
-    names = list_dir (dir);
-    g_assert_cmpuint (names->len, ==, 1);
-    g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
-  }
+  assert_pickup_writes (transport, dir);
   g_clear_object (&transport);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
   msg_test_remove_tree (dir);
   msg_test_remove_tree (big_dir);
 }
@@ -2316,7 +1962,6 @@ test_pickup_directory_removed (void)
   g_autoptr (MsgMessage) message = make_message (0);
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) names = NULL;
   unsigned base_fds;
 
   g_test_summary ("A pickup directory removed between two sends is a clear error, is not re-created, "
@@ -2336,12 +1981,7 @@ test_pickup_directory_removed (void)
   g_clear_error (&error);
 
   g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
-  report = msg_transport_send_message (transport, message, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (report);
-  names = list_dir (dir);
-  g_assert_cmpuint (names->len, ==, 1);
-  g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
+  assert_pickup_writes (transport, dir);
   msg_test_remove_tree (dir);
 }
 
@@ -2360,20 +2000,17 @@ static gpointer
 pickup_remove_thread (gpointer data)
 {
   PickupRemover *pr = data;
-  gint64         until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  gint64         until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
 
-  while (pr->removed_at == 0 && g_get_monotonic_time () < until)
+  while (g_get_monotonic_time () < until)
     {
-      g_autoptr (GPtrArray) names = list_dir (pr->dir);
-
-      for (guint i = 0; i < names->len && pr->removed_at == 0; i++)
-        if (g_str_has_suffix (names->pdata[i], ".tmp"))
-          {
-            msg_test_remove_tree (pr->dir);
-            pr->removed_at = g_get_monotonic_time ();
-          }
-      if (pr->removed_at == 0)
-        g_usleep (1000);
+      if (has_temporary (pr->dir))
+        {
+          msg_test_remove_tree (pr->dir);
+          pr->removed_at = g_get_monotonic_time ();
+          break;
+        }
+      g_usleep (1000);
     }
   return NULL;
 }
@@ -2381,70 +2018,42 @@ pickup_remove_thread (gpointer data)
 static void
 test_pickup_removed_mid_write (gconstpointer data)
 {
-  Mode             mode = GPOINTER_TO_INT (data);
+  MsgTestMode      mode = GPOINTER_TO_INT (data);
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autofree char *big_dir = msg_test_make_temp_dir ();
-  g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
   g_autoptr (MsgTransport) transport = make_pickup (dir);
-  g_autoptr (MsgMessage) message = make_message (0);
-  g_autoptr (GMainContext) context = g_main_context_new ();
-  g_autoptr (GPtrArray) names = NULL;
-  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = make_big_message (big_dir);
   PickupRemover pr = { dir, 0 };
-  PickupAsync   pa = { 0 };
+  MsgTestRun    run = { 0 };
   unsigned      base_fds = msg_test_count_fds ();
   GThread      *thread;
-  int           fd;
 
   g_test_summary ("A pickup directory removed in the middle of a write stops the write soon with a clear "
                   "error, is not re-created, and the transport writes again once it is back.");
-  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
-  g_close (fd, NULL);
-  g_assert_nonnull (msg_message_add_attachment (message, big, &error));
-  g_assert_no_error (error);
-
-  g_main_context_push_thread_default (context);
   thread = g_thread_new ("remover", pickup_remove_thread, &pr);
-  if (mode == MODE_ASYNC)
-    {
-      msg_transport_send_message_async (transport, message, NULL, pickup_done, &pa);
-      while (!pa.done)
-        g_main_context_iteration (context, TRUE);
-      error = g_steal_pointer (&pa.error);
-    }
-  else
-    {
-      g_assert_null (msg_transport_send_message (transport, message, NULL, &error));
-      pa.end = g_get_monotonic_time ();
-    }
+  run.transport = transport;
+  run.message = message;
+  run.op = MSG_TEST_OP_SEND;
+  run.mode = mode;
+  msg_test_run_call (&run);
   g_thread_join (thread);
-  g_main_context_pop_thread_default (context);
 
   g_assert_cmpint (pr.removed_at, >, 0);
-  g_test_message ("error: %s", error->message);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  g_assert_nonnull (strstr (error->message, dir));
+  g_assert_false (run.ok);
+  g_test_message ("error: %s", run.error->message);
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (run.error->message, dir));
   /* A mebibyte's writing after the removal, at most. */
-  g_assert_cmpint ((pa.end - pr.removed_at) / 1000, <=, ms_scaled (UNIT_MS + SLACK_MS));
+  g_assert_cmpint ((run.end - pr.removed_at) / 1000, <=, msg_test_ms_scaled (UNIT_MS + SLACK_MS));
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
-  g_clear_error (&error);
+  /* (The run's main context has a descriptor.) */
+  msg_test_run_clear (&run);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
 
   g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
-  {
-    g_autoptr (MsgMessage) next = make_message (0);
-    g_autoptr (MsgSendReport) report = msg_transport_send_message (transport, next, NULL, &error);
-
-    g_assert_no_error (error);
-    g_assert_nonnull (report);
-  }
-  names = list_dir (dir);
-  g_assert_cmpuint (names->len, ==, 1);
-  g_assert_true (g_str_has_suffix (names->pdata[0], ".eml"));
+  assert_pickup_writes (transport, dir);
   g_clear_object (&transport);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
   msg_test_remove_tree (dir);
   msg_test_remove_tree (big_dir);
 }
@@ -2481,7 +2090,7 @@ test_pickup_killed (void)
 {
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autofree char *big_dir = msg_test_make_temp_dir ();
-  g_autofree char *big = g_build_filename (big_dir, "big.bin", NULL);
+  g_autofree char *big = NULL;
   g_autofree char *victim = g_build_filename (big_dir, "victim.txt", NULL);
   g_autofree char *planted = g_build_filename (dir, ".18a2b3c4d5e6f-1-0-0badcafe.tmp", NULL);
   g_autofree char *live = g_build_filename (dir, ".18a2b3c4d5e70-2-0-0badf00d.tmp", NULL);
@@ -2491,11 +2100,10 @@ test_pickup_killed (void)
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) envp = g_get_environ ();
   const char *argv[] = { test_argv0, "-q", "-p", "/faults/pickup/write/killed/sync", "--GTestSubprocess", NULL };
-  gint64      until = g_get_monotonic_time () + ms_scaled (LONG_MS) * 1000;
+  gint64      until = g_get_monotonic_time () + msg_test_ms_scaled (LONG_MS) * 1000;
   unsigned    base_fds = msg_test_count_fds ();
   GPid        pid;
   int         status;
-  int         fd;
   int         live_fd;
 
   g_test_summary ("A pickup writer killed with SIGKILL mid-write leaves no visible file; the next write "
@@ -2505,10 +2113,7 @@ test_pickup_killed (void)
       pickup_killed_child ();
       return;
     }
-  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
-  g_close (fd, NULL);
+  big = make_big_file (big_dir);
   envp = g_environ_setenv (envp, "MSGOBJ_FAULTS_PICKUP_DIR", dir, TRUE);
   envp = g_environ_setenv (envp, "MSGOBJ_FAULTS_BIG", big, TRUE);
   g_spawn_async (NULL, (char **) argv, envp,
@@ -2573,7 +2178,7 @@ test_pickup_killed (void)
   g_clear_pointer (&names, g_ptr_array_unref);
   names = list_dir (dir);
   g_assert_cmpuint (names->len, ==, 3);
-  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) ms_scaled (1000)), ==, base_fds);
+  g_assert_cmpuint (msg_test_wait_fds (base_fds, (unsigned) msg_test_ms_scaled (1000)), ==, base_fds);
   msg_test_remove_tree (dir);
   msg_test_remove_tree (big_dir);
 }
@@ -2667,7 +2272,7 @@ warm_up (Proto proto)
         report = msg_transport_send_message (transport, message, NULL, NULL);
       msg_transport_close (transport, NULL, NULL);
       g_clear_object (&transport);
-      msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS));
+      msg_test_server_wait_closed (server, (unsigned) msg_test_ms_scaled (LONG_MS));
     }
 }
 
@@ -2682,7 +2287,6 @@ test_healthy (gconstpointer data)
   g_autoptr (MsgTestServer) server = msg_test_server_new (good);
   g_autoptr (MsgConfiguration) configuration = NULL;
   g_autoptr (MsgTransport) transport = NULL;
-  g_autoptr (GError) error = NULL;
 
   if (profile_uses_tls (profile))
     {
@@ -2690,12 +2294,8 @@ test_healthy (gconstpointer data)
       msg_test_server_set_tls (server, tls_certificate);
     }
   configuration = make_configuration (proto, profile, msg_test_server_get_port (server), LONG_MS, 0);
-  transport = msg_transport_new_for_name (proto_names[proto], configuration, &error);
-  g_assert_no_error (error);
-  assert_send_ok (transport, proto);
-  g_assert_true (msg_transport_close (transport, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (msg_test_server_wait_closed (server, (unsigned) ms_scaled (LONG_MS)));
+  transport = msg_test_fault_transport_new (proto_names[proto], configuration);
+  assert_send_and_close (transport, proto, server);
   assert_server_ok (server);
 }
 
@@ -2720,12 +2320,12 @@ add_matrix (Proto proto)
       {
         if (!fault_applies (stage, &faults[f]))
           continue;
-        for (Mode mode = MODE_SYNC; mode <= MODE_CANCEL_LOOP; mode++)
+        for (MsgTestMode mode = MSG_TEST_MODE_SYNC; mode <= MSG_TEST_MODE_CANCEL_LOOP; mode++)
           {
             Case            *c;
             g_autofree char *path = NULL;
 
-            if (is_cancel_mode (mode) && !faults[f].stalls)
+            if (msg_test_mode_is_cancel (mode) && !faults[f].stalls)
               continue;
             c = g_new0 (Case, 1);
             c->proto = proto;
@@ -2733,23 +2333,23 @@ add_matrix (Proto proto)
             c->fault = &faults[f];
             c->mode = mode;
             path = g_strdup_printf ("/faults/%s/%s/%s/%s", proto_names[proto], stage->name,
-                                    faults[f].name, mode_names[mode]);
+                                    faults[f].name, msg_test_mode_names[mode]);
             g_test_add_data_func_full (path, c, test_matrix_case, g_free);
           }
       }
   g_test_add_data_func (proto == PROTO_SMTP ? "/faults/smtp/many-at-once" : "/faults/nntp/many-at-once",
                         GINT_TO_POINTER (proto), test_many_at_once);
   if (proto == PROTO_SMTP)
-    for (Mode mode = MODE_SYNC; mode <= MODE_ASYNC; mode++)
+    for (MsgTestMode mode = MSG_TEST_MODE_SYNC; mode <= MSG_TEST_MODE_ASYNC; mode++)
       {
-        g_autofree char *path = g_strdup_printf ("/faults/smtp/implicit-tls/tls1.0-only/%s", mode_names[mode]);
+        g_autofree char *path = g_strdup_printf ("/faults/smtp/implicit-tls/tls1.0-only/%s", msg_test_mode_names[mode]);
 
         g_test_add_data_func (path, GINT_TO_POINTER (mode), test_tls10_only);
       }
-  for (Mode mode = MODE_CANCEL_THREAD; mode <= MODE_CANCEL_LOOP; mode++)
+  for (MsgTestMode mode = MSG_TEST_MODE_CANCEL_THREAD; mode <= MSG_TEST_MODE_CANCEL_LOOP; mode++)
     {
       g_autofree char *path = g_strdup_printf ("/faults/%s/one-shot/after-final-reply/%s", proto_names[proto],
-                                               mode_names[mode]);
+                                               msg_test_mode_names[mode]);
 
       g_test_add_data_func (path, GINT_TO_POINTER (proto * 4 + mode), test_cancel_after_final_reply);
     }
@@ -2778,7 +2378,7 @@ print_table (void)
           g_print ("| %s |", stage->name);
           for (gsize f = 0; f < G_N_ELEMENTS (faults); f++)
             {
-              Case c = { proto, stage, &faults[f], MODE_SYNC };
+              Case c = { proto, stage, &faults[f], MSG_TEST_MODE_SYNC };
 
               if (!fault_applies (stage, &faults[f]))
                 g_print (" |");
@@ -2806,7 +2406,6 @@ main (int   argc,
   if (argc == 4 && g_str_equal (argv[1], "--tls10-server"))
     return tls10_server_main (argv[2], argv[3]);
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-  scale = msg_test_time_scale ();
   /* GLib makes it (and its descriptor) for the process's life on first
    * use, which may come in the middle of a case. */
   (void) g_main_context_default ();
@@ -2814,16 +2413,16 @@ main (int   argc,
   /* A write to a socket the server reset must fail, not kill us. */
   signal (SIGPIPE, SIG_IGN);
 
-  g_test_add_data_func ("/faults/pickup/write/cancel/cancel-thread", GINT_TO_POINTER (MODE_CANCEL_THREAD),
+  g_test_add_data_func ("/faults/pickup/write/cancel/cancel-thread", GINT_TO_POINTER (MSG_TEST_MODE_CANCEL_THREAD),
                         test_pickup_cancel);
-  g_test_add_data_func ("/faults/pickup/write/cancel/cancel-loop", GINT_TO_POINTER (MODE_CANCEL_LOOP),
+  g_test_add_data_func ("/faults/pickup/write/cancel/cancel-loop", GINT_TO_POINTER (MSG_TEST_MODE_CANCEL_LOOP),
                         test_pickup_cancel);
   g_test_add_func ("/faults/pickup/write/disk-full/sync", test_pickup_disk_full);
   g_test_add_func ("/faults/pickup/directory/removed/sync", test_pickup_directory_removed);
   g_test_add_func ("/faults/pickup/write/killed/sync", test_pickup_killed);
-  g_test_add_data_func ("/faults/pickup/directory/removed-mid-write/sync", GINT_TO_POINTER (MODE_SYNC),
+  g_test_add_data_func ("/faults/pickup/directory/removed-mid-write/sync", GINT_TO_POINTER (MSG_TEST_MODE_SYNC),
                         test_pickup_removed_mid_write);
-  g_test_add_data_func ("/faults/pickup/directory/removed-mid-write/async", GINT_TO_POINTER (MODE_ASYNC),
+  g_test_add_data_func ("/faults/pickup/directory/removed-mid-write/async", GINT_TO_POINTER (MSG_TEST_MODE_ASYNC),
                         test_pickup_removed_mid_write);
   g_test_add_func ("/faults/pickup/write/umask-000/sync", test_pickup_umask);
 
@@ -2846,6 +2445,6 @@ main (int   argc,
   g_test_message ("time scale %g; here a TLS handshake takes up to %" G_GINT64_FORMAT " ms, "
                   "sending the big message %" G_GINT64_FORMAT " ms; the socket buffers hold %" G_GSIZE_FORMAT
                   " bytes",
-                  scale, handshake_ms, big_send_ms, buffered_bytes);
+                  msg_test_time_scale (), handshake_ms, big_send_ms, buffered_bytes);
   return g_test_run ();
 }

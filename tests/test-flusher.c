@@ -11,22 +11,32 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+static void
+write_message_to (const char *dir,
+                  const char *subject,
+                  const char *to,
+                  const char *extra_headers)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = g_strdup_printf ("%s.eml", subject);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *contents = g_strdup_printf ("From: alice@example.test\r\n"
+                                               "To: %s\r\n%s"
+                                               "Subject: %s\r\n\r\nbody of %s\r\n",
+                                               to, extra_headers, subject, subject);
+
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
 
 static void
 write_message_full (const char *dir,
                     const char *subject,
                     const char *extra_headers)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *name = g_strdup_printf ("%s.eml", subject);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autofree char *contents = g_strdup_printf ("From: alice@example.test\r\n"
-                                               "To: bob@example.test\r\n%s"
-                                               "Subject: %s\r\n\r\nbody of %s\r\n",
-                                               extra_headers, subject, subject);
-
-  g_file_set_contents (path, contents, -1, &error);
-  g_assert_no_error (error);
+  write_message_to (dir, subject, "bob@example.test", extra_headers);
 }
 
 static void
@@ -284,6 +294,165 @@ test_failed_unwritable (void)
   msg_test_remove_tree (dir);
 }
 
+/* Runs msgobj flush on a drop directory holding a copy of @staging's
+ * messages, on a tmpfs of its own so small that it is full (no inode
+ * left): in a new mount namespace, so that nothing outside the flush sees
+ * it. As root (the CI), a mount namespace; else a user namespace too,
+ * where the user may mount a tmpfs. Copies the directory's contents to
+ * @out afterwards. Returns the exit status of the flush, or -1 when
+ * neither namespace could mount (the reason in @skip). */
+static int
+flush_on_full_disk (MsgTestSink *sink,
+                    const char  *staging,
+                    const char  *mount_point,
+                    const char  *out,
+                    gboolean     with_failed_dir,
+                    char       **output,
+                    char       **skip)
+{
+  /* 77: the mount failed, before anything else was done. */
+  static const char script[] =
+      "mount -t tmpfs -o size=1m,nr_inodes=16,mode=0700 msgobj-test \"$1\" || exit 77\n"
+      "set -e\n"
+      "cp \"$2\"/*.eml \"$1\"/\n"
+      "if [ \"$6\" = yes ]; then mkdir \"$1/failed\"; fi\n"
+      "mkdir \"$1/fill\"\n"
+      "i=0; while true 2>/dev/null > \"$1/fill/$i\"; do i=$((i+1)); done\n"
+      "set +e\n"
+      "\"$3\" flush --connections 1 --set sendusing=smtp --set smtpserver=127.0.0.1 \\\n"
+      "  --set smtpserverport=\"$4\" \"$1\"\n"
+      "code=$?\n"
+      "rm -rf \"$1/fill\" && cp -a \"$1/.\" \"$5/\" || exit 78\n"
+      "exit $code\n";
+  const char *const prefixes[][4] = {
+    { "unshare", "-m", NULL },
+    { "unshare", "-r", "-m", NULL },
+  };
+  g_autofree char *port = g_strdup_printf ("%u", msg_test_sink_get_port (sink));
+  g_autoptr (GString) reasons = g_string_new (NULL);
+
+  for (guint i = geteuid () == 0 ? 0 : 1; i < G_N_ELEMENTS (prefixes); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+      g_autoptr (GSubprocess) process = NULL;
+      g_autofree char *stdout_text = NULL;
+      g_autofree char *stderr_text = NULL;
+      int              status;
+
+      for (guint k = 0; prefixes[i][k] != NULL; k++)
+        g_ptr_array_add (argv, (gpointer) prefixes[i][k]);
+      g_ptr_array_add (argv, (gpointer) "sh");
+      g_ptr_array_add (argv, (gpointer) "-c");
+      g_ptr_array_add (argv, (gpointer) script);
+      g_ptr_array_add (argv, (gpointer) "sh");
+      g_ptr_array_add (argv, (gpointer) mount_point);
+      g_ptr_array_add (argv, (gpointer) staging);
+      g_ptr_array_add (argv, (gpointer) g_getenv ("MSGOBJ_TEST_TOOL"));
+      g_ptr_array_add (argv, port);
+      g_ptr_array_add (argv, (gpointer) out);
+      g_ptr_array_add (argv, (gpointer) (with_failed_dir ? "yes" : "no"));
+      g_ptr_array_add (argv, NULL);
+      process = g_subprocess_newv ((const char *const *) argv->pdata,
+                                   G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+      if (process == NULL)
+        {
+          g_string_append_printf (reasons, "%s%s", reasons->len > 0 ? "; " : "", error->message);
+          continue;
+        }
+      g_subprocess_communicate_utf8 (process, NULL, NULL, &stdout_text, &stderr_text, &error);
+      g_assert_no_error (error);
+      status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
+      if (status == 77 || (status == 1 && strstr (stderr_text, "unshare") != NULL))
+        {
+          g_autofree char *command = g_strjoinv (" ", (char **) prefixes[i]);
+
+          g_string_append_printf (reasons, "%s%s: %s", reasons->len > 0 ? "; " : "", command,
+                                  g_strstrip (stderr_text));
+          continue;
+        }
+      g_assert_cmpint (status, !=, 78);
+      *output = g_strconcat (stdout_text, stderr_text, NULL);
+      return status;
+    }
+  *skip = g_strdup_printf ("cannot mount a small tmpfs in a new mount namespace (not root, or "
+                           "no CAP_SYS_ADMIN, and no user namespaces): %s",
+                           reasons->str);
+  return -1;
+}
+
+static void
+test_failed_disk_full (gconstpointer data)
+{
+  gboolean with_failed_dir = GPOINTER_TO_INT (data);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *staging = g_build_filename (dir, "staging", NULL);
+  g_autofree char *mount_point = g_build_filename (dir, "queue", NULL);
+  g_autofree char *out = g_build_filename (dir, "after", NULL);
+  g_autofree char *failed = g_build_filename (out, "failed", NULL);
+  g_autofree char *sent_path = NULL;
+  g_autofree char *original = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *skip = NULL;
+  g_autoptr (MsgTestSink) sink = msg_test_sink_new ();
+  int status;
+
+  g_test_summary ("A refused message when the disk of the drop directory is full (a tmpfs "
+                  "with no inode left, mounted in a mount namespace of its own): it is "
+                  "neither lost nor duplicated, and the flush says why (No space left on "
+                  "device). Without failed/ (it cannot be made), the message stays in the "
+                  "queue; with failed/ it goes there (a rename needs no space), without "
+                  "its report.");
+
+  g_assert_cmpint (g_mkdir (staging, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (mount_point, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (out, 0700), ==, 0);
+  write_message_full (staging, "reject-1", "");
+
+  status = flush_on_full_disk (sink, staging, mount_point, out, with_failed_dir, &output, &skip);
+  if (status < 0)
+    {
+      g_test_skip (skip);
+      msg_test_remove_tree (dir);
+      return;
+    }
+  g_test_message ("msgobj flush said: %s", output);
+  /* 4: refused, or left for later. */
+  g_assert_cmpint (status, ==, 4);
+  g_assert_nonnull (strstr (output, "No space left on device"));
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 0);
+  g_assert_true (exists (out, "reject-1.eml") != exists (failed, "reject-1.eml"));
+  if (with_failed_dir)
+    {
+      g_assert_true (exists (failed, "reject-1.eml"));
+      g_assert_nonnull (strstr (output, "report or retry file"));
+    }
+  else
+    {
+      g_assert_true (exists (out, "reject-1.eml"));
+      g_assert_false (exists (out, "failed"));
+      g_assert_nonnull (strstr (output, "failed"));
+    }
+  /* No claim, no half-written sidecar or report left. */
+  g_assert_cmpuint (count_names (out, "."), ==, 0);
+  g_assert_cmpuint (count_names (failed, "."), ==, 0);
+  g_assert_cmpuint (count_names (failed, ".report"), ==, 0);
+  /* Intact. */
+  sent_path = g_build_filename (staging, "reject-1.eml", NULL);
+  g_file_get_contents (sent_path, &original, NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autofree char *path = g_build_filename (with_failed_dir ? failed : out, "reject-1.eml", NULL);
+
+    g_file_get_contents (path, &after, NULL, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_cmpstr (after, ==, original);
+  msg_test_remove_tree (dir);
+}
+
 static void
 test_blackhole (void)
 {
@@ -382,6 +551,88 @@ test_server_dies (void)
   g_assert_no_error (error);
   g_assert_cmpuint (msg_flusher_get_n_sent (flusher2), ==, n_left);
   assert_exactly_once (dir, "m", 40, sink, sink2);
+  msg_test_remove_tree (dir);
+}
+
+/* How long the sink holds each final reply waiting for the next
+ * envelope: the last message of a connection waits it out, so short; if
+ * a loaded machine writes an envelope later than this, it only goes
+ * uncounted (the checks ask for at least one pipelined envelope). */
+#define HOLD_MS 100
+
+static void
+test_pipelined_refused_envelope (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *failed = g_build_filename (dir, "failed", NULL);
+  g_autofree char *report = g_build_filename (failed, "m0001.eml.report", NULL);
+  g_autoptr (MsgTestSink) sink = msg_test_sink_new ();
+  g_autoptr (MsgConfiguration) configuration = sink_configuration (sink);
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+  g_autofree char *message = NULL;
+
+  g_test_summary ("One connection pipelines each message's envelope behind the final dot "
+                  "of the one before (RFC 2920 section 3.1); the second envelope refused "
+                  "fails that message alone, the others are sent once over the same "
+                  "connection.");
+
+  msg_test_sink_set_hold (sink, HOLD_MS);
+  write_messages (dir, "m", 12);
+  write_message_to (dir, "m0001", "nosuchuser@example.test", "");
+  msg_flusher_set_connections (flusher, 1);
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 11);
+  g_assert_cmpuint (msg_flusher_get_n_failed (flusher), ==, 1);
+  g_assert_cmpuint (msg_flusher_get_n_deferred (flusher) + msg_flusher_get_n_unknown (flusher), ==, 0);
+  g_assert_true (exists (failed, "m0001.eml"));
+  message = read_key (report, "report", "error");
+  g_assert_nonnull (strstr (message, "nosuchuser"));
+  g_assert_cmpuint (msg_test_sink_count (sink, "m0001"), ==, 0);
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 11);
+  g_assert_cmpuint (msg_test_sink_get_n_pipelined (sink), >, 0);
+  /* Only a refused message with an envelope behind it costs the
+   * connection (RSET would meet those replies): one new one at most. */
+  g_assert_cmpuint (msg_test_sink_get_n_connections (sink), <=, 2);
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autofree char *subject = g_strdup_printf ("m%04u", i);
+
+      g_assert_cmpuint (msg_test_sink_count (sink, subject), ==, i == 1 ? 0 : 1);
+    }
+  g_assert_cmpuint (count_names (dir, "."), ==, 0);
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_pipelined_dropped (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTestSink) sink = msg_test_sink_new ();
+  g_autoptr (MsgConfiguration) configuration = sink_configuration (sink);
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+
+  g_test_summary ("A server that drops the connection right after the first 250, with the "
+                  "next envelope pipelined behind it unanswered: the first message is "
+                  "sent, the next goes again on a new connection, each exactly once, none "
+                  "unknown.");
+
+  msg_test_sink_set_hold (sink, HOLD_MS);
+  msg_test_sink_set_drop_after (sink, 1);
+  write_messages (dir, "m", 10);
+  msg_flusher_set_connections (flusher, 1);
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 10);
+  g_assert_cmpuint (msg_flusher_get_n_unknown (flusher) + msg_flusher_get_n_deferred (flusher), ==, 0);
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 10);
+  g_assert_cmpuint (msg_test_sink_get_n_connections (sink), ==, 2);
+  g_assert_cmpuint (msg_test_sink_get_n_pipelined (sink), >, 0);
+  assert_exactly_once (dir, "m", 10, sink, NULL);
   msg_test_remove_tree (dir);
 }
 
@@ -719,20 +970,30 @@ test_async (void)
 }
 
 static GSubprocess *
-spawn_flush (MsgTestSink *sink,
-             const char  *dir,
-             GError     **error)
+spawn_flush_over (MsgTestSink *sink,
+                  const char  *dir,
+                  const char  *connections,
+                  GError     **error)
 {
   g_autofree char *port = g_strdup_printf ("smtpserverport=%u", msg_test_sink_get_port (sink));
 
   return g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, error,
-                           g_getenv ("MSGOBJ_TEST_TOOL"), "flush", "--connections", "4",
+                           g_getenv ("MSGOBJ_TEST_TOOL"), "flush", "--connections", connections,
                            "--set", "sendusing=smtp", "--set", "smtpserver=127.0.0.1", "--set", port,
                            dir, NULL);
 }
 
+static GSubprocess *
+spawn_flush (MsgTestSink *sink,
+             const char  *dir,
+             GError     **error)
+{
+  return spawn_flush_over (sink, dir, "4", error);
+}
+
+/* @data: the number of connections, as a string. */
 static void
-test_sigkill (void)
+test_sigkill (gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = msg_test_make_temp_dir ();
@@ -742,10 +1003,11 @@ test_sigkill (void)
   int status;
 
   g_test_summary ("msgobj flush killed (SIGKILL) mid-run, then run again: every message "
-                  "delivered exactly once, except those set aside in unknown/.");
+                  "delivered exactly once, except those set aside in unknown/ (with sends "
+                  "queued on each connection, those claimed and queued too).");
 
   write_messages (dir, "m", 300);
-  first = spawn_flush (sink, dir, &error);
+  first = spawn_flush_over (sink, dir, data, &error);
   g_assert_no_error (error);
   /* Generous: 50 messages take a few milliseconds here. */
   g_assert_true (msg_test_sink_wait_accepted (sink, 50, (guint) (20000 * msg_test_time_scale ())));
@@ -816,11 +1078,16 @@ main (int   argc,
   g_test_add_func ("/flusher/all-sent", test_all_sent);
   g_test_add_func ("/flusher/refusals", test_refusals);
   g_test_add_func ("/flusher/failed-unwritable", test_failed_unwritable);
+  g_test_add_data_func ("/flusher/failed-disk-full/no-failed-dir", GINT_TO_POINTER (FALSE), test_failed_disk_full);
+  g_test_add_data_func ("/flusher/failed-disk-full/failed-dir", GINT_TO_POINTER (TRUE), test_failed_disk_full);
   g_test_add_func ("/flusher/blackhole", test_blackhole);
   g_test_add_func ("/flusher/server-dies", test_server_dies);
+  g_test_add_func ("/flusher/pipelined/refused-envelope", test_pipelined_refused_envelope);
+  g_test_add_func ("/flusher/pipelined/dropped", test_pipelined_dropped);
   g_test_add_func ("/flusher/two-flushers", test_two_flushers);
   g_test_add_func ("/flusher/async", test_async);
-  g_test_add_func ("/flusher/sigkill", test_sigkill);
+  g_test_add_data_func ("/flusher/sigkill", "4", test_sigkill);
+  g_test_add_data_func ("/flusher/sigkill-one-connection", "1", test_sigkill);
   g_test_add_func ("/flusher/tool-exit-codes", test_tool_exit_codes);
   g_test_add_func ("/flusher/relays/spread", test_relays_spread);
   g_test_add_func ("/flusher/relays/failover", test_relays_failover);

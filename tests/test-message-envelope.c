@@ -447,6 +447,71 @@ test_measure (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* The longest line of @text, CRLF or LF ends. */
+static gsize
+longest_line (const char *text)
+{
+  gsize longest = 0;
+
+  for (const char *p = text; *p != '\0';)
+    {
+      const char *end = strchr (p, '\n');
+      gsize       n = end != NULL ? (gsize) (end - p) : strlen (p);
+
+      longest = MAX (longest, n);
+      p += n + (end != NULL ? 1 : 0);
+    }
+  return longest;
+}
+
+static char *
+write_with_line_limit (MsgMessage *message)
+{
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  g_assert_true (msg_message_write_to_stream_full (message, out, MSG_WRITE_FLAGS_LINE_LIMIT, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_close (out, NULL, NULL));
+  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  return g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+}
+
+static void
+test_line_limit_after_change (void)
+{
+  g_autoptr (MsgMessage) message = msg_message_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) content = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *long_line = g_strnfill (2000, 'a');
+  MsgBodyPart     *part;
+
+  g_test_summary ("A built text part skips the long-line scan on a write (issue 18) only "
+                  "while its content is the one checked: content set later is scanned.");
+
+  g_assert_true (msg_message_set_from (message, "a@example.test", &error));
+  g_assert_true (msg_message_set_to (message, "b@example.test", &error));
+  msg_message_set_text_body (message, "Short lines.\n");
+  first = write_with_line_limit (message);
+  g_assert_nonnull (strstr (first, "Content-Transfer-Encoding: 7bit"));
+
+  /* The same part, a 7bit content with a 2000-octet line. */
+  part = msg_message_get_text_body_part (message);
+  g_assert_nonnull (part);
+  content = g_bytes_new (long_line, strlen (long_line));
+  g_assert_true (msg_body_part_set_content (part, content, &error));
+  g_assert_no_error (error);
+  g_assert_true (msg_body_part_set_content_transfer_encoding (part, "7bit", &error));
+  g_assert_no_error (error);
+  second = write_with_line_limit (message);
+  g_assert_cmpuint (longest_line (second), <=, 998);
+  g_assert_null (strstr (second, long_line));
+  g_object_unref (part);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -459,6 +524,7 @@ main (int   argc,
   g_test_add_func ("/message/envelope", test_envelope);
   g_test_add_func ("/message/configured-from", test_configured_from);
   g_test_add_func ("/message/timezone", test_timezone);
+  g_test_add_func ("/message/line-limit-after-change", test_line_limit_after_change);
 
   return g_test_run ();
 }

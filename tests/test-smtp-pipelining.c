@@ -6,9 +6,13 @@
 #include "config.h"
 
 #include "msg-test-server.h"
+#include "msg-test-sink.h"
 #include "test-utils.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 typedef MsgTestFixture Fixture;
 
@@ -193,6 +197,33 @@ test_second_refused (Fixture      *f,
   g_assert_error (sends.results[1].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
   assert_sent (&sends, 2, "queued 3");
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  sends_clear (&sends);
+}
+
+static void
+test_first_refused_after_dot (Fixture      *f,
+                              gconstpointer data)
+{
+  const char *const scripts[] = {
+    GREETING EHLO_PIPELINING ENVELOPE ("1") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                            "data\n" ENVELOPE ("2") "line 554 5.7.1 rejected\n",
+    GREETING EHLO_PIPELINING ENVELOPE ("2") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                            "data\n"
+                                            "line 250 queued 2\n",
+    NULL
+  };
+  Sends sends = { 0 };
+
+  g_test_summary ("A message refused after its final dot, with the next envelope behind it: "
+                  "it alone fails; the connection, holding the replies to that envelope, is "
+                  "dropped, and the next message goes on a new one.");
+  start_multi (f, scripts, TRUE);
+  sends_start (f, &sends, 2);
+  sends_wait (&sends, 2);
+  g_assert_null (sends.results[0].report);
+  g_assert_error (sends.results[0].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
+  assert_sent (&sends, 1, "queued 2");
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
   sends_clear (&sends);
 }
 
@@ -687,6 +718,129 @@ test_chunking_cancel (Fixture      *f,
   g_assert_null (strstr (wire, " LAST\r\n"));
 }
 
+/* Issue 18: a message is serialised once per send (docs/design.md,
+ * decision 13): measured for SIZE into memory, then sent from there, so
+ * the file of an attachment is opened once per send, a send whose
+ * envelope went pipelined behind the previous message's dot included.
+ * inotify counts the opens; the sink checks what arrived. */
+static guint
+count_opens (int        fd,
+             const int *watches,
+             guint      n_watches,
+             guint     *opens)
+{
+  char  buffer[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  guint total = 0;
+
+  for (;;)
+    {
+      gssize length = read (fd, buffer, sizeof buffer);
+
+      if (length <= 0)
+        break;
+      for (char *p = buffer; p < buffer + length;)
+        {
+          const struct inotify_event *event = (const struct inotify_event *) p;
+
+          for (guint i = 0; i < n_watches; i++)
+            if (event->wd == watches[i] && (event->mask & IN_OPEN))
+              {
+                opens[i]++;
+                total++;
+              }
+          p += sizeof *event + event->len;
+        }
+    }
+  return total;
+}
+
+static MsgMessage *
+make_attachment_message (const char *dir,
+                         guint       n,
+                         char      **path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) content = g_string_new (NULL);
+  MsgBodyPart     *part;
+  g_autofree char *subject = g_strdup_printf ("once %u", n);
+  MsgMessage      *message = make_message (n);
+
+  g_assert_true (msg_message_set_subject (message, subject, &error));
+  while (content->len < 4000)
+    g_string_append_printf (content, "Attachment %u, a line of text.\n", n);
+  *path = g_strdup_printf ("%s/attachment-%u.txt", dir, n);
+  g_assert_true (g_file_set_contents (*path, content->str, -1, &error));
+  part = msg_message_add_attachment (message, *path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (part);
+  return message;
+}
+
+static void
+test_serialised_once (void)
+{
+  g_autoptr (MsgTestSink) sink = msg_test_sink_new ();
+  g_autoptr (MsgConfiguration) config = msg_configuration_new ();
+  g_autoptr (MsgTransport) transport = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *port = g_strdup_printf ("%u", msg_test_sink_get_port (sink));
+  Result           results[N_SENDS] = { 0 };
+  MsgMessage      *messages[N_SENDS];
+  char            *paths[N_SENDS];
+  int              watches[N_SENDS];
+  guint            opens[N_SENDS] = { 0 };
+  int              fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_true (msg_configuration_set_field (config, "smtpserver", "127.0.0.1", &error));
+  g_assert_true (msg_configuration_set_field (config, "smtpserverport", port, &error));
+  g_assert_true (msg_configuration_set_field (config, "sendusing", "smtp", &error));
+  transport = msg_transport_new_for_name ("smtp", config, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < N_SENDS; i++)
+    {
+      messages[i] = make_attachment_message (dir, i + 1, &paths[i]);
+      /* With the closes: inotify merges an event with the same one queued
+       * right before it. */
+      watches[i] = inotify_add_watch (fd, paths[i], IN_OPEN | IN_CLOSE_NOWRITE);
+      g_assert_cmpint (watches[i], >=, 0);
+    }
+  /* Building the message read nothing yet. */
+  g_assert_cmpuint (count_opens (fd, watches, N_SENDS, opens), ==, 0);
+
+  /* One sync send; then two queued: the second one's envelope (and its
+   * measure) may go behind the first one's dot. */
+  results[0].report = msg_transport_send_message (transport, messages[0], NULL, &results[0].error);
+  for (guint i = 1; i < N_SENDS; i++)
+    msg_transport_send_message_async (transport, messages[i], NULL, send_done_cb, &results[i]);
+  for (guint i = 1; i < N_SENDS; i++)
+    while (!results[i].done)
+      g_main_context_iteration (NULL, TRUE);
+  g_assert_true (msg_transport_close (transport, NULL, &error));
+  g_assert_no_error (error);
+
+  count_opens (fd, watches, N_SENDS, opens);
+  for (guint i = 0; i < N_SENDS; i++)
+    {
+      g_autofree char *subject = g_strdup_printf ("once %u", i + 1);
+      g_autofree char *received = NULL;
+
+      g_assert_no_error (results[i].error);
+      g_assert_nonnull (results[i].report);
+      g_assert_cmpuint (opens[i], ==, 1);
+      g_assert_cmpuint (msg_test_sink_count (sink, subject), ==, 1);
+      received = msg_test_sink_get_message (sink, subject, NULL);
+      g_assert_nonnull (strstr (received, "attachment-"));
+      g_clear_object (&results[i].report);
+      g_object_unref (messages[i]);
+      g_unlink (paths[i]);
+      g_free (paths[i]);
+    }
+  close (fd);
+  msg_test_remove_tree (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -700,6 +854,7 @@ main (int    argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, msg_test_fixture_setup, func, msg_test_fixture_teardown)
   ADD ("/smtp-pipelining/wire-order", test_wire_order);
   ADD ("/smtp-pipelining/second-refused", test_second_refused);
+  ADD ("/smtp-pipelining/first-refused-after-dot", test_first_refused_after_dot);
   ADD ("/smtp-pipelining/drop-after-reply", test_drop_after_reply);
   ADD ("/smtp-pipelining/drop-before-reply", test_drop_before_reply);
   ADD ("/smtp-pipelining/no-pipelining", test_no_pipelining);
@@ -713,6 +868,7 @@ main (int    argc,
   ADD ("/smtp-chunking/refused-pipelined", test_chunking_refused_pipelined);
   ADD ("/smtp-chunking/binarymime", test_chunking_binarymime);
   ADD ("/smtp-chunking/cancel", test_chunking_cancel);
+  g_test_add_func ("/smtp-pipelining/serialised-once", test_serialised_once);
 
   {
     int result = g_test_run ();

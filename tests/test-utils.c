@@ -177,9 +177,9 @@ msg_test_remove_tree (const char *path)
   g_rmdir (path);
 }
 
-static void
-run_openssl (const char        *dir,
-             const char *const *args)
+void
+msg_test_run_openssl (const char        *dir,
+                      const char *const *args)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
@@ -248,9 +248,9 @@ msg_test_make_tls_certificate (const char *const *names,
       "-out", "server.pem", NULL
     };
 
-    run_openssl (dir, ca_args);
-    run_openssl (dir, csr_args);
-    run_openssl (dir, sign_args);
+    msg_test_run_openssl (dir, ca_args);
+    msg_test_run_openssl (dir, csr_args);
+    msg_test_run_openssl (dir, sign_args);
   }
 
   cert_path = g_build_filename (dir, "server.pem", NULL);
@@ -392,14 +392,22 @@ msg_test_fixture_expect_server_error (MsgTestFixture *f,
 }
 
 void
+msg_test_config_set (MsgConfiguration *configuration,
+                     const char       *name,
+                     const char       *value)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (msg_configuration_set_field (configuration, name, value, &error));
+  g_assert_no_error (error);
+}
+
+void
 msg_test_set_field (MsgTestFixture *f,
                     const char     *name,
                     const char     *value)
 {
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (msg_configuration_set_field (f->config, name, value, &error));
-  g_assert_no_error (error);
+  msg_test_config_set (f->config, name, value);
 }
 
 void
@@ -456,29 +464,34 @@ msg_test_dead_port (void)
 }
 
 GPtrArray *
-msg_test_black_hole_new (guint16 *port)
+msg_test_black_hole_new_at (const char *address_text,
+                            guint16     port)
 {
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr (GSocketAddress) address = NULL;
-  GPtrArray *sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (address_text);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (inet, port);
+  GSocketFamily family = g_inet_address_get_family (inet);
+  GPtrArray    *sockets = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GError) error = NULL;
   GSocket *listener;
 
-  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  listener = g_socket_new (family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_assert_no_error (error);
   g_ptr_array_add (sockets, listener);
-  g_assert_true (g_socket_bind (listener, any, FALSE, &error));
+  g_assert_true (g_socket_bind (listener, address, FALSE, &error));
   g_assert_no_error (error);
   g_socket_set_listen_backlog (listener, 1);
   g_assert_true (g_socket_listen (listener, &error));
   g_assert_no_error (error);
-  address = g_socket_get_local_address (listener, &error);
-  g_assert_no_error (error);
-  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+  if (port == 0)
+    {
+      /* Bound to any free port: the fillers connect to the one taken. */
+      g_clear_object (&address);
+      address = g_socket_get_local_address (listener, &error);
+      g_assert_no_error (error);
+    }
   for (unsigned i = 0; i < 16; i++)
     {
-      GSocket *filler = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+      GSocket *filler = g_socket_new (family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
       g_autoptr (GError) connect_error = NULL;
       gboolean connected;
 
@@ -493,6 +506,18 @@ msg_test_black_hole_new (guint16 *port)
         return sockets; /* the backlog is full */
     }
   g_assert_not_reached ();
+}
+
+GPtrArray *
+msg_test_black_hole_new (guint16 *port)
+{
+  GPtrArray *sockets = msg_test_black_hole_new_at ("127.0.0.1", 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketAddress) address = g_socket_get_local_address (sockets->pdata[0], &error);
+
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+  return sockets;
 }
 
 void

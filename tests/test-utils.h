@@ -67,6 +67,10 @@ guint16 msg_test_dead_port (void);
  * SYNs and a client's connect stays pending until its time-out. Free with
  * msg_test_black_hole_free(). */
 GPtrArray *msg_test_black_hole_new (guint16 *port);
+/* The same on @address (an IPv4 or IPv6 literal) and @port (0: any free
+ * one), for a test that needs the black hole at a given place. */
+GPtrArray *msg_test_black_hole_new_at (const char *address,
+                                       guint16     port);
 void       msg_test_black_hole_free (GPtrArray *sockets);
 void  msg_test_remove_tree (const char *path);
 
@@ -78,6 +82,11 @@ void  msg_test_remove_tree (const char *path);
  * (free it). No key is ever committed. */
 GTlsCertificate *msg_test_make_tls_certificate (const char *const *names,
                                                 char             **ca_file);
+
+/* Runs the openssl command with @args (NULL-terminated, without the
+ * program's name) in @dir, asserting that it succeeds. */
+void msg_test_run_openssl (const char        *dir,
+                           const char *const *args);
 
 /* Counts "notify" emissions by property name into @counts (a GHashTable
  * of g_str_hash/g_str_equal): connect it to an object's "notify" signal
@@ -131,6 +140,11 @@ void msg_test_fixture_teardown (MsgTestFixture *f,
  * take that error for a failed script. */
 void msg_test_fixture_expect_server_error (MsgTestFixture *f,
                                            const char     *expected);
+
+/* Sets a field of @configuration, asserting that it is accepted. */
+void msg_test_config_set (MsgConfiguration *configuration,
+                          const char       *name,
+                          const char       *value);
 
 /* Sets a configuration field, asserting that it is accepted. */
 void msg_test_set_field (MsgTestFixture *f,

@@ -125,7 +125,7 @@ command_flush (const char *directory_path)
 
   state.loop = g_main_loop_new (NULL, FALSE);
   state.cancellable = g_cancellable_new ();
-  /* Ctrl-C stops once each connection's current message is dealt with. */
+  /* Ctrl-C cancels every send: each message goes back, or to unknown/. */
   sigint_id = g_unix_signal_add (SIGINT, interrupted_cb, &state);
   sigterm_id = g_unix_signal_add (SIGTERM, interrupted_cb, &state);
   if (isatty (STDERR_FILENO) && !opts.quiet)

@@ -446,31 +446,40 @@ build_message (MsgConfiguration *configuration,
   return g_steal_pointer (&message);
 }
 
-/* --sign, --encrypt: PGP/MIME or S/MIME, after the body is complete. */
+/* --sign, --encrypt, --smime: the configuration's crypto* fields, so that
+ * the transport signs and encrypts at send time, under the send's
+ * deadline and Ctrl-C, before anything is written. */
 static gboolean
-apply_crypto_options (MsgMessage *message,
-                      GError    **error)
+apply_crypto_options (MsgMessage       *message,
+                      MsgConfiguration *configuration,
+                      GError          **error)
 {
-  MsgCryptoProtocol protocol = opts.smime ? MSG_CRYPTO_PROTOCOL_SMIME : MSG_CRYPTO_PROTOCOL_OPENPGP;
-  g_autofree char  *from = NULL;
+  g_autofree char *from = NULL;
+  const char      *address;
+  const char      *open;
 
-  if (!opts.sign && !opts.encrypt)
+  if (opts.smime && !msg_configuration_set_field (configuration, "cryptoprotocol", "smime", error))
+    return FALSE;
+  if (opts.encrypt && !msg_configuration_set_field (configuration, "cryptoencrypt", "true", error))
+    return FALSE;
+  if (!opts.sign)
     return TRUE;
-  if (opts.sign)
+  from = msg_message_get_from (message);
+  if (from == NULL || from[0] == '\0')
     {
-      from = msg_message_get_from (message);
-      if (from == NULL || from[0] == '\0')
-        {
-          g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                               "--sign signs with the key of the From address: give --from");
-          return FALSE;
-        }
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--sign signs with the key of the From address: give --from");
+      return FALSE;
     }
-  if (opts.sign && opts.encrypt)
-    return msg_message_sign_and_encrypt (message, protocol, from, NULL, NULL, error);
-  if (opts.sign)
-    return msg_message_sign (message, protocol, from, NULL, error);
-  return msg_message_encrypt (message, protocol, NULL, NULL, error);
+  /* The address of "Name <address>": the key is looked up by it. */
+  address = from;
+  open = strrchr (from, '<');
+  if (open != NULL && strchr (open, '>') != NULL)
+    {
+      address = open + 1;
+      *strchr (open, '>') = '\0';
+    }
+  return msg_configuration_set_field (configuration, "cryptosign", address, error);
 }
 
 typedef struct
@@ -562,7 +571,7 @@ command_send (gboolean    post,
       !set_password_from_file (configuration, post ? "postpassword" : "sendpassword", &error))
     return fail (error);
   message = build_message (configuration, mode, source, &error);
-  if (message == NULL || !apply_crypto_options (message, &error))
+  if (message == NULL || !apply_crypto_options (message, configuration, &error))
     return fail (error);
 
   name = msg_configuration_get_field (configuration, post ? "postusing" : "sendusing");

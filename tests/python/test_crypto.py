@@ -20,6 +20,12 @@ def gpg(home, *args):
 
 @pytest.fixture(scope="module")
 def keyring():
+    # The ASan pass (build-aux/run-tests.sh) preloads the sanitizer runtime
+    # into python3; gpg, gpg-agent and gpgsm, which are not built with it,
+    # must not inherit it: with it they hang at start in glibc's gettext
+    # lock (docs/promise.md). Neither these subprocess calls nor GPGME's
+    # (which reads the C environment) pass it on once it is unset.
+    preload = os.environ.pop("LD_PRELOAD", None)
     # Short, in /tmp: gpg-agent's sockets live in the home directory.
     home = tempfile.mkdtemp(prefix="msgobj-gpg-", dir="/tmp")
     with open(os.path.join(home, "gpg-agent.conf"), "w") as f:
@@ -46,6 +52,8 @@ def keyring():
         while os.path.exists(proc) and time.monotonic() < deadline:
             time.sleep(0.02)
     shutil.rmtree(home)
+    if preload is not None:
+        os.environ["LD_PRELOAD"] = preload
 
 
 def new_message():

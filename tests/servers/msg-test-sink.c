@@ -26,6 +26,9 @@ struct _MsgTestSink
   guint            n_accepted;
   guint            die_after; /* 0: never */
   gboolean         dead;
+  guint            drop_after; /* 0: never */
+  gint64           hold_us;    /* 0: no hold */
+  guint            n_pipelined;
   GHashTable      *counts;     /* subject → count */
   GHashTable      *messages;   /* subject → last message */
   GHashTable      *recipients; /* subject → recipients */
@@ -36,6 +39,14 @@ typedef struct
   MsgTestSink       *sink;
   GSocketConnection *connection;
 } Session;
+
+/* What answer_message() tells the session to do next. */
+typedef enum
+{
+  GO_ON,
+  HANG_UP,
+  BLACK_HOLE,
+} Next;
 
 static gboolean
 reply (GOutputStream *out,
@@ -82,12 +93,14 @@ read_data (GDataInputStream *in,
     }
 }
 
-/* Records an accepted message; FALSE if the sink died instead. */
+/* Records an accepted message; FALSE if the sink died instead. Sets
+ * @drop when this connection is to be cut after the answer. */
 static gboolean
 accept_message (MsgTestSink *sink,
                 const char  *subject,
                 char        *message,
-                const char  *recipients)
+                const char  *recipients,
+                gboolean    *drop)
 {
   gboolean alive;
 
@@ -103,6 +116,7 @@ accept_message (MsgTestSink *sink,
       sink->n_accepted++;
       if (sink->die_after > 0 && sink->n_accepted >= sink->die_after)
         sink->dead = TRUE;
+      *drop = sink->drop_after > 0 && sink->n_accepted == sink->drop_after;
       g_cond_broadcast (&sink->cond);
     }
   else
@@ -120,53 +134,79 @@ cut_all (MsgTestSink *sink)
   g_mutex_unlock (&sink->lock);
 }
 
+/* With a hold, waits until the client wrote more (the next envelope,
+ * pipelined behind the dot) or the hold ends, and counts the first. */
+static void
+hold_answer (MsgTestSink      *sink,
+             GDataInputStream *in,
+             GSocket          *socket)
+{
+  gboolean more;
+
+  if (sink->hold_us == 0)
+    return;
+  more = g_buffered_input_stream_get_available (G_BUFFERED_INPUT_STREAM (in)) > 0 ||
+         g_socket_condition_timed_wait (socket, G_IO_IN, sink->hold_us, sink->stop, NULL);
+  if (more)
+    {
+      g_mutex_lock (&sink->lock);
+      sink->n_pipelined++;
+      g_mutex_unlock (&sink->lock);
+    }
+}
+
 /* After the final dot: the answer, or none. */
-static gboolean
-answer_message (MsgTestSink   *sink,
-                GOutputStream *out,
-                char          *message,
-                GString       *recipients)
+static Next
+answer_message (MsgTestSink      *sink,
+                GDataInputStream *in,
+                GSocket          *socket,
+                GOutputStream    *out,
+                char             *message,
+                GString          *recipients)
 {
   g_autofree char *subject = subject_of (message);
+  gboolean         drop = FALSE;
 
+  hold_answer (sink, in, socket);
   if (strstr (subject, "blackhole") != NULL)
     {
       g_free (message);
-      return TRUE; /* no answer: the client times out */
+      return BLACK_HOLE; /* no answer, now or later: the client times out */
     }
   if (strstr (subject, "reject") != NULL)
     {
       g_free (message);
-      return reply (out, "554 5.7.1 Rejected by the test\r\n");
+      return reply (out, "554 5.7.1 Rejected by the test\r\n") ? GO_ON : HANG_UP;
     }
   if (strstr (subject, "tempfail") != NULL)
     {
       g_free (message);
-      return reply (out, "451 4.3.0 Try again later\r\n");
+      return reply (out, "451 4.3.0 Try again later\r\n") ? GO_ON : HANG_UP;
     }
-  if (!accept_message (sink, subject, message, recipients->str))
+  if (!accept_message (sink, subject, message, recipients->str, &drop))
     {
       cut_all (sink);
-      return FALSE;
+      return HANG_UP;
     }
-  return reply (out, "250 2.0.0 Ok: queued\r\n");
+  return reply (out, "250 2.0.0 Ok: queued\r\n") && !drop ? GO_ON : HANG_UP;
 }
 
-static gboolean
+static Next
 serve_command (MsgTestSink      *sink,
                GDataInputStream *in,
+               GSocket          *socket,
                GOutputStream    *out,
                const char       *line,
                GString          *recipients)
 {
   if (g_ascii_strncasecmp (line, "EHLO", 4) == 0)
-    return reply (out, "250-sink.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 100000000\r\n");
+    return reply (out, "250-sink.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 100000000\r\n") ? GO_ON : HANG_UP;
   if (g_ascii_strncasecmp (line, "HELO", 4) == 0)
-    return reply (out, "250 sink.test\r\n");
+    return reply (out, "250 sink.test\r\n") ? GO_ON : HANG_UP;
   if (g_ascii_strncasecmp (line, "MAIL", 4) == 0)
     {
       g_string_truncate (recipients, 0);
-      return reply (out, "250 2.1.0 Ok\r\n");
+      return reply (out, "250 2.1.0 Ok\r\n") ? GO_ON : HANG_UP;
     }
   if (g_ascii_strncasecmp (line, "RCPT TO:", 8) == 0)
     {
@@ -174,28 +214,33 @@ serve_command (MsgTestSink      *sink,
       const char *end = start != NULL ? strchr (start, '>') : NULL;
 
       if (strstr (line, "greylist") != NULL)
-        return reply (out, "450 4.2.0 Greylisted, try again later\r\n");
+        return reply (out, "450 4.2.0 Greylisted, try again later\r\n") ? GO_ON : HANG_UP;
       if (strstr (line, "nosuchuser") != NULL)
-        return reply (out, "550 5.1.1 No such user\r\n");
+        return reply (out, "550 5.1.1 No such user\r\n") ? GO_ON : HANG_UP;
       if (start != NULL && end != NULL)
         g_string_append_printf (recipients, "%s%.*s", recipients->len > 0 ? " " : "", (int) (end - start - 1), start + 1);
-      return reply (out, "250 2.1.5 Ok\r\n");
+      return reply (out, "250 2.1.5 Ok\r\n") ? GO_ON : HANG_UP;
     }
   if (g_ascii_strncasecmp (line, "DATA", 4) == 0)
     {
       char *message;
 
+      /* As real servers do (RFC 2920 section 3.1): a pipelined DATA
+       * after every RCPT was refused. */
+      if (recipients->len == 0)
+        return reply (out, "554 5.5.1 No valid recipients\r\n") ? GO_ON : HANG_UP;
+
       if (!reply (out, "354 End data with <CR><LF>.<CR><LF>\r\n"))
-        return FALSE;
+        return HANG_UP;
       message = read_data (in, sink->stop);
-      return message != NULL && answer_message (sink, out, message, recipients);
+      return message != NULL ? answer_message (sink, in, socket, out, message, recipients) : HANG_UP;
     }
   if (g_ascii_strncasecmp (line, "QUIT", 4) == 0)
     {
       reply (out, "221 2.0.0 Bye\r\n");
-      return FALSE;
+      return HANG_UP;
     }
-  return reply (out, "250 2.0.0 Ok\r\n"); /* RSET, NOOP */
+  return reply (out, "250 2.0.0 Ok\r\n") ? GO_ON : HANG_UP; /* RSET, NOOP */
 }
 
 static gpointer
@@ -206,15 +251,19 @@ session_thread (gpointer data)
   g_autoptr (GDataInputStream) in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (session->connection)));
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (session->connection));
   g_autoptr (GString) recipients = g_string_new (NULL);
-  gboolean going;
+  GSocket *socket = g_socket_connection_get_socket (session->connection);
+  Next     next;
 
   g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
-  going = reply (out, "220 sink.test ESMTP\r\n");
-  while (going)
+  next = reply (out, "220 sink.test ESMTP\r\n") ? GO_ON : HANG_UP;
+  while (next != HANG_UP)
     {
       g_autofree char *line = g_data_input_stream_read_line (in, NULL, sink->stop, NULL);
 
-      going = line != NULL && serve_command (sink, in, out, line, recipients);
+      if (line == NULL)
+        break;
+      if (next == GO_ON)
+        next = serve_command (sink, in, socket, out, line, recipients);
     }
   g_socket_close (g_socket_connection_get_socket (session->connection), NULL);
 
@@ -343,6 +392,35 @@ msg_test_sink_wait_accepted (MsgTestSink *self,
   reached = self->n_accepted >= n;
   g_mutex_unlock (&self->lock);
   return reached;
+}
+
+void
+msg_test_sink_set_drop_after (MsgTestSink *self,
+                              guint        n)
+{
+  g_mutex_lock (&self->lock);
+  self->drop_after = n;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+msg_test_sink_set_hold (MsgTestSink *self,
+                        guint        hold_ms)
+{
+  g_mutex_lock (&self->lock);
+  self->hold_us = (gint64) hold_ms * 1000;
+  g_mutex_unlock (&self->lock);
+}
+
+guint
+msg_test_sink_get_n_pipelined (MsgTestSink *self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = self->n_pipelined;
+  g_mutex_unlock (&self->lock);
+  return n;
 }
 
 guint

@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 /* An SMTP server on 127.0.0.1 (a free port) that takes any number of
  * connections at once, each in a thread of its own, and keeps what it
  * accepted, by Subject. A message whose Subject contains "reject" gets
- * 554 after its final dot, "tempfail" 451, "blackhole" no answer at all;
+ * 554 after its final dot, "tempfail" 451, "blackhole" no answer then
+ * or later on its connection (the rest of what comes is read, unanswered);
  * any other gets 250. A RCPT to an address containing "greylist" gets
  * 450, "nosuchuser" 550. */
 typedef struct _MsgTestSink MsgTestSink;
@@ -24,6 +25,16 @@ guint16 msg_test_sink_get_port (MsgTestSink *self);
  * (without answering the message in flight) and new ones are refused. */
 void msg_test_sink_set_die_after (MsgTestSink *self,
                                   guint        n);
+/* The connection that gets the @n-th accepted message (counted over
+ * all) is cut right after its 250, without reading what followed it. */
+void msg_test_sink_set_drop_after (MsgTestSink *self,
+                                   guint        n);
+/* After each final dot, waits up to @hold_ms for the client to write
+ * more (the next message's envelope, pipelined behind the dot: RFC 2920
+ * section 3.1) before answering; counts the dots so followed. */
+void  msg_test_sink_set_hold (MsgTestSink *self,
+                              guint        hold_ms);
+guint msg_test_sink_get_n_pipelined (MsgTestSink *self);
 /* Waits up to @timeout_ms until @n messages were accepted in all. */
 gboolean msg_test_sink_wait_accepted (MsgTestSink *self,
                                       guint        n,

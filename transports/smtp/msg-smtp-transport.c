@@ -1738,7 +1738,7 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
         drop_connection (self);
       if (result == TX_REFUSED && self->connection != NULL)
         smtp_rset (self->connection, cancellable);
-      if (result == TX_BROKEN || !msg_connection_is_connected (self->connection))
+      if (result == TX_BROKEN || (self->connection != NULL && !msg_connection_is_connected (self->connection)))
         drop_connection (self);
 
       /* A kept connection that the server dropped just before MAIL (its

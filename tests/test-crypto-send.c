@@ -1,0 +1,634 @@
+/* test-crypto-send.c: signing and encrypting at send time, as the
+ * configuration's cryptoprotocol, cryptosign and cryptoencrypt fields
+ * ask, through the pickup and SMTP transports, against the real gpg
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "msg-test-server.h"
+#include "test-utils.h"
+
+#include <gmime/gmime.h>
+#include <msgobj.h>
+#include <pthread.h>
+#include <string.h>
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+
+/* The keyring of the run: alice and bob (no passphrase), carol
+ * (passphrase); dave has no key. */
+static char *home;
+
+static void
+run_gpg (const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_auto (GStrv) envp = g_environ_setenv (g_get_environ (), "GNUPGHOME", home, TRUE);
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, (gpointer) "gpg");
+  g_ptr_array_add (argv, (gpointer) "--batch");
+  g_ptr_array_add (argv, (gpointer) "--no-tty");
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                NULL, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("gpg %s failed: %s", args[0], err);
+}
+
+static void
+gen_key (const char *uid,
+         const char *passphrase)
+{
+  run_gpg ((const char *const[]){ "--pinentry-mode", "loopback", "--passphrase", passphrase, "--quick-gen-key", uid,
+                                  "future-default", "default", "never", NULL });
+}
+
+static char *
+make_home (void)
+{
+  g_autofree char *dir = g_strdup ("/tmp/msgobj-gpg-XXXXXX");
+  g_autofree char *conf = NULL;
+
+  /* Short, in /tmp: gpg-agent's sockets live there (107 octets at most). */
+  g_assert_nonnull (g_mkdtemp_full (dir, 0700));
+  conf = g_build_filename (dir, "gpg-agent.conf", NULL);
+  g_assert_true (g_file_set_contents (conf, "allow-loopback-pinentry\ndefault-cache-ttl 0\nmax-cache-ttl 0\n", -1, NULL));
+  return g_steal_pointer (&dir);
+}
+
+static void
+kill_agent (void)
+{
+  g_auto (GStrv) envp = g_environ_setenv (g_get_environ (), "GNUPGHOME", home, TRUE);
+  const char *argv[] = { "gpgconf", "--kill", "gpg-agent", NULL };
+
+  g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                NULL, NULL);
+}
+
+static void
+set (MsgConfiguration *configuration,
+     const char       *name,
+     const char       *value)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (msg_configuration_set_field (configuration, name, value, &error));
+  g_assert_no_error (error);
+}
+
+/* A fresh pickup directory under the keyring's home. */
+static char *
+new_pickup (void)
+{
+  static unsigned  n;
+  g_autofree char *name = g_strdup_printf ("pickup-%u", n++);
+  char            *dir = g_build_filename (home, name, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  return dir;
+}
+
+static guint
+count_files (const char *dir)
+{
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  guint count = 0;
+
+  g_assert_nonnull (listing);
+  while (g_dir_read_name (listing) != NULL)
+    count++;
+  return count;
+}
+
+static MsgMessage *
+new_message (const char *pickup)
+{
+  g_autoptr (GError) error = NULL;
+  MsgMessage       *message = msg_message_new ();
+  MsgConfiguration *configuration = msg_message_get_configuration (message);
+
+  set (configuration, "sendusing", "pickup");
+  set (configuration, "smtpserverpickupdirectory", pickup);
+  g_assert_true (msg_message_set_from (message, "Alice <alice@example.org>", &error));
+  g_assert_true (msg_message_set_to (message, "Bob <bob@example.org>", &error));
+  g_assert_true (msg_message_set_subject (message, "Grüße", &error));
+  msg_message_set_text_body (message, "Grüße aus Köln.\nFrom here it looks fine.\n");
+  g_assert_no_error (error);
+  return message;
+}
+
+static MsgMessage *
+send_to_pickup (MsgMessage *message)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = msg_message_send (message, NULL, &error);
+  MsgMessage *sent;
+
+  g_assert_no_error (error);
+  sent = msg_message_new_from_file (msg_send_report_get_pickup_file (report), &error);
+  g_assert_no_error (error);
+  return sent;
+}
+
+static void
+assert_signed_by_alice (MsgMessage *message)
+{
+  g_autoptr (GError) error = NULL;
+  GList *signatures = msg_message_verify (message, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_length (signatures), ==, 1);
+  g_assert_cmpint (msg_signature_get_status (signatures->data), ==, MSG_SIGNATURE_STATUS_GOOD);
+  g_assert_cmpstr (msg_signature_get_address (signatures->data), ==, "alice@example.org");
+  g_list_free_full (signatures, g_object_unref);
+}
+
+/* The message as the caller left it: its own body, not a sealed one. */
+static void
+assert_unsealed (MsgMessage *message)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = msg_message_to_bytes (message, &error);
+  g_autofree char *text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+
+  g_assert_no_error (error);
+  g_assert_null (strstr (text, "multipart/signed"));
+  g_assert_null (strstr (text, "multipart/encrypted"));
+  g_assert_null (strstr (text, "pkcs7"));
+}
+
+static void
+test_fields (void)
+{
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *value = NULL;
+  g_autofree char *urn = g_strconcat (MSG_CONFIGURATION_NAMESPACE, "cryptoSign", NULL);
+
+  g_test_summary ("cryptoprotocol is openpgp or smime (0 or 1), cryptosign one key (stripped, a list refused), "
+                  "cryptoencrypt a boolean; each has a URN.");
+
+  value = msg_configuration_get_field (configuration, "cryptoprotocol");
+  g_assert_cmpstr (value, ==, "openpgp");
+  g_clear_pointer (&value, g_free);
+  g_assert_false (msg_configuration_get_boolean (configuration, "cryptoencrypt"));
+  set (configuration, "cryptoprotocol", "SMIME");
+  g_assert_cmpint (msg_configuration_get_int (configuration, "cryptoprotocol"), ==, MSG_CRYPTO_PROTOCOL_SMIME);
+  set (configuration, "cryptoprotocol", "0");
+  value = msg_configuration_get_field (configuration, "cryptoprotocol");
+  g_assert_cmpstr (value, ==, "openpgp");
+  g_clear_pointer (&value, g_free);
+  g_assert_false (msg_configuration_set_field (configuration, "cryptoprotocol", "pgp", &error));
+  g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "cryptoprotocol"));
+  g_clear_error (&error);
+
+  set (configuration, urn, "  alice@example.org ");
+  value = msg_configuration_get_field (configuration, "cryptosign");
+  g_assert_cmpstr (value, ==, "alice@example.org");
+  g_clear_pointer (&value, g_free);
+  g_assert_false (msg_configuration_set_field (configuration, "cryptosign", "alice@example.org, bob@example.org",
+                                               &error));
+  g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "cryptosign"));
+  g_assert_nonnull (strstr (error->message, "one signing key"));
+  g_clear_error (&error);
+  set (configuration, "cryptoencrypt", "yes");
+  g_assert_true (msg_configuration_get_boolean (configuration, "cryptoencrypt"));
+  g_assert_false (msg_configuration_set_field (configuration, "cryptoencrypt", "always", &error));
+  g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
+}
+
+static void
+test_default_protocol (void)
+{
+  g_autofree char *pickup = new_pickup ();
+  g_autoptr (MsgMessage) message = new_message (pickup);
+  g_autoptr (MsgMessage) other = new_message (pickup);
+  MsgConfiguration *configuration = msg_message_get_configuration (message);
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("msg_message_sign() with MSG_CRYPTO_PROTOCOL_DEFAULT and no signer takes cryptoprotocol and "
+                  "cryptosign; with cryptosign empty it fails naming the field; cryptoprotocol=smime goes to "
+                  "gpgsm, where alice has no certificate.");
+
+  g_assert_false (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_DEFAULT, NULL, NULL, &error));
+  g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY);
+  g_assert_nonnull (strstr (error->message, "cryptosign"));
+  g_clear_error (&error);
+
+  set (configuration, "cryptosign", "alice@example.org");
+  g_assert_true (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_DEFAULT, NULL, NULL, &error));
+  g_assert_no_error (error);
+  assert_signed_by_alice (message);
+
+  /* S/MIME from the configuration: alice's OpenPGP key is no certificate. */
+  set (msg_message_get_configuration (other), "cryptosign", "alice@example.org");
+  set (msg_message_get_configuration (other), "cryptoprotocol", "smime");
+  g_assert_false (msg_message_sign (other, MSG_CRYPTO_PROTOCOL_DEFAULT, NULL, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "alice@example.org"));
+  g_test_message ("S/MIME without a certificate: %s", error->message);
+}
+
+static void
+test_pickup_sign (void)
+{
+  g_autofree char *pickup = new_pickup ();
+  g_autoptr (MsgMessage) message = new_message (pickup);
+  g_autoptr (MsgMessage) sent = NULL;
+  g_autoptr (MsgMessage) again = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("With cryptosign set, the pickup file is a PGP/MIME signed message that verifies GOOD; the "
+                  "message object keeps its own body, so a second send is signed again, not twice.");
+
+  set (msg_message_get_configuration (message), "cryptosign", "alice@example.org");
+  sent = send_to_pickup (message);
+  assert_signed_by_alice (sent);
+  text = msg_message_get_text_body (sent);
+  g_assert_nonnull (strstr (text, "Grüße aus Köln."));
+  assert_unsealed (message);
+
+  again = send_to_pickup (message);
+  assert_signed_by_alice (again);
+  g_assert_cmpuint (count_files (pickup), ==, 2);
+}
+
+static void
+test_pickup_encrypt (void)
+{
+  g_autofree char *pickup = new_pickup ();
+  g_autoptr (MsgMessage) message = new_message (pickup);
+  MsgConfiguration *configuration = msg_message_get_configuration (message);
+  g_autoptr (MsgMessage) sent = NULL;
+  g_autoptr (MsgMessage) clear = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) raw = NULL;
+  g_autofree char *text = NULL;
+  GList           *signatures = NULL;
+
+  g_test_summary ("cryptoencrypt with cryptosign encrypts to To, Cc and Bcc and signs: the pickup file holds "
+                  "no clear text and decrypts to the text, signed GOOD by alice.");
+
+  g_assert_true (msg_message_set_bcc (message, "carol@example.org", &error));
+  set (configuration, "cryptosign", "alice@example.org");
+  set (configuration, "cryptoencrypt", "true");
+  sent = send_to_pickup (message);
+  raw = msg_message_to_bytes (sent, &error);
+  g_assert_no_error (error);
+  text = g_strndup (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
+  g_assert_nonnull (strstr (text, "multipart/encrypted"));
+  g_assert_null (strstr (text, "Köln"));
+  /* Bcc stays in a pickup file (the consuming MTA reads it), but the body
+   * is the ciphertext alone. */
+  g_assert_nonnull (strstr (text, "Bcc: carol@example.org"));
+  clear = msg_message_decrypt (sent, &signatures, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&text, g_free);
+  text = msg_message_get_text_body (clear);
+  g_assert_nonnull (strstr (text, "Grüße aus Köln."));
+  g_assert_cmpuint (g_list_length (signatures), ==, 1);
+  g_assert_cmpint (msg_signature_get_status (signatures->data), ==, MSG_SIGNATURE_STATUS_GOOD);
+  g_list_free_full (signatures, g_object_unref);
+  assert_unsealed (message);
+}
+
+static void
+test_pickup_missing_key (void)
+{
+  g_autofree char *pickup = new_pickup ();
+  g_autoptr (MsgMessage) message = new_message (pickup);
+  g_autoptr (MsgMessage) unsigned_message = new_message (pickup);
+  MsgConfiguration *configuration = msg_message_get_configuration (message);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A Bcc recipient without a key fails the send with MSG_CRYPTO_ERROR_NO_KEY naming them, and "
+                  "no file (nor a temporary one) is left in the pickup directory; a signer without a key "
+                  "likewise.");
+
+  g_assert_true (msg_message_set_bcc (message, "dave@example.org", &error));
+  set (configuration, "cryptoencrypt", "true");
+  report = msg_message_send (message, NULL, &error);
+  g_assert_null (report);
+  g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY);
+  g_assert_nonnull (strstr (error->message, "dave@example.org"));
+  g_clear_error (&error);
+  g_assert_cmpuint (count_files (pickup), ==, 0);
+  assert_unsealed (message);
+
+  set (msg_message_get_configuration (unsigned_message), "cryptosign", "dave@example.org");
+  report = msg_message_send (unsigned_message, NULL, &error);
+  g_assert_null (report);
+  g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY);
+  g_assert_nonnull (strstr (error->message, "dave@example.org"));
+  g_assert_cmpuint (count_files (pickup), ==, 0);
+}
+
+static void
+test_already_signed (void)
+{
+  g_autofree char *pickup = new_pickup ();
+  g_autoptr (MsgMessage) message = new_message (pickup);
+  g_autoptr (MsgMessage) sent = NULL;
+  g_autoptr (MsgMessage) clear = NULL;
+  g_autoptr (GError) error = NULL;
+  GList *signatures = NULL;
+
+  g_test_summary ("A message the caller signed is not signed again by cryptosign, but is encrypted by "
+                  "cryptoencrypt; after the send it is the caller's signed message again.");
+
+  g_assert_true (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, &error));
+  set (msg_message_get_configuration (message), "cryptosign", "bob@example.org");
+  set (msg_message_get_configuration (message), "cryptoencrypt", "true");
+  sent = send_to_pickup (message);
+  clear = msg_message_decrypt (sent, &signatures, NULL, &error);
+  g_assert_no_error (error);
+  /* One signature, alice's: bob's would have been a second layer. */
+  g_assert_cmpuint (g_list_length (signatures), ==, 1);
+  g_assert_cmpstr (msg_signature_get_address (signatures->data), ==, "alice@example.org");
+  g_list_free_full (signatures, g_object_unref);
+  assert_signed_by_alice (message);
+}
+
+/* A passphrase function that never answers until released. Shared by
+ * reference with the library: an abandoned operation's thread may call
+ * it, or return from it, after the send has failed. */
+typedef struct
+{
+  GMutex        lock;
+  GCond         cond;
+  gboolean      released;
+  GCancellable *cancel; /* (owned) (nullable) */
+  gint64        cancelled_at;
+} Stuck;
+
+static void
+stuck_clear (gpointer data)
+{
+  Stuck *stuck = data;
+
+  g_mutex_clear (&stuck->lock);
+  g_cond_clear (&stuck->cond);
+  g_clear_object (&stuck->cancel);
+}
+
+static void
+stuck_unref (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, stuck_clear);
+}
+
+static char *
+stuck_passphrase_cb (const char *key,
+                     gboolean    previous_failed,
+                     gpointer    user_data)
+{
+  Stuck *stuck = user_data;
+
+  if (stuck->cancel != NULL)
+    {
+      stuck->cancelled_at = g_get_monotonic_time ();
+      g_cancellable_cancel (stuck->cancel);
+    }
+  g_mutex_lock (&stuck->lock);
+  while (!stuck->released)
+    g_cond_wait (&stuck->cond, &stuck->lock);
+  g_mutex_unlock (&stuck->lock);
+  return NULL;
+}
+
+static void
+run_stuck (gboolean cancel)
+{
+  g_autofree char *pickup = new_pickup ();
+  g_autoptr (MsgMessage) message = new_message (pickup);
+  MsgConfiguration *configuration = msg_message_get_configuration (message);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (MsgTransport) transport = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  Stuck *stuck = g_atomic_rc_box_new0 (Stuck);
+  double timeout_s = 1.0 * msg_test_time_scale ();
+  gint64 start;
+
+  g_mutex_init (&stuck->lock);
+  g_cond_init (&stuck->cond);
+  set (configuration, "cryptosign", "carol@example.org");
+  if (cancel)
+    stuck->cancel = g_object_ref (cancellable);
+  else
+    {
+      /* The send's own clock, 1 s scaled (under valgrind gpg needs
+       * seconds to ask for the passphrase); cryptooperationtimeout stays
+       * at its 60 s, so only the send's deadline can end the wait. */
+      g_autofree char *timeout = g_strdup_printf ("%g", timeout_s);
+
+      set (configuration, "smtpoperationtimeout", timeout);
+    }
+  msg_configuration_set_passphrase_func (configuration, stuck_passphrase_cb, g_atomic_rc_box_acquire (stuck),
+                                         stuck_unref);
+  transport = msg_transport_new_for_name ("pickup", configuration, &error);
+  g_assert_no_error (error);
+
+  start = g_get_monotonic_time ();
+  report = msg_transport_send_message (transport, message, cancellable, &error);
+  g_assert_null (report);
+  if (cancel)
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      /* At once after the cancellation: 200 ms of slack, scaled. */
+      msg_test_assert_elapsed_below (stuck->cancelled_at, 200);
+    }
+  else
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+      g_assert_cmpint (g_get_monotonic_time () - start, >=, (gint64) (timeout_s * G_USEC_PER_SEC));
+      /* The deadline plus 500 ms of slack, scaled. */
+      msg_test_assert_elapsed_below (start, 1500);
+    }
+  g_assert_cmpuint (count_files (pickup), ==, 0);
+  assert_unsealed (message);
+
+  /* The "person" gives up; the abandoned operation ends in the
+   * background and drops its reference. */
+  g_mutex_lock (&stuck->lock);
+  stuck->released = TRUE;
+  g_cond_broadcast (&stuck->cond);
+  g_mutex_unlock (&stuck->lock);
+  msg_configuration_set_passphrase_func (configuration, NULL, NULL, NULL);
+  stuck_unref (stuck);
+}
+
+static void
+test_send_cancel (void)
+{
+  g_test_summary ("Signing at send time is cancelled by the send's cancellable: G_IO_ERROR_CANCELLED at once, "
+                  "nothing in the pickup directory.");
+  run_stuck (TRUE);
+}
+
+static void
+test_send_deadline (void)
+{
+  g_test_summary ("Signing at send time ends at the send's deadline (smtpoperationtimeout): "
+                  "G_IO_ERROR_TIMED_OUT on time, nothing in the pickup directory.");
+  run_stuck (FALSE);
+}
+
+/* The DATA the server got, un-dot-stuffed. */
+static char *
+undo_data (const char *wire)
+{
+  const char *p = strstr (wire, "\r\nDATA\r\n");
+  const char *end;
+  GString    *message = g_string_new (NULL);
+
+  g_assert_nonnull (p);
+  p += 8;
+  end = strstr (p, "\r\n.\r\n");
+  g_assert_nonnull (end);
+  end += 2;
+  while (p < end)
+    {
+      const char *eol = strstr (p, "\r\n") + 2;
+
+      if (*p == '.')
+        p++;
+      g_string_append_len (message, p, eol - p);
+      p = eol;
+    }
+  return g_string_free (message, FALSE);
+}
+
+static MsgMessage *
+smtp_message (MsgTestServer *server)
+{
+  g_autofree char  *port = g_strdup_printf ("%u", msg_test_server_get_port (server));
+  MsgMessage       *message = new_message ("/nonexistent");
+  MsgConfiguration *configuration = msg_message_get_configuration (message);
+
+  set (configuration, "sendusing", "smtp");
+  set (configuration, "smtpserver", "127.0.0.1");
+  set (configuration, "smtpserverport", port);
+  set (configuration, "smtpstarttls", "never");
+  return message;
+}
+
+static void
+test_smtp_sign (void)
+{
+  MsgTestServer *server;
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgMessage) received = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *wire = NULL;
+  g_autofree char *data = NULL;
+
+  g_test_summary ("Through SMTP (a server without 8BITMIME) the message is signed at send time, 7-bit, and the "
+                  "signature verifies over the bytes the server got.");
+
+  server = msg_test_server_new ("line 220 mx.example.test ESMTP\n"
+                                "expect EHLO\nline 250-mx.example.test\nline 250 SIZE 1000000\n"
+                                "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\n"
+                                "expect DATA\nline 354 go\ndata\n"
+                                "line 250 queued\nexpect QUIT\nline 221 bye\n");
+  message = smtp_message (server);
+  set (msg_message_get_configuration (message), "cryptosign", "alice@example.org");
+  report = msg_message_send (message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  wire = msg_test_server_get_received_text (server, 0);
+  msg_test_server_free (server);
+
+  data = undo_data (wire);
+  for (const char *p = data; *p != '\0'; p++)
+    g_assert_cmpuint ((guchar) *p, <, 128);
+  g_assert_nonnull (strstr (data, "multipart/signed"));
+  bytes = g_bytes_new (data, strlen (data));
+  received = msg_message_new_from_bytes (bytes, &error);
+  g_assert_no_error (error);
+  assert_signed_by_alice (received);
+  assert_unsealed (message);
+}
+
+static void
+test_smtp_missing_key (void)
+{
+  MsgTestServer *server;
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("Through SMTP, a recipient without a key fails the send before it connects: the server never "
+                  "sees a connection.");
+
+  server = msg_test_server_new ("line 220 mx.example.test ESMTP\nexpect EHLO\nline 250 mx.example.test\n");
+  message = smtp_message (server);
+  g_assert_true (msg_message_set_cc (message, "dave@example.org", &error));
+  set (msg_message_get_configuration (message), "cryptoencrypt", "true");
+  report = msg_message_send (message, NULL, &error);
+  g_assert_null (report);
+  g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY);
+  g_assert_nonnull (strstr (error->message, "dave@example.org"));
+  g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 0);
+  msg_test_server_free (server);
+}
+
+/* gpg children of a process under valgrind would report their memory as
+ * lost; the leak check stays on in this process (as in test-crypto.c). */
+static void
+forked_child_cb (void)
+{
+#ifdef VALGRIND_CLO_CHANGE
+  VALGRIND_CLO_CHANGE ("--leak-check=no");
+#endif
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int result;
+
+  pthread_atfork (NULL, NULL, forked_child_cb);
+  g_test_init (&argc, &argv, NULL);
+  g_mime_init ();
+
+  home = make_home ();
+  g_setenv ("GNUPGHOME", home, TRUE);
+  gen_key ("Alice <alice@example.org>", "");
+  gen_key ("Bob <bob@example.org>", "");
+  gen_key ("Carol <carol@example.org>", "carol secret");
+
+  g_test_add_func ("/crypto-send/fields", test_fields);
+  g_test_add_func ("/crypto-send/default-protocol", test_default_protocol);
+  g_test_add_func ("/crypto-send/pickup-sign", test_pickup_sign);
+  g_test_add_func ("/crypto-send/pickup-encrypt", test_pickup_encrypt);
+  g_test_add_func ("/crypto-send/pickup-missing-key", test_pickup_missing_key);
+  g_test_add_func ("/crypto-send/already-signed", test_already_signed);
+  g_test_add_func ("/crypto-send/cancel", test_send_cancel);
+  g_test_add_func ("/crypto-send/deadline", test_send_deadline);
+  g_test_add_func ("/crypto-send/smtp-sign", test_smtp_sign);
+  g_test_add_func ("/crypto-send/smtp-missing-key", test_smtp_missing_key);
+  result = g_test_run ();
+
+  kill_agent ();
+  msg_test_remove_tree (home);
+  g_free (home);
+  g_mime_shutdown ();
+  return result;
+}
