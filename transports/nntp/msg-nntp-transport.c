@@ -34,11 +34,6 @@
 #define MAX_COMMAND_LENGTH 510 /* octets before CRLF (RFC 3977 3.1) */
 #define MAX_AUTH_ROUNDS 5      /* docs/design.md, decision 4 */
 #define MAX_POST_ATTEMPTS 3    /* POST again after MODE READER or AUTHINFO */
-/* An article up to this size is written once, into memory, then sent in
- * one write with its terminator (dot-stuffing at most doubles it, within
- * MsgDataOutputStream's 64 KiB block); a larger one is measured, then
- * streamed. */
-#define MAX_BUFFERED_ARTICLE (32 * 1024)
 
 enum
 {
@@ -59,11 +54,10 @@ struct _MsgNntpTransport
   gboolean       posting_allowed;
   gboolean       mode_reader_sent;
   gboolean       authenticated;
-  gint64         post_start;        /* the last post's operation start */
-  gint64         post_deadline;     /* and its total deadline */
-  MsgMessage    *pipelined;         /* (owned) (nullable): whose POST went behind the last article */
-  gint64         pipelined_start;   /* and that post's operation start */
-  GBytes        *pipelined_article; /* (owned) (nullable): and its article, written meanwhile */
+  gint64         post_start;      /* the last post's operation start */
+  gint64         post_deadline;   /* and its total deadline */
+  MsgMessage    *pipelined;       /* (owned) (nullable): whose POST went behind the last article */
+  gint64         pipelined_start; /* and that post's operation start */
 };
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgNntpTransport, msg_nntp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
@@ -163,7 +157,6 @@ drop_connection (MsgNntpTransport *self)
   self->mode_reader_sent = FALSE;
   self->authenticated = FALSE;
   g_clear_object (&self->pipelined);
-  g_clear_pointer (&self->pipelined_article, g_bytes_unref);
 }
 
 static const char *
@@ -710,7 +703,6 @@ ensure_session (MsgNntpTransport *self,
                    self->pipelined_start == msg_transport_get_operation_start_time (MSG_TRANSPORT (self)) &&
                    g_strcmp0 (shape, self->shape) == 0;
       g_clear_object (&self->pipelined);
-      g_clear_pointer (&self->pipelined_article, g_bytes_unref);
       if (!*post_sent)
         drop_connection (self);
     }
@@ -824,64 +816,6 @@ start_post (MsgNntpTransport *self,
   return FALSE;
 }
 
-/* The memory stream's growth, refused past MAX_BUFFERED_ARTICLE. */
-static gpointer
-bounded_realloc (gpointer data,
-                 gsize    size)
-{
-  return size > MAX_BUFFERED_ARTICLE ? NULL : g_realloc (data, size);
-}
-
-/* The article as written with MSG_WRITE_FLAGS_NEWS (before dot-stuffing)
- * into *@article when it is small, which also gives its size and checks
- * every header; a larger one (*@article NULL) is measured when @measure is
- * set. */
-static gboolean
-render_article (MsgMessage   *message,
-                gboolean      measure,
-                GBytes      **article,
-                guint64      *size,
-                GCancellable *cancellable,
-                GError      **error)
-{
-  g_autoptr (GOutputStream) memory = g_memory_output_stream_new (NULL, 0, bounded_realloc, g_free);
-
-  *article = NULL;
-  *size = 0;
-  /* Any failure (a bad header too) is left to the measure to report. */
-  if (msg_message_write_to_stream_full (message, memory, MSG_WRITE_FLAGS_NEWS, cancellable, NULL) &&
-      g_output_stream_close (memory, NULL, NULL))
-    {
-      *article = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (memory));
-      *size = g_bytes_get_size (*article);
-      return TRUE;
-    }
-  return !measure || msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, size, cancellable, error);
-}
-
-/* A rendered article, dot-stuffed, and its terminator: one write. On
- * failure the connection has been aborted. */
-static gboolean
-write_article (MsgNntpTransport *self,
-               GBytes           *article,
-               GCancellable     *cancellable,
-               GError          **error)
-{
-  g_autoptr (GOutputStream) data =
-      msg_data_output_stream_new (msg_connection_get_output_stream (self->connection), TRUE);
-  gsize         length;
-  const guint8 *bytes = g_bytes_get_data (article, &length);
-
-  if (!g_output_stream_write_all (data, bytes, length, NULL, cancellable, error) ||
-      !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
-    {
-      /* Before the stream goes: closing it would flush buffered data. */
-      msg_connection_abort (self->connection);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* Cross-article pipelining (RFC 3977 section 3.5: a client may send the
  * next command without waiting for the reply to the last one, and POST is
  * only to wait for 340 before its article): when the post queued next
@@ -894,7 +828,6 @@ pipeline_next_post (MsgNntpTransport *self,
 {
   g_autoptr (MsgMessage) message = NULL;
   g_autoptr (MsgConfiguration) config = NULL;
-  g_autoptr (GBytes) article = NULL;
   g_autofree char *shape = NULL;
   Settings         s = { 0 };
   gint64           start = 0;
@@ -919,16 +852,15 @@ pipeline_next_post (MsgNntpTransport *self,
    * acknowledged, so it must not wait for a delayed ACK (40 ms). */
   msg_connection_set_quick_ack (self->connection, TRUE);
   /* While the server files this article: the next one's Date and
-   * Message-ID (as its own post would add them), and its bytes. */
-  if (msg_message_prepare_for_sending (message, NULL) &&
-      render_article (message, FALSE, &article, &size, cancellable, NULL))
-    self->pipelined_article = g_steal_pointer (&article);
+   * Message-ID (as its own post would add them), and its bytes, which the
+   * message keeps for its post's measure and write (written once). */
+  if (msg_message_prepare_for_sending (message, NULL))
+    msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, &size, cancellable, NULL);
 }
 
 static MsgSendReport *
 post_article (MsgNntpTransport *self,
               MsgMessage       *message,
-              GBytes           *article,
               guint64           total,
               GCancellable     *cancellable,
               GError          **error)
@@ -939,9 +871,8 @@ post_article (MsgNntpTransport *self,
   g_autofree char *message_id = NULL;
   MsgSendReport   *report;
 
-  if (article != NULL ? !write_article (self, article, cancellable, error)
-                      : !msg_transport_write_message_data (MSG_TRANSPORT (self), message, MSG_WRITE_FLAGS_NEWS,
-                                                           self->connection, total, cancellable, error))
+  if (!msg_transport_write_message_data (MSG_TRANSPORT (self), message, MSG_WRITE_FLAGS_NEWS,
+                                         self->connection, total, cancellable, error))
     return NULL;
 
   pipeline_next_post (self, cancellable);
@@ -997,26 +928,19 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
   MsgNntpTransport *self = MSG_NNTP_TRANSPORT (transport);
   Settings          s = { 0 };
   MsgSendReport    *report = NULL;
-  g_autoptr (GBytes) article = NULL;
-  guint64 size;
-  gint64  deadline;
+  guint64           size;
+  gint64            deadline;
 
   settings_load (&s, msg_transport_get_operation_configuration (transport));
   s.transport = transport;
 
-  /* Before any I/O: Date and Message-ID, and the article written once,
-   * into memory or to nowhere, for its size (which also checks every
-   * header); a pipelined post's article was written while the server
-   * filed the one before. */
+  /* Before any I/O: Date and Message-ID, and the article written once
+   * for its size (which also checks every header), kept by the message
+   * for the write when small; a pipelined post's was written while the
+   * server filed the article before. */
   if (!msg_message_prepare_for_sending (message, error))
     goto out;
-  if (self->pipelined == message && self->pipelined_article != NULL &&
-      self->pipelined_start == msg_transport_get_operation_start_time (transport))
-    {
-      article = g_bytes_ref (self->pipelined_article);
-      size = g_bytes_get_size (article);
-    }
-  else if (!render_article (message, TRUE, &article, &size, cancellable, error))
+  if (!msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, &size, cancellable, error))
     goto out;
   deadline = msg_transport_get_operation_deadline (transport, s.operation_timeout, size);
   self->post_start = msg_transport_get_operation_start_time (transport);
@@ -1031,7 +955,7 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
       if (ensure_session (self, &s, message, deadline, &reused, &post_sent, cancellable, &local_error) &&
           start_post (self, &s, post_sent, cancellable, &local_error))
         {
-          report = post_article (self, message, article, size, cancellable, error);
+          report = post_article (self, message, size, cancellable, error);
           break;
         }
       drop_connection (self);
