@@ -17,6 +17,10 @@
  * as smtpusechunking=false).
  *   msgobj-bench big PORT FILE        send one message with FILE attached
  *   msgobj-bench nntp PORT N GROUP    post N articles of about 1 KiB
+ *   msgobj-bench nntp-queue PORT N GROUP DEPTH
+ *       the same with _async calls, DEPTH posts queued at any time
+ *   msgobj-bench nntp-threads PORT N GROUP THREADS
+ *       the same with sync calls from THREADS threads on one transport
  *   msgobj-bench cancel PORT STAGE REPS EOFLOG
  *       against bench/stall-server.py: cancel a send stalled at STAGE,
  *       REPS times synchronously and REPS times asynchronously
@@ -363,6 +367,24 @@ bench_big (const char *port,
   return 0;
 }
 
+/* About 1 KiB of text with the headers, like the peer's articles. */
+static MsgMessage *
+nntp_article_new (const char *group)
+{
+  g_autoptr (MsgMessage) message = msg_message_new ();
+  g_autoptr (GString) body = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+
+  while (body->len < 800)
+    g_string_append (body, "The quick brown fox jumps over the lazy dog 0123456789.\n");
+  if (!msg_message_set_from (message, "Bench <sender@example.test>", &error) ||
+      !msg_message_set_newsgroups (message, group, &error) ||
+      !msg_message_set_subject (message, "msgobj-bench article", &error))
+    die ("article", error);
+  msg_message_set_text_body (message, body->str);
+  return g_steal_pointer (&message);
+}
+
 /* nntp: N posts of a 1 KiB article, each with its own Message-ID (INN
  * refuses a duplicate). */
 static int
@@ -371,21 +393,12 @@ bench_nntp (const char *port,
             const char *group)
 {
   g_autoptr (MsgTransport) transport = transport_new ("nntp", port);
-  g_autoptr (MsgMessage) message = msg_message_new ();
+  g_autoptr (MsgMessage) message = nntp_article_new (group);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GString) body = g_string_new (NULL);
   g_autofree char *id_prefix = NULL;
   gint64           start;
   double           seconds;
 
-  /* About 1 KiB of text with the headers, like the peer's articles. */
-  while (body->len < 800)
-    g_string_append (body, "The quick brown fox jumps over the lazy dog 0123456789.\n");
-  if (!msg_message_set_from (message, "Bench <sender@example.test>", &error) ||
-      !msg_message_set_newsgroups (message, group, &error) ||
-      !msg_message_set_subject (message, "msgobj-bench article", &error))
-    die ("article", error);
-  msg_message_set_text_body (message, body->str);
   id_prefix = g_strdup_printf ("%d.%" G_GINT64_FORMAT, getpid (), g_get_real_time ());
 
   start = g_get_monotonic_time ();
@@ -404,6 +417,146 @@ bench_nntp (const char *port,
   seconds = seconds_since (start);
   g_print ("mode=nntp articles=%u seconds=%.4f rate=%.1f\n", n, seconds,
            n > 0 ? n / seconds : 0.0);
+  return 0;
+}
+
+/* nntp-queue: DEPTH posts in the transport's queue at any time, so that
+ * each POST goes right behind the last article (RFC 3977 section 3.5). */
+typedef struct
+{
+  QueueRun run;
+  char    *id_prefix;
+  guint    next_id;
+} NntpQueueRun;
+
+static void nntp_queue_post (MsgTransport *transport,
+                             MsgMessage   *message);
+
+static void
+on_queued_posted (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      data)
+{
+  NntpQueueRun *q = g_object_get_data (G_OBJECT (source), "run");
+  g_autoptr (MsgSendReport) report = NULL;
+
+  report = msg_transport_post_message_finish (MSG_TRANSPORT (source), result,
+                                              q->run.error == NULL ? &q->run.error : NULL);
+  q->run.pending--;
+  if (q->run.error == NULL && q->run.left > 0)
+    nntp_queue_post (MSG_TRANSPORT (source), data);
+  if (q->run.pending == 0)
+    g_main_loop_quit (q->run.loop);
+}
+
+/* Posts @message again under a new Message-ID (its last post is over). */
+static void
+nntp_queue_post (MsgTransport *transport,
+                 MsgMessage   *message)
+{
+  NntpQueueRun    *q = g_object_get_data (G_OBJECT (transport), "run");
+  g_autofree char *id = g_strdup_printf ("<bench.%s.%u@example.test>", q->id_prefix, q->next_id++);
+  g_autoptr (GError) error = NULL;
+
+  if (!msg_message_set_message_id (message, id, &error))
+    die ("Message-ID", error);
+  q->run.left--;
+  q->run.pending++;
+  msg_transport_post_message_async (transport, message, NULL, on_queued_posted, message);
+}
+
+static int
+bench_nntp_queue (const char *port,
+                  guint       n,
+                  const char *group,
+                  guint       depth)
+{
+  g_autoptr (MsgTransport) transport = transport_new ("nntp", port);
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *id_prefix = g_strdup_printf ("%d.%" G_GINT64_FORMAT, getpid (), g_get_real_time ());
+  NntpQueueRun     q = { { loop, n, 0, NULL }, id_prefix, 0 };
+  gint64           start;
+  double           seconds;
+
+  if (depth == 0)
+    die ("DEPTH", NULL);
+  /* A message is claimed while its post is queued: one per slot. */
+  for (guint i = 0; i < depth; i++)
+    g_ptr_array_add (messages, nntp_article_new (group));
+  g_object_set_data (G_OBJECT (transport), "run", &q);
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < depth && q.run.left > 0; i++)
+    nntp_queue_post (transport, messages->pdata[i]);
+  if (q.run.pending > 0)
+    g_main_loop_run (loop);
+  if (q.run.error != NULL)
+    die ("post", q.run.error);
+  close_transport (transport);
+  seconds = seconds_since (start);
+  g_print ("mode=nntp-queue articles=%u depth=%u seconds=%.4f rate=%.1f\n", n, depth, seconds,
+           n > 0 ? n / seconds : 0.0);
+  return 0;
+}
+
+/* nntp-threads: THREADS threads post with the sync call on one transport;
+ * their calls queue, so the next POST goes behind each article too, and
+ * no call returns through a main loop. */
+typedef struct
+{
+  MsgTransport *transport;
+  const char   *group;
+  const char   *id_prefix;
+  gint          next; /* atomic: the next article's number */
+  guint         n;
+} ThreadsRun;
+
+static gpointer
+nntp_thread (gpointer data)
+{
+  ThreadsRun *run = data;
+  g_autoptr (MsgMessage) message = nntp_article_new (run->group);
+  guint i;
+
+  while ((i = (guint) g_atomic_int_add (&run->next, 1)) < run->n)
+    {
+      g_autofree char *id = g_strdup_printf ("<bench.%s.%u@example.test>", run->id_prefix, i);
+      g_autoptr (MsgSendReport) report = NULL;
+      g_autoptr (GError) error = NULL;
+
+      if (!msg_message_set_message_id (message, id, &error))
+        die ("Message-ID", error);
+      report = msg_transport_post_message (run->transport, message, NULL, &error);
+      if (report == NULL)
+        die ("post", error);
+    }
+  return NULL;
+}
+
+static int
+bench_nntp_threads (const char *port,
+                    guint       n,
+                    const char *group,
+                    guint       n_threads)
+{
+  g_autoptr (MsgTransport) transport = transport_new ("nntp", port);
+  g_autofree char *id_prefix = g_strdup_printf ("%d.%" G_GINT64_FORMAT, getpid (), g_get_real_time ());
+  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  ThreadsRun run = { transport, group, id_prefix, 0, n };
+  gint64     start;
+  double     seconds;
+
+  if (n_threads == 0)
+    die ("THREADS", NULL);
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < n_threads; i++)
+    g_ptr_array_add (threads, g_thread_new ("nntp-bench", nntp_thread, &run));
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
+  close_transport (transport);
+  seconds = seconds_since (start);
+  g_print ("mode=nntp-threads articles=%u threads=%u seconds=%.4f rate=%.1f\n", n, n_threads,
+           seconds, n > 0 ? n / seconds : 0.0);
   return 0;
 }
 
@@ -899,6 +1052,8 @@ usage (void)
               "       msgobj-bench smtp-queue PORT N FILE DEPTH\n"
               "       msgobj-bench big PORT FILE\n"
               "       msgobj-bench nntp PORT N GROUP\n"
+              "       msgobj-bench nntp-queue PORT N GROUP DEPTH\n"
+              "       msgobj-bench nntp-threads PORT N GROUP THREADS\n"
               "       msgobj-bench cancel PORT greeting|ehlo|data|dot REPS EOFLOG\n"
               "       msgobj-bench timeout PORT greeting|ehlo|data|dot REPS EOFLOG SECONDS\n"
               "       msgobj-bench dkim PORT FILE KEYDIR REPS\n");
@@ -923,6 +1078,10 @@ main (int   argc,
     return bench_big (argv[2], argv[3]);
   if (g_str_equal (argv[1], "nntp") && argc == 5)
     return bench_nntp (argv[2], parse_count (argv[3], "N"), argv[4]);
+  if (g_str_equal (argv[1], "nntp-threads") && argc == 6)
+    return bench_nntp_threads (argv[2], parse_count (argv[3], "N"), argv[4], parse_count (argv[5], "THREADS"));
+  if (g_str_equal (argv[1], "nntp-queue") && argc == 6)
+    return bench_nntp_queue (argv[2], parse_count (argv[3], "N"), argv[4], parse_count (argv[5], "DEPTH"));
   if (g_str_equal (argv[1], "cancel") && argc == 6)
     return bench_stall (argv[2], argv[3], parse_count (argv[4], "REPS"), argv[5], NULL);
   if (g_str_equal (argv[1], "timeout") && argc == 7)

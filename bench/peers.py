@@ -8,12 +8,18 @@
 #   peers.py smtplib PORT N FILE   one smtplib.SMTP, N x sendmail(bytes)
 #   peers.py nntplib PORT N GROUP  one nntplib.NNTP, N x post() of 1 KiB
 #   peers.py nntphigh PORT GROUP   the group's high article number
+#   peers.py nntpraw PORT N GROUP [pipe]
+#                                  the least a client can do: one socket,
+#                                  N x POST, the prebuilt article, its
+#                                  reply; with "pipe" the next POST goes
+#                                  right behind the article (RFC 3977 3.5)
 #
 # Run with /usr/bin/python3 (Debian's; nntplib is deprecated in 3.11).
 import base64
 import io
 import os
 import smtplib
+import socket
 import sys
 import time
 import warnings
@@ -83,6 +89,37 @@ def post_nntplib(port, n):
             nntp.post(io.BytesIO(article(i)))
 
 
+def post_raw(port, n, pipe):
+    """What INN allows at best: no parsing, no building, one socket."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    replies = sock.makefile("rb")
+
+    def reply(code):
+        # nnrpd writes a 240 and the 340 of a pipelined POST in two small
+        # writes without TCP_NODELAY: acknowledge at once, or Nagle holds
+        # the 340 for our delayed ACK (40 ms).
+        if pipe:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        line = replies.readline()
+        if not line.startswith(code):
+            sys.exit("peers.py nntpraw: expected %s, got %r" % (code.decode(), line))
+
+    reply(b"200")
+    if pipe:
+        sock.sendall(b"POST\r\n")
+    for i in range(n):
+        if not pipe:
+            sock.sendall(b"POST\r\n")
+        reply(b"340")
+        data = article(i).replace(b"\r\n.", b"\r\n..") + b".\r\n"
+        sock.sendall(data + (b"POST\r\n" if pipe and i + 1 < n else b""))
+        reply(b"240")
+    sock.sendall(b"QUIT\r\n")
+    reply(b"205")
+    sock.close()
+
+
 def nntp_high(port, group):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -101,6 +138,9 @@ if __name__ == "__main__":
     elif cmd == "nntplib":
         GROUP = sys.argv[4]
         post_nntplib(int(sys.argv[2]), int(sys.argv[3]))
+    elif cmd == "nntpraw":
+        GROUP = sys.argv[4]
+        post_raw(int(sys.argv[2]), int(sys.argv[3]), sys.argv[5:] == ["pipe"])
     elif cmd == "nntphigh":
         nntp_high(int(sys.argv[2]), sys.argv[3])
     else:

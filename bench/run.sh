@@ -27,7 +27,7 @@ QUEUE_DEPTH=8         # sends queued at a time in the pipelined latency row
 N_FLUSH=200           # messages of the msgobj flush rows through the delay proxy
 N_SMTP=1000           # 1 KiB messages over one connection
 N_PROC=25             # messages for the one-process-per-message clients
-N_NNTP=500           # 1 KiB articles over one connection
+N_NNTP=2000          # 1 KiB articles over one connection
 CANCEL_REPS=10        # per stage, sync and async each
 TIMEOUT_REPS=3        # per stage, sync and async each
 TIMEOUT=0.2           # smtpconnectiontimeout for the time-out rows
@@ -263,15 +263,38 @@ timed() {
 # CPU_SECONDS" to the results; result() gives the best time, the largest
 # RSS and the least CPU.
 SESS=1
+
+# INN's CPU seconds so far: innd's own and that of the nnrpd processes it
+# has reaped (one per connection, so a client's whole session counts once
+# it has closed).
+inn_cpu() {
+  sed 's/.*) //' "/proc/$INND_PID/stat" |
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($12 + $13 + $14 + $15) / hz }'
+}
+
+# Until innd has reaped every nnrpd (a closed session's CPU is then in
+# its children's time); at most 2 s.
+inn_settle() {
+  local _
+  for _ in $(seq 100); do
+    pgrep -P "$INND_PID" -x nnrpd >/dev/null || return 0
+    sleep 0.02
+  done
+}
+
 measure() {
-  local key=$1 reps=$2 n=$3 check=$4 r before after sess_before sess_after
+  local key=$1 reps=$2 n=$3 check=$4 r before after sess_before sess_after srv_before
   shift 5
   for r in $(seq "$reps"); do
     case $check in
       sink) before=$(sink_field mesg); sess_before=$(sink_field sess) ;;
-      inn) before=$($PY "$SRC/bench/peers.py" nntphigh "$INN_PORT" local.bench) ;;
+      inn) before=$($PY "$SRC/bench/peers.py" nntphigh "$INN_PORT" local.bench)
+        inn_settle; srv_before=$(inn_cpu) ;;
     esac
     timed "$@"
+    SRV=-
+    [ "$check" = inn ] && inn_settle &&
+      SRV=$(awk -v a="$srv_before" -v b="$(inn_cpu)" 'BEGIN { printf "%.3f", b - a }')
     # smtp-sink writes its counters right after each reply: settle first.
     case $check in
       sink)
@@ -291,8 +314,8 @@ measure() {
           fail "$key: INN stored $((after - before)) articles, not $n"
         ;;
     esac
-    echo "$key $T $RSS $CPU" >>"$WORK/results"
-    printf '  %-28s %8s s  peak RSS %6s KiB  CPU %6s s\n' "$key" "$T" "$RSS" "$CPU" >&2
+    echo "$key $T $RSS $CPU $SRV" >>"$WORK/results"
+    printf '  %-28s %8s s  peak RSS %6s KiB  CPU %6s s  server CPU %6s s\n' "$key" "$T" "$RSS" "$CPU" "$SRV" >&2
   done
 }
 
@@ -460,11 +483,17 @@ if [ "$DO_NNTP" = 1 ]; then
   if [ "$(id -u)" = 0 ] && [ -x "$INNBIN/innd" ] && id news >/dev/null 2>&1; then
     if start_inn; then
       HAVE_INN=1
+      # $INN_PID is the subshell of as_news; innd is its child.
+      INND_PID=$(pgrep -P "$INN_PID" -x innd || echo "$INN_PID")
       echo "== articles to INN (innd pid $INN_PID on 127.0.0.1:$INN_PORT)" >&2
       for r in $(seq "$REPS"); do
         for n in 1 "$N_NNTP"; do
           measure "nntp.msgobj.$n" 1 "$n" inn -- "$BENCH" nntp "$INN_PORT" "$n" local.bench
           measure "nntp.nntplib.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntplib "$INN_PORT" "$n" local.bench
+          measure "nntp.msgobj-queue.$n" 1 "$n" inn -- "$BENCH" nntp-queue "$INN_PORT" "$n" local.bench "$QUEUE_DEPTH"
+          measure "nntp.msgobj-threads.$n" 1 "$n" inn -- "$BENCH" nntp-threads "$INN_PORT" "$n" local.bench 2
+          measure "nntp.raw.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntpraw "$INN_PORT" "$n" local.bench
+          measure "nntp.raw-pipe.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntpraw "$INN_PORT" "$n" local.bench pipe
         done
       done
       stop_inn
@@ -625,17 +654,34 @@ fi
 
 if [ "$HAVE_INN" = 1 ]; then
   echo
-  printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s\n' "client ($N_NNTP x 1 KiB articles to INN)" "time s" "art/s wall" "art/s steady" "RSS MiB" "CPU s" "ratio steady" "ratio wall" "ratio CPU"
+  # Per article, from the least CPU times of the N-article and 1-article
+  # runs: the client's, and INN's (innd and the session's nnrpd).
+  per_art() {
+    awk -v n="$N_NNTP" -v a="$(result "$1.1" "$2")" -v b="$(result "$1.$N_NNTP" "$2")" \
+      'BEGIN { if (a != "" && b != "" && a != "-" && b != "-") printf "%.0f", (b - a) / (n - 1) * 1e6; else print "-" }'
+  }
+  printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s %9s %8s %8s\n' "client ($N_NNTP x 1 KiB articles to INN)" "time s" "art/s wall" "art/s steady" "RSS MiB" "CPU s" "ratio steady" "ratio wall" "ratio CPU" "x nntplib" "CPU us" "INN us"
   m_steady=$(steady nntp.msgobj "$N_NNTP")
   m_wall=$(wall "nntp.msgobj.$N_NNTP" "$N_NNTP")
-  for c in msgobj nntplib; do
+  p_steady=$(steady nntp.nntplib "$N_NNTP")
+  for c in msgobj msgobj-queue msgobj-threads nntplib raw raw-pipe; do
     s=$(steady "nntp.$c" "$N_NNTP")
     w=$(wall "nntp.$c.$N_NNTP" "$N_NNTP")
-    case $c in msgobj) name=libmsgobj ;; *) name="python nntplib" ;; esac
-    printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s\n' "$name" "$(result "nntp.$c.$N_NNTP")" "$w" "$s" \
+    case $c in
+      msgobj) name=libmsgobj ;;
+      msgobj-queue) name="libmsgobj, $QUEUE_DEPTH _async posts queued" ;;
+      msgobj-threads) name="libmsgobj, sync calls, 2 threads" ;;
+      nntplib) name="python nntplib" ;;
+      raw) name="raw socket (server's floor)" ;;
+      raw-pipe) name="raw socket, POST pipelined" ;;
+    esac
+    printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s %9s %8s %8s\n' "$name" "$(result "nntp.$c.$N_NNTP")" "$w" "$s" \
       "$(mib "$(result "nntp.$c.$N_NNTP" 3)")" "$(result "nntp.$c.$N_NNTP" 4)" "$(ratio "$s" "$m_steady")" \
-      "$(ratio "$w" "$m_wall")" "$(ratio "$(result "nntp.$c.$N_NNTP" 4)" "$(result "nntp.msgobj.$N_NNTP" 4)")"
+      "$(ratio "$w" "$m_wall")" "$(ratio "$(result "nntp.$c.$N_NNTP" 4)" "$(result "nntp.msgobj.$N_NNTP" 4)")" \
+      "$(ratio "$s" "$p_steady")" "$(per_art "nntp.$c" 4)" "$(per_art "nntp.$c" 5)"
   done
+  echo "(CPU us, INN us: CPU time per article of the client and of INN, innd and its nnrpd, from the least of each"
+  echo " over the runs, the 1-article run subtracted; INN's is counted in 10 ms ticks)"
 fi
 
 if [ "$DO_DKIM" = 1 ]; then

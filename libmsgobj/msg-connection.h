@@ -79,6 +79,9 @@ GBytes        *msg_connection_get_channel_binding (MsgConnection          *self,
 MSG_AVAILABLE_IN_ALL
 void           msg_connection_set_trace_name     (MsgConnection  *self,
                                                   const char     *name);
+MSG_AVAILABLE_IN_ALL
+void           msg_connection_set_quick_ack      (MsgConnection  *self,
+                                                  gboolean        quick_ack);
 
 /* Life cycle. */
 MSG_AVAILABLE_IN_ALL

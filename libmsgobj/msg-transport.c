@@ -1570,22 +1570,26 @@ msg_transport_get_operation_start_time (MsgTransport *self)
  *   g_get_monotonic_time() clock
  *
  * Looks at the operation queued right after the running one, for a
- * transport that pipelines across messages (RFC 2920 section 3.1,
- * docs/design.md decision 14): while it waits for the reply to a message,
- * it may write the next message's envelope, then, when that send gets its
- * turn (its message and start time match), read the replies instead of
- * writing the envelope again. The queue is in call order and only the
- * running operation ends, so the send looked at here runs next unless it
- * is cancelled or times out first; the transport must then notice, when
- * the following operation runs, that the connection holds an envelope for
- * a message that is not its own, and close it.
+ * transport that pipelines across messages (RFC 2920 section 3.1, RFC 3977
+ * section 3.5, docs/design.md decision 14): while it waits for the reply
+ * to a message, it may write the next message's envelope (or POST), then,
+ * when that send gets its turn (its message and start time match), read
+ * the replies instead of writing the envelope again. The queue is in call
+ * order and only the running operation ends, so the send looked at here
+ * runs next unless it is cancelled or times out first; the transport must
+ * then notice, when the following operation runs, that the connection
+ * holds an envelope for a message that is not its own, and close it.
  *
  * For transport implementations, from within a running operation. The
  * message is claimed by its send: read it, never modify it.
  *
- * Returns: %TRUE if the next queued operation is a send that is neither
- *   cancelled nor past its deadline, nor to be signed or encrypted when
- *   its turn comes (the `cryptosign` and `cryptoencrypt` fields)
+ * Within a post ([method@Transport.post_message]) the operation looked
+ * for is the next post; within a send, the next send.
+ *
+ * Returns: %TRUE if the next queued operation is a send (a post, within a
+ *   post) that is neither cancelled nor past its deadline, nor to be
+ *   signed or encrypted when its turn comes (the `cryptosign` and
+ *   `cryptoencrypt` fields)
  */
 gboolean
 msg_transport_peek_queued_send (MsgTransport      *self,
@@ -1594,7 +1598,9 @@ msg_transport_peek_queued_send (MsgTransport      *self,
                                 gint64            *start_time)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
+  Operation           *running = current_operation (self);
   Operation           *next;
+  OpKind               kind = running != NULL ? running->kind : OP_SEND;
   gboolean             automatic;
   gboolean             found = FALSE;
 
@@ -1611,7 +1617,7 @@ msg_transport_peek_queued_send (MsgTransport      *self,
   /* A send to seal is not: its message changes when its turn comes. */
   /* Nor one whose own thread is reading its message (measuring it after
    * a long wait): GMime's objects are not for two threads at once. */
-  if (next != NULL && next->kind == OP_SEND && !next->seal && !next->measuring &&
+  if (next != NULL && next->kind == kind && kind != OP_CLOSE && !next->seal && !next->measuring &&
       !g_cancellable_is_cancelled (next->cancellable) && queued_deadline (next, &automatic) > g_get_monotonic_time ())
     {
       found = TRUE;

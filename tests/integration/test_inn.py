@@ -245,6 +245,43 @@ def test_post_async(inn):
     assert len(pids) == 1
 
 
+def test_queued_posts_pipelined_with_a_duplicate(inn):
+    # Five posts queued at once: each POST goes behind the article before
+    # it (RFC 3977 3.5). The third reuses the first's Message-ID, so INN
+    # refuses it (441): that post alone fails.
+    config = configuration(inn)
+    transport = MsgObj.Transport.new_for_name("nntp", config)
+    duplicate = new_message_id()
+    messages = [make_article(config, message_id=duplicate if i in (0, 2) else None)
+                for i in range(5)]
+    results = {}
+    loop = GLib.MainLoop()
+
+    def done(source, result, index):
+        try:
+            results[index] = source.post_message_finish(result)
+        except GLib.Error as error:
+            results[index] = error
+        if len(results) == len(messages):
+            loop.quit()
+
+    for i, message in enumerate(messages):
+        transport.post_message_async(message, None, done, i)
+    timer = GLib.timeout_add_seconds(60, loop.quit)
+    loop.run()
+    GLib.source_remove(timer)
+    transport.close(None)
+    assert len(results) == len(messages)
+    error = results[2]
+    assert isinstance(error, GLib.Error), error
+    assert error.matches(MsgObj.TransportError.quark(), MsgObj.TransportError.MESSAGE_REJECTED), \
+        error.message
+    assert "441" in error.message
+    pids = [nnrpd_pid(assert_posted(inn, results[i], messages[i])) for i in (0, 1, 3, 4)]
+    # One connection up to the refusal, which closes it; one after.
+    assert pids[0] == pids[1] and pids[2] == pids[3]
+
+
 def test_message_post_async(inn):
     message = make_article(configuration(inn))
     report = run_async(message.post_async, message.post_finish, None)

@@ -20,7 +20,9 @@
  * each of the last three, since what a server offers changes with them and
  * must not be carried over (RFC 3977 section 12.6). The connection is then
  * kept for the next post and reused only under the same settings, after a
- * zero-wait check that the server has not closed it.
+ * zero-wait check that the server has not closed it. When the next post
+ * is already queued, its POST follows the article's terminating line
+ * (RFC 3977 section 3.5), so each article costs one round trip.
  *
  * Every wait goes through MsgConnection's clocks; on any error the
  * connection is aborted (socket closed at once) and forgotten. */
@@ -52,8 +54,10 @@ struct _MsgNntpTransport
   gboolean       posting_allowed;
   gboolean       mode_reader_sent;
   gboolean       authenticated;
-  gint64         post_start;    /* the last post's operation start */
-  gint64         post_deadline; /* and its total deadline */
+  gint64         post_start;      /* the last post's operation start */
+  gint64         post_deadline;   /* and its total deadline */
+  MsgMessage    *pipelined;       /* (owned) (nullable): whose POST went behind the last article */
+  gint64         pipelined_start; /* and that post's operation start */
 };
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgNntpTransport, msg_nntp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
@@ -152,6 +156,7 @@ drop_connection (MsgNntpTransport *self)
   self->posting_allowed = FALSE;
   self->mode_reader_sent = FALSE;
   self->authenticated = FALSE;
+  g_clear_object (&self->pipelined);
 }
 
 static const char *
@@ -678,16 +683,31 @@ open_session (MsgNntpTransport *self,
 static gboolean
 ensure_session (MsgNntpTransport *self,
                 const Settings   *s,
+                MsgMessage       *message,
                 gint64            deadline,
                 gboolean         *reused,
+                gboolean         *post_sent,
                 GCancellable     *cancellable,
                 GError          **error)
 {
   g_autofree char *shape = settings_shape (s);
 
   *reused = FALSE;
+  *post_sent = FALSE;
+  if (self->pipelined != NULL)
+    {
+      /* A POST went behind the last article: it is this post's if this is
+       * the post that was queued next, else the connection is out of step
+       * (that post was cancelled or timed out in the queue). */
+      *post_sent = self->pipelined == message && self->connection != NULL &&
+                   self->pipelined_start == msg_transport_get_operation_start_time (MSG_TRANSPORT (self)) &&
+                   g_strcmp0 (shape, self->shape) == 0;
+      g_clear_object (&self->pipelined);
+      if (!*post_sent)
+        drop_connection (self);
+    }
   if (self->connection != NULL && g_strcmp0 (shape, self->shape) == 0 &&
-      msg_connection_check_idle (self->connection))
+      (*post_sent || msg_connection_check_idle (self->connection)))
     {
       msg_connection_set_timeout (self->connection, s->timeout);
       msg_connection_set_deadline (self->connection, deadline);
@@ -712,6 +732,7 @@ ensure_session (MsgNntpTransport *self,
 static gboolean
 start_post (MsgNntpTransport *self,
             const Settings   *s,
+            gboolean          post_sent,
             GCancellable     *cancellable,
             GError          **error)
 {
@@ -735,7 +756,10 @@ start_post (MsgNntpTransport *self,
           return FALSE;
         }
 
-      reply = command (self, "POST", cancellable, error);
+      if (post_sent && attempt == 0)
+        reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, error);
+      else
+        reply = command (self, "POST", cancellable, error);
       if (reply == NULL)
         return FALSE;
       code = msg_reply_get_code (reply);
@@ -792,6 +816,48 @@ start_post (MsgNntpTransport *self,
   return FALSE;
 }
 
+/* Cross-article pipelining (RFC 3977 section 3.5: a client may send the
+ * next command without waiting for the reply to the last one, and POST is
+ * only to wait for 340 before its article): when the post queued next
+ * goes to this connection, its POST is written right behind the article's
+ * terminating line, and that post reads the 340 instead of sending POST.
+ * Nothing here fails the running post: a doubt means no pipelining. */
+static void
+pipeline_next_post (MsgNntpTransport *self,
+                    GCancellable     *cancellable)
+{
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgConfiguration) config = NULL;
+  g_autofree char *shape = NULL;
+  Settings         s = { 0 };
+  gint64           start = 0;
+  guint64          size = 0;
+
+  if (!self->posting_allowed ||
+      !msg_transport_peek_queued_send (MSG_TRANSPORT (self), &message, &config, &start))
+    return;
+  settings_load (&s, config);
+  shape = settings_shape (&s);
+  settings_clear (&s);
+  if (g_strcmp0 (shape, self->shape) != 0)
+    return;
+  /* A failed write has aborted the connection: the article's reply then
+   * cannot be read either, and that post ends as for any lost reply. */
+  if (!msg_connection_send_command (self->connection, "POST", cancellable, NULL))
+    return;
+  self->pipelined = g_object_ref (message);
+  self->pipelined_start = start;
+  /* INN's nnrpd writes 240 and the 340 for the pipelined POST in two
+   * writes without TCP_NODELAY: the 340 waits until the 240 is
+   * acknowledged, so it must not wait for a delayed ACK (40 ms). */
+  msg_connection_set_quick_ack (self->connection, TRUE);
+  /* While the server files this article: the next one's Date and
+   * Message-ID (as its own post would add them), and its bytes, which the
+   * message keeps for its post's measure and write (written once). */
+  if (msg_message_prepare_for_sending (message, NULL))
+    msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, &size, cancellable, NULL);
+}
+
 static MsgSendReport *
 post_article (MsgNntpTransport *self,
               MsgMessage       *message,
@@ -809,7 +875,10 @@ post_article (MsgNntpTransport *self,
                                          self->connection, total, cancellable, error))
     return NULL;
 
+  pipeline_next_post (self, cancellable);
   reply = msg_connection_read_reply (self->connection, MSG_REPLY_STYLE_NNTP, cancellable, &local_error);
+  if (self->connection != NULL)
+    msg_connection_set_quick_ack (self->connection, FALSE);
   if (reply == NULL)
     {
       /* The server has the whole article: it may have taken it, whatever
@@ -865,8 +934,10 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
   settings_load (&s, msg_transport_get_operation_configuration (transport));
   s.transport = transport;
 
-  /* Before any I/O: Date and Message-ID, and the article written once to
-   * nowhere for its size (which also checks every header). */
+  /* Before any I/O: Date and Message-ID, and the article written once
+   * for its size (which also checks every header), kept by the message
+   * for the write when small; a pipelined post's was written while the
+   * server filed the article before. */
   if (!msg_message_prepare_for_sending (message, error))
     goto out;
   if (!msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, &size, cancellable, error))
@@ -879,9 +950,10 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
     {
       g_autoptr (GError) local_error = NULL;
       gboolean reused = FALSE;
+      gboolean post_sent = FALSE;
 
-      if (ensure_session (self, &s, deadline, &reused, cancellable, &local_error) &&
-          start_post (self, &s, cancellable, &local_error))
+      if (ensure_session (self, &s, message, deadline, &reused, &post_sent, cancellable, &local_error) &&
+          start_post (self, &s, post_sent, cancellable, &local_error))
         {
           report = post_article (self, message, size, cancellable, error);
           break;
@@ -917,8 +989,10 @@ msg_nntp_transport_close_sync (MsgTransport *transport,
   gint64   until;
   gboolean ok = TRUE;
 
-  /* A connection the server already closed has nothing to say goodbye to. */
-  if (self->connection == NULL || !msg_connection_check_idle (self->connection))
+  /* A connection the server already closed has nothing to say goodbye to;
+   * one with a POST in flight is waiting for an article. */
+  if (self->connection == NULL || self->pipelined != NULL ||
+      !msg_connection_check_idle (self->connection))
     {
       drop_connection (self);
       return TRUE;
