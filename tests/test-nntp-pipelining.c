@@ -84,6 +84,8 @@ posts_start (Fixture *f,
       msg_transport_post_message_async (f->transport, posts->messages[i], posts->cancellables[i],
                                         post_done_cb, &posts->results[i]);
     }
+  /* A script that starts with "gate" waits until every call is queued. */
+  msg_test_server_open_gate (f->server);
 }
 
 static void
@@ -255,12 +257,14 @@ test_cancel_queued (Fixture      *f,
                     gconstpointer data)
 {
   const char *const scripts[] = {
-    GREETING CAPS FIRST_POST "expect POST\nmark\n"
-                             /* Not a time bound: the outcome is the same whether the
-                              * cancellation comes before or after this answer. */
-                             "sleep 200\n"
-                             "send 240 got 1\\r\\n340 send article\\r\\n\n"
-                             "wait-close\n",
+    /* Until every post is queued: in worker threads, the first could
+     * otherwise reach its article before the second is queued. */
+    "gate\n" GREETING CAPS FIRST_POST "expect POST\nmark\n"
+    /* Not a time bound: the outcome is the same whether the
+     * cancellation comes before or after this answer. */
+    "sleep 200\n"
+    "send 240 got 1\\r\\n340 send article\\r\\n\n"
+    "wait-close\n",
     GREETING CAPS FIRST_POST "line 240 got 3\n",
     NULL
   };

@@ -90,6 +90,8 @@ sends_start (Fixture *f,
       msg_transport_send_message_async (f->transport, sends->messages[i], sends->cancellables[i],
                                         send_done_cb, &sends->results[i]);
     }
+  /* A script that starts with "gate" waits until every call is queued. */
+  msg_test_server_open_gate (f->server);
 }
 
 static void
@@ -314,13 +316,15 @@ test_cancel_queued (Fixture      *f,
                     gconstpointer data)
 {
   const char *const scripts[] = {
-    GREETING EHLO_PIPELINING ENVELOPE ("1") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
-                                            "data\n" ENVELOPE ("2") "mark\n"
-                                                                    /* Not a time bound: the outcome is the same whether the cancellation
-                                                                     * comes before or after this answer (below). */
-                                                                    "sleep 200\n"
-                                                                    "send 250 queued 1\\r\\n250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
-                                                                    "wait-close\n",
+    /* Until every send is queued: in worker threads, the first could
+     * otherwise reach its final dot before the second is queued. */
+    "gate\n" GREETING EHLO_PIPELINING ENVELOPE ("1") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                                     "data\n" ENVELOPE ("2") "mark\n"
+                                                                             /* Not a time bound: the outcome is the same whether the cancellation
+                                                                              * comes before or after this answer (below). */
+                                                                             "sleep 200\n"
+                                                                             "send 250 queued 1\\r\\n250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
+                                                                             "wait-close\n",
     GREETING EHLO_PIPELINING ENVELOPE ("3") "send 250 Ok\\r\\n250 Ok\\r\\n354 go\\r\\n\n"
                                             "data\n"
                                             "line 250 queued 3\n",

@@ -49,6 +49,7 @@ struct _MsgTestServer
   unsigned   n_finished;
   unsigned   n_marks;
   gint64     mark_time;
+  gboolean   gate_open;
   GPtrArray *received; /* (element-type GByteArray) */
   char      *error;
 };
@@ -616,6 +617,14 @@ conn_step (Conn       *c,
       g_mutex_unlock (&c->server->mutex);
       return TRUE;
     }
+  else if (g_str_equal (verb, "gate"))
+    {
+      g_mutex_lock (&c->server->mutex);
+      while (!c->server->gate_open && !g_cancellable_is_cancelled (c->server->stop))
+        g_cond_wait (&c->server->cond, &c->server->mutex);
+      g_mutex_unlock (&c->server->mutex);
+      return !g_cancellable_is_cancelled (c->server->stop);
+    }
   else if (g_str_equal (verb, "repeat"))
     {
       char   *rest = NULL;
@@ -838,6 +847,10 @@ msg_test_server_free (MsgTestServer *self)
   if (self == NULL)
     return;
   g_cancellable_cancel (self->stop);
+  /* Wakes a script waiting at a gate. */
+  g_mutex_lock (&self->mutex);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
   if (self->thread != NULL)
     g_thread_join (self->thread);
   g_socket_close (self->listener, NULL);
@@ -934,6 +947,15 @@ msg_test_server_wait_mark (MsgTestServer *self,
   reached = self->n_marks >= n;
   g_mutex_unlock (&self->mutex);
   return reached;
+}
+
+void
+msg_test_server_open_gate (MsgTestServer *self)
+{
+  g_mutex_lock (&self->mutex);
+  self->gate_open = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
 }
 
 gint64

@@ -41,6 +41,9 @@
  *                        in the 283 line
  *   mark                 count a mark (msg_test_server_wait_mark): the
  *                        test learns that the script reached this point
+ *   gate                 wait until the test calls
+ *                        msg_test_server_open_gate() (once open, every
+ *                        gate passes)
  *   repeat N TEXT        write TEXT N times (0: until the client closes)
  *   read-slowly N MS     read N bytes every MS ms, until the client closes
  *   small-rcvbuf         nothing when played; a server with this step (or
@@ -86,6 +89,8 @@ gboolean msg_test_server_wait_idle (MsgTestServer *self,
 gboolean msg_test_server_wait_mark (MsgTestServer *self,
                                     unsigned       n,
                                     unsigned       timeout_ms);
+/* Lets every script waiting at (or later reaching) a "gate" step go on. */
+void msg_test_server_open_gate (MsgTestServer *self);
 /* When the last "mark" step was played (g_get_monotonic_time), or 0. */
 gint64 msg_test_server_get_mark_time (MsgTestServer *self);
 /* Number of connections accepted so far. */
