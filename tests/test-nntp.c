@@ -571,6 +571,39 @@ test_auth_sasl_plain (Fixture      *f,
 }
 
 static void
+test_reuse_mechanisms_changed (Fixture      *f,
+                               gconstpointer data)
+{
+#define SASL_PLAIN_LOGIN                                         \
+  "line 201 ready (no posting)\nexpect CAPABILITIES\n" CAPS_SASL \
+  "expect AUTHINFO SASL PLAIN AGJvYgBzM2NyZXQgcHc=\nline 281 Authentication accepted\n" POST_OK
+  const char *const scripts[] = {
+    SASL_PLAIN_LOGIN "wait-close\n",
+    SASL_PLAIN_LOGIN QUIT,
+    NULL,
+  };
+#undef SASL_PLAIN_LOGIN
+  g_autoptr (MsgSendReport) first = NULL;
+  g_autoptr (MsgSendReport) second = NULL;
+  g_autoptr (MsgConfiguration) changed = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A connection authenticated under one nntpauthmechanisms is not reused once "
+                  "the caller pins others: the key of reuse includes them, as SMTP's does.");
+  start_multi (f, scripts);
+  set_credentials (f);
+  set (f, "nntpallowplaintextauth", "true");
+  first = post_ok (f);
+  changed = msg_configuration_copy (f->config);
+  g_assert_true (msg_configuration_set_field (changed, "nntpauthmechanisms", "PLAIN", &error));
+  g_assert_no_error (error);
+  msg_transport_set_configuration (f->transport, changed);
+  second = post_ok (f);
+  close_ok (f);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
+}
+
+static void
 test_auth_sasl_then_user (Fixture      *f,
                           gconstpointer data)
 {
@@ -940,6 +973,7 @@ main (int    argc,
   ADD ("/nntp/post/reuse", test_reuse);
   ADD ("/nntp/post/reuse-settings-changed", test_reuse_settings_changed);
   ADD ("/nntp/post/reuse-after-server-closed", test_reuse_after_server_closed);
+  ADD ("/nntp/post/reuse-mechanisms-changed", test_reuse_mechanisms_changed);
   ADD ("/nntp/post/no-capabilities", test_no_capabilities);
   ADD_DATA ("/nntp/post/timeout-after-dot", "stall\n", test_after_dot);
   ADD_DATA ("/nntp/post/closed-after-dot", "close\n", test_after_dot);

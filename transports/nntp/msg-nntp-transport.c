@@ -133,15 +133,19 @@ static char *
 settings_shape (const Settings *s)
 {
   g_autofree char *digest = NULL;
+  /* A connection authenticated with one mechanism is not reused for a
+   * caller who pinned another (as SMTP's key does). */
+  g_autofree char *mechanisms = s->mechanisms != NULL ? g_strjoinv (" ", s->mechanisms) : NULL;
 
   if (s->auth != AUTH_ANONYMOUS && s->password != NULL)
     digest = _msg_password_tag (s->password);
-  return g_strdup_printf ("%s\n%u\n%d\n%d\n%d\n%s\n%s\n%s\n%d\n%d",
+  return g_strdup_printf ("%s\n%u\n%d\n%d\n%d\n%s\n%s\n%s\n%d\n%d\n%s",
                           s->host, s->port, s->implicit_tls, s->starttls, s->auth,
                           s->auth != AUTH_ANONYMOUS && s->user != NULL ? s->user : "",
                           digest != NULL ? digest : "",
                           s->ca_file != NULL ? s->ca_file : "",
-                          s->tls_verify, s->allow_plaintext_auth);
+                          s->tls_verify, s->allow_plaintext_auth,
+                          s->auth != AUTH_ANONYMOUS && mechanisms != NULL ? mechanisms : "");
 }
 
 static void
