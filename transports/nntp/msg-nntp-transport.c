@@ -989,9 +989,10 @@ msg_nntp_transport_close_sync (MsgTransport *transport,
 {
   MsgNntpTransport *self = MSG_NNTP_TRANSPORT (transport);
   g_autoptr (MsgReply) reply = NULL;
-  double   timeout;
-  gint64   until;
-  gboolean ok = TRUE;
+  MsgConfiguration *configuration;
+  double            timeout;
+  gint64            until;
+  gboolean          ok = TRUE;
 
   /* A connection the server already closed has nothing to say goodbye to;
    * one with a POST in flight is waiting for an article. */
@@ -1002,7 +1003,12 @@ msg_nntp_transport_close_sync (MsgTransport *transport,
       return TRUE;
     }
 
-  timeout = msg_connection_get_timeout (self->connection);
+  /* The configuration at the close, not the one of the last send: a
+   * caller who changed the clock since expects QUIT to keep to it. */
+  configuration = msg_transport_get_operation_configuration (transport);
+  timeout = configuration != NULL ? msg_configuration_get_seconds (configuration, "nntpconnectiontimeout") : 0;
+  if (timeout <= 0)
+    timeout = msg_connection_get_timeout (self->connection);
   if (timeout <= 0 || timeout > QUIT_TIMEOUT)
     timeout = QUIT_TIMEOUT;
   until = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);

@@ -1763,9 +1763,10 @@ msg_smtp_transport_close_sync (MsgTransport *transport,
 {
   MsgSmtpTransport *self = MSG_SMTP_TRANSPORT (transport);
   g_autoptr (MsgReply) reply = NULL;
-  double   timeout;
-  gint64   until;
-  gboolean ok;
+  MsgConfiguration *configuration;
+  double            timeout;
+  gint64            until;
+  gboolean          ok;
 
   if (self->connection == NULL)
     return TRUE;
@@ -1774,7 +1775,12 @@ msg_smtp_transport_close_sync (MsgTransport *transport,
       drop_connection (self);
       return TRUE;
     }
-  timeout = msg_connection_get_timeout (self->connection);
+  /* The configuration at the close, not the one of the last send: a
+   * caller who changed the clock since expects QUIT to keep to it. */
+  configuration = msg_transport_get_operation_configuration (transport);
+  timeout = configuration != NULL ? msg_configuration_get_seconds (configuration, "smtpconnectiontimeout") : 0;
+  if (timeout <= 0)
+    timeout = msg_connection_get_timeout (self->connection);
   if (timeout <= 0 || timeout > QUIT_TIMEOUT)
     timeout = QUIT_TIMEOUT;
   until = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
