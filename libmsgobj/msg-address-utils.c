@@ -253,7 +253,6 @@ _msg_parse_address_list (const char *field,
       return NULL;
     }
 
-  result = internet_address_list_new ();
   items = split_address_list (value);
 
   for (guint i = 0; i < items->len; i++)
@@ -308,10 +307,15 @@ _msg_parse_address_list (const char *field,
       else if (!check_mailbox (field, INTERNET_ADDRESS_MAILBOX (address), error))
         return NULL;
 
-      internet_address_list_add (result, address);
+      /* The first item's list becomes the result: one list fewer to make
+       * and free for the usual single address. */
+      if (result == NULL)
+        result = g_steal_pointer (&parsed);
+      else
+        internet_address_list_add (result, address);
     }
 
-  if (internet_address_list_length (result) == 0)
+  if (result == NULL || internet_address_list_length (result) == 0)
     {
       g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
                    "%s holds no address", field);
