@@ -15,6 +15,11 @@ InternetAddressList *_msg_parse_address_list (const char *field,
                                               gboolean    allow_groups,
                                               GError    **error);
 
+/* Fills the IDNA form GMime caches for @mailbox with its address when its
+ * domain is plain ASCII (IDNA would leave it as it is); returns whether it
+ * did. Saves GMime a call of libidn2 when it encodes the address. */
+gboolean _msg_mailbox_skip_idna (InternetAddressMailbox *mailbox);
+
 /* The address of the first mailbox of @list (groups skipped), or NULL. */
 const char *_msg_first_mailbox (InternetAddressList *list);
 

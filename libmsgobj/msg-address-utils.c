@@ -181,8 +181,48 @@ angles_balanced (const char *item)
   return angle == 0;
 }
 
+/* Whether @domain is letters, digits, hyphens and dots only, with no
+ * "xn--" label: IDNA maps such a name to itself up to case (or rejects it,
+ * a too long label say), and GMime then writes the domain unchanged. */
+static gboolean
+is_plain_ascii_domain (const char *domain)
+{
+  gboolean label_start = TRUE;
+
+  for (const char *p = domain; *p != '\0'; p++)
+    {
+      if (label_start && g_ascii_strncasecmp (p, "xn--", 4) == 0)
+        return FALSE;
+      label_start = *p == '.';
+      if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+_msg_mailbox_skip_idna (InternetAddressMailbox *mailbox)
+{
+  const char *addr = internet_address_mailbox_get_addr (mailbox);
+
+  /* The domain as GMime takes it: after the "@" that ends the local part. */
+  if (addr == NULL || mailbox->at <= 0 || mailbox->idn_addr != NULL ||
+      !is_plain_ascii_domain (addr + mailbox->at + 1))
+    return FALSE;
+
+  /* GMime encodes a mailbox as its cached idn_addr (a public field, freed
+   * and reset by GMime when the address changes), which it otherwise fills
+   * with libidn2: some 27 k instructions an address, the most costly step
+   * of building a message, for a result equal to the address here. */
+  mailbox->idn_addr = g_strdup (addr);
+  return TRUE;
+}
+
+/* Sets the charset GMime encodes display names in and skips IDNA where it
+ * cannot change the address. */
 static void
-set_utf8_charset (InternetAddressList *list)
+prepare_addresses (InternetAddressList *list)
 {
   for (int i = 0; i < internet_address_list_length (list); i++)
     {
@@ -190,7 +230,9 @@ set_utf8_charset (InternetAddressList *list)
 
       internet_address_set_charset (address, "utf-8");
       if (INTERNET_ADDRESS_IS_GROUP (address))
-        set_utf8_charset (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)));
+        prepare_addresses (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)));
+      else
+        _msg_mailbox_skip_idna (INTERNET_ADDRESS_MAILBOX (address));
     }
 }
 
@@ -211,7 +253,6 @@ _msg_parse_address_list (const char *field,
       return NULL;
     }
 
-  result = internet_address_list_new ();
   items = split_address_list (value);
 
   for (guint i = 0; i < items->len; i++)
@@ -266,17 +307,22 @@ _msg_parse_address_list (const char *field,
       else if (!check_mailbox (field, INTERNET_ADDRESS_MAILBOX (address), error))
         return NULL;
 
-      internet_address_list_add (result, address);
+      /* The first item's list becomes the result: one list fewer to make
+       * and free for the usual single address. */
+      if (result == NULL)
+        result = g_steal_pointer (&parsed);
+      else
+        internet_address_list_add (result, address);
     }
 
-  if (internet_address_list_length (result) == 0)
+  if (result == NULL || internet_address_list_length (result) == 0)
     {
       g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
                    "%s holds no address", field);
       return NULL;
     }
 
-  set_utf8_charset (result);
+  prepare_addresses (result);
   return g_steal_pointer (&result);
 }
 

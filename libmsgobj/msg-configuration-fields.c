@@ -123,8 +123,9 @@ ascii_case_hash (gconstpointer key)
 {
   guint h = 5381;
 
-  for (const char *p = key; *p != '\0'; p++)
-    h = (h << 5) + h + (guint) g_ascii_tolower (*p);
+  /* Every field read hashes its name: the ASCII lower-casing inline. */
+  for (const guchar *p = key; *p != '\0'; p++)
+    h = (h << 5) + h + (guint) (*p >= 'A' && *p <= 'Z' ? *p + ('a' - 'A') : *p);
   return h;
 }
 
@@ -132,7 +133,8 @@ static gboolean
 ascii_case_equal (gconstpointer a,
                   gconstpointer b)
 {
-  return g_ascii_strcasecmp (a, b) == 0;
+  /* Names are mostly written as registered: strcmp() first. */
+  return strcmp (a, b) == 0 || g_ascii_strcasecmp (a, b) == 0;
 }
 
 /* Must be called with registry_lock held. */

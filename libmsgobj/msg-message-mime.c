@@ -24,18 +24,24 @@
 static char *
 normalise_newlines (const char *text)
 {
-  GString *out = g_string_sized_new (strlen (text));
+  const char *cr = strchr (text, '\r');
+  GString    *out;
 
-  for (const char *p = text; *p != '\0'; p++)
+  if (cr == NULL)
+    return g_strdup (text);
+
+  /* The bytes between CRs are copied in bulk. */
+  out = g_string_sized_new (strlen (text));
+  for (const char *p = text;; cr = strchr (p, '\r'))
     {
-      if (*p == '\r')
+      if (cr == NULL)
         {
-          g_string_append_c (out, '\n');
-          if (p[1] == '\n')
-            p++;
+          g_string_append (out, p);
+          break;
         }
-      else
-        g_string_append_c (out, *p);
+      g_string_append_len (out, p, cr - p);
+      g_string_append_c (out, '\n');
+      p = cr[1] == '\n' ? cr + 2 : cr + 1;
     }
 
   return g_string_free (out, FALSE);

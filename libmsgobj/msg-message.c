@@ -767,7 +767,9 @@ set_addresses (MsgMessage      *self,
 
   before = get_addresses (self, type);
   list = g_mime_message_get_addresses (self->mime, type);
-  internet_address_list_clear (list);
+  /* Clearing an empty list still makes GMime re-encode the header. */
+  if (parsed == NULL || internet_address_list_length (list) > 0)
+    internet_address_list_clear (list);
   if (parsed != NULL)
     internet_address_list_append (list, parsed);
   else

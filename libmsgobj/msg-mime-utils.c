@@ -140,6 +140,13 @@ _msg_choose_encoding (const guint8 *data,
     {
       guchar c = data[i];
 
+      /* Printable ASCII, most text, first. */
+      if (c >= 0x20 && c < 0x7f)
+        {
+          line++;
+          continue;
+        }
+
       if (c == '\n')
         {
           max_line = MAX (max_line, line);

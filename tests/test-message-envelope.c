@@ -9,6 +9,7 @@
 #include "test-utils.h"
 
 #include <errno.h>
+#include <gmime/gmime.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -512,6 +513,71 @@ test_line_limit_after_change (void)
   g_object_unref (part);
 }
 
+/* An address set with the setters is written as GMime writes it with its
+ * IDNA step (libidn2), which the library skips for a plain ASCII domain
+ * (msg-address-utils.c): case kept, non-ASCII and "xn--" domains still
+ * go through IDNA. */
+static void
+test_address_idna (void)
+{
+  const char *addresses[] = {
+    "rcpt@Example.TEST",
+    "a@example.test",
+    "b@b\xc3\xbc"
+    "cher.example",
+    "c@xn--bcher-kva.example",
+    "d@XN--BCHER-KVA.example",
+    "e@a-b.c-d.example",
+    "f@localhost",
+    "g@label-of-sixty-four-octets-which-is-one-more-than-idna-allows-x.example",
+    "j@[127.0.0.1]",
+    "k@under_score.example",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (addresses); i++)
+    {
+      g_autoptr (MsgMessage) message = msg_message_new ();
+      InternetAddressList *list;
+      g_autoptr (GError) error = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *to = NULL;
+      g_autofree char *from = NULL;
+      const char      *expected;
+
+      g_test_message ("%s", addresses[i]);
+      g_assert_true (msg_message_set_to (message, addresses[i], &error));
+      g_assert_no_error (error);
+      g_assert_true (msg_message_set_from (message, addresses[i], &error));
+      g_assert_no_error (error);
+      text = to_string (message);
+      to = find_header (text, "To");
+      from = find_header (text, "From");
+
+      /* GMime's own encoding of a newly parsed mailbox, through libidn2. */
+      list = internet_address_list_parse (NULL, addresses[i]);
+      g_assert_cmpint (internet_address_list_length (list), ==, 1);
+      expected = internet_address_mailbox_get_idn_addr (
+          INTERNET_ADDRESS_MAILBOX (internet_address_list_get_address (list, 0)));
+      g_assert_cmpstr (g_strstrip (to), ==, expected);
+      g_assert_cmpstr (g_strstrip (from), ==, expected);
+      g_object_unref (list);
+    }
+
+  /* What IDNA does with the domains above, as a check of the test. */
+  {
+    g_autoptr (MsgMessage) message = msg_message_new ();
+    g_autofree char *text = NULL;
+    g_autofree char *to = NULL;
+
+    g_assert_true (msg_message_set_to (message, "Rcpt <r@Example.TEST>, b@b\xc3\xbc"
+                                                "cher.example",
+                                       NULL));
+    text = to_string (message);
+    to = find_header (text, "To");
+    g_assert_cmpstr (g_strstrip (to), ==, "Rcpt <r@Example.TEST>, b@xn--bcher-kva.example");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -521,6 +587,7 @@ main (int   argc,
   g_test_add_func ("/message/measure", test_measure);
   g_test_add_func ("/message/generated-headers", test_generated_headers);
   g_test_add_func ("/message/bcc", test_bcc);
+  g_test_add_func ("/message/address-idna", test_address_idna);
   g_test_add_func ("/message/envelope", test_envelope);
   g_test_add_func ("/message/configured-from", test_configured_from);
   g_test_add_func ("/message/timezone", test_timezone);

@@ -71,7 +71,7 @@ mailbox_init (Mailbox    *m,
       return FALSE;
     }
   m->address = g_strdup (address);
-  m->wire = g_strdup_printf ("%s@%s", local, domain);
+  m->wire = g_strconcat (local, "@", domain, NULL);
   m->utf8 = !is_ascii (local);
   return TRUE;
 
