@@ -596,17 +596,21 @@ known_content_length (GMimeStream *stream)
     {
       GByteArray *array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
 
-      if (array == NULL || (stream->bound_end != -1 && stream->bound_end > (gint64) array->len))
+      if (array == NULL)
         return -1;
       end = array->len;
     }
   else
     return -1;
 
-  /* A file read to its end (MsgFileStream, GMimeStreamFs) stops at the
-   * bound or at the end of the file, whichever comes first. */
+  /* A bound past the end: left to the write (GMime reads past the
+   * buffer of a GMimeStreamMem, a file may have shrunk). */
   if (stream->bound_end != -1)
-    end = MIN (end, stream->bound_end);
+    {
+      if (stream->bound_end > end)
+        return -1;
+      end = stream->bound_end;
+    }
   return end >= stream->bound_start ? end - stream->bound_start : -1;
 }
 
@@ -641,85 +645,97 @@ is_computable_leaf (GMimeObject *object,
   return *length > 0;
 }
 
-/* The wrapper of @object's content if it is @stand_in already: a part
+/* What a measure put in place of the contents of computable leaves. */
+typedef struct
+{
+  GMimeStream *stand_in;  /* (owned) (nullable): made at the first leaf */
+  GPtrArray   *saved;     /* (owned) (nullable) (element-type StandIn) */
+  guint64      encoded;   /* the sum of their encoded lengths */
+  guint        n_written; /* the stand-ins the write will meet */
+} StandIns;
+
+/* The entry of @object if its content is the stand-in already: a part
  * met twice in the tree, written twice. */
-static GMimeDataWrapper *
-replaced_wrapper (GMimeObject *object,
-                  GMimeStream *stand_in)
+static StandIn *
+find_replaced (GMimeObject *object,
+               StandIns    *stand_ins)
 {
   GMimeDataWrapper *wrapper = GMIME_IS_PART (object) ? g_mime_part_get_content (GMIME_PART (object)) : NULL;
 
-  return wrapper != NULL && g_mime_data_wrapper_get_stream (wrapper) == stand_in ? wrapper : NULL;
+  if (wrapper == NULL || stand_ins->stand_in == NULL ||
+      g_mime_data_wrapper_get_stream (wrapper) != stand_ins->stand_in)
+    return NULL;
+  for (guint i = 0; i < stand_ins->saved->len; i++)
+    {
+      StandIn *entry = g_ptr_array_index (stand_ins->saved, i);
+
+      if (entry->wrapper == wrapper)
+        return entry;
+    }
+  return NULL;
 }
 
-/* Puts @stand_in in place of the content of every leaf below @object
- * whose encoded length is computable, keeping what to put back in
- * @saved; *@encoded gets the sum of their encoded lengths, *@n_written
- * the number of stand-ins the write will meet. */
+/* Puts the stand-in in place of the content of every leaf below @object
+ * whose encoded length is computable, keeping what to put back. */
 static void
 stand_in_leaves (GMimeObject *object,
-                 GMimeStream *stand_in,
-                 GPtrArray   *saved,
-                 guint64     *encoded,
-                 guint       *n_written)
+                 StandIns    *stand_ins)
 {
-  GMimeDataWrapper *wrapper;
-  gint64            length;
+  StandIn *entry;
+  gint64   length;
 
   if (GMIME_IS_MULTIPART (object))
     {
       GMimeMultipart *multipart = GMIME_MULTIPART (object);
 
       for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
-        stand_in_leaves (g_mime_multipart_get_part (multipart, i), stand_in, saved, encoded, n_written);
+        stand_in_leaves (g_mime_multipart_get_part (multipart, i), stand_ins);
     }
   else if (GMIME_IS_MESSAGE_PART (object))
     {
       GMimeMessage *inner = g_mime_message_part_get_message (GMIME_MESSAGE_PART (object));
 
       if (inner != NULL && g_mime_message_get_mime_part (inner) != NULL)
-        stand_in_leaves (g_mime_message_get_mime_part (inner), stand_in, saved, encoded, n_written);
+        stand_in_leaves (g_mime_message_get_mime_part (inner), stand_ins);
     }
-  else if ((wrapper = replaced_wrapper (object, stand_in)) != NULL)
+  else if ((entry = find_replaced (object, stand_ins)) != NULL)
     {
-      for (guint i = 0; i < saved->len; i++)
-        {
-          StandIn *entry = g_ptr_array_index (saved, i);
-
-          if (entry->wrapper == wrapper)
-            {
-              *encoded += entry->encoded;
-              *n_written += 1;
-              break;
-            }
-        }
+      stand_ins->encoded += entry->encoded;
+      stand_ins->n_written++;
     }
   else if (is_computable_leaf (object, &length))
     {
-      StandIn *entry = g_new0 (StandIn, 1);
+      GMimeDataWrapper *wrapper = g_mime_part_get_content (GMIME_PART (object));
 
-      wrapper = g_mime_part_get_content (GMIME_PART (object));
+      if (stand_ins->stand_in == NULL)
+        {
+          stand_ins->stand_in = g_mime_stream_mem_new_with_buffer ("", 1);
+          stand_ins->saved = g_ptr_array_new_with_free_func (stand_in_free);
+        }
+      entry = g_new0 (StandIn, 1);
       entry->wrapper = g_object_ref (wrapper);
       entry->content = g_object_ref (g_mime_data_wrapper_get_stream (wrapper));
       entry->encoded = base64_wire_length ((guint64) length);
-      g_ptr_array_add (saved, entry);
-      g_mime_data_wrapper_set_stream (wrapper, stand_in);
-      *encoded += entry->encoded;
-      *n_written += 1;
+      g_ptr_array_add (stand_ins->saved, entry);
+      g_mime_data_wrapper_set_stream (wrapper, stand_ins->stand_in);
+      stand_ins->encoded += entry->encoded;
+      stand_ins->n_written++;
     }
 }
 
 /* Puts the contents back, the last replaced first (a wrapper met twice
- * gets its own content back last). */
+ * gets its own content back last), and frees the rest. */
 static void
-restore_leaves (GPtrArray *saved)
+restore_leaves (StandIns *stand_ins)
 {
-  for (guint i = saved->len; i > 0; i--)
+  for (guint i = stand_ins->saved != NULL ? stand_ins->saved->len : 0; i > 0; i--)
     {
-      StandIn *entry = g_ptr_array_index (saved, i - 1);
+      StandIn *entry = g_ptr_array_index (stand_ins->saved, i - 1);
 
       g_mime_data_wrapper_set_stream (entry->wrapper, entry->content);
     }
+  g_clear_pointer (&stand_ins->saved, g_ptr_array_unref);
+  g_clear_object (&stand_ins->stand_in);
 }
 
 /* Measures the message with stand-ins for its computable leaves, if
@@ -734,12 +750,9 @@ measure_with_stand_ins (MsgMessage   *self,
                         GCancellable *cancellable,
                         GError      **error)
 {
-  g_autoptr (GPtrArray) saved = g_ptr_array_new_with_free_func (stand_in_free);
-  g_autoptr (GMimeStream) stand_in = g_mime_stream_mem_new_with_buffer ("", 1);
   g_autoptr (GOutputStream) counter = NULL;
+  StandIns     stand_ins = { 0 };
   GMimeObject *root;
-  guint64      encoded = 0;
-  guint        n_written = 0;
   gboolean     ok;
 
   *measured = FALSE;
@@ -747,21 +760,21 @@ measure_with_stand_ins (MsgMessage   *self,
   root = g_mime_message_get_mime_part (self->mime);
   if (root == NULL)
     return TRUE;
-  stand_in_leaves (root, stand_in, saved, &encoded, &n_written);
-  if (saved->len == 0 || encoded <= threshold)
+  stand_in_leaves (root, &stand_ins);
+  if (stand_ins.n_written == 0 || stand_ins.encoded <= threshold)
     {
-      restore_leaves (saved);
+      restore_leaves (&stand_ins);
       return TRUE;
     }
 
   *measured = TRUE;
   counter = _msg_counting_stream_new (NULL, NULL, NULL);
   ok = msg_message_write_to_stream_full (self, counter, flags, cancellable, error);
-  restore_leaves (saved);
+  restore_leaves (&stand_ins);
   if (!ok)
     return FALSE;
-  *size = _msg_counting_stream_get_count (MSG_COUNTING_STREAM (counter)) + encoded -
-          (guint64) n_written * STAND_IN_ENCODED;
+  *size = _msg_counting_stream_get_count (MSG_COUNTING_STREAM (counter)) + stand_ins.encoded -
+          (guint64) stand_ins.n_written * STAND_IN_ENCODED;
   return TRUE;
 }
 
