@@ -13,7 +13,10 @@
 #include "msg-mime-utils-private.h"
 #include "msg-timezone-private.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* For transports */
 
@@ -519,6 +522,262 @@ _msg_message_write_spool (MsgMessage    *self,
   return g_output_stream_flush (stream, cancellable, error);
 }
 
+/* Measuring a large message without encoding its attachments (issue 18,
+ * docs/design.md decision 13). GMime writes a leaf part whose transfer
+ * encoding is base64 and whose content is raw (its data wrapper not
+ * encoded) through its base64 encoder, which ends a line after every 19
+ * quartets (76 characters) and the last line, if any, after its padding,
+ * then through the newline filter, which makes each of those line ends
+ * CRLF (the MIME sink leaves CRLF alone): n > 0 octets of content become
+ * exactly 4q + 2 * ceil (q / 19) octets, q = ceil (n / 3), ending in CRLF
+ * so that nothing is added after them. Nothing else written depends on
+ * the content. So such a part whose content has a length known without
+ * reading it (a file attachment, a memory buffer, a regular file) is
+ * measured with a one-octet stand-in for its content, and the difference
+ * is added. Anything else (quoted-printable, raw text whose line ends the
+ * writer converts, filtered or encoded streams) is written to be counted,
+ * as before. */
+
+/* One octet of content in base64: "AA==" and CRLF. */
+#define STAND_IN_ENCODED 6
+
+typedef struct
+{
+  GMimeDataWrapper *wrapper; /* (owned) */
+  GMimeStream      *content; /* (owned): the wrapper's stream, put back after */
+  guint64           encoded; /* what its content is on the wire */
+} StandIn;
+
+static void
+stand_in_free (gpointer data)
+{
+  StandIn *stand_in = data;
+
+  g_object_unref (stand_in->wrapper);
+  g_object_unref (stand_in->content);
+  g_free (stand_in);
+}
+
+static guint64
+base64_wire_length (guint64 n)
+{
+  guint64 quartets = (n + 2) / 3;
+
+  return 4 * quartets + 2 * ((quartets + 18) / 19);
+}
+
+/* The octets a write reads from @stream from its start to its end, if
+ * they are known without reading it, as stat() or the buffer tells;
+ * otherwise -1. A file that is not a regular file, or cannot be read, is
+ * left to the write, which reports it. */
+static gint64
+known_content_length (GMimeStream *stream)
+{
+  gint64 end;
+
+  if (MSG_IS_FILE_STREAM (stream))
+    {
+      const char *path = _msg_file_stream_get_path (MSG_FILE_STREAM (stream));
+      GStatBuf    st;
+
+      if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode) || g_access (path, R_OK) != 0)
+        return -1;
+      end = st.st_size;
+    }
+  else if (GMIME_IS_STREAM_FS (stream))
+    {
+      struct stat st;
+
+      if (fstat (GMIME_STREAM_FS (stream)->fd, &st) != 0 || !S_ISREG (st.st_mode))
+        return -1;
+      end = st.st_size;
+    }
+  else if (GMIME_IS_STREAM_MEM (stream))
+    {
+      GByteArray *array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
+
+      if (array == NULL)
+        return -1;
+      end = array->len;
+    }
+  else
+    return -1;
+
+  /* A bound past the end: left to the write (GMime reads past the
+   * buffer of a GMimeStreamMem, a file may have shrunk). */
+  if (stream->bound_end != -1)
+    {
+      if (stream->bound_end > end)
+        return -1;
+      end = stream->bound_end;
+    }
+  return end >= stream->bound_start ? end - stream->bound_start : -1;
+}
+
+/* Whether GMime writes @object as a GMimePart and base64-encodes its
+ * raw content itself; its content's length, if known, in *@length. */
+static gboolean
+is_computable_leaf (GMimeObject *object,
+                    gint64      *length)
+{
+  GMimeObjectClass *part_class = g_type_class_peek (GMIME_TYPE_PART);
+  GMimeDataWrapper *wrapper;
+  GMimeStream      *stream;
+
+  if (!GMIME_IS_PART (object) || part_class == NULL ||
+      GMIME_OBJECT_GET_CLASS (object)->write_to_stream != part_class->write_to_stream ||
+      g_mime_part_get_content_encoding (GMIME_PART (object)) != GMIME_CONTENT_ENCODING_BASE64)
+    return FALSE;
+  wrapper = g_mime_part_get_content (GMIME_PART (object));
+  if (wrapper == NULL || G_OBJECT_TYPE (wrapper) != GMIME_TYPE_DATA_WRAPPER)
+    return FALSE;
+  switch (g_mime_data_wrapper_get_encoding (wrapper))
+    {
+    case GMIME_CONTENT_ENCODING_BASE64:
+    case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+    case GMIME_CONTENT_ENCODING_UUENCODE:
+      return FALSE; /* decoded first: its raw length is not known */
+    default:
+      break;
+    }
+  stream = g_mime_data_wrapper_get_stream (wrapper);
+  *length = stream != NULL ? known_content_length (stream) : -1;
+  return *length > 0;
+}
+
+/* What a measure put in place of the contents of computable leaves. */
+typedef struct
+{
+  GMimeStream *stand_in;  /* (owned) (nullable): made at the first leaf */
+  GPtrArray   *saved;     /* (owned) (nullable) (element-type StandIn) */
+  guint64      encoded;   /* the sum of their encoded lengths */
+  guint        n_written; /* the stand-ins the write will meet */
+} StandIns;
+
+/* The entry of @object if its content is the stand-in already: a part
+ * met twice in the tree, written twice. */
+static StandIn *
+find_replaced (GMimeObject *object,
+               StandIns    *stand_ins)
+{
+  GMimeDataWrapper *wrapper = GMIME_IS_PART (object) ? g_mime_part_get_content (GMIME_PART (object)) : NULL;
+
+  if (wrapper == NULL || stand_ins->stand_in == NULL ||
+      g_mime_data_wrapper_get_stream (wrapper) != stand_ins->stand_in)
+    return NULL;
+  for (guint i = 0; i < stand_ins->saved->len; i++)
+    {
+      StandIn *entry = g_ptr_array_index (stand_ins->saved, i);
+
+      if (entry->wrapper == wrapper)
+        return entry;
+    }
+  return NULL;
+}
+
+/* Puts the stand-in in place of the content of every leaf below @object
+ * whose encoded length is computable, keeping what to put back. */
+static void
+stand_in_leaves (GMimeObject *object,
+                 StandIns    *stand_ins)
+{
+  StandIn *entry;
+  gint64   length;
+
+  if (GMIME_IS_MULTIPART (object))
+    {
+      GMimeMultipart *multipart = GMIME_MULTIPART (object);
+
+      for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
+        stand_in_leaves (g_mime_multipart_get_part (multipart, i), stand_ins);
+    }
+  else if (GMIME_IS_MESSAGE_PART (object))
+    {
+      GMimeMessage *inner = g_mime_message_part_get_message (GMIME_MESSAGE_PART (object));
+
+      if (inner != NULL && g_mime_message_get_mime_part (inner) != NULL)
+        stand_in_leaves (g_mime_message_get_mime_part (inner), stand_ins);
+    }
+  else if ((entry = find_replaced (object, stand_ins)) != NULL)
+    {
+      stand_ins->encoded += entry->encoded;
+      stand_ins->n_written++;
+    }
+  else if (is_computable_leaf (object, &length))
+    {
+      GMimeDataWrapper *wrapper = g_mime_part_get_content (GMIME_PART (object));
+
+      if (stand_ins->stand_in == NULL)
+        {
+          stand_ins->stand_in = g_mime_stream_mem_new_with_buffer ("", 1);
+          stand_ins->saved = g_ptr_array_new_with_free_func (stand_in_free);
+        }
+      entry = g_new0 (StandIn, 1);
+      entry->wrapper = g_object_ref (wrapper);
+      entry->content = g_object_ref (g_mime_data_wrapper_get_stream (wrapper));
+      entry->encoded = base64_wire_length ((guint64) length);
+      g_ptr_array_add (stand_ins->saved, entry);
+      g_mime_data_wrapper_set_stream (wrapper, stand_ins->stand_in);
+      stand_ins->encoded += entry->encoded;
+      stand_ins->n_written++;
+    }
+}
+
+/* Puts the contents back, the last replaced first (a wrapper met twice
+ * gets its own content back last), and frees the rest. */
+static void
+restore_leaves (StandIns *stand_ins)
+{
+  for (guint i = stand_ins->saved != NULL ? stand_ins->saved->len : 0; i > 0; i--)
+    {
+      StandIn *entry = g_ptr_array_index (stand_ins->saved, i - 1);
+
+      g_mime_data_wrapper_set_stream (entry->wrapper, entry->content);
+    }
+  g_clear_pointer (&stand_ins->saved, g_ptr_array_unref);
+  g_clear_object (&stand_ins->stand_in);
+}
+
+/* Measures the message with stand-ins for its computable leaves, if
+ * their encoded content alone is over @threshold octets; *@measured says
+ * whether it did. */
+static gboolean
+measure_with_stand_ins (MsgMessage   *self,
+                        MsgWriteFlags flags,
+                        guint64       threshold,
+                        guint64      *size,
+                        gboolean     *measured,
+                        GCancellable *cancellable,
+                        GError      **error)
+{
+  g_autoptr (GOutputStream) counter = NULL;
+  StandIns     stand_ins = { 0 };
+  GMimeObject *root;
+  gboolean     ok;
+
+  *measured = FALSE;
+  _msg_message_ensure_tree (self);
+  root = g_mime_message_get_mime_part (self->mime);
+  if (root == NULL)
+    return TRUE;
+  stand_in_leaves (root, &stand_ins);
+  if (stand_ins.n_written == 0 || stand_ins.encoded <= threshold)
+    {
+      restore_leaves (&stand_ins);
+      return TRUE;
+    }
+
+  *measured = TRUE;
+  counter = _msg_counting_stream_new (NULL, NULL, NULL);
+  ok = msg_message_write_to_stream_full (self, counter, flags, cancellable, error);
+  restore_leaves (&stand_ins);
+  if (!ok)
+    return FALSE;
+  *size = _msg_counting_stream_get_count (MSG_COUNTING_STREAM (counter)) + stand_ins.encoded -
+          (guint64) stand_ins.n_written * STAND_IN_ENCODED;
+  return TRUE;
+}
+
 /**
  * msg_message_measure:
  * @self: a message
@@ -539,8 +798,11 @@ _msg_message_write_spool (MsgMessage    *self,
  * call until it ends), a message of at most 256 KiB is kept in memory as
  * written, and the transport's write of it with the same @flags that
  * follows copies those bytes instead of writing the message again: it is
- * serialised once. A larger message is not held, so a large attachment
- * costs one extra read of its file.
+ * serialised once. A larger message is not held; but a body part in
+ * base64 whose content is a file (an attachment) or a buffer is then not
+ * encoded to be measured: its encoded length follows from its length,
+ * so a large attachment is read and encoded once per send. Outside an
+ * operation that is so whatever the size.
  *
  * Returns: whether the message could be written
  */
@@ -553,6 +815,7 @@ msg_message_measure (MsgMessage   *self,
 {
   g_autoptr (GOutputStream) counter = NULL;
   gboolean claimed;
+  gboolean measured;
 
   g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
   g_return_val_if_fail (size != NULL, FALSE);
@@ -564,6 +827,20 @@ msg_message_measure (MsgMessage   *self,
       /* Measured already in this operation (a pipelined envelope). */
       *size = g_bytes_get_size (self->spool);
       return !g_cancellable_set_error_if_cancelled (cancellable, error);
+    }
+  /* Attachments too large to be kept are not encoded to be measured; when
+   * nothing is kept (no operation holds the message), none are. */
+  if (!measure_with_stand_ins (self, flags, claimed ? MSG_MESSAGE_SPOOL_LIMIT : 0, size, &measured,
+                               cancellable, error))
+    return FALSE;
+  if (measured)
+    {
+      if (claimed)
+        {
+          g_clear_pointer (&self->spool, g_bytes_unref);
+          self->spool_flags = flags;
+        }
+      return TRUE;
     }
   counter = _msg_counting_stream_new (NULL, NULL, NULL);
   if (claimed)

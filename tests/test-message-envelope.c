@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -448,6 +449,303 @@ test_measure (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* Issue 18 (docs/design.md, decision 13): a base64 part whose content is
+ * a file or a buffer is measured from its length, not encoded. The
+ * measure must still be the written length exactly: every remainder of
+ * a line (57 octets) and of a quartet (3), each set of write flags, the
+ * part at the root (GMime then ensures a final newline) or deep in
+ * multiparts, next to a message/rfc822 part, in a parsed message. */
+
+static const gsize measure_sizes[] = {
+  0,
+  1,
+  2,
+  3,
+  4,
+  56,
+  57,
+  58,
+  75,
+  76,
+  77,
+  113,
+  114,
+  115,
+  1083,
+  1084,
+  4096,
+  100 * 1024,
+  1024 * 1024 - 1,
+  1024 * 1024,
+  1024 * 1024 + 1,
+};
+
+static const MsgWriteFlags measure_flags[] = {
+  MSG_WRITE_FLAGS_NONE,
+  MSG_WRITE_FLAGS_OMIT_BCC,
+  MSG_WRITE_FLAGS_NEWS,
+  MSG_WRITE_FLAGS_OMIT_BCC | MSG_WRITE_FLAGS_LINE_LIMIT,
+  MSG_WRITE_FLAGS_OMIT_BCC | MSG_WRITE_FLAGS_LINE_LIMIT | MSG_WRITE_FLAGS_ENCODE_8BIT,
+};
+
+/* @size octets of every value, CR, LF and NUL among them. */
+static GBytes *
+pattern_bytes (gsize size)
+{
+  guint8 *data = g_malloc (MAX (size, 1));
+  guint32 state = (guint32) size * 2654435761u + 1;
+
+  for (gsize i = 0; i < size; i++)
+    {
+      state = state * 1103515245u + 12345u;
+      data[i] = (guint8) (state >> 16);
+    }
+  return g_bytes_new_take (data, size);
+}
+
+static GBytes *
+write_bytes (MsgMessage   *message,
+             MsgWriteFlags flags)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+
+  g_assert_true (msg_message_write_to_stream_full (message, out, flags, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_close (out, NULL, &error));
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
+/* For every flag set: the measure equals the written length, and the
+ * message writes the same bytes after it (its content put back). */
+static void
+assert_measure_exact (MsgMessage *message,
+                      const char *what,
+                      gsize       size)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (measure_flags); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) before = write_bytes (message, measure_flags[i]);
+      g_autoptr (GBytes) after = NULL;
+      guint64 measured = 0;
+
+      g_assert_true (msg_message_measure (message, measure_flags[i], &measured, NULL, &error));
+      g_assert_no_error (error);
+      if (measured != g_bytes_get_size (before))
+        g_error ("%s, %" G_GSIZE_FORMAT " octets, flags 0x%x: measured %" G_GUINT64_FORMAT
+                 ", written %" G_GSIZE_FORMAT,
+                 what, size, measure_flags[i], measured, g_bytes_get_size (before));
+      after = write_bytes (message, measure_flags[i]);
+      g_assert_true (g_bytes_equal (before, after));
+    }
+}
+
+static MsgMessage *
+make_measured_message (void)
+{
+  g_autoptr (GError) error = NULL;
+  MsgMessage *message = make_message ();
+
+  g_assert_true (msg_message_set_bcc (message, "hidden@example.net", &error));
+  g_assert_true (msg_message_set_header (message, "Disposition-Notification-To", "ann@example.com", &error));
+  g_assert_no_error (error);
+  return message;
+}
+
+/* A file attachment next to the text body, in multipart/mixed. */
+static void
+measure_file_attachment (const char *dir,
+                         gsize       size,
+                         GBytes     *content)
+{
+  g_autoptr (MsgMessage) message = make_measured_message ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = write_temp_file (dir, "attachment.bin", g_bytes_get_data (content, NULL), (gssize) size);
+  MsgBodyPart     *part;
+
+  msg_message_set_text_body (message, "See the attachment.\nline two\r\n");
+  part = msg_message_add_attachment (message, path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (part);
+  assert_measure_exact (message, "file attachment", size);
+  g_unlink (path);
+}
+
+/* The whole body one base64 leaf whose content is a buffer. */
+static void
+measure_root_leaf (gsize   size,
+                   GBytes *content)
+{
+  g_autoptr (MsgMessage) message = make_measured_message ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgBodyPart) root = msg_message_get_body_part (message);
+
+  g_assert_true (msg_body_part_set_content_media_type (root, "application/octet-stream", &error));
+  g_assert_true (msg_body_part_set_content (root, content, &error));
+  g_assert_true (msg_body_part_set_content_transfer_encoding (root, "base64", &error));
+  g_assert_no_error (error);
+  assert_measure_exact (message, "root leaf", size);
+}
+
+/* Text and HTML (multipart/alternative), a hand-made multipart/mixed
+ * holding a buffer in base64, a message/rfc822 part and a
+ * multipart/related, and a file attachment, all under multipart/mixed. */
+static void
+measure_nested (const char *dir,
+                gsize       size,
+                GBytes     *content)
+{
+  g_autoptr (MsgMessage) message = make_measured_message ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = write_temp_file (dir, "nested.dat", g_bytes_get_data (content, NULL), (gssize) size);
+  g_autoptr (GBytes) inner = g_bytes_new_static ("From: c@example.com\r\nSubject: Inner\r\n\r\nInner body\r\n", 49);
+  g_autoptr (MsgBodyPart) root = NULL;
+  g_autoptr (MsgBodyPart) mixed = NULL;
+  g_autoptr (MsgBodyPart) leaf = NULL;
+  g_autoptr (MsgBodyPart) related = NULL;
+  g_autoptr (MsgBodyPart) related_leaf = NULL;
+  g_autoptr (MsgBodyPart) rfc822 = NULL;
+  MsgBodyPart *file;
+
+  msg_message_set_text_body (message, "Plain text.\n");
+  msg_message_set_html_body (message, "<p>HTML</p>\n");
+  file = msg_message_add_attachment (message, path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (file);
+  root = msg_message_get_body_part (message);
+  mixed = msg_body_part_add_body_part (root, "multipart/mixed", &error);
+  g_assert_no_error (error);
+  leaf = msg_body_part_add_body_part (mixed, "application/octet-stream", &error);
+  g_assert_true (msg_body_part_set_content (leaf, content, &error));
+  g_assert_true (msg_body_part_set_content_transfer_encoding (leaf, "base64", &error));
+  rfc822 = msg_body_part_add_body_part (mixed, "message/rfc822", &error);
+  g_assert_true (msg_body_part_set_content (rfc822, inner, &error));
+  related = msg_body_part_add_body_part (mixed, "multipart/related", &error);
+  related_leaf = msg_body_part_add_body_part (related, "image/png", &error);
+  g_assert_true (msg_body_part_set_content (related_leaf, content, &error));
+  g_assert_true (msg_body_part_set_content_transfer_encoding (related_leaf, "base64", &error));
+  g_assert_no_error (error);
+  assert_measure_exact (message, "nested", size);
+  g_unlink (path);
+}
+
+/* A parsed message whose 7bit part is switched to base64: its content
+ * is a bounded piece of the parser's buffer. */
+static void
+measure_parsed (gsize size)
+{
+  g_autoptr (GString) text = g_string_new ("From: a@example.com\r\nTo: b@example.org\r\nBcc: c@example.net\r\n"
+                                           "Subject: Parsed\r\nMIME-Version: 1.0\r\n"
+                                           "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+                                           "--b1\r\nContent-Type: text/plain\r\n\r\nHello\r\n"
+                                           "--b1\r\nContent-Type: application/octet-stream\r\n"
+                                           "Content-Transfer-Encoding: 7bit\r\n\r\n");
+  g_autoptr (MsgMessage) message = NULL;
+  g_autoptr (MsgBodyPart) root = NULL;
+  g_autoptr (MsgBodyPart) part = NULL;
+  g_autoptr (GError) error = NULL;
+
+  for (gsize i = 0; i < size; i++)
+    g_string_append_c (text, (i + 1) % 60 == 0 ? '\n' : (char) ('a' + i % 26));
+  g_string_append (text, "\r\n--b1--\r\n");
+  message = parse_string (text->str);
+  root = msg_message_get_body_part (message);
+  {
+    g_autoptr (GListModel) children = msg_body_part_get_body_parts_model (root);
+
+    part = g_list_model_get_item (children, 1);
+  }
+  g_assert_true (msg_body_part_set_content_transfer_encoding (part, "base64", &error));
+  g_assert_no_error (error);
+  assert_measure_exact (message, "parsed", size);
+}
+
+static void
+test_measure_computed (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+
+  g_test_summary ("A base64 part of a file or buffer is measured from its length: the measure "
+                  "equals the written length for every size, flag set and position in the tree.");
+  for (guint i = 0; i < G_N_ELEMENTS (measure_sizes); i++)
+    {
+      gsize size = measure_sizes[i];
+      g_autoptr (GBytes) content = pattern_bytes (size);
+
+      measure_file_attachment (dir, size, content);
+      measure_root_leaf (size, content);
+      /* The large ones once are enough (and keep valgrind's run short). */
+      if (size <= 100 * 1024)
+        {
+          measure_nested (dir, size, content);
+          measure_parsed (size);
+        }
+    }
+  msg_test_remove_tree (dir);
+}
+
+/* How many times @path was opened since the last call. */
+static guint
+count_opens (int fd,
+             int watch)
+{
+  char   buffer[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  guint  opens = 0;
+  gssize length;
+
+  while ((length = read (fd, buffer, sizeof buffer)) > 0)
+    for (char *p = buffer; p < buffer + length;)
+      {
+        const struct inotify_event *event = (const struct inotify_event *) p;
+
+        if (event->wd == watch && (event->mask & IN_OPEN))
+          opens++;
+        p += sizeof *event + event->len;
+      }
+  return opens;
+}
+
+static void
+test_measure_reads_nothing (void)
+{
+  g_autoptr (MsgMessage) message = make_measured_message ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (GBytes) content = pattern_bytes (300 * 1024);
+  g_autofree char *path = write_temp_file (dir, "big.bin", g_bytes_get_data (content, NULL), 300 * 1024);
+  MsgBodyPart     *part;
+  g_autoptr (GBytes) written = NULL;
+  int     fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  int     watch;
+  guint64 size = 0;
+
+  g_test_summary ("Measuring a message does not read its file attachment; one that cannot be read "
+                  "still fails the measure, as the write would.");
+  g_assert_cmpint (fd, >=, 0);
+  part = msg_message_add_attachment (message, path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (part);
+  /* With the closes: inotify merges an event with the same one queued
+   * right before it. */
+  watch = inotify_add_watch (fd, path, IN_OPEN | IN_CLOSE_NOWRITE);
+  g_assert_cmpint (watch, >=, 0);
+
+  g_assert_true (msg_message_measure (message, MSG_WRITE_FLAGS_OMIT_BCC, &size, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_opens (fd, watch), ==, 0);
+  written = write_bytes (message, MSG_WRITE_FLAGS_OMIT_BCC);
+  g_assert_cmpuint (count_opens (fd, watch), ==, 1);
+  g_assert_cmpuint (size, ==, g_bytes_get_size (written));
+
+  /* Unreadable: left to the write, which fails the measure as before. */
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_false (msg_message_measure (message, MSG_WRITE_FLAGS_OMIT_BCC, &size, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  close (fd);
+  msg_test_remove_tree (dir);
+}
+
 /* The longest line of @text, CRLF or LF ends. */
 static gsize
 longest_line (const char *text)
@@ -585,6 +883,8 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/message/measure", test_measure);
+  g_test_add_func ("/message/measure-computed", test_measure_computed);
+  g_test_add_func ("/message/measure-reads-nothing", test_measure_reads_nothing);
   g_test_add_func ("/message/generated-headers", test_generated_headers);
   g_test_add_func ("/message/bcc", test_bcc);
   g_test_add_func ("/message/address-idna", test_address_idna);
