@@ -58,9 +58,11 @@ passphrase_quark (void)
  * by the library (no pinentry): without a function, such a key makes the
  * operation fail at once with %MSG_CRYPTO_ERROR_NO_PASSPHRASE.
  *
- * The function runs on a thread of the library's while the operation
- * waits; it may be called again with @previous_failed set when the
- * passphrase was wrong.
+ * The function runs in the caller's thread (for an `_async` call, in the
+ * caller's thread-default main context at the call), while the
+ * operation waits for it within its deadline and cancellable (see
+ * #MsgPassphraseFunc); it may be called again with @previous_failed set
+ * when the passphrase was wrong.
  *
  * An S/MIME key is unlocked in gpg-agent with the passphrase before
  * `gpgsm` runs (GPGME cannot give `gpgsm` one), so the agent keeps it
