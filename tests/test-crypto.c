@@ -898,6 +898,33 @@ test_async_passphrase (void)
   assert_one_signature (signatures, MSG_SIGNATURE_STATUS_GOOD);
   g_list_free_full (signatures, g_object_unref);
 
+  /* Decrypting with carol's key alike. */
+  {
+    const char *carol[] = { "carol@example.org", NULL };
+    g_autoptr (MsgMessage) encrypted = new_message ();
+    g_autoptr (MsgMessage) parsed = NULL;
+    g_autoptr (MsgMessage) clear = NULL;
+
+    g_assert_true (msg_message_encrypt (encrypted, MSG_CRYPTO_PROTOCOL_OPENPGP, carol, NULL, &error));
+    g_assert_no_error (error);
+    parsed = round_trip (encrypted);
+    memset (&pending, 0, sizeof pending);
+    pending.context = g_main_context_new ();
+    g_main_context_push_thread_default (pending.context);
+    msg_configuration_set_passphrase_func (msg_message_get_configuration (parsed), pending_passphrase_cb, &pending,
+                                           NULL);
+    msg_message_decrypt_async (parsed, NULL, pending_done_cb, &pending);
+    pending_wait (&pending);
+    clear = msg_message_decrypt_finish (parsed, pending.result, NULL, &error);
+    g_main_context_pop_thread_default (pending.context);
+    g_assert_no_error (error);
+    g_assert_nonnull (clear);
+    g_assert_cmpint (pending.calls, ==, 1);
+    g_assert_true (pending.in_context);
+    g_clear_object (&pending.result);
+    g_clear_pointer (&pending.context, g_main_context_unref);
+  }
+
   /* The deadline (1 s, scaled: under valgrind gpg needs seconds to ask)
    * passes while the function runs: the result comes on time, and the
    * late passphrase signs nothing. */
