@@ -6,7 +6,10 @@
  * the wait it calls gpgme_cancel_async(): GPGME's wait loop (which polls
  * with a 1 s timeout) then closes its pipes to the engine, which ends
  * the child, and the thread finishes in the background with its result
- * dropped (docs/design.md, decision 18).
+ * dropped (docs/design.md, decision 18). The caller's passphrase
+ * function runs in the caller's thread: the thread waiting in
+ * _msg_gpgme_run() serves the operation's questions while it waits, or
+ * for an _async call they go to the caller's main context.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -54,6 +57,12 @@ typedef struct
 } MsgGpgmeRequest;
 
 void _msg_gpgme_request_clear (MsgGpgmeRequest *request);
+
+/* Until called again with NULL, the operations this thread runs (the
+ * worker of an _async call) call their passphrase function in @context,
+ * the caller's thread-default main context at the call, rather than in
+ * this thread. @context is not referenced: keep it alive meanwhile. */
+void _msg_gpgme_set_caller_context (GMainContext *context);
 
 /* Runs @request until @until (monotonic µs) or @cancellable; fills its
  * results or sets @error. */

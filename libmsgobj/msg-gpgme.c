@@ -20,23 +20,59 @@ struct _MsgPassphraseHandler
   GDestroyNotify    destroy;
 };
 
+/* Where the job's question to the passphrase function is. */
+typedef enum
+{
+  ASK_NONE,
+  ASK_PENDING,  /* queued in the caller's context */
+  ASK_RUNNING,  /* the function runs */
+  ASK_ANSWERED, /* ask_answer holds what it gave */
+} AskState;
+
 /* One operation, shared by the caller and the operation's thread; the
  * last of the two to let go frees it. */
 typedef struct
 {
   gatomicrefcount ref;
   MsgGpgmeRequest request;
-  GMutex          lock;         /* ctx, agent and abandoned, between the threads */
-  gpgme_ctx_t     ctx;          /* (owned) (nullable): made on the job's thread */
-  gpgme_ctx_t     agent;        /* (nullable): a gpg-agent connection in use */
-  GMainContext   *context;      /* (owned): the caller waits on it */
-  int             done;         /* (atomic) */
-  int             abandoned;    /* (atomic): the caller gave up */
-  int             engine_ready; /* (atomic): GPGME found its engine */
+  GMutex          lock;           /* ctx, agent, abandoned and ask_*, between the threads */
+  GCond           asked;          /* ask_state changed, or the caller gave up */
+  gpgme_ctx_t     ctx;            /* (owned) (nullable): made on the job's thread */
+  gpgme_ctx_t     agent;          /* (nullable): a gpg-agent connection in use */
+  GMainContext   *context;        /* (owned): the caller waits on it */
+  GMainContext   *caller_context; /* (owned): the passphrase function runs there */
+  GCancellable   *cancellable;    /* (owned) (nullable): the caller's */
+  gint64          until;          /* monotonic µs: the caller's deadline */
+  int             done;           /* (atomic) */
+  int             abandoned;      /* (atomic): the caller gave up */
+  int             engine_ready;   /* (atomic): GPGME found its engine */
+  guint           ask_serial;     /* the question asked last */
+  AskState        ask_state;
+  char           *ask_key; /* (owned) (nullable) */
+  gboolean        ask_previous_failed;
+  char           *ask_answer; /* (owned) (nullable): a secret */
   gboolean        passphrase_refused;
   char           *passphrase_key; /* (owned) (nullable): the key asked for */
   GError         *error;          /* (owned) (nullable) */
 } Job;
+
+/* The main context of the _async caller this thread works for. */
+static GPrivate caller_context_key = G_PRIVATE_INIT (NULL);
+
+void
+_msg_gpgme_set_caller_context (GMainContext *context)
+{
+  g_private_set (&caller_context_key, context);
+}
+
+static void
+secret_free (char *text)
+{
+  if (text == NULL)
+    return;
+  explicit_bzero (text, strlen (text));
+  g_free (text);
+}
 
 MsgPassphraseHandler *
 _msg_passphrase_handler_new (MsgPassphraseFunc func,
@@ -91,7 +127,12 @@ job_unref (Job *job)
   if (job->ctx != NULL)
     gpgme_release (job->ctx);
   g_main_context_unref (job->context);
+  g_main_context_unref (job->caller_context);
+  g_clear_object (&job->cancellable);
   g_mutex_clear (&job->lock);
+  g_cond_clear (&job->asked);
+  g_free (job->ask_key);
+  secret_free (job->ask_answer);
   g_free (job->passphrase_key);
   g_clear_error (&job->error);
   g_free (job);
@@ -126,6 +167,7 @@ job_abandon (Job *job)
     gpgme_cancel_async (job->ctx);
   if (job->agent != NULL)
     gpgme_cancel_async (job->agent);
+  g_cond_broadcast (&job->asked);
   g_mutex_unlock (&job->lock);
 }
 
@@ -141,6 +183,138 @@ static const char *
 protocol_tool (MsgCryptoProtocol protocol)
 {
   return protocol == MSG_CRYPTO_PROTOCOL_SMIME ? "gpgsm" : "gpg";
+}
+
+/* Asking the passphrase function in the caller's thread (decision 18):
+ * the job's thread queues the question as a source in the caller's
+ * context and waits for the answer, never past the caller's deadline nor
+ * its cancellation; an answer that comes later is wiped and dropped. */
+
+typedef struct
+{
+  Job  *job; /* (owned) */
+  guint serial;
+} Ask;
+
+static void
+ask_free (gpointer data)
+{
+  Ask *ask = data;
+
+  job_unref (ask->job);
+  g_free (ask);
+}
+
+/* Runs in the caller's thread. */
+static gboolean
+ask_dispatch_cb (gpointer data)
+{
+  Ask                  *ask = data;
+  Job                  *job = ask->job;
+  MsgPassphraseHandler *handler = job->request.passphrase;
+  g_autofree char      *key = NULL;
+  gboolean              previous_failed = FALSE;
+  char                 *answer;
+
+  g_mutex_lock (&job->lock);
+  if (ask->serial == job->ask_serial && job->ask_state == ASK_PENDING && !g_atomic_int_get (&job->abandoned))
+    {
+      job->ask_state = ASK_RUNNING;
+      key = g_strdup (job->ask_key);
+      previous_failed = job->ask_previous_failed;
+    }
+  g_mutex_unlock (&job->lock);
+  if (key == NULL)
+    return G_SOURCE_REMOVE;
+  answer = handler->func (key, previous_failed, handler->user_data);
+  g_mutex_lock (&job->lock);
+  if (ask->serial == job->ask_serial && job->ask_state == ASK_RUNNING)
+    {
+      job->ask_answer = g_steal_pointer (&answer);
+      job->ask_state = ASK_ANSWERED;
+      g_cond_broadcast (&job->asked);
+    }
+  g_mutex_unlock (&job->lock);
+  /* Too late: the job gave up on it. */
+  secret_free (answer);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs in the cancelling thread. */
+static void
+ask_cancelled_cb (GCancellable *cancellable,
+                  gpointer      data)
+{
+  Job *job = data;
+
+  g_mutex_lock (&job->lock);
+  g_cond_broadcast (&job->asked);
+  g_mutex_unlock (&job->lock);
+}
+
+/* The caller's passphrase for @key, asked in the caller's thread; NULL
+ * if it gave none, or if the caller gave up, was cancelled or ran out of
+ * time first (then with job->error set). */
+static char *
+ask_passphrase (Job        *job,
+                const char *key,
+                gboolean    previous_failed)
+{
+  g_autoptr (GSource) source = NULL;
+  Ask     *ask;
+  char    *answer = NULL;
+  gulong   handler = 0;
+  gboolean in_time = TRUE;
+
+  g_mutex_lock (&job->lock);
+  if (g_atomic_int_get (&job->abandoned))
+    {
+      g_mutex_unlock (&job->lock);
+      return NULL;
+    }
+  ask = g_new0 (Ask, 1);
+  ask->serial = ++job->ask_serial;
+  ask->job = job;
+  g_atomic_ref_count_inc (&job->ref);
+  job->ask_state = ASK_PENDING;
+  g_free (job->ask_key);
+  job->ask_key = g_strdup (key);
+  job->ask_previous_failed = previous_failed;
+  g_mutex_unlock (&job->lock);
+
+  /* Always through a source, as the transport's need-token: never here. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, ask_dispatch_cb, ask, ask_free);
+  g_source_set_static_name (source, "[msgobj] passphrase");
+  g_source_attach (source, job->caller_context);
+  if (job->cancellable != NULL)
+    handler = g_cancellable_connect (job->cancellable, G_CALLBACK (ask_cancelled_cb), job, NULL);
+
+  g_mutex_lock (&job->lock);
+  while (job->ask_state != ASK_ANSWERED && !g_atomic_int_get (&job->abandoned) &&
+         !g_cancellable_is_cancelled (job->cancellable) && in_time)
+    in_time = g_cond_wait_until (&job->asked, &job->lock, job->until) || g_get_monotonic_time () < job->until;
+  if (job->ask_state == ASK_ANSWERED)
+    answer = g_steal_pointer (&job->ask_answer);
+  /* A function still running keeps its answer: it is dropped. */
+  job->ask_state = ASK_NONE;
+  g_mutex_unlock (&job->lock);
+
+  g_cancellable_disconnect (job->cancellable, handler);
+  g_source_destroy (source);
+  if (answer != NULL || g_atomic_int_get (&job->abandoned) || job->error != NULL)
+    return answer;
+  /* A sync caller is in its passphrase function: this thread gives up
+   * for it, and the call returns this error once the function returns. */
+  if (g_cancellable_is_cancelled (job->cancellable))
+    g_set_error (&job->error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                 "The %s operation was cancelled while the passphrase function ran",
+                 job->request.protocol == MSG_CRYPTO_PROTOCOL_SMIME ? "gpgsm" : "gpg");
+  else if (!in_time)
+    g_set_error (&job->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                 "The passphrase function did not answer in time (cryptooperationtimeout)");
+  return NULL;
 }
 
 static gpgme_error_t
@@ -165,7 +339,7 @@ passphrase_cb (void       *hook,
       job->passphrase_refused = TRUE;
       return gpg_error (GPG_ERR_CANCELED);
     }
-  passphrase = handler->func (job->passphrase_key, prev_was_bad != 0, handler->user_data);
+  passphrase = ask_passphrase (job, job->passphrase_key, prev_was_bad != 0);
   if (passphrase == NULL)
     {
       job->passphrase_refused = TRUE;
@@ -410,8 +584,7 @@ unlock_inquire_cb (void         *opaque,
                    const char   *args,
                    gpgme_data_t *r_data)
 {
-  Unlock               *unlock = opaque;
-  MsgPassphraseHandler *handler = unlock->job->request.passphrase;
+  Unlock *unlock = opaque;
 
   if (name == NULL)
     {
@@ -423,8 +596,7 @@ unlock_inquire_cb (void         *opaque,
   if (!g_str_equal (name, "PASSPHRASE"))
     return 0;
   unlock_forget (unlock);
-  if (job_wanted (unlock->job))
-    unlock->passphrase = handler->func (unlock->key, unlock->previous_failed, handler->user_data);
+  unlock->passphrase = ask_passphrase (unlock->job, unlock->key, unlock->previous_failed);
   if (unlock->passphrase == NULL)
     {
       unlock->refused = TRUE;
@@ -727,7 +899,9 @@ run_decrypt (Job         *job,
       result = gpgme_op_decrypt_result (job->ctx);
       for (gpgme_recipient_t r = result != NULL ? result->recipients : NULL; r != NULL; r = r->next)
         no_key = no_key || gpg_err_code (r->status) == GPG_ERR_NO_SECKEY;
-      if (no_key && !job->passphrase_refused)
+      if (job->error != NULL)
+        ; /* The passphrase function was given up on. */
+      else if (no_key && !job->passphrase_refused)
         g_set_error (&job->error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY,
                      "No secret key in the %s keyring can decrypt the message",
                      protocol_tool (job->request.protocol));
@@ -835,6 +1009,7 @@ _msg_gpgme_run (MsgGpgmeRequest *request,
                 GError         **error)
 {
   static GOnce      once = G_ONCE_INIT;
+  GMainContext     *caller = g_private_get (&caller_context_key);
   Job              *job;
   GThread          *thread;
   MsgDeadlineResult result;
@@ -844,7 +1019,17 @@ _msg_gpgme_run (MsgGpgmeRequest *request,
   job = g_new0 (Job, 1);
   g_atomic_ref_count_init (&job->ref);
   g_mutex_init (&job->lock);
+  g_cond_init (&job->asked);
   job->context = g_main_context_new ();
+  /* The passphrase function runs in the caller's thread: this one, which
+   * serves job->context while it waits, or for an _async call the
+   * caller's main context, unless this thread holds it. */
+  if (caller != NULL && !g_main_context_is_owner (caller))
+    job->caller_context = g_main_context_ref (caller);
+  else
+    job->caller_context = g_main_context_ref (job->context);
+  job->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  job->until = until;
   /* The job owns the inputs from here on. */
   job->request = *request;
   memset (request, 0, sizeof *request);

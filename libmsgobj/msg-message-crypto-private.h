@@ -26,12 +26,15 @@ void _msg_configuration_copy_passphrase_func (MsgConfiguration *from,
 /* Signs and/or encrypts the body of @self, claimed by a send, as
  * @configuration's crypto* fields ask, until @until (monotonic µs, and
  * `cryptooperationtimeout`) or @cancellable. A body signed or encrypted
- * by the caller already is not signed again, nor encrypted again. On
+ * by the caller already is not signed again, nor encrypted again. The
+ * passphrase function runs in @caller_context (an _async send's caller's
+ * main context), or in this thread when it is NULL. On
  * success *@sealed (nullable) gets what
  * _msg_message_unseal_after_send() puts back when the send is over. */
 gboolean _msg_message_seal_for_send (MsgMessage       *self,
                                      MsgConfiguration *configuration,
                                      gint64            until,
+                                     GMainContext     *caller_context,
                                      GCancellable     *cancellable,
                                      MsgSealedSend   **sealed,
                                      GError          **error);

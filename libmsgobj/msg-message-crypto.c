@@ -58,9 +58,11 @@ passphrase_quark (void)
  * by the library (no pinentry): without a function, such a key makes the
  * operation fail at once with %MSG_CRYPTO_ERROR_NO_PASSPHRASE.
  *
- * The function runs on a thread of the library's while the operation
- * waits; it may be called again with @previous_failed set when the
- * passphrase was wrong.
+ * The function runs in the caller's thread (for an `_async` call, in the
+ * caller's thread-default main context at the call), while the
+ * operation waits for it within its deadline and cancellable (see
+ * #MsgPassphraseFunc); it may be called again with @previous_failed set
+ * when the passphrase was wrong.
  *
  * An S/MIME key is unlocked in gpg-agent with the passphrase before
  * `gpgsm` runs (GPGME cannot give `gpgsm` one), so the agent keeps it
@@ -472,6 +474,7 @@ gboolean
 _msg_message_seal_for_send (MsgMessage       *self,
                             MsgConfiguration *configuration,
                             gint64            until,
+                            GMainContext     *caller_context,
                             GCancellable     *cancellable,
                             MsgSealedSend   **sealed,
                             GError          **error)
@@ -480,6 +483,7 @@ _msg_message_seal_for_send (MsgMessage       *self,
   gboolean         encrypt = msg_configuration_get_boolean (configuration, "cryptoencrypt");
   MsgSealedSend   *saved;
   GMimeObject     *root;
+  gboolean         ok;
 
   *sealed = NULL;
   if (signer != NULL && *signer == '\0')
@@ -508,8 +512,11 @@ _msg_message_seal_for_send (MsgMessage       *self,
   saved->hand_built = self->hand_built;
   saved->unsealed_parsed = self->unsealed_parsed;
   saved->unsealed_hand_built = self->unsealed_hand_built;
-  if (!seal (self, configuration, configured_protocol (configuration), signer, encrypt, NULL,
-             MIN (until, crypto_deadline (configuration)), cancellable, error))
+  _msg_gpgme_set_caller_context (caller_context);
+  ok = seal (self, configuration, configured_protocol (configuration), signer, encrypt, NULL,
+             MIN (until, crypto_deadline (configuration)), cancellable, error);
+  _msg_gpgme_set_caller_context (NULL);
+  if (!ok)
     {
       _msg_message_unseal_after_send (self, saved);
       return FALSE;
@@ -980,6 +987,9 @@ crypto_thread (GTask        *task,
   GError     *error = NULL;
   gpointer    result;
 
+  /* The passphrase function runs in the caller's context, as the
+   * callback does (decision 18). */
+  _msg_gpgme_set_caller_context (g_task_get_context (task));
   switch (async->kind)
     {
     case ASYNC_SEAL:
@@ -1006,6 +1016,7 @@ crypto_thread (GTask        *task,
     default:
       g_assert_not_reached ();
     }
+  _msg_gpgme_set_caller_context (NULL);
 }
 
 static void

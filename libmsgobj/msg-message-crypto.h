@@ -61,9 +61,14 @@ GQuark msg_crypto_error_quark (void);
  *   operation was wrong
  * @user_data: the data given to msg_configuration_set_passphrase_func()
  *
- * Gives the passphrase of a secret key. It is called on a thread of the
- * library, while the operation that needs the key waits; a cancellation
- * or time-out of that operation does not wait for it to return.
+ * Gives the passphrase of a secret key. It is called in the thread that
+ * made the call, never on a thread of the library: a sync call calls it
+ * in its own thread while it waits; an `_async` call (and an async send
+ * that signs or decrypts) in the thread-default main context of its
+ * caller at the time of the call. The operation waits for it within its
+ * deadline and cancellable: an answer that comes later is wiped and not
+ * used, and an `_async` call completes without waiting for it. The
+ * library wipes its copies of the passphrase once used.
  *
  * Returns: (transfer full) (nullable): the passphrase, or %NULL to refuse
  *   (the operation fails with %MSG_CRYPTO_ERROR_NO_PASSPHRASE)

@@ -981,8 +981,8 @@ operation_wait_turn (Operation    *op,
   if (!operation_wait_queue (op, cancellable, error))
     return FALSE;
   if (!op->seal ||
-      _msg_message_seal_for_send (op->message, op->configuration, queued_deadline (op, &automatic), cancellable,
-                                  &op->sealed, error))
+      _msg_message_seal_for_send (op->message, op->configuration, queued_deadline (op, &automatic), op->context,
+                                  cancellable, &op->sealed, error))
     return TRUE;
   operation_end (op);
   return FALSE;

@@ -362,53 +362,169 @@ test_already_signed (void)
   assert_signed_by_alice (message);
 }
 
-/* A passphrase function that never answers until released. Shared by
- * reference with the library: an abandoned operation's thread may call
- * it, or return from it, after the send has failed. */
+/* A passphrase function for carol: where it ran, and, for a send that
+ * should end while it runs (a person who does not answer), the caller's
+ * context goes on meanwhile (as under a dialog) until the send's result
+ * has come; it then answers, too late. */
 typedef struct
 {
-  GMutex        lock;
-  GCond         cond;
-  gboolean      released;
-  GCancellable *cancel; /* (owned) (nullable) */
+  GMainContext *context; /* (nullable): the caller's, for an async send */
+  GThread      *thread;
+  gboolean      in_context;
+  int           calls;
+  gboolean      wait_for_result;
+  GCancellable *cancel; /* (nullable) */
   gint64        cancelled_at;
-} Stuck;
+  GAsyncResult *result; /* (owned) (nullable) */
+  gint64        result_at;
+} Asked;
 
 static void
-stuck_clear (gpointer data)
+asked_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
 {
-  Stuck *stuck = data;
+  Asked *asked = user_data;
 
-  g_mutex_clear (&stuck->lock);
-  g_cond_clear (&stuck->cond);
-  g_clear_object (&stuck->cancel);
+  asked->result = g_object_ref (result);
+  asked->result_at = g_get_monotonic_time ();
 }
 
-static void
-stuck_unref (gpointer data)
+static gboolean
+tick_cb (gpointer data)
 {
-  g_atomic_rc_box_release_full (data, stuck_clear);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Iterates the caller's context until the result comes; 30 s, scaled,
+ * at most. */
+static void
+asked_wait (Asked *asked)
+{
+  g_autoptr (GSource) tick = g_timeout_source_new (100);
+  gint64 limit = g_get_monotonic_time () + msg_test_ms_scaled (30000) * 1000;
+
+  g_source_set_callback (tick, tick_cb, NULL, NULL);
+  g_source_attach (tick, asked->context);
+  while (asked->result == NULL && g_get_monotonic_time () < limit)
+    g_main_context_iteration (asked->context, TRUE);
+  g_source_destroy (tick);
+  g_assert_nonnull (asked->result);
 }
 
 static char *
-stuck_passphrase_cb (const char *key,
+carol_passphrase_cb (const char *key,
                      gboolean    previous_failed,
                      gpointer    user_data)
 {
-  Stuck *stuck = user_data;
+  Asked *asked = user_data;
 
-  if (stuck->cancel != NULL)
+  asked->calls++;
+  asked->thread = g_thread_self ();
+  asked->in_context = asked->context != NULL && g_main_context_is_owner (asked->context);
+  if (asked->cancel != NULL)
     {
-      stuck->cancelled_at = g_get_monotonic_time ();
-      g_cancellable_cancel (stuck->cancel);
+      asked->cancelled_at = g_get_monotonic_time ();
+      g_cancellable_cancel (asked->cancel);
     }
-  g_mutex_lock (&stuck->lock);
-  while (!stuck->released)
-    g_cond_wait (&stuck->cond, &stuck->lock);
-  g_mutex_unlock (&stuck->lock);
-  return NULL;
+  if (asked->wait_for_result)
+    asked_wait (asked);
+  return g_strdup ("carol secret");
 }
 
+/* Sends @message through @transport with msg_transport_send_message_async()
+ * from a context of its own, pushed as this thread's default. */
+static MsgSendReport *
+send_async (MsgTransport *transport,
+            MsgMessage   *message,
+            Asked        *asked,
+            GCancellable *cancellable,
+            GError      **error)
+{
+  MsgSendReport *report;
+
+  asked->context = g_main_context_new ();
+  g_main_context_push_thread_default (asked->context);
+  msg_transport_send_message_async (transport, message, cancellable, asked_done_cb, asked);
+  asked_wait (asked);
+  report = msg_transport_send_message_finish (transport, asked->result, error);
+  g_main_context_pop_thread_default (asked->context);
+  g_clear_object (&asked->result);
+  return report;
+}
+
+static void
+assert_signed_by_carol (const char *file)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) sent = msg_message_new_from_file (file, &error);
+  GList *signatures;
+
+  g_assert_no_error (error);
+  signatures = msg_message_verify (sent, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_length (signatures), ==, 1);
+  g_assert_cmpint (msg_signature_get_status (signatures->data), ==, MSG_SIGNATURE_STATUS_GOOD);
+  g_assert_cmpstr (msg_signature_get_address (signatures->data), ==, "carol@example.org");
+  g_list_free_full (signatures, g_object_unref);
+}
+
+static void
+test_send_passphrase (void)
+{
+  g_autofree char *pickup = new_pickup ();
+  g_autoptr (MsgMessage) message = new_message (pickup);
+  MsgConfiguration *configuration = msg_message_get_configuration (message);
+  g_autoptr (MsgTransport) transport = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  Asked asked = { 0 };
+
+  g_test_summary ("Signing at send time calls the passphrase function in the sending thread for a sync send, "
+                  "and in the caller's thread-default main context for an async one.");
+
+  set (configuration, "cryptosign", "carol@example.org");
+  msg_configuration_set_passphrase_func (configuration, carol_passphrase_cb, &asked, NULL);
+  transport = msg_transport_new_for_name ("pickup", configuration, &error);
+  g_assert_no_error (error);
+
+  report = msg_transport_send_message (transport, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (asked.calls, ==, 1);
+  g_assert_true (asked.thread == g_thread_self ());
+  assert_signed_by_carol (msg_send_report_get_pickup_file (report));
+  g_clear_object (&report);
+
+  memset (&asked, 0, sizeof asked);
+  report = send_async (transport, message, &asked, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (asked.calls, ==, 1);
+  g_assert_true (asked.thread == g_thread_self ());
+  g_assert_true (asked.in_context);
+  assert_signed_by_carol (msg_send_report_get_pickup_file (report));
+  assert_unsealed (message);
+  g_clear_pointer (&asked.context, g_main_context_unref);
+  g_clear_object (&report);
+
+  /* msg_message_send_async() alike. */
+  memset (&asked, 0, sizeof asked);
+  asked.context = g_main_context_new ();
+  g_main_context_push_thread_default (asked.context);
+  msg_message_send_async (message, NULL, asked_done_cb, &asked);
+  asked_wait (&asked);
+  report = msg_message_send_finish (message, asked.result, &error);
+  g_main_context_pop_thread_default (asked.context);
+  g_assert_no_error (error);
+  g_assert_cmpint (asked.calls, ==, 1);
+  g_assert_true (asked.in_context);
+  assert_signed_by_carol (msg_send_report_get_pickup_file (report));
+  g_clear_object (&asked.result);
+  g_clear_pointer (&asked.context, g_main_context_unref);
+  msg_configuration_set_passphrase_func (configuration, NULL, NULL, NULL);
+}
+
+/* An async send whose passphrase function does not answer: the send's
+ * cancellable or its deadline ends it on time. */
 static void
 run_stuck (gboolean cancel)
 {
@@ -419,15 +535,14 @@ run_stuck (gboolean cancel)
   g_autoptr (MsgTransport) transport = NULL;
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
-  Stuck *stuck = g_atomic_rc_box_new0 (Stuck);
+  Asked  asked = { 0 };
   double timeout_s = 1.0 * msg_test_time_scale ();
   gint64 start;
 
-  g_mutex_init (&stuck->lock);
-  g_cond_init (&stuck->cond);
   set (configuration, "cryptosign", "carol@example.org");
+  asked.wait_for_result = TRUE;
   if (cancel)
-    stuck->cancel = g_object_ref (cancellable);
+    asked.cancel = cancellable;
   else
     {
       /* The send's own clock, 1 s scaled (under valgrind gpg needs
@@ -437,53 +552,48 @@ run_stuck (gboolean cancel)
 
       set (configuration, "smtpoperationtimeout", timeout);
     }
-  msg_configuration_set_passphrase_func (configuration, stuck_passphrase_cb, g_atomic_rc_box_acquire (stuck),
-                                         stuck_unref);
+  msg_configuration_set_passphrase_func (configuration, carol_passphrase_cb, &asked, NULL);
   transport = msg_transport_new_for_name ("pickup", configuration, &error);
   g_assert_no_error (error);
 
   start = g_get_monotonic_time ();
-  report = msg_transport_send_message (transport, message, cancellable, &error);
+  report = send_async (transport, message, &asked, cancellable, &error);
   g_assert_null (report);
+  g_assert_cmpint (asked.calls, ==, 1);
+  g_assert_true (asked.in_context);
   if (cancel)
     {
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
       /* At once after the cancellation: 200 ms of slack, scaled. */
-      msg_test_assert_elapsed_below (stuck->cancelled_at, 200);
+      g_assert_cmpint (asked.result_at - asked.cancelled_at, <=, msg_test_ms_scaled (200) * 1000);
     }
   else
     {
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-      g_assert_cmpint (g_get_monotonic_time () - start, >=, (gint64) (timeout_s * G_USEC_PER_SEC));
+      g_assert_cmpint (asked.result_at - start, >=, (gint64) (timeout_s * G_USEC_PER_SEC));
       /* The deadline plus 500 ms of slack, scaled. */
-      msg_test_assert_elapsed_below (start, 1500);
+      g_assert_cmpint (asked.result_at - start, <=, msg_test_ms_scaled (1500) * 1000);
     }
+  /* The passphrase came too late: nothing was sent. */
   g_assert_cmpuint (count_files (pickup), ==, 0);
   assert_unsealed (message);
-
-  /* The "person" gives up; the abandoned operation ends in the
-   * background and drops its reference. */
-  g_mutex_lock (&stuck->lock);
-  stuck->released = TRUE;
-  g_cond_broadcast (&stuck->cond);
-  g_mutex_unlock (&stuck->lock);
   msg_configuration_set_passphrase_func (configuration, NULL, NULL, NULL);
-  stuck_unref (stuck);
+  g_clear_pointer (&asked.context, g_main_context_unref);
 }
 
 static void
 test_send_cancel (void)
 {
-  g_test_summary ("Signing at send time is cancelled by the send's cancellable: G_IO_ERROR_CANCELLED at once, "
-                  "nothing in the pickup directory.");
+  g_test_summary ("Signing at send time is cancelled by the send's cancellable while the passphrase function "
+                  "runs: G_IO_ERROR_CANCELLED at once, nothing in the pickup directory.");
   run_stuck (TRUE);
 }
 
 static void
 test_send_deadline (void)
 {
-  g_test_summary ("Signing at send time ends at the send's deadline (smtpoperationtimeout): "
-                  "G_IO_ERROR_TIMED_OUT on time, nothing in the pickup directory.");
+  g_test_summary ("Signing at send time ends at the send's deadline (smtpoperationtimeout) while the "
+                  "passphrase function runs: G_IO_ERROR_TIMED_OUT on time, nothing in the pickup directory.");
   run_stuck (FALSE);
 }
 
@@ -620,6 +730,7 @@ main (int   argc,
   g_test_add_func ("/crypto-send/pickup-encrypt", test_pickup_encrypt);
   g_test_add_func ("/crypto-send/pickup-missing-key", test_pickup_missing_key);
   g_test_add_func ("/crypto-send/already-signed", test_already_signed);
+  g_test_add_func ("/crypto-send/passphrase", test_send_passphrase);
   g_test_add_func ("/crypto-send/cancel", test_send_cancel);
   g_test_add_func ("/crypto-send/deadline", test_send_deadline);
   g_test_add_func ("/crypto-send/smtp-sign", test_smtp_sign);

@@ -134,11 +134,36 @@ H.test('a missing recipient key sends nothing', () => {
     H.assertEqual(H.listDir(dir), [], 'no file');
 });
 
-// Not tested: a passphrase function written in JavaScript. The library
-// calls it on a thread of its own, where gjs refuses to run JavaScript
-// ("Attempting to run a JS callback on a different thread"), and the
-// process then crashes (gjs 1.74): from gjs, use keys without a
-// passphrase or unlock them in gpg-agent beforehand (docs/signing.md).
+H.test('a JavaScript passphrase function, sync and async', () => {
+    // The library calls it in the caller's thread (decision 18): gjs
+    // runs JavaScript only there.
+    const asked = [];
+    const config = MsgObj.Configuration.new();
+    config.set_passphrase_func((key, previousFailed) => {
+        asked.push(key);
+        return previousFailed ? null : 'carol secret';
+    });
+    const message = newMessage(config);
+    H.assert(message.sign(MsgObj.CryptoProtocol.OPENPGP, 'carol@example.org', null), 'signed (sync)');
+    H.assertEqual(asked.length, 1, 'asked once (sync)');
+    H.assert(asked[0].includes('carol@example.org'), 'the key is named');
+    let signatures = reparse(message).verify(null);
+    H.assertEqual(signatures[0].get_status(), MsgObj.SignatureStatus.GOOD, 'sync: good');
+    H.assertEqual(signatures[0].get_address(), 'carol@example.org', 'sync: carol');
+
+    const other = newMessage(config);
+    H.assert(H.runAsync(other.sign_async.bind(other), other.sign_finish.bind(other),
+        MsgObj.CryptoProtocol.OPENPGP, 'carol@example.org', null), 'signed (async)');
+    H.assertEqual(asked.length, 2, 'asked once (async)');
+    signatures = reparse(other).verify(null);
+    H.assertEqual(signatures[0].get_address(), 'carol@example.org', 'async: carol');
+
+    // A wrong passphrase: a clear error, not a crash.
+    const wrong = MsgObj.Configuration.new();
+    wrong.set_passphrase_func(() => 'not carol\'s');
+    H.assertThrowsGError(() => newMessage(wrong).sign(MsgObj.CryptoProtocol.OPENPGP, 'carol@example.org', null),
+        MsgObj.crypto_error_quark(), MsgObj.CryptoError.BAD_PASSPHRASE, 'bad passphrase');
+});
 
 const failed = H.run();
 run(['gpgconf', '--kill', 'gpg-agent']);

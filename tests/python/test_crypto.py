@@ -114,6 +114,8 @@ def test_passphrase_function(keyring):
     asked = []
 
     def passphrase(key, previous_failed):
+        # Called in the caller's thread (decision 18).
+        assert threading.current_thread() is threading.main_thread()
         asked.append(key)
         return None if previous_failed else "carol secret"
 
@@ -126,19 +128,18 @@ def test_passphrase_function(keyring):
 def test_cancel(keyring):
     message = new_message()
     cancellable = Gio.Cancellable.new()
-    release = threading.Event()
 
     def passphrase(key, previous_failed):
-        # A person who never answers; the caller cancels meanwhile.
+        # A person who cancels while asked; the passphrase that comes
+        # afterwards is not used.
         cancellable.cancel()
-        release.wait(30)
-        return None
+        return "carol secret"
 
     message.get_configuration().set_passphrase_func(passphrase)
     with pytest.raises(GLib.Error) as failure:
         message.sign(MsgObj.CryptoProtocol.OPENPGP, "carol@example.org", cancellable)
     assert failure.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
-    release.set()
+    assert b"multipart/signed" not in message.to_bytes().get_data()
 
 
 def test_async(keyring):
@@ -150,6 +151,20 @@ def test_async(keyring):
     parsed = reparse(message)
     signatures = run_async(parsed.verify_async, parsed.verify_finish, None)
     assert [s.get_status() for s in signatures] == [MsgObj.SignatureStatus.GOOD]
+
+    # The passphrase function of an _async call runs in the caller's
+    # thread too, in its main context.
+    asked = []
+
+    def passphrase(key, previous_failed):
+        asked.append(threading.current_thread())
+        return "carol secret"
+
+    message = new_message()
+    message.get_configuration().set_passphrase_func(passphrase)
+    assert run_async(message.sign_async, message.sign_finish, MsgObj.CryptoProtocol.OPENPGP,
+                     "carol@example.org", None)
+    assert asked == [threading.main_thread()]
 
     message = new_message()
     assert run_async(message.encrypt_async, message.encrypt_finish, MsgObj.CryptoProtocol.OPENPGP, None, None)
