@@ -833,45 +833,6 @@ set_streams (MsgConnection *self,
   self->output = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (top));
 }
 
-/* The data of the accept-certificate handler: the handshake runs on
- * another thread, which may outlive the connection object. */
-typedef struct
-{
-  char *where;  /* (owned) "host:port" */
-  int  *warned; /* (owned) the connection's rc box */
-} CertWarning;
-
-static void
-cert_warning_free (gpointer  data,
-                   GClosure *closure)
-{
-  CertWarning *warning = data;
-
-  g_free (warning->where);
-  g_atomic_rc_box_release (warning->warned);
-  g_free (warning);
-}
-
-static gboolean
-accept_any_certificate_cb (GTlsConnection      *connection,
-                           GTlsCertificate     *peer_cert,
-                           GTlsCertificateFlags errors,
-                           gpointer             user_data)
-{
-  CertWarning *warning = user_data;
-
-  if (g_atomic_int_compare_and_exchange (warning->warned, 0, 1))
-    {
-      g_autofree char *reasons = _msg_tls_describe_certificate_flags (errors);
-
-      g_warning ("%s: accepting a TLS certificate that failed verification "
-                 "(%s) because tlsverify is off: the connection is not "
-                 "protected against impostors",
-                 warning->where, reasons);
-    }
-  return TRUE;
-}
-
 /* A TLS client connection over the TCP connection, set up from the TLS
  * settings. */
 static GIOStream *
@@ -906,14 +867,7 @@ tls_client_new (MsgConnection *self,
       g_tls_connection_set_database (G_TLS_CONNECTION (tls), database);
     }
   if (!self->tls_verify)
-    {
-      CertWarning *warning = g_new0 (CertWarning, 1);
-
-      warning->where = g_strdup_printf ("%s:%u", self->host, self->port);
-      warning->warned = g_atomic_rc_box_acquire (self->tls_warned);
-      g_signal_connect_data (tls, "accept-certificate", G_CALLBACK (accept_any_certificate_cb),
-                             warning, cert_warning_free, 0);
-    }
+    _msg_tls_accept_any_certificate (G_TLS_CONNECTION (tls), self->host, self->port, self->tls_warned);
   return g_steal_pointer (&tls);
 }
 
@@ -1013,21 +967,10 @@ check_protocol_version (MsgConnection *self,
                         GIOStream     *tls,
                         GError       **error)
 {
-  GTlsProtocolVersion version = g_tls_connection_get_protocol_version (G_TLS_CONNECTION (tls));
-
-  if (version != G_TLS_PROTOCOL_VERSION_SSL_3_0 && version != G_TLS_PROTOCOL_VERSION_TLS_1_0 &&
-      version != G_TLS_PROTOCOL_VERSION_TLS_1_1)
+  if (_msg_tls_check_protocol_version (G_TLS_CONNECTION (tls), self->host, self->port, error))
     return TRUE;
-
   /* The socket first: dropping the TLS stream must not write. */
   g_socket_close (self->socket, NULL);
-  g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE,
-               "TLS handshake with %s:%u failed: the server offers only %s; "
-               "TLS 1.2 or newer is required (RFC 8996)",
-               self->host, self->port,
-               version == G_TLS_PROTOCOL_VERSION_SSL_3_0   ? "SSL 3.0"
-               : version == G_TLS_PROTOCOL_VERSION_TLS_1_0 ? "TLS 1.0"
-                                                           : "TLS 1.1");
   return FALSE;
 }
 

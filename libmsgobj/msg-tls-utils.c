@@ -1,4 +1,5 @@
-/* msg-tls-utils.c: certificate verification failures in words
+/* msg-tls-utils.c: certificate verification failures in words, and the
+ * TLS checks of a connection
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -81,4 +82,83 @@ _msg_tls_set_certificate_error (GError             **error,
                "anyone on the network path can pose as the server",
                host, port, reasons, fixes->str);
   g_string_free (fixes, TRUE);
+}
+
+/* The data of the accept-certificate handler: the handshake runs on
+ * another thread, which may outlive the connection object. */
+typedef struct
+{
+  char *where;  /* (owned) "host:port" */
+  int  *warned; /* (owned) an rc box of the connection's */
+} CertWarning;
+
+static void
+cert_warning_free (gpointer  data,
+                   GClosure *closure)
+{
+  CertWarning *warning = data;
+
+  g_free (warning->where);
+  g_atomic_rc_box_release (warning->warned);
+  g_free (warning);
+}
+
+static gboolean
+accept_any_certificate_cb (GTlsConnection      *connection,
+                           GTlsCertificate     *peer_cert,
+                           GTlsCertificateFlags errors,
+                           gpointer             user_data)
+{
+  CertWarning *warning = user_data;
+
+  if (g_atomic_int_compare_and_exchange (warning->warned, 0, 1))
+    {
+      g_autofree char *reasons = _msg_tls_describe_certificate_flags (errors);
+
+      g_warning ("%s: accepting a TLS certificate that failed verification "
+                 "(%s) because tlsverify is off: the connection is not "
+                 "protected against impostors",
+                 warning->where, reasons);
+    }
+  return TRUE;
+}
+
+/* Accepts any certificate on @tls (tlsverify off), warning once per
+ * @warned box (an int in a g_atomic_rc_box, owned by the caller) that
+ * the connection is not protected against impostors. */
+void
+_msg_tls_accept_any_certificate (GTlsConnection *tls,
+                                 const char     *host,
+                                 unsigned        port,
+                                 int            *warned)
+{
+  CertWarning *warning = g_new0 (CertWarning, 1);
+
+  warning->where = g_strdup_printf ("%s:%u", host, port);
+  warning->warned = g_atomic_rc_box_acquire (warned);
+  g_signal_connect_data (tls, "accept-certificate", G_CALLBACK (accept_any_certificate_cb), warning,
+                         cert_warning_free, 0);
+}
+
+/* TLS 1.0 and 1.1 are deprecated (RFC 8996): a session below 1.2 is
+ * refused with @error set. */
+gboolean
+_msg_tls_check_protocol_version (GTlsConnection *tls,
+                                 const char     *host,
+                                 unsigned        port,
+                                 GError        **error)
+{
+  GTlsProtocolVersion version = g_tls_connection_get_protocol_version (tls);
+
+  if (version != G_TLS_PROTOCOL_VERSION_SSL_3_0 && version != G_TLS_PROTOCOL_VERSION_TLS_1_0 &&
+      version != G_TLS_PROTOCOL_VERSION_TLS_1_1)
+    return TRUE;
+  g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE,
+               "TLS handshake with %s:%u failed: the server offers only %s; "
+               "TLS 1.2 or newer is required (RFC 8996)",
+               host, port,
+               version == G_TLS_PROTOCOL_VERSION_SSL_3_0   ? "SSL 3.0"
+               : version == G_TLS_PROTOCOL_VERSION_TLS_1_0 ? "TLS 1.0"
+                                                           : "TLS 1.1");
+  return FALSE;
 }
