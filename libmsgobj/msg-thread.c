@@ -44,7 +44,7 @@ typedef struct
   GCond           cond;      /* signalled when it gets a task */
   GTask          *task;      /* (owned) (nullable): under pool_lock */
   GTaskThreadFunc func;
-  ReturnSource   *ret; /* (owned) (nullable): under pool_lock, then the worker's */
+  ReturnSource   *ret; /* (nullable): until the task returns; under pool_lock, then the worker's */
 } Worker;
 
 static GMutex pool_lock;
@@ -142,18 +142,26 @@ return_source_new (GTask *task)
   g_source_set_priority (&ret->source, g_task_get_priority (task));
   g_source_set_static_name (&ret->source, "[msgobj] task return");
   g_source_attach (&ret->source, g_task_get_context (task));
+  /* The context's reference only, dropped in its thread: with GLib
+   * before 2.76 g_source_unref() takes the context's lock, which the
+   * worker must not. The task holds the context, the worker the task,
+   * and the source stays attached until it has run. */
+  g_source_unref (&ret->source);
   return ret;
 }
 
-/* The worker's return source for @task, which the worker fills once. */
+/* The worker's return source for @task, which the worker fills once: it
+ * is the context's from then on, not to be touched after it is ready. */
 static ReturnSource *
-current_return (GTask *task)
+take_return (GTask *task)
 {
-  Worker *worker = g_private_get (&current_worker);
+  Worker       *worker = g_private_get (&current_worker);
+  ReturnSource *ret;
 
   g_assert (worker != NULL && worker->ret != NULL && worker->ret->task == task);
-  g_assert (worker->ret->kind == RETURN_NONE);
-  return worker->ret;
+  ret = g_steal_pointer (&worker->ret);
+  g_assert (ret->kind == RETURN_NONE);
+  return ret;
 }
 
 void
@@ -161,7 +169,7 @@ _msg_task_return_pointer_later (GTask         *task,
                                 gpointer       result,
                                 GDestroyNotify result_destroy)
 {
-  ReturnSource *ret = current_return (task);
+  ReturnSource *ret = take_return (task);
 
   ret->result = result;
   ret->result_destroy = result_destroy;
@@ -173,7 +181,7 @@ void
 _msg_task_return_boolean_later (GTask   *task,
                                 gboolean result)
 {
-  ReturnSource *ret = current_return (task);
+  ReturnSource *ret = take_return (task);
 
   ret->boolean = result;
   ret->kind = RETURN_BOOLEAN;
@@ -184,7 +192,7 @@ void
 _msg_task_return_error_later (GTask  *task,
                               GError *error)
 {
-  ReturnSource *ret = current_return (task);
+  ReturnSource *ret = take_return (task);
 
   ret->error = error;
   ret->kind = RETURN_ERROR;
@@ -198,19 +206,13 @@ static GMainContext *
 run_task (Worker *worker,
           GTask  *task)
 {
-  ReturnSource *ret = worker->ret;
   GMainContext *wake = NULL;
 
-  if (ret != NULL)
+  if (worker->ret != NULL)
     wake = g_main_context_ref (g_task_get_context (task));
   worker->func (task, g_task_get_source_object (task), g_task_get_task_data (task), g_task_get_cancellable (task));
-  if (ret != NULL)
-    {
-      if (!g_atomic_int_get (&ret->ready))
-        g_critical ("A task of _msg_task_run_in_own_thread_returning() returned nothing");
-      worker->ret = NULL;
-      g_source_unref (&ret->source);
-    }
+  if (worker->ret != NULL)
+    g_error ("A task of _msg_task_run_in_own_thread_returning() returned nothing");
   g_object_unref (task);
   return wake;
 }
