@@ -139,7 +139,13 @@ return_source_new (GTask *task)
   ret = (ReturnSource *) g_source_new (&return_source_funcs, sizeof (ReturnSource));
   ret->task = g_object_ref (task);
   ret->created = g_get_monotonic_time ();
-  g_source_set_priority (&ret->source, g_task_get_priority (task));
+  /* One below the task's: attached at the call, it would otherwise come
+   * before the sources attached later at the task's priority that must
+   * come first: the progress the worker sent before the result, and the
+   * idle through which g_task_return_*() completes an earlier task that
+   * was cancelled. A source of lower priority waits while one of higher
+   * priority is ready. */
+  g_source_set_priority (&ret->source, g_task_get_priority (task) + 1);
   g_source_set_static_name (&ret->source, "[msgobj] task return");
   g_source_attach (&ret->source, g_task_get_context (task));
   /* The context's reference only, dropped in its thread: with GLib
