@@ -17,6 +17,7 @@
 #include "msg-configuration.h"
 #include "msg-gpgme-private.h"
 #include "msg-message-private.h"
+#include "msg-mime-utils-private.h"
 #include "msg-signature.h"
 #include "msg-thread-private.h"
 
@@ -398,7 +399,7 @@ seal (MsgMessage        *self,
       self->unsealed_parsed = self->parsed;
       self->unsealed_hand_built = self->hand_built;
     }
-  g_mime_message_set_mime_part (self->mime, sealed);
+  _msg_mime_message_set_root (self->mime, sealed);
   /* The tree is kept as it is from now on. */
   self->parsed = TRUE;
   self->hand_built = FALSE;
@@ -425,7 +426,7 @@ _msg_message_unseal (MsgMessage *self)
   if (self->unsealed == NULL)
     return;
   unsealed = g_steal_pointer (&self->unsealed);
-  g_mime_message_set_mime_part (self->mime, unsealed);
+  _msg_mime_message_set_root (self->mime, unsealed);
   self->parsed = self->unsealed_parsed;
   self->hand_built = self->unsealed_hand_built;
   _msg_message_link_tree (self);
@@ -531,7 +532,7 @@ _msg_message_unseal_after_send (MsgMessage    *self,
 {
   if (sealed == NULL)
     return;
-  g_mime_message_set_mime_part (self->mime, sealed->root);
+  _msg_mime_message_set_root (self->mime, sealed->root);
   g_clear_object (&self->unsealed);
   self->unsealed = g_steal_pointer (&sealed->unsealed);
   self->parsed = sealed->parsed;
