@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "test-crypto-utils.h"
 #include "test-utils.h"
 
 #include "msg-test-server.h"
@@ -183,31 +184,6 @@ test_pickup_verifies (Fixture      *f,
   g_assert_false (opendkim_verifies (f, contents, length));
 }
 
-/* The DATA the server got, un-dot-stuffed: the bytes the signature covers. */
-static GString *
-undo_data (const char *wire)
-{
-  const char *p = strstr (wire, "\r\nDATA\r\n");
-  const char *end;
-  GString    *message = g_string_new (NULL);
-
-  g_assert_nonnull (p);
-  p += 8;
-  end = strstr (p, "\r\n.\r\n");
-  g_assert_nonnull (end);
-  end += 2;
-  while (p < end)
-    {
-      const char *eol = strstr (p, "\r\n") + 2;
-
-      if (*p == '.')
-        p++;
-      g_string_append_len (message, p, eol - p);
-      p = eol;
-    }
-  return message;
-}
-
 /* A server without 8BITMIME gets the 8-bit part re-encoded, and the
  * signature covers that form, without Bcc, before dot-stuffing. */
 static void
@@ -249,7 +225,7 @@ test_smtp_downgrade (Fixture      *f,
 
   g_assert_null (strstr (wire, "BODY=8BITMIME"));
   g_assert_nonnull (strstr (wire, "\r\n..leading dot\r\n"));
-  signed_message = undo_data (wire);
+  signed_message = msg_test_undo_data (wire);
   g_assert_true (g_str_has_prefix (signed_message->str, "DKIM-Signature: "));
   g_assert_null (strstr (signed_message->str, "Bcc"));
   g_assert_true (strstr (signed_message->str, "Content-Transfer-Encoding: quoted-printable") != NULL ||
