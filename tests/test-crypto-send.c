@@ -20,17 +20,6 @@
  * (passphrase); dave has no key. */
 static char *home;
 
-static void
-set (MsgConfiguration *configuration,
-     const char       *name,
-     const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (msg_configuration_set_field (configuration, name, value, &error));
-  g_assert_no_error (error);
-}
-
 /* A fresh pickup directory under the keyring's home. */
 static char *
 new_pickup (void)
@@ -62,8 +51,8 @@ new_message (const char *pickup)
   MsgMessage       *message = msg_message_new ();
   MsgConfiguration *configuration = msg_message_get_configuration (message);
 
-  set (configuration, "sendusing", "pickup");
-  set (configuration, "smtpserverpickupdirectory", pickup);
+  msg_test_config_set (configuration, "sendusing", "pickup");
+  msg_test_config_set (configuration, "smtpserverpickupdirectory", pickup);
   g_assert_true (msg_message_set_from (message, "Alice <alice@example.org>", &error));
   g_assert_true (msg_message_set_to (message, "Bob <bob@example.org>", &error));
   g_assert_true (msg_message_set_subject (message, "Grüße", &error));
@@ -127,9 +116,9 @@ test_fields (void)
   g_assert_cmpstr (value, ==, "openpgp");
   g_clear_pointer (&value, g_free);
   g_assert_false (msg_configuration_get_boolean (configuration, "cryptoencrypt"));
-  set (configuration, "cryptoprotocol", "SMIME");
+  msg_test_config_set (configuration, "cryptoprotocol", "SMIME");
   g_assert_cmpint (msg_configuration_get_int (configuration, "cryptoprotocol"), ==, MSG_CRYPTO_PROTOCOL_SMIME);
-  set (configuration, "cryptoprotocol", "0");
+  msg_test_config_set (configuration, "cryptoprotocol", "0");
   value = msg_configuration_get_field (configuration, "cryptoprotocol");
   g_assert_cmpstr (value, ==, "openpgp");
   g_clear_pointer (&value, g_free);
@@ -138,7 +127,7 @@ test_fields (void)
   g_assert_nonnull (strstr (error->message, "cryptoprotocol"));
   g_clear_error (&error);
 
-  set (configuration, urn, "  alice@example.org ");
+  msg_test_config_set (configuration, urn, "  alice@example.org ");
   value = msg_configuration_get_field (configuration, "cryptosign");
   g_assert_cmpstr (value, ==, "alice@example.org");
   g_clear_pointer (&value, g_free);
@@ -148,7 +137,7 @@ test_fields (void)
   g_assert_nonnull (strstr (error->message, "cryptosign"));
   g_assert_nonnull (strstr (error->message, "one signing key"));
   g_clear_error (&error);
-  set (configuration, "cryptoencrypt", "yes");
+  msg_test_config_set (configuration, "cryptoencrypt", "yes");
   g_assert_true (msg_configuration_get_boolean (configuration, "cryptoencrypt"));
   g_assert_false (msg_configuration_set_field (configuration, "cryptoencrypt", "always", &error));
   g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
@@ -172,14 +161,14 @@ test_default_protocol (void)
   g_assert_nonnull (strstr (error->message, "cryptosign"));
   g_clear_error (&error);
 
-  set (configuration, "cryptosign", "alice@example.org");
+  msg_test_config_set (configuration, "cryptosign", "alice@example.org");
   g_assert_true (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_DEFAULT, NULL, NULL, &error));
   g_assert_no_error (error);
   assert_signed_by_alice (message);
 
   /* S/MIME from the configuration: alice's OpenPGP key is no certificate. */
-  set (msg_message_get_configuration (other), "cryptosign", "alice@example.org");
-  set (msg_message_get_configuration (other), "cryptoprotocol", "smime");
+  msg_test_config_set (msg_message_get_configuration (other), "cryptosign", "alice@example.org");
+  msg_test_config_set (msg_message_get_configuration (other), "cryptoprotocol", "smime");
   g_assert_false (msg_message_sign (other, MSG_CRYPTO_PROTOCOL_DEFAULT, NULL, NULL, &error));
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, "alice@example.org"));
@@ -198,7 +187,7 @@ test_pickup_sign (void)
   g_test_summary ("With cryptosign set, the pickup file is a PGP/MIME signed message that verifies GOOD; the "
                   "message object keeps its own body, so a second send is signed again, not twice.");
 
-  set (msg_message_get_configuration (message), "cryptosign", "alice@example.org");
+  msg_test_config_set (msg_message_get_configuration (message), "cryptosign", "alice@example.org");
   sent = send_to_pickup (message);
   assert_signed_by_alice (sent);
   text = msg_message_get_text_body (sent);
@@ -227,8 +216,8 @@ test_pickup_encrypt (void)
                   "no clear text and decrypts to the text, signed GOOD by alice.");
 
   g_assert_true (msg_message_set_bcc (message, "carol@example.org", &error));
-  set (configuration, "cryptosign", "alice@example.org");
-  set (configuration, "cryptoencrypt", "true");
+  msg_test_config_set (configuration, "cryptosign", "alice@example.org");
+  msg_test_config_set (configuration, "cryptoencrypt", "true");
   sent = send_to_pickup (message);
   raw = msg_message_to_bytes (sent, &error);
   g_assert_no_error (error);
@@ -264,7 +253,7 @@ test_pickup_missing_key (void)
                   "likewise.");
 
   g_assert_true (msg_message_set_bcc (message, "dave@example.org", &error));
-  set (configuration, "cryptoencrypt", "true");
+  msg_test_config_set (configuration, "cryptoencrypt", "true");
   report = msg_message_send (message, NULL, &error);
   g_assert_null (report);
   g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY);
@@ -273,7 +262,7 @@ test_pickup_missing_key (void)
   g_assert_cmpuint (count_files (pickup), ==, 0);
   assert_unsealed (message);
 
-  set (msg_message_get_configuration (unsigned_message), "cryptosign", "dave@example.org");
+  msg_test_config_set (msg_message_get_configuration (unsigned_message), "cryptosign", "dave@example.org");
   report = msg_message_send (unsigned_message, NULL, &error);
   g_assert_null (report);
   g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY);
@@ -295,8 +284,8 @@ test_already_signed (void)
                   "cryptoencrypt; after the send it is the caller's signed message again.");
 
   g_assert_true (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, &error));
-  set (msg_message_get_configuration (message), "cryptosign", "bob@example.org");
-  set (msg_message_get_configuration (message), "cryptoencrypt", "true");
+  msg_test_config_set (msg_message_get_configuration (message), "cryptosign", "bob@example.org");
+  msg_test_config_set (msg_message_get_configuration (message), "cryptoencrypt", "true");
   sent = send_to_pickup (message);
   clear = msg_message_decrypt (sent, &signatures, NULL, &error);
   g_assert_no_error (error);
@@ -371,7 +360,7 @@ test_send_passphrase (void)
   g_test_summary ("Signing at send time calls the passphrase function in the sending thread for a sync send, "
                   "and in the caller's thread-default main context for an async one.");
 
-  set (configuration, "cryptosign", "carol@example.org");
+  msg_test_config_set (configuration, "cryptosign", "carol@example.org");
   msg_configuration_set_passphrase_func (configuration, carol_passphrase_cb, &asked, NULL);
   transport = msg_transport_new_for_name ("pickup", configuration, &error);
   g_assert_no_error (error);
@@ -427,7 +416,7 @@ run_stuck (gboolean cancel)
   double         timeout_s = 1.0 * msg_test_time_scale ();
   gint64         start;
 
-  set (configuration, "cryptosign", "carol@example.org");
+  msg_test_config_set (configuration, "cryptosign", "carol@example.org");
   asked.wait_for_result = TRUE;
   if (cancel)
     asked.cancel = cancellable;
@@ -438,7 +427,7 @@ run_stuck (gboolean cancel)
        * at its 60 s, so only the send's deadline can end the wait. */
       g_autofree char *timeout = g_strdup_printf ("%g", timeout_s);
 
-      set (configuration, "smtpoperationtimeout", timeout);
+      msg_test_config_set (configuration, "smtpoperationtimeout", timeout);
     }
   msg_configuration_set_passphrase_func (configuration, carol_passphrase_cb, &asked, NULL);
   transport = msg_transport_new_for_name ("pickup", configuration, &error);
@@ -492,10 +481,10 @@ smtp_message (MsgTestServer *server)
   MsgMessage       *message = new_message ("/nonexistent");
   MsgConfiguration *configuration = msg_message_get_configuration (message);
 
-  set (configuration, "sendusing", "smtp");
-  set (configuration, "smtpserver", "127.0.0.1");
-  set (configuration, "smtpserverport", port);
-  set (configuration, "smtpstarttls", "never");
+  msg_test_config_set (configuration, "sendusing", "smtp");
+  msg_test_config_set (configuration, "smtpserver", "127.0.0.1");
+  msg_test_config_set (configuration, "smtpserverport", port);
+  msg_test_config_set (configuration, "smtpstarttls", "never");
   return message;
 }
 
@@ -520,7 +509,7 @@ test_smtp_sign (void)
                                 "expect DATA\nline 354 go\ndata\n"
                                 "line 250 queued\nexpect QUIT\nline 221 bye\n");
   message = smtp_message (server);
-  set (msg_message_get_configuration (message), "cryptosign", "alice@example.org");
+  msg_test_config_set (msg_message_get_configuration (message), "cryptosign", "alice@example.org");
   report = msg_message_send (message, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (msg_test_server_wait_closed (server, 5000));
@@ -552,7 +541,7 @@ test_smtp_missing_key (void)
   server = msg_test_server_new ("line 220 mx.example.test ESMTP\nexpect EHLO\nline 250 mx.example.test\n");
   message = smtp_message (server);
   g_assert_true (msg_message_set_cc (message, "dave@example.org", &error));
-  set (msg_message_get_configuration (message), "cryptoencrypt", "true");
+  msg_test_config_set (msg_message_get_configuration (message), "cryptoencrypt", "true");
   report = msg_message_send (message, NULL, &error);
   g_assert_null (report);
   g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY);

@@ -81,30 +81,19 @@ fixture_teardown (Fixture      *f,
   g_free (f->query_file);
 }
 
-static void
-set (MsgConfiguration *configuration,
-     const char       *name,
-     const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (msg_configuration_set_field (configuration, name, value, &error));
-  g_assert_no_error (error);
-}
-
 static MsgConfiguration *
 signing_configuration (Fixture    *f,
                        const char *algorithm)
 {
   MsgConfiguration *configuration = msg_configuration_new ();
 
-  set (configuration, "smtpserverpickupdirectory", f->pickup);
-  set (configuration, "nntpserverpickupdirectory", f->pickup);
-  set (configuration, "dkimsign", "true");
-  set (configuration, "dkimdomain", "example.test");
-  set (configuration, "dkimselector", "sel");
-  set (configuration, "dkimprivatekeyfile", f->key);
-  set (configuration, "dkimalgorithm", algorithm);
+  msg_test_config_set (configuration, "smtpserverpickupdirectory", f->pickup);
+  msg_test_config_set (configuration, "nntpserverpickupdirectory", f->pickup);
+  msg_test_config_set (configuration, "dkimsign", "true");
+  msg_test_config_set (configuration, "dkimdomain", "example.test");
+  msg_test_config_set (configuration, "dkimselector", "sel");
+  msg_test_config_set (configuration, "dkimprivatekeyfile", f->key);
+  msg_test_config_set (configuration, "dkimalgorithm", algorithm);
   return configuration;
 }
 
@@ -205,10 +194,10 @@ test_smtp_downgrade (Fixture      *f,
                                 "expect RCPT\nline 250 ok\nexpect DATA\nline 354 go\ndata\n"
                                 "line 250 queued\nexpect QUIT\nline 221 bye\n");
   port = g_strdup_printf ("%u", msg_test_server_get_port (server));
-  set (configuration, "sendusing", "smtp");
-  set (configuration, "smtpserver", "127.0.0.1");
-  set (configuration, "smtpserverport", port);
-  set (configuration, "smtpstarttls", "never");
+  msg_test_config_set (configuration, "sendusing", "smtp");
+  msg_test_config_set (configuration, "smtpserver", "127.0.0.1");
+  msg_test_config_set (configuration, "smtpserverport", port);
+  msg_test_config_set (configuration, "smtpstarttls", "never");
   msg_message_set_text_body (message, "Grüße aus Köln\n");
   {
     g_autoptr (GBytes) dot = g_bytes_new_static (".leading dot\r\n", 14);
@@ -318,16 +307,16 @@ test_bad_keys (Fixture      *f,
 
   g_assert_true (g_file_set_contents (garbage, "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n", -1, NULL));
   g_assert_cmpint (g_chmod (garbage, 0600), ==, 0);
-  set (configuration, "dkimalgorithm", "rsa-sha256");
-  set (configuration, "dkimprivatekeyfile", garbage);
+  msg_test_config_set (configuration, "dkimalgorithm", "rsa-sha256");
+  msg_test_config_set (configuration, "dkimprivatekeyfile", garbage);
   expect_refused (f, configuration, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE, garbage,
                   "does not hold a PEM private key");
 
-  set (configuration, "dkimprivatekeyfile", missing);
+  msg_test_config_set (configuration, "dkimprivatekeyfile", missing);
   expect_refused (f, configuration, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, missing, "dkimprivatekeyfile");
 
-  set (configuration, "dkimprivatekeyfile", f->key);
-  set (configuration, "dkimdomain", "exa mple.test");
+  msg_test_config_set (configuration, "dkimprivatekeyfile", f->key);
+  msg_test_config_set (configuration, "dkimdomain", "exa mple.test");
   expect_refused (f, configuration, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE, NULL,
                   "dkimdomain");
   g_assert_true (msg_configuration_reset_field (configuration, "dkimdomain", NULL));
@@ -432,7 +421,7 @@ test_traditional_rsa_key (Fixture      *f,
   g_assert_true (g_file_get_contents (traditional, &pem, NULL, NULL));
   g_assert_true (g_str_has_prefix (pem, "-----BEGIN RSA PRIVATE KEY-----\n"));
 
-  set (configuration, "dkimprivatekeyfile", traditional);
+  msg_test_config_set (configuration, "dkimprivatekeyfile", traditional);
   message = make_message (configuration);
   contents = send_and_read (message, FALSE, &length);
   g_assert_true (opendkim_verifies (f, contents, length));
@@ -456,7 +445,7 @@ test_fields (void)
   algorithm = msg_configuration_get_field (configuration, MSG_CONFIGURATION_NAMESPACE "dkimalgorithm");
   g_assert_cmpstr (algorithm, ==, "rsa-sha256");
 
-  set (configuration, "dkimheaders", "from, subject date");
+  msg_test_config_set (configuration, "dkimheaders", "from, subject date");
   value = msg_configuration_get_field (configuration, "dkimheaders");
   g_assert_cmpstr (value, ==, "from:subject:date");
 
