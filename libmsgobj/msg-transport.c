@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "msg-transport.h"
+#include "msg-transport-private.h"
 
 #include "msg-caller-request-private.h"
 #include "msg-configuration.h"
@@ -77,6 +78,7 @@ typedef struct
   GQueue            waiting;       /* (element-type Operation): under the lock, in call order */
   gboolean          in_caller;     /* atomic: run-in-caller-context */
   MsgDkimSigner    *dkim;          /* (owned) (nullable): the last send's signer, under the lock */
+  GMainContext     *caller_context; /* (owned) (nullable): under the lock; _msg_transport_set_caller_context() */
 } MsgTransportPrivate;
 
 /**
@@ -154,6 +156,7 @@ msg_transport_finalize (GObject *object)
   g_assert (priv->running == NULL && g_queue_is_empty (&priv->waiting));
   g_clear_object (&priv->configuration);
   g_clear_pointer (&priv->dkim, _msg_dkim_signer_unref);
+  g_clear_pointer (&priv->caller_context, g_main_context_unref);
   g_free (priv->name);
   g_mutex_clear (&priv->lock);
 
@@ -529,6 +532,7 @@ struct _Operation
   MsgMessage       *message;       /* (owned) (nullable): claimed until it ends */
   MsgConfiguration *configuration; /* (owned): the snapshot taken at the call */
   GMainContext     *context;       /* (owned) (nullable): the async caller's */
+  GMainContext     *caller;        /* (owned) (nullable): where the caller's functions run */
   gint64            start;         /* the call, on the monotonic clock */
   gint64            last_progress;
   MsgDkimSigner    *dkim;        /* (owned) (nullable): when a send is to be signed */
@@ -670,6 +674,7 @@ operation_free (Operation *op)
   g_clear_object (&op->configuration);
   g_clear_pointer (&op->dkim, _msg_dkim_signer_unref);
   g_clear_pointer (&op->context, g_main_context_unref);
+  g_clear_pointer (&op->caller, g_main_context_unref);
   g_clear_object (&op->cancellable);
   g_cond_clear (&op->cond);
   g_object_unref (op->self);
@@ -766,6 +771,12 @@ operation_new (MsgTransport *self,
   g_cond_init (&op->cond);
   if (context != NULL)
     op->context = g_main_context_ref (context);
+  g_mutex_lock (&priv->lock);
+  if (priv->caller_context != NULL)
+    op->caller = g_main_context_ref (priv->caller_context);
+  else if (context != NULL)
+    op->caller = g_main_context_ref (context);
+  g_mutex_unlock (&priv->lock);
 
   if (kind != OP_CLOSE)
     {
@@ -982,7 +993,7 @@ operation_wait_turn (Operation    *op,
   if (!operation_wait_queue (op, cancellable, error))
     return FALSE;
   if (!op->seal ||
-      _msg_message_seal_for_send (op->message, op->configuration, queued_deadline (op, &automatic), op->context,
+      _msg_message_seal_for_send (op->message, op->configuration, queued_deadline (op, &automatic), op->caller,
                                   cancellable, &op->sealed, error))
     return TRUE;
   operation_end (op);
@@ -1730,7 +1741,7 @@ msg_transport_request_token (MsgTransport *self,
   g_return_val_if_fail (mechanism != NULL, NULL);
 
   op = current_operation (self);
-  if (op == NULL || op->context == NULL || g_main_context_is_owner (op->context))
+  if (op == NULL || op->caller == NULL || g_main_context_is_owner (op->caller))
     {
       token = NULL;
       g_signal_emit (self, signals[SIGNAL_NEED_TOKEN], 0, mechanism, user, server_error, &token);
@@ -1742,7 +1753,7 @@ msg_transport_request_token (MsgTransport *self,
   request->user = g_strdup (user);
   request->server_error = g_strdup (server_error);
   caller_request = _msg_caller_request_new (emit_need_token_cb, request, token_request_free);
-  token = _msg_caller_request_run (caller_request, op->context, G_PRIORITY_DEFAULT_IDLE, "[msgobj] need-token",
+  token = _msg_caller_request_run (caller_request, op->caller, G_PRIORITY_DEFAULT_IDLE, "[msgobj] need-token",
                                    deadline, cancellable, NULL);
   return token;
 }
@@ -1832,4 +1843,19 @@ msg_transport_get_operation_deadline (MsgTransport *self,
   if (timeout <= 0)
     timeout = 300.0 + (double) (message_size / (64 * 1024));
   return start + (gint64) (timeout * G_USEC_PER_SEC + 0.5);
+}
+
+void
+_msg_transport_set_caller_context (MsgTransport *self,
+                                   GMainContext *context)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
+
+  g_return_if_fail (MSG_IS_TRANSPORT (self));
+
+  g_mutex_lock (&priv->lock);
+  g_clear_pointer (&priv->caller_context, g_main_context_unref);
+  if (context != NULL)
+    priv->caller_context = g_main_context_ref (context);
+  g_mutex_unlock (&priv->lock);
 }

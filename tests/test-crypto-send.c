@@ -400,6 +400,112 @@ test_send_passphrase (void)
   msg_configuration_set_passphrase_func (configuration, NULL, NULL, NULL);
 }
 
+/* Where a flusher's passphrase function ran: every call in @thread, and
+ * in @context when set (an async run). */
+typedef struct
+{
+  GThread      *thread;
+  GMainContext *context;
+  int           calls;
+  int           elsewhere;
+} FlushAsked;
+
+static char *
+flush_passphrase_cb (const char *key,
+                     gboolean    previous_failed,
+                     gpointer    user_data)
+{
+  FlushAsked *asked = user_data;
+
+  asked->calls++;
+  if (g_thread_self () != asked->thread ||
+      (asked->context != NULL && !g_main_context_is_owner (asked->context)))
+    asked->elsewhere++;
+  return g_strdup ("carol secret");
+}
+
+static void
+flush_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* Three messages in a fresh drop directory; flushed over two
+ * connections into a fresh pickup directory, signed by carol. */
+static void
+run_flusher (gboolean async)
+{
+  g_autofree char *drop = new_pickup ();
+  g_autofree char *pickup = new_pickup ();
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (drop);
+  g_autoptr (MsgFlusher) flusher = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) listing = NULL;
+  FlushAsked  asked = { g_thread_self (), NULL, 0, 0 };
+  const char *name;
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr (MsgMessage) message = new_message (pickup);
+      g_autofree char *file = g_strdup_printf ("%s/%d.eml", drop, i);
+
+      g_assert_true (msg_message_save_to_file (message, file, &error));
+      g_assert_no_error (error);
+    }
+  msg_test_config_set (configuration, "sendusing", "pickup");
+  msg_test_config_set (configuration, "smtpserverpickupdirectory", pickup);
+  msg_test_config_set (configuration, "cryptosign", "carol@example.org");
+  msg_configuration_set_passphrase_func (configuration, flush_passphrase_cb, &asked, NULL);
+  flusher = msg_flusher_new (configuration, directory);
+  msg_flusher_set_connections (flusher, 2);
+
+  if (async)
+    {
+      g_autoptr (GAsyncResult) result = NULL;
+      gint64 limit = g_get_monotonic_time () + msg_test_ms_scaled (30000) * 1000;
+
+      asked.context = g_main_context_new ();
+      g_main_context_push_thread_default (asked.context);
+      msg_flusher_run_async (flusher, NULL, flush_done_cb, &result);
+      while (result == NULL && g_get_monotonic_time () < limit)
+        g_main_context_iteration (asked.context, TRUE);
+      g_assert_nonnull (result);
+      g_assert_true (msg_flusher_run_finish (flusher, result, &error));
+      g_main_context_pop_thread_default (asked.context);
+      g_main_context_unref (asked.context);
+    }
+  else
+    g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 3);
+  /* The test's agent caches no passphrase: one call per message. */
+  g_assert_cmpint (asked.calls, ==, 3);
+  g_assert_cmpint (asked.elsewhere, ==, 0);
+  listing = g_dir_open (pickup, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (pickup, name, NULL);
+
+      assert_signed_by_carol (file);
+    }
+  g_assert_cmpuint (count_files (pickup), ==, 3);
+}
+
+static void
+test_flusher_passphrase (void)
+{
+  g_test_summary ("A flusher sends on threads of its own, but signs with the passphrase function called in "
+                  "the thread of msg_flusher_run(), and in the caller's main context for run_async: a "
+                  "JavaScript function works (gjs calls JavaScript only in its own thread).");
+  run_flusher (FALSE);
+  run_flusher (TRUE);
+}
+
 /* An async send whose passphrase function does not answer: the send's
  * cancellable or its deadline ends it on time. */
 static void
@@ -573,6 +679,7 @@ main (int   argc,
   g_test_add_func ("/crypto-send/pickup-missing-key", test_pickup_missing_key);
   g_test_add_func ("/crypto-send/already-signed", test_already_signed);
   g_test_add_func ("/crypto-send/passphrase", test_send_passphrase);
+  g_test_add_func ("/crypto-send/flusher-passphrase", test_flusher_passphrase);
   g_test_add_func ("/crypto-send/cancel", test_send_cancel);
   g_test_add_func ("/crypto-send/deadline", test_send_deadline);
   g_test_add_func ("/crypto-send/smtp-sign", test_smtp_sign);
