@@ -329,6 +329,88 @@ bench_smtp_queue (const char *port,
   return 0;
 }
 
+/* smtp-new-queue: as smtp-new, with DEPTH sends of new messages in the
+ * transport's queue at any time: a program that sends distinct messages
+ * as fast as it can (the next message is built while the queued ones go
+ * out, each costing one round trip, RFC 2920 section 3.1). */
+typedef struct
+{
+  GMainLoop  *loop;
+  const char *body;
+  guint       left;    /* sends not yet started */
+  guint       pending; /* sends started, not finished */
+  GError     *error;
+} NewQueueRun;
+
+static void on_new_queued_sent (GObject      *source,
+                                GAsyncResult *result,
+                                gpointer      data);
+
+static void
+send_new_queued (MsgTransport *transport,
+                 NewQueueRun  *run)
+{
+  g_autoptr (MsgMessage) message = msg_message_new ();
+  g_autoptr (GError) error = NULL;
+
+  if (!msg_message_set_from (message, "Sender <sender@example.test>", &error) ||
+      !msg_message_set_to (message, "Recipient <rcpt@example.test>", &error) ||
+      !msg_message_set_subject (message, "msgobj-bench message", &error))
+    die ("message", error);
+  msg_message_set_text_body (message, run->body);
+  run->left--;
+  run->pending++;
+  msg_transport_send_message_async (transport, message, NULL, on_new_queued_sent, run);
+}
+
+static void
+on_new_queued_sent (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      data)
+{
+  NewQueueRun *run = data;
+  g_autoptr (MsgSendReport) report = NULL;
+
+  report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result,
+                                              run->error == NULL ? &run->error : NULL);
+  run->pending--;
+  if (run->error == NULL && run->left > 0)
+    send_new_queued (MSG_TRANSPORT (source), run);
+  if (run->pending == 0)
+    g_main_loop_quit (run->loop);
+}
+
+static int
+bench_smtp_new_queue (const char *port,
+                      guint       n,
+                      guint       depth)
+{
+  g_autoptr (MsgTransport) transport = transport_new ("smtp", port);
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GString) body = g_string_new (NULL);
+  NewQueueRun run = { loop, NULL, n, 0, NULL };
+  gint64      start;
+  double      seconds;
+
+  if (depth == 0)
+    die ("DEPTH", NULL);
+  while (body->len < 700)
+    g_string_append (body, "The quick brown fox jumps over the lazy dog 0123456789.\n");
+  run.body = body->str;
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < depth && run.left > 0; i++)
+    send_new_queued (transport, &run);
+  if (run.pending > 0)
+    g_main_loop_run (loop);
+  if (run.error != NULL)
+    die ("send", run.error);
+  close_transport (transport);
+  seconds = seconds_since (start);
+  g_print ("mode=smtp-new-queue msgs=%u depth=%u seconds=%.4f rate=%.1f\n", n, depth, seconds,
+           n > 0 ? n / seconds : 0.0);
+  return 0;
+}
+
 /* big: one message whose attachment is streamed from a file. */
 static int
 bench_big (const char *port,
@@ -1048,6 +1130,7 @@ usage (void)
 {
   g_printerr ("usage: msgobj-bench smtp PORT N FILE\n"
               "       msgobj-bench smtp-new PORT N\n"
+              "       msgobj-bench smtp-new-queue PORT N DEPTH\n"
               "       msgobj-bench smtp-async PORT N FILE\n"
               "       msgobj-bench smtp-queue PORT N FILE DEPTH\n"
               "       msgobj-bench big PORT FILE\n"
@@ -1070,6 +1153,8 @@ main (int   argc,
     return bench_smtp (argv[2], parse_count (argv[3], "N"), argv[4]);
   if (g_str_equal (argv[1], "smtp-new") && argc == 4)
     return bench_smtp_new (argv[2], parse_count (argv[3], "N"));
+  if (g_str_equal (argv[1], "smtp-new-queue") && argc == 5)
+    return bench_smtp_new_queue (argv[2], parse_count (argv[3], "N"), parse_count (argv[4], "DEPTH"));
   if (g_str_equal (argv[1], "smtp-async") && argc == 5)
     return bench_smtp_async (argv[2], parse_count (argv[3], "N"), argv[4]);
   if (g_str_equal (argv[1], "smtp-queue") && argc == 6)
