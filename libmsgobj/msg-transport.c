@@ -72,12 +72,12 @@ typedef struct _Operation Operation;
 typedef struct
 {
   GMutex            lock;
-  MsgConfiguration *configuration; /* (owned) */
-  char             *name;          /* (owned) (nullable) */
-  Operation        *running;       /* (nullable): under the lock */
-  GQueue            waiting;       /* (element-type Operation): under the lock, in call order */
-  gboolean          in_caller;     /* atomic: run-in-caller-context */
-  MsgDkimSigner    *dkim;          /* (owned) (nullable): the last send's signer, under the lock */
+  MsgConfiguration *configuration;  /* (owned) */
+  char             *name;           /* (owned) (nullable) */
+  Operation        *running;        /* (nullable): under the lock */
+  GQueue            waiting;        /* (element-type Operation): under the lock, in call order */
+  gboolean          in_caller;      /* atomic: run-in-caller-context */
+  MsgDkimSigner    *dkim;           /* (owned) (nullable): the last send's signer, under the lock */
   GMainContext     *caller_context; /* (owned) (nullable): under the lock; _msg_transport_set_caller_context() */
 } MsgTransportPrivate;
 
