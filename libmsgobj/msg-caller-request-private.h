@@ -46,6 +46,26 @@ char *_msg_caller_request_run (MsgCallerRequest *self,
 /* From any thread: the waiter stops waiting, unless answered already. */
 void _msg_caller_request_abandon (MsgCallerRequest *self);
 
+/* Where a caller gave the library something of its own (a function's
+ * data, such as a JavaScript closure): its thread and that thread's
+ * default main context then. gjs frees a closure only in its own thread,
+ * so the last reference to such data, which a library thread may drop,
+ * must not free it there. */
+typedef struct
+{
+  GThread      *thread;
+  GMainContext *context; /* (owned) */
+} MsgCallerHome;
+
+/* Records the calling thread as the home. */
+void _msg_caller_home_init (MsgCallerHome *home);
+
+/* Calls @destroy (nullable) on @data at once in the home thread, or else
+ * queues the call in the home's main context; clears @home. */
+void _msg_caller_home_destroy (MsgCallerHome *home,
+                               GDestroyNotify destroy,
+                               gpointer       data);
+
 /* Wipes @text (nullable) and frees it. */
 void _msg_secret_free (char *text);
 

@@ -173,3 +173,49 @@ _msg_caller_request_run (MsgCallerRequest *self,
     *timed_out = !in_time;
   return answer;
 }
+
+void
+_msg_caller_home_init (MsgCallerHome *home)
+{
+  home->thread = g_thread_self ();
+  home->context = g_main_context_ref_thread_default ();
+}
+
+typedef struct
+{
+  GDestroyNotify destroy;
+  gpointer       data;
+} HomeCall;
+
+static gboolean
+home_destroy_cb (gpointer user_data)
+{
+  HomeCall *call = user_data;
+
+  call->destroy (call->data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_msg_caller_home_destroy (MsgCallerHome *home,
+                          GDestroyNotify destroy,
+                          gpointer       data)
+{
+  if (destroy != NULL && home->thread == g_thread_self ())
+    destroy (data);
+  else if (destroy != NULL)
+    {
+      GSource  *source = g_idle_source_new ();
+      HomeCall *call = g_new0 (HomeCall, 1);
+
+      call->destroy = destroy;
+      call->data = data;
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_static_name (source, "[msgobj] caller's destroy notify");
+      g_source_set_callback (source, home_destroy_cb, call, g_free);
+      g_source_attach (source, home->context);
+      g_source_unref (source);
+    }
+  g_clear_pointer (&home->context, g_main_context_unref);
+  home->thread = NULL;
+}

@@ -19,6 +19,7 @@ struct _MsgPassphraseHandler
   MsgPassphraseFunc func;
   gpointer          user_data;
   GDestroyNotify    destroy;
+  MsgCallerHome     home; /* @destroy runs there: the last reference may go on a library thread */
 };
 
 /* One operation, shared by the caller and the operation's thread; the
@@ -63,6 +64,7 @@ _msg_passphrase_handler_new (MsgPassphraseFunc func,
   self->func = func;
   self->user_data = user_data;
   self->destroy = destroy;
+  _msg_caller_home_init (&self->home);
   return self;
 }
 
@@ -78,8 +80,7 @@ _msg_passphrase_handler_unref (MsgPassphraseHandler *self)
 {
   if (self == NULL || !g_atomic_ref_count_dec (&self->ref))
     return;
-  if (self->destroy != NULL)
-    self->destroy (self->user_data);
+  _msg_caller_home_destroy (&self->home, self->destroy, self->user_data);
   g_free (self);
 }
 

@@ -52,7 +52,10 @@ passphrase_quark (void)
  *   the function that gives passphrases, or %NULL for none
  * @user_data: data for @func
  * @destroy: (nullable): frees @user_data when @func is replaced or the
- *   configuration finalized
+ *   configuration finalized and no operation uses it any more; called in
+ *   the thread that called this function (if the last operation ends on
+ *   another thread, queued in the thread-default main context of this
+ *   call)
  *
  * Sets how the messages of this configuration get the passphrase of a
  * secret key that needs one to sign or decrypt. No person is ever asked
