@@ -88,6 +88,7 @@ static GParamSpec *properties[N_PROPS];
 enum
 {
   SIGNAL_PROGRESS,
+  SIGNAL_NEED_TOKEN,
   N_SIGNALS,
 };
 
@@ -238,6 +239,29 @@ msg_flusher_class_init (MsgFlusherClass *klass)
   signals[SIGNAL_PROGRESS] =
       g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                     NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_UINT64);
+
+  /**
+   * MsgFlusher::need-token:
+   * @self: the flusher
+   * @mechanism: the SASL mechanism, `OAUTHBEARER` or `XOAUTH2`
+   * @user: (nullable): the configured user name
+   * @server_error: (nullable): what the server said about the refused
+   *   token
+   *
+   * [signal@Transport::need-token] of the run's connections: emitted when
+   * a server refuses the configured OAuth 2 access token, in the thread
+   * that called [method@Flusher.run], or in the thread-default main
+   * context of [method@Flusher.run_async]'s caller. A handler that
+   * returns a fresh token makes that connection authenticate again with
+   * it; each connection asks on its own. The message waits for the
+   * handler within its deadline and the run's cancellable.
+   *
+   * Returns: (transfer full) (nullable): a fresh access token, or %NULL
+   */
+  signals[SIGNAL_NEED_TOKEN] =
+      g_signal_new ("need-token", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                    g_signal_accumulator_first_wins, NULL, NULL, G_TYPE_STRING, 3,
+                    G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
@@ -736,6 +760,20 @@ collect (Run *run)
   emit_progress (run, run->items->len, bytes);
 }
 
+/* A connection's need-token, in the run's caller thread (see run.caller). */
+static char *
+forward_need_token_cb (MsgTransport *transport,
+                       const char   *mechanism,
+                       const char   *user,
+                       const char   *server_error,
+                       gpointer      user_data)
+{
+  char *token = NULL;
+
+  g_signal_emit (user_data, signals[SIGNAL_NEED_TOKEN], 0, mechanism, user, server_error, &token);
+  return token;
+}
+
 /* The transports, one per connection, each with its own configuration. */
 static GPtrArray *
 make_transports (MsgFlusher *self,
@@ -753,6 +791,7 @@ make_transports (MsgFlusher *self,
       transport = msg_transport_new_for_name (name != NULL ? name : "pickup", copy, error);
       if (transport == NULL)
         return NULL;
+      g_signal_connect_object (transport, "need-token", G_CALLBACK (forward_need_token_cb), self, 0);
       g_ptr_array_add (transports, transport);
     }
   return g_steal_pointer (&transports);
