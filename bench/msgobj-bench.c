@@ -252,34 +252,60 @@ bench_smtp_async (const char *port,
   return 0;
 }
 
-/* smtp-queue: DEPTH sends in the transport's queue at any time. */
+/* smtp-queue: DEPTH sends in the transport's queue at any time, of
+ * copies of a parsed message (FILE) or, for smtp-new-queue, of a message
+ * built anew for each send as smtp-new does: a program that sends
+ * distinct messages as fast as it can (the next one is built while the
+ * queued ones go out, each costing one round trip, RFC 2920 section 3.1). */
 typedef struct
 {
-  GMainLoop *loop;
-  guint      left;    /* sends not yet started */
-  guint      pending; /* sends started, not finished */
-  GError    *error;
+  GMainLoop  *loop;
+  const char *body;    /* (nullable): build each message with this body */
+  guint       left;    /* sends not yet started */
+  guint       pending; /* sends started, not finished */
+  GError     *error;
 } QueueRun;
+
+static void on_queued_sent (GObject      *source,
+                            GAsyncResult *result,
+                            gpointer      data);
+
+/* Queues a send of @message (a slot's copy), or of a new message. */
+static void
+send_queued (MsgTransport *transport,
+             QueueRun     *run,
+             MsgMessage   *message)
+{
+  g_autoptr (MsgMessage) fresh = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (run->body != NULL)
+    {
+      fresh = message = msg_message_new ();
+      if (!msg_message_set_from (message, "Sender <sender@example.test>", &error) ||
+          !msg_message_set_to (message, "Recipient <rcpt@example.test>", &error) ||
+          !msg_message_set_subject (message, "msgobj-bench message", &error))
+        die ("message", error);
+      msg_message_set_text_body (message, run->body);
+    }
+  run->left--;
+  run->pending++;
+  msg_transport_send_message_async (transport, message, NULL, on_queued_sent, fresh != NULL ? NULL : message);
+}
 
 static void
 on_queued_sent (GObject      *source,
                 GAsyncResult *result,
                 gpointer      data)
 {
-  QueueRun   *run = g_object_get_data (G_OBJECT (source), "run");
-  MsgMessage *message = data;
+  QueueRun *run = g_object_get_data (G_OBJECT (source), "run");
   g_autoptr (MsgSendReport) report = NULL;
 
   report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result,
                                               run->error == NULL ? &run->error : NULL);
   run->pending--;
   if (run->error == NULL && run->left > 0)
-    {
-      run->left--;
-      run->pending++;
-      msg_transport_send_message_async (MSG_TRANSPORT (source), message, NULL, on_queued_sent,
-                                        message);
-    }
+    send_queued (MSG_TRANSPORT (source), run, data);
   if (run->pending == 0)
     g_main_loop_quit (run->loop);
 }
@@ -293,15 +319,23 @@ bench_smtp_queue (const char *port,
   g_autoptr (MsgTransport) transport = transport_new ("smtp", port);
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GString) body = g_string_new (NULL);
   g_autoptr (GError) error = NULL;
-  QueueRun run = { loop, n, 0, NULL };
+  QueueRun run = { loop, NULL, n, 0, NULL };
   gint64   start;
   double   seconds;
 
   if (depth == 0)
     die ("DEPTH", NULL);
+  if (path == NULL)
+    {
+      /* With the headers the library adds, about 1 KiB like msg-1k.eml. */
+      while (body->len < 700)
+        g_string_append (body, "The quick brown fox jumps over the lazy dog 0123456789.\n");
+      run.body = body->str;
+    }
   /* A message is claimed while its send is queued: one copy per slot. */
-  for (guint i = 0; i < depth; i++)
+  for (guint i = 0; path != NULL && i < depth; i++)
     {
       MsgMessage *message = msg_message_new_from_file (path, &error);
 
@@ -312,20 +346,15 @@ bench_smtp_queue (const char *port,
   g_object_set_data (G_OBJECT (transport), "run", &run);
   start = g_get_monotonic_time ();
   for (guint i = 0; i < depth && run.left > 0; i++)
-    {
-      run.left--;
-      run.pending++;
-      msg_transport_send_message_async (transport, messages->pdata[i], NULL, on_queued_sent,
-                                        messages->pdata[i]);
-    }
+    send_queued (transport, &run, path != NULL ? messages->pdata[i] : NULL);
   if (run.pending > 0)
     g_main_loop_run (loop);
   if (run.error != NULL)
     die ("send", run.error);
   close_transport (transport);
   seconds = seconds_since (start);
-  g_print ("mode=smtp-queue msgs=%u depth=%u seconds=%.4f rate=%.1f\n", n, depth, seconds,
-           n > 0 ? n / seconds : 0.0);
+  g_print ("mode=%s msgs=%u depth=%u seconds=%.4f rate=%.1f\n", path != NULL ? "smtp-queue" : "smtp-new-queue", n,
+           depth, seconds, n > 0 ? n / seconds : 0.0);
   return 0;
 }
 
@@ -475,7 +504,7 @@ bench_nntp_queue (const char *port,
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree char *id_prefix = g_strdup_printf ("%d.%" G_GINT64_FORMAT, getpid (), g_get_real_time ());
-  NntpQueueRun     q = { { loop, n, 0, NULL }, id_prefix, 0 };
+  NntpQueueRun     q = { { loop, NULL, n, 0, NULL }, id_prefix, 0 };
   gint64           start;
   double           seconds;
 
@@ -1048,6 +1077,7 @@ usage (void)
 {
   g_printerr ("usage: msgobj-bench smtp PORT N FILE\n"
               "       msgobj-bench smtp-new PORT N\n"
+              "       msgobj-bench smtp-new-queue PORT N DEPTH\n"
               "       msgobj-bench smtp-async PORT N FILE\n"
               "       msgobj-bench smtp-queue PORT N FILE DEPTH\n"
               "       msgobj-bench big PORT FILE\n"
@@ -1070,6 +1100,8 @@ main (int   argc,
     return bench_smtp (argv[2], parse_count (argv[3], "N"), argv[4]);
   if (g_str_equal (argv[1], "smtp-new") && argc == 4)
     return bench_smtp_new (argv[2], parse_count (argv[3], "N"));
+  if (g_str_equal (argv[1], "smtp-new-queue") && argc == 5)
+    return bench_smtp_queue (argv[2], parse_count (argv[3], "N"), NULL, parse_count (argv[4], "DEPTH"));
   if (g_str_equal (argv[1], "smtp-async") && argc == 5)
     return bench_smtp_async (argv[2], parse_count (argv[3], "N"), argv[4]);
   if (g_str_equal (argv[1], "smtp-queue") && argc == 6)

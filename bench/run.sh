@@ -374,6 +374,8 @@ for r in $(seq "$REPS"); do
     measure "smtp.msgobj.$n" 1 "$n" sink -- "$BENCH" smtp "$SINK_PORT" "$n" "$MSG"
     measure "smtp.msgobj-new.$n" 1 "$n" sink -- "$BENCH" smtp-new "$SINK_PORT" "$n"
     measure "smtp.msgobj-async.$n" 1 "$n" sink -- "$BENCH" smtp-async "$SINK_PORT" "$n" "$MSG"
+    measure "smtp.msgobj-queue.$n" 1 "$n" sink -- "$BENCH" smtp-queue "$SINK_PORT" "$n" "$MSG" 3
+    measure "smtp.msgobj-new-queue.$n" 1 "$n" sink -- "$BENCH" smtp-new-queue "$SINK_PORT" "$n" 3
     measure "smtp.smtplib.$n" 1 "$n" sink -- $PY "$SRC/bench/peers.py" smtplib "$SINK_PORT" "$n" "$MSG"
     if command -v curl >/dev/null; then
       curl_config "$n" "$MSG"
@@ -571,13 +573,14 @@ printf '%-34s %8s %10s %12s %8s %8s %12s %10s %9s\n' "client (1000 x 1 KiB, 1 co
 m_steady=$(steady smtp.msgobj "$N_SMTP")
 m_wall=$(wall "smtp.msgobj.$N_SMTP" "$N_SMTP")
 m_cpu=$(result "smtp.msgobj.$N_SMTP" 4)
-for c in msgobj msgobj-new msgobj-async smtplib curl-K smtp-source; do
+for c in msgobj msgobj-new msgobj-async msgobj-queue msgobj-new-queue smtplib curl-K smtp-source; do
   t=$(result "smtp.$c.$N_SMTP")
   [ -n "$t" ] || continue
   s=$(steady "smtp.$c" "$N_SMTP")
   w=$(wall "smtp.$c.$N_SMTP" "$N_SMTP")
   case $c in msgobj) name=libmsgobj ;; msgobj-new) name="libmsgobj, new message each" ;;
-    msgobj-async) name="libmsgobj, _async calls" ;; smtplib) name="python smtplib" ;; curl-K) name="curl -K" ;; *) name=$c ;; esac
+    msgobj-async) name="libmsgobj, _async calls" ;; msgobj-queue) name="libmsgobj, 3 _async queued" ;;
+    msgobj-new-queue) name="libmsgobj, new each, 3 queued" ;; smtplib) name="python smtplib" ;; curl-K) name="curl -K" ;; *) name=$c ;; esac
   printf '%-34s %8s %10s %12s %8s %8s %12s %10s %9s\n' "$name" "$t" "$w" "$s" "$(mib "$(result "smtp.$c.$N_SMTP" 3)")" \
     "$(result "smtp.$c.$N_SMTP" 4)" "$(ratio "$s" "$m_steady")" "$(ratio "$w" "$m_wall")" \
     "$(ratio "$(result "smtp.$c.$N_SMTP" 4)" "$m_cpu")"

@@ -28,9 +28,9 @@ guint64        _msg_counting_stream_get_count (MsgCountingStream *self);
 /* Keeps a copy of what is written, as long as the count stays within
  * @limit bytes (a message serialised once, then sent from memory: docs/
  * design.md, decision 13); beyond it the copy is dropped. */
-void           _msg_counting_stream_keep (MsgCountingStream *self,
-                                          gsize              limit);
+void _msg_counting_stream_keep (MsgCountingStream *self,
+                                gsize              limit);
 /* The copy, if every byte written was kept; NULL otherwise. */
-GBytes        *_msg_counting_stream_steal_kept (MsgCountingStream *self);
+GBytes *_msg_counting_stream_steal_kept (MsgCountingStream *self);
 
 G_END_DECLS

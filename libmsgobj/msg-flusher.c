@@ -9,6 +9,8 @@
 #include "msg-configuration.h"
 #include "msg-drop-directory.h"
 #include "msg-drop-message.h"
+#include "msg-message-crypto-private.h"
+#include "msg-transport-private.h"
 #include "msg-transport.h"
 
 /**
@@ -86,6 +88,7 @@ static GParamSpec *properties[N_PROPS];
 enum
 {
   SIGNAL_PROGRESS,
+  SIGNAL_NEED_TOKEN,
   N_SIGNALS,
 };
 
@@ -236,6 +239,29 @@ msg_flusher_class_init (MsgFlusherClass *klass)
   signals[SIGNAL_PROGRESS] =
       g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                     NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_UINT64);
+
+  /**
+   * MsgFlusher::need-token:
+   * @self: the flusher
+   * @mechanism: the SASL mechanism, `OAUTHBEARER` or `XOAUTH2`
+   * @user: (nullable): the configured user name
+   * @server_error: (nullable): what the server said about the refused
+   *   token
+   *
+   * [signal@Transport::need-token] of the run's connections: emitted when
+   * a server refuses the configured OAuth 2 access token, in the thread
+   * that called [method@Flusher.run], or in the thread-default main
+   * context of [method@Flusher.run_async]'s caller. A handler that
+   * returns a fresh token makes that connection authenticate again with
+   * it; each connection asks on its own. The message waits for the
+   * handler within its deadline and the run's cancellable.
+   *
+   * Returns: (transfer full) (nullable): a fresh access token, or %NULL
+   */
+  signals[SIGNAL_NEED_TOKEN] =
+      g_signal_new ("need-token", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                    g_signal_accumulator_first_wins, NULL, NULL, G_TYPE_STRING, 3,
+                    G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
@@ -387,6 +413,7 @@ typedef struct
   GAsyncQueue    *events;      /* (owned): FlushEvent, from the threads */
   GCancellable   *cancellable; /* (owned) (nullable) */
   GMainContext   *context;     /* (owned) (nullable): where progress goes (async) */
+  GMainContext   *caller;      /* (owned): where the passphrase function runs, the caller's thread */
   MsgFlushRelays *relays;      /* (owned) */
   gint            next;        /* the next item to take */
   GMutex          lock;        /* for put_back only, never held across I/O */
@@ -460,6 +487,8 @@ push_event (Run            *run,
   event->outcome = outcome;
   event->bytes = bytes;
   g_async_queue_push (run->events, event);
+  if (run->context == NULL)
+    g_main_context_wakeup (run->caller); /* collect() may be in its iteration */
 }
 
 static gboolean
@@ -695,8 +724,18 @@ collect (Run *run)
 
   while (running > 0)
     {
-      FlushEvent *event = g_async_queue_pop (run->events);
+      FlushEvent *event;
 
+      /* A sync run's caller iterates its private context here, where the
+       * passphrase function is called; an async run's caller iterates
+       * its own. */
+      if (run->context != NULL)
+        event = g_async_queue_pop (run->events);
+      else if ((event = g_async_queue_try_pop (run->events)) == NULL)
+        {
+          g_main_context_iteration (run->caller, TRUE);
+          continue;
+        }
       if (event->outcome == MSG_FLUSH_N_OUTCOMES)
         running--;
       else
@@ -721,6 +760,20 @@ collect (Run *run)
   emit_progress (run, run->items->len, bytes);
 }
 
+/* A connection's need-token, in the run's caller thread (see run.caller). */
+static char *
+forward_need_token_cb (MsgTransport *transport,
+                       const char   *mechanism,
+                       const char   *user,
+                       const char   *server_error,
+                       gpointer      user_data)
+{
+  char *token = NULL;
+
+  g_signal_emit (user_data, signals[SIGNAL_NEED_TOKEN], 0, mechanism, user, server_error, &token);
+  return token;
+}
+
 /* The transports, one per connection, each with its own configuration. */
 static GPtrArray *
 make_transports (MsgFlusher *self,
@@ -732,10 +785,13 @@ make_transports (MsgFlusher *self,
   for (guint i = 0; i < self->connections; i++)
     {
       g_autoptr (MsgConfiguration) copy = msg_configuration_copy (self->configuration);
-      MsgTransport *transport = msg_transport_new_for_name (name != NULL ? name : "pickup", copy, error);
+      MsgTransport *transport;
 
+      _msg_configuration_copy_passphrase_func (self->configuration, copy);
+      transport = msg_transport_new_for_name (name != NULL ? name : "pickup", copy, error);
       if (transport == NULL)
         return NULL;
+      g_signal_connect_object (transport, "need-token", G_CALLBACK (forward_need_token_cb), self, 0);
       g_ptr_array_add (transports, transport);
     }
   return g_steal_pointer (&transports);
@@ -786,6 +842,11 @@ run_internal (MsgFlusher   *self,
   run.events = g_async_queue_new ();
   run.cancellable = cancellable;
   run.context = context;
+  /* The sends are made on the connections' threads: the caller's
+   * functions are called where the caller is. */
+  run.caller = context != NULL ? g_main_context_ref (context) : g_main_context_new ();
+  for (guint i = 0; i < run.transports->len; i++)
+    _msg_transport_set_caller_context (run.transports->pdata[i], run.caller);
   run.relays = _msg_flush_relays_new (self->configuration, self->rate_limit);
   g_mutex_init (&run.lock);
   g_queue_init (&run.put_back);
@@ -810,6 +871,7 @@ run_internal (MsgFlusher   *self,
     g_thread_join (threads->pdata[i]);
 
   g_async_queue_unref (run.events);
+  g_main_context_unref (run.caller);
   g_queue_clear (&run.put_back);
   g_mutex_clear (&run.lock);
   _msg_flush_relays_free (run.relays);
@@ -840,6 +902,10 @@ begin_run (MsgFlusher *self,
  * Sends every message of the directory, as [class@Flusher] describes,
  * and returns when all are dealt with. The counts of the run are then
  * read with [method@Flusher.get_n_sent] and the others.
+ *
+ * Messages are sent on the flusher's own threads, but the configuration's
+ * passphrase function (when `cryptosign` or `cryptoencrypt` asks for a
+ * key that needs one) is called in the thread that called this function.
  *
  * Returns: %TRUE if the run went through the listing (whatever each
  *   message's outcome); %FALSE if it could not start (the directory
@@ -889,7 +955,8 @@ run_thread (GTask        *task,
  * @user_data: data for @callback
  *
  * Starts [method@Flusher.run] without blocking; [signal@Flusher::progress]
- * is emitted in the thread-default main context of this call.
+ * is emitted, and the configuration's passphrase function called, in the
+ * thread-default main context of this call.
  */
 void
 msg_flusher_run_async (MsgFlusher         *self,

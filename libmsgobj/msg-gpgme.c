@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "msg-gpgme-private.h"
+#include "msg-caller-request-private.h"
 #include "msg-deadline-private.h"
 #include "msg-signature-private.h"
 
@@ -18,42 +19,29 @@ struct _MsgPassphraseHandler
   MsgPassphraseFunc func;
   gpointer          user_data;
   GDestroyNotify    destroy;
+  MsgCallerHome     home; /* @destroy runs there: the last reference may go on a library thread */
 };
-
-/* Where the job's question to the passphrase function is. */
-typedef enum
-{
-  ASK_NONE,
-  ASK_PENDING,  /* queued in the caller's context */
-  ASK_RUNNING,  /* the function runs */
-  ASK_ANSWERED, /* ask_answer holds what it gave */
-} AskState;
 
 /* One operation, shared by the caller and the operation's thread; the
  * last of the two to let go frees it. */
 typedef struct
 {
-  gatomicrefcount ref;
-  MsgGpgmeRequest request;
-  GMutex          lock;           /* ctx, agent, abandoned and ask_*, between the threads */
-  GCond           asked;          /* ask_state changed, or the caller gave up */
-  gpgme_ctx_t     ctx;            /* (owned) (nullable): made on the job's thread */
-  gpgme_ctx_t     agent;          /* (nullable): a gpg-agent connection in use */
-  GMainContext   *context;        /* (owned): the caller waits on it */
-  GMainContext   *caller_context; /* (owned): the passphrase function runs there */
-  GCancellable   *cancellable;    /* (owned) (nullable): the caller's */
-  gint64          until;          /* monotonic µs: the caller's deadline */
-  int             done;           /* (atomic) */
-  int             abandoned;      /* (atomic): the caller gave up */
-  int             engine_ready;   /* (atomic): GPGME found its engine */
-  guint           ask_serial;     /* the question asked last */
-  AskState        ask_state;
-  char           *ask_key; /* (owned) (nullable) */
-  gboolean        ask_previous_failed;
-  char           *ask_answer; /* (owned) (nullable): a secret */
-  gboolean        passphrase_refused;
-  char           *passphrase_key; /* (owned) (nullable): the key asked for */
-  GError         *error;          /* (owned) (nullable) */
+  gatomicrefcount   ref;
+  MsgGpgmeRequest   request;
+  GMutex            lock;           /* ctx, agent, abandoned and asking, between the threads */
+  gpgme_ctx_t       ctx;            /* (owned) (nullable): made on the job's thread */
+  gpgme_ctx_t       agent;          /* (nullable): a gpg-agent connection in use */
+  GMainContext     *context;        /* (owned): the caller waits on it */
+  GMainContext     *caller_context; /* (owned): the passphrase function runs there */
+  GCancellable     *cancellable;    /* (owned) (nullable): the caller's */
+  gint64            until;          /* monotonic µs: the caller's deadline */
+  int               done;           /* (atomic) */
+  int               abandoned;      /* (atomic): the caller gave up */
+  int               engine_ready;   /* (atomic): GPGME found its engine */
+  MsgCallerRequest *asking;         /* (owned) (nullable): the question to the passphrase function */
+  gboolean          passphrase_refused;
+  char             *passphrase_key; /* (owned) (nullable): the key asked for */
+  GError           *error;          /* (owned) (nullable) */
 } Job;
 
 /* The main context of the _async caller this thread works for. */
@@ -63,15 +51,6 @@ void
 _msg_gpgme_set_caller_context (GMainContext *context)
 {
   g_private_set (&caller_context_key, context);
-}
-
-static void
-secret_free (char *text)
-{
-  if (text == NULL)
-    return;
-  explicit_bzero (text, strlen (text));
-  g_free (text);
 }
 
 MsgPassphraseHandler *
@@ -85,6 +64,7 @@ _msg_passphrase_handler_new (MsgPassphraseFunc func,
   self->func = func;
   self->user_data = user_data;
   self->destroy = destroy;
+  _msg_caller_home_init (&self->home);
   return self;
 }
 
@@ -100,8 +80,7 @@ _msg_passphrase_handler_unref (MsgPassphraseHandler *self)
 {
   if (self == NULL || !g_atomic_ref_count_dec (&self->ref))
     return;
-  if (self->destroy != NULL)
-    self->destroy (self->user_data);
+  _msg_caller_home_destroy (&self->home, self->destroy, self->user_data);
   g_free (self);
 }
 
@@ -130,9 +109,6 @@ job_unref (Job *job)
   g_main_context_unref (job->caller_context);
   g_clear_object (&job->cancellable);
   g_mutex_clear (&job->lock);
-  g_cond_clear (&job->asked);
-  g_free (job->ask_key);
-  secret_free (job->ask_answer);
   g_free (job->passphrase_key);
   g_clear_error (&job->error);
   g_free (job);
@@ -167,7 +143,8 @@ job_abandon (Job *job)
     gpgme_cancel_async (job->ctx);
   if (job->agent != NULL)
     gpgme_cancel_async (job->agent);
-  g_cond_broadcast (&job->asked);
+  if (job->asking != NULL)
+    _msg_caller_request_abandon (job->asking);
   g_mutex_unlock (&job->lock);
 }
 
@@ -192,8 +169,9 @@ protocol_tool (MsgCryptoProtocol protocol)
 
 typedef struct
 {
-  Job  *job; /* (owned) */
-  guint serial;
+  Job     *job; /* (owned) */
+  char    *key; /* (owned) */
+  gboolean previous_failed;
 } Ask;
 
 static void
@@ -202,54 +180,18 @@ ask_free (gpointer data)
   Ask *ask = data;
 
   job_unref (ask->job);
+  g_free (ask->key);
   g_free (ask);
 }
 
 /* Runs in the caller's thread. */
-static gboolean
-ask_dispatch_cb (gpointer data)
+static char *
+ask_cb (gpointer data)
 {
   Ask                  *ask = data;
-  Job                  *job = ask->job;
-  MsgPassphraseHandler *handler = job->request.passphrase;
-  g_autofree char      *key = NULL;
-  gboolean              previous_failed = FALSE;
-  char                 *answer;
+  MsgPassphraseHandler *handler = ask->job->request.passphrase;
 
-  g_mutex_lock (&job->lock);
-  if (ask->serial == job->ask_serial && job->ask_state == ASK_PENDING && !g_atomic_int_get (&job->abandoned))
-    {
-      job->ask_state = ASK_RUNNING;
-      key = g_strdup (job->ask_key);
-      previous_failed = job->ask_previous_failed;
-    }
-  g_mutex_unlock (&job->lock);
-  if (key == NULL)
-    return G_SOURCE_REMOVE;
-  answer = handler->func (key, previous_failed, handler->user_data);
-  g_mutex_lock (&job->lock);
-  if (ask->serial == job->ask_serial && job->ask_state == ASK_RUNNING)
-    {
-      job->ask_answer = g_steal_pointer (&answer);
-      job->ask_state = ASK_ANSWERED;
-      g_cond_broadcast (&job->asked);
-    }
-  g_mutex_unlock (&job->lock);
-  /* Too late: the job gave up on it. */
-  secret_free (answer);
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs in the cancelling thread. */
-static void
-ask_cancelled_cb (GCancellable *cancellable,
-                  gpointer      data)
-{
-  Job *job = data;
-
-  g_mutex_lock (&job->lock);
-  g_cond_broadcast (&job->asked);
-  g_mutex_unlock (&job->lock);
+  return handler->func (ask->key, ask->previous_failed, handler->user_data);
 }
 
 /* The caller's passphrase for @key, asked in the caller's thread; NULL
@@ -260,49 +202,33 @@ ask_passphrase (Job        *job,
                 const char *key,
                 gboolean    previous_failed)
 {
-  g_autoptr (GSource) source = NULL;
+  g_autoptr (MsgCallerRequest) request = NULL;
   Ask     *ask;
-  char    *answer = NULL;
-  gulong   handler = 0;
-  gboolean in_time = TRUE;
+  char    *answer;
+  gboolean timed_out;
 
+  ask = g_new0 (Ask, 1);
+  ask->job = job;
+  g_atomic_ref_count_inc (&job->ref);
+  ask->key = g_strdup (key);
+  ask->previous_failed = previous_failed;
+  request = _msg_caller_request_new (ask_cb, ask, ask_free);
+  /* From here on job_abandon() ends the wait. */
   g_mutex_lock (&job->lock);
   if (g_atomic_int_get (&job->abandoned))
     {
       g_mutex_unlock (&job->lock);
       return NULL;
     }
-  ask = g_new0 (Ask, 1);
-  ask->serial = ++job->ask_serial;
-  ask->job = job;
-  g_atomic_ref_count_inc (&job->ref);
-  job->ask_state = ASK_PENDING;
-  g_free (job->ask_key);
-  job->ask_key = g_strdup (key);
-  job->ask_previous_failed = previous_failed;
+  job->asking = _msg_caller_request_ref (request);
   g_mutex_unlock (&job->lock);
 
-  /* Always through a source, as the transport's need-token: never here. */
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, ask_dispatch_cb, ask, ask_free);
-  g_source_set_static_name (source, "[msgobj] passphrase");
-  g_source_attach (source, job->caller_context);
-  if (job->cancellable != NULL)
-    handler = g_cancellable_connect (job->cancellable, G_CALLBACK (ask_cancelled_cb), job, NULL);
-
+  answer = _msg_caller_request_run (request, job->caller_context, G_PRIORITY_DEFAULT, "[msgobj] passphrase",
+                                    job->until, job->cancellable, &timed_out);
   g_mutex_lock (&job->lock);
-  while (job->ask_state != ASK_ANSWERED && !g_atomic_int_get (&job->abandoned) &&
-         !g_cancellable_is_cancelled (job->cancellable) && in_time)
-    in_time = g_cond_wait_until (&job->asked, &job->lock, job->until) || g_get_monotonic_time () < job->until;
-  if (job->ask_state == ASK_ANSWERED)
-    answer = g_steal_pointer (&job->ask_answer);
-  /* A function still running keeps its answer: it is dropped. */
-  job->ask_state = ASK_NONE;
+  g_clear_pointer (&job->asking, _msg_caller_request_unref);
   g_mutex_unlock (&job->lock);
 
-  g_cancellable_disconnect (job->cancellable, handler);
-  g_source_destroy (source);
   if (answer != NULL || g_atomic_int_get (&job->abandoned) || job->error != NULL)
     return answer;
   /* A sync caller is in its passphrase function: this thread gives up
@@ -311,7 +237,7 @@ ask_passphrase (Job        *job,
     g_set_error (&job->error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                  "The %s operation was cancelled while the passphrase function ran",
                  job->request.protocol == MSG_CRYPTO_PROTOCOL_SMIME ? "gpgsm" : "gpg");
-  else if (!in_time)
+  else if (timed_out)
     g_set_error (&job->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                  "The passphrase function did not answer in time (cryptooperationtimeout)");
   return NULL;
@@ -349,8 +275,7 @@ passphrase_cb (void       *hook,
   written = gpgme_io_writen (fd, passphrase, length);
   if (written == 0)
     written = gpgme_io_writen (fd, "\n", 1);
-  explicit_bzero (passphrase, length);
-  g_free (passphrase);
+  _msg_secret_free (passphrase);
   return written == 0 ? 0 : gpgme_error_from_syserror ();
 }
 
@@ -571,9 +496,7 @@ static void
 unlock_forget (Unlock *unlock)
 {
   g_clear_pointer (&unlock->data, gpgme_data_release);
-  if (unlock->passphrase != NULL)
-    explicit_bzero (unlock->passphrase, strlen (unlock->passphrase));
-  g_clear_pointer (&unlock->passphrase, g_free);
+  g_clear_pointer (&unlock->passphrase, _msg_secret_free);
 }
 
 /* gpg-agent asks for the passphrase (loopback): the caller's function
@@ -1019,7 +942,6 @@ _msg_gpgme_run (MsgGpgmeRequest *request,
   job = g_new0 (Job, 1);
   g_atomic_ref_count_init (&job->ref);
   g_mutex_init (&job->lock);
-  g_cond_init (&job->asked);
   job->context = g_main_context_new ();
   /* The passphrase function runs in the caller's thread: this one, which
    * serves job->context while it waits, or for an _async call the

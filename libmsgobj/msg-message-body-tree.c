@@ -224,7 +224,7 @@ _msg_body_part_become_multipart (MsgBodyPart *self,
     }
   else
     {
-      g_mime_message_set_mime_part (message->mime, multipart);
+      _msg_mime_message_set_root (message->mime, multipart);
       _msg_mime_link_tree (multipart, G_OBJECT (message));
     }
 

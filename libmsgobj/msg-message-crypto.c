@@ -17,6 +17,7 @@
 #include "msg-configuration.h"
 #include "msg-gpgme-private.h"
 #include "msg-message-private.h"
+#include "msg-mime-utils-private.h"
 #include "msg-signature.h"
 #include "msg-thread-private.h"
 
@@ -51,7 +52,10 @@ passphrase_quark (void)
  *   the function that gives passphrases, or %NULL for none
  * @user_data: data for @func
  * @destroy: (nullable): frees @user_data when @func is replaced or the
- *   configuration finalized
+ *   configuration finalized and no operation uses it any more; called in
+ *   the thread that called this function (if the last operation ends on
+ *   another thread, queued in the thread-default main context of this
+ *   call)
  *
  * Sets how the messages of this configuration get the passphrase of a
  * secret key that needs one to sign or decrypt. No person is ever asked
@@ -398,7 +402,7 @@ seal (MsgMessage        *self,
       self->unsealed_parsed = self->parsed;
       self->unsealed_hand_built = self->hand_built;
     }
-  g_mime_message_set_mime_part (self->mime, sealed);
+  _msg_mime_message_set_root (self->mime, sealed);
   /* The tree is kept as it is from now on. */
   self->parsed = TRUE;
   self->hand_built = FALSE;
@@ -425,7 +429,7 @@ _msg_message_unseal (MsgMessage *self)
   if (self->unsealed == NULL)
     return;
   unsealed = g_steal_pointer (&self->unsealed);
-  g_mime_message_set_mime_part (self->mime, unsealed);
+  _msg_mime_message_set_root (self->mime, unsealed);
   self->parsed = self->unsealed_parsed;
   self->hand_built = self->unsealed_hand_built;
   _msg_message_link_tree (self);
@@ -531,7 +535,7 @@ _msg_message_unseal_after_send (MsgMessage    *self,
 {
   if (sealed == NULL)
     return;
-  g_mime_message_set_mime_part (self->mime, sealed->root);
+  _msg_mime_message_set_root (self->mime, sealed->root);
   g_clear_object (&self->unsealed);
   self->unsealed = g_steal_pointer (&sealed->unsealed);
   self->parsed = sealed->parsed;

@@ -490,7 +490,7 @@ _msg_message_ensure_tree (MsgMessage *self)
   if (!self->parsed && self->dirty)
     {
       body = build_body (self);
-      g_mime_message_set_mime_part (self->mime, body);
+      _msg_mime_message_set_root (self->mime, body);
       self->dirty = FALSE;
     }
   _msg_message_link_tree (self);

@@ -9,6 +9,7 @@
 #include "msg-body-part-private.h"
 #include "msg-charset-private.h"
 #include "msg-html-to-text-private.h"
+#include "msg-mime-utils-private.h"
 
 /* The library builds a message's tree from its text body, HTML body,
  * attachments and related parts, and builds it again whenever one of
@@ -43,7 +44,7 @@ insert_first (MsgMessage  *self,
   GMimeObject *root = g_mime_message_get_mime_part (self->mime);
 
   if (root == NULL)
-    g_mime_message_set_mime_part (self->mime, object);
+    _msg_mime_message_set_root (self->mime, object);
   else if (GMIME_IS_MULTIPART (root))
     {
       g_mime_multipart_insert (GMIME_MULTIPART (root), 0, object);
@@ -55,7 +56,7 @@ insert_first (MsgMessage  *self,
 
       g_mime_multipart_add (mixed, object);
       g_mime_multipart_add (mixed, root);
-      g_mime_message_set_mime_part (self->mime, GMIME_OBJECT (mixed));
+      _msg_mime_message_set_root (self->mime, GMIME_OBJECT (mixed));
     }
   _msg_message_link_tree (self);
 }
@@ -77,7 +78,7 @@ remove_object (MsgMessage  *self,
     {
       g_autoptr (GMimeObject) empty = _msg_make_text_part ("plain", "");
 
-      g_mime_message_set_mime_part (self->mime, empty);
+      _msg_mime_message_set_root (self->mime, empty);
     }
   _msg_message_link_tree (self);
 }
@@ -157,14 +158,14 @@ _msg_message_add_attachment_in_place (MsgMessage  *self,
       _msg_mime_object_child_inserted (root, index);
     }
   else if (root == NULL)
-    g_mime_message_set_mime_part (self->mime, object);
+    _msg_mime_message_set_root (self->mime, object);
   else
     {
       g_autoptr (GMimeMultipart) mixed = g_mime_multipart_new_with_subtype ("mixed");
 
       g_mime_multipart_add (mixed, root);
       g_mime_multipart_add (mixed, object);
-      g_mime_message_set_mime_part (self->mime, GMIME_OBJECT (mixed));
+      _msg_mime_message_set_root (self->mime, GMIME_OBJECT (mixed));
     }
 
   /* The message holds the wrapper it returned (transfer none). */

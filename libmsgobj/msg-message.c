@@ -1719,7 +1719,7 @@ msg_message_get_body_part (MsgMessage *self)
     {
       g_autoptr (GMimeObject) text = _msg_make_text_part ("plain", "");
 
-      g_mime_message_set_mime_part (self->mime, text);
+      _msg_mime_message_set_root (self->mime, text);
       root = text;
       _msg_message_link_tree (self);
     }

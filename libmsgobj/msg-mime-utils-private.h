@@ -57,6 +57,8 @@ gboolean _msg_mime_part_is_short_7bit (GMimePart *part);
  * control character in a decoded Content-Type or Content-Disposition
  * parameter, before anything can regenerate the header. */
 void _msg_mime_object_repair_parsed (GMimeObject *object);
+void _msg_mime_message_set_root (GMimeMessage *message,
+                                 GMimeObject  *root);
 
 /* Checks that every header of @object and of its parts is written as one
  * header: %MSG_MESSAGE_ERROR_INVALID_HEADER otherwise. */

@@ -338,6 +338,26 @@ repair_parameters (GMimeParamList *params)
   g_mime_param_set_value (changed, value);
 }
 
+/* A multipart's parameters are repaired like any others, but a boundary
+ * they change (a control made a space, a duplicate or empty one dropped)
+ * would no longer be the one the parts were found with: text of the
+ * preamble or of a part that held the new value would read back as
+ * delimiters, and parts the model never saw would appear (found by
+ * fuzz-message, issue 14). Such a multipart gets a fresh random boundary,
+ * which no content can hold by chance. */
+static void
+repair_boundary (GMimeMultipart *multipart)
+{
+  GMimeContentType *type = g_mime_object_get_content_type (GMIME_OBJECT (multipart));
+  g_autofree char  *before = g_strdup (g_mime_content_type_get_parameter (type, "boundary"));
+  const char       *after;
+
+  repair_parameters (g_mime_content_type_get_parameters (type));
+  after = g_mime_content_type_get_parameter (type, "boundary");
+  if (before != NULL && g_strcmp0 (before, after) != 0)
+    g_mime_multipart_set_boundary (multipart, NULL);
+}
+
 void
 _msg_mime_object_repair_parsed (GMimeObject *object)
 {
@@ -347,7 +367,9 @@ _msg_mime_object_repair_parsed (GMimeObject *object)
     return;
 
   repair_header_list (g_mime_object_get_header_list (object));
-  if (!GMIME_IS_MESSAGE (object))
+  if (GMIME_IS_MULTIPART (object))
+    repair_boundary (GMIME_MULTIPART (object));
+  else if (!GMIME_IS_MESSAGE (object))
     repair_parameters (g_mime_content_type_get_parameters (g_mime_object_get_content_type (object)));
   disposition = g_mime_object_get_content_disposition (object);
   if (disposition != NULL)
@@ -423,4 +445,32 @@ _msg_mime_object_check_headers (GMimeObject *object,
         return FALSE;
 
   return TRUE;
+}
+
+/* GMime writes the headers of a message's root part in the message's own
+ * header block. A parsed root holds only Content-* fields, but a nested
+ * part promoted to the root (the signed content of a multipart/signed
+ * whose signature is dropped, the one part left after a removal, a text
+ * part rebuilt into the body) keeps whatever its own header block held:
+ * a From, Date or Bcc there would become a header of the message that the
+ * model never reads and that the envelope never sees (found by
+ * fuzz-message, issue 14). Outside the root, only Content-* fields mean
+ * anything in a part (RFC 2045), so the others are dropped here. */
+void
+_msg_mime_message_set_root (GMimeMessage *message,
+                            GMimeObject  *root)
+{
+  if (root != NULL)
+    {
+      GMimeHeaderList *headers = g_mime_object_get_header_list (root);
+
+      for (int i = g_mime_header_list_get_count (headers) - 1; i >= 0; i--)
+        {
+          GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
+
+          if (g_ascii_strncasecmp (g_mime_header_get_name (header), "Content-", 8) != 0)
+            g_mime_header_list_remove_at (headers, i);
+        }
+    }
+  g_mime_message_set_mime_part (message, root);
 }

@@ -9,11 +9,11 @@
 
 G_BEGIN_DECLS
 
-char *_msg_tls_describe_certificate_flags (GTlsCertificateFlags flags);
-void  _msg_tls_set_certificate_error (GError             **error,
-                                      const char          *host,
-                                      unsigned             port,
-                                      GTlsCertificateFlags flags);
+char    *_msg_tls_describe_certificate_flags (GTlsCertificateFlags flags);
+void     _msg_tls_set_certificate_error (GError             **error,
+                                         const char          *host,
+                                         unsigned             port,
+                                         GTlsCertificateFlags flags);
 void     _msg_tls_accept_any_certificate (GTlsConnection *tls,
                                           const char     *host,
                                           unsigned        port,

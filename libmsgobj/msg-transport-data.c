@@ -29,6 +29,28 @@ write_progress_cb (guint64  count,
     msg_transport_emit_progress (progress->transport, count, progress->total);
 }
 
+/* Writes @message into @data (dot-stuffing or not), its DKIM signature
+ * first when the transport signs, counting for progress: what both
+ * writers share. The caller finishes @data. */
+static gboolean
+write_through (MsgTransport  *self,
+               MsgMessage    *message,
+               MsgWriteFlags  flags,
+               GOutputStream *data,
+               guint64        total,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  WriteProgress progress = { self, total };
+  g_autoptr (GOutputStream) counter = _msg_counting_stream_new (data, write_progress_cb, &progress);
+
+  /* The signature covers the bytes written next, with the same flags (so
+   * after any re-encoding), before dot-stuffing. */
+  return _msg_dkim_signer_write_signature ((flags & MSG_WRITE_FLAGS_NEWS) ? NULL : _msg_transport_get_dkim_signer (self),
+                                           message, flags, counter, cancellable, error) &&
+         msg_message_write_to_stream_full (message, counter, flags, cancellable, error);
+}
+
 /**
  * msg_transport_write_message_data:
  * @self: a transport
@@ -65,8 +87,6 @@ msg_transport_write_message_data (MsgTransport  *self,
                                   GError       **error)
 {
   g_autoptr (GOutputStream) data = NULL;
-  g_autoptr (GOutputStream) counter = NULL;
-  WriteProgress progress = { self, total };
 
   g_return_val_if_fail (MSG_IS_TRANSPORT (self), FALSE);
   g_return_val_if_fail (MSG_IS_MESSAGE (message), FALSE);
@@ -74,12 +94,7 @@ msg_transport_write_message_data (MsgTransport  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   data = msg_data_output_stream_new (msg_connection_get_output_stream (connection), TRUE);
-  counter = _msg_counting_stream_new (data, write_progress_cb, &progress);
-  /* The signature covers the bytes written next, with the same flags (so
-   * after any re-encoding), before dot-stuffing. */
-  if (!_msg_dkim_signer_write_signature ((flags & MSG_WRITE_FLAGS_NEWS) ? NULL : _msg_transport_get_dkim_signer (self),
-                                         message, flags, counter, cancellable, error) ||
-      !msg_message_write_to_stream_full (message, counter, flags, cancellable, error) ||
+  if (!write_through (self, message, flags, data, total, cancellable, error) ||
       !_msg_connection_check_still_listening (connection, error) ||
       !msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error))
     {
@@ -120,8 +135,6 @@ msg_transport_write_message_to_stream (MsgTransport  *self,
                                        GError       **error)
 {
   g_autoptr (GOutputStream) data = NULL;
-  g_autoptr (GOutputStream) counter = NULL;
-  WriteProgress progress = { self, total };
 
   g_return_val_if_fail (MSG_IS_TRANSPORT (self), FALSE);
   g_return_val_if_fail (MSG_IS_MESSAGE (message), FALSE);
@@ -130,9 +143,6 @@ msg_transport_write_message_to_stream (MsgTransport  *self,
 
   data = msg_data_output_stream_new (stream, FALSE);
   g_filter_output_stream_set_close_base_stream (G_FILTER_OUTPUT_STREAM (data), FALSE);
-  counter = _msg_counting_stream_new (data, write_progress_cb, &progress);
-  return _msg_dkim_signer_write_signature ((flags & MSG_WRITE_FLAGS_NEWS) ? NULL : _msg_transport_get_dkim_signer (self),
-                                           message, flags, counter, cancellable, error) &&
-         msg_message_write_to_stream_full (message, counter, flags, cancellable, error) &&
+  return write_through (self, message, flags, data, total, cancellable, error) &&
          msg_data_output_stream_finish (MSG_DATA_OUTPUT_STREAM (data), cancellable, error);
 }

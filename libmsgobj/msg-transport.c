@@ -5,7 +5,9 @@
 #include "config.h"
 
 #include "msg-transport.h"
+#include "msg-transport-private.h"
 
+#include "msg-caller-request-private.h"
 #include "msg-configuration.h"
 #include "msg-dkim-signer-private.h"
 #include "msg-message-crypto-private.h"
@@ -70,12 +72,13 @@ typedef struct _Operation Operation;
 typedef struct
 {
   GMutex            lock;
-  MsgConfiguration *configuration; /* (owned) */
-  char             *name;          /* (owned) (nullable) */
-  Operation        *running;       /* (nullable): under the lock */
-  GQueue            waiting;       /* (element-type Operation): under the lock, in call order */
-  gboolean          in_caller;     /* atomic: run-in-caller-context */
-  MsgDkimSigner    *dkim;          /* (owned) (nullable): the last send's signer, under the lock */
+  MsgConfiguration *configuration;  /* (owned) */
+  char             *name;           /* (owned) (nullable) */
+  Operation        *running;        /* (nullable): under the lock */
+  GQueue            waiting;        /* (element-type Operation): under the lock, in call order */
+  gboolean          in_caller;      /* atomic: run-in-caller-context */
+  MsgDkimSigner    *dkim;           /* (owned) (nullable): the last send's signer, under the lock */
+  GMainContext     *caller_context; /* (owned) (nullable): under the lock; _msg_transport_set_caller_context() */
 } MsgTransportPrivate;
 
 /**
@@ -153,6 +156,7 @@ msg_transport_finalize (GObject *object)
   g_assert (priv->running == NULL && g_queue_is_empty (&priv->waiting));
   g_clear_object (&priv->configuration);
   g_clear_pointer (&priv->dkim, _msg_dkim_signer_unref);
+  g_clear_pointer (&priv->caller_context, g_main_context_unref);
   g_free (priv->name);
   g_mutex_clear (&priv->lock);
 
@@ -528,6 +532,7 @@ struct _Operation
   MsgMessage       *message;       /* (owned) (nullable): claimed until it ends */
   MsgConfiguration *configuration; /* (owned): the snapshot taken at the call */
   GMainContext     *context;       /* (owned) (nullable): the async caller's */
+  GMainContext     *caller;        /* (owned) (nullable): where the caller's functions run */
   gint64            start;         /* the call, on the monotonic clock */
   gint64            last_progress;
   MsgDkimSigner    *dkim;        /* (owned) (nullable): when a send is to be signed */
@@ -669,6 +674,7 @@ operation_free (Operation *op)
   g_clear_object (&op->configuration);
   g_clear_pointer (&op->dkim, _msg_dkim_signer_unref);
   g_clear_pointer (&op->context, g_main_context_unref);
+  g_clear_pointer (&op->caller, g_main_context_unref);
   g_clear_object (&op->cancellable);
   g_cond_clear (&op->cond);
   g_object_unref (op->self);
@@ -765,6 +771,12 @@ operation_new (MsgTransport *self,
   g_cond_init (&op->cond);
   if (context != NULL)
     op->context = g_main_context_ref (context);
+  g_mutex_lock (&priv->lock);
+  if (priv->caller_context != NULL)
+    op->caller = g_main_context_ref (priv->caller_context);
+  else if (context != NULL)
+    op->caller = g_main_context_ref (context);
+  g_mutex_unlock (&priv->lock);
 
   if (kind != OP_CLOSE)
     {
@@ -981,7 +993,7 @@ operation_wait_turn (Operation    *op,
   if (!operation_wait_queue (op, cancellable, error))
     return FALSE;
   if (!op->seal ||
-      _msg_message_seal_for_send (op->message, op->configuration, queued_deadline (op, &automatic), op->context,
+      _msg_message_seal_for_send (op->message, op->configuration, queued_deadline (op, &automatic), op->caller,
                                   cancellable, &op->sealed, error))
     return TRUE;
   operation_end (op);
@@ -1658,103 +1670,38 @@ progress_data_free (gpointer user_data)
   g_free (data);
 }
 
-/* A request for a token, shared by the operation's thread and the
- * caller's main context: the operation may stop waiting (its deadline,
- * its cancellable) before the handler has run. */
+/* A request for a token, asked in the caller's main context: the
+ * operation may stop waiting (its deadline, its cancellable) before the
+ * handler has run. */
 typedef struct
 {
-  gatomicrefcount ref;
-  MsgTransport   *self; /* (owned) */
-  char           *mechanism;
-  char           *user;         /* (nullable) */
-  char           *server_error; /* (nullable) */
-  GMutex          lock;
-  GCond           cond;
-  char           *token;     /* (nullable) under lock: a secret */
-  gboolean        done;      /* under lock */
-  gboolean        abandoned; /* under lock */
+  MsgTransport *self; /* (owned) */
+  char         *mechanism;
+  char         *user;         /* (nullable) */
+  char         *server_error; /* (nullable) */
 } TokenRequest;
 
 static void
-secret_free (char *text)
+token_request_free (gpointer data)
 {
-  if (text == NULL)
-    return;
-  explicit_bzero (text, strlen (text));
-  g_free (text);
-}
+  TokenRequest *request = data;
 
-static void
-token_request_unref (TokenRequest *request)
-{
-  if (!g_atomic_ref_count_dec (&request->ref))
-    return;
   g_object_unref (request->self);
   g_free (request->mechanism);
   g_free (request->user);
   g_free (request->server_error);
-  secret_free (request->token);
-  g_mutex_clear (&request->lock);
-  g_cond_clear (&request->cond);
   g_free (request);
 }
 
-static gboolean
+/* Runs in the caller's main context. */
+static char *
 emit_need_token_cb (gpointer user_data)
 {
   TokenRequest *request = user_data;
   char         *token = NULL;
-  gboolean      abandoned;
 
-  g_mutex_lock (&request->lock);
-  abandoned = request->abandoned;
-  g_mutex_unlock (&request->lock);
-  if (!abandoned)
-    g_signal_emit (request->self, signals[SIGNAL_NEED_TOKEN], 0, request->mechanism, request->user,
-                   request->server_error, &token);
-  g_mutex_lock (&request->lock);
-  request->token = token;
-  request->done = TRUE;
-  g_cond_signal (&request->cond);
-  g_mutex_unlock (&request->lock);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-token_request_cancelled_cb (GCancellable *cancellable,
-                            gpointer      user_data)
-{
-  TokenRequest *request = user_data;
-
-  g_mutex_lock (&request->lock);
-  g_cond_signal (&request->cond);
-  g_mutex_unlock (&request->lock);
-}
-
-/* Waits for the handler in the caller's context, until @deadline or
- * @cancellable; the token or NULL. */
-static char *
-token_request_wait (TokenRequest *request,
-                    gint64        deadline,
-                    GCancellable *cancellable)
-{
-  char  *token;
-  gulong handler = 0;
-
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (token_request_cancelled_cb), request, NULL);
-  g_mutex_lock (&request->lock);
-  while (!request->done && !g_cancellable_is_cancelled (cancellable))
-    {
-      if (deadline <= 0)
-        g_cond_wait (&request->cond, &request->lock);
-      else if (!g_cond_wait_until (&request->cond, &request->lock, deadline))
-        break;
-    }
-  request->abandoned = !request->done;
-  token = g_steal_pointer (&request->token);
-  g_mutex_unlock (&request->lock);
-  g_cancellable_disconnect (cancellable, handler);
+  g_signal_emit (request->self, signals[SIGNAL_NEED_TOKEN], 0, request->mechanism, request->user,
+                 request->server_error, &token);
   return token;
 }
 
@@ -1788,33 +1735,26 @@ msg_transport_request_token (MsgTransport *self,
   TokenRequest *request;
   Operation    *op;
   char         *token;
-  g_autoptr (GSource) source = NULL;
+  g_autoptr (MsgCallerRequest) caller_request = NULL;
 
   g_return_val_if_fail (MSG_IS_TRANSPORT (self), NULL);
   g_return_val_if_fail (mechanism != NULL, NULL);
 
   op = current_operation (self);
-  if (op == NULL || op->context == NULL || g_main_context_is_owner (op->context))
+  if (op == NULL || op->caller == NULL || g_main_context_is_owner (op->caller))
     {
       token = NULL;
       g_signal_emit (self, signals[SIGNAL_NEED_TOKEN], 0, mechanism, user, server_error, &token);
       return token;
     }
   request = g_new0 (TokenRequest, 1);
-  g_atomic_ref_count_init (&request->ref);
-  g_atomic_ref_count_inc (&request->ref); /* the source's */
   request->self = g_object_ref (self);
   request->mechanism = g_strdup (mechanism);
   request->user = g_strdup (user);
   request->server_error = g_strdup (server_error);
-  g_mutex_init (&request->lock);
-  g_cond_init (&request->cond);
-  source = g_idle_source_new ();
-  g_source_set_callback (source, emit_need_token_cb, request, (GDestroyNotify) token_request_unref);
-  g_source_set_static_name (source, "[msgobj] need-token");
-  g_source_attach (source, op->context);
-  token = token_request_wait (request, deadline, cancellable);
-  token_request_unref (request);
+  caller_request = _msg_caller_request_new (emit_need_token_cb, request, token_request_free);
+  token = _msg_caller_request_run (caller_request, op->caller, G_PRIORITY_DEFAULT_IDLE, "[msgobj] need-token",
+                                   deadline, cancellable, NULL);
   return token;
 }
 
@@ -1903,4 +1843,19 @@ msg_transport_get_operation_deadline (MsgTransport *self,
   if (timeout <= 0)
     timeout = 300.0 + (double) (message_size / (64 * 1024));
   return start + (gint64) (timeout * G_USEC_PER_SEC + 0.5);
+}
+
+void
+_msg_transport_set_caller_context (MsgTransport *self,
+                                   GMainContext *context)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
+
+  g_return_if_fail (MSG_IS_TRANSPORT (self));
+
+  g_mutex_lock (&priv->lock);
+  g_clear_pointer (&priv->caller_context, g_main_context_unref);
+  if (context != NULL)
+    priv->caller_context = g_main_context_ref (context);
+  g_mutex_unlock (&priv->lock);
 }

@@ -8,83 +8,17 @@
 #include "config.h"
 
 #include "msg-test-server.h"
+#include "test-crypto-utils.h"
 #include "test-utils.h"
 
 #include <gmime/gmime.h>
 #include <msgobj.h>
 #include <pthread.h>
 #include <string.h>
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
 
 /* The keyring of the run: alice and bob (no passphrase), carol
  * (passphrase); dave has no key. */
 static char *home;
-
-static void
-run_gpg (const char *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_auto (GStrv) envp = g_environ_setenv (g_get_environ (), "GNUPGHOME", home, TRUE);
-  g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, (gpointer) "gpg");
-  g_ptr_array_add (argv, (gpointer) "--batch");
-  g_ptr_array_add (argv, (gpointer) "--no-tty");
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                NULL, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("gpg %s failed: %s", args[0], err);
-}
-
-static void
-gen_key (const char *uid,
-         const char *passphrase)
-{
-  run_gpg ((const char *const[]){ "--pinentry-mode", "loopback", "--passphrase", passphrase, "--quick-gen-key", uid,
-                                  "future-default", "default", "never", NULL });
-}
-
-static char *
-make_home (void)
-{
-  g_autofree char *dir = g_strdup ("/tmp/msgobj-gpg-XXXXXX");
-  g_autofree char *conf = NULL;
-
-  /* Short, in /tmp: gpg-agent's sockets live there (107 octets at most). */
-  g_assert_nonnull (g_mkdtemp_full (dir, 0700));
-  conf = g_build_filename (dir, "gpg-agent.conf", NULL);
-  g_assert_true (g_file_set_contents (conf, "allow-loopback-pinentry\ndefault-cache-ttl 0\nmax-cache-ttl 0\n", -1, NULL));
-  return g_steal_pointer (&dir);
-}
-
-static void
-kill_agent (void)
-{
-  g_auto (GStrv) envp = g_environ_setenv (g_get_environ (), "GNUPGHOME", home, TRUE);
-  const char *argv[] = { "gpgconf", "--kill", "gpg-agent", NULL };
-
-  g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL,
-                NULL, NULL);
-}
-
-static void
-set (MsgConfiguration *configuration,
-     const char       *name,
-     const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (msg_configuration_set_field (configuration, name, value, &error));
-  g_assert_no_error (error);
-}
 
 /* A fresh pickup directory under the keyring's home. */
 static char *
@@ -117,8 +51,8 @@ new_message (const char *pickup)
   MsgMessage       *message = msg_message_new ();
   MsgConfiguration *configuration = msg_message_get_configuration (message);
 
-  set (configuration, "sendusing", "pickup");
-  set (configuration, "smtpserverpickupdirectory", pickup);
+  msg_test_config_set (configuration, "sendusing", "pickup");
+  msg_test_config_set (configuration, "smtpserverpickupdirectory", pickup);
   g_assert_true (msg_message_set_from (message, "Alice <alice@example.org>", &error));
   g_assert_true (msg_message_set_to (message, "Bob <bob@example.org>", &error));
   g_assert_true (msg_message_set_subject (message, "Grüße", &error));
@@ -182,9 +116,9 @@ test_fields (void)
   g_assert_cmpstr (value, ==, "openpgp");
   g_clear_pointer (&value, g_free);
   g_assert_false (msg_configuration_get_boolean (configuration, "cryptoencrypt"));
-  set (configuration, "cryptoprotocol", "SMIME");
+  msg_test_config_set (configuration, "cryptoprotocol", "SMIME");
   g_assert_cmpint (msg_configuration_get_int (configuration, "cryptoprotocol"), ==, MSG_CRYPTO_PROTOCOL_SMIME);
-  set (configuration, "cryptoprotocol", "0");
+  msg_test_config_set (configuration, "cryptoprotocol", "0");
   value = msg_configuration_get_field (configuration, "cryptoprotocol");
   g_assert_cmpstr (value, ==, "openpgp");
   g_clear_pointer (&value, g_free);
@@ -193,7 +127,7 @@ test_fields (void)
   g_assert_nonnull (strstr (error->message, "cryptoprotocol"));
   g_clear_error (&error);
 
-  set (configuration, urn, "  alice@example.org ");
+  msg_test_config_set (configuration, urn, "  alice@example.org ");
   value = msg_configuration_get_field (configuration, "cryptosign");
   g_assert_cmpstr (value, ==, "alice@example.org");
   g_clear_pointer (&value, g_free);
@@ -203,7 +137,7 @@ test_fields (void)
   g_assert_nonnull (strstr (error->message, "cryptosign"));
   g_assert_nonnull (strstr (error->message, "one signing key"));
   g_clear_error (&error);
-  set (configuration, "cryptoencrypt", "yes");
+  msg_test_config_set (configuration, "cryptoencrypt", "yes");
   g_assert_true (msg_configuration_get_boolean (configuration, "cryptoencrypt"));
   g_assert_false (msg_configuration_set_field (configuration, "cryptoencrypt", "always", &error));
   g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
@@ -227,14 +161,14 @@ test_default_protocol (void)
   g_assert_nonnull (strstr (error->message, "cryptosign"));
   g_clear_error (&error);
 
-  set (configuration, "cryptosign", "alice@example.org");
+  msg_test_config_set (configuration, "cryptosign", "alice@example.org");
   g_assert_true (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_DEFAULT, NULL, NULL, &error));
   g_assert_no_error (error);
   assert_signed_by_alice (message);
 
   /* S/MIME from the configuration: alice's OpenPGP key is no certificate. */
-  set (msg_message_get_configuration (other), "cryptosign", "alice@example.org");
-  set (msg_message_get_configuration (other), "cryptoprotocol", "smime");
+  msg_test_config_set (msg_message_get_configuration (other), "cryptosign", "alice@example.org");
+  msg_test_config_set (msg_message_get_configuration (other), "cryptoprotocol", "smime");
   g_assert_false (msg_message_sign (other, MSG_CRYPTO_PROTOCOL_DEFAULT, NULL, NULL, &error));
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, "alice@example.org"));
@@ -253,7 +187,7 @@ test_pickup_sign (void)
   g_test_summary ("With cryptosign set, the pickup file is a PGP/MIME signed message that verifies GOOD; the "
                   "message object keeps its own body, so a second send is signed again, not twice.");
 
-  set (msg_message_get_configuration (message), "cryptosign", "alice@example.org");
+  msg_test_config_set (msg_message_get_configuration (message), "cryptosign", "alice@example.org");
   sent = send_to_pickup (message);
   assert_signed_by_alice (sent);
   text = msg_message_get_text_body (sent);
@@ -282,8 +216,8 @@ test_pickup_encrypt (void)
                   "no clear text and decrypts to the text, signed GOOD by alice.");
 
   g_assert_true (msg_message_set_bcc (message, "carol@example.org", &error));
-  set (configuration, "cryptosign", "alice@example.org");
-  set (configuration, "cryptoencrypt", "true");
+  msg_test_config_set (configuration, "cryptosign", "alice@example.org");
+  msg_test_config_set (configuration, "cryptoencrypt", "true");
   sent = send_to_pickup (message);
   raw = msg_message_to_bytes (sent, &error);
   g_assert_no_error (error);
@@ -319,7 +253,7 @@ test_pickup_missing_key (void)
                   "likewise.");
 
   g_assert_true (msg_message_set_bcc (message, "dave@example.org", &error));
-  set (configuration, "cryptoencrypt", "true");
+  msg_test_config_set (configuration, "cryptoencrypt", "true");
   report = msg_message_send (message, NULL, &error);
   g_assert_null (report);
   g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY);
@@ -328,7 +262,7 @@ test_pickup_missing_key (void)
   g_assert_cmpuint (count_files (pickup), ==, 0);
   assert_unsealed (message);
 
-  set (msg_message_get_configuration (unsigned_message), "cryptosign", "dave@example.org");
+  msg_test_config_set (msg_message_get_configuration (unsigned_message), "cryptosign", "dave@example.org");
   report = msg_message_send (unsigned_message, NULL, &error);
   g_assert_null (report);
   g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY);
@@ -350,8 +284,8 @@ test_already_signed (void)
                   "cryptoencrypt; after the send it is the caller's signed message again.");
 
   g_assert_true (msg_message_sign (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.org", NULL, &error));
-  set (msg_message_get_configuration (message), "cryptosign", "bob@example.org");
-  set (msg_message_get_configuration (message), "cryptoencrypt", "true");
+  msg_test_config_set (msg_message_get_configuration (message), "cryptosign", "bob@example.org");
+  msg_test_config_set (msg_message_get_configuration (message), "cryptoencrypt", "true");
   sent = send_to_pickup (message);
   clear = msg_message_decrypt (sent, &signatures, NULL, &error);
   g_assert_no_error (error);
@@ -365,88 +299,31 @@ test_already_signed (void)
 /* A passphrase function for carol: where it ran, and, for a send that
  * should end while it runs (a person who does not answer), the caller's
  * context goes on meanwhile (as under a dialog) until the send's result
- * has come; it then answers, too late. */
-typedef struct
-{
-  GMainContext *context; /* (nullable): the caller's, for an async send */
-  GThread      *thread;
-  gboolean      in_context;
-  int           calls;
-  gboolean      wait_for_result;
-  GCancellable *cancel; /* (nullable) */
-  gint64        cancelled_at;
-  GAsyncResult *result; /* (owned) (nullable) */
-  gint64        result_at;
-} Asked;
-
-static void
-asked_done_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  Asked *asked = user_data;
-
-  asked->result = g_object_ref (result);
-  asked->result_at = g_get_monotonic_time ();
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the caller's context until the result comes; 30 s, scaled,
- * at most. */
-static void
-asked_wait (Asked *asked)
-{
-  g_autoptr (GSource) tick = g_timeout_source_new (100);
-  gint64 limit = g_get_monotonic_time () + msg_test_ms_scaled (30000) * 1000;
-
-  g_source_set_callback (tick, tick_cb, NULL, NULL);
-  g_source_attach (tick, asked->context);
-  while (asked->result == NULL && g_get_monotonic_time () < limit)
-    g_main_context_iteration (asked->context, TRUE);
-  g_source_destroy (tick);
-  g_assert_nonnull (asked->result);
-}
-
+ * has come; it then answers, too late (see MsgTestPending). */
 static char *
 carol_passphrase_cb (const char *key,
                      gboolean    previous_failed,
                      gpointer    user_data)
 {
-  Asked *asked = user_data;
-
-  asked->calls++;
-  asked->thread = g_thread_self ();
-  asked->in_context = asked->context != NULL && g_main_context_is_owner (asked->context);
-  if (asked->cancel != NULL)
-    {
-      asked->cancelled_at = g_get_monotonic_time ();
-      g_cancellable_cancel (asked->cancel);
-    }
-  if (asked->wait_for_result)
-    asked_wait (asked);
+  msg_test_pending_asked (user_data);
   return g_strdup ("carol secret");
 }
 
 /* Sends @message through @transport with msg_transport_send_message_async()
  * from a context of its own, pushed as this thread's default. */
 static MsgSendReport *
-send_async (MsgTransport *transport,
-            MsgMessage   *message,
-            Asked        *asked,
-            GCancellable *cancellable,
-            GError      **error)
+send_async (MsgTransport   *transport,
+            MsgMessage     *message,
+            MsgTestPending *asked,
+            GCancellable   *cancellable,
+            GError        **error)
 {
   MsgSendReport *report;
 
   asked->context = g_main_context_new ();
   g_main_context_push_thread_default (asked->context);
-  msg_transport_send_message_async (transport, message, cancellable, asked_done_cb, asked);
-  asked_wait (asked);
+  msg_transport_send_message_async (transport, message, cancellable, msg_test_pending_done_cb, asked);
+  msg_test_pending_wait (asked);
   report = msg_transport_send_message_finish (transport, asked->result, error);
   g_main_context_pop_thread_default (asked->context);
   g_clear_object (&asked->result);
@@ -478,12 +355,12 @@ test_send_passphrase (void)
   g_autoptr (MsgTransport) transport = NULL;
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
-  Asked asked = { 0 };
+  MsgTestPending asked = { 0 };
 
   g_test_summary ("Signing at send time calls the passphrase function in the sending thread for a sync send, "
                   "and in the caller's thread-default main context for an async one.");
 
-  set (configuration, "cryptosign", "carol@example.org");
+  msg_test_config_set (configuration, "cryptosign", "carol@example.org");
   msg_configuration_set_passphrase_func (configuration, carol_passphrase_cb, &asked, NULL);
   transport = msg_transport_new_for_name ("pickup", configuration, &error);
   g_assert_no_error (error);
@@ -510,8 +387,8 @@ test_send_passphrase (void)
   memset (&asked, 0, sizeof asked);
   asked.context = g_main_context_new ();
   g_main_context_push_thread_default (asked.context);
-  msg_message_send_async (message, NULL, asked_done_cb, &asked);
-  asked_wait (&asked);
+  msg_message_send_async (message, NULL, msg_test_pending_done_cb, &asked);
+  msg_test_pending_wait (&asked);
   report = msg_message_send_finish (message, asked.result, &error);
   g_main_context_pop_thread_default (asked.context);
   g_assert_no_error (error);
@@ -521,6 +398,112 @@ test_send_passphrase (void)
   g_clear_object (&asked.result);
   g_clear_pointer (&asked.context, g_main_context_unref);
   msg_configuration_set_passphrase_func (configuration, NULL, NULL, NULL);
+}
+
+/* Where a flusher's passphrase function ran: every call in @thread, and
+ * in @context when set (an async run). */
+typedef struct
+{
+  GThread      *thread;
+  GMainContext *context;
+  int           calls;
+  int           elsewhere;
+} FlushAsked;
+
+static char *
+flush_passphrase_cb (const char *key,
+                     gboolean    previous_failed,
+                     gpointer    user_data)
+{
+  FlushAsked *asked = user_data;
+
+  asked->calls++;
+  if (g_thread_self () != asked->thread ||
+      (asked->context != NULL && !g_main_context_is_owner (asked->context)))
+    asked->elsewhere++;
+  return g_strdup ("carol secret");
+}
+
+static void
+flush_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* Three messages in a fresh drop directory; flushed over two
+ * connections into a fresh pickup directory, signed by carol. */
+static void
+run_flusher (gboolean async)
+{
+  g_autofree char *drop = new_pickup ();
+  g_autofree char *pickup = new_pickup ();
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (drop);
+  g_autoptr (MsgFlusher) flusher = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) listing = NULL;
+  FlushAsked  asked = { g_thread_self (), NULL, 0, 0 };
+  const char *name;
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr (MsgMessage) message = new_message (pickup);
+      g_autofree char *file = g_strdup_printf ("%s/%d.eml", drop, i);
+
+      g_assert_true (msg_message_save_to_file (message, file, &error));
+      g_assert_no_error (error);
+    }
+  msg_test_config_set (configuration, "sendusing", "pickup");
+  msg_test_config_set (configuration, "smtpserverpickupdirectory", pickup);
+  msg_test_config_set (configuration, "cryptosign", "carol@example.org");
+  msg_configuration_set_passphrase_func (configuration, flush_passphrase_cb, &asked, NULL);
+  flusher = msg_flusher_new (configuration, directory);
+  msg_flusher_set_connections (flusher, 2);
+
+  if (async)
+    {
+      g_autoptr (GAsyncResult) result = NULL;
+      gint64 limit = g_get_monotonic_time () + msg_test_ms_scaled (30000) * 1000;
+
+      asked.context = g_main_context_new ();
+      g_main_context_push_thread_default (asked.context);
+      msg_flusher_run_async (flusher, NULL, flush_done_cb, &result);
+      while (result == NULL && g_get_monotonic_time () < limit)
+        g_main_context_iteration (asked.context, TRUE);
+      g_assert_nonnull (result);
+      g_assert_true (msg_flusher_run_finish (flusher, result, &error));
+      g_main_context_pop_thread_default (asked.context);
+      g_main_context_unref (asked.context);
+    }
+  else
+    g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 3);
+  /* The test's agent caches no passphrase: one call per message. */
+  g_assert_cmpint (asked.calls, ==, 3);
+  g_assert_cmpint (asked.elsewhere, ==, 0);
+  listing = g_dir_open (pickup, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (pickup, name, NULL);
+
+      assert_signed_by_carol (file);
+    }
+  g_assert_cmpuint (count_files (pickup), ==, 3);
+}
+
+static void
+test_flusher_passphrase (void)
+{
+  g_test_summary ("A flusher sends on threads of its own, but signs with the passphrase function called in "
+                  "the thread of msg_flusher_run(), and in the caller's main context for run_async: a "
+                  "JavaScript function works (gjs calls JavaScript only in its own thread).");
+  run_flusher (FALSE);
+  run_flusher (TRUE);
 }
 
 /* An async send whose passphrase function does not answer: the send's
@@ -535,11 +518,11 @@ run_stuck (gboolean cancel)
   g_autoptr (MsgTransport) transport = NULL;
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
-  Asked  asked = { 0 };
-  double timeout_s = 1.0 * msg_test_time_scale ();
-  gint64 start;
+  MsgTestPending asked = { 0 };
+  double         timeout_s = 1.0 * msg_test_time_scale ();
+  gint64         start;
 
-  set (configuration, "cryptosign", "carol@example.org");
+  msg_test_config_set (configuration, "cryptosign", "carol@example.org");
   asked.wait_for_result = TRUE;
   if (cancel)
     asked.cancel = cancellable;
@@ -550,7 +533,7 @@ run_stuck (gboolean cancel)
        * at its 60 s, so only the send's deadline can end the wait. */
       g_autofree char *timeout = g_strdup_printf ("%g", timeout_s);
 
-      set (configuration, "smtpoperationtimeout", timeout);
+      msg_test_config_set (configuration, "smtpoperationtimeout", timeout);
     }
   msg_configuration_set_passphrase_func (configuration, carol_passphrase_cb, &asked, NULL);
   transport = msg_transport_new_for_name ("pickup", configuration, &error);
@@ -597,31 +580,6 @@ test_send_deadline (void)
   run_stuck (FALSE);
 }
 
-/* The DATA the server got, un-dot-stuffed. */
-static char *
-undo_data (const char *wire)
-{
-  const char *p = strstr (wire, "\r\nDATA\r\n");
-  const char *end;
-  GString    *message = g_string_new (NULL);
-
-  g_assert_nonnull (p);
-  p += 8;
-  end = strstr (p, "\r\n.\r\n");
-  g_assert_nonnull (end);
-  end += 2;
-  while (p < end)
-    {
-      const char *eol = strstr (p, "\r\n") + 2;
-
-      if (*p == '.')
-        p++;
-      g_string_append_len (message, p, eol - p);
-      p = eol;
-    }
-  return g_string_free (message, FALSE);
-}
-
 static MsgMessage *
 smtp_message (MsgTestServer *server)
 {
@@ -629,10 +587,10 @@ smtp_message (MsgTestServer *server)
   MsgMessage       *message = new_message ("/nonexistent");
   MsgConfiguration *configuration = msg_message_get_configuration (message);
 
-  set (configuration, "sendusing", "smtp");
-  set (configuration, "smtpserver", "127.0.0.1");
-  set (configuration, "smtpserverport", port);
-  set (configuration, "smtpstarttls", "never");
+  msg_test_config_set (configuration, "sendusing", "smtp");
+  msg_test_config_set (configuration, "smtpserver", "127.0.0.1");
+  msg_test_config_set (configuration, "smtpserverport", port);
+  msg_test_config_set (configuration, "smtpstarttls", "never");
   return message;
 }
 
@@ -657,14 +615,14 @@ test_smtp_sign (void)
                                 "expect DATA\nline 354 go\ndata\n"
                                 "line 250 queued\nexpect QUIT\nline 221 bye\n");
   message = smtp_message (server);
-  set (msg_message_get_configuration (message), "cryptosign", "alice@example.org");
+  msg_test_config_set (msg_message_get_configuration (message), "cryptosign", "alice@example.org");
   report = msg_message_send (message, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (msg_test_server_wait_closed (server, 5000));
   wire = msg_test_server_get_received_text (server, 0);
   msg_test_server_free (server);
 
-  data = undo_data (wire);
+  data = g_string_free (msg_test_undo_data (wire), FALSE);
   for (const char *p = data; *p != '\0'; p++)
     g_assert_cmpuint ((guchar) *p, <, 128);
   g_assert_nonnull (strstr (data, "multipart/signed"));
@@ -689,7 +647,7 @@ test_smtp_missing_key (void)
   server = msg_test_server_new ("line 220 mx.example.test ESMTP\nexpect EHLO\nline 250 mx.example.test\n");
   message = smtp_message (server);
   g_assert_true (msg_message_set_cc (message, "dave@example.org", &error));
-  set (msg_message_get_configuration (message), "cryptoencrypt", "true");
+  msg_test_config_set (msg_message_get_configuration (message), "cryptoencrypt", "true");
   report = msg_message_send (message, NULL, &error);
   g_assert_null (report);
   g_assert_error (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY);
@@ -698,31 +656,21 @@ test_smtp_missing_key (void)
   msg_test_server_free (server);
 }
 
-/* gpg children of a process under valgrind would report their memory as
- * lost; the leak check stays on in this process (as in test-crypto.c). */
-static void
-forked_child_cb (void)
-{
-#ifdef VALGRIND_CLO_CHANGE
-  VALGRIND_CLO_CHANGE ("--leak-check=no");
-#endif
-}
-
 int
 main (int   argc,
       char *argv[])
 {
   int result;
 
-  pthread_atfork (NULL, NULL, forked_child_cb);
+  pthread_atfork (NULL, NULL, msg_test_gpg_forked_child_cb);
   g_test_init (&argc, &argv, NULL);
   g_mime_init ();
 
-  home = make_home ();
+  home = msg_test_gpg_make_home ();
   g_setenv ("GNUPGHOME", home, TRUE);
-  gen_key ("Alice <alice@example.org>", "");
-  gen_key ("Bob <bob@example.org>", "");
-  gen_key ("Carol <carol@example.org>", "carol secret");
+  msg_test_gpg_gen_key (home, "Alice <alice@example.org>", "");
+  msg_test_gpg_gen_key (home, "Bob <bob@example.org>", "");
+  msg_test_gpg_gen_key (home, "Carol <carol@example.org>", "carol secret");
 
   g_test_add_func ("/crypto-send/fields", test_fields);
   g_test_add_func ("/crypto-send/default-protocol", test_default_protocol);
@@ -731,13 +679,14 @@ main (int   argc,
   g_test_add_func ("/crypto-send/pickup-missing-key", test_pickup_missing_key);
   g_test_add_func ("/crypto-send/already-signed", test_already_signed);
   g_test_add_func ("/crypto-send/passphrase", test_send_passphrase);
+  g_test_add_func ("/crypto-send/flusher-passphrase", test_flusher_passphrase);
   g_test_add_func ("/crypto-send/cancel", test_send_cancel);
   g_test_add_func ("/crypto-send/deadline", test_send_deadline);
   g_test_add_func ("/crypto-send/smtp-sign", test_smtp_sign);
   g_test_add_func ("/crypto-send/smtp-missing-key", test_smtp_missing_key);
   result = g_test_run ();
 
-  kill_agent ();
+  msg_test_gpg_kill_agent (home);
   msg_test_remove_tree (home);
   g_free (home);
   g_mime_shutdown ();

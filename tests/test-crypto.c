@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include "test-crypto-utils.h"
 #include "test-utils.h"
 
 #include <glib/gstdio.h>
@@ -14,9 +15,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
 
 /* "Fails at once": no person is waited for, which would last until the
  * operation's clock (by default far longer). What the library does is a
@@ -38,61 +36,11 @@ static char *other_home; /* dave, whom the first keyring does not know */
 static char *alice_fpr;
 
 static char *
-run_gpg (const char        *gnupghome,
-         const char *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_auto (GStrv) envp = g_environ_setenv (g_get_environ (), "GNUPGHOME", gnupghome, TRUE);
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, (gpointer) "gpg");
-  g_ptr_array_add (argv, (gpointer) "--batch");
-  g_ptr_array_add (argv, (gpointer) "--no-tty");
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("gpg %s failed: %s", args[0], err);
-  return g_steal_pointer (&out);
-}
-
-static void
-gen_key (const char *gnupghome,
-         const char *uid,
-         const char *passphrase)
-{
-  const char *args[] = { "--pinentry-mode", "loopback", "--passphrase", passphrase,
-                         "--quick-gen-key", uid, "future-default", "default", "never", NULL };
-
-  g_free (run_gpg (gnupghome, args));
-}
-
-static char *
-make_home (void)
-{
-  g_autofree char *dir = g_strdup ("/tmp/msgobj-gpg-XXXXXX");
-  g_autofree char *conf = NULL;
-
-  /* Short, in /tmp: gpg-agent puts its sockets in the home directory,
-   * and a socket path has at most 107 octets. */
-  g_assert_nonnull (g_mkdtemp_full (dir, 0700));
-  conf = g_build_filename (dir, "gpg-agent.conf", NULL);
-  /* No cache: each test that needs a passphrase is asked for it. */
-  g_assert_true (g_file_set_contents (conf, "allow-loopback-pinentry\ndefault-cache-ttl 0\nmax-cache-ttl 0\n", -1, NULL));
-  return g_steal_pointer (&dir);
-}
-
-static char *
 fingerprint_of (const char *gnupghome,
                 const char *address)
 {
   const char      *args[] = { "--with-colons", "--list-keys", address, NULL };
-  g_autofree char *out = run_gpg (gnupghome, args);
+  g_autofree char *out = msg_test_gpg_run (gnupghome, args);
   g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
 
   for (gsize i = 0; lines[i] != NULL; i++)
@@ -103,30 +51,6 @@ fingerprint_of (const char *gnupghome,
         return g_strdup (fields[9]);
       }
   g_assert_not_reached ();
-}
-
-/* Ends the agent of @gnupghome and waits for its process: gpgconf
- * --kill returns before the agent has exited. */
-static void
-kill_agent (const char *gnupghome)
-{
-  g_auto (GStrv) envp = g_environ_setenv (g_get_environ (), "GNUPGHOME", gnupghome, TRUE);
-  const char      *getpid[] = { "gpg-connect-agent", "--no-autostart", "GETINFO pid", "/bye", NULL };
-  const char      *kill[] = { "gpgconf", "--kill", "gpg-agent", NULL };
-  g_autofree char *out = NULL;
-  g_autofree char *proc = NULL;
-  gint64           start;
-
-  g_spawn_sync (NULL, (char **) getpid, envp, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-                &out, NULL, NULL, NULL);
-  g_spawn_sync (NULL, (char **) kill, envp, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL,
-                NULL, NULL, NULL);
-  if (out == NULL || !g_str_has_prefix (out, "D "))
-    return;
-  proc = g_strdup_printf ("/proc/%d", atoi (out + 2));
-  start = g_get_monotonic_time ();
-  while (g_file_test (proc, G_FILE_TEST_EXISTS) && g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC)
-    g_usleep (20000);
 }
 
 /* The gpg and gpgsm processes working on the keyring @gnupghome. GPGME
@@ -340,7 +264,7 @@ test_gpg_verifies (void)
   /* Files, never a device: gpg as root deletes a failed output file. */
   g_assert_true (g_file_set_contents (content_path, content, -1, NULL));
   g_assert_true (g_file_set_contents (sig_path, g_bytes_get_data (signature, NULL), g_bytes_get_size (signature), NULL));
-  g_free (run_gpg (home, args));
+  g_free (msg_test_gpg_run (home, args));
 
   tampered_content = g_strdup (content);
   memcpy (strstr (tampered_content, "sunny"), "rainy", 5);
@@ -513,7 +437,7 @@ test_external_encrypted (void)
                                              "Content-Transfer-Encoding: 8bit\r\n\r\n"
                                              "Hello from gpg, grüße.\r\n",
                                       -1, NULL));
-  g_free (run_gpg (home, args));
+  g_free (msg_test_gpg_run (home, args));
   g_assert_true (g_file_get_contents (output, &armored, NULL, NULL));
   raw = g_strdup_printf ("From: Alice <alice@example.org>\n"
                          "To: Bob <bob@example.org>\n"
@@ -787,82 +711,23 @@ run_stuck (gboolean cancel)
   msg_configuration_set_passphrase_func (config, NULL, NULL, NULL);
 }
 
-/* A passphrase function for an _async call: it runs in the caller's
- * main context, and while it runs (a person who does not answer) that
- * context goes on (as under a dialog), where the call's result comes. */
-typedef struct
-{
-  GMainContext *context; /* the caller's */
-  GAsyncResult *result;  /* (owned) (nullable) */
-  GThread      *thread;
-  gboolean      in_context;
-  int           calls;
-  gboolean      wait_for_result;
-  GCancellable *cancel; /* (nullable) */
-  gint64        cancelled_at;
-  gint64        result_at;
-} Pending;
-
-static void
-pending_done_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  Pending *pending = user_data;
-
-  pending->result = g_object_ref (result);
-  pending->result_at = g_get_monotonic_time ();
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates @pending's context until the result comes; 30 s, scaled, at
- * most. */
-static void
-pending_wait (Pending *pending)
-{
-  g_autoptr (GSource) tick = g_timeout_source_new (100);
-  gint64 limit = g_get_monotonic_time () + msg_test_ms_scaled (30000) * 1000;
-
-  g_source_set_callback (tick, tick_cb, NULL, NULL);
-  g_source_attach (tick, pending->context);
-  while (pending->result == NULL && g_get_monotonic_time () < limit)
-    g_main_context_iteration (pending->context, TRUE);
-  g_source_destroy (tick);
-  g_assert_nonnull (pending->result);
-}
-
+/* A passphrase function for an _async call (see MsgTestPending). */
 static char *
 pending_passphrase_cb (const char *key,
                        gboolean    previous_failed,
                        gpointer    user_data)
 {
-  Pending *pending = user_data;
-
-  pending->calls++;
-  pending->thread = g_thread_self ();
-  pending->in_context = g_main_context_is_owner (pending->context);
-  if (pending->cancel != NULL)
-    {
-      pending->cancelled_at = g_get_monotonic_time ();
-      g_cancellable_cancel (pending->cancel);
-    }
-  if (pending->wait_for_result)
-    pending_wait (pending);
+  msg_test_pending_asked (user_data);
   return g_strdup (previous_failed ? "never" : "carol secret");
 }
 
 /* Signs as carol with msg_message_sign_async() called in a context of
  * its own, pushed as this thread's default. */
 static gboolean
-sign_async_pending (MsgMessage   *message,
-                    Pending      *pending,
-                    GCancellable *cancellable,
-                    GError      **error)
+sign_async_pending (MsgMessage     *message,
+                    MsgTestPending *pending,
+                    GCancellable   *cancellable,
+                    GError        **error)
 {
   gboolean ok;
 
@@ -870,9 +735,9 @@ sign_async_pending (MsgMessage   *message,
   g_main_context_push_thread_default (pending->context);
   msg_configuration_set_passphrase_func (msg_message_get_configuration (message), pending_passphrase_cb, pending,
                                          NULL);
-  msg_message_sign_async (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "carol@example.org", cancellable, pending_done_cb,
+  msg_message_sign_async (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "carol@example.org", cancellable, msg_test_pending_done_cb,
                           pending);
-  pending_wait (pending);
+  msg_test_pending_wait (pending);
   ok = msg_message_sign_finish (message, pending->result, error);
   msg_configuration_set_passphrase_func (msg_message_get_configuration (message), NULL, NULL, NULL);
   g_main_context_pop_thread_default (pending->context);
@@ -888,7 +753,7 @@ test_async_passphrase (void)
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GError) error = NULL;
   g_autofree char *timeout = g_strdup_printf ("%g", 1.0 * msg_test_time_scale ());
-  Pending          pending = { 0 };
+  MsgTestPending   pending = { 0 };
   gint64           start;
   GList           *signatures;
 
@@ -920,8 +785,8 @@ test_async_passphrase (void)
     g_main_context_push_thread_default (pending.context);
     msg_configuration_set_passphrase_func (msg_message_get_configuration (parsed), pending_passphrase_cb, &pending,
                                            NULL);
-    msg_message_decrypt_async (parsed, NULL, pending_done_cb, &pending);
-    pending_wait (&pending);
+    msg_message_decrypt_async (parsed, NULL, msg_test_pending_done_cb, &pending);
+    msg_test_pending_wait (&pending);
     clear = msg_message_decrypt_finish (parsed, pending.result, NULL, &error);
     g_main_context_pop_thread_default (pending.context);
     g_assert_no_error (error);
@@ -970,7 +835,7 @@ test_async_not_iterated (void)
   g_autoptr (MsgMessage) message = new_message ();
   g_autoptr (GError) error = NULL;
   g_autofree char *timeout = g_strdup_printf ("%g", 1.0 * msg_test_time_scale ());
-  Pending          pending = { 0 };
+  MsgTestPending   pending = { 0 };
   gint64           limit;
 
   g_test_summary ("A caller that does not iterate its main context holds no library thread: the GPGME thread "
@@ -982,14 +847,14 @@ test_async_not_iterated (void)
   g_main_context_push_thread_default (pending.context);
   msg_configuration_set_passphrase_func (msg_message_get_configuration (message), pending_passphrase_cb, &pending,
                                          NULL);
-  msg_message_sign_async (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "carol@example.org", NULL, pending_done_cb,
+  msg_message_sign_async (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "carol@example.org", NULL, msg_test_pending_done_cb,
                           &pending);
   /* The GPGME thread starts, then ends of its own (10 s each, scaled). */
   limit = g_get_monotonic_time () + msg_test_ms_scaled (10000) * 1000;
   while (count_threads ("msg-gpgme") == 0 && g_get_monotonic_time () < limit)
     g_usleep (5000);
   g_assert_true (wait_gpgme_threads_end ());
-  pending_wait (&pending);
+  msg_test_pending_wait (&pending);
   g_assert_false (msg_message_sign_finish (message, pending.result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_assert_cmpint (pending.calls, ==, 0);
@@ -2019,26 +1884,13 @@ test_smime_passphrase (void)
   set_agent_cache (0);
 }
 
-/* GPGME starts gpg with a double fork from the library's GPGME thread.
- * Under valgrind the short-lived middle child runs the leak check at
- * its exit, with the other threads gone, so memory only they pointed to
- * reads as lost there; its non-zero exit then fails the operation. The
- * leak check stays on in this process. */
-static void
-forked_child_cb (void)
-{
-#ifdef VALGRIND_CLO_CHANGE
-  VALGRIND_CLO_CHANGE ("--leak-check=no");
-#endif
-}
-
 int
 main (int   argc,
       char *argv[])
 {
   int result;
 
-  pthread_atfork (NULL, NULL, forked_child_cb);
+  pthread_atfork (NULL, NULL, msg_test_gpg_forked_child_cb);
   main_thread = g_thread_self ();
 
   g_test_init (&argc, &argv, NULL);
@@ -2052,13 +1904,13 @@ main (int   argc,
     }
   else
     {
-      home = make_home ();
-      other_home = make_home ();
+      home = msg_test_gpg_make_home ();
+      other_home = msg_test_gpg_make_home ();
       g_setenv ("GNUPGHOME", home, TRUE);
-      gen_key (home, "Alice <alice@example.org>", "");
-      gen_key (home, "Bob <bob@example.org>", "");
-      gen_key (home, "Carol <carol@example.org>", "carol secret");
-      gen_key (other_home, "Dave <dave@example.org>", "");
+      msg_test_gpg_gen_key (home, "Alice <alice@example.org>", "");
+      msg_test_gpg_gen_key (home, "Bob <bob@example.org>", "");
+      msg_test_gpg_gen_key (home, "Carol <carol@example.org>", "carol secret");
+      msg_test_gpg_gen_key (other_home, "Dave <dave@example.org>", "");
       alice_fpr = fingerprint_of (home, "alice@example.org");
       setup_smime ();
     }
@@ -2090,8 +1942,8 @@ main (int   argc,
 
   if (!g_test_subprocess ())
     {
-      kill_agent (home);
-      kill_agent (other_home);
+      msg_test_gpg_kill_agent (home);
+      msg_test_gpg_kill_agent (other_home);
       msg_test_remove_tree (home);
       msg_test_remove_tree (other_home);
     }

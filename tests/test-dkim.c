@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "test-crypto-utils.h"
 #include "test-utils.h"
 
 #include "msg-test-server.h"
@@ -80,30 +81,19 @@ fixture_teardown (Fixture      *f,
   g_free (f->query_file);
 }
 
-static void
-set (MsgConfiguration *configuration,
-     const char       *name,
-     const char       *value)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (msg_configuration_set_field (configuration, name, value, &error));
-  g_assert_no_error (error);
-}
-
 static MsgConfiguration *
 signing_configuration (Fixture    *f,
                        const char *algorithm)
 {
   MsgConfiguration *configuration = msg_configuration_new ();
 
-  set (configuration, "smtpserverpickupdirectory", f->pickup);
-  set (configuration, "nntpserverpickupdirectory", f->pickup);
-  set (configuration, "dkimsign", "true");
-  set (configuration, "dkimdomain", "example.test");
-  set (configuration, "dkimselector", "sel");
-  set (configuration, "dkimprivatekeyfile", f->key);
-  set (configuration, "dkimalgorithm", algorithm);
+  msg_test_config_set (configuration, "smtpserverpickupdirectory", f->pickup);
+  msg_test_config_set (configuration, "nntpserverpickupdirectory", f->pickup);
+  msg_test_config_set (configuration, "dkimsign", "true");
+  msg_test_config_set (configuration, "dkimdomain", "example.test");
+  msg_test_config_set (configuration, "dkimselector", "sel");
+  msg_test_config_set (configuration, "dkimprivatekeyfile", f->key);
+  msg_test_config_set (configuration, "dkimalgorithm", algorithm);
   return configuration;
 }
 
@@ -183,31 +173,6 @@ test_pickup_verifies (Fixture      *f,
   g_assert_false (opendkim_verifies (f, contents, length));
 }
 
-/* The DATA the server got, un-dot-stuffed: the bytes the signature covers. */
-static GString *
-undo_data (const char *wire)
-{
-  const char *p = strstr (wire, "\r\nDATA\r\n");
-  const char *end;
-  GString    *message = g_string_new (NULL);
-
-  g_assert_nonnull (p);
-  p += 8;
-  end = strstr (p, "\r\n.\r\n");
-  g_assert_nonnull (end);
-  end += 2;
-  while (p < end)
-    {
-      const char *eol = strstr (p, "\r\n") + 2;
-
-      if (*p == '.')
-        p++;
-      g_string_append_len (message, p, eol - p);
-      p = eol;
-    }
-  return message;
-}
-
 /* A server without 8BITMIME gets the 8-bit part re-encoded, and the
  * signature covers that form, without Bcc, before dot-stuffing. */
 static void
@@ -229,10 +194,10 @@ test_smtp_downgrade (Fixture      *f,
                                 "expect RCPT\nline 250 ok\nexpect DATA\nline 354 go\ndata\n"
                                 "line 250 queued\nexpect QUIT\nline 221 bye\n");
   port = g_strdup_printf ("%u", msg_test_server_get_port (server));
-  set (configuration, "sendusing", "smtp");
-  set (configuration, "smtpserver", "127.0.0.1");
-  set (configuration, "smtpserverport", port);
-  set (configuration, "smtpstarttls", "never");
+  msg_test_config_set (configuration, "sendusing", "smtp");
+  msg_test_config_set (configuration, "smtpserver", "127.0.0.1");
+  msg_test_config_set (configuration, "smtpserverport", port);
+  msg_test_config_set (configuration, "smtpstarttls", "never");
   msg_message_set_text_body (message, "Grüße aus Köln\n");
   {
     g_autoptr (GBytes) dot = g_bytes_new_static (".leading dot\r\n", 14);
@@ -249,7 +214,7 @@ test_smtp_downgrade (Fixture      *f,
 
   g_assert_null (strstr (wire, "BODY=8BITMIME"));
   g_assert_nonnull (strstr (wire, "\r\n..leading dot\r\n"));
-  signed_message = undo_data (wire);
+  signed_message = msg_test_undo_data (wire);
   g_assert_true (g_str_has_prefix (signed_message->str, "DKIM-Signature: "));
   g_assert_null (strstr (signed_message->str, "Bcc"));
   g_assert_true (strstr (signed_message->str, "Content-Transfer-Encoding: quoted-printable") != NULL ||
@@ -342,16 +307,16 @@ test_bad_keys (Fixture      *f,
 
   g_assert_true (g_file_set_contents (garbage, "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n", -1, NULL));
   g_assert_cmpint (g_chmod (garbage, 0600), ==, 0);
-  set (configuration, "dkimalgorithm", "rsa-sha256");
-  set (configuration, "dkimprivatekeyfile", garbage);
+  msg_test_config_set (configuration, "dkimalgorithm", "rsa-sha256");
+  msg_test_config_set (configuration, "dkimprivatekeyfile", garbage);
   expect_refused (f, configuration, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE, garbage,
                   "does not hold a PEM private key");
 
-  set (configuration, "dkimprivatekeyfile", missing);
+  msg_test_config_set (configuration, "dkimprivatekeyfile", missing);
   expect_refused (f, configuration, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, missing, "dkimprivatekeyfile");
 
-  set (configuration, "dkimprivatekeyfile", f->key);
-  set (configuration, "dkimdomain", "exa mple.test");
+  msg_test_config_set (configuration, "dkimprivatekeyfile", f->key);
+  msg_test_config_set (configuration, "dkimdomain", "exa mple.test");
   expect_refused (f, configuration, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE, NULL,
                   "dkimdomain");
   g_assert_true (msg_configuration_reset_field (configuration, "dkimdomain", NULL));
@@ -456,7 +421,7 @@ test_traditional_rsa_key (Fixture      *f,
   g_assert_true (g_file_get_contents (traditional, &pem, NULL, NULL));
   g_assert_true (g_str_has_prefix (pem, "-----BEGIN RSA PRIVATE KEY-----\n"));
 
-  set (configuration, "dkimprivatekeyfile", traditional);
+  msg_test_config_set (configuration, "dkimprivatekeyfile", traditional);
   message = make_message (configuration);
   contents = send_and_read (message, FALSE, &length);
   g_assert_true (opendkim_verifies (f, contents, length));
@@ -480,7 +445,7 @@ test_fields (void)
   algorithm = msg_configuration_get_field (configuration, MSG_CONFIGURATION_NAMESPACE "dkimalgorithm");
   g_assert_cmpstr (algorithm, ==, "rsa-sha256");
 
-  set (configuration, "dkimheaders", "from, subject date");
+  msg_test_config_set (configuration, "dkimheaders", "from, subject date");
   value = msg_configuration_get_field (configuration, "dkimheaders");
   g_assert_cmpstr (value, ==, "from:subject:date");
 

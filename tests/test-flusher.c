@@ -6,6 +6,7 @@
 
 #include "test-utils.h"
 
+#include "msg-test-server.h"
 #include "msg-test-sink.h"
 
 #include <glib/gstdio.h>
@@ -969,6 +970,136 @@ test_async (void)
   msg_test_remove_tree (dir);
 }
 
+typedef struct
+{
+  guint         calls;
+  GThread      *thread;
+  gboolean      in_context; /* in the context below, when set */
+  GMainContext *context;
+} TokenAsked;
+
+static char *
+need_token_cb (MsgFlusher *flusher,
+               const char *mechanism,
+               const char *user,
+               const char *server_error,
+               gpointer    user_data)
+{
+  TokenAsked *asked = user_data;
+
+  asked->calls++;
+  asked->thread = g_thread_self ();
+  asked->in_context = asked->context != NULL && g_main_context_is_owner (asked->context);
+  g_assert_cmpstr (mechanism, ==, "OAUTHBEARER");
+  g_assert_cmpstr (user, ==, "alice@example.test");
+  g_assert_cmpstr (server_error, ==, "{\"status\":\"invalid_token\"}");
+  return g_strdup ("fresh-token");
+}
+
+/* The bearer tokens of the AUTH OAUTHBEARER lines the server got, in
+ * order, joined by spaces. */
+static char *
+bearer_tokens (MsgTestServer *server)
+{
+  g_autofree char *wire = msg_test_server_get_received_text (server, 0);
+  g_auto (GStrv) lines = g_strsplit (wire, "\r\n", -1);
+  GString *tokens = g_string_new (NULL);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "AUTH OAUTHBEARER "))
+      {
+        gsize            length;
+        g_autofree char *decoded = (char *) g_base64_decode (lines[i] + 17, &length);
+        const char      *bearer = strstr (decoded, "auth=Bearer ");
+
+        g_assert_nonnull (bearer);
+        g_string_append_printf (tokens, "%s%.*s", tokens->len > 0 ? " " : "", (int) strcspn (bearer + 12, "\001"),
+                                bearer + 12);
+      }
+  return g_string_free (tokens, FALSE);
+}
+
+static void
+run_need_token (gboolean async)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *json = g_base64_encode ((const guchar *) "{\"status\":\"invalid_token\"}", 26);
+  g_autofree char *script = g_strdup_printf (
+      "line 220 mx.example.test ESMTP\nexpect EHLO\nline 250-mx.example.test\nline 250 AUTH OAUTHBEARER\n"
+      "expect AUTH OAUTHBEARER \nline 334 %s\nexpect AQ==\nline 535 5.7.8 refused\n"
+      "expect AUTH OAUTHBEARER \nline 235 2.7.0 ok\n"
+      "expect MAIL\nline 250 ok\nexpect RCPT\nline 250 ok\nexpect DATA\nline 354 go\ndata\nline 250 ok\n"
+      "expect QUIT\nline 221 bye\n",
+      json);
+  MsgTestServer   *server = msg_test_server_new (script);
+  g_autofree char *port = g_strdup_printf ("%u", msg_test_server_get_port (server));
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  g_autoptr (MsgFlusher) flusher = NULL;
+  g_autofree char         *tokens = NULL;
+  g_autofree char         *server_error = NULL;
+  TokenAsked               asked = { 0 };
+  static const char *const fields[][2] = {
+    { "sendusing", "smtp" },
+    { "smtpserver", "127.0.0.1" },
+    { "smtpauthenticate", "basic" },
+    { "sendusername", "alice@example.test" },
+    { "sendpassword", "stale-token" },
+    { "smtpallowplaintextauth", "true" },
+    { "smtpauthmechanisms", "OAUTHBEARER" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      msg_configuration_set_field (configuration, fields[i][0], fields[i][1], &error);
+      g_assert_no_error (error);
+    }
+  msg_configuration_set_field (configuration, "smtpserverport", port, &error);
+  g_assert_no_error (error);
+  write_messages (dir, "m", 1);
+  flusher = msg_flusher_new (configuration, directory);
+  msg_flusher_set_connections (flusher, 1);
+  g_signal_connect (flusher, "need-token", G_CALLBACK (need_token_cb), &asked);
+  if (async)
+    {
+      AsyncResult result = { NULL, FALSE, FALSE };
+
+      asked.context = g_main_context_new ();
+      g_main_context_push_thread_default (asked.context);
+      msg_flusher_run_async (flusher, NULL, run_done_cb, &result);
+      while (!result.done)
+        g_main_context_iteration (asked.context, TRUE);
+      g_main_context_pop_thread_default (asked.context);
+      g_main_context_unref (asked.context);
+      g_assert_no_error (result.error);
+      g_assert_true (result.ok);
+      g_assert_true (asked.in_context);
+    }
+  else
+    g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 1);
+  g_assert_cmpuint (asked.calls, ==, 1);
+  g_assert_true (asked.thread == g_thread_self ());
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  tokens = bearer_tokens (server);
+  g_assert_cmpstr (tokens, ==, "stale-token fresh-token");
+  server_error = msg_test_server_get_error (server);
+  g_assert_null (server_error);
+  msg_test_server_free (server);
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_need_token (void)
+{
+  g_test_summary ("A connection's refused OAuth token emits the flusher's need-token in the caller's thread "
+                  "(run) or main context (run_async), and the fresh token is used.");
+  run_need_token (FALSE);
+  run_need_token (TRUE);
+}
+
 static GSubprocess *
 spawn_flush_over (MsgTestSink *sink,
                   const char  *dir,
@@ -1100,6 +1231,7 @@ main (int   argc,
   g_test_add_func ("/flusher/relays/all-down", test_relays_all_down);
   g_test_add_func ("/flusher/rate-limit", test_rate_limit);
   g_test_add_func ("/flusher/rate-limit-cancel", test_rate_limit_cancel);
+  g_test_add_func ("/flusher/need-token", test_need_token);
 
   return g_test_run ();
 }

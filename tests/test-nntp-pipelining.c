@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "msg-test-server.h"
+#include "test-queued-calls.h"
 #include "test-utils.h"
 
 #include <string.h>
@@ -16,34 +17,6 @@ typedef MsgTestFixture Fixture;
 #define CAPS "expect CAPABILITIES\nsend 101 Capability list:\\r\\nVERSION 2\\r\\nREADER\\r\\nPOST\\r\\n.\\r\\n\n"
 #define FIRST_POST "expect POST\nline 340 send article\ndata\n"
 #define QUIT "expect QUIT\nline 205 bye\n"
-
-#define N_POSTS 3
-
-typedef struct
-{
-  MsgSendReport *report;
-  GError        *error;
-  gboolean       done;
-} Result;
-
-typedef struct
-{
-  Result        results[N_POSTS];
-  MsgMessage   *messages[N_POSTS];
-  GCancellable *cancellables[N_POSTS];
-} Posts;
-
-static void
-start_multi (Fixture           *f,
-             const char *const *scripts,
-             gboolean           in_caller)
-{
-  msg_test_fixture_start_server (f, "nntp", scripts, "10");
-  msg_test_fixture_make_transport (f, "nntp");
-  /* The operations run in this thread's context, so none starts before
-   * every post is queued: the order does not depend on the scheduler. */
-  g_object_set (f->transport, "run-in-caller-context", in_caller, NULL);
-}
 
 static MsgMessage *
 make_article (guint n)
@@ -61,66 +34,6 @@ make_article (guint n)
 }
 
 static void
-post_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Result *r = user_data;
-
-  r->report = msg_transport_post_message_finish (MSG_TRANSPORT (source), result, &r->error);
-  r->done = TRUE;
-}
-
-/* Queues @n posts (articles 1, 2, ...) in call order. */
-static void
-posts_start (Fixture *f,
-             Posts   *posts,
-             guint    n)
-{
-  for (guint i = 0; i < n; i++)
-    {
-      posts->messages[i] = make_article (i + 1);
-      posts->cancellables[i] = g_cancellable_new ();
-      msg_transport_post_message_async (f->transport, posts->messages[i], posts->cancellables[i],
-                                        post_done_cb, &posts->results[i]);
-    }
-  /* A script that starts with "gate" waits until every call is queued. */
-  msg_test_server_open_gate (f->server);
-}
-
-static void
-posts_wait (Posts *posts,
-            guint  n)
-{
-  for (guint i = 0; i < n; i++)
-    while (!posts->results[i].done)
-      g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-posts_clear (Posts *posts)
-{
-  for (guint i = 0; i < N_POSTS; i++)
-    {
-      g_clear_object (&posts->results[i].report);
-      g_clear_error (&posts->results[i].error);
-      g_clear_object (&posts->messages[i]);
-      g_clear_object (&posts->cancellables[i]);
-    }
-}
-
-static void
-assert_posted (Posts      *posts,
-               guint       i,
-               const char *response)
-{
-  g_assert_no_error (posts->results[i].error);
-  g_assert_nonnull (posts->results[i].report);
-  g_assert_cmpuint (msg_send_report_get_server_code (posts->results[i].report), ==, 240);
-  g_assert_nonnull (strstr (msg_send_report_get_server_response (posts->results[i].report), response));
-}
-
-static void
 test_wire_order (Fixture      *f,
                  gconstpointer data)
 {
@@ -134,17 +47,17 @@ test_wire_order (Fixture      *f,
     "line 240 got 3\n" QUIT,
     NULL
   };
-  Posts            posts = { 0 };
+  MsgTestQueued    posts = { 0 };
   g_autofree char *wire = NULL;
 
   g_test_summary ("The POST of the next queued post follows an article's terminating line "
                   "at once, and each article is reported posted on its own 240.");
-  start_multi (f, scripts, TRUE);
-  posts_start (f, &posts, 3);
-  posts_wait (&posts, 3);
-  assert_posted (&posts, 0, "got 1");
-  assert_posted (&posts, 1, "got 2");
-  assert_posted (&posts, 2, "got 3");
+  msg_test_queued_start_transport (f, "nntp", scripts, TRUE);
+  msg_test_queued_start (f, &posts, MSG_TEST_CALL_POST, make_article, 3);
+  msg_test_queued_wait (&posts, 3);
+  msg_test_queued_assert_done (&posts, 0, 240, "got 1");
+  msg_test_queued_assert_done (&posts, 1, 240, "got 2");
+  msg_test_queued_assert_done (&posts, 2, 240, "got 3");
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
   g_assert_true (msg_transport_close (f->transport, NULL, NULL));
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
@@ -152,7 +65,7 @@ test_wire_order (Fixture      *f,
   g_assert_nonnull (strstr (wire, "Article number 1.\r\n.\r\nPOST\r\n"));
   g_assert_nonnull (strstr (wire, "Article number 2.\r\n.\r\nPOST\r\n"));
   g_assert_nonnull (strstr (wire, "Article number 3.\r\n.\r\nQUIT\r\n"));
-  posts_clear (&posts);
+  msg_test_queued_clear (&posts);
 }
 
 static void
@@ -167,19 +80,19 @@ test_second_rejected (Fixture      *f,
     GREETING CAPS FIRST_POST "line 240 got 3\n",
     NULL
   };
-  Posts posts = { 0 };
+  MsgTestQueued posts = { 0 };
 
   g_test_summary ("A 441 for the second of three pipelined posts fails that post alone; "
                   "the first and the third are posted.");
-  start_multi (f, scripts, TRUE);
-  posts_start (f, &posts, 3);
-  posts_wait (&posts, 3);
-  assert_posted (&posts, 0, "got 1");
+  msg_test_queued_start_transport (f, "nntp", scripts, TRUE);
+  msg_test_queued_start (f, &posts, MSG_TEST_CALL_POST, make_article, 3);
+  msg_test_queued_wait (&posts, 3);
+  msg_test_queued_assert_done (&posts, 0, 240, "got 1");
   g_assert_null (posts.results[1].report);
   g_assert_error (posts.results[1].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
   g_assert_nonnull (strstr (posts.results[1].error->message, "441 437 Duplicate article"));
-  assert_posted (&posts, 2, "got 3");
-  posts_clear (&posts);
+  msg_test_queued_assert_done (&posts, 2, 240, "got 3");
+  msg_test_queued_clear (&posts);
 }
 
 static void
@@ -191,21 +104,21 @@ test_drop_after_reply (Fixture      *f,
     GREETING CAPS FIRST_POST "line 240 got 2\n",
     NULL
   };
-  Posts            posts = { 0 };
+  MsgTestQueued    posts = { 0 };
   g_autofree char *second = NULL;
 
   g_test_summary ("A connection lost after the 240 of an article and before the 340 of the "
                   "pipelined POST: the first is posted; the second, whose article never "
                   "went, is posted on a new connection.");
-  start_multi (f, scripts, TRUE);
-  posts_start (f, &posts, 2);
-  posts_wait (&posts, 2);
-  assert_posted (&posts, 0, "got 1");
-  assert_posted (&posts, 1, "got 2");
+  msg_test_queued_start_transport (f, "nntp", scripts, TRUE);
+  msg_test_queued_start (f, &posts, MSG_TEST_CALL_POST, make_article, 2);
+  msg_test_queued_wait (&posts, 2);
+  msg_test_queued_assert_done (&posts, 0, 240, "got 1");
+  msg_test_queued_assert_done (&posts, 1, 240, "got 2");
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
   second = msg_test_server_get_received_text (f->server, 1);
   g_assert_nonnull (strstr (second, "Article number 2."));
-  posts_clear (&posts);
+  msg_test_queued_clear (&posts);
 }
 
 static void
@@ -217,17 +130,17 @@ test_drop_before_reply (Fixture      *f,
     GREETING CAPS FIRST_POST "line 240 got 2\n",
     NULL
   };
-  Posts posts = { 0 };
+  MsgTestQueued posts = { 0 };
 
   g_test_summary ("A connection lost after an article, with the next POST behind it: the "
                   "first is outcome unknown, the second is posted on a new connection (its "
                   "article never went).");
-  start_multi (f, scripts, TRUE);
-  posts_start (f, &posts, 2);
-  posts_wait (&posts, 2);
+  msg_test_queued_start_transport (f, "nntp", scripts, TRUE);
+  msg_test_queued_start (f, &posts, MSG_TEST_CALL_POST, make_article, 2);
+  msg_test_queued_wait (&posts, 2);
   g_assert_error (posts.results[0].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
-  assert_posted (&posts, 1, "got 2");
-  posts_clear (&posts);
+  msg_test_queued_assert_done (&posts, 1, 240, "got 2");
+  msg_test_queued_clear (&posts);
 }
 
 static void
@@ -239,17 +152,17 @@ test_refused_pipelined_post (Fixture      *f,
                              "wait-close\n",
     NULL
   };
-  Posts posts = { 0 };
+  MsgTestQueued posts = { 0 };
 
   g_test_summary ("A pipelined POST refused with 440 fails its own post (posting not "
                   "allowed), not the article before it.");
-  start_multi (f, scripts, TRUE);
-  posts_start (f, &posts, 2);
-  posts_wait (&posts, 2);
-  assert_posted (&posts, 0, "got 1");
+  msg_test_queued_start_transport (f, "nntp", scripts, TRUE);
+  msg_test_queued_start (f, &posts, MSG_TEST_CALL_POST, make_article, 2);
+  msg_test_queued_wait (&posts, 2);
+  msg_test_queued_assert_done (&posts, 0, 240, "got 1");
   g_assert_error (posts.results[1].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED);
   g_assert_nonnull (strstr (posts.results[1].error->message, "440 posting not permitted"));
-  posts_clear (&posts);
+  msg_test_queued_clear (&posts);
 }
 
 static void
@@ -268,7 +181,7 @@ test_cancel_queued (Fixture      *f,
     GREETING CAPS FIRST_POST "line 240 got 3\n",
     NULL
   };
-  Posts            posts = { 0 };
+  MsgTestQueued    posts = { 0 };
   g_autofree char *wire = NULL;
 
   g_test_summary ("A queued post whose POST went behind the previous article and that is "
@@ -276,18 +189,18 @@ test_cancel_queued (Fixture      *f,
                   "and the next post does not take that connection (with a 340 open).");
   /* In worker threads, so that this thread can cancel while the first
    * post waits for its answer. */
-  start_multi (f, scripts, FALSE);
-  posts_start (f, &posts, 3);
+  msg_test_queued_start_transport (f, "nntp", scripts, FALSE);
+  msg_test_queued_start (f, &posts, MSG_TEST_CALL_POST, make_article, 3);
   g_assert_true (msg_test_server_wait_mark (f->server, 1, 10000));
   g_cancellable_cancel (posts.cancellables[1]);
-  posts_wait (&posts, 3);
-  assert_posted (&posts, 0, "got 1");
+  msg_test_queued_wait (&posts, 3);
+  msg_test_queued_assert_done (&posts, 0, 240, "got 1");
   g_assert_error (posts.results[1].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  assert_posted (&posts, 2, "got 3");
+  msg_test_queued_assert_done (&posts, 2, 240, "got 3");
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
   wire = msg_test_server_get_received_text (f->server, 0);
   g_assert_null (strstr (wire, "Article number 2."));
-  posts_clear (&posts);
+  msg_test_queued_clear (&posts);
 }
 
 static void
@@ -303,7 +216,7 @@ test_large_article (Fixture      *f,
   g_autoptr (MsgMessage) large = make_article (1);
   g_autoptr (MsgMessage) small = make_article (2);
   g_autofree char *wire = NULL;
-  Posts            posts = { 0 };
+  MsgTestQueued    posts = { 0 };
 
   g_test_summary ("An article over 32 KiB (measured, then streamed) and a small one behind "
                   "it (written while the server files the first) both arrive whole and "
@@ -313,22 +226,22 @@ test_large_article (Fixture      *f,
     g_string_append_printf (body, ".line %04u of a long article, dot-stuffed.....\n", i);
   msg_message_set_text_body (large, body->str);
   msg_message_set_text_body (small, ".small\n");
-  start_multi (f, scripts, TRUE);
+  msg_test_queued_start_transport (f, "nntp", scripts, TRUE);
   posts.messages[0] = g_object_ref (large);
   posts.messages[1] = g_object_ref (small);
   for (guint i = 0; i < 2; i++)
-    msg_transport_post_message_async (f->transport, posts.messages[i], NULL, post_done_cb,
+    msg_transport_post_message_async (f->transport, posts.messages[i], NULL, msg_test_post_done_cb,
                                       &posts.results[i]);
-  posts_wait (&posts, 2);
-  assert_posted (&posts, 0, "got 1");
-  assert_posted (&posts, 1, "got 2");
+  msg_test_queued_wait (&posts, 2);
+  msg_test_queued_assert_done (&posts, 0, 240, "got 1");
+  msg_test_queued_assert_done (&posts, 1, 240, "got 2");
   g_assert_true (msg_transport_close (f->transport, NULL, NULL));
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
   wire = msg_test_server_get_received_text (f->server, 0);
   g_assert_nonnull (strstr (wire, "\r\n..line 0000 of a long article"));
   g_assert_nonnull (strstr (wire, "\r\n..line 1999 of a long article, dot-stuffed.....\r\n.\r\nPOST\r\n"));
   g_assert_nonnull (strstr (wire, "\r\n\r\n..small\r\n.\r\nQUIT\r\n"));
-  posts_clear (&posts);
+  msg_test_queued_clear (&posts);
 }
 
 static void
@@ -348,7 +261,7 @@ test_sync_not_pipelined (Fixture      *f,
 
   g_test_summary ("With nothing queued (one sync call after the other), the article is "
                   "followed by nothing until its 240.");
-  start_multi (f, scripts, FALSE);
+  msg_test_queued_start_transport (f, "nntp", scripts, FALSE);
   report1 = msg_transport_post_message (f->transport, first, NULL, &error);
   g_assert_no_error (error);
   report2 = msg_transport_post_message (f->transport, second, NULL, &error);

@@ -439,15 +439,22 @@ test_after_dot (Fixture      *f,
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
 }
 
-static void
-cancel_at_end_cb (MsgTransport *transport,
-                  guint64       sent,
-                  guint64       total,
-                  gpointer      user_data)
+typedef struct
 {
-  /* The last emission comes once the terminator is written. */
-  if (sent == total)
-    g_cancellable_cancel (user_data);
+  MsgTestServer *server;
+  GCancellable  *cancellable;
+} CancelAtMark;
+
+/* Cancels once the server has the whole article (its script's mark, after
+ * the "data" step): the client then waits for the reply. */
+static gpointer
+cancel_at_mark (gpointer user_data)
+{
+  CancelAtMark *cm = user_data;
+
+  g_assert_true (msg_test_server_wait_mark (cm->server, 1, msg_test_ms_scaled (10000)));
+  g_cancellable_cancel (cm->cancellable);
+  return NULL;
 }
 
 static void
@@ -458,13 +465,25 @@ test_cancel_after_dot (Fixture      *f,
   g_autoptr (MsgMessage) message = make_article ();
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
+  CancelAtMark cm = { NULL, cancellable };
+  GThread     *thread;
+  gint64       start_time;
 
-  g_test_summary ("A cancellation after the terminator, before the reply, is OUTCOME_UNKNOWN.");
-  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER "expect POST\nline 340 go\ndata\nstall\n");
-  g_signal_connect (f->transport, "progress", G_CALLBACK (cancel_at_end_cb), cancellable);
+  g_test_summary ("A cancellation after the terminator, before the reply, is OUTCOME_UNKNOWN, at once.");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER "expect POST\nline 340 go\ndata\nmark\nstall\n");
+  /* Only the cancellation can end the stall in time: a time-out after
+   * the terminator is OUTCOME_UNKNOWN too. */
+  set (f, "nntpconnectiontimeout", "60");
+  cm.server = f->server;
+  thread = g_thread_new ("cancel", cancel_at_mark, &cm);
+  start_time = g_get_monotonic_time ();
   report = msg_transport_post_message (f->transport, message, cancellable, &error);
+  g_thread_join (thread);
   g_assert_null (report);
   g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
+  g_assert_true (g_cancellable_is_cancelled (cancellable));
+  /* The post and the cancellation, with a second of slack (scaled). */
+  msg_test_assert_elapsed_below (start_time, 1000);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
 }
 

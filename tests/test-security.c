@@ -444,6 +444,121 @@ test_parameter_pickup (void)
   assert_no_injection (contents);
 }
 
+/* A signed message whose signed part carries fields of its own: they
+ * mean nothing in a part (RFC 2045), and must not become the message's
+ * once the signature is dropped and that part is the root. The calendar
+ * part makes the library edit the tree in place rather than rebuild it. */
+#define SIGNED_PART_FIELDS_MESSAGE                                                         \
+  "From: alice@example.test\r\n"                                                           \
+  "To: bob@example.test\r\n"                                                               \
+  "Subject: signed\r\n"                                                                    \
+  "MIME-Version: 1.0\r\n"                                                                  \
+  "Content-Type: multipart/signed; boundary=S; protocol=\"application/pgp-signature\"\r\n" \
+  "\r\n"                                                                                   \
+  "--S\r\n"                                                                                \
+  "Content-Type: multipart/mixed; boundary=M\r\n"                                          \
+  "Bcc: evil@example.net\r\n"                                                              \
+  "Return-Path: <evil@example.net>\r\n"                                                    \
+  "\r\n"                                                                                   \
+  "--M\r\n"                                                                                \
+  "Content-Type: multipart/alternative; boundary=A\r\n"                                    \
+  "\r\n"                                                                                   \
+  "--A\r\n"                                                                                \
+  "Content-Type: text/plain\r\n"                                                           \
+  "\r\n"                                                                                   \
+  "Signed text.\r\n"                                                                       \
+  "--A\r\n"                                                                                \
+  "Content-Type: text/calendar; method=REQUEST\r\n"                                        \
+  "\r\n"                                                                                   \
+  "BEGIN:VCALENDAR\r\n"                                                                    \
+  "END:VCALENDAR\r\n"                                                                      \
+  "--A--\r\n"                                                                              \
+  "--M--\r\n"                                                                              \
+  "--S\r\n"                                                                                \
+  "Content-Type: application/pgp-signature\r\n"                                            \
+  "\r\n"                                                                                   \
+  "not really\r\n"                                                                         \
+  "--S--\r\n"
+
+static void
+test_promoted_part_fields (void)
+{
+  g_autoptr (MsgMessage) message = parse (SIGNED_PART_FIELDS_MESSAGE);
+  g_autoptr (GBytes) content = g_bytes_new_static ("x\n", 2);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *bcc = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *headers = NULL;
+
+  g_test_summary ("Fields of a nested part (here the signed content of a multipart/signed) do "
+                  "not become the message's when that part is made its root (fuzz-message).");
+  g_assert_nonnull (msg_message_add_attachment_bytes (message, content, "x.txt", "text/plain", &error));
+  g_assert_no_error (error);
+  bcc = msg_message_get_bcc (message);
+  g_assert_null (bcc);
+  text = write_with_flags (message, MSG_WRITE_FLAGS_NONE);
+  headers = header_block (text);
+  g_assert_false (has_line (headers, "Bcc:"));
+  g_assert_false (has_line (headers, "Return-Path:"));
+  g_assert_nonnull (strstr (text, "Signed text."));
+}
+
+/* A multipart whose boundary holds a control character: its parts were
+ * found with that boundary; the text after it holds the same boundary
+ * with a space, which must stay text. */
+#define CONTROL_BOUNDARY_MESSAGE                             \
+  "From: alice@example.test\r\n"                             \
+  "To: bob@example.test\r\n"                                 \
+  "Subject: boundary\r\n"                                    \
+  "MIME-Version: 1.0\r\n"                                    \
+  "Content-Type: multipart/mixed; boundary=\"B\x17"          \
+  "B\"\r\n"                                                  \
+  "\r\n"                                                     \
+  "--B\x17"                                                  \
+  "B\r\n"                                                    \
+  "Content-Type: text/plain\r\n"                             \
+  "\r\n"                                                     \
+  "Hi.\r\n"                                                  \
+  "--B B\r\n"                                                \
+  "Content-Type: application/octet-stream\r\n"               \
+  "Content-Disposition: attachment; filename=hidden.exe\r\n" \
+  "\r\n"                                                     \
+  "MZ\r\n"                                                   \
+  "--B\x17"                                                  \
+  "B--\r\n"
+
+static void
+test_control_boundary (void)
+{
+  g_autoptr (MsgMessage) message = parse (CONTROL_BOUNDARY_MESSAGE);
+  g_autoptr (MsgMessage) again = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  GList           *before;
+  GList           *after;
+
+  g_test_summary ("A boundary holding a control character is replaced by a fresh one, not made "
+                  "a space: text that held the spaced form would read back as parts the "
+                  "model never saw (fuzz-message).");
+  before = msg_message_get_attachments (message);
+  text = write_with_flags (message, MSG_WRITE_FLAGS_NONE);
+  g_assert_null (strstr (text, "boundary=\"B B\""));
+  bytes = g_bytes_new (text, strlen (text));
+  again = msg_message_new_from_bytes (bytes, &error);
+  g_assert_no_error (error);
+  after = msg_message_get_attachments (again);
+  g_assert_cmpuint (g_list_length (after), ==, g_list_length (before));
+  for (GList *p = after; p != NULL; p = p->next)
+    {
+      g_autofree char *name = msg_body_part_get_filename (p->data);
+
+      g_assert_cmpstr (name, !=, "hidden.exe");
+    }
+  g_list_free_full (before, g_object_unref);
+  g_list_free_full (after, g_object_unref);
+}
+
 static void
 test_filename_safe (void)
 {
@@ -658,6 +773,8 @@ main (int    argc,
   g_test_add_func ("/security/bare-cr/part-header", test_bare_cr_part_header);
   g_test_add_func ("/security/unterminated-header", test_unterminated_header);
   g_test_add_func ("/security/parameter/regenerated", test_parameter_regenerated);
+  g_test_add_func ("/security/promoted-part-fields", test_promoted_part_fields);
+  g_test_add_func ("/security/parameter/control-boundary", test_control_boundary);
   g_test_add_func ("/security/parameter/many", test_parameter_many);
   g_test_add_func ("/security/parameter/unwritable-name", test_parameter_unwritable_name);
   ADD ("/security/parameter/smtp", test_parameter_smtp);

@@ -7,6 +7,7 @@
 
 #include "msg-test-server.h"
 #include "msg-test-sink.h"
+#include "test-queued-calls.h"
 #include "test-utils.h"
 
 #include <glib/gstdio.h>
@@ -21,34 +22,7 @@ typedef MsgTestFixture Fixture;
 #define EHLO_BASIC "expect EHLO\nline 250-mx.example.test\nline 250 8BITMIME\n"
 #define ENVELOPE(n) "expect MAIL FROM:<alice@example.test>\nexpect RCPT TO:<bob" n "@example.test>\nexpect DATA\n"
 
-#define N_SENDS 3
-
-typedef struct
-{
-  MsgSendReport *report;
-  GError        *error;
-  gboolean       done;
-} Result;
-
-typedef struct
-{
-  Result        results[N_SENDS];
-  MsgMessage   *messages[N_SENDS];
-  GCancellable *cancellables[N_SENDS];
-} Sends;
-
-static void
-start_multi (Fixture           *f,
-             const char *const *scripts,
-             gboolean           in_caller)
-{
-  msg_test_fixture_start_server (f, "smtp", scripts, "10");
-  msg_test_set_field (f, "smtpehloname", "client.example.test");
-  msg_test_fixture_make_transport (f, "smtp");
-  /* The operations run in this thread's context, so none starts before
-   * every send is queued: the order does not depend on the scheduler. */
-  g_object_set (f->transport, "run-in-caller-context", in_caller, NULL);
-}
+#define N_SENDS MSG_TEST_N_QUEUED
 
 static MsgMessage *
 make_message (guint n)
@@ -64,68 +38,6 @@ make_message (guint n)
   g_assert_no_error (error);
   msg_message_set_text_body (message, body);
   return message;
-}
-
-static void
-send_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Result *r = user_data;
-
-  r->report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &r->error);
-  r->done = TRUE;
-}
-
-/* Queues @n sends (messages to bob1, bob2, ...) in call order. */
-static void
-sends_start (Fixture *f,
-             Sends   *sends,
-             guint    n)
-{
-  for (guint i = 0; i < n; i++)
-    {
-      sends->messages[i] = make_message (i + 1);
-      sends->cancellables[i] = g_cancellable_new ();
-      msg_transport_send_message_async (f->transport, sends->messages[i], sends->cancellables[i],
-                                        send_done_cb, &sends->results[i]);
-    }
-  /* A script that starts with "gate" waits until every call is queued. */
-  msg_test_server_open_gate (f->server);
-}
-
-static void
-sends_wait (Sends *sends,
-            guint  n)
-{
-  for (guint i = 0; i < n; i++)
-    while (!sends->results[i].done)
-      g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-sends_clear (Sends *sends)
-{
-  for (guint i = 0; i < N_SENDS; i++)
-    {
-      g_clear_object (&sends->results[i].report);
-      g_clear_error (&sends->results[i].error);
-      g_clear_object (&sends->messages[i]);
-      g_clear_object (&sends->cancellables[i]);
-    }
-}
-
-static void
-assert_sent (Sends      *sends,
-             guint       i,
-             const char *response)
-{
-  const char *text;
-
-  g_assert_no_error (sends->results[i].error);
-  g_assert_nonnull (sends->results[i].report);
-  text = msg_send_report_get_server_response (sends->results[i].report);
-  g_assert_nonnull (strstr (text, response));
 }
 
 static char *
@@ -154,24 +66,24 @@ test_wire_order (Fixture      *f,
                                            "line 250 queued 3\n",
     NULL
   };
-  Sends            sends = { 0 };
+  MsgTestQueued    sends = { 0 };
   g_autofree char *wire = NULL;
 
   g_test_summary ("With PIPELINING, the envelope of the next queued send follows the final "
                   "dot at once, and each message is reported sent on its own 250.");
-  start_multi (f, scripts, TRUE);
-  sends_start (f, &sends, 3);
-  sends_wait (&sends, 3);
-  assert_sent (&sends, 0, "queued 1");
-  assert_sent (&sends, 1, "queued 2");
-  assert_sent (&sends, 2, "queued 3");
+  msg_test_queued_start_transport (f, "smtp", scripts, TRUE);
+  msg_test_queued_start (f, &sends, MSG_TEST_CALL_SEND, make_message, 3);
+  msg_test_queued_wait (&sends, 3);
+  msg_test_queued_assert_done (&sends, 0, 0, "queued 1");
+  msg_test_queued_assert_done (&sends, 1, 0, "queued 2");
+  msg_test_queued_assert_done (&sends, 2, 0, "queued 3");
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
   wire = received (f, 0);
   g_assert_nonnull (strstr (wire, "Message number 1.\r\n.\r\nMAIL FROM:<alice@example.test>\r\n"
                                   "RCPT TO:<bob2@example.test>\r\nDATA\r\n"));
-  sends_clear (&sends);
+  msg_test_queued_clear (&sends);
 }
 
 static void
@@ -187,19 +99,19 @@ test_second_refused (Fixture      *f,
                                                                                                    "line 250 queued 3\n",
     NULL
   };
-  Sends sends = { 0 };
+  MsgTestQueued sends = { 0 };
 
   g_test_summary ("A refused envelope that went behind the previous message fails only its "
                   "own send; the previous one is sent, the next goes on the same connection.");
-  start_multi (f, scripts, TRUE);
-  sends_start (f, &sends, 3);
-  sends_wait (&sends, 3);
-  assert_sent (&sends, 0, "queued 1");
+  msg_test_queued_start_transport (f, "smtp", scripts, TRUE);
+  msg_test_queued_start (f, &sends, MSG_TEST_CALL_SEND, make_message, 3);
+  msg_test_queued_wait (&sends, 3);
+  msg_test_queued_assert_done (&sends, 0, 0, "queued 1");
   g_assert_null (sends.results[1].report);
   g_assert_error (sends.results[1].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
-  assert_sent (&sends, 2, "queued 3");
+  msg_test_queued_assert_done (&sends, 2, 0, "queued 3");
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
-  sends_clear (&sends);
+  msg_test_queued_clear (&sends);
 }
 
 static void
@@ -214,19 +126,19 @@ test_first_refused_after_dot (Fixture      *f,
                                             "line 250 queued 2\n",
     NULL
   };
-  Sends sends = { 0 };
+  MsgTestQueued sends = { 0 };
 
   g_test_summary ("A message refused after its final dot, with the next envelope behind it: "
                   "it alone fails; the connection, holding the replies to that envelope, is "
                   "dropped, and the next message goes on a new one.");
-  start_multi (f, scripts, TRUE);
-  sends_start (f, &sends, 2);
-  sends_wait (&sends, 2);
+  msg_test_queued_start_transport (f, "smtp", scripts, TRUE);
+  msg_test_queued_start (f, &sends, MSG_TEST_CALL_SEND, make_message, 2);
+  msg_test_queued_wait (&sends, 2);
   g_assert_null (sends.results[0].report);
   g_assert_error (sends.results[0].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
-  assert_sent (&sends, 1, "queued 2");
+  msg_test_queued_assert_done (&sends, 1, 0, "queued 2");
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
-  sends_clear (&sends);
+  msg_test_queued_clear (&sends);
 }
 
 static void
@@ -240,21 +152,21 @@ test_drop_after_reply (Fixture      *f,
     "line 421 4.3.2 busy\nclose\n",
     NULL
   };
-  Sends sends = { 0 };
+  MsgTestQueued sends = { 0 };
 
   g_test_summary ("A connection lost after the 250 of a message and before the replies to the "
                   "next envelope: the first is sent; the second, whose content never went, "
                   "is tried once on a new connection and fails there with that error, not "
                   "as outcome unknown.");
-  start_multi (f, scripts, TRUE);
-  sends_start (f, &sends, 2);
-  sends_wait (&sends, 2);
-  assert_sent (&sends, 0, "queued 1");
+  msg_test_queued_start_transport (f, "smtp", scripts, TRUE);
+  msg_test_queued_start (f, &sends, MSG_TEST_CALL_SEND, make_message, 2);
+  msg_test_queued_wait (&sends, 2);
+  msg_test_queued_assert_done (&sends, 0, 0, "queued 1");
   g_assert_null (sends.results[1].report);
   g_assert_error (sends.results[1].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE);
   g_assert_nonnull (strstr (sends.results[1].error->message, "busy"));
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
-  sends_clear (&sends);
+  msg_test_queued_clear (&sends);
 }
 
 static void
@@ -267,17 +179,17 @@ test_drop_before_reply (Fixture      *f,
     "line 421 4.3.2 busy\nclose\n",
     NULL
   };
-  Sends sends = { 0 };
+  MsgTestQueued sends = { 0 };
 
   g_test_summary ("A connection lost after a final dot, with the next envelope behind it: "
                   "the first is outcome unknown, the second is not (its content never "
                   "went).");
-  start_multi (f, scripts, TRUE);
-  sends_start (f, &sends, 2);
-  sends_wait (&sends, 2);
+  msg_test_queued_start_transport (f, "smtp", scripts, TRUE);
+  msg_test_queued_start (f, &sends, MSG_TEST_CALL_SEND, make_message, 2);
+  msg_test_queued_wait (&sends, 2);
   g_assert_error (sends.results[0].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN);
   g_assert_error (sends.results[1].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TEMPORARY_FAILURE);
-  sends_clear (&sends);
+  msg_test_queued_clear (&sends);
 }
 
 static void
@@ -292,23 +204,23 @@ test_no_pipelining (Fixture      *f,
     "data\nline 250 queued 2\n",
     NULL
   };
-  Sends            sends = { 0 };
+  MsgTestQueued    sends = { 0 };
   g_autofree char *wire = NULL;
 
   g_test_summary ("Without PIPELINING, each command waits for the previous reply, across "
                   "messages too.");
-  start_multi (f, scripts, TRUE);
-  sends_start (f, &sends, 2);
-  sends_wait (&sends, 2);
-  assert_sent (&sends, 0, "queued 1");
-  assert_sent (&sends, 1, "queued 2");
+  msg_test_queued_start_transport (f, "smtp", scripts, TRUE);
+  msg_test_queued_start (f, &sends, MSG_TEST_CALL_SEND, make_message, 2);
+  msg_test_queued_wait (&sends, 2);
+  msg_test_queued_assert_done (&sends, 0, 0, "queued 1");
+  msg_test_queued_assert_done (&sends, 1, 0, "queued 2");
   g_clear_object (&f->transport);
   g_assert_true (msg_test_server_wait_closed (f->server, 2000));
   wire = received (f, 0);
   /* No command after a dot before its reply: the sequence is the same
    * with PIPELINING, so the log of what the client read decides. */
   g_assert_nonnull (strstr (wire, "Message number 1.\r\n.\r\nMAIL"));
-  sends_clear (&sends);
+  msg_test_queued_clear (&sends);
 }
 
 static void
@@ -330,7 +242,7 @@ test_cancel_queued (Fixture      *f,
                                             "line 250 queued 3\n",
     NULL
   };
-  Sends            sends = { 0 };
+  MsgTestQueued    sends = { 0 };
   g_autofree char *wire = NULL;
 
   g_test_summary ("A queued send whose envelope went behind the previous message and that "
@@ -340,18 +252,18 @@ test_cancel_queued (Fixture      *f,
    * send waits for its answer; the second and third are queued at the
    * calls, before the first can reach its final dot (three round trips
    * with the server). */
-  start_multi (f, scripts, FALSE);
-  sends_start (f, &sends, 3);
+  msg_test_queued_start_transport (f, "smtp", scripts, FALSE);
+  msg_test_queued_start (f, &sends, MSG_TEST_CALL_SEND, make_message, 3);
   g_assert_true (msg_test_server_wait_mark (f->server, 1, 10000));
   g_cancellable_cancel (sends.cancellables[1]);
-  sends_wait (&sends, 3);
-  assert_sent (&sends, 0, "queued 1");
+  msg_test_queued_wait (&sends, 3);
+  msg_test_queued_assert_done (&sends, 0, 0, "queued 1");
   g_assert_error (sends.results[1].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  assert_sent (&sends, 2, "queued 3");
+  msg_test_queued_assert_done (&sends, 2, 0, "queued 3");
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
   wire = received (f, 0);
   g_assert_null (strstr (wire, "Message number 2."));
-  sends_clear (&sends);
+  msg_test_queued_clear (&sends);
 }
 
 static void
@@ -381,34 +293,34 @@ test_timeout_queued (Fixture      *f,
   g_autofree char *seconds = g_strdup_printf ("%.3f", timeout);
   g_autofree char *connection_timeout = g_strdup_printf ("%.3f", timeout * 10);
   g_autofree char *wire = NULL;
-  Sends            sends = { 0 };
+  MsgTestQueued    sends = { 0 };
 
   g_test_summary ("A queued send whose envelope went behind the previous message and whose "
                   "own total clock runs out before its turn fails as timed out; its content "
                   "never goes, and the next send connects afresh.");
-  start_multi (f, scripts, FALSE);
+  msg_test_queued_start_transport (f, "smtp", scripts, FALSE);
   /* Each exchange's clock must outlast the held-back answer. */
   msg_test_set_field (f, "smtpconnectiontimeout", connection_timeout);
   g_object_set (f->transport, "configuration", f->config, NULL);
   /* Only the second call's snapshot has the short clock. */
   sends.messages[0] = make_message (1);
-  msg_transport_send_message_async (f->transport, sends.messages[0], NULL, send_done_cb, &sends.results[0]);
+  msg_transport_send_message_async (f->transport, sends.messages[0], NULL, msg_test_send_done_cb, &sends.results[0]);
   msg_test_set_field (f, "smtpoperationtimeout", seconds);
   g_object_set (f->transport, "configuration", f->config, NULL);
   sends.messages[1] = make_message (2);
-  msg_transport_send_message_async (f->transport, sends.messages[1], NULL, send_done_cb, &sends.results[1]);
+  msg_transport_send_message_async (f->transport, sends.messages[1], NULL, msg_test_send_done_cb, &sends.results[1]);
   msg_test_set_field (f, "smtpoperationtimeout", "0");
   g_object_set (f->transport, "configuration", f->config, NULL);
   sends.messages[2] = make_message (3);
-  msg_transport_send_message_async (f->transport, sends.messages[2], NULL, send_done_cb, &sends.results[2]);
-  sends_wait (&sends, 3);
-  assert_sent (&sends, 0, "queued 1");
+  msg_transport_send_message_async (f->transport, sends.messages[2], NULL, msg_test_send_done_cb, &sends.results[2]);
+  msg_test_queued_wait (&sends, 3);
+  msg_test_queued_assert_done (&sends, 0, 0, "queued 1");
   g_assert_error (sends.results[1].error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-  assert_sent (&sends, 2, "queued 3");
+  msg_test_queued_assert_done (&sends, 2, 0, "queued 3");
   g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 2);
   wire = received (f, 0);
   g_assert_null (strstr (wire, "Message number 2."));
-  sends_clear (&sends);
+  msg_test_queued_clear (&sends);
 }
 
 /* CHUNKING (RFC 3030). */
@@ -475,7 +387,7 @@ test_chunking_sizes (Fixture      *f,
 
   g_test_summary ("With CHUNKING, the message goes in BDAT chunks of 256 KiB and a LAST one, "
                   "without DATA and without dot-stuffing.");
-  start_multi (f, scripts, FALSE);
+  msg_test_queued_start_transport (f, "smtp", scripts, FALSE);
   report = msg_transport_send_message (f->transport, message, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (strstr (msg_send_report_get_server_response (report), "queued 1"));
@@ -515,7 +427,7 @@ test_chunking_window (Fixture      *f,
 
   g_test_summary ("With PIPELINING, BDAT chunks go 32 at a time before their replies are "
                   "read, then the next ones, then LAST; the message is sent on LAST's reply.");
-  start_multi (f, (const char *const *) scripts, FALSE);
+  msg_test_queued_start_transport (f, "smtp", (const char *const *) scripts, FALSE);
   report = msg_transport_send_message (f->transport, message, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (strstr (msg_send_report_get_server_response (report), "queued 1"));
@@ -536,7 +448,7 @@ test_chunking_off (Fixture      *f,
   g_autoptr (GError) error = NULL;
 
   g_test_summary ("smtpusechunking false sends DATA to a server that offers CHUNKING.");
-  start_multi (f, scripts, FALSE);
+  msg_test_queued_start_transport (f, "smtp", scripts, FALSE);
   msg_test_set_field (f, "smtpusechunking", "false");
   g_object_set (f->transport, "configuration", f->config, NULL);
   report = msg_transport_send_message (f->transport, message, NULL, &error);
@@ -555,16 +467,16 @@ test_chunking_pipelined (Fixture      *f,
                                                                             "line 250 queued 2\n",
     NULL
   };
-  Sends sends = { 0 };
+  MsgTestQueued sends = { 0 };
 
   g_test_summary ("With CHUNKING and PIPELINING, the next envelope follows BDAT LAST: one "
                   "round trip per message too.");
-  start_multi (f, scripts, TRUE);
-  sends_start (f, &sends, 2);
-  sends_wait (&sends, 2);
-  assert_sent (&sends, 0, "queued 1");
-  assert_sent (&sends, 1, "queued 2");
-  sends_clear (&sends);
+  msg_test_queued_start_transport (f, "smtp", scripts, TRUE);
+  msg_test_queued_start (f, &sends, MSG_TEST_CALL_SEND, make_message, 2);
+  msg_test_queued_wait (&sends, 2);
+  msg_test_queued_assert_done (&sends, 0, 0, "queued 1");
+  msg_test_queued_assert_done (&sends, 1, 0, "queued 2");
+  msg_test_queued_clear (&sends);
 }
 
 static void
@@ -590,7 +502,7 @@ test_chunking_refused (Fixture      *f,
 
   g_test_summary ("A BDAT chunk refused midway fails the message as rejected with the "
                   "server's words, sends no more chunks, and keeps the connection (RSET).");
-  start_multi (f, scripts, FALSE);
+  msg_test_queued_start_transport (f, "smtp", scripts, FALSE);
   report = msg_transport_send_message (f->transport, message, NULL, &error);
   g_assert_null (report);
   g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
@@ -626,7 +538,7 @@ test_chunking_refused_pipelined (Fixture      *f,
   g_test_summary ("With PIPELINING, BDAT chunks go without waiting; one refused midway "
                   "fails the message as rejected with its words, every reply is read, and "
                   "the connection is kept (RSET).");
-  start_multi (f, scripts, FALSE);
+  msg_test_queued_start_transport (f, "smtp", scripts, FALSE);
   report = msg_transport_send_message (f->transport, message, NULL, &error);
   g_assert_null (report);
   g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
@@ -668,7 +580,7 @@ test_chunking_binarymime (Fixture      *f,
   g_test_summary ("With CHUNKING and BINARYMIME but no 8BITMIME, 8-bit content goes as it "
                   "is with BODY=BINARYMIME instead of being re-encoded.");
   g_assert_no_error (error);
-  start_multi (f, scripts, FALSE);
+  msg_test_queued_start_transport (f, "smtp", scripts, FALSE);
   report = msg_transport_send_message (f->transport, message, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (report);
@@ -707,7 +619,7 @@ test_chunking_cancel (Fixture      *f,
   g_test_summary ("Cancelled while the message goes in chunks: CANCELLED, the connection "
                   "is closed (the server would read what follows as chunk bytes), and no "
                   "LAST chunk went; the next send connects afresh.");
-  start_multi (f, scripts, FALSE);
+  msg_test_queued_start_transport (f, "smtp", scripts, FALSE);
   /* A sync send emits progress in this thread, as the bytes go. */
   handler = g_signal_connect (f->transport, "progress", G_CALLBACK (cancel_on_progress_cb), cancellable);
   report = msg_transport_send_message (f->transport, message, cancellable, &error);
@@ -804,14 +716,14 @@ assert_serialised_once (gsize size)
   g_autoptr (MsgTransport) transport = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) totals = g_array_new (FALSE, FALSE, sizeof (guint64));
-  g_autofree char *dir = msg_test_make_temp_dir ();
-  g_autofree char *port = g_strdup_printf ("%u", msg_test_sink_get_port (sink));
-  Result           results[N_SENDS] = { 0 };
-  MsgMessage      *messages[N_SENDS];
-  char            *paths[N_SENDS];
-  int              watches[N_SENDS];
-  guint            opens[N_SENDS] = { 0 };
-  int              fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  g_autofree char  *dir = msg_test_make_temp_dir ();
+  g_autofree char  *port = g_strdup_printf ("%u", msg_test_sink_get_port (sink));
+  MsgTestCallResult results[N_SENDS] = { 0 };
+  MsgMessage       *messages[N_SENDS];
+  char             *paths[N_SENDS];
+  int               watches[N_SENDS];
+  guint             opens[N_SENDS] = { 0 };
+  int               fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
 
   g_assert_cmpint (fd, >=, 0);
   g_assert_true (msg_configuration_set_field (config, "smtpserver", "127.0.0.1", &error));
@@ -835,7 +747,7 @@ assert_serialised_once (gsize size)
    * measure) may go behind the first one's dot. */
   results[0].report = msg_transport_send_message (transport, messages[0], NULL, &results[0].error);
   for (guint i = 1; i < N_SENDS; i++)
-    msg_transport_send_message_async (transport, messages[i], NULL, send_done_cb, &results[i]);
+    msg_transport_send_message_async (transport, messages[i], NULL, msg_test_send_done_cb, &results[i]);
   for (guint i = 1; i < N_SENDS; i++)
     while (!results[i].done)
       g_main_context_iteration (NULL, TRUE);

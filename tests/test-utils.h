@@ -72,7 +72,7 @@ GPtrArray *msg_test_black_hole_new (guint16 *port);
 GPtrArray *msg_test_black_hole_new_at (const char *address,
                                        guint16     port);
 void       msg_test_black_hole_free (GPtrArray *sockets);
-void  msg_test_remove_tree (const char *path);
+void       msg_test_remove_tree (const char *path);
 
 /* Makes, at test time, a test CA and a server certificate signed by it
  * for @names (IP addresses or DNS names; NULL for "127.0.0.1" and

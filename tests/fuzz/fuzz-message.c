@@ -164,7 +164,8 @@ assert_fields_minus (GPtrArray         *a,
 }
 
 /* The names of the fields of @fields that are not MIME fields, sorted,
- * with @extra added. */
+ * with @extra set: setting a field replaces every field of that name
+ * (an input may hold the oracle's own field twice). */
 static GPtrArray *
 non_mime_names (GPtrArray  *fields,
                 const char *extra)
@@ -173,8 +174,15 @@ non_mime_names (GPtrArray  *fields,
 
   for (guint i = 0; i < fields->len; i++)
     if (!is_mime_field (g_ptr_array_index (fields, i)))
-      g_ptr_array_add (names, field_name (g_ptr_array_index (fields, i)));
-  if (extra != NULL && !g_ptr_array_find_with_equal_func (names, extra, g_str_equal, NULL))
+      {
+        char *name = field_name (g_ptr_array_index (fields, i));
+
+        if (extra != NULL && g_str_equal (name, extra))
+          g_free (name);
+        else
+          g_ptr_array_add (names, name);
+      }
+  if (extra != NULL)
     g_ptr_array_add (names, g_strdup (extra));
   g_ptr_array_sort (names, compare_strings);
   return names;

@@ -165,6 +165,39 @@ H.test('a JavaScript passphrase function, sync and async', () => {
         MsgObj.crypto_error_quark(), MsgObj.CryptoError.BAD_PASSPHRASE, 'bad passphrase');
 });
 
+H.test('a flusher signs with a JavaScript passphrase function, sync and async', () => {
+    // The flusher sends on threads of its own; the function must still
+    // run in this thread (gjs aborts on JavaScript from another one).
+    for (const async of [false, true]) {
+        const drop = H.makeTempDir();
+        const pickup = H.makeTempDir();
+        const config = MsgObj.Configuration.new();
+        config.set_field('smtpserverpickupdirectory', pickup);
+        config.set_field('cryptosign', 'carol@example.org');
+        const asked = [];
+        config.set_passphrase_func(key => {
+            asked.push(key);
+            return 'carol secret';
+        });
+        for (const n of [1, 2])
+            newMessage().save_to_file(GLib.build_filenamev([drop, `${n}.eml`]));
+        const flusher = MsgObj.Flusher.new(config, MsgObj.DropDirectory.new(drop));
+        flusher.set_connections(2);
+        if (async)
+            H.assert(H.runAsync(flusher.run_async.bind(flusher), flusher.run_finish.bind(flusher), null), 'run_async');
+        else
+            H.assert(flusher.run(null), 'run');
+        H.assertEqual(flusher.get_n_sent(), 2, `sent (async: ${async})`);
+        H.assertEqual(asked.length, 2, `asked once a message (async: ${async})`);
+        for (const name of H.listDir(pickup)) {
+            const [, contents] = GLib.file_get_contents(GLib.build_filenamev([pickup, name]));
+            const signatures = MsgObj.Message.new_from_bytes(new GLib.Bytes(contents)).verify(null);
+            H.assertEqual(signatures[0].get_address(), 'carol@example.org', `signed by carol (async: ${async})`);
+        }
+        H.assertEqual(H.listDir(pickup).length, 2, 'two files');
+    }
+});
+
 const failed = H.run();
 run(['gpgconf', '--kill', 'gpg-agent']);
 GLib.spawn_command_line_sync(`rm -rf ${GLib.shell_quote(home)}`);

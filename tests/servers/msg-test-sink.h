@@ -39,8 +39,8 @@ guint msg_test_sink_get_n_pipelined (MsgTestSink *self);
 gboolean msg_test_sink_wait_accepted (MsgTestSink *self,
                                       guint        n,
                                       guint        timeout_ms);
-guint msg_test_sink_get_n_accepted (MsgTestSink *self);
-guint msg_test_sink_get_n_connections (MsgTestSink *self);
+guint    msg_test_sink_get_n_accepted (MsgTestSink *self);
+guint    msg_test_sink_get_n_connections (MsgTestSink *self);
 /* How many times a message with @subject was accepted. */
 guint msg_test_sink_count (MsgTestSink *self,
                            const char  *subject);

@@ -1353,6 +1353,11 @@ prefetch_envelope (Transaction *tx)
         self->next->start = -1;
         return;
       }
+  /* A server that answers the dot and the pipelined envelope in two small
+   * writes without TCP_NODELAY (Postfix's smtp-sink does) holds the second
+   * until the first is acknowledged: acknowledge at once, not after a
+   * delayed ACK's 40 ms, until this envelope's replies are in. */
+  msg_connection_set_quick_ack (tx->connection, TRUE);
   p = g_new0 (Prefetch, 1);
   p->message = g_steal_pointer (&message);
   p->start = start;
@@ -1417,6 +1422,9 @@ smtp_data (Transaction *tx,
                                  "the message (DATA)", tx->data_reply);
       return msg_reply_get_code (tx->data_reply) / 100 == 2 ? TX_BROKEN : TX_REFUSED;
     }
+
+  /* Every reply to a prefetched envelope is in (see prefetch_envelope()). */
+  msg_connection_set_quick_ack (tx->connection, FALSE);
 
   /* The message, streamed: canonical CRLF, dot-stuffed, in large writes. */
   if (!tx->chunking && !msg_transport_write_message_data (MSG_TRANSPORT (tx->self), tx->message, tx->write_flags,
