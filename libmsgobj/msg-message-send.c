@@ -129,9 +129,9 @@ send_thread (GTask        *task,
   report = _msg_transport_send_once (data->transport, source_object, data->post, data->start,
                                      data->context, cancellable, &error);
   if (report == NULL)
-    g_task_return_error (task, error);
+    _msg_task_return_error_later (task, error);
   else
-    g_task_return_pointer (task, report, g_object_unref);
+    _msg_task_return_pointer_later (task, report, g_object_unref);
 }
 
 static void
@@ -165,7 +165,7 @@ start_async (MsgMessage         *self,
   g_task_set_task_data (task, data, (GDestroyNotify) send_data_free);
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_return_on_cancel (task, FALSE);
-  _msg_task_run_in_own_thread (task, send_thread);
+  _msg_task_run_in_own_thread_returning (task, send_thread);
 }
 
 /**

@@ -19,4 +19,22 @@ G_BEGIN_DECLS
 void _msg_task_run_in_own_thread (GTask          *task,
                                   GTaskThreadFunc func);
 
+/* As _msg_task_run_in_own_thread(), for a @func that returns the result
+ * with one of the _msg_task_return_*_later() below, in the worker thread,
+ * and never with g_task_return_*(). The task is completed (its callback
+ * called) in its context by a source attached here, in the caller's
+ * thread, so the results of tasks started in one context come in the
+ * order of their starts once set; the worker wakes the context only
+ * after it is idle again, without taking the context's lock: two context
+ * switches a task rather than up to eight (issue 18). */
+void _msg_task_run_in_own_thread_returning (GTask          *task,
+                                            GTaskThreadFunc func);
+void _msg_task_return_pointer_later (GTask         *task,
+                                     gpointer       result,
+                                     GDestroyNotify result_destroy);
+void _msg_task_return_boolean_later (GTask   *task,
+                                     gboolean result);
+void _msg_task_return_error_later (GTask  *task,
+                                   GError *error);
+
 G_END_DECLS

@@ -1147,11 +1147,11 @@ operation_thread (GTask        *task,
    * next operation can run: callbacks come in call order. */
   release_message (op);
   if (error != NULL)
-    g_task_return_error (task, error);
+    _msg_task_return_error_later (task, error);
   else if (op->kind == OP_CLOSE)
-    g_task_return_boolean (task, TRUE);
+    _msg_task_return_boolean_later (task, TRUE);
   else
-    g_task_return_pointer (task, result, g_object_unref);
+    _msg_task_return_pointer_later (task, result, g_object_unref);
   if (ran)
     operation_end (op);
 }
@@ -1189,7 +1189,7 @@ start_async (MsgTransport       *self,
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_return_on_cancel (task, FALSE);
   operation_enqueue (op, cancellable);
-  _msg_task_run_in_own_thread (task, operation_thread);
+  _msg_task_run_in_own_thread_returning (task, operation_thread);
 }
 
 static gpointer

@@ -1755,6 +1755,7 @@ typedef struct
   guint64        last_total;
   guint          n_progress;
   GThread       *progress_thread;
+  guint64        sent_at_callback;
 } AsyncData;
 
 static void
@@ -1765,6 +1766,7 @@ on_sent (GObject      *source,
   AsyncData *ad = user_data;
 
   ad->report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &ad->error);
+  ad->sent_at_callback = ad->last_sent;
   g_main_loop_quit (ad->loop);
 }
 
@@ -1794,7 +1796,7 @@ test_async_progress (Fixture      *f,
   AsyncData          ad = { 0 };
 
   g_test_summary ("An async send runs the same protocol; progress arrives in the caller's "
-                  "context and ends at the total.");
+                  "context and ends at the total, all of it before the callback.");
   for (gsize i = 0; i < 300 * 1024; i++)
     blob[i] = (guint8) g_random_int ();
   attachment = g_bytes_new (blob, 300 * 1024);
@@ -1814,6 +1816,8 @@ test_async_progress (Fixture      *f,
   g_assert_cmpuint (ad.n_progress, >=, 1);
   g_assert_cmpuint (ad.last_total, >, 300 * 1024);
   g_assert_cmpuint (ad.last_sent, ==, ad.last_total);
+  /* The worker queues the last emission before the result. */
+  g_assert_cmpuint (ad.sent_at_callback, ==, ad.last_total);
   g_assert_true (ad.progress_thread == g_thread_self ());
   g_clear_object (&ad.report);
   g_main_loop_unref (ad.loop);
