@@ -1125,6 +1125,101 @@ test_tool (void)
   g_assert_cmpstr (out, ==, "");
 }
 
+/* `msgobj send --sign` from carol, whose key has a passphrase, with
+ * @extra (NULL-terminated) after the usual options and @input on
+ * standard input; returns the exit status, and the file sent in *@sent
+ * (NULL if none). */
+static int
+send_as_carol (const char        *input,
+               const char *const *extra,
+               char             **sent,
+               char             **err)
+{
+  g_autofree char *pickup = g_build_filename (home, "pickup-carol", NULL);
+  g_autofree char *set_pickup = g_strdup_printf ("smtpserverpickupdirectory=%s", pickup);
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  const char *const base[] = { "send", "--set", "sendusing=pickup", "--set", set_pickup, "--from",
+                               "Carol <carol@example.org>", "--to", "bob@example.org", "--subject", "tool", "--sign",
+                               NULL };
+  int               status;
+
+  g_assert_cmpint (g_mkdir_with_parents (pickup, 0700), ==, 0);
+  for (guint i = 0; base[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) base[i]);
+  for (guint i = 0; extra[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) extra[i]);
+  g_ptr_array_add (args, NULL);
+  status = run_tool (input, (const char *const *) args->pdata, sent, err);
+  g_strstrip (*sent);
+  if (**sent == '\0')
+    g_clear_pointer (sent, g_free);
+  return status;
+}
+
+static void
+assert_file_signed_by_carol (const char *file)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgMessage) message = msg_message_new_from_file (file, &error);
+  GList *signatures;
+
+  g_assert_no_error (error);
+  signatures = msg_message_verify (message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (msg_signature_get_status (signatures->data), ==, MSG_SIGNATURE_STATUS_GOOD);
+  g_assert_cmpstr (msg_signature_get_address (signatures->data), ==, "carol@example.org");
+  g_list_free_full (signatures, g_object_unref);
+}
+
+static void
+test_tool_passphrase_file (void)
+{
+  g_autofree char *file = g_build_filename (home, "carol-passphrase", NULL);
+  g_autofree char *wrong = g_build_filename (home, "wrong-passphrase", NULL);
+  g_autofree char *sent = NULL;
+  g_autofree char *err = NULL;
+  int              status;
+
+  g_test_summary ("msgobj send --sign --passphrase-file FILE (or -) gives the key its passphrase; without "
+                  "it, or with a wrong one, nothing is sent and the error says why.");
+  g_assert_true (g_file_set_contents (file, "carol secret\nsecond line ignored\n", -1, NULL));
+  g_assert_true (g_file_set_contents (wrong, "not carol's\n", -1, NULL));
+
+  status = send_as_carol ("", (const char *const[]){ "--text", "x", NULL }, &sent, &err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_null (sent);
+  g_assert_nonnull (strstr (err, "passphrase"));
+  g_clear_pointer (&err, g_free);
+
+  status = send_as_carol ("", (const char *const[]){ "--text", "x", "--passphrase-file", wrong, NULL }, &sent, &err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_null (sent);
+  g_assert_nonnull (strstr (err, "passphrase"));
+  g_clear_pointer (&err, g_free);
+
+  status = send_as_carol ("", (const char *const[]){ "--text", "x", "--passphrase-file", file, NULL }, &sent, &err);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_cmpint (status, ==, 0);
+  assert_file_signed_by_carol (sent);
+  g_clear_pointer (&sent, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* From standard input: then the body cannot come from there too. */
+  status = send_as_carol ("carol secret\n", (const char *const[]){ "--text", "x", "--passphrase-file", "-", NULL },
+                          &sent, &err);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_cmpint (status, ==, 0);
+  assert_file_signed_by_carol (sent);
+  g_clear_pointer (&sent, g_free);
+  g_clear_pointer (&err, g_free);
+
+  status = send_as_carol ("x", (const char *const[]){ "--password-file", "-", "--passphrase-file", "-", NULL }, &sent,
+                          &err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_null (sent);
+  g_assert_nonnull (strstr (err, "standard input"));
+}
+
 /* Threads of this process named @name. */
 static guint
 count_threads (const char *name)
@@ -1928,6 +2023,7 @@ main (int   argc,
   g_test_add_func ("/crypto/openpgp/deadline", test_deadline);
   g_test_add_func ("/crypto/openpgp/agent-stopped", test_agent_stopped);
   g_test_add_func ("/crypto/openpgp/tool", test_tool);
+  g_test_add_func ("/crypto/openpgp/tool-passphrase-file", test_tool_passphrase_file);
   g_test_add_func ("/crypto/openpgp/async", test_async);
   g_test_add_func ("/crypto/openpgp/async-passphrase", test_async_passphrase);
   g_test_add_func ("/crypto/openpgp/async-not-iterated", test_async_not_iterated);

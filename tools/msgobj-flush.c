@@ -114,7 +114,7 @@ command_flush (const char *directory_path)
   configuration = load_configuration (&error);
   if (configuration == NULL)
     return fail (error);
-  if (opts.password_file != NULL && !set_password_from_file (configuration, "sendpassword", &error))
+  if (!set_secrets (configuration, "sendpassword", NULL, &error))
     return fail (error);
 
   directory = msg_drop_directory_new (directory_path);

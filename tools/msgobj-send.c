@@ -105,33 +105,33 @@ read_stdin_utf8 (char   **contents,
   return TRUE;
 }
 
-/* Sets @field from the first line of --password-file (a file, or "-" for
- * standard input), wiping every buffer that held it. */
-gboolean
-set_password_from_file (MsgConfiguration *configuration,
-                        const char       *field,
-                        GError          **error)
+/* The first line of @file (a file, or "-" for standard input), without
+ * its line end, wiping every other buffer that held it; @option names
+ * the option in errors. Free with wipe_secret(). */
+static char *
+read_secret_line (const char *file,
+                  const char *option,
+                  GError    **error)
 {
   g_autoptr (GBytes) bytes = NULL;
-  char    *data = NULL;
-  gsize    length = 0;
-  gboolean ok;
+  char *data = NULL;
+  gsize length = 0;
 
-  if (g_str_equal (opts.password_file, "-"))
+  if (g_str_equal (file, "-"))
     {
       g_autoptr (GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
 
-      /* One read of at most 4 KiB: a password, not a stream. */
+      /* One read of at most 4 KiB: a secret, not a stream. */
       bytes = g_input_stream_read_bytes (in, 4096, NULL, error);
       if (bytes == NULL)
-        return FALSE;
+        return NULL;
       data = g_memdup2 (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes) + 1);
       length = g_bytes_get_size (bytes);
       explicit_bzero ((gpointer) g_bytes_get_data (bytes, NULL), length);
       data[length] = '\0';
     }
-  else if (!g_file_get_contents (opts.password_file, &data, &length, error))
-    return FALSE;
+  else if (!g_file_get_contents (file, &data, &length, error))
+    return NULL;
 
   /* The first line, without its line end. */
   {
@@ -144,15 +144,82 @@ set_password_from_file (MsgConfiguration *configuration,
   if (length == 0)
     {
       g_set_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE,
-                   "--password-file: “%s” holds no password on its first line",
-                   opts.password_file);
-      ok = FALSE;
+                   "%s: “%s” holds nothing on its first line", option, file);
+      g_free (data);
+      return NULL;
     }
-  else
-    ok = msg_configuration_set_field (configuration, field, data, error);
-  explicit_bzero (data, length);
-  g_free (data);
+  return data;
+}
+
+static void
+wipe_secret (gpointer secret)
+{
+  if (secret != NULL)
+    explicit_bzero (secret, strlen (secret));
+  g_free (secret);
+}
+
+/* Sets @field from the first line of --password-file. */
+gboolean
+set_password_from_file (MsgConfiguration *configuration,
+                        const char       *field,
+                        GError          **error)
+{
+  char    *password = read_secret_line (opts.password_file, "--password-file", error);
+  gboolean ok;
+
+  if (password == NULL)
+    return FALSE;
+  ok = msg_configuration_set_field (configuration, field, password, error);
+  wipe_secret (password);
   return ok;
+}
+
+static char *
+passphrase_cb (const char *key,
+               gboolean    previous_failed,
+               gpointer    user_data)
+{
+  /* One passphrase: asked again means it was wrong, and the key is not
+   * tried with it twice more. */
+  return previous_failed ? NULL : g_strdup (user_data);
+}
+
+/* Gives the first line of --passphrase-file to every key that needs a
+ * passphrase (no person is asked: the library has no pinentry). */
+gboolean
+set_passphrase_from_file (MsgConfiguration *configuration,
+                          GError          **error)
+{
+  char *passphrase = read_secret_line (opts.passphrase_file, "--passphrase-file", error);
+
+  if (passphrase == NULL)
+    return FALSE;
+  msg_configuration_set_passphrase_func (configuration, passphrase_cb, passphrase, wipe_secret);
+  return TRUE;
+}
+
+/* Both secrets, as the options ask; refuses two from standard input (or
+ * the message too, when @source is "-"). */
+gboolean
+set_secrets (MsgConfiguration *configuration,
+             const char       *password_field,
+             const char       *source,
+             GError          **error)
+{
+  guint from_stdin = (g_strcmp0 (opts.password_file, "-") == 0) + (g_strcmp0 (opts.passphrase_file, "-") == 0) +
+                     (g_strcmp0 (source, "-") == 0);
+
+  if (from_stdin > 1)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "Only one of the message, --password-file and --passphrase-file can come from "
+                           "standard input");
+      return FALSE;
+    }
+  if (opts.password_file != NULL && !set_password_from_file (configuration, password_field, error))
+    return FALSE;
+  return opts.passphrase_file == NULL || set_passphrase_from_file (configuration, error);
 }
 
 static gboolean
@@ -389,7 +456,8 @@ read_text_option (Mode        mode,
   else if (opts.text_file != NULL)
     return read_file_utf8 (opts.text_file, text, error);
   else if (mode != MODE_FILE && g_strcmp0 (source, "-") != 0 && opts.html_file == NULL &&
-           !isatty (STDIN_FILENO) && g_strcmp0 (opts.password_file, "-") != 0)
+           !isatty (STDIN_FILENO) && g_strcmp0 (opts.password_file, "-") != 0 &&
+           g_strcmp0 (opts.passphrase_file, "-") != 0)
     return read_stdin_utf8 (text, error);
   return TRUE;
 }
@@ -559,16 +627,10 @@ command_send (gboolean    post,
   guint            sigint_id;
   guint            sigterm_id;
 
-  if (g_strcmp0 (source, "-") == 0 && g_strcmp0 (opts.password_file, "-") == 0)
-    {
-      g_printerr ("msgobj: the message and --password-file cannot both come from standard input\n");
-      return EXIT_USAGE;
-    }
   configuration = load_configuration (&error);
   if (configuration == NULL)
     return fail (error);
-  if (opts.password_file != NULL &&
-      !set_password_from_file (configuration, post ? "postpassword" : "sendpassword", &error))
+  if (!set_secrets (configuration, post ? "postpassword" : "sendpassword", source, &error))
     return fail (error);
   message = build_message (configuration, mode, source, &error);
   if (message == NULL || !apply_crypto_options (message, configuration, &error))

@@ -43,6 +43,7 @@ typedef struct
   gboolean mdn;
   char   **related;
   char    *password_file;
+  char    *passphrase_file;
   char    *attachments_dir;
   gboolean raw;
   gboolean json;
@@ -86,6 +87,15 @@ MsgConfiguration *load_configuration (GError **error);
 gboolean set_password_from_file (MsgConfiguration *configuration,
                                  const char       *field,
                                  GError          **error);
+/* Gives the first line of --passphrase-file as every key's passphrase. */
+gboolean set_passphrase_from_file (MsgConfiguration *configuration,
+                                   GError          **error);
+/* --password-file (into @password_field) and --passphrase-file, at most
+ * one of them or the message (@source "-") from standard input. */
+gboolean set_secrets (MsgConfiguration *configuration,
+                      const char       *password_field,
+                      const char       *source,
+                      GError          **error);
 
 int command_flush (const char *directory);
 int command_send (gboolean    post,

@@ -33,7 +33,8 @@ static const char summary[] =
     "\n"
     "Passwords: give them with --password-file FILE (or - for standard input)\n"
     "or in a configuration file readable only by you, never with --set on the\n"
-    "command line, where other users can see them.\n"
+    "command line, where other users can see them; the passphrase of a key that\n"
+    "--sign or cryptosign needs, with --passphrase-file FILE.\n"
     "\n"
     "Exit codes: 0 done, 1 other failure, 2 usage, 3 invalid message or\n"
     "configuration, 4 transport failure (refused, rejected, TLS, protocol),\n"
@@ -73,6 +74,10 @@ static GOptionEntry entries[] = {
   { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
     "Read sendpassword (send) or postpassword (post) from the first line of FILE "
     "(- for standard input), so that it is not on the command line",
+    "FILE" },
+  { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.passphrase_file,
+    "The passphrase of a signing or decryption key that needs one, from the first line of FILE "
+    "(- for standard input)",
     "FILE" },
   { "attachments", 0, 0, G_OPTION_ARG_FILENAME, &opts.attachments_dir,
     "show: save the attachments into DIR, by safe names", "DIR" },
@@ -125,6 +130,8 @@ exit_code_for (const GError *error)
     return EXIT_CANCELLED;
   if (g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_OUTCOME_UNKNOWN))
     return EXIT_OUTCOME_UNKNOWN;
+  if (error->domain == G_OPTION_ERROR)
+    return EXIT_USAGE;
   if (error->domain == MSG_MESSAGE_ERROR || error->domain == MSG_CONFIGURATION_ERROR ||
       g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NO_SERVER))
     return EXIT_INVALID;
