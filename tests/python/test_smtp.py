@@ -344,6 +344,35 @@ def test_oauthbearer_need_token_async():
         server.stop()
 
 
+def test_flusher_need_token(tmp_path):
+    """A flush whose token the server refuses: the flusher's own need-token
+    is emitted in the thread that called run(), and each message goes
+    with the fresh token."""
+    server = SmtpServer(oauth_token="fresh-token")
+    try:
+        config = make_config(server, smtpauthenticate="basic", sendusername="alice@example.test",
+                             sendpassword="stale-token", smtpauthmechanisms="OAUTHBEARER",
+                             smtpallowplaintextauth="true")
+        for n in range(2):
+            make_message(config).save_to_file(str(tmp_path / f"{n}.eml"))
+        flusher = MsgObj.Flusher.new(config, MsgObj.DropDirectory.new(str(tmp_path)))
+        flusher.set_connections(1)
+        calls = []
+
+        def on_need_token(flusher, mechanism, user, server_error):
+            calls.append((mechanism, user, threading.current_thread()))
+            return "fresh-token"
+
+        flusher.connect("need-token", on_need_token)
+        assert flusher.run(None)
+        assert flusher.get_n_sent() == 2
+        # One connection: refused once, then authenticated for both.
+        assert calls == [("OAUTHBEARER", "alice@example.test", threading.main_thread())]
+        assert len(server.messages) == 2
+    finally:
+        server.stop()
+
+
 def test_oauthbearer_refused_without_handler():
     server = SmtpServer(oauth_token="fresh-token")
     try:
