@@ -338,15 +338,36 @@ repair_parameters (GMimeParamList *params)
   g_mime_param_set_value (changed, value);
 }
 
+/* Whether @boundary is an enclosing multipart's (in @ancestors), or one
+ * is a prefix of the other: RFC 2046 section 5.1.1 forbids both, since
+ * a delimiter line would then belong to either multipart. */
+static gboolean
+boundary_conflicts (const char *boundary,
+                    GPtrArray  *ancestors)
+{
+  for (guint i = 0; i < ancestors->len; i++)
+    {
+      const char *outer = g_ptr_array_index (ancestors, i);
+
+      if (g_str_has_prefix (outer, boundary) || g_str_has_prefix (boundary, outer))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* A multipart's parameters are repaired like any others, but a boundary
  * they change (a control made a space, a duplicate or empty one dropped)
  * would no longer be the one the parts were found with: text of the
  * preamble or of a part that held the new value would read back as
  * delimiters, and parts the model never saw would appear (found by
- * fuzz-message, issue 14). Such a multipart gets a fresh random boundary,
- * which no content can hold by chance. */
+ * fuzz-message, issue 14). So would a boundary that an enclosing
+ * multipart's delimiters match: GMime writes no close delimiter for a
+ * multipart that had none, and a re-parse then gives the enclosing
+ * multipart's next delimiter to this one. Such a multipart gets a fresh
+ * random boundary, which no content can hold by chance. */
 static void
-repair_boundary (GMimeMultipart *multipart)
+repair_boundary (GMimeMultipart *multipart,
+                 GPtrArray      *ancestors)
 {
   GMimeContentType *type = g_mime_object_get_content_type (GMIME_OBJECT (multipart));
   g_autofree char  *before = g_strdup (g_mime_content_type_get_parameter (type, "boundary"));
@@ -354,12 +375,41 @@ repair_boundary (GMimeMultipart *multipart)
 
   repair_parameters (g_mime_content_type_get_parameters (type));
   after = g_mime_content_type_get_parameter (type, "boundary");
-  if (before != NULL && g_strcmp0 (before, after) != 0)
+  if (before != NULL && (g_strcmp0 (before, after) != 0 || boundary_conflicts (before, ancestors)))
     g_mime_multipart_set_boundary (multipart, NULL);
+}
+
+static void repair_parsed (GMimeObject *object,
+                           GPtrArray   *ancestors);
+
+/* The parts of @multipart, under its boundary. */
+static void
+repair_children (GMimeMultipart *multipart,
+                 GPtrArray      *ancestors)
+{
+  const char *boundary = g_mime_multipart_get_boundary (multipart);
+
+  if (boundary != NULL)
+    g_ptr_array_add (ancestors, (gpointer) boundary);
+  for (int i = 0; i < g_mime_multipart_get_count (multipart); i++)
+    repair_parsed (g_mime_multipart_get_part (multipart, i), ancestors);
+  if (boundary != NULL)
+    g_ptr_array_set_size (ancestors, ancestors->len - 1);
 }
 
 void
 _msg_mime_object_repair_parsed (GMimeObject *object)
+{
+  g_autoptr (GPtrArray) ancestors = g_ptr_array_new ();
+
+  repair_parsed (object, ancestors);
+}
+
+/* @ancestors: the boundaries of the enclosing multiparts, an embedded
+ * message's included (its text lies inside their parts). */
+static void
+repair_parsed (GMimeObject *object,
+               GPtrArray   *ancestors)
 {
   GMimeContentDisposition *disposition;
 
@@ -368,7 +418,7 @@ _msg_mime_object_repair_parsed (GMimeObject *object)
 
   repair_header_list (g_mime_object_get_header_list (object));
   if (GMIME_IS_MULTIPART (object))
-    repair_boundary (GMIME_MULTIPART (object));
+    repair_boundary (GMIME_MULTIPART (object), ancestors);
   else if (!GMIME_IS_MESSAGE (object))
     repair_parameters (g_mime_content_type_get_parameters (g_mime_object_get_content_type (object)));
   disposition = g_mime_object_get_content_disposition (object);
@@ -376,12 +426,11 @@ _msg_mime_object_repair_parsed (GMimeObject *object)
     repair_parameters (g_mime_content_disposition_get_parameters (disposition));
 
   if (GMIME_IS_MESSAGE (object))
-    _msg_mime_object_repair_parsed (g_mime_message_get_mime_part (GMIME_MESSAGE (object)));
+    repair_parsed (g_mime_message_get_mime_part (GMIME_MESSAGE (object)), ancestors);
   else if (GMIME_IS_MESSAGE_PART (object))
-    _msg_mime_object_repair_parsed (GMIME_OBJECT (g_mime_message_part_get_message (GMIME_MESSAGE_PART (object))));
+    repair_parsed (GMIME_OBJECT (g_mime_message_part_get_message (GMIME_MESSAGE_PART (object))), ancestors);
   else if (GMIME_IS_MULTIPART (object))
-    for (int i = 0; i < g_mime_multipart_get_count (GMIME_MULTIPART (object)); i++)
-      _msg_mime_object_repair_parsed (g_mime_multipart_get_part (GMIME_MULTIPART (object), i));
+    repair_children (GMIME_MULTIPART (object), ancestors);
 }
 
 /* Serialisation */
