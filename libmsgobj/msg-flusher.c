@@ -413,7 +413,7 @@ typedef struct
   GAsyncQueue    *events;      /* (owned): FlushEvent, from the threads */
   GCancellable   *cancellable; /* (owned) (nullable) */
   GMainContext   *context;     /* (owned) (nullable): where progress goes (async) */
-  GMainContext   *caller;      /* (owned): where the passphrase function runs, the caller's thread */
+  GMainContext   *caller;      /* (owned): the caller's, where its functions run (passphrase, need-token) */
   MsgFlushRelays *relays;      /* (owned) */
   gint            next;        /* the next item to take */
   GMutex          lock;        /* for put_back only, never held across I/O */

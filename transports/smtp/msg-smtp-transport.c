@@ -1356,7 +1356,7 @@ prefetch_envelope (Transaction *tx)
   /* A server that answers the dot and the pipelined envelope in two small
    * writes without TCP_NODELAY (Postfix's smtp-sink does) holds the second
    * until the first is acknowledged: acknowledge at once, not after a
-   * delayed ACK's 40 ms, until this envelope's replies are in. */
+   * delayed ACK's 40 ms, until this envelope's replies are read. */
   msg_connection_set_quick_ack (tx->connection, TRUE);
   p = g_new0 (Prefetch, 1);
   p->message = g_steal_pointer (&message);
@@ -1422,9 +1422,6 @@ smtp_data (Transaction *tx,
                                  "the message (DATA)", tx->data_reply);
       return msg_reply_get_code (tx->data_reply) / 100 == 2 ? TX_BROKEN : TX_REFUSED;
     }
-
-  /* Every reply to a prefetched envelope is in (see prefetch_envelope()). */
-  msg_connection_set_quick_ack (tx->connection, FALSE);
 
   /* The message, streamed: canonical CRLF, dot-stuffed, in large writes. */
   if (!tx->chunking && !msg_transport_write_message_data (MSG_TRANSPORT (tx->self), tx->message, tx->write_flags,
@@ -1522,6 +1519,9 @@ smtp_transaction (Transaction *tx,
       tx->prefetch = NULL;
       if (!read_batch_replies (tx, 0, tx->pending->len, error))
         return TX_BROKEN;
+      /* Every reply to the prefetched envelope is in, refused or not
+       * (see prefetch_envelope()). */
+      msg_connection_set_quick_ack (tx->connection, FALSE);
     }
   else if (!_msg_smtp_queue_command (tx->connection, error, "%s", tx->mail) ||
            (tx->self->caps.pipelining ? !mail_rcpt_pipelined (tx, error) : !mail_rcpt_serial (tx, error)))
