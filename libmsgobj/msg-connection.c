@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #ifdef __linux__
 #include <linux/sockios.h>
 #endif
@@ -87,6 +88,7 @@ struct _MsgConnection
   gint64      exchange_start;
   gboolean    replies_read; /* since the last write */
   gboolean    quick_ack;
+  int         wake_fd;    /* -1 until a read waits on a plain socket */
   int        *tls_warned; /* (owned) an atomic rc box, shared with the
                            * accept-certificate handlers */
 
@@ -294,6 +296,7 @@ msg_connection_init (MsgConnection *self)
   self->queue = g_byte_array_new ();
   self->read_buffer = g_malloc (MSG_CONNECTION_READ_BUFFER_SIZE);
   self->tls_warned = g_atomic_rc_box_new0 (int);
+  self->wake_fd = -1;
 }
 
 /* Settings. */
@@ -1201,7 +1204,11 @@ msg_connection_check_idle (MsgConnection *self)
   n = g_pollable_input_stream_read_nonblocking (self->input, self->read_buffer,
                                                 MSG_CONNECTION_READ_BUFFER_SIZE, NULL, &local_error);
   if (n < 0 && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    return TRUE;
+    {
+      /* The check the next write would make (check_in_step()), just made. */
+      self->replies_read = FALSE;
+      return TRUE;
+    }
 
   if (n > 0)
     {
@@ -1254,6 +1261,11 @@ msg_connection_abort (MsgConnection *self)
   g_clear_object (&self->tls);
   g_clear_object (&self->tcp);
   g_clear_object (&self->socket);
+  if (self->wake_fd >= 0)
+    {
+      close (self->wake_fd);
+      self->wake_fd = -1;
+    }
   clear_queue (self->queue);
   self->read_start = self->read_end = 0;
   self->replies_read = FALSE;
@@ -1645,6 +1657,27 @@ msg_connection_get_output_stream (MsgConnection *self)
 
 /* Reading. */
 
+/* Waits until the input stream may be read without blocking. On a plain
+ * socket with poll() (see msg-deadline.c); through TLS, which may need to
+ * write or hold decrypted bytes, on the stream's own source. */
+static gboolean
+wait_readable (MsgConnection *self,
+               gint64         until,
+               const char    *what,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  if (self->tls == NULL && self->wake_fd < 0)
+    self->wake_fd = _msg_deadline_wake_fd_new ();
+  if (self->tls == NULL && self->wake_fd >= 0)
+    return wait_result (self,
+                        _msg_deadline_poll_fd (g_socket_get_fd (self->socket), G_IO_IN, self->wake_fd,
+                                               until, cancellable),
+                        until, what, cancellable, error);
+  return wait_for_source (self, g_pollable_input_stream_create_source (self->input, NULL), until, what,
+                          cancellable, error);
+}
+
 /* Reads more into the buffer: > 0 bytes read, 0 at EOF, -1 on error. */
 static gssize
 fill_buffer (MsgConnection *self,
@@ -1688,8 +1721,7 @@ fill_buffer (MsgConnection *self,
                        local_error->message);
           return -1;
         }
-      if (!wait_for_source (self, g_pollable_input_stream_create_source (self->input, NULL),
-                            until, what, cancellable, error))
+      if (!wait_readable (self, until, what, cancellable, error))
         return -1;
     }
 }

@@ -1,9 +1,10 @@
 /* msg-deadline-private.h: a wait bounded by two clocks and a cancellable
  *
- * Every wait of MsgConnection runs on its private GMainContext, where the
+ * The waits of MsgConnection run on its private GMainContext, where the
  * awaited source, a timer set to the earlier of the two clocks (the
  * inactivity limit and the total deadline: @until, monotonic µs) and the
- * caller's cancellable race.
+ * caller's cancellable race; a read on a plain socket polls instead
+ * (docs/design.md, decision 19).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -50,5 +51,13 @@ MsgDeadlineResult _msg_deadline_wait_for_flag (GMainContext *context,
                                                int          *flag,
                                                gint64        until,
                                                GCancellable *cancellable);
+
+/* Without a main context, for a plain socket: see msg-deadline.c. */
+int               _msg_deadline_wake_fd_new (void);
+MsgDeadlineResult _msg_deadline_poll_fd (int           fd,
+                                         GIOCondition  condition,
+                                         int           wake_fd,
+                                         gint64        until,
+                                         GCancellable *cancellable);
 
 G_END_DECLS

@@ -6,6 +6,12 @@
 
 #include "msg-deadline-private.h"
 
+#include <errno.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
+
 typedef struct
 {
   gboolean ready;
@@ -257,4 +263,90 @@ _msg_deadline_wait_for_flag (GMainContext *context,
   if (g_atomic_int_get (flag))
     return MSG_DEADLINE_READY;
   return g_cancellable_is_cancelled (cancellable) ? MSG_DEADLINE_CANCELLED : MSG_DEADLINE_TIMED_OUT;
+}
+
+/* The poll() path (docs/design.md, decision 19). A wait on the private
+ * context costs about nine system calls more than the poll itself: GLib
+ * signals the context's wake-up descriptor whenever a descriptor joins or
+ * leaves its poll set, which attaching, dispatching (the source is blocked
+ * and unblocked) and destroying the ready source all do. A reply that is
+ * not there yet is the common case for an _async call's worker, twice a
+ * message. */
+
+/* A descriptor for _msg_deadline_poll_fd() to be woken by, or -1 where
+ * there is none (the caller then waits on its context). */
+int
+_msg_deadline_wake_fd_new (void)
+{
+#ifdef __linux__
+  return eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+#else
+  return -1;
+#endif
+}
+
+/* Runs in the cancelling thread, or at once in the waiting one when the
+ * cancellable fired already. */
+static void
+wake_fd_cb (GCancellable *cancellable,
+            gpointer      user_data)
+{
+  guint64 one = 1;
+
+  /* It cannot fail short of 2^64 - 2 unread wake-ups. */
+  while (write (GPOINTER_TO_INT (user_data), &one, sizeof one) < 0 && errno == EINTR)
+    ;
+}
+
+static void
+drain_wake_fd (int wake_fd)
+{
+  guint64 count;
+
+  while (read (wake_fd, &count, sizeof count) < 0 && errno == EINTR)
+    ;
+}
+
+/* Waits with poll() for @condition on the descriptor @fd, until @until
+ * (monotonic µs) or @cancellable fires, which writes to @wake_fd (from
+ * _msg_deadline_wake_fd_new(), left empty on return). An error or hang-up
+ * on @fd counts as ready: the read or write that follows reports it. */
+MsgDeadlineResult
+_msg_deadline_poll_fd (int           fd,
+                       GIOCondition  condition,
+                       int           wake_fd,
+                       gint64        until,
+                       GCancellable *cancellable)
+{
+  GPollFD           fds[2] = { { fd, condition, 0 }, { wake_fd, G_IO_IN, 0 } };
+  gulong            handler = 0;
+  MsgDeadlineResult result;
+
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (wake_fd_cb), GINT_TO_POINTER (wake_fd), NULL);
+  for (;;)
+    {
+      gint64 now;
+      gint64 timeout_ms = -1;
+
+      result = _msg_deadline_check (until, cancellable);
+      if (result != MSG_DEADLINE_READY)
+        break;
+      now = g_get_monotonic_time ();
+      /* Rounded up: a wake-up before @until would only poll again. */
+      if (until != G_MAXINT64)
+        timeout_ms = MIN ((until - now + 999) / 1000, G_MAXINT);
+      if (g_poll (fds, G_N_ELEMENTS (fds), (int) timeout_ms) < 0 && errno != EINTR)
+        break; /* READY: the read or write that follows fails with the cause */
+      if (fds[0].revents != 0)
+        break;
+      if (fds[1].revents != 0)
+        drain_wake_fd (wake_fd); /* the loop's check says why */
+    }
+  if (cancellable != NULL)
+    g_cancellable_disconnect (cancellable, handler);
+  /* Disconnected: the handler has run, if it ever will. */
+  if (g_cancellable_is_cancelled (cancellable))
+    drain_wake_fd (wake_fd);
+  return result;
 }
