@@ -16,6 +16,8 @@
  * MSGOBJ_BENCH_FIELD=NAME=VALUE sets one more configuration field (such
  * as smtpusechunking=false).
  *   msgobj-bench big PORT FILE        send one message with FILE attached
+ *   msgobj-bench big-text PORT MIB    send one message with a text body of
+ *       MIB MiB in quoted-printable
  *   msgobj-bench nntp PORT N GROUP    post N articles of about 1 KiB
  *   msgobj-bench nntp-queue PORT N GROUP DEPTH
  *       the same with _async calls, DEPTH posts queued at any time
@@ -393,6 +395,39 @@ bench_big (const char *port,
   seconds = seconds_since (start);
   g_print ("mode=big attachment_mib=%.1f seconds=%.4f mib_per_s=%.1f\n", mib, seconds,
            mib / seconds);
+  return 0;
+}
+
+/* big-text: one message whose text body of MIB MiB, with accented
+ * letters, is written in quoted-printable: a message that is not measured
+ * from lengths, so it is serialised once into the spool and copied. */
+static int
+bench_big_text (const char *port,
+                guint       mib)
+{
+  g_autoptr (MsgTransport) transport = transport_new ("smtp", port);
+  g_autoptr (MsgMessage) message = msg_message_new ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) body = g_string_new (NULL);
+  gint64 start;
+  double seconds;
+
+  while (body->len < (gsize) mib * 1024 * 1024)
+    g_string_append (body, "The quick brown fox jumps over the lazy dog, déjà vu. 0123456789\n");
+  if (!msg_message_set_from (message, "sender@example.test", &error) ||
+      !msg_message_set_to (message, "rcpt@example.test", &error) ||
+      !msg_message_set_subject (message, "msgobj-bench big text", &error))
+    die ("message", error);
+  msg_message_set_text_body (message, body->str);
+
+  start = g_get_monotonic_time ();
+  report = msg_transport_send_message (transport, message, NULL, &error);
+  if (report == NULL)
+    die ("send", error);
+  close_transport (transport);
+  seconds = seconds_since (start);
+  g_print ("mode=big-text text_mib=%u seconds=%.4f mib_per_s=%.1f\n", mib, seconds, mib / seconds);
   return 0;
 }
 
@@ -1081,6 +1116,7 @@ usage (void)
               "       msgobj-bench smtp-async PORT N FILE\n"
               "       msgobj-bench smtp-queue PORT N FILE DEPTH\n"
               "       msgobj-bench big PORT FILE\n"
+              "       msgobj-bench big-text PORT MIB\n"
               "       msgobj-bench nntp PORT N GROUP\n"
               "       msgobj-bench nntp-queue PORT N GROUP DEPTH\n"
               "       msgobj-bench nntp-threads PORT N GROUP THREADS\n"
@@ -1098,6 +1134,8 @@ main (int   argc,
     usage ();
   if (g_str_equal (argv[1], "smtp") && argc == 5)
     return bench_smtp (argv[2], parse_count (argv[3], "N"), argv[4]);
+  if (g_str_equal (argv[1], "big-text") && argc == 4)
+    return bench_big_text (argv[2], parse_count (argv[3], "MIB"));
   if (g_str_equal (argv[1], "smtp-new") && argc == 4)
     return bench_smtp_new (argv[2], parse_count (argv[3], "N"));
   if (g_str_equal (argv[1], "smtp-new-queue") && argc == 5)

@@ -49,6 +49,7 @@ while [ $# -gt 0 ]; do
 done
 
 BENCH=$BUILD/bench/msgobj-bench
+FLOOR=$BUILD/bench/msgobj-floor
 [ -x "$BENCH" ] || { echo "run.sh: $BENCH not built (ninja -C $BUILD)" >&2; exit 2; }
 export MSGOBJ_TRANSPORT_PATH=$BUILD/transports/smtp:$BUILD/transports/nntp
 export LC_ALL=C
@@ -384,6 +385,11 @@ for r in $(seq "$REPS"); do
     [ -x "$SOURCE" ] &&
       measure "smtp.smtp-source.$n" 1 "$n" sink -- "$SOURCE" -d -m "$n" -F "$MSG" "${SOURCE_ARGS[@]}" "127.0.0.1:$SINK_PORT"
   done
+  # The floors under two of issue 18's targets: GMime alone building a
+  # message, and a hand-off to a worker thread and back (no network).
+  # The hand-off also with both threads on one CPU, its cheapest case.
+  { "$FLOOR" gmime 5000; "$FLOOR" handoff 5000; taskset -c 0 "$FLOOR" handoff 5000 | sed 's/^/one-cpu./'; } |
+    awk '/cpu_us=/ { sub("cpu_us=", "", $3); print "floor." $1, $3 }' >>"$WORK/results"
 done
 
 # Issue 18: one connection through 20 ms of latency each way. The sync
@@ -593,6 +599,19 @@ for c in msmtp curl swaks; do
   printf '%-34s %8s %10s %12s %8s %8s %12s %10s %9s\n' "$c, 1 proc/msg ($N_PROC msgs)" "$t" "$w" "$w" "$(mib "$(result "proc.$c" 3)")" \
     "$cpu" "$(ratio "$w" "$m_steady")" "$(ratio "$w" "$m_wall")" "$(ratio "$cpu" "$m_cpu")"
 done
+if [ -n "$(result floor.gmime)" ]; then
+  sync_us=$(awk -v a="$(result smtp.msgobj.1 4)" -v b="$(result "smtp.msgobj.$N_SMTP" 4)" -v n="$N_SMTP" \
+    'BEGIN { printf "%.0f", (b - a) * 1e6 / (n - 1) }')
+  echo
+  echo "floors (bench/msgobj-floor: no network, CPU of the whole process, the least of $REPS runs)"
+  awk -v g="$(result floor.gmime)" -v s="$(steady smtp.smtplib "$N_SMTP")" 'BEGIN {
+    printf "  GMime alone builds, writes and frees the message of \"new message each\": %.1f us;\n", g
+    if (s + 0 > 0) printf "  3x python smtplib'"'"'s steady rate leaves %.1f us a message for all of it\n", 1e6 / (3 * s) }'
+  awk -v b="$(result floor.bare)" -v t="$(result floor.gtask)" -v b1="$(result floor.one-cpu.bare)" \
+    -v t1="$(result floor.one-cpu.gtask)" -v u="$sync_us" 'BEGIN {
+    printf "  a round trip to a worker thread and back, doing nothing: %.1f us bare, %.1f us with GTask\n", b, t
+    printf "  (both threads on one CPU: %.1f and %.1f us); 1.2x the sync calls'"'"' %d us leaves %.1f us\n", b1, t1, u, 0.2 * u }'
+fi
 
 if [ "$DO_LATENCY" = 1 ]; then
   echo

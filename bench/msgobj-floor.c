@@ -1,0 +1,239 @@
+/* msgobj-floor: what the libraries under libmsgobj cost on their own, the
+ * floors under two of issue 18's targets (bench/README.md, "Floors").
+ *
+ *   msgobj-floor handoff N      N round trips from a main loop to a worker
+ *                               thread and back, doing nothing: GTask's
+ *                               g_task_run_in_thread(), as GIO's own async
+ *                               file calls do, and a bare hand-off (one
+ *                               thread waiting on a GAsyncQueue, the answer
+ *                               an idle source in the caller's context)
+ *   msgobj-floor gmime N        N messages built, written and freed with
+ *                               GMime alone, as msgobj-bench smtp-new builds
+ *                               them (From, To, Subject, Date, Message-ID,
+ *                               a 700-octet text part), written with CRLF
+ *                               line ends to a null stream
+ *
+ * Prints one line per measure: the CPU of the whole process (every thread,
+ * getrusage) per round trip or message, in microseconds, and the context
+ * switches per round trip. No network and no libmsgobj: whatever the
+ * library does on top, these are the least a call or a message costs.
+ */
+
+#include <gio/gio.h>
+#include <gmime/gmime.h>
+#include <sys/resource.h>
+
+typedef struct
+{
+  double cpu_us;
+  long   switches;
+} Usage;
+
+static Usage
+usage_now (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return (Usage){
+    .cpu_us = ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec,
+    .switches = ru.ru_nvcsw + ru.ru_nivcsw,
+  };
+}
+
+static void
+report (const char *what,
+        Usage       before,
+        guint       n)
+{
+  Usage after = usage_now ();
+
+  g_print ("%-8s n=%u cpu_us=%.2f switches=%.2f\n", what, n, (after.cpu_us - before.cpu_us) / n,
+           (double) (after.switches - before.switches) / n);
+}
+
+/* GTask: the worker does nothing, the callback starts the next. */
+typedef struct
+{
+  GMainLoop *loop;
+  guint      left;
+} Chain;
+
+static void
+nothing (GTask        *task,
+         gpointer      source,
+         gpointer      data,
+         GCancellable *cancellable)
+{
+  g_task_return_boolean (task, TRUE);
+}
+
+static void gtask_next (Chain *chain);
+
+static void
+gtask_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      data)
+{
+  g_task_propagate_boolean (G_TASK (result), NULL);
+  gtask_next (data);
+}
+
+static void
+gtask_next (Chain *chain)
+{
+  g_autoptr (GTask) task = NULL;
+
+  if (chain->left-- == 0)
+    {
+      g_main_loop_quit (chain->loop);
+      return;
+    }
+  task = g_task_new (NULL, NULL, gtask_done, chain);
+  g_task_run_in_thread (task, nothing);
+}
+
+/* Bare: one worker thread; the answer is an idle source attached to the
+ * caller's context (which wakes it). */
+typedef struct
+{
+  GAsyncQueue  *queue;
+  GMainContext *context;
+  Chain        *chain;
+} Bare;
+
+static void bare_next (Bare *bare);
+
+static gboolean
+bare_done (gpointer data)
+{
+  bare_next (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+bare_worker (gpointer data)
+{
+  Bare *bare = data;
+
+  while (g_async_queue_pop (bare->queue) != (gpointer) bare)
+    {
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_callback (source, bare_done, bare, NULL);
+      g_source_attach (source, bare->context);
+      g_source_unref (source);
+    }
+  return NULL;
+}
+
+static void
+bare_next (Bare *bare)
+{
+  if (bare->chain->left-- == 0)
+    {
+      g_main_loop_quit (bare->chain->loop);
+      return;
+    }
+  g_async_queue_push (bare->queue, GUINT_TO_POINTER (1));
+}
+
+static int
+floor_handoff (guint n)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Chain    chain = { loop, 0 };
+  Bare     bare = { g_async_queue_new (), g_main_context_default (), &chain };
+  GThread *worker;
+  Usage    before;
+
+  /* A first round each, so that the threads exist before measuring. */
+  chain.left = 1;
+  gtask_next (&chain);
+  g_main_loop_run (loop);
+  chain.left = n;
+  before = usage_now ();
+  gtask_next (&chain);
+  g_main_loop_run (loop);
+  report ("gtask", before, n);
+
+  worker = g_thread_new ("bare", bare_worker, &bare);
+  chain.left = 1;
+  bare_next (&bare);
+  g_main_loop_run (loop);
+  chain.left = n;
+  before = usage_now ();
+  bare_next (&bare);
+  g_main_loop_run (loop);
+  report ("bare", before, n);
+  g_async_queue_push (bare.queue, &bare);
+  g_thread_join (worker);
+  g_async_queue_unref (bare.queue);
+  return 0;
+}
+
+static void
+build_write_free (const char         *body,
+                  GMimeStream        *sink,
+                  GMimeFormatOptions *options)
+{
+  GMimeMessage  *message = g_mime_message_new (TRUE);
+  GMimeTextPart *part = g_mime_text_part_new_with_subtype ("plain");
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *id = g_mime_utils_generate_message_id ("example.test");
+
+  g_mime_message_add_mailbox (message, GMIME_ADDRESS_TYPE_FROM, "Sender", "sender@example.test");
+  g_mime_message_add_mailbox (message, GMIME_ADDRESS_TYPE_TO, "Recipient", "rcpt@example.test");
+  g_mime_message_set_subject (message, "msgobj-bench message", NULL);
+  g_mime_message_set_date (message, now);
+  g_mime_message_set_message_id (message, id);
+  g_mime_text_part_set_text (part, body);
+  g_mime_message_set_mime_part (message, GMIME_OBJECT (part));
+  g_object_unref (part);
+  g_mime_stream_reset (sink);
+  g_mime_object_write_to_stream (GMIME_OBJECT (message), options, sink);
+  g_object_unref (message);
+}
+
+static int
+floor_gmime (guint n)
+{
+  g_autoptr (GString) body = g_string_new (NULL);
+  GMimeStream        *sink = g_mime_stream_null_new ();
+  GMimeFormatOptions *options = g_mime_format_options_new ();
+  Usage               before;
+
+  g_mime_init ();
+  g_mime_format_options_set_newline_format (options, GMIME_NEWLINE_FORMAT_DOS);
+  while (body->len < 700)
+    g_string_append (body, "The quick brown fox jumps over the lazy dog 0123456789.\n");
+  build_write_free (body->str, sink, options);
+  before = usage_now ();
+  for (guint i = 0; i < n; i++)
+    build_write_free (body->str, sink, options);
+  report ("gmime", before, n);
+  g_print ("gmime    octets=%" G_GINT64_FORMAT "\n", g_mime_stream_length (sink));
+  g_mime_format_options_free (options);
+  g_object_unref (sink);
+  g_mime_shutdown ();
+  return 0;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  guint64 n;
+
+  if (argc != 3 || !g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT32, &n, NULL))
+    {
+      g_printerr ("usage: msgobj-floor handoff|gmime N\n");
+      return 2;
+    }
+  if (g_str_equal (argv[1], "handoff"))
+    return floor_handoff ((guint) n);
+  if (g_str_equal (argv[1], "gmime"))
+    return floor_gmime ((guint) n);
+  g_printerr ("usage: msgobj-floor handoff|gmime N\n");
+  return 2;
+}
