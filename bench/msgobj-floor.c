@@ -68,7 +68,7 @@ nothing (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
-static void gtask_next (Chain *chain);
+static void gtask_next (gpointer data);
 
 static void
 gtask_done (GObject      *source,
@@ -80,8 +80,9 @@ gtask_done (GObject      *source,
 }
 
 static void
-gtask_next (Chain *chain)
+gtask_next (gpointer data)
 {
+  Chain *chain = data;
   g_autoptr (GTask) task = NULL;
 
   if (chain->left-- == 0)
@@ -102,7 +103,7 @@ typedef struct
   Chain        *chain;
 } Bare;
 
-static void bare_next (Bare *bare);
+static void bare_next (gpointer data);
 
 static gboolean
 bare_done (gpointer data)
@@ -128,14 +129,37 @@ bare_worker (gpointer data)
 }
 
 static void
-bare_next (Bare *bare)
+bare_next (gpointer data)
 {
+  Bare *bare = data;
+
   if (bare->chain->left-- == 0)
     {
       g_main_loop_quit (bare->chain->loop);
       return;
     }
   g_async_queue_push (bare->queue, GUINT_TO_POINTER (1));
+}
+
+/* @n round trips of @chain, started by @start (@data), after a first one
+ * so that the threads exist before measuring. */
+static void
+run_chain (const char *what,
+           Chain      *chain,
+           void (*start) (gpointer data),
+           gpointer data,
+           guint    n)
+{
+  Usage before;
+
+  chain->left = 1;
+  start (data);
+  g_main_loop_run (chain->loop);
+  chain->left = n;
+  before = usage_now ();
+  start (data);
+  g_main_loop_run (chain->loop);
+  report (what, before, n);
 }
 
 static int
@@ -145,27 +169,10 @@ floor_handoff (guint n)
   Chain    chain = { loop, 0 };
   Bare     bare = { g_async_queue_new (), g_main_context_default (), &chain };
   GThread *worker;
-  Usage    before;
 
-  /* A first round each, so that the threads exist before measuring. */
-  chain.left = 1;
-  gtask_next (&chain);
-  g_main_loop_run (loop);
-  chain.left = n;
-  before = usage_now ();
-  gtask_next (&chain);
-  g_main_loop_run (loop);
-  report ("gtask", before, n);
-
+  run_chain ("gtask", &chain, gtask_next, &chain, n);
   worker = g_thread_new ("bare", bare_worker, &bare);
-  chain.left = 1;
-  bare_next (&bare);
-  g_main_loop_run (loop);
-  chain.left = n;
-  before = usage_now ();
-  bare_next (&bare);
-  g_main_loop_run (loop);
-  report ("bare", before, n);
+  run_chain ("bare", &chain, bare_next, &bare, n);
   g_async_queue_push (bare.queue, &bare);
   g_thread_join (worker);
   g_async_queue_unref (bare.queue);
