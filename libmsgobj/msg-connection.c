@@ -735,6 +735,34 @@ wait_for_source (MsgConnection *self,
                       until, what, cancellable, error);
 }
 
+/* Waits until the stream may be read (G_IO_IN) or written (G_IO_OUT)
+ * without blocking. On a plain socket with poll() (decision 19); through
+ * TLS, which may need to write to read, or read to write, and may hold
+ * decrypted bytes, on the stream's own source. */
+static gboolean
+wait_socket (MsgConnection *self,
+             GIOCondition   condition,
+             gint64         until,
+             const char    *what,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  GSource *source;
+
+  if (self->tls == NULL && self->wake_fd < 0)
+    self->wake_fd = _msg_deadline_wake_fd_new ();
+  if (self->tls == NULL && self->wake_fd >= 0)
+    return wait_result (self,
+                        _msg_deadline_poll_fd (g_socket_get_fd (self->socket), condition, self->wake_fd,
+                                               until, cancellable),
+                        until, what, cancellable, error);
+  if (condition == G_IO_OUT)
+    source = g_pollable_output_stream_create_source (self->output, NULL);
+  else
+    source = g_pollable_input_stream_create_source (self->input, NULL);
+  return wait_for_source (self, source, until, what, cancellable, error);
+}
+
 /* Waits for @job, run on the library's threads; FALSE with the error when
  * a clock or the cancellable won (the job is then to be abandoned). */
 static gboolean
@@ -1418,8 +1446,7 @@ write_internal (MsgConnection *self,
                        local_error->message);
           return FALSE;
         }
-      if (!wait_for_source (self, g_pollable_output_stream_create_source (self->output, NULL),
-                            until, "writing to", cancellable, error))
+      if (!wait_socket (self, G_IO_OUT, until, "writing to", cancellable, error))
         return FALSE;
     }
   self->exchange_start = g_get_monotonic_time ();
@@ -1657,27 +1684,6 @@ msg_connection_get_output_stream (MsgConnection *self)
 
 /* Reading. */
 
-/* Waits until the input stream may be read without blocking. On a plain
- * socket with poll() (see msg-deadline.c); through TLS, which may need to
- * write or hold decrypted bytes, on the stream's own source. */
-static gboolean
-wait_readable (MsgConnection *self,
-               gint64         until,
-               const char    *what,
-               GCancellable  *cancellable,
-               GError       **error)
-{
-  if (self->tls == NULL && self->wake_fd < 0)
-    self->wake_fd = _msg_deadline_wake_fd_new ();
-  if (self->tls == NULL && self->wake_fd >= 0)
-    return wait_result (self,
-                        _msg_deadline_poll_fd (g_socket_get_fd (self->socket), G_IO_IN, self->wake_fd,
-                                               until, cancellable),
-                        until, what, cancellable, error);
-  return wait_for_source (self, g_pollable_input_stream_create_source (self->input, NULL), until, what,
-                          cancellable, error);
-}
-
 /* Reads more into the buffer: > 0 bytes read, 0 at EOF, -1 on error. */
 static gssize
 fill_buffer (MsgConnection *self,
@@ -1721,7 +1727,7 @@ fill_buffer (MsgConnection *self,
                        local_error->message);
           return -1;
         }
-      if (!wait_readable (self, until, what, cancellable, error))
+      if (!wait_socket (self, G_IO_IN, until, what, cancellable, error))
         return -1;
     }
 }

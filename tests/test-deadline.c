@@ -1,7 +1,7 @@
 /* test-deadline.c: the poll() wait of a plain socket (docs/design.md,
  * decision 19), private code linked from its object
  *
- * The connection and fault suites run it through every read; these tests
+ * The connection and fault suites run it through every wait; these tests
  * pin what those cannot see: the wake-up descriptor is left empty after a
  * cancellation, so that the next wait on it waits.
  *
@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -115,6 +116,32 @@ test_timed_out (Fixture      *f,
                    MSG_DEADLINE_TIMED_OUT);
 }
 
+static void
+test_writable (Fixture      *f,
+               gconstpointer data)
+{
+  char   block[4096] = { 0 };
+  gint64 until = in_ms (100);
+
+  g_test_summary ("A full send buffer makes a wait for writing run to its clock; once the peer "
+                  "reads, the wait ends as ready.");
+  if (f->wake_fd < 0)
+    return;
+  g_unix_set_fd_nonblocking (f->fds[0], TRUE, NULL);
+  g_unix_set_fd_nonblocking (f->fds[1], TRUE, NULL);
+  while (write (f->fds[0], block, sizeof block) > 0)
+    ;
+  g_assert_cmpint (errno, ==, EAGAIN);
+  g_assert_cmpint (_msg_deadline_poll_fd (f->fds[0], G_IO_OUT, f->wake_fd, until, NULL), ==,
+                   MSG_DEADLINE_TIMED_OUT);
+  g_assert_cmpint (g_get_monotonic_time (), >=, until);
+
+  while (read (f->fds[1], block, sizeof block) > 0)
+    ;
+  g_assert_cmpint (_msg_deadline_poll_fd (f->fds[0], G_IO_OUT, f->wake_fd, in_ms (60000), NULL), ==,
+                   MSG_DEADLINE_READY);
+}
+
 static gpointer
 cancel_thread (gpointer data)
 {
@@ -188,6 +215,7 @@ main (int   argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, setup, func, teardown)
   ADD ("/deadline/poll/ready", test_ready);
   ADD ("/deadline/poll/timed-out", test_timed_out);
+  ADD ("/deadline/poll/writable", test_writable);
   ADD ("/deadline/poll/cancelled", test_cancelled);
   ADD ("/deadline/poll/stale-wake-up", test_stale_wake_up);
 #undef ADD
