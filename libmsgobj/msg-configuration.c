@@ -328,6 +328,65 @@ msg_configuration_copy (MsgConfiguration *self)
   return copy;
 }
 
+/* @self's values, frozen: marked shared, so that a later change of @self
+ * copies them first and the returned table never changes. */
+static GHashTable *
+ref_frozen_values (MsgConfiguration *self)
+{
+  GHashTable *values;
+
+  g_mutex_lock (&self->lock);
+  self->shared = TRUE;
+  values = g_hash_table_ref (self->values);
+  g_mutex_unlock (&self->lock);
+  return values;
+}
+
+/**
+ * msg_configuration_equal:
+ * @self: a configuration
+ * @other: another configuration
+ *
+ * Tells whether two configurations give every field the same value: the
+ * same fields set, to the same values once checked and written in their
+ * canonical form (`True` and `1` are the same boolean; numbers of seconds
+ * are compared as written). A field set to its default value is not the
+ * same as one left unset. A copy equals its
+ * original until either changes, and telling so costs no comparison of
+ * values. Transports use it to keep what they read from the settings of
+ * one operation for the next (see
+ * [method@Transport.get_operation_configuration]).
+ *
+ * Returns: %TRUE if @self and @other hold the same values
+ */
+gboolean
+msg_configuration_equal (MsgConfiguration *self,
+                         MsgConfiguration *other)
+{
+  g_autoptr (GHashTable) a = NULL;
+  g_autoptr (GHashTable) b = NULL;
+  GHashTableIter iter;
+  gpointer       key, value;
+
+  g_return_val_if_fail (MSG_IS_CONFIGURATION (self), FALSE);
+  g_return_val_if_fail (MSG_IS_CONFIGURATION (other), FALSE);
+
+  if (self == other)
+    return TRUE;
+  /* One lock at a time: no order between two configurations' locks. */
+  a = ref_frozen_values (self);
+  b = ref_frozen_values (other);
+  if (a == b)
+    return TRUE;
+  if (g_hash_table_size (a) != g_hash_table_size (b))
+    return FALSE;
+  g_hash_table_iter_init (&iter, a);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (g_strcmp0 (value, g_hash_table_lookup (b, key)) != 0)
+      return FALSE;
+  return TRUE;
+}
+
 /* Stores @canonical (owned; NULL resets). Must be called with the lock held. */
 static void
 store_locked (MsgConfiguration  *self,

@@ -60,6 +60,9 @@ MSG_AVAILABLE_IN_ALL
 MsgConfiguration *msg_configuration_new_default    (GError          **error);
 MSG_AVAILABLE_IN_ALL
 MsgConfiguration *msg_configuration_copy           (MsgConfiguration *self);
+MSG_AVAILABLE_IN_ALL
+gboolean          msg_configuration_equal          (MsgConfiguration *self,
+                                                    MsgConfiguration *other);
 
 MSG_AVAILABLE_IN_ALL
 gboolean          msg_configuration_load_from_file (MsgConfiguration *self,

@@ -1588,6 +1588,67 @@ test_copy_shared (void)
   g_assert_false (msg_configuration_is_field_set (cfg, "smtpserverport"));
 }
 
+static void
+test_equal (void)
+{
+  g_autoptr (MsgConfiguration) a = msg_configuration_new ();
+  g_autoptr (MsgConfiguration) b = msg_configuration_new ();
+  g_autoptr (MsgConfiguration) copy = NULL;
+  g_autoptr (MsgConfiguration) other = NULL;
+
+  g_test_summary ("Two configurations are equal when the same fields are set to the same "
+                  "canonical values; a copy equals its original until either changes.");
+
+  g_assert_true (msg_configuration_equal (a, b));
+  g_assert_true (msg_configuration_equal (a, a));
+
+  set_ok (a, "smtpserver", "a.example.org");
+  g_assert_false (msg_configuration_equal (a, b));
+  g_assert_false (msg_configuration_equal (b, a));
+  set_ok (b, "smtpserver", "a.example.org");
+  g_assert_true (msg_configuration_equal (a, b));
+
+  /* Canonical forms: the same boolean, the same choice. */
+  set_ok (a, "smtpusessl", "True");
+  set_ok (b, "smtpusessl", "1");
+  set_ok (a, "smtpauthenticate", "BASIC");
+  set_ok (b, "smtpauthenticate", "1");
+  g_assert_true (msg_configuration_equal (a, b));
+  /* Seconds are kept as written: "2.50" is not "2.5" (not equal, though
+   * they mean the same: a transport then reads its settings again). */
+  set_ok (a, "smtpconnectiontimeout", "2.50");
+  set_ok (b, "smtpconnectiontimeout", "2.5");
+  g_assert_false (msg_configuration_equal (a, b));
+  set_ok (b, "smtpconnectiontimeout", "2.50");
+  g_assert_true (msg_configuration_equal (a, b));
+
+  /* A field set to its default is not one left unset: the SMTP port's
+   * default follows smtpusessl only when the port is not set. */
+  set_ok (a, "smtpserverport", "25");
+  g_assert_false (msg_configuration_equal (a, b));
+  set_ok (a, "smtpserverport", NULL);
+  g_assert_true (msg_configuration_equal (a, b));
+
+  /* Secrets count. */
+  set_ok (a, "sendpassword", "one");
+  set_ok (b, "sendpassword", "two");
+  g_assert_false (msg_configuration_equal (a, b));
+  set_ok (b, "sendpassword", "one");
+  g_assert_true (msg_configuration_equal (a, b));
+
+  /* A copy, then a change to the original after a comparison: the copy
+   * keeps the values it had and equals a copy made before. */
+  copy = msg_configuration_copy (a);
+  other = msg_configuration_copy (copy);
+  g_assert_true (msg_configuration_equal (a, copy));
+  set_ok (a, "smtpserver", "b.example.org");
+  g_assert_false (msg_configuration_equal (a, copy));
+  g_assert_true (msg_configuration_equal (copy, other));
+  g_assert_true (msg_configuration_equal (copy, b));
+  assert_field (copy, "smtpserver", "a.example.org");
+  assert_field (a, "smtpserver", "b.example.org");
+}
+
 #define N_ROUNDS 3000
 #define N_READS 1000
 
@@ -1612,6 +1673,10 @@ reader_thread (gpointer user_data)
       g_autoptr (MsgConfiguration) snapshot = msg_configuration_copy (td->cfg);
       g_autofree char *snap_server = msg_configuration_get_field (snapshot, "smtpserver");
       g_autofree char *password = msg_configuration_get_secret (td->cfg, "sendpassword");
+      /* Compared while the writer changes the original: it must copy the
+       * values the comparison holds, not change them under it. */
+      gboolean         same = msg_configuration_equal (td->cfg, snapshot);
+      g_autofree char *after = msg_configuration_get_field (snapshot, "smtpserver");
 
       if (g_strcmp0 (server, "one.example.org") != 0 && g_strcmp0 (server, "two.example.org") != 0)
         td->failure = g_strdup_printf ("read server %s", server);
@@ -1621,6 +1686,8 @@ reader_thread (gpointer user_data)
         td->failure = g_strdup_printf ("snapshot server %s", snap_server);
       else if (password != NULL && strcmp (password, "password-one") != 0 && strcmp (password, "password-two") != 0)
         td->failure = g_strdup ("torn password");
+      else if (g_strcmp0 (after, snap_server) != 0)
+        td->failure = g_strdup_printf ("snapshot changed to %s while compared (equal: %d)", after, same);
       if (td->failure != NULL)
         break;
       g_atomic_int_inc (&td->n_reads);
@@ -1906,6 +1973,7 @@ main (int   argc,
   g_test_add_func ("/configuration/register-field/plugin/subprocess", test_plugin_field_subprocess);
   g_test_add_func ("/configuration/copy", test_copy);
   g_test_add_func ("/configuration/copy-shared", test_copy_shared);
+  g_test_add_func ("/configuration/equal", test_equal);
   g_test_add_func ("/configuration/threads", test_threads);
 
   return g_test_run ();

@@ -1323,6 +1323,43 @@ test_reuse_settings_changed (Fixture      *f,
 }
 
 static void
+test_reuse_setting_changed (Fixture      *f,
+                            gconstpointer data)
+{
+  static const char *const scripts[] = {
+    GREETING EHLO_BASIC
+    "expect MAIL\nline 250 ok\n"
+    "expect RCPT TO:<bob@example.test>\nline 250 ok\n"
+    "expect RCPT TO:<nobody@example.test>\nline 550 5.1.1 no such user\n"
+    "expect RSET\nline 250 ok\n"
+    /* The same connection, now with smtpsendpartial. */
+    "expect MAIL\nline 250 ok\n"
+    "expect RCPT TO:<bob@example.test>\nline 250 ok\n"
+    "expect RCPT TO:<nobody@example.test>\nline 550 5.1.1 no such user\n"
+    "expect DATA\nline 354 go\ndata\nline 250 queued\n",
+    NULL
+  };
+  g_autoptr (MsgMessage) message = make_message ();
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_auto (GStrv) accepted = NULL;
+
+  g_test_summary ("A setting that does not shape the connection (smtpsendpartial), changed "
+                  "between two sends, keeps the connection and applies to the next send: "
+                  "the transport's kept settings are read again (docs/design.md, decision 20).");
+  start_multi (f, scripts);
+  g_assert_true (msg_message_set_to (message, "bob@example.test, nobody@example.test", &error));
+  text = send_fails (f, message, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED);
+  msg_test_set_field (f, "smtpsendpartial", "true");
+  report = send_ok (f, message);
+  accepted = msg_send_report_get_accepted_recipients (report);
+  g_assert_cmpuint (g_strv_length (accepted), ==, 1);
+  g_assert_cmpstr (accepted[0], ==, "bob@example.test");
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+}
+
+static void
 test_reuse_server_closed (Fixture      *f,
                           gconstpointer data)
 {
@@ -2370,6 +2407,7 @@ main (int    argc,
   ADD ("/smtp/tls/wrong-name", test_tls_wrong_name);
   ADD ("/smtp/reuse/kept", test_reuse);
   ADD ("/smtp/reuse/settings-changed", test_reuse_settings_changed);
+  ADD ("/smtp/reuse/setting-changed-kept", test_reuse_setting_changed);
   ADD ("/smtp/reuse/server-closed", test_reuse_server_closed);
   ADD ("/smtp/reuse/dropped-before-mail", test_reuse_dropped_before_mail);
   ADD ("/smtp/close/quit-stall", test_close_quit_stall);
