@@ -347,6 +347,23 @@ def test_copy_is_independent():
     assert cfg.get_int("smtpserverport") == 25
 
 
+def test_equal_compares_values():
+    """Issue 18: equal() is what a transport checks before reading its
+    settings again; canonical values compare equal, a change does not."""
+    cfg = MsgObj.Configuration.new()
+    cfg.set_field("smtpserver", "a.example.org")
+    cfg.set_field("smtpusessl", "True")
+    copy = cfg.copy()
+    assert cfg.equal(copy)
+    other = MsgObj.Configuration.new()
+    other.set_field("smtpusessl", "yes")
+    other.set_field("smtpserver", "a.example.org")
+    assert other.equal(cfg)
+    cfg.set_field("smtpserver", "b.example.org")
+    assert not cfg.equal(copy)
+    assert copy.equal(other)
+
+
 def test_key_file_secret_needs_private_file(tmp_path):
     """Issue 14, item 5: a password in a file others can read is refused,
     naming the file and the fix; chmod 600 makes it load."""
