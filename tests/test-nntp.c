@@ -266,6 +266,31 @@ test_reuse_settings_changed (Fixture      *f,
 }
 
 static void
+test_reuse_setting_changed (Fixture      *f,
+                            gconstpointer data)
+{
+  g_autoptr (MsgSendReport) first = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) second = NULL;
+  gint64 start_time;
+
+  g_test_summary ("A setting that does not shape the connection (nntpoperationtimeout), "
+                  "changed between two posts, keeps the connection and bounds the next "
+                  "post: the kept settings are read again (docs/design.md, decision 20).");
+  start (f, GREETING "expect CAPABILITIES\n" CAPS_READER POST_OK "expect POST\nstall\n");
+  first = post_ok (f);
+  set (f, "nntpoperationtimeout", "0.3");
+  start_time = g_get_monotonic_time ();
+  second = post (f, &error);
+  g_assert_null (second);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  /* The 0.3 s, not the 30 s inactivity limit; slack as the other
+   * deadline tests (scaled). */
+  msg_test_assert_elapsed_below (start_time, 300 + 200);
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+}
+
+static void
 test_reuse_after_server_closed (Fixture      *f,
                                 gconstpointer data)
 {
@@ -991,6 +1016,7 @@ main (int    argc,
   ADD ("/nntp/post/server-without-postusing", test_server_without_postusing);
   ADD ("/nntp/post/reuse", test_reuse);
   ADD ("/nntp/post/reuse-settings-changed", test_reuse_settings_changed);
+  ADD ("/nntp/post/reuse-setting-changed-kept", test_reuse_setting_changed);
   ADD ("/nntp/post/reuse-after-server-closed", test_reuse_after_server_closed);
   ADD ("/nntp/post/reuse-mechanisms-changed", test_reuse_mechanisms_changed);
   ADD ("/nntp/post/no-capabilities", test_no_capabilities);

@@ -58,12 +58,17 @@ struct _MsgNntpTransport
   gint64         post_deadline;   /* and its total deadline */
   MsgMessage    *pipelined;       /* (owned) (nullable): whose POST went behind the last article */
   gint64         pipelined_start; /* and that post's operation start */
+  /* The settings last read and the snapshot they came from (see
+   * settings_lookup()); only the post's thread touches them. */
+  MsgConfiguration *settings_source;    /* (owned) (nullable) */
+  struct _Settings *settings;           /* (owned) (nullable) */
+  char             *settings_shape_str; /* (owned) (nullable): their shape */
 };
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgNntpTransport, msg_nntp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
 
 /* The settings of one post, read from the operation's snapshot. */
-typedef struct
+typedef struct _Settings
 {
   char           *host;
   guint16         port;
@@ -146,6 +151,28 @@ settings_shape (const Settings *s)
                           s->ca_file != NULL ? s->ca_file : "",
                           s->tls_verify, s->allow_plaintext_auth,
                           s->auth != AUTH_ANONYMOUS && mechanisms != NULL ? mechanisms : "");
+}
+
+/* The settings of @config: read once for a run of posts with equal
+ * snapshots (docs/design.md, decision 20). Valid until the next call. */
+static const Settings *
+settings_lookup (MsgNntpTransport *self,
+                 MsgConfiguration *config)
+{
+  if (self->settings == NULL || !msg_configuration_equal (self->settings_source, config))
+    {
+      if (self->settings != NULL)
+        settings_clear (self->settings);
+      else
+        self->settings = g_new0 (Settings, 1);
+      memset (self->settings, 0, sizeof *self->settings);
+      settings_load (self->settings, config);
+      self->settings->transport = MSG_TRANSPORT (self);
+      g_free (self->settings_shape_str);
+      self->settings_shape_str = settings_shape (self->settings);
+      g_set_object (&self->settings_source, config);
+    }
+  return self->settings;
 }
 
 static void
@@ -694,8 +721,10 @@ ensure_session (MsgNntpTransport *self,
                 GCancellable     *cancellable,
                 GError          **error)
 {
-  g_autofree char *shape = settings_shape (s);
+  /* @s is the kept settings (settings_lookup()): their shape is kept. */
+  const char *shape = self->settings_shape_str;
 
+  g_assert (s == self->settings);
   *reused = FALSE;
   *post_sent = FALSE;
   if (self->pipelined != NULL)
@@ -721,7 +750,7 @@ ensure_session (MsgNntpTransport *self,
 
   drop_connection (self);
   self->connection = msg_connection_new (s->host, s->port);
-  self->shape = g_steal_pointer (&shape);
+  self->shape = g_strdup (shape);
   msg_connection_set_trace_name (self->connection, "nntp");
   msg_connection_set_tls_ca_file (self->connection,
                                   s->ca_file != NULL && *s->ca_file != '\0' ? s->ca_file : NULL);
@@ -840,9 +869,15 @@ pipeline_next_post (MsgNntpTransport *self,
   if (!self->posting_allowed ||
       !msg_transport_peek_queued_send (MSG_TRANSPORT (self), &message, &config, &start))
     return;
-  settings_load (&s, config);
-  shape = settings_shape (&s);
-  settings_clear (&s);
+  /* The kept settings are the running post's: not replaced here. */
+  if (msg_configuration_equal (config, self->settings_source))
+    shape = g_strdup (self->settings_shape_str);
+  else
+    {
+      settings_load (&s, config);
+      shape = settings_shape (&s);
+      settings_clear (&s);
+    }
   if (g_strcmp0 (shape, self->shape) != 0)
     return;
   /* A failed write has aborted the connection: the article's reply then
@@ -930,13 +965,10 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
                                       GError      **error)
 {
   MsgNntpTransport *self = MSG_NNTP_TRANSPORT (transport);
-  Settings          s = { 0 };
+  const Settings   *s = settings_lookup (self, msg_transport_get_operation_configuration (transport));
   MsgSendReport    *report = NULL;
   guint64           size;
   gint64            deadline;
-
-  settings_load (&s, msg_transport_get_operation_configuration (transport));
-  s.transport = transport;
 
   /* Before any I/O: Date and Message-ID, and the article written once
    * for its size (which also checks every header), kept by the message
@@ -946,7 +978,7 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
     goto out;
   if (!msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, &size, cancellable, error))
     goto out;
-  deadline = msg_transport_get_operation_deadline (transport, s.operation_timeout, size);
+  deadline = msg_transport_get_operation_deadline (transport, s->operation_timeout, size);
   self->post_start = msg_transport_get_operation_start_time (transport);
   self->post_deadline = deadline;
 
@@ -956,8 +988,8 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
       gboolean reused = FALSE;
       gboolean post_sent = FALSE;
 
-      if (ensure_session (self, &s, message, deadline, &reused, &post_sent, cancellable, &local_error) &&
-          start_post (self, &s, post_sent, cancellable, &local_error))
+      if (ensure_session (self, s, message, deadline, &reused, &post_sent, cancellable, &local_error) &&
+          start_post (self, s, post_sent, cancellable, &local_error))
         {
           report = post_article (self, message, size, cancellable, error);
           break;
@@ -978,7 +1010,6 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
     drop_connection (self);
 
 out:
-  settings_clear (&s);
   return report;
 }
 
@@ -1078,8 +1109,15 @@ msg_nntp_transport_validate (MsgTransport *transport,
 static void
 msg_nntp_transport_dispose (GObject *object)
 {
+  MsgNntpTransport *self = MSG_NNTP_TRANSPORT (object);
+
   /* Never waits on the network: the socket is just closed. */
-  drop_connection (MSG_NNTP_TRANSPORT (object));
+  drop_connection (self);
+  g_clear_object (&self->settings_source);
+  if (self->settings != NULL)
+    settings_clear (self->settings);
+  g_clear_pointer (&self->settings, g_free);
+  g_clear_pointer (&self->settings_shape_str, g_free);
 
   G_OBJECT_CLASS (msg_nntp_transport_parent_class)->dispose (object);
 }
