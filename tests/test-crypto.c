@@ -1181,18 +1181,19 @@ test_tool_passphrase_file (void)
   int              status;
 
   g_test_summary ("msgobj send --sign --passphrase-file FILE (or -) gives the key its passphrase; without "
-                  "it, or with a wrong one, nothing is sent and the error says why.");
+                  "it, or with a wrong one, nothing is sent, the error says why and the exit code is 3.");
   g_assert_true (g_file_set_contents (file, "carol secret\nsecond line ignored\n", -1, NULL));
   g_assert_true (g_file_set_contents (wrong, "not carol's\n", -1, NULL));
 
+  /* Exit code 3: a passphrase missing or wrong is the caller's to fix. */
   status = send_as_carol ("", (const char *const[]){ "--text", "x", NULL }, &sent, &err);
-  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpint (status, ==, 3);
   g_assert_null (sent);
   g_assert_nonnull (strstr (err, "passphrase"));
   g_clear_pointer (&err, g_free);
 
   status = send_as_carol ("", (const char *const[]){ "--text", "x", "--passphrase-file", wrong, NULL }, &sent, &err);
-  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpint (status, ==, 3);
   g_assert_null (sent);
   g_assert_nonnull (strstr (err, "passphrase"));
   g_clear_pointer (&err, g_free);

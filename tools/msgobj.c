@@ -37,7 +37,8 @@ static const char summary[] =
     "--sign or cryptosign needs, with --passphrase-file FILE.\n"
     "\n"
     "Exit codes: 0 done, 1 other failure, 2 usage, 3 invalid message or\n"
-    "configuration, 4 transport failure (refused, rejected, TLS, protocol),\n"
+    "configuration (a signing or encryption key, or its passphrase, missing\n"
+    "or wrong included), 4 transport failure (refused, rejected, TLS, protocol),\n"
     "5 timed out, 6 cancelled, 7 outcome unknown (sent, but no answer: the\n"
     "server may have accepted it).";
 
@@ -132,8 +133,13 @@ exit_code_for (const GError *error)
     return EXIT_OUTCOME_UNKNOWN;
   if (error->domain == G_OPTION_ERROR)
     return EXIT_USAGE;
+  /* A key or passphrase missing or wrong is the caller's to fix, as a
+   * configuration is; gpg failing is not. */
   if (error->domain == MSG_MESSAGE_ERROR || error->domain == MSG_CONFIGURATION_ERROR ||
-      g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NO_SERVER))
+      g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NO_SERVER) ||
+      g_error_matches (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_KEY) ||
+      g_error_matches (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_NO_PASSPHRASE) ||
+      g_error_matches (error, MSG_CRYPTO_ERROR, MSG_CRYPTO_ERROR_BAD_PASSPHRASE))
     return EXIT_INVALID;
   if (error->domain == MSG_TRANSPORT_ERROR || error->domain == G_IO_ERROR ||
       error->domain == G_TLS_ERROR || error->domain == G_RESOLVER_ERROR)
