@@ -9,6 +9,7 @@
 #include <gio/gunixinputstream.h>
 #include <glib-unix.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -185,17 +186,52 @@ passphrase_cb (const char *key,
   return previous_failed ? NULL : g_strdup (user_data);
 }
 
+/* The passphrases given to configurations, each an atomic reference-
+ * counted copy that the tool holds too: a configuration (or a copy of it)
+ * whose last reference drops on a library thread after the command ended
+ * may never wipe its own, so the tool wipes them all at exit. */
+static GPtrArray *passphrases;
+
+static void
+clear_secret (gpointer secret)
+{
+  explicit_bzero (secret, strlen (secret));
+}
+
+static void
+release_passphrase (gpointer passphrase)
+{
+  g_atomic_rc_box_release_full (passphrase, clear_secret);
+}
+
+static void
+wipe_passphrases_at_exit (void)
+{
+  for (guint i = 0; i < passphrases->len; i++)
+    clear_secret (passphrases->pdata[i]);
+  g_clear_pointer (&passphrases, g_ptr_array_unref);
+}
+
 /* Gives the first line of --passphrase-file to every key that needs a
  * passphrase (no person is asked: the library has no pinentry). */
 gboolean
 set_passphrase_from_file (MsgConfiguration *configuration,
                           GError          **error)
 {
-  char *passphrase = read_secret_line (opts.passphrase_file, "--passphrase-file", error);
+  char *line = read_secret_line (opts.passphrase_file, "--passphrase-file", error);
+  char *passphrase;
 
-  if (passphrase == NULL)
+  if (line == NULL)
     return FALSE;
-  msg_configuration_set_passphrase_func (configuration, passphrase_cb, passphrase, wipe_secret);
+  passphrase = g_atomic_rc_box_dup (strlen (line) + 1, line);
+  wipe_secret (line);
+  if (passphrases == NULL)
+    {
+      passphrases = g_ptr_array_new_with_free_func (release_passphrase);
+      atexit (wipe_passphrases_at_exit);
+    }
+  g_ptr_array_add (passphrases, g_atomic_rc_box_acquire (passphrase));
+  msg_configuration_set_passphrase_func (configuration, passphrase_cb, passphrase, release_passphrase);
   return TRUE;
 }
 
