@@ -737,8 +737,8 @@ wait_for_source (MsgConnection *self,
 
 /* Waits until the stream may be read (G_IO_IN) or written (G_IO_OUT)
  * without blocking. On a plain socket with poll() (decision 19); through
- * TLS, which may need to write to read, or read to write, and may hold
- * decrypted bytes, on the stream's own source. */
+ * TLS on the stream's own source, since what it waits for is the TLS
+ * backend's to say. */
 static gboolean
 wait_socket (MsgConnection *self,
              GIOCondition   condition,
