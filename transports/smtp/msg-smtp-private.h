@@ -65,6 +65,16 @@ typedef struct
   MsgTransport *transport; /* (unowned) for MsgTransport::need-token */
 } Settings;
 
+/* msg-smtp-settings.c */
+void  _msg_smtp_settings_load           (Settings         *s,
+                                         MsgConfiguration *config);
+void  _msg_smtp_settings_copy           (Settings         *dst,
+                                         const Settings   *src);
+void  _msg_smtp_settings_clear          (Settings         *s);
+char *_msg_smtp_settings_connection_key (const Settings   *s);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Settings, _msg_smtp_settings_clear)
+
 /* What the server said in its EHLO reply. */
 typedef struct
 {

@@ -5,8 +5,9 @@
 #include "config.h"
 
 #include "msg-smtp-transport.h"
+#include "msg-smtp-bdat-stream.h"
 #include "msg-smtp-private.h"
-#include "msg-password-tag.h"
+#include "msg-smtp-scan-stream.h"
 
 #include <string.h>
 
@@ -74,326 +75,6 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgSmtpTransport, msg_smtp_transport, MSG_TYPE_T
  * over 998 octets (RFC 5321 4.5.3.1.6), which no extension lifts. */
 #define SMTP_WRITE_FLAGS (MSG_WRITE_FLAGS_OMIT_BCC | MSG_WRITE_FLAGS_LINE_LIMIT)
 
-/* A stream that counts the bytes written to it and notes whether one is
- * above 127: the size and the 8-bit state of a message as it will really
- * be written, after any re-encoding. */
-#define SCAN_TYPE_STREAM (scan_stream_get_type ())
-G_DECLARE_FINAL_TYPE (ScanStream, scan_stream, SCAN, STREAM, GOutputStream)
-
-struct _ScanStream
-{
-  GOutputStream parent_instance;
-  guint64       count;
-  gboolean      eight_bit;
-};
-
-G_DEFINE_FINAL_TYPE (ScanStream, scan_stream, G_TYPE_OUTPUT_STREAM)
-
-static gssize
-scan_stream_write (GOutputStream *stream,
-                   const void    *buffer,
-                   gsize          count,
-                   GCancellable  *cancellable,
-                   GError       **error)
-{
-  ScanStream *self = SCAN_STREAM (stream);
-
-  self->count += count;
-  for (gsize i = 0; i < count && !self->eight_bit; i++)
-    if (((const guchar *) buffer)[i] >= 0x80)
-      self->eight_bit = TRUE;
-  return (gssize) count;
-}
-
-static void
-scan_stream_class_init (ScanStreamClass *klass)
-{
-  G_OUTPUT_STREAM_CLASS (klass)->write_fn = scan_stream_write;
-}
-
-static void
-scan_stream_init (ScanStream *self)
-{
-}
-
-/* Settings. */
-
-/* A stream that frames the bytes written to it in BDAT chunks (RFC
- * 3030): each full chunk goes as "BDAT n" and its bytes; with PIPELINING
- * BDAT_WINDOW chunks go before their replies are read (so a large
- * message is not slowed to a chunk per round trip), else one. A refusal
- * ends the message once every reply sent for is read, the connection
- * still in step. bdat_stream_send() with @last sends the rest as the
- * LAST chunk, whose reply (after those of the chunks still unanswered)
- * is the message's. */
-#define BDAT_CHUNK (256 * 1024)
-#define BDAT_WINDOW 32
-
-G_DECLARE_FINAL_TYPE (BdatStream, bdat_stream, BDAT, STREAM, GOutputStream)
-
-struct _BdatStream
-{
-  GOutputStream  parent_instance;
-  MsgConnection *connection; /* (owned) */
-  GByteArray    *chunk;      /* (owned) */
-  guint          window;     /* chunks sent before a reply is awaited */
-  guint          unanswered; /* chunks sent whose reply is not read */
-  MsgReply      *refusal;    /* (owned) (nullable): the first refusal */
-};
-
-G_DEFINE_FINAL_TYPE (BdatStream, bdat_stream, G_TYPE_OUTPUT_STREAM)
-
-static gboolean
-bdat_stream_send (BdatStream   *self,
-                  gboolean      last,
-                  GCancellable *cancellable,
-                  GError      **error)
-{
-  char command[64];
-  int  length;
-
-  /* The command and its chunk in one write (the trace shows the
-   * command; the connection traces no message data). */
-  length = g_snprintf (command, sizeof command, last ? "BDAT %u LAST\r\n" : "BDAT %u\r\n", self->chunk->len);
-  g_debug ("C: %.*s", length - 2, command);
-  g_byte_array_prepend (self->chunk, (const guint8 *) command, (guint) length);
-  if (!msg_connection_flush (self->connection, cancellable, error) ||
-      !g_output_stream_write_all (msg_connection_get_output_stream (self->connection), self->chunk->data,
-                                  self->chunk->len, NULL, cancellable, error))
-    return FALSE;
-  g_byte_array_set_size (self->chunk, 0);
-  return TRUE;
-}
-
-/* Reads the reply to the oldest unanswered chunk. */
-static gboolean
-bdat_stream_read_reply (BdatStream   *self,
-                        GCancellable *cancellable,
-                        GError      **error)
-{
-  MsgReply *reply = _msg_smtp_read_reply (self->connection, "BDAT", cancellable, error);
-
-  if (reply == NULL)
-    return FALSE;
-  self->unanswered--;
-  if (msg_reply_get_code (reply) / 100 != 2 && self->refusal == NULL)
-    self->refusal = reply;
-  else
-    msg_reply_unref (reply);
-  return TRUE;
-}
-
-static void
-bdat_stream_set_refused (BdatStream *self,
-                         GError    **error)
-{
-  _msg_smtp_set_reply_error (error, self->connection, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED,
-                             "a chunk of the message (BDAT)", self->refusal);
-}
-
-static gssize
-bdat_stream_write (GOutputStream *stream,
-                   const void    *buffer,
-                   gsize          count,
-                   GCancellable  *cancellable,
-                   GError       **error)
-{
-  BdatStream *self = BDAT_STREAM (stream);
-  gsize       n = MIN (count, BDAT_CHUNK - self->chunk->len);
-
-  g_byte_array_append (self->chunk, buffer, (guint) n);
-  if (self->chunk->len < BDAT_CHUNK)
-    return (gssize) n;
-  if (!bdat_stream_send (self, FALSE, cancellable, error))
-    return -1;
-  /* A window's replies are all read before the next write: the
-   * connection takes any reply waiting then for one out of step. */
-  if (++self->unanswered >= self->window)
-    while (self->unanswered > 0)
-      if (!bdat_stream_read_reply (self, cancellable, error))
-        return -1;
-  if (self->refusal != NULL)
-    {
-      bdat_stream_set_refused (self, error);
-      return -1;
-    }
-  return (gssize) n;
-}
-
-static void
-bdat_stream_finalize (GObject *object)
-{
-  BdatStream *self = BDAT_STREAM (object);
-
-  g_clear_object (&self->connection);
-  g_clear_pointer (&self->refusal, msg_reply_unref);
-  g_byte_array_unref (self->chunk);
-  G_OBJECT_CLASS (bdat_stream_parent_class)->finalize (object);
-}
-
-static void
-bdat_stream_class_init (BdatStreamClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = bdat_stream_finalize;
-  G_OUTPUT_STREAM_CLASS (klass)->write_fn = bdat_stream_write;
-}
-
-static void
-bdat_stream_init (BdatStream *self)
-{
-  /* Grown as needed: most messages are far smaller than a chunk. */
-  self->chunk = g_byte_array_new ();
-  self->window = 1;
-}
-
-static void
-settings_clear (Settings *s)
-{
-  g_free (s->server);
-  g_clear_pointer (&s->relays, g_ptr_array_unref);
-  g_free (s->host);
-  g_free (s->username);
-  if (s->password != NULL)
-    {
-      explicit_bzero (s->password, strlen (s->password));
-      g_free (s->password);
-    }
-  g_strfreev (s->mechanisms);
-  g_free (s->ca_file);
-  g_free (s->ehlo_name);
-  memset (s, 0, sizeof *s);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Settings, settings_clear)
-
-static gboolean
-is_valid_host_name (const char *name)
-{
-  if (name == NULL || *name == '\0' || strlen (name) > MAX_DOMAIN || strchr (name, '.') == NULL)
-    return FALSE;
-  for (const char *p = name; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
-      return FALSE;
-  return TRUE;
-}
-
-/* The relays of @server: a single server (the configuration gives its
- * host alone, with the port in smtpserverport) or a list "a, b:587" whose
- * entries without a port take @port. The configuration validated each. */
-static GPtrArray *
-parse_relays (const char *server,
-              guint16     port)
-{
-  GPtrArray *relays = g_ptr_array_new_with_free_func (g_object_unref);
-  g_auto (GStrv) entries = NULL;
-
-  if (server == NULL || server[0] == '\0')
-    return relays;
-  if (strchr (server, ',') == NULL)
-    {
-      g_ptr_array_add (relays, g_network_address_new (server, port));
-      return relays;
-    }
-  entries = g_strsplit (server, ",", -1);
-  for (guint i = 0; entries[i] != NULL; i++)
-    {
-      GSocketConnectable *relay = g_network_address_parse (g_strstrip (entries[i]), port, NULL);
-
-      if (relay != NULL)
-        g_ptr_array_add (relays, relay);
-    }
-  return relays;
-}
-
-static void
-settings_load (Settings         *s,
-               MsgConfiguration *config)
-{
-  g_autofree char *starttls = NULL;
-  g_autofree char *mechanisms = NULL;
-  g_autofree char *ehlo = NULL;
-
-  s->server = msg_configuration_get_field (config, "smtpserver");
-  s->implicit_tls = msg_configuration_get_boolean (config, "smtpusessl");
-  if (s->implicit_tls && !msg_configuration_is_field_set (config, "smtpserverport"))
-    s->port = 465;
-  else
-    s->port = (guint16) msg_configuration_get_int (config, "smtpserverport");
-  s->relays = parse_relays (s->server, s->port);
-  s->host = g_strdup (s->server);
-  if (s->relays->len > 0)
-    {
-      g_free (s->host);
-      s->host = g_strdup (g_network_address_get_hostname (s->relays->pdata[0]));
-      s->port = g_network_address_get_port (s->relays->pdata[0]);
-    }
-  s->starttls = (StartTlsMode) msg_configuration_get_int (config, "smtpstarttls");
-  s->authenticate = msg_configuration_get_int (config, "smtpauthenticate");
-  s->username = msg_configuration_get_field (config, "sendusername");
-  s->password = msg_configuration_get_secret (config, "sendpassword");
-  mechanisms = msg_configuration_get_field (config, "smtpauthmechanisms");
-  if (mechanisms != NULL)
-    {
-      g_auto (GStrv) parts = g_strsplit_set (mechanisms, " ,", -1);
-      GPtrArray *list = g_ptr_array_new ();
-
-      for (guint i = 0; parts[i] != NULL; i++)
-        if (parts[i][0] != '\0')
-          g_ptr_array_add (list, g_ascii_strup (parts[i], -1));
-      g_ptr_array_add (list, NULL);
-      s->mechanisms = (GStrv) g_ptr_array_free (list, FALSE);
-    }
-  s->allow_plaintext_auth = msg_configuration_get_boolean (config, "smtpallowplaintextauth");
-  s->ca_file = msg_configuration_get_field (config, "tlscafile");
-  s->tls_verify = msg_configuration_get_boolean (config, "tlsverify");
-  ehlo = msg_configuration_get_field (config, "smtpehloname");
-  if (ehlo != NULL && *ehlo != '\0')
-    s->ehlo_name = g_steal_pointer (&ehlo);
-  else if (is_valid_host_name (g_get_host_name ()))
-    s->ehlo_name = g_strdup (g_get_host_name ());
-  /* else NULL: the address literal of the connection, once connected. */
-  s->send_partial = msg_configuration_get_boolean (config, "smtpsendpartial");
-  s->use_chunking = msg_configuration_get_boolean (config, "smtpusechunking");
-  s->timeout = msg_configuration_get_seconds (config, "smtpconnectiontimeout");
-  s->operation_timeout = msg_configuration_get_seconds (config, "smtpoperationtimeout");
-}
-
-/* The settings that shape a connection (docs/design.md, decision 7); the
- * password only as a keyed digest, so that the key holds no secret. */
-static char *
-settings_connection_key (const Settings *s)
-{
-  g_autofree char *mechanisms = s->mechanisms != NULL ? g_strjoinv (" ", s->mechanisms) : NULL;
-  g_autofree char *password_digest = NULL;
-
-  if (s->password != NULL)
-    password_digest = _msg_password_tag (s->password);
-  return g_strdup_printf ("%s\n%u\n%d\n%d\n%d\n%s\n%s\n%s\n%d\n%s\n%d\n%s",
-                          s->server, s->port, s->implicit_tls, s->starttls, s->authenticate,
-                          s->username != NULL ? s->username : "",
-                          password_digest != NULL ? password_digest : "",
-                          mechanisms != NULL ? mechanisms : "",
-                          s->allow_plaintext_auth,
-                          s->ca_file != NULL ? s->ca_file : "",
-                          s->tls_verify, s->ehlo_name != NULL ? s->ehlo_name : "");
-}
-
-/* A copy of @src to change and clear: the relays are shared. */
-static void
-settings_copy (Settings       *dst,
-               const Settings *src)
-{
-  *dst = *src;
-  dst->server = g_strdup (src->server);
-  dst->relays = g_ptr_array_ref (src->relays);
-  dst->host = g_strdup (src->host);
-  dst->username = g_strdup (src->username);
-  dst->password = g_strdup (src->password);
-  dst->mechanisms = g_strdupv (src->mechanisms);
-  dst->ca_file = g_strdup (src->ca_file);
-  dst->ehlo_name = g_strdup (src->ehlo_name);
-}
-
 /* The settings of @config, and their connection key: read once for a run
  * of sends with equal snapshots (docs/design.md, decision 20), which
  * spares each send some twenty field reads and a relay list. */
@@ -404,10 +85,10 @@ settings_lookup (MsgSmtpTransport *self,
 {
   if (self->settings_source == NULL || !msg_configuration_equal (self->settings_source, config))
     {
-      settings_clear (&self->settings);
+      _msg_smtp_settings_clear (&self->settings);
       g_free (self->settings_key);
-      settings_load (&self->settings, config);
-      self->settings_key = settings_connection_key (&self->settings);
+      _msg_smtp_settings_load (&self->settings, config);
+      self->settings_key = _msg_smtp_settings_connection_key (&self->settings);
       g_set_object (&self->settings_source, config);
     }
   *key = self->settings_key;
@@ -1369,7 +1050,7 @@ prefetch_envelope (Transaction *tx)
   if (!self->caps.pipelining || self->next != NULL ||
       !msg_transport_peek_queued_send (MSG_TRANSPORT (self), &message, &config, &start))
     return;
-  settings_copy (&s, settings_lookup (self, config, &key));
+  _msg_smtp_settings_copy (&s, settings_lookup (self, config, &key));
   if (g_strcmp0 (key, self->connection_key) != 0 || !msg_message_prepare_for_sending (message, NULL) ||
       !_msg_smtp_envelope_init (&e, message, NULL) || e.recipients->len + 2 > PIPELINE_BATCH ||
       !msg_message_measure (message, SMTP_WRITE_FLAGS, &size, tx->cancellable, NULL))
@@ -1423,7 +1104,7 @@ smtp_bdat (Transaction *tx,
     bdat->window = BDAT_WINDOW;
   if (!msg_transport_write_message_to_stream (MSG_TRANSPORT (tx->self), tx->message, tx->write_flags,
                                               G_OUTPUT_STREAM (bdat), tx->size, tx->cancellable, error) ||
-      !bdat_stream_send (bdat, TRUE, tx->cancellable, error))
+      !_msg_smtp_bdat_stream_send (bdat, TRUE, tx->cancellable, error))
     {
       if (bdat->refusal != NULL && bdat->unanswered == 0)
         return TX_REFUSED;
@@ -1483,7 +1164,7 @@ smtp_data (Transaction *tx,
 
     /* With BDAT, the replies to the chunks still unanswered come first. */
     while (tx->bdat != NULL && tx->bdat->unanswered > 0)
-      if (!bdat_stream_read_reply (tx->bdat, tx->cancellable, &local_error))
+      if (!_msg_smtp_bdat_stream_read_reply (tx->bdat, tx->cancellable, &local_error))
         break;
     if (local_error == NULL)
       tx->final = msg_connection_read_reply (tx->connection, MSG_REPLY_STYLE_SMTP, tx->cancellable,
@@ -1502,7 +1183,7 @@ smtp_data (Transaction *tx,
   if (tx->bdat != NULL && tx->bdat->refusal != NULL)
     {
       /* A chunk was refused: the message is, whatever LAST got. */
-      bdat_stream_set_refused (tx->bdat, error);
+      _msg_smtp_bdat_stream_set_refused (tx->bdat, error);
       return TX_REFUSED;
     }
   if (msg_reply_get_code (tx->final) / 100 != 2)
@@ -1717,7 +1398,7 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
   gint64         deadline;
   TxResult       result;
 
-  settings_copy (&s, settings_lookup (self, msg_transport_get_operation_configuration (transport), &cached_key));
+  _msg_smtp_settings_copy (&s, settings_lookup (self, msg_transport_get_operation_configuration (transport), &cached_key));
   /* A copy: a prefetch during this send may read other settings. */
   key = g_strdup (cached_key);
   s.transport = transport;
@@ -1895,7 +1576,7 @@ msg_smtp_transport_dispose (GObject *object)
   /* No network wait: the socket is closed, no QUIT. */
   drop_connection (self);
   g_clear_object (&self->settings_source);
-  settings_clear (&self->settings);
+  _msg_smtp_settings_clear (&self->settings);
   g_clear_pointer (&self->settings_key, g_free);
   G_OBJECT_CLASS (msg_smtp_transport_parent_class)->dispose (object);
 }
