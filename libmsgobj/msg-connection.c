@@ -6,15 +6,12 @@
 
 #include "msg-connection-private.h"
 
-#include "msg-connect-race-private.h"
 #include "msg-connection-output-stream-private.h"
 #include "msg-deadline-private.h"
 #include "msg-reply-private.h"
-#include "msg-tls-utils-private.h"
 #include "msg-transport.h"
 #include "msg-worker-private.h"
 
-#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -62,39 +59,6 @@
  * what the server sent.
  */
 
-struct _MsgConnection
-{
-  GObject parent_instance;
-
-  char    *host;
-  guint16  port;
-  double   timeout;
-  gint64   deadline;
-  char    *tls_ca_file;
-  gboolean tls_verify;
-  char    *trace_name;
-
-  GMainContext          *context;
-  GSocket               *socket; /* (nullable) */
-  GIOStream             *tcp;    /* (nullable) a GSocketConnection */
-  GIOStream             *tls;    /* (nullable) a GTlsClientConnection */
-  GPollableInputStream  *input;  /* (nullable) (unowned) of the top stream */
-  GPollableOutputStream *output; /* (nullable) (unowned) of the top stream */
-
-  GByteArray *queue;
-  char       *read_buffer;
-  gsize       read_start;
-  gsize       read_end;
-  gint64      exchange_start;
-  gboolean    replies_read; /* since the last write */
-  gboolean    quick_ack;
-  int         wake_fd;    /* -1 until a read waits on a plain socket */
-  int        *tls_warned; /* (owned) an atomic rc box, shared with the
-                           * accept-certificate handlers */
-
-  MsgConnectionOutputStream *output_stream; /* (nullable) */
-};
-
 G_DEFINE_FINAL_TYPE (MsgConnection, msg_connection, G_TYPE_OBJECT)
 
 enum
@@ -130,8 +94,8 @@ msg_connection_dispose (GObject *object)
 /* Empties the command queue, overwriting what it held first: it may have
  * held a secret (an AUTH payload) that must not linger in freed or reused
  * memory (issue 14, item 9). */
-static void
-clear_queue (GByteArray *queue)
+void
+_msg_connection_clear_queue (GByteArray *queue)
 {
   if (queue->len > 0)
     explicit_bzero (queue->data, queue->len);
@@ -146,7 +110,7 @@ msg_connection_finalize (GObject *object)
   g_free (self->host);
   g_free (self->tls_ca_file);
   g_free (self->trace_name);
-  clear_queue (self->queue);
+  _msg_connection_clear_queue (self->queue);
   g_byte_array_unref (self->queue);
   g_free (self->read_buffer);
   g_atomic_rc_box_release (self->tls_warned);
@@ -632,15 +596,10 @@ trace_line (MsgConnection *self,
   g_debug ("%s %c: %s", trace_prefix (self, prefix, sizeof prefix), direction, clean);
 }
 
-static void
-trace_note (MsgConnection *self,
-            const char    *format,
-            ...) G_GNUC_PRINTF (2, 3);
-
-static void
-trace_note (MsgConnection *self,
-            const char    *format,
-            ...)
+void
+_msg_connection_trace_note (MsgConnection *self,
+                            const char    *format,
+                            ...)
 {
   char             prefix[300];
   g_autofree char *text = NULL;
@@ -656,9 +615,9 @@ trace_note (MsgConnection *self,
 
 /* Clocks and waiting. */
 
-static gint64
-exchange_until (MsgConnection *self,
-                gint64         start)
+gint64
+_msg_connection_exchange_until (MsgConnection *self,
+                                gint64         start)
 {
   gint64 until = G_MAXINT64;
 
@@ -687,13 +646,13 @@ set_timed_out (MsgConnection *self,
 
 /* TRUE for READY; otherwise FALSE with the error of the clock or the
  * cancellation that ended the wait for @what. */
-static gboolean
-wait_result (MsgConnection    *self,
-             MsgDeadlineResult result,
-             gint64            until,
-             const char       *what,
-             GCancellable     *cancellable,
-             GError          **error)
+gboolean
+_msg_connection_wait_result (MsgConnection    *self,
+                             MsgDeadlineResult result,
+                             gint64            until,
+                             const char       *what,
+                             GCancellable     *cancellable,
+                             GError          **error)
 {
   switch (result)
     {
@@ -711,14 +670,14 @@ wait_result (MsgConnection    *self,
 }
 
 /* Fails at once when cancelled or past @until. */
-static gboolean
-check_clocks (MsgConnection *self,
-              gint64         until,
-              const char    *what,
-              GCancellable  *cancellable,
-              GError       **error)
+gboolean
+_msg_connection_check_clocks (MsgConnection *self,
+                              gint64         until,
+                              const char    *what,
+                              GCancellable  *cancellable,
+                              GError       **error)
 {
-  return wait_result (self, _msg_deadline_check (until, cancellable), until, what, cancellable, error);
+  return _msg_connection_wait_result (self, _msg_deadline_check (until, cancellable), until, what, cancellable, error);
 }
 
 /* Waits for @ready_source (consumed); FALSE with the error when a clock or
@@ -731,8 +690,8 @@ wait_for_source (MsgConnection *self,
                  GCancellable  *cancellable,
                  GError       **error)
 {
-  return wait_result (self, _msg_deadline_wait_for_source (self->context, ready_source, until, cancellable),
-                      until, what, cancellable, error);
+  return _msg_connection_wait_result (self, _msg_deadline_wait_for_source (self->context, ready_source, until, cancellable),
+                                      until, what, cancellable, error);
 }
 
 /* Waits until the stream may be read (G_IO_IN) or written (G_IO_OUT)
@@ -752,10 +711,10 @@ wait_socket (MsgConnection *self,
   if (self->tls == NULL && self->wake_fd < 0)
     self->wake_fd = _msg_deadline_wake_fd_new ();
   if (self->tls == NULL && self->wake_fd >= 0)
-    return wait_result (self,
-                        _msg_deadline_poll_fd (g_socket_get_fd (self->socket), condition, self->wake_fd,
-                                               until, cancellable),
-                        until, what, cancellable, error);
+    return _msg_connection_wait_result (self,
+                                        _msg_deadline_poll_fd (g_socket_get_fd (self->socket), condition, self->wake_fd,
+                                                               until, cancellable),
+                                        until, what, cancellable, error);
   if (condition == G_IO_OUT)
     source = g_pollable_output_stream_create_source (self->output, NULL);
   else
@@ -765,421 +724,15 @@ wait_socket (MsgConnection *self,
 
 /* Waits for @job, run on the library's threads; FALSE with the error when
  * a clock or the cancellable won (the job is then to be abandoned). */
-static gboolean
-wait_for_job (MsgConnection *self,
-              MsgWorkerJob  *job,
-              gint64         until,
-              const char    *what,
-              GCancellable  *cancellable,
-              GError       **error)
-{
-  return wait_result (self, _msg_worker_job_wait (job, until, cancellable), until, what, cancellable, error);
-}
-
-/* Connecting. */
-
-static GList *
-resolve (MsgConnection *self,
-         gint64         until,
-         GCancellable  *cancellable,
-         GError       **error)
-{
-  g_autoptr (GInetAddress) literal = g_inet_address_new_from_string (self->host);
-  g_autoptr (GResolver) resolver = NULL;
-  g_autoptr (MsgWorkerJob) job = NULL;
-  g_autoptr (GError) local_error = NULL;
-  GList *addresses;
-
-  if (literal != NULL)
-    return g_list_prepend (NULL, g_steal_pointer (&literal));
-
-  /* On a resolver thread of the library's: a lookup that never returns
-   * is abandoned there when a clock or the cancellable wins, and holds no
-   * thread of GLib's shared pool (where TLS handshakes run). */
-  resolver = g_resolver_get_default ();
-  job = _msg_worker_resolve (self->context, resolver, self->host);
-  if (!wait_for_job (self, job, until, "resolving the name of", cancellable, error))
-    return NULL;
-  addresses = _msg_worker_resolve_finish (job, &local_error);
-  if (addresses == NULL)
-    {
-      /* GLib's resolver codes, as GSocketClient reports them: not found
-       * (NXDOMAIN) is final, a temporary failure may pass. */
-      const char *meaning = "";
-
-      if (g_error_matches (local_error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND))
-        meaning = " (host not found)";
-      else if (g_error_matches (local_error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_TEMPORARY_FAILURE))
-        meaning = " (temporary failure; a later retry may succeed)";
-      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "Could not resolve %s%s: ",
-                                  self->host, meaning);
-      return NULL;
-    }
-  return addresses;
-}
-
-/* The connected socket, for the blocking primitives. */
-static void
-setup_socket (GSocket *socket)
-{
-  g_socket_set_blocking (socket, TRUE);
-  g_socket_set_timeout (socket, 0);
-  /* Writes are coalesced here (a pipelined batch, 64 KiB data blocks), so
-   * Nagle's algorithm only adds the peer's delayed-ACK wait (~40 ms) to
-   * a small write that follows another one. */
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
-}
-
-/* Connects to one of @addresses (see _msg_connect_race()): the race has
- * the connect clock, one for all the addresses. */
-static gboolean
-connect_addresses (MsgConnection *self,
-                   GList         *addresses,
-                   gint64         until,
-                   GCancellable  *cancellable,
-                   GError       **error)
-{
-  g_autoptr (GError) last_error = NULL;
-  MsgDeadlineResult result;
-
-  self->socket = _msg_connect_race (self->context, addresses, self->port, until, cancellable,
-                                    &result, &last_error);
-  if (self->socket != NULL)
-    {
-      setup_socket (self->socket);
-      return TRUE;
-    }
-  if (result != MSG_DEADLINE_READY)
-    return wait_result (self, result, until, "connecting to", cancellable, error);
-  g_set_error (error, G_IO_ERROR, last_error->domain == G_IO_ERROR ? last_error->code : G_IO_ERROR_FAILED,
-               "Could not connect to %s:%u: %s", self->host, self->port, last_error->message);
-  return FALSE;
-}
-
-static void
-set_streams (MsgConnection *self,
-             GIOStream     *top)
-{
-  self->input = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (top));
-  self->output = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (top));
-}
-
-/* A TLS client connection over the TCP connection, set up from the TLS
- * settings. */
-static GIOStream *
-tls_client_new (MsgConnection *self,
-                GError       **error)
-{
-  g_autoptr (GSocketConnectable) identity = NULL;
-  g_autoptr (GIOStream) tls = NULL;
-  g_autoptr (GError) local_error = NULL;
-
-  identity = g_network_address_new (self->host, self->port);
-  tls = g_tls_client_connection_new (self->tcp, identity, &local_error);
-  if (tls == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "TLS is not available (is glib-networking installed?): %s",
-                   local_error->message);
-      return NULL;
-    }
-  g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (tls), FALSE);
-  if (self->tls_ca_file != NULL && self->tls_ca_file[0] != '\0')
-    {
-      g_autoptr (GTlsDatabase) database = g_tls_file_database_new (self->tls_ca_file, &local_error);
-
-      if (database == NULL)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "Could not load the TLS CA file %s: %s",
-                       self->tls_ca_file, local_error->message);
-          return NULL;
-        }
-      g_tls_connection_set_database (G_TLS_CONNECTION (tls), database);
-    }
-  if (!self->tls_verify)
-    _msg_tls_accept_any_certificate (G_TLS_CONNECTION (tls), self->host, self->port, self->tls_warned);
-  return g_steal_pointer (&tls);
-}
-
-/* The certificate failed verification: the reasons and the fixes, in the
- * error and in the trace. */
-static gboolean
-certificate_error (MsgConnection       *self,
-                   GTlsCertificateFlags flags,
-                   GError             **error)
-{
-  GError *local_error = NULL;
-
-  _msg_tls_set_certificate_error (&local_error, self->host, self->port, flags);
-  trace_note (self, "%s", local_error->message);
-  g_propagate_error (error, local_error);
-  return FALSE;
-}
-
-/* Shuts the socket down (the peer sees the close at once, and a thread
- * blocked on it wakes up) and drops the connection's references without
- * closing the descriptor: a handshake thread may still use it, and it is
- * closed when the last reference goes (decision 10 otherwise). */
-static void
-shutdown_in_use (MsgConnection *self)
-{
-  g_socket_shutdown (self->socket, TRUE, TRUE, NULL);
-  trace_note (self, "connection shut down (closed when the handshake thread lets go)");
-  self->input = NULL;
-  self->output = NULL;
-  g_clear_object (&self->tls);
-  g_clear_object (&self->tcp);
-  g_clear_object (&self->socket);
-}
-
-/* Runs the handshake of @tls on a handshake thread, raced against the
- * clocks; when a clock or the cancellable wins, returns at once, whether
- * or not the TLS backend heeds the cancellation. */
-static gboolean
-tls_handshake (MsgConnection *self,
-               GIOStream     *tls,
-               gint64         until,
-               GCancellable  *cancellable,
-               GError       **error)
-{
-  g_autoptr (GError) local_error = NULL;
-  g_autoptr (MsgWorkerJob) job = NULL;
-
-  trace_note (self, "TLS handshake");
-  job = _msg_worker_handshake (self->context, G_TLS_CONNECTION (tls));
-  if (!wait_for_job (self, job, until, "in the TLS handshake with", cancellable, error))
-    {
-      /* The job is abandoned (cancelled) when it goes. */
-      shutdown_in_use (self);
-      return FALSE;
-    }
-  if (!_msg_worker_handshake_finish (job, &local_error))
-    {
-      GTlsCertificateFlags flags = g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls));
-
-      if (g_error_matches (local_error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) && flags != 0)
-        return certificate_error (self, flags, error);
-      g_set_error (error, local_error->domain, local_error->code,
-                   "TLS handshake with %s:%u failed: %s",
-                   self->host, self->port, local_error->message);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* glib-networking (2.74) resumes a TLS session from its process-wide
- * cache, keyed by the server's address and name but not by the trust
- * settings, without rejecting a certificate that fails verification: a
- * session made with tlsverify off, or against another tlscafile, would
- * pass for a verified one. The errors are still computed; act on them. */
-static gboolean
-check_peer_certificate (MsgConnection *self,
-                        GIOStream     *tls,
-                        GError       **error)
-{
-  GTlsCertificateFlags errors;
-
-  if (!self->tls_verify)
-    return TRUE;
-  errors = g_tls_connection_get_peer_certificate_errors (G_TLS_CONNECTION (tls));
-  if (errors == 0)
-    return TRUE;
-
-  /* The socket first: dropping the TLS stream must not write. */
-  g_socket_close (self->socket, NULL);
-  return certificate_error (self, errors, error);
-}
-
-/* TLS 1.0 and 1.1 are deprecated (RFC 8996), yet GnuTLS's default
- * priority on Debian 12 still offers them: refuse a session below 1.2. */
-static gboolean
-check_protocol_version (MsgConnection *self,
-                        GIOStream     *tls,
-                        GError       **error)
-{
-  if (_msg_tls_check_protocol_version (G_TLS_CONNECTION (tls), self->host, self->port, error))
-    return TRUE;
-  /* The socket first: dropping the TLS stream must not write. */
-  g_socket_close (self->socket, NULL);
-  return FALSE;
-}
-
-/* Wraps the TCP connection in TLS and performs the handshake, with its own
- * exchange clock. */
-static gboolean
-handshake (MsgConnection *self,
-           GCancellable  *cancellable,
-           GError       **error)
-{
-  g_autoptr (GIOStream) tls = NULL;
-  gint64 until = exchange_until (self, g_get_monotonic_time ());
-
-  tls = tls_client_new (self, error);
-  if (tls == NULL)
-    return FALSE;
-  if (!tls_handshake (self, tls, until, cancellable, error) ||
-      !check_peer_certificate (self, tls, error) ||
-      !check_protocol_version (self, tls, error))
-    return FALSE;
-
-  self->tls = g_steal_pointer (&tls);
-  set_streams (self, self->tls);
-  self->exchange_start = g_get_monotonic_time ();
-  trace_note (self, "TLS established");
-  return TRUE;
-}
-
-/**
- * msg_connection_connect:
- * @self: a connection
- * @implicit_tls: whether to start TLS at once (SMTPS on 465, NNTPS on 563)
- * @cancellable: (nullable): a cancellable
- * @error: return location for a #GError
- *
- * Resolves the host, connects to the first address that answers and, with
- * @implicit_tls, performs the TLS handshake (server name sent with SNI and
- * checked against the certificate; see [method@Connection.set_tls_ca_file]
- * and [method@Connection.set_tls_verify]).
- *
- * Several addresses are raced as RFC 8305 (Happy Eyeballs v2) says: IPv6
- * first, the families interleaved, the next attempt 250 ms after the last
- * one (at once when it failed) while the earlier ones go on; the first to
- * connect wins and the others are closed. Name lookups and handshakes run
- * on threads of the library's, never in GLib's shared worker pool, and
- * are abandoned when a clock or @cancellable wins.
- *
- * The connect (name resolution and every address together) and the
- * handshake each have the inactivity limit, and both the total deadline. The server's greeting is
- * then read with [method@Connection.read_reply], whose clock starts when
- * the connection is made. A connection that was connected is aborted
- * first.
- *
- * Errors: %G_IO_ERROR_CONNECTION_REFUSED, %G_IO_ERROR_TIMED_OUT,
- * %G_IO_ERROR_CANCELLED, resolver errors, TLS errors (%G_TLS_ERROR).
- *
- * Returns: whether the connection is open
- */
 gboolean
-msg_connection_connect (MsgConnection *self,
-                        gboolean       implicit_tls,
-                        GCancellable  *cancellable,
-                        GError       **error)
+_msg_connection_wait_for_job (MsgConnection *self,
+                              MsgWorkerJob  *job,
+                              gint64         until,
+                              const char    *what,
+                              GCancellable  *cancellable,
+                              GError       **error)
 {
-  GList   *addresses;
-  gint64   until;
-  gboolean connected;
-
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  msg_connection_abort (self);
-  until = exchange_until (self, g_get_monotonic_time ());
-  trace_note (self, "connecting to %s:%u%s", self->host, self->port,
-              implicit_tls ? " (TLS)" : "");
-
-  if (!check_clocks (self, until, "resolving the name of", cancellable, error))
-    return FALSE;
-  addresses = resolve (self, until, cancellable, error);
-  if (addresses == NULL)
-    return FALSE;
-
-  connected = connect_addresses (self, addresses, until, cancellable, error);
-  g_list_free_full (addresses, g_object_unref);
-  if (!connected)
-    return FALSE;
-
-  self->tcp = G_IO_STREAM (g_socket_connection_factory_create_connection (self->socket));
-  set_streams (self, self->tcp);
-  self->read_start = self->read_end = 0;
-  self->replies_read = FALSE;
-  clear_queue (self->queue);
-  self->exchange_start = g_get_monotonic_time ();
-  trace_note (self, "connected");
-
-  if (implicit_tls && !handshake (self, cancellable, error))
-    {
-      msg_connection_abort (self);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/**
- * msg_connection_starttls:
- * @self: a connection
- * @cancellable: (nullable): a cancellable
- * @error: return location for a #GError
- *
- * Upgrades a plain connection to TLS, after the caller has read the
- * server's go-ahead reply to STARTTLS (SMTP 220, NNTP 382).
- *
- * If the server sent anything after its go-ahead (bytes already read ahead
- * or waiting on the socket), the connection is aborted and the call fails
- * with %MSG_TRANSPORT_ERROR_PROTOCOL: such bytes would be plaintext that an
- * attacker could inject (RFC 3207 section 4.2). The handshake has the
- * inactivity limit and the total deadline.
- *
- * Returns: whether the connection now uses TLS
- */
-gboolean
-msg_connection_starttls (MsgConnection *self,
-                         GCancellable  *cancellable,
-                         GError       **error)
-{
-  g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (self->socket == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                   "Not connected to %s:%u", self->host, self->port);
-      return FALSE;
-    }
-  if (self->tls != NULL || self->queue->len > 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   self->tls != NULL ? "The connection to %s:%u already uses TLS"
-                                     : "Commands queued for %s:%u before STARTTLS",
-                   self->host, self->port);
-      msg_connection_abort (self);
-      return FALSE;
-    }
-  if (self->read_end == self->read_start)
-    {
-      /* A close or reset is readable too, but it is no injection. */
-      char   byte;
-      gssize n = recv (g_socket_get_fd (self->socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-        {
-          int saved_errno = n == 0 ? ECONNRESET : errno;
-
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "%s:%u closed the connection after the STARTTLS go-ahead%s%s",
-                       self->host, self->port, n == 0 ? "" : ": ",
-                       n == 0 ? "" : g_strerror (saved_errno));
-          msg_connection_abort (self);
-          return FALSE;
-        }
-    }
-  if (self->read_end > self->read_start ||
-      (g_socket_condition_check (self->socket, G_IO_IN) & G_IO_IN) != 0)
-    {
-      g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
-                   "%s:%u sent data after the STARTTLS go-ahead, before the TLS "
-                   "handshake (possible plaintext injection)",
-                   self->host, self->port);
-      msg_connection_abort (self);
-      return FALSE;
-    }
-  if (!handshake (self, cancellable, error))
-    {
-      msg_connection_abort (self);
-      return FALSE;
-    }
-  return TRUE;
+  return _msg_connection_wait_result (self, _msg_worker_job_wait (job, until, cancellable), until, what, cancellable, error);
 }
 
 /**
@@ -1223,7 +776,7 @@ msg_connection_check_idle (MsgConnection *self)
     {
       trace_line (self, 'S', self->read_buffer + self->read_start,
                   MIN (self->read_end - self->read_start, 512));
-      trace_note (self, "unasked data from the server: dropping the connection");
+      _msg_connection_trace_note (self, "unasked data from the server: dropping the connection");
       msg_connection_abort (self);
       return FALSE;
     }
@@ -1241,12 +794,12 @@ msg_connection_check_idle (MsgConnection *self)
   if (n > 0)
     {
       trace_line (self, 'S', self->read_buffer, MIN ((gsize) n, 512));
-      trace_note (self, "unasked data from the server: dropping the connection");
+      _msg_connection_trace_note (self, "unasked data from the server: dropping the connection");
     }
   else if (n == 0)
-    trace_note (self, "the server closed the idle connection");
+    _msg_connection_trace_note (self, "the server closed the idle connection");
   else
-    trace_note (self, "idle connection failed: %s", local_error->message);
+    _msg_connection_trace_note (self, "idle connection failed: %s", local_error->message);
   msg_connection_abort (self);
   return FALSE;
 }
@@ -1282,7 +835,7 @@ msg_connection_abort (MsgConnection *self)
         }
 #endif
       g_socket_close (self->socket, NULL);
-      trace_note (self, "connection closed");
+      _msg_connection_trace_note (self, "connection closed");
     }
   self->input = NULL;
   self->output = NULL;
@@ -1294,7 +847,7 @@ msg_connection_abort (MsgConnection *self)
       close (self->wake_fd);
       self->wake_fd = -1;
     }
-  clear_queue (self->queue);
+  _msg_connection_clear_queue (self->queue);
   self->read_start = self->read_end = 0;
   self->replies_read = FALSE;
 }
@@ -1423,7 +976,7 @@ write_internal (MsgConnection *self,
       self->replies_read = FALSE;
     }
 
-  until = exchange_until (self, g_get_monotonic_time ());
+  until = _msg_connection_exchange_until (self, g_get_monotonic_time ());
   while (length > 0)
     {
       g_autoptr (GError) local_error = NULL;
@@ -1436,7 +989,7 @@ write_internal (MsgConnection *self,
         {
           p += n;
           length -= (gsize) n;
-          until = exchange_until (self, g_get_monotonic_time ());
+          until = _msg_connection_exchange_until (self, g_get_monotonic_time ());
           continue;
         }
       if (n < 0 && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -1571,7 +1124,7 @@ msg_connection_flush (MsgConnection *self,
       msg_connection_abort (self);
       return FALSE;
     }
-  clear_queue (self->queue);
+  _msg_connection_clear_queue (self->queue);
   return TRUE;
 }
 
@@ -1623,7 +1176,7 @@ msg_connection_write_all (MsgConnection *self,
 
   if (!msg_connection_flush (self, cancellable, error))
     return FALSE;
-  trace_note (self, "C: (%" G_GSIZE_FORMAT " bytes)", length);
+  _msg_connection_trace_note (self, "C: (%" G_GSIZE_FORMAT " bytes)", length);
   if (!write_internal (self, buffer, length, cancellable, error))
     {
       msg_connection_abort (self);
@@ -1794,7 +1347,7 @@ begin_read (MsgConnection *self,
 {
   if (!msg_connection_flush (self, cancellable, error))
     return FALSE;
-  *until = exchange_until (self, self->exchange_start);
+  *until = _msg_connection_exchange_until (self, self->exchange_start);
   return TRUE;
 }
 
