@@ -9,12 +9,37 @@
 
 #include "msg-connect-race-private.h"
 #include "msg-tls-utils-private.h"
+#include "msg-worker-private.h"
 #include "msg-transport.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+
+/* Fails at once when cancelled or past @until. */
+static gboolean
+check_clocks (MsgConnection *self,
+              gint64         until,
+              const char    *what,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  return _msg_connection_wait_result (self, _msg_deadline_check (until, cancellable), until, what, cancellable, error);
+}
+
+/* Waits for @job, run on the library's threads; FALSE with the error when
+ * a clock or the cancellable won (the job is then to be abandoned). */
+static gboolean
+wait_for_job (MsgConnection *self,
+              MsgWorkerJob  *job,
+              gint64         until,
+              const char    *what,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  return _msg_connection_wait_result (self, _msg_worker_job_wait (job, until, cancellable), until, what, cancellable, error);
+}
 
 static GList *
 resolve (MsgConnection *self,
@@ -36,7 +61,7 @@ resolve (MsgConnection *self,
    * thread of GLib's shared pool (where TLS handshakes run). */
   resolver = g_resolver_get_default ();
   job = _msg_worker_resolve (self->context, resolver, self->host);
-  if (!_msg_connection_wait_for_job (self, job, until, "resolving the name of", cancellable, error))
+  if (!wait_for_job (self, job, until, "resolving the name of", cancellable, error))
     return NULL;
   addresses = _msg_worker_resolve_finish (job, &local_error);
   if (addresses == NULL)
@@ -186,7 +211,7 @@ tls_handshake (MsgConnection *self,
 
   _msg_connection_trace_note (self, "TLS handshake");
   job = _msg_worker_handshake (self->context, G_TLS_CONNECTION (tls));
-  if (!_msg_connection_wait_for_job (self, job, until, "in the TLS handshake with", cancellable, error))
+  if (!wait_for_job (self, job, until, "in the TLS handshake with", cancellable, error))
     {
       /* The job is abandoned (cancelled) when it goes. */
       shutdown_in_use (self);
@@ -317,7 +342,7 @@ msg_connection_connect (MsgConnection *self,
   _msg_connection_trace_note (self, "connecting to %s:%u%s", self->host, self->port,
                               implicit_tls ? " (TLS)" : "");
 
-  if (!_msg_connection_check_clocks (self, until, "resolving the name of", cancellable, error))
+  if (!check_clocks (self, until, "resolving the name of", cancellable, error))
     return FALSE;
   addresses = resolve (self, until, cancellable, error);
   if (addresses == NULL)

@@ -7,7 +7,6 @@
 
 #include "msg-connection.h"
 #include "msg-deadline-private.h"
-#include "msg-worker-private.h"
 
 G_BEGIN_DECLS
 
@@ -54,28 +53,17 @@ struct _MsgConnection
 };
 
 /* msg-connection.c, for msg-connection-connect.c */
-void     _msg_connection_clear_queue    (GByteArray       *queue);
-void     _msg_connection_trace_note     (MsgConnection    *self,
-                                         const char       *format,
-                                         ...) G_GNUC_PRINTF (2, 3);
-gint64   _msg_connection_exchange_until (MsgConnection    *self,
-                                         gint64            start);
-gboolean _msg_connection_wait_result    (MsgConnection    *self,
-                                         MsgDeadlineResult result,
-                                         gint64            until,
-                                         const char       *what,
-                                         GCancellable     *cancellable,
-                                         GError          **error);
-gboolean _msg_connection_check_clocks   (MsgConnection    *self,
-                                         gint64            until,
-                                         const char       *what,
-                                         GCancellable     *cancellable,
-                                         GError          **error);
-gboolean _msg_connection_wait_for_job   (MsgConnection    *self,
-                                         MsgWorkerJob     *job,
-                                         gint64            until,
-                                         const char       *what,
-                                         GCancellable     *cancellable,
-                                         GError          **error);
+void     _msg_connection_clear_queue (GByteArray *queue);
+void     _msg_connection_trace_note (MsgConnection *self,
+                                     const char    *format,
+                                     ...) G_GNUC_PRINTF (2, 3);
+gint64   _msg_connection_exchange_until (MsgConnection *self,
+                                         gint64         start);
+gboolean _msg_connection_wait_result (MsgConnection    *self,
+                                      MsgDeadlineResult result,
+                                      gint64            until,
+                                      const char       *what,
+                                      GCancellable     *cancellable,
+                                      GError          **error);
 
 G_END_DECLS

@@ -10,7 +10,6 @@
 #include "msg-deadline-private.h"
 #include "msg-reply-private.h"
 #include "msg-transport.h"
-#include "msg-worker-private.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -669,17 +668,6 @@ _msg_connection_wait_result (MsgConnection    *self,
   return FALSE;
 }
 
-/* Fails at once when cancelled or past @until. */
-gboolean
-_msg_connection_check_clocks (MsgConnection *self,
-                              gint64         until,
-                              const char    *what,
-                              GCancellable  *cancellable,
-                              GError       **error)
-{
-  return _msg_connection_wait_result (self, _msg_deadline_check (until, cancellable), until, what, cancellable, error);
-}
-
 /* Waits for @ready_source (consumed); FALSE with the error when a clock or
  * the cancellable won. */
 static gboolean
@@ -720,19 +708,6 @@ wait_socket (MsgConnection *self,
   else
     source = g_pollable_input_stream_create_source (self->input, NULL);
   return wait_for_source (self, source, until, what, cancellable, error);
-}
-
-/* Waits for @job, run on the library's threads; FALSE with the error when
- * a clock or the cancellable won (the job is then to be abandoned). */
-gboolean
-_msg_connection_wait_for_job (MsgConnection *self,
-                              MsgWorkerJob  *job,
-                              gint64         until,
-                              const char    *what,
-                              GCancellable  *cancellable,
-                              GError       **error)
-{
-  return _msg_connection_wait_result (self, _msg_worker_job_wait (job, until, cancellable), until, what, cancellable, error);
 }
 
 /**
