@@ -42,6 +42,25 @@ enum
   AUTH_NTLM,
 };
 
+/* The settings of one post, read from the operation's snapshot. */
+typedef struct
+{
+  char           *host;
+  guint16         port;
+  gboolean        implicit_tls;
+  MsgStartTlsMode starttls;
+  int             auth;
+  char           *user;
+  char           *password;
+  gboolean        allow_plaintext_auth;
+  GStrv           mechanisms; /* (nullable) nntpauthmechanisms */
+  MsgTransport   *transport;  /* (unowned) for MsgTransport::need-token */
+  char           *ca_file;
+  gboolean        tls_verify;
+  double          timeout;
+  double          operation_timeout;
+} Settings;
+
 struct _MsgNntpTransport
 {
   MsgTransport parent_instance;
@@ -60,31 +79,12 @@ struct _MsgNntpTransport
   gint64         pipelined_start; /* and that post's operation start */
   /* The settings last read and the snapshot they came from (see
    * settings_lookup()); only the post's thread touches them. */
-  MsgConfiguration *settings_source;    /* (owned) (nullable) */
-  struct _Settings *settings;           /* (owned) (nullable) */
+  MsgConfiguration *settings_source; /* (owned) (nullable): NULL until read */
+  Settings          settings;
   char             *settings_shape_str; /* (owned) (nullable): their shape */
 };
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgNntpTransport, msg_nntp_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
-
-/* The settings of one post, read from the operation's snapshot. */
-typedef struct _Settings
-{
-  char           *host;
-  guint16         port;
-  gboolean        implicit_tls;
-  MsgStartTlsMode starttls;
-  int             auth;
-  char           *user;
-  char           *password;
-  gboolean        allow_plaintext_auth;
-  GStrv           mechanisms; /* (nullable) nntpauthmechanisms */
-  MsgTransport   *transport;  /* (unowned) for MsgTransport::need-token */
-  char           *ca_file;
-  gboolean        tls_verify;
-  double          timeout;
-  double          operation_timeout;
-} Settings;
 
 static void
 settings_clear (Settings *s)
@@ -159,20 +159,17 @@ static const Settings *
 settings_lookup (MsgNntpTransport *self,
                  MsgConfiguration *config)
 {
-  if (self->settings == NULL || !msg_configuration_equal (self->settings_source, config))
+  if (self->settings_source == NULL || !msg_configuration_equal (self->settings_source, config))
     {
-      if (self->settings != NULL)
-        settings_clear (self->settings);
-      else
-        self->settings = g_new0 (Settings, 1);
-      memset (self->settings, 0, sizeof *self->settings);
-      settings_load (self->settings, config);
-      self->settings->transport = MSG_TRANSPORT (self);
+      settings_clear (&self->settings);
+      memset (&self->settings, 0, sizeof self->settings);
+      settings_load (&self->settings, config);
+      self->settings.transport = MSG_TRANSPORT (self);
       g_free (self->settings_shape_str);
-      self->settings_shape_str = settings_shape (self->settings);
+      self->settings_shape_str = settings_shape (&self->settings);
       g_set_object (&self->settings_source, config);
     }
-  return self->settings;
+  return &self->settings;
 }
 
 static void
@@ -724,7 +721,7 @@ ensure_session (MsgNntpTransport *self,
   /* @s is the kept settings (settings_lookup()): their shape is kept. */
   const char *shape = self->settings_shape_str;
 
-  g_assert (s == self->settings);
+  g_assert (s == &self->settings);
   *reused = FALSE;
   *post_sent = FALSE;
   if (self->pipelined != NULL)
@@ -1114,9 +1111,8 @@ msg_nntp_transport_dispose (GObject *object)
   /* Never waits on the network: the socket is just closed. */
   drop_connection (self);
   g_clear_object (&self->settings_source);
-  if (self->settings != NULL)
-    settings_clear (self->settings);
-  g_clear_pointer (&self->settings, g_free);
+  settings_clear (&self->settings);
+  memset (&self->settings, 0, sizeof self->settings);
   g_clear_pointer (&self->settings_shape_str, g_free);
 
   G_OBJECT_CLASS (msg_nntp_transport_parent_class)->dispose (object);
