@@ -186,30 +186,15 @@ passphrase_cb (const char *key,
   return previous_failed ? NULL : g_strdup (user_data);
 }
 
-/* The passphrases given to configurations, each an atomic reference-
- * counted copy that the tool holds too: a configuration (or a copy of it)
- * whose last reference drops on a library thread after the command ended
- * may never wipe its own, so the tool wipes them all at exit. */
-static GPtrArray *passphrases;
+/* The passphrase of --passphrase-file: the tool's for the whole run and
+ * only lent to configurations, whose copies may be dropped on library
+ * threads after the command ended, so the tool wipes it at exit. */
+static char *passphrase;
 
 static void
-clear_secret (gpointer secret)
+wipe_passphrase_at_exit (void)
 {
-  explicit_bzero (secret, strlen (secret));
-}
-
-static void
-release_passphrase (gpointer passphrase)
-{
-  g_atomic_rc_box_release_full (passphrase, clear_secret);
-}
-
-static void
-wipe_passphrases_at_exit (void)
-{
-  for (guint i = 0; i < passphrases->len; i++)
-    clear_secret (passphrases->pdata[i]);
-  g_clear_pointer (&passphrases, g_ptr_array_unref);
+  explicit_bzero (passphrase, strlen (passphrase));
 }
 
 /* Gives the first line of --passphrase-file to every key that needs a
@@ -218,20 +203,14 @@ gboolean
 set_passphrase_from_file (MsgConfiguration *configuration,
                           GError          **error)
 {
-  char *line = read_secret_line (opts.passphrase_file, "--passphrase-file", error);
-  char *passphrase;
-
-  if (line == NULL)
-    return FALSE;
-  passphrase = g_atomic_rc_box_dup (strlen (line) + 1, line);
-  wipe_secret (line);
-  if (passphrases == NULL)
+  if (passphrase == NULL)
     {
-      passphrases = g_ptr_array_new_with_free_func (release_passphrase);
-      atexit (wipe_passphrases_at_exit);
+      passphrase = read_secret_line (opts.passphrase_file, "--passphrase-file", error);
+      if (passphrase == NULL)
+        return FALSE;
+      atexit (wipe_passphrase_at_exit);
     }
-  g_ptr_array_add (passphrases, g_atomic_rc_box_acquire (passphrase));
-  msg_configuration_set_passphrase_func (configuration, passphrase_cb, passphrase, release_passphrase);
+  msg_configuration_set_passphrase_func (configuration, passphrase_cb, passphrase, NULL);
   return TRUE;
 }
 
