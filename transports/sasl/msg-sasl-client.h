@@ -17,8 +17,8 @@ G_BEGIN_DECLS
 /* What the client needs; the strings are borrowed for the client's life. */
 typedef struct
 {
-  const char        *protocol;         /* "SMTP" or "NNTP", for messages */
-  const char        *service;          /* GSSAPI service: "smtp", "nntp" */
+  const char        *protocol; /* "SMTP" or "NNTP", for messages */
+  const char        *service;  /* GSSAPI service: "smtp", "nntp" */
   const char        *host;
   guint16            port;
   const char        *username;         /* DOMAIN\user accepted for NTLM */
@@ -28,7 +28,7 @@ typedef struct
   const char        *mechanisms_field; /* "smtpauthmechanisms", ... */
   gboolean           plaintext_clear;  /* NNTP's rules: SCRAM, else PLAIN,
                                         * with or without TLS */
-  MsgConnection     *connection;       /* TLS state, channel binding */
+  MsgConnection *connection;           /* TLS state, channel binding */
 } MsgSaslSettings;
 
 typedef struct _MsgSaslClient MsgSaslClient;

@@ -31,10 +31,10 @@ struct _BdatStream
   MsgReply      *refusal;    /* (owned) (nullable): the first refusal */
 };
 
-gboolean _msg_smtp_bdat_stream_send       (BdatStream   *self,
-                                           gboolean      last,
-                                           GCancellable *cancellable,
-                                           GError      **error);
+gboolean _msg_smtp_bdat_stream_send (BdatStream   *self,
+                                     gboolean      last,
+                                     GCancellable *cancellable,
+                                     GError      **error);
 gboolean _msg_smtp_bdat_stream_read_reply (BdatStream   *self,
                                            GCancellable *cancellable,
                                            GError      **error);

@@ -44,34 +44,34 @@ typedef enum
 /* What the operation needs from the configuration snapshot. */
 typedef struct
 {
-  char        *server; /* the smtpserver field: one server, or relays "a, b:587" */
-  GPtrArray   *relays; /* (element-type GNetworkAddress): in order */
-  char        *host;   /* the relay being tried, or connected to */
-  guint16      port;
-  gboolean     implicit_tls;
-  StartTlsMode starttls;
-  int          authenticate; /* 0 anonymous, 1 basic, 2 NTLM or Kerberos */
-  char        *username;
-  char        *password; /* a secret: never logged */
-  GStrv        mechanisms;
-  gboolean     allow_plaintext_auth;
-  char        *ca_file;
-  gboolean     tls_verify;
-  char        *ehlo_name;
-  gboolean     send_partial;
-  gboolean     use_chunking;
-  double       timeout;
-  double       operation_timeout;
+  char         *server; /* the smtpserver field: one server, or relays "a, b:587" */
+  GPtrArray    *relays; /* (element-type GNetworkAddress): in order */
+  char         *host;   /* the relay being tried, or connected to */
+  guint16       port;
+  gboolean      implicit_tls;
+  StartTlsMode  starttls;
+  int           authenticate; /* 0 anonymous, 1 basic, 2 NTLM or Kerberos */
+  char         *username;
+  char         *password; /* a secret: never logged */
+  GStrv         mechanisms;
+  gboolean      allow_plaintext_auth;
+  char         *ca_file;
+  gboolean      tls_verify;
+  char         *ehlo_name;
+  gboolean      send_partial;
+  gboolean      use_chunking;
+  double        timeout;
+  double        operation_timeout;
   MsgTransport *transport; /* (unowned) for MsgTransport::need-token */
 } Settings;
 
 /* msg-smtp-settings.c */
-void  _msg_smtp_settings_load           (Settings         *s,
-                                         MsgConfiguration *config);
-void  _msg_smtp_settings_copy           (Settings         *dst,
-                                         const Settings   *src);
-void  _msg_smtp_settings_clear          (Settings         *s);
-char *_msg_smtp_settings_connection_key (const Settings   *s);
+void  _msg_smtp_settings_load (Settings         *s,
+                               MsgConfiguration *config);
+void  _msg_smtp_settings_copy (Settings       *dst,
+                               const Settings *src);
+void  _msg_smtp_settings_clear (Settings *s);
+char *_msg_smtp_settings_connection_key (const Settings *s);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Settings, _msg_smtp_settings_clear)
 
