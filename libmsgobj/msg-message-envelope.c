@@ -98,8 +98,11 @@ msg_message_prepare_for_sending (MsgMessage *self,
   if (g_mime_object_get_header (GMIME_OBJECT (self->mime), "Date") == NULL)
     {
       g_autoptr (GTimeZone) tz = _msg_message_get_timezone (self);
-      g_autoptr (GDateTime) now = tz != NULL ? g_date_time_new_now (tz) : g_date_time_new_now_local ();
+      g_autoptr (GDateTime) now = NULL;
 
+      if (tz == NULL)
+        tz = _msg_timezone_new_local ();
+      now = g_date_time_new_now (tz);
       msg_message_set_sent_on (self, now);
     }
 

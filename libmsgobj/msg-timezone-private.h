@@ -13,4 +13,8 @@ G_BEGIN_DECLS
 GTimeZone *_msg_timezone_new_for_id (const char  *id,
                                      const char **reason);
 
+/* The local zone, as g_time_zone_new_local() gives it, read at most once a
+ * second. */
+GTimeZone *_msg_timezone_new_local (void);
+
 G_END_DECLS

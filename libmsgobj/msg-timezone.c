@@ -130,3 +130,31 @@ _msg_timezone_new_for_id (const char  *id,
     *reason = "no such time zone";
   return tz;
 }
+
+/* GLib 2.74 identifies the local zone anew on every g_time_zone_new_local()
+ * when TZ is unset (it compares the zone's name with the unset variable):
+ * two stat() calls and a readlink() per message sent. The zone is kept for
+ * a second instead, so a change of the system's zone still shows within
+ * one; the zone itself knows its daylight-saving rules. */
+#define LOCAL_ZONE_LIFETIME_US G_USEC_PER_SEC
+
+GTimeZone *
+_msg_timezone_new_local (void)
+{
+  static GMutex     lock;
+  static GTimeZone *local;
+  static gint64     checked_at;
+  gint64            now = g_get_monotonic_time ();
+  GTimeZone        *tz;
+
+  g_mutex_lock (&lock);
+  if (local == NULL || now - checked_at >= LOCAL_ZONE_LIFETIME_US)
+    {
+      g_clear_pointer (&local, g_time_zone_unref);
+      local = g_time_zone_new_local ();
+      checked_at = now;
+    }
+  tz = g_time_zone_ref (local);
+  g_mutex_unlock (&lock);
+  return tz;
+}
