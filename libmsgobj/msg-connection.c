@@ -113,7 +113,7 @@ msg_connection_finalize (GObject *object)
   g_byte_array_unref (self->queue);
   g_free (self->read_buffer);
   g_atomic_rc_box_release (self->tls_warned);
-  g_main_context_unref (self->context);
+  g_clear_pointer (&self->context, g_main_context_unref);
   G_OBJECT_CLASS (msg_connection_parent_class)->finalize (object);
 }
 
@@ -255,7 +255,6 @@ static void
 msg_connection_init (MsgConnection *self)
 {
   self->tls_verify = TRUE;
-  self->context = g_main_context_new ();
   self->queue = g_byte_array_new ();
   self->read_buffer = g_malloc (MSG_CONNECTION_READ_BUFFER_SIZE);
   self->tls_warned = g_atomic_rc_box_new0 (int);
@@ -892,7 +891,12 @@ _msg_connection_check_still_listening (MsgConnection *self,
       n = g_pollable_input_stream_read_nonblocking (self->input, self->read_buffer,
                                                     MSG_CONNECTION_READ_BUFFER_SIZE, NULL, &local_error);
       if (n < 0 && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        return TRUE;
+        {
+          /* The check the next write would make (check_in_step()), just
+           * made: a small message's one write need not read again. */
+          self->replies_read = FALSE;
+          return TRUE;
+        }
       if (n == 0)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
