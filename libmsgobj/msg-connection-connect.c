@@ -8,6 +8,7 @@
 #include "msg-connection-private.h"
 
 #include "msg-connect-race-private.h"
+#include "msg-deadline-private.h"
 #include "msg-tls-utils-private.h"
 #include "msg-worker-private.h"
 #include "msg-transport.h"
@@ -338,6 +339,20 @@ msg_connection_connect (MsgConnection *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   msg_connection_abort (self);
+  /* Made before the socket, so that the socket is what finds no
+   * descriptor left, not GLib (which would abort). */
+  if (self->context == NULL)
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      self->context = _msg_main_context_try_new (&local_error);
+      if (self->context == NULL)
+        {
+          g_set_error (error, local_error->domain, local_error->code, "Could not connect to %s:%u: %s",
+                       self->host, self->port, local_error->message);
+          return FALSE;
+        }
+    }
   until = _msg_connection_exchange_until (self, g_get_monotonic_time ());
   _msg_connection_trace_note (self, "connecting to %s:%u%s", self->host, self->port,
                               implicit_tls ? " (TLS)" : "");

@@ -52,6 +52,12 @@ MsgDeadlineResult _msg_deadline_wait_for_flag (GMainContext *context,
                                                gint64        until,
                                                GCancellable *cancellable);
 
+/* A new main context, or %NULL with an error when no descriptor is left
+ * for its wake-up (EMFILE, ENFILE), where g_main_context_new() would
+ * abort the process. A probe only: another thread may take the descriptor
+ * first. Call it where an operation makes its first context. */
+GMainContext *_msg_main_context_try_new (GError **error);
+
 /* Without a main context, for a plain socket: see msg-deadline.c. */
 int               _msg_deadline_wake_fd_new (void);
 MsgDeadlineResult _msg_deadline_poll_fd (int           fd,

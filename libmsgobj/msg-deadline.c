@@ -350,3 +350,19 @@ _msg_deadline_poll_fd (int           fd,
     drain_wake_fd (wake_fd);
   return result;
 }
+
+GMainContext *
+_msg_main_context_try_new (GError **error)
+{
+  int fd = eventfd (0, EFD_CLOEXEC);
+  int saved_errno = errno;
+
+  if (fd < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "No file descriptor is available: %s", g_strerror (saved_errno));
+      return NULL;
+    }
+  close (fd);
+  return g_main_context_new ();
+}

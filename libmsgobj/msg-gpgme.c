@@ -933,16 +933,20 @@ _msg_gpgme_run (MsgGpgmeRequest *request,
 {
   static GOnce      once = G_ONCE_INIT;
   GMainContext     *caller = g_private_get (&caller_context_key);
+  GMainContext     *context;
   Job              *job;
   GThread          *thread;
   MsgDeadlineResult result;
   const char       *tool = protocol_tool (request->protocol);
 
   g_once (&once, init_gpgme_once, NULL);
+  context = _msg_main_context_try_new (error);
+  if (context == NULL)
+    return FALSE;
   job = g_new0 (Job, 1);
   g_atomic_ref_count_init (&job->ref);
   g_mutex_init (&job->lock);
-  job->context = g_main_context_new ();
+  job->context = context;
   /* The passphrase function runs in the caller's thread: this one, which
    * serves job->context while it waits, or for an _async call the
    * caller's main context, unless this thread holds it. */

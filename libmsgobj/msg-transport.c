@@ -16,9 +16,7 @@
 #include "msg-send-report.h"
 #include "msg-thread-private.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 /**
@@ -681,30 +679,6 @@ operation_free (Operation *op)
   g_free (op);
 }
 
-/* GLib aborts the process when it cannot make a main context's wakeup
- * descriptor (g_wakeup_new), and a connection makes its context before its
- * socket: with no descriptor left (EMFILE, ENFILE), fail here with a clear
- * error instead. A probe only: another thread may take the descriptor
- * first. */
-static gboolean
-check_descriptor_available (MsgTransport *self,
-                            GError      **error)
-{
-  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
-  int                  fd = eventfd (0, EFD_CLOEXEC);
-  int                  saved_errno = errno;
-
-  if (fd >= 0)
-    {
-      close (fd);
-      return TRUE;
-    }
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-               "Transport “%s” cannot start: no file descriptor is available: %s", priv->name,
-               g_strerror (saved_errno));
-  return FALSE;
-}
-
 static gboolean
 validate_operation (Operation *op,
                     GError   **error)
@@ -792,8 +766,6 @@ operation_new (MsgTransport *self,
         }
       if (!_msg_message_apply_configured_addresses (message, kind == OP_POST, error) ||
           !check_message (message, kind, error))
-        goto fail;
-      if (!check_descriptor_available (self, error))
         goto fail;
     }
 

@@ -6,6 +6,8 @@
 
 #include "msg-worker-private.h"
 
+#include "msg-deadline-private.h"
+
 #include <netdb.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -145,10 +147,12 @@ handshake_done_cb (GObject      *source,
 static gboolean
 handshake (MsgWorkerJob *job)
 {
-  GMainContext *context = g_main_context_new ();
+  GMainContext *context = _msg_main_context_try_new (&job->error);
   GAsyncResult *result = NULL;
   gboolean      ok;
 
+  if (context == NULL)
+    return FALSE;
   g_main_context_push_thread_default (context);
   g_tls_connection_handshake_async (job->tls, G_PRIORITY_DEFAULT, job->cancellable, handshake_done_cb, &result);
   while (result == NULL)

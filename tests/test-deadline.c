@@ -16,6 +16,7 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <sys/resource.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -206,6 +207,44 @@ test_stale_wake_up (Fixture      *f,
   g_assert_cmpint (thread_cpu_us () - cpu, <, 100 * 1000);
 }
 
+/* With no descriptor left, a context is refused with a clear error where
+ * g_main_context_new() would abort the process; with one, it is made. */
+static void
+test_context_emfile (void)
+{
+  g_test_summary ("A main context that cannot have its wake-up descriptor (EMFILE) is an error, "
+                  "not an abort.");
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+      GMainContext *context;
+      struct rlimit saved;
+      struct rlimit limit;
+      int           lowest = dup (0);
+
+      g_assert_cmpint (lowest, >=, 0);
+      close (lowest);
+      g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+      limit = saved;
+      limit.rlim_cur = (rlim_t) lowest;
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+      context = _msg_main_context_try_new (&error);
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+      g_assert_null (context);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES);
+      g_assert_nonnull (strstr (error->message, "No file descriptor is available"));
+      g_clear_error (&error);
+
+      context = _msg_main_context_try_new (&error);
+      g_assert_no_error (error);
+      g_assert_nonnull (context);
+      g_main_context_unref (context);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -219,6 +258,7 @@ main (int   argc,
   ADD ("/deadline/poll/cancelled", test_cancelled);
   ADD ("/deadline/poll/stale-wake-up", test_stale_wake_up);
 #undef ADD
+  g_test_add_func ("/deadline/context/emfile", test_context_emfile);
 
   return g_test_run ();
 }
