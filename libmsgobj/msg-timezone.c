@@ -133,9 +133,10 @@ _msg_timezone_new_for_id (const char  *id,
 
 /* GLib 2.74 identifies the local zone anew on every g_time_zone_new_local()
  * when TZ is unset (it compares the zone's name with the unset variable):
- * two stat() calls and a readlink() per message sent. The zone is kept for
- * a second instead, so a change of the system's zone still shows within
- * one; the zone itself knows its daylight-saving rules. */
+ * two stat() calls and a readlink() per message sent. The zone is kept
+ * while TZ stays the same, for a second at most, so a change of the
+ * system's zone still shows within one; the zone itself knows its
+ * daylight-saving rules. */
 #define LOCAL_ZONE_LIFETIME_US G_USEC_PER_SEC
 
 GTimeZone *
@@ -143,15 +144,19 @@ _msg_timezone_new_local (void)
 {
   static GMutex     lock;
   static GTimeZone *local;
+  static char      *local_tz_env;
   static gint64     checked_at;
+  const char       *tz_env = g_getenv ("TZ");
   gint64            now = g_get_monotonic_time ();
   GTimeZone        *tz;
 
   g_mutex_lock (&lock);
-  if (local == NULL || now - checked_at >= LOCAL_ZONE_LIFETIME_US)
+  if (local == NULL || now - checked_at >= LOCAL_ZONE_LIFETIME_US || g_strcmp0 (tz_env, local_tz_env) != 0)
     {
       g_clear_pointer (&local, g_time_zone_unref);
+      g_free (local_tz_env);
       local = g_time_zone_new_local ();
+      local_tz_env = g_strdup (tz_env);
       checked_at = now;
     }
   tz = g_time_zone_ref (local);

@@ -369,6 +369,42 @@ test_configured_from (void)
   msg_test_remove_tree (dir);
 }
 
+/* Without timezoneid the Date is in local time, and a change of TZ shows
+ * in the next message at once (the local zone is otherwise read at most
+ * once a second). */
+static void
+test_timezone_local (void)
+{
+  static const struct
+  {
+    const char *tz;
+    const char *suffix;
+  } zones[] = { { "Asia/Tokyo", " +0900" }, { "Asia/Kolkata", " +0530" }, { "UTC", " +0000" } };
+  g_autofree char *saved = g_strdup (g_getenv ("TZ"));
+
+  g_test_summary ("With no timezoneid, Date is in the local zone, and follows TZ from one message to the next.");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (zones); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (MsgMessage) message = make_message ();
+      g_autofree char *text = NULL;
+      g_autofree char *header = NULL;
+
+      g_setenv ("TZ", zones[i].tz, TRUE);
+      g_assert_true (msg_message_prepare_for_sending (message, &error));
+      g_assert_no_error (error);
+      text = to_string (message);
+      header = find_header (text, "Date");
+      if (!g_str_has_suffix (header, zones[i].suffix))
+        g_error ("TZ=%s: Date: %s, expected the offset%s", zones[i].tz, header, zones[i].suffix);
+    }
+  if (saved != NULL)
+    g_setenv ("TZ", saved, TRUE);
+  else
+    g_unsetenv ("TZ");
+}
+
 static void
 test_timezone (void)
 {
@@ -891,6 +927,7 @@ main (int   argc,
   g_test_add_func ("/message/envelope", test_envelope);
   g_test_add_func ("/message/configured-from", test_configured_from);
   g_test_add_func ("/message/timezone", test_timezone);
+  g_test_add_func ("/message/timezone/local", test_timezone_local);
   g_test_add_func ("/message/line-limit-after-change", test_line_limit_after_change);
 
   return g_test_run ();
