@@ -216,7 +216,10 @@ test_smtp_downgrade (Fixture      *f,
   g_assert_nonnull (strstr (wire, "\r\n..leading dot\r\n"));
   signed_message = msg_test_undo_data (wire);
   g_assert_true (g_str_has_prefix (signed_message->str, "DKIM-Signature: "));
-  g_assert_null (strstr (signed_message->str, "Bcc"));
+  /* No Bcc field and no trace of its address. Not "Bcc" anywhere: the
+   * signature's base64 holds those three letters about once in 500 runs. */
+  g_assert_null (strstr (signed_message->str, "\r\nBcc:"));
+  g_assert_null (strstr (signed_message->str, "hidden@example.test"));
   g_assert_true (strstr (signed_message->str, "Content-Transfer-Encoding: quoted-printable") != NULL ||
                  strstr (signed_message->str, "Content-Transfer-Encoding: base64") != NULL);
   for (gsize i = 0; i < signed_message->len; i++)
