@@ -44,6 +44,7 @@ struct _MsgConnection
   gsize       read_end;
   gint64      exchange_start;
   gboolean    replies_read; /* since the last write */
+  gboolean    wrote;        /* since the last read that got bytes */
   gboolean    quick_ack;
   int         wake_fd;    /* -1 until a first wait on a plain socket */
   int        *tls_warned; /* (owned) an atomic rc box, shared with the

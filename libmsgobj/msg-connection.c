@@ -682,7 +682,7 @@ wait_for_source (MsgConnection *self,
 }
 
 /* Waits until the stream may be read (G_IO_IN) or written (G_IO_OUT)
- * without blocking. On a plain socket with poll() (decision 19); through
+ * without blocking. On a plain socket with poll() (decisions 19, 21); through
  * TLS on the stream's own source, since what it waits for is the TLS
  * backend's to say. */
 static gboolean
@@ -824,6 +824,7 @@ msg_connection_abort (MsgConnection *self)
   _msg_connection_clear_queue (self->queue);
   self->read_start = self->read_end = 0;
   self->replies_read = FALSE;
+  self->wrote = FALSE;
 }
 
 /* Writing. */
@@ -982,6 +983,7 @@ write_internal (MsgConnection *self,
         return FALSE;
     }
   self->exchange_start = g_get_monotonic_time ();
+  self->wrote = TRUE;
   return TRUE;
 }
 
@@ -1237,6 +1239,16 @@ fill_buffer (MsgConnection *self,
     g_socket_set_option (self->socket, IPPROTO_TCP, TCP_QUICKACK, TRUE, NULL);
 #endif
 
+  /* Just after a write on a plain socket, the reply is rarely there yet
+   * (the server has to run first): wait before reading, and save a read
+   * that would find nothing. poll() returns at once when it is there. */
+  if (self->wrote && self->tls == NULL && self->read_end == 0)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
+          !wait_socket (self, G_IO_IN, until, what, cancellable, error))
+        return -1;
+    }
+
   for (;;)
     {
       g_autoptr (GError) local_error = NULL;
@@ -1250,6 +1262,7 @@ fill_buffer (MsgConnection *self,
       if (n >= 0)
         {
           self->read_end += (gsize) n;
+          self->wrote = FALSE;
           return n;
         }
       if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
