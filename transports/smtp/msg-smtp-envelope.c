@@ -177,14 +177,15 @@ _msg_smtp_envelope_check_lengths (const Envelope *e,
                                   GError        **error)
 {
   g_autofree char *envid = _msg_smtp_envid (message);
-  g_autofree char *mail = NULL;
+  gsize            mail_length;
 
-  /* SIZE with the largest 64-bit number, BODY, SMTPUTF8, RET, ENVID. */
-  mail = g_strdup_printf ("MAIL FROM:<%s> SIZE=%" G_GUINT64_FORMAT " BODY=8BITMIME SMTPUTF8 "
-                          "RET=HDRS%s%s",
-                          e->sender.wire, G_MAXUINT64, envid != NULL ? " ENVID=" : "",
-                          envid != NULL ? envid : "");
-  if (strlen (mail) + 2 > MAX_COMMAND)
+  /* The longest commands the envelope can make, CRLF included: MAIL with
+   * SIZE as the largest 64-bit number, BODY, SMTPUTF8, RET and ENVID;
+   * RCPT with every NOTIFY word. */
+  mail_length = strlen ("MAIL FROM:<") + strlen (e->sender.wire) +
+                strlen ("> SIZE=18446744073709551615 BODY=8BITMIME SMTPUTF8 RET=HDRS") +
+                (envid != NULL ? strlen (" ENVID=") + strlen (envid) : 0) + 2;
+  if (mail_length > MAX_COMMAND)
     {
       g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
                    "The sender “%s” makes the SMTP MAIL command longer than %d octets "
@@ -194,10 +195,9 @@ _msg_smtp_envelope_check_lengths (const Envelope *e,
     }
   for (guint i = 0; i < e->recipients->len; i++)
     {
-      const Mailbox   *m = &g_array_index (e->recipients, Mailbox, i);
-      g_autofree char *rcpt = g_strdup_printf ("RCPT TO:<%s> NOTIFY=SUCCESS,FAILURE,DELAY", m->wire);
+      const Mailbox *m = &g_array_index (e->recipients, Mailbox, i);
 
-      if (strlen (rcpt) + 2 > MAX_COMMAND)
+      if (strlen ("RCPT TO:<") + strlen (m->wire) + strlen ("> NOTIFY=SUCCESS,FAILURE,DELAY") + 2 > MAX_COMMAND)
         {
           g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_ADDRESS,
                        "The recipient “%s” makes the SMTP RCPT command longer than %d octets "
