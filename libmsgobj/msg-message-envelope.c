@@ -37,9 +37,8 @@ static char *
 generate_message_id (MsgMessage *self)
 {
   g_autofree char *sender = msg_message_get_envelope_sender (self, NULL);
-  g_autofree char *uuid = g_uuid_string_random ();
-  g_autoptr (GString) random = g_string_new (NULL);
-  const char *domain = NULL;
+  const char      *domain = NULL;
+  guint32          random[4];
 
   if (sender != NULL)
     {
@@ -54,12 +53,13 @@ generate_message_id (MsgMessage *self)
   if (!is_valid_domain (domain))
     domain = "localhost";
 
-  for (const char *p = uuid; *p != '\0'; p++)
-    if (*p != '-')
-      g_string_append_c (random, g_ascii_toupper (*p));
-
-  return g_strdup_printf ("%s.%" G_GINT64_FORMAT "@%s", random->str,
-                          g_get_real_time () / G_USEC_PER_SEC, domain);
+  /* 128 random bits as 32 hexadecimal digits, as a UUID's without its
+   * dashes would be, in a quarter of the instructions. */
+  for (gsize i = 0; i < G_N_ELEMENTS (random); i++)
+    random[i] = g_random_int ();
+  return g_strdup_printf ("%08" G_GINT32_MODIFIER "X%08" G_GINT32_MODIFIER "X%08" G_GINT32_MODIFIER
+                          "X%08" G_GINT32_MODIFIER "X.%" G_GINT64_FORMAT "@%s",
+                          random[0], random[1], random[2], random[3], g_get_real_time () / G_USEC_PER_SEC, domain);
 }
 
 GTimeZone *
