@@ -406,6 +406,8 @@ msg_connection_starttls (MsgConnection *self,
                          GCancellable  *cancellable,
                          GError       **error)
 {
+  gboolean injected;
+
   g_return_val_if_fail (MSG_IS_CONNECTION (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
@@ -424,9 +426,12 @@ msg_connection_starttls (MsgConnection *self,
       msg_connection_abort (self);
       return FALSE;
     }
-  if (self->read_end == self->read_start)
+  injected = self->read_end > self->read_start;
+  if (!injected)
     {
-      /* A close or reset is readable too, but it is no injection. */
+      /* One look: a close or reset is readable too, but it is no
+       * injection, and a second look (a poll) could find a close that
+       * arrived after the first and take it for data. */
       char   byte;
       gssize n = recv (g_socket_get_fd (self->socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 
@@ -441,9 +446,9 @@ msg_connection_starttls (MsgConnection *self,
           msg_connection_abort (self);
           return FALSE;
         }
+      injected = n > 0;
     }
-  if (self->read_end > self->read_start ||
-      (g_socket_condition_check (self->socket, G_IO_IN) & G_IO_IN) != 0)
+  if (injected)
     {
       g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_PROTOCOL,
                    "%s:%u sent data after the STARTTLS go-ahead, before the TLS "
