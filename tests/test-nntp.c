@@ -191,7 +191,7 @@ test_plain_post (Fixture      *f,
 
     g_assert_cmpstr (msg_send_report_get_message_id (report), ==, message_id);
   }
-  g_assert_null (strstr (article, "Bcc"));
+  g_assert_null (strstr (article, "\r\nBcc:"));
   g_assert_null (strstr (article, "hidden@example.test"));
   /* Dot-stuffing. */
   body = g_strdup (strstr (article, "\r\n\r\n"));
