@@ -13,8 +13,9 @@
  *       own copy of FILE): the transport writes the next envelope behind
  *       each message (RFC 2920), one round trip per message
  *
- * MSGOBJ_BENCH_FIELD=NAME=VALUE sets one more configuration field (such
- * as smtpusechunking=false).
+ * MSGOBJ_BENCH_FIELD=NAME=VALUE[;NAME=VALUE...] sets more configuration
+ * fields (such as smtpusechunking=false, or
+ * smtpusessl=true;tlscafile=FILE for a server that speaks TLS).
  *   msgobj-bench big PORT FILE        send one message with FILE attached
  *   msgobj-bench big-text PORT MIB    send one message with a text body of
  *       MIB MiB in quoted-printable
@@ -93,10 +94,15 @@ transport_new_full (const char *name,
     die ("configuration", error);
   if (g_getenv ("MSGOBJ_BENCH_FIELD") != NULL)
     {
-      g_auto (GStrv) pair = g_strsplit (g_getenv ("MSGOBJ_BENCH_FIELD"), "=", 2);
+      g_auto (GStrv) pairs = g_strsplit (g_getenv ("MSGOBJ_BENCH_FIELD"), ";", -1);
 
-      if (pair[1] == NULL || !msg_configuration_set_field (config, pair[0], pair[1], &error))
-        die ("MSGOBJ_BENCH_FIELD", error);
+      for (guint i = 0; pairs[i] != NULL; i++)
+        {
+          g_auto (GStrv) pair = g_strsplit (pairs[i], "=", 2);
+
+          if (pair[1] == NULL || !msg_configuration_set_field (config, pair[0], pair[1], &error))
+            die ("MSGOBJ_BENCH_FIELD", error);
+        }
     }
   transport = msg_transport_new_for_name (name, config, &error);
   if (transport == NULL)
