@@ -681,10 +681,16 @@ wait_for_source (MsgConnection *self,
                                       until, what, cancellable, error);
 }
 
+/* How long a wait through TLS polls the socket before it hands over to
+ * the TLS stream's own source (decision 22). */
+#define TLS_POLL_SLICE_US (50 * G_TIME_SPAN_MILLISECOND)
+
 /* Waits until the stream may be read (G_IO_IN) or written (G_IO_OUT)
- * without blocking. On a plain socket with poll() (decisions 19, 21); through
- * TLS on the stream's own source, since what it waits for is the TLS
- * backend's to say. */
+ * without blocking. On a plain socket with poll() (decisions 19, 21).
+ * Through TLS, what the stream waits for is the TLS backend's to say: it
+ * is the socket in the same direction unless a handshake is under way,
+ * so poll() serves for a short slice, and the stream's own source for
+ * whatever is left (decision 22). */
 static gboolean
 wait_socket (MsgConnection *self,
              GIOCondition   condition,
@@ -695,13 +701,17 @@ wait_socket (MsgConnection *self,
 {
   GSource *source;
 
-  if (self->tls == NULL && self->wake_fd < 0)
+  if (self->wake_fd < 0)
     self->wake_fd = _msg_deadline_wake_fd_new ();
-  if (self->tls == NULL && self->wake_fd >= 0)
-    return _msg_connection_wait_result (self,
-                                        _msg_deadline_poll_fd (g_socket_get_fd (self->socket), condition, self->wake_fd,
-                                                               until, cancellable),
-                                        until, what, cancellable, error);
+  if (self->wake_fd >= 0)
+    {
+      gint64            slice_until = self->tls == NULL ? until : MIN (until, g_get_monotonic_time () + TLS_POLL_SLICE_US);
+      MsgDeadlineResult result =
+          _msg_deadline_poll_fd (g_socket_get_fd (self->socket), condition, self->wake_fd, slice_until, cancellable);
+
+      if (self->tls == NULL || result != MSG_DEADLINE_TIMED_OUT || slice_until >= until)
+        return _msg_connection_wait_result (self, result, until, what, cancellable, error);
+    }
   if (condition == G_IO_OUT)
     source = g_pollable_output_stream_create_source (self->output, NULL);
   else
