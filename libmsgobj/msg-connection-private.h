@@ -46,7 +46,7 @@ struct _MsgConnection
   gboolean    replies_read; /* since the last write */
   gboolean    wrote;        /* since the last read that got bytes */
   gboolean    quick_ack;
-  int         wake_fd;    /* -1 until a first wait on a plain socket */
+  int         wake_fd;    /* -1 until a first wait with poll() */
   int        *tls_warned; /* (owned) an atomic rc box, shared with the
                            * accept-certificate handlers */
 

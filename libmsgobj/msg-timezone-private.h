@@ -13,8 +13,8 @@ G_BEGIN_DECLS
 GTimeZone *_msg_timezone_new_for_id (const char  *id,
                                      const char **reason);
 
-/* The local zone, as g_time_zone_new_local() gives it, read at most once a
- * second. */
+/* The local zone, as g_time_zone_new_local() gives it, kept while TZ is
+ * unchanged, for a second at most. */
 GTimeZone *_msg_timezone_new_local (void);
 
 G_END_DECLS

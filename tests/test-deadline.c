@@ -15,8 +15,8 @@
 #include <errno.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
-#include <sys/resource.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
