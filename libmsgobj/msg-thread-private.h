@@ -29,6 +29,37 @@ void _msg_task_run_in_own_thread (GTask          *task,
  * switches a task rather than up to eight (issue 18). */
 void _msg_task_run_in_own_thread_returning (GTask          *task,
                                             GTaskThreadFunc func);
+
+/* A task's return source made ahead of its thread: for an operation that
+ * waits in a queue without a thread of its own until its turn (issue 18:
+ * a thread each made a thousand queued sends a thousand threads). */
+typedef struct _MsgTaskReturn MsgTaskReturn;
+
+/* Attaches @task's return source to its context now, in the caller's
+ * thread, as _msg_task_run_in_own_thread_returning() does. If @deadline
+ * (on the monotonic clock; -1 for none) passes before the task has
+ * returned, @on_deadline is called once with @data, in the context's
+ * thread: the source's ready time, no timer of its own. The source holds
+ * the task, the task its context: @data lives as long as the task. */
+MsgTaskReturn *_msg_task_prepare_return (GTask      *task,
+                                         gint64      deadline,
+                                         GSourceFunc on_deadline,
+                                         gpointer    data);
+
+/* Runs @task, whose return @ret was prepared, in a worker thread: an idle
+ * one or a new one, never the calling thread. */
+void _msg_task_run_prepared (GTask          *task,
+                             GTaskThreadFunc func,
+                             MsgTaskReturn  *ret);
+
+/* As _msg_task_run_prepared(), but from within a worker's task that
+ * returns right after: this worker runs @task next, once it has woken the
+ * context of the task it ends (no hand-off to another thread). Elsewhere
+ * it is _msg_task_run_prepared(). */
+void _msg_task_run_prepared_next (GTask          *task,
+                                  GTaskThreadFunc func,
+                                  MsgTaskReturn  *ret);
+
 void _msg_task_return_pointer_later (GTask         *task,
                                      gpointer       result,
                                      GDestroyNotify result_destroy);

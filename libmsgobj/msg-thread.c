@@ -24,18 +24,21 @@ typedef enum
  * an idle source under that lock, and then takes it again to drop it,
  * while the woken caller's thread waits for it: up to four more context
  * switches a task). */
-typedef struct
+struct _MsgTaskReturn
 {
   GSource        source;
   GTask         *task; /* (owned) */
   gint64         created;
+  GSourceFunc    on_deadline; /* (nullable): called at the ready time if not ready */
+  gpointer       deadline_data;
   gint           ready; /* atomic: the fields below are set */
   ReturnKind     kind;
   gpointer       result;
   GDestroyNotify result_destroy;
   gboolean       boolean;
   GError        *error;
-} ReturnSource;
+};
+typedef struct _MsgTaskReturn ReturnSource;
 
 /* A worker thread, running one task or idle. */
 typedef struct
@@ -45,6 +48,10 @@ typedef struct
   GTask          *task;      /* (owned) (nullable): under pool_lock */
   GTaskThreadFunc func;
   ReturnSource   *ret; /* (nullable): until the task returns; under pool_lock, then the worker's */
+  /* The worker's own, set by its task: _msg_task_run_prepared_next(). */
+  GTask          *next_task; /* (owned) (nullable) */
+  GTaskThreadFunc next_func;
+  ReturnSource   *next_ret;
 } Worker;
 
 static GMutex pool_lock;
@@ -88,6 +95,14 @@ return_source_dispatch (GSource    *source,
 {
   ReturnSource *ret = (ReturnSource *) source;
 
+  if (!g_atomic_int_get (&ret->ready))
+    {
+      /* The ready time, not the result: the deadline passed first. */
+      g_source_set_ready_time (source, -1);
+      if (ret->on_deadline != NULL)
+        ret->on_deadline (ret->deadline_data);
+      return G_SOURCE_CONTINUE;
+    }
   /* g_task_return_*() calls back at once only in a later iteration than
    * the one that made the task (else through one more idle source, which
    * could come after a later task's): wait for the clock to move. */
@@ -132,13 +147,21 @@ static GSourceFuncs return_source_funcs = {
 };
 
 static ReturnSource *
-return_source_new (GTask *task)
+return_source_new (GTask      *task,
+                   gint64      deadline,
+                   GSourceFunc on_deadline,
+                   gpointer    data)
 {
   ReturnSource *ret;
 
   ret = (ReturnSource *) g_source_new (&return_source_funcs, sizeof (ReturnSource));
   ret->task = g_object_ref (task);
   ret->created = g_get_monotonic_time ();
+  ret->on_deadline = on_deadline;
+  ret->deadline_data = data;
+  /* Before it is attached: no lock of the context taken for it. */
+  if (on_deadline != NULL && deadline >= 0)
+    g_source_set_ready_time (&ret->source, deadline);
   /* One below the task's: attached at the call, it would otherwise come
    * before the sources attached later at the task's priority that must
    * come first: the progress the worker sent before the result, and the
@@ -239,6 +262,21 @@ thread_main (gpointer user_data)
       g_mutex_unlock (&pool_lock);
       wake = run_task (worker, task);
 
+      if (worker->next_task != NULL)
+        {
+          /* The task passed the turn to one queued behind it: run that
+           * here, after waking the context of the one that ended. */
+          if (wake != NULL)
+            {
+              g_main_context_wakeup (wake);
+              g_main_context_unref (wake);
+            }
+          g_mutex_lock (&pool_lock);
+          worker->task = g_steal_pointer (&worker->next_task);
+          worker->func = worker->next_func;
+          worker->ret = g_steal_pointer (&worker->next_ret);
+          continue;
+        }
       g_mutex_lock (&pool_lock);
       until = g_get_monotonic_time () + IDLE_TIMEOUT;
       g_queue_push_head (&idle_workers, worker);
@@ -307,5 +345,39 @@ void
 _msg_task_run_in_own_thread_returning (GTask          *task,
                                        GTaskThreadFunc func)
 {
-  run_in_own_thread (task, func, return_source_new (task));
+  run_in_own_thread (task, func, return_source_new (task, -1, NULL, NULL));
+}
+
+MsgTaskReturn *
+_msg_task_prepare_return (GTask      *task,
+                          gint64      deadline,
+                          GSourceFunc on_deadline,
+                          gpointer    data)
+{
+  return return_source_new (task, deadline, on_deadline, data);
+}
+
+void
+_msg_task_run_prepared (GTask          *task,
+                        GTaskThreadFunc func,
+                        MsgTaskReturn  *ret)
+{
+  run_in_own_thread (task, func, ret);
+}
+
+void
+_msg_task_run_prepared_next (GTask          *task,
+                             GTaskThreadFunc func,
+                             MsgTaskReturn  *ret)
+{
+  Worker *worker = g_private_get (&current_worker);
+
+  if (worker == NULL || worker->next_task != NULL)
+    {
+      run_in_own_thread (task, func, ret);
+      return;
+    }
+  worker->next_task = g_object_ref (task);
+  worker->next_func = func;
+  worker->next_ret = ret;
 }

@@ -538,7 +538,14 @@ struct _Operation
   MsgSealedSend    *sealed;      /* (owned) (nullable): the body to put back */
   GCancellable     *cancellable; /* (owned) (nullable): the call's */
   GCond             cond;        /* signalled when its turn comes */
-  gboolean          turn;        /* under the transport's lock */
+  /* An async call waits in the queue without a thread: its task until
+   * a thread runs it (at its turn, cancellation or deadline; under the
+   * transport's lock), its return prepared at the call, and the handler
+   * that starts it when cancelled (disconnected by that thread). */
+  GTask         *task; /* (owned) (nullable) */
+  MsgTaskReturn *ret;
+  gulong         cancel_handler;
+  gboolean       turn; /* under the transport's lock */
   /* Under the transport's lock: one thread at a time reads the message
    * of a queued send, either its own (measuring it for the automatic
    * deadline) or the running send's (pipelining its envelope). */
@@ -792,31 +799,55 @@ fail:
 
 /* Takes the operation's place in the queue, in call order (so at the call,
  * in the caller's thread): the turn at once if nothing runs. */
-static void
-operation_enqueue (Operation    *op,
-                   GCancellable *cancellable)
+static gboolean
+operation_enqueue_task (Operation    *op,
+                        GCancellable *cancellable,
+                        GTask        *task)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
+  gboolean             turn;
 
   g_mutex_lock (&priv->lock);
   g_set_object (&op->cancellable, cancellable);
-  if (priv->running == NULL)
+  turn = priv->running == NULL;
+  if (turn)
     {
       priv->running = op;
       op->turn = TRUE;
     }
   else
-    g_queue_push_tail (&priv->waiting, op);
+    {
+      g_queue_push_tail (&priv->waiting, op);
+      if (task != NULL)
+        op->task = g_object_ref (task);
+    }
   g_mutex_unlock (&priv->lock);
+  return turn;
 }
 
-/* Ends the running operation: releases its message and hands the turn to
- * the next in the queue. */
 static void
-operation_end (Operation *op)
+operation_enqueue (Operation    *op,
+                   GCancellable *cancellable)
+{
+  operation_enqueue_task (op, cancellable, NULL);
+}
+
+static void operation_thread (GTask        *task,
+                              gpointer      source_object,
+                              gpointer      task_data,
+                              GCancellable *cancellable);
+
+/* Ends the running operation: releases its message and hands the turn to
+ * the next in the queue. An async one waiting without a thread is run in
+ * this thread after the task that ends here returns if @here (the end of
+ * operation_thread()), else in another. */
+static void
+operation_pass_turn (Operation *op,
+                     gboolean   here)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
   Operation           *next;
+  GTask               *task = NULL;
 
   release_message (op);
   g_mutex_lock (&priv->lock);
@@ -827,8 +858,55 @@ operation_end (Operation *op)
     {
       next->turn = TRUE;
       g_cond_signal (&next->cond);
+      task = g_steal_pointer (&next->task);
     }
   g_mutex_unlock (&priv->lock);
+  /* The task holds @next. */
+  if (task == NULL)
+    return;
+  if (here)
+    _msg_task_run_prepared_next (task, operation_thread, next->ret);
+  else
+    _msg_task_run_prepared (task, operation_thread, next->ret);
+  g_object_unref (task);
+}
+
+static void
+operation_end (Operation *op)
+{
+  operation_pass_turn (op, FALSE);
+}
+
+/* Gives a queued async operation its thread if it has none yet: when its
+ * turn comes (operation_pass_turn()), or first its cancellation or its
+ * deadline, which that thread then reports (operation_wait_queue()). */
+static void
+operation_start_queued (Operation *op)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
+  GTask               *task;
+
+  g_mutex_lock (&priv->lock);
+  task = g_steal_pointer (&op->task);
+  g_mutex_unlock (&priv->lock);
+  if (task == NULL)
+    return;
+  _msg_task_run_prepared (task, operation_thread, op->ret);
+  g_object_unref (task);
+}
+
+static void
+operation_cancelled_cb (GCancellable *cancellable,
+                        gpointer      user_data)
+{
+  operation_start_queued (user_data);
+}
+
+static gboolean
+operation_deadline_cb (gpointer user_data)
+{
+  operation_start_queued (user_data);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -896,13 +974,13 @@ operation_wait_queue (Operation    *op,
 
   /* Even when the turn has already come (a worker thread scheduled late
    * on a busy machine), a call cancelled meanwhile must not run. */
+  deadline = queued_deadline (op, &automatic);
   g_mutex_lock (&priv->lock);
   turn = op->turn;
   g_mutex_unlock (&priv->lock);
-  if (turn && !g_cancellable_is_cancelled (cancellable))
+  if (turn && !g_cancellable_is_cancelled (cancellable) && (automatic || g_get_monotonic_time () < deadline))
     return TRUE;
 
-  deadline = queued_deadline (op, &automatic);
   if (cancellable != NULL)
     handler = g_cancellable_connect (cancellable, G_CALLBACK (wake_cb), op, NULL);
   g_mutex_lock (&priv->lock);
@@ -936,7 +1014,10 @@ operation_wait_queue (Operation    *op,
 
   if (!g_cancellable_set_error_if_cancelled (cancellable, error))
     {
-      if (turn)
+      /* A turn that came after the deadline (an async call waits without
+       * a thread, woken by its context, which may not have run) fails
+       * as a wait that timed out would have: the connection untouched. */
+      if (turn && (automatic || g_get_monotonic_time () < deadline))
         return TRUE;
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                    "Transport “%s”: the %s timed out waiting for the operations "
@@ -1109,6 +1190,9 @@ operation_thread (GTask        *task,
   gpointer             result = NULL;
   gboolean             ran;
 
+  if (op->cancel_handler != 0)
+    g_cancellable_disconnect (op->cancellable, op->cancel_handler);
+  op->cancel_handler = 0;
   ran = operation_wait_turn (op, cancellable, &error);
   if (ran && g_atomic_int_get (&priv->in_caller))
     result = operation_run_in_caller_context (operation_run, op, cancellable, &error);
@@ -1125,7 +1209,7 @@ operation_thread (GTask        *task,
   else
     _msg_task_return_pointer_later (task, result, g_object_unref);
   if (ran)
-    operation_end (op);
+    operation_pass_turn (op, TRUE);
 }
 
 static void
@@ -1141,6 +1225,8 @@ start_async (MsgTransport       *self,
   g_autoptr (GMainContext) context = NULL;
   GError    *error = NULL;
   Operation *op;
+  gboolean   automatic;
+  gint64     deadline;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
@@ -1160,8 +1246,18 @@ start_async (MsgTransport       *self,
    * closed the connection. */
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_return_on_cancel (task, FALSE);
-  operation_enqueue (op, cancellable);
-  _msg_task_run_in_own_thread_returning (task, operation_thread);
+  deadline = queued_deadline (op, &automatic);
+  op->ret = _msg_task_prepare_return (task, deadline == G_MAXINT64 ? -1 : deadline, operation_deadline_cb, op);
+  /* Before it is queued: its thread, once it has one, disconnects it. */
+  if (cancellable != NULL)
+    op->cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (operation_cancelled_cb), op, NULL);
+  /* A thread now if it runs now; queued, it waits without one (a
+   * thousand queued sends are not a thousand threads), and the operation
+   * that ends before it runs it in its own thread. */
+  if (operation_enqueue_task (op, cancellable, task))
+    _msg_task_run_prepared (task, operation_thread, op->ret);
+  else if (g_cancellable_is_cancelled (cancellable))
+    operation_start_queued (op);
 }
 
 static gpointer

@@ -434,6 +434,170 @@ test_same_message_queued (Fixture      *f,
   calls_clear (&calls);
 }
 
+/* The threads of this process, from /proc. */
+static guint
+count_threads (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+#define N_MANY 40
+
+static void
+test_queued_without_threads (Fixture      *f,
+                             gconstpointer data)
+{
+  g_autoptr (GString) script = g_string_new (GREETING EHLO_BASIC);
+  MsgMessage *messages[N_MANY];
+  Call        call[N_MANY] = { { 0 } };
+  Calls       calls;
+  guint       before;
+
+  g_test_summary ("Async sends queued behind a running one wait without a thread of their own: "
+                  "queuing forty makes no thread, and all are sent in call order on one "
+                  "connection.");
+  /* The first transaction stops at a gate until every send is queued. */
+  g_string_append (script, "expect MAIL FROM:<alice@example.test>\n"
+                           "line 250 2.1.0 Ok\n"
+                           "expect RCPT TO:<bob@example.test>\n"
+                           "line 250 2.1.5 Ok\n"
+                           "expect DATA\n"
+                           "line 354 go\n"
+                           "data\n"
+                           "mark\n"
+                           "gate\n"
+                           "line 250 2.0.0 Ok: queued as Q1\n");
+  for (unsigned i = 1; i < N_MANY; i++)
+    g_string_append (script, TRANSACTION ("Q"));
+  start (f, script->str);
+  calls_init (&calls, N_MANY);
+  for (unsigned i = 0; i < N_MANY; i++)
+    {
+      messages[i] = make_message (i + 1);
+      call[i].calls = &calls;
+      call[i].index = i;
+    }
+  msg_transport_send_message_async (f->transport, messages[0], NULL, call_done_cb, &call[0]);
+  /* The first send runs (in its worker thread) and waits at the gate. */
+  g_assert_true (msg_test_server_wait_mark (f->server, 1, 10000));
+  before = count_threads ();
+  for (unsigned i = 1; i < N_MANY; i++)
+    msg_transport_send_message_async (f->transport, messages[i], NULL, call_done_cb, &call[i]);
+  /* None of the queued sends has a thread (each had one before: 39
+   * more); nothing else in the process starts one meanwhile. */
+  g_assert_cmpuint (count_threads (), ==, before);
+  msg_test_server_open_gate (f->server);
+  g_main_loop_run (calls.loop);
+
+  assert_sent (&call[0], "Q1");
+  for (unsigned i = 0; i < N_MANY; i++)
+    {
+      g_assert_no_error (call[i].error);
+      g_assert_cmpuint (call[i].done_rank, ==, i + 1);
+      g_clear_object (&call[i].report);
+      g_object_unref (messages[i]);
+    }
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  calls_clear (&calls);
+}
+
+static void
+test_queued_deadline_unpolled (Fixture      *f,
+                               gconstpointer data)
+{
+  g_autoptr (MsgMessage) first = make_message (1);
+  g_autoptr (MsgMessage) second = make_message (2);
+  g_autoptr (MsgMessage) third = make_message (3);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsgSendReport) report = NULL;
+  double           scale = msg_test_time_scale ();
+  g_autofree char *timeout = g_strdup_printf ("%g", 0.2 * scale);
+  gint64           queued;
+  Calls            calls;
+
+  g_test_summary ("A queued async send whose context is not iterated past its deadline fails "
+                  "with TIMED_OUT when its turn comes, without touching the connection.");
+  start (f, GREETING EHLO_BASIC
+         "expect MAIL FROM:<alice@example.test>\n"
+         "line 250 2.1.0 Ok\n"
+         "expect RCPT TO:<bob@example.test>\n"
+         "line 250 2.1.5 Ok\n"
+         "expect DATA\n"
+         "line 354 go\n"
+         "data\n"
+         "gate\n"
+         "line 250 2.0.0 Ok: queued as Q1\n" TRANSACTION ("Q3"));
+  calls_init (&calls, 2);
+  send_async (f, &calls, 0, first, NULL);
+  msg_test_set_field (f, "smtpoperationtimeout", timeout);
+  send_async (f, &calls, 1, second, NULL);
+  /* The second send's clock started before this. */
+  queued = g_get_monotonic_time ();
+  msg_test_set_field (f, "smtpoperationtimeout", "0");
+  /* Its deadline passes while the first holds the turn (the server's
+   * gate opens only after it), and this thread's context is not iterated
+   * meanwhile: nothing but the turn can end the second send. */
+  while (g_get_monotonic_time () <= queued + (gint64) (0.2 * scale * G_USEC_PER_SEC))
+    g_usleep (1000);
+  msg_test_server_open_gate (f->server);
+  /* Queued behind both, in this thread: it returns once the first is
+   * sent and the second has failed, on the same connection. */
+  report = msg_transport_send_message (f->transport, third, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (msg_send_report_get_server_response (report), "Q3"));
+  g_main_loop_run (calls.loop);
+
+  assert_sent (&calls.call[0], "Q1");
+  g_assert_error (calls.call[1].error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (calls.call[1].error->message, "smtpoperationtimeout"));
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  calls_clear (&calls);
+}
+
+static void
+test_cancelled_before_queued (Fixture      *f,
+                              gconstpointer data)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (MsgMessage) first = make_message (1);
+  g_autoptr (MsgMessage) second = make_message (2);
+  Calls calls;
+
+  g_test_summary ("An async send queued with a cancellable already cancelled fails with CANCELLED "
+                  "at once, while the send ahead of it still holds the turn.");
+  start (f, GREETING EHLO_BASIC
+         "expect MAIL FROM:<alice@example.test>\n"
+         "line 250 2.1.0 Ok\n"
+         "expect RCPT TO:<bob@example.test>\n"
+         "line 250 2.1.5 Ok\n"
+         "expect DATA\n"
+         "line 354 go\n"
+         "data\n"
+         "gate\n"
+         "line 250 2.0.0 Ok: queued as Q1\n");
+  calls_init (&calls, 1);
+  send_async (f, &calls, 0, first, NULL);
+  g_cancellable_cancel (cancellable);
+  send_async (f, &calls, 1, second, cancellable);
+  /* Only the second can complete while the gate is shut. */
+  g_main_loop_run (calls.loop);
+  g_assert_true (calls.call[1].done);
+  g_assert_false (calls.call[0].done);
+  g_assert_error (calls.call[1].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  calls.n_expected = 2;
+  msg_test_server_open_gate (f->server);
+  g_main_loop_run (calls.loop);
+  assert_sent (&calls.call[0], "Q1");
+  calls_clear (&calls);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -452,6 +616,9 @@ main (int   argc,
   ADD ("/queue/smtp/sync-threads", test_sync_threads);
   ADD ("/queue/smtp/close-queued", test_close_queued);
   ADD ("/queue/smtp/same-message", test_same_message_queued);
+  ADD ("/queue/smtp/queued-without-threads", test_queued_without_threads);
+  ADD ("/queue/smtp/queued-deadline-unpolled", test_queued_deadline_unpolled);
+  ADD ("/queue/smtp/cancelled-before-queued", test_cancelled_before_queued);
 #undef ADD
 
   ret = g_test_run ();
