@@ -551,6 +551,7 @@ struct _Operation
    * deadline) or the running send's (pipelining its envelope). */
   gboolean measuring;
   gboolean peeked;
+  gboolean claimed; /* the message, until release_message() */
 };
 
 /* The operation running in this thread, for the implementation's calls
@@ -661,21 +662,26 @@ current_operation (MsgTransport *self)
   return op != NULL && op->self == self ? op : NULL;
 }
 
+/* Gives the message back to its caller, who may send it again: its body
+ * unsealed, its claim released. The reference is kept until the operation
+ * is freed: an async call's in the caller's thread, as its task ends, so
+ * that the worker does not also finalize a message the caller dropped at
+ * the call (about a fifth of a small send's CPU, freeing GMime's objects). */
 static void
 release_message (Operation *op)
 {
-  if (op->message != NULL)
-    {
-      _msg_message_unseal_after_send (op->message, g_steal_pointer (&op->sealed));
-      _msg_message_release (op->message);
-    }
-  g_clear_object (&op->message);
+  if (!op->claimed)
+    return;
+  op->claimed = FALSE;
+  _msg_message_unseal_after_send (op->message, g_steal_pointer (&op->sealed));
+  _msg_message_release (op->message);
 }
 
 static void
 operation_free (Operation *op)
 {
   release_message (op);
+  g_clear_object (&op->message);
   g_clear_object (&op->configuration);
   g_clear_pointer (&op->dkim, _msg_dkim_signer_unref);
   g_clear_pointer (&op->context, g_main_context_unref);
@@ -764,6 +770,7 @@ operation_new (MsgTransport *self,
       if (!_msg_message_claim (message, error))
         goto fail;
       op->message = g_object_ref (message);
+      op->claimed = TRUE;
       if ((kind == OP_SEND && klass->send_message_sync == NULL) ||
           (kind == OP_POST && klass->post_message_sync == NULL))
         {
