@@ -81,8 +81,9 @@ _msg_message_get_timezone (MsgMessage *self)
  *
  * Readies the message for a transport: builds its MIME tree and adds a
  * `Date` (now, in the configuration's `timezoneid`, else in local time) and a `Message-ID` (a random id at the domain of
- * the envelope sender, else of this host) when they are absent. Transports
- * call this; applications rarely need to.
+ * the envelope sender, else of this host) when they are absent. Every send
+ * or post call of [class@Transport] calls this at the call, and transports
+ * call it again (which changes nothing then); applications rarely need to.
  *
  * Returns: %TRUE on success
  */

@@ -797,6 +797,13 @@ operation_new (MsgTransport *self,
     goto fail;
   if (!validate_operation (op, error))
     goto fail;
+  /* Date and Message-ID at the call (RFC 5322 section 3.6.1: the time
+   * the message was complete and ready to enter the mail system), and
+   * the MIME tree built: in the caller's thread, so that a queued async
+   * send's worker has less to do (issue 18). The transport's own call
+   * finds them there. */
+  if (kind != OP_CLOSE && !msg_message_prepare_for_sending (message, error))
+    goto fail;
   return op;
 
 fail:
@@ -1304,7 +1311,9 @@ finish_async (MsgTransport *self,
  *
  * If another operation is running on the transport, the call blocks until
  * its turn comes (see [class@Transport]); the total clock counts from the
- * call. Do not modify @message while it is being sent.
+ * call, and the message gets its `Date` and `Message-ID`, when it has
+ * none, at the call too ([method@Message.prepare_for_sending]). Do not
+ * modify @message while it is being sent.
  *
  * Returns: (transfer full): a report of what happened, or %NULL on error
  */

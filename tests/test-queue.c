@@ -598,6 +598,63 @@ test_cancelled_before_queued (Fixture      *f,
   calls_clear (&calls);
 }
 
+static void
+test_dated_at_call (Fixture      *f,
+                    gconstpointer data)
+{
+  g_autoptr (MsgMessage) first = make_message (1);
+  g_autoptr (MsgMessage) second = make_message (2);
+  g_autofree char *date = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *wire = NULL;
+  g_autofree char *date_line = NULL;
+  g_autofree char *id_line = NULL;
+  const char      *second_data;
+  Calls            calls;
+
+  g_test_summary ("A send gets its Date and Message-ID at the call, while it waits in the queue, "
+                  "and they are the ones written when its turn comes (RFC 5322 3.6.1).");
+  start (f, GREETING EHLO_BASIC
+         "expect MAIL FROM:<alice@example.test>\n"
+         "line 250 2.1.0 Ok\n"
+         "expect RCPT TO:<bob@example.test>\n"
+         "line 250 2.1.5 Ok\n"
+         "expect DATA\n"
+         "line 354 go\n"
+         "data\n"
+         "mark\n"
+         "gate\n"
+         "line 250 2.0.0 Ok: queued as Q1\n" TRANSACTION ("Q2"));
+  calls_init (&calls, 2);
+  g_assert_null (msg_message_get_header (second, "Date"));
+  g_assert_null (msg_message_get_header (second, "Message-ID"));
+  send_async (f, &calls, 0, first, NULL);
+  g_assert_true (msg_test_server_wait_mark (f->server, 1, 10000));
+  send_async (f, &calls, 1, second, NULL);
+  /* Queued behind the first, which waits at the gate: not yet sent. */
+  date = msg_message_get_header (second, "Date");
+  id = msg_message_get_header (second, "Message-ID");
+  g_assert_nonnull (date);
+  g_assert_nonnull (id);
+  g_assert_false (calls.call[1].done);
+  msg_test_server_open_gate (f->server);
+  g_main_loop_run (calls.loop);
+
+  assert_sent (&calls.call[0], "Q1");
+  assert_sent (&calls.call[1], "Q2");
+  /* The second message: what follows the second DATA. */
+  wire = received (f, 0);
+  second_data = strstr (wire, "\r\nDATA\r\n");
+  g_assert_nonnull (second_data);
+  second_data = strstr (second_data + 1, "\r\nDATA\r\n");
+  g_assert_nonnull (second_data);
+  date_line = g_strdup_printf ("\r\nDate: %s\r\n", date);
+  id_line = g_strdup_printf ("\r\nMessage-Id: %s\r\n", id);
+  g_assert_nonnull (strstr (second_data, date_line));
+  g_assert_nonnull (strstr (second_data, id_line));
+  calls_clear (&calls);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -619,6 +676,7 @@ main (int   argc,
   ADD ("/queue/smtp/queued-without-threads", test_queued_without_threads);
   ADD ("/queue/smtp/queued-deadline-unpolled", test_queued_deadline_unpolled);
   ADD ("/queue/smtp/cancelled-before-queued", test_cancelled_before_queued);
+  ADD ("/queue/smtp/dated-at-call", test_dated_at_call);
 #undef ADD
 
   ret = g_test_run ();
