@@ -7,6 +7,7 @@
 #include "msg-flusher-private.h"
 
 #include "msg-configuration.h"
+#include "msg-deadline-private.h"
 #include "msg-drop-directory.h"
 #include "msg-drop-message.h"
 #include "msg-message-crypto-private.h"
@@ -815,6 +816,30 @@ list_items (MsgDropDirectory *directory,
   return items;
 }
 
+/* Makes the run's contexts before any thread starts: GLib aborts the
+ * process when it cannot make a context's wake-up descriptor, so each is
+ * made with _msg_main_context_try_new(), and a run short of descriptors
+ * fails as a whole. Index 0 is the caller's (@context, else a new one),
+ * then one for each connection. */
+static GPtrArray *
+make_contexts (GMainContext *context,
+               guint         n_connections,
+               GError      **error)
+{
+  g_autoptr (GPtrArray) contexts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_main_context_unref);
+
+  for (guint i = 0; i <= n_connections; i++)
+    {
+      GMainContext *made =
+          i == 0 && context != NULL ? g_main_context_ref (context) : _msg_main_context_try_new (error);
+
+      if (made == NULL)
+        return NULL;
+      g_ptr_array_add (contexts, made);
+    }
+  return g_steal_pointer (&contexts);
+}
+
 static gboolean
 run_internal (MsgFlusher   *self,
               GCancellable *cancellable,
@@ -822,6 +847,7 @@ run_internal (MsgFlusher   *self,
               GError      **error)
 {
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  g_autoptr (GPtrArray) contexts = NULL;
   Run run = { 0 };
 
   memset (self->counts, 0, sizeof self->counts);
@@ -833,8 +859,11 @@ run_internal (MsgFlusher   *self,
   if (run.transports == NULL)
     return FALSE;
   run.items = list_items (self->directory, cancellable, error);
-  if (run.items == NULL)
+  if (run.items != NULL)
+    contexts = make_contexts (context, run.transports->len, error);
+  if (contexts == NULL)
     {
+      g_clear_pointer (&run.items, g_ptr_array_unref);
       g_ptr_array_unref (run.transports);
       return FALSE;
     }
@@ -844,7 +873,7 @@ run_internal (MsgFlusher   *self,
   run.context = context;
   /* The sends are made on the connections' threads: the caller's
    * functions are called where the caller is. */
-  run.caller = context != NULL ? g_main_context_ref (context) : g_main_context_new ();
+  run.caller = g_main_context_ref (contexts->pdata[0]);
   for (guint i = 0; i < run.transports->len; i++)
     _msg_transport_set_caller_context (run.transports->pdata[i], run.caller);
   run.relays = _msg_flush_relays_new (self->configuration, self->rate_limit);
@@ -859,7 +888,7 @@ run_internal (MsgFlusher   *self,
       worker->transport = run.transports->pdata[i];
       worker->index = i;
       worker->relay = -1;
-      worker->context = g_main_context_new ();
+      worker->context = g_main_context_ref (contexts->pdata[i + 1]);
       /* A rate limit spaces the starts of messages: queued ahead, a
        * message would start when the one before it ends, maybe sooner
        * than its slot. */

@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -152,6 +153,63 @@ test_all_sent (void)
   g_assert_cmpuint (count_names (dir, ""), ==, 0);
 
   msg_test_remove_tree (dir);
+}
+
+/* EMFILE: with descriptors for two of its contexts and not the others, a
+ * run fails before it starts a thread (GLib aborts the process when it
+ * cannot make a context's wake-up descriptor); in a subprocess, as the
+ * limit is the process's. */
+static void
+test_emfile (void)
+{
+  g_test_summary ("A run that cannot make its connections' main contexts (EMFILE) fails with a "
+                  "clear error before it sends anything, not an abort; the next run sends every "
+                  "message once.");
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *dir = msg_test_make_temp_dir ();
+      g_autoptr (MsgTestSink) sink = msg_test_sink_new ();
+      g_autoptr (MsgConfiguration) configuration = sink_configuration (sink);
+      g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+      g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+      g_autoptr (MsgTransport) warm = NULL;
+      struct rlimit saved;
+      struct rlimit limit;
+      gboolean      ok;
+      int           lowest;
+
+      write_messages (dir, "m", 4);
+      msg_flusher_set_connections (flusher, 4);
+      /* The plugin loaded first: dlopen() needs descriptors too. */
+      warm = msg_transport_new_for_name ("smtp", configuration, &error);
+      g_assert_no_error (error);
+      lowest = dup (0);
+      g_assert_cmpint (lowest, >=, 0);
+      close (lowest);
+      g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+      limit = saved;
+      limit.rlim_cur = (rlim_t) lowest + 2;
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+      ok = msg_flusher_run (flusher, NULL, &error);
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+      g_assert_false (ok);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES);
+      g_assert_nonnull (strstr (error->message, "No file descriptor is available"));
+      g_clear_error (&error);
+      g_assert_cmpuint (count_names (dir, ".eml"), ==, 4);
+      g_assert_cmpuint (msg_test_sink_get_n_connections (sink), ==, 0);
+
+      g_assert_true (msg_flusher_run (flusher, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 4);
+      g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 4);
+      g_assert_cmpuint (count_names (dir, ".eml"), ==, 0);
+      msg_test_remove_tree (dir);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
 }
 
 static char *
@@ -1207,6 +1265,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/flusher/all-sent", test_all_sent);
+  g_test_add_func ("/flusher/emfile", test_emfile);
   g_test_add_func ("/flusher/refusals", test_refusals);
   g_test_add_func ("/flusher/failed-unwritable", test_failed_unwritable);
   g_test_add_data_func ("/flusher/failed-disk-full/no-failed-dir", GINT_TO_POINTER (FALSE), test_failed_disk_full);
