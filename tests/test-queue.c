@@ -43,6 +43,20 @@ typedef MsgTestFixture Fixture;
   "sleep " ms "\n"                          \
   "line 250 2.0.0 Ok: queued as " id "\n"
 
+/* The same, with the final reply held at a gate (after a "mark") until
+ * the test opens it. */
+#define GATED_TRANSACTION(id)               \
+  "expect MAIL FROM:<alice@example.test>\n" \
+  "line 250 2.1.0 Ok\n"                     \
+  "expect RCPT TO:<bob@example.test>\n"     \
+  "line 250 2.1.5 Ok\n"                     \
+  "expect DATA\n"                           \
+  "line 354 go\n"                           \
+  "data\n"                                  \
+  "mark\n"                                  \
+  "gate\n"                                  \
+  "line 250 2.0.0 Ok: queued as " id "\n"
+
 static void
 start_multi (Fixture           *f,
              const char *const *scripts)
@@ -463,16 +477,7 @@ test_queued_without_threads (Fixture      *f,
                   "queuing forty makes no thread, and all are sent in call order on one "
                   "connection.");
   /* The first transaction stops at a gate until every send is queued. */
-  g_string_append (script, "expect MAIL FROM:<alice@example.test>\n"
-                           "line 250 2.1.0 Ok\n"
-                           "expect RCPT TO:<bob@example.test>\n"
-                           "line 250 2.1.5 Ok\n"
-                           "expect DATA\n"
-                           "line 354 go\n"
-                           "data\n"
-                           "mark\n"
-                           "gate\n"
-                           "line 250 2.0.0 Ok: queued as Q1\n");
+  g_string_append (script, GATED_TRANSACTION ("Q1"));
   for (unsigned i = 1; i < N_MANY; i++)
     g_string_append (script, TRANSACTION ("Q"));
   start (f, script->str);
@@ -524,15 +529,7 @@ test_queued_deadline_unpolled (Fixture      *f,
   g_test_summary ("A queued async send whose context is not iterated past its deadline fails "
                   "with TIMED_OUT when its turn comes, without touching the connection.");
   start (f, GREETING EHLO_BASIC
-         "expect MAIL FROM:<alice@example.test>\n"
-         "line 250 2.1.0 Ok\n"
-         "expect RCPT TO:<bob@example.test>\n"
-         "line 250 2.1.5 Ok\n"
-         "expect DATA\n"
-         "line 354 go\n"
-         "data\n"
-         "gate\n"
-         "line 250 2.0.0 Ok: queued as Q1\n" TRANSACTION ("Q3"));
+                GATED_TRANSACTION ("Q1") TRANSACTION ("Q3"));
   calls_init (&calls, 2);
   send_async (f, &calls, 0, first, NULL);
   msg_test_set_field (f, "smtpoperationtimeout", timeout);
@@ -572,15 +569,7 @@ test_cancelled_before_queued (Fixture      *f,
   g_test_summary ("An async send queued with a cancellable already cancelled fails with CANCELLED "
                   "at once, while the send ahead of it still holds the turn.");
   start (f, GREETING EHLO_BASIC
-         "expect MAIL FROM:<alice@example.test>\n"
-         "line 250 2.1.0 Ok\n"
-         "expect RCPT TO:<bob@example.test>\n"
-         "line 250 2.1.5 Ok\n"
-         "expect DATA\n"
-         "line 354 go\n"
-         "data\n"
-         "gate\n"
-         "line 250 2.0.0 Ok: queued as Q1\n");
+                GATED_TRANSACTION ("Q1"));
   calls_init (&calls, 1);
   send_async (f, &calls, 0, first, NULL);
   g_cancellable_cancel (cancellable);
@@ -615,16 +604,7 @@ test_dated_at_call (Fixture      *f,
   g_test_summary ("A send gets its Date and Message-ID at the call, while it waits in the queue, "
                   "and they are the ones written when its turn comes (RFC 5322 3.6.1).");
   start (f, GREETING EHLO_BASIC
-         "expect MAIL FROM:<alice@example.test>\n"
-         "line 250 2.1.0 Ok\n"
-         "expect RCPT TO:<bob@example.test>\n"
-         "line 250 2.1.5 Ok\n"
-         "expect DATA\n"
-         "line 354 go\n"
-         "data\n"
-         "mark\n"
-         "gate\n"
-         "line 250 2.0.0 Ok: queued as Q1\n" TRANSACTION ("Q2"));
+                GATED_TRANSACTION ("Q1") TRANSACTION ("Q2"));
   calls_init (&calls, 2);
   g_assert_null (msg_message_get_header (second, "Date"));
   g_assert_null (msg_message_get_header (second, "Message-ID"));
