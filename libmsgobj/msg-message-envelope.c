@@ -82,8 +82,9 @@ _msg_message_get_timezone (MsgMessage *self)
  * Readies the message for a transport: builds its MIME tree and adds a
  * `Date` (now, in the configuration's `timezoneid`, else in local time) and a `Message-ID` (a random id at the domain of
  * the envelope sender, else of this host) when they are absent. Every send
- * or post call of [class@Transport] calls this at the call, and transports
- * call it again (which changes nothing then); applications rarely need to.
+ * or post call of [class@Transport] calls this at the call, so a
+ * transport's virtual functions get the message ready; applications rarely
+ * need to call it (calling it again changes nothing).
  *
  * Returns: %TRUE on success
  */

@@ -325,9 +325,6 @@ write_pickup_file (MsgTransport *transport,
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
-  if (!msg_message_prepare_for_sending (message, error))
-    return NULL;
-
   dir_fd = open_directory (configuration, post, &dir_path, error);
   if (dir_fd < 0)
     return NULL;

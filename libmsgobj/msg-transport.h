@@ -139,7 +139,9 @@ G_DECLARE_DERIVABLE_TYPE (MsgTransport, msg_transport, MSG, TRANSPORT, GObject)
 /**
  * MsgTransportClass::send_message_sync:
  * @self: the transport
- * @message: the message to send, already validated
+ * @message: the message to send, already validated and ready: its MIME
+ *   tree built and its `Date` and `Message-ID` set at the call
+ *   ([method@Message.prepare_for_sending])
  * @cancellable: (nullable): the operation's cancellable
  * @error: return location for a #GError
  *
@@ -154,7 +156,8 @@ G_DECLARE_DERIVABLE_TYPE (MsgTransport, msg_transport, MSG, TRANSPORT, GObject)
 /**
  * MsgTransportClass::post_message_sync:
  * @self: the transport
- * @message: the news article to post, already validated
+ * @message: the news article to post, already validated and ready, as
+ *   for [vfunc@Transport.send_message_sync]
  * @cancellable: (nullable): the operation's cancellable
  * @error: return location for a #GError
  *

@@ -207,8 +207,6 @@ sendmail_send (MsgTransport *transport,
   g_autofree char *said = NULL;
   gint64           deadline;
 
-  if (!msg_message_prepare_for_sending (message, error))
-    return NULL;
   sender = msg_message_get_envelope_sender (message, error);
   if (sender == NULL)
     return NULL;

@@ -62,8 +62,6 @@ test_send (MsgTransport *transport,
         msg_transport_emit_progress (transport, i * 100, 1000);
     }
 
-  if (!msg_message_prepare_for_sending (message, error))
-    return NULL;
   sink = g_memory_output_stream_new_resizable ();
   if (!msg_message_write_to_stream_full (message, sink, MSG_WRITE_FLAGS_OMIT_BCC, cancellable, error))
     return NULL;

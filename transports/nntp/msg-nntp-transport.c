@@ -887,11 +887,9 @@ pipeline_next_post (MsgNntpTransport *self,
    * writes without TCP_NODELAY: the 340 waits until the 240 is
    * acknowledged, so it must not wait for a delayed ACK (40 ms). */
   msg_connection_set_quick_ack (self->connection, TRUE);
-  /* While the server files this article: the next one's Date and
-   * Message-ID (as its own post would add them), and its bytes, which the
+  /* While the server files this article: the next one's bytes, which the
    * message keeps for its post's measure and write (written once). */
-  if (msg_message_prepare_for_sending (message, NULL))
-    msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, &size, cancellable, NULL);
+  msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, &size, cancellable, NULL);
 }
 
 static MsgSendReport *
@@ -967,12 +965,10 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
   guint64           size;
   gint64            deadline;
 
-  /* Before any I/O: Date and Message-ID, and the article written once
-   * for its size (which also checks every header), kept by the message
-   * for the write when small; a pipelined post's was written while the
-   * server filed the article before. */
-  if (!msg_message_prepare_for_sending (message, error))
-    goto out;
+  /* Before any I/O: the article written once for its size (which also
+   * checks every header), kept by the message for the write when small;
+   * a pipelined post's was written while the server filed the article
+   * before. */
   if (!msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, &size, cancellable, error))
     goto out;
   deadline = msg_transport_get_operation_deadline (transport, s->operation_timeout, size);

@@ -1051,8 +1051,7 @@ prefetch_envelope (Transaction *tx)
       !msg_transport_peek_queued_send (MSG_TRANSPORT (self), &message, &config, &start))
     return;
   _msg_smtp_settings_copy (&s, settings_lookup (self, config, &key));
-  if (g_strcmp0 (key, self->connection_key) != 0 || !msg_message_prepare_for_sending (message, NULL) ||
-      !_msg_smtp_envelope_init (&e, message, NULL) || e.recipients->len + 2 > PIPELINE_BATCH ||
+  if (g_strcmp0 (key, self->connection_key) != 0 || !_msg_smtp_envelope_init (&e, message, NULL) || e.recipients->len + 2 > PIPELINE_BATCH ||
       !msg_message_measure (message, SMTP_WRITE_FLAGS, &size, tx->cancellable, NULL))
     return;
   transaction_init (&next, self, tx->connection, &s, message, &e, size, tx->cancellable);
@@ -1407,8 +1406,7 @@ msg_smtp_transport_send_message_sync (MsgTransport *transport,
       drop_connection (self);
       return NULL;
     }
-  if (!msg_message_prepare_for_sending (message, error) ||
-      !_msg_smtp_envelope_init (&e, message, error) ||
+  if (!_msg_smtp_envelope_init (&e, message, error) ||
       !msg_message_measure (message, SMTP_WRITE_FLAGS, &size, cancellable, error))
     {
       drop_connection (self);
