@@ -848,7 +848,9 @@ run_internal (MsgFlusher   *self,
 {
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   g_autoptr (GPtrArray) contexts = NULL;
-  Run run = { 0 };
+  g_autoptr (GError) thread_error = NULL;
+  GThread *thread;
+  Run      run = { 0 };
 
   memset (self->counts, 0, sizeof self->counts);
   /* Stale claims of dead flushers: sent or not, a started one is set aside. */
@@ -893,8 +895,21 @@ run_internal (MsgFlusher   *self,
        * message would start when the one before it ends, maybe sooner
        * than its slot. */
       worker->depth = self->rate_limit > 0 ? 1 : PIPELINE_DEPTH;
-      g_ptr_array_add (threads, g_thread_new ("msgobj-flush", worker_thread, worker));
+      thread = thread_error == NULL ? g_thread_try_new ("msgobj-flush", worker_thread, worker, &thread_error) : NULL;
+      if (thread != NULL)
+        {
+          g_ptr_array_add (threads, thread);
+          continue;
+        }
+      /* Short of threads (pids.max, ulimit -u): the run goes on over the
+       * connections it got, and collect() counts this one as done. */
+      g_main_context_unref (worker->context);
+      g_free (worker);
+      push_event (&run, MSG_FLUSH_N_OUTCOMES, 0);
     }
+  if (thread_error != NULL)
+    g_debug ("Flushing over %u connections, not %u: %s", threads->len, run.transports->len,
+             thread_error->message);
   collect (&run);
   for (guint i = 0; i < threads->len; i++)
     g_thread_join (threads->pdata[i]);
@@ -906,6 +921,12 @@ run_internal (MsgFlusher   *self,
   _msg_flush_relays_free (run.relays);
   g_ptr_array_unref (run.items);
   g_ptr_array_unref (run.transports);
+  if (threads->len == 0)
+    {
+      /* Not one: no message was touched. */
+      g_propagate_prefixed_error (error, g_steal_pointer (&thread_error), "No thread to flush over: ");
+      return FALSE;
+    }
   return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 

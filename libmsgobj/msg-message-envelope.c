@@ -887,3 +887,83 @@ msg_message_has_8bit_content (MsgMessage *self)
   root = g_mime_message_get_mime_part (self->mime);
   return root != NULL && object_has_8bit (root);
 }
+
+/* The headers that make an article act on a server rather than be read:
+ * Control cancels articles and creates or removes groups, Approved posts
+ * to a moderated group, Supersedes replaces (cancels) another article
+ * (RFC 5536 and 5537). */
+static const char *const control_headers[] = { "Control", "Approved", "Supersedes", NULL };
+
+/* An article with one of control_headers is posted only when the
+ * configuration says nntpallowcontrolheaders (a moderator's tool): a
+ * message taken from elsewhere (parsed, forwarded, or with a header set
+ * from user input) must not cancel other people's articles (issue 14,
+ * item 12). */
+gboolean
+_msg_message_check_control_headers (MsgMessage       *message,
+                                    MsgConfiguration *configuration,
+                                    GError          **error)
+{
+  if (msg_configuration_get_boolean (configuration, "nntpallowcontrolheaders"))
+    return TRUE;
+  for (guint i = 0; control_headers[i] != NULL; i++)
+    {
+      g_autofree char *value = msg_message_get_header (message, control_headers[i]);
+
+      if (value != NULL)
+        {
+          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
+                       "Refusing to post an article with a %s header (it acts on the news "
+                       "server: cancels, approvals, replacements); set the field "
+                       "nntpallowcontrolheaders to allow it",
+                       control_headers[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+_msg_message_check_for_transport (MsgMessage *message,
+                                  gboolean    post,
+                                  GError    **error)
+{
+  if (!post)
+    {
+      g_auto (GStrv) recipients = NULL;
+      g_autofree char *sender = NULL;
+
+      recipients = msg_message_get_envelope_recipients (message, error);
+      if (recipients == NULL)
+        return FALSE;
+      sender = msg_message_get_envelope_sender (message, error);
+      if (sender == NULL)
+        return FALSE;
+    }
+  else
+    {
+      g_autofree char *newsgroups = msg_message_get_newsgroups (message);
+      g_autofree char *subject = msg_message_get_subject (message);
+      g_autofree char *from = msg_message_get_from (message);
+
+      if (newsgroups == NULL || *newsgroups == '\0')
+        {
+          g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_NEWSGROUPS,
+                               "A news article needs Newsgroups");
+          return FALSE;
+        }
+      if (from == NULL || *from == '\0')
+        {
+          g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SENDER,
+                               "A news article needs a From address");
+          return FALSE;
+        }
+      if (subject == NULL || *subject == '\0')
+        {
+          g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SUBJECT,
+                               "A news article needs a Subject");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}

@@ -61,6 +61,17 @@ struct _MsgMessage
 /* The largest message held in memory between its measure and its write. */
 #define MSG_MESSAGE_SPOOL_LIMIT (256 * 1024)
 
+/* Checks, before any I/O and in CDO's order, that a message has what a
+ * send (recipients, a sender) or a post (Newsgroups, From, Subject)
+ * needs. */
+gboolean _msg_message_check_for_transport (MsgMessage *message,
+                                           gboolean    post,
+                                           GError    **error);
+/* Refuses an article whose headers act on the news server (Control,
+ * Approved, Supersedes) unless the configuration allows them. */
+gboolean _msg_message_check_control_headers (MsgMessage       *message,
+                                             MsgConfiguration *configuration,
+                                             GError          **error);
 /* One send or post of a message at a time: GMime's writes are not safe
  * from two threads (headers are formatted lazily, content streams are
  * shared). A second operation fails with G_IO_ERROR_PENDING. */

@@ -15,7 +15,9 @@ G_BEGIN_DECLS
  * is an idle one of an earlier task if there is one (it waits 2 s for
  * another before it ends), else a new one: a task never waits for
  * another, and a program that sends one message after the other does not
- * make a thread per message (issue 18). */
+ * make a thread per message (issue 18). When no thread can be made, the
+ * task returns that error (in a later iteration of its context) without
+ * running. */
 void _msg_task_run_in_own_thread (GTask          *task,
                                   GTaskThreadFunc func);
 
@@ -47,18 +49,27 @@ MsgTaskReturn *_msg_task_prepare_return (GTask      *task,
                                          gpointer    data);
 
 /* Runs @task, whose return @ret was prepared, in a worker thread: an idle
- * one or a new one, never the calling thread. */
-void _msg_task_run_prepared (GTask          *task,
-                             GTaskThreadFunc func,
-                             MsgTaskReturn  *ret);
+ * one or a new one, never the calling thread. Fails, touching neither
+ * @task nor @ret, only when no thread can be made (then
+ * _msg_task_return_prepared_error() completes the task). */
+gboolean _msg_task_run_prepared (GTask          *task,
+                                 GTaskThreadFunc func,
+                                 MsgTaskReturn  *ret,
+                                 GError        **error);
 
 /* As _msg_task_run_prepared(), but from within a worker's task that
  * returns right after: this worker runs @task next, once it has woken the
  * context of the task it ends (no hand-off to another thread). Elsewhere
  * it is _msg_task_run_prepared(). */
-void _msg_task_run_prepared_next (GTask          *task,
-                                  GTaskThreadFunc func,
-                                  MsgTaskReturn  *ret);
+gboolean _msg_task_run_prepared_next (GTask          *task,
+                                      GTaskThreadFunc func,
+                                      MsgTaskReturn  *ret,
+                                      GError        **error);
+
+/* Completes a task that never ran with @error (taken): from any thread,
+ * in place of its worker's _msg_task_return_error_later(). */
+void _msg_task_return_prepared_error (MsgTaskReturn *ret,
+                                      GError        *error);
 
 void _msg_task_return_pointer_later (GTask         *task,
                                      gpointer       result,

@@ -300,12 +300,17 @@ thread_main (gpointer user_data)
   return NULL;
 }
 
-static void
+/* Gives @task to an idle worker, else to a new one. Fails only when no
+ * thread can be made (a container's pids.max, ulimit -u): g_thread_new()
+ * would abort the process, and a send must fail with an error instead. */
+static gboolean
 run_in_own_thread (GTask          *task,
                    GTaskThreadFunc func,
-                   ReturnSource   *ret)
+                   ReturnSource   *ret,
+                   GError        **error)
 {
-  Worker *worker;
+  Worker  *worker;
+  GThread *thread;
 
   g_mutex_lock (&pool_lock);
   worker = g_queue_pop_head (&idle_workers);
@@ -321,7 +326,7 @@ run_in_own_thread (GTask          *task,
        * it ran the task and ended meanwhile. */
       g_cond_signal (&worker->cond);
       worker_unref (worker);
-      return;
+      return TRUE;
     }
   g_mutex_unlock (&pool_lock);
 
@@ -331,21 +336,37 @@ run_in_own_thread (GTask          *task,
   worker->task = g_object_ref (task);
   worker->func = func;
   worker->ret = ret;
-  g_thread_unref (g_thread_new ("msgobj-worker", thread_main, worker));
+  thread = g_thread_try_new ("msgobj-worker", thread_main, worker, error);
+  if (thread == NULL)
+    {
+      g_object_unref (worker->task);
+      worker_unref (worker);
+      g_prefix_error (error, "No thread to run the operation in: ");
+      return FALSE;
+    }
+  g_thread_unref (thread);
+  return TRUE;
 }
 
 void
 _msg_task_run_in_own_thread (GTask          *task,
                              GTaskThreadFunc func)
 {
-  run_in_own_thread (task, func, NULL);
+  GError *error = NULL;
+
+  if (!run_in_own_thread (task, func, NULL, &error))
+    g_task_return_error (task, error);
 }
 
 void
 _msg_task_run_in_own_thread_returning (GTask          *task,
                                        GTaskThreadFunc func)
 {
-  run_in_own_thread (task, func, return_source_new (task, -1, NULL, NULL));
+  ReturnSource *ret = return_source_new (task, -1, NULL, NULL);
+  GError       *error = NULL;
+
+  if (!run_in_own_thread (task, func, ret, &error))
+    _msg_task_return_prepared_error (ret, error);
 }
 
 MsgTaskReturn *
@@ -357,27 +378,42 @@ _msg_task_prepare_return (GTask      *task,
   return return_source_new (task, deadline, on_deadline, data);
 }
 
-void
+gboolean
 _msg_task_run_prepared (GTask          *task,
                         GTaskThreadFunc func,
-                        MsgTaskReturn  *ret)
+                        MsgTaskReturn  *ret,
+                        GError        **error)
 {
-  run_in_own_thread (task, func, ret);
+  return run_in_own_thread (task, func, ret, error);
 }
 
-void
+gboolean
 _msg_task_run_prepared_next (GTask          *task,
                              GTaskThreadFunc func,
-                             MsgTaskReturn  *ret)
+                             MsgTaskReturn  *ret,
+                             GError        **error)
 {
   Worker *worker = g_private_get (&current_worker);
 
   if (worker == NULL || worker->next_task != NULL)
-    {
-      run_in_own_thread (task, func, ret);
-      return;
-    }
+    return run_in_own_thread (task, func, ret, error);
   worker->next_task = g_object_ref (task);
   worker->next_func = func;
   worker->next_ret = ret;
+  return TRUE;
+}
+
+void
+_msg_task_return_prepared_error (MsgTaskReturn *ret,
+                                 GError        *error)
+{
+  g_autoptr (GMainContext) context = g_main_context_ref (g_task_get_context (ret->task));
+
+  g_assert (ret->kind == RETURN_NONE);
+  ret->error = error;
+  ret->kind = RETURN_ERROR;
+  /* The source is the context's once ready: @context is held for the
+   * wake-up, as the worker holds it in run_task(). */
+  g_atomic_int_set (&ret->ready, TRUE);
+  g_main_context_wakeup (context);
 }

@@ -573,87 +573,6 @@ op_verb (OpKind kind)
     }
 }
 
-/* The headers that make an article act on a server rather than be read:
- * Control cancels articles and creates or removes groups, Approved posts
- * to a moderated group, Supersedes replaces (cancels) another article
- * (RFC 5536 and 5537). */
-static const char *const control_headers[] = { "Control", "Approved", "Supersedes", NULL };
-
-/* An article with one of control_headers is posted only when the
- * configuration says nntpallowcontrolheaders (a moderator's tool): a
- * message taken from elsewhere (parsed, forwarded, or with a header set
- * from user input) must not cancel other people's articles (issue 14,
- * item 12). */
-static gboolean
-check_control_headers (MsgMessage       *message,
-                       MsgConfiguration *configuration,
-                       GError          **error)
-{
-  if (msg_configuration_get_boolean (configuration, "nntpallowcontrolheaders"))
-    return TRUE;
-  for (guint i = 0; control_headers[i] != NULL; i++)
-    {
-      g_autofree char *value = msg_message_get_header (message, control_headers[i]);
-
-      if (value != NULL)
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "Refusing to post an article with a %s header (it acts on the news "
-                       "server: cancels, approvals, replacements); set the field "
-                       "nntpallowcontrolheaders to allow it",
-                       control_headers[i]);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-/* Checks the message in CDO's order, before any I/O. */
-static gboolean
-check_message (MsgMessage *message,
-               OpKind      kind,
-               GError    **error)
-{
-  if (kind == OP_SEND)
-    {
-      g_auto (GStrv) recipients = NULL;
-      g_autofree char *sender = NULL;
-
-      recipients = msg_message_get_envelope_recipients (message, error);
-      if (recipients == NULL)
-        return FALSE;
-      sender = msg_message_get_envelope_sender (message, error);
-      if (sender == NULL)
-        return FALSE;
-    }
-  else if (kind == OP_POST)
-    {
-      g_autofree char *newsgroups = msg_message_get_newsgroups (message);
-      g_autofree char *subject = msg_message_get_subject (message);
-      g_autofree char *from = msg_message_get_from (message);
-
-      if (newsgroups == NULL || *newsgroups == '\0')
-        {
-          g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_NEWSGROUPS,
-                               "A news article needs Newsgroups");
-          return FALSE;
-        }
-      if (from == NULL || *from == '\0')
-        {
-          g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SENDER,
-                               "A news article needs a From address");
-          return FALSE;
-        }
-      if (subject == NULL || *subject == '\0')
-        {
-          g_set_error_literal (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_NO_SUBJECT,
-                               "A news article needs a Subject");
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
 static Operation *
 current_operation (MsgTransport *self)
 {
@@ -680,6 +599,10 @@ release_message (Operation *op)
 static void
 operation_free (Operation *op)
 {
+  /* Still connected if no thread could be made to run it; never called
+   * from the handler (the operation lives until its task has returned). */
+  if (op->cancel_handler != 0)
+    g_cancellable_disconnect (op->cancellable, op->cancel_handler);
   release_message (op);
   g_clear_object (&op->message);
   g_clear_object (&op->configuration);
@@ -779,7 +702,7 @@ operation_new (MsgTransport *self,
           goto fail;
         }
       if (!_msg_message_apply_configured_addresses (message, kind == OP_POST, error) ||
-          !check_message (message, kind, error))
+          !_msg_message_check_for_transport (message, kind == OP_POST, error))
         goto fail;
     }
 
@@ -789,7 +712,7 @@ operation_new (MsgTransport *self,
   g_mutex_unlock (&priv->lock);
   op->seal = kind == OP_SEND && _msg_configuration_wants_crypto (op->configuration);
 
-  if (kind == OP_POST && !check_control_headers (message, op->configuration, error))
+  if (kind == OP_POST && !_msg_message_check_control_headers (message, op->configuration, error))
     goto fail;
   /* The key is read and checked at the call: a send that asked for a
    * signature fails before it connects, never goes unsigned. */
@@ -850,39 +773,62 @@ static void operation_thread (GTask        *task,
                               gpointer      source_object,
                               gpointer      task_data,
                               GCancellable *cancellable);
+static void set_queue_timed_out (Operation *op,
+                                 GError   **error);
+
+/* Completes an async operation that no thread could be made for, as its
+ * thread would have: its message released, @error (taken) its result. */
+static void
+operation_return_unstarted (Operation *op,
+                            GError    *error)
+{
+  release_message (op);
+  _msg_task_return_prepared_error (op->ret, error);
+}
 
 /* Ends the running operation: releases its message and hands the turn to
  * the next in the queue. An async one waiting without a thread is run in
  * this thread after the task that ends here returns if @here (the end of
- * operation_thread()), else in another. */
+ * operation_thread()), else in another. One that gets no thread fails,
+ * and the turn goes on: in a loop, not a recursion as deep as the queue. */
 static void
 operation_pass_turn (Operation *op,
                      gboolean   here)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
-  Operation           *next;
-  GTask               *task = NULL;
 
   release_message (op);
-  g_mutex_lock (&priv->lock);
-  g_assert (priv->running == op);
-  next = g_queue_pop_head (&priv->waiting);
-  priv->running = next;
-  if (next != NULL)
+  for (;;)
     {
-      next->turn = TRUE;
-      g_cond_signal (&next->cond);
-      task = g_steal_pointer (&next->task);
+      g_autoptr (GTask) task = NULL;
+      GError    *error = NULL;
+      Operation *next;
+      gboolean   started;
+
+      g_mutex_lock (&priv->lock);
+      g_assert (priv->running == op);
+      next = g_queue_pop_head (&priv->waiting);
+      priv->running = next;
+      if (next != NULL)
+        {
+          next->turn = TRUE;
+          g_cond_signal (&next->cond);
+          task = g_steal_pointer (&next->task);
+        }
+      g_mutex_unlock (&priv->lock);
+      /* The task holds @next. */
+      if (task == NULL)
+        return;
+      if (here)
+        started = _msg_task_run_prepared_next (task, operation_thread, next->ret, &error);
+      else
+        started = _msg_task_run_prepared (task, operation_thread, next->ret, &error);
+      if (started)
+        return;
+      operation_return_unstarted (next, error);
+      op = next;
+      here = FALSE;
     }
-  g_mutex_unlock (&priv->lock);
-  /* The task holds @next. */
-  if (task == NULL)
-    return;
-  if (here)
-    _msg_task_run_prepared_next (task, operation_thread, next->ret);
-  else
-    _msg_task_run_prepared (task, operation_thread, next->ret);
-  g_object_unref (task);
 }
 
 static void
@@ -898,15 +844,29 @@ static void
 operation_start_queued (Operation *op)
 {
   MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
-  GTask               *task;
+  g_autoptr (GTask) task = NULL;
+  GError  *error = NULL;
+  gboolean turn;
 
   g_mutex_lock (&priv->lock);
   task = g_steal_pointer (&op->task);
   g_mutex_unlock (&priv->lock);
-  if (task == NULL)
+  if (task == NULL || _msg_task_run_prepared (task, operation_thread, op->ret, &error))
     return;
-  _msg_task_run_prepared (task, operation_thread, op->ret);
-  g_object_unref (task);
+  /* No thread to report it: it leaves the queue here, or passes on the
+   * turn that came meanwhile, with what its thread would have said (only
+   * its cancellation or its deadline starts it). */
+  g_clear_error (&error);
+  if (!g_cancellable_set_error_if_cancelled (op->cancellable, &error))
+    set_queue_timed_out (op, &error);
+  g_mutex_lock (&priv->lock);
+  turn = op->turn;
+  if (!turn)
+    g_queue_remove (&priv->waiting, op);
+  g_mutex_unlock (&priv->lock);
+  operation_return_unstarted (op, error);
+  if (turn)
+    operation_pass_turn (op, FALSE);
 }
 
 static void
@@ -975,6 +935,18 @@ extend_automatic_deadline (Operation *op,
 /* Waits until the operation's turn, its cancellable or its total deadline,
  * whichever comes first. A queued operation that is cancelled or times out
  * leaves the queue at once and never touches the connection. */
+static void
+set_queue_timed_out (Operation *op,
+                     GError   **error)
+{
+  MsgTransportPrivate *priv = msg_transport_get_instance_private (op->self);
+
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+               "Transport “%s”: the %s timed out waiting for the operations queued before it (%s)",
+               priv->name, op_verb (op->kind),
+               op->kind == OP_POST ? "nntpoperationtimeout" : "smtpoperationtimeout");
+}
+
 static gboolean
 operation_wait_queue (Operation    *op,
                       GCancellable *cancellable,
@@ -1033,11 +1005,7 @@ operation_wait_queue (Operation    *op,
        * as a wait that timed out would have: the connection untouched. */
       if (turn && (automatic || g_get_monotonic_time () < deadline))
         return TRUE;
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                   "Transport “%s”: the %s timed out waiting for the operations "
-                   "queued before it (%s)",
-                   priv->name, op_verb (op->kind),
-                   op->kind == OP_POST ? "nntpoperationtimeout" : "smtpoperationtimeout");
+      set_queue_timed_out (op, error);
     }
   /* Cancelled as its turn came: it passes the turn on without running. */
   if (turn)
@@ -1268,10 +1236,17 @@ start_async (MsgTransport       *self,
   /* A thread now if it runs now; queued, it waits without one (a
    * thousand queued sends are not a thousand threads), and the operation
    * that ends before it runs it in its own thread. */
-  if (operation_enqueue_task (op, cancellable, task))
-    _msg_task_run_prepared (task, operation_thread, op->ret);
-  else if (g_cancellable_is_cancelled (cancellable))
-    operation_start_queued (op);
+  if (!operation_enqueue_task (op, cancellable, task))
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        operation_start_queued (op);
+      return;
+    }
+  if (!_msg_task_run_prepared (task, operation_thread, op->ret, &error))
+    {
+      operation_return_unstarted (op, error);
+      operation_pass_turn (op, FALSE);
+    }
 }
 
 static gpointer

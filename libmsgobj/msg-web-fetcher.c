@@ -48,6 +48,7 @@ struct _MsgWebFetcher
 
   /* The whole-operation clock: a thread that cancels at the deadline. */
   GThread *watchdog;
+  GError  *watchdog_error; /* (owned) (nullable): no watchdog could be made */
   GMutex   lock;
   GCond    cond;
   gint64   deadline;     /* monotonic µs, 0: none */
@@ -128,6 +129,7 @@ _msg_web_fetcher_finalize (GObject *object)
   if (self->caller_cancellable != NULL)
     g_cancellable_disconnect (self->caller_cancellable, self->caller_handler);
   g_clear_object (&self->caller_cancellable);
+  g_clear_error (&self->watchdog_error);
   g_clear_object (&self->session);
   g_clear_object (&self->cancellable);
   g_free (self->user);
@@ -299,7 +301,11 @@ _msg_web_fetcher_new (MsgConfiguration *configuration,
     }
 
   self->deadline = g_get_monotonic_time () + (gint64) (self->operation_seconds * G_USEC_PER_SEC);
-  self->watchdog = g_thread_new ("msgobj-web-deadline", watchdog_thread, self);
+  /* Without its watchdog a fetch could outlive its deadline: every fetch
+   * of this fetcher fails instead (pids.max, ulimit -u). */
+  self->watchdog = g_thread_try_new ("msgobj-web-deadline", watchdog_thread, self, &self->watchdog_error);
+  if (self->watchdog == NULL)
+    g_prefix_error (&self->watchdog_error, "No thread to bound the fetch by its deadline: ");
   return self;
 }
 
@@ -722,6 +728,11 @@ _msg_web_fetcher_fetch (MsgWebFetcher *self,
   g_return_val_if_fail (MSG_IS_WEB_FETCHER (self), NULL);
   g_return_val_if_fail (uri != NULL, NULL);
 
+  if (self->watchdog_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->watchdog_error));
+      return NULL;
+    }
   shown = _msg_web_display_uri (uri);
   if (g_cancellable_is_cancelled (self->cancellable))
     {

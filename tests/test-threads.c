@@ -1,0 +1,609 @@
+/* test-threads.c: a process that may make no more threads (a container's
+ * pids.max, ulimit -u) gets errors, not an abort, and works again once it
+ * may
+ *
+ * RLIMIT_NPROC does not bind root and address-space limits do not mix
+ * with ASan, so this executable defines pthread_create() itself: the
+ * libraries' calls reach it before libc's (or ASan's), and it refuses
+ * while refuse_threads is set. Each test runs in a subprocess, which no
+ * earlier test left an idle worker thread in: a worker is reused before a
+ * thread is made.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "test-utils.h"
+
+#include "msg-test-server.h"
+#include "msg-test-sink.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <pthread.h>
+#include <string.h>
+
+typedef int (*PthreadCreateFunc) (pthread_t *,
+                                  const pthread_attr_t *,
+                                  void *(*) (void *),
+                                  void *);
+
+static gint refuse_threads;  /* atomic */
+static gint threads_refused; /* atomic */
+
+int
+pthread_create (pthread_t            *thread,
+                const pthread_attr_t *attr,
+                void *(*start) (void *),
+                void *arg)
+{
+  static PthreadCreateFunc real;
+
+  if (g_atomic_int_get (&refuse_threads))
+    {
+      g_atomic_int_inc (&threads_refused);
+      return EAGAIN;
+    }
+  if (g_atomic_pointer_get (&real) == NULL)
+    g_atomic_pointer_set (&real, (PthreadCreateFunc) dlsym (RTLD_NEXT, "pthread_create"));
+  return real (thread, attr, start, arg);
+}
+
+static void
+refuse (gboolean on)
+{
+  g_atomic_int_set (&refuse_threads, on);
+}
+
+/* Runs the calling test in a subprocess and asserts that it passed. */
+#define IN_SUBPROCESS()                                                     \
+  G_STMT_START                                                              \
+  {                                                                         \
+    if (!g_test_subprocess ())                                              \
+      {                                                                     \
+        g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR); \
+        g_test_trap_assert_passed ();                                       \
+        return;                                                             \
+      }                                                                     \
+  }                                                                         \
+  G_STMT_END
+
+static gpointer
+nothing_thread (gpointer data)
+{
+  return data;
+}
+
+static void
+test_interposed (void)
+{
+  g_autoptr (GError) error = NULL;
+  GThread *thread;
+
+  g_test_summary ("The test's pthread_create() is the one GLib calls: refused, then made again.");
+  refuse (TRUE);
+  thread = g_thread_try_new ("refused", nothing_thread, NULL, &error);
+  refuse (FALSE);
+  g_assert_null (thread);
+  g_assert_error (error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
+  g_assert_cmpint (g_atomic_int_get (&threads_refused), >=, 1);
+  g_clear_error (&error);
+  thread = g_thread_try_new ("made", nothing_thread, &error, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_thread_join (thread) == &error);
+}
+
+/* --- the calls of a transport ------------------------------------------------ */
+
+#define GREETING "line 220 mx.example.test ESMTP\n"
+#define EHLO_BASIC             \
+  "expect EHLO\n"              \
+  "line 250-mx.example.test\n" \
+  "line 250 8BITMIME\n"
+#define TRANSACTION(id)                     \
+  "expect MAIL FROM:<alice@example.test>\n" \
+  "line 250 2.1.0 Ok\n"                     \
+  "expect RCPT TO:<bob@example.test>\n"     \
+  "line 250 2.1.5 Ok\n"                     \
+  "expect DATA\n"                           \
+  "line 354 go\n"                           \
+  "data\n"                                  \
+  "line 250 2.0.0 Ok: queued as " id "\n"
+/* The final reply held at a gate, after a "mark", until the test opens it. */
+#define GATED_TRANSACTION(id)               \
+  "expect MAIL FROM:<alice@example.test>\n" \
+  "line 250 2.1.0 Ok\n"                     \
+  "expect RCPT TO:<bob@example.test>\n"     \
+  "line 250 2.1.5 Ok\n"                     \
+  "expect DATA\n"                           \
+  "line 354 go\n"                           \
+  "data\n"                                  \
+  "mark\n"                                  \
+  "gate\n"                                  \
+  "line 250 2.0.0 Ok: queued as " id "\n"
+#define QUIT             \
+  "expect QUIT\n"        \
+  "line 221 2.0.0 Bye\n" \
+  "close\n"
+
+#define N_CALLS 4
+
+static MsgMessage *
+make_message (guint n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *subject = g_strdup_printf ("Message %u", n);
+  MsgMessage      *message = msg_message_new ();
+
+  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", &error));
+  g_assert_true (msg_message_set_to (message, "bob@example.test", &error));
+  g_assert_true (msg_message_set_subject (message, subject, &error));
+  g_assert_no_error (error);
+  msg_message_set_text_body (message, "Hi Bob.\n");
+  return message;
+}
+
+typedef struct
+{
+  MsgSendReport *report;
+  GError        *error;
+  guint          rank; /* 1 for the first callback */
+} Call;
+
+typedef struct
+{
+  Call  call[N_CALLS];
+  guint n_done;
+} Calls;
+
+typedef struct
+{
+  Calls *calls;
+  guint  index;
+} CallRef;
+
+static void
+call_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  CallRef *ref = user_data;
+  Call    *call = &ref->calls->call[ref->index];
+
+  call->report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &call->error);
+  call->rank = ++ref->calls->n_done;
+}
+
+static void
+calls_wait (Calls *calls,
+            guint  n)
+{
+  while (calls->n_done < n)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+calls_clear (Calls *calls)
+{
+  for (guint i = 0; i < N_CALLS; i++)
+    {
+      g_clear_object (&calls->call[i].report);
+      g_clear_error (&calls->call[i].error);
+    }
+}
+
+static void
+assert_sent (Call       *call,
+             const char *id)
+{
+  g_assert_no_error (call->error);
+  g_assert_nonnull (call->report);
+  g_assert_nonnull (strstr (msg_send_report_get_server_response (call->report), id));
+}
+
+static void
+assert_not_on_wire (MsgTestFixture *f,
+                    guint           n)
+{
+  g_autofree char *wire = msg_test_server_get_received_text (f->server, 0);
+  g_autofree char *subject = g_strdup_printf ("Subject: Message %u\r\n", n);
+
+  g_assert_null (strstr (wire, subject));
+}
+
+static void
+test_async_call (MsgTestFixture *f,
+                 gconstpointer   data)
+{
+  const char *const scripts[] = { GREETING EHLO_BASIC TRANSACTION ("S1") TRANSACTION ("A2") QUIT, NULL };
+  g_autoptr (MsgMessage) message = make_message (1);
+  g_autoptr (MsgSendReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  Calls   calls = { 0 };
+  CallRef ref = { &calls, 0 };
+
+  g_test_summary ("An async send that gets no thread fails with G_THREAD_ERROR_AGAIN in its "
+                  "callback, its message free again: a sync send of it (no thread needed) and, "
+                  "once threads may be made, an async one go out on one connection.");
+  IN_SUBPROCESS ();
+  msg_test_fixture_start (f, "smtp", scripts);
+
+  refuse (TRUE);
+  msg_transport_send_message_async (f->transport, message, NULL, call_done_cb, &ref);
+  calls_wait (&calls, 1);
+  g_assert_error (calls.call[0].error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
+  g_assert_nonnull (strstr (calls.call[0].error->message, "No thread"));
+  g_assert_null (calls.call[0].report);
+  g_assert_cmpint (g_atomic_int_get (&threads_refused), >=, 1);
+
+  report = msg_transport_send_message (f->transport, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+  refuse (FALSE);
+
+  calls_clear (&calls);
+  calls.n_done = 0;
+  msg_transport_send_message_async (f->transport, message, NULL, call_done_cb, &ref);
+  calls_wait (&calls, 1);
+  assert_sent (&calls.call[0], "A2");
+  g_assert_true (msg_transport_close (f->transport, NULL, &error));
+  g_assert_no_error (error);
+  calls_clear (&calls);
+}
+
+typedef struct
+{
+  MsgTransport  *transport;
+  MsgMessage    *message;
+  MsgSendReport *report;
+  GError        *error;
+} SyncSend;
+
+static gpointer
+sync_send_thread (gpointer data)
+{
+  SyncSend *send = data;
+
+  send->report = msg_transport_send_message (send->transport, send->message, NULL, &send->error);
+  return NULL;
+}
+
+static void
+test_queued_behind_sync (MsgTestFixture *f,
+                         gconstpointer   data)
+{
+  const char *const scripts[] = { GREETING EHLO_BASIC GATED_TRANSACTION ("S1") TRANSACTION ("A5") QUIT, NULL };
+  g_autoptr (MsgMessage) first = make_message (1);
+  g_autoptr (GError) error = NULL;
+  MsgMessage *queued[N_CALLS];
+  Calls       calls = { 0 };
+  CallRef     refs[N_CALLS];
+  SyncSend    send = { 0 };
+  GThread    *thread;
+
+  g_test_summary ("Async sends queued behind a sync one that ends when no thread can be made "
+                  "each fail with G_THREAD_ERROR_AGAIN, in call order, none on the wire, the "
+                  "turn passed down the queue; then the next async send goes out on the same "
+                  "connection.");
+  IN_SUBPROCESS ();
+  msg_test_fixture_start (f, "smtp", scripts);
+  send.transport = f->transport;
+  send.message = first;
+  thread = g_thread_new ("sync-send", sync_send_thread, &send);
+  /* The sync send has the turn, waiting at the gate for its final reply. */
+  g_assert_true (msg_test_server_wait_mark (f->server, 1, 10000));
+  for (guint i = 0; i < N_CALLS - 1; i++)
+    {
+      queued[i] = make_message (i + 2);
+      refs[i] = (CallRef){ &calls, i };
+      msg_transport_send_message_async (f->transport, queued[i], NULL, call_done_cb, &refs[i]);
+    }
+  refuse (TRUE);
+  msg_test_server_open_gate (f->server);
+  g_thread_join (thread);
+  g_assert_no_error (send.error);
+  g_assert_nonnull (send.report);
+  g_clear_object (&send.report);
+  calls_wait (&calls, N_CALLS - 1);
+  refuse (FALSE);
+
+  for (guint i = 0; i < N_CALLS - 1; i++)
+    {
+      g_assert_error (calls.call[i].error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
+      g_assert_cmpuint (calls.call[i].rank, ==, i + 1);
+    }
+  /* Each had its try: no call waited on another's failure. */
+  g_assert_cmpint (g_atomic_int_get (&threads_refused), >=, N_CALLS - 1);
+
+  calls_clear (&calls);
+  calls.n_done = 0;
+  msg_transport_send_message_async (f->transport, queued[2], NULL, call_done_cb, &refs[0]);
+  calls_wait (&calls, 1);
+  assert_sent (&calls.call[0], "A5");
+  g_assert_true (msg_transport_close (f->transport, NULL, &error));
+  g_assert_no_error (error);
+  assert_not_on_wire (f, 2);
+  assert_not_on_wire (f, 3);
+  calls_clear (&calls);
+  for (guint i = 0; i < N_CALLS - 1; i++)
+    g_object_unref (queued[i]);
+}
+
+/* A queued async send whose cancellation (@deadline FALSE) or deadline
+ * (TRUE) comes while no thread can be made to report it. */
+static void
+check_queued_ending (MsgTestFixture *f,
+                     gboolean        deadline)
+{
+  const char *const scripts[] = { GREETING EHLO_BASIC GATED_TRANSACTION ("A1") TRANSACTION ("A3") QUIT, NULL };
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *timeout = msg_test_seconds_text (200);
+  MsgMessage      *messages[3];
+  Calls            calls = { 0 };
+  CallRef          refs[3];
+
+  msg_test_fixture_start (f, "smtp", scripts);
+  for (guint i = 0; i < 3; i++)
+    {
+      messages[i] = make_message (i + 1);
+      refs[i] = (CallRef){ &calls, i };
+    }
+  /* The first has a worker thread, made while threads may be. */
+  msg_transport_send_message_async (f->transport, messages[0], NULL, call_done_cb, &refs[0]);
+  g_assert_true (msg_test_server_wait_mark (f->server, 1, 10000));
+  if (deadline)
+    msg_test_set_field (f, "smtpoperationtimeout", timeout);
+  msg_transport_send_message_async (f->transport, messages[1], cancellable, call_done_cb, &refs[1]);
+  msg_test_set_field (f, "smtpoperationtimeout", "0");
+  msg_transport_send_message_async (f->transport, messages[2], NULL, call_done_cb, &refs[2]);
+
+  refuse (TRUE);
+  if (!deadline)
+    g_cancellable_cancel (cancellable);
+  calls_wait (&calls, 1);
+  g_assert_cmpint (g_atomic_int_get (&threads_refused), >=, 1);
+  g_assert_cmpuint (calls.call[1].rank, ==, 1);
+  if (deadline)
+    g_assert_error (calls.call[1].error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  else
+    g_assert_error (calls.call[1].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  /* It left the queue: the first ends, and its worker runs the third
+   * (no thread to make). */
+  msg_test_server_open_gate (f->server);
+  calls_wait (&calls, 3);
+  refuse (FALSE);
+  assert_sent (&calls.call[0], "A1");
+  assert_sent (&calls.call[2], "A3");
+  g_assert_true (msg_transport_close (f->transport, NULL, &error));
+  g_assert_no_error (error);
+  assert_not_on_wire (f, 2);
+  calls_clear (&calls);
+  for (guint i = 0; i < 3; i++)
+    g_object_unref (messages[i]);
+}
+
+static void
+test_queued_cancelled (MsgTestFixture *f,
+                       gconstpointer   data)
+{
+  g_test_summary ("A queued async send cancelled while no thread can be made fails with "
+                  "CANCELLED at once and leaves the queue; the sends around it go out.");
+  IN_SUBPROCESS ();
+  check_queued_ending (f, FALSE);
+}
+
+static void
+test_queued_deadline (MsgTestFixture *f,
+                      gconstpointer   data)
+{
+  g_test_summary ("A queued async send whose deadline passes while no thread can be made fails "
+                  "with TIMED_OUT and leaves the queue; the sends around it go out.");
+  IN_SUBPROCESS ();
+  check_queued_ending (f, TRUE);
+}
+
+/* --- the one-shot send, the flusher, the web fetcher, crypto ---------------- */
+
+static void
+oneshot_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Call *call = user_data;
+
+  call->report = msg_message_send_finish (MSG_MESSAGE (source), result, &call->error);
+  call->rank = 1;
+}
+
+static void
+test_oneshot (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (MsgMessage) message = NULL;
+  Call call = { 0 };
+
+  g_test_summary ("msg_message_send_async() without a thread fails with G_THREAD_ERROR_AGAIN; "
+                  "then it sends.");
+  IN_SUBPROCESS ();
+  dir = msg_test_make_temp_dir ();
+  msg_test_config_set (configuration, "smtpserverpickupdirectory", dir);
+  message = make_message (1);
+  msg_message_set_configuration (message, configuration);
+
+  refuse (TRUE);
+  msg_message_send_async (message, NULL, oneshot_done_cb, &call);
+  while (call.rank == 0)
+    g_main_context_iteration (NULL, TRUE);
+  refuse (FALSE);
+  g_assert_error (call.error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
+  g_assert_null (call.report);
+  g_clear_error (&call.error);
+
+  call.rank = 0;
+  msg_message_send_async (message, NULL, oneshot_done_cb, &call);
+  while (call.rank == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (call.error);
+  g_assert_nonnull (call.report);
+  g_clear_object (&call.report);
+  msg_test_remove_tree (dir);
+}
+
+static void
+signed_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Call *call = user_data;
+
+  msg_message_sign_finish (MSG_MESSAGE (source), result, &call->error);
+  call->rank = 1;
+}
+
+static void
+test_crypto (void)
+{
+  g_autoptr (MsgMessage) message = make_message (1);
+  Call call = { 0 };
+
+  g_test_summary ("msg_message_sign_async() without a thread fails with G_THREAD_ERROR_AGAIN.");
+  IN_SUBPROCESS ();
+  refuse (TRUE);
+  msg_message_sign_async (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.test", NULL, signed_cb, &call);
+  while (call.rank == 0)
+    g_main_context_iteration (NULL, TRUE);
+  refuse (FALSE);
+  g_assert_error (call.error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
+  g_clear_error (&call.error);
+}
+
+static guint
+count_eml (const char *dir)
+{
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint       n = 0;
+
+  g_assert_nonnull (listing);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    n += g_str_has_suffix (name, ".eml");
+  return n;
+}
+
+static void
+write_messages (const char *dir,
+                guint       n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *path = g_strdup_printf ("%s/m%u.eml", dir, i);
+      g_autofree char *contents = g_strdup_printf ("From: alice@example.test\r\nTo: bob@example.test\r\n"
+                                                   "Subject: m%u\r\n\r\nbody\r\n",
+                                                   i);
+
+      g_file_set_contents (path, contents, -1, &error);
+      g_assert_no_error (error);
+    }
+}
+
+static void
+test_flusher (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *port = NULL;
+  g_autoptr (MsgTestSink) sink = NULL;
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (MsgDropDirectory) directory = NULL;
+  g_autoptr (MsgFlusher) flusher = NULL;
+
+  g_test_summary ("A flush run that can make no connection thread fails with "
+                  "G_THREAD_ERROR_AGAIN, every message left in place and none sent; the next "
+                  "run sends each once.");
+  IN_SUBPROCESS ();
+  dir = msg_test_make_temp_dir ();
+  sink = msg_test_sink_new ();
+  port = g_strdup_printf ("%u", msg_test_sink_get_port (sink));
+  msg_test_config_set (configuration, "sendusing", "smtp");
+  msg_test_config_set (configuration, "smtpserver", "127.0.0.1");
+  msg_test_config_set (configuration, "smtpserverport", port);
+  directory = msg_drop_directory_new (dir);
+  flusher = msg_flusher_new (configuration, directory);
+  msg_flusher_set_connections (flusher, 3);
+  write_messages (dir, 5);
+
+  refuse (TRUE);
+  g_assert_false (msg_flusher_run (flusher, NULL, &error));
+  refuse (FALSE);
+  g_assert_error (error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
+  g_assert_nonnull (strstr (error->message, "No thread"));
+  g_clear_error (&error);
+  g_assert_cmpuint (count_eml (dir), ==, 5);
+  g_assert_cmpuint (msg_test_sink_get_n_connections (sink), ==, 0);
+
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 5);
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 5);
+  g_assert_cmpuint (count_eml (dir), ==, 0);
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_web_fetch (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "page.html", NULL);
+  g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
+  g_autoptr (MsgMessage) message = make_message (1);
+
+  g_test_summary ("CreateMHTMLBody, whose fetch is bounded by a watchdog thread, fails with "
+                  "G_THREAD_ERROR_AGAIN when it cannot make one; then it works.");
+  IN_SUBPROCESS ();
+  g_assert_true (g_file_set_contents (path, "<html><body><p>Hello</p></body></html>", -1, NULL));
+  refuse (TRUE);
+  g_assert_false (msg_message_create_mhtml_body (message, uri, MSG_MHTML_SUPPRESS_NONE, NULL, NULL, NULL, &error));
+  refuse (FALSE);
+  g_assert_error (error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
+  g_assert_nonnull (strstr (error->message, "No thread"));
+  g_clear_error (&error);
+
+  g_assert_true (msg_message_create_mhtml_body (message, uri, MSG_MHTML_SUPPRESS_NONE, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  msg_test_remove_tree (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int ret;
+
+  msg_test_capture_log ();
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  msg_test_fixture_init ();
+
+  g_test_add_func ("/threads/interposed", test_interposed);
+#define ADD(path, func) \
+  g_test_add (path, MsgTestFixture, NULL, msg_test_fixture_setup, func, msg_test_fixture_teardown)
+  ADD ("/threads/transport/async-call", test_async_call);
+  ADD ("/threads/transport/queued-behind-sync", test_queued_behind_sync);
+  ADD ("/threads/transport/queued-cancelled", test_queued_cancelled);
+  ADD ("/threads/transport/queued-deadline", test_queued_deadline);
+#undef ADD
+  g_test_add_func ("/threads/oneshot", test_oneshot);
+  g_test_add_func ("/threads/crypto", test_crypto);
+  g_test_add_func ("/threads/flusher", test_flusher);
+  g_test_add_func ("/threads/web-fetch", test_web_fetch);
+
+  ret = g_test_run ();
+  msg_test_fixture_cleanup ();
+  return ret;
+}
