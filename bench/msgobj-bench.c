@@ -24,6 +24,9 @@
  *       the same with _async calls, DEPTH posts queued at any time
  *   msgobj-bench nntp-threads PORT N GROUP THREADS
  *       the same with sync calls from THREADS threads on one transport
+ *   msgobj-bench nntp-conns PORT N GROUP CONNS DEPTH
+ *       _async calls over CONNS transports (connections), DEPTH queued on
+ *       each, from one main loop
  *   msgobj-bench cancel PORT STAGE REPS EOFLOG
  *       against bench/stall-server.py: cancel a send stalled at STAGE,
  *       REPS times synchronously and REPS times asynchronously
@@ -548,37 +551,47 @@ nntp_queue_post (MsgTransport *transport,
   msg_transport_post_message_async (transport, message, NULL, on_queued_posted, message);
 }
 
+/* nntp-conns: the same over CONNS transports (connections) at once, from
+ * one main loop, DEPTH posts queued on each; nntp-queue is one. */
 static int
 bench_nntp_queue (const char *port,
                   guint       n,
                   const char *group,
+                  guint       n_conns,
                   guint       depth)
 {
-  g_autoptr (MsgTransport) transport = transport_new ("nntp", port);
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GPtrArray) transports = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree char *id_prefix = g_strdup_printf ("%d.%" G_GINT64_FORMAT, getpid (), g_get_real_time ());
   NntpQueueRun     q = { { loop, NULL, n, 0, NULL }, id_prefix, 0 };
   gint64           start;
   double           seconds;
 
-  if (depth == 0)
-    die ("DEPTH", NULL);
+  if (depth == 0 || n_conns == 0)
+    die ("CONNS and DEPTH", NULL);
+  for (guint c = 0; c < n_conns; c++)
+    {
+      MsgTransport *transport = transport_new ("nntp", port);
+
+      g_object_set_data (G_OBJECT (transport), "run", &q);
+      g_ptr_array_add (transports, transport);
+    }
   /* A message is claimed while its post is queued: one per slot. */
-  for (guint i = 0; i < depth; i++)
+  for (guint i = 0; i < n_conns * depth; i++)
     g_ptr_array_add (messages, nntp_article_new (group));
-  g_object_set_data (G_OBJECT (transport), "run", &q);
   start = g_get_monotonic_time ();
-  for (guint i = 0; i < depth && q.run.left > 0; i++)
-    nntp_queue_post (transport, messages->pdata[i]);
+  for (guint i = 0; i < n_conns * depth && q.run.left > 0; i++)
+    nntp_queue_post (transports->pdata[i % n_conns], messages->pdata[i]);
   if (q.run.pending > 0)
     g_main_loop_run (loop);
   if (q.run.error != NULL)
     die ("post", q.run.error);
-  close_transport (transport);
+  for (guint c = 0; c < n_conns; c++)
+    close_transport (transports->pdata[c]);
   seconds = seconds_since (start);
-  g_print ("mode=nntp-queue articles=%u depth=%u seconds=%.4f rate=%.1f\n", n, depth, seconds,
-           n > 0 ? n / seconds : 0.0);
+  g_print ("mode=nntp-queue articles=%u connections=%u depth=%u seconds=%.4f rate=%.1f\n", n, n_conns,
+           depth, seconds, n > 0 ? n / seconds : 0.0);
   return 0;
 }
 
@@ -1129,6 +1142,7 @@ usage (void)
               "       msgobj-bench nntp PORT N GROUP\n"
               "       msgobj-bench nntp-queue PORT N GROUP DEPTH\n"
               "       msgobj-bench nntp-threads PORT N GROUP THREADS\n"
+              "       msgobj-bench nntp-conns PORT N GROUP CONNS DEPTH\n"
               "       msgobj-bench cancel PORT greeting|ehlo|data|dot REPS EOFLOG\n"
               "       msgobj-bench timeout PORT greeting|ehlo|data|dot REPS EOFLOG SECONDS\n"
               "       msgobj-bench dkim PORT FILE KEYDIR REPS\n");
@@ -1160,7 +1174,10 @@ main (int   argc,
   if (g_str_equal (argv[1], "nntp-threads") && argc == 6)
     return bench_nntp_threads (argv[2], parse_count (argv[3], "N"), argv[4], parse_count (argv[5], "THREADS"));
   if (g_str_equal (argv[1], "nntp-queue") && argc == 6)
-    return bench_nntp_queue (argv[2], parse_count (argv[3], "N"), argv[4], parse_count (argv[5], "DEPTH"));
+    return bench_nntp_queue (argv[2], parse_count (argv[3], "N"), argv[4], 1, parse_count (argv[5], "DEPTH"));
+  if (g_str_equal (argv[1], "nntp-conns") && argc == 7)
+    return bench_nntp_queue (argv[2], parse_count (argv[3], "N"), argv[4], parse_count (argv[5], "CONNS"),
+                             parse_count (argv[6], "DEPTH"));
   if (g_str_equal (argv[1], "cancel") && argc == 6)
     return bench_stall (argv[2], argv[3], parse_count (argv[4], "REPS"), argv[5], NULL);
   if (g_str_equal (argv[1], "timeout") && argc == 7)

@@ -80,16 +80,28 @@ def article(i):
             "\r\n%s" % (GROUP, os.getpid(), time.time_ns(), i, body)).encode()
 
 
-def post_nntplib(port, n):
+def post_nntplib(port, n, first=0):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         import nntplib
     with nntplib.NNTP("127.0.0.1", port) as nntp:
-        for i in range(n):
+        for i in range(first, first + n):
             nntp.post(io.BytesIO(article(i)))
 
 
-def post_raw(port, n, pipe):
+def in_parallel(post, port, n, conns):
+    """@post over @conns connections at once, in threads, @n in all."""
+    import threading
+    counts = [n // conns + (1 if k < n % conns else 0) for k in range(conns)]
+    threads = [threading.Thread(target=post, args=(port, c, sum(counts[:k])))
+               for k, c in enumerate(counts) if c > 0]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def post_raw(port, n, first=0, pipe=False):
     """What INN allows at best: no parsing, no building, one socket."""
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -108,12 +120,12 @@ def post_raw(port, n, pipe):
     reply(b"200")
     if pipe:
         sock.sendall(b"POST\r\n")
-    for i in range(n):
+    for i in range(first, first + n):
         if not pipe:
             sock.sendall(b"POST\r\n")
         reply(b"340")
         data = article(i).replace(b"\r\n.", b"\r\n..") + b".\r\n"
-        sock.sendall(data + (b"POST\r\n" if pipe and i + 1 < n else b""))
+        sock.sendall(data + (b"POST\r\n" if pipe and i + 1 < first + n else b""))
         reply(b"240")
     sock.sendall(b"QUIT\r\n")
     reply(b"205")
@@ -137,10 +149,16 @@ if __name__ == "__main__":
         send_smtplib(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif cmd == "nntplib":
         GROUP = sys.argv[4]
-        post_nntplib(int(sys.argv[2]), int(sys.argv[3]))
+        if sys.argv[5:6] == ["conns"]:
+            in_parallel(post_nntplib, int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[6]))
+        else:
+            post_nntplib(int(sys.argv[2]), int(sys.argv[3]))
     elif cmd == "nntpraw":
         GROUP = sys.argv[4]
-        post_raw(int(sys.argv[2]), int(sys.argv[3]), sys.argv[5:] == ["pipe"])
+        if sys.argv[5:6] == ["conns"]:
+            in_parallel(post_raw, int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[6]))
+        else:
+            post_raw(int(sys.argv[2]), int(sys.argv[3]), pipe=sys.argv[5:] == ["pipe"])
     elif cmd == "nntphigh":
         nntp_high(int(sys.argv[2]), sys.argv[3])
     else:

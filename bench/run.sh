@@ -502,6 +502,10 @@ if [ "$DO_NNTP" = 1 ]; then
           measure "nntp.msgobj-threads.$n" 1 "$n" inn -- "$BENCH" nntp-threads "$INN_PORT" "$n" local.bench 2
           measure "nntp.raw.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntpraw "$INN_PORT" "$n" local.bench
           measure "nntp.raw-pipe.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntpraw "$INN_PORT" "$n" local.bench pipe
+          # Several connections: INN's nnrpd and innd then overlap.
+          measure "nntp.msgobj-4.$n" 1 "$n" inn -- "$BENCH" nntp-conns "$INN_PORT" "$n" local.bench 4 2
+          measure "nntp.nntplib-4.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntplib "$INN_PORT" "$n" local.bench conns 4
+          measure "nntp.raw-4.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntpraw "$INN_PORT" "$n" local.bench conns 4
         done
       done
       stop_inn
@@ -686,7 +690,7 @@ if [ "$HAVE_INN" = 1 ]; then
   m_steady=$(steady nntp.msgobj "$N_NNTP")
   m_wall=$(wall "nntp.msgobj.$N_NNTP" "$N_NNTP")
   p_steady=$(steady nntp.nntplib "$N_NNTP")
-  for c in msgobj msgobj-queue msgobj-threads nntplib raw raw-pipe; do
+  for c in msgobj msgobj-queue msgobj-threads nntplib raw raw-pipe msgobj-4 nntplib-4 raw-4; do
     s=$(steady "nntp.$c" "$N_NNTP")
     w=$(wall "nntp.$c.$N_NNTP" "$N_NNTP")
     case $c in
@@ -696,6 +700,9 @@ if [ "$HAVE_INN" = 1 ]; then
       nntplib) name="python nntplib" ;;
       raw) name="raw socket (server's floor)" ;;
       raw-pipe) name="raw socket, POST pipelined" ;;
+      msgobj-4) name="libmsgobj, 4 conns, 2 queued each" ;;
+      nntplib-4) name="python nntplib, 4 conns (threads)" ;;
+      raw-4) name="raw socket, 4 connections" ;;
     esac
     printf '%-34s %8s %10s %12s %8s %7s %12s %10s %9s %9s %8s %8s\n' "$name" "$(result "nntp.$c.$N_NNTP")" "$w" "$s" \
       "$(mib "$(result "nntp.$c.$N_NNTP" 3)")" "$(result "nntp.$c.$N_NNTP" 4)" "$(ratio "$s" "$m_steady")" \
