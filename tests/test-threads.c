@@ -30,6 +30,7 @@ typedef int (*PthreadCreateFunc) (pthread_t *,
                                   void *);
 
 static gint refuse_threads;  /* atomic */
+static gint threads_allowed; /* atomic: made while refusing, before the refusals start */
 static gint threads_refused; /* atomic */
 
 int
@@ -40,7 +41,7 @@ pthread_create (pthread_t            *thread,
 {
   static PthreadCreateFunc real;
 
-  if (g_atomic_int_get (&refuse_threads))
+  if (g_atomic_int_get (&refuse_threads) && g_atomic_int_add (&threads_allowed, -1) <= 0)
     {
       g_atomic_int_inc (&threads_refused);
       return EAGAIN;
@@ -50,9 +51,18 @@ pthread_create (pthread_t            *thread,
   return real (thread, attr, start, arg);
 }
 
+/* From now on, every thread after the first @allowed is refused. */
+static void
+refuse_after (gint allowed)
+{
+  g_atomic_int_set (&threads_allowed, allowed);
+  g_atomic_int_set (&refuse_threads, TRUE);
+}
+
 static void
 refuse (gboolean on)
 {
+  g_atomic_int_set (&threads_allowed, 0);
   g_atomic_int_set (&refuse_threads, on);
 }
 
@@ -556,6 +566,49 @@ test_flusher (void)
 }
 
 static void
+test_flusher_short (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *port = NULL;
+  g_autoptr (MsgTestSink) sink = NULL;
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (MsgDropDirectory) directory = NULL;
+  g_autoptr (MsgFlusher) flusher = NULL;
+
+  g_test_summary ("A flush run that gets one connection thread of three, and then no worker "
+                  "thread for its sends, ends without an abort: every message is put back, "
+                  "none sent or lost; the next run sends each once.");
+  IN_SUBPROCESS ();
+  dir = msg_test_make_temp_dir ();
+  sink = msg_test_sink_new ();
+  port = g_strdup_printf ("%u", msg_test_sink_get_port (sink));
+  msg_test_config_set (configuration, "sendusing", "smtp");
+  msg_test_config_set (configuration, "smtpserver", "127.0.0.1");
+  msg_test_config_set (configuration, "smtpserverport", port);
+  directory = msg_drop_directory_new (dir);
+  flusher = msg_flusher_new (configuration, directory);
+  msg_flusher_set_connections (flusher, 3);
+  write_messages (dir, 5);
+
+  refuse_after (1);
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  refuse (FALSE);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_atomic_int_get (&threads_refused), >=, 2);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 0);
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 0);
+  g_assert_cmpuint (count_eml (dir), ==, 5);
+
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 5);
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 5);
+  g_assert_cmpuint (count_eml (dir), ==, 0);
+  msg_test_remove_tree (dir);
+}
+
+static void
 test_web_fetch (void)
 {
   g_autoptr (GError) error = NULL;
@@ -601,6 +654,7 @@ main (int   argc,
   g_test_add_func ("/threads/oneshot", test_oneshot);
   g_test_add_func ("/threads/crypto", test_crypto);
   g_test_add_func ("/threads/flusher", test_flusher);
+  g_test_add_func ("/threads/flusher-short", test_flusher_short);
   g_test_add_func ("/threads/web-fetch", test_web_fetch);
 
   ret = g_test_run ();
