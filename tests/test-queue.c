@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "msg-test-server.h"
+#include "test-smtp-scripts.h"
 #include "test-utils.h"
 
 #include <string.h>
@@ -13,49 +14,6 @@
 typedef MsgTestFixture Fixture;
 
 #define N_SENDS 5
-
-#define GREETING "line 220 mx.example.test ESMTP\n"
-#define EHLO_BASIC             \
-  "expect EHLO\n"              \
-  "line 250-mx.example.test\n" \
-  "line 250 8BITMIME\n"
-/* One transaction, whose final reply names queue id @id. */
-#define TRANSACTION(id)                     \
-  "expect MAIL FROM:<alice@example.test>\n" \
-  "line 250 2.1.0 Ok\n"                     \
-  "expect RCPT TO:<bob@example.test>\n"     \
-  "line 250 2.1.5 Ok\n"                     \
-  "expect DATA\n"                           \
-  "line 354 go\n"                           \
-  "data\n"                                  \
-  "line 250 2.0.0 Ok: queued as " id "\n"
-/* The same, with the final reply held back @ms milliseconds after the
- * "mark" that tells the test the message is in. */
-#define SLOW_TRANSACTION(id, ms)            \
-  "expect MAIL FROM:<alice@example.test>\n" \
-  "line 250 2.1.0 Ok\n"                     \
-  "expect RCPT TO:<bob@example.test>\n"     \
-  "line 250 2.1.5 Ok\n"                     \
-  "expect DATA\n"                           \
-  "line 354 go\n"                           \
-  "data\n"                                  \
-  "mark\n"                                  \
-  "sleep " ms "\n"                          \
-  "line 250 2.0.0 Ok: queued as " id "\n"
-
-/* The same, with the final reply held at a gate (after a "mark") until
- * the test opens it. */
-#define GATED_TRANSACTION(id)               \
-  "expect MAIL FROM:<alice@example.test>\n" \
-  "line 250 2.1.0 Ok\n"                     \
-  "expect RCPT TO:<bob@example.test>\n"     \
-  "line 250 2.1.5 Ok\n"                     \
-  "expect DATA\n"                           \
-  "line 354 go\n"                           \
-  "data\n"                                  \
-  "mark\n"                                  \
-  "gate\n"                                  \
-  "line 250 2.0.0 Ok: queued as " id "\n"
 
 static void
 start_multi (Fixture           *f,

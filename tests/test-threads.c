@@ -17,6 +17,7 @@
 
 #include "msg-test-server.h"
 #include "msg-test-sink.h"
+#include "test-smtp-scripts.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -106,32 +107,6 @@ test_interposed (void)
 
 /* --- the calls of a transport ------------------------------------------------ */
 
-#define GREETING "line 220 mx.example.test ESMTP\n"
-#define EHLO_BASIC             \
-  "expect EHLO\n"              \
-  "line 250-mx.example.test\n" \
-  "line 250 8BITMIME\n"
-#define TRANSACTION(id)                     \
-  "expect MAIL FROM:<alice@example.test>\n" \
-  "line 250 2.1.0 Ok\n"                     \
-  "expect RCPT TO:<bob@example.test>\n"     \
-  "line 250 2.1.5 Ok\n"                     \
-  "expect DATA\n"                           \
-  "line 354 go\n"                           \
-  "data\n"                                  \
-  "line 250 2.0.0 Ok: queued as " id "\n"
-/* The final reply held at a gate, after a "mark", until the test opens it. */
-#define GATED_TRANSACTION(id)               \
-  "expect MAIL FROM:<alice@example.test>\n" \
-  "line 250 2.1.0 Ok\n"                     \
-  "expect RCPT TO:<bob@example.test>\n"     \
-  "line 250 2.1.5 Ok\n"                     \
-  "expect DATA\n"                           \
-  "line 354 go\n"                           \
-  "data\n"                                  \
-  "mark\n"                                  \
-  "gate\n"                                  \
-  "line 250 2.0.0 Ok: queued as " id "\n"
 #define QUIT             \
   "expect QUIT\n"        \
   "line 221 2.0.0 Bye\n" \
@@ -522,90 +497,92 @@ write_messages (const char *dir,
     }
 }
 
+/* Five messages in a drop directory, a flusher of three connections to
+ * an SMTP sink. */
+typedef struct
+{
+  char        *dir;
+  MsgTestSink *sink;
+  MsgFlusher  *flusher;
+} FlushRun;
+
+static void
+flush_run_init (FlushRun *run)
+{
+  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+  g_autoptr (MsgDropDirectory) directory = NULL;
+  g_autofree char *port = NULL;
+
+  run->dir = msg_test_make_temp_dir ();
+  run->sink = msg_test_sink_new ();
+  port = g_strdup_printf ("%u", msg_test_sink_get_port (run->sink));
+  msg_test_config_set (configuration, "sendusing", "smtp");
+  msg_test_config_set (configuration, "smtpserver", "127.0.0.1");
+  msg_test_config_set (configuration, "smtpserverport", port);
+  directory = msg_drop_directory_new (run->dir);
+  run->flusher = msg_flusher_new (configuration, directory);
+  msg_flusher_set_connections (run->flusher, 3);
+  write_messages (run->dir, 5);
+}
+
+/* Asserts that nothing was sent or lost, then that a run with threads
+ * sends each message once. */
+static void
+flush_run_finish (FlushRun *run)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (run->sink), ==, 0);
+  g_assert_cmpuint (count_eml (run->dir), ==, 5);
+  g_assert_true (msg_flusher_run (run->flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (run->flusher), ==, 5);
+  g_assert_cmpuint (msg_test_sink_get_n_accepted (run->sink), ==, 5);
+  g_assert_cmpuint (count_eml (run->dir), ==, 0);
+  msg_test_remove_tree (run->dir);
+  g_free (run->dir);
+  g_object_unref (run->flusher);
+  msg_test_sink_free (run->sink);
+}
+
 static void
 test_flusher (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *port = NULL;
-  g_autoptr (MsgTestSink) sink = NULL;
-  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
-  g_autoptr (MsgDropDirectory) directory = NULL;
-  g_autoptr (MsgFlusher) flusher = NULL;
+  FlushRun run;
 
   g_test_summary ("A flush run that can make no connection thread fails with "
                   "G_THREAD_ERROR_AGAIN, every message left in place and none sent; the next "
                   "run sends each once.");
   IN_SUBPROCESS ();
-  dir = msg_test_make_temp_dir ();
-  sink = msg_test_sink_new ();
-  port = g_strdup_printf ("%u", msg_test_sink_get_port (sink));
-  msg_test_config_set (configuration, "sendusing", "smtp");
-  msg_test_config_set (configuration, "smtpserver", "127.0.0.1");
-  msg_test_config_set (configuration, "smtpserverport", port);
-  directory = msg_drop_directory_new (dir);
-  flusher = msg_flusher_new (configuration, directory);
-  msg_flusher_set_connections (flusher, 3);
-  write_messages (dir, 5);
-
+  flush_run_init (&run);
   refuse (TRUE);
-  g_assert_false (msg_flusher_run (flusher, NULL, &error));
+  g_assert_false (msg_flusher_run (run.flusher, NULL, &error));
   refuse (FALSE);
   g_assert_error (error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
   g_assert_nonnull (strstr (error->message, "No thread"));
-  g_clear_error (&error);
-  g_assert_cmpuint (count_eml (dir), ==, 5);
-  g_assert_cmpuint (msg_test_sink_get_n_connections (sink), ==, 0);
-
-  g_assert_true (msg_flusher_run (flusher, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 5);
-  g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 5);
-  g_assert_cmpuint (count_eml (dir), ==, 0);
-  msg_test_remove_tree (dir);
+  g_assert_cmpuint (msg_test_sink_get_n_connections (run.sink), ==, 0);
+  flush_run_finish (&run);
 }
 
 static void
 test_flusher_short (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *port = NULL;
-  g_autoptr (MsgTestSink) sink = NULL;
-  g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
-  g_autoptr (MsgDropDirectory) directory = NULL;
-  g_autoptr (MsgFlusher) flusher = NULL;
+  FlushRun run;
 
   g_test_summary ("A flush run that gets one connection thread of three, and then no worker "
                   "thread for its sends, ends without an abort: every message is put back, "
                   "none sent or lost; the next run sends each once.");
   IN_SUBPROCESS ();
-  dir = msg_test_make_temp_dir ();
-  sink = msg_test_sink_new ();
-  port = g_strdup_printf ("%u", msg_test_sink_get_port (sink));
-  msg_test_config_set (configuration, "sendusing", "smtp");
-  msg_test_config_set (configuration, "smtpserver", "127.0.0.1");
-  msg_test_config_set (configuration, "smtpserverport", port);
-  directory = msg_drop_directory_new (dir);
-  flusher = msg_flusher_new (configuration, directory);
-  msg_flusher_set_connections (flusher, 3);
-  write_messages (dir, 5);
-
+  flush_run_init (&run);
   refuse_after (1);
-  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_true (msg_flusher_run (run.flusher, NULL, &error));
   refuse (FALSE);
   g_assert_no_error (error);
   g_assert_cmpint (g_atomic_int_get (&threads_refused), >=, 2);
-  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 0);
-  g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 0);
-  g_assert_cmpuint (count_eml (dir), ==, 5);
-
-  g_assert_true (msg_flusher_run (flusher, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 5);
-  g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 5);
-  g_assert_cmpuint (count_eml (dir), ==, 0);
-  msg_test_remove_tree (dir);
+  g_assert_cmpuint (msg_flusher_get_n_sent (run.flusher), ==, 0);
+  flush_run_finish (&run);
 }
 
 static void
