@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "msg-test-server.h"
+#include "test-queued-calls.h"
 #include "test-smtp-scripts.h"
 #include "test-utils.h"
 
@@ -295,28 +296,11 @@ test_queued_deadline (Fixture      *f,
   calls_clear (&calls);
 }
 
-typedef struct
-{
-  MsgTransport  *transport;
-  MsgMessage    *message;
-  MsgSendReport *report;
-  GError        *error;
-} SyncCall;
-
-static gpointer
-sync_send_thread (gpointer user_data)
-{
-  SyncCall *call = user_data;
-
-  call->report = msg_transport_send_message (call->transport, call->message, NULL, &call->error);
-  return NULL;
-}
-
 static void
 test_sync_threads (Fixture      *f,
                    gconstpointer data)
 {
-  SyncCall         calls[2] = { { 0 } };
+  MsgTestSyncSend  calls[2] = { { 0 } };
   GThread         *threads[2];
   g_autofree char *wire = NULL;
 
@@ -327,7 +311,7 @@ test_sync_threads (Fixture      *f,
     {
       calls[i].transport = f->transport;
       calls[i].message = make_message (i + 1);
-      threads[i] = g_thread_new ("sync-send", sync_send_thread, &calls[i]);
+      threads[i] = g_thread_new ("sync-send", msg_test_sync_send_thread, &calls[i]);
     }
   for (unsigned i = 0; i < 2; i++)
     {

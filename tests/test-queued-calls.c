@@ -99,3 +99,12 @@ msg_test_queued_assert_done (MsgTestQueued *queued,
     g_assert_cmpuint (msg_send_report_get_server_code (report), ==, code);
   g_assert_nonnull (strstr (msg_send_report_get_server_response (report), response));
 }
+
+gpointer
+msg_test_sync_send_thread (gpointer data)
+{
+  MsgTestSyncSend *send = data;
+
+  send->report = msg_transport_send_message (send->transport, send->message, NULL, &send->error);
+  return NULL;
+}

@@ -84,4 +84,17 @@ void msg_test_queued_assert_done (MsgTestQueued *queued,
                                   guint          code,
                                   const char    *response);
 
+/* A sync send made in a thread of its own: msg_test_sync_send_thread()
+ * fills in @report or @error. */
+typedef struct
+{
+  MsgTransport  *transport;
+  MsgMessage    *message;
+  MsgSendReport *report;
+  GError        *error;
+} MsgTestSyncSend;
+
+/* A GThreadFunc; @data is a MsgTestSyncSend. */
+gpointer msg_test_sync_send_thread (gpointer data);
+
 G_END_DECLS

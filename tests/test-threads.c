@@ -17,6 +17,7 @@
 
 #include "msg-test-server.h"
 #include "msg-test-sink.h"
+#include "test-queued-calls.h"
 #include "test-smtp-scripts.h"
 
 #include <dlfcn.h>
@@ -237,23 +238,6 @@ test_async_call (MsgTestFixture *f,
   calls_clear (&calls);
 }
 
-typedef struct
-{
-  MsgTransport  *transport;
-  MsgMessage    *message;
-  MsgSendReport *report;
-  GError        *error;
-} SyncSend;
-
-static gpointer
-sync_send_thread (gpointer data)
-{
-  SyncSend *send = data;
-
-  send->report = msg_transport_send_message (send->transport, send->message, NULL, &send->error);
-  return NULL;
-}
-
 static void
 test_queued_behind_sync (MsgTestFixture *f,
                          gconstpointer   data)
@@ -261,11 +245,11 @@ test_queued_behind_sync (MsgTestFixture *f,
   const char *const scripts[] = { GREETING EHLO_BASIC GATED_TRANSACTION ("S1") TRANSACTION ("A5") QUIT, NULL };
   g_autoptr (MsgMessage) first = make_message (1);
   g_autoptr (GError) error = NULL;
-  MsgMessage *queued[N_CALLS];
-  Calls       calls = { 0 };
-  CallRef     refs[N_CALLS];
-  SyncSend    send = { 0 };
-  GThread    *thread;
+  MsgMessage     *queued[N_CALLS];
+  Calls           calls = { 0 };
+  CallRef         refs[N_CALLS];
+  MsgTestSyncSend send = { 0 };
+  GThread        *thread;
 
   g_test_summary ("Async sends queued behind a sync one that ends when no thread can be made "
                   "each fail with G_THREAD_ERROR_AGAIN, in call order, none on the wire, the "
@@ -275,7 +259,7 @@ test_queued_behind_sync (MsgTestFixture *f,
   msg_test_fixture_start (f, "smtp", scripts);
   send.transport = f->transport;
   send.message = first;
-  thread = g_thread_new ("sync-send", sync_send_thread, &send);
+  thread = g_thread_new ("sync-send", msg_test_sync_send_thread, &send);
   /* The sync send has the turn, waiting at the gate for its final reply. */
   g_assert_true (msg_test_server_wait_mark (f->server, 1, 10000));
   for (guint i = 0; i < N_CALLS - 1; i++)
