@@ -1564,6 +1564,47 @@ test_post_cannot_post (void)
   msg_test_remove_tree (dir);
 }
 
+static void
+test_post_tool (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTestServer) server =
+      msg_test_server_new (NNTP_GREETING NNTP_CAPS NNTP_POST_OK NNTP_POST_OK NNTP_QUIT);
+  g_autofree char *port = g_strdup_printf ("nntpserverport=%u", msg_test_server_get_port (server));
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GSubprocess) help = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *help_out = NULL;
+
+  g_test_summary ("msgobj flush --post drains a directory of articles to the news server "
+                  "that postusing and nntpserver name, and exits 0; --help mentions --post.");
+
+  write_article (dir, "a1", "local.test");
+  write_article (dir, "a2", "local.test");
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                              g_getenv ("MSGOBJ_TEST_TOOL"), "flush", "--post", "--connections", "1", "--set",
+                              "postusing=nntp", "--set", "nntpserver=127.0.0.1", "--set", port, dir, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_cmpstr (out, ==, "sent 2, failed 0, deferred 0, unknown 0, skipped 0\n");
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  g_assert_cmpstr (msg_test_server_get_error (server), ==, NULL);
+  g_assert_cmpuint (count_received (server, "a1"), ==, 1);
+  g_assert_cmpuint (count_received (server, "a2"), ==, 1);
+  g_assert_cmpuint (count_names (dir, ""), ==, 0);
+
+  help = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                           g_getenv ("MSGOBJ_TEST_TOOL"), "--help", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (help, NULL, NULL, &help_out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (help_out, "--post"));
+  msg_test_remove_tree (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1602,6 +1643,7 @@ main (int   argc,
   g_test_add_func ("/flusher/post/no-newsgroups", test_post_no_newsgroups);
   g_test_add_func ("/flusher/post/not-allowed", test_post_not_allowed);
   g_test_add_func ("/flusher/post/cannot-post", test_post_cannot_post);
+  g_test_add_func ("/flusher/post/tool", test_post_tool);
 
   return g_test_run ();
 }
