@@ -220,7 +220,10 @@ static gboolean
 is_permanent (const GError *error)
 {
   /* Recipients refused with 4xx only (greylisting answers RCPT with 450)
-   * come as RECIPIENTS_DEFERRED: not permanent. */
+   * come as RECIPIENTS_DEFERRED: not permanent. A news article refused
+   * after it was sent (NNTP 441) is MESSAGE_REJECTED, and one without
+   * Newsgroups, From or Subject a MSG_MESSAGE_ERROR at the call: both for
+   * good. */
   return error->domain == MSG_MESSAGE_ERROR ||
          g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_RECIPIENTS_REJECTED) ||
          g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_SENDER_REJECTED) ||
@@ -265,7 +268,12 @@ accepted (MsgDropDirectory *directory,
 
 /* Whether @error says that the relay failed (its connection refused,
  * timed out, cut, or its TLS or authentication), not that the message
- * could not go or the run was cancelled. */
+ * could not go or the run was cancelled. A news server that does not let
+ * us post (NNTP 440 to POST, a 201 greeting: POSTING_NOT_ALLOWED) is
+ * such a failure too: it is about the server or the account, not the
+ * article, so the article goes back untouched and the sends queued
+ * behind it are not tried on that server one after the other (each
+ * would get the same answer). */
 static gboolean
 relay_failure (const GError *error)
 {
@@ -274,7 +282,8 @@ relay_failure (const GError *error)
            error->code != G_IO_ERROR_NOT_SUPPORTED && error->code != G_IO_ERROR_MESSAGE_TOO_LARGE;
   return error->domain == G_RESOLVER_ERROR || error->domain == G_TLS_ERROR ||
          g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_AUTHENTICATION_FAILED) ||
-         g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE);
+         g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_TLS_UNAVAILABLE) ||
+         g_error_matches (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_POSTING_NOT_ALLOWED);
 }
 
 /* Files @item by the send's @error. */

@@ -63,7 +63,8 @@ MsgFlushOutcome _msg_flusher_file_one (MsgDropDirectory *directory,
 typedef struct _MsgFlushRelays MsgFlushRelays;
 
 MsgFlushRelays *_msg_flush_relays_new (MsgConfiguration *configuration,
-                                       double            rate_limit);
+                                       double            rate_limit,
+                                       gboolean          post);
 void            _msg_flush_relays_free (MsgFlushRelays *self);
 gint            _msg_flush_relays_pick (MsgFlushRelays *self,
                                         guint           index);

@@ -33,15 +33,18 @@ struct _MsgFlushRelays
   gint64   interval; /* µs between two messages to one relay; 0: no limit */
 };
 
-/* The relays: the entries of smtpserver when the flush goes by SMTP to a
- * list, else one that leaves the configuration as it is. */
+/* The relays: the entries of smtpserver when the flush sends by SMTP to
+ * a list, else one that leaves the configuration as it is. A flush that
+ * posts (@post) reads neither sendusing nor smtpserver: every connection
+ * goes to the configured nntpserver. */
 MsgFlushRelays *
 _msg_flush_relays_new (MsgConfiguration *configuration,
-                       double            rate_limit)
+                       double            rate_limit,
+                       gboolean          post)
 {
   MsgFlushRelays *self = g_new0 (MsgFlushRelays, 1);
-  g_autofree char *using = msg_configuration_get_field (configuration, "sendusing");
-  g_autofree char *server = msg_configuration_get_field (configuration, "smtpserver");
+  g_autofree char *using = post ? NULL : msg_configuration_get_field (configuration, "sendusing");
+  g_autofree char *server = post ? NULL : msg_configuration_get_field (configuration, "smtpserver");
   g_auto (GStrv) entries = NULL;
 
   g_mutex_init (&self->lock);

@@ -59,6 +59,16 @@
  * a message whose sending had begun goes to `unknown/`, the others back to
  * the queue. So a message is never sent twice by flushers, even with
  * `SIGKILL`, and nothing is lost.
+ *
+ * With [property@Flusher:post] set, the messages are news articles (such
+ * as the news pickup directory, `nntpserverpickupdirectory`, that
+ * `postusing=pickup` fills): each is posted as it is, through the
+ * transport that `postusing` names, every connection to `nntpserver`.
+ * The outcomes are filed the same way: an article the server refuses
+ * (NNTP 441), or one without `Newsgroups`, `From` or `Subject`, goes to
+ * `failed/`; a 4xx to `POST` waits for its back-off; a server that does
+ * not allow posting (440 to `POST`) leaves every article where it is,
+ * as a failed connection does; no answer after the article is unknown.
  */
 struct _MsgFlusher
 {
@@ -68,6 +78,7 @@ struct _MsgFlusher
   MsgDropDirectory *directory;     /* (owned) */
   guint             connections;
   double            rate_limit;
+  gboolean          post;
   gboolean          running;
   guint             counts[MSG_FLUSH_N_OUTCOMES];
 };
@@ -81,6 +92,7 @@ enum
   PROP_DIRECTORY,
   PROP_CONNECTIONS,
   PROP_RATE_LIMIT,
+  PROP_POST,
   N_PROPS,
 };
 
@@ -128,6 +140,9 @@ msg_flusher_get_property (GObject    *object,
     case PROP_RATE_LIMIT:
       g_value_set_double (value, self->rate_limit);
       break;
+    case PROP_POST:
+      g_value_set_boolean (value, self->post);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -154,6 +169,9 @@ msg_flusher_set_property (GObject      *object,
       break;
     case PROP_RATE_LIMIT:
       msg_flusher_set_rate_limit (self, g_value_get_double (value));
+      break;
+    case PROP_POST:
+      msg_flusher_set_post (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -186,8 +204,9 @@ msg_flusher_class_init (MsgFlusherClass *klass)
   /**
    * MsgFlusher:configuration:
    *
-   * The configuration: `sendusing` and the transport's fields. Each
-   * connection uses a copy taken when a run starts.
+   * The configuration: `sendusing` (or `postusing`, see
+   * [property@Flusher:post]) and the transport's fields. Each connection
+   * uses a copy taken when a run starts.
    */
   properties[PROP_CONFIGURATION] =
       g_param_spec_object ("configuration", NULL, NULL, MSG_TYPE_CONFIGURATION,
@@ -222,6 +241,22 @@ msg_flusher_class_init (MsgFlusherClass *klass)
   properties[PROP_RATE_LIMIT] =
       g_param_spec_double ("rate-limit", NULL, NULL, 0, MSG_FLUSHER_MAX_RATE_LIMIT, 0,
                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MsgFlusher:post: (getter get_post) (setter set_post)
+   *
+   * Whether a run posts the messages as news articles instead of sending
+   * them as mail: each goes with [method@Transport.post_message_async]
+   * through the transport that the configuration's `postusing` names
+   * (NNTP, normally), to `nntpserver`, as the article it is (no envelope;
+   * `Bcc` is left out as for any post). `smtpserver`'s list of relays
+   * does not apply: every connection goes to the one news server. Use it
+   * to drain the news pickup directory (`nntpserverpickupdirectory`) that
+   * `postusing=pickup` fills.
+   */
+  properties[PROP_POST] =
+      g_param_spec_boolean ("post", NULL, NULL, FALSE,
+                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -277,7 +312,8 @@ msg_flusher_init (MsgFlusher *self)
  * @directory: the directory to empty
  *
  * Makes a flusher that sends the messages of @directory with
- * @configuration's `sendusing` transport.
+ * @configuration's `sendusing` transport (or posts them with its
+ * `postusing` transport, after [method@Flusher.set_post]).
  *
  * Returns: (transfer full): the flusher
  */
@@ -394,6 +430,49 @@ msg_flusher_set_rate_limit (MsgFlusher *self,
     return;
   self->rate_limit = rate_limit;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RATE_LIMIT]);
+}
+
+/**
+ * msg_flusher_get_post: (get-property post)
+ * @self: a flusher
+ *
+ * Gives whether a run posts the messages as news articles
+ * ([property@Flusher:post]).
+ *
+ * Returns: %TRUE if a run posts them by `postusing`, %FALSE if it sends
+ *   them by `sendusing`
+ */
+gboolean
+msg_flusher_get_post (MsgFlusher *self)
+{
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), FALSE);
+
+  return self->post;
+}
+
+/**
+ * msg_flusher_set_post: (set-property post)
+ * @self: a flusher
+ * @post: %TRUE to post the messages as news articles, %FALSE to send
+ *   them as mail
+ *
+ * Sets whether the next run posts the messages through the transport
+ * that `postusing` names, to `nntpserver`, instead of sending them
+ * through `sendusing`'s ([property@Flusher:post]). A run then fails at
+ * its start, before it claims any message, if that transport cannot
+ * post.
+ */
+void
+msg_flusher_set_post (MsgFlusher *self,
+                      gboolean    post)
+{
+  g_return_if_fail (MSG_IS_FLUSHER (self));
+
+  post = !!post;
+  if (self->post == post)
+    return;
+  self->post = post;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POST]);
 }
 
 /* The sends each connection keeps queued on its transport: the one
@@ -551,7 +630,9 @@ send_done_cb (GObject      *source,
   Worker *worker = send->worker;
   Run    *run = worker->run;
   g_autoptr (GError) error = NULL;
-  g_autoptr (MsgSendReport) report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &error);
+  g_autoptr (MsgSendReport) report =
+      run->self->post ? msg_transport_post_message_finish (MSG_TRANSPORT (source), result, &error)
+                      : msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &error);
   MsgFlushNext    next = MSG_FLUSH_GO_ON;
   MsgFlushOutcome outcome = _msg_flusher_file_one (run->self->directory, send->item, report, error, &next);
   gboolean        draining = worker->relay < 0;
@@ -626,7 +707,10 @@ fill (Worker *worker)
       send->worker = worker;
       send->item = item;
       worker->in_flight++;
-      msg_transport_send_message_async (worker->transport, message, worker->cancellable, send_done_cb, send);
+      if (run->self->post)
+        msg_transport_post_message_async (worker->transport, message, worker->cancellable, send_done_cb, send);
+      else
+        msg_transport_send_message_async (worker->transport, message, worker->cancellable, send_done_cb, send);
     }
 }
 
@@ -775,13 +859,31 @@ forward_need_token_cb (MsgTransport *transport,
   return token;
 }
 
-/* The transports, one per connection, each with its own configuration. */
+/* Whether @transport can post, else the error that its post calls would
+ * give each message (the base class's), once for the whole run: in post
+ * mode, `postusing` naming a transport that only sends (SMTP) is a
+ * configuration mistake, not a reason to try every article. */
+static gboolean
+check_can_post (MsgTransport *transport,
+                GError      **error)
+{
+  if (MSG_TRANSPORT_GET_CLASS (transport)->post_message_sync != NULL)
+    return TRUE;
+  g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+               "Transport “%s” cannot post messages (postusing); flushing with post needs one "
+               "that can, such as nntp",
+               msg_transport_get_name (transport));
+  return FALSE;
+}
+
+/* The transports, one per connection, each with its own configuration:
+ * `postusing`'s when the run posts, else `sendusing`'s. */
 static GPtrArray *
 make_transports (MsgFlusher *self,
                  GError    **error)
 {
   g_autoptr (GPtrArray) transports = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autofree char *name = msg_configuration_get_field (self->configuration, "sendusing");
+  g_autofree char *name = msg_configuration_get_field (self->configuration, self->post ? "postusing" : "sendusing");
 
   for (guint i = 0; i < self->connections; i++)
     {
@@ -792,6 +894,11 @@ make_transports (MsgFlusher *self,
       transport = msg_transport_new_for_name (name != NULL ? name : "pickup", copy, error);
       if (transport == NULL)
         return NULL;
+      if (self->post && !check_can_post (transport, error))
+        {
+          g_object_unref (transport);
+          return NULL;
+        }
       g_signal_connect_object (transport, "need-token", G_CALLBACK (forward_need_token_cb), self, 0);
       g_ptr_array_add (transports, transport);
     }
@@ -857,6 +964,8 @@ run_internal (MsgFlusher   *self,
   if (!msg_drop_directory_recover_claims (self->directory, MSG_FLUSH_UNKNOWN_DIR, NULL,
                                           &self->counts[MSG_FLUSH_UNKNOWN], cancellable, error))
     return FALSE;
+  /* A transport that cannot post fails here, before any message is
+   * claimed. */
   run.transports = make_transports (self, error);
   if (run.transports == NULL)
     return FALSE;
@@ -878,7 +987,7 @@ run_internal (MsgFlusher   *self,
   run.caller = g_main_context_ref (contexts->pdata[0]);
   for (guint i = 0; i < run.transports->len; i++)
     _msg_transport_set_caller_context (run.transports->pdata[i], run.caller);
-  run.relays = _msg_flush_relays_new (self->configuration, self->rate_limit);
+  run.relays = _msg_flush_relays_new (self->configuration, self->rate_limit, self->post);
   g_mutex_init (&run.lock);
   g_queue_init (&run.put_back);
 
@@ -959,7 +1068,9 @@ begin_run (MsgFlusher *self,
  *
  * Returns: %TRUE if the run went through the listing (whatever each
  *   message's outcome); %FALSE if it could not start (the directory
- *   cannot be read, no such transport) or was cancelled
+ *   cannot be read, no such transport, or, with [property@Flusher:post],
+ *   one that cannot post: %MSG_TRANSPORT_ERROR_NOT_SUPPORTED, before any
+ *   message is claimed) or was cancelled
  */
 gboolean
 msg_flusher_run (MsgFlusher   *self,

@@ -48,6 +48,11 @@ MSG_AVAILABLE_IN_ALL
 void              msg_flusher_set_rate_limit  (MsgFlusher           *self,
                                                double                rate_limit);
 MSG_AVAILABLE_IN_ALL
+gboolean          msg_flusher_get_post        (MsgFlusher           *self);
+MSG_AVAILABLE_IN_ALL
+void              msg_flusher_set_post        (MsgFlusher           *self,
+                                               gboolean              post);
+MSG_AVAILABLE_IN_ALL
 gboolean          msg_flusher_run             (MsgFlusher           *self,
                                                GCancellable         *cancellable,
                                                GError              **error);

@@ -1269,6 +1269,342 @@ test_tool_exit_codes (void)
   msg_test_remove_tree (dir);
 }
 
+/* Post mode: news articles to the scripted NNTP server. */
+
+#define NNTP_GREETING "line 200 news.example.test InterNetNews NNRP server ready (posting ok)\n"
+#define NNTP_CAPS         \
+  "expect CAPABILITIES\n" \
+  "send 101 Capability list:\\r\\nVERSION 2\\r\\nREADER\\r\\nPOST\\r\\n.\\r\\n\n"
+#define NNTP_POST_OK "expect POST\nline 340 send it\ndata\nline 240 Article received OK\n"
+#define NNTP_QUIT "expect QUIT\nline 205 bye\n"
+
+/* An article NAME.eml (Subject NAME), in @groups (NULL: no Newsgroups). */
+static void
+write_article (const char *dir,
+               const char *name,
+               const char *groups)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *file = g_strdup_printf ("%s.eml", name);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autofree char *newsgroups = groups != NULL ? g_strdup_printf ("Newsgroups: %s\r\n", groups) : g_strdup ("");
+  g_autofree char *contents = g_strdup_printf ("From: alice@example.test\r\n%s"
+                                               "Subject: %s\r\n"
+                                               "Message-ID: <%s@example.test>\r\n\r\nbody of %s\r\n",
+                                               newsgroups, name, name, name);
+
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
+
+static MsgConfiguration *
+news_configuration (MsgTestServer *server)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char  *port = g_strdup_printf ("%u", msg_test_server_get_port (server));
+  MsgConfiguration *configuration = msg_configuration_new ();
+
+  /* sendusing and smtpserver point nowhere: post mode must not read them. */
+  msg_configuration_set_field (configuration, "sendusing", "smtp", &error);
+  g_assert_no_error (error);
+  msg_configuration_set_field (configuration, "smtpserver", "127.0.0.1:1,127.0.0.1:2", &error);
+  g_assert_no_error (error);
+  msg_configuration_set_field (configuration, "postusing", "nntp", &error);
+  g_assert_no_error (error);
+  msg_configuration_set_field (configuration, "nntpserver", "127.0.0.1", &error);
+  g_assert_no_error (error);
+  msg_configuration_set_field (configuration, "nntpserverport", port, &error);
+  g_assert_no_error (error);
+  msg_configuration_set_field (configuration, "nntpconnectiontimeout", "10", &error);
+  g_assert_no_error (error);
+  return configuration;
+}
+
+/* A flusher in post mode over one connection to @server. */
+static MsgFlusher *
+news_flusher (MsgTestServer *server,
+              const char    *dir)
+{
+  g_autoptr (MsgConfiguration) configuration = news_configuration (server);
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  MsgFlusher *flusher = msg_flusher_new (configuration, directory);
+
+  g_assert_false (msg_flusher_get_post (flusher));
+  msg_flusher_set_post (flusher, TRUE);
+  g_assert_true (msg_flusher_get_post (flusher));
+  msg_flusher_set_connections (flusher, 1);
+  return flusher;
+}
+
+/* How many times the server received the article with Subject @name. */
+static guint
+count_received (MsgTestServer *server,
+                const char    *name)
+{
+  g_autofree char *needle = g_strdup_printf ("\r\nSubject: %s\r\n", name);
+  guint            n = 0;
+
+  for (unsigned i = 0; i < msg_test_server_get_n_connections (server); i++)
+    {
+      g_autofree char *text = msg_test_server_get_received_text (server, i);
+
+      for (const char *at = strstr (text, needle); at != NULL; at = strstr (at + 1, needle))
+        n++;
+    }
+  return n;
+}
+
+static void
+test_post_all (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTestServer) server =
+      msg_test_server_new (NNTP_GREETING NNTP_CAPS NNTP_POST_OK NNTP_POST_OK NNTP_POST_OK NNTP_QUIT);
+  g_autoptr (MsgFlusher) flusher = news_flusher (server, dir);
+
+  g_test_summary ("Post mode: every article is posted once (POST, 340, the article, 240) "
+                  "through postusing's transport, then deleted; smtpserver is not used.");
+
+  write_article (dir, "a1", "local.test");
+  write_article (dir, "a2", "local.test");
+  write_article (dir, "a3", "local.test");
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 3);
+  g_assert_cmpuint (msg_flusher_get_n_failed (flusher) + msg_flusher_get_n_deferred (flusher) +
+                        msg_flusher_get_n_unknown (flusher) + msg_flusher_get_n_skipped (flusher),
+                    ==, 0);
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  g_assert_cmpstr (msg_test_server_get_error (server), ==, NULL);
+  g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 1);
+  g_assert_cmpuint (count_received (server, "a1"), ==, 1);
+  g_assert_cmpuint (count_received (server, "a2"), ==, 1);
+  g_assert_cmpuint (count_received (server, "a3"), ==, 1);
+  g_assert_cmpuint (count_names (dir, ""), ==, 0);
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_post_rejected (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *failed = g_build_filename (dir, "failed", NULL);
+  /* The transport drops its connection after a refused article (and the
+   * POST it had pipelined behind it): the third goes on a second one. */
+  const char *const scripts[] = {
+    NNTP_GREETING NNTP_CAPS              NNTP_POST_OK "expect POST\nline 340 send it\ndata\nline 441 437 Unwanted newsgroup\n",
+    NNTP_GREETING NNTP_CAPS NNTP_POST_OK NNTP_QUIT,
+    NULL,
+  };
+  g_autoptr (MsgTestServer) server = msg_test_server_new_multi (scripts);
+  g_autoptr (MsgFlusher) flusher = news_flusher (server, dir);
+  g_autoptr (GDir) handle = NULL;
+  g_autofree char *report = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *expected_code = g_strdup_printf ("%d", MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
+  const char      *name;
+
+  g_test_summary ("Post mode: an article answered 441 goes to failed/ with its report; "
+                  "the others are posted and deleted.");
+
+  write_article (dir, "a1", "local.test");
+  write_article (dir, "a2", "local.test");
+  write_article (dir, "a3", "local.test");
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 2);
+  g_assert_cmpuint (msg_flusher_get_n_failed (flusher), ==, 1);
+  g_assert_cmpuint (msg_flusher_get_n_deferred (flusher) + msg_flusher_get_n_unknown (flusher), ==, 0);
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  g_assert_cmpstr (msg_test_server_get_error (server), ==, NULL);
+  g_assert_cmpuint (count_names (dir, ".eml"), ==, 0);
+  g_assert_cmpuint (count_names (failed, ".eml"), ==, 1);
+
+  /* Whichever it was (the script refuses the second article posted). */
+  handle = g_dir_open (failed, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (handle)) != NULL && !g_str_has_suffix (name, ".eml"))
+    ;
+  g_assert_nonnull (name);
+  report = g_strconcat (failed, G_DIR_SEPARATOR_S, name, ".report", NULL);
+  message = read_key (report, "report", "error");
+  g_assert_nonnull (strstr (message, "441"));
+  code = read_key (report, "report", "error-code");
+  g_assert_cmpstr (code, ==, expected_code);
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_post_no_newsgroups (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *failed = g_build_filename (dir, "failed", NULL);
+  g_autofree char *report = g_build_filename (failed, "nogroups.eml.report", NULL);
+  g_autoptr (MsgTestServer) server = msg_test_server_new (NNTP_GREETING NNTP_CAPS NNTP_POST_OK NNTP_QUIT);
+  g_autoptr (MsgFlusher) flusher = news_flusher (server, dir);
+  g_autofree char *domain = NULL;
+
+  g_test_summary ("Post mode: an article without Newsgroups goes to failed/ with a report "
+                  "(a MSG_MESSAGE_ERROR at the call) and never reaches the server.");
+
+  write_article (dir, "good", "local.test");
+  write_article (dir, "nogroups", NULL);
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 1);
+  g_assert_cmpuint (msg_flusher_get_n_failed (flusher), ==, 1);
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  g_assert_cmpstr (msg_test_server_get_error (server), ==, NULL);
+  g_assert_cmpuint (count_received (server, "good"), ==, 1);
+  g_assert_cmpuint (count_received (server, "nogroups"), ==, 0);
+  g_assert_true (exists (failed, "nogroups.eml"));
+  domain = read_key (report, "report", "error-domain");
+  g_assert_cmpstr (domain, ==, g_quark_to_string (MSG_MESSAGE_ERROR));
+  g_assert_cmpuint (count_names (dir, ".eml"), ==, 0);
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_post_not_allowed (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autofree char *failed = g_build_filename (dir, "failed", NULL);
+  /* The transport drops its connection after the 440; a send queued
+   * behind may start a second one before the flusher cancels it: that one
+   * waits at the greeting until it is. */
+  const char *const scripts[] = {
+    NNTP_GREETING NNTP_CAPS "expect POST\nline 440 Posting not permitted\n",
+    "stall\n",
+    NULL,
+  };
+  g_autoptr (MsgTestServer) server = msg_test_server_new_multi (scripts);
+  g_autoptr (MsgFlusher) flusher = news_flusher (server, dir);
+
+  g_test_summary ("Post mode: 440 to POST is about the server, not the article: every "
+                  "article stays where it is, none in failed/, no back-off.");
+
+  write_article (dir, "a1", "local.test");
+  write_article (dir, "a2", "local.test");
+  write_article (dir, "a3", "local.test");
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 0);
+  g_assert_cmpuint (msg_flusher_get_n_failed (flusher), ==, 0);
+  g_assert_cmpuint (msg_flusher_get_n_unknown (flusher), ==, 0);
+  g_assert_cmpuint (msg_flusher_get_n_deferred (flusher), ==, 3);
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  g_assert_cmpstr (msg_test_server_get_error (server), ==, NULL);
+  g_assert_true (exists (dir, "a1.eml"));
+  g_assert_true (exists (dir, "a2.eml"));
+  g_assert_true (exists (dir, "a3.eml"));
+  g_assert_false (exists (dir, "failed"));
+  g_assert_false (exists (dir, "unknown"));
+  /* Neither claims nor retry sidecars. */
+  g_assert_cmpuint (count_names (dir, "."), ==, 0);
+  g_assert_cmpuint (count_names (failed, ""), ==, 0);
+  msg_test_remove_tree (dir);
+}
+
+static gint
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The sorted names in @dir, hidden ones and subdirectories included. */
+static char *
+list_names (const char *dir)
+{
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv (" ", (char **) names->pdata);
+}
+
+static void
+test_post_cannot_post (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTestServer) server = msg_test_server_new (NNTP_GREETING NNTP_CAPS NNTP_POST_OK NNTP_QUIT);
+  g_autoptr (MsgFlusher) flusher = news_flusher (server, dir);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  g_test_summary ("Post mode with postusing naming a transport that cannot post (smtp) "
+                  "fails the run at its start with NOT_SUPPORTED, and touches no file.");
+
+  write_article (dir, "a1", "local.test");
+  write_article (dir, "a2", "local.test");
+  msg_configuration_set_field (msg_flusher_get_configuration (flusher), "postusing", "smtp", &error);
+  g_assert_no_error (error);
+  before = list_names (dir);
+
+  g_assert_false (msg_flusher_run (flusher, NULL, &error));
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "“smtp” cannot post"));
+  after = list_names (dir);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpstr (after, ==, "a1.eml a2.eml");
+  g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 0);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher) + msg_flusher_get_n_deferred (flusher) +
+                        msg_flusher_get_n_skipped (flusher),
+                    ==, 0);
+  msg_test_remove_tree (dir);
+}
+
+static void
+test_post_tool (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTestServer) server =
+      msg_test_server_new (NNTP_GREETING NNTP_CAPS NNTP_POST_OK NNTP_POST_OK NNTP_QUIT);
+  g_autofree char *port = g_strdup_printf ("nntpserverport=%u", msg_test_server_get_port (server));
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GSubprocess) help = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *help_out = NULL;
+
+  g_test_summary ("msgobj flush --post drains a directory of articles to the news server "
+                  "that postusing and nntpserver name, and exits 0; --help mentions --post.");
+
+  write_article (dir, "a1", "local.test");
+  write_article (dir, "a2", "local.test");
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                              g_getenv ("MSGOBJ_TEST_TOOL"), "flush", "--post", "--connections", "1", "--set",
+                              "postusing=nntp", "--set", "nntpserver=127.0.0.1", "--set", port, dir, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_cmpstr (out, ==, "sent 2, failed 0, deferred 0, unknown 0, skipped 0\n");
+  g_assert_true (msg_test_server_wait_closed (server, 5000));
+  g_assert_cmpstr (msg_test_server_get_error (server), ==, NULL);
+  g_assert_cmpuint (count_received (server, "a1"), ==, 1);
+  g_assert_cmpuint (count_received (server, "a2"), ==, 1);
+  g_assert_cmpuint (count_names (dir, ""), ==, 0);
+
+  help = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                           g_getenv ("MSGOBJ_TEST_TOOL"), "--help", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (help, NULL, NULL, &help_out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (help_out, "--post"));
+  msg_test_remove_tree (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1302,6 +1638,12 @@ main (int   argc,
   g_test_add_func ("/flusher/rate-limit", test_rate_limit);
   g_test_add_func ("/flusher/rate-limit-cancel", test_rate_limit_cancel);
   g_test_add_func ("/flusher/need-token", test_need_token);
+  g_test_add_func ("/flusher/post/all", test_post_all);
+  g_test_add_func ("/flusher/post/rejected", test_post_rejected);
+  g_test_add_func ("/flusher/post/no-newsgroups", test_post_no_newsgroups);
+  g_test_add_func ("/flusher/post/not-allowed", test_post_not_allowed);
+  g_test_add_func ("/flusher/post/cannot-post", test_post_cannot_post);
+  g_test_add_func ("/flusher/post/tool", test_post_tool);
 
   return g_test_run ();
 }

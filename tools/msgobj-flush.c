@@ -1,4 +1,4 @@
-/* msgobj-flush.c: msgobj flush DIR
+/* msgobj-flush.c: msgobj flush [--post] DIR
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -114,7 +114,7 @@ command_flush (const char *directory_path)
   configuration = load_configuration (&error);
   if (configuration == NULL)
     return fail (error);
-  if (!set_secrets (configuration, "sendpassword", NULL, &error))
+  if (!set_secrets (configuration, opts.post ? "postpassword" : "sendpassword", NULL, &error))
     return fail (error);
 
   directory = msg_drop_directory_new (directory_path);
@@ -122,6 +122,7 @@ command_flush (const char *directory_path)
   if (opts.connections != 0)
     msg_flusher_set_connections (flusher, (guint) opts.connections);
   msg_flusher_set_rate_limit (flusher, rate_limit);
+  msg_flusher_set_post (flusher, opts.post);
 
   state.loop = g_main_loop_new (NULL, FALSE);
   state.cancellable = g_cancellable_new ();

@@ -62,6 +62,7 @@ typedef struct
   char    *output_dir;
   int      connections;
   char    *limit;
+  gboolean post;
 } Options;
 
 extern Options opts;

@@ -19,7 +19,8 @@ static const char summary[] =
     "  post [FILE] post a news article (by postusing; NNTP if nntpserver is set, else pickup)\n"
     "  flush DIR   send every .eml message of DIR (a pickup directory) over --connections\n"
     "              kept connections; refused ones go to DIR/failed/, unanswered ones to\n"
-    "              DIR/unknown/, temporary failures stay for the next run\n"
+    "              DIR/unknown/, temporary failures stay for the next run; with --post,\n"
+    "              post the news articles of DIR (by postusing, to nntpserver) instead\n"
     "  reply FILE, reply-all FILE, forward FILE\n"
     "              send a reply to (or a forward of) the message in FILE; the text\n"
     "              given goes above the quoted original\n"
@@ -73,7 +74,7 @@ static GOptionEntry entries[] = {
     "Add FILE as a resource of the HTML body, referred to as cid:CID (default: its file name; repeatable)",
     "FILE[:CID]" },
   { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
-    "Read sendpassword (send) or postpassword (post) from the first line of FILE "
+    "Read sendpassword (send, flush) or postpassword (post, flush --post) from the first line of FILE "
     "(- for standard input), so that it is not on the command line",
     "FILE" },
   { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.passphrase_file,
@@ -100,6 +101,8 @@ static GOptionEntry entries[] = {
   { "connections", 0, 0, G_OPTION_ARG_INT, &opts.connections,
     "flush: send over N connections at once (1 to 64, default 4)", "N" },
   { "limit", 0, 0, G_OPTION_ARG_STRING, &opts.limit, "flush: at most RATE messages a second to each relay", "RATE" },
+  { "post", 0, 0, G_OPTION_ARG_NONE, &opts.post,
+    "flush: post the messages as news articles (by postusing, to nntpserver), not send them", NULL },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print nothing on success", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Write the protocol trace to standard error", NULL },
   { "help-man", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opts.help_man, "Print the man page", NULL },
