@@ -495,6 +495,7 @@ typedef struct
   GMainContext   *context;     /* (owned) (nullable): where progress goes (async) */
   GMainContext   *caller;      /* (owned): the caller's, where its functions run (passphrase, need-token) */
   MsgFlushRelays *relays;      /* (owned) */
+  gboolean        post;        /* the post property at the start: it may change meanwhile */
   gint            next;        /* the next item to take */
   GMutex          lock;        /* for put_back only, never held across I/O */
   GQueue          put_back;    /* items a failed connection gave back, to resend */
@@ -631,8 +632,8 @@ send_done_cb (GObject      *source,
   Run    *run = worker->run;
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgSendReport) report =
-      run->self->post ? msg_transport_post_message_finish (MSG_TRANSPORT (source), result, &error)
-                      : msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &error);
+      run->post ? msg_transport_post_message_finish (MSG_TRANSPORT (source), result, &error)
+                : msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &error);
   MsgFlushNext    next = MSG_FLUSH_GO_ON;
   MsgFlushOutcome outcome = _msg_flusher_file_one (run->self->directory, send->item, report, error, &next);
   gboolean        draining = worker->relay < 0;
@@ -707,7 +708,7 @@ fill (Worker *worker)
       send->worker = worker;
       send->item = item;
       worker->in_flight++;
-      if (run->self->post)
+      if (run->post)
         msg_transport_post_message_async (worker->transport, message, worker->cancellable, send_done_cb, send);
       else
         msg_transport_send_message_async (worker->transport, message, worker->cancellable, send_done_cb, send);
@@ -880,10 +881,11 @@ check_can_post (MsgTransport *transport,
  * `postusing`'s when the run posts, else `sendusing`'s. */
 static GPtrArray *
 make_transports (MsgFlusher *self,
+                 gboolean    post,
                  GError    **error)
 {
   g_autoptr (GPtrArray) transports = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autofree char *name = msg_configuration_get_field (self->configuration, self->post ? "postusing" : "sendusing");
+  g_autofree char *name = msg_configuration_get_field (self->configuration, post ? "postusing" : "sendusing");
 
   for (guint i = 0; i < self->connections; i++)
     {
@@ -894,7 +896,7 @@ make_transports (MsgFlusher *self,
       transport = msg_transport_new_for_name (name != NULL ? name : "pickup", copy, error);
       if (transport == NULL)
         return NULL;
-      if (self->post && !check_can_post (transport, error))
+      if (post && !check_can_post (transport, error))
         {
           g_object_unref (transport);
           return NULL;
@@ -966,7 +968,8 @@ run_internal (MsgFlusher   *self,
     return FALSE;
   /* A transport that cannot post fails here, before any message is
    * claimed. */
-  run.transports = make_transports (self, error);
+  run.post = self->post;
+  run.transports = make_transports (self, run.post, error);
   if (run.transports == NULL)
     return FALSE;
   run.items = list_items (self->directory, cancellable, error);
@@ -987,7 +990,7 @@ run_internal (MsgFlusher   *self,
   run.caller = g_main_context_ref (contexts->pdata[0]);
   for (guint i = 0; i < run.transports->len; i++)
     _msg_transport_set_caller_context (run.transports->pdata[i], run.caller);
-  run.relays = _msg_flush_relays_new (self->configuration, self->rate_limit, self->post);
+  run.relays = _msg_flush_relays_new (self->configuration, self->rate_limit, run.post);
   g_mutex_init (&run.lock);
   g_queue_init (&run.put_back);
 
