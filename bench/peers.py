@@ -73,6 +73,17 @@ def send_smtplib(port, n, path):
             smtp.sendmail(SENDER, [RCPT], data)
 
 
+def send_smtplib_ssl(port, n, path, cafile):
+    """Implicit TLS (SMTP_SSL), the certificate checked against @cafile."""
+    import ssl
+    with open(path, "rb") as f:
+        data = f.read()
+    context = ssl.create_default_context(cafile=cafile)
+    with smtplib.SMTP_SSL("127.0.0.1", port, local_hostname="localhost", context=context) as smtp:
+        for _ in range(n):
+            smtp.sendmail(SENDER, [RCPT], data)
+
+
 def article(i):
     body = "The quick brown fox jumps over the lazy dog 0123456789.\r\n" * 15
     return ("From: Bench <sender@example.test>\r\nNewsgroups: %s\r\n"
@@ -147,6 +158,8 @@ if __name__ == "__main__":
         mkmsg(sys.argv[2])
     elif cmd == "smtplib":
         send_smtplib(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    elif cmd == "smtplib-ssl":
+        send_smtplib_ssl(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
     elif cmd == "nntplib":
         GROUP = sys.argv[4]
         if sys.argv[5:6] == ["conns"]:

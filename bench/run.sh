@@ -3,12 +3,13 @@
 # See bench/README.md for what each row means.
 #
 #   bench/run.sh [--build DIR] [--reps N] [--no-big] [--no-nntp] [--no-cancel] [--no-dkim]
-#                [--no-latency] [--no-chunking]
+#                [--no-latency] [--no-chunking] [--no-tls]
 #
-# Starts its own Postfix smtp-sink (-c -a, counting) and, when INN 2.7 is
-# installed and we are root, a private innd, both on free 127.0.0.1 ports;
-# stops them by PID. Installs msmtp, curl and swaks with apt-get only if
-# they are missing (as root). Exits non-zero if a server's counters show a
+# Starts its own Postfix smtp-sink (-c -a, counting), stunnel in front of
+# it for the TLS rows and, when INN 2.7 is installed and we are root, a
+# private innd, all on free 127.0.0.1 ports; stops them by PID. Installs
+# msmtp, curl, swaks and stunnel4 with apt-get only if they are missing
+# (as root). Exits non-zero if a server's counters show a
 # lost message, a client failed, or a cancellation left a socket open.
 set -euo pipefail
 
@@ -21,6 +22,7 @@ DO_CANCEL=1
 DO_DKIM=1
 DO_LATENCY=1
 DO_CHUNKING=1
+DO_TLS=1
 N_LAT=100             # 1 KiB messages over one connection through the delay proxy
 DELAY_MS=20           # added by bench/delay-proxy.py in each direction
 QUEUE_DEPTH=8         # sends queued at a time in the pipelined latency row
@@ -43,7 +45,8 @@ while [ $# -gt 0 ]; do
     --no-dkim) DO_DKIM=0; shift ;;
     --no-latency) DO_LATENCY=0; shift ;;
     --no-chunking) DO_CHUNKING=0; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --no-tls) DO_TLS=0; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -64,6 +67,7 @@ need=()
 command -v msmtp >/dev/null || need+=(msmtp)
 command -v curl >/dev/null || need+=(curl)
 command -v swaks >/dev/null || need+=(swaks)
+command -v stunnel4 >/dev/null || need+=(stunnel4)
 [ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -83,6 +87,7 @@ INN_PID=
 INN_DIR=
 STALL_PID=
 PROXY_PID=
+STUNNEL_PID=
 CHUNK_PID=
 FAILED=0
 
@@ -90,6 +95,7 @@ cleanup() {
   set +e
   [ -n "$STALL_PID" ] && kill "$STALL_PID" 2>/dev/null && wait "$STALL_PID" 2>/dev/null
   [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null
+  [ -n "$STUNNEL_PID" ] && kill "$STUNNEL_PID" 2>/dev/null && wait "$STUNNEL_PID" 2>/dev/null
   [ -n "$CHUNK_PID" ] && kill "$CHUNK_PID" 2>/dev/null && wait "$CHUNK_PID" 2>/dev/null
   [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
   [ -n "$INN_PID" ] && stop_inn
@@ -358,13 +364,15 @@ start_sink
 echo "  smtp-sink pid $SINK_PID on 127.0.0.1:$SINK_PORT" >&2
 
 CURLCFG=$WORK/curl.cfg
+# curl_config N FILE [URL [CAFILE]]: N uploads of FILE over one connection.
 curl_config() {
-  local n=$1 file=$2 i
+  local n=$1 file=$2 url=${3:-smtp://127.0.0.1:$SINK_PORT} cafile=${4:-} i
   : >"$CURLCFG"
   for i in $(seq "$n"); do
     [ "$i" -gt 1 ] && echo next >>"$CURLCFG"
-    printf 'url = "smtp://127.0.0.1:%s/localhost"\nupload-file = "%s"\nmail-from = "sender@example.test"\nmail-rcpt = "rcpt@example.test"\nsilent\nshow-error\n' \
-      "$SINK_PORT" "$file" >>"$CURLCFG"
+    printf 'url = "%s/localhost"\nupload-file = "%s"\nmail-from = "sender@example.test"\nmail-rcpt = "rcpt@example.test"\nsilent\nshow-error\n' \
+      "$url" "$file" >>"$CURLCFG"
+    if [ -n "$cafile" ]; then printf 'cacert = "%s"\n' "$cafile" >>"$CURLCFG"; fi
   done
 }
 SOURCE_ARGS=(-f sender@example.test -t rcpt@example.test -M localhost)
@@ -391,6 +399,38 @@ for r in $(seq "$REPS"); do
   { "$FLOOR" gmime 5000; "$FLOOR" handoff 5000; taskset -c 0 "$FLOOR" handoff 5000 | sed 's/^/one-cpu./'; } |
     awk '/cpu_us=/ { sub("cpu_us=", "", $3); print "floor." $1, $3 }' >>"$WORK/results"
 done
+
+# Implicit TLS (as on port 465) through stunnel in front of the sink, one
+# connection each: what TLS adds to each client. stunnel's own work is the
+# same for all of them.
+if [ "$DO_TLS" = 1 ] && command -v stunnel4 >/dev/null && command -v openssl >/dev/null; then
+  echo "== 1 KiB messages over one implicit-TLS connection through stunnel ($REPS rounds)" >&2
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+    -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
+  TLS_PORT=$(free_port)
+  printf 'foreground = yes\npid =\n[smtps]\naccept = 127.0.0.1:%s\nconnect = 127.0.0.1:%s\ncert = %s\nkey = %s\n' \
+    "$TLS_PORT" "$SINK_PORT" "$WORK/tls.crt" "$WORK/tls.key" >"$WORK/stunnel.conf"
+  stunnel4 "$WORK/stunnel.conf" >"$WORK/stunnel.log" 2>&1 &
+  STUNNEL_PID=$!
+  if wait_listen "$TLS_PORT" "$STUNNEL_PID"; then
+    for r in $(seq "$REPS"); do
+      for n in 1 "$N_SMTP"; do
+        measure "tls.msgobj.$n" 1 "$n" sink -- env "MSGOBJ_BENCH_FIELD=smtpusessl=true;tlscafile=$WORK/tls.crt" \
+          "$BENCH" smtp "$TLS_PORT" "$n" "$MSG"
+        measure "tls.smtplib.$n" 1 "$n" sink -- $PY "$SRC/bench/peers.py" smtplib-ssl "$TLS_PORT" "$n" "$MSG" "$WORK/tls.crt"
+        if command -v curl >/dev/null; then
+          curl_config "$n" "$MSG" "smtps://127.0.0.1:$TLS_PORT" "$WORK/tls.crt"
+          measure "tls.curl-K.$n" 1 "$n" sink -- curl -K "$CURLCFG"
+        fi
+      done
+    done
+  else
+    fail "stunnel did not start: $(tail -n 3 "$WORK/stunnel.log")"
+  fi
+  kill "$STUNNEL_PID" 2>/dev/null; wait "$STUNNEL_PID" 2>/dev/null || true
+  STUNNEL_PID=
+fi
 
 # Issue 18: one connection through 20 ms of latency each way. The sync
 # calls cost two round trips per message (envelope, then content); with
@@ -603,6 +643,21 @@ for c in msmtp curl swaks; do
   printf '%-34s %8s %10s %12s %8s %8s %12s %10s %9s\n' "$c, 1 proc/msg ($N_PROC msgs)" "$t" "$w" "$w" "$(mib "$(result "proc.$c" 3)")" \
     "$cpu" "$(ratio "$w" "$m_steady")" "$(ratio "$w" "$m_wall")" "$(ratio "$cpu" "$m_cpu")"
 done
+if [ -n "$(result tls.msgobj.$N_SMTP)" ]; then
+  echo
+  printf '%-34s %8s %10s %12s %8s %12s %9s\n' "client (1000 x 1 KiB, 1 TLS conn)" "time s" "msg/s wall" "msg/s steady" "CPU s/1k" "ratio steady" "ratio CPU"
+  t_steady=$(steady tls.msgobj "$N_SMTP")
+  t_cpu=$(result "tls.msgobj.$N_SMTP" 4)
+  for c in msgobj smtplib curl-K; do
+    t=$(result "tls.$c.$N_SMTP")
+    [ -n "$t" ] || continue
+    s=$(steady "tls.$c" "$N_SMTP")
+    case $c in msgobj) name="libmsgobj (smtpusessl)" ;; smtplib) name="python smtplib.SMTP_SSL" ;; curl-K) name="curl -K smtps://" ;; esac
+    printf '%-34s %8s %10s %12s %8s %12s %9s\n' "$name" "$t" "$(wall "tls.$c.$N_SMTP" "$N_SMTP")" "$s" \
+      "$(result "tls.$c.$N_SMTP" 4)" "$(ratio "$s" "$t_steady")" "$(ratio "$(result "tls.$c.$N_SMTP" 4)" "$t_cpu")"
+  done
+  echo "(implicit TLS through stunnel 4 in front of the same smtp-sink; stunnel's CPU is not counted)"
+fi
 if [ -n "$(result floor.gmime)" ]; then
   sync_us=$(awk -v a="$(result smtp.msgobj.1 4)" -v b="$(result "smtp.msgobj.$N_SMTP" 4)" -v n="$N_SMTP" \
     'BEGIN { printf "%.0f", (b - a) * 1e6 / (n - 1) }')
