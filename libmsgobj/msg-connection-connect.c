@@ -129,17 +129,38 @@ set_streams (MsgConnection *self,
 }
 
 /* A TLS client connection over the TCP connection, set up from the TLS
- * settings. */
+ * settings. With tlscafile, the database is given at construction, as
+ * g_tls_client_connection_new() cannot: glib-networking otherwise loads
+ * the system's trust store (about 140 certificates) for the connection's
+ * first credentials, and again for every later connection, only for
+ * g_tls_connection_set_database() to replace them (tens of ms, 10 MiB). */
 static GIOStream *
 tls_client_new (MsgConnection *self,
                 GError       **error)
 {
   g_autoptr (GSocketConnectable) identity = NULL;
+  g_autoptr (GTlsDatabase) database = NULL;
   g_autoptr (GIOStream) tls = NULL;
   g_autoptr (GError) local_error = NULL;
 
+  if (self->tls_ca_file != NULL && self->tls_ca_file[0] != '\0')
+    {
+      database = g_tls_file_database_new (self->tls_ca_file, &local_error);
+      if (database == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "Could not load the TLS CA file %s: %s",
+                       self->tls_ca_file, local_error->message);
+          return NULL;
+        }
+    }
   identity = g_network_address_new (self->host, self->port);
-  tls = g_tls_client_connection_new (self->tcp, identity, &local_error);
+  if (database != NULL)
+    tls = g_initable_new (g_tls_backend_get_client_connection_type (g_tls_backend_get_default ()), NULL,
+                          &local_error, "base-io-stream", self->tcp, "server-identity", identity,
+                          "database", database, NULL);
+  else
+    tls = g_tls_client_connection_new (self->tcp, identity, &local_error);
   if (tls == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
@@ -148,19 +169,6 @@ tls_client_new (MsgConnection *self,
       return NULL;
     }
   g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (tls), FALSE);
-  if (self->tls_ca_file != NULL && self->tls_ca_file[0] != '\0')
-    {
-      g_autoptr (GTlsDatabase) database = g_tls_file_database_new (self->tls_ca_file, &local_error);
-
-      if (database == NULL)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "Could not load the TLS CA file %s: %s",
-                       self->tls_ca_file, local_error->message);
-          return NULL;
-        }
-      g_tls_connection_set_database (G_TLS_CONNECTION (tls), database);
-    }
   if (!self->tls_verify)
     _msg_tls_accept_any_certificate (G_TLS_CONNECTION (tls), self->host, self->port, self->tls_warned);
   return g_steal_pointer (&tls);
