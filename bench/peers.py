@@ -143,6 +143,16 @@ def post_raw(port, n, first=0, pipe=False):
     sock.close()
 
 
+def mkarticles(directory, n, group):
+    """@n article files for msgobj flush --post, without Message-ID (the
+    library adds one to each)."""
+    body = "The quick brown fox jumps over the lazy dog 0123456789.\r\n" * 15
+    for i in range(n):
+        with open(os.path.join(directory, "a%05d.eml" % i), "wb") as f:
+            f.write(("From: Bench <sender@example.test>\r\nNewsgroups: %s\r\n"
+                     "Subject: flush bench article %d\r\n\r\n%s" % (group, i, body)).encode())
+
+
 def nntp_high(port, group):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -172,6 +182,8 @@ if __name__ == "__main__":
             in_parallel(post_raw, int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[6]))
         else:
             post_raw(int(sys.argv[2]), int(sys.argv[3]), pipe=sys.argv[5:] == ["pipe"])
+    elif cmd == "mkarticles":
+        mkarticles(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif cmd == "nntphigh":
         nntp_high(int(sys.argv[2]), sys.argv[3])
     else:

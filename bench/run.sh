@@ -546,6 +546,12 @@ if [ "$DO_NNTP" = 1 ]; then
           measure "nntp.msgobj-4.$n" 1 "$n" inn -- "$BENCH" nntp-conns "$INN_PORT" "$n" local.bench 4 2
           measure "nntp.nntplib-4.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntplib "$INN_PORT" "$n" local.bench conns 4
           measure "nntp.raw-4.$n" 1 "$n" inn -- $PY "$SRC/bench/peers.py" nntpraw "$INN_PORT" "$n" local.bench conns 4
+          # The command a user drains a news pickup directory with.
+          rm -rf "$WORK/news"; mkdir "$WORK/news"
+          $PY "$SRC/bench/peers.py" mkarticles "$WORK/news" "$n" local.bench
+          measure "nntp.flush-4.$n" 1 "$n" inn -- env HOME="$WORK" "$BUILD/tools/msgobj" --set postusing=2 \
+            --set nntpserver=127.0.0.1 --set nntpserverport="$INN_PORT" --set nntpstarttls=never \
+            flush --post --connections 4 "$WORK/news"
         done
       done
       stop_inn
@@ -745,7 +751,7 @@ if [ "$HAVE_INN" = 1 ]; then
   m_steady=$(steady nntp.msgobj "$N_NNTP")
   m_wall=$(wall "nntp.msgobj.$N_NNTP" "$N_NNTP")
   p_steady=$(steady nntp.nntplib "$N_NNTP")
-  for c in msgobj msgobj-queue msgobj-threads nntplib raw raw-pipe msgobj-4 nntplib-4 raw-4; do
+  for c in msgobj msgobj-queue msgobj-threads nntplib raw raw-pipe msgobj-4 flush-4 nntplib-4 raw-4; do
     s=$(steady "nntp.$c" "$N_NNTP")
     w=$(wall "nntp.$c.$N_NNTP" "$N_NNTP")
     case $c in
@@ -756,6 +762,7 @@ if [ "$HAVE_INN" = 1 ]; then
       raw) name="raw socket (server's floor)" ;;
       raw-pipe) name="raw socket, POST pipelined" ;;
       msgobj-4) name="libmsgobj, 4 conns, 2 queued each" ;;
+      flush-4) name="msgobj flush --post, 4 conns" ;;
       nntplib-4) name="python nntplib, 4 conns (threads)" ;;
       raw-4) name="raw socket, 4 connections" ;;
     esac
