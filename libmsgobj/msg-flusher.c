@@ -860,20 +860,31 @@ forward_need_token_cb (MsgTransport *transport,
   return token;
 }
 
-/* Whether @transport can post, else the error that its post calls would
- * give each message (the base class's), once for the whole run: in post
- * mode, `postusing` naming a transport that only sends (SMTP) is a
- * configuration mistake, not a reason to try every article. */
+/* Whether @transport can do what the run asks of it, else the error that
+ * each of its calls would give every message (the base class's), once for
+ * the whole run: `sendusing` naming a transport that only posts (nntp),
+ * or in post mode `postusing` one that only sends (smtp), is a
+ * configuration mistake, not a reason to try, and put back, every
+ * message. */
 static gboolean
-check_can_post (MsgTransport *transport,
-                GError      **error)
+check_can (MsgTransport *transport,
+           gboolean      post,
+           GError      **error)
 {
-  if (MSG_TRANSPORT_GET_CLASS (transport)->post_message_sync != NULL)
+  MsgTransportClass *klass = MSG_TRANSPORT_GET_CLASS (transport);
+
+  if ((post ? (gpointer) klass->post_message_sync : (gpointer) klass->send_message_sync) != NULL)
     return TRUE;
-  g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
-               "Transport “%s” cannot post messages (postusing); flushing with post needs one "
-               "that can, such as nntp",
-               msg_transport_get_name (transport));
+  if (post)
+    g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+                 "Transport “%s” cannot post messages (postusing); flushing with post needs one "
+                 "that can, such as nntp",
+                 msg_transport_get_name (transport));
+  else
+    g_set_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+                 "Transport “%s” cannot send messages (sendusing); flushing needs one that can, "
+                 "such as smtp, or post mode for news",
+                 msg_transport_get_name (transport));
   return FALSE;
 }
 
@@ -896,7 +907,7 @@ make_transports (MsgFlusher *self,
       transport = msg_transport_new_for_name (name != NULL ? name : "pickup", copy, error);
       if (transport == NULL)
         return NULL;
-      if (post && !check_can_post (transport, error))
+      if (!check_can (transport, post, error))
         {
           g_object_unref (transport);
           return NULL;
@@ -966,8 +977,8 @@ run_internal (MsgFlusher   *self,
   if (!msg_drop_directory_recover_claims (self->directory, MSG_FLUSH_UNKNOWN_DIR, NULL,
                                           &self->counts[MSG_FLUSH_UNKNOWN], cancellable, error))
     return FALSE;
-  /* A transport that cannot post fails here, before any message is
-   * claimed. */
+  /* A transport that cannot send (or, to post, post) fails here, before
+   * any message is claimed. */
   run.post = self->post;
   run.transports = make_transports (self, run.post, error);
   if (run.transports == NULL)
@@ -1071,9 +1082,9 @@ begin_run (MsgFlusher *self,
  *
  * Returns: %TRUE if the run went through the listing (whatever each
  *   message's outcome); %FALSE if it could not start (the directory
- *   cannot be read, no such transport, or, with [property@Flusher:post],
- *   one that cannot post: %MSG_TRANSPORT_ERROR_NOT_SUPPORTED, before any
- *   message is claimed) or was cancelled
+ *   cannot be read, no such transport, or one that cannot send (with
+ *   [property@Flusher:post], post): %MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
+ *   before any message is claimed) or was cancelled
  */
 gboolean
 msg_flusher_run (MsgFlusher   *self,

@@ -1532,6 +1532,31 @@ list_names (const char *dir)
   return g_strjoinv (" ", (char **) names->pdata);
 }
 
+/* Asserts that a run of @flusher fails at its start with NOT_SUPPORTED
+ * naming @what, touching none of the files @names of @dir and no server. */
+static void
+assert_run_not_supported (MsgFlusher    *flusher,
+                          MsgTestServer *server,
+                          const char    *dir,
+                          const char    *names,
+                          const char    *what)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = list_names (dir);
+  g_autofree char *after = NULL;
+
+  g_assert_cmpstr (before, ==, names);
+  g_assert_false (msg_flusher_run (flusher, NULL, &error));
+  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, what));
+  after = list_names (dir);
+  g_assert_cmpstr (after, ==, names);
+  g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 0);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher) + msg_flusher_get_n_deferred (flusher) +
+                        msg_flusher_get_n_skipped (flusher),
+                    ==, 0);
+}
+
 static void
 test_post_cannot_post (void)
 {
@@ -1539,8 +1564,6 @@ test_post_cannot_post (void)
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autoptr (MsgTestServer) server = msg_test_server_new (NNTP_GREETING NNTP_CAPS NNTP_POST_OK NNTP_QUIT);
   g_autoptr (MsgFlusher) flusher = news_flusher (server, dir);
-  g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
 
   g_test_summary ("Post mode with postusing naming a transport that cannot post (smtp) "
                   "fails the run at its start with NOT_SUPPORTED, and touches no file.");
@@ -1549,18 +1572,28 @@ test_post_cannot_post (void)
   write_article (dir, "a2", "local.test");
   msg_configuration_set_field (msg_flusher_get_configuration (flusher), "postusing", "smtp", &error);
   g_assert_no_error (error);
-  before = list_names (dir);
+  assert_run_not_supported (flusher, server, dir, "a1.eml a2.eml", "“smtp” cannot post");
+  msg_test_remove_tree (dir);
+}
 
-  g_assert_false (msg_flusher_run (flusher, NULL, &error));
-  g_assert_error (error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_NOT_SUPPORTED);
-  g_assert_nonnull (strstr (error->message, "“smtp” cannot post"));
-  after = list_names (dir);
-  g_assert_cmpstr (after, ==, before);
-  g_assert_cmpstr (after, ==, "a1.eml a2.eml");
-  g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 0);
-  g_assert_cmpuint (msg_flusher_get_n_sent (flusher) + msg_flusher_get_n_deferred (flusher) +
-                        msg_flusher_get_n_skipped (flusher),
-                    ==, 0);
+static void
+test_send_cannot_send (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTestServer) server = msg_test_server_new (NNTP_GREETING NNTP_CAPS NNTP_QUIT);
+  g_autoptr (MsgConfiguration) configuration = news_configuration (server);
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+
+  g_test_summary ("A mail flush whose sendusing names a transport that cannot send (nntp) fails "
+                  "the run at its start with NOT_SUPPORTED, and touches no file.");
+
+  write_message_full (dir, "m1", "");
+  write_message_full (dir, "m2", "");
+  msg_configuration_set_field (configuration, "sendusing", "nntp", &error);
+  g_assert_no_error (error);
+  assert_run_not_supported (flusher, server, dir, "m1.eml m2.eml", "“nntp” cannot send");
   msg_test_remove_tree (dir);
 }
 
@@ -1643,6 +1676,7 @@ main (int   argc,
   g_test_add_func ("/flusher/post/no-newsgroups", test_post_no_newsgroups);
   g_test_add_func ("/flusher/post/not-allowed", test_post_not_allowed);
   g_test_add_func ("/flusher/post/cannot-post", test_post_cannot_post);
+  g_test_add_func ("/flusher/send/cannot-send", test_send_cannot_send);
   g_test_add_func ("/flusher/post/tool", test_post_tool);
 
   return g_test_run ();
