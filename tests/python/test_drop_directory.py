@@ -132,3 +132,36 @@ def test_flusher_rate_limit_and_relays(tmp_dir):
     relays.set_field("smtprelaymode", "spread")
     assert relays.get_int("smtprelaymode") == 1
     assert MsgObj.TransportError.RECIPIENTS_DEFERRED != MsgObj.TransportError.RECIPIENTS_REJECTED
+
+
+def test_flusher_post(tmp_dir):
+    # Post mode from Python: a directory of articles posted through
+    # postusing (here the news pickup), an article without Newsgroups set
+    # aside in failed/; sendusing is not read.
+    outbox = os.path.join(tmp_dir, "outbox")
+    news = os.path.join(tmp_dir, "news")
+    os.mkdir(outbox)
+    os.mkdir(news)
+    for i in range(3):
+        with open(os.path.join(outbox, "a%d.eml" % i), "wb") as f:
+            f.write(b"From: alice@example.test\r\nNewsgroups: local.test\r\n"
+                    b"Subject: article %d\r\n\r\nbody\r\n" % i)
+    with open(os.path.join(outbox, "lost.eml"), "wb") as f:
+        f.write(b"From: alice@example.test\r\nSubject: no groups\r\n\r\nbody\r\n")
+    config = MsgObj.Configuration.new()
+    config.set_field("sendusing", "nntp")
+    config.set_field("postusing", "pickup")
+    config.set_field("nntpserverpickupdirectory", news)
+    flusher = MsgObj.Flusher.new(config, MsgObj.DropDirectory.new(outbox))
+    assert flusher.props.post is False
+    flusher.props.post = True
+    assert flusher.get_post()
+    assert flusher.run(None)
+    assert flusher.get_n_sent() == 3
+    assert flusher.get_n_failed() == 1
+    assert len([n for n in os.listdir(news) if n.endswith(".eml")]) == 3
+    assert sorted(n for n in os.listdir(outbox) if n.endswith(".eml")) == []
+    assert "lost.eml" in os.listdir(os.path.join(outbox, "failed"))
+    for name in os.listdir(news):
+        with open(os.path.join(news, name), "rb") as f:
+            assert b"Newsgroups: local.test\r\n" in f.read()
