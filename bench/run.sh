@@ -494,6 +494,9 @@ fi
 echo "== one process per message ($N_PROC messages)" >&2
 MSGFILE=$MSG
 SESS=$N_PROC
+# The command-line tool, as a script sends one message: the .eml on stdin.
+measure "proc.msgobj" 1 "$N_PROC" sink -- bash -c "$(declare -f per_process); WORK=$WORK MSGFILE=$MSG per_process $N_PROC env HOME=$WORK $BUILD/tools/msgobj --set sendusing=2 --set smtpserver=127.0.0.1 --set smtpserverport=$SINK_PORT --set smtpstarttls=never send -"
+child_rss
 if command -v msmtp >/dev/null; then
   measure "proc.msmtp" 1 "$N_PROC" sink -- bash -c "$(declare -f per_process); WORK=$WORK MSGFILE=$MSG per_process $N_PROC msmtp --host=127.0.0.1 --port=$SINK_PORT --auth=off --tls=off --domain=localhost --from=sender@example.test rcpt@example.test"
   child_rss
@@ -641,7 +644,7 @@ for c in msgobj msgobj-new msgobj-async msgobj-queue msgobj-new-queue smtplib cu
     "$(result "smtp.$c.$N_SMTP" 4)" "$(ratio "$s" "$m_steady")" "$(ratio "$w" "$m_wall")" \
     "$(ratio "$(result "smtp.$c.$N_SMTP" 4)" "$m_cpu")"
 done
-for c in msmtp curl swaks; do
+for c in msgobj msmtp curl swaks; do
   t=$(result "proc.$c")
   [ -n "$t" ] || continue
   w=$(wall "proc.$c" "$N_PROC")
