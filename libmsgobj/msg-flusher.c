@@ -1084,7 +1084,10 @@ begin_run (MsgFlusher *self,
  *   message's outcome); %FALSE if it could not start (the directory
  *   cannot be read, no such transport, or one that cannot send (with
  *   [property@Flusher:post], post): %MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
- *   before any message is claimed) or was cancelled
+ *   before any message is claimed; no thread could be made for any
+ *   connection: %G_THREAD_ERROR_AGAIN, no message touched) or was
+ *   cancelled. Short of threads for some connections, a run goes on
+ *   over those it got
  */
 gboolean
 msg_flusher_run (MsgFlusher   *self,
