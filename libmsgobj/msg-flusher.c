@@ -81,6 +81,8 @@ struct _MsgFlusher
   gboolean          post;
   gboolean          running;
   guint             counts[MSG_FLUSH_N_OUTCOMES];
+  GMutex            lock;     /* for deferral, set from the connections' threads */
+  GError           *deferral; /* (owned) (nullable): msg_flusher_dup_deferral_error() */
 };
 
 G_DEFINE_FINAL_TYPE (MsgFlusher, msg_flusher, G_TYPE_OBJECT)
@@ -114,6 +116,8 @@ msg_flusher_finalize (GObject *object)
 
   g_clear_object (&self->configuration);
   g_clear_object (&self->directory);
+  g_clear_error (&self->deferral);
+  g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (msg_flusher_parent_class)->finalize (object);
 }
@@ -304,6 +308,7 @@ static void
 msg_flusher_init (MsgFlusher *self)
 {
   self->connections = MSG_FLUSHER_DEFAULT_CONNECTIONS;
+  g_mutex_init (&self->lock);
 }
 
 /**
@@ -622,6 +627,22 @@ renew_cancellable (Worker *worker)
                                                   worker->cancellable, NULL);
 }
 
+/* Keeps the first failure of a connection or server that left messages
+ * for later (not a cancellation): the reason `msgobj flush` gives for
+ * its exit code 4. */
+static void
+note_deferral (Run          *run,
+               const GError *error)
+{
+  if (error == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      g_cancellable_is_cancelled (run->cancellable))
+    return;
+  g_mutex_lock (&run->self->lock);
+  if (run->self->deferral == NULL)
+    run->self->deferral = g_error_copy (error);
+  g_mutex_unlock (&run->self->lock);
+}
+
 static void
 send_done_cb (GObject      *source,
               GAsyncResult *result,
@@ -649,6 +670,7 @@ send_done_cb (GObject      *source,
        * one after the other. */
       if (!draining)
         {
+          note_deferral (run, error);
           _msg_flush_relays_mark_down (run->relays, (guint) worker->relay);
           worker->relay = -1;
           g_cancellable_cancel (worker->cancellable);
@@ -658,6 +680,8 @@ send_done_cb (GObject      *source,
       return;
     }
   push_event (run, outcome, send->bytes);
+  if (next == MSG_FLUSH_STOP)
+    note_deferral (run, error);
   if (next != MSG_FLUSH_GO_ON)
     worker->stopping = TRUE;
   g_free (send);
@@ -973,6 +997,9 @@ run_internal (MsgFlusher   *self,
   Run      run = { 0 };
 
   memset (self->counts, 0, sizeof self->counts);
+  g_mutex_lock (&self->lock);
+  g_clear_error (&self->deferral);
+  g_mutex_unlock (&self->lock);
   /* Stale claims of dead flushers: sent or not, a started one is set aside. */
   if (!msg_drop_directory_recover_claims (self->directory, MSG_FLUSH_UNKNOWN_DIR, NULL,
                                           &self->counts[MSG_FLUSH_UNKNOWN], cancellable, error))
@@ -1263,4 +1290,33 @@ msg_flusher_get_n_skipped (MsgFlusher *self)
   g_return_val_if_fail (MSG_IS_FLUSHER (self), 0);
 
   return self->counts[MSG_FLUSH_SKIPPED];
+}
+
+/**
+ * msg_flusher_dup_deferral_error:
+ * @self: a flusher
+ *
+ * Gives why the last run left messages for later that were not at fault
+ * themselves: the first failure of a connection or a server it met (a
+ * relay that refused the connection or timed out, TLS or authentication
+ * that failed, a news server that does not allow posting, no thread for
+ * a send). A message that its own 4xx reply deferred (greylisting) is
+ * not one: its report is in its retry file. A cancellation is not one
+ * either.
+ *
+ * Returns: (transfer full) (nullable): the error, or %NULL if the last
+ *   run met none
+ */
+GError *
+msg_flusher_dup_deferral_error (MsgFlusher *self)
+{
+  GError *error = NULL;
+
+  g_return_val_if_fail (MSG_IS_FLUSHER (self), NULL);
+
+  g_mutex_lock (&self->lock);
+  if (self->deferral != NULL)
+    error = g_error_copy (self->deferral);
+  g_mutex_unlock (&self->lock);
+  return error;
 }

@@ -75,5 +75,7 @@ MSG_AVAILABLE_IN_ALL
 guint             msg_flusher_get_n_unknown   (MsgFlusher           *self);
 MSG_AVAILABLE_IN_ALL
 guint             msg_flusher_get_n_skipped   (MsgFlusher           *self);
+MSG_AVAILABLE_IN_ALL
+GError           *msg_flusher_dup_deferral_error (MsgFlusher        *self);
 
 G_END_DECLS

@@ -139,6 +139,7 @@ test_all_sent (void)
                     ==, 0);
   g_assert_cmpuint (progress[0], ==, 61);
   g_assert_cmpuint (progress[1], ==, 61);
+  g_assert_null (msg_flusher_dup_deferral_error (flusher));
   g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 61);
   g_assert_cmpuint (msg_test_sink_get_n_connections (sink), <=, 3);
   for (guint i = 0; i < 60; i++)
@@ -859,12 +860,21 @@ test_relays_all_down (void)
   g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
   g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
 
+  g_autoptr (GError) deferral = NULL;
+  g_autofree char *dead = g_strdup_printf ("127.0.0.1:%u", ports[0]);
+  g_autofree char *holed = g_strdup_printf ("127.0.0.1:%u", ports[1]);
+
   g_test_summary ("When every relay is down the messages stay queued, with no back-off: "
-                  "put back, not failed.");
+                  "put back, not failed; the run says why (the first relay's failure).");
 
   write_messages (dir, "m", 10);
   g_assert_true (msg_flusher_run (flusher, NULL, &error));
   g_assert_no_error (error);
+  deferral = msg_flusher_dup_deferral_error (flusher);
+  g_assert_nonnull (deferral);
+  g_assert_true (g_error_matches (deferral, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+                 g_error_matches (deferral, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
+  g_assert_true (strstr (deferral->message, dead) != NULL || strstr (deferral->message, holed) != NULL);
   g_assert_cmpuint (msg_flusher_get_n_sent (flusher) + msg_flusher_get_n_failed (flusher) +
                         msg_flusher_get_n_unknown (flusher),
                     ==, 0);
@@ -1237,8 +1247,13 @@ test_tool_exit_codes (void)
   g_autoptr (GSubprocess) process = NULL;
   g_autoptr (GSubprocess) usage = NULL;
 
-  g_test_summary ("msgobj flush exits as send: 4 when a message was refused, 2 on bad usage "
-                  "(connections out of range, a rate limit that is no positive number).");
+  g_autoptr (GSubprocess) down = NULL;
+  g_autofree char *dead_port = g_strdup_printf ("smtpserverport=%u", msg_test_dead_port ());
+  g_autofree char *said = NULL;
+
+  g_test_summary ("msgobj flush exits as send: 4 when a message was refused, or left for later "
+                  "with the reason on stderr, 2 on bad usage (connections out of range, a rate "
+                  "limit that is no positive number).");
 
   write_message_full (dir, "reject-1", "");
   write_messages (dir, "m", 3);
@@ -1248,6 +1263,20 @@ test_tool_exit_codes (void)
   g_assert_no_error (error);
   g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 4);
   g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, 3);
+
+  /* Its relay refuses the connection: the message stays, and the tool
+   * says why. */
+  write_messages (dir, "d", 1);
+  down = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                           g_getenv ("MSGOBJ_TEST_TOOL"), "flush", "--set", "sendusing=smtp", "--set",
+                           "smtpserver=127.0.0.1", "--set", dead_port, dir, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (down, NULL, NULL, NULL, &said, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (down), ==, 4);
+  g_assert_nonnull (strstr (said, "messages left for a later run"));
+  g_assert_nonnull (strstr (said, "Connection refused"));
+  g_assert_true (exists (dir, "d0000.eml"));
 
   usage = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, g_getenv ("MSGOBJ_TEST_TOOL"),
                             "flush", "--connections", "65", dir, NULL);

@@ -76,6 +76,7 @@ command_flush (const char *directory_path)
   g_autoptr (MsgConfiguration) configuration = NULL;
   g_autoptr (MsgDropDirectory) directory = NULL;
   g_autoptr (MsgFlusher) flusher = NULL;
+  g_autoptr (GError) deferral = NULL;
   FlushState state = { 0 };
   guint      sigint_id;
   guint      sigterm_id;
@@ -147,6 +148,10 @@ command_flush (const char *directory_path)
              msg_flusher_get_n_sent (flusher), msg_flusher_get_n_failed (flusher),
              msg_flusher_get_n_deferred (flusher), msg_flusher_get_n_unknown (flusher),
              msg_flusher_get_n_skipped (flusher));
+  /* Exit code 4 with no word of why would leave the user guessing. */
+  deferral = msg_flusher_dup_deferral_error (flusher);
+  if (deferral != NULL)
+    g_printerr ("msgobj flush: messages left for a later run: %s\n", deferral->message);
   if (!state.ok)
     {
       int code = fail (state.error);

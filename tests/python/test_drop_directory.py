@@ -165,3 +165,24 @@ def test_flusher_post(tmp_dir):
     for name in os.listdir(news):
         with open(os.path.join(news, name), "rb") as f:
             assert b"Newsgroups: local.test\r\n" in f.read()
+
+
+def test_flusher_deferral_error(tmp_dir):
+    # Why a run left messages for later, from Python: the relay refused.
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    write_message(tmp_dir, "m.eml")
+    config = MsgObj.Configuration.new()
+    config.set_field("sendusing", "smtp")
+    config.set_field("smtpserver", "127.0.0.1")
+    config.set_field("smtpserverport", str(port))
+    flusher = MsgObj.Flusher.new(config, MsgObj.DropDirectory.new(tmp_dir))
+    assert flusher.dup_deferral_error() is None
+    assert flusher.run(None)
+    assert flusher.get_n_deferred() == 1
+    error = flusher.dup_deferral_error()
+    assert error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CONNECTION_REFUSED)
+    assert "127.0.0.1:%d" % port in error.message
+    assert os.path.exists(os.path.join(tmp_dir, "m.eml"))
