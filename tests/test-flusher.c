@@ -1329,23 +1329,16 @@ write_article (const char *dir,
 static MsgConfiguration *
 news_configuration (MsgTestServer *server)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree char  *port = g_strdup_printf ("%u", msg_test_server_get_port (server));
   MsgConfiguration *configuration = msg_configuration_new ();
 
   /* sendusing and smtpserver point nowhere: post mode must not read them. */
-  msg_configuration_set_field (configuration, "sendusing", "smtp", &error);
-  g_assert_no_error (error);
-  msg_configuration_set_field (configuration, "smtpserver", "127.0.0.1:1,127.0.0.1:2", &error);
-  g_assert_no_error (error);
-  msg_configuration_set_field (configuration, "postusing", "nntp", &error);
-  g_assert_no_error (error);
-  msg_configuration_set_field (configuration, "nntpserver", "127.0.0.1", &error);
-  g_assert_no_error (error);
-  msg_configuration_set_field (configuration, "nntpserverport", port, &error);
-  g_assert_no_error (error);
-  msg_configuration_set_field (configuration, "nntpconnectiontimeout", "10", &error);
-  g_assert_no_error (error);
+  msg_test_config_set (configuration, "sendusing", "smtp");
+  msg_test_config_set (configuration, "smtpserver", "127.0.0.1:1,127.0.0.1:2");
+  msg_test_config_set (configuration, "postusing", "nntp");
+  msg_test_config_set (configuration, "nntpserver", "127.0.0.1");
+  msg_test_config_set (configuration, "nntpserverport", port);
+  msg_test_config_set (configuration, "nntpconnectiontimeout", "10");
   return configuration;
 }
 

@@ -32,21 +32,6 @@ start (Fixture    *f,
   start_multi (f, scripts);
 }
 
-static MsgMessage *
-make_message (unsigned n)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *subject = g_strdup_printf ("Message %u", n);
-  MsgMessage      *message = msg_message_new ();
-
-  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", &error));
-  g_assert_true (msg_message_set_to (message, "bob@example.test", &error));
-  g_assert_true (msg_message_set_subject (message, subject, &error));
-  g_assert_no_error (error);
-  msg_message_set_text_body (message, "Hi Bob.\n");
-  return message;
-}
-
 static char *
 received (Fixture *f,
           unsigned index)
@@ -172,7 +157,7 @@ test_five_in_order (Fixture      *f,
   calls_init (&calls, N_SENDS);
   for (unsigned i = 0; i < N_SENDS; i++)
     {
-      messages[i] = make_message (i + 1);
+      messages[i] = msg_test_make_numbered_message (i + 1);
       send_async (f, &calls, i, messages[i], NULL);
     }
   g_main_loop_run (calls.loop);
@@ -210,7 +195,7 @@ test_cancel_queued (Fixture      *f,
   calls_init (&calls, N_SENDS);
   for (unsigned i = 0; i < N_SENDS; i++)
     {
-      messages[i] = make_message (i + 1);
+      messages[i] = msg_test_make_numbered_message (i + 1);
       send_async (f, &calls, i, messages[i], i == 2 ? cancellable : NULL);
     }
   /* The first message is in: the first send is running. */
@@ -240,9 +225,9 @@ static void
 test_queued_deadline (Fixture      *f,
                       gconstpointer data)
 {
-  g_autoptr (MsgMessage) first = make_message (1);
-  g_autoptr (MsgMessage) second = make_message (2);
-  g_autoptr (MsgMessage) third = make_message (3);
+  g_autoptr (MsgMessage) first = msg_test_make_numbered_message (1);
+  g_autoptr (MsgMessage) second = msg_test_make_numbered_message (2);
+  g_autoptr (MsgMessage) third = msg_test_make_numbered_message (3);
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgSendReport) report = NULL;
   double           scale = msg_test_time_scale ();
@@ -310,7 +295,7 @@ test_sync_threads (Fixture      *f,
   for (unsigned i = 0; i < 2; i++)
     {
       calls[i].transport = f->transport;
-      calls[i].message = make_message (i + 1);
+      calls[i].message = msg_test_make_numbered_message (i + 1);
       threads[i] = g_thread_new ("sync-send", msg_test_sync_send_thread, &calls[i]);
     }
   for (unsigned i = 0; i < 2; i++)
@@ -345,7 +330,7 @@ test_close_queued (Fixture      *f,
   start_multi (f, scripts);
   calls_init (&calls, 4);
   for (unsigned i = 0; i < 3; i++)
-    messages[i] = make_message (i + 1);
+    messages[i] = msg_test_make_numbered_message (i + 1);
   send_async (f, &calls, 0, messages[0], NULL);
   send_async (f, &calls, 1, messages[1], NULL);
   calls.call[2].close = TRUE;
@@ -372,7 +357,7 @@ static void
 test_same_message_queued (Fixture      *f,
                           gconstpointer data)
 {
-  g_autoptr (MsgMessage) message = make_message (1);
+  g_autoptr (MsgMessage) message = msg_test_make_numbered_message (1);
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgSendReport) report = NULL;
   Calls calls;
@@ -426,7 +411,7 @@ test_queued_without_threads (Fixture      *f,
   calls_init (&calls, N_MANY);
   for (unsigned i = 0; i < N_MANY; i++)
     {
-      messages[i] = make_message (i + 1);
+      messages[i] = msg_test_make_numbered_message (i + 1);
       call[i].calls = &calls;
       call[i].index = i;
     }
@@ -459,9 +444,9 @@ static void
 test_queued_deadline_unpolled (Fixture      *f,
                                gconstpointer data)
 {
-  g_autoptr (MsgMessage) first = make_message (1);
-  g_autoptr (MsgMessage) second = make_message (2);
-  g_autoptr (MsgMessage) third = make_message (3);
+  g_autoptr (MsgMessage) first = msg_test_make_numbered_message (1);
+  g_autoptr (MsgMessage) second = msg_test_make_numbered_message (2);
+  g_autoptr (MsgMessage) third = msg_test_make_numbered_message (3);
   g_autoptr (GError) error = NULL;
   g_autoptr (MsgSendReport) report = NULL;
   double           scale = msg_test_time_scale ();
@@ -505,8 +490,8 @@ test_cancelled_before_queued (Fixture      *f,
                               gconstpointer data)
 {
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (MsgMessage) first = make_message (1);
-  g_autoptr (MsgMessage) second = make_message (2);
+  g_autoptr (MsgMessage) first = msg_test_make_numbered_message (1);
+  g_autoptr (MsgMessage) second = msg_test_make_numbered_message (2);
   Calls calls;
 
   g_test_summary ("An async send queued with a cancellable already cancelled fails with CANCELLED "
@@ -534,8 +519,8 @@ static void
 test_dated_at_call (Fixture      *f,
                     gconstpointer data)
 {
-  g_autoptr (MsgMessage) first = make_message (1);
-  g_autoptr (MsgMessage) second = make_message (2);
+  g_autoptr (MsgMessage) first = msg_test_make_numbered_message (1);
+  g_autoptr (MsgMessage) second = msg_test_make_numbered_message (2);
   g_autofree char *date = NULL;
   g_autofree char *id = NULL;
   g_autofree char *wire = NULL;

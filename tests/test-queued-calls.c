@@ -108,3 +108,18 @@ msg_test_sync_send_thread (gpointer data)
   send->report = msg_transport_send_message (send->transport, send->message, NULL, &send->error);
   return NULL;
 }
+
+MsgMessage *
+msg_test_make_numbered_message (guint n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *subject = g_strdup_printf ("Message %u", n);
+  MsgMessage      *message = msg_message_new ();
+
+  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", &error));
+  g_assert_true (msg_message_set_to (message, "bob@example.test", &error));
+  g_assert_true (msg_message_set_subject (message, subject, &error));
+  g_assert_no_error (error);
+  msg_message_set_text_body (message, "Hi Bob.\n");
+  return message;
+}

@@ -84,6 +84,10 @@ void msg_test_queued_assert_done (MsgTestQueued *queued,
                                   guint          code,
                                   const char    *response);
 
+/* Message number @n from alice@example.test to bob@example.test, Subject
+ * "Message N", a short text body. */
+MsgMessage *msg_test_make_numbered_message (guint n);
+
 /* A sync send made in a thread of its own: msg_test_sync_send_thread()
  * fills in @report or @error. */
 typedef struct

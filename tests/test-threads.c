@@ -115,21 +115,6 @@ test_interposed (void)
 
 #define N_CALLS 4
 
-static MsgMessage *
-make_message (guint n)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *subject = g_strdup_printf ("Message %u", n);
-  MsgMessage      *message = msg_message_new ();
-
-  g_assert_true (msg_message_set_from (message, "Alice <alice@example.test>", &error));
-  g_assert_true (msg_message_set_to (message, "bob@example.test", &error));
-  g_assert_true (msg_message_set_subject (message, subject, &error));
-  g_assert_no_error (error);
-  msg_message_set_text_body (message, "Hi Bob.\n");
-  return message;
-}
-
 typedef struct
 {
   MsgSendReport *report;
@@ -203,7 +188,7 @@ test_async_call (MsgTestFixture *f,
                  gconstpointer   data)
 {
   const char *const scripts[] = { GREETING EHLO_BASIC TRANSACTION ("S1") TRANSACTION ("A2") QUIT, NULL };
-  g_autoptr (MsgMessage) message = make_message (1);
+  g_autoptr (MsgMessage) message = msg_test_make_numbered_message (1);
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
   Calls   calls = { 0 };
@@ -243,7 +228,7 @@ test_queued_behind_sync (MsgTestFixture *f,
                          gconstpointer   data)
 {
   const char *const scripts[] = { GREETING EHLO_BASIC GATED_TRANSACTION ("S1") TRANSACTION ("A5") QUIT, NULL };
-  g_autoptr (MsgMessage) first = make_message (1);
+  g_autoptr (MsgMessage) first = msg_test_make_numbered_message (1);
   g_autoptr (GError) error = NULL;
   MsgMessage     *queued[N_CALLS];
   Calls           calls = { 0 };
@@ -264,7 +249,7 @@ test_queued_behind_sync (MsgTestFixture *f,
   g_assert_true (msg_test_server_wait_mark (f->server, 1, 10000));
   for (guint i = 0; i < N_CALLS - 1; i++)
     {
-      queued[i] = make_message (i + 2);
+      queued[i] = msg_test_make_numbered_message (i + 2);
       refs[i] = (CallRef){ &calls, i };
       msg_transport_send_message_async (f->transport, queued[i], NULL, call_done_cb, &refs[i]);
     }
@@ -316,7 +301,7 @@ check_queued_ending (MsgTestFixture *f,
   msg_test_fixture_start (f, "smtp", scripts);
   for (guint i = 0; i < 3; i++)
     {
-      messages[i] = make_message (i + 1);
+      messages[i] = msg_test_make_numbered_message (i + 1);
       refs[i] = (CallRef){ &calls, i };
     }
   /* The first has a worker thread, made while threads may be. */
@@ -401,7 +386,7 @@ test_oneshot (void)
   IN_SUBPROCESS ();
   dir = msg_test_make_temp_dir ();
   msg_test_config_set (configuration, "smtpserverpickupdirectory", dir);
-  message = make_message (1);
+  message = msg_test_make_numbered_message (1);
   msg_message_set_configuration (message, configuration);
 
   refuse (TRUE);
@@ -437,7 +422,7 @@ signed_cb (GObject      *source,
 static void
 test_crypto (void)
 {
-  g_autoptr (MsgMessage) message = make_message (1);
+  g_autoptr (MsgMessage) message = msg_test_make_numbered_message (1);
   Call call = { 0 };
 
   g_test_summary ("msg_message_sign_async() without a thread fails with G_THREAD_ERROR_AGAIN.");
@@ -576,7 +561,7 @@ test_web_fetch (void)
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autofree char *path = g_build_filename (dir, "page.html", NULL);
   g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
-  g_autoptr (MsgMessage) message = make_message (1);
+  g_autoptr (MsgMessage) message = msg_test_make_numbered_message (1);
 
   g_test_summary ("CreateMHTMLBody, whose fetch is bounded by a watchdog thread, fails with "
                   "G_THREAD_ERROR_AGAIN when it cannot make one; then it works.");
