@@ -811,6 +811,7 @@ test_relays_dead (gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autoptr (MsgTestSink) live = msg_test_sink_new ();
+  g_autoptr (GSocket) dead = NULL;
   GPtrArray *hole = NULL;
   guint16    dead_port;
   guint16    ports[3] = { 0, 0, 0 };
@@ -825,7 +826,7 @@ test_relays_dead (gconstpointer data)
   if (c->black_hole)
     hole = msg_test_black_hole_new (&dead_port);
   else
-    dead_port = msg_test_dead_port ();
+    dead = msg_test_dead_port_new (&dead_port);
   ports[c->dead_first ? 0 : 1] = dead_port;
   ports[c->dead_first ? 1 : 0] = msg_test_sink_get_port (live);
   configuration = relays_configuration (c->mode, ports);
@@ -854,8 +855,10 @@ test_relays_all_down (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = msg_test_make_temp_dir ();
   guint16          hole_port;
+  guint16          dead_port;
   GPtrArray       *hole = msg_test_black_hole_new (&hole_port);
-  const guint16    ports[] = { msg_test_dead_port (), hole_port, 0 };
+  g_autoptr (GSocket) refuser = msg_test_dead_port_new (&dead_port);
+  const guint16 ports[] = { dead_port, hole_port, 0 };
   g_autoptr (MsgConfiguration) configuration = relays_configuration ("spread", ports);
   g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
   g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
@@ -1248,7 +1251,9 @@ test_tool_exit_codes (void)
   g_autoptr (GSubprocess) usage = NULL;
 
   g_autoptr (GSubprocess) down = NULL;
-  g_autofree char *dead_port = g_strdup_printf ("smtpserverport=%u", msg_test_dead_port ());
+  guint16 dead_port;
+  g_autoptr (GSocket) dead = msg_test_dead_port_new (&dead_port);
+  g_autofree char *dead_field = g_strdup_printf ("smtpserverport=%u", dead_port);
   g_autofree char *said = NULL;
 
   g_test_summary ("msgobj flush exits as send: 4 when a message was refused, or left for later "
@@ -1269,7 +1274,7 @@ test_tool_exit_codes (void)
   write_messages (dir, "d", 1);
   down = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
                            g_getenv ("MSGOBJ_TEST_TOOL"), "flush", "--set", "sendusing=smtp", "--set",
-                           "smtpserver=127.0.0.1", "--set", dead_port, dir, NULL);
+                           "smtpserver=127.0.0.1", "--set", dead_field, dir, NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (down, NULL, NULL, NULL, &said, &error);
   g_assert_no_error (error);

@@ -141,9 +141,11 @@ test_relays_failover (Fixture      *f,
   g_autofree char *text = NULL;
   GPtrArray       *hole;
   guint16          hole_port;
-  guint16          dead_port = msg_test_dead_port ();
-  guint16          dead_port2 = msg_test_dead_port ();
-  gint64           start_time;
+  guint16          dead_port;
+  guint16          dead_port2;
+  g_autoptr (GSocket) refuser = msg_test_dead_port_new (&dead_port);
+  g_autoptr (GSocket) refuser2 = msg_test_dead_port_new (&dead_port2);
+  gint64 start_time;
 
   g_test_summary ("With a list of relays, a send that finds the first refusing the "
                   "connection, or not answering it (a black hole), goes through the next; "

@@ -442,13 +442,14 @@ msg_test_fixture_make_transport (MsgTestFixture *f,
   g_assert_nonnull (f->transport);
 }
 
-guint16
-msg_test_dead_port (void)
+GSocket *
+msg_test_dead_port_new (guint16 *port)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr (GSocket) socket =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_autoptr (GSocketAddress) bound = NULL;
 
   g_assert_no_error (error);
@@ -456,11 +457,11 @@ msg_test_dead_port (void)
   g_assert_no_error (error);
   bound = g_socket_get_local_address (socket, &error);
   g_assert_no_error (error);
-  /* Bound, never listening: closed, the port refuses connections (until
-   * another process takes it, which a test's few milliseconds make
-   * unlikely). */
-  g_socket_close (socket, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  /* Bound, never listening: the port refuses connections, and while the
+   * socket is open no other socket can be bound to it. (Closed at once,
+   * as before, a parallel test's server took the port under CI.) */
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return g_steal_pointer (&socket);
 }
 
 GPtrArray *

@@ -60,8 +60,11 @@ unsigned msg_test_wait_sockets (unsigned expected,
  * msg_test_remove_tree(). */
 char *msg_test_make_temp_dir (void);
 
-/* A port on 127.0.0.1 where nothing listens: connecting is refused. */
-guint16 msg_test_dead_port (void);
+/* A port on 127.0.0.1 where nothing listens: connecting is refused. The
+ * socket that holds it (bound, never listening) is returned: keep it
+ * while the port is used, so that no other process (a parallel test's
+ * server) can take the port meanwhile. */
+GSocket *msg_test_dead_port_new (guint16 *port);
 /* A black hole on 127.0.0.1 (its port in @port): a listener whose backlog
  * is full of the test's own connections, so that the kernel drops further
  * SYNs and a client's connect stays pending until its time-out. Free with

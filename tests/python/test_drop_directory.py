@@ -170,9 +170,11 @@ def test_flusher_post(tmp_dir):
 def test_flusher_deferral_error(tmp_dir):
     # Why a run left messages for later, from Python: the relay refused.
     import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    # Bound, never listening, and kept bound: connecting is refused and no
+    # parallel test's server can take the port meanwhile.
+    refuser = socket.socket()
+    refuser.bind(("127.0.0.1", 0))
+    port = refuser.getsockname()[1]
     write_message(tmp_dir, "m.eml")
     config = MsgObj.Configuration.new()
     config.set_field("sendusing", "smtp")
@@ -186,3 +188,4 @@ def test_flusher_deferral_error(tmp_dir):
     assert error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CONNECTION_REFUSED)
     assert "127.0.0.1:%d" % port in error.message
     assert os.path.exists(os.path.join(tmp_dir, "m.eml"))
+    refuser.close()
