@@ -9,6 +9,10 @@
 
 #include <string.h>
 
+/* Calls completed so far in this process (callbacks run in the default
+ * main context's thread). */
+static guint n_completed;
+
 void
 msg_test_send_done_cb (GObject      *source,
                        GAsyncResult *result,
@@ -17,6 +21,7 @@ msg_test_send_done_cb (GObject      *source,
   MsgTestCallResult *r = user_data;
 
   r->report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &r->error);
+  r->rank = ++n_completed;
   r->done = TRUE;
 }
 
@@ -28,7 +33,24 @@ msg_test_post_done_cb (GObject      *source,
   MsgTestCallResult *r = user_data;
 
   r->report = msg_transport_post_message_finish (MSG_TRANSPORT (source), result, &r->error);
+  r->rank = ++n_completed;
   r->done = TRUE;
+}
+
+void
+msg_test_call_wait (MsgTestCallResult *result)
+{
+  while (!result->done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+void
+msg_test_call_clear (MsgTestCallResult *result)
+{
+  g_clear_object (&result->report);
+  g_clear_error (&result->error);
+  result->done = FALSE;
+  result->rank = 0;
 }
 
 void
@@ -69,8 +91,7 @@ msg_test_queued_wait (MsgTestQueued *queued,
                       guint          n)
 {
   for (guint i = 0; i < n; i++)
-    while (!queued->results[i].done)
-      g_main_context_iteration (NULL, TRUE);
+    msg_test_call_wait (&queued->results[i]);
 }
 
 void
@@ -78,8 +99,7 @@ msg_test_queued_clear (MsgTestQueued *queued)
 {
   for (guint i = 0; i < MSG_TEST_N_QUEUED; i++)
     {
-      g_clear_object (&queued->results[i].report);
-      g_clear_error (&queued->results[i].error);
+      msg_test_call_clear (&queued->results[i]);
       g_clear_object (&queued->messages[i]);
       g_clear_object (&queued->cancellables[i]);
     }

@@ -21,6 +21,7 @@ typedef struct
   MsgSendReport *report;
   GError        *error;
   gboolean       done;
+  guint          rank; /* 1 for the first call of this process to complete, ... */
 } MsgTestCallResult;
 
 /* Which method the calls use. */
@@ -69,6 +70,12 @@ void msg_test_queued_start (MsgTestFixture     *f,
                             MsgTestCallKind     kind,
                             MsgTestMessageMaker make,
                             guint               n);
+
+/* Iterates the default main context until @result is done. */
+void msg_test_call_wait (MsgTestCallResult *result);
+
+/* Forgets @result's report and error, for another call. */
+void msg_test_call_clear (MsgTestCallResult *result);
 
 /* Iterates the default main context until the first @n calls are done. */
 void msg_test_queued_wait (MsgTestQueued *queued,

@@ -113,66 +113,6 @@ test_interposed (void)
   "line 221 2.0.0 Bye\n" \
   "close\n"
 
-#define N_CALLS 4
-
-typedef struct
-{
-  MsgSendReport *report;
-  GError        *error;
-  guint          rank; /* 1 for the first callback */
-} Call;
-
-typedef struct
-{
-  Call  call[N_CALLS];
-  guint n_done;
-} Calls;
-
-typedef struct
-{
-  Calls *calls;
-  guint  index;
-} CallRef;
-
-static void
-call_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  CallRef *ref = user_data;
-  Call    *call = &ref->calls->call[ref->index];
-
-  call->report = msg_transport_send_message_finish (MSG_TRANSPORT (source), result, &call->error);
-  call->rank = ++ref->calls->n_done;
-}
-
-static void
-calls_wait (Calls *calls,
-            guint  n)
-{
-  while (calls->n_done < n)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-calls_clear (Calls *calls)
-{
-  for (guint i = 0; i < N_CALLS; i++)
-    {
-      g_clear_object (&calls->call[i].report);
-      g_clear_error (&calls->call[i].error);
-    }
-}
-
-static void
-assert_sent (Call       *call,
-             const char *id)
-{
-  g_assert_no_error (call->error);
-  g_assert_nonnull (call->report);
-  g_assert_nonnull (strstr (msg_send_report_get_server_response (call->report), id));
-}
-
 static void
 assert_not_on_wire (MsgTestFixture *f,
                     guint           n)
@@ -191,8 +131,7 @@ test_async_call (MsgTestFixture *f,
   g_autoptr (MsgMessage) message = msg_test_make_numbered_message (1);
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
-  Calls   calls = { 0 };
-  CallRef ref = { &calls, 0 };
+  MsgTestQueued queued = { 0 };
 
   g_test_summary ("An async send that gets no thread fails with G_THREAD_ERROR_AGAIN in its "
                   "callback, its message free again: a sync send of it (no thread needed) and, "
@@ -201,11 +140,11 @@ test_async_call (MsgTestFixture *f,
   msg_test_fixture_start (f, "smtp", scripts);
 
   refuse (TRUE);
-  msg_transport_send_message_async (f->transport, message, NULL, call_done_cb, &ref);
-  calls_wait (&calls, 1);
-  g_assert_error (calls.call[0].error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
-  g_assert_nonnull (strstr (calls.call[0].error->message, "No thread"));
-  g_assert_null (calls.call[0].report);
+  msg_transport_send_message_async (f->transport, message, NULL, msg_test_send_done_cb, &queued.results[0]);
+  msg_test_call_wait (&queued.results[0]);
+  g_assert_error (queued.results[0].error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
+  g_assert_nonnull (strstr (queued.results[0].error->message, "No thread"));
+  g_assert_null (queued.results[0].report);
   g_assert_cmpint (g_atomic_int_get (&threads_refused), >=, 1);
 
   report = msg_transport_send_message (f->transport, message, NULL, &error);
@@ -213,14 +152,13 @@ test_async_call (MsgTestFixture *f,
   g_assert_nonnull (report);
   refuse (FALSE);
 
-  calls_clear (&calls);
-  calls.n_done = 0;
-  msg_transport_send_message_async (f->transport, message, NULL, call_done_cb, &ref);
-  calls_wait (&calls, 1);
-  assert_sent (&calls.call[0], "A2");
+  msg_test_call_clear (&queued.results[0]);
+  msg_transport_send_message_async (f->transport, message, NULL, msg_test_send_done_cb, &queued.results[0]);
+  msg_test_call_wait (&queued.results[0]);
+  msg_test_queued_assert_done (&queued, 0, 250, "A2");
   g_assert_true (msg_transport_close (f->transport, NULL, &error));
   g_assert_no_error (error);
-  calls_clear (&calls);
+  msg_test_queued_clear (&queued);
 }
 
 static void
@@ -230,9 +168,7 @@ test_queued_behind_sync (MsgTestFixture *f,
   const char *const scripts[] = { GREETING EHLO_BASIC GATED_TRANSACTION ("S1") TRANSACTION ("A5") QUIT, NULL };
   g_autoptr (MsgMessage) first = msg_test_make_numbered_message (1);
   g_autoptr (GError) error = NULL;
-  MsgMessage     *queued[N_CALLS];
-  Calls           calls = { 0 };
-  CallRef         refs[N_CALLS];
+  MsgTestQueued   queued = { 0 };
   MsgTestSyncSend send = { 0 };
   GThread        *thread;
 
@@ -247,11 +183,11 @@ test_queued_behind_sync (MsgTestFixture *f,
   thread = g_thread_new ("sync-send", msg_test_sync_send_thread, &send);
   /* The sync send has the turn, waiting at the gate for its final reply. */
   g_assert_true (msg_test_server_wait_mark (f->server, 1, 10000));
-  for (guint i = 0; i < N_CALLS - 1; i++)
+  for (guint i = 0; i < MSG_TEST_N_QUEUED; i++)
     {
-      queued[i] = msg_test_make_numbered_message (i + 2);
-      refs[i] = (CallRef){ &calls, i };
-      msg_transport_send_message_async (f->transport, queued[i], NULL, call_done_cb, &refs[i]);
+      queued.messages[i] = msg_test_make_numbered_message (i + 2);
+      msg_transport_send_message_async (f->transport, queued.messages[i], NULL, msg_test_send_done_cb,
+                                        &queued.results[i]);
     }
   refuse (TRUE);
   msg_test_server_open_gate (f->server);
@@ -259,29 +195,28 @@ test_queued_behind_sync (MsgTestFixture *f,
   g_assert_no_error (send.error);
   g_assert_nonnull (send.report);
   g_clear_object (&send.report);
-  calls_wait (&calls, N_CALLS - 1);
+  msg_test_queued_wait (&queued, MSG_TEST_N_QUEUED);
   refuse (FALSE);
 
-  for (guint i = 0; i < N_CALLS - 1; i++)
+  for (guint i = 0; i < MSG_TEST_N_QUEUED; i++)
     {
-      g_assert_error (calls.call[i].error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
-      g_assert_cmpuint (calls.call[i].rank, ==, i + 1);
+      g_assert_error (queued.results[i].error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
+      if (i > 0)
+        g_assert_cmpuint (queued.results[i - 1].rank, <, queued.results[i].rank);
     }
   /* Each had its try: no call waited on another's failure. */
-  g_assert_cmpint (g_atomic_int_get (&threads_refused), >=, N_CALLS - 1);
+  g_assert_cmpint (g_atomic_int_get (&threads_refused), >=, MSG_TEST_N_QUEUED);
 
-  calls_clear (&calls);
-  calls.n_done = 0;
-  msg_transport_send_message_async (f->transport, queued[2], NULL, call_done_cb, &refs[0]);
-  calls_wait (&calls, 1);
-  assert_sent (&calls.call[0], "A5");
+  msg_test_call_clear (&queued.results[2]);
+  msg_transport_send_message_async (f->transport, queued.messages[2], NULL, msg_test_send_done_cb,
+                                    &queued.results[2]);
+  msg_test_call_wait (&queued.results[2]);
+  msg_test_queued_assert_done (&queued, 2, 250, "A5");
   g_assert_true (msg_transport_close (f->transport, NULL, &error));
   g_assert_no_error (error);
   assert_not_on_wire (f, 2);
   assert_not_on_wire (f, 3);
-  calls_clear (&calls);
-  for (guint i = 0; i < N_CALLS - 1; i++)
-    g_object_unref (queued[i]);
+  msg_test_queued_clear (&queued);
 }
 
 /* A queued async send whose cancellation (@deadline FALSE) or deadline
@@ -291,52 +226,50 @@ check_queued_ending (MsgTestFixture *f,
                      gboolean        deadline)
 {
   const char *const scripts[] = { GREETING EHLO_BASIC GATED_TRANSACTION ("A1") TRANSACTION ("A3") QUIT, NULL };
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GError) error = NULL;
   g_autofree char *timeout = msg_test_seconds_text (200);
-  MsgMessage      *messages[3];
-  Calls            calls = { 0 };
-  CallRef          refs[3];
+  MsgTestQueued    queued = { 0 };
 
   msg_test_fixture_start (f, "smtp", scripts);
-  for (guint i = 0; i < 3; i++)
+  for (guint i = 0; i < MSG_TEST_N_QUEUED; i++)
     {
-      messages[i] = msg_test_make_numbered_message (i + 1);
-      refs[i] = (CallRef){ &calls, i };
+      queued.messages[i] = msg_test_make_numbered_message (i + 1);
+      queued.cancellables[i] = g_cancellable_new ();
     }
   /* The first has a worker thread, made while threads may be. */
-  msg_transport_send_message_async (f->transport, messages[0], NULL, call_done_cb, &refs[0]);
+  msg_transport_send_message_async (f->transport, queued.messages[0], NULL, msg_test_send_done_cb,
+                                    &queued.results[0]);
   g_assert_true (msg_test_server_wait_mark (f->server, 1, 10000));
   if (deadline)
     msg_test_set_field (f, "smtpoperationtimeout", timeout);
-  msg_transport_send_message_async (f->transport, messages[1], cancellable, call_done_cb, &refs[1]);
+  msg_transport_send_message_async (f->transport, queued.messages[1], queued.cancellables[1],
+                                    msg_test_send_done_cb, &queued.results[1]);
   msg_test_set_field (f, "smtpoperationtimeout", "0");
-  msg_transport_send_message_async (f->transport, messages[2], NULL, call_done_cb, &refs[2]);
+  msg_transport_send_message_async (f->transport, queued.messages[2], NULL, msg_test_send_done_cb,
+                                    &queued.results[2]);
 
   refuse (TRUE);
   if (!deadline)
-    g_cancellable_cancel (cancellable);
-  calls_wait (&calls, 1);
+    g_cancellable_cancel (queued.cancellables[1]);
+  msg_test_call_wait (&queued.results[1]);
   g_assert_cmpint (g_atomic_int_get (&threads_refused), >=, 1);
-  g_assert_cmpuint (calls.call[1].rank, ==, 1);
+  g_assert_false (queued.results[0].done);
   if (deadline)
-    g_assert_error (calls.call[1].error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+    g_assert_error (queued.results[1].error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   else
-    g_assert_error (calls.call[1].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_assert_error (queued.results[1].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
   /* It left the queue: the first ends, and its worker runs the third
    * (no thread to make). */
   msg_test_server_open_gate (f->server);
-  calls_wait (&calls, 3);
+  msg_test_queued_wait (&queued, MSG_TEST_N_QUEUED);
   refuse (FALSE);
-  assert_sent (&calls.call[0], "A1");
-  assert_sent (&calls.call[2], "A3");
+  msg_test_queued_assert_done (&queued, 0, 250, "A1");
+  msg_test_queued_assert_done (&queued, 2, 250, "A3");
   g_assert_true (msg_transport_close (f->transport, NULL, &error));
   g_assert_no_error (error);
   assert_not_on_wire (f, 2);
-  calls_clear (&calls);
-  for (guint i = 0; i < 3; i++)
-    g_object_unref (messages[i]);
+  msg_test_queued_clear (&queued);
 }
 
 static void
@@ -366,20 +299,19 @@ oneshot_done_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  Call *call = user_data;
+  MsgTestCallResult *r = user_data;
 
-  call->report = msg_message_send_finish (MSG_MESSAGE (source), result, &call->error);
-  call->rank = 1;
+  r->report = msg_message_send_finish (MSG_MESSAGE (source), result, &r->error);
+  r->done = TRUE;
 }
 
 static void
 test_oneshot (void)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree char *dir = NULL;
   g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
   g_autoptr (MsgMessage) message = NULL;
-  Call call = { 0 };
+  MsgTestCallResult r = { 0 };
 
   g_test_summary ("msg_message_send_async() without a thread fails with G_THREAD_ERROR_AGAIN; "
                   "then it sends.");
@@ -390,21 +322,18 @@ test_oneshot (void)
   msg_message_set_configuration (message, configuration);
 
   refuse (TRUE);
-  msg_message_send_async (message, NULL, oneshot_done_cb, &call);
-  while (call.rank == 0)
-    g_main_context_iteration (NULL, TRUE);
+  msg_message_send_async (message, NULL, oneshot_done_cb, &r);
+  msg_test_call_wait (&r);
   refuse (FALSE);
-  g_assert_error (call.error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
-  g_assert_null (call.report);
-  g_clear_error (&call.error);
+  g_assert_error (r.error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
+  g_assert_null (r.report);
 
-  call.rank = 0;
-  msg_message_send_async (message, NULL, oneshot_done_cb, &call);
-  while (call.rank == 0)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_no_error (call.error);
-  g_assert_nonnull (call.report);
-  g_clear_object (&call.report);
+  msg_test_call_clear (&r);
+  msg_message_send_async (message, NULL, oneshot_done_cb, &r);
+  msg_test_call_wait (&r);
+  g_assert_no_error (r.error);
+  g_assert_nonnull (r.report);
+  msg_test_call_clear (&r);
   msg_test_remove_tree (dir);
 }
 
@@ -413,27 +342,26 @@ signed_cb (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
 {
-  Call *call = user_data;
+  MsgTestCallResult *r = user_data;
 
-  msg_message_sign_finish (MSG_MESSAGE (source), result, &call->error);
-  call->rank = 1;
+  msg_message_sign_finish (MSG_MESSAGE (source), result, &r->error);
+  r->done = TRUE;
 }
 
 static void
 test_crypto (void)
 {
   g_autoptr (MsgMessage) message = msg_test_make_numbered_message (1);
-  Call call = { 0 };
+  MsgTestCallResult r = { 0 };
 
   g_test_summary ("msg_message_sign_async() without a thread fails with G_THREAD_ERROR_AGAIN.");
   IN_SUBPROCESS ();
   refuse (TRUE);
-  msg_message_sign_async (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.test", NULL, signed_cb, &call);
-  while (call.rank == 0)
-    g_main_context_iteration (NULL, TRUE);
+  msg_message_sign_async (message, MSG_CRYPTO_PROTOCOL_OPENPGP, "alice@example.test", NULL, signed_cb, &r);
+  msg_test_call_wait (&r);
   refuse (FALSE);
-  g_assert_error (call.error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
-  g_clear_error (&call.error);
+  g_assert_error (r.error, G_THREAD_ERROR, G_THREAD_ERROR_AGAIN);
+  msg_test_call_clear (&r);
 }
 
 static guint
