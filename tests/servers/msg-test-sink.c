@@ -15,7 +15,8 @@
 struct _MsgTestSink
 {
   GSocketListener *listener;
-  GCancellable    *stop; /* cancels every wait */
+  GCancellable    *stop;    /* cancels every wait */
+  GPollFD          stop_fd; /* held while the sink lives */
   GThread         *acceptor;
   guint16          port;
   GMutex           lock;
@@ -336,6 +337,11 @@ msg_test_sink_new (void)
                                  NULL, &effective, &error);
   g_assert_no_error (error);
   self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  /* The descriptor the acceptor's blocking accept polls to be stopped,
+   * made here: made by the thread when it first runs, it could come after
+   * a test lowered RLIMIT_NOFILE (/flusher/emfile), and GLib aborts when
+   * it cannot make it. */
+  g_assert_true (g_cancellable_make_pollfd (self->stop, &self->stop_fd));
   self->acceptor = g_thread_new ("sink-accept", acceptor_thread, self);
   return self;
 }
@@ -345,6 +351,7 @@ msg_test_sink_free (MsgTestSink *self)
 {
   g_cancellable_cancel (self->stop);
   g_thread_join (self->acceptor);
+  g_cancellable_release_fd (self->stop);
   g_socket_listener_close (self->listener);
   cut_all (self);
   g_mutex_lock (&self->lock);
