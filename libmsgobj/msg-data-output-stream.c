@@ -20,12 +20,16 @@
  * last line, writes the final `.` line and flushes.
  *
  * The converted bytes are collected and written to the base stream in
- * blocks of 64 KiB, never a write per line. Flushing the stream writes
+ * blocks of up to 64 KiB, never a write per line. The block starts small
+ * and grows as a message needs it: a 1 KiB message does not pay for
+ * 64 KiB (allocated, and on free consolidating malloc's fast bins) on
+ * every send. Flushing the stream writes
  * what is collected. Closing it writes what is collected but no final
  * line; by default the base stream is not closed.
  */
 
 #define BLOCK_SIZE (64 * 1024)
+#define FIRST_BLOCK_SIZE (4 * 1024)
 
 struct _MsgDataOutputStream
 {
@@ -36,7 +40,8 @@ struct _MsgDataOutputStream
   gboolean after_cr;      /* the last byte consumed was a CR */
   gboolean finished;
 
-  guint8 *block;
+  guint8 *block; /* (owned) (nullable) block_size bytes */
+  gsize   block_size;
   gsize   block_length;
 
   guint64 bytes_in;
@@ -73,6 +78,22 @@ write_block (MsgDataOutputStream *self,
   return ok;
 }
 
+/* Doubles the block, up to BLOCK_SIZE, until @length more bytes fit. */
+static void
+grow_block (MsgDataOutputStream *self,
+            gsize                length)
+{
+  gsize size = MAX (self->block_size, FIRST_BLOCK_SIZE);
+
+  while (size < BLOCK_SIZE && size - self->block_length < length)
+    size *= 2;
+  if (size != self->block_size)
+    {
+      self->block = g_realloc (self->block, MIN (size, BLOCK_SIZE));
+      self->block_size = MIN (size, BLOCK_SIZE);
+    }
+}
+
 static inline gboolean
 append (MsgDataOutputStream *self,
         const guint8        *data,
@@ -82,8 +103,11 @@ append (MsgDataOutputStream *self,
 {
   while (length > 0)
     {
-      gsize n = MIN (length, BLOCK_SIZE - self->block_length);
+      gsize n;
 
+      if (self->block_size - self->block_length < length && self->block_size < BLOCK_SIZE)
+        grow_block (self, length);
+      n = MIN (length, self->block_size - self->block_length);
       memcpy (self->block + self->block_length, data, n);
       self->block_length += n;
       data += n;
@@ -385,5 +409,4 @@ static void
 msg_data_output_stream_init (MsgDataOutputStream *self)
 {
   self->at_line_start = TRUE;
-  self->block = g_malloc (BLOCK_SIZE);
 }
