@@ -875,7 +875,7 @@ msg_message_write_to_stream_full (MsgMessage    *self,
     }
   _msg_stream_error_clear ();
   sink = _msg_mime_sink_new (stream, cancellable, TRUE);
-  written = g_mime_object_write_to_stream (GMIME_OBJECT (self->mime), options, sink);
+  written = _msg_mime_message_write (self->mime, options, sink);
   _msg_message_restore_encodings (saved);
   ok = _msg_mime_sink_finish (MSG_MIME_SINK (sink), error);
   if (ok && written < 0)

@@ -65,4 +65,15 @@ void _msg_mime_message_set_root (GMimeMessage *message,
 gboolean _msg_mime_object_check_headers (GMimeObject *object,
                                          GError     **error);
 
+/* Writes @message as g_mime_object_write_to_stream() does with @options
+ * (whose newline format must be DOS), but writes the header block of the
+ * message and of its root part from the raw values GMime formatted when
+ * each header was set, instead of formatting every header again for each
+ * write: with options that differ from the defaults only in newlines and
+ * hidden headers the bytes are the same (docs/design.md, decision 23).
+ * The parts below the root are written by GMime. */
+ssize_t _msg_mime_message_write (GMimeMessage       *message,
+                                 GMimeFormatOptions *options,
+                                 GMimeStream        *stream);
+
 G_END_DECLS

@@ -523,3 +523,91 @@ _msg_mime_message_set_root (GMimeMessage *message,
     }
   g_mime_message_set_mime_part (message, root);
 }
+
+/* Appends @header unless @options hides it: its raw name, a colon and
+ * its raw value, every LF not after a CR made CRLF (GMime's unix2dos
+ * filter; the character before the value is the colon). */
+static void
+append_header (GString            *block,
+               GMimeHeader        *header,
+               GMimeFormatOptions *options)
+{
+  const char *raw = g_mime_header_get_raw_value (header);
+
+  if (raw == NULL || g_mime_format_options_is_hidden_header (options, g_mime_header_get_name (header)))
+    return;
+  g_string_append (block, g_mime_header_get_raw_name (header));
+  g_string_append_c (block, ':');
+  for (const char *p = raw; *p != '\0'; p++)
+    {
+      if (*p == '\n' && (p == raw || p[-1] != '\r'))
+        g_string_append_c (block, '\r');
+      g_string_append_c (block, *p);
+    }
+}
+
+/* The header block GMime's message writer makes: the message's headers
+ * and its root part's, in the order of their offsets while the root's
+ * were parsed with the message, then the rest of each list. */
+static void
+append_header_block (GString            *block,
+                     GMimeHeaderList    *headers,
+                     GMimeHeaderList    *root_headers,
+                     GMimeFormatOptions *options)
+{
+  int count = g_mime_header_list_get_count (headers);
+  int root_count = root_headers != NULL ? g_mime_header_list_get_count (root_headers) : 0;
+  int i = 0;
+  int j = 0;
+
+  while (i < count && j < root_count)
+    {
+      GMimeHeader *root_header = g_mime_header_list_get_header_at (root_headers, j);
+      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
+      gint64       root_offset = g_mime_header_get_offset (root_header);
+
+      if (root_offset < 0)
+        break;
+      if (g_mime_header_get_offset (header) < root_offset)
+        {
+          append_header (block, header, options);
+          i++;
+        }
+      else
+        {
+          append_header (block, root_header, options);
+          j++;
+        }
+    }
+  for (; i < count; i++)
+    append_header (block, g_mime_header_list_get_header_at (headers, i), options);
+  for (; j < root_count; j++)
+    append_header (block, g_mime_header_list_get_header_at (root_headers, j), options);
+}
+
+ssize_t
+_msg_mime_message_write (GMimeMessage       *message,
+                         GMimeFormatOptions *options,
+                         GMimeStream        *stream)
+{
+  g_autoptr (GString) block = NULL;
+  GMimeObject *root = g_mime_message_get_mime_part (message);
+  ssize_t      written;
+  ssize_t      content;
+
+  g_return_val_if_fail (g_mime_format_options_get_newline_format (options) == GMIME_NEWLINE_FORMAT_DOS, -1);
+
+  block = g_string_sized_new (1024);
+  append_header_block (block, g_mime_object_get_header_list (GMIME_OBJECT (message)),
+                       root != NULL ? g_mime_object_get_header_list (root) : NULL, options);
+  g_string_append (block, "\r\n");
+  written = g_mime_stream_write (stream, block->str, block->len);
+  if (written < 0 || root == NULL)
+    return written;
+  /* As GMime's message writer does: a message's last line ends with a
+   * newline (the field is in GMime's public struct, marked private). */
+  root->ensure_newline = GMIME_OBJECT (message)->ensure_newline;
+  content = g_mime_object_write_content_to_stream (root, options, stream);
+  root->ensure_newline = FALSE;
+  return content < 0 ? -1 : written + content;
+}

@@ -1099,6 +1099,65 @@ test_parse_simple (void)
   g_assert_true (msg_message_has_8bit_content (message));
 }
 
+/* The header block is written from the raw values GMime keeps, not by
+ * GMime's writer: a parsed root part's header lines among the message's
+ * keep their places, folded lines keep their folds, a hidden header goes
+ * with its continuation lines, and a header changed through the API is
+ * written as GMime formats it. */
+static const char interleaved_message[] =
+    "Received: from a.example.net by b.example.org; Tue, 05 Mar 2024 10:11:12 +0100\n"
+    "From: Ann Example <ann@example.com>\n"
+    "Content-Type: text/plain;\n"
+    "\tcharset=us-ascii\n"
+    "To: Bob <bob@example.org>,\n"
+    " carol@example.net\n"
+    "Bcc: hidden@example.net,\n"
+    " also-hidden@example.net\n"
+    "MIME-Version: 1.0\n"
+    "Subject: kept\n"
+    "Content-Transfer-Encoding: 7bit\n"
+    "X-Last: last\n"
+    "\n"
+    "Body line\n";
+
+static void
+test_parse_interleaved_headers (void)
+{
+  g_autoptr (MsgMessage) message = parse_string (interleaved_message);
+  g_autofree char *expected = lf_to_crlf (interleaved_message);
+  g_autoptr (GOutputStream) out = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) smtp = NULL;
+  g_autoptr (GString) without_bcc = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A parsed message whose Content-* lines sit among its other headers, some "
+                  "folded, is written back byte for byte; Bcc (folded) is left out for SMTP and "
+                  "nothing else moves; a subject set afterwards takes the old one's place.");
+
+  bytes = msg_message_to_bytes (message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), expected, strlen (expected));
+
+  out = g_memory_output_stream_new_resizable ();
+  g_assert_true (msg_message_write_to_stream_full (message, out, MSG_WRITE_FLAGS_OMIT_BCC, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_close (out, NULL, &error));
+  smtp = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  without_bcc = g_string_new (expected);
+  g_string_replace (without_bcc, "Bcc: hidden@example.net,\r\n also-hidden@example.net\r\n", "", 1);
+  g_assert_cmpmem (g_bytes_get_data (smtp, NULL), g_bytes_get_size (smtp), without_bcc->str, without_bcc->len);
+
+  g_assert_true (msg_message_set_subject (message, "Grüße", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&bytes, g_bytes_unref);
+  bytes = msg_message_to_bytes (message, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                  "MIME-Version: 1.0\r\nSubject: =?UTF-8?B?R3LDvMOfZQ==?=\r\n"
+                                  "Content-Transfer-Encoding: 7bit\r\n"));
+}
+
 static void
 test_parse_multipart (void)
 {
@@ -1463,6 +1522,7 @@ main (int   argc,
   g_test_add_func ("/message/attachment/interrupted", test_attachment_interrupted);
   g_test_add_func ("/message/parse/simple", test_parse_simple);
   g_test_add_func ("/message/parse/multipart", test_parse_multipart);
+  g_test_add_func ("/message/parse/interleaved-headers", test_parse_interleaved_headers);
   g_test_add_func ("/message/parse/modify", test_parse_then_modify);
   g_test_add_func ("/message/parse/sources", test_parse_sources);
   g_test_add_func ("/message/parse/errors", test_parse_errors);
