@@ -672,8 +672,7 @@ msg_message_new_from_bytes (GBytes  *bytes,
   /* Nothing the object model does not see may reach the output. */
   _msg_mime_object_repair_parsed (GMIME_OBJECT (mime));
 
-  self = g_object_new (MSG_TYPE_MESSAGE, NULL);
-  g_set_object (&self->mime, mime);
+  self = _msg_message_new_for_mime (mime);
   self->parsed = TRUE;
   self->dirty = FALSE;
   self->auto_generate_text_body = FALSE;

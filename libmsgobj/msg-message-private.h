@@ -61,6 +61,10 @@ struct _MsgMessage
 /* The largest message held in memory between its measure and its write. */
 #define MSG_MESSAGE_SPOOL_LIMIT (256 * 1024)
 
+/* A message whose MIME tree is @mime (a reference is taken), made
+ * without the empty tree msg_message_new() starts with. */
+MsgMessage *_msg_message_new_for_mime (GMimeMessage *mime);
+
 /* Checks, before any I/O and in CDO's order, that a message has what a
  * send (recipients, a sender) or a post (Newsgroups, From, Subject)
  * needs. */
