@@ -538,11 +538,18 @@ append_header (GString            *block,
     return;
   g_string_append (block, g_mime_header_get_raw_name (header));
   g_string_append_c (block, ':');
-  for (const char *p = raw; *p != '\0'; p++)
+  for (const char *p = raw, *lf; *p != '\0'; p = lf + 1)
     {
-      if (*p == '\n' && (p == raw || p[-1] != '\r'))
+      lf = strchr (p, '\n');
+      if (lf == NULL)
+        {
+          g_string_append (block, p);
+          break;
+        }
+      g_string_append_len (block, p, lf - p);
+      if (lf == raw || lf[-1] != '\r')
         g_string_append_c (block, '\r');
-      g_string_append_c (block, *p);
+      g_string_append_c (block, '\n');
     }
 }
 
