@@ -1426,7 +1426,12 @@ msg_message_set_sent_on (MsgMessage *self,
   g_return_if_fail (MSG_IS_MESSAGE (self));
 
   if (sent_on != NULL)
-    g_mime_message_set_date (self->mime, sent_on);
+    {
+      g_autofree char *value = g_mime_utils_header_format_date (sent_on);
+
+      /* g_mime_message_set_date() without its second parse of the date. */
+      _msg_mime_object_set_header (GMIME_OBJECT (self->mime), "Date", value);
+    }
   else
     g_mime_object_remove_header (GMIME_OBJECT (self->mime), "Date");
 

@@ -65,6 +65,15 @@ void _msg_mime_message_set_root (GMimeMessage *message,
 gboolean _msg_mime_object_check_headers (GMimeObject *object,
                                          GError     **error);
 
+/* Sets the header @name of @object to @value as g_mime_object_set_header()
+ * does. When @object has one such header already, its value is set
+ * directly: g_mime_header_list_set() signals the change twice, and a
+ * GMimeMessage parses the value back each time (for Date, 14 k
+ * instructions each). */
+void _msg_mime_object_set_header (GMimeObject *object,
+                                  const char  *name,
+                                  const char  *value);
+
 /* Writes @message as g_mime_object_write_to_stream() does with @options
  * (whose newline format must be DOS), but writes the header block of the
  * message and of its root part from the raw values GMime formatted when

@@ -618,3 +618,32 @@ _msg_mime_message_write (GMimeMessage       *message,
   root->ensure_newline = FALSE;
   return content < 0 ? -1 : written + content;
 }
+
+void
+_msg_mime_object_set_header (GMimeObject *object,
+                             const char  *name,
+                             const char  *value)
+{
+  GMimeHeaderList *headers = g_mime_object_get_header_list (object);
+  GMimeHeader     *found = NULL;
+  int              count = g_mime_header_list_get_count (headers);
+
+  for (int i = 0; i < count; i++)
+    {
+      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
+
+      if (g_ascii_strcasecmp (g_mime_header_get_name (header), name) != 0)
+        continue;
+      if (found != NULL)
+        {
+          /* Several: GMime's setter keeps the first and removes the rest. */
+          g_mime_object_set_header (object, name, value, NULL);
+          return;
+        }
+      found = header;
+    }
+  if (found != NULL)
+    g_mime_header_set_value (found, NULL, value, NULL);
+  else
+    g_mime_object_set_header (object, name, value, NULL);
+}

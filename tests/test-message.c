@@ -434,6 +434,31 @@ test_sent_on (void)
   g_assert_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER);
   g_clear_error (&error);
 
+  /* Set over a Date there is, and over two in a parsed message: one
+   * Date, the new one, read back as it is written. */
+  msg_message_set_sent_on (message, date);
+  g_clear_pointer (&got, g_date_time_unref);
+  got = msg_message_get_sent_on (message);
+  g_assert_cmpint (g_date_time_to_unix (got), ==, g_date_time_to_unix (date));
+  {
+    g_autofree char *again = to_string (message);
+    g_autoptr (MsgMessage) twice = parse_string ("Date: Mon, 1 Jan 2001 00:00:00 +0000\r\n"
+                                                 "From: a@example.test\r\n"
+                                                 "Date: Tue, 2 Jan 2001 00:00:00 +0000\r\n"
+                                                 "\r\nbody\r\n");
+    g_autofree char *written = NULL;
+    g_autoptr (GDateTime) read_back = NULL;
+
+    g_assert_nonnull (strstr (again, "Date: Thu, 29 Feb 2024 13:14:15 +0200\r\n"));
+    g_assert_null (strstr (strstr (again, "Date:") + 1, "Date:"));
+    msg_message_set_sent_on (twice, date);
+    written = to_string (twice);
+    g_assert_true (g_str_has_prefix (written, "Date: Thu, 29 Feb 2024 13:14:15 +0200\r\nFrom: a@example.test\r\n"));
+    g_assert_null (strstr (written + 1, "Date:"));
+    read_back = msg_message_get_sent_on (twice);
+    g_assert_cmpint (g_date_time_to_unix (read_back), ==, g_date_time_to_unix (date));
+  }
+
   msg_message_set_sent_on (message, NULL);
   g_clear_pointer (&got, g_date_time_unref);
   got = msg_message_get_sent_on (message);
