@@ -1418,14 +1418,11 @@ test_post_rejected (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = msg_test_make_temp_dir ();
   g_autofree char *failed = g_build_filename (dir, "failed", NULL);
-  /* The transport drops its connection after a refused article (and the
-   * POST it had pipelined behind it): the third goes on a second one. */
-  const char *const scripts[] = {
-    NNTP_GREETING NNTP_CAPS              NNTP_POST_OK "expect POST\nline 340 send it\ndata\nline 441 437 Unwanted newsgroup\n",
-    NNTP_GREETING NNTP_CAPS NNTP_POST_OK NNTP_QUIT,
-    NULL,
-  };
-  g_autoptr (MsgTestServer) server = msg_test_server_new_multi (scripts);
+  /* After a 441 the server waits for the next command (RFC 3977 6.3.1):
+   * the third article goes on the same connection. */
+  g_autoptr (MsgTestServer) server =
+      msg_test_server_new (NNTP_GREETING NNTP_CAPS NNTP_POST_OK
+                           "expect POST\nline 340 send it\ndata\nline 441 437 Unwanted newsgroup\n" NNTP_POST_OK NNTP_QUIT);
   g_autoptr (MsgFlusher) flusher = news_flusher (server, dir);
   g_autoptr (GDir) handle = NULL;
   g_autofree char *report = NULL;
@@ -1447,6 +1444,7 @@ test_post_rejected (void)
   g_assert_cmpuint (msg_flusher_get_n_deferred (flusher) + msg_flusher_get_n_unknown (flusher), ==, 0);
   g_assert_true (msg_test_server_wait_closed (server, 5000));
   g_assert_cmpstr (msg_test_server_get_error (server), ==, NULL);
+  g_assert_cmpuint (msg_test_server_get_n_connections (server), ==, 1);
   g_assert_cmpuint (count_names (dir, ".eml"), ==, 0);
   g_assert_cmpuint (count_names (failed, ".eml"), ==, 1);
 

@@ -75,15 +75,15 @@ test_second_rejected (Fixture      *f,
   const char *const scripts[] = {
     GREETING CAPS FIRST_POST
     "expect POST\nsend 240 got 1\\r\\n340 send article\\r\\n\ndata\n"
-    "expect POST\nsend 441 437 Duplicate article\\r\\n340 send article\\r\\n\n"
-    "wait-close\n",
-    GREETING CAPS FIRST_POST "line 240 got 3\n",
+    "expect POST\nsend 441 437 Duplicate article\\r\\n340 send article\\r\\n\ndata\n"
+    "line 240 got 3\n" QUIT,
     NULL
   };
-  MsgTestQueued posts = { 0 };
+  MsgTestQueued    posts = { 0 };
+  g_autofree char *wire = NULL;
 
   g_test_summary ("A 441 for the second of three pipelined posts fails that post alone; "
-                  "the first and the third are posted.");
+                  "the first and the third are posted, over the same connection.");
   msg_test_queued_start_transport (f, "nntp", scripts, TRUE);
   msg_test_queued_start (f, &posts, MSG_TEST_CALL_POST, make_article, 3);
   msg_test_queued_wait (&posts, 3);
@@ -92,6 +92,12 @@ test_second_rejected (Fixture      *f,
   g_assert_error (posts.results[1].error, MSG_TRANSPORT_ERROR, MSG_TRANSPORT_ERROR_MESSAGE_REJECTED);
   g_assert_nonnull (strstr (posts.results[1].error->message, "441 437 Duplicate article"));
   msg_test_queued_assert_done (&posts, 2, 240, "got 3");
+  g_assert_cmpuint (msg_test_server_get_n_connections (f->server), ==, 1);
+  g_assert_true (msg_transport_close (f->transport, NULL, NULL));
+  g_assert_true (msg_test_server_wait_closed (f->server, 2000));
+  g_assert_null (msg_test_server_get_error (f->server));
+  wire = msg_test_server_get_received_text (f->server, 0);
+  g_assert_nonnull (strstr (wire, "Article number 3.\r\n.\r\nQUIT\r\n"));
   msg_test_queued_clear (&posts);
 }
 

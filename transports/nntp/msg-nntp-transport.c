@@ -892,10 +892,14 @@ pipeline_next_post (MsgNntpTransport *self,
   msg_message_measure (message, MSG_WRITE_FLAGS_NEWS, &size, cancellable, NULL);
 }
 
+/* Sets @keep when the article was refused with 441, after which the
+ * server waits for the next command (RFC 3977 6.3.1): the connection, and
+ * a POST pipelined behind the article, stay. */
 static MsgSendReport *
 post_article (MsgNntpTransport *self,
               MsgMessage       *message,
               guint64           total,
+              gboolean         *keep,
               GCancellable     *cancellable,
               GError          **error)
 {
@@ -934,6 +938,7 @@ post_article (MsgNntpTransport *self,
                        "refused the article", reply);
       return NULL;
     default:
+      *keep = msg_reply_get_code (reply) == 441;
       set_reply_error (self, error,
                        msg_reply_get_code (reply) >= 400 ? MSG_TRANSPORT_ERROR_MESSAGE_REJECTED
                                                          : MSG_TRANSPORT_ERROR_PROTOCOL,
@@ -962,6 +967,7 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
   MsgNntpTransport *self = MSG_NNTP_TRANSPORT (transport);
   const Settings   *s = settings_lookup (self, msg_transport_get_operation_configuration (transport));
   MsgSendReport    *report = NULL;
+  gboolean          keep = FALSE;
   guint64           size;
   gint64            deadline;
 
@@ -984,7 +990,7 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
       if (ensure_session (self, s, message, deadline, &reused, &post_sent, cancellable, &local_error) &&
           start_post (self, s, post_sent, cancellable, &local_error))
         {
-          report = post_article (self, message, size, cancellable, error);
+          report = post_article (self, message, size, &keep, cancellable, error);
           break;
         }
       drop_connection (self);
@@ -999,7 +1005,7 @@ msg_nntp_transport_post_message_sync (MsgTransport *transport,
         }
     }
 
-  if (report == NULL)
+  if (report == NULL && !keep)
     drop_connection (self);
 
 out:
