@@ -1000,17 +1000,16 @@ run_internal (MsgFlusher   *self,
   g_mutex_lock (&self->lock);
   g_clear_error (&self->deferral);
   g_mutex_unlock (&self->lock);
-  /* Stale claims of dead flushers: sent or not, a started one is set aside. */
-  if (!msg_drop_directory_recover_claims (self->directory, MSG_FLUSH_UNKNOWN_DIR, NULL,
-                                          &self->counts[MSG_FLUSH_UNKNOWN], cancellable, error))
-    return FALSE;
   /* A transport that cannot send (or, to post, post) fails here, before
-   * any message is claimed. */
+   * anything in the directory is touched. */
   run.post = self->post;
   run.transports = make_transports (self, run.post, error);
   if (run.transports == NULL)
     return FALSE;
-  run.items = list_items (self->directory, cancellable, error);
+  /* Stale claims of dead flushers: sent or not, a started one is set aside. */
+  if (msg_drop_directory_recover_claims (self->directory, MSG_FLUSH_UNKNOWN_DIR, NULL,
+                                         &self->counts[MSG_FLUSH_UNKNOWN], cancellable, error))
+    run.items = list_items (self->directory, cancellable, error);
   if (run.items != NULL)
     contexts = make_contexts (context, run.transports->len, error);
   if (contexts == NULL)
@@ -1111,7 +1110,8 @@ begin_run (MsgFlusher *self,
  *   message's outcome); %FALSE if it could not start (the directory
  *   cannot be read, no such transport, or one that cannot send (with
  *   [property@Flusher:post], post): %MSG_TRANSPORT_ERROR_NOT_SUPPORTED,
- *   before any message is claimed; no thread could be made for any
+ *   before any file is touched, a dead flusher's claim included; no
+ *   thread could be made for any
  *   connection: %G_THREAD_ERROR_AGAIN, no message touched) or was
  *   cancelled. Short of threads for some connections, a run goes on
  *   over those it got

@@ -1311,6 +1311,7 @@ test_tool_exit_codes (void)
   "send 101 Capability list:\\r\\nVERSION 2\\r\\nREADER\\r\\nPOST\\r\\n.\\r\\n\n"
 #define NNTP_POST_OK "expect POST\nline 340 send it\ndata\nline 240 Article received OK\n"
 #define NNTP_QUIT "expect QUIT\nline 205 bye\n"
+#define NNTP_POST_REFUSED "expect POST\nline 340 send it\ndata\nline 441 437 Unwanted newsgroup\n"
 
 /* An article NAME.eml (Subject NAME), in @groups (NULL: no Newsgroups). */
 static void
@@ -1421,8 +1422,7 @@ test_post_rejected (void)
   /* After a 441 the server waits for the next command (RFC 3977 6.3.1):
    * the third article goes on the same connection. */
   g_autoptr (MsgTestServer) server =
-      msg_test_server_new (NNTP_GREETING NNTP_CAPS NNTP_POST_OK
-                           "expect POST\nline 340 send it\ndata\nline 441 437 Unwanted newsgroup\n" NNTP_POST_OK NNTP_QUIT);
+      msg_test_server_new (NNTP_GREETING NNTP_CAPS NNTP_POST_OK NNTP_POST_REFUSED NNTP_POST_OK NNTP_QUIT);
   g_autoptr (MsgFlusher) flusher = news_flusher (server, dir);
   g_autoptr (GDir) handle = NULL;
   g_autofree char *report = NULL;
@@ -1610,15 +1610,23 @@ test_send_cannot_send (void)
   g_autoptr (MsgConfiguration) configuration = news_configuration (server);
   g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
   g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+  g_autofree char *stale = NULL;
 
   g_test_summary ("A mail flush whose sendusing names a transport that cannot send (nntp) fails "
-                  "the run at its start with NOT_SUPPORTED, and touches no file.");
+                  "the run at its start with NOT_SUPPORTED, and touches no file, not even "
+                  "a dead flusher's claim.");
 
   write_message_full (dir, "m1", "");
   write_message_full (dir, "m2", "");
+  /* Started by a flusher that died (no lock held): a run that can send
+   * sets it aside in unknown/. */
+  stale = g_build_filename (dir, ".m3.eml.started-1-0000abcd", NULL);
+  g_assert_true (g_file_set_contents (stale, "Subject: m3\r\n\r\nm3\r\n", -1, &error));
+  g_assert_no_error (error);
   msg_configuration_set_field (configuration, "sendusing", "nntp", &error);
   g_assert_no_error (error);
-  assert_run_not_supported (flusher, server, dir, "m1.eml m2.eml", "“nntp” cannot send");
+  assert_run_not_supported (flusher, server, dir, ".m3.eml.started-1-0000abcd m1.eml m2.eml",
+                            "“nntp” cannot send");
   msg_test_remove_tree (dir);
 }
 
