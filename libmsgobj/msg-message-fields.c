@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* CDO's Message.Fields addresses a header as urn:schemas:mailheader:NAME
- * (msg-message.c handles those) and the same data, decoded, as
+ * (msg-message-headers.c handles those) and the same data, decoded, as
  * urn:schemas:httpmail:NAME. This file maps the httpmail fields CDO
  * documents (and the Exchange sensitivity and Office keywords URNs) to
  * what they mean here, refuses the ones that mean nothing here with

@@ -61,6 +61,48 @@ struct _MsgMessage
 /* The largest message held in memory between its measure and its write. */
 #define MSG_MESSAGE_SPOOL_LIMIT (256 * 1024)
 
+/* MsgMessage's properties (msg-message.c), for the files of the class. */
+typedef enum
+{
+  MSG_MESSAGE_PROP_0,
+  MSG_MESSAGE_PROP_FROM,
+  MSG_MESSAGE_PROP_SENDER,
+  MSG_MESSAGE_PROP_REPLY_TO,
+  MSG_MESSAGE_PROP_TO,
+  MSG_MESSAGE_PROP_CC,
+  MSG_MESSAGE_PROP_BCC,
+  MSG_MESSAGE_PROP_SUBJECT,
+  MSG_MESSAGE_PROP_TEXT_BODY,
+  MSG_MESSAGE_PROP_HTML_BODY,
+  MSG_MESSAGE_PROP_NEWSGROUPS,
+  MSG_MESSAGE_PROP_FOLLOWUP_TO,
+  MSG_MESSAGE_PROP_KEYWORDS,
+  MSG_MESSAGE_PROP_ORGANIZATION,
+  MSG_MESSAGE_PROP_SENT_ON,
+  MSG_MESSAGE_PROP_MESSAGE_ID,
+  MSG_MESSAGE_PROP_MDN_REQUESTED,
+  MSG_MESSAGE_PROP_DSN_OPTIONS,
+  MSG_MESSAGE_PROP_AUTO_GENERATE_TEXT_BODY,
+  MSG_MESSAGE_PROP_MIME_FORMATTED,
+  MSG_MESSAGE_PROP_CONFIGURATION,
+  MSG_MESSAGE_PROP_IMPORTANCE,
+  MSG_MESSAGE_PROP_PRIORITY,
+  MSG_MESSAGE_PROP_SENSITIVITY,
+  MSG_MESSAGE_N_PROPS,
+} MsgMessageProp;
+
+void _msg_message_notify (MsgMessage    *self,
+                          MsgMessageProp prop);
+
+/* The setter of a string property that owns a header. */
+typedef gboolean (*MsgStringSetter) (MsgMessage *self,
+                                     const char *value,
+                                     GError    **error);
+
+/* The headers properties own (msg-message-headers.c). */
+const char *_msg_message_setter_header_name (MsgStringSetter setter);
+const char *_msg_message_address_header_name (GMimeAddressType type);
+
 /* A message whose MIME tree is @mime (a reference is taken), made
  * without the empty tree msg_message_new() starts with. */
 MsgMessage *_msg_message_new_for_mime (GMimeMessage *mime);

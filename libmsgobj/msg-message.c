@@ -66,89 +66,13 @@ G_DEFINE_QUARK (msg-message-error-quark, msg_message_error)
 /* clang-format on */
 G_DEFINE_FINAL_TYPE (MsgMessage, msg_message, G_TYPE_OBJECT)
 
-enum
+static GParamSpec *properties[MSG_MESSAGE_N_PROPS];
+
+void
+_msg_message_notify (MsgMessage    *self,
+                     MsgMessageProp prop)
 {
-  PROP_0,
-  PROP_FROM,
-  PROP_SENDER,
-  PROP_REPLY_TO,
-  PROP_TO,
-  PROP_CC,
-  PROP_BCC,
-  PROP_SUBJECT,
-  PROP_TEXT_BODY,
-  PROP_HTML_BODY,
-  PROP_NEWSGROUPS,
-  PROP_FOLLOWUP_TO,
-  PROP_KEYWORDS,
-  PROP_ORGANIZATION,
-  PROP_SENT_ON,
-  PROP_MESSAGE_ID,
-  PROP_MDN_REQUESTED,
-  PROP_DSN_OPTIONS,
-  PROP_AUTO_GENERATE_TEXT_BODY,
-  PROP_MIME_FORMATTED,
-  PROP_CONFIGURATION,
-  PROP_IMPORTANCE,
-  PROP_PRIORITY,
-  PROP_SENSITIVITY,
-  N_PROPS,
-};
-
-static GParamSpec *properties[N_PROPS];
-
-typedef gboolean (*StringSetter) (MsgMessage *self,
-                                  const char *value,
-                                  GError    **error);
-
-/* The headers a property owns: msg_message_set_header() sets them through
- * the property and msg_message_remove_header() clears the property. */
-typedef struct
-{
-  const char  *name;
-  unsigned     prop_id;
-  StringSetter setter;       /* (nullable): Date and Disposition-Notification-To are set apart */
-  int          address_type; /* a GMimeAddressType, or -1 */
-} OwnedHeader;
-
-static const OwnedHeader owned_headers[] = {
-  { "From", PROP_FROM, msg_message_set_from, GMIME_ADDRESS_TYPE_FROM },
-  { "Sender", PROP_SENDER, msg_message_set_sender, GMIME_ADDRESS_TYPE_SENDER },
-  { "Reply-To", PROP_REPLY_TO, msg_message_set_reply_to, GMIME_ADDRESS_TYPE_REPLY_TO },
-  { "To", PROP_TO, msg_message_set_to, GMIME_ADDRESS_TYPE_TO },
-  { "Cc", PROP_CC, msg_message_set_cc, GMIME_ADDRESS_TYPE_CC },
-  { "Bcc", PROP_BCC, msg_message_set_bcc, GMIME_ADDRESS_TYPE_BCC },
-  { "Subject", PROP_SUBJECT, msg_message_set_subject, -1 },
-  { "Newsgroups", PROP_NEWSGROUPS, msg_message_set_newsgroups, -1 },
-  { "Followup-To", PROP_FOLLOWUP_TO, msg_message_set_followup_to, -1 },
-  { "Keywords", PROP_KEYWORDS, msg_message_set_keywords, -1 },
-  { "Organization", PROP_ORGANIZATION, msg_message_set_organization, -1 },
-  { "Message-ID", PROP_MESSAGE_ID, msg_message_set_message_id, -1 },
-  { "Date", PROP_SENT_ON, NULL, -1 },
-  { "Disposition-Notification-To", PROP_MDN_REQUESTED, NULL, -1 },
-  /* Set and removed as headers, notified as properties. */
-  { "Importance", PROP_IMPORTANCE, NULL, -1 },
-  { "Priority", PROP_PRIORITY, NULL, -1 },
-  { "X-Priority", PROP_PRIORITY, NULL, -1 },
-  { "Sensitivity", PROP_SENSITIVITY, NULL, -1 },
-};
-
-static gboolean
-is_enum_property (unsigned prop_id)
-{
-  return prop_id == PROP_IMPORTANCE || prop_id == PROP_PRIORITY || prop_id == PROP_SENSITIVITY;
-}
-
-static const OwnedHeader *
-find_owned_header (const char *name)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (owned_headers); i++)
-    {
-      if (g_ascii_strcasecmp (name, owned_headers[i].name) == 0)
-        return &owned_headers[i];
-    }
-
-  return NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
 }
 
 /* GObject */
@@ -197,73 +121,73 @@ msg_message_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_FROM:
+    case MSG_MESSAGE_PROP_FROM:
       g_value_take_string (value, msg_message_get_from (self));
       break;
-    case PROP_SENDER:
+    case MSG_MESSAGE_PROP_SENDER:
       g_value_take_string (value, msg_message_get_sender (self));
       break;
-    case PROP_REPLY_TO:
+    case MSG_MESSAGE_PROP_REPLY_TO:
       g_value_take_string (value, msg_message_get_reply_to (self));
       break;
-    case PROP_TO:
+    case MSG_MESSAGE_PROP_TO:
       g_value_take_string (value, msg_message_get_to (self));
       break;
-    case PROP_CC:
+    case MSG_MESSAGE_PROP_CC:
       g_value_take_string (value, msg_message_get_cc (self));
       break;
-    case PROP_BCC:
+    case MSG_MESSAGE_PROP_BCC:
       g_value_take_string (value, msg_message_get_bcc (self));
       break;
-    case PROP_SUBJECT:
+    case MSG_MESSAGE_PROP_SUBJECT:
       g_value_take_string (value, msg_message_get_subject (self));
       break;
-    case PROP_TEXT_BODY:
+    case MSG_MESSAGE_PROP_TEXT_BODY:
       g_value_take_string (value, msg_message_get_text_body (self));
       break;
-    case PROP_HTML_BODY:
+    case MSG_MESSAGE_PROP_HTML_BODY:
       g_value_take_string (value, msg_message_get_html_body (self));
       break;
-    case PROP_NEWSGROUPS:
+    case MSG_MESSAGE_PROP_NEWSGROUPS:
       g_value_take_string (value, msg_message_get_newsgroups (self));
       break;
-    case PROP_FOLLOWUP_TO:
+    case MSG_MESSAGE_PROP_FOLLOWUP_TO:
       g_value_take_string (value, msg_message_get_followup_to (self));
       break;
-    case PROP_KEYWORDS:
+    case MSG_MESSAGE_PROP_KEYWORDS:
       g_value_take_string (value, msg_message_get_keywords (self));
       break;
-    case PROP_ORGANIZATION:
+    case MSG_MESSAGE_PROP_ORGANIZATION:
       g_value_take_string (value, msg_message_get_organization (self));
       break;
-    case PROP_SENT_ON:
+    case MSG_MESSAGE_PROP_SENT_ON:
       g_value_take_boxed (value, msg_message_get_sent_on (self));
       break;
-    case PROP_MESSAGE_ID:
+    case MSG_MESSAGE_PROP_MESSAGE_ID:
       g_value_take_string (value, msg_message_get_message_id (self));
       break;
-    case PROP_MDN_REQUESTED:
+    case MSG_MESSAGE_PROP_MDN_REQUESTED:
       g_value_set_boolean (value, msg_message_get_mdn_requested (self));
       break;
-    case PROP_DSN_OPTIONS:
+    case MSG_MESSAGE_PROP_DSN_OPTIONS:
       g_value_set_flags (value, msg_message_get_dsn_options (self));
       break;
-    case PROP_IMPORTANCE:
+    case MSG_MESSAGE_PROP_IMPORTANCE:
       g_value_set_enum (value, msg_message_get_importance (self));
       break;
-    case PROP_PRIORITY:
+    case MSG_MESSAGE_PROP_PRIORITY:
       g_value_set_enum (value, msg_message_get_priority (self));
       break;
-    case PROP_SENSITIVITY:
+    case MSG_MESSAGE_PROP_SENSITIVITY:
       g_value_set_enum (value, msg_message_get_sensitivity (self));
       break;
-    case PROP_AUTO_GENERATE_TEXT_BODY:
+    case MSG_MESSAGE_PROP_AUTO_GENERATE_TEXT_BODY:
       g_value_set_boolean (value, msg_message_get_auto_generate_text_body (self));
       break;
-    case PROP_MIME_FORMATTED:
+    case MSG_MESSAGE_PROP_MIME_FORMATTED:
       g_value_set_boolean (value, msg_message_get_mime_formatted (self));
       break;
-    case PROP_CONFIGURATION:
+    case MSG_MESSAGE_PROP_CONFIGURATION:
       g_value_set_object (value, msg_message_get_configuration (self));
       break;
     default:
@@ -272,24 +196,22 @@ msg_message_get_property (GObject    *object,
 }
 
 static void
-set_with_warning (MsgMessage  *self,
-                  StringSetter setter,
-                  const char  *value,
-                  GParamSpec  *pspec)
+set_with_warning (MsgMessage     *self,
+                  MsgStringSetter setter,
+                  const char     *value,
+                  GParamSpec     *pspec)
 {
   g_autoptr (GError) error = NULL;
 
-  const char      *header = pspec->name;
+  const char      *header;
   g_autofree char *function = NULL;
 
   if (setter (self, value, &error))
     return;
   function = g_strdelimit (g_strdup (pspec->name), "-", '_');
-  for (gsize i = 0; i < G_N_ELEMENTS (owned_headers); i++)
-    {
-      if (owned_headers[i].setter == setter)
-        header = owned_headers[i].name;
-    }
+  header = _msg_message_setter_header_name (setter);
+  if (header == NULL)
+    header = pspec->name;
   /* A property cannot report an error: say which call can. */
   g_warning ("Cannot set the %s header of a message (property “%s”): %s; "
              "msg_message_set_%s() returns the error",
@@ -306,73 +228,73 @@ msg_message_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_FROM:
+    case MSG_MESSAGE_PROP_FROM:
       set_with_warning (self, msg_message_set_from, g_value_get_string (value), pspec);
       break;
-    case PROP_SENDER:
+    case MSG_MESSAGE_PROP_SENDER:
       set_with_warning (self, msg_message_set_sender, g_value_get_string (value), pspec);
       break;
-    case PROP_REPLY_TO:
+    case MSG_MESSAGE_PROP_REPLY_TO:
       set_with_warning (self, msg_message_set_reply_to, g_value_get_string (value), pspec);
       break;
-    case PROP_TO:
+    case MSG_MESSAGE_PROP_TO:
       set_with_warning (self, msg_message_set_to, g_value_get_string (value), pspec);
       break;
-    case PROP_CC:
+    case MSG_MESSAGE_PROP_CC:
       set_with_warning (self, msg_message_set_cc, g_value_get_string (value), pspec);
       break;
-    case PROP_BCC:
+    case MSG_MESSAGE_PROP_BCC:
       set_with_warning (self, msg_message_set_bcc, g_value_get_string (value), pspec);
       break;
-    case PROP_SUBJECT:
+    case MSG_MESSAGE_PROP_SUBJECT:
       set_with_warning (self, msg_message_set_subject, g_value_get_string (value), pspec);
       break;
-    case PROP_TEXT_BODY:
+    case MSG_MESSAGE_PROP_TEXT_BODY:
       msg_message_set_text_body (self, g_value_get_string (value));
       break;
-    case PROP_HTML_BODY:
+    case MSG_MESSAGE_PROP_HTML_BODY:
       msg_message_set_html_body (self, g_value_get_string (value));
       break;
-    case PROP_NEWSGROUPS:
+    case MSG_MESSAGE_PROP_NEWSGROUPS:
       set_with_warning (self, msg_message_set_newsgroups, g_value_get_string (value), pspec);
       break;
-    case PROP_FOLLOWUP_TO:
+    case MSG_MESSAGE_PROP_FOLLOWUP_TO:
       set_with_warning (self, msg_message_set_followup_to, g_value_get_string (value), pspec);
       break;
-    case PROP_KEYWORDS:
+    case MSG_MESSAGE_PROP_KEYWORDS:
       set_with_warning (self, msg_message_set_keywords, g_value_get_string (value), pspec);
       break;
-    case PROP_ORGANIZATION:
+    case MSG_MESSAGE_PROP_ORGANIZATION:
       set_with_warning (self, msg_message_set_organization, g_value_get_string (value), pspec);
       break;
-    case PROP_SENT_ON:
+    case MSG_MESSAGE_PROP_SENT_ON:
       msg_message_set_sent_on (self, g_value_get_boxed (value));
       break;
-    case PROP_MESSAGE_ID:
+    case MSG_MESSAGE_PROP_MESSAGE_ID:
       set_with_warning (self, msg_message_set_message_id, g_value_get_string (value), pspec);
       break;
-    case PROP_MDN_REQUESTED:
+    case MSG_MESSAGE_PROP_MDN_REQUESTED:
       msg_message_set_mdn_requested (self, g_value_get_boolean (value));
       break;
-    case PROP_DSN_OPTIONS:
+    case MSG_MESSAGE_PROP_DSN_OPTIONS:
       msg_message_set_dsn_options (self, g_value_get_flags (value));
       break;
-    case PROP_IMPORTANCE:
+    case MSG_MESSAGE_PROP_IMPORTANCE:
       msg_message_set_importance (self, g_value_get_enum (value));
       break;
-    case PROP_PRIORITY:
+    case MSG_MESSAGE_PROP_PRIORITY:
       msg_message_set_priority (self, g_value_get_enum (value));
       break;
-    case PROP_SENSITIVITY:
+    case MSG_MESSAGE_PROP_SENSITIVITY:
       msg_message_set_sensitivity (self, g_value_get_enum (value));
       break;
-    case PROP_AUTO_GENERATE_TEXT_BODY:
+    case MSG_MESSAGE_PROP_AUTO_GENERATE_TEXT_BODY:
       msg_message_set_auto_generate_text_body (self, g_value_get_boolean (value));
       break;
-    case PROP_MIME_FORMATTED:
+    case MSG_MESSAGE_PROP_MIME_FORMATTED:
       msg_message_set_mime_formatted (self, g_value_get_boolean (value));
       break;
-    case PROP_CONFIGURATION:
+    case MSG_MESSAGE_PROP_CONFIGURATION:
       msg_message_set_configuration (self, g_value_get_object (value));
       break;
     default:
@@ -425,21 +347,21 @@ msg_message_class_init (MsgMessageClass *klass)
    * The `From` header: one or more mailboxes (no groups), as an RFC 5322
    * string.
    */
-  properties[PROP_FROM] = string_property ("from");
+  properties[MSG_MESSAGE_PROP_FROM] = string_property ("from");
 
   /**
    * MsgMessage:sender: (getter get_sender) (setter set_sender)
    *
    * The `Sender` header: the single mailbox that submitted the message.
    */
-  properties[PROP_SENDER] = string_property ("sender");
+  properties[MSG_MESSAGE_PROP_SENDER] = string_property ("sender");
 
   /**
    * MsgMessage:reply-to: (getter get_reply_to) (setter set_reply_to)
    *
    * The `Reply-To` header: where replies go.
    */
-  properties[PROP_REPLY_TO] = string_property ("reply-to");
+  properties[MSG_MESSAGE_PROP_REPLY_TO] = string_property ("reply-to");
 
   /**
    * MsgMessage:to: (getter get_to) (setter set_to)
@@ -447,14 +369,14 @@ msg_message_class_init (MsgMessageClass *klass)
    * The `To` header: an RFC 5322 address list; groups such as
    * `undisclosed-recipients:;` are allowed.
    */
-  properties[PROP_TO] = string_property ("to");
+  properties[MSG_MESSAGE_PROP_TO] = string_property ("to");
 
   /**
    * MsgMessage:cc: (getter get_cc) (setter set_cc)
    *
    * The `Cc` header: an RFC 5322 address list.
    */
-  properties[PROP_CC] = string_property ("cc");
+  properties[MSG_MESSAGE_PROP_CC] = string_property ("cc");
 
   /**
    * MsgMessage:bcc: (getter get_bcc) (setter set_bcc)
@@ -462,14 +384,14 @@ msg_message_class_init (MsgMessageClass *klass)
    * The `Bcc` header: envelope recipients that are kept out of the
    * message sent by SMTP or NNTP.
    */
-  properties[PROP_BCC] = string_property ("bcc");
+  properties[MSG_MESSAGE_PROP_BCC] = string_property ("bcc");
 
   /**
    * MsgMessage:subject: (getter get_subject) (setter set_subject)
    *
    * The `Subject` header.
    */
-  properties[PROP_SUBJECT] = string_property ("subject");
+  properties[MSG_MESSAGE_PROP_SUBJECT] = string_property ("subject");
 
   /**
    * MsgMessage:text-body: (getter get_text_body) (setter set_text_body)
@@ -477,7 +399,7 @@ msg_message_class_init (MsgMessageClass *klass)
    * The plain-text body. Setting it turns
    * [property@Message:auto-generate-text-body] off, as in CDO.
    */
-  properties[PROP_TEXT_BODY] = string_property ("text-body");
+  properties[MSG_MESSAGE_PROP_TEXT_BODY] = string_property ("text-body");
 
   /**
    * MsgMessage:html-body: (getter get_html_body) (setter set_html_body)
@@ -486,14 +408,14 @@ msg_message_class_init (MsgMessageClass *klass)
    * and, while [property@Message:auto-generate-text-body] holds, replaces
    * the text body by a plain-text rendering of the HTML.
    */
-  properties[PROP_HTML_BODY] = string_property ("html-body");
+  properties[MSG_MESSAGE_PROP_HTML_BODY] = string_property ("html-body");
 
   /**
    * MsgMessage:newsgroups: (getter get_newsgroups) (setter set_newsgroups)
    *
    * The `Newsgroups` header: comma-separated newsgroup names.
    */
-  properties[PROP_NEWSGROUPS] = string_property ("newsgroups");
+  properties[MSG_MESSAGE_PROP_NEWSGROUPS] = string_property ("newsgroups");
 
   /**
    * MsgMessage:followup-to: (getter get_followup_to) (setter set_followup_to)
@@ -501,28 +423,28 @@ msg_message_class_init (MsgMessageClass *klass)
    * The `Followup-To` header: comma-separated newsgroup names (or
    * `poster`).
    */
-  properties[PROP_FOLLOWUP_TO] = string_property ("followup-to");
+  properties[MSG_MESSAGE_PROP_FOLLOWUP_TO] = string_property ("followup-to");
 
   /**
    * MsgMessage:keywords: (getter get_keywords) (setter set_keywords)
    *
    * The `Keywords` header.
    */
-  properties[PROP_KEYWORDS] = string_property ("keywords");
+  properties[MSG_MESSAGE_PROP_KEYWORDS] = string_property ("keywords");
 
   /**
    * MsgMessage:organization: (getter get_organization) (setter set_organization)
    *
    * The `Organization` header.
    */
-  properties[PROP_ORGANIZATION] = string_property ("organization");
+  properties[MSG_MESSAGE_PROP_ORGANIZATION] = string_property ("organization");
 
   /**
    * MsgMessage:sent-on: (getter get_sent_on) (setter set_sent_on)
    *
    * The `Date` header. It is set when the message is sent if it is unset.
    */
-  properties[PROP_SENT_ON] =
+  properties[MSG_MESSAGE_PROP_SENT_ON] =
       g_param_spec_boxed ("sent-on", NULL, NULL, G_TYPE_DATE_TIME,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
@@ -532,7 +454,7 @@ msg_message_class_init (MsgMessageClass *klass)
    * The `Message-ID` header, with its angle brackets. It is generated when
    * the message is sent if it is unset.
    */
-  properties[PROP_MESSAGE_ID] = string_property ("message-id");
+  properties[MSG_MESSAGE_PROP_MESSAGE_ID] = string_property ("message-id");
 
   /**
    * MsgMessage:mdn-requested: (getter get_mdn_requested) (setter set_mdn_requested)
@@ -540,14 +462,14 @@ msg_message_class_init (MsgMessageClass *klass)
    * Whether a message disposition notification (RFC 8098) is requested:
    * the `Disposition-Notification-To` header, set to the `From` addresses.
    */
-  properties[PROP_MDN_REQUESTED] = boolean_property ("mdn-requested", FALSE);
+  properties[MSG_MESSAGE_PROP_MDN_REQUESTED] = boolean_property ("mdn-requested", FALSE);
 
   /**
    * MsgMessage:dsn-options: (getter get_dsn_options) (setter set_dsn_options)
    *
    * Delivery status notifications requested from SMTP servers (RFC 3461).
    */
-  properties[PROP_DSN_OPTIONS] =
+  properties[MSG_MESSAGE_PROP_DSN_OPTIONS] =
       g_param_spec_flags ("dsn-options", NULL, NULL, MSG_TYPE_DSN_OPTIONS, MSG_DSN_DEFAULT,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
@@ -557,7 +479,7 @@ msg_message_class_init (MsgMessageClass *klass)
    * Whether the text body is made from the HTML body. %TRUE on new
    * messages, %FALSE on parsed ones; setting the text body turns it off.
    */
-  properties[PROP_AUTO_GENERATE_TEXT_BODY] = boolean_property ("auto-generate-text-body", TRUE);
+  properties[MSG_MESSAGE_PROP_AUTO_GENERATE_TEXT_BODY] = boolean_property ("auto-generate-text-body", TRUE);
 
   /**
    * MsgMessage:mime-formatted: (getter get_mime_formatted) (setter set_mime_formatted)
@@ -566,7 +488,7 @@ msg_message_class_init (MsgMessageClass *klass)
    * dropped and attachments are appended to the text uuencoded, as CDO
    * does.
    */
-  properties[PROP_MIME_FORMATTED] = boolean_property ("mime-formatted", TRUE);
+  properties[MSG_MESSAGE_PROP_MIME_FORMATTED] = boolean_property ("mime-formatted", TRUE);
 
   /**
    * MsgMessage:configuration: (getter get_configuration) (setter set_configuration)
@@ -574,7 +496,7 @@ msg_message_class_init (MsgMessageClass *klass)
    * The configuration used to send or post the message; a fresh one with
    * the built-in defaults when none is given.
    */
-  properties[PROP_CONFIGURATION] =
+  properties[MSG_MESSAGE_PROP_CONFIGURATION] =
       g_param_spec_object ("configuration", NULL, NULL, MSG_TYPE_CONFIGURATION,
                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
@@ -583,7 +505,7 @@ msg_message_class_init (MsgMessageClass *klass)
    *
    * The `Importance` header (CDO's `urn:schemas:httpmail:importance`).
    */
-  properties[PROP_IMPORTANCE] =
+  properties[MSG_MESSAGE_PROP_IMPORTANCE] =
       g_param_spec_enum ("importance", NULL, NULL, MSG_TYPE_IMPORTANCE, MSG_IMPORTANCE_NORMAL,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
@@ -593,7 +515,7 @@ msg_message_class_init (MsgMessageClass *klass)
    * The `Priority` and `X-Priority` headers (CDO's
    * `urn:schemas:httpmail:priority`).
    */
-  properties[PROP_PRIORITY] =
+  properties[MSG_MESSAGE_PROP_PRIORITY] =
       g_param_spec_enum ("priority", NULL, NULL, MSG_TYPE_PRIORITY, MSG_PRIORITY_NORMAL,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
@@ -603,11 +525,11 @@ msg_message_class_init (MsgMessageClass *klass)
    * The `Sensitivity` header (CDO's
    * `http://schemas.microsoft.com/exchange/sensitivity`).
    */
-  properties[PROP_SENSITIVITY] =
+  properties[MSG_MESSAGE_PROP_SENSITIVITY] =
       g_param_spec_enum ("sensitivity", NULL, NULL, MSG_TYPE_SENSITIVITY, MSG_SENSITIVITY_NONE,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  g_object_class_install_properties (object_class, MSG_MESSAGE_N_PROPS, properties);
 }
 
 /* The parsed message _msg_message_new_for_mime() gives the instance it is
@@ -714,19 +636,7 @@ msg_message_set_configuration (MsgMessage       *self,
   g_clear_object (&self->configuration);
   self->configuration = configuration != NULL ? g_object_ref (configuration) : msg_configuration_new ();
   self->dirty = TRUE;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONFIGURATION]);
-}
-
-static const char *
-address_header_name (GMimeAddressType type)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (owned_headers); i++)
-    {
-      if (owned_headers[i].address_type == (int) type)
-        return owned_headers[i].name;
-    }
-
-  g_assert_not_reached ();
+  g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_CONFIGURATION]);
 }
 
 static char *
@@ -753,7 +663,7 @@ set_addresses (MsgMessage      *self,
                const char      *value,
                GError         **error)
 {
-  const char *field = address_header_name (type);
+  const char *field = _msg_message_address_header_name (type);
   g_autoptr (InternetAddressList) parsed = NULL;
   g_autofree char     *before = NULL;
   g_autofree char     *after = NULL;
@@ -836,7 +746,7 @@ msg_message_set_from (MsgMessage *self,
                       const char *from,
                       GError    **error)
 {
-  return set_addresses (self, GMIME_ADDRESS_TYPE_FROM, PROP_FROM, from, error);
+  return set_addresses (self, GMIME_ADDRESS_TYPE_FROM, MSG_MESSAGE_PROP_FROM, from, error);
 }
 
 /**
@@ -869,7 +779,7 @@ msg_message_set_sender (MsgMessage *self,
                         const char *sender,
                         GError    **error)
 {
-  return set_addresses (self, GMIME_ADDRESS_TYPE_SENDER, PROP_SENDER, sender, error);
+  return set_addresses (self, GMIME_ADDRESS_TYPE_SENDER, MSG_MESSAGE_PROP_SENDER, sender, error);
 }
 
 /**
@@ -901,7 +811,7 @@ msg_message_set_reply_to (MsgMessage *self,
                           const char *reply_to,
                           GError    **error)
 {
-  return set_addresses (self, GMIME_ADDRESS_TYPE_REPLY_TO, PROP_REPLY_TO, reply_to, error);
+  return set_addresses (self, GMIME_ADDRESS_TYPE_REPLY_TO, MSG_MESSAGE_PROP_REPLY_TO, reply_to, error);
 }
 
 /**
@@ -935,7 +845,7 @@ msg_message_set_to (MsgMessage *self,
                     const char *to,
                     GError    **error)
 {
-  return set_addresses (self, GMIME_ADDRESS_TYPE_TO, PROP_TO, to, error);
+  return set_addresses (self, GMIME_ADDRESS_TYPE_TO, MSG_MESSAGE_PROP_TO, to, error);
 }
 
 /**
@@ -967,7 +877,7 @@ msg_message_set_cc (MsgMessage *self,
                     const char *cc,
                     GError    **error)
 {
-  return set_addresses (self, GMIME_ADDRESS_TYPE_CC, PROP_CC, cc, error);
+  return set_addresses (self, GMIME_ADDRESS_TYPE_CC, MSG_MESSAGE_PROP_CC, cc, error);
 }
 
 /**
@@ -1001,7 +911,7 @@ msg_message_set_bcc (MsgMessage *self,
                      const char *bcc,
                      GError    **error)
 {
-  return set_addresses (self, GMIME_ADDRESS_TYPE_BCC, PROP_BCC, bcc, error);
+  return set_addresses (self, GMIME_ADDRESS_TYPE_BCC, MSG_MESSAGE_PROP_BCC, bcc, error);
 }
 
 /**
@@ -1050,7 +960,7 @@ msg_message_set_subject (MsgMessage *self,
   else
     g_mime_object_remove_header (GMIME_OBJECT (self->mime), "Subject");
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUBJECT]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_SUBJECT]);
   return TRUE;
 }
 
@@ -1111,10 +1021,10 @@ msg_message_set_text_body (MsgMessage *self,
   if (self->auto_generate_text_body)
     {
       self->auto_generate_text_body = FALSE;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUTO_GENERATE_TEXT_BODY]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_AUTO_GENERATE_TEXT_BODY]);
     }
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_BODY]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_TEXT_BODY]);
 }
 
 /**
@@ -1173,17 +1083,17 @@ msg_message_set_html_body (MsgMessage *self,
   if (self->html_body != NULL && !self->mime_formatted)
     {
       self->mime_formatted = TRUE;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIME_FORMATTED]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_MIME_FORMATTED]);
     }
 
   if (self->auto_generate_text_body)
     {
       g_free (self->text_body);
       self->text_body = self->html_body != NULL ? _msg_html_to_text (self->html_body) : NULL;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_BODY]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_TEXT_BODY]);
     }
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HTML_BODY]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_HTML_BODY]);
 }
 
 static char *
@@ -1209,7 +1119,7 @@ store_unstructured (MsgMessage *self,
   else
     g_mime_object_remove_header (GMIME_OBJECT (self->mime), name);
 
-  if (prop_id != PROP_0)
+  if (prop_id != MSG_MESSAGE_PROP_0)
     g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
 }
 
@@ -1280,7 +1190,7 @@ msg_message_set_newsgroups (MsgMessage *self,
                             const char *newsgroups,
                             GError    **error)
 {
-  return set_newsgroups_header (self, "Newsgroups", newsgroups, PROP_NEWSGROUPS, error);
+  return set_newsgroups_header (self, "Newsgroups", newsgroups, MSG_MESSAGE_PROP_NEWSGROUPS, error);
 }
 
 /**
@@ -1313,7 +1223,7 @@ msg_message_set_followup_to (MsgMessage *self,
                              const char *followup_to,
                              GError    **error)
 {
-  return set_newsgroups_header (self, "Followup-To", followup_to, PROP_FOLLOWUP_TO, error);
+  return set_newsgroups_header (self, "Followup-To", followup_to, MSG_MESSAGE_PROP_FOLLOWUP_TO, error);
 }
 
 /**
@@ -1346,7 +1256,7 @@ msg_message_set_keywords (MsgMessage *self,
                           const char *keywords,
                           GError    **error)
 {
-  return set_unstructured (self, "Keywords", keywords, PROP_KEYWORDS, error);
+  return set_unstructured (self, "Keywords", keywords, MSG_MESSAGE_PROP_KEYWORDS, error);
 }
 
 /**
@@ -1379,7 +1289,7 @@ msg_message_set_organization (MsgMessage *self,
                               const char *organization,
                               GError    **error)
 {
-  return set_unstructured (self, "Organization", organization, PROP_ORGANIZATION, error);
+  return set_unstructured (self, "Organization", organization, MSG_MESSAGE_PROP_ORGANIZATION, error);
 }
 
 /**
@@ -1435,7 +1345,7 @@ msg_message_set_sent_on (MsgMessage *self,
   else
     g_mime_object_remove_header (GMIME_OBJECT (self->mime), "Date");
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SENT_ON]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_SENT_ON]);
 }
 
 /**
@@ -1497,7 +1407,7 @@ msg_message_set_message_id (MsgMessage *self,
   else
     g_mime_object_remove_header (GMIME_OBJECT (self->mime), "Message-Id");
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE_ID]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_MESSAGE_ID]);
   return TRUE;
 }
 
@@ -1557,7 +1467,7 @@ msg_message_set_mdn_requested (MsgMessage *self,
 
   self->mdn_requested = mdn_requested;
   sync_mdn (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MDN_REQUESTED]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_MDN_REQUESTED]);
 }
 
 /**
@@ -1601,7 +1511,7 @@ msg_message_set_dsn_options (MsgMessage   *self,
     return;
 
   self->dsn_options = dsn_options;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DSN_OPTIONS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_DSN_OPTIONS]);
 }
 
 /**
@@ -1639,7 +1549,7 @@ msg_message_set_auto_generate_text_body (MsgMessage *self,
     return;
 
   self->auto_generate_text_body = auto_generate;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUTO_GENERATE_TEXT_BODY]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_AUTO_GENERATE_TEXT_BODY]);
 
   if (auto_generate)
     {
@@ -1651,7 +1561,7 @@ msg_message_set_auto_generate_text_body (MsgMessage *self,
           g_free (self->text_body);
           self->text_body = _msg_html_to_text (html);
           self->dirty = TRUE;
-          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_BODY]);
+          g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_TEXT_BODY]);
         }
     }
 }
@@ -1704,16 +1614,16 @@ msg_message_set_mime_formatted (MsgMessage *self,
       if (self->html_body != NULL)
         {
           g_clear_pointer (&self->html_body, g_free);
-          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HTML_BODY]);
+          g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_HTML_BODY]);
         }
       if (self->auto_generate_text_body)
         {
           self->auto_generate_text_body = FALSE;
-          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUTO_GENERATE_TEXT_BODY]);
+          g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_AUTO_GENERATE_TEXT_BODY]);
         }
     }
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIME_FORMATTED]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[MSG_MESSAGE_PROP_MIME_FORMATTED]);
 }
 
 /* Body parts */
@@ -1750,223 +1660,4 @@ msg_message_get_body_part (MsgMessage *self)
     }
 
   return _msg_body_part_wrap (root);
-}
-
-/* Fields */
-
-static gboolean
-is_body_managed (const char *name)
-{
-  return g_ascii_strncasecmp (name, "Content-", 8) == 0 ||
-         g_ascii_strcasecmp (name, "MIME-Version") == 0;
-}
-
-/**
- * msg_message_set_header:
- * @self: a message
- * @name: a header name, or `urn:schemas:mailheader:NAME` (CDO `Fields`)
- * @value: (nullable): the value, or %NULL to remove the header
- * @error: return location for an error
- *
- * Sets a header, replacing one of the same name. Headers that a property
- * owns (`From`, `To`, `Subject`, `Message-ID`, `Date`, `Newsgroups`…) go
- * through that property's validation and update it. `Content-*` headers
- * and `MIME-Version` belong to the MIME tree (use
- * [method@Message.get_body_part]) and are refused here.
- *
- * A `urn:schemas:mailheader:` name, which CDO writes in lower case, is
- * written with the header's usual capitalisation when CDO lists it
- * (`urn:schemas:mailheader:comments` sets `Comments`); another name keeps
- * its spelling.
- *
- * Returns: %TRUE on success; %FALSE with %MSG_MESSAGE_ERROR_INVALID_HEADER
- *   or %MSG_MESSAGE_ERROR_INVALID_ADDRESS
- */
-gboolean
-msg_message_set_header (MsgMessage *self,
-                        const char *name,
-                        const char *value,
-                        GError    **error)
-{
-  const OwnedHeader *header;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-  g_return_val_if_fail (name != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  name = _msg_strip_mailheader_urn (name);
-  if (_msg_is_urn_field (name))
-    return _msg_message_set_urn_field (self, name, value, error);
-  if (!_msg_check_header_name (name, error))
-    return FALSE;
-
-  if (value == NULL)
-    {
-      msg_message_remove_header (self, name);
-      return TRUE;
-    }
-
-  header = find_owned_header (name);
-  if (header != NULL && header->setter != NULL)
-    return header->setter (self, value, error);
-
-  if (header != NULL && header->prop_id == PROP_SENT_ON)
-    {
-      g_autoptr (GDateTime) date = NULL;
-
-      if (!_msg_check_header_value (name, value, error))
-        return FALSE;
-      date = g_mime_utils_header_decode_date (value);
-      if (date == NULL)
-        {
-          g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                       "“%s” is not an RFC 5322 date", value);
-          return FALSE;
-        }
-      msg_message_set_sent_on (self, date);
-      return TRUE;
-    }
-
-  if (is_body_managed (name))
-    {
-      g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                   "%s belongs to the MIME structure; set it on a body part", name);
-      return FALSE;
-    }
-
-  if (g_ascii_strcasecmp (name, "In-Reply-To") == 0 || g_ascii_strcasecmp (name, "References") == 0)
-    {
-      g_auto (GStrv) ids = NULL;
-
-      if (!_msg_check_header_value (name, value, error))
-        return FALSE;
-      ids = g_strsplit_set (value, " \t", -1);
-      for (guint i = 0; ids[i] != NULL; i++)
-        {
-          gsize len = strlen (ids[i]);
-
-          if (len == 0)
-            continue;
-          if (!_msg_check_msg_id (name, ids[i], error))
-            return FALSE;
-          /* Written as given: the brackets must be there. */
-          if (ids[i][0] != '<' || ids[i][len - 1] != '>')
-            {
-              g_set_error (error, MSG_MESSAGE_ERROR, MSG_MESSAGE_ERROR_INVALID_HEADER,
-                           "%s “%s” is not a message id in angle brackets", name, ids[i]);
-              return FALSE;
-            }
-        }
-    }
-
-  if (header != NULL && header->prop_id == PROP_MDN_REQUESTED)
-    {
-      g_autoptr (InternetAddressList) list = _msg_parse_address_list (name, value, FALSE, error);
-      g_autofree char *text = NULL;
-
-      if (list == NULL)
-        return FALSE;
-      text = internet_address_list_to_string (list, NULL, FALSE);
-      g_mime_object_set_header (GMIME_OBJECT (self->mime), name, text, "utf-8");
-      if (!self->mdn_requested)
-        {
-          self->mdn_requested = TRUE;
-          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MDN_REQUESTED]);
-        }
-      return TRUE;
-    }
-
-  if (!_msg_check_header_value (name, value, error))
-    return FALSE;
-
-  g_mime_object_set_header (GMIME_OBJECT (self->mime), name, value, "utf-8");
-  if (header != NULL && is_enum_property (header->prop_id))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[header->prop_id]);
-  return TRUE;
-}
-
-/**
- * msg_message_get_header:
- * @self: a message
- * @name: a header name, or `urn:schemas:mailheader:NAME`
- *
- * Gets the decoded value of a header (the first one of that name).
- * `Content-*` headers are read from the root of the MIME tree.
- *
- * Returns: (transfer full) (nullable): the value
- */
-char *
-msg_message_get_header (MsgMessage *self,
-                        const char *name)
-{
-  const char  *value;
-  GMimeObject *root;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), NULL);
-  g_return_val_if_fail (name != NULL, NULL);
-
-  name = _msg_strip_mailheader_urn (name);
-  if (_msg_is_urn_field (name))
-    return _msg_message_get_urn_field (self, name, NULL);
-  value = g_mime_object_get_header (GMIME_OBJECT (self->mime), name);
-  if (value != NULL)
-    return g_strdup (value);
-
-  if (is_body_managed (name))
-    {
-      _msg_message_ensure_tree (self);
-      root = g_mime_message_get_mime_part (self->mime);
-      if (root != NULL)
-        return g_strdup (g_mime_object_get_header (root, name));
-    }
-
-  return NULL;
-}
-
-/**
- * msg_message_remove_header:
- * @self: a message
- * @name: a header name, or `urn:schemas:mailheader:NAME`
- *
- * Removes every header of that name (and clears the property that owns
- * it). `Content-*` headers and `MIME-Version` are not removed.
- *
- * Returns: %TRUE if a header was removed
- */
-gboolean
-msg_message_remove_header (MsgMessage *self,
-                           const char *name)
-{
-  const OwnedHeader *header;
-  GMimeObject       *object;
-  gboolean           found;
-
-  g_return_val_if_fail (MSG_IS_MESSAGE (self), FALSE);
-  g_return_val_if_fail (name != NULL, FALSE);
-
-  name = _msg_strip_mailheader_urn (name);
-  if (_msg_is_urn_field (name))
-    return _msg_message_remove_urn_field (self, name);
-  object = GMIME_OBJECT (self->mime);
-  found = g_mime_object_get_header (object, name) != NULL;
-  if (!found || is_body_managed (name))
-    return FALSE;
-
-  /* An address property is cleared through its setter, which removes the
-   * header; the other string properties are notified once it is gone. */
-  header = find_owned_header (name);
-  if (header != NULL && header->address_type >= 0)
-    header->setter (self, NULL, NULL);
-  else if (header != NULL && header->prop_id == PROP_SENT_ON)
-    msg_message_set_sent_on (self, NULL);
-  else if (header != NULL && header->prop_id == PROP_MDN_REQUESTED && self->mdn_requested)
-    msg_message_set_mdn_requested (self, FALSE);
-
-  while (g_mime_object_remove_header (object, name))
-    ;
-
-  if (header != NULL && (header->setter != NULL || is_enum_property (header->prop_id)) && header->address_type < 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[header->prop_id]);
-
-  return TRUE;
 }
