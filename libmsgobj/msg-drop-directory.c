@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include "msg-drop-directory.h"
+#include "msg-drop-directory-private.h"
 
 #include "msg-drop-message-private.h"
 #include "msg-drop-utils-private.h"
@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -407,6 +408,81 @@ msg_drop_directory_get_messages (MsgDropDirectory *self,
   g_object_weak_ref (G_OBJECT (store), list_gone_cb, self);
   g_mutex_unlock (&self->lock);
   return G_LIST_MODEL (store);
+}
+
+typedef struct
+{
+  const char *after; /* (nullable) */
+  const char *until; /* (nullable) */
+  guint       max;
+  GPtrArray  *names; /* at most 2 * max: trimmed to the max smallest */
+  guint       n_in_range;
+  char       *last; /* (owned) (nullable): the largest name in range */
+} Range;
+
+static void
+trim_range (Range *range)
+{
+  g_ptr_array_sort (range->names, compare_names);
+  if (range->names->len > range->max)
+    g_ptr_array_set_size (range->names, range->max);
+}
+
+static gboolean
+collect_in_range (int         dir_fd,
+                  const char *name,
+                  gpointer    user_data,
+                  GError    **error)
+{
+  Range *range = user_data;
+
+  if ((range->after != NULL && strcmp (name, range->after) <= 0) ||
+      (range->until != NULL && strcmp (name, range->until) > 0))
+    return TRUE;
+  range->n_in_range++;
+  if (range->last == NULL || strcmp (name, range->last) > 0)
+    {
+      g_free (range->last);
+      range->last = g_strdup (name);
+    }
+  g_ptr_array_add (range->names, g_strdup (name));
+  if (range->names->len >= 2 * range->max)
+    trim_range (range);
+  return TRUE;
+}
+
+/* The items of the @max smallest message names in (@after, @until] (a
+ * NULL bound is none), sorted, reading the directory once and holding at
+ * most 2 * @max names: the flusher's listing in batches, so that its
+ * memory does not grow with the directory (issue 18). Gives how many
+ * names are in the range, and the largest. */
+GPtrArray *
+_msg_drop_directory_list_range (MsgDropDirectory *self,
+                                const char       *after,
+                                const char       *until,
+                                guint             max,
+                                guint            *n_in_range,
+                                char            **last,
+                                GCancellable     *cancellable,
+                                GError          **error)
+{
+  Range      range = { after, until, MAX (max, 1), g_ptr_array_new_with_free_func (g_free), 0, NULL };
+  GPtrArray *items = NULL;
+
+  if (for_each_entry (self, _msg_drop_is_message_name, collect_in_range, &range, cancellable, error))
+    {
+      trim_range (&range);
+      items = g_ptr_array_new_full (range.names->len, g_object_unref);
+      for (guint i = 0; i < range.names->len; i++)
+        g_ptr_array_add (items, _msg_drop_message_new (self, self->dir_fd, range.names->pdata[i]));
+      if (n_in_range != NULL)
+        *n_in_range = range.n_in_range;
+      if (last != NULL)
+        *last = g_steal_pointer (&range.last);
+    }
+  g_ptr_array_unref (range.names);
+  g_free (range.last);
+  return items;
 }
 
 static gboolean

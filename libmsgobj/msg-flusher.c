@@ -8,7 +8,7 @@
 
 #include "msg-configuration.h"
 #include "msg-deadline-private.h"
-#include "msg-drop-directory.h"
+#include "msg-drop-directory-private.h"
 #include "msg-drop-message.h"
 #include "msg-message-crypto-private.h"
 #include "msg-transport-private.h"
@@ -489,11 +489,22 @@ msg_flusher_set_post (MsgFlusher *self,
  * has a whole message's time. */
 #define PIPELINE_DEPTH 3
 
+/* The directory is read in batches of the smallest names after the last
+ * one listed, so that a run's memory does not grow with the directory
+ * (issue 18). Each batch reads the whole directory (about 3 µs an entry
+ * on a loaded machine), so a batch is an eighth of the messages, at least
+ * LIST_BATCH_MIN and at most LIST_BATCH_MAX (a run then holds at most
+ * 1.5 x 32,768 items of about 210 bytes, 10 MB). */
+#define LIST_BATCH_MAX 32768
+#define LIST_BATCH_MIN 64
+
 /* One run: what the threads share. */
 typedef struct
 {
   MsgFlusher     *self;        /* (owned) */
-  GPtrArray      *items;       /* (owned) (element-type MsgDropMessage) */
+  guint           total;       /* messages listed at the start */
+  char           *until;       /* (owned) (nullable): the largest name then: later files wait for the next run */
+  guint           batch;       /* names listed at a time */
   GPtrArray      *transports;  /* (owned) (element-type MsgTransport) */
   GAsyncQueue    *events;      /* (owned): FlushEvent, from the threads */
   GCancellable   *cancellable; /* (owned) (nullable) */
@@ -501,9 +512,13 @@ typedef struct
   GMainContext   *caller;      /* (owned): the caller's, where its functions run (passphrase, need-token) */
   MsgFlushRelays *relays;      /* (owned) */
   gboolean        post;        /* the post property at the start: it may change meanwhile */
-  gint            next;        /* the next item to take */
-  GMutex          lock;        /* for put_back only, never held across I/O */
-  GQueue          put_back;    /* items a failed connection gave back, to resend */
+  GMutex          lock;        /* for the fields below, never held across I/O */
+  GQueue          put_back;    /* (owned) items a failed connection gave back, to resend */
+  GQueue          listed;      /* (owned) items listed, not yet taken */
+  char           *after;       /* (owned) (nullable): the last name listed */
+  gboolean        listed_all;
+  gboolean        listing;     /* a thread reads the next batch */
+  GCond           listed_cond; /* signalled when it has */
 } Run;
 
 typedef struct
@@ -533,25 +548,73 @@ typedef struct
 typedef struct
 {
   Worker         *worker;
-  MsgDropMessage *item; /* the run's */
+  MsgDropMessage *item; /* (owned) */
   guint64         bytes;
 } Send;
 
+static void note_deferral (Run          *run,
+                           const GError *error);
+
+/* Reads the next batch of names into run->listed, in the thread that
+ * set run->listing, outside the lock. */
+static void
+list_more (Run *run)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *after = NULL;
+  GPtrArray       *items;
+
+  g_mutex_lock (&run->lock);
+  after = g_strdup (run->after);
+  g_mutex_unlock (&run->lock);
+  items = _msg_drop_directory_list_range (run->self->directory, after, run->until, run->batch, NULL, NULL,
+                                          run->cancellable, &error);
+  g_mutex_lock (&run->lock);
+  if (items == NULL)
+    run->listed_all = TRUE; /* the rest waits for the next run */
+  else
+    {
+      for (guint i = 0; i < items->len; i++)
+        g_queue_push_tail (&run->listed, g_object_ref (items->pdata[i]));
+      if (items->len > 0)
+        {
+          g_free (run->after);
+          run->after = g_strdup (msg_drop_message_get_name (items->pdata[items->len - 1]));
+        }
+      run->listed_all = items->len < run->batch;
+      g_debug ("Flush listing: %u more messages", items->len);
+      g_ptr_array_unref (items);
+    }
+  run->listing = FALSE;
+  g_cond_broadcast (&run->listed_cond);
+  g_mutex_unlock (&run->lock);
+  note_deferral (run, error);
+}
+
 /* The next message to send: one that a failed connection gave back, else
- * the next of the listing; NULL when none is left. */
+ * the next of the listing; NULL when none is left. When few listed ones
+ * are left, this thread reads the next batch. */
 static MsgDropMessage *
 take_item (Run *run)
 {
   MsgDropMessage *item;
-  gint            index;
+  gboolean        list = FALSE;
 
   g_mutex_lock (&run->lock);
   item = g_queue_pop_head (&run->put_back);
+  while (item == NULL && (item = g_queue_pop_head (&run->listed)) == NULL && !run->listed_all)
+    {
+      if (!run->listing)
+        break;
+      g_cond_wait (&run->listed_cond, &run->lock);
+    }
+  if (!run->listing && !run->listed_all && g_queue_get_length (&run->listed) < run->batch / 2)
+    list = run->listing = TRUE;
   g_mutex_unlock (&run->lock);
-  if (item != NULL)
+  if (!list)
     return item;
-  index = g_atomic_int_add (&run->next, 1);
-  return index < (gint) run->items->len ? run->items->pdata[index] : NULL;
+  list_more (run);
+  return item != NULL ? item : take_item (run);
 }
 
 static void
@@ -684,6 +747,7 @@ send_done_cb (GObject      *source,
     note_deferral (run, error);
   if (next != MSG_FLUSH_GO_ON)
     worker->stopping = TRUE;
+  g_object_unref (send->item);
   g_free (send);
 }
 
@@ -725,6 +789,7 @@ fill (Worker *worker)
       if (message == NULL)
         {
           push_event (run, outcome, send->bytes);
+          g_object_unref (item);
           g_free (send);
           worker->stopping = next != MSG_FLUSH_GO_ON;
           continue;
@@ -802,7 +867,8 @@ emit_progress (Run    *run,
 
   progress->self = g_object_ref (run->self);
   progress->done = done;
-  progress->total = run->items->len;
+  /* Files that came within the run's range meanwhile. */
+  progress->total = MAX (run->total, done);
   progress->bytes = bytes;
   if (run->context == NULL)
     {
@@ -866,8 +932,8 @@ collect (Run *run)
   run->self->counts[MSG_FLUSH_DEFERRED] += g_queue_get_length (&run->put_back);
   done += g_queue_get_length (&run->put_back);
   /* What a stopped or cancelled run never took. */
-  run->self->counts[MSG_FLUSH_SKIPPED] += run->items->len - done;
-  emit_progress (run, run->items->len, bytes);
+  run->self->counts[MSG_FLUSH_SKIPPED] += run->total > done ? run->total - done : 0;
+  emit_progress (run, MAX (run->total, done), bytes);
 }
 
 /* A connection's need-token, in the run's caller thread (see run.caller). */
@@ -942,22 +1008,49 @@ make_transports (MsgFlusher *self,
   return g_steal_pointer (&transports);
 }
 
-static GPtrArray *
-list_items (MsgDropDirectory *directory,
-            GCancellable     *cancellable,
-            GError          **error)
+/* The first batch, which also counts the messages and bounds the run's
+ * names: those written meanwhile (by the pickup transport, with larger
+ * names) wait for the next run, so that a run ends even while an
+ * application keeps writing. */
+static gboolean
+start_listing (Run          *run,
+               GCancellable *cancellable,
+               GError      **error)
 {
-  g_autoptr (GListModel) list = msg_drop_directory_get_messages (directory, cancellable, error);
-  GPtrArray *items;
-  guint      n;
+  g_autoptr (GPtrArray) items = NULL;
 
-  if (list == NULL)
-    return NULL;
-  n = g_list_model_get_n_items (list);
-  items = g_ptr_array_new_full (n, g_object_unref);
-  for (guint i = 0; i < n; i++)
-    g_ptr_array_add (items, g_list_model_get_item (list, i));
-  return items;
+  items = _msg_drop_directory_list_range (run->self->directory, NULL, NULL, LIST_BATCH_MIN, &run->total, &run->until,
+                                          cancellable, error);
+  if (items == NULL)
+    return FALSE;
+  run->batch = CLAMP (run->total / 8, LIST_BATCH_MIN, LIST_BATCH_MAX);
+  for (guint i = 0; i < items->len; i++)
+    g_queue_push_tail (&run->listed, g_object_ref (items->pdata[i]));
+  if (items->len > 0)
+    run->after = g_strdup (msg_drop_message_get_name (items->pdata[items->len - 1]));
+  run->listed_all = items->len == run->total;
+  g_debug ("Flush listing: %u of %u messages", items->len, run->total);
+  return TRUE;
+}
+
+static void
+init_listing (Run *run)
+{
+  g_mutex_init (&run->lock);
+  g_cond_init (&run->listed_cond);
+  g_queue_init (&run->put_back);
+  g_queue_init (&run->listed);
+}
+
+static void
+clear_listing (Run *run)
+{
+  g_queue_clear_full (&run->put_back, g_object_unref);
+  g_queue_clear_full (&run->listed, g_object_unref);
+  g_clear_pointer (&run->after, g_free);
+  g_clear_pointer (&run->until, g_free);
+  g_cond_clear (&run->listed_cond);
+  g_mutex_clear (&run->lock);
 }
 
 /* Makes the run's contexts before any thread starts: GLib aborts the
@@ -994,7 +1087,7 @@ run_internal (MsgFlusher   *self,
   g_autoptr (GPtrArray) contexts = NULL;
   g_autoptr (GError) thread_error = NULL;
   GThread *thread;
-  Run      run = { 0 };
+  Run      run = { .self = self };
 
   memset (self->counts, 0, sizeof self->counts);
   g_mutex_lock (&self->lock);
@@ -1006,19 +1099,18 @@ run_internal (MsgFlusher   *self,
   run.transports = make_transports (self, run.post, error);
   if (run.transports == NULL)
     return FALSE;
+  init_listing (&run);
   /* Stale claims of dead flushers: sent or not, a started one is set aside. */
   if (msg_drop_directory_recover_claims (self->directory, MSG_FLUSH_UNKNOWN_DIR, NULL,
-                                         &self->counts[MSG_FLUSH_UNKNOWN], cancellable, error))
-    run.items = list_items (self->directory, cancellable, error);
-  if (run.items != NULL)
+                                         &self->counts[MSG_FLUSH_UNKNOWN], cancellable, error) &&
+      start_listing (&run, cancellable, error))
     contexts = make_contexts (context, run.transports->len, error);
   if (contexts == NULL)
     {
-      g_clear_pointer (&run.items, g_ptr_array_unref);
+      clear_listing (&run);
       g_ptr_array_unref (run.transports);
       return FALSE;
     }
-  run.self = self;
   run.events = g_async_queue_new ();
   run.cancellable = cancellable;
   run.context = context;
@@ -1028,8 +1120,6 @@ run_internal (MsgFlusher   *self,
   for (guint i = 0; i < run.transports->len; i++)
     _msg_transport_set_caller_context (run.transports->pdata[i], run.caller);
   run.relays = _msg_flush_relays_new (self->configuration, self->rate_limit, run.post);
-  g_mutex_init (&run.lock);
-  g_queue_init (&run.put_back);
 
   for (guint i = 0; i < run.transports->len; i++)
     {
@@ -1065,10 +1155,8 @@ run_internal (MsgFlusher   *self,
 
   g_async_queue_unref (run.events);
   g_main_context_unref (run.caller);
-  g_queue_clear (&run.put_back);
-  g_mutex_clear (&run.lock);
+  clear_listing (&run);
   _msg_flush_relays_free (run.relays);
-  g_ptr_array_unref (run.items);
   g_ptr_array_unref (run.transports);
   if (threads->len == 0)
     {

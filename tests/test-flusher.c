@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1052,6 +1053,137 @@ test_async (void)
   msg_test_remove_tree (dir);
 }
 
+/* Records the flusher's listing batches (its debug messages). */
+static GLogWriterOutput
+count_batches_writer (GLogLevelFlags   level,
+                      const GLogField *fields,
+                      gsize            n_fields,
+                      gpointer         data)
+{
+  GArray *batches = data;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      const char *text = fields[i].value;
+      guint       n;
+
+      if (g_str_equal (fields[i].key, "MESSAGE") && g_str_has_prefix (text, "Flush listing: ") &&
+          sscanf (text, "Flush listing: %u", &n) == 1)
+        g_array_append_val (batches, n);
+    }
+  if (level & G_LOG_LEVEL_DEBUG)
+    return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default (level, fields, n_fields, NULL);
+}
+
+/* In a subprocess, for the log writer. */
+static void
+test_batches (void)
+{
+  enum
+  {
+    N = 400
+  };
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *dir = msg_test_make_temp_dir ();
+      g_autoptr (MsgTestSink) sink = msg_test_sink_new ();
+      g_autoptr (MsgConfiguration) configuration = sink_configuration (sink);
+      g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+      g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+      g_autoptr (GArray) batches = g_array_new (FALSE, FALSE, sizeof (guint));
+      guint    progress[2] = { 0, 0 };
+      guint    listed = 0;
+      gboolean ok;
+
+      g_log_set_writer_func (count_batches_writer, batches, NULL);
+      write_messages (dir, "m", N);
+      msg_flusher_set_connections (flusher, 2);
+      g_signal_connect (flusher, "progress", G_CALLBACK (progress_cb), progress);
+      ok = msg_flusher_run (flusher, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (ok);
+
+      g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, N);
+      g_assert_cmpuint (progress[0], ==, N);
+      g_assert_cmpuint (progress[1], ==, N);
+      g_assert_cmpuint (msg_test_sink_get_n_accepted (sink), ==, N);
+      for (guint i = 0; i < N; i++)
+        {
+          g_autofree char *subject = g_strdup_printf ("m%04u", i);
+
+          g_assert_cmpuint (msg_test_sink_count (sink, subject), ==, 1);
+        }
+      g_assert_cmpuint (count_names (dir, ""), ==, 0);
+      /* Read in parts (a run that lists it all at once holds every
+       * item): none larger than a quarter of the directory, together all
+       * of it. */
+      g_assert_cmpuint (batches->len, >=, 4);
+      for (guint i = 0; i < batches->len; i++)
+        {
+          g_assert_cmpuint (g_array_index (batches, guint, i), <=, N / 4);
+          listed += g_array_index (batches, guint, i);
+        }
+      g_assert_cmpuint (listed, ==, N);
+      msg_test_remove_tree (dir);
+      return;
+    }
+  g_test_summary ("A run reads a large directory in batches, never all of it at once, and "
+                  "sends every message once.");
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+static void
+write_late_cb (MsgFlusher *flusher,
+               guint       done,
+               guint       total,
+               guint64     bytes,
+               gpointer    user_data)
+{
+  if (done == 1)
+    write_message_full (user_data, "zz-late", "");
+}
+
+static void
+test_written_during_run (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_autoptr (MsgTestSink) sink = msg_test_sink_new ();
+  g_autoptr (MsgConfiguration) configuration = sink_configuration (sink);
+  g_autoptr (MsgDropDirectory) directory = msg_drop_directory_new (dir);
+  g_autoptr (MsgFlusher) flusher = msg_flusher_new (configuration, directory);
+  gulong   handler;
+  gboolean ok;
+
+  g_test_summary ("A message written during a run with a later name (as the pickup transport "
+                  "names them) waits for the next run: a run ends even while files keep coming.");
+
+  /* More than the first batch: the later ones are listed after the late
+   * file is written. */
+  write_messages (dir, "m", 100);
+  msg_flusher_set_connections (flusher, 1);
+  handler = g_signal_connect (flusher, "progress", G_CALLBACK (write_late_cb), dir);
+  ok = msg_flusher_run (flusher, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_signal_handler_disconnect (flusher, handler);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 100);
+  g_assert_cmpuint (msg_flusher_get_n_skipped (flusher), ==, 0);
+  g_assert_true (exists (dir, "zz-late.eml"));
+  g_assert_cmpuint (msg_test_sink_count (sink, "zz-late"), ==, 0);
+
+  g_assert_true (msg_flusher_run (flusher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg_flusher_get_n_sent (flusher), ==, 1);
+  g_assert_cmpuint (msg_test_sink_count (sink, "zz-late"), ==, 1);
+  g_assert_cmpuint (count_names (dir, ""), ==, 0);
+  msg_test_remove_tree (dir);
+}
+
 typedef struct
 {
   guint         calls;
@@ -1689,6 +1821,8 @@ main (int   argc,
   g_test_add_func ("/flusher/pipelined/dropped", test_pipelined_dropped);
   g_test_add_func ("/flusher/two-flushers", test_two_flushers);
   g_test_add_func ("/flusher/async", test_async);
+  g_test_add_func ("/flusher/batches", test_batches);
+  g_test_add_func ("/flusher/written-during-run", test_written_during_run);
   g_test_add_data_func ("/flusher/sigkill", "4", test_sigkill);
   g_test_add_data_func ("/flusher/sigkill-one-connection", "1", test_sigkill);
   g_test_add_func ("/flusher/tool-exit-codes", test_tool_exit_codes);
