@@ -26,8 +26,11 @@
  * keeps three sends queued on it (the transport's ordinary code), so that
  * the next message's envelope follows each final dot (RFC 2920 section
  * 3.1): one round trip per message. Under a rate limit, one send at a
- * time. The threads share only an index into the listing and a queue of
- * outcomes, and no lock is held across I/O. For each message, a thread:
+ * time. The threads share only the listing and a queue of outcomes, and
+ * no lock is held across I/O. The listing is read in batches, in name
+ * order, so that a run's memory does not grow with the directory; files
+ * written after a run started, with later names (as the pickup transport
+ * names them), wait for the next run. For each message, a thread:
  *
  * 1. claims the file ([method@DropMessage.claim]), so that no other
  *    thread or flusher sends it, and marks the claim started
