@@ -374,7 +374,10 @@ msg_test_fixture_teardown (MsgTestFixture *f,
       g_assert_cmpstr (server_error, ==, NULL);
       g_clear_pointer (&f->server, msg_test_server_free);
     }
-  g_assert_cmpuint (msg_test_wait_fds (f->n_fds, 1000), ==, f->n_fds);
+  /* Not more than at the start; fewer when a descriptor of an earlier
+   * test (a thread's, closing late on a loaded machine) was still open
+   * then. */
+  g_assert_cmpuint (msg_test_wait_fds (f->n_fds, 1000), <=, f->n_fds);
 }
 
 void
