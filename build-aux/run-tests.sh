@@ -50,6 +50,41 @@ for name in bad:
 EOF
 }
 
+# Why each failed test of a meson JSON log failed, briefly: CI shows only
+# the end of the output, and a test's own log is far above it (or gone
+# with the machine). Appended to $digest, printed before the summary.
+digest=$(mktemp)
+trap 'rm -f "$digest"' EXIT
+explain_json () {
+  /usr/bin/python3 - "$1" "$2" >>"$digest" <<'EOF'
+import json, re, sys
+
+mark = re.compile(r'^(not ok|Bail out)|ERROR:|CRITICAL|assertion|Invalid (read|write|free)|uninitialised'
+                  r'|definitely lost in|Process terminating|AddressSanitizer|LeakSanitizer|runtime error|Traceback|\bFAILED\b')
+noise = re.compile(r'GLib-DEBUG|^==\d+== *$|^--\d+-- WARNING: unhandled')
+
+def excerpt(text, keep):
+    lines = [l for l in (text or '').splitlines() if not noise.search(l)]
+    hits = [i for i, l in enumerate(lines) if mark.search(l)]
+    if not hits:
+        return lines[-8:]
+    start, end = max(0, hits[0] - 3), hits[0] + keep
+    tail = max(end, len(lines) - 8)
+    return lines[start:end] + (['...'] if tail > end else []) + lines[tail:]
+
+with open(sys.argv[2]) as log:
+    for line in log:
+        test = json.loads(line)
+        if test['result'] in ('OK', 'EXPECTEDFAIL'):
+            continue
+        print('---- %s: %s (%s, %.0f s)' % (sys.argv[1], test['name'], test['result'], test.get('duration') or 0))
+        for l in excerpt(test.get('stdout'), 12):
+            print('  out| ' + l[:300])
+        for l in excerpt(test.get('stderr'), 30):
+            print('  err| ' + l[:300])
+EOF
+}
+
 step () {
   local name=$1
   shift
@@ -87,6 +122,7 @@ meson_step () {
   while IFS= read -r t; do
     [ -n "$t" ] && failed_tests+=("$name: $t")
   done < <(tail -n +2 <<<"$counts")
+  [ "$bad" -eq 0 ] || explain_json "$name" "$json"
 }
 
 # The Python suite against the ASan build's library, counted as one test
@@ -119,6 +155,7 @@ python_asan () {
   passed=$((passed + $(head -1 <<<"$counts" | cut -d' ' -f1)))
   failed=$((failed + $(head -1 <<<"$counts" | cut -d' ' -f2)))
   [ "$status" -eq 0 ] || failed_tests+=("asan-python: python (exit status $status)")
+  [ "$status" -eq 0 ] || explain_json asan-python "$json"
   return 0
 }
 
@@ -179,6 +216,7 @@ format_check () {
 }
 step "format" format_check
 
+cat "$digest"
 for t in "${failed_tests[@]}"; do
   echo "failed: $t"
 done
