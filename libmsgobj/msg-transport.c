@@ -6,6 +6,7 @@
 
 #include "msg-transport.h"
 #include "msg-transport-private.h"
+#include "msg-transport-operation-private.h"
 
 #include "msg-caller-request-private.h"
 #include "msg-configuration.h"
@@ -65,20 +66,6 @@
  * with [func@Transport.register_type].
  */
 
-typedef struct _Operation Operation;
-
-typedef struct
-{
-  GMutex            lock;
-  MsgConfiguration *configuration;  /* (owned) */
-  char             *name;           /* (owned) (nullable) */
-  Operation        *running;        /* (nullable): under the lock */
-  GQueue            waiting;        /* (element-type Operation): under the lock, in call order */
-  gboolean          in_caller;      /* atomic: run-in-caller-context */
-  MsgDkimSigner    *dkim;           /* (owned) (nullable): the last send's signer, under the lock */
-  GMainContext     *caller_context; /* (owned) (nullable): under the lock; _msg_transport_set_caller_context() */
-} MsgTransportPrivate;
-
 /**
  * msg_transport_error_quark:
  *
@@ -100,18 +87,8 @@ enum
   N_PROPS,
 };
 
-enum
-{
-  SIGNAL_PROGRESS,
-  SIGNAL_NEED_TOKEN,
-  N_SIGNALS,
-};
-
 static GParamSpec *properties[N_PROPS];
-static guint       signals[N_SIGNALS];
-
-/* Progress is emitted at most this often (µs), plus the final emission. */
-#define PROGRESS_INTERVAL (100 * 1000)
+static guint       signals[MSG_TRANSPORT_N_SIGNALS];
 
 static void
 msg_transport_constructed (GObject *object)
@@ -268,7 +245,7 @@ msg_transport_class_init (MsgTransportClass *klass)
    * at the end. For an asynchronous call it is emitted in the thread-default
    * main context of the caller.
    */
-  signals[SIGNAL_PROGRESS] =
+  signals[MSG_TRANSPORT_SIGNAL_PROGRESS] =
       g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                     NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_UINT64);
 
@@ -292,7 +269,7 @@ msg_transport_class_init (MsgTransportClass *klass)
    *
    * Returns: (transfer full) (nullable): a fresh access token, or %NULL
    */
-  signals[SIGNAL_NEED_TOKEN] =
+  signals[MSG_TRANSPORT_SIGNAL_NEED_TOKEN] =
       g_signal_new ("need-token", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                     g_signal_accumulator_first_wins, NULL, NULL, G_TYPE_STRING, 3,
                     G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
@@ -512,47 +489,6 @@ msg_transport_set_configuration (MsgTransport     *self,
 }
 
 /* Operations. */
-
-typedef enum
-{
-  OP_SEND,
-  OP_POST,
-  OP_CLOSE,
-} OpKind;
-
-/* One call: made at the call, in the queue until its turn, then run in the
- * caller's thread (sync) or its worker thread (async). docs/design.md,
- * decision 12. */
-struct _Operation
-{
-  MsgTransport     *self; /* (owned) */
-  OpKind            kind;
-  MsgMessage       *message;       /* (owned) (nullable): claimed until it ends */
-  MsgConfiguration *configuration; /* (owned): the snapshot taken at the call */
-  GMainContext     *context;       /* (owned) (nullable): the async caller's */
-  GMainContext     *caller;        /* (owned) (nullable): where the caller's functions run */
-  gint64            start;         /* the call, on the monotonic clock */
-  gint64            last_progress;
-  MsgDkimSigner    *dkim;        /* (owned) (nullable): when a send is to be signed */
-  gboolean          seal;        /* a send signed or encrypted as crypto* ask */
-  MsgSealedSend    *sealed;      /* (owned) (nullable): the body to put back */
-  GCancellable     *cancellable; /* (owned) (nullable): the call's */
-  GCond             cond;        /* signalled when its turn comes */
-  /* An async call waits in the queue without a thread: its task until
-   * a thread runs it (at its turn, cancellation or deadline; under the
-   * transport's lock), its return prepared at the call, and the handler
-   * that starts it when cancelled (disconnected by that thread). */
-  GTask         *task; /* (owned) (nullable) */
-  MsgTaskReturn *ret;
-  gulong         cancel_handler;
-  gboolean       turn; /* under the transport's lock */
-  /* Under the transport's lock: one thread at a time reads the message
-   * of a queued send, either its own (measuring it for the automatic
-   * deadline) or the running send's (pipelining its envelope). */
-  gboolean measuring;
-  gboolean peeked;
-  gboolean claimed; /* the message, until release_message() */
-};
 
 /* The operation running in this thread, for the implementation's calls
  * (the snapshot, the start, progress): a queued call's validation runs in
@@ -1560,348 +1496,31 @@ _msg_transport_send_once (MsgTransport *self,
   return report;
 }
 
-/* For implementations. */
+/* For msg-transport-implementation.c: the services of a running operation. */
 
-/* The running send's signer, or NULL when it is not to be signed. */
-MsgDkimSigner *
-_msg_transport_get_dkim_signer (MsgTransport *self)
+MsgTransportPrivate *
+_msg_transport_get_private (MsgTransport *self)
 {
-  Operation *op = current_operation (self);
-
-  return op != NULL ? op->dkim : NULL;
+  return msg_transport_get_instance_private (self);
 }
 
-/**
- * msg_transport_get_operation_configuration:
- * @self: a transport
- *
- * Returns the snapshot of the settings taken when the running operation
- * was called (before it waited for its turn, if it was queued); outside
- * an operation, the transport's settings. For transport implementations:
- * the snapshot is safe to read from the worker thread while the caller
- * changes the transport's configuration.
- *
- * Returns: (transfer none): the settings of the running operation
- */
-MsgConfiguration *
-msg_transport_get_operation_configuration (MsgTransport *self)
+Operation *
+_msg_transport_current_operation (MsgTransport *self)
 {
-  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
-  Operation           *op;
-  MsgConfiguration    *configuration;
-
-  g_return_val_if_fail (MSG_IS_TRANSPORT (self), NULL);
-
-  op = current_operation (self);
-  if (op != NULL)
-    return op->configuration;
-  g_mutex_lock (&priv->lock);
-  configuration = priv->running != NULL ? priv->running->configuration : priv->configuration;
-  g_mutex_unlock (&priv->lock);
-  return configuration;
+  return current_operation (self);
 }
 
-/**
- * msg_transport_get_operation_start_time:
- * @self: a transport
- *
- * Returns when the running operation was called, in g_get_monotonic_time()
- * microseconds: the total deadline of the operation counts from it, also
- * for asynchronous calls whose worker starts later. For transport
- * implementations.
- *
- * Returns: the start of the running operation, or 0 outside one
- */
 gint64
-msg_transport_get_operation_start_time (MsgTransport *self)
+_msg_transport_queued_deadline (Operation *op,
+                                gboolean  *automatic)
 {
-  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
-  Operation           *op;
-  gint64               start;
-
-  g_return_val_if_fail (MSG_IS_TRANSPORT (self), 0);
-
-  op = current_operation (self);
-  if (op != NULL)
-    return op->start;
-  g_mutex_lock (&priv->lock);
-  start = priv->running != NULL ? priv->running->start : 0;
-  g_mutex_unlock (&priv->lock);
-  return start;
+  return queued_deadline (op, automatic);
 }
 
-/**
- * msg_transport_peek_queued_send:
- * @self: a transport
- * @message: (out) (transfer full) (optional) (nullable): the message of
- *   the send queued next
- * @configuration: (out) (transfer full) (optional) (nullable): its
- *   configuration snapshot
- * @start_time: (out) (optional): when it was called, on the
- *   g_get_monotonic_time() clock
- *
- * Looks at the operation queued right after the running one, for a
- * transport that pipelines across messages (RFC 2920 section 3.1, RFC 3977
- * section 3.5, docs/design.md decision 14): while it waits for the reply
- * to a message, it may write the next message's envelope (or POST), then,
- * when that send gets its turn (its message and start time match), read
- * the replies instead of writing the envelope again. The queue is in call
- * order and only the running operation ends, so the send looked at here
- * runs next unless it is cancelled or times out first; the transport must
- * then notice, when the following operation runs, that the connection
- * holds an envelope for a message that is not its own, and close it.
- *
- * For transport implementations, from within a running operation. The
- * message is claimed by its send: read it, never modify it.
- *
- * Within a post ([method@Transport.post_message]) the operation looked
- * for is the next post; within a send, the next send.
- *
- * Returns: %TRUE if the next queued operation is a send (a post, within a
- *   post) that is neither cancelled nor past its deadline, nor to be
- *   signed or encrypted when its turn comes (the `cryptosign` and
- *   `cryptoencrypt` fields)
- */
-gboolean
-msg_transport_peek_queued_send (MsgTransport      *self,
-                                MsgMessage       **message,
-                                MsgConfiguration **configuration,
-                                gint64            *start_time)
+guint
+_msg_transport_get_signal (MsgTransportSignal which)
 {
-  MsgTransportPrivate *priv = msg_transport_get_instance_private (self);
-  Operation           *running = current_operation (self);
-  Operation           *next;
-  OpKind               kind = running != NULL ? running->kind : OP_SEND;
-  gboolean             automatic;
-  gboolean             found = FALSE;
-
-  g_return_val_if_fail (MSG_IS_TRANSPORT (self), FALSE);
-
-  if (message != NULL)
-    *message = NULL;
-  if (configuration != NULL)
-    *configuration = NULL;
-  if (start_time != NULL)
-    *start_time = 0;
-  g_mutex_lock (&priv->lock);
-  next = g_queue_peek_head (&priv->waiting);
-  /* A send to seal is not: its message changes when its turn comes. */
-  /* Nor one whose own thread is reading its message (measuring it after
-   * a long wait): GMime's objects are not for two threads at once. */
-  if (next != NULL && next->kind == kind && kind != OP_CLOSE && !next->seal && !next->measuring &&
-      !g_cancellable_is_cancelled (next->cancellable) && queued_deadline (next, &automatic) > g_get_monotonic_time ())
-    {
-      found = TRUE;
-      next->peeked = TRUE;
-      if (message != NULL)
-        *message = g_object_ref (next->message);
-      if (configuration != NULL)
-        *configuration = g_object_ref (next->configuration);
-      if (start_time != NULL)
-        *start_time = next->start;
-    }
-  g_mutex_unlock (&priv->lock);
-  return found;
-}
-
-typedef struct
-{
-  MsgTransport *self; /* (owned) */
-  guint64       sent;
-  guint64       total;
-} ProgressData;
-
-static gboolean
-emit_progress_cb (gpointer user_data)
-{
-  ProgressData *data = user_data;
-
-  g_signal_emit (data->self, signals[SIGNAL_PROGRESS], 0, data->sent, data->total);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-progress_data_free (gpointer user_data)
-{
-  ProgressData *data = user_data;
-
-  g_object_unref (data->self);
-  g_free (data);
-}
-
-/* A request for a token, asked in the caller's main context: the
- * operation may stop waiting (its deadline, its cancellable) before the
- * handler has run. */
-typedef struct
-{
-  MsgTransport *self; /* (owned) */
-  char         *mechanism;
-  char         *user;         /* (nullable) */
-  char         *server_error; /* (nullable) */
-} TokenRequest;
-
-static void
-token_request_free (gpointer data)
-{
-  TokenRequest *request = data;
-
-  g_object_unref (request->self);
-  g_free (request->mechanism);
-  g_free (request->user);
-  g_free (request->server_error);
-  g_free (request);
-}
-
-/* Runs in the caller's main context. */
-static char *
-emit_need_token_cb (gpointer user_data)
-{
-  TokenRequest *request = user_data;
-  char         *token = NULL;
-
-  g_signal_emit (request->self, signals[SIGNAL_NEED_TOKEN], 0, request->mechanism, request->user,
-                 request->server_error, &token);
-  return token;
-}
-
-/**
- * msg_transport_request_token:
- * @self: a transport
- * @mechanism: the SASL mechanism that needs the token
- * @user: (nullable): the user name
- * @server_error: (nullable): what the server said about the refused token
- * @deadline: the monotonic time (g_get_monotonic_time()) after which to
- *   stop waiting, or 0 for none
- * @cancellable: (nullable): stops the wait when cancelled
- *
- * Asks for a fresh OAuth 2 access token by emitting
- * [signal@Transport::need-token]: in the caller's main context for an
- * asynchronous call, waiting for the handler until @deadline or
- * @cancellable. For transport implementations; call it from the
- * operation's thread.
- *
- * Returns: (transfer full) (nullable): the token, or %NULL if no handler
- *   gave one in time
- */
-char *
-msg_transport_request_token (MsgTransport *self,
-                             const char   *mechanism,
-                             const char   *user,
-                             const char   *server_error,
-                             gint64        deadline,
-                             GCancellable *cancellable)
-{
-  TokenRequest *request;
-  Operation    *op;
-  char         *token;
-  g_autoptr (MsgCallerRequest) caller_request = NULL;
-
-  g_return_val_if_fail (MSG_IS_TRANSPORT (self), NULL);
-  g_return_val_if_fail (mechanism != NULL, NULL);
-
-  op = current_operation (self);
-  if (op == NULL || op->caller == NULL || g_main_context_is_owner (op->caller))
-    {
-      token = NULL;
-      g_signal_emit (self, signals[SIGNAL_NEED_TOKEN], 0, mechanism, user, server_error, &token);
-      return token;
-    }
-  request = g_new0 (TokenRequest, 1);
-  request->self = g_object_ref (self);
-  request->mechanism = g_strdup (mechanism);
-  request->user = g_strdup (user);
-  request->server_error = g_strdup (server_error);
-  caller_request = _msg_caller_request_new (emit_need_token_cb, request, token_request_free);
-  token = _msg_caller_request_run (caller_request, op->caller, G_PRIORITY_DEFAULT_IDLE, "[msgobj] need-token",
-                                   deadline, cancellable, NULL);
-  return token;
-}
-
-/**
- * msg_transport_emit_progress:
- * @self: a transport
- * @sent: bytes written so far
- * @total: bytes in the whole message, or 0 if unknown
- *
- * Reports progress while a message is written. Emissions are rate-limited
- * (the last one, where @sent equals @total, always passes) and, for
- * asynchronous calls, delivered in the caller's main context. For
- * transport implementations; call it from the operation's thread.
- */
-void
-msg_transport_emit_progress (MsgTransport *self,
-                             guint64       sent,
-                             guint64       total)
-{
-  gint64        now = g_get_monotonic_time ();
-  Operation    *op;
-  ProgressData *data;
-  g_autoptr (GSource) source = NULL;
-
-  g_return_if_fail (MSG_IS_TRANSPORT (self));
-
-  /* Nobody listens: no emission, and for an _async call no wake-up of
-   * the caller's main context (issue 18: one more hand-off per message). */
-  if (!g_signal_has_handler_pending (self, signals[SIGNAL_PROGRESS], 0, FALSE))
-    return;
-  op = current_operation (self);
-  if (op != NULL)
-    {
-      if (sent != total && now - op->last_progress < PROGRESS_INTERVAL)
-        return;
-      op->last_progress = now;
-    }
-
-  if (op == NULL || op->context == NULL)
-    {
-      g_signal_emit (self, signals[SIGNAL_PROGRESS], 0, sent, total);
-      return;
-    }
-
-  data = g_new0 (ProgressData, 1);
-  data->self = g_object_ref (self);
-  data->sent = sent;
-  data->total = total;
-  /* Always through a source: g_main_context_invoke_full() would run the
-   * handler right here, in the worker, whenever it can acquire the caller's
-   * context (e.g. before the caller's main loop runs). */
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, emit_progress_cb, data, progress_data_free);
-  g_source_set_static_name (source, "[msgobj] progress");
-  g_source_attach (source, op->context);
-}
-
-/**
- * msg_transport_get_operation_deadline:
- * @self: a transport
- * @timeout: the operation time-out in seconds (the transport's
- *   `*operationtimeout` field); 0 or less for the automatic one
- * @message_size: the size of the message, for the automatic time-out
- *
- * Computes the total deadline of the running operation: its start (when
- * the call was made, for asynchronous calls too) plus @timeout, or plus
- * the automatic time-out of 300 s and one second per 64 KiB of message.
- * For transport implementations; pass the result to
- * [method@Connection.set_deadline].
- *
- * Returns: the deadline on the g_get_monotonic_time() clock
- */
-gint64
-msg_transport_get_operation_deadline (MsgTransport *self,
-                                      double        timeout,
-                                      guint64       message_size)
-{
-  gint64 start;
-
-  g_return_val_if_fail (MSG_IS_TRANSPORT (self), 0);
-
-  start = msg_transport_get_operation_start_time (self);
-  if (start == 0)
-    start = g_get_monotonic_time ();
-  if (timeout <= 0)
-    timeout = 300.0 + (double) (message_size / (64 * 1024));
-  return start + (gint64) (timeout * G_USEC_PER_SEC + 0.5);
+  return signals[which];
 }
 
 void
