@@ -181,11 +181,42 @@ test_cancelled_before (void)
   msg_test_remove_tree (dir);
 }
 
-static gpointer
-cancel_soon_thread (gpointer user_data)
+typedef struct
 {
-  g_usleep (20 * 1000);
-  g_cancellable_cancel (user_data);
+  const char   *dir;
+  GCancellable *cancellable;
+  gboolean      done;    /* atomic: the send returned */
+  gboolean      started; /* atomic: the temporary file had data when cancelled */
+} MidWrite;
+
+/* Cancels once the temporary file has data, so that the cancel comes in
+ * the middle of the write however slow the machine (valgrind, load): a
+ * fixed delay may come before the write or, with a thread starved, after
+ * it. */
+static gpointer
+cancel_mid_write_thread (gpointer user_data)
+{
+  MidWrite *mid = user_data;
+
+  while (!g_atomic_int_get (&mid->done))
+    {
+      g_autoptr (GPtrArray) names = list_dir (mid->dir);
+
+      for (guint i = 0; i < names->len; i++)
+        {
+          const char      *name = g_ptr_array_index (names, i);
+          g_autofree char *path = g_build_filename (mid->dir, name, NULL);
+          GStatBuf         st;
+
+          if (g_str_has_suffix (name, ".tmp") && g_stat (path, &st) == 0 && st.st_size > 0)
+            {
+              g_atomic_int_set (&mid->started, TRUE);
+              g_cancellable_cancel (mid->cancellable);
+              return NULL;
+            }
+        }
+      g_usleep (1000);
+    }
   return NULL;
 }
 
@@ -201,12 +232,13 @@ test_cancelled_mid_write (void)
   g_autoptr (MsgSendReport) report = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) names = NULL;
+  MidWrite mid = { dir, cancellable, FALSE, FALSE };
   GThread *thread;
   int      fd;
 
   g_test_summary ("A cancel while a large message is written leaves neither a .eml nor a temporary file.");
-  /* 1 GiB of zeros costs no disk (sparse) and takes far longer than 20 ms
-   * to encode and write. */
+  /* 1 GiB of zeros costs no disk (sparse), and its 1.4 GB of base64 take
+   * far longer to write than the thread takes to see the file begin. */
   fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   g_assert_cmpint (fd, >=, 0);
   g_assert_cmpint (ftruncate (fd, (off_t) 1 << 30), ==, 0);
@@ -214,11 +246,13 @@ test_cancelled_mid_write (void)
   g_assert_nonnull (msg_message_add_attachment (message, big, &error));
   g_assert_no_error (error);
 
-  thread = g_thread_new ("cancel", cancel_soon_thread, cancellable);
+  thread = g_thread_new ("cancel", cancel_mid_write_thread, &mid);
   report = msg_message_send (message, cancellable, &error);
+  g_atomic_int_set (&mid.done, TRUE);
   g_thread_join (thread);
   g_assert_null (report);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (g_atomic_int_get (&mid.started));
 
   names = list_dir (dir);
   g_assert_cmpuint (names->len, ==, 0);
