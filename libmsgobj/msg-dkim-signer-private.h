@@ -44,7 +44,7 @@ gboolean _msg_dkim_signer_write_signature (MsgDkimSigner *self,
                                            GCancellable  *cancellable,
                                            GError       **error);
 
-/* The running send's signer (msg-transport.c), or NULL when it is not to
+/* The running send's signer (msg-transport-implementation.c), or NULL when it is not to
  * be signed. */
 MsgDkimSigner *_msg_transport_get_dkim_signer (MsgTransport *self);
 
