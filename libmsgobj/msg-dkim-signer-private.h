@@ -1,16 +1,13 @@
-/* msg-dkim-signer-private.h: DKIM signatures (RFC 6376, RFC 8463) with libopendkim
+/* msg-dkim-signer-private.h: DKIM signatures (RFC 6376, RFC 8463), for the library
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 
-#include "msg-configuration.h"
-#include "msg-message.h"
+#include "msg-dkim-module-private.h"
 #include "msg-transport.h"
 
 G_BEGIN_DECLS
-
-typedef struct _MsgDkimSigner MsgDkimSigner;
 
 /* Reads the `dkim*` fields of @configuration and the private key they
  * name. Returns TRUE with *@out NULL when `dkimsign` is false; FALSE with
@@ -18,7 +15,8 @@ typedef struct _MsgDkimSigner MsgDkimSigner;
  * and cannot be done. With @previous (nullable) made from the same field
  * values and its key file unchanged (same inode, size, times, mode and
  * owner), *@out is a new reference to @previous: the key is then read,
- * checked and handed to libopendkim once for many sends. */
+ * checked and handed to libopendkim once for many sends. Loads the DKIM
+ * module (msg-dkim-signer.c) when signing is on, not before. */
 gboolean       _msg_dkim_signer_new_for_configuration (MsgConfiguration *configuration,
                                                        MsgDkimSigner    *previous,
                                                        MsgDkimSigner   **out,

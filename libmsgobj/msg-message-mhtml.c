@@ -406,7 +406,9 @@ mhtml_job_run (MhtmlJob     *job,
 
   if (url == NULL)
     return FALSE;
-  job->fetcher = _msg_web_fetcher_new (job->configuration, job->user, job->password, cancellable);
+  job->fetcher = _msg_web_fetcher_new (job->configuration, job->user, job->password, cancellable, error);
+  if (job->fetcher == NULL)
+    return FALSE;
   page = _msg_web_fetcher_fetch (job->fetcher, url, TRUE, TRUE, error);
   if (page == NULL)
     {
@@ -592,9 +594,12 @@ _msg_message_fetch_part (MsgMessage   *self,
                          GError      **error)
 {
   g_autoptr (MsgWebFetcher) fetcher =
-      _msg_web_fetcher_new (self->configuration, user, password, cancellable);
-  g_autoptr (MsgWebResource) resource = _msg_web_fetcher_fetch (fetcher, url, TRUE, FALSE, error);
+      _msg_web_fetcher_new (self->configuration, user, password, cancellable, error);
+  g_autoptr (MsgWebResource) resource = NULL;
 
+  if (fetcher == NULL)
+    return NULL;
+  resource = _msg_web_fetcher_fetch (fetcher, url, TRUE, FALSE, error);
   _msg_web_fetcher_close (fetcher);
   if (resource == NULL)
     return NULL;

@@ -4,47 +4,21 @@
  */
 #pragma once
 
-#include "msg-configuration.h"
-
-#include <gio/gio.h>
+#include "msg-web-module-private.h"
 
 G_BEGIN_DECLS
-
-/* A fetched resource. Its body is either in memory (@bytes) or, past a
- * threshold, in a temporary file (@path) that is deleted when the last
- * stream made by _msg_web_resource_take_part() goes away. */
-typedef struct
-{
-  char   *uri;          /* (owned): the URL after redirects, no fragment */
-  char   *content_type; /* (owned) (nullable): media type, lower case */
-  char   *charset;      /* (owned) (nullable): the charset parameter */
-  GBytes *bytes;        /* (owned) (nullable) */
-  char   *path;         /* (owned) (nullable): temporary file */
-  goffset size;
-} MsgWebResource;
 
 void _msg_web_resource_free (MsgWebResource *resource);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsgWebResource, _msg_web_resource_free)
 
-/* MsgWebFetcher: one operation's fetches (a page and its resources, or
- * one attachment), in the thread that made it, over one SoupSession set
- * up from a configuration: proxy (urlproxyserver, urlproxybypass),
- * cookies (httpcookies), no cache (urlgetlatestversion), certificates
- * (tlsverify, tlscafile), the clocks (urlconnectiontimeout: inactivity;
- * urloperationtimeout: the whole operation, from _msg_web_fetcher_new()),
- * the size limits (urlmaxresourcesize, urlmaxpagesize: the sum of the
- * operation's resources) and a bound on redirects (10). @user and
- * @password answer the servers that ask for them, on the host of the
- * first URL fetched only. Cancelling @cancellable ends a fetch at once;
- * _msg_web_fetcher_close() (also run on finalize) closes every
- * connection. */
-#define MSG_TYPE_WEB_FETCHER (_msg_web_fetcher_get_type ())
-G_DECLARE_FINAL_TYPE (MsgWebFetcher, _msg_web_fetcher, MSG, WEB_FETCHER, GObject)
-
+/* Loads the web module (msgobj-web.so, with libsoup) on first use: NULL
+ * with an error when it cannot be loaded. See MsgWebFetcher in
+ * msg-web-module-private.h. */
 MsgWebFetcher *_msg_web_fetcher_new (MsgConfiguration *configuration,
                                      const char       *user,
                                      const char       *password,
-                                     GCancellable     *cancellable);
+                                     GCancellable     *cancellable,
+                                     GError          **error);
 /* @uri for an error message: without a password. */
 char *_msg_web_display_uri (const char *uri);
 /* Whether @uri is an http:, https: or file: URL. */

@@ -13,6 +13,7 @@
 
 #include "msg-test-server.h"
 
+#include <dlfcn.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -467,6 +468,107 @@ test_fields (void)
   g_assert_error (error, MSG_CONFIGURATION_ERROR, MSG_CONFIGURATION_ERROR_INVALID_VALUE);
 }
 
+/* Whether a file whose name contains @name is mapped in this process. */
+static gboolean
+is_mapped (const char *name)
+{
+  g_autofree char *maps = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  return strstr (maps, name) != NULL;
+}
+
+/* libopendkim comes with the DKIM module, loaded by the first send that
+ * is signed: a process that only sends unsigned mail never loads it, nor
+ * libsoup (docs/design.md, decision 24). In a subprocess: this one may
+ * have signed already. */
+static void
+test_module_loaded_on_first_use (Fixture      *f,
+                                 gconstpointer data)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (MsgConfiguration) plain = msg_configuration_new ();
+      g_autoptr (MsgConfiguration) signing = signing_configuration (f, "rsa-sha256");
+      g_autoptr (MsgMessage) unsigned_message = NULL;
+      g_autoptr (MsgMessage) signed_message = NULL;
+      g_autofree char *contents = NULL;
+      gsize            length = 0;
+
+      g_assert_false (is_mapped ("libopendkim"));
+      g_assert_false (is_mapped ("msgobj-dkim.so"));
+      msg_test_config_set (plain, "smtpserverpickupdirectory", f->pickup);
+      unsigned_message = make_message (plain);
+      contents = send_and_read (unsigned_message, FALSE, &length);
+      g_assert_null (strstr (contents, "DKIM-Signature:"));
+      g_assert_false (is_mapped ("libopendkim"));
+      g_assert_false (is_mapped ("msgobj-dkim.so"));
+      g_clear_pointer (&contents, g_free);
+
+      signed_message = make_message (signing);
+      contents = send_and_read (signed_message, FALSE, &length);
+      g_assert_true (g_str_has_prefix (contents, "DKIM-Signature:"));
+      g_assert_true (is_mapped ("msgobj-dkim.so"));
+      g_assert_true (is_mapped ("libopendkim"));
+      g_assert_false (is_mapped ("libsoup-3.0"));
+      g_assert_false (is_mapped ("msgobj-web.so"));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+/* A library whose DKIM module is not where it looks (beside the library
+ * file, as loaded) fails a signed send with an error naming the module,
+ * and writes nothing. `msgobj send` runs with the library through a
+ * symbolic link in a directory of its own, first on LD_LIBRARY_PATH. */
+static void
+test_module_missing (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autofree char *lib_dir = g_build_filename (f->dir, "lib", NULL);
+  g_autofree char *link = NULL;
+  g_autofree char *library_path = NULL;
+  g_autofree char *message_path = g_build_filename (f->dir, "message.eml", NULL);
+  g_autofree char *pickup_set = g_strdup_printf ("smtpserverpickupdirectory=%s", f->pickup);
+  g_autofree char *key_set = g_strdup_printf ("dkimprivatekeyfile=%s", f->key);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) pickup = NULL;
+  g_auto (GStrv) envp = g_get_environ ();
+  const char *argv[] = { g_getenv ("MSGOBJ_TEST_TOOL"), "--set", "sendusing=1", "--set", pickup_set,
+                         "--set", "dkimsign=true", "--set", "dkimdomain=example.test",
+                         "--set", "dkimselector=sel", "--set", key_set, "send", message_path, NULL };
+  Dl_info     info = { 0 };
+  int         status = 0;
+
+  g_assert_nonnull (argv[0]);
+  g_assert_cmpint (dladdr ((void *) msg_message_new, &info), !=, 0);
+  g_assert_nonnull (info.dli_fname);
+  g_assert_cmpint (g_mkdir (lib_dir, 0700), ==, 0);
+  link = g_build_filename (lib_dir, "libmsgobj-1.0.so.0", NULL);
+  g_assert_cmpint (symlink (info.dli_fname, link), ==, 0);
+  g_assert_true (g_file_set_contents (message_path,
+                                      "From: alice@example.test\r\nTo: bob@example.test\r\n"
+                                      "Subject: signed\r\n\r\nbody\r\n",
+                                      -1, NULL));
+  library_path = g_strjoin (":", lib_dir, g_environ_getenv (envp, "LD_LIBRARY_PATH"), NULL);
+  envp = g_environ_setenv (envp, "LD_LIBRARY_PATH", library_path, TRUE);
+  envp = g_environ_setenv (envp, "HOME", f->dir, TRUE);
+
+  g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("msgobj send: %s", err);
+  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (err, "DKIM signing is on (dkimsign) but cannot be done"));
+  g_assert_nonnull (strstr (err, "msgobj-dkim.so"));
+  g_assert_nonnull (strstr (err, "is not installed"));
+  pickup = g_dir_open (f->pickup, 0, NULL);
+  g_assert_nonnull (pickup);
+  g_assert_null (g_dir_read_name (pickup));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -489,6 +591,9 @@ main (int   argc,
   g_test_add ("/dkim/post-not-signed", Fixture, NULL, fixture_setup, test_post_not_signed, fixture_teardown);
   g_test_add ("/dkim/key-mode", Fixture, NULL, fixture_setup, test_key_mode, fixture_teardown);
   g_test_add ("/dkim/bad-keys", Fixture, NULL, fixture_setup, test_bad_keys, fixture_teardown);
+  g_test_add ("/dkim/module/loaded-on-first-use", Fixture, NULL, fixture_setup, test_module_loaded_on_first_use,
+              fixture_teardown);
+  g_test_add ("/dkim/module/missing", Fixture, NULL, fixture_setup, test_module_missing, fixture_teardown);
 
   return g_test_run ();
 }
