@@ -14,8 +14,12 @@
 #include "msg-optional-module-private.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <gmodule.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct
 {
@@ -62,6 +66,35 @@ find_module (const char *file,
   return NULL;
 }
 
+/* As for transports (msg-modules.c): loading a module runs its code, so
+ * neither it nor its directory may be writable by others or belong to
+ * another user than this one or root. */
+static gboolean
+check_trusted (const char *path,
+               const char *module,
+               GError    **error)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot load the library's module “%s”: %s",
+                   module, g_strerror (saved));
+      return FALSE;
+    }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || (st.st_uid != geteuid () && st.st_uid != 0))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "Not loading the library's module “%s”: other users can write to “%s” or own it "
+                   "(mode %04o, uid %u)",
+                   module, path, (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gconstpointer
 open_module (const char   *name,
              gconstpointer host,
@@ -69,11 +102,15 @@ open_module (const char   *name,
 {
   g_autofree char       *file = g_strdup_printf ("msgobj-%s.so", name);
   g_autofree char       *path = find_module (file, error);
+  g_autofree char       *directory = NULL;
   MsgOptionalModuleEntry entry = NULL;
   gconstpointer          table;
   GModule               *module;
 
   if (path == NULL)
+    return NULL;
+  directory = g_path_get_dirname (path);
+  if (!check_trusted (directory, path, error) || !check_trusted (path, path, error))
     return NULL;
   module = g_module_open (path, G_MODULE_BIND_LOCAL);
   if (module == NULL)

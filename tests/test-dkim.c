@@ -518,22 +518,22 @@ test_module_loaded_on_first_use (Fixture      *f,
   g_test_trap_assert_passed ();
 }
 
-/* A library whose DKIM module is not where it looks (beside the library
- * file, as loaded) fails a signed send with an error naming the module,
- * and writes nothing. `msgobj send` runs with the library through a
- * symbolic link in a directory of its own, first on LD_LIBRARY_PATH. */
-static void
-test_module_missing (Fixture      *f,
-                     gconstpointer data)
+/* Runs `msgobj send` of a signed message to the pickup directory with
+ * the library through a symbolic link in @lib_dir, first on
+ * LD_LIBRARY_PATH: the library looks for its modules beside that link.
+ * The send must fail; returns its standard error. Nothing may be in the
+ * pickup directory. */
+static char *
+send_with_library_in (Fixture    *f,
+                      const char *lib_dir)
 {
-  g_autofree char *lib_dir = g_build_filename (f->dir, "lib", NULL);
-  g_autofree char *link = NULL;
+  g_autofree char *link = g_build_filename (lib_dir, "libmsgobj-1.0.so.0", NULL);
   g_autofree char *library_path = NULL;
   g_autofree char *message_path = g_build_filename (f->dir, "message.eml", NULL);
   g_autofree char *pickup_set = g_strdup_printf ("smtpserverpickupdirectory=%s", f->pickup);
   g_autofree char *key_set = g_strdup_printf ("dkimprivatekeyfile=%s", f->key);
   g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
+  char            *err = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GDir) pickup = NULL;
   g_auto (GStrv) envp = g_get_environ ();
@@ -546,8 +546,6 @@ test_module_missing (Fixture      *f,
   g_assert_nonnull (argv[0]);
   g_assert_cmpint (dladdr ((void *) msg_message_new, &info), !=, 0);
   g_assert_nonnull (info.dli_fname);
-  g_assert_cmpint (g_mkdir (lib_dir, 0700), ==, 0);
-  link = g_build_filename (lib_dir, "libmsgobj-1.0.so.0", NULL);
   g_assert_cmpint (symlink (info.dli_fname, link), ==, 0);
   g_assert_true (g_file_set_contents (message_path,
                                       "From: alice@example.test\r\nTo: bob@example.test\r\n"
@@ -562,11 +560,55 @@ test_module_missing (Fixture      *f,
   g_test_message ("msgobj send: %s", err);
   g_assert_false (g_spawn_check_wait_status (status, NULL));
   g_assert_nonnull (strstr (err, "DKIM signing is on (dkimsign) but cannot be done"));
-  g_assert_nonnull (strstr (err, "msgobj-dkim.so"));
-  g_assert_nonnull (strstr (err, "is not installed"));
   pickup = g_dir_open (f->pickup, 0, NULL);
   g_assert_nonnull (pickup);
   g_assert_null (g_dir_read_name (pickup));
+  return err;
+}
+
+/* A library whose DKIM module is not where it looks (beside the library
+ * file, as loaded) fails a signed send with an error naming the module,
+ * and writes nothing. */
+static void
+test_module_missing (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autofree char *lib_dir = g_build_filename (f->dir, "lib", NULL);
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (g_mkdir (lib_dir, 0700), ==, 0);
+  err = send_with_library_in (f, lib_dir);
+  g_assert_nonnull (strstr (err, "msgobj-dkim.so"));
+  g_assert_nonnull (strstr (err, "is not installed"));
+}
+
+/* A module that others can write to is not loaded, as for transports:
+ * loading it would run their code. */
+static void
+test_module_writable (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autofree char *lib_dir = g_build_filename (f->dir, "lib", NULL);
+  g_autofree char *modules = g_build_filename (lib_dir, "modules", NULL);
+  g_autofree char *copy = g_build_filename (modules, "msgobj-dkim.so", NULL);
+  g_autofree char *library_dir = NULL;
+  g_autofree char *real = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *err = NULL;
+  Dl_info          info = { 0 };
+  gsize            length = 0;
+
+  g_assert_cmpint (dladdr ((void *) msg_message_new, &info), !=, 0);
+  /* The module of the build tree, beside the library. */
+  library_dir = g_path_get_dirname (info.dli_fname);
+  real = g_build_filename (library_dir, "modules", "msgobj-dkim.so", NULL);
+  g_assert_true (g_file_get_contents (real, &contents, &length, NULL));
+  g_assert_cmpint (g_mkdir_with_parents (modules, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (copy, contents, (gssize) length, NULL));
+  g_assert_cmpint (g_chmod (copy, 0666), ==, 0);
+  err = send_with_library_in (f, lib_dir);
+  g_assert_nonnull (strstr (err, "Not loading the library's module"));
+  g_assert_nonnull (strstr (err, "other users can write"));
 }
 
 int
@@ -594,6 +636,7 @@ main (int   argc,
   g_test_add ("/dkim/module/loaded-on-first-use", Fixture, NULL, fixture_setup, test_module_loaded_on_first_use,
               fixture_teardown);
   g_test_add ("/dkim/module/missing", Fixture, NULL, fixture_setup, test_module_missing, fixture_teardown);
+  g_test_add ("/dkim/module/writable", Fixture, NULL, fixture_setup, test_module_writable, fixture_teardown);
 
   return g_test_run ();
 }
