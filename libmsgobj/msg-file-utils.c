@@ -100,3 +100,28 @@ _msg_write_file_atomically (const char  *path,
 
   return TRUE;
 }
+
+gboolean
+_msg_file_check_trusted (const char     *path,
+                         const GStatBuf *st,
+                         GError        **error)
+{
+  /* A root-owned sticky directory such as /tmp: anyone may add files,
+   * and each file is then checked. */
+  gboolean sticky = S_ISDIR (st->st_mode) && st->st_uid == 0 && (st->st_mode & S_ISVTX) != 0;
+
+  if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0 && !sticky)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_PERM,
+                   "“%s”: other users can write to it (mode %04o); make it writable by its owner only", path,
+                   (unsigned) (st->st_mode & 07777));
+      return FALSE;
+    }
+  if (st->st_uid != geteuid () && st->st_uid != 0)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_PERM, "“%s”: it belongs to another user (uid %u)", path,
+                   (unsigned) st->st_uid);
+      return FALSE;
+    }
+  return TRUE;
+}

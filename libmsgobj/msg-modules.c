@@ -6,6 +6,8 @@
 
 #include "msg-modules-private.h"
 
+#include "msg-file-utils-private.h"
+
 #include "msg-pickup-transport-private.h"
 #include "msg-transport.h"
 
@@ -36,29 +38,16 @@ is_module_name (const char *name)
 }
 
 static gboolean
-owner_is_trusted (const GStatBuf *st)
-{
-  return st->st_uid == geteuid () || st->st_uid == 0;
-}
-
-static gboolean
 directory_is_safe (const char *dir)
 {
+  g_autoptr (GError) error = NULL;
   GStatBuf st;
 
   if (g_stat (dir, &st) != 0 || !S_ISDIR (st.st_mode))
     return FALSE;
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && !(st.st_uid == 0 && (st.st_mode & S_ISVTX) != 0))
+  if (!_msg_file_check_trusted (dir, &st, &error))
     {
-      g_warning ("Not loading transport modules from “%s”: other users can write to it "
-                 "(mode %04o); make it writable by its owner only",
-                 dir, (unsigned) (st.st_mode & 07777));
-      return FALSE;
-    }
-  if (!owner_is_trusted (&st))
-    {
-      g_warning ("Not loading transport modules from “%s”: it belongs to another user (uid %u)",
-                 dir, (unsigned) st.st_uid);
+      g_warning ("Not loading transport modules from %s", error->message);
       return FALSE;
     }
   return TRUE;
@@ -67,15 +56,14 @@ directory_is_safe (const char *dir)
 static gboolean
 file_is_safe (const char *path)
 {
+  g_autoptr (GError) error = NULL;
   GStatBuf st;
 
   if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode))
     return FALSE;
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || !owner_is_trusted (&st))
+  if (!_msg_file_check_trusted (path, &st, &error))
     {
-      g_warning ("Not loading the transport module “%s”: other users can write to it "
-                 "(mode %04o, uid %u)",
-                 path, (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid);
+      g_warning ("Not loading the transport module %s", error->message);
       return FALSE;
     }
   return TRUE;

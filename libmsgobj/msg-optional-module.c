@@ -13,13 +13,13 @@
 
 #include "msg-optional-module-private.h"
 
+#include "msg-file-utils-private.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gmodule.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 typedef struct
 {
@@ -66,9 +66,7 @@ find_module (const char *file,
   return NULL;
 }
 
-/* As for transports (msg-modules.c): loading a module runs its code, so
- * neither it nor its directory may be writable by others or belong to
- * another user than this one or root. */
+/* As for transports: loading a module runs its code. */
 static gboolean
 check_trusted (const char *path,
                const char *module,
@@ -84,12 +82,9 @@ check_trusted (const char *path,
                    module, g_strerror (saved));
       return FALSE;
     }
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || (st.st_uid != geteuid () && st.st_uid != 0))
+  if (!_msg_file_check_trusted (path, &st, error))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                   "Not loading the library's module “%s”: other users can write to “%s” or own it "
-                   "(mode %04o, uid %u)",
-                   module, path, (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid);
+      g_prefix_error (error, "Not loading the library's module “%s”: ", module);
       return FALSE;
     }
   return TRUE;
