@@ -27,7 +27,16 @@
  * (MSG_TRANSPORT_DEFINE_ABI_VERSION): a stale or planted module is refused
  * with a warning that names the file (issue 14, item 11). */
 
-static GList *loaded_modules; /* (owned) (element-type GIOModule): kept for the process */
+/* Modules are loaded by name when a transport is asked for by name
+ * (msg_transport_new_for_name(): libmsgobj-NAME.so, as
+ * docs/writing-a-transport.md names them), and all of them when every
+ * transport or field must be known (docs/design.md, decision 25). The
+ * lock is recursive: a module's load function registers its type and
+ * fields, which may look the registry up again. */
+static GRecMutex   modules_lock;
+static GHashTable *loaded_names;   /* (owned): base names of the loaded modules, under modules_lock */
+static GList      *loaded_modules; /* (owned) (element-type GIOModule): kept for the process */
+static int         all_loaded;     /* atomic; set under modules_lock */
 
 #define ABI_SYMBOL "msgobj_transport_abi_version"
 
@@ -110,17 +119,53 @@ compare_names (gconstpointer a,
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
-/* Loads the modules in @dir whose base name is not in @seen yet, in the
- * order of their names. */
+/* Loads the module at @path (file name @base in its directory) unless a
+ * module of that name was loaded already; called with modules_lock held.
+ * Returns whether it is loaded now. */
+static gboolean
+load_module (const char *path,
+             const char *base)
+{
+  GIOModule *module;
+  GModule   *probe;
+
+  /* The first directory of the search path wins, as with GIO's
+   * G_IO_MODULE_SCOPE_BLOCK_DUPLICATES. */
+  if (g_hash_table_contains (loaded_names, base))
+    return TRUE;
+  if (!file_is_safe (path) || (probe = open_if_abi_matches (path)) == NULL)
+    return FALSE;
+  module = g_io_module_new (path);
+  if (!g_type_module_use (G_TYPE_MODULE (module)))
+    {
+      g_warning ("Cannot load the transport module “%s”", path);
+      g_object_unref (module);
+      g_module_close (probe);
+      return FALSE;
+    }
+  /* GIO's handle keeps it loaded now. */
+  g_module_close (probe);
+  g_hash_table_add (loaded_names, g_strdup (base));
+  loaded_modules = g_list_append (loaded_modules, module);
+  return TRUE;
+}
+
+static gboolean
+directory_is_usable (const char *dir)
+{
+  return dir != NULL && *dir != '\0' && g_file_test (dir, G_FILE_TEST_IS_DIR) && directory_is_safe (dir);
+}
+
+/* Loads the modules in @dir not loaded yet, in the order of their names;
+ * called with modules_lock held. */
 static void
-load_directory (const char *dir,
-                GHashTable *seen)
+load_directory (const char *dir)
 {
   g_autoptr (GDir) handle = NULL;
   g_autoptr (GPtrArray) names = NULL;
   const char *name;
 
-  if (dir == NULL || *dir == '\0' || !g_file_test (dir, G_FILE_TEST_IS_DIR) || !directory_is_safe (dir))
+  if (!directory_is_usable (dir))
     return;
   handle = g_dir_open (dir, 0, NULL);
   if (handle == NULL)
@@ -134,29 +179,9 @@ load_directory (const char *dir,
   for (guint i = 0; i < names->len; i++)
     {
       const char      *base = g_ptr_array_index (names, i);
-      g_autofree char *path = NULL;
-      GIOModule       *module;
-      GModule         *probe;
+      g_autofree char *path = g_build_filename (dir, base, NULL);
 
-      /* The first directory of the search path wins, as with GIO's
-       * G_IO_MODULE_SCOPE_BLOCK_DUPLICATES. */
-      if (g_hash_table_contains (seen, base))
-        continue;
-      path = g_build_filename (dir, base, NULL);
-      if (!file_is_safe (path) || (probe = open_if_abi_matches (path)) == NULL)
-        continue;
-      module = g_io_module_new (path);
-      if (!g_type_module_use (G_TYPE_MODULE (module)))
-        {
-          g_warning ("Cannot load the transport module “%s”", path);
-          g_object_unref (module);
-          g_module_close (probe);
-          continue;
-        }
-      /* GIO's handle keeps it loaded now. */
-      g_module_close (probe);
-      g_hash_table_add (seen, g_strdup (base));
-      loaded_modules = g_list_append (loaded_modules, module);
+      load_module (path, base);
     }
 }
 
@@ -171,31 +196,86 @@ transport_path_env (void)
 #endif
 }
 
+/* The directories searched, in order: $MSGOBJ_TRANSPORT_PATH's, then the
+ * installed transport directory. */
+static GStrv
+search_path (void)
+{
+  const char *path = transport_path_env ();
+  g_autoptr (GStrvBuilder) dirs = g_strv_builder_new ();
+
+  if (path != NULL)
+    {
+      g_auto (GStrv) split = g_strsplit (path, G_SEARCHPATH_SEPARATOR_S, -1);
+
+      g_strv_builder_addv (dirs, (const char **) split);
+    }
+  g_strv_builder_add (dirs, MSGOBJ_TRANSPORT_DIR);
+  return g_strv_builder_end (dirs);
+}
+
+void
+_msg_modules_ensure_registered (void)
+{
+  static gsize registered = 0;
+
+  if (g_once_init_enter (&registered))
+    {
+      GIOExtensionPoint *point = g_io_extension_point_register (MSG_TRANSPORT_EXTENSION_POINT_NAME);
+
+      g_io_extension_point_set_required_type (point, MSG_TYPE_TRANSPORT);
+      g_type_ensure (_msg_pickup_transport_get_type ());
+      loaded_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_once_init_leave (&registered, 1);
+    }
+}
+
+void
+_msg_modules_load_named (const char *name)
+{
+  g_autofree char *base = NULL;
+  g_auto (GStrv) dirs = NULL;
+
+  g_return_if_fail (name != NULL);
+
+  /* A name that could not be a file's leaves it to the full scan. */
+  if (*name == '\0' || strchr (name, G_DIR_SEPARATOR) != NULL || strcmp (name, "..") == 0 ||
+      strcmp (name, ".") == 0)
+    return;
+  _msg_modules_ensure_registered ();
+  base = g_strconcat ("libmsgobj-", name, "." G_MODULE_SUFFIX, NULL);
+  dirs = search_path ();
+  g_rec_mutex_lock (&modules_lock);
+  if (!all_loaded)
+    {
+      for (guint i = 0; dirs[i] != NULL; i++)
+        {
+          g_autofree char *path = g_build_filename (dirs[i], base, NULL);
+
+          /* The file first: a directory is checked (and warned about) only
+           * if it has one. */
+          if (*dirs[i] != '\0' && g_file_test (path, G_FILE_TEST_EXISTS) && directory_is_usable (dirs[i]) &&
+              load_module (path, base))
+            break;
+        }
+    }
+  g_rec_mutex_unlock (&modules_lock);
+}
+
 void
 _msg_modules_ensure_loaded (void)
 {
-  static gsize loaded = 0;
-
-  if (g_once_init_enter (&loaded))
+  _msg_modules_ensure_registered ();
+  if (g_atomic_int_get (&all_loaded))
+    return;
+  g_rec_mutex_lock (&modules_lock);
+  if (!all_loaded)
     {
-      g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      GIOExtensionPoint *point;
-      const char        *path;
+      g_auto (GStrv) dirs = search_path ();
 
-      point = g_io_extension_point_register (MSG_TRANSPORT_EXTENSION_POINT_NAME);
-      g_io_extension_point_set_required_type (point, MSG_TYPE_TRANSPORT);
-      g_type_ensure (_msg_pickup_transport_get_type ());
-
-      path = transport_path_env ();
-      if (path != NULL)
-        {
-          g_auto (GStrv) dirs = g_strsplit (path, G_SEARCHPATH_SEPARATOR_S, -1);
-
-          for (guint i = 0; dirs[i] != NULL; i++)
-            load_directory (dirs[i], seen);
-        }
-      load_directory (MSGOBJ_TRANSPORT_DIR, seen);
-
-      g_once_init_leave (&loaded, 1);
+      for (guint i = 0; dirs[i] != NULL; i++)
+        load_directory (dirs[i]);
+      g_atomic_int_set (&all_loaded, TRUE);
     }
+  g_rec_mutex_unlock (&modules_lock);
 }

@@ -312,9 +312,22 @@ msg_transport_new_for_name (const char       *name,
   g_return_val_if_fail (configuration == NULL || MSG_IS_CONFIGURATION (configuration), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  _msg_modules_ensure_loaded ();
+  /* The built-in or an already registered transport, else its module by
+   * file name, else every module (docs/design.md, decision 25): a send
+   * through pickup loads no module, one through SMTP only that one. */
+  _msg_modules_ensure_registered ();
   point = g_io_extension_point_lookup (MSG_TRANSPORT_EXTENSION_POINT_NAME);
   extension = g_io_extension_point_get_extension_by_name (point, name);
+  if (extension == NULL)
+    {
+      _msg_modules_load_named (name);
+      extension = g_io_extension_point_get_extension_by_name (point, name);
+    }
+  if (extension == NULL)
+    {
+      _msg_modules_ensure_loaded ();
+      extension = g_io_extension_point_get_extension_by_name (point, name);
+    }
   if (extension == NULL)
     {
       g_auto (GStrv) names = msg_transport_list_names ();

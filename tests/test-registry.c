@@ -67,6 +67,96 @@ test_new_for_name (void)
     }
 }
 
+static gboolean
+is_mapped (const char *name)
+{
+  g_autofree char *maps = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  return strstr (maps, name) != NULL;
+}
+
+static MsgTransport *
+new_transport (const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  MsgTransport *transport = msg_transport_new_for_name (name, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (msg_transport_get_name (transport), ==, name);
+  return transport;
+}
+
+/* A transport asked for by name loads no module (pickup) or its own
+ * (libmsgobj-NAME.so); listing the names loads them all (docs/design.md,
+ * decision 25). In a subprocess: this one has loaded them. */
+static void
+test_load_by_name (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (MsgTransport) pickup = NULL;
+      g_autoptr (MsgTransport) smtp = NULL;
+      g_auto (GStrv) names = NULL;
+
+      pickup = new_transport ("pickup");
+      g_assert_false (is_mapped ("libmsgobj-smtp.so"));
+      g_assert_false (is_mapped ("libmsgobj-nntp.so"));
+      g_assert_false (is_mapped ("libmsgobj-test.so"));
+      smtp = new_transport ("smtp");
+      g_assert_true (is_mapped ("libmsgobj-smtp.so"));
+      g_assert_false (is_mapped ("libmsgobj-nntp.so"));
+      g_assert_false (is_mapped ("libmsgobj-test.so"));
+      names = msg_transport_list_names ();
+      g_assert_true (g_strv_contains ((const char *const *) names, "nntp"));
+      g_assert_true (is_mapped ("libmsgobj-nntp.so"));
+      g_assert_true (is_mapped ("libmsgobj-test.so"));
+      return;
+    }
+  g_test_summary ("A transport asked for by name loads only the module of that file name "
+                  "(none for pickup); listing the transports loads every module.");
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+/* A module that registers a name other than its file's is found by the
+ * scan of every module; a field of a module not loaded yet loads it. */
+static void
+test_load_by_scan (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (MsgConfiguration) configuration = msg_configuration_new ();
+      g_autoptr (MsgTransport) other = NULL;
+      g_autoptr (GError) error = NULL;
+
+      g_assert_true (msg_configuration_set_field (configuration, "testbehaviour", "fail", &error));
+      g_assert_no_error (error);
+      g_assert_true (is_mapped ("libmsgobj-test.so"));
+      g_assert_true (is_mapped ("libmsgobj-smtp.so"));
+      other = new_transport ("test-other");
+      return;
+    }
+  g_test_summary ("A transport registered under a name that is not its module's file name, "
+                  "and a module's configuration field, are found by loading every module.");
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_subprocess ("/registry/load-by-scan/name", 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+static void
+test_load_by_scan_name (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (MsgTransport) other = new_transport ("test-other");
+
+      g_assert_true (is_mapped ("libmsgobj-test.so"));
+      g_assert_true (is_mapped ("libmsgobj-nntp.so"));
+    }
+}
+
 static void
 test_unknown_name (void)
 {
@@ -546,6 +636,9 @@ main (int   argc,
   g_test_add_func ("/registry/list-names", test_list_names);
   g_test_add_func ("/registry/new-for-name", test_new_for_name);
   g_test_add_func ("/registry/unknown-name", test_unknown_name);
+  g_test_add_func ("/registry/load-by-name", test_load_by_name);
+  g_test_add_func ("/registry/load-by-scan", test_load_by_scan);
+  g_test_add_func ("/registry/load-by-scan/name", test_load_by_scan_name);
   g_test_add_func ("/registry/plugin-field", test_plugin_field);
   g_test_add_func ("/transport/send-sync", test_send_sync);
   g_test_add_func ("/transport/validation-order", test_validation_order);

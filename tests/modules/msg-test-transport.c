@@ -1,5 +1,6 @@
 /* msg-test-transport.c: a transport module for the registry and base-class
- * tests. It registers as "test" and a configuration field of its own,
+ * tests. It registers as "test" (and as "test-other", a name that is not
+ * its file's) and a configuration field of its own,
  * "testbehaviour": "ok" (default) accepts every message, "fail" fails with
  * MSG_TRANSPORT_ERROR_MESSAGE_REJECTED, "block" waits until cancelled,
  * "progress" emits progress in 10 steps.
@@ -96,6 +97,37 @@ msg_test_transport_init (MsgTestTransport *self)
 {
 }
 
+/* A second transport, registered under a name that is not this file's:
+ * found only by the scan of every module. It sends nothing. */
+typedef struct
+{
+  MsgTransport parent_instance;
+} MsgTestOtherTransport;
+
+typedef struct
+{
+  MsgTransportClass parent_class;
+} MsgTestOtherTransportClass;
+
+GType msg_test_other_transport_get_type (void);
+
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (MsgTestOtherTransport, msg_test_other_transport, MSG_TYPE_TRANSPORT, G_TYPE_FLAG_FINAL, {})
+
+static void
+msg_test_other_transport_class_init (MsgTestOtherTransportClass *klass)
+{
+}
+
+static void
+msg_test_other_transport_class_finalize (MsgTestOtherTransportClass *klass)
+{
+}
+
+static void
+msg_test_other_transport_init (MsgTestOtherTransport *self)
+{
+}
+
 MSG_TRANSPORT_DEFINE_ABI_VERSION;
 
 G_MODULE_EXPORT void g_io_msgobj_test_load (GIOModule *module);
@@ -109,6 +141,9 @@ g_io_msgobj_test_load (GIOModule *module)
   msg_test_transport_register_type (G_TYPE_MODULE (module));
   g_io_extension_point_implement (MSG_TRANSPORT_EXTENSION_POINT_NAME,
                                   MSG_TYPE_TEST_TRANSPORT, "test", 0);
+  msg_test_other_transport_register_type (G_TYPE_MODULE (module));
+  g_io_extension_point_implement (MSG_TRANSPORT_EXTENSION_POINT_NAME,
+                                  msg_test_other_transport_get_type (), "test-other", 0);
   msg_configuration_register_field ("testbehaviour", MSG_FIELD_TYPE_ENUM, "ok", behaviours, NULL);
 }
 
