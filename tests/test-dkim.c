@@ -469,15 +469,6 @@ test_fields (void)
 }
 
 /* Whether a file whose name contains @name is mapped in this process. */
-static gboolean
-is_mapped (const char *name)
-{
-  g_autofree char *maps = NULL;
-
-  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
-  return strstr (maps, name) != NULL;
-}
-
 /* libopendkim comes with the DKIM module, loaded by the first send that
  * is signed: a process that only sends unsigned mail never loads it, nor
  * libsoup (docs/design.md, decision 24). In a subprocess: this one may
@@ -495,23 +486,23 @@ test_module_loaded_on_first_use (Fixture      *f,
       g_autofree char *contents = NULL;
       gsize            length = 0;
 
-      g_assert_false (is_mapped ("libopendkim"));
-      g_assert_false (is_mapped ("msgobj-dkim.so"));
+      g_assert_false (msg_test_is_mapped ("libopendkim"));
+      g_assert_false (msg_test_is_mapped ("msgobj-dkim.so"));
       msg_test_config_set (plain, "smtpserverpickupdirectory", f->pickup);
       unsigned_message = make_message (plain);
       contents = send_and_read (unsigned_message, FALSE, &length);
       g_assert_null (strstr (contents, "DKIM-Signature:"));
-      g_assert_false (is_mapped ("libopendkim"));
-      g_assert_false (is_mapped ("msgobj-dkim.so"));
+      g_assert_false (msg_test_is_mapped ("libopendkim"));
+      g_assert_false (msg_test_is_mapped ("msgobj-dkim.so"));
       g_clear_pointer (&contents, g_free);
 
       signed_message = make_message (signing);
       contents = send_and_read (signed_message, FALSE, &length);
       g_assert_true (g_str_has_prefix (contents, "DKIM-Signature:"));
-      g_assert_true (is_mapped ("msgobj-dkim.so"));
-      g_assert_true (is_mapped ("libopendkim"));
-      g_assert_false (is_mapped ("libsoup-3.0"));
-      g_assert_false (is_mapped ("msgobj-web.so"));
+      g_assert_true (msg_test_is_mapped ("msgobj-dkim.so"));
+      g_assert_true (msg_test_is_mapped ("libopendkim"));
+      g_assert_false (msg_test_is_mapped ("libsoup-3.0"));
+      g_assert_false (msg_test_is_mapped ("msgobj-web.so"));
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);

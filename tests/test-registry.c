@@ -67,15 +67,6 @@ test_new_for_name (void)
     }
 }
 
-static gboolean
-is_mapped (const char *name)
-{
-  g_autofree char *maps = NULL;
-
-  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
-  return strstr (maps, name) != NULL;
-}
-
 static MsgTransport *
 new_transport (const char *name)
 {
@@ -100,17 +91,17 @@ test_load_by_name (void)
       g_auto (GStrv) names = NULL;
 
       pickup = new_transport ("pickup");
-      g_assert_false (is_mapped ("libmsgobj-smtp.so"));
-      g_assert_false (is_mapped ("libmsgobj-nntp.so"));
-      g_assert_false (is_mapped ("libmsgobj-test.so"));
+      g_assert_false (msg_test_is_mapped ("libmsgobj-smtp.so"));
+      g_assert_false (msg_test_is_mapped ("libmsgobj-nntp.so"));
+      g_assert_false (msg_test_is_mapped ("libmsgobj-test.so"));
       smtp = new_transport ("smtp");
-      g_assert_true (is_mapped ("libmsgobj-smtp.so"));
-      g_assert_false (is_mapped ("libmsgobj-nntp.so"));
-      g_assert_false (is_mapped ("libmsgobj-test.so"));
+      g_assert_true (msg_test_is_mapped ("libmsgobj-smtp.so"));
+      g_assert_false (msg_test_is_mapped ("libmsgobj-nntp.so"));
+      g_assert_false (msg_test_is_mapped ("libmsgobj-test.so"));
       names = msg_transport_list_names ();
       g_assert_true (g_strv_contains ((const char *const *) names, "nntp"));
-      g_assert_true (is_mapped ("libmsgobj-nntp.so"));
-      g_assert_true (is_mapped ("libmsgobj-test.so"));
+      g_assert_true (msg_test_is_mapped ("libmsgobj-nntp.so"));
+      g_assert_true (msg_test_is_mapped ("libmsgobj-test.so"));
       return;
     }
   g_test_summary ("A transport asked for by name loads only the module of that file name "
@@ -132,8 +123,8 @@ test_load_by_scan (void)
 
       g_assert_true (msg_configuration_set_field (configuration, "testbehaviour", "fail", &error));
       g_assert_no_error (error);
-      g_assert_true (is_mapped ("libmsgobj-test.so"));
-      g_assert_true (is_mapped ("libmsgobj-smtp.so"));
+      g_assert_true (msg_test_is_mapped ("libmsgobj-test.so"));
+      g_assert_true (msg_test_is_mapped ("libmsgobj-smtp.so"));
       other = new_transport ("test-other");
       return;
     }
@@ -152,8 +143,8 @@ test_load_by_scan_name (void)
     {
       g_autoptr (MsgTransport) other = new_transport ("test-other");
 
-      g_assert_true (is_mapped ("libmsgobj-test.so"));
-      g_assert_true (is_mapped ("libmsgobj-nntp.so"));
+      g_assert_true (msg_test_is_mapped ("libmsgobj-test.so"));
+      g_assert_true (msg_test_is_mapped ("libmsgobj-nntp.so"));
     }
 }
 

@@ -142,6 +142,15 @@ msg_test_wait_fds (unsigned expected,
   return n;
 }
 
+gboolean
+msg_test_is_mapped (const char *name)
+{
+  g_autofree char *maps = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  return strstr (maps, name) != NULL;
+}
+
 char *
 msg_test_make_temp_dir (void)
 {

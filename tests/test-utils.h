@@ -56,6 +56,10 @@ unsigned msg_test_wait_sockets (unsigned expected,
   g_assert_cmpint ((g_get_monotonic_time () - (start_us)) / 1000, <=, \
                    (gint64) ((limit_ms) *msg_test_time_scale ()))
 
+/* Whether a file whose path contains @name is mapped into this process
+ * (a library or module loaded). */
+gboolean msg_test_is_mapped (const char *name);
+
 /* A fresh temporary directory under the test's isolated tmp; free with
  * msg_test_remove_tree(). */
 char *msg_test_make_temp_dir (void);
