@@ -7,6 +7,18 @@
  *                               file calls do, and a bare hand-off (one
  *                               thread waiting on a GAsyncQueue, the answer
  *                               an idle source in the caller's context)
+ *   msgobj-floor wait N         N "messages" of two round trips each (one
+ *                               octet written, the answer awaited and read)
+ *                               to an echo process over a socketpair, done
+ *                               three ways: blocking with poll(), as the
+ *                               sync calls wait (sync); on the caller's
+ *                               main loop with a file-descriptor source,
+ *                               as a design without a worker thread would
+ *                               (loop: a source made for each wait; kept:
+ *                               one source for the connection); and as the
+ *                               _async calls do now, the blocking waits on
+ *                               a worker thread with a bare hand-off there
+ *                               and back (worker)
  *   msgobj-floor gmime N        N messages built, written and freed with
  *                               GMime alone, as msgobj-bench smtp-new builds
  *                               them (From, To, Subject, Date, Message-ID,
@@ -15,15 +27,21 @@
  *                               ends to a null stream
  *
  * Prints one line per measure: the CPU of the whole process (every thread,
- * getrusage) per round trip or message, in microseconds, and the context
- * switches per round trip. No network and no libmsgobj: whatever the
- * library does on top, these are the least a call or a message costs.
+ * getrusage; the echo process of "wait" not counted) per round trip or
+ * message, in microseconds, and the context switches per round trip. No
+ * network and no libmsgobj: whatever the library does on top, these are
+ * the least a call or a message costs.
  */
 
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <gmime/gmime.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct
 {
@@ -181,6 +199,192 @@ floor_handoff (guint n)
   return 0;
 }
 
+/* wait: two round trips to an echo process a "message". */
+typedef struct
+{
+  GMainLoop    *loop;
+  GMainContext *context;
+  int           fd;
+  guint         left;  /* messages still to send */
+  guint         trip;  /* round trips of this message done */
+  GSource      *kept;  /* (nullable): the one source of "kept" */
+  GAsyncQueue  *queue; /* "worker": messages handed to the worker */
+} Wait;
+
+static void
+echo_child (int fd)
+{
+  char octet;
+
+  while (read (fd, &octet, 1) == 1)
+    if (write (fd, &octet, 1) != 1)
+      break;
+  _exit (0);
+}
+
+static void
+send_octet (int fd)
+{
+  if (write (fd, "x", 1) != 1)
+    g_error ("write: %s", g_strerror (errno));
+}
+
+static void
+read_octet (int fd)
+{
+  char octet;
+
+  if (read (fd, &octet, 1) != 1)
+    g_error ("read: %s", g_strerror (errno));
+}
+
+/* One blocking round trip, as the sync calls wait (decision 19). */
+static void
+round_trip_poll (int fd)
+{
+  struct pollfd pfd = { fd, POLLIN, 0 };
+
+  send_octet (fd);
+  while (poll (&pfd, 1, -1) < 0 && errno == EINTR)
+    ;
+  read_octet (fd);
+}
+
+static void wait_loop_next (Wait *w);
+
+static gboolean
+wait_loop_ready (int          fd,
+                 GIOCondition condition,
+                 gpointer     data)
+{
+  Wait *w = data;
+
+  read_octet (fd);
+  if (++w->trip == 2)
+    {
+      w->trip = 0;
+      w->left--;
+    }
+  wait_loop_next (w);
+  return w->kept != NULL && w->left > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static void
+wait_loop_next (Wait *w)
+{
+  if (w->left == 0)
+    {
+      g_main_loop_quit (w->loop);
+      return;
+    }
+  send_octet (w->fd);
+  if (w->kept == NULL)
+    {
+      GSource *source = g_unix_fd_source_new (w->fd, G_IO_IN);
+
+      g_source_set_callback (source, G_SOURCE_FUNC (wait_loop_ready), w, NULL);
+      g_source_attach (source, w->context);
+      g_source_unref (source);
+    }
+}
+
+static gboolean
+wait_worker_done (gpointer data)
+{
+  Wait *w = data;
+
+  if (--w->left == 0)
+    g_main_loop_quit (w->loop);
+  else
+    g_async_queue_push (w->queue, GUINT_TO_POINTER (1));
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+wait_worker (gpointer data)
+{
+  Wait *w = data;
+
+  while (g_async_queue_pop (w->queue) != (gpointer) w)
+    {
+      GSource *source = g_idle_source_new ();
+
+      round_trip_poll (w->fd);
+      round_trip_poll (w->fd);
+      g_source_set_callback (source, wait_worker_done, w, NULL);
+      g_source_attach (source, w->context);
+      g_source_unref (source);
+    }
+  return NULL;
+}
+
+static int
+floor_wait (guint n)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Wait     w = { loop, g_main_context_default (), -1, 0, 0, NULL, NULL };
+  int      fds[2];
+  pid_t    child;
+  Usage    before;
+  GThread *worker;
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    g_error ("socketpair: %s", g_strerror (errno));
+  child = fork ();
+  if (child == 0)
+    {
+      close (fds[0]);
+      echo_child (fds[1]);
+    }
+  close (fds[1]);
+  w.fd = fds[0];
+
+  for (guint i = 0; i < 100; i++)
+    round_trip_poll (w.fd);
+  before = usage_now ();
+  for (guint i = 0; i < n; i++)
+    {
+      round_trip_poll (w.fd);
+      round_trip_poll (w.fd);
+    }
+  report ("sync", before, n);
+
+  w.left = n;
+  before = usage_now ();
+  wait_loop_next (&w);
+  g_main_loop_run (loop);
+  report ("loop", before, n);
+
+  w.kept = g_unix_fd_source_new (w.fd, G_IO_IN);
+  g_source_set_callback (w.kept, G_SOURCE_FUNC (wait_loop_ready), &w, NULL);
+  g_source_attach (w.kept, w.context);
+  w.left = n;
+  before = usage_now ();
+  wait_loop_next (&w);
+  g_main_loop_run (loop);
+  report ("kept", before, n);
+  g_source_destroy (w.kept);
+  g_clear_pointer (&w.kept, g_source_unref);
+
+  w.queue = g_async_queue_new ();
+  worker = g_thread_new ("wait", wait_worker, &w);
+  w.left = 1;
+  g_async_queue_push (w.queue, GUINT_TO_POINTER (1));
+  g_main_loop_run (loop);
+  w.left = n;
+  before = usage_now ();
+  g_async_queue_push (w.queue, GUINT_TO_POINTER (1));
+  g_main_loop_run (loop);
+  report ("worker", before, n);
+  g_async_queue_push (w.queue, &w);
+  g_thread_join (worker);
+  g_async_queue_unref (w.queue);
+
+  close (w.fd);
+  waitpid (child, NULL, 0);
+  return 0;
+}
+
 /* As libmsgobj's _msg_mailbox_skip_idna(): an ASCII domain's address is
  * its own IDNA form, which GMime would otherwise compute with libidn2. */
 static void
@@ -267,13 +471,15 @@ main (int   argc,
 
   if (argc != 3 || !g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT32, &n, NULL))
     {
-      g_printerr ("usage: msgobj-floor handoff|gmime N\n");
+      g_printerr ("usage: msgobj-floor handoff|wait|gmime N\n");
       return 2;
     }
   if (g_str_equal (argv[1], "handoff"))
     return floor_handoff ((guint) n);
   if (g_str_equal (argv[1], "gmime"))
     return floor_gmime ((guint) n);
-  g_printerr ("usage: msgobj-floor handoff|gmime N\n");
+  if (g_str_equal (argv[1], "wait"))
+    return floor_wait ((guint) n);
+  g_printerr ("usage: msgobj-floor handoff|wait|gmime N\n");
   return 2;
 }

@@ -396,7 +396,11 @@ for r in $(seq "$REPS"); do
   # The floors under two of issue 18's targets: GMime alone building a
   # message, and a hand-off to a worker thread and back (no network).
   # The hand-off also with both threads on one CPU, its cheapest case.
-  { "$FLOOR" gmime 5000; "$FLOOR" handoff 5000; taskset -c 0 "$FLOOR" handoff 5000 | sed 's/^/one-cpu./'; } |
+  # And a message's two waits for replies done blocking (sync), on the
+  # caller's main loop (what a design without the worker would cost) and
+  # on a worker thread (as the _async calls do).
+  { "$FLOOR" gmime 5000; "$FLOOR" handoff 5000; taskset -c 0 "$FLOOR" handoff 5000 | sed 's/^/one-cpu./'
+    "$FLOOR" wait 5000 | sed 's/^/wait./'; } |
     awk '/cpu_us=/ { sub("cpu_us=", "", $3); print "floor." $1, $3 }' >>"$WORK/results"
 done
 
@@ -679,6 +683,10 @@ if [ -n "$(result floor.gmime)" ]; then
     -v t1="$(result floor.one-cpu.gtask)" -v u="$sync_us" 'BEGIN {
     printf "  a round trip to a worker thread and back, doing nothing: %.1f us bare, %.1f us with GTask\n", b, t
     printf "  (both threads on one CPU: %.1f and %.1f us); 1.2x the sync calls'"'"' %d us leaves %.1f us\n", b1, t1, u, 0.2 * u }'
+  awk -v s="$(result floor.wait.sync)" -v l="$(result floor.wait.loop)" -v k="$(result floor.wait.kept)" \
+    -v w="$(result floor.wait.worker)" 'BEGIN {
+    printf "  a message'"'"'s two waits for a reply (echo process): %.1f us blocking, %.1f us on the caller'"'"'s\n", s, l
+    printf "  main loop (%.1f with one source kept), %.1f us on a worker thread: +%.1f, +%.1f, +%.1f us\n", k, w, l - s, k - s, w - s }'
 fi
 
 if [ "$DO_LATENCY" = 1 ]; then
