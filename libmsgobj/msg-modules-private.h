@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 
 G_BEGIN_DECLS
 
@@ -12,11 +12,17 @@ G_BEGIN_DECLS
  * per process. Thread-safe. */
 void _msg_modules_ensure_registered (void);
 
-/* Registers as above, then loads the module of transport @name
+/* The type registered as transport @name, or G_TYPE_INVALID: the built-in
+ * or an already registered one, else from the module of that file name
  * (libmsgobj-@name.so, from the first directory of $MSGOBJ_TRANSPORT_PATH
  * and the installed transport directory that has one the trust rule
- * accepts), if it is not loaded. Thread-safe. */
-void _msg_modules_load_named (const char *name);
+ * accepts), else from every module. Thread-safe. */
+GType _msg_modules_find_transport (const char *name);
+
+/* Loads every module, then registers @type as transport @name unless that
+ * name is taken (FALSE). Thread-safe. */
+gboolean _msg_modules_register_transport (const char *name,
+                                          GType       type);
 
 /* Registers as above, then loads every module from $MSGOBJ_TRANSPORT_PATH
  * and the installed transport directory not loaded yet, once per process.

@@ -230,36 +230,78 @@ _msg_modules_ensure_registered (void)
     }
 }
 
-void
-_msg_modules_load_named (const char *name)
+/* Loads the module of transport @name (libmsgobj-@name.so) from the first
+ * directory of the search path that has one the trust rule accepts;
+ * called with modules_lock held. */
+static void
+load_named (const char *name)
 {
   g_autofree char *base = NULL;
   g_auto (GStrv) dirs = NULL;
 
-  g_return_if_fail (name != NULL);
-
   /* A name that could not be a file's leaves it to the full scan. */
-  if (*name == '\0' || strchr (name, G_DIR_SEPARATOR) != NULL || strcmp (name, "..") == 0 ||
-      strcmp (name, ".") == 0)
+  if (all_loaded || *name == '\0' || strchr (name, G_DIR_SEPARATOR) != NULL)
     return;
-  _msg_modules_ensure_registered ();
   base = g_strconcat ("libmsgobj-", name, "." G_MODULE_SUFFIX, NULL);
   dirs = search_path ();
-  g_rec_mutex_lock (&modules_lock);
-  if (!all_loaded)
+  for (guint i = 0; dirs[i] != NULL; i++)
     {
-      for (guint i = 0; dirs[i] != NULL; i++)
-        {
-          g_autofree char *path = g_build_filename (dirs[i], base, NULL);
+      g_autofree char *path = g_build_filename (dirs[i], base, NULL);
 
-          /* The file first: a directory is checked (and warned about) only
-           * if it has one. */
-          if (*dirs[i] != '\0' && g_file_test (path, G_FILE_TEST_EXISTS) && directory_is_usable (dirs[i]) &&
-              load_module (path, base))
-            break;
-        }
+      /* The file first: a directory is checked (and warned about) only if
+       * it has one. */
+      if (*dirs[i] != '\0' && g_file_test (path, G_FILE_TEST_EXISTS) && directory_is_usable (dirs[i]) &&
+          load_module (path, base))
+        return;
+    }
+}
+
+static GIOExtension *
+find_extension (const char *name)
+{
+  return g_io_extension_point_get_extension_by_name (g_io_extension_point_lookup (MSG_TRANSPORT_EXTENSION_POINT_NAME),
+                                                     name);
+}
+
+GType
+_msg_modules_find_transport (const char *name)
+{
+  GIOExtension *extension;
+
+  _msg_modules_ensure_registered ();
+  /* Under the lock: a module being loaded in another thread adds to the
+   * extension point's list. */
+  g_rec_mutex_lock (&modules_lock);
+  extension = find_extension (name);
+  if (extension == NULL)
+    {
+      load_named (name);
+      extension = find_extension (name);
+    }
+  if (extension == NULL)
+    {
+      _msg_modules_ensure_loaded ();
+      extension = find_extension (name);
     }
   g_rec_mutex_unlock (&modules_lock);
+  return extension != NULL ? g_io_extension_get_type (extension) : G_TYPE_INVALID;
+}
+
+gboolean
+_msg_modules_register_transport (const char *name,
+                                 GType       type)
+{
+  gboolean registered = FALSE;
+
+  _msg_modules_ensure_loaded ();
+  g_rec_mutex_lock (&modules_lock);
+  if (find_extension (name) == NULL)
+    {
+      g_io_extension_point_implement (MSG_TRANSPORT_EXTENSION_POINT_NAME, type, name, 0);
+      registered = TRUE;
+    }
+  g_rec_mutex_unlock (&modules_lock);
+  return registered;
 }
 
 void

@@ -305,30 +305,16 @@ msg_transport_new_for_name (const char       *name,
                             MsgConfiguration *configuration,
                             GError          **error)
 {
-  GIOExtensionPoint *point;
-  GIOExtension      *extension;
+  GType type;
 
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (configuration == NULL || MSG_IS_CONFIGURATION (configuration), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* The built-in or an already registered transport, else its module by
-   * file name, else every module (docs/design.md, decision 25): a send
-   * through pickup loads no module, one through SMTP only that one. */
-  _msg_modules_ensure_registered ();
-  point = g_io_extension_point_lookup (MSG_TRANSPORT_EXTENSION_POINT_NAME);
-  extension = g_io_extension_point_get_extension_by_name (point, name);
-  if (extension == NULL)
-    {
-      _msg_modules_load_named (name);
-      extension = g_io_extension_point_get_extension_by_name (point, name);
-    }
-  if (extension == NULL)
-    {
-      _msg_modules_ensure_loaded ();
-      extension = g_io_extension_point_get_extension_by_name (point, name);
-    }
-  if (extension == NULL)
+  /* A send through pickup loads no module, one through SMTP only that one
+   * (docs/design.md, decision 25). */
+  type = _msg_modules_find_transport (name);
+  if (type == G_TYPE_INVALID)
     {
       g_auto (GStrv) names = msg_transport_list_names ();
       g_autofree char *list = g_strjoinv (", ", names);
@@ -338,7 +324,7 @@ msg_transport_new_for_name (const char       *name,
       return NULL;
     }
 
-  return g_object_new (g_io_extension_get_type (extension),
+  return g_object_new (type,
                        "name", name,
                        "configuration", configuration,
                        NULL);
@@ -394,8 +380,6 @@ msg_transport_register_type (const char *name,
                              GType       type,
                              GError    **error)
 {
-  GIOExtensionPoint *point;
-
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
@@ -413,15 +397,12 @@ msg_transport_register_type (const char *name,
       return FALSE;
     }
 
-  _msg_modules_ensure_loaded ();
-  point = g_io_extension_point_lookup (MSG_TRANSPORT_EXTENSION_POINT_NAME);
-  if (g_io_extension_point_get_extension_by_name (point, name) != NULL)
+  if (!_msg_modules_register_transport (name, type))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
                    "A transport named “%s” is already registered", name);
       return FALSE;
     }
-  g_io_extension_point_implement (MSG_TRANSPORT_EXTENSION_POINT_NAME, type, name, 0);
   return TRUE;
 }
 

@@ -110,6 +110,46 @@ test_load_by_name (void)
   g_test_trap_assert_passed ();
 }
 
+static gpointer
+new_transports_thread (gpointer data)
+{
+  static const char *const names[] = { "smtp", "nntp", "pickup", "test", "test-other" };
+  guint                    first = GPOINTER_TO_UINT (data);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr (MsgTransport) transport = new_transport (names[(first + i) % G_N_ELEMENTS (names)]);
+    }
+  if (first % 2 == 0)
+    {
+      g_auto (GStrv) all = msg_transport_list_names ();
+
+      g_assert_true (g_strv_contains ((const char *const *) all, "test-other"));
+    }
+  return NULL;
+}
+
+/* Threads asking for transports by name, some listing them, while the
+ * modules are being loaded: each finds its transport. */
+static void
+test_load_concurrently (void)
+{
+  if (g_test_subprocess ())
+    {
+      GThread *threads[8];
+
+      for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+        threads[i] = g_thread_new ("load", new_transports_thread, GUINT_TO_POINTER (i));
+      for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+        g_thread_join (threads[i]);
+      return;
+    }
+  g_test_summary ("Threads that ask for transports by name and list them while the modules "
+                  "load each find what they ask for.");
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 /* A module that registers a name other than its file's is found by the
  * scan of every module; a field of a module not loaded yet loads it. */
 static void
@@ -629,6 +669,7 @@ main (int   argc,
   g_test_add_func ("/registry/unknown-name", test_unknown_name);
   g_test_add_func ("/registry/load-by-name", test_load_by_name);
   g_test_add_func ("/registry/load-by-scan", test_load_by_scan);
+  g_test_add_func ("/registry/load-concurrently", test_load_concurrently);
   g_test_add_func ("/registry/load-by-scan/name", test_load_by_scan_name);
   g_test_add_func ("/registry/plugin-field", test_plugin_field);
   g_test_add_func ("/transport/send-sync", test_send_sync);
