@@ -19,6 +19,15 @@ void _msg_modules_ensure_registered (void);
  * accepts), else from every module. Thread-safe. */
 GType _msg_modules_find_transport (const char *name);
 
+/* The name @type is registered under (the first), or NULL; after loading
+ * every module. Thread-safe. */
+char *_msg_modules_find_transport_name (GType type);
+
+/* The names of the registered transports, unsorted (each owned by the
+ * caller; the array has no free function); after loading every module.
+ * Thread-safe. */
+GPtrArray *_msg_modules_list_transports (void);
+
 /* Loads every module, then registers @type as transport @name unless that
  * name is taken (FALSE). Thread-safe. */
 gboolean _msg_modules_register_transport (const char *name,

@@ -287,6 +287,35 @@ _msg_modules_find_transport (const char *name)
   return extension != NULL ? g_io_extension_get_type (extension) : G_TYPE_INVALID;
 }
 
+char *
+_msg_modules_find_transport_name (GType type)
+{
+  char *name = NULL;
+
+  _msg_modules_ensure_loaded ();
+  g_rec_mutex_lock (&modules_lock);
+  for (GList *l = g_io_extension_point_get_extensions (g_io_extension_point_lookup (MSG_TRANSPORT_EXTENSION_POINT_NAME));
+       l != NULL && name == NULL; l = l->next)
+    if (g_io_extension_get_type (l->data) == type)
+      name = g_strdup (g_io_extension_get_name (l->data));
+  g_rec_mutex_unlock (&modules_lock);
+  return name;
+}
+
+GPtrArray *
+_msg_modules_list_transports (void)
+{
+  GPtrArray *names = g_ptr_array_new ();
+
+  _msg_modules_ensure_loaded ();
+  g_rec_mutex_lock (&modules_lock);
+  for (GList *l = g_io_extension_point_get_extensions (g_io_extension_point_lookup (MSG_TRANSPORT_EXTENSION_POINT_NAME));
+       l != NULL; l = l->next)
+    g_ptr_array_add (names, g_strdup (g_io_extension_get_name (l->data)));
+  g_rec_mutex_unlock (&modules_lock);
+  return names;
+}
+
 gboolean
 _msg_modules_register_transport (const char *name,
                                  GType       type)

@@ -104,18 +104,7 @@ msg_transport_constructed (GObject *object)
   /* A transport made with g_object_new() finds its registered name. */
   if (priv->name == NULL)
     {
-      GIOExtensionPoint *point;
-
-      _msg_modules_ensure_loaded ();
-      point = g_io_extension_point_lookup (MSG_TRANSPORT_EXTENSION_POINT_NAME);
-      for (GList *l = g_io_extension_point_get_extensions (point); l != NULL; l = l->next)
-        {
-          if (g_io_extension_get_type (l->data) == G_OBJECT_TYPE (object))
-            {
-              priv->name = g_strdup (g_io_extension_get_name (l->data));
-              break;
-            }
-        }
+      priv->name = _msg_modules_find_transport_name (G_OBJECT_TYPE (object));
       if (priv->name == NULL)
         priv->name = g_strdup (G_OBJECT_TYPE_NAME (object));
     }
@@ -348,13 +337,8 @@ compare_strings (gconstpointer a,
 GStrv
 msg_transport_list_names (void)
 {
-  GIOExtensionPoint *point;
-  GPtrArray         *names = g_ptr_array_new ();
+  GPtrArray *names = _msg_modules_list_transports ();
 
-  _msg_modules_ensure_loaded ();
-  point = g_io_extension_point_lookup (MSG_TRANSPORT_EXTENSION_POINT_NAME);
-  for (GList *l = g_io_extension_point_get_extensions (point); l != NULL; l = l->next)
-    g_ptr_array_add (names, g_strdup (g_io_extension_get_name (l->data)));
   g_ptr_array_sort (names, compare_strings);
   g_ptr_array_add (names, NULL);
   return (GStrv) g_ptr_array_free (names, FALSE);
