@@ -125,6 +125,20 @@ typedef struct
 
 static void bare_next (gpointer data);
 
+/* The worker's answer: an idle source attached to the caller's context,
+ * which wakes it. */
+static void
+answer_in (GMainContext *context,
+           GSourceFunc   func,
+           gpointer      data)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_callback (source, func, data, NULL);
+  g_source_attach (source, context);
+  g_source_unref (source);
+}
+
 static gboolean
 bare_done (gpointer data)
 {
@@ -138,13 +152,7 @@ bare_worker (gpointer data)
   Bare *bare = data;
 
   while (g_async_queue_pop (bare->queue) != (gpointer) bare)
-    {
-      GSource *source = g_idle_source_new ();
-
-      g_source_set_callback (source, bare_done, bare, NULL);
-      g_source_attach (source, bare->context);
-      g_source_unref (source);
-    }
+    answer_in (bare->context, bare_done, bare);
   return NULL;
 }
 
@@ -307,13 +315,9 @@ wait_worker (gpointer data)
 
   while (g_async_queue_pop (w->queue) != (gpointer) w)
     {
-      GSource *source = g_idle_source_new ();
-
       round_trip_poll (w->fd);
       round_trip_poll (w->fd);
-      g_source_set_callback (source, wait_worker_done, w, NULL);
-      g_source_attach (source, w->context);
-      g_source_unref (source);
+      answer_in (w->context, wait_worker_done, w);
     }
   return NULL;
 }
