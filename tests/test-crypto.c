@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 /* "Fails at once": no person is waited for, which would last until the
  * operation's clock (by default far longer). What the library does is a
@@ -1021,11 +1022,35 @@ test_async (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
-/* Runs `msgobj ARGS` with @input on stdin; returns its exit status. The
- * input is a file, not a pipe: the tool may exit without reading it (it
- * refuses --password-file - with --passphrase-file - first), and a write
- * to a pipe whose reader has exited fails with EPIPE, or not, depending on
- * which process ran first. */
+/* Starts @argv with @input (NULL: nothing) on stdin from a file, not a
+ * pipe: a program may exit without reading its input (msgobj refuses
+ * --password-file - with --passphrase-file - first, gpgsm may fail before
+ * reading its passphrase), and a write to a pipe whose reader has exited
+ * fails with EPIPE, or not, depending on which process ran first. */
+static GSubprocess *
+spawn_with_input (const char *const *argv,
+                  const char        *input,
+                  GSubprocessFlags   flags)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  GSubprocess     *process;
+  int              fd = g_file_open_tmp ("msgobj-test-input-XXXXXX", &path, &error);
+
+  g_assert_no_error (error);
+  close (fd);
+  g_assert_true (g_file_set_contents (path, input != NULL ? input : "", -1, &error));
+  g_assert_no_error (error);
+  g_subprocess_launcher_set_stdin_file_path (launcher, path);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  /* The child has it open. */
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  return process;
+}
+
+/* Runs `msgobj ARGS` with @input on stdin; returns its exit status. */
 static int
 run_tool (const char        *input,
           const char *const *args,
@@ -1033,11 +1058,8 @@ run_tool (const char        *input,
           char             **err)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GSubprocessLauncher) launcher =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr (GSubprocess) process = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *input_path = g_build_filename (home, "tool-input", NULL);
   g_autoptr (GBytes) stdout_bytes = NULL;
   g_autoptr (GBytes) stderr_bytes = NULL;
 
@@ -1046,11 +1068,8 @@ run_tool (const char        *input,
   for (gsize i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
-  g_assert_true (g_file_set_contents (input_path, input, -1, &error));
-  g_assert_no_error (error);
-  g_subprocess_launcher_set_stdin_file_path (launcher, input_path);
-  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
+  process = spawn_with_input ((const char *const *) argv->pdata, input,
+                              G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_communicate (process, NULL, NULL, &stdout_bytes, &stderr_bytes, &error);
   g_assert_no_error (error);
   /* An empty GBytes may have NULL data. */
@@ -1495,15 +1514,11 @@ try_command (const char *const *argv,
              const char        *input,
              char             **err_text)
 {
-  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GSubprocess) process = spawn_with_input (argv, input, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) in = g_bytes_new (input != NULL ? input : "", input != NULL ? strlen (input) : 0);
   g_autoptr (GBytes) err = NULL;
 
-  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                               &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate (process, in, NULL, NULL, &err, &error);
+  g_subprocess_communicate (process, NULL, NULL, NULL, &err, &error);
   g_assert_no_error (error);
   *err_text = g_strndup (g_bytes_get_size (err) > 0 ? g_bytes_get_data (err, NULL) : "", g_bytes_get_size (err));
   return g_subprocess_get_exit_status (process) == 0;
