@@ -99,6 +99,37 @@ test_send_pickup (void)
   g_assert_nonnull (strstr (contents, "Body from stdin."));
 }
 
+/* GnuTLS is opened by dkim-keygen, not linked (docs/design.md, decision
+ * 26): a send loads neither it nor a transport module; making a key loads
+ * it. The dynamic loader's LD_DEBUG=libs names each library it starts. */
+static void
+test_libraries_loaded (void)
+{
+  g_autofree char *dir = msg_test_make_temp_dir ();
+  g_auto (Run) send = { 0 };
+  g_auto (Run) keygen = { 0 };
+
+  g_test_summary ("msgobj send through pickup loads neither GnuTLS nor a transport module; "
+                  "msgobj dkim-keygen loads GnuTLS and makes a key.");
+  g_setenv ("LD_DEBUG", "libs", TRUE);
+  run_tool (&send, "Body.\n",
+            (const char *const[]){ "send", "--from", "alice@example.test", "--to", "bob@example.test", NULL });
+  run_tool (&keygen, NULL,
+            (const char *const[]){ "dkim-keygen", "--domain", "example.test", "--selector", "s",
+                                   "--algorithm", "ed25519-sha256", "--output-dir", dir, NULL });
+  g_unsetenv ("LD_DEBUG");
+  g_assert_cmpint (send.status, ==, 0);
+  g_assert_nonnull (strstr (send.err, "calling init:"));
+  g_assert_nonnull (strstr (send.err, "libgmime"));
+  g_assert_null (strstr (send.err, "libgnutls"));
+  g_assert_null (strstr (send.err, "libmsgobj-smtp"));
+  g_assert_null (strstr (send.err, "libmsgobj-nntp"));
+  g_assert_cmpint (keygen.status, ==, 0);
+  g_assert_nonnull (strstr (keygen.err, "libgnutls"));
+  g_assert_nonnull (strstr (keygen.out, "k=ed25519"));
+  msg_test_remove_tree (dir);
+}
+
 static void
 test_send_server_only (void)
 {
@@ -925,6 +956,7 @@ main (int   argc,
 
   g_test_add_func ("/tool/send-pickup", test_send_pickup);
   g_test_add_func ("/tool/send-server-only", test_send_server_only);
+  g_test_add_func ("/tool/libraries-loaded", test_libraries_loaded);
   g_test_add_func ("/tool/show", test_show);
   g_test_add_func ("/tool/show-escapes", test_show_escapes);
   g_test_add_func ("/tool/show-attachments", test_show_attachments);

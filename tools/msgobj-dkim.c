@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <gmodule.h>
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -52,12 +53,95 @@ check_label_list (const char *option,
   return FALSE;
 }
 
-static gboolean
-gnutls_failed (int         ret,
-               const char *what,
-               GError    **error)
+/* The GnuTLS functions dkim-keygen calls. GnuTLS is opened by its soname
+ * when a key is made, not linked: its constructor and the relocation of
+ * it and its libraries were about a third of every msgobj process's
+ * start-up (docs/design.md, decision 26). */
+typedef struct
 {
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot %s: %s", what, gnutls_strerror (ret));
+  __typeof__ (gnutls_strerror)                   *strerror;
+  __typeof__ (gnutls_x509_privkey_init)          *x509_privkey_init;
+  __typeof__ (gnutls_x509_privkey_generate)      *x509_privkey_generate;
+  __typeof__ (gnutls_x509_privkey_export2_pkcs8) *x509_privkey_export2_pkcs8;
+  __typeof__ (gnutls_x509_privkey_deinit)        *x509_privkey_deinit;
+  __typeof__ (gnutls_privkey_init)               *privkey_init;
+  __typeof__ (gnutls_privkey_import_x509)        *privkey_import_x509;
+  __typeof__ (gnutls_privkey_deinit)             *privkey_deinit;
+  __typeof__ (gnutls_pubkey_init)                *pubkey_init;
+  __typeof__ (gnutls_pubkey_import_privkey)      *pubkey_import_privkey;
+  __typeof__ (gnutls_pubkey_export_ecc_raw2)     *pubkey_export_ecc_raw2;
+  __typeof__ (gnutls_pubkey_export2)             *pubkey_export2;
+  __typeof__ (gnutls_pubkey_deinit)              *pubkey_deinit;
+  __typeof__ (gnutls_memset)                     *memset;
+  gnutls_free_function                           *free; /* the variable gnutls_free */
+} Gnutls;
+
+static const Gnutls *
+gnutls_get (GError **error)
+{
+  static Gnutls gnutls;
+#ifdef MSGOBJ_GNUTLS_SONAME
+  static const struct
+  {
+    const char *name;
+    gsize       offset;
+  } symbols[] = {
+#define SYMBOL(field) { "gnutls_" #field, G_STRUCT_OFFSET (Gnutls, field) }
+    SYMBOL (strerror),
+    SYMBOL (x509_privkey_init),
+    SYMBOL (x509_privkey_generate),
+    SYMBOL (x509_privkey_export2_pkcs8),
+    SYMBOL (x509_privkey_deinit),
+    SYMBOL (privkey_init),
+    SYMBOL (privkey_import_x509),
+    SYMBOL (privkey_deinit),
+    SYMBOL (pubkey_init),
+    SYMBOL (pubkey_import_privkey),
+    SYMBOL (pubkey_export_ecc_raw2),
+    SYMBOL (pubkey_export2),
+    SYMBOL (pubkey_deinit),
+    SYMBOL (memset),
+    SYMBOL (free),
+#undef SYMBOL
+  };
+  /* Kept open: the process ends after one key. */
+  GModule *module = g_module_open (MSGOBJ_GNUTLS_SONAME, G_MODULE_BIND_LOCAL);
+
+  if (module == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "Cannot load GnuTLS (%s) to make the key: %s",
+                   MSGOBJ_GNUTLS_SONAME, g_module_error ());
+      return NULL;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (symbols); i++)
+    {
+      gpointer address = NULL;
+
+      if (!g_module_symbol (module, symbols[i].name, &address) || address == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "GnuTLS (%s) has no %s: %s", MSGOBJ_GNUTLS_SONAME,
+                       symbols[i].name, g_module_error ());
+          return NULL;
+        }
+      G_STRUCT_MEMBER (gpointer, &gnutls, symbols[i].offset) = address;
+    }
+#else
+  gnutls = (Gnutls){ gnutls_strerror, gnutls_x509_privkey_init, gnutls_x509_privkey_generate,
+                     gnutls_x509_privkey_export2_pkcs8, gnutls_x509_privkey_deinit, gnutls_privkey_init,
+                     gnutls_privkey_import_x509, gnutls_privkey_deinit, gnutls_pubkey_init,
+                     gnutls_pubkey_import_privkey, gnutls_pubkey_export_ecc_raw2, gnutls_pubkey_export2,
+                     gnutls_pubkey_deinit, gnutls_memset, &gnutls_free };
+#endif
+  return &gnutls;
+}
+
+static gboolean
+gnutls_failed (const Gnutls *gnutls,
+               int           ret,
+               const char   *what,
+               GError      **error)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot %s: %s", what, gnutls->strerror (ret));
   return FALSE;
 }
 
@@ -65,7 +149,8 @@ gnutls_failed (int         ret,
  * as DKIM's p= wants it: the DER SubjectPublicKeyInfo for RSA, the 32
  * raw octets for Ed25519 (RFC 8463 section 4). */
 static gboolean
-generate (gboolean        ed25519,
+generate (const Gnutls   *gnutls,
+          gboolean        ed25519,
           unsigned        bits,
           gnutls_datum_t *private_pem,
           char          **public_b64,
@@ -78,44 +163,44 @@ generate (gboolean        ed25519,
   gboolean              ok = FALSE;
   int                   ret;
 
-  if ((ret = gnutls_x509_privkey_init (&x509)) < 0 ||
-      (ret = gnutls_x509_privkey_generate (x509, ed25519 ? GNUTLS_PK_EDDSA_ED25519 : GNUTLS_PK_RSA,
-                                           ed25519 ? GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_ED25519) : bits, 0)) < 0)
+  if ((ret = gnutls->x509_privkey_init (&x509)) < 0 ||
+      (ret = gnutls->x509_privkey_generate (x509, ed25519 ? GNUTLS_PK_EDDSA_ED25519 : GNUTLS_PK_RSA,
+                                            ed25519 ? GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_ED25519) : bits, 0)) < 0)
     {
-      gnutls_failed (ret, "generate the key", error);
+      gnutls_failed (gnutls, ret, "generate the key", error);
       goto out;
     }
-  if ((ret = gnutls_x509_privkey_export2_pkcs8 (x509, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, private_pem)) < 0)
+  if ((ret = gnutls->x509_privkey_export2_pkcs8 (x509, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, private_pem)) < 0)
     {
-      gnutls_failed (ret, "export the private key", error);
+      gnutls_failed (gnutls, ret, "export the private key", error);
       goto out;
     }
-  if ((ret = gnutls_privkey_init (&privkey)) < 0 || (ret = gnutls_privkey_import_x509 (privkey, x509, 0)) < 0 ||
-      (ret = gnutls_pubkey_init (&pubkey)) < 0 || (ret = gnutls_pubkey_import_privkey (pubkey, privkey, 0, 0)) < 0)
+  if ((ret = gnutls->privkey_init (&privkey)) < 0 || (ret = gnutls->privkey_import_x509 (privkey, x509, 0)) < 0 ||
+      (ret = gnutls->pubkey_init (&pubkey)) < 0 || (ret = gnutls->pubkey_import_privkey (pubkey, privkey, 0, 0)) < 0)
     {
-      gnutls_failed (ret, "derive the public key", error);
+      gnutls_failed (gnutls, ret, "derive the public key", error);
       goto out;
     }
   if (ed25519)
-    ret = gnutls_pubkey_export_ecc_raw2 (pubkey, NULL, &pub, NULL, 0);
+    ret = gnutls->pubkey_export_ecc_raw2 (pubkey, NULL, &pub, NULL, 0);
   else
-    ret = gnutls_pubkey_export2 (pubkey, GNUTLS_X509_FMT_DER, &pub);
+    ret = gnutls->pubkey_export2 (pubkey, GNUTLS_X509_FMT_DER, &pub);
   if (ret < 0)
     {
-      gnutls_failed (ret, "export the public key", error);
+      gnutls_failed (gnutls, ret, "export the public key", error);
       goto out;
     }
   *public_b64 = g_base64_encode (pub.data, pub.size);
   ok = TRUE;
 
 out:
-  gnutls_free (pub.data);
+  (*gnutls->free) (pub.data);
   if (pubkey != NULL)
-    gnutls_pubkey_deinit (pubkey);
+    gnutls->pubkey_deinit (pubkey);
   if (privkey != NULL)
-    gnutls_privkey_deinit (privkey);
+    gnutls->privkey_deinit (privkey);
   if (x509 != NULL)
-    gnutls_x509_privkey_deinit (x509);
+    gnutls->x509_privkey_deinit (x509);
   return ok;
 }
 
@@ -193,6 +278,7 @@ keygen (GError **error)
   g_autofree char *txt_path = NULL;
   gboolean         ed25519 = FALSE;
   unsigned         bits = opts.bits > 0 ? (unsigned) opts.bits : 2048;
+  const Gnutls    *gnutls;
   gboolean         ok;
 
   if (!check_label_list ("--domain", opts.domain, error) || !check_label_list ("--selector", opts.selector, error))
@@ -213,7 +299,8 @@ keygen (GError **error)
       return FALSE;
     }
 
-  if (!generate (ed25519, bits, &private_pem, &public_b64, error))
+  gnutls = gnutls_get (error);
+  if (gnutls == NULL || !generate (gnutls, ed25519, bits, &private_pem, &public_b64, error))
     return FALSE;
   record = format_record (opts.domain, opts.selector, ed25519, public_b64);
   private_name = g_strconcat (opts.selector, ".private", NULL);
@@ -227,8 +314,8 @@ keygen (GError **error)
       g_unlink (private_path);
       ok = FALSE;
     }
-  gnutls_memset (private_pem.data, 0, private_pem.size);
-  gnutls_free (private_pem.data);
+  gnutls->memset (private_pem.data, 0, private_pem.size);
+  (*gnutls->free) (private_pem.data);
   if (ok)
     g_print ("%s", record);
   return ok;
